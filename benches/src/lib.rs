@@ -1,0 +1,10 @@
+//! # ghostplane-benches
+//!
+//! Criterion benchmarks of each Ghostplane stage, run with `cargo bench -p
+//! ghostplane-benches`. The library is empty; the benches live in `benches/`:
+//!
+//! - `primitives`: ed25519 verify (single, and batches of 64, 256 and 1024), blake3
+//!   transaction hash, Poseidon 2-to-1, 4-to-1 and the 7-input account leaf, encode and
+//!   decode of a signed transfer.
+//!
+//! Figures go in the README as medians, with the machine they ran on.

@@ -1,0 +1,173 @@
+//! # ghostplane
+//!
+//! The one Ghostplane binary. It wires the library crates together; no protocol logic
+//! lives here. Today only the primitives exist, so the commands are offline key and
+//! transaction tools:
+//!
+//! ```text
+//! ghostplane key new                      new ed25519 key (seed + public key)
+//! ghostplane key public --seed HEX        public key of a seed
+//! ghostplane tx sign-transfer ...         sign a transfer offline, print its hex encoding
+//! ghostplane tx inspect HEX               decode, check and verify a signed transaction
+//! ```
+//!
+//! The node commands (`devnet`, `sequencer`, `prover`, `l1`, `wallet`, `bench`) are
+//! added as the crates behind them are built.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use ghostplane_primitives::{
+    AccountId, Amount, ChainId, Codec, DEVNET_CHAIN_ID, Keypair, Nonce, PublicKey, Recipient,
+    SignedTransaction, TokenId, Transaction,
+};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[derive(Parser)]
+#[command(name = "ghostplane", version, about = "Ghostplane L2 rollup: offline key and transaction tools")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// ed25519 account keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Offline transaction tools.
+    #[command(subcommand)]
+    Tx(TxCommand),
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Generate a new key from the OS random source and print its seed and public key.
+    New,
+    /// Print the public key of a secret seed.
+    Public {
+        /// 32-byte secret seed, hex.
+        #[arg(long)]
+        seed: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TxCommand {
+    /// Sign a transfer offline and print the signed transaction as hex.
+    SignTransfer(SignTransfer),
+    /// Decode a signed transaction (hex), run the stateless checks and verify its
+    /// signature; exits non-zero if any of these fails.
+    Inspect {
+        /// The signed transaction, hex (with or without 0x).
+        hex: String,
+        /// Chain id the signature must be valid for.
+        #[arg(long, default_value_t = DEVNET_CHAIN_ID.0)]
+        chain_id: u64,
+    },
+}
+
+#[derive(Args)]
+struct SignTransfer {
+    /// Sender's 32-byte secret seed, hex.
+    #[arg(long)]
+    seed: String,
+    /// Sender account id.
+    #[arg(long)]
+    from: u32,
+    /// Recipient: an account id, or a 32-byte public key (hex) to create a new account.
+    #[arg(long)]
+    to: String,
+    /// Token: GCC, SPIRIT, MANA or GHOST.
+    #[arg(long, default_value = "GCC")]
+    token: String,
+    /// Amount in base units.
+    #[arg(long)]
+    amount: Amount,
+    /// Fee in GCC base units.
+    #[arg(long, default_value_t = 0)]
+    fee: Amount,
+    /// The sender's current nonce.
+    #[arg(long)]
+    nonce: Nonce,
+    /// Chain id to sign for.
+    #[arg(long, default_value_t = DEVNET_CHAIN_ID.0)]
+    chain_id: u64,
+}
+
+fn parse_seed(text: &str) -> Result<Keypair> {
+    let mut seed = [0u8; 32];
+    hex::decode_to_slice(text.strip_prefix("0x").unwrap_or(text), &mut seed)
+        .context("--seed must be 64 hex digits")?;
+    Ok(Keypair::from_seed(&seed))
+}
+
+fn parse_token(text: &str) -> Result<TokenId> {
+    TokenId::ALL
+        .into_iter()
+        .find(|token| token.symbol().eq_ignore_ascii_case(text))
+        .with_context(|| format!("unknown token {text:?}: use GCC, SPIRIT, MANA or GHOST"))
+}
+
+fn parse_recipient(text: &str) -> Result<Recipient> {
+    if let Ok(id) = text.parse::<u32>() {
+        return Ok(Recipient::Account(AccountId::new(id)?));
+    }
+    let key = PublicKey::from_hex(text)
+        .with_context(|| format!("--to {text:?} is neither an account id nor a 32-byte hex key"))?;
+    Ok(Recipient::NewAccount(key))
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Key(KeyCommand::New) => {
+            let keypair = Keypair::generate();
+            println!("public_key={}", keypair.public_key().to_hex());
+            println!("seed={}", hex::encode(keypair.seed()));
+        }
+        Command::Key(KeyCommand::Public { seed }) => {
+            println!("public_key={}", parse_seed(&seed)?.public_key().to_hex());
+        }
+        Command::Tx(TxCommand::SignTransfer(args)) => {
+            let keypair = parse_seed(&args.seed)?;
+            let tx = Transaction::Transfer {
+                from: AccountId::new(args.from)?,
+                to: parse_recipient(&args.to)?,
+                token: parse_token(&args.token)?,
+                amount: args.amount,
+                fee: args.fee,
+                nonce: args.nonce,
+            };
+            tx.check_stateless()?;
+            let signed = keypair.sign(ChainId(args.chain_id), tx);
+            println!("{}", hex::encode(signed.encode()));
+        }
+        Command::Tx(TxCommand::Inspect { hex: text, chain_id }) => {
+            let bytes = hex::decode(text.trim().strip_prefix("0x").unwrap_or(text.trim()))
+                .context("the transaction must be hex")?;
+            let signed = SignedTransaction::decode(&bytes)?;
+            println!("hash=0x{}", signed.hash().to_hex());
+            println!("signer=0x{}", signed.signer.to_hex());
+            println!("tx={:?}", signed.tx);
+            signed.tx.check_stateless()?;
+            if let Err(e) = signed.verify(ChainId(chain_id)) {
+                bail!("{e} (chain id {chain_id})");
+            }
+            println!("signature=valid chain_id={chain_id}");
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

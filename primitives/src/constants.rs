@@ -1,0 +1,41 @@
+//! Chain constants and size limits. Changing any of these is a consensus change.
+
+use crate::types::ChainId;
+
+/// Domain separation tag prefixed to every signed L2 transaction message.
+pub const TX_SIGNING_DOMAIN: &[u8; 21] = b"ghostplane/l2-tx/v1\0\0";
+
+/// Chain id of the local devnet.
+pub const DEVNET_CHAIN_ID: ChainId = ChainId(0x6768_6f73); // "ghos"
+
+/// Account ids are below this bound (2^24): the account tree has 4^12 leaves.
+pub const ACCOUNT_ID_LIMIT: u32 = 1 << 24;
+
+/// Depth of the account tree.
+pub const ACCOUNT_TREE_DEPTH: usize = 12;
+
+/// Children per node of the account tree.
+pub const ACCOUNT_TREE_ARITY: usize = 4;
+
+/// Largest WASM module a `Deploy` may carry (128 KiB).
+pub const CONTRACT_CODE_BYTES_MAX: usize = 128 * 1024;
+
+/// Largest input a contract `Call` may carry (16 KiB).
+pub const CALL_INPUT_BYTES_MAX: usize = 16 * 1024;
+
+/// Largest fuel limit a contract `Call` may ask for.
+pub const CALL_FUEL_MAX: u64 = 100_000_000;
+
+/// Largest value stored under one contract storage key (and so the largest value in
+/// a pubdata state-diff entry).
+pub const STORAGE_VALUE_BYTES_MAX: usize = 1024;
+
+/// Largest encoded [`crate::SignedTransaction`]: the biggest deploy plus headroom for
+/// the envelope. Decoding rejects anything longer before parsing it.
+pub const SIGNED_TX_BYTES_MAX: usize = CONTRACT_CODE_BYTES_MAX + 1024;
+
+/// Largest encoded receipt (return data and events included).
+pub const RECEIPT_BYTES_MAX: usize = 64 * 1024;
+
+/// Largest encoded block or batch header, and L1 deposit event.
+pub const HEADER_BYTES_MAX: usize = 1024;
