@@ -57,7 +57,9 @@ fn hashing(c: &mut Criterion) {
     let b2 = Fr::from(11u64);
     let mut group = c.benchmark_group("poseidon");
     group.bench_function("2_to_1", |b| b.iter(|| poseidon(black_box(&[a, b2]))));
-    group.bench_function("4_to_1_node", |b| b.iter(|| node_hash(black_box(&[a, b2, a, b2]))));
+    group.bench_function("4_to_1_node", |b| {
+        b.iter(|| node_hash(black_box(&[a, b2, a, b2])))
+    });
     let leaf = AccountLeaf {
         public_key: PublicKey([0x5a; 32]),
         nonce: 42,

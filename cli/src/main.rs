@@ -27,7 +27,11 @@ use ghostplane_primitives::{
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
-#[command(name = "ghostplane", version, about = "Ghostplane L2 rollup: offline key and transaction tools")]
+#[command(
+    name = "ghostplane",
+    version,
+    about = "Ghostplane L2 rollup: offline key and transaction tools"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -145,7 +149,10 @@ fn run(cli: Cli) -> Result<()> {
             let signed = keypair.sign(ChainId(args.chain_id), tx);
             println!("{}", hex::encode(signed.encode()));
         }
-        Command::Tx(TxCommand::Inspect { hex: text, chain_id }) => {
+        Command::Tx(TxCommand::Inspect {
+            hex: text,
+            chain_id,
+        }) => {
             let bytes = hex::decode(text.trim().strip_prefix("0x").unwrap_or(text.trim()))
                 .context("the transaction must be hex")?;
             let signed = SignedTransaction::decode(&bytes)?;

@@ -69,7 +69,8 @@ pub trait Codec: BorshSerialize + BorshDeserialize + Sized {
         // Writing into a Vec cannot fail; the only borsh serialization errors come from
         // the writer, and our types have no fallible serialize impls.
         #[allow(clippy::expect_used)]
-        self.serialize(out).expect("borsh serialization into a Vec is infallible");
+        self.serialize(out)
+            .expect("borsh serialization into a Vec is infallible");
     }
 
     /// Decodes exactly one value from `bytes`.
@@ -81,12 +82,20 @@ pub trait Codec: BorshSerialize + BorshDeserialize + Sized {
                 type_name: Self::TYPE_NAME,
             });
         }
-        let mut reader = EofTracking { rest: bytes, wanted_more: false };
+        let mut reader = EofTracking {
+            rest: bytes,
+            wanted_more: false,
+        };
         let value = Self::deserialize_reader(&mut reader).map_err(|e| {
             if reader.wanted_more {
-                CodecError::Truncated { type_name: Self::TYPE_NAME }
+                CodecError::Truncated {
+                    type_name: Self::TYPE_NAME,
+                }
             } else {
-                CodecError::Invalid { type_name: Self::TYPE_NAME, reason: e.to_string() }
+                CodecError::Invalid {
+                    type_name: Self::TYPE_NAME,
+                    reason: e.to_string(),
+                }
             }
         })?;
         if !reader.rest.is_empty() {

@@ -38,12 +38,16 @@ pub struct Keypair {
 impl Keypair {
     /// A new key from the operating system's random source.
     pub fn generate() -> Self {
-        Self { signing: SigningKey::generate(&mut OsRng) }
+        Self {
+            signing: SigningKey::generate(&mut OsRng),
+        }
     }
 
     /// The key with this 32-byte secret seed (RFC 8032 private key).
     pub fn from_seed(seed: &[u8; 32]) -> Self {
-        Self { signing: SigningKey::from_bytes(seed) }
+        Self {
+            signing: SigningKey::from_bytes(seed),
+        }
     }
 
     /// The secret seed. Keep it secret.
@@ -64,7 +68,11 @@ impl Keypair {
     /// Signs `tx` for `chain_id`.
     pub fn sign(&self, chain_id: ChainId, tx: Transaction) -> SignedTransaction {
         let signature = self.sign_bytes(&tx.signing_message(chain_id));
-        SignedTransaction { tx, signer: self.public_key(), signature }
+        SignedTransaction {
+            tx,
+            signer: self.public_key(),
+            signature,
+        }
     }
 }
 
@@ -88,16 +96,25 @@ pub fn validate_public_key(key: &PublicKey) -> Result<(), SignatureError> {
 }
 
 /// Verifies one signature with the strict rule.
-pub fn verify(key: &PublicKey, message: &[u8], signature: &Signature) -> Result<(), SignatureError> {
+pub fn verify(
+    key: &PublicKey,
+    message: &[u8],
+    signature: &Signature,
+) -> Result<(), SignatureError> {
     let key = verifying_key(key)?;
     let signature = ed25519_dalek::Signature::from_bytes(&signature.0);
-    key.verify_strict(message, &signature).map_err(|_| SignatureError::BadSignature)
+    key.verify_strict(message, &signature)
+        .map_err(|_| SignatureError::BadSignature)
 }
 
 impl SignedTransaction {
     /// Verifies the signature for `chain_id`.
     pub fn verify(&self, chain_id: ChainId) -> Result<(), SignatureError> {
-        verify(&self.signer, &self.tx.signing_message(chain_id), &self.signature)
+        verify(
+            &self.signer,
+            &self.tx.signing_message(chain_id),
+            &self.signature,
+        )
     }
 }
 
@@ -125,7 +142,10 @@ pub fn verify_batch(items: &[(&PublicKey, &[u8], &Signature)]) -> Vec<Result<(),
             return vec![Ok(()); items.len()];
         }
     }
-    items.iter().map(|(key, message, signature)| verify(key, message, signature)).collect()
+    items
+        .iter()
+        .map(|(key, message, signature)| verify(key, message, signature))
+        .collect()
 }
 
 /// Verifies the signatures of `txs` for `chain_id` as one batch; one result per
@@ -134,7 +154,10 @@ pub fn verify_transactions(
     txs: &[SignedTransaction],
     chain_id: ChainId,
 ) -> Vec<Result<(), SignatureError>> {
-    let messages: Vec<Vec<u8>> = txs.iter().map(|tx| tx.tx.signing_message(chain_id)).collect();
+    let messages: Vec<Vec<u8>> = txs
+        .iter()
+        .map(|tx| tx.tx.signing_message(chain_id))
+        .collect();
     let items: Vec<(&PublicKey, &[u8], &Signature)> = txs
         .iter()
         .zip(&messages)
@@ -195,8 +218,11 @@ mod tests {
     fn batch_reports_exactly_the_bad_items() {
         let keys: Vec<Keypair> = (0u8..8).map(|i| Keypair::from_seed(&[i; 32])).collect();
         let messages: Vec<Vec<u8>> = (0u8..8).map(|i| vec![i; 40]).collect();
-        let mut signatures: Vec<Signature> =
-            keys.iter().zip(&messages).map(|(k, m)| k.sign_bytes(m)).collect();
+        let mut signatures: Vec<Signature> = keys
+            .iter()
+            .zip(&messages)
+            .map(|(k, m)| k.sign_bytes(m))
+            .collect();
         let publics: Vec<PublicKey> = keys.iter().map(Keypair::public_key).collect();
         let build = |signatures: &[Signature]| {
             publics

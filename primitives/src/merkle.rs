@@ -36,7 +36,11 @@ pub struct AccountLeaf {
 impl AccountLeaf {
     /// A fresh account: nonce 0, empty balances.
     pub fn new(public_key: PublicKey) -> Self {
-        Self { public_key, nonce: 0, balances: [0; 4] }
+        Self {
+            public_key,
+            nonce: 0,
+            balances: [0; 4],
+        }
     }
 
     /// The balance of `token`.
@@ -58,7 +62,10 @@ pub fn public_key_limbs(key: &PublicKey) -> (Fr, Fr) {
     let mut lo = [0u8; 16];
     hi.copy_from_slice(&key.0[..16]);
     lo.copy_from_slice(&key.0[16..]);
-    (Fr::from(u128::from_be_bytes(hi)), Fr::from(u128::from_be_bytes(lo)))
+    (
+        Fr::from(u128::from_be_bytes(hi)),
+        Fr::from(u128::from_be_bytes(lo)),
+    )
 }
 
 /// Hash of an inner node from its four children.

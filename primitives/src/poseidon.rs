@@ -47,7 +47,9 @@ pub fn poseidon(inputs: &[Fr]) -> Result<Fr, PoseidonArityError> {
             );
         }
         match slot {
-            Some(hasher) => hasher.hash(inputs).map_err(|_| PoseidonArityError { got: arity }),
+            Some(hasher) => hasher
+                .hash(inputs)
+                .map_err(|_| PoseidonArityError { got: arity }),
             None => Err(PoseidonArityError { got: arity }),
         }
     })
@@ -117,8 +119,7 @@ impl From<Fr> for FieldBytes {
 impl BorshDeserialize for FieldBytes {
     fn deserialize_reader<R: std::io::Read>(reader: &mut R) -> std::io::Result<Self> {
         let bytes = <[u8; 32]>::deserialize_reader(reader)?;
-        Self::from_bytes(bytes)
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+        Self::from_bytes(bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
     }
 }
 
@@ -184,14 +185,22 @@ mod tests {
         ];
         for (n, hex_be) in expected.iter().enumerate() {
             let inputs = vec![Fr::from(1u64); n + 1];
-            assert_eq!(poseidon(&inputs).unwrap(), fr_hex(hex_be), "width {}", n + 1);
+            assert_eq!(
+                poseidon(&inputs).unwrap(),
+                fr_hex(hex_be),
+                "width {}",
+                n + 1
+            );
         }
     }
 
     #[test]
     fn arity_bounds() {
         assert_eq!(poseidon(&[]), Err(PoseidonArityError { got: 0 }));
-        assert_eq!(poseidon(&[Fr::from(1u64); 9]), Err(PoseidonArityError { got: 9 }));
+        assert_eq!(
+            poseidon(&[Fr::from(1u64); 9]),
+            Err(PoseidonArityError { got: 9 })
+        );
     }
 
     #[test]
@@ -202,7 +211,10 @@ mod tests {
         assert_eq!(bytes.to_fr(), value);
         // The modulus itself, and all-ones, are not canonical.
         let modulus = Fr::MODULUS.to_bytes_be();
-        assert_eq!(FieldBytes::from_bytes(modulus.try_into().unwrap()), Err(NonCanonicalField));
+        assert_eq!(
+            FieldBytes::from_bytes(modulus.try_into().unwrap()),
+            Err(NonCanonicalField)
+        );
         assert_eq!(FieldBytes::from_bytes([0xff; 32]), Err(NonCanonicalField));
     }
 }

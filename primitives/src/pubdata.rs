@@ -207,7 +207,14 @@ impl PubdataOp {
     /// the executor never produces.
     pub fn encode_into(&self, out: &mut Vec<u8>) -> Result<(), PubdataError> {
         match self {
-            PubdataOp::Transfer { from, to, token, amount, fee, signature } => {
+            PubdataOp::Transfer {
+                from,
+                to,
+                token,
+                amount,
+                fee,
+                signature,
+            } => {
                 out.push(OP_TRANSFER);
                 put_account(out, *from);
                 put_account(out, *to);
@@ -216,7 +223,15 @@ impl PubdataOp {
                 out.extend_from_slice(&fee.to_be_bytes());
                 out.extend_from_slice(&signature.0);
             }
-            PubdataOp::TransferToNew { from, to, to_key, token, amount, fee, signature } => {
+            PubdataOp::TransferToNew {
+                from,
+                to,
+                to_key,
+                token,
+                amount,
+                fee,
+                signature,
+            } => {
                 out.push(OP_TRANSFER_TO_NEW);
                 put_account(out, *from);
                 put_account(out, *to);
@@ -226,7 +241,13 @@ impl PubdataOp {
                 out.extend_from_slice(&fee.to_be_bytes());
                 out.extend_from_slice(&signature.0);
             }
-            PubdataOp::Deposit { queue_index, to, to_key, token, amount } => {
+            PubdataOp::Deposit {
+                queue_index,
+                to,
+                to_key,
+                token,
+                amount,
+            } => {
                 out.push(OP_DEPOSIT);
                 out.extend_from_slice(&queue_index.to_be_bytes());
                 put_account(out, *to);
@@ -234,7 +255,14 @@ impl PubdataOp {
                 out.push(token.id());
                 out.extend_from_slice(&amount.to_be_bytes());
             }
-            PubdataOp::Withdraw { from, to, token, amount, fee, signature } => {
+            PubdataOp::Withdraw {
+                from,
+                to,
+                token,
+                amount,
+                fee,
+                signature,
+            } => {
                 out.push(OP_WITHDRAW);
                 put_account(out, *from);
                 out.extend_from_slice(&to.0);
@@ -243,7 +271,11 @@ impl PubdataOp {
                 out.extend_from_slice(&fee.to_be_bytes());
                 out.extend_from_slice(&signature.0);
             }
-            PubdataOp::FeeOnly { fee_paid, tx, signature } => {
+            PubdataOp::FeeOnly {
+                fee_paid,
+                tx,
+                signature,
+            } => {
                 let tx_bytes = tx.encode();
                 out.push(OP_FEE_ONLY);
                 out.extend_from_slice(&fee_paid.to_be_bytes());
@@ -252,7 +284,11 @@ impl PubdataOp {
                 out.extend_from_slice(&tx_bytes);
                 out.extend_from_slice(&signature.0);
             }
-            PubdataOp::StorageWrite { contract, key, value } => {
+            PubdataOp::StorageWrite {
+                contract,
+                key,
+                value,
+            } => {
                 if value.len() > STORAGE_VALUE_BYTES_MAX {
                     return Err(PubdataError::ValueTooLarge {
                         len: value.len(),
@@ -276,7 +312,14 @@ impl PubdataOp {
     /// that carry no signature (deposits, storage writes).
     pub fn signed_transaction(&self, nonce: Nonce, signer: PublicKey) -> Option<SignedTransaction> {
         let (tx, signature) = match self {
-            PubdataOp::Transfer { from, to, token, amount, fee, signature } => (
+            PubdataOp::Transfer {
+                from,
+                to,
+                token,
+                amount,
+                fee,
+                signature,
+            } => (
                 Transaction::Transfer {
                     from: *from,
                     to: Recipient::Account(*to),
@@ -287,7 +330,15 @@ impl PubdataOp {
                 },
                 *signature,
             ),
-            PubdataOp::TransferToNew { from, to_key, token, amount, fee, signature, .. } => (
+            PubdataOp::TransferToNew {
+                from,
+                to_key,
+                token,
+                amount,
+                fee,
+                signature,
+                ..
+            } => (
                 Transaction::Transfer {
                     from: *from,
                     to: Recipient::NewAccount(*to_key),
@@ -298,7 +349,14 @@ impl PubdataOp {
                 },
                 *signature,
             ),
-            PubdataOp::Withdraw { from, to, token, amount, fee, signature } => (
+            PubdataOp::Withdraw {
+                from,
+                to,
+                token,
+                amount,
+                fee,
+                signature,
+            } => (
                 Transaction::Withdraw {
                     from: *from,
                     to: *to,
@@ -312,7 +370,11 @@ impl PubdataOp {
             PubdataOp::FeeOnly { tx, signature, .. } => (tx.clone(), *signature),
             PubdataOp::Deposit { .. } | PubdataOp::StorageWrite { .. } => return None,
         };
-        Some(SignedTransaction { tx, signer, signature })
+        Some(SignedTransaction {
+            tx,
+            signer,
+            signature,
+        })
     }
 }
 
@@ -322,7 +384,10 @@ pub fn encode_pubdata(ops: &[PubdataOp]) -> Result<Vec<u8>, PubdataError> {
     for op in ops {
         op.encode_into(&mut out)?;
         if out.len() > PUBDATA_BYTES_MAX {
-            return Err(PubdataError::Oversize { len: out.len(), max: PUBDATA_BYTES_MAX });
+            return Err(PubdataError::Oversize {
+                len: out.len(),
+                max: PUBDATA_BYTES_MAX,
+            });
         }
     }
     Ok(out)
@@ -331,10 +396,17 @@ pub fn encode_pubdata(ops: &[PubdataOp]) -> Result<Vec<u8>, PubdataError> {
 /// Decodes a batch's pubdata into its ops.
 pub fn decode_pubdata(bytes: &[u8]) -> Result<Vec<PubdataOp>, PubdataError> {
     if bytes.len() > PUBDATA_BYTES_MAX {
-        return Err(PubdataError::Oversize { len: bytes.len(), max: PUBDATA_BYTES_MAX });
+        return Err(PubdataError::Oversize {
+            len: bytes.len(),
+            max: PUBDATA_BYTES_MAX,
+        });
     }
     let mut ops = Vec::new();
-    let mut reader = Reader { bytes, pos: 0, op_start: 0 };
+    let mut reader = Reader {
+        bytes,
+        pos: 0,
+        op_start: 0,
+    };
     while reader.pos < bytes.len() {
         reader.op_start = reader.pos;
         ops.push(reader.op()?);
@@ -354,8 +426,13 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], PubdataError> {
-        let end = self.pos.checked_add(n).filter(|end| *end <= self.bytes.len());
-        let end = end.ok_or(PubdataError::Truncated { offset: self.op_start })?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|end| *end <= self.bytes.len());
+        let end = end.ok_or(PubdataError::Truncated {
+            offset: self.op_start,
+        })?;
         let slice = &self.bytes[self.pos..end];
         self.pos = end;
         Ok(slice)
@@ -374,13 +451,17 @@ impl<'a> Reader<'a> {
     fn account(&mut self) -> Result<AccountId, PubdataError> {
         let [a, b, c] = self.array::<3>()?;
         // Three bytes are always below 2^24.
-        AccountId::new(u32::from_be_bytes([0, a, b, c]))
-            .map_err(|_| PubdataError::Truncated { offset: self.op_start })
+        AccountId::new(u32::from_be_bytes([0, a, b, c])).map_err(|_| PubdataError::Truncated {
+            offset: self.op_start,
+        })
     }
 
     fn token(&mut self) -> Result<TokenId, PubdataError> {
         let token = self.u8()?;
-        TokenId::from_id(token).ok_or(PubdataError::UnknownToken { token, offset: self.op_start })
+        TokenId::from_id(token).ok_or(PubdataError::UnknownToken {
+            token,
+            offset: self.op_start,
+        })
     }
 
     fn amount(&mut self) -> Result<Amount, PubdataError> {
@@ -430,9 +511,17 @@ impl<'a> Reader<'a> {
                 let fee_paid = self.amount()?;
                 let tx_len = u32::from_be_bytes(self.array()?) as usize;
                 let tx_bytes = self.take(tx_len)?;
-                let tx = Transaction::decode(tx_bytes)
-                    .map_err(|source| PubdataError::BadTransaction { offset: self.op_start, source })?;
-                PubdataOp::FeeOnly { fee_paid, tx, signature: self.signature()? }
+                let tx = Transaction::decode(tx_bytes).map_err(|source| {
+                    PubdataError::BadTransaction {
+                        offset: self.op_start,
+                        source,
+                    }
+                })?;
+                PubdataOp::FeeOnly {
+                    fee_paid,
+                    tx,
+                    signature: self.signature()?,
+                }
             }
             OP_STORAGE_WRITE => {
                 let contract = ContractAddress(self.array()?);
@@ -445,9 +534,18 @@ impl<'a> Reader<'a> {
                         offset: self.op_start,
                     });
                 }
-                PubdataOp::StorageWrite { contract, key, value: self.take(len)?.to_vec() }
+                PubdataOp::StorageWrite {
+                    contract,
+                    key,
+                    value: self.take(len)?.to_vec(),
+                }
             }
-            opcode => return Err(PubdataError::UnknownOpcode { opcode, offset: self.op_start }),
+            opcode => {
+                return Err(PubdataError::UnknownOpcode {
+                    opcode,
+                    offset: self.op_start,
+                });
+            }
         })
     }
 }

@@ -168,7 +168,9 @@ impl Transaction {
             return Err(StatelessError::NonceExhausted(self.nonce()));
         }
         match self {
-            Transaction::Transfer { from, to, amount, .. } => {
+            Transaction::Transfer {
+                from, to, amount, ..
+            } => {
                 if *amount == 0 {
                     return Err(StatelessError::ZeroAmount);
                 }
@@ -192,7 +194,9 @@ impl Transaction {
                     });
                 }
             }
-            Transaction::Call { input, fuel_limit, .. } => {
+            Transaction::Call {
+                input, fuel_limit, ..
+            } => {
                 if input.len() > CALL_INPUT_BYTES_MAX {
                     return Err(StatelessError::InputTooLarge {
                         len: input.len(),

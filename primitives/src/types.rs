@@ -227,8 +227,14 @@ mod tests {
     #[test]
     fn account_id_bounds() {
         assert!(AccountId::new(0).is_ok());
-        assert_eq!(AccountId::new((1 << 24) - 1).map(AccountId::get), Ok((1 << 24) - 1));
-        assert_eq!(AccountId::new(1 << 24), Err(AccountIdError { value: 1 << 24 }));
+        assert_eq!(
+            AccountId::new((1 << 24) - 1).map(AccountId::get),
+            Ok((1 << 24) - 1)
+        );
+        assert_eq!(
+            AccountId::new(1 << 24),
+            Err(AccountIdError { value: 1 << 24 })
+        );
         assert_eq!(AccountId::MAX.get(), (1 << 24) - 1);
     }
 

@@ -1,5 +1,7 @@
 //! Round trips and rejections for every encoded type.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a panic is a failure.
+
 use ghostplane_primitives::block::Event;
 use ghostplane_primitives::pubdata::{
     DEPOSIT_BYTES, PUBDATA_BYTES_MAX, TRANSFER_BYTES, TRANSFER_TO_NEW_BYTES, WITHDRAW_BYTES,
@@ -33,28 +35,54 @@ fn recipient() -> impl Strategy<Value = Recipient> {
 
 fn transaction() -> impl Strategy<Value = Transaction> {
     prop_oneof![
-        (account_id(), recipient(), token(), any::<u128>(), any::<u128>(), any::<u64>()).prop_map(
-            |(from, to, token, amount, fee, nonce)| Transaction::Transfer {
+        (
+            account_id(),
+            recipient(),
+            token(),
+            any::<u128>(),
+            any::<u128>(),
+            any::<u64>()
+        )
+            .prop_map(
+                |(from, to, token, amount, fee, nonce)| Transaction::Transfer {
+                    from,
+                    to,
+                    token,
+                    amount,
+                    fee,
+                    nonce
+                }
+            ),
+        (
+            account_id(),
+            bytes32(),
+            token(),
+            any::<u128>(),
+            any::<u128>(),
+            any::<u64>()
+        )
+            .prop_map(
+                |(from, to, token, amount, fee, nonce)| Transaction::Withdraw {
+                    from,
+                    to: L1Address(to),
+                    token,
+                    amount,
+                    fee,
+                    nonce
+                }
+            ),
+        (
+            account_id(),
+            vec(any::<u8>(), 0..512),
+            any::<u128>(),
+            any::<u64>()
+        )
+            .prop_map(|(from, code, fee, nonce)| Transaction::Deploy {
                 from,
-                to,
-                token,
-                amount,
+                code,
                 fee,
                 nonce
-            }
-        ),
-        (account_id(), bytes32(), token(), any::<u128>(), any::<u128>(), any::<u64>()).prop_map(
-            |(from, to, token, amount, fee, nonce)| Transaction::Withdraw {
-                from,
-                to: L1Address(to),
-                token,
-                amount,
-                fee,
-                nonce
-            }
-        ),
-        (account_id(), vec(any::<u8>(), 0..512), any::<u128>(), any::<u64>())
-            .prop_map(|(from, code, fee, nonce)| Transaction::Deploy { from, code, fee, nonce }),
+            }),
         (
             account_id(),
             bytes32(),
@@ -91,7 +119,11 @@ fn field_bytes() -> impl Strategy<Value = FieldBytes> {
 fn failure() -> impl Strategy<Value = FailureReason> {
     prop_oneof![
         (token(), any::<u128>(), any::<u128>()).prop_map(|(token, needed, available)| {
-            FailureReason::InsufficientBalance { token, needed, available }
+            FailureReason::InsufficientBalance {
+                token,
+                needed,
+                available,
+            }
         }),
         account_id().prop_map(FailureReason::UnknownAccount),
         bytes32().prop_map(|k| FailureReason::AccountExists(PublicKey(k))),
@@ -106,14 +138,17 @@ fn receipt() -> impl Strategy<Value = Receipt> {
         bytes32(),
         any::<u64>(),
         any::<u32>(),
-        prop_oneof![Just(ReceiptStatus::Success), failure().prop_map(ReceiptStatus::Failed)],
+        prop_oneof![
+            Just(ReceiptStatus::Success),
+            failure().prop_map(ReceiptStatus::Failed)
+        ],
         any::<u64>(),
         any::<u128>(),
         vec((bytes32(), bytes32(), vec(any::<u8>(), 0..64)), 0..4),
         vec(any::<u8>(), 0..64),
     )
-        .prop_map(|(hash, block, index, status, gas_used, fee_paid, events, return_data)| {
-            Receipt {
+        .prop_map(
+            |(hash, block, index, status, gas_used, fee_paid, events, return_data)| Receipt {
                 tx_hash: Hash32(hash),
                 block: BlockNumber(block),
                 index,
@@ -129,22 +164,30 @@ fn receipt() -> impl Strategy<Value = Receipt> {
                     })
                     .collect(),
                 return_data,
-            }
-        })
+            },
+        )
 }
 
 fn pubdata_op() -> impl Strategy<Value = PubdataOp> {
     prop_oneof![
-        (account_id(), account_id(), token(), any::<u128>(), any::<u128>(), signature()).prop_map(
-            |(from, to, token, amount, fee, signature)| PubdataOp::Transfer {
-                from,
-                to,
-                token,
-                amount,
-                fee,
-                signature
-            }
-        ),
+        (
+            account_id(),
+            account_id(),
+            token(),
+            any::<u128>(),
+            any::<u128>(),
+            signature()
+        )
+            .prop_map(
+                |(from, to, token, amount, fee, signature)| PubdataOp::Transfer {
+                    from,
+                    to,
+                    token,
+                    amount,
+                    fee,
+                    signature
+                }
+            ),
         (
             account_id(),
             account_id(),
@@ -165,35 +208,55 @@ fn pubdata_op() -> impl Strategy<Value = PubdataOp> {
                     signature,
                 }
             }),
-        (any::<u64>(), account_id(), bytes32(), token(), any::<u128>()).prop_map(
-            |(queue_index, to, key, token, amount)| PubdataOp::Deposit {
+        (
+            any::<u64>(),
+            account_id(),
+            bytes32(),
+            token(),
+            any::<u128>()
+        )
+            .prop_map(|(queue_index, to, key, token, amount)| PubdataOp::Deposit {
                 queue_index,
                 to,
                 to_key: PublicKey(key),
                 token,
                 amount
-            }
-        ),
-        (account_id(), bytes32(), token(), any::<u128>(), any::<u128>(), signature()).prop_map(
-            |(from, to, token, amount, fee, signature)| PubdataOp::Withdraw {
-                from,
-                to: L1Address(to),
-                token,
-                amount,
-                fee,
-                signature
-            }
-        ),
+            }),
+        (
+            account_id(),
+            bytes32(),
+            token(),
+            any::<u128>(),
+            any::<u128>(),
+            signature()
+        )
+            .prop_map(
+                |(from, to, token, amount, fee, signature)| PubdataOp::Withdraw {
+                    from,
+                    to: L1Address(to),
+                    token,
+                    amount,
+                    fee,
+                    signature
+                }
+            ),
         (any::<u128>(), transaction(), signature()).prop_map(|(fee_paid, tx, signature)| {
-            PubdataOp::FeeOnly { fee_paid, tx, signature }
+            PubdataOp::FeeOnly {
+                fee_paid,
+                tx,
+                signature,
+            }
         }),
-        (bytes32(), bytes32(), vec(any::<u8>(), 0..=STORAGE_VALUE_BYTES_MAX)).prop_map(
-            |(contract, key, value)| PubdataOp::StorageWrite {
+        (
+            bytes32(),
+            bytes32(),
+            vec(any::<u8>(), 0..=STORAGE_VALUE_BYTES_MAX)
+        )
+            .prop_map(|(contract, key, value)| PubdataOp::StorageWrite {
                 contract: ContractAddress(contract),
                 key: Hash32(key),
                 value
-            }
-        ),
+            }),
     ]
 }
 
@@ -214,7 +277,10 @@ fn check_codec<T: Codec + PartialEq + std::fmt::Debug>(value: &T) -> Result<(), 
     let mut longer = bytes.clone();
     longer.push(0);
     prop_assert!(
-        matches!(T::decode(&longer), Err(CodecError::TrailingBytes { extra: 1, .. })),
+        matches!(
+            T::decode(&longer),
+            Err(CodecError::TrailingBytes { extra: 1, .. })
+        ),
         "an extra byte must be trailing"
     );
     Ok(())
@@ -360,14 +426,25 @@ fn pubdata_op_sizes_match_the_documented_table() {
         assert_eq!(bytes.len(), size, "{op:?}");
         assert_eq!(op.encoded_len(), size);
     }
-    assert_eq!((TRANSFER_BYTES, TRANSFER_TO_NEW_BYTES, DEPOSIT_BYTES, WITHDRAW_BYTES), (104, 136, 61, 133));
+    assert_eq!(
+        (
+            TRANSFER_BYTES,
+            TRANSFER_TO_NEW_BYTES,
+            DEPOSIT_BYTES,
+            WITHDRAW_BYTES
+        ),
+        (104, 136, 61, 133)
+    );
 }
 
 #[test]
 fn pubdata_rejects_bad_input() {
     assert_eq!(
         decode_pubdata(&[0x7f, 0, 0]),
-        Err(PubdataError::UnknownOpcode { opcode: 0x7f, offset: 0 })
+        Err(PubdataError::UnknownOpcode {
+            opcode: 0x7f,
+            offset: 0
+        })
     );
     let transfer = PubdataOp::Transfer {
         from: AccountId::new(1).unwrap(),
@@ -382,16 +459,27 @@ fn pubdata_rejects_bad_input() {
     bytes[TRANSFER_BYTES + 7] = 4;
     assert_eq!(
         decode_pubdata(&bytes),
-        Err(PubdataError::UnknownToken { token: 4, offset: TRANSFER_BYTES })
+        Err(PubdataError::UnknownToken {
+            token: 4,
+            offset: TRANSFER_BYTES
+        })
     );
     // A storage write claiming a value over the limit.
     let mut write = vec![0x06];
     write.extend_from_slice(&[0; 64]);
     write.extend_from_slice(&((STORAGE_VALUE_BYTES_MAX + 1) as u16).to_be_bytes());
     write.extend(std::iter::repeat_n(0, STORAGE_VALUE_BYTES_MAX + 1));
-    assert!(matches!(decode_pubdata(&write), Err(PubdataError::ValueTooLarge { .. })));
+    assert!(matches!(
+        decode_pubdata(&write),
+        Err(PubdataError::ValueTooLarge { .. })
+    ));
     // A fee-only op whose transaction has a trailing byte.
-    let tx = Transaction::Deploy { from: AccountId::new(1).unwrap(), code: vec![0], fee: 1, nonce: 0 };
+    let tx = Transaction::Deploy {
+        from: AccountId::new(1).unwrap(),
+        code: vec![0],
+        fee: 1,
+        nonce: 0,
+    };
     let mut tx_bytes = tx.encode();
     tx_bytes.push(0);
     let mut op = vec![0x05];
@@ -401,10 +489,16 @@ fn pubdata_rejects_bad_input() {
     op.extend_from_slice(&[0; 64]);
     assert!(matches!(
         decode_pubdata(&op),
-        Err(PubdataError::BadTransaction { source: CodecError::TrailingBytes { extra: 1, .. }, .. })
+        Err(PubdataError::BadTransaction {
+            source: CodecError::TrailingBytes { extra: 1, .. },
+            ..
+        })
     ));
     let huge = vec![0u8; PUBDATA_BYTES_MAX + 1];
-    assert!(matches!(decode_pubdata(&huge), Err(PubdataError::Oversize { .. })));
+    assert!(matches!(
+        decode_pubdata(&huge),
+        Err(PubdataError::Oversize { .. })
+    ));
 }
 
 #[test]
@@ -439,15 +533,24 @@ fn invalid_values_are_rejected() {
     // Variant tag 9 does not exist.
     let mut bad_tag = bytes.clone();
     bad_tag[0] = 9;
-    assert!(matches!(SignedTransaction::decode(&bad_tag), Err(CodecError::Invalid { .. })));
+    assert!(matches!(
+        SignedTransaction::decode(&bad_tag),
+        Err(CodecError::Invalid { .. })
+    ));
     // Account id 2^24 (bytes 1..5 hold `from`, little-endian).
     let mut bad_id = bytes.clone();
     bad_id[1..5].copy_from_slice(&(1u32 << 24).to_le_bytes());
-    assert!(matches!(SignedTransaction::decode(&bad_id), Err(CodecError::Invalid { .. })));
+    assert!(matches!(
+        SignedTransaction::decode(&bad_id),
+        Err(CodecError::Invalid { .. })
+    ));
     // Token id 4 (after tag, from and the 32-byte L1 address).
     let mut bad_token = bytes;
     bad_token[1 + 4 + 32] = 4;
-    assert!(matches!(SignedTransaction::decode(&bad_token), Err(CodecError::Invalid { .. })));
+    assert!(matches!(
+        SignedTransaction::decode(&bad_token),
+        Err(CodecError::Invalid { .. })
+    ));
     // A length prefix far beyond the input is truncation, not an allocation.
     let mut huge_len = Transaction::Deploy {
         from: AccountId::new(1).unwrap(),
@@ -457,7 +560,10 @@ fn invalid_values_are_rejected() {
     }
     .encode();
     huge_len[5..9].copy_from_slice(&u32::MAX.to_le_bytes());
-    assert!(matches!(Transaction::decode(&huge_len), Err(CodecError::Truncated { .. })));
+    assert!(matches!(
+        Transaction::decode(&huge_len),
+        Err(CodecError::Truncated { .. })
+    ));
     // A field element not below the modulus.
     let mut header = BatchHeader {
         number: BatchNumber(1),
@@ -472,7 +578,10 @@ fn invalid_values_are_rejected() {
     }
     .encode();
     header[24..56].copy_from_slice(&[0xff; 32]);
-    assert!(matches!(BatchHeader::decode(&header), Err(CodecError::Invalid { .. })));
+    assert!(matches!(
+        BatchHeader::decode(&header),
+        Err(CodecError::Invalid { .. })
+    ));
 }
 
 #[test]
@@ -486,7 +595,10 @@ fn stateless_checks() {
         fee: 0,
         nonce: 0,
     };
-    assert_eq!(transfer(1, Recipient::Account(AccountId::new(4).unwrap())).check_stateless(), Ok(()));
+    assert_eq!(
+        transfer(1, Recipient::Account(AccountId::new(4).unwrap())).check_stateless(),
+        Ok(())
+    );
     assert_eq!(
         transfer(0, Recipient::Account(AccountId::new(4).unwrap())).check_stateless(),
         Err(StatelessError::ZeroAmount)
@@ -495,8 +607,16 @@ fn stateless_checks() {
         transfer(1, Recipient::Account(from)).check_stateless(),
         Err(StatelessError::SelfTransfer(from))
     );
-    let deploy = |code: Vec<u8>| Transaction::Deploy { from, code, fee: 0, nonce: 0 };
-    assert_eq!(deploy(vec![]).check_stateless(), Err(StatelessError::EmptyCode));
+    let deploy = |code: Vec<u8>| Transaction::Deploy {
+        from,
+        code,
+        fee: 0,
+        nonce: 0,
+    };
+    assert_eq!(
+        deploy(vec![]).check_stateless(),
+        Err(StatelessError::EmptyCode)
+    );
     assert_eq!(
         deploy(vec![0; CONTRACT_CODE_BYTES_MAX + 1]).check_stateless(),
         Err(StatelessError::CodeTooLarge {
@@ -505,7 +625,8 @@ fn stateless_checks() {
         })
     );
     // The largest deploy still fits a signed transaction.
-    let signed = Keypair::from_seed(&[2; 32]).sign(DEVNET_CHAIN_ID, deploy(vec![0; CONTRACT_CODE_BYTES_MAX]));
+    let signed = Keypair::from_seed(&[2; 32])
+        .sign(DEVNET_CHAIN_ID, deploy(vec![0; CONTRACT_CODE_BYTES_MAX]));
     assert!(SignedTransaction::decode(&signed.encode()).is_ok());
     let call = |input: Vec<u8>, fuel_limit| Transaction::Call {
         from,
@@ -520,7 +641,10 @@ fn stateless_checks() {
         call(vec![0; CALL_INPUT_BYTES_MAX + 1], 1000).check_stateless(),
         Err(StatelessError::InputTooLarge { .. })
     ));
-    assert!(matches!(call(vec![], 0).check_stateless(), Err(StatelessError::BadFuelLimit { .. })));
+    assert!(matches!(
+        call(vec![], 0).check_stateless(),
+        Err(StatelessError::BadFuelLimit { .. })
+    ));
     assert!(matches!(
         call(vec![], CALL_FUEL_MAX + 1).check_stateless(),
         Err(StatelessError::BadFuelLimit { .. })

@@ -3,6 +3,8 @@
 //! The tree here is a small reference implementation (a map of leaves, hashed
 //! recursively); the prover crate owns the real, persistent tree.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a panic is a failure.
+
 use std::collections::BTreeMap;
 
 use ghostplane_primitives::merkle::{empty_subtree_roots, node_hash, state_root};
@@ -19,14 +21,19 @@ impl ReferenceTree {
     fn subtree(&self, height: usize, prefix: u32) -> Fr {
         let width = 1u64 << (2 * height);
         let start = u64::from(prefix) * width;
-        let occupied = self.leaves.range(start as u32..).next().is_some_and(|(i, _)| u64::from(*i) < start + width);
+        let occupied = self
+            .leaves
+            .range(start as u32..)
+            .next()
+            .is_some_and(|(i, _)| u64::from(*i) < start + width);
         if !occupied {
             return empty_subtree_roots()[height];
         }
         if height == 0 {
             return self.leaves[&prefix].hash();
         }
-        let children: [Fr; 4] = std::array::from_fn(|c| self.subtree(height - 1, prefix * 4 + c as u32));
+        let children: [Fr; 4] =
+            std::array::from_fn(|c| self.subtree(height - 1, prefix * 4 + c as u32));
         node_hash(&children)
     }
 
@@ -38,7 +45,9 @@ impl ReferenceTree {
         let siblings = std::array::from_fn(|height| {
             let own = index.get() >> (2 * height);
             let parent = own / 4;
-            let mut others = (0..4u32).filter(|c| parent * 4 + c != own).map(|c| FieldBytes::from(self.subtree(height, parent * 4 + c)));
+            let mut others = (0..4u32)
+                .filter(|c| parent * 4 + c != own)
+                .map(|c| FieldBytes::from(self.subtree(height, parent * 4 + c)));
             std::array::from_fn(|_| others.next().unwrap())
         });
         MerkleProof { index, siblings }
@@ -46,7 +55,11 @@ impl ReferenceTree {
 }
 
 fn leaf(seed: u8, nonce: u64, balance: u128) -> AccountLeaf {
-    AccountLeaf { public_key: PublicKey([seed; 32]), nonce, balances: [balance, balance / 2, 3, u128::MAX] }
+    AccountLeaf {
+        public_key: PublicKey([seed; 32]),
+        nonce,
+        balances: [balance, balance / 2, 3, u128::MAX],
+    }
 }
 
 fn leaves() -> impl Strategy<Value = BTreeMap<u32, AccountLeaf>> {
@@ -59,7 +72,9 @@ fn leaves() -> impl Strategy<Value = BTreeMap<u32, AccountLeaf>> {
 
 #[test]
 fn empty_tree_root_is_the_empty_subtree_root() {
-    let tree = ReferenceTree { leaves: BTreeMap::new() };
+    let tree = ReferenceTree {
+        leaves: BTreeMap::new(),
+    };
     assert_eq!(tree.root(), empty_subtree_roots()[ACCOUNT_TREE_DEPTH]);
     let id = AccountId::new(12345).unwrap();
     let proof = tree.proof(id);

@@ -1,5 +1,7 @@
 //! Signing and verification of transactions: chain binding, tampering, batches.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a panic is a failure.
+
 use ghostplane_primitives::*;
 use proptest::prelude::*;
 
@@ -25,7 +27,10 @@ fn signed_transaction_verifies_on_its_chain_only() {
     );
     // Signed for another chain, checked on ours.
     let other = keypair.sign(ChainId(1), sample_tx(0));
-    assert_eq!(other.verify(DEVNET_CHAIN_ID), Err(SignatureError::BadSignature));
+    assert_eq!(
+        other.verify(DEVNET_CHAIN_ID),
+        Err(SignatureError::BadSignature)
+    );
 }
 
 #[test]
@@ -45,7 +50,10 @@ fn another_signer_key_fails() {
         signer: Keypair::from_seed(&[2; 32]).public_key(),
         ..signed
     };
-    assert_eq!(impostor.verify(DEVNET_CHAIN_ID), Err(SignatureError::BadSignature));
+    assert_eq!(
+        impostor.verify(DEVNET_CHAIN_ID),
+        Err(SignatureError::BadSignature)
+    );
 }
 
 #[test]
@@ -54,7 +62,11 @@ fn generated_keys_are_distinct_and_sign() {
     let b = Keypair::generate();
     assert_ne!(a.public_key(), b.public_key());
     assert_eq!(Keypair::from_seed(&a.seed()).public_key(), a.public_key());
-    assert_eq!(a.sign(DEVNET_CHAIN_ID, sample_tx(1)).verify(DEVNET_CHAIN_ID), Ok(()));
+    assert_eq!(
+        a.sign(DEVNET_CHAIN_ID, sample_tx(1))
+            .verify(DEVNET_CHAIN_ID),
+        Ok(())
+    );
 }
 
 proptest! {
