@@ -218,10 +218,8 @@ impl PubdataOp {
                 out.push(OP_TRANSFER);
                 put_account(out, *from);
                 put_account(out, *to);
-                out.push(token.id());
-                out.extend_from_slice(&amount.to_be_bytes());
-                out.extend_from_slice(&fee.to_be_bytes());
-                out.extend_from_slice(&signature.0);
+                put_token_amount(out, *token, *amount);
+                put_fee_signature(out, *fee, signature);
             }
             PubdataOp::TransferToNew {
                 from,
@@ -236,10 +234,8 @@ impl PubdataOp {
                 put_account(out, *from);
                 put_account(out, *to);
                 out.extend_from_slice(&to_key.0);
-                out.push(token.id());
-                out.extend_from_slice(&amount.to_be_bytes());
-                out.extend_from_slice(&fee.to_be_bytes());
-                out.extend_from_slice(&signature.0);
+                put_token_amount(out, *token, *amount);
+                put_fee_signature(out, *fee, signature);
             }
             PubdataOp::Deposit {
                 queue_index,
@@ -252,8 +248,7 @@ impl PubdataOp {
                 out.extend_from_slice(&queue_index.to_be_bytes());
                 put_account(out, *to);
                 out.extend_from_slice(&to_key.0);
-                out.push(token.id());
-                out.extend_from_slice(&amount.to_be_bytes());
+                put_token_amount(out, *token, *amount);
             }
             PubdataOp::Withdraw {
                 from,
@@ -266,10 +261,8 @@ impl PubdataOp {
                 out.push(OP_WITHDRAW);
                 put_account(out, *from);
                 out.extend_from_slice(&to.0);
-                out.push(token.id());
-                out.extend_from_slice(&amount.to_be_bytes());
-                out.extend_from_slice(&fee.to_be_bytes());
-                out.extend_from_slice(&signature.0);
+                put_token_amount(out, *token, *amount);
+                put_fee_signature(out, *fee, signature);
             }
             PubdataOp::FeeOnly {
                 fee_paid,
@@ -416,6 +409,16 @@ pub fn decode_pubdata(bytes: &[u8]) -> Result<Vec<PubdataOp>, PubdataError> {
 
 fn put_account(out: &mut Vec<u8>, id: AccountId) {
     out.extend_from_slice(&id.get().to_be_bytes()[1..]);
+}
+
+fn put_token_amount(out: &mut Vec<u8>, token: TokenId, amount: Amount) {
+    out.push(token.id());
+    out.extend_from_slice(&amount.to_be_bytes());
+}
+
+fn put_fee_signature(out: &mut Vec<u8>, fee: Amount, signature: &Signature) {
+    out.extend_from_slice(&fee.to_be_bytes());
+    out.extend_from_slice(&signature.0);
 }
 
 struct Reader<'a> {
