@@ -1,6 +1,512 @@
 //! # ghostplane-executor
 //!
-//! **Not built yet.** This crate will own the flat state store (RocksDB behind a
-//! write-back cache), the native state-transition rules for the four tokens, the
-//! wasmtime contract runtime and its host ABI, the Block-STM-style parallel scheduler
-//! and per-block receipts (DESIGN §3.4). It holds no code until that work lands.
+//! Turns an ordered L2 block into receipts, native ops and a state diff, using every
+//! core, with exactly the result of executing the block one item at a time.
+//!
+//! ## Data flow
+//!
+//! ```text
+//! BlockInput (ordered, signatures already verified by the sequencer)
+//!   │
+//!   ├─ hints: keys each native tx declares (sender, recipient, balances)
+//!   │         a tx whose declared keys an earlier tx writes is not speculated
+//!   ├─ phase 1 (rayon, N threads): speculative execution of the rest against the
+//!   │         committed snapshot; each records its read set and write set
+//!   ├─ phase 2 (one thread, in order): a tx whose reads an earlier tx of the block
+//!   │         wrote is re-executed against snapshot + block overlay; its writes
+//!   │         join the overlay
+//!   ├─ fees: summed as commutative deltas, credited to the fee account after the
+//!   │         last item (so the fee account never serializes the block)
+//!   ▼
+//! BlockOutput: header (chained execution digest), receipts, dropped txs, native ops
+//!   │          (PubdataOp), contract storage diff, sorted writes
+//!   ▼ Executor::commit
+//! StateStore: one RocksDB WriteBatch per block (sync), then the in-memory cache
+//! ```
+//!
+//! ## Rules (what a transaction costs)
+//!
+//! - **Dropped** (no receipt, no state change, no fee): unknown sender, signer key is
+//!   not the sender's key, nonce is not exactly the account nonce, GCC balance below
+//!   the (maximum) fee, or a stateless check fails.
+//! - **Included and failed**: the nonce is consumed and the fee charged; every other
+//!   effect is rolled back; the receipt carries a typed
+//!   [`FailureReason`](ghostplane_primitives::FailureReason). For native
+//!   ops the fee is the transaction's `fee`; for deploys and calls the transaction's
+//!   `fee` is a maximum, the charge is fuel used × `fuel_price`, and the rest is
+//!   refunded.
+//! - **Transfer** to an account id needs the account to exist; to a new key it
+//!   creates the account with the next free id (fails if the key has an account or
+//!   is not a valid ed25519 point). **Withdraw** debits the sender and emits the op the
+//!   L1 releases on finality. **Deposit** credits (creating the account if needed).
+//! - Balances never underflow or overflow: every debit and credit is checked.
+//! - **Contracts** run in wasmtime with fuel as gas (see [`wasm`] for the ABI, the
+//!   determinism settings and every bound); a revert or trap rolls back the call's
+//!   storage writes and events.
+//!
+//! ## Invariants
+//!
+//! - Parallel execution with any thread count gives the same output as
+//!   [`Executor::execute_sequential`] (property-tested with 1, 2 and 4 threads).
+//! - Execution does not change the store; only [`Executor::commit`] does, atomically.
+//! - The executor trusts that each transaction's signature was verified for the
+//!   chain id (the sequencer batch-verifies at ingest, the L1 re-verifies the
+//!   pubdata); it checks that the signer key owns the sending account.
+
+pub mod block;
+pub mod rules;
+pub mod state;
+pub mod store;
+mod view;
+pub mod wasm;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use ahash::AHashSet;
+use ghostplane_primitives::{
+    AccountId, Amount, BlockNumber, Codec, Hash32, L2BlockHeader, PublicKey, Receipt, TokenId,
+};
+use rayon::prelude::*;
+
+pub use block::{BlockInput, BlockItem, BlockOutput, DropReason, DroppedTx};
+pub use state::{AccountRecord, StateKey, StateReader, StateValue, StateWrite, StoreError};
+pub use store::{Snapshot, StateStore};
+pub use wasm::{RuntimeError, WasmRuntime};
+
+use rules::{Env, ItemOutcome, declared_keys, execute_item};
+use view::Overlay;
+
+/// Errors that stop a block from being executed or committed. None of them is a
+/// transaction's fault: those end in receipts or drops.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    /// The state store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The contract runtime failed.
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    /// The store has no genesis block yet.
+    #[error("the state store has no genesis: run genesis first")]
+    NoGenesis,
+    /// Genesis was asked for on a store that already has blocks.
+    #[error("the state store already has a genesis block")]
+    GenesisExists,
+    /// Genesis lists more accounts than the tree holds, or a key twice.
+    #[error("invalid genesis: {0}")]
+    BadGenesis(String),
+    /// The block's fee account does not exist.
+    #[error("fee account {0} does not exist")]
+    UnknownFeeAccount(AccountId),
+    /// The block does not follow the last committed block.
+    #[error("block {got} does not follow block {last}")]
+    OutOfOrder {
+        /// The block offered.
+        got: u64,
+        /// The last committed block.
+        last: u64,
+    },
+    /// Crediting fees would overflow the fee account (impossible with a bounded supply).
+    #[error("fee account balance would overflow")]
+    FeeOverflow,
+    /// A deposit would overflow a balance (impossible with a bounded supply).
+    #[error("deposit {queue_index} would overflow a balance")]
+    DepositOverflow {
+        /// The deposit.
+        queue_index: u64,
+    },
+    /// A deposit needs a new account and the tree is full.
+    #[error("deposit {queue_index} needs a new account and all 2^24 ids are taken")]
+    AccountsExhausted {
+        /// The deposit.
+        queue_index: u64,
+    },
+    /// The thread pool could not be built.
+    #[error("cannot start the executor thread pool: {0}")]
+    ThreadPool(String),
+    /// The block has more items than allowed.
+    #[error("block has {got} items, over the {max} limit")]
+    BlockTooLarge {
+        /// Items in the block.
+        got: usize,
+        /// The limit.
+        max: usize,
+    },
+}
+
+/// Most items one block may hold.
+pub const BLOCK_ITEMS_MAX: usize = 65_536;
+
+/// Executor settings.
+#[derive(Debug, Clone)]
+pub struct ExecutorConfig {
+    /// Threads for speculative execution (1 = no parallelism).
+    pub threads: usize,
+    /// GCC base units charged per unit of fuel.
+    pub fuel_price: Amount,
+    /// Bound on the state cache, in entries.
+    pub cache_entries_max: usize,
+}
+
+impl Default for ExecutorConfig {
+    fn default() -> Self {
+        Self {
+            threads: std::thread::available_parallelism().map_or(2, usize::from),
+            fuel_price: 1,
+            cache_entries_max: store::CACHE_ENTRIES_MAX_DEFAULT,
+        }
+    }
+}
+
+/// Executes blocks against a [`StateStore`].
+pub struct Executor {
+    store: StateStore,
+    runtime: WasmRuntime,
+    pool: rayon::ThreadPool,
+    config: ExecutorConfig,
+}
+
+/// Native stack for executor threads: room for the wasm stack bound plus host frames.
+const THREAD_STACK_BYTES: usize = 8 * 1024 * 1024;
+
+impl Executor {
+    /// Opens the store in `path` and starts the thread pool.
+    pub fn open(path: &Path, config: ExecutorConfig) -> Result<Self, ExecError> {
+        let store = StateStore::open(path, config.cache_entries_max)?;
+        let pool = thread_pool(config.threads)?;
+        Ok(Self {
+            store,
+            runtime: WasmRuntime::new()?,
+            pool,
+            config,
+        })
+    }
+
+    /// Replaces the thread pool with one of `threads` threads.
+    pub fn set_threads(&mut self, threads: usize) -> Result<(), ExecError> {
+        self.pool = thread_pool(threads)?;
+        self.config.threads = threads;
+        Ok(())
+    }
+
+    /// The state store.
+    pub fn store(&self) -> &StateStore {
+        &self.store
+    }
+
+    /// A read view of committed state.
+    pub fn snapshot(&self) -> Snapshot {
+        self.store.snapshot()
+    }
+
+    /// Writes block 0: one account per entry (ids from 0, in order) with the given
+    /// balances. Account 0 is the conventional fee account.
+    pub fn genesis(
+        &mut self,
+        accounts: &[(PublicKey, [Amount; 4])],
+        timestamp_ms: u64,
+    ) -> Result<L2BlockHeader, ExecError> {
+        if self.store.last_header().is_some() {
+            return Err(ExecError::GenesisExists);
+        }
+        let mut overlay = Overlay::default();
+        for (i, (key, balances)) in accounts.iter().enumerate() {
+            let id = u32::try_from(i)
+                .ok()
+                .and_then(|i| AccountId::new(i).ok())
+                .ok_or_else(|| ExecError::BadGenesis("more accounts than ids".into()))?;
+            if overlay
+                .insert(StateKey::KeyIndex(*key), Some(StateValue::AccountId(id)))
+                .is_some()
+            {
+                return Err(ExecError::BadGenesis(format!("key {key} listed twice")));
+            }
+            overlay.insert(
+                StateKey::Account(id),
+                Some(StateValue::Account(AccountRecord {
+                    public_key: *key,
+                    nonce: 0,
+                })),
+            );
+            for token in TokenId::ALL {
+                let amount = balances[usize::from(token.id())];
+                if amount > 0 {
+                    overlay.insert(
+                        StateKey::Balance(id, token),
+                        Some(StateValue::Balance(amount)),
+                    );
+                }
+            }
+        }
+        let next = u32::try_from(accounts.len()).unwrap_or(u32::MAX);
+        overlay.insert(StateKey::NextAccountId, Some(StateValue::Counter(next)));
+        let writes = sorted(overlay);
+        let header = L2BlockHeader {
+            number: BlockNumber(0),
+            parent_hash: Hash32([0; 32]),
+            timestamp_ms,
+            fee_account: AccountId::new(0).unwrap_or(AccountId::MAX),
+            tx_count: 0,
+            transactions_hash: Hash32(*blake3::hash(&[]).as_bytes()),
+            execution_digest: digest(&Hash32([0; 32]), BlockNumber(0), &writes, &[]),
+        };
+        self.store.commit(&header, &writes, &[])?;
+        Ok(header)
+    }
+
+    /// Executes `block` with the configured threads. Does not change the store.
+    pub fn execute(&self, block: &BlockInput) -> Result<BlockOutput, ExecError> {
+        self.run(block, true)
+    }
+
+    /// Executes `block` one item at a time: the reference the parallel path must equal.
+    pub fn execute_sequential(&self, block: &BlockInput) -> Result<BlockOutput, ExecError> {
+        self.run(block, false)
+    }
+
+    /// Makes `output` durable and visible: one atomic write.
+    pub fn commit(&mut self, output: &BlockOutput) -> Result<(), ExecError> {
+        self.store
+            .commit(&output.header, &output.writes, &output.receipts)?;
+        Ok(())
+    }
+
+    fn run(&self, block: &BlockInput, parallel: bool) -> Result<BlockOutput, ExecError> {
+        let parent = self.store.last_header().ok_or(ExecError::NoGenesis)?;
+        if block.number.0 != parent.number.0 + 1 {
+            return Err(ExecError::OutOfOrder {
+                got: block.number.0,
+                last: parent.number.0,
+            });
+        }
+        if block.items.len() > BLOCK_ITEMS_MAX {
+            return Err(ExecError::BlockTooLarge {
+                got: block.items.len(),
+                max: BLOCK_ITEMS_MAX,
+            });
+        }
+        let snapshot = self.store.snapshot();
+        if snapshot.account(block.fee_account)?.is_none() {
+            return Err(ExecError::UnknownFeeAccount(block.fee_account));
+        }
+        let base: Arc<dyn StateReader> = Arc::new(snapshot);
+        let env = Env {
+            runtime: &self.runtime,
+            block: block.number,
+            timestamp_ms: block.timestamp_ms,
+            fuel_price: self.config.fuel_price,
+        };
+
+        let mut speculative: Vec<Option<Result<ItemOutcome, ExecError>>> = if parallel {
+            let speculate = speculation_plan(&block.items);
+            self.pool.install(|| {
+                block
+                    .items
+                    .par_iter()
+                    .zip(speculate.par_iter())
+                    .map(|(item, go)| {
+                        go.then(|| {
+                            execute_item(&env, item, Arc::clone(&base), Overlay::default())
+                                .map(|(outcome, _)| outcome)
+                        })
+                    })
+                    .collect()
+            })
+        } else {
+            Vec::new()
+        };
+
+        // In-order commit: keep a speculative result only if nothing it read was
+        // written by an earlier item of this block; otherwise execute again on top
+        // of those writes.
+        let mut overlay = Overlay::default();
+        let mut outcomes = Vec::with_capacity(block.items.len());
+        for (i, item) in block.items.iter().enumerate() {
+            let reusable = match speculative.get_mut(i).and_then(Option::take) {
+                Some(Ok(outcome)) if !outcome.reads.iter().any(|key| overlay.contains_key(key)) => {
+                    Some(outcome)
+                }
+                _ => None,
+            };
+            let outcome = match reusable {
+                Some(outcome) => outcome,
+                None => {
+                    let (outcome, back) = execute_item(&env, item, Arc::clone(&base), overlay)?;
+                    overlay = back;
+                    outcome
+                }
+            };
+            for (key, value) in &outcome.writes {
+                overlay.insert(*key, value.clone());
+            }
+            outcomes.push(outcome);
+        }
+        self.finish(block, parent, &base, outcomes, overlay)
+    }
+
+    fn finish(
+        &self,
+        block: &BlockInput,
+        parent: &L2BlockHeader,
+        base: &Arc<dyn StateReader>,
+        outcomes: Vec<ItemOutcome>,
+        mut overlay: Overlay,
+    ) -> Result<BlockOutput, ExecError> {
+        let mut receipts = Vec::new();
+        let mut dropped = Vec::new();
+        let mut ops = Vec::new();
+        let mut fees_collected: Amount = 0;
+        let mut transactions = blake3::Hasher::new();
+        for (index, (item, outcome)) in block.items.iter().zip(outcomes).enumerate() {
+            let hash = item.hash();
+            // BLOCK_ITEMS_MAX keeps the index within u32.
+            let index = index as u32;
+            match outcome.result {
+                Ok(included) => {
+                    transactions.update(&hash.0);
+                    fees_collected = fees_collected
+                        .checked_add(included.fee_paid)
+                        .ok_or(ExecError::FeeOverflow)?;
+                    ops.extend(included.op);
+                    receipts.push(Receipt {
+                        tx_hash: hash,
+                        block: block.number,
+                        index,
+                        status: included.status,
+                        gas_used: included.gas_used,
+                        fee_paid: included.fee_paid,
+                        events: included.events,
+                        return_data: included.return_data,
+                    });
+                }
+                Err(reason) => dropped.push(DroppedTx {
+                    index,
+                    hash,
+                    reason,
+                }),
+            }
+        }
+        if fees_collected > 0 {
+            let key = StateKey::Balance(block.fee_account, TokenId::Gcc);
+            let current = match overlay.get(&key) {
+                Some(value) => value.clone(),
+                None => base.get(&key)?,
+            };
+            let current = match current {
+                Some(StateValue::Balance(amount)) => amount,
+                _ => 0,
+            };
+            let total = current
+                .checked_add(fees_collected)
+                .ok_or(ExecError::FeeOverflow)?;
+            overlay.insert(key, Some(StateValue::Balance(total)));
+        }
+        let writes = sorted(overlay);
+        let storage_diff = writes
+            .iter()
+            .filter_map(|(key, value)| match key {
+                StateKey::Storage(contract, slot) => {
+                    let value = match value {
+                        Some(StateValue::Bytes(bytes)) => Some(bytes.to_vec()),
+                        _ => None,
+                    };
+                    Some((*contract, *slot, value))
+                }
+                _ => None,
+            })
+            .collect();
+        let header = L2BlockHeader {
+            number: block.number,
+            parent_hash: parent.hash(),
+            timestamp_ms: block.timestamp_ms,
+            fee_account: block.fee_account,
+            tx_count: receipts.len() as u32,
+            transactions_hash: Hash32(*transactions.finalize().as_bytes()),
+            execution_digest: digest(&parent.execution_digest, block.number, &writes, &receipts),
+        };
+        Ok(BlockOutput {
+            header,
+            receipts,
+            dropped,
+            ops,
+            storage_diff,
+            writes,
+            fees_collected,
+        })
+    }
+}
+
+/// At most one contract instance per thread is alive, so the instance pool bounds
+/// the thread count.
+fn thread_pool(threads: usize) -> Result<rayon::ThreadPool, ExecError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.clamp(1, wasm::INSTANCE_POOL_SIZE as usize))
+        .stack_size(THREAD_STACK_BYTES)
+        .thread_name(|i| format!("executor-{i}"))
+        .build()
+        .map_err(|e| ExecError::ThreadPool(e.to_string()))
+}
+
+/// Which items to run speculatively: those whose declared keys no earlier item
+/// declares (an item that shares a key with an earlier one would only be
+/// re-executed).
+fn speculation_plan(items: &[BlockItem]) -> Vec<bool> {
+    let mut claimed: AHashSet<StateKey> = AHashSet::with_capacity(items.len() * 4);
+    let mut keys = Vec::with_capacity(8);
+    items
+        .iter()
+        .map(|item| {
+            keys.clear();
+            declared_keys(item, &mut keys);
+            let free = !keys.iter().any(|key| claimed.contains(key));
+            claimed.extend(keys.iter().copied());
+            free
+        })
+        .collect()
+}
+
+fn sorted(overlay: Overlay) -> Vec<StateWrite> {
+    let mut writes: Vec<StateWrite> = overlay.into_iter().collect();
+    writes.sort_unstable_by_key(|write| write.0);
+    writes
+}
+
+/// blake3 over the parent digest, the block number, every write (column, key,
+/// value or tombstone) and every receipt: two nodes that executed the same blocks
+/// agree on it.
+fn digest(
+    parent: &Hash32,
+    number: BlockNumber,
+    writes: &[StateWrite],
+    receipts: &[Receipt],
+) -> Hash32 {
+    let mut hasher = blake3::Hasher::new_derive_key("ghostplane execution digest v1");
+    hasher.update(&parent.0);
+    hasher.update(&number.0.to_le_bytes());
+    hasher.update(&(writes.len() as u64).to_le_bytes());
+    for (key, value) in writes {
+        let key_bytes = key.encode();
+        hasher.update(key.column().as_bytes());
+        hasher.update(&(key_bytes.len() as u32).to_le_bytes());
+        hasher.update(&key_bytes);
+        match value {
+            Some(value) => {
+                let value_bytes = value.encode();
+                hasher.update(&[1]);
+                hasher.update(&(value_bytes.len() as u32).to_le_bytes());
+                hasher.update(&value_bytes);
+            }
+            None => {
+                hasher.update(&[0]);
+            }
+        }
+    }
+    hasher.update(&(receipts.len() as u64).to_le_bytes());
+    for receipt in receipts {
+        let bytes = receipt.encode();
+        hasher.update(&(bytes.len() as u32).to_le_bytes());
+        hasher.update(&bytes);
+    }
+    Hash32(*hasher.finalize().as_bytes())
+}

@@ -37,6 +37,17 @@ pub enum FailureReason {
     /// A transfer to a new account named a key that already has an account.
     #[error("key {0} already has an account: transfer to its account id instead")]
     AccountExists(PublicKey),
+    /// A new-account transfer named bytes that are not a usable ed25519 key.
+    #[error("{0} is not a valid ed25519 public key")]
+    InvalidPublicKey(PublicKey),
+    /// The offered (maximum) fee does not cover the fixed cost.
+    #[error("fee {offered} GCC is below the {needed} GCC this transaction costs")]
+    FeeTooLow {
+        /// The cost.
+        needed: Amount,
+        /// The fee offered.
+        offered: Amount,
+    },
     /// The account tree is full.
     #[error("no free account id left")]
     AccountsExhausted,

@@ -4,8 +4,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 
 use crate::codec::Codec;
 use crate::constants::{
-    CALL_FUEL_MAX, CALL_INPUT_BYTES_MAX, CONTRACT_CODE_BYTES_MAX, SIGNED_TX_BYTES_MAX,
-    TX_SIGNING_DOMAIN,
+    CALL_FUEL_MAX, CALL_INPUT_BYTES_MAX, SIGNED_TX_BYTES_MAX, TX_SIGNING_DOMAIN,
 };
 use crate::types::{
     AccountId, Amount, ChainId, ContractAddress, Hash32, L1Address, Nonce, PublicKey, Signature,
@@ -66,7 +65,8 @@ pub enum Transaction {
     Deploy {
         /// Deployer.
         from: AccountId,
-        /// The WASM module, at most [`CONTRACT_CODE_BYTES_MAX`] bytes.
+        /// The WASM module; more than
+        /// [`CONTRACT_CODE_BYTES_MAX`](crate::constants::CONTRACT_CODE_BYTES_MAX) bytes fails at deploy.
         code: Vec<u8>,
         /// Most GCC the sender agrees to pay.
         fee: Amount,
@@ -93,17 +93,6 @@ pub enum Transaction {
 /// A transaction that cannot be valid whatever the state.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StatelessError {
-    /// Contract code over the limit.
-    #[error("contract code is {len} bytes, over the {max}-byte limit")]
-    CodeTooLarge {
-        /// Code length.
-        len: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// Empty contract code.
-    #[error("contract code is empty")]
-    EmptyCode,
     /// Call input over the limit.
     #[error("call input is {len} bytes, over the {max}-byte limit")]
     InputTooLarge {
@@ -162,7 +151,8 @@ impl Transaction {
         }
     }
 
-    /// Checks that need no state: sizes, limits, non-zero amounts.
+    /// Checks that need no state: input size, fuel limit, non-zero amounts, no
+    /// self-transfer, nonce not exhausted. (The overall size bound is the codec's.)
     pub fn check_stateless(&self) -> Result<(), StatelessError> {
         if self.nonce() == Nonce::MAX {
             return Err(StatelessError::NonceExhausted(self.nonce()));
@@ -183,17 +173,9 @@ impl Transaction {
                     return Err(StatelessError::ZeroAmount);
                 }
             }
-            Transaction::Deploy { code, .. } => {
-                if code.is_empty() {
-                    return Err(StatelessError::EmptyCode);
-                }
-                if code.len() > CONTRACT_CODE_BYTES_MAX {
-                    return Err(StatelessError::CodeTooLarge {
-                        len: code.len(),
-                        max: CONTRACT_CODE_BYTES_MAX,
-                    });
-                }
-            }
+            // Code is checked by the executor's module validation (size limit
+            // included), so that a bad module ends in a failure receipt.
+            Transaction::Deploy { .. } => {}
             Transaction::Call {
                 input, fuel_limit, ..
             } => {

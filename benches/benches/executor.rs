@@ -1,0 +1,270 @@
+//! Executor throughput: native transfers (low and high contention, 1 and 2 threads),
+//! contract calls, deploys. State is in the executor's cache; blocks are executed,
+//! not committed, so every iteration runs the same block on the same state.
+
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use ghostplane_executor::{BlockInput, BlockItem, Executor, ExecutorConfig};
+use ghostplane_primitives::tx::contract_address;
+use ghostplane_primitives::{
+    AccountId, Amount, BlockNumber, ContractAddress, DEVNET_CHAIN_ID, Keypair, PublicKey,
+    Recipient, TokenId, Transaction,
+};
+
+const TRANSFERS: u32 = 10_000;
+const ACCOUNTS: u32 = 2 * TRANSFERS + 1;
+const CALLS: u32 = 2_000;
+
+fn key(i: u32) -> Keypair {
+    let mut seed = [0u8; 32];
+    seed[..4].copy_from_slice(&i.to_le_bytes());
+    Keypair::from_seed(&seed)
+}
+
+fn id(i: u32) -> AccountId {
+    AccountId::new(i).unwrap_or(AccountId::MAX)
+}
+
+struct Bench {
+    executor: Executor,
+    keys: Vec<Keypair>,
+    next: u64,
+}
+
+impl Bench {
+    fn new(dir: &Path) -> Self {
+        let mut executor = Executor::open(
+            dir,
+            ExecutorConfig {
+                threads: 2,
+                ..ExecutorConfig::default()
+            },
+        )
+        .unwrap_or_else(|e| panic!("open: {e}"));
+        let keys: Vec<Keypair> = (0..ACCOUNTS).map(key).collect();
+        let genesis: Vec<(PublicKey, [Amount; 4])> = keys
+            .iter()
+            .map(|k| (k.public_key(), [1u128 << 100; 4]))
+            .collect();
+        executor
+            .genesis(&genesis, 0)
+            .unwrap_or_else(|e| panic!("genesis: {e}"));
+        Self {
+            executor,
+            keys,
+            next: 1,
+        }
+    }
+
+    fn block(&self, items: Vec<BlockItem>) -> BlockInput {
+        BlockInput {
+            number: BlockNumber(self.next),
+            timestamp_ms: 0,
+            fee_account: id(0),
+            items,
+        }
+    }
+
+    fn sign(&self, from: u32, tx: Transaction) -> BlockItem {
+        BlockItem::transaction(self.keys[from as usize].sign(DEVNET_CHAIN_ID, tx))
+    }
+
+    fn commit(&mut self, items: Vec<BlockItem>) {
+        let block = self.block(items);
+        let output = self
+            .executor
+            .execute(&block)
+            .unwrap_or_else(|e| panic!("execute: {e}"));
+        self.executor
+            .commit(&output)
+            .unwrap_or_else(|e| panic!("commit: {e}"));
+        self.next += 1;
+    }
+
+    fn nonce(&self, account: u32) -> u64 {
+        self.executor
+            .snapshot()
+            .account(id(account))
+            .ok()
+            .flatten()
+            .map_or(0, |a| a.nonce)
+    }
+
+    fn transfer(&self, from: u32, to: u32, nonce: u64) -> BlockItem {
+        self.sign(
+            from,
+            Transaction::Transfer {
+                from: id(from),
+                to: Recipient::Account(id(to)),
+                token: TokenId::Spirit,
+                amount: 1,
+                fee: 1,
+                nonce,
+            },
+        )
+    }
+
+    fn call(&self, from: u32, contract: ContractAddress, input: Vec<u8>) -> BlockItem {
+        self.sign(
+            from,
+            Transaction::Call {
+                from: id(from),
+                contract,
+                input,
+                fuel_limit: 1_000_000,
+                fee: 1_000_000,
+                nonce: self.nonce(from),
+            },
+        )
+    }
+}
+
+fn wat(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/../executor/contracts/{name}.wat",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    wat::parse_file(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn native(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut bench = Bench::new(dir.path());
+    // Low contention: disjoint sender/receiver pairs.
+    let low: Vec<BlockItem> = (0..TRANSFERS)
+        .map(|i| bench.transfer(1 + i, 1 + TRANSFERS + i, 0))
+        .collect();
+    // High contention: ten senders, each sending a thousand in nonce order, to ten
+    // receivers.
+    let high: Vec<BlockItem> = (0..TRANSFERS)
+        .map(|i| bench.transfer(1 + i % 10, 11 + (i / 10) % 10, u64::from(i / 10)))
+        .collect();
+    let low = bench.block(low);
+    let high = bench.block(high);
+
+    let mut group = c.benchmark_group("executor_native_transfers");
+    group.throughput(Throughput::Elements(u64::from(TRANSFERS)));
+    group.sample_size(10);
+    group.bench_function("sequential_low_contention", |b| {
+        b.iter(|| bench.executor.execute_sequential(black_box(&low)))
+    });
+    for threads in [1, 2] {
+        bench
+            .executor
+            .set_threads(threads)
+            .unwrap_or_else(|e| panic!("{e}"));
+        group.bench_function(format!("{threads}_threads_low_contention"), |b| {
+            b.iter(|| bench.executor.execute(black_box(&low)))
+        });
+        group.bench_function(format!("{threads}_threads_high_contention"), |b| {
+            b.iter(|| bench.executor.execute(black_box(&high)))
+        });
+    }
+    group.finish();
+    bench.commit(Vec::new());
+}
+
+fn contracts(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut bench = Bench::new(dir.path());
+    bench.commit(vec![
+        bench.sign(
+            0,
+            Transaction::Deploy {
+                from: id(0),
+                code: wat("counter"),
+                fee: 1 << 40,
+                nonce: 0,
+            },
+        ),
+        bench.sign(
+            0,
+            Transaction::Deploy {
+                from: id(0),
+                code: wat("token"),
+                fee: 1 << 40,
+                nonce: 1,
+            },
+        ),
+    ]);
+    let counter = contract_address(id(0), 0);
+    let token = contract_address(id(0), 1);
+    // Mint, then give each of the first 2 × CALLS accounts some tokens.
+    bench.commit(vec![bench.call(
+        0,
+        token,
+        [&[0u8][..], &u64::MAX.to_le_bytes()].concat(),
+    )]);
+    let fund: Vec<BlockItem> = (1..=2 * CALLS)
+        .map(|to| {
+            let input = [&[1u8][..], &to.to_le_bytes(), &1_000u64.to_le_bytes()].concat();
+            bench.sign(
+                0,
+                Transaction::Call {
+                    from: id(0),
+                    contract: token,
+                    input,
+                    fuel_limit: 1_000_000,
+                    fee: 1_000_000,
+                    nonce: bench.nonce(0) + u64::from(to) - 1,
+                },
+            )
+        })
+        .collect();
+    bench.commit(fund);
+
+    let token_calls: Vec<BlockItem> = (1..=CALLS)
+        .map(|from| {
+            let input = [
+                &[1u8][..],
+                &(from + CALLS).to_le_bytes(),
+                &7u64.to_le_bytes(),
+            ]
+            .concat();
+            bench.call(from, token, input)
+        })
+        .collect();
+    let counter_calls: Vec<BlockItem> = (1..=CALLS)
+        .map(|from| bench.call(from, counter, Vec::new()))
+        .collect();
+    let token_block = bench.block(token_calls);
+    let counter_block = bench.block(counter_calls);
+
+    let mut group = c.benchmark_group("executor_contract_calls");
+    group.throughput(Throughput::Elements(u64::from(CALLS)));
+    group.sample_size(10);
+    for threads in [1, 2] {
+        bench
+            .executor
+            .set_threads(threads)
+            .unwrap_or_else(|e| panic!("{e}"));
+        group.bench_function(format!("token_transfer_{threads}_threads"), |b| {
+            b.iter(|| bench.executor.execute(black_box(&token_block)))
+        });
+        group.bench_function(format!("counter_same_slot_{threads}_threads"), |b| {
+            b.iter(|| bench.executor.execute(black_box(&counter_block)))
+        });
+    }
+    group.finish();
+
+    let deploy = bench.block(vec![bench.sign(
+        5,
+        Transaction::Deploy {
+            from: id(5),
+            code: wat("token"),
+            fee: 1 << 40,
+            nonce: bench.nonce(5),
+        },
+    )]);
+    let mut group = c.benchmark_group("executor_deploy");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("token_wat", |b| {
+        b.iter(|| bench.executor.execute(black_box(&deploy)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, native, contracts);
+criterion_main!(benches);

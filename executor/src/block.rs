@@ -1,0 +1,117 @@
+//! What goes into a block execution and what comes out.
+
+use ghostplane_primitives::{
+    AccountId, Amount, BlockNumber, Codec, ContractAddress, DepositEvent, Hash32, L2BlockHeader,
+    Nonce, PubdataOp, Receipt, SignedTransaction, StatelessError,
+};
+
+use crate::state::StateWrite;
+
+/// One entry of an ordered L2 block.
+#[derive(Debug, Clone)]
+pub enum BlockItem {
+    /// A user transaction. Its signature must already have been verified for the
+    /// executor's chain id (the sequencer does this in batches at ingest); the executor
+    /// checks that the signer key is the sending account's key.
+    Transaction {
+        /// The transaction.
+        tx: SignedTransaction,
+        /// Its hash (blake3 of the signed encoding).
+        hash: Hash32,
+    },
+    /// An L1 deposit, consumed in L1 queue order.
+    Deposit(DepositEvent),
+}
+
+impl BlockItem {
+    /// Wraps a signature-verified transaction, computing its hash.
+    pub fn transaction(tx: SignedTransaction) -> Self {
+        let hash = tx.hash();
+        BlockItem::Transaction { tx, hash }
+    }
+
+    /// The item's hash: the transaction hash, or blake3 of the encoded deposit event.
+    pub fn hash(&self) -> Hash32 {
+        match self {
+            BlockItem::Transaction { hash, .. } => *hash,
+            BlockItem::Deposit(deposit) => Hash32(*blake3::hash(&deposit.encode()).as_bytes()),
+        }
+    }
+}
+
+/// An ordered block to execute.
+#[derive(Debug, Clone)]
+pub struct BlockInput {
+    /// Height; must follow the last committed block.
+    pub number: BlockNumber,
+    /// Wall-clock time of the block, ms since the Unix epoch (contracts can read it).
+    pub timestamp_ms: u64,
+    /// Account credited with the block's fees, after its last transaction.
+    pub fee_account: AccountId,
+    /// The items, in order.
+    pub items: Vec<BlockItem>,
+}
+
+/// Why a transaction was left out of the block. A dropped transaction changes no
+/// state, pays nothing and gets no receipt.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DropReason {
+    /// The sending account does not exist.
+    #[error("sender account {0} does not exist")]
+    UnknownSender(AccountId),
+    /// The signer key is not the sending account's key.
+    #[error("signer key is not the key of account {0}")]
+    SignerMismatch(AccountId),
+    /// The nonce is not the account's next nonce.
+    #[error("nonce {got} is wrong: account nonce is {expected}")]
+    BadNonce {
+        /// The account's nonce.
+        expected: Nonce,
+        /// The transaction's nonce.
+        got: Nonce,
+    },
+    /// The sender cannot pay the (maximum) fee in GCC.
+    #[error("cannot pay the fee: needs {needed} GCC, has {available}")]
+    CannotPayFee {
+        /// The fee.
+        needed: Amount,
+        /// GCC balance.
+        available: Amount,
+    },
+    /// The transaction fails a stateless check.
+    #[error(transparent)]
+    Stateless(#[from] StatelessError),
+}
+
+/// A transaction left out of the block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DroppedTx {
+    /// Position in the input block.
+    pub index: u32,
+    /// Transaction hash.
+    pub hash: Hash32,
+    /// Why.
+    pub reason: DropReason,
+}
+
+/// Everything a block's execution produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockOutput {
+    /// The block header (includes the chained execution digest).
+    pub header: L2BlockHeader,
+    /// One receipt per included item, in order.
+    pub receipts: Vec<Receipt>,
+    /// Transactions left out, with reasons.
+    pub dropped: Vec<DroppedTx>,
+    /// The native ops in execution order, as the prover and pubdata need them:
+    /// transfers, new-account transfers, deposits, withdrawals, and `FeeOnly` for
+    /// contract transactions and failed native ones.
+    pub ops: Vec<PubdataOp>,
+    /// The contract storage diff: final value per touched slot (`None` = deleted),
+    /// sorted by contract and slot.
+    pub storage_diff: Vec<(ContractAddress, [u8; 32], Option<Vec<u8>>)>,
+    /// Every state write of the block, sorted by key: what is committed.
+    pub writes: Vec<StateWrite>,
+    /// GCC credited to the fee account.
+    pub fees_collected: Amount,
+}

@@ -1,0 +1,514 @@
+//! The state-transition rules for one block item: native ops, deploys, calls and
+//! deposits. Pure functions of the view they are given.
+
+use std::sync::Arc;
+
+use ghostplane_primitives::block::Event;
+use ghostplane_primitives::keys::validate_public_key;
+use ghostplane_primitives::tx::{code_hash, contract_address};
+use ghostplane_primitives::{
+    AccountId, Amount, BlockNumber, DepositEvent, FailureReason, PubdataOp, ReceiptStatus,
+    Recipient, SignedTransaction, TokenId, Transaction,
+};
+
+use crate::ExecError;
+use crate::block::{BlockItem, DropReason};
+use crate::state::{AccountRecord, StateKey, StateReader, StateValue, StateWrite, StoreError};
+use crate::view::{Overlay, TxView};
+use crate::wasm::WasmRuntime;
+
+/// Fuel charged for any deploy, before its bytes.
+pub const DEPLOY_FUEL_BASE: u64 = 100_000;
+/// Fuel charged per byte of deployed code (validation and compilation).
+pub const DEPLOY_FUEL_PER_BYTE: u64 = 50;
+/// Fuel charged for any call on top of what the contract burns (lookup, instantiation).
+pub const CALL_FUEL_BASE: u64 = 1_000;
+
+/// Block-wide inputs to the rules.
+pub(crate) struct Env<'a> {
+    pub(crate) runtime: &'a WasmRuntime,
+    pub(crate) block: BlockNumber,
+    pub(crate) timestamp_ms: u64,
+    /// GCC base units per unit of fuel.
+    pub(crate) fuel_price: Amount,
+}
+
+/// What including an item did.
+#[derive(Debug, Clone)]
+pub(crate) struct Included {
+    pub(crate) status: ReceiptStatus,
+    pub(crate) gas_used: u64,
+    pub(crate) fee_paid: Amount,
+    pub(crate) events: Vec<Event>,
+    pub(crate) return_data: Vec<u8>,
+    pub(crate) op: Option<PubdataOp>,
+}
+
+/// The result of executing one item against one view.
+#[derive(Debug, Clone)]
+pub(crate) struct ItemOutcome {
+    pub(crate) result: Result<Included, DropReason>,
+    pub(crate) reads: Vec<StateKey>,
+    pub(crate) writes: Vec<StateWrite>,
+}
+
+/// Executes `item` on top of `base` and `overlay`; returns the outcome and the
+/// overlay (moved through the view so contract calls can own it).
+pub(crate) fn execute_item(
+    env: &Env<'_>,
+    item: &BlockItem,
+    base: Arc<dyn StateReader>,
+    overlay: Overlay,
+) -> Result<(ItemOutcome, Overlay), ExecError> {
+    let mut view = TxView::new(base, overlay);
+    let result = match item {
+        BlockItem::Transaction { tx, .. } => transaction(env, tx, &mut view),
+        BlockItem::Deposit(deposit) => deposit_item(deposit, &mut view).map(Ok),
+    };
+    let result = result?;
+    let (overlay, reads, writes) = match &result {
+        Ok(_) => view.into_parts(),
+        Err(_) => {
+            // A dropped transaction leaves no trace, but what it read still decided
+            // that it was dropped.
+            let (overlay, reads, _) = view.into_parts();
+            (overlay, reads, Vec::new())
+        }
+    };
+    Ok((
+        ItemOutcome {
+            result,
+            reads,
+            writes,
+        },
+        overlay,
+    ))
+}
+
+fn transaction(
+    env: &Env<'_>,
+    signed: &SignedTransaction,
+    view: &mut TxView,
+) -> Result<Result<Included, DropReason>, ExecError> {
+    let tx = &signed.tx;
+    if let Err(e) = tx.check_stateless() {
+        return Ok(Err(DropReason::Stateless(e)));
+    }
+    let from = tx.from();
+    let Some(account) = view.account(from)? else {
+        return Ok(Err(DropReason::UnknownSender(from)));
+    };
+    if account.public_key != signed.signer {
+        return Ok(Err(DropReason::SignerMismatch(from)));
+    }
+    if account.nonce != tx.nonce() {
+        return Ok(Err(DropReason::BadNonce {
+            expected: account.nonce,
+            got: tx.nonce(),
+        }));
+    }
+    let fee = tx.fee();
+    let gcc = view.balance(from, TokenId::Gcc)?;
+    if gcc < fee {
+        return Ok(Err(DropReason::CannotPayFee {
+            needed: fee,
+            available: gcc,
+        }));
+    }
+    // Valid signature, key, nonce and fee: from here on the transaction is included.
+    // The nonce is consumed and the (maximum) fee taken before anything else, so a
+    // failure below keeps exactly these two effects.
+    view.put(
+        StateKey::Account(from),
+        Some(StateValue::Account(AccountRecord {
+            nonce: account.nonce + 1,
+            ..account
+        })),
+    );
+    view.set_balance(from, TokenId::Gcc, gcc - fee);
+    let savepoint = view.savepoint();
+
+    let included = match tx {
+        Transaction::Transfer { .. } | Transaction::Withdraw { .. } => {
+            match native(signed, view)? {
+                Ok(op) => Included {
+                    status: ReceiptStatus::Success,
+                    gas_used: 0,
+                    fee_paid: fee,
+                    events: Vec::new(),
+                    return_data: Vec::new(),
+                    op: Some(op),
+                },
+                Err(reason) => {
+                    view.rollback(savepoint);
+                    Included {
+                        status: ReceiptStatus::Failed(reason),
+                        gas_used: 0,
+                        fee_paid: fee,
+                        events: Vec::new(),
+                        return_data: Vec::new(),
+                        op: Some(fee_only(signed, fee)),
+                    }
+                }
+            }
+        }
+        Transaction::Deploy { code, nonce, .. } => {
+            let fuel = DEPLOY_FUEL_BASE + DEPLOY_FUEL_PER_BYTE * code.len() as u64;
+            let needed = Amount::from(fuel).saturating_mul(env.fuel_price);
+            let (status, charged, return_data) = if fee < needed {
+                (
+                    ReceiptStatus::Failed(FailureReason::FeeTooLow {
+                        needed,
+                        offered: fee,
+                    }),
+                    fee,
+                    Vec::new(),
+                )
+            } else {
+                let hash = code_hash(code);
+                match env.runtime.validate(hash, code) {
+                    Ok(()) => {
+                        let address = contract_address(from, *nonce);
+                        view.put(
+                            StateKey::Contract(address),
+                            Some(StateValue::CodeHash(hash)),
+                        );
+                        view.put(
+                            StateKey::Code(hash),
+                            Some(StateValue::Bytes(Arc::from(code.as_slice()))),
+                        );
+                        (ReceiptStatus::Success, needed, address.0.to_vec())
+                    }
+                    Err(reason) => (
+                        ReceiptStatus::Failed(FailureReason::InvalidModule(reason)),
+                        needed,
+                        Vec::new(),
+                    ),
+                }
+            };
+            refund(view, from, gcc - fee, fee - charged);
+            Included {
+                status,
+                gas_used: fuel,
+                fee_paid: charged,
+                events: Vec::new(),
+                return_data,
+                op: Some(fee_only(signed, charged)),
+            }
+        }
+        Transaction::Call {
+            contract,
+            input,
+            fuel_limit,
+            ..
+        } => {
+            let fuel_affordable = u64::try_from(fee / env.fuel_price.max(1)).unwrap_or(u64::MAX);
+            let fuel = (*fuel_limit)
+                .min(fuel_affordable)
+                .saturating_sub(CALL_FUEL_BASE);
+            let code = match view.get(&StateKey::Contract(*contract))? {
+                Some(StateValue::CodeHash(hash)) => Some(hash),
+                _ => None,
+            };
+            let (status, fuel_used, events, return_data) = match code {
+                None => (
+                    ReceiptStatus::Failed(FailureReason::UnknownContract(*contract)),
+                    0,
+                    Vec::new(),
+                    Vec::new(),
+                ),
+                Some(_) if fuel == 0 => (
+                    ReceiptStatus::Failed(FailureReason::OutOfFuel { fuel_used: 0 }),
+                    0,
+                    Vec::new(),
+                    Vec::new(),
+                ),
+                Some(code_hash) => {
+                    // The call owns the view while it runs (wasmtime store data is
+                    // 'static); an error here aborts the whole block, so the
+                    // placeholder is never used.
+                    let owned = std::mem::replace(view, placeholder_view());
+                    let call = env.runtime.call(
+                        owned,
+                        code_hash,
+                        *contract,
+                        from,
+                        env.block,
+                        env.timestamp_ms,
+                        input.clone(),
+                        fuel,
+                    )?;
+                    *view = call.ctx.view;
+                    match call.outcome {
+                        Ok(()) => (
+                            ReceiptStatus::Success,
+                            call.fuel_used,
+                            call.ctx.events,
+                            call.ctx.return_data,
+                        ),
+                        Err(reason) => {
+                            view.rollback(savepoint.clone());
+                            (
+                                ReceiptStatus::Failed(reason),
+                                call.fuel_used,
+                                Vec::new(),
+                                Vec::new(),
+                            )
+                        }
+                    }
+                }
+            };
+            let gas_used = CALL_FUEL_BASE + fuel_used;
+            let charged = Amount::from(gas_used)
+                .saturating_mul(env.fuel_price)
+                .min(fee);
+            refund(view, from, gcc - fee, fee - charged);
+            Included {
+                status,
+                gas_used,
+                fee_paid: charged,
+                events,
+                return_data,
+                op: Some(fee_only(signed, charged)),
+            }
+        }
+    };
+    Ok(Ok(included))
+}
+
+/// A view with nothing behind it, left in place while a call owns the real one.
+fn placeholder_view() -> TxView {
+    struct Nothing;
+    impl StateReader for Nothing {
+        fn get(&self, _key: &StateKey) -> Result<Option<StateValue>, StoreError> {
+            Ok(None)
+        }
+    }
+    TxView::new(Arc::new(Nothing), Overlay::default())
+}
+
+fn refund(view: &mut TxView, from: AccountId, gcc_after_fee: Amount, refund: Amount) {
+    if refund > 0 {
+        view.set_balance(from, TokenId::Gcc, gcc_after_fee + refund);
+    }
+}
+
+fn fee_only(signed: &SignedTransaction, fee_paid: Amount) -> PubdataOp {
+    PubdataOp::FeeOnly {
+        fee_paid,
+        tx: signed.tx.clone(),
+        signature: signed.signature,
+    }
+}
+
+/// Transfer and withdraw bodies (fee and nonce already applied).
+fn native(
+    signed: &SignedTransaction,
+    view: &mut TxView,
+) -> Result<Result<PubdataOp, FailureReason>, StoreError> {
+    let signature = signed.signature;
+    match &signed.tx {
+        Transaction::Transfer {
+            from,
+            to,
+            token,
+            amount,
+            fee,
+            ..
+        } => {
+            let (from, token, amount, fee) = (*from, *token, *amount, *fee);
+            let (to_id, created) = match to {
+                Recipient::Account(to) => {
+                    if view.account(*to)?.is_none() {
+                        return Ok(Err(FailureReason::UnknownAccount(*to)));
+                    }
+                    (*to, None)
+                }
+                Recipient::NewAccount(key) => {
+                    if view.account_of(key)?.is_some() {
+                        return Ok(Err(FailureReason::AccountExists(*key)));
+                    }
+                    if validate_public_key(key).is_err() {
+                        return Ok(Err(FailureReason::InvalidPublicKey(*key)));
+                    }
+                    match create_account(view, key)? {
+                        Some(id) => (id, Some(*key)),
+                        None => return Ok(Err(FailureReason::AccountsExhausted)),
+                    }
+                }
+            };
+            if let Err(reason) = debit(view, from, token, amount)? {
+                return Ok(Err(reason));
+            }
+            if let Err(reason) = credit(view, to_id, token, amount)? {
+                return Ok(Err(reason));
+            }
+            Ok(Ok(match created {
+                None => PubdataOp::Transfer {
+                    from,
+                    to: to_id,
+                    token,
+                    amount,
+                    fee,
+                    signature,
+                },
+                Some(to_key) => PubdataOp::TransferToNew {
+                    from,
+                    to: to_id,
+                    to_key,
+                    token,
+                    amount,
+                    fee,
+                    signature,
+                },
+            }))
+        }
+        Transaction::Withdraw {
+            from,
+            to,
+            token,
+            amount,
+            fee,
+            ..
+        } => {
+            if let Err(reason) = debit(view, *from, *token, *amount)? {
+                return Ok(Err(reason));
+            }
+            Ok(Ok(PubdataOp::Withdraw {
+                from: *from,
+                to: *to,
+                token: *token,
+                amount: *amount,
+                fee: *fee,
+                signature,
+            }))
+        }
+        Transaction::Deploy { .. } | Transaction::Call { .. } => {
+            Ok(Err(FailureReason::Trap("not a native transaction".into())))
+        }
+    }
+}
+
+fn debit(
+    view: &mut TxView,
+    id: AccountId,
+    token: TokenId,
+    amount: Amount,
+) -> Result<Result<(), FailureReason>, StoreError> {
+    let balance = view.balance(id, token)?;
+    match balance.checked_sub(amount) {
+        Some(left) => {
+            view.set_balance(id, token, left);
+            Ok(Ok(()))
+        }
+        None => Ok(Err(FailureReason::InsufficientBalance {
+            token,
+            needed: amount,
+            available: balance,
+        })),
+    }
+}
+
+fn credit(
+    view: &mut TxView,
+    id: AccountId,
+    token: TokenId,
+    amount: Amount,
+) -> Result<Result<(), FailureReason>, StoreError> {
+    let balance = view.balance(id, token)?;
+    match balance.checked_add(amount) {
+        Some(total) => {
+            view.set_balance(id, token, total);
+            Ok(Ok(()))
+        }
+        None => Ok(Err(FailureReason::BalanceOverflow { token, account: id })),
+    }
+}
+
+/// Gives `key` the next free account id; `None` if the tree is full.
+fn create_account(
+    view: &mut TxView,
+    key: &ghostplane_primitives::PublicKey,
+) -> Result<Option<AccountId>, StoreError> {
+    let next = view.next_account_id()?;
+    let Ok(id) = AccountId::new(next) else {
+        return Ok(None);
+    };
+    view.put(
+        StateKey::Account(id),
+        Some(StateValue::Account(AccountRecord {
+            public_key: *key,
+            nonce: 0,
+        })),
+    );
+    view.put(StateKey::KeyIndex(*key), Some(StateValue::AccountId(id)));
+    view.put(StateKey::NextAccountId, Some(StateValue::Counter(next + 1)));
+    Ok(Some(id))
+}
+
+/// Credits an L1 deposit, creating the account if the key has none.
+///
+/// A deposit cannot fail on L2: the L1 validates the key when the deposit is queued,
+/// and no balance can overflow because each token's total supply fits in a u128. A
+/// full account tree or an overflow is a block error (the node halts rather than
+/// lose the deposit).
+fn deposit_item(deposit: &DepositEvent, view: &mut TxView) -> Result<Included, ExecError> {
+    let id = match view.account_of(&deposit.recipient)? {
+        Some(id) => id,
+        None => create_account(view, &deposit.recipient)?.ok_or(ExecError::AccountsExhausted {
+            queue_index: deposit.queue_index,
+        })?,
+    };
+    if credit(view, id, deposit.token, deposit.amount)?.is_err() {
+        return Err(ExecError::DepositOverflow {
+            queue_index: deposit.queue_index,
+        });
+    }
+    Ok(Included {
+        status: ReceiptStatus::Success,
+        gas_used: 0,
+        fee_paid: 0,
+        events: Vec::new(),
+        return_data: Vec::new(),
+        op: Some(PubdataOp::Deposit {
+            queue_index: deposit.queue_index,
+            to: id,
+            to_key: deposit.recipient,
+            token: deposit.token,
+            amount: deposit.amount,
+        }),
+    })
+}
+
+/// Keys an item is known to read and write before it runs: the scheduler's hints.
+/// Contract storage is not known in advance and is not listed.
+pub(crate) fn declared_keys(item: &BlockItem, out: &mut Vec<StateKey>) {
+    match item {
+        BlockItem::Transaction { tx, .. } => {
+            let from = tx.tx.from();
+            out.push(StateKey::Account(from));
+            out.push(StateKey::Balance(from, TokenId::Gcc));
+            match &tx.tx {
+                Transaction::Transfer { to, token, .. } => {
+                    out.push(StateKey::Balance(from, *token));
+                    match to {
+                        Recipient::Account(to) => {
+                            out.push(StateKey::Account(*to));
+                            out.push(StateKey::Balance(*to, *token));
+                        }
+                        Recipient::NewAccount(key) => {
+                            out.push(StateKey::KeyIndex(*key));
+                            out.push(StateKey::NextAccountId);
+                        }
+                    }
+                }
+                Transaction::Withdraw { token, .. } => out.push(StateKey::Balance(from, *token)),
+                Transaction::Deploy { .. } | Transaction::Call { .. } => {}
+            }
+        }
+        BlockItem::Deposit(deposit) => {
+            out.push(StateKey::KeyIndex(deposit.recipient));
+            out.push(StateKey::NextAccountId);
+        }
+    }
+}

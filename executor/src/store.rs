@@ -1,0 +1,250 @@
+//! RocksDB state store with a block-granular write-back cache.
+//!
+//! Column families: `accounts` (id → key ‖ nonce), `balances` (id ‖ token → u128),
+//! `key_index` (public key → id), `contracts` (address → code hash), `code`
+//! (hash → module bytes), `storage` (address ‖ slot → value), `receipts`
+//! (tx hash → receipt), `blocks` (number → header) and `meta` (next account id, last
+//! header).
+//!
+//! A block's writes stay in memory until [`StateStore::commit`] writes them, the
+//! receipts, the header and the new "last header" as one RocksDB `WriteBatch` with
+//! `sync` on. After a crash the store therefore reopens at the last committed block,
+//! with nothing of a later block visible. Committed values are kept in an in-memory
+//! cache (at most `cache_entries_max` entries; cleared when it grows past that) in
+//! front of RocksDB, so hot accounts are read without touching the database.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use ahash::AHashMap;
+use ghostplane_primitives::{
+    AccountId, BlockNumber, Codec, Hash32, L2BlockHeader, PublicKey, Receipt, TokenId,
+};
+use rocksdb::{ColumnFamilyDescriptor, DB, Options, WriteBatch, WriteOptions};
+
+use crate::state::{AccountRecord, StateKey, StateReader, StateValue, StateWrite, StoreError};
+
+pub(crate) const CF_ACCOUNTS: &str = "accounts";
+pub(crate) const CF_BALANCES: &str = "balances";
+pub(crate) const CF_KEY_INDEX: &str = "key_index";
+pub(crate) const CF_CONTRACTS: &str = "contracts";
+pub(crate) const CF_CODE: &str = "code";
+pub(crate) const CF_STORAGE: &str = "storage";
+pub(crate) const CF_RECEIPTS: &str = "receipts";
+pub(crate) const CF_BLOCKS: &str = "blocks";
+pub(crate) const CF_META: &str = "meta";
+
+const COLUMNS: [&str; 9] = [
+    CF_ACCOUNTS,
+    CF_BALANCES,
+    CF_KEY_INDEX,
+    CF_CONTRACTS,
+    CF_CODE,
+    CF_STORAGE,
+    CF_RECEIPTS,
+    CF_BLOCKS,
+    CF_META,
+];
+
+const META_LAST_HEADER: &[u8] = b"last_header";
+
+/// Default bound on cached state entries (about 100 bytes each).
+pub const CACHE_ENTRIES_MAX_DEFAULT: usize = 4_000_000;
+
+type Cache = AHashMap<StateKey, Option<StateValue>>;
+
+/// The executor's persistent state.
+pub struct StateStore {
+    db: Arc<DB>,
+    cache: Arc<Cache>,
+    cache_entries_max: usize,
+    last_header: Option<L2BlockHeader>,
+}
+
+/// A consistent read view of committed state: the cache and the database as of the
+/// last commit. Cheap to clone.
+#[derive(Clone)]
+pub struct Snapshot {
+    db: Arc<DB>,
+    cache: Arc<Cache>,
+}
+
+impl StateStore {
+    /// Opens (or creates) the store in `path`.
+    pub fn open(path: &Path, cache_entries_max: usize) -> Result<Self, StoreError> {
+        let mut options = Options::default();
+        options.create_if_missing(true);
+        options.create_missing_column_families(true);
+        let columns = COLUMNS
+            .iter()
+            .map(|name| ColumnFamilyDescriptor::new(*name, Options::default()));
+        let db = DB::open_cf_descriptors(&options, path, columns)?;
+        let meta = db
+            .cf_handle(CF_META)
+            .ok_or(StoreError::MissingColumn(CF_META))?;
+        let last_header = match db.get_cf(meta, META_LAST_HEADER)? {
+            Some(bytes) => {
+                Some(
+                    L2BlockHeader::decode(&bytes).map_err(|e| StoreError::Corrupt {
+                        what: "meta/last_header".into(),
+                        reason: e.to_string(),
+                    })?,
+                )
+            }
+            None => None,
+        };
+        Ok(Self {
+            db: Arc::new(db),
+            cache: Arc::new(Cache::new()),
+            cache_entries_max,
+            last_header,
+        })
+    }
+
+    /// The header of the last committed block, if any.
+    pub fn last_header(&self) -> Option<&L2BlockHeader> {
+        self.last_header.as_ref()
+    }
+
+    /// A read view of the committed state.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            db: Arc::clone(&self.db),
+            cache: Arc::clone(&self.cache),
+        }
+    }
+
+    /// Atomically writes a block: its state writes, receipts and header.
+    ///
+    /// The block must follow the last committed one (number and parent hash).
+    pub fn commit(
+        &mut self,
+        header: &L2BlockHeader,
+        writes: &[StateWrite],
+        receipts: &[Receipt],
+    ) -> Result<(), StoreError> {
+        let expected = self.last_header.as_ref().map_or(0, |h| h.number.0 + 1);
+        let parent = self
+            .last_header
+            .as_ref()
+            .map_or(Hash32([0; 32]), L2BlockHeader::hash);
+        if header.number.0 != expected || header.parent_hash != parent {
+            return Err(StoreError::OutOfOrder {
+                got: header.number.0,
+                last: self.last_header.as_ref().map(|h| h.number.0),
+            });
+        }
+        let mut batch = WriteBatch::default();
+        for (key, value) in writes {
+            let cf = self.cf(key.column())?;
+            match value {
+                Some(value) => batch.put_cf(cf, key.encode(), value.encode()),
+                None => batch.delete_cf(cf, key.encode()),
+            }
+        }
+        let receipts_cf = self.cf(CF_RECEIPTS)?;
+        for receipt in receipts {
+            batch.put_cf(receipts_cf, receipt.tx_hash.0, receipt.encode());
+        }
+        let header_bytes = header.encode();
+        batch.put_cf(
+            self.cf(CF_BLOCKS)?,
+            header.number.0.to_be_bytes(),
+            &header_bytes,
+        );
+        batch.put_cf(self.cf(CF_META)?, META_LAST_HEADER, &header_bytes);
+        let mut options = WriteOptions::default();
+        // A committed block must survive power loss: the executor's state is what the
+        // sequencer trims its WAL against.
+        options.set_sync(true);
+        self.db.write_opt(batch, &options)?;
+
+        // Only now, with the block durable, does the cache see it.
+        let cache = Arc::make_mut(&mut self.cache);
+        if cache.len() + writes.len() > self.cache_entries_max {
+            cache.clear();
+        }
+        for (key, value) in writes {
+            cache.insert(*key, value.clone());
+        }
+        self.last_header = Some(header.clone());
+        Ok(())
+    }
+
+    /// The receipt of an included transaction.
+    pub fn receipt(&self, tx_hash: &Hash32) -> Result<Option<Receipt>, StoreError> {
+        let cf = self.cf(CF_RECEIPTS)?;
+        self.db
+            .get_cf(cf, tx_hash.0)?
+            .map(|bytes| {
+                Receipt::decode(&bytes).map_err(|e| StoreError::Corrupt {
+                    what: format!("receipt {tx_hash}"),
+                    reason: e.to_string(),
+                })
+            })
+            .transpose()
+    }
+
+    /// The header of block `number`.
+    pub fn header(&self, number: BlockNumber) -> Result<Option<L2BlockHeader>, StoreError> {
+        let cf = self.cf(CF_BLOCKS)?;
+        self.db
+            .get_cf(cf, number.0.to_be_bytes())?
+            .map(|bytes| {
+                L2BlockHeader::decode(&bytes).map_err(|e| StoreError::Corrupt {
+                    what: format!("block header {}", number.0),
+                    reason: e.to_string(),
+                })
+            })
+            .transpose()
+    }
+
+    fn cf(&self, name: &'static str) -> Result<&rocksdb::ColumnFamily, StoreError> {
+        self.db
+            .cf_handle(name)
+            .ok_or(StoreError::MissingColumn(name))
+    }
+}
+
+impl Snapshot {
+    /// The account record of `id`.
+    pub fn account(&self, id: AccountId) -> Result<Option<AccountRecord>, StoreError> {
+        Ok(match self.get(&StateKey::Account(id))? {
+            Some(StateValue::Account(record)) => Some(record),
+            _ => None,
+        })
+    }
+
+    /// The balance of `id` in `token` (0 if none).
+    pub fn balance(&self, id: AccountId, token: TokenId) -> Result<u128, StoreError> {
+        Ok(match self.get(&StateKey::Balance(id, token))? {
+            Some(StateValue::Balance(amount)) => amount,
+            _ => 0,
+        })
+    }
+
+    /// The account that `key` belongs to.
+    pub fn account_of(&self, key: &PublicKey) -> Result<Option<AccountId>, StoreError> {
+        Ok(match self.get(&StateKey::KeyIndex(*key))? {
+            Some(StateValue::AccountId(id)) => Some(id),
+            _ => None,
+        })
+    }
+}
+
+impl StateReader for Snapshot {
+    fn get(&self, key: &StateKey) -> Result<Option<StateValue>, StoreError> {
+        if let Some(value) = self.cache.get(key) {
+            return Ok(value.clone());
+        }
+        let name = key.column();
+        let cf = self
+            .db
+            .cf_handle(name)
+            .ok_or(StoreError::MissingColumn(name))?;
+        match self.db.get_pinned_cf(cf, key.encode())? {
+            Some(bytes) => key.decode_value(&bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+}

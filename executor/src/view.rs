@@ -1,0 +1,104 @@
+//! A transaction's view of state: committed state, plus the writes of earlier
+//! transactions of the block, plus its own writes; it records what it read.
+
+use std::sync::Arc;
+
+use ahash::AHashMap;
+use ghostplane_primitives::{AccountId, Amount, PublicKey, TokenId};
+
+use crate::state::{AccountRecord, StateKey, StateReader, StateValue, StateWrite, StoreError};
+
+/// The writes of the block's already-committed transactions.
+pub(crate) type Overlay = AHashMap<StateKey, Option<StateValue>>;
+
+/// One transaction's view. Owned (no borrowed fields) so a contract call can move it
+/// into a wasmtime `Store`, whose data must be `'static`.
+pub(crate) struct TxView {
+    base: Arc<dyn StateReader>,
+    overlay: Overlay,
+    /// Keys read from the overlay or the base (not from the transaction's own writes):
+    /// what the scheduler validates against later writers.
+    pub(crate) reads: Vec<StateKey>,
+    /// The transaction's writes, in first-write order, one entry per key.
+    pub(crate) writes: Vec<StateWrite>,
+}
+
+impl TxView {
+    pub(crate) fn new(base: Arc<dyn StateReader>, overlay: Overlay) -> Self {
+        Self {
+            base,
+            overlay,
+            reads: Vec::new(),
+            writes: Vec::new(),
+        }
+    }
+
+    /// Gives the overlay back to the scheduler.
+    pub(crate) fn into_parts(self) -> (Overlay, Vec<StateKey>, Vec<StateWrite>) {
+        (self.overlay, self.reads, self.writes)
+    }
+
+    pub(crate) fn get(&mut self, key: &StateKey) -> Result<Option<StateValue>, StoreError> {
+        if let Some((_, value)) = self.writes.iter().find(|(k, _)| k == key) {
+            return Ok(value.clone());
+        }
+        self.reads.push(*key);
+        if let Some(value) = self.overlay.get(key) {
+            return Ok(value.clone());
+        }
+        self.base.get(key)
+    }
+
+    pub(crate) fn put(&mut self, key: StateKey, value: Option<StateValue>) {
+        match self.writes.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.writes.push((key, value)),
+        }
+    }
+
+    /// A savepoint to roll back to with [`TxView::rollback`].
+    pub(crate) fn savepoint(&self) -> Vec<StateWrite> {
+        self.writes.clone()
+    }
+
+    /// Forgets every write made since `savepoint` (reads stay recorded: they still
+    /// decided the outcome).
+    pub(crate) fn rollback(&mut self, savepoint: Vec<StateWrite>) {
+        self.writes = savepoint;
+    }
+
+    pub(crate) fn account(&mut self, id: AccountId) -> Result<Option<AccountRecord>, StoreError> {
+        Ok(match self.get(&StateKey::Account(id))? {
+            Some(StateValue::Account(record)) => Some(record),
+            _ => None,
+        })
+    }
+
+    pub(crate) fn balance(&mut self, id: AccountId, token: TokenId) -> Result<Amount, StoreError> {
+        Ok(match self.get(&StateKey::Balance(id, token))? {
+            Some(StateValue::Balance(amount)) => amount,
+            _ => 0,
+        })
+    }
+
+    pub(crate) fn set_balance(&mut self, id: AccountId, token: TokenId, amount: Amount) {
+        self.put(
+            StateKey::Balance(id, token),
+            Some(StateValue::Balance(amount)),
+        );
+    }
+
+    pub(crate) fn account_of(&mut self, key: &PublicKey) -> Result<Option<AccountId>, StoreError> {
+        Ok(match self.get(&StateKey::KeyIndex(*key))? {
+            Some(StateValue::AccountId(id)) => Some(id),
+            _ => None,
+        })
+    }
+
+    pub(crate) fn next_account_id(&mut self) -> Result<u32, StoreError> {
+        Ok(match self.get(&StateKey::NextAccountId)? {
+            Some(StateValue::Counter(next)) => next,
+            _ => 0,
+        })
+    }
+}

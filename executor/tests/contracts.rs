@@ -1,0 +1,323 @@
+//! WASM contracts: the example contracts work, hostile ones fail deterministically
+//! with no effect beyond fee and nonce.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a panic is a failure.
+
+mod common;
+
+use common::*;
+use ghostplane_executor::rules::{CALL_FUEL_BASE, DEPLOY_FUEL_BASE, DEPLOY_FUEL_PER_BYTE};
+use ghostplane_executor::{BlockOutput, StateKey, StateReader};
+use ghostplane_primitives::tx::contract_address;
+use ghostplane_primitives::*;
+
+/// Deploys `code` from account 1 and returns its address.
+fn deploy(chain: &mut Chain, code: Vec<u8>) -> (ContractAddress, BlockOutput) {
+    let nonce = chain.nonce(1);
+    let out = chain.run(vec![chain.deploy(1, code, nonce)]);
+    (contract_address(id(1), nonce), out)
+}
+
+fn u64_le(bytes: &[u8]) -> u64 {
+    u64::from_le_bytes(bytes.try_into().unwrap())
+}
+
+#[test]
+fn counter_counts_and_charges_fuel() {
+    let mut chain = Chain::new(3, 2);
+    let code = contract("counter");
+    let code_len = code.len() as u64;
+    let (counter, out) = deploy(&mut chain, code);
+    let receipt = &out.receipts[0];
+    assert_eq!(receipt.status, ReceiptStatus::Success);
+    assert_eq!(receipt.return_data, counter.0.to_vec());
+    let deploy_fee = u128::from(DEPLOY_FUEL_BASE + DEPLOY_FUEL_PER_BYTE * code_len);
+    assert_eq!(receipt.fee_paid, deploy_fee);
+    assert_eq!(
+        chain.balance(1, TokenId::Gcc),
+        FUNDS - deploy_fee,
+        "unused max fee refunded"
+    );
+
+    let gcc_before = chain.balance(2, TokenId::Gcc);
+    let out = chain.run(vec![
+        chain.call(2, counter, vec![], 0),
+        chain.call(2, counter, vec![], 1),
+    ]);
+    assert_eq!(u64_le(&out.receipts[0].return_data), 1);
+    assert_eq!(u64_le(&out.receipts[1].return_data), 2);
+    let gas: u64 = out.receipts.iter().map(|r| r.gas_used).sum();
+    assert!(out.receipts.iter().all(|r| r.gas_used > CALL_FUEL_BASE));
+    assert_eq!(
+        chain.balance(2, TokenId::Gcc),
+        gcc_before - u128::from(gas),
+        "fee = fuel used × price 1"
+    );
+    assert_eq!(
+        out.storage_diff,
+        vec![(counter, [0u8; 32], Some(2u64.to_le_bytes().to_vec()))]
+    );
+    assert!(
+        out.ops
+            .iter()
+            .all(|op| matches!(op, PubdataOp::FeeOnly { .. }))
+    );
+}
+
+#[test]
+fn registry_enforces_owners_and_reverts_cleanly() {
+    let mut chain = Chain::new(4, 2);
+    let (registry, _) = deploy(&mut chain, contract("registry"));
+    let name = [7u8; 32];
+    let set = |value: &[u8]| [&[0u8][..], &name, value].concat();
+    let get = [&[1u8][..], &name].concat();
+
+    let out = chain.run(vec![
+        chain.call(2, registry, set(b"alice.ghost"), 0),
+        chain.call(3, registry, set(b"mallory"), 0),
+        chain.call(3, registry, get.clone(), 1),
+    ]);
+    assert_eq!(out.receipts[0].status, ReceiptStatus::Success);
+    assert_eq!(out.receipts[0].events.len(), 1);
+    assert_eq!(
+        out.receipts[1].status,
+        ReceiptStatus::Failed(FailureReason::Revert(b"not owner".to_vec()))
+    );
+    assert!(out.receipts[1].events.is_empty());
+    assert_eq!(out.receipts[2].return_data, b"alice.ghost");
+    assert_eq!(
+        chain.nonce(3),
+        2,
+        "a reverted call still consumes its nonce"
+    );
+
+    // Bad input reverts; delete by the owner works.
+    let out = chain.run(vec![
+        chain.call(2, registry, vec![9; 40], 1),
+        chain.call(2, registry, [&[2u8][..], &name].concat(), 2),
+        chain.call(2, registry, get, 3),
+    ]);
+    assert_eq!(
+        out.receipts[0].status,
+        ReceiptStatus::Failed(FailureReason::Revert(b"bad input".to_vec()))
+    );
+    assert_eq!(out.receipts[1].status, ReceiptStatus::Success);
+    assert!(out.receipts[2].return_data.is_empty());
+    assert_eq!(
+        out.storage_diff,
+        vec![(
+            registry,
+            {
+                let mut slot = [0u8; 32];
+                slot.copy_from_slice(&name);
+                slot
+            },
+            None
+        )]
+    );
+}
+
+#[test]
+fn token_transfers_inside_contract_storage() {
+    let mut chain = Chain::new(4, 2);
+    let (token, _) = deploy(&mut chain, contract("token"));
+    let mint = [&[0u8][..], &1_000u64.to_le_bytes()].concat();
+    let transfer =
+        |to: u32, amount: u64| [&[1u8][..], &to.to_le_bytes(), &amount.to_le_bytes()].concat();
+    let balance_of = |account: u32| [&[2u8][..], &account.to_le_bytes()].concat();
+
+    let out = chain.run(vec![
+        chain.call(2, token, mint.clone(), 0),
+        chain.call(2, token, transfer(3, 250), 1),
+        chain.call(3, token, transfer(2, 251), 0),
+        chain.call(3, token, mint, 1),
+        chain.call(3, token, balance_of(3), 2),
+        chain.call(3, token, balance_of(2), 3),
+    ]);
+    let status: Vec<&ReceiptStatus> = out.receipts.iter().map(|r| &r.status).collect();
+    assert_eq!(status[0], &ReceiptStatus::Success);
+    assert_eq!(status[1], &ReceiptStatus::Success);
+    assert_eq!(
+        status[2],
+        &ReceiptStatus::Failed(FailureReason::Revert(b"insufficient balance".to_vec()))
+    );
+    assert_eq!(
+        status[3],
+        &ReceiptStatus::Failed(FailureReason::Revert(b"already minted".to_vec()))
+    );
+    assert_eq!(u64_le(&out.receipts[4].return_data), 250);
+    assert_eq!(u64_le(&out.receipts[5].return_data), 750);
+    assert_eq!(
+        out.receipts[1].events[0].data,
+        [&3u32.to_le_bytes()[..], &250u64.to_le_bytes()].concat()
+    );
+}
+
+/// A hostile call: it must fail with `expected`, charge only its fee, consume its
+/// nonce and write nothing else.
+fn assert_contained(
+    chain: &mut Chain,
+    address: ContractAddress,
+    expected: impl Fn(&FailureReason) -> bool,
+) {
+    let gcc_before = chain.balance(2, TokenId::Gcc);
+    let nonce_before = chain.nonce(2);
+    let block = chain.block(vec![chain.call(2, address, vec![], nonce_before)]);
+    let first = chain.executor.execute(&block).unwrap();
+    // Deterministic: the same block executes to the same output every time, on any
+    // number of threads.
+    assert_eq!(first, chain.executor.execute(&block).unwrap());
+    assert_eq!(first, chain.executor.execute_sequential(&block).unwrap());
+    let out = chain.run(block.items);
+    let receipt = &out.receipts[0];
+    match &receipt.status {
+        ReceiptStatus::Failed(reason) => assert!(expected(reason), "unexpected failure {reason:?}"),
+        ReceiptStatus::Success => panic!("hostile call succeeded"),
+    }
+    assert!(
+        out.storage_diff.is_empty(),
+        "hostile call wrote storage: {:?}",
+        out.storage_diff
+    );
+    assert!(receipt.events.is_empty());
+    assert_eq!(chain.nonce(2), nonce_before + 1);
+    assert_eq!(
+        chain.balance(2, TokenId::Gcc),
+        gcc_before - receipt.fee_paid
+    );
+    assert!(receipt.fee_paid > 0);
+    let touched: Vec<&StateKey> = out.writes.iter().map(|(k, _)| k).collect();
+    assert_eq!(
+        touched,
+        vec![
+            &StateKey::Account(id(2)),
+            &StateKey::Balance(id(0), TokenId::Gcc),
+            &StateKey::Balance(id(2), TokenId::Gcc),
+        ]
+    );
+}
+
+#[test]
+fn infinite_loop_runs_out_of_fuel() {
+    let mut chain = Chain::new(3, 2);
+    let (address, _) = deploy(&mut chain, contract("hostile/infinite_loop"));
+    assert_contained(&mut chain, address, |r| {
+        matches!(r, FailureReason::OutOfFuel { .. })
+    });
+}
+
+#[test]
+fn memory_growth_past_the_limit_traps_and_rolls_back() {
+    let mut chain = Chain::new(3, 2);
+    let (address, _) = deploy(&mut chain, contract("hostile/memory_bomb"));
+    assert_contained(
+        &mut chain,
+        address,
+        |r| matches!(r, FailureReason::Trap(msg) if msg.contains("unreachable")),
+    );
+}
+
+#[test]
+fn unbounded_recursion_exhausts_the_stack() {
+    let mut chain = Chain::new(3, 2);
+    let (address, _) = deploy(&mut chain, contract("hostile/deep_recursion"));
+    assert_contained(
+        &mut chain,
+        address,
+        |r| matches!(r, FailureReason::Trap(msg) if msg.contains("stack")),
+    );
+}
+
+#[test]
+fn invalid_modules_fail_at_deploy() {
+    let oversize = {
+        // A valid module padded with a custom section past the size limit.
+        let mut code = contract("counter");
+        let padding = CONTRACT_CODE_BYTES_MAX;
+        code.push(0); // custom section id
+        let mut len = padding + 5;
+        loop {
+            let byte = (len & 0x7f) as u8;
+            len >>= 7;
+            if len == 0 {
+                code.push(byte);
+                break;
+            }
+            code.push(byte | 0x80);
+        }
+        code.push(4);
+        code.extend_from_slice(b"junk");
+        code.extend(std::iter::repeat_n(0u8, padding));
+        code
+    };
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("bad import", contract("hostile/bad_import"), "fd_write"),
+        (
+            "huge memory",
+            contract("hostile/huge_memory"),
+            "exceeds the limit",
+        ),
+        ("oversize", oversize, "over the"),
+        ("garbage", vec![0, 1, 2, 3, 4, 5], ""),
+        (
+            "no call export",
+            wat::parse_str("(module (memory (export \"memory\") 1))").unwrap(),
+            "call",
+        ),
+    ];
+    for (name, code, needle) in cases {
+        let mut chain = Chain::new(3, 2);
+        let gcc_before = chain.balance(1, TokenId::Gcc);
+        let (address, out) = deploy(&mut chain, code);
+        let receipt = &out.receipts[0];
+        match &receipt.status {
+            ReceiptStatus::Failed(FailureReason::InvalidModule(reason)) => {
+                assert!(reason.contains(needle), "{name}: {reason}")
+            }
+            other => panic!("{name}: expected InvalidModule, got {other:?}"),
+        }
+        assert_eq!(chain.nonce(1), 1, "{name}");
+        assert_eq!(
+            chain.balance(1, TokenId::Gcc),
+            gcc_before - receipt.fee_paid,
+            "{name}"
+        );
+        assert!(
+            chain
+                .executor
+                .snapshot()
+                .get(&StateKey::Contract(address))
+                .unwrap()
+                .is_none(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn calls_to_missing_contracts_and_low_fees_fail() {
+    let mut chain = Chain::new(3, 2);
+    let nowhere = ContractAddress([3; 32]);
+    let out = chain.run(vec![
+        chain.call(2, nowhere, vec![], 0),
+        chain.sign(
+            2,
+            Transaction::Deploy {
+                from: id(2),
+                code: contract("counter"),
+                fee: 10,
+                nonce: 1,
+            },
+        ),
+    ]);
+    assert_eq!(
+        out.receipts[0].status,
+        ReceiptStatus::Failed(FailureReason::UnknownContract(nowhere))
+    );
+    assert_eq!(out.receipts[0].fee_paid, u128::from(CALL_FUEL_BASE));
+    assert!(matches!(
+        out.receipts[1].status,
+        ReceiptStatus::Failed(FailureReason::FeeTooLow { offered: 10, .. })
+    ));
+    assert_eq!(out.receipts[1].fee_paid, 10);
+}

@@ -1,0 +1,220 @@
+//! The law of the parallel scheduler: for any block, executing it on 1, 2 or 4
+//! threads gives exactly what executing it one item at a time gives (state writes,
+//! receipts, gas, drops, ops, digest).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a panic is a failure.
+
+mod common;
+
+use common::*;
+use ghostplane_executor::BlockItem;
+use ghostplane_primitives::tx::contract_address;
+use ghostplane_primitives::*;
+use proptest::prelude::*;
+
+/// One generated action; turned into a block item with the right (or a wrong) nonce.
+#[derive(Debug, Clone)]
+enum Action {
+    Transfer {
+        from: u32,
+        to: u32,
+        token: u8,
+        amount: u128,
+        fee: u128,
+    },
+    TransferToNew {
+        from: u32,
+        fresh: u32,
+    },
+    Withdraw {
+        from: u32,
+        amount: u128,
+    },
+    Deposit {
+        to_existing: Option<u32>,
+        fresh: u32,
+        amount: u128,
+    },
+    CounterCall {
+        from: u32,
+    },
+    TokenTransfer {
+        from: u32,
+        to: u32,
+        amount: u64,
+    },
+    LoopCall {
+        from: u32,
+    },
+    StaleNonce {
+        from: u32,
+    },
+}
+
+const ACCOUNTS: u32 = 40;
+
+fn action(senders: u32) -> impl Strategy<Value = Action> {
+    let who = 1..senders + 1;
+    prop_oneof![
+        6 => (who.clone(), 0..ACCOUNTS + 3, 0u8..4, prop_oneof![0u128..1000, Just(FUNDS * 2)], 0u128..20)
+            .prop_map(|(from, to, token, amount, fee)| Action::Transfer { from, to, token, amount, fee }),
+        1 => (who.clone(), 1000u32..1004).prop_map(|(from, fresh)| Action::TransferToNew { from, fresh }),
+        1 => (who.clone(), prop_oneof![1u128..500, Just(FUNDS * 3)]).prop_map(|(from, amount)| Action::Withdraw { from, amount }),
+        1 => (proptest::option::of(0..ACCOUNTS), 2000u32..2003, 1u128..10_000)
+            .prop_map(|(to_existing, fresh, amount)| Action::Deposit { to_existing, fresh, amount }),
+        2 => who.clone().prop_map(|from| Action::CounterCall { from }),
+        2 => (who.clone(), 1..senders + 1, 0u64..400).prop_map(|(from, to, amount)| Action::TokenTransfer { from, to, amount }),
+        1 => who.clone().prop_map(|from| Action::LoopCall { from }),
+        1 => who.prop_map(|from| Action::StaleNonce { from }),
+    ]
+}
+
+/// A block plan: whether senders are few (high contention) or many, and the actions.
+fn plan() -> impl Strategy<Value = Vec<Vec<Action>>> {
+    prop_oneof![Just(3u32), Just(ACCOUNTS - 1)].prop_flat_map(|senders| {
+        proptest::collection::vec(proptest::collection::vec(action(senders), 0..48), 1..3)
+    })
+}
+
+struct Contracts {
+    counter: ContractAddress,
+    token: ContractAddress,
+    spin: ContractAddress,
+}
+
+fn setup() -> (Chain, Contracts) {
+    let mut chain = Chain::new(ACCOUNTS, 2);
+    let spin = wat::parse_str(
+        r#"(module (memory (export "memory") 1)
+             (func (export "call") (local $i i32)
+               (loop $l (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                        (br_if $l (i32.lt_u (local.get $i) (i32.const 5000))))))"#,
+    )
+    .unwrap();
+    chain.run(vec![
+        chain.deploy(0, contract("counter"), 0),
+        chain.deploy(0, contract("token"), 1),
+        chain.deploy(0, spin, 2),
+    ]);
+    let contracts = Contracts {
+        counter: contract_address(id(0), 0),
+        token: contract_address(id(0), 1),
+        spin: contract_address(id(0), 2),
+    };
+    // Give every account some contract tokens.
+    let mint = [&[0u8][..], &1_000_000u64.to_le_bytes()].concat();
+    let mut items = vec![chain.call(0, contracts.token, mint, 3)];
+    for to in 1..ACCOUNTS {
+        let transfer = [&[1u8][..], &to.to_le_bytes(), &1_000u64.to_le_bytes()].concat();
+        items.push(chain.call(0, contracts.token, transfer, 3 + u64::from(to)));
+    }
+    chain.run(items);
+    (chain, contracts)
+}
+
+fn to_items(
+    chain: &Chain,
+    contracts: &Contracts,
+    actions: &[Action],
+    nonces: &mut [u64],
+) -> Vec<BlockItem> {
+    let mut next = |from: u32, advance: bool| {
+        let nonce = nonces[from as usize];
+        if advance {
+            nonces[from as usize] += 1;
+        }
+        nonce
+    };
+    actions
+        .iter()
+        .map(|action| match action {
+            Action::Transfer {
+                from,
+                to,
+                token,
+                amount,
+                fee,
+            } => chain.transfer(
+                *from,
+                *to,
+                TokenId::from_id(*token).unwrap(),
+                *amount.max(&1),
+                *fee,
+                next(*from, true),
+            ),
+            Action::TransferToNew { from, fresh } => chain.sign(
+                *from,
+                Transaction::Transfer {
+                    from: id(*from),
+                    to: Recipient::NewAccount(key(*fresh).public_key()),
+                    token: TokenId::Mana,
+                    amount: 5,
+                    fee: 1,
+                    nonce: next(*from, true),
+                },
+            ),
+            Action::Withdraw { from, amount } => chain.sign(
+                *from,
+                Transaction::Withdraw {
+                    from: id(*from),
+                    to: L1Address([9; 32]),
+                    token: TokenId::Spirit,
+                    amount: *amount,
+                    fee: 2,
+                    nonce: next(*from, true),
+                },
+            ),
+            Action::Deposit {
+                to_existing,
+                fresh,
+                amount,
+            } => BlockItem::Deposit(DepositEvent {
+                queue_index: u64::from(*fresh) + u64::try_from(*amount).unwrap(),
+                l1_block: 1,
+                recipient: to_existing.map_or(key(*fresh).public_key(), |i| key(i).public_key()),
+                token: TokenId::Ghost,
+                amount: *amount,
+                l1_tx_hash: Hash32([1; 32]),
+            }),
+            Action::CounterCall { from } => {
+                chain.call(*from, contracts.counter, vec![], next(*from, true))
+            }
+            Action::TokenTransfer { from, to, amount } => {
+                let input = [&[1u8][..], &to.to_le_bytes(), &amount.to_le_bytes()].concat();
+                chain.call(*from, contracts.token, input, next(*from, true))
+            }
+            Action::LoopCall { from } => {
+                chain.call(*from, contracts.spin, vec![], next(*from, true))
+            }
+            Action::StaleNonce { from } => {
+                let nonce = next(*from, false).saturating_sub(1);
+                chain.transfer(*from, 0, TokenId::Gcc, 1, 1, nonce)
+            }
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    #[test]
+    fn parallel_equals_sequential(blocks in plan()) {
+        let (mut chain, contracts) = setup();
+        let mut nonces: Vec<u64> = (0..ACCOUNTS).map(|i| chain.nonce(i)).collect();
+        for actions in &blocks {
+            let items = to_items(&chain, &contracts, actions, &mut nonces);
+            let block = chain.block(items);
+            let sequential = chain.executor.execute_sequential(&block).unwrap();
+            for threads in [1, 2, 4] {
+                chain.executor.set_threads(threads).unwrap();
+                let parallel = chain.executor.execute(&block).unwrap();
+                prop_assert_eq!(&parallel, &sequential, "{} threads", threads);
+            }
+            chain.executor.commit(&sequential).unwrap();
+            chain.next_block += 1;
+            // Resynchronise the generator with what actually happened (failed and
+            // dropped transactions).
+            nonces = (0..ACCOUNTS).map(|i| chain.nonce(i)).collect();
+        }
+    }
+}
