@@ -1,18 +1,22 @@
 //! # ghostplane
 //!
 //! The one Ghostplane binary. It wires the library crates together; no protocol logic
-//! lives here. Today only the primitives exist, so the commands are offline key and
-//! transaction tools:
+//! lives here.
 //!
 //! ```text
+//! ghostplane sequencer [--data-dir D] ...  standalone L2 node: sequencer + executor
+//! ghostplane bench load --target rpc|quic  load generator against a running sequencer
 //! ghostplane key new                      new ed25519 key (seed + public key)
 //! ghostplane key public --seed HEX        public key of a seed
 //! ghostplane tx sign-transfer ...         sign a transfer offline, print its hex encoding
 //! ghostplane tx inspect HEX               decode, check and verify a signed transaction
 //! ```
 //!
-//! The node commands (`devnet`, `sequencer`, `prover`, `l1`, `wallet`, `bench`) are
-//! added as the crates behind them are built.
+//! `devnet`, `prover`, `l1` and `wallet` are added as the crates behind them are
+//! built.
+
+mod load;
+mod node;
 
 use std::process::ExitCode;
 
@@ -39,12 +43,23 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run a standalone L2 node: JSON-RPC and QUIC ingest, WAL, blocks, executor.
+    Sequencer(node::SequencerArgs),
+    /// Benchmarks against running nodes.
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// ed25519 account keys.
     #[command(subcommand)]
     Key(KeyCommand),
     /// Offline transaction tools.
     #[command(subcommand)]
     Tx(TxCommand),
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Load a running sequencer and report throughput and latency.
+    Load(load::LoadArgs),
 }
 
 #[derive(Subcommand)]
@@ -127,6 +142,8 @@ fn parse_recipient(text: &str) -> Result<Recipient> {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        Command::Sequencer(args) => runtime()?.block_on(node::run(args))?,
+        Command::Bench(BenchCommand::Load(args)) => runtime()?.block_on(load::run(args))?,
         Command::Key(KeyCommand::New) => {
             let keypair = Keypair::generate();
             println!("public_key={}", keypair.public_key().to_hex());
@@ -169,7 +186,21 @@ fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
 fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -71,7 +71,7 @@ use rayon::prelude::*;
 
 pub use block::{BlockInput, BlockItem, BlockOutput, DropReason, DroppedTx};
 pub use state::{AccountRecord, StateKey, StateReader, StateValue, StateWrite, StoreError};
-pub use store::{Snapshot, StateStore};
+pub use store::{Snapshot, StateStore, StoreReader};
 pub use wasm::{RuntimeError, WasmRuntime};
 
 use rules::{Env, ItemOutcome, declared_keys, execute_item};

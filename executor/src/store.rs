@@ -3,8 +3,8 @@
 //! Column families: `accounts` (id → key ‖ nonce), `balances` (id ‖ token → u128),
 //! `key_index` (public key → id), `contracts` (address → code hash), `code`
 //! (hash → module bytes), `storage` (address ‖ slot → value), `receipts`
-//! (tx hash → receipt), `blocks` (number → header) and `meta` (next account id, last
-//! header).
+//! (tx hash → receipt), `blocks` (number → header), `block_txs` (number → the
+//! included transaction hashes) and `meta` (next account id, last header).
 //!
 //! A block's writes stay in memory until [`StateStore::commit`] writes them, the
 //! receipts, the header and the new "last header" as one RocksDB `WriteBatch` with
@@ -32,9 +32,10 @@ pub(crate) const CF_CODE: &str = "code";
 pub(crate) const CF_STORAGE: &str = "storage";
 pub(crate) const CF_RECEIPTS: &str = "receipts";
 pub(crate) const CF_BLOCKS: &str = "blocks";
+pub(crate) const CF_BLOCK_TXS: &str = "block_txs";
 pub(crate) const CF_META: &str = "meta";
 
-const COLUMNS: [&str; 9] = [
+const COLUMNS: [&str; 10] = [
     CF_ACCOUNTS,
     CF_BALANCES,
     CF_KEY_INDEX,
@@ -43,6 +44,7 @@ const COLUMNS: [&str; 9] = [
     CF_STORAGE,
     CF_RECEIPTS,
     CF_BLOCKS,
+    CF_BLOCK_TXS,
     CF_META,
 ];
 
@@ -143,9 +145,16 @@ impl StateStore {
             }
         }
         let receipts_cf = self.cf(CF_RECEIPTS)?;
+        let mut hashes = Vec::with_capacity(receipts.len() * 32);
         for receipt in receipts {
             batch.put_cf(receipts_cf, receipt.tx_hash.0, receipt.encode());
+            hashes.extend_from_slice(&receipt.tx_hash.0);
         }
+        batch.put_cf(
+            self.cf(CF_BLOCK_TXS)?,
+            header.number.0.to_be_bytes(),
+            hashes,
+        );
         let header_bytes = header.encode();
         batch.put_cf(
             self.cf(CF_BLOCKS)?,
@@ -171,11 +180,48 @@ impl StateStore {
         Ok(())
     }
 
+    /// A handle for reading committed blocks, receipts and state from other threads.
+    pub fn reader(&self) -> StoreReader {
+        StoreReader {
+            db: Arc::clone(&self.db),
+        }
+    }
+
     /// The receipt of an included transaction.
     pub fn receipt(&self, tx_hash: &Hash32) -> Result<Option<Receipt>, StoreError> {
-        let cf = self.cf(CF_RECEIPTS)?;
+        self.reader().receipt(tx_hash)
+    }
+
+    /// The header of block `number`.
+    pub fn header(&self, number: BlockNumber) -> Result<Option<L2BlockHeader>, StoreError> {
+        self.reader().header(number)
+    }
+
+    fn cf(&self, name: &'static str) -> Result<&rocksdb::ColumnFamily, StoreError> {
         self.db
-            .get_cf(cf, tx_hash.0)?
+            .cf_handle(name)
+            .ok_or(StoreError::MissingColumn(name))
+    }
+}
+
+/// Reads committed data straight from RocksDB, without the cache: always the latest
+/// committed block, from any thread. Cheap to clone.
+#[derive(Clone)]
+pub struct StoreReader {
+    db: Arc<DB>,
+}
+
+impl StoreReader {
+    fn cf(&self, name: &'static str) -> Result<&rocksdb::ColumnFamily, StoreError> {
+        self.db
+            .cf_handle(name)
+            .ok_or(StoreError::MissingColumn(name))
+    }
+
+    /// The receipt of an included transaction.
+    pub fn receipt(&self, tx_hash: &Hash32) -> Result<Option<Receipt>, StoreError> {
+        self.db
+            .get_cf(self.cf(CF_RECEIPTS)?, tx_hash.0)?
             .map(|bytes| {
                 Receipt::decode(&bytes).map_err(|e| StoreError::Corrupt {
                     what: format!("receipt {tx_hash}"),
@@ -187,9 +233,8 @@ impl StateStore {
 
     /// The header of block `number`.
     pub fn header(&self, number: BlockNumber) -> Result<Option<L2BlockHeader>, StoreError> {
-        let cf = self.cf(CF_BLOCKS)?;
         self.db
-            .get_cf(cf, number.0.to_be_bytes())?
+            .get_cf(self.cf(CF_BLOCKS)?, number.0.to_be_bytes())?
             .map(|bytes| {
                 L2BlockHeader::decode(&bytes).map_err(|e| StoreError::Corrupt {
                     what: format!("block header {}", number.0),
@@ -199,10 +244,45 @@ impl StateStore {
             .transpose()
     }
 
-    fn cf(&self, name: &'static str) -> Result<&rocksdb::ColumnFamily, StoreError> {
+    /// The hashes of the transactions included in block `number`, in order.
+    pub fn block_transactions(
+        &self,
+        number: BlockNumber,
+    ) -> Result<Option<Vec<Hash32>>, StoreError> {
+        Ok(self
+            .db
+            .get_cf(self.cf(CF_BLOCK_TXS)?, number.0.to_be_bytes())?
+            .map(|bytes| {
+                bytes
+                    .chunks_exact(32)
+                    .map(|chunk| {
+                        let mut hash = [0u8; 32];
+                        hash.copy_from_slice(chunk);
+                        Hash32(hash)
+                    })
+                    .collect()
+            }))
+    }
+
+    /// The header of the last committed block.
+    pub fn last_header(&self) -> Result<Option<L2BlockHeader>, StoreError> {
         self.db
-            .cf_handle(name)
-            .ok_or(StoreError::MissingColumn(name))
+            .get_cf(self.cf(CF_META)?, META_LAST_HEADER)?
+            .map(|bytes| {
+                L2BlockHeader::decode(&bytes).map_err(|e| StoreError::Corrupt {
+                    what: "meta/last_header".into(),
+                    reason: e.to_string(),
+                })
+            })
+            .transpose()
+    }
+
+    /// A state view of the latest committed block (no cache).
+    pub fn state(&self) -> Snapshot {
+        Snapshot {
+            db: Arc::clone(&self.db),
+            cache: Arc::new(Cache::new()),
+        }
     }
 }
 

@@ -28,6 +28,14 @@ pub enum SignatureError {
     /// The signature does not verify for this key and message.
     #[error("signature does not verify for the signer key over this chain id and transaction")]
     BadSignature,
+    /// The transaction names another chain.
+    #[error("transaction is for chain {got}, this chain is {expected}")]
+    WrongChain {
+        /// This chain.
+        expected: ChainId,
+        /// The chain the transaction names.
+        got: ChainId,
+    },
 }
 
 /// An ed25519 signing key.
@@ -50,6 +58,14 @@ impl Keypair {
         }
     }
 
+    /// Development account `index`: seed = blake3 derive-key("ghostplane devnet
+    /// account v1", index as u32 little-endian). The seed is public: these keys are for
+    /// local devnets and tests only, never for value.
+    pub fn dev(index: u32) -> Self {
+        let seed = blake3::derive_key("ghostplane devnet account v1", &index.to_le_bytes());
+        Self::from_seed(&seed)
+    }
+
     /// The secret seed. Keep it secret.
     pub fn seed(&self) -> [u8; 32] {
         self.signing.to_bytes()
@@ -70,6 +86,7 @@ impl Keypair {
         let signature = self.sign_bytes(&tx.signing_message(chain_id));
         SignedTransaction {
             tx,
+            chain_id,
             signer: self.public_key(),
             signature,
         }

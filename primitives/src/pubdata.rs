@@ -26,7 +26,8 @@ use crate::codec::{Codec, CodecError};
 use crate::constants::STORAGE_VALUE_BYTES_MAX;
 use crate::tx::{Recipient, SignedTransaction, Transaction};
 use crate::types::{
-    AccountId, Amount, ContractAddress, Hash32, L1Address, Nonce, PublicKey, Signature, TokenId,
+    AccountId, Amount, ChainId, ContractAddress, Hash32, L1Address, Nonce, PublicKey, Signature,
+    TokenId,
 };
 
 /// Largest pubdata of one batch (16 MiB).
@@ -303,7 +304,12 @@ impl PubdataOp {
     /// Rebuilds the signed transaction behind a signed op, given the sender's nonce
     /// (tracked by the L1) and key (registered by earlier pubdata). `None` for ops
     /// that carry no signature (deposits, storage writes).
-    pub fn signed_transaction(&self, nonce: Nonce, signer: PublicKey) -> Option<SignedTransaction> {
+    pub fn signed_transaction(
+        &self,
+        chain_id: ChainId,
+        nonce: Nonce,
+        signer: PublicKey,
+    ) -> Option<SignedTransaction> {
         let (tx, signature) = match self {
             PubdataOp::Transfer {
                 from,
@@ -365,6 +371,7 @@ impl PubdataOp {
         };
         Some(SignedTransaction {
             tx,
+            chain_id,
             signer,
             signature,
         })

@@ -212,7 +212,7 @@ impl Codec for Transaction {
     const TYPE_NAME: &'static str = "transaction";
 }
 
-/// A transaction with its signer's public key and signature.
+/// A transaction with its chain id, its signer's public key and signature.
 ///
 /// The signer key travels with the transaction so signatures can be verified without
 /// state (in batches, before ordering); the executor then checks that `signer` is the
@@ -221,6 +221,10 @@ impl Codec for Transaction {
 pub struct SignedTransaction {
     /// The transaction.
     pub tx: Transaction,
+    /// The chain the signature is for. Carried in the clear so a transaction sent to
+    /// the wrong chain gets a "wrong chain id" error rather than a bad signature; the
+    /// signature covers it either way.
+    pub chain_id: ChainId,
     /// Public key of the sending account.
     pub signer: PublicKey,
     /// Signature over [`Transaction::signing_message`].

@@ -105,11 +105,14 @@ fn transaction() -> impl Strategy<Value = Transaction> {
 }
 
 fn signed_transaction() -> impl Strategy<Value = SignedTransaction> {
-    (transaction(), bytes32(), signature()).prop_map(|(tx, signer, signature)| SignedTransaction {
-        tx,
-        signer: PublicKey(signer),
-        signature,
-    })
+    (transaction(), any::<u64>(), bytes32(), signature()).prop_map(
+        |(tx, chain, signer, signature)| SignedTransaction {
+            tx,
+            chain_id: ChainId(chain),
+            signer: PublicKey(signer),
+            signature,
+        },
+    )
 }
 
 fn field_bytes() -> impl Strategy<Value = FieldBytes> {

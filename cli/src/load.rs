@@ -1,0 +1,442 @@
+//! `ghostplane bench load`: drives a running sequencer over JSON-RPC or QUIC and
+//! reports throughput and submit-to-executed latency.
+//!
+//! 1. Funds `--accounts` fresh keys from development account 1 and waits until they
+//!    exist. 2. Signs every transfer ahead of time (round-robin over the accounts, so
+//!    each sender's nonces go out in order). 3. Submits at `--tps` (or as fast as the
+//!    sequencer accepts with `--tps 0`), for `--duration-s`. 4. Watches new blocks
+//!    over WebSocket to time each transaction to `executed`. Ends with one line:
+//!    `tps_accepted=<n> tps_executed=<n> p50_ms=<x> p99_ms=<y> errors=<n>`.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use ghostplane_primitives::{
+    AccountId, ChainId, Codec, Hash32, Keypair, Recipient, TokenId, Transaction, tx_hash,
+};
+use ghostplane_sequencer::{QuicClient, QuicReply};
+use indicatif::{ProgressBar, ProgressStyle};
+use jsonrpsee::core::client::{ClientT, SubscriptionClientT};
+use jsonrpsee::rpc_params;
+use jsonrpsee::ws_client::{WsClient, WsClientBuilder};
+use serde_json::Value;
+use tokio::sync::Mutex;
+
+/// Transport to load.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Target {
+    /// `l2_sendTransactionBatch` over WebSocket.
+    Rpc,
+    /// Binary frames over QUIC streams.
+    Quic,
+}
+
+/// Options of `ghostplane bench load`.
+#[derive(Args)]
+pub struct LoadArgs {
+    /// Transport.
+    #[arg(long, value_enum, default_value = "rpc")]
+    target: Target,
+    /// Transactions per second to offer; 0 = as fast as accepted.
+    #[arg(long, default_value_t = 1000)]
+    tps: u64,
+    /// How long to submit, in seconds.
+    #[arg(long, default_value_t = 10)]
+    duration_s: u64,
+    /// Sending accounts to create and fund.
+    #[arg(long, default_value_t = 256)]
+    accounts: u32,
+    /// Most transactions to pre-sign (bounds memory with `--tps 0`).
+    #[arg(long, default_value_t = 200_000)]
+    max_txs: u64,
+    /// Sequencer JSON-RPC address.
+    #[arg(long, default_value = "127.0.0.1:9090")]
+    rpc: SocketAddr,
+    /// Sequencer QUIC address.
+    #[arg(long, default_value = "127.0.0.1:9091")]
+    quic: SocketAddr,
+    /// Concurrent submitters (RPC connections or QUIC streams).
+    #[arg(long, default_value_t = 8)]
+    connections: usize,
+    /// Transactions per RPC batch request.
+    #[arg(long, default_value_t = 256)]
+    batch: usize,
+}
+
+/// Development account that funds the load accounts (0 collects fees).
+const FUNDER: u32 = 1;
+
+struct Prepared {
+    bytes: Vec<u8>,
+    hash: Hash32,
+}
+
+async fn account(client: &WsClient, query: Value) -> Result<Option<Value>> {
+    let value: Value = client.request("l2_getAccount", rpc_params![query]).await?;
+    Ok((!value.is_null()).then_some(value))
+}
+
+/// Creates and funds `count` fresh accounts; returns their keys and ids.
+async fn fund_accounts(
+    client: &WsClient,
+    chain: ChainId,
+    count: u32,
+) -> Result<Vec<(Keypair, AccountId)>> {
+    let funder = Keypair::dev(FUNDER);
+    let info = account(client, Value::from(FUNDER)).await?.context(
+        "development account 1 does not exist: start the sequencer with --dev-accounts 2 or more",
+    )?;
+    let mut nonce = info["nonce"].as_u64().context("account has no nonce")?;
+    let keys: Vec<Keypair> = (0..count).map(|_| Keypair::generate()).collect();
+    for chunk in keys.chunks(512) {
+        let batch: Vec<String> = chunk
+            .iter()
+            .map(|key| {
+                let tx = Transaction::Transfer {
+                    from: AccountId::new(FUNDER).unwrap_or(AccountId::MAX),
+                    to: Recipient::NewAccount(key.public_key()),
+                    token: TokenId::Gcc,
+                    amount: 1_000_000_000_000,
+                    fee: 1,
+                    nonce,
+                };
+                nonce += 1;
+                hex::encode(funder.sign(chain, tx).encode())
+            })
+            .collect();
+        let results: Vec<Value> = client
+            .request("l2_sendTransactionBatch", rpc_params![batch])
+            .await?;
+        if let Some(error) = results.iter().find_map(|r| r.get("error")) {
+            bail!("funding transfer rejected: {error}");
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut funded = Vec::with_capacity(keys.len());
+    for key in keys {
+        loop {
+            if let Some(value) = account(client, Value::from(key.public_key().to_hex())).await? {
+                let id = value["id"]
+                    .as_u64()
+                    .and_then(|id| u32::try_from(id).ok())
+                    .context("bad id")?;
+                funded.push((key, AccountId::new(id)?));
+                break;
+            }
+            if Instant::now() > deadline {
+                bail!("funded accounts did not appear within 60 s");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    Ok(funded)
+}
+
+fn presign(accounts: &[(Keypair, AccountId)], chain: ChainId, total: u64) -> Vec<Prepared> {
+    let n = accounts.len() as u64;
+    (0..total)
+        .map(|i| {
+            let (key, from) = &accounts[(i % n) as usize];
+            let (_, to) = &accounts[((i + 1) % n) as usize];
+            let tx = Transaction::Transfer {
+                from: *from,
+                to: Recipient::Account(*to),
+                token: TokenId::Gcc,
+                amount: 1,
+                fee: 1,
+                nonce: i / n,
+            };
+            let bytes = key.sign(chain, tx).encode();
+            let hash = tx_hash(&bytes);
+            Prepared { bytes, hash }
+        })
+        .collect()
+}
+
+struct Tally {
+    accepted: AtomicU64,
+    errors: AtomicU64,
+    submitted_at: Mutex<HashMap<Hash32, Instant>>,
+}
+
+pub async fn run(args: LoadArgs) -> Result<()> {
+    let url = format!("ws://{}", args.rpc);
+    let client = WsClientBuilder::default()
+        .max_request_size(64 * 1024 * 1024)
+        .max_response_size(64 * 1024 * 1024)
+        .build(&url)
+        .await
+        .with_context(|| format!("cannot connect to {url}"))?;
+    let chain = ChainId(client.request("l2_chainId", rpc_params![]).await?);
+    let accounts = args.accounts.max(2);
+    eprintln!("funding {accounts} accounts ...");
+    let funded = fund_accounts(&client, chain, accounts).await?;
+    let total = if args.tps == 0 {
+        args.max_txs
+    } else {
+        (args.tps * args.duration_s).min(args.max_txs)
+    };
+    eprintln!("signing {total} transfers ...");
+    let prepared = Arc::new(presign(&funded, chain, total));
+
+    let tally = Arc::new(Tally {
+        accepted: AtomicU64::new(0),
+        errors: AtomicU64::new(0),
+        submitted_at: Mutex::new(HashMap::with_capacity(prepared.len())),
+    });
+    // Executed times, from new-block notifications.
+    let executed: Arc<Mutex<HashMap<Hash32, Instant>>> = Arc::new(Mutex::new(HashMap::new()));
+    let mut blocks = client
+        .subscribe::<Value, _>(
+            "l2_subscribeNewBlocks",
+            rpc_params![],
+            "l2_unsubscribeNewBlocks",
+        )
+        .await?;
+    let watcher = {
+        let executed = Arc::clone(&executed);
+        tokio::spawn(async move {
+            while let Some(Ok(block)) = blocks.next().await {
+                let now = Instant::now();
+                let mut executed = executed.lock().await;
+                for hash in block["transactions"].as_array().into_iter().flatten() {
+                    if let Some(hash) = hash.as_str().and_then(|h| Hash32::from_hex(h).ok()) {
+                        executed.insert(hash, now);
+                    }
+                }
+            }
+        })
+    };
+
+    let progress = ProgressBar::new(total);
+    progress.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} accepted {per_sec}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let started = Instant::now();
+    let next = Arc::new(AtomicU64::new(0));
+    let mut workers = Vec::new();
+    let quic_cert = match args.target {
+        Target::Quic => {
+            let cert: String = client.request("l2_quicCertificate", rpc_params![]).await?;
+            Some(hex::decode(cert).context("bad certificate hex")?)
+        }
+        Target::Rpc => None,
+    };
+    let connections = args.connections.max(1);
+    for _ in 0..connections {
+        let ctx = Worker {
+            prepared: Arc::clone(&prepared),
+            next: Arc::clone(&next),
+            tally: Arc::clone(&tally),
+            progress: progress.clone(),
+            started,
+            tps: args.tps,
+            duration: Duration::from_secs(args.duration_s),
+            batch: args.batch.clamp(1, 1024),
+        };
+        let worker = match (args.target, &quic_cert) {
+            (Target::Quic, Some(cert)) => {
+                let quic = QuicClient::connect(args.quic, cert).await?;
+                tokio::spawn(async move { ctx.run_quic(quic).await })
+            }
+            _ => {
+                let ws = WsClientBuilder::default()
+                    .max_request_size(64 * 1024 * 1024)
+                    .max_response_size(64 * 1024 * 1024)
+                    .request_timeout(Duration::from_secs(60))
+                    .build(&url)
+                    .await?;
+                tokio::spawn(async move { ctx.run_rpc(ws).await })
+            }
+        };
+        workers.push(worker);
+    }
+    for worker in workers {
+        worker.await??;
+    }
+    let submit_elapsed = started.elapsed().as_secs_f64().max(1e-9);
+    progress.finish_and_clear();
+
+    // Give the last blocks time to land.
+    let accepted_hashes: Vec<(Hash32, Instant)> = tally
+        .submitted_at
+        .lock()
+        .await
+        .iter()
+        .map(|(h, t)| (*h, *t))
+        .collect();
+    let settle_deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let done = {
+            let executed = executed.lock().await;
+            accepted_hashes
+                .iter()
+                .filter(|(h, _)| executed.contains_key(h))
+                .count()
+        };
+        if done == accepted_hashes.len() || Instant::now() > settle_deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    watcher.abort();
+    let executed = executed.lock().await;
+    let mut latencies: Vec<f64> = accepted_hashes
+        .iter()
+        .filter_map(|(hash, at)| {
+            executed
+                .get(hash)
+                .map(|done| done.saturating_duration_since(*at).as_secs_f64() * 1000.0)
+        })
+        .collect();
+    latencies.sort_by(f64::total_cmp);
+    let last_executed = executed.values().max().copied().unwrap_or(started);
+    let percentile = |p: f64| -> f64 {
+        if latencies.is_empty() {
+            return 0.0;
+        }
+        let index = ((latencies.len() as f64 - 1.0) * p).round() as usize;
+        latencies[index.min(latencies.len() - 1)]
+    };
+    let accepted = tally.accepted.load(Ordering::Relaxed);
+    let executed_count = latencies.len() as f64;
+    let executed_elapsed = last_executed
+        .saturating_duration_since(started)
+        .as_secs_f64()
+        .max(submit_elapsed);
+    println!(
+        "tps_accepted={:.0} tps_executed={:.0} p50_ms={:.1} p99_ms={:.1} errors={}",
+        accepted as f64 / submit_elapsed,
+        executed_count / executed_elapsed,
+        percentile(0.50),
+        percentile(0.99),
+        tally.errors.load(Ordering::Relaxed) + (accepted - latencies.len() as u64),
+    );
+    Ok(())
+}
+
+struct Worker {
+    prepared: Arc<Vec<Prepared>>,
+    next: Arc<AtomicU64>,
+    tally: Arc<Tally>,
+    progress: ProgressBar,
+    started: Instant,
+    tps: u64,
+    duration: Duration,
+    batch: usize,
+}
+
+impl Worker {
+    /// Claims the next `count` transactions if the schedule allows them now.
+    async fn claim(&self, count: usize) -> Option<std::ops::Range<usize>> {
+        loop {
+            if self.started.elapsed() >= self.duration {
+                return None;
+            }
+            let start = self.next.load(Ordering::Relaxed);
+            if start >= self.prepared.len() as u64 {
+                return None;
+            }
+            if self.tps > 0 {
+                let allowed = (self.started.elapsed().as_secs_f64() * self.tps as f64) as u64;
+                if start >= allowed {
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                    continue;
+                }
+            }
+            let end = (start + count as u64).min(self.prepared.len() as u64);
+            if self
+                .next
+                .compare_exchange(start, end, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+            {
+                return Some(start as usize..end as usize);
+            }
+        }
+    }
+
+    async fn record(&self, hash: Hash32, at: Instant, ok: bool) {
+        if ok {
+            self.tally.accepted.fetch_add(1, Ordering::Relaxed);
+            self.tally.submitted_at.lock().await.insert(hash, at);
+            self.progress.inc(1);
+        } else {
+            self.tally.errors.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    async fn run_rpc(self, client: WsClient) -> Result<()> {
+        while let Some(range) = self.claim(self.batch).await {
+            let batch: Vec<String> = self.prepared[range.clone()]
+                .iter()
+                .map(|p| hex::encode(&p.bytes))
+                .collect();
+            let at = Instant::now();
+            let results: Vec<Value> = match client
+                .request("l2_sendTransactionBatch", rpc_params![batch])
+                .await
+            {
+                Ok(results) => results,
+                Err(_) => {
+                    self.tally
+                        .errors
+                        .fetch_add(range.len() as u64, Ordering::Relaxed);
+                    continue;
+                }
+            };
+            for (prepared, result) in self.prepared[range].iter().zip(results) {
+                self.record(prepared.hash, at, result.get("hash").is_some())
+                    .await;
+            }
+        }
+        Ok(())
+    }
+
+    async fn run_quic(self, client: QuicClient) -> Result<()> {
+        let stream = client.open_stream().await?;
+        let (mut sender, mut receiver) = stream.split();
+        let (sent_tx, mut sent_rx) = tokio::sync::mpsc::channel::<(Hash32, Instant)>(8192);
+        let reader = {
+            let tally = Arc::clone(&self.tally);
+            let progress = self.progress.clone();
+            tokio::spawn(async move {
+                while let Some((hash, at)) = sent_rx.recv().await {
+                    match receiver.next().await {
+                        Ok(Some(QuicReply::Accepted(_))) => {
+                            tally.accepted.fetch_add(1, Ordering::Relaxed);
+                            tally.submitted_at.lock().await.insert(hash, at);
+                            progress.inc(1);
+                        }
+                        Ok(Some(QuicReply::Rejected { .. })) => {
+                            tally.errors.fetch_add(1, Ordering::Relaxed);
+                        }
+                        _ => {
+                            tally.errors.fetch_add(1, Ordering::Relaxed);
+                            break;
+                        }
+                    }
+                }
+            })
+        };
+        while let Some(range) = self.claim(64).await {
+            for prepared in &self.prepared[range] {
+                let at = Instant::now();
+                sender.send(&prepared.bytes).await?;
+                if sent_tx.send((prepared.hash, at)).await.is_err() {
+                    break;
+                }
+            }
+        }
+        sender.finish()?;
+        drop(sent_tx);
+        reader.await?;
+        client.close().await;
+        Ok(())
+    }
+}

@@ -1,0 +1,106 @@
+//! `ghostplane sequencer`: a standalone L2 node (sequencer + executor) with a
+//! development genesis.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use ghostplane_primitives::{Amount, ChainId, DEVNET_CHAIN_ID, Keypair, PublicKey};
+use ghostplane_sequencer::{Sequencer, SequencerConfig};
+
+/// Balance of each development account in each token at genesis.
+pub const DEV_BALANCE: Amount = 1_000_000_000_000_000_000;
+
+/// Options of `ghostplane sequencer`.
+#[derive(Args)]
+pub struct SequencerArgs {
+    /// Data directory (state, WAL, QUIC certificate).
+    #[arg(long, default_value = "./.ghostplane/sequencer")]
+    data_dir: PathBuf,
+    /// JSON-RPC (HTTP + WebSocket) address.
+    #[arg(long, default_value = "127.0.0.1:9090")]
+    rpc_addr: SocketAddr,
+    /// QUIC ingest address (UDP).
+    #[arg(long, default_value = "127.0.0.1:9091")]
+    quic_addr: SocketAddr,
+    /// Chain id.
+    #[arg(long, default_value_t = DEVNET_CHAIN_ID.0)]
+    chain_id: u64,
+    /// Development accounts funded at genesis (ids 0..N, keys from the public dev seed;
+    /// account 0 collects fees). Used only when the data directory is new.
+    #[arg(long, default_value_t = 16)]
+    dev_accounts: u32,
+    /// Block interval in milliseconds.
+    #[arg(long, default_value_t = 50)]
+    block_time_ms: u64,
+    /// Most transactions per block.
+    #[arg(long, default_value_t = 8192)]
+    block_txs_max: usize,
+    /// Executor threads (default: all cores).
+    #[arg(long)]
+    executor_threads: Option<usize>,
+}
+
+/// The genesis of a development chain: `count` accounts from [`Keypair::dev`].
+pub fn dev_genesis(count: u32) -> Vec<(PublicKey, [Amount; 4])> {
+    (0..count)
+        .map(|i| (Keypair::dev(i).public_key(), [DEV_BALANCE; 4]))
+        .collect()
+}
+
+pub async fn run(args: SequencerArgs) -> Result<()> {
+    let mut config = SequencerConfig::new(args.data_dir.clone());
+    config.rpc_addr = args.rpc_addr;
+    config.quic_addr = args.quic_addr;
+    config.chain_id = ChainId(args.chain_id);
+    config.block_time_ms = args.block_time_ms;
+    config.block_txs_max = args.block_txs_max;
+    if let Some(threads) = args.executor_threads {
+        config.executor_threads = threads;
+    }
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("cannot create {}", args.data_dir.display()))?;
+    let sequencer = Sequencer::start(config, &dev_genesis(args.dev_accounts))
+        .await
+        .context("cannot start the sequencer")?;
+    println!("ghostplane sequencer (chain id {})", args.chain_id);
+    println!("  json-rpc  http://{0}  ws://{0}", sequencer.rpc_addr);
+    println!(
+        "  quic      {} (certificate: {})",
+        sequencer.quic_addr,
+        args.data_dir.join("quic/cert.der").display()
+    );
+    println!("  data      {}", args.data_dir.display());
+    println!(
+        "  dev accounts 0..{} (seed: Keypair::dev(i), public; never use for value)",
+        args.dev_accounts
+    );
+    for i in 0..args.dev_accounts.min(4) {
+        let key = Keypair::dev(i);
+        println!(
+            "    #{i} public_key={} seed={}",
+            key.public_key().to_hex(),
+            hex::encode(key.seed())
+        );
+    }
+    wait_for_signal().await;
+    println!("shutting down");
+    sequencer.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let mut terminate =
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+}

@@ -1,0 +1,99 @@
+//! Every bound and timing of the sequencer, with its default.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use ghostplane_primitives::{AccountId, ChainId, DEVNET_CHAIN_ID, SIGNED_TX_BYTES_MAX};
+
+/// Sequencer settings. Every queue and request has a bound here; hitting one gives
+/// the client a typed error, never unbounded memory.
+#[derive(Debug, Clone)]
+pub struct SequencerConfig {
+    /// Data directory: `wal/`, `state/` and the QUIC certificate live here.
+    pub data_dir: PathBuf,
+    /// Chain id transactions must be signed for.
+    pub chain_id: ChainId,
+    /// JSON-RPC (HTTP and WebSocket) listen address.
+    pub rpc_addr: SocketAddr,
+    /// QUIC ingest listen address (UDP).
+    pub quic_addr: SocketAddr,
+    /// Account that collects block fees.
+    pub fee_account: AccountId,
+    /// Cut a block at least this often when transactions are waiting (ms).
+    pub block_time_ms: u64,
+    /// Cut a block as soon as it has this many transactions.
+    pub block_txs_max: usize,
+    /// Transactions admitted but not yet executed, over all senders.
+    pub pool_txs_max: usize,
+    /// Transactions admitted but not yet executed, per sender.
+    pub sender_pending_max: usize,
+    /// How far ahead of the sender's next nonce a transaction may be.
+    pub nonce_gap_max: u64,
+    /// How long a transaction may wait for the nonces before it (ms).
+    pub nonce_gap_timeout_ms: u64,
+    /// Largest signed transaction accepted (bytes).
+    pub tx_bytes_max: usize,
+    /// Decoded transactions waiting for signature verification.
+    pub ingest_queue_max: usize,
+    /// Signatures verified in one batch.
+    pub verify_batch_max: usize,
+    /// Transactions written to the WAL with one fsync.
+    pub wal_batch_max: usize,
+    /// Ordered transactions waiting for the block builder.
+    pub builder_queue_max: usize,
+    /// Threads of the executor.
+    pub executor_threads: usize,
+    /// Largest JSON-RPC request body (bytes).
+    pub rpc_body_bytes_max: u32,
+    /// Most requests in one JSON-RPC batch, and most transactions in one
+    /// `l2_sendTransactionBatch`.
+    pub rpc_batch_max: u32,
+    /// Most JSON-RPC connections at once.
+    pub rpc_connections_max: u32,
+    /// Most subscriptions per WebSocket connection.
+    pub subscriptions_per_connection_max: u32,
+    /// Most concurrent QUIC connections.
+    pub quic_connections_max: u32,
+    /// Most concurrent bidirectional streams per QUIC connection.
+    pub quic_streams_per_connection_max: u32,
+    /// Most transactions one QUIC stream may have in flight.
+    pub quic_stream_in_flight_max: usize,
+    /// Retry hint sent with "busy" and "pool full" errors (ms).
+    pub retry_after_ms: u64,
+    /// Final statuses (rejected, dropped) remembered for status queries.
+    pub statuses_retained_max: usize,
+}
+
+impl SequencerConfig {
+    /// Defaults for a local node in `data_dir`.
+    pub fn new(data_dir: PathBuf) -> Self {
+        Self {
+            data_dir,
+            chain_id: DEVNET_CHAIN_ID,
+            rpc_addr: SocketAddr::from(([127, 0, 0, 1], 9090)),
+            quic_addr: SocketAddr::from(([127, 0, 0, 1], 9091)),
+            fee_account: AccountId::new(0).unwrap_or(AccountId::MAX),
+            block_time_ms: 50,
+            block_txs_max: 8192,
+            pool_txs_max: 200_000,
+            sender_pending_max: 1024,
+            nonce_gap_max: 64,
+            nonce_gap_timeout_ms: 30_000,
+            tx_bytes_max: SIGNED_TX_BYTES_MAX,
+            ingest_queue_max: 65_536,
+            verify_batch_max: 1024,
+            wal_batch_max: 8192,
+            builder_queue_max: 65_536,
+            executor_threads: std::thread::available_parallelism().map_or(2, usize::from),
+            rpc_body_bytes_max: 10 * 1024 * 1024,
+            rpc_batch_max: 1024,
+            rpc_connections_max: 1024,
+            subscriptions_per_connection_max: 64,
+            quic_connections_max: 256,
+            quic_streams_per_connection_max: 64,
+            quic_stream_in_flight_max: 4096,
+            retry_after_ms: 200,
+            statuses_retained_max: 100_000,
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! What a client can be told, with stable JSON-RPC error codes.
+
+use ghostplane_primitives::{
+    AccountId, ChainId, CodecError, Hash32, Nonce, SignatureError, StatelessError,
+};
+use serde::{Deserialize, Serialize};
+
+/// Why a submitted transaction was not accepted. Each variant has a stable code
+/// ([`SubmitError::code`]) and machine-readable data ([`SubmitError::data`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubmitError {
+    /// Larger than `tx_bytes_max`.
+    #[error("transaction is {len} bytes, over the {max}-byte limit")]
+    TooLarge {
+        /// Its size.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Not a valid encoding (hex or binary).
+    #[error("malformed transaction: {0}")]
+    Malformed(String),
+    /// A stateless check failed.
+    #[error("invalid transaction: {0}")]
+    Invalid(#[from] StatelessError),
+    /// Signed for another chain.
+    #[error("transaction is for chain {got}, this chain is {expected}")]
+    WrongChain {
+        /// This chain.
+        expected: ChainId,
+        /// The transaction's chain.
+        got: ChainId,
+    },
+    /// The signature does not verify (or the key is not a valid ed25519 key).
+    #[error("bad signature: {0}")]
+    BadSignature(SignatureError),
+    /// The sender has no account.
+    #[error("sender account {0} does not exist")]
+    UnknownSender(AccountId),
+    /// The signer key does not own the sending account.
+    #[error("signer key is not the key of account {0}")]
+    SignerMismatch(AccountId),
+    /// The nonce was already used or is already queued.
+    #[error("nonce {got} too low: next nonce for account {account} is {expected}")]
+    NonceTooLow {
+        /// Sender.
+        account: AccountId,
+        /// The next usable nonce.
+        expected: Nonce,
+        /// The transaction's nonce.
+        got: Nonce,
+    },
+    /// The nonce is too far ahead of the sender's next nonce.
+    #[error("nonce {got} is more than {max_gap} ahead of the next nonce {expected}")]
+    NonceGapTooLarge {
+        /// The next usable nonce.
+        expected: Nonce,
+        /// The transaction's nonce.
+        got: Nonce,
+        /// The window.
+        max_gap: u64,
+    },
+    /// A transaction with this nonce is waiting and this one does not pay more.
+    #[error(
+        "a transaction with nonce {nonce} is already waiting with fee {existing_fee}: replace it with a higher fee"
+    )]
+    ReplacementUnderpriced {
+        /// The nonce.
+        nonce: Nonce,
+        /// Fee of the waiting transaction.
+        existing_fee: u128,
+    },
+    /// The same transaction is already in the pool.
+    #[error("transaction {0} is already pending")]
+    AlreadyKnown(Hash32),
+    /// The sender has too many transactions pending.
+    #[error(
+        "account {account} has {pending} transactions pending, the limit; retry after {retry_after_ms} ms"
+    )]
+    SenderPoolFull {
+        /// Sender.
+        account: AccountId,
+        /// Its pending count.
+        pending: usize,
+        /// Retry hint.
+        retry_after_ms: u64,
+    },
+    /// The pool is full.
+    #[error("transaction pool is full; retry after {retry_after_ms} ms")]
+    PoolFull {
+        /// Retry hint.
+        retry_after_ms: u64,
+    },
+    /// A pipeline stage is behind (ingest queue full).
+    #[error("sequencer is busy; retry after {retry_after_ms} ms")]
+    Busy {
+        /// Retry hint.
+        retry_after_ms: u64,
+    },
+    /// The sequencer is shutting down or failed.
+    #[error("sequencer unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl From<CodecError> for SubmitError {
+    fn from(error: CodecError) -> Self {
+        match error {
+            CodecError::Oversize { len, max, .. } => SubmitError::TooLarge { len, max },
+            other => SubmitError::Malformed(other.to_string()),
+        }
+    }
+}
+
+impl SubmitError {
+    /// Stable JSON-RPC error code (application range -32000 to -32099).
+    pub fn code(&self) -> i32 {
+        match self {
+            SubmitError::TooLarge { .. } => -32001,
+            SubmitError::Malformed(_) => -32002,
+            SubmitError::Invalid(_) => -32003,
+            SubmitError::WrongChain { .. } => -32004,
+            SubmitError::BadSignature(_) => -32005,
+            SubmitError::UnknownSender(_) => -32006,
+            SubmitError::SignerMismatch(_) => -32007,
+            SubmitError::NonceTooLow { .. } => -32010,
+            SubmitError::NonceGapTooLarge { .. } => -32011,
+            SubmitError::ReplacementUnderpriced { .. } => -32012,
+            SubmitError::AlreadyKnown(_) => -32013,
+            SubmitError::SenderPoolFull { .. } => -32020,
+            SubmitError::PoolFull { .. } => -32021,
+            SubmitError::Busy { .. } => -32022,
+            SubmitError::Unavailable(_) => -32030,
+        }
+    }
+
+    /// Data a client can act on (expected nonce, retry hint, limits).
+    pub fn data(&self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            SubmitError::TooLarge { len, max } => json!({ "len": len, "max": max }),
+            SubmitError::WrongChain { expected, got } => {
+                json!({ "expectedChainId": expected.0, "chainId": got.0 })
+            }
+            SubmitError::UnknownSender(account) | SubmitError::SignerMismatch(account) => {
+                json!({ "account": account.get() })
+            }
+            SubmitError::NonceTooLow {
+                account,
+                expected,
+                got,
+            } => {
+                json!({ "account": account.get(), "expectedNonce": expected, "nonce": got })
+            }
+            SubmitError::NonceGapTooLarge {
+                expected,
+                got,
+                max_gap,
+            } => {
+                json!({ "expectedNonce": expected, "nonce": got, "maxGap": max_gap })
+            }
+            SubmitError::ReplacementUnderpriced {
+                nonce,
+                existing_fee,
+            } => {
+                json!({ "nonce": nonce, "existingFee": existing_fee.to_string() })
+            }
+            SubmitError::AlreadyKnown(hash) => json!({ "hash": hash.to_string() }),
+            SubmitError::SenderPoolFull {
+                account,
+                pending,
+                retry_after_ms,
+            } => {
+                json!({ "account": account.get(), "pending": pending, "retryAfterMs": retry_after_ms })
+            }
+            SubmitError::PoolFull { retry_after_ms } | SubmitError::Busy { retry_after_ms } => {
+                json!({ "retryAfterMs": retry_after_ms })
+            }
+            SubmitError::Malformed(_)
+            | SubmitError::Invalid(_)
+            | SubmitError::BadSignature(_)
+            | SubmitError::Unavailable(_) => serde_json::Value::Null,
+        }
+    }
+}
+
+/// Where a transaction is in its life, as clients see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "camelCase")]
+pub enum TxStatus {
+    /// Decoded and queued for verification.
+    Received,
+    /// Durable in the WAL: will be executed unless dropped.
+    Accepted,
+    /// Included in a block.
+    Executed {
+        /// The block.
+        block: u64,
+        /// Whether it succeeded (a failed one still paid its fee).
+        success: bool,
+    },
+    /// Refused at submission.
+    Rejected {
+        /// Why.
+        reason: String,
+    },
+    /// Accepted, then removed without execution (replaced, gap timeout, or dropped
+    /// by the executor).
+    Dropped {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl TxStatus {
+    /// Whether the status can still change.
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            TxStatus::Executed { .. } | TxStatus::Rejected { .. } | TxStatus::Dropped { .. }
+        )
+    }
+}

@@ -1,0 +1,1029 @@
+//! The ingest pipeline: threads joined by bounded crossbeam channels.
+//!
+//! ```text
+//! Ingest::submit (any thread) ── decode, size, chain id, stateless checks
+//!   │ bounded ingest queue (full → Busy)
+//!   ▼
+//! verify thread ── batches of up to verify_batch_max, ed25519 batch verify on rayon
+//!   │ bounded
+//!   ▼
+//! admission thread (the single writer) ── nonce lanes, pool bounds, replacement,
+//!   │ gap timeouts; assigns sequence numbers and releases txs in nonce order
+//!   │ bounded
+//!   ▼
+//! WAL thread ── group commit (one fsync) ──► reply "accepted" ──► released txs
+//!   │ bounded (full → the WAL thread waits, and pressure flows back to Busy)
+//!   ▼
+//! builder thread ── cuts a block every block_time_ms or at block_txs_max, executes,
+//!                   commits; statuses → executed / dropped; trims the WAL; tells
+//!                   admission which lanes moved; broadcasts the block
+//! ```
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crossbeam_channel::{
+    Receiver, RecvTimeoutError, Sender, TrySendError, bounded, select, unbounded,
+};
+use ghostplane_executor::{BlockInput, BlockItem, DropReason, Executor, StoreReader};
+use ghostplane_primitives::{
+    AccountId, BlockNumber, Codec, Hash32, L2BlockHeader, Nonce, ReceiptStatus, SignedTransaction,
+    tx_hash, verify_transactions,
+};
+use rayon::prelude::*;
+use tokio::sync::{broadcast, oneshot};
+
+use crate::config::SequencerConfig;
+use crate::error::{SubmitError, TxStatus};
+use crate::status::StatusBoard;
+use crate::wal::{Wal, WalOp};
+
+/// How often idle stages look at the stop flag.
+const STOP_POLL: Duration = Duration::from_millis(100);
+
+/// The answer to one submission.
+pub type SubmitReply = Result<Hash32, SubmitError>;
+
+/// A block as announced to subscribers.
+#[derive(Debug, Clone)]
+pub struct BlockEvent {
+    /// The header.
+    pub header: L2BlockHeader,
+    /// Included transaction hashes, in order.
+    pub transactions: Vec<Hash32>,
+}
+
+/// A decoded transaction moving through the pipeline.
+struct Incoming {
+    tx: SignedTransaction,
+    hash: Hash32,
+    bytes: Vec<u8>,
+    reply: Option<oneshot::Sender<SubmitReply>>,
+    /// Set for transactions replayed from the WAL: they keep their sequence number.
+    replayed_seq: Option<u64>,
+}
+
+impl Incoming {
+    fn answer(&mut self, reply: SubmitReply) {
+        if let Some(sender) = self.reply.take() {
+            // The client may have gone away; nothing to do then.
+            let _ = sender.send(reply);
+        }
+    }
+}
+
+/// An admitted transaction as the builder sees it.
+struct Ordered {
+    seq: u64,
+    hash: Hash32,
+    sender: AccountId,
+    tx: SignedTransaction,
+}
+
+enum WalMsg {
+    /// Record (and acknowledge) an admitted transaction; `release` sends it on to the
+    /// builder right after the write.
+    Admit {
+        seq: u64,
+        item: Incoming,
+        release: bool,
+    },
+    /// Send an already-recorded transaction on to the builder.
+    Release {
+        seq: u64,
+        hash: Hash32,
+        tx: SignedTransaction,
+    },
+    /// Delete a recorded transaction that will not run (replaced, timed out).
+    Forget { seq: u64 },
+}
+
+/// What a block did to the lanes, for the admission thread.
+struct BlockDone {
+    /// One entry per executed or dropped transaction: its sender, and whether the
+    /// executor dropped it (its nonce was then not consumed).
+    outcomes: Vec<(AccountId, bool)>,
+}
+
+/// Submits transactions to the pipeline. Cheap to clone; used by every RPC handler
+/// and QUIC stream.
+#[derive(Clone)]
+pub struct Ingest {
+    queue: Sender<Incoming>,
+    status: Arc<StatusBoard>,
+    config: Arc<SequencerConfig>,
+}
+
+impl Ingest {
+    /// Checks what can be checked at once and queues the transaction; the receiver
+    /// yields the hash once it is durably accepted, or the reason it was not.
+    pub fn submit(&self, bytes: Vec<u8>) -> Result<oneshot::Receiver<SubmitReply>, SubmitError> {
+        if bytes.len() > self.config.tx_bytes_max {
+            return Err(SubmitError::TooLarge {
+                len: bytes.len(),
+                max: self.config.tx_bytes_max,
+            });
+        }
+        let tx = SignedTransaction::decode(&bytes)?;
+        if tx.chain_id != self.config.chain_id {
+            return Err(SubmitError::WrongChain {
+                expected: self.config.chain_id,
+                got: tx.chain_id,
+            });
+        }
+        tx.tx.check_stateless()?;
+        let hash = tx_hash(&bytes);
+        if self.status.is_pending(&hash) {
+            return Err(SubmitError::AlreadyKnown(hash));
+        }
+        let (reply, receiver) = oneshot::channel();
+        let incoming = Incoming {
+            tx,
+            hash,
+            bytes,
+            reply: Some(reply),
+            replayed_seq: None,
+        };
+        // Recorded before the hand-off so a later stage's status cannot be overwritten.
+        if self.status.get(&hash).is_none() {
+            self.status.set(hash, TxStatus::Received);
+        }
+        match self.queue.try_send(incoming) {
+            Ok(()) => Ok(receiver),
+            Err(error) => {
+                if self.status.get(&hash) == Some(TxStatus::Received) {
+                    self.status.forget(&hash);
+                }
+                Err(match error {
+                    TrySendError::Full(_) => SubmitError::Busy {
+                        retry_after_ms: self.config.retry_after_ms,
+                    },
+                    TrySendError::Disconnected(_) => {
+                        SubmitError::Unavailable("the ingest pipeline has stopped".into())
+                    }
+                })
+            }
+        }
+    }
+
+    /// Submits and waits for the answer.
+    pub async fn submit_and_wait(&self, bytes: Vec<u8>) -> SubmitReply {
+        let receiver = self.submit(bytes)?;
+        receiver.await.unwrap_or_else(|_| {
+            Err(SubmitError::Unavailable(
+                "the pipeline dropped the request".into(),
+            ))
+        })
+    }
+}
+
+/// The running pipeline threads.
+pub struct Pipeline {
+    /// Submission handle.
+    pub ingest: Ingest,
+    /// New blocks.
+    pub blocks: broadcast::Sender<BlockEvent>,
+    /// Status changes.
+    pub statuses: broadcast::Sender<(Hash32, TxStatus)>,
+    /// Status lookups.
+    pub status: Arc<StatusBoard>,
+    stop: Arc<AtomicBool>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+/// Starts the pipeline over `executor` (which must have its genesis), replaying
+/// whatever the WAL still holds before any new submission is taken.
+pub fn start(
+    config: Arc<SequencerConfig>,
+    executor: Executor,
+    wal: Wal,
+) -> Result<Pipeline, crate::StartError> {
+    let reader = executor.store().reader();
+    let status = Arc::new(StatusBoard::new(config.statuses_retained_max));
+    let (blocks, _) = broadcast::channel(256);
+    let (statuses, _) = broadcast::channel(8192);
+    let stop = Arc::new(AtomicBool::new(false));
+    let wal = Arc::new(wal);
+
+    let (ingest_tx, ingest_rx) = bounded::<Incoming>(config.ingest_queue_max);
+    let (admit_tx, admit_rx) = bounded::<Incoming>(config.verify_batch_max * 2);
+    let (wal_tx, wal_rx) = bounded::<WalMsg>(config.wal_batch_max * 2);
+    let (build_tx, build_rx) = bounded::<Ordered>(config.builder_queue_max);
+    // Feedback flows back up as events on unbounded channels: one message per block
+    // (and one trim list per block), so their length is bounded by the pool itself.
+    let (done_tx, done_rx) = unbounded::<BlockDone>();
+    let (trim_tx, trim_rx) = unbounded::<Vec<u64>>();
+
+    // Replay: pending transactions from before a restart go first, in their order.
+    let mut max_seq = 0;
+    for (seq, bytes) in wal.entries().map_err(crate::StartError::Wal)? {
+        max_seq = max_seq.max(seq + 1);
+        match SignedTransaction::decode(&bytes) {
+            Ok(tx) => {
+                let hash = tx_hash(&bytes);
+                let item = Incoming {
+                    tx,
+                    hash,
+                    bytes,
+                    reply: None,
+                    replayed_seq: Some(seq),
+                };
+                admit_tx
+                    .send(item)
+                    .map_err(|_| crate::StartError::Thread("replay".into()))?;
+            }
+            // A record this version cannot decode is dropped from the WAL.
+            Err(_) => wal
+                .write([WalOp::Delete(seq)])
+                .map_err(crate::StartError::Wal)?,
+        }
+    }
+
+    let mut threads = Vec::new();
+    let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
+        std::thread::Builder::new()
+            .name(name.to_string())
+            .spawn(f)
+            .map_err(|e| crate::StartError::Thread(e.to_string()))
+    };
+    {
+        let config = Arc::clone(&config);
+        let status = Arc::clone(&status);
+        let statuses = statuses.clone();
+        threads.push(spawn("verify", {
+            let stop = Arc::clone(&stop);
+            Box::new(move || verify_loop(&config, &ingest_rx, &admit_tx, &status, &statuses, &stop))
+        })?);
+    }
+    {
+        let config = Arc::clone(&config);
+        let status = Arc::clone(&status);
+        let statuses = statuses.clone();
+        let reader = reader.clone();
+        let stop = Arc::clone(&stop);
+        threads.push(spawn(
+            "admission",
+            Box::new(move || {
+                Admission::new(config, reader, status, statuses, wal_tx, max_seq)
+                    .run(&admit_rx, &done_rx, &stop)
+            }),
+        )?);
+    }
+    {
+        let status = Arc::clone(&status);
+        let statuses = statuses.clone();
+        let wal = Arc::clone(&wal);
+        let config = Arc::clone(&config);
+        threads.push(spawn("wal", {
+            let stop = Arc::clone(&stop);
+            Box::new(move || {
+                wal_loop(
+                    &config, &wal, &wal_rx, &trim_rx, &build_tx, &status, &statuses, &stop,
+                )
+            })
+        })?);
+    }
+    {
+        let config = Arc::clone(&config);
+        let status = Arc::clone(&status);
+        let statuses = statuses.clone();
+        let blocks = blocks.clone();
+        let stop = Arc::clone(&stop);
+        threads.push(spawn(
+            "builder",
+            Box::new(move || {
+                Builder {
+                    config,
+                    executor,
+                    status,
+                    statuses,
+                    blocks,
+                    done_tx,
+                    trim_tx,
+                }
+                .run(&build_rx, &stop)
+            }),
+        )?);
+    }
+    let ingest = Ingest {
+        queue: ingest_tx,
+        status: Arc::clone(&status),
+        config,
+    };
+    Ok(Pipeline {
+        ingest,
+        blocks,
+        statuses,
+        status,
+        stop,
+        threads,
+    })
+}
+
+impl Pipeline {
+    /// Stops the threads (after the builder finishes its current block).
+    pub fn shutdown(self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let Pipeline {
+            ingest, threads, ..
+        } = self;
+        // Dropping the last ingest sender lets the verify thread, and then each stage
+        // after it, see its input close.
+        drop(ingest);
+        for thread in threads {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn publish(
+    status: &StatusBoard,
+    statuses: &broadcast::Sender<(Hash32, TxStatus)>,
+    hash: Hash32,
+    value: TxStatus,
+) {
+    status.set(hash, value.clone());
+    // No subscriber is not an error.
+    let _ = statuses.send((hash, value));
+}
+
+fn reject(
+    item: &mut Incoming,
+    error: SubmitError,
+    status: &StatusBoard,
+    statuses: &broadcast::Sender<(Hash32, TxStatus)>,
+) {
+    publish(
+        status,
+        statuses,
+        item.hash,
+        TxStatus::Rejected {
+            reason: error.to_string(),
+        },
+    );
+    item.answer(Err(error));
+}
+
+fn verify_loop(
+    config: &SequencerConfig,
+    input: &Receiver<Incoming>,
+    output: &Sender<Incoming>,
+    status: &StatusBoard,
+    statuses: &broadcast::Sender<(Hash32, TxStatus)>,
+    stop: &AtomicBool,
+) {
+    let mut batch: Vec<Incoming> = Vec::with_capacity(config.verify_batch_max);
+    loop {
+        match input.recv_timeout(STOP_POLL) {
+            Ok(first) => batch.push(first),
+            Err(RecvTimeoutError::Timeout) if !stop.load(Ordering::Relaxed) => continue,
+            Err(_) => return,
+        }
+        while batch.len() < config.verify_batch_max {
+            match input.try_recv() {
+                Ok(item) => batch.push(item),
+                Err(_) => break,
+            }
+        }
+        let txs: Vec<SignedTransaction> = batch.iter().map(|item| item.tx.clone()).collect();
+        // Chunks of 64 keep the batch equation's win while spreading over the cores.
+        let results: Vec<_> = txs
+            .par_chunks(64)
+            .flat_map_iter(|chunk| verify_transactions(chunk, config.chain_id))
+            .collect();
+        for (mut item, result) in batch.drain(..).zip(results) {
+            match result {
+                Ok(()) => {
+                    if output.send(item).is_err() {
+                        return;
+                    }
+                }
+                Err(e) => reject(&mut item, SubmitError::BadSignature(e), status, statuses),
+            }
+        }
+    }
+}
+
+struct Waiting {
+    seq: u64,
+    hash: Hash32,
+    fee: u128,
+    tx: SignedTransaction,
+    deadline: Instant,
+}
+
+#[derive(Default)]
+struct Lane {
+    /// The next nonce to release to the builder.
+    next: Nonce,
+    /// Transactions ahead of `next`, waiting for the gap to fill.
+    waiting: BTreeMap<Nonce, Waiting>,
+    /// Released, not yet executed.
+    in_flight: usize,
+    /// A released transaction was dropped by the executor: `next` is ahead of the
+    /// account's real nonce and is reset once nothing is in flight.
+    resync: bool,
+}
+
+struct Admission {
+    config: Arc<SequencerConfig>,
+    reader: StoreReader,
+    status: Arc<StatusBoard>,
+    statuses: broadcast::Sender<(Hash32, TxStatus)>,
+    wal: Sender<WalMsg>,
+    lanes: HashMap<AccountId, Lane>,
+    /// Admitted and not yet executed or dropped.
+    pooled: usize,
+    next_seq: u64,
+}
+
+impl Admission {
+    fn new(
+        config: Arc<SequencerConfig>,
+        reader: StoreReader,
+        status: Arc<StatusBoard>,
+        statuses: broadcast::Sender<(Hash32, TxStatus)>,
+        wal: Sender<WalMsg>,
+        next_seq: u64,
+    ) -> Self {
+        Self {
+            config,
+            reader,
+            status,
+            statuses,
+            wal,
+            lanes: HashMap::new(),
+            pooled: 0,
+            next_seq,
+        }
+    }
+
+    fn run(mut self, input: &Receiver<Incoming>, done: &Receiver<BlockDone>, stop: &AtomicBool) {
+        let tick = Duration::from_millis(100);
+        loop {
+            select! {
+                recv(input) -> item => match item {
+                    Ok(item) => {
+                        if self.admit(item).is_err() {
+                            return;
+                        }
+                    }
+                    Err(_) => return,
+                },
+                recv(done) -> block => match block {
+                    Ok(block) => {
+                        if self.block_done(block).is_err() {
+                            return;
+                        }
+                    }
+                    Err(_) => return,
+                },
+                default(tick) => {}
+            }
+            if stop.load(Ordering::Relaxed) {
+                return;
+            }
+            if self.expire().is_err() {
+                return;
+            }
+        }
+    }
+
+    fn send(&self, message: WalMsg) -> Result<(), ()> {
+        self.wal.send(message).map_err(|_| ())
+    }
+
+    fn take_seq(&mut self, item: &Incoming) -> u64 {
+        match item.replayed_seq {
+            Some(seq) => seq,
+            None => {
+                let seq = self.next_seq;
+                self.next_seq += 1;
+                seq
+            }
+        }
+    }
+
+    /// Err only when the WAL thread is gone.
+    fn admit(&mut self, mut item: Incoming) -> Result<(), ()> {
+        let tx = &item.tx.tx;
+        let from = tx.from();
+        let nonce = tx.nonce();
+        if item.replayed_seq.is_none() && self.status.is_pending(&item.hash) {
+            let error = SubmitError::AlreadyKnown(item.hash);
+            item.answer(Err(error));
+            return Ok(());
+        }
+        if !self.lanes.contains_key(&from) {
+            let account = match self.reader.state().account(from) {
+                Ok(account) => account,
+                Err(e) => {
+                    reject(
+                        &mut item,
+                        SubmitError::Unavailable(e.to_string()),
+                        &self.status,
+                        &self.statuses,
+                    );
+                    return Ok(());
+                }
+            };
+            match account {
+                None => {
+                    reject(
+                        &mut item,
+                        SubmitError::UnknownSender(from),
+                        &self.status,
+                        &self.statuses,
+                    );
+                    return Ok(());
+                }
+                Some(account) if account.public_key != item.tx.signer => {
+                    reject(
+                        &mut item,
+                        SubmitError::SignerMismatch(from),
+                        &self.status,
+                        &self.statuses,
+                    );
+                    return Ok(());
+                }
+                Some(account) => {
+                    self.lanes.insert(
+                        from,
+                        Lane {
+                            next: account.nonce,
+                            ..Lane::default()
+                        },
+                    );
+                }
+            }
+        }
+        let retry_after_ms = self.config.retry_after_ms;
+        let Some((next, existing_fee, pending)) = self.lanes.get(&from).map(|lane| {
+            (
+                lane.next,
+                lane.waiting.get(&nonce).map(|w| w.fee),
+                lane.waiting.len() + lane.in_flight,
+            )
+        }) else {
+            return Ok(());
+        };
+        if nonce < next {
+            if let Some(seq) = item.replayed_seq {
+                // Executed before the restart: the WAL entry is stale.
+                return self.send(WalMsg::Forget { seq });
+            }
+            let error = SubmitError::NonceTooLow {
+                account: from,
+                expected: next,
+                got: nonce,
+            };
+            reject(&mut item, error, &self.status, &self.statuses);
+            self.gc_lane(from);
+            return Ok(());
+        }
+        if self.pooled >= self.config.pool_txs_max && item.replayed_seq.is_none() {
+            reject(
+                &mut item,
+                SubmitError::PoolFull { retry_after_ms },
+                &self.status,
+                &self.statuses,
+            );
+            return Ok(());
+        }
+        if nonce == next {
+            let seq = self.take_seq(&item);
+            if let Some(lane) = self.lanes.get_mut(&from) {
+                lane.next += 1;
+                lane.in_flight += 1;
+            }
+            self.pooled += 1;
+            self.send(WalMsg::Admit {
+                seq,
+                item,
+                release: true,
+            })?;
+            return self.release_ready(from);
+        }
+        // A future nonce: wait in the gap window.
+        if nonce - next > self.config.nonce_gap_max {
+            let error = SubmitError::NonceGapTooLarge {
+                expected: next,
+                got: nonce,
+                max_gap: self.config.nonce_gap_max,
+            };
+            reject(&mut item, error, &self.status, &self.statuses);
+            return Ok(());
+        }
+        let fee = item.tx.tx.fee();
+        match existing_fee {
+            Some(existing_fee) if fee <= existing_fee => {
+                let error = SubmitError::ReplacementUnderpriced {
+                    nonce,
+                    existing_fee,
+                };
+                reject(&mut item, error, &self.status, &self.statuses);
+                return Ok(());
+            }
+            None if pending >= self.config.sender_pending_max => {
+                let error = SubmitError::SenderPoolFull {
+                    account: from,
+                    pending,
+                    retry_after_ms,
+                };
+                reject(&mut item, error, &self.status, &self.statuses);
+                return Ok(());
+            }
+            _ => {}
+        }
+        let seq = self.take_seq(&item);
+        let waiting = Waiting {
+            seq,
+            hash: item.hash,
+            fee,
+            tx: item.tx.clone(),
+            deadline: Instant::now() + Duration::from_millis(self.config.nonce_gap_timeout_ms),
+        };
+        let Some(lane) = self.lanes.get_mut(&from) else {
+            return Ok(());
+        };
+        match lane.waiting.insert(nonce, waiting) {
+            Some(replaced) => {
+                let reason = format!("replaced by {} with a higher fee", item.hash);
+                publish(
+                    &self.status,
+                    &self.statuses,
+                    replaced.hash,
+                    TxStatus::Dropped { reason },
+                );
+                self.send(WalMsg::Forget { seq: replaced.seq })?;
+            }
+            None => self.pooled += 1,
+        }
+        self.send(WalMsg::Admit {
+            seq,
+            item,
+            release: false,
+        })
+    }
+
+    /// Releases waiting transactions of `from` whose turn has come.
+    fn release_ready(&mut self, from: AccountId) -> Result<(), ()> {
+        let Some(lane) = self.lanes.get_mut(&from) else {
+            return Ok(());
+        };
+        let mut ready = Vec::new();
+        while let Some(entry) = lane.waiting.first_entry() {
+            if *entry.key() != lane.next {
+                break;
+            }
+            let waiting = entry.remove();
+            lane.next += 1;
+            lane.in_flight += 1;
+            ready.push(WalMsg::Release {
+                seq: waiting.seq,
+                hash: waiting.hash,
+                tx: waiting.tx,
+            });
+        }
+        for message in ready {
+            self.send(message)?;
+        }
+        Ok(())
+    }
+
+    fn block_done(&mut self, block: BlockDone) -> Result<(), ()> {
+        let mut touched = Vec::new();
+        for (sender, dropped) in block.outcomes {
+            self.pooled = self.pooled.saturating_sub(1);
+            if let Some(lane) = self.lanes.get_mut(&sender) {
+                lane.in_flight = lane.in_flight.saturating_sub(1);
+                lane.resync |= dropped;
+                touched.push(sender);
+            }
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        for sender in touched {
+            let needs_resync = self
+                .lanes
+                .get(&sender)
+                .is_some_and(|lane| lane.resync && lane.in_flight == 0);
+            if needs_resync {
+                let nonce = self
+                    .reader
+                    .state()
+                    .account(sender)
+                    .ok()
+                    .flatten()
+                    .map(|a| a.nonce);
+                if let (Some(lane), Some(nonce)) = (self.lanes.get_mut(&sender), nonce) {
+                    lane.next = nonce;
+                    lane.resync = false;
+                    // Waiting transactions now behind the real nonce can never run.
+                    let stale: Vec<Nonce> = lane.waiting.range(..nonce).map(|(n, _)| *n).collect();
+                    for n in stale {
+                        if let Some(waiting) = lane.waiting.remove(&n) {
+                            self.pooled = self.pooled.saturating_sub(1);
+                            let reason = "nonce already used".to_string();
+                            publish(
+                                &self.status,
+                                &self.statuses,
+                                waiting.hash,
+                                TxStatus::Dropped { reason },
+                            );
+                            self.wal
+                                .send(WalMsg::Forget { seq: waiting.seq })
+                                .map_err(|_| ())?;
+                        }
+                    }
+                }
+                self.release_ready(sender)?;
+            }
+            self.gc_lane(sender);
+        }
+        Ok(())
+    }
+
+    /// Forgets a lane with nothing pending: the account's nonce is then read from
+    /// state again on its next transaction. Keeps the lane map bounded by the pool.
+    fn gc_lane(&mut self, sender: AccountId) {
+        if self
+            .lanes
+            .get(&sender)
+            .is_some_and(|lane| lane.in_flight == 0 && lane.waiting.is_empty() && !lane.resync)
+        {
+            self.lanes.remove(&sender);
+        }
+    }
+
+    /// Drops waiting transactions whose gap did not fill in time.
+    fn expire(&mut self) -> Result<(), ()> {
+        let now = Instant::now();
+        let mut expired = Vec::new();
+        for (sender, lane) in &mut self.lanes {
+            let late: Vec<Nonce> = lane
+                .waiting
+                .iter()
+                .filter(|(_, w)| w.deadline <= now)
+                .map(|(n, _)| *n)
+                .collect();
+            for nonce in late {
+                if let Some(waiting) = lane.waiting.remove(&nonce) {
+                    expired.push((*sender, waiting));
+                }
+            }
+        }
+        for (sender, waiting) in expired {
+            self.pooled = self.pooled.saturating_sub(1);
+            let reason = format!(
+                "nonce gap not filled within {} ms",
+                self.config.nonce_gap_timeout_ms
+            );
+            publish(
+                &self.status,
+                &self.statuses,
+                waiting.hash,
+                TxStatus::Dropped { reason },
+            );
+            self.send(WalMsg::Forget { seq: waiting.seq })?;
+            self.gc_lane(sender);
+        }
+        Ok(())
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn wal_loop(
+    config: &SequencerConfig,
+    wal: &Wal,
+    input: &Receiver<WalMsg>,
+    trims: &Receiver<Vec<u64>>,
+    builder: &Sender<Ordered>,
+    status: &StatusBoard,
+    statuses: &broadcast::Sender<(Hash32, TxStatus)>,
+    stop: &AtomicBool,
+) {
+    let mut group: Vec<WalMsg> = Vec::with_capacity(config.wal_batch_max);
+    let mut deletes: Vec<u64> = Vec::new();
+    loop {
+        select! {
+            recv(input) -> message => match message {
+                Ok(message) => group.push(message),
+                Err(_) => return,
+            },
+            recv(trims) -> trim => match trim {
+                Ok(trim) => deletes.extend(trim),
+                Err(_) => return,
+            },
+            default(STOP_POLL) => {
+                if stop.load(Ordering::Relaxed) {
+                    return;
+                }
+                continue;
+            }
+        }
+        while group.len() < config.wal_batch_max {
+            match input.try_recv() {
+                Ok(message) => group.push(message),
+                Err(_) => break,
+            }
+        }
+        while let Ok(trim) = trims.try_recv() {
+            deletes.extend(trim);
+        }
+        let ops = group
+            .iter()
+            .filter_map(|message| match message {
+                WalMsg::Admit { seq, item, .. } => Some(WalOp::Put(*seq, item.bytes.as_slice())),
+                WalMsg::Forget { seq } => Some(WalOp::Delete(*seq)),
+                WalMsg::Release { .. } => None,
+            })
+            .chain(deletes.iter().map(|seq| WalOp::Delete(*seq)));
+        if let Err(e) = wal.write(ops) {
+            // Durability cannot be promised: refuse everything in the group and stop.
+            tracing::error!("{e}; the sequencer stops accepting transactions");
+            for message in group.drain(..) {
+                if let WalMsg::Admit { mut item, .. } = message {
+                    item.answer(Err(SubmitError::Unavailable(e.to_string())));
+                }
+            }
+            return;
+        }
+        deletes.clear();
+        for message in group.drain(..) {
+            let ordered = match message {
+                WalMsg::Admit {
+                    seq,
+                    mut item,
+                    release,
+                } => {
+                    publish(status, statuses, item.hash, TxStatus::Accepted);
+                    item.answer(Ok(item.hash));
+                    if !release {
+                        continue;
+                    }
+                    Ordered {
+                        seq,
+                        hash: item.hash,
+                        sender: item.tx.tx.from(),
+                        tx: item.tx,
+                    }
+                }
+                WalMsg::Release { seq, hash, tx } => Ordered {
+                    seq,
+                    hash,
+                    sender: tx.tx.from(),
+                    tx,
+                },
+                WalMsg::Forget { .. } => continue,
+            };
+            if builder.send(ordered).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+struct Builder {
+    config: Arc<SequencerConfig>,
+    executor: Executor,
+    status: Arc<StatusBoard>,
+    statuses: broadcast::Sender<(Hash32, TxStatus)>,
+    blocks: broadcast::Sender<BlockEvent>,
+    done_tx: Sender<BlockDone>,
+    trim_tx: Sender<Vec<u64>>,
+}
+
+impl Builder {
+    fn run(mut self, input: &Receiver<Ordered>, stop: &AtomicBool) {
+        let block_time = Duration::from_millis(self.config.block_time_ms.max(1));
+        loop {
+            let mut txs: Vec<Ordered> = Vec::new();
+            let started = Instant::now();
+            // Wait for the first transaction, then fill the block until it is full
+            // or its time is up.
+            match input.recv_timeout(Duration::from_millis(200)) {
+                Ok(first) => txs.push(first),
+                Err(RecvTimeoutError::Timeout) => {
+                    if stop.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+            while txs.len() < self.config.block_txs_max {
+                let left = block_time.saturating_sub(started.elapsed());
+                if left.is_zero() {
+                    break;
+                }
+                match input.recv_timeout(left) {
+                    Ok(tx) => txs.push(tx),
+                    Err(_) => break,
+                }
+            }
+            if let Err(e) = self.build(txs) {
+                tracing::error!("block production stopped: {e}");
+                return;
+            }
+        }
+    }
+
+    fn build(&mut self, txs: Vec<Ordered>) -> Result<(), ghostplane_executor::ExecError> {
+        let parent = self
+            .executor
+            .store()
+            .last_header()
+            .map_or(0, |h| h.number.0);
+        let timestamp_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let mut seqs = Vec::with_capacity(txs.len());
+        let mut senders = Vec::with_capacity(txs.len());
+        let mut items = Vec::with_capacity(txs.len());
+        for ordered in txs {
+            seqs.push(ordered.seq);
+            senders.push(ordered.sender);
+            items.push(BlockItem::Transaction {
+                tx: ordered.tx,
+                hash: ordered.hash,
+            });
+        }
+        let block = BlockInput {
+            number: BlockNumber(parent + 1),
+            timestamp_ms,
+            fee_account: self.config.fee_account,
+            items,
+        };
+        let output = self.executor.execute(&block)?;
+        self.executor.commit(&output)?;
+
+        let mut dropped_at = vec![None::<&DropReason>; block.items.len()];
+        for dropped in &output.dropped {
+            if let Some(slot) = dropped_at.get_mut(dropped.index as usize) {
+                *slot = Some(&dropped.reason);
+            }
+        }
+        for receipt in &output.receipts {
+            let success = receipt.status == ReceiptStatus::Success;
+            let status = TxStatus::Executed {
+                block: block.number.0,
+                success,
+            };
+            let _ = self.statuses.send((receipt.tx_hash, status));
+            // Executed transactions are served from the receipt store from now on.
+            self.status.forget(&receipt.tx_hash);
+        }
+        for dropped in &output.dropped {
+            let reason = dropped.reason.to_string();
+            publish(
+                &self.status,
+                &self.statuses,
+                dropped.hash,
+                TxStatus::Dropped { reason },
+            );
+        }
+        let outcomes = senders
+            .iter()
+            .zip(&dropped_at)
+            .map(|(sender, dropped)| (*sender, dropped.is_some()))
+            .collect();
+        // The block is durable: its transactions can leave the WAL.
+        let _ = self.trim_tx.send(seqs);
+        let _ = self.done_tx.send(BlockDone { outcomes });
+        let transactions = output.receipts.iter().map(|r| r.tx_hash).collect();
+        let _ = self.blocks.send(BlockEvent {
+            header: output.header,
+            transactions,
+        });
+        Ok(())
+    }
+}
+
+/// Bounded FIFO of recently finished hashes, for status eviction.
+pub(crate) struct Recent {
+    order: VecDeque<Hash32>,
+    max: usize,
+}
+
+impl Recent {
+    pub(crate) fn new(max: usize) -> Self {
+        Self {
+            order: VecDeque::new(),
+            max,
+        }
+    }
+
+    /// Remembers `hash`; returns the hash that falls out, if any.
+    pub(crate) fn push(&mut self, hash: Hash32) -> Option<Hash32> {
+        self.order.push_back(hash);
+        if self.order.len() > self.max {
+            self.order.pop_front()
+        } else {
+            None
+        }
+    }
+}

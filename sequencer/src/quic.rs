@@ -1,0 +1,364 @@
+//! QUIC ingest (quinn): binary frames of signed transactions on bidirectional
+//! streams, one reply frame per transaction, in order.
+//!
+//! Frame: `u32 big-endian length ‖ payload`. Client → server payload: a signed
+//! transaction's canonical encoding (at most `tx_bytes_max`). Server → client
+//! payload: a borsh [`QuicReply`]. A stream may pipeline up to
+//! `quic_stream_in_flight_max` transactions; a connection may open up to
+//! `quic_streams_per_connection_max` streams. ALPN is `ghostplane-ingest/1`; the
+//! server's certificate is self-signed, made on first start and kept in
+//! `<data_dir>/quic/`; clients pin it (`l2_quicCertificate` over RPC serves it).
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use futures::StreamExt;
+use futures::stream::FuturesOrdered;
+use ghostplane_primitives::Hash32;
+use quinn::crypto::rustls::{QuicClientConfig, QuicServerConfig};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+use crate::config::SequencerConfig;
+use crate::error::SubmitError;
+use crate::pipeline::Ingest;
+
+/// ALPN protocol id.
+pub const ALPN: &[u8] = b"ghostplane-ingest/1";
+/// Largest reply frame.
+const REPLY_BYTES_MAX: usize = 4096;
+
+/// The server's answer to one transaction.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum QuicReply {
+    /// Durably accepted.
+    Accepted(Hash32),
+    /// Not accepted: the stable code and message of [`SubmitError`].
+    Rejected {
+        /// Error code.
+        code: i32,
+        /// Message.
+        message: String,
+    },
+}
+
+/// QUIC setup or transport failures.
+#[derive(Debug, thiserror::Error)]
+pub enum QuicError {
+    /// Certificate files could not be made, read or written.
+    #[error("QUIC certificate: {0}")]
+    Certificate(String),
+    /// TLS configuration failed.
+    #[error("QUIC TLS setup: {0}")]
+    Tls(String),
+    /// Socket or connection failure.
+    #[error("QUIC I/O: {0}")]
+    Io(String),
+    /// The peer broke the framing rules.
+    #[error("QUIC protocol: {0}")]
+    Protocol(String),
+    /// A frame over the size limit.
+    #[error("QUIC frame of {len} bytes is over the {max}-byte limit")]
+    Oversize {
+        /// Announced length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+}
+
+fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// Loads the certificate and key from `dir`, creating them on first start.
+pub fn load_or_create_certificate(dir: &Path) -> Result<(Vec<u8>, Vec<u8>), QuicError> {
+    let cert_path = dir.join("cert.der");
+    let key_path = dir.join("key.der");
+    if cert_path.exists() && key_path.exists() {
+        let cert = std::fs::read(&cert_path)
+            .map_err(|e| QuicError::Certificate(format!("{}: {e}", cert_path.display())))?;
+        let key = std::fs::read(&key_path)
+            .map_err(|e| QuicError::Certificate(format!("{}: {e}", key_path.display())))?;
+        return Ok((cert, key));
+    }
+    std::fs::create_dir_all(dir)
+        .map_err(|e| QuicError::Certificate(format!("{}: {e}", dir.display())))?;
+    let generated = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])
+        .map_err(|e| QuicError::Certificate(e.to_string()))?;
+    let cert = generated.cert.der().to_vec();
+    let key = generated.signing_key.serialize_der();
+    std::fs::write(&key_path, &key)
+        .map_err(|e| QuicError::Certificate(format!("{}: {e}", key_path.display())))?;
+    std::fs::write(&cert_path, &cert)
+        .map_err(|e| QuicError::Certificate(format!("{}: {e}", cert_path.display())))?;
+    Ok((cert, key))
+}
+
+/// Starts the QUIC server; returns the endpoint (drop or close it to stop) and its
+/// bound address.
+pub fn serve(
+    addr: SocketAddr,
+    cert: &[u8],
+    key: &[u8],
+    ingest: Ingest,
+    config: Arc<SequencerConfig>,
+) -> Result<(quinn::Endpoint, SocketAddr), QuicError> {
+    let mut tls = rustls::ServerConfig::builder_with_provider(crypto_provider())
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(|e| QuicError::Tls(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![CertificateDer::from(cert.to_vec())],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.to_vec())),
+        )
+        .map_err(|e| QuicError::Tls(e.to_string()))?;
+    tls.alpn_protocols = vec![ALPN.to_vec()];
+    let crypto = QuicServerConfig::try_from(tls).map_err(|e| QuicError::Tls(e.to_string()))?;
+    let mut server = quinn::ServerConfig::with_crypto(Arc::new(crypto));
+    let mut transport = quinn::TransportConfig::default();
+    transport.max_concurrent_bidi_streams(config.quic_streams_per_connection_max.into());
+    transport.max_concurrent_uni_streams(0u8.into());
+    server.transport_config(Arc::new(transport));
+    let endpoint = quinn::Endpoint::server(server, addr)
+        .map_err(|e| QuicError::Io(format!("bind {addr}: {e}")))?;
+    let local = endpoint
+        .local_addr()
+        .map_err(|e| QuicError::Io(e.to_string()))?;
+    let accepting = endpoint.clone();
+    tokio::spawn(async move {
+        let connections = Arc::new(AtomicU32::new(0));
+        while let Some(incoming) = accepting.accept().await {
+            if connections.load(Ordering::Relaxed) >= config.quic_connections_max {
+                incoming.refuse();
+                continue;
+            }
+            connections.fetch_add(1, Ordering::Relaxed);
+            let ingest = ingest.clone();
+            let config = Arc::clone(&config);
+            let connections = Arc::clone(&connections);
+            tokio::spawn(async move {
+                if let Ok(connection) = incoming.await {
+                    while let Ok((send, recv)) = connection.accept_bi().await {
+                        let ingest = ingest.clone();
+                        let config = Arc::clone(&config);
+                        tokio::spawn(async move {
+                            if let Err(e) = serve_stream(send, recv, &ingest, &config).await {
+                                tracing::debug!("QUIC stream ended: {e}");
+                            }
+                        });
+                    }
+                }
+                connections.fetch_sub(1, Ordering::Relaxed);
+            });
+        }
+    });
+    Ok((endpoint, local))
+}
+
+async fn read_frame(
+    recv: &mut quinn::RecvStream,
+    max: usize,
+) -> Result<Option<Vec<u8>>, QuicError> {
+    let mut header = [0u8; 4];
+    match recv.read_exact(&mut header).await {
+        Ok(()) => {}
+        Err(quinn::ReadExactError::FinishedEarly(0)) => return Ok(None),
+        Err(e) => return Err(QuicError::Io(e.to_string())),
+    }
+    let len = u32::from_be_bytes(header) as usize;
+    if len > max {
+        return Err(QuicError::Oversize { len, max });
+    }
+    let mut payload = vec![0u8; len];
+    recv.read_exact(&mut payload)
+        .await
+        .map_err(|e| QuicError::Io(e.to_string()))?;
+    Ok(Some(payload))
+}
+
+async fn write_frame(send: &mut quinn::SendStream, payload: &[u8]) -> Result<(), QuicError> {
+    let len =
+        u32::try_from(payload.len()).map_err(|_| QuicError::Protocol("frame too large".into()))?;
+    send.write_all(&len.to_be_bytes())
+        .await
+        .map_err(|e| QuicError::Io(e.to_string()))?;
+    send.write_all(payload)
+        .await
+        .map_err(|e| QuicError::Io(e.to_string()))
+}
+
+fn encode_reply(result: Result<Hash32, SubmitError>) -> Vec<u8> {
+    let reply = match result {
+        Ok(hash) => QuicReply::Accepted(hash),
+        Err(e) => QuicReply::Rejected {
+            code: e.code(),
+            message: e.to_string(),
+        },
+    };
+    borsh::to_vec(&reply).unwrap_or_default()
+}
+
+async fn serve_stream(
+    mut send: quinn::SendStream,
+    mut recv: quinn::RecvStream,
+    ingest: &Ingest,
+    config: &SequencerConfig,
+) -> Result<(), QuicError> {
+    let mut in_flight = FuturesOrdered::new();
+    let mut reading = true;
+    loop {
+        let can_read = reading && in_flight.len() < config.quic_stream_in_flight_max;
+        tokio::select! {
+            frame = read_frame(&mut recv, config.tx_bytes_max), if can_read => {
+                match frame {
+                    Ok(Some(bytes)) => {
+                        let submitted = ingest.submit(bytes);
+                        in_flight.push_back(async move {
+                            match submitted {
+                                Ok(receiver) => receiver.await.unwrap_or_else(|_| {
+                                    Err(SubmitError::Unavailable("the pipeline dropped the request".into()))
+                                }),
+                                Err(e) => Err(e),
+                            }
+                        });
+                    }
+                    Ok(None) => reading = false,
+                    Err(QuicError::Oversize { len, max }) => {
+                        // Tell the client why, then stop reading this stream: its
+                        // framing can no longer be trusted.
+                        write_frame(&mut send, &encode_reply(Err(SubmitError::TooLarge { len, max }))).await?;
+                        reading = false;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            Some(result) = in_flight.next(), if !in_flight.is_empty() => {
+                write_frame(&mut send, &encode_reply(result)).await?;
+            }
+            else => break,
+        }
+    }
+    send.finish().map_err(|e| QuicError::Io(e.to_string()))?;
+    Ok(())
+}
+
+/// A QUIC ingest client that pins the server's certificate.
+pub struct QuicClient {
+    endpoint: quinn::Endpoint,
+    connection: quinn::Connection,
+}
+
+/// One bidirectional stream of a [`QuicClient`].
+pub struct QuicStream {
+    send: quinn::SendStream,
+    recv: quinn::RecvStream,
+}
+
+impl QuicClient {
+    /// Connects to `server`, trusting only `server_certificate` (DER).
+    pub async fn connect(server: SocketAddr, server_certificate: &[u8]) -> Result<Self, QuicError> {
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(CertificateDer::from(server_certificate.to_vec()))
+            .map_err(|e| QuicError::Tls(e.to_string()))?;
+        let mut tls = rustls::ClientConfig::builder_with_provider(crypto_provider())
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .map_err(|e| QuicError::Tls(e.to_string()))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        tls.alpn_protocols = vec![ALPN.to_vec()];
+        let crypto = QuicClientConfig::try_from(tls).map_err(|e| QuicError::Tls(e.to_string()))?;
+        let local: SocketAddr = if server.is_ipv4() {
+            ([0, 0, 0, 0], 0).into()
+        } else {
+            ([0u16; 8], 0).into()
+        };
+        let mut endpoint =
+            quinn::Endpoint::client(local).map_err(|e| QuicError::Io(e.to_string()))?;
+        endpoint.set_default_client_config(quinn::ClientConfig::new(Arc::new(crypto)));
+        let connection = endpoint
+            .connect(server, "localhost")
+            .map_err(|e| QuicError::Io(e.to_string()))?
+            .await
+            .map_err(|e| QuicError::Io(e.to_string()))?;
+        Ok(Self {
+            endpoint,
+            connection,
+        })
+    }
+
+    /// Opens a stream.
+    pub async fn open_stream(&self) -> Result<QuicStream, QuicError> {
+        let (send, recv) = self
+            .connection
+            .open_bi()
+            .await
+            .map_err(|e| QuicError::Io(e.to_string()))?;
+        Ok(QuicStream { send, recv })
+    }
+
+    /// Closes the connection.
+    pub async fn close(self) {
+        self.connection.close(0u32.into(), b"done");
+        self.endpoint.wait_idle().await;
+    }
+}
+
+impl QuicStream {
+    /// Splits into a sender and a reply reader (to pipeline from two tasks).
+    pub fn split(self) -> (QuicSender, QuicReceiver) {
+        (
+            QuicSender { send: self.send },
+            QuicReceiver { recv: self.recv },
+        )
+    }
+
+    /// Sends one transaction and waits for its reply.
+    pub async fn submit(&mut self, signed_tx: &[u8]) -> Result<QuicReply, QuicError> {
+        write_frame(&mut self.send, signed_tx).await?;
+        read_reply(&mut self.recv)
+            .await?
+            .ok_or_else(|| QuicError::Protocol("stream closed".into()))
+    }
+}
+
+/// The sending half of a stream.
+pub struct QuicSender {
+    send: quinn::SendStream,
+}
+
+impl QuicSender {
+    /// Sends one transaction frame.
+    pub async fn send(&mut self, signed_tx: &[u8]) -> Result<(), QuicError> {
+        write_frame(&mut self.send, signed_tx).await
+    }
+
+    /// Signals that no more transactions follow.
+    pub fn finish(&mut self) -> Result<(), QuicError> {
+        self.send.finish().map_err(|e| QuicError::Io(e.to_string()))
+    }
+}
+
+/// The reply half of a stream.
+pub struct QuicReceiver {
+    recv: quinn::RecvStream,
+}
+
+impl QuicReceiver {
+    /// The next reply, or `None` when the server finished the stream.
+    pub async fn next(&mut self) -> Result<Option<QuicReply>, QuicError> {
+        read_reply(&mut self.recv).await
+    }
+}
+
+async fn read_reply(recv: &mut quinn::RecvStream) -> Result<Option<QuicReply>, QuicError> {
+    match read_frame(recv, REPLY_BYTES_MAX).await? {
+        Some(bytes) => QuicReply::try_from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| QuicError::Protocol(format!("bad reply: {e}"))),
+        None => Ok(None),
+    }
+}

@@ -1,0 +1,402 @@
+//! The sequencer in process, over real sockets on 127.0.0.1: JSON-RPC, WebSocket
+//! subscriptions, QUIC, typed errors, statuses, WAL trimming.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a panic is a failure.
+
+use std::time::Duration;
+
+use ghostplane_primitives::{
+    AccountId, Amount, ChainId, Codec, DEVNET_CHAIN_ID, Keypair, PublicKey, Recipient,
+    SignedTransaction, TokenId, Transaction,
+};
+use ghostplane_sequencer::wal::Wal;
+use ghostplane_sequencer::{QuicClient, QuicReply, Sequencer, SequencerConfig};
+use jsonrpsee::core::client::{ClientT, SubscriptionClientT};
+use jsonrpsee::http_client::HttpClientBuilder;
+use jsonrpsee::rpc_params;
+use jsonrpsee::ws_client::WsClientBuilder;
+use serde_json::Value;
+
+const FUNDS: Amount = 1_000_000_000;
+
+fn genesis(count: u32) -> Vec<(PublicKey, [Amount; 4])> {
+    (0..count)
+        .map(|i| (Keypair::dev(i).public_key(), [FUNDS; 4]))
+        .collect()
+}
+
+async fn start(dir: &std::path::Path) -> Sequencer {
+    let mut config = SequencerConfig::new(dir.to_path_buf());
+    config.rpc_addr = "127.0.0.1:0".parse().unwrap();
+    config.quic_addr = "127.0.0.1:0".parse().unwrap();
+    config.block_time_ms = 20;
+    config.nonce_gap_timeout_ms = 500;
+    config.executor_threads = 2;
+    Sequencer::start(config, &genesis(6)).await.unwrap()
+}
+
+fn transfer(from: u32, to: u32, amount: Amount, fee: Amount, nonce: u64) -> SignedTransaction {
+    let tx = Transaction::Transfer {
+        from: AccountId::new(from).unwrap(),
+        to: Recipient::Account(AccountId::new(to).unwrap()),
+        token: TokenId::Gcc,
+        amount,
+        fee,
+        nonce,
+    };
+    Keypair::dev(from).sign(DEVNET_CHAIN_ID, tx)
+}
+
+fn hex_of(tx: &SignedTransaction) -> String {
+    hex::encode(tx.encode())
+}
+
+async fn wait_executed(client: &impl ClientT, hash: &str) -> Value {
+    for _ in 0..200 {
+        let status: Value = client
+            .request("l2_getTransactionStatus", rpc_params![hash])
+            .await
+            .unwrap();
+        if status["status"] != "received" && status["status"] != "accepted" {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("{hash} not final after 5 s");
+}
+
+async fn error_of(client: &impl ClientT, tx: String) -> (i32, String, Value) {
+    match client
+        .request::<Value, _>("l2_sendTransaction", rpc_params![tx])
+        .await
+    {
+        Err(jsonrpsee::core::ClientError::Call(error)) => (
+            error.code(),
+            error.message().to_string(),
+            error
+                .data()
+                .map(|d| serde_json::from_str(d.get()).unwrap())
+                .unwrap_or(Value::Null),
+        ),
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rpc_accepts_executes_and_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let sequencer = start(dir.path()).await;
+    let url = format!("http://{}", sequencer.rpc_addr);
+    let client = HttpClientBuilder::default().build(&url).unwrap();
+
+    let chain: u64 = client.request("l2_chainId", rpc_params![]).await.unwrap();
+    assert_eq!(chain, DEVNET_CHAIN_ID.0);
+
+    let ws = WsClientBuilder::default()
+        .build(format!("ws://{}", sequencer.rpc_addr))
+        .await
+        .unwrap();
+    let mut blocks = ws
+        .subscribe::<Value, _>(
+            "l2_subscribeNewBlocks",
+            rpc_params![],
+            "l2_unsubscribeNewBlocks",
+        )
+        .await
+        .unwrap();
+
+    let tx = transfer(1, 2, 500, 3, 0);
+    let accepted: Value = client
+        .request("l2_sendTransaction", rpc_params![hex_of(&tx)])
+        .await
+        .unwrap();
+    let hash = accepted["hash"].as_str().unwrap().to_string();
+    assert_eq!(hash, tx.hash().to_string());
+    assert_eq!(accepted["status"], "accepted");
+
+    let status = wait_executed(&client, &hash).await;
+    assert_eq!(
+        status,
+        serde_json::json!({ "status": "executed", "block": status["block"], "success": true })
+    );
+    let receipt: Value = client
+        .request("l2_getTransactionReceipt", rpc_params![hash.clone()])
+        .await
+        .unwrap();
+    assert_eq!(receipt["status"], "success");
+    assert_eq!(receipt["feePaid"], "3");
+    let block_number = receipt["block"].as_u64().unwrap();
+
+    let account: Value = client
+        .request("l2_getAccount", rpc_params![2])
+        .await
+        .unwrap();
+    assert_eq!(account["balances"]["GCC"], (FUNDS + 500).to_string());
+    let by_key: Value = client
+        .request(
+            "l2_getAccount",
+            rpc_params![Keypair::dev(1).public_key().to_hex()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_key["id"], 1);
+    assert_eq!(by_key["nonce"], 1);
+
+    let block: Value = client
+        .request("l2_getBlock", rpc_params![block_number])
+        .await
+        .unwrap();
+    assert_eq!(block["transactions"], serde_json::json!([hash]));
+    let latest: u64 = client
+        .request("l2_blockNumber", rpc_params![])
+        .await
+        .unwrap();
+    assert!(latest >= block_number);
+
+    // The block subscription saw it.
+    let announced = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let block = blocks.next().await.unwrap().unwrap();
+            if block["transactions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|h| h == &Value::from(hash.clone()))
+            {
+                return block;
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(announced["number"], block_number);
+
+    // A status subscription on an executed transaction reports it and ends.
+    let mut watch = ws
+        .subscribe::<Value, _>(
+            "l2_subscribeTransactionStatus",
+            rpc_params![hash.clone()],
+            "l2_unsubscribeTransactionStatus",
+        )
+        .await
+        .unwrap();
+    assert_eq!(watch.next().await.unwrap().unwrap()["status"], "executed");
+
+    // GET /health over plain HTTP.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut socket = tokio::net::TcpStream::connect(sequencer.rpc_addr)
+        .await
+        .unwrap();
+    socket
+        .write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut response = String::new();
+    socket.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("ok"), "{response}");
+    sequencer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_typed_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let sequencer = start(dir.path()).await;
+    let client = HttpClientBuilder::default()
+        .build(format!("http://{}", sequencer.rpc_addr))
+        .unwrap();
+
+    // Malformed hex and bytes.
+    assert_eq!(error_of(&client, "zz".into()).await.0, -32002);
+    assert_eq!(error_of(&client, "00".into()).await.0, -32002);
+    // Trailing byte.
+    let mut bytes = transfer(1, 2, 1, 1, 0).encode();
+    bytes.push(0);
+    assert_eq!(error_of(&client, hex::encode(bytes)).await.0, -32002);
+    // Oversize.
+    let huge = "00".repeat(ghostplane_primitives::SIGNED_TX_BYTES_MAX + 1);
+    assert_eq!(error_of(&client, huge).await.0, -32001);
+    // Wrong chain id.
+    let other_chain = Keypair::dev(1).sign(ChainId(7), transfer(1, 2, 1, 1, 0).tx);
+    let (code, _, data) = error_of(&client, hex_of(&other_chain)).await;
+    assert_eq!(code, -32004);
+    assert_eq!(data["chainId"], 7);
+    // Bad signature.
+    let mut forged = transfer(1, 2, 1, 1, 0);
+    forged.signature.0[5] ^= 1;
+    assert_eq!(error_of(&client, hex_of(&forged)).await.0, -32005);
+    // Signer is not the account's key.
+    let impostor = Keypair::dev(3).sign(DEVNET_CHAIN_ID, transfer(1, 2, 1, 1, 0).tx);
+    assert_eq!(error_of(&client, hex_of(&impostor)).await.0, -32007);
+    // Unknown sender.
+    let ghost = Keypair::dev(40).sign(DEVNET_CHAIN_ID, transfer(40, 2, 1, 1, 0).tx);
+    assert_eq!(error_of(&client, hex_of(&ghost)).await.0, -32006);
+    // Zero amount (stateless).
+    assert_eq!(
+        error_of(&client, hex_of(&transfer(1, 2, 0, 1, 0))).await.0,
+        -32003
+    );
+
+    // Nonce too low, with the expected nonce.
+    let first = transfer(1, 2, 1, 1, 0);
+    let _: Value = client
+        .request("l2_sendTransaction", rpc_params![hex_of(&first)])
+        .await
+        .unwrap();
+    let (code, _, data) = error_of(&client, hex_of(&transfer(1, 2, 2, 1, 0))).await;
+    assert_eq!(code, -32010);
+    assert_eq!(data["expectedNonce"], 1);
+    // The same transaction again while pending, or after, is refused.
+    let again = error_of(&client, hex_of(&first)).await.0;
+    assert!(again == -32013 || again == -32010, "{again}");
+
+    // Too far ahead.
+    let (code, _, data) = error_of(&client, hex_of(&transfer(1, 2, 1, 1, 500))).await;
+    assert_eq!(code, -32011);
+    assert_eq!(data["maxGap"], 64);
+
+    // Replacement: a waiting nonce is replaced only by a higher fee.
+    let waiting = transfer(4, 2, 1, 5, 2);
+    let _: Value = client
+        .request("l2_sendTransaction", rpc_params![hex_of(&waiting)])
+        .await
+        .unwrap();
+    let (code, _, data) = error_of(&client, hex_of(&transfer(4, 2, 9, 5, 2))).await;
+    assert_eq!(code, -32012);
+    assert_eq!(data["existingFee"], "5");
+    let better = transfer(4, 2, 9, 6, 2);
+    let _: Value = client
+        .request("l2_sendTransaction", rpc_params![hex_of(&better)])
+        .await
+        .unwrap();
+    let status: Value = client
+        .request(
+            "l2_getTransactionStatus",
+            rpc_params![waiting.hash().to_string()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status["status"], "dropped");
+    // Filling the gap releases the replacement.
+    for nonce in 0..2 {
+        let _: Value = client
+            .request(
+                "l2_sendTransaction",
+                rpc_params![hex_of(&transfer(4, 3, 1, 1, nonce))],
+            )
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        wait_executed(&client, &better.hash().to_string()).await["status"],
+        "executed"
+    );
+
+    // A future nonce whose gap never fills is dropped after the timeout.
+    let stranded = transfer(5, 2, 1, 1, 3);
+    let _: Value = client
+        .request("l2_sendTransaction", rpc_params![hex_of(&stranded)])
+        .await
+        .unwrap();
+    let status = wait_executed(&client, &stranded.hash().to_string()).await;
+    assert_eq!(status["status"], "dropped");
+    assert!(status["reason"].as_str().unwrap().contains("gap"));
+
+    // Batch: mixed results, one per transaction.
+    let batch = vec![
+        hex_of(&transfer(2, 3, 1, 1, 0)),
+        "xyz".to_string(),
+        hex_of(&transfer(2, 3, 1, 1, 1)),
+    ];
+    let results: Vec<Value> = client
+        .request("l2_sendTransactionBatch", rpc_params![batch])
+        .await
+        .unwrap();
+    assert!(results[0]["hash"].is_string());
+    assert_eq!(results[1]["error"]["code"], -32002);
+    assert!(results[2]["hash"].is_string());
+
+    sequencer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quic_ingest_and_wal_trim() {
+    let dir = tempfile::tempdir().unwrap();
+    let sequencer = start(dir.path()).await;
+    let client = QuicClient::connect(sequencer.quic_addr, &sequencer.quic_certificate)
+        .await
+        .unwrap();
+    let mut stream = client.open_stream().await.unwrap();
+    let mut hashes = Vec::new();
+    for nonce in 0..20 {
+        let tx = transfer(3, 1, 10, 1, nonce);
+        match stream.submit(&tx.encode()).await.unwrap() {
+            QuicReply::Accepted(hash) => {
+                assert_eq!(hash, tx.hash());
+                hashes.push(hash);
+            }
+            other => panic!("rejected: {other:?}"),
+        }
+    }
+    // A bad transaction gets a typed rejection on the same stream.
+    let mut forged = transfer(3, 1, 10, 1, 20);
+    forged.signature.0[0] ^= 1;
+    assert!(matches!(
+        stream.submit(&forged.encode()).await.unwrap(),
+        QuicReply::Rejected { code: -32005, .. }
+    ));
+
+    // Pipelined on a second stream.
+    let (mut sender, mut receiver) = client.open_stream().await.unwrap().split();
+    for nonce in 20..40 {
+        sender
+            .send(&transfer(3, 1, 10, 1, nonce).encode())
+            .await
+            .unwrap();
+    }
+    sender.finish().unwrap();
+    let mut accepted = 0;
+    while let Some(reply) = receiver.next().await.unwrap() {
+        assert!(matches!(reply, QuicReply::Accepted(_)), "{reply:?}");
+        accepted += 1;
+    }
+    assert_eq!(accepted, 20);
+
+    let rpc = HttpClientBuilder::default()
+        .build(format!("http://{}", sequencer.rpc_addr))
+        .unwrap();
+    for hash in &hashes {
+        assert_eq!(
+            wait_executed(&rpc, &hash.to_string()).await["status"],
+            "executed"
+        );
+    }
+    for _ in 0..200 {
+        let account: Value = rpc.request("l2_getAccount", rpc_params![3]).await.unwrap();
+        if account["nonce"] == 40 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    // Untrusted certificate: refused.
+    let other = rcgen_like_cert();
+    assert!(
+        QuicClient::connect(sequencer.quic_addr, &other)
+            .await
+            .is_err()
+    );
+
+    client.close().await;
+    sequencer.shutdown().await;
+    // Everything executed, so the WAL is empty.
+    let wal = Wal::open(&dir.path().join("wal")).unwrap();
+    assert_eq!(wal.entries().unwrap().len(), 0);
+}
+
+/// A certificate the server does not have: the one of another sequencer.
+fn rcgen_like_cert() -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    ghostplane_sequencer::quic::load_or_create_certificate(dir.path())
+        .unwrap()
+        .0
+}
