@@ -9,5 +9,7 @@
 //! - `executor`: native transfers per second (sequential, and 1 and 2 threads, low and
 //!   high contention), contract calls per second (token transfers, and counter calls
 //!   that all hit one slot), and deploy.
+//! - `sequencer`: the ingest pipeline in process (submit to durable "accepted"), and
+//!   end to end over QUIC and over HTTP on loopback (submit to executed).
 //!
 //! Figures go in the README as medians, with the machine they ran on.

@@ -92,8 +92,11 @@ enum TxCommand {
 #[derive(Args)]
 struct SignTransfer {
     /// Sender's 32-byte secret seed, hex.
+    #[arg(long, required_unless_present = "dev", conflicts_with = "dev")]
+    seed: Option<String>,
+    /// Use development key `i` (public seed; local chains only) instead of --seed.
     #[arg(long)]
-    seed: String,
+    dev: Option<u32>,
     /// Sender account id.
     #[arg(long)]
     from: u32,
@@ -153,7 +156,11 @@ fn run(cli: Cli) -> Result<()> {
             println!("public_key={}", parse_seed(&seed)?.public_key().to_hex());
         }
         Command::Tx(TxCommand::SignTransfer(args)) => {
-            let keypair = parse_seed(&args.seed)?;
+            let keypair = match (&args.seed, args.dev) {
+                (Some(seed), _) => parse_seed(seed)?,
+                (None, Some(index)) => Keypair::dev(index),
+                (None, None) => bail!("give --seed or --dev"),
+            };
             let tx = Transaction::Transfer {
                 from: AccountId::new(args.from)?,
                 to: parse_recipient(&args.to)?,

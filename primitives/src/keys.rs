@@ -125,8 +125,14 @@ pub fn verify(
 }
 
 impl SignedTransaction {
-    /// Verifies the signature for `chain_id`.
+    /// Verifies that the transaction is for `chain_id` and that its signature holds.
     pub fn verify(&self, chain_id: ChainId) -> Result<(), SignatureError> {
+        if self.chain_id != chain_id {
+            return Err(SignatureError::WrongChain {
+                expected: chain_id,
+                got: self.chain_id,
+            });
+        }
         verify(
             &self.signer,
             &self.tx.signing_message(chain_id),
@@ -166,21 +172,39 @@ pub fn verify_batch(items: &[(&PublicKey, &[u8], &Signature)]) -> Vec<Result<(),
 }
 
 /// Verifies the signatures of `txs` for `chain_id` as one batch; one result per
-/// transaction, in order.
+/// transaction, in order. Transactions for another chain fail with
+/// [`SignatureError::WrongChain`] without being verified.
 pub fn verify_transactions(
     txs: &[SignedTransaction],
     chain_id: ChainId,
 ) -> Vec<Result<(), SignatureError>> {
-    let messages: Vec<Vec<u8>> = txs
+    let mut results: Vec<Result<(), SignatureError>> = txs
         .iter()
-        .map(|tx| tx.tx.signing_message(chain_id))
+        .map(|tx| {
+            if tx.chain_id == chain_id {
+                Ok(())
+            } else {
+                Err(SignatureError::WrongChain {
+                    expected: chain_id,
+                    got: tx.chain_id,
+                })
+            }
+        })
         .collect();
-    let items: Vec<(&PublicKey, &[u8], &Signature)> = txs
+    let on_chain: Vec<usize> = (0..txs.len()).filter(|i| results[*i].is_ok()).collect();
+    let messages: Vec<Vec<u8>> = on_chain
+        .iter()
+        .map(|i| txs[*i].tx.signing_message(chain_id))
+        .collect();
+    let items: Vec<(&PublicKey, &[u8], &Signature)> = on_chain
         .iter()
         .zip(&messages)
-        .map(|(tx, message)| (&tx.signer, message.as_slice(), &tx.signature))
+        .map(|(i, message)| (&txs[*i].signer, message.as_slice(), &txs[*i].signature))
         .collect();
-    verify_batch(&items)
+    for (i, result) in on_chain.iter().zip(verify_batch(&items)) {
+        results[*i] = result;
+    }
+    results
 }
 
 #[cfg(test)]

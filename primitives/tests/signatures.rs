@@ -21,14 +21,34 @@ fn signed_transaction_verifies_on_its_chain_only() {
     let keypair = Keypair::from_seed(&[42; 32]);
     let signed = keypair.sign(DEVNET_CHAIN_ID, sample_tx(0));
     assert_eq!(signed.verify(DEVNET_CHAIN_ID), Ok(()));
+    let other_chain = ChainId(DEVNET_CHAIN_ID.0 + 1);
     assert_eq!(
-        signed.verify(ChainId(DEVNET_CHAIN_ID.0 + 1)),
-        Err(SignatureError::BadSignature)
+        signed.verify(other_chain),
+        Err(SignatureError::WrongChain {
+            expected: other_chain,
+            got: DEVNET_CHAIN_ID
+        })
     );
     // Signed for another chain, checked on ours.
     let other = keypair.sign(ChainId(1), sample_tx(0));
     assert_eq!(
         other.verify(DEVNET_CHAIN_ID),
+        Err(SignatureError::WrongChain {
+            expected: DEVNET_CHAIN_ID,
+            got: ChainId(1)
+        })
+    );
+    assert!(matches!(
+        verify_transactions(std::slice::from_ref(&other), DEVNET_CHAIN_ID)[0],
+        Err(SignatureError::WrongChain { .. })
+    ));
+    // Relabelled with our chain id, the signature (made over chain 1) fails.
+    let relabelled = SignedTransaction {
+        chain_id: DEVNET_CHAIN_ID,
+        ..other
+    };
+    assert_eq!(
+        relabelled.verify(DEVNET_CHAIN_ID),
         Err(SignatureError::BadSignature)
     );
 }

@@ -19,7 +19,7 @@
 //!                   admission which lanes moved; broadcasts the block
 //! ```
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -1000,30 +1000,5 @@ impl Builder {
             transactions,
         });
         Ok(())
-    }
-}
-
-/// Bounded FIFO of recently finished hashes, for status eviction.
-pub(crate) struct Recent {
-    order: VecDeque<Hash32>,
-    max: usize,
-}
-
-impl Recent {
-    pub(crate) fn new(max: usize) -> Self {
-        Self {
-            order: VecDeque::new(),
-            max,
-        }
-    }
-
-    /// Remembers `hash`; returns the hash that falls out, if any.
-    pub(crate) fn push(&mut self, hash: Hash32) -> Option<Hash32> {
-        self.order.push_back(hash);
-        if self.order.len() > self.max {
-            self.order.pop_front()
-        } else {
-            None
-        }
     }
 }

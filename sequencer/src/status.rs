@@ -6,12 +6,12 @@
 //! receipt (rejected, dropped) are kept for the `statuses_retained_max` most recent
 //! ones; only that eviction order takes a lock, and only on those paths.
 
+use std::collections::VecDeque;
 use std::sync::Mutex;
 
 use ghostplane_primitives::Hash32;
 
 use crate::error::TxStatus;
-use crate::pipeline::Recent;
 
 /// Statuses of transactions that have no receipt yet, or never will.
 pub struct StatusBoard {
@@ -74,5 +74,30 @@ impl StatusBoard {
     /// Whether the board is empty.
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
+    }
+}
+
+/// Bounded FIFO of recently finished hashes, for status eviction.
+struct Recent {
+    order: VecDeque<Hash32>,
+    max: usize,
+}
+
+impl Recent {
+    fn new(max: usize) -> Self {
+        Self {
+            order: VecDeque::new(),
+            max,
+        }
+    }
+
+    /// Remembers `hash`; returns the hash that falls out, if any.
+    fn push(&mut self, hash: Hash32) -> Option<Hash32> {
+        self.order.push_back(hash);
+        if self.order.len() > self.max {
+            self.order.pop_front()
+        } else {
+            None
+        }
     }
 }
