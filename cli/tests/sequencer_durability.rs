@@ -30,9 +30,17 @@ struct Node {
     rpc: String,
 }
 
+impl Drop for Node {
+    /// A failing test must not leave a node running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Starts the sequencer and waits for it to print its RPC address.
 fn start(dir: &Path) -> Node {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ghostplane"))
+    let child = Command::new(env!("CARGO_BIN_EXE_ghostplane"))
         .args(["sequencer", "--data-dir"])
         .arg(dir)
         .args([
@@ -48,7 +56,11 @@ fn start(dir: &Path) -> Node {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
+    let mut node = Node {
+        child,
+        rpc: String::new(),
+    };
+    let stdout = node.child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -188,7 +200,11 @@ async fn accepted_transactions_survive_sigkill_exactly_once() {
             }
         }
         if first_pass {
-            eprintln!("{} acknowledged; {} without a receipt right after the restart", accepted.len(), still.len());
+            eprintln!(
+                "{} acknowledged; {} without a receipt right after the restart",
+                accepted.len(),
+                still.len()
+            );
             first_pass = false;
         }
         pending = still;

@@ -15,8 +15,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use futures::StreamExt;
-use futures::stream::FuturesOrdered;
 use ghostplane_primitives::Hash32;
 use quinn::crypto::rustls::{QuicClientConfig, QuicServerConfig};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -201,46 +199,61 @@ fn encode_reply(result: Result<Hash32, SubmitError>) -> Vec<u8> {
     borsh::to_vec(&reply).unwrap_or_default()
 }
 
+/// One transaction read from a stream, in stream order.
+enum Pending {
+    /// Handed to the pipeline (or refused at once by it).
+    Submitted(Result<tokio::sync::oneshot::Receiver<crate::pipeline::SubmitReply>, SubmitError>),
+    /// A frame over the size limit: the last thing read from the stream.
+    Refused(SubmitError),
+}
+
+/// Reads frames on one task and answers them in order on this one. The reader runs
+/// on its own task because a partly read frame must never be abandoned (reads are not
+/// cancel-safe); the bounded channel between them caps what is in flight.
 async fn serve_stream(
     mut send: quinn::SendStream,
     mut recv: quinn::RecvStream,
     ingest: &Ingest,
     config: &SequencerConfig,
 ) -> Result<(), QuicError> {
-    let mut in_flight = FuturesOrdered::new();
-    let mut reading = true;
-    loop {
-        let can_read = reading && in_flight.len() < config.quic_stream_in_flight_max;
-        tokio::select! {
-            frame = read_frame(&mut recv, config.tx_bytes_max), if can_read => {
-                match frame {
-                    Ok(Some(bytes)) => {
-                        let submitted = ingest.submit(bytes);
-                        in_flight.push_back(async move {
-                            match submitted {
-                                Ok(receiver) => receiver.await.unwrap_or_else(|_| {
-                                    Err(SubmitError::Unavailable("the pipeline dropped the request".into()))
-                                }),
-                                Err(e) => Err(e),
-                            }
-                        });
-                    }
-                    Ok(None) => reading = false,
+    let (pending_tx, mut pending_rx) =
+        tokio::sync::mpsc::channel::<Pending>(config.quic_stream_in_flight_max.max(1));
+    let reader = {
+        let ingest = ingest.clone();
+        let max = config.tx_bytes_max;
+        tokio::spawn(async move {
+            loop {
+                let pending = match read_frame(&mut recv, max).await {
+                    Ok(Some(bytes)) => Pending::Submitted(ingest.submit(bytes)),
+                    Ok(None) => return,
+                    // The stream's framing can no longer be trusted: say why and stop.
                     Err(QuicError::Oversize { len, max }) => {
-                        // Tell the client why, then stop reading this stream: its
-                        // framing can no longer be trusted.
-                        write_frame(&mut send, &encode_reply(Err(SubmitError::TooLarge { len, max }))).await?;
-                        reading = false;
+                        Pending::Refused(SubmitError::TooLarge { len, max })
                     }
-                    Err(e) => return Err(e),
+                    Err(e) => {
+                        tracing::debug!("QUIC stream read failed: {e}");
+                        return;
+                    }
+                };
+                let last = matches!(pending, Pending::Refused(_));
+                if pending_tx.send(pending).await.is_err() || last {
+                    return;
                 }
             }
-            Some(result) = in_flight.next(), if !in_flight.is_empty() => {
-                write_frame(&mut send, &encode_reply(result)).await?;
-            }
-            else => break,
-        }
+        })
+    };
+    while let Some(pending) = pending_rx.recv().await {
+        let result = match pending {
+            Pending::Submitted(Ok(receiver)) => receiver.await.unwrap_or_else(|_| {
+                Err(SubmitError::Unavailable(
+                    "the pipeline dropped the request".into(),
+                ))
+            }),
+            Pending::Submitted(Err(e)) | Pending::Refused(e) => Err(e),
+        };
+        write_frame(&mut send, &encode_reply(result)).await?;
     }
+    let _ = reader.await;
     send.finish().map_err(|e| QuicError::Io(e.to_string()))?;
     Ok(())
 }

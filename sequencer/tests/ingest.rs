@@ -373,7 +373,7 @@ async fn quic_ingest_and_wal_trim() {
     }
     for _ in 0..200 {
         let account: Value = rpc.request("l2_getAccount", rpc_params![3]).await.unwrap();
-        if account["nonce"] == 40 {
+        if account["nonce"] == 1020 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
