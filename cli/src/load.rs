@@ -401,13 +401,19 @@ impl Worker {
     async fn run_quic(self, client: QuicClient) -> Result<()> {
         let stream = client.open_stream().await?;
         let (mut sender, mut receiver) = stream.split();
-        let (sent_tx, mut sent_rx) = tokio::sync::mpsc::channel::<(Hash32, Instant)>(8192);
+        // At most `batch` transactions unanswered on the stream: past the sequencer's
+        // capacity, more in flight only turns into "busy" rejections.
+        let window = Arc::new(tokio::sync::Semaphore::new(self.batch));
+        let (sent_tx, mut sent_rx) = tokio::sync::mpsc::channel::<(Hash32, Instant)>(self.batch);
         let reader = {
             let tally = Arc::clone(&self.tally);
             let progress = self.progress.clone();
+            let window = Arc::clone(&window);
             tokio::spawn(async move {
                 while let Some((hash, at)) = sent_rx.recv().await {
-                    match receiver.next().await {
+                    let reply = receiver.next().await;
+                    window.add_permits(1);
+                    match reply {
                         Ok(Some(QuicReply::Accepted(_))) => {
                             tally.accepted.fetch_add(1, Ordering::Relaxed);
                             tally.submitted_at.lock().await.insert(hash, at);
@@ -426,6 +432,7 @@ impl Worker {
         };
         while let Some(range) = self.claim(64).await {
             for prepared in &self.prepared[range] {
+                window.acquire().await?.forget();
                 let at = Instant::now();
                 sender.send(&prepared.bytes).await?;
                 if sent_tx.send((prepared.hash, at)).await.is_err() {

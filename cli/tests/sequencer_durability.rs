@@ -70,10 +70,8 @@ fn start(dir: &Path) -> Node {
             let addr = rest.split_whitespace().next().unwrap().to_string();
             // Keep draining stdout so the child never blocks on a full pipe.
             std::thread::spawn(move || for _ in lines {});
-            return Node {
-                child,
-                rpc: format!("http://{addr}"),
-            };
+            node.rpc = format!("http://{addr}");
+            return node;
         }
     }
 }
