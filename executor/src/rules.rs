@@ -226,8 +226,8 @@ fn transaction(
                 Some(code_hash) => {
                     // The call owns the view while it runs (wasmtime store data is
                     // 'static); an error here aborts the whole block, so the
-                    // placeholder is never used.
-                    let owned = std::mem::replace(view, placeholder_view());
+                    // empty stand-in is never read.
+                    let owned = std::mem::replace(view, empty_view());
                     let call = env.runtime.call(
                         owned,
                         code_hash,
@@ -276,15 +276,9 @@ fn transaction(
     Ok(Ok(included))
 }
 
-/// A view with nothing behind it, left in place while a call owns the real one.
-fn placeholder_view() -> TxView {
-    struct Nothing;
-    impl StateReader for Nothing {
-        fn get(&self, _key: &StateKey) -> Result<Option<StateValue>, StoreError> {
-            Ok(None)
-        }
-    }
-    TxView::new(Arc::new(Nothing), Overlay::default())
+/// A view with nothing behind it, left as a stand-in while a call owns the real one.
+fn empty_view() -> TxView {
+    TxView::new(Arc::new(crate::wasm::EmptyState), Overlay::default())
 }
 
 fn refund(view: &mut TxView, from: AccountId, gcc_after_fee: Amount, refund: Amount) {

@@ -119,8 +119,8 @@ impl HostCtx {
     }
 }
 
-/// State with nothing in it, for probing a module at deploy.
-struct EmptyState;
+/// State with nothing in it (probing a module at deploy; stand-in views).
+pub(crate) struct EmptyState;
 
 impl crate::state::StateReader for EmptyState {
     fn get(&self, _key: &StateKey) -> Result<Option<StateValue>, StoreError> {
