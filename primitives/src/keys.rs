@@ -178,6 +178,16 @@ pub fn verify_transactions(
     txs: &[SignedTransaction],
     chain_id: ChainId,
 ) -> Vec<Result<(), SignatureError>> {
+    let refs: Vec<&SignedTransaction> = txs.iter().collect();
+    verify_transaction_refs(&refs, chain_id)
+}
+
+/// [`verify_transactions`] over borrowed transactions, for callers that hold them
+/// inside other structures (no copy needed).
+pub fn verify_transaction_refs(
+    txs: &[&SignedTransaction],
+    chain_id: ChainId,
+) -> Vec<Result<(), SignatureError>> {
     let mut results: Vec<Result<(), SignatureError>> = txs
         .iter()
         .map(|tx| {

@@ -65,7 +65,9 @@ pub use block::{
 };
 pub use codec::{Codec, CodecError};
 pub use constants::*;
-pub use keys::{Keypair, SignatureError, verify_batch, verify_transactions};
+pub use keys::{
+    Keypair, SignatureError, verify_batch, verify_transaction_refs, verify_transactions,
+};
 pub use merkle::{AccountLeaf, MerkleProof};
 pub use poseidon::{FieldBytes, Fr, poseidon};
 pub use pubdata::{PubdataError, PubdataOp, decode_pubdata, encode_pubdata};

@@ -31,7 +31,7 @@ use crossbeam_channel::{
 use ghostplane_executor::{BlockInput, BlockItem, DropReason, Executor, StoreReader};
 use ghostplane_primitives::{
     AccountId, BlockNumber, Codec, Hash32, L2BlockHeader, Nonce, ReceiptStatus, SignedTransaction,
-    tx_hash, verify_transactions,
+    tx_hash, verify_transaction_refs,
 };
 use rayon::prelude::*;
 use tokio::sync::{broadcast, oneshot};
@@ -388,12 +388,13 @@ fn verify_loop(
                 Err(_) => break,
             }
         }
-        let txs: Vec<SignedTransaction> = batch.iter().map(|item| item.tx.clone()).collect();
+        let txs: Vec<&SignedTransaction> = batch.iter().map(|item| &item.tx).collect();
         // Chunks of 64 keep the batch equation's win while spreading over the cores.
         let results: Vec<_> = txs
             .par_chunks(64)
-            .flat_map_iter(|chunk| verify_transactions(chunk, config.chain_id))
+            .flat_map_iter(|chunk| verify_transaction_refs(chunk, config.chain_id))
             .collect();
+        drop(txs);
         for (mut item, result) in batch.drain(..).zip(results) {
             match result {
                 Ok(()) => {
