@@ -24,6 +24,8 @@ pub struct AccountId(u32);
 impl AccountId {
     /// The largest valid account id.
     pub const MAX: AccountId = AccountId(ACCOUNT_ID_LIMIT - 1);
+    /// The first account id.
+    pub const ZERO: AccountId = AccountId(0);
 
     /// Returns the id, or an error if `value` does not fit the account tree.
     pub fn new(value: u32) -> Result<Self, AccountIdError> {

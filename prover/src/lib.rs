@@ -1,6 +1,60 @@
 //! # ghostplane-prover
 //!
-//! **Not built yet.** This crate will own the Poseidon account tree, the merkleizer,
-//! the Groth16 chunk circuit, setup/prove/verify, the job coordinator and the stateless
-//! worker (DESIGN §3.3). It holds no code until that work lands; the native leaf and
-//! node hashes it will use already live in `ghostplane-primitives`.
+//! Turns executed batches into Groth16 proofs (DESIGN §3.2, §3.3).
+//!
+//! ```text
+//! executor ops (per block) ──► Merkleizer ──► AccountTree (RocksDB, versioned per batch)
+//!                                  │
+//!                                  └─► ChunkWitness per CHUNK_OPS slots ──► job queue
+//! job queue (RocksDB) ──► Coordinator (JSON-RPC) ──lease──► worker: ChunkKeys::prove
+//!                              ▲                                    │
+//!                              └──────── verify, then mark proven ◄─┘
+//! ```
+//!
+//! - [`tree`]: the sparse 4-ary Poseidon account tree of depth 12; every committed
+//!   batch stays readable (roots and Merkle proofs by version).
+//! - [`merkleizer`]: applies a batch's native ops in order and cuts them into chunk
+//!   witnesses, each a self-contained proof job.
+//! - [`witness`] and [`circuit`]: the statement. Public inputs `old_root`, `new_root`
+//!   and the commitment `C` to the chunk's ops; ops `Transfer`, `Deposit`,
+//!   `Withdraw`, `FeeOnly`, `Noop`.
+//! - [`keys`]: Groth16 setup (insecure seeded devnet setup, or keys loaded from
+//!   files), prove, verify, 128-byte proofs.
+//! - [`coordinator`] and [`worker`]: the fleet. Jobs are queued → leased until a
+//!   deadline (renewed by heartbeat) → proven, or failed after `attempts_max` leases.
+//!   The coordinator verifies every proof before accepting it and refuses workers
+//!   whose circuit hash differs from its own.
+//!
+//! Invariants: the tree's committed version and the jobs of that batch are written in
+//! one RocksDB batch; a job is marked proven only with a proof that verified.
+//! Limits: `CHUNK_OPS` is fixed per circuit (keys are per shape); job and proof
+//! payloads are bounded by the RPC request limit; leases, attempts and queue sizes
+//! are bounded by [`coordinator::CoordinatorConfig`].
+
+pub mod circuit;
+pub mod error;
+pub mod gadgets;
+pub mod keys;
+pub mod merkleizer;
+pub mod tree;
+pub mod witness;
+
+pub use circuit::{ChunkCircuit, CircuitShape};
+pub use error::ProverError;
+pub use keys::{ChunkKeys, ChunkProof, ChunkVerifier};
+pub use merkleizer::Merkleizer;
+pub use tree::AccountTree;
+pub use witness::{ChunkHeader, ChunkOp, ChunkWitness, OpKind};
+
+/// Op slots per chunk in the devnet circuit.
+pub const DEVNET_CHUNK_OPS: usize = 16;
+
+/// Opens (creating if needed) a RocksDB with the prover's column families.
+pub fn open_db(path: &std::path::Path) -> Result<std::sync::Arc<rocksdb::DB>, ProverError> {
+    let mut options = rocksdb::Options::default();
+    options.create_if_missing(true);
+    options.create_missing_column_families(true);
+    let columns = [tree::CF_NODES, tree::CF_LEAVES, tree::CF_META, "jobs"];
+    let db = rocksdb::DB::open_cf(&options, path, columns)?;
+    Ok(std::sync::Arc::new(db))
+}

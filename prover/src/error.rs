@@ -1,0 +1,81 @@
+//! The prover's error type.
+
+use ghostplane_primitives::AccountId;
+
+/// Everything that can go wrong in the prover crate.
+#[derive(Debug, thiserror::Error)]
+pub enum ProverError {
+    /// RocksDB failed.
+    #[error("prover store: {0}")]
+    Db(#[from] rocksdb::Error),
+    /// A column family is missing: the store was opened with the wrong layout.
+    #[error("prover store is missing column family `{0}`")]
+    MissingColumn(&'static str),
+    /// A stored value does not decode.
+    #[error("prover store holds a corrupt {0}; restore the data dir from a backup")]
+    Corrupt(&'static str),
+    /// A commit would not move the tree forward.
+    #[error("tree version {requested} is not after the committed version {current}")]
+    VersionOrder {
+        /// Committed version.
+        current: u64,
+        /// Requested version.
+        requested: u64,
+    },
+    /// An op names an account the tree does not hold.
+    #[error("op {op} touches account {account:?}, which the tree does not hold")]
+    UnknownAccount {
+        /// Position of the op in the batch.
+        op: usize,
+        /// The account.
+        account: AccountId,
+    },
+    /// An op cannot be applied to the tree: the executor's ops and the tree disagree.
+    #[error("op {op} cannot be applied to the account tree: {reason}")]
+    InvalidOp {
+        /// Position of the op in the batch.
+        op: usize,
+        /// What failed.
+        reason: &'static str,
+    },
+    /// The circuit could not be synthesized or proven.
+    #[error("circuit: {0}")]
+    Synthesis(#[from] ark_relations::gr1cs::SynthesisError),
+    /// Key or proof bytes do not decode.
+    #[error("cannot decode {what}: {source}")]
+    Serialization {
+        /// What was being decoded.
+        what: &'static str,
+        /// Why.
+        source: ark_serialize::SerializationError,
+    },
+    /// A key file is for a different circuit.
+    #[error("key file {path} is for circuit {found}, this build's circuit is {expected}")]
+    KeyMismatch {
+        /// The file.
+        path: String,
+        /// Its circuit hash.
+        found: String,
+        /// Ours.
+        expected: String,
+    },
+    /// A proof did not verify.
+    #[error("proof does not verify against the chunk's public inputs")]
+    BadProof,
+    /// A job witness has the wrong number of slots for this circuit.
+    #[error("job has {found} op slots, the circuit has {expected}")]
+    WrongChunkSize {
+        /// Slots in the job.
+        found: usize,
+        /// Slots in the circuit.
+        expected: usize,
+    },
+    /// File system error.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// Why it failed.
+        source: std::io::Error,
+    },
+}
