@@ -17,6 +17,7 @@
 
 mod load;
 mod node;
+mod prover;
 
 use std::process::ExitCode;
 
@@ -45,6 +46,8 @@ struct Cli {
 enum Command {
     /// Run a standalone L2 node: JSON-RPC and QUIC ingest, WAL, blocks, executor.
     Sequencer(node::SequencerArgs),
+    /// Prover worker (`--coordinator ADDR --threads T`), `info` and key `setup`.
+    Prover(prover::ProverArgs),
     /// Benchmarks against running nodes.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -146,6 +149,7 @@ fn parse_recipient(text: &str) -> Result<Recipient> {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Sequencer(args) => runtime()?.block_on(node::run(args))?,
+        Command::Prover(args) => runtime()?.block_on(prover::run(args))?,
         Command::Bench(BenchCommand::Load(args)) => runtime()?.block_on(load::run(args))?,
         Command::Key(KeyCommand::New) => {
             let keypair = Keypair::generate();

@@ -271,11 +271,7 @@ fn path(
             witness(cs, siblings[1])?,
             witness(cs, siblings[2])?,
         ];
-        levels.push(PathLevel::new(
-            &bits[2 * height],
-            &bits[2 * height + 1],
-            s,
-        )?);
+        levels.push(PathLevel::new(&bits[2 * height], &bits[2 * height + 1], s)?);
     }
     Ok(levels)
 }
@@ -448,6 +444,10 @@ pub struct CircuitShape {
 impl CircuitShape {
     /// Synthesizes a blank circuit of `chunk_ops` slots and counts it.
     pub fn measure(chunk_ops: usize) -> Result<Self, SynthesisError> {
+        without_tracing(|| Self::measure_inner(chunk_ops))
+    }
+
+    fn measure_inner(chunk_ops: usize) -> Result<Self, SynthesisError> {
         let cs = ark_relations::gr1cs::ConstraintSystem::<Fr>::new_ref();
         cs.set_optimization_goal(ark_relations::gr1cs::OptimizationGoal::Constraints);
         ChunkCircuit::blank(chunk_ops).generate_constraints(cs.clone())?;
@@ -482,6 +482,15 @@ impl CircuitShape {
         }
         *h.finalize().as_bytes()
     }
+}
+
+/// Runs `f` with no tracing subscriber on this thread.
+///
+/// arkworks' gadgets open a tracing span per namespace and leak it on purpose; under
+/// a real subscriber (the CLI's) every span stays registered and synthesis of a
+/// 25k-constraint circuit grows by gigabytes. Synthesis therefore runs untraced.
+pub fn without_tracing<T>(f: impl FnOnce() -> T) -> T {
+    tracing::subscriber::with_default(tracing::subscriber::NoSubscriber::default(), f)
 }
 
 /// Bumped whenever the statement changes.

@@ -24,7 +24,7 @@ use ghostplane_primitives::Fr;
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 
-use crate::circuit::{ChunkCircuit, CircuitShape};
+use crate::circuit::{ChunkCircuit, CircuitShape, without_tracing};
 use crate::error::ProverError;
 use crate::witness::ChunkWitness;
 
@@ -66,11 +66,12 @@ pub struct ChunkVerifier {
 impl ChunkVerifier {
     /// From a verifying key's compressed bytes (validated) and its circuit hash.
     pub fn from_bytes(circuit_hash: [u8; 32], vk_bytes: &[u8]) -> Result<Self, ProverError> {
-        let vk = VerifyingKey::<Bn254>::deserialize_with_mode(vk_bytes, Compress::Yes, Validate::Yes)
-            .map_err(|source| ProverError::Serialization {
-                what: "verifying key",
-                source,
-            })?;
+        let vk =
+            VerifyingKey::<Bn254>::deserialize_with_mode(vk_bytes, Compress::Yes, Validate::Yes)
+                .map_err(|source| ProverError::Serialization {
+                    what: "verifying key",
+                    source,
+                })?;
         Ok(Self::new(circuit_hash, vk))
     }
 
@@ -98,11 +99,12 @@ impl ChunkVerifier {
 
     /// Checks `proof` against the public inputs `[old_root, new_root, C]`.
     pub fn verify_inputs(&self, inputs: &[Fr; 3], proof: &ChunkProof) -> Result<(), ProverError> {
-        let proof = Proof::<Bn254>::deserialize_with_mode(&proof.0[..], Compress::Yes, Validate::Yes)
-            .map_err(|source| ProverError::Serialization {
-                what: "proof",
-                source,
-            })?;
+        let proof =
+            Proof::<Bn254>::deserialize_with_mode(&proof.0[..], Compress::Yes, Validate::Yes)
+                .map_err(|source| ProverError::Serialization {
+                    what: "proof",
+                    source,
+                })?;
         match Groth16::<Bn254>::verify_proof(&self.pvk, &proof, inputs) {
             Ok(true) => Ok(()),
             _ => Err(ProverError::BadProof),
@@ -141,10 +143,12 @@ impl ChunkKeys {
         let shape = CircuitShape::measure(chunk_ops)?;
         let seed = blake3::derive_key(DEVNET_SETUP_CONTEXT, &shape.circuit_hash());
         let mut rng = ChaCha20Rng::from_seed(seed);
-        let pk = Groth16::<Bn254>::generate_random_parameters_with_reduction(
-            ChunkCircuit::blank(chunk_ops),
-            &mut rng,
-        )?;
+        let pk = without_tracing(|| {
+            Groth16::<Bn254>::generate_random_parameters_with_reduction(
+                ChunkCircuit::blank(chunk_ops),
+                &mut rng,
+            )
+        })?;
         let verifier = ChunkVerifier::new(shape.circuit_hash(), pk.vk.clone());
         Ok(Self {
             shape,
@@ -255,11 +259,13 @@ impl ChunkKeys {
             context: "seed prover randomness".into(),
             source: std::io::Error::other(e.to_string()),
         })?;
-        let proof = Groth16::<Bn254>::create_random_proof_with_reduction(
-            ChunkCircuit::new(witness),
-            &self.pk,
-            &mut rng,
-        )?;
+        let proof = without_tracing(|| {
+            Groth16::<Bn254>::create_random_proof_with_reduction(
+                ChunkCircuit::new(witness),
+                &self.pk,
+                &mut rng,
+            )
+        })?;
         let mut bytes = [0u8; PROOF_BYTES];
         proof
             .serialize_compressed(&mut bytes[..])
@@ -286,12 +292,10 @@ fn write_key(
         what: "key",
         source,
     })?;
-    let file = w
-        .into_inner()
-        .map_err(|e| ProverError::Io {
-            context: format!("flush {}", tmp.display()),
-            source: e.into_error(),
-        })?;
+    let file = w.into_inner().map_err(|e| ProverError::Io {
+        context: format!("flush {}", tmp.display()),
+        source: e.into_error(),
+    })?;
     file.sync_all()
         .map_err(io(format!("sync {}", tmp.display())))?;
     std::fs::rename(&tmp, path).map_err(io(format!("rename to {}", path.display())))

@@ -32,19 +32,23 @@
 //! are bounded by [`coordinator::CoordinatorConfig`].
 
 pub mod circuit;
+pub mod coordinator;
 pub mod error;
 pub mod gadgets;
 pub mod keys;
 pub mod merkleizer;
 pub mod tree;
 pub mod witness;
+pub mod worker;
 
 pub use circuit::{ChunkCircuit, CircuitShape};
+pub use coordinator::{Coordinator, CoordinatorConfig};
 pub use error::ProverError;
 pub use keys::{ChunkKeys, ChunkProof, ChunkVerifier};
 pub use merkleizer::Merkleizer;
 pub use tree::AccountTree;
 pub use witness::{ChunkHeader, ChunkOp, ChunkWitness, OpKind};
+pub use worker::{WorkerConfig, run_worker};
 
 /// Op slots per chunk in the devnet circuit.
 pub const DEVNET_CHUNK_OPS: usize = 16;
@@ -54,7 +58,12 @@ pub fn open_db(path: &std::path::Path) -> Result<std::sync::Arc<rocksdb::DB>, Pr
     let mut options = rocksdb::Options::default();
     options.create_if_missing(true);
     options.create_missing_column_families(true);
-    let columns = [tree::CF_NODES, tree::CF_LEAVES, tree::CF_META, "jobs"];
+    let columns = [
+        tree::CF_NODES,
+        tree::CF_LEAVES,
+        tree::CF_META,
+        coordinator::CF_JOBS,
+    ];
     let db = rocksdb::DB::open_cf(&options, path, columns)?;
     Ok(std::sync::Arc::new(db))
 }

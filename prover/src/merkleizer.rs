@@ -116,12 +116,13 @@ impl<'a> Merkleizer<'a> {
                 account: fee_account,
             })?;
         let before = leaf;
-        leaf.balances[0] = leaf.balances[0]
-            .checked_add(open.fees)
-            .ok_or(ProverError::InvalidOp {
-                op: op_index,
-                reason: "fee account balance overflows",
-            })?;
+        leaf.balances[0] =
+            leaf.balances[0]
+                .checked_add(open.fees)
+                .ok_or(ProverError::InvalidOp {
+                    op: op_index,
+                    reason: "fee account balance overflows",
+                })?;
         let (_, siblings) = self.tree.update(fee_account, leaf)?;
         let chunk_index = u32::try_from(chunks.len()).map_err(|_| ProverError::InvalidOp {
             op: op_index,
@@ -203,12 +204,13 @@ impl<'a> Merkleizer<'a> {
         };
         let mut after = before;
         let t = usize::from(token.id());
-        after.balances[t] = after.balances[t]
-            .checked_add(amount)
-            .ok_or(ProverError::InvalidOp {
-                op: position,
-                reason: "receiver balance overflows",
-            })?;
+        after.balances[t] =
+            after.balances[t]
+                .checked_add(amount)
+                .ok_or(ProverError::InvalidOp {
+                    op: position,
+                    reason: "receiver balance overflows",
+                })?;
         let (_, siblings) = self.tree.update(id, after)?;
         Ok((before, new, leg(before, siblings)))
     }

@@ -319,6 +319,9 @@ impl AccountTree {
 }
 
 /// Looks up a column family handle.
-pub(crate) fn cf<'a>(db: &'a DB, name: &'static str) -> Result<&'a rocksdb::ColumnFamily, ProverError> {
+pub(crate) fn cf<'a>(
+    db: &'a DB,
+    name: &'static str,
+) -> Result<&'a rocksdb::ColumnFamily, ProverError> {
     db.cf_handle(name).ok_or(ProverError::MissingColumn(name))
 }

@@ -35,7 +35,10 @@ fn honest_batch_satisfies_every_chunk_and_roots_chain() {
     for pair in chunks.windows(2) {
         assert_eq!(pair[0].new_root, pair[1].old_root);
     }
-    assert_eq!(chunks.last().unwrap().new_root.to_fr(), tree.root().unwrap());
+    assert_eq!(
+        chunks.last().unwrap().new_root.to_fr(),
+        tree.root().unwrap()
+    );
     for chunk in &chunks {
         assert!(satisfied(Assignment::from_witness(chunk)));
     }
@@ -43,11 +46,20 @@ fn honest_batch_satisfies_every_chunk_and_roots_chain() {
     // The tree ends where the executor's rules say it should.
     let leaf = |i| tree.leaf(id(i)).unwrap().unwrap();
     let fees = 7 + 5 + 3 + 2 + 1;
-    assert_eq!(leaf(0).balances, [1_000_000 - 1 - 1 + fees, 5_000, 7_000, 9_000]);
+    assert_eq!(
+        leaf(0).balances,
+        [1_000_000 - 1 - 1 + fees, 5_000, 7_000, 9_000]
+    );
     assert_eq!(leaf(0).nonce, 1);
-    assert_eq!(leaf(1).balances, [1_000_000 - 300 - 7 - 5 - 2 + 1, 5_000 - 40, 7_000, 9_000]);
+    assert_eq!(
+        leaf(1).balances,
+        [1_000_000 - 300 - 7 - 5 - 2 + 1, 5_000 - 40, 7_000, 9_000]
+    );
     assert_eq!(leaf(1).nonce, 3);
-    assert_eq!(leaf(2).balances, [1_000_000 + 300 - 3, 5_000, 7_011, 9_000 - 13]);
+    assert_eq!(
+        leaf(2).balances,
+        [1_000_000 + 300 - 3, 5_000, 7_011, 9_000 - 13]
+    );
     assert_eq!(leaf(3).balances, [0, 40, 0, 0]);
     assert_eq!(leaf(4).balances, [0, 0, 0, 12]);
 
@@ -174,7 +186,10 @@ impl Fields {
 
 fn genesis_field_tree() -> (FieldTree, Vec<Fields>) {
     let mut tree = FieldTree::default();
-    let leaves: Vec<Fields> = genesis_leaves().iter().map(|(_, l)| Fields::of(l)).collect();
+    let leaves: Vec<Fields> = genesis_leaves()
+        .iter()
+        .map(|(_, l)| Fields::of(l))
+        .collect();
     for (i, f) in leaves.iter().enumerate() {
         tree.set(i as u64, f.hash());
     }

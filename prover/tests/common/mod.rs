@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use ghostplane_primitives::{
-    AccountId, AccountLeaf, BatchNumber, ChainId, ContractAddress, Keypair, L1Address,
-    PubdataOp, PublicKey, Signature, TokenId, Transaction,
+    AccountId, AccountLeaf, BatchNumber, ChainId, ContractAddress, Keypair, L1Address, PubdataOp,
+    PublicKey, Signature, TokenId, Transaction,
 };
 use ghostplane_prover::{AccountTree, ChunkWitness, Merkleizer};
 

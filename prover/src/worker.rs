@@ -1,0 +1,247 @@
+//! A stateless prover worker: registers with a coordinator, leases chunk jobs, proves
+//! them on its own rayon pool and submits the proofs, renewing its lease by heartbeat
+//! while it proves.
+//!
+//! A worker holds nothing but its keys: killing one loses at most the job it was
+//! proving, which the coordinator leases again once the lease expires.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use borsh::BorshDeserialize;
+use jsonrpsee::core::client::ClientT;
+use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
+use jsonrpsee::rpc_params;
+use serde_json::Value;
+
+use crate::coordinator::{CoordinatorStatus, Lease};
+use crate::error::ProverError;
+use crate::keys::ChunkKeys;
+use crate::witness::ChunkWitness;
+
+/// Worker settings.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Coordinator URL (`http://127.0.0.1:9095`).
+    pub coordinator: String,
+    /// Proving threads.
+    pub threads: usize,
+    /// Name reported to the coordinator.
+    pub name: String,
+    /// Wait between polls when the queue is empty.
+    pub idle_poll: Duration,
+    /// Stop after this many proofs (0 = run until stopped).
+    pub proofs_max: u64,
+}
+
+/// Why a worker stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    /// The coordinator refused us for good (circuit mismatch).
+    #[error("coordinator refused this worker: {0}")]
+    Refused(String),
+    /// Local failure.
+    #[error(transparent)]
+    Prover(#[from] ProverError),
+    /// Client construction failed.
+    #[error("cannot reach coordinator at {url}: {reason}")]
+    Client {
+        /// URL.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A JSON-RPC client for the coordinator.
+#[derive(Clone)]
+pub struct CoordinatorClient {
+    client: HttpClient,
+}
+
+impl CoordinatorClient {
+    /// Connects (lazily) to `url`.
+    pub fn new(url: &str) -> Result<Self, WorkerError> {
+        let client = HttpClientBuilder::default()
+            .max_request_size(32 * 1024 * 1024)
+            .max_response_size(32 * 1024 * 1024)
+            .request_timeout(Duration::from_secs(60))
+            .build(url)
+            .map_err(|e| WorkerError::Client {
+                url: url.to_string(),
+                reason: e.to_string(),
+            })?;
+        Ok(Self { client })
+    }
+
+    /// `prover_register`: returns the worker id.
+    pub async fn register(
+        &self,
+        circuit_hash: &str,
+        name: &str,
+    ) -> Result<u64, jsonrpsee::core::ClientError> {
+        let v: Value = self
+            .client
+            .request("prover_register", rpc_params![circuit_hash, name])
+            .await?;
+        Ok(v["worker"].as_u64().unwrap_or(0))
+    }
+
+    /// `prover_lease`.
+    pub async fn lease(&self, worker: u64) -> Result<Option<Lease>, jsonrpsee::core::ClientError> {
+        self.client
+            .request("prover_lease", rpc_params![worker])
+            .await
+    }
+
+    /// `prover_heartbeat`.
+    pub async fn heartbeat(
+        &self,
+        worker: u64,
+        job: &str,
+    ) -> Result<bool, jsonrpsee::core::ClientError> {
+        self.client
+            .request("prover_heartbeat", rpc_params![worker, job])
+            .await
+    }
+
+    /// `prover_submit`.
+    pub async fn submit(
+        &self,
+        worker: u64,
+        job: &str,
+        proof_hex: &str,
+        prove_ms: u64,
+    ) -> Result<bool, jsonrpsee::core::ClientError> {
+        self.client
+            .request(
+                "prover_submit",
+                rpc_params![worker, job, proof_hex, prove_ms],
+            )
+            .await
+    }
+
+    /// `prover_status`.
+    pub async fn status(&self) -> Result<CoordinatorStatus, jsonrpsee::core::ClientError> {
+        self.client.request("prover_status", rpc_params![]).await
+    }
+}
+
+fn is_circuit_mismatch(e: &jsonrpsee::core::ClientError) -> bool {
+    matches!(e, jsonrpsee::core::ClientError::Call(obj) if obj.code() == -32101)
+}
+
+/// Runs a worker until `stop` is set (or `proofs_max` proofs are accepted).
+pub async fn run_worker(
+    config: WorkerConfig,
+    keys: Arc<ChunkKeys>,
+    stop: Arc<AtomicBool>,
+) -> Result<u64, WorkerError> {
+    let client = CoordinatorClient::new(&config.coordinator)?;
+    let pool = Arc::new(
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(config.threads.max(1))
+            .thread_name(|i| format!("prove-{i}"))
+            .build()
+            .map_err(|e| WorkerError::Client {
+                url: config.coordinator.clone(),
+                reason: format!("cannot start {} proving threads: {e}", config.threads),
+            })?,
+    );
+    let circuit = hex::encode(keys.shape().circuit_hash());
+    let mut backoff = Duration::from_millis(200);
+    let mut worker = None;
+    let mut accepted = 0u64;
+    while !stop.load(Ordering::Relaxed) {
+        let id = match worker {
+            Some(id) => id,
+            None => match client.register(&circuit, &config.name).await {
+                Ok(id) => {
+                    tracing::info!(worker = id, "registered with coordinator");
+                    backoff = Duration::from_millis(200);
+                    worker = Some(id);
+                    id
+                }
+                Err(e) if is_circuit_mismatch(&e) => {
+                    return Err(WorkerError::Refused(e.to_string()));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "coordinator unreachable; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    continue;
+                }
+            },
+        };
+        let lease = match client.lease(id).await {
+            Ok(Some(lease)) => lease,
+            Ok(None) => {
+                tokio::time::sleep(config.idle_poll).await;
+                continue;
+            }
+            Err(e) => {
+                // Unknown worker (coordinator restarted) or network: register again.
+                tracing::warn!(error = %e, "lease failed; re-registering");
+                worker = None;
+                tokio::time::sleep(backoff).await;
+                continue;
+            }
+        };
+        let witness = match hex::decode(&lease.witness)
+            .ok()
+            .and_then(|b| ChunkWitness::try_from_slice(&b).ok())
+        {
+            Some(w) => w,
+            None => {
+                tracing::error!(job = lease.job, "job witness does not decode; skipping");
+                continue;
+            }
+        };
+        tracing::info!(job = lease.job, "proving");
+        let started = Instant::now();
+        let proving = {
+            let keys = Arc::clone(&keys);
+            let pool = Arc::clone(&pool);
+            tokio::task::spawn_blocking(move || pool.install(|| keys.prove(&witness)))
+        };
+        tokio::pin!(proving);
+        let beat = Duration::from_millis((lease.lease_ms / 3).max(50));
+        let result = loop {
+            tokio::select! {
+                r = &mut proving => break r,
+                () = tokio::time::sleep(beat) => {
+                    if let Err(e) = client.heartbeat(id, &lease.job).await {
+                        tracing::warn!(job = lease.job, error = %e, "heartbeat refused");
+                    }
+                }
+            }
+        };
+        let proof = match result {
+            Ok(Ok(proof)) => proof,
+            Ok(Err(e)) => {
+                tracing::error!(job = lease.job, error = %e, "proving failed");
+                continue;
+            }
+            Err(e) => {
+                tracing::error!(job = lease.job, error = %e, "proving task panicked");
+                continue;
+            }
+        };
+        let prove_ms = started.elapsed().as_millis() as u64;
+        match client
+            .submit(id, &lease.job, &proof.to_hex(), prove_ms)
+            .await
+        {
+            Ok(_) => {
+                accepted += 1;
+                tracing::info!(job = lease.job, prove_ms, "proof accepted");
+                if config.proofs_max > 0 && accepted >= config.proofs_max {
+                    break;
+                }
+            }
+            Err(e) => tracing::warn!(job = lease.job, error = %e, "proof not accepted"),
+        }
+    }
+    Ok(accepted)
+}
