@@ -35,7 +35,11 @@ fn transfers(n: usize) -> Vec<PubdataOp> {
         .map(|i| PubdataOp::Transfer {
             from: AccountId::new(1 + (i as u32 * 2) % (ACCOUNTS - 1)).unwrap(),
             to: AccountId::new(1 + (i as u32 * 2 + 1) % (ACCOUNTS - 1)).unwrap(),
-            token: if i % 2 == 0 { TokenId::Gcc } else { TokenId::Spirit },
+            token: if i % 2 == 0 {
+                TokenId::Gcc
+            } else {
+                TokenId::Spirit
+            },
             amount: 1_000 + i as u128,
             fee: 3,
             signature: Signature([0; 64]),
@@ -55,7 +59,11 @@ fn fresh_tree() -> (tempfile::TempDir, AccountTree) {
 fn chunks(chunk_ops: usize, count: usize) -> Vec<ChunkWitness> {
     let (_dir, mut tree) = fresh_tree();
     Merkleizer::new(&mut tree, chunk_ops, ChainId(1))
-        .build_batch(BatchNumber(1), AccountId::ZERO, &transfers(chunk_ops * count))
+        .build_batch(
+            BatchNumber(1),
+            AccountId::ZERO,
+            &transfers(chunk_ops * count),
+        )
         .unwrap()
 }
 
@@ -67,7 +75,12 @@ fn native(c: &mut Criterion) {
     let mut g = c.benchmark_group("prover/poseidon");
     let leaf = genesis(1)[0].1;
     g.bench_function("leaf (7 inputs)", |b| b.iter(|| black_box(&leaf).hash()));
-    let children = [Fr::from(1u64), Fr::from(2u64), Fr::from(3u64), Fr::from(4u64)];
+    let children = [
+        Fr::from(1u64),
+        Fr::from(2u64),
+        Fr::from(3u64),
+        Fr::from(4u64),
+    ];
     g.bench_function("node (4 inputs)", |b| {
         b.iter(|| node_hash(black_box(&children)))
     });
@@ -81,8 +94,8 @@ fn native(c: &mut Criterion) {
         b.iter_with_setup(
             || {
                 let dir = tempfile::tempdir().unwrap();
-                let tree = AccountTree::open(ghostplane_prover::open_db(dir.path()).unwrap())
-                    .unwrap();
+                let tree =
+                    AccountTree::open(ghostplane_prover::open_db(dir.path()).unwrap()).unwrap();
                 (dir, tree)
             },
             |(_dir, mut tree)| tree.update_many(&leaves).unwrap(),

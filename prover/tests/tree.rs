@@ -26,7 +26,10 @@ fn every_committed_version_stays_provable_and_reopens() {
         assert_eq!(tree.root_at(version).unwrap(), root);
         for i in 0..5 {
             let (leaf, proof) = tree.proof_at(id(i), version).unwrap();
-            assert!(proof.verify(root, leaf.as_ref()), "account {i} at v{version}");
+            assert!(
+                proof.verify(root, leaf.as_ref()),
+                "account {i} at v{version}"
+            );
         }
     }
     // Account 3 did not exist at genesis: its empty leaf is proven there.
