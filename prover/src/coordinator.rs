@@ -243,7 +243,8 @@ struct Inner {
     failed: usize,
     refused: usize,
     expired: usize,
-    workers: HashMap<u64, String>,
+    /// Registered workers: name and when they last called.
+    workers: HashMap<u64, (String, Instant)>,
     next_worker: u64,
     accepted_at: VecDeque<Instant>,
     prove_ms: VecDeque<u64>,
@@ -384,13 +385,26 @@ impl Coordinator {
         }
         let mut inner = self.lock();
         if inner.workers.len() >= self.config.workers_max {
+            // Forget workers that hold no lease and have been silent for two leases
+            // (a restarted worker registers again under a new id).
+            let stale = Instant::now()
+                .checked_sub(self.config.lease * 2)
+                .unwrap_or_else(Instant::now);
+            let holding: std::collections::HashSet<u64> =
+                inner.leases.values().map(|l| l.worker).collect();
+            inner
+                .workers
+                .retain(|id, (_, seen)| holding.contains(id) || *seen > stale);
+        }
+        if inner.workers.len() >= self.config.workers_max {
             return Err(CoordinatorError::TooManyWorkers(inner.workers.len()));
         }
         let id = inner.next_worker;
         inner.next_worker += 1;
-        inner
-            .workers
-            .insert(id, name.chars().take(64).collect::<String>());
+        inner.workers.insert(
+            id,
+            (name.chars().take(64).collect::<String>(), Instant::now()),
+        );
         tracing::info!(worker = id, name, "prover worker registered");
         Ok(id)
     }
@@ -449,8 +463,9 @@ impl Coordinator {
     pub fn lease(&self, worker: u64) -> Result<Option<Lease>, CoordinatorError> {
         self.expire_leases()?;
         let mut inner = self.lock();
-        if !inner.workers.contains_key(&worker) {
-            return Err(CoordinatorError::UnknownWorker(worker));
+        match inner.workers.get_mut(&worker) {
+            Some((_, seen)) => *seen = Instant::now(),
+            None => return Err(CoordinatorError::UnknownWorker(worker)),
         }
         let Some(id) = inner.queue.pop_front() else {
             return Ok(None);
@@ -484,6 +499,9 @@ impl Coordinator {
     /// Renews `worker`'s lease on `job`.
     pub fn heartbeat(&self, worker: u64, job: JobId) -> Result<(), CoordinatorError> {
         let mut inner = self.lock();
+        if let Some((_, seen)) = inner.workers.get_mut(&worker) {
+            *seen = Instant::now();
+        }
         match inner.leases.get_mut(&job) {
             Some(lease) if lease.worker == worker => {
                 lease.deadline = Instant::now() + self.config.lease;
