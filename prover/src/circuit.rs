@@ -24,7 +24,7 @@ use ark_r1cs_std::fields::fp::FpVar;
 use ark_r1cs_std::prelude::*;
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
 use ghostplane_primitives::merkle::public_key_limbs;
-use ghostplane_primitives::{ACCOUNT_TREE_DEPTH, AccountId, Fr, PublicKey};
+use ghostplane_primitives::{ACCOUNT_TREE_DEPTH, AccountId, Fr};
 
 use crate::gadgets::{PathLevel, alloc_bits, poseidon, range_check};
 use crate::witness::{
@@ -110,26 +110,10 @@ impl Assignment {
             slots: w
                 .slots
                 .iter()
-                .map(|slot| {
-                    let op = &slot.op;
-                    let (a_hi, a_lo) = public_key_limbs(&op.a_key);
-                    let (b_hi, b_lo) = public_key_limbs(&PublicKey(op.b_data));
-                    SlotAssignment {
-                        fields: SlotFields {
-                            kind: op.kind,
-                            token: op.token.id(),
-                            nonce: Fr::from(op.nonce),
-                            amount: Fr::from(op.amount),
-                            fee: Fr::from(op.fee),
-                            a_index: op.a_index.index() as u64,
-                            b_index: op.b_index.index() as u64,
-                            b_new: op.b_new,
-                            a_key: [a_hi, a_lo],
-                            b_key: [b_hi, b_lo],
-                        },
-                        a: LegAssignment::from_leg(&slot.a),
-                        b: LegAssignment::from_leg(&slot.b),
-                    }
+                .map(|slot| SlotAssignment {
+                    fields: slot.op.fields(),
+                    a: LegAssignment::from_leg(&slot.a),
+                    b: LegAssignment::from_leg(&slot.b),
                 })
                 .collect(),
         }

@@ -100,11 +100,11 @@ impl ChunkOp {
         }
     }
 
-    /// The six field elements this op adds to `C`.
-    pub fn elements(&self) -> [Fr; 6] {
+    /// The op's fields as the circuit allocates them.
+    pub fn fields(&self) -> SlotFields {
         let (a_hi, a_lo) = public_key_limbs(&self.a_key);
         let (b_hi, b_lo) = public_key_limbs(&PublicKey(self.b_data));
-        slot_elements(&SlotFields {
+        SlotFields {
             kind: self.kind,
             token: self.token.id(),
             nonce: Fr::from(self.nonce),
@@ -115,7 +115,12 @@ impl ChunkOp {
             b_new: self.b_new,
             a_key: [a_hi, a_lo],
             b_key: [b_hi, b_lo],
-        })
+        }
+    }
+
+    /// The six field elements this op adds to `C`.
+    pub fn elements(&self) -> [Fr; 6] {
+        slot_elements(&self.fields())
     }
 }
 

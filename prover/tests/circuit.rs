@@ -72,7 +72,7 @@ fn honest_batch_satisfies_every_chunk_and_roots_chain() {
 }
 
 #[test]
-fn every_slot_costs_the_same_and_a_transfer_stays_under_17k() {
+fn constraint_counts_per_slot() {
     let per_op = CircuitShape::constraints_per_op().unwrap();
     let one = CircuitShape::measure(1).unwrap();
     println!(
