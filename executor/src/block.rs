@@ -115,3 +115,19 @@ pub struct BlockOutput {
     /// GCC credited to the fee account.
     pub fees_collected: Amount,
 }
+
+impl BlockOutput {
+    /// The block's pubdata: its ops in order, then its storage writes (an empty value
+    /// for a deleted slot).
+    pub fn pubdata(&self) -> Result<Vec<u8>, ghostplane_primitives::PubdataError> {
+        let mut ops = self.ops.clone();
+        ops.extend(self.storage_diff.iter().map(|(contract, key, value)| {
+            PubdataOp::StorageWrite {
+                contract: *contract,
+                key: Hash32(*key),
+                value: value.clone().unwrap_or_default(),
+            }
+        }));
+        ghostplane_primitives::encode_pubdata(&ops)
+    }
+}

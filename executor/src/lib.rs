@@ -65,7 +65,8 @@ use std::sync::Arc;
 
 use ahash::AHashSet;
 use ghostplane_primitives::{
-    AccountId, Amount, BlockNumber, Codec, Hash32, L2BlockHeader, PublicKey, Receipt, TokenId,
+    AccountId, Amount, BlockNumber, Codec, Hash32, L2BlockHeader, PubdataOp, PublicKey, Receipt,
+    TokenId,
 };
 use rayon::prelude::*;
 
@@ -122,6 +123,9 @@ pub enum ExecError {
         /// The deposit.
         queue_index: u64,
     },
+    /// The block's pubdata cannot be encoded (a value over the format's limits).
+    #[error("block pubdata: {0}")]
+    Pubdata(#[from] ghostplane_primitives::PubdataError),
     /// The thread pool could not be built.
     #[error("cannot start the executor thread pool: {0}")]
     ThreadPool(String),
@@ -251,7 +255,7 @@ impl Executor {
             transactions_hash: Hash32(*blake3::hash(&[]).as_bytes()),
             execution_digest: digest(&Hash32([0; 32]), BlockNumber(0), &writes, &[]),
         };
-        self.store.commit(&header, &writes, &[])?;
+        self.store.commit(&header, &writes, &[], &[], None)?;
         Ok(header)
     }
 
@@ -267,8 +271,18 @@ impl Executor {
 
     /// Makes `output` durable and visible: one atomic write.
     pub fn commit(&mut self, output: &BlockOutput) -> Result<(), ExecError> {
-        self.store
-            .commit(&output.header, &output.writes, &output.receipts)?;
+        let pubdata = output.pubdata()?;
+        let deposits_next = output.ops.iter().rev().find_map(|op| match op {
+            PubdataOp::Deposit { queue_index, .. } => Some(queue_index + 1),
+            _ => None,
+        });
+        self.store.commit(
+            &output.header,
+            &output.writes,
+            &output.receipts,
+            &pubdata,
+            deposits_next,
+        )?;
         Ok(())
     }
 

@@ -34,8 +34,12 @@ pub(crate) const CF_RECEIPTS: &str = "receipts";
 pub(crate) const CF_BLOCKS: &str = "blocks";
 pub(crate) const CF_BLOCK_TXS: &str = "block_txs";
 pub(crate) const CF_META: &str = "meta";
+/// Per-block pubdata (encoded ops, storage writes last), for settlement.
+pub(crate) const CF_BLOCK_OPS: &str = "block_ops";
+/// Meta key: the next L1 deposit queue index the L2 expects.
+const META_DEPOSITS_NEXT: &[u8] = b"deposits_next";
 
-const COLUMNS: [&str; 10] = [
+const COLUMNS: [&str; 11] = [
     CF_ACCOUNTS,
     CF_BALANCES,
     CF_KEY_INDEX,
@@ -46,6 +50,7 @@ const COLUMNS: [&str; 10] = [
     CF_BLOCKS,
     CF_BLOCK_TXS,
     CF_META,
+    CF_BLOCK_OPS,
 ];
 
 const META_LAST_HEADER: &[u8] = b"last_header";
@@ -116,7 +121,8 @@ impl StateStore {
         }
     }
 
-    /// Atomically writes a block: its state writes, receipts and header.
+    /// Atomically writes a block: its state writes, receipts, header, pubdata and
+    /// (if it consumed deposits) the next deposit queue index.
     ///
     /// The block must follow the last committed one (number and parent hash).
     pub fn commit(
@@ -124,6 +130,8 @@ impl StateStore {
         header: &L2BlockHeader,
         writes: &[StateWrite],
         receipts: &[Receipt],
+        pubdata: &[u8],
+        deposits_next: Option<u64>,
     ) -> Result<(), StoreError> {
         let expected = self.last_header.as_ref().map_or(0, |h| h.number.0 + 1);
         let parent = self
@@ -162,6 +170,14 @@ impl StateStore {
             &header_bytes,
         );
         batch.put_cf(self.cf(CF_META)?, META_LAST_HEADER, &header_bytes);
+        batch.put_cf(
+            self.cf(CF_BLOCK_OPS)?,
+            header.number.0.to_be_bytes(),
+            pubdata,
+        );
+        if let Some(next) = deposits_next {
+            batch.put_cf(self.cf(CF_META)?, META_DEPOSITS_NEXT, next.to_be_bytes());
+        }
         let mut options = WriteOptions::default();
         // A committed block must survive power loss: the executor's state is what the
         // sequencer trims its WAL against.
@@ -262,6 +278,22 @@ impl StoreReader {
                     })
                     .collect()
             }))
+    }
+
+    /// The pubdata of block `number` (encoded ops, storage writes last).
+    pub fn block_pubdata(&self, number: BlockNumber) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .db
+            .get_cf(self.cf(CF_BLOCK_OPS)?, number.0.to_be_bytes())?)
+    }
+
+    /// The next L1 deposit queue index the L2 expects (0 before any deposit).
+    pub fn deposits_next(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .db
+            .get_cf(self.cf(CF_META)?, META_DEPOSITS_NEXT)?
+            .and_then(|bytes| <[u8; 8]>::try_from(bytes.as_slice()).ok())
+            .map_or(0, u64::from_be_bytes))
     }
 
     /// The header of the last committed block.

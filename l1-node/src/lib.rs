@@ -1,5 +1,50 @@
 //! # ghostd
 //!
-//! **Not built yet.** This crate will be the L1 node: blocks, consensus, RocksDB
-//! storage, JSON-RPC (:8545), and the rollup, ledger, identity and naming modules
-//! (DESIGN §3.6). It holds no code until that work lands.
+//! The Ghostplane L1 node: a chain of blocks of signed L1 transactions, stored in
+//! RocksDB, served over JSON-RPC, with the modules the rollup settles through.
+//!
+//! ## Data flow
+//!
+//! ```text
+//! ghost_sendTransaction (JSON-RPC :8545) or Ghostd::submit (embedded)
+//!    ▼ decode, chain id, ed25519 signature, nonce, dry run against the head state
+//! mempool (bounded, in memory)
+//!    ▼ producer: one block every block_time_ms (single devnet validator)
+//! Ghostd::seal: each transaction in its own state layer ──► modules::apply
+//!    │   ledger (double-entry journal)   rollup (deposits, batch commit/prove)
+//!    ▼ ledger totals asserted (debits == credits per token)
+//! one synced RocksDB write: state, block, receipts, head ──► ghost_newBlock
+//! ```
+//!
+//! ## Invariants
+//!
+//! - A block is committed in one atomic, synced write; after a crash the head is the
+//!   last complete block.
+//! - A refused call changes nothing but its sender's nonce (so it cannot be
+//!   replayed); its receipt carries the typed error.
+//! - After every block, each token's total debits equal its total credits, or the
+//!   block is not committed.
+//! - Only the signer's own ledger account is ever debited by its transactions; the
+//!   escrow is debited only by finalized withdrawals.
+//!
+//! ## Limits
+//!
+//! `mempool_max` waiting transactions, `block_txs_max` per block, transactions up
+//! to [`types::L1_TX_BYTES_MAX`] bytes, RPC bodies up to `rpc_body_bytes_max`.
+//!
+//! Consensus is a single validator (fixed block time). Module boundaries
+//! ([`modules`]) leave room for the identity and naming modules and a BFT validator
+//! set; none of those is built yet.
+
+pub mod modules;
+pub mod node;
+pub mod rpc;
+pub mod state;
+pub mod types;
+
+pub use modules::rollup::{RollupGenesis, RollupState};
+pub use node::{Genesis, Ghostd, GhostdConfig, NodeError, Producer, SubmitError};
+pub use types::{
+    BatchCommit, Call, L1_DEVNET_CHAIN_ID, L1Header, L1Outcome, L1Receipt, L1Transaction,
+    LedgerCall, RollupCall, SignedL1Transaction,
+};

@@ -330,6 +330,18 @@ impl Coordinator {
         batch: u64,
         chunks: Vec<ChunkWitness>,
     ) -> Result<Vec<JobId>, CoordinatorError> {
+        self.enqueue_batch_with(tree, batch, chunks, WriteBatch::default())
+    }
+
+    /// [`Coordinator::enqueue_batch`], with the caller's own records (`write`) in the
+    /// same atomic write.
+    pub fn enqueue_batch_with(
+        &self,
+        tree: &mut AccountTree,
+        batch: u64,
+        chunks: Vec<ChunkWitness>,
+        mut write: WriteBatch,
+    ) -> Result<Vec<JobId>, CoordinatorError> {
         let pending = {
             let inner = self.lock();
             inner.queue.len() + inner.leases.len()
@@ -338,7 +350,6 @@ impl Coordinator {
             return Err(CoordinatorError::QueueFull(pending));
         }
         let jobs = cf(&self.db, CF_JOBS)?;
-        let mut write = WriteBatch::default();
         let mut records = Vec::with_capacity(chunks.len());
         for (i, witness) in chunks.into_iter().enumerate() {
             let id = JobId {

@@ -55,6 +55,15 @@ pub const DEVNET_CHUNK_OPS: usize = 16;
 
 /// Opens (creating if needed) a RocksDB with the prover's column families.
 pub fn open_db(path: &std::path::Path) -> Result<std::sync::Arc<rocksdb::DB>, ProverError> {
+    open_db_with(path, &[])
+}
+
+/// [`open_db`] with extra column families for a caller that commits its own records
+/// atomically with the prover's (settlement).
+pub fn open_db_with(
+    path: &std::path::Path,
+    extra: &[&str],
+) -> Result<std::sync::Arc<rocksdb::DB>, ProverError> {
     let mut options = rocksdb::Options::default();
     options.create_if_missing(true);
     options.create_missing_column_families(true);
@@ -63,7 +72,9 @@ pub fn open_db(path: &std::path::Path) -> Result<std::sync::Arc<rocksdb::DB>, Pr
         tree::CF_LEAVES,
         tree::CF_META,
         coordinator::CF_JOBS,
-    ];
+    ]
+    .into_iter()
+    .chain(extra.iter().copied());
     let db = rocksdb::DB::open_cf(&options, path, columns)?;
     Ok(std::sync::Arc::new(db))
 }

@@ -62,6 +62,8 @@ pub struct SequencerConfig {
     pub retry_after_ms: u64,
     /// Final statuses (rejected, dropped) remembered for status queries.
     pub statuses_retained_max: usize,
+    /// L1 deposits waiting for a block.
+    pub deposits_queue_max: usize,
 }
 
 impl SequencerConfig {
@@ -94,6 +96,7 @@ impl SequencerConfig {
             quic_stream_in_flight_max: 4096,
             retry_after_ms: 200,
             statuses_retained_max: 100_000,
+            deposits_queue_max: 4096,
         }
     }
 }

@@ -198,6 +198,20 @@ pub enum TxStatus {
         /// Whether it succeeded (a failed one still paid its fee).
         success: bool,
     },
+    /// Its block is in a batch whose pubdata is committed on the L1.
+    Committed {
+        /// The block.
+        block: u64,
+        /// Whether it succeeded.
+        success: bool,
+    },
+    /// Its batch's proof is verified on the L1: final.
+    Finalized {
+        /// The block.
+        block: u64,
+        /// Whether it succeeded.
+        success: bool,
+    },
     /// Refused at submission.
     Rejected {
         /// Why.
@@ -212,11 +226,24 @@ pub enum TxStatus {
 }
 
 impl TxStatus {
-    /// Whether the status can still change.
+    /// Whether the sequencer's own part is over (the status board forgets it; later
+    /// changes come from settlement).
     pub fn is_final(&self) -> bool {
         matches!(
             self,
-            TxStatus::Executed { .. } | TxStatus::Rejected { .. } | TxStatus::Dropped { .. }
+            TxStatus::Executed { .. }
+                | TxStatus::Committed { .. }
+                | TxStatus::Finalized { .. }
+                | TxStatus::Rejected { .. }
+                | TxStatus::Dropped { .. }
+        )
+    }
+
+    /// Whether the status can never change again.
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            TxStatus::Finalized { .. } | TxStatus::Rejected { .. } | TxStatus::Dropped { .. }
         )
     }
 }

@@ -46,6 +46,7 @@ pub mod error;
 pub mod pipeline;
 pub mod quic;
 pub mod rpc;
+pub mod settled;
 pub mod status;
 pub mod wal;
 
@@ -59,6 +60,7 @@ pub use config::SequencerConfig;
 pub use error::{SubmitError, TxStatus};
 pub use pipeline::{BlockEvent, Ingest};
 pub use quic::{QuicClient, QuicReply};
+pub use settled::{DepositFeed, DepositFeedError, SettledMarks};
 
 /// Why the sequencer could not start.
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +85,7 @@ pub enum StartError {
 /// A running sequencer: pipeline threads, RPC server and QUIC endpoint.
 pub struct Sequencer {
     pipeline: pipeline::Pipeline,
+    reader: ghostplane_executor::StoreReader,
     rpc: jsonrpsee::server::ServerHandle,
     quic: quinn::Endpoint,
     /// Where JSON-RPC listens.
@@ -113,6 +116,7 @@ impl Sequencer {
             executor.genesis(genesis, now_ms)?;
         }
         let reader = executor.store().reader();
+        let own_reader = reader.clone();
         let wal = wal::Wal::open(&config.data_dir.join("wal"))?;
         let (cert, key) = quic::load_or_create_certificate(&config.data_dir.join("quic"))?;
         let pipeline = pipeline::start(Arc::clone(&config), executor, wal)?;
@@ -129,12 +133,14 @@ impl Sequencer {
             status: Arc::clone(&pipeline.status),
             blocks: pipeline.blocks.clone(),
             statuses: pipeline.statuses.clone(),
+            marks: Arc::clone(&pipeline.marks),
             config: Arc::clone(&config),
             quic_certificate: cert.clone(),
         };
         let (rpc, rpc_addr) = rpc::serve(config.rpc_addr, ctx).await?;
         Ok(Self {
             pipeline,
+            reader: own_reader,
             rpc,
             quic,
             rpc_addr,
@@ -146,6 +152,21 @@ impl Sequencer {
     /// The submission handle (for in-process clients).
     pub fn ingest(&self) -> Ingest {
         self.pipeline.ingest.clone()
+    }
+
+    /// Where settlement hands in L1 deposits.
+    pub fn deposits(&self) -> DepositFeed {
+        self.pipeline.deposits.clone()
+    }
+
+    /// Where settlement reports committed and finalized L2 blocks.
+    pub fn settled_marks(&self) -> Arc<SettledMarks> {
+        Arc::clone(&self.pipeline.marks)
+    }
+
+    /// Committed blocks, receipts and state.
+    pub fn reader(&self) -> ghostplane_executor::StoreReader {
+        self.reader.clone()
     }
 
     /// New-block notifications.

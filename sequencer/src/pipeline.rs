@@ -30,8 +30,8 @@ use crossbeam_channel::{
 };
 use ghostplane_executor::{BlockInput, BlockItem, DropReason, Executor, StoreReader};
 use ghostplane_primitives::{
-    AccountId, BlockNumber, Codec, Hash32, L2BlockHeader, Nonce, ReceiptStatus, SignedTransaction,
-    tx_hash, verify_transaction_refs,
+    AccountId, BlockNumber, Codec, DepositEvent, Hash32, L2BlockHeader, Nonce, ReceiptStatus,
+    SignedTransaction, tx_hash, verify_transaction_refs,
 };
 use rayon::prelude::*;
 use tokio::sync::{broadcast, oneshot};
@@ -40,6 +40,9 @@ use crate::config::SequencerConfig;
 use crate::error::{SubmitError, TxStatus};
 use crate::status::StatusBoard;
 use crate::wal::{Wal, WalOp};
+
+/// Most deposits in one block.
+const DEPOSITS_PER_BLOCK_MAX: usize = 1024;
 
 /// How often idle stages look at the stop flag.
 const STOP_POLL: Duration = Duration::from_millis(100);
@@ -190,6 +193,10 @@ pub struct Pipeline {
     pub statuses: broadcast::Sender<(Hash32, TxStatus)>,
     /// Status lookups.
     pub status: Arc<StatusBoard>,
+    /// L1 deposits into the builder.
+    pub deposits: crate::settled::DepositFeed,
+    /// Settlement progress.
+    pub marks: crate::settled::Marks,
     stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
 }
@@ -216,6 +223,14 @@ pub fn start(
     // (and one trim list per block), so their length is bounded by the pool itself.
     let (done_tx, done_rx) = unbounded::<BlockDone>();
     let (trim_tx, trim_rx) = unbounded::<Vec<u64>>();
+    let (deposit_tx, deposit_rx) = crate::settled::channel(config.deposits_queue_max);
+    let deposits_next = reader
+        .deposits_next()
+        .map_err(|e| crate::StartError::Executor(e.into()))?;
+    let marks = Arc::new(crate::settled::SettledMarks::new(
+        reader.clone(),
+        statuses.clone(),
+    ));
 
     // Replay: pending transactions from before a restart go first, in their order.
     let mut max_seq = 0;
@@ -298,6 +313,8 @@ pub fn start(
                 Builder {
                     config,
                     executor,
+                    deposits: deposit_rx,
+                    deposits_next,
                     status,
                     statuses,
                     blocks,
@@ -313,11 +330,19 @@ pub fn start(
         status: Arc::clone(&status),
         config,
     };
+    let deposits_capacity = ingest.config.deposits_queue_max;
+    let deposits = crate::settled::DepositFeed {
+        sender: deposit_tx,
+        reader: reader.clone(),
+        capacity: deposits_capacity,
+    };
     Ok(Pipeline {
         ingest,
         blocks,
         statuses,
         status,
+        deposits,
+        marks,
         stop,
         threads,
     })
@@ -891,6 +916,8 @@ fn wal_loop(
 struct Builder {
     config: Arc<SequencerConfig>,
     executor: Executor,
+    deposits: Receiver<DepositEvent>,
+    deposits_next: u64,
     status: Arc<StatusBoard>,
     statuses: broadcast::Sender<(Hash32, TxStatus)>,
     blocks: broadcast::Sender<BlockEvent>,
@@ -910,6 +937,13 @@ impl Builder {
                 Ok(first) => txs.push(first),
                 Err(RecvTimeoutError::Timeout) => {
                     if stop.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    // Deposits alone also make a block.
+                    if !self.deposits.is_empty()
+                        && let Err(e) = self.build(Vec::new())
+                    {
+                        tracing::error!("block production stopped: {e}");
                         return;
                     }
                     continue;
@@ -953,14 +987,47 @@ impl Builder {
                 hash: ordered.hash,
             });
         }
+        // Deposits go after the transactions (item indexes of transactions stay
+        // aligned with `senders`), strictly in L1 queue order.
+        let deposits_before = self.deposits_next;
+        while items.len() < self.config.block_txs_max + DEPOSITS_PER_BLOCK_MAX {
+            let Ok(deposit) = self.deposits.try_recv() else {
+                break;
+            };
+            if deposit.queue_index < self.deposits_next {
+                continue;
+            }
+            if deposit.queue_index > self.deposits_next {
+                tracing::warn!(
+                    "deposit {} arrived before {}: skipped, the watcher resends it",
+                    deposit.queue_index,
+                    self.deposits_next
+                );
+                continue;
+            }
+            self.deposits_next += 1;
+            items.push(BlockItem::Deposit(deposit));
+            if self.deposits_next - deposits_before >= DEPOSITS_PER_BLOCK_MAX as u64 {
+                break;
+            }
+        }
         let block = BlockInput {
             number: BlockNumber(parent + 1),
             timestamp_ms,
             fee_account: self.config.fee_account,
             items,
         };
-        let output = self.executor.execute(&block)?;
-        self.executor.commit(&output)?;
+        let output = match self.executor.execute(&block) {
+            Ok(output) => output,
+            Err(e) => {
+                self.deposits_next = deposits_before;
+                return Err(e);
+            }
+        };
+        if let Err(e) = self.executor.commit(&output) {
+            self.deposits_next = deposits_before;
+            return Err(e);
+        }
 
         let mut dropped_at = vec![None::<&DropReason>; block.items.len()];
         for dropped in &output.dropped {

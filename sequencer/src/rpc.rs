@@ -52,6 +52,8 @@ pub struct RpcContext {
     pub blocks: broadcast::Sender<BlockEvent>,
     /// Status changes.
     pub statuses: broadcast::Sender<(Hash32, TxStatus)>,
+    /// Settlement progress.
+    pub marks: Arc<crate::settled::SettledMarks>,
     /// Settings.
     pub config: Arc<SequencerConfig>,
     /// QUIC certificate (DER).
@@ -137,10 +139,10 @@ fn status_of(ctx: &RpcContext, hash: &Hash32) -> Result<Value, ErrorObjectOwned>
         return serde_json::to_value(status).map_err(internal);
     }
     match ctx.reader.receipt(hash).map_err(internal)? {
-        Some(receipt) => serde_json::to_value(TxStatus::Executed {
-            block: receipt.block.0,
-            success: receipt.status == ReceiptStatus::Success,
-        })
+        Some(receipt) => serde_json::to_value(
+            ctx.marks
+                .status(receipt.block.0, receipt.status == ReceiptStatus::Success),
+        )
         .map_err(internal),
         None => Ok(json!({ "status": "unknown" })),
     }
@@ -319,7 +321,7 @@ pub fn module(
                 if current
                     .get("status")
                     .and_then(Value::as_str)
-                    .is_some_and(|s| matches!(s, "executed" | "rejected" | "dropped"))
+                    .is_some_and(|s| matches!(s, "finalized" | "rejected" | "dropped"))
                 {
                     return Ok(());
                 }

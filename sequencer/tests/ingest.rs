@@ -171,7 +171,8 @@ async fn rpc_accepts_executes_and_reports() {
     .unwrap();
     assert_eq!(announced["number"], block_number);
 
-    // A status subscription on an executed transaction reports it and ends.
+    // A status subscription on an executed transaction reports it (and stays open
+    // for settlement: committed, finalized).
     let mut watch = ws
         .subscribe::<Value, _>(
             "l2_subscribeTransactionStatus",

@@ -1,6 +1,41 @@
 //! # ghostplane-settlement
 //!
-//! **Not built yet.** This crate will own the `L1Client` trait, the batch commit and
-//! prove pipeline, finality tracking, and deposits and withdrawals (DESIGN §1). It holds
-//! no code until that work lands; the pubdata format it will post already lives in
-//! `ghostplane-primitives`.
+//! Moves the L2's history onto the L1 and the L1's deposits into the L2.
+//!
+//! ## Data flow
+//!
+//! ```text
+//! L2 store (blocks + per-block pubdata) ──► plan: merkleizer ──► chunk jobs ──► coordinator ──► workers
+//!        │                                          │ (tree + jobs + plan: one write)          │ proofs
+//!        │                                          ▼                                          ▼
+//!        │                                    commit tx ──► L1 rollup module ◄── prove tx (roots + proofs)
+//!        ▼                                                        │
+//! sequencer status marks ◄── committed / finalized L2 blocks ─────┘
+//! L1 deposit queue ──► deposit watcher ──► sequencer deposit feed ──► next L2 block
+//! ```
+//!
+//! The L1 is reached through [`L1Client`]: [`EmbeddedL1`] for a ghostd in this
+//! process, [`RpcL1`] for one over JSON-RPC.
+//!
+//! ## Invariants
+//!
+//! - A batch plan is written atomically with the account tree version and the chunk
+//!   jobs it produced; batch `n`'s plan never changes once written.
+//! - Every L1 step is chosen from the L1's own counters, so retries after an L1
+//!   outage or a restart of either side never commit or prove a batch twice.
+//! - Batches are committed and proven strictly in order.
+//!
+//! ## Limits
+//!
+//! `batch_blocks_max` blocks and about `batch_pubdata_bytes_max` bytes of pubdata
+//! per batch; at most `batches_in_flight_max` batches planned but not final.
+
+pub mod client;
+pub mod pipeline;
+pub mod watcher;
+
+pub use client::{EmbeddedL1, L1Client, L1Error, RpcL1};
+pub use pipeline::{
+    BatchPlan, CF_SETTLEMENT, Settlement, SettlementConfig, SettlementError, tree_genesis,
+};
+pub use watcher::run_deposit_watcher;

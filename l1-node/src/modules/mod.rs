@@ -1,0 +1,96 @@
+//! The node's modules. Each owns a key prefix in the state, a call type, and a
+//! JSON-RPC namespace; [`apply`] routes a transaction's call to its module. New
+//! modules (identity, naming) add a [`Call`] variant, a file here and a namespace,
+//! and touch nothing else in the chain.
+
+pub mod ledger;
+pub mod rollup;
+
+use ghostplane_primitives::{Hash32, L1Address, PublicKey};
+use ghostplane_prover::ChunkVerifier;
+
+use crate::state::Layer;
+use crate::types::{Call, LedgerCall, RollupCall};
+
+/// Why a call was refused (the transaction's effects are dropped).
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// Refused by the ledger.
+    #[error("ledger: {0}")]
+    Ledger(#[from] ledger::LedgerError),
+    /// Refused by the rollup module.
+    #[error("rollup: {0}")]
+    Rollup(#[from] rollup::RollupError),
+}
+
+/// What a call runs against besides state.
+pub struct CallContext<'a> {
+    /// The rollup genesis.
+    pub rollup: &'a rollup::RollupGenesis,
+    /// The chunk proof verifier.
+    pub verifier: &'a ChunkVerifier,
+    /// Height of the block being built.
+    pub block: u64,
+    /// The transaction's hash.
+    pub tx_hash: Hash32,
+    /// The transaction's (verified) sender.
+    pub from: PublicKey,
+}
+
+/// Applies `call`; returns the deposit queue index for a deposit.
+pub fn apply(
+    state: &mut Layer<'_>,
+    ctx: &CallContext<'_>,
+    call: &Call,
+) -> Result<Option<u64>, CallError> {
+    match call {
+        Call::Ledger(LedgerCall::Transfer {
+            id,
+            to,
+            token,
+            amount,
+        }) => {
+            ledger::check_client_id(*id)?;
+            ledger::post(
+                state,
+                &ledger::LedgerTransfer {
+                    id: *id,
+                    // The signer can only debit its own account.
+                    debit: L1Address(ctx.from.0),
+                    credit: *to,
+                    token: *token,
+                    amount: *amount,
+                    code: ledger::TransferCode::Transfer,
+                    block: ctx.block,
+                },
+            )?;
+            Ok(None)
+        }
+        Call::Rollup(RollupCall::Deposit {
+            recipient,
+            token,
+            amount,
+        }) => Ok(Some(rollup::deposit_call(
+            state,
+            ctx.rollup,
+            &ctx.from,
+            *recipient,
+            *token,
+            *amount,
+            ctx.block,
+            ctx.tx_hash,
+        )?)),
+        Call::Rollup(RollupCall::Commit(commit)) => {
+            rollup::commit_call(state, ctx.rollup, &ctx.from, commit, ctx.block)?;
+            Ok(None)
+        }
+        Call::Rollup(RollupCall::Prove {
+            number,
+            chunk_roots,
+            proofs,
+        }) => {
+            rollup::prove_call(state, ctx.verifier, *number, chunk_roots, proofs, ctx.block)?;
+            Ok(None)
+        }
+    }
+}

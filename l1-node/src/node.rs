@@ -1,0 +1,657 @@
+//! The chain: genesis, mempool, block sealing and storage.
+//!
+//! One RocksDB holds blocks (by height), receipts (by transaction hash), module
+//! state and the head. Sealing a block applies its transactions through state layers
+//! and writes everything in one synced `WriteBatch`; a crash leaves the previous
+//! block as the head. The mempool is in memory and bounded: a transaction is durable
+//! once it is in a block (its receipt says so).
+
+use std::collections::{HashSet, VecDeque};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use ghostplane_primitives::{Amount, Codec, Hash32, L1Address, Nonce, PublicKey, TokenId};
+use ghostplane_prover::ChunkVerifier;
+use rocksdb::{ColumnFamilyDescriptor, DB, Options, WriteBatch, WriteOptions};
+use tokio::sync::broadcast;
+
+use crate::modules::{self, CallContext, ledger, rollup};
+use crate::state::{self, CF_STATE, Committed, Layer, Read, StateError};
+use crate::types::{L1_TX_BYTES_MAX, L1Header, L1Outcome, L1Receipt, SignedL1Transaction};
+
+const CF_BLOCKS: &str = "blocks";
+const CF_RECEIPTS: &str = "receipts";
+const CF_META: &str = "meta";
+const META_HEAD: &[u8] = b"head";
+const META_GENESIS: &[u8] = b"genesis";
+
+/// The chain's genesis.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Genesis {
+    /// L1 chain id.
+    pub chain_id: u64,
+    /// Genesis time, ms since the epoch.
+    pub timestamp_ms: u64,
+    /// Ledger allocations from the issuer.
+    pub allocations: Vec<(L1Address, TokenId, Amount)>,
+    /// The rollup module's genesis.
+    pub rollup: rollup::RollupGenesis,
+}
+
+impl Genesis {
+    /// blake3 of the encoding.
+    pub fn hash(&self) -> Hash32 {
+        Hash32(*blake3::hash(&borsh::to_vec(self).unwrap_or_default()).as_bytes())
+    }
+}
+
+/// Node settings.
+#[derive(Debug, Clone)]
+pub struct GhostdConfig {
+    /// Where the RocksDB lives.
+    pub data_dir: PathBuf,
+    /// JSON-RPC (HTTP + WebSocket) address.
+    pub rpc_addr: std::net::SocketAddr,
+    /// Block interval (the devnet's single validator seals on this clock).
+    pub block_time_ms: u64,
+    /// Most transactions waiting in the mempool.
+    pub mempool_max: usize,
+    /// Most transactions per block.
+    pub block_txs_max: usize,
+    /// Largest JSON-RPC request or response body.
+    pub rpc_body_bytes_max: u32,
+}
+
+impl GhostdConfig {
+    /// Defaults with data in `data_dir`.
+    pub fn new(data_dir: PathBuf) -> Self {
+        Self {
+            data_dir,
+            rpc_addr: std::net::SocketAddr::from(([127, 0, 0, 1], 8545)),
+            block_time_ms: 500,
+            mempool_max: 10_000,
+            block_txs_max: 1_000,
+            rpc_body_bytes_max: 16 * 1024 * 1024,
+        }
+    }
+}
+
+/// Why the node could not open or seal.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// RocksDB failed.
+    #[error("storage: {0}")]
+    Db(#[from] rocksdb::Error),
+    /// State failed.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// Stored data is corrupt.
+    #[error("stored {0} is corrupt")]
+    Corrupt(&'static str),
+    /// The genesis is invalid.
+    #[error("genesis: {0}")]
+    Genesis(String),
+    /// A block broke a ledger invariant (a bug): it was not committed.
+    #[error("block {block} refused: {reason}")]
+    Invariant {
+        /// Height.
+        block: u64,
+        /// What broke.
+        reason: String,
+    },
+    /// The RPC server failed to start.
+    #[error("JSON-RPC server: {0}")]
+    Rpc(String),
+}
+
+/// Why a transaction was not taken into the mempool.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    /// Not a valid encoding.
+    #[error("malformed transaction: {0}")]
+    Malformed(String),
+    /// Signed for another chain.
+    #[error("transaction is for chain {got:#x}, this chain is {expected:#x}")]
+    WrongChain {
+        /// This chain.
+        expected: u64,
+        /// Given.
+        got: u64,
+    },
+    /// The signature does not verify.
+    #[error("bad signature")]
+    BadSignature,
+    /// Nonce already used.
+    #[error("nonce {got} too low: next nonce of {from} is {expected}")]
+    NonceTooLow {
+        /// Sender.
+        from: PublicKey,
+        /// Next nonce.
+        expected: Nonce,
+        /// Given.
+        got: Nonce,
+    },
+    /// The sender already has a transaction with this nonce waiting.
+    #[error("a transaction with nonce {0} from this sender is already pending")]
+    NoncePending(Nonce),
+    /// Already included.
+    #[error("transaction {0} is already included")]
+    AlreadyIncluded(Hash32),
+    /// The mempool is full.
+    #[error("mempool is full ({0} transactions); retry later")]
+    MempoolFull(usize),
+    /// The call would fail against the current state.
+    #[error("{0}")]
+    Refused(#[from] modules::CallError),
+    /// Storage failed.
+    #[error("storage: {0}")]
+    Storage(String),
+}
+
+impl SubmitError {
+    /// Stable JSON-RPC error code.
+    pub fn code(&self) -> i32 {
+        match self {
+            SubmitError::Malformed(_) => -32001,
+            SubmitError::WrongChain { .. } => -32002,
+            SubmitError::BadSignature => -32003,
+            SubmitError::NonceTooLow { .. } => -32004,
+            SubmitError::NoncePending(_) => -32005,
+            SubmitError::AlreadyIncluded(_) => -32006,
+            SubmitError::MempoolFull(_) => -32007,
+            SubmitError::Refused(_) => -32010,
+            SubmitError::Storage(_) => -32603,
+        }
+    }
+}
+
+struct Mempool {
+    queue: VecDeque<(Hash32, SignedL1Transaction)>,
+    hashes: HashSet<Hash32>,
+    senders: HashSet<(PublicKey, Nonce)>,
+}
+
+struct Inner {
+    db: DB,
+    config: GhostdConfig,
+    genesis: Genesis,
+    verifier: ChunkVerifier,
+    head: RwLock<L1Header>,
+    mempool: Mutex<Mempool>,
+    seal: Mutex<()>,
+    blocks: broadcast::Sender<L1Header>,
+}
+
+/// A running L1 node (cheap to clone).
+#[derive(Clone)]
+pub struct Ghostd {
+    inner: Arc<Inner>,
+}
+
+fn nonce_key(address: &PublicKey) -> Vec<u8> {
+    state::key("account", &[b"nonce", &address.0])
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Ghostd {
+    /// Opens the node's store, writing `genesis` if the store is new. An existing
+    /// store keeps its own genesis (a different one given here is an error).
+    pub fn open(config: GhostdConfig, genesis: &Genesis) -> Result<Self, NodeError> {
+        let mut options = Options::default();
+        options.create_if_missing(true);
+        options.create_missing_column_families(true);
+        let columns = [CF_STATE, CF_BLOCKS, CF_RECEIPTS, CF_META]
+            .into_iter()
+            .map(|name| ColumnFamilyDescriptor::new(name, Options::default()));
+        let db = DB::open_cf_descriptors(&options, config.data_dir.join("l1"), columns)?;
+        let meta = db.cf_handle(CF_META).ok_or(NodeError::Corrupt("meta"))?;
+        let head = match db.get_cf(meta, META_HEAD)? {
+            Some(bytes) => {
+                let stored = db
+                    .get_cf(meta, META_GENESIS)?
+                    .ok_or(NodeError::Corrupt("genesis"))?;
+                if stored != borsh::to_vec(genesis).unwrap_or_default() {
+                    return Err(NodeError::Genesis(
+                        "the data directory holds a chain with another genesis; use another directory".into(),
+                    ));
+                }
+                L1Header::decode(&bytes).map_err(|_| NodeError::Corrupt("head"))?
+            }
+            None => Self::write_genesis(&db, genesis)?,
+        };
+        let verifier =
+            ChunkVerifier::from_bytes(genesis.rollup.circuit_hash, &genesis.rollup.verifying_key)
+                .map_err(|e| NodeError::Genesis(format!("verifying key: {e}")))?;
+        let (blocks, _) = broadcast::channel(256);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                db,
+                config,
+                genesis: genesis.clone(),
+                verifier,
+                head: RwLock::new(head),
+                mempool: Mutex::new(Mempool {
+                    queue: VecDeque::new(),
+                    hashes: HashSet::new(),
+                    senders: HashSet::new(),
+                }),
+                seal: Mutex::new(()),
+                blocks,
+            }),
+        })
+    }
+
+    fn write_genesis(db: &DB, genesis: &Genesis) -> Result<L1Header, NodeError> {
+        let committed = Committed::new(db);
+        let mut layer = Layer::new(&committed);
+        for (i, (to, token, amount)) in genesis.allocations.iter().enumerate() {
+            ledger::post(
+                &mut layer,
+                &ledger::LedgerTransfer {
+                    id: ledger::system_transfer_id(&[b"genesis", &(i as u64).to_be_bytes()]),
+                    debit: ledger::issuer(),
+                    credit: *to,
+                    token: *token,
+                    amount: *amount,
+                    code: ledger::TransferCode::Genesis,
+                    block: 0,
+                },
+            )
+            .map_err(|e| NodeError::Genesis(format!("allocation {i}: {e}")))?;
+        }
+        rollup::apply_genesis(&mut layer, &genesis.rollup)
+            .map_err(|e| NodeError::Genesis(e.to_string()))?;
+        let header = L1Header {
+            number: 0,
+            parent_hash: Hash32([0; 32]),
+            timestamp_ms: genesis.timestamp_ms,
+            transactions_hash: Hash32([0; 32]),
+            state_digest: genesis.hash(),
+            tx_count: 0,
+        };
+        let writes = layer.into_writes();
+        let mut batch = WriteBatch::default();
+        Self::stage(db, &mut batch, &writes, &header, &[], &[])?;
+        batch.put_cf(
+            db.cf_handle(CF_META).ok_or(NodeError::Corrupt("meta"))?,
+            META_GENESIS,
+            borsh::to_vec(genesis).unwrap_or_default(),
+        );
+        let mut options = WriteOptions::default();
+        options.set_sync(true);
+        db.write_opt(batch, &options)?;
+        Ok(header)
+    }
+
+    fn stage(
+        db: &DB,
+        batch: &mut WriteBatch,
+        writes: &state::Writes,
+        header: &L1Header,
+        txs: &[SignedL1Transaction],
+        receipts: &[L1Receipt],
+    ) -> Result<(), NodeError> {
+        let cf = |name: &'static str| db.cf_handle(name).ok_or(NodeError::Corrupt(name));
+        let state_cf = cf(CF_STATE)?;
+        for (key, value) in writes {
+            match value {
+                Some(value) => batch.put_cf(state_cf, key, value),
+                None => batch.delete_cf(state_cf, key),
+            }
+        }
+        let block = StoredBlock {
+            header: header.clone(),
+            transactions: txs.to_vec(),
+        };
+        batch.put_cf(
+            cf(CF_BLOCKS)?,
+            header.number.to_be_bytes(),
+            borsh::to_vec(&block).unwrap_or_default(),
+        );
+        let receipts_cf = cf(CF_RECEIPTS)?;
+        for receipt in receipts {
+            batch.put_cf(receipts_cf, receipt.tx_hash.0, receipt.encode());
+        }
+        batch.put_cf(cf(CF_META)?, META_HEAD, header.encode());
+        Ok(())
+    }
+
+    /// The genesis.
+    pub fn genesis(&self) -> &Genesis {
+        &self.inner.genesis
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &GhostdConfig {
+        &self.inner.config
+    }
+
+    /// The latest block header.
+    pub fn head(&self) -> L1Header {
+        self.inner
+            .head
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// New block headers as they are sealed.
+    pub fn subscribe(&self) -> broadcast::Receiver<L1Header> {
+        self.inner.blocks.subscribe()
+    }
+
+    /// Runs `f` against the committed state.
+    pub fn read<T>(&self, f: impl FnOnce(&dyn Read) -> T) -> T {
+        f(&Committed::new(&self.inner.db))
+    }
+
+    /// The next nonce of `address` (committed state).
+    pub fn nonce(&self, address: &PublicKey) -> Result<Nonce, StateError> {
+        Ok(state::get(&Committed::new(&self.inner.db), &nonce_key(address))?.unwrap_or(0))
+    }
+
+    /// Transactions waiting in the mempool.
+    pub fn mempool_len(&self) -> usize {
+        lock(&self.inner.mempool).queue.len()
+    }
+
+    /// Whether `hash` is waiting in the mempool.
+    pub fn is_pending(&self, hash: &Hash32) -> bool {
+        lock(&self.inner.mempool).hashes.contains(hash)
+    }
+
+    /// The receipt of an included transaction.
+    pub fn receipt(&self, hash: &Hash32) -> Result<Option<L1Receipt>, NodeError> {
+        let cf = self
+            .inner
+            .db
+            .cf_handle(CF_RECEIPTS)
+            .ok_or(NodeError::Corrupt("receipts"))?;
+        match self.inner.db.get_cf(cf, hash.0)? {
+            Some(bytes) => Ok(Some(
+                L1Receipt::decode(&bytes).map_err(|_| NodeError::Corrupt("receipt"))?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// A stored block.
+    pub fn block(&self, number: u64) -> Result<Option<StoredBlock>, NodeError> {
+        let cf = self
+            .inner
+            .db
+            .cf_handle(CF_BLOCKS)
+            .ok_or(NodeError::Corrupt("blocks"))?;
+        match self.inner.db.get_cf(cf, number.to_be_bytes())? {
+            Some(bytes) => Ok(Some(
+                StoredBlock::try_from_slice(&bytes).map_err(|_| NodeError::Corrupt("block"))?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// Decodes and submits an encoded transaction.
+    pub fn submit_bytes(&self, bytes: &[u8]) -> Result<Hash32, SubmitError> {
+        let tx = SignedL1Transaction::decode(bytes)
+            .map_err(|e| SubmitError::Malformed(e.to_string()))?;
+        self.submit(tx)
+    }
+
+    /// Checks `tx` (chain, signature, nonce, and a dry run against the current state
+    /// when its nonce is next) and queues it for the next block.
+    pub fn submit(&self, tx: SignedL1Transaction) -> Result<Hash32, SubmitError> {
+        let expected = self.inner.genesis.chain_id;
+        if tx.tx.chain_id != expected {
+            return Err(SubmitError::WrongChain {
+                expected,
+                got: tx.tx.chain_id,
+            });
+        }
+        let encoded_len = tx.encode().len();
+        if encoded_len > L1_TX_BYTES_MAX {
+            return Err(SubmitError::Malformed(format!(
+                "{encoded_len} bytes is over the {L1_TX_BYTES_MAX}-byte limit"
+            )));
+        }
+        tx.verify().map_err(|_| SubmitError::BadSignature)?;
+        let hash = tx.hash();
+        if self
+            .receipt(&hash)
+            .map_err(|e| SubmitError::Storage(e.to_string()))?
+            .is_some()
+        {
+            return Err(SubmitError::AlreadyIncluded(hash));
+        }
+        let next = self
+            .nonce(&tx.tx.from)
+            .map_err(|e| SubmitError::Storage(e.to_string()))?;
+        if tx.tx.nonce < next {
+            return Err(SubmitError::NonceTooLow {
+                from: tx.tx.from,
+                expected: next,
+                got: tx.tx.nonce,
+            });
+        }
+        if tx.tx.nonce == next {
+            // Dry run: refuse now what the block would refuse.
+            let committed = Committed::new(&self.inner.db);
+            let mut layer = Layer::new(&committed);
+            let ctx = CallContext {
+                rollup: &self.inner.genesis.rollup,
+                verifier: &self.inner.verifier,
+                block: self.head().number + 1,
+                tx_hash: hash,
+                from: tx.tx.from,
+            };
+            modules::apply(&mut layer, &ctx, &tx.tx.call)?;
+        }
+        let mut pool = lock(&self.inner.mempool);
+        if pool.hashes.contains(&hash) {
+            return Ok(hash);
+        }
+        if pool.senders.contains(&(tx.tx.from, tx.tx.nonce)) {
+            return Err(SubmitError::NoncePending(tx.tx.nonce));
+        }
+        if pool.queue.len() >= self.inner.config.mempool_max {
+            return Err(SubmitError::MempoolFull(pool.queue.len()));
+        }
+        pool.hashes.insert(hash);
+        pool.senders.insert((tx.tx.from, tx.tx.nonce));
+        pool.queue.push_back((hash, tx));
+        Ok(hash)
+    }
+
+    /// Seals one block from the mempool (possibly empty) and commits it.
+    pub fn seal(&self) -> Result<L1Header, NodeError> {
+        let _sealing = lock(&self.inner.seal);
+        let parent = self.head();
+        let number = parent.number + 1;
+        let candidates: Vec<(Hash32, SignedL1Transaction)> = {
+            let mut pool = lock(&self.inner.mempool);
+            let take = pool.queue.len().min(self.inner.config.block_txs_max);
+            pool.queue.drain(..take).collect()
+        };
+        let committed = Committed::new(&self.inner.db);
+        let mut block_layer = Layer::new(&committed);
+        let mut included = Vec::new();
+        let mut receipts = Vec::new();
+        let mut requeue = Vec::new();
+        let mut finished = Vec::new();
+        for (hash, tx) in candidates {
+            let nonce_key = nonce_key(&tx.tx.from);
+            let next: Nonce = state::get(&block_layer, &nonce_key)?.unwrap_or(0);
+            if tx.tx.nonce > next {
+                requeue.push((hash, tx));
+                continue;
+            }
+            finished.push((hash, tx.tx.from, tx.tx.nonce));
+            if tx.tx.nonce < next {
+                continue;
+            }
+            let ctx = CallContext {
+                rollup: &self.inner.genesis.rollup,
+                verifier: &self.inner.verifier,
+                block: number,
+                tx_hash: hash,
+                from: tx.tx.from,
+            };
+            let mut tx_layer = Layer::new(&block_layer);
+            let result = modules::apply(&mut tx_layer, &ctx, &tx.tx.call);
+            let tx_writes = tx_layer.into_writes();
+            let (outcome, deposit_index) = match result {
+                Ok(index) => {
+                    block_layer.absorb(tx_writes);
+                    (L1Outcome::Success, index)
+                }
+                Err(e) => {
+                    tracing::info!(tx = %hash, "L1 transaction refused: {e}");
+                    (L1Outcome::Failed(e.to_string()), None)
+                }
+            };
+            block_layer.put(nonce_key, &(next + 1));
+            receipts.push(L1Receipt {
+                tx_hash: hash,
+                block: number,
+                index: included.len() as u32,
+                outcome,
+                deposit_index,
+            });
+            included.push(tx);
+        }
+        if let Err(e) = ledger::check_totals(&block_layer) {
+            return Err(NodeError::Invariant {
+                block: number,
+                reason: e.to_string(),
+            });
+        }
+        let writes = block_layer.into_writes();
+        let mut digest = blake3::Hasher::new();
+        digest.update(&parent.state_digest.0);
+        for (key, value) in &writes {
+            digest.update(&(key.len() as u64).to_le_bytes());
+            digest.update(key);
+            match value {
+                Some(value) => {
+                    digest.update(&[1]);
+                    digest.update(&(value.len() as u64).to_le_bytes());
+                    digest.update(value);
+                }
+                None => {
+                    digest.update(&[0]);
+                }
+            }
+        }
+        let mut tx_hashes = blake3::Hasher::new();
+        for receipt in &receipts {
+            tx_hashes.update(&receipt.tx_hash.0);
+        }
+        let header = L1Header {
+            number,
+            parent_hash: parent.hash(),
+            timestamp_ms: now_ms(),
+            transactions_hash: Hash32(*tx_hashes.finalize().as_bytes()),
+            state_digest: Hash32(*digest.finalize().as_bytes()),
+            tx_count: included.len() as u32,
+        };
+        let mut batch = WriteBatch::default();
+        Self::stage(
+            &self.inner.db,
+            &mut batch,
+            &writes,
+            &header,
+            &included,
+            &receipts,
+        )?;
+        let mut options = WriteOptions::default();
+        options.set_sync(true);
+        self.inner.db.write_opt(batch, &options)?;
+        {
+            let mut pool = lock(&self.inner.mempool);
+            for (hash, from, nonce) in finished {
+                pool.hashes.remove(&hash);
+                pool.senders.remove(&(from, nonce));
+            }
+            for entry in requeue.into_iter().rev() {
+                pool.queue.push_front(entry);
+            }
+        }
+        *self.inner.head.write().unwrap_or_else(|p| p.into_inner()) = header.clone();
+        let _ = self.inner.blocks.send(header.clone());
+        Ok(header)
+    }
+
+    /// Starts the single-validator block producer: one block every `block_time_ms`.
+    pub fn start_producer(&self) -> Producer {
+        let stop = Arc::new(AtomicBool::new(false));
+        let node = self.clone();
+        let flag = Arc::clone(&stop);
+        let interval = Duration::from_millis(self.inner.config.block_time_ms.max(1));
+        let thread = std::thread::Builder::new()
+            .name("ghostd-producer".into())
+            .spawn(move || {
+                let mut next = Instant::now() + interval;
+                while !flag.load(Ordering::Relaxed) {
+                    let now = Instant::now();
+                    if now < next {
+                        std::thread::sleep((next - now).min(Duration::from_millis(50)));
+                        continue;
+                    }
+                    next += interval;
+                    if let Err(e) = node.seal() {
+                        tracing::error!("L1 block production stopped: {e}");
+                        return;
+                    }
+                }
+            })
+            .ok();
+        Producer { stop, thread }
+    }
+}
+
+/// A block as stored.
+#[derive(Debug, Clone, BorshSerialize, BorshDeserialize)]
+pub struct StoredBlock {
+    /// Header.
+    pub header: L1Header,
+    /// Included transactions, in order.
+    pub transactions: Vec<SignedL1Transaction>,
+}
+
+/// The running block producer; stops when dropped or [`Producer::stop`]ped.
+pub struct Producer {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Producer {
+    /// Stops after the block being sealed, if any.
+    pub fn stop(mut self) {
+        self.halt();
+    }
+
+    fn halt(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Producer {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}

@@ -1,0 +1,213 @@
+//! L1 transactions, blocks and receipts, with their canonical (borsh) encodings.
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use ghostplane_primitives::{
+    AccountId, Amount, Codec, FieldBytes, Hash32, Keypair, L1Address, Nonce, PublicKey, Signature,
+    TokenId,
+};
+
+/// Domain tag of a signed L1 transaction (never valid as an L2 signature).
+pub const L1_TX_DOMAIN: &[u8; 16] = b"ghostd/l1-tx/v1\0";
+
+/// The devnet L1 chain id ("gho1").
+pub const L1_DEVNET_CHAIN_ID: u64 = 0x6768_6f31;
+
+/// Largest encoded L1 transaction (a batch commit carries the batch's pubdata).
+pub const L1_TX_BYTES_MAX: usize = 4 * 1024 * 1024;
+
+/// Groth16 proof size (compressed BN254).
+pub const PROOF_BYTES: usize = 128;
+
+/// A call into the ledger module.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum LedgerCall {
+    /// Moves `amount` of `token` from the signer's account to `to`. `id` is chosen
+    /// by the client: resending the same transfer is a no-op, reusing the id for a
+    /// different transfer is an error.
+    Transfer {
+        /// Client-chosen transfer id (not zero).
+        id: u128,
+        /// Receiver.
+        to: L1Address,
+        /// Token.
+        token: TokenId,
+        /// Amount (not zero).
+        amount: Amount,
+    },
+}
+
+/// A batch as committed to the rollup module.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct BatchCommit {
+    /// Batch number: the last committed batch + 1.
+    pub number: u64,
+    /// First L2 block of the batch.
+    pub first_block: u64,
+    /// Last L2 block of the batch (inclusive).
+    pub last_block: u64,
+    /// The L2 account that collects the batch's fees.
+    pub fee_account: AccountId,
+    /// Encoded pubdata ops (`ghostplane_primitives::pubdata`).
+    pub pubdata: Vec<u8>,
+    /// Claimed account tree root after the batch.
+    pub new_root: FieldBytes,
+    /// Number of proof chunks the batch is cut into.
+    pub chunk_count: u32,
+}
+
+/// A call into the rollup module.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum RollupCall {
+    /// Locks `amount` of `token` from the signer in the bridge escrow and queues a
+    /// deposit to the L2 account of `recipient` (created if it has none).
+    Deposit {
+        /// The L2 key credited.
+        recipient: PublicKey,
+        /// Token.
+        token: TokenId,
+        /// Amount (not zero).
+        amount: Amount,
+    },
+    /// Commits a batch (operator only).
+    Commit(BatchCommit),
+    /// Proves the oldest committed, unfinalized batch: one root and one Groth16
+    /// proof per chunk. Anyone may submit.
+    Prove {
+        /// The batch.
+        number: u64,
+        /// Account root after each chunk.
+        chunk_roots: Vec<FieldBytes>,
+        /// Proof of each chunk.
+        proofs: Vec<[u8; PROOF_BYTES]>,
+    },
+}
+
+/// What a transaction asks a module to do.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum Call {
+    /// The ledger module.
+    Ledger(LedgerCall),
+    /// The rollup module.
+    Rollup(RollupCall),
+}
+
+/// An unsigned L1 transaction.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct L1Transaction {
+    /// The L1 chain id.
+    pub chain_id: u64,
+    /// Sender: an ed25519 key, which is also its L1 address.
+    pub from: PublicKey,
+    /// The sender's next nonce.
+    pub nonce: Nonce,
+    /// What to do.
+    pub call: Call,
+}
+
+impl L1Transaction {
+    /// The message the sender signs: domain tag ‖ encoding.
+    pub fn signing_message(&self) -> Vec<u8> {
+        let mut message = L1_TX_DOMAIN.to_vec();
+        #[allow(clippy::expect_used)]
+        self.serialize(&mut message)
+            .expect("borsh serialization into a Vec is infallible");
+        message
+    }
+
+    /// Signs with `key` (which must be `from`'s key).
+    pub fn sign(self, key: &Keypair) -> SignedL1Transaction {
+        let signature = key.sign_bytes(&self.signing_message());
+        SignedL1Transaction {
+            tx: self,
+            signature,
+        }
+    }
+}
+
+/// A signed L1 transaction.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct SignedL1Transaction {
+    /// The transaction.
+    pub tx: L1Transaction,
+    /// ed25519 signature by `tx.from` over [`L1Transaction::signing_message`].
+    pub signature: Signature,
+}
+
+impl Codec for SignedL1Transaction {
+    const ENCODED_BYTES_MAX: usize = L1_TX_BYTES_MAX;
+    const TYPE_NAME: &'static str = "L1 transaction";
+}
+
+impl SignedL1Transaction {
+    /// blake3 of the encoding.
+    pub fn hash(&self) -> Hash32 {
+        Hash32(*blake3::hash(&self.encode()).as_bytes())
+    }
+
+    /// Checks the signature (strict ed25519).
+    pub fn verify(&self) -> Result<(), ghostplane_primitives::SignatureError> {
+        ghostplane_primitives::keys::verify(
+            &self.tx.from,
+            &self.tx.signing_message(),
+            &self.signature,
+        )
+    }
+}
+
+/// An L1 block header.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct L1Header {
+    /// Height; the genesis is 0.
+    pub number: u64,
+    /// Hash of the previous header.
+    pub parent_hash: Hash32,
+    /// Wall-clock time of sealing, ms since the epoch.
+    pub timestamp_ms: u64,
+    /// blake3 over the transaction hashes, in order.
+    pub transactions_hash: Hash32,
+    /// blake3 over the state writes of the block, chained with the parent's.
+    pub state_digest: Hash32,
+    /// Transactions in the block.
+    pub tx_count: u32,
+}
+
+impl Codec for L1Header {
+    const ENCODED_BYTES_MAX: usize = 1024;
+    const TYPE_NAME: &'static str = "L1 header";
+}
+
+impl L1Header {
+    /// blake3 of the encoding.
+    pub fn hash(&self) -> Hash32 {
+        Hash32(*blake3::hash(&self.encode()).as_bytes())
+    }
+}
+
+/// How a transaction ended.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum L1Outcome {
+    /// Applied.
+    Success,
+    /// Refused by its module: nothing but the sender's nonce changed.
+    Failed(String),
+}
+
+/// What happened to an included transaction.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct L1Receipt {
+    /// The transaction.
+    pub tx_hash: Hash32,
+    /// Including block.
+    pub block: u64,
+    /// Position in the block.
+    pub index: u32,
+    /// Outcome.
+    pub outcome: L1Outcome,
+    /// For a deposit: its queue index.
+    pub deposit_index: Option<u64>,
+}
+
+impl Codec for L1Receipt {
+    const ENCODED_BYTES_MAX: usize = 64 * 1024;
+    const TYPE_NAME: &'static str = "L1 receipt";
+}

@@ -1,0 +1,148 @@
+//! Settlement progress as the sequencer reports it, and the L1 deposit feed.
+//!
+//! Settlement tells the sequencer the last L2 block covered by a committed batch and
+//! by a finalized one ([`SettledMarks`]); a transaction's status is derived from its
+//! receipt's block and these two marks, so no per-transaction write is needed. When
+//! a mark moves, the transactions of the newly covered blocks are announced to
+//! status subscribers.
+//!
+//! Deposits arrive through [`DepositFeed`], a bounded queue the builder drains in
+//! queue order at the start of each block; a full queue is backpressure to the
+//! watcher, which retries from where it stopped.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crossbeam_channel::{Receiver, Sender, TrySendError};
+use ghostplane_executor::StoreReader;
+use ghostplane_primitives::{BlockNumber, DepositEvent, Hash32, ReceiptStatus};
+use tokio::sync::broadcast;
+
+use crate::error::TxStatus;
+
+/// The last L2 blocks covered by committed and by finalized batches.
+pub struct SettledMarks {
+    committed: AtomicU64,
+    finalized: AtomicU64,
+    reader: StoreReader,
+    statuses: broadcast::Sender<(Hash32, TxStatus)>,
+}
+
+impl SettledMarks {
+    pub(crate) fn new(
+        reader: StoreReader,
+        statuses: broadcast::Sender<(Hash32, TxStatus)>,
+    ) -> Self {
+        Self {
+            committed: AtomicU64::new(0),
+            finalized: AtomicU64::new(0),
+            reader,
+            statuses,
+        }
+    }
+
+    /// Last L2 block in a committed batch.
+    pub fn committed(&self) -> u64 {
+        self.committed.load(Ordering::Acquire)
+    }
+
+    /// Last L2 block in a finalized batch.
+    pub fn finalized(&self) -> u64 {
+        self.finalized.load(Ordering::Acquire)
+    }
+
+    /// Moves the committed mark to `block` (never backwards).
+    pub fn set_committed(&self, block: u64) {
+        let old = self.committed.fetch_max(block, Ordering::AcqRel);
+        self.announce(old, block, false);
+    }
+
+    /// Moves the finalized mark to `block` (never backwards; also commits).
+    pub fn set_finalized(&self, block: u64) {
+        self.set_committed(block);
+        let old = self.finalized.fetch_max(block, Ordering::AcqRel);
+        self.announce(old, block, true);
+    }
+
+    /// The settlement status of a transaction executed in `block`.
+    pub fn status(&self, block: u64, success: bool) -> TxStatus {
+        if block <= self.finalized() {
+            TxStatus::Finalized { block, success }
+        } else if block <= self.committed() {
+            TxStatus::Committed { block, success }
+        } else {
+            TxStatus::Executed { block, success }
+        }
+    }
+
+    fn announce(&self, old: u64, new: u64, finalized: bool) {
+        // Only subscribers care; skip the reads when nobody listens.
+        if new <= old || self.statuses.receiver_count() == 0 {
+            return;
+        }
+        for block in old + 1..=new {
+            let Ok(Some(hashes)) = self.reader.block_transactions(BlockNumber(block)) else {
+                continue;
+            };
+            for hash in hashes {
+                let success = matches!(
+                    self.reader.receipt(&hash),
+                    Ok(Some(r)) if r.status == ReceiptStatus::Success
+                );
+                let status = if finalized {
+                    TxStatus::Finalized { block, success }
+                } else {
+                    TxStatus::Committed { block, success }
+                };
+                let _ = self.statuses.send((hash, status));
+            }
+        }
+    }
+}
+
+/// Why a deposit was not queued.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DepositFeedError {
+    /// The queue is full: retry later, from this deposit.
+    #[error("deposit queue is full ({0} waiting); retry later")]
+    Full(usize),
+    /// The sequencer stopped.
+    #[error("the sequencer is stopped")]
+    Stopped,
+}
+
+/// Hands L1 deposits to the block builder.
+#[derive(Clone)]
+pub struct DepositFeed {
+    pub(crate) sender: Sender<DepositEvent>,
+    pub(crate) reader: StoreReader,
+    pub(crate) capacity: usize,
+}
+
+impl DepositFeed {
+    /// The next queue index the L2 has not consumed yet (as committed).
+    pub fn consumed_next(&self) -> Result<u64, ghostplane_executor::StoreError> {
+        self.reader.deposits_next()
+    }
+
+    /// Queues a deposit. Deposits must be pushed in queue order; the builder skips
+    /// ones already consumed, so pushing one twice is harmless.
+    pub fn push(&self, deposit: DepositEvent) -> Result<(), DepositFeedError> {
+        self.sender.try_send(deposit).map_err(|e| match e {
+            TrySendError::Full(_) => DepositFeedError::Full(self.capacity),
+            TrySendError::Disconnected(_) => DepositFeedError::Stopped,
+        })
+    }
+
+    /// Deposits waiting for a block.
+    pub fn waiting(&self) -> usize {
+        self.sender.len()
+    }
+}
+
+pub(crate) fn channel(capacity: usize) -> (Sender<DepositEvent>, Receiver<DepositEvent>) {
+    crossbeam_channel::bounded(capacity)
+}
+
+/// Shared handle type.
+pub type Marks = Arc<SettledMarks>;

@@ -1,0 +1,461 @@
+//! The settlement pipeline: plan batches, commit them, prove them, report finality.
+//!
+//! Each round reads the L1's rollup counters and then does at most one step of each
+//! kind, so every step is decided from durable state (the L1, the L2 store, the
+//! prover's database) and a restart anywhere resumes where things are:
+//!
+//! 1. **plan**: new L2 blocks (up to `batch_blocks_max`, `batch_pubdata_bytes_max`)
+//!    become batch `tree.version() + 1`: the merkleizer applies their ops to the
+//!    account tree and cuts chunk jobs; the tree, the jobs and the batch plan are
+//!    written in one RocksDB write. At most `batches_in_flight_max` planned batches
+//!    wait for finality (backpressure on proving).
+//! 2. **commit**: the oldest planned batch the L1 has not committed is sent as a
+//!    `Commit` transaction signed by the operator key.
+//! 3. **prove**: once every chunk of the oldest committed, unfinalized batch is
+//!    proven, its roots and proofs go to the L1 as a `Prove` transaction.
+//! 4. **report**: the L1's committed and finalized L2 blocks move the sequencer's
+//!    status marks (`committed`, `finalized`).
+//!
+//! A transaction the L1 refuses is logged and retried after `retry_backoff`; one it
+//! lost (node restart) is simply sent again: commits and proofs are checked against
+//! the L1's counters first, so nothing is applied twice.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use ghostd::{BatchCommit, Call, L1Outcome, L1Transaction, RollupCall, RollupState};
+use ghostplane_executor::StoreReader;
+use ghostplane_primitives::{
+    AccountId, AccountLeaf, Amount, BatchNumber, BlockNumber, ChainId, FieldBytes, Keypair,
+    PubdataOp, PublicKey, decode_pubdata, encode_pubdata,
+};
+use ghostplane_prover::coordinator::JobId;
+use ghostplane_prover::{AccountTree, Coordinator, Merkleizer};
+use ghostplane_sequencer::SettledMarks;
+use rocksdb::{DB, WriteBatch};
+
+use crate::client::{L1Client, L1Error};
+
+/// Column family of batch plans (in the prover's database).
+pub const CF_SETTLEMENT: &str = "settlement";
+const GENESIS_MARK: &[u8] = b"genesis";
+
+/// Why settlement stopped or a step failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SettlementError {
+    /// The L1 failed.
+    #[error(transparent)]
+    L1(#[from] L1Error),
+    /// The prover side failed.
+    #[error("prover: {0}")]
+    Prover(#[from] ghostplane_prover::ProverError),
+    /// The coordinator failed.
+    #[error("coordinator: {0}")]
+    Coordinator(#[from] ghostplane_prover::coordinator::CoordinatorError),
+    /// The L2 store failed.
+    #[error("L2 store: {0}")]
+    Store(#[from] ghostplane_executor::StoreError),
+    /// RocksDB failed.
+    #[error("storage: {0}")]
+    Db(#[from] rocksdb::Error),
+    /// Stored data does not decode.
+    #[error("stored {0} is corrupt")]
+    Corrupt(&'static str),
+    /// Pubdata failed to decode or encode.
+    #[error("pubdata: {0}")]
+    Pubdata(#[from] ghostplane_primitives::PubdataError),
+    /// The local state and the L1 disagree in a way settlement cannot repair.
+    #[error("settlement state diverged: {0}")]
+    Diverged(String),
+    /// The L1 refused a transaction in a block.
+    #[error("L1 refused batch {batch}: {reason}")]
+    Refused {
+        /// Batch.
+        batch: u64,
+        /// ghostd's reason.
+        reason: String,
+    },
+}
+
+/// A planned batch, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct BatchPlan {
+    /// Number.
+    pub number: u64,
+    /// First L2 block.
+    pub first_block: u64,
+    /// Last L2 block (inclusive).
+    pub last_block: u64,
+    /// Fee account of its blocks.
+    pub fee_account: AccountId,
+    /// Encoded pubdata.
+    pub pubdata: Vec<u8>,
+    /// Account root after the batch.
+    pub new_root: FieldBytes,
+    /// Chunks.
+    pub chunk_count: u32,
+}
+
+/// Settlement settings.
+#[derive(Debug, Clone)]
+pub struct SettlementConfig {
+    /// L1 chain id (what settlement transactions are signed for).
+    pub l1_chain_id: u64,
+    /// L2 chain id.
+    pub l2_chain_id: ChainId,
+    /// Op slots per chunk (must match the circuit).
+    pub chunk_ops: usize,
+    /// Most L2 blocks per batch.
+    pub batch_blocks_max: u64,
+    /// Stop adding blocks to a batch once its pubdata reaches this size.
+    pub batch_pubdata_bytes_max: usize,
+    /// Wait at least this long for more blocks before cutting a batch.
+    pub batch_interval: Duration,
+    /// Most planned batches not yet finalized.
+    pub batches_in_flight_max: u64,
+    /// Pause between rounds.
+    pub poll: Duration,
+    /// How long to wait for an L1 transaction to be included.
+    pub inclusion_timeout: Duration,
+    /// Pause after a refused or failed step.
+    pub retry_backoff: Duration,
+}
+
+impl SettlementConfig {
+    /// Devnet defaults.
+    pub fn new(l1_chain_id: u64, l2_chain_id: ChainId, chunk_ops: usize) -> Self {
+        Self {
+            l1_chain_id,
+            l2_chain_id,
+            chunk_ops,
+            batch_blocks_max: 256,
+            batch_pubdata_bytes_max: 1024 * 1024,
+            batch_interval: Duration::from_millis(1000),
+            batches_in_flight_max: 8,
+            poll: Duration::from_millis(200),
+            inclusion_timeout: Duration::from_secs(60),
+            retry_backoff: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Writes the L2 genesis accounts into the account tree (once) and returns the
+/// genesis root. `accounts` are in id order, as the executor's genesis assigns them.
+pub fn tree_genesis(
+    db: &Arc<DB>,
+    tree: &mut AccountTree,
+    accounts: &[(PublicKey, [Amount; 4])],
+) -> Result<FieldBytes, SettlementError> {
+    let cf = db
+        .cf_handle(CF_SETTLEMENT)
+        .ok_or(SettlementError::Corrupt("settlement column"))?;
+    if db.get_cf(cf, GENESIS_MARK)?.is_none() {
+        let leaves: Vec<(AccountId, AccountLeaf)> = accounts
+            .iter()
+            .enumerate()
+            .map(|(i, (key, balances))| {
+                let id = AccountId::new(i as u32)
+                    .map_err(|_| SettlementError::Diverged("too many genesis accounts".into()))?;
+                Ok((
+                    id,
+                    AccountLeaf {
+                        public_key: *key,
+                        nonce: 0,
+                        balances: *balances,
+                    },
+                ))
+            })
+            .collect::<Result<_, SettlementError>>()?;
+        tree.update_many(&leaves)?;
+        let mut write = WriteBatch::default();
+        write.put_cf(cf, GENESIS_MARK, [1]);
+        tree.commit(0, write)?;
+    }
+    Ok(FieldBytes::from(tree.root_at(0)?))
+}
+
+/// The settlement pipeline over one L1 client.
+pub struct Settlement<C: L1Client> {
+    client: Arc<C>,
+    db: Arc<DB>,
+    tree: AccountTree,
+    coordinator: Coordinator,
+    l2: StoreReader,
+    marks: Arc<SettledMarks>,
+    operator: Keypair,
+    config: SettlementConfig,
+    last_plan: Instant,
+}
+
+impl<C: L1Client> Settlement<C> {
+    /// A pipeline; `db` is the prover's database (opened with [`CF_SETTLEMENT`]).
+    pub fn new(
+        client: Arc<C>,
+        db: Arc<DB>,
+        coordinator: Coordinator,
+        l2: StoreReader,
+        marks: Arc<SettledMarks>,
+        operator: Keypair,
+        config: SettlementConfig,
+    ) -> Result<Self, SettlementError> {
+        let tree = AccountTree::open(Arc::clone(&db))?;
+        Ok(Self {
+            client,
+            db,
+            tree,
+            coordinator,
+            l2,
+            marks,
+            operator,
+            config,
+            last_plan: Instant::now(),
+        })
+    }
+
+    /// A stored batch plan.
+    pub fn plan(&self, number: u64) -> Result<Option<BatchPlan>, SettlementError> {
+        let cf = self
+            .db
+            .cf_handle(CF_SETTLEMENT)
+            .ok_or(SettlementError::Corrupt("settlement column"))?;
+        match self.db.get_cf(cf, plan_key(number))? {
+            Some(bytes) => Ok(Some(
+                BatchPlan::try_from_slice(&bytes).map_err(|_| SettlementError::Corrupt("plan"))?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// Runs rounds until `stop` is set.
+    pub async fn run(mut self, stop: Arc<AtomicBool>) {
+        while !stop.load(Ordering::Relaxed) {
+            let pause = match self.round().await {
+                Ok(()) => self.config.poll,
+                Err(e) => {
+                    tracing::warn!("settlement: {e}; retrying");
+                    self.config.retry_backoff
+                }
+            };
+            tokio::time::sleep(pause).await;
+        }
+    }
+
+    /// One round: plan, commit, prove, report.
+    pub async fn round(&mut self) -> Result<(), SettlementError> {
+        let l1 = self.client.rollup_status().await?;
+        self.marks.set_finalized(l1.finalized_l2_block);
+        self.marks.set_committed(l1.committed_l2_block);
+        if self.tree.version() < l1.committed {
+            return Err(SettlementError::Diverged(format!(
+                "the L1 has batch {} committed but the prover database only has {} planned",
+                l1.committed,
+                self.tree.version()
+            )));
+        }
+        self.plan_next(&l1)?;
+        if l1.committed < self.tree.version() {
+            self.commit(l1.committed + 1).await?;
+        }
+        if l1.finalized < l1.committed {
+            self.prove(l1.finalized + 1).await?;
+        }
+        Ok(())
+    }
+
+    fn plan_next(&mut self, l1: &RollupState) -> Result<(), SettlementError> {
+        let planned = self.tree.version();
+        if planned.saturating_sub(l1.finalized) >= self.config.batches_in_flight_max {
+            return Ok(());
+        }
+        let last_block = match planned {
+            0 => 0,
+            n => {
+                self.plan(n)?
+                    .ok_or(SettlementError::Corrupt("missing batch plan"))?
+                    .last_block
+            }
+        };
+        let head = self.l2.last_header()?.map_or(0, |h| h.number.0);
+        if head <= last_block {
+            self.last_plan = Instant::now();
+            return Ok(());
+        }
+        let full = head - last_block >= self.config.batch_blocks_max;
+        if !full && self.last_plan.elapsed() < self.config.batch_interval {
+            return Ok(());
+        }
+        let mut ops: Vec<PubdataOp> = Vec::new();
+        let mut bytes = 0usize;
+        let mut last = last_block;
+        let mut fee_account = None;
+        while last < head && last - last_block < self.config.batch_blocks_max {
+            let number = BlockNumber(last + 1);
+            let header = self
+                .l2
+                .header(number)?
+                .ok_or(SettlementError::Corrupt("missing L2 block"))?;
+            if fee_account.is_some_and(|f| f != header.fee_account) {
+                break;
+            }
+            let pubdata = self
+                .l2
+                .block_pubdata(number)?
+                .ok_or(SettlementError::Corrupt("missing L2 block pubdata"))?;
+            if bytes > 0 && bytes + pubdata.len() > self.config.batch_pubdata_bytes_max {
+                break;
+            }
+            bytes += pubdata.len();
+            ops.extend(decode_pubdata(&pubdata)?);
+            fee_account = Some(header.fee_account);
+            last += 1;
+        }
+        let Some(fee_account) = fee_account else {
+            return Ok(());
+        };
+        let number = planned + 1;
+        let chunks = Merkleizer::new(
+            &mut self.tree,
+            self.config.chunk_ops,
+            self.config.l2_chain_id,
+        )
+        .build_batch(BatchNumber(number), fee_account, &ops);
+        let chunks = match chunks {
+            Ok(chunks) => chunks,
+            Err(e) => {
+                self.tree.discard();
+                return Err(SettlementError::Diverged(format!(
+                    "L2 blocks {}..={last} do not apply to the account tree: {e}",
+                    last_block + 1
+                )));
+            }
+        };
+        let plan = BatchPlan {
+            number,
+            first_block: last_block + 1,
+            last_block: last,
+            fee_account,
+            pubdata: encode_pubdata(&ops)?,
+            new_root: FieldBytes::from(self.tree.root()?),
+            chunk_count: chunks.len() as u32,
+        };
+        let cf = self
+            .db
+            .cf_handle(CF_SETTLEMENT)
+            .ok_or(SettlementError::Corrupt("settlement column"))?;
+        let mut write = WriteBatch::default();
+        write.put_cf(
+            cf,
+            plan_key(number),
+            borsh::to_vec(&plan).unwrap_or_default(),
+        );
+        if let Err(e) = self
+            .coordinator
+            .enqueue_batch_with(&mut self.tree, number, chunks, write)
+        {
+            self.tree.discard();
+            return Err(e.into());
+        }
+        self.last_plan = Instant::now();
+        tracing::info!(
+            batch = number,
+            blocks = %format!("{}..={}", plan.first_block, plan.last_block),
+            ops = ops.len(),
+            chunks = plan.chunk_count,
+            "batch planned; chunk proofs queued"
+        );
+        Ok(())
+    }
+
+    async fn commit(&self, number: u64) -> Result<(), SettlementError> {
+        let plan = self
+            .plan(number)?
+            .ok_or(SettlementError::Corrupt("missing batch plan"))?;
+        let call = Call::Rollup(RollupCall::Commit(BatchCommit {
+            number,
+            first_block: plan.first_block,
+            last_block: plan.last_block,
+            fee_account: plan.fee_account,
+            pubdata: plan.pubdata,
+            new_root: plan.new_root,
+            chunk_count: plan.chunk_count,
+        }));
+        self.send(number, call).await?;
+        tracing::info!(batch = number, "batch committed on L1");
+        Ok(())
+    }
+
+    async fn prove(&self, number: u64) -> Result<(), SettlementError> {
+        let Some(proofs) = self.coordinator.batch_proofs(number)? else {
+            return Ok(());
+        };
+        let mut roots = Vec::with_capacity(proofs.len());
+        for chunk in 0..proofs.len() as u32 {
+            let record = self
+                .coordinator
+                .job(JobId {
+                    batch: number,
+                    chunk,
+                })?
+                .ok_or(SettlementError::Corrupt("missing proof job"))?;
+            roots.push(record.witness.new_root);
+        }
+        let call = Call::Rollup(RollupCall::Prove {
+            number,
+            chunk_roots: roots,
+            proofs: proofs.into_iter().map(|p| p.0).collect(),
+        });
+        self.send(number, call).await?;
+        tracing::info!(batch = number, "batch proven on L1: final");
+        Ok(())
+    }
+
+    /// Signs, submits and waits for inclusion.
+    async fn send(&self, batch: u64, call: Call) -> Result<(), SettlementError> {
+        let from = self.operator.public_key();
+        let nonce = self.client.nonce(from).await?;
+        let tx = L1Transaction {
+            chain_id: self.config.l1_chain_id,
+            from,
+            nonce,
+            call,
+        }
+        .sign(&self.operator);
+        let hash = match self.client.submit(tx).await {
+            Ok(hash) => hash,
+            Err(L1Error::Refused { message, .. }) => {
+                return Err(SettlementError::Refused {
+                    batch,
+                    reason: message,
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let started = Instant::now();
+        loop {
+            if let Some(receipt) = self.client.receipt(hash).await? {
+                return match receipt.outcome {
+                    L1Outcome::Success => Ok(()),
+                    L1Outcome::Failed(reason) => Err(SettlementError::Refused { batch, reason }),
+                };
+            }
+            let lost =
+                !self.client.is_pending(hash).await? && self.client.receipt(hash).await?.is_none();
+            if lost || started.elapsed() > self.config.inclusion_timeout {
+                // Lost (a restarted L1) or stuck: the next round decides afresh.
+                return Err(L1Error::Unavailable(format!(
+                    "L1 transaction {hash} for batch {batch} was not included"
+                ))
+                .into());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+fn plan_key(number: u64) -> Vec<u8> {
+    let mut key = b"plan/".to_vec();
+    key.extend_from_slice(&number.to_be_bytes());
+    key
+}
