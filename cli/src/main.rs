@@ -4,7 +4,11 @@
 //! lives here.
 //!
 //! ```text
+//! ghostplane devnet [--ephemeral]          L1 + L2 + prover + settlement in one process
 //! ghostplane sequencer [--data-dir D] ...  standalone L2 node: sequencer + executor
+//! ghostplane prover --coordinator ADDR     prover worker (also `prover info|setup`)
+//! ghostplane wallet new|list|balance       named keys and balances on both layers
+//! ghostplane tx transfer|deposit|withdraw|status [--wait STATUS]
 //! ghostplane bench load --target rpc|quic  load generator against a running sequencer
 //! ghostplane key new                      new ed25519 key (seed + public key)
 //! ghostplane key public --seed HEX        public key of a seed
@@ -12,12 +16,13 @@
 //! ghostplane tx inspect HEX               decode, check and verify a signed transaction
 //! ```
 //!
-//! `devnet`, `prover`, `l1` and `wallet` are added as the crates behind them are
-//! built.
+//! A standalone `l1` (ghostd) command is not built yet: the devnet embeds ghostd.
 
+mod devnet;
 mod load;
 mod node;
 mod prover;
+mod wallet;
 
 use std::process::ExitCode;
 
@@ -35,7 +40,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[command(
     name = "ghostplane",
     version,
-    about = "Ghostplane L2 rollup: offline key and transaction tools"
+    about = "Ghostplane L2 rollup: devnet, nodes, prover, wallet and transaction tools"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -44,6 +49,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run a whole devnet in one process: ghostd (L1), sequencer, executor, prover
+    /// coordinator with a worker, settlement.
+    Devnet(devnet::DevnetArgs),
+    /// Wallet keys and balances.
+    Wallet {
+        #[command(subcommand)]
+        command: wallet::WalletCommand,
+        #[command(flatten)]
+        endpoints: wallet::Endpoints,
+    },
     /// Run a standalone L2 node: JSON-RPC and QUIC ingest, WAL, blocks, executor.
     Sequencer(node::SequencerArgs),
     /// Prover worker (`--coordinator ADDR --threads T`), `info` and key `setup`.
@@ -54,9 +69,13 @@ enum Command {
     /// ed25519 account keys.
     #[command(subcommand)]
     Key(KeyCommand),
-    /// Offline transaction tools.
-    #[command(subcommand)]
-    Tx(TxCommand),
+    /// Send transactions (transfer, deposit, withdraw), watch them, and offline tools.
+    Tx {
+        #[command(subcommand)]
+        command: TxCommand,
+        #[command(flatten)]
+        endpoints: wallet::Endpoints,
+    },
 }
 
 #[derive(Subcommand)]
@@ -79,6 +98,20 @@ enum KeyCommand {
 
 #[derive(Subcommand)]
 enum TxCommand {
+    /// Transfer on L2.
+    Transfer(wallet::TransferArgs),
+    /// Deposit from an L1 ledger account to L2.
+    Deposit(wallet::DepositArgs),
+    /// Withdraw from L2 to an L1 address (released when its batch is final).
+    Withdraw(wallet::WithdrawArgs),
+    /// Show (or wait for) a transaction's L2 status.
+    Status {
+        /// Transaction hash (hex).
+        hash: String,
+        /// Wait until this status, printing each one reached.
+        #[arg(long, value_enum)]
+        wait: Option<wallet::WaitFor>,
+    },
     /// Sign a transfer offline and print the signed transaction as hex.
     SignTransfer(SignTransfer),
     /// Decode a signed transaction (hex), run the stateless checks and verify its
@@ -148,6 +181,26 @@ fn parse_recipient(text: &str) -> Result<Recipient> {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        Command::Devnet(args) => runtime()?.block_on(devnet::run(args))?,
+        Command::Wallet { command, endpoints } => {
+            runtime()?.block_on(wallet::wallet(command, endpoints))?
+        }
+        Command::Tx {
+            command: TxCommand::Transfer(args),
+            endpoints,
+        } => runtime()?.block_on(wallet::transfer(args, endpoints))?,
+        Command::Tx {
+            command: TxCommand::Deposit(args),
+            endpoints,
+        } => runtime()?.block_on(wallet::deposit(args, endpoints))?,
+        Command::Tx {
+            command: TxCommand::Withdraw(args),
+            endpoints,
+        } => runtime()?.block_on(wallet::withdraw(args, endpoints))?,
+        Command::Tx {
+            command: TxCommand::Status { hash, wait },
+            endpoints,
+        } => runtime()?.block_on(wallet::status(hash, wait, endpoints))?,
         Command::Sequencer(args) => runtime()?.block_on(node::run(args))?,
         Command::Prover(args) => runtime()?.block_on(prover::run(args))?,
         Command::Bench(BenchCommand::Load(args)) => runtime()?.block_on(load::run(args))?,
@@ -159,7 +212,10 @@ fn run(cli: Cli) -> Result<()> {
         Command::Key(KeyCommand::Public { seed }) => {
             println!("public_key={}", parse_seed(&seed)?.public_key().to_hex());
         }
-        Command::Tx(TxCommand::SignTransfer(args)) => {
+        Command::Tx {
+            command: TxCommand::SignTransfer(args),
+            ..
+        } => {
             let keypair = match (&args.seed, args.dev) {
                 (Some(seed), _) => parse_seed(seed)?,
                 (None, Some(index)) => Keypair::dev(index),
@@ -177,10 +233,14 @@ fn run(cli: Cli) -> Result<()> {
             let signed = keypair.sign(ChainId(args.chain_id), tx);
             println!("{}", hex::encode(signed.encode()));
         }
-        Command::Tx(TxCommand::Inspect {
-            hex: text,
-            chain_id,
-        }) => {
+        Command::Tx {
+            command:
+                TxCommand::Inspect {
+                    hex: text,
+                    chain_id,
+                },
+            ..
+        } => {
             let bytes = hex::decode(text.trim().strip_prefix("0x").unwrap_or(text.trim()))
                 .context("the transaction must be hex")?;
             let signed = SignedTransaction::decode(&bytes)?;

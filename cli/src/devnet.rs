@@ -1,0 +1,262 @@
+//! `ghostplane devnet`: everything in one process — ghostd (embedded L1), the
+//! sequencer and executor, the prover coordinator with an in-process worker, and
+//! settlement — with development defaults.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use ghostd::modules::ledger;
+use ghostd::{Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, RollupGenesis};
+use ghostplane_primitives::{DEVNET_CHAIN_ID, Keypair, L1Address, TokenId};
+use ghostplane_prover::{
+    AccountTree, ChunkKeys, Coordinator, CoordinatorConfig, DEVNET_CHUNK_OPS, WorkerConfig,
+    run_worker,
+};
+use ghostplane_sequencer::{Sequencer, SequencerConfig};
+use ghostplane_settlement::{
+    CF_SETTLEMENT, EmbeddedL1, Settlement, SettlementConfig, run_deposit_watcher, tree_genesis,
+};
+
+use crate::node::{DEV_BALANCE, dev_genesis, wait_for_signal};
+
+/// Options of `ghostplane devnet`.
+#[derive(Args)]
+pub struct DevnetArgs {
+    /// Data directory (one RocksDB per component, proving keys, wallet).
+    #[arg(long, default_value = "./.ghostplane")]
+    data_dir: PathBuf,
+    /// Keep all chain data in a temporary directory, deleted on exit.
+    #[arg(long)]
+    ephemeral: bool,
+    /// Where proving keys are cached (they depend only on the circuit, so an
+    /// ephemeral devnet reuses them too).
+    #[arg(long, default_value = "./.ghostplane/keys")]
+    keys_dir: PathBuf,
+    /// L2 JSON-RPC (HTTP + WebSocket).
+    #[arg(long, default_value = "127.0.0.1:9090")]
+    rpc_addr: SocketAddr,
+    /// L2 QUIC ingest.
+    #[arg(long, default_value = "127.0.0.1:9091")]
+    quic_addr: SocketAddr,
+    /// L1 (ghostd) JSON-RPC.
+    #[arg(long, default_value = "127.0.0.1:8545")]
+    l1_rpc_addr: SocketAddr,
+    /// Prover coordinator JSON-RPC (external workers may join here).
+    #[arg(long, default_value = "127.0.0.1:9095")]
+    coordinator_addr: SocketAddr,
+    /// Op slots per proof chunk (the circuit; keys are built per size).
+    #[arg(long, default_value_t = DEVNET_CHUNK_OPS)]
+    chunk_ops: usize,
+    /// Development accounts funded at genesis on both layers.
+    #[arg(long, default_value_t = 16)]
+    dev_accounts: u32,
+    /// L2 block interval (ms).
+    #[arg(long, default_value_t = 50)]
+    block_time_ms: u64,
+    /// L1 block interval (ms).
+    #[arg(long, default_value_t = 500)]
+    l1_block_time_ms: u64,
+    /// Wait this long for more L2 blocks before cutting a batch (ms).
+    #[arg(long, default_value_t = 1000)]
+    batch_interval_ms: u64,
+    /// A deposit must be included on L2 within this many L1 blocks.
+    #[arg(long, default_value_t = 600)]
+    forced_inclusion_blocks: u64,
+    /// Threads of the in-process prover worker (0 = no in-process worker).
+    #[arg(long, default_value_t = default_threads())]
+    prover_threads: usize,
+}
+
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(2, usize::from)
+}
+
+/// The devnet operator key: commits batches. Derived from a public seed.
+pub fn operator_key() -> Keypair {
+    Keypair::from_seed(blake3::hash(b"ghostplane/devnet/operator").as_bytes())
+}
+
+pub async fn run(args: DevnetArgs) -> Result<()> {
+    let temp;
+    let data_dir: PathBuf = if args.ephemeral {
+        temp = tempfile::tempdir().context("cannot create a temporary directory")?;
+        temp.path().to_path_buf()
+    } else {
+        args.data_dir.clone()
+    };
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("cannot create {}", data_dir.display()))?;
+    start(args, &data_dir).await
+}
+
+async fn start(args: DevnetArgs, data_dir: &Path) -> Result<()> {
+    let chunk_ops = args.chunk_ops;
+    let keys_dir = args.keys_dir.clone();
+    let keys =
+        tokio::task::spawn_blocking(move || ChunkKeys::load_or_setup(&keys_dir, chunk_ops, true))
+            .await?
+            .context("proving keys")?;
+    let keys = Arc::new(keys);
+
+    // Prover database: account tree, proof jobs, batch plans.
+    let db = ghostplane_prover::open_db_with(&data_dir.join("prover"), &[CF_SETTLEMENT])
+        .context("prover database")?;
+    let l2_genesis = dev_genesis(args.dev_accounts);
+    let genesis_root = {
+        let mut tree = AccountTree::open(Arc::clone(&db))?;
+        tree_genesis(&db, &mut tree, &l2_genesis)?
+    };
+
+    // L1: dev accounts funded on the ledger; the escrow backs the L2 genesis balances.
+    let operator = operator_key();
+    let mut allocations = Vec::new();
+    for (key, _) in &l2_genesis {
+        for token in TokenId::ALL {
+            allocations.push((L1Address(key.0), token, DEV_BALANCE));
+        }
+    }
+    for token in TokenId::ALL {
+        allocations.push((
+            ledger::bridge_escrow(),
+            token,
+            DEV_BALANCE * u128::from(args.dev_accounts),
+        ));
+    }
+    let genesis = Genesis {
+        chain_id: L1_DEVNET_CHAIN_ID,
+        timestamp_ms: 0,
+        allocations,
+        rollup: RollupGenesis {
+            l2_chain_id: DEVNET_CHAIN_ID,
+            operators: vec![operator.public_key()],
+            chunk_ops: chunk_ops as u32,
+            circuit_hash: keys.shape().circuit_hash(),
+            verifying_key: keys.verifier().vk_bytes(),
+            genesis_root,
+            genesis_accounts: l2_genesis.iter().map(|(key, _)| *key).collect(),
+            forced_inclusion_blocks: args.forced_inclusion_blocks,
+            deposit_queue_max: 10_000,
+        },
+    };
+    let mut l1_config = GhostdConfig::new(data_dir.to_path_buf());
+    l1_config.rpc_addr = args.l1_rpc_addr;
+    l1_config.block_time_ms = args.l1_block_time_ms;
+    let l1 = Ghostd::open(l1_config, &genesis).context("ghostd")?;
+    let (l1_rpc, l1_rpc_addr) = ghostd::rpc::serve(&l1).await.context("ghostd JSON-RPC")?;
+    let producer = l1.start_producer();
+
+    // L2.
+    let mut config = SequencerConfig::new(data_dir.join("sequencer"));
+    config.rpc_addr = args.rpc_addr;
+    config.quic_addr = args.quic_addr;
+    config.block_time_ms = args.block_time_ms;
+    std::fs::create_dir_all(&config.data_dir)?;
+    let sequencer = Sequencer::start(config, &l2_genesis)
+        .await
+        .context("cannot start the sequencer")?;
+
+    // Prover coordinator and the in-process worker.
+    let coordinator = Coordinator::open(
+        Arc::clone(&db),
+        keys.verifier().clone(),
+        chunk_ops,
+        CoordinatorConfig {
+            listen: args.coordinator_addr,
+            ..CoordinatorConfig::default()
+        },
+    )?;
+    let (coordinator_rpc, coordinator_addr) = coordinator.serve().await?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let worker = (args.prover_threads > 0).then(|| {
+        tokio::spawn(run_worker(
+            WorkerConfig {
+                coordinator: format!("http://{coordinator_addr}"),
+                threads: args.prover_threads,
+                name: "devnet-worker".into(),
+                idle_poll: Duration::from_millis(200),
+                proofs_max: 0,
+            },
+            Arc::clone(&keys),
+            Arc::clone(&stop),
+        ))
+    });
+
+    // Settlement and the deposit watcher.
+    let client = Arc::new(EmbeddedL1::new(l1.clone()));
+    let mut settlement_config =
+        SettlementConfig::new(L1_DEVNET_CHAIN_ID, DEVNET_CHAIN_ID, chunk_ops);
+    settlement_config.batch_interval = Duration::from_millis(args.batch_interval_ms);
+    let settlement = Settlement::new(
+        Arc::clone(&client),
+        Arc::clone(&db),
+        coordinator.clone(),
+        sequencer.reader(),
+        sequencer.settled_marks(),
+        operator,
+        settlement_config,
+    )?;
+    let settlement_task = tokio::spawn(settlement.run(Arc::clone(&stop)));
+    let watcher = tokio::spawn(run_deposit_watcher(
+        client,
+        sequencer.deposits(),
+        Duration::from_millis(200),
+        Arc::clone(&stop),
+    ));
+
+    println!("ghostplane devnet is running (Ctrl-C to stop)");
+    println!(
+        "  L2 json-rpc   http://{0}  ws://{0}  (chain id {1})",
+        sequencer.rpc_addr, DEVNET_CHAIN_ID.0
+    );
+    println!("  L2 quic       {}", sequencer.quic_addr);
+    println!(
+        "  L1 json-rpc   http://{0}  ws://{0}  (ghostd, chain id {1})",
+        l1_rpc_addr, L1_DEVNET_CHAIN_ID
+    );
+    println!(
+        "  prover        http://{coordinator_addr}  (in-process worker: {} threads)",
+        args.prover_threads
+    );
+    println!(
+        "  data          {}{}",
+        data_dir.display(),
+        if args.ephemeral { " (ephemeral)" } else { "" }
+    );
+    println!(
+        "  dev accounts  dev0..dev{} = Keypair::dev(i), a PUBLIC seed: never hold value with them",
+        args.dev_accounts.saturating_sub(1)
+    );
+    println!(
+        "                each has {DEV_BALANCE} of every token on L1 and on L2 (account id = i)"
+    );
+    for i in 0..args.dev_accounts.min(4) {
+        let key = Keypair::dev(i);
+        println!(
+            "    dev{i}  public_key={}  seed={}",
+            key.public_key().to_hex(),
+            hex::encode(key.seed())
+        );
+    }
+    println!(
+        "  try: ghostplane tx transfer --from dev0 --to dev1 --token GCC --amount 1000 --wait finalized"
+    );
+
+    wait_for_signal().await;
+    println!("shutting down");
+    stop.store(true, Ordering::Relaxed);
+    let _ = settlement_task.await;
+    let _ = watcher.await;
+    if let Some(worker) = worker {
+        worker.abort();
+    }
+    let _ = coordinator_rpc.stop();
+    sequencer.shutdown().await;
+    let _ = l1_rpc.stop();
+    producer.stop();
+    Ok(())
+}

@@ -1,0 +1,485 @@
+//! `ghostplane wallet` and `ghostplane tx transfer|deposit|withdraw|status`: a small
+//! wallet over the L2 and L1 JSON-RPC endpoints.
+//!
+//! Keys are named: `devN` is development key N (public seed), any other name is a
+//! key file `<wallet-dir>/<name>.key` holding a hex seed (`wallet new`).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use ghostd::{Call, L1_DEVNET_CHAIN_ID, L1Transaction, RollupCall};
+use ghostplane_primitives::{
+    AccountId, Amount, Codec, DEVNET_CHAIN_ID, Hash32, Keypair, L1Address, PublicKey, Recipient,
+    TokenId, Transaction,
+};
+use jsonrpsee::core::client::ClientT;
+use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
+use jsonrpsee::rpc_params;
+use serde_json::Value;
+
+use crate::parse_token;
+
+/// Endpoints shared by the wallet commands.
+#[derive(Args, Clone)]
+pub struct Endpoints {
+    /// L2 JSON-RPC.
+    #[arg(long, global = true, default_value = "http://127.0.0.1:9090")]
+    rpc: String,
+    /// L1 (ghostd) JSON-RPC.
+    #[arg(long, global = true, default_value = "http://127.0.0.1:8545")]
+    l1_rpc: String,
+    /// Directory of named key files.
+    #[arg(long, global = true, default_value = "./.ghostplane/wallet")]
+    wallet_dir: PathBuf,
+}
+
+#[derive(Subcommand)]
+pub enum WalletCommand {
+    /// Create a named key (seed stored in the wallet directory).
+    New {
+        /// Name of the key.
+        name: String,
+    },
+    /// List the wallet's keys and the first development keys.
+    List,
+    /// Balances of a key on L2 and L1.
+    Balance {
+        /// Key name (`dev0`, a wallet key) or a 32-byte hex public key.
+        who: String,
+    },
+}
+
+/// The status to wait for.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum WaitFor {
+    /// Durable on the sequencer.
+    Accepted,
+    /// Executed in an L2 block.
+    Executed,
+    /// Its batch's pubdata is on the L1.
+    Committed,
+    /// Its batch's proof is verified on the L1.
+    Finalized,
+}
+
+#[derive(Args)]
+pub struct TransferArgs {
+    /// Sender key name.
+    #[arg(long)]
+    from: String,
+    /// Receiver: key name, account id, or 32-byte hex public key.
+    #[arg(long)]
+    to: String,
+    /// Token: GCC, SPIRIT, MANA or GHOST.
+    #[arg(long, default_value = "GCC")]
+    token: String,
+    /// Amount in base units.
+    #[arg(long)]
+    amount: Amount,
+    /// Fee in GCC base units.
+    #[arg(long, default_value_t = 0)]
+    fee: Amount,
+    /// Wait until this status, printing each one reached.
+    #[arg(long, value_enum)]
+    wait: Option<WaitFor>,
+}
+
+#[derive(Args)]
+pub struct DepositArgs {
+    /// L1 sender key name (its ledger account pays).
+    #[arg(long)]
+    from: String,
+    /// L2 recipient: key name or 32-byte hex public key (default: the sender's key).
+    #[arg(long)]
+    to: Option<String>,
+    /// Token.
+    #[arg(long, default_value = "GCC")]
+    token: String,
+    /// Amount in base units.
+    #[arg(long)]
+    amount: Amount,
+    /// Wait until the L2 deposit reaches this status.
+    #[arg(long, value_enum)]
+    wait: Option<WaitFor>,
+}
+
+#[derive(Args)]
+pub struct WithdrawArgs {
+    /// L2 sender key name.
+    #[arg(long)]
+    from: String,
+    /// L1 recipient: key name or 32-byte hex address (default: the sender's key).
+    #[arg(long)]
+    to: Option<String>,
+    /// Token.
+    #[arg(long, default_value = "GCC")]
+    token: String,
+    /// Amount in base units.
+    #[arg(long)]
+    amount: Amount,
+    /// Fee in GCC base units.
+    #[arg(long, default_value_t = 0)]
+    fee: Amount,
+    /// Wait until this status (the L1 releases the funds at `finalized`).
+    #[arg(long, value_enum)]
+    wait: Option<WaitFor>,
+}
+
+fn client(url: &str) -> Result<HttpClient> {
+    HttpClientBuilder::default()
+        .request_timeout(Duration::from_secs(30))
+        .build(url)
+        .with_context(|| format!("bad endpoint {url}"))
+}
+
+async fn call(
+    client: &HttpClient,
+    method: &str,
+    params: jsonrpsee::core::params::ArrayParams,
+) -> Result<Value> {
+    client
+        .request::<Value, _>(method, params)
+        .await
+        .map_err(|e| match e {
+            jsonrpsee::core::ClientError::Call(object) => {
+                anyhow::anyhow!("{} (code {})", object.message(), object.code())
+            }
+            other => anyhow::anyhow!("{method}: {other} (is the devnet running?)"),
+        })
+}
+
+/// Resolves a key name.
+pub fn keypair(name: &str, wallet_dir: &Path) -> Result<Keypair> {
+    if let Some(index) = name.strip_prefix("dev").and_then(|n| n.parse::<u32>().ok()) {
+        return Ok(Keypair::dev(index));
+    }
+    let path = wallet_dir.join(format!("{name}.key"));
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("no key named {name:?} (looked for {})", path.display()))?;
+    crate::parse_seed(text.trim())
+}
+
+fn public_key(name: &str, wallet_dir: &Path) -> Result<PublicKey> {
+    if let Ok(key) = PublicKey::from_hex(name.strip_prefix("0x").unwrap_or(name)) {
+        return Ok(key);
+    }
+    Ok(keypair(name, wallet_dir)?.public_key())
+}
+
+async fn l2_account(rpc: &HttpClient, key: &PublicKey) -> Result<Option<(AccountId, u64)>> {
+    let value = call(rpc, "l2_getAccount", rpc_params![key.to_hex()]).await?;
+    if value.is_null() {
+        return Ok(None);
+    }
+    let id = value["id"].as_u64().context("account without id")?;
+    let nonce = value["nonce"].as_u64().context("account without nonce")?;
+    Ok(Some((AccountId::new(id as u32)?, nonce)))
+}
+
+pub async fn wallet(command: WalletCommand, endpoints: Endpoints) -> Result<()> {
+    match command {
+        WalletCommand::New { name } => {
+            if name.starts_with("dev") {
+                bail!("names starting with \"dev\" are reserved for development keys");
+            }
+            std::fs::create_dir_all(&endpoints.wallet_dir)?;
+            let path = endpoints.wallet_dir.join(format!("{name}.key"));
+            if path.exists() {
+                bail!("{} already exists", path.display());
+            }
+            let key = Keypair::generate();
+            std::fs::write(&path, hex::encode(key.seed()))?;
+            println!(
+                "{name}  public_key={}  (seed in {})",
+                key.public_key().to_hex(),
+                path.display()
+            );
+        }
+        WalletCommand::List => {
+            for i in 0..4 {
+                println!(
+                    "dev{i}  public_key={}  (development key)",
+                    Keypair::dev(i).public_key().to_hex()
+                );
+            }
+            if let Ok(entries) = std::fs::read_dir(&endpoints.wallet_dir) {
+                let mut names: Vec<String> = entries
+                    .filter_map(|e| e.ok())
+                    .filter_map(|e| {
+                        e.file_name()
+                            .to_str()?
+                            .strip_suffix(".key")
+                            .map(str::to_string)
+                    })
+                    .collect();
+                names.sort();
+                for name in names {
+                    let key = keypair(&name, &endpoints.wallet_dir)?;
+                    println!("{name}  public_key={}", key.public_key().to_hex());
+                }
+            }
+        }
+        WalletCommand::Balance { who } => {
+            let key = public_key(&who, &endpoints.wallet_dir)?;
+            let rpc = client(&endpoints.rpc)?;
+            let l2 = call(&rpc, "l2_getAccount", rpc_params![key.to_hex()]).await?;
+            if l2.is_null() {
+                println!("L2  no account");
+            } else {
+                println!("L2  account {} nonce {}", l2["id"], l2["nonce"]);
+                for token in TokenId::ALL {
+                    println!(
+                        "    {:<6} {}",
+                        token.symbol(),
+                        l2["balances"][token.symbol()].as_str().unwrap_or("0")
+                    );
+                }
+            }
+            let l1 = client(&endpoints.l1_rpc)?;
+            let account = call(&l1, "ghost_getAccount", rpc_params![key.to_hex()]).await?;
+            println!("L1  address {} nonce {}", key.to_hex(), account["nonce"]);
+            for token in TokenId::ALL {
+                println!(
+                    "    {:<6} {}",
+                    token.symbol(),
+                    account["balances"][token.symbol()].as_str().unwrap_or("0")
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn send_l2(
+    rpc: &HttpClient,
+    signed: &ghostplane_primitives::SignedTransaction,
+) -> Result<Hash32> {
+    let value = call(
+        rpc,
+        "l2_sendTransaction",
+        rpc_params![hex::encode(signed.encode())],
+    )
+    .await?;
+    let hash = value["hash"].as_str().context("no hash in the answer")?;
+    Ok(Hash32::from_hex(hash)?)
+}
+
+fn rank(status: &str) -> Option<WaitFor> {
+    match status {
+        "accepted" => Some(WaitFor::Accepted),
+        "executed" => Some(WaitFor::Executed),
+        "committed" => Some(WaitFor::Committed),
+        "finalized" => Some(WaitFor::Finalized),
+        _ => None,
+    }
+}
+
+/// Polls the L2 status of `hash` until `target`, printing each new status. Errors
+/// if the transaction is rejected, dropped, or executed but failed.
+pub async fn wait_status(
+    rpc: &HttpClient,
+    hash: &Hash32,
+    target: WaitFor,
+    already: &str,
+) -> Result<()> {
+    let mut last = already.to_string();
+    loop {
+        let value = call(rpc, "l2_getTransactionStatus", rpc_params![hash.to_hex()]).await?;
+        let status = value["status"].as_str().unwrap_or("unknown").to_string();
+        // "unknown": a deposit the L2 has not picked up yet.
+        if status != last && status != "unknown" {
+            match value.get("block") {
+                Some(block) => println!("{status} (block {block})"),
+                None => println!("{status}"),
+            }
+            last = status.clone();
+        }
+        match status.as_str() {
+            "rejected" | "dropped" => {
+                bail!(
+                    "transaction {status}: {}",
+                    value["reason"].as_str().unwrap_or("no reason given")
+                )
+            }
+            _ => {}
+        }
+        if value.get("success") == Some(&Value::Bool(false)) {
+            bail!(
+                "transaction executed but failed (see l2_getTransactionReceipt {})",
+                hash.to_hex()
+            );
+        }
+        if rank(&status).is_some_and(|reached| reached >= target) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+pub async fn transfer(args: TransferArgs, endpoints: Endpoints) -> Result<()> {
+    let rpc = client(&endpoints.rpc)?;
+    let key = keypair(&args.from, &endpoints.wallet_dir)?;
+    let (from, nonce) = l2_account(&rpc, &key.public_key())
+        .await?
+        .with_context(|| format!("{} has no L2 account yet (deposit first)", args.from))?;
+    let to = if let Ok(id) = args.to.parse::<u32>() {
+        Recipient::Account(AccountId::new(id)?)
+    } else {
+        let to_key = public_key(&args.to, &endpoints.wallet_dir)?;
+        match l2_account(&rpc, &to_key).await? {
+            Some((id, _)) => Recipient::Account(id),
+            None => Recipient::NewAccount(to_key),
+        }
+    };
+    let tx = Transaction::Transfer {
+        from,
+        to,
+        token: parse_token(&args.token)?,
+        amount: args.amount,
+        fee: args.fee,
+        nonce,
+    };
+    tx.check_stateless()?;
+    let hash = send_l2(&rpc, &key.sign(DEVNET_CHAIN_ID, tx)).await?;
+    println!("transaction 0x{}", hash.to_hex());
+    println!("accepted");
+    if let Some(target) = args.wait
+        && target > WaitFor::Accepted
+    {
+        wait_status(&rpc, &hash, target, "accepted").await?;
+    }
+    Ok(())
+}
+
+pub async fn withdraw(args: WithdrawArgs, endpoints: Endpoints) -> Result<()> {
+    let rpc = client(&endpoints.rpc)?;
+    let key = keypair(&args.from, &endpoints.wallet_dir)?;
+    let (from, nonce) = l2_account(&rpc, &key.public_key())
+        .await?
+        .with_context(|| format!("{} has no L2 account", args.from))?;
+    let to = match &args.to {
+        Some(name) => L1Address(public_key(name, &endpoints.wallet_dir)?.0),
+        None => L1Address(key.public_key().0),
+    };
+    let tx = Transaction::Withdraw {
+        from,
+        to,
+        token: parse_token(&args.token)?,
+        amount: args.amount,
+        fee: args.fee,
+        nonce,
+    };
+    tx.check_stateless()?;
+    let hash = send_l2(&rpc, &key.sign(DEVNET_CHAIN_ID, tx)).await?;
+    println!(
+        "withdrawal 0x{} to L1 address {}",
+        hash.to_hex(),
+        to.to_hex()
+    );
+    println!("accepted");
+    if let Some(target) = args.wait
+        && target > WaitFor::Accepted
+    {
+        wait_status(&rpc, &hash, target, "accepted").await?;
+        if target == WaitFor::Finalized {
+            println!("released on L1 to {}", to.to_hex());
+        }
+    }
+    Ok(())
+}
+
+pub async fn deposit(args: DepositArgs, endpoints: Endpoints) -> Result<()> {
+    let l1 = client(&endpoints.l1_rpc)?;
+    let key = keypair(&args.from, &endpoints.wallet_dir)?;
+    let recipient = match &args.to {
+        Some(name) => public_key(name, &endpoints.wallet_dir)?,
+        None => key.public_key(),
+    };
+    let account = call(
+        &l1,
+        "ghost_getAccount",
+        rpc_params![key.public_key().to_hex()],
+    )
+    .await?;
+    let nonce = account["nonce"]
+        .as_u64()
+        .context("L1 account without nonce")?;
+    let tx = L1Transaction {
+        chain_id: L1_DEVNET_CHAIN_ID,
+        from: key.public_key(),
+        nonce,
+        call: Call::Rollup(RollupCall::Deposit {
+            recipient,
+            token: parse_token(&args.token)?,
+            amount: args.amount,
+        }),
+    }
+    .sign(&key);
+    let value = call(
+        &l1,
+        "ghost_sendTransaction",
+        rpc_params![hex::encode(tx.encode())],
+    )
+    .await?;
+    let l1_hash = value["hash"]
+        .as_str()
+        .context("no hash in the answer")?
+        .to_string();
+    println!("L1 transaction {l1_hash}");
+    let index = loop {
+        let value = call(&l1, "ghost_getTransaction", rpc_params![l1_hash.clone()]).await?;
+        if value["status"] == "included" {
+            let receipt = &value["receipt"];
+            if receipt["status"] != "success" {
+                bail!(
+                    "deposit refused on L1: {}",
+                    receipt["error"].as_str().unwrap_or("unknown")
+                );
+            }
+            println!("included on L1 (block {})", receipt["block"]);
+            break receipt["depositIndex"]
+                .as_u64()
+                .context("receipt without deposit index")?;
+        }
+        if value["status"] == "unknown" {
+            bail!("the L1 lost the transaction (restarted?): send it again");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    println!("queued as deposit {index}");
+    let deposits = call(&l1, "rollup_getDeposits", rpc_params![index, 1]).await?;
+    let encoded = deposits[0]["encoded"]
+        .as_str()
+        .context("deposit not found")?;
+    let bytes = hex::decode(encoded)?;
+    // The L2 knows a deposit by blake3 of its encoded event.
+    let l2_hash = Hash32(*blake3::hash(&bytes).as_bytes());
+    println!("L2 deposit item 0x{}", l2_hash.to_hex());
+    println!("accepted (queued on L1)");
+    if let Some(target) = args.wait
+        && target > WaitFor::Accepted
+    {
+        let rpc = client(&endpoints.rpc)?;
+        wait_status(&rpc, &l2_hash, target, "").await?;
+    }
+    Ok(())
+}
+
+pub async fn status(hash: String, wait: Option<WaitFor>, endpoints: Endpoints) -> Result<()> {
+    let rpc = client(&endpoints.rpc)?;
+    let hash = Hash32::from_hex(hash.strip_prefix("0x").unwrap_or(&hash))
+        .context("expected a 32-byte hex hash")?;
+    match wait {
+        Some(target) => wait_status(&rpc, &hash, target, "").await,
+        None => {
+            let value = call(&rpc, "l2_getTransactionStatus", rpc_params![hash.to_hex()]).await?;
+            println!("{value}");
+            if matches!(value["status"].as_str(), Some("rejected" | "dropped")) {
+                bail!("transaction {}", value["status"]);
+            }
+            Ok(())
+        }
+    }
+}
