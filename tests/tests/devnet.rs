@@ -129,7 +129,7 @@ async fn wait_up(addr: SocketAddr, method: &str, log: &Path) {
 
 /// Runs a CLI command against the devnet.
 fn cli(data: &Path, ports: &Ports, args: &[&str]) -> Output {
-    let output = Command::new(binary())
+    Command::new(binary())
         .args(args)
         .arg("--rpc")
         .arg(format!("http://{}", ports.l2))
@@ -138,8 +138,7 @@ fn cli(data: &Path, ports: &Ports, args: &[&str]) -> Output {
         .arg("--wallet-dir")
         .arg(data.join("wallet"))
         .output()
-        .unwrap();
-    output
+        .unwrap()
 }
 
 fn ok(output: Output) -> String {

@@ -32,6 +32,7 @@ use ghostplane_primitives::{
     PubdataOp, PublicKey, SignedTransaction, TokenId, decode_pubdata,
 };
 use ghostplane_prover::witness::chunk_commitment;
+use rayon::prelude::*;
 use ghostplane_prover::{ChunkHeader, ChunkOp, ChunkProof, ChunkVerifier, OpKind};
 
 use crate::modules::ledger::{self, LedgerError, LedgerTransfer, TransferCode};
@@ -681,10 +682,12 @@ pub fn commit_call(
         }
         cutter.push(i, sender, slot)?;
     }
-    // Every signature, verified as one batch.
-    let refs: Vec<&SignedTransaction> = signed.iter().map(|(_, _, tx)| tx).collect();
-    let results = ghostplane_primitives::verify_transaction_refs(&refs, chain_id);
-    if let Some(((op, account, _), _)) = signed.iter().zip(&results).find(|(_, r)| r.is_err()) {
+    // Every signature, each with the strict (deterministic) rule, in parallel:
+    // validators must agree, so no randomized batch equation here.
+    if let Some((op, account, _)) = signed
+        .par_iter()
+        .find_first(|(_, _, tx)| tx.verify(chain_id).is_err())
+    {
         return Err(RollupError::BadSignature {
             op: *op,
             account: *account,

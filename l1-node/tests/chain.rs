@@ -1,0 +1,382 @@
+//! ghostd: submission checks, ledger idempotency, restart safety, and the rollup
+//! module against real Groth16 proofs (a one-slot circuit keeps setup short).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use ghostd::modules::{ledger, rollup};
+use ghostd::{
+    BatchCommit, Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Outcome,
+    L1Transaction, LedgerCall, RollupCall, RollupGenesis, SignedL1Transaction, SubmitError,
+};
+use ghostplane_primitives::{
+    AccountId, AccountLeaf, BatchNumber, ChainId, FieldBytes, Keypair, L1Address,
+    PubdataOp, PublicKey, TokenId, Transaction, encode_pubdata,
+};
+use ghostplane_prover::{AccountTree, ChunkKeys, Merkleizer};
+
+const L2: ChainId = ChainId(0x6768_6f73);
+const FUNDS: u128 = 1_000_000;
+
+fn keys() -> &'static ChunkKeys {
+    static KEYS: OnceLock<ChunkKeys> = OnceLock::new();
+    KEYS.get_or_init(|| ChunkKeys::devnet_setup(1).unwrap())
+}
+
+fn operator() -> Keypair {
+    Keypair::from_seed(&[9; 32])
+}
+
+fn l1(key: &Keypair) -> L1Address {
+    L1Address(key.public_key().0)
+}
+
+/// L2 genesis: dev0 (fee account) and dev1.
+fn l2_leaves() -> Vec<(AccountId, AccountLeaf)> {
+    (0..2)
+        .map(|i| {
+            let mut leaf = AccountLeaf::new(Keypair::dev(i).public_key());
+            leaf.balances = [FUNDS; 4];
+            (AccountId::new(i).unwrap(), leaf)
+        })
+        .collect()
+}
+
+fn genesis(root: FieldBytes, forced_inclusion_blocks: u64) -> Genesis {
+    let mut allocations = Vec::new();
+    for i in 0..3 {
+        for token in TokenId::ALL {
+            allocations.push((l1(&Keypair::dev(i)), token, FUNDS));
+        }
+    }
+    for token in TokenId::ALL {
+        allocations.push((ledger::bridge_escrow(), token, 2 * FUNDS));
+    }
+    Genesis {
+        chain_id: L1_DEVNET_CHAIN_ID,
+        timestamp_ms: 0,
+        allocations,
+        rollup: RollupGenesis {
+            l2_chain_id: L2,
+            operators: vec![operator().public_key()],
+            chunk_ops: 1,
+            circuit_hash: keys().shape().circuit_hash(),
+            verifying_key: keys().verifier().vk_bytes(),
+            genesis_root: root,
+            genesis_accounts: l2_leaves().iter().map(|(_, l)| l.public_key).collect(),
+            forced_inclusion_blocks,
+            deposit_queue_max: 100,
+        },
+    }
+}
+
+fn tree(dir: &Path) -> AccountTree {
+    let db = ghostplane_prover::open_db(&dir.join("prover")).unwrap();
+    let mut tree = AccountTree::open(db).unwrap();
+    tree.update_many(&l2_leaves()).unwrap();
+    tree.commit(0, rocksdb::WriteBatch::default()).unwrap();
+    tree
+}
+
+fn node(dir: &Path, genesis: &Genesis) -> Ghostd {
+    Ghostd::open(GhostdConfig::new(dir.to_path_buf()), genesis).unwrap()
+}
+
+fn sign(key: &Keypair, node: &Ghostd, call: Call) -> SignedL1Transaction {
+    L1Transaction {
+        chain_id: L1_DEVNET_CHAIN_ID,
+        from: key.public_key(),
+        nonce: node.nonce(&key.public_key()).unwrap(),
+        call,
+    }
+    .sign(key)
+}
+
+/// Submits, seals, and returns the receipt's outcome.
+fn run(node: &Ghostd, tx: SignedL1Transaction) -> L1Outcome {
+    let hash = node.submit(tx).unwrap();
+    node.seal().unwrap();
+    node.receipt(&hash).unwrap().unwrap().outcome
+}
+
+fn balance(node: &Ghostd, owner: &L1Address, token: TokenId) -> u128 {
+    node.read(|s| ledger::balance(s, owner, token)).unwrap()
+}
+
+fn transfer(id: u128, to: L1Address, amount: u128) -> Call {
+    Call::Ledger(LedgerCall::Transfer {
+        id,
+        to,
+        token: TokenId::Mana,
+        amount,
+    })
+}
+
+#[test]
+fn submission_checks_ledger_idempotency_and_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let genesis = genesis(FieldBytes::from_bytes([0; 32]).unwrap(), 100);
+    let alice = Keypair::dev(0);
+    let bob = l1(&Keypair::from_seed(&[3; 32]));
+    let head;
+    {
+        let node = node(dir.path(), &genesis);
+        assert_eq!(run(&node, sign(&alice, &node, transfer(5, bob, 100))), L1Outcome::Success);
+        // The same transfer again (new nonce, same id and fields): a no-op.
+        assert_eq!(run(&node, sign(&alice, &node, transfer(5, bob, 100))), L1Outcome::Success);
+        assert_eq!(balance(&node, &bob, TokenId::Mana), 100);
+        assert_eq!(balance(&node, &l1(&alice), TokenId::Mana), FUNDS - 100);
+        // Same id, other amount: refused before the mempool.
+        let conflict = node.submit(sign(&alice, &node, transfer(5, bob, 101)));
+        assert!(
+            matches!(&conflict, Err(SubmitError::Refused(e)) if e.to_string().contains("different fields")),
+            "{conflict:?}"
+        );
+        // Reserved (node) ids, overdrafts, replays, other chains, bad signatures.
+        let reserved = node.submit(sign(&alice, &node, transfer(1 << 127, bob, 1)));
+        assert!(matches!(reserved, Err(SubmitError::Refused(_))));
+        let overdraft = node.submit(sign(&alice, &node, transfer(6, bob, FUNDS)));
+        assert!(matches!(overdraft, Err(SubmitError::Refused(_))));
+        let mut replay = sign(&alice, &node, transfer(7, bob, 1));
+        replay.tx.nonce = 0;
+        let replay = replay.tx.clone().sign(&alice);
+        assert!(matches!(
+            node.submit(replay),
+            Err(SubmitError::NonceTooLow { expected: 2, .. })
+        ));
+        let mut other_chain = sign(&alice, &node, transfer(7, bob, 1)).tx;
+        other_chain.chain_id += 1;
+        assert!(matches!(
+            node.submit(other_chain.sign(&alice)),
+            Err(SubmitError::WrongChain { .. })
+        ));
+        let mut forged = sign(&alice, &node, transfer(7, bob, 1));
+        forged.tx.call = transfer(7, bob, 2);
+        assert!(matches!(node.submit(forged), Err(SubmitError::BadSignature)));
+        assert!(matches!(
+            node.submit_bytes(&[1, 2, 3]),
+            Err(SubmitError::Malformed(_))
+        ));
+        // Nobody can move the escrow.
+        let escrow_before = balance(&node, &ledger::bridge_escrow(), TokenId::Mana);
+        assert_eq!(escrow_before, 2 * FUNDS);
+        node.read(ledger::check_totals).unwrap();
+        head = node.head();
+    }
+    // Reopen: same head, same balances; another genesis is refused.
+    let node = node(dir.path(), &genesis);
+    assert_eq!(node.head(), head);
+    assert_eq!(balance(&node, &bob, TokenId::Mana), 100);
+    assert_eq!(node.block(head.number).unwrap().unwrap().header, head);
+    let other = Genesis {
+        timestamp_ms: 1,
+        ..genesis.clone()
+    };
+    drop(node);
+    assert!(Ghostd::open(GhostdConfig::new(dir.path().to_path_buf()), &other).is_err());
+}
+
+fn deposit_call(to: PublicKey, amount: u128) -> Call {
+    Call::Rollup(RollupCall::Deposit {
+        recipient: to,
+        token: TokenId::Spirit,
+        amount,
+    })
+}
+
+#[test]
+fn overdue_deposit_blocks_batches_that_skip_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let genesis = genesis(FieldBytes::from_bytes([0; 32]).unwrap(), 2);
+    let node = node(dir.path(), &genesis);
+    let depositor = Keypair::dev(2);
+    let recipient = Keypair::from_seed(&[4; 32]).public_key();
+    assert_eq!(
+        run(&node, sign(&depositor, &node, deposit_call(recipient, 10))),
+        L1Outcome::Success
+    );
+    assert_eq!(balance(&node, &l1(&depositor), TokenId::Spirit), FUNDS - 10);
+    // A bad recipient key and zero deposits are refused.
+    let bad = node.submit(sign(&depositor, &node, deposit_call(PublicKey([0xff; 32]), 1)));
+    assert!(matches!(bad, Err(SubmitError::Refused(_))), "{bad:?}");
+    assert!(node.submit(sign(&depositor, &node, deposit_call(recipient, 0))).is_err());
+    for _ in 0..3 {
+        node.seal().unwrap();
+    }
+    let empty = Call::Rollup(RollupCall::Commit(BatchCommit {
+        number: 1,
+        first_block: 1,
+        last_block: 1,
+        fee_account: AccountId::ZERO,
+        pubdata: Vec::new(),
+        new_root: FieldBytes::from_bytes([0; 32]).unwrap(),
+        chunk_count: 1,
+    }));
+    let refused = node.submit(sign(&operator(), &node, empty));
+    assert!(
+        matches!(&refused, Err(SubmitError::Refused(e)) if e.to_string().contains("must be included by block")),
+        "{refused:?}"
+    );
+    assert_eq!(node.read(rollup::status).unwrap().committed, 0);
+}
+
+#[test]
+fn rollup_batch_commit_prove_finalize_with_real_proofs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut tree = tree(dir.path());
+    let root = FieldBytes::from(tree.root().unwrap());
+    let genesis = genesis(root, 100);
+    let node = node(dir.path(), &genesis);
+    let operator = operator();
+
+    // L1: dev2 deposits 700 SPIRIT for a new L2 key.
+    let newcomer = Keypair::from_seed(&[5; 32]).public_key();
+    let depositor = Keypair::dev(2);
+    assert_eq!(
+        run(&node, sign(&depositor, &node, deposit_call(newcomer, 700))),
+        L1Outcome::Success
+    );
+
+    // L2 batch: dev0 → dev1 transfer, the deposit (creates account 2), dev1 withdraws.
+    let recipient = l1(&Keypair::from_seed(&[6; 32]));
+    let dev0 = Keypair::dev(0);
+    let dev1 = Keypair::dev(1);
+    let transfer_tx = Transaction::Transfer {
+        from: AccountId::new(0).unwrap(),
+        to: ghostplane_primitives::Recipient::Account(AccountId::new(1).unwrap()),
+        token: TokenId::Gcc,
+        amount: 50,
+        fee: 1,
+        nonce: 0,
+    };
+    let withdraw_tx = Transaction::Withdraw {
+        from: AccountId::new(1).unwrap(),
+        to: recipient,
+        token: TokenId::Ghost,
+        amount: 300,
+        fee: 2,
+        nonce: 0,
+    };
+    let ops = vec![
+        PubdataOp::Transfer {
+            from: AccountId::new(0).unwrap(),
+            to: AccountId::new(1).unwrap(),
+            token: TokenId::Gcc,
+            amount: 50,
+            fee: 1,
+            signature: dev0.sign(L2, transfer_tx).signature,
+        },
+        PubdataOp::Deposit {
+            queue_index: 0,
+            to: AccountId::new(2).unwrap(),
+            to_key: newcomer,
+            token: TokenId::Spirit,
+            amount: 700,
+        },
+        PubdataOp::Withdraw {
+            from: AccountId::new(1).unwrap(),
+            to: recipient,
+            token: TokenId::Ghost,
+            amount: 300,
+            fee: 2,
+            signature: dev1.sign(L2, withdraw_tx).signature,
+        },
+    ];
+    let chunks = Merkleizer::new(&mut tree, 1, L2)
+        .build_batch(BatchNumber(1), AccountId::ZERO, &ops)
+        .unwrap();
+    let new_root = FieldBytes::from(tree.root().unwrap());
+    let commit = |pubdata: Vec<u8>, chunk_count: u32| {
+        Call::Rollup(RollupCall::Commit(BatchCommit {
+            number: 1,
+            first_block: 1,
+            last_block: 3,
+            fee_account: AccountId::ZERO,
+            pubdata,
+            new_root,
+            chunk_count,
+        }))
+    };
+
+    // Forged commits: a skipped deposit, a deposit with another amount, a stranger
+    // as committer.
+    let skipped = encode_pubdata(&[ops[0].clone(), ops[2].clone()]).unwrap();
+    let wrong_amount = {
+        let mut ops = ops.clone();
+        if let PubdataOp::Deposit { amount, .. } = &mut ops[1] {
+            *amount = 701;
+        }
+        encode_pubdata(&ops).unwrap()
+    };
+    let pubdata = encode_pubdata(&ops).unwrap();
+    let status_before = node.read(rollup::status).unwrap();
+    // Skipping a deposit is allowed (within the forced-inclusion window) but then
+    // the chunk count and commitments differ; here the count is what gives it away.
+    let refused = node.submit(sign(&operator, &node, commit(skipped, 3)));
+    assert!(matches!(refused, Err(SubmitError::Refused(_))), "{refused:?}");
+    let refused = node.submit(sign(&operator, &node, commit(wrong_amount, 3)));
+    assert!(
+        matches!(&refused, Err(SubmitError::Refused(e)) if e.to_string().contains("does not match the queue")),
+        "{refused:?}"
+    );
+    let refused = node.submit(sign(&depositor, &node, commit(pubdata.clone(), 3)));
+    assert!(
+        matches!(&refused, Err(SubmitError::Refused(e)) if e.to_string().contains("not a rollup operator")),
+        "{refused:?}"
+    );
+    assert_eq!(node.read(rollup::status).unwrap(), status_before);
+
+    // The honest commit.
+    assert_eq!(chunks.len(), 3);
+    assert_eq!(run(&node, sign(&operator, &node, commit(pubdata, 3))), L1Outcome::Success);
+    let status = node.read(rollup::status).unwrap();
+    assert_eq!((status.committed, status.finalized), (1, 0));
+    assert_eq!(status.deposits_consumed, 1);
+    assert_eq!(status.next_account, 3);
+
+    // Real proofs.
+    let proofs: Vec<[u8; 128]> = chunks.iter().map(|c| keys().prove(c).unwrap().0).collect();
+    let roots: Vec<FieldBytes> = chunks.iter().map(|c| c.new_root).collect();
+    let prove = |roots: Vec<FieldBytes>, proofs: Vec<[u8; 128]>| {
+        Call::Rollup(RollupCall::Prove {
+            number: 1,
+            chunk_roots: roots,
+            proofs,
+        })
+    };
+    // A flipped proof byte, swapped proofs, a wrong intermediate root: refused.
+    let mut flipped = proofs.clone();
+    flipped[1][5] ^= 1;
+    let mut swapped = proofs.clone();
+    swapped.swap(0, 1);
+    let mut wrong_roots = roots.clone();
+    wrong_roots[0] = roots[1];
+    for (r, p) in [
+        (roots.clone(), flipped),
+        (roots.clone(), swapped),
+        (wrong_roots, proofs.clone()),
+        (roots[..2].to_vec(), proofs[..2].to_vec()),
+    ] {
+        let refused = node.submit(sign(&depositor, &node, prove(r, p)));
+        assert!(matches!(refused, Err(SubmitError::Refused(_))), "{refused:?}");
+    }
+    assert_eq!(balance(&node, &recipient, TokenId::Ghost), 0);
+
+    // The honest proof, from anyone: final, and the withdrawal is released.
+    let escrow_before = balance(&node, &ledger::bridge_escrow(), TokenId::Ghost);
+    assert_eq!(run(&node, sign(&depositor, &node, prove(roots, proofs))), L1Outcome::Success);
+    let status = node.read(rollup::status).unwrap();
+    assert_eq!(status.finalized, 1);
+    assert_eq!(status.finalized_root, new_root);
+    assert_eq!(status.finalized_l2_block, 3);
+    assert_eq!(balance(&node, &recipient, TokenId::Ghost), 300);
+    assert_eq!(
+        balance(&node, &ledger::bridge_escrow(), TokenId::Ghost),
+        escrow_before - 300
+    );
+    node.read(ledger::check_totals).unwrap();
+    // Proving it again is refused.
+    let again = node.submit(sign(&depositor, &node, prove(vec![new_root], vec![[0; 128]])));
+    assert!(matches!(again, Err(SubmitError::Refused(_))));
+}
