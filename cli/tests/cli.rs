@@ -40,7 +40,10 @@ fn help_and_version_list_only_what_exists() {
     }
     let tx_help = stdout(&ghostplane(&["tx", "--help"]));
     for present in ["transfer", "deposit", "withdraw", "status"] {
-        assert!(tx_help.contains(present), "tx help lacks {present}:\n{tx_help}");
+        assert!(
+            tx_help.contains(present),
+            "tx help lacks {present}:\n{tx_help}"
+        );
     }
 }
 

@@ -7,12 +7,12 @@ use std::sync::OnceLock;
 
 use ghostd::modules::{ledger, rollup};
 use ghostd::{
-    BatchCommit, Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Outcome,
-    L1Transaction, LedgerCall, RollupCall, RollupGenesis, SignedL1Transaction, SubmitError,
+    BatchCommit, Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Outcome, L1Transaction,
+    LedgerCall, RollupCall, RollupGenesis, SignedL1Transaction, SubmitError,
 };
 use ghostplane_primitives::{
-    AccountId, AccountLeaf, BatchNumber, ChainId, FieldBytes, Keypair, L1Address,
-    PubdataOp, PublicKey, TokenId, Transaction, encode_pubdata,
+    AccountId, AccountLeaf, BatchNumber, ChainId, FieldBytes, Keypair, L1Address, PubdataOp,
+    PublicKey, TokenId, Transaction, encode_pubdata,
 };
 use ghostplane_prover::{AccountTree, ChunkKeys, Merkleizer};
 
@@ -122,9 +122,15 @@ fn submission_checks_ledger_idempotency_and_restart() {
     let head;
     {
         let node = node(dir.path(), &genesis);
-        assert_eq!(run(&node, sign(&alice, &node, transfer(5, bob, 100))), L1Outcome::Success);
+        assert_eq!(
+            run(&node, sign(&alice, &node, transfer(5, bob, 100))),
+            L1Outcome::Success
+        );
         // The same transfer again (new nonce, same id and fields): a no-op.
-        assert_eq!(run(&node, sign(&alice, &node, transfer(5, bob, 100))), L1Outcome::Success);
+        assert_eq!(
+            run(&node, sign(&alice, &node, transfer(5, bob, 100))),
+            L1Outcome::Success
+        );
         assert_eq!(balance(&node, &bob, TokenId::Mana), 100);
         assert_eq!(balance(&node, &l1(&alice), TokenId::Mana), FUNDS - 100);
         // Same id, other amount: refused before the mempool.
@@ -153,7 +159,10 @@ fn submission_checks_ledger_idempotency_and_restart() {
         ));
         let mut forged = sign(&alice, &node, transfer(7, bob, 1));
         forged.tx.call = transfer(7, bob, 2);
-        assert!(matches!(node.submit(forged), Err(SubmitError::BadSignature)));
+        assert!(matches!(
+            node.submit(forged),
+            Err(SubmitError::BadSignature)
+        ));
         assert!(matches!(
             node.submit_bytes(&[1, 2, 3]),
             Err(SubmitError::Malformed(_))
@@ -197,10 +206,20 @@ fn overdue_deposit_blocks_batches_that_skip_it() {
         L1Outcome::Success
     );
     assert_eq!(balance(&node, &l1(&depositor), TokenId::Spirit), FUNDS - 10);
-    // A bad recipient key and zero deposits are refused.
-    let bad = node.submit(sign(&depositor, &node, deposit_call(PublicKey([0xff; 32]), 1)));
+    // A bad recipient key (the identity point: small order) and zero deposits are
+    // refused.
+    let mut identity = [0u8; 32];
+    identity[0] = 1;
+    let bad = node.submit(sign(
+        &depositor,
+        &node,
+        deposit_call(PublicKey(identity), 1),
+    ));
     assert!(matches!(bad, Err(SubmitError::Refused(_))), "{bad:?}");
-    assert!(node.submit(sign(&depositor, &node, deposit_call(recipient, 0))).is_err());
+    assert!(
+        node.submit(sign(&depositor, &node, deposit_call(recipient, 0)))
+            .is_err()
+    );
     for _ in 0..3 {
         node.seal().unwrap();
     }
@@ -314,7 +333,10 @@ fn rollup_batch_commit_prove_finalize_with_real_proofs() {
     // Skipping a deposit is allowed (within the forced-inclusion window) but then
     // the chunk count and commitments differ; here the count is what gives it away.
     let refused = node.submit(sign(&operator, &node, commit(skipped, 3)));
-    assert!(matches!(refused, Err(SubmitError::Refused(_))), "{refused:?}");
+    assert!(
+        matches!(refused, Err(SubmitError::Refused(_))),
+        "{refused:?}"
+    );
     let refused = node.submit(sign(&operator, &node, commit(wrong_amount, 3)));
     assert!(
         matches!(&refused, Err(SubmitError::Refused(e)) if e.to_string().contains("does not match the queue")),
@@ -329,7 +351,10 @@ fn rollup_batch_commit_prove_finalize_with_real_proofs() {
 
     // The honest commit.
     assert_eq!(chunks.len(), 3);
-    assert_eq!(run(&node, sign(&operator, &node, commit(pubdata, 3))), L1Outcome::Success);
+    assert_eq!(
+        run(&node, sign(&operator, &node, commit(pubdata, 3))),
+        L1Outcome::Success
+    );
     let status = node.read(rollup::status).unwrap();
     assert_eq!((status.committed, status.finalized), (1, 0));
     assert_eq!(status.deposits_consumed, 1);
@@ -359,13 +384,19 @@ fn rollup_batch_commit_prove_finalize_with_real_proofs() {
         (roots[..2].to_vec(), proofs[..2].to_vec()),
     ] {
         let refused = node.submit(sign(&depositor, &node, prove(r, p)));
-        assert!(matches!(refused, Err(SubmitError::Refused(_))), "{refused:?}");
+        assert!(
+            matches!(refused, Err(SubmitError::Refused(_))),
+            "{refused:?}"
+        );
     }
     assert_eq!(balance(&node, &recipient, TokenId::Ghost), 0);
 
     // The honest proof, from anyone: final, and the withdrawal is released.
     let escrow_before = balance(&node, &ledger::bridge_escrow(), TokenId::Ghost);
-    assert_eq!(run(&node, sign(&depositor, &node, prove(roots, proofs))), L1Outcome::Success);
+    assert_eq!(
+        run(&node, sign(&depositor, &node, prove(roots, proofs))),
+        L1Outcome::Success
+    );
     let status = node.read(rollup::status).unwrap();
     assert_eq!(status.finalized, 1);
     assert_eq!(status.finalized_root, new_root);
@@ -377,6 +408,10 @@ fn rollup_batch_commit_prove_finalize_with_real_proofs() {
     );
     node.read(ledger::check_totals).unwrap();
     // Proving it again is refused.
-    let again = node.submit(sign(&depositor, &node, prove(vec![new_root], vec![[0; 128]])));
+    let again = node.submit(sign(
+        &depositor,
+        &node,
+        prove(vec![new_root], vec![[0; 128]]),
+    ));
     assert!(matches!(again, Err(SubmitError::Refused(_))));
 }

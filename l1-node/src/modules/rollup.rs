@@ -32,8 +32,8 @@ use ghostplane_primitives::{
     PubdataOp, PublicKey, SignedTransaction, TokenId, decode_pubdata,
 };
 use ghostplane_prover::witness::chunk_commitment;
-use rayon::prelude::*;
 use ghostplane_prover::{ChunkHeader, ChunkOp, ChunkProof, ChunkVerifier, OpKind};
+use rayon::prelude::*;
 
 use crate::modules::ledger::{self, LedgerError, LedgerTransfer, TransferCode};
 use crate::state::{self, Layer, Read, StateError};
