@@ -1,0 +1,149 @@
+//! L1 (ghostd) benches: what a validator spends checking a committed batch (decode,
+//! strict ed25519 per signed op, chunk commitments), and sealing a block of ledger
+//! transfers (one synced RocksDB write per block).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use ghostd::modules::rollup;
+use ghostd::state::Layer;
+use ghostd::{
+    BatchCommit, Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Transaction,
+    LedgerCall, RollupGenesis,
+};
+use ghostplane_primitives::{
+    AccountId, ChainId, FieldBytes, Keypair, L1Address, PubdataOp, Recipient, TokenId,
+    Transaction, encode_pubdata,
+};
+use ghostplane_prover::ChunkKeys;
+
+const L2: ChainId = ChainId(0x6768_6f73);
+const ACCOUNTS: u32 = 64;
+const BATCH_OPS: usize = 512;
+const BLOCK_TXS: usize = 256;
+
+fn setup() -> (tempfile::TempDir, Ghostd, Vec<Keypair>) {
+    let keys = ChunkKeys::devnet_setup(1).unwrap();
+    let l2_keys: Vec<Keypair> = (0..ACCOUNTS).map(Keypair::dev).collect();
+    let mut allocations = Vec::new();
+    for key in &l2_keys {
+        allocations.push((L1Address(key.public_key().0), TokenId::Gcc, 1u128 << 100));
+    }
+    let genesis = Genesis {
+        chain_id: L1_DEVNET_CHAIN_ID,
+        timestamp_ms: 0,
+        allocations,
+        rollup: RollupGenesis {
+            l2_chain_id: L2,
+            operators: vec![l2_keys[0].public_key()],
+            chunk_ops: 16,
+            circuit_hash: keys.shape().circuit_hash(),
+            verifying_key: keys.verifier().vk_bytes(),
+            genesis_root: FieldBytes::from_bytes([0; 32]).unwrap(),
+            genesis_accounts: l2_keys.iter().map(Keypair::public_key).collect(),
+            forced_inclusion_blocks: 1000,
+            deposit_queue_max: 1000,
+        },
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = GhostdConfig::new(dir.path().to_path_buf());
+    config.block_txs_max = BLOCK_TXS;
+    let node = Ghostd::open(config, &genesis).unwrap();
+    (dir, node, l2_keys)
+}
+
+/// `BATCH_OPS` signed transfers among accounts 1..64 (account 0 takes fees).
+fn batch(keys: &[Keypair]) -> BatchCommit {
+    let mut nonces = vec![0u64; keys.len()];
+    let ops: Vec<PubdataOp> = (0..BATCH_OPS)
+        .map(|i| {
+            let from = 1 + (i % (keys.len() - 1));
+            let to = 1 + ((i + 7) % (keys.len() - 1));
+            let (from_id, to_id) = (
+                AccountId::new(from as u32).unwrap(),
+                AccountId::new(to as u32).unwrap(),
+            );
+            let tx = Transaction::Transfer {
+                from: from_id,
+                to: Recipient::Account(to_id),
+                token: TokenId::Gcc,
+                amount: 10,
+                fee: 1,
+                nonce: nonces[from],
+            };
+            nonces[from] += 1;
+            PubdataOp::Transfer {
+                from: from_id,
+                to: to_id,
+                token: TokenId::Gcc,
+                amount: 10,
+                fee: 1,
+                signature: keys[from].sign(L2, tx).signature,
+            }
+        })
+        .collect();
+    BatchCommit {
+        number: 1,
+        first_block: 1,
+        last_block: 1,
+        fee_account: AccountId::ZERO,
+        pubdata: encode_pubdata(&ops).unwrap(),
+        new_root: FieldBytes::from_bytes([0; 32]).unwrap(),
+        chunk_count: BATCH_OPS.div_ceil(16) as u32,
+    }
+}
+
+fn benches(c: &mut Criterion) {
+    let (_dir, node, keys) = setup();
+    let commit = batch(&keys);
+    let operator = keys[0].public_key();
+    let genesis = Arc::new(node.genesis().clone());
+    let mut group = c.benchmark_group("l1");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(BATCH_OPS as u64));
+    group.bench_function("commit batch check (512 signed transfers)", |b| {
+        b.iter(|| {
+            node.read(|state| {
+                let mut layer = Layer::new(state);
+                rollup::commit_call(&mut layer, &genesis.rollup, &operator, black_box(&commit), 1)
+                    .unwrap();
+                black_box(layer.writes().len())
+            })
+        })
+    });
+    group.throughput(Throughput::Elements(BLOCK_TXS as u64));
+    let mut id = 1u128;
+    group.bench_function("seal block (256 ledger transfers)", |b| {
+        b.iter_batched(
+            || {
+                for i in 0..BLOCK_TXS {
+                    let key = &keys[i % keys.len()];
+                    let nonce = node.nonce(&key.public_key()).unwrap() + (i / keys.len()) as u64;
+                    id += 1;
+                    let tx = L1Transaction {
+                        chain_id: L1_DEVNET_CHAIN_ID,
+                        from: key.public_key(),
+                        nonce,
+                        call: Call::Ledger(LedgerCall::Transfer {
+                            id,
+                            to: L1Address([9; 32]),
+                            token: TokenId::Gcc,
+                            amount: 1,
+                        }),
+                    }
+                    .sign(key);
+                    node.submit(tx).unwrap();
+                }
+            },
+            |()| black_box(node.seal().unwrap()),
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(l1, benches);
+criterion_main!(l1);
