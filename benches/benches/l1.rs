@@ -15,8 +15,8 @@ use ghostd::{
     LedgerCall, RollupGenesis,
 };
 use ghostplane_primitives::{
-    AccountId, ChainId, FieldBytes, Keypair, L1Address, PubdataOp, Recipient, TokenId,
-    Transaction, encode_pubdata,
+    AccountId, ChainId, FieldBytes, Keypair, L1Address, PubdataOp, Recipient, TokenId, Transaction,
+    encode_pubdata,
 };
 use ghostplane_prover::ChunkKeys;
 
@@ -108,8 +108,14 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             node.read(|state| {
                 let mut layer = Layer::new(state);
-                rollup::commit_call(&mut layer, &genesis.rollup, &operator, black_box(&commit), 1)
-                    .unwrap();
+                rollup::commit_call(
+                    &mut layer,
+                    &genesis.rollup,
+                    &operator,
+                    black_box(&commit),
+                    1,
+                )
+                .unwrap();
                 black_box(layer.writes().len())
             })
         })

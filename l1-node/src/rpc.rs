@@ -144,7 +144,8 @@ pub fn module(node: Ghostd) -> Result<RpcModule<Ghostd>, jsonrpsee::core::Regist
         );
         Ok(value)
     })?;
-    module.register_method("ghost_sendTransaction", |params, node, _| {
+    // Blocking: the dry run of a batch commit verifies every signature in it.
+    module.register_blocking_method("ghost_sendTransaction", |params, node, _| {
         let text: String = params.one().map_err(|e| invalid(e.to_string()))?;
         let digits = text.strip_prefix("0x").unwrap_or(&text);
         if digits.len() > L1_TX_BYTES_MAX * 2 {

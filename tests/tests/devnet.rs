@@ -127,9 +127,10 @@ async fn wait_up(addr: SocketAddr, method: &str, log: &Path) {
     }
 }
 
-/// Runs a CLI command against the devnet.
+/// Runs a CLI command against the devnet; killed (and the test failed) if it takes
+/// more than three minutes, so a stuck pipeline cannot hang CI.
 fn cli(data: &Path, ports: &Ports, args: &[&str]) -> Output {
-    Command::new(binary())
+    let mut child = Command::new(binary())
         .args(args)
         .arg("--rpc")
         .arg(format!("http://{}", ports.l2))
@@ -137,8 +138,25 @@ fn cli(data: &Path, ports: &Ports, args: &[&str]) -> Output {
         .arg(format!("http://{}", ports.l1))
         .arg("--wallet-dir")
         .arg(data.join("wallet"))
-        .output()
-        .unwrap()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(180) {
+            child.kill().unwrap();
+            let output = child.wait_with_output().unwrap();
+            panic!(
+                "`ghostplane {}` timed out\nstdout:\n{}\ndevnet log:\n{}",
+                args.join(" "),
+                String::from_utf8_lossy(&output.stdout),
+                std::fs::read_to_string(data.join("devnet.log")).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
 }
 
 fn ok(output: Output) -> String {

@@ -5,7 +5,7 @@
 //! - **Commit** (operator only) takes batch `n = committed + 1`: decodes its pubdata;
 //!   for every signed op, rebuilds the L2 transaction from the sender's key
 //!   (registered by earlier pubdata or the genesis) and the nonce this module tracks,
-//!   and verifies its ed25519 signature (batch verification); checks that deposits
+//!   and verifies its ed25519 signature (batch verification, the sequencer's rule); checks that deposits
 //!   are consumed in queue order with the queued recipient, token and amount, and
 //!   that no deposit left in the queue is older than `forced_inclusion_blocks`;
 //!   registers created accounts (ids must be dense); cuts the ops into chunks exactly
@@ -459,7 +459,7 @@ struct Cutter {
     fee_account: AccountId,
     open: Vec<ChunkOp>,
     fees: Amount,
-    commitments: Vec<FieldBytes>,
+    chunks: Vec<(ChunkHeader, Vec<ChunkOp>)>,
 }
 
 impl Cutter {
@@ -493,20 +493,22 @@ impl Cutter {
         let header = ChunkHeader {
             chain_id: self.chain_id,
             batch: self.batch,
-            chunk_index: self.commitments.len() as u32,
+            chunk_index: self.chunks.len() as u32,
             fee_account: self.fee_account,
         };
-        let c = chunk_commitment(&header, &self.open);
-        self.commitments.push(FieldBytes::from(c));
-        self.open.clear();
+        self.chunks.push((header, std::mem::take(&mut self.open)));
         self.fees = 0;
     }
 
+    /// Each chunk's `C` (Poseidon-heavy: computed in parallel, chunks are independent).
     fn finish(mut self) -> Vec<FieldBytes> {
-        if !self.open.is_empty() || self.commitments.is_empty() {
+        if !self.open.is_empty() || self.chunks.is_empty() {
             self.close();
         }
-        self.commitments
+        self.chunks
+            .par_iter()
+            .map(|(header, ops)| FieldBytes::from(chunk_commitment(header, ops)))
+            .collect()
     }
 }
 
@@ -550,7 +552,7 @@ pub fn commit_call(
         fee_account: commit.fee_account,
         open: Vec::new(),
         fees: 0,
-        commitments: Vec::new(),
+        chunks: Vec::new(),
     };
     let mut signed: Vec<(usize, AccountId, SignedTransaction)> = Vec::new();
     let mut withdrawals = Vec::new();
@@ -682,12 +684,14 @@ pub fn commit_call(
         }
         cutter.push(i, sender, slot)?;
     }
-    // Every signature, each with the strict (deterministic) rule, in parallel:
-    // validators must agree, so no randomized batch equation here.
-    if let Some((op, account, _)) = signed
-        .par_iter()
-        .find_first(|(_, _, tx)| tx.verify(chain_id).is_err())
-    {
+    // Every signature, as one batch: the same rule the sequencer admits with
+    // (ed25519-dalek's cofactored batch equation, falling back to strict
+    // single verification to name the culprit), so a transaction the sequencer
+    // accepted is never refused here. The batch is all-or-nothing and its random
+    // coefficients make a wrong acceptance negligible, so validators agree.
+    let refs: Vec<&SignedTransaction> = signed.iter().map(|(_, _, tx)| tx).collect();
+    let results = ghostplane_primitives::verify_transaction_refs(&refs, chain_id);
+    if let Some(((op, account, _), _)) = signed.iter().zip(&results).find(|(_, r)| r.is_err()) {
         return Err(RollupError::BadSignature {
             op: *op,
             account: *account,
