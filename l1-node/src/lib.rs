@@ -8,7 +8,7 @@
 //! ```text
 //! ghost_sendTransaction (JSON-RPC :8545) or Ghostd::submit (embedded)
 //!    ▼ decode, chain id, ed25519 signature, nonce, dry run against the head state
-//! mempool (bounded, in memory)
+//! mempool (bounded; synced to RocksDB before the hash is returned)
 //!    ▼ producer: one block every block_time_ms (single devnet validator)
 //! Ghostd::seal: each transaction in its own state layer ──► modules::apply
 //!    │   ledger (double-entry journal)   rollup (deposits, batch commit/prove)

@@ -3,8 +3,9 @@
 //! One RocksDB holds blocks (by height), receipts (by transaction hash), module
 //! state and the head. Sealing a block applies its transactions through state layers
 //! and writes everything in one synced `WriteBatch`; a crash leaves the previous
-//! block as the head. The mempool is in memory and bounded: a transaction is durable
-//! once it is in a block (its receipt says so).
+//! block as the head. The mempool is bounded and durable: a transaction is written
+//! (synced) to the `pending` column before `submit` returns its hash, removed in the
+//! same write as the block that includes (or obsoletes) it, and reloaded on open.
 
 use std::collections::{HashSet, VecDeque};
 use std::path::PathBuf;
@@ -26,6 +27,7 @@ use crate::types::{L1_TX_BYTES_MAX, L1Header, L1Outcome, L1Receipt, SignedL1Tran
 const CF_BLOCKS: &str = "blocks";
 const CF_RECEIPTS: &str = "receipts";
 const CF_META: &str = "meta";
+const CF_PENDING: &str = "pending";
 const META_HEAD: &[u8] = b"head";
 const META_GENESIS: &[u8] = b"genesis";
 
@@ -169,10 +171,14 @@ impl SubmitError {
     }
 }
 
+/// A waiting transaction: arrival sequence (its `pending` key), hash, transaction.
+type Pending = (u64, Hash32, SignedL1Transaction);
+
 struct Mempool {
-    queue: VecDeque<(Hash32, SignedL1Transaction)>,
+    queue: VecDeque<Pending>,
     hashes: HashSet<Hash32>,
     senders: HashSet<(PublicKey, Nonce)>,
+    next_seq: u64,
 }
 
 struct Inner {
@@ -213,7 +219,7 @@ impl Ghostd {
         let mut options = Options::default();
         options.create_if_missing(true);
         options.create_missing_column_families(true);
-        let columns = [CF_STATE, CF_BLOCKS, CF_RECEIPTS, CF_META]
+        let columns = [CF_STATE, CF_BLOCKS, CF_RECEIPTS, CF_META, CF_PENDING]
             .into_iter()
             .map(|name| ColumnFamilyDescriptor::new(name, Options::default()));
         let db = DB::open_cf_descriptors(&options, config.data_dir.join("l1"), columns)?;
@@ -235,6 +241,28 @@ impl Ghostd {
         let verifier =
             ChunkVerifier::from_bytes(genesis.rollup.circuit_hash, &genesis.rollup.verifying_key)
                 .map_err(|e| NodeError::Genesis(format!("verifying key: {e}")))?;
+        let mut mempool = Mempool {
+            queue: VecDeque::new(),
+            hashes: HashSet::new(),
+            senders: HashSet::new(),
+            next_seq: 0,
+        };
+        let pending = db
+            .cf_handle(CF_PENDING)
+            .ok_or(NodeError::Corrupt("pending"))?;
+        for item in db.iterator_cf(pending, rocksdb::IteratorMode::Start) {
+            let (key, value) = item?;
+            let seq = <[u8; 8]>::try_from(&key[..])
+                .map(u64::from_be_bytes)
+                .map_err(|_| NodeError::Corrupt("pending key"))?;
+            let tx = SignedL1Transaction::decode(&value)
+                .map_err(|_| NodeError::Corrupt("pending transaction"))?;
+            let hash = tx.hash();
+            mempool.hashes.insert(hash);
+            mempool.senders.insert((tx.tx.from, tx.tx.nonce));
+            mempool.queue.push_back((seq, hash, tx));
+            mempool.next_seq = seq + 1;
+        }
         let (blocks, _) = broadcast::channel(256);
         Ok(Self {
             inner: Arc::new(Inner {
@@ -243,11 +271,7 @@ impl Ghostd {
                 genesis: genesis.clone(),
                 verifier,
                 head: RwLock::new(head),
-                mempool: Mutex::new(Mempool {
-                    queue: VecDeque::new(),
-                    hashes: HashSet::new(),
-                    senders: HashSet::new(),
-                }),
+                mempool: Mutex::new(mempool),
                 seal: Mutex::new(()),
                 blocks,
             }),
@@ -468,9 +492,23 @@ impl Ghostd {
         if pool.queue.len() >= self.inner.config.mempool_max {
             return Err(SubmitError::MempoolFull(pool.queue.len()));
         }
+        // Durable before acknowledged.
+        let seq = pool.next_seq;
+        let pending = self
+            .inner
+            .db
+            .cf_handle(CF_PENDING)
+            .ok_or_else(|| SubmitError::Storage("pending column is missing".into()))?;
+        let mut options = WriteOptions::default();
+        options.set_sync(true);
+        self.inner
+            .db
+            .put_cf_opt(pending, seq.to_be_bytes(), tx.encode(), &options)
+            .map_err(|e| SubmitError::Storage(e.to_string()))?;
+        pool.next_seq += 1;
         pool.hashes.insert(hash);
         pool.senders.insert((tx.tx.from, tx.tx.nonce));
-        pool.queue.push_back((hash, tx));
+        pool.queue.push_back((seq, hash, tx));
         Ok(hash)
     }
 
@@ -479,25 +517,64 @@ impl Ghostd {
         let _sealing = lock(&self.inner.seal);
         let parent = self.head();
         let number = parent.number + 1;
-        let candidates: Vec<(Hash32, SignedL1Transaction)> = {
+        let candidates: Vec<Pending> = {
             let mut pool = lock(&self.inner.mempool);
             let take = pool.queue.len().min(self.inner.config.block_txs_max);
             pool.queue.drain(..take).collect()
         };
+        match self.build_and_commit(number, &parent, &candidates) {
+            Ok((header, finished)) => {
+                let mut pool = lock(&self.inner.mempool);
+                let mut requeue = Vec::new();
+                for (seq, hash, tx) in candidates {
+                    if finished.contains(&seq) {
+                        pool.hashes.remove(&hash);
+                        pool.senders.remove(&(tx.tx.from, tx.tx.nonce));
+                    } else {
+                        requeue.push((seq, hash, tx));
+                    }
+                }
+                for entry in requeue.into_iter().rev() {
+                    pool.queue.push_front(entry);
+                }
+                drop(pool);
+                *self.inner.head.write().unwrap_or_else(|p| p.into_inner()) = header.clone();
+                let _ = self.inner.blocks.send(header.clone());
+                Ok(header)
+            }
+            Err(e) => {
+                // Nothing was written: the transactions wait for the next attempt.
+                let mut pool = lock(&self.inner.mempool);
+                for entry in candidates.into_iter().rev() {
+                    pool.queue.push_front(entry);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Applies `candidates` on top of `parent` and commits block `number`; returns
+    /// its header and the sequence numbers of the transactions it settled (included,
+    /// or obsolete because their nonce was used).
+    fn build_and_commit(
+        &self,
+        number: u64,
+        parent: &L1Header,
+        candidates: &[Pending],
+    ) -> Result<(L1Header, HashSet<u64>), NodeError> {
         let committed = Committed::new(&self.inner.db);
         let mut block_layer = Layer::new(&committed);
         let mut included = Vec::new();
         let mut receipts = Vec::new();
-        let mut requeue = Vec::new();
-        let mut finished = Vec::new();
-        for (hash, tx) in candidates {
+        let mut finished = HashSet::new();
+        for (seq, hash, tx) in candidates {
+            let hash = *hash;
             let nonce_key = nonce_key(&tx.tx.from);
             let next: Nonce = state::get(&block_layer, &nonce_key)?.unwrap_or(0);
             if tx.tx.nonce > next {
-                requeue.push((hash, tx));
                 continue;
             }
-            finished.push((hash, tx.tx.from, tx.tx.nonce));
+            finished.insert(*seq);
             if tx.tx.nonce < next {
                 continue;
             }
@@ -529,7 +606,7 @@ impl Ghostd {
                 outcome,
                 deposit_index,
             });
-            included.push(tx);
+            included.push(tx.clone());
         }
         if let Err(e) = ledger::check_totals(&block_layer) {
             return Err(NodeError::Invariant {
@@ -575,22 +652,18 @@ impl Ghostd {
             &included,
             &receipts,
         )?;
+        let pending = self
+            .inner
+            .db
+            .cf_handle(CF_PENDING)
+            .ok_or(NodeError::Corrupt("pending"))?;
+        for seq in &finished {
+            batch.delete_cf(pending, seq.to_be_bytes());
+        }
         let mut options = WriteOptions::default();
         options.set_sync(true);
         self.inner.db.write_opt(batch, &options)?;
-        {
-            let mut pool = lock(&self.inner.mempool);
-            for (hash, from, nonce) in finished {
-                pool.hashes.remove(&hash);
-                pool.senders.remove(&(from, nonce));
-            }
-            for entry in requeue.into_iter().rev() {
-                pool.queue.push_front(entry);
-            }
-        }
-        *self.inner.head.write().unwrap_or_else(|p| p.into_inner()) = header.clone();
-        let _ = self.inner.blocks.send(header.clone());
-        Ok(header)
+        Ok((header, finished))
     }
 
     /// Starts the single-validator block producer: one block every `block_time_ms`.

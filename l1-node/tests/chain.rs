@@ -172,11 +172,26 @@ fn submission_checks_ledger_idempotency_and_restart() {
         assert_eq!(escrow_before, 2 * FUNDS);
         node.read(ledger::check_totals).unwrap();
         head = node.head();
+        // Acknowledged but not yet in a block when the node goes away.
+        let waiting = node
+            .submit(sign(&alice, &node, transfer(8, bob, 5)))
+            .unwrap();
+        assert!(node.is_pending(&waiting));
     }
-    // Reopen: same head, same balances; another genesis is refused.
+    // Reopen: same head, same balances, the acknowledged transaction still waits and
+    // makes it into the next block; another genesis is refused.
     let node = node(dir.path(), &genesis);
     assert_eq!(node.head(), head);
-    assert_eq!(balance(&node, &bob, TokenId::Mana), 100);
+    assert_eq!(node.mempool_len(), 1);
+    node.seal().unwrap();
+    assert_eq!(node.mempool_len(), 0);
+    assert_eq!(balance(&node, &bob, TokenId::Mana), 105);
+    let head = node.head();
+    drop(node);
+    let node = self::node(dir.path(), &genesis);
+    assert_eq!(node.mempool_len(), 0, "an included transaction came back");
+    assert_eq!(node.head(), head);
+    assert_eq!(balance(&node, &bob, TokenId::Mana), 105);
     assert_eq!(node.block(head.number).unwrap().unwrap().header, head);
     let other = Genesis {
         timestamp_ms: 1,

@@ -17,8 +17,10 @@ use ghostplane_primitives::{
     AccountId, Codec, DEVNET_CHAIN_ID, FieldBytes, Keypair, PubdataOp, TokenId, encode_pubdata,
 };
 use jsonrpsee::core::client::ClientT;
+use jsonrpsee::core::client::SubscriptionClientT;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
+use jsonrpsee::ws_client::WsClientBuilder;
 use serde_json::Value;
 
 const DEV: u128 = 1_000_000_000_000_000_000;
@@ -283,6 +285,44 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
     let devnet = Devnet::start(data, &ports);
     wait_up(ports.l2, "l2_blockNumber", &log).await;
     wait_up(ports.l1, "ghost_blockNumber", &log).await;
+    // Over WebSocket, the accepted transfer's status moves forward to `finalized`.
+    let ws = WsClientBuilder::default()
+        .build(format!("ws://{}", ports.l2))
+        .await
+        .unwrap();
+    let mut watch = ws
+        .subscribe::<Value, _>(
+            "l2_subscribeTransactionStatus",
+            rpc_params![accepted_hash.trim_start_matches("0x")],
+            "l2_unsubscribeTransactionStatus",
+        )
+        .await
+        .unwrap();
+    let order = ["unknown", "accepted", "executed", "committed", "finalized"];
+    let mut seen: Vec<String> = Vec::new();
+    tokio::time::timeout(Duration::from_secs(180), async {
+        while let Some(update) = watch.next().await {
+            let status = update.unwrap()["status"].as_str().unwrap().to_string();
+            seen.push(status.clone());
+            if status == "finalized" {
+                break;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no finalized status over WebSocket: {seen:?}"));
+    let ranks: Vec<usize> = seen
+        .iter()
+        .map(|s| order.iter().position(|o| o == s).unwrap())
+        .collect();
+    assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
+    assert_eq!(
+        seen.last().map(String::as_str),
+        Some("finalized"),
+        "{seen:?}"
+    );
+    eprintln!("statuses over WebSocket: {seen:?}");
+
     for hash in [&transfer_hash, &withdraw_hash, &accepted_hash] {
         let out = ok(cli(
             data,
