@@ -228,7 +228,8 @@ impl<C: L1Client> Settlement<C> {
         }
     }
 
-    /// Runs rounds until `stop` is set.
+    /// Runs rounds until `stop` is set. Needs a multi-threaded tokio runtime (planning
+    /// runs in `block_in_place`).
     pub async fn run(mut self, stop: Arc<AtomicBool>) {
         while !stop.load(Ordering::Relaxed) {
             let pause = match self.round().await {
@@ -254,7 +255,8 @@ impl<C: L1Client> Settlement<C> {
                 self.tree.version()
             )));
         }
-        self.plan_next(&l1)?;
+        // Merkleizing is CPU and disk work: keep it off the async workers' backs.
+        tokio::task::block_in_place(|| self.plan_next(&l1))?;
         if l1.committed < self.tree.version() {
             self.commit(l1.committed + 1).await?;
         }
@@ -305,6 +307,14 @@ impl<C: L1Client> Settlement<C> {
                 .ok_or(SettlementError::Corrupt("missing L2 block pubdata"))?;
             if bytes > 0 && bytes + pubdata.len() > self.config.batch_pubdata_bytes_max {
                 break;
+            }
+            // Leave room for the rest of the commit transaction.
+            if pubdata.len() > ghostd::types::L1_TX_BYTES_MAX - 64 * 1024 {
+                return Err(SettlementError::Diverged(format!(
+                    "L2 block {} has {} bytes of pubdata, more than one L1 transaction carries",
+                    number.0,
+                    pubdata.len()
+                )));
             }
             bytes += pubdata.len();
             ops.extend(decode_pubdata(&pubdata)?);
