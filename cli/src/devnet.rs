@@ -234,7 +234,7 @@ async fn start(args: DevnetArgs, data_dir: &Path) -> Result<()> {
     println!(
         "                each has {DEV_BALANCE} of every token on L1 and on L2 (account id = i)"
     );
-    for i in 0..args.dev_accounts.min(4) {
+    for i in 0..args.dev_accounts {
         let key = Keypair::dev(i);
         println!(
             "    dev{i}  public_key={}  seed={}",
