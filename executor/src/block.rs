@@ -81,6 +81,19 @@ pub enum DropReason {
     /// The transaction fails a stateless check.
     #[error(transparent)]
     Stateless(#[from] StatelessError),
+    /// The block's pubdata budget cannot take this transaction's ops and storage
+    /// writes; resubmit it (a transaction over the whole budget never fits).
+    #[error(
+        "block pubdata budget full: the transaction needs {needed} bytes, {left} are left (at most {max} per block)"
+    )]
+    BlockPubdataFull {
+        /// Bytes the transaction would add.
+        needed: usize,
+        /// Bytes left in the block.
+        left: usize,
+        /// The per-block budget.
+        max: usize,
+    },
 }
 
 /// A transaction left out of the block.

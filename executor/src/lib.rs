@@ -65,8 +65,8 @@ use std::sync::Arc;
 
 use ahash::AHashSet;
 use ghostplane_primitives::{
-    AccountId, Amount, BlockNumber, Codec, Hash32, L2BlockHeader, PubdataOp, PublicKey, Receipt,
-    TokenId,
+    AccountId, Amount, BLOCK_PUBDATA_BYTES_MAX, BlockNumber, Codec, Hash32, L2BlockHeader,
+    PubdataOp, PublicKey, Receipt, TokenId,
 };
 use rayon::prelude::*;
 
@@ -336,6 +336,7 @@ impl Executor {
         // of those writes.
         let mut overlay = Overlay::default();
         let mut outcomes = Vec::with_capacity(block.items.len());
+        let mut pubdata_bytes = 0usize;
         for (i, item) in block.items.iter().enumerate() {
             let reusable = match speculative.get_mut(i).and_then(Option::take) {
                 Some(Ok(outcome)) if !outcome.reads.iter().any(|key| overlay.contains_key(key)) => {
@@ -350,6 +351,24 @@ impl Executor {
                     overlay = back;
                     outcome
                 }
+            };
+            // Pubdata budget (in block order, so parallel and sequential agree).
+            // Deposits are never dropped: they are small and must go in queue order.
+            let needed = pubdata_size(&outcome);
+            let left = BLOCK_PUBDATA_BYTES_MAX.saturating_sub(pubdata_bytes);
+            let outcome = if needed > left && matches!(item, BlockItem::Transaction { .. }) {
+                ItemOutcome {
+                    result: Err(DropReason::BlockPubdataFull {
+                        needed,
+                        left,
+                        max: BLOCK_PUBDATA_BYTES_MAX,
+                    }),
+                    reads: outcome.reads,
+                    writes: Vec::new(),
+                }
+            } else {
+                pubdata_bytes += needed;
+                outcome
             };
             for (key, value) in &outcome.writes {
                 overlay.insert(*key, value.clone());
@@ -453,6 +472,28 @@ impl Executor {
 
 /// At most one contract instance per thread is alive, so the instance pool bounds
 /// the thread count.
+/// An upper bound on the pubdata an item adds: its op, plus one storage-write record
+/// per storage slot it writes (the block's diff keeps at most one per slot, so this
+/// can only over-count).
+fn pubdata_size(outcome: &ItemOutcome) -> usize {
+    let op = match &outcome.result {
+        Ok(included) => included.op.as_ref().map_or(0, PubdataOp::encoded_len),
+        Err(_) => 0,
+    };
+    let storage: usize = outcome
+        .writes
+        .iter()
+        .map(|(key, value)| match (key, value) {
+            (StateKey::Storage(..), Some(StateValue::Bytes(bytes))) => {
+                ghostplane_primitives::pubdata::STORAGE_WRITE_FIXED_BYTES + bytes.len()
+            }
+            (StateKey::Storage(..), _) => ghostplane_primitives::pubdata::STORAGE_WRITE_FIXED_BYTES,
+            _ => 0,
+        })
+        .sum();
+    op + storage
+}
+
 fn thread_pool(threads: usize) -> Result<rayon::ThreadPool, ExecError> {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads.clamp(1, wasm::INSTANCE_POOL_SIZE as usize))

@@ -321,3 +321,56 @@ fn calls_to_missing_contracts_and_low_fees_fail() {
     ));
     assert_eq!(out.receipts[1].fee_paid, 10);
 }
+
+/// A valid contract of about `bytes` bytes (a data segment of that size).
+fn big_contract(bytes: usize) -> Vec<u8> {
+    let wat = format!(
+        r#"(module (memory (export "memory") 2) (func (export "call")) (data (i32.const 0) "{}"))"#,
+        "g".repeat(bytes)
+    );
+    wat::parse_str(&wat).unwrap()
+}
+
+#[test]
+fn block_pubdata_budget_drops_what_does_not_fit() {
+    let mut chain = Chain::new(24, 2);
+    // Each deploy's pubdata is its whole transaction (~120 KiB): 17 fit in 2 MiB.
+    let code = big_contract(120_000);
+    let items: Vec<_> = (1..=20).map(|i| chain.deploy(i, code.clone(), 0)).collect();
+    let out = chain.run(items);
+    assert_eq!(out.receipts.len() + out.dropped.len(), 20);
+    assert!(!out.dropped.is_empty(), "nothing was dropped");
+    for dropped in &out.dropped {
+        assert!(
+            matches!(
+                dropped.reason,
+                ghostplane_executor::DropReason::BlockPubdataFull { .. }
+            ),
+            "{:?}",
+            dropped.reason
+        );
+        // Dropped means untouched: the sender may resubmit.
+        let sender = 1 + dropped.index;
+        assert_eq!(chain.nonce(sender), 0);
+    }
+    // Block order decides: the first ones are in, the last ones are out.
+    assert!(
+        out.dropped
+            .iter()
+            .all(|d| d.index as usize >= out.receipts.len())
+    );
+    let pubdata = out.pubdata().unwrap();
+    assert!(
+        pubdata.len() <= BLOCK_PUBDATA_BYTES_MAX,
+        "{}",
+        pubdata.len()
+    );
+    // The dropped ones fit in the next block.
+    let retry: Vec<_> = out
+        .dropped
+        .iter()
+        .map(|d| chain.deploy(1 + d.index, code.clone(), 0))
+        .collect();
+    let next = chain.run(retry);
+    assert!(next.dropped.is_empty());
+}

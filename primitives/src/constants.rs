@@ -39,3 +39,8 @@ pub const RECEIPT_BYTES_MAX: usize = 64 * 1024;
 
 /// Largest encoded block or batch header, and L1 deposit event.
 pub const HEADER_BYTES_MAX: usize = 1024;
+
+/// Most pubdata one L2 block may produce (ops plus contract storage writes). A
+/// transaction that would take its block past it is dropped from that block, so every
+/// block fits in one L1 commit transaction with room to spare.
+pub const BLOCK_PUBDATA_BYTES_MAX: usize = 2 * 1024 * 1024;
