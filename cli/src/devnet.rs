@@ -8,18 +8,19 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 use ghostd::modules::ledger;
 use ghostd::{Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, RollupGenesis};
-use ghostplane_primitives::{DEVNET_CHAIN_ID, Keypair, L1Address, TokenId};
+use ghostplane_primitives::{DEVNET_CHAIN_ID, FieldBytes, Keypair, L1Address, TokenId};
 use ghostplane_prover::{
     AccountTree, ChunkKeys, Coordinator, CoordinatorConfig, DEVNET_CHUNK_OPS, WorkerConfig,
     run_worker,
 };
 use ghostplane_sequencer::{Sequencer, SequencerConfig};
 use ghostplane_settlement::{
-    CF_SETTLEMENT, EmbeddedL1, Settlement, SettlementConfig, run_deposit_watcher, tree_genesis,
+    CF_SETTLEMENT, EmbeddedL1, L1Client, RpcL1, Settlement, SettlementConfig, run_deposit_watcher,
+    tree_genesis,
 };
 
 use crate::node::{DEV_BALANCE, dev_genesis, wait_for_signal};
@@ -46,6 +47,11 @@ pub struct DevnetArgs {
     /// L1 (ghostd) JSON-RPC.
     #[arg(long, default_value = "127.0.0.1:8545")]
     l1_rpc_addr: SocketAddr,
+    /// Settle on a running ghostd (`ghostplane l1`) at this URL instead of the
+    /// embedded one; its genesis must be this devnet's (same dev accounts, chunk size
+    /// and forced-inclusion window).
+    #[arg(long)]
+    l1_url: Option<String>,
     /// Prover coordinator JSON-RPC (external workers may join here).
     #[arg(long, default_value = "127.0.0.1:9095")]
     coordinator_addr: SocketAddr,
@@ -112,43 +118,42 @@ async fn start(args: DevnetArgs, data_dir: &Path) -> Result<()> {
         tree_genesis(&db, &mut tree, &l2_genesis)?
     };
 
-    // L1: dev accounts funded on the ledger; the escrow backs the L2 genesis balances.
     let operator = operator_key();
-    let mut allocations = Vec::new();
-    for (key, _) in &l2_genesis {
-        for token in TokenId::ALL {
-            allocations.push((L1Address(key.0), token, DEV_BALANCE));
+    let genesis = devnet_genesis(
+        &keys,
+        args.dev_accounts,
+        args.forced_inclusion_blocks,
+        genesis_root,
+    );
+    let embedded = match &args.l1_url {
+        Some(_) => None,
+        None => {
+            let mut l1_config = GhostdConfig::new(data_dir.to_path_buf());
+            l1_config.rpc_addr = args.l1_rpc_addr;
+            l1_config.block_time_ms = args.l1_block_time_ms;
+            let l1 = Ghostd::open(l1_config, &genesis).context("ghostd")?;
+            let (rpc, addr) = ghostd::rpc::serve(&l1).await.context("ghostd JSON-RPC")?;
+            let producer = l1.start_producer();
+            Some((l1, rpc, addr, producer))
         }
-    }
-    for token in TokenId::ALL {
-        allocations.push((
-            ledger::bridge_escrow(),
-            token,
-            DEV_BALANCE * u128::from(args.dev_accounts),
-        ));
-    }
-    let genesis = Genesis {
-        chain_id: L1_DEVNET_CHAIN_ID,
-        timestamp_ms: 0,
-        allocations,
-        rollup: RollupGenesis {
-            l2_chain_id: DEVNET_CHAIN_ID,
-            operators: vec![operator.public_key()],
-            chunk_ops: chunk_ops as u32,
-            circuit_hash: keys.shape().circuit_hash(),
-            verifying_key: keys.verifier().vk_bytes(),
-            genesis_root,
-            genesis_accounts: l2_genesis.iter().map(|(key, _)| *key).collect(),
-            forced_inclusion_blocks: args.forced_inclusion_blocks,
-            deposit_queue_max: 10_000,
-        },
     };
-    let mut l1_config = GhostdConfig::new(data_dir.to_path_buf());
-    l1_config.rpc_addr = args.l1_rpc_addr;
-    l1_config.block_time_ms = args.l1_block_time_ms;
-    let l1 = Ghostd::open(l1_config, &genesis).context("ghostd")?;
-    let (l1_rpc, l1_rpc_addr) = ghostd::rpc::serve(&l1).await.context("ghostd JSON-RPC")?;
-    let producer = l1.start_producer();
+    let remote = match &args.l1_url {
+        Some(url) => {
+            let client = RpcL1::new(url)?;
+            let theirs = client
+                .genesis_hash()
+                .await
+                .with_context(|| format!("cannot reach ghostd at {url}"))?;
+            if theirs != genesis.hash() {
+                bail!(
+                    "ghostd at {url} runs another genesis ({theirs}, this devnet's is {}): start it with the same --dev-accounts, --chunk-ops and --forced-inclusion-blocks",
+                    genesis.hash()
+                );
+            }
+            Some(Arc::new(client))
+        }
+        None => None,
+    };
 
     // L2.
     let mut config = SequencerConfig::new(data_dir.join("sequencer"));
@@ -187,26 +192,27 @@ async fn start(args: DevnetArgs, data_dir: &Path) -> Result<()> {
     });
 
     // Settlement and the deposit watcher.
-    let client = Arc::new(EmbeddedL1::new(l1.clone()));
     let mut settlement_config =
         SettlementConfig::new(L1_DEVNET_CHAIN_ID, DEVNET_CHAIN_ID, chunk_ops);
     settlement_config.batch_interval = Duration::from_millis(args.batch_interval_ms);
-    let settlement = Settlement::new(
-        Arc::clone(&client),
-        Arc::clone(&db),
-        coordinator.clone(),
-        sequencer.reader(),
-        sequencer.settled_marks(),
+    let parts = Pipeline {
+        db: Arc::clone(&db),
+        coordinator: coordinator.clone(),
+        sequencer: &sequencer,
         operator,
-        settlement_config,
-    )?;
-    let settlement_task = tokio::spawn(settlement.run(Arc::clone(&stop)));
-    let watcher = tokio::spawn(run_deposit_watcher(
-        client,
-        sequencer.deposits(),
-        Duration::from_millis(200),
-        Arc::clone(&stop),
-    ));
+        config: settlement_config,
+        stop: Arc::clone(&stop),
+    };
+    let (settlement_task, watcher) = match (&embedded, remote) {
+        (Some((l1, ..)), _) => parts.spawn(Arc::new(EmbeddedL1::new(l1.clone())))?,
+        (None, Some(client)) => parts.spawn(client)?,
+        (None, None) => bail!("no L1"),
+    };
+    let l1_endpoint = match (&embedded, &args.l1_url) {
+        (Some((_, _, addr, _)), _) => format!("http://{addr}  ws://{addr}  (embedded ghostd"),
+        (None, Some(url)) => format!("{url}  (remote ghostd"),
+        (None, None) => String::new(),
+    };
 
     println!("ghostplane devnet is running (Ctrl-C to stop)");
     println!(
@@ -214,10 +220,7 @@ async fn start(args: DevnetArgs, data_dir: &Path) -> Result<()> {
         sequencer.rpc_addr, DEVNET_CHAIN_ID.0
     );
     println!("  L2 quic       {}", sequencer.quic_addr);
-    println!(
-        "  L1 json-rpc   http://{0}  ws://{0}  (ghostd, chain id {1})",
-        l1_rpc_addr, L1_DEVNET_CHAIN_ID
-    );
+    println!("  L1 json-rpc   {l1_endpoint}, chain id {L1_DEVNET_CHAIN_ID})");
     println!(
         "  prover        http://{coordinator_addr}  (in-process worker: {} threads)",
         args.prover_threads
@@ -256,7 +259,151 @@ async fn start(args: DevnetArgs, data_dir: &Path) -> Result<()> {
     }
     let _ = coordinator_rpc.stop();
     sequencer.shutdown().await;
-    let _ = l1_rpc.stop();
+    if let Some((_, rpc, _, producer)) = embedded {
+        let _ = rpc.stop();
+        producer.stop();
+    }
+    Ok(())
+}
+
+/// The settlement side of the devnet, over any L1 client.
+struct Pipeline<'a> {
+    db: Arc<rocksdb::DB>,
+    coordinator: Coordinator,
+    sequencer: &'a Sequencer,
+    operator: Keypair,
+    config: SettlementConfig,
+    stop: Arc<AtomicBool>,
+}
+
+impl Pipeline<'_> {
+    fn spawn<C: L1Client>(
+        self,
+        client: Arc<C>,
+    ) -> Result<(tokio::task::JoinHandle<()>, tokio::task::JoinHandle<()>)> {
+        let settlement = Settlement::new(
+            Arc::clone(&client),
+            self.db,
+            self.coordinator,
+            self.sequencer.reader(),
+            self.sequencer.settled_marks(),
+            self.operator,
+            self.config,
+        )?;
+        let settlement = tokio::spawn(settlement.run(Arc::clone(&self.stop)));
+        let watcher = tokio::spawn(run_deposit_watcher(
+            client,
+            self.sequencer.deposits(),
+            Duration::from_millis(200),
+            self.stop,
+        ));
+        Ok((settlement, watcher))
+    }
+}
+
+/// The devnet's L1 genesis: every dev account funded on the ledger, the escrow
+/// backing the L2 genesis balances, the rollup set up for `keys`' circuit.
+pub fn devnet_genesis(
+    keys: &ChunkKeys,
+    dev_accounts: u32,
+    forced_inclusion_blocks: u64,
+    genesis_root: FieldBytes,
+) -> Genesis {
+    let l2_genesis = dev_genesis(dev_accounts);
+    let mut allocations = Vec::new();
+    for (key, _) in &l2_genesis {
+        for token in TokenId::ALL {
+            allocations.push((L1Address(key.0), token, DEV_BALANCE));
+        }
+    }
+    for token in TokenId::ALL {
+        allocations.push((
+            ledger::bridge_escrow(),
+            token,
+            DEV_BALANCE * u128::from(dev_accounts),
+        ));
+    }
+    Genesis {
+        chain_id: L1_DEVNET_CHAIN_ID,
+        timestamp_ms: 0,
+        allocations,
+        rollup: RollupGenesis {
+            l2_chain_id: DEVNET_CHAIN_ID,
+            operators: vec![operator_key().public_key()],
+            chunk_ops: keys.shape().chunk_ops as u32,
+            circuit_hash: keys.shape().circuit_hash(),
+            verifying_key: keys.verifier().vk_bytes(),
+            genesis_root,
+            genesis_accounts: l2_genesis.iter().map(|(key, _)| *key).collect(),
+            forced_inclusion_blocks,
+            deposit_queue_max: 10_000,
+        },
+    }
+}
+
+/// The account root of the devnet's L2 genesis (computed in a scratch tree).
+pub fn devnet_genesis_root(dev_accounts: u32) -> Result<FieldBytes> {
+    let scratch = tempfile::tempdir()?;
+    let db = ghostplane_prover::open_db_with(scratch.path(), &[CF_SETTLEMENT])?;
+    let mut tree = AccountTree::open(Arc::clone(&db))?;
+    Ok(tree_genesis(&db, &mut tree, &dev_genesis(dev_accounts))?)
+}
+
+/// Options of `ghostplane l1`.
+#[derive(Args)]
+pub struct L1Args {
+    /// Data directory.
+    #[arg(long, default_value = "./.ghostplane/l1")]
+    data_dir: PathBuf,
+    /// JSON-RPC (HTTP + WebSocket).
+    #[arg(long, default_value = "127.0.0.1:8545")]
+    rpc_addr: SocketAddr,
+    /// Block interval (ms).
+    #[arg(long, default_value_t = 500)]
+    block_time_ms: u64,
+    /// Development accounts of the devnet genesis.
+    #[arg(long, default_value_t = 16)]
+    dev_accounts: u32,
+    /// Op slots per proof chunk of the circuit whose verifying key goes in the genesis.
+    #[arg(long, default_value_t = DEVNET_CHUNK_OPS)]
+    chunk_ops: usize,
+    /// Forced-inclusion window for deposits (L1 blocks).
+    #[arg(long, default_value_t = 600)]
+    forced_inclusion_blocks: u64,
+    /// Where the proving keys are cached (the verifying key comes from them).
+    #[arg(long, default_value = "./.ghostplane/keys")]
+    keys_dir: PathBuf,
+}
+
+/// `ghostplane l1`: a standalone ghostd with the devnet genesis (single validator).
+pub async fn run_l1(args: L1Args) -> Result<()> {
+    let chunk_ops = args.chunk_ops;
+    let keys_dir = args.keys_dir.clone();
+    let keys =
+        tokio::task::spawn_blocking(move || ChunkKeys::load_or_setup(&keys_dir, chunk_ops, true))
+            .await?
+            .context("proving keys")?;
+    let genesis = devnet_genesis(
+        &keys,
+        args.dev_accounts,
+        args.forced_inclusion_blocks,
+        devnet_genesis_root(args.dev_accounts)?,
+    );
+    std::fs::create_dir_all(&args.data_dir)?;
+    let mut config = GhostdConfig::new(args.data_dir.clone());
+    config.rpc_addr = args.rpc_addr;
+    config.block_time_ms = args.block_time_ms;
+    let node = Ghostd::open(config, &genesis).context("ghostd")?;
+    let (rpc, addr) = ghostd::rpc::serve(&node).await.context("ghostd JSON-RPC")?;
+    let producer = node.start_producer();
+    println!("ghostd (L1) is running (Ctrl-C to stop)");
+    println!("  json-rpc  http://{addr}  ws://{addr}  (chain id {L1_DEVNET_CHAIN_ID})");
+    println!("  genesis   {}", genesis.hash());
+    println!("  data      {}", args.data_dir.display());
+    println!("  settle an L2 on it: ghostplane devnet --l1-url http://{addr}");
+    wait_for_signal().await;
+    println!("shutting down");
+    let _ = rpc.stop();
     producer.stop();
     Ok(())
 }

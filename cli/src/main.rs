@@ -5,6 +5,7 @@
 //!
 //! ```text
 //! ghostplane devnet [--ephemeral]          L1 + L2 + prover + settlement in one process
+//! ghostplane l1                           standalone ghostd (L1) with the devnet genesis
 //! ghostplane sequencer [--data-dir D] ...  standalone L2 node: sequencer + executor
 //! ghostplane prover --coordinator ADDR     prover worker (also `prover info|setup`)
 //! ghostplane wallet new|list|balance       named keys and balances on both layers
@@ -16,7 +17,6 @@
 //! ghostplane tx inspect HEX               decode, check and verify a signed transaction
 //! ```
 //!
-//! A standalone `l1` (ghostd) command is not built yet: the devnet embeds ghostd.
 
 mod devnet;
 mod load;
@@ -52,6 +52,9 @@ enum Command {
     /// Run a whole devnet in one process: ghostd (L1), sequencer, executor, prover
     /// coordinator with a worker, settlement.
     Devnet(devnet::DevnetArgs),
+    /// Run a standalone ghostd (L1) with the devnet genesis; settle a devnet on it
+    /// with `ghostplane devnet --l1-url`.
+    L1(devnet::L1Args),
     /// Wallet keys and balances.
     Wallet {
         #[command(subcommand)]
@@ -182,6 +185,7 @@ fn parse_recipient(text: &str) -> Result<Recipient> {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Devnet(args) => runtime()?.block_on(devnet::run(args))?,
+        Command::L1(args) => runtime()?.block_on(devnet::run_l1(args))?,
         Command::Wallet { command, endpoints } => {
             runtime()?.block_on(wallet::wallet(command, endpoints))?
         }

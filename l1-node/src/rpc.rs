@@ -5,6 +5,7 @@
 //! | --- | --- | --- |
 //! | `ghost_chainId` | | L1 chain id |
 //! | `ghost_blockNumber` | | head height |
+//! | `ghost_genesisHash` | | blake3 of the genesis (hex) |
 //! | `ghost_getBlock` | number | header and transaction hashes, or `null` |
 //! | `ghost_sendTransaction` | signed tx, hex | `{hash}` once in the mempool |
 //! | `ghost_getTransaction` | hash | `{status: "pending" \| "included" \| "unknown", receipt}` |
@@ -129,6 +130,9 @@ pub fn module(node: Ghostd) -> Result<RpcModule<Ghostd>, jsonrpsee::core::Regist
     let mut module = RpcModule::new(node);
     module.register_method("ghost_chainId", |_, node, _| node.genesis().chain_id)?;
     module.register_method("ghost_blockNumber", |_, node, _| node.head().number)?;
+    module.register_method("ghost_genesisHash", |_, node, _| {
+        node.genesis().hash().to_hex()
+    })?;
     module.register_method("ghost_getBlock", |params, node, _| {
         let number: u64 = params.one().map_err(|e| invalid(e.to_string()))?;
         let Some(block) = node.block(number).map_err(internal)? else {

@@ -133,6 +133,15 @@ impl RpcL1 {
         Ok(Self { client })
     }
 
+    /// The remote chain's genesis hash (to check it is the L1 this L2 expects).
+    pub async fn genesis_hash(&self) -> Result<Hash32, L1Error> {
+        let value = self.call("ghost_genesisHash", rpc_params![]).await?;
+        value
+            .as_str()
+            .and_then(|h| Hash32::from_hex(h.strip_prefix("0x").unwrap_or(h)).ok())
+            .ok_or_else(|| L1Error::Malformed(format!("genesis hash: {value}")))
+    }
+
     async fn call(
         &self,
         method: &str,

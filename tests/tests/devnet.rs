@@ -7,222 +7,27 @@
 //! change nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::{SocketAddr, TcpListener, UdpSocket};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
+use std::time::Duration;
+
+use common::*;
 use ghostd::{BatchCommit, Call, L1_DEVNET_CHAIN_ID, L1Transaction, RollupCall};
 use ghostplane_primitives::{
-    AccountId, Codec, DEVNET_CHAIN_ID, FieldBytes, Keypair, PubdataOp, TokenId, encode_pubdata,
+    AccountId, DEVNET_CHAIN_ID, FieldBytes, Keypair, PubdataOp, TokenId, encode_pubdata,
 };
-use jsonrpsee::core::client::ClientT;
 use jsonrpsee::core::client::SubscriptionClientT;
-use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
 use jsonrpsee::ws_client::WsClientBuilder;
 use serde_json::Value;
-
-const DEV: u128 = 1_000_000_000_000_000_000;
-
-fn binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap();
-    let path = dir.join("ghostplane");
-    assert!(
-        path.exists(),
-        "{} is missing: build it with `cargo build -p ghostplane-cli` (cargo test --workspace does)",
-        path.display()
-    );
-    path
-}
-
-fn free_tcp() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
-
-fn free_udp() -> SocketAddr {
-    UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
-
-struct Ports {
-    l2: SocketAddr,
-    quic: SocketAddr,
-    l1: SocketAddr,
-    coordinator: SocketAddr,
-}
-
-struct Devnet {
-    child: Child,
-}
-
-impl Devnet {
-    fn start(data: &Path, ports: &Ports) -> Self {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(data.join("devnet.log"))
-            .unwrap();
-        let child = Command::new(binary())
-            .args(["devnet", "--chunk-ops", "2", "--prover-threads", "2"])
-            .args(["--l1-block-time-ms", "100", "--batch-interval-ms", "300"])
-            .arg("--data-dir")
-            .arg(data.join("chain"))
-            .arg("--keys-dir")
-            .arg(data.join("keys"))
-            .args(["--rpc-addr", &ports.l2.to_string()])
-            .args(["--quic-addr", &ports.quic.to_string()])
-            .args(["--l1-rpc-addr", &ports.l1.to_string()])
-            .args(["--coordinator-addr", &ports.coordinator.to_string()])
-            .env("RUST_LOG", "info,jsonrpsee=warn")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        Self { child }
-    }
-
-    fn kill(mut self) {
-        self.child.kill().unwrap(); // SIGKILL
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Devnet {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn client(addr: SocketAddr) -> HttpClient {
-    HttpClientBuilder::default()
-        .request_timeout(Duration::from_secs(30))
-        .build(format!("http://{addr}"))
-        .unwrap()
-}
-
-async fn call(
-    client: &HttpClient,
-    method: &str,
-    params: jsonrpsee::core::params::ArrayParams,
-) -> Value {
-    client.request::<Value, _>(method, params).await.unwrap()
-}
-
-async fn wait_up(addr: SocketAddr, method: &str, log: &Path) {
-    let started = Instant::now();
-    let c = client(addr);
-    while c.request::<Value, _>(method, rpc_params![]).await.is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(300),
-            "devnet did not come up; log:\n{}",
-            std::fs::read_to_string(log).unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-/// Runs a CLI command against the devnet; killed (and the test failed) if it takes
-/// more than three minutes, so a stuck pipeline cannot hang CI.
-fn cli(data: &Path, ports: &Ports, args: &[&str]) -> Output {
-    let mut child = Command::new(binary())
-        .args(args)
-        .arg("--rpc")
-        .arg(format!("http://{}", ports.l2))
-        .arg("--l1-rpc")
-        .arg(format!("http://{}", ports.l1))
-        .arg("--wallet-dir")
-        .arg(data.join("wallet"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > Duration::from_secs(180) {
-            child.kill().unwrap();
-            let output = child.wait_with_output().unwrap();
-            panic!(
-                "`ghostplane {}` timed out\nstdout:\n{}\ndevnet log:\n{}",
-                args.join(" "),
-                String::from_utf8_lossy(&output.stdout),
-                std::fs::read_to_string(data.join("devnet.log")).unwrap_or_default()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.wait_with_output().unwrap()
-}
-
-fn ok(output: Output) -> String {
-    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-    assert!(
-        output.status.success(),
-        "command failed\nstdout:\n{stdout}\nstderr:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
-}
-
-fn hash_of(stdout: &str) -> String {
-    stdout
-        .split_whitespace()
-        .find(|w| w.starts_with("0x") && w.len() == 66)
-        .unwrap()
-        .to_string()
-}
-
-async fn l2_balance(l2: &HttpClient, key: &Keypair, token: TokenId) -> u128 {
-    let account = call(l2, "l2_getAccount", rpc_params![key.public_key().to_hex()]).await;
-    account["balances"][token.symbol()]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap()
-}
-
-async fn l1_balance(l1: &HttpClient, address: &str, token: TokenId) -> u128 {
-    let account = call(l1, "ghost_getAccount", rpc_params![address]).await;
-    account["balances"][token.symbol()]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap()
-}
-
-async fn send_forged(l1: &HttpClient, tx: ghostd::SignedL1Transaction) -> String {
-    match l1
-        .request::<Value, _>(
-            "ghost_sendTransaction",
-            rpc_params![hex::encode(tx.encode())],
-        )
-        .await
-    {
-        Ok(value) => panic!("forged transaction was accepted: {value}"),
-        Err(jsonrpsee::core::ClientError::Call(object)) => object.message().to_string(),
-        Err(other) => panic!("transport error: {other}"),
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
     let log = data.join("devnet.log");
-    let ports = Ports {
-        l2: free_tcp(),
-        quic: free_udp(),
-        l1: free_tcp(),
-        coordinator: free_tcp(),
-    };
-    let devnet = Devnet::start(data, &ports);
+    let ports = Ports::free();
+    let devnet = Devnet::start(data, &ports, &[]);
     wait_up(ports.l2, "l2_blockNumber", &log).await;
     wait_up(ports.l1, "ghost_blockNumber", &log).await;
     let l2 = client(ports.l2);
@@ -282,7 +87,7 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
     devnet.kill();
 
     // Restart on the same data: everything reaches finality.
-    let devnet = Devnet::start(data, &ports);
+    let devnet = Devnet::start(data, &ports, &[]);
     wait_up(ports.l2, "l2_blockNumber", &log).await;
     wait_up(ports.l1, "ghost_blockNumber", &log).await;
     // Over WebSocket, the accepted transfer's status moves forward to `finalized`.
