@@ -7,7 +7,7 @@
 //! (synced) to the `pending` column before `submit` returns its hash, removed in the
 //! same write as the block that includes (or obsoletes) it, and reloaded on open.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
@@ -28,6 +28,9 @@ const CF_BLOCKS: &str = "blocks";
 const CF_RECEIPTS: &str = "receipts";
 const CF_META: &str = "meta";
 const CF_PENDING: &str = "pending";
+
+/// How far ahead of its next nonce a sender may queue transactions.
+pub const NONCE_GAP_MAX: u64 = 64;
 const META_HEAD: &[u8] = b"head";
 const META_GENESIS: &[u8] = b"genesis";
 
@@ -137,6 +140,16 @@ pub enum SubmitError {
         /// Given.
         got: Nonce,
     },
+    /// The nonce is too far ahead of the sender's next nonce.
+    #[error("nonce {got} is more than {max} ahead of the next nonce {expected}")]
+    NonceGap {
+        /// Next nonce.
+        expected: Nonce,
+        /// Given.
+        got: Nonce,
+        /// Largest allowed gap.
+        max: u64,
+    },
     /// The sender already has a transaction with this nonce waiting.
     #[error("a transaction with nonce {0} from this sender is already pending")]
     NoncePending(Nonce),
@@ -163,6 +176,7 @@ impl SubmitError {
             SubmitError::BadSignature => -32003,
             SubmitError::NonceTooLow { .. } => -32004,
             SubmitError::NoncePending(_) => -32005,
+            SubmitError::NonceGap { .. } => -32008,
             SubmitError::AlreadyIncluded(_) => -32006,
             SubmitError::MempoolFull(_) => -32007,
             SubmitError::Refused(_) => -32010,
@@ -469,6 +483,14 @@ impl Ghostd {
                 got: tx.tx.nonce,
             });
         }
+        // Bounds what one sender can park in the mempool (at most NONCE_GAP_MAX + 1).
+        if tx.tx.nonce - next > NONCE_GAP_MAX {
+            return Err(SubmitError::NonceGap {
+                expected: next,
+                got: tx.tx.nonce,
+                max: NONCE_GAP_MAX,
+            });
+        }
         if tx.tx.nonce == next {
             // Dry run: refuse now what the block would refuse.
             let committed = Committed::new(&self.inner.db);
@@ -517,11 +539,7 @@ impl Ghostd {
         let _sealing = lock(&self.inner.seal);
         let parent = self.head();
         let number = parent.number + 1;
-        let candidates: Vec<Pending> = {
-            let mut pool = lock(&self.inner.mempool);
-            let take = pool.queue.len().min(self.inner.config.block_txs_max);
-            pool.queue.drain(..take).collect()
-        };
+        let candidates = self.pick_candidates()?;
         match self.build_and_commit(number, &parent, &candidates) {
             Ok((header, finished)) => {
                 let mut pool = lock(&self.inner.mempool);
@@ -551,6 +569,48 @@ impl Ghostd {
                 Err(e)
             }
         }
+    }
+
+    /// Takes from the mempool, in arrival order, the transactions that can run now
+    /// (nonce = the sender's next, counting earlier picks) up to `block_txs_max`, and
+    /// the stale ones (nonce already used) so the block clears them. Transactions
+    /// waiting for an earlier nonce stay where they are and never take a block's
+    /// room from executable ones.
+    fn pick_candidates(&self) -> Result<Vec<Pending>, NodeError> {
+        let mut pool = lock(&self.inner.mempool);
+        let committed = Committed::new(&self.inner.db);
+        let mut expected: HashMap<PublicKey, Nonce> = HashMap::new();
+        let mut take = Vec::with_capacity(pool.queue.len());
+        let mut runnable = 0;
+        for (_, _, tx) in &pool.queue {
+            let from = tx.tx.from;
+            let next = match expected.get(&from) {
+                Some(next) => *next,
+                None => state::get(&committed, &nonce_key(&from))?.unwrap_or(0),
+            };
+            let pick = if tx.tx.nonce < next {
+                true
+            } else if tx.tx.nonce == next && runnable < self.inner.config.block_txs_max {
+                runnable += 1;
+                expected.insert(from, next + 1);
+                true
+            } else {
+                expected.insert(from, next);
+                false
+            };
+            take.push(pick);
+        }
+        let mut candidates = Vec::new();
+        let mut rest = VecDeque::with_capacity(pool.queue.len());
+        for (entry, pick) in pool.queue.drain(..).zip(take) {
+            if pick {
+                candidates.push(entry);
+            } else {
+                rest.push_back(entry);
+            }
+        }
+        pool.queue = rest;
+        Ok(candidates)
     }
 
     /// Applies `candidates` on top of `parent` and commits block `number`; returns

@@ -167,6 +167,30 @@ fn submission_checks_ledger_idempotency_and_restart() {
             node.submit_bytes(&[1, 2, 3]),
             Err(SubmitError::Malformed(_))
         ));
+        // A sender cannot park transactions far ahead of its nonce, and one waiting
+        // for an earlier nonce does not hold back others.
+        let carol = Keypair::dev(1);
+        let mut far = sign(&carol, &node, transfer(20, bob, 1)).tx;
+        far.nonce = 65;
+        assert!(matches!(
+            node.submit(far.clone().sign(&carol)),
+            Err(SubmitError::NonceGap { max: 64, .. })
+        ));
+        far.nonce = 1;
+        let parked = node.submit(far.sign(&carol)).unwrap();
+        let runnable = node
+            .submit(sign(&Keypair::dev(2), &node, transfer(21, bob, 1)))
+            .unwrap();
+        node.seal().unwrap();
+        assert!(node.receipt(&runnable).unwrap().is_some());
+        assert!(node.is_pending(&parked));
+        let unblock = node
+            .submit(sign(&carol, &node, transfer(22, bob, 1)))
+            .unwrap();
+        node.seal().unwrap();
+        node.seal().unwrap();
+        assert!(node.receipt(&unblock).unwrap().is_some());
+        assert!(node.receipt(&parked).unwrap().is_some());
         // Nobody can move the escrow.
         let escrow_before = balance(&node, &ledger::bridge_escrow(), TokenId::Mana);
         assert_eq!(escrow_before, 2 * FUNDS);
@@ -185,13 +209,13 @@ fn submission_checks_ledger_idempotency_and_restart() {
     assert_eq!(node.mempool_len(), 1);
     node.seal().unwrap();
     assert_eq!(node.mempool_len(), 0);
-    assert_eq!(balance(&node, &bob, TokenId::Mana), 105);
+    assert_eq!(balance(&node, &bob, TokenId::Mana), 108);
     let head = node.head();
     drop(node);
     let node = self::node(dir.path(), &genesis);
     assert_eq!(node.mempool_len(), 0, "an included transaction came back");
     assert_eq!(node.head(), head);
-    assert_eq!(balance(&node, &bob, TokenId::Mana), 105);
+    assert_eq!(balance(&node, &bob, TokenId::Mana), 108);
     assert_eq!(node.block(head.number).unwrap().unwrap().header, head);
     let other = Genesis {
         timestamp_ms: 1,
@@ -292,6 +316,14 @@ fn rollup_batch_commit_prove_finalize_with_real_proofs() {
         fee: 2,
         nonce: 0,
     };
+    let to_escrow = Transaction::Withdraw {
+        from: AccountId::new(0).unwrap(),
+        to: ledger::bridge_escrow(),
+        token: TokenId::Gcc,
+        amount: 10,
+        fee: 0,
+        nonce: 1,
+    };
     let ops = vec![
         PubdataOp::Transfer {
             from: AccountId::new(0).unwrap(),
@@ -316,6 +348,15 @@ fn rollup_batch_commit_prove_finalize_with_real_proofs() {
             fee: 2,
             signature: dev1.sign(L2, withdraw_tx).signature,
         },
+        // A withdrawal to the escrow itself: must not block finality.
+        PubdataOp::Withdraw {
+            from: AccountId::new(0).unwrap(),
+            to: ledger::bridge_escrow(),
+            token: TokenId::Gcc,
+            amount: 10,
+            fee: 0,
+            signature: dev0.sign(L2, to_escrow).signature,
+        },
     ];
     let chunks = Merkleizer::new(&mut tree, 1, L2)
         .build_batch(BatchNumber(1), AccountId::ZERO, &ops)
@@ -335,7 +376,7 @@ fn rollup_batch_commit_prove_finalize_with_real_proofs() {
 
     // Forged commits: a skipped deposit, a deposit with another amount, a stranger
     // as committer.
-    let skipped = encode_pubdata(&[ops[0].clone(), ops[2].clone()]).unwrap();
+    let skipped = encode_pubdata(&[ops[0].clone(), ops[2].clone(), ops[3].clone()]).unwrap();
     let wrong_amount = {
         let mut ops = ops.clone();
         if let PubdataOp::Deposit { amount, .. } = &mut ops[1] {
@@ -347,27 +388,47 @@ fn rollup_batch_commit_prove_finalize_with_real_proofs() {
     let status_before = node.read(rollup::status).unwrap();
     // Skipping a deposit is allowed (within the forced-inclusion window) but then
     // the chunk count and commitments differ; here the count is what gives it away.
-    let refused = node.submit(sign(&operator, &node, commit(skipped, 3)));
+    let refused = node.submit(sign(&operator, &node, commit(skipped, 4)));
     assert!(
         matches!(refused, Err(SubmitError::Refused(_))),
         "{refused:?}"
     );
-    let refused = node.submit(sign(&operator, &node, commit(wrong_amount, 3)));
+    let refused = node.submit(sign(&operator, &node, commit(wrong_amount, 4)));
     assert!(
         matches!(&refused, Err(SubmitError::Refused(e)) if e.to_string().contains("does not match the queue")),
         "{refused:?}"
     );
-    let refused = node.submit(sign(&depositor, &node, commit(pubdata.clone(), 3)));
+    let refused = node.submit(sign(&depositor, &node, commit(pubdata.clone(), 4)));
     assert!(
         matches!(&refused, Err(SubmitError::Refused(e)) if e.to_string().contains("not a rollup operator")),
+        "{refused:?}"
+    );
+    // A fee-only op charging more than the signed maximum fee (operator theft).
+    let call_tx = Transaction::Call {
+        from: AccountId::new(1).unwrap(),
+        contract: ghostplane_primitives::ContractAddress([3; 32]),
+        input: vec![],
+        fuel_limit: 1_000,
+        fee: 5,
+        nonce: 0,
+    };
+    let greedy = encode_pubdata(&[PubdataOp::FeeOnly {
+        fee_paid: 6,
+        signature: dev1.sign(L2, call_tx.clone()).signature,
+        tx: call_tx,
+    }])
+    .unwrap();
+    let refused = node.submit(sign(&operator, &node, commit(greedy, 1)));
+    assert!(
+        matches!(&refused, Err(SubmitError::Refused(e)) if e.to_string().contains("allows at most 5")),
         "{refused:?}"
     );
     assert_eq!(node.read(rollup::status).unwrap(), status_before);
 
     // The honest commit.
-    assert_eq!(chunks.len(), 3);
+    assert_eq!(chunks.len(), 4);
     assert_eq!(
-        run(&node, sign(&operator, &node, commit(pubdata, 3))),
+        run(&node, sign(&operator, &node, commit(pubdata, 4))),
         L1Outcome::Success
     );
     let status = node.read(rollup::status).unwrap();
@@ -417,6 +478,11 @@ fn rollup_batch_commit_prove_finalize_with_real_proofs() {
     assert_eq!(status.finalized_root, new_root);
     assert_eq!(status.finalized_l2_block, 3);
     assert_eq!(balance(&node, &recipient, TokenId::Ghost), 300);
+    // The withdrawal to the escrow left the escrow's GCC where it was.
+    assert_eq!(
+        balance(&node, &ledger::bridge_escrow(), TokenId::Gcc),
+        2 * FUNDS
+    );
     assert_eq!(
         balance(&node, &ledger::bridge_escrow(), TokenId::Ghost),
         escrow_before - 300

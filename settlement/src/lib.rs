@@ -28,7 +28,8 @@
 //! ## Limits
 //!
 //! `batch_blocks_max` blocks and about `batch_pubdata_bytes_max` bytes of pubdata
-//! per batch; at most `batches_in_flight_max` batches planned but not final.
+//! per batch; at most `batches_in_flight_max` batches planned but not committed;
+//! unproven chunk jobs bounded by the coordinator's `jobs_max`.
 
 pub mod client;
 pub mod pipeline;

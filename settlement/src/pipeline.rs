@@ -8,7 +8,8 @@
 //!    become batch `tree.version() + 1`: the merkleizer applies their ops to the
 //!    account tree and cuts chunk jobs; the tree, the jobs and the batch plan are
 //!    written in one RocksDB write. At most `batches_in_flight_max` planned batches
-//!    wait for finality (backpressure on proving).
+//!    wait for their L1 commit; proving may lag behind (bounded by the coordinator's
+//!    job limit), so deposits keep being committed within the forced-inclusion window.
 //! 2. **commit**: the oldest planned batch the L1 has not committed is sent as a
 //!    `Commit` transaction signed by the operator key.
 //! 3. **prove**: once every chunk of the oldest committed, unfinalized batch is
@@ -113,7 +114,7 @@ pub struct SettlementConfig {
     pub batch_pubdata_bytes_max: usize,
     /// Wait at least this long for more blocks before cutting a batch.
     pub batch_interval: Duration,
-    /// Most planned batches not yet finalized.
+    /// Most planned batches not yet committed on the L1.
     pub batches_in_flight_max: u64,
     /// Pause between rounds.
     pub poll: Duration,
@@ -255,20 +256,33 @@ impl<C: L1Client> Settlement<C> {
                 self.tree.version()
             )));
         }
+        // Each step runs even if another failed: a proof must not wait on a planning
+        // error, nor a commit on a slow prover. The first error is reported.
+        let mut first_error = None;
+        if l1.committed < self.tree.version()
+            && let Err(e) = self.commit(l1.committed + 1).await
+        {
+            first_error.get_or_insert(e);
+        }
+        if l1.finalized < l1.committed
+            && let Err(e) = self.prove(l1.finalized + 1).await
+        {
+            first_error.get_or_insert(e);
+        }
         // Merkleizing is CPU and disk work: keep it off the async workers' backs.
-        tokio::task::block_in_place(|| self.plan_next(&l1))?;
-        if l1.committed < self.tree.version() {
-            self.commit(l1.committed + 1).await?;
+        if let Err(e) = tokio::task::block_in_place(|| self.plan_next(&l1)) {
+            first_error.get_or_insert(e);
         }
-        if l1.finalized < l1.committed {
-            self.prove(l1.finalized + 1).await?;
-        }
-        Ok(())
+        first_error.map_or(Ok(()), Err)
     }
 
     fn plan_next(&mut self, l1: &RollupState) -> Result<(), SettlementError> {
         let planned = self.tree.version();
-        if planned.saturating_sub(l1.finalized) >= self.config.batches_in_flight_max {
+        // Bounded by what the L1 has not committed yet, never by proving: commits must
+        // keep flowing so queued deposits are consumed within the forced-inclusion
+        // window even when the prover fleet is behind (its backlog is bounded by the
+        // coordinator's `jobs_max`).
+        if planned.saturating_sub(l1.committed) >= self.config.batches_in_flight_max {
             return Ok(());
         }
         let last_block = match planned {

@@ -41,6 +41,9 @@ use crate::types::{BatchCommit, PROOF_BYTES};
 
 const PREFIX: &str = "rollup";
 
+/// Most L2 blocks one batch may cover.
+pub const BATCH_BLOCKS_MAX: u64 = 65_536;
+
 /// The rollup's genesis: the L2 it settles and how to check it.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct RollupGenesis {
@@ -215,6 +218,24 @@ pub enum RollupError {
         got: u64,
         /// What differs.
         detail: &'static str,
+    },
+    /// A fee-only op charges more than the transaction's signed maximum fee.
+    #[error("op {op}: charges a fee of {paid}, the transaction allows at most {max}")]
+    FeeOverMaximum {
+        /// Op index.
+        op: usize,
+        /// Charged.
+        paid: Amount,
+        /// Signed maximum.
+        max: Amount,
+    },
+    /// A batch spans too many L2 blocks.
+    #[error("batch spans {blocks} L2 blocks, at most {max} are allowed")]
+    TooManyBlocks {
+        /// Blocks in the batch.
+        blocks: u64,
+        /// Limit.
+        max: u64,
     },
     /// A deposit waited too long.
     #[error(
@@ -538,6 +559,15 @@ pub fn commit_call(
             last: commit.last_block,
         });
     }
+    // The range is the operator's claim (pubdata carries no block boundaries); bound
+    // it so it cannot run the counter to overflow.
+    let blocks = commit.last_block - commit.first_block + 1;
+    if blocks > BATCH_BLOCKS_MAX {
+        return Err(RollupError::TooManyBlocks {
+            blocks,
+            max: BATCH_BLOCKS_MAX,
+        });
+    }
     let ops = decode_pubdata(&commit.pubdata)?;
     let chain_id = genesis.l2_chain_id;
     let mut accounts = Accounts {
@@ -676,7 +706,16 @@ pub fn commit_call(
                     amount: *amount,
                 });
             }
-            PubdataOp::FeeOnly { fee_paid, .. } => {
+            PubdataOp::FeeOnly { fee_paid, tx, .. } => {
+                // The proof only shows the amount was debited; the signed maximum
+                // is what binds it to the user's consent.
+                if *fee_paid > tx.fee() {
+                    return Err(RollupError::FeeOverMaximum {
+                        op: i,
+                        paid: *fee_paid,
+                        max: tx.fee(),
+                    });
+                }
                 slot.kind = OpKind::FeeOnly;
                 slot.fee = *fee_paid;
             }
@@ -787,6 +826,12 @@ pub fn prove_call(
         });
     }
     for (i, withdrawal) in record.withdrawals.iter().enumerate() {
+        // A withdrawal to the escrow itself leaves the funds where they are (burned
+        // for the L2); posting it would be a same-account transfer, refused, and
+        // would block finality forever.
+        if withdrawal.to == ledger::bridge_escrow() {
+            continue;
+        }
         ledger::post(
             state,
             &LedgerTransfer {
