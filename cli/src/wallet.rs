@@ -33,6 +33,9 @@ pub struct Endpoints {
     /// Directory of named key files.
     #[arg(long, global = true, default_value = "./.ghostplane/wallet")]
     wallet_dir: PathBuf,
+    /// Give up waiting (`--wait`, L1 inclusion) after this many seconds, non-zero exit.
+    #[arg(long, global = true, default_value_t = 600)]
+    wait_timeout_s: u64,
 }
 
 #[derive(Subcommand)]
@@ -125,6 +128,12 @@ pub struct WithdrawArgs {
     /// Wait until this status (the L1 releases the funds at `finalized`).
     #[arg(long, value_enum)]
     wait: Option<WaitFor>,
+}
+
+impl Endpoints {
+    fn timeout(&self) -> Duration {
+        Duration::from_secs(self.wait_timeout_s)
+    }
 }
 
 fn client(url: &str) -> Result<HttpClient> {
@@ -266,6 +275,15 @@ async fn send_l2(
     Ok(Hash32::from_hex(hash)?)
 }
 
+fn rank_name(wait: WaitFor) -> &'static str {
+    match wait {
+        WaitFor::Accepted => "accepted",
+        WaitFor::Executed => "executed",
+        WaitFor::Committed => "committed",
+        WaitFor::Finalized => "finalized",
+    }
+}
+
 fn rank(status: &str) -> Option<WaitFor> {
     match status {
         "accepted" => Some(WaitFor::Accepted),
@@ -283,8 +301,10 @@ pub async fn wait_status(
     hash: &Hash32,
     target: WaitFor,
     already: &str,
+    timeout: Duration,
 ) -> Result<()> {
     let mut last = already.to_string();
+    let started = std::time::Instant::now();
     loop {
         let value = call(rpc, "l2_getTransactionStatus", rpc_params![hash.to_hex()]).await?;
         let status = value["status"].as_str().unwrap_or("unknown").to_string();
@@ -313,6 +333,20 @@ pub async fn wait_status(
         }
         if rank(&status).is_some_and(|reached| reached >= target) {
             return Ok(());
+        }
+        if started.elapsed() > timeout {
+            let hint = match status.as_str() {
+                "unknown" => "the L2 does not know this hash",
+                "executed" | "committed" => {
+                    "is settlement running (ghostplane devnet) with a prover worker?"
+                }
+                _ => "the node may be overloaded",
+            };
+            bail!(
+                "still {status} after {} s waiting for {}: {hint}",
+                timeout.as_secs(),
+                rank_name(target)
+            );
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -348,7 +382,7 @@ pub async fn transfer(args: TransferArgs, endpoints: Endpoints) -> Result<()> {
     if let Some(target) = args.wait
         && target > WaitFor::Accepted
     {
-        wait_status(&rpc, &hash, target, "accepted").await?;
+        wait_status(&rpc, &hash, target, "accepted", endpoints.timeout()).await?;
     }
     Ok(())
 }
@@ -382,7 +416,7 @@ pub async fn withdraw(args: WithdrawArgs, endpoints: Endpoints) -> Result<()> {
     if let Some(target) = args.wait
         && target > WaitFor::Accepted
     {
-        wait_status(&rpc, &hash, target, "accepted").await?;
+        wait_status(&rpc, &hash, target, "accepted", endpoints.timeout()).await?;
         if target == WaitFor::Finalized {
             println!("released on L1 to {}", to.to_hex());
         }
@@ -428,6 +462,7 @@ pub async fn deposit(args: DepositArgs, endpoints: Endpoints) -> Result<()> {
         .context("no hash in the answer")?
         .to_string();
     println!("L1 transaction {l1_hash}");
+    let started = std::time::Instant::now();
     let index = loop {
         let value = call(&l1, "ghost_getTransaction", rpc_params![l1_hash.clone()]).await?;
         if value["status"] == "included" {
@@ -444,7 +479,13 @@ pub async fn deposit(args: DepositArgs, endpoints: Endpoints) -> Result<()> {
                 .context("receipt without deposit index")?;
         }
         if value["status"] == "unknown" {
-            bail!("the L1 lost the transaction (restarted?): send it again");
+            bail!("the L1 does not know the transaction any more: send it again");
+        }
+        if started.elapsed() > endpoints.timeout() {
+            bail!(
+                "the L1 has not included the transaction after {} s",
+                endpoints.wait_timeout_s
+            );
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
@@ -462,7 +503,7 @@ pub async fn deposit(args: DepositArgs, endpoints: Endpoints) -> Result<()> {
         && target > WaitFor::Accepted
     {
         let rpc = client(&endpoints.rpc)?;
-        wait_status(&rpc, &l2_hash, target, "").await?;
+        wait_status(&rpc, &l2_hash, target, "", endpoints.timeout()).await?;
     }
     Ok(())
 }
@@ -472,12 +513,17 @@ pub async fn status(hash: String, wait: Option<WaitFor>, endpoints: Endpoints) -
     let hash = Hash32::from_hex(hash.strip_prefix("0x").unwrap_or(&hash))
         .context("expected a 32-byte hex hash")?;
     match wait {
-        Some(target) => wait_status(&rpc, &hash, target, "").await,
+        Some(target) => wait_status(&rpc, &hash, target, "", endpoints.timeout()).await,
         None => {
             let value = call(&rpc, "l2_getTransactionStatus", rpc_params![hash.to_hex()]).await?;
             println!("{value}");
-            if matches!(value["status"].as_str(), Some("rejected" | "dropped")) {
-                bail!("transaction {}", value["status"]);
+            match value["status"].as_str() {
+                Some("rejected" | "dropped") => bail!("transaction {}", value["status"]),
+                Some("unknown") | None => bail!("the L2 does not know this transaction"),
+                _ => {}
+            }
+            if value.get("success") == Some(&Value::Bool(false)) {
+                bail!("transaction executed but failed");
             }
             Ok(())
         }

@@ -990,7 +990,9 @@ impl Builder {
         // Deposits go after the transactions (item indexes of transactions stay
         // aligned with `senders`), strictly in L1 queue order.
         let deposits_before = self.deposits_next;
-        while items.len() < self.config.block_txs_max + DEPOSITS_PER_BLOCK_MAX {
+        let items_max = ghostplane_executor::BLOCK_ITEMS_MAX
+            .min(self.config.block_txs_max + DEPOSITS_PER_BLOCK_MAX);
+        while items.len() < items_max {
             let Ok(deposit) = self.deposits.try_recv() else {
                 break;
             };
@@ -1010,6 +1012,10 @@ impl Builder {
             if self.deposits_next - deposits_before >= DEPOSITS_PER_BLOCK_MAX as u64 {
                 break;
             }
+        }
+        if items.is_empty() {
+            // Only stale or out-of-order deposits: no block.
+            return Ok(());
         }
         let block = BlockInput {
             number: BlockNumber(parent + 1),

@@ -135,15 +135,17 @@ pub fn receipt_json(receipt: &Receipt) -> Value {
 }
 
 fn status_of(ctx: &RpcContext, hash: &Hash32) -> Result<Value, ErrorObjectOwned> {
-    if let Some(status) = ctx.status.get(hash) {
-        return serde_json::to_value(status).map_err(internal);
-    }
-    match ctx.reader.receipt(hash).map_err(internal)? {
-        Some(receipt) => serde_json::to_value(
+    // A receipt is final word: a later duplicate submission of the same bytes is
+    // rejected (nonce used), and that must not hide that the original executed.
+    if let Some(receipt) = ctx.reader.receipt(hash).map_err(internal)? {
+        return serde_json::to_value(
             ctx.marks
                 .status(receipt.block.0, receipt.status == ReceiptStatus::Success),
         )
-        .map_err(internal),
+        .map_err(internal);
+    }
+    match ctx.status.get(hash) {
+        Some(status) => serde_json::to_value(status).map_err(internal),
         None => Ok(json!({ "status": "unknown" })),
     }
 }
@@ -325,22 +327,26 @@ pub fn module(
                 {
                     return Ok(());
                 }
-                match updates.recv().await {
-                    Ok((changed, status)) if changed == hash => {
-                        current = serde_json::to_value(&status)?;
-                        sink.send(serde_json::value::to_raw_value(&current)?)
-                            .await?;
-                    }
-                    Ok(_) => {}
-                    Err(broadcast::error::RecvError::Lagged(_)) => {
-                        let latest = status_of(&ctx, &hash).unwrap_or(Value::Null);
-                        if latest != current {
-                            current = latest;
-                            sink.send(serde_json::value::to_raw_value(&current)?)
-                                .await?;
-                        }
-                    }
+                // A client that goes away ends the subscription at once (without
+                // this, waiting for `finalized` could outlive it indefinitely).
+                let update = tokio::select! {
+                    update = updates.recv() => update,
+                    () = sink.closed() => return Ok(()),
+                };
+                match update {
+                    // Re-read rather than trust the event: a duplicate submission of
+                    // an executed transaction publishes `rejected` for its hash, but
+                    // its receipt is what counts.
+                    Ok((changed, _)) if changed == hash => {}
+                    Ok(_) => continue,
+                    Err(broadcast::error::RecvError::Lagged(_)) => {}
                     Err(broadcast::error::RecvError::Closed) => return Ok(()),
+                }
+                let latest = status_of(&ctx, &hash).unwrap_or(Value::Null);
+                if latest != current {
+                    current = latest;
+                    sink.send(serde_json::value::to_raw_value(&current)?)
+                        .await?;
                 }
             }
         },

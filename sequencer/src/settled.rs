@@ -24,6 +24,9 @@ use crate::error::TxStatus;
 pub struct SettledMarks {
     committed: AtomicU64,
     finalized: AtomicU64,
+    /// Whether settlement has reported once since start (the first report restores
+    /// the marks; only later moves are announced).
+    primed: std::sync::atomic::AtomicBool,
     reader: StoreReader,
     statuses: broadcast::Sender<(Hash32, TxStatus)>,
 }
@@ -36,6 +39,7 @@ impl SettledMarks {
         Self {
             committed: AtomicU64::new(0),
             finalized: AtomicU64::new(0),
+            primed: std::sync::atomic::AtomicBool::new(false),
             reader,
             statuses,
         }
@@ -49,6 +53,20 @@ impl SettledMarks {
     /// Last L2 block in a finalized batch.
     pub fn finalized(&self) -> u64 {
         self.finalized.load(Ordering::Acquire)
+    }
+
+    /// Reports the L1's view: blocks up to `committed` are in committed batches,
+    /// up to `finalized` in finalized ones. The first report after a start restores
+    /// the marks silently; later ones announce the newly covered transactions.
+    pub fn report(&self, committed: u64, finalized: u64) {
+        if self.primed.swap(true, Ordering::AcqRel) {
+            self.set_finalized(finalized);
+            self.set_committed(committed);
+        } else {
+            self.finalized.fetch_max(finalized, Ordering::AcqRel);
+            self.committed
+                .fetch_max(committed.max(finalized), Ordering::AcqRel);
+        }
     }
 
     /// Moves the committed mark to `block` (never backwards).

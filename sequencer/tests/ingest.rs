@@ -142,6 +142,19 @@ async fn rpc_accepts_executes_and_reports() {
     assert_eq!(by_key["id"], 1);
     assert_eq!(by_key["nonce"], 1);
 
+    // Replaying the executed transaction's bytes is refused, and does not make the
+    // original look rejected: its receipt is what its status reports.
+    let replay = client
+        .request::<Value, _>("l2_sendTransaction", rpc_params![hex_of(&tx)])
+        .await;
+    assert!(replay.is_err(), "{replay:?}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let after: Value = client
+        .request("l2_getTransactionStatus", rpc_params![hash.clone()])
+        .await
+        .unwrap();
+    assert_eq!(after["status"], "executed", "{after}");
+
     let block: Value = client
         .request("l2_getBlock", rpc_params![block_number])
         .await

@@ -247,8 +247,8 @@ impl<C: L1Client> Settlement<C> {
     /// One round: plan, commit, prove, report.
     pub async fn round(&mut self) -> Result<(), SettlementError> {
         let l1 = self.client.rollup_status().await?;
-        self.marks.set_finalized(l1.finalized_l2_block);
-        self.marks.set_committed(l1.committed_l2_block);
+        self.marks
+            .report(l1.committed_l2_block, l1.finalized_l2_block);
         if self.tree.version() < l1.committed {
             return Err(SettlementError::Diverged(format!(
                 "the L1 has batch {} committed but the prover database only has {} planned",

@@ -48,7 +48,12 @@ pub async fn run_deposit_watcher<C: L1Client>(
                     match feed.push(deposit) {
                         Ok(()) => handed += 1,
                         Err(DepositFeedError::Full(_)) => break,
-                        Err(DepositFeedError::Stopped) => return,
+                        Err(DepositFeedError::Stopped) => {
+                            tracing::warn!(
+                                "deposit watcher: the sequencer stopped; no more deposits are fed"
+                            );
+                            return;
+                        }
                     }
                 }
             }
