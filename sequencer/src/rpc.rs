@@ -37,6 +37,9 @@ use crate::status::StatusBoard;
 
 /// Code for malformed parameters (JSON-RPC "invalid params").
 const INVALID_PARAMS: i32 = -32602;
+/// How often a status subscription re-reads the status even without an event.
+const STATUS_RECHECK: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Code for a storage failure behind a query.
 const INTERNAL: i32 = -32603;
 
@@ -319,6 +322,8 @@ pub fn module(
             let mut current = status_of(&ctx, &hash).unwrap_or(Value::Null);
             sink.send(serde_json::value::to_raw_value(&current)?)
                 .await?;
+            let mut recheck = tokio::time::interval(STATUS_RECHECK);
+            recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 if current
                     .get("status")
@@ -329,18 +334,21 @@ pub fn module(
                 }
                 // A client that goes away ends the subscription at once (without
                 // this, waiting for `finalized` could outlive it indefinitely).
+                // A periodic re-read covers what no event announces (marks restored
+                // silently after a restart).
                 let update = tokio::select! {
-                    update = updates.recv() => update,
+                    update = updates.recv() => Some(update),
+                    _ = recheck.tick() => None,
                     () = sink.closed() => return Ok(()),
                 };
                 match update {
                     // Re-read rather than trust the event: a duplicate submission of
                     // an executed transaction publishes `rejected` for its hash, but
                     // its receipt is what counts.
-                    Ok((changed, _)) if changed == hash => {}
-                    Ok(_) => continue,
-                    Err(broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(broadcast::error::RecvError::Closed) => return Ok(()),
+                    Some(Ok((changed, _))) if changed == hash => {}
+                    Some(Ok(_)) => continue,
+                    None | Some(Err(broadcast::error::RecvError::Lagged(_))) => {}
+                    Some(Err(broadcast::error::RecvError::Closed)) => return Ok(()),
                 }
                 let latest = status_of(&ctx, &hash).unwrap_or(Value::Null);
                 if latest != current {
