@@ -183,7 +183,12 @@ async fn l2_account(rpc: &HttpClient, key: &PublicKey) -> Result<Option<(Account
         return Ok(None);
     }
     let id = value["id"].as_u64().context("account without id")?;
-    let nonce = value["nonce"].as_u64().context("account without nonce")?;
+    // Past the sender's transactions still waiting in the pool, so quick successive
+    // sends from one key do not collide.
+    let nonce = value["pendingNonce"]
+        .as_u64()
+        .or_else(|| value["nonce"].as_u64())
+        .context("account without nonce")?;
     Ok(Some((AccountId::new(id as u32)?, nonce)))
 }
 

@@ -134,6 +134,7 @@ impl Sequencer {
             blocks: pipeline.blocks.clone(),
             statuses: pipeline.statuses.clone(),
             marks: Arc::clone(&pipeline.marks),
+            pending_nonces: Arc::clone(&pipeline.pending_nonces),
             config: Arc::clone(&config),
             quic_certificate: cert.clone(),
         };

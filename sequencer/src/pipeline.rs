@@ -197,6 +197,8 @@ pub struct Pipeline {
     pub deposits: crate::settled::DepositFeed,
     /// Settlement progress.
     pub marks: crate::settled::Marks,
+    /// Next nonce of each sender with transactions in the pool.
+    pub pending_nonces: Arc<papaya::HashMap<AccountId, Nonce>>,
     stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
 }
@@ -231,6 +233,7 @@ pub fn start(
         reader.clone(),
         statuses.clone(),
     ));
+    let pending_nonces: Arc<papaya::HashMap<AccountId, Nonce>> = Arc::new(papaya::HashMap::new());
 
     // Replay: pending transactions from before a restart go first, in their order.
     let mut max_seq = 0;
@@ -279,10 +282,11 @@ pub fn start(
         let statuses = statuses.clone();
         let reader = reader.clone();
         let stop = Arc::clone(&stop);
+        let pending = Arc::clone(&pending_nonces);
         threads.push(spawn(
             "admission",
             Box::new(move || {
-                Admission::new(config, reader, status, statuses, wal_tx, max_seq)
+                Admission::new(config, reader, status, statuses, wal_tx, max_seq, pending)
                     .run(&admit_rx, &done_rx, &stop)
             }),
         )?);
@@ -343,6 +347,7 @@ pub fn start(
         status,
         deposits,
         marks,
+        pending_nonces,
         stop,
         threads,
     })
@@ -461,6 +466,8 @@ struct Admission {
     statuses: broadcast::Sender<(Hash32, TxStatus)>,
     wal: Sender<WalMsg>,
     lanes: HashMap<AccountId, Lane>,
+    /// Each active lane's next nonce, for queries (`l2_getAccount`'s `pendingNonce`).
+    pending: Arc<papaya::HashMap<AccountId, Nonce>>,
     /// Admitted and not yet executed or dropped.
     pooled: usize,
     next_seq: u64,
@@ -474,6 +481,7 @@ impl Admission {
         statuses: broadcast::Sender<(Hash32, TxStatus)>,
         wal: Sender<WalMsg>,
         next_seq: u64,
+        pending: Arc<papaya::HashMap<AccountId, Nonce>>,
     ) -> Self {
         Self {
             config,
@@ -482,6 +490,7 @@ impl Admission {
             statuses,
             wal,
             lanes: HashMap::new(),
+            pending,
             pooled: 0,
             next_seq,
         }
@@ -624,6 +633,7 @@ impl Admission {
             if let Some(lane) = self.lanes.get_mut(&from) {
                 lane.next += 1;
                 lane.in_flight += 1;
+                self.pending.pin().insert(from, lane.next);
             }
             self.pooled += 1;
             self.send(WalMsg::Admit {
@@ -714,6 +724,7 @@ impl Admission {
                 tx: waiting.tx,
             });
         }
+        self.pending.pin().insert(from, lane.next);
         for message in ready {
             self.send(message)?;
         }
@@ -747,6 +758,7 @@ impl Admission {
                     .map(|a| a.nonce);
                 if let (Some(lane), Some(nonce)) = (self.lanes.get_mut(&sender), nonce) {
                     lane.next = nonce;
+                    self.pending.pin().insert(sender, nonce);
                     lane.resync = false;
                     // Waiting transactions now behind the real nonce can never run.
                     let stale: Vec<Nonce> = lane.waiting.range(..nonce).map(|(n, _)| *n).collect();
@@ -782,6 +794,7 @@ impl Admission {
             .is_some_and(|lane| lane.in_flight == 0 && lane.waiting.is_empty() && !lane.resync)
         {
             self.lanes.remove(&sender);
+            self.pending.pin().remove(&sender);
         }
     }
 

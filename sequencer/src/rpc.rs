@@ -6,7 +6,7 @@
 //! | `l2_sendTransactionBatch` | array of hex (≤ `rpc_batch_max`) | one `{hash}` or `{error}` each |
 //! | `l2_getTransactionStatus` | hash | status object (`unknown` if never seen) |
 //! | `l2_getTransactionReceipt` | hash | receipt or `null` |
-//! | `l2_getAccount` | account id or public key (hex) | `{id, publicKey, nonce, balances}` or `null` |
+//! | `l2_getAccount` | account id or public key (hex) | `{id, publicKey, nonce, pendingNonce, balances}` or `null` |
 //! | `l2_getBlock` | number | header and transaction hashes, or `null` |
 //! | `l2_blockNumber` | | last block number |
 //! | `l2_chainId` | | chain id |
@@ -57,6 +57,8 @@ pub struct RpcContext {
     pub statuses: broadcast::Sender<(Hash32, TxStatus)>,
     /// Settlement progress.
     pub marks: Arc<crate::settled::SettledMarks>,
+    /// Next nonce of each sender with transactions in the pool.
+    pub pending_nonces: Arc<papaya::HashMap<AccountId, ghostplane_primitives::Nonce>>,
     /// Settings.
     pub config: Arc<SequencerConfig>,
     /// QUIC certificate (DER).
@@ -184,10 +186,17 @@ fn account_json(ctx: &RpcContext, params: &Params<'_>) -> Result<Value, ErrorObj
         let balance = state.balance(id, token).map_err(internal)?;
         balances.insert(token.symbol().to_string(), json!(balance.to_string()));
     }
+    // The nonce a new transaction should use: past the ones waiting in the pool.
+    let pending_nonce = ctx
+        .pending_nonces
+        .pin()
+        .get(&id)
+        .map_or(account.nonce, |pending| (*pending).max(account.nonce));
     Ok(json!({
         "id": id.get(),
         "publicKey": account.public_key.to_string(),
         "nonce": account.nonce,
+        "pendingNonce": pending_nonce,
         "balances": balances,
     }))
 }

@@ -421,3 +421,43 @@ fn rcgen_like_cert() -> Vec<u8> {
         .unwrap()
         .0
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pending_nonce_counts_pooled_transactions() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = SequencerConfig::new(dir.path().to_path_buf());
+    config.rpc_addr = "127.0.0.1:0".parse().unwrap();
+    config.quic_addr = "127.0.0.1:0".parse().unwrap();
+    // A long block: accepted transactions wait in the pool for a while.
+    config.block_time_ms = 3_000;
+    config.executor_threads = 2;
+    let sequencer = Sequencer::start(config, &genesis(6)).await.unwrap();
+    let client = HttpClientBuilder::default()
+        .build(format!("http://{}", sequencer.rpc_addr))
+        .unwrap();
+    let first = transfer(3, 4, 10, 1, 0);
+    client
+        .request::<Value, _>("l2_sendTransaction", rpc_params![hex_of(&first)])
+        .await
+        .unwrap();
+    let account: Value = client
+        .request("l2_getAccount", rpc_params![3])
+        .await
+        .unwrap();
+    assert_eq!(account["nonce"], 0, "{account}");
+    assert_eq!(account["pendingNonce"], 1, "{account}");
+    // A wallet signing with pendingNonce sends the next one without a clash.
+    let second = transfer(3, 4, 10, 1, 1);
+    client
+        .request::<Value, _>("l2_sendTransaction", rpc_params![hex_of(&second)])
+        .await
+        .unwrap();
+    wait_executed(&client, &second.hash().to_string()).await;
+    let account: Value = client
+        .request("l2_getAccount", rpc_params![3])
+        .await
+        .unwrap();
+    assert_eq!(account["nonce"], 2);
+    assert_eq!(account["pendingNonce"], 2);
+    sequencer.shutdown().await;
+}
