@@ -301,6 +301,17 @@ impl PubdataOp {
         Ok(())
     }
 
+    /// The account that signs the op and pays for it (uses a nonce), if any.
+    pub fn sender(&self) -> Option<AccountId> {
+        match self {
+            PubdataOp::Transfer { from, .. }
+            | PubdataOp::TransferToNew { from, .. }
+            | PubdataOp::Withdraw { from, .. } => Some(*from),
+            PubdataOp::FeeOnly { tx, .. } => Some(tx.from()),
+            PubdataOp::Deposit { .. } | PubdataOp::StorageWrite { .. } => None,
+        }
+    }
+
     /// Rebuilds the signed transaction behind a signed op, given the sender's nonce
     /// (tracked by the L1) and key (registered by earlier pubdata). `None` for ops
     /// that carry no signature (deposits, storage writes).

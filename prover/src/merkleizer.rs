@@ -61,13 +61,7 @@ impl<'a> Merkleizer<'a> {
             fees: 0,
         };
         for (position, op) in ops.iter().enumerate() {
-            let sender = match op {
-                PubdataOp::Transfer { from, .. }
-                | PubdataOp::TransferToNew { from, .. }
-                | PubdataOp::Withdraw { from, .. } => Some(*from),
-                PubdataOp::FeeOnly { tx, .. } => Some(tx.from()),
-                PubdataOp::Deposit { .. } | PubdataOp::StorageWrite { .. } => None,
-            };
+            let sender = op.sender();
             if matches!(op, PubdataOp::StorageWrite { .. }) {
                 continue;
             }

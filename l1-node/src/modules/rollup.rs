@@ -588,13 +588,7 @@ pub fn commit_call(
     let mut withdrawals = Vec::new();
     let mut consumed = st.deposits_consumed;
     for (i, op) in ops.iter().enumerate() {
-        let sender = match op {
-            PubdataOp::Transfer { from, .. }
-            | PubdataOp::TransferToNew { from, .. }
-            | PubdataOp::Withdraw { from, .. } => Some(*from),
-            PubdataOp::FeeOnly { tx, .. } => Some(tx.from()),
-            PubdataOp::Deposit { .. } | PubdataOp::StorageWrite { .. } => None,
-        };
+        let sender = op.sender();
         let mut slot = ChunkOp::noop();
         if let Some(from) = sender {
             let account = accounts.get(i, from)?;
