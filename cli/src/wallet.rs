@@ -67,6 +67,17 @@ pub enum WaitFor {
     Finalized,
 }
 
+/// What moves: a token and an amount.
+#[derive(Args)]
+pub struct TokenAmount {
+    /// Token: GCC, SPIRIT, MANA or GHOST.
+    #[arg(long, default_value = "GCC")]
+    token: String,
+    /// Amount in base units.
+    #[arg(long)]
+    amount: Amount,
+}
+
 #[derive(Args)]
 pub struct TransferArgs {
     /// Sender key name.
@@ -75,12 +86,8 @@ pub struct TransferArgs {
     /// Receiver: key name, account id, or 32-byte hex public key.
     #[arg(long)]
     to: String,
-    /// Token: GCC, SPIRIT, MANA or GHOST.
-    #[arg(long, default_value = "GCC")]
-    token: String,
-    /// Amount in base units.
-    #[arg(long)]
-    amount: Amount,
+    #[command(flatten)]
+    value: TokenAmount,
     /// Fee in GCC base units.
     #[arg(long, default_value_t = 0)]
     fee: Amount,
@@ -97,12 +104,8 @@ pub struct DepositArgs {
     /// L2 recipient: key name or 32-byte hex public key (default: the sender's key).
     #[arg(long)]
     to: Option<String>,
-    /// Token.
-    #[arg(long, default_value = "GCC")]
-    token: String,
-    /// Amount in base units.
-    #[arg(long)]
-    amount: Amount,
+    #[command(flatten)]
+    value: TokenAmount,
     /// Wait until the L2 deposit reaches this status.
     #[arg(long, value_enum)]
     wait: Option<WaitFor>,
@@ -116,12 +119,8 @@ pub struct WithdrawArgs {
     /// L1 recipient: key name or 32-byte hex address (default: the sender's key).
     #[arg(long)]
     to: Option<String>,
-    /// Token.
-    #[arg(long, default_value = "GCC")]
-    token: String,
-    /// Amount in base units.
-    #[arg(long)]
-    amount: Amount,
+    #[command(flatten)]
+    value: TokenAmount,
     /// Fee in GCC base units.
     #[arg(long, default_value_t = 0)]
     fee: Amount,
@@ -375,19 +374,32 @@ pub async fn transfer(args: TransferArgs, endpoints: Endpoints) -> Result<()> {
     let tx = Transaction::Transfer {
         from,
         to,
-        token: parse_token(&args.token)?,
-        amount: args.amount,
+        token: parse_token(&args.value.token)?,
+        amount: args.value.amount,
         fee: args.fee,
         nonce,
     };
+    submit_and_watch(&rpc, &key, tx, "transaction", args.wait, &endpoints).await
+}
+
+/// Checks, signs and sends an L2 transaction; prints its hash (after `label`) and
+/// `accepted`, then waits for `wait` if asked.
+async fn submit_and_watch(
+    rpc: &HttpClient,
+    key: &Keypair,
+    tx: Transaction,
+    label: &str,
+    wait: Option<WaitFor>,
+    endpoints: &Endpoints,
+) -> Result<()> {
     tx.check_stateless()?;
-    let hash = send_l2(&rpc, &key.sign(DEVNET_CHAIN_ID, tx)).await?;
-    println!("transaction 0x{}", hash.to_hex());
+    let hash = send_l2(rpc, &key.sign(DEVNET_CHAIN_ID, tx)).await?;
+    println!("{label} 0x{}", hash.to_hex());
     println!("accepted");
-    if let Some(target) = args.wait
+    if let Some(target) = wait
         && target > WaitFor::Accepted
     {
-        wait_status(&rpc, &hash, target, "accepted", endpoints.timeout()).await?;
+        wait_status(rpc, &hash, target, "accepted", endpoints.timeout()).await?;
     }
     Ok(())
 }
@@ -405,26 +417,15 @@ pub async fn withdraw(args: WithdrawArgs, endpoints: Endpoints) -> Result<()> {
     let tx = Transaction::Withdraw {
         from,
         to,
-        token: parse_token(&args.token)?,
-        amount: args.amount,
+        token: parse_token(&args.value.token)?,
+        amount: args.value.amount,
         fee: args.fee,
         nonce,
     };
-    tx.check_stateless()?;
-    let hash = send_l2(&rpc, &key.sign(DEVNET_CHAIN_ID, tx)).await?;
-    println!(
-        "withdrawal 0x{} to L1 address {}",
-        hash.to_hex(),
-        to.to_hex()
-    );
-    println!("accepted");
-    if let Some(target) = args.wait
-        && target > WaitFor::Accepted
-    {
-        wait_status(&rpc, &hash, target, "accepted", endpoints.timeout()).await?;
-        if target == WaitFor::Finalized {
-            println!("released on L1 to {}", to.to_hex());
-        }
+    println!("withdrawal to L1 address {}", to.to_hex());
+    submit_and_watch(&rpc, &key, tx, "withdrawal", args.wait, &endpoints).await?;
+    if args.wait == Some(WaitFor::Finalized) {
+        println!("released on L1 to {}", to.to_hex());
     }
     Ok(())
 }
@@ -451,8 +452,8 @@ pub async fn deposit(args: DepositArgs, endpoints: Endpoints) -> Result<()> {
         nonce,
         call: Call::Rollup(RollupCall::Deposit {
             recipient,
-            token: parse_token(&args.token)?,
-            amount: args.amount,
+            token: parse_token(&args.value.token)?,
+            amount: args.value.amount,
         }),
     }
     .sign(&key);
