@@ -1,20 +1,32 @@
 //! ed25519 keys: generation, signing, and single and batched verification.
 //!
-//! **Validity rule.** A signature is valid iff `ed25519-dalek`'s `verify_strict`
-//! accepts it: canonical `s`, and neither `R` nor the public key of small order.
-//! Public keys of small order ("weak" keys) are rejected outright.
+//! **Validity rule: ZIP-215**, the rule Zcash, Penumbra and Tendermint use for
+//! consensus: the key and `R` must decode to curve points (non-canonical encodings
+//! accepted), `s` must be canonical (`s < ℓ`), and the *cofactored* equation
+//! `[8](R − [s]B + [k]A) = 0` must hold, with `k = SHA-512(R ‖ A ‖ M)` over the bytes
+//! as given. On top of it, keys of small order ("weak" keys) are refused outright.
 //!
-//! **Batches.** [`verify_batch`] first runs dalek's batch equation over the whole
-//! batch (one multiscalar multiplication, about half the cost of verifying one by
-//! one). If the batch equation fails, every signature is re-verified on its own with
-//! the strict rule, so the per-item result names exactly the bad ones. Honestly made
-//! signatures (torsion-free `R` and key) pass both paths alike; a signature whose
-//! `R` carries a torsion component can only be made by the key's owner and may pass
-//! the batch equation while failing the strict rule, which is why the L1 re-verifies
-//! every signature in the posted pubdata deterministically.
+//! **Batches agree with single checks, whatever the grouping.** [`verify_batch`]
+//! checks the cofactored batch equation with random 128-bit coefficients; if every
+//! signature holds alone, the batch holds (deterministically: the torsion parts are
+//! killed by the cofactor); if one fails alone, the batch fails except with
+//! probability about 2^-128, and then every item is checked alone, so each result is
+//! exactly [`verify`]'s. The sequencer verifies in groups of 64 and the L1 a whole
+//! batch at once; they reach the same verdicts. (The rule before this one,
+//! ed25519-dalek's cofactorless batch equation with `verify_strict` as fallback, let
+//! a signature whose `R` carries an order-8 component pass about one batch in eight
+//! and fail alone: its owner could get it admitted by the sequencer and have the L1
+//! refuse the batch forever. `tests/grouping.rs` shows this.) The equations are
+//! written on curve25519-dalek 4 (its AVX2 backend), and `tests/grouping.rs` checks
+//! every verdict against `ed25519-consensus`, the reference implementation.
 
-use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
-use rand_core::OsRng;
+use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
+use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
+use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
+use ed25519_dalek::{Signer, SigningKey};
+use rand_core::{OsRng, RngCore};
+use sha2::{Digest, Sha512};
 
 use crate::tx::{SignedTransaction, Transaction};
 use crate::types::{ChainId, PublicKey, Signature};
@@ -99,29 +111,62 @@ impl std::fmt::Debug for Keypair {
     }
 }
 
-fn verifying_key(key: &PublicKey) -> Result<VerifyingKey, SignatureError> {
-    let key = VerifyingKey::from_bytes(&key.0).map_err(|_| SignatureError::InvalidPublicKey)?;
-    if key.is_weak() {
+/// The key rule: the bytes decompress to a curve point (ZIP-215: non-canonical
+/// encodings included) that is not of small order.
+fn key_point(key: &PublicKey) -> Result<EdwardsPoint, SignatureError> {
+    let point = CompressedEdwardsY(key.0)
+        .decompress()
+        .ok_or(SignatureError::InvalidPublicKey)?;
+    if point.is_small_order() {
         return Err(SignatureError::InvalidPublicKey);
     }
-    Ok(key)
+    Ok(point)
 }
 
 /// Checks that `key` is usable as an account key (a valid point, not of small order).
 pub fn validate_public_key(key: &PublicKey) -> Result<(), SignatureError> {
-    verifying_key(key).map(|_| ())
+    key_point(key).map(|_| ())
 }
 
-/// Verifies one signature with the strict rule.
+/// `R`, `s` and the challenge `k = SHA-512(R ‖ A ‖ M)` of a signature, over the
+/// bytes as given (ZIP-215): `R` must decompress, `s` must be canonical (`s < ℓ`).
+fn signature_parts(
+    key: &PublicKey,
+    message: &[u8],
+    signature: &Signature,
+) -> Result<(EdwardsPoint, Scalar, Scalar), SignatureError> {
+    let mut r_bytes = [0u8; 32];
+    r_bytes.copy_from_slice(&signature.0[..32]);
+    let mut s_bytes = [0u8; 32];
+    s_bytes.copy_from_slice(&signature.0[32..]);
+    let r = CompressedEdwardsY(r_bytes)
+        .decompress()
+        .ok_or(SignatureError::BadSignature)?;
+    let s: Option<Scalar> = Scalar::from_canonical_bytes(s_bytes).into();
+    let s = s.ok_or(SignatureError::BadSignature)?;
+    let k = Scalar::from_hash(
+        Sha512::new()
+            .chain_update(r_bytes)
+            .chain_update(key.0)
+            .chain_update(message),
+    );
+    Ok((r, s, k))
+}
+
+/// Verifies one signature with the ZIP-215 rule: `[8](R − [s]B + [k]A) = 0`.
 pub fn verify(
     key: &PublicKey,
     message: &[u8],
     signature: &Signature,
 ) -> Result<(), SignatureError> {
-    let key = verifying_key(key)?;
-    let signature = ed25519_dalek::Signature::from_bytes(&signature.0);
-    key.verify_strict(message, &signature)
-        .map_err(|_| SignatureError::BadSignature)
+    let a = key_point(key)?;
+    let (r, s, k) = signature_parts(key, message, signature)?;
+    let sb_minus_ka = EdwardsPoint::vartime_double_scalar_mul_basepoint(&k, &(-a), &s);
+    if (r - sb_minus_ka).mul_by_cofactor().is_identity() {
+        Ok(())
+    } else {
+        Err(SignatureError::BadSignature)
+    }
 }
 
 impl SignedTransaction {
@@ -142,33 +187,44 @@ impl SignedTransaction {
 }
 
 /// Verifies `(key, message, signature)` triples as one batch; returns one result per
-/// item, in order. See the module docs for how this relates to [`verify`].
+/// item, in order, each equal to [`verify`] of that item (see the module docs).
 pub fn verify_batch(items: &[(&PublicKey, &[u8], &Signature)]) -> Vec<Result<(), SignatureError>> {
-    let mut keys = Vec::with_capacity(items.len());
-    let mut key_errors = false;
-    for (key, _, _) in items {
-        match verifying_key(key) {
-            Ok(key) => keys.push(key),
-            Err(_) => {
-                key_errors = true;
-                break;
-            }
-        }
+    if items.is_empty() {
+        return Vec::new();
     }
-    if !key_errors && !items.is_empty() {
-        let messages: Vec<&[u8]> = items.iter().map(|(_, message, _)| *message).collect();
-        let signatures: Vec<ed25519_dalek::Signature> = items
-            .iter()
-            .map(|(_, _, signature)| ed25519_dalek::Signature::from_bytes(&signature.0))
-            .collect();
-        if ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok() {
-            return vec![Ok(()); items.len()];
-        }
+    if batch_equation_holds(items) == Some(true) {
+        return vec![Ok(()); items.len()];
     }
     items
         .iter()
         .map(|(key, message, signature)| verify(key, message, signature))
         .collect()
+}
+
+/// The cofactored batch equation `[8]([−Σ zᵢsᵢ]B + Σ [zᵢ]Rᵢ + Σ [zᵢkᵢ]Aᵢ) = 0` with
+/// random 128-bit `zᵢ`; `None` if an item does not even parse.
+fn batch_equation_holds(items: &[(&PublicKey, &[u8], &Signature)]) -> Option<bool> {
+    let mut randomness = vec![0u8; 16 * items.len()];
+    OsRng.fill_bytes(&mut randomness);
+    let mut scalars = Vec::with_capacity(2 * items.len() + 1);
+    let mut points = Vec::with_capacity(2 * items.len() + 1);
+    let mut b_coefficient = Scalar::ZERO;
+    for ((key, message, signature), z) in items.iter().zip(randomness.chunks_exact(16)) {
+        let a = key_point(key).ok()?;
+        let (r, s, k) = signature_parts(key, message, signature).ok()?;
+        let mut z_bytes = [0u8; 16];
+        z_bytes.copy_from_slice(z);
+        let z = Scalar::from(u128::from_le_bytes(z_bytes));
+        b_coefficient -= z * s;
+        scalars.push(z);
+        points.push(r);
+        scalars.push(z * k);
+        points.push(a);
+    }
+    scalars.push(b_coefficient);
+    points.push(ED25519_BASEPOINT_POINT);
+    let check = EdwardsPoint::vartime_multiscalar_mul(scalars, points);
+    Some(check.mul_by_cofactor().is_identity())
 }
 
 /// Verifies the signatures of `txs` for `chain_id` as one batch; one result per
