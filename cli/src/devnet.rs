@@ -14,8 +14,8 @@ use ghostd::modules::ledger;
 use ghostd::{Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, RollupGenesis};
 use ghostplane_primitives::{DEVNET_CHAIN_ID, FieldBytes, Keypair, L1Address, TokenId};
 use ghostplane_prover::{
-    AccountTree, ChunkKeys, Coordinator, CoordinatorConfig, DEVNET_CHUNK_OPS, WorkerConfig,
-    run_worker,
+    AccountTree, ChunkKeys, Coordinator, CoordinatorConfig, DEVNET_CHUNK_OPS, WorkerAuth,
+    WorkerConfig, WorkerToken, run_worker,
 };
 use ghostplane_sequencer::{Sequencer, SequencerConfig};
 use ghostplane_settlement::{
@@ -73,6 +73,18 @@ pub struct DevnetArgs {
     /// A deposit must be included on L2 within this many L1 blocks.
     #[arg(long, default_value_t = 600)]
     forced_inclusion_blocks: u64,
+    /// Least fee of an L2 transaction, in GCC base units (each takes a proof slot).
+    #[arg(long, default_value_t = 1)]
+    fee_min: u128,
+    /// Executed-but-unbatched L2 transactions above which the sequencer answers
+    /// "settlement is behind" (the merkleizer must clear them well within the
+    /// forced-inclusion window).
+    #[arg(long, default_value_t = 20_000)]
+    settlement_unplanned_txs_max: u64,
+    /// Unproven chunk proof jobs above which the sequencer answers "settlement is
+    /// behind".
+    #[arg(long, default_value_t = 256)]
+    settlement_unproven_jobs_max: u64,
     /// Threads of the in-process prover worker (0 = no in-process worker).
     #[arg(long, default_value_t = default_threads())]
     prover_threads: usize,
@@ -160,18 +172,28 @@ async fn start(args: DevnetArgs, data_dir: &Path) -> Result<()> {
     config.rpc_addr = args.rpc_addr;
     config.quic_addr = args.quic_addr;
     config.block_time_ms = args.block_time_ms;
+    config.fee_min = args.fee_min;
+    config.settlement_unplanned_txs_max = args.settlement_unplanned_txs_max;
+    config.settlement_unproven_jobs_max = args.settlement_unproven_jobs_max;
     std::fs::create_dir_all(&config.data_dir)?;
     let sequencer = Sequencer::start(config, &l2_genesis)
         .await
         .context("cannot start the sequencer")?;
 
-    // Prover coordinator and the in-process worker.
+    // Prover coordinator and the in-process worker. External workers use the token
+    // file in the data dir; the in-process worker has its own token (never written), so
+    // a ban of an external worker's token does not stop it.
+    let token_file = data_dir.join("prover-worker-tokens");
+    let external_tokens = ghostplane_prover::auth::load_or_create_token_file(&token_file)
+        .context("prover worker tokens")?;
+    let in_process_token = WorkerToken::generate()?;
     let coordinator = Coordinator::open(
         Arc::clone(&db),
         keys.verifier().clone(),
         chunk_ops,
         CoordinatorConfig {
             listen: args.coordinator_addr,
+            auth: WorkerAuth::tokens(external_tokens.iter().chain([&in_process_token])),
             ..CoordinatorConfig::default()
         },
     )?;
@@ -185,6 +207,7 @@ async fn start(args: DevnetArgs, data_dir: &Path) -> Result<()> {
                 name: "devnet-worker".into(),
                 idle_poll: Duration::from_millis(200),
                 proofs_max: 0,
+                token: Some(in_process_token),
             },
             Arc::clone(&keys),
             Arc::clone(&stop),
@@ -222,8 +245,9 @@ async fn start(args: DevnetArgs, data_dir: &Path) -> Result<()> {
     println!("  L2 quic       {}", sequencer.quic_addr);
     println!("  L1 json-rpc   {l1_endpoint}, chain id {L1_DEVNET_CHAIN_ID})");
     println!(
-        "  prover        http://{coordinator_addr}  (in-process worker: {} threads)",
-        args.prover_threads
+        "  prover        http://{coordinator_addr}  (in-process worker: {} threads; external workers: ghostplane prover --coordinator {coordinator_addr} --token-file {})",
+        args.prover_threads,
+        token_file.display()
     );
     println!(
         "  data          {}{}",

@@ -58,6 +58,10 @@ struct WorkerArgs {
     /// Exit after this many accepted proofs (0 = run until interrupted).
     #[arg(long, default_value_t = 0)]
     proofs_max: u64,
+    /// File holding this worker's token (its first line that is not a comment), one
+    /// the coordinator's operator listed; `ghostplane devnet` prints where its file is.
+    #[arg(long)]
+    token_file: Option<PathBuf>,
     #[command(flatten)]
     keys: KeyArgs,
 }
@@ -108,6 +112,16 @@ pub async fn run(args: ProverArgs) -> anyhow::Result<()> {
             } else {
                 format!("http://{coordinator}")
             };
+            let token = w
+                .token_file
+                .as_deref()
+                .map(ghostplane_prover::auth::read_worker_token)
+                .transpose()?;
+            if token.is_none() {
+                eprintln!(
+                    "no --token-file: only a coordinator with open registration admits this worker"
+                );
+            }
             let keys_args = w.keys.clone();
             let keys = tokio::task::spawn_blocking(move || load_keys(&keys_args)).await??;
             eprintln!(
@@ -123,6 +137,7 @@ pub async fn run(args: ProverArgs) -> anyhow::Result<()> {
                 name: w.name,
                 idle_poll: Duration::from_millis(200),
                 proofs_max: w.proofs_max,
+                token,
             };
             let worker = tokio::spawn(run_worker(config, Arc::new(keys), Arc::clone(&stop)));
             tokio::select! {

@@ -88,9 +88,9 @@ pub struct TransferArgs {
     to: String,
     #[command(flatten)]
     value: TokenAmount,
-    /// Fee in GCC base units.
-    #[arg(long, default_value_t = 0)]
-    fee: Amount,
+    /// Fee in GCC base units (default: the sequencer's minimum, `l2_minFee`).
+    #[arg(long)]
+    fee: Option<Amount>,
     /// Wait until this status, printing each one reached.
     #[arg(long, value_enum)]
     wait: Option<WaitFor>,
@@ -121,9 +121,9 @@ pub struct WithdrawArgs {
     to: Option<String>,
     #[command(flatten)]
     value: TokenAmount,
-    /// Fee in GCC base units.
-    #[arg(long, default_value_t = 0)]
-    fee: Amount,
+    /// Fee in GCC base units (default: the sequencer's minimum, `l2_minFee`).
+    #[arg(long)]
+    fee: Option<Amount>,
     /// Wait until this status (the L1 releases the funds at `finalized`).
     #[arg(long, value_enum)]
     wait: Option<WaitFor>,
@@ -189,6 +189,18 @@ async fn l2_account(rpc: &HttpClient, key: &PublicKey) -> Result<Option<(Account
         .or_else(|| value["nonce"].as_u64())
         .context("account without nonce")?;
     Ok(Some((AccountId::new(id as u32)?, nonce)))
+}
+
+/// `fee`, or the sequencer's minimum fee when none was given.
+async fn fee_or_min(rpc: &HttpClient, fee: Option<Amount>) -> Result<Amount> {
+    if let Some(fee) = fee {
+        return Ok(fee);
+    }
+    let value = call(rpc, "l2_minFee", rpc_params![]).await?;
+    value
+        .as_str()
+        .and_then(|text| text.parse().ok())
+        .context("l2_minFee did not return a decimal string")
 }
 
 pub async fn wallet(command: WalletCommand, endpoints: Endpoints) -> Result<()> {
@@ -376,7 +388,7 @@ pub async fn transfer(args: TransferArgs, endpoints: Endpoints) -> Result<()> {
         to,
         token: parse_token(&args.value.token)?,
         amount: args.value.amount,
-        fee: args.fee,
+        fee: fee_or_min(&rpc, args.fee).await?,
         nonce,
     };
     submit_and_watch(&rpc, &key, tx, "transaction", args.wait, &endpoints).await
@@ -419,7 +431,7 @@ pub async fn withdraw(args: WithdrawArgs, endpoints: Endpoints) -> Result<()> {
         to,
         token: parse_token(&args.value.token)?,
         amount: args.value.amount,
-        fee: args.fee,
+        fee: fee_or_min(&rpc, args.fee).await?,
         nonce,
     };
     println!("withdrawal to L1 address {}", to.to_hex());

@@ -1,8 +1,10 @@
 //! The prover fleet for real: an in-process coordinator (as the L2 node runs it) and
-//! two `ghostplane prover` worker processes. One worker is killed with SIGKILL while it
-//! holds a lease; the job is leased again and proven by the other. Before the workers
-//! start, a worker with the wrong circuit is refused and a worker submitting a proof
-//! of the wrong statement is refused without the job being marked proven.
+//! two `ghostplane prover` worker processes presenting a token from a token file. One
+//! worker is killed with SIGKILL while it holds a lease; the job is leased again and
+//! proven by the other. Before the workers start, a worker with the wrong circuit is
+//! refused, worker processes with a wrong token or none are refused and exit, and a
+//! worker submitting a proof of the wrong statement is refused without the job being
+//! marked proven (or failed).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a panic is a failure.
 
@@ -13,24 +15,64 @@ use std::time::{Duration, Instant};
 use ghostplane_primitives::{
     AccountId, AccountLeaf, BatchNumber, ChainId, Keypair, PubdataOp, Signature, TokenId,
 };
+use ghostplane_prover::auth::{load_or_create_token_file, read_worker_token};
 use ghostplane_prover::coordinator::{CoordinatorStatus, JobId, JobState};
 use ghostplane_prover::worker::CoordinatorClient;
-use ghostplane_prover::{AccountTree, ChunkKeys, Coordinator, CoordinatorConfig, Merkleizer};
+use ghostplane_prover::{
+    AccountTree, ChunkKeys, Coordinator, CoordinatorConfig, Merkleizer, WorkerAuth, WorkerToken,
+};
 
 const CHUNK_OPS: usize = 1;
 const JOBS: usize = 4;
 
-fn spawn_worker(addr: &str, keys: &Path, name: &str) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_ghostplane"))
+fn worker_command(addr: &str, keys: &Path, name: &str, token_file: Option<&Path>) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ghostplane"));
+    command
         .args(["prover", "--coordinator", addr, "--threads", "1"])
         .args(["--chunk-ops", &CHUNK_OPS.to_string()])
         .arg("--keys-dir")
         .arg(keys)
         .args(["--name", name])
-        .stdout(Stdio::null())
+        .stdout(Stdio::null());
+    if let Some(file) = token_file {
+        command.arg("--token-file").arg(file);
+    }
+    command
+}
+
+fn spawn_worker(addr: &str, keys: &Path, name: &str, token_file: &Path) -> Child {
+    worker_command(addr, keys, name, Some(token_file))
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn worker")
+}
+
+/// Runs a worker that the coordinator must refuse: it exits with an error within a
+/// minute. Returns its stderr.
+fn refused_worker(addr: &str, keys: &Path, name: &str, token_file: Option<&Path>) -> String {
+    let mut child = worker_command(addr, keys, name, token_file)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn worker");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("worker `{name}` was not refused within a minute");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(
+        !status.success(),
+        "worker `{name}` exited successfully: {stderr}"
+    );
+    stderr
 }
 
 async fn wait_for(
@@ -87,6 +129,11 @@ async fn killed_worker_job_is_released_and_bad_proofs_are_refused() {
     assert_eq!(chunks.len(), JOBS);
     let wrong_statement = keys.prove(&chunks[1]).unwrap();
 
+    // The operator's token file (as `ghostplane devnet` writes it) and a second listed
+    // token for the cheat, so that its strikes are its own.
+    let token_file = dir.path().join("prover-worker-tokens");
+    let fleet_tokens = load_or_create_token_file(&token_file).unwrap();
+    let cheat_token = WorkerToken::generate().unwrap();
     let coordinator = Coordinator::open(
         db,
         keys.verifier().clone(),
@@ -94,6 +141,7 @@ async fn killed_worker_job_is_released_and_bad_proofs_are_refused() {
         CoordinatorConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
             lease: Duration::from_secs(3),
+            auth: WorkerAuth::tokens(fleet_tokens.iter().chain([&cheat_token])),
             ..CoordinatorConfig::default()
         },
     )
@@ -104,28 +152,50 @@ async fn killed_worker_job_is_released_and_bad_proofs_are_refused() {
     let client = CoordinatorClient::new(&url).unwrap();
 
     // A worker for another circuit is refused.
+    let circuit = hex::encode(keys.shape().circuit_hash());
     let err = client
-        .register(&"00".repeat(32), "stranger")
+        .register(&"00".repeat(32), "stranger", Some(&fleet_tokens[0]))
         .await
         .unwrap_err();
     assert!(err.to_string().contains("differs"), "{err}");
 
+    // Worker processes with a token the operator did not list, or with none, are
+    // refused and exit, saying why; they never got a session.
+    let wrong_file = dir.path().join("wrong-token");
+    std::fs::write(&wrong_file, format!("{}\n", "ab".repeat(32))).unwrap();
+    let stderr = refused_worker(&url, &keys_dir, "wrong token", Some(&wrong_file));
+    assert!(
+        stderr.contains("not in the coordinator's token file"),
+        "{stderr}"
+    );
+    let stderr = refused_worker(&url, &keys_dir, "no token", None);
+    assert!(stderr.contains("--token-file"), "{stderr}");
+    assert_eq!(client.status().await.unwrap().workers, 0);
+    assert_eq!(read_worker_token(&token_file).unwrap(), fleet_tokens[0]);
+
     // A worker that submits a proof of another chunk is refused; nothing is proven.
     let cheat = client
-        .register(&hex::encode(keys.shape().circuit_hash()), "cheat")
+        .register(&circuit, "cheat", Some(&cheat_token))
         .await
         .unwrap();
-    let lease = client.lease(cheat).await.unwrap().unwrap();
+    // Its public number is no credential.
+    let lease = client.lease(&cheat.session).await.unwrap().unwrap();
     assert_eq!(lease.job, "1:0");
     let err = client
-        .submit(cheat, &lease.job, &wrong_statement.to_hex(), 1)
+        .submit(&cheat.worker.to_string(), &lease.job, &"00".repeat(128), 1)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("unknown worker session"), "{err}");
+    let err = client
+        .submit(&cheat.session, &lease.job, &wrong_statement.to_hex(), 1)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("refused"), "{err}");
-    let lease = client.lease(cheat).await.unwrap().unwrap();
+    assert!(err.to_string().contains("strike 1 of 3"), "{err}");
+    let lease = client.lease(&cheat.session).await.unwrap().unwrap();
     assert_eq!(lease.job, "1:0", "the refused job is queued again, first");
     let err = client
-        .submit(cheat, &lease.job, &"00".repeat(128), 1)
+        .submit(&cheat.session, &lease.job, &"00".repeat(128), 1)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("refused"), "{err}");
@@ -138,7 +208,7 @@ async fn killed_worker_job_is_released_and_bad_proofs_are_refused() {
     assert_eq!((status.proven, status.refused, status.queued), (0, 2, JOBS));
 
     // Worker 1 takes a job and is killed while proving it.
-    let mut first = spawn_worker(&url, &keys_dir, "first");
+    let mut first = spawn_worker(&url, &keys_dir, "first", &token_file);
     let leased = wait_for(&client, "worker 1 lease", Duration::from_secs(60), |s| {
         !s.leases.is_empty()
     })
@@ -151,11 +221,11 @@ async fn killed_worker_job_is_released_and_bad_proofs_are_refused() {
         .next()
         .map(|(j, w)| (j.clone(), *w))
         .unwrap();
-    assert_ne!(first_id, cheat);
+    assert_ne!(first_id, cheat.worker);
 
     // Worker 2 proves everything, including the killed worker's job once its lease
     // expires.
-    let mut second = spawn_worker(&url, &keys_dir, "second");
+    let mut second = spawn_worker(&url, &keys_dir, "second", &token_file);
     let done = wait_for(&client, "all proofs", Duration::from_secs(300), |s| {
         s.proven == JOBS
     })
@@ -166,7 +236,7 @@ async fn killed_worker_job_is_released_and_bad_proofs_are_refused() {
         done.expired >= 1,
         "the killed worker's lease expired: {done:?}"
     );
-    assert_eq!(done.failed, 0);
+    assert_eq!((done.banned, done.retrying), (0, 0));
 
     let killed = coordinator
         .job(JobId::parse(&killed_job).unwrap())

@@ -70,6 +70,14 @@ pub enum DropReason {
         /// The transaction's nonce.
         got: Nonce,
     },
+    /// The fee is below the chain's minimum.
+    #[error("fee {offered} is below the minimum fee {min}")]
+    FeeBelowMinimum {
+        /// The transaction's (maximum) fee.
+        offered: Amount,
+        /// The minimum.
+        min: Amount,
+    },
     /// The sender cannot pay the (maximum) fee in GCC.
     #[error("cannot pay the fee: needs {needed} GCC, has {available}")]
     CannotPayFee {

@@ -41,14 +41,25 @@
 //!   L1 releases on finality. **Deposit** credits (creating the account if needed).
 //! - Balances never underflow or overflow: every debit and credit is checked.
 //! - **Contracts** run in wasmtime with fuel as gas (see [`wasm`] for the ABI, the
-//!   determinism settings and every bound); a revert or trap rolls back the call's
-//!   storage writes and events.
+//!   fuel table, the determinism settings and every bound); a revert or trap rolls
+//!   back the call's storage writes and events. Bulk memory and table operations pay
+//!   per byte or element; every call pays a load charge proportional to its code
+//!   length, whether or not this node had the module compiled.
+//! - Before compiling, every module is **rewritten** the same way on every node
+//!   ([`wasm::instrument`], part of consensus): a counter limits nested calls to
+//!   [`wasm::WASM_CALL_DEPTH_MAX`], so recursion traps at the same depth whatever the
+//!   host's CPU or native stack; deploy refuses functions with more locals or a
+//!   deeper operand stack than the bounds that keep the native stack a backstop.
 //!
 //! ## Invariants
 //!
 //! - Parallel execution with any thread count gives the same output as
 //!   [`Executor::execute_sequential`] (property-tested with 1, 2 and 4 threads).
 //! - Execution does not change the store; only [`Executor::commit`] does, atomically.
+//! - No receipt depends on node-local state: the compiled-module cache (an LRU bounded
+//!   in bytes) changes how much a node compiles, never a result or a fee.
+//! - Contracts run only on executor threads, whose native stack
+//!   (`WASM_STACK_BYTES_MAX` + `HOST_STACK_BYTES`) holds the deepest call allowed.
 //! - The executor trusts that each transaction's signature was verified for the
 //!   chain id (the sequencer batch-verifies at ingest, the L1 re-verifies the
 //!   pubdata); it checks that the signer key owns the sending account.
@@ -149,6 +160,9 @@ pub struct ExecutorConfig {
     pub threads: usize,
     /// GCC base units charged per unit of fuel.
     pub fuel_price: Amount,
+    /// Least fee a transaction must offer (and pays when included), in GCC base
+    /// units: each transaction takes a proof slot. Lower offers are dropped.
+    pub fee_min: Amount,
     /// Bound on the state cache, in entries.
     pub cache_entries_max: usize,
 }
@@ -158,6 +172,7 @@ impl Default for ExecutorConfig {
         Self {
             threads: std::thread::available_parallelism().map_or(2, usize::from),
             fuel_price: 1,
+            fee_min: 1,
             cache_entries_max: store::CACHE_ENTRIES_MAX_DEFAULT,
         }
     }
@@ -172,7 +187,9 @@ pub struct Executor {
 }
 
 /// Native stack for executor threads: room for the wasm stack bound plus host frames.
-const THREAD_STACK_BYTES: usize = 8 * 1024 * 1024;
+/// Every contract runs on one of these threads (see [`Executor::execute`]), never on
+/// the caller's, whose stack may be smaller.
+const THREAD_STACK_BYTES: usize = wasm::WASM_STACK_BYTES_MAX + wasm::HOST_STACK_BYTES;
 
 impl Executor {
     /// Opens the store in `path` and starts the thread pool.
@@ -192,6 +209,11 @@ impl Executor {
         self.pool = thread_pool(threads)?;
         self.config.threads = threads;
         Ok(())
+    }
+
+    /// How full the compiled-module cache is (bounded in bytes; never affects results).
+    pub fn module_cache_usage(&self) -> wasm::ModuleCacheUsage {
+        self.runtime.module_cache_usage()
     }
 
     /// The state store.
@@ -287,6 +309,12 @@ impl Executor {
     }
 
     fn run(&self, block: &BlockInput, parallel: bool) -> Result<BlockOutput, ExecError> {
+        // All of it on a pool thread, the in-order phase and sequential execution too:
+        // contracts need the native stack those threads are sized for.
+        self.pool.install(|| self.run_on_pool(block, parallel))
+    }
+
+    fn run_on_pool(&self, block: &BlockInput, parallel: bool) -> Result<BlockOutput, ExecError> {
         let parent = self.store.last_header().ok_or(ExecError::NoGenesis)?;
         if block.number.0 != parent.number.0 + 1 {
             return Err(ExecError::OutOfOrder {
@@ -310,6 +338,7 @@ impl Executor {
             block: block.number,
             timestamp_ms: block.timestamp_ms,
             fuel_price: self.config.fuel_price,
+            fee_min: self.config.fee_min,
         };
 
         let mut speculative: Vec<Option<Result<ItemOutcome, ExecError>>> = if parallel {

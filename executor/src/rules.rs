@@ -31,6 +31,8 @@ pub(crate) struct Env<'a> {
     pub(crate) timestamp_ms: u64,
     /// GCC base units per unit of fuel.
     pub(crate) fuel_price: Amount,
+    /// Least fee any included transaction pays (each takes a proof slot).
+    pub(crate) fee_min: Amount,
 }
 
 /// What including an item did.
@@ -93,6 +95,12 @@ fn transaction(
     let tx = &signed.tx;
     if let Err(e) = tx.check_stateless() {
         return Ok(Err(DropReason::Stateless(e)));
+    }
+    if tx.fee() < env.fee_min {
+        return Ok(Err(DropReason::FeeBelowMinimum {
+            offered: tx.fee(),
+            min: env.fee_min,
+        }));
     }
     let from = tx.from();
     let Some(account) = view.account(from)? else {
@@ -186,6 +194,7 @@ fn transaction(
                     ),
                 }
             };
+            let charged = charged.max(env.fee_min).min(fee);
             refund(view, from, gcc - fee, fee - charged);
             Included {
                 status,
@@ -261,6 +270,7 @@ fn transaction(
             let gas_used = CALL_FUEL_BASE + fuel_used;
             let charged = Amount::from(gas_used)
                 .saturating_mul(env.fuel_price)
+                .max(env.fee_min)
                 .min(fee);
             refund(view, from, gcc - fee, fee - charged);
             Included {

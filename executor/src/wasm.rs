@@ -1,5 +1,5 @@
-//! The contract runtime: wasmtime configured for determinism, the host ABI, module
-//! validation and the compiled-module cache.
+//! The contract runtime: wasmtime configured for determinism, the host ABI, the
+//! deterministic rewrite of every module, validation and the compiled-module cache.
 //!
 //! ## Host ABI (imports from module `env`)
 //!
@@ -18,20 +18,54 @@
 //!
 //! A contract exports `memory` and `call: () -> ()` and is at most 128 KiB
 //! (`CONTRACT_CODE_BYTES_MAX`). Anything else imported makes the module invalid at
-//! deploy.
+//! deploy, and so does any import named `__gp_*` (reserved for the runtime).
+//!
+//! ## Added by the rewrite (consensus; see [`instrument`])
+//!
+//! Before compiling, every node rewrites the module identically (the stored code and
+//! its hash stay the deployer's bytes). The rewrite adds one import, which a contract
+//! cannot name itself:
+//!
+//! | import | inserted | fuel |
+//! | --- | --- | --- |
+//! | `__gp_call_depth_exceeded ()` | at function entry, when the depth passes [`WASM_CALL_DEPTH_MAX`] | traps |
+//!
+//! A global counter counts active wasm frames: the ([`WASM_CALL_DEPTH_MAX`] + 1)-th
+//! nested call fails with the call-depth trap on every host alike. The counting costs
+//! [`CALL_DEPTH_FUEL_PER_CALL`] fuel per call of a contract function.
+//!
+//! ## Fuel of a call
+//!
+//! Fuel counts executed wasm operators (one each; `nop`, `drop`, `block`, `loop`,
+//! `else`, `end`, `return` and `unreachable` are free), plus
+//! [`BULK_MEMORY_FUEL_PER_BYTE`] per byte a `memory.fill`, `memory.copy` or
+//! `memory.init` touches and [`BULK_TABLE_FUEL_PER_ELEMENT`] per element of a
+//! `table.fill`, `table.copy`, `table.init` or `table.grow` (charged by the engine,
+//! and checked against the fuel left, before memory is touched), plus the host
+//! charges above, plus a load charge of [`MODULE_LOAD_FUEL_PER_BYTE`] × code length,
+//! paid by every call whether the node had the module compiled or not: cache state
+//! differs between nodes and must not change a receipt, so every call pays for the
+//! worst case, a compile. (The executor adds `CALL_FUEL_BASE` on top.)
 //!
 //! ## Determinism and bounds
 //!
-//! Fuel metering is on and is the gas; SIMD, relaxed SIMD, threads and every other
-//! post-MVP proposal that could differ between hosts are off; NaN canonicalization is
-//! on. Memories are bounded to [`WASM_MEMORY_BYTES_MAX`], tables to
-//! [`WASM_TABLE_ELEMENTS_MAX`], the wasm stack to [`WASM_STACK_BYTES_MAX`], and
-//! instances come from a fixed pool. A contract may make at most
-//! [`STORAGE_WRITES_PER_CALL_MAX`] storage writes, emit at most [`EVENTS_PER_CALL_MAX`]
-//! events and return at most [`RETURN_BYTES_MAX`] bytes.
+//! Fuel metering is on and is the gas. The accepted wasm is exactly
+//! [`CONTRACT_FEATURES`] (WebAssembly 2.0 without SIMD or GC types), enforced by the
+//! rewrite's validation and set on the engine; NaN canonicalization is on. Memories
+//! are bounded to [`WASM_MEMORY_BYTES_MAX`], tables to [`WASM_TABLE_ELEMENTS_MAX`],
+//! call depth to [`WASM_CALL_DEPTH_MAX`], locals per function to
+//! [`WASM_FUNCTION_LOCALS_MAX`], a function's operand stack to
+//! [`WASM_OPERAND_STACK_MAX`]; the native stack bound [`WASM_STACK_BYTES_MAX`] is a
+//! backstop sized so that the depth limit always hits first. Instances come from a
+//! fixed pool. A contract may make at most [`STORAGE_WRITES_PER_CALL_MAX`] storage
+//! writes, emit at most [`EVENTS_PER_CALL_MAX`] events and return at most
+//! [`RETURN_BYTES_MAX`] bytes. Compiled modules are kept in an LRU cache bounded to
+//! [`MODULE_CACHE_BYTES_MAX`] (estimated) bytes.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+mod cache;
+pub mod instrument;
+
+use std::sync::Arc;
 
 use ghostplane_primitives::block::Event;
 use ghostplane_primitives::{
@@ -40,18 +74,61 @@ use ghostplane_primitives::{
 };
 use wasmtime::{
     Caller, Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Memory, Module,
-    PoolingAllocationConfig, Store, Trap,
+    OperatorCost, PoolingAllocationConfig, Store, Trap, VariableOperatorCost, WasmFeatures,
 };
 
 use crate::state::{StateKey, StateValue, StoreError};
 use crate::view::TxView;
+use cache::ModuleCache;
+pub use cache::ModuleCacheUsage;
+pub use instrument::{
+    CONTRACT_FEATURES, WASM_CALL_DEPTH_MAX, WASM_FUNCTION_LOCALS_MAX, WASM_OPERAND_STACK_MAX,
+};
 
 /// Largest linear memory a contract may have (4 MiB = 64 pages).
 pub const WASM_MEMORY_BYTES_MAX: usize = 4 * 1024 * 1024;
 /// Largest table a contract may have.
 pub const WASM_TABLE_ELEMENTS_MAX: usize = 1024;
-/// Largest wasm stack (recursion deeper than this traps).
-pub const WASM_STACK_BYTES_MAX: usize = 256 * 1024;
+/// Native stack the wasm frames of one call may use: a backstop that must never be
+/// what stops a contract (where a native stack runs out differs between CPUs and
+/// compiler versions), so it is sized for [`WASM_CALL_DEPTH_MAX`] of the largest
+/// frames the deploy-time bounds allow.
+///
+/// A frame holds at most its locals ([`WASM_FUNCTION_LOCALS_MAX`]) and operand stack
+/// ([`WASM_OPERAND_STACK_MAX`]) in 8-byte slots (SIMD is off, so no value is wider),
+/// plus a fixed part (return address, frame pointer, callee-saved registers, spill
+/// slots for the engine's own values), under 1 KiB: (512 + 512) × 8 + 1024 = 9 KiB.
+/// 1024 such frames need 9 MiB; the bound is 16 MiB, a margin of 1.75 for register
+/// allocators that do not share slots perfectly. (Measured with wasmtime 48 /
+/// cranelift on x86-64: the largest frame deploy allows, all its values live across
+/// the recursive call, takes about 4 KiB, so 1024 of them 4 MiB.) The contract test
+/// `recursion_just_under_the_depth_limit_succeeds_and_one_more_traps` runs such frames
+/// at depth [`WASM_CALL_DEPTH_MAX`] on every build.
+pub const WASM_STACK_BYTES_MAX: usize = 16 * 1024 * 1024;
+/// Native stack kept free under the wasm bound for host functions (state reads go
+/// into RocksDB) and the executor's own frames. Threads that run contracts have
+/// [`WASM_STACK_BYTES_MAX`] + this.
+pub const HOST_STACK_BYTES: usize = 4 * 1024 * 1024;
+/// Fuel per byte a `memory.fill`, `memory.copy` or `memory.init` touches, on top of
+/// the operator's own 1: about what a loop of 8-byte stores costs per byte (a little
+/// over 1), so the bulk form buys speed, not work below cost. The engine charges it (wasmtime's variable
+/// operator cost, set explicitly here) and traps out of fuel before the operation.
+pub const BULK_MEMORY_FUEL_PER_BYTE: u8 = 1;
+/// Fuel per element a `table.fill`, `table.copy`, `table.init` or `table.grow`
+/// touches, on top of the operator's own 1 (tables hold at most
+/// [`WASM_TABLE_ELEMENTS_MAX`] elements).
+pub const BULK_TABLE_FUEL_PER_ELEMENT: u8 = 1;
+/// Fuel per page `memory.grow` asks for, on top of the operator's own 1. Growing only
+/// moves the pooled memory's bound (its pages are zeroed when the slot is reused) and
+/// at most 64 pages exist, so it is not charged.
+pub const MEMORY_GROW_FUEL_PER_PAGE: u8 = 0;
+/// Fuel the rewrite's depth counting adds to each call of a contract function (the
+/// counter's increment, check and decrement).
+pub const CALL_DEPTH_FUEL_PER_CALL: u64 = 12;
+/// Fuel per byte of (original) code that every call pays to load its module: the
+/// cost of compiling it, charged whether or not this node had it compiled (the
+/// deploy's validation and compilation is priced at 50 per byte too).
+pub const MODULE_LOAD_FUEL_PER_BYTE: u64 = 50;
 /// Storage writes one call may make.
 pub const STORAGE_WRITES_PER_CALL_MAX: usize = 256;
 /// Events one call may emit.
@@ -60,8 +137,13 @@ pub const EVENTS_PER_CALL_MAX: usize = 64;
 pub const EVENT_DATA_BYTES_MAX: usize = 1024;
 /// Largest return data (also bounds revert data).
 pub const RETURN_BYTES_MAX: usize = 4096;
-/// Compiled modules kept in memory; the cache is cleared when it grows past this.
-pub const MODULE_CACHE_ENTRIES_MAX: usize = 1024;
+/// Bound on the compiled-module cache, in estimated bytes (see
+/// [`MODULE_CACHE_ENTRY_OVERHEAD_BYTES`]); least recently used modules go first.
+pub const MODULE_CACHE_BYTES_MAX: usize = 256 * 1024 * 1024;
+/// A cached module is estimated at its compiled image (machine code, trap and address
+/// tables, data segments: what wasmtime maps), plus its wasm length again for the
+/// module's metadata (types, function tables), plus this for the entry itself.
+pub const MODULE_CACHE_ENTRY_OVERHEAD_BYTES: usize = 4096;
 /// Instances alive at once. The executor runs at most one call per thread, so this
 /// bounds its thread count; exhausting the pool is an internal error, never a receipt.
 pub const INSTANCE_POOL_SIZE: u32 = 128;
@@ -168,16 +250,52 @@ impl std::fmt::Display for HostStoreFailure {
 }
 impl std::error::Error for HostStoreFailure {}
 
+/// A contract's call depth went past [`WASM_CALL_DEPTH_MAX`].
+#[derive(Debug)]
+struct CallDepthExceeded;
+
+impl std::fmt::Display for CallDepthExceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "call depth exceeded: more than {WASM_CALL_DEPTH_MAX} nested calls"
+        )
+    }
+}
+impl std::error::Error for CallDepthExceeded {}
+
+/// A module ready to instantiate, with what its calls are charged by.
+#[derive(Clone)]
+struct Compiled {
+    pre: InstancePre<HostCtx>,
+    /// Length of the original (stored) code.
+    code_len: usize,
+    /// Estimated memory held, for the cache bound.
+    cache_bytes: usize,
+}
+
+/// Fuel every call of a module of `code_len` bytes pays to load it.
+fn load_fuel(code_len: usize) -> u64 {
+    (code_len as u64).saturating_mul(MODULE_LOAD_FUEL_PER_BYTE)
+}
+
 /// The engine, the linked ABI and the compiled-module cache.
 pub struct WasmRuntime {
     engine: Engine,
     linker: Linker<HostCtx>,
-    modules: RwLock<HashMap<Hash32, InstancePre<HostCtx>>>,
+    modules: ModuleCache<Compiled>,
 }
 
 impl WasmRuntime {
-    /// A runtime with the deterministic configuration described in the module docs.
+    /// A runtime with the deterministic configuration described in the module docs
+    /// and a module cache of [`MODULE_CACHE_BYTES_MAX`].
     pub fn new() -> Result<Self, RuntimeError> {
+        Self::with_module_cache_bytes(MODULE_CACHE_BYTES_MAX)
+    }
+
+    /// The same runtime with a module cache bounded to `bytes_max` estimated bytes.
+    /// The bound changes memory use and compile work, never a result or a fee.
+    pub fn with_module_cache_bytes(bytes_max: usize) -> Result<Self, RuntimeError> {
         let mut pool = PoolingAllocationConfig::default();
         pool.total_core_instances(INSTANCE_POOL_SIZE)
             .total_memories(INSTANCE_POOL_SIZE)
@@ -188,27 +306,22 @@ impl WasmRuntime {
             .table_elements(WASM_TABLE_ELEMENTS_MAX)
             .max_core_instance_size(1024 * 1024);
 
-        // Threads (shared memories, atomics), the component model, GC, reference types
-        // and exceptions are not compiled into wasmtime at all (its `threads`,
-        // `component-model` and `gc` cargo features are off), so modules using them
-        // fail validation. Everything else that could differ between hosts is turned
-        // off here explicitly.
+        // The proposals are exactly CONTRACT_FEATURES: everything else wasmtime knows
+        // is switched off here, so a wasmtime upgrade that turns a new proposal on by
+        // default changes nothing. (The rewrite validates against the same set before
+        // the engine sees a module.) Threads, the component model and GC are not even
+        // compiled into wasmtime (cargo features off).
         let mut config = Config::new();
         config
             .consume_fuel(true)
-            .wasm_simd(false)
-            .wasm_relaxed_simd(false)
-            .wasm_multi_memory(false)
-            .wasm_memory64(false)
-            .wasm_gc(false)
-            .wasm_tail_call(false)
-            .wasm_wide_arithmetic(false)
-            .wasm_custom_page_sizes(false)
-            .wasm_stack_switching(false)
-            .wasm_bulk_memory(true)
-            .wasm_multi_value(true)
+            .operator_cost(operator_cost())
+            .wasm_features(WasmFeatures::all().difference(CONTRACT_FEATURES), false)
+            .wasm_features(CONTRACT_FEATURES, true)
             .cranelift_nan_canonicalization(true)
+            // A backstop: the rewrite's call-depth limit stops recursion first.
             .max_wasm_stack(WASM_STACK_BYTES_MAX)
+            // Checked against max_wasm_stack even without async support.
+            .async_stack_size(WASM_STACK_BYTES_MAX + HOST_STACK_BYTES)
             // Memories are small: reserve exactly the bound (explicit bounds checks)
             // rather than 4 GiB of address space per pooled slot.
             .memory_reservation(WASM_MEMORY_BYTES_MAX as u64)
@@ -218,24 +331,31 @@ impl WasmRuntime {
         let engine = Engine::new(&config).map_err(|e| RuntimeError::Config(e.to_string()))?;
         let mut linker = Linker::new(&engine);
         link_abi(&mut linker).map_err(|e| RuntimeError::Config(e.to_string()))?;
+        link_instrumentation(&mut linker).map_err(|e| RuntimeError::Config(e.to_string()))?;
         Ok(Self {
             engine,
             linker,
-            modules: RwLock::new(HashMap::new()),
+            modules: ModuleCache::new(bytes_max),
         })
     }
 
-    /// Compiles and validates a contract module: it must compile under this
-    /// configuration, import only the ABI, export `memory` and `call: () -> ()`, and
-    /// instantiate within the bounds. On success the module is cached under `hash`.
-    pub(crate) fn validate(&self, hash: Hash32, code: &[u8]) -> Result<(), String> {
+    /// How full the compiled-module cache is.
+    pub fn module_cache_usage(&self) -> ModuleCacheUsage {
+        self.modules.usage()
+    }
+
+    /// Rewrites and compiles `code`: it must be within the size limit, pass the
+    /// rewrite's validation and bounds, compile under this configuration, import only
+    /// the ABI and export `memory` and `call: () -> ()`.
+    fn compile(&self, code: &[u8]) -> Result<Compiled, String> {
         if code.len() > CONTRACT_CODE_BYTES_MAX {
             return Err(format!(
                 "module is {} bytes, over the {CONTRACT_CODE_BYTES_MAX}-byte limit",
                 code.len()
             ));
         }
-        let module = Module::new(&self.engine, code).map_err(|e| format!("{e:#}"))?;
+        let rewritten = instrument::instrument(code).map_err(|e| e.to_string())?;
+        let module = Module::new(&self.engine, &rewritten).map_err(|e| format!("{e:#}"))?;
         let pre = self
             .linker
             .instantiate_pre(&module)
@@ -257,6 +377,19 @@ impl WasmRuntime {
                 if func.params().len() == 0 && func.results().len() == 0 => {}
             _ => return Err("module does not export a function `call: () -> ()`".into()),
         }
+        let image = module.image_range();
+        let image_bytes = (image.end as usize).saturating_sub(image.start as usize);
+        Ok(Compiled {
+            pre,
+            code_len: code.len(),
+            cache_bytes: image_bytes + code.len() + MODULE_CACHE_ENTRY_OVERHEAD_BYTES,
+        })
+    }
+
+    /// Validates a contract module at deploy: [`Self::compile`], then one
+    /// instantiation within the bounds. On success the module is cached under `hash`.
+    pub(crate) fn validate(&self, hash: Hash32, code: &[u8]) -> Result<(), String> {
+        let compiled = self.compile(code)?;
         // Instantiate once with no fuel: a module whose memories or tables do not fit
         // the pool fails here, at deploy, instead of at every call. (A start function
         // traps out of fuel at once, which is fine: resources were already allocated.)
@@ -273,34 +406,18 @@ impl WasmRuntime {
             ),
         );
         store.set_fuel(0).map_err(|e| e.to_string())?;
-        if let Err(e) = pre.instantiate(&mut store)
+        if let Err(e) = compiled.pre.instantiate(&mut store)
             && !e.is::<Trap>()
         {
             return Err(format!("module does not fit the instance limits: {e:#}"));
         }
-        self.cache(hash, pre);
+        let bytes = compiled.cache_bytes;
+        self.modules.insert(hash, compiled, bytes);
         Ok(())
     }
 
-    fn cache(&self, hash: Hash32, pre: InstancePre<HostCtx>) {
-        // A poisoned lock only means another thread panicked mid-insert; the map is
-        // still a valid cache.
-        let mut modules = self.modules.write().unwrap_or_else(|e| e.into_inner());
-        if modules.len() >= MODULE_CACHE_ENTRIES_MAX {
-            modules.clear();
-        }
-        modules.insert(hash, pre);
-    }
-
-    fn cached(&self, hash: &Hash32) -> Option<InstancePre<HostCtx>> {
-        self.modules
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(hash)
-            .cloned()
-    }
-
-    /// Runs `call` of the contract whose code hash is `code_hash` with at most `fuel`.
+    /// Runs `call` of the contract whose code hash is `code_hash` with at most `fuel`
+    /// (the load charge included).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn call(
         &self,
@@ -313,8 +430,8 @@ impl WasmRuntime {
         input: Vec<u8>,
         fuel: u64,
     ) -> Result<CallResult, RuntimeError> {
-        let pre = match self.cached(&code_hash) {
-            Some(pre) => pre,
+        let compiled = match self.modules.get(&code_hash) {
+            Some(compiled) => compiled,
             None => {
                 let code = match view.get(&StateKey::Code(code_hash))? {
                     Some(StateValue::Bytes(code)) => code,
@@ -324,21 +441,36 @@ impl WasmRuntime {
                         )));
                     }
                 };
+                if fuel < load_fuel(code.len()) {
+                    // Not even the load is paid for: do not compile.
+                    let ctx = HostCtx::new(view, contract, caller, block, block_time_ms, input);
+                    return Ok(CallResult {
+                        ctx,
+                        fuel_used: fuel,
+                        outcome: Err(FailureReason::OutOfFuel { fuel_used: fuel }),
+                    });
+                }
                 // The code passed validation at deploy, so compiling it again cannot
                 // fail except for reasons internal to this node.
-                self.validate(code_hash, &code)
-                    .map_err(RuntimeError::Internal)?;
-                self.cached(&code_hash).ok_or_else(|| {
-                    RuntimeError::Internal("module cache lost a module just inserted".into())
-                })?
+                let compiled = self.compile(&code).map_err(RuntimeError::Internal)?;
+                self.modules
+                    .insert(code_hash, compiled.clone(), compiled.cache_bytes);
+                compiled
             }
         };
         let ctx = HostCtx::new(view, contract, caller, block, block_time_ms, input);
+        let Some(fuel_after_load) = fuel.checked_sub(load_fuel(compiled.code_len)) else {
+            return Ok(CallResult {
+                ctx,
+                fuel_used: fuel,
+                outcome: Err(FailureReason::OutOfFuel { fuel_used: fuel }),
+            });
+        };
         let mut store = Store::new(&self.engine, ctx);
         store
-            .set_fuel(fuel)
+            .set_fuel(fuel_after_load)
             .map_err(|e| RuntimeError::Internal(e.to_string()))?;
-        let outcome = match pre.instantiate(&mut store) {
+        let outcome = match compiled.pre.instantiate(&mut store) {
             Ok(instance) => match instance.get_typed_func::<(), ()>(&mut store, "call") {
                 Ok(func) => func.call(&mut store, ()),
                 Err(e) => Err(e),
@@ -373,6 +505,11 @@ fn classify(error: &wasmtime::Error, fuel_used: u64) -> FailureReason {
     }
     if let Some(AbiViolation(reason)) = error.downcast_ref::<AbiViolation>() {
         return FailureReason::Trap(reason.clone());
+    }
+    if error.is::<CallDepthExceeded>() {
+        // Wants its own variant (FailureReason::CallDepthExceeded { max }); until
+        // primitives has one, a trap whose message names the limit.
+        return FailureReason::Trap(CallDepthExceeded.to_string());
     }
     match error.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => FailureReason::OutOfFuel { fuel_used },
@@ -451,6 +588,37 @@ fn state_get(caller: &mut Caller<'_, HostCtx>, key: StateKey) -> HostResult<Opti
             Err(wasmtime::Error::new(HostStoreFailure))
         }
     }
+}
+
+/// Fuel per operator: wasmtime's flat defaults (1, and 0 for the free control
+/// operators) written out here so that an engine upgrade cannot change them silently,
+/// and the per-byte and per-element costs of bulk operations.
+fn operator_cost() -> OperatorCost {
+    let mut cost = OperatorCost::new();
+    cost.variable = VariableOperatorCost {
+        memory_copy_per_byte: BULK_MEMORY_FUEL_PER_BYTE,
+        memory_fill_per_byte: BULK_MEMORY_FUEL_PER_BYTE,
+        memory_init_per_byte: BULK_MEMORY_FUEL_PER_BYTE,
+        memory_grow_per_page: MEMORY_GROW_FUEL_PER_PAGE,
+        table_copy_per_element: BULK_TABLE_FUEL_PER_ELEMENT,
+        table_fill_per_element: BULK_TABLE_FUEL_PER_ELEMENT,
+        table_init_per_element: BULK_TABLE_FUEL_PER_ELEMENT,
+        table_grow_per_element: BULK_TABLE_FUEL_PER_ELEMENT,
+        ..VariableOperatorCost::new()
+    };
+    cost
+}
+
+/// The import the rewrite adds ([`instrument`]); contracts cannot import it.
+fn link_instrumentation(linker: &mut Linker<HostCtx>) -> wasmtime::Result<()> {
+    linker.func_wrap(
+        instrument::IMPORT_MODULE,
+        instrument::CALL_DEPTH_EXCEEDED,
+        |_caller: Caller<'_, HostCtx>| -> HostResult<()> {
+            Err(wasmtime::Error::new(CallDepthExceeded))
+        },
+    )?;
+    Ok(())
 }
 
 fn link_abi(linker: &mut Linker<HostCtx>) -> wasmtime::Result<()> {
@@ -593,4 +761,135 @@ fn link_abi(linker: &mut Linker<HostCtx>) -> wasmtime::Result<()> {
         },
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a panic is a failure.
+
+    use super::*;
+    use crate::view::Overlay;
+    use ghostplane_primitives::tx::code_hash;
+
+    /// A contract that returns `tag` as 8 ASCII digits (distinct tags, distinct hashes).
+    fn tagged(tag: u32) -> Vec<u8> {
+        wat::parse_str(format!(
+            r#"(module
+                (import "env" "set_return" (func $set_return (param i32 i32)))
+                (memory (export "memory") 1)
+                (data (i32.const 0) "{tag:08}")
+                (func (export "call") (call $set_return (i32.const 0) (i32.const 8))))"#
+        ))
+        .unwrap()
+    }
+
+    fn call(runtime: &WasmRuntime, codes: &Overlay, hash: Hash32, fuel: u64) -> CallResult {
+        let view = TxView::new(Arc::new(EmptyState), codes.clone());
+        runtime
+            .call(
+                view,
+                hash,
+                ContractAddress([1; 32]),
+                AccountId::MAX,
+                BlockNumber(1),
+                0,
+                Vec::new(),
+                fuel,
+            )
+            .unwrap()
+    }
+
+    #[test]
+    fn module_cache_stays_within_its_bound_and_evicted_modules_still_run() {
+        let contracts: Vec<Vec<u8>> = (0..24).map(tagged).collect();
+        let one = {
+            let runtime = WasmRuntime::new().unwrap();
+            runtime
+                .validate(code_hash(&contracts[0]), &contracts[0])
+                .unwrap();
+            runtime.module_cache_usage().bytes
+        };
+        assert!(one > contracts[0].len());
+        // Room for three modules and a half.
+        let runtime = WasmRuntime::with_module_cache_bytes(3 * one + one / 2).unwrap();
+        let mut codes = Overlay::default();
+        for code in &contracts {
+            let hash = code_hash(code);
+            runtime.validate(hash, code).unwrap();
+            codes.insert(
+                StateKey::Code(hash),
+                Some(StateValue::Bytes(Arc::from(code.as_slice()))),
+            );
+            let usage = runtime.module_cache_usage();
+            assert!(usage.bytes <= usage.bytes_max, "{usage:?}");
+            assert!(usage.entries <= 3, "{usage:?}");
+        }
+        // Twice round: every call but those of the three last deployed misses (and
+        // evicts); each returns its own tag and costs the same fuel hit or miss.
+        let mut fuel_used = vec![None; contracts.len()];
+        for _ in 0..2 {
+            for (tag, code) in contracts.iter().enumerate() {
+                let result = call(&runtime, &codes, code_hash(code), 1_000_000);
+                assert!(result.outcome.is_ok(), "{:?}", result.outcome);
+                assert_eq!(result.ctx.return_data, format!("{tag:08}").into_bytes());
+                assert!(result.fuel_used > load_fuel(code.len()));
+                let first = *fuel_used[tag].get_or_insert(result.fuel_used);
+                assert_eq!(result.fuel_used, first, "contract {tag}");
+                let usage = runtime.module_cache_usage();
+                assert!(usage.bytes <= usage.bytes_max, "{usage:?}");
+            }
+        }
+        assert!(
+            fuel_used.windows(2).all(|w| w[0] == w[1]),
+            "same code size, same fuel"
+        );
+    }
+
+    #[test]
+    fn each_contract_function_call_pays_for_depth_counting() {
+        let module = |calls: usize| {
+            wat::parse_str(format!(
+                r#"(module (memory (export "memory") 1) (func $f)
+                    (func (export "call") {}))"#,
+                "(call $f)".repeat(calls)
+            ))
+            .unwrap()
+        };
+        let runtime = WasmRuntime::new().unwrap();
+        let mut fuel = Vec::new();
+        let mut lens = Vec::new();
+        for calls in [1, 2] {
+            let code = module(calls);
+            let hash = code_hash(&code);
+            runtime.validate(hash, &code).unwrap();
+            let result = call(&runtime, &Overlay::default(), hash, 1_000_000);
+            assert!(result.outcome.is_ok());
+            fuel.push(result.fuel_used);
+            lens.push(code.len());
+        }
+        // One more call: its `call` operator (1), the callee's entry (1, the engine's
+        // own minimum per function) and the depth counting.
+        let load = load_fuel(lens[1]) - load_fuel(lens[0]);
+        assert_eq!(fuel[1] - fuel[0], load + 2 + CALL_DEPTH_FUEL_PER_CALL);
+    }
+
+    #[test]
+    fn a_call_that_cannot_pay_the_load_runs_out_of_fuel_before_compiling() {
+        let code = tagged(7);
+        let hash = code_hash(&code);
+        let mut codes = Overlay::default();
+        codes.insert(
+            StateKey::Code(hash),
+            Some(StateValue::Bytes(Arc::from(code.as_slice()))),
+        );
+        let runtime = WasmRuntime::new().unwrap();
+        let fuel = load_fuel(code.len()) - 1;
+        let result = call(&runtime, &codes, hash, fuel);
+        assert!(matches!(
+            result.outcome,
+            Err(FailureReason::OutOfFuel { fuel_used }) if fuel_used == fuel
+        ));
+        assert_eq!(result.fuel_used, fuel);
+        assert_eq!(runtime.module_cache_usage().entries, 0, "nothing compiled");
+    }
 }

@@ -7,7 +7,11 @@ mod common;
 
 use common::*;
 use ghostplane_executor::rules::{CALL_FUEL_BASE, DEPLOY_FUEL_BASE, DEPLOY_FUEL_PER_BYTE};
-use ghostplane_executor::{BlockOutput, StateKey, StateReader};
+use ghostplane_executor::wasm::{
+    BULK_MEMORY_FUEL_PER_BYTE, BULK_TABLE_FUEL_PER_ELEMENT, WASM_CALL_DEPTH_MAX,
+    WASM_FUNCTION_LOCALS_MAX, WASM_OPERAND_STACK_MAX,
+};
+use ghostplane_executor::{BlockItem, BlockOutput, StateKey, StateReader};
 use ghostplane_primitives::tx::contract_address;
 use ghostplane_primitives::*;
 
@@ -158,11 +162,19 @@ fn token_transfers_inside_contract_storage() {
 fn assert_contained(
     chain: &mut Chain,
     address: ContractAddress,
+    input: Vec<u8>,
+    fuel: u64,
     expected: impl Fn(&FailureReason) -> bool,
-) {
+) -> Receipt {
     let gcc_before = chain.balance(2, TokenId::Gcc);
     let nonce_before = chain.nonce(2);
-    let block = chain.block(vec![chain.call(2, address, vec![], nonce_before)]);
+    let block = chain.block(vec![call_with_fuel(
+        chain,
+        address,
+        input,
+        fuel,
+        nonce_before,
+    )]);
     let first = chain.executor.execute(&block).unwrap();
     // Deterministic: the same block executes to the same output every time, on any
     // number of threads.
@@ -195,13 +207,14 @@ fn assert_contained(
             &StateKey::Balance(id(2), TokenId::Gcc),
         ]
     );
+    receipt.clone()
 }
 
 #[test]
 fn infinite_loop_runs_out_of_fuel() {
     let mut chain = Chain::new(3, 2);
     let (address, _) = deploy(&mut chain, contract("hostile/infinite_loop"));
-    assert_contained(&mut chain, address, |r| {
+    assert_contained(&mut chain, address, vec![], CALL_FUEL, |r| {
         matches!(r, FailureReason::OutOfFuel { .. })
     });
 }
@@ -213,19 +226,178 @@ fn memory_growth_past_the_limit_traps_and_rolls_back() {
     assert_contained(
         &mut chain,
         address,
+        vec![],
+        CALL_FUEL,
         |r| matches!(r, FailureReason::Trap(msg) if msg.contains("unreachable")),
     );
 }
 
 #[test]
-fn unbounded_recursion_exhausts_the_stack() {
+fn unbounded_recursion_hits_the_call_depth_limit() {
     let mut chain = Chain::new(3, 2);
     let (address, _) = deploy(&mut chain, contract("hostile/deep_recursion"));
-    assert_contained(
+    assert_contained(&mut chain, address, vec![], CALL_FUEL, is_depth_trap);
+}
+
+fn is_depth_trap(reason: &FailureReason) -> bool {
+    matches!(reason, FailureReason::Trap(msg)
+        if msg.contains("call depth") && msg.contains(&WASM_CALL_DEPTH_MAX.to_string()))
+}
+
+/// A contract whose `call` reads `n` (u32) and recurses `n` levels below one frame of
+/// `$down`, so `n + 2` contract frames are active at the deepest point. `$down` has the
+/// largest frame deploy allows: every local it may declare and a near-full operand
+/// stack, all distinct values live across the recursive call, so the native stack
+/// holds them all. If the native stack bound were too small for
+/// `WASM_CALL_DEPTH_MAX` such frames, the deepest allowed call would trap.
+fn max_frame_recursion() -> Vec<u8> {
+    let locals = WASM_FUNCTION_LOCALS_MAX as usize - 1; // plus the parameter
+    let pushed = WASM_OPERAND_STACK_MAX as usize - 4; // plus the call's own operands
+    let mut body = String::new();
+    for i in 1..=locals {
+        body += &format!(
+            "(local.set {i} (i64.add (i64.extend_i32_u (local.get 0)) (i64.const {i})))\n"
+        );
+    }
+    body += "(if (result i64) (i32.eqz (local.get 0)) (then (i64.const 0)) (else\n";
+    for i in 0..pushed {
+        body += &format!(
+            "(i64.mul (local.get {}) (i64.const {}))\n",
+            1 + i % locals,
+            i + 3
+        );
+    }
+    body += "(call $down (i32.sub (local.get 0) (i32.const 1)))\n";
+    body += &"i64.add\n".repeat(pushed);
+    body += "))\n";
+    for i in 1..=locals {
+        body += &format!("(local.get {i}) i64.xor\n");
+    }
+    let wat = format!(
+        r#"(module
+            (import "env" "input_read" (func $input_read (param i32)))
+            (import "env" "set_return" (func $set_return (param i32 i32)))
+            (memory (export "memory") 1)
+            (func $down (param i32) (result i64) (local {})
+              {body})
+            (func (export "call")
+              (call $input_read (i32.const 0))
+              (i64.store (i32.const 8) (call $down (i32.load (i32.const 0))))
+              (call $set_return (i32.const 8) (i32.const 8))))"#,
+        "i64 ".repeat(locals)
+    );
+    wat::parse_str(&wat).unwrap()
+}
+
+#[test]
+fn recursion_just_under_the_depth_limit_succeeds_and_one_more_traps() {
+    let mut chain = Chain::new(3, 2);
+    let (address, out) = deploy(&mut chain, max_frame_recursion());
+    assert_eq!(out.receipts[0].status, ReceiptStatus::Success);
+    let fuel = 20_000_000;
+    let deepest = WASM_CALL_DEPTH_MAX - 2; // `call` + (deepest + 1) frames of `$down`
+    let out = chain.run(vec![call_with_fuel(
+        &chain,
+        address,
+        deepest.to_le_bytes().to_vec(),
+        fuel,
+        0,
+    )]);
+    let receipt = &out.receipts[0];
+    assert_eq!(
+        receipt.status,
+        ReceiptStatus::Success,
+        "depth {WASM_CALL_DEPTH_MAX}"
+    );
+    assert_eq!(receipt.return_data.len(), 8);
+    assert!(receipt.gas_used < fuel);
+
+    let receipt = assert_contained(
         &mut chain,
         address,
-        |r| matches!(r, FailureReason::Trap(msg) if msg.contains("stack")),
+        (deepest + 1).to_le_bytes().to_vec(),
+        fuel,
+        is_depth_trap,
     );
+    assert!(receipt.gas_used < fuel, "the trap is the depth, not fuel");
+}
+
+/// Input of `hostile/bulk_memory`: run operation `op` on `len` bytes, `reps` times.
+fn bulk(op: u8, len: u32, reps: u32) -> Vec<u8> {
+    [&[op][..], &len.to_le_bytes(), &reps.to_le_bytes()].concat()
+}
+
+/// Fuel the test chain gives a call (`Chain::call`'s `fuel_limit`).
+const CALL_FUEL: u64 = 1_000_000;
+
+/// A call from account 2 with its own fuel limit (and a fee that covers it).
+fn call_with_fuel(
+    chain: &Chain,
+    address: ContractAddress,
+    input: Vec<u8>,
+    fuel: u64,
+    nonce: u64,
+) -> BlockItem {
+    chain.sign(
+        2,
+        Transaction::Call {
+            from: id(2),
+            contract: address,
+            input,
+            fuel_limit: fuel,
+            fee: u128::from(fuel),
+            nonce,
+        },
+    )
+}
+
+#[test]
+fn bulk_memory_fuel_covers_every_byte_touched() {
+    let mut chain = Chain::new(3, 2);
+    let (address, _) = deploy(&mut chain, contract("hostile/bulk_memory"));
+    let memory = u64::from(BULK_MEMORY_FUEL_PER_BYTE);
+    let table = u64::from(BULK_TABLE_FUEL_PER_ELEMENT);
+    // (op, len, reps, fuel per unit): fill, copy, init (4 KiB segment), table copy
+    // (1024 elements).
+    let cases = [
+        (0, 65_536, 8, memory),
+        (1, 65_536, 8, memory),
+        (2, 4096, 64, memory),
+        (3, 1024, 64, table),
+    ];
+    let mut nonce = 0;
+    let mut gas = |chain: &mut Chain, input: Vec<u8>| {
+        let out = chain.run(vec![chain.call(2, address, input, nonce)]);
+        nonce += 1;
+        let receipt = &out.receipts[0];
+        assert_eq!(receipt.status, ReceiptStatus::Success);
+        receipt.gas_used
+    };
+    for (op, len, reps, per_unit) in cases {
+        let touched = u64::from(len) * u64::from(reps);
+        let full = gas(&mut chain, bulk(op, len, reps));
+        assert!(
+            full >= touched * per_unit,
+            "op {op}: {full} fuel for {touched} bytes (elements) touched"
+        );
+        // Exactly the per-unit rate: halving the length saves half the units.
+        let half = gas(&mut chain, bulk(op, len / 2, reps));
+        assert_eq!(full - half, touched / 2 * per_unit, "op {op}");
+    }
+}
+
+#[test]
+fn bulk_memory_bomb_runs_out_of_fuel() {
+    let mut chain = Chain::new(3, 2);
+    let (address, _) = deploy(&mut chain, contract("hostile/bulk_memory"));
+    // 1000 fills of the whole 4 MiB memory (4 GiB written), then 1000 copies of 2 MiB:
+    // the first operation alone costs more than the call's fuel.
+    for input in [bulk(0, 4 << 20, 1000), bulk(1, 2 << 20, 1000)] {
+        let receipt = assert_contained(&mut chain, address, input, CALL_FUEL, |r| {
+            matches!(r, FailureReason::OutOfFuel { .. })
+        });
+        assert_eq!(receipt.gas_used, CALL_FUEL, "all the fuel, and no more");
+    }
 }
 
 #[test]

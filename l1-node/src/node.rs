@@ -31,6 +31,13 @@ const CF_PENDING: &str = "pending";
 
 /// How far ahead of its next nonce a sender may queue transactions.
 pub const NONCE_GAP_MAX: u64 = 64;
+/// L1 blocks a transaction may wait for an earlier nonce before it is dropped from
+/// the mempool (L1 transactions pay no fee, so parked ones must not hold room
+/// forever).
+pub const PARKED_BLOCKS_MAX: u64 = 120;
+/// Mempool room only rollup operators may take: commits and proofs must get in
+/// even when others fill the pool.
+pub const MEMPOOL_OPERATOR_RESERVED: usize = 64;
 const META_HEAD: &[u8] = b"head";
 const META_GENESIS: &[u8] = b"genesis";
 
@@ -192,6 +199,9 @@ struct Mempool {
     queue: VecDeque<Pending>,
     hashes: HashSet<Hash32>,
     senders: HashSet<(PublicKey, Nonce)>,
+    /// Since which L1 block each parked entry (waiting for an earlier nonce) has
+    /// waited, by sequence number.
+    parked_since: HashMap<u64, u64>,
     next_seq: u64,
 }
 
@@ -259,6 +269,7 @@ impl Ghostd {
             queue: VecDeque::new(),
             hashes: HashSet::new(),
             senders: HashSet::new(),
+            parked_since: HashMap::new(),
             next_seq: 0,
         };
         let pending = db
@@ -511,7 +522,16 @@ impl Ghostd {
         if pool.senders.contains(&(tx.tx.from, tx.tx.nonce)) {
             return Err(SubmitError::NoncePending(tx.tx.nonce));
         }
-        if pool.queue.len() >= self.inner.config.mempool_max {
+        let operator = self.inner.genesis.rollup.operators.contains(&tx.tx.from);
+        let room = if operator {
+            self.inner.config.mempool_max
+        } else {
+            self.inner
+                .config
+                .mempool_max
+                .saturating_sub(MEMPOOL_OPERATOR_RESERVED)
+        };
+        if pool.queue.len() >= room {
             return Err(SubmitError::MempoolFull(pool.queue.len()));
         }
         // Durable before acknowledged.
@@ -546,6 +566,7 @@ impl Ghostd {
                 let mut requeue = Vec::new();
                 for (seq, hash, tx) in candidates {
                     if finished.contains(&seq) {
+                        pool.parked_since.remove(&seq);
                         pool.hashes.remove(&hash);
                         pool.senders.remove(&(tx.tx.from, tx.tx.nonce));
                     } else {
@@ -598,18 +619,53 @@ impl Ghostd {
                 expected.insert(from, next);
                 false
             };
-            take.push(pick);
+            // Waiting for an earlier nonce (not merely for room in this block).
+            take.push((pick, tx.tx.nonce > next));
         }
+        let head = self.head().number;
         let mut candidates = Vec::new();
         let mut rest = VecDeque::with_capacity(pool.queue.len());
-        for (entry, pick) in pool.queue.drain(..).zip(take) {
+        let mut expired = Vec::new();
+        let queue = std::mem::take(&mut pool.queue);
+        for (entry, (pick, parked)) in queue.into_iter().zip(take) {
             if pick {
                 candidates.push(entry);
+                continue;
+            }
+            if !parked {
+                pool.parked_since.remove(&entry.0);
+                rest.push_back(entry);
+                continue;
+            }
+            let since = *pool.parked_since.entry(entry.0).or_insert(head);
+            if head.saturating_sub(since) > PARKED_BLOCKS_MAX {
+                expired.push(entry);
             } else {
                 rest.push_back(entry);
             }
         }
         pool.queue = rest;
+        for (seq, hash, tx) in &expired {
+            pool.parked_since.remove(seq);
+            pool.hashes.remove(hash);
+            pool.senders.remove(&(tx.tx.from, tx.tx.nonce));
+        }
+        drop(pool);
+        if !expired.is_empty() {
+            // Mempool policy, not chain state: an expired entry that survives a crash
+            // is parked again after the restart and expires again.
+            let pending = self
+                .inner
+                .db
+                .cf_handle(CF_PENDING)
+                .ok_or(NodeError::Corrupt("pending"))?;
+            let mut batch = WriteBatch::default();
+            for (seq, hash, _) in &expired {
+                tracing::info!(tx = %hash, "L1 transaction dropped: waited more than {PARKED_BLOCKS_MAX} blocks for an earlier nonce");
+                batch.delete_cf(pending, seq.to_be_bytes());
+            }
+            self.inner.db.write(batch)?;
+        }
         Ok(candidates)
     }
 

@@ -1,20 +1,64 @@
-//! The job coordinator: a persistent queue of chunk proof jobs, leased to workers
-//! over JSON-RPC, with every submitted proof verified before it is accepted.
+//! The job coordinator: a persistent queue of chunk proof jobs, leased to
+//! authenticated workers over JSON-RPC, with every submitted proof verified before it
+//! is accepted.
 //!
-//! Job life: `queued → leased(worker, deadline) → proven`, or back to `queued` when the
-//! lease expires or the proof is refused, and `failed` after `attempts_max` leases.
-//! Leases are renewed by heartbeats. Jobs live in the `jobs` column of the prover's
-//! RocksDB (key `batch ‖ chunk`, big endian), written together with the tree version
-//! that produced them; proven jobs are written with a synced write before the worker
-//! is told "accepted". Leases are not persisted: after a restart every unproven job is
-//! queued again (its attempt count kept).
+//! ```text
+//!  enqueue_batch (one write with the tree version)
+//!        │
+//!        ▼             lease (one per worker, oldest job first)
+//!     queued ────────────────────────────────────────────► leased(worker, deadline)
+//!      ▲  ▲                                                   │      │        │
+//!      │  └──── refused proof: back at once, strike ──────────┘      │        │
+//!      │                                                             │        │ proof
+//!   retrying ◄── lost lease (no heartbeat, hold cap, abandoned): ────┘        │ verifies
+//!   (backoff)    strike, the job waits base·2^(n-1) ≤ max                     ▼
+//!                                                          proven (synced write, final)
+//! ```
+//!
+//! **Job life.** Nothing a worker does makes a job terminal: a job is either proven
+//! (with a proof that verified) or will be leased again. A refused proof is the
+//! worker's fault, not the job's: the job goes straight back to the queue. A lease
+//! that ends without a proof (no heartbeat for `lease`, held past `lease_hold_max`,
+//! or abandoned by leasing another job) sends the job to wait out an exponential
+//! backoff (`retry_backoff_base · 2^(n-1)`, capped at `retry_backoff_max`, `n` the
+//! job's consecutive lost leases), so that a job that crashes workers does not starve
+//! the others. Leases are renewed by heartbeats, but never past `lease_hold_max` after
+//! they were granted. Jobs live in the `jobs` column of the prover's RocksDB (key
+//! `batch ‖ chunk`, big endian), written together with the tree version that produced
+//! them; proven jobs are written with a synced write before the worker is told
+//! "accepted". Leases, backoffs and strikes are not persisted: after a restart every
+//! unproven job is queued again. Jobs that an older coordinator marked `failed` are
+//! queued again when the coordinator opens.
+//!
+//! **Auth.** A worker registers with one of the tokens the operator listed
+//! ([`WorkerAuth`]: a token file, one per line) and gets back a session secret (32
+//! random bytes) that it presents on every later call; the public worker number in
+//! `prover_status` is not a credential. Without a token a worker is refused, unless
+//! the coordinator was opened with [`WorkerAuth::open`] (logged as a warning), in
+//! which case token-less workers are second class. Every refused proof and every lost
+//! lease is a strike against the worker's token (or, without a token, its session);
+//! an accepted proof clears them. At `strikes_max` strikes the worker is banned: all
+//! sessions of its token are dropped (their leases go back to the queue) and the
+//! token is refused for `suspension`. The banned worker is told why
+//! ([`CoordinatorError::Banned`]), and registrations with the token meanwhile get
+//! [`CoordinatorError::Suspended`]. To ban a token for good, remove it from the file
+//! and restart the coordinator.
+//!
+//! **Bounds.** `jobs_max` unproven jobs (enqueueing more is refused), one lease per
+//! worker, leases held at most `lease_hold_max`, `workers_max` sessions of which at
+//! most `workers_per_token_max` per token (a new session of a full token replaces
+//! that token's least recently seen). When the registry is full, an authenticated
+//! registration evicts a token-less worker first, then a worker silent for two leases
+//! that holds none; a token-less registration may only evict a silent token-less
+//! worker, so it can never push out an authenticated one.
 //!
 //! JSON-RPC methods (default 127.0.0.1:9095, `GET /health` too):
-//! `prover_register(circuit_hash, name)`, `prover_lease(worker)`,
-//! `prover_heartbeat(worker, job)`, `prover_submit(worker, job, proof, prove_ms)`,
-//! `prover_status()`, `prover_batchProofs(batch)`.
+//! `prover_register(circuit_hash, name, token)` → `{worker, session, ...}`,
+//! `prover_lease(session)`, `prover_heartbeat(session, job)`,
+//! `prover_submit(session, job, proof, prove_ms)`, `prover_status()`,
+//! `prover_batchProofs(batch)`. Error codes: [`CoordinatorError::code`].
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -25,8 +69,10 @@ use jsonrpsee::server::{RpcModule, Server, ServerConfig, ServerHandle};
 use jsonrpsee::types::ErrorObjectOwned;
 use rocksdb::{DB, WriteBatch};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 
+pub use crate::auth::WorkerAuth;
+use crate::auth::random_bytes;
 use crate::error::ProverError;
 use crate::keys::{ChunkProof, ChunkVerifier};
 use crate::tree::{AccountTree, cf};
@@ -35,19 +81,51 @@ use crate::witness::ChunkWitness;
 /// Column of jobs.
 pub const CF_JOBS: &str = "jobs";
 
-/// Coordinator bounds and timing.
+/// Default lease without a heartbeat.
+pub const LEASE: Duration = Duration::from_secs(60);
+/// Default longest hold of one lease, heartbeats included: far above the time to
+/// prove one chunk (seconds for the devnet circuit), so only a stuck or hoarding
+/// worker reaches it.
+pub const LEASE_HOLD_MAX: Duration = Duration::from_secs(30 * 60);
+/// Default backoff after a job's first lost lease; doubles with each further one.
+pub const RETRY_BACKOFF_BASE: Duration = Duration::from_secs(1);
+/// Default cap of a job's backoff.
+pub const RETRY_BACKOFF_MAX: Duration = Duration::from_secs(5 * 60);
+/// Default strikes (refused proofs and lost leases, with no accepted proof in
+/// between) before a worker is banned.
+pub const STRIKES_MAX: u32 = 3;
+/// Default time a banned worker's token is refused.
+pub const SUSPENSION: Duration = Duration::from_secs(15 * 60);
+/// Default most sessions per token.
+pub const WORKERS_PER_TOKEN_MAX: usize = 64;
+/// Longest worker name kept (characters).
+pub const WORKER_NAME_CHARS_MAX: usize = 64;
+
+/// Coordinator bounds, timing and who may register.
 #[derive(Debug, Clone)]
 pub struct CoordinatorConfig {
     /// JSON-RPC listen address.
     pub listen: SocketAddr,
+    /// Which workers may register (default: none; give it the operator's tokens).
+    pub auth: WorkerAuth,
     /// How long a lease lasts without a heartbeat.
     pub lease: Duration,
-    /// Leases a job gets before it is marked failed.
-    pub attempts_max: u32,
+    /// Longest a lease can be held, heartbeats included; then it is lost.
+    pub lease_hold_max: Duration,
+    /// Backoff after a job's first lost lease (doubles per further lost lease).
+    pub retry_backoff_base: Duration,
+    /// Most backoff of a job.
+    pub retry_backoff_max: Duration,
+    /// Strikes without an accepted proof before a worker is banned.
+    pub strikes_max: u32,
+    /// How long a banned worker's token is refused.
+    pub suspension: Duration,
     /// Most unproven jobs held; enqueueing more is refused (backpressure).
     pub jobs_max: usize,
-    /// Most registered workers.
+    /// Most registered worker sessions.
     pub workers_max: usize,
+    /// Most sessions of one token.
+    pub workers_per_token_max: usize,
     /// Largest RPC request or response (a job's witness travels hex-encoded).
     pub rpc_body_bytes_max: u32,
 }
@@ -56,10 +134,16 @@ impl Default for CoordinatorConfig {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 9095)),
-            lease: Duration::from_secs(60),
-            attempts_max: 5,
+            auth: WorkerAuth::default(),
+            lease: LEASE,
+            lease_hold_max: LEASE_HOLD_MAX,
+            retry_backoff_base: RETRY_BACKOFF_BASE,
+            retry_backoff_max: RETRY_BACKOFF_MAX,
+            strikes_max: STRIKES_MAX,
+            suspension: SUSPENSION,
             jobs_max: 100_000,
             workers_max: 1024,
+            workers_per_token_max: WORKERS_PER_TOKEN_MAX,
             rpc_body_bytes_max: 16 * 1024 * 1024,
         }
     }
@@ -102,11 +186,11 @@ impl JobId {
 /// Where a job stands.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum JobState {
-    /// Waiting for a worker.
+    /// Waiting for a worker (possibly waiting out a backoff first).
     Queued,
     /// Held by a worker (not persisted across restarts).
     Leased {
-        /// The worker.
+        /// The worker's public number.
         worker: u64,
     },
     /// Proven; the proof verified.
@@ -116,7 +200,8 @@ pub enum JobState {
         /// The worker that proved it.
         worker: u64,
     },
-    /// Gave up after `attempts_max` leases.
+    /// Legacy: written by coordinators before issue 19 after five leases without a
+    /// proof. Never written now; such jobs are queued again on open.
     Failed,
 }
 
@@ -127,7 +212,8 @@ pub struct JobRecord {
     pub id: JobId,
     /// State.
     pub state: JobState,
-    /// Leases handed out so far.
+    /// Leases of this job that ended in a proof or were lost (leases that ended in a
+    /// refused proof do not count: that was the worker's fault). No limit applies.
     pub attempts: u32,
     /// Why the last attempt failed, if it did.
     pub last_error: Option<String>,
@@ -135,7 +221,8 @@ pub struct JobRecord {
     pub witness: ChunkWitness,
 }
 
-/// Why the coordinator refused a request.
+/// Why the coordinator refused a request. [`CoordinatorError::code`] gives the stable
+/// JSON-RPC error code.
 #[derive(Debug, thiserror::Error)]
 pub enum CoordinatorError {
     /// The worker's circuit is not the coordinator's.
@@ -148,26 +235,73 @@ pub enum CoordinatorError {
         /// Ours.
         coordinator: String,
     },
-    /// Unknown worker id (never registered, or the coordinator restarted).
-    #[error("unknown worker {0}; register again")]
-    UnknownWorker(u64),
-    /// Too many workers.
-    #[error("the coordinator already has {0} workers")]
+    /// Unknown session.
+    #[error(
+        "unknown worker session (never registered, evicted, banned, or the coordinator restarted); register again"
+    )]
+    UnknownWorker,
+    /// The registry is full of workers that may not be evicted.
+    #[error(
+        "the coordinator already has {0} live workers; retry later, or ask the operator to raise workers_max"
+    )]
     TooManyWorkers(usize),
-    /// The job is unknown, or not leased to this worker.
-    #[error("job {0} is not leased to this worker")]
+    /// The job is unknown, or not (any more) leased to this worker.
+    #[error(
+        "job {0} is not leased to this worker (never leased, or the lease expired or reached its hold limit)"
+    )]
     NotLeased(String),
-    /// The proof did not verify; the job went back to the queue.
-    #[error("proof for job {job} refused: {reason}")]
+    /// The proof did not verify; the job went back to the queue and the worker got a
+    /// strike.
+    #[error(
+        "proof for job {job} refused: {reason}; the job was queued again; strike {strikes} of {strikes_max} against this worker"
+    )]
     BadProof {
         /// The job.
         job: String,
         /// Why.
         reason: String,
+        /// Strikes of the worker's token (or session) now.
+        strikes: u32,
+        /// Strikes at which it is banned.
+        strikes_max: u32,
     },
     /// The queue is full.
     #[error("job queue full ({0} unproven jobs); wait for proofs")]
     QueueFull(usize),
+    /// The coordinator admits only workers with a listed token.
+    #[error(
+        "this coordinator admits only workers with a token it lists; give the worker --token-file with a token from the operator's token file"
+    )]
+    TokenMissing,
+    /// The token is not listed.
+    #[error(
+        "worker token is not in the coordinator's token file; check the worker's --token-file against the operator's list"
+    )]
+    TokenRejected,
+    /// The worker collected `strikes_max` strikes without an accepted proof.
+    #[error(
+        "worker {worker} banned after {strikes} strikes (refused proofs or lost leases) without an accepted proof; last: {reason}; {consequence}. Check the worker's keys, build and network before restarting it"
+    )]
+    Banned {
+        /// The worker's public number.
+        worker: u64,
+        /// Strikes collected.
+        strikes: u32,
+        /// The last strike.
+        reason: String,
+        /// What the ban does (token suspended for how long, or session dropped).
+        consequence: String,
+    },
+    /// The token is suspended after a ban.
+    #[error(
+        "this worker's token is suspended for another {remaining_secs} s after a ban ({reason}); fix the worker, or ask the operator for another token"
+    )]
+    Suspended {
+        /// Seconds until the token is accepted again.
+        remaining_secs: u64,
+        /// Why it was banned.
+        reason: String,
+    },
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] ProverError),
@@ -177,21 +311,61 @@ impl CoordinatorError {
     /// Stable JSON-RPC error code.
     pub fn code(&self) -> i32 {
         match self {
-            Self::CircuitMismatch { .. } => -32101,
-            Self::UnknownWorker(_) => -32102,
-            Self::TooManyWorkers(_) => -32103,
-            Self::NotLeased(_) => -32104,
-            Self::BadProof { .. } => -32105,
-            Self::QueueFull(_) => -32106,
+            Self::CircuitMismatch { .. } => CODE_CIRCUIT_MISMATCH,
+            Self::UnknownWorker => CODE_UNKNOWN_WORKER,
+            Self::TooManyWorkers(_) => CODE_TOO_MANY_WORKERS,
+            Self::NotLeased(_) => CODE_NOT_LEASED,
+            Self::BadProof { .. } => CODE_BAD_PROOF,
+            Self::QueueFull(_) => CODE_QUEUE_FULL,
+            Self::TokenMissing => CODE_TOKEN_MISSING,
+            Self::TokenRejected => CODE_TOKEN_REJECTED,
+            Self::Banned { .. } => CODE_BANNED,
+            Self::Suspended { .. } => CODE_SUSPENDED,
             Self::Store(_) => -32000,
         }
     }
 }
 
+/// JSON-RPC code of [`CoordinatorError::CircuitMismatch`].
+pub const CODE_CIRCUIT_MISMATCH: i32 = -32101;
+/// JSON-RPC code of [`CoordinatorError::UnknownWorker`].
+pub const CODE_UNKNOWN_WORKER: i32 = -32102;
+/// JSON-RPC code of [`CoordinatorError::TooManyWorkers`].
+pub const CODE_TOO_MANY_WORKERS: i32 = -32103;
+/// JSON-RPC code of [`CoordinatorError::NotLeased`].
+pub const CODE_NOT_LEASED: i32 = -32104;
+/// JSON-RPC code of [`CoordinatorError::BadProof`].
+pub const CODE_BAD_PROOF: i32 = -32105;
+/// JSON-RPC code of [`CoordinatorError::QueueFull`].
+pub const CODE_QUEUE_FULL: i32 = -32106;
+/// JSON-RPC code of [`CoordinatorError::TokenMissing`].
+pub const CODE_TOKEN_MISSING: i32 = -32107;
+/// JSON-RPC code of [`CoordinatorError::TokenRejected`].
+pub const CODE_TOKEN_REJECTED: i32 = -32108;
+/// JSON-RPC code of [`CoordinatorError::Banned`].
+pub const CODE_BANNED: i32 = -32109;
+/// JSON-RPC code of [`CoordinatorError::Suspended`].
+pub const CODE_SUSPENDED: i32 = -32110;
+
 impl From<rocksdb::Error> for CoordinatorError {
     fn from(e: rocksdb::Error) -> Self {
         Self::Store(ProverError::Db(e))
     }
+}
+
+/// What `prover_register` hands back.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Registration {
+    /// Public worker number (shown in `prover_status`; not a credential).
+    pub worker: u64,
+    /// Session secret for every later call (64 hex digits). Do not log it.
+    pub session: String,
+    /// Op slots per chunk of the coordinator's circuit.
+    pub chunk_ops: usize,
+    /// Milliseconds a lease lasts without a heartbeat.
+    pub lease_ms: u64,
+    /// Longest a lease can be held, heartbeats included (ms).
+    pub lease_hold_max_ms: u64,
 }
 
 /// A lease handed to a worker.
@@ -203,51 +377,146 @@ pub struct Lease {
     pub witness: String,
     /// Milliseconds the lease lasts without a heartbeat.
     pub lease_ms: u64,
+    /// Milliseconds the lease can be held at most, heartbeats included.
+    pub hold_ms: u64,
 }
 
 /// Counters for `prover_status` and metrics.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct CoordinatorStatus {
-    /// Jobs waiting.
+    /// Jobs waiting for a worker (unproven and not leased).
     pub queued: usize,
+    /// Of which waiting out a backoff after a lost lease.
+    pub retrying: usize,
     /// Jobs leased.
     pub leased: usize,
-    /// Jobs proven since start (including ones proven before a restart).
+    /// Jobs proven (including ones proven before a restart).
     pub proven: usize,
-    /// Jobs given up on.
-    pub failed: usize,
-    /// Registered workers.
+    /// Registered worker sessions.
     pub workers: usize,
+    /// Of which registered without a token (open registration only).
+    pub workers_unauthenticated: usize,
     /// Proofs accepted in the last 60 s.
     pub proofs_last_minute: usize,
     /// Median prove time reported by workers over the last 100 proofs (ms).
     pub prove_ms_median: u64,
     /// Proofs refused since start.
     pub refused: usize,
-    /// Leases that expired since start.
+    /// Leases that expired since start (no heartbeat, or the hold limit).
     pub expired: usize,
+    /// Of which ended by the hold limit.
+    pub capped: usize,
+    /// Leases given up by their worker leasing another job.
+    pub abandoned: usize,
+    /// Workers banned since start.
+    pub banned: usize,
+    /// Sessions evicted to make room since start.
+    pub evicted: usize,
     /// Current leases: `job → worker`.
     pub leases: BTreeMap<String, u64>,
 }
 
+/// blake3 of a session secret: the registry never holds the secret itself.
+type SessionKey = [u8; 32];
+
+fn session_key(session: &str) -> SessionKey {
+    *blake3::hash(session.as_bytes()).as_bytes()
+}
+
 struct LeaseState {
+    session: SessionKey,
     worker: u64,
+    granted: Instant,
     deadline: Instant,
 }
 
-struct Inner {
-    queue: VecDeque<JobId>,
-    leases: HashMap<JobId, LeaseState>,
-    records: HashMap<JobId, JobRecord>,
+struct WorkerEntry {
+    id: u64,
+    name: String,
+    /// Index of its token in the auth list; `None`: registered without one.
+    token: Option<usize>,
+    seen: Instant,
+    /// Strikes of a token-less session (a token's strikes are in [`TokenState`]).
+    strikes: u32,
+    /// The one job it holds.
+    lease: Option<JobId>,
+}
+
+/// Per listed token: strikes since its last accepted proof, and a suspension.
+#[derive(Default)]
+struct TokenState {
+    strikes: u32,
+    suspended: Option<(Instant, String)>,
+}
+
+#[derive(Default)]
+struct Counters {
     proven: usize,
-    failed: usize,
     refused: usize,
     expired: usize,
-    /// Registered workers: name and when they last called.
-    workers: HashMap<u64, (String, Instant)>,
+    capped: usize,
+    abandoned: usize,
+    banned: usize,
+    evicted: usize,
+}
+
+struct Inner {
+    /// Jobs ready to lease, oldest first (batches finalize in order).
+    ready: BTreeSet<JobId>,
+    /// Jobs waiting out a backoff, by the time they are ready again.
+    retrying: BTreeSet<(Instant, JobId)>,
+    /// Consecutive lost leases per unproven job (the backoff exponent).
+    lost: HashMap<JobId, u32>,
+    leases: HashMap<JobId, LeaseState>,
+    records: HashMap<JobId, JobRecord>,
+    workers: HashMap<SessionKey, WorkerEntry>,
+    tokens: Vec<TokenState>,
     next_worker: u64,
+    counters: Counters,
     accepted_at: VecDeque<Instant>,
     prove_ms: VecDeque<u64>,
+}
+
+impl Inner {
+    /// Removes `job`'s lease, also from its holder's entry.
+    fn take_lease(&mut self, job: JobId) -> Option<LeaseState> {
+        let lease = self.leases.remove(&job)?;
+        if let Some(entry) = self.workers.get_mut(&lease.session)
+            && entry.lease == Some(job)
+        {
+            entry.lease = None;
+        }
+        Some(lease)
+    }
+
+    fn unproven(&self) -> usize {
+        self.ready.len() + self.retrying.len() + self.leases.len()
+    }
+}
+
+/// How a lease ended without a proof.
+#[derive(Debug, Clone, Copy)]
+enum Loss {
+    /// No heartbeat within `lease`.
+    Expired,
+    /// Held for `lease_hold_max`.
+    Capped,
+    /// Its worker leased another job.
+    Abandoned,
+}
+
+/// What a strike did.
+enum Strike {
+    /// Strikes of the worker's token (or session) now.
+    Counted(u32),
+    /// The worker was banned.
+    Banned(CoordinatorError),
+}
+
+/// Backoff before the retry that follows a job's `lost`-th consecutive lost lease.
+fn retry_delay(base: Duration, max: Duration, lost: u32) -> Duration {
+    let doublings = lost.saturating_sub(1).min(31);
+    base.saturating_mul(1u32 << doublings).min(max)
 }
 
 /// The coordinator. Cheap to clone.
@@ -268,41 +537,70 @@ fn now_ms() -> u64 {
 }
 
 impl Coordinator {
-    /// Opens the coordinator over the prover's RocksDB, reloading unproven jobs.
+    /// Opens the coordinator over the prover's RocksDB, reloading unproven jobs (and
+    /// queueing again any job an older coordinator marked failed).
     pub fn open(
         db: Arc<DB>,
         verifier: ChunkVerifier,
         chunk_ops: usize,
         config: CoordinatorConfig,
     ) -> Result<Self, ProverError> {
+        if config.auth.admits_unauthenticated() {
+            tracing::warn!(
+                tokens = config.auth.token_count(),
+                "prover coordinator: OPEN registration, workers without a token are admitted; use it only where every host that reaches the coordinator is trusted"
+            );
+        } else if config.auth.token_count() == 0 {
+            tracing::warn!(
+                "prover coordinator lists no worker token: every worker registration will be refused"
+            );
+        }
         let mut inner = Inner {
-            queue: VecDeque::new(),
+            ready: BTreeSet::new(),
+            retrying: BTreeSet::new(),
+            lost: HashMap::new(),
             leases: HashMap::new(),
             records: HashMap::new(),
-            proven: 0,
-            failed: 0,
-            refused: 0,
-            expired: 0,
             workers: HashMap::new(),
+            tokens: (0..config.auth.token_count())
+                .map(|_| TokenState::default())
+                .collect(),
             next_worker: 1,
+            counters: Counters::default(),
             accepted_at: VecDeque::new(),
             prove_ms: VecDeque::new(),
         };
         {
             let jobs = cf(&db, CF_JOBS)?;
+            let mut revived = WriteBatch::default();
             for item in db.iterator_cf(jobs, rocksdb::IteratorMode::Start) {
                 let (_, value) = item?;
                 let mut record = JobRecord::try_from_slice(&value)
                     .map_err(|_| ProverError::Corrupt("job record"))?;
                 match record.state {
-                    JobState::Proven { .. } => inner.proven += 1,
-                    JobState::Failed => inner.failed += 1,
+                    JobState::Proven { .. } => inner.counters.proven += 1,
+                    JobState::Failed => {
+                        // Written by the old attempts limit: a worker's garbage must not
+                        // stop finality, so the job is simply proven again.
+                        tracing::warn!(
+                            job = record.id.to_text(),
+                            last_error = record.last_error.as_deref().unwrap_or(""),
+                            "proof job was marked failed by an older coordinator; queued again"
+                        );
+                        record.state = JobState::Queued;
+                        revived.put_cf(jobs, record.id.key(), encode(&record)?);
+                        inner.ready.insert(record.id);
+                        inner.records.insert(record.id, record);
+                    }
                     JobState::Queued | JobState::Leased { .. } => {
                         record.state = JobState::Queued;
-                        inner.queue.push_back(record.id);
+                        inner.ready.insert(record.id);
                         inner.records.insert(record.id, record);
                     }
                 }
+            }
+            if !revived.is_empty() {
+                db.write(revived)?;
             }
         }
         Ok(Self {
@@ -342,10 +640,7 @@ impl Coordinator {
         chunks: Vec<ChunkWitness>,
         mut write: WriteBatch,
     ) -> Result<Vec<JobId>, CoordinatorError> {
-        let pending = {
-            let inner = self.lock();
-            inner.queue.len() + inner.leases.len()
-        };
+        let pending = self.lock().unproven();
         if pending + chunks.len() > self.config.jobs_max {
             return Err(CoordinatorError::QueueFull(pending));
         }
@@ -370,7 +665,7 @@ impl Coordinator {
         let mut inner = self.lock();
         let ids: Vec<JobId> = records.iter().map(|r| r.id).collect();
         for record in records {
-            inner.queue.push_back(record.id);
+            inner.ready.insert(record.id);
             inner.records.insert(record.id, record);
         }
         Ok(ids)
@@ -385,8 +680,25 @@ impl Coordinator {
         Ok(())
     }
 
-    /// Registers a worker whose keys are for `circuit_hash`.
-    pub fn register(&self, circuit_hash: &str, name: &str) -> Result<u64, CoordinatorError> {
+    /// Registers a worker whose keys are for `circuit_hash`, presenting `token` (one
+    /// the operator listed; `None` only works with open registration).
+    pub fn register(
+        &self,
+        circuit_hash: &str,
+        name: &str,
+        token: Option<&str>,
+    ) -> Result<Registration, CoordinatorError> {
+        self.register_at(circuit_hash, name, token, Instant::now())
+    }
+
+    /// [`Coordinator::register`] at an explicit time.
+    pub fn register_at(
+        &self,
+        circuit_hash: &str,
+        name: &str,
+        token: Option<&str>,
+        now: Instant,
+    ) -> Result<Registration, CoordinatorError> {
         let ours = hex::encode(self.circuit_hash());
         if !circuit_hash.eq_ignore_ascii_case(&ours) {
             return Err(CoordinatorError::CircuitMismatch {
@@ -394,147 +706,443 @@ impl Coordinator {
                 coordinator: ours,
             });
         }
+        let token = match token.filter(|t| !t.is_empty()) {
+            Some(t) => Some(
+                self.config
+                    .auth
+                    .identify(t)
+                    .ok_or(CoordinatorError::TokenRejected)?,
+            ),
+            None if self.config.auth.admits_unauthenticated() => None,
+            None => return Err(CoordinatorError::TokenMissing),
+        };
+        let secret = random_bytes().map_err(|e| ProverError::Io {
+            context: "worker session".into(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
         let mut inner = self.lock();
-        if inner.workers.len() >= self.config.workers_max {
-            // Forget workers that hold no lease and have been silent for two leases
-            // (a restarted worker registers again under a new id).
-            let stale = Instant::now()
-                .checked_sub(self.config.lease * 2)
-                .unwrap_or_else(Instant::now);
-            let holding: std::collections::HashSet<u64> =
-                inner.leases.values().map(|l| l.worker).collect();
-            inner
-                .workers
-                .retain(|id, (_, seen)| holding.contains(id) || *seen > stale);
+        if let Some(i) = token {
+            if let Some((until, reason)) = inner.tokens[i].suspended.clone() {
+                if until > now {
+                    return Err(CoordinatorError::Suspended {
+                        remaining_secs: until.duration_since(now).as_secs().max(1),
+                        reason,
+                    });
+                }
+                inner.tokens[i].suspended = None;
+            }
+            // A restarted worker registers again under the same token: its old session
+            // is the one to go.
+            let of_token = inner.workers.values().filter(|w| w.token == token).count();
+            if of_token >= self.config.workers_per_token_max {
+                let oldest = inner
+                    .workers
+                    .iter()
+                    .filter(|(_, w)| w.token == token)
+                    .min_by_key(|(_, w)| w.seen)
+                    .map(|(k, _)| *k);
+                if let Some(key) = oldest {
+                    self.drop_session(&mut inner, key, "replaced by a newer session of its token")?;
+                    inner.counters.evicted += 1;
+                }
+            }
+        }
+        if inner.workers.len() >= self.config.workers_max
+            && let Some(key) = self.eviction_victim(&inner, token.is_some(), now)
+        {
+            self.drop_session(&mut inner, key, "evicted to make room for another worker")?;
+            inner.counters.evicted += 1;
         }
         if inner.workers.len() >= self.config.workers_max {
             return Err(CoordinatorError::TooManyWorkers(inner.workers.len()));
         }
+        let session = hex::encode(secret);
         let id = inner.next_worker;
         inner.next_worker += 1;
-        inner.workers.insert(
-            id,
-            (name.chars().take(64).collect::<String>(), Instant::now()),
+        let name: String = name.chars().take(WORKER_NAME_CHARS_MAX).collect();
+        tracing::info!(
+            worker = id,
+            name,
+            authenticated = token.is_some(),
+            "prover worker registered"
         );
-        tracing::info!(worker = id, name, "prover worker registered");
-        Ok(id)
+        inner.workers.insert(
+            session_key(&session),
+            WorkerEntry {
+                id,
+                name,
+                token,
+                seen: now,
+                strikes: 0,
+                lease: None,
+            },
+        );
+        Ok(Registration {
+            worker: id,
+            session,
+            chunk_ops: self.chunk_ops,
+            lease_ms: self.config.lease.as_millis() as u64,
+            lease_hold_max_ms: self.config.lease_hold_max.as_millis() as u64,
+        })
     }
 
-    /// Returns expired leases to the queue (or fails jobs out of attempts).
-    pub fn expire_leases(&self) -> Result<(), CoordinatorError> {
-        let now = Instant::now();
-        let mut inner = self.lock();
-        let expired: Vec<JobId> = inner
-            .leases
+    /// The session to evict for a new registration, if any may be: token-less
+    /// sessions first (only an authenticated registration may evict a live one), then
+    /// sessions silent for two leases that hold no lease; among equals, one holding no
+    /// lease, then the least recently seen.
+    fn eviction_victim(
+        &self,
+        inner: &Inner,
+        authenticated: bool,
+        now: Instant,
+    ) -> Option<SessionKey> {
+        let silent_before = now.checked_sub(self.config.lease * 2);
+        let silent =
+            |w: &WorkerEntry| w.lease.is_none() && silent_before.is_some_and(|t| w.seen <= t);
+        inner
+            .workers
             .iter()
-            .filter(|(_, l)| l.deadline <= now)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in expired {
-            inner.leases.remove(&id);
-            inner.expired += 1;
-            self.requeue(&mut inner, id, "lease expired without a proof".into())?;
+            .filter(|(_, w)| match (w.token.is_some(), authenticated) {
+                (false, true) => true,
+                (false, false) | (true, true) => silent(w),
+                (true, false) => false,
+            })
+            .min_by_key(|(_, w)| (w.token.is_some(), !silent(w), w.lease.is_some(), w.seen))
+            .map(|(k, _)| *k)
+    }
+
+    /// Unregisters a session; its lease (if any) goes back to the queue at once, with
+    /// no strike and no backoff.
+    fn drop_session(
+        &self,
+        inner: &mut Inner,
+        key: SessionKey,
+        why: &str,
+    ) -> Result<(), CoordinatorError> {
+        let Some(entry) = inner.workers.remove(&key) else {
+            return Ok(());
+        };
+        tracing::info!(
+            worker = entry.id,
+            name = entry.name,
+            why,
+            "prover worker unregistered"
+        );
+        if let Some(job) = entry.lease
+            && inner.leases.remove(&job).is_some()
+        {
+            self.requeue(inner, job, format!("worker {}: {why}", entry.id), None)?;
         }
         Ok(())
     }
 
+    /// Puts `job` back: ready at once, or after `retry_at`.
     fn requeue(
         &self,
         inner: &mut Inner,
-        id: JobId,
+        job: JobId,
         reason: String,
+        retry_at: Option<Instant>,
     ) -> Result<(), CoordinatorError> {
-        let attempts_max = self.config.attempts_max;
-        let Some(record) = inner.records.get_mut(&id) else {
+        let Some(record) = inner.records.get_mut(&job) else {
             return Ok(());
         };
+        record.state = JobState::Queued;
         record.last_error = Some(reason);
-        let failed = record.attempts >= attempts_max;
-        record.state = if failed {
-            JobState::Failed
-        } else {
-            JobState::Queued
-        };
         let snapshot = record.clone();
-        self.persist(&snapshot, false)?;
-        if failed {
-            tracing::warn!(
-                job = id.to_text(),
-                "proof job failed after {attempts_max} attempts"
-            );
-            inner.records.remove(&id);
-            inner.failed += 1;
-        } else {
-            inner.queue.push_front(id);
+        // Queued again before the write: a failed write must not lose the job.
+        match retry_at {
+            Some(at) => inner.retrying.insert((at, job)),
+            None => inner.ready.insert(job),
+        };
+        self.persist(&snapshot, false)
+    }
+
+    /// Ends `job`'s lease without a proof: the job waits out its backoff, and the
+    /// holder gets a strike.
+    fn lose_lease(
+        &self,
+        inner: &mut Inner,
+        job: JobId,
+        loss: Loss,
+        now: Instant,
+    ) -> Result<Option<Strike>, CoordinatorError> {
+        let Some(lease) = inner.take_lease(job) else {
+            return Ok(None);
+        };
+        let what = match loss {
+            Loss::Expired => {
+                inner.counters.expired += 1;
+                "lease expired without a heartbeat".to_string()
+            }
+            Loss::Capped => {
+                inner.counters.expired += 1;
+                inner.counters.capped += 1;
+                format!(
+                    "lease held for the limit of {} s without a proof",
+                    self.config.lease_hold_max.as_secs()
+                )
+            }
+            Loss::Abandoned => {
+                inner.counters.abandoned += 1;
+                "lease abandoned: the worker leased another job".to_string()
+            }
+        };
+        let lost = {
+            let n = inner.lost.entry(job).or_insert(0);
+            *n = n.saturating_add(1);
+            *n
+        };
+        let delay = retry_delay(
+            self.config.retry_backoff_base,
+            self.config.retry_backoff_max,
+            lost,
+        );
+        tracing::warn!(
+            job = job.to_text(),
+            worker = lease.worker,
+            ?loss,
+            retry_in_ms = delay.as_millis() as u64,
+            "proof job lease lost"
+        );
+        let reason = format!("worker {}: {what}", lease.worker);
+        self.requeue(inner, job, reason.clone(), Some(now + delay))?;
+        self.strike(
+            inner,
+            lease.session,
+            format!("job {}: {what}", job.to_text()),
+            now,
+        )
+        .map(Some)
+    }
+
+    /// Counts a strike against a session's token (or the session); bans at
+    /// `strikes_max`.
+    fn strike(
+        &self,
+        inner: &mut Inner,
+        session: SessionKey,
+        reason: String,
+        now: Instant,
+    ) -> Result<Strike, CoordinatorError> {
+        let Some(entry) = inner.workers.get_mut(&session) else {
+            return Ok(Strike::Counted(0));
+        };
+        let (worker, token) = (entry.id, entry.token);
+        let strikes = match token {
+            Some(i) => {
+                let state = &mut inner.tokens[i];
+                state.strikes = state.strikes.saturating_add(1);
+                state.strikes
+            }
+            None => {
+                entry.strikes = entry.strikes.saturating_add(1);
+                entry.strikes
+            }
+        };
+        if strikes < self.config.strikes_max {
+            return Ok(Strike::Counted(strikes));
+        }
+        inner.counters.banned += 1;
+        let (victims, consequence): (Vec<SessionKey>, String) = match token {
+            Some(i) => {
+                inner.tokens[i] = TokenState {
+                    strikes: 0,
+                    suspended: Some((now + self.config.suspension, reason.clone())),
+                };
+                (
+                    inner
+                        .workers
+                        .iter()
+                        .filter(|(_, w)| w.token == Some(i))
+                        .map(|(k, _)| *k)
+                        .collect(),
+                    format!(
+                        "its token is refused for {} s and every session of it was dropped",
+                        self.config.suspension.as_secs()
+                    ),
+                )
+            }
+            None => (vec![session], "its session was dropped".to_string()),
+        };
+        tracing::warn!(worker, strikes, reason, consequence, "prover worker banned");
+        let why = format!("worker {worker} banned: {reason}");
+        for key in victims {
+            self.drop_session(inner, key, &why)?;
+        }
+        Ok(Strike::Banned(CoordinatorError::Banned {
+            worker,
+            strikes,
+            reason,
+            consequence,
+        }))
+    }
+
+    /// Ends leases past their deadline and readies jobs whose backoff is over.
+    fn expire_locked(&self, inner: &mut Inner, now: Instant) -> Result<(), CoordinatorError> {
+        let mut due: Vec<(JobId, Loss)> = inner
+            .leases
+            .iter()
+            .filter(|(_, l)| l.deadline <= now)
+            .map(|(id, l)| {
+                let capped = l.deadline >= l.granted + self.config.lease_hold_max;
+                (*id, if capped { Loss::Capped } else { Loss::Expired })
+            })
+            .collect();
+        due.sort_by_key(|(id, _)| *id);
+        for (job, loss) in due {
+            // A ban here reaches its worker on its next call (UnknownWorker, then
+            // Suspended when it registers again).
+            self.lose_lease(inner, job, loss, now)?;
+        }
+        while let Some(&(at, job)) = inner.retrying.first() {
+            if at > now {
+                break;
+            }
+            inner.retrying.pop_first();
+            inner.ready.insert(job);
         }
         Ok(())
     }
 
-    /// Leases the next queued job to `worker`, if any.
-    pub fn lease(&self, worker: u64) -> Result<Option<Lease>, CoordinatorError> {
-        self.expire_leases()?;
+    /// Ends expired leases (the job waits out its backoff; the holder gets a strike)
+    /// and readies jobs whose backoff is over.
+    pub fn expire_leases(&self) -> Result<(), CoordinatorError> {
+        self.expire_leases_at(Instant::now())
+    }
+
+    /// [`Coordinator::expire_leases`] at an explicit time.
+    pub fn expire_leases_at(&self, now: Instant) -> Result<(), CoordinatorError> {
         let mut inner = self.lock();
-        match inner.workers.get_mut(&worker) {
-            Some((_, seen)) => *seen = Instant::now(),
-            None => return Err(CoordinatorError::UnknownWorker(worker)),
+        self.expire_locked(&mut inner, now)
+    }
+
+    /// Leases the oldest ready job to the worker of `session`, if any. A worker holds
+    /// one lease: a lease it still holds is abandoned (a lost lease).
+    pub fn lease(&self, session: &str) -> Result<Option<Lease>, CoordinatorError> {
+        self.lease_at(session, Instant::now())
+    }
+
+    /// [`Coordinator::lease`] at an explicit time.
+    pub fn lease_at(&self, session: &str, now: Instant) -> Result<Option<Lease>, CoordinatorError> {
+        let key = session_key(session);
+        let mut inner = self.lock();
+        self.expire_locked(&mut inner, now)?;
+        let (worker, held) = match inner.workers.get_mut(&key) {
+            Some(entry) => {
+                entry.seen = now;
+                (entry.id, entry.lease)
+            }
+            None => return Err(CoordinatorError::UnknownWorker),
+        };
+        if let Some(job) = held
+            && let Some(Strike::Banned(e)) =
+                self.lose_lease(&mut inner, job, Loss::Abandoned, now)?
+        {
+            return Err(e);
         }
-        let Some(id) = inner.queue.pop_front() else {
+        let Some(job) = inner.ready.pop_first() else {
             return Ok(None);
         };
+        let Some(record) = inner.records.get_mut(&job) else {
+            debug_assert!(false, "ready job {} has no record", job.to_text());
+            return Ok(None);
+        };
+        let witness = match encode(&record.witness) {
+            Ok(bytes) => hex::encode(bytes),
+            Err(e) => {
+                inner.ready.insert(job);
+                return Err(e.into());
+            }
+        };
+        record.attempts = record.attempts.saturating_add(1);
+        record.state = JobState::Leased { worker };
+        let attempt = record.attempts;
+        let deadline = (now + self.config.lease).min(now + self.config.lease_hold_max);
         inner.leases.insert(
-            id,
+            job,
             LeaseState {
+                session: key,
                 worker,
-                deadline: Instant::now() + self.config.lease,
+                granted: now,
+                deadline,
             },
         );
-        let Some(record) = inner.records.get_mut(&id) else {
-            return Ok(None);
-        };
-        record.attempts += 1;
-        record.state = JobState::Leased { worker };
-        let witness = hex::encode(encode(&record.witness)?);
-        tracing::info!(
-            job = id.to_text(),
-            worker,
-            attempt = record.attempts,
-            "job leased"
-        );
+        if let Some(entry) = inner.workers.get_mut(&key) {
+            entry.lease = Some(job);
+        }
+        tracing::info!(job = job.to_text(), worker, attempt, "job leased");
         Ok(Some(Lease {
-            job: id.to_text(),
+            job: job.to_text(),
             witness,
             lease_ms: self.config.lease.as_millis() as u64,
+            hold_ms: self.config.lease_hold_max.as_millis() as u64,
         }))
     }
 
-    /// Renews `worker`'s lease on `job`.
-    pub fn heartbeat(&self, worker: u64, job: JobId) -> Result<(), CoordinatorError> {
+    /// Renews the lease on `job` of the worker of `session`, up to the lease's hold
+    /// limit. Returns how long the lease now lasts.
+    pub fn heartbeat(&self, session: &str, job: JobId) -> Result<Duration, CoordinatorError> {
+        self.heartbeat_at(session, job, Instant::now())
+    }
+
+    /// [`Coordinator::heartbeat`] at an explicit time.
+    pub fn heartbeat_at(
+        &self,
+        session: &str,
+        job: JobId,
+        now: Instant,
+    ) -> Result<Duration, CoordinatorError> {
+        let key = session_key(session);
         let mut inner = self.lock();
-        if let Some((_, seen)) = inner.workers.get_mut(&worker) {
-            *seen = Instant::now();
+        self.expire_locked(&mut inner, now)?;
+        match inner.workers.get_mut(&key) {
+            Some(entry) => entry.seen = now,
+            None => return Err(CoordinatorError::UnknownWorker),
         }
+        let hold_max = self.config.lease_hold_max;
+        let lease = self.config.lease;
         match inner.leases.get_mut(&job) {
-            Some(lease) if lease.worker == worker => {
-                lease.deadline = Instant::now() + self.config.lease;
-                Ok(())
+            Some(l) if l.session == key => {
+                l.deadline = (now + lease).min(l.granted + hold_max);
+                Ok(l.deadline.saturating_duration_since(now))
             }
             _ => Err(CoordinatorError::NotLeased(job.to_text())),
         }
     }
 
-    /// Accepts a proof for `job` from `worker` if it verifies; otherwise the job goes
-    /// back to the queue and the proof is refused.
+    /// Accepts a proof for `job` from the worker of `session` if it verifies;
+    /// otherwise the job goes back to the queue at once, the worker gets a strike and
+    /// the proof is refused.
     pub fn submit(
         &self,
-        worker: u64,
+        session: &str,
         job: JobId,
         proof: &str,
         prove_ms: u64,
     ) -> Result<(), CoordinatorError> {
+        self.submit_at(session, job, proof, prove_ms, Instant::now())
+    }
+
+    /// [`Coordinator::submit`] at an explicit time.
+    pub fn submit_at(
+        &self,
+        session: &str,
+        job: JobId,
+        proof: &str,
+        prove_ms: u64,
+        now: Instant,
+    ) -> Result<(), CoordinatorError> {
+        let key = session_key(session);
         let witness = {
-            let inner = self.lock();
+            let mut inner = self.lock();
+            self.expire_locked(&mut inner, now)?;
+            match inner.workers.get_mut(&key) {
+                Some(entry) => entry.seen = now,
+                None => return Err(CoordinatorError::UnknownWorker),
+            }
             match (inner.leases.get(&job), inner.records.get(&job)) {
-                (Some(lease), Some(record)) if lease.worker == worker => record.witness.clone(),
+                (Some(lease), Some(record)) if lease.session == key => record.witness.clone(),
                 _ => return Err(CoordinatorError::NotLeased(job.to_text())),
             }
         };
@@ -543,12 +1151,12 @@ impl Coordinator {
             None => Err(ProverError::BadProof),
         };
         let mut inner = self.lock();
-        // The lease may have expired while we verified.
-        match inner.leases.get(&job) {
-            Some(lease) if lease.worker == worker => {}
+        // The lease may have been lost while we verified.
+        let worker = match inner.leases.get(&job) {
+            Some(lease) if lease.session == key => lease.worker,
             _ => return Err(CoordinatorError::NotLeased(job.to_text())),
-        }
-        inner.leases.remove(&job);
+        };
+        inner.take_lease(job);
         match verdict {
             Ok(p) => {
                 let Some(mut record) = inner.records.remove(&job) else {
@@ -557,18 +1165,24 @@ impl Coordinator {
                 record.state = JobState::Proven { proof: p.0, worker };
                 record.last_error = None;
                 if let Err(e) = self.persist(&record, true) {
+                    record.state = JobState::Queued;
                     inner.records.insert(job, record);
-                    inner.queue.push_front(job);
+                    inner.ready.insert(job);
                     return Err(e);
                 }
-                inner.proven += 1;
-                let now = Instant::now();
+                inner.lost.remove(&job);
+                if let Some(entry) = inner.workers.get_mut(&key) {
+                    entry.strikes = 0;
+                    if let Some(i) = entry.token {
+                        inner.tokens[i].strikes = 0;
+                    }
+                }
+                inner.counters.proven += 1;
                 inner.accepted_at.push_back(now);
                 while inner.accepted_at.len() > 10_000
-                    || inner
-                        .accepted_at
-                        .front()
-                        .is_some_and(|t| now.duration_since(*t) > Duration::from_secs(60))
+                    || inner.accepted_at.front().is_some_and(|t| {
+                        now.saturating_duration_since(*t) > Duration::from_secs(60)
+                    })
                 {
                     inner.accepted_at.pop_front();
                 }
@@ -580,14 +1194,34 @@ impl Coordinator {
                 Ok(())
             }
             Err(e) => {
-                inner.refused += 1;
+                inner.counters.refused += 1;
                 let reason = e.to_string();
                 tracing::warn!(job = job.to_text(), worker, %reason, "proof refused");
-                self.requeue(&mut inner, job, format!("worker {worker}: {reason}"))?;
-                Err(CoordinatorError::BadProof {
-                    job: job.to_text(),
-                    reason,
-                })
+                if let Some(record) = inner.records.get_mut(&job) {
+                    // The worker's fault, not the job's.
+                    record.attempts = record.attempts.saturating_sub(1);
+                }
+                self.requeue(
+                    &mut inner,
+                    job,
+                    format!("worker {worker}: proof refused: {reason}"),
+                    None,
+                )?;
+                let strike = self.strike(
+                    &mut inner,
+                    key,
+                    format!("proof for job {} refused: {reason}", job.to_text()),
+                    now,
+                )?;
+                match strike {
+                    Strike::Banned(banned) => Err(banned),
+                    Strike::Counted(strikes) => Err(CoordinatorError::BadProof {
+                        job: job.to_text(),
+                        reason,
+                        strikes,
+                        strikes_max: self.config.strikes_max,
+                    }),
+                }
             }
         }
     }
@@ -605,6 +1239,41 @@ impl Coordinator {
             )),
             None => Ok(None),
         }
+    }
+
+    /// Stages into `write` the deletion of every job of batch `from` and later (for a
+    /// batch plan settlement drops and makes again); call [`Self::forget_batches_from`]
+    /// once `write` is durable.
+    pub fn stage_forget_batches_from(
+        &self,
+        from: u64,
+        write: &mut WriteBatch,
+    ) -> Result<(), CoordinatorError> {
+        let jobs = cf(&self.db, CF_JOBS)?;
+        let inner = self.lock();
+        for id in inner.records.keys().filter(|id| id.batch >= from) {
+            write.delete_cf(jobs, id.key());
+        }
+        Ok(())
+    }
+
+    /// Forgets, in memory, every job of batch `from` and later (leases included:
+    /// a proof submitted for one is then refused as not leased).
+    pub fn forget_batches_from(&self, from: u64) {
+        let mut inner = self.lock();
+        let doomed: Vec<JobId> = inner
+            .records
+            .keys()
+            .filter(|id| id.batch >= from)
+            .copied()
+            .collect();
+        for id in doomed {
+            inner.take_lease(id);
+            inner.records.remove(&id);
+            inner.ready.remove(&id);
+            inner.lost.remove(&id);
+        }
+        inner.retrying.retain(|(_, id)| id.batch < from);
     }
 
     /// All chunk proofs of `batch` in chunk order, once every chunk is proven.
@@ -630,19 +1299,24 @@ impl Coordinator {
         prove_ms.sort_unstable();
         let now = Instant::now();
         CoordinatorStatus {
-            queued: inner.queue.len(),
+            queued: inner.ready.len() + inner.retrying.len(),
+            retrying: inner.retrying.len(),
             leased: inner.leases.len(),
-            proven: inner.proven,
-            failed: inner.failed,
+            proven: inner.counters.proven,
             workers: inner.workers.len(),
+            workers_unauthenticated: inner.workers.values().filter(|w| w.token.is_none()).count(),
             proofs_last_minute: inner
                 .accepted_at
                 .iter()
-                .filter(|t| now.duration_since(**t) <= Duration::from_secs(60))
+                .filter(|t| now.saturating_duration_since(**t) <= Duration::from_secs(60))
                 .count(),
             prove_ms_median: prove_ms.get(prove_ms.len() / 2).copied().unwrap_or(0),
-            refused: inner.refused,
-            expired: inner.expired,
+            refused: inner.counters.refused,
+            expired: inner.counters.expired,
+            capped: inner.counters.capped,
+            abandoned: inner.counters.abandoned,
+            banned: inner.counters.banned,
+            evicted: inner.counters.evicted,
             leases: inner
                 .leases
                 .iter()
@@ -656,7 +1330,7 @@ impl Coordinator {
         self.chunk_ops
     }
 
-    /// Starts the JSON-RPC server; also runs lease expiry every second.
+    /// Starts the JSON-RPC server; also runs lease expiry twice a second.
     pub async fn serve(&self) -> Result<(ServerHandle, SocketAddr), ProverError> {
         let rpc_error = |e: String| ProverError::Io {
             context: "prover coordinator RPC".into(),
@@ -716,30 +1390,30 @@ fn rpc_module(
         json!({ "ok": true, "circuit": hex::encode(c.circuit_hash()), "time_ms": now_ms() })
     })?;
     module.register_method("prover_register", |params, c, _| {
-        let (hash, name): (String, String) =
-            params.parse().map_err(|e| bad_params(e.to_string()))?;
-        let id = c.register(&hash, &name).map_err(|e| rpc_err(&e))?;
-        Ok::<Value, ErrorObjectOwned>(json!({
-            "worker": id,
-            "chunk_ops": c.chunk_ops(),
-            "lease_ms": c.config.lease.as_millis() as u64,
-        }))
+        let mut seq = params.sequence();
+        let hash: String = seq.next().map_err(|e| bad_params(e.to_string()))?;
+        let name: String = seq.next().map_err(|e| bad_params(e.to_string()))?;
+        let token: Option<String> = seq.optional_next().map_err(|e| bad_params(e.to_string()))?;
+        c.register(&hash, &name, token.as_deref())
+            .map_err(|e| rpc_err(&e))
     })?;
     module.register_blocking_method("prover_lease", |params, c, _| {
-        let worker: u64 = params.one().map_err(|e| bad_params(e.to_string()))?;
-        let lease = c.lease(worker).map_err(|e| rpc_err(&e))?;
+        let session: String = params.one().map_err(|e| bad_params(e.to_string()))?;
+        let lease = c.lease(&session).map_err(|e| rpc_err(&e))?;
         Ok::<Option<Lease>, ErrorObjectOwned>(lease)
     })?;
     module.register_method("prover_heartbeat", |params, c, _| {
-        let (worker, job): (u64, String) = params.parse().map_err(|e| bad_params(e.to_string()))?;
-        c.heartbeat(worker, job_param(&job)?)
+        let (session, job): (String, String) =
+            params.parse().map_err(|e| bad_params(e.to_string()))?;
+        let left = c
+            .heartbeat(&session, job_param(&job)?)
             .map_err(|e| rpc_err(&e))?;
-        Ok::<bool, ErrorObjectOwned>(true)
+        Ok::<u64, ErrorObjectOwned>(left.as_millis() as u64)
     })?;
     module.register_blocking_method("prover_submit", |params, c, _| {
-        let (worker, job, proof, prove_ms): (u64, String, String, u64) =
+        let (session, job, proof, prove_ms): (String, String, String, u64) =
             params.parse().map_err(|e| bad_params(e.to_string()))?;
-        c.submit(worker, job_param(&job)?, &proof, prove_ms)
+        c.submit(&session, job_param(&job)?, &proof, prove_ms)
             .map_err(|e| rpc_err(&e))?;
         Ok::<bool, ErrorObjectOwned>(true)
     })?;
@@ -754,4 +1428,21 @@ fn rpc_module(
         )
     })?;
     Ok(module)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_delay_doubles_and_is_capped() {
+        let base = Duration::from_secs(1);
+        let max = Duration::from_secs(300);
+        let delays: Vec<u64> = [1, 2, 3, 9, 10, 32, u32::MAX]
+            .iter()
+            .map(|n| retry_delay(base, max, *n).as_secs())
+            .collect();
+        assert_eq!(delays, [1, 2, 4, 256, 300, 300, 300]);
+        assert_eq!(retry_delay(base, max, 0), base);
+    }
 }

@@ -21,16 +21,21 @@
 //! - [`keys`]: Groth16 setup (insecure seeded devnet setup, or keys loaded from
 //!   files), prove, verify, 128-byte proofs.
 //! - [`coordinator`] and [`worker`]: the fleet. Jobs are queued → leased until a
-//!   deadline (renewed by heartbeat) → proven, or failed after `attempts_max` leases.
-//!   The coordinator verifies every proof before accepting it and refuses workers
-//!   whose circuit hash differs from its own.
+//!   deadline (renewed by heartbeat, up to a hold limit) → proven; a lost lease or a
+//!   refused proof puts the job back (after a capped exponential backoff for a lost
+//!   lease), so nothing a worker does makes a job terminal. The coordinator verifies
+//!   every proof before accepting it, refuses workers whose circuit hash differs from
+//!   its own, and admits only workers presenting a token the operator listed
+//!   ([`auth`]); refused proofs and lost leases are strikes against the worker's
+//!   token, and a worker at the strike limit is banned.
 //!
 //! Invariants: the tree's committed version and the jobs of that batch are written in
 //! one RocksDB batch; a job is marked proven only with a proof that verified.
 //! Limits: `CHUNK_OPS` is fixed per circuit (keys are per shape); job and proof
-//! payloads are bounded by the RPC request limit; leases, attempts and queue sizes
-//! are bounded by [`coordinator::CoordinatorConfig`].
+//! payloads are bounded by the RPC request limit; lease time and hold, backoff,
+//! strikes, queue and registry sizes are bounded by [`coordinator::CoordinatorConfig`].
 
+pub mod auth;
 pub mod circuit;
 pub mod coordinator;
 pub mod error;
@@ -41,6 +46,7 @@ pub mod tree;
 pub mod witness;
 pub mod worker;
 
+pub use auth::{WorkerAuth, WorkerToken};
 pub use circuit::{ChunkCircuit, CircuitShape};
 pub use coordinator::{Coordinator, CoordinatorConfig};
 pub use error::ProverError;

@@ -318,6 +318,45 @@ impl AccountTree {
     }
 }
 
+impl AccountTree {
+    /// Rewinds the tree to `version`: every node and leaf written by a later
+    /// version is deleted, in one synced write with `extra`. For a batch plan the L1
+    /// refused, which settlement then plans again; the L1 never saw the later
+    /// versions, so no proof or root it holds refers to them. Scans both columns:
+    /// a recovery step, not a hot path.
+    pub fn rewind(&mut self, version: u64, mut extra: WriteBatch) -> Result<(), ProverError> {
+        if version > self.version {
+            return Err(ProverError::VersionOrder {
+                current: self.version,
+                requested: version,
+            });
+        }
+        self.discard();
+        for name in [CF_NODES, CF_LEAVES] {
+            let column = cf(&self.db, name)?;
+            for item in self.db.iterator_cf(column, IteratorMode::Start) {
+                let (key, _) = item?;
+                let written_at = key
+                    .len()
+                    .checked_sub(8)
+                    .and_then(|at| <[u8; 8]>::try_from(&key[at..]).ok())
+                    .map(u64::from_be_bytes)
+                    .ok_or(ProverError::Corrupt("tree key"))?;
+                if written_at > version {
+                    extra.delete_cf(column, key);
+                }
+            }
+        }
+        let meta = cf(&self.db, CF_META)?;
+        extra.put_cf(meta, META_TREE_VERSION, version.to_be_bytes());
+        let mut options = rocksdb::WriteOptions::default();
+        options.set_sync(true);
+        self.db.write_opt(extra, &options)?;
+        self.version = version;
+        Ok(())
+    }
+}
+
 /// Looks up a column family handle.
 pub(crate) fn cf<'a>(
     db: &'a DB,

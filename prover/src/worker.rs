@@ -1,9 +1,12 @@
-//! A stateless prover worker: registers with a coordinator, leases chunk jobs, proves
-//! them on its own rayon pool and submits the proofs, renewing its lease by heartbeat
-//! while it proves.
+//! A stateless prover worker: registers with a coordinator (presenting its token),
+//! leases chunk jobs, proves them on its own rayon pool and submits the proofs,
+//! renewing its lease by heartbeat while it proves.
 //!
-//! A worker holds nothing but its keys: killing one loses at most the job it was
-//! proving, which the coordinator leases again once the lease expires.
+//! A worker holds nothing but its keys and token: killing one loses at most the job
+//! it was proving, which the coordinator leases again once the lease expires. It
+//! stops with [`WorkerError::Refused`] when the coordinator refuses it for good
+//! (another circuit, a missing or unlisted token, a ban); while its token is
+//! suspended it waits and registers again.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,9 +16,13 @@ use borsh::BorshDeserialize;
 use jsonrpsee::core::client::ClientT;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
-use serde_json::Value;
 
-use crate::coordinator::{CoordinatorStatus, Lease};
+use crate::auth::WorkerToken;
+use crate::coordinator::{
+    CODE_BAD_PROOF, CODE_BANNED, CODE_CIRCUIT_MISMATCH, CODE_NOT_LEASED, CODE_SUSPENDED,
+    CODE_TOKEN_MISSING, CODE_TOKEN_REJECTED, CODE_UNKNOWN_WORKER, CoordinatorStatus, Lease,
+    Registration,
+};
 use crate::error::ProverError;
 use crate::keys::ChunkKeys;
 use crate::witness::ChunkWitness;
@@ -33,12 +40,17 @@ pub struct WorkerConfig {
     pub idle_poll: Duration,
     /// Stop after this many proofs (0 = run until stopped).
     pub proofs_max: u64,
+    /// The token presented when registering (`None`: only open coordinators admit it).
+    pub token: Option<WorkerToken>,
 }
+
+/// Wait before registering again while the worker's token is suspended.
+pub const SUSPENDED_RETRY: Duration = Duration::from_secs(60);
 
 /// Why a worker stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {
-    /// The coordinator refused us for good (circuit mismatch).
+    /// The coordinator refused us for good (circuit mismatch, token, ban).
     #[error("coordinator refused this worker: {0}")]
     Refused(String),
     /// Local failure.
@@ -75,41 +87,44 @@ impl CoordinatorClient {
         Ok(Self { client })
     }
 
-    /// `prover_register`: returns the worker id.
+    /// `prover_register`: the worker number and the session secret for later calls.
     pub async fn register(
         &self,
         circuit_hash: &str,
         name: &str,
-    ) -> Result<u64, jsonrpsee::core::ClientError> {
-        let v: Value = self
-            .client
-            .request("prover_register", rpc_params![circuit_hash, name])
-            .await?;
-        Ok(v["worker"].as_u64().unwrap_or(0))
-    }
-
-    /// `prover_lease`.
-    pub async fn lease(&self, worker: u64) -> Result<Option<Lease>, jsonrpsee::core::ClientError> {
+        token: Option<&WorkerToken>,
+    ) -> Result<Registration, jsonrpsee::core::ClientError> {
+        let token = token.map(WorkerToken::expose);
         self.client
-            .request("prover_lease", rpc_params![worker])
+            .request("prover_register", rpc_params![circuit_hash, name, token])
             .await
     }
 
-    /// `prover_heartbeat`.
+    /// `prover_lease`.
+    pub async fn lease(
+        &self,
+        session: &str,
+    ) -> Result<Option<Lease>, jsonrpsee::core::ClientError> {
+        self.client
+            .request("prover_lease", rpc_params![session])
+            .await
+    }
+
+    /// `prover_heartbeat`: milliseconds the lease now lasts.
     pub async fn heartbeat(
         &self,
-        worker: u64,
+        session: &str,
         job: &str,
-    ) -> Result<bool, jsonrpsee::core::ClientError> {
+    ) -> Result<u64, jsonrpsee::core::ClientError> {
         self.client
-            .request("prover_heartbeat", rpc_params![worker, job])
+            .request("prover_heartbeat", rpc_params![session, job])
             .await
     }
 
     /// `prover_submit`.
     pub async fn submit(
         &self,
-        worker: u64,
+        session: &str,
         job: &str,
         proof_hex: &str,
         prove_ms: u64,
@@ -117,7 +132,7 @@ impl CoordinatorClient {
         self.client
             .request(
                 "prover_submit",
-                rpc_params![worker, job, proof_hex, prove_ms],
+                rpc_params![session, job, proof_hex, prove_ms],
             )
             .await
     }
@@ -128,8 +143,20 @@ impl CoordinatorClient {
     }
 }
 
-fn is_circuit_mismatch(e: &jsonrpsee::core::ClientError) -> bool {
-    matches!(e, jsonrpsee::core::ClientError::Call(obj) if obj.code() == -32101)
+/// The coordinator's error code, if the call reached it.
+pub fn error_code(e: &jsonrpsee::core::ClientError) -> Option<i32> {
+    match e {
+        jsonrpsee::core::ClientError::Call(obj) => Some(obj.code()),
+        _ => None,
+    }
+}
+
+/// Whether the coordinator refused this worker for good.
+fn is_final(e: &jsonrpsee::core::ClientError) -> bool {
+    matches!(
+        error_code(e),
+        Some(CODE_CIRCUIT_MISMATCH | CODE_TOKEN_MISSING | CODE_TOKEN_REJECTED | CODE_BANNED)
+    )
 }
 
 /// Runs a worker until `stop` is set (or `proofs_max` proofs are accepted).
@@ -151,39 +178,47 @@ pub async fn run_worker(
     );
     let circuit = hex::encode(keys.shape().circuit_hash());
     let mut backoff = Duration::from_millis(200);
-    let mut worker = None;
+    let mut session: Option<String> = None;
     let mut accepted = 0u64;
     while !stop.load(Ordering::Relaxed) {
-        let id = match worker {
-            Some(id) => id,
-            None => match client.register(&circuit, &config.name).await {
-                Ok(id) => {
-                    tracing::info!(worker = id, "registered with coordinator");
+        let id = match &session {
+            Some(s) => s.clone(),
+            None => match client
+                .register(&circuit, &config.name, config.token.as_ref())
+                .await
+            {
+                Ok(registration) => {
+                    tracing::info!(worker = registration.worker, "registered with coordinator");
                     backoff = Duration::from_millis(200);
-                    worker = Some(id);
-                    id
+                    session = Some(registration.session.clone());
+                    registration.session
                 }
-                Err(e) if is_circuit_mismatch(&e) => {
-                    return Err(WorkerError::Refused(e.to_string()));
+                Err(e) if is_final(&e) => return Err(WorkerError::Refused(e.to_string())),
+                Err(e) if error_code(&e) == Some(CODE_SUSPENDED) => {
+                    tracing::error!(error = %e, "worker token suspended; waiting");
+                    tokio::time::sleep(SUSPENDED_RETRY).await;
+                    continue;
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "coordinator unreachable; retrying");
+                    tracing::warn!(error = %e, "cannot register with the coordinator; retrying");
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(Duration::from_secs(5));
                     continue;
                 }
             },
         };
-        let lease = match client.lease(id).await {
+        let lease = match client.lease(&id).await {
             Ok(Some(lease)) => lease,
             Ok(None) => {
                 tokio::time::sleep(config.idle_poll).await;
                 continue;
             }
+            Err(e) if is_final(&e) => return Err(WorkerError::Refused(e.to_string())),
             Err(e) => {
-                // Unknown worker (coordinator restarted) or network: register again.
+                // Unknown session (coordinator restarted, evicted) or network: register
+                // again.
                 tracing::warn!(error = %e, "lease failed; re-registering");
-                worker = None;
+                session = None;
                 tokio::time::sleep(backoff).await;
                 continue;
             }
@@ -207,16 +242,26 @@ pub async fn run_worker(
         };
         tokio::pin!(proving);
         let beat = Duration::from_millis((lease.lease_ms / 3).max(50));
+        let mut lost = false;
         let result = loop {
             tokio::select! {
                 r = &mut proving => break r,
-                () = tokio::time::sleep(beat) => {
-                    if let Err(e) = client.heartbeat(id, &lease.job).await {
-                        tracing::warn!(job = lease.job, error = %e, "heartbeat refused");
+                () = tokio::time::sleep(beat), if !lost => {
+                    if let Err(e) = client.heartbeat(&id, &lease.job).await {
+                        // The lease is gone (expired, hold limit, coordinator restart):
+                        // finish proving to free the pool, but do not submit.
+                        lost = matches!(
+                            error_code(&e),
+                            Some(CODE_NOT_LEASED | CODE_UNKNOWN_WORKER)
+                        );
+                        tracing::warn!(job = lease.job, error = %e, lost, "heartbeat refused");
                     }
                 }
             }
         };
+        if lost {
+            continue;
+        }
         let proof = match result {
             Ok(Ok(proof)) => proof,
             Ok(Err(e)) => {
@@ -230,7 +275,7 @@ pub async fn run_worker(
         };
         let prove_ms = started.elapsed().as_millis() as u64;
         match client
-            .submit(id, &lease.job, &proof.to_hex(), prove_ms)
+            .submit(&id, &lease.job, &proof.to_hex(), prove_ms)
             .await
         {
             Ok(_) => {
@@ -239,6 +284,12 @@ pub async fn run_worker(
                 if config.proofs_max > 0 && accepted >= config.proofs_max {
                     break;
                 }
+            }
+            Err(e) if is_final(&e) => return Err(WorkerError::Refused(e.to_string())),
+            Err(e) if error_code(&e) == Some(CODE_BAD_PROOF) => {
+                // Our own proof did not verify: keys or build differ from the
+                // coordinator's in a way the circuit hash did not catch.
+                tracing::error!(job = lease.job, error = %e, "proof refused");
             }
             Err(e) => tracing::warn!(job = lease.job, error = %e, "proof not accepted"),
         }

@@ -58,12 +58,33 @@ pub struct SequencerConfig {
     pub quic_streams_per_connection_max: u32,
     /// Most transactions one QUIC stream may have in flight.
     pub quic_stream_in_flight_max: usize,
+    /// Most transactions one QUIC connection may have in flight over all its
+    /// streams (a reply waiting to be written holds its slot).
+    pub quic_connection_in_flight_max: usize,
     /// Retry hint sent with "busy" and "pool full" errors (ms).
     pub retry_after_ms: u64,
     /// Final statuses (rejected, dropped) remembered for status queries.
     pub statuses_retained_max: usize,
     /// L1 deposits waiting for a block.
     pub deposits_queue_max: usize,
+    /// Bytes the pipeline may hold for transactions between submission and
+    /// execution (stage queues and pool together; each transaction counts twice its
+    /// encoded size plus 256 for the decoded copy and queue entries). Past it,
+    /// submissions get `Busy`.
+    pub pipeline_bytes_max: usize,
+    /// Minimum fee of a transaction, in GCC base units: every transaction takes one
+    /// proof slot, so a zero-fee flood would cost the prover fleet and not its
+    /// senders. Refused at submission and dropped by the executor.
+    pub fee_min: u128,
+    /// Executed plus pooled transactions that no planned batch covers yet, above
+    /// which new transactions get `SettlementBehind` (only once settlement reports).
+    /// Planning (the merkleizer, ~450 ops/s on 2 cores) must clear this well inside
+    /// the L1's forced-inclusion window, or deposits behind it would go overdue.
+    pub settlement_unplanned_txs_max: u64,
+    /// Unproven chunk proof jobs above which new transactions get
+    /// `SettlementBehind`; keeps the coordinator's queue from filling (a full queue
+    /// stops planning and therefore commits).
+    pub settlement_unproven_jobs_max: u64,
 }
 
 impl SequencerConfig {
@@ -94,9 +115,14 @@ impl SequencerConfig {
             quic_connections_max: 256,
             quic_streams_per_connection_max: 64,
             quic_stream_in_flight_max: 4096,
+            quic_connection_in_flight_max: 8192,
             retry_after_ms: 200,
             statuses_retained_max: 100_000,
             deposits_queue_max: 4096,
+            pipeline_bytes_max: 512 * 1024 * 1024,
+            fee_min: 1,
+            settlement_unplanned_txs_max: 20_000,
+            settlement_unproven_jobs_max: 256,
         }
     }
 }

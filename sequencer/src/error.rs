@@ -91,7 +91,29 @@ pub enum SubmitError {
         /// Retry hint.
         retry_after_ms: u64,
     },
-    /// A pipeline stage is behind (ingest queue full).
+    /// The fee is below the chain's minimum fee per proof slot.
+    #[error("fee {offered} is below the minimum fee {min} (GCC base units per transaction)")]
+    FeeBelowMinimum {
+        /// The transaction's (maximum) fee.
+        offered: u128,
+        /// The minimum.
+        min: u128,
+    },
+    /// Settlement (batch planning or proving) is behind execution by more than the
+    /// configured bound; the transaction was not taken.
+    #[error(
+        "settlement is behind ({unplanned_txs} transactions not yet batched, {unproven_jobs} proof jobs not yet proven); retry after {retry_after_ms} ms"
+    )]
+    SettlementBehind {
+        /// Executed or pooled transactions not yet in a planned batch.
+        unplanned_txs: u64,
+        /// Chunk proof jobs not yet proven.
+        unproven_jobs: u64,
+        /// Suggested wait.
+        retry_after_ms: u64,
+    },
+    /// A pipeline stage is behind (ingest queue full, or the pipeline's byte
+    /// budget taken).
     #[error("sequencer is busy; retry after {retry_after_ms} ms")]
     Busy {
         /// Retry hint.
@@ -129,6 +151,8 @@ impl SubmitError {
             SubmitError::SenderPoolFull { .. } => -32020,
             SubmitError::PoolFull { .. } => -32021,
             SubmitError::Busy { .. } => -32022,
+            SubmitError::SettlementBehind { .. } => -32023,
+            SubmitError::FeeBelowMinimum { .. } => -32014,
             SubmitError::Unavailable(_) => -32030,
         }
     }
@@ -175,6 +199,18 @@ impl SubmitError {
             SubmitError::PoolFull { retry_after_ms } | SubmitError::Busy { retry_after_ms } => {
                 json!({ "retryAfterMs": retry_after_ms })
             }
+            SubmitError::FeeBelowMinimum { offered, min } => {
+                json!({ "fee": offered.to_string(), "minFee": min.to_string() })
+            }
+            SubmitError::SettlementBehind {
+                unplanned_txs,
+                unproven_jobs,
+                retry_after_ms,
+            } => json!({
+                "unplannedTxs": unplanned_txs,
+                "unprovenJobs": unproven_jobs,
+                "retryAfterMs": retry_after_ms
+            }),
             SubmitError::Malformed(_)
             | SubmitError::Invalid(_)
             | SubmitError::BadSignature(_)

@@ -106,6 +106,7 @@ impl Sequencer {
         let config = Arc::new(config);
         let executor_config = ExecutorConfig {
             threads: config.executor_threads,
+            fee_min: config.fee_min,
             ..ExecutorConfig::default()
         };
         let mut executor = Executor::open(&config.data_dir.join("state"), executor_config)?;

@@ -21,7 +21,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -59,11 +59,55 @@ pub struct BlockEvent {
     pub transactions: Vec<Hash32>,
 }
 
+/// Bytes the pipeline holds for transactions between submission and execution,
+/// against [`SequencerConfig::pipeline_bytes_max`]. Counted bounds alone let a flood
+/// of maximum-size transactions take many GiB across the stage queues and the pool.
+struct ByteBudget {
+    used: AtomicUsize,
+    max: usize,
+}
+
+impl ByteBudget {
+    /// What one transaction of `encoded_len` bytes costs while it is held: its
+    /// encoding plus the decoded copy, and a fixed overhead for the queue entries.
+    fn cost(encoded_len: usize) -> usize {
+        2 * encoded_len + 256
+    }
+
+    /// Takes `cost` bytes if they fit; the permit gives them back when dropped.
+    fn try_take(self: &Arc<Self>, cost: usize) -> Option<BytePermit> {
+        self.used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                (used + cost <= self.max).then_some(used + cost)
+            })
+            .ok()
+            .map(|_| BytePermit {
+                budget: Arc::clone(self),
+                cost,
+            })
+    }
+}
+
+/// Bytes held for one transaction; released when the transaction leaves the
+/// pipeline, whichever way (executed, dropped, rejected, replaced).
+struct BytePermit {
+    budget: Arc<ByteBudget>,
+    cost: usize,
+}
+
+impl Drop for BytePermit {
+    fn drop(&mut self) {
+        self.budget.used.fetch_sub(self.cost, Ordering::AcqRel);
+    }
+}
+
 /// A decoded transaction moving through the pipeline.
 struct Incoming {
     tx: SignedTransaction,
     hash: Hash32,
     bytes: Vec<u8>,
+    /// Its share of the byte budget (none for transactions replayed from the WAL).
+    permit: Option<BytePermit>,
     reply: Option<oneshot::Sender<SubmitReply>>,
     /// Set for transactions replayed from the WAL: they keep their sequence number.
     replayed_seq: Option<u64>,
@@ -84,6 +128,8 @@ struct Ordered {
     hash: Hash32,
     sender: AccountId,
     tx: SignedTransaction,
+    /// Released once the builder is done with the transaction.
+    _permit: Option<BytePermit>,
 }
 
 enum WalMsg {
@@ -99,6 +145,7 @@ enum WalMsg {
         seq: u64,
         hash: Hash32,
         tx: SignedTransaction,
+        permit: Option<BytePermit>,
     },
     /// Delete a recorded transaction that will not run (replaced, timed out).
     Forget { seq: u64 },
@@ -118,6 +165,12 @@ pub struct Ingest {
     queue: Sender<Incoming>,
     status: Arc<StatusBoard>,
     config: Arc<SequencerConfig>,
+    /// Settlement's reported backlog.
+    marks: crate::settled::Marks,
+    /// Admitted and not yet executed or dropped (the admission thread's count).
+    pooled: Arc<AtomicUsize>,
+    /// Bytes held between submission and execution.
+    bytes: Arc<ByteBudget>,
 }
 
 impl Ingest {
@@ -138,15 +191,29 @@ impl Ingest {
             });
         }
         tx.tx.check_stateless()?;
+        if tx.tx.fee() < self.config.fee_min {
+            return Err(SubmitError::FeeBelowMinimum {
+                offered: tx.tx.fee(),
+                min: self.config.fee_min,
+            });
+        }
+        self.check_settlement_backlog()?;
         let hash = tx_hash(&bytes);
         if self.status.is_pending(&hash) {
             return Err(SubmitError::AlreadyKnown(hash));
         }
+        let permit =
+            self.bytes
+                .try_take(ByteBudget::cost(bytes.len()))
+                .ok_or(SubmitError::Busy {
+                    retry_after_ms: self.config.retry_after_ms,
+                })?;
         let (reply, receiver) = oneshot::channel();
         let incoming = Incoming {
             tx,
             hash,
             bytes,
+            permit: Some(permit),
             reply: Some(reply),
             replayed_seq: None,
         };
@@ -170,6 +237,26 @@ impl Ingest {
                 })
             }
         }
+    }
+
+    /// Back-pressure from settlement: while planning or proving is further behind
+    /// execution than the configured bounds, new transactions wait. (L1 deposits do
+    /// not come through here, so they are never held back.)
+    fn check_settlement_backlog(&self) -> Result<(), SubmitError> {
+        let Some((unplanned, unproven)) = self.marks.backlog() else {
+            return Ok(());
+        };
+        let unplanned_txs = unplanned.saturating_add(self.pooled.load(Ordering::Relaxed) as u64);
+        if unplanned_txs > self.config.settlement_unplanned_txs_max
+            || unproven > self.config.settlement_unproven_jobs_max
+        {
+            return Err(SubmitError::SettlementBehind {
+                unplanned_txs,
+                unproven_jobs: unproven,
+                retry_after_ms: self.config.retry_after_ms,
+            });
+        }
+        Ok(())
     }
 
     /// Submits and waits for the answer.
@@ -234,6 +321,7 @@ pub fn start(
         statuses.clone(),
     ));
     let pending_nonces: Arc<papaya::HashMap<AccountId, Nonce>> = Arc::new(papaya::HashMap::new());
+    let pooled = Arc::new(AtomicUsize::new(0));
 
     // Replay: pending transactions from before a restart go first, in their order.
     let mut max_seq = 0;
@@ -246,6 +334,7 @@ pub fn start(
                     tx,
                     hash,
                     bytes,
+                    permit: None,
                     reply: None,
                     replayed_seq: Some(seq),
                 };
@@ -283,11 +372,14 @@ pub fn start(
         let reader = reader.clone();
         let stop = Arc::clone(&stop);
         let pending = Arc::clone(&pending_nonces);
+        let pooled = Arc::clone(&pooled);
         threads.push(spawn(
             "admission",
             Box::new(move || {
-                Admission::new(config, reader, status, statuses, wal_tx, max_seq, pending)
-                    .run(&admit_rx, &done_rx, &stop)
+                Admission::new(
+                    config, reader, status, statuses, wal_tx, max_seq, pending, pooled,
+                )
+                .run(&admit_rx, &done_rx, &stop)
             }),
         )?);
     }
@@ -329,10 +421,17 @@ pub fn start(
             }),
         )?);
     }
+    let config_bytes_max = config.pipeline_bytes_max;
     let ingest = Ingest {
         queue: ingest_tx,
         status: Arc::clone(&status),
         config,
+        marks: Arc::clone(&marks),
+        pooled,
+        bytes: Arc::new(ByteBudget {
+            used: AtomicUsize::new(0),
+            max: config_bytes_max,
+        }),
     };
     let deposits_capacity = ingest.config.deposits_queue_max;
     let deposits = crate::settled::DepositFeed {
@@ -444,6 +543,8 @@ struct Waiting {
     fee: u128,
     tx: SignedTransaction,
     deadline: Instant,
+    /// The byte budget share moves with the pooled copy.
+    permit: Option<BytePermit>,
 }
 
 #[derive(Default)]
@@ -470,6 +571,8 @@ struct Admission {
     pending: Arc<papaya::HashMap<AccountId, Nonce>>,
     /// Admitted and not yet executed or dropped.
     pooled: usize,
+    /// `pooled`, published for ingest's settlement back-pressure check.
+    pooled_gauge: Arc<AtomicUsize>,
     next_seq: u64,
 }
 
@@ -482,6 +585,7 @@ impl Admission {
         wal: Sender<WalMsg>,
         next_seq: u64,
         pending: Arc<papaya::HashMap<AccountId, Nonce>>,
+        pooled_gauge: Arc<AtomicUsize>,
     ) -> Self {
         Self {
             config,
@@ -492,6 +596,7 @@ impl Admission {
             lanes: HashMap::new(),
             pending,
             pooled: 0,
+            pooled_gauge,
             next_seq,
         }
     }
@@ -518,6 +623,7 @@ impl Admission {
                 },
                 default(tick) => {}
             }
+            self.pooled_gauge.store(self.pooled, Ordering::Relaxed);
             if stop.load(Ordering::Relaxed) {
                 return;
             }
@@ -628,6 +734,18 @@ impl Admission {
             );
             return Ok(());
         }
+        // Every admission counts against the sender's bound, in order or not: one
+        // sender must not fill the pool (or the proof queue) on its own.
+        let replacing = existing_fee.is_some();
+        if !replacing && pending >= self.config.sender_pending_max && item.replayed_seq.is_none() {
+            let error = SubmitError::SenderPoolFull {
+                account: from,
+                pending,
+                retry_after_ms,
+            };
+            reject(&mut item, error, &self.status, &self.statuses);
+            return Ok(());
+        }
         if nonce == next {
             let seq = self.take_seq(&item);
             if let Some(lane) = self.lanes.get_mut(&from) {
@@ -663,15 +781,6 @@ impl Admission {
                 reject(&mut item, error, &self.status, &self.statuses);
                 return Ok(());
             }
-            None if pending >= self.config.sender_pending_max => {
-                let error = SubmitError::SenderPoolFull {
-                    account: from,
-                    pending,
-                    retry_after_ms,
-                };
-                reject(&mut item, error, &self.status, &self.statuses);
-                return Ok(());
-            }
             _ => {}
         }
         let seq = self.take_seq(&item);
@@ -681,6 +790,7 @@ impl Admission {
             fee,
             tx: item.tx.clone(),
             deadline: Instant::now() + Duration::from_millis(self.config.nonce_gap_timeout_ms),
+            permit: item.permit.take(),
         };
         let Some(lane) = self.lanes.get_mut(&from) else {
             return Ok(());
@@ -722,6 +832,7 @@ impl Admission {
                 seq: waiting.seq,
                 hash: waiting.hash,
                 tx: waiting.tx,
+                permit: waiting.permit,
             });
         }
         self.pending.pin().insert(from, lane.next);
@@ -908,14 +1019,21 @@ fn wal_loop(
                         seq,
                         hash: item.hash,
                         sender: item.tx.tx.from(),
+                        _permit: item.permit.take(),
                         tx: item.tx,
                     }
                 }
-                WalMsg::Release { seq, hash, tx } => Ordered {
+                WalMsg::Release {
+                    seq,
+                    hash,
+                    tx,
+                    permit,
+                } => Ordered {
                     seq,
                     hash,
                     sender: tx.tx.from(),
                     tx,
+                    _permit: permit,
                 },
                 WalMsg::Forget { .. } => continue,
             };

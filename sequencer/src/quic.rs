@@ -139,11 +139,19 @@ pub fn serve(
             let connections = Arc::clone(&connections);
             tokio::spawn(async move {
                 if let Ok(connection) = incoming.await {
+                    // Shared by the connection's streams: what one connection can
+                    // have in flight, whatever its stream count.
+                    let in_flight = Arc::new(tokio::sync::Semaphore::new(
+                        config.quic_connection_in_flight_max.max(1),
+                    ));
                     while let Ok((send, recv)) = connection.accept_bi().await {
                         let ingest = ingest.clone();
                         let config = Arc::clone(&config);
+                        let in_flight = Arc::clone(&in_flight);
                         tokio::spawn(async move {
-                            if let Err(e) = serve_stream(send, recv, &ingest, &config).await {
+                            if let Err(e) =
+                                serve_stream(send, recv, &ingest, &config, in_flight).await
+                            {
                                 tracing::debug!("QUIC stream ended: {e}");
                             }
                         });
@@ -199,8 +207,12 @@ fn encode_reply(result: Result<Hash32, SubmitError>) -> Vec<u8> {
     borsh::to_vec(&reply).unwrap_or_default()
 }
 
-/// One transaction read from a stream, in stream order.
-enum Pending {
+/// One transaction read from a stream, in stream order, holding its slot of the
+/// connection's in-flight bound until its reply is written.
+type Pending = (PendingReply, tokio::sync::OwnedSemaphorePermit);
+
+/// The reply-to-be of one frame.
+enum PendingReply {
     /// Handed to the pipeline (or refused at once by it).
     Submitted(Result<tokio::sync::oneshot::Receiver<crate::pipeline::SubmitReply>, SubmitError>),
     /// A frame over the size limit: the last thing read from the stream.
@@ -215,6 +227,7 @@ async fn serve_stream(
     mut recv: quinn::RecvStream,
     ingest: &Ingest,
     config: &SequencerConfig,
+    in_flight: Arc<tokio::sync::Semaphore>,
 ) -> Result<(), QuicError> {
     let (pending_tx, mut pending_rx) =
         tokio::sync::mpsc::channel::<Pending>(config.quic_stream_in_flight_max.max(1));
@@ -223,35 +236,41 @@ async fn serve_stream(
         let max = config.tx_bytes_max;
         tokio::spawn(async move {
             loop {
+                // Wait for room before reading: a client that does not read its
+                // replies stops being read, instead of piling up replies.
+                let Ok(slot) = Arc::clone(&in_flight).acquire_owned().await else {
+                    return;
+                };
                 let pending = match read_frame(&mut recv, max).await {
-                    Ok(Some(bytes)) => Pending::Submitted(ingest.submit(bytes)),
+                    Ok(Some(bytes)) => PendingReply::Submitted(ingest.submit(bytes)),
                     Ok(None) => return,
                     // The stream's framing can no longer be trusted: say why and stop.
                     Err(QuicError::Oversize { len, max }) => {
-                        Pending::Refused(SubmitError::TooLarge { len, max })
+                        PendingReply::Refused(SubmitError::TooLarge { len, max })
                     }
                     Err(e) => {
                         tracing::debug!("QUIC stream read failed: {e}");
                         return;
                     }
                 };
-                let last = matches!(pending, Pending::Refused(_));
-                if pending_tx.send(pending).await.is_err() || last {
+                let last = matches!(pending, PendingReply::Refused(_));
+                if pending_tx.send((pending, slot)).await.is_err() || last {
                     return;
                 }
             }
         })
     };
-    while let Some(pending) = pending_rx.recv().await {
+    while let Some((pending, slot)) = pending_rx.recv().await {
         let result = match pending {
-            Pending::Submitted(Ok(receiver)) => receiver.await.unwrap_or_else(|_| {
+            PendingReply::Submitted(Ok(receiver)) => receiver.await.unwrap_or_else(|_| {
                 Err(SubmitError::Unavailable(
                     "the pipeline dropped the request".into(),
                 ))
             }),
-            Pending::Submitted(Err(e)) | Pending::Refused(e) => Err(e),
+            PendingReply::Submitted(Err(e)) | PendingReply::Refused(e) => Err(e),
         };
         write_frame(&mut send, &encode_reply(result)).await?;
+        drop(slot);
     }
     let _ = reader.await;
     send.finish().map_err(|e| QuicError::Io(e.to_string()))?;

@@ -10,6 +10,7 @@
 //! | `l2_getBlock` | number | header and transaction hashes, or `null` |
 //! | `l2_blockNumber` | | last block number |
 //! | `l2_chainId` | | chain id |
+//! | `l2_minFee` | | least fee a transaction must offer (GCC base units, decimal string) |
 //! | `l2_quicCertificate` | | the QUIC server certificate, DER hex (pin it) |
 //! | `l2_subscribeNewBlocks` | | notifications `l2_newBlock` |
 //! | `l2_subscribeTransactionStatus` | hash | notifications `l2_transactionStatus` until final |
@@ -274,6 +275,8 @@ pub fn module(
         Ok::<u64, ErrorObjectOwned>(header.map_or(0, |h| h.number.0))
     })?;
     module.register_method("l2_chainId", |_, ctx, _| ctx.config.chain_id.0)?;
+    // Decimal string: fees are u128.
+    module.register_method("l2_minFee", |_, ctx, _| ctx.config.fee_min.to_string())?;
     module.register_method("l2_quicCertificate", |_, ctx, _| {
         hex::encode(&ctx.quic_certificate)
     })?;

@@ -20,10 +20,18 @@ use tokio::sync::broadcast;
 
 use crate::error::TxStatus;
 
-/// The last L2 blocks covered by committed and by finalized batches.
+/// The last L2 blocks covered by committed and by finalized batches, and
+/// settlement's backlog (what admission slows down for).
 pub struct SettledMarks {
     committed: AtomicU64,
     finalized: AtomicU64,
+    /// Executed transactions in no planned batch yet, as settlement last counted.
+    unplanned_txs: AtomicU64,
+    /// Chunk proof jobs not proven yet.
+    unproven_jobs: AtomicU64,
+    /// Whether settlement has ever reported a backlog (a sequencer without
+    /// settlement applies no settlement back-pressure).
+    backlog_reported: std::sync::atomic::AtomicBool,
     /// Whether settlement has reported once since start (the first report restores
     /// the marks; only later moves are announced).
     primed: std::sync::atomic::AtomicBool,
@@ -39,6 +47,9 @@ impl SettledMarks {
         Self {
             committed: AtomicU64::new(0),
             finalized: AtomicU64::new(0),
+            unplanned_txs: AtomicU64::new(0),
+            unproven_jobs: AtomicU64::new(0),
+            backlog_reported: std::sync::atomic::AtomicBool::new(false),
             primed: std::sync::atomic::AtomicBool::new(false),
             reader,
             statuses,
@@ -67,6 +78,27 @@ impl SettledMarks {
             self.committed
                 .fetch_max(committed.max(finalized), Ordering::AcqRel);
         }
+    }
+
+    /// Reports settlement's backlog: executed transactions that no planned batch
+    /// covers yet, and chunk proof jobs not proven yet. Admission refuses new
+    /// transactions while either is over its bound
+    /// ([`SubmitError::SettlementBehind`](crate::SubmitError::SettlementBehind)).
+    pub fn report_backlog(&self, unplanned_txs: u64, unproven_jobs: u64) {
+        self.unplanned_txs.store(unplanned_txs, Ordering::Release);
+        self.unproven_jobs.store(unproven_jobs, Ordering::Release);
+        self.backlog_reported.store(true, Ordering::Release);
+    }
+
+    /// The last reported backlog, `(unplanned_txs, unproven_jobs)`, or `None` if
+    /// no settlement ever reported one.
+    pub fn backlog(&self) -> Option<(u64, u64)> {
+        self.backlog_reported.load(Ordering::Acquire).then(|| {
+            (
+                self.unplanned_txs.load(Ordering::Acquire),
+                self.unproven_jobs.load(Ordering::Acquire),
+            )
+        })
     }
 
     /// Moves the committed mark to `block` (never backwards).

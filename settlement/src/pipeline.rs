@@ -188,7 +188,19 @@ pub struct Settlement<C: L1Client> {
     operator: Keypair,
     config: SettlementConfig,
     last_plan: Instant,
+    /// Back-pressure bookkeeping: the last L2 block whose transactions are counted
+    /// in `unplanned_txs` (set from the plans on the first round).
+    counted_through: Option<u64>,
+    /// Transactions of executed L2 blocks that no planned batch covers yet.
+    unplanned_txs: u64,
+    /// After a refused commit: the next plan must reach this L2 block (the one
+    /// holding the deposit the L1 waits for), past the usual batch bounds.
+    force_through: Option<u64>,
 }
+
+/// L2 headers read per round to count the unplanned backlog (bounded work per
+/// round; a long backlog is counted over several rounds).
+const BACKLOG_HEADERS_PER_ROUND_MAX: u64 = 4096;
 
 impl<C: L1Client> Settlement<C> {
     /// A pipeline; `db` is the prover's database (opened with [`CF_SETTLEMENT`]).
@@ -212,7 +224,63 @@ impl<C: L1Client> Settlement<C> {
             operator,
             config,
             last_plan: Instant::now(),
+            counted_through: None,
+            unplanned_txs: 0,
+            force_through: None,
         })
+    }
+
+    /// The last L2 block covered by a planned batch (0 before the first).
+    fn planned_last_block(&self) -> Result<u64, SettlementError> {
+        Ok(match self.tree.version() {
+            0 => 0,
+            n => {
+                self.plan(n)?
+                    .ok_or(SettlementError::Corrupt("missing batch plan"))?
+                    .last_block
+            }
+        })
+    }
+
+    /// Counts the executed transactions no plan covers yet and the unproven proof
+    /// jobs, and reports both to the sequencer, whose admission refuses new
+    /// transactions while either is over its bound. This is what keeps execution
+    /// from running ahead of settlement without limit: a backlog that planning
+    /// cannot clear inside the forced-inclusion window would strand deposits.
+    fn report_backlog(&mut self) -> Result<(), SettlementError> {
+        let mut counted = match self.counted_through {
+            Some(counted) => counted,
+            None => self.planned_last_block()?,
+        };
+        let head = self.l2.last_header()?.map_or(0, |h| h.number.0);
+        let until = head.min(counted.saturating_add(BACKLOG_HEADERS_PER_ROUND_MAX));
+        while counted < until {
+            let header = self
+                .l2
+                .header(BlockNumber(counted + 1))?
+                .ok_or(SettlementError::Corrupt("missing L2 block"))?;
+            self.unplanned_txs += u64::from(header.tx_count);
+            counted += 1;
+        }
+        self.counted_through = Some(counted);
+        let status = self.coordinator.status();
+        let unproven = (status.queued + status.leased) as u64;
+        self.marks.report_backlog(self.unplanned_txs, unproven);
+        Ok(())
+    }
+
+    /// Takes the blocks of a new plan off the backlog count.
+    fn backlog_planned(&mut self, last_block: u64, planned_txs: u64) {
+        match self.counted_through {
+            Some(counted) if counted >= last_block => {
+                self.unplanned_txs = self.unplanned_txs.saturating_sub(planned_txs);
+            }
+            // The plan reaches past what was counted: nothing counted is left.
+            _ => {
+                self.unplanned_txs = 0;
+                self.counted_through = Some(last_block);
+            }
+        }
     }
 
     /// A stored batch plan.
@@ -259,8 +327,11 @@ impl<C: L1Client> Settlement<C> {
         // Each step runs even if another failed: a proof must not wait on a planning
         // error, nor a commit on a slow prover. The first error is reported.
         let mut first_error = None;
+        if let Err(e) = self.report_backlog() {
+            first_error.get_or_insert(e);
+        }
         if l1.committed < self.tree.version()
-            && let Err(e) = self.commit(l1.committed + 1).await
+            && let Err(e) = self.commit(l1.committed + 1, &l1).await
         {
             first_error.get_or_insert(e);
         }
@@ -285,28 +356,26 @@ impl<C: L1Client> Settlement<C> {
         if planned.saturating_sub(l1.committed) >= self.config.batches_in_flight_max {
             return Ok(());
         }
-        let last_block = match planned {
-            0 => 0,
-            n => {
-                self.plan(n)?
-                    .ok_or(SettlementError::Corrupt("missing batch plan"))?
-                    .last_block
-            }
-        };
+        let last_block = self.planned_last_block()?;
         let head = self.l2.last_header()?.map_or(0, |h| h.number.0);
         if head <= last_block {
             self.last_plan = Instant::now();
             return Ok(());
         }
+        let forced = self.force_through.filter(|through| *through > last_block);
         let full = head - last_block >= self.config.batch_blocks_max;
-        if !full && self.last_plan.elapsed() < self.config.batch_interval {
+        if !full && forced.is_none() && self.last_plan.elapsed() < self.config.batch_interval {
             return Ok(());
         }
+        // A forced plan goes past the usual bounds, up to what one L1 commit carries.
+        let must_reach = |last: u64| forced.is_some_and(|through| last < through);
         let mut ops: Vec<PubdataOp> = Vec::new();
+        let mut planned_txs = 0u64;
         let mut bytes = 0usize;
         let mut last = last_block;
         let mut fee_account = None;
-        while last < head && last - last_block < self.config.batch_blocks_max {
+        while last < head && (last - last_block < self.config.batch_blocks_max || must_reach(last))
+        {
             let number = BlockNumber(last + 1);
             let header = self
                 .l2
@@ -319,7 +388,20 @@ impl<C: L1Client> Settlement<C> {
                 .l2
                 .block_pubdata(number)?
                 .ok_or(SettlementError::Corrupt("missing L2 block pubdata"))?;
-            if bytes > 0 && bytes + pubdata.len() > self.config.batch_pubdata_bytes_max {
+            if bytes > 0
+                && bytes + pubdata.len() > self.config.batch_pubdata_bytes_max
+                && !must_reach(last)
+            {
+                break;
+            }
+            if bytes + pubdata.len() > ghostd::types::L1_TX_BYTES_MAX - 64 * 1024 {
+                if must_reach(last) {
+                    return Err(SettlementError::Diverged(format!(
+                        "the deposit the L1 waits for is in L2 block {}, which one L1 commit cannot reach from block {}",
+                        forced.unwrap_or_default(),
+                        last_block + 1
+                    )));
+                }
                 break;
             }
             // Leave room for the rest of the commit transaction.
@@ -331,6 +413,7 @@ impl<C: L1Client> Settlement<C> {
                 )));
             }
             bytes += pubdata.len();
+            planned_txs += u64::from(header.tx_count);
             ops.extend(decode_pubdata(&pubdata)?);
             fee_account = Some(header.fee_account);
             last += 1;
@@ -382,6 +465,10 @@ impl<C: L1Client> Settlement<C> {
             return Err(e.into());
         }
         self.last_plan = Instant::now();
+        self.backlog_planned(last, planned_txs);
+        if forced.is_some_and(|through| last >= through) {
+            self.force_through = None;
+        }
         tracing::info!(
             batch = number,
             blocks = %format!("{}..={}", plan.first_block, plan.last_block),
@@ -392,22 +479,98 @@ impl<C: L1Client> Settlement<C> {
         Ok(())
     }
 
-    async fn commit(&self, number: u64) -> Result<(), SettlementError> {
+    async fn commit(&mut self, number: u64, l1: &RollupState) -> Result<(), SettlementError> {
         let plan = self
             .plan(number)?
             .ok_or(SettlementError::Corrupt("missing batch plan"))?;
+        let (first_block, last_block) = (plan.first_block, plan.last_block);
         let call = Call::Rollup(RollupCall::Commit(BatchCommit {
             number,
-            first_block: plan.first_block,
-            last_block: plan.last_block,
+            first_block,
+            last_block,
             fee_account: plan.fee_account,
             pubdata: plan.pubdata,
             new_root: plan.new_root,
             chunk_count: plan.chunk_count,
         }));
-        self.send(number, call).await?;
-        tracing::info!(batch = number, "batch committed on L1");
+        match self.send(number, call).await {
+            Ok(()) => {
+                tracing::info!(batch = number, "batch committed on L1");
+                Ok(())
+            }
+            Err(refused @ SettlementError::Refused { .. }) => {
+                tokio::task::block_in_place(|| {
+                    self.replan_after_refusal(number, first_block, last_block, l1)
+                })?;
+                Err(refused)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The L1 refused batch `number`. Where a batch ends is settlement's choice, so
+    /// if a deposit the L1 is waiting for sits in a later L2 block (the batch then
+    /// leaves it out, which the L1 refuses once the deposit is overdue), the plan is
+    /// dropped and made again to reach that block: the tree and the proof jobs are
+    /// rewound to batch `number - 1` and the plans from `number` on are forgotten, in
+    /// one write. A refusal with no such deposit would give the same plan again, so
+    /// nothing is rewound then.
+    fn replan_after_refusal(
+        &mut self,
+        number: u64,
+        first_block: u64,
+        last_block: u64,
+        l1: &RollupState,
+    ) -> Result<(), SettlementError> {
+        if l1.deposits_consumed >= l1.deposits_queued {
+            return Ok(());
+        }
+        let Some(through) = self.block_of_deposit(first_block, l1.deposits_consumed)? else {
+            return Ok(());
+        };
+        if through <= last_block {
+            return Ok(());
+        }
+        let cf = self
+            .db
+            .cf_handle(CF_SETTLEMENT)
+            .ok_or(SettlementError::Corrupt("settlement column"))?;
+        let mut write = WriteBatch::default();
+        for planned in number..=self.tree.version() {
+            write.delete_cf(cf, plan_key(planned));
+        }
+        self.coordinator
+            .stage_forget_batches_from(number, &mut write)?;
+        self.tree.rewind(number - 1, write)?;
+        self.coordinator.forget_batches_from(number);
+        self.force_through = Some(through);
+        // Count the backlog afresh from the rewound plans.
+        self.counted_through = None;
+        self.unplanned_txs = 0;
+        tracing::warn!(
+            batch = number,
+            deposit = l1.deposits_consumed,
+            through,
+            "L1 refused the batch; planning it again through the L2 block holding the waiting deposit"
+        );
         Ok(())
+    }
+
+    /// The L2 block, from `from` on, whose pubdata consumes deposit `index`.
+    fn block_of_deposit(&self, from: u64, index: u64) -> Result<Option<u64>, SettlementError> {
+        let head = self.l2.last_header()?.map_or(0, |h| h.number.0);
+        for number in from..=head {
+            let Some(pubdata) = self.l2.block_pubdata(BlockNumber(number))? else {
+                continue;
+            };
+            let consumes = decode_pubdata(&pubdata)?.iter().any(
+                |op| matches!(op, PubdataOp::Deposit { queue_index, .. } if *queue_index == index),
+            );
+            if consumes {
+                return Ok(Some(number));
+            }
+        }
+        Ok(None)
     }
 
     async fn prove(&self, number: u64) -> Result<(), SettlementError> {

@@ -229,6 +229,16 @@ pub enum RollupError {
         /// Signed maximum.
         max: Amount,
     },
+    /// A signed op's transaction fails the stateless checks the sequencer applies
+    /// (a zero-amount withdrawal, say): such an op could never be proven and paid
+    /// out, so the batch is refused at commit instead of stalling at prove.
+    #[error("op {op}: the transaction is invalid: {reason}")]
+    Stateless {
+        /// Op index.
+        op: usize,
+        /// Why.
+        reason: ghostplane_primitives::StatelessError,
+    },
     /// A batch spans too many L2 blocks.
     #[error("batch spans {blocks} L2 blocks, at most {max} are allowed")]
     TooManyBlocks {
@@ -602,6 +612,9 @@ pub fn commit_call(
                 });
             }
             if let Some(tx) = op.signed_transaction(chain_id, account.nonce, account.key) {
+                if let Err(reason) = tx.tx.check_stateless() {
+                    return Err(RollupError::Stateless { op: i, reason });
+                }
                 signed.push((i, from, tx));
             }
             accounts.bump(i, from, account)?;

@@ -1,0 +1,160 @@
+//! Admission limits that keep one user from stalling the rollup: the minimum fee,
+//! the per-sender bound on in-order transactions, and back-pressure from
+//! settlement. (On the code before these rules, a zero-fee transaction was
+//! accepted, in-order transactions passed the per-sender bound, and nothing slowed
+//! admission to settlement's pace.)
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a panic is a failure.
+
+use ghostplane_primitives::{
+    AccountId, Amount, DEVNET_CHAIN_ID, Keypair, PublicKey, Recipient, SignedTransaction, TokenId,
+    Transaction,
+};
+use ghostplane_sequencer::{Sequencer, SequencerConfig, SubmitError};
+
+const FUNDS: Amount = 1_000_000_000;
+
+fn genesis(count: u32) -> Vec<(PublicKey, [Amount; 4])> {
+    (0..count)
+        .map(|i| (Keypair::dev(i).public_key(), [FUNDS; 4]))
+        .collect()
+}
+
+fn config(dir: &std::path::Path) -> SequencerConfig {
+    let mut config = SequencerConfig::new(dir.to_path_buf());
+    config.rpc_addr = "127.0.0.1:0".parse().unwrap();
+    config.quic_addr = "127.0.0.1:0".parse().unwrap();
+    config.executor_threads = 1;
+    config
+}
+
+fn transfer(from: u32, fee: Amount, nonce: u64) -> SignedTransaction {
+    let tx = Transaction::Transfer {
+        from: AccountId::new(from).unwrap(),
+        to: Recipient::Account(AccountId::new(0).unwrap()),
+        token: TokenId::Gcc,
+        amount: 1,
+        fee,
+        nonce,
+    };
+    Keypair::dev(from).sign(DEVNET_CHAIN_ID, tx)
+}
+
+fn bytes(tx: &SignedTransaction) -> Vec<u8> {
+    ghostplane_primitives::Codec::encode(tx)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fee_below_the_minimum_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(dir.path());
+    config.fee_min = 10;
+    let sequencer = Sequencer::start(config, &genesis(4)).await.unwrap();
+    let ingest = sequencer.ingest();
+    for fee in [0, 9] {
+        let error = ingest
+            .submit_and_wait(bytes(&transfer(1, fee, 0)))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            error,
+            SubmitError::FeeBelowMinimum {
+                offered: fee,
+                min: 10
+            }
+        );
+        assert_eq!(error.code(), -32014);
+    }
+    ingest
+        .submit_and_wait(bytes(&transfer(1, 10, 0)))
+        .await
+        .unwrap();
+    sequencer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_order_transactions_count_against_the_sender_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(dir.path());
+    config.sender_pending_max = 4;
+    // Blocks far apart: admitted transactions stay pooled.
+    config.block_time_ms = 60_000;
+    let sequencer = Sequencer::start(config, &genesis(4)).await.unwrap();
+    let ingest = sequencer.ingest();
+    for nonce in 0..4 {
+        ingest
+            .submit_and_wait(bytes(&transfer(2, 1, nonce)))
+            .await
+            .unwrap();
+    }
+    let error = ingest
+        .submit_and_wait(bytes(&transfer(2, 1, 4)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, SubmitError::SenderPoolFull { pending: 4, .. }),
+        "{error:?}"
+    );
+    // Another sender is not affected.
+    ingest
+        .submit_and_wait(bytes(&transfer(3, 1, 0)))
+        .await
+        .unwrap();
+    sequencer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settlement_backlog_holds_admission_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(dir.path());
+    config.settlement_unplanned_txs_max = 100;
+    config.settlement_unproven_jobs_max = 8;
+    let sequencer = Sequencer::start(config, &genesis(4)).await.unwrap();
+    let ingest = sequencer.ingest();
+    let marks = sequencer.settled_marks();
+    // No settlement has reported: no back-pressure (a standalone sequencer).
+    ingest
+        .submit_and_wait(bytes(&transfer(1, 1, 0)))
+        .await
+        .unwrap();
+    // Planning behind.
+    marks.report_backlog(101, 0);
+    let error = ingest
+        .submit_and_wait(bytes(&transfer(1, 1, 1)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            SubmitError::SettlementBehind {
+                unproven_jobs: 0,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(error.code(), -32023);
+    // Proving behind.
+    marks.report_backlog(0, 9);
+    let error = ingest
+        .submit_and_wait(bytes(&transfer(1, 1, 1)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            SubmitError::SettlementBehind {
+                unproven_jobs: 9,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    // Caught up: admitted again.
+    marks.report_backlog(10, 8);
+    ingest
+        .submit_and_wait(bytes(&transfer(1, 1, 1)))
+        .await
+        .unwrap();
+    sequencer.shutdown().await;
+}
