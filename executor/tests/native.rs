@@ -132,7 +132,7 @@ fn invalid_transactions_are_dropped_without_effects() {
                 to: Recipient::Account(id(1)),
                 token: TokenId::Gcc,
                 amount: 1,
-                fee: 0,
+                fee: 1,
                 nonce: 0,
             },
         )),
