@@ -551,3 +551,36 @@ fn lost_leases_back_off_exponentially_and_never_fail_the_job() {
     assert_eq!((record.state, record.attempts), (JobState::Queued, 7));
     assert_eq!(c.status().expired, 7);
 }
+
+/// Settlement drops the plans of batches the L1 refused and plans them again: every
+/// job of those batches is forgotten, proven ones included, or `batch_proofs` would
+/// mix the old plan's proofs into the new one's.
+#[test]
+fn forgotten_batches_leave_no_proofs_behind() {
+    let f = fleet(listed);
+    let c = &f.coordinator;
+    let t0 = Instant::now();
+    let worker = f.register(0, "prover", t0);
+    c.lease_at(&worker, t0).unwrap().unwrap();
+    let proof = f.keys.prove(&f.chunks[0]).unwrap().to_hex();
+    c.submit_at(&worker, job(0), &proof, 1, t0).unwrap();
+    c.lease_at(&worker, t0).unwrap().unwrap();
+
+    let mut write = rocksdb::WriteBatch::default();
+    c.stage_forget_batches_from(1, &mut write).unwrap();
+    f.db.write(write).unwrap();
+    c.forget_batches_from(1);
+    for chunk in 0..f.chunks.len() as u32 {
+        assert!(
+            c.job(job(chunk)).unwrap().is_none(),
+            "job 1:{chunk} is left"
+        );
+    }
+    assert!(c.batch_proofs(1).unwrap().is_none());
+    let status = c.status();
+    assert_eq!((status.queued, status.leased), (0, 0));
+    assert!(matches!(
+        c.submit_at(&worker, job(1), GARBAGE, 1, t0),
+        Err(CoordinatorError::NotLeased(_))
+    ));
+}

@@ -53,7 +53,17 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
     assert_eq!(l2_balance(&l2, &alice, TokenId::Spirit).await, 5000);
     assert_eq!(l1_balance(&l1, &dev2_l1, TokenId::Spirit).await, DEV - 5000);
 
-    // L2 transfer: alice → dev1 (fee 0).
+    // GCC for alice's fees (every L2 transaction pays at least `l2_minFee`).
+    ok(cli(
+        data,
+        &ports,
+        &[
+            "tx", "deposit", "--from", "dev2", "--to", "alice", "--token", "GCC", "--amount",
+            "100", "--wait", "executed",
+        ],
+    ));
+
+    // L2 transfer: alice → dev1 (the minimum fee).
     let out = ok(cli(
         data,
         &ports,
