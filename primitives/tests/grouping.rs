@@ -8,7 +8,7 @@
 //! small-order `R` in non-canonical encodings) and check every grouping agrees with
 //! the single-signature verdict, and that verdict with the ZIP-215 reference.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a panic is a failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::needless_range_loop)] // Tests: a panic is a failure; byte arithmetic by index.
 
 use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT, EIGHT_TORSION};
 use curve25519_dalek::edwards::EdwardsPoint;

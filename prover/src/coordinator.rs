@@ -1249,10 +1249,18 @@ impl Coordinator {
         from: u64,
         write: &mut WriteBatch,
     ) -> Result<(), CoordinatorError> {
+        // From the store, not from memory: proven jobs are only on disk, and a proof of
+        // the dropped plan must not be taken for one of the new plan's chunks.
         let jobs = cf(&self.db, CF_JOBS)?;
-        let inner = self.lock();
-        for id in inner.records.keys().filter(|id| id.batch >= from) {
-            write.delete_cf(jobs, id.key());
+        let start = JobId {
+            batch: from,
+            chunk: 0,
+        }
+        .key();
+        let forward = rocksdb::IteratorMode::From(&start, rocksdb::Direction::Forward);
+        for item in self.db.iterator_cf(jobs, forward) {
+            let (key, _) = item?;
+            write.delete_cf(jobs, key);
         }
         Ok(())
     }

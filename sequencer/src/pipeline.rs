@@ -577,6 +577,7 @@ struct Admission {
 }
 
 impl Admission {
+    #[allow(clippy::too_many_arguments)] // Each is one of the stage's channels or views.
     fn new(
         config: Arc<SequencerConfig>,
         reader: StoreReader,
