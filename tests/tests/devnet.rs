@@ -167,7 +167,7 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
     );
     let status = call(&l1, "rollup_status", rpc_params![]).await;
     assert_eq!(status["committedBatch"], status["finalizedBatch"]);
-    assert_eq!(status["depositsConsumed"], 1);
+    assert_eq!(status["depositsConsumed"], 2); // SPIRIT, then GCC for fees
 
     // Forged batches, straight to the L1: refused with typed errors, nothing changes.
     let before = call(&l1, "rollup_status", rpc_params![]).await;
