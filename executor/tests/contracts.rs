@@ -425,6 +425,15 @@ fn invalid_modules_fail_at_deploy() {
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("bad import", contract("hostile/bad_import"), "fd_write"),
         (
+            "reserved import",
+            wat::parse_str(
+                r#"(module (import "env" "__gp_call_depth_exceeded" (func))
+                    (memory (export "memory") 1) (func (export "call")))"#,
+            )
+            .unwrap(),
+            "reserved",
+        ),
+        (
             "huge memory",
             contract("hostile/huge_memory"),
             "exceeds the limit",

@@ -32,7 +32,7 @@
 //! A native stack overflows at a depth that depends on the CPU, the compiler and its
 //! version; this counter does not. A trap, the depth trap included, ends the call and
 //! discards the instance, so the counter never needs restoring. The added operators
-//! cost fuel like any other (11 per call, counted by the engine).
+//! cost fuel like any other (12 per call: `CALL_DEPTH_FUEL_PER_CALL` in the runtime).
 //!
 //! Bulk memory and table operations need no rewrite: the engine charges them per byte
 //! or element before touching memory (see `BULK_MEMORY_FUEL_PER_BYTE` in the runtime).
