@@ -523,9 +523,9 @@ fn classify(error: &wasmtime::Error, fuel_used: u64) -> FailureReason {
         return FailureReason::Trap(reason.clone());
     }
     if error.is::<CallDepthExceeded>() {
-        // Wants its own variant (FailureReason::CallDepthExceeded { max }); until
-        // primitives has one, a trap whose message names the limit.
-        return FailureReason::Trap(CallDepthExceeded.to_string());
+        return FailureReason::CallDepthExceeded {
+            max: WASM_CALL_DEPTH_MAX,
+        };
     }
     match error.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => FailureReason::OutOfFuel { fuel_used },

@@ -240,8 +240,10 @@ fn unbounded_recursion_hits_the_call_depth_limit() {
 }
 
 fn is_depth_trap(reason: &FailureReason) -> bool {
-    matches!(reason, FailureReason::Trap(msg)
-        if msg.contains("call depth") && msg.contains(&WASM_CALL_DEPTH_MAX.to_string()))
+    *reason
+        == FailureReason::CallDepthExceeded {
+            max: WASM_CALL_DEPTH_MAX,
+        }
 }
 
 /// A contract whose `call` reads `n` (u32) and recurses `n` levels below one frame of

@@ -423,6 +423,31 @@ fn rollup_batch_commit_prove_finalize_with_real_proofs() {
         matches!(&refused, Err(SubmitError::Refused(e)) if e.to_string().contains("allows at most 5")),
         "{refused:?}"
     );
+    // A correctly signed zero-amount withdrawal: the sequencer refuses it (stateless
+    // checks), and the circuit could never pay it out, so the L1 must refuse the
+    // commit rather than accept a batch that can never be proven.
+    let zero_withdraw = Transaction::Withdraw {
+        from: AccountId::new(1).unwrap(),
+        to: recipient,
+        token: TokenId::Ghost,
+        amount: 0,
+        fee: 2,
+        nonce: 0,
+    };
+    let unprovable = encode_pubdata(&[PubdataOp::Withdraw {
+        from: AccountId::new(1).unwrap(),
+        to: recipient,
+        token: TokenId::Ghost,
+        amount: 0,
+        fee: 2,
+        signature: dev1.sign(L2, zero_withdraw).signature,
+    }])
+    .unwrap();
+    let refused = node.submit(sign(&operator, &node, commit(unprovable, 1)));
+    assert!(
+        matches!(&refused, Err(SubmitError::Refused(e)) if e.to_string().contains("the transaction is invalid")),
+        "{refused:?}"
+    );
     assert_eq!(node.read(rollup::status).unwrap(), status_before);
 
     // The honest commit.
@@ -495,4 +520,67 @@ fn rollup_batch_commit_prove_finalize_with_real_proofs() {
         prove(vec![new_root], vec![[0; 128]]),
     ));
     assert!(matches!(again, Err(SubmitError::Refused(_))));
+}
+
+#[test]
+fn parked_transactions_expire_and_operators_keep_room() {
+    let dir = tempfile::tempdir().unwrap();
+    let genesis = genesis(FieldBytes::from_bytes([0; 32]).unwrap(), 100);
+    let mut config = GhostdConfig::new(dir.path().to_path_buf());
+    // Two places for everyone, the rest reserved for rollup operators.
+    config.mempool_max = ghostd::node::MEMPOOL_OPERATOR_RESERVED + 2;
+    let node = Ghostd::open(config, &genesis).unwrap();
+    let dev0 = Keypair::dev(0);
+    let at = |key: &Keypair, nonce: u64, call: Call| {
+        L1Transaction {
+            chain_id: L1_DEVNET_CHAIN_ID,
+            from: key.public_key(),
+            nonce,
+            call,
+        }
+        .sign(key)
+    };
+    let friend = l1(&Keypair::dev(1));
+    // Nonces 1 and 2 wait for nonce 0, which never comes: they fill the open room.
+    let parked: Vec<_> = (1..=2)
+        .map(|nonce| {
+            node.submit(at(&dev0, nonce, transfer(nonce.into(), friend, 1)))
+                .unwrap()
+        })
+        .collect();
+    let full = node.submit(at(&dev0, 3, transfer(3, friend, 1)));
+    assert!(matches!(full, Err(SubmitError::MempoolFull(2))), "{full:?}");
+    let other = node.submit(sign(&Keypair::dev(2), &node, transfer(9, friend, 1)));
+    assert!(
+        matches!(other, Err(SubmitError::MempoolFull(2))),
+        "{other:?}"
+    );
+    // The operator still gets in (a gapped nonce skips the dry run; what matters
+    // here is the room).
+    node.submit(at(&operator(), 1, transfer(10, friend, 1)))
+        .unwrap();
+    // Parked entries give their room back after PARKED_BLOCKS_MAX blocks, and are
+    // forgotten (no receipt ever comes).
+    for _ in 0..ghostd::node::PARKED_BLOCKS_MAX + 3 {
+        node.seal().unwrap();
+    }
+    for hash in &parked {
+        assert!(node.receipt(hash).unwrap().is_none());
+    }
+    assert_eq!(
+        run(
+            &node,
+            sign(&Keypair::dev(2), &node, transfer(11, friend, 1))
+        ),
+        L1Outcome::Success
+    );
+    // The expired nonces can be sent again once their gap is filled.
+    assert_eq!(
+        run(&node, at(&dev0, 0, transfer(12, friend, 1))),
+        L1Outcome::Success
+    );
+    assert_eq!(
+        run(&node, at(&dev0, 1, transfer(13, friend, 1))),
+        L1Outcome::Success
+    );
 }

@@ -69,6 +69,14 @@ pub enum FailureReason {
     /// The contract reverted with data.
     #[error("contract reverted ({} bytes of data)", .0.len())]
     Revert(Vec<u8>),
+    /// The contract nested calls deeper than the executor allows. The limit is
+    /// counted in wasm frames by the executor's own instrumentation, so it is the
+    /// same on every machine (a native stack overflow is not).
+    #[error("call depth exceeded: more than {max} nested calls")]
+    CallDepthExceeded {
+        /// Most nested calls allowed.
+        max: u32,
+    },
 }
 
 /// Outcome of an included transaction.

@@ -133,6 +133,7 @@ fn failure() -> impl Strategy<Value = FailureReason> {
         any::<u64>().prop_map(|fuel_used| FailureReason::OutOfFuel { fuel_used }),
         ".{0,40}".prop_map(FailureReason::Trap),
         vec(any::<u8>(), 0..64).prop_map(FailureReason::Revert),
+        any::<u32>().prop_map(|max| FailureReason::CallDepthExceeded { max }),
     ]
 }
 

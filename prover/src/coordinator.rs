@@ -1300,6 +1300,13 @@ impl Coordinator {
         Ok((!proofs.is_empty()).then_some(proofs))
     }
 
+    /// Jobs not proven yet (queued, waiting out a backoff, or leased): what
+    /// settlement's back-pressure counts. Cheaper than [`Coordinator::status`].
+    pub fn unproven_jobs(&self) -> usize {
+        let inner = self.lock();
+        inner.ready.len() + inner.retrying.len() + inner.leases.len()
+    }
+
     /// Current counters.
     pub fn status(&self) -> CoordinatorStatus {
         let inner = self.lock();

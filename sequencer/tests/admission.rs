@@ -1,6 +1,6 @@
 //! Admission limits that keep one user from stalling the rollup: the minimum fee,
-//! the per-sender bound on in-order transactions, and back-pressure from
-//! settlement. (On the code before these rules, a zero-fee transaction was
+//! the per-sender bound on in-order transactions, back-pressure from settlement,
+//! and the byte budget of everything held between submission and execution. (On the code before these rules, a zero-fee transaction was
 //! accepted, in-order transactions passed the per-sender bound, and nothing slowed
 //! admission to settlement's pace.)
 
@@ -118,43 +118,68 @@ async fn settlement_backlog_holds_admission_back() {
         .await
         .unwrap();
     // Planning behind.
+    let behind = |error: SubmitError, jobs: u64| {
+        assert!(
+            matches!(error, SubmitError::SettlementBehind { unproven_jobs, .. } if unproven_jobs == jobs),
+            "{error:?}"
+        );
+        assert_eq!(error.code(), -32023);
+    };
     marks.report_backlog(101, 0);
-    let error = ingest
-        .submit_and_wait(bytes(&transfer(1, 1, 1)))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            error,
-            SubmitError::SettlementBehind {
-                unproven_jobs: 0,
-                ..
-            }
-        ),
-        "{error:?}"
-    );
-    assert_eq!(error.code(), -32023);
+    let error = ingest.submit_and_wait(bytes(&transfer(1, 1, 1))).await;
+    behind(error.unwrap_err(), 0);
     // Proving behind.
     marks.report_backlog(0, 9);
-    let error = ingest
-        .submit_and_wait(bytes(&transfer(1, 1, 1)))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            error,
-            SubmitError::SettlementBehind {
-                unproven_jobs: 9,
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    let error = ingest.submit_and_wait(bytes(&transfer(1, 1, 1))).await;
+    behind(error.unwrap_err(), 9);
     // Caught up: admitted again.
     marks.report_backlog(10, 8);
     ingest
         .submit_and_wait(bytes(&transfer(1, 1, 1)))
         .await
         .unwrap();
+    sequencer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn held_transactions_are_bounded_in_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(dir.path());
+    // Room for three transactions as the pipeline counts them (encoding, decoded
+    // copy, queue entries): 2 * len + 256 each.
+    let len = bytes(&transfer(1, 1, 1)).len();
+    config.pipeline_bytes_max = 3 * (2 * len + 256);
+    // Future nonces wait in the pool (holding their bytes) until the gap times out.
+    config.nonce_gap_timeout_ms = 3_000;
+    let sequencer = Sequencer::start(config, &genesis(4)).await.unwrap();
+    let ingest = sequencer.ingest();
+    for nonce in 1..=3 {
+        ingest
+            .submit_and_wait(bytes(&transfer(1, 1, nonce)))
+            .await
+            .unwrap();
+    }
+    // Full: any sender is told to come back later, and nothing is recorded.
+    let error = ingest
+        .submit_and_wait(bytes(&transfer(2, 1, 0)))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, SubmitError::Busy { .. }), "{error:?}");
+    // Once the waiting transactions leave the pool (gap timeout), their bytes are
+    // free again.
+    let started = std::time::Instant::now();
+    loop {
+        match ingest.submit_and_wait(bytes(&transfer(2, 1, 0))).await {
+            Ok(_) => break,
+            Err(SubmitError::Busy { .. }) => {
+                assert!(
+                    started.elapsed() < std::time::Duration::from_secs(30),
+                    "the byte budget was never given back"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(other) => panic!("{other:?}"),
+        }
+    }
     sequencer.shutdown().await;
 }

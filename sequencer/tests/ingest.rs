@@ -461,3 +461,50 @@ async fn pending_nonce_counts_pooled_transactions() {
     assert_eq!(account["pendingNonce"], 2);
     sequencer.shutdown().await;
 }
+
+/// A connection's in-flight bound is shared by its streams: with room for one
+/// transaction at a time, three streams pipelining at once still get every reply,
+/// in order per stream (a slot leaked or held across streams would hang here).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quic_connection_bound_is_shared_by_its_streams() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = SequencerConfig::new(dir.path().to_path_buf());
+    config.rpc_addr = "127.0.0.1:0".parse().unwrap();
+    config.quic_addr = "127.0.0.1:0".parse().unwrap();
+    config.block_time_ms = 20;
+    config.quic_connection_in_flight_max = 1;
+    let sequencer = Sequencer::start(config, &genesis(6)).await.unwrap();
+    let client = QuicClient::connect(sequencer.quic_addr, &sequencer.quic_certificate)
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for sender in 1..=3u32 {
+        let (mut send, mut receive) = client.open_stream().await.unwrap().split();
+        let txs: Vec<SignedTransaction> = (0..100).map(|n| transfer(sender, 0, 1, 1, n)).collect();
+        let expected: Vec<_> = txs.iter().map(|tx| tx.hash()).collect();
+        tasks.push(tokio::spawn(async move {
+            for tx in &txs {
+                send.send(&tx.encode()).await.unwrap();
+            }
+            send.finish().unwrap();
+        }));
+        tasks.push(tokio::spawn(async move {
+            let mut got = Vec::new();
+            while let Some(reply) = receive.next().await.unwrap() {
+                match reply {
+                    QuicReply::Accepted(hash) => got.push(hash),
+                    other => panic!("rejected: {other:?}"),
+                }
+            }
+            assert_eq!(got, expected, "stream of sender {sender}");
+        }));
+    }
+    for task in tasks {
+        tokio::time::timeout(Duration::from_secs(60), task)
+            .await
+            .expect("a stream stalled under the shared bound")
+            .unwrap();
+    }
+    client.close().await;
+    sequencer.shutdown().await;
+}

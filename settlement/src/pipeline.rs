@@ -263,8 +263,7 @@ impl<C: L1Client> Settlement<C> {
             counted += 1;
         }
         self.counted_through = Some(counted);
-        let status = self.coordinator.status();
-        let unproven = (status.queued + status.leased) as u64;
+        let unproven = self.coordinator.unproven_jobs() as u64;
         self.marks.report_backlog(self.unplanned_txs, unproven);
         Ok(())
     }

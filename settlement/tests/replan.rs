@@ -1,0 +1,317 @@
+//! A batch the L1 refuses for an overdue deposit is planned again, through the
+//! deposit.
+//!
+//! The whole settlement side runs in-process over a real embedded ghostd, a real
+//! sequencer and a real prover database; only the L1 client is wrapped, so that the
+//! test can hold commits back ("the L1 is unreachable") while the L1 keeps making
+//! blocks. Batch 2 is planned before a deposit reaches the L2; commits are held back
+//! past the deposit's forced-inclusion deadline; then the L1 refuses batch 2 (it
+//! leaves the overdue deposit out). Before the fix the refused plan was sent again
+//! forever and the rollup stopped; now settlement rewinds the plan and cuts batch 2
+//! again through the L2 block holding the deposit, and the L1 takes it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use ghostd::modules::ledger;
+use ghostd::{
+    Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Outcome, L1Receipt, L1Transaction,
+    RollupCall, RollupGenesis, RollupState, SignedL1Transaction,
+};
+use ghostplane_primitives::{
+    AccountId, Amount, Codec, DEVNET_CHAIN_ID, DepositEvent, Hash32, Keypair, L1Address, PublicKey,
+    Recipient, TokenId, Transaction,
+};
+use ghostplane_prover::coordinator::CoordinatorConfig;
+use ghostplane_prover::{AccountTree, ChunkKeys, Coordinator};
+use ghostplane_sequencer::{Sequencer, SequencerConfig};
+use ghostplane_settlement::{
+    CF_SETTLEMENT, EmbeddedL1, L1Client, L1Error, Settlement, SettlementConfig,
+    run_deposit_watcher, tree_genesis,
+};
+
+const BALANCE: Amount = 1_000_000_000;
+/// Forced-inclusion window: 40 L1 blocks of 50 ms.
+const WINDOW_BLOCKS: u64 = 40;
+
+/// The embedded L1, with commits held back while `hold` is set. Counts the commits
+/// the L1 refused.
+struct GatedL1 {
+    inner: EmbeddedL1,
+    hold: AtomicBool,
+    refused: AtomicU64,
+}
+
+impl GatedL1 {
+    fn is_commit(tx: &SignedL1Transaction) -> bool {
+        matches!(tx.tx.call, Call::Rollup(RollupCall::Commit(_)))
+    }
+}
+
+impl L1Client for GatedL1 {
+    async fn rollup_status(&self) -> Result<RollupState, L1Error> {
+        self.inner.rollup_status().await
+    }
+    async fn deposits(&self, from: u64, max: u64) -> Result<Vec<DepositEvent>, L1Error> {
+        self.inner.deposits(from, max).await
+    }
+    async fn nonce(&self, address: PublicKey) -> Result<u64, L1Error> {
+        self.inner.nonce(address).await
+    }
+    async fn submit(&self, tx: SignedL1Transaction) -> Result<Hash32, L1Error> {
+        if Self::is_commit(&tx) && self.hold.load(Ordering::SeqCst) {
+            return Err(L1Error::Unavailable("held back by the test".into()));
+        }
+        let commit = Self::is_commit(&tx);
+        let result = self.inner.submit(tx).await;
+        if commit && matches!(result, Err(L1Error::Refused { .. })) {
+            self.refused.fetch_add(1, Ordering::SeqCst);
+        }
+        result
+    }
+    async fn receipt(&self, hash: Hash32) -> Result<Option<L1Receipt>, L1Error> {
+        let receipt = self.inner.receipt(hash).await?;
+        if let Some(L1Receipt {
+            outcome: L1Outcome::Failed(reason),
+            ..
+        }) = &receipt
+            && reason.contains("leaves it out")
+        {
+            self.refused.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(receipt)
+    }
+    async fn is_pending(&self, hash: Hash32) -> Result<bool, L1Error> {
+        self.inner.is_pending(hash).await
+    }
+}
+
+fn l2_genesis() -> Vec<(PublicKey, [Amount; 4])> {
+    (0..2)
+        .map(|i| (Keypair::dev(i).public_key(), [BALANCE; 4]))
+        .collect()
+}
+
+fn l1_genesis(keys: &ChunkKeys, root: ghostplane_primitives::FieldBytes) -> Genesis {
+    let accounts = l2_genesis();
+    let mut allocations = vec![(
+        L1Address(Keypair::dev(0).public_key().0),
+        TokenId::Mana,
+        BALANCE,
+    )];
+    for token in TokenId::ALL {
+        allocations.push((ledger::bridge_escrow(), token, BALANCE * 2));
+    }
+    Genesis {
+        chain_id: L1_DEVNET_CHAIN_ID,
+        timestamp_ms: 0,
+        allocations,
+        rollup: RollupGenesis {
+            l2_chain_id: DEVNET_CHAIN_ID,
+            operators: vec![operator().public_key()],
+            chunk_ops: keys.shape().chunk_ops as u32,
+            circuit_hash: keys.shape().circuit_hash(),
+            verifying_key: keys.verifier().vk_bytes(),
+            genesis_root: root,
+            genesis_accounts: accounts.iter().map(|(key, _)| *key).collect(),
+            forced_inclusion_blocks: WINDOW_BLOCKS,
+            deposit_queue_max: 100,
+        },
+    }
+}
+
+fn operator() -> Keypair {
+    Keypair::from_seed(&[9; 32])
+}
+
+fn transfer(nonce: u64) -> Vec<u8> {
+    let tx = Transaction::Transfer {
+        from: AccountId::new(0).unwrap(),
+        to: Recipient::Account(AccountId::new(1).unwrap()),
+        token: TokenId::Gcc,
+        amount: 5,
+        fee: 1,
+        nonce,
+    };
+    Keypair::dev(0).sign(DEVNET_CHAIN_ID, tx).encode()
+}
+
+async fn until<F: FnMut() -> bool>(what: &str, mut done: F) {
+    let started = Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn status(l1: &EmbeddedL1) -> RollupState {
+    l1.rollup_status().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_batch_is_planned_again_through_the_overdue_deposit() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = ChunkKeys::devnet_setup(1).unwrap();
+    let db = ghostplane_prover::open_db_with(&dir.path().join("prover"), &[CF_SETTLEMENT]).unwrap();
+    let root = {
+        let mut tree = AccountTree::open(Arc::clone(&db)).unwrap();
+        tree_genesis(&db, &mut tree, &l2_genesis()).unwrap()
+    };
+
+    let mut l1_config = GhostdConfig::new(dir.path().join("l1"));
+    l1_config.rpc_addr = "127.0.0.1:0".parse().unwrap();
+    l1_config.block_time_ms = 50;
+    let node = Ghostd::open(l1_config, &l1_genesis(&keys, root)).unwrap();
+    let producer = node.start_producer();
+    let embedded = EmbeddedL1::new(node.clone());
+
+    let mut config = SequencerConfig::new(dir.path().join("sequencer"));
+    config.rpc_addr = "127.0.0.1:0".parse().unwrap();
+    config.quic_addr = "127.0.0.1:0".parse().unwrap();
+    config.block_time_ms = 50;
+    std::fs::create_dir_all(&config.data_dir).unwrap();
+    let sequencer = Sequencer::start(config, &l2_genesis()).await.unwrap();
+
+    // No worker: nothing is proven, only committed.
+    let coordinator = Coordinator::open(
+        Arc::clone(&db),
+        keys.verifier().clone(),
+        1,
+        CoordinatorConfig::default(),
+    )
+    .unwrap();
+    let gated = Arc::new(GatedL1 {
+        inner: embedded.clone(),
+        hold: AtomicBool::new(false),
+        refused: AtomicU64::new(0),
+    });
+    let mut settlement_config = SettlementConfig::new(L1_DEVNET_CHAIN_ID, DEVNET_CHAIN_ID, 1);
+    settlement_config.batch_interval = Duration::from_millis(200);
+    settlement_config.poll = Duration::from_millis(100);
+    settlement_config.retry_backoff = Duration::from_millis(200);
+    let settlement = Settlement::new(
+        Arc::clone(&gated),
+        Arc::clone(&db),
+        coordinator.clone(),
+        sequencer.reader(),
+        sequencer.settled_marks(),
+        operator(),
+        settlement_config,
+    )
+    .unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let settlement = tokio::spawn(settlement.run(Arc::clone(&stop)));
+    let watcher = tokio::spawn(run_deposit_watcher(
+        Arc::clone(&gated),
+        sequencer.deposits(),
+        Duration::from_millis(50),
+        Arc::clone(&stop),
+    ));
+    let ingest = sequencer.ingest();
+
+    // Batch 1 commits normally.
+    ingest.submit_and_wait(transfer(0)).await.unwrap();
+    let started = Instant::now();
+    while status(&embedded).await.committed < 1 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "batch 1 never committed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Commits held back; batch 2 is planned without the deposit (its chunk jobs
+    // queue up at the coordinator).
+    gated.hold.store(true, Ordering::SeqCst);
+    let queued_before = coordinator.status().queued;
+    ingest.submit_and_wait(transfer(1)).await.unwrap();
+    until("batch 2 to be planned", || {
+        coordinator.status().queued > queued_before
+    })
+    .await;
+    let queued_batch_2 = coordinator.status().queued;
+
+    // The deposit, into a new L2 key.
+    let recipient = Keypair::from_seed(&[42; 32]).public_key();
+    let dev0 = Keypair::dev(0);
+    let deposit = L1Transaction {
+        chain_id: L1_DEVNET_CHAIN_ID,
+        from: dev0.public_key(),
+        nonce: embedded.nonce(dev0.public_key()).await.unwrap(),
+        call: Call::Rollup(RollupCall::Deposit {
+            recipient,
+            token: TokenId::Mana,
+            amount: 777,
+        }),
+    }
+    .sign(&dev0);
+    let hash = embedded.submit(deposit).await.unwrap();
+    let started = Instant::now();
+    let deposited_at = loop {
+        if let Some(receipt) = embedded.receipt(hash).await.unwrap() {
+            assert_eq!(receipt.outcome, L1Outcome::Success);
+            break receipt.block;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "deposit not included"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+
+    // The deposit reaches the L2 and a later batch is planned with it; the deadline
+    // passes while commits are still held back.
+    until("the deposit's batch to be planned", || {
+        coordinator.status().queued > queued_batch_2
+    })
+    .await;
+    let started = Instant::now();
+    while node.head().number <= deposited_at + WINDOW_BLOCKS + 2 {
+        assert!(started.elapsed() < Duration::from_secs(30), "L1 stopped");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status(&embedded).await.committed, 1);
+
+    // Commits flow again: batch 2 as planned is refused, then planned again through
+    // the deposit and taken.
+    gated.hold.store(false, Ordering::SeqCst);
+    let started = Instant::now();
+    let state = loop {
+        let state = status(&embedded).await;
+        if state.deposits_consumed == 1 {
+            break state;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the overdue deposit was never committed: {state:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        gated.refused.load(Ordering::SeqCst) >= 1,
+        "the L1 never refused the plan that left the deposit out"
+    );
+    assert!(state.committed >= 2);
+    // The L2 carries on: a new transfer is committed after the re-plan.
+    ingest.submit_and_wait(transfer(2)).await.unwrap();
+    let head = sequencer.reader().last_header().unwrap().unwrap().number.0;
+    let started = Instant::now();
+    while status(&embedded).await.committed_l2_block < head {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no commit after the re-plan"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    stop.store(true, Ordering::SeqCst);
+    let _ = settlement.await;
+    let _ = watcher.await;
+    sequencer.shutdown().await;
+    producer.stop();
+}
