@@ -49,6 +49,104 @@ fn ed25519(c: &mut Criterion) {
     group.finish();
 }
 
+/// The verifier before issue 19 (`primitives/src/keys.rs` at 2939ea1~), kept here
+/// only to measure the rule change: key parse and weak-key check per item, then
+/// ed25519-dalek's cofactorless batch equation.
+fn pre_zip215_batch(items: &[(&PublicKey, &[u8], &ghostplane_primitives::Signature)]) -> bool {
+    use ed25519_dalek::{Signature as DalekSignature, VerifyingKey};
+    let mut keys = Vec::with_capacity(items.len());
+    for (key, _, _) in items {
+        match VerifyingKey::from_bytes(&key.0) {
+            Ok(key) if !key.is_weak() => keys.push(key),
+            _ => return false,
+        }
+    }
+    let messages: Vec<&[u8]> = items.iter().map(|(_, message, _)| *message).collect();
+    let signatures: Vec<DalekSignature> = items
+        .iter()
+        .map(|(_, _, signature)| DalekSignature::from_bytes(&signature.0))
+        .collect();
+    ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok()
+}
+
+/// The single check before issue 19: key parse, weak-key check, `verify_strict`.
+fn pre_zip215_single(
+    key: &PublicKey,
+    message: &[u8],
+    signature: &ghostplane_primitives::Signature,
+) -> bool {
+    match ed25519_dalek::VerifyingKey::from_bytes(&key.0) {
+        Ok(key) if !key.is_weak() => key
+            .verify_strict(message, &ed25519_dalek::Signature::from_bytes(&signature.0))
+            .is_ok(),
+        _ => false,
+    }
+}
+
+/// The same signatures under the rule before issue 19 (ed25519-dalek's cofactorless
+/// `verify_strict` and `verify_batch`) and under ed25519-consensus (ZIP-215 on
+/// curve25519-dalek-ng), in the same run as [`ed25519`], so the cost of the rule
+/// change is measured on one machine at one time.
+fn ed25519_rules(c: &mut Criterion) {
+    let mut group = c.benchmark_group("ed25519_rules");
+    let txs = signed_transfers(1024);
+    let messages: Vec<Vec<u8>> = txs
+        .iter()
+        .map(|tx| tx.tx.signing_message(DEVNET_CHAIN_ID))
+        .collect();
+    let consensus_keys: Vec<ed25519_consensus::VerificationKey> = txs
+        .iter()
+        .filter_map(|tx| ed25519_consensus::VerificationKey::try_from(tx.signer.0).ok())
+        .collect();
+    let consensus_signatures: Vec<ed25519_consensus::Signature> = txs
+        .iter()
+        .map(|tx| ed25519_consensus::Signature::from(tx.signature.0))
+        .collect();
+    assert_eq!(consensus_keys.len(), txs.len());
+
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("ours_single", |b| {
+        b.iter(|| keys::verify(black_box(&txs[0].signer), &messages[0], &txs[0].signature))
+    });
+    group.bench_function("pre_zip215_single", |b| {
+        b.iter(|| pre_zip215_single(black_box(&txs[0].signer), &messages[0], &txs[0].signature))
+    });
+    group.bench_function("consensus_single", |b| {
+        b.iter(|| black_box(&consensus_keys[0]).verify(&consensus_signatures[0], &messages[0]))
+    });
+
+    group.throughput(Throughput::Elements(txs.len() as u64));
+    let items: Vec<(&PublicKey, &[u8], &ghostplane_primitives::Signature)> = txs
+        .iter()
+        .zip(&messages)
+        .map(|(tx, m)| (&tx.signer, m.as_slice(), &tx.signature))
+        .collect();
+    group.bench_function("ours_batch_1024", |b| {
+        b.iter(|| keys::verify_batch(black_box(&items)))
+    });
+    let message_refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
+    assert!(pre_zip215_batch(&items));
+    group.bench_function("pre_zip215_batch_1024", |b| {
+        b.iter(|| pre_zip215_batch(black_box(&items)))
+    });
+    group.bench_function("consensus_batch_1024", |b| {
+        b.iter(|| {
+            let mut verifier = ed25519_consensus::batch::Verifier::new();
+            for ((key, signature), message) in
+                txs.iter().zip(&consensus_signatures).zip(&message_refs)
+            {
+                verifier.queue((
+                    ed25519_consensus::VerificationKeyBytes::from(key.signer.0),
+                    *signature,
+                    message,
+                ));
+            }
+            verifier.verify(rand_core::OsRng)
+        })
+    });
+    group.finish();
+}
+
 fn hashing(c: &mut Criterion) {
     let signed = signed_transfers(1).remove(0).encode();
     c.bench_function("blake3_tx_hash", |b| b.iter(|| tx_hash(black_box(&signed))));
@@ -81,5 +179,5 @@ fn codec(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, ed25519, hashing, codec);
+criterion_group!(benches, ed25519, ed25519_rules, hashing, codec);
 criterion_main!(benches);
