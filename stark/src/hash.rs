@@ -1,0 +1,102 @@
+//! The account-tree hash: Poseidon2 (KoalaBear, width 16, canonical constants).
+//!
+//! - A node is `compress(left, right)`: the permutation of `left ‖ right`, truncated
+//!   to its first 8 elements (Plonky3's `TruncatedPermutation`).
+//! - A leaf is the overwrite sponge (rate 8, zero initial state) over exactly
+//!   [`LEAF_FIELDS`] elements: 4 permutations, output the first 8 elements.
+//!
+//! Both are exactly what one row of the update AIR proves, so the native tree and
+//! the AIR cannot disagree.
+
+use std::sync::OnceLock;
+
+use p3_field::PrimeCharacteristicRing;
+use p3_symmetric::Permutation;
+
+use crate::config::{Perm, Val, permutation};
+
+/// Field elements in a digest (~248 bits).
+pub const DIGEST: usize = 8;
+/// Field elements in a leaf's content.
+pub const LEAF_FIELDS: usize = 32;
+/// Sponge absorptions per leaf (`LEAF_FIELDS / DIGEST`).
+pub const LEAF_BLOCKS: usize = LEAF_FIELDS / DIGEST;
+
+/// A node or leaf digest.
+pub type Digest = [Val; DIGEST];
+/// A leaf's content.
+pub type LeafFields = [Val; LEAF_FIELDS];
+
+fn perm() -> &'static Perm {
+    static PERM: OnceLock<Perm> = OnceLock::new();
+    PERM.get_or_init(permutation)
+}
+
+/// The full width-16 permutation.
+pub fn permute(state: [Val; 16]) -> [Val; 16] {
+    let mut state = state;
+    perm().permute_mut(&mut state);
+    state
+}
+
+/// The 16-element input of a node's permutation.
+pub fn node_input(left: &Digest, right: &Digest) -> [Val; 16] {
+    let mut state = [Val::ZERO; 16];
+    state[..DIGEST].copy_from_slice(left);
+    state[DIGEST..].copy_from_slice(right);
+    state
+}
+
+/// A node's digest.
+pub fn compress(left: &Digest, right: &Digest) -> Digest {
+    truncate(&permute(node_input(left, right)))
+}
+
+/// The first [`DIGEST`] elements of a permutation output.
+pub fn truncate(state: &[Val; 16]) -> Digest {
+    let mut digest = [Val::ZERO; DIGEST];
+    digest.copy_from_slice(&state[..DIGEST]);
+    digest
+}
+
+/// The inputs of the [`LEAF_BLOCKS`] sponge permutations of a leaf, in order.
+pub fn leaf_inputs(fields: &LeafFields) -> [[Val; 16]; LEAF_BLOCKS] {
+    let mut inputs = [[Val::ZERO; 16]; LEAF_BLOCKS];
+    let mut state = [Val::ZERO; 16];
+    for (block, input) in fields.chunks_exact(DIGEST).zip(inputs.iter_mut()) {
+        state[..DIGEST].copy_from_slice(block);
+        *input = state;
+        state = permute(state);
+    }
+    inputs
+}
+
+/// A leaf's digest.
+pub fn hash_leaf(fields: &LeafFields) -> Digest {
+    let inputs = leaf_inputs(fields);
+    truncate(&permute(inputs[LEAF_BLOCKS - 1]))
+}
+
+#[cfg(test)]
+mod tests {
+    use p3_symmetric::TruncatedPermutation;
+    use p3_symmetric::{CryptographicHasher, PaddingFreeSponge, PseudoCompressionFunction};
+
+    use super::*;
+
+    #[test]
+    fn leaf_hash_is_plonky3s_sponge() {
+        let fields: LeafFields = core::array::from_fn(|i| Val::from_u32(i as u32 * 7 + 1));
+        let sponge = PaddingFreeSponge::<Perm, 16, 8, 8>::new(permutation());
+        assert_eq!(hash_leaf(&fields), sponge.hash_iter(fields));
+    }
+
+    #[test]
+    fn node_hash_is_plonky3s_truncated_permutation() {
+        let left: Digest = core::array::from_fn(|i| Val::from_u32(i as u32));
+        let right: Digest = core::array::from_fn(|i| Val::from_u32(100 + i as u32));
+        let compress_fn = TruncatedPermutation::<Perm, 2, 8, 16>::new(permutation());
+        assert_eq!(compress(&left, &right), compress_fn.compress([left, right]));
+        assert_ne!(compress(&left, &right), compress(&right, &left));
+    }
+}
