@@ -70,7 +70,7 @@ fn bench(c: &mut Criterion) {
         let old_root = tree.root();
         let ups = updates(&mut tree, n);
         let public: Vec<Val> = old_root.iter().chain(tree.root().iter()).copied().collect();
-        let trace = generate_trace(old_root, &ups, settings.log_blowup);
+        let trace = generate_trace(old_root, &ups, settings.log_blowup).unwrap();
         let proof = pool
             .install(|| p3_uni_stark::prove(&config, &air, trace, &public))
             .unwrap();
@@ -84,7 +84,7 @@ fn bench(c: &mut Criterion) {
         group.bench_function(format!("prove_{n}_updates"), |b| {
             b.iter(|| {
                 pool.install(|| {
-                    let trace = generate_trace(old_root, &ups, settings.log_blowup);
+                    let trace = generate_trace(old_root, &ups, settings.log_blowup).unwrap();
                     p3_uni_stark::prove(&config, &air, black_box(trace), &public)
                 })
             })

@@ -47,6 +47,16 @@ pub fn node_input(left: &Digest, right: &Digest) -> [Val; 16] {
     state
 }
 
+/// The input of the parent of `cur` and `sibling`, where `cur_is_right` says which
+/// child `cur` is.
+pub fn parent_input(cur: &Digest, sibling: &Digest, cur_is_right: bool) -> [Val; 16] {
+    if cur_is_right {
+        node_input(sibling, cur)
+    } else {
+        node_input(cur, sibling)
+    }
+}
+
 /// A node's digest.
 pub fn compress(left: &Digest, right: &Digest) -> Digest {
     truncate(&permute(node_input(left, right)))

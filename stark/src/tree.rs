@@ -9,7 +9,9 @@ use std::collections::HashMap;
 use p3_field::PrimeCharacteristicRing;
 
 use crate::config::Val;
-use crate::hash::{Digest, LEAF_FIELDS, LeafFields, compress, hash_leaf};
+use crate::hash::{
+    Digest, LEAF_FIELDS, LeafFields, compress, hash_leaf, parent_input, permute, truncate,
+};
 
 /// Tree depth: 2^28 accounts (268M), below the KoalaBear modulus so an index is
 /// one field element.
@@ -105,13 +107,8 @@ impl Tree {
         let mut digest = hash_leaf(&new);
         self.nodes.insert((0, index), digest);
         for (h, sibling) in siblings.iter().enumerate() {
-            let at = index >> h;
-            digest = if at & 1 == 0 {
-                compress(&digest, sibling)
-            } else {
-                compress(sibling, &digest)
-            };
-            self.nodes.insert((h as u8 + 1, at >> 1), digest);
+            digest = parent(&digest, sibling, index, h);
+            self.nodes.insert((h as u8 + 1, index >> (h + 1)), digest);
         }
         self.leaves.insert(index, new);
         Ok(LeafUpdate {
@@ -127,13 +124,14 @@ impl Tree {
 pub fn root_from_path(index: u32, leaf: &LeafFields, siblings: &[Digest; DEPTH]) -> Digest {
     let mut digest = hash_leaf(leaf);
     for (h, sibling) in siblings.iter().enumerate() {
-        digest = if (index >> h) & 1 == 0 {
-            compress(&digest, sibling)
-        } else {
-            compress(sibling, &digest)
-        };
+        digest = parent(&digest, sibling, index, h);
     }
     digest
+}
+
+/// The digest at height `h + 1` above `cur` (at height `h` on the path of `index`).
+fn parent(cur: &Digest, sibling: &Digest, index: u32, h: usize) -> Digest {
+    truncate(&permute(parent_input(cur, sibling, (index >> h) & 1 == 1)))
 }
 
 #[cfg(test)]

@@ -35,8 +35,10 @@ use p3_poseidon2_air::{Poseidon2Air, RoundConstants, generate_trace_rows, num_co
 use p3_uni_stark::SubAirBuilder;
 
 use crate::config::Val;
-use crate::hash::{DIGEST, Digest, LEAF_BLOCKS, compress, hash_leaf, leaf_inputs, node_input};
-use crate::tree::{DEPTH, LeafUpdate};
+use crate::hash::{
+    DIGEST, Digest, LEAF_BLOCKS, hash_leaf, leaf_inputs, parent_input, permute, truncate,
+};
+use crate::tree::{CAPACITY, DEPTH, LeafUpdate};
 
 const HALF_FULL: usize = KOALABEAR_POSEIDON2_HALF_FULL_ROUNDS;
 const PARTIAL: usize = KOALABEAR_POSEIDON2_PARTIAL_ROUNDS_16;
@@ -233,13 +235,33 @@ impl<AB: AirBuilder<F = Val>> Air<AB> for UpdateAir {
     }
 }
 
+/// Why a trace cannot be built.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TraceError {
+    /// The AIR needs a power-of-two number of updates.
+    #[error("{0} updates: a segment needs a power of two (pad with no-op updates)")]
+    UpdateCount(usize),
+    /// An update's index does not fit the tree.
+    #[error("account index {0} is outside the tree (capacity 2^{DEPTH})")]
+    IndexOutOfRange(u32),
+}
+
 /// Builds the trace for `updates` applied in order to a tree whose root is
 /// `old_root`. `updates.len()` must be a power of two (pad with no-op updates).
+///
+/// Each permutation is computed twice, once here to chain the inputs and once by
+/// Plonky3's column generator; filling the columns directly would need `unsafe`.
 pub fn generate_trace(
     old_root: Digest,
     updates: &[LeafUpdate],
     log_blowup: usize,
-) -> RowMajorMatrix<Val> {
+) -> Result<RowMajorMatrix<Val>, TraceError> {
+    if !updates.len().is_power_of_two() {
+        return Err(TraceError::UpdateCount(updates.len()));
+    }
+    if let Some(update) = updates.iter().find(|u| u64::from(u.index) >= CAPACITY) {
+        return Err(TraceError::IndexOutOfRange(update.index));
+    }
     let rows = updates.len() * ROWS_PER_UPDATE;
     let mut old_inputs = Vec::with_capacity(rows);
     let mut new_inputs = Vec::with_capacity(rows);
@@ -255,11 +277,8 @@ pub fn generate_trace(
         let mut new_cur = hash_leaf(&update.new);
         for (h, sibling) in update.siblings.iter().enumerate() {
             let right = (update.index >> h) & 1 == 1;
-            let (old_in, new_in) = if right {
-                (node_input(sibling, &old_cur), node_input(sibling, &new_cur))
-            } else {
-                (node_input(&old_cur, sibling), node_input(&new_cur, sibling))
-            };
+            let old_in = parent_input(&old_cur, sibling, right);
+            let new_in = parent_input(&new_cur, sibling, right);
             old_inputs.push(old_in);
             new_inputs.push(new_in);
             let mask = (1u64 << (h + 1)) - 1;
@@ -268,16 +287,8 @@ pub fn generate_trace(
                 root,
                 Val::from_u64(u64::from(update.index) & mask),
             ));
-            old_cur = if right {
-                compress(sibling, &old_cur)
-            } else {
-                compress(&old_cur, sibling)
-            };
-            new_cur = if right {
-                compress(sibling, &new_cur)
-            } else {
-                compress(&new_cur, sibling)
-            };
+            old_cur = truncate(&permute(old_in));
+            new_cur = truncate(&permute(new_in));
         }
         root = new_cur;
     }
@@ -313,5 +324,5 @@ pub fn generate_trace(
             row[ROOT..ROOT + DIGEST].copy_from_slice(&root);
             row[INDEX] = index;
         });
-    RowMajorMatrix::new(values, WIDTH)
+    Ok(RowMajorMatrix::new(values, WIDTH))
 }

@@ -60,7 +60,7 @@ fn proves(trace: RowMajorMatrix<Val>, public_values: &[Val]) -> bool {
 #[test]
 fn valid_updates_prove_and_verify() {
     let (old_root, updates, new_root) = scenario();
-    let trace = generate_trace(old_root, &updates, TEST_FRI.log_blowup);
+    let trace = generate_trace(old_root, &updates, TEST_FRI.log_blowup).unwrap();
     assert!(proves(trace, &public(old_root, new_root)));
 }
 
@@ -69,7 +69,7 @@ fn a_proof_does_not_verify_for_other_roots() {
     let (old_root, updates, new_root) = scenario();
     let config = config::config(TEST_FRI);
     let air = UpdateAir::new();
-    let trace = generate_trace(old_root, &updates, TEST_FRI.log_blowup);
+    let trace = generate_trace(old_root, &updates, TEST_FRI.log_blowup).unwrap();
     let proof = p3_uni_stark::prove(&config, &air, trace, &public(old_root, new_root)).unwrap();
     let mut tampered = new_root;
     tampered[0] += Val::ONE;
@@ -82,7 +82,7 @@ fn a_proof_does_not_verify_for_other_roots() {
 fn a_wrong_old_leaf_does_not_prove() {
     let (old_root, mut updates, new_root) = scenario();
     updates[1].old[5] += Val::ONE;
-    let trace = generate_trace(old_root, &updates, TEST_FRI.log_blowup);
+    let trace = generate_trace(old_root, &updates, TEST_FRI.log_blowup).unwrap();
     assert!(!proves(trace, &public(old_root, new_root)));
 }
 
@@ -90,7 +90,7 @@ fn a_wrong_old_leaf_does_not_prove() {
 fn a_wrong_sibling_does_not_prove() {
     let (old_root, mut updates, new_root) = scenario();
     updates[2].siblings[7][0] += Val::ONE;
-    let trace = generate_trace(old_root, &updates, TEST_FRI.log_blowup);
+    let trace = generate_trace(old_root, &updates, TEST_FRI.log_blowup).unwrap();
     assert!(!proves(trace, &public(old_root, new_root)));
 }
 
@@ -100,14 +100,14 @@ fn skipping_an_update_does_not_prove() {
     // Update 1 replaced by a no-op: the chain no longer reaches the new root.
     let mut forged = updates.clone();
     forged[1].new = forged[1].old;
-    let trace = generate_trace(old_root, &forged, TEST_FRI.log_blowup);
+    let trace = generate_trace(old_root, &forged, TEST_FRI.log_blowup).unwrap();
     assert!(!proves(trace, &public(old_root, new_root)));
 }
 
 #[test]
 fn tampered_trace_cells_do_not_prove() {
     let (old_root, updates, new_root) = scenario();
-    let clean = generate_trace(old_root, &updates, TEST_FRI.log_blowup);
+    let clean = generate_trace(old_root, &updates, TEST_FRI.log_blowup).unwrap();
     let width = clean.width;
     // A path bit flipped, a running-root cell, a cell of a permutation.
     let bit_col = width - 1 - DIGEST - 1;
@@ -126,4 +126,23 @@ fn tampered_trace_cells_do_not_prove() {
 fn empty_leaf_content_is_all_zero() {
     let tree = Tree::new();
     assert_eq!(tree.leaf(12345), [Val::ZERO; LEAF_FIELDS]);
+}
+
+#[test]
+fn bad_segments_get_typed_errors() {
+    use ghostplane_stark::update_air::TraceError;
+    let (old_root, mut updates, _) = scenario();
+    assert_eq!(
+        generate_trace(old_root, &updates[..3], 1).err(),
+        Some(TraceError::UpdateCount(3))
+    );
+    assert_eq!(
+        generate_trace(old_root, &[], 1).err(),
+        Some(TraceError::UpdateCount(0))
+    );
+    updates[0].index = 1 << 28;
+    assert_eq!(
+        generate_trace(old_root, &updates, 1).err(),
+        Some(TraceError::IndexOutOfRange(1 << 28))
+    );
 }
