@@ -3,7 +3,7 @@
 //! - A node is `compress(left, right)`: the permutation of `left ‖ right`, truncated
 //!   to its first 8 elements (Plonky3's `TruncatedPermutation`).
 //! - A leaf is the overwrite sponge (rate 8, zero initial state) over exactly
-//!   [`LEAF_FIELDS`] elements: 4 permutations, output the first 8 elements.
+//!   [`LEAF_FIELDS`] elements: 6 permutations, output the first 8 elements.
 //!
 //! Both are exactly what one row of the update AIR proves, so the native tree and
 //! the AIR cannot disagree.
@@ -18,7 +18,7 @@ use crate::config::{Perm, Val, permutation};
 /// Field elements in a digest (~248 bits).
 pub const DIGEST: usize = 8;
 /// Field elements in a leaf's content.
-pub const LEAF_FIELDS: usize = 32;
+pub const LEAF_FIELDS: usize = 48;
 /// Sponge absorptions per leaf (`LEAF_FIELDS / DIGEST`).
 pub const LEAF_BLOCKS: usize = LEAF_FIELDS / DIGEST;
 

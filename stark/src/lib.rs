@@ -1,27 +1,34 @@
 //! # ghostplane-stark
 //!
 //! The STARK proof backend (issue 11, in progress): the account tree hashed with
-//! Poseidon2 over KoalaBear, and AIRs proven with Plonky3's uni-STARK and FRI.
+//! Poseidon2 over KoalaBear, and the segment AIR proven with Plonky3's uni-STARK
+//! and FRI. No trusted setup.
 //!
 //! ```text
-//! Tree::update ──► LeafUpdate witnesses ──► update_air::generate_trace ──► prove
-//!                                                     (UpdateAir, config::config)
+//! ops ──► segment::build_segment(tree) ──► SegmentWitness ──► segment_air::generate_trace
+//!            (checks and applies the ops)        │                      │
+//!                                                 └─ public_values ──► prove / verify
+//!                                                    (roots, seed, C)   (SegmentAir, config)
 //! ```
 //!
 //! - [`config`]: the one proof-system configuration (Poseidon2 Merkle commitments
 //!   and challenger, FRI at 116 conjectured bits).
 //! - [`hash`]: leaf sponge and node compression, the exact permutations an AIR row
 //!   proves.
-//! - [`tree`]: a sparse binary tree of depth 28 in memory, producing update
-//!   witnesses.
-//! - [`update_air`]: proves that a power-of-two sequence of leaf updates moves the
-//!   public old root to the public new root.
+//! - [`tree`]: a sparse binary tree of depth 24 in memory (2^24 accounts).
+//! - [`segment`]: the leaf layout (key, nonce, four 128-bit balances as limbs), the
+//!   ops, the ops commitment the L1 rebuilds, and the native rules.
+//! - [`segment_air`]: the AIR: a power-of-two segment of ops (64 rows each, at
+//!   least 2 ops, the last a fee credit) moves the public old root to the public new
+//!   root under the rules, for the public ops commitment.
 //!
-//! Not built yet: the op constraints (balances, nonces, keys, fees) over the leaf
-//! contents, the ops commitment, the `ProofBackend` seam and the RocksDB tree.
-//! Limits: a trace has `32 × updates` rows; updates must be a power of two.
+//! Invariants: a refused segment leaves the tree as it was; every leaf the AIR
+//! writes is canonical (range-checked limbs). Limits: ops per segment are a power of
+//! two; the tree holds 2^24 accounts. Not built yet: the `ProofBackend` seam, the
+//! RocksDB tree, the L1 verifier and the devnet wiring.
 
 pub mod config;
 pub mod hash;
+pub mod segment;
+pub mod segment_air;
 pub mod tree;
-pub mod update_air;

@@ -13,9 +13,10 @@ use crate::hash::{
     Digest, LEAF_FIELDS, LeafFields, compress, hash_leaf, parent_input, permute, truncate,
 };
 
-/// Tree depth: 2^28 accounts (268M), below the KoalaBear modulus so an index is
-/// one field element.
-pub const DEPTH: usize = 28;
+/// Tree depth: 2^24 accounts (16.7M), the same dense ids as the Groth16 tree
+/// (4^12 leaves). A leaf update is 6 sponge rows plus 24 level rows, so two updates
+/// and the op's commitment rows fill 64 rows (see `segment_air`).
+pub const DEPTH: usize = 24;
 
 /// The highest account index plus one.
 pub const CAPACITY: u64 = 1 << DEPTH;
@@ -34,7 +35,7 @@ pub struct LeafUpdate {
 }
 
 /// Errors of the native tree.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TreeError {
     /// The index does not fit the tree.
     #[error("account index {0} is outside the tree (capacity 2^{DEPTH})")]
@@ -147,7 +148,7 @@ mod tests {
         let mut tree = Tree::new();
         let empty_root = tree.root();
         let mut root = empty_root;
-        for (index, seed) in [(0u32, 1u32), (1, 2), (5, 3), (1 << 27, 4), (1, 5)] {
+        for (index, seed) in [(0u32, 1u32), (1, 2), (5, 3), (1 << 23, 4), (1, 5)] {
             let update = tree.update(index, fields(seed)).unwrap();
             assert_eq!(root_from_path(index, &update.old, &update.siblings), root);
             root = tree.root();
@@ -155,8 +156,8 @@ mod tests {
         }
         assert_ne!(root, empty_root);
         assert_eq!(
-            tree.update(1 << 28, fields(9)),
-            Err(TreeError::IndexOutOfRange(1 << 28))
+            tree.update(1 << 24, fields(9)),
+            Err(TreeError::IndexOutOfRange(1 << 24))
         );
     }
 }
