@@ -18,6 +18,7 @@
 //! ```
 //!
 
+mod bench_prove;
 mod devnet;
 mod load;
 mod node;
@@ -85,6 +86,8 @@ enum Command {
 enum BenchCommand {
     /// Load a running sequencer and report throughput and latency.
     Load(load::LoadArgs),
+    /// Prove N random transfers with one proof system and print one line of figures.
+    Prove(bench_prove::ProveArgs),
 }
 
 #[derive(Subcommand)]
@@ -208,6 +211,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Sequencer(args) => runtime()?.block_on(node::run(args))?,
         Command::Prover(args) => runtime()?.block_on(prover::run(args))?,
         Command::Bench(BenchCommand::Load(args)) => runtime()?.block_on(load::run(args))?,
+        Command::Bench(BenchCommand::Prove(args)) => bench_prove::run(args)?,
         Command::Key(KeyCommand::New) => {
             let keypair = Keypair::generate();
             println!("public_key={}", keypair.public_key().to_hex());

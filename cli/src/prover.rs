@@ -83,7 +83,7 @@ pub async fn run(args: ProverArgs) -> anyhow::Result<()> {
             let loaded = tokio::task::spawn_blocking(move || load_keys(&keys)).await??;
             let shape = loaded.shape();
             println!(
-                "chunk_ops={} constraints={} constraints_per_transfer={} proving_key_bytes={}",
+                "proof_system=groth16 chunk_ops={} constraints={} constraints_per_transfer={} proving_key_bytes={}",
                 shape.chunk_ops,
                 shape.constraints,
                 per_op,

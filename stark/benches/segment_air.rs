@@ -1,7 +1,7 @@
 //! The segment AIR at real sizes: prove and verify time per op (random transfers on
 //! a tree of 10 000 funded accounts) on a 2-thread rayon pool (`STARK_THREADS`
-//! overrides), the proof size, and the native witness side (applying the ops to
-//! the tree) on one thread.
+//! overrides), the proof size, the native witness side (applying the ops to the
+//! tree) and the L1's commitment rebuild, each on one thread.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -9,7 +9,7 @@ use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use ghostplane_stark::config::{self, FriSettings};
-use ghostplane_stark::segment::{Account, Op, OpKind, SegmentHeader, build_segment};
+use ghostplane_stark::segment::{Account, Op, OpKind, SegmentHeader, build_segment, commitment};
 use ghostplane_stark::segment_air::{OP_ROWS, SegmentAir, WIDTH, generate_trace};
 use ghostplane_stark::tree::Tree;
 
@@ -88,6 +88,14 @@ fn bench(c: &mut Criterion) {
             |mut tree| build_segment(&mut tree, HEADER, &ops, n).unwrap(),
             BatchSize::LargeInput,
         )
+    });
+    // The L1's side: rebuilding the commitment from the segment's ops.
+    let mut tree = funded_tree();
+    let ops = build_segment(&mut tree, HEADER, &transfers(n - 1), n)
+        .unwrap()
+        .ops();
+    group.bench_function(format!("commitment_rebuild_{n}_ops_one_thread"), |b| {
+        b.iter(|| commitment(&HEADER, black_box(&ops)))
     });
     group.finish();
 

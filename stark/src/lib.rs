@@ -18,6 +18,8 @@
 //! - [`tree`]: a sparse binary tree of depth 24 in memory (2^24 accounts).
 //! - [`segment`]: the leaf layout (key, nonce, four 128-bit balances as limbs), the
 //!   ops, the ops commitment the L1 rebuilds, and the native rules.
+//! - [`proof`]: [`proof::SegmentProver`] proves a witness and verifies serialized
+//!   proofs against public values the verifier rebuilt, with typed errors.
 //! - [`segment_air`]: the AIR: a power-of-two segment of ops (64 rows each, at
 //!   least 2 ops, the last a fee credit) moves the public old root to the public new
 //!   root under the rules, for the public ops commitment.
@@ -29,6 +31,7 @@
 
 pub mod config;
 pub mod hash;
+pub mod proof;
 pub mod segment;
 pub mod segment_air;
 pub mod tree;

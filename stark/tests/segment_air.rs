@@ -514,3 +514,47 @@ fn bad_segments_get_typed_errors_and_leave_the_tree_alone() {
         Some(TraceError::IndexOutOfRange(1 << 24))
     );
 }
+
+#[test]
+fn the_prover_api_refuses_bad_proofs_with_typed_errors() {
+    use ghostplane_stark::proof::{MAX_PROOF_BYTES, SegmentProof, SegmentProver, VerifyError};
+    let w = honest();
+    let prover = SegmentProver::new(TEST_FRI);
+    let proof = prover.prove(&w).unwrap();
+    let public = w.public_values();
+    assert_eq!(prover.verify(&proof, &public), Ok(()));
+    // Another statement: a different commitment (other pubdata).
+    let mut ops = w.ops();
+    ops[2].nonce += 1;
+    let other = public_values(&w.old_root, &w.new_root, &HEADER, &ops);
+    assert!(matches!(
+        prover.verify(&proof, &other),
+        Err(VerifyError::Rejected(_))
+    ));
+    assert!(matches!(
+        prover.verify(&proof, &public[..8]),
+        Err(VerifyError::PublicValues(8))
+    ));
+    // Garbled, truncated and oversized bytes.
+    let mut garbled = proof.clone();
+    let mid = garbled.0.len() / 2;
+    garbled.0[mid] ^= 0x55;
+    assert!(prover.verify(&garbled, &public).is_err());
+    let truncated = SegmentProof(proof.0[..proof.0.len() - 9].to_vec());
+    assert!(matches!(
+        prover.verify(&truncated, &public),
+        Err(VerifyError::Malformed(_) | VerifyError::Rejected(_))
+    ));
+    let huge = SegmentProof(vec![0; MAX_PROOF_BYTES + 1]);
+    assert_eq!(
+        prover.verify(&huge, &public),
+        Err(VerifyError::TooLarge(MAX_PROOF_BYTES + 1))
+    );
+    // A proof under other FRI parameters is another proof system.
+    let other_params = SegmentProver::new(FriSettings {
+        num_queries: 9,
+        ..TEST_FRI
+    });
+    assert_ne!(other_params.params_hash(), prover.params_hash());
+    assert!(other_params.verify(&proof, &public).is_err());
+}
