@@ -173,3 +173,43 @@ fn new_keys_differ() {
     assert!(a.contains("public_key=") && a.contains("seed="));
     assert_ne!(a, b);
 }
+
+#[test]
+fn bench_prove_proves_and_prints_one_line_of_figures() {
+    let out = ghostplane(&[
+        "bench",
+        "prove",
+        "--ops",
+        "3",
+        "--accounts",
+        "16",
+        "--threads",
+        "1",
+        "--proof-system",
+        "stark",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = stdout(&out);
+    for field in [
+        "proof_system=stark",
+        "ops=3 ",
+        "slots=4 ",
+        "prove_s=",
+        "ops_per_s=",
+        "verify_ms=",
+        "proof_bytes=",
+        "witness_ops_per_s=",
+        "commit_check_ops_per_s=",
+    ] {
+        assert!(line.contains(field), "{field} missing in {line}");
+    }
+    assert_eq!(line.lines().count(), 1);
+
+    let refused = ghostplane(&["bench", "prove", "--ops", "0"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--ops must be"));
+}
