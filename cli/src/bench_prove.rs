@@ -57,6 +57,9 @@ pub struct ProveArgs {
 /// needs about 8 GiB).
 const OPS_MAX: usize = 16_383;
 
+/// Upper bound on `--accounts`: the in-memory tree keeps ~25 nodes per account.
+const ACCOUNTS_MAX: u32 = 1 << 20;
+
 /// The pair of distinct accounts transfer `i` moves between (ids 1..accounts).
 fn pair(i: usize, accounts: u32) -> (u32, u32) {
     let n = u64::from(accounts - 1);
@@ -74,7 +77,10 @@ pub fn run(args: ProveArgs) -> anyhow::Result<()> {
         (1..=OPS_MAX).contains(&args.ops),
         "--ops must be 1..={OPS_MAX}"
     );
-    anyhow::ensure!(args.accounts >= 3, "--accounts must be at least 3");
+    anyhow::ensure!(
+        (3..=ACCOUNTS_MAX).contains(&args.accounts),
+        "--accounts must be 3..={ACCOUNTS_MAX}"
+    );
     anyhow::ensure!(args.threads >= 1, "--threads must be at least 1");
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads)

@@ -59,7 +59,7 @@ use p3_uni_stark::SubAirBuilder;
 
 use crate::config::Val;
 use crate::hash::{
-    DIGEST, Digest, LEAF_BLOCKS, hash_leaf, leaf_inputs, parent_input, permute, truncate,
+    DIGEST, Digest, LEAF_BLOCKS, LeafFields, leaf_inputs, parent_input, permute, truncate,
 };
 use crate::segment::{
     BALANCE_LIMBS, KEY_LIMBS, NONCE_LIMBS, OpKind, OpWitness, SegmentWitness, TOKENS,
@@ -656,12 +656,20 @@ fn carries(inp: &[Val], delta: &[i64], out: &[Val], first_in: i64, row: &mut [Va
     }
 }
 
-/// The permutation inputs of one update's rows, old and new.
-fn update_inputs(update: &LeafUpdate, old: &mut Vec<[Val; 16]>, new: &mut Vec<[Val; 16]>) {
-    old.extend(leaf_inputs(&update.old));
-    new.extend(leaf_inputs(&update.new));
-    let mut old_cur = hash_leaf(&update.old);
-    let mut new_cur = hash_leaf(&update.new);
+/// The permutation inputs of one update's rows, old and new; returns the root the
+/// new path reaches.
+fn update_inputs(
+    update: &LeafUpdate,
+    old: &mut Vec<[Val; 16]>,
+    new: &mut Vec<[Val; 16]>,
+) -> Digest {
+    let sponge = |leaf: &LeafFields, out: &mut Vec<[Val; 16]>| {
+        let inputs = leaf_inputs(leaf);
+        out.extend(inputs);
+        truncate(&permute(inputs[LEAF_BLOCKS - 1]))
+    };
+    let mut old_cur = sponge(&update.old, old);
+    let mut new_cur = sponge(&update.new, new);
     for (h, sibling) in update.siblings.iter().enumerate() {
         let right = (update.index >> h) & 1 == 1;
         let old_in = parent_input(&old_cur, sibling, right);
@@ -671,6 +679,7 @@ fn update_inputs(update: &LeafUpdate, old: &mut Vec<[Val; 16]>, new: &mut Vec<[V
         old_cur = truncate(&permute(old_in));
         new_cur = truncate(&permute(new_in));
     }
+    new_cur
 }
 
 /// One op's rows apart from the permutations: `rows` is `OP_ROWS × WIDTH`, with the
@@ -841,10 +850,8 @@ pub fn generate_trace(
         .map(|w| {
             let mut old = Vec::with_capacity(OP_ROWS);
             let mut new = Vec::with_capacity(OP_ROWS);
-            update_inputs(&w.a, &mut old, &mut new);
-            let a_root = crate::tree::root_from_path(w.a.index, &w.a.new, &w.a.siblings);
-            update_inputs(&w.b, &mut old, &mut new);
-            let b_root = crate::tree::root_from_path(w.b.index, &w.b.new, &w.b.siblings);
+            let a_root = update_inputs(&w.a, &mut old, &mut new);
+            let b_root = update_inputs(&w.b, &mut old, &mut new);
             (old, new, a_root, b_root)
         })
         .collect();
