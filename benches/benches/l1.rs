@@ -1,5 +1,5 @@
 //! L1 (ghostd) benches: what a validator spends checking a committed batch (decode,
-//! strict ed25519 per signed op, chunk commitments), and sealing a block of ledger
+//! ed25519 per signed op, chunk commitments under each proof backend), and sealing a block of ledger
 //! transfers (one synced RocksDB write per block).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -12,21 +12,26 @@ use ghostd::modules::rollup;
 use ghostd::state::Layer;
 use ghostd::{
     BatchCommit, Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Transaction,
-    LedgerCall, RollupGenesis,
+    LedgerCall, ProofParams, RollupGenesis,
 };
 use ghostplane_primitives::{
     AccountId, ChainId, FieldBytes, Keypair, L1Address, PubdataOp, Recipient, TokenId, Transaction,
     encode_pubdata,
 };
-use ghostplane_prover::ChunkKeys;
+use ghostplane_prover::stark::DEVNET_SEGMENT_SLOTS;
+use ghostplane_prover::{Groth16Backend, ProofBackend, StarkBackend};
+use ghostplane_stark::config::FriSettings;
 
 const L2: ChainId = ChainId(0x6768_6f73);
 const ACCOUNTS: u32 = 64;
 const BATCH_OPS: usize = 512;
 const BLOCK_TXS: usize = 256;
 
+fn stark() -> StarkBackend {
+    StarkBackend::new(FriSettings::SETTLEMENT, DEVNET_SEGMENT_SLOTS).unwrap()
+}
+
 fn setup() -> (tempfile::TempDir, Ghostd, Vec<Keypair>) {
-    let keys = ChunkKeys::devnet_setup(1).unwrap();
     let l2_keys: Vec<Keypair> = (0..ACCOUNTS).map(Keypair::dev).collect();
     let mut allocations = Vec::new();
     for key in &l2_keys {
@@ -39,9 +44,7 @@ fn setup() -> (tempfile::TempDir, Ghostd, Vec<Keypair>) {
         rollup: RollupGenesis {
             l2_chain_id: L2,
             operators: vec![l2_keys[0].public_key()],
-            chunk_ops: 16,
-            circuit_hash: keys.shape().circuit_hash(),
-            verifying_key: keys.verifier().vk_bytes(),
+            proof: ProofParams::of(&stark()),
             genesis_root: FieldBytes::from_bytes([0; 32]).unwrap(),
             genesis_accounts: l2_keys.iter().map(Keypair::public_key).collect(),
             forced_inclusion_blocks: 1000,
@@ -55,8 +58,9 @@ fn setup() -> (tempfile::TempDir, Ghostd, Vec<Keypair>) {
     (dir, node, l2_keys)
 }
 
-/// `BATCH_OPS` signed transfers among accounts 1..64 (account 0 takes fees).
-fn batch(keys: &[Keypair]) -> BatchCommit {
+/// `BATCH_OPS` signed transfers among accounts 1..64 (account 0 takes fees), cut
+/// into segments of `segment_ops`.
+fn batch(keys: &[Keypair], segment_ops: usize) -> BatchCommit {
     let mut nonces = vec![0u64; keys.len()];
     let ops: Vec<PubdataOp> = (0..BATCH_OPS)
         .map(|i| {
@@ -92,34 +96,48 @@ fn batch(keys: &[Keypair]) -> BatchCommit {
         fee_account: AccountId::ZERO,
         pubdata: encode_pubdata(&ops).unwrap(),
         new_root: FieldBytes::from_bytes([0; 32]).unwrap(),
-        chunk_count: BATCH_OPS.div_ceil(16) as u32,
+        chunk_count: BATCH_OPS.div_ceil(segment_ops) as u32,
     }
 }
 
 fn benches(c: &mut Criterion) {
     let (_dir, node, keys) = setup();
-    let commit = batch(&keys);
     let operator = keys[0].public_key();
     let genesis = Arc::new(node.genesis().clone());
     let mut group = c.benchmark_group("l1");
     group.sample_size(10);
     group.throughput(Throughput::Elements(BATCH_OPS as u64));
-    group.bench_function("commit batch check (512 signed transfers)", |b| {
-        b.iter(|| {
-            node.read(|state| {
-                let mut layer = Layer::new(state);
-                rollup::commit_call(
-                    &mut layer,
-                    &genesis.rollup,
-                    &operator,
-                    black_box(&commit),
-                    1,
-                )
-                .unwrap();
-                black_box(layer.writes().len())
-            })
-        })
-    });
+    // Groth16 chunks of 16 (its commitment is BN254 Poseidon) and STARK segments of
+    // 1024 (KoalaBear Poseidon2); the signature check is the same.
+    let backends: [(&str, Box<dyn ProofBackend>); 2] = [
+        ("stark", Box::new(stark())),
+        ("groth16", Box::new(Groth16Backend::witnesses_only(16))),
+    ];
+    for (name, backend) in backends {
+        let mut rollup_genesis = genesis.rollup.clone();
+        rollup_genesis.proof = ProofParams::of(backend.as_ref());
+        let commit = batch(&keys, backend.segment_ops_max());
+        group.bench_function(
+            format!("commit batch check (512 signed transfers, {name})"),
+            |b| {
+                b.iter(|| {
+                    node.read(|state| {
+                        let mut layer = Layer::new(state);
+                        rollup::commit_call(
+                            &mut layer,
+                            &rollup_genesis,
+                            backend.as_ref(),
+                            &operator,
+                            black_box(&commit),
+                            1,
+                        )
+                        .unwrap();
+                        black_box(layer.writes().len())
+                    })
+                })
+            },
+        );
+    }
     group.throughput(Throughput::Elements(BLOCK_TXS as u64));
     let mut id = 1u128;
     group.bench_function("seal block (256 ledger transfers)", |b| {

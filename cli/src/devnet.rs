@@ -11,11 +11,11 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use ghostd::modules::ledger;
-use ghostd::{Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, RollupGenesis};
+use ghostd::{Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, ProofParams, RollupGenesis};
 use ghostplane_primitives::{DEVNET_CHAIN_ID, FieldBytes, Keypair, L1Address, TokenId};
 use ghostplane_prover::{
-    AccountTree, ChunkKeys, Coordinator, CoordinatorConfig, DEVNET_CHUNK_OPS, WorkerAuth,
-    WorkerConfig, WorkerToken, run_worker,
+    AccountTree, Coordinator, CoordinatorConfig, ProofBackend, WorkerAuth, WorkerConfig,
+    WorkerToken, run_worker,
 };
 use ghostplane_sequencer::{Sequencer, SequencerConfig};
 use ghostplane_settlement::{
@@ -23,6 +23,7 @@ use ghostplane_settlement::{
     tree_genesis,
 };
 
+use crate::backend::BackendArgs;
 use crate::node::{DEV_BALANCE, dev_genesis, wait_for_signal};
 
 /// Options of `ghostplane devnet`.
@@ -34,10 +35,10 @@ pub struct DevnetArgs {
     /// Keep all chain data in a temporary directory, deleted on exit.
     #[arg(long)]
     ephemeral: bool,
-    /// Where proving keys are cached (they depend only on the circuit, so an
-    /// ephemeral devnet reuses them too).
-    #[arg(long, default_value = "./.ghostplane/keys")]
-    keys_dir: PathBuf,
+    /// The proof system (groth16 keys are cached in --keys-dir: they depend only on
+    /// the circuit, so an ephemeral devnet reuses them too).
+    #[command(flatten)]
+    backend: BackendArgs,
     /// L2 JSON-RPC (HTTP + WebSocket).
     #[arg(long, default_value = "127.0.0.1:9090")]
     rpc_addr: SocketAddr,
@@ -48,16 +49,13 @@ pub struct DevnetArgs {
     #[arg(long, default_value = "127.0.0.1:8545")]
     l1_rpc_addr: SocketAddr,
     /// Settle on a running ghostd (`ghostplane l1`) at this URL instead of the
-    /// embedded one; its genesis must be this devnet's (same dev accounts, chunk size
-    /// and forced-inclusion window).
+    /// embedded one; its genesis must be this devnet's (same dev accounts, proof
+    /// system, chunk size and forced-inclusion window).
     #[arg(long)]
     l1_url: Option<String>,
     /// Prover coordinator JSON-RPC (external workers may join here).
     #[arg(long, default_value = "127.0.0.1:9095")]
     coordinator_addr: SocketAddr,
-    /// Op slots per proof chunk (the circuit; keys are built per size).
-    #[arg(long, default_value_t = DEVNET_CHUNK_OPS)]
-    chunk_ops: usize,
     /// Development accounts funded at genesis on both layers.
     #[arg(long, default_value_t = 16)]
     dev_accounts: u32,
@@ -113,26 +111,23 @@ pub async fn run(args: DevnetArgs) -> Result<()> {
 }
 
 async fn start(args: DevnetArgs, data_dir: &Path) -> Result<()> {
-    let chunk_ops = args.chunk_ops;
-    let keys_dir = args.keys_dir.clone();
-    let keys =
-        tokio::task::spawn_blocking(move || ChunkKeys::load_or_setup(&keys_dir, chunk_ops, true))
-            .await?
-            .context("proving keys")?;
-    let keys = Arc::new(keys);
+    let backend_args = args.backend.clone();
+    let backend = tokio::task::spawn_blocking(move || backend_args.load(true))
+        .await?
+        .context("proof backend")?;
 
     // Prover database: account tree, proof jobs, batch plans.
     let db = ghostplane_prover::open_db_with(&data_dir.join("prover"), &[CF_SETTLEMENT])
         .context("prover database")?;
     let l2_genesis = dev_genesis(args.dev_accounts);
     let genesis_root = {
-        let mut tree = AccountTree::open(Arc::clone(&db))?;
+        let mut tree = AccountTree::open(Arc::clone(&db), backend.tree_hash())?;
         tree_genesis(&db, &mut tree, &l2_genesis)?
     };
 
     let operator = operator_key();
     let genesis = devnet_genesis(
-        &keys,
+        backend.as_ref(),
         args.dev_accounts,
         args.forced_inclusion_blocks,
         genesis_root,
@@ -158,7 +153,7 @@ async fn start(args: DevnetArgs, data_dir: &Path) -> Result<()> {
                 .with_context(|| format!("cannot reach ghostd at {url}"))?;
             if theirs != genesis.hash() {
                 bail!(
-                    "ghostd at {url} runs another genesis ({theirs}, this devnet's is {}): start it with the same --dev-accounts, --chunk-ops and --forced-inclusion-blocks",
+                    "ghostd at {url} runs another genesis ({theirs}, this devnet's is {}): start it with the same --dev-accounts, --proof-system, --chunk-ops and --forced-inclusion-blocks",
                     genesis.hash()
                 );
             }
@@ -189,8 +184,7 @@ async fn start(args: DevnetArgs, data_dir: &Path) -> Result<()> {
     let in_process_token = WorkerToken::generate()?;
     let coordinator = Coordinator::open(
         Arc::clone(&db),
-        keys.verifier().clone(),
-        chunk_ops,
+        Arc::clone(&backend),
         CoordinatorConfig {
             listen: args.coordinator_addr,
             auth: WorkerAuth::tokens(external_tokens.iter().chain([&in_process_token])),
@@ -209,14 +203,13 @@ async fn start(args: DevnetArgs, data_dir: &Path) -> Result<()> {
                 proofs_max: 0,
                 token: Some(in_process_token),
             },
-            Arc::clone(&keys),
+            Arc::clone(&backend),
             Arc::clone(&stop),
         ))
     });
 
     // Settlement and the deposit watcher.
-    let mut settlement_config =
-        SettlementConfig::new(L1_DEVNET_CHAIN_ID, DEVNET_CHAIN_ID, chunk_ops);
+    let mut settlement_config = SettlementConfig::new(L1_DEVNET_CHAIN_ID, DEVNET_CHAIN_ID);
     settlement_config.batch_interval = Duration::from_millis(args.batch_interval_ms);
     let parts = Pipeline {
         db: Arc::clone(&db),
@@ -245,8 +238,11 @@ async fn start(args: DevnetArgs, data_dir: &Path) -> Result<()> {
     println!("  L2 quic       {}", sequencer.quic_addr);
     println!("  L1 json-rpc   {l1_endpoint}, chain id {L1_DEVNET_CHAIN_ID})");
     println!(
-        "  prover        http://{coordinator_addr}  (in-process worker: {} threads; external workers: ghostplane prover --coordinator {coordinator_addr} --token-file {})",
+        "  prover        http://{coordinator_addr}  ({}, {} ops per segment; in-process worker: {} threads; external workers: ghostplane prover --proof-system {} --coordinator {coordinator_addr} --token-file {})",
+        backend.system(),
+        backend.segment_ops_max(),
         args.prover_threads,
+        backend.system(),
         token_file.display()
     );
     println!(
@@ -326,9 +322,9 @@ impl Pipeline<'_> {
 }
 
 /// The devnet's L1 genesis: every dev account funded on the ledger, the escrow
-/// backing the L2 genesis balances, the rollup set up for `keys`' circuit.
+/// backing the L2 genesis balances, the rollup set up for `backend`.
 pub fn devnet_genesis(
-    keys: &ChunkKeys,
+    backend: &dyn ProofBackend,
     dev_accounts: u32,
     forced_inclusion_blocks: u64,
     genesis_root: FieldBytes,
@@ -354,9 +350,7 @@ pub fn devnet_genesis(
         rollup: RollupGenesis {
             l2_chain_id: DEVNET_CHAIN_ID,
             operators: vec![operator_key().public_key()],
-            chunk_ops: keys.shape().chunk_ops as u32,
-            circuit_hash: keys.shape().circuit_hash(),
-            verifying_key: keys.verifier().vk_bytes(),
+            proof: ProofParams::of(backend),
             genesis_root,
             genesis_accounts: l2_genesis.iter().map(|(key, _)| *key).collect(),
             forced_inclusion_blocks,
@@ -366,10 +360,10 @@ pub fn devnet_genesis(
 }
 
 /// The account root of the devnet's L2 genesis (computed in a scratch tree).
-pub fn devnet_genesis_root(dev_accounts: u32) -> Result<FieldBytes> {
+pub fn devnet_genesis_root(backend: &dyn ProofBackend, dev_accounts: u32) -> Result<FieldBytes> {
     let scratch = tempfile::tempdir()?;
     let db = ghostplane_prover::open_db_with(scratch.path(), &[CF_SETTLEMENT])?;
-    let mut tree = AccountTree::open(Arc::clone(&db))?;
+    let mut tree = AccountTree::open(Arc::clone(&db), backend.tree_hash())?;
     Ok(tree_genesis(&db, &mut tree, &dev_genesis(dev_accounts))?)
 }
 
@@ -388,30 +382,26 @@ pub struct L1Args {
     /// Development accounts of the devnet genesis.
     #[arg(long, default_value_t = 16)]
     dev_accounts: u32,
-    /// Op slots per proof chunk of the circuit whose verifying key goes in the genesis.
-    #[arg(long, default_value_t = DEVNET_CHUNK_OPS)]
-    chunk_ops: usize,
     /// Forced-inclusion window for deposits (L1 blocks).
     #[arg(long, default_value_t = 600)]
     forced_inclusion_blocks: u64,
-    /// Where the proving keys are cached (the verifying key comes from them).
-    #[arg(long, default_value = "./.ghostplane/keys")]
-    keys_dir: PathBuf,
+    /// The proof system whose verifier goes in the genesis (groth16: the verifying
+    /// key comes from the cached keys).
+    #[command(flatten)]
+    backend: BackendArgs,
 }
 
 /// `ghostplane l1`: a standalone ghostd with the devnet genesis (single validator).
 pub async fn run_l1(args: L1Args) -> Result<()> {
-    let chunk_ops = args.chunk_ops;
-    let keys_dir = args.keys_dir.clone();
-    let keys =
-        tokio::task::spawn_blocking(move || ChunkKeys::load_or_setup(&keys_dir, chunk_ops, true))
-            .await?
-            .context("proving keys")?;
+    let backend_args = args.backend.clone();
+    let backend = tokio::task::spawn_blocking(move || backend_args.load(true))
+        .await?
+        .context("proof backend")?;
     let genesis = devnet_genesis(
-        &keys,
+        backend.as_ref(),
         args.dev_accounts,
         args.forced_inclusion_blocks,
-        devnet_genesis_root(args.dev_accounts)?,
+        devnet_genesis_root(backend.as_ref(), args.dev_accounts)?,
     );
     std::fs::create_dir_all(&args.data_dir)?;
     let mut config = GhostdConfig::new(args.data_dir.clone());

@@ -18,6 +18,7 @@
 //! ```
 //!
 
+mod backend;
 mod bench_prove;
 mod devnet;
 mod load;

@@ -7,7 +7,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use ghostplane_prover::{ChunkKeys, CircuitShape, DEVNET_CHUNK_OPS, WorkerConfig, run_worker};
+use ghostplane_prover::stark::DEVNET_SEGMENT_SLOTS;
+use ghostplane_prover::{CircuitShape, ProofSystem, WorkerConfig, run_worker};
+use ghostplane_stark::config::FriSettings;
+
+use crate::backend::BackendArgs;
 
 /// `ghostplane prover [--coordinator ADDR --threads T] | info | setup`.
 #[derive(Args)]
@@ -21,27 +25,12 @@ pub struct ProverArgs {
 
 #[derive(Subcommand)]
 enum ProverCommand {
-    /// Print one line: chunk_ops, constraints, constraints per transfer, proving key size.
-    Info(KeyArgs),
-    /// Build (INSECURE, devnet seed) or load the chunk keys and print where they are.
-    Setup(KeyArgs),
-}
-
-/// Which keys to use.
-#[derive(Args, Clone)]
-pub struct KeyArgs {
-    /// Op slots per chunk (keys are per chunk size).
-    #[arg(long, default_value_t = DEVNET_CHUNK_OPS)]
-    chunk_ops: usize,
-    /// Where devnet keys are cached (built on first use from the public seed: INSECURE).
-    #[arg(long, default_value = "./.ghostplane/keys")]
-    keys_dir: PathBuf,
-    /// Proving key made elsewhere (e.g. by a ceremony); needs --vk.
-    #[arg(long, requires = "vk")]
-    pk: Option<PathBuf>,
-    /// Verifying key made elsewhere; needs --pk.
-    #[arg(long, requires = "pk")]
-    vk: Option<PathBuf>,
+    /// Print one line: the proof system and its sizes (groth16: constraints and
+    /// proving key size; stark: segment size and FRI security).
+    Info(BackendArgs),
+    /// groth16: build (INSECURE, devnet seed) or load the chunk keys and print
+    /// where they are. stark: there is no setup.
+    Setup(BackendArgs),
 }
 
 #[derive(Args)]
@@ -63,24 +52,28 @@ struct WorkerArgs {
     #[arg(long)]
     token_file: Option<PathBuf>,
     #[command(flatten)]
-    keys: KeyArgs,
-}
-
-fn load_keys(args: &KeyArgs) -> anyhow::Result<ChunkKeys> {
-    match (&args.pk, &args.vk) {
-        (Some(pk), Some(vk)) => ChunkKeys::load(pk, vk, args.chunk_ops)
-            .with_context(|| format!("loading keys {} and {}", pk.display(), vk.display())),
-        _ => ChunkKeys::load_or_setup(&args.keys_dir, args.chunk_ops, true)
-            .with_context(|| format!("keys in {}", args.keys_dir.display())),
-    }
+    backend: BackendArgs,
 }
 
 /// Runs the command.
 pub async fn run(args: ProverArgs) -> anyhow::Result<()> {
     match args.command {
-        Some(ProverCommand::Info(keys)) => {
+        Some(ProverCommand::Info(backend)) if backend.proof_system == ProofSystem::Stark => {
+            let settings = FriSettings::SETTLEMENT;
+            let loaded = backend.load(false)?;
+            println!(
+                "proof_system=stark segment_slots={} log_blowup={} fri_queries={} pow_bits={} conjectured_bits={} params_hash={}",
+                backend.chunk_ops.unwrap_or(DEVNET_SEGMENT_SLOTS),
+                settings.log_blowup,
+                settings.num_queries,
+                settings.query_pow_bits,
+                settings.conjectured_bits(),
+                hex::encode(loaded.params_hash())
+            );
+        }
+        Some(ProverCommand::Info(backend)) => {
             let per_op = CircuitShape::constraints_per_op()?;
-            let loaded = tokio::task::spawn_blocking(move || load_keys(&keys)).await??;
+            let loaded = tokio::task::spawn_blocking(move || backend.groth16_keys(true)).await??;
             let shape = loaded.shape();
             println!(
                 "proof_system=groth16 chunk_ops={} constraints={} constraints_per_transfer={} proving_key_bytes={}",
@@ -90,9 +83,12 @@ pub async fn run(args: ProverArgs) -> anyhow::Result<()> {
                 loaded.proving_key_bytes()
             );
         }
-        Some(ProverCommand::Setup(keys)) => {
-            let dir = keys.keys_dir.clone();
-            let loaded = tokio::task::spawn_blocking(move || load_keys(&keys)).await??;
+        Some(ProverCommand::Setup(backend)) if backend.proof_system == ProofSystem::Stark => {
+            println!("proof_system=stark has no setup: nothing to build or trust");
+        }
+        Some(ProverCommand::Setup(backend)) => {
+            let dir = backend.keys_dir.clone();
+            let loaded = tokio::task::spawn_blocking(move || backend.groth16_keys(true)).await??;
             println!(
                 "circuit {} chunk_ops={} constraints={} keys in {} (verifying key: {} bytes)",
                 hex::encode(loaded.shape().circuit_hash()),
@@ -122,13 +118,14 @@ pub async fn run(args: ProverArgs) -> anyhow::Result<()> {
                     "no --token-file: only a coordinator with open registration admits this worker"
                 );
             }
-            let keys_args = w.keys.clone();
-            let keys = tokio::task::spawn_blocking(move || load_keys(&keys_args)).await??;
+            let backend_args = w.backend.clone();
+            let backend = tokio::task::spawn_blocking(move || backend_args.load(true)).await??;
             eprintln!(
-                "prover worker `{}`: {} threads, chunk_ops={}, coordinator {url}",
+                "prover worker `{}`: {}, {} threads, {} ops per segment, coordinator {url}",
                 w.name,
+                backend.system(),
                 w.threads,
-                keys.shape().chunk_ops
+                backend.segment_ops_max()
             );
             let stop = Arc::new(AtomicBool::new(false));
             let config = WorkerConfig {
@@ -139,7 +136,7 @@ pub async fn run(args: ProverArgs) -> anyhow::Result<()> {
                 proofs_max: w.proofs_max,
                 token,
             };
-            let worker = tokio::spawn(run_worker(config, Arc::new(keys), Arc::clone(&stop)));
+            let worker = tokio::spawn(run_worker(config, backend, Arc::clone(&stop)));
             tokio::select! {
                 r = worker => { r??; }
                 _ = tokio::signal::ctrl_c() => {

@@ -19,7 +19,8 @@ use ghostplane_prover::auth::{load_or_create_token_file, read_worker_token};
 use ghostplane_prover::coordinator::{CoordinatorStatus, JobId, JobState};
 use ghostplane_prover::worker::CoordinatorClient;
 use ghostplane_prover::{
-    AccountTree, ChunkKeys, Coordinator, CoordinatorConfig, Merkleizer, WorkerAuth, WorkerToken,
+    AccountTree, ChunkKeys, Coordinator, CoordinatorConfig, Groth16Backend, Merkleizer,
+    ProofBackend, WorkerAuth, WorkerToken,
 };
 
 const CHUNK_OPS: usize = 1;
@@ -29,6 +30,7 @@ fn worker_command(addr: &str, keys: &Path, name: &str, token_file: Option<&Path>
     let mut command = Command::new(env!("CARGO_BIN_EXE_ghostplane"));
     command
         .args(["prover", "--coordinator", addr, "--threads", "1"])
+        .args(["--proof-system", "groth16"])
         .args(["--chunk-ops", &CHUNK_OPS.to_string()])
         .arg("--keys-dir")
         .arg(keys)
@@ -100,10 +102,12 @@ async fn killed_worker_job_is_released_and_bad_proofs_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let keys_dir = dir.path().join("keys");
     let keys = ChunkKeys::load_or_setup(&keys_dir, CHUNK_OPS, false).unwrap();
+    let backend: std::sync::Arc<dyn ProofBackend> =
+        std::sync::Arc::new(Groth16Backend::new(std::sync::Arc::new(keys)));
 
     // A batch of JOBS transfers, one per chunk.
     let db = ghostplane_prover::open_db(&dir.path().join("prover")).unwrap();
-    let mut tree = AccountTree::open(db.clone()).unwrap();
+    let mut tree = AccountTree::open(db.clone(), backend.tree_hash()).unwrap();
     let genesis: Vec<_> = (0..3u32)
         .map(|i| {
             let mut leaf = AccountLeaf::new(Keypair::dev(i).public_key());
@@ -123,11 +127,11 @@ async fn killed_worker_job_is_released_and_bad_proofs_are_refused() {
             signature: Signature([0; 64]),
         })
         .collect();
-    let chunks = Merkleizer::new(&mut tree, CHUNK_OPS, ChainId(7))
+    let chunks = Merkleizer::new(&mut tree, backend.as_ref(), ChainId(7))
         .build_batch(BatchNumber(1), AccountId::ZERO, &ops)
         .unwrap();
     assert_eq!(chunks.len(), JOBS);
-    let wrong_statement = keys.prove(&chunks[1]).unwrap();
+    let wrong_statement = hex::encode(backend.prove(&chunks[1].witness).unwrap());
 
     // The operator's token file (as `ghostplane devnet` writes it) and a second listed
     // token for the cheat, so that its strikes are its own.
@@ -136,8 +140,7 @@ async fn killed_worker_job_is_released_and_bad_proofs_are_refused() {
     let cheat_token = WorkerToken::generate().unwrap();
     let coordinator = Coordinator::open(
         db,
-        keys.verifier().clone(),
-        CHUNK_OPS,
+        std::sync::Arc::clone(&backend),
         CoordinatorConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
             lease: Duration::from_secs(3),
@@ -152,7 +155,7 @@ async fn killed_worker_job_is_released_and_bad_proofs_are_refused() {
     let client = CoordinatorClient::new(&url).unwrap();
 
     // A worker for another circuit is refused.
-    let circuit = hex::encode(keys.shape().circuit_hash());
+    let circuit = hex::encode(backend.params_hash());
     let err = client
         .register(&"00".repeat(32), "stranger", Some(&fleet_tokens[0]))
         .await
@@ -187,7 +190,7 @@ async fn killed_worker_job_is_released_and_bad_proofs_are_refused() {
         .unwrap_err();
     assert!(err.to_string().contains("unknown worker session"), "{err}");
     let err = client
-        .submit(&cheat.session, &lease.job, &wrong_statement.to_hex(), 1)
+        .submit(&cheat.session, &lease.job, &wrong_statement, 1)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("refused"), "{err}");
@@ -263,7 +266,7 @@ async fn killed_worker_job_is_released_and_bad_proofs_are_refused() {
             })
             .unwrap()
             .unwrap();
-        keys.verifier().verify(&record.witness, proof).unwrap();
+        backend.verify(&record.job.statement, proof).unwrap();
     }
     server.stop().unwrap();
 }

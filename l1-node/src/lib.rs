@@ -42,7 +42,7 @@ pub mod rpc;
 pub mod state;
 pub mod types;
 
-pub use modules::rollup::{RollupGenesis, RollupState};
+pub use modules::rollup::{ProofParams, RollupGenesis, RollupState};
 pub use node::{Genesis, Ghostd, GhostdConfig, NodeError, Producer, SubmitError};
 pub use types::{
     BatchCommit, Call, L1_DEVNET_CHAIN_ID, L1Header, L1Outcome, L1Receipt, L1Transaction,

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use ghostplane_primitives::{Amount, Codec, Hash32, L1Address, Nonce, PublicKey, TokenId};
-use ghostplane_prover::ChunkVerifier;
+use ghostplane_prover::ProofBackend;
 use rocksdb::{ColumnFamilyDescriptor, DB, Options, WriteBatch, WriteOptions};
 use tokio::sync::broadcast;
 
@@ -209,7 +209,7 @@ struct Inner {
     db: DB,
     config: GhostdConfig,
     genesis: Genesis,
-    verifier: ChunkVerifier,
+    backend: Arc<dyn ProofBackend>,
     head: RwLock<L1Header>,
     mempool: Mutex<Mempool>,
     seal: Mutex<()>,
@@ -262,9 +262,10 @@ impl Ghostd {
             }
             None => Self::write_genesis(&db, genesis)?,
         };
-        let verifier =
-            ChunkVerifier::from_bytes(genesis.rollup.circuit_hash, &genesis.rollup.verifying_key)
-                .map_err(|e| NodeError::Genesis(format!("verifying key: {e}")))?;
+        let proof = &genesis.rollup.proof;
+        let backend = proof
+            .verifier()
+            .map_err(|e| NodeError::Genesis(format!("{} verifier: {e}", proof.system)))?;
         let mut mempool = Mempool {
             queue: VecDeque::new(),
             hashes: HashSet::new(),
@@ -294,7 +295,7 @@ impl Ghostd {
                 db,
                 config,
                 genesis: genesis.clone(),
-                verifier,
+                backend,
                 head: RwLock::new(head),
                 mempool: Mutex::new(mempool),
                 seal: Mutex::new(()),
@@ -508,7 +509,7 @@ impl Ghostd {
             let mut layer = Layer::new(&committed);
             let ctx = CallContext {
                 rollup: &self.inner.genesis.rollup,
-                verifier: &self.inner.verifier,
+                backend: self.inner.backend.as_ref(),
                 block: self.head().number + 1,
                 tx_hash: hash,
                 from: tx.tx.from,
@@ -696,7 +697,7 @@ impl Ghostd {
             }
             let ctx = CallContext {
                 rollup: &self.inner.genesis.rollup,
-                verifier: &self.inner.verifier,
+                backend: self.inner.backend.as_ref(),
                 block: number,
                 tx_hash: hash,
                 from: tx.tx.from,

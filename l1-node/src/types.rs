@@ -15,9 +15,6 @@ pub const L1_DEVNET_CHAIN_ID: u64 = 0x6768_6f31;
 /// Largest encoded L1 transaction (a batch commit carries the batch's pubdata).
 pub const L1_TX_BYTES_MAX: usize = 4 * 1024 * 1024;
 
-/// Groth16 proof size (compressed BN254).
-pub const PROOF_BYTES: usize = 128;
-
 /// A call into the ledger module.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum LedgerCall {
@@ -70,15 +67,18 @@ pub enum RollupCall {
     },
     /// Commits a batch (operator only).
     Commit(BatchCommit),
-    /// Proves the oldest committed, unfinalized batch: one root and one Groth16
-    /// proof per chunk. Anyone may submit.
+    /// Proves chunks of the oldest committed, unfinalized batch, from its next
+    /// unproven chunk on: one root and one proof per chunk. The batch is final once
+    /// all its chunks are proven. Anyone may submit.
     Prove {
         /// The batch.
         number: u64,
+        /// The first chunk proven here (the L1's `proving_chunks`).
+        first_chunk: u32,
         /// Account root after each chunk.
         chunk_roots: Vec<FieldBytes>,
-        /// Proof of each chunk.
-        proofs: Vec<[u8; PROOF_BYTES]>,
+        /// Proof of each chunk (the genesis backend's bytes).
+        proofs: Vec<Vec<u8>>,
     },
 }
 

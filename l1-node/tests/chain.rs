@@ -1,27 +1,37 @@
 //! ghostd: submission checks, ledger idempotency, restart safety, and the rollup
-//! module against real Groth16 proofs (a one-slot circuit keeps setup short).
+//! module against real proofs of both backends: Groth16 (a one-slot circuit keeps
+//! setup short) and the STARK (two-op segments).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use ghostd::modules::{ledger, rollup};
 use ghostd::{
     BatchCommit, Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Outcome, L1Transaction,
-    LedgerCall, RollupCall, RollupGenesis, SignedL1Transaction, SubmitError,
+    LedgerCall, ProofParams, RollupCall, RollupGenesis, SignedL1Transaction, SubmitError,
 };
 use ghostplane_primitives::{
     AccountId, AccountLeaf, BatchNumber, ChainId, FieldBytes, Keypair, L1Address, PubdataOp,
     PublicKey, TokenId, Transaction, encode_pubdata,
 };
-use ghostplane_prover::{AccountTree, ChunkKeys, Merkleizer};
+use ghostplane_prover::{
+    AccountTree, ChunkKeys, Groth16Backend, Merkleizer, ProofBackend, StarkBackend,
+};
+use ghostplane_stark::config::FriSettings;
 
 const L2: ChainId = ChainId(0x6768_6f73);
 const FUNDS: u128 = 1_000_000;
 
-fn keys() -> &'static ChunkKeys {
-    static KEYS: OnceLock<ChunkKeys> = OnceLock::new();
-    KEYS.get_or_init(|| ChunkKeys::devnet_setup(1).unwrap())
+fn groth16() -> Arc<dyn ProofBackend> {
+    static KEYS: OnceLock<Arc<ChunkKeys>> = OnceLock::new();
+    let keys = KEYS.get_or_init(|| Arc::new(ChunkKeys::devnet_setup(1).unwrap()));
+    Arc::new(Groth16Backend::new(Arc::clone(keys)))
+}
+
+/// The STARK backend with one op per segment (segments of two, the fee credit last).
+fn stark() -> Arc<dyn ProofBackend> {
+    Arc::new(StarkBackend::new(FriSettings::SETTLEMENT, 2).unwrap())
 }
 
 fn operator() -> Keypair {
@@ -43,7 +53,7 @@ fn l2_leaves() -> Vec<(AccountId, AccountLeaf)> {
         .collect()
 }
 
-fn genesis(root: FieldBytes, forced_inclusion_blocks: u64) -> Genesis {
+fn genesis(root: FieldBytes, forced_inclusion_blocks: u64, backend: &dyn ProofBackend) -> Genesis {
     let mut allocations = Vec::new();
     for i in 0..3 {
         for token in TokenId::ALL {
@@ -60,9 +70,7 @@ fn genesis(root: FieldBytes, forced_inclusion_blocks: u64) -> Genesis {
         rollup: RollupGenesis {
             l2_chain_id: L2,
             operators: vec![operator().public_key()],
-            chunk_ops: 1,
-            circuit_hash: keys().shape().circuit_hash(),
-            verifying_key: keys().verifier().vk_bytes(),
+            proof: ProofParams::of(backend),
             genesis_root: root,
             genesis_accounts: l2_leaves().iter().map(|(_, l)| l.public_key).collect(),
             forced_inclusion_blocks,
@@ -71,9 +79,9 @@ fn genesis(root: FieldBytes, forced_inclusion_blocks: u64) -> Genesis {
     }
 }
 
-fn tree(dir: &Path) -> AccountTree {
+fn tree(dir: &Path, backend: &dyn ProofBackend) -> AccountTree {
     let db = ghostplane_prover::open_db(&dir.join("prover")).unwrap();
-    let mut tree = AccountTree::open(db).unwrap();
+    let mut tree = AccountTree::open(db, backend.tree_hash()).unwrap();
     tree.update_many(&l2_leaves()).unwrap();
     tree.commit(0, rocksdb::WriteBatch::default()).unwrap();
     tree
@@ -116,7 +124,11 @@ fn transfer(id: u128, to: L1Address, amount: u128) -> Call {
 #[test]
 fn submission_checks_ledger_idempotency_and_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let genesis = genesis(FieldBytes::from_bytes([0; 32]).unwrap(), 100);
+    let genesis = genesis(
+        FieldBytes::from_bytes([0; 32]).unwrap(),
+        100,
+        stark().as_ref(),
+    );
     let alice = Keypair::dev(0);
     let bob = l1(&Keypair::from_seed(&[3; 32]));
     let head;
@@ -236,7 +248,11 @@ fn deposit_call(to: PublicKey, amount: u128) -> Call {
 #[test]
 fn overdue_deposit_blocks_batches_that_skip_it() {
     let dir = tempfile::tempdir().unwrap();
-    let genesis = genesis(FieldBytes::from_bytes([0; 32]).unwrap(), 2);
+    let genesis = genesis(
+        FieldBytes::from_bytes([0; 32]).unwrap(),
+        2,
+        stark().as_ref(),
+    );
     let node = node(dir.path(), &genesis);
     let depositor = Keypair::dev(2);
     let recipient = Keypair::from_seed(&[4; 32]).public_key();
@@ -280,11 +296,32 @@ fn overdue_deposit_blocks_batches_that_skip_it() {
 }
 
 #[test]
-fn rollup_batch_commit_prove_finalize_with_real_proofs() {
+fn rollup_batch_commit_prove_finalize_with_real_groth16_proofs() {
+    let stark_proof = {
+        // A real proof from the other backend, for the refusal check.
+        let dir = tempfile::tempdir().unwrap();
+        let backend = stark();
+        let mut tree = tree(dir.path(), backend.as_ref());
+        let jobs = Merkleizer::new(&mut tree, backend.as_ref(), L2)
+            .build_batch(BatchNumber(1), AccountId::ZERO, &[])
+            .unwrap();
+        backend.prove(&jobs[0].witness).unwrap()
+    };
+    rollup_flow(groth16(), stark_proof);
+}
+
+#[test]
+fn rollup_batch_commit_prove_finalize_with_real_stark_proofs() {
+    rollup_flow(stark(), vec![7; 128]);
+}
+
+/// Commit checks, forged and honest proofs, finality, for one backend. `other` is
+/// a proof of the other backend (the L1 must refuse it).
+fn rollup_flow(backend: Arc<dyn ProofBackend>, other: Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();
-    let mut tree = tree(dir.path());
-    let root = FieldBytes::from(tree.root().unwrap());
-    let genesis = genesis(root, 100);
+    let mut tree = tree(dir.path(), backend.as_ref());
+    let root = tree.root().unwrap();
+    let genesis = genesis(root, 100, backend.as_ref());
     let node = node(dir.path(), &genesis);
     let operator = operator();
 
@@ -358,10 +395,10 @@ fn rollup_batch_commit_prove_finalize_with_real_proofs() {
             signature: dev0.sign(L2, to_escrow).signature,
         },
     ];
-    let chunks = Merkleizer::new(&mut tree, 1, L2)
+    let chunks = Merkleizer::new(&mut tree, backend.as_ref(), L2)
         .build_batch(BatchNumber(1), AccountId::ZERO, &ops)
         .unwrap();
-    let new_root = FieldBytes::from(tree.root().unwrap());
+    let new_root = tree.root().unwrap();
     let commit = |pubdata: Vec<u8>, chunk_count: u32| {
         Call::Rollup(RollupCall::Commit(BatchCommit {
             number: 1,
@@ -462,44 +499,90 @@ fn rollup_batch_commit_prove_finalize_with_real_proofs() {
     assert_eq!(status.next_account, 3);
 
     // Real proofs.
-    let proofs: Vec<[u8; 128]> = chunks.iter().map(|c| keys().prove(c).unwrap().0).collect();
-    let roots: Vec<FieldBytes> = chunks.iter().map(|c| c.new_root).collect();
-    let prove = |roots: Vec<FieldBytes>, proofs: Vec<[u8; 128]>| {
+    let proofs: Vec<Vec<u8>> = chunks
+        .iter()
+        .map(|c| backend.prove(&c.witness).unwrap())
+        .collect();
+    let roots: Vec<FieldBytes> = chunks.iter().map(|c| c.statement.new_root).collect();
+    let prove_from = |first_chunk: u32, roots: Vec<FieldBytes>, proofs: Vec<Vec<u8>>| {
         Call::Rollup(RollupCall::Prove {
             number: 1,
+            first_chunk,
             chunk_roots: roots,
             proofs,
         })
     };
-    // A flipped proof byte, swapped proofs, a wrong intermediate root: refused.
+    let prove = |roots, proofs| prove_from(0, roots, proofs);
+    // A forged proof (a flipped byte in the middle), proofs of other ops (swapped),
+    // a wrong intermediate root, a proof from the other backend, chunks out of order:
+    // refused, with the chunk named.
     let mut flipped = proofs.clone();
-    flipped[1][5] ^= 1;
+    let mid = flipped[1].len() / 2;
+    flipped[1][mid] ^= 1;
+    let mut foreign = proofs.clone();
+    foreign[0] = other;
     let mut swapped = proofs.clone();
     swapped.swap(0, 1);
     let mut wrong_roots = roots.clone();
     wrong_roots[0] = roots[1];
-    for (r, p) in [
-        (roots.clone(), flipped),
-        (roots.clone(), swapped),
-        (wrong_roots, proofs.clone()),
-        (roots[..2].to_vec(), proofs[..2].to_vec()),
+    for (r, p, chunk) in [
+        (roots.clone(), flipped, "chunk 1"),
+        (roots.clone(), swapped, "chunk 0"),
+        (wrong_roots, proofs.clone(), "chunk 0"),
+        (roots.clone(), foreign, "chunk 0"),
     ] {
         let refused = node.submit(sign(&depositor, &node, prove(r, p)));
         assert!(
-            matches!(refused, Err(SubmitError::Refused(_))),
+            matches!(&refused, Err(SubmitError::Refused(e)) if e.to_string().contains(chunk) && e.to_string().contains("does not verify")),
             "{refused:?}"
         );
     }
+    let refused = node.submit(sign(
+        &depositor,
+        &node,
+        prove_from(1, roots[1..].to_vec(), proofs[1..].to_vec()),
+    ));
+    assert!(
+        matches!(&refused, Err(SubmitError::Refused(e)) if e.to_string().contains("must start at chunk 0")),
+        "{refused:?}"
+    );
+    assert_eq!(node.read(rollup::status).unwrap(), status);
+    assert_eq!(balance(&node, &recipient, TokenId::Ghost), 0);
+
+    // Proofs may arrive in parts: the first two chunks, then the rest. Nothing is
+    // final until the last chunk is proven.
+    assert_eq!(
+        run(
+            &node,
+            sign(
+                &depositor,
+                &node,
+                prove(roots[..2].to_vec(), proofs[..2].to_vec())
+            )
+        ),
+        L1Outcome::Success
+    );
+    let partial = node.read(rollup::status).unwrap();
+    assert_eq!((partial.finalized, partial.proving_chunks), (0, 2));
+    assert_eq!(partial.proving_root, roots[1]);
     assert_eq!(balance(&node, &recipient, TokenId::Ghost), 0);
 
     // The honest proof, from anyone: final, and the withdrawal is released.
     let escrow_before = balance(&node, &ledger::bridge_escrow(), TokenId::Ghost);
     assert_eq!(
-        run(&node, sign(&depositor, &node, prove(roots, proofs))),
+        run(
+            &node,
+            sign(
+                &depositor,
+                &node,
+                prove_from(2, roots[2..].to_vec(), proofs[2..].to_vec())
+            )
+        ),
         L1Outcome::Success
     );
     let status = node.read(rollup::status).unwrap();
     assert_eq!(status.finalized, 1);
+    assert_eq!(status.proving_chunks, 0);
     assert_eq!(status.finalized_root, new_root);
     assert_eq!(status.finalized_l2_block, 3);
     assert_eq!(balance(&node, &recipient, TokenId::Ghost), 300);
@@ -517,7 +600,7 @@ fn rollup_batch_commit_prove_finalize_with_real_proofs() {
     let again = node.submit(sign(
         &depositor,
         &node,
-        prove(vec![new_root], vec![[0; 128]]),
+        prove(vec![new_root], vec![vec![0; 128]]),
     ));
     assert!(matches!(again, Err(SubmitError::Refused(_))));
 }
@@ -525,7 +608,11 @@ fn rollup_batch_commit_prove_finalize_with_real_proofs() {
 #[test]
 fn parked_transactions_expire_and_operators_keep_room() {
     let dir = tempfile::tempdir().unwrap();
-    let genesis = genesis(FieldBytes::from_bytes([0; 32]).unwrap(), 100);
+    let genesis = genesis(
+        FieldBytes::from_bytes([0; 32]).unwrap(),
+        100,
+        stark().as_ref(),
+    );
     let mut config = GhostdConfig::new(dir.path().to_path_buf());
     // Two places for everyone, the rest reserved for rollup operators.
     config.mempool_max = ghostd::node::MEMPOOL_OPERATOR_RESERVED + 2;

@@ -1,5 +1,6 @@
-//! Prover benches: native Poseidon, tree batch update, witness generation per op,
-//! Groth16 prove time per chunk (CHUNK_OPS 4 and 16) and verification.
+//! Prover benches: native Poseidon, tree batch update, witness generation per op
+//! (the merkleizer over the RocksDB tree, under each backend's hash), Groth16 prove
+//! time per chunk (CHUNK_OPS 4 and 16) and verification.
 //!
 //! Under `cargo test --all-targets` (criterion's test mode, one run per bench) only
 //! the 4-slot chunk is proven; `cargo bench` also proves 16-slot chunks, whose devnet
@@ -9,6 +10,7 @@
 
 use std::hint::black_box;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -16,7 +18,12 @@ use ghostplane_primitives::merkle::node_hash;
 use ghostplane_primitives::{
     AccountId, AccountLeaf, BatchNumber, ChainId, Fr, Keypair, PubdataOp, Signature, TokenId,
 };
-use ghostplane_prover::{AccountTree, ChunkKeys, ChunkWitness, Merkleizer};
+use ghostplane_prover::groth16::PoseidonTree;
+use ghostplane_prover::stark::DEVNET_SEGMENT_SLOTS;
+use ghostplane_prover::{
+    AccountTree, ChunkKeys, ChunkWitness, Groth16Backend, Merkleizer, ProofBackend, StarkBackend,
+};
+use ghostplane_stark::config::FriSettings;
 
 const ACCOUNTS: u32 = 1024;
 
@@ -47,24 +54,28 @@ fn transfers(n: usize) -> Vec<PubdataOp> {
         .collect()
 }
 
-fn fresh_tree() -> (tempfile::TempDir, AccountTree) {
+fn fresh_tree(backend: &dyn ProofBackend) -> (tempfile::TempDir, AccountTree) {
     let dir = tempfile::tempdir().unwrap();
     let db = ghostplane_prover::open_db(dir.path()).unwrap();
-    let mut tree = AccountTree::open(db).unwrap();
+    let mut tree = AccountTree::open(db, backend.tree_hash()).unwrap();
     tree.update_many(&genesis(ACCOUNTS)).unwrap();
     tree.commit(0, rocksdb::WriteBatch::default()).unwrap();
     (dir, tree)
 }
 
 fn chunks(chunk_ops: usize, count: usize) -> Vec<ChunkWitness> {
-    let (_dir, mut tree) = fresh_tree();
-    Merkleizer::new(&mut tree, chunk_ops, ChainId(1))
+    let backend = Groth16Backend::witnesses_only(chunk_ops);
+    let (_dir, mut tree) = fresh_tree(&backend);
+    Merkleizer::new(&mut tree, &backend, ChainId(1))
         .build_batch(
             BatchNumber(1),
             AccountId::ZERO,
             &transfers(chunk_ops * count),
         )
         .unwrap()
+        .iter()
+        .map(|job| borsh::from_slice(&job.witness).unwrap())
+        .collect()
 }
 
 fn keys_dir() -> PathBuf {
@@ -94,8 +105,8 @@ fn native(c: &mut Criterion) {
         b.iter_with_setup(
             || {
                 let dir = tempfile::tempdir().unwrap();
-                let tree =
-                    AccountTree::open(ghostplane_prover::open_db(dir.path()).unwrap()).unwrap();
+                let db = ghostplane_prover::open_db(dir.path()).unwrap();
+                let tree = AccountTree::open(db, Arc::new(PoseidonTree)).unwrap();
                 (dir, tree)
             },
             |(_dir, mut tree)| tree.update_many(&leaves).unwrap(),
@@ -105,15 +116,40 @@ fn native(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("prover/merkleizer");
     g.sample_size(10);
+    let groth16 = Groth16Backend::witnesses_only(16);
     let ops = transfers(64);
     g.throughput(Throughput::Elements(ops.len() as u64));
-    g.bench_function("witness per transfer (64 transfers, chunk 16)", |b| {
-        b.iter_with_setup(fresh_tree, |(_dir, mut tree)| {
-            Merkleizer::new(&mut tree, 16, ChainId(1))
-                .build_batch(BatchNumber(1), AccountId::ZERO, &ops)
-                .unwrap()
-        })
-    });
+    g.bench_function(
+        "witness per transfer (64 transfers, groth16 chunk 16)",
+        |b| {
+            b.iter_with_setup(
+                || fresh_tree(&groth16),
+                |(_dir, mut tree)| {
+                    Merkleizer::new(&mut tree, &groth16, ChainId(1))
+                        .build_batch(BatchNumber(1), AccountId::ZERO, &ops)
+                        .unwrap()
+                },
+            )
+        },
+    );
+    // The STARK backend's jobs: Poseidon2 paths for both legs of every op, the
+    // witness encoded for the worker. One full devnet segment.
+    let stark = StarkBackend::new(FriSettings::SETTLEMENT, DEVNET_SEGMENT_SLOTS).unwrap();
+    let ops = transfers(DEVNET_SEGMENT_SLOTS - 1);
+    g.throughput(Throughput::Elements(ops.len() as u64));
+    g.bench_function(
+        "witness per transfer (1023 transfers, stark segment 1024)",
+        |b| {
+            b.iter_with_setup(
+                || fresh_tree(&stark),
+                |(_dir, mut tree)| {
+                    Merkleizer::new(&mut tree, &stark, ChainId(1))
+                        .build_batch(BatchNumber(1), AccountId::ZERO, &ops)
+                        .unwrap()
+                },
+            )
+        },
+    );
     g.finish();
 }
 

@@ -73,10 +73,9 @@ use serde_json::json;
 
 pub use crate::auth::WorkerAuth;
 use crate::auth::random_bytes;
+use crate::backend::{Job, ProofBackend, ProofSystem};
 use crate::error::ProverError;
-use crate::keys::{ChunkProof, ChunkVerifier};
 use crate::tree::{AccountTree, cf};
-use crate::witness::ChunkWitness;
 
 /// Column of jobs.
 pub const CF_JOBS: &str = "jobs";
@@ -195,8 +194,8 @@ pub enum JobState {
     },
     /// Proven; the proof verified.
     Proven {
-        /// The proof.
-        proof: [u8; 128],
+        /// The proof (the backend's bytes).
+        proof: Vec<u8>,
         /// The worker that proved it.
         worker: u64,
     },
@@ -217,8 +216,8 @@ pub struct JobRecord {
     pub attempts: u32,
     /// Why the last attempt failed, if it did.
     pub last_error: Option<String>,
-    /// The witness.
-    pub witness: ChunkWitness,
+    /// The statement and the witness.
+    pub job: Job,
 }
 
 /// Why the coordinator refused a request. [`CoordinatorError::code`] gives the stable
@@ -360,7 +359,9 @@ pub struct Registration {
     pub worker: u64,
     /// Session secret for every later call (64 hex digits). Do not log it.
     pub session: String,
-    /// Op slots per chunk of the coordinator's circuit.
+    /// The coordinator's proof system.
+    pub proof_system: ProofSystem,
+    /// Most ops per segment.
     pub chunk_ops: usize,
     /// Milliseconds a lease lasts without a heartbeat.
     pub lease_ms: u64,
@@ -373,7 +374,9 @@ pub struct Registration {
 pub struct Lease {
     /// `batch:chunk`.
     pub job: String,
-    /// Borsh-encoded [`ChunkWitness`], hex.
+    /// The proof system the witness is for (a worker refuses another).
+    pub proof_system: ProofSystem,
+    /// The backend's witness bytes, hex.
     pub witness: String,
     /// Milliseconds the lease lasts without a heartbeat.
     pub lease_ms: u64,
@@ -523,8 +526,7 @@ fn retry_delay(base: Duration, max: Duration, lost: u32) -> Duration {
 #[derive(Clone)]
 pub struct Coordinator {
     db: Arc<DB>,
-    verifier: Arc<ChunkVerifier>,
-    chunk_ops: usize,
+    backend: Arc<dyn ProofBackend>,
     config: Arc<CoordinatorConfig>,
     inner: Arc<Mutex<Inner>>,
 }
@@ -541,8 +543,7 @@ impl Coordinator {
     /// queueing again any job an older coordinator marked failed).
     pub fn open(
         db: Arc<DB>,
-        verifier: ChunkVerifier,
-        chunk_ops: usize,
+        backend: Arc<dyn ProofBackend>,
         config: CoordinatorConfig,
     ) -> Result<Self, ProverError> {
         if config.auth.admits_unauthenticated() {
@@ -605,8 +606,7 @@ impl Coordinator {
         }
         Ok(Self {
             db,
-            verifier: Arc::new(verifier),
-            chunk_ops,
+            backend,
             config: Arc::new(config),
             inner: Arc::new(Mutex::new(inner)),
         })
@@ -616,9 +616,14 @@ impl Coordinator {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The coordinator's circuit hash.
-    pub fn circuit_hash(&self) -> [u8; 32] {
-        self.verifier.circuit_hash()
+    /// The backend's parameter hash (workers must present the same).
+    pub fn params_hash(&self) -> [u8; 32] {
+        self.backend.params_hash()
+    }
+
+    /// The proof backend.
+    pub fn backend(&self) -> &Arc<dyn ProofBackend> {
+        &self.backend
     }
 
     /// Commits `tree` at `batch` together with the batch's jobs, in one write.
@@ -626,7 +631,7 @@ impl Coordinator {
         &self,
         tree: &mut AccountTree,
         batch: u64,
-        chunks: Vec<ChunkWitness>,
+        chunks: Vec<Job>,
     ) -> Result<Vec<JobId>, CoordinatorError> {
         self.enqueue_batch_with(tree, batch, chunks, WriteBatch::default())
     }
@@ -637,7 +642,7 @@ impl Coordinator {
         &self,
         tree: &mut AccountTree,
         batch: u64,
-        chunks: Vec<ChunkWitness>,
+        chunks: Vec<Job>,
         mut write: WriteBatch,
     ) -> Result<Vec<JobId>, CoordinatorError> {
         let pending = self.lock().unproven();
@@ -646,7 +651,7 @@ impl Coordinator {
         }
         let jobs = cf(&self.db, CF_JOBS)?;
         let mut records = Vec::with_capacity(chunks.len());
-        for (i, witness) in chunks.into_iter().enumerate() {
+        for (i, job) in chunks.into_iter().enumerate() {
             let id = JobId {
                 batch,
                 chunk: u32::try_from(i).unwrap_or(u32::MAX),
@@ -656,7 +661,7 @@ impl Coordinator {
                 state: JobState::Queued,
                 attempts: 0,
                 last_error: None,
-                witness,
+                job,
             };
             write.put_cf(jobs, id.key(), encode(&record)?);
             records.push(record);
@@ -699,7 +704,7 @@ impl Coordinator {
         token: Option<&str>,
         now: Instant,
     ) -> Result<Registration, CoordinatorError> {
-        let ours = hex::encode(self.circuit_hash());
+        let ours = hex::encode(self.params_hash());
         if !circuit_hash.eq_ignore_ascii_case(&ours) {
             return Err(CoordinatorError::CircuitMismatch {
                 worker: circuit_hash.chars().take(64).collect(),
@@ -780,7 +785,8 @@ impl Coordinator {
         Ok(Registration {
             worker: id,
             session,
-            chunk_ops: self.chunk_ops,
+            proof_system: self.backend.system(),
+            chunk_ops: self.backend.segment_ops_max(),
             lease_ms: self.config.lease.as_millis() as u64,
             lease_hold_max_ms: self.config.lease_hold_max.as_millis() as u64,
         })
@@ -1048,13 +1054,7 @@ impl Coordinator {
             debug_assert!(false, "ready job {} has no record", job.to_text());
             return Ok(None);
         };
-        let witness = match encode(&record.witness) {
-            Ok(bytes) => hex::encode(bytes),
-            Err(e) => {
-                inner.ready.insert(job);
-                return Err(e.into());
-            }
-        };
+        let witness = hex::encode(&record.job.witness);
         record.attempts = record.attempts.saturating_add(1);
         record.state = JobState::Leased { worker };
         let attempt = record.attempts;
@@ -1074,6 +1074,7 @@ impl Coordinator {
         tracing::info!(job = job.to_text(), worker, attempt, "job leased");
         Ok(Some(Lease {
             job: job.to_text(),
+            proof_system: self.backend.system(),
             witness,
             lease_ms: self.config.lease.as_millis() as u64,
             hold_ms: self.config.lease_hold_max.as_millis() as u64,
@@ -1134,7 +1135,7 @@ impl Coordinator {
         now: Instant,
     ) -> Result<(), CoordinatorError> {
         let key = session_key(session);
-        let witness = {
+        let statement = {
             let mut inner = self.lock();
             self.expire_locked(&mut inner, now)?;
             match inner.workers.get_mut(&key) {
@@ -1142,13 +1143,26 @@ impl Coordinator {
                 None => return Err(CoordinatorError::UnknownWorker),
             }
             match (inner.leases.get(&job), inner.records.get(&job)) {
-                (Some(lease), Some(record)) if lease.session == key => record.witness.clone(),
+                (Some(lease), Some(record)) if lease.session == key => record.job.statement.clone(),
                 _ => return Err(CoordinatorError::NotLeased(job.to_text())),
             }
         };
-        let verdict = match ChunkProof::from_hex(proof) {
-            Some(p) => self.verifier.verify(&witness, &p).map(|()| p),
-            None => Err(ProverError::BadProof),
+        let limit = self.backend.proof_bytes_max();
+        let verdict = if proof.len() > 2 * limit {
+            Err(format!(
+                "{} hex digits; a {} proof has at most {limit} bytes",
+                proof.len(),
+                self.backend.system()
+            ))
+        } else {
+            match hex::decode(proof) {
+                Ok(p) => self
+                    .backend
+                    .verify(&statement, &p)
+                    .map(|()| p)
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(format!("proof is not hex: {e}")),
+            }
         };
         let mut inner = self.lock();
         // The lease may have been lost while we verified.
@@ -1162,7 +1176,7 @@ impl Coordinator {
                 let Some(mut record) = inner.records.remove(&job) else {
                     return Err(CoordinatorError::NotLeased(job.to_text()));
                 };
-                record.state = JobState::Proven { proof: p.0, worker };
+                record.state = JobState::Proven { proof: p, worker };
                 record.last_error = None;
                 if let Err(e) = self.persist(&record, true) {
                     record.state = JobState::Queued;
@@ -1193,9 +1207,8 @@ impl Coordinator {
                 tracing::info!(job = job.to_text(), worker, prove_ms, "proof accepted");
                 Ok(())
             }
-            Err(e) => {
+            Err(reason) => {
                 inner.counters.refused += 1;
-                let reason = e.to_string();
                 tracing::warn!(job = job.to_text(), worker, %reason, "proof refused");
                 if let Some(record) = inner.records.get_mut(&job) {
                     // The worker's fault, not the job's.
@@ -1285,14 +1298,14 @@ impl Coordinator {
     }
 
     /// All chunk proofs of `batch` in chunk order, once every chunk is proven.
-    pub fn batch_proofs(&self, batch: u64) -> Result<Option<Vec<ChunkProof>>, CoordinatorError> {
+    pub fn batch_proofs(&self, batch: u64) -> Result<Option<Vec<Vec<u8>>>, CoordinatorError> {
         let mut proofs = Vec::new();
         for chunk in 0.. {
             match self.job(JobId { batch, chunk })? {
                 Some(JobRecord {
                     state: JobState::Proven { proof, .. },
                     ..
-                }) => proofs.push(ChunkProof(proof)),
+                }) => proofs.push(proof),
                 Some(_) => return Ok(None),
                 None => break,
             }
@@ -1340,9 +1353,9 @@ impl Coordinator {
         }
     }
 
-    /// Chunk size of the coordinator's circuit.
+    /// Most ops per segment of the coordinator's backend.
     pub fn chunk_ops(&self) -> usize {
-        self.chunk_ops
+        self.backend.segment_ops_max()
     }
 
     /// Starts the JSON-RPC server; also runs lease expiry twice a second.
@@ -1402,7 +1415,12 @@ fn rpc_module(
 ) -> Result<RpcModule<Coordinator>, jsonrpsee::core::RegisterMethodError> {
     let mut module = RpcModule::new(coordinator);
     module.register_method("system_health", |_, c, _| {
-        json!({ "ok": true, "circuit": hex::encode(c.circuit_hash()), "time_ms": now_ms() })
+        json!({
+            "ok": true,
+            "circuit": hex::encode(c.params_hash()),
+            "proof_system": c.backend.system(),
+            "time_ms": now_ms(),
+        })
     })?;
     module.register_method("prover_register", |params, c, _| {
         let mut seq = params.sequence();
@@ -1439,7 +1457,7 @@ fn rpc_module(
         let batch: u64 = params.one().map_err(|e| bad_params(e.to_string()))?;
         let proofs = c.batch_proofs(batch).map_err(|e| rpc_err(&e))?;
         Ok::<Option<Vec<String>>, ErrorObjectOwned>(
-            proofs.map(|p| p.iter().map(ChunkProof::to_hex).collect()),
+            proofs.map(|p| p.iter().map(hex::encode).collect()),
         )
     })?;
     Ok(module)

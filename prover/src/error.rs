@@ -70,6 +70,19 @@ pub enum ProverError {
         /// Slots in the circuit.
         expected: usize,
     },
+    /// The store's tree was written with another hash (another proof system).
+    #[error(
+        "the prover store's account tree uses {stored}, this node is configured for {requested}; use a fresh data dir or the proof system it was created with"
+    )]
+    TreeHashMismatch {
+        /// The stored tree hash.
+        stored: String,
+        /// The configured one.
+        requested: String,
+    },
+    /// The proof backend refused.
+    #[error(transparent)]
+    Backend(#[from] crate::backend::BackendError),
     /// File system error.
     #[error("{context}: {source}")]
     Io {

@@ -36,22 +36,28 @@
 //! strikes, queue and registry sizes are bounded by [`coordinator::CoordinatorConfig`].
 
 pub mod auth;
+pub mod backend;
 pub mod circuit;
 pub mod coordinator;
 pub mod error;
 pub mod gadgets;
+pub mod groth16;
 pub mod keys;
 pub mod merkleizer;
+pub mod stark;
 pub mod tree;
 pub mod witness;
 pub mod worker;
 
 pub use auth::{WorkerAuth, WorkerToken};
+pub use backend::{BackendError, Job, ProofBackend, ProofSystem, Statement, TreeHash};
 pub use circuit::{ChunkCircuit, CircuitShape};
 pub use coordinator::{Coordinator, CoordinatorConfig};
 pub use error::ProverError;
+pub use groth16::Groth16Backend;
 pub use keys::{ChunkKeys, ChunkProof, ChunkVerifier};
 pub use merkleizer::Merkleizer;
+pub use stark::StarkBackend;
 pub use tree::AccountTree;
 pub use witness::{ChunkHeader, ChunkOp, ChunkWitness, OpKind};
 pub use worker::{WorkerConfig, run_worker};

@@ -10,54 +10,59 @@
 //! step). A batch with no provable op still gets one all-no-op chunk so its roots chain.
 
 use ghostplane_primitives::{
-    AccountId, AccountLeaf, Amount, BatchNumber, ChainId, FieldBytes, Fr, PubdataOp, PublicKey,
-    TokenId,
+    AccountId, AccountLeaf, Amount, BatchNumber, ChainId, PubdataOp, PublicKey, TokenId,
 };
 
+use crate::backend::{Job, Leg, ProofBackend, Segment, Slot};
 use crate::error::ProverError;
 use crate::tree::AccountTree;
-use crate::witness::{ChunkHeader, ChunkOp, ChunkWitness, LegWitness, OpKind, SlotWitness};
+use crate::witness::{ChunkHeader, ChunkOp, OpKind};
 
-/// Applies ops to an [`AccountTree`] and produces chunk witnesses.
+/// Applies ops to an [`AccountTree`] and produces the backend's proof jobs.
 pub struct Merkleizer<'a> {
     tree: &'a mut AccountTree,
-    chunk_ops: usize,
+    backend: &'a dyn ProofBackend,
     chain_id: ChainId,
+    idle_paths: bool,
 }
 
 struct Open {
-    old_root: Fr,
-    slots: Vec<SlotWitness>,
+    old_root: ghostplane_primitives::FieldBytes,
+    slots: Vec<Slot>,
     fees: Amount,
 }
 
-fn leg(leaf: AccountLeaf, siblings: crate::tree::Siblings) -> LegWitness {
-    LegWitness { leaf, siblings }
-}
-
 impl<'a> Merkleizer<'a> {
-    /// A merkleizer cutting chunks of `chunk_ops` slots (at least 1).
-    pub fn new(tree: &'a mut AccountTree, chunk_ops: usize, chain_id: ChainId) -> Self {
+    /// A merkleizer cutting segments of at most `backend.segment_ops_max()` ops. The
+    /// tree must have been opened with the backend's tree hash.
+    pub fn new(
+        tree: &'a mut AccountTree,
+        backend: &'a dyn ProofBackend,
+        chain_id: ChainId,
+    ) -> Self {
+        let idle_paths = tree.hash().idle_legs_need_paths();
         Self {
             tree,
-            chunk_ops: chunk_ops.max(1),
+            backend,
             chain_id,
+            idle_paths,
         }
     }
 
-    /// Applies `ops` (a batch, in execution order) and returns its chunk witnesses.
-    /// The tree is left with the batch applied but not committed; on error the caller
-    /// should [`AccountTree::discard`].
+    /// Applies `ops` (a batch, in execution order) and returns its proof jobs, one
+    /// per segment. The tree is left with the batch applied but not committed; on
+    /// error the caller should [`AccountTree::discard`].
     pub fn build_batch(
         &mut self,
         batch: BatchNumber,
         fee_account: AccountId,
         ops: &[PubdataOp],
-    ) -> Result<Vec<ChunkWitness>, ProverError> {
-        let mut chunks = Vec::new();
+    ) -> Result<Vec<Job>, ProverError> {
+        let max = self.backend.segment_ops_max().max(1);
+        let mut jobs = Vec::new();
         let mut open = Open {
             old_root: self.tree.root()?,
-            slots: Vec::with_capacity(self.chunk_ops),
+            slots: Vec::with_capacity(max.min(4096)),
             fees: 0,
         };
         for (position, op) in ops.iter().enumerate() {
@@ -66,7 +71,7 @@ impl<'a> Merkleizer<'a> {
                 continue;
             }
             if sender == Some(fee_account) && open.fees > 0 {
-                self.close(&mut open, &mut chunks, batch, fee_account)?;
+                self.close(&mut open, &mut jobs, batch, fee_account)?;
             }
             let slot = self.apply(position, op)?;
             open.fees = open
@@ -77,31 +82,49 @@ impl<'a> Merkleizer<'a> {
                     reason: "chunk fee total overflows u128",
                 })?;
             open.slots.push(slot);
-            if open.slots.len() == self.chunk_ops {
-                self.close(&mut open, &mut chunks, batch, fee_account)?;
+            if open.slots.len() == max {
+                self.close(&mut open, &mut jobs, batch, fee_account)?;
             }
         }
-        if !open.slots.is_empty() || chunks.is_empty() {
-            self.close(&mut open, &mut chunks, batch, fee_account)?;
+        if !open.slots.is_empty() || jobs.is_empty() {
+            self.close(&mut open, &mut jobs, batch, fee_account)?;
         }
-        Ok(chunks)
+        Ok(jobs)
+    }
+
+    /// A leg that rewrites `id` with itself (a path only if the backend needs it).
+    fn idle(&mut self, id: AccountId) -> Result<Leg, ProverError> {
+        if !self.idle_paths {
+            return Ok(Leg::idle());
+        }
+        let leaf = self
+            .tree
+            .leaf(id)?
+            .unwrap_or(AccountLeaf::new(PublicKey([0; 32])));
+        Ok(Leg {
+            index: id,
+            before: leaf,
+            after: leaf,
+            siblings: self.tree.path(id)?,
+        })
     }
 
     fn close(
         &mut self,
         open: &mut Open,
-        chunks: &mut Vec<ChunkWitness>,
+        jobs: &mut Vec<Job>,
         batch: BatchNumber,
         fee_account: AccountId,
     ) -> Result<(), ProverError> {
-        while open.slots.len() < self.chunk_ops {
-            open.slots.push(SlotWitness {
-                op: ChunkOp::noop(),
-                a: LegWitness::inactive(),
-                b: LegWitness::inactive(),
-            });
+        let padded = self.backend.padded_ops(open.slots.len());
+        if open.slots.len() < padded {
+            let noop = ChunkOp::noop();
+            let a = self.idle(noop.a_index)?;
+            let b = self.idle(noop.b_index)?;
+            open.slots.resize(padded, Slot { op: noop, a, b });
         }
         let op_index = usize::MAX;
+        let fee_idle = self.idle(AccountId::ZERO)?;
         let mut leaf = self
             .tree
             .leaf(fee_account)?
@@ -118,28 +141,36 @@ impl<'a> Merkleizer<'a> {
                     reason: "fee account balance overflows",
                 })?;
         let (_, siblings) = self.tree.update(fee_account, leaf)?;
-        let chunk_index = u32::try_from(chunks.len()).map_err(|_| ProverError::InvalidOp {
+        let chunk_index = u32::try_from(jobs.len()).map_err(|_| ProverError::InvalidOp {
             op: op_index,
             reason: "too many chunks in one batch",
         })?;
-        chunks.push(ChunkWitness {
+        let new_root = self.tree.root()?;
+        let segment = Segment {
             header: ChunkHeader {
                 chain_id: self.chain_id,
                 batch,
                 chunk_index,
                 fee_account,
             },
-            old_root: FieldBytes::from(open.old_root),
-            new_root: FieldBytes::from(self.tree.root()?),
+            old_root: open.old_root,
+            new_root,
             slots: std::mem::take(&mut open.slots),
-            fee: leg(before, siblings),
-        });
-        open.old_root = self.tree.root()?;
+            fee_idle,
+            fee: Leg {
+                index: fee_account,
+                before,
+                after: leaf,
+                siblings,
+            },
+        };
+        jobs.push(self.backend.job(&segment)?);
+        open.old_root = new_root;
         open.fees = 0;
         Ok(())
     }
 
-    fn existing(&self, position: usize, id: AccountId) -> Result<AccountLeaf, ProverError> {
+    fn existing(&mut self, position: usize, id: AccountId) -> Result<AccountLeaf, ProverError> {
         self.tree.leaf(id)?.ok_or(ProverError::UnknownAccount {
             op: position,
             account: id,
@@ -154,7 +185,7 @@ impl<'a> Merkleizer<'a> {
         token: TokenId,
         amount: Amount,
         fee: Amount,
-    ) -> Result<(AccountLeaf, LegWitness), ProverError> {
+    ) -> Result<(AccountLeaf, Leg), ProverError> {
         let before = self.existing(position, id)?;
         let mut after = before;
         let underflow = ProverError::InvalidOp {
@@ -174,7 +205,15 @@ impl<'a> Merkleizer<'a> {
             reason: "nonce overflow",
         })?;
         let (_, siblings) = self.tree.update(id, after)?;
-        Ok((before, leg(before, siblings)))
+        Ok((
+            before,
+            Leg {
+                index: id,
+                before,
+                after,
+                siblings,
+            },
+        ))
     }
 
     /// Leg B: credits `amount` of `token`, creating the account for `key` if needed.
@@ -185,7 +224,7 @@ impl<'a> Merkleizer<'a> {
         create: Option<PublicKey>,
         token: TokenId,
         amount: Amount,
-    ) -> Result<(AccountLeaf, bool, LegWitness), ProverError> {
+    ) -> Result<(AccountLeaf, bool, Leg), ProverError> {
         let (before, new) = match (self.tree.leaf(id)?, create) {
             (Some(leaf), _) => (leaf, false),
             (None, Some(key)) => (AccountLeaf::new(key), true),
@@ -206,13 +245,28 @@ impl<'a> Merkleizer<'a> {
                     reason: "receiver balance overflows",
                 })?;
         let (_, siblings) = self.tree.update(id, after)?;
-        Ok((before, new, leg(before, siblings)))
+        // A created account's leaf was empty: the statement sees an all-zero leaf.
+        let empty = AccountLeaf::new(PublicKey([0; 32]));
+        Ok((
+            before,
+            new,
+            Leg {
+                index: id,
+                before: if new { empty } else { before },
+                after,
+                siblings,
+            },
+        ))
     }
 
-    fn apply(&mut self, position: usize, op: &PubdataOp) -> Result<SlotWitness, ProverError> {
+    fn apply(&mut self, position: usize, op: &PubdataOp) -> Result<Slot, ProverError> {
         let mut chunk_op = ChunkOp::noop();
-        let mut a = LegWitness::inactive();
-        let mut b = LegWitness::inactive();
+        // An idle sender leg comes first in the statement: read it before the op.
+        let mut a = match op.sender() {
+            None => Some(self.idle(AccountId::ZERO)?),
+            Some(_) => None,
+        };
+        let mut b = None;
         match op {
             PubdataOp::Transfer {
                 from,
@@ -244,8 +298,8 @@ impl<'a> Merkleizer<'a> {
                 };
                 let (sender, leg_a) = self.debit(position, *from, *token, *amount, *fee)?;
                 let (receiver, new, leg_b) = self.credit(position, *to, create, *token, *amount)?;
-                a = leg_a;
-                b = leg_b;
+                a = Some(leg_a);
+                b = Some(leg_b);
                 chunk_op = ChunkOp {
                     kind: OpKind::Transfer,
                     token: *token,
@@ -275,7 +329,7 @@ impl<'a> Merkleizer<'a> {
                     });
                 }
                 let (_, new, leg_b) = self.credit(position, *to, Some(*to_key), *token, *amount)?;
-                b = leg_b;
+                b = Some(leg_b);
                 chunk_op = ChunkOp {
                     kind: OpKind::Deposit,
                     token: *token,
@@ -296,7 +350,7 @@ impl<'a> Merkleizer<'a> {
                 ..
             } => {
                 let (sender, leg_a) = self.debit(position, *from, *token, *amount, *fee)?;
-                a = leg_a;
+                a = Some(leg_a);
                 chunk_op = ChunkOp {
                     kind: OpKind::Withdraw,
                     token: *token,
@@ -319,7 +373,7 @@ impl<'a> Merkleizer<'a> {
                     });
                 }
                 let (sender, leg_a) = self.debit(position, from, TokenId::Gcc, 0, *fee_paid)?;
-                a = leg_a;
+                a = Some(leg_a);
                 chunk_op = ChunkOp {
                     kind: OpKind::FeeOnly,
                     a_index: from,
@@ -331,6 +385,15 @@ impl<'a> Merkleizer<'a> {
             }
             PubdataOp::StorageWrite { .. } => {}
         }
-        Ok(SlotWitness { op: chunk_op, a, b })
+        // An idle receiver leg comes after the sender's update.
+        let a = match a {
+            Some(leg) => leg,
+            None => self.idle(chunk_op.a_index)?,
+        };
+        let b = match b {
+            Some(leg) => leg,
+            None => self.idle(chunk_op.b_index)?,
+        };
+        Ok(Slot { op: chunk_op, a, b })
     }
 }

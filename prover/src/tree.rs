@@ -1,29 +1,32 @@
-//! The account tree (DESIGN §3.2): sparse, index-addressed, 4-ary, depth 12, Poseidon,
-//! stored in RocksDB and versioned per batch.
+//! The account tree (DESIGN §3.2): sparse, index-addressed, stored in RocksDB and
+//! versioned per batch. Its shape and hash are the proof backend's
+//! ([`crate::backend::TreeHash`]): 4-ary depth 12 over BN254 Poseidon for Groth16,
+//! binary depth 24 over KoalaBear Poseidon2 for the STARK.
 //!
 //! Layout: column `tree_nodes` maps `height ‖ index ‖ version` (1 + 4 + 8 bytes, big
 //! endian) to a 32-byte node (height 0 holds leaf hashes); column `tree_leaves` maps
 //! `index ‖ version` to the borsh-encoded [`AccountLeaf`]. A node or leaf read "at
 //! version v" is the newest entry with version ≤ v; a missing node is the root of an
-//! empty subtree. Nothing is ever overwritten, so roots and Merkle proofs of every
-//! committed batch stay readable. (Pruning versions below the last finalized batch
-//! is not built; the tree grows by ~13 nodes per touched account per batch.)
+//! empty subtree. Nothing is ever overwritten, so roots of every committed batch stay
+//! readable. (Pruning versions below the last finalized batch is not built; the tree
+//! grows by ~depth nodes per touched account per batch.)
 //!
 //! Updates go to an in-memory overlay and reach RocksDB in one atomic write batch
 //! at [`AccountTree::commit`], together with whatever the caller adds (the merkleizer
-//! adds the batch's proof jobs), so tree version and jobs can never disagree.
+//! adds the batch's proof jobs), so tree version and jobs can never disagree. The
+//! newest committed nodes and leaves are cached in memory (at most
+//! [`CACHE_ENTRIES_MAX`] entries; the cache is dropped when full or on a rewind),
+//! so the merkleizer reads RocksDB only for nodes it has not seen.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use borsh::BorshDeserialize;
-use ghostplane_primitives::merkle::{empty_subtree_roots, node_hash, path_positions};
-use ghostplane_primitives::{
-    ACCOUNT_TREE_ARITY, ACCOUNT_TREE_DEPTH, AccountId, AccountLeaf, FieldBytes, Fr, MerkleProof,
-};
+use ghostplane_primitives::{AccountId, AccountLeaf, FieldBytes};
 use rayon::prelude::*;
 use rocksdb::{DB, Direction, IteratorMode, WriteBatch};
 
+use crate::backend::{Node, TreeHash};
 use crate::error::ProverError;
 
 /// Column of tree nodes.
@@ -33,19 +36,23 @@ pub const CF_LEAVES: &str = "tree_leaves";
 /// Column of small metadata values.
 pub const CF_META: &str = "meta";
 
-const META_TREE_VERSION: &[u8] = b"tree_version";
+/// Most cached committed nodes plus leaves (~100 bytes each).
+pub const CACHE_ENTRIES_MAX: usize = 1 << 21;
 
-/// Siblings of one path, leaf level first.
-pub type Siblings = [[FieldBytes; ACCOUNT_TREE_ARITY - 1]; ACCOUNT_TREE_DEPTH];
+const META_TREE_VERSION: &[u8] = b"tree_version";
+const META_TREE_HASH: &[u8] = b"tree_hash";
 
 type NodeKey = (u8, u32);
 
 /// The versioned account tree.
 pub struct AccountTree {
     db: Arc<DB>,
+    hash: Arc<dyn TreeHash>,
     version: u64,
-    nodes: HashMap<NodeKey, Fr>,
+    nodes: HashMap<NodeKey, Node>,
     leaves: HashMap<u32, AccountLeaf>,
+    cached_nodes: HashMap<NodeKey, Node>,
+    cached_leaves: HashMap<u32, Option<AccountLeaf>>,
 }
 
 fn node_key(height: u8, index: u32, version: u64) -> [u8; 13] {
@@ -70,8 +77,9 @@ fn account_index(id: AccountId) -> u32 {
 
 impl AccountTree {
     /// Opens the tree stored in `db` (which must have the [`CF_NODES`], [`CF_LEAVES`]
-    /// and [`CF_META`] columns) at its last committed version.
-    pub fn open(db: Arc<DB>) -> Result<Self, ProverError> {
+    /// and [`CF_META`] columns) at its last committed version. A store written with
+    /// another tree hash (the other proof system) is refused.
+    pub fn open(db: Arc<DB>, hash: Arc<dyn TreeHash>) -> Result<Self, ProverError> {
         let meta = cf(&db, CF_META)?;
         let version = match db.get_cf(meta, META_TREE_VERSION)? {
             Some(bytes) => u64::from_be_bytes(
@@ -82,12 +90,31 @@ impl AccountTree {
             ),
             None => 0,
         };
+        let name = hash.name();
+        match db.get_cf(meta, META_TREE_HASH)? {
+            Some(stored) if stored != name.as_bytes() => {
+                return Err(ProverError::TreeHashMismatch {
+                    stored: String::from_utf8_lossy(&stored).into_owned(),
+                    requested: name.to_string(),
+                });
+            }
+            Some(_) => {}
+            None => db.put_cf(meta, META_TREE_HASH, name.as_bytes())?,
+        }
         Ok(Self {
             db,
+            hash,
             version,
             nodes: HashMap::new(),
             leaves: HashMap::new(),
+            cached_nodes: HashMap::new(),
+            cached_leaves: HashMap::new(),
         })
+    }
+
+    /// The tree's hash and shape.
+    pub fn hash(&self) -> &Arc<dyn TreeHash> {
+        &self.hash
     }
 
     /// The last committed version (0 = nothing committed, or genesis).
@@ -129,38 +156,61 @@ impl AccountTree {
         }
     }
 
-    fn node_at(&self, height: u8, index: u32, version: u64) -> Result<Fr, ProverError> {
+    fn node_at(&self, height: u8, index: u32, version: u64) -> Result<Node, ProverError> {
         let key = node_key(height, index, version);
         match self.read_versioned(CF_NODES, &key, 5)? {
-            Some(bytes) => {
-                let arr: [u8; 32] = bytes
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| ProverError::Corrupt("tree node"))?;
-                Ok(FieldBytes::from_bytes(arr)
-                    .map_err(|_| ProverError::Corrupt("tree node"))?
-                    .to_fr())
-            }
-            None => Ok(empty_subtree_roots()[usize::from(height)]),
+            Some(bytes) => bytes
+                .as_slice()
+                .try_into()
+                .map_err(|_| ProverError::Corrupt("tree node")),
+            None => Ok(self.hash.empty(usize::from(height))),
         }
     }
 
     /// The current node (pending updates included).
-    fn node(&self, height: u8, index: u32) -> Result<Fr, ProverError> {
-        match self.nodes.get(&(height, index)) {
-            Some(v) => Ok(*v),
-            None => self.node_at(height, index, u64::MAX),
+    fn node(&self, height: u8, index: u32) -> Result<Node, ProverError> {
+        if let Some(v) = self.nodes.get(&(height, index)) {
+            return Ok(*v);
+        }
+        if let Some(v) = self.cached_nodes.get(&(height, index)) {
+            return Ok(*v);
+        }
+        self.node_at(height, index, u64::MAX)
+    }
+
+    /// [`Self::node`], remembering a committed node it had to read.
+    fn node_cached(&mut self, height: u8, index: u32) -> Result<Node, ProverError> {
+        if let Some(v) = self.nodes.get(&(height, index)) {
+            return Ok(*v);
+        }
+        if let Some(v) = self.cached_nodes.get(&(height, index)) {
+            return Ok(*v);
+        }
+        let v = self.node_at(height, index, u64::MAX)?;
+        self.make_room();
+        self.cached_nodes.insert((height, index), v);
+        Ok(v)
+    }
+
+    fn make_room(&mut self) {
+        if self.cached_nodes.len() + self.cached_leaves.len() >= CACHE_ENTRIES_MAX {
+            self.cached_nodes.clear();
+            self.cached_leaves.clear();
         }
     }
 
+    fn depth(&self) -> u8 {
+        self.hash.depth() as u8
+    }
+
     /// The current accounts root (pending updates included).
-    pub fn root(&self) -> Result<Fr, ProverError> {
-        self.node(ACCOUNT_TREE_DEPTH as u8, 0)
+    pub fn root(&self) -> Result<FieldBytes, ProverError> {
+        root_bytes(self.node(self.depth(), 0)?)
     }
 
     /// The accounts root as of committed `version`.
-    pub fn root_at(&self, version: u64) -> Result<Fr, ProverError> {
-        self.node_at(ACCOUNT_TREE_DEPTH as u8, 0, version)
+    pub fn root_at(&self, version: u64) -> Result<FieldBytes, ProverError> {
+        root_bytes(self.node_at(self.depth(), 0, version)?)
     }
 
     fn leaf_at(&self, index: u32, version: u64) -> Result<Option<AccountLeaf>, ProverError> {
@@ -173,76 +223,87 @@ impl AccountTree {
     }
 
     /// The current leaf of `id` (`None` if the account does not exist).
-    pub fn leaf(&self, id: AccountId) -> Result<Option<AccountLeaf>, ProverError> {
+    pub fn leaf(&mut self, id: AccountId) -> Result<Option<AccountLeaf>, ProverError> {
         let index = account_index(id);
-        match self.leaves.get(&index) {
-            Some(l) => Ok(Some(*l)),
-            None => self.leaf_at(index, u64::MAX),
+        if let Some(l) = self.leaves.get(&index) {
+            return Ok(Some(*l));
         }
+        if let Some(l) = self.cached_leaves.get(&index) {
+            return Ok(*l);
+        }
+        let leaf = self.leaf_at(index, u64::MAX)?;
+        self.make_room();
+        self.cached_leaves.insert(index, leaf);
+        Ok(leaf)
     }
 
-    fn siblings_with(
-        &self,
-        id: AccountId,
-        read: impl Fn(u8, u32) -> Result<Fr, ProverError>,
-    ) -> Result<Siblings, ProverError> {
-        let mut out = [[FieldBytes::ZERO; ACCOUNT_TREE_ARITY - 1]; ACCOUNT_TREE_DEPTH];
+    /// The siblings of `id`'s path, leaf level first, each level's `arity − 1`
+    /// siblings in child order (the leaf's own slot left out).
+    pub fn path(&mut self, id: AccountId) -> Result<Vec<Node>, ProverError> {
+        let arity = self.hash.arity() as u32;
+        let depth = self.hash.depth();
+        let mut out = Vec::with_capacity(depth * (arity as usize - 1));
         let mut index = account_index(id);
-        for (height, level) in out.iter_mut().enumerate() {
-            let first = index - index % 4;
-            let mut slot = 0;
-            for child in first..first + 4 {
+        for height in 0..depth {
+            let first = index - index % arity;
+            for child in first..first + arity {
                 if child != index {
-                    level[slot] = FieldBytes::from(read(height as u8, child)?);
-                    slot += 1;
+                    out.push(self.node_cached(height as u8, child)?);
                 }
             }
-            index /= 4;
+            index /= arity;
         }
         Ok(out)
     }
 
-    /// The Merkle proof of `id` as of committed `version`, with its leaf.
+    /// The siblings of `id`'s path as of committed `version` (see [`Self::path`]),
+    /// with its leaf.
     pub fn proof_at(
         &self,
         id: AccountId,
         version: u64,
-    ) -> Result<(Option<AccountLeaf>, MerkleProof), ProverError> {
-        let siblings = self.siblings_with(id, |h, i| self.node_at(h, i, version))?;
-        let leaf = self.leaf_at(account_index(id), version)?;
-        Ok((
-            leaf,
-            MerkleProof {
-                index: id,
-                siblings,
-            },
-        ))
+    ) -> Result<(Option<AccountLeaf>, Vec<Node>), ProverError> {
+        let arity = self.hash.arity() as u32;
+        let mut out = Vec::new();
+        let mut index = account_index(id);
+        for height in 0..self.hash.depth() {
+            let first = index - index % arity;
+            for child in first..first + arity {
+                if child != index {
+                    out.push(self.node_at(height as u8, child, version)?);
+                }
+            }
+            index /= arity;
+        }
+        Ok((self.leaf_at(account_index(id), version)?, out))
     }
 
     /// Sets the leaf of `id` and returns its previous value and the path siblings
-    /// (which the update leaves as they were): what a circuit leg needs.
+    /// (which the update leaves as they were): what a proof leg needs.
     pub fn update(
         &mut self,
         id: AccountId,
         leaf: AccountLeaf,
-    ) -> Result<(Option<AccountLeaf>, Siblings), ProverError> {
+    ) -> Result<(Option<AccountLeaf>, Vec<Node>), ProverError> {
         let old = self.leaf(id)?;
-        let siblings = self.siblings_with(id, |h, i| self.node(h, i))?;
+        let siblings = self.path(id)?;
+        let arity = self.hash.arity();
         let mut index = account_index(id);
-        let mut current = leaf.hash();
+        let mut current = self.hash.leaf(&leaf);
         self.nodes.insert((0, index), current);
-        for (height, position) in path_positions(id).into_iter().enumerate() {
-            let mut children = [Fr::from(0u64); ACCOUNT_TREE_ARITY];
-            let mut others = siblings[height].iter();
+        let mut children = vec![[0u8; 32]; arity];
+        for (height, level) in siblings.chunks_exact(arity - 1).enumerate() {
+            let position = index as usize % arity;
+            let mut others = level.iter();
             for (slot, child) in children.iter_mut().enumerate() {
                 *child = if slot == position {
                     current
                 } else {
-                    others.next().map_or(Fr::from(0u64), |s| s.to_fr())
+                    others.next().copied().unwrap_or_default()
                 };
             }
-            current = node_hash(&children);
-            index /= 4;
+            current = self.hash.node(&children);
+            index /= arity as u32;
             self.nodes.insert((height as u8 + 1, index), current);
         }
         self.leaves.insert(account_index(id), leaf);
@@ -252,33 +313,34 @@ impl AccountTree {
     /// Sets many leaves at once, hashing each level's dirty nodes in parallel. Faster
     /// than [`Self::update`] per leaf, but yields no per-leaf witnesses (genesis).
     pub fn update_many(&mut self, leaves: &[(AccountId, AccountLeaf)]) -> Result<(), ProverError> {
-        let hashed: Vec<(u32, Fr)> = leaves
+        let hash = Arc::clone(&self.hash);
+        let arity = hash.arity() as u32;
+        let hashed: Vec<(u32, Node)> = leaves
             .par_iter()
-            .map(|(id, leaf)| (account_index(*id), leaf.hash()))
+            .map(|(id, leaf)| (account_index(*id), hash.leaf(leaf)))
             .collect();
         let mut dirty: Vec<u32> = Vec::with_capacity(hashed.len());
-        for ((index, hash), (_, leaf)) in hashed.into_iter().zip(leaves) {
-            self.nodes.insert((0, index), hash);
+        for ((index, digest), (_, leaf)) in hashed.into_iter().zip(leaves) {
+            self.nodes.insert((0, index), digest);
             self.leaves.insert(index, *leaf);
             dirty.push(index);
         }
-        for height in 1..=ACCOUNT_TREE_DEPTH as u8 {
-            let mut parents: Vec<u32> = dirty.iter().map(|i| i / 4).collect();
+        for height in 1..=self.depth() {
+            let mut parents: Vec<u32> = dirty.iter().map(|i| i / arity).collect();
             parents.sort_unstable();
             parents.dedup();
-            let computed: Vec<Result<(u32, Fr), ProverError>> = parents
+            let computed: Vec<Result<(u32, Node), ProverError>> = parents
                 .par_iter()
                 .map(|&parent| {
-                    let mut children = [Fr::from(0u64); ACCOUNT_TREE_ARITY];
-                    for (slot, child) in children.iter_mut().enumerate() {
-                        *child = self.node(height - 1, parent * 4 + slot as u32)?;
-                    }
-                    Ok((parent, node_hash(&children)))
+                    let children = (0..arity)
+                        .map(|slot| self.node(height - 1, parent * arity + slot))
+                        .collect::<Result<Vec<Node>, ProverError>>()?;
+                    Ok((parent, hash.node(&children)))
                 })
                 .collect();
             for item in computed {
-                let (parent, hash) = item?;
-                self.nodes.insert((height, parent), hash);
+                let (parent, digest) = item?;
+                self.nodes.insert((height, parent), digest);
             }
             dirty = parents;
         }
@@ -298,11 +360,7 @@ impl AccountTree {
         let leaves = cf(&self.db, CF_LEAVES)?;
         let meta = cf(&self.db, CF_META)?;
         for ((height, index), value) in &self.nodes {
-            extra.put_cf(
-                nodes,
-                node_key(*height, *index, version),
-                FieldBytes::from(*value).as_bytes(),
-            );
+            extra.put_cf(nodes, node_key(*height, *index, version), value);
         }
         for (index, leaf) in &self.leaves {
             let bytes = borsh::to_vec(leaf).map_err(|_| ProverError::Corrupt("leaf encode"))?;
@@ -313,12 +371,16 @@ impl AccountTree {
         options.set_sync(true);
         self.db.write_opt(extra, &options)?;
         self.version = version;
-        self.discard();
+        if self.cached_nodes.len() + self.nodes.len() >= CACHE_ENTRIES_MAX {
+            self.cached_nodes.clear();
+            self.cached_leaves.clear();
+        }
+        self.cached_nodes.extend(self.nodes.drain());
+        self.cached_leaves
+            .extend(self.leaves.drain().map(|(i, l)| (i, Some(l))));
         Ok(())
     }
-}
 
-impl AccountTree {
     /// Rewinds the tree to `version`: every node and leaf written by a later
     /// version is deleted, in one synced write with `extra`. For a batch plan the L1
     /// refused, which settlement then plans again; the L1 never saw the later
@@ -332,6 +394,8 @@ impl AccountTree {
             });
         }
         self.discard();
+        self.cached_nodes.clear();
+        self.cached_leaves.clear();
         for name in [CF_NODES, CF_LEAVES] {
             let column = cf(&self.db, name)?;
             for item in self.db.iterator_cf(column, IteratorMode::Start) {
@@ -355,6 +419,10 @@ impl AccountTree {
         self.version = version;
         Ok(())
     }
+}
+
+fn root_bytes(node: Node) -> Result<FieldBytes, ProverError> {
+    FieldBytes::from_bytes(node).map_err(|_| ProverError::Corrupt("tree root"))
 }
 
 /// Looks up a column family handle.

@@ -12,20 +12,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use borsh::BorshDeserialize;
 use jsonrpsee::core::client::ClientT;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
 
 use crate::auth::WorkerToken;
+use crate::backend::ProofBackend;
 use crate::coordinator::{
     CODE_BAD_PROOF, CODE_BANNED, CODE_CIRCUIT_MISMATCH, CODE_NOT_LEASED, CODE_SUSPENDED,
     CODE_TOKEN_MISSING, CODE_TOKEN_REJECTED, CODE_UNKNOWN_WORKER, CoordinatorStatus, Lease,
     Registration,
 };
 use crate::error::ProverError;
-use crate::keys::ChunkKeys;
-use crate::witness::ChunkWitness;
 
 /// Worker settings.
 #[derive(Debug, Clone)]
@@ -162,7 +160,7 @@ fn is_final(e: &jsonrpsee::core::ClientError) -> bool {
 /// Runs a worker until `stop` is set (or `proofs_max` proofs are accepted).
 pub async fn run_worker(
     config: WorkerConfig,
-    keys: Arc<ChunkKeys>,
+    backend: Arc<dyn ProofBackend>,
     stop: Arc<AtomicBool>,
 ) -> Result<u64, WorkerError> {
     let client = CoordinatorClient::new(&config.coordinator)?;
@@ -176,7 +174,7 @@ pub async fn run_worker(
                 reason: format!("cannot start {} proving threads: {e}", config.threads),
             })?,
     );
-    let circuit = hex::encode(keys.shape().circuit_hash());
+    let circuit = hex::encode(backend.params_hash());
     let mut backoff = Duration::from_millis(200);
     let mut session: Option<String> = None;
     let mut accepted = 0u64;
@@ -223,22 +221,24 @@ pub async fn run_worker(
                 continue;
             }
         };
-        let witness = match hex::decode(&lease.witness)
-            .ok()
-            .and_then(|b| ChunkWitness::try_from_slice(&b).ok())
-        {
-            Some(w) => w,
-            None => {
-                tracing::error!(job = lease.job, "job witness does not decode; skipping");
-                continue;
-            }
+        if lease.proof_system != backend.system() {
+            return Err(WorkerError::Refused(format!(
+                "job {} is for {}, this worker proves {}",
+                lease.job,
+                lease.proof_system,
+                backend.system()
+            )));
+        }
+        let Ok(witness) = hex::decode(&lease.witness) else {
+            tracing::error!(job = lease.job, "job witness is not hex; skipping");
+            continue;
         };
         tracing::info!(job = lease.job, "proving");
         let started = Instant::now();
         let proving = {
-            let keys = Arc::clone(&keys);
+            let backend = Arc::clone(&backend);
             let pool = Arc::clone(&pool);
-            tokio::task::spawn_blocking(move || pool.install(|| keys.prove(&witness)))
+            tokio::task::spawn_blocking(move || pool.install(|| backend.prove(&witness)))
         };
         tokio::pin!(proving);
         let beat = Duration::from_millis((lease.lease_ms / 3).max(50));
@@ -275,7 +275,7 @@ pub async fn run_worker(
         };
         let prove_ms = started.elapsed().as_millis() as u64;
         match client
-            .submit(&id, &lease.job, &proof.to_hex(), prove_ms)
+            .submit(&id, &lease.job, &hex::encode(&proof), prove_ms)
             .await
         {
             Ok(_) => {

@@ -27,7 +27,7 @@ fn honest_batch_satisfies_every_chunk_and_roots_chain() {
     let dir = tempfile::tempdir().unwrap();
     let (_db, mut tree) = open_tree(dir.path());
     genesis(&mut tree);
-    let genesis_root = tree.root().unwrap();
+    let genesis_root = tree.root().unwrap().to_fr();
     let chunks = build(&mut tree, 2, &mixed_ops());
     // 7 provable ops; the fee account's own transfer closes a chunk early.
     assert_eq!(chunks.len(), 4);
@@ -37,14 +37,14 @@ fn honest_batch_satisfies_every_chunk_and_roots_chain() {
     }
     assert_eq!(
         chunks.last().unwrap().new_root.to_fr(),
-        tree.root().unwrap()
+        tree.root().unwrap().to_fr()
     );
     for chunk in &chunks {
         assert!(satisfied(Assignment::from_witness(chunk)));
     }
 
     // The tree ends where the executor's rules say it should.
-    let leaf = |i| tree.leaf(id(i)).unwrap().unwrap();
+    let mut leaf = |i| tree.leaf(id(i)).unwrap().unwrap();
     let fees = 7 + 5 + 3 + 2 + 1;
     assert_eq!(
         leaf(0).balances,

@@ -12,20 +12,27 @@ use std::time::{Duration, Instant};
 use common::*;
 use ghostplane_prover::coordinator::{CF_JOBS, CoordinatorError, JobId, JobState};
 use ghostplane_prover::{
-    ChunkKeys, ChunkWitness, Coordinator, CoordinatorConfig, WorkerAuth, WorkerToken,
+    ChunkKeys, Coordinator, CoordinatorConfig, Groth16Backend, Job, ProofBackend, WorkerAuth,
+    WorkerToken,
 };
+
+/// The Groth16 backend over one-op chunks.
+fn groth16() -> Arc<dyn ProofBackend> {
+    Arc::new(Groth16Backend::new(Arc::new(
+        ChunkKeys::devnet_setup(1).unwrap(),
+    )))
+}
 
 #[test]
 fn queue_and_worker_bounds() {
-    let keys = ChunkKeys::devnet_setup(1).unwrap();
+    let backend = groth16();
     let dir = tempfile::tempdir().unwrap();
     let (db, mut tree) = open_tree(dir.path());
     genesis(&mut tree);
     let token = WorkerToken::generate().unwrap();
     let coordinator = Coordinator::open(
         db.clone(),
-        keys.verifier().clone(),
-        1,
+        Arc::clone(&backend),
         CoordinatorConfig {
             lease: Duration::from_millis(20),
             jobs_max: 5,
@@ -37,7 +44,7 @@ fn queue_and_worker_bounds() {
     .unwrap();
 
     // Seven chunks do not fit a five-job queue: refused, and the tree is not committed.
-    let chunks = build(&mut tree, 1, &mixed_ops());
+    let chunks = jobs(&mut tree, backend.as_ref(), &mixed_ops());
     assert_eq!(chunks.len(), 7);
     assert!(matches!(
         coordinator.enqueue_batch(&mut tree, 1, chunks),
@@ -45,14 +52,14 @@ fn queue_and_worker_bounds() {
     ));
     assert_eq!(tree.version(), 0);
     tree.discard();
-    let chunks = build(&mut tree, 4, &mixed_ops());
-    let jobs = chunks.len();
+    let chunks = jobs(&mut tree, &Groth16Backend::witnesses_only(4), &mixed_ops());
+    let queued = chunks.len();
     coordinator.enqueue_batch(&mut tree, 1, chunks).unwrap();
     assert_eq!(tree.version(), 1);
 
     // One worker slot: a second registration is refused while the first is live, and
     // accepted once the first has been silent for two leases.
-    let circuit = hex::encode(keys.shape().circuit_hash());
+    let circuit = hex::encode(backend.params_hash());
     let t0 = Instant::now();
     let first = coordinator
         .register_at(&circuit, "first", Some(token.expose()), t0)
@@ -78,10 +85,12 @@ fn queue_and_worker_bounds() {
 
     // Jobs survive a restart of the coordinator (leases do not: the job is queued again).
     drop(coordinator);
-    let reopened =
-        Coordinator::open(db, keys.verifier().clone(), 1, CoordinatorConfig::default()).unwrap();
+    let reopened = Coordinator::open(db, backend, CoordinatorConfig::default()).unwrap();
     let status = reopened.status();
-    assert_eq!((status.queued, status.leased, status.proven), (jobs, 0, 0));
+    assert_eq!(
+        (status.queued, status.leased, status.proven),
+        (queued, 0, 0)
+    );
 }
 
 // ---- issue 19 item 4: the fleet cannot be locked out ----
@@ -94,9 +103,9 @@ const SECOND: Duration = Duration::from_secs(1);
 struct Fleet {
     _dir: tempfile::TempDir,
     db: Arc<rocksdb::DB>,
-    keys: ChunkKeys,
+    backend: Arc<dyn ProofBackend>,
     coordinator: Coordinator,
-    chunks: Vec<ChunkWitness>,
+    chunks: Vec<Job>,
     circuit: String,
     /// Listed tokens.
     tokens: [WorkerToken; 2],
@@ -104,7 +113,7 @@ struct Fleet {
 
 /// A coordinator listing two tokens, with one batch of seven one-op chunks queued.
 fn fleet(config: impl FnOnce(&[WorkerToken; 2]) -> CoordinatorConfig) -> Fleet {
-    let keys = ChunkKeys::devnet_setup(1).unwrap();
+    let backend = groth16();
     let dir = tempfile::tempdir().unwrap();
     let (db, mut tree) = open_tree(dir.path());
     genesis(&mut tree);
@@ -112,17 +121,16 @@ fn fleet(config: impl FnOnce(&[WorkerToken; 2]) -> CoordinatorConfig) -> Fleet {
         WorkerToken::generate().unwrap(),
         WorkerToken::generate().unwrap(),
     ];
-    let coordinator =
-        Coordinator::open(db.clone(), keys.verifier().clone(), 1, config(&tokens)).unwrap();
-    let chunks = build(&mut tree, 1, &mixed_ops());
+    let coordinator = Coordinator::open(db.clone(), Arc::clone(&backend), config(&tokens)).unwrap();
+    let chunks = jobs(&mut tree, backend.as_ref(), &mixed_ops());
     coordinator
         .enqueue_batch(&mut tree, 1, chunks.clone())
         .unwrap();
-    let circuit = hex::encode(keys.shape().circuit_hash());
+    let circuit = hex::encode(backend.params_hash());
     Fleet {
         _dir: dir,
         db,
-        keys,
+        backend,
         coordinator,
         chunks,
         circuit,
@@ -187,8 +195,7 @@ fn registration_needs_a_listed_token() {
     // open registration must be asked for.
     let closed = Coordinator::open(
         f.db.clone(),
-        f.keys.verifier().clone(),
-        1,
+        Arc::clone(&f.backend),
         CoordinatorConfig::default(),
     )
     .unwrap();
@@ -198,8 +205,7 @@ fn registration_needs_a_listed_token() {
     ));
     let open = Coordinator::open(
         f.db.clone(),
-        f.keys.verifier().clone(),
-        1,
+        Arc::clone(&f.backend),
         CoordinatorConfig {
             auth: WorkerAuth::open(),
             ..CoordinatorConfig::default()
@@ -274,7 +280,7 @@ fn refused_proofs_count_against_the_worker_not_the_job() {
     // A valid proof of another chunk is refused just the same; it is the third strike
     // and bans the worker: it is told why, its session is gone, its token suspended.
     c.lease_at(&cheat, t0).unwrap().unwrap();
-    let wrong_statement = f.keys.prove(&f.chunks[1]).unwrap().to_hex();
+    let wrong_statement = hex::encode(f.backend.prove(&f.chunks[1].witness).unwrap());
     let err = c
         .submit_at(&cheat, job(0), &wrong_statement, 1, t0)
         .unwrap_err();
@@ -313,7 +319,7 @@ fn refused_proofs_count_against_the_worker_not_the_job() {
         Err(CoordinatorError::BadProof { strikes: 1, .. })
     ));
     c.lease_at(&honest, t0).unwrap().unwrap();
-    let proof = f.keys.prove(&f.chunks[0]).unwrap().to_hex();
+    let proof = hex::encode(f.backend.prove(&f.chunks[0].witness).unwrap());
     c.submit_at(&honest, job(0), &proof, 1, t0).unwrap();
     assert!(matches!(
         c.job(job(0)).unwrap().unwrap().state,
@@ -345,13 +351,8 @@ fn failed_jobs_on_disk_are_queued_again() {
     let column = f.db.cf_handle(CF_JOBS).unwrap();
     f.db.put_cf(column, key, borsh::to_vec(&record).unwrap())
         .unwrap();
-    let reopened = Coordinator::open(
-        f.db.clone(),
-        f.keys.verifier().clone(),
-        1,
-        listed(&f.tokens),
-    )
-    .unwrap();
+    let reopened =
+        Coordinator::open(f.db.clone(), Arc::clone(&f.backend), listed(&f.tokens)).unwrap();
     assert_eq!(
         reopened.job(job(0)).unwrap().unwrap().state,
         JobState::Queued
@@ -562,7 +563,7 @@ fn forgotten_batches_leave_no_proofs_behind() {
     let t0 = Instant::now();
     let worker = f.register(0, "prover", t0);
     c.lease_at(&worker, t0).unwrap().unwrap();
-    let proof = f.keys.prove(&f.chunks[0]).unwrap().to_hex();
+    let proof = hex::encode(f.backend.prove(&f.chunks[0].witness).unwrap());
     c.submit_at(&worker, job(0), &proof, 1, t0).unwrap();
     c.lease_at(&worker, t0).unwrap().unwrap();
 

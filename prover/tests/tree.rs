@@ -4,8 +4,23 @@
 mod common;
 
 use common::*;
+use std::sync::Arc;
+
+use ghostplane_primitives::{FieldBytes, MerkleProof};
 use ghostplane_prover::AccountTree;
+use ghostplane_prover::groth16::PoseidonTree;
 use rocksdb::WriteBatch;
+
+/// The 4-ary path the tree returns, as a primitives Merkle proof.
+fn merkle(index: ghostplane_primitives::AccountId, path: &[[u8; 32]]) -> MerkleProof {
+    let mut siblings = [[FieldBytes::ZERO; 3]; 12];
+    for (level, nodes) in siblings.iter_mut().zip(path.chunks_exact(3)) {
+        for (slot, node) in level.iter_mut().zip(nodes) {
+            *slot = FieldBytes::from_bytes(*node).unwrap();
+        }
+    }
+    MerkleProof { index, siblings }
+}
 
 #[test]
 fn every_committed_version_stays_provable_and_reopens() {
@@ -25,16 +40,16 @@ fn every_committed_version_stays_provable_and_reopens() {
     for (version, root) in [(0, root0), (1, root1), (2, root2)] {
         assert_eq!(tree.root_at(version).unwrap(), root);
         for i in 0..5 {
-            let (leaf, proof) = tree.proof_at(id(i), version).unwrap();
+            let (leaf, path) = tree.proof_at(id(i), version).unwrap();
             assert!(
-                proof.verify(root, leaf.as_ref()),
+                merkle(id(i), &path).verify(root.to_fr(), leaf.as_ref()),
                 "account {i} at v{version}"
             );
         }
     }
     // Account 3 did not exist at genesis: its empty leaf is proven there.
-    let (leaf, proof) = tree.proof_at(id(3), 0).unwrap();
-    assert!(leaf.is_none() && proof.verify(root0, None));
+    let (leaf, path) = tree.proof_at(id(3), 0).unwrap();
+    assert!(leaf.is_none() && merkle(id(3), &path).verify(root0.to_fr(), None));
     // Versions cannot go backwards.
     assert!(tree.commit(2, WriteBatch::default()).is_err());
 
@@ -42,7 +57,18 @@ fn every_committed_version_stays_provable_and_reopens() {
     build(&mut tree, 4, &ops[..1]);
     assert!(tree.is_dirty());
     drop(tree);
-    let reopened = AccountTree::open(db).unwrap();
+    // A store written with one tree hash refuses the other.
+    let stark =
+        ghostplane_prover::StarkBackend::new(ghostplane_stark::config::FriSettings::SETTLEMENT, 4)
+            .unwrap();
+    assert!(matches!(
+        AccountTree::open(
+            Arc::clone(&db),
+            ghostplane_prover::ProofBackend::tree_hash(&stark)
+        ),
+        Err(ghostplane_prover::ProverError::TreeHashMismatch { .. })
+    ));
+    let reopened = AccountTree::open(db, Arc::new(PoseidonTree)).unwrap();
     assert_eq!(reopened.version(), 2);
     assert_eq!(reopened.root().unwrap(), root2);
 }

@@ -32,7 +32,7 @@ use ghostplane_primitives::{
     AccountId, AccountLeaf, Amount, BatchNumber, BlockNumber, ChainId, FieldBytes, Keypair,
     PubdataOp, PublicKey, decode_pubdata, encode_pubdata,
 };
-use ghostplane_prover::coordinator::JobId;
+use ghostplane_prover::coordinator::{JobId, JobState};
 use ghostplane_prover::{AccountTree, Coordinator, Merkleizer};
 use ghostplane_sequencer::SettledMarks;
 use rocksdb::{DB, WriteBatch};
@@ -106,8 +106,6 @@ pub struct SettlementConfig {
     pub l1_chain_id: u64,
     /// L2 chain id.
     pub l2_chain_id: ChainId,
-    /// Op slots per chunk (must match the circuit).
-    pub chunk_ops: usize,
     /// Most L2 blocks per batch.
     pub batch_blocks_max: u64,
     /// Stop adding blocks to a batch once its pubdata reaches this size.
@@ -126,11 +124,10 @@ pub struct SettlementConfig {
 
 impl SettlementConfig {
     /// Devnet defaults.
-    pub fn new(l1_chain_id: u64, l2_chain_id: ChainId, chunk_ops: usize) -> Self {
+    pub fn new(l1_chain_id: u64, l2_chain_id: ChainId) -> Self {
         Self {
             l1_chain_id,
             l2_chain_id,
-            chunk_ops,
             batch_blocks_max: 256,
             batch_pubdata_bytes_max: 1024 * 1024,
             batch_interval: Duration::from_millis(1000),
@@ -174,7 +171,7 @@ pub fn tree_genesis(
         write.put_cf(cf, GENESIS_MARK, [1]);
         tree.commit(0, write)?;
     }
-    Ok(FieldBytes::from(tree.root_at(0)?))
+    Ok(tree.root_at(0)?)
 }
 
 /// The settlement pipeline over one L1 client.
@@ -213,7 +210,7 @@ impl<C: L1Client> Settlement<C> {
         operator: Keypair,
         config: SettlementConfig,
     ) -> Result<Self, SettlementError> {
-        let tree = AccountTree::open(Arc::clone(&db))?;
+        let tree = AccountTree::open(Arc::clone(&db), coordinator.backend().tree_hash())?;
         Ok(Self {
             client,
             db,
@@ -335,7 +332,7 @@ impl<C: L1Client> Settlement<C> {
             first_error.get_or_insert(e);
         }
         if l1.finalized < l1.committed
-            && let Err(e) = self.prove(l1.finalized + 1).await
+            && let Err(e) = self.prove(l1.finalized + 1, l1.proving_chunks).await
         {
             first_error.get_or_insert(e);
         }
@@ -421,12 +418,9 @@ impl<C: L1Client> Settlement<C> {
             return Ok(());
         };
         let number = planned + 1;
-        let chunks = Merkleizer::new(
-            &mut self.tree,
-            self.config.chunk_ops,
-            self.config.l2_chain_id,
-        )
-        .build_batch(BatchNumber(number), fee_account, &ops);
+        let backend = Arc::clone(self.coordinator.backend());
+        let chunks = Merkleizer::new(&mut self.tree, backend.as_ref(), self.config.l2_chain_id)
+            .build_batch(BatchNumber(number), fee_account, &ops);
         let chunks = match chunks {
             Ok(chunks) => chunks,
             Err(e) => {
@@ -572,28 +566,50 @@ impl<C: L1Client> Settlement<C> {
         Ok(None)
     }
 
-    async fn prove(&self, number: u64) -> Result<(), SettlementError> {
-        let Some(proofs) = self.coordinator.batch_proofs(number)? else {
-            return Ok(());
-        };
-        let mut roots = Vec::with_capacity(proofs.len());
-        for chunk in 0..proofs.len() as u32 {
-            let record = self
-                .coordinator
-                .job(JobId {
-                    batch: number,
-                    chunk,
-                })?
-                .ok_or(SettlementError::Corrupt("missing proof job"))?;
-            roots.push(record.witness.new_root);
+    /// Sends the proven chunks of batch `number` from `first` (the L1's next
+    /// unproven chunk) on, as many as fit one L1 transaction; the batch is final
+    /// once the last chunk's proof lands.
+    async fn prove(&self, number: u64, first: u32) -> Result<(), SettlementError> {
+        let budget = ghostd::types::L1_TX_BYTES_MAX - 64 * 1024;
+        let mut roots = Vec::new();
+        let mut proofs = Vec::new();
+        let mut bytes = 0usize;
+        for chunk in first.. {
+            let Some(record) = self.coordinator.job(JobId {
+                batch: number,
+                chunk,
+            })?
+            else {
+                break;
+            };
+            let JobState::Proven { proof, .. } = record.state else {
+                break;
+            };
+            if !proofs.is_empty() && bytes + proof.len() + 64 > budget {
+                break;
+            }
+            bytes += proof.len() + 64;
+            roots.push(record.job.statement.new_root);
+            proofs.push(proof);
         }
+        if proofs.is_empty() {
+            return Ok(());
+        }
+        let count = proofs.len();
         let call = Call::Rollup(RollupCall::Prove {
             number,
+            first_chunk: first,
             chunk_roots: roots,
-            proofs: proofs.into_iter().map(|p| p.0).collect(),
+            proofs,
         });
         self.send(number, call).await?;
-        tracing::info!(batch = number, "batch proven on L1: final");
+        tracing::info!(
+            batch = number,
+            first,
+            count,
+            bytes,
+            "chunk proofs accepted on L1"
+        );
         Ok(())
     }
 

@@ -6,15 +6,16 @@ use std::time::Duration;
 
 use ghostd::modules::ledger;
 use ghostd::{
-    Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Outcome, L1Transaction, RollupCall,
-    RollupGenesis,
+    Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Outcome, L1Transaction, ProofParams,
+    RollupCall, RollupGenesis,
 };
 use ghostplane_primitives::{ChainId, FieldBytes, Keypair, L1Address, TokenId};
-use ghostplane_prover::ChunkKeys;
+use ghostplane_prover::StarkBackend;
 use ghostplane_settlement::{EmbeddedL1, L1Client, L1Error, RpcL1};
+use ghostplane_stark::config::FriSettings;
 
 fn genesis() -> Genesis {
-    let keys = ChunkKeys::devnet_setup(1).unwrap();
+    let backend = StarkBackend::new(FriSettings::SETTLEMENT, 2).unwrap();
     Genesis {
         chain_id: L1_DEVNET_CHAIN_ID,
         timestamp_ms: 0,
@@ -26,9 +27,7 @@ fn genesis() -> Genesis {
         rollup: RollupGenesis {
             l2_chain_id: ChainId(1),
             operators: vec![],
-            chunk_ops: 1,
-            circuit_hash: keys.shape().circuit_hash(),
-            verifying_key: keys.verifier().vk_bytes(),
+            proof: ProofParams::of(&backend),
             genesis_root: FieldBytes::from_bytes([0; 32]).unwrap(),
             genesis_accounts: vec![],
             forced_inclusion_blocks: 100,

@@ -18,19 +18,20 @@ use std::time::{Duration, Instant};
 use ghostd::modules::ledger;
 use ghostd::{
     Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Outcome, L1Receipt, L1Transaction,
-    RollupCall, RollupGenesis, RollupState, SignedL1Transaction,
+    ProofParams, RollupCall, RollupGenesis, RollupState, SignedL1Transaction,
 };
 use ghostplane_primitives::{
     AccountId, Amount, Codec, DEVNET_CHAIN_ID, DepositEvent, Hash32, Keypair, L1Address, PublicKey,
     Recipient, TokenId, Transaction,
 };
 use ghostplane_prover::coordinator::CoordinatorConfig;
-use ghostplane_prover::{AccountTree, ChunkKeys, Coordinator};
+use ghostplane_prover::{AccountTree, Coordinator, ProofBackend, StarkBackend};
 use ghostplane_sequencer::{Sequencer, SequencerConfig};
 use ghostplane_settlement::{
     CF_SETTLEMENT, EmbeddedL1, L1Client, L1Error, Settlement, SettlementConfig,
     run_deposit_watcher, tree_genesis,
 };
+use ghostplane_stark::config::FriSettings;
 
 const BALANCE: Amount = 1_000_000_000;
 /// Forced-inclusion window: 40 L1 blocks of 50 ms.
@@ -94,7 +95,7 @@ fn l2_genesis() -> Vec<(PublicKey, [Amount; 4])> {
         .collect()
 }
 
-fn l1_genesis(keys: &ChunkKeys, root: ghostplane_primitives::FieldBytes) -> Genesis {
+fn l1_genesis(backend: &dyn ProofBackend, root: ghostplane_primitives::FieldBytes) -> Genesis {
     let accounts = l2_genesis();
     let mut allocations = vec![(
         L1Address(Keypair::dev(0).public_key().0),
@@ -111,9 +112,7 @@ fn l1_genesis(keys: &ChunkKeys, root: ghostplane_primitives::FieldBytes) -> Gene
         rollup: RollupGenesis {
             l2_chain_id: DEVNET_CHAIN_ID,
             operators: vec![operator().public_key()],
-            chunk_ops: keys.shape().chunk_ops as u32,
-            circuit_hash: keys.shape().circuit_hash(),
-            verifying_key: keys.verifier().vk_bytes(),
+            proof: ProofParams::of(backend),
             genesis_root: root,
             genesis_accounts: accounts.iter().map(|(key, _)| *key).collect(),
             forced_inclusion_blocks: WINDOW_BLOCKS,
@@ -156,17 +155,18 @@ async fn status(l1: &EmbeddedL1) -> RollupState {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_batch_is_planned_again_through_the_overdue_deposit() {
     let dir = tempfile::tempdir().unwrap();
-    let keys = ChunkKeys::devnet_setup(1).unwrap();
+    let backend: Arc<dyn ProofBackend> =
+        Arc::new(StarkBackend::new(FriSettings::SETTLEMENT, 2).unwrap());
     let db = ghostplane_prover::open_db_with(&dir.path().join("prover"), &[CF_SETTLEMENT]).unwrap();
     let root = {
-        let mut tree = AccountTree::open(Arc::clone(&db)).unwrap();
+        let mut tree = AccountTree::open(Arc::clone(&db), backend.tree_hash()).unwrap();
         tree_genesis(&db, &mut tree, &l2_genesis()).unwrap()
     };
 
     let mut l1_config = GhostdConfig::new(dir.path().join("l1"));
     l1_config.rpc_addr = "127.0.0.1:0".parse().unwrap();
     l1_config.block_time_ms = 50;
-    let node = Ghostd::open(l1_config, &l1_genesis(&keys, root)).unwrap();
+    let node = Ghostd::open(l1_config, &l1_genesis(backend.as_ref(), root)).unwrap();
     let producer = node.start_producer();
     let embedded = EmbeddedL1::new(node.clone());
 
@@ -180,8 +180,7 @@ async fn a_refused_batch_is_planned_again_through_the_overdue_deposit() {
     // No worker: nothing is proven, only committed.
     let coordinator = Coordinator::open(
         Arc::clone(&db),
-        keys.verifier().clone(),
-        1,
+        Arc::clone(&backend),
         CoordinatorConfig::default(),
     )
     .unwrap();
@@ -190,7 +189,7 @@ async fn a_refused_batch_is_planned_again_through_the_overdue_deposit() {
         hold: AtomicBool::new(false),
         refused: AtomicU64::new(0),
     });
-    let mut settlement_config = SettlementConfig::new(L1_DEVNET_CHAIN_ID, DEVNET_CHAIN_ID, 1);
+    let mut settlement_config = SettlementConfig::new(L1_DEVNET_CHAIN_ID, DEVNET_CHAIN_ID);
     settlement_config.batch_interval = Duration::from_millis(200);
     settlement_config.poll = Duration::from_millis(100);
     settlement_config.retry_backoff = Duration::from_millis(200);

@@ -35,3 +35,4 @@ pub mod proof;
 pub mod segment;
 pub mod segment_air;
 pub mod tree;
+pub mod wire;

@@ -105,8 +105,15 @@ impl SegmentProver {
             .map_err(|e| ProveError::Encode(e.to_string()))
     }
 
-    /// Verifies `proof` for `public` (see [`crate::segment::public_values`]).
-    pub fn verify(&self, proof: &SegmentProof, public: &[Val]) -> Result<(), VerifyError> {
+    /// Verifies `proof` for `public` (see [`crate::segment::public_values`]), a
+    /// segment of `ops` ops (its trace height is fixed by them, so the prover cannot
+    /// choose the verifier's work).
+    pub fn verify(
+        &self,
+        proof: &SegmentProof,
+        public: &[Val],
+        ops: usize,
+    ) -> Result<(), VerifyError> {
         if proof.0.len() > MAX_PROOF_BYTES {
             return Err(VerifyError::TooLarge(proof.0.len()));
         }
@@ -115,6 +122,13 @@ impl SegmentProver {
         }
         let decoded: Proof<Config> =
             postcard::from_bytes(&proof.0).map_err(|e| VerifyError::Malformed(e.to_string()))?;
+        let rows = ops.saturating_mul(OP_ROWS);
+        if !rows.is_power_of_two() || decoded.degree_bits != rows.trailing_zeros() as usize {
+            return Err(VerifyError::Rejected(format!(
+                "proof is for a trace of 2^{} rows; a segment of {ops} ops has {rows}",
+                decoded.degree_bits
+            )));
+        }
         p3_uni_stark::verify(&self.config, &self.air, &decoded, public)
             .map_err(|e| VerifyError::Rejected(format!("{e:?}")))
     }

@@ -522,32 +522,38 @@ fn the_prover_api_refuses_bad_proofs_with_typed_errors() {
     let prover = SegmentProver::new(TEST_FRI);
     let proof = prover.prove(&w).unwrap();
     let public = w.public_values();
-    assert_eq!(prover.verify(&proof, &public), Ok(()));
+    let n = w.ops.len();
+    assert_eq!(prover.verify(&proof, &public, n), Ok(()));
+    // The trace height is fixed by the op count.
+    assert!(matches!(
+        prover.verify(&proof, &public, 2 * n),
+        Err(VerifyError::Rejected(_))
+    ));
     // Another statement: a different commitment (other pubdata).
     let mut ops = w.ops();
     ops[2].nonce += 1;
     let other = public_values(&w.old_root, &w.new_root, &HEADER, &ops);
     assert!(matches!(
-        prover.verify(&proof, &other),
+        prover.verify(&proof, &other, n),
         Err(VerifyError::Rejected(_))
     ));
     assert!(matches!(
-        prover.verify(&proof, &public[..8]),
+        prover.verify(&proof, &public[..8], n),
         Err(VerifyError::PublicValues(8))
     ));
     // Garbled, truncated and oversized bytes.
     let mut garbled = proof.clone();
     let mid = garbled.0.len() / 2;
     garbled.0[mid] ^= 0x55;
-    assert!(prover.verify(&garbled, &public).is_err());
+    assert!(prover.verify(&garbled, &public, n).is_err());
     let truncated = SegmentProof(proof.0[..proof.0.len() - 9].to_vec());
     assert!(matches!(
-        prover.verify(&truncated, &public),
+        prover.verify(&truncated, &public, n),
         Err(VerifyError::Malformed(_) | VerifyError::Rejected(_))
     ));
     let huge = SegmentProof(vec![0; MAX_PROOF_BYTES + 1]);
     assert_eq!(
-        prover.verify(&huge, &public),
+        prover.verify(&huge, &public, n),
         Err(VerifyError::TooLarge(MAX_PROOF_BYTES + 1))
     );
     // A proof under other FRI parameters is another proof system.
@@ -556,5 +562,5 @@ fn the_prover_api_refuses_bad_proofs_with_typed_errors() {
         ..TEST_FRI
     });
     assert_ne!(other_params.params_hash(), prover.params_hash());
-    assert!(other_params.verify(&proof, &public).is_err());
+    assert!(other_params.verify(&proof, &public, n).is_err());
 }

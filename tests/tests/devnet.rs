@@ -243,8 +243,9 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
     assert!(error.contains("does not match the queue"), "{error}");
     let prove = Call::Rollup(RollupCall::Prove {
         number: next,
+        first_chunk: 0,
         chunk_roots: vec![FieldBytes::from_bytes([0; 32]).unwrap()],
-        proofs: vec![[0; 128]],
+        proofs: vec![vec![0; 128]],
     });
     let error = send_forged(&l1, sign(&operator, nonce, prove)).await;
     assert!(error.contains("cannot be proven"), "{error}");

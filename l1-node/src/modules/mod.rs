@@ -7,7 +7,7 @@ pub mod ledger;
 pub mod rollup;
 
 use ghostplane_primitives::{Hash32, L1Address, PublicKey};
-use ghostplane_prover::ChunkVerifier;
+use ghostplane_prover::ProofBackend;
 
 use crate::state::Layer;
 use crate::types::{Call, LedgerCall, RollupCall};
@@ -27,8 +27,8 @@ pub enum CallError {
 pub struct CallContext<'a> {
     /// The rollup genesis.
     pub rollup: &'a rollup::RollupGenesis,
-    /// The chunk proof verifier.
-    pub verifier: &'a ChunkVerifier,
+    /// The genesis's proof backend (verifier and ops commitment).
+    pub backend: &'a dyn ProofBackend,
     /// Height of the block being built.
     pub block: u64,
     /// The transaction's hash.
@@ -81,15 +81,25 @@ pub fn apply(
             ctx.tx_hash,
         )?)),
         Call::Rollup(RollupCall::Commit(commit)) => {
-            rollup::commit_call(state, ctx.rollup, &ctx.from, commit, ctx.block)?;
+            rollup::commit_call(state, ctx.rollup, ctx.backend, &ctx.from, commit, ctx.block)?;
             Ok(None)
         }
         Call::Rollup(RollupCall::Prove {
             number,
+            first_chunk,
             chunk_roots,
             proofs,
         }) => {
-            rollup::prove_call(state, ctx.verifier, *number, chunk_roots, proofs, ctx.block)?;
+            rollup::prove_call(
+                state,
+                ctx.rollup,
+                ctx.backend,
+                *number,
+                *first_chunk,
+                chunk_roots,
+                proofs,
+                ctx.block,
+            )?;
             Ok(None)
         }
     }

@@ -31,13 +31,12 @@ use ghostplane_primitives::{
     AccountId, Amount, BatchNumber, ChainId, DepositEvent, FieldBytes, Hash32, L1Address, Nonce,
     PubdataOp, PublicKey, SignedTransaction, TokenId, decode_pubdata,
 };
-use ghostplane_prover::witness::chunk_commitment;
-use ghostplane_prover::{ChunkHeader, ChunkOp, ChunkProof, ChunkVerifier, OpKind};
+use ghostplane_prover::{ChunkHeader, ChunkOp, OpKind, ProofBackend, ProofSystem, Statement};
 use rayon::prelude::*;
 
 use crate::modules::ledger::{self, LedgerError, LedgerTransfer, TransferCode};
 use crate::state::{self, Layer, Read, StateError};
-use crate::types::{BatchCommit, PROOF_BYTES};
+use crate::types::BatchCommit;
 
 const PREFIX: &str = "rollup";
 
@@ -51,12 +50,8 @@ pub struct RollupGenesis {
     pub l2_chain_id: ChainId,
     /// Keys allowed to commit batches.
     pub operators: Vec<PublicKey>,
-    /// Op slots per chunk of the circuit.
-    pub chunk_ops: u32,
-    /// Hash of the circuit's shape (checked against the verifying key's).
-    pub circuit_hash: [u8; 32],
-    /// The Groth16 verifying key (compressed arkworks encoding).
-    pub verifying_key: Vec<u8>,
+    /// How segments are proven (fixed for the chain's life).
+    pub proof: ProofParams,
     /// Account tree root of the L2 genesis.
     pub genesis_root: FieldBytes,
     /// Keys of the L2 genesis accounts, in id order (their nonces start at 0).
@@ -65,6 +60,45 @@ pub struct RollupGenesis {
     pub forced_inclusion_blocks: u64,
     /// Most unconsumed deposits in the queue.
     pub deposit_queue_max: u64,
+}
+
+/// The proof backend a rollup genesis fixes.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct ProofParams {
+    /// The proof system.
+    pub system: ProofSystem,
+    /// Most ops per segment (chunk): the cutter closes a segment at this many.
+    pub chunk_ops: u32,
+    /// Hash of the backend's statement and parameters (checked against
+    /// `verifier_params` when the node starts).
+    pub params_hash: [u8; 32],
+    /// The backend's verifier parameters (Groth16: the compressed verifying key;
+    /// STARK: the FRI setting).
+    pub verifier_params: Vec<u8>,
+}
+
+impl ProofParams {
+    /// What a genesis records for `backend`.
+    pub fn of(backend: &dyn ProofBackend) -> Self {
+        Self {
+            system: backend.system(),
+            chunk_ops: backend.segment_ops_max() as u32,
+            params_hash: backend.params_hash(),
+            verifier_params: backend.verifier_params(),
+        }
+    }
+
+    /// The verifier these parameters describe.
+    pub fn verifier(
+        &self,
+    ) -> Result<std::sync::Arc<dyn ProofBackend>, ghostplane_prover::BackendError> {
+        ghostplane_prover::backend::verifier_from_params(
+            self.system,
+            self.params_hash,
+            &self.verifier_params,
+            self.chunk_ops.max(1) as usize,
+        )
+    }
 }
 
 /// The module's counters.
@@ -76,6 +110,11 @@ pub struct RollupState {
     pub finalized: u64,
     /// Account root after the last finalized batch.
     pub finalized_root: FieldBytes,
+    /// Chunks of batch `finalized + 1` already proven (proofs may arrive in parts,
+    /// so that one L1 transaction never has to carry a whole batch's STARKs).
+    pub proving_chunks: u32,
+    /// Account root after those chunks.
+    pub proving_root: FieldBytes,
     /// Last L2 block covered by a committed batch.
     pub committed_l2_block: u64,
     /// Last L2 block covered by a finalized batch.
@@ -123,8 +162,12 @@ pub struct BatchRecord {
     pub pubdata_hash: Hash32,
     /// Claimed account root after the batch.
     pub new_root: FieldBytes,
+    /// Account the batch's fees go to (in every chunk's header).
+    pub fee_account: AccountId,
     /// `C` of each chunk.
     pub commitments: Vec<FieldBytes>,
+    /// Op slots of each chunk (what its proof's size is fixed by).
+    pub slots: Vec<u32>,
     /// Withdrawals to release on finality.
     pub withdrawals: Vec<Withdrawal>,
     /// Deposits consumed up to (exclusive) after this batch.
@@ -298,10 +341,20 @@ pub enum RollupError {
         proofs: usize,
     },
     /// A chunk proof does not verify.
-    #[error("chunk {chunk}: proof does not verify for its roots and commitment")]
+    #[error("chunk {chunk}: proof does not verify for its roots and commitment: {reason}")]
     BadProof {
         /// Chunk index.
         chunk: usize,
+        /// What the backend said.
+        reason: String,
+    },
+    /// Proofs must continue where the last accepted ones stopped.
+    #[error("proofs must start at chunk {expected} of the batch, got {got}")]
+    ChunkOrder {
+        /// The next unproven chunk.
+        expected: u32,
+        /// The first chunk sent.
+        got: u32,
     },
     /// The last chunk root is not the batch's committed root.
     #[error("chunk roots end at {got}, the batch committed {expected}")]
@@ -379,6 +432,8 @@ pub fn apply_genesis(state: &mut Layer<'_>, genesis: &RollupGenesis) -> Result<(
             committed: 0,
             finalized: 0,
             finalized_root: genesis.genesis_root,
+            proving_chunks: 0,
+            proving_root: genesis.genesis_root,
             committed_l2_block: 0,
             finalized_l2_block: 0,
             next_account: genesis.genesis_accounts.len() as u32,
@@ -483,7 +538,8 @@ impl Accounts<'_, '_> {
 }
 
 /// Cuts slots into chunks the way the prover's merkleizer does.
-struct Cutter {
+struct Cutter<'b> {
+    backend: &'b dyn ProofBackend,
     chunk_ops: usize,
     chain_id: ChainId,
     batch: BatchNumber,
@@ -493,7 +549,7 @@ struct Cutter {
     chunks: Vec<(ChunkHeader, Vec<ChunkOp>)>,
 }
 
-impl Cutter {
+impl Cutter<'_> {
     fn push(
         &mut self,
         op: usize,
@@ -518,9 +574,6 @@ impl Cutter {
     }
 
     fn close(&mut self) {
-        while self.open.len() < self.chunk_ops {
-            self.open.push(ChunkOp::noop());
-        }
         let header = ChunkHeader {
             chain_id: self.chain_id,
             batch: self.batch,
@@ -531,14 +584,16 @@ impl Cutter {
         self.fees = 0;
     }
 
-    /// Each chunk's `C` (Poseidon-heavy: computed in parallel, chunks are independent).
-    fn finish(mut self) -> Vec<FieldBytes> {
+    /// Each chunk's `C` and slot count (hash-heavy: computed in parallel, chunks are
+    /// independent). The backend pads the ops as its prover does.
+    fn finish(mut self) -> Vec<(FieldBytes, u32)> {
         if !self.open.is_empty() || self.chunks.is_empty() {
             self.close();
         }
+        let backend = self.backend;
         self.chunks
             .par_iter()
-            .map(|(header, ops)| FieldBytes::from(chunk_commitment(header, ops)))
+            .map(|(header, ops)| backend.commitment(header, ops))
             .collect()
     }
 }
@@ -547,6 +602,7 @@ impl Cutter {
 pub fn commit_call(
     state: &mut Layer<'_>,
     genesis: &RollupGenesis,
+    backend: &dyn ProofBackend,
     from: &PublicKey,
     commit: &BatchCommit,
     l1_block: u64,
@@ -586,7 +642,8 @@ pub fn commit_call(
     };
     accounts.get(usize::MAX, commit.fee_account)?;
     let mut cutter = Cutter {
-        chunk_ops: genesis.chunk_ops.max(1) as usize,
+        backend,
+        chunk_ops: genesis.proof.chunk_ops.max(1) as usize,
         chain_id,
         batch: BatchNumber(commit.number),
         fee_account: commit.fee_account,
@@ -757,7 +814,7 @@ pub fn commit_call(
         }
     }
     let next_account = accounts.next;
-    let commitments = cutter.finish();
+    let (commitments, slots): (Vec<FieldBytes>, Vec<u32>) = cutter.finish().into_iter().unzip();
     if commitments.len() != commit.chunk_count as usize {
         return Err(RollupError::ChunkCount {
             expected: commitments.len() as u32,
@@ -772,7 +829,9 @@ pub fn commit_call(
             last_block: commit.last_block,
             pubdata_hash: Hash32(*blake3::hash(&commit.pubdata).as_bytes()),
             new_root: commit.new_root,
+            fee_account: commit.fee_account,
             commitments,
+            slots,
             withdrawals,
             deposits_consumed_to: consumed,
             committed_at: l1_block,
@@ -787,13 +846,19 @@ pub fn commit_call(
     Ok(())
 }
 
-/// Verifies a batch's chunk proofs and finalizes it, releasing its withdrawals.
+/// Verifies chunk proofs of the oldest unfinalized batch, from chunk `first_chunk`
+/// (the next unproven one) on, and finalizes the batch once all its chunks are
+/// proven, releasing its withdrawals. Each statement is rebuilt here: the roots
+/// chain from the last proven one, the header and `C` come from the commit.
+#[allow(clippy::too_many_arguments)]
 pub fn prove_call(
     state: &mut Layer<'_>,
-    verifier: &ChunkVerifier,
+    genesis: &RollupGenesis,
+    backend: &dyn ProofBackend,
     number: u64,
+    first_chunk: u32,
     chunk_roots: &[FieldBytes],
-    proofs: &[[u8; PROOF_BYTES]],
+    proofs: &[Vec<u8>],
     l1_block: u64,
 ) -> Result<(), RollupError> {
     let mut st = status(state)?;
@@ -804,27 +869,62 @@ pub fn prove_call(
             committed: st.committed,
         });
     }
+    if first_chunk != st.proving_chunks {
+        return Err(RollupError::ChunkOrder {
+            expected: st.proving_chunks,
+            got: first_chunk,
+        });
+    }
     let mut record = batch(state, number)?.ok_or(RollupError::NoState)?;
     let chunks = record.commitments.len();
-    if chunk_roots.len() != chunks || proofs.len() != chunks {
+    let left = chunks - (first_chunk as usize).min(chunks);
+    if chunk_roots.len() != proofs.len() || proofs.is_empty() || proofs.len() > left {
         return Err(RollupError::ProofCount {
-            chunks,
+            chunks: left,
             roots: chunk_roots.len(),
             proofs: proofs.len(),
         });
     }
-    let mut previous = st.finalized_root;
-    for (chunk, ((root, proof), c)) in chunk_roots
+    let mut previous = st.proving_root;
+    let statements: Vec<Statement> = chunk_roots
         .iter()
-        .zip(proofs)
-        .zip(&record.commitments)
         .enumerate()
-    {
-        let inputs = [previous.to_fr(), root.to_fr(), c.to_fr()];
-        verifier
-            .verify_inputs(&inputs, &ChunkProof(*proof))
-            .map_err(|_| RollupError::BadProof { chunk })?;
-        previous = *root;
+        .map(|(i, root)| {
+            let chunk = first_chunk as usize + i;
+            let statement = Statement {
+                header: ChunkHeader {
+                    chain_id: genesis.l2_chain_id,
+                    batch: BatchNumber(number),
+                    chunk_index: chunk as u32,
+                    fee_account: record.fee_account,
+                },
+                old_root: previous,
+                new_root: *root,
+                commitment: record.commitments[chunk],
+                slots: record.slots[chunk],
+            };
+            previous = *root;
+            statement
+        })
+        .collect();
+    // Chunks are independent statements: verify them in parallel.
+    let verdicts: Vec<Result<(), String>> = statements
+        .par_iter()
+        .zip(proofs)
+        .map(|(statement, proof)| backend.verify(statement, proof).map_err(|e| e.to_string()))
+        .collect();
+    if let Some((i, Err(reason))) = verdicts.into_iter().enumerate().find(|(_, v)| v.is_err()) {
+        return Err(RollupError::BadProof {
+            chunk: first_chunk as usize + i,
+            reason,
+        });
+    }
+    let proven = first_chunk as usize + proofs.len();
+    if proven < chunks {
+        st.proving_chunks = proven as u32;
+        st.proving_root = previous;
+        state.put(state_key(), &st);
+        return Ok(());
     }
     if previous != record.new_root {
         return Err(RollupError::RootMismatch {
@@ -860,6 +960,8 @@ pub fn prove_call(
     state.put(batch_key(number), &record);
     st.finalized = number;
     st.finalized_root = record.new_root;
+    st.proving_chunks = 0;
+    st.proving_root = record.new_root;
     st.finalized_l2_block = record.last_block;
     state.put(state_key(), &st);
     Ok(())

@@ -7,7 +7,8 @@ use ghostplane_primitives::{
     AccountId, AccountLeaf, BatchNumber, ChainId, ContractAddress, Keypair, L1Address, PubdataOp,
     PublicKey, Signature, TokenId, Transaction,
 };
-use ghostplane_prover::{AccountTree, ChunkWitness, Merkleizer};
+use ghostplane_prover::groth16::PoseidonTree;
+use ghostplane_prover::{AccountTree, ChunkWitness, Groth16Backend, Job, Merkleizer, ProofBackend};
 
 pub const CHAIN: ChainId = ChainId(0x6768_6f73);
 
@@ -32,7 +33,7 @@ pub fn genesis_leaves() -> Vec<(AccountId, AccountLeaf)> {
 
 pub fn open_tree(dir: &std::path::Path) -> (Arc<rocksdb::DB>, AccountTree) {
     let db = ghostplane_prover::open_db(dir).unwrap();
-    let tree = AccountTree::open(db.clone()).unwrap();
+    let tree = AccountTree::open(db.clone(), Arc::new(PoseidonTree)).unwrap();
     (db, tree)
 }
 
@@ -113,8 +114,20 @@ pub fn mixed_ops() -> Vec<PubdataOp> {
     ]
 }
 
+/// The Groth16 chunk witnesses of a batch (the jobs' witness bytes, decoded).
 pub fn build(tree: &mut AccountTree, chunk_ops: usize, ops: &[PubdataOp]) -> Vec<ChunkWitness> {
-    Merkleizer::new(tree, chunk_ops, CHAIN)
+    let backend = Groth16Backend::witnesses_only(chunk_ops);
+    Merkleizer::new(tree, &backend, CHAIN)
+        .build_batch(BatchNumber(1), id(0), ops)
+        .unwrap()
+        .iter()
+        .map(|job| borsh::from_slice(&job.witness).unwrap())
+        .collect()
+}
+
+/// The proof jobs of a batch under `backend`.
+pub fn jobs(tree: &mut AccountTree, backend: &dyn ProofBackend, ops: &[PubdataOp]) -> Vec<Job> {
+    Merkleizer::new(tree, backend, CHAIN)
         .build_batch(BatchNumber(1), id(0), ops)
         .unwrap()
 }

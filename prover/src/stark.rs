@@ -1,0 +1,334 @@
+//! The STARK backend: the segment AIR of `ghostplane-stark` behind [`ProofBackend`].
+//!
+//! The tree is binary of depth 24 over KoalaBear Poseidon2 (digests packed into 32
+//! bytes, see `ghostplane_stark::wire`). A segment of `n` user ops is padded with
+//! no-ops to `2^k − 1` ops (the smallest power of two above `n`, at least 2, at most
+//! `slots_max`) and closed by the fee credit, so a lone transfer proves a 2-op trace
+//! and a full segment a `slots_max`-op one. The statement's public values are
+//! `old_root ‖ new_root ‖ seed(header) ‖ C`; the verifier rebuilds all four itself.
+
+use std::sync::Arc;
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use ghostplane_primitives::{AccountLeaf, FieldBytes};
+use ghostplane_stark::config::FriSettings;
+use ghostplane_stark::hash::{DIGEST, Digest, compress, hash_leaf};
+use ghostplane_stark::proof::{SegmentProof, SegmentProver};
+use ghostplane_stark::segment::{
+    Account, Op, OpKind as StarkKind, OpWitness, SegmentHeader, SegmentWitness, commitment,
+};
+use ghostplane_stark::tree::{DEPTH, LeafUpdate};
+use ghostplane_stark::wire::{decode_witness, encode_witness, pack_digest, unpack_digest};
+
+use crate::backend::{
+    BackendError, Job, Leg, Node, ProofBackend, ProofSystem, Segment, Statement, TreeHash,
+};
+use crate::witness::{ChunkHeader, ChunkOp, OpKind};
+
+/// Default ops per full segment, fee credit included (a power of two).
+pub const DEVNET_SEGMENT_SLOTS: usize = 1024;
+
+/// The KoalaBear Poseidon2 tree: binary, depth 24.
+pub struct Poseidon2Tree {
+    empty: [Node; DEPTH + 1],
+}
+
+impl Default for Poseidon2Tree {
+    fn default() -> Self {
+        let mut digest = hash_leaf(&Account::new([0; 32]).fields());
+        let mut empty = [[0u8; 32]; DEPTH + 1];
+        empty[0] = pack_digest(&digest);
+        for slot in empty.iter_mut().skip(1) {
+            digest = compress(&digest, &digest);
+            *slot = pack_digest(&digest);
+        }
+        Self { empty }
+    }
+}
+
+fn digest(node: &Node) -> Digest {
+    // Nodes come from this tree, which only stores packed digests.
+    unpack_digest(node).unwrap_or([Default::default(); DIGEST])
+}
+
+fn account(leaf: &AccountLeaf) -> Account {
+    Account {
+        key: leaf.public_key.0,
+        nonce: leaf.nonce,
+        balances: leaf.balances,
+    }
+}
+
+impl TreeHash for Poseidon2Tree {
+    fn name(&self) -> &'static str {
+        "poseidon2-koalabear-binary-24"
+    }
+    fn arity(&self) -> usize {
+        2
+    }
+    fn depth(&self) -> usize {
+        DEPTH
+    }
+    fn leaf(&self, leaf: &AccountLeaf) -> Node {
+        pack_digest(&hash_leaf(&account(leaf).fields()))
+    }
+    fn node(&self, children: &[Node]) -> Node {
+        match children {
+            [left, right] => pack_digest(&compress(&digest(left), &digest(right))),
+            _ => self.empty[1],
+        }
+    }
+    fn empty(&self, height: usize) -> Node {
+        self.empty[height.min(DEPTH)]
+    }
+    fn idle_legs_need_paths(&self) -> bool {
+        true
+    }
+}
+
+/// What the genesis records: the FRI setting.
+#[derive(BorshSerialize, BorshDeserialize)]
+struct Params {
+    log_blowup: u32,
+    num_queries: u32,
+    query_pow_bits: u32,
+}
+
+/// The STARK backend (proves and verifies: there are no keys).
+pub struct StarkBackend {
+    prover: SegmentProver,
+    tree: Arc<Poseidon2Tree>,
+    slots_max: usize,
+}
+
+impl StarkBackend {
+    /// A backend with FRI `settings` and full segments of `slots_max` ops (a power
+    /// of two, at least 2; the fee credit takes one).
+    pub fn new(settings: FriSettings, slots_max: usize) -> Result<Self, BackendError> {
+        if slots_max < 2 || !slots_max.is_power_of_two() {
+            return Err(BackendError::Params(format!(
+                "{slots_max} ops per segment: a STARK segment holds a power of two, at least 2"
+            )));
+        }
+        Ok(Self {
+            prover: SegmentProver::new(settings),
+            tree: Arc::new(Poseidon2Tree::default()),
+            slots_max,
+        })
+    }
+
+    /// From the genesis's parameters and its ops per segment (`slots_max − 1`).
+    pub fn from_params(params: &[u8], segment_ops_max: usize) -> Result<Self, BackendError> {
+        let p = Params::try_from_slice(params)
+            .map_err(|e| BackendError::Params(format!("STARK parameters: {e}")))?;
+        let settings = FriSettings {
+            log_blowup: p.log_blowup as usize,
+            num_queries: p.num_queries as usize,
+            query_pow_bits: p.query_pow_bits as usize,
+        };
+        if settings.log_blowup != FriSettings::SETTLEMENT.log_blowup
+            || !(1..=256).contains(&settings.num_queries)
+            || settings.query_pow_bits > 32
+        {
+            return Err(BackendError::Params(format!(
+                "FRI setting {settings:?} is not one this build proves with"
+            )));
+        }
+        Self::new(settings, segment_ops_max.saturating_add(1))
+    }
+
+    /// The FRI setting.
+    pub fn settings(&self) -> FriSettings {
+        self.prover.settings()
+    }
+
+    fn header(h: &ChunkHeader) -> SegmentHeader {
+        SegmentHeader {
+            chain_id: h.chain_id.0,
+            batch: h.batch.0,
+            segment: h.chunk_index,
+            fee_account: h.fee_account.get(),
+        }
+    }
+
+    /// The segment's ops as the AIR sees them: user ops, no-op padding, fee credit.
+    fn ops(&self, header: &ChunkHeader, ops: &[ChunkOp]) -> Vec<Op> {
+        let padded = self.padded_ops(ops.len());
+        let total_fee = ops.iter().fold(0u128, |t, op| t.saturating_add(op.fee));
+        ops.iter()
+            .map(stark_op)
+            .chain(std::iter::repeat_n(
+                Op::noop(),
+                padded - ops.len().min(padded),
+            ))
+            .chain([Op::fee_credit(header.fee_account.get(), total_fee)])
+            .collect()
+    }
+}
+
+fn stark_op(op: &ChunkOp) -> Op {
+    Op {
+        kind: match op.kind {
+            OpKind::Noop => StarkKind::Noop,
+            OpKind::Transfer => StarkKind::Transfer,
+            OpKind::Deposit => StarkKind::Deposit,
+            OpKind::Withdraw => StarkKind::Withdraw,
+            OpKind::FeeOnly => StarkKind::FeeOnly,
+        },
+        token: op.token.id(),
+        a_index: op.a_index.get(),
+        a_key: op.a_key.0,
+        b_index: op.b_index.get(),
+        b_data: op.b_data,
+        b_new: op.b_new,
+        nonce: op.nonce,
+        amount: op.amount,
+        fee: op.fee,
+    }
+}
+
+fn update(leg: &Leg) -> Result<LeafUpdate, BackendError> {
+    if leg.siblings.len() != DEPTH {
+        return Err(BackendError::Segment(format!(
+            "a leg has {} siblings, the binary tree of depth {DEPTH} has {DEPTH}",
+            leg.siblings.len()
+        )));
+    }
+    let mut siblings = [[Default::default(); DIGEST]; DEPTH];
+    for (out, node) in siblings.iter_mut().zip(&leg.siblings) {
+        *out = unpack_digest(node).map_err(|e| BackendError::Segment(e.to_string()))?;
+    }
+    Ok(LeafUpdate {
+        index: leg.index.get(),
+        old: account(&leg.before).fields(),
+        new: account(&leg.after).fields(),
+        siblings,
+    })
+}
+
+fn root(bytes: &FieldBytes) -> Result<Digest, BackendError> {
+    unpack_digest(bytes.as_bytes()).map_err(|e| BackendError::Refused(e.to_string()))
+}
+
+fn packed(d: &Digest) -> FieldBytes {
+    // A packed digest is below 2^248, so always a canonical scalar.
+    FieldBytes::from_bytes(pack_digest(d)).unwrap_or(FieldBytes::ZERO)
+}
+
+impl ProofBackend for StarkBackend {
+    fn system(&self) -> ProofSystem {
+        ProofSystem::Stark
+    }
+
+    fn params_hash(&self) -> [u8; 32] {
+        self.prover.params_hash()
+    }
+
+    fn verifier_params(&self) -> Vec<u8> {
+        let s = self.prover.settings();
+        borsh::to_vec(&Params {
+            log_blowup: s.log_blowup as u32,
+            num_queries: s.num_queries as u32,
+            query_pow_bits: s.query_pow_bits as u32,
+        })
+        .unwrap_or_default()
+    }
+
+    fn tree_hash(&self) -> Arc<dyn TreeHash> {
+        Arc::clone(&self.tree) as Arc<dyn TreeHash>
+    }
+
+    fn segment_ops_max(&self) -> usize {
+        self.slots_max - 1
+    }
+
+    fn padded_ops(&self, ops: usize) -> usize {
+        (ops + 1).next_power_of_two().clamp(2, self.slots_max) - 1
+    }
+
+    fn commitment(&self, header: &ChunkHeader, ops: &[ChunkOp]) -> (FieldBytes, u32) {
+        let c = commitment(&Self::header(header), &self.ops(header, ops));
+        (packed(&c), self.padded_ops(ops.len()) as u32)
+    }
+
+    fn job(&self, segment: &Segment) -> Result<Job, BackendError> {
+        let header = Self::header(&segment.header);
+        let total_fee = segment
+            .slots
+            .iter()
+            .try_fold(0u128, |t, s| t.checked_add(s.op.fee))
+            .ok_or_else(|| BackendError::Segment("the segment's fees overflow u128".into()))?;
+        let mut ops = segment
+            .slots
+            .iter()
+            .map(|s| {
+                Ok(OpWitness {
+                    op: stark_op(&s.op),
+                    a: update(&s.a)?,
+                    b: update(&s.b)?,
+                })
+            })
+            .collect::<Result<Vec<_>, BackendError>>()?;
+        ops.push(OpWitness {
+            op: Op::fee_credit(header.fee_account, total_fee),
+            a: update(&segment.fee_idle)?,
+            b: update(&segment.fee)?,
+        });
+        if !ops.len().is_power_of_two() || ops.len() > self.slots_max {
+            return Err(BackendError::Segment(format!(
+                "{} ops with the fee credit; a segment holds a power of two up to {}",
+                ops.len(),
+                self.slots_max
+            )));
+        }
+        let witness = SegmentWitness {
+            header,
+            old_root: root(&segment.old_root)?,
+            new_root: root(&segment.new_root)?,
+            ops,
+        };
+        let c = commitment(&header, &witness.ops());
+        Ok(Job {
+            statement: Statement {
+                header: segment.header,
+                old_root: segment.old_root,
+                new_root: segment.new_root,
+                commitment: packed(&c),
+                slots: segment.slots.len() as u32,
+            },
+            witness: encode_witness(&witness),
+        })
+    }
+
+    fn prove(&self, witness: &[u8]) -> Result<Vec<u8>, BackendError> {
+        let witness = decode_witness(witness).map_err(|e| BackendError::Witness(e.to_string()))?;
+        self.prover
+            .prove(&witness)
+            .map(|p| p.0)
+            .map_err(|e| BackendError::Prove(e.to_string()))
+    }
+
+    fn verify(&self, statement: &Statement, proof: &[u8]) -> Result<(), BackendError> {
+        let slots = statement.slots as usize;
+        if slots + 1 > self.slots_max || !(slots + 1).is_power_of_two() || slots == 0 {
+            return Err(BackendError::Refused(format!(
+                "a statement of {slots} slots; segments hold 2^k − 1 ops up to {}",
+                self.slots_max - 1
+            )));
+        }
+        let public = [
+            root(&statement.old_root)?,
+            root(&statement.new_root)?,
+            Self::header(&statement.header).seed(),
+            root(&statement.commitment)?,
+        ]
+        .concat();
+        self.prover
+            .verify(&SegmentProof(proof.to_vec()), &public, slots + 1)
+            .map_err(|e| BackendError::Refused(e.to_string()))
+    }
+
+    fn proof_bytes_max(&self) -> usize {
+        ghostplane_stark::proof::MAX_PROOF_BYTES
+    }
+}
