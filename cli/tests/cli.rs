@@ -197,7 +197,8 @@ fn bench_prove_proves_and_prints_one_line_of_figures() {
     for field in [
         "proof_system=stark",
         "ops=3 ",
-        "slots=4 ",
+        "slots=3 ",
+        "segments=1 ",
         "prove_s=",
         "ops_per_s=",
         "verify_ms=",

@@ -1,38 +1,44 @@
 //! # ghostplane-prover
 //!
-//! Turns executed batches into Groth16 proofs (DESIGN §3.2, §3.3).
+//! Turns executed batches into proofs (DESIGN §3.2, §3.3) through one seam,
+//! [`backend::ProofBackend`], with two implementations: [`stark::StarkBackend`]
+//! (Plonky3, the devnet default) and [`groth16::Groth16Backend`].
 //!
 //! ```text
-//! executor ops (per block) ──► Merkleizer ──► AccountTree (RocksDB, versioned per batch)
-//!                                  │
-//!                                  └─► ChunkWitness per CHUNK_OPS slots ──► job queue
-//! job queue (RocksDB) ──► Coordinator (JSON-RPC) ──lease──► worker: ChunkKeys::prove
+//! executor ops (per block) ──► Merkleizer ──► AccountTree (RocksDB, versioned per batch,
+//!                                  │           the backend's TreeHash)
+//!                                  └─► Segment ──► backend.job ──► Job ──► job queue
+//! job queue (RocksDB) ──► Coordinator (JSON-RPC) ──lease──► worker: backend.prove
 //!                              ▲                                    │
-//!                              └──────── verify, then mark proven ◄─┘
+//!                              └───── backend.verify, mark proven ◄─┘
 //! ```
 //!
-//! - [`tree`]: the sparse 4-ary Poseidon account tree of depth 12; every committed
-//!   batch stays readable (roots and Merkle proofs by version).
-//! - [`merkleizer`]: applies a batch's native ops in order and cuts them into chunk
-//!   witnesses, each a self-contained proof job.
+//! - [`backend`]: the seam (tree hash, jobs, ops commitment, prove, verify) and the
+//!   verifier built from a genesis's parameters.
+//! - [`tree`]: the sparse account tree in the backend's shape and hash; every
+//!   committed batch stays readable (roots and paths by version).
+//! - [`merkleizer`]: applies a batch's native ops in order and cuts them into
+//!   segments, each a self-contained proof job.
 //! - [`witness`] and [`circuit`]: the statement. Public inputs `old_root`, `new_root`
 //!   and the commitment `C` to the chunk's ops; ops `Transfer`, `Deposit`,
 //!   `Withdraw`, `FeeOnly`, `Noop`.
 //! - [`keys`]: Groth16 setup (insecure seeded devnet setup, or keys loaded from
-//!   files), prove, verify, 128-byte proofs.
+//!   files), prove, verify, 128-byte proofs; [`groth16`] wraps them as a backend.
+//! - [`stark`]: the STARK backend (Poseidon2 tree, power-of-two segments, FRI).
 //! - [`coordinator`] and [`worker`]: the fleet. Jobs are queued → leased until a
 //!   deadline (renewed by heartbeat, up to a hold limit) → proven; a lost lease or a
 //!   refused proof puts the job back (after a capped exponential backoff for a lost
 //!   lease), so nothing a worker does makes a job terminal. The coordinator verifies
-//!   every proof before accepting it, refuses workers whose circuit hash differs from
-//!   its own, and admits only workers presenting a token the operator listed
+//!   every proof before accepting it, refuses workers whose parameter hash differs
+//!   from its own, and admits only workers presenting a token the operator listed
 //!   ([`auth`]); refused proofs and lost leases are strikes against the worker's
 //!   token, and a worker at the strike limit is banned.
 //!
 //! Invariants: the tree's committed version and the jobs of that batch are written in
 //! one RocksDB batch; a job is marked proven only with a proof that verified.
-//! Limits: `CHUNK_OPS` is fixed per circuit (keys are per shape); job and proof
-//! payloads are bounded by the RPC request limit; lease time and hold, backoff,
+//! Limits: `CHUNK_OPS` is fixed per Groth16 circuit (keys are per shape), a STARK
+//! segment holds at most its power-of-two size; job and proof payloads are bounded
+//! by the RPC request limit and the backend's proof size; lease time and hold, backoff,
 //! strikes, queue and registry sizes are bounded by [`coordinator::CoordinatorConfig`].
 
 pub mod auth;

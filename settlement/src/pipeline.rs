@@ -437,7 +437,7 @@ impl<C: L1Client> Settlement<C> {
             last_block: last,
             fee_account,
             pubdata: encode_pubdata(&ops)?,
-            new_root: FieldBytes::from(self.tree.root()?),
+            new_root: self.tree.root()?,
             chunk_count: chunks.len() as u32,
         };
         let cf = self

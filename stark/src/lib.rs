@@ -1,8 +1,9 @@
 //! # ghostplane-stark
 //!
-//! The STARK proof backend (issue 11, in progress): the account tree hashed with
-//! Poseidon2 over KoalaBear, and the segment AIR proven with Plonky3's uni-STARK
-//! and FRI. No trusted setup.
+//! The STARK proof system (issue 11): the account tree hashed with Poseidon2 over
+//! KoalaBear, and the segment AIR proven with Plonky3's uni-STARK and FRI. No
+//! trusted setup. `ghostplane-prover`'s `StarkBackend` puts it behind the
+//! `ProofBackend` seam (the RocksDB tree, jobs, the L1's verifier).
 //!
 //! ```text
 //! ops ──► segment::build_segment(tree) ──► SegmentWitness ──► segment_air::generate_trace
@@ -23,11 +24,13 @@
 //! - [`segment_air`]: the AIR: a power-of-two segment of ops (64 rows each, at
 //!   least 2 ops, the last a fee credit) moves the public old root to the public new
 //!   root under the rules, for the public ops commitment.
+//! - [`wire`]: witnesses as bytes (proof jobs) and digests packed into 32 bytes,
+//!   decoded with bounds and canonical checks.
 //!
 //! Invariants: a refused segment leaves the tree as it was; every leaf the AIR
 //! writes is canonical (range-checked limbs). Limits: ops per segment are a power of
-//! two; the tree holds 2^24 accounts. Not built yet: the `ProofBackend` seam, the
-//! RocksDB tree, the L1 verifier and the devnet wiring.
+//! two; the tree holds 2^24 accounts; a decoded witness holds at most 2^14 ops; a
+//! proof is at most 4 MiB and the verifier fixes its trace height from the op count.
 
 pub mod config;
 pub mod hash;

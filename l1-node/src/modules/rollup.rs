@@ -9,13 +9,17 @@
 //!   are consumed in queue order with the queued recipient, token and amount, and
 //!   that no deposit left in the queue is older than `forced_inclusion_blocks`;
 //!   registers created accounts (ids must be dense); cuts the ops into chunks exactly
-//!   as the prover's merkleizer does and records each chunk's commitment `C` and the
-//!   claimed new root. Nothing about balances is trusted here: the proofs cover them.
-//! - **Prove** (anyone) takes batch `finalized + 1`: verifies each chunk's Groth16
-//!   proof against the genesis verifying key with public inputs
-//!   `[root_{i-1}, root_i, C_i]`, where `root_0` is the last finalized root and the
-//!   last root must be the batch's claimed root. The batch is then final and its
-//!   withdrawals are released from the escrow to their L1 recipients.
+//!   as the prover's merkleizer does and records each chunk's commitment `C` (the
+//!   genesis backend's hash) and slot count, and the claimed new root. Nothing about
+//!   balances is trusted here: the proofs cover them.
+//! - **Prove** (anyone) takes chunks of batch `finalized + 1` from its next unproven
+//!   one (`proving_chunks`): rebuilds each chunk's statement `(root_{i-1}, root_i,
+//!   header, C_i, slots)`, where `root_0` is the last finalized root, and verifies the
+//!   proofs in parallel with the genesis's [`ProofBackend`] (a STARK or Groth16).
+//!   When the last chunk is proven and the roots end at the batch's claimed root, the
+//!   batch is final and its withdrawals are released from the escrow to their L1
+//!   recipients. Proofs may come in several transactions, so that STARK proofs
+//!   (hundreds of KB each) never need one larger than the L1 transaction limit.
 //!
 //! Any failed check returns a [`RollupError`]; the transaction's state layer is
 //! dropped, so a forged batch changes nothing.
