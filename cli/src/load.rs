@@ -115,6 +115,19 @@ async fn fund_accounts(
         if let Some(error) = results.iter().find_map(|r| r.get("error")) {
             bail!("funding transfer rejected: {error}");
         }
+        // One chunk in flight at a time: the funder's pending transactions stay under
+        // the node's per-sender limit (1024).
+        let last = chunk
+            .last()
+            .map(|k| k.public_key().to_hex())
+            .unwrap_or_default();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while account(client, Value::from(last.clone())).await?.is_none() {
+            if Instant::now() > deadline {
+                bail!("funding transfers were not executed within 60 s");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut funded = Vec::with_capacity(keys.len());
