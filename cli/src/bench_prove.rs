@@ -131,9 +131,21 @@ fn bench(args: &ProveArgs, pool: &rayon::ThreadPool) -> anyhow::Result<String> {
         nonces[from as usize] += 1;
     }
 
+    // The merkleizer on one thread (its per-level hashing would use every thread of
+    // the pool it runs in).
+    let one_thread = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .context("building the witness thread pool")?;
     let started = Instant::now();
-    let jobs = Merkleizer::new(&mut tree, backend.as_ref(), ChainId(1))
-        .build_batch(BatchNumber(1), AccountId::ZERO, &ops)
+    let jobs = one_thread
+        .install(|| {
+            Merkleizer::new(&mut tree, backend.as_ref(), ChainId(1)).build_batch(
+                BatchNumber(1),
+                AccountId::ZERO,
+                &ops,
+            )
+        })
         .context("building the segment witnesses")?;
     let witness_s = started.elapsed().as_secs_f64();
 

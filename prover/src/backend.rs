@@ -41,6 +41,19 @@ pub trait TreeHash: Send + Sync {
     fn leaf(&self, leaf: &AccountLeaf) -> Node;
     /// A node's digest from its `arity` children, in order.
     fn node(&self, children: &[Node]) -> Node;
+    /// The digests of many leaves, in order. The tree hashes a whole level at once
+    /// through this and [`Self::nodes`], so a backend may pack or parallelize.
+    fn leaves(&self, leaves: &[AccountLeaf]) -> Vec<Node> {
+        leaves.iter().map(|l| self.leaf(l)).collect()
+    }
+    /// The digests of `children.len() / arity` nodes, each from `arity`
+    /// consecutive children, in order.
+    fn nodes(&self, children: &[Node]) -> Vec<Node> {
+        children
+            .chunks_exact(self.arity())
+            .map(|c| self.node(c))
+            .collect()
+    }
     /// The digest of an empty subtree of `height` (0 = an empty leaf).
     fn empty(&self, height: usize) -> Node;
     /// Whether segment witnesses need a path for legs an op does not use (the AIR

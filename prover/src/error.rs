@@ -38,6 +38,11 @@ pub enum ProverError {
         /// What failed.
         reason: &'static str,
     },
+    /// The tree was read or committed with staged writes not yet hashed.
+    #[error(
+        "the account tree has {0} staged writes that were not flushed (a bug in the caller: flush before reading roots or committing)"
+    )]
+    Unflushed(usize),
     /// The circuit could not be synthesized or proven.
     #[error("circuit: {0}")]
     Synthesis(#[from] ark_relations::gr1cs::SynthesisError),

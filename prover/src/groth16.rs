@@ -6,6 +6,8 @@
 
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use ghostplane_primitives::merkle::{empty_subtree_roots, node_hash};
 use ghostplane_primitives::{
     ACCOUNT_TREE_ARITY, ACCOUNT_TREE_DEPTH, AccountLeaf, FieldBytes, Fr, PublicKey,
@@ -47,6 +49,15 @@ impl TreeHash for PoseidonTree {
             *out = fr(child);
         }
         *FieldBytes::from(node_hash(&c)).as_bytes()
+    }
+    fn leaves(&self, leaves: &[AccountLeaf]) -> Vec<Node> {
+        leaves.par_iter().map(|l| self.leaf(l)).collect()
+    }
+    fn nodes(&self, children: &[Node]) -> Vec<Node> {
+        children
+            .par_chunks_exact(ACCOUNT_TREE_ARITY)
+            .map(|c| self.node(c))
+            .collect()
     }
     fn empty(&self, height: usize) -> Node {
         *FieldBytes::from(empty_subtree_roots()[height]).as_bytes()

@@ -1,19 +1,22 @@
 //! The merkleizer: applies a batch's native ops to the account tree, in order, and
 //! cuts them into chunk witnesses (proof jobs).
 //!
-//! Each op becomes one slot; storage writes are skipped (attested, not proven). A
-//! chunk closes when it has `chunk_ops` slots, when the batch ends (padded with
-//! no-ops), or early when the fee account is about to spend while fees it has earned
-//! in the chunk are still uncredited (the circuit credits fees once, at the end of
-//! the chunk, whereas the executor credits them at the end of each block; closing
-//! early keeps the tree's fee account at least as rich as the executor's at every
-//! step). A batch with no provable op still gets one all-no-op chunk so its roots chain.
+//! Each op becomes one slot; storage writes are skipped (attested, not proven).
+//! Segments are cut by [`crate::cut::Cutter`], the rule ghostd's commit check cuts
+//! with too, and padded with no-ops as the backend pads.
+//!
+//! A segment's leaf writes (and idle legs' path reads) are staged on the tree as the
+//! ops are applied and hashed together when the segment closes
+//! ([`AccountTree::flush`]); each leg then gets the path it had at its moment in
+//! the segment. Op rules (balances, nonces, keys) read leaves, never hashes, so they
+//! run at full speed and the hashing is batched per tree level.
 
 use ghostplane_primitives::{
     AccountId, AccountLeaf, Amount, BatchNumber, ChainId, PubdataOp, PublicKey, TokenId,
 };
 
 use crate::backend::{Job, Leg, ProofBackend, Segment, Slot};
+use crate::cut::{CutError, Cutter};
 use crate::error::ProverError;
 use crate::tree::AccountTree;
 use crate::witness::{ChunkHeader, ChunkOp, OpKind};
@@ -24,12 +27,27 @@ pub struct Merkleizer<'a> {
     backend: &'a dyn ProofBackend,
     chain_id: ChainId,
     idle_paths: bool,
+    /// Where each entry staged on the tree belongs, in staging order.
+    staged: Vec<LegAt>,
+}
+
+/// The leg a staged tree entry's path goes to.
+#[derive(Clone, Copy)]
+enum LegAt {
+    /// Sender leg of the open segment's slot.
+    A(usize),
+    /// Receiver leg of the open segment's slot.
+    B(usize),
+    /// The fee credit's idle sender leg.
+    FeeIdle,
+    /// The fee credit.
+    Fee,
 }
 
 struct Open {
     old_root: ghostplane_primitives::FieldBytes,
     slots: Vec<Slot>,
-    fees: Amount,
+    cutter: Cutter,
 }
 
 impl<'a> Merkleizer<'a> {
@@ -46,6 +64,7 @@ impl<'a> Merkleizer<'a> {
             backend,
             chain_id,
             idle_paths,
+            staged: Vec::new(),
         }
     }
 
@@ -63,37 +82,34 @@ impl<'a> Merkleizer<'a> {
         let mut open = Open {
             old_root: self.tree.root()?,
             slots: Vec::with_capacity(max.min(4096)),
-            fees: 0,
+            cutter: Cutter::new(max, fee_account),
         };
         for (position, op) in ops.iter().enumerate() {
-            let sender = op.sender();
             if matches!(op, PubdataOp::StorageWrite { .. }) {
                 continue;
             }
-            if sender == Some(fee_account) && open.fees > 0 {
+            if open.cutter.closes_before(op.sender()) {
                 self.close(&mut open, &mut jobs, batch, fee_account)?;
             }
-            let slot = self.apply(position, op)?;
-            open.fees = open
-                .fees
-                .checked_add(slot.op.fee)
-                .ok_or(ProverError::InvalidOp {
-                    op: position,
-                    reason: "chunk fee total overflows u128",
-                })?;
+            let slot = self.apply(position, open.slots.len(), op)?;
+            let full = open
+                .cutter
+                .push(slot.op.fee)
+                .map_err(|e| cut_error(position, e))?;
             open.slots.push(slot);
-            if open.slots.len() == max {
+            if full {
                 self.close(&mut open, &mut jobs, batch, fee_account)?;
             }
         }
-        if !open.slots.is_empty() || jobs.is_empty() {
+        if open.cutter.closes_at_end() {
             self.close(&mut open, &mut jobs, batch, fee_account)?;
         }
         Ok(jobs)
     }
 
-    /// A leg that rewrites `id` with itself (a path only if the backend needs it).
-    fn idle(&mut self, id: AccountId) -> Result<Leg, ProverError> {
+    /// A leg that rewrites `id` with itself (a path, staged at `at`, only if the
+    /// backend needs it).
+    fn idle(&mut self, at: LegAt, id: AccountId) -> Result<Leg, ProverError> {
         if !self.idle_paths {
             return Ok(Leg::idle());
         }
@@ -101,12 +117,22 @@ impl<'a> Merkleizer<'a> {
             .tree
             .leaf(id)?
             .unwrap_or(AccountLeaf::new(PublicKey([0; 32])));
+        self.tree.stage_read(id);
+        self.staged.push(at);
         Ok(Leg {
             index: id,
             before: leaf,
             after: leaf,
-            siblings: self.tree.path(id)?,
+            siblings: Vec::new(),
         })
+    }
+
+    /// Sets `id`'s leaf to `after`, staging its path for the leg at `at` (the
+    /// leg's siblings are filled when the segment closes).
+    fn write(&mut self, at: LegAt, id: AccountId, after: AccountLeaf) -> Result<(), ProverError> {
+        self.tree.stage(id, after)?;
+        self.staged.push(at);
+        Ok(())
     }
 
     fn close(
@@ -117,14 +143,17 @@ impl<'a> Merkleizer<'a> {
         fee_account: AccountId,
     ) -> Result<(), ProverError> {
         let padded = self.backend.padded_ops(open.slots.len());
-        if open.slots.len() < padded {
+        // Padding: one no-op slot whose idle legs are read once (nothing changes
+        // between the copies), cloned after its paths are filled.
+        let pad_at = open.slots.len();
+        if pad_at < padded {
             let noop = ChunkOp::noop();
-            let a = self.idle(noop.a_index)?;
-            let b = self.idle(noop.b_index)?;
-            open.slots.resize(padded, Slot { op: noop, a, b });
+            let a = self.idle(LegAt::A(pad_at), noop.a_index)?;
+            let b = self.idle(LegAt::B(pad_at), noop.b_index)?;
+            open.slots.push(Slot { op: noop, a, b });
         }
         let op_index = usize::MAX;
-        let fee_idle = self.idle(AccountId::ZERO)?;
+        let mut fee_idle = self.idle(LegAt::FeeIdle, AccountId::ZERO)?;
         let mut leaf = self
             .tree
             .leaf(fee_account)?
@@ -135,16 +164,37 @@ impl<'a> Merkleizer<'a> {
         let before = leaf;
         leaf.balances[0] =
             leaf.balances[0]
-                .checked_add(open.fees)
+                .checked_add(open.cutter.fees())
                 .ok_or(ProverError::InvalidOp {
                     op: op_index,
                     reason: "fee account balance overflows",
                 })?;
-        let (_, siblings) = self.tree.update(fee_account, leaf)?;
-        let chunk_index = u32::try_from(jobs.len()).map_err(|_| ProverError::InvalidOp {
-            op: op_index,
-            reason: "too many chunks in one batch",
-        })?;
+        self.write(LegAt::Fee, fee_account, leaf)?;
+        let mut fee = Leg {
+            index: fee_account,
+            before,
+            after: leaf,
+            siblings: Vec::new(),
+        };
+        let paths = self.tree.flush()?;
+        if paths.len() != self.staged.len() {
+            return Err(ProverError::Corrupt("staged tree paths"));
+        }
+        for (at, path) in self.staged.drain(..).zip(paths) {
+            let leg = match at {
+                LegAt::A(slot) => open.slots.get_mut(slot).map(|s| &mut s.a),
+                LegAt::B(slot) => open.slots.get_mut(slot).map(|s| &mut s.b),
+                LegAt::FeeIdle => Some(&mut fee_idle),
+                LegAt::Fee => Some(&mut fee),
+            };
+            if let Some(leg) = leg {
+                leg.siblings = path;
+            }
+        }
+        if let Some(pad) = open.slots.get(pad_at).cloned() {
+            open.slots.resize(padded, pad);
+        }
+        let chunk_index = open.cutter.close().map_err(|e| cut_error(op_index, e))?;
         let new_root = self.tree.root()?;
         let segment = Segment {
             header: ChunkHeader {
@@ -157,16 +207,10 @@ impl<'a> Merkleizer<'a> {
             new_root,
             slots: std::mem::take(&mut open.slots),
             fee_idle,
-            fee: Leg {
-                index: fee_account,
-                before,
-                after: leaf,
-                siblings,
-            },
+            fee,
         };
         jobs.push(self.backend.job(&segment)?);
         open.old_root = new_root;
-        open.fees = 0;
         Ok(())
     }
 
@@ -181,6 +225,7 @@ impl<'a> Merkleizer<'a> {
     fn debit(
         &mut self,
         position: usize,
+        slot: usize,
         id: AccountId,
         token: TokenId,
         amount: Amount,
@@ -204,14 +249,14 @@ impl<'a> Merkleizer<'a> {
             op: position,
             reason: "nonce overflow",
         })?;
-        let (_, siblings) = self.tree.update(id, after)?;
+        self.write(LegAt::A(slot), id, after)?;
         Ok((
             before,
             Leg {
                 index: id,
                 before,
                 after,
-                siblings,
+                siblings: Vec::new(),
             },
         ))
     }
@@ -220,6 +265,7 @@ impl<'a> Merkleizer<'a> {
     fn credit(
         &mut self,
         position: usize,
+        slot: usize,
         id: AccountId,
         create: Option<PublicKey>,
         token: TokenId,
@@ -244,7 +290,7 @@ impl<'a> Merkleizer<'a> {
                     op: position,
                     reason: "receiver balance overflows",
                 })?;
-        let (_, siblings) = self.tree.update(id, after)?;
+        self.write(LegAt::B(slot), id, after)?;
         // A created account's leaf was empty: the statement sees an all-zero leaf.
         let empty = AccountLeaf::new(PublicKey([0; 32]));
         Ok((
@@ -254,16 +300,16 @@ impl<'a> Merkleizer<'a> {
                 index: id,
                 before: if new { empty } else { before },
                 after,
-                siblings,
+                siblings: Vec::new(),
             },
         ))
     }
 
-    fn apply(&mut self, position: usize, op: &PubdataOp) -> Result<Slot, ProverError> {
+    fn apply(&mut self, position: usize, slot: usize, op: &PubdataOp) -> Result<Slot, ProverError> {
         let mut chunk_op = ChunkOp::noop();
         // An idle sender leg comes first in the statement: read it before the op.
         let mut a = match op.sender() {
-            None => Some(self.idle(AccountId::ZERO)?),
+            None => Some(self.idle(LegAt::A(slot), AccountId::ZERO)?),
             Some(_) => None,
         };
         let mut b = None;
@@ -296,8 +342,9 @@ impl<'a> Merkleizer<'a> {
                     }
                     _ => None,
                 };
-                let (sender, leg_a) = self.debit(position, *from, *token, *amount, *fee)?;
-                let (receiver, new, leg_b) = self.credit(position, *to, create, *token, *amount)?;
+                let (sender, leg_a) = self.debit(position, slot, *from, *token, *amount, *fee)?;
+                let (receiver, new, leg_b) =
+                    self.credit(position, slot, *to, create, *token, *amount)?;
                 a = Some(leg_a);
                 b = Some(leg_b);
                 chunk_op = ChunkOp {
@@ -328,7 +375,8 @@ impl<'a> Merkleizer<'a> {
                         reason: "deposit names an account with another key",
                     });
                 }
-                let (_, new, leg_b) = self.credit(position, *to, Some(*to_key), *token, *amount)?;
+                let (_, new, leg_b) =
+                    self.credit(position, slot, *to, Some(*to_key), *token, *amount)?;
                 b = Some(leg_b);
                 chunk_op = ChunkOp {
                     kind: OpKind::Deposit,
@@ -349,7 +397,7 @@ impl<'a> Merkleizer<'a> {
                 fee,
                 ..
             } => {
-                let (sender, leg_a) = self.debit(position, *from, *token, *amount, *fee)?;
+                let (sender, leg_a) = self.debit(position, slot, *from, *token, *amount, *fee)?;
                 a = Some(leg_a);
                 chunk_op = ChunkOp {
                     kind: OpKind::Withdraw,
@@ -372,7 +420,8 @@ impl<'a> Merkleizer<'a> {
                         reason: "fee-only op's nonce is not the account's",
                     });
                 }
-                let (sender, leg_a) = self.debit(position, from, TokenId::Gcc, 0, *fee_paid)?;
+                let (sender, leg_a) =
+                    self.debit(position, slot, from, TokenId::Gcc, 0, *fee_paid)?;
                 a = Some(leg_a);
                 chunk_op = ChunkOp {
                     kind: OpKind::FeeOnly,
@@ -388,12 +437,22 @@ impl<'a> Merkleizer<'a> {
         // An idle receiver leg comes after the sender's update.
         let a = match a {
             Some(leg) => leg,
-            None => self.idle(chunk_op.a_index)?,
+            None => self.idle(LegAt::A(slot), chunk_op.a_index)?,
         };
         let b = match b {
             Some(leg) => leg,
-            None => self.idle(chunk_op.b_index)?,
+            None => self.idle(LegAt::B(slot), chunk_op.b_index)?,
         };
         Ok(Slot { op: chunk_op, a, b })
+    }
+}
+
+fn cut_error(op: usize, e: CutError) -> ProverError {
+    ProverError::InvalidOp {
+        op,
+        reason: match e {
+            CutError::FeeOverflow => "segment fee total overflows u128",
+            CutError::TooManySegments => "too many segments in one batch",
+        },
     }
 }

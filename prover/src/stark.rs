@@ -9,10 +9,12 @@
 
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use borsh::{BorshDeserialize, BorshSerialize};
 use ghostplane_primitives::{AccountLeaf, FieldBytes};
 use ghostplane_stark::config::FriSettings;
-use ghostplane_stark::hash::{DIGEST, Digest, compress, hash_leaf};
+use ghostplane_stark::hash::{DIGEST, Digest, compress, compress_many, hash_leaf, hash_leaves};
 use ghostplane_stark::proof::{SegmentProof, SegmentProver};
 use ghostplane_stark::segment::{
     Account, Op, OpKind as StarkKind, OpWitness, SegmentHeader, SegmentWitness, commitment,
@@ -27,6 +29,10 @@ use crate::witness::{ChunkHeader, ChunkOp, OpKind};
 
 /// Default ops per full segment, fee credit included (a power of two).
 pub const DEVNET_SEGMENT_SLOTS: usize = 1024;
+
+/// Hashes per rayon task when a tree level is hashed in parallel (a multiple of
+/// the packed lanes; small enough that a segment's level splits across threads).
+const HASH_CHUNK: usize = 256;
 
 /// The KoalaBear Poseidon2 tree: binary, depth 24.
 pub struct Poseidon2Tree {
@@ -77,6 +83,24 @@ impl TreeHash for Poseidon2Tree {
             [left, right] => pack_digest(&compress(&digest(left), &digest(right))),
             _ => self.empty[1],
         }
+    }
+    fn leaves(&self, leaves: &[AccountLeaf]) -> Vec<Node> {
+        leaves
+            .par_chunks(HASH_CHUNK)
+            .flat_map_iter(|chunk| {
+                let fields: Vec<_> = chunk.iter().map(|l| account(l).fields()).collect();
+                hash_leaves(&fields).into_iter().map(|d| pack_digest(&d))
+            })
+            .collect()
+    }
+    fn nodes(&self, children: &[Node]) -> Vec<Node> {
+        children
+            .par_chunks(2 * HASH_CHUNK)
+            .flat_map_iter(|chunk| {
+                let digests: Vec<Digest> = chunk.iter().map(digest).collect();
+                compress_many(&digests).into_iter().map(|d| pack_digest(&d))
+            })
+            .collect()
     }
     fn empty(&self, height: usize) -> Node {
         self.empty[height.min(DEPTH)]
@@ -226,12 +250,11 @@ impl ProofBackend for StarkBackend {
 
     fn verifier_params(&self) -> Vec<u8> {
         let s = self.prover.settings();
-        borsh::to_vec(&Params {
+        ghostplane_primitives::codec::to_bytes(&Params {
             log_blowup: s.log_blowup as u32,
             num_queries: s.num_queries as u32,
             query_pow_bits: s.query_pow_bits as u32,
         })
-        .unwrap_or_default()
     }
 
     fn tree_hash(&self) -> Arc<dyn TreeHash> {
@@ -296,7 +319,7 @@ impl ProofBackend for StarkBackend {
                 commitment: packed(&c),
                 slots: segment.slots.len() as u32,
             },
-            witness: encode_witness(&witness),
+            witness: encode_witness(&witness).map_err(|e| BackendError::Segment(e.to_string()))?,
         })
     }
 

@@ -11,6 +11,12 @@
 //! readable. (Pruning versions below the last finalized batch is not built; the tree
 //! grows by ~depth nodes per touched account per batch.)
 //!
+//! Leaf writes are staged ([`AccountTree::stage`], [`AccountTree::stage_read`]) and
+//! hashed together at [`AccountTree::flush`], level by level: all the hashes of one
+//! level are independent, so the backend's [`TreeHash::nodes`] packs and
+//! parallelizes them, while each staged entry still gets the siblings its path had
+//! at its moment in the sequence (what a proof leg needs).
+//!
 //! Updates go to an in-memory overlay and reach RocksDB in one atomic write batch
 //! at [`AccountTree::commit`], together with whatever the caller adds (the merkleizer
 //! adds the batch's proof jobs), so tree version and jobs can never disagree. The
@@ -18,7 +24,6 @@
 //! [`CACHE_ENTRIES_MAX`] entries; the cache is dropped when full or on a rewind),
 //! so the merkleizer reads RocksDB only for nodes it has not seen.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use borsh::BorshDeserialize;
@@ -43,6 +48,13 @@ const META_TREE_VERSION: &[u8] = b"tree_version";
 const META_TREE_HASH: &[u8] = b"tree_hash";
 
 type NodeKey = (u8, u32);
+type HashMap<K, V> = ahash::AHashMap<K, V>;
+
+/// A leaf write (or, with no leaf, a path read) waiting for [`AccountTree::flush`].
+struct Staged {
+    index: u32,
+    leaf: Option<AccountLeaf>,
+}
 
 /// The versioned account tree.
 pub struct AccountTree {
@@ -53,6 +65,7 @@ pub struct AccountTree {
     leaves: HashMap<u32, AccountLeaf>,
     cached_nodes: HashMap<NodeKey, Node>,
     cached_leaves: HashMap<u32, Option<AccountLeaf>>,
+    staged: Vec<Staged>,
 }
 
 fn node_key(height: u8, index: u32, version: u64) -> [u8; 13] {
@@ -109,6 +122,7 @@ impl AccountTree {
             leaves: HashMap::new(),
             cached_nodes: HashMap::new(),
             cached_leaves: HashMap::new(),
+            staged: Vec::new(),
         })
     }
 
@@ -124,13 +138,22 @@ impl AccountTree {
 
     /// Whether uncommitted updates are pending.
     pub fn is_dirty(&self) -> bool {
-        !self.nodes.is_empty()
+        !self.nodes.is_empty() || !self.staged.is_empty()
     }
 
-    /// Drops uncommitted updates.
+    /// Drops uncommitted updates (staged ones included).
     pub fn discard(&mut self) {
         self.nodes.clear();
         self.leaves.clear();
+        self.staged.clear();
+    }
+
+    fn flushed(&self) -> Result<(), ProverError> {
+        if self.staged.is_empty() {
+            Ok(())
+        } else {
+            Err(ProverError::Unflushed(self.staged.len()))
+        }
     }
 
     fn read_versioned(
@@ -205,6 +228,7 @@ impl AccountTree {
 
     /// The current accounts root (pending updates included).
     pub fn root(&self) -> Result<FieldBytes, ProverError> {
+        self.flushed()?;
         root_bytes(self.node(self.depth(), 0)?)
     }
 
@@ -240,6 +264,7 @@ impl AccountTree {
     /// The siblings of `id`'s path, leaf level first, each level's `arity − 1`
     /// siblings in child order (the leaf's own slot left out).
     pub fn path(&mut self, id: AccountId) -> Result<Vec<Node>, ProverError> {
+        self.flushed()?;
         let arity = self.hash.arity() as u32;
         let depth = self.hash.depth();
         let mut out = Vec::with_capacity(depth * (arity as usize - 1));
@@ -279,40 +304,140 @@ impl AccountTree {
     }
 
     /// Sets the leaf of `id` and returns its previous value and the path siblings
-    /// (which the update leaves as they were): what a proof leg needs.
+    /// (which the update leaves as they were): what a proof leg needs. One
+    /// [`Self::stage`] and [`Self::flush`]; the merkleizer stages a whole segment.
     pub fn update(
         &mut self,
         id: AccountId,
         leaf: AccountLeaf,
     ) -> Result<(Option<AccountLeaf>, Vec<Node>), ProverError> {
-        let old = self.leaf(id)?;
-        let siblings = self.path(id)?;
-        let arity = self.hash.arity();
-        let mut index = account_index(id);
-        let mut current = self.hash.leaf(&leaf);
-        self.nodes.insert((0, index), current);
-        let mut children = vec![[0u8; 32]; arity];
-        for (height, level) in siblings.chunks_exact(arity - 1).enumerate() {
-            let position = index as usize % arity;
-            let mut others = level.iter();
-            for (slot, child) in children.iter_mut().enumerate() {
-                *child = if slot == position {
-                    current
-                } else {
-                    others.next().copied().unwrap_or_default()
-                };
-            }
-            current = self.hash.node(&children);
-            index /= arity as u32;
-            self.nodes.insert((height as u8 + 1, index), current);
-        }
-        self.leaves.insert(account_index(id), leaf);
+        self.flushed()?;
+        let old = self.stage(id, leaf)?;
+        let siblings = self.flush()?.pop().unwrap_or_default();
         Ok((old, siblings))
+    }
+
+    /// Sets the leaf of `id` now ([`Self::leaf`] sees it) and stages the hashing of
+    /// its path for [`Self::flush`]. Returns the previous leaf.
+    pub fn stage(
+        &mut self,
+        id: AccountId,
+        leaf: AccountLeaf,
+    ) -> Result<Option<AccountLeaf>, ProverError> {
+        let old = self.leaf(id)?;
+        let index = account_index(id);
+        self.leaves.insert(index, leaf);
+        self.staged.push(Staged {
+            index,
+            leaf: Some(leaf),
+        });
+        Ok(old)
+    }
+
+    /// Stages a read of `id`'s path at this point of the staged sequence (the path
+    /// a leg that rewrites the leaf with itself proves).
+    pub fn stage_read(&mut self, id: AccountId) {
+        self.staged.push(Staged {
+            index: account_index(id),
+            leaf: None,
+        });
+    }
+
+    /// Hashes every staged write, level by level, and returns each staged entry's
+    /// path siblings (as [`Self::path`] orders them) as they were just before it,
+    /// in staging order. The root afterwards is the root after the last write.
+    ///
+    /// At each height one pass in staging order tracks the newest value of every
+    /// node the staged writes touched, so each entry reads its siblings as of its
+    /// own moment; the parents of all writes at that height are then independent
+    /// and go to [`TreeHash::nodes`] in one call.
+    pub fn flush(&mut self) -> Result<Vec<Vec<Node>>, ProverError> {
+        let staged = std::mem::take(&mut self.staged);
+        if staged.is_empty() {
+            return Ok(Vec::new());
+        }
+        let hash = Arc::clone(&self.hash);
+        let arity = hash.arity() as u32;
+        let depth = hash.depth();
+        let (written, leaves): (Vec<usize>, Vec<AccountLeaf>) = staged
+            .iter()
+            .enumerate()
+            .filter_map(|(t, s)| s.leaf.map(|leaf| (t, leaf)))
+            .unzip();
+        // value[t]: entry t's node at the current height, just after entry t.
+        let mut value = vec![Node::default(); staged.len()];
+        for (&t, digest) in written.iter().zip(hash.leaves(&leaves)) {
+            value[t] = digest;
+        }
+        let mut index: Vec<u32> = staged.iter().map(|s| s.index).collect();
+        let siblings_per_path = depth * (arity as usize - 1);
+        let mut paths: Vec<Vec<Node>> = staged
+            .iter()
+            .map(|_| Vec::with_capacity(siblings_per_path))
+            .collect();
+        let mut inputs: Vec<Node> = Vec::with_capacity(written.len() * arity as usize);
+        let mut level: HashMap<u32, Node> = HashMap::new();
+        for height in 0..=depth {
+            let h = height as u8;
+            level.clear();
+            inputs.clear();
+            for (t, entry) in staged.iter().enumerate() {
+                let i = index[t];
+                if entry.leaf.is_some() {
+                    level.insert(i, value[t]);
+                } else {
+                    value[t] = self.level_node(&level, h, i)?;
+                }
+                if height == depth {
+                    continue;
+                }
+                let first = i - i % arity;
+                for child in first..first + arity {
+                    let v = if child == i {
+                        value[t]
+                    } else {
+                        let v = self.level_node(&level, h, child)?;
+                        paths[t].push(v);
+                        v
+                    };
+                    if entry.leaf.is_some() {
+                        inputs.push(v);
+                    }
+                }
+            }
+            for (&i, v) in &level {
+                self.nodes.insert((h, i), *v);
+            }
+            if height < depth {
+                for (&t, parent) in written.iter().zip(hash.nodes(&inputs)) {
+                    value[t] = parent;
+                }
+                for i in &mut index {
+                    *i /= arity;
+                }
+            }
+        }
+        Ok(paths)
+    }
+
+    /// A node as of the current point of a flush: `level` holds the nodes of this
+    /// height the flush has written so far.
+    fn level_node(
+        &mut self,
+        level: &HashMap<u32, Node>,
+        height: u8,
+        index: u32,
+    ) -> Result<Node, ProverError> {
+        match level.get(&index) {
+            Some(v) => Ok(*v),
+            None => self.node_cached(height, index),
+        }
     }
 
     /// Sets many leaves at once, hashing each level's dirty nodes in parallel. Faster
     /// than [`Self::update`] per leaf, but yields no per-leaf witnesses (genesis).
     pub fn update_many(&mut self, leaves: &[(AccountId, AccountLeaf)]) -> Result<(), ProverError> {
+        self.flushed()?;
         let hash = Arc::clone(&self.hash);
         let arity = hash.arity() as u32;
         let hashed: Vec<(u32, Node)> = leaves
@@ -350,6 +475,7 @@ impl AccountTree {
     /// Writes the pending updates as `version` (which must be above the current one),
     /// plus `extra`, in one atomic synced write.
     pub fn commit(&mut self, version: u64, mut extra: WriteBatch) -> Result<(), ProverError> {
+        self.flushed()?;
         if version <= self.version && self.version != 0 {
             return Err(ProverError::VersionOrder {
                 current: self.version,

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use std::sync::Arc;
 
-use ghostplane_primitives::{FieldBytes, MerkleProof};
+use ghostplane_primitives::{AccountLeaf, FieldBytes, MerkleProof};
 use ghostplane_prover::AccountTree;
 use ghostplane_prover::groth16::PoseidonTree;
 use rocksdb::WriteBatch;
@@ -71,4 +71,78 @@ fn every_committed_version_stays_provable_and_reopens() {
     let reopened = AccountTree::open(db, Arc::new(PoseidonTree)).unwrap();
     assert_eq!(reopened.version(), 2);
     assert_eq!(reopened.root().unwrap(), root2);
+}
+
+/// A staged sequence of writes and reads, hashed in one flush, gives every entry the
+/// path it had at its moment and ends at the same root as updating one leaf at a
+/// time, for both tree hashes (4-ary BN254 Poseidon, binary KoalaBear Poseidon2).
+#[test]
+fn a_flushed_sequence_equals_one_update_at_a_time() {
+    let stark =
+        ghostplane_prover::StarkBackend::new(ghostplane_stark::config::FriSettings::SETTLEMENT, 4)
+            .unwrap();
+    let hashes: [Arc<dyn ghostplane_prover::TreeHash>; 2] = [
+        Arc::new(PoseidonTree),
+        ghostplane_prover::ProofBackend::tree_hash(&stark),
+    ];
+    for hash in hashes {
+        let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let open = |dir: &tempfile::TempDir| {
+            let db = ghostplane_prover::open_db(dir.path()).unwrap();
+            let mut tree = AccountTree::open(db, Arc::clone(&hash)).unwrap();
+            tree.update_many(&genesis_leaves()).unwrap();
+            tree.commit(0, WriteBatch::default()).unwrap();
+            tree
+        };
+        let (mut one, mut staged) = (open(&dir_a), open(&dir_b));
+        // Writes to neighbours, repeats, far leaves and new accounts; reads in between
+        // (a read of a leaf written earlier in the sequence must see that write).
+        let mut seed = 0x9e37_79b9_u32;
+        let mut expected = Vec::new();
+        for step in 0..200u32 {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let account = match step % 4 {
+                0 => id(seed % 6),
+                1 => id(seed % 70),
+                2 => id(seed % (1 << 20)),
+                _ => id(step % 3),
+            };
+            if seed.is_multiple_of(5) {
+                expected.push(one.path(account).unwrap());
+                staged.stage_read(account);
+            } else {
+                let mut leaf = AccountLeaf::new(key(seed % 9));
+                leaf.nonce = u64::from(step);
+                leaf.balances[(seed % 4) as usize] = u128::from(seed);
+                let (old, path) = one.update(account, leaf).unwrap();
+                expected.push(path);
+                assert_eq!(staged.stage(account, leaf).unwrap(), old);
+                assert_eq!(staged.leaf(account).unwrap(), Some(leaf));
+            }
+            // Reading a root with writes staged is a caller's bug, refused.
+            if step == 7 {
+                assert!(matches!(
+                    staged.root(),
+                    Err(ghostplane_prover::ProverError::Unflushed(_))
+                ));
+            }
+            // Flush mid-way too: later flushes build on earlier ones.
+            if step == 99 {
+                let paths = staged.flush().unwrap();
+                assert_eq!(paths, expected, "{} first half", hash.name());
+                expected.clear();
+                assert_eq!(staged.root().unwrap(), one.root().unwrap());
+            }
+        }
+        assert_eq!(staged.flush().unwrap(), expected, "{}", hash.name());
+        assert_eq!(
+            staged.root().unwrap(),
+            one.root().unwrap(),
+            "{}",
+            hash.name()
+        );
+        one.commit(1, WriteBatch::default()).unwrap();
+        staged.commit(1, WriteBatch::default()).unwrap();
+        assert_eq!(staged.root_at(1).unwrap(), one.root_at(1).unwrap());
+    }
 }
