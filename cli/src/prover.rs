@@ -62,11 +62,13 @@ pub async fn run(args: ProverArgs) -> anyhow::Result<()> {
             let settings = FriSettings::SETTLEMENT;
             let loaded = backend.load(false)?;
             println!(
-                "proof_system=stark segment_slots={} log_blowup={} fri_queries={} pow_bits={} conjectured_bits={} params_hash={}",
+                "proof_system=stark segment_slots={} log_blowup={} fri_queries={} pow_bits={} fri_log_arity={} fri_log_final_poly_len={} conjectured_bits={} params_hash={}",
                 backend.chunk_ops.unwrap_or(DEVNET_SEGMENT_SLOTS),
                 settings.log_blowup,
                 settings.num_queries,
                 settings.query_pow_bits,
+                ghostplane_stark::config::FRI_LOG_ARITY,
+                ghostplane_stark::config::FRI_LOG_FINAL_POLY_LEN,
                 settings.conjectured_bits(),
                 hex::encode(loaded.params_hash())
             );

@@ -31,6 +31,14 @@ type Pcs = TwoAdicFriPcs<Val, Dft, ValMmcs, ChallengeMmcs>;
 /// The full proof-system configuration.
 pub type Config = StarkConfig<Pcs, Challenge, Challenger>;
 
+/// FRI folds by up to `2^FRI_LOG_ARITY` per round: fewer rounds, so fewer Merkle
+/// openings for the verifier to check and a smaller proof. (Arity does not enter
+/// the conjectured security.)
+pub const FRI_LOG_ARITY: usize = 3;
+/// FRI stops at a polynomial of `2^FRI_LOG_FINAL_POLY_LEN` coefficients, sent in
+/// the clear (the smallest segment's trace, 128 rows, is far above it).
+pub const FRI_LOG_FINAL_POLY_LEN: usize = 3;
+
 /// FRI parameters. Conjectured security is `log_blowup · num_queries +
 /// query_pow_bits` bits (capped by the ~124-bit challenge field).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,7 +54,7 @@ pub struct FriSettings {
 
 impl FriSettings {
     /// The settlement parameters: blowup 2, 100 queries, 16 PoW bits: 116
-    /// conjectured bits.
+    /// conjectured bits (folding arity and final polynomial: the constants above).
     pub const SETTLEMENT: Self = Self {
         log_blowup: 1,
         num_queries: 100,
@@ -71,8 +79,8 @@ pub fn config(settings: FriSettings) -> Config {
     let challenge_mmcs = ChallengeMmcs::new(val_mmcs.clone());
     let fri = FriParameters {
         log_blowup: settings.log_blowup,
-        log_final_poly_len: 0,
-        max_log_arity: 1,
+        log_final_poly_len: FRI_LOG_FINAL_POLY_LEN,
+        max_log_arity: FRI_LOG_ARITY,
         num_queries: settings.num_queries,
         batch_proof_of_work_bits: 0,
         commit_proof_of_work_bits: 0,

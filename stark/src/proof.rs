@@ -88,6 +88,8 @@ impl SegmentProver {
             self.settings.log_blowup as u64,
             self.settings.num_queries as u64,
             self.settings.query_pow_bits as u64,
+            config::FRI_LOG_ARITY as u64,
+            config::FRI_LOG_FINAL_POLY_LEN as u64,
         ] {
             h.update(&v.to_le_bytes());
         }
