@@ -671,3 +671,104 @@ fn parked_transactions_expire_and_operators_keep_room() {
         L1Outcome::Success
     );
 }
+
+/// One random op of the cutting proptest: `(sender, fee, withdraw)`; a transfer
+/// goes to the other genesis account.
+type RandomOp = (u32, u128, bool);
+
+/// Signed transfers and withdrawals between the two genesis accounts (the fee
+/// account 0 among the senders, so segments also close early), with each sender's
+/// nonces in order.
+fn signed_ops(plan: &[RandomOp]) -> Vec<PubdataOp> {
+    let mut nonces = [0u64; 2];
+    plan.iter()
+        .map(|&(from, fee, withdraw)| {
+            let key = Keypair::dev(from);
+            let from_id = AccountId::new(from).unwrap();
+            let nonce = nonces[from as usize];
+            nonces[from as usize] += 1;
+            if withdraw {
+                let to = l1(&Keypair::from_seed(&[7; 32]));
+                let tx = Transaction::Withdraw {
+                    from: from_id,
+                    to,
+                    token: TokenId::Spirit,
+                    amount: 3,
+                    fee,
+                    nonce,
+                };
+                PubdataOp::Withdraw {
+                    from: from_id,
+                    to,
+                    token: TokenId::Spirit,
+                    amount: 3,
+                    fee,
+                    signature: key.sign(L2, tx).signature,
+                }
+            } else {
+                let to_id = AccountId::new(1 - from).unwrap();
+                let tx = Transaction::Transfer {
+                    from: from_id,
+                    to: ghostplane_primitives::Recipient::Account(to_id),
+                    token: TokenId::Gcc,
+                    amount: 5,
+                    fee,
+                    nonce,
+                };
+                PubdataOp::Transfer {
+                    from: from_id,
+                    to: to_id,
+                    token: TokenId::Gcc,
+                    amount: 5,
+                    fee,
+                    signature: key.sign(L2, tx).signature,
+                }
+            }
+        })
+        .collect()
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig {
+        cases: 12,
+        ..proptest::prelude::ProptestConfig::default()
+    })]
+
+    /// The L1 cuts a committed batch into the segments the merkleizer cut (one rule,
+    /// `ghostplane_prover::Cutter`) and rebuilds the same commitment for each, for
+    /// random op sequences in which the fee account also spends.
+    #[test]
+    fn the_l1_cuts_and_commits_segments_as_the_merkleizer_does(
+        plan in proptest::collection::vec((0u32..2, 0u128..3, proptest::bool::ANY), 0..24),
+        slots in proptest::sample::select(vec![2usize, 4, 8]),
+    ) {
+        let backend: Arc<dyn ProofBackend> =
+            Arc::new(StarkBackend::new(FriSettings::SETTLEMENT, slots).unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let mut tree = tree(dir.path(), backend.as_ref());
+        let genesis = genesis(tree.root().unwrap(), 100, backend.as_ref());
+        let node = node(dir.path(), &genesis);
+        let ops = signed_ops(&plan);
+        let jobs = Merkleizer::new(&mut tree, backend.as_ref(), L2)
+            .build_batch(BatchNumber(1), AccountId::ZERO, &ops)
+            .unwrap();
+        let commit = Call::Rollup(RollupCall::Commit(BatchCommit {
+            number: 1,
+            first_block: 1,
+            last_block: 1,
+            fee_account: AccountId::ZERO,
+            pubdata: encode_pubdata(&ops).unwrap(),
+            new_root: tree.root().unwrap(),
+            chunk_count: jobs.len() as u32,
+        }));
+        proptest::prop_assert_eq!(run(&node, sign(&operator(), &node, commit)), L1Outcome::Success);
+        let record = node.read(|s| rollup::batch(s, 1)).unwrap().unwrap();
+        let expected: Vec<(FieldBytes, u32)> = jobs
+            .iter()
+            .map(|j| (j.statement.commitment, j.statement.slots))
+            .collect();
+        let rebuilt: Vec<(FieldBytes, u32)> =
+            record.commitments.into_iter().zip(record.slots).collect();
+        proptest::prop_assert_eq!(rebuilt, expected);
+    }
+}

@@ -18,7 +18,8 @@
 //! - [`tree`]: the sparse account tree in the backend's shape and hash; every
 //!   committed batch stays readable (roots and paths by version).
 //! - [`merkleizer`]: applies a batch's native ops in order and cuts them into
-//!   segments, each a self-contained proof job.
+//!   segments, each a self-contained proof job. [`cut`] is the cutting rule, which
+//!   ghostd's commit check uses too.
 //! - [`witness`] and [`circuit`]: the statement. Public inputs `old_root`, `new_root`
 //!   and the commitment `C` to the chunk's ops; ops `Transfer`, `Deposit`,
 //!   `Withdraw`, `FeeOnly`, `Noop`.
@@ -45,6 +46,7 @@ pub mod auth;
 pub mod backend;
 pub mod circuit;
 pub mod coordinator;
+pub mod cut;
 pub mod error;
 pub mod gadgets;
 pub mod groth16;
@@ -59,6 +61,7 @@ pub use auth::{WorkerAuth, WorkerToken};
 pub use backend::{BackendError, Job, ProofBackend, ProofSystem, Statement, TreeHash};
 pub use circuit::{ChunkCircuit, CircuitShape};
 pub use coordinator::{Coordinator, CoordinatorConfig};
+pub use cut::{CutError, Cutter};
 pub use error::ProverError;
 pub use groth16::Groth16Backend;
 pub use keys::{ChunkKeys, ChunkProof, ChunkVerifier};

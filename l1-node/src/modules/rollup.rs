@@ -35,7 +35,9 @@ use ghostplane_primitives::{
     AccountId, Amount, BatchNumber, ChainId, DepositEvent, FieldBytes, Hash32, L1Address, Nonce,
     PubdataOp, PublicKey, SignedTransaction, TokenId, decode_pubdata,
 };
-use ghostplane_prover::{ChunkHeader, ChunkOp, OpKind, ProofBackend, ProofSystem, Statement};
+use ghostplane_prover::{
+    ChunkHeader, ChunkOp, CutError, Cutter, OpKind, ProofBackend, ProofSystem, Statement,
+};
 use rayon::prelude::*;
 
 use crate::modules::ledger::{self, LedgerError, LedgerTransfer, TransferCode};
@@ -544,64 +546,68 @@ impl Accounts<'_, '_> {
     }
 }
 
-/// Cuts slots into chunks the way the prover's merkleizer does.
-struct Cutter<'b> {
+/// Cuts slots into segments with the prover's rule ([`Cutter`], the merkleizer's).
+struct Segments<'b> {
     backend: &'b dyn ProofBackend,
-    chunk_ops: usize,
+    cutter: Cutter,
     chain_id: ChainId,
     batch: BatchNumber,
     fee_account: AccountId,
     open: Vec<ChunkOp>,
-    fees: Amount,
     chunks: Vec<(ChunkHeader, Vec<ChunkOp>)>,
 }
 
-impl Cutter<'_> {
+impl Segments<'_> {
     fn push(
         &mut self,
         op: usize,
         sender: Option<AccountId>,
         slot: ChunkOp,
     ) -> Result<(), RollupError> {
-        if sender == Some(self.fee_account) && self.fees > 0 {
-            self.close();
+        if self.cutter.closes_before(sender) {
+            self.close(op)?;
         }
-        self.fees = self
-            .fees
-            .checked_add(slot.fee)
-            .ok_or(RollupError::Overflow {
-                op,
-                what: "chunk fees",
-            })?;
+        let full = self.cutter.push(slot.fee).map_err(|e| cut_error(op, e))?;
         self.open.push(slot);
-        if self.open.len() == self.chunk_ops {
-            self.close();
+        if full {
+            self.close(op)?;
         }
         Ok(())
     }
 
-    fn close(&mut self) {
+    fn close(&mut self, op: usize) -> Result<(), RollupError> {
         let header = ChunkHeader {
             chain_id: self.chain_id,
             batch: self.batch,
-            chunk_index: self.chunks.len() as u32,
+            chunk_index: self.cutter.close().map_err(|e| cut_error(op, e))?,
             fee_account: self.fee_account,
         };
         self.chunks.push((header, std::mem::take(&mut self.open)));
-        self.fees = 0;
+        Ok(())
     }
 
     /// Each chunk's `C` and slot count (hash-heavy: computed in parallel, chunks are
     /// independent). The backend pads the ops as its prover does.
-    fn finish(mut self) -> Vec<(FieldBytes, u32)> {
-        if !self.open.is_empty() || self.chunks.is_empty() {
-            self.close();
+    fn finish(mut self) -> Result<Vec<(FieldBytes, u32)>, RollupError> {
+        if self.cutter.closes_at_end() {
+            self.close(usize::MAX)?;
         }
         let backend = self.backend;
-        self.chunks
+        Ok(self
+            .chunks
             .par_iter()
             .map(|(header, ops)| backend.commitment(header, ops))
-            .collect()
+            .collect())
+    }
+}
+
+fn cut_error(op: usize, e: CutError) -> RollupError {
+    RollupError::Overflow {
+        op,
+        what: match e {
+            CutError::FeeOverflow => "segment fees",
+            CutError::TooManySegments => "segment count",
+        },
     }
 }
 
@@ -648,14 +654,13 @@ pub fn commit_call(
         next: st.next_account,
     };
     accounts.get(usize::MAX, commit.fee_account)?;
-    let mut cutter = Cutter {
+    let mut cutter = Segments {
         backend,
-        chunk_ops: genesis.proof.chunk_ops.max(1) as usize,
+        cutter: Cutter::new(genesis.proof.chunk_ops.max(1) as usize, commit.fee_account),
         chain_id,
         batch: BatchNumber(commit.number),
         fee_account: commit.fee_account,
         open: Vec::new(),
-        fees: 0,
         chunks: Vec::new(),
     };
     let mut signed: Vec<(usize, AccountId, SignedTransaction)> = Vec::new();
@@ -830,7 +835,7 @@ pub fn commit_call(
         }
     }
     let next_account = accounts.next;
-    let (commitments, slots): (Vec<FieldBytes>, Vec<u32>) = cutter.finish().into_iter().unzip();
+    let (commitments, slots): (Vec<FieldBytes>, Vec<u32>) = cutter.finish()?.into_iter().unzip();
     if commitments.len() != commit.chunk_count as usize {
         return Err(RollupError::ChunkCount {
             expected: commitments.len() as u32,
