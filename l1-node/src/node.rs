@@ -15,6 +15,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use borsh::{BorshDeserialize, BorshSerialize};
+use ghostplane_primitives::codec::to_bytes;
 use ghostplane_primitives::{Amount, Codec, Hash32, L1Address, Nonce, PublicKey, TokenId};
 use ghostplane_prover::ProofBackend;
 use rocksdb::{ColumnFamilyDescriptor, DB, Options, WriteBatch, WriteOptions};
@@ -57,7 +58,7 @@ pub struct Genesis {
 impl Genesis {
     /// blake3 of the encoding.
     pub fn hash(&self) -> Hash32 {
-        Hash32(*blake3::hash(&borsh::to_vec(self).unwrap_or_default()).as_bytes())
+        Hash32(*blake3::hash(&to_bytes(self)).as_bytes())
     }
 }
 
@@ -253,7 +254,7 @@ impl Ghostd {
                 let stored = db
                     .get_cf(meta, META_GENESIS)?
                     .ok_or(NodeError::Corrupt("genesis"))?;
-                if stored != borsh::to_vec(genesis).unwrap_or_default() {
+                if stored != to_bytes(genesis) {
                     return Err(NodeError::Genesis(
                         "the data directory holds a chain with another genesis; use another directory".into(),
                     ));
@@ -338,7 +339,7 @@ impl Ghostd {
         batch.put_cf(
             db.cf_handle(CF_META).ok_or(NodeError::Corrupt("meta"))?,
             META_GENESIS,
-            borsh::to_vec(genesis).unwrap_or_default(),
+            to_bytes(genesis),
         );
         let mut options = WriteOptions::default();
         options.set_sync(true);
@@ -369,7 +370,7 @@ impl Ghostd {
         batch.put_cf(
             cf(CF_BLOCKS)?,
             header.number.to_be_bytes(),
-            borsh::to_vec(&block).unwrap_or_default(),
+            to_bytes(&block),
         );
         let receipts_cf = cf(CF_RECEIPTS)?;
         for receipt in receipts {

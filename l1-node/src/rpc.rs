@@ -105,7 +105,7 @@ pub fn rollup_json(state: &rollup::RollupState) -> Value {
         "depositsQueued": state.deposits_queued,
         "depositsConsumed": state.deposits_consumed,
         "depositQueueHash": state.deposit_queue_hash.to_string(),
-        "encoded": hex::encode(borsh::to_vec(state).unwrap_or_default()),
+        "encoded": hex::encode(ghostplane_primitives::codec::to_bytes(state)),
     })
 }
 

@@ -66,11 +66,7 @@ pub trait Codec: BorshSerialize + BorshDeserialize + Sized {
 
     /// Appends the canonical encoding to `out`.
     fn encode_into(&self, out: &mut Vec<u8>) {
-        // Writing into a Vec cannot fail; the only borsh serialization errors come from
-        // the writer, and our types have no fallible serialize impls.
-        #[allow(clippy::expect_used)]
-        self.serialize(out)
-            .expect("borsh serialization into a Vec is infallible");
+        encode_into(self, out);
     }
 
     /// Decodes exactly one value from `bytes`.
@@ -106,6 +102,27 @@ pub trait Codec: BorshSerialize + BorshDeserialize + Sized {
         }
         Ok(value)
     }
+}
+
+/// The borsh encoding of `value`, for stored or hashed types that have no decode
+/// bound of their own (a [`Codec`] type's `encode` is the same bytes).
+///
+/// Infallible by construction: borsh's only serialization errors come from the
+/// writer (a `Vec` never fails) or from a collection longer than `u32::MAX`, which
+/// no Ghostplane value can hold (every collection is bounded far below that). So no
+/// caller needs an `unwrap_or_default()` that could store or hash empty bytes.
+pub fn to_bytes<T: BorshSerialize + ?Sized>(value: &T) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
+    encode_into(value, &mut out);
+    out
+}
+
+fn encode_into<T: BorshSerialize + ?Sized>(value: &T, out: &mut Vec<u8>) {
+    // See `to_bytes`: the writer is a Vec and every collection is bounded.
+    #[allow(clippy::expect_used)]
+    value
+        .serialize(out)
+        .expect("borsh serialization into a Vec is infallible");
 }
 
 /// A slice reader that remembers whether the decoder asked for bytes past the end.

@@ -204,7 +204,7 @@ fn encode_reply(result: Result<Hash32, SubmitError>) -> Vec<u8> {
             message: e.to_string(),
         },
     };
-    borsh::to_vec(&reply).unwrap_or_default()
+    ghostplane_primitives::codec::to_bytes(&reply)
 }
 
 /// One transaction read from a stream, in stream order, holding its slot of the

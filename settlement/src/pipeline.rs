@@ -448,7 +448,7 @@ impl<C: L1Client> Settlement<C> {
         write.put_cf(
             cf,
             plan_key(number),
-            borsh::to_vec(&plan).unwrap_or_default(),
+            ghostplane_primitives::codec::to_bytes(&plan),
         );
         if let Err(e) = self
             .coordinator

@@ -36,6 +36,9 @@ pub enum WireError {
     /// 32 bytes that are not a packed digest.
     #[error("32 bytes are not a packed Poseidon2 digest")]
     Digest,
+    /// The witness could not be encoded.
+    #[error("segment witness does not encode: {0}")]
+    Encode(String),
 }
 
 #[derive(BorshSerialize, BorshDeserialize)]
@@ -119,7 +122,7 @@ fn leg(w: &WireLeg) -> Result<LeafUpdate, WireError> {
 }
 
 /// Encodes a witness (a proof job).
-pub fn encode_witness(w: &SegmentWitness) -> Vec<u8> {
+pub fn encode_witness(w: &SegmentWitness) -> Result<Vec<u8>, WireError> {
     let wire = WireWitness {
         chain_id: w.header.chain_id,
         batch: w.header.batch,
@@ -146,8 +149,7 @@ pub fn encode_witness(w: &SegmentWitness) -> Vec<u8> {
             })
             .collect(),
     };
-    // Serializing plain integers and arrays into a Vec cannot fail.
-    borsh::to_vec(&wire).unwrap_or_default()
+    borsh::to_vec(&wire).map_err(|e| WireError::Encode(e.to_string()))
 }
 
 /// Decodes a witness, checking sizes and canonical elements (not the rules: a
@@ -274,7 +276,7 @@ mod tests {
             fee_account: 0,
         };
         let w = build_segment(&mut tree, header, &[], 2).unwrap();
-        let bytes = encode_witness(&w);
+        let bytes = encode_witness(&w).unwrap();
         assert_eq!(decode_witness(&bytes), Ok(w));
         assert!(matches!(
             decode_witness(&bytes[..10]),
