@@ -846,9 +846,9 @@ impl Admission {
     fn block_done(&mut self, block: BlockDone) -> Result<(), ()> {
         let mut touched = Vec::new();
         for (sender, dropped) in block.outcomes {
-            self.pooled = self.pooled.saturating_sub(1);
+            decrement(&mut self.pooled, "pooled transactions");
             if let Some(lane) = self.lanes.get_mut(&sender) {
-                lane.in_flight = lane.in_flight.saturating_sub(1);
+                decrement(&mut lane.in_flight, "lane in-flight");
                 lane.resync |= dropped;
                 touched.push(sender);
             }
@@ -876,7 +876,7 @@ impl Admission {
                     let stale: Vec<Nonce> = lane.waiting.range(..nonce).map(|(n, _)| *n).collect();
                     for n in stale {
                         if let Some(waiting) = lane.waiting.remove(&n) {
-                            self.pooled = self.pooled.saturating_sub(1);
+                            decrement(&mut self.pooled, "pooled transactions");
                             let reason = "nonce already used".to_string();
                             publish(
                                 &self.status,
@@ -928,7 +928,7 @@ impl Admission {
             }
         }
         for (sender, waiting) in expired {
-            self.pooled = self.pooled.saturating_sub(1);
+            decrement(&mut self.pooled, "pooled transactions");
             let reason = format!(
                 "nonce gap not filled within {} ms",
                 self.config.nonce_gap_timeout_ms
@@ -1207,4 +1207,13 @@ impl Builder {
         });
         Ok(())
     }
+}
+
+/// One less on a pool counter, which counts exactly what is taken off it: an
+/// underflow is a bookkeeping bug. Debug builds (the tests) stop on it; a release
+/// build keeps the counter at zero rather than wrap.
+fn decrement(counter: &mut usize, what: &str) {
+    let next = counter.checked_sub(1);
+    debug_assert!(next.is_some(), "{what} counter underflow");
+    *counter = next.unwrap_or(0);
 }
