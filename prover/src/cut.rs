@@ -75,9 +75,9 @@ impl Cutter {
         self.fees
     }
 
-    /// The index the open segment gets when it closes.
-    pub fn index(&self) -> u32 {
-        self.closed
+    /// The account the batch's fees go to.
+    pub fn fee_account(&self) -> AccountId {
+        self.fee_account
     }
 
     /// Records that the open segment closed; returns its index in the batch.

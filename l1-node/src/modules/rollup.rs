@@ -552,7 +552,6 @@ struct Segments<'b> {
     cutter: Cutter,
     chain_id: ChainId,
     batch: BatchNumber,
-    fee_account: AccountId,
     open: Vec<ChunkOp>,
     chunks: Vec<(ChunkHeader, Vec<ChunkOp>)>,
 }
@@ -580,7 +579,7 @@ impl Segments<'_> {
             chain_id: self.chain_id,
             batch: self.batch,
             chunk_index: self.cutter.close().map_err(|e| cut_error(op, e))?,
-            fee_account: self.fee_account,
+            fee_account: self.cutter.fee_account(),
         };
         self.chunks.push((header, std::mem::take(&mut self.open)));
         Ok(())
@@ -659,7 +658,6 @@ pub fn commit_call(
         cutter: Cutter::new(genesis.proof.chunk_ops.max(1) as usize, commit.fee_account),
         chain_id,
         batch: BatchNumber(commit.number),
-        fee_account: commit.fee_account,
         open: Vec::new(),
         chunks: Vec::new(),
     };
