@@ -11,7 +11,9 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use ghostd::modules::ledger;
-use ghostd::{Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, ProofParams, RollupGenesis};
+use ghostd::{
+    EmbeddedL1, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, ProofParams, RollupGenesis,
+};
 use ghostplane_primitives::{DEVNET_CHAIN_ID, FieldBytes, Keypair, L1Address, TokenId};
 use ghostplane_prover::{
     AccountTree, Coordinator, CoordinatorConfig, ProofBackend, WorkerAuth, WorkerConfig,
@@ -19,8 +21,7 @@ use ghostplane_prover::{
 };
 use ghostplane_sequencer::{Sequencer, SequencerConfig};
 use ghostplane_settlement::{
-    CF_SETTLEMENT, EmbeddedL1, L1Client, RpcL1, Settlement, SettlementConfig, run_deposit_watcher,
-    tree_genesis,
+    CF_SETTLEMENT, L1Client, RpcL1, Settlement, SettlementConfig, run_deposit_watcher, tree_genesis,
 };
 
 use crate::backend::BackendArgs;

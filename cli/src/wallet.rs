@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use ghostd::{Call, L1_DEVNET_CHAIN_ID, L1Transaction, RollupCall};
+use ghostd_types::{Call, L1_DEVNET_CHAIN_ID, L1Transaction, RollupCall};
 use ghostplane_primitives::{
     AccountId, Amount, Codec, DEVNET_CHAIN_ID, Hash32, Keypair, L1Address, PublicKey, Recipient,
     TokenId, Transaction,

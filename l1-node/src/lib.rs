@@ -36,15 +36,18 @@
 //! ([`modules`]) leave room for the identity and naming modules and a BFT validator
 //! set; none of those is built yet.
 
+pub mod embedded;
 pub mod modules;
 pub mod node;
 pub mod rpc;
 pub mod state;
-pub mod types;
 
-pub use modules::rollup::{ProofParams, RollupGenesis, RollupState};
-pub use node::{Genesis, Ghostd, GhostdConfig, NodeError, Producer, SubmitError};
-pub use types::{
-    BatchCommit, Call, L1_DEVNET_CHAIN_ID, L1Header, L1Outcome, L1Receipt, L1Transaction,
-    LedgerCall, RollupCall, SignedL1Transaction,
+/// The L1's wire types, from [`ghostd_types`].
+pub use ghostd_types::tx as types;
+
+pub use embedded::EmbeddedL1;
+pub use ghostd_types::{
+    BatchCommit, Call, Genesis, L1_DEVNET_CHAIN_ID, L1Header, L1Outcome, L1Receipt, L1Transaction,
+    LedgerCall, ProofParams, RollupCall, RollupGenesis, RollupState, SignedL1Transaction,
 };
+pub use node::{Ghostd, GhostdConfig, NodeError, Producer, SubmitError};

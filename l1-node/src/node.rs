@@ -16,13 +16,15 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use ghostplane_primitives::codec::to_bytes;
-use ghostplane_primitives::{Amount, Codec, Hash32, L1Address, Nonce, PublicKey, TokenId};
+use ghostplane_primitives::{Codec, Hash32, Nonce, PublicKey};
 use ghostplane_prover::ProofBackend;
 use rocksdb::{ColumnFamilyDescriptor, DB, Options, WriteBatch, WriteOptions};
 use tokio::sync::broadcast;
 
 use crate::modules::{self, CallContext, ledger, rollup};
 use crate::state::{self, CF_STATE, Committed, Layer, Read, StateError};
+use ghostd_types::Genesis;
+
 use crate::types::{L1_TX_BYTES_MAX, L1Header, L1Outcome, L1Receipt, SignedL1Transaction};
 
 const CF_BLOCKS: &str = "blocks";
@@ -41,26 +43,6 @@ pub const PARKED_BLOCKS_MAX: u64 = 120;
 pub const MEMPOOL_OPERATOR_RESERVED: usize = 64;
 const META_HEAD: &[u8] = b"head";
 const META_GENESIS: &[u8] = b"genesis";
-
-/// The chain's genesis.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub struct Genesis {
-    /// L1 chain id.
-    pub chain_id: u64,
-    /// Genesis time, ms since the epoch.
-    pub timestamp_ms: u64,
-    /// Ledger allocations from the issuer.
-    pub allocations: Vec<(L1Address, TokenId, Amount)>,
-    /// The rollup module's genesis.
-    pub rollup: rollup::RollupGenesis,
-}
-
-impl Genesis {
-    /// blake3 of the encoding.
-    pub fn hash(&self) -> Hash32 {
-        Hash32(*blake3::hash(&to_bytes(self)).as_bytes())
-    }
-}
 
 /// Node settings.
 #[derive(Debug, Clone)]

@@ -14,8 +14,9 @@
 //! L1 deposit queue ──► deposit watcher ──► sequencer deposit feed ──► next L2 block
 //! ```
 //!
-//! The L1 is reached through [`L1Client`]: [`EmbeddedL1`] for a ghostd in this
-//! process, [`RpcL1`] for one over JSON-RPC.
+//! The L1 is reached through [`L1Client`] (from `ghostd-types`, so settlement does
+//! not link the node): `ghostd::EmbeddedL1` for a ghostd in this process, [`RpcL1`]
+//! for one over JSON-RPC.
 //!
 //! ## Invariants
 //!
@@ -31,11 +32,10 @@
 //! per batch; at most `batches_in_flight_max` batches planned but not committed;
 //! unproven chunk jobs bounded by the coordinator's `jobs_max`.
 
-pub mod client;
 pub mod pipeline;
 pub mod watcher;
 
-pub use client::{EmbeddedL1, L1Client, L1Error, RpcL1};
+pub use ghostd_types::client::{L1Client, L1Error, RpcL1};
 pub use pipeline::{
     BatchPlan, CF_SETTLEMENT, Settlement, SettlementConfig, SettlementError, tree_genesis,
 };

@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use ghostd::{BatchCommit, Call, L1Outcome, L1Transaction, RollupCall, RollupState};
+use ghostd_types::{BatchCommit, Call, L1Outcome, L1Transaction, RollupCall, RollupState};
 use ghostplane_executor::StoreReader;
 use ghostplane_primitives::{
     AccountId, AccountLeaf, Amount, BatchNumber, BlockNumber, ChainId, FieldBytes, Keypair,
@@ -37,7 +37,7 @@ use ghostplane_prover::{AccountTree, Coordinator, Merkleizer};
 use ghostplane_sequencer::SettledMarks;
 use rocksdb::{DB, WriteBatch};
 
-use crate::client::{L1Client, L1Error};
+use ghostd_types::client::{L1Client, L1Error};
 
 /// Column family of batch plans (in the prover's database).
 pub const CF_SETTLEMENT: &str = "settlement";
@@ -390,7 +390,7 @@ impl<C: L1Client> Settlement<C> {
             {
                 break;
             }
-            if bytes + pubdata.len() > ghostd::types::L1_TX_BYTES_MAX - 64 * 1024 {
+            if bytes + pubdata.len() > ghostd_types::tx::L1_TX_BYTES_MAX - 64 * 1024 {
                 if must_reach(last) {
                     return Err(SettlementError::Diverged(format!(
                         "the deposit the L1 waits for is in L2 block {}, which one L1 commit cannot reach from block {}",
@@ -401,7 +401,7 @@ impl<C: L1Client> Settlement<C> {
                 break;
             }
             // Leave room for the rest of the commit transaction.
-            if pubdata.len() > ghostd::types::L1_TX_BYTES_MAX - 64 * 1024 {
+            if pubdata.len() > ghostd_types::tx::L1_TX_BYTES_MAX - 64 * 1024 {
                 return Err(SettlementError::Diverged(format!(
                     "L2 block {} has {} bytes of pubdata, more than one L1 transaction carries",
                     number.0,
@@ -570,7 +570,7 @@ impl<C: L1Client> Settlement<C> {
     /// unproven chunk) on, as many as fit one L1 transaction; the batch is final
     /// once the last chunk's proof lands.
     async fn prove(&self, number: u64, first: u32) -> Result<(), SettlementError> {
-        let budget = ghostd::types::L1_TX_BYTES_MAX - 64 * 1024;
+        let budget = ghostd_types::tx::L1_TX_BYTES_MAX - 64 * 1024;
         let mut roots = Vec::new();
         let mut proofs = Vec::new();
         let mut bytes = 0usize;

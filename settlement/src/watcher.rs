@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use ghostplane_sequencer::{DepositFeed, DepositFeedError};
 
-use crate::client::L1Client;
+use ghostd_types::client::L1Client;
 
 /// Deposits read per L1 call.
 const READ_MAX: u64 = 256;

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use ghostd::EmbeddedL1;
 use ghostd::modules::ledger;
 use ghostd::{
     Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Outcome, L1Transaction, ProofParams,
@@ -11,7 +12,7 @@ use ghostd::{
 };
 use ghostplane_primitives::{ChainId, FieldBytes, Keypair, L1Address, TokenId};
 use ghostplane_prover::StarkBackend;
-use ghostplane_settlement::{EmbeddedL1, L1Client, L1Error, RpcL1};
+use ghostplane_settlement::{L1Client, L1Error, RpcL1};
 use ghostplane_stark::config::FriSettings;
 
 fn genesis() -> Genesis {

@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use ghostd::modules::ledger;
 use ghostd::{
-    Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Outcome, L1Receipt, L1Transaction,
-    ProofParams, RollupCall, RollupGenesis, RollupState, SignedL1Transaction,
+    Call, EmbeddedL1, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Outcome, L1Receipt,
+    L1Transaction, ProofParams, RollupCall, RollupGenesis, RollupState, SignedL1Transaction,
 };
 use ghostplane_primitives::{
     AccountId, Amount, Codec, DEVNET_CHAIN_ID, DepositEvent, Hash32, Keypair, L1Address, PublicKey,
@@ -28,8 +28,8 @@ use ghostplane_prover::coordinator::CoordinatorConfig;
 use ghostplane_prover::{AccountTree, Coordinator, ProofBackend, StarkBackend};
 use ghostplane_sequencer::{Sequencer, SequencerConfig};
 use ghostplane_settlement::{
-    CF_SETTLEMENT, EmbeddedL1, L1Client, L1Error, Settlement, SettlementConfig,
-    run_deposit_watcher, tree_genesis,
+    CF_SETTLEMENT, L1Client, L1Error, Settlement, SettlementConfig, run_deposit_watcher,
+    tree_genesis,
 };
 use ghostplane_stark::config::FriSettings;
 

@@ -17,105 +17,16 @@
 //! Not built yet: pending/post/void transfers (two-phase locks) and mint/burn by
 //! issuers after genesis.
 
-use borsh::{BorshDeserialize, BorshSerialize};
 use ghostplane_primitives::{Amount, L1Address, TokenId};
 
 use crate::state::{self, Layer, Read, StateError};
 
 const PREFIX: &str = "ledger";
 
-/// The account genesis allocations are drawn from.
-pub fn issuer() -> L1Address {
-    system_address(b"issuer")
-}
-
-/// The bridge escrow: deposits lock funds here, finalized withdrawals release them.
-pub fn bridge_escrow() -> L1Address {
-    system_address(b"bridge-escrow")
-}
-
-fn system_address(name: &[u8]) -> L1Address {
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(b"ghostd/ledger/system-account/");
-    hasher.update(name);
-    L1Address(*hasher.finalize().as_bytes())
-}
-
-/// A system transfer id (top bit set), derived from `parts`.
-pub fn system_transfer_id(parts: &[&[u8]]) -> u128 {
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(b"ghostd/ledger/transfer-id/");
-    for part in parts {
-        hasher.update(&(part.len() as u64).to_le_bytes());
-        hasher.update(part);
-    }
-    let mut id = [0u8; 16];
-    id.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
-    u128::from_le_bytes(id) | SYSTEM_ID_BIT
-}
-
-const SYSTEM_ID_BIT: u128 = 1 << 127;
-
-/// What kind of movement a transfer records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-#[borsh(use_discriminant = true)]
-#[repr(u8)]
-pub enum TransferCode {
-    /// A genesis allocation.
-    Genesis = 0,
-    /// A user transfer.
-    Transfer = 1,
-    /// A deposit locked in the bridge escrow.
-    Deposit = 2,
-    /// A withdrawal released from the bridge escrow.
-    Withdrawal = 3,
-}
-
-/// An account's counters.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub struct LedgerAccount {
-    /// Sum of posted debits.
-    pub debits_posted: Amount,
-    /// Sum of posted credits.
-    pub credits_posted: Amount,
-}
-
-impl LedgerAccount {
-    /// `credits - debits` (zero for a debit-normal account in deficit).
-    pub fn balance(&self) -> Amount {
-        self.credits_posted.saturating_sub(self.debits_posted)
-    }
-}
-
-/// An immutable transfer.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub struct LedgerTransfer {
-    /// Unique id.
-    pub id: u128,
-    /// Debited owner.
-    pub debit: L1Address,
-    /// Credited owner.
-    pub credit: L1Address,
-    /// Token (the ledger).
-    pub token: TokenId,
-    /// Amount.
-    pub amount: Amount,
-    /// Kind.
-    pub code: TransferCode,
-    /// L1 block that posted it.
-    pub block: u64,
-}
-
-impl LedgerTransfer {
-    fn same_fields(&self, other: &LedgerTransfer) -> bool {
-        self.id == other.id
-            && self.debit == other.debit
-            && self.credit == other.credit
-            && self.token == other.token
-            && self.amount == other.amount
-            && self.code == other.code
-    }
-}
+pub use ghostd_types::ledger::{
+    LedgerAccount, LedgerTransfer, SYSTEM_ID_BIT, TransferCode, bridge_escrow, issuer,
+    system_transfer_id,
+};
 
 /// What posting a transfer did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -30,14 +30,11 @@
 //! Not built yet: reverting committed batches that can never be proven, and an
 //! exit ("escape hatch") mode when the operator stops including deposits.
 
-use borsh::{BorshDeserialize, BorshSerialize};
 use ghostplane_primitives::{
     AccountId, Amount, BatchNumber, ChainId, DepositEvent, FieldBytes, Hash32, L1Address, Nonce,
     PubdataOp, PublicKey, SignedTransaction, TokenId, decode_pubdata,
 };
-use ghostplane_prover::{
-    ChunkHeader, ChunkOp, CutError, Cutter, OpKind, ProofBackend, ProofSystem, Statement,
-};
+use ghostplane_prover::{ChunkHeader, ChunkOp, CutError, Cutter, OpKind, ProofBackend, Statement};
 use rayon::prelude::*;
 
 use crate::modules::ledger::{self, LedgerError, LedgerTransfer, TransferCode};
@@ -49,143 +46,9 @@ const PREFIX: &str = "rollup";
 /// batch equation's multiscalar multiplication pays off with size).
 const SIGNATURE_BATCH_MIN: usize = 64;
 
-/// Most L2 blocks one batch may cover.
-pub const BATCH_BLOCKS_MAX: u64 = 65_536;
-
-/// The rollup's genesis: the L2 it settles and how to check it.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub struct RollupGenesis {
-    /// The L2 chain id (signatures and chunk commitments are bound to it).
-    pub l2_chain_id: ChainId,
-    /// Keys allowed to commit batches.
-    pub operators: Vec<PublicKey>,
-    /// How segments are proven (fixed for the chain's life).
-    pub proof: ProofParams,
-    /// Account tree root of the L2 genesis.
-    pub genesis_root: FieldBytes,
-    /// Keys of the L2 genesis accounts, in id order (their nonces start at 0).
-    pub genesis_accounts: Vec<PublicKey>,
-    /// A deposit must be consumed by a batch committed within this many L1 blocks.
-    pub forced_inclusion_blocks: u64,
-    /// Most unconsumed deposits in the queue.
-    pub deposit_queue_max: u64,
-}
-
-/// The proof backend a rollup genesis fixes.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub struct ProofParams {
-    /// The proof system.
-    pub system: ProofSystem,
-    /// Most ops per segment (chunk): the cutter closes a segment at this many.
-    pub chunk_ops: u32,
-    /// Hash of the backend's statement and parameters (checked against
-    /// `verifier_params` when the node starts).
-    pub params_hash: [u8; 32],
-    /// The backend's verifier parameters (Groth16: the compressed verifying key;
-    /// STARK: the FRI setting).
-    pub verifier_params: Vec<u8>,
-}
-
-impl ProofParams {
-    /// What a genesis records for `backend`.
-    pub fn of(backend: &dyn ProofBackend) -> Self {
-        Self {
-            system: backend.system(),
-            chunk_ops: backend.segment_ops_max() as u32,
-            params_hash: backend.params_hash(),
-            verifier_params: backend.verifier_params(),
-        }
-    }
-
-    /// The verifier these parameters describe.
-    pub fn verifier(
-        &self,
-    ) -> Result<std::sync::Arc<dyn ProofBackend>, ghostplane_prover::BackendError> {
-        ghostplane_prover::backend::verifier_from_params(
-            self.system,
-            self.params_hash,
-            &self.verifier_params,
-            self.chunk_ops.max(1) as usize,
-        )
-    }
-}
-
-/// The module's counters.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub struct RollupState {
-    /// Last committed batch (0 = none).
-    pub committed: u64,
-    /// Last finalized batch (0 = none).
-    pub finalized: u64,
-    /// Account root after the last finalized batch.
-    pub finalized_root: FieldBytes,
-    /// Chunks of batch `finalized + 1` already proven (proofs may arrive in parts,
-    /// so that one L1 transaction never has to carry a whole batch's STARKs).
-    pub proving_chunks: u32,
-    /// Account root after those chunks.
-    pub proving_root: FieldBytes,
-    /// Last L2 block covered by a committed batch.
-    pub committed_l2_block: u64,
-    /// Last L2 block covered by a finalized batch.
-    pub finalized_l2_block: u64,
-    /// Next L2 account id (all below are registered).
-    pub next_account: u32,
-    /// Deposits ever queued.
-    pub deposits_queued: u64,
-    /// Deposits consumed by committed batches.
-    pub deposits_consumed: u64,
-    /// Hash chain over all queued deposits.
-    pub deposit_queue_hash: Hash32,
-}
-
-/// What the L1 knows of an L2 account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub struct L2Account {
-    /// Its key (fixed at creation).
-    pub key: PublicKey,
-    /// Next nonce as of the last committed batch.
-    pub nonce: Nonce,
-}
-
-/// A withdrawal waiting for its batch to be final.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub struct Withdrawal {
-    /// L1 recipient.
-    pub to: L1Address,
-    /// Token.
-    pub token: TokenId,
-    /// Amount.
-    pub amount: Amount,
-}
-
-/// A committed batch.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub struct BatchRecord {
-    /// Number.
-    pub number: u64,
-    /// First L2 block.
-    pub first_block: u64,
-    /// Last L2 block.
-    pub last_block: u64,
-    /// blake3 of the pubdata.
-    pub pubdata_hash: Hash32,
-    /// Claimed account root after the batch.
-    pub new_root: FieldBytes,
-    /// Account the batch's fees go to (in every chunk's header).
-    pub fee_account: AccountId,
-    /// `C` of each chunk.
-    pub commitments: Vec<FieldBytes>,
-    /// Op slots of each chunk (what its proof's size is fixed by).
-    pub slots: Vec<u32>,
-    /// Withdrawals to release on finality.
-    pub withdrawals: Vec<Withdrawal>,
-    /// Deposits consumed up to (exclusive) after this batch.
-    pub deposits_consumed_to: u64,
-    /// L1 block of the commit.
-    pub committed_at: u64,
-    /// L1 block of the proof, once final.
-    pub finalized_at: Option<u64>,
-}
+pub use ghostd_types::rollup::{
+    BATCH_BLOCKS_MAX, BatchRecord, L2Account, ProofParams, RollupGenesis, RollupState, Withdrawal,
+};
 
 /// Why a rollup call was refused.
 #[derive(Debug, thiserror::Error)]

@@ -1,16 +1,19 @@
-//! The boundary to the L1: [`L1Client`], with an embedded implementation
-//! ([`EmbeddedL1`], a `Ghostd` in this process) and a JSON-RPC one ([`RpcL1`]).
+//! The boundary the rollup settles through: [`L1Client`], implemented over JSON-RPC
+//! here ([`RpcL1`]) and by ghostd itself for a node in the same process
+//! (`ghostd::EmbeddedL1`).
 
 use std::future::Future;
 use std::time::Duration;
 
 use borsh::BorshDeserialize;
-use ghostd::{Ghostd, L1Receipt, RollupState, SignedL1Transaction};
 use ghostplane_primitives::{Codec, DepositEvent, Hash32, PublicKey};
 use jsonrpsee::core::client::ClientT;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
 use serde_json::Value;
+
+use crate::rollup::RollupState;
+use crate::tx::{L1Receipt, SignedL1Transaction};
 
 /// Why an L1 call failed.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -55,65 +58,6 @@ pub trait L1Client: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<L1Receipt>, L1Error>> + Send;
     /// Whether the transaction is waiting in the mempool.
     fn is_pending(&self, hash: Hash32) -> impl Future<Output = Result<bool, L1Error>> + Send;
-}
-
-/// The L1 node in this process.
-#[derive(Clone)]
-pub struct EmbeddedL1 {
-    node: Ghostd,
-}
-
-impl EmbeddedL1 {
-    /// Wraps a node.
-    pub fn new(node: Ghostd) -> Self {
-        Self { node }
-    }
-}
-
-fn unavailable(error: impl std::fmt::Display) -> L1Error {
-    L1Error::Unavailable(error.to_string())
-}
-
-impl L1Client for EmbeddedL1 {
-    async fn rollup_status(&self) -> Result<RollupState, L1Error> {
-        self.node
-            .read(ghostd::modules::rollup::status)
-            .map_err(unavailable)
-    }
-
-    async fn deposits(&self, from: u64, max: u64) -> Result<Vec<DepositEvent>, L1Error> {
-        let mut out = Vec::new();
-        for index in from..from.saturating_add(max) {
-            match self
-                .node
-                .read(|s| ghostd::modules::rollup::deposit(s, index))
-                .map_err(unavailable)?
-            {
-                Some(event) => out.push(event),
-                None => break,
-            }
-        }
-        Ok(out)
-    }
-
-    async fn nonce(&self, address: PublicKey) -> Result<u64, L1Error> {
-        self.node.nonce(&address).map_err(unavailable)
-    }
-
-    async fn submit(&self, tx: SignedL1Transaction) -> Result<Hash32, L1Error> {
-        self.node.submit(tx).map_err(|e| L1Error::Refused {
-            code: e.code(),
-            message: e.to_string(),
-        })
-    }
-
-    async fn receipt(&self, hash: Hash32) -> Result<Option<L1Receipt>, L1Error> {
-        self.node.receipt(&hash).map_err(unavailable)
-    }
-
-    async fn is_pending(&self, hash: Hash32) -> Result<bool, L1Error> {
-        Ok(self.node.is_pending(&hash))
-    }
 }
 
 /// A remote ghostd over JSON-RPC.

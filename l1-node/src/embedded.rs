@@ -1,0 +1,66 @@
+//! [`EmbeddedL1`]: the rollup's [`L1Client`] for a ghostd in the same process.
+
+use ghostd_types::client::{L1Client, L1Error};
+use ghostd_types::{L1Receipt, RollupState, SignedL1Transaction};
+use ghostplane_primitives::{DepositEvent, Hash32, PublicKey};
+
+use crate::node::Ghostd;
+
+/// The L1 node in this process.
+#[derive(Clone)]
+pub struct EmbeddedL1 {
+    node: Ghostd,
+}
+
+impl EmbeddedL1 {
+    /// Wraps a node.
+    pub fn new(node: Ghostd) -> Self {
+        Self { node }
+    }
+}
+
+fn unavailable(error: impl std::fmt::Display) -> L1Error {
+    L1Error::Unavailable(error.to_string())
+}
+
+impl L1Client for EmbeddedL1 {
+    async fn rollup_status(&self) -> Result<RollupState, L1Error> {
+        self.node
+            .read(crate::modules::rollup::status)
+            .map_err(unavailable)
+    }
+
+    async fn deposits(&self, from: u64, max: u64) -> Result<Vec<DepositEvent>, L1Error> {
+        let mut out = Vec::new();
+        for index in from..from.saturating_add(max) {
+            match self
+                .node
+                .read(|s| crate::modules::rollup::deposit(s, index))
+                .map_err(unavailable)?
+            {
+                Some(event) => out.push(event),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
+    async fn nonce(&self, address: PublicKey) -> Result<u64, L1Error> {
+        self.node.nonce(&address).map_err(unavailable)
+    }
+
+    async fn submit(&self, tx: SignedL1Transaction) -> Result<Hash32, L1Error> {
+        self.node.submit(tx).map_err(|e| L1Error::Refused {
+            code: e.code(),
+            message: e.to_string(),
+        })
+    }
+
+    async fn receipt(&self, hash: Hash32) -> Result<Option<L1Receipt>, L1Error> {
+        self.node.receipt(&hash).map_err(unavailable)
+    }
+
+    async fn is_pending(&self, hash: Hash32) -> Result<bool, L1Error> {
+        Ok(self.node.is_pending(&hash))
+    }
+}
