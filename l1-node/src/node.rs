@@ -24,6 +24,7 @@ use tokio::sync::broadcast;
 use crate::modules::{self, CallContext, ledger, rollup};
 use crate::state::{self, CF_STATE, Committed, Layer, Read, StateError};
 use ghostd_types::Genesis;
+use ghostplane_rpc::codes;
 
 use crate::types::{L1_TX_BYTES_MAX, L1Header, L1Outcome, L1Receipt, SignedL1Transaction};
 
@@ -158,19 +159,19 @@ pub enum SubmitError {
 }
 
 impl SubmitError {
-    /// Stable JSON-RPC error code.
+    /// Stable JSON-RPC error code, from the project-wide table ([`codes`]).
     pub fn code(&self) -> i32 {
         match self {
-            SubmitError::Malformed(_) => -32001,
-            SubmitError::WrongChain { .. } => -32002,
-            SubmitError::BadSignature => -32003,
-            SubmitError::NonceTooLow { .. } => -32004,
-            SubmitError::NoncePending(_) => -32005,
-            SubmitError::NonceGap { .. } => -32008,
-            SubmitError::AlreadyIncluded(_) => -32006,
-            SubmitError::MempoolFull(_) => -32007,
-            SubmitError::Refused(_) => -32010,
-            SubmitError::Storage(_) => -32603,
+            SubmitError::Malformed(_) => codes::MALFORMED,
+            SubmitError::WrongChain { .. } => codes::WRONG_CHAIN,
+            SubmitError::BadSignature => codes::BAD_SIGNATURE,
+            SubmitError::NonceTooLow { .. } => codes::NONCE_TOO_LOW,
+            SubmitError::NoncePending(_) => codes::NONCE_PENDING,
+            SubmitError::NonceGap { .. } => codes::NONCE_GAP,
+            SubmitError::AlreadyIncluded(_) => codes::ALREADY_KNOWN,
+            SubmitError::MempoolFull(_) => codes::POOL_FULL,
+            SubmitError::Refused(_) => codes::CALL_REFUSED,
+            SubmitError::Storage(_) => codes::INTERNAL,
         }
     }
 }

@@ -24,8 +24,7 @@
 use std::net::SocketAddr;
 
 use ghostplane_primitives::{Codec, Hash32, L1Address, PublicKey, TokenId};
-use jsonrpsee::server::middleware::http::ProxyGetRequestLayer;
-use jsonrpsee::server::{RpcModule, Server, ServerConfig, ServerHandle};
+use jsonrpsee::server::{RpcModule, ServerHandle};
 use jsonrpsee::types::ErrorObjectOwned;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
@@ -34,18 +33,10 @@ use crate::modules::{ledger, rollup};
 use crate::node::{Ghostd, NodeError, SubmitError};
 use crate::types::{L1_TX_BYTES_MAX, L1Header, L1Outcome, L1Receipt};
 
-const INVALID_PARAMS: i32 = -32602;
-const INTERNAL: i32 = -32603;
 /// Most deposits per `rollup_getDeposits` call.
 pub const DEPOSITS_PER_CALL_MAX: u64 = 1024;
 
-fn invalid(message: impl Into<String>) -> ErrorObjectOwned {
-    ErrorObjectOwned::owned(INVALID_PARAMS, message.into(), None::<()>)
-}
-
-fn internal(error: impl std::fmt::Display) -> ErrorObjectOwned {
-    ErrorObjectOwned::owned(INTERNAL, error.to_string(), None::<()>)
-}
+use ghostplane_rpc::{internal, invalid_params as invalid};
 
 fn parse_token(text: &str) -> Result<TokenId, ErrorObjectOwned> {
     TokenId::ALL
@@ -122,7 +113,7 @@ fn account_json(node: &Ghostd, address: L1Address) -> Result<Value, ErrorObjectO
 }
 
 fn submit_error(error: &SubmitError) -> ErrorObjectOwned {
-    ErrorObjectOwned::owned(error.code(), error.to_string(), None::<()>)
+    ghostplane_rpc::error(error.code(), error.to_string(), None::<()>)
 }
 
 /// Builds the RPC module.
@@ -298,24 +289,9 @@ pub fn module(node: Ghostd) -> Result<RpcModule<Ghostd>, jsonrpsee::core::Regist
 /// Starts the JSON-RPC server on the configured address; returns its handle and
 /// bound address.
 pub async fn serve(node: &Ghostd) -> Result<(ServerHandle, SocketAddr), NodeError> {
-    let addr = node.config().rpc_addr;
-    let body_max = node.config().rpc_body_bytes_max;
-    let health = ProxyGetRequestLayer::new([("/health", "system_health")])
-        .map_err(|e| NodeError::Rpc(e.to_string()))?;
-    let config = ServerConfig::builder()
-        .max_request_body_size(body_max)
-        .max_response_body_size(body_max)
-        .max_connections(256)
-        .build();
-    let server = Server::builder()
-        .set_config(config)
-        .set_http_middleware(tower::ServiceBuilder::new().layer(health))
-        .build(addr)
-        .await
-        .map_err(|e| NodeError::Rpc(format!("cannot listen on {addr}: {e}")))?;
-    let local = server
-        .local_addr()
-        .map_err(|e| NodeError::Rpc(e.to_string()))?;
+    let limits = ghostplane_rpc::Limits::with_body(node.config().rpc_body_bytes_max);
     let module = module(node.clone()).map_err(|e| NodeError::Rpc(e.to_string()))?;
-    Ok((server.start(module), local))
+    ghostplane_rpc::serve(node.config().rpc_addr, limits, module)
+        .await
+        .map_err(|e| NodeError::Rpc(e.to_string()))
 }

@@ -64,8 +64,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use jsonrpsee::server::middleware::http::ProxyGetRequestLayer;
-use jsonrpsee::server::{RpcModule, Server, ServerConfig, ServerHandle};
+use ghostplane_rpc::codes;
+use jsonrpsee::server::{RpcModule, ServerHandle};
 use jsonrpsee::types::ErrorObjectOwned;
 use rocksdb::{DB, WriteBatch};
 use serde::{Deserialize, Serialize};
@@ -307,44 +307,24 @@ pub enum CoordinatorError {
 }
 
 impl CoordinatorError {
-    /// Stable JSON-RPC error code.
+    /// Stable JSON-RPC error code, from the project-wide table
+    /// ([`ghostplane_rpc::codes`]).
     pub fn code(&self) -> i32 {
         match self {
-            Self::CircuitMismatch { .. } => CODE_CIRCUIT_MISMATCH,
-            Self::UnknownWorker => CODE_UNKNOWN_WORKER,
-            Self::TooManyWorkers(_) => CODE_TOO_MANY_WORKERS,
-            Self::NotLeased(_) => CODE_NOT_LEASED,
-            Self::BadProof { .. } => CODE_BAD_PROOF,
-            Self::QueueFull(_) => CODE_QUEUE_FULL,
-            Self::TokenMissing => CODE_TOKEN_MISSING,
-            Self::TokenRejected => CODE_TOKEN_REJECTED,
-            Self::Banned { .. } => CODE_BANNED,
-            Self::Suspended { .. } => CODE_SUSPENDED,
-            Self::Store(_) => -32000,
+            Self::CircuitMismatch { .. } => codes::CIRCUIT_MISMATCH,
+            Self::UnknownWorker => codes::UNKNOWN_WORKER,
+            Self::TooManyWorkers(_) => codes::TOO_MANY_WORKERS,
+            Self::NotLeased(_) => codes::NOT_LEASED,
+            Self::BadProof { .. } => codes::BAD_PROOF,
+            Self::QueueFull(_) => codes::QUEUE_FULL,
+            Self::TokenMissing => codes::TOKEN_MISSING,
+            Self::TokenRejected => codes::TOKEN_REJECTED,
+            Self::Banned { .. } => codes::BANNED,
+            Self::Suspended { .. } => codes::SUSPENDED,
+            Self::Store(_) => codes::INTERNAL,
         }
     }
 }
-
-/// JSON-RPC code of [`CoordinatorError::CircuitMismatch`].
-pub const CODE_CIRCUIT_MISMATCH: i32 = -32101;
-/// JSON-RPC code of [`CoordinatorError::UnknownWorker`].
-pub const CODE_UNKNOWN_WORKER: i32 = -32102;
-/// JSON-RPC code of [`CoordinatorError::TooManyWorkers`].
-pub const CODE_TOO_MANY_WORKERS: i32 = -32103;
-/// JSON-RPC code of [`CoordinatorError::NotLeased`].
-pub const CODE_NOT_LEASED: i32 = -32104;
-/// JSON-RPC code of [`CoordinatorError::BadProof`].
-pub const CODE_BAD_PROOF: i32 = -32105;
-/// JSON-RPC code of [`CoordinatorError::QueueFull`].
-pub const CODE_QUEUE_FULL: i32 = -32106;
-/// JSON-RPC code of [`CoordinatorError::TokenMissing`].
-pub const CODE_TOKEN_MISSING: i32 = -32107;
-/// JSON-RPC code of [`CoordinatorError::TokenRejected`].
-pub const CODE_TOKEN_REJECTED: i32 = -32108;
-/// JSON-RPC code of [`CoordinatorError::Banned`].
-pub const CODE_BANNED: i32 = -32109;
-/// JSON-RPC code of [`CoordinatorError::Suspended`].
-pub const CODE_SUSPENDED: i32 = -32110;
 
 impl From<rocksdb::Error> for CoordinatorError {
     fn from(e: rocksdb::Error) -> Self {
@@ -1364,21 +1344,11 @@ impl Coordinator {
             context: "prover coordinator RPC".into(),
             source: std::io::Error::other(e),
         };
-        let health = ProxyGetRequestLayer::new([("/health", "system_health")])
-            .map_err(|e| rpc_error(e.to_string()))?;
-        let server_config = ServerConfig::builder()
-            .max_request_body_size(self.config.rpc_body_bytes_max)
-            .max_response_body_size(self.config.rpc_body_bytes_max)
-            .build();
-        let server = Server::builder()
-            .set_config(server_config)
-            .set_http_middleware(tower::ServiceBuilder::new().layer(health))
-            .build(self.config.listen)
-            .await
-            .map_err(|e| rpc_error(format!("cannot listen on {}: {e}", self.config.listen)))?;
-        let local = server.local_addr().map_err(|e| rpc_error(e.to_string()))?;
         let module = rpc_module(self.clone()).map_err(|e| rpc_error(e.to_string()))?;
-        let handle = server.start(module);
+        let limits = ghostplane_rpc::Limits::with_body(self.config.rpc_body_bytes_max);
+        let (handle, local) = ghostplane_rpc::serve(self.config.listen, limits, module)
+            .await
+            .map_err(|e| rpc_error(e.to_string()))?;
         let expiry = self.clone();
         let stopped = handle.clone();
         tokio::spawn(async move {
@@ -1399,11 +1369,11 @@ fn encode<T: BorshSerialize>(value: &T) -> Result<Vec<u8>, ProverError> {
 }
 
 fn rpc_err(e: &CoordinatorError) -> ErrorObjectOwned {
-    ErrorObjectOwned::owned(e.code(), e.to_string(), None::<()>)
+    ghostplane_rpc::error(e.code(), e.to_string(), None::<()>)
 }
 
 fn bad_params(message: String) -> ErrorObjectOwned {
-    ErrorObjectOwned::owned(-32602, message, None::<()>)
+    ghostplane_rpc::invalid_params(message)
 }
 
 fn job_param(text: &str) -> Result<JobId, ErrorObjectOwned> {

@@ -12,17 +12,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use ghostplane_rpc::codes;
 use jsonrpsee::core::client::ClientT;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
 
 use crate::auth::WorkerToken;
 use crate::backend::ProofBackend;
-use crate::coordinator::{
-    CODE_BAD_PROOF, CODE_BANNED, CODE_CIRCUIT_MISMATCH, CODE_NOT_LEASED, CODE_SUSPENDED,
-    CODE_TOKEN_MISSING, CODE_TOKEN_REJECTED, CODE_UNKNOWN_WORKER, CoordinatorStatus, Lease,
-    Registration,
-};
+use crate::coordinator::{CoordinatorStatus, Lease, Registration};
 use crate::error::ProverError;
 
 /// Worker settings.
@@ -153,7 +150,9 @@ pub fn error_code(e: &jsonrpsee::core::ClientError) -> Option<i32> {
 fn is_final(e: &jsonrpsee::core::ClientError) -> bool {
     matches!(
         error_code(e),
-        Some(CODE_CIRCUIT_MISMATCH | CODE_TOKEN_MISSING | CODE_TOKEN_REJECTED | CODE_BANNED)
+        Some(
+            codes::CIRCUIT_MISMATCH | codes::TOKEN_MISSING | codes::TOKEN_REJECTED | codes::BANNED
+        )
     )
 }
 
@@ -192,7 +191,7 @@ pub async fn run_worker(
                     registration.session
                 }
                 Err(e) if is_final(&e) => return Err(WorkerError::Refused(e.to_string())),
-                Err(e) if error_code(&e) == Some(CODE_SUSPENDED) => {
+                Err(e) if error_code(&e) == Some(codes::SUSPENDED) => {
                     tracing::error!(error = %e, "worker token suspended; waiting");
                     tokio::time::sleep(SUSPENDED_RETRY).await;
                     continue;
@@ -252,7 +251,7 @@ pub async fn run_worker(
                         // finish proving to free the pool, but do not submit.
                         lost = matches!(
                             error_code(&e),
-                            Some(CODE_NOT_LEASED | CODE_UNKNOWN_WORKER)
+                            Some(codes::NOT_LEASED | codes::UNKNOWN_WORKER)
                         );
                         tracing::warn!(job = lease.job, error = %e, lost, "heartbeat refused");
                     }
@@ -286,7 +285,7 @@ pub async fn run_worker(
                 }
             }
             Err(e) if is_final(&e) => return Err(WorkerError::Refused(e.to_string())),
-            Err(e) if error_code(&e) == Some(CODE_BAD_PROOF) => {
+            Err(e) if error_code(&e) == Some(codes::BAD_PROOF) => {
                 // Our own proof did not verify: keys or build differ from the
                 // coordinator's in a way the circuit hash did not catch.
                 tracing::error!(job = lease.job, error = %e, "proof refused");

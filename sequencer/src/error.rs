@@ -3,6 +3,7 @@
 use ghostplane_primitives::{
     AccountId, ChainId, CodecError, Hash32, Nonce, SignatureError, StatelessError,
 };
+use ghostplane_rpc::codes;
 use serde::{Deserialize, Serialize};
 
 /// Why a submitted transaction was not accepted. Each variant has a stable code
@@ -134,26 +135,26 @@ impl From<CodecError> for SubmitError {
 }
 
 impl SubmitError {
-    /// Stable JSON-RPC error code (application range -32000 to -32099).
+    /// Stable JSON-RPC error code, from the project-wide table ([`codes`]).
     pub fn code(&self) -> i32 {
         match self {
-            SubmitError::TooLarge { .. } => -32001,
-            SubmitError::Malformed(_) => -32002,
-            SubmitError::Invalid(_) => -32003,
-            SubmitError::WrongChain { .. } => -32004,
-            SubmitError::BadSignature(_) => -32005,
-            SubmitError::UnknownSender(_) => -32006,
-            SubmitError::SignerMismatch(_) => -32007,
-            SubmitError::NonceTooLow { .. } => -32010,
-            SubmitError::NonceGapTooLarge { .. } => -32011,
-            SubmitError::ReplacementUnderpriced { .. } => -32012,
-            SubmitError::AlreadyKnown(_) => -32013,
-            SubmitError::SenderPoolFull { .. } => -32020,
-            SubmitError::PoolFull { .. } => -32021,
-            SubmitError::Busy { .. } => -32022,
-            SubmitError::SettlementBehind { .. } => -32023,
-            SubmitError::FeeBelowMinimum { .. } => -32014,
-            SubmitError::Unavailable(_) => -32030,
+            SubmitError::TooLarge { .. } => codes::TOO_LARGE,
+            SubmitError::Malformed(_) => codes::MALFORMED,
+            SubmitError::Invalid(_) => codes::INVALID,
+            SubmitError::WrongChain { .. } => codes::WRONG_CHAIN,
+            SubmitError::BadSignature(_) => codes::BAD_SIGNATURE,
+            SubmitError::UnknownSender(_) => codes::UNKNOWN_SENDER,
+            SubmitError::SignerMismatch(_) => codes::SIGNER_MISMATCH,
+            SubmitError::NonceTooLow { .. } => codes::NONCE_TOO_LOW,
+            SubmitError::NonceGapTooLarge { .. } => codes::NONCE_GAP,
+            SubmitError::ReplacementUnderpriced { .. } => codes::REPLACEMENT_UNDERPRICED,
+            SubmitError::AlreadyKnown(_) => codes::ALREADY_KNOWN,
+            SubmitError::SenderPoolFull { .. } => codes::SENDER_POOL_FULL,
+            SubmitError::PoolFull { .. } => codes::POOL_FULL,
+            SubmitError::Busy { .. } => codes::BUSY,
+            SubmitError::SettlementBehind { .. } => codes::SETTLEMENT_BEHIND,
+            SubmitError::FeeBelowMinimum { .. } => codes::FEE_BELOW_MINIMUM,
+            SubmitError::Unavailable(_) => codes::UNAVAILABLE,
         }
     }
 

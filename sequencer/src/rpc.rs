@@ -25,8 +25,7 @@ use ghostplane_executor::StoreReader;
 use ghostplane_primitives::{
     AccountId, BlockNumber, Hash32, L2BlockHeader, PublicKey, Receipt, ReceiptStatus, TokenId,
 };
-use jsonrpsee::server::middleware::http::ProxyGetRequestLayer;
-use jsonrpsee::server::{BatchRequestConfig, RpcModule, Server, ServerConfig, ServerHandle};
+use jsonrpsee::server::{RpcModule, ServerHandle};
 use jsonrpsee::types::{ErrorObjectOwned, Params};
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
@@ -36,13 +35,8 @@ use crate::error::{SubmitError, TxStatus};
 use crate::pipeline::{BlockEvent, Ingest};
 use crate::status::StatusBoard;
 
-/// Code for malformed parameters (JSON-RPC "invalid params").
-const INVALID_PARAMS: i32 = -32602;
 /// How often a status subscription re-reads the status even without an event.
 const STATUS_RECHECK: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// Code for a storage failure behind a query.
-const INTERNAL: i32 = -32603;
 
 /// What the RPC handlers share.
 pub struct RpcContext {
@@ -75,13 +69,7 @@ fn submit_error(error: &SubmitError) -> ErrorObjectOwned {
     )
 }
 
-fn invalid(message: impl Into<String>) -> ErrorObjectOwned {
-    ErrorObjectOwned::owned(INVALID_PARAMS, message.into(), None::<()>)
-}
-
-fn internal(error: impl std::fmt::Display) -> ErrorObjectOwned {
-    ErrorObjectOwned::owned(INTERNAL, error.to_string(), None::<()>)
-}
+use ghostplane_rpc::{internal, invalid_params as invalid};
 
 fn parse_hash(text: &str) -> Result<Hash32, ErrorObjectOwned> {
     Hash32::from_hex(text).map_err(|_| invalid(format!("{text:?} is not a 32-byte hex hash")))
@@ -380,24 +368,14 @@ pub async fn serve(
     ctx: RpcContext,
 ) -> Result<(ServerHandle, SocketAddr), crate::StartError> {
     let config = Arc::clone(&ctx.config);
-    let health = ProxyGetRequestLayer::new([("/health", "system_health")])
-        .map_err(|e| crate::StartError::Rpc(e.to_string()))?;
-    let server_config = ServerConfig::builder()
-        .max_request_body_size(config.rpc_body_bytes_max)
-        .max_response_body_size(config.rpc_body_bytes_max)
-        .max_connections(config.rpc_connections_max)
-        .max_subscriptions_per_connection(config.subscriptions_per_connection_max)
-        .set_batch_request_config(BatchRequestConfig::Limit(config.rpc_batch_max))
-        .build();
-    let server = Server::builder()
-        .set_config(server_config)
-        .set_http_middleware(tower::ServiceBuilder::new().layer(health))
-        .build(addr)
-        .await
-        .map_err(|e| crate::StartError::Rpc(format!("cannot listen on {addr}: {e}")))?;
-    let local = server
-        .local_addr()
-        .map_err(|e| crate::StartError::Rpc(e.to_string()))?;
+    let limits = ghostplane_rpc::Limits {
+        body_bytes_max: config.rpc_body_bytes_max,
+        connections_max: config.rpc_connections_max,
+        subscriptions_per_connection_max: config.subscriptions_per_connection_max,
+        batch_max: config.rpc_batch_max,
+    };
     let module = module(ctx).map_err(|e| crate::StartError::Rpc(e.to_string()))?;
-    Ok((server.start(module), local))
+    ghostplane_rpc::serve(addr, limits, module)
+        .await
+        .map_err(|e| crate::StartError::Rpc(e.to_string()))
 }

@@ -109,7 +109,7 @@ async fn embedded_and_rpc_clients_agree() {
     ] {
         match client_result {
             Err(L1Error::Refused { code, message }) => {
-                assert_eq!(code, -32010);
+                assert_eq!(code, ghostplane_rpc::codes::CALL_REFUSED);
                 assert!(message.contains("less than"), "{message}");
             }
             other => panic!("overdraft accepted: {other:?}"),
@@ -117,7 +117,7 @@ async fn embedded_and_rpc_clients_agree() {
     }
     assert!(matches!(
         rpc.submit(deposit(0, 1)).await,
-        Err(L1Error::Refused { code: -32004, .. })
+        Err(L1Error::Refused { code: ghostplane_rpc::codes::NONCE_TOO_LOW, .. })
     ));
 
     producer.stop();
