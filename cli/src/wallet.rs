@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
+use ghostd_types::api::{GhostApiClient, RollupApiClient, TxState};
 use ghostd_types::{Call, L1_DEVNET_CHAIN_ID, L1Transaction, RollupCall};
 use ghostplane_primitives::{
     AccountId, Amount, Codec, DEVNET_CHAIN_ID, Hash32, Keypair, L1Address, PublicKey, Recipient,
@@ -142,6 +143,19 @@ fn client(url: &str) -> Result<HttpClient> {
         .with_context(|| format!("bad endpoint {url}"))
 }
 
+fn rpc_error(what: &str, error: jsonrpsee::core::ClientError) -> anyhow::Error {
+    match error {
+        jsonrpsee::core::ClientError::Call(object) => {
+            anyhow::anyhow!("{} (code {})", object.message(), object.code())
+        }
+        other => anyhow::anyhow!("{what}: {other} (is the devnet running?)"),
+    }
+}
+
+fn l1_error(error: jsonrpsee::core::ClientError) -> anyhow::Error {
+    rpc_error("L1", error)
+}
+
 async fn call(
     client: &HttpClient,
     method: &str,
@@ -150,12 +164,7 @@ async fn call(
     client
         .request::<Value, _>(method, params)
         .await
-        .map_err(|e| match e {
-            jsonrpsee::core::ClientError::Call(object) => {
-                anyhow::anyhow!("{} (code {})", object.message(), object.code())
-            }
-            other => anyhow::anyhow!("{method}: {other} (is the devnet running?)"),
-        })
+        .map_err(|e| rpc_error(method, e))
 }
 
 /// Resolves a key name.
@@ -263,13 +272,18 @@ pub async fn wallet(command: WalletCommand, endpoints: Endpoints) -> Result<()> 
                 }
             }
             let l1 = client(&endpoints.l1_rpc)?;
-            let account = call(&l1, "ghost_getAccount", rpc_params![key.to_hex()]).await?;
-            println!("L1  address {} nonce {}", key.to_hex(), account["nonce"]);
+            let account = GhostApiClient::get_account(&l1, key.to_hex())
+                .await
+                .map_err(l1_error)?;
+            println!("L1  address {} nonce {}", key.to_hex(), account.nonce);
             for token in TokenId::ALL {
                 println!(
                     "    {:<6} {}",
                     token.symbol(),
-                    account["balances"][token.symbol()].as_str().unwrap_or("0")
+                    account
+                        .balances
+                        .get(token.symbol())
+                        .map_or("0", String::as_str)
                 );
             }
         }
@@ -449,15 +463,10 @@ pub async fn deposit(args: DepositArgs, endpoints: Endpoints) -> Result<()> {
         Some(name) => public_key(name, &endpoints.wallet_dir)?,
         None => key.public_key(),
     };
-    let account = call(
-        &l1,
-        "ghost_getAccount",
-        rpc_params![key.public_key().to_hex()],
-    )
-    .await?;
-    let nonce = account["nonce"]
-        .as_u64()
-        .context("L1 account without nonce")?;
+    let nonce = GhostApiClient::get_account(&l1, key.public_key().to_hex())
+        .await
+        .map_err(l1_error)?
+        .nonce;
     let tx = L1Transaction {
         chain_id: L1_DEVNET_CHAIN_ID,
         from: key.public_key(),
@@ -469,35 +478,30 @@ pub async fn deposit(args: DepositArgs, endpoints: Endpoints) -> Result<()> {
         }),
     }
     .sign(&key);
-    let value = call(
-        &l1,
-        "ghost_sendTransaction",
-        rpc_params![hex::encode(tx.encode())],
-    )
-    .await?;
-    let l1_hash = value["hash"]
-        .as_str()
-        .context("no hash in the answer")?
-        .to_string();
+    let l1_hash = GhostApiClient::send_transaction(&l1, hex::encode(tx.encode()))
+        .await
+        .map_err(l1_error)?
+        .hash;
     println!("L1 transaction {l1_hash}");
     let started = std::time::Instant::now();
     let index = loop {
-        let value = call(&l1, "ghost_getTransaction", rpc_params![l1_hash.clone()]).await?;
-        if value["status"] == "included" {
-            let receipt = &value["receipt"];
-            if receipt["status"] != "success" {
-                bail!(
-                    "deposit refused on L1: {}",
-                    receipt["error"].as_str().unwrap_or("unknown")
-                );
+        let view = GhostApiClient::get_transaction(&l1, l1_hash.clone())
+            .await
+            .map_err(l1_error)?;
+        match (view.status, view.receipt) {
+            (TxState::Included, Some(receipt)) => {
+                if let Some(error) = receipt.error {
+                    bail!("deposit refused on L1: {error}");
+                }
+                println!("included on L1 (block {})", receipt.block);
+                break receipt
+                    .deposit_index
+                    .context("receipt without deposit index")?;
             }
-            println!("included on L1 (block {})", receipt["block"]);
-            break receipt["depositIndex"]
-                .as_u64()
-                .context("receipt without deposit index")?;
-        }
-        if value["status"] == "unknown" {
-            bail!("the L1 does not know the transaction any more: send it again");
+            (TxState::Unknown, _) => {
+                bail!("the L1 does not know the transaction any more: send it again")
+            }
+            _ => {}
         }
         if started.elapsed() > endpoints.timeout() {
             bail!(
@@ -508,11 +512,10 @@ pub async fn deposit(args: DepositArgs, endpoints: Endpoints) -> Result<()> {
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     println!("queued as deposit {index}");
-    let deposits = call(&l1, "rollup_getDeposits", rpc_params![index, 1]).await?;
-    let encoded = deposits[0]["encoded"]
-        .as_str()
-        .context("deposit not found")?;
-    let bytes = hex::decode(encoded)?;
+    let deposits = RollupApiClient::get_deposits(&l1, index, 1)
+        .await
+        .map_err(l1_error)?;
+    let bytes = hex::decode(&deposits.first().context("deposit not found")?.encoded)?;
     // The L2 knows a deposit by blake3 of its encoded event.
     let l2_hash = Hash32(*blake3::hash(&bytes).as_bytes());
     println!("L2 deposit item 0x{}", l2_hash.to_hex());

@@ -1,42 +1,26 @@
 //! JSON-RPC over HTTP and WebSocket on one port (default 127.0.0.1:8545), plus
-//! `GET /health`.
-//!
-//! | method | params | result |
-//! | --- | --- | --- |
-//! | `ghost_chainId` | | L1 chain id |
-//! | `ghost_blockNumber` | | head height |
-//! | `ghost_genesisHash` | | blake3 of the genesis (hex) |
-//! | `ghost_getBlock` | number | header and transaction hashes, or `null` |
-//! | `ghost_sendTransaction` | signed tx, hex | `{hash}` once in the mempool |
-//! | `ghost_getTransaction` | hash | `{status: "pending" \| "included" \| "unknown", receipt}` |
-//! | `ghost_getAccount` | address (hex) | `{address, nonce, balances}` |
-//! | `ghost_status` | | head, mempool size, rollup counters |
-//! | `ghost_subscribeNewBlocks` | | notifications `ghost_newBlock` |
-//! | `ledger_getAccount` | address, token symbol | `{debitsPosted, creditsPosted, balance}` |
-//! | `ledger_getTransfer` | id (decimal string) | transfer or `null` |
-//! | `rollup_status` | | committed / finalized batches, roots, deposit queue |
-//! | `rollup_getBatch` | number | batch record or `null` |
-//! | `rollup_getDeposits` | from index, max (≤ 1024) | queued deposits, each with its encoding |
-//!
-//! Amounts are decimal strings. Submission errors carry the stable codes of
-//! [`SubmitError::code`].
+//! `GET /health`: the server side of [`ghostd_types::api`] (method table there).
+//! Submission errors carry the codes of [`SubmitError::code`], from the project-wide
+//! table `ghostplane_rpc::codes`.
 
 use std::net::SocketAddr;
 
-use ghostplane_primitives::{Codec, Hash32, L1Address, PublicKey, TokenId};
-use jsonrpsee::server::{RpcModule, ServerHandle};
+use ghostd_types::api::{
+    AccountView, BatchView, BlockView, DEPOSITS_PER_CALL_MAX, DepositView, GhostApiServer,
+    HeaderView, LedgerAccountView, LedgerApiServer, RollupApiServer, RollupView, RpcResult,
+    StatusView, Submitted, TransactionView, TransferView, TxState,
+};
+use ghostplane_primitives::{Hash32, L1Address, PublicKey, TokenId};
+use ghostplane_rpc::{internal, invalid_params as invalid};
+use jsonrpsee::PendingSubscriptionSink;
+use jsonrpsee::core::SubscriptionResult;
+use jsonrpsee::server::{RpcModule, ServerHandle, SubscriptionMessage};
 use jsonrpsee::types::ErrorObjectOwned;
-use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
 use crate::modules::{ledger, rollup};
 use crate::node::{Ghostd, NodeError, SubmitError};
-use crate::types::{L1_TX_BYTES_MAX, L1Header, L1Outcome, L1Receipt};
-
-/// Most deposits per `rollup_getDeposits` call.
-pub const DEPOSITS_PER_CALL_MAX: u64 = 1024;
-
-use ghostplane_rpc::{internal, invalid_params as invalid};
+use crate::types::L1_TX_BYTES_MAX;
 
 fn parse_token(text: &str) -> Result<TokenId, ErrorObjectOwned> {
     TokenId::ALL
@@ -54,94 +38,43 @@ fn parse_address(text: &str) -> Result<L1Address, ErrorObjectOwned> {
         .map_err(|_| invalid(format!("{text:?} is not a 32-byte hex address")))
 }
 
-/// JSON of a header.
-pub fn header_json(header: &L1Header) -> Value {
-    json!({
-        "number": header.number,
-        "hash": header.hash().to_string(),
-        "parentHash": header.parent_hash.to_string(),
-        "timestampMs": header.timestamp_ms,
-        "transactionsHash": header.transactions_hash.to_string(),
-        "stateDigest": header.state_digest.to_string(),
-        "txCount": header.tx_count,
-    })
-}
-
-/// JSON of a receipt.
-pub fn receipt_json(receipt: &L1Receipt) -> Value {
-    let (status, error) = match &receipt.outcome {
-        L1Outcome::Success => ("success", Value::Null),
-        L1Outcome::Failed(reason) => ("failed", json!(reason)),
-    };
-    json!({
-        "txHash": receipt.tx_hash.to_string(),
-        "block": receipt.block,
-        "index": receipt.index,
-        "status": status,
-        "error": error,
-        "depositIndex": receipt.deposit_index,
-        "encoded": hex::encode(receipt.encode()),
-    })
-}
-
-/// JSON of the rollup counters.
-pub fn rollup_json(state: &rollup::RollupState) -> Value {
-    json!({
-        "committedBatch": state.committed,
-        "finalizedBatch": state.finalized,
-        "finalizedRoot": state.finalized_root.to_hex(),
-        "committedL2Block": state.committed_l2_block,
-        "finalizedL2Block": state.finalized_l2_block,
-        "nextAccount": state.next_account,
-        "depositsQueued": state.deposits_queued,
-        "depositsConsumed": state.deposits_consumed,
-        "depositQueueHash": state.deposit_queue_hash.to_string(),
-        "encoded": hex::encode(ghostplane_primitives::codec::to_bytes(state)),
-    })
-}
-
-fn account_json(node: &Ghostd, address: L1Address) -> Result<Value, ErrorObjectOwned> {
-    let nonce = node.nonce(&PublicKey(address.0)).map_err(internal)?;
-    let mut balances = serde_json::Map::new();
-    for token in TokenId::ALL {
-        let balance = node
-            .read(|s| ledger::balance(s, &address, token))
-            .map_err(internal)?;
-        balances.insert(token.symbol().to_string(), json!(balance.to_string()));
-    }
-    Ok(json!({ "address": address.to_string(), "nonce": nonce, "balances": balances }))
-}
-
 fn submit_error(error: &SubmitError) -> ErrorObjectOwned {
     ghostplane_rpc::error(error.code(), error.to_string(), None::<()>)
 }
 
-/// Builds the RPC module.
-pub fn module(node: Ghostd) -> Result<RpcModule<Ghostd>, jsonrpsee::core::RegisterMethodError> {
-    let mut module = RpcModule::new(node);
-    module.register_method("ghost_chainId", |_, node, _| node.genesis().chain_id)?;
-    module.register_method("ghost_blockNumber", |_, node, _| node.head().number)?;
-    module.register_method("ghost_genesisHash", |_, node, _| {
-        node.genesis().hash().to_hex()
-    })?;
-    module.register_method("ghost_getBlock", |params, node, _| {
-        let number: u64 = params.one().map_err(|e| invalid(e.to_string()))?;
-        let Some(block) = node.block(number).map_err(internal)? else {
-            return Ok::<Value, ErrorObjectOwned>(Value::Null);
+/// The handlers: one node behind all three namespaces.
+#[derive(Clone)]
+struct Handlers(Ghostd);
+
+#[jsonrpsee::core::async_trait]
+impl GhostApiServer for Handlers {
+    fn chain_id(&self) -> RpcResult<u64> {
+        Ok(self.0.genesis().chain_id)
+    }
+
+    fn block_number(&self) -> RpcResult<u64> {
+        Ok(self.0.head().number)
+    }
+
+    fn genesis_hash(&self) -> RpcResult<String> {
+        Ok(self.0.genesis().hash().to_hex())
+    }
+
+    fn get_block(&self, number: u64) -> RpcResult<Option<BlockView>> {
+        let Some(block) = self.0.block(number).map_err(internal)? else {
+            return Ok(None);
         };
-        let mut value = header_json(&block.header);
-        value["transactions"] = json!(
-            block
+        Ok(Some(BlockView {
+            header: HeaderView::from(&block.header),
+            transactions: block
                 .transactions
                 .iter()
                 .map(|tx| tx.hash().to_string())
-                .collect::<Vec<_>>()
-        );
-        Ok(value)
-    })?;
-    // Blocking: the dry run of a batch commit verifies every signature in it.
-    module.register_blocking_method("ghost_sendTransaction", |params, node, _| {
-        let text: String = params.one().map_err(|e| invalid(e.to_string()))?;
+                .collect(),
+        }))
+    }
+
+    fn send_transaction(&self, text: String) -> RpcResult<Submitted> {
         let digits = text.strip_prefix("0x").unwrap_or(&text);
         if digits.len() > L1_TX_BYTES_MAX * 2 {
             return Err(submit_error(&SubmitError::Malformed(format!(
@@ -150,139 +83,142 @@ pub fn module(node: Ghostd) -> Result<RpcModule<Ghostd>, jsonrpsee::core::Regist
         }
         let bytes = hex::decode(digits)
             .map_err(|e| submit_error(&SubmitError::Malformed(format!("not hex: {e}"))))?;
-        let hash = node.submit_bytes(&bytes).map_err(|e| submit_error(&e))?;
-        Ok(json!({ "hash": hash.to_string() }))
-    })?;
-    module.register_method("ghost_getTransaction", |params, node, _| {
-        let text: String = params.one().map_err(|e| invalid(e.to_string()))?;
+        let hash = self.0.submit_bytes(&bytes).map_err(|e| submit_error(&e))?;
+        Ok(Submitted {
+            hash: hash.to_string(),
+        })
+    }
+
+    fn get_transaction(&self, text: String) -> RpcResult<TransactionView> {
         let hash = Hash32::from_hex(text.strip_prefix("0x").unwrap_or(&text))
             .map_err(|_| invalid(format!("{text:?} is not a 32-byte hex hash")))?;
-        if let Some(receipt) = node.receipt(&hash).map_err(internal)? {
-            return Ok::<Value, ErrorObjectOwned>(
-                json!({ "status": "included", "receipt": receipt_json(&receipt) }),
-            );
+        if let Some(receipt) = self.0.receipt(&hash).map_err(internal)? {
+            return Ok(TransactionView {
+                status: TxState::Included,
+                receipt: Some((&receipt).into()),
+            });
         }
-        let status = if node.is_pending(&hash) {
-            "pending"
+        let status = if self.0.is_pending(&hash) {
+            TxState::Pending
         } else {
-            "unknown"
+            TxState::Unknown
         };
-        Ok(json!({ "status": status, "receipt": null }))
-    })?;
-    module.register_method("ghost_getAccount", |params, node, _| {
-        let text: String = params.one().map_err(|e| invalid(e.to_string()))?;
-        account_json(node, parse_address(&text)?)
-    })?;
-    module.register_method("ghost_status", |_, node, _| {
-        let head = node.head();
-        let rollup = node.read(rollup::status).map_err(internal)?;
-        Ok::<Value, ErrorObjectOwned>(json!({
-            "chainId": node.genesis().chain_id,
-            "head": header_json(&head),
-            "mempool": node.mempool_len(),
-            "rollup": rollup_json(&rollup),
-        }))
-    })?;
-    module.register_method("ledger_getAccount", |params, node, _| {
-        let (address, token): (String, String) =
-            params.parse().map_err(|e| invalid(e.to_string()))?;
+        Ok(TransactionView {
+            status,
+            receipt: None,
+        })
+    }
+
+    fn get_account(&self, text: String) -> RpcResult<AccountView> {
+        let address = parse_address(&text)?;
+        let nonce = self.0.nonce(&PublicKey(address.0)).map_err(internal)?;
+        let mut balances = std::collections::BTreeMap::new();
+        for token in TokenId::ALL {
+            let balance = self
+                .0
+                .read(|s| ledger::balance(s, &address, token))
+                .map_err(internal)?;
+            balances.insert(token.symbol().to_string(), balance.to_string());
+        }
+        Ok(AccountView {
+            address: address.to_string(),
+            nonce,
+            balances,
+        })
+    }
+
+    fn status(&self) -> RpcResult<StatusView> {
+        let head = self.0.head();
+        let rollup = self.0.read(rollup::status).map_err(internal)?;
+        Ok(StatusView {
+            chain_id: self.0.genesis().chain_id,
+            head: HeaderView::from(&head),
+            mempool: self.0.mempool_len(),
+            rollup: RollupView::from(&rollup),
+        })
+    }
+
+    async fn subscribe_new_blocks(&self, pending: PendingSubscriptionSink) -> SubscriptionResult {
+        let mut blocks = self.0.subscribe();
+        let sink = pending.accept().await?;
+        loop {
+            let header = match blocks.recv().await {
+                Ok(header) => header,
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return Ok(()),
+            };
+            let message = SubscriptionMessage::from(serde_json::value::to_raw_value(
+                &HeaderView::from(&header),
+            )?);
+            sink.send(message).await?;
+        }
+    }
+}
+
+impl LedgerApiServer for Handlers {
+    fn get_account(&self, address: String, token: String) -> RpcResult<LedgerAccountView> {
         let address = parse_address(&address)?;
         let token = parse_token(&token)?;
-        let account = node
+        let account = self
+            .0
             .read(|s| ledger::account(s, &address, token))
             .map_err(internal)?;
-        Ok::<Value, ErrorObjectOwned>(json!({
-            "address": address.to_string(),
-            "token": token.symbol(),
-            "debitsPosted": account.debits_posted.to_string(),
-            "creditsPosted": account.credits_posted.to_string(),
-            "balance": account.balance().to_string(),
-        }))
-    })?;
-    module.register_method("ledger_getTransfer", |params, node, _| {
-        let text: String = params.one().map_err(|e| invalid(e.to_string()))?;
-        let id: u128 = text
+        Ok(LedgerAccountView::new(&address, token, &account))
+    }
+
+    fn get_transfer(&self, id: String) -> RpcResult<Option<TransferView>> {
+        let id: u128 = id
             .parse()
             .map_err(|_| invalid("transfer id must be a decimal u128 string"))?;
-        let Some(t) = node
+        let transfer = self
+            .0
             .read(|s| ledger::transfer_by_id(s, id))
-            .map_err(internal)?
-        else {
-            return Ok::<Value, ErrorObjectOwned>(Value::Null);
-        };
-        Ok(json!({
-            "id": t.id.to_string(),
-            "debit": t.debit.to_string(),
-            "credit": t.credit.to_string(),
-            "token": t.token.symbol(),
-            "amount": t.amount.to_string(),
-            "code": format!("{:?}", t.code),
-            "block": t.block,
-        }))
-    })?;
-    module.register_method("rollup_status", |_, node, _| {
-        let rollup = node.read(rollup::status).map_err(internal)?;
-        Ok::<Value, ErrorObjectOwned>(rollup_json(&rollup))
-    })?;
-    module.register_method("rollup_getBatch", |params, node, _| {
-        let number: u64 = params.one().map_err(|e| invalid(e.to_string()))?;
-        let Some(record) = node.read(|s| rollup::batch(s, number)).map_err(internal)? else {
-            return Ok::<Value, ErrorObjectOwned>(Value::Null);
-        };
-        Ok(json!({
-            "number": record.number,
-            "firstBlock": record.first_block,
-            "lastBlock": record.last_block,
-            "pubdataHash": record.pubdata_hash.to_string(),
-            "newRoot": record.new_root.to_hex(),
-            "chunks": record.commitments.len(),
-            "withdrawals": record.withdrawals.len(),
-            "depositsConsumedTo": record.deposits_consumed_to,
-            "committedAt": record.committed_at,
-            "finalizedAt": record.finalized_at,
-        }))
-    })?;
-    module.register_method("rollup_getDeposits", |params, node, _| {
-        let (from, max): (u64, u64) = params.parse().map_err(|e| invalid(e.to_string()))?;
+            .map_err(internal)?;
+        Ok(transfer.as_ref().map(TransferView::from))
+    }
+}
+
+impl RollupApiServer for Handlers {
+    fn status(&self) -> RpcResult<RollupView> {
+        let rollup = self.0.read(rollup::status).map_err(internal)?;
+        Ok(RollupView::from(&rollup))
+    }
+
+    fn get_batch(&self, number: u64) -> RpcResult<Option<BatchView>> {
+        let record = self
+            .0
+            .read(|s| rollup::batch(s, number))
+            .map_err(internal)?;
+        Ok(record.as_ref().map(BatchView::from))
+    }
+
+    fn get_deposits(&self, from: u64, max: u64) -> RpcResult<Vec<DepositView>> {
         let max = max.min(DEPOSITS_PER_CALL_MAX);
         let mut out = Vec::new();
         for index in from..from.saturating_add(max) {
-            let Some(event) = node.read(|s| rollup::deposit(s, index)).map_err(internal)? else {
+            let Some(event) = self
+                .0
+                .read(|s| rollup::deposit(s, index))
+                .map_err(internal)?
+            else {
                 break;
             };
-            out.push(json!({
-                "queueIndex": event.queue_index,
-                "l1Block": event.l1_block,
-                "recipient": event.recipient.to_string(),
-                "token": event.token.symbol(),
-                "amount": event.amount.to_string(),
-                "l1TxHash": event.l1_tx_hash.to_string(),
-                "encoded": hex::encode(event.encode()),
-            }));
+            out.push(DepositView::from(&event));
         }
-        Ok::<Value, ErrorObjectOwned>(Value::Array(out))
-    })?;
-    module.register_method("system_health", |_, node, _| {
+        Ok(out)
+    }
+}
+
+/// Builds the RPC module: the three namespaces and `system_health`.
+pub fn module(node: Ghostd) -> Result<RpcModule<()>, jsonrpsee::core::RegisterMethodError> {
+    let handlers = Handlers(node.clone());
+    let mut module = RpcModule::new(());
+    module.merge(GhostApiServer::into_rpc(handlers.clone()))?;
+    module.merge(LedgerApiServer::into_rpc(handlers.clone()))?;
+    module.merge(RollupApiServer::into_rpc(handlers))?;
+    module.register_method(ghostplane_rpc::HEALTH_METHOD, move |_, _, _| {
         node.read(rollup::status).map(|_| "ok").map_err(internal)
     })?;
-    module.register_subscription(
-        "ghost_subscribeNewBlocks",
-        "ghost_newBlock",
-        "ghost_unsubscribeNewBlocks",
-        |_, pending, node, _| async move {
-            let mut blocks = node.subscribe();
-            let sink = pending.accept().await?;
-            loop {
-                let header = match blocks.recv().await {
-                    Ok(header) => header,
-                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(broadcast::error::RecvError::Closed) => return Ok(()),
-                };
-                sink.send(serde_json::value::to_raw_value(&header_json(&header))?)
-                    .await?;
-            }
-        },
-    )?;
     Ok(module)
 }
 

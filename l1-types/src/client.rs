@@ -5,12 +5,10 @@
 use std::future::Future;
 use std::time::Duration;
 
-use borsh::BorshDeserialize;
 use ghostplane_primitives::{Codec, DepositEvent, Hash32, PublicKey};
-use jsonrpsee::core::client::ClientT;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
-use jsonrpsee::rpc_params;
-use serde_json::Value;
+
+use crate::api::{GhostApiClient, RollupApiClient, TxState};
 
 use crate::rollup::RollupState;
 use crate::tx::{L1Receipt, SignedL1Transaction};
@@ -60,9 +58,23 @@ pub trait L1Client: Send + Sync + 'static {
     fn is_pending(&self, hash: Hash32) -> impl Future<Output = Result<bool, L1Error>> + Send;
 }
 
-/// A remote ghostd over JSON-RPC.
+/// A remote ghostd over JSON-RPC, through the generated clients of [`crate::api`].
 pub struct RpcL1 {
     client: HttpClient,
+}
+
+fn call_error(error: jsonrpsee::core::ClientError) -> L1Error {
+    match error {
+        jsonrpsee::core::ClientError::Call(object) => L1Error::Refused {
+            code: object.code(),
+            message: object.message().to_string(),
+        },
+        other => L1Error::Unavailable(other.to_string()),
+    }
+}
+
+fn malformed(error: impl std::fmt::Display) -> L1Error {
+    L1Error::Malformed(error.to_string())
 }
 
 impl RpcL1 {
@@ -79,101 +91,60 @@ impl RpcL1 {
 
     /// The remote chain's genesis hash (to check it is the L1 this L2 expects).
     pub async fn genesis_hash(&self) -> Result<Hash32, L1Error> {
-        let value = self.call("ghost_genesisHash", rpc_params![]).await?;
-        value
-            .as_str()
-            .and_then(|h| Hash32::from_hex(h.strip_prefix("0x").unwrap_or(h)).ok())
-            .ok_or_else(|| L1Error::Malformed(format!("genesis hash: {value}")))
-    }
-
-    async fn call(
-        &self,
-        method: &str,
-        params: jsonrpsee::core::params::ArrayParams,
-    ) -> Result<Value, L1Error> {
-        self.client
-            .request::<Value, _>(method, params)
+        let text = GhostApiClient::genesis_hash(&self.client)
             .await
-            .map_err(|e| match e {
-                jsonrpsee::core::ClientError::Call(object) => L1Error::Refused {
-                    code: object.code(),
-                    message: object.message().to_string(),
-                },
-                other => L1Error::Unavailable(other.to_string()),
-            })
+            .map_err(call_error)?;
+        Hash32::from_hex(text.strip_prefix("0x").unwrap_or(&text))
+            .map_err(|_| L1Error::Malformed(format!("genesis hash: {text}")))
     }
-}
-
-fn encoded(value: &Value) -> Result<Vec<u8>, L1Error> {
-    let text = value
-        .get("encoded")
-        .and_then(Value::as_str)
-        .ok_or_else(|| L1Error::Malformed(format!("no \"encoded\" field in {value}")))?;
-    hex::decode(text).map_err(|e| L1Error::Malformed(e.to_string()))
 }
 
 impl L1Client for RpcL1 {
     async fn rollup_status(&self) -> Result<RollupState, L1Error> {
-        let value = self.call("rollup_status", rpc_params![]).await?;
-        RollupState::try_from_slice(&encoded(&value)?)
-            .map_err(|e| L1Error::Malformed(e.to_string()))
+        RollupApiClient::status(&self.client)
+            .await
+            .map_err(call_error)?
+            .decode()
+            .map_err(malformed)
     }
 
     async fn deposits(&self, from: u64, max: u64) -> Result<Vec<DepositEvent>, L1Error> {
-        let value = self
-            .call("rollup_getDeposits", rpc_params![from, max])
-            .await?;
-        let items = value
-            .as_array()
-            .ok_or_else(|| L1Error::Malformed("deposits: expected an array".into()))?;
-        items
+        RollupApiClient::get_deposits(&self.client, from, max)
+            .await
+            .map_err(call_error)?
             .iter()
-            .map(|item| {
-                DepositEvent::decode(&encoded(item)?).map_err(|e| L1Error::Malformed(e.to_string()))
-            })
+            .map(|view| view.decode().map_err(malformed))
             .collect()
     }
 
     async fn nonce(&self, address: PublicKey) -> Result<u64, L1Error> {
-        let value = self
-            .call("ghost_getAccount", rpc_params![address.to_hex()])
-            .await?;
-        value
-            .get("nonce")
-            .and_then(Value::as_u64)
-            .ok_or_else(|| L1Error::Malformed(format!("account without nonce: {value}")))
+        let account = GhostApiClient::get_account(&self.client, address.to_hex())
+            .await
+            .map_err(call_error)?;
+        Ok(account.nonce)
     }
 
     async fn submit(&self, tx: SignedL1Transaction) -> Result<Hash32, L1Error> {
-        let value = self
-            .call(
-                "ghost_sendTransaction",
-                rpc_params![hex::encode(tx.encode())],
-            )
-            .await?;
-        value
-            .get("hash")
-            .and_then(Value::as_str)
-            .and_then(|h| Hash32::from_hex(h).ok())
-            .ok_or_else(|| L1Error::Malformed(format!("no hash in {value}")))
+        let submitted = GhostApiClient::send_transaction(&self.client, hex::encode(tx.encode()))
+            .await
+            .map_err(call_error)?;
+        Hash32::from_hex(&submitted.hash)
+            .map_err(|_| L1Error::Malformed(format!("hash {:?}", submitted.hash)))
     }
 
     async fn receipt(&self, hash: Hash32) -> Result<Option<L1Receipt>, L1Error> {
-        let value = self
-            .call("ghost_getTransaction", rpc_params![hash.to_hex()])
-            .await?;
-        match value.get("receipt") {
-            Some(receipt) if !receipt.is_null() => L1Receipt::decode(&encoded(receipt)?)
-                .map(Some)
-                .map_err(|e| L1Error::Malformed(e.to_string())),
-            _ => Ok(None),
-        }
+        let view = GhostApiClient::get_transaction(&self.client, hash.to_hex())
+            .await
+            .map_err(call_error)?;
+        view.receipt
+            .map(|receipt| receipt.decode().map_err(malformed))
+            .transpose()
     }
 
     async fn is_pending(&self, hash: Hash32) -> Result<bool, L1Error> {
-        let value = self
-            .call("ghost_getTransaction", rpc_params![hash.to_hex()])
-            .await?;
-        Ok(value.get("status").and_then(Value::as_str) == Some("pending"))
+        let view = GhostApiClient::get_transaction(&self.client, hash.to_hex())
+            .await
+            .map_err(call_error)?;
+        Ok(view.status == TxState::Pending)
     }
 }

@@ -27,6 +27,7 @@
 //! An L1 transaction encodes to at most [`L1_TX_BYTES_MAX`] bytes; headers and
 //! receipts have their own [`ghostplane_primitives::Codec`] bounds.
 
+pub mod api;
 pub mod client;
 pub mod genesis;
 pub mod ledger;

@@ -3,7 +3,7 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use ghostplane_primitives::{
-    AccountId, Amount, ChainId, FieldBytes, Hash32, L1Address, Nonce, PublicKey, TokenId,
+    AccountId, Amount, ChainId, Codec, FieldBytes, Hash32, L1Address, Nonce, PublicKey, TokenId,
 };
 use ghostplane_prover::{ProofBackend, ProofSystem};
 
@@ -94,6 +94,11 @@ pub struct RollupState {
     pub deposits_consumed: u64,
     /// Hash chain over all queued deposits.
     pub deposit_queue_hash: Hash32,
+}
+
+impl Codec for RollupState {
+    const ENCODED_BYTES_MAX: usize = 1024;
+    const TYPE_NAME: &'static str = "rollup state";
 }
 
 /// What the L1 knows of an L2 account.

@@ -117,7 +117,10 @@ async fn embedded_and_rpc_clients_agree() {
     }
     assert!(matches!(
         rpc.submit(deposit(0, 1)).await,
-        Err(L1Error::Refused { code: ghostplane_rpc::codes::NONCE_TOO_LOW, .. })
+        Err(L1Error::Refused {
+            code: ghostplane_rpc::codes::NONCE_TOO_LOW,
+            ..
+        })
     ));
 
     producer.stop();

@@ -1,0 +1,461 @@
+//! ghostd's JSON-RPC API as typed traits: the server (`ghostd::rpc`) implements the
+//! generated `*Server` traits, clients (settlement's [`RpcL1`](crate::RpcL1), the
+//! wallet) call the generated `*Client` methods. No method name is written twice.
+//!
+//! | method | params | result |
+//! | --- | --- | --- |
+//! | `ghost_chainId` | | L1 chain id |
+//! | `ghost_blockNumber` | | head height |
+//! | `ghost_genesisHash` | | blake3 of the genesis (hex) |
+//! | `ghost_getBlock` | number | [`BlockView`] or `null` |
+//! | `ghost_sendTransaction` | signed tx, hex | [`Submitted`] once in the mempool |
+//! | `ghost_getTransaction` | hash | [`TransactionView`] |
+//! | `ghost_getAccount` | address (hex) | [`AccountView`] |
+//! | `ghost_status` | | [`StatusView`] |
+//! | `ghost_subscribeNewBlocks` | | notifications `ghost_newBlock` ([`HeaderView`]) |
+//! | `ledger_getAccount` | address, token symbol | [`LedgerAccountView`] |
+//! | `ledger_getTransfer` | id (decimal string) | [`TransferView`] or `null` |
+//! | `rollup_status` | | [`RollupView`] |
+//! | `rollup_getBatch` | number | [`BatchView`] or `null` |
+//! | `rollup_getDeposits` | from index, max (≤ [`DEPOSITS_PER_CALL_MAX`]) | [`DepositView`]s |
+//!
+//! Amounts are decimal strings (u128 does not fit a JSON number); hashes, roots and
+//! keys are hex. Views that a client must read exactly carry `encoded`: the record's
+//! borsh encoding, hex. Errors carry the codes of `ghostplane_rpc::codes`.
+
+use std::collections::BTreeMap;
+
+use ghostplane_primitives::{Codec, CodecError, DepositEvent};
+use jsonrpsee::core::SubscriptionResult;
+use jsonrpsee::proc_macros::rpc;
+use jsonrpsee::types::ErrorObjectOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::ledger::{LedgerAccount, LedgerTransfer};
+use crate::rollup::{BatchRecord, RollupState};
+use crate::tx::{L1Header, L1Outcome, L1Receipt};
+
+/// Most deposits per `rollup_getDeposits` call.
+pub const DEPOSITS_PER_CALL_MAX: u64 = 1024;
+
+/// Result of a handler.
+pub type RpcResult<T> = Result<T, ErrorObjectOwned>;
+
+/// An L1 block header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HeaderView {
+    /// Height.
+    pub number: u64,
+    /// Header hash.
+    pub hash: String,
+    /// Parent's hash.
+    pub parent_hash: String,
+    /// Sealing time, ms since the epoch.
+    pub timestamp_ms: u64,
+    /// blake3 over the transaction hashes.
+    pub transactions_hash: String,
+    /// Chained digest of the block's state writes.
+    pub state_digest: String,
+    /// Transactions in the block.
+    pub tx_count: u32,
+}
+
+impl From<&L1Header> for HeaderView {
+    fn from(header: &L1Header) -> Self {
+        Self {
+            number: header.number,
+            hash: header.hash().to_string(),
+            parent_hash: header.parent_hash.to_string(),
+            timestamp_ms: header.timestamp_ms,
+            transactions_hash: header.transactions_hash.to_string(),
+            state_digest: header.state_digest.to_string(),
+            tx_count: header.tx_count,
+        }
+    }
+}
+
+/// A block: its header and its transactions' hashes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockView {
+    /// The header.
+    #[serde(flatten)]
+    pub header: HeaderView,
+    /// Transaction hashes, in order.
+    pub transactions: Vec<String>,
+}
+
+/// A transaction taken into the mempool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Submitted {
+    /// Its hash.
+    pub hash: String,
+}
+
+/// Where a transaction is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TxState {
+    /// Waiting in the mempool.
+    Pending,
+    /// In a block (the receipt says how it ended).
+    Included,
+    /// Never seen, or dropped from the mempool.
+    Unknown,
+}
+
+/// An included transaction's receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReceiptView {
+    /// The transaction.
+    pub tx_hash: String,
+    /// Including block.
+    pub block: u64,
+    /// Position in the block.
+    pub index: u32,
+    /// `success` or `failed`.
+    pub status: String,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// For a deposit: its queue index.
+    pub deposit_index: Option<u64>,
+    /// The receipt's borsh encoding, hex.
+    pub encoded: String,
+}
+
+impl From<&L1Receipt> for ReceiptView {
+    fn from(receipt: &L1Receipt) -> Self {
+        let (status, error) = match &receipt.outcome {
+            L1Outcome::Success => ("success", None),
+            L1Outcome::Failed(reason) => ("failed", Some(reason.clone())),
+        };
+        Self {
+            tx_hash: receipt.tx_hash.to_string(),
+            block: receipt.block,
+            index: receipt.index,
+            status: status.to_string(),
+            error,
+            deposit_index: receipt.deposit_index,
+            encoded: hex::encode(receipt.encode()),
+        }
+    }
+}
+
+impl ReceiptView {
+    /// The receipt, from `encoded`.
+    pub fn decode(&self) -> Result<L1Receipt, CodecError> {
+        L1Receipt::decode(&unhex(&self.encoded)?)
+    }
+}
+
+/// `ghost_getTransaction`'s answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransactionView {
+    /// Where it is.
+    pub status: TxState,
+    /// The receipt once included.
+    pub receipt: Option<ReceiptView>,
+}
+
+/// An L1 account: its nonce and ledger balances.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountView {
+    /// The address (hex).
+    pub address: String,
+    /// Next nonce.
+    pub nonce: u64,
+    /// Balance by token symbol, decimal strings.
+    pub balances: BTreeMap<String, String>,
+}
+
+/// The rollup module's counters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RollupView {
+    /// Last committed batch.
+    pub committed_batch: u64,
+    /// Last finalized batch.
+    pub finalized_batch: u64,
+    /// Account root after the last finalized batch (hex).
+    pub finalized_root: String,
+    /// Last L2 block of a committed batch.
+    pub committed_l2_block: u64,
+    /// Last L2 block of a finalized batch.
+    pub finalized_l2_block: u64,
+    /// Next L2 account id.
+    pub next_account: u32,
+    /// Deposits ever queued.
+    pub deposits_queued: u64,
+    /// Deposits consumed by committed batches.
+    pub deposits_consumed: u64,
+    /// Hash chain over the queued deposits.
+    pub deposit_queue_hash: String,
+    /// [`RollupState`]'s borsh encoding, hex.
+    pub encoded: String,
+}
+
+impl From<&RollupState> for RollupView {
+    fn from(state: &RollupState) -> Self {
+        Self {
+            committed_batch: state.committed,
+            finalized_batch: state.finalized,
+            finalized_root: state.finalized_root.to_hex(),
+            committed_l2_block: state.committed_l2_block,
+            finalized_l2_block: state.finalized_l2_block,
+            next_account: state.next_account,
+            deposits_queued: state.deposits_queued,
+            deposits_consumed: state.deposits_consumed,
+            deposit_queue_hash: state.deposit_queue_hash.to_string(),
+            encoded: hex::encode(state.encode()),
+        }
+    }
+}
+
+impl RollupView {
+    /// The counters, from `encoded`.
+    pub fn decode(&self) -> Result<RollupState, CodecError> {
+        RollupState::decode(&unhex(&self.encoded)?)
+    }
+}
+
+/// `ghost_status`'s answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusView {
+    /// L1 chain id.
+    pub chain_id: u64,
+    /// Head header.
+    pub head: HeaderView,
+    /// Transactions waiting in the mempool.
+    pub mempool: usize,
+    /// Rollup counters.
+    pub rollup: RollupView,
+}
+
+/// A ledger account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LedgerAccountView {
+    /// Owner (hex).
+    pub address: String,
+    /// Token symbol.
+    pub token: String,
+    /// Sum of posted debits.
+    pub debits_posted: String,
+    /// Sum of posted credits.
+    pub credits_posted: String,
+    /// Credits minus debits.
+    pub balance: String,
+}
+
+impl LedgerAccountView {
+    /// The view of `account`.
+    pub fn new(
+        address: &ghostplane_primitives::L1Address,
+        token: ghostplane_primitives::TokenId,
+        account: &LedgerAccount,
+    ) -> Self {
+        Self {
+            address: address.to_string(),
+            token: token.symbol().to_string(),
+            debits_posted: account.debits_posted.to_string(),
+            credits_posted: account.credits_posted.to_string(),
+            balance: account.balance().to_string(),
+        }
+    }
+}
+
+/// A posted ledger transfer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferView {
+    /// Id (decimal).
+    pub id: String,
+    /// Debited owner.
+    pub debit: String,
+    /// Credited owner.
+    pub credit: String,
+    /// Token symbol.
+    pub token: String,
+    /// Amount (decimal).
+    pub amount: String,
+    /// Kind (`Genesis`, `Transfer`, `Deposit`, `Withdrawal`).
+    pub code: String,
+    /// Posting L1 block.
+    pub block: u64,
+}
+
+impl From<&LedgerTransfer> for TransferView {
+    fn from(t: &LedgerTransfer) -> Self {
+        Self {
+            id: t.id.to_string(),
+            debit: t.debit.to_string(),
+            credit: t.credit.to_string(),
+            token: t.token.symbol().to_string(),
+            amount: t.amount.to_string(),
+            code: format!("{:?}", t.code),
+            block: t.block,
+        }
+    }
+}
+
+/// A committed batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchView {
+    /// Number.
+    pub number: u64,
+    /// First L2 block.
+    pub first_block: u64,
+    /// Last L2 block.
+    pub last_block: u64,
+    /// blake3 of the pubdata.
+    pub pubdata_hash: String,
+    /// Claimed root after the batch (hex).
+    pub new_root: String,
+    /// Proof chunks.
+    pub chunks: usize,
+    /// Withdrawals released on finality.
+    pub withdrawals: usize,
+    /// Deposits consumed up to (exclusive).
+    pub deposits_consumed_to: u64,
+    /// L1 block of the commit.
+    pub committed_at: u64,
+    /// L1 block of the last proof, once final.
+    pub finalized_at: Option<u64>,
+}
+
+impl From<&BatchRecord> for BatchView {
+    fn from(record: &BatchRecord) -> Self {
+        Self {
+            number: record.number,
+            first_block: record.first_block,
+            last_block: record.last_block,
+            pubdata_hash: record.pubdata_hash.to_string(),
+            new_root: record.new_root.to_hex(),
+            chunks: record.commitments.len(),
+            withdrawals: record.withdrawals.len(),
+            deposits_consumed_to: record.deposits_consumed_to,
+            committed_at: record.committed_at,
+            finalized_at: record.finalized_at,
+        }
+    }
+}
+
+/// A queued deposit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DepositView {
+    /// Queue index.
+    pub queue_index: u64,
+    /// L1 block that queued it.
+    pub l1_block: u64,
+    /// L2 key credited (hex).
+    pub recipient: String,
+    /// Token symbol.
+    pub token: String,
+    /// Amount (decimal).
+    pub amount: String,
+    /// The depositing L1 transaction.
+    pub l1_tx_hash: String,
+    /// The [`DepositEvent`]'s encoding, hex.
+    pub encoded: String,
+}
+
+impl From<&DepositEvent> for DepositView {
+    fn from(event: &DepositEvent) -> Self {
+        Self {
+            queue_index: event.queue_index,
+            l1_block: event.l1_block,
+            recipient: event.recipient.to_string(),
+            token: event.token.symbol().to_string(),
+            amount: event.amount.to_string(),
+            l1_tx_hash: event.l1_tx_hash.to_string(),
+            encoded: hex::encode(event.encode()),
+        }
+    }
+}
+
+impl DepositView {
+    /// The event, from `encoded`.
+    pub fn decode(&self) -> Result<DepositEvent, CodecError> {
+        DepositEvent::decode(&unhex(&self.encoded)?)
+    }
+}
+
+fn unhex(text: &str) -> Result<Vec<u8>, CodecError> {
+    hex::decode(text).map_err(|e| CodecError::Invalid {
+        type_name: "hex field",
+        reason: e.to_string(),
+    })
+}
+
+/// The chain: blocks, transactions, accounts (`ghost_*`).
+#[rpc(server, client, namespace = "ghost")]
+pub trait GhostApi {
+    /// The L1 chain id.
+    #[method(name = "chainId")]
+    fn chain_id(&self) -> RpcResult<u64>;
+
+    /// The head's height.
+    #[method(name = "blockNumber")]
+    fn block_number(&self) -> RpcResult<u64>;
+
+    /// blake3 of the genesis, hex.
+    #[method(name = "genesisHash")]
+    fn genesis_hash(&self) -> RpcResult<String>;
+
+    /// A block by height.
+    #[method(name = "getBlock")]
+    fn get_block(&self, number: u64) -> RpcResult<Option<BlockView>>;
+
+    /// Submits a signed transaction (borsh, hex); answers once it is in the
+    /// (durable) mempool. Blocking: the dry run of a batch commit verifies every
+    /// signature in it.
+    #[method(name = "sendTransaction", blocking)]
+    fn send_transaction(&self, tx: String) -> RpcResult<Submitted>;
+
+    /// Where a transaction is.
+    #[method(name = "getTransaction")]
+    fn get_transaction(&self, hash: String) -> RpcResult<TransactionView>;
+
+    /// An account's nonce and balances.
+    #[method(name = "getAccount")]
+    fn get_account(&self, address: String) -> RpcResult<AccountView>;
+
+    /// Head, mempool size and rollup counters.
+    #[method(name = "status")]
+    fn status(&self) -> RpcResult<StatusView>;
+
+    /// New block headers as they are committed.
+    #[subscription(name = "subscribeNewBlocks" => "newBlock", unsubscribe = "unsubscribeNewBlocks", item = HeaderView)]
+    async fn subscribe_new_blocks(&self) -> SubscriptionResult;
+}
+
+/// The ledger module (`ledger_*`).
+#[rpc(server, client, namespace = "ledger")]
+pub trait LedgerApi {
+    /// An `(owner, token)` account.
+    #[method(name = "getAccount")]
+    fn get_account(&self, address: String, token: String) -> RpcResult<LedgerAccountView>;
+
+    /// A transfer by id (decimal u128 string).
+    #[method(name = "getTransfer")]
+    fn get_transfer(&self, id: String) -> RpcResult<Option<TransferView>>;
+}
+
+/// The rollup module (`rollup_*`).
+#[rpc(server, client, namespace = "rollup")]
+pub trait RollupApi {
+    /// The module's counters.
+    #[method(name = "status")]
+    fn status(&self) -> RpcResult<RollupView>;
+
+    /// A committed batch.
+    #[method(name = "getBatch")]
+    fn get_batch(&self, number: u64) -> RpcResult<Option<BatchView>>;
+
+    /// Up to `max` (≤ [`DEPOSITS_PER_CALL_MAX`]) queued deposits from `from`.
+    #[method(name = "getDeposits")]
+    fn get_deposits(&self, from: u64, max: u64) -> RpcResult<Vec<DepositView>>;
+}
