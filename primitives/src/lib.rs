@@ -51,9 +51,11 @@
 //! Pubdata byte sizes per op are documented in [`pubdata`].
 
 pub mod block;
+pub mod clock;
 pub mod codec;
 pub mod constants;
 pub mod keys;
+pub mod lanes;
 pub mod merkle;
 pub mod poseidon;
 pub mod pubdata;

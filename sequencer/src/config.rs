@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use ghostplane_primitives::clock::{self, SharedClock};
 use ghostplane_primitives::{AccountId, ChainId, DEVNET_CHAIN_ID, SIGNED_TX_BYTES_MAX};
 
 /// Sequencer settings. Every queue and request has a bound here; hitting one gives
@@ -11,6 +12,8 @@ use ghostplane_primitives::{AccountId, ChainId, DEVNET_CHAIN_ID, SIGNED_TX_BYTES
 pub struct SequencerConfig {
     /// Data directory: `wal/`, `state/` and the QUIC certificate live here.
     pub data_dir: PathBuf,
+    /// Time: nonce-gap deadlines and block timestamps (tests pass a manual clock).
+    pub clock: SharedClock,
     /// Chain id transactions must be signed for.
     pub chain_id: ChainId,
     /// JSON-RPC (HTTP and WebSocket) listen address.
@@ -92,6 +95,7 @@ impl SequencerConfig {
     pub fn new(data_dir: PathBuf) -> Self {
         Self {
             data_dir,
+            clock: clock::system(),
             chain_id: DEVNET_CHAIN_ID,
             rpc_addr: SocketAddr::from(([127, 0, 0, 1], 9090)),
             quic_addr: SocketAddr::from(([127, 0, 0, 1], 9091)),

@@ -111,10 +111,7 @@ impl Sequencer {
         };
         let mut executor = Executor::open(&config.data_dir.join("state"), executor_config)?;
         if executor.store().last_header().is_none() {
-            let now_ms = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as u64);
-            executor.genesis(genesis, now_ms)?;
+            executor.genesis(genesis, config.clock.unix_ms())?;
         }
         let reader = executor.store().reader();
         let own_reader = reader.clone();

@@ -19,19 +19,19 @@
 //!                   admission which lanes moved; broadcasts the block
 //! ```
 
-use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{
     Receiver, RecvTimeoutError, Sender, TrySendError, bounded, select, unbounded,
 };
 use ghostplane_executor::{BlockInput, BlockItem, DropReason, Executor, StoreReader};
+use ghostplane_primitives::lanes::{LaneLimits, Lanes, Refusal, Verdict};
 use ghostplane_primitives::{
-    AccountId, BlockNumber, Codec, DepositEvent, Hash32, L2BlockHeader, Nonce, ReceiptStatus,
-    SignedTransaction, tx_hash, verify_transaction_refs,
+    AccountId, BlockNumber, Codec, DepositEvent, Hash32, L2BlockHeader, Nonce, PublicKey,
+    ReceiptStatus, SignedTransaction, tx_hash, verify_transaction_refs,
 };
 use rayon::prelude::*;
 use tokio::sync::{broadcast, oneshot};
@@ -537,43 +537,31 @@ fn verify_loop(
     }
 }
 
+/// A parked transaction (its fee and deadline live in the lane).
 struct Waiting {
     seq: u64,
     hash: Hash32,
-    fee: u128,
     tx: SignedTransaction,
-    deadline: Instant,
     /// The byte budget share moves with the pooled copy.
     permit: Option<BytePermit>,
 }
 
-#[derive(Default)]
-struct Lane {
-    /// The next nonce to release to the builder.
-    next: Nonce,
-    /// Transactions ahead of `next`, waiting for the gap to fill.
-    waiting: BTreeMap<Nonce, Waiting>,
-    /// Released, not yet executed.
-    in_flight: usize,
-    /// A released transaction was dropped by the executor: `next` is ahead of the
-    /// account's real nonce and is reset once nothing is in flight.
-    resync: bool,
-}
-
+/// The admission stage: the nonce lanes ([`ghostplane_primitives::lanes`]) plus the
+/// effects they ask for (WAL messages, status changes, the pending-nonce view).
 struct Admission {
     config: Arc<SequencerConfig>,
     reader: StoreReader,
     status: Arc<StatusBoard>,
     statuses: broadcast::Sender<(Hash32, TxStatus)>,
     wal: Sender<WalMsg>,
-    lanes: HashMap<AccountId, Lane>,
+    lanes: Lanes<AccountId, Waiting>,
     /// Each active lane's next nonce, for queries (`l2_getAccount`'s `pendingNonce`).
     pending: Arc<papaya::HashMap<AccountId, Nonce>>,
-    /// Admitted and not yet executed or dropped.
-    pooled: usize,
-    /// `pooled`, published for ingest's settlement back-pressure check.
+    /// The pool's size, published for ingest's settlement back-pressure check.
     pooled_gauge: Arc<AtomicUsize>,
     next_seq: u64,
+    /// Lane deadlines are milliseconds since this instant of the config's clock.
+    epoch: Instant,
 }
 
 impl Admission {
@@ -588,17 +576,23 @@ impl Admission {
         pending: Arc<papaya::HashMap<AccountId, Nonce>>,
         pooled_gauge: Arc<AtomicUsize>,
     ) -> Self {
+        let limits = LaneLimits {
+            gap_max: config.nonce_gap_max,
+            sender_max: config.sender_pending_max,
+            pool_max: config.pool_txs_max,
+        };
+        let epoch = config.clock.now();
         Self {
             config,
             reader,
             status,
             statuses,
             wal,
-            lanes: HashMap::new(),
+            lanes: Lanes::new(limits),
             pending,
-            pooled: 0,
             pooled_gauge,
             next_seq,
+            epoch,
         }
     }
 
@@ -624,7 +618,8 @@ impl Admission {
                 },
                 default(tick) => {}
             }
-            self.pooled_gauge.store(self.pooled, Ordering::Relaxed);
+            self.pooled_gauge
+                .store(self.lanes.pooled(), Ordering::Relaxed);
             if stop.load(Ordering::Relaxed) {
                 return;
             }
@@ -634,8 +629,44 @@ impl Admission {
         }
     }
 
+    fn now_ms(&self) -> u64 {
+        let elapsed = self
+            .config
+            .clock
+            .now()
+            .saturating_duration_since(self.epoch);
+        u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
+    }
+
     fn send(&self, message: WalMsg) -> Result<(), ()> {
         self.wal.send(message).map_err(|_| ())
+    }
+
+    fn release(&self, waiting: Waiting) -> Result<(), ()> {
+        self.send(WalMsg::Release {
+            seq: waiting.seq,
+            hash: waiting.hash,
+            tx: waiting.tx,
+            permit: waiting.permit,
+        })
+    }
+
+    fn drop_waiting(&self, waiting: &Waiting, reason: String) -> Result<(), ()> {
+        publish(
+            &self.status,
+            &self.statuses,
+            waiting.hash,
+            TxStatus::Dropped { reason },
+        );
+        self.send(WalMsg::Forget { seq: waiting.seq })
+    }
+
+    /// Publishes `sender`'s lane's next nonce (or that it has none).
+    fn sync_pending(&self, sender: AccountId) {
+        match self.lanes.next_nonce(&sender) {
+            Some(next) => self.pending.pin().insert(sender, next),
+            None => self.pending.pin().remove(&sender),
+        };
     }
 
     fn take_seq(&mut self, item: &Incoming) -> u64 {
@@ -649,298 +680,155 @@ impl Admission {
         }
     }
 
+    /// Opens `from`'s lane from its account, or says why it cannot send.
+    fn open_lane(&mut self, from: AccountId, signer: &PublicKey) -> Result<(), SubmitError> {
+        match self.reader.state().account(from) {
+            Err(e) => Err(SubmitError::Unavailable(e.to_string())),
+            Ok(None) => Err(SubmitError::UnknownSender(from)),
+            Ok(Some(account)) if account.public_key != *signer => {
+                Err(SubmitError::SignerMismatch(from))
+            }
+            Ok(Some(account)) => {
+                self.lanes.open(from, account.nonce);
+                Ok(())
+            }
+        }
+    }
+
     /// Err only when the WAL thread is gone.
     fn admit(&mut self, mut item: Incoming) -> Result<(), ()> {
         let tx = &item.tx.tx;
         let from = tx.from();
         let nonce = tx.nonce();
+        let fee = tx.fee();
         if item.replayed_seq.is_none() && self.status.is_pending(&item.hash) {
             let error = SubmitError::AlreadyKnown(item.hash);
             item.answer(Err(error));
             return Ok(());
         }
-        if !self.lanes.contains_key(&from) {
-            let account = match self.reader.state().account(from) {
-                Ok(account) => account,
-                Err(e) => {
-                    reject(
-                        &mut item,
-                        SubmitError::Unavailable(e.to_string()),
-                        &self.status,
-                        &self.statuses,
-                    );
-                    return Ok(());
-                }
-            };
-            match account {
-                None => {
-                    reject(
-                        &mut item,
-                        SubmitError::UnknownSender(from),
-                        &self.status,
-                        &self.statuses,
-                    );
-                    return Ok(());
-                }
-                Some(account) if account.public_key != item.tx.signer => {
-                    reject(
-                        &mut item,
-                        SubmitError::SignerMismatch(from),
-                        &self.status,
-                        &self.statuses,
-                    );
-                    return Ok(());
-                }
-                Some(account) => {
-                    self.lanes.insert(
-                        from,
-                        Lane {
-                            next: account.nonce,
-                            ..Lane::default()
-                        },
-                    );
-                }
-            }
-        }
-        let retry_after_ms = self.config.retry_after_ms;
-        let Some((next, existing_fee, pending)) = self.lanes.get(&from).map(|lane| {
-            (
-                lane.next,
-                lane.waiting.get(&nonce).map(|w| w.fee),
-                lane.waiting.len() + lane.in_flight,
-            )
-        }) else {
-            return Ok(());
-        };
-        if nonce < next {
-            if let Some(seq) = item.replayed_seq {
-                // Executed before the restart: the WAL entry is stale.
-                return self.send(WalMsg::Forget { seq });
-            }
-            let error = SubmitError::NonceTooLow {
-                account: from,
-                expected: next,
-                got: nonce,
-            };
-            reject(&mut item, error, &self.status, &self.statuses);
-            self.gc_lane(from);
-            return Ok(());
-        }
-        if self.pooled >= self.config.pool_txs_max && item.replayed_seq.is_none() {
-            reject(
-                &mut item,
-                SubmitError::PoolFull { retry_after_ms },
-                &self.status,
-                &self.statuses,
-            );
-            return Ok(());
-        }
-        // Every admission counts against the sender's bound, in order or not: one
-        // sender must not fill the pool (or the proof queue) on its own.
-        let replacing = existing_fee.is_some();
-        if !replacing && pending >= self.config.sender_pending_max && item.replayed_seq.is_none() {
-            let error = SubmitError::SenderPoolFull {
-                account: from,
-                pending,
-                retry_after_ms,
-            };
+        if !self.lanes.is_open(&from)
+            && let Err(error) = self.open_lane(from, &item.tx.signer)
+        {
             reject(&mut item, error, &self.status, &self.statuses);
             return Ok(());
         }
-        if nonce == next {
-            let seq = self.take_seq(&item);
-            if let Some(lane) = self.lanes.get_mut(&from) {
-                lane.next += 1;
-                lane.in_flight += 1;
-                self.pending.pin().insert(from, lane.next);
+        let replay = item.replayed_seq.is_some();
+        match self.lanes.check(&from, nonce, fee, replay) {
+            Ok(Verdict::Next) => {
+                let seq = self.take_seq(&item);
+                let ready = self.lanes.take_next(&from);
+                self.sync_pending(from);
+                self.send(WalMsg::Admit {
+                    seq,
+                    item,
+                    release: true,
+                })?;
+                ready
+                    .into_iter()
+                    .try_for_each(|waiting| self.release(waiting))
             }
-            self.pooled += 1;
-            self.send(WalMsg::Admit {
-                seq,
-                item,
-                release: true,
-            })?;
-            return self.release_ready(from);
-        }
-        // A future nonce: wait in the gap window.
-        if nonce - next > self.config.nonce_gap_max {
-            let error = SubmitError::NonceGapTooLarge {
-                expected: next,
-                got: nonce,
-                max_gap: self.config.nonce_gap_max,
-            };
-            reject(&mut item, error, &self.status, &self.statuses);
-            return Ok(());
-        }
-        let fee = item.tx.tx.fee();
-        match existing_fee {
-            Some(existing_fee) if fee <= existing_fee => {
-                let error = SubmitError::ReplacementUnderpriced {
-                    nonce,
-                    existing_fee,
+            Ok(Verdict::Park) => {
+                let seq = self.take_seq(&item);
+                let waiting = Waiting {
+                    seq,
+                    hash: item.hash,
+                    tx: item.tx.clone(),
+                    permit: item.permit.take(),
                 };
+                let deadline = self
+                    .now_ms()
+                    .saturating_add(self.config.nonce_gap_timeout_ms);
+                if let Some(replaced) = self.lanes.park(&from, nonce, fee, waiting, deadline) {
+                    let reason = format!("replaced by {} with a higher fee", item.hash);
+                    self.drop_waiting(&replaced, reason)?;
+                }
+                self.sync_pending(from);
+                self.send(WalMsg::Admit {
+                    seq,
+                    item,
+                    release: false,
+                })
+            }
+            Err(refusal) => {
+                self.lanes.close_if_idle(&from);
+                self.sync_pending(from);
+                if let (Refusal::NonceTooLow { .. }, Some(seq)) = (refusal, item.replayed_seq) {
+                    // Executed before the restart: the WAL entry is stale.
+                    return self.send(WalMsg::Forget { seq });
+                }
+                let error = self.refusal_error(refusal, from, nonce);
                 reject(&mut item, error, &self.status, &self.statuses);
-                return Ok(());
+                Ok(())
             }
-            _ => {}
         }
-        let seq = self.take_seq(&item);
-        let waiting = Waiting {
-            seq,
-            hash: item.hash,
-            fee,
-            tx: item.tx.clone(),
-            deadline: Instant::now() + Duration::from_millis(self.config.nonce_gap_timeout_ms),
-            permit: item.permit.take(),
-        };
-        let Some(lane) = self.lanes.get_mut(&from) else {
-            return Ok(());
-        };
-        match lane.waiting.insert(nonce, waiting) {
-            Some(replaced) => {
-                let reason = format!("replaced by {} with a higher fee", item.hash);
-                publish(
-                    &self.status,
-                    &self.statuses,
-                    replaced.hash,
-                    TxStatus::Dropped { reason },
-                );
-                self.send(WalMsg::Forget { seq: replaced.seq })?;
-            }
-            None => self.pooled += 1,
-        }
-        self.send(WalMsg::Admit {
-            seq,
-            item,
-            release: false,
-        })
     }
 
-    /// Releases waiting transactions of `from` whose turn has come.
-    fn release_ready(&mut self, from: AccountId) -> Result<(), ()> {
-        let Some(lane) = self.lanes.get_mut(&from) else {
-            return Ok(());
-        };
-        let mut ready = Vec::new();
-        while let Some(entry) = lane.waiting.first_entry() {
-            if *entry.key() != lane.next {
-                break;
-            }
-            let waiting = entry.remove();
-            lane.next += 1;
-            lane.in_flight += 1;
-            ready.push(WalMsg::Release {
-                seq: waiting.seq,
-                hash: waiting.hash,
-                tx: waiting.tx,
-                permit: waiting.permit,
-            });
+    fn refusal_error(&self, refusal: Refusal, account: AccountId, nonce: Nonce) -> SubmitError {
+        let retry_after_ms = self.config.retry_after_ms;
+        match refusal {
+            Refusal::NotOpen => SubmitError::Unavailable("admission lane missing".into()),
+            Refusal::NonceTooLow { expected } => SubmitError::NonceTooLow {
+                account,
+                expected,
+                got: nonce,
+            },
+            Refusal::NonceGap { expected, max } => SubmitError::NonceGapTooLarge {
+                expected,
+                got: nonce,
+                max_gap: max,
+            },
+            Refusal::PoolFull => SubmitError::PoolFull { retry_after_ms },
+            Refusal::SenderFull { pending } => SubmitError::SenderPoolFull {
+                account,
+                pending,
+                retry_after_ms,
+            },
+            Refusal::Underpriced { existing_fee } => SubmitError::ReplacementUnderpriced {
+                nonce,
+                existing_fee,
+            },
         }
-        self.pending.pin().insert(from, lane.next);
-        for message in ready {
-            self.send(message)?;
-        }
-        Ok(())
     }
 
     fn block_done(&mut self, block: BlockDone) -> Result<(), ()> {
-        let mut touched = Vec::new();
-        for (sender, dropped) in block.outcomes {
-            decrement(&mut self.pooled, "pooled transactions");
-            if let Some(lane) = self.lanes.get_mut(&sender) {
-                decrement(&mut lane.in_flight, "lane in-flight");
-                lane.resync |= dropped;
-                touched.push(sender);
-            }
-        }
+        let mut touched: Vec<AccountId> = block.outcomes.iter().map(|(s, _)| *s).collect();
         touched.sort_unstable();
         touched.dedup();
-        for sender in touched {
-            let needs_resync = self
-                .lanes
-                .get(&sender)
-                .is_some_and(|lane| lane.resync && lane.in_flight == 0);
-            if needs_resync {
-                let nonce = self
-                    .reader
-                    .state()
-                    .account(sender)
-                    .ok()
-                    .flatten()
-                    .map(|a| a.nonce);
-                if let (Some(lane), Some(nonce)) = (self.lanes.get_mut(&sender), nonce) {
-                    lane.next = nonce;
-                    self.pending.pin().insert(sender, nonce);
-                    lane.resync = false;
-                    // Waiting transactions now behind the real nonce can never run.
-                    let stale: Vec<Nonce> = lane.waiting.range(..nonce).map(|(n, _)| *n).collect();
-                    for n in stale {
-                        if let Some(waiting) = lane.waiting.remove(&n) {
-                            decrement(&mut self.pooled, "pooled transactions");
-                            let reason = "nonce already used".to_string();
-                            publish(
-                                &self.status,
-                                &self.statuses,
-                                waiting.hash,
-                                TxStatus::Dropped { reason },
-                            );
-                            self.wal
-                                .send(WalMsg::Forget { seq: waiting.seq })
-                                .map_err(|_| ())?;
-                        }
-                    }
-                }
-                self.release_ready(sender)?;
+        for sender in self.lanes.block_done(block.outcomes) {
+            let nonce = self
+                .reader
+                .state()
+                .account(sender)
+                .ok()
+                .flatten()
+                .map(|a| a.nonce);
+            // On a read failure the lane stays marked and is resynced after its
+            // next executed transaction.
+            let Some(nonce) = nonce else { continue };
+            let resynced = self.lanes.resync(&sender, nonce);
+            for waiting in &resynced.stale {
+                self.drop_waiting(waiting, "nonce already used".into())?;
             }
-            self.gc_lane(sender);
+            for waiting in resynced.released {
+                self.release(waiting)?;
+            }
+        }
+        for sender in touched {
+            self.sync_pending(sender);
         }
         Ok(())
-    }
-
-    /// Forgets a lane with nothing pending: the account's nonce is then read from
-    /// state again on its next transaction. Keeps the lane map bounded by the pool.
-    fn gc_lane(&mut self, sender: AccountId) {
-        if self
-            .lanes
-            .get(&sender)
-            .is_some_and(|lane| lane.in_flight == 0 && lane.waiting.is_empty() && !lane.resync)
-        {
-            self.lanes.remove(&sender);
-            self.pending.pin().remove(&sender);
-        }
     }
 
     /// Drops waiting transactions whose gap did not fill in time.
     fn expire(&mut self) -> Result<(), ()> {
-        let now = Instant::now();
-        let mut expired = Vec::new();
-        for (sender, lane) in &mut self.lanes {
-            let late: Vec<Nonce> = lane
-                .waiting
-                .iter()
-                .filter(|(_, w)| w.deadline <= now)
-                .map(|(n, _)| *n)
-                .collect();
-            for nonce in late {
-                if let Some(waiting) = lane.waiting.remove(&nonce) {
-                    expired.push((*sender, waiting));
-                }
-            }
-        }
-        for (sender, waiting) in expired {
-            decrement(&mut self.pooled, "pooled transactions");
+        let now = self.now_ms();
+        for (sender, waiting) in self.lanes.expire(now) {
             let reason = format!(
                 "nonce gap not filled within {} ms",
                 self.config.nonce_gap_timeout_ms
             );
-            publish(
-                &self.status,
-                &self.statuses,
-                waiting.hash,
-                TxStatus::Dropped { reason },
-            );
-            self.send(WalMsg::Forget { seq: waiting.seq })?;
-            self.gc_lane(sender);
+            self.drop_waiting(&waiting, reason)?;
+            self.sync_pending(sender);
         }
         Ok(())
     }
@@ -1105,9 +993,7 @@ impl Builder {
             .store()
             .last_header()
             .map_or(0, |h| h.number.0);
-        let timestamp_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
+        let timestamp_ms = self.config.clock.unix_ms();
         let mut seqs = Vec::with_capacity(txs.len());
         let mut senders = Vec::with_capacity(txs.len());
         let mut items = Vec::with_capacity(txs.len());
@@ -1207,13 +1093,4 @@ impl Builder {
         });
         Ok(())
     }
-}
-
-/// One less on a pool counter, which counts exactly what is taken off it: an
-/// underflow is a bookkeeping bug. Debug builds (the tests) stop on it; a release
-/// build keeps the counter at zero rather than wrap.
-fn decrement(counter: &mut usize, what: &str) {
-    let next = counter.checked_sub(1);
-    debug_assert!(next.is_some(), "{what} counter underflow");
-    *counter = next.unwrap_or(0);
 }

@@ -6,6 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a panic is a failure.
 
+use ghostplane_primitives::clock::ManualClock;
 use ghostplane_primitives::{
     AccountId, Amount, DEVNET_CHAIN_ID, Keypair, PublicKey, Recipient, SignedTransaction, TokenId,
     Transaction,
@@ -149,8 +150,11 @@ async fn held_transactions_are_bounded_in_bytes() {
     // copy, queue entries): 2 * len + 256 each.
     let len = bytes(&transfer(1, 1, 1)).len();
     config.pipeline_bytes_max = 3 * (2 * len + 256);
-    // Future nonces wait in the pool (holding their bytes) until the gap times out.
+    // Future nonces wait in the pool (holding their bytes) until the gap times out,
+    // on a clock the test moves.
     config.nonce_gap_timeout_ms = 3_000;
+    let clock = ManualClock::new(1_700_000_000_000);
+    config.clock = clock.clone();
     let sequencer = Sequencer::start(config, &genesis(4)).await.unwrap();
     let ingest = sequencer.ingest();
     for nonce in 1..=3 {
@@ -160,22 +164,29 @@ async fn held_transactions_are_bounded_in_bytes() {
             .unwrap();
     }
     // Full: any sender is told to come back later, and nothing is recorded.
-    let error = ingest
-        .submit_and_wait(bytes(&transfer(2, 1, 0)))
-        .await
-        .unwrap_err();
-    assert!(matches!(error, SubmitError::Busy { .. }), "{error:?}");
+    let busy = || async {
+        matches!(
+            ingest.submit_and_wait(bytes(&transfer(2, 1, 0))).await,
+            Err(SubmitError::Busy { .. })
+        )
+    };
+    assert!(busy().await);
+    // Real time passing does not expire them: only the clock does.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(busy().await, "expired before the deadline");
+    clock.advance(std::time::Duration::from_millis(2_999));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(busy().await, "expired before the deadline");
     // Once the waiting transactions leave the pool (gap timeout), their bytes are
-    // free again.
-    let started = std::time::Instant::now();
+    // free again (the admission stage looks every 100 ms).
+    clock.advance(std::time::Duration::from_millis(1));
+    let mut attempts = 0;
     loop {
         match ingest.submit_and_wait(bytes(&transfer(2, 1, 0))).await {
             Ok(_) => break,
             Err(SubmitError::Busy { .. }) => {
-                assert!(
-                    started.elapsed() < std::time::Duration::from_secs(30),
-                    "the byte budget was never given back"
-                );
+                attempts += 1;
+                assert!(attempts < 300, "the byte budget was never given back");
                 tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             }
             Err(other) => panic!("{other:?}"),
