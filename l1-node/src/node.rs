@@ -16,6 +16,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use ghostplane_primitives::codec::to_bytes;
+use ghostplane_primitives::lanes::{self, Refusal, Verdict};
 use ghostplane_primitives::{Codec, Hash32, Nonce, PublicKey};
 use ghostplane_prover::ProofBackend;
 use rocksdb::{ColumnFamilyDescriptor, DB, Options, WriteBatch, WriteOptions};
@@ -34,7 +35,7 @@ const CF_META: &str = "meta";
 const CF_PENDING: &str = "pending";
 
 /// How far ahead of its next nonce a sender may queue transactions.
-pub const NONCE_GAP_MAX: u64 = 64;
+pub const NONCE_GAP_MAX: u64 = lanes::GAP_MAX_DEFAULT;
 /// L1 blocks a transaction may wait for an earlier nonce before it is dropped from
 /// the mempool (L1 transactions pay no fee, so parked ones must not hold room
 /// forever).
@@ -472,22 +473,22 @@ impl Ghostd {
         let next = self
             .nonce(&tx.tx.from)
             .map_err(|e| SubmitError::Storage(e.to_string()))?;
-        if tx.tx.nonce < next {
-            return Err(SubmitError::NonceTooLow {
-                from: tx.tx.from,
-                expected: next,
-                got: tx.tx.nonce,
-            });
-        }
-        // Bounds what one sender can park in the mempool (at most NONCE_GAP_MAX + 1).
-        if tx.tx.nonce - next > NONCE_GAP_MAX {
-            return Err(SubmitError::NonceGap {
-                expected: next,
-                got: tx.tx.nonce,
-                max: NONCE_GAP_MAX,
-            });
-        }
-        if tx.tx.nonce == next {
+        // The lanes' window rule; it bounds what one sender can park in the mempool
+        // (at most NONCE_GAP_MAX + 1).
+        let verdict =
+            lanes::window(next, tx.tx.nonce, NONCE_GAP_MAX).map_err(|refusal| match refusal {
+                Refusal::NonceGap { expected, max } => SubmitError::NonceGap {
+                    expected,
+                    got: tx.tx.nonce,
+                    max,
+                },
+                _ => SubmitError::NonceTooLow {
+                    from: tx.tx.from,
+                    expected: next,
+                    got: tx.tx.nonce,
+                },
+            })?;
+        if verdict == Verdict::Next {
             // Dry run: refuse now what the block would refuse.
             let committed = Committed::new(&self.inner.db);
             let mut layer = Layer::new(&committed);

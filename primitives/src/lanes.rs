@@ -31,6 +31,28 @@ use std::hash::Hash;
 
 use crate::types::Nonce;
 
+/// The default gap window: how far ahead of its next nonce a sender may queue.
+pub const GAP_MAX_DEFAULT: u64 = 64;
+
+/// The nonce window rule alone, for a pool that reads the sender's next nonce
+/// from state instead of keeping a lane (ghostd's mempool): `Next` for the next
+/// nonce, `Park` within `gap_max` ahead of it, refused otherwise.
+pub fn window(next: Nonce, nonce: Nonce, gap_max: u64) -> Result<Verdict, Refusal> {
+    if nonce < next {
+        return Err(Refusal::NonceTooLow { expected: next });
+    }
+    if nonce == next {
+        return Ok(Verdict::Next);
+    }
+    if nonce - next > gap_max {
+        return Err(Refusal::NonceGap {
+            expected: next,
+            max: gap_max,
+        });
+    }
+    Ok(Verdict::Park)
+}
+
 /// The bounds a pool of lanes enforces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LaneLimits {
@@ -222,14 +244,8 @@ impl<K: Hash + Eq + Copy, T> Lanes<K, T> {
         if !replay && existing_fee.is_none() && pending >= self.limits.sender_max {
             return Err(Refusal::SenderFull { pending });
         }
-        if nonce == lane.next {
+        if window(lane.next, nonce, self.limits.gap_max)? == Verdict::Next {
             return Ok(Verdict::Next);
-        }
-        if nonce - lane.next > self.limits.gap_max {
-            return Err(Refusal::NonceGap {
-                expected: lane.next,
-                max: self.limits.gap_max,
-            });
         }
         match existing_fee {
             Some(existing_fee) if fee <= existing_fee => Err(Refusal::Underpriced { existing_fee }),

@@ -221,3 +221,18 @@ fn a_parked_transaction_expires_at_its_deadline() {
     assert_eq!(lanes.pooled(), 0);
     assert!(lanes.is_empty());
 }
+
+#[test]
+fn the_window_rule_alone() {
+    use ghostplane_primitives::lanes::window;
+    assert_eq!(window(5, 4, 3), Err(Refusal::NonceTooLow { expected: 5 }));
+    assert_eq!(window(5, 5, 3), Ok(Verdict::Next));
+    assert_eq!(window(5, 8, 3), Ok(Verdict::Park));
+    assert_eq!(
+        window(5, 9, 3),
+        Err(Refusal::NonceGap {
+            expected: 5,
+            max: 3
+        })
+    );
+}

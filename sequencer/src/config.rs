@@ -104,7 +104,7 @@ impl SequencerConfig {
             block_txs_max: 8192,
             pool_txs_max: 200_000,
             sender_pending_max: 1024,
-            nonce_gap_max: 64,
+            nonce_gap_max: ghostplane_primitives::lanes::GAP_MAX_DEFAULT,
             nonce_gap_timeout_ms: 30_000,
             tx_bytes_max: SIGNED_TX_BYTES_MAX,
             ingest_queue_max: 65_536,
