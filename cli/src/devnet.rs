@@ -316,6 +316,7 @@ impl Pipeline<'_> {
             client,
             self.sequencer.deposits(),
             Duration::from_millis(200),
+            ghostplane_primitives::clock::system(),
             self.stop,
         ));
         Ok((settlement, watcher))

@@ -12,9 +12,10 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use borsh::{BorshDeserialize, BorshSerialize};
+use ghostplane_primitives::clock::{self, SharedClock};
 use ghostplane_primitives::codec::to_bytes;
 use ghostplane_primitives::lanes::{self, Refusal, Verdict};
 use ghostplane_primitives::{Codec, Hash32, Nonce, PublicKey};
@@ -61,6 +62,8 @@ pub struct GhostdConfig {
     pub block_txs_max: usize,
     /// Largest JSON-RPC request or response body.
     pub rpc_body_bytes_max: u32,
+    /// Time: block timestamps (tests pass a manual clock).
+    pub clock: SharedClock,
 }
 
 impl GhostdConfig {
@@ -73,6 +76,7 @@ impl GhostdConfig {
             mempool_max: 10_000,
             block_txs_max: 1_000,
             rpc_body_bytes_max: 16 * 1024 * 1024,
+            clock: clock::system(),
         }
     }
 }
@@ -209,12 +213,6 @@ pub struct Ghostd {
 
 fn nonce_key(address: &PublicKey) -> Vec<u8> {
     state::key("account", &[b"nonce", &address.0])
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -740,7 +738,7 @@ impl Ghostd {
         let header = L1Header {
             number,
             parent_hash: parent.hash(),
-            timestamp_ms: now_ms(),
+            timestamp_ms: self.inner.config.clock.unix_ms(),
             transactions_hash: Hash32(*tx_hashes.finalize().as_bytes()),
             state_digest: Hash32(*digest.finalize().as_bytes()),
             tx_count: included.len() as u32,

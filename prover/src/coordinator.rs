@@ -61,9 +61,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use borsh::{BorshDeserialize, BorshSerialize};
+use ghostplane_primitives::clock::{self, SharedClock};
 use ghostplane_rpc::codes;
 use jsonrpsee::server::{RpcModule, ServerHandle};
 use jsonrpsee::types::ErrorObjectOwned;
@@ -127,6 +128,8 @@ pub struct CoordinatorConfig {
     pub workers_per_token_max: usize,
     /// Largest RPC request or response (a job's witness travels hex-encoded).
     pub rpc_body_bytes_max: u32,
+    /// Time: leases, backoffs and bans (tests pass a manual clock).
+    pub clock: SharedClock,
 }
 
 impl Default for CoordinatorConfig {
@@ -144,6 +147,7 @@ impl Default for CoordinatorConfig {
             workers_max: 1024,
             workers_per_token_max: WORKERS_PER_TOKEN_MAX,
             rpc_body_bytes_max: 16 * 1024 * 1024,
+            clock: clock::system(),
         }
     }
 }
@@ -511,13 +515,6 @@ pub struct Coordinator {
     inner: Arc<Mutex<Inner>>,
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
 impl Coordinator {
     /// Opens the coordinator over the prover's RocksDB, reloading unproven jobs (and
     /// queueing again any job an older coordinator marked failed).
@@ -673,7 +670,7 @@ impl Coordinator {
         name: &str,
         token: Option<&str>,
     ) -> Result<Registration, CoordinatorError> {
-        self.register_at(circuit_hash, name, token, Instant::now())
+        self.register_at(circuit_hash, name, token, self.config.clock.now())
     }
 
     /// [`Coordinator::register`] at an explicit time.
@@ -994,7 +991,7 @@ impl Coordinator {
     /// Ends expired leases (the job waits out its backoff; the holder gets a strike)
     /// and readies jobs whose backoff is over.
     pub fn expire_leases(&self) -> Result<(), CoordinatorError> {
-        self.expire_leases_at(Instant::now())
+        self.expire_leases_at(self.config.clock.now())
     }
 
     /// [`Coordinator::expire_leases`] at an explicit time.
@@ -1006,7 +1003,7 @@ impl Coordinator {
     /// Leases the oldest ready job to the worker of `session`, if any. A worker holds
     /// one lease: a lease it still holds is abandoned (a lost lease).
     pub fn lease(&self, session: &str) -> Result<Option<Lease>, CoordinatorError> {
-        self.lease_at(session, Instant::now())
+        self.lease_at(session, self.config.clock.now())
     }
 
     /// [`Coordinator::lease`] at an explicit time.
@@ -1064,7 +1061,7 @@ impl Coordinator {
     /// Renews the lease on `job` of the worker of `session`, up to the lease's hold
     /// limit. Returns how long the lease now lasts.
     pub fn heartbeat(&self, session: &str, job: JobId) -> Result<Duration, CoordinatorError> {
-        self.heartbeat_at(session, job, Instant::now())
+        self.heartbeat_at(session, job, self.config.clock.now())
     }
 
     /// [`Coordinator::heartbeat`] at an explicit time.
@@ -1102,7 +1099,7 @@ impl Coordinator {
         proof: &str,
         prove_ms: u64,
     ) -> Result<(), CoordinatorError> {
-        self.submit_at(session, job, proof, prove_ms, Instant::now())
+        self.submit_at(session, job, proof, prove_ms, self.config.clock.now())
     }
 
     /// [`Coordinator::submit`] at an explicit time.
@@ -1305,7 +1302,7 @@ impl Coordinator {
         let inner = self.lock();
         let mut prove_ms: Vec<u64> = inner.prove_ms.iter().copied().collect();
         prove_ms.sort_unstable();
-        let now = Instant::now();
+        let now = self.config.clock.now();
         CoordinatorStatus {
             queued: inner.ready.len() + inner.retrying.len(),
             retrying: inner.retrying.len(),
@@ -1389,7 +1386,7 @@ fn rpc_module(
             "ok": true,
             "circuit": hex::encode(c.params_hash()),
             "proof_system": c.backend.system(),
-            "time_ms": now_ms(),
+            "time_ms": c.config.clock.unix_ms(),
         })
     })?;
     module.register_method("prover_register", |params, c, _| {

@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 use borsh::{BorshDeserialize, BorshSerialize};
 use ghostd_types::{BatchCommit, Call, L1Outcome, L1Transaction, RollupCall, RollupState};
 use ghostplane_executor::StoreReader;
+use ghostplane_primitives::clock::{self, SharedClock};
 use ghostplane_primitives::{
     AccountId, AccountLeaf, Amount, BatchNumber, BlockNumber, ChainId, FieldBytes, Keypair,
     PubdataOp, PublicKey, decode_pubdata, encode_pubdata,
@@ -120,6 +121,9 @@ pub struct SettlementConfig {
     pub inclusion_timeout: Duration,
     /// Pause after a refused or failed step.
     pub retry_backoff: Duration,
+    /// Time: the batch interval and the inclusion timeout (tests pass a manual
+    /// clock).
+    pub clock: SharedClock,
 }
 
 impl SettlementConfig {
@@ -135,6 +139,7 @@ impl SettlementConfig {
             poll: Duration::from_millis(200),
             inclusion_timeout: Duration::from_secs(60),
             retry_backoff: Duration::from_secs(2),
+            clock: clock::system(),
         }
     }
 }
@@ -211,6 +216,7 @@ impl<C: L1Client> Settlement<C> {
         config: SettlementConfig,
     ) -> Result<Self, SettlementError> {
         let tree = AccountTree::open(Arc::clone(&db), coordinator.backend().tree_hash())?;
+        let last_plan = config.clock.now();
         Ok(Self {
             client,
             db,
@@ -220,7 +226,7 @@ impl<C: L1Client> Settlement<C> {
             marks,
             operator,
             config,
-            last_plan: Instant::now(),
+            last_plan,
             counted_through: None,
             unplanned_txs: 0,
             force_through: None,
@@ -355,12 +361,20 @@ impl<C: L1Client> Settlement<C> {
         let last_block = self.planned_last_block()?;
         let head = self.l2.last_header()?.map_or(0, |h| h.number.0);
         if head <= last_block {
-            self.last_plan = Instant::now();
+            self.last_plan = self.config.clock.now();
             return Ok(());
         }
         let forced = self.force_through.filter(|through| *through > last_block);
         let full = head - last_block >= self.config.batch_blocks_max;
-        if !full && forced.is_none() && self.last_plan.elapsed() < self.config.batch_interval {
+        if !full
+            && forced.is_none()
+            && self
+                .config
+                .clock
+                .now()
+                .saturating_duration_since(self.last_plan)
+                < self.config.batch_interval
+        {
             return Ok(());
         }
         // A forced plan goes past the usual bounds, up to what one L1 commit carries.
@@ -457,7 +471,7 @@ impl<C: L1Client> Settlement<C> {
             self.tree.discard();
             return Err(e.into());
         }
-        self.last_plan = Instant::now();
+        self.last_plan = self.config.clock.now();
         self.backlog_planned(last, planned_txs);
         if forced.is_some_and(|through| last >= through) {
             self.force_through = None;
@@ -634,7 +648,7 @@ impl<C: L1Client> Settlement<C> {
             }
             Err(e) => return Err(e.into()),
         };
-        let started = Instant::now();
+        let started = self.config.clock.now();
         loop {
             if let Some(receipt) = self.client.receipt(hash).await? {
                 return match receipt.outcome {
@@ -644,7 +658,8 @@ impl<C: L1Client> Settlement<C> {
             }
             let lost =
                 !self.client.is_pending(hash).await? && self.client.receipt(hash).await?.is_none();
-            if lost || started.elapsed() > self.config.inclusion_timeout {
+            let waited = self.config.clock.now().saturating_duration_since(started);
+            if lost || waited > self.config.inclusion_timeout {
                 // Lost (a restarted L1) or stuck: the next round decides afresh.
                 return Err(L1Error::Unavailable(format!(
                     "L1 transaction {hash} for batch {batch} was not included"

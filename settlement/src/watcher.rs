@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use ghostplane_primitives::clock::SharedClock;
 
 use ghostplane_sequencer::{DepositFeed, DepositFeedError};
 
@@ -19,25 +21,26 @@ pub async fn run_deposit_watcher<C: L1Client>(
     client: Arc<C>,
     feed: DepositFeed,
     poll: Duration,
+    clock: SharedClock,
     stop: Arc<AtomicBool>,
 ) {
     let mut handed = 0u64;
-    let mut progress = Instant::now();
+    let mut progress = clock.now();
     let mut last_consumed = 0u64;
     while !stop.load(Ordering::Relaxed) {
         match feed.consumed_next() {
             Ok(consumed) => {
                 if consumed != last_consumed {
                     last_consumed = consumed;
-                    progress = Instant::now();
+                    progress = clock.now();
                 }
                 if handed < consumed
                     || (handed > consumed
                         && feed.waiting() == 0
-                        && progress.elapsed() > RESEND_AFTER)
+                        && clock.now().saturating_duration_since(progress) > RESEND_AFTER)
                 {
                     handed = consumed;
-                    progress = Instant::now();
+                    progress = clock.now();
                 }
             }
             Err(e) => tracing::warn!("deposit watcher: L2 store: {e}"),

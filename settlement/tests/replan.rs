@@ -209,6 +209,7 @@ async fn a_refused_batch_is_planned_again_through_the_overdue_deposit() {
         Arc::clone(&gated),
         sequencer.deposits(),
         Duration::from_millis(50),
+        ghostplane_primitives::clock::system(),
         Arc::clone(&stop),
     ));
     let ingest = sequencer.ingest();
