@@ -19,12 +19,10 @@ use clap::{Args, ValueEnum};
 use ghostplane_primitives::{
     AccountId, ChainId, Codec, Hash32, Keypair, Recipient, TokenId, Transaction, tx_hash,
 };
+use ghostplane_sequencer::api::{AccountQuery, AccountView, BatchItem, L2ApiClient};
 use ghostplane_sequencer::{QuicClient, QuicReply};
 use indicatif::{ProgressBar, ProgressStyle};
-use jsonrpsee::core::client::{ClientT, SubscriptionClientT};
-use jsonrpsee::rpc_params;
 use jsonrpsee::ws_client::{WsClient, WsClientBuilder};
-use serde_json::Value;
 use tokio::sync::Mutex;
 
 /// Transport to load.
@@ -76,9 +74,8 @@ struct Prepared {
     hash: Hash32,
 }
 
-async fn account(client: &WsClient, query: Value) -> Result<Option<Value>> {
-    let value: Value = client.request("l2_getAccount", rpc_params![query]).await?;
-    Ok((!value.is_null()).then_some(value))
+async fn account(client: &WsClient, query: AccountQuery) -> Result<Option<AccountView>> {
+    Ok(L2ApiClient::get_account(client, query).await?)
 }
 
 /// Creates and funds `count` fresh accounts; returns their keys and ids.
@@ -88,10 +85,10 @@ async fn fund_accounts(
     count: u32,
 ) -> Result<Vec<(Keypair, AccountId)>> {
     let funder = Keypair::dev(FUNDER);
-    let info = account(client, Value::from(FUNDER)).await?.context(
+    let info = account(client, AccountQuery::Id(FUNDER.into())).await?.context(
         "development account 1 does not exist: start the sequencer with --dev-accounts 2 or more",
     )?;
-    let mut nonce = info["nonce"].as_u64().context("account has no nonce")?;
+    let mut nonce = info.nonce;
     let keys: Vec<Keypair> = (0..count).map(|_| Keypair::generate()).collect();
     for chunk in keys.chunks(512) {
         let batch: Vec<String> = chunk
@@ -109,11 +106,16 @@ async fn fund_accounts(
                 hex::encode(funder.sign(chain, tx).encode())
             })
             .collect();
-        let results: Vec<Value> = client
-            .request("l2_sendTransactionBatch", rpc_params![batch])
-            .await?;
-        if let Some(error) = results.iter().find_map(|r| r.get("error")) {
-            bail!("funding transfer rejected: {error}");
+        let results = L2ApiClient::send_transaction_batch(client, batch).await?;
+        if let Some(error) = results.iter().find_map(|r| match r {
+            BatchItem::Refused { error } => Some(error),
+            BatchItem::Accepted(_) => None,
+        }) {
+            bail!(
+                "funding transfer rejected: {} (code {})",
+                error.message,
+                error.code
+            );
         }
         // One chunk in flight at a time: the funder's pending transactions stay under
         // the node's per-sender limit (1024).
@@ -122,7 +124,10 @@ async fn fund_accounts(
             .map(|k| k.public_key().to_hex())
             .unwrap_or_default();
         let deadline = Instant::now() + Duration::from_secs(60);
-        while account(client, Value::from(last.clone())).await?.is_none() {
+        while account(client, AccountQuery::Key(last.clone()))
+            .await?
+            .is_none()
+        {
             if Instant::now() > deadline {
                 bail!("funding transfers were not executed within 60 s");
             }
@@ -133,12 +138,10 @@ async fn fund_accounts(
     let mut funded = Vec::with_capacity(keys.len());
     for key in keys {
         loop {
-            if let Some(value) = account(client, Value::from(key.public_key().to_hex())).await? {
-                let id = value["id"]
-                    .as_u64()
-                    .and_then(|id| u32::try_from(id).ok())
-                    .context("bad id")?;
-                funded.push((key, AccountId::new(id)?));
+            if let Some(view) =
+                account(client, AccountQuery::Key(key.public_key().to_hex())).await?
+            {
+                funded.push((key, AccountId::new(view.id)?));
                 break;
             }
             if Instant::now() > deadline {
@@ -185,7 +188,7 @@ pub async fn run(args: LoadArgs) -> Result<()> {
         .build(&url)
         .await
         .with_context(|| format!("cannot connect to {url}"))?;
-    let chain = ChainId(client.request("l2_chainId", rpc_params![]).await?);
+    let chain = ChainId(L2ApiClient::chain_id(&client).await?);
     let accounts = args.accounts.max(2);
     eprintln!("funding {accounts} accounts ...");
     let funded = fund_accounts(&client, chain, accounts).await?;
@@ -204,21 +207,15 @@ pub async fn run(args: LoadArgs) -> Result<()> {
     });
     // Executed times, from new-block notifications.
     let executed: Arc<Mutex<HashMap<Hash32, Instant>>> = Arc::new(Mutex::new(HashMap::new()));
-    let mut blocks = client
-        .subscribe::<Value, _>(
-            "l2_subscribeNewBlocks",
-            rpc_params![],
-            "l2_unsubscribeNewBlocks",
-        )
-        .await?;
+    let mut blocks = L2ApiClient::subscribe_new_blocks(&client).await?;
     let watcher = {
         let executed = Arc::clone(&executed);
         tokio::spawn(async move {
             while let Some(Ok(block)) = blocks.next().await {
                 let now = Instant::now();
                 let mut executed = executed.lock().await;
-                for hash in block["transactions"].as_array().into_iter().flatten() {
-                    if let Some(hash) = hash.as_str().and_then(|h| Hash32::from_hex(h).ok()) {
+                for hash in &block.transactions {
+                    if let Ok(hash) = Hash32::from_hex(hash) {
                         executed.insert(hash, now);
                     }
                 }
@@ -236,7 +233,7 @@ pub async fn run(args: LoadArgs) -> Result<()> {
     let mut workers = Vec::new();
     let quic_cert = match args.target {
         Target::Quic => {
-            let cert: String = client.request("l2_quicCertificate", rpc_params![]).await?;
+            let cert = L2ApiClient::quic_certificate(&client).await?;
             Some(hex::decode(cert).context("bad certificate hex")?)
         }
         Target::Rpc => None,
@@ -391,10 +388,7 @@ impl Worker {
                 .map(|p| hex::encode(&p.bytes))
                 .collect();
             let at = Instant::now();
-            let results: Vec<Value> = match client
-                .request("l2_sendTransactionBatch", rpc_params![batch])
-                .await
-            {
+            let results = match L2ApiClient::send_transaction_batch(&client, batch).await {
                 Ok(results) => results,
                 Err(_) => {
                     self.tally
@@ -404,7 +398,7 @@ impl Worker {
                 }
             };
             for (prepared, result) in self.prepared[range].iter().zip(results) {
-                self.record(prepared.hash, at, result.get("hash").is_some())
+                self.record(prepared.hash, at, matches!(result, BatchItem::Accepted(_)))
                     .await;
             }
         }

@@ -15,10 +15,9 @@ use ghostplane_primitives::{
     AccountId, Amount, Codec, DEVNET_CHAIN_ID, Hash32, Keypair, L1Address, PublicKey, Recipient,
     TokenId, Transaction,
 };
-use jsonrpsee::core::client::ClientT;
+use ghostplane_sequencer::TxStatus;
+use ghostplane_sequencer::api::{AccountQuery, L2ApiClient};
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
-use jsonrpsee::rpc_params;
-use serde_json::Value;
 
 use crate::parse_token;
 
@@ -156,17 +155,6 @@ fn l1_error(error: jsonrpsee::core::ClientError) -> anyhow::Error {
     rpc_error("L1", error)
 }
 
-async fn call(
-    client: &HttpClient,
-    method: &str,
-    params: jsonrpsee::core::params::ArrayParams,
-) -> Result<Value> {
-    client
-        .request::<Value, _>(method, params)
-        .await
-        .map_err(|e| rpc_error(method, e))
-}
-
 /// Resolves a key name.
 pub fn keypair(name: &str, wallet_dir: &Path) -> Result<Keypair> {
     if let Some(index) = name.strip_prefix("dev").and_then(|n| n.parse::<u32>().ok()) {
@@ -185,19 +173,20 @@ fn public_key(name: &str, wallet_dir: &Path) -> Result<PublicKey> {
     Ok(keypair(name, wallet_dir)?.public_key())
 }
 
+fn l2_error(error: jsonrpsee::core::ClientError) -> anyhow::Error {
+    rpc_error("L2", error)
+}
+
 async fn l2_account(rpc: &HttpClient, key: &PublicKey) -> Result<Option<(AccountId, u64)>> {
-    let value = call(rpc, "l2_getAccount", rpc_params![key.to_hex()]).await?;
-    if value.is_null() {
+    let Some(view) = L2ApiClient::get_account(rpc, AccountQuery::Key(key.to_hex()))
+        .await
+        .map_err(l2_error)?
+    else {
         return Ok(None);
-    }
-    let id = value["id"].as_u64().context("account without id")?;
+    };
     // Past the sender's transactions still waiting in the pool, so quick successive
     // sends from one key do not collide.
-    let nonce = value["pendingNonce"]
-        .as_u64()
-        .or_else(|| value["nonce"].as_u64())
-        .context("account without nonce")?;
-    Ok(Some((AccountId::new(id as u32)?, nonce)))
+    Ok(Some((AccountId::new(view.id)?, view.pending_nonce)))
 }
 
 /// `fee`, or the sequencer's minimum fee when none was given.
@@ -205,10 +194,8 @@ async fn fee_or_min(rpc: &HttpClient, fee: Option<Amount>) -> Result<Amount> {
     if let Some(fee) = fee {
         return Ok(fee);
     }
-    let value = call(rpc, "l2_minFee", rpc_params![]).await?;
-    value
-        .as_str()
-        .and_then(|text| text.parse().ok())
+    let text = L2ApiClient::min_fee(rpc).await.map_err(l2_error)?;
+    text.parse()
         .context("l2_minFee did not return a decimal string")
 }
 
@@ -258,17 +245,20 @@ pub async fn wallet(command: WalletCommand, endpoints: Endpoints) -> Result<()> 
         WalletCommand::Balance { who } => {
             let key = public_key(&who, &endpoints.wallet_dir)?;
             let rpc = client(&endpoints.rpc)?;
-            let l2 = call(&rpc, "l2_getAccount", rpc_params![key.to_hex()]).await?;
-            if l2.is_null() {
-                println!("L2  no account");
-            } else {
-                println!("L2  account {} nonce {}", l2["id"], l2["nonce"]);
-                for token in TokenId::ALL {
-                    println!(
-                        "    {:<6} {}",
-                        token.symbol(),
-                        l2["balances"][token.symbol()].as_str().unwrap_or("0")
-                    );
+            let l2 = L2ApiClient::get_account(&rpc, AccountQuery::Key(key.to_hex()))
+                .await
+                .map_err(l2_error)?;
+            match l2 {
+                None => println!("L2  no account"),
+                Some(l2) => {
+                    println!("L2  account {} nonce {}", l2.id, l2.nonce);
+                    for token in TokenId::ALL {
+                        println!(
+                            "    {:<6} {}",
+                            token.symbol(),
+                            l2.balances.get(token.symbol()).map_or("0", String::as_str)
+                        );
+                    }
                 }
             }
             let l1 = client(&endpoints.l1_rpc)?;
@@ -295,14 +285,10 @@ async fn send_l2(
     rpc: &HttpClient,
     signed: &ghostplane_primitives::SignedTransaction,
 ) -> Result<Hash32> {
-    let value = call(
-        rpc,
-        "l2_sendTransaction",
-        rpc_params![hex::encode(signed.encode())],
-    )
-    .await?;
-    let hash = value["hash"].as_str().context("no hash in the answer")?;
-    Ok(Hash32::from_hex(hash)?)
+    let accepted = L2ApiClient::send_transaction(rpc, hex::encode(signed.encode()))
+        .await
+        .map_err(l2_error)?;
+    Ok(Hash32::from_hex(&accepted.hash)?)
 }
 
 fn rank_name(wait: WaitFor) -> &'static str {
@@ -336,26 +322,22 @@ pub async fn wait_status(
     let mut last = already.to_string();
     let started = std::time::Instant::now();
     loop {
-        let value = call(rpc, "l2_getTransactionStatus", rpc_params![hash.to_hex()]).await?;
-        let status = value["status"].as_str().unwrap_or("unknown").to_string();
+        let value = L2ApiClient::get_transaction_status(rpc, hash.to_hex())
+            .await
+            .map_err(l2_error)?;
+        let status = value.name().to_string();
         // "unknown": a deposit the L2 has not picked up yet.
         if status != last && status != "unknown" {
-            match value.get("block") {
-                Some(block) => println!("{status} (block {block})"),
+            match value.executed() {
+                Some((block, _)) => println!("{status} (block {block})"),
                 None => println!("{status}"),
             }
             last = status.clone();
         }
-        match status.as_str() {
-            "rejected" | "dropped" => {
-                bail!(
-                    "transaction {status}: {}",
-                    value["reason"].as_str().unwrap_or("no reason given")
-                )
-            }
-            _ => {}
+        if let Some(reason) = value.reason() {
+            bail!("transaction {status}: {reason}");
         }
-        if value.get("success") == Some(&Value::Bool(false)) {
+        if value.executed().is_some_and(|(_, success)| !success) {
             bail!(
                 "transaction executed but failed (see l2_getTransactionReceipt {})",
                 hash.to_hex()
@@ -536,14 +518,18 @@ pub async fn status(hash: String, wait: Option<WaitFor>, endpoints: Endpoints) -
     match wait {
         Some(target) => wait_status(&rpc, &hash, target, "", endpoints.timeout()).await,
         None => {
-            let value = call(&rpc, "l2_getTransactionStatus", rpc_params![hash.to_hex()]).await?;
-            println!("{value}");
-            match value["status"].as_str() {
-                Some("rejected" | "dropped") => bail!("transaction {}", value["status"]),
-                Some("unknown") | None => bail!("the L2 does not know this transaction"),
+            let value = L2ApiClient::get_transaction_status(&rpc, hash.to_hex())
+                .await
+                .map_err(l2_error)?;
+            println!("{}", serde_json::to_string(&value)?);
+            match &value {
+                TxStatus::Rejected { .. } | TxStatus::Dropped { .. } => {
+                    bail!("transaction {}", value.name())
+                }
+                TxStatus::Unknown => bail!("the L2 does not know this transaction"),
                 _ => {}
             }
-            if value.get("success") == Some(&Value::Bool(false)) {
+            if value.executed().is_some_and(|(_, success)| !success) {
                 bail!("transaction executed but failed");
             }
             Ok(())

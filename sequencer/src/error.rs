@@ -1,10 +1,9 @@
-//! What a client can be told, with stable JSON-RPC error codes.
+//! Why a submission was refused, with stable JSON-RPC error codes.
 
 use ghostplane_primitives::{
     AccountId, ChainId, CodecError, Hash32, Nonce, SignatureError, StatelessError,
 };
 use ghostplane_rpc::codes;
-use serde::{Deserialize, Serialize};
 
 /// Why a submitted transaction was not accepted. Each variant has a stable code
 /// ([`SubmitError::code`]) and machine-readable data ([`SubmitError::data`]).
@@ -217,70 +216,5 @@ impl SubmitError {
             | SubmitError::BadSignature(_)
             | SubmitError::Unavailable(_) => serde_json::Value::Null,
         }
-    }
-}
-
-/// Where a transaction is in its life, as clients see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "status", rename_all = "camelCase")]
-pub enum TxStatus {
-    /// Decoded and queued for verification.
-    Received,
-    /// Durable in the WAL: will be executed unless dropped.
-    Accepted,
-    /// Included in a block.
-    Executed {
-        /// The block.
-        block: u64,
-        /// Whether it succeeded (a failed one still paid its fee).
-        success: bool,
-    },
-    /// Its block is in a batch whose pubdata is committed on the L1.
-    Committed {
-        /// The block.
-        block: u64,
-        /// Whether it succeeded.
-        success: bool,
-    },
-    /// Its batch's proof is verified on the L1: final.
-    Finalized {
-        /// The block.
-        block: u64,
-        /// Whether it succeeded.
-        success: bool,
-    },
-    /// Refused at submission.
-    Rejected {
-        /// Why.
-        reason: String,
-    },
-    /// Accepted, then removed without execution (replaced, gap timeout, or dropped
-    /// by the executor).
-    Dropped {
-        /// Why.
-        reason: String,
-    },
-}
-
-impl TxStatus {
-    /// Whether the sequencer's own part is over (the status board forgets it; later
-    /// changes come from settlement).
-    pub fn is_final(&self) -> bool {
-        matches!(
-            self,
-            TxStatus::Executed { .. }
-                | TxStatus::Committed { .. }
-                | TxStatus::Finalized { .. }
-                | TxStatus::Rejected { .. }
-                | TxStatus::Dropped { .. }
-        )
-    }
-
-    /// Whether the status can never change again.
-    pub fn is_terminal(&self) -> bool {
-        matches!(
-            self,
-            TxStatus::Finalized { .. } | TxStatus::Rejected { .. } | TxStatus::Dropped { .. }
-        )
     }
 }

@@ -41,6 +41,7 @@
 //! `dropped { reason }` after acceptance (replaced by a higher fee, nonce gap not
 //! filled in time, or dropped by the executor).
 
+pub mod api;
 pub mod config;
 pub mod error;
 pub mod pipeline;
@@ -56,8 +57,9 @@ use std::sync::Arc;
 use ghostplane_executor::{ExecError, Executor, ExecutorConfig};
 use ghostplane_primitives::{Amount, PublicKey};
 
+pub use api::TxStatus;
 pub use config::SequencerConfig;
-pub use error::{SubmitError, TxStatus};
+pub use error::SubmitError;
 pub use pipeline::{BlockEvent, Ingest};
 pub use quic::{QuicClient, QuicReply};
 pub use settled::{DepositFeed, DepositFeedError, SettledMarks};

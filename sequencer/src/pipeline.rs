@@ -36,8 +36,9 @@ use ghostplane_primitives::{
 use rayon::prelude::*;
 use tokio::sync::{broadcast, oneshot};
 
+use crate::api::TxStatus;
 use crate::config::SequencerConfig;
-use crate::error::{SubmitError, TxStatus};
+use crate::error::SubmitError;
 use crate::status::StatusBoard;
 use crate::wal::{Wal, WalOp};
 

@@ -1,37 +1,28 @@
-//! JSON-RPC over HTTP and WebSocket on one port (jsonrpsee), plus `GET /health`.
-//!
-//! | method | params | result |
-//! | --- | --- | --- |
-//! | `l2_sendTransaction` | signed tx, hex | `{hash, status: "accepted"}` once durable |
-//! | `l2_sendTransactionBatch` | array of hex (≤ `rpc_batch_max`) | one `{hash}` or `{error}` each |
-//! | `l2_getTransactionStatus` | hash | status object (`unknown` if never seen) |
-//! | `l2_getTransactionReceipt` | hash | receipt or `null` |
-//! | `l2_getAccount` | account id or public key (hex) | `{id, publicKey, nonce, pendingNonce, balances}` or `null` |
-//! | `l2_getBlock` | number | header and transaction hashes, or `null` |
-//! | `l2_blockNumber` | | last block number |
-//! | `l2_chainId` | | chain id |
-//! | `l2_minFee` | | least fee a transaction must offer (GCC base units, decimal string) |
-//! | `l2_quicCertificate` | | the QUIC server certificate, DER hex (pin it) |
-//! | `l2_subscribeNewBlocks` | | notifications `l2_newBlock` |
-//! | `l2_subscribeTransactionStatus` | hash | notifications `l2_transactionStatus` until final |
-//!
-//! Amounts are decimal strings (u128 does not fit a JSON number). Errors carry the
+//! JSON-RPC over HTTP and WebSocket on one port (jsonrpsee), plus `GET /health`:
+//! the server side of [`crate::api::L2Api`] (method table there). Errors carry the
 //! stable codes and data of [`SubmitError`].
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use ghostplane_executor::StoreReader;
+use std::collections::BTreeMap;
+
 use ghostplane_primitives::{
-    AccountId, BlockNumber, Hash32, L2BlockHeader, PublicKey, Receipt, ReceiptStatus, TokenId,
+    AccountId, BlockNumber, Hash32, L2BlockHeader, PublicKey, ReceiptStatus, TokenId,
 };
+use jsonrpsee::PendingSubscriptionSink;
+use jsonrpsee::core::SubscriptionResult;
 use jsonrpsee::server::{RpcModule, ServerHandle};
-use jsonrpsee::types::{ErrorObjectOwned, Params};
-use serde_json::{Value, json};
+use jsonrpsee::types::ErrorObjectOwned;
 use tokio::sync::broadcast;
 
+use crate::api::{
+    Accepted, AccountQuery, AccountView, BatchItem, BlockView, HeaderView, ItemError, L2ApiServer,
+    ReceiptView, RpcResult, TxStatus,
+};
 use crate::config::SequencerConfig;
-use crate::error::{SubmitError, TxStatus};
+use crate::error::SubmitError;
 use crate::pipeline::{BlockEvent, Ingest};
 use crate::status::StatusBoard;
 
@@ -91,274 +82,223 @@ async fn send_one(ctx: &RpcContext, text: &str) -> Result<Hash32, SubmitError> {
     ctx.ingest.submit_and_wait(bytes).await
 }
 
-/// JSON of a block header.
-pub fn header_json(header: &L2BlockHeader) -> Value {
-    json!({
-        "number": header.number.0,
-        "hash": header.hash().to_string(),
-        "parentHash": header.parent_hash.to_string(),
-        "timestampMs": header.timestamp_ms,
-        "feeAccount": header.fee_account.get(),
-        "txCount": header.tx_count,
-        "transactionsHash": header.transactions_hash.to_string(),
-        "executionDigest": header.execution_digest.to_string(),
-    })
-}
-
-/// JSON of a receipt.
-pub fn receipt_json(receipt: &Receipt) -> Value {
-    let (status, error) = match &receipt.status {
-        ReceiptStatus::Success => ("success", Value::Null),
-        ReceiptStatus::Failed(reason) => ("failed", json!(reason.to_string())),
-    };
-    json!({
-        "txHash": receipt.tx_hash.to_string(),
-        "block": receipt.block.0,
-        "index": receipt.index,
-        "status": status,
-        "error": error,
-        "gasUsed": receipt.gas_used,
-        "feePaid": receipt.fee_paid.to_string(),
-        "events": receipt.events.iter().map(|e| json!({
-            "contract": e.contract.to_string(),
-            "topic": e.topic.to_string(),
-            "data": hex::encode(&e.data),
-        })).collect::<Vec<_>>(),
-        "returnData": hex::encode(&receipt.return_data),
-    })
-}
-
-fn status_of(ctx: &RpcContext, hash: &Hash32) -> Result<Value, ErrorObjectOwned> {
+fn status_of(ctx: &RpcContext, hash: &Hash32) -> Result<TxStatus, ErrorObjectOwned> {
     // A receipt is final word: a later duplicate submission of the same bytes is
     // rejected (nonce used), and that must not hide that the original executed.
     if let Some(receipt) = ctx.reader.receipt(hash).map_err(internal)? {
-        return serde_json::to_value(
-            ctx.marks
-                .status(receipt.block.0, receipt.status == ReceiptStatus::Success),
-        )
-        .map_err(internal);
+        return Ok(ctx
+            .marks
+            .status(receipt.block.0, receipt.status == ReceiptStatus::Success));
     }
-    match ctx.status.get(hash) {
-        Some(status) => serde_json::to_value(status).map_err(internal),
-        None => Ok(json!({ "status": "unknown" })),
+    Ok(ctx.status.get(hash).unwrap_or(TxStatus::Unknown))
+}
+
+fn block_view(header: &L2BlockHeader, transactions: impl IntoIterator<Item = Hash32>) -> BlockView {
+    BlockView {
+        header: HeaderView::from(header),
+        transactions: transactions.into_iter().map(|h| h.to_string()).collect(),
     }
 }
 
-fn account_json(ctx: &RpcContext, params: &Params<'_>) -> Result<Value, ErrorObjectOwned> {
-    let query: Value = params.one().map_err(|e| invalid(e.to_string()))?;
-    let state = ctx.reader.state();
-    let id = match &query {
-        Value::Number(n) => {
-            let id = n
-                .as_u64()
-                .and_then(|n| u32::try_from(n).ok())
-                .ok_or_else(|| invalid("account id out of range"))?;
-            Some(AccountId::new(id).map_err(|e| invalid(e.to_string()))?)
-        }
-        Value::String(text) => {
-            let key = PublicKey::from_hex(text)
-                .map_err(|_| invalid("expected an account id or a 32-byte hex public key"))?;
-            state.account_of(&key).map_err(internal)?
-        }
-        _ => {
-            return Err(invalid(
-                "expected an account id or a 32-byte hex public key",
-            ));
-        }
-    };
-    let Some(id) = id else { return Ok(Value::Null) };
-    let Some(account) = state.account(id).map_err(internal)? else {
-        return Ok(Value::Null);
-    };
-    let mut balances = serde_json::Map::new();
-    for token in TokenId::ALL {
-        let balance = state.balance(id, token).map_err(internal)?;
-        balances.insert(token.symbol().to_string(), json!(balance.to_string()));
+#[jsonrpsee::core::async_trait]
+impl L2ApiServer for RpcContext {
+    async fn send_transaction(&self, text: String) -> RpcResult<Accepted> {
+        let hash = send_one(self, &text).await.map_err(|e| submit_error(&e))?;
+        Ok(Accepted::new(&hash))
     }
-    // The nonce a new transaction should use: past the ones waiting in the pool.
-    let pending_nonce = ctx
-        .pending_nonces
-        .pin()
-        .get(&id)
-        .map_or(account.nonce, |pending| (*pending).max(account.nonce));
-    Ok(json!({
-        "id": id.get(),
-        "publicKey": account.public_key.to_string(),
-        "nonce": account.nonce,
-        "pendingNonce": pending_nonce,
-        "balances": balances,
-    }))
-}
 
-fn block_json(reader: &StoreReader, number: u64) -> Result<Value, ErrorObjectOwned> {
-    let Some(header) = reader.header(BlockNumber(number)).map_err(internal)? else {
-        return Ok(Value::Null);
-    };
-    let transactions = reader
-        .block_transactions(BlockNumber(number))
-        .map_err(internal)?
-        .unwrap_or_default();
-    let mut value = header_json(&header);
-    value["transactions"] = json!(
-        transactions
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-    );
-    Ok(value)
-}
-
-/// Builds the RPC module.
-pub fn module(
-    ctx: RpcContext,
-) -> Result<RpcModule<RpcContext>, jsonrpsee::core::RegisterMethodError> {
-    let mut module = RpcModule::new(ctx);
-    module.register_async_method("l2_sendTransaction", |params, ctx, _| async move {
-        let text: String = params.one().map_err(|e| invalid(e.to_string()))?;
-        let hash = send_one(&ctx, &text).await.map_err(|e| submit_error(&e))?;
-        Ok::<Value, ErrorObjectOwned>(json!({ "hash": hash.to_string(), "status": "accepted" }))
-    })?;
-    module.register_async_method("l2_sendTransactionBatch", |params, ctx, _| async move {
-        let texts: Vec<String> = params.one().map_err(|e| invalid(e.to_string()))?;
-        let max = ctx.config.rpc_batch_max as usize;
+    async fn send_transaction_batch(&self, texts: Vec<String>) -> RpcResult<Vec<BatchItem>> {
+        let max = self.config.rpc_batch_max as usize;
         if texts.len() > max {
-            return Err(invalid(format!("batch of {} transactions is over the {max} limit", texts.len())));
+            return Err(invalid(format!(
+                "batch of {} transactions is over the {max} limit",
+                texts.len()
+            )));
         }
         // Submit all first so they share verification and WAL batches, then wait.
         let pending: Vec<_> = texts
             .iter()
-            .map(|text| decode_hex(text, ctx.config.tx_bytes_max).and_then(|bytes| ctx.ingest.submit(bytes)))
+            .map(|text| {
+                decode_hex(text, self.config.tx_bytes_max)
+                    .and_then(|bytes| self.ingest.submit(bytes))
+            })
             .collect();
         let mut results = Vec::with_capacity(pending.len());
         for entry in pending {
             let outcome = match entry {
                 Ok(receiver) => receiver.await.unwrap_or_else(|_| {
-                    Err(SubmitError::Unavailable("the pipeline dropped the request".into()))
+                    Err(SubmitError::Unavailable(
+                        "the pipeline dropped the request".into(),
+                    ))
                 }),
                 Err(e) => Err(e),
             };
             results.push(match outcome {
-                Ok(hash) => json!({ "hash": hash.to_string(), "status": "accepted" }),
-                Err(e) => json!({ "error": { "code": e.code(), "message": e.to_string(), "data": e.data() } }),
+                Ok(hash) => BatchItem::Accepted(Accepted::new(&hash)),
+                Err(e) => BatchItem::Refused {
+                    error: ItemError {
+                        code: e.code(),
+                        message: e.to_string(),
+                        data: e.data(),
+                    },
+                },
             });
         }
-        Ok::<Value, ErrorObjectOwned>(Value::Array(results))
-    })?;
-    module.register_method("l2_getTransactionStatus", |params, ctx, _| {
-        let text: String = params.one().map_err(|e| invalid(e.to_string()))?;
-        status_of(ctx, &parse_hash(&text)?)
-    })?;
-    module.register_method("l2_getTransactionReceipt", |params, ctx, _| {
-        let text: String = params.one().map_err(|e| invalid(e.to_string()))?;
-        let receipt = ctx.reader.receipt(&parse_hash(&text)?).map_err(internal)?;
-        Ok::<Value, ErrorObjectOwned>(receipt.as_ref().map_or(Value::Null, receipt_json))
-    })?;
-    module.register_method("l2_getAccount", |params, ctx, _| account_json(ctx, &params))?;
-    module.register_method("l2_getBlock", |params, ctx, _| {
-        let number: u64 = params.one().map_err(|e| invalid(e.to_string()))?;
-        block_json(&ctx.reader, number)
-    })?;
-    module.register_method("l2_blockNumber", |_, ctx, _| {
-        let header = ctx.reader.last_header().map_err(internal)?;
-        Ok::<u64, ErrorObjectOwned>(header.map_or(0, |h| h.number.0))
-    })?;
-    module.register_method("l2_chainId", |_, ctx, _| ctx.config.chain_id.0)?;
-    // Decimal string: fees are u128.
-    module.register_method("l2_minFee", |_, ctx, _| ctx.config.fee_min.to_string())?;
-    module.register_method("l2_quicCertificate", |_, ctx, _| {
-        hex::encode(&ctx.quic_certificate)
-    })?;
-    module.register_method("system_health", |_, ctx, _| {
+        Ok(results)
+    }
+
+    fn get_transaction_status(&self, hash: String) -> RpcResult<TxStatus> {
+        status_of(self, &parse_hash(&hash)?)
+    }
+
+    fn get_transaction_receipt(&self, hash: String) -> RpcResult<Option<ReceiptView>> {
+        let receipt = self.reader.receipt(&parse_hash(&hash)?).map_err(internal)?;
+        Ok(receipt.as_ref().map(ReceiptView::from))
+    }
+
+    fn get_account(&self, query: AccountQuery) -> RpcResult<Option<AccountView>> {
+        let state = self.reader.state();
+        let id = match &query {
+            AccountQuery::Id(n) => {
+                let id = u32::try_from(*n).map_err(|_| invalid("account id out of range"))?;
+                Some(AccountId::new(id).map_err(|e| invalid(e.to_string()))?)
+            }
+            AccountQuery::Key(text) => {
+                let key = PublicKey::from_hex(text)
+                    .map_err(|_| invalid("expected an account id or a 32-byte hex public key"))?;
+                state.account_of(&key).map_err(internal)?
+            }
+        };
+        let Some(id) = id else { return Ok(None) };
+        let Some(account) = state.account(id).map_err(internal)? else {
+            return Ok(None);
+        };
+        let mut balances = BTreeMap::new();
+        for token in TokenId::ALL {
+            let balance = state.balance(id, token).map_err(internal)?;
+            balances.insert(token.symbol().to_string(), balance.to_string());
+        }
+        // The nonce a new transaction should use: past the ones waiting in the pool.
+        let pending_nonce = self
+            .pending_nonces
+            .pin()
+            .get(&id)
+            .map_or(account.nonce, |pending| (*pending).max(account.nonce));
+        Ok(Some(AccountView {
+            id: id.get(),
+            public_key: account.public_key.to_string(),
+            nonce: account.nonce,
+            pending_nonce,
+            balances,
+        }))
+    }
+
+    fn get_block(&self, number: u64) -> RpcResult<Option<BlockView>> {
+        let Some(header) = self.reader.header(BlockNumber(number)).map_err(internal)? else {
+            return Ok(None);
+        };
+        let transactions = self
+            .reader
+            .block_transactions(BlockNumber(number))
+            .map_err(internal)?
+            .unwrap_or_default();
+        Ok(Some(block_view(&header, transactions)))
+    }
+
+    fn block_number(&self) -> RpcResult<u64> {
+        let header = self.reader.last_header().map_err(internal)?;
+        Ok(header.map_or(0, |h| h.number.0))
+    }
+
+    fn chain_id(&self) -> RpcResult<u64> {
+        Ok(self.config.chain_id.0)
+    }
+
+    fn min_fee(&self) -> RpcResult<String> {
+        // Decimal string: fees are u128.
+        Ok(self.config.fee_min.to_string())
+    }
+
+    fn quic_certificate(&self) -> RpcResult<String> {
+        Ok(hex::encode(&self.quic_certificate))
+    }
+
+    async fn subscribe_new_blocks(&self, pending: PendingSubscriptionSink) -> SubscriptionResult {
+        let mut blocks = self.blocks.subscribe();
+        let sink = pending.accept().await?;
+        loop {
+            let event = match blocks.recv().await {
+                Ok(event) => event,
+                // A slow subscriber skips what it missed and goes on.
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return Ok(()),
+            };
+            let view = block_view(&event.header, event.transactions.iter().copied());
+            sink.send(serde_json::value::to_raw_value(&view)?).await?;
+        }
+    }
+
+    async fn subscribe_transaction_status(
+        &self,
+        pending: PendingSubscriptionSink,
+        text: String,
+    ) -> SubscriptionResult {
+        let hash = match parse_hash(&text) {
+            Ok(hash) => hash,
+            Err(e) => {
+                pending.reject(e).await;
+                return Ok(());
+            }
+        };
+        // Subscribe before reading the current status so no change is missed.
+        let mut updates = self.statuses.subscribe();
+        let sink = pending.accept().await?;
+        let mut current = status_of(self, &hash)?;
+        sink.send(serde_json::value::to_raw_value(&current)?)
+            .await?;
+        let mut recheck = tokio::time::interval(STATUS_RECHECK);
+        recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            if current.is_terminal() {
+                return Ok(());
+            }
+            // A client that goes away ends the subscription at once (without this,
+            // waiting for `finalized` could outlive it indefinitely). A periodic
+            // re-read covers what no event announces (marks restored silently after
+            // a restart).
+            let update = tokio::select! {
+                update = updates.recv() => Some(update),
+                _ = recheck.tick() => None,
+                () = sink.closed() => return Ok(()),
+            };
+            match update {
+                // Re-read rather than trust the event: a duplicate submission of an
+                // executed transaction publishes `rejected` for its hash, but its
+                // receipt is what counts.
+                Some(Ok((changed, _))) if changed == hash => {}
+                Some(Ok(_)) => continue,
+                None | Some(Err(broadcast::error::RecvError::Lagged(_))) => {}
+                Some(Err(broadcast::error::RecvError::Closed)) => return Ok(()),
+            }
+            if let Ok(latest) = status_of(self, &hash)
+                && latest != current
+            {
+                current = latest;
+                sink.send(serde_json::value::to_raw_value(&current)?)
+                    .await?;
+            }
+        }
+    }
+}
+
+/// Builds the RPC module: [`L2Api`](crate::api::L2Api) and `system_health`.
+pub fn module(
+    ctx: RpcContext,
+) -> Result<RpcModule<RpcContext>, jsonrpsee::core::RegisterMethodError> {
+    let mut module = ctx.into_rpc();
+    module.register_method(ghostplane_rpc::HEALTH_METHOD, |_, ctx, _| {
         ctx.reader.last_header().map(|_| "ok").map_err(internal)
     })?;
-    module.register_subscription(
-        "l2_subscribeNewBlocks",
-        "l2_newBlock",
-        "l2_unsubscribeNewBlocks",
-        |_, pending, ctx, _| async move {
-            let mut blocks = ctx.blocks.subscribe();
-            let sink = pending.accept().await?;
-            loop {
-                let event = match blocks.recv().await {
-                    Ok(event) => event,
-                    // A slow subscriber skips what it missed and goes on.
-                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(broadcast::error::RecvError::Closed) => return Ok(()),
-                };
-                let mut value = header_json(&event.header);
-                value["transactions"] = json!(
-                    event
-                        .transactions
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                );
-                sink.send(serde_json::value::to_raw_value(&value)?).await?;
-            }
-        },
-    )?;
-    module.register_subscription(
-        "l2_subscribeTransactionStatus",
-        "l2_transactionStatus",
-        "l2_unsubscribeTransactionStatus",
-        |params, pending, ctx, _| async move {
-            let text: String = match params.one() {
-                Ok(text) => text,
-                Err(e) => {
-                    pending.reject(invalid(e.to_string())).await;
-                    return Ok(());
-                }
-            };
-            let hash = match parse_hash(&text) {
-                Ok(hash) => hash,
-                Err(e) => {
-                    pending.reject(e).await;
-                    return Ok(());
-                }
-            };
-            // Subscribe before reading the current status so no change is missed.
-            let mut updates = ctx.statuses.subscribe();
-            let sink = pending.accept().await?;
-            let mut current = status_of(&ctx, &hash).unwrap_or(Value::Null);
-            sink.send(serde_json::value::to_raw_value(&current)?)
-                .await?;
-            let mut recheck = tokio::time::interval(STATUS_RECHECK);
-            recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                if current
-                    .get("status")
-                    .and_then(Value::as_str)
-                    .is_some_and(|s| matches!(s, "finalized" | "rejected" | "dropped"))
-                {
-                    return Ok(());
-                }
-                // A client that goes away ends the subscription at once (without
-                // this, waiting for `finalized` could outlive it indefinitely).
-                // A periodic re-read covers what no event announces (marks restored
-                // silently after a restart).
-                let update = tokio::select! {
-                    update = updates.recv() => Some(update),
-                    _ = recheck.tick() => None,
-                    () = sink.closed() => return Ok(()),
-                };
-                match update {
-                    // Re-read rather than trust the event: a duplicate submission of
-                    // an executed transaction publishes `rejected` for its hash, but
-                    // its receipt is what counts.
-                    Some(Ok((changed, _))) if changed == hash => {}
-                    Some(Ok(_)) => continue,
-                    None | Some(Err(broadcast::error::RecvError::Lagged(_))) => {}
-                    Some(Err(broadcast::error::RecvError::Closed)) => return Ok(()),
-                }
-                let latest = status_of(&ctx, &hash).unwrap_or(Value::Null);
-                if latest != current {
-                    current = latest;
-                    sink.send(serde_json::value::to_raw_value(&current)?)
-                        .await?;
-                }
-            }
-        },
-    )?;
     Ok(module)
 }
 
