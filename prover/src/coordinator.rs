@@ -52,11 +52,9 @@
 //! that holds none; a token-less registration may only evict a silent token-less
 //! worker, so it can never push out an authenticated one.
 //!
-//! JSON-RPC methods (default 127.0.0.1:9095, `GET /health` too):
-//! `prover_register(circuit_hash, name, token)` → `{worker, session, ...}`,
-//! `prover_lease(session)`, `prover_heartbeat(session, job)`,
-//! `prover_submit(session, job, proof, prove_ms)`, `prover_status()`,
-//! `prover_batchProofs(batch)`. Error codes: [`CoordinatorError::code`].
+//! JSON-RPC (default 127.0.0.1:9095, `GET /health` too): the coordinator implements
+//! [`ProverApi`](crate::api::ProverApi) (method table there). Error codes:
+//! [`CoordinatorError::code`].
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -66,6 +64,8 @@ use std::time::{Duration, Instant};
 use borsh::{BorshDeserialize, BorshSerialize};
 use ghostplane_primitives::clock::{self, SharedClock};
 use ghostplane_rpc::codes;
+
+use crate::api::{ProverApiServer, RpcResult};
 use jsonrpsee::server::{RpcModule, ServerHandle};
 use jsonrpsee::types::ErrorObjectOwned;
 use rocksdb::{DB, WriteBatch};
@@ -1369,63 +1369,65 @@ fn rpc_err(e: &CoordinatorError) -> ErrorObjectOwned {
     ghostplane_rpc::error(e.code(), e.to_string(), None::<()>)
 }
 
-fn bad_params(message: String) -> ErrorObjectOwned {
-    ghostplane_rpc::invalid_params(message)
+fn job_param(text: &str) -> Result<JobId, ErrorObjectOwned> {
+    JobId::parse(text).ok_or_else(|| {
+        ghostplane_rpc::invalid_params(format!("`{text}` is not a job id (batch:chunk)"))
+    })
 }
 
-fn job_param(text: &str) -> Result<JobId, ErrorObjectOwned> {
-    JobId::parse(text).ok_or_else(|| bad_params(format!("`{text}` is not a job id (batch:chunk)")))
+impl ProverApiServer for Coordinator {
+    fn register(
+        &self,
+        circuit_hash: String,
+        name: String,
+        token: Option<String>,
+    ) -> RpcResult<Registration> {
+        Coordinator::register(self, &circuit_hash, &name, token.as_deref()).map_err(|e| rpc_err(&e))
+    }
+
+    fn lease(&self, session: String) -> RpcResult<Option<Lease>> {
+        Coordinator::lease(self, &session).map_err(|e| rpc_err(&e))
+    }
+
+    fn heartbeat(&self, session: String, job: String) -> RpcResult<u64> {
+        let left =
+            Coordinator::heartbeat(self, &session, job_param(&job)?).map_err(|e| rpc_err(&e))?;
+        Ok(u64::try_from(left.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    fn submit(
+        &self,
+        session: String,
+        job: String,
+        proof: String,
+        prove_ms: u64,
+    ) -> RpcResult<bool> {
+        Coordinator::submit(self, &session, job_param(&job)?, &proof, prove_ms)
+            .map_err(|e| rpc_err(&e))?;
+        Ok(true)
+    }
+
+    fn status(&self) -> RpcResult<CoordinatorStatus> {
+        Ok(Coordinator::status(self))
+    }
+
+    fn batch_proofs(&self, batch: u64) -> RpcResult<Option<Vec<String>>> {
+        let proofs = Coordinator::batch_proofs(self, batch).map_err(|e| rpc_err(&e))?;
+        Ok(proofs.map(|p| p.iter().map(hex::encode).collect()))
+    }
 }
 
 fn rpc_module(
     coordinator: Coordinator,
 ) -> Result<RpcModule<Coordinator>, jsonrpsee::core::RegisterMethodError> {
-    let mut module = RpcModule::new(coordinator);
-    module.register_method("system_health", |_, c, _| {
+    let mut module = coordinator.into_rpc();
+    module.register_method(ghostplane_rpc::HEALTH_METHOD, |_, c, _| {
         json!({
             "ok": true,
             "circuit": hex::encode(c.params_hash()),
             "proof_system": c.backend.system(),
             "time_ms": c.config.clock.unix_ms(),
         })
-    })?;
-    module.register_method("prover_register", |params, c, _| {
-        let mut seq = params.sequence();
-        let hash: String = seq.next().map_err(|e| bad_params(e.to_string()))?;
-        let name: String = seq.next().map_err(|e| bad_params(e.to_string()))?;
-        let token: Option<String> = seq.optional_next().map_err(|e| bad_params(e.to_string()))?;
-        c.register(&hash, &name, token.as_deref())
-            .map_err(|e| rpc_err(&e))
-    })?;
-    module.register_blocking_method("prover_lease", |params, c, _| {
-        let session: String = params.one().map_err(|e| bad_params(e.to_string()))?;
-        let lease = c.lease(&session).map_err(|e| rpc_err(&e))?;
-        Ok::<Option<Lease>, ErrorObjectOwned>(lease)
-    })?;
-    module.register_method("prover_heartbeat", |params, c, _| {
-        let (session, job): (String, String) =
-            params.parse().map_err(|e| bad_params(e.to_string()))?;
-        let left = c
-            .heartbeat(&session, job_param(&job)?)
-            .map_err(|e| rpc_err(&e))?;
-        Ok::<u64, ErrorObjectOwned>(left.as_millis() as u64)
-    })?;
-    module.register_blocking_method("prover_submit", |params, c, _| {
-        let (session, job, proof, prove_ms): (String, String, String, u64) =
-            params.parse().map_err(|e| bad_params(e.to_string()))?;
-        c.submit(&session, job_param(&job)?, &proof, prove_ms)
-            .map_err(|e| rpc_err(&e))?;
-        Ok::<bool, ErrorObjectOwned>(true)
-    })?;
-    module.register_method("prover_status", |_, c, _| {
-        Ok::<CoordinatorStatus, ErrorObjectOwned>(c.status())
-    })?;
-    module.register_blocking_method("prover_batchProofs", |params, c, _| {
-        let batch: u64 = params.one().map_err(|e| bad_params(e.to_string()))?;
-        let proofs = c.batch_proofs(batch).map_err(|e| rpc_err(&e))?;
-        Ok::<Option<Vec<String>>, ErrorObjectOwned>(
-            proofs.map(|p| p.iter().map(hex::encode).collect()),
-        )
     })?;
     Ok(module)
 }

@@ -42,6 +42,7 @@
 //! by the RPC request limit and the backend's proof size; lease time and hold, backoff,
 //! strikes, queue and registry sizes are bounded by [`coordinator::CoordinatorConfig`].
 
+pub mod api;
 pub mod auth;
 pub mod backend;
 pub mod circuit;

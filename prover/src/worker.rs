@@ -13,10 +13,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use ghostplane_rpc::codes;
-use jsonrpsee::core::client::ClientT;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
-use jsonrpsee::rpc_params;
 
+use crate::api::ProverApiClient;
 use crate::auth::WorkerToken;
 use crate::backend::ProofBackend;
 use crate::coordinator::{CoordinatorStatus, Lease, Registration};
@@ -90,9 +89,13 @@ impl CoordinatorClient {
         token: Option<&WorkerToken>,
     ) -> Result<Registration, jsonrpsee::core::ClientError> {
         let token = token.map(WorkerToken::expose);
-        self.client
-            .request("prover_register", rpc_params![circuit_hash, name, token])
-            .await
+        ProverApiClient::register(
+            &self.client,
+            circuit_hash.to_string(),
+            name.to_string(),
+            token.map(str::to_string),
+        )
+        .await
     }
 
     /// `prover_lease`.
@@ -100,9 +103,7 @@ impl CoordinatorClient {
         &self,
         session: &str,
     ) -> Result<Option<Lease>, jsonrpsee::core::ClientError> {
-        self.client
-            .request("prover_lease", rpc_params![session])
-            .await
+        ProverApiClient::lease(&self.client, session.to_string()).await
     }
 
     /// `prover_heartbeat`: milliseconds the lease now lasts.
@@ -111,9 +112,7 @@ impl CoordinatorClient {
         session: &str,
         job: &str,
     ) -> Result<u64, jsonrpsee::core::ClientError> {
-        self.client
-            .request("prover_heartbeat", rpc_params![session, job])
-            .await
+        ProverApiClient::heartbeat(&self.client, session.to_string(), job.to_string()).await
     }
 
     /// `prover_submit`.
@@ -124,17 +123,19 @@ impl CoordinatorClient {
         proof_hex: &str,
         prove_ms: u64,
     ) -> Result<bool, jsonrpsee::core::ClientError> {
-        self.client
-            .request(
-                "prover_submit",
-                rpc_params![session, job, proof_hex, prove_ms],
-            )
-            .await
+        ProverApiClient::submit(
+            &self.client,
+            session.to_string(),
+            job.to_string(),
+            proof_hex.to_string(),
+            prove_ms,
+        )
+        .await
     }
 
     /// `prover_status`.
     pub async fn status(&self) -> Result<CoordinatorStatus, jsonrpsee::core::ClientError> {
-        self.client.request("prover_status", rpc_params![]).await
+        ProverApiClient::status(&self.client).await
     }
 }
 
