@@ -1,0 +1,195 @@
+//! The chain: genesis, mempool, block sealing and storage.
+//!
+//! One RocksDB holds blocks (by height), receipts (by transaction hash), module
+//! state and the head. Sealing a block applies its transactions through state layers
+//! and writes everything in one synced `WriteBatch`; a crash leaves the previous
+//! block as the head. The mempool is bounded and durable: a transaction is written
+//! (synced) to the `pending` column before `submit` returns its hash, removed in the
+//! same write as the block that includes (or obsoletes) it, and reloaded on open.
+//!
+//! Layout: [`store`] opens the database and reads blocks and receipts back;
+//! [`mempool`] admits and queues transactions and picks a block's candidates;
+//! [`block`] builds a block from them and commits it in one write (the seam BFT
+//! consensus plugs into: build = propose, commit = decided); [`producer`] seals on
+//! a fixed interval (the single devnet validator).
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use ghostplane_primitives::clock::{self, SharedClock};
+use ghostplane_primitives::codec::to_bytes;
+use ghostplane_primitives::lanes::{self, Refusal, Verdict};
+use ghostplane_primitives::{Codec, Hash32, Nonce, PublicKey};
+use ghostplane_prover::ProofBackend;
+use rocksdb::{ColumnFamilyDescriptor, DB, Options, WriteBatch, WriteOptions};
+use tokio::sync::broadcast;
+
+use crate::modules::{self, CallContext, ledger, rollup};
+use crate::state::{self, CF_STATE, Committed, Layer, Read, StateError};
+use ghostd_types::Genesis;
+use ghostplane_rpc::codes;
+
+use crate::types::{L1_TX_BYTES_MAX, L1Header, L1Outcome, L1Receipt, SignedL1Transaction};
+
+pub mod block;
+pub mod mempool;
+pub mod producer;
+pub mod store;
+
+pub use mempool::SubmitError;
+use mempool::{Mempool, Pending};
+pub use producer::Producer;
+
+const CF_BLOCKS: &str = "blocks";
+const CF_RECEIPTS: &str = "receipts";
+const CF_META: &str = "meta";
+const CF_PENDING: &str = "pending";
+
+/// How far ahead of its next nonce a sender may queue transactions.
+pub const NONCE_GAP_MAX: u64 = lanes::GAP_MAX_DEFAULT;
+/// L1 blocks a transaction may wait for an earlier nonce before it is dropped from
+/// the mempool (L1 transactions pay no fee, so parked ones must not hold room
+/// forever).
+pub const PARKED_BLOCKS_MAX: u64 = 120;
+/// Mempool room only rollup operators may take: commits and proofs must get in
+/// even when others fill the pool.
+pub const MEMPOOL_OPERATOR_RESERVED: usize = 64;
+const META_HEAD: &[u8] = b"head";
+const META_GENESIS: &[u8] = b"genesis";
+
+/// Node settings.
+#[derive(Debug, Clone)]
+pub struct GhostdConfig {
+    /// Where the RocksDB lives.
+    pub data_dir: PathBuf,
+    /// JSON-RPC (HTTP + WebSocket) address.
+    pub rpc_addr: std::net::SocketAddr,
+    /// Block interval (the devnet's single validator seals on this clock).
+    pub block_time_ms: u64,
+    /// Most transactions waiting in the mempool.
+    pub mempool_max: usize,
+    /// Most transactions per block.
+    pub block_txs_max: usize,
+    /// Largest JSON-RPC request or response body.
+    pub rpc_body_bytes_max: u32,
+    /// Time: block timestamps (tests pass a manual clock).
+    pub clock: SharedClock,
+}
+
+impl GhostdConfig {
+    /// Defaults with data in `data_dir`.
+    pub fn new(data_dir: PathBuf) -> Self {
+        Self {
+            data_dir,
+            rpc_addr: std::net::SocketAddr::from(([127, 0, 0, 1], 8545)),
+            block_time_ms: 500,
+            mempool_max: 10_000,
+            block_txs_max: 1_000,
+            rpc_body_bytes_max: 16 * 1024 * 1024,
+            clock: clock::system(),
+        }
+    }
+}
+
+/// Why the node could not open or seal.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// RocksDB failed.
+    #[error("storage: {0}")]
+    Db(#[from] rocksdb::Error),
+    /// State failed.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// Stored data is corrupt.
+    #[error("stored {0} is corrupt")]
+    Corrupt(&'static str),
+    /// The genesis is invalid.
+    #[error("genesis: {0}")]
+    Genesis(String),
+    /// A block broke a ledger invariant (a bug): it was not committed.
+    #[error("block {block} refused: {reason}")]
+    Invariant {
+        /// Height.
+        block: u64,
+        /// What broke.
+        reason: String,
+    },
+    /// The RPC server failed to start.
+    #[error("JSON-RPC server: {0}")]
+    Rpc(String),
+}
+
+struct Inner {
+    db: DB,
+    config: GhostdConfig,
+    genesis: Genesis,
+    backend: Arc<dyn ProofBackend>,
+    head: RwLock<L1Header>,
+    mempool: Mutex<Mempool>,
+    seal: Mutex<()>,
+    blocks: broadcast::Sender<L1Header>,
+}
+
+/// A running L1 node (cheap to clone).
+#[derive(Clone)]
+pub struct Ghostd {
+    inner: Arc<Inner>,
+}
+
+fn nonce_key(address: &PublicKey) -> Vec<u8> {
+    state::key("account", &[b"nonce", &address.0])
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Ghostd {
+    /// The genesis.
+    pub fn genesis(&self) -> &Genesis {
+        &self.inner.genesis
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &GhostdConfig {
+        &self.inner.config
+    }
+
+    /// The latest block header.
+    pub fn head(&self) -> L1Header {
+        self.inner
+            .head
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// New block headers as they are sealed.
+    pub fn subscribe(&self) -> broadcast::Receiver<L1Header> {
+        self.inner.blocks.subscribe()
+    }
+
+    /// Runs `f` against the committed state.
+    pub fn read<T>(&self, f: impl FnOnce(&dyn Read) -> T) -> T {
+        f(&Committed::new(&self.inner.db))
+    }
+
+    /// The next nonce of `address` (committed state).
+    pub fn nonce(&self, address: &PublicKey) -> Result<Nonce, StateError> {
+        Ok(state::get(&Committed::new(&self.inner.db), &nonce_key(address))?.unwrap_or(0))
+    }
+}
+
+/// A block as stored.
+#[derive(Debug, Clone, BorshSerialize, BorshDeserialize)]
+pub struct StoredBlock {
+    /// Header.
+    pub header: L1Header,
+    /// Included transactions, in order.
+    pub transactions: Vec<SignedL1Transaction>,
+}

@@ -1,0 +1,58 @@
+//! The single-validator block producer: seals on a fixed interval.
+
+use super::*;
+
+impl Ghostd {
+    /// Starts the single-validator block producer: one block every `block_time_ms`.
+    pub fn start_producer(&self) -> Producer {
+        let stop = Arc::new(AtomicBool::new(false));
+        let node = self.clone();
+        let flag = Arc::clone(&stop);
+        let interval = Duration::from_millis(self.inner.config.block_time_ms.max(1));
+        let thread = std::thread::Builder::new()
+            .name("ghostd-producer".into())
+            .spawn(move || {
+                let mut next = Instant::now() + interval;
+                while !flag.load(Ordering::Relaxed) {
+                    let now = Instant::now();
+                    if now < next {
+                        std::thread::sleep((next - now).min(Duration::from_millis(50)));
+                        continue;
+                    }
+                    next += interval;
+                    if let Err(e) = node.seal() {
+                        tracing::error!("L1 block production stopped: {e}");
+                        return;
+                    }
+                }
+            })
+            .ok();
+        Producer { stop, thread }
+    }
+}
+
+/// The running block producer; stops when dropped or [`Producer::stop`]ped.
+pub struct Producer {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Producer {
+    /// Stops after the block being sealed, if any.
+    pub fn stop(mut self) {
+        self.halt();
+    }
+
+    fn halt(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Producer {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}

@@ -1,0 +1,178 @@
+//! Opening the store (and writing the genesis), and reading blocks and receipts
+//! back.
+
+use super::*;
+
+impl Ghostd {
+    /// Opens the node's store, writing `genesis` if the store is new. An existing
+    /// store keeps its own genesis (a different one given here is an error).
+    pub fn open(config: GhostdConfig, genesis: &Genesis) -> Result<Self, NodeError> {
+        let mut options = Options::default();
+        options.create_if_missing(true);
+        options.create_missing_column_families(true);
+        let columns = [CF_STATE, CF_BLOCKS, CF_RECEIPTS, CF_META, CF_PENDING]
+            .into_iter()
+            .map(|name| ColumnFamilyDescriptor::new(name, Options::default()));
+        let db = DB::open_cf_descriptors(&options, config.data_dir.join("l1"), columns)?;
+        let meta = db.cf_handle(CF_META).ok_or(NodeError::Corrupt("meta"))?;
+        let head = match db.get_cf(meta, META_HEAD)? {
+            Some(bytes) => {
+                let stored = db
+                    .get_cf(meta, META_GENESIS)?
+                    .ok_or(NodeError::Corrupt("genesis"))?;
+                if stored != to_bytes(genesis) {
+                    return Err(NodeError::Genesis(
+                        "the data directory holds a chain with another genesis; use another directory".into(),
+                    ));
+                }
+                L1Header::decode(&bytes).map_err(|_| NodeError::Corrupt("head"))?
+            }
+            None => Self::write_genesis(&db, genesis)?,
+        };
+        let proof = &genesis.rollup.proof;
+        let backend = proof
+            .verifier()
+            .map_err(|e| NodeError::Genesis(format!("{} verifier: {e}", proof.system)))?;
+        let mut mempool = Mempool {
+            queue: VecDeque::new(),
+            hashes: HashSet::new(),
+            senders: HashSet::new(),
+            parked_since: HashMap::new(),
+            next_seq: 0,
+        };
+        let pending = db
+            .cf_handle(CF_PENDING)
+            .ok_or(NodeError::Corrupt("pending"))?;
+        for item in db.iterator_cf(pending, rocksdb::IteratorMode::Start) {
+            let (key, value) = item?;
+            let seq = <[u8; 8]>::try_from(&key[..])
+                .map(u64::from_be_bytes)
+                .map_err(|_| NodeError::Corrupt("pending key"))?;
+            let tx = SignedL1Transaction::decode(&value)
+                .map_err(|_| NodeError::Corrupt("pending transaction"))?;
+            let hash = tx.hash();
+            mempool.hashes.insert(hash);
+            mempool.senders.insert((tx.tx.from, tx.tx.nonce));
+            mempool.queue.push_back((seq, hash, tx));
+            mempool.next_seq = seq + 1;
+        }
+        let (blocks, _) = broadcast::channel(256);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                db,
+                config,
+                genesis: genesis.clone(),
+                backend,
+                head: RwLock::new(head),
+                mempool: Mutex::new(mempool),
+                seal: Mutex::new(()),
+                blocks,
+            }),
+        })
+    }
+
+    fn write_genesis(db: &DB, genesis: &Genesis) -> Result<L1Header, NodeError> {
+        let committed = Committed::new(db);
+        let mut layer = Layer::new(&committed);
+        for (i, (to, token, amount)) in genesis.allocations.iter().enumerate() {
+            ledger::post(
+                &mut layer,
+                &ledger::LedgerTransfer {
+                    id: ledger::system_transfer_id(&[b"genesis", &(i as u64).to_be_bytes()]),
+                    debit: ledger::issuer(),
+                    credit: *to,
+                    token: *token,
+                    amount: *amount,
+                    code: ledger::TransferCode::Genesis,
+                    block: 0,
+                },
+            )
+            .map_err(|e| NodeError::Genesis(format!("allocation {i}: {e}")))?;
+        }
+        rollup::apply_genesis(&mut layer, &genesis.rollup)
+            .map_err(|e| NodeError::Genesis(e.to_string()))?;
+        let header = L1Header {
+            number: 0,
+            parent_hash: Hash32([0; 32]),
+            timestamp_ms: genesis.timestamp_ms,
+            transactions_hash: Hash32([0; 32]),
+            state_digest: genesis.hash(),
+            tx_count: 0,
+        };
+        let writes = layer.into_writes();
+        let mut batch = WriteBatch::default();
+        Self::stage(db, &mut batch, &writes, &header, &[], &[])?;
+        batch.put_cf(
+            db.cf_handle(CF_META).ok_or(NodeError::Corrupt("meta"))?,
+            META_GENESIS,
+            to_bytes(genesis),
+        );
+        let mut options = WriteOptions::default();
+        options.set_sync(true);
+        db.write_opt(batch, &options)?;
+        Ok(header)
+    }
+
+    pub(super) fn stage(
+        db: &DB,
+        batch: &mut WriteBatch,
+        writes: &state::Writes,
+        header: &L1Header,
+        txs: &[SignedL1Transaction],
+        receipts: &[L1Receipt],
+    ) -> Result<(), NodeError> {
+        let cf = |name: &'static str| db.cf_handle(name).ok_or(NodeError::Corrupt(name));
+        let state_cf = cf(CF_STATE)?;
+        for (key, value) in writes {
+            match value {
+                Some(value) => batch.put_cf(state_cf, key, value),
+                None => batch.delete_cf(state_cf, key),
+            }
+        }
+        let block = StoredBlock {
+            header: header.clone(),
+            transactions: txs.to_vec(),
+        };
+        batch.put_cf(
+            cf(CF_BLOCKS)?,
+            header.number.to_be_bytes(),
+            to_bytes(&block),
+        );
+        let receipts_cf = cf(CF_RECEIPTS)?;
+        for receipt in receipts {
+            batch.put_cf(receipts_cf, receipt.tx_hash.0, receipt.encode());
+        }
+        batch.put_cf(cf(CF_META)?, META_HEAD, header.encode());
+        Ok(())
+    }
+
+    /// The receipt of an included transaction.
+    pub fn receipt(&self, hash: &Hash32) -> Result<Option<L1Receipt>, NodeError> {
+        let cf = self
+            .inner
+            .db
+            .cf_handle(CF_RECEIPTS)
+            .ok_or(NodeError::Corrupt("receipts"))?;
+        match self.inner.db.get_cf(cf, hash.0)? {
+            Some(bytes) => Ok(Some(
+                L1Receipt::decode(&bytes).map_err(|_| NodeError::Corrupt("receipt"))?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// A stored block.
+    pub fn block(&self, number: u64) -> Result<Option<StoredBlock>, NodeError> {
+        let cf = self
+            .inner
+            .db
+            .cf_handle(CF_BLOCKS)
+            .ok_or(NodeError::Corrupt("blocks"))?;
+        match self.inner.db.get_cf(cf, number.to_be_bytes())? {
+            Some(bytes) => Ok(Some(
+                StoredBlock::try_from_slice(&bytes).map_err(|_| NodeError::Corrupt("block"))?,
+            )),
+            None => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! The builder stage: cuts, executes and commits blocks; reports to admission
+//! which lanes moved; trims the WAL; broadcasts each block.
+
+use super::*;
+
+pub(super) struct Builder {
+    pub(super) config: Arc<SequencerConfig>,
+    pub(super) executor: Executor,
+    pub(super) deposits: Receiver<DepositEvent>,
+    pub(super) deposits_next: u64,
+    pub(super) status: Arc<StatusBoard>,
+    pub(super) statuses: broadcast::Sender<(Hash32, TxStatus)>,
+    pub(super) blocks: broadcast::Sender<BlockEvent>,
+    pub(super) done_tx: Sender<BlockDone>,
+    pub(super) trim_tx: Sender<Vec<u64>>,
+}
+
+impl Builder {
+    pub(super) fn run(mut self, input: &Receiver<Ordered>, stop: &AtomicBool) {
+        let block_time = Duration::from_millis(self.config.block_time_ms.max(1));
+        loop {
+            let mut txs: Vec<Ordered> = Vec::new();
+            let started = Instant::now();
+            // Wait for the first transaction, then fill the block until it is full
+            // or its time is up.
+            match input.recv_timeout(Duration::from_millis(200)) {
+                Ok(first) => txs.push(first),
+                Err(RecvTimeoutError::Timeout) => {
+                    if stop.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    // Deposits alone also make a block.
+                    if !self.deposits.is_empty()
+                        && let Err(e) = self.build(Vec::new())
+                    {
+                        tracing::error!("block production stopped: {e}");
+                        return;
+                    }
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+            while txs.len() < self.config.block_txs_max {
+                let left = block_time.saturating_sub(started.elapsed());
+                if left.is_zero() {
+                    break;
+                }
+                match input.recv_timeout(left) {
+                    Ok(tx) => txs.push(tx),
+                    Err(_) => break,
+                }
+            }
+            if let Err(e) = self.build(txs) {
+                tracing::error!("block production stopped: {e}");
+                return;
+            }
+        }
+    }
+
+    fn build(&mut self, txs: Vec<Ordered>) -> Result<(), ghostplane_executor::ExecError> {
+        let parent = self
+            .executor
+            .store()
+            .last_header()
+            .map_or(0, |h| h.number.0);
+        let timestamp_ms = self.config.clock.unix_ms();
+        let mut seqs = Vec::with_capacity(txs.len());
+        let mut senders = Vec::with_capacity(txs.len());
+        let mut items = Vec::with_capacity(txs.len());
+        for ordered in txs {
+            seqs.push(ordered.seq);
+            senders.push(ordered.sender);
+            items.push(BlockItem::Transaction {
+                tx: ordered.tx,
+                hash: ordered.hash,
+            });
+        }
+        // Deposits go after the transactions (item indexes of transactions stay
+        // aligned with `senders`), strictly in L1 queue order.
+        let deposits_before = self.deposits_next;
+        let items_max = ghostplane_executor::BLOCK_ITEMS_MAX
+            .min(self.config.block_txs_max + DEPOSITS_PER_BLOCK_MAX);
+        while items.len() < items_max {
+            let Ok(deposit) = self.deposits.try_recv() else {
+                break;
+            };
+            if deposit.queue_index < self.deposits_next {
+                continue;
+            }
+            if deposit.queue_index > self.deposits_next {
+                tracing::warn!(
+                    "deposit {} arrived before {}: skipped, the watcher resends it",
+                    deposit.queue_index,
+                    self.deposits_next
+                );
+                continue;
+            }
+            self.deposits_next += 1;
+            items.push(BlockItem::Deposit(deposit));
+            if self.deposits_next - deposits_before >= DEPOSITS_PER_BLOCK_MAX as u64 {
+                break;
+            }
+        }
+        if items.is_empty() {
+            // Only stale or out-of-order deposits: no block.
+            return Ok(());
+        }
+        let block = BlockInput {
+            number: BlockNumber(parent + 1),
+            timestamp_ms,
+            fee_account: self.config.fee_account,
+            items,
+        };
+        let output = match self.executor.execute(&block) {
+            Ok(output) => output,
+            Err(e) => {
+                self.deposits_next = deposits_before;
+                return Err(e);
+            }
+        };
+        if let Err(e) = self.executor.commit(&output) {
+            self.deposits_next = deposits_before;
+            return Err(e);
+        }
+
+        let mut dropped_at = vec![None::<&DropReason>; block.items.len()];
+        for dropped in &output.dropped {
+            if let Some(slot) = dropped_at.get_mut(dropped.index as usize) {
+                *slot = Some(&dropped.reason);
+            }
+        }
+        for receipt in &output.receipts {
+            let success = receipt.status == ReceiptStatus::Success;
+            let status = TxStatus::Executed {
+                block: block.number.0,
+                success,
+            };
+            let _ = self.statuses.send((receipt.tx_hash, status));
+            // Executed transactions are served from the receipt store from now on.
+            self.status.forget(&receipt.tx_hash);
+        }
+        for dropped in &output.dropped {
+            let reason = dropped.reason.to_string();
+            publish(
+                &self.status,
+                &self.statuses,
+                dropped.hash,
+                TxStatus::Dropped { reason },
+            );
+        }
+        let outcomes = senders
+            .iter()
+            .zip(&dropped_at)
+            .map(|(sender, dropped)| (*sender, dropped.is_some()))
+            .collect();
+        // The block is durable: its transactions can leave the WAL.
+        let _ = self.trim_tx.send(seqs);
+        let _ = self.done_tx.send(BlockDone { outcomes });
+        let transactions = output.receipts.iter().map(|r| r.tx_hash).collect();
+        let _ = self.blocks.send(BlockEvent {
+            header: output.header,
+            transactions,
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,116 @@
+//! [`Ingest`]: submission from any thread (decode, size, chain id, stateless
+//! checks, the settlement back-pressure check) into the bounded ingest queue.
+
+use super::*;
+
+/// Submits transactions to the pipeline. Cheap to clone; used by every RPC handler
+/// and QUIC stream.
+#[derive(Clone)]
+pub struct Ingest {
+    pub(super) queue: Sender<Incoming>,
+    pub(super) status: Arc<StatusBoard>,
+    pub(super) config: Arc<SequencerConfig>,
+    /// Settlement's reported backlog.
+    pub(super) marks: crate::settled::Marks,
+    /// Admitted and not yet executed or dropped (the admission thread's count).
+    pub(super) pooled: Arc<AtomicUsize>,
+    /// Bytes held between submission and execution.
+    pub(super) bytes: Arc<ByteBudget>,
+}
+
+impl Ingest {
+    /// Checks what can be checked at once and queues the transaction; the receiver
+    /// yields the hash once it is durably accepted, or the reason it was not.
+    pub fn submit(&self, bytes: Vec<u8>) -> Result<oneshot::Receiver<SubmitReply>, SubmitError> {
+        if bytes.len() > self.config.tx_bytes_max {
+            return Err(SubmitError::TooLarge {
+                len: bytes.len(),
+                max: self.config.tx_bytes_max,
+            });
+        }
+        let tx = SignedTransaction::decode(&bytes)?;
+        if tx.chain_id != self.config.chain_id {
+            return Err(SubmitError::WrongChain {
+                expected: self.config.chain_id,
+                got: tx.chain_id,
+            });
+        }
+        tx.tx.check_stateless()?;
+        if tx.tx.fee() < self.config.fee_min {
+            return Err(SubmitError::FeeBelowMinimum {
+                offered: tx.tx.fee(),
+                min: self.config.fee_min,
+            });
+        }
+        self.check_settlement_backlog()?;
+        let hash = tx_hash(&bytes);
+        if self.status.is_pending(&hash) {
+            return Err(SubmitError::AlreadyKnown(hash));
+        }
+        let permit =
+            self.bytes
+                .try_take(ByteBudget::cost(bytes.len()))
+                .ok_or(SubmitError::Busy {
+                    retry_after_ms: self.config.retry_after_ms,
+                })?;
+        let (reply, receiver) = oneshot::channel();
+        let incoming = Incoming {
+            tx,
+            hash,
+            bytes,
+            permit: Some(permit),
+            reply: Some(reply),
+            replayed_seq: None,
+        };
+        // Recorded before the hand-off so a later stage's status cannot be overwritten.
+        if self.status.get(&hash).is_none() {
+            self.status.set(hash, TxStatus::Received);
+        }
+        match self.queue.try_send(incoming) {
+            Ok(()) => Ok(receiver),
+            Err(error) => {
+                if self.status.get(&hash) == Some(TxStatus::Received) {
+                    self.status.forget(&hash);
+                }
+                Err(match error {
+                    TrySendError::Full(_) => SubmitError::Busy {
+                        retry_after_ms: self.config.retry_after_ms,
+                    },
+                    TrySendError::Disconnected(_) => {
+                        SubmitError::Unavailable("the ingest pipeline has stopped".into())
+                    }
+                })
+            }
+        }
+    }
+
+    /// Back-pressure from settlement: while planning or proving is further behind
+    /// execution than the configured bounds, new transactions wait. (L1 deposits do
+    /// not come through here, so they are never held back.)
+    fn check_settlement_backlog(&self) -> Result<(), SubmitError> {
+        let Some((unplanned, unproven)) = self.marks.backlog() else {
+            return Ok(());
+        };
+        let unplanned_txs = unplanned.saturating_add(self.pooled.load(Ordering::Relaxed) as u64);
+        if unplanned_txs > self.config.settlement_unplanned_txs_max
+            || unproven > self.config.settlement_unproven_jobs_max
+        {
+            return Err(SubmitError::SettlementBehind {
+                unplanned_txs,
+                unproven_jobs: unproven,
+                retry_after_ms: self.config.retry_after_ms,
+            });
+        }
+        Ok(())
+    }
+
+    /// Submits and waits for the answer.
+    pub async fn submit_and_wait(&self, bytes: Vec<u8>) -> SubmitReply {
+        let receiver = self.submit(bytes)?;
+        receiver.await.unwrap_or_else(|_| {
+            Err(SubmitError::Unavailable(
+                "the pipeline dropped the request".into(),
+            ))
+        })
+    }
+}

@@ -1,0 +1,398 @@
+//! The ingest pipeline: threads joined by bounded crossbeam channels.
+//!
+//! ```text
+//! Ingest::submit (any thread) ── decode, size, chain id, stateless checks
+//!   │ bounded ingest queue (full → Busy)
+//!   ▼
+//! verify thread ── batches of up to verify_batch_max, ed25519 batch verify on rayon
+//!   │ bounded
+//!   ▼
+//! admission thread (the single writer) ── nonce lanes, pool bounds, replacement,
+//!   │ gap timeouts; assigns sequence numbers and releases txs in nonce order
+//!   │ bounded
+//!   ▼
+//! WAL thread ── group commit (one fsync) ──► reply "accepted" ──► released txs
+//!   │ bounded (full → the WAL thread waits, and pressure flows back to Busy)
+//!   ▼
+//! builder thread ── cuts a block every block_time_ms or at block_txs_max, executes,
+//!                   commits; statuses → executed / dropped; trims the WAL; tells
+//!                   admission which lanes moved; broadcasts the block
+//! ```
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{
+    Receiver, RecvTimeoutError, Sender, TrySendError, bounded, select, unbounded,
+};
+use ghostplane_executor::{BlockInput, BlockItem, DropReason, Executor, StoreReader};
+use ghostplane_primitives::lanes::{LaneLimits, Lanes, Refusal, Verdict};
+use ghostplane_primitives::{
+    AccountId, BlockNumber, Codec, DepositEvent, Hash32, L2BlockHeader, Nonce, PublicKey,
+    ReceiptStatus, SignedTransaction, tx_hash, verify_transaction_refs,
+};
+use rayon::prelude::*;
+use tokio::sync::{broadcast, oneshot};
+
+use crate::api::TxStatus;
+use crate::config::SequencerConfig;
+use crate::error::SubmitError;
+use crate::status::StatusBoard;
+use crate::wal::{Wal, WalOp};
+
+mod admission;
+mod builder;
+mod ingest;
+mod verify;
+mod wal;
+
+use admission::Admission;
+use builder::Builder;
+pub use ingest::Ingest;
+use verify::verify_loop;
+use wal::wal_loop;
+
+/// Most deposits in one block.
+const DEPOSITS_PER_BLOCK_MAX: usize = 1024;
+
+/// How often idle stages look at the stop flag.
+const STOP_POLL: Duration = Duration::from_millis(100);
+
+/// The answer to one submission.
+pub type SubmitReply = Result<Hash32, SubmitError>;
+
+/// A block as announced to subscribers.
+#[derive(Debug, Clone)]
+pub struct BlockEvent {
+    /// The header.
+    pub header: L2BlockHeader,
+    /// Included transaction hashes, in order.
+    pub transactions: Vec<Hash32>,
+}
+
+/// Bytes the pipeline holds for transactions between submission and execution,
+/// against [`SequencerConfig::pipeline_bytes_max`]. Counted bounds alone let a flood
+/// of maximum-size transactions take many GiB across the stage queues and the pool.
+struct ByteBudget {
+    used: AtomicUsize,
+    max: usize,
+}
+
+impl ByteBudget {
+    /// What one transaction of `encoded_len` bytes costs while it is held: its
+    /// encoding plus the decoded copy, and a fixed overhead for the queue entries.
+    fn cost(encoded_len: usize) -> usize {
+        2 * encoded_len + 256
+    }
+
+    /// Takes `cost` bytes if they fit; the permit gives them back when dropped.
+    fn try_take(self: &Arc<Self>, cost: usize) -> Option<BytePermit> {
+        self.used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                (used + cost <= self.max).then_some(used + cost)
+            })
+            .ok()
+            .map(|_| BytePermit {
+                budget: Arc::clone(self),
+                cost,
+            })
+    }
+}
+
+/// Bytes held for one transaction; released when the transaction leaves the
+/// pipeline, whichever way (executed, dropped, rejected, replaced).
+struct BytePermit {
+    budget: Arc<ByteBudget>,
+    cost: usize,
+}
+
+impl Drop for BytePermit {
+    fn drop(&mut self) {
+        self.budget.used.fetch_sub(self.cost, Ordering::AcqRel);
+    }
+}
+
+/// A decoded transaction moving through the pipeline.
+struct Incoming {
+    tx: SignedTransaction,
+    hash: Hash32,
+    bytes: Vec<u8>,
+    /// Its share of the byte budget (none for transactions replayed from the WAL).
+    permit: Option<BytePermit>,
+    reply: Option<oneshot::Sender<SubmitReply>>,
+    /// Set for transactions replayed from the WAL: they keep their sequence number.
+    replayed_seq: Option<u64>,
+}
+
+impl Incoming {
+    fn answer(&mut self, reply: SubmitReply) {
+        if let Some(sender) = self.reply.take() {
+            // The client may have gone away; nothing to do then.
+            let _ = sender.send(reply);
+        }
+    }
+}
+
+/// An admitted transaction as the builder sees it.
+struct Ordered {
+    seq: u64,
+    hash: Hash32,
+    sender: AccountId,
+    tx: SignedTransaction,
+    /// Released once the builder is done with the transaction.
+    _permit: Option<BytePermit>,
+}
+
+enum WalMsg {
+    /// Record (and acknowledge) an admitted transaction; `release` sends it on to the
+    /// builder right after the write.
+    Admit {
+        seq: u64,
+        item: Incoming,
+        release: bool,
+    },
+    /// Send an already-recorded transaction on to the builder.
+    Release {
+        seq: u64,
+        hash: Hash32,
+        tx: SignedTransaction,
+        permit: Option<BytePermit>,
+    },
+    /// Delete a recorded transaction that will not run (replaced, timed out).
+    Forget { seq: u64 },
+}
+
+/// What a block did to the lanes, for the admission thread.
+struct BlockDone {
+    /// One entry per executed or dropped transaction: its sender, and whether the
+    /// executor dropped it (its nonce was then not consumed).
+    outcomes: Vec<(AccountId, bool)>,
+}
+
+/// The running pipeline threads.
+pub struct Pipeline {
+    /// Submission handle.
+    pub ingest: Ingest,
+    /// New blocks.
+    pub blocks: broadcast::Sender<BlockEvent>,
+    /// Status changes.
+    pub statuses: broadcast::Sender<(Hash32, TxStatus)>,
+    /// Status lookups.
+    pub status: Arc<StatusBoard>,
+    /// L1 deposits into the builder.
+    pub deposits: crate::settled::DepositFeed,
+    /// Settlement progress.
+    pub marks: crate::settled::Marks,
+    /// Next nonce of each sender with transactions in the pool.
+    pub pending_nonces: Arc<papaya::HashMap<AccountId, Nonce>>,
+    stop: Arc<AtomicBool>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+/// Starts the pipeline over `executor` (which must have its genesis), replaying
+/// whatever the WAL still holds before any new submission is taken.
+pub fn start(
+    config: Arc<SequencerConfig>,
+    executor: Executor,
+    wal: Wal,
+) -> Result<Pipeline, crate::StartError> {
+    let reader = executor.store().reader();
+    let status = Arc::new(StatusBoard::new(config.statuses_retained_max));
+    let (blocks, _) = broadcast::channel(256);
+    let (statuses, _) = broadcast::channel(8192);
+    let stop = Arc::new(AtomicBool::new(false));
+    let wal = Arc::new(wal);
+
+    let (ingest_tx, ingest_rx) = bounded::<Incoming>(config.ingest_queue_max);
+    let (admit_tx, admit_rx) = bounded::<Incoming>(config.verify_batch_max * 2);
+    let (wal_tx, wal_rx) = bounded::<WalMsg>(config.wal_batch_max * 2);
+    let (build_tx, build_rx) = bounded::<Ordered>(config.builder_queue_max);
+    // Feedback flows back up as events on unbounded channels: one message per block
+    // (and one trim list per block), so their length is bounded by the pool itself.
+    let (done_tx, done_rx) = unbounded::<BlockDone>();
+    let (trim_tx, trim_rx) = unbounded::<Vec<u64>>();
+    let (deposit_tx, deposit_rx) = crate::settled::channel(config.deposits_queue_max);
+    let deposits_next = reader
+        .deposits_next()
+        .map_err(|e| crate::StartError::Executor(e.into()))?;
+    let marks = Arc::new(crate::settled::SettledMarks::new(
+        reader.clone(),
+        statuses.clone(),
+    ));
+    let pending_nonces: Arc<papaya::HashMap<AccountId, Nonce>> = Arc::new(papaya::HashMap::new());
+    let pooled = Arc::new(AtomicUsize::new(0));
+
+    // Replay: pending transactions from before a restart go first, in their order.
+    let mut max_seq = 0;
+    for (seq, bytes) in wal.entries().map_err(crate::StartError::Wal)? {
+        max_seq = max_seq.max(seq + 1);
+        match SignedTransaction::decode(&bytes) {
+            Ok(tx) => {
+                let hash = tx_hash(&bytes);
+                let item = Incoming {
+                    tx,
+                    hash,
+                    bytes,
+                    permit: None,
+                    reply: None,
+                    replayed_seq: Some(seq),
+                };
+                admit_tx
+                    .send(item)
+                    .map_err(|_| crate::StartError::Thread("replay".into()))?;
+            }
+            // A record this version cannot decode is dropped from the WAL.
+            Err(_) => wal
+                .write([WalOp::Delete(seq)])
+                .map_err(crate::StartError::Wal)?,
+        }
+    }
+
+    let mut threads = Vec::new();
+    let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
+        std::thread::Builder::new()
+            .name(name.to_string())
+            .spawn(f)
+            .map_err(|e| crate::StartError::Thread(e.to_string()))
+    };
+    {
+        let config = Arc::clone(&config);
+        let status = Arc::clone(&status);
+        let statuses = statuses.clone();
+        threads.push(spawn("verify", {
+            let stop = Arc::clone(&stop);
+            Box::new(move || verify_loop(&config, &ingest_rx, &admit_tx, &status, &statuses, &stop))
+        })?);
+    }
+    {
+        let config = Arc::clone(&config);
+        let status = Arc::clone(&status);
+        let statuses = statuses.clone();
+        let reader = reader.clone();
+        let stop = Arc::clone(&stop);
+        let pending = Arc::clone(&pending_nonces);
+        let pooled = Arc::clone(&pooled);
+        threads.push(spawn(
+            "admission",
+            Box::new(move || {
+                Admission::new(
+                    config, reader, status, statuses, wal_tx, max_seq, pending, pooled,
+                )
+                .run(&admit_rx, &done_rx, &stop)
+            }),
+        )?);
+    }
+    {
+        let status = Arc::clone(&status);
+        let statuses = statuses.clone();
+        let wal = Arc::clone(&wal);
+        let config = Arc::clone(&config);
+        threads.push(spawn("wal", {
+            let stop = Arc::clone(&stop);
+            Box::new(move || {
+                wal_loop(
+                    &config, &wal, &wal_rx, &trim_rx, &build_tx, &status, &statuses, &stop,
+                )
+            })
+        })?);
+    }
+    {
+        let config = Arc::clone(&config);
+        let status = Arc::clone(&status);
+        let statuses = statuses.clone();
+        let blocks = blocks.clone();
+        let stop = Arc::clone(&stop);
+        threads.push(spawn(
+            "builder",
+            Box::new(move || {
+                Builder {
+                    config,
+                    executor,
+                    deposits: deposit_rx,
+                    deposits_next,
+                    status,
+                    statuses,
+                    blocks,
+                    done_tx,
+                    trim_tx,
+                }
+                .run(&build_rx, &stop)
+            }),
+        )?);
+    }
+    let config_bytes_max = config.pipeline_bytes_max;
+    let ingest = Ingest {
+        queue: ingest_tx,
+        status: Arc::clone(&status),
+        config,
+        marks: Arc::clone(&marks),
+        pooled,
+        bytes: Arc::new(ByteBudget {
+            used: AtomicUsize::new(0),
+            max: config_bytes_max,
+        }),
+    };
+    let deposits_capacity = ingest.config.deposits_queue_max;
+    let deposits = crate::settled::DepositFeed {
+        sender: deposit_tx,
+        reader: reader.clone(),
+        capacity: deposits_capacity,
+    };
+    Ok(Pipeline {
+        ingest,
+        blocks,
+        statuses,
+        status,
+        deposits,
+        marks,
+        pending_nonces,
+        stop,
+        threads,
+    })
+}
+
+impl Pipeline {
+    /// Stops the threads (after the builder finishes its current block).
+    pub fn shutdown(self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let Pipeline {
+            ingest, threads, ..
+        } = self;
+        // Dropping the last ingest sender lets the verify thread, and then each stage
+        // after it, see its input close.
+        drop(ingest);
+        for thread in threads {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn publish(
+    status: &StatusBoard,
+    statuses: &broadcast::Sender<(Hash32, TxStatus)>,
+    hash: Hash32,
+    value: TxStatus,
+) {
+    status.set(hash, value.clone());
+    // No subscriber is not an error.
+    let _ = statuses.send((hash, value));
+}
+
+fn reject(
+    item: &mut Incoming,
+    error: SubmitError,
+    status: &StatusBoard,
+    statuses: &broadcast::Sender<(Hash32, TxStatus)>,
+) {
+    publish(
+        status,
+        statuses,
+        item.hash,
+        TxStatus::Rejected {
+            reason: error.to_string(),
+        },
+    );
+    item.answer(Err(error));
+}

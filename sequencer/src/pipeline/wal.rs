@@ -1,0 +1,103 @@
+//! The WAL stage: group commit (one fsync per batch), the "accepted" replies, and
+//! the release of admitted transactions to the builder in sequence order.
+
+use super::*;
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn wal_loop(
+    config: &SequencerConfig,
+    wal: &Wal,
+    input: &Receiver<WalMsg>,
+    trims: &Receiver<Vec<u64>>,
+    builder: &Sender<Ordered>,
+    status: &StatusBoard,
+    statuses: &broadcast::Sender<(Hash32, TxStatus)>,
+    stop: &AtomicBool,
+) {
+    let mut group: Vec<WalMsg> = Vec::with_capacity(config.wal_batch_max);
+    let mut deletes: Vec<u64> = Vec::new();
+    loop {
+        select! {
+            recv(input) -> message => match message {
+                Ok(message) => group.push(message),
+                Err(_) => return,
+            },
+            recv(trims) -> trim => match trim {
+                Ok(trim) => deletes.extend(trim),
+                Err(_) => return,
+            },
+            default(STOP_POLL) => {
+                if stop.load(Ordering::Relaxed) {
+                    return;
+                }
+                continue;
+            }
+        }
+        while group.len() < config.wal_batch_max {
+            match input.try_recv() {
+                Ok(message) => group.push(message),
+                Err(_) => break,
+            }
+        }
+        while let Ok(trim) = trims.try_recv() {
+            deletes.extend(trim);
+        }
+        let ops = group
+            .iter()
+            .filter_map(|message| match message {
+                WalMsg::Admit { seq, item, .. } => Some(WalOp::Put(*seq, item.bytes.as_slice())),
+                WalMsg::Forget { seq } => Some(WalOp::Delete(*seq)),
+                WalMsg::Release { .. } => None,
+            })
+            .chain(deletes.iter().map(|seq| WalOp::Delete(*seq)));
+        if let Err(e) = wal.write(ops) {
+            // Durability cannot be promised: refuse everything in the group and stop.
+            tracing::error!("{e}; the sequencer stops accepting transactions");
+            for message in group.drain(..) {
+                if let WalMsg::Admit { mut item, .. } = message {
+                    item.answer(Err(SubmitError::Unavailable(e.to_string())));
+                }
+            }
+            return;
+        }
+        deletes.clear();
+        for message in group.drain(..) {
+            let ordered = match message {
+                WalMsg::Admit {
+                    seq,
+                    mut item,
+                    release,
+                } => {
+                    publish(status, statuses, item.hash, TxStatus::Accepted);
+                    item.answer(Ok(item.hash));
+                    if !release {
+                        continue;
+                    }
+                    Ordered {
+                        seq,
+                        hash: item.hash,
+                        sender: item.tx.tx.from(),
+                        _permit: item.permit.take(),
+                        tx: item.tx,
+                    }
+                }
+                WalMsg::Release {
+                    seq,
+                    hash,
+                    tx,
+                    permit,
+                } => Ordered {
+                    seq,
+                    hash,
+                    sender: tx.tx.from(),
+                    tx,
+                    _permit: permit,
+                },
+                WalMsg::Forget { .. } => continue,
+            };
+            if builder.send(ordered).is_err() {
+                return;
+            }
+        }
+    }
+}
