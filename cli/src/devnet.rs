@@ -25,7 +25,7 @@ use ghostplane_settlement::{
 };
 
 use crate::backend::BackendArgs;
-use crate::node::{DEV_BALANCE, dev_genesis, wait_for_signal};
+use crate::sequencer::{DEV_BALANCE, dev_genesis, wait_for_signal};
 
 /// Options of `ghostplane devnet`.
 #[derive(Args)]

@@ -22,8 +22,8 @@ mod backend;
 mod bench_prove;
 mod devnet;
 mod load;
-mod node;
 mod prover;
+mod sequencer;
 mod wallet;
 
 use std::process::ExitCode;
@@ -65,7 +65,7 @@ enum Command {
         endpoints: wallet::Endpoints,
     },
     /// Run a standalone L2 node: JSON-RPC and QUIC ingest, WAL, blocks, executor.
-    Sequencer(node::SequencerArgs),
+    Sequencer(sequencer::SequencerArgs),
     /// Prover worker (`--coordinator ADDR --threads T`), `info` and key `setup`.
     Prover(prover::ProverArgs),
     /// Benchmarks against running nodes.
@@ -209,7 +209,7 @@ fn run(cli: Cli) -> Result<()> {
             command: TxCommand::Status { hash, wait },
             endpoints,
         } => runtime()?.block_on(wallet::status(hash, wait, endpoints))?,
-        Command::Sequencer(args) => runtime()?.block_on(node::run(args))?,
+        Command::Sequencer(args) => runtime()?.block_on(sequencer::run(args))?,
         Command::Prover(args) => runtime()?.block_on(prover::run(args))?,
         Command::Bench(BenchCommand::Load(args)) => runtime()?.block_on(load::run(args))?,
         Command::Bench(BenchCommand::Prove(args)) => bench_prove::run(args)?,

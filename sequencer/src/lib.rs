@@ -44,10 +44,10 @@
 pub mod api;
 pub mod config;
 pub mod error;
+pub mod l1_feed;
 pub mod pipeline;
 pub mod quic;
 pub mod rpc;
-pub mod settled;
 pub mod status;
 pub mod wal;
 
@@ -60,9 +60,9 @@ use ghostplane_primitives::{Amount, PublicKey};
 pub use api::TxStatus;
 pub use config::SequencerConfig;
 pub use error::SubmitError;
+pub use l1_feed::{DepositFeed, DepositFeedError, SettledMarks};
 pub use pipeline::{BlockEvent, Ingest};
 pub use quic::{QuicClient, QuicReply};
-pub use settled::{DepositFeed, DepositFeedError, SettledMarks};
 
 /// Why the sequencer could not start.
 #[derive(Debug, thiserror::Error)]

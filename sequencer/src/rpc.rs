@@ -42,7 +42,7 @@ pub struct RpcContext {
     /// Status changes.
     pub statuses: broadcast::Sender<(Hash32, TxStatus)>,
     /// Settlement progress.
-    pub marks: Arc<crate::settled::SettledMarks>,
+    pub marks: Arc<crate::l1_feed::SettledMarks>,
     /// Next nonce of each sender with transactions in the pool.
     pub pending_nonces: Arc<papaya::HashMap<AccountId, ghostplane_primitives::Nonce>>,
     /// Settings.

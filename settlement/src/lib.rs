@@ -32,11 +32,11 @@
 //! per batch; at most `batches_in_flight_max` batches planned but not committed;
 //! unproven chunk jobs bounded by the coordinator's `jobs_max`.
 
-pub mod pipeline;
+pub mod settle;
 pub mod watcher;
 
 pub use ghostd_types::client::{L1Client, L1Error, RpcL1};
-pub use pipeline::{
+pub use settle::{
     BatchPlan, CF_SETTLEMENT, Settlement, SettlementConfig, SettlementError, tree_genesis,
 };
 pub use watcher::run_deposit_watcher;

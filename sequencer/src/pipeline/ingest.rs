@@ -11,7 +11,7 @@ pub struct Ingest {
     pub(super) status: Arc<StatusBoard>,
     pub(super) config: Arc<SequencerConfig>,
     /// Settlement's reported backlog.
-    pub(super) marks: crate::settled::Marks,
+    pub(super) marks: crate::l1_feed::Marks,
     /// Admitted and not yet executed or dropped (the admission thread's count).
     pub(super) pooled: Arc<AtomicUsize>,
     /// Bytes held between submission and execution.

@@ -182,9 +182,9 @@ pub struct Pipeline {
     /// Status lookups.
     pub status: Arc<StatusBoard>,
     /// L1 deposits into the builder.
-    pub deposits: crate::settled::DepositFeed,
+    pub deposits: crate::l1_feed::DepositFeed,
     /// Settlement progress.
-    pub marks: crate::settled::Marks,
+    pub marks: crate::l1_feed::Marks,
     /// Next nonce of each sender with transactions in the pool.
     pub pending_nonces: Arc<papaya::HashMap<AccountId, Nonce>>,
     stop: Arc<AtomicBool>,
@@ -213,11 +213,11 @@ pub fn start(
     // (and one trim list per block), so their length is bounded by the pool itself.
     let (done_tx, done_rx) = unbounded::<BlockDone>();
     let (trim_tx, trim_rx) = unbounded::<Vec<u64>>();
-    let (deposit_tx, deposit_rx) = crate::settled::channel(config.deposits_queue_max);
+    let (deposit_tx, deposit_rx) = crate::l1_feed::channel(config.deposits_queue_max);
     let deposits_next = reader
         .deposits_next()
         .map_err(|e| crate::StartError::Executor(e.into()))?;
-    let marks = Arc::new(crate::settled::SettledMarks::new(
+    let marks = Arc::new(crate::l1_feed::SettledMarks::new(
         reader.clone(),
         statuses.clone(),
     ));
@@ -335,7 +335,7 @@ pub fn start(
         }),
     };
     let deposits_capacity = ingest.config.deposits_queue_max;
-    let deposits = crate::settled::DepositFeed {
+    let deposits = crate::l1_feed::DepositFeed {
         sender: deposit_tx,
         reader: reader.clone(),
         capacity: deposits_capacity,

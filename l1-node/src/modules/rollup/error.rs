@@ -1,0 +1,200 @@
+//! Why a rollup call was refused.
+
+use super::*;
+
+/// Why a rollup call was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum RollupError {
+    /// Deposits of zero are refused.
+    #[error("deposit amount must be greater than zero")]
+    ZeroDeposit,
+    /// The recipient is not a usable ed25519 key.
+    #[error("deposit recipient is not a valid ed25519 public key")]
+    BadRecipient,
+    /// The queue is full.
+    #[error("deposit queue holds {0} unconsumed deposits, the limit; retry later")]
+    QueueFull(u64),
+    /// Only operators commit.
+    #[error("{0} is not a rollup operator")]
+    NotOperator(PublicKey),
+    /// Batches are committed in order.
+    #[error("batch {got} is out of order: next batch to commit is {expected}")]
+    BatchOrder {
+        /// Expected number.
+        expected: u64,
+        /// Given.
+        got: u64,
+    },
+    /// L2 blocks must continue from the previous batch.
+    #[error("batch covers L2 blocks {first}..={last}, but must start at block {expected}")]
+    BlockRange {
+        /// Expected first block.
+        expected: u64,
+        /// Given first.
+        first: u64,
+        /// Given last.
+        last: u64,
+    },
+    /// The pubdata does not decode.
+    #[error("pubdata: {0}")]
+    Pubdata(#[from] ghostplane_primitives::PubdataError),
+    /// An op names an account the L1 does not know.
+    #[error("op {op}: L2 account {account} is not registered")]
+    UnknownAccount {
+        /// Op index.
+        op: usize,
+        /// Account.
+        account: AccountId,
+    },
+    /// An account creation skips or reuses an id.
+    #[error("op {op}: creates account {got}, but the next free id is {expected}")]
+    AccountId {
+        /// Op index.
+        op: usize,
+        /// Next free id.
+        expected: u32,
+        /// Given.
+        got: u32,
+    },
+    /// A signature does not verify.
+    #[error("op {op}: bad signature from account {account}")]
+    BadSignature {
+        /// Op index.
+        op: usize,
+        /// Sender.
+        account: AccountId,
+    },
+    /// A fee-only op's transaction has another nonce than the tracked one.
+    #[error("op {op}: nonce {got}, expected {expected}")]
+    Nonce {
+        /// Op index.
+        op: usize,
+        /// Tracked.
+        expected: Nonce,
+        /// Given.
+        got: Nonce,
+    },
+    /// Deposits must be consumed in queue order, as queued.
+    #[error("op {op}: deposit {got} does not match the queue (next is {expected}){detail}")]
+    DepositMismatch {
+        /// Op index.
+        op: usize,
+        /// Next unconsumed index.
+        expected: u64,
+        /// The op's index.
+        got: u64,
+        /// What differs.
+        detail: &'static str,
+    },
+    /// A fee-only op charges more than the transaction's signed maximum fee.
+    #[error("op {op}: charges a fee of {paid}, the transaction allows at most {max}")]
+    FeeOverMaximum {
+        /// Op index.
+        op: usize,
+        /// Charged.
+        paid: Amount,
+        /// Signed maximum.
+        max: Amount,
+    },
+    /// A signed op's transaction fails the stateless checks the sequencer applies
+    /// (a zero-amount withdrawal, say): such an op could never be proven and paid
+    /// out, so the batch is refused at commit instead of stalling at prove.
+    #[error("op {op}: the transaction is invalid: {reason}")]
+    Stateless {
+        /// Op index.
+        op: usize,
+        /// Why.
+        reason: ghostplane_primitives::StatelessError,
+    },
+    /// A batch spans too many L2 blocks.
+    #[error("batch spans {blocks} L2 blocks, at most {max} are allowed")]
+    TooManyBlocks {
+        /// Blocks in the batch.
+        blocks: u64,
+        /// Limit.
+        max: u64,
+    },
+    /// A deposit waited too long.
+    #[error(
+        "deposit {index} was queued at L1 block {queued_at} and must be included by block {deadline}; the batch leaves it out"
+    )]
+    DepositOverdue {
+        /// Queue index.
+        index: u64,
+        /// L1 block of the deposit.
+        queued_at: u64,
+        /// Last block it could wait to.
+        deadline: u64,
+    },
+    /// The batch claims another chunk count than its ops need.
+    #[error("batch needs {expected} chunks, commit says {got}")]
+    ChunkCount {
+        /// Computed.
+        expected: u32,
+        /// Claimed.
+        got: u32,
+    },
+    /// An amount or counter overflows.
+    #[error("op {op}: {what} overflows")]
+    Overflow {
+        /// Op index.
+        op: usize,
+        /// What.
+        what: &'static str,
+    },
+    /// The batch to prove is not the next one.
+    #[error(
+        "batch {got} cannot be proven now: next batch to prove is {expected} (committed up to {committed})"
+    )]
+    ProveOrder {
+        /// Next to prove.
+        expected: u64,
+        /// Given.
+        got: u64,
+        /// Last committed.
+        committed: u64,
+    },
+    /// Proof and root counts must match the chunk count.
+    #[error("batch has {chunks} chunks, got {roots} roots and {proofs} proofs")]
+    ProofCount {
+        /// Chunks.
+        chunks: usize,
+        /// Roots.
+        roots: usize,
+        /// Proofs.
+        proofs: usize,
+    },
+    /// A chunk proof does not verify.
+    #[error("chunk {chunk}: proof does not verify for its roots and commitment: {reason}")]
+    BadProof {
+        /// Chunk index.
+        chunk: usize,
+        /// What the backend said.
+        reason: String,
+    },
+    /// Proofs must continue where the last accepted ones stopped.
+    #[error("proofs must start at chunk {expected} of the batch, got {got}")]
+    ChunkOrder {
+        /// The next unproven chunk.
+        expected: u32,
+        /// The first chunk sent.
+        got: u32,
+    },
+    /// The last chunk root is not the batch's committed root.
+    #[error("chunk roots end at {got}, the batch committed {expected}")]
+    RootMismatch {
+        /// Committed.
+        expected: FieldBytes,
+        /// Reached.
+        got: FieldBytes,
+    },
+    /// The ledger refused a movement.
+    #[error("ledger: {0}")]
+    Ledger(#[from] LedgerError),
+    /// State could not be read.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// Module state is missing (the genesis was not applied).
+    #[error("rollup state is missing")]
+    NoState,
+}

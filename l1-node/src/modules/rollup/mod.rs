@@ -1,0 +1,134 @@
+//! The rollup module: the bridge between the L1 ledger and the Ghostplane L2.
+//!
+//! - **Deposits** lock tokens from the sender's ledger account in the bridge escrow
+//!   and append a [`DepositEvent`] to a queue, hash-chained (`h' = blake3(h ‖ event)`).
+//! - **Commit** (operator only) takes batch `n = committed + 1`: decodes its pubdata;
+//!   for every signed op, rebuilds the L2 transaction from the sender's key
+//!   (registered by earlier pubdata or the genesis) and the nonce this module tracks,
+//!   and verifies its ed25519 signature (batch verification, the sequencer's rule); checks that deposits
+//!   are consumed in queue order with the queued recipient, token and amount, and
+//!   that no deposit left in the queue is older than `forced_inclusion_blocks`;
+//!   registers created accounts (ids must be dense); cuts the ops into chunks exactly
+//!   as the prover's merkleizer does and records each chunk's commitment `C` (the
+//!   genesis backend's hash) and slot count, and the claimed new root. Nothing about
+//!   balances is trusted here: the proofs cover them.
+//! - **Prove** (anyone) takes chunks of batch `finalized + 1` from its next unproven
+//!   one (`proving_chunks`): rebuilds each chunk's statement `(root_{i-1}, root_i,
+//!   header, C_i, slots)`, where `root_0` is the last finalized root, and verifies the
+//!   proofs in parallel with the genesis's [`ProofBackend`] (a STARK or Groth16).
+//!   When the last chunk is proven and the roots end at the batch's claimed root, the
+//!   batch is final and its withdrawals are released from the escrow to their L1
+//!   recipients. Proofs may come in several transactions, so that STARK proofs
+//!   (hundreds of KB each) never need one larger than the L1 transaction limit.
+//!
+//! Any failed check returns a [`RollupError`]; the transaction's state layer is
+//! dropped, so a forged batch changes nothing.
+//!
+//! Limits: the deposit queue holds at most `deposit_queue_max` unconsumed deposits;
+//! a batch's pubdata is bounded by the L1 transaction size.
+//!
+//! Layout: [`deposit`], [`commit`] and [`prove`] hold the three calls, [`error`]
+//! their refusals; this file the records' keys, reads and the genesis.
+//!
+//! Not built yet: reverting committed batches that can never be proven, and an
+//! exit ("escape hatch") mode when the operator stops including deposits.
+
+use ghostplane_primitives::{
+    AccountId, Amount, BatchNumber, ChainId, DepositEvent, FieldBytes, Hash32, L1Address, Nonce,
+    PubdataOp, PublicKey, SignedTransaction, TokenId, decode_pubdata,
+};
+use ghostplane_prover::{ChunkHeader, ChunkOp, CutError, Cutter, OpKind, ProofBackend, Statement};
+use rayon::prelude::*;
+
+use crate::modules::ledger::{self, LedgerError, LedgerTransfer, TransferCode};
+use crate::state::{self, Layer, Read, StateError};
+use crate::types::BatchCommit;
+
+pub mod commit;
+pub mod deposit;
+pub mod error;
+pub mod prove;
+
+pub use commit::commit_call;
+pub use deposit::deposit_call;
+pub use error::RollupError;
+pub use prove::prove_call;
+
+const PREFIX: &str = "rollup";
+/// The smallest signature sub-batch the commit check verifies on one thread (the
+/// batch equation's multiscalar multiplication pays off with size).
+const SIGNATURE_BATCH_MIN: usize = 64;
+
+pub use ghostd_types::rollup::{
+    BATCH_BLOCKS_MAX, BatchRecord, L2Account, ProofParams, RollupGenesis, RollupState, Withdrawal,
+};
+
+fn state_key() -> Vec<u8> {
+    state::key(PREFIX, &[b"state"])
+}
+
+fn account_key(id: AccountId) -> Vec<u8> {
+    state::key(PREFIX, &[b"account", &id.get().to_be_bytes()])
+}
+
+fn deposit_key(index: u64) -> Vec<u8> {
+    state::key(PREFIX, &[b"deposit", &index.to_be_bytes()])
+}
+
+fn batch_key(number: u64) -> Vec<u8> {
+    state::key(PREFIX, &[b"batch", &number.to_be_bytes()])
+}
+
+/// The module's counters.
+pub fn status(state: &dyn Read) -> Result<RollupState, RollupError> {
+    state::get(state, &state_key())?.ok_or(RollupError::NoState)
+}
+
+/// A committed batch.
+pub fn batch(state: &dyn Read, number: u64) -> Result<Option<BatchRecord>, StateError> {
+    state::get(state, &batch_key(number))
+}
+
+/// A queued deposit.
+pub fn deposit(state: &dyn Read, index: u64) -> Result<Option<DepositEvent>, StateError> {
+    state::get(state, &deposit_key(index))
+}
+
+/// What the L1 knows of an L2 account.
+pub fn l2_account(state: &dyn Read, id: AccountId) -> Result<Option<L2Account>, StateError> {
+    state::get(state, &account_key(id))
+}
+
+/// Writes the genesis state.
+pub fn apply_genesis(state: &mut Layer<'_>, genesis: &RollupGenesis) -> Result<(), RollupError> {
+    for (i, key) in genesis.genesis_accounts.iter().enumerate() {
+        let id = AccountId::new(i as u32).map_err(|_| RollupError::Overflow {
+            op: i,
+            what: "genesis account id",
+        })?;
+        state.put(
+            account_key(id),
+            &L2Account {
+                key: *key,
+                nonce: 0,
+            },
+        );
+    }
+    state.put(
+        state_key(),
+        &RollupState {
+            committed: 0,
+            finalized: 0,
+            finalized_root: genesis.genesis_root,
+            proving_chunks: 0,
+            proving_root: genesis.genesis_root,
+            committed_l2_block: 0,
+            finalized_l2_block: 0,
+            next_account: genesis.genesis_accounts.len() as u32,
+            deposits_queued: 0,
+            deposits_consumed: 0,
+            deposit_queue_hash: Hash32([0; 32]),
+        },
+    );
+    Ok(())
+}

@@ -1,0 +1,125 @@
+//! Chunk proofs: statements rebuilt from the committed batch, verified in
+//! parallel; on the last chunk the batch is final and its withdrawals released.
+
+use super::*;
+
+/// Verifies chunk proofs of the oldest unfinalized batch, from chunk `first_chunk`
+/// (the next unproven one) on, and finalizes the batch once all its chunks are
+/// proven, releasing its withdrawals. Each statement is rebuilt here: the roots
+/// chain from the last proven one, the header and `C` come from the commit.
+#[allow(clippy::too_many_arguments)]
+pub fn prove_call(
+    state: &mut Layer<'_>,
+    genesis: &RollupGenesis,
+    backend: &dyn ProofBackend,
+    number: u64,
+    first_chunk: u32,
+    chunk_roots: &[FieldBytes],
+    proofs: &[Vec<u8>],
+    l1_block: u64,
+) -> Result<(), RollupError> {
+    let mut st = status(state)?;
+    if number != st.finalized + 1 || number > st.committed {
+        return Err(RollupError::ProveOrder {
+            expected: st.finalized + 1,
+            got: number,
+            committed: st.committed,
+        });
+    }
+    if first_chunk != st.proving_chunks {
+        return Err(RollupError::ChunkOrder {
+            expected: st.proving_chunks,
+            got: first_chunk,
+        });
+    }
+    let mut record = batch(state, number)?.ok_or(RollupError::NoState)?;
+    let chunks = record.commitments.len();
+    let left = chunks - (first_chunk as usize).min(chunks);
+    if chunk_roots.len() != proofs.len() || proofs.is_empty() || proofs.len() > left {
+        return Err(RollupError::ProofCount {
+            chunks: left,
+            roots: chunk_roots.len(),
+            proofs: proofs.len(),
+        });
+    }
+    let mut previous = st.proving_root;
+    let statements: Vec<Statement> = chunk_roots
+        .iter()
+        .enumerate()
+        .map(|(i, root)| {
+            let chunk = first_chunk as usize + i;
+            let statement = Statement {
+                header: ChunkHeader {
+                    chain_id: genesis.l2_chain_id,
+                    batch: BatchNumber(number),
+                    chunk_index: chunk as u32,
+                    fee_account: record.fee_account,
+                },
+                old_root: previous,
+                new_root: *root,
+                commitment: record.commitments[chunk],
+                slots: record.slots[chunk],
+            };
+            previous = *root;
+            statement
+        })
+        .collect();
+    // Chunks are independent statements: verify them in parallel.
+    let verdicts: Vec<Result<(), String>> = statements
+        .par_iter()
+        .zip(proofs)
+        .map(|(statement, proof)| backend.verify(statement, proof).map_err(|e| e.to_string()))
+        .collect();
+    if let Some((i, Err(reason))) = verdicts.into_iter().enumerate().find(|(_, v)| v.is_err()) {
+        return Err(RollupError::BadProof {
+            chunk: first_chunk as usize + i,
+            reason,
+        });
+    }
+    let proven = first_chunk as usize + proofs.len();
+    if proven < chunks {
+        st.proving_chunks = proven as u32;
+        st.proving_root = previous;
+        state.put(state_key(), &st);
+        return Ok(());
+    }
+    if previous != record.new_root {
+        return Err(RollupError::RootMismatch {
+            expected: record.new_root,
+            got: previous,
+        });
+    }
+    for (i, withdrawal) in record.withdrawals.iter().enumerate() {
+        // A withdrawal to the escrow itself leaves the funds where they are (burned
+        // for the L2); posting it would be a same-account transfer, refused, and
+        // would block finality forever.
+        if withdrawal.to == ledger::bridge_escrow() {
+            continue;
+        }
+        ledger::post(
+            state,
+            &LedgerTransfer {
+                id: ledger::system_transfer_id(&[
+                    b"withdrawal",
+                    &number.to_be_bytes(),
+                    &(i as u64).to_be_bytes(),
+                ]),
+                debit: ledger::bridge_escrow(),
+                credit: withdrawal.to,
+                token: withdrawal.token,
+                amount: withdrawal.amount,
+                code: TransferCode::Withdrawal,
+                block: l1_block,
+            },
+        )?;
+    }
+    record.finalized_at = Some(l1_block);
+    state.put(batch_key(number), &record);
+    st.finalized = number;
+    st.finalized_root = record.new_root;
+    st.proving_chunks = 0;
+    st.proving_root = record.new_root;
+    st.finalized_l2_block = record.last_block;
+    state.put(state_key(), &st);
+    Ok(())
+}
