@@ -333,7 +333,7 @@ pub fn devnet_genesis(
 ) -> Genesis {
     let l2_genesis = dev_genesis(dev_accounts);
     let mut allocations = Vec::new();
-    for (key, _) in &l2_genesis {
+    for key in l2_genesis.keys() {
         for token in TokenId::ALL {
             allocations.push((L1Address(key.0), token, DEV_BALANCE));
         }
@@ -354,7 +354,7 @@ pub fn devnet_genesis(
             operators: vec![operator_key().public_key()],
             proof: ProofParams::of(backend),
             genesis_root,
-            genesis_accounts: l2_genesis.iter().map(|(key, _)| *key).collect(),
+            genesis_accounts: l2_genesis.keys(),
             forced_inclusion_blocks,
             deposit_queue_max: 10_000,
         },
@@ -366,7 +366,7 @@ pub fn devnet_genesis_root(backend: &dyn ProofBackend, dev_accounts: u32) -> Res
     let scratch = tempfile::tempdir()?;
     let db = ghostplane_prover::open_db_with(scratch.path(), &[CF_SETTLEMENT])?;
     let mut tree = AccountTree::open(Arc::clone(&db), backend.tree_hash())?;
-    Ok(tree_genesis(&db, &mut tree, &dev_genesis(dev_accounts))?)
+    Ok(tree_genesis(&db, &mut tree, dev_genesis(dev_accounts))?)
 }
 
 /// Options of `ghostplane l1`.

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use ghostplane_primitives::{Amount, ChainId, DEVNET_CHAIN_ID, Keypair, PublicKey};
+use ghostplane_primitives::{Amount, ChainId, DEVNET_CHAIN_ID, Keypair, L2Genesis};
 use ghostplane_sequencer::{Sequencer, SequencerConfig};
 
 /// Balance of each development account in each token at genesis.
@@ -43,10 +43,8 @@ pub struct SequencerArgs {
 }
 
 /// The genesis of a development chain: `count` accounts from [`Keypair::dev`].
-pub fn dev_genesis(count: u32) -> Vec<(PublicKey, [Amount; 4])> {
-    (0..count)
-        .map(|i| (Keypair::dev(i).public_key(), [DEV_BALANCE; 4]))
-        .collect()
+pub fn dev_genesis(count: u32) -> L2Genesis {
+    L2Genesis::new((0..count).map(|i| (Keypair::dev(i).public_key(), [DEV_BALANCE; 4])))
 }
 
 pub async fn run(args: SequencerArgs) -> Result<()> {

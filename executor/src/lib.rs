@@ -76,8 +76,8 @@ use std::sync::Arc;
 
 use ahash::AHashSet;
 use ghostplane_primitives::{
-    AccountId, Amount, BLOCK_PUBDATA_BYTES_MAX, BlockNumber, Codec, Hash32, L2BlockHeader,
-    PubdataOp, PublicKey, Receipt, TokenId,
+    AccountId, Amount, BLOCK_PUBDATA_BYTES_MAX, BlockNumber, Codec, GenesisAccount, Hash32,
+    L2BlockHeader, L2Genesis, PubdataOp, Receipt, TokenId,
 };
 use rayon::prelude::*;
 
@@ -226,18 +226,20 @@ impl Executor {
         self.store.snapshot()
     }
 
-    /// Writes block 0: one account per entry (ids from 0, in order) with the given
-    /// balances. Account 0 is the conventional fee account.
+    /// Writes block 0: one account per genesis entry (ids from 0, in order) with
+    /// its balances. Account 0 is the conventional fee account.
     pub fn genesis(
         &mut self,
-        accounts: &[(PublicKey, [Amount; 4])],
+        genesis: impl Into<L2Genesis>,
         timestamp_ms: u64,
     ) -> Result<L2BlockHeader, ExecError> {
         if self.store.last_header().is_some() {
             return Err(ExecError::GenesisExists);
         }
+        let genesis = genesis.into();
+        let accounts = genesis.accounts();
         let mut overlay = Overlay::default();
-        for (i, (key, balances)) in accounts.iter().enumerate() {
+        for (i, GenesisAccount { key, balances }) in accounts.iter().enumerate() {
             let id = u32::try_from(i)
                 .ok()
                 .and_then(|i| AccountId::new(i).ok())

@@ -54,6 +54,7 @@ pub mod block;
 pub mod clock;
 pub mod codec;
 pub mod constants;
+pub mod genesis;
 pub mod keys;
 pub mod lanes;
 pub mod merkle;
@@ -67,6 +68,7 @@ pub use block::{
 };
 pub use codec::{Codec, CodecError};
 pub use constants::*;
+pub use genesis::{GenesisAccount, L2Genesis};
 pub use keys::{
     Keypair, SignatureError, verify_batch, verify_transaction_refs, verify_transactions,
 };

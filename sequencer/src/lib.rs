@@ -55,7 +55,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use ghostplane_executor::{ExecError, Executor, ExecutorConfig};
-use ghostplane_primitives::{Amount, PublicKey};
+use ghostplane_primitives::L2Genesis;
 
 pub use api::TxStatus;
 pub use config::SequencerConfig;
@@ -103,7 +103,7 @@ impl Sequencer {
     /// is new, replays the WAL, and starts serving. Must run inside a tokio runtime.
     pub async fn start(
         config: SequencerConfig,
-        genesis: &[(PublicKey, [Amount; 4])],
+        genesis: impl Into<L2Genesis>,
     ) -> Result<Self, StartError> {
         let config = Arc::new(config);
         let executor_config = ExecutorConfig {

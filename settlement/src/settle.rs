@@ -30,8 +30,8 @@ use ghostd_types::{BatchCommit, Call, L1Outcome, L1Transaction, RollupCall, Roll
 use ghostplane_executor::StoreReader;
 use ghostplane_primitives::clock::{self, SharedClock};
 use ghostplane_primitives::{
-    AccountId, AccountLeaf, Amount, BatchNumber, BlockNumber, ChainId, FieldBytes, Keypair,
-    PubdataOp, PublicKey, decode_pubdata, encode_pubdata,
+    AccountId, BatchNumber, BlockNumber, ChainId, FieldBytes, Keypair, L2Genesis, PubdataOp,
+    decode_pubdata, encode_pubdata,
 };
 use ghostplane_prover::coordinator::{JobId, JobState};
 use ghostplane_prover::{AccountTree, Coordinator, Merkleizer};
@@ -145,32 +145,20 @@ impl SettlementConfig {
 }
 
 /// Writes the L2 genesis accounts into the account tree (once) and returns the
-/// genesis root. `accounts` are in id order, as the executor's genesis assigns them.
+/// genesis root (ids in list order, as the executor's genesis assigns them).
 pub fn tree_genesis(
     db: &Arc<DB>,
     tree: &mut AccountTree,
-    accounts: &[(PublicKey, [Amount; 4])],
+    genesis: impl Into<L2Genesis>,
 ) -> Result<FieldBytes, SettlementError> {
     let cf = db
         .cf_handle(CF_SETTLEMENT)
         .ok_or(SettlementError::Corrupt("settlement column"))?;
     if db.get_cf(cf, GENESIS_MARK)?.is_none() {
-        let leaves: Vec<(AccountId, AccountLeaf)> = accounts
-            .iter()
-            .enumerate()
-            .map(|(i, (key, balances))| {
-                let id = AccountId::new(i as u32)
-                    .map_err(|_| SettlementError::Diverged("too many genesis accounts".into()))?;
-                Ok((
-                    id,
-                    AccountLeaf {
-                        public_key: *key,
-                        nonce: 0,
-                        balances: *balances,
-                    },
-                ))
-            })
-            .collect::<Result<_, SettlementError>>()?;
+        let leaves = genesis
+            .into()
+            .leaves()
+            .ok_or_else(|| SettlementError::Diverged("too many genesis accounts".into()))?;
         tree.update_many(&leaves)?;
         let mut write = WriteBatch::default();
         write.put_cf(cf, GENESIS_MARK, [1]);
