@@ -472,10 +472,10 @@ pub async fn deposit(args: DepositArgs, endpoints: Endpoints) -> Result<()> {
             .map_err(l1_error)?;
         match (view.status, view.receipt) {
             (TxState::Included, Some(receipt)) => {
-                if let Some(error) = receipt.error {
+                if let Some(error) = receipt.outcome.error {
                     bail!("deposit refused on L1: {error}");
                 }
-                println!("included on L1 (block {})", receipt.block);
+                println!("included on L1 (block {})", receipt.outcome.block);
                 break receipt
                     .deposit_index
                     .context("receipt without deposit index")?;

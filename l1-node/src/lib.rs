@@ -16,6 +16,16 @@
 //! one synced RocksDB write: state, block, receipts, head ──► ghost_newBlock
 //! ```
 //!
+//! ## Layout
+//!
+//! The wire types (transactions, receipts, rollup and ledger records, genesis) and
+//! the typed JSON-RPC API live in `ghostd-types`, so clients do not link the node.
+//! [`node`]: `store` (open, reads), `mempool` (admission on the lanes' nonce window,
+//! durable queue, candidates), `block` (build = propose, commit = decided: the seam
+//! BFT consensus plugs into), `producer` (fixed interval). [`modules`]: `ledger` and
+//! `rollup/{deposit, commit, prove, error}`. [`rpc`]: the `*Server` impls.
+//! [`EmbeddedL1`]: the rollup's `L1Client` for a node in the same process.
+//!
 //! ## Invariants
 //!
 //! - A block is committed in one atomic, synced write; after a crash the head is the

@@ -26,6 +26,7 @@
 use std::collections::BTreeMap;
 
 use ghostplane_primitives::{Codec, CodecError, DepositEvent};
+use ghostplane_rpc::Outcome;
 use jsonrpsee::core::SubscriptionResult;
 use jsonrpsee::proc_macros::rpc;
 use jsonrpsee::types::ErrorObjectOwned;
@@ -108,16 +109,9 @@ pub enum TxState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReceiptView {
-    /// The transaction.
-    pub tx_hash: String,
-    /// Including block.
-    pub block: u64,
-    /// Position in the block.
-    pub index: u32,
-    /// `success` or `failed`.
-    pub status: String,
-    /// Why it failed.
-    pub error: Option<String>,
+    /// Transaction, block, position, `success` or `failed` and why.
+    #[serde(flatten)]
+    pub outcome: Outcome,
     /// For a deposit: its queue index.
     pub deposit_index: Option<u64>,
     /// The receipt's borsh encoding, hex.
@@ -126,16 +120,12 @@ pub struct ReceiptView {
 
 impl From<&L1Receipt> for ReceiptView {
     fn from(receipt: &L1Receipt) -> Self {
-        let (status, error) = match &receipt.outcome {
-            L1Outcome::Success => ("success", None),
-            L1Outcome::Failed(reason) => ("failed", Some(reason.clone())),
+        let failure = match &receipt.outcome {
+            L1Outcome::Success => None,
+            L1Outcome::Failed(reason) => Some(reason.clone()),
         };
         Self {
-            tx_hash: receipt.tx_hash.to_string(),
-            block: receipt.block,
-            index: receipt.index,
-            status: status.to_string(),
-            error,
+            outcome: Outcome::new(receipt.tx_hash, receipt.block, receipt.index, failure),
             deposit_index: receipt.deposit_index,
             encoded: hex::encode(receipt.encode()),
         }

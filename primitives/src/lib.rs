@@ -49,6 +49,10 @@
 //! | Poseidon inputs | 1 to [`poseidon::POSEIDON_INPUTS_MAX`] (8) |
 //!
 //! Pubdata byte sizes per op are documented in [`pubdata`].
+//!
+//! Also here, because two or more crates need the same rule: [`lanes`] (the nonce
+//! admission state machine both mempools use), [`clock`] (time as an input, with a
+//! manual clock for tests), [`genesis`] (the L2 genesis type).
 
 pub mod block;
 pub mod clock;

@@ -129,3 +129,43 @@ pub fn invalid_params(message: impl Into<String>) -> ErrorObjectOwned {
 pub fn internal(error: impl std::fmt::Display) -> ErrorObjectOwned {
     self::error(codes::INTERNAL, error.to_string(), None::<()>)
 }
+
+/// Where and how a transaction ended: the fields every receipt view shares (flatten
+/// it into the view).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Outcome {
+    /// The transaction's hash.
+    pub tx_hash: String,
+    /// Its block.
+    pub block: u64,
+    /// Its position in the block.
+    pub index: u32,
+    /// `success` or `failed`.
+    pub status: String,
+    /// Why it failed (`null` on success).
+    pub error: Option<String>,
+}
+
+impl Outcome {
+    /// The outcome of `tx_hash` at `block`/`index`; `failure` is why it failed.
+    pub fn new(
+        tx_hash: impl std::fmt::Display,
+        block: u64,
+        index: u32,
+        failure: Option<String>,
+    ) -> Self {
+        Self {
+            tx_hash: tx_hash.to_string(),
+            block,
+            index,
+            status: if failure.is_some() {
+                "failed"
+            } else {
+                "success"
+            }
+            .into(),
+            error: failure,
+        }
+    }
+}

@@ -25,6 +25,7 @@
 use std::collections::BTreeMap;
 
 use ghostplane_primitives::{L2BlockHeader, Receipt, ReceiptStatus};
+use ghostplane_rpc::Outcome;
 use jsonrpsee::core::SubscriptionResult;
 use jsonrpsee::proc_macros::rpc;
 use jsonrpsee::types::ErrorObjectOwned;
@@ -264,16 +265,9 @@ pub struct EventView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReceiptView {
-    /// The transaction.
-    pub tx_hash: String,
-    /// Its block.
-    pub block: u64,
-    /// Position in the block.
-    pub index: u32,
-    /// `success` or `failed`.
-    pub status: String,
-    /// Why it failed.
-    pub error: Option<String>,
+    /// Transaction, block, position, `success` or `failed` and why.
+    #[serde(flatten)]
+    pub outcome: Outcome,
     /// Fuel used.
     pub gas_used: u64,
     /// Fee paid (decimal).
@@ -286,16 +280,12 @@ pub struct ReceiptView {
 
 impl From<&Receipt> for ReceiptView {
     fn from(receipt: &Receipt) -> Self {
-        let (status, error) = match &receipt.status {
-            ReceiptStatus::Success => ("success", None),
-            ReceiptStatus::Failed(reason) => ("failed", Some(reason.to_string())),
+        let failure = match &receipt.status {
+            ReceiptStatus::Success => None,
+            ReceiptStatus::Failed(reason) => Some(reason.to_string()),
         };
         Self {
-            tx_hash: receipt.tx_hash.to_string(),
-            block: receipt.block.0,
-            index: receipt.index,
-            status: status.into(),
-            error,
+            outcome: Outcome::new(receipt.tx_hash, receipt.block.0, receipt.index, failure),
             gas_used: receipt.gas_used,
             fee_paid: receipt.fee_paid.to_string(),
             events: receipt

@@ -18,10 +18,16 @@
 //! not link the node): `ghostd::EmbeddedL1` for a ghostd in this process, [`RpcL1`]
 //! for one over JSON-RPC.
 //!
+//! [`settle`] holds [`Settlement`] (one `round()`: report, commit, prove, plan);
+//! [`watcher`] the deposit watcher. `tests/sim.rs` drives rounds against a seeded
+//! faulty L1 with crash-rebuilds and checks the invariants below after each.
+//!
 //! ## Invariants
 //!
 //! - A batch plan is written atomically with the account tree version and the chunk
-//!   jobs it produced; batch `n`'s plan never changes once written.
+//!   jobs it produced. A plan never changes once the L1 has committed it; a plan the
+//!   L1 refuses because it leaves out an overdue deposit is rewound (tree, jobs and
+//!   later plans, in one write) and made again through that deposit.
 //! - Every L1 step is chosen from the L1's own counters, so retries after an L1
 //!   outage or a restart of either side never commit or prove a batch twice.
 //! - Batches are committed and proven strictly in order.

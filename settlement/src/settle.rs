@@ -25,13 +25,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use borsh::{BorshDeserialize, BorshSerialize};
+use borsh::BorshDeserialize;
 use ghostd_types::{BatchCommit, Call, L1Outcome, L1Transaction, RollupCall, RollupState};
 use ghostplane_executor::StoreReader;
 use ghostplane_primitives::clock::{self, SharedClock};
 use ghostplane_primitives::{
-    AccountId, BatchNumber, BlockNumber, ChainId, FieldBytes, Keypair, L2Genesis, PubdataOp,
-    decode_pubdata, encode_pubdata,
+    BatchNumber, BlockNumber, ChainId, FieldBytes, Keypair, L2Genesis, PubdataOp, decode_pubdata,
+    encode_pubdata,
 };
 use ghostplane_prover::coordinator::{JobId, JobState};
 use ghostplane_prover::{AccountTree, Coordinator, Merkleizer};
@@ -81,24 +81,9 @@ pub enum SettlementError {
     },
 }
 
-/// A planned batch, as stored.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub struct BatchPlan {
-    /// Number.
-    pub number: u64,
-    /// First L2 block.
-    pub first_block: u64,
-    /// Last L2 block (inclusive).
-    pub last_block: u64,
-    /// Fee account of its blocks.
-    pub fee_account: AccountId,
-    /// Encoded pubdata.
-    pub pubdata: Vec<u8>,
-    /// Account root after the batch.
-    pub new_root: FieldBytes,
-    /// Chunks.
-    pub chunk_count: u32,
-}
+/// A planned batch, as stored: exactly the commit it becomes (same fields, same
+/// encoding).
+pub type BatchPlan = BatchCommit;
 
 /// Settlement settings.
 #[derive(Debug, Clone)]
@@ -479,15 +464,7 @@ impl<C: L1Client> Settlement<C> {
             .plan(number)?
             .ok_or(SettlementError::Corrupt("missing batch plan"))?;
         let (first_block, last_block) = (plan.first_block, plan.last_block);
-        let call = Call::Rollup(RollupCall::Commit(BatchCommit {
-            number,
-            first_block,
-            last_block,
-            fee_account: plan.fee_account,
-            pubdata: plan.pubdata,
-            new_root: plan.new_root,
-            chunk_count: plan.chunk_count,
-        }));
+        let call = Call::Rollup(RollupCall::Commit(plan));
         match self.send(number, call).await {
             Ok(()) => {
                 tracing::info!(batch = number, "batch committed on L1");
