@@ -772,3 +772,49 @@ proptest::proptest! {
         proptest::prop_assert_eq!(rebuilt, expected);
     }
 }
+
+/// The mempool's lanes: one transaction per nonce, parked ones released in nonce
+/// order once the gap fills, all in the next block.
+#[test]
+fn one_transaction_per_nonce_released_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let genesis = genesis(
+        FieldBytes::from_bytes([0; 32]).unwrap(),
+        100,
+        stark().as_ref(),
+    );
+    let node = node(dir.path(), &genesis);
+    let dev0 = Keypair::dev(0);
+    let friend = l1(&Keypair::dev(1));
+    let at = |nonce: u64, id: u128| {
+        L1Transaction {
+            chain_id: L1_DEVNET_CHAIN_ID,
+            from: dev0.public_key(),
+            nonce,
+            call: transfer(id, friend, 1),
+        }
+        .sign(&dev0)
+    };
+    let two = node.submit(at(2, 2)).unwrap();
+    let one = node.submit(at(1, 1)).unwrap();
+    assert!(matches!(
+        node.submit(at(1, 11)),
+        Err(SubmitError::NoncePending(1))
+    ));
+    let zero = node.submit(at(0, 10)).unwrap();
+    assert!(matches!(
+        node.submit(at(0, 12)),
+        Err(SubmitError::NoncePending(0))
+    ));
+    assert_eq!(node.mempool_len(), 3);
+    let header = node.seal().unwrap();
+    assert_eq!(node.mempool_len(), 0);
+    for (index, hash) in [zero, one, two].iter().enumerate() {
+        let receipt = node.receipt(hash).unwrap().unwrap();
+        assert_eq!(
+            (receipt.block, receipt.index),
+            (header.number, index as u32)
+        );
+        assert_eq!(receipt.outcome, L1Outcome::Success);
+    }
+}

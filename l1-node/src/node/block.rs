@@ -12,51 +12,59 @@ impl Ghostd {
         let number = parent.number + 1;
         let candidates = self.pick_candidates()?;
         match self.build_and_commit(number, &parent, &candidates) {
-            Ok((header, finished)) => {
-                let mut pool = lock(&self.inner.mempool);
-                let mut requeue = Vec::new();
-                for (seq, hash, tx) in candidates {
-                    if finished.contains(&seq) {
-                        pool.parked_since.remove(&seq);
-                        pool.hashes.remove(&hash);
-                        pool.senders.remove(&(tx.tx.from, tx.tx.nonce));
-                    } else {
-                        requeue.push((seq, hash, tx));
-                    }
+            Ok((header, finished, obsolete)) => {
+                let settled = candidates
+                    .into_iter()
+                    .map(|entry| {
+                        let settled = if obsolete.contains(&entry.0) {
+                            Settled::Obsolete
+                        } else if finished.contains(&entry.0) {
+                            Settled::Included
+                        } else {
+                            Settled::NotRun
+                        };
+                        (entry, settled)
+                    })
+                    .collect();
+                let committed = Committed::new(&self.inner.db);
+                let stale = lock(&self.inner.mempool).settle(settled, |from| {
+                    state::get::<Nonce>(&committed, &nonce_key(from))
+                        .ok()
+                        .map(Option::unwrap_or_default)
+                });
+                if !stale.is_empty()
+                    && let Err(e) = self.forget_pending(&stale)
+                {
+                    // Harmless: they are refused as obsolete when reloaded.
+                    tracing::warn!("could not delete obsolete mempool entries: {e}");
                 }
-                for entry in requeue.into_iter().rev() {
-                    pool.queue.push_front(entry);
-                }
-                drop(pool);
                 *self.inner.head.write().unwrap_or_else(|p| p.into_inner()) = header.clone();
                 let _ = self.inner.blocks.send(header.clone());
                 Ok(header)
             }
             Err(e) => {
                 // Nothing was written: the transactions wait for the next attempt.
-                let mut pool = lock(&self.inner.mempool);
-                for entry in candidates.into_iter().rev() {
-                    pool.queue.push_front(entry);
-                }
+                lock(&self.inner.mempool).requeue(candidates);
                 Err(e)
             }
         }
     }
 
     /// Applies `candidates` on top of `parent` and commits block `number`; returns
-    /// its header and the sequence numbers of the transactions it settled (included,
-    /// or obsolete because their nonce was used).
+    /// its header, the sequence numbers of the transactions it settled (included, or
+    /// obsolete because their nonce was used) and, among those, the obsolete ones.
     fn build_and_commit(
         &self,
         number: u64,
         parent: &L1Header,
         candidates: &[Pending],
-    ) -> Result<(L1Header, HashSet<u64>), NodeError> {
+    ) -> Result<(L1Header, HashSet<u64>, HashSet<u64>), NodeError> {
         let committed = Committed::new(&self.inner.db);
         let mut block_layer = Layer::new(&committed);
         let mut included = Vec::new();
         let mut receipts = Vec::new();
         let mut finished = HashSet::new();
+        let mut obsolete = HashSet::new();
         for (seq, hash, tx) in candidates {
             let hash = *hash;
             let nonce_key = nonce_key(&tx.tx.from);
@@ -66,6 +74,7 @@ impl Ghostd {
             }
             finished.insert(*seq);
             if tx.tx.nonce < next {
+                obsolete.insert(*seq);
                 continue;
             }
             let ctx = CallContext {
@@ -153,6 +162,6 @@ impl Ghostd {
         let mut options = WriteOptions::default();
         options.set_sync(true);
         self.inner.db.write_opt(batch, &options)?;
-        Ok((header, finished))
+        Ok((header, finished, obsolete))
     }
 }

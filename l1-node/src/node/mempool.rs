@@ -1,6 +1,8 @@
 //! The mempool: admission (chain, signature, the lanes' nonce window, a dry run),
 //! durable queueing, and picking the candidates of the next block.
 
+use ghostplane_primitives::lanes::{LaneLimits, Lanes};
+
 use super::*;
 
 /// Why a transaction was not taken into the mempool.
@@ -78,20 +80,153 @@ impl SubmitError {
 /// A waiting transaction: arrival sequence (its `pending` key), hash, transaction.
 pub(super) type Pending = (u64, Hash32, SignedL1Transaction);
 
+/// The waiting transactions: per-sender nonce lanes ([`lanes`]) hold the ones
+/// parked for an earlier nonce; released ones (their nonce is next) wait in `ready`,
+/// in release order, for a block.
 pub(super) struct Mempool {
-    pub(super) queue: VecDeque<Pending>,
-    pub(super) hashes: HashSet<Hash32>,
-    pub(super) senders: HashSet<(PublicKey, Nonce)>,
-    /// Since which L1 block each parked entry (waiting for an earlier nonce) has
-    /// waited, by sequence number.
-    pub(super) parked_since: HashMap<u64, u64>,
-    pub(super) next_seq: u64,
+    lanes: Lanes<PublicKey, Pending>,
+    ready: VecDeque<Pending>,
+    hashes: HashSet<Hash32>,
+    next_seq: u64,
+}
+
+/// What a block did with a candidate.
+pub(super) enum Settled {
+    /// Included: its nonce is used.
+    Included,
+    /// Its nonce was already used: it can never run.
+    Obsolete,
+    /// Not run (its nonce is ahead): it waits for the next block.
+    NotRun,
+}
+
+impl Mempool {
+    pub(super) fn new(mempool_max: usize) -> Self {
+        let gap_max = NONCE_GAP_MAX;
+        let limits = LaneLimits {
+            gap_max,
+            sender_max: usize::try_from(gap_max)
+                .unwrap_or(usize::MAX)
+                .saturating_add(1),
+            pool_max: mempool_max,
+        };
+        Self {
+            lanes: Lanes::new(limits),
+            ready: VecDeque::new(),
+            hashes: HashSet::new(),
+            next_seq: 0,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.hashes.len()
+    }
+
+    /// Takes `entry` in (after [`Lanes::check`] said `verdict`): released now, with
+    /// whatever it unblocks, or parked until block `deadline`.
+    fn enqueue(&mut self, verdict: Verdict, entry: Pending, deadline: u64) {
+        let from = entry.2.tx.from;
+        let nonce = entry.2.tx.nonce;
+        self.hashes.insert(entry.1);
+        self.next_seq = self.next_seq.max(entry.0 + 1);
+        match verdict {
+            Verdict::Next => {
+                self.ready.push_back(entry);
+                let released = self.lanes.take_next(&from);
+                self.ready.extend(released);
+            }
+            Verdict::Park => {
+                // Checked: no transaction with this nonce is parked.
+                let _ = self.lanes.park(&from, nonce, 0, entry, deadline);
+            }
+        }
+    }
+
+    /// Restores an entry of the pending column at open; `None` if it can never run
+    /// (its nonce is used or taken): the caller deletes it.
+    pub(super) fn restore(&mut self, entry: Pending, next: Nonce, deadline: u64) -> Option<()> {
+        let from = entry.2.tx.from;
+        self.lanes.open(from, next);
+        match self.lanes.check(&from, entry.2.tx.nonce, 0, true) {
+            Ok(verdict) => {
+                self.enqueue(verdict, entry, deadline);
+                Some(())
+            }
+            Err(_) => {
+                self.lanes.close_if_idle(&from);
+                self.next_seq = self.next_seq.max(entry.0 + 1);
+                None
+            }
+        }
+    }
+
+    /// Up to `max` released transactions, in release order, for a block.
+    pub(super) fn take(&mut self, max: usize) -> Vec<Pending> {
+        let n = max.min(self.ready.len());
+        self.ready.drain(..n).collect()
+    }
+
+    /// Puts candidates back at the front (their block was not committed).
+    pub(super) fn requeue(&mut self, candidates: Vec<Pending>) {
+        for entry in candidates.into_iter().rev() {
+            self.ready.push_front(entry);
+        }
+    }
+
+    /// Parked entries whose deadline (an L1 height) has come.
+    pub(super) fn expire(&mut self, head: u64) -> Vec<Pending> {
+        let expired: Vec<Pending> = self
+            .lanes
+            .expire(head)
+            .into_iter()
+            .map(|(_, entry)| entry)
+            .collect();
+        for (_, hash, _) in &expired {
+            self.hashes.remove(hash);
+        }
+        expired
+    }
+
+    /// Records what a committed block did with its candidates. `nonce_of` reads a
+    /// sender's nonce after the block. Returns the parked entries that can never run
+    /// now (their nonce is used), for the caller to delete.
+    pub(super) fn settle(
+        &mut self,
+        candidates: Vec<(Pending, Settled)>,
+        nonce_of: impl Fn(&PublicKey) -> Option<Nonce>,
+    ) -> Vec<Pending> {
+        let mut outcomes = Vec::new();
+        let mut wait = Vec::new();
+        for (entry, settled) in candidates {
+            match settled {
+                Settled::Included | Settled::Obsolete => {
+                    self.hashes.remove(&entry.1);
+                    outcomes.push((entry.2.tx.from, matches!(settled, Settled::Obsolete)));
+                }
+                Settled::NotRun => wait.push(entry),
+            }
+        }
+        self.requeue(wait);
+        let mut stale = Vec::new();
+        for sender in self.lanes.block_done(outcomes) {
+            let Some(nonce) = nonce_of(&sender) else {
+                continue;
+            };
+            let resynced = self.lanes.resync(&sender, nonce);
+            for entry in &resynced.stale {
+                self.hashes.remove(&entry.1);
+            }
+            stale.extend(resynced.stale);
+            self.ready.extend(resynced.released);
+        }
+        stale
+    }
 }
 
 impl Ghostd {
     /// Transactions waiting in the mempool.
     pub fn mempool_len(&self) -> usize {
-        lock(&self.inner.mempool).queue.len()
+        lock(&self.inner.mempool).len()
     }
 
     /// Whether `hash` is waiting in the mempool.
@@ -166,9 +301,6 @@ impl Ghostd {
         if pool.hashes.contains(&hash) {
             return Ok(hash);
         }
-        if pool.senders.contains(&(tx.tx.from, tx.tx.nonce)) {
-            return Err(SubmitError::NoncePending(tx.tx.nonce));
-        }
         let operator = self.inner.genesis.rollup.operators.contains(&tx.tx.from);
         let room = if operator {
             self.inner.config.mempool_max
@@ -178,9 +310,33 @@ impl Ghostd {
                 .mempool_max
                 .saturating_sub(MEMPOOL_OPERATOR_RESERVED)
         };
-        if pool.queue.len() >= room {
-            return Err(SubmitError::MempoolFull(pool.queue.len()));
+        if pool.len() >= room {
+            return Err(SubmitError::MempoolFull(pool.len()));
         }
+        let from = tx.tx.from;
+        pool.lanes.open(from, next);
+        let verdict = match pool.lanes.check(&from, tx.tx.nonce, 0, false) {
+            Ok(verdict) => verdict,
+            Err(refusal) => {
+                pool.lanes.close_if_idle(&from);
+                return Err(match refusal {
+                    // At or past the account's nonce (checked above) but below the
+                    // lane's, or parked: another transaction holds this nonce.
+                    Refusal::NonceTooLow { .. } | Refusal::Underpriced { .. } => {
+                        SubmitError::NoncePending(tx.tx.nonce)
+                    }
+                    Refusal::NonceGap { expected, max } => SubmitError::NonceGap {
+                        expected,
+                        got: tx.tx.nonce,
+                        max,
+                    },
+                    Refusal::PoolFull | Refusal::SenderFull { .. } => {
+                        SubmitError::MempoolFull(pool.len())
+                    }
+                    Refusal::NotOpen => SubmitError::Storage("mempool lane missing".into()),
+                });
+            }
+        };
         // Durable before acknowledged.
         let seq = pool.next_seq;
         let pending = self
@@ -190,91 +346,52 @@ impl Ghostd {
             .ok_or_else(|| SubmitError::Storage("pending column is missing".into()))?;
         let mut options = WriteOptions::default();
         options.set_sync(true);
-        self.inner
+        if let Err(e) = self
+            .inner
             .db
             .put_cf_opt(pending, seq.to_be_bytes(), tx.encode(), &options)
-            .map_err(|e| SubmitError::Storage(e.to_string()))?;
-        pool.next_seq += 1;
-        pool.hashes.insert(hash);
-        pool.senders.insert((tx.tx.from, tx.tx.nonce));
-        pool.queue.push_back((seq, hash, tx));
+        {
+            pool.lanes.close_if_idle(&from);
+            return Err(SubmitError::Storage(e.to_string()));
+        }
+        let deadline = self.head().number + PARKED_BLOCKS_MAX + 1;
+        pool.enqueue(verdict, (seq, hash, tx), deadline);
         Ok(hash)
     }
 
-    /// Takes from the mempool, in arrival order, the transactions that can run now
-    /// (nonce = the sender's next, counting earlier picks) up to `block_txs_max`, and
-    /// the stale ones (nonce already used) so the block clears them. Transactions
-    /// waiting for an earlier nonce stay where they are and never take a block's
-    /// room from executable ones.
+    /// Takes up to `block_txs_max` released transactions (nonce next, in release
+    /// order) for the next block, after dropping parked ones that waited more than
+    /// [`PARKED_BLOCKS_MAX`] blocks for an earlier nonce. Parked transactions never
+    /// take a block's room from executable ones.
     pub(super) fn pick_candidates(&self) -> Result<Vec<Pending>, NodeError> {
-        let mut pool = lock(&self.inner.mempool);
-        let committed = Committed::new(&self.inner.db);
-        let mut expected: HashMap<PublicKey, Nonce> = HashMap::new();
-        let mut take = Vec::with_capacity(pool.queue.len());
-        let mut runnable = 0;
-        for (_, _, tx) in &pool.queue {
-            let from = tx.tx.from;
-            let next = match expected.get(&from) {
-                Some(next) => *next,
-                None => state::get(&committed, &nonce_key(&from))?.unwrap_or(0),
-            };
-            let pick = if tx.tx.nonce < next {
-                true
-            } else if tx.tx.nonce == next && runnable < self.inner.config.block_txs_max {
-                runnable += 1;
-                expected.insert(from, next + 1);
-                true
-            } else {
-                expected.insert(from, next);
-                false
-            };
-            // Waiting for an earlier nonce (not merely for room in this block).
-            take.push((pick, tx.tx.nonce > next));
-        }
         let head = self.head().number;
-        let mut candidates = Vec::new();
-        let mut rest = VecDeque::with_capacity(pool.queue.len());
-        let mut expired = Vec::new();
-        let queue = std::mem::take(&mut pool.queue);
-        for (entry, (pick, parked)) in queue.into_iter().zip(take) {
-            if pick {
-                candidates.push(entry);
-                continue;
-            }
-            if !parked {
-                pool.parked_since.remove(&entry.0);
-                rest.push_back(entry);
-                continue;
-            }
-            let since = *pool.parked_since.entry(entry.0).or_insert(head);
-            if head.saturating_sub(since) > PARKED_BLOCKS_MAX {
-                expired.push(entry);
-            } else {
-                rest.push_back(entry);
-            }
-        }
-        pool.queue = rest;
-        for (seq, hash, tx) in &expired {
-            pool.parked_since.remove(seq);
-            pool.hashes.remove(hash);
-            pool.senders.remove(&(tx.tx.from, tx.tx.nonce));
-        }
+        let mut pool = lock(&self.inner.mempool);
+        let expired = pool.expire(head);
+        let candidates = pool.take(self.inner.config.block_txs_max);
         drop(pool);
         if !expired.is_empty() {
+            for (_, hash, _) in &expired {
+                tracing::info!(tx = %hash, "L1 transaction dropped: waited more than {PARKED_BLOCKS_MAX} blocks for an earlier nonce");
+            }
             // Mempool policy, not chain state: an expired entry that survives a crash
             // is parked again after the restart and expires again.
-            let pending = self
-                .inner
-                .db
-                .cf_handle(CF_PENDING)
-                .ok_or(NodeError::Corrupt("pending"))?;
-            let mut batch = WriteBatch::default();
-            for (seq, hash, _) in &expired {
-                tracing::info!(tx = %hash, "L1 transaction dropped: waited more than {PARKED_BLOCKS_MAX} blocks for an earlier nonce");
-                batch.delete_cf(pending, seq.to_be_bytes());
-            }
-            self.inner.db.write(batch)?;
+            self.forget_pending(&expired)?;
         }
         Ok(candidates)
+    }
+
+    /// Deletes entries from the pending column.
+    pub(super) fn forget_pending(&self, entries: &[Pending]) -> Result<(), NodeError> {
+        let pending = self
+            .inner
+            .db
+            .cf_handle(CF_PENDING)
+            .ok_or(NodeError::Corrupt("pending"))?;
+        let mut batch = WriteBatch::default();
+        for (seq, _, _) in entries {
+            batch.delete_cf(pending, seq.to_be_bytes());
+        }
+        self.inner.db.write(batch)?;
+        Ok(())
     }
 }

@@ -8,12 +8,13 @@
 //! same write as the block that includes (or obsoletes) it, and reloaded on open.
 //!
 //! Layout: [`store`] opens the database and reads blocks and receipts back;
-//! [`mempool`] admits and queues transactions and picks a block's candidates;
+//! [`mempool`] admits transactions into nonce lanes (`primitives::lanes`, the
+//! sequencer's rule) and hands released ones to blocks in release order;
 //! [`block`] builds a block from them and commits it in one write (the seam BFT
 //! consensus plugs into: build = propose, commit = decided); [`producer`] seals on
 //! a fixed interval (the single devnet validator).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
@@ -42,7 +43,7 @@ pub mod producer;
 pub mod store;
 
 pub use mempool::SubmitError;
-use mempool::{Mempool, Pending};
+use mempool::{Mempool, Pending, Settled};
 pub use producer::Producer;
 
 const CF_BLOCKS: &str = "blocks";

@@ -33,16 +33,12 @@ impl Ghostd {
         let backend = proof
             .verifier()
             .map_err(|e| NodeError::Genesis(format!("{} verifier: {e}", proof.system)))?;
-        let mut mempool = Mempool {
-            queue: VecDeque::new(),
-            hashes: HashSet::new(),
-            senders: HashSet::new(),
-            parked_since: HashMap::new(),
-            next_seq: 0,
-        };
+        let mut mempool = Mempool::new(config.mempool_max);
         let pending = db
             .cf_handle(CF_PENDING)
             .ok_or(NodeError::Corrupt("pending"))?;
+        let committed = Committed::new(&db);
+        let mut obsolete = WriteBatch::default();
         for item in db.iterator_cf(pending, rocksdb::IteratorMode::Start) {
             let (key, value) = item?;
             let seq = <[u8; 8]>::try_from(&key[..])
@@ -50,12 +46,14 @@ impl Ghostd {
                 .map_err(|_| NodeError::Corrupt("pending key"))?;
             let tx = SignedL1Transaction::decode(&value)
                 .map_err(|_| NodeError::Corrupt("pending transaction"))?;
+            let next: Nonce = state::get(&committed, &nonce_key(&tx.tx.from))?.unwrap_or(0);
             let hash = tx.hash();
-            mempool.hashes.insert(hash);
-            mempool.senders.insert((tx.tx.from, tx.tx.nonce));
-            mempool.queue.push_back((seq, hash, tx));
-            mempool.next_seq = seq + 1;
+            let deadline = head.number + PARKED_BLOCKS_MAX + 1;
+            if mempool.restore((seq, hash, tx), next, deadline).is_none() {
+                obsolete.delete_cf(pending, key);
+            }
         }
+        db.write(obsolete)?;
         let (blocks, _) = broadcast::channel(256);
         Ok(Self {
             inner: Arc::new(Inner {
