@@ -57,6 +57,9 @@ pub struct DevnetArgs {
     /// Prover coordinator JSON-RPC (external workers may join here).
     #[arg(long, default_value = "127.0.0.1:9095")]
     coordinator_addr: SocketAddr,
+    /// Prometheus metrics endpoint (`GET /metrics`).
+    #[arg(long, default_value = "127.0.0.1:9100")]
+    metrics_addr: SocketAddr,
     /// Development accounts funded at genesis on both layers.
     #[arg(long, default_value_t = 16)]
     dev_accounts: u32,
@@ -99,6 +102,7 @@ pub fn operator_key() -> Keypair {
 }
 
 pub async fn run(args: DevnetArgs) -> Result<()> {
+    ghostplane_rpc::metrics::serve_metrics(args.metrics_addr)?;
     let temp;
     let data_dir: PathBuf = if args.ephemeral {
         temp = tempfile::tempdir().context("cannot create a temporary directory")?;
@@ -237,6 +241,7 @@ async fn start(args: DevnetArgs, data_dir: &Path) -> Result<()> {
         sequencer.rpc_addr, DEVNET_CHAIN_ID.0
     );
     println!("  L2 quic       {}", sequencer.quic_addr);
+    println!("  metrics       http://{}/metrics", args.metrics_addr);
     println!("  L1 json-rpc   {l1_endpoint}, chain id {L1_DEVNET_CHAIN_ID})");
     println!(
         "  prover        http://{coordinator_addr}  ({}, {} ops per segment; in-process worker: {} threads; external workers: ghostplane prover --proof-system {} --coordinator {coordinator_addr} --token-file {})",
@@ -378,6 +383,9 @@ pub struct L1Args {
     /// JSON-RPC (HTTP + WebSocket).
     #[arg(long, default_value = "127.0.0.1:8545")]
     rpc_addr: SocketAddr,
+    /// Prometheus metrics endpoint (`GET /metrics`).
+    #[arg(long, default_value = "127.0.0.1:9100")]
+    metrics_addr: SocketAddr,
     /// Block interval (ms).
     #[arg(long, default_value_t = 500)]
     block_time_ms: u64,
@@ -395,6 +403,7 @@ pub struct L1Args {
 
 /// `ghostplane l1`: a standalone ghostd with the devnet genesis (single validator).
 pub async fn run_l1(args: L1Args) -> Result<()> {
+    ghostplane_rpc::metrics::serve_metrics(args.metrics_addr)?;
     let backend_args = args.backend.clone();
     let backend = tokio::task::spawn_blocking(move || backend_args.load(true))
         .await?
@@ -415,6 +424,7 @@ pub async fn run_l1(args: L1Args) -> Result<()> {
     println!("ghostd (L1) is running (Ctrl-C to stop)");
     println!("  json-rpc  http://{addr}  ws://{addr}  (chain id {L1_DEVNET_CHAIN_ID})");
     println!("  genesis   {}", genesis.hash());
+    println!("  metrics   http://{}/metrics", args.metrics_addr);
     println!("  data      {}", args.data_dir.display());
     println!("  settle an L2 on it: ghostplane devnet --l1-url http://{addr}");
     wait_for_signal().await;

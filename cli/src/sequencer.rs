@@ -24,6 +24,9 @@ pub struct SequencerArgs {
     /// QUIC ingest address (UDP).
     #[arg(long, default_value = "127.0.0.1:9091")]
     quic_addr: SocketAddr,
+    /// Prometheus metrics endpoint (`GET /metrics`).
+    #[arg(long, default_value = "127.0.0.1:9100")]
+    metrics_addr: SocketAddr,
     /// Chain id.
     #[arg(long, default_value_t = DEVNET_CHAIN_ID.0)]
     chain_id: u64,
@@ -59,11 +62,13 @@ pub async fn run(args: SequencerArgs) -> Result<()> {
     }
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create {}", args.data_dir.display()))?;
+    ghostplane_rpc::metrics::serve_metrics(args.metrics_addr)?;
     let sequencer = Sequencer::start(config, &dev_genesis(args.dev_accounts))
         .await
         .context("cannot start the sequencer")?;
     println!("ghostplane sequencer (chain id {})", args.chain_id);
     println!("  json-rpc  http://{0}  ws://{0}", sequencer.rpc_addr);
+    println!("  metrics   http://{}/metrics", args.metrics_addr);
     println!(
         "  quic      {} (certificate: {})",
         sequencer.quic_addr,

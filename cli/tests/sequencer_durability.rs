@@ -48,6 +48,8 @@ fn start(dir: &Path) -> Node {
             "127.0.0.1:0",
             "--quic-addr",
             "127.0.0.1:0",
+            "--metrics-addr",
+            "127.0.0.1:0",
             "--dev-accounts",
             "8",
         ])

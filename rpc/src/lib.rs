@@ -10,6 +10,7 @@
 //!   bodies, connections, subscriptions and batches. No CORS layer: browsers on other
 //!   origins are refused by their own same-origin rule.
 //! - [`invalid_params`], [`internal`], [`error`]: typed errors for handlers.
+//! - [`metrics::serve_metrics`]: the Prometheus endpoint every binary serves.
 //!
 //! ## Data flow
 //!
@@ -30,6 +31,7 @@ use jsonrpsee::types::ErrorObjectOwned;
 use serde::Serialize;
 
 pub mod codes;
+pub mod metrics;
 
 /// The method `GET /health` is answered by; every module served by [`serve`]
 /// registers it.

@@ -134,6 +134,29 @@ impl From<CodecError> for SubmitError {
 }
 
 impl SubmitError {
+    /// A short stable name (the `reason` label of the rejection metric).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SubmitError::TooLarge { .. } => "too_large",
+            SubmitError::Malformed(_) => "malformed",
+            SubmitError::Invalid(_) => "invalid",
+            SubmitError::WrongChain { .. } => "wrong_chain",
+            SubmitError::BadSignature(_) => "bad_signature",
+            SubmitError::UnknownSender(_) => "unknown_sender",
+            SubmitError::SignerMismatch(_) => "signer_mismatch",
+            SubmitError::NonceTooLow { .. } => "nonce_too_low",
+            SubmitError::NonceGapTooLarge { .. } => "nonce_gap",
+            SubmitError::ReplacementUnderpriced { .. } => "replacement_underpriced",
+            SubmitError::AlreadyKnown(_) => "already_known",
+            SubmitError::SenderPoolFull { .. } => "sender_pool_full",
+            SubmitError::PoolFull { .. } => "pool_full",
+            SubmitError::FeeBelowMinimum { .. } => "fee_below_minimum",
+            SubmitError::SettlementBehind { .. } => "settlement_behind",
+            SubmitError::Busy { .. } => "busy",
+            SubmitError::Unavailable(_) => "unavailable",
+        }
+    }
+
     /// Stable JSON-RPC error code, from the project-wide table ([`codes`]).
     pub fn code(&self) -> i32 {
         match self {

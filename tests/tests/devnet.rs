@@ -85,6 +85,19 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
     ));
     let withdraw_hash = hash_of(&out);
 
+    // The devnet's metrics endpoint counts what it did, in Prometheus text format.
+    let metrics = scrape(ports.metrics);
+    assert!(counter_total(&metrics, "ghostplane_sequencer_received_total") >= 2.0);
+    assert!(counter_total(&metrics, "ghostplane_sequencer_accepted_total") >= 2.0);
+    assert!(counter_total(&metrics, "ghostplane_sequencer_blocks_total") >= 1.0);
+    assert!(
+        metrics
+            .samples
+            .iter()
+            .any(|s| s.metric == "ghostplane_sequencer_block_execute_seconds_count"),
+        "no block execute histogram"
+    );
+
     // One more transfer, only acknowledged as accepted; then SIGKILL at once.
     let out = ok(cli(
         data,

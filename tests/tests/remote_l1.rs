@@ -25,7 +25,8 @@ async fn devnet_settles_on_a_separate_ghostd_process() {
         .arg(data.join("l1"))
         .arg("--keys-dir")
         .arg(data.join("keys"))
-        .args(["--rpc-addr", &ports.l1.to_string()]);
+        .args(["--rpc-addr", &ports.l1.to_string()])
+        .args(["--metrics-addr", &free_tcp().to_string()]);
     let _l1 = Devnet::spawn(data, l1_command);
     wait_up(ports.l1, "ghost_blockNumber", &log).await;
 
@@ -40,6 +41,7 @@ async fn devnet_settles_on_a_separate_ghostd_process() {
         .args(["--rpc-addr", &free_tcp().to_string()])
         .args(["--quic-addr", &free_udp().to_string()])
         .args(["--coordinator-addr", &free_tcp().to_string()])
+        .args(["--metrics-addr", &free_tcp().to_string()])
         .output()
         .unwrap();
     assert!(!wrong.status.success());

@@ -111,6 +111,7 @@ impl Builder {
             fee_account: self.config.fee_account,
             items,
         };
+        let execute_started = Instant::now();
         let output = match self.executor.execute(&block) {
             Ok(output) => output,
             Err(e) => {
@@ -118,10 +119,19 @@ impl Builder {
                 return Err(e);
             }
         };
+        let commit_started = Instant::now();
         if let Err(e) = self.executor.commit(&output) {
             self.deposits_next = deposits_before;
             return Err(e);
         }
+        metrics::histogram!("ghostplane_sequencer_block_execute_seconds")
+            .record((commit_started - execute_started).as_secs_f64());
+        metrics::histogram!("ghostplane_sequencer_block_commit_seconds")
+            .record(commit_started.elapsed().as_secs_f64());
+        metrics::histogram!("ghostplane_sequencer_block_items").record(block.items.len() as f64);
+        metrics::counter!("ghostplane_sequencer_blocks_total").increment(1);
+        metrics::counter!("ghostplane_sequencer_dropped_total")
+            .increment(output.dropped.len() as u64);
 
         let mut dropped_at = vec![None::<&DropReason>; block.items.len()];
         for dropped in &output.dropped {

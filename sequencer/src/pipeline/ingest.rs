@@ -22,6 +22,19 @@ impl Ingest {
     /// Checks what can be checked at once and queues the transaction; the receiver
     /// yields the hash once it is durably accepted, or the reason it was not.
     pub fn submit(&self, bytes: Vec<u8>) -> Result<oneshot::Receiver<SubmitReply>, SubmitError> {
+        metrics::counter!("ghostplane_sequencer_received_total").increment(1);
+        let queued = self.check_and_queue(bytes);
+        if let Err(e) = &queued {
+            metrics::counter!("ghostplane_sequencer_rejected_total", "reason" => e.kind())
+                .increment(1);
+        }
+        queued
+    }
+
+    fn check_and_queue(
+        &self,
+        bytes: Vec<u8>,
+    ) -> Result<oneshot::Receiver<SubmitReply>, SubmitError> {
         if bytes.len() > self.config.tx_bytes_max {
             return Err(SubmitError::TooLarge {
                 len: bytes.len(),

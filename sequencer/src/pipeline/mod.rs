@@ -127,8 +127,16 @@ struct Incoming {
 }
 
 impl Incoming {
+    /// Answers the client (a replayed item has none) and counts the outcome.
     fn answer(&mut self, reply: SubmitReply) {
         if let Some(sender) = self.reply.take() {
+            match &reply {
+                Ok(_) => metrics::counter!("ghostplane_sequencer_accepted_total").increment(1),
+                Err(e) => {
+                    metrics::counter!("ghostplane_sequencer_rejected_total", "reason" => e.kind())
+                        .increment(1);
+                }
+            }
             // The client may have gone away; nothing to do then.
             let _ = sender.send(reply);
         }

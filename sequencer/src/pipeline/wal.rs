@@ -50,7 +50,12 @@ pub(super) fn wal_loop(
                 WalMsg::Release { .. } => None,
             })
             .chain(deletes.iter().map(|seq| WalOp::Delete(*seq)));
-        if let Err(e) = wal.write(ops) {
+        metrics::histogram!("ghostplane_sequencer_wal_group_size").record(group.len() as f64);
+        let write_started = Instant::now();
+        let written = wal.write(ops);
+        metrics::histogram!("ghostplane_sequencer_wal_write_seconds")
+            .record(write_started.elapsed().as_secs_f64());
+        if let Err(e) = written {
             // Durability cannot be promised: refuse everything in the group and stop.
             tracing::error!("{e}; the sequencer stops accepting transactions");
             for message in group.drain(..) {

@@ -46,6 +46,7 @@ pub struct Ports {
     pub quic: SocketAddr,
     pub l1: SocketAddr,
     pub coordinator: SocketAddr,
+    pub metrics: SocketAddr,
 }
 
 impl Ports {
@@ -56,6 +57,7 @@ impl Ports {
             quic: free_udp(),
             l1: free_tcp(),
             coordinator: free_tcp(),
+            metrics: free_tcp(),
         }
     }
 }
@@ -80,6 +82,7 @@ impl Devnet {
             .args(["--quic-addr", &ports.quic.to_string()])
             .args(["--l1-rpc-addr", &ports.l1.to_string()])
             .args(["--coordinator-addr", &ports.coordinator.to_string()])
+            .args(["--metrics-addr", &ports.metrics.to_string()])
             .args(extra);
         Self::spawn(data, command)
     }
@@ -221,4 +224,39 @@ pub async fn send_forged(l1: &HttpClient, tx: ghostd::SignedL1Transaction) -> St
         Err(jsonrpsee::core::ClientError::Call(object)) => object.message().to_string(),
         Err(other) => panic!("transport error: {other}"),
     }
+}
+
+/// `GET /metrics` from a served metrics endpoint, parsed as Prometheus text.
+pub fn scrape(addr: SocketAddr) -> prometheus_parse::Scrape {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    // HTTP/1.0: the answer is not chunked and the connection closes after it.
+    stream
+        .write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    assert!(
+        head.starts_with("HTTP/1.") && head.contains(" 200"),
+        "{head}"
+    );
+    let lines = body.lines().map(|l| Ok(l.to_string()));
+    prometheus_parse::Scrape::parse(lines).unwrap()
+}
+
+/// The sum of a counter's samples (all label sets) in a scrape.
+pub fn counter_total(scrape: &prometheus_parse::Scrape, name: &str) -> f64 {
+    scrape
+        .samples
+        .iter()
+        .filter(|s| s.metric == name)
+        .map(|s| match s.value {
+            prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Untyped(v) => v,
+            _ => 0.0,
+        })
+        .sum()
 }
