@@ -292,6 +292,14 @@ impl<C: L1Client> Settlement<C> {
         let l1 = self.client.rollup_status().await?;
         self.marks
             .report(l1.committed_l2_block, l1.finalized_l2_block);
+        let sequenced = self.l2.last_header()?.map_or(0, |h| h.number.0);
+        metrics::gauge!("ghostplane_settlement_l2_block", "stage" => "sequenced")
+            .set(sequenced as f64);
+        metrics::gauge!("ghostplane_settlement_l2_block", "stage" => "committed")
+            .set(l1.committed_l2_block as f64);
+        metrics::gauge!("ghostplane_settlement_l2_block", "stage" => "finalized")
+            .set(l1.finalized_l2_block as f64);
+        metrics::gauge!("ghostplane_settlement_planned_batch").set(self.tree.version() as f64);
         if self.tree.version() < l1.committed {
             return Err(SettlementError::Diverged(format!(
                 "the L1 has batch {} committed but the prover database only has {} planned",
@@ -316,7 +324,11 @@ impl<C: L1Client> Settlement<C> {
             first_error.get_or_insert(e);
         }
         // Merkleizing is CPU and disk work: keep it off the async workers' backs.
-        if let Err(e) = tokio::task::block_in_place(|| self.plan_next(&l1)) {
+        let plan_started = std::time::Instant::now();
+        let planned = tokio::task::block_in_place(|| self.plan_next(&l1));
+        metrics::histogram!("ghostplane_settlement_plan_seconds")
+            .record(plan_started.elapsed().as_secs_f64());
+        if let Err(e) = planned {
             first_error.get_or_insert(e);
         }
         first_error.map_or(Ok(()), Err)

@@ -90,13 +90,18 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
     assert!(counter_total(&metrics, "ghostplane_sequencer_received_total") >= 2.0);
     assert!(counter_total(&metrics, "ghostplane_sequencer_accepted_total") >= 2.0);
     assert!(counter_total(&metrics, "ghostplane_sequencer_blocks_total") >= 1.0);
-    assert!(
-        metrics
-            .samples
-            .iter()
-            .any(|s| s.metric == "ghostplane_sequencer_block_execute_seconds_count"),
-        "no block execute histogram"
-    );
+    assert!(counter_total(&metrics, "ghostd_blocks_total") >= 1.0);
+    for name in [
+        "ghostplane_sequencer_block_execute_seconds_count",
+        "ghostd_block_seal_seconds_count",
+        "ghostplane_settlement_l2_block",
+        "ghostplane_prover_jobs",
+    ] {
+        assert!(
+            metrics.samples.iter().any(|s| s.metric == name),
+            "{name} is not exported"
+        );
+    }
 
     // One more transfer, only acknowledged as accepted; then SIGKILL at once.
     let out = ok(cli(

@@ -81,7 +81,12 @@ pub fn apply(
             ctx.tx_hash,
         )?)),
         Call::Rollup(RollupCall::Commit(commit)) => {
-            rollup::commit_call(state, ctx.rollup, ctx.backend, &ctx.from, commit, ctx.block)?;
+            let started = std::time::Instant::now();
+            let checked =
+                rollup::commit_call(state, ctx.rollup, ctx.backend, &ctx.from, commit, ctx.block);
+            metrics::histogram!("ghostd_commit_check_seconds")
+                .record(started.elapsed().as_secs_f64());
+            checked?;
             Ok(None)
         }
         Call::Rollup(RollupCall::Prove {
@@ -90,7 +95,8 @@ pub fn apply(
             chunk_roots,
             proofs,
         }) => {
-            rollup::prove_call(
+            let started = std::time::Instant::now();
+            let verified = rollup::prove_call(
                 state,
                 ctx.rollup,
                 ctx.backend,
@@ -99,7 +105,10 @@ pub fn apply(
                 chunk_roots,
                 proofs,
                 ctx.block,
-            )?;
+            );
+            metrics::histogram!("ghostd_prove_verify_seconds")
+                .record(started.elapsed().as_secs_f64());
+            verified?;
             Ok(None)
         }
     }

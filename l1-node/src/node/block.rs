@@ -11,8 +11,14 @@ impl Ghostd {
         let parent = self.head();
         let number = parent.number + 1;
         let candidates = self.pick_candidates()?;
+        let started = std::time::Instant::now();
         match self.build_and_commit(number, &parent, &candidates) {
             Ok((header, finished, obsolete)) => {
+                metrics::histogram!("ghostd_block_seal_seconds")
+                    .record(started.elapsed().as_secs_f64());
+                metrics::histogram!("ghostd_block_transactions").record(f64::from(header.tx_count));
+                metrics::counter!("ghostd_blocks_total").increment(1);
+                metrics::gauge!("ghostd_head").set(header.number as f64);
                 let settled = candidates
                     .into_iter()
                     .map(|entry| {
@@ -38,6 +44,8 @@ impl Ghostd {
                     // Harmless: they are refused as obsolete when reloaded.
                     tracing::warn!("could not delete obsolete mempool entries: {e}");
                 }
+                metrics::gauge!("ghostd_mempool_transactions")
+                    .set(lock(&self.inner.mempool).len() as f64);
                 *self.inner.head.write().unwrap_or_else(|p| p.into_inner()) = header.clone();
                 let _ = self.inner.blocks.send(header.clone());
                 Ok(header)

@@ -545,6 +545,9 @@ impl Coordinator {
                     inner.accepted_at.pop_front();
                 }
                 inner.prove_ms.push_back(prove_ms);
+                metrics::histogram!("ghostplane_prover_prove_seconds")
+                    .record(prove_ms as f64 / 1000.0);
+                metrics::counter!("ghostplane_prover_proven_total").increment(1);
                 if inner.prove_ms.len() > 100 {
                     inner.prove_ms.pop_front();
                 }

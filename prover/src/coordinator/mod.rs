@@ -511,8 +511,14 @@ impl Coordinator {
 
     /// Jobs not proven yet (queued, waiting out a backoff, or leased): what
     /// settlement's back-pressure counts. Cheaper than [`Coordinator::status`].
+    /// Also refreshes the job and worker gauges (settlement asks every round).
     pub fn unproven_jobs(&self) -> usize {
         let inner = self.lock();
+        metrics::gauge!("ghostplane_prover_jobs", "state" => "queued")
+            .set((inner.ready.len() + inner.retrying.len()) as f64);
+        metrics::gauge!("ghostplane_prover_jobs", "state" => "leased")
+            .set(inner.leases.len() as f64);
+        metrics::gauge!("ghostplane_prover_workers").set(inner.workers.len() as f64);
         inner.ready.len() + inner.retrying.len() + inner.leases.len()
     }
 
