@@ -6,7 +6,9 @@
 //!    each sender's nonces go out in order). 3. Submits at `--tps` (or as fast as the
 //!    sequencer accepts with `--tps 0`), for `--duration-s`. 4. Watches new blocks
 //!    over WebSocket to time each transaction to `executed`. Ends with one line:
-//!    `tps_accepted=<n> tps_executed=<n> p50_ms=<x> p99_ms=<y> errors=<n>`.
+//!    `tps_accepted=<n> tps_executed=<n> p50_ms=<x> p99_ms=<y> p999_ms=<z> errors=<n>`,
+//!    plus `rss_mb=<m>` (the node's resident memory, from `/proc/<pid>/status`) with
+//!    `--pid`; `--json` prints the same figures as one JSON object.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -64,6 +66,25 @@ pub struct LoadArgs {
     /// Transactions per RPC batch request.
     #[arg(long, default_value_t = 256)]
     batch: usize,
+    /// The node's process id: its resident memory is read after the run (Linux).
+    #[arg(long)]
+    pid: Option<u32>,
+    /// Print the figures as one JSON object instead of `key=value` pairs.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Resident memory of `pid` in MiB, from `/proc/<pid>/status` (`VmRSS`).
+fn rss_mb(pid: u32) -> Result<f64> {
+    let path = format!("/proc/{pid}/status");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
+    let kib: f64 = text
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .with_context(|| format!("no VmRSS line in {path}"))?;
+    Ok(kib / 1024.0)
 }
 
 /// Development account that funds the load accounts (0 collects fees).
@@ -320,14 +341,34 @@ pub async fn run(args: LoadArgs) -> Result<()> {
         .saturating_duration_since(started)
         .as_secs_f64()
         .max(submit_elapsed);
-    println!(
-        "tps_accepted={:.0} tps_executed={:.0} p50_ms={:.1} p99_ms={:.1} errors={}",
-        accepted as f64 / submit_elapsed,
-        executed_count / executed_elapsed,
-        percentile(0.50),
-        percentile(0.99),
-        tally.errors.load(Ordering::Relaxed) + (accepted - latencies.len() as u64),
-    );
+    let errors = tally.errors.load(Ordering::Relaxed) + (accepted - latencies.len() as u64);
+    let rss = args.pid.map(rss_mb).transpose()?;
+    let figures = serde_json::json!({
+        "tps_accepted": (accepted as f64 / submit_elapsed).round(),
+        "tps_executed": (executed_count / executed_elapsed).round(),
+        "p50_ms": percentile(0.50),
+        "p99_ms": percentile(0.99),
+        "p999_ms": percentile(0.999),
+        "errors": errors,
+        "rss_mb": rss.map(f64::round),
+    });
+    if args.json {
+        println!("{figures}");
+    } else {
+        let mut line = format!(
+            "tps_accepted={:.0} tps_executed={:.0} p50_ms={:.1} p99_ms={:.1} p999_ms={:.1} errors={}",
+            accepted as f64 / submit_elapsed,
+            executed_count / executed_elapsed,
+            percentile(0.50),
+            percentile(0.99),
+            percentile(0.999),
+            errors,
+        );
+        if let Some(rss) = rss {
+            line.push_str(&format!(" rss_mb={rss:.0}"));
+        }
+        println!("{line}");
+    }
     Ok(())
 }
 
