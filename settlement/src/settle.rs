@@ -223,12 +223,11 @@ impl<C: L1Client> Settlement<C> {
     /// transactions while either is over its bound. This is what keeps execution
     /// from running ahead of settlement without limit: a backlog that planning
     /// cannot clear inside the forced-inclusion window would strand deposits.
-    fn report_backlog(&mut self) -> Result<(), SettlementError> {
+    fn report_backlog(&mut self, head: u64) -> Result<(), SettlementError> {
         let mut counted = match self.counted_through {
             Some(counted) => counted,
             None => self.planned_last_block()?,
         };
-        let head = self.l2.last_header()?.map_or(0, |h| h.number.0);
         let until = head.min(counted.saturating_add(BACKLOG_HEADERS_PER_ROUND_MAX));
         while counted < until {
             let header = self
@@ -292,9 +291,11 @@ impl<C: L1Client> Settlement<C> {
         let l1 = self.client.rollup_status().await?;
         self.marks
             .report(l1.committed_l2_block, l1.finalized_l2_block);
-        let sequenced = self.l2.last_header()?.map_or(0, |h| h.number.0);
-        metrics::gauge!("ghostplane_settlement_l2_block", "stage" => "sequenced")
-            .set(sequenced as f64);
+        let sequenced = self.l2.last_header().map(|h| h.map_or(0, |h| h.number.0));
+        if let Ok(head) = &sequenced {
+            metrics::gauge!("ghostplane_settlement_l2_block", "stage" => "sequenced")
+                .set(*head as f64);
+        }
         metrics::gauge!("ghostplane_settlement_l2_block", "stage" => "committed")
             .set(l1.committed_l2_block as f64);
         metrics::gauge!("ghostplane_settlement_l2_block", "stage" => "finalized")
@@ -310,7 +311,10 @@ impl<C: L1Client> Settlement<C> {
         // Each step runs even if another failed: a proof must not wait on a planning
         // error, nor a commit on a slow prover. The first error is reported.
         let mut first_error = None;
-        if let Err(e) = self.report_backlog() {
+        if let Err(e) = sequenced
+            .map_err(SettlementError::from)
+            .and_then(|head| self.report_backlog(head))
+        {
             first_error.get_or_insert(e);
         }
         if l1.committed < self.tree.version()

@@ -16,13 +16,15 @@ pub struct Ingest {
     pub(super) pooled: Arc<AtomicUsize>,
     /// Bytes held between submission and execution.
     pub(super) bytes: Arc<ByteBudget>,
+    /// Submissions seen (a handle: no registry lookup per transaction).
+    pub(super) received: metrics::Counter,
 }
 
 impl Ingest {
     /// Checks what can be checked at once and queues the transaction; the receiver
     /// yields the hash once it is durably accepted, or the reason it was not.
     pub fn submit(&self, bytes: Vec<u8>) -> Result<oneshot::Receiver<SubmitReply>, SubmitError> {
-        metrics::counter!("ghostplane_sequencer_received_total").increment(1);
+        self.received.increment(1);
         let queued = self.check_and_queue(bytes);
         if let Err(e) = &queued {
             metrics::counter!("ghostplane_sequencer_rejected_total", "reason" => e.kind())

@@ -127,15 +127,13 @@ struct Incoming {
 }
 
 impl Incoming {
-    /// Answers the client (a replayed item has none) and counts the outcome.
+    /// Answers the client (a replayed item has none) and counts a refusal.
     fn answer(&mut self, reply: SubmitReply) {
         if let Some(sender) = self.reply.take() {
-            match &reply {
-                Ok(_) => metrics::counter!("ghostplane_sequencer_accepted_total").increment(1),
-                Err(e) => {
-                    metrics::counter!("ghostplane_sequencer_rejected_total", "reason" => e.kind())
-                        .increment(1);
-                }
+            // Acceptances are counted once per WAL group (`wal_loop`).
+            if let Err(e) = &reply {
+                metrics::counter!("ghostplane_sequencer_rejected_total", "reason" => e.kind())
+                    .increment(1);
             }
             // The client may have gone away; nothing to do then.
             let _ = sender.send(reply);
@@ -341,6 +339,7 @@ pub fn start(
             used: AtomicUsize::new(0),
             max: config_bytes_max,
         }),
+        received: metrics::counter!("ghostplane_sequencer_received_total"),
     };
     let deposits_capacity = ingest.config.deposits_queue_max;
     let deposits = crate::l1_feed::DepositFeed {

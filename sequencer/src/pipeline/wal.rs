@@ -16,6 +16,9 @@ pub(super) fn wal_loop(
 ) {
     let mut group: Vec<WalMsg> = Vec::with_capacity(config.wal_batch_max);
     let mut deletes: Vec<u64> = Vec::new();
+    let accepted = metrics::counter!("ghostplane_sequencer_accepted_total");
+    let group_size = metrics::histogram!("ghostplane_sequencer_wal_group_size");
+    let write_seconds = metrics::histogram!("ghostplane_sequencer_wal_write_seconds");
     loop {
         select! {
             recv(input) -> message => match message {
@@ -50,11 +53,10 @@ pub(super) fn wal_loop(
                 WalMsg::Release { .. } => None,
             })
             .chain(deletes.iter().map(|seq| WalOp::Delete(*seq)));
-        metrics::histogram!("ghostplane_sequencer_wal_group_size").record(group.len() as f64);
+        group_size.record(group.len() as f64);
         let write_started = Instant::now();
         let written = wal.write(ops);
-        metrics::histogram!("ghostplane_sequencer_wal_write_seconds")
-            .record(write_started.elapsed().as_secs_f64());
+        write_seconds.record(write_started.elapsed().as_secs_f64());
         if let Err(e) = written {
             // Durability cannot be promised: refuse everything in the group and stop.
             tracing::error!("{e}; the sequencer stops accepting transactions");
@@ -66,6 +68,7 @@ pub(super) fn wal_loop(
             return;
         }
         deletes.clear();
+        let mut acknowledged = 0u64;
         for message in group.drain(..) {
             let ordered = match message {
                 WalMsg::Admit {
@@ -74,6 +77,8 @@ pub(super) fn wal_loop(
                     release,
                 } => {
                     publish(status, statuses, item.hash, TxStatus::Accepted);
+                    // Replayed items have no client and were counted before.
+                    acknowledged += u64::from(item.reply.is_some());
                     item.answer(Ok(item.hash));
                     if !release {
                         continue;
@@ -104,5 +109,6 @@ pub(super) fn wal_loop(
                 return;
             }
         }
+        accepted.increment(acknowledged);
     }
 }
