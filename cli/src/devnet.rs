@@ -63,8 +63,8 @@ pub struct DevnetArgs {
     /// Development accounts funded at genesis on both layers.
     #[arg(long, default_value_t = 16)]
     dev_accounts: u32,
-    /// L2 block interval (ms).
-    #[arg(long, default_value_t = 50)]
+    /// L2: longest wait (ms) from a block's first transaction to its cut.
+    #[arg(long, default_value_t = 5)]
     block_time_ms: u64,
     /// L1 block interval (ms).
     #[arg(long, default_value_t = 500)]

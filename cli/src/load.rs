@@ -63,7 +63,8 @@ pub struct LoadArgs {
     /// Concurrent submitters (RPC connections or QUIC streams).
     #[arg(long, default_value_t = 8)]
     connections: usize,
-    /// Transactions per RPC batch request.
+    /// Most transactions per RPC batch request, and unanswered per QUIC stream. At a
+    /// fixed `--tps`, each submitter sends what arrives in about 10 ms at a time.
     #[arg(long, default_value_t = 256)]
     batch: usize,
     /// The node's process id: its resident memory is read after the run (Linux).
@@ -270,6 +271,7 @@ pub async fn run(args: LoadArgs) -> Result<()> {
             tps: args.tps,
             duration: Duration::from_secs(args.duration_s),
             batch: args.batch.clamp(1, 1024),
+            claim: claim_size(args.tps, connections, args.batch.clamp(1, 1024)),
         };
         let worker = match (args.target, &quic_cert) {
             (Target::Quic, Some(cert)) => {
@@ -372,6 +374,17 @@ pub async fn run(args: LoadArgs) -> Result<()> {
     Ok(())
 }
 
+/// How many transactions a submitter sends at once. As fast as accepted: full
+/// batches. At a fixed rate: what arrives in about 10 ms per submitter, so a rate
+/// is offered smoothly rather than in bursts of `batch` that would time the burst.
+fn claim_size(tps: u64, connections: usize, batch: usize) -> usize {
+    if tps == 0 {
+        return batch;
+    }
+    let per_10ms = tps / (connections.max(1) as u64 * 100);
+    usize::try_from(per_10ms).unwrap_or(batch).clamp(1, batch)
+}
+
 struct Worker {
     prepared: Arc<Vec<Prepared>>,
     next: Arc<AtomicU64>,
@@ -381,6 +394,8 @@ struct Worker {
     tps: u64,
     duration: Duration,
     batch: usize,
+    /// Transactions per send (see [`claim_size`]).
+    claim: usize,
 }
 
 impl Worker {
@@ -423,7 +438,7 @@ impl Worker {
     }
 
     async fn run_rpc(self, client: WsClient) -> Result<()> {
-        while let Some(range) = self.claim(self.batch).await {
+        while let Some(range) = self.claim(self.claim).await {
             let batch: Vec<String> = self.prepared[range.clone()]
                 .iter()
                 .map(|p| hex::encode(&p.bytes))
@@ -452,40 +467,62 @@ impl Worker {
         // At most `batch` transactions unanswered on the stream: past the sequencer's
         // capacity, more in flight only turns into "busy" rejections.
         let window = Arc::new(tokio::sync::Semaphore::new(self.batch));
-        let (sent_tx, mut sent_rx) = tokio::sync::mpsc::channel::<(Hash32, Instant)>(self.batch);
+        let (sent_tx, mut sent_rx) =
+            tokio::sync::mpsc::channel::<(std::ops::Range<usize>, Instant)>(self.batch);
         let reader = {
             let tally = Arc::clone(&self.tally);
             let progress = self.progress.clone();
             let window = Arc::clone(&window);
+            let prepared = Arc::clone(&self.prepared);
             tokio::spawn(async move {
-                while let Some((hash, at)) = sent_rx.recv().await {
-                    let reply = receiver.next().await;
-                    window.add_permits(1);
-                    match reply {
-                        Ok(Some(QuicReply::Accepted(_))) => {
-                            tally.accepted.fetch_add(1, Ordering::Relaxed);
-                            tally.submitted_at.lock().await.insert(hash, at);
-                            progress.inc(1);
+                let mut accepted = Vec::new();
+                while let Some((range, at)) = sent_rx.recv().await {
+                    accepted.clear();
+                    let mut failed = false;
+                    for prepared in &prepared[range] {
+                        let reply = receiver.next().await;
+                        window.add_permits(1);
+                        match reply {
+                            Ok(Some(QuicReply::Accepted(_))) => accepted.push((prepared.hash, at)),
+                            Ok(Some(QuicReply::Rejected { .. })) => {
+                                tally.errors.fetch_add(1, Ordering::Relaxed);
+                            }
+                            _ => {
+                                tally.errors.fetch_add(1, Ordering::Relaxed);
+                                failed = true;
+                                break;
+                            }
                         }
-                        Ok(Some(QuicReply::Rejected { .. })) => {
-                            tally.errors.fetch_add(1, Ordering::Relaxed);
-                        }
-                        _ => {
-                            tally.errors.fetch_add(1, Ordering::Relaxed);
-                            break;
-                        }
+                    }
+                    // One lock and one count per sent batch, not per transaction.
+                    tally
+                        .accepted
+                        .fetch_add(accepted.len() as u64, Ordering::Relaxed);
+                    tally
+                        .submitted_at
+                        .lock()
+                        .await
+                        .extend(accepted.iter().copied());
+                    progress.inc(accepted.len() as u64);
+                    if failed {
+                        break;
                     }
                 }
             })
         };
-        while let Some(range) = self.claim(64).await {
-            for prepared in &self.prepared[range] {
-                window.acquire().await?.forget();
-                let at = Instant::now();
-                sender.send(&prepared.bytes).await?;
-                if sent_tx.send((prepared.hash, at)).await.is_err() {
-                    break;
-                }
+        // Claims never exceed the window, so a claim can always get its permits.
+        while let Some(range) = self.claim(self.claim.min(64)).await {
+            window.acquire_many(range.len() as u32).await?.forget();
+            let at = Instant::now();
+            sender
+                .send_many(
+                    self.prepared[range.clone()]
+                        .iter()
+                        .map(|p| p.bytes.as_slice()),
+                )
+                .await?;
+            if sent_tx.send((range, at)).await.is_err() {
+                break;
             }
         }
         sender.finish()?;

@@ -51,6 +51,9 @@ struct WorkerArgs {
     /// the coordinator's operator listed; `ghostplane devnet` prints where its file is.
     #[arg(long)]
     token_file: Option<PathBuf>,
+    /// Serve this worker's Prometheus metrics (proofs, prove time) on this address.
+    #[arg(long)]
+    metrics_addr: Option<std::net::SocketAddr>,
     #[command(flatten)]
     backend: BackendArgs,
 }
@@ -110,6 +113,9 @@ pub async fn run(args: ProverArgs) -> anyhow::Result<()> {
             } else {
                 format!("http://{coordinator}")
             };
+            if let Some(addr) = w.metrics_addr {
+                ghostplane_rpc::metrics::serve_metrics(addr)?;
+            }
             let token = w
                 .token_file
                 .as_deref()

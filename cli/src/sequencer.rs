@@ -34,8 +34,9 @@ pub struct SequencerArgs {
     /// account 0 collects fees). Used only when the data directory is new.
     #[arg(long, default_value_t = 16)]
     dev_accounts: u32,
-    /// Block interval in milliseconds.
-    #[arg(long, default_value_t = 50)]
+    /// Longest wait, in milliseconds, from a block's first transaction to its cut
+    /// (under load blocks are cut as soon as the previous one is done).
+    #[arg(long, default_value_t = 5)]
     block_time_ms: u64,
     /// Most transactions per block.
     #[arg(long, default_value_t = 8192)]

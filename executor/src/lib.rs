@@ -73,6 +73,7 @@ pub mod wasm;
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Instant;
 
 use ahash::AHashSet;
 use ghostplane_primitives::{
@@ -153,6 +154,9 @@ pub enum ExecError {
 /// Most items one block may hold.
 pub const BLOCK_ITEMS_MAX: usize = 65_536;
 
+/// Default of [`ExecutorConfig::parallel_items_min`].
+pub const PARALLEL_ITEMS_MIN_DEFAULT: usize = 64;
+
 /// Executor settings.
 #[derive(Debug, Clone)]
 pub struct ExecutorConfig {
@@ -163,8 +167,11 @@ pub struct ExecutorConfig {
     /// Least fee a transaction must offer (and pays when included), in GCC base
     /// units: each transaction takes a proof slot. Lower offers are dropped.
     pub fee_min: Amount,
-    /// Bound on the state cache, in entries.
-    pub cache_entries_max: usize,
+    /// Bound on the state cache, in bytes (table and values).
+    pub cache_bytes_max: usize,
+    /// Blocks with fewer items run sequentially: below this, spreading the work
+    /// costs more than it saves.
+    pub parallel_items_min: usize,
 }
 
 impl Default for ExecutorConfig {
@@ -173,7 +180,8 @@ impl Default for ExecutorConfig {
             threads: std::thread::available_parallelism().map_or(2, usize::from),
             fuel_price: 1,
             fee_min: 1,
-            cache_entries_max: store::CACHE_ENTRIES_MAX_DEFAULT,
+            cache_bytes_max: store::CACHE_BYTES_MAX_DEFAULT,
+            parallel_items_min: PARALLEL_ITEMS_MIN_DEFAULT,
         }
     }
 }
@@ -194,7 +202,7 @@ const THREAD_STACK_BYTES: usize = wasm::WASM_STACK_BYTES_MAX + wasm::HOST_STACK_
 impl Executor {
     /// Opens the store in `path` and starts the thread pool.
     pub fn open(path: &Path, config: ExecutorConfig) -> Result<Self, ExecError> {
-        let store = StateStore::open(path, config.cache_entries_max)?;
+        let store = StateStore::open(path, config.cache_bytes_max)?;
         let pool = thread_pool(config.threads)?;
         Ok(Self {
             store,
@@ -343,13 +351,25 @@ impl Executor {
             fee_min: self.config.fee_min,
         };
 
-        let mut speculative: Vec<Option<Result<ItemOutcome, ExecError>>> = if parallel {
-            let speculate = speculation_plan(&block.items);
-            self.pool.install(|| {
+        let plan_started = Instant::now();
+        let plan = if parallel {
+            schedule(
+                &block.items,
+                self.config.threads,
+                self.config.parallel_items_min,
+            )
+        } else {
+            None
+        };
+        let speculate_started = Instant::now();
+        let mut speculated = 0u64;
+        let mut speculative: Vec<Option<Result<ItemOutcome, ExecError>>> = match &plan {
+            Some(plan) => {
+                speculated = plan.iter().filter(|go| **go).count() as u64;
                 block
                     .items
                     .par_iter()
-                    .zip(speculate.par_iter())
+                    .zip(plan.par_iter())
                     .map(|(item, go)| {
                         go.then(|| {
                             execute_item(&env, item, Arc::clone(&base), Overlay::default())
@@ -357,23 +377,30 @@ impl Executor {
                         })
                     })
                     .collect()
-            })
-        } else {
-            Vec::new()
+            }
+            None => Vec::new(),
         };
 
         // In-order commit: keep a speculative result only if nothing it read was
         // written by an earlier item of this block; otherwise execute again on top
         // of those writes.
+        let ordered_started = Instant::now();
+        let mut hits = 0u64;
+        let mut conflicts = 0u64;
         let mut overlay = Overlay::default();
         let mut outcomes = Vec::with_capacity(block.items.len());
         let mut pubdata_bytes = 0usize;
         for (i, item) in block.items.iter().enumerate() {
             let reusable = match speculative.get_mut(i).and_then(Option::take) {
                 Some(Ok(outcome)) if !outcome.reads.iter().any(|key| overlay.contains_key(key)) => {
+                    hits += 1;
                     Some(outcome)
                 }
-                _ => None,
+                Some(_) => {
+                    conflicts += 1;
+                    None
+                }
+                None => None,
             };
             let outcome = match reusable {
                 Some(outcome) => outcome,
@@ -406,7 +433,30 @@ impl Executor {
             }
             outcomes.push(outcome);
         }
-        self.finish(block, parent, &base, outcomes, overlay)
+        let finish_started = Instant::now();
+        let output = self.finish(block, parent, &base, outcomes, overlay);
+        let done = Instant::now();
+        let mode = if plan.is_some() {
+            "parallel"
+        } else {
+            "sequential"
+        };
+        metrics::counter!("ghostplane_executor_blocks_total", "mode" => mode).increment(1);
+        metrics::counter!("ghostplane_executor_speculated_total").increment(speculated);
+        metrics::counter!("ghostplane_executor_speculative_hits_total").increment(hits);
+        metrics::counter!("ghostplane_executor_conflicts_total").increment(conflicts);
+        metrics::counter!("ghostplane_executor_reexecuted_total")
+            .increment(block.items.len() as u64 - hits);
+        for (phase, from, to) in [
+            ("plan", plan_started, speculate_started),
+            ("speculate", speculate_started, ordered_started),
+            ("ordered", ordered_started, finish_started),
+            ("finish", finish_started, done),
+        ] {
+            metrics::histogram!("ghostplane_executor_phase_seconds", "phase" => phase)
+                .record((to - from).as_secs_f64());
+        }
+        output
     }
 
     fn finish(
@@ -534,22 +584,41 @@ fn thread_pool(threads: usize) -> Result<rayon::ThreadPool, ExecError> {
         .map_err(|e| ExecError::ThreadPool(e.to_string()))
 }
 
-/// Which items to run speculatively: those whose declared keys no earlier item
-/// declares (an item that shares a key with an earlier one would only be
-/// re-executed).
-fn speculation_plan(items: &[BlockItem]) -> Vec<bool> {
+/// Blocks with more than this share of items (in percent) whose declared keys an
+/// earlier item also declares run sequentially: speculation would mostly be thrown
+/// away, and its bookkeeping would make the block slower than one thread.
+const CONTENTION_PERCENT_MAX: usize = 50;
+
+/// How often (in items) the plan checks the contention share, so a contended block
+/// falls back after looking at a few hundred items, not the whole block.
+const CONTENTION_CHECK_EVERY: usize = 256;
+
+/// Which items to run speculatively, or `None` to run the block sequentially (one
+/// thread, a small block, or high contention). An item is speculated when no earlier
+/// item declares any of its keys (one that does would only be re-executed).
+fn schedule(items: &[BlockItem], threads: usize, items_min: usize) -> Option<Vec<bool>> {
+    if threads < 2 || items.len() < items_min.max(2) {
+        return None;
+    }
     let mut claimed: AHashSet<StateKey> = AHashSet::with_capacity(items.len() * 4);
     let mut keys = Vec::with_capacity(8);
-    items
-        .iter()
-        .map(|item| {
-            keys.clear();
-            declared_keys(item, &mut keys);
-            let free = !keys.iter().any(|key| claimed.contains(key));
-            claimed.extend(keys.iter().copied());
-            free
-        })
-        .collect()
+    let mut plan = Vec::with_capacity(items.len());
+    let mut contended = 0usize;
+    for (i, item) in items.iter().enumerate() {
+        keys.clear();
+        declared_keys(item, &mut keys);
+        let free = !keys.iter().any(|key| claimed.contains(key));
+        contended += usize::from(!free);
+        claimed.extend(keys.iter().copied());
+        plan.push(free);
+        let seen = i + 1;
+        if (seen % CONTENTION_CHECK_EVERY == 0 || seen == items.len())
+            && contended * 100 > seen * CONTENTION_PERCENT_MAX
+        {
+            return None;
+        }
+    }
+    Some(plan)
 }
 
 fn sorted(overlay: Overlay) -> Vec<StateWrite> {
@@ -595,4 +664,51 @@ fn digest(
         hasher.update(&bytes);
     }
     Hash32(*hasher.finalize().as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use ghostplane_primitives::{DEVNET_CHAIN_ID, Keypair, Recipient, Transaction};
+
+    use super::*;
+
+    fn transfer(from: u32, to: u32, nonce: u64) -> BlockItem {
+        let key = Keypair::from_seed(&[from as u8; 32]);
+        let id = |i: u32| AccountId::new(i).unwrap_or(AccountId::MAX);
+        BlockItem::transaction(key.sign(
+            DEVNET_CHAIN_ID,
+            Transaction::Transfer {
+                from: id(from),
+                to: Recipient::Account(id(to)),
+                token: TokenId::Spirit,
+                amount: 1,
+                fee: 1,
+                nonce,
+            },
+        ))
+    }
+
+    #[test]
+    fn disjoint_transfers_are_all_speculated() {
+        let items: Vec<BlockItem> = (0..100).map(|i| transfer(i, 1000 + i, 0)).collect();
+        let plan = schedule(&items, 2, 0).unwrap_or_default();
+        assert_eq!(plan.len(), 100);
+        assert!(plan.iter().all(|go| *go));
+    }
+
+    #[test]
+    fn contended_blocks_small_blocks_and_one_thread_run_sequentially() {
+        // One sender: every item after the first shares its keys.
+        let contended: Vec<BlockItem> = (0..300).map(|n| transfer(1, 2, n)).collect();
+        assert_eq!(schedule(&contended, 2, 0), None);
+        let disjoint: Vec<BlockItem> = (0..10).map(|i| transfer(i, 100 + i, 0)).collect();
+        assert_eq!(schedule(&disjoint, 2, 64), None);
+        assert_eq!(schedule(&disjoint, 1, 0), None);
+        // A few conflicts under the threshold keep the parallel path; the
+        // conflicting items are not speculated.
+        let mut mixed = disjoint.clone();
+        mixed.push(transfer(0, 500, 1));
+        let plan = schedule(&mixed, 2, 0).unwrap_or_default();
+        assert_eq!(plan.iter().filter(|go| !**go).count(), 1);
+    }
 }

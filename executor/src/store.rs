@@ -10,8 +10,10 @@
 //! receipts, the header and the new "last header" as one RocksDB `WriteBatch` with
 //! `sync` on. After a crash the store therefore reopens at the last committed block,
 //! with nothing of a later block visible. Committed values are kept in an in-memory
-//! cache (at most `cache_entries_max` entries; cleared when it grows past that) in
-//! front of RocksDB, so hot accounts are read without touching the database.
+//! cache in front of RocksDB, so hot accounts are read without touching the
+//! database. The cache is bounded in bytes (`cache_bytes_max`: its hash table at
+//! the size it would grow to, plus the bytes values hold on the heap, such as
+//! contract code); a block that would take it past the bound empties it first.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -55,16 +57,35 @@ const COLUMNS: [&str; 11] = [
 
 const META_LAST_HEADER: &[u8] = b"last_header";
 
-/// Default bound on cached state entries (about 100 bytes each).
-pub const CACHE_ENTRIES_MAX_DEFAULT: usize = 4_000_000;
+/// Default bound on the state cache, in bytes.
+pub const CACHE_BYTES_MAX_DEFAULT: usize = 192 * 1024 * 1024;
 
 type Cache = AHashMap<StateKey, Option<StateValue>>;
+
+/// Bytes the cache's hash table takes for `entries` entries: hashbrown keeps a
+/// power-of-two bucket count at most 7/8 full, each bucket one entry plus a
+/// control byte.
+fn table_bytes(entries: usize) -> usize {
+    let buckets = (entries.saturating_mul(8) / 7).max(1).next_power_of_two();
+    buckets.saturating_mul(std::mem::size_of::<(StateKey, Option<StateValue>)>() + 1)
+}
+
+/// Heap bytes a cached value holds outside the table.
+fn value_heap_bytes(value: &Option<StateValue>) -> usize {
+    match value {
+        // The slice plus the `Arc`'s two counters.
+        Some(StateValue::Bytes(bytes)) => bytes.len() + 16,
+        _ => 0,
+    }
+}
 
 /// The executor's persistent state.
 pub struct StateStore {
     db: Arc<DB>,
     cache: Arc<Cache>,
-    cache_entries_max: usize,
+    cache_bytes_max: usize,
+    /// Heap bytes the cached values hold (see [`value_heap_bytes`]).
+    cache_heap_bytes: usize,
     last_header: Option<L2BlockHeader>,
 }
 
@@ -78,7 +99,7 @@ pub struct Snapshot {
 
 impl StateStore {
     /// Opens (or creates) the store in `path`.
-    pub fn open(path: &Path, cache_entries_max: usize) -> Result<Self, StoreError> {
+    pub fn open(path: &Path, cache_bytes_max: usize) -> Result<Self, StoreError> {
         let mut options = Options::default();
         options.create_if_missing(true);
         options.create_missing_column_families(true);
@@ -103,7 +124,8 @@ impl StateStore {
         Ok(Self {
             db: Arc::new(db),
             cache: Arc::new(Cache::new()),
-            cache_entries_max,
+            cache_bytes_max,
+            cache_heap_bytes: 0,
             last_header,
         })
     }
@@ -111,6 +133,11 @@ impl StateStore {
     /// The header of the last committed block, if any.
     pub fn last_header(&self) -> Option<&L2BlockHeader> {
         self.last_header.as_ref()
+    }
+
+    /// The cache's size in bytes, as counted against its bound.
+    pub fn cache_bytes(&self) -> usize {
+        table_bytes(self.cache.capacity()) + self.cache_heap_bytes
     }
 
     /// A read view of the committed state.
@@ -186,11 +213,26 @@ impl StateStore {
 
         // Only now, with the block durable, does the cache see it.
         let cache = Arc::make_mut(&mut self.cache);
-        if cache.len() + writes.len() > self.cache_entries_max {
-            cache.clear();
+        let incoming: usize = writes
+            .iter()
+            .map(|(_, value)| value_heap_bytes(value))
+            .sum();
+        let table = table_bytes(cache.len() + writes.len()).max(table_bytes(cache.capacity()));
+        if table + self.cache_heap_bytes + incoming > self.cache_bytes_max {
+            // Dropped, not cleared: a cleared table would keep its allocation.
+            *cache = Cache::new();
+            self.cache_heap_bytes = 0;
+            if table_bytes(writes.len()) + incoming > self.cache_bytes_max {
+                // This block alone is over the bound: it is read from RocksDB.
+                self.last_header = Some(header.clone());
+                return Ok(());
+            }
         }
         for (key, value) in writes {
-            cache.insert(*key, value.clone());
+            self.cache_heap_bytes += value_heap_bytes(value);
+            if let Some(old) = cache.insert(*key, value.clone()) {
+                self.cache_heap_bytes -= value_heap_bytes(&old);
+            }
         }
         self.last_header = Some(header.clone());
         Ok(())

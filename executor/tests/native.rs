@@ -283,3 +283,47 @@ fn output_lists_sorted_writes_and_chains_the_digest() {
     );
     assert_eq!(second.header.parent_hash, first.header.hash());
 }
+
+/// The state cache stays within its byte bound however many accounts blocks touch,
+/// and reads after it was emptied still see committed state.
+#[test]
+fn state_cache_is_bounded_in_bytes() {
+    let bound = 48 * 1024;
+    let mut chain = Chain::with_config(
+        401,
+        ExecutorConfig {
+            threads: 2,
+            parallel_items_min: 0,
+            cache_bytes_max: bound,
+            ..ExecutorConfig::default()
+        },
+    );
+    let mut largest = 0;
+    let mut emptied = false;
+    for round in 0..10u32 {
+        // Twenty new senders and twenty new receivers each block.
+        let items = (0..20)
+            .map(|i| {
+                let from = 1 + 40 * round + i;
+                chain.transfer(from, from + 20, TokenId::Spirit, 1, 1, 0)
+            })
+            .collect();
+        let before = chain.executor.store().cache_bytes();
+        chain.run(items);
+        let after = chain.executor.store().cache_bytes();
+        emptied |= after < before;
+        largest = largest.max(after);
+    }
+    assert!(largest > 0, "the cache was never used");
+    assert!(
+        emptied,
+        "the cache never had to be emptied: the test is too small"
+    );
+    assert!(
+        largest <= bound,
+        "cache grew to {largest} bytes, bound {bound}"
+    );
+    // Reads after the cache was emptied still see every committed block.
+    assert_eq!(chain.nonce(1), 1);
+    assert_eq!(chain.balance(21, TokenId::Spirit), FUNDS + 1);
+}

@@ -19,6 +19,8 @@
 //! - Every parked nonce is above its lane's next nonce.
 //! - No lane is idle (nothing parked, nothing in flight, no resync pending): an idle
 //!   lane's next nonce is the account's, so it is forgotten and read again.
+//! - No parked deadline is below the pool's expiry bound, so `expire` before that
+//!   bound does nothing without looking at any lane (it is O(1) on the hot path).
 //!
 //! ## Limits
 //!
@@ -169,6 +171,10 @@ pub struct Lanes<K, T> {
     limits: LaneLimits,
     lanes: HashMap<K, Lane<T>>,
     pooled: usize,
+    /// No parked deadline is below this (a lower bound, tightened by each full
+    /// scan): [`Lanes::expire`] before it returns at once instead of scanning
+    /// every lane, so callers may call it as often as they like.
+    earliest_deadline: u64,
 }
 
 fn decrement(counter: &mut usize, what: &str) {
@@ -183,6 +189,7 @@ impl<K: Hash + Eq + Copy, T> Lanes<K, T> {
             limits,
             lanes: HashMap::new(),
             pooled: 0,
+            earliest_deadline: u64::MAX,
         }
     }
 
@@ -285,6 +292,7 @@ impl<K: Hash + Eq + Copy, T> Lanes<K, T> {
             fee,
             deadline,
         };
+        self.earliest_deadline = self.earliest_deadline.min(deadline);
         match lane.parked.insert(nonce, parked) {
             Some(replaced) => Some(replaced.item),
             None => {
@@ -349,9 +357,15 @@ impl<K: Hash + Eq + Copy, T> Lanes<K, T> {
     /// Removes parked items whose deadline is at or before `now`; returns them.
     pub fn expire(&mut self, now: u64) -> Vec<(K, T)> {
         let mut expired = Vec::new();
+        if now < self.earliest_deadline {
+            return expired;
+        }
         let mut emptied = Vec::new();
+        let mut earliest = u64::MAX;
         for (sender, lane) in &mut self.lanes {
-            if !lane.parked.values().any(|p| p.deadline <= now) {
+            let lane_earliest = lane.parked.values().map(|p| p.deadline).min();
+            if lane_earliest.is_none_or(|deadline| deadline > now) {
+                earliest = earliest.min(lane_earliest.unwrap_or(u64::MAX));
                 continue;
             }
             let parked = std::mem::take(&mut lane.parked);
@@ -359,6 +373,7 @@ impl<K: Hash + Eq + Copy, T> Lanes<K, T> {
                 if p.deadline <= now {
                     expired.push((*sender, p.item));
                 } else {
+                    earliest = earliest.min(p.deadline);
                     lane.parked.insert(nonce, p);
                 }
             }
@@ -372,6 +387,7 @@ impl<K: Hash + Eq + Copy, T> Lanes<K, T> {
         for sender in emptied {
             self.lanes.remove(&sender);
         }
+        self.earliest_deadline = earliest;
         expired
     }
 
@@ -394,6 +410,14 @@ impl<K: Hash + Eq + Copy, T> Lanes<K, T> {
                     first > lane.next,
                     "parked nonce {first} is not above next {}",
                     lane.next
+                );
+            }
+            for parked in lane.parked.values() {
+                assert!(
+                    parked.deadline >= self.earliest_deadline,
+                    "deadline {} is below the expiry bound {}",
+                    parked.deadline,
+                    self.earliest_deadline
                 );
             }
         }

@@ -74,7 +74,8 @@ pub use codec::{Codec, CodecError};
 pub use constants::*;
 pub use genesis::{GenesisAccount, L2Genesis};
 pub use keys::{
-    Keypair, SignatureError, verify_batch, verify_transaction_refs, verify_transactions,
+    KeyCache, Keypair, SignatureError, verify_batch, verify_transaction_refs,
+    verify_transaction_refs_cached, verify_transactions,
 };
 pub use merkle::{AccountLeaf, MerkleProof};
 pub use poseidon::{FieldBytes, Fr, poseidon};

@@ -109,6 +109,7 @@ fn honest(i: u64) -> SignedTransaction {
 /// passed about one batch in eight, so this failed.)
 #[test]
 fn verdicts_do_not_depend_on_grouping() {
+    let cache = KeyCache::new(40 * KeyCache::ENTRY_BYTES);
     for trial in 0..64u64 {
         let mut txs: Vec<SignedTransaction> = (0..130).map(honest).collect();
         let position = (trial * 37 % 130) as usize;
@@ -126,6 +127,15 @@ fn verdicts_do_not_depend_on_grouping() {
                 .flat_map(|chunk| verify_transaction_refs(chunk, DEVNET_CHAIN_ID))
                 .collect();
             assert_eq!(grouped, alone, "trial {trial}: groups of {group}");
+            // With decompressed keys from a cache (small enough to be cleared
+            // on the way), the verdicts are the same.
+            let grouped: Vec<_> = refs
+                .chunks(group)
+                .flat_map(|chunk| {
+                    verify_transaction_refs_cached(chunk, DEVNET_CHAIN_ID, Some(&cache))
+                })
+                .collect();
+            assert_eq!(grouped, alone, "trial {trial}: cached, groups of {group}");
         }
     }
 }

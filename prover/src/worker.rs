@@ -274,12 +274,16 @@ pub async fn run_worker(
             }
         };
         let prove_ms = started.elapsed().as_millis() as u64;
+        metrics::histogram!("ghostplane_worker_prove_seconds")
+            .record(started.elapsed().as_secs_f64());
         match client
             .submit(&id, &lease.job, &hex::encode(&proof), prove_ms)
             .await
         {
             Ok(_) => {
                 accepted += 1;
+                metrics::counter!("ghostplane_worker_proofs_total", "result" => "accepted")
+                    .increment(1);
                 tracing::info!(job = lease.job, prove_ms, "proof accepted");
                 if config.proofs_max > 0 && accepted >= config.proofs_max {
                     break;
@@ -291,7 +295,11 @@ pub async fn run_worker(
                 // coordinator's in a way the circuit hash did not catch.
                 tracing::error!(job = lease.job, error = %e, "proof refused");
             }
-            Err(e) => tracing::warn!(job = lease.job, error = %e, "proof not accepted"),
+            Err(e) => {
+                metrics::counter!("ghostplane_worker_proofs_total", "result" => "refused")
+                    .increment(1);
+                tracing::warn!(job = lease.job, error = %e, "proof not accepted");
+            }
         }
     }
     Ok(accepted)

@@ -7,7 +7,7 @@
 
 use std::net::SocketAddr;
 
-use metrics_exporter_prometheus::PrometheusBuilder;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
 
 /// Why metrics could not be served.
 #[derive(Debug, thiserror::Error)]
@@ -28,14 +28,21 @@ pub enum MetricsError {
 pub fn serve_metrics(addr: SocketAddr) -> Result<(), MetricsError> {
     let fail = |reason: String| MetricsError::Start { addr, reason };
     // Histograms as true Prometheus histograms (bucketed), so dashboards can
-    // aggregate them: 50 µs to 10 s, roughly ×2.5 apart.
-    let buckets = [
+    // aggregate them. Durations (`*_seconds`): 50 µs to 10 s, roughly ×2.5 apart,
+    // plus 30 s and 60 s for proving. Everything else counts things (block items,
+    // batch and group sizes): 1 to 65 536, ×4 apart.
+    let seconds = [
         0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-        0.5, 1.0, 2.5, 5.0, 10.0,
+        0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+    ];
+    let sizes = [
+        1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0, 16_384.0, 65_536.0,
     ];
     let (recorder, exporter) = PrometheusBuilder::new()
         .with_http_listener(addr)
-        .set_buckets(&buckets)
+        .set_buckets(&sizes)
+        .map_err(|e| fail(e.to_string()))?
+        .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &seconds)
         .map_err(|e| fail(e.to_string()))?
         .build()
         .map_err(|e| fail(e.to_string()))?;

@@ -134,7 +134,30 @@ impl From<CodecError> for SubmitError {
 }
 
 impl SubmitError {
-    /// A short stable name (the `reason` label of the rejection metric).
+    /// Every value [`SubmitError::kind`] returns: the rejection counter is
+    /// registered at zero for each, so dashboards see every reason from the start.
+    pub const KINDS: [&'static str; 17] = [
+        "too_large",
+        "malformed",
+        "invalid",
+        "wrong_chain",
+        "bad_signature",
+        "unknown_sender",
+        "signer_mismatch",
+        "nonce_too_low",
+        "nonce_gap",
+        "replacement_underpriced",
+        "already_known",
+        "sender_pool_full",
+        "pool_full",
+        "fee_below_minimum",
+        "settlement_behind",
+        "busy",
+        "unavailable",
+    ];
+
+    /// A short stable name (the `reason` label of the rejection metric), one of
+    /// [`SubmitError::KINDS`].
     pub fn kind(&self) -> &'static str {
         match self {
             SubmitError::TooLarge { .. } => "too_large",

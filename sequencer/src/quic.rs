@@ -164,39 +164,81 @@ pub fn serve(
     Ok((endpoint, local))
 }
 
-async fn read_frame(
-    recv: &mut quinn::RecvStream,
+/// Bytes asked of quinn per read: many frames at once, so a stream costs one read
+/// per chunk instead of two per transaction.
+const READ_CHUNK_BYTES: usize = 64 * 1024;
+
+/// Replies gathered before one write (they are flushed earlier when the next reply
+/// is not ready yet).
+const WRITE_BATCH_BYTES: usize = 64 * 1024;
+
+/// Reads length-prefixed frames from a stream through one buffer. Holds at most one
+/// partial frame plus one read chunk.
+struct FrameReader {
+    recv: quinn::RecvStream,
+    buf: Vec<u8>,
+    start: usize,
     max: usize,
-) -> Result<Option<Vec<u8>>, QuicError> {
-    let mut header = [0u8; 4];
-    match recv.read_exact(&mut header).await {
-        Ok(()) => {}
-        Err(quinn::ReadExactError::FinishedEarly(0)) => return Ok(None),
-        Err(e) => return Err(QuicError::Io(e.to_string())),
-    }
-    let len = u32::from_be_bytes(header) as usize;
-    if len > max {
-        return Err(QuicError::Oversize { len, max });
-    }
-    let mut payload = vec![0u8; len];
-    recv.read_exact(&mut payload)
-        .await
-        .map_err(|e| QuicError::Io(e.to_string()))?;
-    Ok(Some(payload))
 }
 
-async fn write_frame(send: &mut quinn::SendStream, payload: &[u8]) -> Result<(), QuicError> {
+impl FrameReader {
+    fn new(recv: quinn::RecvStream, max: usize) -> Self {
+        Self {
+            recv,
+            buf: Vec::with_capacity(READ_CHUNK_BYTES),
+            start: 0,
+            max,
+        }
+    }
+
+    /// The next frame's payload, or `None` when the peer finished the stream
+    /// between frames.
+    async fn next(&mut self) -> Result<Option<&[u8]>, QuicError> {
+        loop {
+            let available = &self.buf[self.start..];
+            if let Some(header) = available.first_chunk::<4>() {
+                let len = u32::from_be_bytes(*header) as usize;
+                if len > self.max {
+                    return Err(QuicError::Oversize { len, max: self.max });
+                }
+                if available.len() >= 4 + len {
+                    let payload = self.start + 4..self.start + 4 + len;
+                    self.start = payload.end;
+                    return Ok(Some(&self.buf[payload]));
+                }
+            }
+            // Not a whole frame: keep the partial one and read more.
+            self.buf.drain(..self.start);
+            self.start = 0;
+            match self.recv.read_chunk(READ_CHUNK_BYTES, true).await {
+                Ok(Some(chunk)) => self.buf.extend_from_slice(&chunk.bytes),
+                Ok(None) if self.buf.is_empty() => return Ok(None),
+                Ok(None) => {
+                    return Err(QuicError::Protocol("stream ended inside a frame".into()));
+                }
+                Err(e) => return Err(QuicError::Io(e.to_string())),
+            }
+        }
+    }
+}
+
+/// Appends one frame (`u32` length, payload) to `out`.
+fn push_frame(out: &mut Vec<u8>, payload: &[u8]) -> Result<(), QuicError> {
     let len =
         u32::try_from(payload.len()).map_err(|_| QuicError::Protocol("frame too large".into()))?;
-    send.write_all(&len.to_be_bytes())
-        .await
-        .map_err(|e| QuicError::Io(e.to_string()))?;
-    send.write_all(payload)
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(payload);
+    Ok(())
+}
+
+async fn write_all(send: &mut quinn::SendStream, bytes: &[u8]) -> Result<(), QuicError> {
+    send.write_all(bytes)
         .await
         .map_err(|e| QuicError::Io(e.to_string()))
 }
 
-fn encode_reply(result: Result<Hash32, SubmitError>) -> Vec<u8> {
+/// Appends the reply frame for `result` to `out`.
+fn push_reply(out: &mut Vec<u8>, result: Result<Hash32, SubmitError>) -> Result<(), QuicError> {
     let reply = match result {
         Ok(hash) => QuicReply::Accepted(hash),
         Err(e) => QuicReply::Rejected {
@@ -204,7 +246,13 @@ fn encode_reply(result: Result<Hash32, SubmitError>) -> Vec<u8> {
             message: e.to_string(),
         },
     };
-    ghostplane_primitives::codec::to_bytes(&reply)
+    let at = out.len();
+    out.extend_from_slice(&[0; 4]);
+    borsh::to_writer(&mut *out, &reply).map_err(|e| QuicError::Protocol(e.to_string()))?;
+    let len = u32::try_from(out.len() - at - 4)
+        .map_err(|_| QuicError::Protocol("reply too large".into()))?;
+    out[at..at + 4].copy_from_slice(&len.to_be_bytes());
+    Ok(())
 }
 
 /// One transaction read from a stream, in stream order, holding its slot of the
@@ -224,7 +272,7 @@ enum PendingReply {
 /// cancel-safe); the bounded channel between them caps what is in flight.
 async fn serve_stream(
     mut send: quinn::SendStream,
-    mut recv: quinn::RecvStream,
+    recv: quinn::RecvStream,
     ingest: &Ingest,
     config: &SequencerConfig,
     in_flight: Arc<tokio::sync::Semaphore>,
@@ -233,7 +281,7 @@ async fn serve_stream(
         tokio::sync::mpsc::channel::<Pending>(config.quic_stream_in_flight_max.max(1));
     let reader = {
         let ingest = ingest.clone();
-        let max = config.tx_bytes_max;
+        let mut frames = FrameReader::new(recv, config.tx_bytes_max);
         tokio::spawn(async move {
             loop {
                 // Wait for room before reading: a client that does not read its
@@ -241,8 +289,8 @@ async fn serve_stream(
                 let Ok(slot) = Arc::clone(&in_flight).acquire_owned().await else {
                     return;
                 };
-                let pending = match read_frame(&mut recv, max).await {
-                    Ok(Some(bytes)) => PendingReply::Submitted(ingest.submit(bytes)),
+                let pending = match frames.next().await {
+                    Ok(Some(bytes)) => PendingReply::Submitted(ingest.submit(bytes.to_vec())),
                     Ok(None) => return,
                     // The stream's framing can no longer be trusted: say why and stop.
                     Err(QuicError::Oversize { len, max }) => {
@@ -260,21 +308,42 @@ async fn serve_stream(
             }
         })
     };
+    // Replies go out in stream order, gathered into one write while the next one is
+    // already answered; each holds its in-flight slot until it is written.
+    let mut out: Vec<u8> = Vec::with_capacity(WRITE_BATCH_BYTES);
+    let mut written_slots = Vec::new();
     while let Some((pending, slot)) = pending_rx.recv().await {
         let result = match pending {
-            PendingReply::Submitted(Ok(receiver)) => receiver.await.unwrap_or_else(|_| {
-                Err(SubmitError::Unavailable(
-                    "the pipeline dropped the request".into(),
-                ))
-            }),
+            PendingReply::Submitted(Ok(mut receiver)) => match receiver.try_recv() {
+                Ok(result) => result,
+                Err(tokio::sync::oneshot::error::TryRecvError::Empty) => {
+                    // Not answered yet: send what is gathered while waiting.
+                    if !out.is_empty() {
+                        write_all(&mut send, &out).await?;
+                        out.clear();
+                        written_slots.clear();
+                    }
+                    receiver.await.unwrap_or_else(|_| Err(pipeline_gone()))
+                }
+                Err(tokio::sync::oneshot::error::TryRecvError::Closed) => Err(pipeline_gone()),
+            },
             PendingReply::Submitted(Err(e)) | PendingReply::Refused(e) => Err(e),
         };
-        write_frame(&mut send, &encode_reply(result)).await?;
-        drop(slot);
+        push_reply(&mut out, result)?;
+        written_slots.push(slot);
+        if out.len() >= WRITE_BATCH_BYTES || pending_rx.is_empty() {
+            write_all(&mut send, &out).await?;
+            out.clear();
+            written_slots.clear();
+        }
     }
     let _ = reader.await;
     send.finish().map_err(|e| QuicError::Io(e.to_string()))?;
     Ok(())
+}
+
+fn pipeline_gone() -> SubmitError {
+    SubmitError::Unavailable("the pipeline dropped the request".into())
 }
 
 /// A QUIC ingest client that pins the server's certificate.
@@ -343,29 +412,102 @@ impl QuicStream {
     /// Splits into a sender and a reply reader (to pipeline from two tasks).
     pub fn split(self) -> (QuicSender, QuicReceiver) {
         (
-            QuicSender { send: self.send },
-            QuicReceiver { recv: self.recv },
+            QuicSender {
+                send: self.send,
+                out: Vec::new(),
+            },
+            QuicReceiver {
+                frames: FrameReader::new(self.recv, REPLY_BYTES_MAX),
+            },
         )
     }
 
     /// Sends one transaction and waits for its reply.
     pub async fn submit(&mut self, signed_tx: &[u8]) -> Result<QuicReply, QuicError> {
-        write_frame(&mut self.send, signed_tx).await?;
-        read_reply(&mut self.recv)
+        let (mut sender, mut receiver) = self.split_ref();
+        sender.send(signed_tx).await?;
+        receiver
+            .next()
             .await?
             .ok_or_else(|| QuicError::Protocol("stream closed".into()))
+    }
+
+    fn split_ref(&mut self) -> (QuicSenderRef<'_>, QuicReceiverRef<'_>) {
+        (
+            QuicSenderRef {
+                send: &mut self.send,
+            },
+            QuicReceiverRef {
+                recv: &mut self.recv,
+            },
+        )
+    }
+}
+
+struct QuicSenderRef<'a> {
+    send: &'a mut quinn::SendStream,
+}
+
+impl QuicSenderRef<'_> {
+    async fn send(&mut self, payload: &[u8]) -> Result<(), QuicError> {
+        let mut out = Vec::with_capacity(payload.len() + 4);
+        push_frame(&mut out, payload)?;
+        write_all(self.send, &out).await
+    }
+}
+
+struct QuicReceiverRef<'a> {
+    recv: &'a mut quinn::RecvStream,
+}
+
+impl QuicReceiverRef<'_> {
+    /// One reply, read exactly (nothing past it is consumed, so the stream stays
+    /// usable for the next call).
+    async fn next(&mut self) -> Result<Option<QuicReply>, QuicError> {
+        let mut header = [0u8; 4];
+        match self.recv.read_exact(&mut header).await {
+            Ok(()) => {}
+            Err(quinn::ReadExactError::FinishedEarly(0)) => return Ok(None),
+            Err(e) => return Err(QuicError::Io(e.to_string())),
+        }
+        let len = u32::from_be_bytes(header) as usize;
+        if len > REPLY_BYTES_MAX {
+            return Err(QuicError::Oversize {
+                len,
+                max: REPLY_BYTES_MAX,
+            });
+        }
+        let mut payload = vec![0u8; len];
+        self.recv
+            .read_exact(&mut payload)
+            .await
+            .map_err(|e| QuicError::Io(e.to_string()))?;
+        decode_reply(&payload).map(Some)
     }
 }
 
 /// The sending half of a stream.
 pub struct QuicSender {
     send: quinn::SendStream,
+    out: Vec<u8>,
 }
 
 impl QuicSender {
     /// Sends one transaction frame.
     pub async fn send(&mut self, signed_tx: &[u8]) -> Result<(), QuicError> {
-        write_frame(&mut self.send, signed_tx).await
+        self.send_many([signed_tx]).await
+    }
+
+    /// Sends transaction frames in one write.
+    pub async fn send_many<'a>(
+        &mut self,
+        signed_txs: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Result<(), QuicError> {
+        self.out.clear();
+        for tx in signed_txs {
+            push_frame(&mut self.out, tx)?;
+        }
+        write_all(&mut self.send, &self.out).await
     }
 
     /// Signals that no more transactions follow.
@@ -374,23 +516,21 @@ impl QuicSender {
     }
 }
 
-/// The reply half of a stream.
+/// The reply half of a stream (reads replies in chunks).
 pub struct QuicReceiver {
-    recv: quinn::RecvStream,
+    frames: FrameReader,
 }
 
 impl QuicReceiver {
     /// The next reply, or `None` when the server finished the stream.
     pub async fn next(&mut self) -> Result<Option<QuicReply>, QuicError> {
-        read_reply(&mut self.recv).await
+        match self.frames.next().await? {
+            Some(bytes) => decode_reply(bytes).map(Some),
+            None => Ok(None),
+        }
     }
 }
 
-async fn read_reply(recv: &mut quinn::RecvStream) -> Result<Option<QuicReply>, QuicError> {
-    match read_frame(recv, REPLY_BYTES_MAX).await? {
-        Some(bytes) => QuicReply::try_from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| QuicError::Protocol(format!("bad reply: {e}"))),
-        None => Ok(None),
-    }
+fn decode_reply(bytes: &[u8]) -> Result<QuicReply, QuicError> {
+    QuicReply::try_from_slice(bytes).map_err(|e| QuicError::Protocol(format!("bad reply: {e}")))
 }

@@ -295,6 +295,11 @@ impl<C: L1Client> Settlement<C> {
         if let Ok(head) = &sequenced {
             metrics::gauge!("ghostplane_settlement_l2_block", "stage" => "sequenced")
                 .set(*head as f64);
+            // How far each settlement stage trails execution, in L2 blocks.
+            metrics::gauge!("ghostplane_settlement_lag_blocks", "stage" => "committed")
+                .set(head.saturating_sub(l1.committed_l2_block) as f64);
+            metrics::gauge!("ghostplane_settlement_lag_blocks", "stage" => "finalized")
+                .set(head.saturating_sub(l1.finalized_l2_block) as f64);
         }
         metrics::gauge!("ghostplane_settlement_l2_block", "stage" => "committed")
             .set(l1.committed_l2_block as f64);

@@ -156,6 +156,35 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
     );
     eprintln!("statuses over WebSocket: {seen:?}");
 
+    // Every metric the Grafana dashboard plots is exported by the devnet: before the
+    // restart (it took submissions) or after it (it settled and proved).
+    let late = scrape(ports.metrics);
+    let dashboard = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/grafana-dashboard.json"
+    ))
+    .unwrap();
+    let names = dashboard_metrics(&dashboard);
+    assert!(names.len() > 30, "{names:?}");
+    let exported: std::collections::HashSet<&str> = metrics
+        .samples
+        .iter()
+        .chain(&late.samples)
+        .map(|s| s.metric.as_str())
+        .collect();
+    // The parser folds a histogram's `_bucket` series into one sample of its base name.
+    let is_exported = |name: &str| {
+        exported.contains(name)
+            || ["_bucket", "_sum", "_count"]
+                .iter()
+                .any(|suffix| name.strip_suffix(suffix).is_some_and(|b| exported.contains(b)))
+    };
+    let missing: Vec<&String> = names.iter().filter(|name| !is_exported(name)).collect();
+    assert!(
+        missing.is_empty(),
+        "the dashboard plots unexported {missing:?}"
+    );
+
     for hash in [&transfer_hash, &withdraw_hash, &accepted_hash] {
         let out = ok(cli(
             data,
@@ -275,4 +304,25 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
         0
     );
     drop(devnet);
+}
+
+/// The metric names a Grafana dashboard's queries use (`ghost…` identifiers).
+fn dashboard_metrics(dashboard: &str) -> std::collections::BTreeSet<String> {
+    let json: Value = serde_json::from_str(dashboard).unwrap();
+    let mut names = std::collections::BTreeSet::new();
+    for panel in json["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().into_iter().flatten() {
+            let expr = target["expr"].as_str().unwrap();
+            let mut rest = expr;
+            while let Some(start) = rest.find("ghost") {
+                let tail = &rest[start..];
+                let end = tail
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(tail.len());
+                names.insert(tail[..end].to_string());
+                rest = &tail[end..];
+            }
+        }
+    }
+    names
 }

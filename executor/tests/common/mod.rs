@@ -33,11 +33,20 @@ pub fn id(i: u32) -> AccountId {
 impl Chain {
     /// `accounts` funded accounts (ids 0..accounts); account 0 collects fees.
     pub fn new(accounts: u32, threads: usize) -> Self {
+        Self::with_config(
+            accounts,
+            ExecutorConfig {
+                threads,
+                // Small test blocks must take the parallel path too.
+                parallel_items_min: 0,
+                ..ExecutorConfig::default()
+            },
+        )
+    }
+
+    /// [`Chain::new`] with an executor configured by `config`.
+    pub fn with_config(accounts: u32, config: ExecutorConfig) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let config = ExecutorConfig {
-            threads,
-            ..ExecutorConfig::default()
-        };
         let mut executor = Executor::open(dir.path(), config).unwrap();
         let keys: Vec<Keypair> = (0..accounts).map(key).collect();
         let genesis: Vec<(PublicKey, [Amount; 4])> =

@@ -11,6 +11,7 @@ struct Waiting {
     tx: SignedTransaction,
     /// The byte budget share moves with the pooled copy.
     permit: Option<BytePermit>,
+    received: Instant,
 }
 
 /// The admission stage: the nonce lanes ([`ghostplane_primitives::lanes`]) plus the
@@ -70,6 +71,8 @@ impl Admission {
         stop: &AtomicBool,
     ) {
         let tick = Duration::from_millis(100);
+        let depth = metrics::gauge!("ghostplane_sequencer_queue_depth", "stage" => "admission");
+        let pool = metrics::gauge!("ghostplane_sequencer_pool_transactions");
         loop {
             select! {
                 recv(input) -> item => match item {
@@ -92,6 +95,8 @@ impl Admission {
             }
             self.pooled_gauge
                 .store(self.lanes.pooled(), Ordering::Relaxed);
+            depth.set(input.len() as f64);
+            pool.set(self.lanes.pooled() as f64);
             if stop.load(Ordering::Relaxed) {
                 return;
             }
@@ -120,6 +125,7 @@ impl Admission {
             hash: waiting.hash,
             tx: waiting.tx,
             permit: waiting.permit,
+            received: waiting.received,
         })
     }
 
@@ -206,6 +212,7 @@ impl Admission {
                     hash: item.hash,
                     tx: item.tx.clone(),
                     permit: item.permit.take(),
+                    received: item.received,
                 };
                 let deadline = self
                     .now_ms()

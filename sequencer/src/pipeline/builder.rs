@@ -18,6 +18,9 @@ pub(super) struct Builder {
 impl Builder {
     pub(super) fn run(mut self, input: &Receiver<Ordered>, stop: &AtomicBool) {
         let block_time = Duration::from_millis(self.config.block_time_ms.max(1));
+        let depth = metrics::gauge!("ghostplane_sequencer_queue_depth", "stage" => "builder");
+        // From a block's first transaction to the cut.
+        let fill = metrics::histogram!("ghostplane_sequencer_block_fill_seconds");
         loop {
             let mut txs: Vec<Ordered> = Vec::new();
             let started = Instant::now();
@@ -50,6 +53,8 @@ impl Builder {
                     Err(_) => break,
                 }
             }
+            depth.set(input.len() as f64);
+            fill.record(started.elapsed().as_secs_f64());
             if let Err(e) = self.build(txs) {
                 tracing::error!("block production stopped: {e}");
                 return;
@@ -66,9 +71,11 @@ impl Builder {
         let timestamp_ms = self.config.clock.unix_ms();
         let mut seqs = Vec::with_capacity(txs.len());
         let mut senders = Vec::with_capacity(txs.len());
+        let mut received = Vec::with_capacity(txs.len());
         let mut items = Vec::with_capacity(txs.len());
         for ordered in txs {
             seqs.push(ordered.seq);
+            received.push(ordered.received);
             senders.push(ordered.sender);
             items.push(BlockItem::Transaction {
                 tx: ordered.tx,
@@ -130,6 +137,8 @@ impl Builder {
             .record(commit_started.elapsed().as_secs_f64());
         metrics::histogram!("ghostplane_sequencer_block_items").record(block.items.len() as f64);
         metrics::counter!("ghostplane_sequencer_blocks_total").increment(1);
+        metrics::gauge!("ghostplane_executor_cache_bytes")
+            .set(self.executor.store().cache_bytes() as f64);
         metrics::counter!("ghostplane_sequencer_dropped_total")
             .increment(output.dropped.len() as u64);
 
@@ -148,6 +157,11 @@ impl Builder {
             let _ = self.statuses.send((receipt.tx_hash, status));
             // Executed transactions are served from the receipt store from now on.
             self.status.forget(&receipt.tx_hash);
+        }
+        let latency = metrics::histogram!("ghostplane_sequencer_ingest_to_executed_seconds");
+        let now = Instant::now();
+        for at in &received {
+            latency.record(now.saturating_duration_since(*at).as_secs_f64());
         }
         for dropped in &output.dropped {
             let reason = dropped.reason.to_string();

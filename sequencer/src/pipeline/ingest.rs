@@ -76,6 +76,7 @@ impl Ingest {
             permit: Some(permit),
             reply: Some(reply),
             replayed_seq: None,
+            received: Instant::now(),
         };
         // Recorded before the hand-off so a later stage's status cannot be overwritten.
         if self.status.get(&hash).is_none() {

@@ -30,8 +30,8 @@ use crossbeam_channel::{
 use ghostplane_executor::{BlockInput, BlockItem, DropReason, Executor, StoreReader};
 use ghostplane_primitives::lanes::{LaneLimits, Lanes, Refusal, Verdict};
 use ghostplane_primitives::{
-    AccountId, BlockNumber, Codec, DepositEvent, Hash32, L2BlockHeader, Nonce, PublicKey,
-    ReceiptStatus, SignedTransaction, tx_hash, verify_transaction_refs,
+    AccountId, BlockNumber, Codec, DepositEvent, Hash32, KeyCache, L2BlockHeader, Nonce, PublicKey,
+    ReceiptStatus, SignedTransaction, tx_hash, verify_transaction_refs_cached,
 };
 use rayon::prelude::*;
 use tokio::sync::{broadcast, oneshot};
@@ -124,6 +124,9 @@ struct Incoming {
     reply: Option<oneshot::Sender<SubmitReply>>,
     /// Set for transactions replayed from the WAL: they keep their sequence number.
     replayed_seq: Option<u64>,
+    /// When ingest took it (or replay read it): the start of its
+    /// ingest-to-executed latency.
+    received: Instant,
 }
 
 impl Incoming {
@@ -147,6 +150,8 @@ struct Ordered {
     hash: Hash32,
     sender: AccountId,
     tx: SignedTransaction,
+    /// When ingest took it.
+    received: Instant,
     /// Released once the builder is done with the transaction.
     _permit: Option<BytePermit>,
 }
@@ -165,6 +170,7 @@ enum WalMsg {
         hash: Hash32,
         tx: SignedTransaction,
         permit: Option<BytePermit>,
+        received: Instant,
     },
     /// Delete a recorded transaction that will not run (replaced, timed out).
     Forget { seq: u64 },
@@ -244,6 +250,7 @@ pub fn start(
                     permit: None,
                     reply: None,
                     replayed_seq: Some(seq),
+                    received: Instant::now(),
                 };
                 admit_tx
                     .send(item)
@@ -327,6 +334,9 @@ pub fn start(
                 .run(&build_rx, &stop)
             }),
         )?);
+    }
+    for reason in SubmitError::KINDS {
+        metrics::counter!("ghostplane_sequencer_rejected_total", "reason" => reason).increment(0);
     }
     let config_bytes_max = config.pipeline_bytes_max;
     let ingest = Ingest {

@@ -19,6 +19,7 @@ pub(super) fn wal_loop(
     let accepted = metrics::counter!("ghostplane_sequencer_accepted_total");
     let group_size = metrics::histogram!("ghostplane_sequencer_wal_group_size");
     let write_seconds = metrics::histogram!("ghostplane_sequencer_wal_write_seconds");
+    let depth = metrics::gauge!("ghostplane_sequencer_queue_depth", "stage" => "wal");
     loop {
         select! {
             recv(input) -> message => match message {
@@ -54,6 +55,7 @@ pub(super) fn wal_loop(
             })
             .chain(deletes.iter().map(|seq| WalOp::Delete(*seq)));
         group_size.record(group.len() as f64);
+        depth.set(input.len() as f64);
         let write_started = Instant::now();
         let written = wal.write(ops);
         write_seconds.record(write_started.elapsed().as_secs_f64());
@@ -88,6 +90,7 @@ pub(super) fn wal_loop(
                         hash: item.hash,
                         sender: item.tx.tx.from(),
                         _permit: item.permit.take(),
+                        received: item.received,
                         tx: item.tx,
                     }
                 }
@@ -96,11 +99,13 @@ pub(super) fn wal_loop(
                     hash,
                     tx,
                     permit,
+                    received,
                 } => Ordered {
                     seq,
                     hash,
                     sender: tx.tx.from(),
                     tx,
+                    received,
                     _permit: permit,
                 },
                 WalMsg::Forget { .. } => continue,
