@@ -385,6 +385,18 @@ fn claim_size(tps: u64, connections: usize, batch: usize) -> usize {
     usize::try_from(per_10ms).unwrap_or(batch).clamp(1, batch)
 }
 
+/// Pause before sending transactions refused for back-pressure again.
+const RETRY_PAUSE: Duration = Duration::from_millis(20);
+
+/// Refusals that mean "later", not "never".
+fn retryable(code: i32) -> bool {
+    use ghostplane_rpc::codes;
+    matches!(
+        code,
+        codes::BUSY | codes::POOL_FULL | codes::SENDER_POOL_FULL | codes::SETTLEMENT_BEHIND
+    )
+}
+
 struct Worker {
     prepared: Arc<Vec<Prepared>>,
     next: Arc<AtomicU64>,
@@ -468,22 +480,34 @@ impl Worker {
         // capacity, more in flight only turns into "busy" rejections.
         let window = Arc::new(tokio::sync::Semaphore::new(self.batch));
         let (sent_tx, mut sent_rx) =
-            tokio::sync::mpsc::channel::<(std::ops::Range<usize>, Instant)>(self.batch);
+            tokio::sync::mpsc::channel::<(Vec<usize>, Instant)>(self.batch);
+        // Transactions refused for back-pressure (busy, pool full, settlement behind)
+        // are sent again, as a real client would: skipping one would leave a nonce
+        // gap that stalls its sender for the rest of the run.
+        let retry: Arc<std::sync::Mutex<Vec<usize>>> = Arc::default();
         let reader = {
             let tally = Arc::clone(&self.tally);
             let progress = self.progress.clone();
             let window = Arc::clone(&window);
             let prepared = Arc::clone(&self.prepared);
+            let retry = Arc::clone(&retry);
             tokio::spawn(async move {
                 let mut accepted = Vec::new();
-                while let Some((range, at)) = sent_rx.recv().await {
+                let mut again = Vec::new();
+                while let Some((indexes, at)) = sent_rx.recv().await {
                     accepted.clear();
+                    again.clear();
                     let mut failed = false;
-                    for prepared in &prepared[range] {
+                    for index in indexes {
                         let reply = receiver.next().await;
                         window.add_permits(1);
                         match reply {
-                            Ok(Some(QuicReply::Accepted(_))) => accepted.push((prepared.hash, at)),
+                            Ok(Some(QuicReply::Accepted(_))) => {
+                                accepted.push((prepared[index].hash, at));
+                            }
+                            Ok(Some(QuicReply::Rejected { code, .. })) if retryable(code) => {
+                                again.push(index);
+                            }
                             Ok(Some(QuicReply::Rejected { .. })) => {
                                 tally.errors.fetch_add(1, Ordering::Relaxed);
                             }
@@ -504,6 +528,9 @@ impl Worker {
                         .await
                         .extend(accepted.iter().copied());
                     progress.inc(accepted.len() as u64);
+                    if let Ok(mut retry) = retry.lock() {
+                        retry.extend(again.iter().copied());
+                    }
                     if failed {
                         break;
                     }
@@ -511,18 +538,37 @@ impl Worker {
             })
         };
         // Claims never exceed the window, so a claim can always get its permits.
-        while let Some(range) = self.claim(self.claim.min(64)).await {
-            window.acquire_many(range.len() as u32).await?.forget();
-            let at = Instant::now();
-            sender
-                .send_many(
-                    self.prepared[range.clone()]
-                        .iter()
-                        .map(|p| p.bytes.as_slice()),
-                )
-                .await?;
-            if sent_tx.send((range, at)).await.is_err() {
-                break;
+        let claim = self.claim.min(64);
+        loop {
+            let again: Vec<usize> = retry
+                .lock()
+                .map(|mut retry| std::mem::take(&mut *retry))
+                .unwrap_or_default();
+            let indexes: Vec<usize> = if again.is_empty() {
+                match self.claim(claim).await {
+                    Some(range) => range.collect(),
+                    None => break,
+                }
+            } else {
+                if self.started.elapsed() >= self.duration {
+                    self.tally
+                        .errors
+                        .fetch_add(again.len() as u64, Ordering::Relaxed);
+                    break;
+                }
+                // The node asked to back off.
+                tokio::time::sleep(RETRY_PAUSE).await;
+                again
+            };
+            for part in indexes.chunks(claim) {
+                window.acquire_many(part.len() as u32).await?.forget();
+                let at = Instant::now();
+                sender
+                    .send_many(part.iter().map(|i| self.prepared[*i].bytes.as_slice()))
+                    .await?;
+                if sent_tx.send((part.to_vec(), at)).await.is_err() {
+                    break;
+                }
             }
         }
         sender.finish()?;

@@ -175,9 +175,10 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
     // The parser folds a histogram's `_bucket` series into one sample of its base name.
     let is_exported = |name: &str| {
         exported.contains(name)
-            || ["_bucket", "_sum", "_count"]
-                .iter()
-                .any(|suffix| name.strip_suffix(suffix).is_some_and(|b| exported.contains(b)))
+            || ["_bucket", "_sum", "_count"].iter().any(|suffix| {
+                name.strip_suffix(suffix)
+                    .is_some_and(|b| exported.contains(b))
+            })
     };
     let missing: Vec<&String> = names.iter().filter(|name| !is_exported(name)).collect();
     assert!(
