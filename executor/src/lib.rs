@@ -361,78 +361,76 @@ impl Executor {
         } else {
             None
         };
-        let speculate_started = Instant::now();
-        let mut speculated = 0u64;
-        let mut speculative: Vec<Option<Result<ItemOutcome, ExecError>>> = match &plan {
-            Some(plan) => {
-                speculated = plan.iter().filter(|go| **go).count() as u64;
-                block
-                    .items
-                    .par_iter()
-                    .zip(plan.par_iter())
-                    .map(|(item, go)| {
-                        go.then(|| {
-                            execute_item(&env, item, Arc::clone(&base), Overlay::default())
-                                .map(|(outcome, _)| outcome)
-                        })
-                    })
-                    .collect()
-            }
-            None => Vec::new(),
-        };
-
+        let plan_time = plan_started.elapsed();
         // In-order commit: keep a speculative result only if nothing it read was
         // written by an earlier item of this block; otherwise execute again on top
-        // of those writes.
+        // of those writes. Speculation goes window by window, one window ahead: while
+        // one thread commits window k in order, the others speculate window k + 1.
+        // A window whose results mostly conflict (contention the declared keys did
+        // not show, such as contract storage) ends speculation for the rest of the
+        // block (the window already speculated is still used).
+        let speculate = |range: std::ops::Range<usize>, plan: &[bool]| -> Speculative {
+            block.items[range.clone()]
+                .par_iter()
+                .zip(plan[range].par_iter())
+                .map(|(item, go)| {
+                    go.then(|| {
+                        execute_item(&env, item, Arc::clone(&base), Overlay::default())
+                            .map(|(outcome, _)| outcome)
+                    })
+                })
+                .collect()
+        };
+        let mut ordered = InOrder {
+            // Sized for a native transfer's writes per item, so it does not rehash as
+            // it grows (a rehash of tens of thousands of entries is on one thread).
+            overlay: Overlay::with_capacity(block.items.len() * 4),
+            outcomes: Vec::with_capacity(block.items.len()),
+            pubdata_bytes: 0,
+            hits: 0,
+            conflicts: 0,
+        };
+        let len = block.items.len();
+        let window_end = |start: usize| (start + SPECULATION_WINDOW).min(len);
+        let speculate_started = Instant::now();
+        let mut next: Option<Speculative> = plan
+            .as_deref()
+            .map(|plan| speculate(0..window_end(0), plan));
+        let speculate_time = speculate_started.elapsed();
         let ordered_started = Instant::now();
-        let mut hits = 0u64;
-        let mut conflicts = 0u64;
-        let mut overlay = Overlay::default();
-        let mut outcomes = Vec::with_capacity(block.items.len());
-        let mut pubdata_bytes = 0usize;
-        for (i, item) in block.items.iter().enumerate() {
-            let reusable = match speculative.get_mut(i).and_then(Option::take) {
-                Some(Ok(outcome)) if !outcome.reads.iter().any(|key| overlay.contains_key(key)) => {
-                    hits += 1;
-                    Some(outcome)
-                }
-                Some(_) => {
-                    conflicts += 1;
-                    None
-                }
-                None => None,
-            };
-            let outcome = match reusable {
-                Some(outcome) => outcome,
-                None => {
-                    let (outcome, back) = execute_item(&env, item, Arc::clone(&base), overlay)?;
-                    overlay = back;
-                    outcome
-                }
-            };
-            // Pubdata budget (in block order, so parallel and sequential agree).
-            // Deposits are never dropped: they are small and must go in queue order.
-            let needed = pubdata_size(&outcome);
-            let left = BLOCK_PUBDATA_BYTES_MAX.saturating_sub(pubdata_bytes);
-            let outcome = if needed > left && matches!(item, BlockItem::Transaction { .. }) {
-                ItemOutcome {
-                    result: Err(DropReason::BlockPubdataFull {
-                        needed,
-                        left,
-                        max: BLOCK_PUBDATA_BYTES_MAX,
-                    }),
-                    reads: outcome.reads,
-                    writes: Vec::new(),
-                }
+        let mut speculated = 0u64;
+        let mut start = 0;
+        while start < len {
+            let current = next.take();
+            let end = if current.is_some() {
+                window_end(start)
             } else {
-                pubdata_bytes += needed;
-                outcome
+                len
             };
-            for (key, value) in &outcome.writes {
-                overlay.insert(*key, value.clone());
-            }
-            outcomes.push(outcome);
+            let window_speculated = current
+                .as_ref()
+                .map_or(0, |s| s.iter().filter(|s| s.is_some()).count() as u64);
+            let conflicts_before = ordered.conflicts;
+            let ahead = plan.as_deref().filter(|_| current.is_some() && end < len);
+            let (speculated_next, done) = rayon::join(
+                || ahead.map(|plan| speculate(end..window_end(end), plan)),
+                || ordered.apply(&env, &base, &block.items[start..end], current),
+            );
+            done?;
+            speculated += window_speculated;
+            let contended = (ordered.conflicts - conflicts_before) * 100
+                > window_speculated * CONTENTION_PERCENT_MAX as u64;
+            next = speculated_next.filter(|_| !contended);
+            start = end;
         }
+        let ordered_time = ordered_started.elapsed();
+        let InOrder {
+            overlay,
+            outcomes,
+            hits,
+            conflicts,
+            ..
+        } = ordered;
         let finish_started = Instant::now();
         let output = self.finish(block, parent, &base, outcomes, overlay);
         let done = Instant::now();
@@ -447,14 +445,14 @@ impl Executor {
         metrics::counter!("ghostplane_executor_conflicts_total").increment(conflicts);
         metrics::counter!("ghostplane_executor_reexecuted_total")
             .increment(block.items.len() as u64 - hits);
-        for (phase, from, to) in [
-            ("plan", plan_started, speculate_started),
-            ("speculate", speculate_started, ordered_started),
-            ("ordered", ordered_started, finish_started),
-            ("finish", finish_started, done),
+        for (phase, time) in [
+            ("plan", plan_time),
+            ("speculate", speculate_time),
+            ("ordered", ordered_time),
+            ("finish", done - finish_started),
         ] {
             metrics::histogram!("ghostplane_executor_phase_seconds", "phase" => phase)
-                .record((to - from).as_secs_f64());
+                .record(time.as_secs_f64());
         }
         output
     }
@@ -551,6 +549,85 @@ impl Executor {
     }
 }
 
+/// Speculative results of one window: `None` for items not speculated.
+type Speculative = Vec<Option<Result<ItemOutcome, ExecError>>>;
+
+/// The in-order phase's state: the block overlay and the outcomes so far.
+struct InOrder {
+    overlay: Overlay,
+    outcomes: Vec<ItemOutcome>,
+    pubdata_bytes: usize,
+    hits: u64,
+    conflicts: u64,
+}
+
+impl InOrder {
+    /// Commits `items` (the next items of the block) in order, reusing each
+    /// speculative result that read nothing an earlier item wrote.
+    fn apply(
+        &mut self,
+        env: &Env<'_>,
+        base: &Arc<dyn StateReader>,
+        items: &[BlockItem],
+        mut speculative: Option<Speculative>,
+    ) -> Result<(), ExecError> {
+        for (i, item) in items.iter().enumerate() {
+            let taken = speculative
+                .as_mut()
+                .and_then(|s| s.get_mut(i))
+                .and_then(Option::take);
+            let reusable = match taken {
+                Some(Ok(outcome))
+                    if !outcome
+                        .reads
+                        .iter()
+                        .any(|key| self.overlay.contains_key(key)) =>
+                {
+                    self.hits += 1;
+                    Some(outcome)
+                }
+                Some(_) => {
+                    self.conflicts += 1;
+                    None
+                }
+                None => None,
+            };
+            let outcome = match reusable {
+                Some(outcome) => outcome,
+                None => {
+                    let overlay = std::mem::take(&mut self.overlay);
+                    let (outcome, back) = execute_item(env, item, Arc::clone(base), overlay)?;
+                    self.overlay = back;
+                    outcome
+                }
+            };
+            // Pubdata budget (in block order, so parallel and sequential agree).
+            // Deposits are never dropped: they are small and must go in queue order.
+            let needed = pubdata_size(&outcome);
+            let left = BLOCK_PUBDATA_BYTES_MAX.saturating_sub(self.pubdata_bytes);
+            let outcome = if needed > left && matches!(item, BlockItem::Transaction { .. }) {
+                ItemOutcome {
+                    result: Err(DropReason::BlockPubdataFull {
+                        needed,
+                        left,
+                        max: BLOCK_PUBDATA_BYTES_MAX,
+                    }),
+                    reads: outcome.reads,
+                    writes: Vec::new(),
+                }
+            } else {
+                self.pubdata_bytes += needed;
+                outcome
+            };
+            for (key, value) in &outcome.writes {
+                self.overlay.insert(*key, value.clone());
+            }
+            self.outcomes.push(outcome);
+        }
+        Ok(())
+    }
+}
+
 /// At most one contract instance per thread is alive, so the instance pool bounds
 /// the thread count.
 /// An upper bound on the pubdata an item adds: its op, plus one storage-write record
@@ -589,6 +666,10 @@ fn thread_pool(threads: usize) -> Result<rayon::ThreadPool, ExecError> {
 /// away, and its bookkeeping would make the block slower than one thread.
 const CONTENTION_PERCENT_MAX: usize = 50;
 
+/// Items speculated together before their results are checked in order; a window
+/// that mostly conflicts stops speculation for the rest of the block.
+const SPECULATION_WINDOW: usize = 256;
+
 /// How often (in items) the plan checks the contention share, so a contended block
 /// falls back after looking at a few hundred items, not the whole block.
 const CONTENTION_CHECK_EVERY: usize = 256;
@@ -621,11 +702,16 @@ fn schedule(items: &[BlockItem], threads: usize, items_min: usize) -> Option<Vec
     Some(plan)
 }
 
+/// The overlay's writes in key order. Keys are unique, so the parallel sort gives
+/// the one order a sequential sort would (it runs on the executor's pool).
 fn sorted(overlay: Overlay) -> Vec<StateWrite> {
     let mut writes: Vec<StateWrite> = overlay.into_iter().collect();
-    writes.sort_unstable_by_key(|write| write.0);
+    writes.par_sort_unstable_by_key(|write| write.0);
     writes
 }
+
+/// Writes and receipts per encoding task of the digest.
+const DIGEST_CHUNK: usize = 2048;
 
 /// blake3 over the parent digest, the block number, every write (column, key,
 /// value or tombstone) and every receipt: two nodes that executed the same blocks
@@ -639,29 +725,51 @@ fn digest(
     let mut hasher = blake3::Hasher::new_derive_key("ghostplane execution digest v1");
     hasher.update(&parent.0);
     hasher.update(&number.0.to_le_bytes());
+    // The bytes hashed are encoded in parallel, chunk by chunk, and fed to one
+    // hasher in order: the same stream (and digest) as encoding one at a time.
     hasher.update(&(writes.len() as u64).to_le_bytes());
-    for (key, value) in writes {
-        let key_bytes = key.encode();
-        hasher.update(key.column().as_bytes());
-        hasher.update(&(key_bytes.len() as u32).to_le_bytes());
-        hasher.update(&key_bytes);
-        match value {
-            Some(value) => {
-                let value_bytes = value.encode();
-                hasher.update(&[1]);
-                hasher.update(&(value_bytes.len() as u32).to_le_bytes());
-                hasher.update(&value_bytes);
+    let chunks: Vec<Vec<u8>> = writes
+        .par_chunks(DIGEST_CHUNK)
+        .map(|chunk| {
+            let mut out = Vec::with_capacity(chunk.len() * 64);
+            for (key, value) in chunk {
+                let key_bytes = key.encode();
+                out.extend_from_slice(key.column().as_bytes());
+                out.extend_from_slice(&(key_bytes.len() as u32).to_le_bytes());
+                out.extend_from_slice(&key_bytes);
+                match value {
+                    Some(value) => {
+                        let value_bytes = value.encode();
+                        out.push(1);
+                        out.extend_from_slice(&(value_bytes.len() as u32).to_le_bytes());
+                        out.extend_from_slice(&value_bytes);
+                    }
+                    None => out.push(0),
+                }
             }
-            None => {
-                hasher.update(&[0]);
-            }
-        }
+            out
+        })
+        .collect();
+    for chunk in &chunks {
+        hasher.update(chunk);
     }
     hasher.update(&(receipts.len() as u64).to_le_bytes());
-    for receipt in receipts {
-        let bytes = receipt.encode();
-        hasher.update(&(bytes.len() as u32).to_le_bytes());
-        hasher.update(&bytes);
+    let chunks: Vec<Vec<u8>> = receipts
+        .par_chunks(DIGEST_CHUNK)
+        .map(|chunk| {
+            let mut out = Vec::with_capacity(chunk.len() * 96);
+            let mut bytes = Vec::with_capacity(128);
+            for receipt in chunk {
+                bytes.clear();
+                receipt.encode_into(&mut bytes);
+                out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+                out.extend_from_slice(&bytes);
+            }
+            out
+        })
+        .collect();
+    for chunk in &chunks {
+        hasher.update(chunk);
     }
     Hash32(*hasher.finalize().as_bytes())
 }
@@ -686,6 +794,88 @@ mod tests {
                 nonce,
             },
         ))
+    }
+
+    /// The digest as first written: every write and receipt encoded and hashed one
+    /// at a time. The chunked, parallel encoding must hash the same bytes.
+    fn digest_one_by_one(
+        parent: &Hash32,
+        number: BlockNumber,
+        writes: &[StateWrite],
+        receipts: &[Receipt],
+    ) -> Hash32 {
+        let mut hasher = blake3::Hasher::new_derive_key("ghostplane execution digest v1");
+        hasher.update(&parent.0);
+        hasher.update(&number.0.to_le_bytes());
+        hasher.update(&(writes.len() as u64).to_le_bytes());
+        for (key, value) in writes {
+            let key_bytes = key.encode();
+            hasher.update(key.column().as_bytes());
+            hasher.update(&(key_bytes.len() as u32).to_le_bytes());
+            hasher.update(&key_bytes);
+            match value {
+                Some(value) => {
+                    let value_bytes = value.encode();
+                    hasher.update(&[1]);
+                    hasher.update(&(value_bytes.len() as u32).to_le_bytes());
+                    hasher.update(&value_bytes);
+                }
+                None => {
+                    hasher.update(&[0]);
+                }
+            }
+        }
+        hasher.update(&(receipts.len() as u64).to_le_bytes());
+        for receipt in receipts {
+            let bytes = receipt.encode();
+            hasher.update(&(bytes.len() as u32).to_le_bytes());
+            hasher.update(&bytes);
+        }
+        Hash32(*hasher.finalize().as_bytes())
+    }
+
+    #[test]
+    fn chunked_digest_hashes_the_same_bytes() {
+        let id = |i: u32| AccountId::new(i).unwrap_or(AccountId::MAX);
+        let writes: Vec<StateWrite> = (0..5000u32)
+            .map(|i| match i % 3 {
+                0 => (
+                    StateKey::Balance(id(i), TokenId::Gcc),
+                    Some(StateValue::Balance(u128::from(i))),
+                ),
+                1 => (
+                    StateKey::Storage(
+                        ghostplane_primitives::ContractAddress([i as u8; 32]),
+                        [7; 32],
+                    ),
+                    Some(StateValue::Bytes(vec![i as u8; (i % 50) as usize].into())),
+                ),
+                _ => (StateKey::Account(id(i)), None),
+            })
+            .collect();
+        let receipts: Vec<Receipt> = (0..DIGEST_CHUNK as u32 + 3)
+            .map(|i| Receipt {
+                tx_hash: Hash32([i as u8; 32]),
+                block: BlockNumber(9),
+                index: i,
+                status: ghostplane_primitives::ReceiptStatus::Success,
+                gas_used: u64::from(i),
+                fee_paid: 1,
+                events: Vec::new(),
+                return_data: vec![1, 2, 3],
+            })
+            .collect();
+        let parent = Hash32([5; 32]);
+        let pool = thread_pool(2).unwrap_or_else(|e| panic!("{e}"));
+        let chunked = pool.install(|| digest(&parent, BlockNumber(9), &writes, &receipts));
+        assert_eq!(
+            chunked,
+            digest_one_by_one(&parent, BlockNumber(9), &writes, &receipts)
+        );
+        assert_ne!(
+            chunked,
+            digest_one_by_one(&parent, BlockNumber(9), &writes[1..], &receipts)
+        );
     }
 
     #[test]

@@ -218,3 +218,41 @@ proptest! {
         }
     }
 }
+
+/// A block longer than several speculation windows, whose first windows are
+/// contract calls that all hit one storage slot (contention the declared keys do not
+/// show, so speculation stops after a window) followed by disjoint transfers, gives
+/// the sequential result with 2 and 4 threads.
+#[test]
+fn windows_and_the_contention_stop_give_the_sequential_result() {
+    let (mut chain, contracts) = setup();
+    let mut nonces: Vec<u64> = (0..ACCOUNTS).map(|i| chain.nonce(i)).collect();
+    let mut items = Vec::new();
+    // Many calls to the counter (one shared slot), round-robin over senders.
+    for n in 0..1200u32 {
+        let from = n % ACCOUNTS;
+        items.push(chain.call(from, contracts.counter, vec![0], nonces[from as usize]));
+        nonces[from as usize] += 1;
+    }
+    // Then transfers, each sender to the next.
+    for from in 0..ACCOUNTS {
+        let to = (from + 1) % ACCOUNTS;
+        items.push(chain.transfer(from, to, TokenId::Spirit, 1, 1, nonces[from as usize]));
+        nonces[from as usize] += 1;
+    }
+    let block = chain.block(items);
+    let sequential = chain.executor.execute_sequential(&block).unwrap();
+    assert!(
+        sequential.dropped.is_empty(),
+        "{:?}",
+        sequential.dropped.first()
+    );
+    for threads in [2, 4] {
+        chain.executor.set_threads(threads).unwrap();
+        assert_eq!(
+            chain.executor.execute(&block).unwrap(),
+            sequential,
+            "{threads} threads"
+        );
+    }
+}
