@@ -84,9 +84,12 @@ pub struct DevnetArgs {
     #[arg(long, default_value_t = 20_000)]
     settlement_unplanned_txs_max: u64,
     /// Unproven chunk proof jobs above which the sequencer answers "settlement is
-    /// behind".
-    #[arg(long, default_value_t = 256)]
-    settlement_unproven_jobs_max: u64,
+    /// behind". Default: what holds about 32 768 ops (at most 256 jobs): 32 STARK
+    /// segments of 1024 ops, 256 Groth16 chunks. The coordinator keeps each queued
+    /// job's witness in memory (~4.7 MB for a full STARK segment), so this bounds
+    /// the devnet's memory as much as its backlog.
+    #[arg(long)]
+    settlement_unproven_jobs_max: Option<u64>,
     /// Threads of the in-process prover worker (0 = no in-process worker).
     #[arg(long, default_value_t = default_threads())]
     prover_threads: usize,
@@ -174,7 +177,9 @@ async fn start(args: DevnetArgs, data_dir: &Path) -> Result<()> {
     config.block_time_ms = args.block_time_ms;
     config.fee_min = args.fee_min;
     config.settlement_unplanned_txs_max = args.settlement_unplanned_txs_max;
-    config.settlement_unproven_jobs_max = args.settlement_unproven_jobs_max;
+    config.settlement_unproven_jobs_max = args.settlement_unproven_jobs_max.unwrap_or_else(|| {
+        (UNPROVEN_OPS_DEFAULT / backend.segment_ops_max().max(1) as u64).clamp(1, 256)
+    });
     std::fs::create_dir_all(&config.data_dir)?;
     let sequencer = Sequencer::start(config, &l2_genesis)
         .await
@@ -327,6 +332,9 @@ impl Pipeline<'_> {
         Ok((settlement, watcher))
     }
 }
+
+/// Unproven ops the sequencer lets pile up behind the prover by default.
+const UNPROVEN_OPS_DEFAULT: u64 = 32_768;
 
 /// The devnet's L1 genesis: every dev account funded on the ledger, the escrow
 /// backing the L2 genesis balances, the rollup set up for `backend`.

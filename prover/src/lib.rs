@@ -94,6 +94,9 @@ pub fn open_db_with(
     let mut options = rocksdb::Options::default();
     options.create_if_missing(true);
     options.create_missing_column_families(true);
+    // All column families' memtables together (each would otherwise take up to two
+    // 64 MiB memtables).
+    options.set_db_write_buffer_size(64 * 1024 * 1024);
     let columns = [
         tree::CF_NODES,
         tree::CF_LEAVES,

@@ -34,6 +34,8 @@ impl Wal {
     pub fn open(path: &Path) -> Result<Self, WalError> {
         let mut options = Options::default();
         options.create_if_missing(true);
+        // Memtable memory bound (records are deleted within a block or two).
+        options.set_db_write_buffer_size(32 * 1024 * 1024);
         Ok(Self {
             db: DB::open(&options, path)?,
         })

@@ -10,6 +10,9 @@ impl Ghostd {
         let mut options = Options::default();
         options.create_if_missing(true);
         options.create_missing_column_families(true);
+        // All column families' memtables together (each would otherwise take up to
+        // two 64 MiB memtables).
+        options.set_db_write_buffer_size(64 * 1024 * 1024);
         let columns = [CF_STATE, CF_BLOCKS, CF_RECEIPTS, CF_META, CF_PENDING]
             .into_iter()
             .map(|name| ColumnFamilyDescriptor::new(name, Options::default()));
