@@ -4,7 +4,9 @@
 //! 1. Funds `--accounts` fresh keys from development account 1 and waits until they
 //!    exist. 2. Signs every transfer ahead of time (round-robin over the accounts, so
 //!    each sender's nonces go out in order). 3. Submits at `--tps` (or as fast as the
-//!    sequencer accepts with `--tps 0`), for `--duration-s`. 4. Watches new blocks
+//!    sequencer accepts with `--tps 0`), for `--duration-s`; a transaction refused
+//!    for back-pressure (busy, pool full, settlement behind) is sent again 20 ms
+//!    later, as a client should, since skipping it would stall its sender. 4. Watches new blocks
 //!    over WebSocket to time each transaction to `executed`. Ends with one line:
 //!    `tps_accepted=<n> tps_executed=<n> p50_ms=<x> p99_ms=<y> p999_ms=<z> errors=<n>`,
 //!    plus `rss_mb=<m>` (the node's resident memory, from `/proc/<pid>/status`) with
@@ -450,10 +452,26 @@ impl Worker {
     }
 
     async fn run_rpc(self, client: WsClient) -> Result<()> {
-        while let Some(range) = self.claim(self.claim).await {
-            let batch: Vec<String> = self.prepared[range.clone()]
+        // Refused for back-pressure: sent again in the next request (see `run_quic`).
+        let mut again: Vec<usize> = Vec::new();
+        loop {
+            let indexes: Vec<usize> = if again.is_empty() {
+                match self.claim(self.claim).await {
+                    Some(range) => range.collect(),
+                    None => break,
+                }
+            } else if self.started.elapsed() >= self.duration {
+                self.tally
+                    .errors
+                    .fetch_add(again.len() as u64, Ordering::Relaxed);
+                break;
+            } else {
+                tokio::time::sleep(RETRY_PAUSE).await;
+                std::mem::take(&mut again)
+            };
+            let batch: Vec<String> = indexes
                 .iter()
-                .map(|p| hex::encode(&p.bytes))
+                .map(|i| hex::encode(&self.prepared[*i].bytes))
                 .collect();
             let at = Instant::now();
             let results = match L2ApiClient::send_transaction_batch(&client, batch).await {
@@ -461,13 +479,18 @@ impl Worker {
                 Err(_) => {
                     self.tally
                         .errors
-                        .fetch_add(range.len() as u64, Ordering::Relaxed);
+                        .fetch_add(indexes.len() as u64, Ordering::Relaxed);
                     continue;
                 }
             };
-            for (prepared, result) in self.prepared[range].iter().zip(results) {
-                self.record(prepared.hash, at, matches!(result, BatchItem::Accepted(_)))
-                    .await;
+            for (index, result) in indexes.iter().zip(results) {
+                match result {
+                    BatchItem::Refused { error } if retryable(error.code) => again.push(*index),
+                    result => {
+                        let ok = matches!(result, BatchItem::Accepted(_));
+                        self.record(self.prepared[*index].hash, at, ok).await;
+                    }
+                }
             }
         }
         Ok(())
