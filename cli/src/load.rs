@@ -451,24 +451,27 @@ impl Worker {
         }
     }
 
+    /// What to send next: the refused transactions in `again` after a pause (the
+    /// node asked to back off), else up to `count` new ones. `None` when the run is
+    /// over; refused transactions still waiting then count as errors.
+    async fn next_send(&self, again: Vec<usize>, count: usize) -> Option<Vec<usize>> {
+        if again.is_empty() {
+            return self.claim(count).await.map(Iterator::collect);
+        }
+        if self.started.elapsed() >= self.duration {
+            self.tally
+                .errors
+                .fetch_add(again.len() as u64, Ordering::Relaxed);
+            return None;
+        }
+        tokio::time::sleep(RETRY_PAUSE).await;
+        Some(again)
+    }
+
     async fn run_rpc(self, client: WsClient) -> Result<()> {
         // Refused for back-pressure: sent again in the next request (see `run_quic`).
         let mut again: Vec<usize> = Vec::new();
-        loop {
-            let indexes: Vec<usize> = if again.is_empty() {
-                match self.claim(self.claim).await {
-                    Some(range) => range.collect(),
-                    None => break,
-                }
-            } else if self.started.elapsed() >= self.duration {
-                self.tally
-                    .errors
-                    .fetch_add(again.len() as u64, Ordering::Relaxed);
-                break;
-            } else {
-                tokio::time::sleep(RETRY_PAUSE).await;
-                std::mem::take(&mut again)
-            };
+        while let Some(indexes) = self.next_send(std::mem::take(&mut again), self.claim).await {
             let batch: Vec<String> = indexes
                 .iter()
                 .map(|i| hex::encode(&self.prepared[*i].bytes))
@@ -567,21 +570,8 @@ impl Worker {
                 .lock()
                 .map(|mut retry| std::mem::take(&mut *retry))
                 .unwrap_or_default();
-            let indexes: Vec<usize> = if again.is_empty() {
-                match self.claim(claim).await {
-                    Some(range) => range.collect(),
-                    None => break,
-                }
-            } else {
-                if self.started.elapsed() >= self.duration {
-                    self.tally
-                        .errors
-                        .fetch_add(again.len() as u64, Ordering::Relaxed);
-                    break;
-                }
-                // The node asked to back off.
-                tokio::time::sleep(RETRY_PAUSE).await;
-                again
+            let Some(indexes) = self.next_send(again, claim).await else {
+                break;
             };
             for part in indexes.chunks(claim) {
                 window.acquire_many(part.len() as u32).await?.forget();

@@ -354,8 +354,8 @@ pub struct QuicClient {
 
 /// One bidirectional stream of a [`QuicClient`].
 pub struct QuicStream {
-    send: quinn::SendStream,
-    recv: quinn::RecvStream,
+    sender: QuicSender,
+    receiver: QuicReceiver,
 }
 
 impl QuicClient {
@@ -398,7 +398,15 @@ impl QuicClient {
             .open_bi()
             .await
             .map_err(|e| QuicError::Io(e.to_string()))?;
-        Ok(QuicStream { send, recv })
+        Ok(QuicStream {
+            sender: QuicSender {
+                send,
+                out: Vec::new(),
+            },
+            receiver: QuicReceiver {
+                frames: FrameReader::new(recv, REPLY_BYTES_MAX),
+            },
+        })
     }
 
     /// Closes the connection.
@@ -411,78 +419,16 @@ impl QuicClient {
 impl QuicStream {
     /// Splits into a sender and a reply reader (to pipeline from two tasks).
     pub fn split(self) -> (QuicSender, QuicReceiver) {
-        (
-            QuicSender {
-                send: self.send,
-                out: Vec::new(),
-            },
-            QuicReceiver {
-                frames: FrameReader::new(self.recv, REPLY_BYTES_MAX),
-            },
-        )
+        (self.sender, self.receiver)
     }
 
     /// Sends one transaction and waits for its reply.
     pub async fn submit(&mut self, signed_tx: &[u8]) -> Result<QuicReply, QuicError> {
-        let (mut sender, mut receiver) = self.split_ref();
-        sender.send(signed_tx).await?;
-        receiver
+        self.sender.send(signed_tx).await?;
+        self.receiver
             .next()
             .await?
             .ok_or_else(|| QuicError::Protocol("stream closed".into()))
-    }
-
-    fn split_ref(&mut self) -> (QuicSenderRef<'_>, QuicReceiverRef<'_>) {
-        (
-            QuicSenderRef {
-                send: &mut self.send,
-            },
-            QuicReceiverRef {
-                recv: &mut self.recv,
-            },
-        )
-    }
-}
-
-struct QuicSenderRef<'a> {
-    send: &'a mut quinn::SendStream,
-}
-
-impl QuicSenderRef<'_> {
-    async fn send(&mut self, payload: &[u8]) -> Result<(), QuicError> {
-        let mut out = Vec::with_capacity(payload.len() + 4);
-        push_frame(&mut out, payload)?;
-        write_all(self.send, &out).await
-    }
-}
-
-struct QuicReceiverRef<'a> {
-    recv: &'a mut quinn::RecvStream,
-}
-
-impl QuicReceiverRef<'_> {
-    /// One reply, read exactly (nothing past it is consumed, so the stream stays
-    /// usable for the next call).
-    async fn next(&mut self) -> Result<Option<QuicReply>, QuicError> {
-        let mut header = [0u8; 4];
-        match self.recv.read_exact(&mut header).await {
-            Ok(()) => {}
-            Err(quinn::ReadExactError::FinishedEarly(0)) => return Ok(None),
-            Err(e) => return Err(QuicError::Io(e.to_string())),
-        }
-        let len = u32::from_be_bytes(header) as usize;
-        if len > REPLY_BYTES_MAX {
-            return Err(QuicError::Oversize {
-                len,
-                max: REPLY_BYTES_MAX,
-            });
-        }
-        let mut payload = vec![0u8; len];
-        self.recv
-            .read_exact(&mut payload)
-            .await
-            .map_err(|e| QuicError::Io(e.to_string()))?;
-        decode_reply(&payload).map(Some)
     }
 }
 
