@@ -85,9 +85,10 @@ pub struct DevnetArgs {
     settlement_unplanned_txs_max: u64,
     /// Unproven chunk proof jobs above which the sequencer answers "settlement is
     /// behind". Default: what holds about 32 768 ops (at most 256 jobs): 32 STARK
-    /// segments of 1024 ops, 256 Groth16 chunks. The coordinator keeps each queued
-    /// job's witness in memory (~4.7 MB for a full STARK segment), so this bounds
-    /// the devnet's memory as much as its backlog.
+    /// segments of 1024 ops, 256 Groth16 chunks. Transactions executed before the
+    /// bound was hit are still planned, so the queue can pass it by what
+    /// `--settlement-unplanned-txs-max` transactions make. Queued witnesses (~4.7 MB
+    /// a full STARK segment) are on disk, not in memory.
     #[arg(long)]
     settlement_unproven_jobs_max: Option<u64>,
     /// Threads of the in-process prover worker (0 = no in-process worker).

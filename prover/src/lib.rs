@@ -102,6 +102,7 @@ pub fn open_db_with(
         tree::CF_LEAVES,
         tree::CF_META,
         coordinator::CF_JOBS,
+        coordinator::CF_WITNESSES,
     ]
     .into_iter()
     .chain(extra.iter().copied());

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
-use ghostplane_prover::coordinator::{CF_JOBS, CoordinatorError, JobId, JobState};
+use ghostplane_prover::coordinator::{
+    CF_JOBS, CF_WITNESSES, CoordinatorError, JobId, JobRecord, JobState,
+};
 use ghostplane_prover::{
     ChunkKeys, Coordinator, CoordinatorConfig, Groth16Backend, Job, ProofBackend, WorkerAuth,
     WorkerToken,
@@ -346,8 +348,7 @@ fn failed_jobs_on_disk_are_queued_again() {
     drop(f.coordinator);
     // What the old code wrote after `attempts_max` leases.
     record.state = JobState::Failed;
-    let mut key = [0u8; 12];
-    key[..8].copy_from_slice(&1u64.to_be_bytes());
+    let key = key_of(job(0));
     let column = f.db.cf_handle(CF_JOBS).unwrap();
     f.db.put_cf(column, key, borsh::to_vec(&record).unwrap())
         .unwrap();
@@ -359,9 +360,90 @@ fn failed_jobs_on_disk_are_queued_again() {
     );
     assert_eq!(reopened.status().queued, jobs);
     // Written back as queued.
-    let stored: ghostplane_prover::coordinator::JobRecord =
-        borsh::from_slice(&f.db.get_cf(column, key).unwrap().unwrap()).unwrap();
+    let stored: JobRecord = borsh::from_slice(&f.db.get_cf(column, key).unwrap().unwrap()).unwrap();
     assert_eq!(stored.state, JobState::Queued);
+}
+
+fn key_of(id: JobId) -> [u8; 12] {
+    let mut key = [0u8; 12];
+    key[..8].copy_from_slice(&id.batch.to_be_bytes());
+    key[8..].copy_from_slice(&id.chunk.to_be_bytes());
+    key
+}
+
+/// Before: every queued job's witness (megabytes for a real segment) sat in the
+/// coordinator's memory and was written again with each state change. Now it is in
+/// its own column, read only to lease the job, and deleted once the job is proven.
+#[test]
+fn witnesses_live_on_disk_until_proven() {
+    let f = fleet(listed);
+    let c = &f.coordinator;
+    let t0 = Instant::now();
+    let witnesses = f.db.cf_handle(CF_WITNESSES).unwrap();
+    let jobs = f.db.cf_handle(CF_JOBS).unwrap();
+    for (i, chunk) in f.chunks.iter().enumerate() {
+        let id = job(i as u32);
+        assert!(c.job(id).unwrap().unwrap().job.witness.is_empty());
+        let stored: JobRecord =
+            borsh::from_slice(&f.db.get_cf(jobs, key_of(id)).unwrap().unwrap()).unwrap();
+        assert!(stored.job.witness.is_empty());
+        assert_eq!(
+            f.db.get_cf(witnesses, key_of(id)).unwrap().unwrap(),
+            chunk.witness
+        );
+    }
+
+    let session = f.register(0, "w", t0);
+    let lease = c.lease_at(&session, t0).unwrap().unwrap();
+    assert_eq!(lease.job, "1:0");
+    assert_eq!(hex::decode(&lease.witness).unwrap(), f.chunks[0].witness);
+    let proof = hex::encode(f.backend.prove(&f.chunks[0].witness).unwrap());
+    c.submit_at(&session, job(0), &proof, 1, t0).unwrap();
+    assert!(f.db.get_cf(witnesses, key_of(job(0))).unwrap().is_none());
+    assert!(f.db.get_cf(witnesses, key_of(job(1))).unwrap().is_some());
+    assert_eq!(c.batch_proofs(1).unwrap(), None);
+
+    // A re-plan forgets the batch's witnesses with its jobs.
+    let mut write = rocksdb::WriteBatch::default();
+    c.stage_forget_batches_from(1, &mut write).unwrap();
+    f.db.write(write).unwrap();
+    c.forget_batches_from(1);
+    assert!(f.db.get_cf(witnesses, key_of(job(1))).unwrap().is_none());
+    assert!(c.job(job(1)).unwrap().is_none());
+}
+
+/// Records written before witnesses had their own column carry the witness inline:
+/// opening moves it to the witness column, and a lease still hands it out.
+#[test]
+fn inline_witnesses_are_moved_on_open() {
+    let f = fleet(listed);
+    let jobs = f.db.cf_handle(CF_JOBS).unwrap();
+    let witnesses = f.db.cf_handle(CF_WITNESSES).unwrap();
+    let mut record = f.coordinator.job(job(0)).unwrap().unwrap();
+    drop(f.coordinator);
+    record.job.witness = f.chunks[0].witness.clone();
+    f.db.put_cf(jobs, key_of(job(0)), borsh::to_vec(&record).unwrap())
+        .unwrap();
+    f.db.delete_cf(witnesses, key_of(job(0))).unwrap();
+
+    let reopened =
+        Coordinator::open(f.db.clone(), Arc::clone(&f.backend), listed(&f.tokens)).unwrap();
+    let stored: JobRecord =
+        borsh::from_slice(&f.db.get_cf(jobs, key_of(job(0))).unwrap().unwrap()).unwrap();
+    assert!(stored.job.witness.is_empty());
+    assert_eq!(
+        f.db.get_cf(witnesses, key_of(job(0))).unwrap().unwrap(),
+        f.chunks[0].witness
+    );
+    let session = reopened
+        .register_at(&f.circuit, "w", Some(f.tokens[0].expose()), Instant::now())
+        .unwrap()
+        .session;
+    let lease = reopened
+        .lease_at(&session, Instant::now())
+        .unwrap()
+        .unwrap();
+    assert_eq!(hex::decode(&lease.witness).unwrap(), f.chunks[0].witness);
 }
 
 /// Before: heartbeats every 10 ms held a 40 ms lease for 2 s (and would have for

@@ -205,7 +205,7 @@ impl Coordinator {
             Some(at) => inner.retrying.insert((at, job)),
             None => inner.ready.insert(job),
         };
-        self.persist(&snapshot, false)
+        self.persist(&snapshot)
     }
 
     /// Ends `job`'s lease without a proof: the job waits out its backoff, and the
@@ -394,11 +394,16 @@ impl Coordinator {
         let Some(job) = inner.ready.pop_first() else {
             return Ok(None);
         };
+        // Read under the lock (a job being forgotten must not lose its witness
+        // half-way), encoded after it.
+        let Some(witness) = self.witness(job)? else {
+            inner.ready.insert(job);
+            return Err(ProverError::Corrupt("job witness missing from the store").into());
+        };
         let Some(record) = inner.records.get_mut(&job) else {
             debug_assert!(false, "ready job {} has no record", job.to_text());
             return Ok(None);
         };
-        let witness = hex::encode(&record.job.witness);
         record.attempts = record.attempts.saturating_add(1);
         record.state = JobState::Leased { worker };
         let attempt = record.attempts;
@@ -415,6 +420,8 @@ impl Coordinator {
         if let Some(entry) = inner.workers.get_mut(&key) {
             entry.lease = Some(job);
         }
+        drop(inner);
+        let witness = hex::encode(&*witness);
         tracing::info!(job = job.to_text(), worker, attempt, "job leased");
         Ok(Some(Lease {
             job: job.to_text(),
@@ -522,7 +529,7 @@ impl Coordinator {
                 };
                 record.state = JobState::Proven { proof: p, worker };
                 record.last_error = None;
-                if let Err(e) = self.persist(&record, true) {
+                if let Err(e) = self.persist(&record) {
                     record.state = JobState::Queued;
                     inner.records.insert(job, record);
                     inner.ready.insert(job);

@@ -25,7 +25,9 @@
 //! the others. Leases are renewed by heartbeats, but never past `lease_hold_max` after
 //! they were granted. Jobs live in the `jobs` column of the prover's RocksDB (key
 //! `batch ‖ chunk`, big endian), written together with the tree version that produced
-//! them; proven jobs are written with a synced write before the worker is told
+//! them; a job's witness lives beside it in the `witnesses` column, is read only to
+//! lease the job (never held in memory) and is deleted when the job is proven; proven
+//! jobs are written with a synced write before the worker is told
 //! "accepted". Leases, backoffs and strikes are not persisted: after a restart every
 //! unproven job is queued again. Jobs that an older coordinator marked `failed` are
 //! queued again when the coordinator opens.
@@ -82,8 +84,12 @@ mod jobs;
 mod rpc;
 mod store;
 
-/// Column of jobs.
+/// Column of job records (id, state, attempts, statement; the witness is not in it).
 pub const CF_JOBS: &str = "jobs";
+/// Column of unproven jobs' witnesses (same key as the job), kept out of the records
+/// and out of memory: a witness is megabytes, and a record is written again on every
+/// state change. Deleted when the job is proven.
+pub const CF_WITNESSES: &str = "witnesses";
 
 /// Default lease without a heartbeat.
 pub const LEASE: Duration = Duration::from_secs(60);
@@ -224,7 +230,8 @@ pub struct JobRecord {
     pub attempts: u32,
     /// Why the last attempt failed, if it did.
     pub last_error: Option<String>,
-    /// The statement and the witness.
+    /// The statement. Its `witness` is empty: witnesses are stored apart
+    /// ([`CF_WITNESSES`]) and read only when the job is leased.
     pub job: Job,
 }
 

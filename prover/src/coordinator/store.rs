@@ -39,11 +39,21 @@ impl Coordinator {
         };
         {
             let jobs = cf(&db, CF_JOBS)?;
+            let witnesses = cf(&db, CF_WITNESSES)?;
             let mut revived = WriteBatch::default();
             for item in db.iterator_cf(jobs, rocksdb::IteratorMode::Start) {
                 let (_, value) = item?;
                 let mut record = JobRecord::try_from_slice(&value)
                     .map_err(|_| ProverError::Corrupt("job record"))?;
+                if !record.job.witness.is_empty() {
+                    // Written before witnesses had their own column: move it there
+                    // (or drop it, once proven).
+                    let witness = std::mem::take(&mut record.job.witness);
+                    if !matches!(record.state, JobState::Proven { .. }) {
+                        revived.put_cf(witnesses, record.id.key(), witness);
+                    }
+                    revived.put_cf(jobs, record.id.key(), to_bytes(&record));
+                }
                 match record.state {
                     JobState::Proven { .. } => inner.counters.proven += 1,
                     JobState::Failed => {
@@ -102,12 +112,14 @@ impl Coordinator {
             return Err(CoordinatorError::QueueFull(pending));
         }
         let jobs = cf(&self.db, CF_JOBS)?;
+        let witnesses = cf(&self.db, CF_WITNESSES)?;
         let mut records = Vec::with_capacity(chunks.len());
-        for (i, job) in chunks.into_iter().enumerate() {
+        for (i, mut job) in chunks.into_iter().enumerate() {
             let id = JobId {
                 batch,
                 chunk: u32::try_from(i).unwrap_or(u32::MAX),
             };
+            write.put_cf(witnesses, id.key(), std::mem::take(&mut job.witness));
             let record = JobRecord {
                 id,
                 state: JobState::Queued,
@@ -128,16 +140,34 @@ impl Coordinator {
         Ok(ids)
     }
 
-    pub(super) fn persist(&self, record: &JobRecord, sync: bool) -> Result<(), CoordinatorError> {
+    /// Writes `record`; a proven one with a synced write that also deletes its
+    /// witness.
+    pub(super) fn persist(&self, record: &JobRecord) -> Result<(), CoordinatorError> {
         let jobs = cf(&self.db, CF_JOBS)?;
+        let mut write = WriteBatch::default();
+        write.put_cf(jobs, record.id.key(), to_bytes(record));
+        let proven = matches!(record.state, JobState::Proven { .. });
+        if proven {
+            write.delete_cf(cf(&self.db, CF_WITNESSES)?, record.id.key());
+        }
         let mut options = rocksdb::WriteOptions::default();
-        options.set_sync(sync);
-        self.db
-            .put_cf_opt(jobs, record.id.key(), to_bytes(record), &options)?;
+        options.set_sync(proven);
+        self.db.write_opt(write, &options)?;
         Ok(())
     }
 
-    /// The stored record of a job.
+    /// The witness of an unproven job (`None` once proven or forgotten).
+    pub(super) fn witness(
+        &self,
+        id: JobId,
+    ) -> Result<Option<rocksdb::DBPinnableSlice<'_>>, CoordinatorError> {
+        Ok(self
+            .db
+            .get_pinned_cf(cf(&self.db, CF_WITNESSES)?, id.key())?)
+    }
+
+    /// The stored record of a job (its `job.witness` is empty: see
+    /// [`JobRecord::job`]).
     pub fn job(&self, id: JobId) -> Result<Option<JobRecord>, CoordinatorError> {
         if let Some(r) = self.lock().records.get(&id) {
             return Ok(Some(r.clone()));
@@ -162,16 +192,18 @@ impl Coordinator {
     ) -> Result<(), CoordinatorError> {
         // From the store, not from memory: proven jobs are only on disk, and a proof of
         // the dropped plan must not be taken for one of the new plan's chunks.
-        let jobs = cf(&self.db, CF_JOBS)?;
         let start = JobId {
             batch: from,
             chunk: 0,
         }
         .key();
-        let forward = rocksdb::IteratorMode::From(&start, rocksdb::Direction::Forward);
-        for item in self.db.iterator_cf(jobs, forward) {
-            let (key, _) = item?;
-            write.delete_cf(jobs, key);
+        for column in [CF_JOBS, CF_WITNESSES] {
+            let column = cf(&self.db, column)?;
+            let forward = rocksdb::IteratorMode::From(&start, rocksdb::Direction::Forward);
+            for item in self.db.iterator_cf(column, forward) {
+                let (key, _) = item?;
+                write.delete_cf(column, key);
+            }
         }
         Ok(())
     }
