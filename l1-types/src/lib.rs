@@ -30,6 +30,7 @@
 pub mod api;
 pub mod client;
 pub mod genesis;
+pub mod identity;
 pub mod ledger;
 pub mod rollup;
 pub mod tx;
