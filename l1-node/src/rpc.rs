@@ -7,17 +7,22 @@ use std::net::SocketAddr;
 
 use ghostd_types::api::{
     AccountView, BatchView, BlockView, DEPOSITS_PER_CALL_MAX, DepositView, GhostApiServer,
-    HeaderView, LedgerAccountView, LedgerApiServer, RollupApiServer, RollupView, RpcResult,
-    StatusView, Submitted, TransactionView, TransferView, TxState,
+    GrantView, HeaderView, IdentityApiServer, LedgerAccountView, LedgerApiServer, PermissionView,
+    ResolveOptions, RollupApiServer, RollupView, RpcResult, StatusView, Submitted, TokenVerdict,
+    TransactionView, TransferView, TxState, VerifyOptions, VersionId,
 };
+use ghostd_types::identity::DidId;
 use ghostplane_primitives::{Hash32, L1Address, PublicKey, TokenId};
+use ghostplane_rpc::routes::{GetRoute, RouteReply};
 use ghostplane_rpc::{internal, invalid_params as invalid};
 use jsonrpsee::PendingSubscriptionSink;
 use jsonrpsee::core::SubscriptionResult;
 use jsonrpsee::server::{RpcModule, ServerHandle, SubscriptionMessage};
 use jsonrpsee::types::ErrorObjectOwned;
+use serde_json::Value;
 use tokio::sync::broadcast;
 
+use crate::modules::identity::{self, VersionQuery};
 use crate::modules::{ledger, rollup};
 use crate::node::{Ghostd, NodeError, SubmitError};
 use crate::types::L1_TX_BYTES_MAX;
@@ -209,13 +214,150 @@ impl RollupApiServer for Handlers {
     }
 }
 
-/// Builds the RPC module: the three namespaces and `system_health`.
+fn parse_did(text: &str) -> Result<DidId, ErrorObjectOwned> {
+    DidId::parse(text).map_err(|e| invalid(e.to_string()))
+}
+
+/// The version a resolution asks for, or the DID Resolution error
+/// `invalidOptions`.
+fn version_query(options: &ResolveOptions) -> Result<VersionQuery, Value> {
+    let invalid_options = || {
+        serde_json::json!({
+            "@context": "https://w3id.org/did-resolution/v1",
+            "didDocument": null,
+            "didResolutionMetadata": { "error": "invalidOptions" },
+            "didDocumentMetadata": {},
+        })
+    };
+    match (&options.version_id, &options.version_time) {
+        (Some(_), Some(_)) => Err(invalid_options()),
+        (Some(VersionId::Number(height)), None) => Ok(VersionQuery::Id(*height)),
+        (Some(VersionId::Text(text)), None) => text
+            .parse()
+            .map(VersionQuery::Id)
+            .map_err(|_| invalid_options()),
+        (None, Some(time)) => identity::parse_time(time)
+            .map(VersionQuery::Time)
+            .ok_or_else(invalid_options),
+        (None, None) => Ok(VersionQuery::Latest),
+    }
+}
+
+/// Resolves `did` at `options` on `node`'s committed state.
+fn resolve_on(
+    node: &Ghostd,
+    did: &str,
+    options: &ResolveOptions,
+) -> Result<Value, ErrorObjectOwned> {
+    match version_query(options) {
+        Ok(query) => node
+            .read(|s| identity::resolve(s, did, query))
+            .map_err(internal),
+        Err(result) => Ok(result),
+    }
+}
+
+#[jsonrpsee::core::async_trait]
+impl IdentityApiServer for Handlers {
+    fn resolve(&self, did: String, options: Option<ResolveOptions>) -> RpcResult<Value> {
+        resolve_on(&self.0, &did, &options.unwrap_or_default())
+    }
+
+    fn has_permission(
+        &self,
+        did: String,
+        permission: String,
+        grantor: Option<String>,
+    ) -> RpcResult<PermissionView> {
+        let did = parse_did(&did)?;
+        let grantor = grantor.as_deref().map(parse_did).transpose()?;
+        let height = self.0.head().number;
+        let grantors = self
+            .0
+            .read(|s| identity::has_permission(s, &did, &permission, grantor.as_ref(), height))
+            .map_err(internal)?;
+        Ok(PermissionView {
+            held: !grantors.is_empty(),
+            grantors: grantors.iter().map(DidId::to_string).collect(),
+            height,
+        })
+    }
+
+    fn get_grants(&self, did: String) -> RpcResult<Vec<GrantView>> {
+        let did = parse_did(&did)?;
+        let grants = self
+            .0
+            .read(|s| identity::grants(s, &did))
+            .map_err(internal)?;
+        Ok(grants.iter().map(GrantView::from).collect())
+    }
+
+    fn verify_token(&self, jwt: String, options: Option<VerifyOptions>) -> RpcResult<TokenVerdict> {
+        let options = options.unwrap_or_default();
+        let height = self.0.head().number;
+        let now_s = self.0.config().clock.unix_ms() / 1000;
+        let result = self
+            .0
+            .read(|s| identity::verify_token(s, &jwt, options.aud.as_deref(), now_s, height))
+            .map_err(internal)?;
+        Ok(TokenVerdict::new(result, height))
+    }
+}
+
+/// `GET /1.0/identifiers/{did}[?versionId=N|versionTime=T]`: the DIF Universal
+/// Resolver driver convention. 200 with the resolution result, or 400
+/// (`invalidDid`, `invalidOptions`), 404 (`notFound`), 501
+/// (`methodNotSupported`), 500 (storage).
+pub fn resolver_route(node: Ghostd) -> GetRoute {
+    const RESULT: &str = "application/ld+json;profile=\"https://w3id.org/did-resolution\"";
+    GetRoute {
+        prefix: "/1.0/identifiers/",
+        handler: std::sync::Arc::new(move |did, query| {
+            let mut options = ResolveOptions::default();
+            for (key, value) in query
+                .unwrap_or("")
+                .split('&')
+                .filter_map(|pair| pair.split_once('='))
+            {
+                let value = ghostplane_rpc::routes::percent_decode(value).unwrap_or_default();
+                match key {
+                    "versionId" => options.version_id = Some(VersionId::Text(value)),
+                    "versionTime" => options.version_time = Some(value),
+                    _ => {}
+                }
+            }
+            match resolve_on(&node, did, &options) {
+                Ok(result) => {
+                    let status = match identity::resolution_error(&result) {
+                        None => 200,
+                        Some("notFound") => 404,
+                        Some("methodNotSupported") => 501,
+                        Some(_) => 400,
+                    };
+                    RouteReply {
+                        status,
+                        content_type: RESULT,
+                        body: result.to_string(),
+                    }
+                }
+                Err(e) => RouteReply {
+                    status: 500,
+                    content_type: "text/plain",
+                    body: e.message().to_string(),
+                },
+            }
+        }),
+    }
+}
+
+/// Builds the RPC module: the four namespaces and `system_health`.
 pub fn module(node: Ghostd) -> Result<RpcModule<()>, jsonrpsee::core::RegisterMethodError> {
     let handlers = Handlers(node.clone());
     let mut module = RpcModule::new(());
     module.merge(GhostApiServer::into_rpc(handlers.clone()))?;
     module.merge(LedgerApiServer::into_rpc(handlers.clone()))?;
-    module.merge(RollupApiServer::into_rpc(handlers))?;
+    module.merge(RollupApiServer::into_rpc(handlers.clone()))?;
+    module.merge(IdentityApiServer::into_rpc(handlers))?;
     module.register_method(ghostplane_rpc::HEALTH_METHOD, move |_, _, _| {
         node.read(rollup::status).map(|_| "ok").map_err(internal)
     })?;
@@ -227,7 +369,8 @@ pub fn module(node: Ghostd) -> Result<RpcModule<()>, jsonrpsee::core::RegisterMe
 pub async fn serve(node: &Ghostd) -> Result<(ServerHandle, SocketAddr), NodeError> {
     let limits = ghostplane_rpc::Limits::with_body(node.config().rpc_body_bytes_max);
     let module = module(node.clone()).map_err(|e| NodeError::Rpc(e.to_string()))?;
-    ghostplane_rpc::serve(node.config().rpc_addr, limits, module)
+    let routes = vec![resolver_route(node.clone())];
+    ghostplane_rpc::serve_with_routes(node.config().rpc_addr, limits, module, routes)
         .await
         .map_err(|e| NodeError::Rpc(e.to_string()))
 }

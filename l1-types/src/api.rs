@@ -18,6 +18,14 @@
 //! | `rollup_status` | | [`RollupView`] |
 //! | `rollup_getBatch` | number | [`BatchView`] or `null` |
 //! | `rollup_getDeposits` | from index, max (≤ [`DEPOSITS_PER_CALL_MAX`]) | [`DepositView`]s |
+//! | `identity_resolve` | DID, [`ResolveOptions`] | a W3C DID Resolution result (JSON) |
+//! | `identity_hasPermission` | DID, permission, grantor DID (optional) | [`PermissionView`] |
+//! | `identity_getGrants` | DID | [`GrantView`]s |
+//! | `identity_verifyToken` | JWT, [`VerifyOptions`] | [`TokenVerdict`] |
+//!
+//! Identity changes are L1 transactions (`Call::Identity`) sent with
+//! `ghost_sendTransaction`. The same resolution is served over HTTP at
+//! `GET /1.0/identifiers/{did}` (the DIF Universal Resolver driver convention).
 //!
 //! Amounts are decimal strings (u128 does not fit a JSON number); hashes, roots and
 //! keys are hex. Views that a client must read exactly carry `encoded`: the record's
@@ -32,6 +40,8 @@ use jsonrpsee::proc_macros::rpc;
 use jsonrpsee::types::ErrorObjectOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::identity::Grant;
+use crate::identity::jwt::{Claims, TokenError};
 use crate::ledger::{LedgerAccount, LedgerTransfer};
 use crate::rollup::{BatchRecord, RollupState};
 use crate::tx::{L1Header, L1Outcome, L1Receipt};
@@ -448,4 +458,138 @@ pub trait RollupApi {
     /// Up to `max` (≤ [`DEPOSITS_PER_CALL_MAX`]) queued deposits from `from`.
     #[method(name = "getDeposits")]
     fn get_deposits(&self, from: u64, max: u64) -> RpcResult<Vec<DepositView>>;
+}
+
+/// `versionId`: DID Resolution passes it as a string; a number is taken too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum VersionId {
+    /// `"1234"`.
+    Text(String),
+    /// `1234`.
+    Number(u64),
+}
+
+/// Options of `identity_resolve`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResolveOptions {
+    /// The version written at this L1 height.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<VersionId>,
+    /// The version current at this time (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_time: Option<String>,
+}
+
+/// Answer of `identity_hasPermission`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PermissionView {
+    /// Whether the DID holds it (from the grantor asked for, or from anyone).
+    pub held: bool,
+    /// The grantors it holds it from.
+    pub grantors: Vec<String>,
+    /// The head height the answer is for.
+    pub height: u64,
+}
+
+/// A grant a DID holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GrantView {
+    /// Permission.
+    pub permission: String,
+    /// Grantor DID.
+    pub grantor: String,
+    /// Height from which it no longer holds.
+    pub expires: Option<u64>,
+    /// Height granted at.
+    pub granted: u64,
+}
+
+impl From<&Grant> for GrantView {
+    fn from(grant: &Grant) -> Self {
+        Self {
+            permission: grant.permission.clone(),
+            grantor: grant.grantor.to_string(),
+            expires: grant.expires,
+            granted: grant.granted,
+        }
+    }
+}
+
+/// Options of `identity_verifyToken`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyOptions {
+    /// The audience the token must name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+}
+
+/// Answer of `identity_verifyToken`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenVerdict {
+    /// Whether every check passed.
+    pub valid: bool,
+    /// Why not: a stable name ([`TokenError::kind`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Why not, for people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The verified claims.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims: Option<Claims>,
+    /// The head height the checks ran at.
+    pub height: u64,
+}
+
+impl TokenVerdict {
+    /// The verdict of a check at `height`.
+    pub fn new(result: Result<Claims, TokenError>, height: u64) -> Self {
+        match result {
+            Ok(claims) => Self {
+                valid: true,
+                error: None,
+                message: None,
+                claims: Some(claims),
+                height,
+            },
+            Err(e) => Self {
+                valid: false,
+                error: Some(e.kind().to_string()),
+                message: Some(e.to_string()),
+                claims: None,
+                height,
+            },
+        }
+    }
+}
+
+/// The `identity` namespace.
+#[rpc(server, client, namespace = "identity")]
+pub trait IdentityApi {
+    /// A W3C DID Resolution result for a `did:ghost` or `did:key` DID. A malformed
+    /// DID gives `didResolutionMetadata.error = invalidDid`, not an RPC error.
+    #[method(name = "resolve")]
+    fn resolve(&self, did: String, options: Option<ResolveOptions>)
+    -> RpcResult<serde_json::Value>;
+
+    /// Whether `did` holds `permission` (from `grantor`, if given) at the head.
+    #[method(name = "hasPermission")]
+    fn has_permission(
+        &self,
+        did: String,
+        permission: String,
+        grantor: Option<String>,
+    ) -> RpcResult<PermissionView>;
+
+    /// The grants `did` holds (expired ones included).
+    #[method(name = "getGrants")]
+    fn get_grants(&self, did: String) -> RpcResult<Vec<GrantView>>;
+
+    /// Verifies an access token at the head.
+    #[method(name = "verifyToken")]
+    fn verify_token(&self, jwt: String, options: Option<VerifyOptions>) -> RpcResult<TokenVerdict>;
 }

@@ -67,9 +67,7 @@ pub enum IdentifierError {
 }
 
 /// A `did:ghost` identifier (16 bytes; shown as `did:ghost:<base58btc>`).
-#[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize,
-)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize)]
 pub struct DidId(pub [u8; 16]);
 
 impl DidId {
@@ -192,15 +190,18 @@ impl KeyMaterial {
             ),
             _ => return Err(invalid("unknown multicodec")),
         };
-        key.validate().map_err(|_| invalid("not a valid curve point"))?;
+        key.validate()
+            .map_err(|_| invalid("not a valid curve point"))?;
         Ok(key)
     }
 
     /// Checks that the key is a valid public key of its curve.
     pub fn validate(&self) -> Result<(), jwt::TokenError> {
         match self {
-            Self::Ed25519(key) => ghostplane_primitives::keys::validate_public_key(&PublicKey(*key))
-                .map_err(|_| jwt::TokenError::BadKey),
+            Self::Ed25519(key) => {
+                ghostplane_primitives::keys::validate_public_key(&PublicKey(*key))
+                    .map_err(|_| jwt::TokenError::BadKey)
+            }
             Self::Secp256k1(key) => k256::ecdsa::VerifyingKey::from_sec1_bytes(key)
                 .map(|_| ())
                 .map_err(|_| jwt::TokenError::BadKey),
@@ -584,7 +585,10 @@ pub fn valid_uri(uri: &str) -> bool {
     };
     uri.len() <= URI_BYTES_MAX
         && !rest.is_empty()
-        && scheme.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+        && scheme
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic())
         && scheme
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))

@@ -89,6 +89,8 @@ pub enum Call {
     Ledger(LedgerCall),
     /// The rollup module.
     Rollup(RollupCall),
+    /// The identity module (`did:ghost`).
+    Identity(crate::identity::IdentityCall),
 }
 
 /// An unsigned L1 transaction.

@@ -9,6 +9,8 @@
 //!   proxied to the module's `system_health` method, bounded request and response
 //!   bodies, connections, subscriptions and batches. No CORS layer: browsers on other
 //!   origins are refused by their own same-origin rule.
+//! - [`routes`]: plain `GET` routes beside JSON-RPC on the same port
+//!   ([`serve_with_routes`]), e.g. ghostd's DID resolver at `/1.0/identifiers/{did}`.
 //! - [`invalid_params`], [`internal`], [`error`]: typed errors for handlers.
 //! - [`metrics::serve_metrics`]: the Prometheus endpoint every binary serves.
 //!
@@ -32,6 +34,7 @@ use serde::Serialize;
 
 pub mod codes;
 pub mod metrics;
+pub mod routes;
 
 /// The method `GET /health` is answered by; every module served by [`serve`]
 /// registers it.
@@ -86,6 +89,16 @@ pub async fn serve<T: Send + Sync + 'static>(
     limits: Limits,
     module: RpcModule<T>,
 ) -> Result<(ServerHandle, SocketAddr), ServeError> {
+    serve_with_routes(addr, limits, module, Vec::new()).await
+}
+
+/// [`serve`], with plain `GET` `routes` on the same port.
+pub async fn serve_with_routes<T: Send + Sync + 'static>(
+    addr: SocketAddr,
+    limits: Limits,
+    module: RpcModule<T>,
+    routes: Vec<routes::GetRoute>,
+) -> Result<(ServerHandle, SocketAddr), ServeError> {
     let health = ProxyGetRequestLayer::new([("/health", HEALTH_METHOD)])
         .map_err(|e| ServeError::Health(e.to_string()))?;
     let batches = match limits.batch_max {
@@ -101,7 +114,11 @@ pub async fn serve<T: Send + Sync + 'static>(
         .build();
     let server = Server::builder()
         .set_config(config)
-        .set_http_middleware(tower::ServiceBuilder::new().layer(health))
+        .set_http_middleware(
+            tower::ServiceBuilder::new()
+                .layer(routes::GetRoutesLayer::new(routes))
+                .layer(health),
+        )
         .build(addr)
         .await
         .map_err(|source| ServeError::Bind { addr, source })?;

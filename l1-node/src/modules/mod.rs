@@ -1,8 +1,9 @@
 //! The node's modules. Each owns a key prefix in the state, a call type, and a
 //! JSON-RPC namespace; [`apply`] routes a transaction's call to its module. New
-//! modules (identity, naming) add a [`Call`] variant, a file here and a namespace,
-//! and touch nothing else in the chain.
+//! modules (naming) add a [`Call`] variant, a file here and a namespace, and touch
+//! nothing else in the chain.
 
+pub mod identity;
 pub mod ledger;
 pub mod rollup;
 
@@ -21,6 +22,9 @@ pub enum CallError {
     /// Refused by the rollup module.
     #[error("rollup: {0}")]
     Rollup(#[from] rollup::RollupError),
+    /// Refused by the identity module.
+    #[error("identity: {0}")]
+    Identity(#[from] identity::IdentityError),
 }
 
 /// What a call runs against besides state.
@@ -29,8 +33,12 @@ pub struct CallContext<'a> {
     pub rollup: &'a rollup::RollupGenesis,
     /// The genesis's proof backend (verifier and ops commitment).
     pub backend: &'a dyn ProofBackend,
+    /// The L1 chain id.
+    pub chain_id: u64,
     /// Height of the block being built.
     pub block: u64,
+    /// Its timestamp, ms since the epoch.
+    pub time_ms: u64,
     /// The transaction's hash.
     pub tx_hash: Hash32,
     /// The transaction's (verified) sender.
@@ -44,6 +52,18 @@ pub fn apply(
     call: &Call,
 ) -> Result<Option<u64>, CallError> {
     match call {
+        Call::Identity(call) => {
+            let identity = identity::IdentityContext {
+                chain_id: ctx.chain_id,
+                stamp: ghostd_types::identity::Stamp {
+                    height: ctx.block,
+                    time_ms: ctx.time_ms,
+                },
+                from: ctx.from,
+            };
+            identity::apply(state, &identity, call)?;
+            Ok(None)
+        }
         Call::Ledger(LedgerCall::Transfer {
             id,
             to,

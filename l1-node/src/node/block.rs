@@ -69,6 +69,8 @@ impl Ghostd {
     ) -> Result<(L1Header, HashSet<u64>, HashSet<u64>), NodeError> {
         let committed = Committed::new(&self.inner.db);
         let mut block_layer = Layer::new(&committed);
+        // Never before the parent (a clock stepping back must not reorder versions).
+        let time_ms = self.inner.config.clock.unix_ms().max(parent.timestamp_ms);
         let mut included = Vec::new();
         let mut receipts = Vec::new();
         let mut finished = HashSet::new();
@@ -88,7 +90,9 @@ impl Ghostd {
             let ctx = CallContext {
                 rollup: &self.inner.genesis.rollup,
                 backend: self.inner.backend.as_ref(),
+                chain_id: self.inner.genesis.chain_id,
                 block: number,
+                time_ms,
                 tx_hash: hash,
                 from: tx.tx.from,
             };
@@ -145,7 +149,7 @@ impl Ghostd {
         let header = L1Header {
             number,
             parent_hash: parent.hash(),
-            timestamp_ms: self.inner.config.clock.unix_ms(),
+            timestamp_ms: time_ms,
             transactions_hash: Hash32(*tx_hashes.finalize().as_bytes()),
             state_digest: Hash32(*digest.finalize().as_bytes()),
             tx_count: included.len() as u32,

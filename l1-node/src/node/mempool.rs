@@ -291,7 +291,9 @@ impl Ghostd {
             let ctx = CallContext {
                 rollup: &self.inner.genesis.rollup,
                 backend: self.inner.backend.as_ref(),
+                chain_id: self.inner.genesis.chain_id,
                 block: self.head().number + 1,
+                time_ms: self.inner.config.clock.unix_ms(),
                 tx_hash: hash,
                 from: tx.tx.from,
             };

@@ -86,6 +86,29 @@ pub enum TokenError {
     PermissionNotHeld(String),
 }
 
+impl TokenError {
+    /// A short stable name of the refusal, for machines.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::TooLarge(_) => "tooLarge",
+            Self::Malformed(_) => "malformed",
+            Self::UnsupportedAlgorithm(_) => "unsupportedAlgorithm",
+            Self::AlgorithmMismatch { .. } => "algorithmMismatch",
+            Self::BadKey => "badKey",
+            Self::BadSignature => "badSignature",
+            Self::UnknownKey(_) => "unknownKey",
+            Self::KeyNotAuthorized(_) => "keyNotAuthorized",
+            Self::IssuerNotFound(_) => "issuerNotFound",
+            Self::IssuerDeactivated(_) => "issuerDeactivated",
+            Self::Expired { .. } => "expired",
+            Self::NotYetValid { .. } => "notYetValid",
+            Self::WrongAudience(_) => "wrongAudience",
+            Self::Revoked(_) => "revoked",
+            Self::PermissionNotHeld(_) => "permissionNotHeld",
+        }
+    }
+}
+
 /// `aud`: one audience or several (RFC 7519 §4.1.3).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]

@@ -1,0 +1,1046 @@
+//! The identity module end to end on a real node: create → resolve, rotation and
+//! historical versions, deactivation, every refusal the issue lists (each changes
+//! nothing but the sender's nonce), controllers, permissions, access tokens, the
+//! W3C DID Core data model of every document produced, and the HTTP resolver route.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ghostd::modules::identity::{self, VersionQuery};
+use ghostd::modules::{CallError, ledger};
+use ghostd::{
+    Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Outcome, L1Transaction, ProofParams,
+    RollupGenesis, SignedL1Transaction, SubmitError,
+};
+use ghostd_types::identity::jwt::{self, Audience, Claims, TokenError, TokenKey};
+use ghostd_types::identity::{
+    Controller, DidId, IdentityCall, KeyMaterial, METHODS_MAX, Relationship, Service,
+    VerificationMethod, did_key,
+};
+use ghostplane_primitives::clock::{Clock, ManualClock};
+use ghostplane_primitives::{ChainId, Keypair, L1Address, TokenId};
+use ghostplane_prover::{ProofBackend, StarkBackend};
+use ghostplane_stark::config::FriSettings;
+use serde_json::Value;
+
+/// 2026-12-05T00:00:00Z.
+const T0_MS: u64 = 1_796_428_800_000;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    node: Ghostd,
+    clock: Arc<ManualClock>,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let backend: Arc<dyn ProofBackend> =
+        Arc::new(StarkBackend::new(FriSettings::SETTLEMENT, 2).unwrap());
+    let db = ghostplane_prover::open_db(&dir.path().join("prover")).unwrap();
+    let mut tree = ghostplane_prover::AccountTree::open(db, backend.tree_hash()).unwrap();
+    tree.commit(0, rocksdb::WriteBatch::default()).unwrap();
+    let mut allocations = Vec::new();
+    for i in 0..8 {
+        allocations.push((
+            L1Address(Keypair::dev(i).public_key().0),
+            TokenId::Gcc,
+            1_000,
+        ));
+    }
+    let genesis = Genesis {
+        chain_id: L1_DEVNET_CHAIN_ID,
+        timestamp_ms: T0_MS,
+        allocations,
+        rollup: RollupGenesis {
+            l2_chain_id: ChainId(7),
+            operators: vec![Keypair::dev(99).public_key()],
+            proof: ProofParams::of(backend.as_ref()),
+            genesis_root: tree.root().unwrap(),
+            genesis_accounts: Vec::new(),
+            forced_inclusion_blocks: 100,
+            deposit_queue_max: 100,
+        },
+    };
+    let clock = ManualClock::new(T0_MS);
+    let mut config = GhostdConfig::new(dir.path().join("l1"));
+    config.clock = clock.clone();
+    config.rpc_addr = "127.0.0.1:0".parse().unwrap();
+    let node = Ghostd::open(config, &genesis).unwrap();
+    assert_eq!(
+        node.read(|s| ledger::balance(s, &L1Address(Keypair::dev(0).public_key().0), TokenId::Gcc))
+            .unwrap(),
+        1_000
+    );
+    Fixture {
+        _dir: dir,
+        node,
+        clock,
+    }
+}
+
+fn tx(key: &Keypair, nonce: u64, call: IdentityCall) -> SignedL1Transaction {
+    L1Transaction {
+        chain_id: L1_DEVNET_CHAIN_ID,
+        from: key.public_key(),
+        nonce,
+        call: Call::Identity(call),
+    }
+    .sign(key)
+}
+
+impl Fixture {
+    fn nonce(&self, key: &Keypair) -> u64 {
+        self.node.nonce(&key.public_key()).unwrap()
+    }
+
+    /// Submits `call` signed by `key`, seals a block a second later, and returns the
+    /// outcome.
+    fn run(&self, key: &Keypair, call: IdentityCall) -> L1Outcome {
+        let hash = self.node.submit(tx(key, self.nonce(key), call)).unwrap();
+        self.seal();
+        self.node.receipt(&hash).unwrap().unwrap().outcome
+    }
+
+    fn ok(&self, key: &Keypair, call: IdentityCall) {
+        assert_eq!(self.run(key, call), L1Outcome::Success);
+    }
+
+    /// Submits `call`, which must be refused with an identity error; checks that
+    /// nothing but (at most) the nonce changed.
+    fn refused(&self, key: &Keypair, call: IdentityCall) -> String {
+        let did = call.did();
+        let before = did.map(|d| self.resolve(&d.to_string(), VersionQuery::Latest));
+        let message = match self.node.submit(tx(key, self.nonce(key), call)) {
+            Err(SubmitError::Refused(CallError::Identity(e))) => e.to_string(),
+            other => panic!("expected an identity refusal, got {other:?}"),
+        };
+        self.seal();
+        if let Some(did) = did {
+            assert_eq!(
+                before.unwrap(),
+                self.resolve(&did.to_string(), VersionQuery::Latest)
+            );
+        }
+        message
+    }
+
+    fn seal(&self) -> u64 {
+        self.clock.advance(Duration::from_secs(1));
+        self.node.seal().unwrap().number
+    }
+
+    fn resolve(&self, did: &str, query: VersionQuery) -> Value {
+        self.node
+            .read(|s| identity::resolve(s, did, query))
+            .unwrap()
+    }
+
+    fn document(&self, did: &DidId) -> Value {
+        let result = self.resolve(&did.to_string(), VersionQuery::Latest);
+        check_resolution(&result);
+        result["didDocument"].clone()
+    }
+
+    fn verify(&self, token: &str, aud: Option<&str>) -> Result<Claims, TokenError> {
+        let height = self.node.head().number;
+        let now = self.clock.unix_ms() / 1000;
+        self.node
+            .read(|s| identity::verify_token(s, token, aud, now, height))
+            .unwrap()
+    }
+}
+
+fn did_of(key: &Keypair) -> DidId {
+    DidId::derive(L1_DEVNET_CHAIN_ID, &key.public_key())
+}
+
+fn ed(key: &Keypair) -> KeyMaterial {
+    KeyMaterial::Ed25519(key.public_key().0)
+}
+
+fn method(fragment: &str, key: KeyMaterial, relationships: &[Relationship]) -> VerificationMethod {
+    VerificationMethod {
+        fragment: fragment.into(),
+        key,
+        relationships: Relationship::bits(relationships),
+    }
+}
+
+fn secp() -> k256::ecdsa::SigningKey {
+    k256::ecdsa::SigningKey::from_slice(&[42; 32]).unwrap()
+}
+
+fn secp_key() -> KeyMaterial {
+    KeyMaterial::Secp256k1(jwt::compressed(secp().verifying_key()))
+}
+
+// ---------------------------------------------------------------------------
+// The W3C data model checks.
+// ---------------------------------------------------------------------------
+
+/// DID syntax (DID Core §3.1): `did:` method-name `:` method-specific-id.
+fn is_did(text: &str) -> bool {
+    let Some(rest) = text.strip_prefix("did:") else {
+        return false;
+    };
+    let Some((method, id)) = rest.split_once(':') else {
+        return false;
+    };
+    let idchar = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'%');
+    !method.is_empty()
+        && method
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && !id.is_empty()
+        && !id.ends_with(':')
+        && id.bytes().all(|b| idchar(b) || b == b':')
+}
+
+/// A DID URL with a fragment: `<did>#<fragment>`.
+fn is_did_url(text: &str) -> bool {
+    let Some((did, fragment)) = text.split_once('#') else {
+        return false;
+    };
+    is_did(did)
+        && !fragment.is_empty()
+        && fragment
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?%".contains(&b))
+}
+
+fn is_timestamp(value: &Value) -> bool {
+    // XML Schema dateTime normalized to UTC, no fractional seconds.
+    let Some(text) = value.as_str() else {
+        return false;
+    };
+    text.len() == 20
+        && text.ends_with('Z')
+        && chrono::DateTime::parse_from_rfc3339(text).is_ok()
+        && !text.contains('.')
+}
+
+/// Checks a document against the DID Core 1.0 data model: required properties,
+/// DID / DID URL syntax of every id, and relationship references that resolve
+/// within the document.
+fn check_document(doc: &Value) {
+    let contexts = doc["@context"].as_array().expect("@context is an array");
+    assert_eq!(contexts[0], "https://www.w3.org/ns/did/v1");
+    let id = doc["id"].as_str().expect("id");
+    assert!(is_did(id), "{id}");
+    if let Some(controllers) = doc.get("controller") {
+        for c in controllers.as_array().unwrap() {
+            assert!(is_did(c.as_str().unwrap()), "{c}");
+        }
+    }
+    if let Some(aka) = doc.get("alsoKnownAs") {
+        for uri in aka.as_array().unwrap() {
+            assert!(uri.as_str().unwrap().contains(':'));
+        }
+    }
+    let mut method_ids = Vec::new();
+    for vm in doc["verificationMethod"].as_array().unwrap() {
+        let vm_id = vm["id"].as_str().unwrap();
+        assert!(is_did_url(vm_id), "{vm_id}");
+        assert!(vm_id.starts_with(id));
+        assert_eq!(vm["type"], "Multikey");
+        assert!(is_did(vm["controller"].as_str().unwrap()));
+        let multibase = vm["publicKeyMultibase"].as_str().unwrap();
+        KeyMaterial::from_multibase(multibase).unwrap();
+        assert!(!method_ids.contains(&vm_id), "duplicate id {vm_id}");
+        method_ids.push(vm_id);
+    }
+    for relationship in Relationship::ALL {
+        if let Some(refs) = doc.get(relationship.property()) {
+            for r in refs.as_array().unwrap() {
+                let r = r.as_str().unwrap();
+                assert!(
+                    method_ids.contains(&r),
+                    "{r} does not resolve in the document"
+                );
+            }
+        }
+    }
+    if let Some(services) = doc.get("service") {
+        for s in services.as_array().unwrap() {
+            let sid = s["id"].as_str().unwrap();
+            assert!(is_did_url(sid), "{sid}");
+            assert!(!method_ids.contains(&sid), "service id {sid} is a method's");
+            assert!(s["type"].is_string());
+            assert!(s["serviceEndpoint"].is_string());
+        }
+    }
+}
+
+/// Checks a DID Resolution result's shape (and its document, if any).
+fn check_resolution(result: &Value) {
+    assert_eq!(result["@context"], "https://w3id.org/did-resolution/v1");
+    let resolution = &result["didResolutionMetadata"];
+    let metadata = result["didDocumentMetadata"].as_object().unwrap();
+    match resolution.get("error") {
+        Some(error) => {
+            assert!(result["didDocument"].is_null());
+            assert!(
+                [
+                    "invalidDid",
+                    "notFound",
+                    "methodNotSupported",
+                    "invalidOptions"
+                ]
+                .contains(&error.as_str().unwrap())
+            );
+        }
+        None => {
+            assert_eq!(resolution["contentType"], "application/did+ld+json");
+            check_document(&result["didDocument"]);
+            for key in ["created", "updated", "nextUpdate"] {
+                if let Some(value) = metadata.get(key) {
+                    assert!(is_timestamp(value), "{key}: {value}");
+                }
+            }
+            for key in ["versionId", "nextVersionId"] {
+                if let Some(value) = metadata.get(key) {
+                    assert!(value.as_str().unwrap().parse::<u64>().is_ok());
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Tests.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn create_resolve_rotate_history_and_deactivate() {
+    let f = fixture();
+    let alice = Keypair::dev(0);
+    let did = did_of(&alice);
+    assert_eq!(
+        identity::resolution_error(&f.resolve(&did.to_string(), VersionQuery::Latest)),
+        Some("notFound")
+    );
+    f.ok(&alice, IdentityCall::Create { soulbound: false });
+    let created_at = f.node.head().number;
+    let doc = f.document(&did);
+    assert_eq!(doc["id"], did.to_string());
+    let key1 = format!("{did}#key-1");
+    assert_eq!(doc["verificationMethod"][0]["id"], key1);
+    assert_eq!(
+        doc["verificationMethod"][0]["publicKeyMultibase"],
+        ed(&alice).to_multibase()
+    );
+    assert_eq!(doc["capabilityInvocation"][0], key1);
+    assert!(doc.get("keyAgreement").is_none());
+    let meta = &f.resolve(&did.to_string(), VersionQuery::Latest)["didDocumentMetadata"];
+    assert_eq!(meta["versionId"], created_at.to_string());
+    assert_eq!(meta["created"], "2026-12-05T00:00:01Z");
+    assert!(meta.get("updated").is_none());
+
+    // Rotate key-1 out for a new key: atomically, with its relationships.
+    let bob_key = Keypair::dev(1);
+    f.ok(
+        &alice,
+        IdentityCall::RotateKey {
+            did,
+            old: "key-1".into(),
+            fragment: "key-2".into(),
+            key: ed(&bob_key),
+        },
+    );
+    let rotated_at = f.node.head().number;
+    let doc = f.document(&did);
+    assert_eq!(doc["verificationMethod"].as_array().unwrap().len(), 1);
+    assert_eq!(doc["capabilityInvocation"][0], format!("{did}#key-2"));
+    // The old key can no longer change the DID; the new one can.
+    let refusal = f.refused(
+        &alice,
+        IdentityCall::SetAlsoKnownAs {
+            did,
+            uris: vec!["https://alice.example".into()],
+        },
+    );
+    assert!(
+        refusal.contains("not a capabilityInvocation key"),
+        "{refusal}"
+    );
+    f.ok(
+        &bob_key,
+        IdentityCall::AddService {
+            did,
+            service: Service {
+                fragment: "hub".into(),
+                kind: "LinkedDomains".into(),
+                endpoint: "https://alice.example".into(),
+            },
+        },
+    );
+    let serviced_at = f.node.head().number;
+
+    // History: the creation version still has the old key; metadata chains.
+    let old = f.resolve(&did.to_string(), VersionQuery::Id(created_at));
+    check_resolution(&old);
+    assert_eq!(old["didDocument"]["verificationMethod"][0]["id"], key1);
+    assert_eq!(
+        old["didDocumentMetadata"]["nextVersionId"],
+        rotated_at.to_string()
+    );
+    assert_eq!(
+        old["didDocumentMetadata"]["nextUpdate"],
+        "2026-12-05T00:00:02Z"
+    );
+    let middle = f.resolve(&did.to_string(), VersionQuery::Id(rotated_at));
+    assert_eq!(
+        middle["didDocumentMetadata"]["updated"],
+        "2026-12-05T00:00:02Z"
+    );
+    assert!(middle["didDocument"].get("service").is_none());
+    // By time: a moment after the rotation, before the service.
+    let by_time = f.resolve(&did.to_string(), VersionQuery::Time(T0_MS + 2_500));
+    assert_eq!(
+        by_time["didDocumentMetadata"]["versionId"],
+        rotated_at.to_string()
+    );
+    // No version at a height where nothing changed; none before creation.
+    assert_eq!(
+        identity::resolution_error(
+            &f.resolve(&did.to_string(), VersionQuery::Id(created_at + 100))
+        ),
+        Some("notFound")
+    );
+    assert_eq!(
+        identity::resolution_error(&f.resolve(&did.to_string(), VersionQuery::Time(T0_MS))),
+        Some("notFound")
+    );
+    let latest = f.resolve(&did.to_string(), VersionQuery::Latest);
+    assert_eq!(
+        latest["didDocumentMetadata"]["versionId"],
+        serviced_at.to_string()
+    );
+    assert!(latest["didDocumentMetadata"].get("nextVersionId").is_none());
+
+    // Deactivation is permanent.
+    f.ok(&bob_key, IdentityCall::Deactivate { did });
+    let gone = f.resolve(&did.to_string(), VersionQuery::Latest);
+    check_resolution(&gone);
+    assert_eq!(gone["didDocumentMetadata"]["deactivated"], true);
+    let refusal = f.refused(&bob_key, IdentityCall::Deactivate { did });
+    assert!(refusal.contains("deactivated"), "{refusal}");
+    let refusal = f.refused(
+        &bob_key,
+        IdentityCall::RemoveService {
+            did,
+            fragment: "hub".into(),
+        },
+    );
+    assert!(refusal.contains("deactivated"), "{refusal}");
+    // The version before deactivation still resolves, not deactivated.
+    let before = f.resolve(&did.to_string(), VersionQuery::Id(serviced_at));
+    assert!(before["didDocumentMetadata"].get("deactivated").is_none());
+}
+
+#[test]
+fn every_refusal_is_typed_and_changes_nothing() {
+    let f = fixture();
+    let alice = Keypair::dev(0);
+    let mallory = Keypair::dev(2);
+    let did = did_of(&alice);
+    f.ok(&alice, IdentityCall::Create { soulbound: true });
+    f.ok(&mallory, IdentityCall::Create { soulbound: false });
+
+    let r = f.refused(&alice, IdentityCall::Create { soulbound: false });
+    assert!(r.contains("already exists"), "{r}");
+    let r = f.refused(
+        &alice,
+        IdentityCall::AddMethod {
+            did,
+            method: method("key-1", secp_key(), &[Relationship::AssertionMethod]),
+        },
+    );
+    assert!(r.contains("already used"), "{r}");
+    let r = f.refused(
+        &alice,
+        IdentityCall::AddMethod {
+            did,
+            method: method("bad fragment", secp_key(), &[]),
+        },
+    );
+    assert!(r.contains("fragment"), "{r}");
+    let r = f.refused(
+        &alice,
+        IdentityCall::AddMethod {
+            did,
+            method: method("k", KeyMaterial::Secp256k1([5; 33]), &[]),
+        },
+    );
+    assert!(r.contains("not a valid public key"), "{r}");
+    let r = f.refused(
+        &alice,
+        IdentityCall::RemoveMethod {
+            did,
+            fragment: "key-1".into(),
+        },
+    );
+    assert!(
+        r.contains("at least one Ed25519 capabilityInvocation"),
+        "{r}"
+    );
+    let r = f.refused(
+        &alice,
+        IdentityCall::SetRelationships {
+            did,
+            fragment: "key-1".into(),
+            relationships: Relationship::bits(&[Relationship::Authentication]),
+        },
+    );
+    assert!(r.contains("capabilityInvocation"), "{r}");
+    // A secp256k1 key cannot sign L1 transactions, so it does not count.
+    f.ok(
+        &alice,
+        IdentityCall::AddMethod {
+            did,
+            method: method("k1", secp_key(), &[Relationship::CapabilityInvocation]),
+        },
+    );
+    let r = f.refused(
+        &alice,
+        IdentityCall::RemoveMethod {
+            did,
+            fragment: "key-1".into(),
+        },
+    );
+    assert!(r.contains("capabilityInvocation"), "{r}");
+    // Signed by a key that is no controller's.
+    let r = f.refused(&mallory, IdentityCall::Deactivate { did });
+    assert!(r.contains("not a capabilityInvocation key"), "{r}");
+    // Soulbound: the controller set may not name another party.
+    let r = f.refused(
+        &alice,
+        IdentityCall::SetControllers {
+            did,
+            controllers: vec![Controller::Ghost(did_of(&mallory))],
+        },
+    );
+    assert!(r.contains("soulbound"), "{r}");
+    f.ok(
+        &alice,
+        IdentityCall::SetControllers {
+            did,
+            controllers: vec![Controller::Ghost(did)],
+        },
+    );
+    // Unknown DID, unknown fragment, bad URI, bad permission.
+    let nobody = did_of(&Keypair::dev(7));
+    let r = f.refused(&alice, IdentityCall::Deactivate { did: nobody });
+    assert!(r.contains("does not exist"), "{r}");
+    let r = f.refused(
+        &alice,
+        IdentityCall::RemoveService {
+            did,
+            fragment: "none".into(),
+        },
+    );
+    assert!(r.contains("no service"), "{r}");
+    let r = f.refused(
+        &alice,
+        IdentityCall::SetAlsoKnownAs {
+            did,
+            uris: vec!["not a uri".into()],
+        },
+    );
+    assert!(r.contains("URI"), "{r}");
+    let r = f.refused(
+        &alice,
+        IdentityCall::Grant {
+            did,
+            grantee: did_of(&mallory),
+            permission: "bad permission".into(),
+            expires: None,
+        },
+    );
+    assert!(r.contains("permission"), "{r}");
+    // The method limit.
+    for i in 0..METHODS_MAX - 2 {
+        f.ok(
+            &alice,
+            IdentityCall::AddMethod {
+                did,
+                method: method(&format!("m{i}"), ed(&Keypair::dev(100 + i as u32)), &[]),
+            },
+        );
+    }
+    let r = f.refused(
+        &alice,
+        IdentityCall::AddMethod {
+            did,
+            method: method("one-too-many", ed(&Keypair::dev(200)), &[]),
+        },
+    );
+    assert!(r.contains("at most 32"), "{r}");
+
+    // A call that passes admission but fails in its block (its predecessor in the
+    // same block deactivates the DID): the receipt carries the error, only the
+    // nonce moves.
+    let n = f.nonce(&mallory);
+    let mallory_did = did_of(&mallory);
+    f.node
+        .submit(tx(
+            &mallory,
+            n,
+            IdentityCall::Deactivate { did: mallory_did },
+        ))
+        .unwrap();
+    let late = f
+        .node
+        .submit(tx(
+            &mallory,
+            n + 1,
+            IdentityCall::SetAlsoKnownAs {
+                did: mallory_did,
+                uris: vec!["https://m.example".into()],
+            },
+        ))
+        .unwrap();
+    f.seal();
+    match f.node.receipt(&late).unwrap().unwrap().outcome {
+        L1Outcome::Failed(e) => assert!(e.contains("deactivated"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(f.nonce(&mallory), n + 2);
+    let doc = f.document(&mallory_did);
+    assert!(doc.get("alsoKnownAs").is_none());
+}
+
+#[test]
+fn controllers_act_for_a_did() {
+    let f = fixture();
+    let alice = Keypair::dev(0);
+    let carol = Keypair::dev(3);
+    let dave = Keypair::dev(4);
+    let did = did_of(&alice);
+    f.ok(&alice, IdentityCall::Create { soulbound: false });
+    f.ok(&carol, IdentityCall::Create { soulbound: false });
+    // A did:ghost controller and a did:key controller.
+    f.ok(
+        &alice,
+        IdentityCall::SetControllers {
+            did,
+            controllers: vec![
+                Controller::Ghost(did_of(&carol)),
+                Controller::Key(dave.public_key()),
+            ],
+        },
+    );
+    let doc = f.document(&did);
+    assert_eq!(doc["controller"][0], did_of(&carol).to_string());
+    assert_eq!(doc["controller"][1], did_key(&dave.public_key()));
+    f.ok(
+        &carol,
+        IdentityCall::SetAlsoKnownAs {
+            did,
+            uris: vec!["https://alice.example".into()],
+        },
+    );
+    f.ok(
+        &dave,
+        IdentityCall::AddService {
+            did,
+            service: Service {
+                fragment: "inbox".into(),
+                kind: "DIDCommMessaging".into(),
+                endpoint: "https://alice.example/inbox".into(),
+            },
+        },
+    );
+    let doc = f.document(&did);
+    assert_eq!(doc["alsoKnownAs"][0], "https://alice.example");
+    assert_eq!(doc["service"][0]["id"], format!("{did}#inbox"));
+    // A deactivated controller no longer acts.
+    f.ok(
+        &carol,
+        IdentityCall::Deactivate {
+            did: did_of(&carol),
+        },
+    );
+    f.refused(&carol, IdentityCall::SetAlsoKnownAs { did, uris: vec![] });
+    // A controller that does not exist is refused.
+    let r = f.refused(
+        &alice,
+        IdentityCall::SetControllers {
+            did,
+            controllers: vec![Controller::Ghost(did_of(&Keypair::dev(6)))],
+        },
+    );
+    assert!(r.contains("controller"), "{r}");
+
+    // did:key resolves locally.
+    let result = f.resolve(&did_key(&dave.public_key()), VersionQuery::Latest);
+    check_resolution(&result);
+    assert_eq!(
+        result["didDocument"]["verificationMethod"][0]["publicKeyMultibase"],
+        ed(&dave).to_multibase()
+    );
+}
+
+#[test]
+fn permissions_are_granted_expire_and_are_revoked() {
+    let f = fixture();
+    let (issuer, holder) = (Keypair::dev(0), Keypair::dev(1));
+    let (gi, gh) = (did_of(&issuer), did_of(&holder));
+    f.ok(&issuer, IdentityCall::Create { soulbound: false });
+    f.ok(&holder, IdentityCall::Create { soulbound: false });
+    let held = |permission: &str, grantor: Option<&DidId>| {
+        let height = f.node.head().number;
+        f.node
+            .read(|s| identity::has_permission(s, &gh, permission, grantor, height))
+            .unwrap()
+    };
+    assert!(held("ledger:mint:GCC", None).is_empty());
+    let expires = f.node.head().number + 3;
+    f.ok(
+        &issuer,
+        IdentityCall::Grant {
+            did: gi,
+            grantee: gh,
+            permission: "ledger:mint:GCC".into(),
+            expires: Some(expires),
+        },
+    );
+    assert_eq!(held("ledger:mint:GCC", None), vec![gi]);
+    assert_eq!(held("ledger:mint:GCC", Some(&gi)), vec![gi]);
+    assert!(held("ledger:mint:GCC", Some(&gh)).is_empty());
+    assert!(held("naming:register:gcc", None).is_empty());
+    // Only the grantor (or grantee) may revoke.
+    let stranger = Keypair::dev(5);
+    f.ok(&stranger, IdentityCall::Create { soulbound: false });
+    let r = f.refused(
+        &stranger,
+        IdentityCall::Revoke {
+            did: did_of(&stranger),
+            grantee: gh,
+            grantor: gi,
+            permission: "ledger:mint:GCC".into(),
+        },
+    );
+    assert!(r.contains("grantor or the grantee"), "{r}");
+    // Expiry.
+    while f.node.head().number < expires {
+        f.seal();
+    }
+    assert!(held("ledger:mint:GCC", None).is_empty());
+    // Granted again without expiry, then revoked by the grantor.
+    let grant = IdentityCall::Grant {
+        did: gi,
+        grantee: gh,
+        permission: "naming:register:gcc".into(),
+        expires: None,
+    };
+    f.ok(&issuer, grant.clone());
+    assert_eq!(held("naming:register:gcc", None), vec![gi]);
+    f.ok(
+        &issuer,
+        IdentityCall::Revoke {
+            did: gi,
+            grantee: gh,
+            grantor: gi,
+            permission: "naming:register:gcc".into(),
+        },
+    );
+    assert!(held("naming:register:gcc", None).is_empty());
+    // Renounced by the grantee.
+    f.ok(&issuer, grant);
+    f.ok(
+        &holder,
+        IdentityCall::Revoke {
+            did: gh,
+            grantee: gh,
+            grantor: gi,
+            permission: "naming:register:gcc".into(),
+        },
+    );
+    assert!(held("naming:register:gcc", None).is_empty());
+    let r = f.refused(
+        &holder,
+        IdentityCall::Revoke {
+            did: gh,
+            grantee: gh,
+            grantor: gi,
+            permission: "naming:register:gcc".into(),
+        },
+    );
+    assert!(r.contains("holds no"), "{r}");
+    // A deactivated grantor's grants no longer hold.
+    f.ok(
+        &issuer,
+        IdentityCall::Grant {
+            did: gi,
+            grantee: gh,
+            permission: "x:y".into(),
+            expires: None,
+        },
+    );
+    assert_eq!(held("x:y", None), vec![gi]);
+    f.ok(&issuer, IdentityCall::Deactivate { did: gi });
+    assert!(held("x:y", None).is_empty());
+}
+
+fn claims(iss: &DidId, permissions: &[&str], now_s: u64) -> Claims {
+    Claims {
+        iss: iss.to_string(),
+        sub: iss.to_string(),
+        aud: Audience::One("https://api.example".into()),
+        exp: now_s + 60,
+        nbf: now_s,
+        iat: now_s,
+        jti: "token-1".into(),
+        permissions: permissions.iter().map(|p| p.to_string()).collect(),
+    }
+}
+
+#[test]
+fn tokens_verify_until_rotated_expired_revoked_or_overclaimed() {
+    let f = fixture();
+    let alice = Keypair::dev(0);
+    let did = did_of(&alice);
+    f.ok(&alice, IdentityCall::Create { soulbound: false });
+    // The DID grants itself the permission its first token claims.
+    f.ok(
+        &alice,
+        IdentityCall::Grant {
+            did,
+            grantee: did,
+            permission: "ledger:mint:GCC".into(),
+            expires: None,
+        },
+    );
+    let now = f.clock.unix_ms() / 1000;
+    let aud = Some("https://api.example");
+
+    // EdDSA with key-1, and ES256K with a secp256k1 assertion key.
+    let token = jwt::sign(
+        &claims(&did, &["ledger:mint:GCC"], now),
+        &format!("{did}#key-1"),
+        &TokenKey::Ed25519(Keypair::dev(0)),
+    );
+    assert_eq!(f.verify(&token, aud).unwrap().sub, did.to_string());
+    f.ok(
+        &alice,
+        IdentityCall::AddMethod {
+            did,
+            method: method("k1", secp_key(), &[Relationship::AssertionMethod]),
+        },
+    );
+    let es = jwt::sign(
+        &claims(&did, &[], now),
+        &format!("{did}#k1"),
+        &TokenKey::Secp256k1(secp()),
+    );
+    f.verify(&es, aud).unwrap();
+    assert_eq!(
+        f.verify(&es, Some("https://other.example")),
+        Err(TokenError::WrongAudience("https://other.example".into()))
+    );
+    // A permission the DID lacks.
+    let greedy = jwt::sign(
+        &claims(&did, &["ledger:mint:GCC", "ledger:burn:GCC"], now),
+        &format!("{did}#key-1"),
+        &TokenKey::Ed25519(Keypair::dev(0)),
+    );
+    assert_eq!(
+        f.verify(&greedy, aud),
+        Err(TokenError::PermissionNotHeld("ledger:burn:GCC".into()))
+    );
+    // The secp256k1 key taken out of assertionMethod: refused.
+    f.ok(
+        &alice,
+        IdentityCall::SetRelationships {
+            did,
+            fragment: "k1".into(),
+            relationships: 0,
+        },
+    );
+    assert!(matches!(
+        f.verify(&es, aud),
+        Err(TokenError::KeyNotAuthorized(_))
+    ));
+    // Revoked by jti.
+    f.ok(
+        &alice,
+        IdentityCall::RevokeToken {
+            did,
+            jti: "token-1".into(),
+        },
+    );
+    assert_eq!(
+        f.verify(&token, aud),
+        Err(TokenError::Revoked("token-1".into()))
+    );
+    // Another token of key-1, then key-1 rotated out.
+    let fresh = jwt::sign(
+        &Claims {
+            jti: "token-2".into(),
+            ..claims(&did, &[], now)
+        },
+        &format!("{did}#key-1"),
+        &TokenKey::Ed25519(Keypair::dev(0)),
+    );
+    f.verify(&fresh, aud).unwrap();
+    f.ok(
+        &alice,
+        IdentityCall::RotateKey {
+            did,
+            old: "key-1".into(),
+            fragment: "key-2".into(),
+            key: ed(&Keypair::dev(1)),
+        },
+    );
+    assert!(matches!(
+        f.verify(&fresh, aud),
+        Err(TokenError::UnknownKey(_))
+    ));
+    // Expiry: a key-2 token, valid now, refused after exp.
+    let short = jwt::sign(
+        &Claims {
+            jti: "token-3".into(),
+            ..claims(&did, &[], now)
+        },
+        &format!("{did}#key-2"),
+        &TokenKey::Ed25519(Keypair::dev(1)),
+    );
+    f.verify(&short, aud).unwrap();
+    // A key-2 signature presented as key-1's (which no longer exists) or
+    // tampered: refused.
+    let mut forged = short.clone();
+    forged.pop();
+    forged.push(if short.ends_with('A') { 'B' } else { 'A' });
+    assert!(f.verify(&forged, aud).is_err());
+    f.clock.advance(Duration::from_secs(120));
+    assert!(matches!(
+        f.verify(&short, aud),
+        Err(TokenError::Expired { .. })
+    ));
+    // Not yet valid.
+    let future = jwt::sign(
+        &Claims {
+            nbf: now + 10_000,
+            exp: now + 20_000,
+            ..claims(&did, &[], now)
+        },
+        &format!("{did}#key-2"),
+        &TokenKey::Ed25519(Keypair::dev(1)),
+    );
+    assert!(matches!(
+        f.verify(&future, aud),
+        Err(TokenError::NotYetValid { .. })
+    ));
+    // Deactivated issuer.
+    f.ok(&Keypair::dev(1), IdentityCall::Deactivate { did });
+    assert!(matches!(
+        f.verify(&future, aud),
+        Err(TokenError::IssuerDeactivated(_))
+    ));
+}
+
+#[test]
+fn malformed_dids_resolve_to_typed_errors() {
+    let f = fixture();
+    for (did, error) in [
+        ("did:ghost:0OIl", "invalidDid"),
+        ("did:ghost:", "invalidDid"),
+        ("not a did", "invalidDid"),
+        ("did:key:z6Mk", "invalidDid"),
+        ("did:web:example.com", "methodNotSupported"),
+        ("did:ghost:1111111111111111", "notFound"),
+    ] {
+        let result = f.resolve(did, VersionQuery::Latest);
+        check_resolution(&result);
+        assert_eq!(identity::resolution_error(&result), Some(error), "{did}");
+    }
+}
+
+/// `GET /1.0/identifiers/{did}` and the `identity_*` JSON-RPC methods on a served
+/// node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn served_over_http_and_json_rpc() {
+    use ghostd_types::api::{IdentityApiClient, ResolveOptions, VersionId};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let f = fixture();
+    let alice = Keypair::dev(0);
+    let did = did_of(&alice);
+    f.ok(&alice, IdentityCall::Create { soulbound: false });
+    let created_at = f.node.head().number;
+    let (_server, addr) = ghostd::rpc::serve(&f.node).await.unwrap();
+
+    let get = |path: String| async move {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.unwrap();
+        let status: u16 = response[9..12].parse().unwrap();
+        let body = response.split_once("\r\n\r\n").unwrap().1.to_string();
+        (status, body)
+    };
+    let (status, body) = get(format!("/1.0/identifiers/{did}")).await;
+    assert_eq!(status, 200, "{body}");
+    let result: Value = serde_json::from_str(&body).unwrap();
+    check_resolution(&result);
+    assert_eq!(result["didDocument"]["id"], did.to_string());
+    let encoded = did.to_string().replace(':', "%3A");
+    let (status, _) = get(format!("/1.0/identifiers/{encoded}?versionId={created_at}")).await;
+    assert_eq!(status, 200);
+    let (status, body) = get("/1.0/identifiers/did:ghost:0OIl".into()).await;
+    assert_eq!(status, 400);
+    assert!(body.contains("invalidDid"));
+    let (status, _) = get("/1.0/identifiers/did:ghost:1111111111111111".into()).await;
+    assert_eq!(status, 404);
+    let (status, _) = get("/1.0/identifiers/did:web:example.com".into()).await;
+    assert_eq!(status, 501);
+
+    let client = jsonrpsee::http_client::HttpClientBuilder::default()
+        .build(format!("http://{addr}"))
+        .unwrap();
+    let result = client
+        .resolve(
+            did.to_string(),
+            Some(ResolveOptions {
+                version_id: Some(VersionId::Number(created_at)),
+                version_time: None,
+            }),
+        )
+        .await
+        .unwrap();
+    check_resolution(&result);
+    let malformed = client.resolve("did:ghost:!!".into(), None).await.unwrap();
+    assert_eq!(identity::resolution_error(&malformed), Some("invalidDid"));
+    let bad_time = client
+        .resolve(
+            did.to_string(),
+            Some(ResolveOptions {
+                version_id: None,
+                version_time: Some("yesterday".into()),
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        identity::resolution_error(&bad_time),
+        Some("invalidOptions")
+    );
+    let permission = client
+        .has_permission(did.to_string(), "a:b".into(), None)
+        .await
+        .unwrap();
+    assert!(!permission.held);
+    assert!(
+        client
+            .has_permission("did:ghost:!!".into(), "a:b".into(), None)
+            .await
+            .is_err()
+    );
+    let verdict = client.verify_token("x.y.z".into(), None).await.unwrap();
+    assert!(!verdict.valid);
+    assert_eq!(verdict.error.as_deref(), Some("malformed"));
+}
