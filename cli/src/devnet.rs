@@ -150,6 +150,7 @@ async fn start(args: DevnetArgs, data_dir: &Path) -> Result<()> {
             let l1 = Ghostd::open(l1_config, &genesis).context("ghostd")?;
             let (rpc, addr) = ghostd::rpc::serve(&l1).await.context("ghostd JSON-RPC")?;
             let producer = l1.start_producer();
+            create_dev_did(&l1).await?;
             Some((l1, rpc, addr, producer))
         }
     };
@@ -278,8 +279,18 @@ async fn start(args: DevnetArgs, data_dir: &Path) -> Result<()> {
         );
     }
     println!(
+        "  dev0 DID      {}{}",
+        crate::identity::did_of(&Keypair::dev(0)),
+        if args.l1_url.is_some() {
+            "  (create it: ghostplane id create --signer dev0)"
+        } else {
+            ""
+        }
+    );
+    println!(
         "  try: ghostplane tx transfer --from dev0 --to dev1 --token GCC --amount 1000 --wait finalized"
     );
+    println!("       ghostplane id show   (dev0's DID document)");
 
     wait_for_signal().await;
     println!("shutting down");
@@ -411,6 +422,36 @@ pub struct L1Args {
 }
 
 /// `ghostplane l1`: a standalone ghostd with the devnet genesis (single validator).
+/// Creates dev0's `did:ghost` on the embedded L1 unless it exists, and waits for
+/// its block (so that dev0's next L1 nonce is free when the devnet says it runs).
+async fn create_dev_did(l1: &Ghostd) -> Result<()> {
+    let key = Keypair::dev(0);
+    let did = crate::identity::did_of(&key);
+    if l1
+        .read(|s| ghostd::modules::identity::record(s, &did))?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let tx = ghostd::L1Transaction {
+        chain_id: L1_DEVNET_CHAIN_ID,
+        from: key.public_key(),
+        nonce: l1.nonce(&key.public_key())?,
+        call: ghostd::Call::Identity(ghostd_types::identity::IdentityCall::Create {
+            soulbound: false,
+        }),
+    }
+    .sign(&key);
+    let hash = l1.submit(tx).context("creating dev0's DID")?;
+    for _ in 0..600 {
+        if l1.receipt(&hash)?.is_some() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bail!("the L1 did not include dev0's DID within 30 s")
+}
+
 pub async fn run_l1(args: L1Args) -> Result<()> {
     ghostplane_rpc::metrics::serve_metrics(args.metrics_addr)?;
     let backend_args = args.backend.clone();

@@ -21,6 +21,7 @@
 mod backend;
 mod bench_prove;
 mod devnet;
+mod identity;
 mod load;
 mod prover;
 mod sequencer;
@@ -74,6 +75,14 @@ enum Command {
     /// ed25519 account keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// did:ghost identities on the L1: create, show, keys, services, controllers,
+    /// grants, deactivation and access tokens.
+    Id {
+        #[command(subcommand)]
+        command: identity::IdCommand,
+        #[command(flatten)]
+        endpoints: wallet::Endpoints,
+    },
     /// Send transactions (transfer, deposit, withdraw), watch them, and offline tools.
     Tx {
         #[command(subcommand)]
@@ -209,6 +218,9 @@ fn run(cli: Cli) -> Result<()> {
             command: TxCommand::Status { hash, wait },
             endpoints,
         } => runtime()?.block_on(wallet::status(hash, wait, endpoints))?,
+        Command::Id { command, endpoints } => {
+            runtime()?.block_on(identity::run(command, endpoints))?
+        }
         Command::Sequencer(args) => runtime()?.block_on(sequencer::run(args))?,
         Command::Prover(args) => runtime()?.block_on(prover::run(args))?,
         Command::Bench(BenchCommand::Load(args)) => runtime()?.block_on(load::run(args))?,

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use ghostd_types::api::{GhostApiClient, RollupApiClient, TxState};
+use ghostd_types::api::{GhostApiClient, ReceiptView, RollupApiClient, TxState};
 use ghostd_types::{Call, L1_DEVNET_CHAIN_ID, L1Transaction, RollupCall};
 use ghostplane_primitives::{
     AccountId, Amount, Codec, DEVNET_CHAIN_ID, Hash32, Keypair, L1Address, PublicKey, Recipient,
@@ -29,10 +29,10 @@ pub struct Endpoints {
     rpc: String,
     /// L1 (ghostd) JSON-RPC.
     #[arg(long, global = true, default_value = "http://127.0.0.1:8545")]
-    l1_rpc: String,
+    pub(crate) l1_rpc: String,
     /// Directory of named key files.
     #[arg(long, global = true, default_value = "./.ghostplane/wallet")]
-    wallet_dir: PathBuf,
+    pub(crate) wallet_dir: PathBuf,
     /// Give up waiting (`--wait`, L1 inclusion) after this many seconds, non-zero exit.
     #[arg(long, global = true, default_value_t = 600)]
     wait_timeout_s: u64,
@@ -135,7 +135,7 @@ impl Endpoints {
     }
 }
 
-fn client(url: &str) -> Result<HttpClient> {
+pub(crate) fn client(url: &str) -> Result<HttpClient> {
     HttpClientBuilder::default()
         .request_timeout(Duration::from_secs(30))
         .build(url)
@@ -151,8 +151,60 @@ fn rpc_error(what: &str, error: jsonrpsee::core::ClientError) -> anyhow::Error {
     }
 }
 
-fn l1_error(error: jsonrpsee::core::ClientError) -> anyhow::Error {
+pub(crate) fn l1_error(error: jsonrpsee::core::ClientError) -> anyhow::Error {
     rpc_error("L1", error)
+}
+
+/// Signs `call` with `key` at its next L1 nonce, sends it, and waits until it is
+/// included; fails if the L1 refuses it at admission or in its block.
+pub(crate) async fn send_l1(
+    l1: &HttpClient,
+    key: &Keypair,
+    call: Call,
+    endpoints: &Endpoints,
+) -> Result<ReceiptView> {
+    let nonce = GhostApiClient::get_account(l1, key.public_key().to_hex())
+        .await
+        .map_err(l1_error)?
+        .nonce;
+    let tx = L1Transaction {
+        chain_id: L1_DEVNET_CHAIN_ID,
+        from: key.public_key(),
+        nonce,
+        call,
+    }
+    .sign(key);
+    let l1_hash = GhostApiClient::send_transaction(l1, hex::encode(tx.encode()))
+        .await
+        .map_err(l1_error)?
+        .hash;
+    println!("L1 transaction {l1_hash}");
+    let started = std::time::Instant::now();
+    loop {
+        let view = GhostApiClient::get_transaction(l1, l1_hash.clone())
+            .await
+            .map_err(l1_error)?;
+        match (view.status, view.receipt) {
+            (TxState::Included, Some(receipt)) => {
+                if let Some(error) = &receipt.outcome.error {
+                    bail!("refused on L1: {error}");
+                }
+                println!("included on L1 (block {})", receipt.outcome.block);
+                return Ok(receipt);
+            }
+            (TxState::Unknown, _) => {
+                bail!("the L1 does not know the transaction any more: send it again")
+            }
+            _ => {}
+        }
+        if started.elapsed() > endpoints.timeout() {
+            bail!(
+                "the L1 has not included the transaction after {} s",
+                endpoints.wait_timeout_s
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// Resolves a key name.
@@ -445,54 +497,15 @@ pub async fn deposit(args: DepositArgs, endpoints: Endpoints) -> Result<()> {
         Some(name) => public_key(name, &endpoints.wallet_dir)?,
         None => key.public_key(),
     };
-    let nonce = GhostApiClient::get_account(&l1, key.public_key().to_hex())
-        .await
-        .map_err(l1_error)?
-        .nonce;
-    let tx = L1Transaction {
-        chain_id: L1_DEVNET_CHAIN_ID,
-        from: key.public_key(),
-        nonce,
-        call: Call::Rollup(RollupCall::Deposit {
-            recipient,
-            token: parse_token(&args.value.token)?,
-            amount: args.value.amount,
-        }),
-    }
-    .sign(&key);
-    let l1_hash = GhostApiClient::send_transaction(&l1, hex::encode(tx.encode()))
-        .await
-        .map_err(l1_error)?
-        .hash;
-    println!("L1 transaction {l1_hash}");
-    let started = std::time::Instant::now();
-    let index = loop {
-        let view = GhostApiClient::get_transaction(&l1, l1_hash.clone())
-            .await
-            .map_err(l1_error)?;
-        match (view.status, view.receipt) {
-            (TxState::Included, Some(receipt)) => {
-                if let Some(error) = receipt.outcome.error {
-                    bail!("deposit refused on L1: {error}");
-                }
-                println!("included on L1 (block {})", receipt.outcome.block);
-                break receipt
-                    .deposit_index
-                    .context("receipt without deposit index")?;
-            }
-            (TxState::Unknown, _) => {
-                bail!("the L1 does not know the transaction any more: send it again")
-            }
-            _ => {}
-        }
-        if started.elapsed() > endpoints.timeout() {
-            bail!(
-                "the L1 has not included the transaction after {} s",
-                endpoints.wait_timeout_s
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let call = Call::Rollup(RollupCall::Deposit {
+        recipient,
+        token: parse_token(&args.value.token)?,
+        amount: args.value.amount,
+    });
+    let receipt = send_l1(&l1, &key, call, &endpoints).await?;
+    let index = receipt
+        .deposit_index
+        .context("receipt without deposit index")?;
     println!("queued as deposit {index}");
     let deposits = RollupApiClient::get_deposits(&l1, index, 1)
         .await

@@ -21,6 +21,75 @@ use jsonrpsee::rpc_params;
 use jsonrpsee::ws_client::WsClientBuilder;
 use serde_json::Value;
 
+/// The devnet created dev0's DID at start (its banner prints it); the `id` commands change it, and a token
+/// issued locally verifies on the node until it is revoked.
+fn identity_through_the_cli(data: &std::path::Path, ports: &Ports) {
+    // The devnet created it before it reported up.
+    let did =
+        ghostd_types::identity::DidId::derive(L1_DEVNET_CHAIN_ID, &Keypair::dev(0).public_key())
+            .to_string();
+    let shown: Value = serde_json::from_str(&ok(cli(data, ports, &["id", "show"]))).unwrap();
+    assert_eq!(shown["didDocument"]["id"], did);
+    let out = ok(cli(
+        data,
+        ports,
+        &["id", "key-new", "signing", "--secp256k1"],
+    ));
+    assert!(out.contains("zQ3s"), "{out}");
+    ok(cli(
+        data,
+        ports,
+        &[
+            "id",
+            "add-key",
+            "--fragment",
+            "k1",
+            "--key",
+            "signing",
+            "--relationships",
+            "assertionMethod",
+        ],
+    ));
+    let shown: Value = serde_json::from_str(&ok(cli(data, ports, &["id", "show", &did]))).unwrap();
+    assert_eq!(
+        shown["didDocument"]["assertionMethod"][1],
+        format!("{did}#k1")
+    );
+    let token = ok(cli(
+        data,
+        ports,
+        &[
+            "id",
+            "token",
+            "issue",
+            "--key",
+            "signing",
+            "--fragment",
+            "k1",
+            "--aud",
+            "svc",
+            "--jti",
+            "t-1",
+        ],
+    ))
+    .trim()
+    .to_string();
+    let out = ok(cli(
+        data,
+        ports,
+        &["id", "token", "verify", &token, "--aud", "svc"],
+    ));
+    assert!(out.contains("\"valid\": true"), "{out}");
+    ok(cli(data, ports, &["id", "token", "revoke", "--jti", "t-1"]));
+    let refused = cli(
+        data,
+        ports,
+        &["id", "token", "verify", &token, "--aud", "svc"],
+    );
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stdout).contains("revoked"));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
     let dir = tempfile::tempdir().unwrap();
@@ -35,6 +104,9 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
 
     // A fresh key: no L2 account, no L1 funds.
     std::fs::create_dir_all(data.join("wallet")).unwrap();
+
+    identity_through_the_cli(data, &ports);
+
     let alice = Keypair::from_seed(&[42; 32]);
     std::fs::write(data.join("wallet/alice.key"), hex::encode(alice.seed())).unwrap();
     let alice_l1 = alice.public_key().to_hex();
