@@ -494,7 +494,7 @@ pub async fn run(command: IdCommand, endpoints: Endpoints) -> Result<()> {
         }
     };
     let (signer, did) = who;
-    wallet::send_l1(&l1, &signer, Call::Identity(call), &endpoints).await?;
+    wallet::send_l1(&l1, &signer, Call::Identity(call), endpoints.timeout()).await?;
     println!("{did}");
     Ok(())
 }

@@ -19,6 +19,7 @@
 //!
 
 mod backend;
+mod bench_identity;
 mod bench_prove;
 mod devnet;
 mod identity;
@@ -98,6 +99,8 @@ enum BenchCommand {
     Load(load::LoadArgs),
     /// Prove N random transfers with one proof system and print one line of figures.
     Prove(bench_prove::ProveArgs),
+    /// Load a running ghostd's DID resolver and token verification.
+    Identity(bench_identity::IdentityBenchArgs),
 }
 
 #[derive(Subcommand)]
@@ -225,6 +228,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Prover(args) => runtime()?.block_on(prover::run(args))?,
         Command::Bench(BenchCommand::Load(args)) => runtime()?.block_on(load::run(args))?,
         Command::Bench(BenchCommand::Prove(args)) => bench_prove::run(args)?,
+        Command::Bench(BenchCommand::Identity(args)) => {
+            runtime()?.block_on(bench_identity::run(args))?
+        }
         Command::Key(KeyCommand::New) => {
             let keypair = Keypair::generate();
             println!("public_key={}", keypair.public_key().to_hex());

@@ -130,7 +130,7 @@ pub struct WithdrawArgs {
 }
 
 impl Endpoints {
-    fn timeout(&self) -> Duration {
+    pub(crate) fn timeout(&self) -> Duration {
         Duration::from_secs(self.wait_timeout_s)
     }
 }
@@ -161,7 +161,7 @@ pub(crate) async fn send_l1(
     l1: &HttpClient,
     key: &Keypair,
     call: Call,
-    endpoints: &Endpoints,
+    timeout: Duration,
 ) -> Result<ReceiptView> {
     let nonce = GhostApiClient::get_account(l1, key.public_key().to_hex())
         .await
@@ -197,10 +197,10 @@ pub(crate) async fn send_l1(
             }
             _ => {}
         }
-        if started.elapsed() > endpoints.timeout() {
+        if started.elapsed() > timeout {
             bail!(
                 "the L1 has not included the transaction after {} s",
-                endpoints.wait_timeout_s
+                timeout.as_secs()
             );
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -502,7 +502,7 @@ pub async fn deposit(args: DepositArgs, endpoints: Endpoints) -> Result<()> {
         token: parse_token(&args.value.token)?,
         amount: args.value.amount,
     });
-    let receipt = send_l1(&l1, &key, call, &endpoints).await?;
+    let receipt = send_l1(&l1, &key, call, endpoints.timeout()).await?;
     let index = receipt
         .deposit_index
         .context("receipt without deposit index")?;
