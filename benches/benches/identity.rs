@@ -122,7 +122,7 @@ fn identity(c: &mut Criterion) {
             black_box(result.to_string())
         })
     });
-    group.bench_function("resolve_first_of_67_versions", |b| {
+    group.bench_function("resolve_oldest_of_66_versions", |b| {
         b.iter(|| {
             let result = node
                 .read(|s| identity::resolve(s, black_box(&text), VersionQuery::Id(first)))

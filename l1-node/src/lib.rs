@@ -12,6 +12,7 @@
 //!    ▼ producer: one block every block_time_ms (single devnet validator)
 //! Ghostd::seal: each transaction in its own state layer ──► modules::apply
 //!    │   ledger (double-entry journal)   rollup (deposits, batch commit/prove)
+//!    │   identity (did:ghost documents, versions, grants, revoked tokens)
 //!    ▼ ledger totals asserted (debits == credits per token)
 //! one synced RocksDB write: state, block, receipts, head ──► ghost_newBlock
 //! ```
@@ -23,7 +24,8 @@
 //! [`node`]: `store` (open, reads), `mempool` (admission on the lanes' nonce window,
 //! durable queue, candidates), `block` (build = propose, commit = decided: the seam
 //! BFT consensus plugs into), `producer` (fixed interval). [`modules`]: `ledger` and
-//! `rollup/{deposit, commit, prove, error}`. [`rpc`]: the `*Server` impls.
+//! `rollup/{deposit, commit, prove, error}`, `identity` (also resolution and token
+//! checks). [`rpc`]: the `*Server` impls.
 //! [`EmbeddedL1`]: the rollup's `L1Client` for a node in the same process.
 //!
 //! ## Invariants
@@ -42,9 +44,12 @@
 //! `mempool_max` waiting transactions, `block_txs_max` per block, transactions up
 //! to [`types::L1_TX_BYTES_MAX`] bytes, RPC bodies up to `rpc_body_bytes_max`.
 //!
+//! Identity: at most 32 methods, 32 services, 8 controllers, 16 KiB per document, 64
+//! grants per DID, 8 KiB tokens (`ghostd_types::identity`).
+//!
 //! Consensus is a single validator (fixed block time). Module boundaries
-//! ([`modules`]) leave room for the identity and naming modules and a BFT validator
-//! set; none of those is built yet.
+//! ([`modules`]) leave room for the naming module and a BFT validator set; neither
+//! is built yet.
 
 pub mod embedded;
 pub mod modules;

@@ -6,7 +6,7 @@
 //! ## Data flow
 //!
 //! ```text
-//! wallet / settlement ──► L1Transaction { Call::Ledger | Call::Rollup } ──sign──►
+//! wallet / settlement ──► L1Transaction { Call::Ledger | Call::Rollup | Call::Identity } ──sign──►
 //!    SignedL1Transaction (borsh, ≤ L1_TX_BYTES_MAX) ──► L1Client::submit
 //!    │                                                   ├─ RpcL1 (JSON-RPC)
 //!    │                                                   └─ ghostd::EmbeddedL1
