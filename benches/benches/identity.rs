@@ -40,6 +40,7 @@ fn setup() -> (tempfile::TempDir, Ghostd, DidId, u64) {
         chain_id: L1_DEVNET_CHAIN_ID,
         timestamp_ms: 0,
         allocations: Vec::new(),
+        naming: Default::default(),
         rollup: RollupGenesis {
             l2_chain_id: ChainId(7),
             operators: vec![Keypair::dev(99).public_key()],

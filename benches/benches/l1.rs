@@ -41,6 +41,7 @@ fn setup() -> (tempfile::TempDir, Ghostd, Vec<Keypair>) {
         chain_id: L1_DEVNET_CHAIN_ID,
         timestamp_ms: 0,
         allocations,
+        naming: Default::default(),
         rollup: RollupGenesis {
             l2_chain_id: L2,
             operators: vec![l2_keys[0].public_key()],

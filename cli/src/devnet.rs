@@ -374,6 +374,7 @@ pub fn devnet_genesis(
         chain_id: L1_DEVNET_CHAIN_ID,
         timestamp_ms: 0,
         allocations,
+        naming: Default::default(),
         rollup: RollupGenesis {
             l2_chain_id: DEVNET_CHAIN_ID,
             operators: vec![operator_key().public_key()],

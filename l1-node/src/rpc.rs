@@ -7,9 +7,10 @@ use std::net::SocketAddr;
 
 use ghostd_types::api::{
     AccountView, BatchView, BlockView, DEPOSITS_PER_CALL_MAX, DepositView, GhostApiServer,
-    GrantView, HeaderView, IdentityApiServer, LedgerAccountView, LedgerApiServer, PermissionView,
-    ResolveOptions, RollupApiServer, RollupView, RpcResult, StatusView, Submitted, TokenVerdict,
-    TransactionView, TransferView, TxState, VerifyOptions, VersionId,
+    GrantView, HeaderView, IdentityApiServer, LedgerAccountView, LedgerApiServer, NameEventView,
+    NameView, NamingApiServer, PermissionView, RecordView, ResolveOptions, RollupApiServer,
+    RollupView, RpcResult, StatusView, Submitted, TokenVerdict, TransactionView, TransferView,
+    TxState, VerifyOptions, VersionId,
 };
 use ghostd_types::identity::DidId;
 use ghostplane_primitives::{Hash32, L1Address, PublicKey, TokenId};
@@ -23,7 +24,7 @@ use serde_json::Value;
 use tokio::sync::broadcast;
 
 use crate::modules::identity::{self, VersionQuery};
-use crate::modules::{ledger, rollup};
+use crate::modules::{ledger, naming, rollup};
 use crate::node::{Ghostd, NodeError, SubmitError};
 use crate::types::L1_TX_BYTES_MAX;
 
@@ -304,6 +305,67 @@ impl IdentityApiServer for Handlers {
     }
 }
 
+#[jsonrpsee::core::async_trait]
+impl NamingApiServer for Handlers {
+    fn resolve(&self, name: String) -> RpcResult<Option<NameView>> {
+        let height = self.0.head().number;
+        let params = &self.0.genesis().naming;
+        self.0
+            .read(|s| {
+                let Some((record, state, records)) = naming::resolve(s, &name, height, params)?
+                else {
+                    return Ok(None);
+                };
+                let did_linked = naming::did_linked(s, &record.name, &records)?;
+                Ok(Some(NameView {
+                    node: hex::encode(ghostd_types::naming::namehash(&record.name).0),
+                    name: record.name,
+                    owner: record.owner.to_hex(),
+                    manager: record.manager.map(|m| m.to_hex()),
+                    expires: record.expires,
+                    registered: record.registered,
+                    state: state.as_str().to_string(),
+                    records: records.iter().map(RecordView::from).collect(),
+                    did_linked,
+                    height,
+                }))
+            })
+            .map_err(|e: crate::state::StateError| internal(e))
+    }
+
+    fn reverse(&self, key: String) -> RpcResult<Option<String>> {
+        let key = PublicKey::from_hex(key.strip_prefix("0x").unwrap_or(&key))
+            .map_err(|_| invalid(format!("{key:?} is not a 32-byte hex key")))?;
+        let height = self.0.head().number;
+        self.0
+            .read(|s| naming::reverse(s, &key, height, &self.0.genesis().naming))
+            .map_err(internal)
+    }
+
+    fn events(&self, name: String, from: u32, max: u32) -> RpcResult<Vec<NameEventView>> {
+        let normalized =
+            ghostd_types::naming::normalize(&name).map_err(|e| invalid(e.to_string()))?;
+        let hash = ghostd_types::naming::namehash(&normalized);
+        let events = self
+            .0
+            .read(|s| naming::events(s, &hash, from, max))
+            .map_err(internal)?;
+        Ok(events.iter().map(NameEventView::from).collect())
+    }
+
+    fn price(&self, name: String, years: u32) -> RpcResult<String> {
+        let normalized =
+            ghostd_types::naming::normalize(&name).map_err(|e| invalid(e.to_string()))?;
+        let label = normalized.split('.').next().unwrap_or_default();
+        self.0
+            .genesis()
+            .naming
+            .price(label.len(), years)
+            .map(|p| p.to_string())
+            .ok_or_else(|| invalid("price overflows"))
+    }
+}
+
 /// `GET /1.0/identifiers/{did}[?versionId=N|versionTime=T]`: the DIF Universal
 /// Resolver driver convention. 200 with the resolution result, or 400
 /// (`invalidDid`, `invalidOptions`), 404 (`notFound`), 501
@@ -357,7 +419,8 @@ pub fn module(node: Ghostd) -> Result<RpcModule<()>, jsonrpsee::core::RegisterMe
     module.merge(GhostApiServer::into_rpc(handlers.clone()))?;
     module.merge(LedgerApiServer::into_rpc(handlers.clone()))?;
     module.merge(RollupApiServer::into_rpc(handlers.clone()))?;
-    module.merge(IdentityApiServer::into_rpc(handlers))?;
+    module.merge(IdentityApiServer::into_rpc(handlers.clone()))?;
+    module.merge(NamingApiServer::into_rpc(handlers))?;
     module.register_method(ghostplane_rpc::HEALTH_METHOD, move |_, _, _| {
         node.read(rollup::status).map(|_| "ok").map_err(internal)
     })?;

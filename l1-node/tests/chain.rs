@@ -67,6 +67,7 @@ fn genesis(root: FieldBytes, forced_inclusion_blocks: u64, backend: &dyn ProofBa
         chain_id: L1_DEVNET_CHAIN_ID,
         timestamp_ms: 0,
         allocations,
+        naming: Default::default(),
         rollup: RollupGenesis {
             l2_chain_id: L2,
             operators: vec![operator().public_key()],

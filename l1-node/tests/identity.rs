@@ -4,114 +4,38 @@
 //! W3C DID Core data model of every document produced, and the HTTP resolver route.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
+use common::{Fixture, T0_MS, fixture, tx};
+use ghostd::modules::CallError;
 use ghostd::modules::identity::{self, VersionQuery};
-use ghostd::modules::{CallError, ledger};
-use ghostd::{
-    Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Outcome, L1Transaction, ProofParams,
-    RollupGenesis, SignedL1Transaction, SubmitError,
-};
+use ghostd::{L1_DEVNET_CHAIN_ID, L1Outcome, SubmitError};
 use ghostd_types::identity::jwt::{self, Audience, Claims, TokenError, TokenKey};
 use ghostd_types::identity::{
     Controller, DidId, IdentityCall, KeyMaterial, METHODS_MAX, Relationship, Service,
     VerificationMethod, did_key,
 };
-use ghostplane_primitives::clock::{Clock, ManualClock};
-use ghostplane_primitives::{ChainId, Keypair, L1Address, TokenId};
-use ghostplane_prover::{ProofBackend, StarkBackend};
-use ghostplane_stark::config::FriSettings;
+use ghostplane_primitives::Keypair;
+use ghostplane_primitives::clock::Clock;
 use serde_json::Value;
 
-/// 2026-12-05T00:00:00Z.
-const T0_MS: u64 = 1_796_428_800_000;
-
-struct Fixture {
-    _dir: tempfile::TempDir,
-    node: Ghostd,
-    clock: Arc<ManualClock>,
+/// Identity-specific checks on the shared fixture.
+trait IdentityFixture {
+    fn refused(&self, key: &Keypair, call: IdentityCall) -> String;
+    fn resolve(&self, did: &str, query: VersionQuery) -> Value;
+    fn document(&self, did: &DidId) -> Value;
+    fn verify(&self, token: &str, aud: Option<&str>) -> Result<Claims, TokenError>;
 }
 
-fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let backend: Arc<dyn ProofBackend> =
-        Arc::new(StarkBackend::new(FriSettings::SETTLEMENT, 2).unwrap());
-    let db = ghostplane_prover::open_db(&dir.path().join("prover")).unwrap();
-    let mut tree = ghostplane_prover::AccountTree::open(db, backend.tree_hash()).unwrap();
-    tree.commit(0, rocksdb::WriteBatch::default()).unwrap();
-    let mut allocations = Vec::new();
-    for i in 0..8 {
-        allocations.push((
-            L1Address(Keypair::dev(i).public_key().0),
-            TokenId::Gcc,
-            1_000,
-        ));
-    }
-    let genesis = Genesis {
-        chain_id: L1_DEVNET_CHAIN_ID,
-        timestamp_ms: T0_MS,
-        allocations,
-        rollup: RollupGenesis {
-            l2_chain_id: ChainId(7),
-            operators: vec![Keypair::dev(99).public_key()],
-            proof: ProofParams::of(backend.as_ref()),
-            genesis_root: tree.root().unwrap(),
-            genesis_accounts: Vec::new(),
-            forced_inclusion_blocks: 100,
-            deposit_queue_max: 100,
-        },
-    };
-    let clock = ManualClock::new(T0_MS);
-    let mut config = GhostdConfig::new(dir.path().join("l1"));
-    config.clock = clock.clone();
-    config.rpc_addr = "127.0.0.1:0".parse().unwrap();
-    let node = Ghostd::open(config, &genesis).unwrap();
-    assert_eq!(
-        node.read(|s| ledger::balance(s, &L1Address(Keypair::dev(0).public_key().0), TokenId::Gcc))
-            .unwrap(),
-        1_000
-    );
-    Fixture {
-        _dir: dir,
-        node,
-        clock,
-    }
-}
-
-fn tx(key: &Keypair, nonce: u64, call: IdentityCall) -> SignedL1Transaction {
-    L1Transaction {
-        chain_id: L1_DEVNET_CHAIN_ID,
-        from: key.public_key(),
-        nonce,
-        call: Call::Identity(call),
-    }
-    .sign(key)
-}
-
-impl Fixture {
-    fn nonce(&self, key: &Keypair) -> u64 {
-        self.node.nonce(&key.public_key()).unwrap()
-    }
-
-    /// Submits `call` signed by `key`, seals a block a second later, and returns the
-    /// outcome.
-    fn run(&self, key: &Keypair, call: IdentityCall) -> L1Outcome {
-        let hash = self.node.submit(tx(key, self.nonce(key), call)).unwrap();
-        self.seal();
-        self.node.receipt(&hash).unwrap().unwrap().outcome
-    }
-
-    fn ok(&self, key: &Keypair, call: IdentityCall) {
-        assert_eq!(self.run(key, call), L1Outcome::Success);
-    }
-
+impl IdentityFixture for Fixture {
     /// Submits `call`, which must be refused with an identity error; checks that
     /// nothing but (at most) the nonce changed.
     fn refused(&self, key: &Keypair, call: IdentityCall) -> String {
         let did = call.did();
         let before = did.map(|d| self.resolve(&d.to_string(), VersionQuery::Latest));
-        let message = match self.node.submit(tx(key, self.nonce(key), call)) {
+        let message = match self.node.submit(tx(key, self.nonce(key), call.into())) {
             Err(SubmitError::Refused(CallError::Identity(e))) => e.to_string(),
             other => panic!("expected an identity refusal, got {other:?}"),
         };
@@ -123,11 +47,6 @@ impl Fixture {
             );
         }
         message
-    }
-
-    fn seal(&self) -> u64 {
-        self.clock.advance(Duration::from_secs(1));
-        self.node.seal().unwrap().number
     }
 
     fn resolve(&self, did: &str, query: VersionQuery) -> Value {
@@ -587,7 +506,7 @@ fn every_refusal_is_typed_and_changes_nothing() {
         .submit(tx(
             &mallory,
             n,
-            IdentityCall::Deactivate { did: mallory_did },
+            IdentityCall::Deactivate { did: mallory_did }.into(),
         ))
         .unwrap();
     let late = f
@@ -598,7 +517,8 @@ fn every_refusal_is_typed_and_changes_nothing() {
             IdentityCall::SetAlsoKnownAs {
                 did: mallory_did,
                 uris: vec!["https://m.example".into()],
-            },
+            }
+            .into(),
         ))
         .unwrap();
     f.seal();

@@ -22,6 +22,10 @@
 //! | `identity_hasPermission` | DID, permission, grantor DID (optional) | [`PermissionView`] |
 //! | `identity_getGrants` | DID | [`GrantView`]s |
 //! | `identity_verifyToken` | JWT, [`VerifyOptions`] | [`TokenVerdict`] |
+//! | `naming_resolve` | name | [`NameView`] or `null` (unregistered or released) |
+//! | `naming_reverse` | L1 key (hex) | its forward-verified primary name, or `null` |
+//! | `naming_events` | name, from index, max (≤ 256) | [`NameEventView`]s |
+//! | `naming_price` | name, years | GCC base units (decimal string) |
 //!
 //! Identity changes are L1 transactions (`Call::Identity`) sent with
 //! `ghost_sendTransaction`. The same resolution is served over HTTP at
@@ -43,6 +47,7 @@ use serde::{Deserialize, Serialize};
 use crate::identity::Grant;
 use crate::identity::jwt::{Claims, TokenError};
 use crate::ledger::{LedgerAccount, LedgerTransfer};
+use crate::naming::{NameEvent, Record};
 use crate::rollup::{BatchRecord, RollupState};
 use crate::tx::{L1Header, L1Outcome, L1Receipt};
 
@@ -592,4 +597,136 @@ pub trait IdentityApi {
     /// Verifies an access token at the head.
     #[method(name = "verifyToken")]
     fn verify_token(&self, jwt: String, options: Option<VerifyOptions>) -> RpcResult<TokenVerdict>;
+}
+
+/// A record of a name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum RecordView {
+    /// An address (`value` hex).
+    Addr {
+        /// Coin type.
+        coin: u32,
+        /// Hex.
+        value: String,
+    },
+    /// A text record.
+    Text {
+        /// Key.
+        key: String,
+        /// Value.
+        value: String,
+    },
+    /// A contenthash (hex).
+    Contenthash {
+        /// Hex.
+        value: String,
+    },
+    /// A DNS record.
+    Dns {
+        /// `A`, `AAAA`, `CNAME`, `TXT` or `MX`.
+        kind: String,
+        /// Presentation form.
+        value: String,
+        /// Seconds.
+        ttl: u32,
+    },
+    /// A DID.
+    Did {
+        /// The DID.
+        value: String,
+    },
+}
+
+impl From<&Record> for RecordView {
+    fn from(record: &Record) -> Self {
+        match record {
+            Record::Addr { coin, value } => Self::Addr {
+                coin: *coin,
+                value: hex::encode(value),
+            },
+            Record::Text { key, value } => Self::Text {
+                key: key.clone(),
+                value: value.clone(),
+            },
+            Record::Contenthash(bytes) => Self::Contenthash {
+                value: hex::encode(bytes),
+            },
+            Record::Dns { kind, value, ttl } => Self::Dns {
+                kind: kind.as_str().to_string(),
+                value: value.clone(),
+                ttl: *ttl,
+            },
+            Record::Did(did) => Self::Did {
+                value: did.to_string(),
+            },
+        }
+    }
+}
+
+/// A live name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NameView {
+    /// Normalized name.
+    pub name: String,
+    /// Its namehash (hex).
+    pub node: String,
+    /// Owner's L1 key (hex).
+    pub owner: String,
+    /// Manager's L1 key (hex).
+    pub manager: Option<String>,
+    /// Height from which it is expired.
+    pub expires: u64,
+    /// Height of this registration.
+    pub registered: u64,
+    /// `active` or `grace` (frozen).
+    pub state: String,
+    /// Records.
+    pub records: Vec<RecordView>,
+    /// Whether the `did` record and the DID's `alsoKnownAs` (`dns:<name>`) agree.
+    pub did_linked: bool,
+    /// The head height of the answer.
+    pub height: u64,
+}
+
+/// An event of a name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NameEventView {
+    /// L1 height.
+    pub height: u64,
+    /// Kind.
+    pub kind: String,
+    /// Details.
+    pub detail: String,
+}
+
+impl From<&NameEvent> for NameEventView {
+    fn from(event: &NameEvent) -> Self {
+        Self {
+            height: event.height,
+            kind: event.kind.clone(),
+            detail: event.detail.clone(),
+        }
+    }
+}
+
+/// The `naming` namespace.
+#[rpc(server, client, namespace = "naming")]
+pub trait NamingApi {
+    /// A live name with its records (`null` if unregistered or released).
+    #[method(name = "resolve")]
+    fn resolve(&self, name: String) -> RpcResult<Option<NameView>>;
+
+    /// The primary name of an L1 key, if its address record points back.
+    #[method(name = "reverse")]
+    fn reverse(&self, key: String) -> RpcResult<Option<String>>;
+
+    /// A name's events from index `from`.
+    #[method(name = "events")]
+    fn events(&self, name: String, from: u32, max: u32) -> RpcResult<Vec<NameEventView>>;
+
+    /// What registering or renewing `name` for `years` costs (GCC base units).
+    #[method(name = "price")]
+    fn price(&self, name: String, years: u32) -> RpcResult<String>;
 }

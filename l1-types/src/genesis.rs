@@ -17,6 +17,8 @@ pub struct Genesis {
     pub allocations: Vec<(L1Address, TokenId, Amount)>,
     /// The rollup module's genesis.
     pub rollup: rollup::RollupGenesis,
+    /// The naming module's parameters.
+    pub naming: crate::naming::NamingParams,
 }
 
 impl Genesis {

@@ -14,6 +14,11 @@ pub fn bridge_escrow() -> L1Address {
     system_address(b"bridge-escrow")
 }
 
+/// The naming treasury: registration and renewal fees are paid here.
+pub fn naming_treasury() -> L1Address {
+    system_address(b"naming-treasury")
+}
+
 fn system_address(name: &[u8]) -> L1Address {
     let mut hasher = blake3::Hasher::new();
     hasher.update(b"ghostd/ledger/system-account/");
@@ -50,6 +55,8 @@ pub enum TransferCode {
     Deposit = 2,
     /// A withdrawal released from the bridge escrow.
     Withdrawal = 3,
+    /// A name registration or renewal fee, paid to the naming treasury.
+    NameFee = 4,
 }
 
 /// An account's counters.

@@ -32,6 +32,7 @@ pub mod client;
 pub mod genesis;
 pub mod identity;
 pub mod ledger;
+pub mod naming;
 pub mod rollup;
 pub mod tx;
 

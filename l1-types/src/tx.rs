@@ -91,6 +91,20 @@ pub enum Call {
     Rollup(RollupCall),
     /// The identity module (`did:ghost`).
     Identity(crate::identity::IdentityCall),
+    /// The naming module (`.ghost` and the other native TLDs).
+    Naming(crate::naming::NamingCall),
+}
+
+impl From<crate::identity::IdentityCall> for Call {
+    fn from(call: crate::identity::IdentityCall) -> Self {
+        Self::Identity(call)
+    }
+}
+
+impl From<crate::naming::NamingCall> for Call {
+    fn from(call: crate::naming::NamingCall) -> Self {
+        Self::Naming(call)
+    }
 }
 
 /// An unsigned L1 transaction.

@@ -25,6 +25,7 @@ fn genesis() -> Genesis {
             TokenId::Gcc,
             1_000,
         )],
+        naming: Default::default(),
         rollup: RollupGenesis {
             l2_chain_id: ChainId(1),
             operators: vec![],

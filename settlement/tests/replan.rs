@@ -109,6 +109,7 @@ fn l1_genesis(backend: &dyn ProofBackend, root: ghostplane_primitives::FieldByte
         chain_id: L1_DEVNET_CHAIN_ID,
         timestamp_ms: 0,
         allocations,
+        naming: Default::default(),
         rollup: RollupGenesis {
             l2_chain_id: DEVNET_CHAIN_ID,
             operators: vec![operator().public_key()],

@@ -25,7 +25,7 @@ const PREFIX: &str = "ledger";
 
 pub use ghostd_types::ledger::{
     LedgerAccount, LedgerTransfer, SYSTEM_ID_BIT, TransferCode, bridge_escrow, issuer,
-    system_transfer_id,
+    naming_treasury, system_transfer_id,
 };
 
 /// What posting a transfer did.

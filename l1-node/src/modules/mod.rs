@@ -5,6 +5,7 @@
 
 pub mod identity;
 pub mod ledger;
+pub mod naming;
 pub mod rollup;
 
 use ghostplane_primitives::{Hash32, L1Address, PublicKey};
@@ -25,12 +26,17 @@ pub enum CallError {
     /// Refused by the identity module.
     #[error("identity: {0}")]
     Identity(#[from] identity::IdentityError),
+    /// Refused by the naming module.
+    #[error("naming: {0}")]
+    Naming(#[from] naming::NamingError),
 }
 
 /// What a call runs against besides state.
 pub struct CallContext<'a> {
     /// The rollup genesis.
     pub rollup: &'a rollup::RollupGenesis,
+    /// The naming parameters (genesis).
+    pub naming: &'a ghostd_types::naming::NamingParams,
     /// The genesis's proof backend (verifier and ops commitment).
     pub backend: &'a dyn ProofBackend,
     /// The L1 chain id.
@@ -62,6 +68,16 @@ pub fn apply(
                 from: ctx.from,
             };
             identity::apply(state, &identity, call)?;
+            Ok(None)
+        }
+        Call::Naming(call) => {
+            let naming = naming::NamingContext {
+                params: ctx.naming,
+                height: ctx.block,
+                tx_hash: ctx.tx_hash,
+                from: ctx.from,
+            };
+            naming::apply(state, &naming, call)?;
             Ok(None)
         }
         Call::Ledger(LedgerCall::Transfer {

@@ -89,6 +89,7 @@ impl Ghostd {
             }
             let ctx = CallContext {
                 rollup: &self.inner.genesis.rollup,
+                naming: &self.inner.genesis.naming,
                 backend: self.inner.backend.as_ref(),
                 chain_id: self.inner.genesis.chain_id,
                 block: number,

@@ -290,6 +290,7 @@ impl Ghostd {
             let mut layer = Layer::new(&committed);
             let ctx = CallContext {
                 rollup: &self.inner.genesis.rollup,
+                naming: &self.inner.genesis.naming,
                 backend: self.inner.backend.as_ref(),
                 chain_id: self.inner.genesis.chain_id,
                 block: self.head().number + 1,

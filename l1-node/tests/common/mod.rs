@@ -1,0 +1,112 @@
+//! The fixture the module tests share: a real node on a temporary directory with a
+//! manual clock, dev keys funded with GCC, and helpers to sign, submit and seal.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ghostd::{
+    Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Outcome, L1Transaction, ProofParams,
+    RollupGenesis, SignedL1Transaction,
+};
+use ghostd_types::naming::NamingParams;
+use ghostplane_primitives::clock::ManualClock;
+use ghostplane_primitives::{ChainId, Keypair, L1Address, TokenId};
+use ghostplane_prover::{ProofBackend, StarkBackend};
+use ghostplane_stark::config::FriSettings;
+
+/// 2026-12-05T00:00:00Z.
+pub const T0_MS: u64 = 1_796_428_800_000;
+/// GCC each of dev0..dev7 starts with.
+pub const FUNDS: u128 = 1_000_000;
+
+pub struct Fixture {
+    pub _dir: tempfile::TempDir,
+    pub node: Ghostd,
+    pub clock: Arc<ManualClock>,
+}
+
+pub fn fixture() -> Fixture {
+    fixture_with(NamingParams::default())
+}
+
+/// A node whose genesis has these naming parameters.
+pub fn fixture_with(naming: NamingParams) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let backend: Arc<dyn ProofBackend> =
+        Arc::new(StarkBackend::new(FriSettings::SETTLEMENT, 2).unwrap());
+    let db = ghostplane_prover::open_db(&dir.path().join("prover")).unwrap();
+    let mut tree = ghostplane_prover::AccountTree::open(db, backend.tree_hash()).unwrap();
+    tree.commit(0, rocksdb::WriteBatch::default()).unwrap();
+    let allocations = (0..8)
+        .map(|i| {
+            (
+                L1Address(Keypair::dev(i).public_key().0),
+                TokenId::Gcc,
+                FUNDS,
+            )
+        })
+        .collect();
+    let genesis = Genesis {
+        chain_id: L1_DEVNET_CHAIN_ID,
+        timestamp_ms: T0_MS,
+        allocations,
+        naming,
+        rollup: RollupGenesis {
+            l2_chain_id: ChainId(7),
+            operators: vec![Keypair::dev(99).public_key()],
+            proof: ProofParams::of(backend.as_ref()),
+            genesis_root: tree.root().unwrap(),
+            genesis_accounts: Vec::new(),
+            forced_inclusion_blocks: 100,
+            deposit_queue_max: 100,
+        },
+    };
+    let clock = ManualClock::new(T0_MS);
+    let mut config = GhostdConfig::new(dir.path().join("l1"));
+    config.clock = clock.clone();
+    config.rpc_addr = "127.0.0.1:0".parse().unwrap();
+    let node = Ghostd::open(config, &genesis).unwrap();
+    Fixture {
+        _dir: dir,
+        node,
+        clock,
+    }
+}
+
+pub fn tx(key: &Keypair, nonce: u64, call: Call) -> SignedL1Transaction {
+    L1Transaction {
+        chain_id: L1_DEVNET_CHAIN_ID,
+        from: key.public_key(),
+        nonce,
+        call,
+    }
+    .sign(key)
+}
+
+impl Fixture {
+    pub fn nonce(&self, key: &Keypair) -> u64 {
+        self.node.nonce(&key.public_key()).unwrap()
+    }
+
+    /// Submits `call` signed by `key`, seals a block a second later, and returns the
+    /// outcome.
+    pub fn run(&self, key: &Keypair, call: impl Into<Call>) -> L1Outcome {
+        let hash = self
+            .node
+            .submit(tx(key, self.nonce(key), call.into()))
+            .unwrap();
+        self.seal();
+        self.node.receipt(&hash).unwrap().unwrap().outcome
+    }
+
+    pub fn ok(&self, key: &Keypair, call: impl Into<Call>) {
+        assert_eq!(self.run(key, call), L1Outcome::Success);
+    }
+
+    /// Seals a block a second after the last; returns its height.
+    pub fn seal(&self) -> u64 {
+        self.clock.advance(Duration::from_secs(1));
+        self.node.seal().unwrap().number
+    }
+}
