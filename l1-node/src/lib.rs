@@ -51,6 +51,7 @@
 //! ([`modules`]) leave room for the naming module and a BFT validator set; neither
 //! is built yet.
 
+pub mod dns;
 pub mod embedded;
 pub mod modules;
 pub mod node;

@@ -374,21 +374,14 @@ pub fn resolver_route(node: Ghostd) -> GetRoute {
     const RESULT: &str = "application/ld+json;profile=\"https://w3id.org/did-resolution\"";
     GetRoute {
         prefix: "/1.0/identifiers/",
-        handler: std::sync::Arc::new(move |did, query| {
-            let mut options = ResolveOptions::default();
-            for (key, value) in query
-                .unwrap_or("")
-                .split('&')
-                .filter_map(|pair| pair.split_once('='))
-            {
-                let value = ghostplane_rpc::routes::percent_decode(value).unwrap_or_default();
-                match key {
-                    "versionId" => options.version_id = Some(VersionId::Text(value)),
-                    "versionTime" => options.version_time = Some(value),
-                    _ => {}
-                }
-            }
-            match resolve_on(&node, did, &options) {
+        post: false,
+        handler: std::sync::Arc::new(move |request| {
+            let options = ResolveOptions {
+                version_id: ghostplane_rpc::routes::query_param(request.query, "versionId")
+                    .map(VersionId::Text),
+                version_time: ghostplane_rpc::routes::query_param(request.query, "versionTime"),
+            };
+            match resolve_on(&node, request.tail, &options) {
                 Ok(result) => {
                     let status = match identity::resolution_error(&result) {
                         None => 200,
@@ -399,14 +392,11 @@ pub fn resolver_route(node: Ghostd) -> GetRoute {
                     RouteReply {
                         status,
                         content_type: RESULT,
-                        body: result.to_string(),
+                        body: result.to_string().into_bytes(),
+                        max_age: None,
                     }
                 }
-                Err(e) => RouteReply {
-                    status: 500,
-                    content_type: "text/plain",
-                    body: e.message().to_string(),
-                },
+                Err(e) => RouteReply::text(500, e.message()),
             }
         }),
     }
@@ -432,7 +422,10 @@ pub fn module(node: Ghostd) -> Result<RpcModule<()>, jsonrpsee::core::RegisterMe
 pub async fn serve(node: &Ghostd) -> Result<(ServerHandle, SocketAddr), NodeError> {
     let limits = ghostplane_rpc::Limits::with_body(node.config().rpc_body_bytes_max);
     let module = module(node.clone()).map_err(|e| NodeError::Rpc(e.to_string()))?;
-    let routes = vec![resolver_route(node.clone())];
+    let mut routes = vec![resolver_route(node.clone())];
+    routes.extend(crate::dns::doh_routes(crate::dns::NameServer::new(
+        node.clone(),
+    )));
     ghostplane_rpc::serve_with_routes(node.config().rpc_addr, limits, module, routes)
         .await
         .map_err(|e| NodeError::Rpc(e.to_string()))

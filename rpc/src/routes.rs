@@ -8,12 +8,31 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use bytes::Bytes;
+use http_body_util::BodyExt;
 use jsonrpsee::core::BoxError;
 use jsonrpsee::server::{HttpBody, HttpRequest, HttpResponse};
 use tower::{Layer, Service};
 
 /// Longest path tail handed to a route, bytes (longer gets 414).
 pub const ROUTE_TAIL_BYTES_MAX: usize = 1024;
+/// Largest `POST` body a route reads, bytes (larger gets 413).
+pub const ROUTE_BODY_BYTES_MAX: usize = 64 * 1024;
+
+/// A request to a route.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteRequest<'a> {
+    /// `GET` or `POST`.
+    pub post: bool,
+    /// The percent-decoded path after the prefix.
+    pub tail: &'a str,
+    /// The raw query, if any.
+    pub query: Option<&'a str>,
+    /// The `POST` body (empty for `GET`).
+    pub body: &'a [u8],
+    /// The `Content-Type` header.
+    pub content_type: Option<&'a str>,
+}
 
 /// What a route answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,18 +42,33 @@ pub struct RouteReply {
     /// `Content-Type`.
     pub content_type: &'static str,
     /// Body.
-    pub body: String,
+    pub body: Vec<u8>,
+    /// `Cache-Control: max-age=N`, if set.
+    pub max_age: Option<u32>,
 }
 
-/// A handler: the percent-decoded path after the prefix and the raw query (if
-/// any), to a reply.
-pub type RouteHandler = Arc<dyn Fn(&str, Option<&str>) -> RouteReply + Send + Sync>;
+impl RouteReply {
+    /// A reply of `status` with a text body and no caching.
+    pub fn text(status: u16, body: impl Into<String>) -> Self {
+        Self {
+            status,
+            content_type: "text/plain",
+            body: body.into().into_bytes(),
+            max_age: None,
+        }
+    }
+}
 
-/// A `GET` route: every path under `prefix`.
+/// A handler: a request to a reply.
+pub type RouteHandler = Arc<dyn Fn(&RouteRequest<'_>) -> RouteReply + Send + Sync>;
+
+/// A route: every path under `prefix` (`GET`, and `POST` if `post`).
 #[derive(Clone)]
 pub struct GetRoute {
     /// Path prefix, e.g. `/1.0/identifiers/`.
     pub prefix: &'static str,
+    /// Whether `POST` is routed too (with its body).
+    pub post: bool,
     /// The handler.
     pub handler: RouteHandler,
 }
@@ -72,11 +106,23 @@ pub struct GetRoutes<S> {
     routes: Arc<[GetRoute]>,
 }
 
+fn respond(reply: RouteReply) -> Result<HttpResponse, BoxError> {
+    let mut builder = HttpResponse::<()>::builder()
+        .status(reply.status)
+        .header("content-type", reply.content_type);
+    if let Some(age) = reply.max_age {
+        builder = builder.header("cache-control", format!("max-age={age}"));
+    }
+    Ok(builder.body(HttpBody::from(reply.body))?)
+}
+
 impl<S, B> Service<HttpRequest<B>> for GetRoutes<S>
 where
     S: Service<HttpRequest<B>, Response = HttpResponse>,
     S::Error: Into<BoxError> + 'static,
     S::Future: Send + 'static,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
 {
     type Response = HttpResponse;
     type Error = BoxError;
@@ -87,33 +133,68 @@ where
     }
 
     fn call(&mut self, request: HttpRequest<B>) -> Self::Future {
-        if request.method() == "GET" {
-            let path = request.uri().path();
-            if let Some(route) = self.routes.iter().find(|r| path.starts_with(r.prefix)) {
-                let tail = &path[route.prefix.len()..];
-                let reply = match percent_decode(tail) {
-                    _ if tail.len() > ROUTE_TAIL_BYTES_MAX => RouteReply {
-                        status: 414,
-                        content_type: "text/plain",
-                        body: format!("path longer than {ROUTE_TAIL_BYTES_MAX} bytes"),
-                    },
-                    Some(tail) => (route.handler)(&tail, request.uri().query()),
-                    None => RouteReply {
-                        status: 400,
-                        content_type: "text/plain",
-                        body: "malformed percent-encoding in the path".into(),
-                    },
-                };
-                let response = HttpResponse::<()>::builder()
-                    .status(reply.status)
-                    .header("content-type", reply.content_type)
-                    .body(HttpBody::from(reply.body));
-                return Box::pin(async move { response.map_err(Into::into) });
+        let post = request.method() == "POST";
+        let path = request.uri().path().to_string();
+        let route = self.routes.iter().find(|r| {
+            path.starts_with(r.prefix) && (request.method() == "GET" || (post && r.post))
+        });
+        let Some(route) = route.cloned() else {
+            let future = self.inner.call(request);
+            return Box::pin(async move { future.await.map_err(Into::into) });
+        };
+        let query = request.uri().query().map(str::to_string);
+        let content_type = request
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        Box::pin(async move {
+            let tail = &path[route.prefix.len()..];
+            if tail.len() > ROUTE_TAIL_BYTES_MAX {
+                return respond(RouteReply::text(
+                    414,
+                    format!("path longer than {ROUTE_TAIL_BYTES_MAX} bytes"),
+                ));
             }
-        }
-        let future = self.inner.call(request);
-        Box::pin(async move { future.await.map_err(Into::into) })
+            let Some(tail) = percent_decode(tail) else {
+                return respond(RouteReply::text(
+                    400,
+                    "malformed percent-encoding in the path",
+                ));
+            };
+            let body = if post {
+                let limited =
+                    http_body_util::Limited::new(request.into_body(), ROUTE_BODY_BYTES_MAX);
+                match limited.collect().await {
+                    Ok(collected) => collected.to_bytes(),
+                    Err(_) => {
+                        return respond(RouteReply::text(
+                            413,
+                            format!("body larger than {ROUTE_BODY_BYTES_MAX} bytes"),
+                        ));
+                    }
+                }
+            } else {
+                Bytes::new()
+            };
+            respond((route.handler)(&RouteRequest {
+                post,
+                tail: &tail,
+                query: query.as_deref(),
+                body: &body,
+                content_type: content_type.as_deref(),
+            }))
+        })
     }
+}
+
+/// The value of `key` in a URL query (percent-decoded), if present.
+pub fn query_param(query: Option<&str>, key: &str) -> Option<String> {
+    query?
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == key)
+        .and_then(|(_, v)| percent_decode(&v.replace('+', " ")))
 }
 
 /// Decodes `%XX` escapes; `None` if one is malformed or the result is not UTF-8.
