@@ -57,6 +57,10 @@ pub struct DevnetArgs {
     /// Prover coordinator JSON-RPC (external workers may join here).
     #[arg(long, default_value = "127.0.0.1:9095")]
     coordinator_addr: SocketAddr,
+    /// Authoritative DNS for the native TLDs (UDP and TCP; `:53` in production).
+    /// DNS-over-HTTPS is on the L1 JSON-RPC port (`/dns-query`, `/resolve`).
+    #[arg(long, default_value = "127.0.0.1:5353")]
+    dns_addr: SocketAddr,
     /// Prometheus metrics endpoint (`GET /metrics`).
     #[arg(long, default_value = "127.0.0.1:9100")]
     metrics_addr: SocketAddr,
@@ -151,7 +155,8 @@ async fn start(args: DevnetArgs, data_dir: &Path) -> Result<()> {
             let (rpc, addr) = ghostd::rpc::serve(&l1).await.context("ghostd JSON-RPC")?;
             let producer = l1.start_producer();
             create_dev_did(&l1).await?;
-            Some((l1, rpc, addr, producer))
+            let dns = serve_dns(&l1, args.dns_addr).await;
+            Some((l1, rpc, addr, producer, dns))
         }
     };
     let remote = match &args.l1_url {
@@ -237,7 +242,7 @@ async fn start(args: DevnetArgs, data_dir: &Path) -> Result<()> {
         (None, None) => bail!("no L1"),
     };
     let l1_endpoint = match (&embedded, &args.l1_url) {
-        (Some((_, _, addr, _)), _) => format!("http://{addr}  ws://{addr}  (embedded ghostd"),
+        (Some((_, _, addr, ..)), _) => format!("http://{addr}  ws://{addr}  (embedded ghostd"),
         (None, Some(url)) => format!("{url}  (remote ghostd"),
         (None, None) => String::new(),
     };
@@ -250,6 +255,9 @@ async fn start(args: DevnetArgs, data_dir: &Path) -> Result<()> {
     println!("  L2 quic       {}", sequencer.quic_addr);
     println!("  metrics       http://{}/metrics", args.metrics_addr);
     println!("  L1 json-rpc   {l1_endpoint}, chain id {L1_DEVNET_CHAIN_ID})");
+    if let Some((_, _, addr, _, dns)) = &embedded {
+        println!("  dns           {}", dns_line(dns, *addr));
+    }
     println!(
         "  prover        http://{coordinator_addr}  ({}, {} ops per segment; in-process worker: {} threads; external workers: ghostplane prover --proof-system {} --coordinator {coordinator_addr} --token-file {})",
         backend.system(),
@@ -302,9 +310,12 @@ async fn start(args: DevnetArgs, data_dir: &Path) -> Result<()> {
     }
     let _ = coordinator_rpc.stop();
     sequencer.shutdown().await;
-    if let Some((_, rpc, _, producer)) = embedded {
+    if let Some((_, rpc, _, producer, dns)) = embedded {
         let _ = rpc.stop();
         producer.stop();
+        if let Some(dns) = dns {
+            dns.shutdown().await;
+        }
     }
     Ok(())
 }
@@ -404,6 +415,10 @@ pub struct L1Args {
     /// JSON-RPC (HTTP + WebSocket).
     #[arg(long, default_value = "127.0.0.1:8545")]
     rpc_addr: SocketAddr,
+    /// Authoritative DNS for the native TLDs (UDP and TCP; `:53` in production).
+    /// DNS-over-HTTPS is on the L1 JSON-RPC port (`/dns-query`, `/resolve`).
+    #[arg(long, default_value = "127.0.0.1:5353")]
+    dns_addr: SocketAddr,
     /// Prometheus metrics endpoint (`GET /metrics`).
     #[arg(long, default_value = "127.0.0.1:9100")]
     metrics_addr: SocketAddr,
@@ -423,6 +438,32 @@ pub struct L1Args {
 }
 
 /// `ghostplane l1`: a standalone ghostd with the devnet genesis (single validator).
+/// Serves DNS for the native TLDs on `addr`; a port in use is a warning (the rest
+/// of the node runs), since 5353 is also mDNS's port.
+async fn serve_dns(node: &Ghostd, addr: SocketAddr) -> Option<ghostd::dns::DnsServer> {
+    let names = ghostd::dns::NameServer::new(node.clone());
+    match ghostd::dns::serve(names, addr).await {
+        Ok(server) => Some(server),
+        Err(e) => {
+            tracing::warn!("DNS is not served: {e}; pass --dns-addr to pick another address");
+            None
+        }
+    }
+}
+
+fn dns_line(dns: &Option<ghostd::dns::DnsServer>, http: SocketAddr) -> String {
+    match dns {
+        Some(dns) => format!(
+            "udp {} tcp {}; DoH http://{http}/dns-query and /resolve?name=&type=  (dig @{} -p {} alice.ghost TXT)",
+            dns.udp,
+            dns.tcp,
+            dns.udp.ip(),
+            dns.udp.port()
+        ),
+        None => format!("not served (address in use); DoH http://{http}/dns-query"),
+    }
+}
+
 /// Creates dev0's `did:ghost` on the embedded L1 unless it exists, and waits for
 /// its block (so that dev0's next L1 nonce is free when the devnet says it runs).
 async fn create_dev_did(l1: &Ghostd) -> Result<()> {
@@ -472,8 +513,10 @@ pub async fn run_l1(args: L1Args) -> Result<()> {
     let node = Ghostd::open(config, &genesis).context("ghostd")?;
     let (rpc, addr) = ghostd::rpc::serve(&node).await.context("ghostd JSON-RPC")?;
     let producer = node.start_producer();
+    let dns = serve_dns(&node, args.dns_addr).await;
     println!("ghostd (L1) is running (Ctrl-C to stop)");
     println!("  json-rpc  http://{addr}  ws://{addr}  (chain id {L1_DEVNET_CHAIN_ID})");
+    println!("  dns       {}", dns_line(&dns, addr));
     println!("  genesis   {}", genesis.hash());
     println!("  metrics   http://{}/metrics", args.metrics_addr);
     println!("  data      {}", args.data_dir.display());
@@ -482,5 +525,8 @@ pub async fn run_l1(args: L1Args) -> Result<()> {
     println!("shutting down");
     let _ = rpc.stop();
     producer.stop();
+    if let Some(dns) = dns {
+        dns.shutdown().await;
+    }
     Ok(())
 }

@@ -24,6 +24,7 @@ mod bench_prove;
 mod devnet;
 mod identity;
 mod load;
+mod naming;
 mod prover;
 mod sequencer;
 mod wallet;
@@ -81,6 +82,14 @@ enum Command {
     Id {
         #[command(subcommand)]
         command: identity::IdCommand,
+        #[command(flatten)]
+        endpoints: wallet::Endpoints,
+    },
+    /// .ghost names on the L1: register, renew, transfer, managers, subnames,
+    /// records, primary names, resolve and reverse.
+    Name {
+        #[command(subcommand)]
+        command: naming::NameCommand,
         #[command(flatten)]
         endpoints: wallet::Endpoints,
     },
@@ -223,6 +232,9 @@ fn run(cli: Cli) -> Result<()> {
         } => runtime()?.block_on(wallet::status(hash, wait, endpoints))?,
         Command::Id { command, endpoints } => {
             runtime()?.block_on(identity::run(command, endpoints))?
+        }
+        Command::Name { command, endpoints } => {
+            runtime()?.block_on(naming::run(command, endpoints))?
         }
         Command::Sequencer(args) => runtime()?.block_on(sequencer::run(args))?,
         Command::Prover(args) => runtime()?.block_on(prover::run(args))?,

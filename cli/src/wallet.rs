@@ -26,7 +26,7 @@ use crate::parse_token;
 pub struct Endpoints {
     /// L2 JSON-RPC.
     #[arg(long, global = true, default_value = "http://127.0.0.1:9090")]
-    rpc: String,
+    pub(crate) rpc: String,
     /// L1 (ghostd) JSON-RPC.
     #[arg(long, global = true, default_value = "http://127.0.0.1:8545")]
     pub(crate) l1_rpc: String,
@@ -83,7 +83,8 @@ pub struct TransferArgs {
     /// Sender key name.
     #[arg(long)]
     from: String,
-    /// Receiver: key name, account id, or 32-byte hex public key.
+    /// Receiver: key name, account id, 32-byte hex public key, or a name
+    /// (`alice.ghost`) whose L2 address record is used.
     #[arg(long)]
     to: String,
     #[command(flatten)]
@@ -218,7 +219,7 @@ pub fn keypair(name: &str, wallet_dir: &Path) -> Result<Keypair> {
     crate::parse_seed(text.trim())
 }
 
-fn public_key(name: &str, wallet_dir: &Path) -> Result<PublicKey> {
+pub(crate) fn public_key(name: &str, wallet_dir: &Path) -> Result<PublicKey> {
     if let Ok(key) = PublicKey::from_hex(name.strip_prefix("0x").unwrap_or(name)) {
         return Ok(key);
     }
@@ -424,6 +425,27 @@ pub async fn transfer(args: TransferArgs, endpoints: Endpoints) -> Result<()> {
         .with_context(|| format!("{} has no L2 account yet (deposit first)", args.from))?;
     let to = if let Ok(id) = args.to.parse::<u32>() {
         Recipient::Account(AccountId::new(id)?)
+    } else if ghostd_types::naming::normalize(&args.to).is_ok() {
+        let (to_key, named_id) = crate::naming::l2_recipient(&args.to, &endpoints).await?;
+        let recipient = match l2_account(&rpc, &to_key).await? {
+            Some((id, _)) => {
+                if id.get() != named_id {
+                    println!(
+                        "note: {}'s record names account {named_id}, but its key holds account {}",
+                        args.to,
+                        id.get()
+                    );
+                }
+                Recipient::Account(id)
+            }
+            None => Recipient::NewAccount(to_key),
+        };
+        println!(
+            "{} resolves to L2 key {} ({recipient:?})",
+            args.to,
+            to_key.to_hex()
+        );
+        recipient
     } else {
         let to_key = public_key(&args.to, &endpoints.wallet_dir)?;
         match l2_account(&rpc, &to_key).await? {

@@ -170,15 +170,16 @@ pub struct NamingParams {
 }
 
 impl Default for NamingParams {
-    /// A year and a 90-day grace of 500 ms blocks; 5 GCC a year for 5+ bytes
-    /// (GCC has 18 decimals), up to 640 GCC for one byte.
+    /// A year and a 90-day grace of 500 ms blocks; 5·10¹² GCC base units a year
+    /// for labels of 5+ bytes, up to 640·10¹² for one byte (a devnet account holds
+    /// 10¹⁸).
     fn default() -> Self {
-        const GCC: Amount = 1_000_000_000_000_000_000;
+        const UNIT: Amount = 1_000_000_000_000;
         let blocks_per_day = 2 * 60 * 60 * 24;
         Self {
             blocks_per_year: 365 * blocks_per_day,
             grace_blocks: 90 * blocks_per_day,
-            price_per_year: [640 * GCC, 160 * GCC, 40 * GCC, 10 * GCC, 5 * GCC],
+            price_per_year: [640 * UNIT, 160 * UNIT, 40 * UNIT, 10 * UNIT, 5 * UNIT],
         }
     }
 }

@@ -17,6 +17,7 @@ use ghostplane_primitives::{
     AccountId, DEVNET_CHAIN_ID, FieldBytes, Keypair, PubdataOp, TokenId, encode_pubdata,
 };
 use jsonrpsee::core::client::SubscriptionClientT;
+use jsonrpsee::http_client::HttpClient;
 use jsonrpsee::rpc_params;
 use jsonrpsee::ws_client::WsClientBuilder;
 use serde_json::Value;
@@ -90,6 +91,115 @@ fn identity_through_the_cli(data: &std::path::Path, ports: &Ports) {
     assert!(String::from_utf8_lossy(&refused.stdout).contains("revoked"));
 }
 
+/// A name registered and pointed at dev3's L2 account; a transfer to the name lands
+/// there; the name answers over DNS-over-HTTPS on the L1 port.
+async fn names_through_the_cli(data: &std::path::Path, ports: &Ports, l2: &HttpClient) {
+    ok(cli(
+        data,
+        ports,
+        &[
+            "name",
+            "register",
+            "dev3.ghost",
+            "--from",
+            "dev0",
+            "--owner",
+            "dev3",
+        ],
+    ));
+    ok(cli(
+        data,
+        ports,
+        &[
+            "name",
+            "set-record",
+            "dev3.ghost",
+            "--type",
+            "l2",
+            "--value",
+            "dev3",
+            "--from",
+            "dev3",
+        ],
+    ));
+    ok(cli(
+        data,
+        ports,
+        &[
+            "name",
+            "set-record",
+            "dev3.ghost",
+            "--type",
+            "TXT",
+            "--value",
+            "hi",
+            "--from",
+            "dev3",
+        ],
+    ));
+    let shown = ok(cli(data, ports, &["name", "resolve", "dev3.ghost"]));
+    assert!(shown.contains("\"state\": \"active\""), "{shown}");
+    let dev3 = Keypair::dev(3);
+    let before = l2_balance(l2, &dev3, TokenId::Mana).await;
+    let out = ok(cli(
+        data,
+        ports,
+        &[
+            "tx",
+            "transfer",
+            "--from",
+            "dev1",
+            "--to",
+            "dev3.ghost",
+            "--token",
+            "MANA",
+            "--amount",
+            "5",
+            "--wait",
+            "executed",
+        ],
+    ));
+    assert!(out.contains("dev3.ghost resolves to L2 key"), "{out}");
+    assert_eq!(l2_balance(l2, &dev3, TokenId::Mana).await, before + 5);
+    // A name without an L2 address is a clear error.
+    ok(cli(
+        data,
+        ports,
+        &["name", "register", "empty.ghost", "--from", "dev0"],
+    ));
+    let refused = cli(
+        data,
+        ports,
+        &[
+            "tx",
+            "transfer",
+            "--from",
+            "dev1",
+            "--to",
+            "empty.ghost",
+            "--token",
+            "MANA",
+            "--amount",
+            "5",
+        ],
+    );
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("no L2 address record"));
+    // DoH JSON on the L1 port.
+    let doh = http_get(ports.l1, "/resolve?name=dev3.ghost&type=TXT").await;
+    assert!(doh.contains("\"Status\":0") && doh.contains("hi"), "{doh}");
+}
+
+async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    response
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
     let dir = tempfile::tempdir().unwrap();
@@ -106,6 +216,7 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
     std::fs::create_dir_all(data.join("wallet")).unwrap();
 
     identity_through_the_cli(data, &ports);
+    names_through_the_cli(data, &ports, &l2).await;
 
     let alice = Keypair::from_seed(&[42; 32]);
     std::fs::write(data.join("wallet/alice.key"), hex::encode(alice.seed())).unwrap();

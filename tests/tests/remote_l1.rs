@@ -26,7 +26,8 @@ async fn devnet_settles_on_a_separate_ghostd_process() {
         .arg("--keys-dir")
         .arg(data.join("keys"))
         .args(["--rpc-addr", &ports.l1.to_string()])
-        .args(["--metrics-addr", &free_tcp().to_string()]);
+        .args(["--metrics-addr", &free_tcp().to_string()])
+        .args(["--dns-addr", "127.0.0.1:0"]);
     let _l1 = Devnet::spawn(data, l1_command);
     wait_up(ports.l1, "ghost_blockNumber", &log).await;
 

@@ -83,6 +83,7 @@ impl Devnet {
             .args(["--l1-rpc-addr", &ports.l1.to_string()])
             .args(["--coordinator-addr", &ports.coordinator.to_string()])
             .args(["--metrics-addr", &ports.metrics.to_string()])
+            .args(["--dns-addr", "127.0.0.1:0"])
             .args(extra);
         Self::spawn(data, command)
     }
