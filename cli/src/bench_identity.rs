@@ -43,18 +43,18 @@ pub struct IdentityBenchArgs {
 }
 
 /// Requests done and their latencies (µs).
-struct Phase {
+pub(crate) struct Phase {
     latencies_us: Vec<u64>,
-    errors: u64,
+    pub(crate) errors: u64,
     elapsed: Duration,
 }
 
 impl Phase {
-    fn rate(&self) -> f64 {
+    pub(crate) fn rate(&self) -> f64 {
         self.latencies_us.len() as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
 
-    fn percentile_ms(&mut self, q: f64) -> f64 {
+    pub(crate) fn percentile_ms(&mut self, q: f64) -> f64 {
         if self.latencies_us.is_empty() {
             return 0.0;
         }
@@ -65,7 +65,7 @@ impl Phase {
 }
 
 /// Runs `connections` copies of `request` until `duration` has passed.
-async fn phase<F, Fut>(connections: usize, duration: Duration, request: F) -> Phase
+pub(crate) async fn phase<F, Fut>(connections: usize, duration: Duration, request: F) -> Phase
 where
     F: Fn() -> Fut + Clone + Send + 'static,
     Fut: std::future::Future<Output = bool> + Send,

@@ -19,6 +19,7 @@
 //!
 
 mod backend;
+mod bench_dns;
 mod bench_identity;
 mod bench_prove;
 mod devnet;
@@ -110,6 +111,8 @@ enum BenchCommand {
     Prove(bench_prove::ProveArgs),
     /// Load a running ghostd's DID resolver and token verification.
     Identity(bench_identity::IdentityBenchArgs),
+    /// Load a running ghostd's name server over UDP or DoH.
+    Dns(bench_dns::DnsBenchArgs),
 }
 
 #[derive(Subcommand)]
@@ -240,6 +243,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Prover(args) => runtime()?.block_on(prover::run(args))?,
         Command::Bench(BenchCommand::Load(args)) => runtime()?.block_on(load::run(args))?,
         Command::Bench(BenchCommand::Prove(args)) => bench_prove::run(args)?,
+        Command::Bench(BenchCommand::Dns(args)) => runtime()?.block_on(bench_dns::run(args))?,
         Command::Bench(BenchCommand::Identity(args)) => {
             runtime()?.block_on(bench_identity::run(args))?
         }
