@@ -1,5 +1,7 @@
-//! Real DNS queries against a served ghostd: UDP, TCP and DoH (RFC 8484 GET and
-//! POST, and the JSON form), built and parsed with hickory-proto. Registration →
+//! Real DNS queries against a served ghostd: hickory's client over UDP and TCP, and
+//! hickory-proto messages over plain sockets for what a client library hides
+//! (NXDOMAIN, FORMERR), over UDP, TCP and DoH (RFC 8484 GET and POST, and the JSON
+//! form). Registration →
 //! A/TXT answers; NXDOMAIN; NODATA; the lifecycle (frozen names still answer,
 //! released ones are NXDOMAIN, a re-registration starts with no records); a subname
 //! dying with its parent; FORMERR for malformed queries; `Cache-Control` bounded by
@@ -134,7 +136,37 @@ async fn dns_over_udp_tcp_and_https() {
     .unwrap();
     let (_rpc, http_addr) = ghostd::rpc::serve(&f.node).await.unwrap();
 
-    // UDP and TCP: A and TXT (case-insensitive), NXDOMAIN, NODATA, REFUSED.
+    // hickory's own client, over UDP and over TCP.
+    {
+        use hickory_net::client::{Client, ClientHandle};
+        use hickory_net::runtime::TokioRuntimeProvider;
+        use hickory_net::tcp::TcpClientStream;
+        use hickory_net::udp::UdpClientStream;
+        use hickory_proto::rr::{DNSClass, Name};
+
+        let name = Name::from_ascii("alice.ghost.").unwrap();
+        let stream = UdpClientStream::builder(server.udp, TokioRuntimeProvider::default()).build();
+        let (mut client, background) = Client::<TokioRuntimeProvider>::from_sender(stream);
+        tokio::spawn(background);
+        let response = client
+            .query(name.clone(), DNSClass::IN, RecordType::TXT)
+            .await
+            .unwrap();
+        assert_eq!(texts(&response), vec!["hello"]);
+        let (connect, sender) =
+            TcpClientStream::new(server.tcp, None, None, TokioRuntimeProvider::new());
+        let (mut client, background) =
+            Client::<TokioRuntimeProvider>::new(connect.await.unwrap(), sender);
+        tokio::spawn(background);
+        let response = client
+            .query(name, DNSClass::IN, RecordType::A)
+            .await
+            .unwrap();
+        assert_eq!(response.answers.len(), 1);
+    }
+
+    // Raw messages over UDP and TCP: A and TXT (case-insensitive), NXDOMAIN,
+    // NODATA, REFUSED.
     let a = dns::query_message(1, "Alice.Ghost.", RecordType::A).unwrap();
     for answer in [udp(server.udp, &a).await, tcp(server.tcp, &a).await] {
         assert_eq!(answer.metadata.id, 1);
