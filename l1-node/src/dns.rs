@@ -269,11 +269,16 @@ impl NameServer {
         let answer = self.answer(name, record_type);
         let fqdn = format!("{}.", name.trim_end_matches('.').to_ascii_lowercase());
         let render = |r: &Record| {
+            // TXT data is quoted, as Google's and Cloudflare's resolvers show it.
+            let data = match &r.data {
+                RData::TXT(txt) => format!("\"{txt}\""),
+                other => other.to_string(),
+            };
             json!({
                 "name": r.name.to_ascii(),
                 "type": u16::from(r.record_type()),
                 "TTL": r.ttl,
-                "data": r.data.to_string(),
+                "data": data,
             })
         };
         let mut out = json!({

@@ -243,6 +243,7 @@ async fn dns_over_udp_tcp_and_https() {
     assert_eq!(json["Status"], 0);
     assert_eq!(json["Answer"][0]["type"], 16);
     assert_eq!(json["Answer"][0]["TTL"], 60);
+    assert_eq!(json["Answer"][0]["data"], "\"hello\"");
     assert_eq!(json["Answer"][0]["name"], "alice.ghost.");
     let (_, _, body) = http(http_addr, get("/resolve?name=nobody.ghost&type=A")).await;
     let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
