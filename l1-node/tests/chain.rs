@@ -149,7 +149,7 @@ fn submission_checks_ledger_idempotency_and_restart() {
         // Same id, other amount: refused before the mempool.
         let conflict = node.submit(sign(&alice, &node, transfer(5, bob, 101)));
         assert!(
-            matches!(&conflict, Err(SubmitError::Refused(e)) if e.to_string().contains("different fields")),
+            matches!(&conflict, Err(SubmitError::Refused(e)) if e.to_string().contains("different amount")),
             "{conflict:?}"
         );
         // Reserved (node) ids, overdrafts, replays, other chains, bad signatures.

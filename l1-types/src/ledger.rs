@@ -97,11 +97,51 @@ pub struct LedgerTransfer {
 impl LedgerTransfer {
     /// Whether `other` records the same movement (the posting block aside).
     pub fn same_fields(&self, other: &LedgerTransfer) -> bool {
-        self.id == other.id
-            && self.debit == other.debit
-            && self.credit == other.credit
-            && self.token == other.token
-            && self.amount == other.amount
-            && self.code == other.code
+        self.first_difference(other).is_none()
+    }
+
+    /// The first field in which `other` differs (the id and posting block aside),
+    /// in TigerBeetle's order of checks: what a retry with a reused id got wrong.
+    pub fn first_difference(&self, other: &LedgerTransfer) -> Option<TransferField> {
+        if self.debit != other.debit {
+            Some(TransferField::Debit)
+        } else if self.credit != other.credit {
+            Some(TransferField::Credit)
+        } else if self.token != other.token {
+            Some(TransferField::Token)
+        } else if self.amount != other.amount {
+            Some(TransferField::Amount)
+        } else if self.code != other.code {
+            Some(TransferField::Code)
+        } else {
+            None
+        }
+    }
+}
+
+/// A field of a transfer (names what an id-reusing retry changed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferField {
+    /// The debited account.
+    Debit,
+    /// The credited account.
+    Credit,
+    /// The token.
+    Token,
+    /// The amount.
+    Amount,
+    /// The kind of transfer.
+    Code,
+}
+
+impl std::fmt::Display for TransferField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Debit => "debit account",
+            Self::Credit => "credit account",
+            Self::Token => "token",
+            Self::Amount => "amount",
+            Self::Code => "code",
+        })
     }
 }

@@ -10,7 +10,8 @@
 //!   clear are the client's to choose; ids with it set are reserved for the node's
 //!   own transfers (genesis, deposits, withdrawals), so a client cannot squat on them.
 //! - Posting the same transfer twice is a no-op; reusing an id for a different
-//!   transfer is [`LedgerError::IdConflict`].
+//!   transfer is [`LedgerError::ExistsWithDifferent`], naming the first field that
+//!   differs (TigerBeetle's `exists_with_different_*` results).
 //! - Per-token totals of all debits and all credits are kept as accounts change;
 //!   after every block [`check_totals`] asserts they are equal.
 //!
@@ -24,8 +25,8 @@ use crate::state::{self, Layer, Read, StateError};
 const PREFIX: &str = "ledger";
 
 pub use ghostd_types::ledger::{
-    LedgerAccount, LedgerTransfer, SYSTEM_ID_BIT, TransferCode, bridge_escrow, issuer,
-    naming_treasury, system_transfer_id,
+    LedgerAccount, LedgerTransfer, SYSTEM_ID_BIT, TransferCode, TransferField, bridge_escrow,
+    issuer, naming_treasury, system_transfer_id,
 };
 
 /// What posting a transfer did.
@@ -52,9 +53,16 @@ pub enum LedgerError {
     /// Debit and credit are the same account.
     #[error("a transfer must move value between two different accounts")]
     SameAccount,
-    /// The id is taken by a different transfer.
-    #[error("transfer id {0:#x} already exists with different fields; choose a new id")]
-    IdConflict(u128),
+    /// The id is taken by a transfer that differs in `field`.
+    #[error(
+        "transfer id {id:#x} already exists with a different {field}; a retry must repeat the transfer exactly, a new transfer needs a new id"
+    )]
+    ExistsWithDifferent {
+        /// The id.
+        id: u128,
+        /// The first field that differs.
+        field: TransferField,
+    },
     /// The debited account cannot cover the amount.
     #[error("{token} balance {balance} is less than the {amount} to move")]
     InsufficientFunds {
@@ -140,10 +148,12 @@ pub fn post(state: &mut Layer<'_>, transfer: &LedgerTransfer) -> Result<Posted, 
         return Err(LedgerError::SameAccount);
     }
     if let Some(existing) = transfer_by_id(state, transfer.id)? {
-        return if existing.same_fields(transfer) {
-            Ok(Posted::AlreadyExists)
-        } else {
-            Err(LedgerError::IdConflict(transfer.id))
+        return match existing.first_difference(transfer) {
+            None => Ok(Posted::AlreadyExists),
+            Some(field) => Err(LedgerError::ExistsWithDifferent {
+                id: transfer.id,
+                field,
+            }),
         };
     }
     let token = transfer.token;
@@ -245,7 +255,26 @@ mod tests {
         let other = transfer(7, alice, bob, 61);
         assert!(matches!(
             post(&mut state, &other),
-            Err(LedgerError::IdConflict(7))
+            Err(LedgerError::ExistsWithDifferent {
+                id: 7,
+                field: TransferField::Amount
+            })
+        ));
+        // The first differing field is named, in TigerBeetle's order.
+        let carol = L1Address([3; 32]);
+        assert!(matches!(
+            post(&mut state, &transfer(7, alice, carol, 61)),
+            Err(LedgerError::ExistsWithDifferent {
+                field: TransferField::Credit,
+                ..
+            })
+        ));
+        assert!(matches!(
+            post(&mut state, &transfer(7, carol, bob, 60)),
+            Err(LedgerError::ExistsWithDifferent {
+                field: TransferField::Debit,
+                ..
+            })
         ));
         // Overdraft refused, nothing written.
         let before = state.writes().clone();
