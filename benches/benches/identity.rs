@@ -7,52 +7,21 @@
 
 use std::hint::black_box;
 
+mod common;
+
+use common::run;
 use criterion::{Criterion, criterion_group, criterion_main};
 use ghostd::modules::identity::{self, VersionQuery};
-use ghostd::{
-    Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Transaction, ProofParams,
-    RollupGenesis,
-};
+use ghostd::{Ghostd, L1_DEVNET_CHAIN_ID};
 use ghostd_types::identity::jwt::{self, Audience, Claims, TokenKey};
 use ghostd_types::identity::{DidId, IdentityCall, KeyMaterial, Relationship, VerificationMethod};
-use ghostplane_primitives::{ChainId, FieldBytes, Keypair};
-use ghostplane_prover::StarkBackend;
-use ghostplane_stark::config::FriSettings;
+use ghostplane_primitives::Keypair;
 
 /// Document versions written before the benches run (for the historical lookup).
 const VERSIONS: u32 = 64;
 
-fn run(node: &Ghostd, key: &Keypair, call: IdentityCall) {
-    let tx = L1Transaction {
-        chain_id: L1_DEVNET_CHAIN_ID,
-        from: key.public_key(),
-        nonce: node.nonce(&key.public_key()).unwrap(),
-        call: Call::Identity(call),
-    }
-    .sign(key);
-    node.submit(tx).unwrap();
-    node.seal().unwrap();
-}
-
 fn setup() -> (tempfile::TempDir, Ghostd, DidId, u64) {
-    let backend = StarkBackend::new(FriSettings::SETTLEMENT, 2).unwrap();
-    let genesis = Genesis {
-        chain_id: L1_DEVNET_CHAIN_ID,
-        timestamp_ms: 0,
-        allocations: Vec::new(),
-        naming: Default::default(),
-        rollup: RollupGenesis {
-            l2_chain_id: ChainId(7),
-            operators: vec![Keypair::dev(99).public_key()],
-            proof: ProofParams::of(&backend),
-            genesis_root: FieldBytes::from_bytes([0; 32]).unwrap(),
-            genesis_accounts: Vec::new(),
-            forced_inclusion_blocks: 1000,
-            deposit_queue_max: 1000,
-        },
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let node = Ghostd::open(GhostdConfig::new(dir.path().to_path_buf()), &genesis).unwrap();
+    let (dir, node) = common::node(&[], 0);
     let key = Keypair::dev(0);
     let did = DidId::derive(L1_DEVNET_CHAIN_ID, &key.public_key());
     run(&node, &key, IdentityCall::Create { soulbound: false });

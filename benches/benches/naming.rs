@@ -7,51 +7,20 @@
 
 use std::hint::black_box;
 
+mod common;
+
+use common::run;
 use criterion::{Criterion, criterion_group, criterion_main};
+use ghostd::Ghostd;
 use ghostd::dns::{NameServer, query_message};
 use ghostd::modules::naming;
-use ghostd::{
-    Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Transaction, ProofParams,
-    RollupGenesis,
-};
 use ghostd_types::naming::{DnsKind, NamingCall, Record};
-use ghostplane_primitives::{ChainId, FieldBytes, Keypair, L1Address, TokenId};
-use ghostplane_prover::StarkBackend;
-use ghostplane_stark::config::FriSettings;
+use ghostplane_primitives::Keypair;
 use hickory_proto::rr::RecordType;
 
-fn run(node: &Ghostd, key: &Keypair, call: NamingCall) {
-    let tx = L1Transaction {
-        chain_id: L1_DEVNET_CHAIN_ID,
-        from: key.public_key(),
-        nonce: node.nonce(&key.public_key()).unwrap(),
-        call: Call::Naming(call),
-    }
-    .sign(key);
-    node.submit(tx).unwrap();
-    node.seal().unwrap();
-}
-
 fn setup() -> (tempfile::TempDir, Ghostd) {
-    let backend = StarkBackend::new(FriSettings::SETTLEMENT, 2).unwrap();
     let key = Keypair::dev(0);
-    let genesis = Genesis {
-        chain_id: L1_DEVNET_CHAIN_ID,
-        timestamp_ms: 0,
-        allocations: vec![(L1Address(key.public_key().0), TokenId::Gcc, 1u128 << 100)],
-        naming: Default::default(),
-        rollup: RollupGenesis {
-            l2_chain_id: ChainId(7),
-            operators: vec![Keypair::dev(99).public_key()],
-            proof: ProofParams::of(&backend),
-            genesis_root: FieldBytes::from_bytes([0; 32]).unwrap(),
-            genesis_accounts: Vec::new(),
-            forced_inclusion_blocks: 1000,
-            deposit_queue_max: 1000,
-        },
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let node = Ghostd::open(GhostdConfig::new(dir.path().to_path_buf()), &genesis).unwrap();
+    let (dir, node) = common::node(std::slice::from_ref(&key), 1u128 << 100);
     run(
         &node,
         &key,

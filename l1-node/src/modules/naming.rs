@@ -199,10 +199,7 @@ pub fn resolve(
 
 /// Whether `name`'s DID record and that DID's `alsoKnownAs` (`dns:<name>`) agree.
 pub fn did_linked(state: &dyn Read, name: &str, records: &[Record]) -> Result<bool, StateError> {
-    let Some(did) = records.iter().find_map(|r| match r {
-        Record::Did(did) => Some(*did),
-        _ => None,
-    }) else {
+    let Some(did) = did_of(records) else {
         return Ok(false);
     };
     let uri = format!("dns:{name}");
@@ -275,6 +272,15 @@ fn check_years(years: u32) -> Result<(), NamingError> {
         return Err(NamingError::Years);
     }
     Ok(())
+}
+
+/// `from` plus `years` of blocks.
+fn extend(from: u64, params: &NamingParams, years: u32) -> Result<u64, NamingError> {
+    params
+        .blocks_per_year
+        .checked_mul(u64::from(years))
+        .and_then(|blocks| from.checked_add(blocks))
+        .ok_or(NamingError::Overflow)
 }
 
 /// Pays the price of `years` of `name` from the sender to the treasury.
@@ -393,14 +399,7 @@ pub fn apply(
                 return Err(NamingError::Taken(normalized));
             }
             let price = pay(state, ctx, &normalized, *years)?;
-            let expires = height
-                .checked_add(
-                    ctx.params
-                        .blocks_per_year
-                        .checked_mul(u64::from(*years))
-                        .ok_or(NamingError::Overflow)?,
-                )
-                .ok_or(NamingError::Overflow)?;
+            let expires = extend(height, ctx.params, *years)?;
             let generation = previous.map_or(0, |p| p.generation + 1);
             state.put(
                 name_key(&hash),
@@ -446,15 +445,7 @@ pub fn apply(
                     });
                 }
                 pay(state, ctx, &record.name, *years)?;
-                let extra = ctx
-                    .params
-                    .blocks_per_year
-                    .checked_mul(u64::from(*years))
-                    .ok_or(NamingError::Overflow)?;
-                record.expires = record
-                    .expires
-                    .checked_add(extra)
-                    .ok_or(NamingError::Overflow)?;
+                record.expires = extend(record.expires, ctx.params, *years)?;
             }
             let expires = record.expires;
             state.put(name_key(&hash), &record);
@@ -467,13 +458,7 @@ pub fn apply(
             )?;
         }
         NamingCall::Transfer { name, to } => {
-            let (hash, mut record) = active(state, name, ctx)?;
-            if record.owner != ctx.from {
-                return Err(NamingError::NotAuthorized {
-                    role: "owner",
-                    name: record.name,
-                });
-            }
+            let (hash, mut record) = owned(state, name, ctx, "owner")?;
             record.owner = *to;
             state.put(name_key(&hash), &record);
             emit(
@@ -485,13 +470,7 @@ pub fn apply(
             )?;
         }
         NamingCall::SetManager { name, manager } => {
-            let (hash, mut record) = active(state, name, ctx)?;
-            if record.owner != ctx.from {
-                return Err(NamingError::NotAuthorized {
-                    role: "owner",
-                    name: record.name,
-                });
-            }
+            let (hash, mut record) = owned(state, name, ctx, "owner")?;
             record.manager = *manager;
             state.put(name_key(&hash), &record);
             let detail = manager.map_or("cleared".into(), |m| m.to_hex());
@@ -501,13 +480,7 @@ pub fn apply(
             let normalized = normalize(name)?;
             let parent_name =
                 parent(&normalized).ok_or_else(|| NamingError::NotSubname(normalized.clone()))?;
-            let (parent_hash, parent) = active(state, parent_name, ctx)?;
-            if parent.owner != ctx.from {
-                return Err(NamingError::NotAuthorized {
-                    role: "parent's owner",
-                    name: parent.name,
-                });
-            }
+            let (parent_hash, parent) = owned(state, parent_name, ctx, "parent's owner")?;
             let hash = namehash(&normalized);
             let generation = record(state, &hash)?.map_or(0, |p| p.generation + 1);
             state.put(
@@ -569,6 +542,23 @@ pub fn apply(
     Ok(())
 }
 
+/// An active name whose owner is the sender (`role` names the owner in the error).
+fn owned(
+    state: &dyn Read,
+    name: &str,
+    ctx: &NamingContext<'_>,
+    role: &'static str,
+) -> Result<(NameHash, NameRecord), NamingError> {
+    let (hash, record) = active(state, name, ctx)?;
+    if record.owner != ctx.from {
+        return Err(NamingError::NotAuthorized {
+            role,
+            name: record.name,
+        });
+    }
+    Ok((hash, record))
+}
+
 /// An active name whose owner or manager is the sender.
 fn editable(
     state: &dyn Read,
@@ -585,8 +575,8 @@ fn editable(
     Ok((hash, record))
 }
 
-/// The DID a name's record names, if any.
-pub fn did_of(records: &[Record]) -> Option<DidId> {
+/// The DID a name's records name, if any.
+fn did_of(records: &[Record]) -> Option<DidId> {
     records.iter().find_map(|r| match r {
         Record::Did(did) => Some(*did),
         _ => None,

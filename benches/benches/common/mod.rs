@@ -1,0 +1,50 @@
+//! What the L1 module benches share: a node over a temporary directory with the
+//! STARK genesis, and a helper that signs, submits and seals one call.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use ghostd::{
+    Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Transaction, ProofParams,
+    RollupGenesis,
+};
+use ghostplane_primitives::{Amount, ChainId, FieldBytes, Keypair, L1Address, TokenId};
+use ghostplane_prover::StarkBackend;
+use ghostplane_stark::config::FriSettings;
+
+/// A node whose genesis gives each of `funded` `gcc` GCC.
+pub fn node(funded: &[Keypair], gcc: Amount) -> (tempfile::TempDir, Ghostd) {
+    let backend = StarkBackend::new(FriSettings::SETTLEMENT, 2).unwrap();
+    let genesis = Genesis {
+        chain_id: L1_DEVNET_CHAIN_ID,
+        timestamp_ms: 0,
+        allocations: funded
+            .iter()
+            .map(|k| (L1Address(k.public_key().0), TokenId::Gcc, gcc))
+            .collect(),
+        naming: Default::default(),
+        rollup: RollupGenesis {
+            l2_chain_id: ChainId(7),
+            operators: vec![Keypair::dev(99).public_key()],
+            proof: ProofParams::of(&backend),
+            genesis_root: FieldBytes::from_bytes([0; 32]).unwrap(),
+            genesis_accounts: Vec::new(),
+            forced_inclusion_blocks: 1000,
+            deposit_queue_max: 1000,
+        },
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let node = Ghostd::open(GhostdConfig::new(dir.path().to_path_buf()), &genesis).unwrap();
+    (dir, node)
+}
+
+/// Signs `call` with `key`, submits it and seals a block.
+pub fn run(node: &Ghostd, key: &Keypair, call: impl Into<Call>) {
+    let tx = L1Transaction {
+        chain_id: L1_DEVNET_CHAIN_ID,
+        from: key.public_key(),
+        nonce: node.nonce(&key.public_key()).unwrap(),
+        call: call.into(),
+    }
+    .sign(key);
+    node.submit(tx).unwrap();
+    node.seal().unwrap();
+}
