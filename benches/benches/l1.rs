@@ -42,6 +42,7 @@ fn setup() -> (tempfile::TempDir, Ghostd, Vec<Keypair>) {
         timestamp_ms: 0,
         allocations,
         naming: Default::default(),
+        issuers: Vec::new(),
         rollup: RollupGenesis {
             l2_chain_id: L2,
             operators: vec![l2_keys[0].public_key()],

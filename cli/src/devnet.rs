@@ -386,6 +386,15 @@ pub fn devnet_genesis(
         timestamp_ms: 0,
         allocations,
         naming: Default::default(),
+        // dev0's DID issues every token (the devnet creates it at start); it may
+        // grant ledger:mint:<TOKEN> to other DIDs.
+        issuers: TokenId::ALL
+            .into_iter()
+            .map(|token| {
+                let did = crate::identity::did_of(&Keypair::dev(0));
+                (token, ledger::IssuerAuthority::Did(did))
+            })
+            .collect(),
         rollup: RollupGenesis {
             l2_chain_id: DEVNET_CHAIN_ID,
             operators: vec![operator_key().public_key()],

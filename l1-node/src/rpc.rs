@@ -26,7 +26,14 @@ use tokio::sync::broadcast;
 use crate::modules::identity::{self, VersionQuery};
 use crate::modules::{ledger, naming, rollup};
 use crate::node::{Ghostd, NodeError, SubmitError};
-use crate::types::L1_TX_BYTES_MAX;
+use crate::state::StateError;
+use crate::types::{L1_TX_BYTES_MAX, SignedL1Transaction};
+use ghostd_types::api::{
+    BalanceView, BatchSubmitted, EntryView, HistoryPage, PageOptions, SEND_BATCH_MAX, SupplyView,
+    TransfersPage,
+};
+use ghostd_types::ledger::{PAGE_LIMIT_MAX, Payee};
+use ghostplane_primitives::Codec;
 
 fn parse_token(text: &str) -> Result<TokenId, ErrorObjectOwned> {
     TokenId::ALL
@@ -42,6 +49,14 @@ fn parse_token(text: &str) -> Result<TokenId, ErrorObjectOwned> {
 fn parse_address(text: &str) -> Result<L1Address, ErrorObjectOwned> {
     L1Address::from_hex(text.strip_prefix("0x").unwrap_or(text))
         .map_err(|_| invalid(format!("{text:?} is not a 32-byte hex address")))
+}
+
+fn refused(error: &SubmitError) -> BatchSubmitted {
+    BatchSubmitted {
+        hash: None,
+        error: Some(error.to_string()),
+        code: Some(error.code()),
+    }
 }
 
 fn submit_error(error: &SubmitError) -> ErrorObjectOwned {
@@ -93,6 +108,52 @@ impl GhostApiServer for Handlers {
         Ok(Submitted {
             hash: hash.to_string(),
         })
+    }
+
+    fn send_transaction_batch(&self, texts: Vec<String>) -> RpcResult<Vec<BatchSubmitted>> {
+        if texts.len() > SEND_BATCH_MAX {
+            return Err(invalid(format!(
+                "{} transactions is over the {SEND_BATCH_MAX} a batch may hold",
+                texts.len()
+            )));
+        }
+        let mut answers: Vec<Option<BatchSubmitted>> = Vec::with_capacity(texts.len());
+        let mut txs = Vec::new();
+        let mut slots = Vec::new();
+        for text in &texts {
+            let digits = text.strip_prefix("0x").unwrap_or(text);
+            let decoded = if digits.len() > L1_TX_BYTES_MAX * 2 {
+                Err(SubmitError::Malformed(format!(
+                    "over the {L1_TX_BYTES_MAX}-byte limit"
+                )))
+            } else {
+                hex::decode(digits)
+                    .map_err(|e| SubmitError::Malformed(format!("not hex: {e}")))
+                    .and_then(|bytes| {
+                        SignedL1Transaction::decode(&bytes)
+                            .map_err(|e| SubmitError::Malformed(e.to_string()))
+                    })
+            };
+            match decoded {
+                Ok(tx) => {
+                    slots.push(answers.len());
+                    answers.push(None);
+                    txs.push(tx);
+                }
+                Err(e) => answers.push(Some(refused(&e))),
+            }
+        }
+        for (slot, result) in slots.into_iter().zip(self.0.submit_batch(txs)) {
+            answers[slot] = Some(match result {
+                Ok(hash) => BatchSubmitted {
+                    hash: Some(hash.to_string()),
+                    error: None,
+                    code: None,
+                },
+                Err(e) => refused(&e),
+            });
+        }
+        Ok(answers.into_iter().flatten().collect())
     }
 
     fn get_transaction(&self, text: String) -> RpcResult<TransactionView> {
@@ -176,11 +237,127 @@ impl LedgerApiServer for Handlers {
         let id: u128 = id
             .parse()
             .map_err(|_| invalid("transfer id must be a decimal u128 string"))?;
-        let transfer = self
+        let found = self
             .0
-            .read(|s| ledger::transfer_by_id(s, id))
+            .read(|s| -> Result<_, StateError> {
+                let Some(transfer) = ledger::transfer_by_id(s, id)? else {
+                    return Ok(None);
+                };
+                Ok(Some((transfer, ledger::pending_status(s, id)?)))
+            })
             .map_err(internal)?;
-        Ok(transfer.as_ref().map(TransferView::from))
+        Ok(found.map(|(t, status)| TransferView::new(&t, status)))
+    }
+
+    fn supply(&self, token: String) -> RpcResult<SupplyView> {
+        let token = parse_token(&token)?;
+        let (totals, issued, issuer) = self
+            .0
+            .read(|s| -> Result<_, StateError> {
+                Ok((
+                    ledger::totals(s, token)?,
+                    ledger::account(s, &ledger::issuer(), token)?,
+                    ledger::issuer_of(s, token)?,
+                ))
+            })
+            .map_err(internal)?;
+        Ok(SupplyView {
+            token: token.symbol().to_string(),
+            supply: totals.supply.to_string(),
+            issued: issued.debits_posted.to_string(),
+            burned: issued.credits_posted.to_string(),
+            issuer: issuer.map(|i| i.to_string()),
+        })
+    }
+
+    fn get_account_transfers(
+        &self,
+        owner: String,
+        token: String,
+        options: Option<PageOptions>,
+    ) -> RpcResult<TransfersPage> {
+        let owner = self.owner(&owner)?;
+        let token = parse_token(&token)?;
+        let options = options.unwrap_or_default();
+        let (entries, next_cursor) = self
+            .0
+            .read(|s| -> Result<_, StateError> {
+                let (entries, next) = ledger::account_entries(
+                    s,
+                    &owner,
+                    token,
+                    options.from_block,
+                    options.cursor,
+                    options.limit.unwrap_or(PAGE_LIMIT_MAX),
+                )?;
+                let mut out = Vec::with_capacity(entries.len());
+                for (seq, t) in entries {
+                    let status = ledger::pending_status(s, t.id)?;
+                    out.push(EntryView {
+                        seq,
+                        transfer: TransferView::new(&t, status),
+                    });
+                }
+                Ok((out, next))
+            })
+            .map_err(internal)?;
+        Ok(TransfersPage {
+            entries,
+            next_cursor,
+        })
+    }
+
+    fn get_account_history(
+        &self,
+        owner: String,
+        token: String,
+        options: Option<PageOptions>,
+    ) -> RpcResult<HistoryPage> {
+        let owner = self.owner(&owner)?;
+        let token = parse_token(&token)?;
+        let options = options.unwrap_or_default();
+        let (balances, next_cursor) = self
+            .0
+            .read(|s| {
+                ledger::account_history(
+                    s,
+                    &owner,
+                    token,
+                    options.from_block,
+                    options.cursor,
+                    options.limit.unwrap_or(PAGE_LIMIT_MAX),
+                )
+            })
+            .map_err(internal)?;
+        Ok(HistoryPage {
+            balances: balances
+                .iter()
+                .map(|(seq, b)| BalanceView::new(*seq, b))
+                .collect(),
+            next_cursor,
+        })
+    }
+}
+
+impl Handlers {
+    /// An account owner given as a hex address, a `did:ghost` or a name (resolved
+    /// at the head).
+    fn owner(&self, text: &str) -> Result<L1Address, ErrorObjectOwned> {
+        let payee = Payee::parse(text).ok_or_else(|| {
+            invalid(format!(
+                "{text:?} is not a 32-byte hex address, a did:ghost or a name"
+            ))
+        })?;
+        let head = self.0.head().number;
+        let naming = &self.0.genesis().naming;
+        let resolved = self
+            .0
+            .read(|s| ledger::resolve_payee(s, head, naming, &payee));
+        match resolved {
+            Ok((address, _)) => Ok(address),
+            Err(ledger::LedgerError::State(e)) => Err(internal(e)),
+            Err(e) => Err(invalid(e.to_string())),
+        }
     }
 }
 

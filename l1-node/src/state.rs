@@ -97,6 +97,11 @@ impl<'a> Layer<'a> {
         self.writes.insert(key, Some(bytes));
     }
 
+    /// Deletes `key`.
+    pub fn delete(&mut self, key: Vec<u8>) {
+        self.writes.insert(key, None);
+    }
+
     /// Takes the writes out (to merge into the parent, or to commit).
     pub fn into_writes(self) -> Writes {
         self.writes

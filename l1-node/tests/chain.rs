@@ -68,6 +68,7 @@ fn genesis(root: FieldBytes, forced_inclusion_blocks: u64, backend: &dyn ProofBa
         timestamp_ms: 0,
         allocations,
         naming: Default::default(),
+        issuers: Vec::new(),
         rollup: RollupGenesis {
             l2_chain_id: L2,
             operators: vec![operator().public_key()],

@@ -19,6 +19,8 @@ pub struct Genesis {
     pub rollup: rollup::RollupGenesis,
     /// The naming module's parameters.
     pub naming: crate::naming::NamingParams,
+    /// Who may mint and burn each token (a token without one has a fixed supply).
+    pub issuers: Vec<(TokenId, crate::ledger::IssuerAuthority)>,
 }
 
 impl Genesis {

@@ -31,6 +31,26 @@ pub enum LedgerCall {
         /// Amount (not zero).
         amount: Amount,
     },
+    /// 1 to [`LINKED_OPS_MAX`](crate::ledger::LINKED_OPS_MAX) operations, linked:
+    /// all apply or none do.
+    Ops(Vec<crate::ledger::LedgerOp>),
+    /// Sets and clears the signer's own account flags (`history`, `closed`).
+    SetAccountFlags {
+        /// The account's token.
+        token: TokenId,
+        /// Flags to set.
+        set: u16,
+        /// Flags to clear.
+        clear: u16,
+    },
+    /// Replaces the issuer of `token` (signed by the current issuer: its key, or
+    /// for a DID issuer, the DID itself; grantees may not).
+    SetIssuer {
+        /// Token.
+        token: TokenId,
+        /// The new issuer.
+        authority: crate::ledger::IssuerAuthority,
+    },
 }
 
 /// A batch as committed to the rollup module.

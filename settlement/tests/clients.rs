@@ -26,6 +26,7 @@ fn genesis() -> Genesis {
             1_000,
         )],
         naming: Default::default(),
+        issuers: Vec::new(),
         rollup: RollupGenesis {
             l2_chain_id: ChainId(1),
             operators: vec![],

@@ -175,6 +175,7 @@ fn l1_genesis(backend: &dyn ProofBackend, root: ghostplane_primitives::FieldByte
         timestamp_ms: 0,
         allocations: Vec::new(),
         naming: Default::default(),
+        issuers: Vec::new(),
         rollup: RollupGenesis {
             l2_chain_id: DEVNET_CHAIN_ID,
             operators: vec![operator().public_key()],

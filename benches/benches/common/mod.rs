@@ -21,6 +21,7 @@ pub fn node(funded: &[Keypair], gcc: Amount) -> (tempfile::TempDir, Ghostd) {
             .map(|k| (L1Address(k.public_key().0), TokenId::Gcc, gcc))
             .collect(),
         naming: Default::default(),
+        issuers: Vec::new(),
         rollup: RollupGenesis {
             l2_chain_id: ChainId(7),
             operators: vec![Keypair::dev(99).public_key()],

@@ -430,6 +430,33 @@ fn write_version(state: &mut Layer<'_>, did: &DidId, mut record: DidRecord, stam
     state.put(did_key_of(did), &record);
 }
 
+/// Whether `from` may act for `did`: the DID is live and `from` is one of its
+/// Ed25519 `capabilityInvocation` keys, or a live controller's (what changing it
+/// takes; the ledger asks the same of an issuer).
+pub fn acts_for(state: &dyn Read, did: &DidId, from: &PublicKey) -> Result<bool, StateError> {
+    match record(state, did)? {
+        Some(r) if !r.deactivated => authorized(state, did, &r.document, from),
+        _ => Ok(false),
+    }
+}
+
+/// The key a live DID is paid at: its first Ed25519 `capabilityInvocation` method
+/// (every document keeps one).
+pub fn payment_key(state: &dyn Read, did: &DidId) -> Result<Option<PublicKey>, StateError> {
+    let Some(r) = record(state, did)? else {
+        return Ok(None);
+    };
+    if r.deactivated {
+        return Ok(None);
+    }
+    Ok(r.document.methods.iter().find_map(|m| match m.key {
+        KeyMaterial::Ed25519(key) if m.has(Relationship::CapabilityInvocation) => {
+            Some(PublicKey(key))
+        }
+        _ => None,
+    }))
+}
+
 /// Whether `from` may change `did` (whose current document is `document`).
 fn authorized(
     state: &dyn Read,

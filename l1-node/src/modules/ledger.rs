@@ -1,44 +1,74 @@
 //! The ledger: a double-entry journal of GCC, SPIRIT, MANA and GHOST in the
 //! TigerBeetle model.
 //!
-//! - An account is `(owner, token)` with two counters, `debits_posted` and
-//!   `credits_posted`; its balance is `credits - debits`. User and escrow accounts
-//!   may never be debited past their credits; the issuer (the source of genesis
-//!   allocations) may.
-//! - A transfer debits one account and credits another of the same token by the
-//!   same amount, and is stored forever under its 128-bit id. Ids with the top bit
-//!   clear are the client's to choose; ids with it set are reserved for the node's
-//!   own transfers (genesis, deposits, withdrawals), so a client cannot squat on them.
-//! - Posting the same transfer twice is a no-op; reusing an id for a different
-//!   transfer is [`LedgerError::ExistsWithDifferent`], naming the first field that
-//!   differs (TigerBeetle's `exists_with_different_*` results).
-//! - Per-token totals of all debits and all credits are kept as accounts change;
-//!   after every block [`check_totals`] asserts they are equal.
+//! - An account is `(owner, token)` with four counters (`debits_pending`,
+//!   `debits_posted`, `credits_pending`, `credits_posted`) and flags. Every account
+//!   has `debits_must_not_exceed_credits` (pending debits count) except the token's
+//!   issuance account, which has `credits_must_not_exceed_debits`: its net debit is
+//!   the outstanding supply, which cannot go negative. Owners may set `history`
+//!   (balances kept after each change) and `closed` (refuses new transfers and
+//!   posts; voids, expiries, withdrawals from the bridge and genesis still reach it,
+//!   so a user cannot block the rollup's finality by closing an account).
+//! - A transfer debits one account and credits another of the same token, and is
+//!   stored forever under its 128-bit id. Ids with the top bit clear are the
+//!   client's; ids with it set are the node's (genesis, deposits, withdrawals,
+//!   expiries). Re-sending a transfer is a no-op ([`Posted::AlreadyExists`]);
+//!   reusing its id for another is [`LedgerError::ExistsWithDifferent`], naming
+//!   the first differing field.
+//! - Two-phase transfers: a pending transfer reserves the amount in both accounts'
+//!   pending counters, optionally for a timeout in L1 blocks. A post (by the debtor
+//!   or the creditor) posts all or part and releases the rest; a void (by the
+//!   creditor) releases all. At the start of block `created + timeout`, before its
+//!   transactions, [`begin_block`] expires what is still pending, so from that block
+//!   on a post or void gets [`LedgerError::Expired`]. Each pending transfer
+//!   resolves once.
+//! - Mint and burn: the genesis names each token's issuer, a key or a DID; a DID
+//!   issuer may grant `ledger:mint:<TOKEN>` to other DIDs. Mints debit the issuance
+//!   account, burns credit it; both record their [`Authorizer`]. The issuer itself
+//!   replaces the issuer.
+//! - [`LedgerCall::Ops`] applies 1 to [`LINKED_OPS_MAX`] operations all or none; a
+//!   failure is [`LedgerError::Linked`] naming the failing index.
+//! - A transfer's receiver may be a DID or a `.ghost` name, resolved when the
+//!   transfer applies; the address is recorded with what it was resolved from.
+//! - Audit trail: every transfer appends an entry to both accounts' trails
+//!   (paged by [`account_entries`]); accounts with `history` also keep a balance
+//!   snapshot per entry ([`account_history`]).
+//! - Invariants, per token, checked after every block by [`check_totals`]:
+//!   Σ debits_posted = Σ credits_posted, Σ debits_pending = Σ credits_pending, and
+//!   the supply counter = the issuance account's net debit.
 //!
-//! Not built yet: pending/post/void transfers (two-phase locks) and mint/burn by
-//! issuers after genesis.
+//! State (prefix `ledger`): `account/<owner><token>`, `transfer/<id>`,
+//! `pending/<id>` ([`PendingStatus`]), `totals/<token>` ([`Totals`]),
+//! `issuer/<token>`, `entry/<owner><token><seq>`, `history/<owner><token><seq>`,
+//! `expiry/<block>` (count) and `expiry/<block>/<i>` (pending id).
 
-use ghostplane_primitives::{Amount, L1Address, TokenId};
+use ghostd_types::identity::DidId;
+use ghostd_types::naming::{COIN_L1, NamingParams, Record};
+use ghostplane_primitives::{Amount, L1Address, PublicKey, TokenId};
 
+use super::{identity, naming};
 use crate::state::{self, Layer, Read, StateError};
+use crate::types::LedgerCall;
 
 const PREFIX: &str = "ledger";
 
 pub use ghostd_types::ledger::{
-    LedgerAccount, LedgerTransfer, SYSTEM_ID_BIT, TransferCode, TransferField, bridge_escrow,
-    issuer, naming_treasury, system_transfer_id,
+    AccountEntry, AccountFlags, Authorizer, BalanceSnapshot, EXPIRIES_PER_BLOCK_MAX,
+    IssuerAuthority, LINKED_OPS_MAX, LedgerAccount, LedgerOp, LedgerTransfer, PAGE_LIMIT_MAX,
+    PENDING_TIMEOUT_MAX, Payee, PendingStatus, SYSTEM_ID_BIT, Totals, TransferCode, TransferField,
+    TransferFlags, bridge_escrow, issuer, mint_permission, naming_treasury, system_transfer_id,
 };
 
-/// What posting a transfer did.
+/// What applying a transfer did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Posted {
-    /// Newly posted.
+    /// Newly applied.
     Created,
-    /// Already posted with the same fields: nothing changed.
+    /// Already applied with the same fields: nothing changed.
     AlreadyExists,
 }
 
-/// Why a transfer was refused.
+/// Why a ledger operation was refused (nothing changed).
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
     /// Zero amounts are not transfers.
@@ -63,13 +93,22 @@ pub enum LedgerError {
         /// The first field that differs.
         field: TransferField,
     },
-    /// The debited account cannot cover the amount.
-    #[error("{token} balance {balance} is less than the {amount} to move")]
+    /// The debited account cannot cover the amount (pending debits count).
+    #[error("{token} available balance {available} is less than the {amount} to move")]
     InsufficientFunds {
         /// Token.
         token: TokenId,
-        /// Available.
-        balance: Amount,
+        /// Posted credits less posted and pending debits.
+        available: Amount,
+        /// Asked.
+        amount: Amount,
+    },
+    /// The credited account may not be credited past its debits (a burn of more
+    /// than the outstanding supply).
+    #[error("{token}: crediting {amount} would exceed the account's debits")]
+    ExceedsDebits {
+        /// Token.
+        token: TokenId,
         /// Asked.
         amount: Amount,
     },
@@ -79,19 +118,139 @@ pub enum LedgerError {
         /// Token.
         token: TokenId,
     },
+    /// A party's account is closed.
+    #[error("the {token} account of {owner} is closed: it takes no new transfers")]
+    AccountClosed {
+        /// Owner.
+        owner: L1Address,
+        /// Token.
+        token: TokenId,
+    },
+    /// Users cannot pay into the issuance account (burns do that).
+    #[error("the issuance account takes only mints and burns; use a burn to destroy supply")]
+    IssuanceAccount,
+    /// No transfer has the pending id.
+    #[error("no transfer has id {0:#x}")]
+    PendingNotFound(u128),
+    /// The pending id names a transfer that is not pending.
+    #[error("transfer {0:#x} is not a pending transfer")]
+    NotPending(u128),
+    /// The pending transfer was posted already.
+    #[error("pending transfer {pending:#x} was already posted by {by:#x}")]
+    AlreadyPosted {
+        /// The pending transfer.
+        pending: u128,
+        /// The post.
+        by: u128,
+    },
+    /// The pending transfer was voided already.
+    #[error("pending transfer {pending:#x} was already voided by {by:#x}")]
+    AlreadyVoided {
+        /// The pending transfer.
+        pending: u128,
+        /// The void.
+        by: u128,
+    },
+    /// The pending transfer's timeout passed: it was released.
+    #[error("pending transfer {0:#x} expired at its timeout; its amount was released")]
+    Expired(u128),
+    /// A post asks for more than is pending.
+    #[error("cannot post {amount} of pending transfer {pending:#x}, which reserves {reserved}")]
+    ExceedsPendingAmount {
+        /// The pending transfer.
+        pending: u128,
+        /// Asked.
+        amount: Amount,
+        /// Reserved.
+        reserved: Amount,
+    },
+    /// The signer may not do this.
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    /// The timeout is too long.
+    #[error("pending timeout {0} is over the {PENDING_TIMEOUT_MAX}-block limit")]
+    TimeoutTooLong(u64),
+    /// Too many pending transfers expire at that block.
+    #[error(
+        "{EXPIRIES_PER_BLOCK_MAX} pending transfers already expire at block {0}; choose another timeout"
+    )]
+    ExpiryBlockFull(u64),
+    /// An operations call holds none, or too many.
+    #[error("a ledger call holds 1 to {LINKED_OPS_MAX} operations, not {0}")]
+    OpCount(usize),
+    /// One operation of a linked chain failed; none applied.
+    #[error(
+        "operation {index} of {count} failed: {source}; the other operations failed as linked_event_failed and none was applied"
+    )]
+    Linked {
+        /// The failing operation.
+        index: usize,
+        /// Operations in the chain.
+        count: usize,
+        /// Why it failed.
+        source: Box<LedgerError>,
+    },
+    /// A DID or name receiver does not resolve to an address.
+    #[error("receiver {payee} does not resolve to an L1 address: {reason}")]
+    UnresolvedPayee {
+        /// The receiver as given.
+        payee: String,
+        /// Why.
+        reason: &'static str,
+    },
+    /// Flags an owner may not change.
+    #[error("account flags {0:#x} are not the owner's to change (only history and closed are)")]
+    FlagsNotSettable(u16),
     /// After a block, a token's debits and credits differ: a bug, the block is refused.
-    #[error("ledger out of balance for {token}: debits {debits} != credits {credits}")]
+    #[error("ledger out of balance for {token}: {what} {left} != {right}")]
     OutOfBalance {
         /// Token.
         token: TokenId,
-        /// Total debits.
-        debits: Amount,
-        /// Total credits.
-        credits: Amount,
+        /// Which sums.
+        what: &'static str,
+        /// Left side.
+        left: Amount,
+        /// Right side.
+        right: Amount,
     },
     /// State could not be read.
     #[error(transparent)]
     State(#[from] StateError),
+}
+
+impl LedgerError {
+    /// A stable snake-case result code (TigerBeetle's names where it has one).
+    pub fn code(&self) -> String {
+        match self {
+            Self::ZeroAmount => "amount_must_not_be_zero".into(),
+            Self::ZeroId => "id_must_not_be_zero".into(),
+            Self::ReservedId(_) => "id_must_not_be_int_max".into(),
+            Self::SameAccount => "accounts_must_be_different".into(),
+            Self::ExistsWithDifferent { field, .. } => {
+                format!("exists_with_different_{}", field.name())
+            }
+            Self::InsufficientFunds { .. } => "exceeds_credits".into(),
+            Self::ExceedsDebits { .. } => "exceeds_debits".into(),
+            Self::Overflow { .. } => "overflows".into(),
+            Self::AccountClosed { .. } => "account_closed".into(),
+            Self::IssuanceAccount => "issuance_account".into(),
+            Self::PendingNotFound(_) => "pending_transfer_not_found".into(),
+            Self::NotPending(_) => "pending_transfer_not_pending".into(),
+            Self::AlreadyPosted { .. } => "pending_transfer_already_posted".into(),
+            Self::AlreadyVoided { .. } => "pending_transfer_already_voided".into(),
+            Self::Expired(_) => "pending_transfer_expired".into(),
+            Self::ExceedsPendingAmount { .. } => "exceeds_pending_transfer_amount".into(),
+            Self::Unauthorized(_) => "unauthorized".into(),
+            Self::TimeoutTooLong(_) => "timeout_too_long".into(),
+            Self::ExpiryBlockFull(_) => "expiry_block_full".into(),
+            Self::OpCount(_) => "op_count".into(),
+            Self::Linked { source, .. } => source.code(),
+            Self::UnresolvedPayee { .. } => "unresolved_payee".into(),
+            Self::FlagsNotSettable(_) => "flags_not_settable".into(),
+            Self::OutOfBalance { .. } => "out_of_balance".into(),
+            Self::State(_) => "storage".into(),
+        }
+    }
 }
 
 fn account_key(owner: &L1Address, token: TokenId) -> Vec<u8> {
@@ -102,27 +261,83 @@ fn transfer_key(id: u128) -> Vec<u8> {
     state::key(PREFIX, &[b"transfer", &id.to_be_bytes()])
 }
 
+fn pending_key(id: u128) -> Vec<u8> {
+    state::key(PREFIX, &[b"pending", &id.to_be_bytes()])
+}
+
 fn totals_key(token: TokenId) -> Vec<u8> {
     state::key(PREFIX, &[b"totals", &[token.id()]])
 }
 
-/// An account's counters (zero if it was never touched).
+fn issuer_key(token: TokenId) -> Vec<u8> {
+    state::key(PREFIX, &[b"issuer", &[token.id()]])
+}
+
+fn entry_key(owner: &L1Address, token: TokenId, seq: u64) -> Vec<u8> {
+    state::key(
+        PREFIX,
+        &[b"entry", &owner.0, &[token.id()], &seq.to_be_bytes()],
+    )
+}
+
+fn history_key(owner: &L1Address, token: TokenId, seq: u64) -> Vec<u8> {
+    state::key(
+        PREFIX,
+        &[b"history", &owner.0, &[token.id()], &seq.to_be_bytes()],
+    )
+}
+
+fn expiry_count_key(block: u64) -> Vec<u8> {
+    state::key(PREFIX, &[b"expiry", &block.to_be_bytes()])
+}
+
+fn expiry_key(block: u64, index: u32) -> Vec<u8> {
+    state::key(
+        PREFIX,
+        &[b"expiry", &block.to_be_bytes(), &index.to_be_bytes()],
+    )
+}
+
+/// An account's counters and flags (an untouched account's defaults if new).
 pub fn account(
     state: &dyn Read,
     owner: &L1Address,
     token: TokenId,
 ) -> Result<LedgerAccount, StateError> {
-    Ok(state::get(state, &account_key(owner, token))?.unwrap_or_default())
+    Ok(state::get(state, &account_key(owner, token))?
+        .unwrap_or_else(|| LedgerAccount::opened(owner)))
 }
 
-/// The balance of `owner` in `token`.
+/// The posted balance of `owner` in `token`.
 pub fn balance(state: &dyn Read, owner: &L1Address, token: TokenId) -> Result<Amount, StateError> {
     Ok(account(state, owner, token)?.balance())
 }
 
-/// A posted transfer.
+/// A transfer.
 pub fn transfer_by_id(state: &dyn Read, id: u128) -> Result<Option<LedgerTransfer>, StateError> {
     state::get(state, &transfer_key(id))
+}
+
+/// Where the pending transfer `id` stands (`None`: not a pending transfer).
+pub fn pending_status(state: &dyn Read, id: u128) -> Result<Option<PendingStatus>, StateError> {
+    state::get(state, &pending_key(id))
+}
+
+/// The token's sums and supply.
+pub fn totals(state: &dyn Read, token: TokenId) -> Result<Totals, StateError> {
+    Ok(state::get(state, &totals_key(token))?.unwrap_or_default())
+}
+
+/// The token's issuer (`None`: fixed supply).
+pub fn issuer_of(state: &dyn Read, token: TokenId) -> Result<Option<IssuerAuthority>, StateError> {
+    state::get(state, &issuer_key(token))
+}
+
+/// Writes the genesis issuers.
+pub fn set_genesis_issuers(state: &mut Layer<'_>, issuers: &[(TokenId, IssuerAuthority)]) {
+    for (token, authority) in issuers {
+        state.put(issuer_key(*token), authority);
+    }
 }
 
 /// Checks a client-chosen id.
@@ -136,72 +351,716 @@ pub fn check_client_id(id: u128) -> Result<(), LedgerError> {
     Ok(())
 }
 
-/// Posts `transfer`. The caller has checked who may debit the account.
+/// Whether a transfer of `code` reaches closed accounts (the node's own movements
+/// must never be refusable by a user).
+fn forced(code: TransferCode) -> bool {
+    matches!(
+        code,
+        TransferCode::Genesis | TransferCode::Withdrawal | TransferCode::Expiry
+    )
+}
+
+fn add(a: Amount, b: Amount, token: TokenId) -> Result<Amount, LedgerError> {
+    a.checked_add(b).ok_or(LedgerError::Overflow { token })
+}
+
+/// Applies a posted (plain) transfer. The caller has checked who may debit the
+/// account; the node's own movements (genesis, deposits, fees, withdrawals) come
+/// through here.
 pub fn post(state: &mut Layer<'_>, transfer: &LedgerTransfer) -> Result<Posted, LedgerError> {
-    if transfer.amount == 0 {
-        return Err(LedgerError::ZeroAmount);
+    apply_transfer(state, transfer)
+}
+
+/// The id check every transfer starts with: `Some` if the id is taken.
+fn existing(state: &dyn Read, transfer: &LedgerTransfer) -> Result<Option<Posted>, LedgerError> {
+    let Some(existing) = transfer_by_id(state, transfer.id)? else {
+        return Ok(None);
+    };
+    match existing.first_difference(transfer) {
+        None => Ok(Some(Posted::AlreadyExists)),
+        Some(field) => Err(LedgerError::ExistsWithDifferent {
+            id: transfer.id,
+            field,
+        }),
     }
-    if transfer.id == 0 {
+}
+
+/// Applies `transfer`: posted, pending, post-pending or void-pending by its flags.
+fn apply_transfer(state: &mut Layer<'_>, t: &LedgerTransfer) -> Result<Posted, LedgerError> {
+    if t.id == 0 {
         return Err(LedgerError::ZeroId);
     }
-    if transfer.debit == transfer.credit {
+    let resolving = t
+        .flags
+        .has(TransferFlags::POST_PENDING | TransferFlags::VOID_PENDING);
+    if t.amount == 0 && !resolving {
+        return Err(LedgerError::ZeroAmount);
+    }
+    if t.debit == t.credit {
         return Err(LedgerError::SameAccount);
     }
-    if let Some(existing) = transfer_by_id(state, transfer.id)? {
-        return match existing.first_difference(transfer) {
-            None => Ok(Posted::AlreadyExists),
-            Some(field) => Err(LedgerError::ExistsWithDifferent {
-                id: transfer.id,
-                field,
-            }),
+    if let Some(done) = existing(state, t)? {
+        return Ok(done);
+    }
+    let token = t.token;
+    let mut debit = account(state, &t.debit, token)?;
+    let mut credit = account(state, &t.credit, token)?;
+    let mut totals = totals(state, token)?;
+    if resolving {
+        let pending = resolvable(state, t.pending_id)?;
+        let post = t.flags.has(TransferFlags::POST_PENDING);
+        if post {
+            if t.amount == 0 {
+                return Err(LedgerError::ZeroAmount);
+            }
+            if t.amount > pending.amount {
+                return Err(LedgerError::ExceedsPendingAmount {
+                    pending: pending.id,
+                    amount: t.amount,
+                    reserved: pending.amount,
+                });
+            }
+            check_open(&debit, &t.debit, token)?;
+            check_open(&credit, &t.credit, token)?;
+        }
+        // Release the whole reservation; a post then posts its part.
+        let release = |counter: &mut Amount| -> Result<(), LedgerError> {
+            *counter = counter
+                .checked_sub(pending.amount)
+                .ok_or(LedgerError::Overflow { token })?;
+            Ok(())
         };
+        release(&mut debit.debits_pending)?;
+        release(&mut credit.credits_pending)?;
+        release(&mut totals.debits_pending)?;
+        release(&mut totals.credits_pending)?;
+        let status = if post {
+            debit.debits_posted = add(debit.debits_posted, t.amount, token)?;
+            credit.credits_posted = add(credit.credits_posted, t.amount, token)?;
+            totals.debits_posted = add(totals.debits_posted, t.amount, token)?;
+            totals.credits_posted = add(totals.credits_posted, t.amount, token)?;
+            PendingStatus::Posted(t.id)
+        } else if t.code == TransferCode::Expiry {
+            PendingStatus::Expired(t.id)
+        } else {
+            PendingStatus::Voided(t.id)
+        };
+        state.put(pending_key(pending.id), &status);
+    } else {
+        if !forced(t.code) {
+            check_open(&debit, &t.debit, token)?;
+            check_open(&credit, &t.credit, token)?;
+        }
+        check_limits(&debit, &credit, t.amount, token)?;
+        if t.flags.has(TransferFlags::PENDING) {
+            debit.debits_pending = add(debit.debits_pending, t.amount, token)?;
+            credit.credits_pending = add(credit.credits_pending, t.amount, token)?;
+            totals.debits_pending = add(totals.debits_pending, t.amount, token)?;
+            totals.credits_pending = add(totals.credits_pending, t.amount, token)?;
+            if t.timeout > 0 {
+                schedule_expiry(state, t)?;
+            }
+            state.put(pending_key(t.id), &PendingStatus::Pending);
+        } else {
+            debit.debits_posted = add(debit.debits_posted, t.amount, token)?;
+            credit.credits_posted = add(credit.credits_posted, t.amount, token)?;
+            totals.debits_posted = add(totals.debits_posted, t.amount, token)?;
+            totals.credits_posted = add(totals.credits_posted, t.amount, token)?;
+        }
     }
-    let token = transfer.token;
-    let overflow = LedgerError::Overflow { token };
-    let mut debit = account(state, &transfer.debit, token)?;
-    if transfer.debit != issuer() && debit.balance() < transfer.amount {
-        return Err(LedgerError::InsufficientFunds {
-            token,
-            balance: debit.balance(),
-            amount: transfer.amount,
-        });
+    if !t
+        .flags
+        .has(TransferFlags::PENDING | TransferFlags::VOID_PENDING)
+    {
+        // Only posted movements change the supply: out of the issuance account
+        // (genesis, mints) adds, into it (burns) removes.
+        if t.debit == issuer() {
+            totals.supply = add(totals.supply, t.amount, token)?;
+        } else if t.credit == issuer() {
+            totals.supply = totals.supply.saturating_sub(t.amount);
+        }
     }
-    debit.debits_posted = debit
-        .debits_posted
-        .checked_add(transfer.amount)
-        .ok_or(LedgerError::Overflow { token })?;
-    let mut credit = account(state, &transfer.credit, token)?;
-    credit.credits_posted = credit
-        .credits_posted
-        .checked_add(transfer.amount)
-        .ok_or(overflow)?;
-    let (mut debits, mut credits): (Amount, Amount) =
-        state::get(state, &totals_key(token))?.unwrap_or_default();
-    debits = debits
-        .checked_add(transfer.amount)
-        .ok_or(LedgerError::Overflow { token })?;
-    credits = credits
-        .checked_add(transfer.amount)
-        .ok_or(LedgerError::Overflow { token })?;
-    state.put(account_key(&transfer.debit, token), &debit);
-    state.put(account_key(&transfer.credit, token), &credit);
-    state.put(totals_key(token), &(debits, credits));
-    state.put(transfer_key(transfer.id), transfer);
+    touch(state, &t.debit, &mut debit, t)?;
+    touch(state, &t.credit, &mut credit, t)?;
+    state.put(totals_key(token), &totals);
+    state.put(transfer_key(t.id), t);
     Ok(Posted::Created)
 }
 
-/// Asserts that, for every token, total debits equal total credits. Run after every
-/// block; a failure means a bug and the block is not committed.
+/// The pending transfer `id`, if it can still be posted or voided.
+fn resolvable(state: &dyn Read, id: u128) -> Result<LedgerTransfer, LedgerError> {
+    let pending = transfer_by_id(state, id)?.ok_or(LedgerError::PendingNotFound(id))?;
+    match pending_status(state, id)? {
+        None => Err(LedgerError::NotPending(id)),
+        Some(PendingStatus::Pending) => Ok(pending),
+        Some(PendingStatus::Posted(by)) => Err(LedgerError::AlreadyPosted { pending: id, by }),
+        Some(PendingStatus::Voided(by)) => Err(LedgerError::AlreadyVoided { pending: id, by }),
+        Some(PendingStatus::Expired(_)) => Err(LedgerError::Expired(id)),
+    }
+}
+
+fn check_open(
+    account: &LedgerAccount,
+    owner: &L1Address,
+    token: TokenId,
+) -> Result<(), LedgerError> {
+    if account.flags.has(AccountFlags::CLOSED) {
+        return Err(LedgerError::AccountClosed {
+            owner: *owner,
+            token,
+        });
+    }
+    Ok(())
+}
+
+/// The balance rules of both accounts' flags, pending amounts included.
+fn check_limits(
+    debit: &LedgerAccount,
+    credit: &LedgerAccount,
+    amount: Amount,
+    token: TokenId,
+) -> Result<(), LedgerError> {
+    if debit
+        .flags
+        .has(AccountFlags::DEBITS_MUST_NOT_EXCEED_CREDITS)
+    {
+        let debits = add(
+            add(debit.debits_pending, debit.debits_posted, token)?,
+            amount,
+            token,
+        )?;
+        if debits > debit.credits_posted {
+            return Err(LedgerError::InsufficientFunds {
+                token,
+                available: debit.available(),
+                amount,
+            });
+        }
+    }
+    if credit
+        .flags
+        .has(AccountFlags::CREDITS_MUST_NOT_EXCEED_DEBITS)
+    {
+        let credits = add(
+            add(credit.credits_pending, credit.credits_posted, token)?,
+            amount,
+            token,
+        )?;
+        if credits > credit.debits_posted {
+            return Err(LedgerError::ExceedsDebits { token, amount });
+        }
+    }
+    Ok(())
+}
+
+/// Appends `t` to `owner`'s audit trail (and its balances, with `history`) and
+/// writes the account.
+fn touch(
+    state: &mut Layer<'_>,
+    owner: &L1Address,
+    account: &mut LedgerAccount,
+    t: &LedgerTransfer,
+) -> Result<(), LedgerError> {
+    let seq = account.entries;
+    account.entries += 1;
+    state.put(
+        entry_key(owner, t.token, seq),
+        &AccountEntry {
+            transfer: t.id,
+            block: t.block,
+        },
+    );
+    if account.flags.has(AccountFlags::HISTORY) {
+        state.put(
+            history_key(owner, t.token, seq),
+            &BalanceSnapshot {
+                transfer: t.id,
+                block: t.block,
+                debits_pending: account.debits_pending,
+                debits_posted: account.debits_posted,
+                credits_pending: account.credits_pending,
+                credits_posted: account.credits_posted,
+            },
+        );
+    }
+    state.put(account_key(owner, t.token), &*account);
+    Ok(())
+}
+
+fn schedule_expiry(state: &mut Layer<'_>, t: &LedgerTransfer) -> Result<(), LedgerError> {
+    if t.timeout > PENDING_TIMEOUT_MAX {
+        return Err(LedgerError::TimeoutTooLong(t.timeout));
+    }
+    let at = t.block + t.timeout;
+    let count: u32 = state::get(state, &expiry_count_key(at))?.unwrap_or(0);
+    if count >= EXPIRIES_PER_BLOCK_MAX {
+        return Err(LedgerError::ExpiryBlockFull(at));
+    }
+    state.put(expiry_key(at, count), &t.id);
+    state.put(expiry_count_key(at), &(count + 1));
+    Ok(())
+}
+
+/// Runs before block `number`'s transactions: releases every pending transfer
+/// whose timeout ends at this block (by a node void with code `Expiry`). Returns
+/// how many expired.
+pub fn begin_block(state: &mut Layer<'_>, number: u64) -> Result<u32, LedgerError> {
+    let Some(count) = state::get::<u32>(state, &expiry_count_key(number))? else {
+        return Ok(0);
+    };
+    let mut expired = 0;
+    for i in 0..count {
+        let key = expiry_key(number, i);
+        let Some(id) = state::get::<u128>(state, &key)? else {
+            continue;
+        };
+        state.delete(key);
+        if pending_status(state, id)? != Some(PendingStatus::Pending) {
+            continue;
+        }
+        let pending = transfer_by_id(state, id)?.ok_or(LedgerError::PendingNotFound(id))?;
+        let void = LedgerTransfer {
+            id: system_transfer_id(&[b"expiry", &id.to_be_bytes()]),
+            pending_id: id,
+            flags: TransferFlags(TransferFlags::VOID_PENDING),
+            ..LedgerTransfer::posted(
+                0,
+                pending.debit,
+                pending.credit,
+                pending.token,
+                pending.amount,
+                TransferCode::Expiry,
+                number,
+            )
+        };
+        apply_transfer(state, &void)?;
+        expired += 1;
+    }
+    state.delete(expiry_count_key(number));
+    Ok(expired)
+}
+
+/// What a ledger call runs against.
+pub struct LedgerContext<'a> {
+    /// The (verified) signer.
+    pub from: PublicKey,
+    /// The block being built.
+    pub block: u64,
+    /// Naming parameters (to resolve `.ghost` receivers).
+    pub naming: &'a NamingParams,
+}
+
+/// Applies a ledger call.
+pub fn apply(
+    state: &mut Layer<'_>,
+    ctx: &LedgerContext<'_>,
+    call: &LedgerCall,
+) -> Result<(), LedgerError> {
+    match call {
+        LedgerCall::Transfer {
+            id,
+            to,
+            token,
+            amount,
+        } => {
+            let op = LedgerOp::Transfer {
+                id: *id,
+                to: Payee::Address(*to),
+                token: *token,
+                amount: *amount,
+                pending: None,
+            };
+            apply_op(state, ctx, &op, false).map(|_| ())
+        }
+        LedgerCall::Ops(ops) => {
+            if ops.is_empty() || ops.len() > LINKED_OPS_MAX {
+                return Err(LedgerError::OpCount(ops.len()));
+            }
+            let count = ops.len();
+            for (index, op) in ops.iter().enumerate() {
+                let linked = index + 1 < count;
+                apply_op(state, ctx, op, linked).map_err(|e| {
+                    if count == 1 {
+                        e
+                    } else {
+                        LedgerError::Linked {
+                            index,
+                            count,
+                            source: Box::new(e),
+                        }
+                    }
+                })?;
+            }
+            Ok(())
+        }
+        LedgerCall::SetAccountFlags { token, set, clear } => {
+            let bad = (set | clear) & !AccountFlags::OWNER_SETTABLE;
+            if bad != 0 {
+                return Err(LedgerError::FlagsNotSettable(bad));
+            }
+            let owner = L1Address(ctx.from.0);
+            let mut account = account(state, &owner, *token)?;
+            account.flags.0 = (account.flags.0 | set) & !clear;
+            state.put(account_key(&owner, *token), &account);
+            Ok(())
+        }
+        LedgerCall::SetIssuer { token, authority } => {
+            authorize_issuer(state, ctx, *token, None, false)?;
+            state.put(issuer_key(*token), authority);
+            Ok(())
+        }
+    }
+}
+
+/// Applies one operation of a call (`linked`: not the last of a chain).
+pub fn apply_op(
+    state: &mut Layer<'_>,
+    ctx: &LedgerContext<'_>,
+    op: &LedgerOp,
+    linked: bool,
+) -> Result<Posted, LedgerError> {
+    check_client_id(op.id())?;
+    let signer = L1Address(ctx.from.0);
+    let link = if linked { TransferFlags::LINKED } else { 0 };
+    let transfer = match op {
+        LedgerOp::Transfer {
+            id,
+            to,
+            token,
+            amount,
+            pending,
+        } => {
+            let (credit, via) = resolve_payee(state, ctx.block, ctx.naming, to)?;
+            if credit == issuer() {
+                return Err(LedgerError::IssuanceAccount);
+            }
+            let (flags, timeout) = match pending {
+                Some(timeout) => (TransferFlags::PENDING, *timeout),
+                None => (0, 0),
+            };
+            if timeout > PENDING_TIMEOUT_MAX {
+                return Err(LedgerError::TimeoutTooLong(timeout));
+            }
+            LedgerTransfer {
+                timeout,
+                flags: TransferFlags(flags | link),
+                via,
+                ..LedgerTransfer::posted(
+                    *id,
+                    signer,
+                    credit,
+                    *token,
+                    *amount,
+                    TransferCode::Transfer,
+                    ctx.block,
+                )
+            }
+        }
+        LedgerOp::Post {
+            id,
+            pending_id,
+            amount,
+        } => {
+            let pending = transfer_by_id(state, *pending_id)?
+                .ok_or(LedgerError::PendingNotFound(*pending_id))?;
+            if signer != pending.debit && signer != pending.credit {
+                return Err(LedgerError::Unauthorized(format!(
+                    "only the debtor or the creditor of pending transfer {pending_id:#x} may post it"
+                )));
+            }
+            LedgerTransfer {
+                pending_id: *pending_id,
+                flags: TransferFlags(TransferFlags::POST_PENDING | link),
+                ..LedgerTransfer::posted(
+                    *id,
+                    pending.debit,
+                    pending.credit,
+                    pending.token,
+                    amount.unwrap_or(pending.amount),
+                    pending.code,
+                    ctx.block,
+                )
+            }
+        }
+        LedgerOp::Void { id, pending_id } => {
+            let pending = transfer_by_id(state, *pending_id)?
+                .ok_or(LedgerError::PendingNotFound(*pending_id))?;
+            if signer != pending.credit {
+                return Err(LedgerError::Unauthorized(format!(
+                    "only the creditor of pending transfer {pending_id:#x} may void it; the debtor's reservation ends at its timeout"
+                )));
+            }
+            LedgerTransfer {
+                pending_id: *pending_id,
+                flags: TransferFlags(TransferFlags::VOID_PENDING | link),
+                ..LedgerTransfer::posted(
+                    *id,
+                    pending.debit,
+                    pending.credit,
+                    pending.token,
+                    pending.amount,
+                    pending.code,
+                    ctx.block,
+                )
+            }
+        }
+        LedgerOp::Mint {
+            id,
+            to,
+            token,
+            amount,
+            as_did,
+        } => {
+            let authorizer = authorize_issuer(state, ctx, *token, *as_did, true)?;
+            let (credit, via) = resolve_payee(state, ctx.block, ctx.naming, to)?;
+            LedgerTransfer {
+                flags: TransferFlags(link),
+                authorizer: Some(authorizer),
+                via,
+                ..LedgerTransfer::posted(
+                    *id,
+                    issuer(),
+                    credit,
+                    *token,
+                    *amount,
+                    TransferCode::Mint,
+                    ctx.block,
+                )
+            }
+        }
+        LedgerOp::Burn {
+            id,
+            token,
+            amount,
+            as_did,
+        } => {
+            let authorizer = authorize_issuer(state, ctx, *token, *as_did, true)?;
+            LedgerTransfer {
+                flags: TransferFlags(link),
+                authorizer: Some(authorizer),
+                ..LedgerTransfer::posted(
+                    *id,
+                    signer,
+                    issuer(),
+                    *token,
+                    *amount,
+                    TransferCode::Burn,
+                    ctx.block,
+                )
+            }
+        }
+    };
+    apply_transfer(state, &transfer)
+}
+
+/// The address a receiver names at `block`, and what it was resolved from.
+pub fn resolve_payee(
+    state: &dyn Read,
+    block: u64,
+    naming: &NamingParams,
+    payee: &Payee,
+) -> Result<(L1Address, Option<String>), LedgerError> {
+    let unresolved = |reason| LedgerError::UnresolvedPayee {
+        payee: payee.to_string(),
+        reason,
+    };
+    match payee {
+        Payee::Address(address) => Ok((*address, None)),
+        Payee::Did(did) => {
+            let key =
+                identity::payment_key(state, did)?.ok_or_else(|| unresolved("no such live DID"))?;
+            Ok((L1Address(key.0), Some(did.to_string())))
+        }
+        Payee::Name(name) => {
+            let (record, _, records) = naming::resolve(state, name, block, naming)?
+                .ok_or_else(|| unresolved("the name is not registered, or was released"))?;
+            let address = records
+                .iter()
+                .find_map(|r| match r {
+                    Record::Addr { coin, value } if *coin == COIN_L1 => {
+                        <[u8; 32]>::try_from(value.as_slice()).ok()
+                    }
+                    _ => None,
+                })
+                .ok_or_else(|| unresolved("the name has no L1 address record"))?;
+            Ok((L1Address(address), Some(record.name)))
+        }
+    }
+}
+
+/// Checks that the signer may mint, burn, or (with `grantees` false) replace the
+/// issuer of `token`, acting for `as_did` if given.
+fn authorize_issuer(
+    state: &dyn Read,
+    ctx: &LedgerContext<'_>,
+    token: TokenId,
+    as_did: Option<DidId>,
+    grantees: bool,
+) -> Result<Authorizer, LedgerError> {
+    let unauthorized = |why: String| Err(LedgerError::Unauthorized(why));
+    match issuer_of(state, token)? {
+        None => unauthorized(format!(
+            "{token} has no issuer: its supply is fixed at genesis"
+        )),
+        Some(IssuerAuthority::Key(key)) => {
+            if as_did.is_some() {
+                return unauthorized(format!(
+                    "the {token} issuer is a key, not a DID: sign with it and name no DID"
+                ));
+            }
+            if key != ctx.from {
+                return unauthorized(format!("only the {token} issuer key may do this"));
+            }
+            Ok(Authorizer {
+                key: ctx.from,
+                did: None,
+            })
+        }
+        Some(IssuerAuthority::Did(issuer_did)) => {
+            let acting = as_did.unwrap_or(issuer_did);
+            if !identity::acts_for(state, &acting, &ctx.from)? {
+                return unauthorized(format!(
+                    "the signer is not a capabilityInvocation key of live {acting} or of its controllers"
+                ));
+            }
+            if acting != issuer_did {
+                let holds = grantees
+                    && !identity::has_permission(
+                        state,
+                        &acting,
+                        &mint_permission(token),
+                        Some(&issuer_did),
+                        ctx.block,
+                    )?
+                    .is_empty();
+                if !holds {
+                    return unauthorized(if grantees {
+                        format!(
+                            "{acting} holds no live {} granted by the issuer {issuer_did}",
+                            mint_permission(token)
+                        )
+                    } else {
+                        format!("only the issuer {issuer_did} itself may replace the issuer")
+                    });
+                }
+            }
+            Ok(Authorizer {
+                key: ctx.from,
+                did: Some(acting),
+            })
+        }
+    }
+}
+
+/// A page of an account's audit trail: entries from `cursor` (or, without one,
+/// from the first entry at or after `from_block`), at most `limit`
+/// (≤ [`PAGE_LIMIT_MAX`]), and the cursor of the next page (`None`: the end).
+pub fn account_entries(
+    state: &dyn Read,
+    owner: &L1Address,
+    token: TokenId,
+    from_block: u64,
+    cursor: Option<u64>,
+    limit: u32,
+) -> Result<(Vec<(u64, LedgerTransfer)>, Option<u64>), StateError> {
+    let account = account(state, owner, token)?;
+    let start = match cursor {
+        Some(cursor) => cursor,
+        None => first_at_or_after(state, owner, token, account.entries, from_block)?,
+    };
+    let end = account
+        .entries
+        .min(start.saturating_add(u64::from(limit.clamp(1, PAGE_LIMIT_MAX))));
+    let mut out = Vec::new();
+    for seq in start..end {
+        let entry: Option<AccountEntry> = state::get(state, &entry_key(owner, token, seq))?;
+        if let Some(entry) = entry
+            && let Some(transfer) = transfer_by_id(state, entry.transfer)?
+        {
+            out.push((seq, transfer));
+        }
+    }
+    Ok((out, (end < account.entries).then_some(end)))
+}
+
+/// A page of an account's balance history (entries recorded while it had
+/// `history`), paged like [`account_entries`]; a page may hold fewer than `limit`.
+pub fn account_history(
+    state: &dyn Read,
+    owner: &L1Address,
+    token: TokenId,
+    from_block: u64,
+    cursor: Option<u64>,
+    limit: u32,
+) -> Result<(Vec<(u64, BalanceSnapshot)>, Option<u64>), StateError> {
+    let account = account(state, owner, token)?;
+    let start = match cursor {
+        Some(cursor) => cursor,
+        None => first_at_or_after(state, owner, token, account.entries, from_block)?,
+    };
+    let end = account
+        .entries
+        .min(start.saturating_add(u64::from(limit.clamp(1, PAGE_LIMIT_MAX))));
+    let mut out = Vec::new();
+    for seq in start..end {
+        if let Some(snapshot) = state::get(state, &history_key(owner, token, seq))? {
+            out.push((seq, snapshot));
+        }
+    }
+    Ok((out, (end < account.entries).then_some(end)))
+}
+
+/// The first entry sequence number whose block is at least `block` (entries are in
+/// block order): a binary search.
+fn first_at_or_after(
+    state: &dyn Read,
+    owner: &L1Address,
+    token: TokenId,
+    entries: u64,
+    block: u64,
+) -> Result<u64, StateError> {
+    let (mut lo, mut hi) = (0, entries);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let entry: Option<AccountEntry> = state::get(state, &entry_key(owner, token, mid))?;
+        if entry.is_some_and(|e| e.block < block) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    Ok(lo)
+}
+
+/// Checks, for every token: Σ debits_posted = Σ credits_posted, Σ debits_pending =
+/// Σ credits_pending, and the supply counter = the issuance account's net debit.
+/// Run after every block; a failure means a bug and the block is not committed.
 pub fn check_totals(state: &dyn Read) -> Result<(), LedgerError> {
     for token in TokenId::ALL {
-        let (debits, credits): (Amount, Amount) =
-            state::get(state, &totals_key(token))?.unwrap_or_default();
-        if debits != credits {
-            return Err(LedgerError::OutOfBalance {
-                token,
-                debits,
-                credits,
-            });
+        let t = totals(state, token)?;
+        let issued = account(state, &issuer(), token)?;
+        let net = issued.debits_posted.saturating_sub(issued.credits_posted);
+        for (what, left, right) in [
+            (
+                "debits posted vs credits posted",
+                t.debits_posted,
+                t.credits_posted,
+            ),
+            (
+                "debits pending vs credits pending",
+                t.debits_pending,
+                t.credits_pending,
+            ),
+            ("supply vs issuance account net", t.supply, net),
+        ] {
+            if left != right {
+                return Err(LedgerError::OutOfBalance {
+                    token,
+                    what,
+                    left,
+                    right,
+                });
+            }
         }
     }
     Ok(())
@@ -223,15 +1082,15 @@ mod tests {
     }
 
     fn transfer(id: u128, debit: L1Address, credit: L1Address, amount: Amount) -> LedgerTransfer {
-        LedgerTransfer {
+        LedgerTransfer::posted(
             id,
             debit,
             credit,
-            token: TokenId::Spirit,
+            TokenId::Spirit,
             amount,
-            code: TransferCode::Transfer,
-            block: 1,
-        }
+            TransferCode::Transfer,
+            1,
+        )
     }
 
     #[test]
@@ -280,7 +1139,7 @@ mod tests {
         let before = state.writes().clone();
         assert!(matches!(
             post(&mut state, &transfer(8, alice, bob, 41)),
-            Err(LedgerError::InsufficientFunds { balance: 40, .. })
+            Err(LedgerError::InsufficientFunds { available: 40, .. })
         ));
         assert_eq!(&before, state.writes());
         assert!(matches!(
@@ -296,17 +1155,39 @@ mod tests {
         check_totals(&state).unwrap();
         let issuer_account = account(&state, &issuer(), TokenId::Spirit).unwrap();
         assert_eq!(issuer_account.debits_posted, 100);
+        assert_eq!(totals(&state, TokenId::Spirit).unwrap().supply, 100);
     }
 
     #[test]
     fn out_of_balance_totals_are_caught() {
         let base = Mem(HashMap::new());
         let mut state = Layer::new(&base);
-        state.put(totals_key(TokenId::Mana), &(5u128, 4u128));
+        state.put(
+            totals_key(TokenId::Mana),
+            &Totals {
+                debits_posted: 5,
+                credits_posted: 4,
+                ..Totals::default()
+            },
+        );
         assert!(matches!(
             check_totals(&state),
             Err(LedgerError::OutOfBalance {
                 token: TokenId::Mana,
+                ..
+            })
+        ));
+        state.put(
+            totals_key(TokenId::Mana),
+            &Totals {
+                supply: 3,
+                ..Totals::default()
+            },
+        );
+        assert!(matches!(
+            check_totals(&state),
+            Err(LedgerError::OutOfBalance {
+                what: "supply vs issuance account net",
                 ..
             })
         ));

@@ -8,11 +8,11 @@ pub mod ledger;
 pub mod naming;
 pub mod rollup;
 
-use ghostplane_primitives::{Hash32, L1Address, PublicKey};
+use ghostplane_primitives::{Hash32, PublicKey};
 use ghostplane_prover::ProofBackend;
 
 use crate::state::Layer;
-use crate::types::{Call, LedgerCall, RollupCall};
+use crate::types::{Call, RollupCall};
 
 /// Why a call was refused (the transaction's effects are dropped).
 #[derive(Debug, thiserror::Error)]
@@ -80,26 +80,13 @@ pub fn apply(
             naming::apply(state, &naming, call)?;
             Ok(None)
         }
-        Call::Ledger(LedgerCall::Transfer {
-            id,
-            to,
-            token,
-            amount,
-        }) => {
-            ledger::check_client_id(*id)?;
-            ledger::post(
-                state,
-                &ledger::LedgerTransfer {
-                    id: *id,
-                    // The signer can only debit its own account.
-                    debit: L1Address(ctx.from.0),
-                    credit: *to,
-                    token: *token,
-                    amount: *amount,
-                    code: ledger::TransferCode::Transfer,
-                    block: ctx.block,
-                },
-            )?;
+        Call::Ledger(call) => {
+            let ledger = ledger::LedgerContext {
+                from: ctx.from,
+                block: ctx.block,
+                naming: ctx.naming,
+            };
+            ledger::apply(state, &ledger, call)?;
             Ok(None)
         }
         Call::Rollup(RollupCall::Deposit {

@@ -298,15 +298,15 @@ fn pay(
     if price > 0 {
         ledger::post(
             state,
-            &LedgerTransfer {
-                id: ledger::system_transfer_id(&[b"naming-fee", &ctx.tx_hash.0]),
-                debit: L1Address(ctx.from.0),
-                credit: ledger::naming_treasury(),
-                token: TokenId::Gcc,
-                amount: price,
-                code: TransferCode::NameFee,
-                block: ctx.height,
-            },
+            &LedgerTransfer::posted(
+                ledger::system_transfer_id(&[b"naming-fee", &ctx.tx_hash.0]),
+                L1Address(ctx.from.0),
+                ledger::naming_treasury(),
+                TokenId::Gcc,
+                price,
+                TransferCode::NameFee,
+                ctx.height,
+            ),
         )?;
     }
     Ok(price)

@@ -69,6 +69,15 @@ impl Ghostd {
     ) -> Result<(L1Header, HashSet<u64>, HashSet<u64>), NodeError> {
         let committed = Committed::new(&self.inner.db);
         let mut block_layer = Layer::new(&committed);
+        // Pending transfers whose timeout ends here expire before any transaction.
+        let expired =
+            ledger::begin_block(&mut block_layer, number).map_err(|e| NodeError::Invariant {
+                block: number,
+                reason: e.to_string(),
+            })?;
+        if expired > 0 {
+            metrics::counter!("ghostd_ledger_expired_total").increment(u64::from(expired));
+        }
         // Never before the parent (a clock stepping back must not reorder versions).
         let time_ms = self.inner.config.clock.unix_ms().max(parent.timestamp_ms);
         let mut included = Vec::new();

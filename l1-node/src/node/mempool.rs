@@ -242,8 +242,82 @@ impl Ghostd {
     }
 
     /// Checks `tx` (chain, signature, nonce, and a dry run against the current state
-    /// when its nonce is next) and queues it for the next block.
+    /// when its nonce is next) and queues it for the next block, durably.
     pub fn submit(&self, tx: SignedL1Transaction) -> Result<Hash32, SubmitError> {
+        self.submit_batch(vec![tx])
+            .pop()
+            .unwrap_or_else(|| Err(SubmitError::Storage("empty submission".into())))
+    }
+
+    /// Submits up to [`SEND_BATCH_MAX`](ghostd_types::api::SEND_BATCH_MAX)
+    /// transactions: each is checked as by [`Ghostd::submit`] (signatures in
+    /// parallel), and the accepted ones reach the pending column in one synced
+    /// write before any is acknowledged. One result per transaction, in order.
+    pub fn submit_batch(&self, txs: Vec<SignedL1Transaction>) -> Vec<Result<Hash32, SubmitError>> {
+        use rayon::prelude::*;
+        let checked: Vec<_> = if txs.len() > 1 {
+            txs.into_par_iter().map(|tx| self.check(tx)).collect()
+        } else {
+            txs.into_iter().map(|tx| self.check(tx)).collect()
+        };
+        let mut results = Vec::with_capacity(checked.len());
+        let mut pool = lock(&self.inner.mempool);
+        let Some(pending) = self.inner.db.cf_handle(CF_PENDING) else {
+            let error = || Err(SubmitError::Storage("pending column is missing".into()));
+            return checked.iter().map(|_| error()).collect();
+        };
+        let mut batch = WriteBatch::default();
+        let mut staged = Vec::new();
+        let deadline = self.head().number + PARKED_BLOCKS_MAX + 1;
+        for item in checked {
+            let (hash, next, tx) = match item {
+                Ok(checked) => checked,
+                Err(e) => {
+                    results.push(Err(e));
+                    continue;
+                }
+            };
+            if pool.hashes.contains(&hash) {
+                results.push(Ok(hash));
+                continue;
+            }
+            match self.admit(&mut pool, next, &tx) {
+                Ok(verdict) => {
+                    let seq = pool.next_seq;
+                    batch.put_cf(pending, seq.to_be_bytes(), tx.encode());
+                    pool.enqueue(verdict, (seq, hash, tx), deadline);
+                    staged.push(results.len());
+                    results.push(Ok(hash));
+                }
+                Err(e) => results.push(Err(e)),
+            }
+        }
+        if staged.is_empty() {
+            return results;
+        }
+        // Durable before acknowledged.
+        let mut options = WriteOptions::default();
+        options.set_sync(true);
+        if let Err(e) = self.inner.db.write_opt(batch, &options) {
+            // Not acknowledged. They stay queued in memory (a block may still take
+            // them; a retry then gets AlreadyIncluded or NoncePending).
+            tracing::error!("mempool write failed: {e}");
+            for i in staged {
+                results[i] = Err(SubmitError::Storage(format!(
+                    "{e}; the transaction was not stored durably"
+                )));
+            }
+        }
+        results
+    }
+
+    /// The checks that need no mempool lock: chain, size, signature, inclusion,
+    /// the nonce window and (for a next nonce) a dry run. Returns the hash and the
+    /// sender's next nonce.
+    fn check(
+        &self,
+        tx: SignedL1Transaction,
+    ) -> Result<(Hash32, Nonce, SignedL1Transaction), SubmitError> {
         let expected = self.inner.genesis.chain_id;
         if tx.tx.chain_id != expected {
             return Err(SubmitError::WrongChain {
@@ -288,22 +362,32 @@ impl Ghostd {
             // Dry run: refuse now what the block would refuse.
             let committed = Committed::new(&self.inner.db);
             let mut layer = Layer::new(&committed);
+            let block = self.head().number + 1;
+            ledger::begin_block(&mut layer, block)
+                .map_err(|e| SubmitError::Refused(modules::CallError::Ledger(e)))?;
             let ctx = CallContext {
                 rollup: &self.inner.genesis.rollup,
                 naming: &self.inner.genesis.naming,
                 backend: self.inner.backend.as_ref(),
                 chain_id: self.inner.genesis.chain_id,
-                block: self.head().number + 1,
+                block,
                 time_ms: self.inner.config.clock.unix_ms(),
                 tx_hash: hash,
                 from: tx.tx.from,
             };
             modules::apply(&mut layer, &ctx, &tx.tx.call)?;
         }
-        let mut pool = lock(&self.inner.mempool);
-        if pool.hashes.contains(&hash) {
-            return Ok(hash);
-        }
+        Ok((hash, next, tx))
+    }
+
+    /// Room and the sender's lane, under the mempool lock: the verdict to enqueue
+    /// `tx` with.
+    fn admit(
+        &self,
+        pool: &mut Mempool,
+        next: Nonce,
+        tx: &SignedL1Transaction,
+    ) -> Result<Verdict, SubmitError> {
         let operator = self.inner.genesis.rollup.operators.contains(&tx.tx.from);
         let room = if operator {
             self.inner.config.mempool_max
@@ -318,11 +402,11 @@ impl Ghostd {
         }
         let from = tx.tx.from;
         pool.lanes.open(from, next);
-        let verdict = match pool.lanes.check(&from, tx.tx.nonce, 0, false) {
-            Ok(verdict) => verdict,
-            Err(refusal) => {
+        pool.lanes
+            .check(&from, tx.tx.nonce, 0, false)
+            .map_err(|refusal| {
                 pool.lanes.close_if_idle(&from);
-                return Err(match refusal {
+                match refusal {
                     // At or past the account's nonce (checked above) but below the
                     // lane's, or parked: another transaction holds this nonce.
                     Refusal::NonceTooLow { .. } | Refusal::Underpriced { .. } => {
@@ -337,29 +421,8 @@ impl Ghostd {
                         SubmitError::MempoolFull(pool.len())
                     }
                     Refusal::NotOpen => SubmitError::Storage("mempool lane missing".into()),
-                });
-            }
-        };
-        // Durable before acknowledged.
-        let seq = pool.next_seq;
-        let pending = self
-            .inner
-            .db
-            .cf_handle(CF_PENDING)
-            .ok_or_else(|| SubmitError::Storage("pending column is missing".into()))?;
-        let mut options = WriteOptions::default();
-        options.set_sync(true);
-        if let Err(e) = self
-            .inner
-            .db
-            .put_cf_opt(pending, seq.to_be_bytes(), tx.encode(), &options)
-        {
-            pool.lanes.close_if_idle(&from);
-            return Err(SubmitError::Storage(e.to_string()));
-        }
-        let deadline = self.head().number + PARKED_BLOCKS_MAX + 1;
-        pool.enqueue(verdict, (seq, hash, tx), deadline);
-        Ok(hash)
+                }
+            })
     }
 
     /// Takes up to `block_txs_max` released transactions (nonce next, in release

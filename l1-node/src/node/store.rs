@@ -78,18 +78,19 @@ impl Ghostd {
         for (i, (to, token, amount)) in genesis.allocations.iter().enumerate() {
             ledger::post(
                 &mut layer,
-                &ledger::LedgerTransfer {
-                    id: ledger::system_transfer_id(&[b"genesis", &(i as u64).to_be_bytes()]),
-                    debit: ledger::issuer(),
-                    credit: *to,
-                    token: *token,
-                    amount: *amount,
-                    code: ledger::TransferCode::Genesis,
-                    block: 0,
-                },
+                &ledger::LedgerTransfer::posted(
+                    ledger::system_transfer_id(&[b"genesis", &(i as u64).to_be_bytes()]),
+                    ledger::issuer(),
+                    *to,
+                    *token,
+                    *amount,
+                    ledger::TransferCode::Genesis,
+                    0,
+                ),
             )
             .map_err(|e| NodeError::Genesis(format!("allocation {i}: {e}")))?;
         }
+        ledger::set_genesis_issuers(&mut layer, &genesis.issuers);
         rollup::apply_genesis(&mut layer, &genesis.rollup)
             .map_err(|e| NodeError::Genesis(e.to_string()))?;
         let header = L1Header {

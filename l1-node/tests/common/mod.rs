@@ -52,6 +52,7 @@ pub fn fixture_with(naming: NamingParams) -> Fixture {
         timestamp_ms: T0_MS,
         allocations,
         naming,
+        issuers: Vec::new(),
         rollup: RollupGenesis {
             l2_chain_id: ChainId(7),
             operators: vec![Keypair::dev(99).public_key()],

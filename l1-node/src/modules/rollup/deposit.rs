@@ -26,15 +26,15 @@ pub fn deposit_call(
     }
     ledger::post(
         state,
-        &LedgerTransfer {
-            id: ledger::system_transfer_id(&[b"deposit", &tx_hash.0]),
-            debit: L1Address(from.0),
-            credit: ledger::bridge_escrow(),
+        &LedgerTransfer::posted(
+            ledger::system_transfer_id(&[b"deposit", &tx_hash.0]),
+            L1Address(from.0),
+            ledger::bridge_escrow(),
             token,
             amount,
-            code: TransferCode::Deposit,
-            block: l1_block,
-        },
+            TransferCode::Deposit,
+            l1_block,
+        ),
     )?;
     let event = DepositEvent {
         queue_index: st.deposits_queued,

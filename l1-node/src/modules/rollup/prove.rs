@@ -98,19 +98,19 @@ pub fn prove_call(
         }
         ledger::post(
             state,
-            &LedgerTransfer {
-                id: ledger::system_transfer_id(&[
+            &LedgerTransfer::posted(
+                ledger::system_transfer_id(&[
                     b"withdrawal",
                     &number.to_be_bytes(),
                     &(i as u64).to_be_bytes(),
                 ]),
-                debit: ledger::bridge_escrow(),
-                credit: withdrawal.to,
-                token: withdrawal.token,
-                amount: withdrawal.amount,
-                code: TransferCode::Withdrawal,
-                block: l1_block,
-            },
+                ledger::bridge_escrow(),
+                withdrawal.to,
+                withdrawal.token,
+                withdrawal.amount,
+                TransferCode::Withdrawal,
+                l1_block,
+            ),
         )?;
     }
     record.finalized_at = Some(l1_block);
