@@ -1159,6 +1159,48 @@ mod tests {
     }
 
     #[test]
+    fn closed_accounts_still_receive_the_nodes_movements() {
+        let base = Mem(HashMap::new());
+        let mut state = Layer::new(&base);
+        let user = L1Address([4; 32]);
+        let genesis = LedgerTransfer::posted(
+            system_transfer_id(&[b"g"]),
+            issuer(),
+            bridge_escrow(),
+            TokenId::Gcc,
+            100,
+            TransferCode::Genesis,
+            0,
+        );
+        post(&mut state, &genesis).unwrap();
+        let mut closed = LedgerAccount::opened(&user);
+        closed.flags.0 |= AccountFlags::CLOSED;
+        state.put(account_key(&user, TokenId::Gcc), &closed);
+        // A user transfer is refused; a withdrawal from the bridge is not (a user
+        // closing an account must not be able to stall finality).
+        let deposit_like = LedgerTransfer::posted(
+            system_transfer_id(&[b"d"]),
+            bridge_escrow(),
+            user,
+            TokenId::Gcc,
+            10,
+            TransferCode::Transfer,
+            1,
+        );
+        assert!(matches!(
+            post(&mut state, &deposit_like),
+            Err(LedgerError::AccountClosed { .. })
+        ));
+        let withdrawal = LedgerTransfer {
+            code: TransferCode::Withdrawal,
+            ..deposit_like
+        };
+        post(&mut state, &withdrawal).unwrap();
+        assert_eq!(balance(&state, &user, TokenId::Gcc).unwrap(), 10);
+        check_totals(&state).unwrap();
+    }
+
+    #[test]
     fn out_of_balance_totals_are_caught() {
         let base = Mem(HashMap::new());
         let mut state = Layer::new(&base);

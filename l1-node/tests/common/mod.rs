@@ -9,6 +9,7 @@ use ghostd::{
     Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Outcome, L1Transaction, ProofParams,
     RollupGenesis, SignedL1Transaction,
 };
+use ghostd_types::ledger::IssuerAuthority;
 use ghostd_types::naming::NamingParams;
 use ghostplane_primitives::clock::ManualClock;
 use ghostplane_primitives::{ChainId, Keypair, L1Address, TokenId};
@@ -32,6 +33,11 @@ pub fn fixture() -> Fixture {
 
 /// A node whose genesis has these naming parameters.
 pub fn fixture_with(naming: NamingParams) -> Fixture {
+    fixture_genesis(naming, Vec::new())
+}
+
+/// A node whose genesis has these naming parameters and token issuers.
+pub fn fixture_genesis(naming: NamingParams, issuers: Vec<(TokenId, IssuerAuthority)>) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let backend: Arc<dyn ProofBackend> =
         Arc::new(StarkBackend::new(FriSettings::SETTLEMENT, 2).unwrap());
@@ -52,7 +58,7 @@ pub fn fixture_with(naming: NamingParams) -> Fixture {
         timestamp_ms: T0_MS,
         allocations,
         naming,
-        issuers: Vec::new(),
+        issuers,
         rollup: RollupGenesis {
             l2_chain_id: ChainId(7),
             operators: vec![Keypair::dev(99).public_key()],
