@@ -952,9 +952,31 @@ fn authorize_issuer(
     }
 }
 
-/// A page of an account's audit trail: entries from `cursor` (or, without one,
-/// from the first entry at or after `from_block`), at most `limit`
-/// (≤ [`PAGE_LIMIT_MAX`]), and the cursor of the next page (`None`: the end).
+/// A page: entries with their sequence numbers, and the cursor of the next page
+/// (`None`: the end).
+pub type Page<T> = (Vec<(u64, T)>, Option<u64>);
+
+/// The sequence numbers a page covers: from `cursor`, or without one from the
+/// first entry at or after `from_block`; at most `limit` (≤ [`PAGE_LIMIT_MAX`]).
+/// Also returns the next page's cursor.
+fn page_range(
+    state: &dyn Read,
+    owner: &L1Address,
+    token: TokenId,
+    from_block: u64,
+    cursor: Option<u64>,
+    limit: u32,
+) -> Result<(std::ops::Range<u64>, Option<u64>), StateError> {
+    let entries = account(state, owner, token)?.entries;
+    let start = match cursor {
+        Some(cursor) => cursor,
+        None => first_at_or_after(state, owner, token, entries, from_block)?,
+    };
+    let end = entries.min(start.saturating_add(u64::from(limit.clamp(1, PAGE_LIMIT_MAX))));
+    Ok((start..end, (end < entries).then_some(end)))
+}
+
+/// A page of an account's audit trail (see [`page_range`]).
 pub fn account_entries(
     state: &dyn Read,
     owner: &L1Address,
@@ -962,17 +984,10 @@ pub fn account_entries(
     from_block: u64,
     cursor: Option<u64>,
     limit: u32,
-) -> Result<(Vec<(u64, LedgerTransfer)>, Option<u64>), StateError> {
-    let account = account(state, owner, token)?;
-    let start = match cursor {
-        Some(cursor) => cursor,
-        None => first_at_or_after(state, owner, token, account.entries, from_block)?,
-    };
-    let end = account
-        .entries
-        .min(start.saturating_add(u64::from(limit.clamp(1, PAGE_LIMIT_MAX))));
+) -> Result<Page<LedgerTransfer>, StateError> {
+    let (range, next) = page_range(state, owner, token, from_block, cursor, limit)?;
     let mut out = Vec::new();
-    for seq in start..end {
+    for seq in range {
         let entry: Option<AccountEntry> = state::get(state, &entry_key(owner, token, seq))?;
         if let Some(entry) = entry
             && let Some(transfer) = transfer_by_id(state, entry.transfer)?
@@ -980,11 +995,11 @@ pub fn account_entries(
             out.push((seq, transfer));
         }
     }
-    Ok((out, (end < account.entries).then_some(end)))
+    Ok((out, next))
 }
 
-/// A page of an account's balance history (entries recorded while it had
-/// `history`), paged like [`account_entries`]; a page may hold fewer than `limit`.
+/// A page of an account's balance history: the entries recorded while it had
+/// `history`, paged like [`account_entries`] (a page may hold fewer than `limit`).
 pub fn account_history(
     state: &dyn Read,
     owner: &L1Address,
@@ -992,22 +1007,15 @@ pub fn account_history(
     from_block: u64,
     cursor: Option<u64>,
     limit: u32,
-) -> Result<(Vec<(u64, BalanceSnapshot)>, Option<u64>), StateError> {
-    let account = account(state, owner, token)?;
-    let start = match cursor {
-        Some(cursor) => cursor,
-        None => first_at_or_after(state, owner, token, account.entries, from_block)?,
-    };
-    let end = account
-        .entries
-        .min(start.saturating_add(u64::from(limit.clamp(1, PAGE_LIMIT_MAX))));
+) -> Result<Page<BalanceSnapshot>, StateError> {
+    let (range, next) = page_range(state, owner, token, from_block, cursor, limit)?;
     let mut out = Vec::new();
-    for seq in start..end {
+    for seq in range {
         if let Some(snapshot) = state::get(state, &history_key(owner, token, seq))? {
             out.push((seq, snapshot));
         }
     }
-    Ok((out, (end < account.entries).then_some(end)))
+    Ok((out, next))
 }
 
 /// The first entry sequence number whose block is at least `block` (entries are in

@@ -17,8 +17,8 @@ use crate::types::{Call, RollupCall};
 /// Why a call was refused (the transaction's effects are dropped).
 #[derive(Debug, thiserror::Error)]
 pub enum CallError {
-    /// Refused by the ledger.
-    #[error("ledger: {0}")]
+    /// Refused by the ledger (its result code in brackets, e.g. `exceeds_credits`).
+    #[error("ledger [{code}]: {0}", code = .0.code())]
     Ledger(#[from] ledger::LedgerError),
     /// Refused by the rollup module.
     #[error("rollup: {0}")]
