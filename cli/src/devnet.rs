@@ -440,6 +440,12 @@ pub struct L1Args {
     /// Forced-inclusion window for deposits (L1 blocks).
     #[arg(long, default_value_t = 600)]
     forced_inclusion_blocks: u64,
+    /// Most transactions per L1 block.
+    #[arg(long, default_value_t = 10_000)]
+    block_txs_max: usize,
+    /// Most transactions waiting in the mempool.
+    #[arg(long, default_value_t = 40_000)]
+    mempool_max: usize,
     /// The proof system whose verifier goes in the genesis (groth16: the verifying
     /// key comes from the cached keys).
     #[command(flatten)]
@@ -519,6 +525,8 @@ pub async fn run_l1(args: L1Args) -> Result<()> {
     let mut config = GhostdConfig::new(args.data_dir.clone());
     config.rpc_addr = args.rpc_addr;
     config.block_time_ms = args.block_time_ms;
+    config.block_txs_max = args.block_txs_max;
+    config.mempool_max = args.mempool_max;
     let node = Ghostd::open(config, &genesis).context("ghostd")?;
     let (rpc, addr) = ghostd::rpc::serve(&node).await.context("ghostd JSON-RPC")?;
     let producer = node.start_producer();

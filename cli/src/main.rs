@@ -10,6 +10,8 @@
 //! ghostplane prover --coordinator ADDR     prover worker (also `prover info|setup`)
 //! ghostplane wallet new|list|balance       named keys and balances on both layers
 //! ghostplane tx transfer|deposit|withdraw|status [--wait STATUS]
+//! ghostplane ledger transfer|pay|post|void|mint|burn|flags|account|transfers|supply …
+//! ghostplane bench l1-load --tps N --duration-s S   ledger transfers against ghostd
 //! ghostplane bench load --target rpc|quic  load generator against a running sequencer
 //! ghostplane key new                      new ed25519 key (seed + public key)
 //! ghostplane key public --seed HEX        public key of a seed
@@ -21,9 +23,11 @@
 mod backend;
 mod bench_dns;
 mod bench_identity;
+mod bench_l1;
 mod bench_prove;
 mod devnet;
 mod identity;
+mod ledger;
 mod load;
 mod naming;
 mod prover;
@@ -94,6 +98,14 @@ enum Command {
         #[command(flatten)]
         endpoints: wallet::Endpoints,
     },
+    /// The L1 ledger: transfers (plain, linked, two-phase), post, void, mint, burn,
+    /// account flags, issuer, and reads (accounts, audit trail, history, supply).
+    Ledger {
+        #[command(subcommand)]
+        command: ledger::LedgerCommand,
+        #[command(flatten)]
+        endpoints: wallet::Endpoints,
+    },
     /// Send transactions (transfer, deposit, withdraw), watch them, and offline tools.
     Tx {
         #[command(subcommand)]
@@ -113,6 +125,8 @@ enum BenchCommand {
     Identity(bench_identity::IdentityBenchArgs),
     /// Load a running ghostd's name server over UDP or DoH.
     Dns(bench_dns::DnsBenchArgs),
+    /// Load a running ghostd with ledger transfers and time them to inclusion.
+    L1Load(bench_l1::L1LoadArgs),
 }
 
 #[derive(Subcommand)]
@@ -239,11 +253,15 @@ fn run(cli: Cli) -> Result<()> {
         Command::Name { command, endpoints } => {
             runtime()?.block_on(naming::run(command, endpoints))?
         }
+        Command::Ledger { command, endpoints } => {
+            runtime()?.block_on(ledger::run(command, endpoints))?
+        }
         Command::Sequencer(args) => runtime()?.block_on(sequencer::run(args))?,
         Command::Prover(args) => runtime()?.block_on(prover::run(args))?,
         Command::Bench(BenchCommand::Load(args)) => runtime()?.block_on(load::run(args))?,
         Command::Bench(BenchCommand::Prove(args)) => bench_prove::run(args)?,
         Command::Bench(BenchCommand::Dns(args)) => runtime()?.block_on(bench_dns::run(args))?,
+        Command::Bench(BenchCommand::L1Load(args)) => runtime()?.block_on(bench_l1::run(args))?,
         Command::Bench(BenchCommand::Identity(args)) => {
             runtime()?.block_on(bench_identity::run(args))?
         }
