@@ -6,7 +6,8 @@
 //!    (round-robin over the senders, so each sender's nonces go out in order).
 //!    3. Submits at `--tps` for `--duration-s` with `ghost_sendTransactionBatch`
 //!    over `--connections` WebSocket connections; a batch entry refused because the
-//!    mempool is full is sent again 20 ms later. 4. Watches new blocks over
+//!    mempool is full, or its sender's earlier nonces have not arrived yet (another
+//!    connection carries them), is sent again 20 ms later. 4. Watches new blocks over
 //!    WebSocket and times each transaction from its submission to the block that
 //!    includes it; every 100th included transaction's receipt is read back and a
 //!    failed one counts as an error. Ends with one line:
@@ -184,7 +185,8 @@ pub async fn run(args: L1LoadArgs) -> Result<()> {
         })
     };
 
-    // Submitters.
+    // Submitters. Retries end with the run: what is still refused then is an error.
+    let give_up = Instant::now() + Duration::from_secs(args.duration_s + args.drain_s);
     let mut lanes = Vec::new();
     let mut tasks = Vec::new();
     for _ in 0..args.connections.max(1) {
@@ -218,7 +220,13 @@ pub async fn run(args: L1LoadArgs) -> Result<()> {
                     for (item, answer) in batch.into_iter().zip(answers) {
                         match answer.code {
                             None => {}
-                            Some(code) if code == ghostplane_rpc::codes::POOL_FULL => {
+                            // Back-pressure: the pool is full, or this sender's
+                            // earlier nonces (on another connection) are not in
+                            // yet. A client waits and sends it again.
+                            Some(code)
+                                if code == ghostplane_rpc::codes::POOL_FULL
+                                    || code == ghostplane_rpc::codes::NONCE_GAP =>
+                            {
                                 t.sent.remove(&item.0);
                                 retry.push(item);
                             }
@@ -230,6 +238,10 @@ pub async fn run(args: L1LoadArgs) -> Result<()> {
                                 }
                             }
                         }
+                    }
+                    if !retry.is_empty() && Instant::now() > give_up {
+                        t.refused += retry.len() as u64;
+                        retry.clear();
                     }
                     drop(t);
                     if retry.is_empty() {

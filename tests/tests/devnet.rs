@@ -190,6 +190,86 @@ async fn names_through_the_cli(data: &std::path::Path, ports: &Ports, l2: &HttpC
     assert!(doh.contains("\"Status\":0") && doh.contains("hi"), "{doh}");
 }
 
+/// The ledger CLI on the devnet: dev0's DID (the genesis issuer) mints, a non-issuer
+/// cannot, a hold is partly posted, and a linked payment with one impossible leg
+/// moves nothing.
+fn ledger_through_the_cli(data: &std::path::Path, ports: &Ports) {
+    let spirit = |who: &str| -> u128 {
+        let out = ok(cli(
+            data,
+            ports,
+            &["ledger", "account", who, "--token", "SPIRIT"],
+        ));
+        let view: Value = serde_json::from_str(&out).unwrap();
+        view["balance"].as_str().unwrap().parse().unwrap()
+    };
+    let (dev4, dev5) = (spirit("dev4"), spirit("dev5"));
+    let supply = |_: ()| -> u128 {
+        let view: Value =
+            serde_json::from_str(&ok(cli(data, ports, &["ledger", "supply", "SPIRIT"]))).unwrap();
+        view["supply"].as_str().unwrap().parse().unwrap()
+    };
+    let before = supply(());
+    let mint = [
+        "ledger", "mint", "--from", "dev0", "--to", "dev4", "--token", "SPIRIT", "--amount", "1000",
+    ];
+    ok(cli(data, ports, &mint));
+    assert_eq!(supply(()), before + 1000);
+    let mut refused = mint;
+    refused[3] = "dev1";
+    let out = cli(data, ports, &refused);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unauthorized"));
+    let held = ok(cli(
+        data,
+        ports,
+        &[
+            "ledger",
+            "transfer",
+            "--from",
+            "dev4",
+            "--to",
+            "dev5",
+            "--token",
+            "SPIRIT",
+            "--amount",
+            "300",
+            "--hold",
+            "--timeout",
+            "100",
+        ],
+    ));
+    let id = held
+        .lines()
+        .find_map(|l| l.strip_prefix("transfer id "))
+        .unwrap()
+        .to_string();
+    ok(cli(
+        data,
+        ports,
+        &["ledger", "post", &id, "--from", "dev5", "--amount", "100"],
+    ));
+    assert_eq!(spirit("dev4"), dev4 + 1000 - 100);
+    assert_eq!(spirit("dev5"), dev5 + 100);
+    let out = cli(
+        data,
+        ports,
+        &[
+            "ledger",
+            "pay",
+            "--from",
+            "dev4",
+            "--token",
+            "SPIRIT",
+            "dev5=1",
+            "dev6=100000000000000000000000",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("linked_event_failed"));
+    assert_eq!(spirit("dev5"), dev5 + 100);
+}
+
 async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
@@ -217,6 +297,7 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
 
     identity_through_the_cli(data, &ports);
     names_through_the_cli(data, &ports, &l2).await;
+    ledger_through_the_cli(data, &ports);
 
     let alice = Keypair::from_seed(&[42; 32]);
     std::fs::write(data.join("wallet/alice.key"), hex::encode(alice.seed())).unwrap();

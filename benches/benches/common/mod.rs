@@ -12,6 +12,15 @@ use ghostplane_stark::config::FriSettings;
 
 /// A node whose genesis gives each of `funded` `gcc` GCC.
 pub fn node(funded: &[Keypair], gcc: Amount) -> (tempfile::TempDir, Ghostd) {
+    node_with(funded, gcc, |_| {})
+}
+
+/// [`node`], with `tweak` applied to the node's settings.
+pub fn node_with(
+    funded: &[Keypair],
+    gcc: Amount,
+    tweak: impl FnOnce(&mut GhostdConfig),
+) -> (tempfile::TempDir, Ghostd) {
     let backend = StarkBackend::new(FriSettings::SETTLEMENT, 2).unwrap();
     let genesis = Genesis {
         chain_id: L1_DEVNET_CHAIN_ID,
@@ -33,7 +42,9 @@ pub fn node(funded: &[Keypair], gcc: Amount) -> (tempfile::TempDir, Ghostd) {
         },
     };
     let dir = tempfile::tempdir().unwrap();
-    let node = Ghostd::open(GhostdConfig::new(dir.path().to_path_buf()), &genesis).unwrap();
+    let mut config = GhostdConfig::new(dir.path().to_path_buf());
+    tweak(&mut config);
+    let node = Ghostd::open(config, &genesis).unwrap();
     (dir, node)
 }
 
