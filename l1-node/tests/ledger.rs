@@ -669,9 +669,13 @@ fn account_flags_closed_and_history() {
         flags(0, AccountFlags::DEBITS_MUST_NOT_EXCEED_CREDITS),
     );
     assert_eq!(e.code(), "flags_not_settable");
-    f.done(&alice, ops(vec![hold(70, &bob, 500, 0)]));
+    f.done(
+        &alice,
+        ops(vec![hold(69, &bob, 300, 0), hold(70, &bob, 500, 0)]),
+    );
     f.done(&bob, flags(AccountFlags::CLOSED, 0));
-    // Closed: no new transfers in or out, no posts; a void still releases.
+    // Closed: no new transfers in or out, posted or pending; a reservation made
+    // before still posts (the debtor cannot escape it) and voids.
     assert_eq!(
         f.refused(&alice, ops(vec![send(71, &bob, 1)])).code(),
         "account_closed"
@@ -681,22 +685,25 @@ fn account_flags_closed_and_history() {
         "account_closed"
     );
     assert_eq!(
-        f.refused(
-            &alice,
-            ops(vec![LedgerOp::Post {
-                id: 71,
-                pending_id: 70,
-                amount: None
-            }])
-        )
-        .code(),
+        f.refused(&alice, ops(vec![hold(71, &bob, 1, 0)])).code(),
         "account_closed"
     );
+    f.done(&alice, flags(AccountFlags::CLOSED, 0));
+    f.done(
+        &bob,
+        ops(vec![LedgerOp::Post {
+            id: 71,
+            pending_id: 70,
+            amount: Some(200),
+        }]),
+    );
+    assert_eq!(f.account(&bob).balance(), FUNDS + 200);
+    f.done(&alice, flags(0, AccountFlags::CLOSED));
     f.done(
         &bob,
         ops(vec![LedgerOp::Void {
-            id: 71,
-            pending_id: 70,
+            id: 75,
+            pending_id: 69,
         }]),
     );
     assert_eq!(f.account(&alice).debits_pending, 0);
@@ -710,7 +717,7 @@ fn account_flags_closed_and_history() {
     assert_eq!(next, None);
     // Only the changes after `history` was set have snapshots.
     let credits: Vec<u128> = history.iter().map(|(_, b)| b.credits_posted).collect();
-    assert_eq!(credits, [FUNDS + 40, FUNDS + 42]);
+    assert_eq!(credits, [FUNDS + 240, FUNDS + 242]);
     assert_eq!(history[0].1.transfer, 72);
 }
 

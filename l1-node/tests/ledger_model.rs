@@ -557,9 +557,6 @@ impl Model {
                 if t.amount > p.amount {
                     return Err("exceeds_pending_transfer_amount".into());
                 }
-                if debit.closed || credit.closed {
-                    return Err("account_closed".into());
-                }
             }
             self.release(&p);
             if post {

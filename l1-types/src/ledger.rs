@@ -113,8 +113,8 @@ impl AccountFlags {
     pub const CREDITS_MUST_NOT_EXCEED_DEBITS: u16 = 2;
     /// Keep the balances after every change (`ledger_getAccountHistory`).
     pub const HISTORY: u16 = 4;
-    /// The account refuses new transfers and posts (voids and expiries still
-    /// release its pending amounts).
+    /// The account refuses new transfers, posted or pending (posts and voids of
+    /// earlier reservations, expiries and bridge withdrawals still reach it).
     pub const CLOSED: u16 = 8;
     /// The flags an owner may set or clear.
     pub const OWNER_SETTABLE: u16 = Self::HISTORY | Self::CLOSED;

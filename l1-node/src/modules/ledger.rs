@@ -6,9 +6,10 @@
 //!   has `debits_must_not_exceed_credits` (pending debits count) except the token's
 //!   issuance account, which has `credits_must_not_exceed_debits`: its net debit is
 //!   the outstanding supply, which cannot go negative. Owners may set `history`
-//!   (balances kept after each change) and `closed` (refuses new transfers and
-//!   posts; voids, expiries, withdrawals from the bridge and genesis still reach it,
-//!   so a user cannot block the rollup's finality by closing an account).
+//!   (balances kept after each change) and `closed` (refuses new transfers, posted
+//!   or pending; posts and voids of earlier reservations, expiries, withdrawals from
+//!   the bridge and genesis still reach it: a debtor cannot escape a hold, and a
+//!   user cannot block the rollup's finality, by closing an account).
 //! - A transfer debits one account and credits another of the same token, and is
 //!   stored forever under its 128-bit id. Ids with the top bit clear are the
 //!   client's; ids with it set are the node's (genesis, deposits, withdrawals,
@@ -420,8 +421,8 @@ fn apply_transfer(state: &mut Layer<'_>, t: &LedgerTransfer) -> Result<Posted, L
                     reserved: pending.amount,
                 });
             }
-            check_open(&debit, &t.debit, token)?;
-            check_open(&credit, &t.credit, token)?;
+            // No closed-account check: the reservation predates any closing, and a
+            // debtor must not escape a hold by closing its account.
         }
         // Release the whole reservation; a post then posts its part.
         let release = |counter: &mut Amount| -> Result<(), LedgerError> {
