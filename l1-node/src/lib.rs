@@ -6,14 +6,17 @@
 //! ## Data flow
 //!
 //! ```text
-//! ghost_sendTransaction (JSON-RPC :8545) or Ghostd::submit (embedded)
+//! ghost_sendTransaction[Batch] (JSON-RPC :8545) or Ghostd::submit[_batch] (embedded)
 //!    ▼ decode, chain id, ed25519 signature, nonce, dry run against the head state
-//! mempool (bounded; synced to RocksDB before the hash is returned)
+//! mempool (bounded; one synced RocksDB write per batch before hashes are returned)
 //!    ▼ producer: one block every block_time_ms (single devnet validator)
-//! Ghostd::seal: each transaction in its own state layer ──► modules::apply
-//!    │   ledger (double-entry journal)   rollup (deposits, batch commit/prove)
+//! Ghostd::seal: expired pending transfers released (ledger::begin_block), then
+//!    each transaction in its own state layer ──► modules::apply
+//!    │   ledger (double-entry journal, two-phase, mint/burn, linked ops)
+//!    │   rollup (deposits, batch commit/prove)
 //!    │   identity (did:ghost documents, versions, grants, revoked tokens)
-//!    ▼ ledger totals asserted (debits == credits per token)
+//!    │   naming (.ghost names, records, DNS)
+//!    ▼ ledger invariants asserted (posted and pending sums, supply)
 //! one synced RocksDB write: state, block, receipts, head ──► ghost_newBlock
 //! ```
 //!
@@ -23,9 +26,9 @@
 //! the typed JSON-RPC API live in `ghostd-types`, so clients do not link the node.
 //! [`node`]: `store` (open, reads), `mempool` (admission on the lanes' nonce window,
 //! durable queue, candidates), `block` (build = propose, commit = decided: the seam
-//! BFT consensus plugs into), `producer` (fixed interval). [`modules`]: `ledger` and
+//! BFT consensus plugs into), `producer` (fixed interval). [`modules`]: `ledger`,
 //! `rollup/{deposit, commit, prove, error}`, `identity` (also resolution and token
-//! checks). [`rpc`]: the `*Server` impls.
+//! checks), `naming`. [`rpc`]: the `*Server` impls.
 //! [`EmbeddedL1`]: the rollup's `L1Client` for a node in the same process.
 //!
 //! ## Invariants
@@ -34,8 +37,9 @@
 //!   last complete block.
 //! - A refused call changes nothing but its sender's nonce (so it cannot be
 //!   replayed); its receipt carries the typed error.
-//! - After every block, each token's total debits equal its total credits, or the
-//!   block is not committed.
+//! - After every block, per token, Σ debits_posted = Σ credits_posted, Σ
+//!   debits_pending = Σ credits_pending, and the supply counter equals the issuance
+//!   account's net debit, or the block is not committed.
 //! - Only the signer's own ledger account is ever debited by its transactions; the
 //!   escrow is debited only by finalized withdrawals.
 //!
@@ -47,9 +51,12 @@
 //! Identity: at most 32 methods, 32 services, 8 controllers, 16 KiB per document, 64
 //! grants per DID, 8 KiB tokens (`ghostd_types::identity`).
 //!
-//! Consensus is a single validator (fixed block time). Module boundaries
-//! ([`modules`]) leave room for the naming module and a BFT validator set; neither
-//! is built yet.
+//! Ledger: 64 operations per linked call, 4096 expiries per block, 256 entries
+//! per audit-trail page (`ghostd_types::ledger`); 4096 transactions per batch
+//! submission.
+//!
+//! Consensus is a single validator (fixed block time); the block seam
+//! ([`node::block`]) leaves room for a BFT validator set, not built yet.
 
 pub mod dns;
 pub mod embedded;
