@@ -43,6 +43,7 @@ fn setup() -> (tempfile::TempDir, Ghostd, Vec<Keypair>) {
         allocations,
         naming: Default::default(),
         issuers: Vec::new(),
+        consensus: ghostd_types::consensus::ConsensusMode::Solo,
         rollup: RollupGenesis {
             l2_chain_id: L2,
             operators: vec![l2_keys[0].public_key()],

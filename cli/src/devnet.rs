@@ -163,13 +163,17 @@ async fn start(args: DevnetArgs, data_dir: &Path) -> Result<()> {
         Some(url) => {
             let client = RpcL1::new(url)?;
             let theirs = client
-                .genesis_hash()
+                .genesis()
                 .await
                 .with_context(|| format!("cannot reach ghostd at {url}"))?;
-            if theirs != genesis.hash() {
+            // Solo or a BFT validator set: the rollup does not mind which.
+            let mut ours = genesis.clone();
+            ours.consensus = theirs.consensus.clone();
+            if theirs.hash() != ours.hash() {
                 bail!(
-                    "ghostd at {url} runs another genesis ({theirs}, this devnet's is {}): start it with the same --dev-accounts, --proof-system, --chunk-ops and --forced-inclusion-blocks",
-                    genesis.hash()
+                    "ghostd at {url} runs another genesis ({}, this devnet's is {}): start it (or `l1 init-testnet`) with the same --dev-accounts, --proof-system, --chunk-ops and --forced-inclusion-blocks",
+                    theirs.hash(),
+                    ours.hash()
                 );
             }
             Some(Arc::new(client))
@@ -395,6 +399,7 @@ pub fn devnet_genesis(
                 (token, ledger::IssuerAuthority::Did(did))
             })
             .collect(),
+        consensus: ghostd_types::consensus::ConsensusMode::Solo,
         rollup: RollupGenesis {
             l2_chain_id: DEVNET_CHAIN_ID,
             operators: vec![operator_key().public_key()],
@@ -417,7 +422,26 @@ pub fn devnet_genesis_root(backend: &dyn ProofBackend, dev_accounts: u32) -> Res
 
 /// Options of `ghostplane l1`.
 #[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct L1Args {
+    /// Operator commands (without one: run the node).
+    #[command(subcommand)]
+    command: Option<crate::testnet::L1Command>,
+    /// A genesis file (`l1 init-testnet` writes one); without it, the devnet
+    /// genesis (solo) built from the options below.
+    #[arg(long)]
+    genesis: Option<PathBuf>,
+    /// BFT: this validator's key file (hex seed); without it, a full node that
+    /// follows the validators and serves RPC.
+    #[arg(long)]
+    validator_key: Option<PathBuf>,
+    /// BFT: QUIC address for peers.
+    #[arg(long, default_value = "127.0.0.1:8546")]
+    p2p_addr: SocketAddr,
+    /// BFT: peers to dial (comma-separated `host:port`). List each pair of nodes
+    /// on one side only; both sides works but doubles the traffic.
+    #[arg(long, value_delimiter = ',')]
+    peers: Vec<SocketAddr>,
     /// Data directory.
     #[arg(long, default_value = "./.ghostplane/l1")]
     data_dir: PathBuf,
@@ -510,17 +534,25 @@ async fn create_dev_did(l1: &Ghostd) -> Result<()> {
 }
 
 pub async fn run_l1(args: L1Args) -> Result<()> {
+    if let Some(command) = args.command {
+        return crate::testnet::run(command).await;
+    }
     ghostplane_rpc::metrics::serve_metrics(args.metrics_addr)?;
-    let backend_args = args.backend.clone();
-    let backend = tokio::task::spawn_blocking(move || backend_args.load(true))
-        .await?
-        .context("proof backend")?;
-    let genesis = devnet_genesis(
-        backend.as_ref(),
-        args.dev_accounts,
-        args.forced_inclusion_blocks,
-        devnet_genesis_root(backend.as_ref(), args.dev_accounts)?,
-    );
+    let genesis = match &args.genesis {
+        Some(path) => crate::testnet::read_genesis(path)?,
+        None => {
+            let backend_args = args.backend.clone();
+            let backend = tokio::task::spawn_blocking(move || backend_args.load(true))
+                .await?
+                .context("proof backend")?;
+            devnet_genesis(
+                backend.as_ref(),
+                args.dev_accounts,
+                args.forced_inclusion_blocks,
+                devnet_genesis_root(backend.as_ref(), args.dev_accounts)?,
+            )
+        }
+    };
     std::fs::create_dir_all(&args.data_dir)?;
     let mut config = GhostdConfig::new(args.data_dir.clone());
     config.rpc_addr = args.rpc_addr;
@@ -529,10 +561,47 @@ pub async fn run_l1(args: L1Args) -> Result<()> {
     config.mempool_max = args.mempool_max;
     let node = Ghostd::open(config, &genesis).context("ghostd")?;
     let (rpc, addr) = ghostd::rpc::serve(&node).await.context("ghostd JSON-RPC")?;
-    let producer = node.start_producer();
+    let (producer, bft) = match &genesis.consensus {
+        ghostd_types::consensus::ConsensusMode::Solo => {
+            if args.validator_key.is_some() {
+                bail!("--validator-key is for a BFT genesis; this genesis runs solo");
+            }
+            (Some(node.start_producer()), None)
+        }
+        ghostd_types::consensus::ConsensusMode::Bft(_) => {
+            let key = args
+                .validator_key
+                .as_deref()
+                .map(crate::testnet::read_key)
+                .transpose()?;
+            let validator = key.as_ref().map(|k| k.public_key());
+            let handle = ghostd::consensus::runtime::start(
+                node.clone(),
+                ghostd::consensus::BftConfig {
+                    key,
+                    listen: args.p2p_addr,
+                    peers: args.peers.clone(),
+                },
+            )
+            .context("BFT consensus")?;
+            match validator {
+                Some(key) => println!("  validator {key}"),
+                None => println!("  full node (no --validator-key): following the validators"),
+            }
+            println!(
+                "  p2p       quic://{} ({} peers listed)",
+                handle.p2p_addr().unwrap_or(args.p2p_addr),
+                args.peers.len()
+            );
+            (None, Some(handle))
+        }
+    };
     let dns = serve_dns(&node, args.dns_addr).await;
     println!("ghostd (L1) is running (Ctrl-C to stop)");
-    println!("  json-rpc  http://{addr}  ws://{addr}  (chain id {L1_DEVNET_CHAIN_ID})");
+    println!(
+        "  json-rpc  http://{addr}  ws://{addr}  (chain id {})",
+        genesis.chain_id
+    );
     println!("  dns       {}", dns_line(&dns, addr));
     println!("  genesis   {}", genesis.hash());
     println!("  metrics   http://{}/metrics", args.metrics_addr);
@@ -541,7 +610,12 @@ pub async fn run_l1(args: L1Args) -> Result<()> {
     wait_for_signal().await;
     println!("shutting down");
     let _ = rpc.stop();
-    producer.stop();
+    if let Some(producer) = producer {
+        producer.stop();
+    }
+    if let Some(bft) = bft {
+        bft.stop();
+    }
     if let Some(dns) = dns {
         dns.shutdown().await;
     }

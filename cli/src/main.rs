@@ -32,6 +32,7 @@ mod load;
 mod naming;
 mod prover;
 mod sequencer;
+mod testnet;
 mod wallet;
 
 use std::process::ExitCode;

@@ -58,6 +58,7 @@
 //! Consensus is a single validator (fixed block time); the block seam
 //! ([`node::block`]) leaves room for a BFT validator set, not built yet.
 
+pub mod consensus;
 pub mod dns;
 pub mod embedded;
 pub mod modules;

@@ -29,8 +29,8 @@ use crate::node::{Ghostd, NodeError, SubmitError};
 use crate::state::StateError;
 use crate::types::{L1_TX_BYTES_MAX, SignedL1Transaction};
 use ghostd_types::api::{
-    BalanceView, BatchSubmitted, EntryView, HistoryPage, PageOptions, SEND_BATCH_MAX, SupplyView,
-    TransfersPage,
+    BalanceView, BatchSubmitted, CommitView, ConsensusApiServer, EntryView, HistoryPage,
+    PageOptions, SEND_BATCH_MAX, SupplyView, TransfersPage,
 };
 use ghostd_types::ledger::{PAGE_LIMIT_MAX, Payee};
 use ghostplane_primitives::Codec;
@@ -79,6 +79,12 @@ impl GhostApiServer for Handlers {
 
     fn genesis_hash(&self) -> RpcResult<String> {
         Ok(self.0.genesis().hash().to_hex())
+    }
+
+    fn get_genesis(&self) -> RpcResult<String> {
+        Ok(hex::encode(ghostplane_primitives::codec::to_bytes(
+            self.0.genesis(),
+        )))
     }
 
     fn get_block(&self, number: u64) -> RpcResult<Option<BlockView>> {
@@ -361,6 +367,23 @@ impl Handlers {
     }
 }
 
+impl ConsensusApiServer for Handlers {
+    fn status(&self) -> RpcResult<ghostd_types::consensus::ConsensusStatus> {
+        Ok(self.0.consensus_status())
+    }
+
+    fn get_commit(&self, height: u64) -> RpcResult<Option<CommitView>> {
+        let commit = self.0.commit_certificate(height).map_err(internal)?;
+        Ok(commit.map(|c| CommitView {
+            height: c.height,
+            round: c.round,
+            block: c.block.to_hex(),
+            signers: c.signatures.iter().map(|(k, _)| k.to_hex()).collect(),
+            encoded: hex::encode(c.encode()),
+        }))
+    }
+}
+
 impl RollupApiServer for Handlers {
     fn status(&self) -> RpcResult<RollupView> {
         let rollup = self.0.read(rollup::status).map_err(internal)?;
@@ -586,6 +609,7 @@ pub fn module(node: Ghostd) -> Result<RpcModule<()>, jsonrpsee::core::RegisterMe
     module.merge(GhostApiServer::into_rpc(handlers.clone()))?;
     module.merge(LedgerApiServer::into_rpc(handlers.clone()))?;
     module.merge(RollupApiServer::into_rpc(handlers.clone()))?;
+    module.merge(ConsensusApiServer::into_rpc(handlers.clone()))?;
     module.merge(IdentityApiServer::into_rpc(handlers.clone()))?;
     module.merge(NamingApiServer::into_rpc(handlers))?;
     module.register_method(ghostplane_rpc::HEALTH_METHOD, move |_, _, _| {

@@ -69,6 +69,7 @@ fn genesis(root: FieldBytes, forced_inclusion_blocks: u64, backend: &dyn ProofBa
         allocations,
         naming: Default::default(),
         issuers: Vec::new(),
+        consensus: ghostd_types::consensus::ConsensusMode::Solo,
         rollup: RollupGenesis {
             l2_chain_id: L2,
             operators: vec![operator().public_key()],

@@ -7,6 +7,7 @@
 //! | `ghost_chainId` | | L1 chain id |
 //! | `ghost_blockNumber` | | head height |
 //! | `ghost_genesisHash` | | blake3 of the genesis (hex) |
+//! | `ghost_getGenesis` | | the genesis, borsh (hex) |
 //! | `ghost_getBlock` | number | [`BlockView`] or `null` |
 //! | `ghost_sendTransaction` | signed tx, hex | [`Submitted`] once in the mempool |
 //! | `ghost_sendTransactionBatch` | signed txs, hex (≤ [`SEND_BATCH_MAX`]) | one [`BatchSubmitted`] each, in order |
@@ -19,6 +20,8 @@
 //! | `ledger_supply` | token symbol | [`SupplyView`] |
 //! | `ledger_getAccountTransfers` | owner (hex, DID or name), token, [`PageOptions`] | [`TransfersPage`] |
 //! | `ledger_getAccountHistory` | owner, token, [`PageOptions`] | [`HistoryPage`] |
+//! | `consensus_status` | | [`ConsensusStatus`](crate::consensus::ConsensusStatus) |
+//! | `consensus_getCommit` | height | [`CommitView`] or `null` |
 //! | `rollup_status` | | [`RollupView`] |
 //! | `rollup_getBatch` | number | [`BatchView`] or `null` |
 //! | `rollup_getDeposits` | from index, max (≤ [`DEPOSITS_PER_CALL_MAX`]) | [`DepositView`]s |
@@ -598,6 +601,10 @@ pub trait GhostApi {
     #[method(name = "genesisHash")]
     fn genesis_hash(&self) -> RpcResult<String>;
 
+    /// The genesis itself: its borsh encoding, hex.
+    #[method(name = "getGenesis")]
+    fn get_genesis(&self) -> RpcResult<String>;
+
     /// A block by height.
     #[method(name = "getBlock")]
     fn get_block(&self, number: u64) -> RpcResult<Option<BlockView>>;
@@ -662,6 +669,35 @@ pub trait LedgerApi {
         token: String,
         options: Option<PageOptions>,
     ) -> RpcResult<HistoryPage>;
+}
+
+/// Consensus (`consensus_*`).
+#[rpc(server, client, namespace = "consensus")]
+pub trait ConsensusApi {
+    /// Height, round, the head's signers, peers, sync state and counters.
+    #[method(name = "status")]
+    fn status(&self) -> RpcResult<crate::consensus::ConsensusStatus>;
+
+    /// The commit certificate of block `height` (BFT chains).
+    #[method(name = "getCommit")]
+    fn get_commit(&self, height: u64) -> RpcResult<Option<CommitView>>;
+}
+
+/// A commit certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommitView {
+    /// Block height.
+    pub height: u64,
+    /// The deciding round.
+    pub round: u32,
+    /// The block's header hash.
+    pub block: String,
+    /// Signer keys (hex), in certificate order.
+    pub signers: Vec<String>,
+    /// The certificate's borsh encoding (hex): check it with
+    /// `ghostd_types::consensus::verify_commit`.
+    pub encoded: String,
 }
 
 /// The rollup module (`rollup_*`).

@@ -97,6 +97,16 @@ impl RpcL1 {
         Hash32::from_hex(text.strip_prefix("0x").unwrap_or(&text))
             .map_err(|_| L1Error::Malformed(format!("genesis hash: {text}")))
     }
+
+    /// The node's genesis.
+    pub async fn genesis(&self) -> Result<crate::Genesis, L1Error> {
+        let text = GhostApiClient::get_genesis(&self.client)
+            .await
+            .map_err(call_error)?;
+        let bytes =
+            hex::decode(&text).map_err(|_| L1Error::Malformed("genesis: not hex".into()))?;
+        borsh::from_slice(&bytes).map_err(|e| L1Error::Malformed(format!("genesis: {e}")))
+    }
 }
 
 impl L1Client for RpcL1 {

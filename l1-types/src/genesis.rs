@@ -21,6 +21,8 @@ pub struct Genesis {
     pub naming: crate::naming::NamingParams,
     /// Who may mint and burn each token (a token without one has a fixed supply).
     pub issuers: Vec<(TokenId, crate::ledger::IssuerAuthority)>,
+    /// How blocks are decided: one sealing node, or a BFT validator set.
+    pub consensus: crate::consensus::ConsensusMode,
 }
 
 impl Genesis {

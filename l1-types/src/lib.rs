@@ -29,6 +29,7 @@
 
 pub mod api;
 pub mod client;
+pub mod consensus;
 pub mod genesis;
 pub mod identity;
 pub mod ledger;

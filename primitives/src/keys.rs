@@ -52,6 +52,7 @@ pub enum SignatureError {
 }
 
 /// An ed25519 signing key.
+#[derive(Clone)]
 pub struct Keypair {
     signing: SigningKey,
 }

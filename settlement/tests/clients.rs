@@ -27,6 +27,7 @@ fn genesis() -> Genesis {
         )],
         naming: Default::default(),
         issuers: Vec::new(),
+        consensus: ghostd_types::consensus::ConsensusMode::Solo,
         rollup: RollupGenesis {
             l2_chain_id: ChainId(1),
             operators: vec![],

@@ -111,6 +111,7 @@ fn l1_genesis(backend: &dyn ProofBackend, root: ghostplane_primitives::FieldByte
         allocations,
         naming: Default::default(),
         issuers: Vec::new(),
+        consensus: ghostd_types::consensus::ConsensusMode::Solo,
         rollup: RollupGenesis {
             l2_chain_id: DEVNET_CHAIN_ID,
             operators: vec![operator().public_key()],

@@ -31,6 +31,7 @@ pub fn node_with(
             .collect(),
         naming: Default::default(),
         issuers: Vec::new(),
+        consensus: ghostd_types::consensus::ConsensusMode::Solo,
         rollup: RollupGenesis {
             l2_chain_id: ChainId(7),
             operators: vec![Keypair::dev(99).public_key()],

@@ -16,38 +16,7 @@ impl Ghostd {
             Ok((header, finished, obsolete)) => {
                 metrics::histogram!("ghostd_block_seal_seconds")
                     .record(started.elapsed().as_secs_f64());
-                metrics::histogram!("ghostd_block_transactions").record(f64::from(header.tx_count));
-                metrics::counter!("ghostd_blocks_total").increment(1);
-                metrics::gauge!("ghostd_head").set(header.number as f64);
-                let settled = candidates
-                    .into_iter()
-                    .map(|entry| {
-                        let settled = if obsolete.contains(&entry.0) {
-                            Settled::Obsolete
-                        } else if finished.contains(&entry.0) {
-                            Settled::Included
-                        } else {
-                            Settled::NotRun
-                        };
-                        (entry, settled)
-                    })
-                    .collect();
-                let committed = Committed::new(&self.inner.db);
-                let stale = lock(&self.inner.mempool).settle(settled, |from| {
-                    state::get::<Nonce>(&committed, &nonce_key(from))
-                        .ok()
-                        .map(Option::unwrap_or_default)
-                });
-                if !stale.is_empty()
-                    && let Err(e) = self.forget_pending(&stale)
-                {
-                    // Harmless: they are refused as obsolete when reloaded.
-                    tracing::warn!("could not delete obsolete mempool entries: {e}");
-                }
-                metrics::gauge!("ghostd_mempool_transactions")
-                    .set(lock(&self.inner.mempool).len() as f64);
-                *self.inner.head.write().unwrap_or_else(|p| p.into_inner()) = header.clone();
-                let _ = self.inner.blocks.send(header.clone());
+                self.after_commit(&header, candidates, &finished, &obsolete);
                 Ok(header)
             }
             Err(e) => {
@@ -56,6 +25,49 @@ impl Ghostd {
                 Err(e)
             }
         }
+    }
+
+    /// After a block is written: settles the candidates this node took for it in
+    /// the mempool (included or obsolete ones leave; the rest wait), makes it the
+    /// head and announces it.
+    pub(crate) fn after_commit(
+        &self,
+        header: &L1Header,
+        candidates: Vec<Pending>,
+        finished: &HashSet<u64>,
+        obsolete: &HashSet<u64>,
+    ) {
+        metrics::histogram!("ghostd_block_transactions").record(f64::from(header.tx_count));
+        metrics::counter!("ghostd_blocks_total").increment(1);
+        metrics::gauge!("ghostd_head").set(header.number as f64);
+        let settled = candidates
+            .into_iter()
+            .map(|entry| {
+                let settled = if obsolete.contains(&entry.0) {
+                    Settled::Obsolete
+                } else if finished.contains(&entry.0) {
+                    Settled::Included
+                } else {
+                    Settled::NotRun
+                };
+                (entry, settled)
+            })
+            .collect();
+        let committed = Committed::new(&self.inner.db);
+        let stale = lock(&self.inner.mempool).settle(settled, |from| {
+            state::get::<Nonce>(&committed, &nonce_key(from))
+                .ok()
+                .map(Option::unwrap_or_default)
+        });
+        if !stale.is_empty()
+            && let Err(e) = self.forget_pending(&stale)
+        {
+            // Harmless: they are refused as obsolete when reloaded.
+            tracing::warn!("could not delete obsolete mempool entries: {e}");
+        }
+        metrics::gauge!("ghostd_mempool_transactions").set(lock(&self.inner.mempool).len() as f64);
+        *self.inner.head.write().unwrap_or_else(|p| p.into_inner()) = header.clone();
+        let _ = self.inner.blocks.send(header.clone());
     }
 
     /// Applies `candidates` on top of `parent` and commits block `number`; returns
@@ -67,6 +79,26 @@ impl Ghostd {
         parent: &L1Header,
         candidates: &[Pending],
     ) -> Result<(L1Header, HashSet<u64>, HashSet<u64>), NodeError> {
+        // Never before the parent (a clock stepping back must not reorder versions).
+        let time_ms = self.inner.config.clock.unix_ms().max(parent.timestamp_ms);
+        let prepared = self.execute(number, parent, candidates, time_ms, Mode::Build)?;
+        self.commit_prepared(&prepared, None)?;
+        Ok((prepared.header, prepared.finished, prepared.obsolete))
+    }
+
+    /// Builds block `number` on `parent` from `candidates` without writing it: the
+    /// state writes, header, receipts and what it settled. In [`Mode::Build`] a
+    /// candidate whose nonce is not the sender's next is left out (ahead: it waits;
+    /// behind: obsolete); in [`Mode::Replay`] (a block someone else built) such a
+    /// candidate makes the block invalid.
+    pub(crate) fn execute(
+        &self,
+        number: u64,
+        parent: &L1Header,
+        candidates: &[Pending],
+        time_ms: u64,
+        mode: Mode,
+    ) -> Result<Prepared, NodeError> {
         let committed = Committed::new(&self.inner.db);
         let mut block_layer = Layer::new(&committed);
         // Pending transfers whose timeout ends here expire before any transaction.
@@ -78,8 +110,6 @@ impl Ghostd {
         if expired > 0 {
             metrics::counter!("ghostd_ledger_expired_total").increment(u64::from(expired));
         }
-        // Never before the parent (a clock stepping back must not reorder versions).
-        let time_ms = self.inner.config.clock.unix_ms().max(parent.timestamp_ms);
         let mut included = Vec::new();
         let mut receipts = Vec::new();
         let mut finished = HashSet::new();
@@ -88,6 +118,12 @@ impl Ghostd {
             let hash = *hash;
             let nonce_key = nonce_key(&tx.tx.from);
             let next: Nonce = state::get(&block_layer, &nonce_key)?.unwrap_or(0);
+            if tx.tx.nonce != next && mode == Mode::Replay {
+                return Err(NodeError::InvalidBlock(format!(
+                    "transaction {hash} has nonce {} where its sender's next is {next}",
+                    tx.tx.nonce
+                )));
+            }
             if tx.tx.nonce > next {
                 continue;
             }
@@ -164,26 +200,78 @@ impl Ghostd {
             state_digest: Hash32(*digest.finalize().as_bytes()),
             tx_count: included.len() as u32,
         };
+        Ok(Prepared {
+            header,
+            included,
+            receipts,
+            writes,
+            finished,
+            obsolete,
+        })
+    }
+
+    /// Commits a prepared block (with its commit certificate on a BFT chain) in one
+    /// synced write, deletes the mempool entries it settled from the pending
+    /// column, and makes it the head. The caller holds no mempool lock.
+    pub(crate) fn commit_prepared(
+        &self,
+        prepared: &Prepared,
+        commit: Option<&Commit>,
+    ) -> Result<(), NodeError> {
         let mut batch = WriteBatch::default();
         Self::stage(
             &self.inner.db,
             &mut batch,
-            &writes,
-            &header,
-            &included,
-            &receipts,
+            &prepared.writes,
+            &prepared.header,
+            &prepared.included,
+            &prepared.receipts,
         )?;
         let pending = self
             .inner
             .db
             .cf_handle(CF_PENDING)
             .ok_or(NodeError::Corrupt("pending"))?;
-        for seq in &finished {
+        for seq in &prepared.finished {
             batch.delete_cf(pending, seq.to_be_bytes());
+        }
+        if let Some(commit) = commit {
+            let commits = self
+                .inner
+                .db
+                .cf_handle(CF_COMMITS)
+                .ok_or(NodeError::Corrupt("commits"))?;
+            batch.put_cf(commits, commit.height.to_be_bytes(), commit.encode());
         }
         let mut options = WriteOptions::default();
         options.set_sync(true);
         self.inner.db.write_opt(batch, &options)?;
-        Ok((header, finished, obsolete))
+        Ok(())
     }
+}
+
+/// How [`Ghostd::execute`] treats a candidate whose nonce is not the next one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Building our own block: leave it out.
+    Build,
+    /// Replaying a block someone else built: the block is invalid.
+    Replay,
+}
+
+/// A block executed but not yet written.
+#[derive(Debug, Clone)]
+pub(crate) struct Prepared {
+    /// Its header.
+    pub header: L1Header,
+    /// Included transactions, in order.
+    pub included: Vec<SignedL1Transaction>,
+    /// Their receipts.
+    pub receipts: Vec<L1Receipt>,
+    /// State writes.
+    pub writes: state::Writes,
+    /// Mempool sequence numbers it settled (included or obsolete).
+    pub finished: HashSet<u64>,
+    /// Among those, the obsolete ones.
+    pub obsolete: HashSet<u64>,
 }

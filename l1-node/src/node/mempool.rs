@@ -78,7 +78,7 @@ impl SubmitError {
 }
 
 /// A waiting transaction: arrival sequence (its `pending` key), hash, transaction.
-pub(super) type Pending = (u64, Hash32, SignedL1Transaction);
+pub(crate) type Pending = (u64, Hash32, SignedL1Transaction);
 
 /// The waiting transactions: per-sender nonce lanes ([`lanes`]) hold the ones
 /// parked for an earlier nonce; released ones (their nonce is next) wait in `ready`,
@@ -254,7 +254,35 @@ impl Ghostd {
     /// parallel), and the accepted ones reach the pending column in one synced
     /// write before any is acknowledged. One result per transaction, in order.
     pub fn submit_batch(&self, txs: Vec<SignedL1Transaction>) -> Vec<Result<Hash32, SubmitError>> {
+        self.submit_inner(txs, true)
+    }
+
+    /// As [`Ghostd::submit_batch`], for transactions a peer gossiped: they are not
+    /// gossiped on.
+    pub fn submit_batch_from_peer(
+        &self,
+        txs: Vec<SignedL1Transaction>,
+    ) -> Vec<Result<Hash32, SubmitError>> {
+        self.submit_inner(txs, false)
+    }
+
+    /// Where admitted transactions go for the network's other nodes (BFT).
+    pub fn set_gossip(&self, hook: Box<dyn Fn(Vec<SignedL1Transaction>) + Send + Sync>) {
+        let _ = self.inner.gossip.set(hook);
+    }
+
+    fn submit_inner(
+        &self,
+        txs: Vec<SignedL1Transaction>,
+        gossip: bool,
+    ) -> Vec<Result<Hash32, SubmitError>> {
         use rayon::prelude::*;
+        let hook = if gossip {
+            self.inner.gossip.get()
+        } else {
+            None
+        };
+        let mut outgoing = Vec::new();
         let checked: Vec<_> = if txs.len() > 1 {
             txs.into_par_iter().map(|tx| self.check(tx)).collect()
         } else {
@@ -285,6 +313,9 @@ impl Ghostd {
                 Ok(verdict) => {
                     let seq = pool.next_seq;
                     batch.put_cf(pending, seq.to_be_bytes(), tx.encode());
+                    if hook.is_some() {
+                        outgoing.push(tx.clone());
+                    }
                     pool.enqueue(verdict, (seq, hash, tx), deadline);
                     staged.push(results.len());
                     results.push(Ok(hash));
@@ -307,6 +338,11 @@ impl Ghostd {
                     "{e}; the transaction was not stored durably"
                 )));
             }
+        } else if let Some(hook) = hook
+            && !outgoing.is_empty()
+        {
+            drop(pool);
+            hook(outgoing);
         }
         results
     }

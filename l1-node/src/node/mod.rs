@@ -33,23 +33,28 @@ use tokio::sync::broadcast;
 use crate::modules::{self, CallContext, ledger, rollup};
 use crate::state::{self, CF_STATE, Committed, Layer, Read, StateError};
 use ghostd_types::Genesis;
+use ghostd_types::consensus::Commit;
 use ghostplane_rpc::codes;
 
 use crate::types::{L1_TX_BYTES_MAX, L1Header, L1Outcome, L1Receipt, SignedL1Transaction};
 
+pub mod bft;
 pub mod block;
 pub mod mempool;
 pub mod producer;
 pub mod store;
 
+pub(crate) use mempool::Pending;
 pub use mempool::SubmitError;
-use mempool::{Mempool, Pending, Settled};
+use mempool::{Mempool, Settled};
 pub use producer::Producer;
 
 const CF_BLOCKS: &str = "blocks";
 const CF_RECEIPTS: &str = "receipts";
 const CF_META: &str = "meta";
 const CF_PENDING: &str = "pending";
+const CF_COMMITS: &str = "commits";
+const CF_CONSENSUS: &str = "consensus";
 
 /// How far ahead of its next nonce a sender may queue transactions.
 pub const NONCE_GAP_MAX: u64 = lanes::GAP_MAX_DEFAULT;
@@ -120,6 +125,9 @@ pub enum NodeError {
         /// What broke.
         reason: String,
     },
+    /// A block proposed or synced from a peer does not hold (it is not applied).
+    #[error("invalid block: {0}")]
+    InvalidBlock(String),
     /// The RPC server failed to start.
     #[error("JSON-RPC server: {0}")]
     Rpc(String),
@@ -134,6 +142,8 @@ struct Inner {
     mempool: Mutex<Mempool>,
     seal: Mutex<()>,
     blocks: broadcast::Sender<L1Header>,
+    gossip: std::sync::OnceLock<Box<dyn Fn(Vec<SignedL1Transaction>) + Send + Sync>>,
+    consensus: RwLock<Option<Arc<ghostd_types::consensus::ConsensusStatus>>>,
 }
 
 /// A running L1 node (cheap to clone).

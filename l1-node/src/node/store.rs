@@ -13,10 +13,21 @@ impl Ghostd {
         // All column families' memtables together (each would otherwise take up to
         // two 64 MiB memtables).
         options.set_db_write_buffer_size(64 * 1024 * 1024);
-        let columns = [CF_STATE, CF_BLOCKS, CF_RECEIPTS, CF_META, CF_PENDING]
-            .into_iter()
-            .map(|name| ColumnFamilyDescriptor::new(name, Options::default()));
+        let columns = [
+            CF_STATE,
+            CF_BLOCKS,
+            CF_RECEIPTS,
+            CF_META,
+            CF_PENDING,
+            CF_COMMITS,
+            CF_CONSENSUS,
+        ]
+        .into_iter()
+        .map(|name| ColumnFamilyDescriptor::new(name, Options::default()));
         let db = DB::open_cf_descriptors(&options, config.data_dir.join("l1"), columns)?;
+        if let ghostd_types::consensus::ConsensusMode::Bft(params) = &genesis.consensus {
+            params.validate().map_err(NodeError::Genesis)?;
+        }
         let meta = db.cf_handle(CF_META).ok_or(NodeError::Corrupt("meta"))?;
         let head = match db.get_cf(meta, META_HEAD)? {
             Some(bytes) => {
@@ -68,6 +79,8 @@ impl Ghostd {
                 mempool: Mutex::new(mempool),
                 seal: Mutex::new(()),
                 blocks,
+                gossip: std::sync::OnceLock::new(),
+                consensus: RwLock::new(None),
             }),
         })
     }

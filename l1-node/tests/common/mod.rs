@@ -9,6 +9,7 @@ use ghostd::{
     Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Outcome, L1Transaction, ProofParams,
     RollupGenesis, SignedL1Transaction,
 };
+use ghostd_types::consensus::ConsensusMode;
 use ghostd_types::ledger::IssuerAuthority;
 use ghostd_types::naming::NamingParams;
 use ghostplane_primitives::clock::ManualClock;
@@ -39,6 +40,22 @@ pub fn fixture_with(naming: NamingParams) -> Fixture {
 /// A node whose genesis has these naming parameters and token issuers.
 pub fn fixture_genesis(naming: NamingParams, issuers: Vec<(TokenId, IssuerAuthority)>) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
+    let genesis = genesis(&dir, naming, issuers, ConsensusMode::Solo);
+    let (node, clock) = open(&dir, &genesis, ManualClock::new(T0_MS));
+    Fixture {
+        _dir: dir,
+        node,
+        clock,
+    }
+}
+
+/// The test genesis: dev0..dev7 funded with GCC, a STARK rollup, `consensus`.
+pub fn genesis(
+    dir: &tempfile::TempDir,
+    naming: NamingParams,
+    issuers: Vec<(TokenId, IssuerAuthority)>,
+    consensus: ConsensusMode,
+) -> Genesis {
     let backend: Arc<dyn ProofBackend> =
         Arc::new(StarkBackend::new(FriSettings::SETTLEMENT, 2).unwrap());
     let db = ghostplane_prover::open_db(&dir.path().join("prover")).unwrap();
@@ -53,12 +70,13 @@ pub fn fixture_genesis(naming: NamingParams, issuers: Vec<(TokenId, IssuerAuthor
             )
         })
         .collect();
-    let genesis = Genesis {
+    Genesis {
         chain_id: L1_DEVNET_CHAIN_ID,
         timestamp_ms: T0_MS,
         allocations,
         naming,
         issuers,
+        consensus,
         rollup: RollupGenesis {
             l2_chain_id: ChainId(7),
             operators: vec![Keypair::dev(99).public_key()],
@@ -68,17 +86,19 @@ pub fn fixture_genesis(naming: NamingParams, issuers: Vec<(TokenId, IssuerAuthor
             forced_inclusion_blocks: 100,
             deposit_queue_max: 100,
         },
-    };
-    let clock = ManualClock::new(T0_MS);
+    }
+}
+
+/// Opens a node on `dir` with `genesis`, on `clock`.
+pub fn open(
+    dir: &tempfile::TempDir,
+    genesis: &Genesis,
+    clock: Arc<ManualClock>,
+) -> (Ghostd, Arc<ManualClock>) {
     let mut config = GhostdConfig::new(dir.path().join("l1"));
     config.clock = clock.clone();
     config.rpc_addr = "127.0.0.1:0".parse().unwrap();
-    let node = Ghostd::open(config, &genesis).unwrap();
-    Fixture {
-        _dir: dir,
-        node,
-        clock,
-    }
+    (Ghostd::open(config, genesis).unwrap(), clock)
 }
 
 pub fn tx(key: &Keypair, nonce: u64, call: Call) -> SignedL1Transaction {

@@ -1,0 +1,196 @@
+//! The thread that runs one BFT node: it owns the [`Replica`], its timers and
+//! the transport, and handles one event at a time (a message, a timeout, a
+//! once-a-second tick, transactions to gossip).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use ghostplane_primitives::keys::Keypair;
+use malachitebft_core_types::Timeout;
+
+pub use ghostd_types::consensus::ConsensusStatus;
+
+use super::net::{Event, Net};
+use super::replica::{Out, Replica};
+use crate::node::{Ghostd, NodeError};
+
+/// Most events (messages, gossip) waiting for the consensus thread.
+pub const EVENTS_MAX: usize = 16_384;
+const TICK: Duration = Duration::from_secs(1);
+
+/// How to run a BFT node.
+#[derive(Clone)]
+pub struct BftConfig {
+    /// The validator key; `None` runs a full node (follows, serves RPC, no votes).
+    pub key: Option<Keypair>,
+    /// QUIC address for peers.
+    pub listen: SocketAddr,
+    /// Peers to dial (and redial).
+    pub peers: Vec<SocketAddr>,
+}
+
+/// A running BFT node; stops when dropped.
+pub struct BftHandle {
+    events: crossbeam_channel::Sender<Event>,
+    thread: Option<JoinHandle<()>>,
+    net: Net,
+}
+
+impl BftHandle {
+    /// The bound peer address.
+    pub fn p2p_addr(&self) -> Option<SocketAddr> {
+        self.net.local_addr()
+    }
+
+    /// Stops the consensus thread and closes the connections.
+    pub fn stop(mut self) {
+        self.halt();
+    }
+
+    fn halt(&mut self) {
+        let _ = self.events.send(Event::Stop);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        self.net.close();
+    }
+}
+
+impl Drop for BftHandle {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}
+
+/// Starts the node: transport, gossip hook, consensus thread. Call inside a tokio
+/// runtime (the transport's tasks run on it).
+pub fn start(node: Ghostd, config: BftConfig) -> Result<BftHandle, NodeError> {
+    let (events, inbox) = crossbeam_channel::bounded(EVENTS_MAX);
+    let mut replica = Replica::new(node.clone(), config.key.clone())?;
+    let net = Net::start(config.listen, config.peers.clone(), events.clone())
+        .map_err(|e| NodeError::Rpc(e.to_string()))?;
+    let gossip = events.clone();
+    node.set_gossip(Box::new(move |txs| {
+        if gossip.try_send(Event::Gossip(txs)).is_err() {
+            metrics::counter!("ghostd_consensus_dropped_total", "reason" => "gossip_full")
+                .increment(1);
+        }
+    }));
+    let thread_net = net.clone();
+    let thread = std::thread::Builder::new()
+        .name("ghostd-consensus".into())
+        .spawn(move || {
+            let mut timers: Vec<(Instant, u64, Timeout)> = Vec::new();
+            let mut wake: Option<Instant> = None;
+            let mut next_tick = Instant::now() + TICK;
+            let outs = replica.start();
+            apply(&thread_net, &mut timers, &mut wake, outs);
+            publish(&replica, &thread_net);
+            loop {
+                let now = Instant::now();
+                let deadline = timers
+                    .iter()
+                    .map(|t| t.0)
+                    .min()
+                    .unwrap_or(next_tick)
+                    .min(next_tick)
+                    .min(wake.unwrap_or(next_tick));
+                let outs = match inbox.recv_timeout(deadline.saturating_duration_since(now)) {
+                    Ok(Event::Stop) | Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                        break;
+                    }
+                    Ok(Event::Message(peer, msg)) => replica.on_message(peer, msg),
+                    Ok(Event::Connected(peer)) => replica.on_connected(peer),
+                    Ok(Event::Gossip(txs)) => vec![replica.gossip(txs)],
+                    Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                        let now = Instant::now();
+                        let mut outs = Vec::new();
+                        if now >= next_tick {
+                            next_tick = now + TICK;
+                            outs.extend(replica.on_tick());
+                        }
+                        let due: Vec<_> = timers.iter().filter(|t| t.0 <= now).cloned().collect();
+                        timers.retain(|t| t.0 > now);
+                        for (_, height, timeout) in due {
+                            outs.extend(replica.on_timeout(height, timeout));
+                        }
+                        if wake.is_some_and(|w| w <= now) {
+                            wake = None;
+                            outs.extend(replica.on_wake());
+                        }
+                        outs
+                    }
+                };
+                apply(&thread_net, &mut timers, &mut wake, outs);
+                publish(&replica, &thread_net);
+            }
+        })
+        .map_err(|e| NodeError::Rpc(format!("consensus thread: {e}")))?;
+    Ok(BftHandle {
+        events,
+        thread: Some(thread),
+        net,
+    })
+}
+
+fn apply(
+    net: &Net,
+    timers: &mut Vec<(Instant, u64, Timeout)>,
+    wake: &mut Option<Instant>,
+    outs: Vec<Out>,
+) {
+    for out in outs {
+        match out {
+            Out::Broadcast(msg) => net.broadcast(&msg),
+            Out::Send(peer, msg) => net.send(peer, &msg),
+            Out::Schedule {
+                height,
+                timeout,
+                after,
+            } => {
+                timers.retain(|t| t.2 != timeout);
+                timers.push((Instant::now() + after, height, timeout));
+            }
+            Out::Cancel(timeout) => timers.retain(|t| t.2 != timeout),
+            Out::CancelAll => timers.clear(),
+            Out::Wake(after) => *wake = Some(Instant::now() + after),
+        }
+    }
+}
+
+fn publish(replica: &Replica, net: &Net) {
+    let node = replica.node();
+    let head = node.head().number;
+    let stats = replica.stats();
+    let status = ConsensusStatus {
+        mode: "bft".into(),
+        height: head,
+        consensus_height: replica.position().map(|p| p.0),
+        round: replica.position().map(|p| p.1),
+        validator: replica.validator().map(|k| k.to_hex()),
+        last_commit_signers: node
+            .commit_certificate(head)
+            .ok()
+            .flatten()
+            .map(|c| c.signatures.iter().map(|(k, _)| k.to_hex()).collect())
+            .unwrap_or_default(),
+        peers: net.peer_count(),
+        syncing: replica.syncing(),
+        best_peer_height: stats.best_peer_height,
+        synced_blocks: stats.synced_blocks,
+        bytes_sent: net.traffic.sent.load(std::sync::atomic::Ordering::Relaxed),
+        bytes_received: net
+            .traffic
+            .received
+            .load(std::sync::atomic::Ordering::Relaxed),
+        dropped: replica.dropped()
+            + net
+                .traffic
+                .dropped
+                .load(std::sync::atomic::Ordering::Relaxed),
+        evidence: stats.evidence,
+    };
+    node.set_consensus_status(Arc::new(status));
+}
