@@ -329,8 +329,9 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("info,arc_malachitebft_core_consensus=warn")
+            }),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -96,7 +96,10 @@ impl Devnet {
             .open(data.join("devnet.log"))
             .unwrap();
         let child = command
-            .env("RUST_LOG", "info,jsonrpsee=warn")
+            .env(
+                "RUST_LOG",
+                "info,jsonrpsee=warn,arc_malachitebft_core_consensus=warn",
+            )
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
