@@ -135,6 +135,7 @@ struct Tally {
     last_included: Option<Instant>,
     refused: u64,
     included_hashes: Vec<String>,
+    block_times: Vec<Instant>,
 }
 
 /// Runs the load and prints the figures.
@@ -168,6 +169,7 @@ pub async fn run(args: L1LoadArgs) -> Result<()> {
         tokio::spawn(async move {
             while let Some(Ok(header)) = blocks.next().await {
                 let now = Instant::now();
+                tally.lock().await.block_times.push(now);
                 let Ok(Some(block)) = GhostApiClient::get_block(&client, header.number).await
                 else {
                     continue;
@@ -255,6 +257,7 @@ pub async fn run(args: L1LoadArgs) -> Result<()> {
     }
 
     // Pacing: every 10 ms, what is due goes out in batches, spread over the lanes.
+    let traffic_start = p2p_bytes(&control).await;
     let started = Instant::now();
     let mut next = 0usize;
     let mut lane = 0usize;
@@ -285,6 +288,7 @@ pub async fn run(args: L1LoadArgs) -> Result<()> {
     }
     watcher.abort();
 
+    let traffic_end = p2p_bytes(&control).await;
     let mut t = tally.lock().await;
     let mut failed = 0u64;
     for hash in t.included_hashes.iter().step_by(100) {
@@ -313,5 +317,36 @@ pub async fn run(args: L1LoadArgs) -> Result<()> {
         pct(0.5),
         pct(0.99),
     );
+    // Block cadence while the load ran, and (BFT) this node's peer traffic.
+    let first = t.first_sent;
+    let mut intervals: Vec<f64> = t
+        .block_times
+        .windows(2)
+        .filter(|w| first.is_some_and(|f| w[0] >= f))
+        .map(|w| w[1].duration_since(w[0]).as_secs_f64() * 1e3)
+        .collect();
+    intervals.sort_by(f64::total_cmp);
+    if let (Some(median), Some(max)) = (intervals.get(intervals.len() / 2), intervals.last()) {
+        println!(
+            "blocks={} block_interval_p50_ms={median:.0} block_interval_max_ms={max:.0}",
+            intervals.len() + 1
+        );
+    }
+    if let (Some((sent0, received0)), Some((sent1, received1))) = (traffic_start, traffic_end) {
+        let seconds = started.elapsed().as_secs_f64().max(1e-9);
+        println!(
+            "p2p_sent_kbps={:.0} p2p_received_kbps={:.0} (this node, over the run)",
+            (sent1 - sent0) as f64 * 8.0 / 1e3 / seconds,
+            (received1 - received0) as f64 * 8.0 / 1e3 / seconds,
+        );
+    }
     Ok(())
+}
+
+/// A BFT node's peer traffic so far (bytes sent, received); `None` for solo.
+async fn p2p_bytes(client: &WsClient) -> Option<(u64, u64)> {
+    let status = ghostd_types::api::ConsensusApiClient::status(client)
+        .await
+        .ok()?;
+    (status.mode == "bft").then_some((status.bytes_sent, status.bytes_received))
 }

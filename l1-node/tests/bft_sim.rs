@@ -500,9 +500,17 @@ fn hostile_messages_are_dropped_and_counted_and_the_network_goes_on() {
         NetMsg::Vote(vote(&stranger, height, 0, None, VoteKind::Prevote)),
         // A validator's name on a signature that does not verify.
         NetMsg::Vote(forged),
-        // The same vote twice.
+        // The same vote twice, and (equivocation) a conflicting one by the same
+        // validator for the same height, round and kind.
         NetMsg::Vote(real.clone()),
         NetMsg::Vote(real),
+        NetMsg::Vote(vote(
+            &validator,
+            height,
+            0,
+            Some(Hash32([9; 32])),
+            VoteKind::Prevote,
+        )),
         // A block proposed by a validator that is not this round's proposer.
         NetMsg::Block(Box::new(BlockMsg {
             round: 0,
@@ -557,5 +565,13 @@ fn hostile_messages_are_dropped_and_counted_and_the_network_goes_on() {
         let reasons = &sim.nodes[node].stats().dropped;
         assert!(reasons.contains_key("not_a_validator"), "{reasons:?}");
         assert!(reasons.contains_key("oversize"), "{reasons:?}");
+        // The double vote is stored as evidence (slashing is not built).
+        let evidence = sim.nodes[node].node().evidence().unwrap();
+        assert!(
+            evidence
+                .iter()
+                .any(|(a, b)| a.validator == validator.public_key() && a.block != b.block),
+            "node {node}: no evidence of the double vote: {evidence:?}"
+        );
     }
 }

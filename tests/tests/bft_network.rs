@@ -211,6 +211,18 @@ async fn four_validators_agree_survive_one_crash_halt_at_two_and_resume() {
     let status = call(&clients[1], "consensus_status", rpc_params![]).await;
     assert_eq!(status["mode"], "bft");
     assert!(status["peers"].as_u64().unwrap() >= 3, "{status}");
+    let shown = Command::new(binary())
+        .args([
+            "l1",
+            "status",
+            "--rpc",
+            &format!("http://{}", rpc_of(base, 1)),
+        ])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(shown.contains("mode        bft"), "{shown}");
+    assert!(shown.contains("role        validator 0x"), "{shown}");
     let commit = call(&clients[2], "consensus_getCommit", rpc_params![top]).await;
     assert!(commit["signers"].as_array().unwrap().len() >= 3, "{commit}");
 

@@ -21,8 +21,18 @@ pub fn node_with(
     gcc: Amount,
     tweak: impl FnOnce(&mut GhostdConfig),
 ) -> (tempfile::TempDir, Ghostd) {
+    let genesis = genesis(funded, gcc, ghostd_types::consensus::ConsensusMode::Solo);
+    open(&genesis, tweak)
+}
+
+/// The bench genesis: `funded` get `gcc` GCC each; blocks decided by `consensus`.
+pub fn genesis(
+    funded: &[Keypair],
+    gcc: Amount,
+    consensus: ghostd_types::consensus::ConsensusMode,
+) -> Genesis {
     let backend = StarkBackend::new(FriSettings::SETTLEMENT, 2).unwrap();
-    let genesis = Genesis {
+    Genesis {
         chain_id: L1_DEVNET_CHAIN_ID,
         timestamp_ms: 0,
         allocations: funded
@@ -31,7 +41,7 @@ pub fn node_with(
             .collect(),
         naming: Default::default(),
         issuers: Vec::new(),
-        consensus: ghostd_types::consensus::ConsensusMode::Solo,
+        consensus,
         rollup: RollupGenesis {
             l2_chain_id: ChainId(7),
             operators: vec![Keypair::dev(99).public_key()],
@@ -41,11 +51,18 @@ pub fn node_with(
             forced_inclusion_blocks: 1000,
             deposit_queue_max: 1000,
         },
-    };
+    }
+}
+
+/// A node on a temporary directory with `genesis`.
+pub fn open(
+    genesis: &Genesis,
+    tweak: impl FnOnce(&mut GhostdConfig),
+) -> (tempfile::TempDir, Ghostd) {
     let dir = tempfile::tempdir().unwrap();
     let mut config = GhostdConfig::new(dir.path().to_path_buf());
     tweak(&mut config);
-    let node = Ghostd::open(config, &genesis).unwrap();
+    let node = Ghostd::open(config, genesis).unwrap();
     (dir, node)
 }
 

@@ -537,7 +537,7 @@ impl Replica {
         };
         let own = self.own.take();
         let returned = own.as_ref().is_some_and(|(hash, _)| *hash != commit.block);
-        if let Err(e) = self.node.commit_decided(&prepared, commit, own) {
+        if let Err(e) = self.node.commit_decided(prepared, commit, own) {
             tracing::error!("decided block {} not committed: {e}", commit.block);
             return Vec::new();
         }

@@ -19,6 +19,8 @@ use crate::node::{Ghostd, NodeError};
 /// Most events (messages, gossip) waiting for the consensus thread.
 pub const EVENTS_MAX: usize = 16_384;
 const TICK: Duration = Duration::from_secs(1);
+/// Most gossiped transaction batches waiting for admission.
+pub const GOSSIP_BATCHES_MAX: usize = 64;
 
 /// How to run a BFT node.
 #[derive(Clone)]
@@ -78,6 +80,28 @@ pub fn start(node: Ghostd, config: BftConfig) -> Result<BftHandle, NodeError> {
                 .increment(1);
         }
     }));
+    // Gossiped transactions are admitted off the consensus thread (signature checks
+    // and dry runs take milliseconds per thousand).
+    let (admit, admissions) =
+        crossbeam_channel::bounded::<Vec<crate::types::SignedL1Transaction>>(GOSSIP_BATCHES_MAX);
+    {
+        let node = node.clone();
+        std::thread::Builder::new()
+            .name("ghostd-gossip-admit".into())
+            .spawn(move || {
+                for txs in admissions {
+                    let refused = node
+                        .submit_batch_from_peer(txs)
+                        .into_iter()
+                        .filter(Result::is_err)
+                        .count();
+                    if refused > 0 {
+                        metrics::counter!("ghostd_gossip_refused_total").increment(refused as u64);
+                    }
+                }
+            })
+            .map_err(|e| NodeError::Rpc(format!("gossip thread: {e}")))?;
+    }
     let thread_net = net.clone();
     let thread = std::thread::Builder::new()
         .name("ghostd-consensus".into())
@@ -100,6 +124,13 @@ pub fn start(node: Ghostd, config: BftConfig) -> Result<BftHandle, NodeError> {
                 let outs = match inbox.recv_timeout(deadline.saturating_duration_since(now)) {
                     Ok(Event::Stop) | Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
                         break;
+                    }
+                    Ok(Event::Message(_, super::wire::NetMsg::Transactions(txs))) => {
+                        if txs.len() <= super::wire::GOSSIP_TXS_MAX && admit.try_send(txs).is_err() {
+                            metrics::counter!("ghostd_consensus_dropped_total", "reason" => "gossip_admission_full")
+                                .increment(1);
+                        }
+                        Vec::new()
                     }
                     Ok(Event::Message(peer, msg)) => replica.on_message(peer, msg),
                     Ok(Event::Connected(peer)) => replica.on_connected(peer),

@@ -174,7 +174,7 @@ impl Ghostd {
     /// given back).
     pub(crate) fn commit_decided(
         &self,
-        prepared: &Prepared,
+        mut prepared: Prepared,
         commit: &Commit,
         own: Option<(Hash32, Vec<Pending>)>,
     ) -> Result<(), NodeError> {
@@ -185,19 +185,29 @@ impl Ghostd {
                 prepared.header.number
             )));
         }
-        self.commit_prepared(prepared, Some(commit))?;
         let (candidates, finished, obsolete) = match own {
             Some((hash, candidates)) if hash == prepared.header.hash() => (
                 candidates,
                 prepared.finished.clone(),
                 prepared.obsolete.clone(),
             ),
-            Some((_, candidates)) => {
-                self.return_candidates(candidates);
-                (Vec::new(), HashSet::new(), HashSet::new())
+            other => {
+                if let Some((_, candidates)) = other {
+                    self.return_candidates(candidates);
+                }
+                // Someone else's block: our copies of its transactions leave the
+                // mempool with it (in the same write, for the pending column).
+                let hashes: HashSet<Hash32> = prepared.receipts.iter().map(|r| r.tx_hash).collect();
+                let taken = lock(&self.inner.mempool).take_matching(&hashes);
+                let finished = taken.iter().map(|entry| entry.0).collect();
+                (taken, finished, HashSet::new())
             }
-            None => (Vec::new(), HashSet::new(), HashSet::new()),
         };
+        prepared.finished = finished.clone();
+        if let Err(e) = self.commit_prepared(&prepared, Some(commit)) {
+            lock(&self.inner.mempool).requeue(candidates);
+            return Err(e);
+        }
         self.after_commit(&prepared.header, candidates, &finished, &obsolete);
         Ok(())
     }
@@ -217,7 +227,7 @@ impl Ghostd {
         )
         .map_err(|e| NodeError::InvalidBlock(format!("block {}: {e}", block.header.number)))?;
         let prepared = self.check_block(&block.header, &block.transactions, false)?;
-        self.commit_decided(&prepared, commit, None)
+        self.commit_decided(prepared, commit, None)
     }
 
     /// Appends consensus write-ahead-log entries for `height` in one write, synced

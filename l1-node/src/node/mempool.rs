@@ -166,6 +166,21 @@ impl Mempool {
         self.ready.drain(..n).collect()
     }
 
+    /// Takes out the released entries with these hashes (a block someone else
+    /// built included them).
+    pub(super) fn take_matching(&mut self, hashes: &HashSet<Hash32>) -> Vec<Pending> {
+        let mut taken = Vec::new();
+        self.ready.retain(|entry| {
+            if hashes.contains(&entry.1) {
+                taken.push(entry.clone());
+                false
+            } else {
+                true
+            }
+        });
+        taken
+    }
+
     /// Puts candidates back at the front (their block was not committed).
     pub(super) fn requeue(&mut self, candidates: Vec<Pending>) {
         for entry in candidates.into_iter().rev() {
