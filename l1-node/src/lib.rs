@@ -9,15 +9,18 @@
 //! ghost_sendTransaction[Batch] (JSON-RPC :8545) or Ghostd::submit[_batch] (embedded)
 //!    ▼ decode, chain id, ed25519 signature, nonce, dry run against the head state
 //! mempool (bounded; one synced RocksDB write per batch before hashes are returned)
-//!    ▼ producer: one block every block_time_ms (single devnet validator)
-//! Ghostd::seal: expired pending transfers released (ledger::begin_block), then
+//!    ▼ solo: producer, one block every block_time_ms (the devnet)
+//!    ▼ bft: consensus (Malachite) — the proposer builds, every validator executes
+//!      the proposal before voting, the decided block commits with its certificate
+//! Ghostd::seal / execute: expired pending transfers released (ledger::begin_block), then
 //!    each transaction in its own state layer ──► modules::apply
 //!    │   ledger (double-entry journal, two-phase, mint/burn, linked ops)
 //!    │   rollup (deposits, batch commit/prove)
 //!    │   identity (did:ghost documents, versions, grants, revoked tokens)
 //!    │   naming (.ghost names, records, DNS)
 //!    ▼ ledger invariants asserted (posted and pending sums, supply)
-//! one synced RocksDB write: state, block, receipts, head ──► ghost_newBlock
+//! one synced RocksDB write: state, block, receipts, head (+ commit certificate)
+//!    ──► ghost_newBlock
 //! ```
 //!
 //! ## Layout
@@ -26,7 +29,9 @@
 //! the typed JSON-RPC API live in `ghostd-types`, so clients do not link the node.
 //! [`node`]: `store` (open, reads), `mempool` (admission on the lanes' nonce window,
 //! durable queue, candidates), `block` (build = propose, commit = decided: the seam
-//! BFT consensus plugs into), `producer` (fixed interval). [`modules`]: `ledger`,
+//! BFT consensus plugs into), `bft` (proposal checks, decided commits, sync,
+//! consensus log), `producer` (fixed interval). [`consensus`]: the BFT validator
+//! network (Malachite engine, replica, QUIC transport). [`modules`]: `ledger`,
 //! `rollup/{deposit, commit, prove, error}`, `identity` (also resolution and token
 //! checks), `naming`. [`rpc`]: the `*Server` impls.
 //! [`EmbeddedL1`]: the rollup's `L1Client` for a node in the same process.
@@ -55,8 +60,9 @@
 //! per audit-trail page (`ghostd_types::ledger`); 4096 transactions per batch
 //! submission.
 //!
-//! Consensus is a single validator (fixed block time); the block seam
-//! ([`node::block`]) leaves room for a BFT validator set, not built yet.
+//! Consensus: `solo` (one sealer, fixed block time) or `bft` (a genesis validator
+//! set, up to 128; see [`consensus`] for its bounds). Not built: validator-set
+//! changes, slashing (equivocation evidence is stored), snapshot sync.
 
 pub mod consensus;
 pub mod dns;

@@ -1,13 +1,15 @@
 //! A deterministic simulation of a BFT network (VOPR-style): n real ghostd nodes
 //! (RocksDB on temporary directories), each a [`Replica`] driving Malachite, on a
 //! seeded virtual network that drops, delays, duplicates and reorders messages and
-//! partitions nodes, under one virtual clock. Transactions are submitted to random
-//! nodes along the way.
+//! partitions nodes, and crashes and restarts validators (their consensus state
+//! rebuilt from the write-ahead log), under one virtual clock. Transactions are
+//! submitted to random nodes along the way.
 //!
 //! After every step it checks agreement (no two nodes hold different blocks at a
 //! height), and that every block holds a commit certificate that verifies against
 //! the genesis validator set (validity: a block is committed only after it
-//! executed). A failure names its seed; `GHOSTD_SIM_SEED=<seed>` replays it alone.
+//! executed); at the end, that no validator equivocated across its restarts. A
+//! failure names its seed; `GHOSTD_SIM_SEED=<seed>` replays it alone.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -58,6 +60,9 @@ struct Faults {
     /// Per second of virtual time: chance a partition starts (isolating one node
     /// for 1–4 s).
     partition_percent: u64,
+    /// Per second of virtual time: chance a validator crashes and restarts (its
+    /// consensus state is rebuilt from its write-ahead log).
+    restart_percent: u64,
 }
 
 /// Transactions each node's clients submitted, waiting to be gossiped.
@@ -96,6 +101,8 @@ struct Sim {
     isolated: Option<(usize, u64)>,
     gossip: Gossiped,
     params: BftParams,
+    keys: Vec<Keypair>,
+    restarts: u64,
     chain_id: u64,
     nonces: Vec<u64>,
     started: bool,
@@ -159,6 +166,8 @@ impl Sim {
             isolated: None,
             gossip,
             params,
+            keys,
+            restarts: 0,
             chain_id,
             nonces: vec![0; 8],
             started: false,
@@ -267,6 +276,35 @@ impl Sim {
         }
     }
 
+    /// Crashes validator `node` and starts it again on the same store: what it
+    /// had in memory (consensus state, timers, messages in flight to it) is gone.
+    fn restart(&mut self, node: usize) {
+        self.restarts += 1;
+        let ghostd = self.nodes[node].node().clone();
+        self.nodes[node] = Replica::new(ghostd, Some(self.keys[node].clone())).unwrap();
+        self.timers[node].clear();
+        for event in self.events.iter_mut() {
+            if matches!(event, Some(Event::Deliver { to, .. }) if *to == node) {
+                *event = None;
+            }
+        }
+        let outs = self.nodes[node].start();
+        self.apply(node, outs);
+    }
+
+    /// No validator signed two different votes for one height, round and kind.
+    fn assert_no_equivocation(&self) {
+        for (i, replica) in self.nodes.iter().enumerate() {
+            let evidence = replica.node().evidence().unwrap();
+            assert!(
+                evidence.is_empty(),
+                "seed {}: node {i} holds equivocation evidence after {} restarts: {evidence:?}",
+                self.seed,
+                self.restarts
+            );
+        }
+    }
+
     /// Checks what each node committed since the last check: a certificate that
     /// verifies, and the same block as every other node at that height.
     fn check(&mut self) {
@@ -358,6 +396,10 @@ impl Sim {
                     for _ in 0..1 + self.rng.below(4) {
                         self.submit_some();
                     }
+                    if self.rng.chance(self.faults.restart_percent) {
+                        let node = self.rng.below(self.nodes.len() as u64) as usize;
+                        self.restart(node);
+                    }
                     let next = self.now() + 1000;
                     self.push(next, Event::Tick);
                 }
@@ -398,6 +440,7 @@ fn four_validators_agree_on_a_calm_network() {
                 duplicate_percent: 0,
                 delay_ms_max: 20,
                 partition_percent: 0,
+                restart_percent: 0,
             },
         );
         sim.run(30, 60_000);
@@ -418,7 +461,7 @@ fn four_validators_agree_on_a_calm_network() {
 }
 
 #[test]
-fn four_validators_agree_when_messages_drop_repeat_reorder_and_nodes_partition() {
+fn four_validators_agree_when_messages_drop_repeat_reorder_nodes_partition_and_restart() {
     for seed in seeds(100..164) {
         let mut sim = Sim::new(
             seed,
@@ -428,9 +471,11 @@ fn four_validators_agree_when_messages_drop_repeat_reorder_and_nodes_partition()
                 duplicate_percent: 10,
                 delay_ms_max: 400,
                 partition_percent: 25,
+                restart_percent: 15,
             },
         );
         sim.run(12, 600_000);
+        sim.assert_no_equivocation();
     }
 }
 
@@ -445,9 +490,11 @@ fn seven_validators_agree_under_faults() {
                 duplicate_percent: 5,
                 delay_ms_max: 200,
                 partition_percent: 20,
+                restart_percent: 15,
             },
         );
         sim.run(10, 600_000);
+        sim.assert_no_equivocation();
     }
 }
 
@@ -479,6 +526,7 @@ fn hostile_messages_are_dropped_and_counted_and_the_network_goes_on() {
             duplicate_percent: 0,
             delay_ms_max: 20,
             partition_percent: 0,
+            restart_percent: 0,
         },
     );
     sim.run(3, 60_000);

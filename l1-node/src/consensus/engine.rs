@@ -22,7 +22,7 @@ use malachitebft_core_consensus::{
 };
 use malachitebft_core_types::{
     CertificateError, CommitCertificate, NilOrVal, PolkaCertificate, Round, RoundCertificate,
-    RoundCertificateType, SignedMessage, Timeout, Timeouts as _, ValidatorSet as _,
+    RoundCertificateType, SignedMessage, Timeout, TimeoutKind, Timeouts as _, ValidatorSet as _,
     VoteExtensionPolicy, VoteType,
 };
 use malachitebft_metrics::Metrics;
@@ -263,6 +263,15 @@ fn wal_input(entry: &WalEntry) -> Option<Input<Ctx>> {
             LivenessMsg::PolkaCertificate(c) => Input::PolkaCertificate(c),
             _ => return None,
         },
+        WalEntry::Timeout { kind, round } => Input::TimeoutElapsed(Timeout {
+            kind: match kind {
+                0 => TimeoutKind::Propose,
+                1 => TimeoutKind::Prevote,
+                2 => TimeoutKind::Precommit,
+                _ => return None,
+            },
+            round: Round::new(*round),
+        }),
         WalEntry::Value { .. } => Input::ProposedValue(
             entry.to_value()?,
             malachitebft_core_types::ValueOrigin::Consensus,
@@ -574,6 +583,18 @@ fn handle(
                     Some(WalEntry::Polka(WireCertificate::from_polka(&c)))
                 }
                 Input::ProposedValue(v, _) => Some(WalEntry::from_value(&v)),
+                Input::TimeoutElapsed(t) => match t.kind {
+                    TimeoutKind::Propose => Some(0),
+                    TimeoutKind::Prevote => Some(1),
+                    TimeoutKind::Precommit => Some(2),
+                    _ => None,
+                }
+                .map(|kind| WalEntry::Timeout {
+                    kind,
+                    round: t.round.as_u32().unwrap_or(0),
+                }),
+                // Malachite persists no other input (round certificates and
+                // sync values are rebuilt, not replayed).
                 _ => None,
             };
             if let Some(entry) = entry {

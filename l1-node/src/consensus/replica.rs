@@ -180,6 +180,28 @@ impl Replica {
                 Vec::new()
             }
         };
+        // The proposals this validator saw at this height before a restart: it may
+        // have voted or locked on one of them.
+        if self.engine.is_some() {
+            match self.node.kept_proposals(height) {
+                Ok(kept) => {
+                    for msg in kept {
+                        if let Ok(prepared) =
+                            self.node.check_block(&msg.header, &msg.transactions, false)
+                        {
+                            self.blocks.insert(
+                                msg.header.hash(),
+                                Cached {
+                                    msg,
+                                    prepared: Some(prepared),
+                                },
+                            );
+                        }
+                    }
+                }
+                Err(e) => tracing::error!("kept proposals unreadable: {e}"),
+            }
+        }
         if let Some(engine) = self.engine.as_mut() {
             let actions = engine.start(height, &wal);
             out.extend(self.perform(actions));
@@ -424,6 +446,10 @@ impl Replica {
                     }
                 };
                 let valid = prepared.is_some();
+                if valid && let Err(e) = self.node.keep_proposal(height, &msg) {
+                    tracing::error!("proposal not kept: {e}");
+                    return Vec::new();
+                }
                 self.blocks.insert(
                     hash,
                     Cached {
@@ -472,6 +498,11 @@ impl Replica {
             header: prepared.header.clone(),
             transactions: prepared.included.clone(),
         };
+        if let Err(e) = self.node.keep_proposal(msg.header.number, &msg) {
+            tracing::error!("proposal not kept: {e}; not proposing");
+            self.own = Some((hash, candidates));
+            return Vec::new();
+        }
         self.own = Some((hash, candidates));
         self.blocks.insert(
             hash,

@@ -161,6 +161,13 @@ pub enum WalEntry {
     Proposal(WireProposal),
     /// A polka certificate.
     Polka(WireCertificate),
+    /// A round timeout that fired (it may have made us vote nil).
+    Timeout {
+        /// 0 = propose, 1 = prevote, 2 = precommit.
+        kind: u8,
+        /// Round.
+        round: u32,
+    },
     /// A block id with our verdict on it.
     Value {
         /// Height.

@@ -6,13 +6,14 @@ use ghostd_types::consensus::{BftParams, Commit, ConsensusMode, verify_commit};
 
 use super::block::{Mode, Prepared};
 use super::*;
-use crate::consensus::wire::{WalEntry, WireVote};
+use crate::consensus::wire::{BlockMsg, WalEntry, WireVote};
 
 /// How far past the local clock a proposed block's timestamp may be.
 pub const BLOCK_FUTURE_MS_MAX: u64 = 10_000;
 
 const WAL_PREFIX: &[u8] = b"wal/";
 const EVIDENCE_PREFIX: &[u8] = b"evidence/";
+const BLOCK_PREFIX: &[u8] = b"proposed/";
 
 impl Ghostd {
     /// The BFT parameters, if this chain runs BFT.
@@ -272,13 +273,49 @@ impl Ghostd {
         Ok(out)
     }
 
-    /// Drops the write-ahead log of heights below `height`.
+    /// Drops the write-ahead log and the kept proposals of heights below `height`.
     pub(crate) fn wal_prune(&self, height: u64) -> Result<(), NodeError> {
         let cf = self.cf(CF_CONSENSUS)?;
         self.inner
             .db
             .delete_range_cf(cf, wal_key(0, 0), wal_key(height, 0))?;
+        self.inner.db.delete_range_cf(
+            cf,
+            block_key(0, &Hash32([0; 32])),
+            block_key(height, &Hash32([0; 32])),
+        )?;
         Ok(())
+    }
+
+    /// Keeps a block proposed at `height` (ours or a peer's) until the height is
+    /// decided: a restarted validator may have voted or locked on it, and must be
+    /// able to send it again or commit it. Written with the log (made durable by
+    /// the next synced log write, before we vote).
+    pub(crate) fn keep_proposal(&self, height: u64, msg: &BlockMsg) -> Result<(), NodeError> {
+        let cf = self.cf(CF_CONSENSUS)?;
+        self.inner
+            .db
+            .put_cf(cf, block_key(height, &msg.header.hash()), to_bytes(msg))?;
+        Ok(())
+    }
+
+    /// The proposals kept for `height`.
+    pub(crate) fn kept_proposals(&self, height: u64) -> Result<Vec<BlockMsg>, NodeError> {
+        let cf = self.cf(CF_CONSENSUS)?;
+        let mut prefix = BLOCK_PREFIX.to_vec();
+        prefix.extend_from_slice(&height.to_be_bytes());
+        let mut out = Vec::new();
+        for item in self.inner.db.prefix_iterator_cf(cf, &prefix) {
+            let (key, value) = item?;
+            if !key.starts_with(&prefix) {
+                break;
+            }
+            out.push(
+                BlockMsg::try_from_slice(&value)
+                    .map_err(|_| NodeError::Corrupt("kept proposal"))?,
+            );
+        }
+        Ok(out)
     }
 
     /// Stores evidence that a validator signed two conflicting votes.
@@ -309,6 +346,13 @@ impl Ghostd {
         }
         Ok(out)
     }
+}
+
+fn block_key(height: u64, hash: &Hash32) -> Vec<u8> {
+    let mut key = BLOCK_PREFIX.to_vec();
+    key.extend_from_slice(&height.to_be_bytes());
+    key.extend_from_slice(&hash.0);
+    key
 }
 
 fn wal_key(height: u64, seq: u64) -> Vec<u8> {
