@@ -31,6 +31,7 @@ fn params(keys: &[Keypair]) -> BftParams {
             .map(|k| GenesisValidator {
                 key: k.public_key(),
                 power: 1,
+                p2p: None,
             })
             .collect(),
         timeouts: Timeouts {

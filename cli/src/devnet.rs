@@ -438,8 +438,9 @@ pub struct L1Args {
     /// BFT: QUIC address for peers.
     #[arg(long, default_value = "127.0.0.1:8546")]
     p2p_addr: SocketAddr,
-    /// BFT: peers to dial (comma-separated `host:port`). List each pair of nodes
-    /// on one side only; both sides works but doubles the traffic.
+    /// BFT: more peers to dial (comma-separated `host:port`), besides the
+    /// validators' addresses in the genesis (a validator dials those listed before
+    /// it; a full node dials all).
     #[arg(long, value_delimiter = ',')]
     peers: Vec<SocketAddr>,
     /// Data directory.

@@ -126,14 +126,17 @@ async fn init_testnet(args: InitTestnetArgs) -> Result<()> {
         devnet_genesis_root(backend.as_ref(), args.dev_accounts)?,
     );
     let keys: Vec<Keypair> = (0..args.validators).map(|_| Keypair::generate()).collect();
+    let mut validators = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        let [_, p2p, _, _] = ports(args.base_port, i)?;
+        validators.push(GenesisValidator {
+            key: k.public_key(),
+            power: 1,
+            p2p: Some(format!("127.0.0.1:{p2p}")),
+        });
+    }
     genesis.consensus = ConsensusMode::Bft(BftParams {
-        validators: keys
-            .iter()
-            .map(|k| GenesisValidator {
-                key: k.public_key(),
-                power: 1,
-            })
-            .collect(),
+        validators,
         timeouts: Timeouts {
             propose_ms: args.propose_ms,
             ..Timeouts::default()
@@ -149,35 +152,27 @@ async fn init_testnet(args: InitTestnetArgs) -> Result<()> {
         ghostplane_prover::ProofSystem::Groth16 => " --proof-system groth16".into(),
     };
     let mut commands = String::new();
-    let mut p2p = Vec::new();
     for (i, key) in keys.iter().enumerate() {
         let key_path = out.join(format!("validator-{i}.key"));
         write_key(&key_path, key)?;
         let [rpc, p2p_port, metrics, dns] = ports(args.base_port, i)?;
-        let peers: Vec<String> = p2p.clone();
+        // Peers come from the genesis (each validator dials those before it).
         let _ = writeln!(
             commands,
-            "{} l1 --genesis {} --validator-key {} --data-dir {} --rpc-addr 127.0.0.1:{rpc} --p2p-addr 127.0.0.1:{p2p_port} --metrics-addr 127.0.0.1:{metrics} --dns-addr 127.0.0.1:{dns}{}{proof}",
+            "{} l1 --genesis {} --validator-key {} --data-dir {} --rpc-addr 127.0.0.1:{rpc} --p2p-addr 127.0.0.1:{p2p_port} --metrics-addr 127.0.0.1:{metrics} --dns-addr 127.0.0.1:{dns}{proof}",
             args.binary,
             genesis_path.display(),
             key_path.display(),
             out.join(format!("node-{i}")).display(),
-            if peers.is_empty() {
-                String::new()
-            } else {
-                format!(" --peers {}", peers.join(","))
-            },
         );
-        p2p.push(format!("127.0.0.1:{p2p_port}"));
     }
     std::fs::write(out.join("commands.txt"), &commands)?;
     let [rpc, p2p_port, metrics, dns] = ports(args.base_port, args.validators)?;
     let full = format!(
-        "{} l1 --genesis {} --data-dir {} --rpc-addr 127.0.0.1:{rpc} --p2p-addr 127.0.0.1:{p2p_port} --metrics-addr 127.0.0.1:{metrics} --dns-addr 127.0.0.1:{dns} --peers {}{proof}\n",
+        "{} l1 --genesis {} --data-dir {} --rpc-addr 127.0.0.1:{rpc} --p2p-addr 127.0.0.1:{p2p_port} --metrics-addr 127.0.0.1:{metrics} --dns-addr 127.0.0.1:{dns}{proof}\n",
         args.binary,
         genesis_path.display(),
         out.join("full-node").display(),
-        p2p.join(","),
     );
     std::fs::write(out.join("full-node.txt"), &full)?;
     println!(

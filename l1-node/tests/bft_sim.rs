@@ -121,6 +121,7 @@ impl Sim {
                 .map(|k| GenesisValidator {
                     key: k.public_key(),
                     power: 1,
+                    p2p: None,
                 })
                 .collect(),
             timeouts: Timeouts {

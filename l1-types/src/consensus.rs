@@ -44,6 +44,9 @@ pub struct GenesisValidator {
     pub key: PublicKey,
     /// Its voting power (> 0).
     pub power: u64,
+    /// Where its peers reach it (QUIC, `host:port`), if it says: every node dials
+    /// the validators listed before it (full nodes dial all), besides `--peers`.
+    pub p2p: Option<String>,
 }
 
 /// Round timeouts, in milliseconds. Each later round waits `delta_ms` longer.
@@ -319,6 +322,7 @@ mod tests {
                 .map(|k| GenesisValidator {
                     key: k.public_key(),
                     power: 1,
+                    p2p: None,
                 })
                 .collect(),
             timeouts: Timeouts::default(),

@@ -71,7 +71,8 @@ impl Drop for BftHandle {
 pub fn start(node: Ghostd, config: BftConfig) -> Result<BftHandle, NodeError> {
     let (events, inbox) = crossbeam_channel::bounded(EVENTS_MAX);
     let mut replica = Replica::new(node.clone(), config.key.clone())?;
-    let net = Net::start(config.listen, config.peers.clone(), events.clone())
+    let peers = dial_list(&node, &config);
+    let net = Net::start(config.listen, peers, events.clone())
         .map_err(|e| NodeError::Rpc(e.to_string()))?;
     let gossip = events.clone();
     node.set_gossip(Box::new(move |txs| {
@@ -224,4 +225,31 @@ fn publish(replica: &Replica, net: &Net) {
         evidence: stats.evidence,
     };
     node.set_consensus_status(Arc::new(status));
+}
+
+/// Whom to dial: `--peers`, plus the genesis validators' addresses: those listed
+/// before us (a validator), or all (a full node), so each pair of validators has
+/// one connection. Our own address and duplicates are left out.
+fn dial_list(node: &Ghostd, config: &BftConfig) -> Vec<SocketAddr> {
+    use std::net::ToSocketAddrs;
+    let mut out: Vec<SocketAddr> = config.peers.clone();
+    if let Some(params) = node.bft() {
+        let me = config.key.as_ref().map(Keypair::public_key);
+        for v in &params.validators {
+            if Some(v.key) == me {
+                break;
+            }
+            let Some(text) = &v.p2p else {
+                continue;
+            };
+            match text.to_socket_addrs().map(|mut a| a.next()) {
+                Ok(Some(addr)) => out.push(addr),
+                _ => tracing::warn!("validator {}: p2p address {text} does not resolve", v.key),
+            }
+        }
+    }
+    out.retain(|a| *a != config.listen);
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|a| seen.insert(*a));
+    out
 }
