@@ -544,6 +544,8 @@ fn hostile_messages_are_dropped_and_counted_and_the_network_goes_on() {
     forged.signature = stranger.sign_bytes(b"not this vote");
     let real = vote(&validator, height, 0, None, VoteKind::Prevote);
     let block = sim.nodes[0].node().block(1).unwrap().unwrap();
+    let mut header = block.header.clone();
+    header.number = height;
     let hostile = vec![
         // Not a validator.
         NetMsg::Vote(vote(&stranger, height, 0, None, VoteKind::Prevote)),
@@ -565,8 +567,18 @@ fn hostile_messages_are_dropped_and_counted_and_the_network_goes_on() {
             round: 0,
             pol_round: -1,
             proposer: Keypair::dev(200 + ((height as u32 + 1) % 4)).public_key(),
-            header: block.header.clone(),
+            header: header.clone(),
             transactions: Vec::new(),
+            signature: stranger.sign_bytes(b"x"),
+        })),
+        // A block in the round's proposer's name that it did not sign.
+        NetMsg::Block(Box::new(BlockMsg {
+            round: 0,
+            pol_round: -1,
+            proposer: Keypair::dev(200 + (height as u32 % 4)).public_key(),
+            header,
+            transactions: Vec::new(),
+            signature: stranger.sign_bytes(b"x"),
         })),
         // Over the gossip bound.
         NetMsg::Transactions(vec![
@@ -614,6 +626,11 @@ fn hostile_messages_are_dropped_and_counted_and_the_network_goes_on() {
         let reasons = &sim.nodes[node].stats().dropped;
         assert!(reasons.contains_key("not_a_validator"), "{reasons:?}");
         assert!(reasons.contains_key("oversize"), "{reasons:?}");
+        assert!(
+            reasons.contains_key("block_not_from_proposer"),
+            "{reasons:?}"
+        );
+        assert!(reasons.contains_key("bad_block_signature"), "{reasons:?}");
         // The double vote is stored as evidence (slashing is not built).
         let evidence = sim.nodes[node].node().evidence().unwrap();
         assert!(

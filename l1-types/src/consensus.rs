@@ -16,6 +16,8 @@ use ghostplane_primitives::{Codec, Hash32, PublicKey, Signature};
 pub const VOTE_DOMAIN: &[u8] = b"ghostd/vote/v1";
 /// Domain tag of a signed consensus proposal.
 pub const PROPOSAL_DOMAIN: &[u8] = b"ghostd/proposal/v1";
+/// Domain tag of a proposer's signature on the block it sends beside its proposal.
+pub const BLOCK_DOMAIN: &[u8] = b"ghostd/block/v1";
 /// Most validators a genesis may list.
 pub const VALIDATORS_MAX: usize = 128;
 
@@ -169,6 +171,24 @@ pub fn proposal_signing_bytes(
     out.extend_from_slice(&round.to_be_bytes());
     out.extend_from_slice(&block.0);
     out.extend_from_slice(&pol_round.to_be_bytes());
+    out
+}
+
+/// The bytes a proposer signs for the block it sends at `height`, `round`
+/// (`pol_round` -1 for none): peers check it before they execute the block.
+pub fn block_signing_bytes(
+    chain_id: u64,
+    height: u64,
+    round: u32,
+    pol_round: i64,
+    block: Hash32,
+) -> Vec<u8> {
+    let mut out = BLOCK_DOMAIN.to_vec();
+    out.extend_from_slice(&chain_id.to_be_bytes());
+    out.extend_from_slice(&height.to_be_bytes());
+    out.extend_from_slice(&round.to_be_bytes());
+    out.extend_from_slice(&pol_round.to_be_bytes());
+    out.extend_from_slice(&block.0);
     out
 }
 

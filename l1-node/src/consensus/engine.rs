@@ -32,8 +32,11 @@ use super::wire::{
     NetMsg, WalEntry, WireCertificate, WireProposal, WireVote, proposal_bytes, vote_bytes,
 };
 
-/// Most consensus inputs buffered for later heights or rounds (Malachite's queue).
+/// Most consensus inputs buffered per later height (Malachite's queue; at least
+/// 64 per validator).
 pub const INPUT_QUEUE_MAX: usize = 1024;
+/// Most later heights with buffered inputs.
+pub const INPUT_HEIGHTS_MAX: usize = 4;
 
 /// What the engine asks its owner to do, in order.
 #[derive(Debug, Clone)]
@@ -84,6 +87,7 @@ pub struct Engine {
     set: ValidatorSet,
     timeouts: RoundTimeouts,
     bad_signatures: u64,
+    replay_failed: bool,
 }
 
 impl Engine {
@@ -99,10 +103,15 @@ impl Engine {
             set,
             timeouts: RoundTimeouts(params.timeouts),
             bad_signatures: 0,
+            replay_failed: false,
         }
     }
 
     fn fresh_state(set: &ValidatorSet, key: &Keypair, height: u64) -> State<Ctx> {
+        // Inputs for later heights wait in Malachite's queue: the next few heights,
+        // a bounded number each (enough for every validator's votes of a few
+        // rounds).
+        let per_height = INPUT_QUEUE_MAX.max(64 * set.validators.len());
         State::new(
             Ctx,
             Height(height),
@@ -113,8 +122,8 @@ impl Engine {
                 value_payload: ValuePayload::ProposalAndParts,
                 enabled: true,
             },
-            INPUT_QUEUE_MAX,
-            INPUT_QUEUE_MAX,
+            INPUT_HEIGHTS_MAX,
+            per_height,
         )
     }
 
@@ -128,10 +137,21 @@ impl Engine {
         self.state.round().as_i64()
     }
 
+    /// Whether replaying the consensus log failed (the validator must not vote at
+    /// this height: it could contradict what it signed before).
+    pub fn replay_failed(&self) -> bool {
+        self.replay_failed
+    }
+
     /// Votes, proposals and certificates dropped because a signature or a
     /// certificate's quorum does not verify.
     pub fn bad_signatures(&self) -> u64 {
         self.bad_signatures
+    }
+
+    /// Signs `bytes` with our key (the blocks we send beside our proposals).
+    pub fn sign(&self, bytes: &[u8]) -> Signature {
+        self.key.sign_bytes(bytes)
     }
 
     /// Our key.
@@ -155,8 +175,13 @@ impl Engine {
             None,
             VoteExtensionPolicy::Disabled,
         ));
+        self.replay_failed = false;
         if !wal.is_empty() {
             let inputs: Vec<Input<Ctx>> = wal.iter().filter_map(wal_input).collect();
+            if inputs.len() != wal.len() {
+                tracing::error!("consensus log has entries that do not convert");
+                self.replay_failed = true;
+            }
             self.state.index_wal_entries(inputs.iter());
             for input in inputs {
                 actions.extend(self.input(input));
@@ -241,6 +266,7 @@ impl Engine {
             set,
             timeouts,
             bad_signatures,
+            replay_failed,
         } = self;
         let result: Result<(), malachitebft_core_consensus::Error<Ctx>> = process!(
             input: input,
@@ -249,7 +275,13 @@ impl Engine {
             with: effect => handle(effect, key, *chain_id, set, timeouts, bad_signatures, &mut actions)
         );
         if let Err(e) = result {
-            tracing::debug!("consensus input refused: {e}");
+            // Most are a peer's bad input; a replay divergence is ours.
+            if state.is_replaying_wal() {
+                tracing::error!("consensus log replay failed: {e}");
+                *replay_failed = true;
+            } else {
+                tracing::debug!("consensus input refused: {e}");
+            }
         }
         actions
     }

@@ -35,7 +35,9 @@
 //! [`wire::GOSSIP_TXS_MAX`]; sync pages [`wire::SYNC_BLOCKS_MAX`] blocks; blocks
 //! kept per height [`replica::BLOCKS_PER_HEIGHT_MAX`]; queued inputs
 //! [`engine::INPUT_QUEUE_MAX`]; peers [`net::PEERS_MAX`] with
-//! [`net::PEER_QUEUE_MAX`] queued messages each. What passes a bound is dropped and
+//! [`net::PEER_QUEUE_MAX`] queued messages each; events for the consensus thread
+//! [`runtime::EVENTS_MAX`]; gossip batches awaiting admission
+//! [`runtime::GOSSIP_BATCHES_MAX`]. What passes a bound is dropped and
 //! counted (`ghostd_consensus_dropped_total{reason}`).
 
 pub mod context;

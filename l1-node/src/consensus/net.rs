@@ -34,6 +34,8 @@ const ALPN: &[u8] = b"ghostd-p2p/1";
 pub enum Event {
     /// A peer connected.
     Connected(PeerId),
+    /// A peer's connection ended.
+    Disconnected(PeerId),
     /// A message from a peer.
     Message(PeerId, NetMsg),
     /// Transactions our clients submitted, for the peers.
@@ -329,8 +331,21 @@ impl Net {
                         .increment(1);
                     break;
                 }
-                body.resize(len, 0);
-                if recv.read_exact(&mut body).await.is_err() {
+                // Grows with what arrives, not with what the length prefix claims.
+                body.clear();
+                let mut chunk = vec![0u8; 64 * 1024];
+                let mut remaining = len;
+                let mut complete = true;
+                while remaining > 0 {
+                    let n = remaining.min(chunk.len());
+                    if recv.read_exact(&mut chunk[..n]).await.is_err() {
+                        complete = false;
+                        break;
+                    }
+                    body.extend_from_slice(&chunk[..n]);
+                    remaining -= n;
+                }
+                if !complete {
                     break;
                 }
                 self.traffic
@@ -355,6 +370,7 @@ impl Net {
         if let Ok(mut peers) = self.peers.lock() {
             peers.remove(&id);
         }
+        let _ = events.try_send(Event::Disconnected(id));
         writer.abort();
         connection.close(0u32.into(), b"bye");
     }

@@ -28,8 +28,11 @@ pub type PeerId = u64;
 pub const BLOCKS_PER_HEIGHT_MAX: usize = 64;
 /// Most blocks of the next height held until we get there.
 pub const FUTURE_BLOCKS_MAX: usize = 8;
-/// Most bytes of transactions in one sync response.
+/// Most bytes of blocks in one sync response (past it, the page ends; one block
+/// is always sent).
 pub const SYNC_BYTES_MAX: usize = 16 * 1024 * 1024;
+/// Most peers whose announced heads are remembered.
+pub const PEER_HEIGHTS_MAX: usize = 256;
 
 /// What the replica asks its transport to do.
 #[derive(Debug, Clone)]
@@ -82,11 +85,19 @@ pub struct Replica {
     blocks: HashMap<Hash32, Cached>,
     future: Vec<BlockMsg>,
     own: Option<(Hash32, Vec<Pending>)>,
-    best_peer: Option<(PeerId, u64)>,
+    /// Heads the connected peers announced (at most [`PEER_HEIGHTS_MAX`]).
+    peer_heights: std::collections::BTreeMap<PeerId, u64>,
+    ticks: u64,
     head_at_last_tick: u64,
     /// Our proposal, waiting for the block time: height, round, due (unix ms).
     build_due: Option<(u64, Round, u64)>,
     block_time_ms: u64,
+    /// A height whose consensus log could not be read or replayed: we send
+    /// nothing we sign there (we might contradict what we signed before the
+    /// restart) and follow the others through sync instead.
+    muted: Option<u64>,
+    /// Next write-ahead-log sequence number at the consensus height.
+    wal_seq: u64,
     stats: ReplicaStats,
 }
 
@@ -122,10 +133,13 @@ impl Replica {
             blocks: HashMap::new(),
             future: Vec::new(),
             own: None,
-            best_peer: None,
+            peer_heights: std::collections::BTreeMap::new(),
+            ticks: 0,
             head_at_last_tick: head,
             build_due: None,
             block_time_ms,
+            muted: None,
+            wal_seq: 0,
             stats: ReplicaStats::default(),
         })
     }
@@ -176,10 +190,14 @@ impl Replica {
         let wal = match self.node.wal_load(height) {
             Ok(wal) => wal,
             Err(e) => {
-                tracing::error!("consensus log unreadable: {e}; starting the height afresh");
+                tracing::error!(
+                    "consensus log unreadable: {e}; not voting at height {height}, following through sync"
+                );
+                self.muted = Some(height);
                 Vec::new()
             }
         };
+        self.wal_seq = wal.len() as u64;
         // The proposals this validator saw at this height before a restart: it may
         // have voted or locked on one of them.
         if self.engine.is_some() {
@@ -204,6 +222,12 @@ impl Replica {
         }
         if let Some(engine) = self.engine.as_mut() {
             let actions = engine.start(height, &wal);
+            if engine.replay_failed() {
+                tracing::error!(
+                    "consensus log replay failed; not voting at height {height}, following through sync"
+                );
+                self.muted = Some(height);
+            }
             out.extend(self.perform(actions));
         }
         out
@@ -219,14 +243,37 @@ impl Replica {
         )]
     }
 
+    /// A peer's connection ended: it is no sync source any more.
+    pub fn on_disconnected(&mut self, peer: PeerId) {
+        self.peer_heights.remove(&peer);
+        self.stats.best_peer_height = self.peer_heights.values().copied().max().unwrap_or(0);
+    }
+
+    /// A peer ahead of `head`, taken in turn (so one that lies about its height
+    /// gets only its share of our requests).
+    fn sync_source(&self, head: u64) -> Option<PeerId> {
+        let ahead: Vec<PeerId> = self
+            .peer_heights
+            .iter()
+            .filter(|(_, h)| **h > head)
+            .map(|(p, _)| *p)
+            .collect();
+        if ahead.is_empty() {
+            return None;
+        }
+        ahead
+            .get((self.ticks % ahead.len() as u64) as usize)
+            .copied()
+    }
+
     /// Once a second: announce our head, and sync if a peer is ahead and we made no
     /// progress since the last tick.
     pub fn on_tick(&mut self) -> Vec<Out> {
+        self.ticks += 1;
         let head = self.node.head().number;
         let mut out = vec![Out::Broadcast(NetMsg::Status { height: head })];
-        if let Some((peer, height)) = self.best_peer
-            && height > head
-            && head == self.head_at_last_tick
+        if head == self.head_at_last_tick
+            && let Some(peer) = self.sync_source(head)
         {
             out.push(Out::Send(peer, NetMsg::SyncRequest { from: head + 1 }));
         }
@@ -324,10 +371,13 @@ impl Replica {
                 Vec::new()
             }
             NetMsg::Status { height } => {
-                if self.best_peer.is_none_or(|(_, h)| height > h) {
-                    self.best_peer = Some((peer, height));
+                if self.peer_heights.len() < PEER_HEIGHTS_MAX
+                    || self.peer_heights.contains_key(&peer)
+                {
+                    self.peer_heights.insert(peer, height);
                 }
-                self.stats.best_peer_height = self.stats.best_peer_height.max(height);
+                self.stats.best_peer_height =
+                    self.peer_heights.values().copied().max().unwrap_or(0);
                 let head = self.node.head().number;
                 // One behind is normal (a commit in flight); two is not.
                 if height >= head + 2 {
@@ -353,7 +403,7 @@ impl Replica {
             ) else {
                 break;
             };
-            bytes += block.transactions.len() * 256;
+            bytes += borsh::to_vec(&block).map_or(usize::MAX, |b| b.len());
             blocks.push((block, commit));
             if bytes > SYNC_BYTES_MAX {
                 break;
@@ -394,7 +444,7 @@ impl Replica {
         metrics::counter!("ghostd_consensus_synced_blocks_total").increment(applied);
         let head = self.node.head().number;
         let mut out = vec![Out::Broadcast(NetMsg::Status { height: head })];
-        if self.best_peer.is_some_and(|(_, h)| h > head) {
+        if self.peer_heights.get(&peer).is_some_and(|h| *h > head) {
             out.push(Out::Send(peer, NetMsg::SyncRequest { from: head + 1 }));
         }
         // Consensus moves to the height after the synced head.
@@ -428,6 +478,12 @@ impl Replica {
         let round = Round::new(msg.round);
         if engine.proposer(round) != msg.proposer {
             self.drop_msg("block_not_from_proposer");
+            return Vec::new();
+        }
+        // Only the round's proposer can make us execute a block.
+        let signed = msg.signing_bytes(self.node.genesis().chain_id);
+        if ghostplane_primitives::keys::verify(&msg.proposer, &signed, &msg.signature).is_err() {
+            self.drop_msg("bad_block_signature");
             return Vec::new();
         }
         let hash = msg.header.hash();
@@ -491,13 +547,15 @@ impl Replica {
             return Vec::new();
         };
         let hash = prepared.header.hash();
-        let msg = BlockMsg {
+        let mut msg = BlockMsg {
             round: round.as_u32().unwrap_or(0),
             pol_round: -1,
             proposer: engine.key(),
             header: prepared.header.clone(),
             transactions: prepared.included.clone(),
+            signature: ghostplane_primitives::Signature([0; 64]),
         };
+        msg.signature = engine.sign(&msg.signing_bytes(self.node.genesis().chain_id));
         if let Err(e) = self.node.keep_proposal(msg.header.number, &msg) {
             tracing::error!("proposal not kept: {e}; not proposing");
             self.own = Some((hash, candidates));
@@ -520,6 +578,7 @@ impl Replica {
     fn next_height(&mut self) -> Vec<Out> {
         self.blocks.clear();
         self.build_due = None;
+        self.wal_seq = 0;
         if let Some((_, candidates)) = self.own.take() {
             self.node.return_candidates(candidates);
         }
@@ -554,17 +613,10 @@ impl Replica {
                 commit.block,
                 commit.height
             );
-            return self
-                .best_peer
-                .map(|(peer, _)| {
-                    vec![Out::Send(
-                        peer,
-                        NetMsg::SyncRequest {
-                            from: commit.height,
-                        },
-                    )]
-                })
-                .unwrap_or_default();
+            // Everyone who committed it can send it: ask them all.
+            return vec![Out::Broadcast(NetMsg::SyncRequest {
+                from: commit.height,
+            })];
         };
         let own = self.own.take();
         let returned = own.as_ref().is_some_and(|(hash, _)| *hash != commit.block);
@@ -583,6 +635,9 @@ impl Replica {
 
     fn perform(&mut self, actions: Vec<Action>) -> Vec<Out> {
         let mut out = Vec::new();
+        // What these actions schedule belongs to the height they came from (a
+        // decision inside them may move consensus to the next one first).
+        let height = self.engine.as_ref().map_or(0, Engine::height);
         // The log first: nothing we signed leaves before it is on disk.
         let wal: Vec<WalEntry> = actions
             .iter()
@@ -599,27 +654,29 @@ impl Replica {
                 Action::Broadcast(NetMsg::Vote(_) | NetMsg::Proposal(_) | NetMsg::Certificate(_))
             )
         });
-        if !wal.is_empty()
-            && let Some(engine) = self.engine.as_ref()
-            && let Err(e) = self.node.wal_append(engine.height(), &wal, signs)
-        {
-            // Sending what we cannot log could make us equivocate after a crash.
-            tracing::error!("consensus log write failed: {e}; holding this step's messages");
-            return out;
+        if !wal.is_empty() && self.engine.is_some() {
+            if let Err(e) = self.node.wal_append(height, self.wal_seq, &wal, signs) {
+                // Sending what we cannot log could make us equivocate after a crash.
+                tracing::error!("consensus log write failed: {e}; not voting at height {height}");
+                self.muted = Some(height);
+                return out;
+            }
+            self.wal_seq += wal.len() as u64;
         }
+        let muted = self.muted == Some(height);
         for action in actions {
             match action {
                 Action::Wal(_) => {}
-                Action::Broadcast(msg) => out.push(Out::Broadcast(msg)),
-                Action::Schedule(timeout, after) => {
-                    if let Some(engine) = self.engine.as_ref() {
-                        out.push(Out::Schedule {
-                            height: engine.height(),
-                            timeout,
-                            after,
-                        });
+                Action::Broadcast(msg) => {
+                    if !muted {
+                        out.push(Out::Broadcast(msg));
                     }
                 }
+                Action::Schedule(timeout, after) => out.push(Out::Schedule {
+                    height,
+                    timeout,
+                    after,
+                }),
                 Action::Cancel(timeout) => out.push(Out::Cancel(timeout)),
                 Action::CancelAll => out.push(Out::CancelAll),
                 Action::BuildBlock { height, round } => {
@@ -642,13 +699,15 @@ impl Replica {
                     valid_round,
                     block,
                 } => {
-                    if let Some(cached) = self.blocks.get(&block) {
+                    if let (Some(cached), Some(engine), false) =
+                        (self.blocks.get(&block), self.engine.as_ref(), muted)
+                    {
                         let mut msg = cached.msg.clone();
                         msg.round = round.as_u32().unwrap_or(0);
                         msg.pol_round = valid_round.as_i64();
-                        if let Some(engine) = self.engine.as_ref() {
-                            msg.proposer = engine.key();
-                        }
+                        msg.proposer = engine.key();
+                        msg.signature =
+                            engine.sign(&msg.signing_bytes(self.node.genesis().chain_id));
                         out.push(Out::Broadcast(NetMsg::Block(Box::new(msg))));
                     }
                 }

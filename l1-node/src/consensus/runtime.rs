@@ -113,6 +113,7 @@ pub fn start(node: Ghostd, config: BftConfig) -> Result<BftHandle, NodeError> {
             let outs = replica.start();
             apply(&thread_net, &mut timers, &mut wake, outs);
             publish(&replica, &thread_net);
+            let mut published_head = replica.node().head().number;
             loop {
                 let now = Instant::now();
                 let deadline = timers
@@ -122,7 +123,7 @@ pub fn start(node: Ghostd, config: BftConfig) -> Result<BftHandle, NodeError> {
                     .unwrap_or(next_tick)
                     .min(next_tick)
                     .min(wake.unwrap_or(next_tick));
-                let outs = match inbox.recv_timeout(deadline.saturating_duration_since(now)) {
+                let mut outs = match inbox.recv_timeout(deadline.saturating_duration_since(now)) {
                     Ok(Event::Stop) | Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
                         break;
                     }
@@ -135,28 +136,38 @@ pub fn start(node: Ghostd, config: BftConfig) -> Result<BftHandle, NodeError> {
                     }
                     Ok(Event::Message(peer, msg)) => replica.on_message(peer, msg),
                     Ok(Event::Connected(peer)) => replica.on_connected(peer),
-                    Ok(Event::Gossip(txs)) => vec![replica.gossip(txs)],
-                    Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
-                        let now = Instant::now();
-                        let mut outs = Vec::new();
-                        if now >= next_tick {
-                            next_tick = now + TICK;
-                            outs.extend(replica.on_tick());
-                        }
-                        let due: Vec<_> = timers.iter().filter(|t| t.0 <= now).cloned().collect();
-                        timers.retain(|t| t.0 > now);
-                        for (_, height, timeout) in due {
-                            outs.extend(replica.on_timeout(height, timeout));
-                        }
-                        if wake.is_some_and(|w| w <= now) {
-                            wake = None;
-                            outs.extend(replica.on_wake());
-                        }
-                        outs
+                    Ok(Event::Disconnected(peer)) => {
+                        replica.on_disconnected(peer);
+                        Vec::new()
                     }
+                    Ok(Event::Gossip(txs)) => vec![replica.gossip(txs)],
+                    Err(crossbeam_channel::RecvTimeoutError::Timeout) => Vec::new(),
                 };
+                // Timers run on every pass, so a stream of messages cannot starve
+                // them.
+                apply(&thread_net, &mut timers, &mut wake, std::mem::take(&mut outs));
+                let now = Instant::now();
+                if now >= next_tick {
+                    next_tick = now + TICK;
+                    outs.extend(replica.on_tick());
+                    // Status for RPC once a tick, and after every commit below.
+                    publish(&replica, &thread_net);
+                }
+                let due: Vec<_> = timers.iter().filter(|t| t.0 <= now).cloned().collect();
+                timers.retain(|t| t.0 > now);
+                for (_, height, timeout) in due {
+                    outs.extend(replica.on_timeout(height, timeout));
+                }
+                if wake.is_some_and(|w| w <= now) {
+                    wake = None;
+                    outs.extend(replica.on_wake());
+                }
+                let head = replica.node().head().number;
+                if head != published_head {
+                    published_head = head;
+                    publish(&replica, &thread_net);
+                }
                 apply(&thread_net, &mut timers, &mut wake, outs);
-                publish(&replica, &thread_net);
             }
         })
         .map_err(|e| NodeError::Rpc(format!("consensus thread: {e}")))?;

@@ -77,6 +77,22 @@ pub struct BlockMsg {
     pub header: L1Header,
     /// The transactions, in order.
     pub transactions: Vec<SignedL1Transaction>,
+    /// The proposer's signature over `block_signing_bytes` (round, proof-of-lock
+    /// round, header hash): checked before anyone executes the block.
+    pub signature: Signature,
+}
+
+impl BlockMsg {
+    /// The bytes its proposer signs.
+    pub fn signing_bytes(&self, chain_id: u64) -> Vec<u8> {
+        ghostd_types::consensus::block_signing_bytes(
+            chain_id,
+            self.header.number,
+            self.round,
+            self.pol_round,
+            self.header.hash(),
+        )
+    }
 }
 
 /// A certificate of votes (polka: 2/3 prevotes for a block; round certificate:

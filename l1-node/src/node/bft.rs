@@ -146,6 +146,12 @@ impl Ghostd {
         if let Some(Err(why)) = checked.into_iter().find(Result::is_err) {
             return invalid(why);
         }
+        let bytes: usize = transactions.iter().map(|tx| tx.encode().len()).sum();
+        if bytes > BLOCK_BYTES_MAX {
+            return invalid(format!(
+                "{bytes} bytes of transactions is over the {BLOCK_BYTES_MAX}-byte limit"
+            ));
+        }
         let candidates: Vec<Pending> = transactions
             .iter()
             .map(|tx| (u64::MAX, tx.hash(), tx.clone()))
@@ -231,12 +237,14 @@ impl Ghostd {
         self.commit_decided(prepared, commit, None)
     }
 
-    /// Appends consensus write-ahead-log entries for `height` in one write, synced
+    /// Appends consensus write-ahead-log entries for `height`, numbered from
+    /// `first` (the caller counts them), in one write, synced
     /// if `sync` (RocksDB's log is sequential: a synced write makes every earlier
     /// one durable too).
     pub(crate) fn wal_append(
         &self,
         height: u64,
+        first: u64,
         entries: &[WalEntry],
         sync: bool,
     ) -> Result<(), NodeError> {
@@ -244,7 +252,6 @@ impl Ghostd {
             return Ok(());
         }
         let cf = self.cf(CF_CONSENSUS)?;
-        let first = self.wal_load(height)?.len() as u64;
         let mut batch = WriteBatch::default();
         for (seq, entry) in (first..).zip(entries) {
             batch.put_cf(cf, wal_key(height, seq), to_bytes(entry));
@@ -325,6 +332,7 @@ impl Ghostd {
         key.extend_from_slice(&a.height.to_be_bytes());
         key.extend_from_slice(&a.validator.0);
         key.extend_from_slice(&a.round.to_be_bytes());
+        key.push(a.kind as u8);
         self.inner.db.put_cf(cf, key, to_bytes(&(a, b)))?;
         metrics::counter!("ghostd_consensus_equivocations_total").increment(1);
         Ok(())

@@ -114,8 +114,15 @@ impl Ghostd {
         let mut receipts = Vec::new();
         let mut finished = HashSet::new();
         let mut obsolete = HashSet::new();
+        let mut bytes = 0usize;
         for (seq, hash, tx) in candidates {
             let hash = *hash;
+            // A block must fit one peer frame (BFT); a solo block keeps the same
+            // bound. What does not fit waits for the next block.
+            let len = tx.encode().len();
+            if mode == Mode::Build && bytes + len > BLOCK_BYTES_MAX {
+                continue;
+            }
             let nonce_key = nonce_key(&tx.tx.from);
             let next: Nonce = state::get(&block_layer, &nonce_key)?.unwrap_or(0);
             if tx.tx.nonce != next && mode == Mode::Replay {
@@ -132,6 +139,7 @@ impl Ghostd {
                 obsolete.insert(*seq);
                 continue;
             }
+            bytes += len;
             let ctx = CallContext {
                 rollup: &self.inner.genesis.rollup,
                 naming: &self.inner.genesis.naming,

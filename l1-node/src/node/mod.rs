@@ -62,6 +62,9 @@ pub const NONCE_GAP_MAX: u64 = lanes::GAP_MAX_DEFAULT;
 /// the mempool (L1 transactions pay no fee, so parked ones must not hold room
 /// forever).
 pub const PARKED_BLOCKS_MAX: u64 = 120;
+/// Most bytes of transactions in one block: a BFT block must fit one peer frame
+/// (64 MiB) with room to spare.
+pub const BLOCK_BYTES_MAX: usize = 32 * 1024 * 1024;
 /// Mempool room only rollup operators may take: commits and proofs must get in
 /// even when others fill the pool.
 pub const MEMPOOL_OPERATOR_RESERVED: usize = 64;
