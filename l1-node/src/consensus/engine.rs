@@ -380,27 +380,41 @@ fn check_votes<'a>(
     }
 }
 
+/// More than 2/3 of the power signed `kind` votes for block `value_id` at
+/// `height`, `round` (a commit or polka certificate).
+fn quorum_for_block<'a>(
+    chain_id: u64,
+    set: &ValidatorSet,
+    kind: VoteType,
+    (height, round, value_id): (Height, Round, Hash32),
+    signers: impl Iterator<Item = (Addr, &'a Sig)>,
+) -> Result<(), CertificateError<Ctx>> {
+    check_votes(
+        chain_id,
+        set,
+        signers.map(|(address, signature)| {
+            (
+                vote_for(kind, height, round, NilOrVal::Val(value_id), address),
+                signature,
+            )
+        }),
+        true,
+    )
+}
+
 fn commit_votes(
     chain_id: u64,
     set: &ValidatorSet,
     c: &CommitCertificate<Ctx>,
 ) -> Result<(), CertificateError<Ctx>> {
-    check_votes(
+    quorum_for_block(
         chain_id,
         set,
-        c.commit_signatures.iter().map(|s| {
-            (
-                vote_for(
-                    VoteType::Precommit,
-                    c.height,
-                    c.round,
-                    NilOrVal::Val(c.value_id),
-                    s.address,
-                ),
-                &s.signature,
-            )
-        }),
-        true,
+        VoteType::Precommit,
+        (c.height, c.round, c.value_id),
+        c.commit_signatures
+            .iter()
+            .map(|s| (s.address, &s.signature)),
     )
 }
 
@@ -409,22 +423,12 @@ fn polka_votes(
     set: &ValidatorSet,
     c: &PolkaCertificate<Ctx>,
 ) -> Result<(), CertificateError<Ctx>> {
-    check_votes(
+    quorum_for_block(
         chain_id,
         set,
-        c.polka_signatures.iter().map(|s| {
-            (
-                vote_for(
-                    VoteType::Prevote,
-                    c.height,
-                    c.round,
-                    NilOrVal::Val(c.value_id),
-                    s.address,
-                ),
-                &s.signature,
-            )
-        }),
-        true,
+        VoteType::Prevote,
+        (c.height, c.round, c.value_id),
+        c.polka_signatures.iter().map(|s| (s.address, &s.signature)),
     )
 }
 
