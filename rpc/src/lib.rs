@@ -9,6 +9,8 @@
 //!   proxied to the module's `system_health` method, bounded request and response
 //!   bodies, connections, subscriptions and batches. No CORS layer: browsers on other
 //!   origins are refused by their own same-origin rule.
+//! - [`ids`]: JSON-RPC ids as the spec has them (a number is echoed, anything
+//!   else is `-32600` with `id: null`), in front of jsonrpsee on HTTP and WebSocket.
 //! - [`routes`]: plain `GET` routes beside JSON-RPC on the same port
 //!   ([`serve_with_routes`]), e.g. ghostd's DID resolver at `/1.0/identifiers/{did}`.
 //! - [`invalid_params`], [`internal`], [`error`]: typed errors for handlers.
@@ -33,6 +35,7 @@ use jsonrpsee::types::ErrorObjectOwned;
 use serde::Serialize;
 
 pub mod codes;
+pub mod ids;
 pub mod metrics;
 pub mod routes;
 
@@ -117,7 +120,8 @@ pub async fn serve_with_routes<T: Send + Sync + 'static>(
         .set_http_middleware(
             tower::ServiceBuilder::new()
                 .layer(routes::GetRoutesLayer::new(routes))
-                .layer(health),
+                .layer(health)
+                .layer(ids::IdGuardLayer::new(limits.body_bytes_max)),
         )
         .build(addr)
         .await
