@@ -414,7 +414,7 @@ impl WasmRuntime {
 
     /// Validates a contract module at deploy: [`Self::compile`], then one
     /// instantiation within the bounds. On success the module is cached under `hash`.
-    pub(crate) fn validate(&self, hash: Hash32, code: &[u8]) -> Result<(), String> {
+    pub fn validate(&self, hash: Hash32, code: &[u8]) -> Result<(), String> {
         let compiled = self.compile(code)?;
         // Instantiate once with no fuel: a module whose memories or tables do not fit
         // the pool fails here, at deploy, instead of at every call. (A start function

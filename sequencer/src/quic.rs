@@ -195,17 +195,10 @@ impl FrameReader {
     /// between frames.
     async fn next(&mut self) -> Result<Option<&[u8]>, QuicError> {
         loop {
-            let available = &self.buf[self.start..];
-            if let Some(header) = available.first_chunk::<4>() {
-                let len = u32::from_be_bytes(*header) as usize;
-                if len > self.max {
-                    return Err(QuicError::Oversize { len, max: self.max });
-                }
-                if available.len() >= 4 + len {
-                    let payload = self.start + 4..self.start + 4 + len;
-                    self.start = payload.end;
-                    return Ok(Some(&self.buf[payload]));
-                }
+            if let Some(len) = next_frame(&self.buf[self.start..], self.max)? {
+                let payload = self.start + 4..self.start + 4 + len;
+                self.start = payload.end;
+                return Ok(Some(&self.buf[payload]));
             }
             // Not a whole frame: keep the partial one and read more.
             self.buf.drain(..self.start);
@@ -220,6 +213,21 @@ impl FrameReader {
             }
         }
     }
+}
+
+/// The payload length of the frame at the start of `buffered` (a `u32` big-endian
+/// length, then that many payload bytes), or `None` if it is not all there yet. A
+/// length over `max` is [`QuicError::Oversize`] as soon as its four bytes arrive,
+/// before anything is read or buffered for it.
+pub fn next_frame(buffered: &[u8], max: usize) -> Result<Option<usize>, QuicError> {
+    let Some(header) = buffered.first_chunk::<4>() else {
+        return Ok(None);
+    };
+    let len = u32::from_be_bytes(*header) as usize;
+    if len > max {
+        return Err(QuicError::Oversize { len, max });
+    }
+    Ok((buffered.len() - 4 >= len).then_some(len))
 }
 
 /// Appends one frame (`u32` length, payload) to `out`.
