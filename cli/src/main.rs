@@ -32,6 +32,7 @@ mod load;
 mod naming;
 mod prover;
 mod sequencer;
+mod soak;
 mod testnet;
 mod wallet;
 
@@ -128,6 +129,9 @@ enum BenchCommand {
     Dns(bench_dns::DnsBenchArgs),
     /// Load a running ghostd with ledger transfers and time them to inclusion.
     L1Load(bench_l1::L1LoadArgs),
+    /// A devnet under mixed load, SIGKILLed and restarted every few seconds; checks
+    /// that nothing acknowledged was lost or doubled and that balances are conserved.
+    Soak(soak::SoakArgs),
 }
 
 #[derive(Subcommand)]
@@ -263,6 +267,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Bench(BenchCommand::Prove(args)) => bench_prove::run(args)?,
         Command::Bench(BenchCommand::Dns(args)) => runtime()?.block_on(bench_dns::run(args))?,
         Command::Bench(BenchCommand::L1Load(args)) => runtime()?.block_on(bench_l1::run(args))?,
+        Command::Bench(BenchCommand::Soak(args)) => runtime()?.block_on(soak::run(args))?,
         Command::Bench(BenchCommand::Identity(args)) => {
             runtime()?.block_on(bench_identity::run(args))?
         }

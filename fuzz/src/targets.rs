@@ -251,7 +251,7 @@ fn l1_tx(key: &Keypair, nonce: u64, call: Call) -> SignedL1Transaction {
     L1Transaction {
         chain_id: L1_DEVNET_CHAIN_ID,
         from: key.public_key(),
-        nonce: nonce.into(),
+        nonce,
         call,
     }
     .sign(key)
@@ -410,7 +410,7 @@ impl Harness for L1Calls {
             .map_err(|e| format!("nonce read failed: {e}"))?;
         // Refusals (bad call, over a bound, mempool full) are typed; only execution
         // and sealing must not fail.
-        let _ = self.node.node.submit(l1_tx(key, nonce.into(), call));
+        let _ = self.node.node.submit(l1_tx(key, nonce, call));
         self.pending += 1;
         if self.pending >= CALLS_PER_BLOCK {
             self.pending = 0;
@@ -430,7 +430,7 @@ struct Pubdata;
 impl Harness for Pubdata {
     fn seeds(&self) -> Vec<Vec<u8>> {
         let sig = Signature([5; 64]);
-        let ops = vec![
+        let ops = [
             PubdataOp::Transfer {
                 from: id(1),
                 to: id(2),

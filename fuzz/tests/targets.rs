@@ -61,7 +61,10 @@ fn a_broken_property_is_reported() {
         about: "",
         make: || Ok(Box::new(Picky)),
     };
-    let report = run(&target, 2_000, 1).unwrap();
+    let Ok(report) = run(&target, 2_000, 1) else {
+        panic!("the runner failed to start a trivial harness");
+    };
     assert!(report.failures > 0);
-    assert!(report.first.unwrap().reason.contains("0xff"));
+    let reason = report.first.map(|f| f.reason).unwrap_or_default();
+    assert!(reason.contains("0xff"), "{reason}");
 }

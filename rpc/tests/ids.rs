@@ -1,5 +1,6 @@
 //! JSON-RPC ids over real sockets, HTTP and WebSocket: a number is echoed as sent,
 //! anything else is `-32600` with `id: null`, and a batch keeps its other calls.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::SocketAddr;
 

@@ -280,6 +280,70 @@ async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
     response
 }
 
+/// JSON-RPC ids on one of the devnet's servers, over HTTP and WebSocket: a number
+/// jsonrpsee cannot read is echoed, an invalid id is `-32600` with `id: null`, and a
+/// batch answers every call.
+async fn ids_get_spec_replies(addr: std::net::SocketAddr) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_util::compat::TokioAsyncReadCompatExt;
+    let call = |id: &str| format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"system_health"}}"#);
+    let cases = [
+        (call("1.5"), r#""id":1.5,"result""#),
+        (
+            call("18446744073709551616"),
+            r#""id":18446744073709551616,"result""#,
+        ),
+        (call("true"), r#""id":null,"error":{"code":-32600"#),
+        (call("[1]"), r#""id":null,"error":{"code":-32600"#),
+        (call(r#"{"a":1}"#), r#""id":null,"error":{"code":-32600"#),
+        (
+            r#"{"jsonrpc":"2.0","id":1,"id":2,"method":"system_health"}"#.to_string(),
+            r#""id":null,"error":{"code":-32600"#,
+        ),
+    ];
+    let http = |body: String| async move {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let request = format!(
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.unwrap();
+        response
+    };
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let host = addr.to_string();
+    let mut ws = soketto::handshake::Client::new(stream.compat(), &host, "/");
+    let accepted = ws.handshake().await.unwrap();
+    assert!(matches!(
+        accepted,
+        soketto::handshake::ServerResponse::Accepted { .. }
+    ));
+    let (mut tx, mut rx) = ws.into_builder().finish();
+    for (request, reply) in &cases {
+        let over_http = http(request.clone()).await;
+        assert!(over_http.contains(reply), "{addr}: {request} → {over_http}");
+        tx.send_text(request).await.unwrap();
+        tx.flush().await.unwrap();
+        let mut message = Vec::new();
+        rx.receive_data(&mut message).await.unwrap();
+        let over_ws = String::from_utf8(message).unwrap();
+        assert!(
+            over_ws.contains(reply),
+            "{addr} (WebSocket): {request} → {over_ws}"
+        );
+    }
+    let batch = format!("[{},{},{}]", call("1"), call("true"), call("2.5"));
+    let replies = http(batch).await;
+    let (_, body) = replies.split_once("\r\n\r\n").unwrap();
+    let replies: Vec<serde_json::Value> = serde_json::from_str(body).unwrap();
+    assert_eq!(replies.len(), 3, "{body}");
+    assert_eq!(replies[0]["id"], 1);
+    assert_eq!(replies[1]["error"]["code"], -32600);
+    assert_eq!(replies[2]["id"], 2.5);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
     let dir = tempfile::tempdir().unwrap();
@@ -291,6 +355,10 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
     wait_up(ports.l1, "ghost_blockNumber", &log).await;
     let l2 = client(ports.l2);
     let l1 = client(ports.l1);
+    wait_up(ports.coordinator, "prover_status", &log).await;
+    for server in [ports.l2, ports.l1, ports.coordinator] {
+        ids_get_spec_replies(server).await;
+    }
 
     // A fresh key: no L2 account, no L1 funds.
     std::fs::create_dir_all(data.join("wallet")).unwrap();
