@@ -75,6 +75,10 @@ const RECEIVER: u32 = 5;
 const DEPLOYER: u32 = 6;
 /// Sends every deposit (on L1).
 const DEPOSITOR: u32 = 7;
+/// Most GCC a deploy may cost (what it does not use is refunded).
+const DEPLOY_FEE: Amount = 1 << 40;
+/// Most GCC a contract call may cost (refunded past the fuel it burns).
+const CALL_FEE: Amount = 1 << 32;
 
 /// One submission.
 struct Sent {
@@ -213,6 +217,8 @@ struct Load {
     sent: Vec<Sent>,
     /// Accounts whose nonce is unknown after a failed submission.
     dirty: bool,
+    /// Why submissions were refused, and how often.
+    refusals: BTreeMap<String, u64>,
 }
 
 fn id(i: u32) -> AccountId {
@@ -250,6 +256,13 @@ async fn l1_balance(l1: &HttpClient, address: L1Address, token: TokenId) -> Resu
 }
 
 impl Load {
+    fn refused(&mut self, why: String) {
+        // The reason without its figures, so that like refusals count together.
+        let why = why.split(" (").next().unwrap_or_default();
+        let why: String = why.chars().take(120).collect();
+        *self.refusals.entry(why).or_default() += 1;
+    }
+
     /// Re-reads every nonce (after a restart or a failed submission).
     async fn resync(&mut self, l2: &HttpClient, l1: &HttpClient) -> Result<()> {
         for account in SENDERS.into_iter().chain([DEPLOYER]) {
@@ -269,9 +282,11 @@ impl Load {
         let signed = Keypair::dev(from).sign(DEVNET_CHAIN_ID, tx);
         let bytes = signed.encode();
         let hash = tx_hash(&bytes).to_hex();
-        let acked = L2ApiClient::send_transaction(l2, hex::encode(&bytes))
-            .await
-            .is_ok();
+        let reply = L2ApiClient::send_transaction(l2, hex::encode(&bytes)).await;
+        let acked = reply.is_ok();
+        if let Err(e) = reply {
+            self.refused(e.to_string());
+        }
         if acked {
             *self.nonces.entry(from).or_default() += 1;
         } else {
@@ -297,9 +312,11 @@ impl Load {
                 }
                 .sign(&Keypair::dev(DEPOSITOR));
                 let hash = tx.hash().to_hex();
-                let acked = GhostApiClient::send_transaction(l1, hex::encode(tx.encode()))
-                    .await
-                    .is_ok();
+                let reply = GhostApiClient::send_transaction(l1, hex::encode(tx.encode())).await;
+                let acked = reply.is_ok();
+                if let Err(e) = reply {
+                    self.refused(e.to_string());
+                }
                 if acked {
                     self.l1_nonce += 1;
                 } else {
@@ -328,7 +345,7 @@ impl Load {
                     contract: self.contract,
                     input: Vec::new(),
                     fuel_limit: 100_000,
-                    fee: self.fee.saturating_mul(1000),
+                    fee: CALL_FEE,
                     nonce,
                 };
                 self.send_l2(l2, Kind::Call, from, tx).await;
@@ -466,7 +483,7 @@ pub async fn run(args: SoakArgs) -> Result<()> {
         Transaction::Deploy {
             from: id(DEPLOYER),
             code,
-            fee: fee.saturating_mul(100_000),
+            fee: DEPLOY_FEE,
             nonce: deploy_nonce,
         },
     );
@@ -480,9 +497,18 @@ pub async fn run(args: SoakArgs) -> Result<()> {
         deposit_to,
         sent: Vec::new(),
         dirty: false,
+        refusals: BTreeMap::new(),
     };
     let started = Instant::now();
-    while !executed_l2(&l2, &deploy_hash.hash).await? {
+    loop {
+        if let Some(receipt) =
+            L2ApiClient::get_transaction_receipt(&l2, deploy_hash.hash.clone()).await?
+        {
+            if let Some(error) = receipt.outcome.error {
+                bail!("the counter contract's deploy failed: {error}");
+            }
+            break;
+        }
         if started.elapsed() > settle {
             bail!("the contract deploy did not execute");
         }
@@ -550,17 +576,38 @@ pub async fn run(args: SoakArgs) -> Result<()> {
     );
     let lost_l2 = settle_l2(&l2, &load.sent, settle).await?;
     let mut executed: BTreeMap<Kind, u128> = BTreeMap::new();
+    let mut failed: BTreeMap<Kind, (u64, String)> = BTreeMap::new();
+    // A refused submission can be sent again with the same nonce, as the same
+    // bytes: count each transaction once.
+    let mut unique = std::collections::BTreeSet::new();
     for s in &load.sent {
-        let ran = match s.kind {
+        if !unique.insert(s.hash.as_str()) {
+            continue;
+        }
+        let outcome = match s.kind {
             Kind::Deposit => GhostApiClient::get_transaction(&l1, s.hash.clone())
                 .await
-                .map(|v| v.receipt.is_some_and(|r| r.outcome.error.is_none()))
-                .unwrap_or(false),
+                .ok()
+                .and_then(|v| v.receipt)
+                .map(|r| r.outcome.error),
             _ => L2ApiClient::get_transaction_receipt(&l2, s.hash.clone())
                 .await?
-                .is_some_and(|r| r.outcome.status == "success"),
+                .map(|r| r.outcome.error),
         };
-        *executed.entry(s.kind).or_default() += u128::from(ran);
+        match outcome {
+            Some(None) => *executed.entry(s.kind).or_default() += 1,
+            Some(Some(error)) => {
+                let entry = failed.entry(s.kind).or_insert((0, error));
+                entry.0 += 1;
+            }
+            None => {}
+        }
+    }
+    for (why, count) in &load.refusals {
+        println!("refused {count}×: {why}");
+    }
+    for (kind, (count, first)) in &failed {
+        println!("{kind:?}: {count} executed and failed (first: {first})");
     }
     let want = |kind| executed.get(&kind).copied().unwrap_or(0);
     let (want_transfers, want_deposits, want_withdrawals) = (
@@ -593,6 +640,9 @@ pub async fn run(args: SoakArgs) -> Result<()> {
     }
     let shortfall = |got: u128, want: u128| want.saturating_sub(got) as u64;
     let excess = |got: u128, want: u128| got.saturating_sub(want) as u64;
+    println!(
+        "receipts missing for acknowledged L2 transactions: {lost_l2}; executed successfully: transfers {want_transfers}, deposits {want_deposits}, withdrawals {want_withdrawals}"
+    );
     let lost = lost_l2
         + shortfall(transfers, want_transfers)
         + shortfall(deposits, want_deposits)

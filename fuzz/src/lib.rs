@@ -54,8 +54,9 @@ const STEER_BYTES: usize = 256;
 pub trait Harness {
     /// Valid encodings the mutator starts from.
     fn seeds(&self) -> Vec<Vec<u8>>;
-    /// Runs one input; `Err` is a broken property (not a rejected input).
-    fn run(&mut self, input: &[u8]) -> Result<(), String>;
+    /// Runs one input: whether it was accepted (decoded, or passed the entry
+    /// point's checks); `Err` is a broken property (not a rejected input).
+    fn run(&mut self, input: &[u8]) -> Result<bool, String>;
     /// Most bytes one case may allocate beyond what was live before it.
     fn alloc_bound(&self, input_len: usize) -> usize;
 }
@@ -88,6 +89,8 @@ pub struct Report {
     pub target: &'static str,
     /// Cases run.
     pub cases: u64,
+    /// Cases the target accepted (the rest were refused with a typed error).
+    pub accepted: u64,
     /// Cases that failed.
     pub failures: u64,
     /// The first failure.
@@ -108,6 +111,7 @@ pub fn run(target: &Target, cases: u64, seed: u64) -> Result<Report, String> {
     let mut report = Report {
         target: target.name,
         cases,
+        accepted: 0,
         failures: 0,
         first: None,
         alloc_checked: COUNTING.load(Ordering::Relaxed),
@@ -125,14 +129,18 @@ pub fn run(target: &Target, cases: u64, seed: u64) -> Result<Report, String> {
         let reason = match outcome {
             Err(panic) => Some(format!("panic: {}", panic_text(&panic))),
             Ok(Err(broken)) => Some(broken),
-            Ok(Ok(())) if report.alloc_checked && grew > harness.alloc_bound(input.len()) => {
+            Ok(Ok(accepted)) if report.alloc_checked && grew > harness.alloc_bound(input.len()) => {
+                report.accepted += u64::from(accepted);
                 Some(format!(
                     "allocated {grew} bytes, over the bound of {} for a {}-byte input",
                     harness.alloc_bound(input.len()),
                     input.len()
                 ))
             }
-            Ok(Ok(())) => None,
+            Ok(Ok(accepted)) => {
+                report.accepted += u64::from(accepted);
+                None
+            }
         };
         if let Some(reason) = reason {
             report.failures += 1;

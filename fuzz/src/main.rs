@@ -45,15 +45,19 @@ fn main() -> std::process::ExitCode {
             }
         }
     };
+    // A panic is a failure the report carries (the first one, with its input);
+    // the default hook would print every one.
+    std::panic::set_hook(Box::new(|_| {}));
     let mut failed = false;
     for target in targets {
         let started = std::time::Instant::now();
         match run(target, args.cases, args.seed) {
             Ok(report) => {
                 println!(
-                    "target={} cases={} failures={} alloc_peak_bytes={} secs={:.1}",
+                    "target={} cases={} accepted={} failures={} alloc_peak_bytes={} secs={:.1}",
                     report.target,
                     report.cases,
+                    report.accepted,
                     report.failures,
                     report.alloc_peak,
                     started.elapsed().as_secs_f64()

@@ -272,6 +272,7 @@ impl Relationship {
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct VerificationMethod {
     /// The fragment: the method's id is `<did>#<fragment>`.
+    #[borsh(deserialize_with = "ghostplane_primitives::codec::bounded::string")]
     pub fragment: String,
     /// The key.
     pub key: KeyMaterial,
@@ -290,10 +291,13 @@ impl VerificationMethod {
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct Service {
     /// The fragment: the service's id is `<did>#<fragment>`.
+    #[borsh(deserialize_with = "ghostplane_primitives::codec::bounded::string")]
     pub fragment: String,
     /// `type`.
+    #[borsh(deserialize_with = "ghostplane_primitives::codec::bounded::string")]
     pub kind: String,
     /// `serviceEndpoint` (a URI).
+    #[borsh(deserialize_with = "ghostplane_primitives::codec::bounded::string")]
     pub endpoint: String,
 }
 
@@ -448,6 +452,7 @@ pub enum IdentityCall {
         /// The DID.
         did: DidId,
         /// Its fragment.
+        #[borsh(deserialize_with = "ghostplane_primitives::codec::bounded::string")]
         fragment: String,
     },
     /// Sets the relationships a method is referenced from.
@@ -455,6 +460,7 @@ pub enum IdentityCall {
         /// The DID.
         did: DidId,
         /// The method's fragment.
+        #[borsh(deserialize_with = "ghostplane_primitives::codec::bounded::string")]
         fragment: String,
         /// [`Relationship`] bits.
         relationships: u8,
@@ -464,8 +470,10 @@ pub enum IdentityCall {
         /// The DID.
         did: DidId,
         /// The method rotated out.
+        #[borsh(deserialize_with = "ghostplane_primitives::codec::bounded::string")]
         old: String,
         /// The new method's fragment.
+        #[borsh(deserialize_with = "ghostplane_primitives::codec::bounded::string")]
         fragment: String,
         /// The new key.
         key: KeyMaterial,
@@ -482,6 +490,7 @@ pub enum IdentityCall {
         /// The DID.
         did: DidId,
         /// Its fragment.
+        #[borsh(deserialize_with = "ghostplane_primitives::codec::bounded::string")]
         fragment: String,
     },
     /// Sets the controllers (empty: the DID controls itself).
@@ -496,6 +505,7 @@ pub enum IdentityCall {
         /// The DID.
         did: DidId,
         /// URIs.
+        #[borsh(deserialize_with = "ghostplane_primitives::codec::bounded::strings")]
         uris: Vec<String>,
     },
     /// Deactivates the DID, for good.
@@ -511,6 +521,7 @@ pub enum IdentityCall {
         /// Who receives it.
         grantee: DidId,
         /// The permission.
+        #[borsh(deserialize_with = "ghostplane_primitives::codec::bounded::string")]
         permission: String,
         /// L1 height from which it no longer holds.
         expires: Option<u64>,
@@ -524,6 +535,7 @@ pub enum IdentityCall {
         /// The grantor of the grant ended.
         grantor: DidId,
         /// The permission.
+        #[borsh(deserialize_with = "ghostplane_primitives::codec::bounded::string")]
         permission: String,
     },
     /// Revokes an access token that `did` issued, by its `jti`.
@@ -531,6 +543,7 @@ pub enum IdentityCall {
         /// The token's issuer.
         did: DidId,
         /// The token's `jti`.
+        #[borsh(deserialize_with = "ghostplane_primitives::codec::bounded::string")]
         jti: String,
     },
 }

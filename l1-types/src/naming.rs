@@ -306,13 +306,16 @@ pub enum Record {
         /// Coin type.
         coin: u32,
         /// The address bytes.
+        #[borsh(deserialize_with = "ghostplane_primitives::codec::bounded::bytes")]
         value: Vec<u8>,
     },
     /// A text record (`avatar`, `url`, `email`, `com.github`, …).
     Text {
         /// Key.
+        #[borsh(deserialize_with = "ghostplane_primitives::codec::bounded::string")]
         key: String,
         /// Value.
+        #[borsh(deserialize_with = "ghostplane_primitives::codec::bounded::string")]
         value: String,
     },
     /// A contenthash (EIP-1577 bytes).
@@ -322,6 +325,7 @@ pub enum Record {
         /// Type.
         kind: DnsKind,
         /// Value (its presentation form).
+        #[borsh(deserialize_with = "ghostplane_primitives::codec::bounded::string")]
         value: String,
         /// TTL, seconds.
         ttl: u32,
@@ -385,6 +389,7 @@ pub enum NamingCall {
     /// price to the naming treasury.
     Register {
         /// The name.
+        #[borsh(deserialize_with = "ghostplane_primitives::codec::bounded::string")]
         name: String,
         /// Its owner.
         owner: PublicKey,
@@ -396,6 +401,7 @@ pub enum NamingCall {
     /// parent's (years ignored, no fee).
     Renew {
         /// The name.
+        #[borsh(deserialize_with = "ghostplane_primitives::codec::bounded::string")]
         name: String,
         /// Years (1–10).
         years: u32,
@@ -403,6 +409,7 @@ pub enum NamingCall {
     /// Gives the name to `to` (owner only, while active).
     Transfer {
         /// The name.
+        #[borsh(deserialize_with = "ghostplane_primitives::codec::bounded::string")]
         name: String,
         /// The new owner.
         to: PublicKey,
@@ -410,6 +417,7 @@ pub enum NamingCall {
     /// Sets or clears the manager (owner only, while active).
     SetManager {
         /// The name.
+        #[borsh(deserialize_with = "ghostplane_primitives::codec::bounded::string")]
         name: String,
         /// The manager.
         manager: Option<PublicKey>,
@@ -418,6 +426,7 @@ pub enum NamingCall {
     /// owner. Its expiry is the parent's.
     CreateSubname {
         /// The full subname.
+        #[borsh(deserialize_with = "ghostplane_primitives::codec::bounded::string")]
         name: String,
         /// Its owner.
         owner: PublicKey,
@@ -425,6 +434,7 @@ pub enum NamingCall {
     /// Sets a record (owner or manager, while active).
     SetRecord {
         /// The name.
+        #[borsh(deserialize_with = "ghostplane_primitives::codec::bounded::string")]
         name: String,
         /// The record.
         record: Record,
@@ -432,6 +442,7 @@ pub enum NamingCall {
     /// Removes records (owner or manager, while active).
     ClearRecord {
         /// The name.
+        #[borsh(deserialize_with = "ghostplane_primitives::codec::bounded::string")]
         name: String,
         /// Which.
         key: RecordKey,
@@ -439,6 +450,7 @@ pub enum NamingCall {
     /// Sets (or clears) the sender's primary name for reverse resolution.
     SetPrimary {
         /// The name.
+        #[borsh(deserialize_with = "ghostplane_primitives::codec::bounded::option_string")]
         name: Option<String>,
     },
 }

@@ -65,6 +65,7 @@ pub struct BatchCommit {
     /// The L2 account that collects the batch's fees.
     pub fee_account: AccountId,
     /// Encoded pubdata ops (`ghostplane_primitives::pubdata`).
+    #[borsh(deserialize_with = "ghostplane_primitives::codec::bounded::bytes")]
     pub pubdata: Vec<u8>,
     /// Claimed account tree root after the batch.
     pub new_root: FieldBytes,
@@ -98,6 +99,7 @@ pub enum RollupCall {
         /// Account root after each chunk.
         chunk_roots: Vec<FieldBytes>,
         /// Proof of each chunk (the genesis backend's bytes).
+        #[borsh(deserialize_with = "ghostplane_primitives::codec::bounded::byte_vecs")]
         proofs: Vec<Vec<u8>>,
     },
 }

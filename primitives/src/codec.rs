@@ -142,3 +142,146 @@ impl io::Read for EofTracking<'_> {
         self.rest.read(buf)
     }
 }
+
+/// Field decoders for byte strings from outside, allocating only for bytes that are
+/// actually there: `#[borsh(deserialize_with = "…::bounded::bytes")]` and friends.
+///
+/// borsh's own `Vec<u8>` (and so `String`) decoder allocates a zeroed buffer of
+/// `min(length prefix, 1 MiB)` before reading, so a 200-byte transaction whose
+/// prefix lies costs 1 MiB (found by `ghostplane-fuzz`). These read the same
+/// encoding (`u32` little-endian length, then the bytes) and accept exactly what
+/// borsh accepts, but start from at most [`bounded::PREALLOC_BYTES`] and grow with
+/// the input, so a decode allocates at most about twice the bytes it was given.
+pub mod bounded {
+    use std::io::{self, Read};
+
+    use borsh::BorshDeserialize;
+
+    /// Most bytes reserved before any are read.
+    pub const PREALLOC_BYTES: usize = 4096;
+
+    fn short() -> io::Error {
+        io::Error::new(io::ErrorKind::InvalidData, "unexpected length of input")
+    }
+
+    /// A `Vec<u8>`.
+    pub fn bytes<R: Read>(reader: &mut R) -> io::Result<Vec<u8>> {
+        let len = u32::deserialize_reader(reader)? as usize;
+        let mut out = Vec::with_capacity(len.min(PREALLOC_BYTES));
+        let read = reader.by_ref().take(len as u64).read_to_end(&mut out)?;
+        if read != len {
+            return Err(short());
+        }
+        Ok(out)
+    }
+
+    /// A `String` (UTF-8, as borsh checks it).
+    pub fn string<R: Read>(reader: &mut R) -> io::Result<String> {
+        String::from_utf8(bytes(reader)?)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))
+    }
+
+    /// An `Option<String>` (tag 0 or 1, as borsh checks it).
+    pub fn option_string<R: Read>(reader: &mut R) -> io::Result<Option<String>> {
+        match u8::deserialize_reader(reader)? {
+            0 => Ok(None),
+            1 => string(reader).map(Some),
+            tag => Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("invalid Option tag {tag}"),
+            )),
+        }
+    }
+
+    fn many<R: Read, T>(reader: &mut R, one: fn(&mut R) -> io::Result<T>) -> io::Result<Vec<T>> {
+        let count = u32::deserialize_reader(reader)? as usize;
+        let mut out = Vec::with_capacity(count.min(PREALLOC_BYTES / size_of::<T>().max(1)));
+        for _ in 0..count {
+            out.push(one(reader)?);
+        }
+        Ok(out)
+    }
+
+    /// A `Vec<String>`.
+    pub fn strings<R: Read>(reader: &mut R) -> io::Result<Vec<String>> {
+        many(reader, string)
+    }
+
+    /// A `Vec<Vec<u8>>`.
+    pub fn byte_vecs<R: Read>(reader: &mut R) -> io::Result<Vec<Vec<u8>>> {
+        many(reader, bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use borsh::BorshDeserialize;
+    use proptest::prelude::*;
+
+    use super::bounded;
+
+    #[derive(Debug, PartialEq, borsh::BorshSerialize, borsh::BorshDeserialize)]
+    struct Plain {
+        bytes: Vec<u8>,
+        text: String,
+        maybe: Option<String>,
+        texts: Vec<String>,
+        blobs: Vec<Vec<u8>>,
+    }
+
+    #[derive(Debug, PartialEq, borsh::BorshDeserialize)]
+    struct Bounded {
+        #[borsh(deserialize_with = "bounded::bytes")]
+        bytes: Vec<u8>,
+        #[borsh(deserialize_with = "bounded::string")]
+        text: String,
+        #[borsh(deserialize_with = "bounded::option_string")]
+        maybe: Option<String>,
+        #[borsh(deserialize_with = "bounded::strings")]
+        texts: Vec<String>,
+        #[borsh(deserialize_with = "bounded::byte_vecs")]
+        blobs: Vec<Vec<u8>>,
+    }
+
+    proptest! {
+        /// The bounded decoders accept exactly what borsh accepts, with the same
+        /// values, on valid encodings and on any bytes at all.
+        #[test]
+        fn bounded_decoders_agree_with_borsh(
+            bytes in proptest::collection::vec(any::<u8>(), 0..64),
+            text in ".{0,16}",
+            maybe in proptest::option::of(".{0,8}"),
+            texts in proptest::collection::vec(".{0,8}", 0..4),
+            blobs in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..8), 0..4),
+            noise in proptest::collection::vec(any::<u8>(), 0..96),
+            cut in 0usize..200,
+        ) {
+            let plain = Plain { bytes, text, maybe, texts, blobs };
+            let encoded = borsh::to_vec(&plain).unwrap();
+            let bounded = Bounded::try_from_slice(&encoded).unwrap();
+            prop_assert_eq!(&bounded.bytes, &plain.bytes);
+            prop_assert_eq!(&bounded.text, &plain.text);
+            prop_assert_eq!(&bounded.maybe, &plain.maybe);
+            prop_assert_eq!(&bounded.texts, &plain.texts);
+            prop_assert_eq!(&bounded.blobs, &plain.blobs);
+            for input in [&encoded[..cut.min(encoded.len())], &noise[..]] {
+                let ours = Bounded::try_from_slice(input).ok();
+                let theirs = Plain::try_from_slice(input).ok();
+                prop_assert_eq!(ours.is_some(), theirs.is_some());
+                if let (Some(ours), Some(theirs)) = (ours, theirs) {
+                    prop_assert_eq!(ours.bytes, theirs.bytes);
+                    prop_assert_eq!(ours.texts, theirs.texts);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_lying_length_is_refused() {
+        let mut input = u32::MAX.to_le_bytes().to_vec();
+        input.extend_from_slice(b"only a few bytes");
+        assert!(bounded::bytes(&mut input.as_slice()).is_err());
+        assert!(bounded::strings(&mut input.as_slice()).is_err());
+        assert!(bounded::option_string(&mut [2u8].as_slice()).is_err());
+    }
+}

@@ -67,6 +67,7 @@ pub enum Transaction {
         from: AccountId,
         /// The WASM module; more than
         /// [`CONTRACT_CODE_BYTES_MAX`](crate::constants::CONTRACT_CODE_BYTES_MAX) bytes fails at deploy.
+        #[borsh(deserialize_with = "crate::codec::bounded::bytes")]
         code: Vec<u8>,
         /// Most GCC the sender agrees to pay.
         fee: Amount,
@@ -80,6 +81,7 @@ pub enum Transaction {
         /// The contract called.
         contract: ContractAddress,
         /// Call data, at most [`CALL_INPUT_BYTES_MAX`] bytes.
+        #[borsh(deserialize_with = "crate::codec::bounded::bytes")]
         input: Vec<u8>,
         /// Most fuel the call may burn, at most [`CALL_FUEL_MAX`].
         fuel_limit: u64,
