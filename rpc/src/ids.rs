@@ -174,22 +174,23 @@ fn first_byte(body: &[u8]) -> Option<u8> {
     body.iter().copied().find(|b| !b.is_ascii_whitespace())
 }
 
-/// `body` (a request or a batch) with its ids made readable to jsonrpsee, or `None`
-/// if it needs no change (including when it is not JSON: jsonrpsee answers that).
-pub fn rewrite_request(body: &[u8]) -> Option<Vec<u8>> {
+/// `body` (one object, or a batch of them) with `each` applied to every object
+/// (which writes it, changed or not, and says whether it changed); `None` if none
+/// changed or `body` is not JSON.
+fn map_objects(body: &[u8], each: fn(&str, &mut Vec<u8>) -> bool) -> Option<Vec<u8>> {
     let text = std::str::from_utf8(body).ok()?;
     let mut out = Vec::with_capacity(body.len() + 16);
     let changed = match first_byte(body)? {
-        b'{' => rewrite_call(text, &mut out),
+        b'{' => each(text, &mut out),
         b'[' => {
-            let calls = serde_json::from_str::<Vec<&RawValue>>(text).ok()?;
+            let items = serde_json::from_str::<Vec<&RawValue>>(text).ok()?;
             out.push(b'[');
             let mut changed = false;
-            for (i, call) in calls.iter().enumerate() {
+            for (i, item) in items.iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
-                changed |= rewrite_call(call.get(), &mut out);
+                changed |= each(item.get(), &mut out);
             }
             out.push(b']');
             changed
@@ -197,6 +198,12 @@ pub fn rewrite_request(body: &[u8]) -> Option<Vec<u8>> {
         _ => false,
     };
     changed.then_some(out)
+}
+
+/// `body` (a request or a batch) with its ids made readable to jsonrpsee, or `None`
+/// if it needs no change (including when it is not JSON: jsonrpsee answers that).
+pub fn rewrite_request(body: &[u8]) -> Option<Vec<u8>> {
+    map_objects(body, rewrite_call)
 }
 
 /// One reply object with a marked id restored; whether it changed.
@@ -233,26 +240,7 @@ pub fn restore_response(body: &[u8]) -> Option<Vec<u8>> {
     if !body.windows(MARK_ESCAPED.len()).any(|w| w == MARK_ESCAPED) {
         return None;
     }
-    let text = std::str::from_utf8(body).ok()?;
-    let mut out = Vec::with_capacity(body.len());
-    let changed = match first_byte(body)? {
-        b'{' => restore_reply(text, &mut out),
-        b'[' => {
-            let replies = serde_json::from_str::<Vec<&RawValue>>(text).ok()?;
-            out.push(b'[');
-            let mut changed = false;
-            for (i, reply) in replies.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                changed |= restore_reply(reply.get(), &mut out);
-            }
-            out.push(b']');
-            changed
-        }
-        _ => false,
-    };
-    changed.then_some(out)
+    map_objects(body, restore_reply)
 }
 
 /// The tower layer that puts [`rewrite_request`] and [`restore_response`] in front
