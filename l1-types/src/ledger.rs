@@ -400,7 +400,7 @@ pub enum Payee {
     Did(DidId),
     /// A native name (`alice.ghost`): paid to its L1 address record (coin
     /// [`crate::naming::COIN_L1`]).
-    Name(String),
+    Name(#[borsh(deserialize_with = "ghostplane_primitives::codec::bounded::string")] String),
 }
 
 impl From<L1Address> for Payee {

@@ -319,7 +319,9 @@ pub enum Record {
         value: String,
     },
     /// A contenthash (EIP-1577 bytes).
-    Contenthash(Vec<u8>),
+    Contenthash(
+        #[borsh(deserialize_with = "ghostplane_primitives::codec::bounded::bytes")] Vec<u8>,
+    ),
     /// A DNS record (several of one type may coexist).
     Dns {
         /// Type.
@@ -340,7 +342,7 @@ pub enum RecordKey {
     /// The address of a coin type.
     Addr(u32),
     /// A text key.
-    Text(String),
+    Text(#[borsh(deserialize_with = "ghostplane_primitives::codec::bounded::string")] String),
     /// The contenthash.
     Contenthash,
     /// Every DNS record of a type.
