@@ -177,6 +177,52 @@ fn codec(c: &mut Criterion) {
         b.iter(|| SignedTransaction::decode(black_box(&bytes)))
     });
     group.finish();
+
+    // A contract call with 256 bytes of input: its input decodes through
+    // `codec::bounded::bytes` (no up-front buffer sized by the length prefix).
+    let call = Keypair::dev(1).sign(
+        DEVNET_CHAIN_ID,
+        Transaction::Call {
+            from: AccountId::new(1).unwrap_or(AccountId::MAX),
+            contract: ghostplane_primitives::ContractAddress([7; 32]),
+            input: vec![0xab; 256],
+            fuel_limit: 100_000,
+            fee: 1 << 32,
+            nonce: 9,
+        },
+    );
+    let bytes = call.encode();
+    let mut group = c.benchmark_group("codec_call_256");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("decode", |b| {
+        b.iter(|| SignedTransaction::decode(black_box(&bytes)))
+    });
+    group.finish();
+
+    // What every JSON-RPC request now costs at the server edge: the id check of
+    // `l2_sendTransaction` with a readable id (passes as is), and with a float id
+    // (carried, then the reply restored).
+    let hex_tx = hex::encode(&bytes);
+    let plain = format!(
+        r#"{{"jsonrpc":"2.0","id":7,"method":"l2_sendTransaction","params":["{hex_tx}"]}}"#
+    );
+    let float = plain.replace(r#""id":7"#, r#""id":7.5"#);
+    let reply = r#"{"jsonrpc":"2.0","id":"\u0000#7.5","result":{"hash":"0x00"}}"#;
+    assert!(ghostplane_rpc::ids::rewrite_request(plain.as_bytes()).is_none());
+    assert!(ghostplane_rpc::ids::rewrite_request(float.as_bytes()).is_some());
+    assert!(ghostplane_rpc::ids::restore_response(reply.as_bytes()).is_some());
+    let mut group = c.benchmark_group("rpc_ids");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("request_readable_id", |b| {
+        b.iter(|| ghostplane_rpc::ids::rewrite_request(black_box(plain.as_bytes())))
+    });
+    group.bench_function("request_float_id", |b| {
+        b.iter(|| ghostplane_rpc::ids::rewrite_request(black_box(float.as_bytes())))
+    });
+    group.bench_function("reply_float_id", |b| {
+        b.iter(|| ghostplane_rpc::ids::restore_response(black_box(reply.as_bytes())))
+    });
+    group.finish();
 }
 
 criterion_group!(benches, ed25519, ed25519_rules, hashing, codec);

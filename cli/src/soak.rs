@@ -215,7 +215,8 @@ struct Load {
     withdraw_to: Keypair,
     deposit_to: Keypair,
     sent: Vec<Sent>,
-    /// Accounts whose nonce is unknown after a failed submission.
+    /// Whether the nonces are unknown after a failed submission (re-read before
+    /// the next one).
     dirty: bool,
     /// Why submissions were refused, and how often.
     refusals: BTreeMap<String, u64>,

@@ -275,15 +275,35 @@ pub struct IdGuard<S> {
     body_bytes_max: u32,
 }
 
+/// jsonrpsee's HTTP service, as the layer wraps it.
+pub trait JsonRpc:
+    Service<
+        HttpRequest<HttpBody>,
+        Response = HttpResponse,
+        Error = BoxError,
+        Future: Send + 'static,
+    > + Clone
+    + Send
+    + 'static
+{
+}
+
+impl<S> JsonRpc for S where
+    S: Service<
+            HttpRequest<HttpBody>,
+            Response = HttpResponse,
+            Error = BoxError,
+            Future: Send + 'static,
+        > + Clone
+        + Send
+        + 'static
+{
+}
+
 type BoxFuture = Pin<Box<dyn Future<Output = Result<HttpResponse, BoxError>> + Send + 'static>>;
 
-impl<S, B> Service<HttpRequest<B>> for IdGuard<S>
+impl<S: JsonRpc, B> Service<HttpRequest<B>> for IdGuard<S>
 where
-    S: Service<HttpRequest<HttpBody>, Response = HttpResponse, Error = BoxError>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
@@ -350,18 +370,11 @@ where
 
 /// Answers a WebSocket upgrade and relays the connection's messages, rewritten, to
 /// jsonrpsee's WebSocket server (`inner`) over an in-memory connection.
-fn ws_relay<S>(
+fn ws_relay<S: JsonRpc>(
     request: HttpRequest<HttpBody>,
     inner: S,
     body_bytes_max: u32,
-) -> Result<HttpResponse, BoxError>
-where
-    S: Service<HttpRequest<HttpBody>, Response = HttpResponse, Error = BoxError>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-{
+) -> Result<HttpResponse, BoxError> {
     let mut handshake = soketto::handshake::http::Server::new();
     let response = match handshake.receive_request(&request) {
         Ok(response) => response,
