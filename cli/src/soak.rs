@@ -11,9 +11,10 @@
 //!
 //! A submission is *acknowledged* when its JSON-RPC call returned `accepted` (a
 //! hash). At the end, after the chain settles:
-//! - `lost`: acknowledged L2 transactions without a receipt, plus units missing
-//!   from dev5, D or W against every submission that executed (acknowledged or
-//!   not: a reply lost to a kill may still have been made durable);
+//! - `lost`: acknowledged transactions (L2, and the L1 deposits) without a
+//!   receipt, plus units missing from dev5, D or W against every submission that
+//!   executed (acknowledged or not: a reply lost to a kill may still have been
+//!   made durable);
 //! - `doubled`: units on dev5, D or W beyond that;
 //! - conservation: for every token, the L2 supply (every account) equals the L1
 //!   bridge escrow, and the L1 total over the dev accounts, W and the escrow is
@@ -377,6 +378,25 @@ async fn executed_l2(l2: &HttpClient, hash: &str) -> Result<bool> {
         .is_some())
 }
 
+/// The receipt of submission `hash` (on L1 for deposits, else on L2): `None`
+/// while there is none, else its error (`None` when it executed successfully).
+async fn outcome(
+    l2: &HttpClient,
+    l1: &HttpClient,
+    kind: Kind,
+    hash: &str,
+) -> Result<Option<Option<String>>> {
+    Ok(match kind {
+        Kind::Deposit => GhostApiClient::get_transaction(l1, hash.to_string())
+            .await?
+            .receipt
+            .map(|r| r.outcome.error),
+        _ => L2ApiClient::get_transaction_receipt(l2, hash.to_string())
+            .await?
+            .map(|r| r.outcome.error),
+    })
+}
+
 /// Waits until every acknowledged L2 transaction so far has a receipt; returns how
 /// many still have none at the timeout.
 async fn settle_l2(l2: &HttpClient, sent: &[Sent], timeout: Duration) -> Result<u64> {
@@ -575,51 +595,44 @@ pub async fn run(args: SoakArgs) -> Result<()> {
         "load done after {:.0}s; settling",
         started.elapsed().as_secs_f64()
     );
-    let lost_l2 = settle_l2(&l2, &load.sent, settle).await?;
-    let mut executed: BTreeMap<Kind, u128> = BTreeMap::new();
-    let mut failed: BTreeMap<Kind, (u64, String)> = BTreeMap::new();
-    // A refused submission can be sent again with the same nonce, as the same
-    // bytes: count each transaction once.
-    let mut unique = std::collections::BTreeSet::new();
+    // Settle: wait until every acknowledged submission has a receipt and the
+    // receivers hold what executed. Deposits and withdrawals land asynchronously,
+    // and a submission whose reply a kill cut off may still execute. A refused
+    // submission can be sent again with the same nonce, as the same bytes: each
+    // transaction counts once (acknowledged if any of its sends was).
+    let mut unique: BTreeMap<&str, (Kind, bool)> = BTreeMap::new();
     for s in &load.sent {
-        if !unique.insert(s.hash.as_str()) {
-            continue;
-        }
-        let outcome = match s.kind {
-            Kind::Deposit => GhostApiClient::get_transaction(&l1, s.hash.clone())
-                .await
-                .ok()
-                .and_then(|v| v.receipt)
-                .map(|r| r.outcome.error),
-            _ => L2ApiClient::get_transaction_receipt(&l2, s.hash.clone())
-                .await?
-                .map(|r| r.outcome.error),
-        };
-        match outcome {
-            Some(None) => *executed.entry(s.kind).or_default() += 1,
-            Some(Some(error)) => {
-                let entry = failed.entry(s.kind).or_insert((0, error));
-                entry.0 += 1;
-            }
-            None => {}
-        }
+        let entry = unique.entry(s.hash.as_str()).or_insert((s.kind, false));
+        entry.1 |= s.acked;
     }
-    for (why, count) in &load.refusals {
-        println!("refused {count}×: {why}");
-    }
-    for (kind, (count, first)) in &failed {
-        println!("{kind:?}: {count} executed and failed (first: {first})");
-    }
-    let want = |kind| executed.get(&kind).copied().unwrap_or(0);
-    let (want_transfers, want_deposits, want_withdrawals) = (
-        want(Kind::Transfer),
-        want(Kind::Deposit),
-        want(Kind::Withdraw),
-    );
-    // Deposits and withdrawals land asynchronously: wait for them (or the timeout).
+    // hash → the receipt's error (None: executed successfully). A receipt, once
+    // there, does not change.
+    let mut outcomes: BTreeMap<&str, Option<String>> = BTreeMap::new();
     let settle_started = Instant::now();
     let (mut transfers, mut deposits, mut withdrawals);
+    let mut executed: BTreeMap<Kind, u128>;
+    let mut unreceipted: Vec<(&str, Kind)>;
+    let mut passes = 0u32;
     loop {
+        passes += 1;
+        for (&hash, &(kind, _)) in &unique {
+            if !outcomes.contains_key(hash)
+                && let Some(error) = outcome(&l2, &l1, kind, hash).await?
+            {
+                outcomes.insert(hash, error);
+            }
+        }
+        executed = BTreeMap::new();
+        for (hash, error) in &outcomes {
+            if error.is_none() {
+                *executed.entry(unique[hash].0).or_default() += 1;
+            }
+        }
+        unreceipted = unique
+            .iter()
+            .filter(|(hash, (_, acked))| *acked && !outcomes.contains_key(*hash))
+            .map(|(hash, (kind, _))| (*hash, *kind))
+            .collect();
         transfers =
             l2_balance(&l2, &Keypair::dev(RECEIVER), TokenId::Spirit).await? - receiver_start;
         deposits = l2_balance(&l2, &load.deposit_to, TokenId::Ghost).await? - deposited_start;
@@ -630,21 +643,52 @@ pub async fn run(args: SoakArgs) -> Result<()> {
         )
         .await?
             - withdrawn_start;
-        let done = deposits >= want_deposits && withdrawals >= want_withdrawals;
+        let want = |kind| executed.get(&kind).copied().unwrap_or(0);
+        let done = unreceipted.is_empty()
+            && transfers == want(Kind::Transfer)
+            && deposits == want(Kind::Deposit)
+            && withdrawals == want(Kind::Withdraw);
         if done || settle_started.elapsed() > settle {
             break;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    println!(
+        "settled in {passes} passes, {:.1}s",
+        settle_started.elapsed().as_secs_f64()
+    );
     if !resumed_since_restart && finalized_batch(&l1).await? > finalized_at_restart {
         resumed += 1;
     }
+    for (why, count) in &load.refusals {
+        println!("refused {count}×: {why}");
+    }
+    let mut failed: BTreeMap<Kind, (u64, &str)> = BTreeMap::new();
+    for (hash, error) in &outcomes {
+        if let Some(error) = error {
+            let entry = failed.entry(unique[hash].0).or_insert((0, error));
+            entry.0 += 1;
+        }
+    }
+    for (kind, (count, first)) in &failed {
+        println!("{kind:?}: {count} executed and failed (first: {first})");
+    }
+    for (hash, kind) in &unreceipted {
+        println!("acknowledged, no receipt: {kind:?} {hash}");
+    }
+    let want = |kind| executed.get(&kind).copied().unwrap_or(0);
+    let (want_transfers, want_deposits, want_withdrawals) = (
+        want(Kind::Transfer),
+        want(Kind::Deposit),
+        want(Kind::Withdraw),
+    );
     let shortfall = |got: u128, want: u128| want.saturating_sub(got) as u64;
     let excess = |got: u128, want: u128| got.saturating_sub(want) as u64;
     println!(
-        "receipts missing for acknowledged L2 transactions: {lost_l2}; executed successfully: transfers {want_transfers}, deposits {want_deposits}, withdrawals {want_withdrawals}"
+        "acknowledged without a receipt: {}; executed successfully: transfers {want_transfers}, deposits {want_deposits}, withdrawals {want_withdrawals}",
+        unreceipted.len()
     );
-    let lost = lost_l2
+    let lost = unreceipted.len() as u64
         + shortfall(transfers, want_transfers)
         + shortfall(deposits, want_deposits)
         + shortfall(withdrawals, want_withdrawals);
