@@ -24,7 +24,10 @@ use ghostplane_primitives::{
     encode_pubdata,
 };
 use ghostplane_prover::coordinator::JobId;
-use ghostplane_prover::{AccountTree, Merkleizer, ProofBackend, StarkBackend, Statement};
+use ghostplane_prover::{
+    AccountTree, ChunkKeys, ChunkWitness, Groth16Backend, Merkleizer, ProofBackend, StarkBackend,
+    Statement,
+};
 use ghostplane_stark::config::FriSettings;
 
 use crate::{Harness, Target};
@@ -59,7 +62,12 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "prover-submit",
         about: "what the coordinator receives: job ids, STARK witnesses, and proofs (a mutated proof never verifies)",
-        make: || ProverSubmit::new().map(|h| Box::new(h) as Box<dyn Harness>),
+        make: || ProverSubmit::stark().map(|h| Box::new(h) as Box<dyn Harness>),
+    },
+    Target {
+        name: "prover-submit-groth16",
+        about: "the same for a Groth16 coordinator (one-slot chunk circuit): job ids, chunk witnesses, proofs",
+        make: || ProverSubmit::groth16().map(|h| Box::new(h) as Box<dyn Harness>),
     },
     Target {
         name: "wasm-deploy",
@@ -470,19 +478,53 @@ impl Harness for Pubdata {
 
 /// What the coordinator receives from workers, and workers from it.
 struct ProverSubmit {
-    backend: StarkBackend,
+    backend: Box<dyn ProofBackend>,
+    witness_round_trip: WitnessRoundTrip,
     statement: Statement,
     proof: Vec<u8>,
     witness: Vec<u8>,
 }
 
+/// Decodes a witness as a backend's workers do (`None`: refused), then re-encodes
+/// it.
+type WitnessRoundTrip = fn(&[u8]) -> Option<Result<Vec<u8>, String>>;
+
 /// Input tags: which decoder a [`ProverSubmit`] case feeds.
 const JOB_ID: u8 = 0;
 const WITNESS: u8 = 1;
 
+fn stark_witness(body: &[u8]) -> Option<Result<Vec<u8>, String>> {
+    let witness = ghostplane_stark::wire::decode_witness(body).ok()?;
+    Some(ghostplane_stark::wire::encode_witness(&witness).map_err(|e| e.to_string()))
+}
+
+fn groth16_witness(body: &[u8]) -> Option<Result<Vec<u8>, String>> {
+    let witness: ChunkWitness = borsh::from_slice(body).ok()?;
+    Some(borsh::to_vec(&witness).map_err(|e| e.to_string()))
+}
+
 impl ProverSubmit {
-    fn new() -> Result<Self, String> {
+    fn stark() -> Result<Self, String> {
         let backend = StarkBackend::new(FriSettings::SETTLEMENT, 2).map_err(|e| e.to_string())?;
+        Self::new(Box::new(backend), stark_witness)
+    }
+
+    /// The devnet's deterministic Groth16 setup, for one slot (the real chunk size
+    /// takes minutes to set up; the decoders and the verifier are the same).
+    fn groth16() -> Result<Self, String> {
+        let keys = ChunkKeys::devnet_setup(1).map_err(|e| e.to_string())?;
+        Self::new(
+            Box::new(Groth16Backend::new(Arc::new(keys))),
+            groth16_witness,
+        )
+    }
+
+    /// Proves one real transfer so that the seeds hold a witness and a proof that
+    /// verify against a real statement.
+    fn new(
+        backend: Box<dyn ProofBackend>,
+        witness_round_trip: WitnessRoundTrip,
+    ) -> Result<Self, String> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let db = ghostplane_prover::open_db(dir.path()).map_err(|e| e.to_string())?;
         let mut tree = AccountTree::open(db, backend.tree_hash()).map_err(|e| e.to_string())?;
@@ -504,7 +546,7 @@ impl ProverSubmit {
             fee: 7,
             signature: Signature([0; 64]),
         }];
-        let job = Merkleizer::new(&mut tree, &backend, L2_CHAIN)
+        let job = Merkleizer::new(&mut tree, backend.as_ref(), L2_CHAIN)
             .build_batch(BatchNumber(1), id(0), &ops)
             .map_err(|e| e.to_string())?
             .into_iter()
@@ -516,6 +558,7 @@ impl ProverSubmit {
             .map_err(|e| format!("the seed proof does not verify: {e}"))?;
         Ok(Self {
             backend,
+            witness_round_trip,
             statement: job.statement,
             proof,
             witness: job.witness,
@@ -549,12 +592,12 @@ impl Harness for ProverSubmit {
                 Ok(true)
             }
             WITNESS => {
-                let Ok(witness) = ghostplane_stark::wire::decode_witness(body) else {
+                let Some(encoded) = (self.witness_round_trip)(body) else {
                     return Ok(false);
                 };
-                let encoded = ghostplane_stark::wire::encode_witness(&witness)
-                    .map_err(|e| format!("a decoded witness does not re-encode: {e}"))?;
-                same_bytes(body, &encoded, "segment witness")?;
+                let encoded =
+                    encoded.map_err(|e| format!("a decoded witness does not re-encode: {e}"))?;
+                same_bytes(body, &encoded, "witness")?;
                 Ok(true)
             }
             _ => {
