@@ -3,8 +3,9 @@
 //! Structured fuzzing of every decoder and entry point that takes bytes from
 //! outside: the signed L2 transaction, the sequencer's QUIC frames, L1 transactions
 //! and their calls (executed on a real node), pubdata, the prover coordinator's
-//! job ids, witnesses and proofs, WASM modules at deploy, DNS queries, and the BFT
-//! network's frames and write-ahead log. Stable Rust: no cargo-fuzz.
+//! job ids, witnesses and proofs (STARK and Groth16), WASM modules at deploy, DNS
+//! queries, and the BFT network's frames and write-ahead log. Stable Rust: no
+//! cargo-fuzz.
 //!
 //! ## Data flow
 //!
