@@ -4,7 +4,8 @@
 //!
 //! Load (one submission per tick, `--tps` ticks a second), each of one unit so
 //! that balances count transactions:
-//! - L2 transfers of SPIRIT from dev1..dev4 to dev5;
+//! - L2 transfers of SPIRIT from dev1..dev4 to dev5, over JSON-RPC and (three in
+//!   ten submissions) over QUIC, whose `Accepted` is the same durable promise;
 //! - L2 withdrawals of MANA from dev1..dev4 to a fresh L1 address W;
 //! - L1 deposits of GHOST from dev7 to a fresh L2 key D;
 //! - calls of a counter contract deployed by dev6 at the start.
@@ -41,6 +42,7 @@ use ghostplane_primitives::{
     tx_hash,
 };
 use ghostplane_sequencer::api::{AccountQuery, L2ApiClient};
+use ghostplane_sequencer::{QuicClient, QuicReply};
 use jsonrpsee::http_client::HttpClient;
 
 use crate::wallet::client;
@@ -88,6 +90,8 @@ struct Sent {
     hash: String,
     /// Whether the server acknowledged it.
     acked: bool,
+    /// Whether it went over QUIC.
+    quic: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
@@ -221,6 +225,11 @@ struct Load {
     dirty: bool,
     /// Why submissions were refused, and how often.
     refusals: BTreeMap<String, u64>,
+    /// The devnet's QUIC ingest address.
+    quic_addr: SocketAddr,
+    /// A QUIC connection and its stream (dropped when it fails; made again at the
+    /// next resync).
+    quic: Option<(QuicClient, ghostplane_sequencer::quic::QuicStream)>,
 }
 
 fn id(i: u32) -> AccountId {
@@ -276,25 +285,83 @@ impl Load {
             GhostApiClient::get_account(l1, Keypair::dev(DEPOSITOR).public_key().to_hex())
                 .await?
                 .nonce;
+        if let Err(e) = self.connect_quic(l2).await {
+            // QUIC submissions are refused until a later resync connects.
+            self.refused(format!("quic: cannot connect: {e}"));
+        }
         self.dirty = false;
         Ok(())
     }
 
-    async fn send_l2(&mut self, l2: &HttpClient, kind: Kind, from: u32, tx: Transaction) {
+    /// Connects the QUIC stream if there is none (after a start or a failure).
+    async fn connect_quic(&mut self, l2: &HttpClient) -> Result<()> {
+        if self.quic.is_none() {
+            let cert = hex::decode(L2ApiClient::quic_certificate(l2).await?)
+                .context("bad certificate hex")?;
+            let client = QuicClient::connect(self.quic_addr, &cert).await?;
+            let stream = client.open_stream().await?;
+            self.quic = Some((client, stream));
+        }
+        Ok(())
+    }
+
+    /// Submits over QUIC: `Ok` when accepted, else why not (the connection is
+    /// dropped on a transport failure).
+    async fn submit_quic(&mut self, bytes: &[u8]) -> Result<(), String> {
+        let Some((_, stream)) = self.quic.as_mut() else {
+            return Err("quic: not connected".into());
+        };
+        let reply = tokio::time::timeout(Duration::from_secs(10), stream.submit(bytes)).await;
+        match reply {
+            Ok(Ok(QuicReply::Accepted(_))) => Ok(()),
+            Ok(Ok(QuicReply::Rejected { code, message })) => {
+                Err(format!("quic: rejected {code}: {message}"))
+            }
+            Ok(Err(e)) => {
+                self.quic = None;
+                Err(format!("quic: {e}"))
+            }
+            Err(_) => {
+                self.quic = None;
+                Err("quic: no reply in 10 s".into())
+            }
+        }
+    }
+
+    async fn send_l2(
+        &mut self,
+        l2: &HttpClient,
+        kind: Kind,
+        from: u32,
+        tx: Transaction,
+        quic: bool,
+    ) {
         let signed = Keypair::dev(from).sign(DEVNET_CHAIN_ID, tx);
         let bytes = signed.encode();
         let hash = tx_hash(&bytes).to_hex();
-        let reply = L2ApiClient::send_transaction(l2, hex::encode(&bytes)).await;
+        let reply = if quic {
+            self.submit_quic(&bytes).await
+        } else {
+            L2ApiClient::send_transaction(l2, hex::encode(&bytes))
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
         let acked = reply.is_ok();
         if let Err(e) = reply {
-            self.refused(e.to_string());
+            self.refused(e);
         }
         if acked {
             *self.nonces.entry(from).or_default() += 1;
         } else {
             self.dirty = true;
         }
-        self.sent.push(Sent { kind, hash, acked });
+        self.sent.push(Sent {
+            kind,
+            hash,
+            acked,
+            quic,
+        });
     }
 
     async fn tick(&mut self, n: u64, l2: &HttpClient, l1: &HttpClient) {
@@ -328,6 +395,7 @@ impl Load {
                     kind: Kind::Deposit,
                     hash,
                     acked,
+                    quic: false,
                 });
             }
             1 => {
@@ -339,7 +407,7 @@ impl Load {
                     fee: self.fee,
                     nonce,
                 };
-                self.send_l2(l2, Kind::Withdraw, from, tx).await;
+                self.send_l2(l2, Kind::Withdraw, from, tx, false).await;
             }
             2 => {
                 let tx = Transaction::Call {
@@ -350,9 +418,9 @@ impl Load {
                     fee: CALL_FEE,
                     nonce,
                 };
-                self.send_l2(l2, Kind::Call, from, tx).await;
+                self.send_l2(l2, Kind::Call, from, tx, false).await;
             }
-            _ => {
+            tag => {
                 let tx = Transaction::Transfer {
                     from: id(from),
                     to: Recipient::Account(id(RECEIVER)),
@@ -361,7 +429,7 @@ impl Load {
                     fee: self.fee,
                     nonce,
                 };
-                self.send_l2(l2, Kind::Transfer, from, tx).await;
+                self.send_l2(l2, Kind::Transfer, from, tx, tag >= 7).await;
             }
         }
     }
@@ -519,6 +587,8 @@ pub async fn run(args: SoakArgs) -> Result<()> {
         sent: Vec::new(),
         dirty: false,
         refusals: BTreeMap::new(),
+        quic_addr: devnet.ports[1],
+        quic: None,
     };
     let started = Instant::now();
     loop {
@@ -557,6 +627,8 @@ pub async fn run(args: SoakArgs) -> Result<()> {
                     finalized_batch(&l1).await.unwrap_or(0) > finalized_at_restart;
                 resumed += u32::from(resumed_since_restart && kills > 0);
             }
+            // The connection dies with the process: make a new one after the restart.
+            load.quic = None;
             devnet.kill()?;
             kills += 1;
             devnet.start()?;
@@ -720,8 +792,9 @@ pub async fn run(args: SoakArgs) -> Result<()> {
     let unacked = load.sent.len() - acked;
     let finalized = finalized_batch(&l1).await?;
     println!(
-        "kills={kills} acked={acked} lost={lost} doubled={doubled} finalized={finalized} resumed={resumed}/{kills} conserved={conserved} unacked={unacked} transfers={transfers} deposits={deposits} withdrawals={withdrawals} calls={}",
-        want(Kind::Call)
+        "kills={kills} acked={acked} lost={lost} doubled={doubled} finalized={finalized} resumed={resumed}/{kills} conserved={conserved} unacked={unacked} transfers={transfers} deposits={deposits} withdrawals={withdrawals} calls={} quic_acked={}",
+        want(Kind::Call),
+        load.sent.iter().filter(|s| s.acked && s.quic).count()
     );
     devnet.kill()?;
     if lost > 0 || doubled > 0 || !conserved || resumed < kills {

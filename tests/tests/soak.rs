@@ -1,7 +1,8 @@
 //! The kill-and-restart soak, CI-sized: `ghostplane bench soak` SIGKILLs a devnet
-//! twice under mixed load (transfers, deposits, withdrawals, contract calls) and
-//! checks that nothing acknowledged was lost or doubled, that balances are
-//! conserved across L1 and L2, and that finality resumed after each restart.
+//! twice under mixed load (transfers over JSON-RPC and QUIC, deposits, withdrawals,
+//! contract calls) and checks that nothing acknowledged was lost or doubled, that
+//! balances are conserved across L1 and L2, and that finality resumed after each
+//! restart.
 
 mod common;
 
@@ -44,4 +45,11 @@ fn two_kills_lose_nothing() {
         .and_then(|v| v.parse().ok())
         .unwrap();
     assert!(acked > 50, "{line}");
+    // Three in ten submissions go over QUIC: its acknowledgements are checked too.
+    let quic_acked: u64 = line
+        .split_whitespace()
+        .find_map(|f| f.strip_prefix("quic_acked="))
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    assert!(quic_acked > 10, "{line}");
 }
