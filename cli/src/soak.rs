@@ -298,7 +298,14 @@ impl Load {
         if self.quic.is_none() {
             let cert = hex::decode(L2ApiClient::quic_certificate(l2).await?)
                 .context("bad certificate hex")?;
-            let client = QuicClient::connect(self.quic_addr, &cert).await?;
+            // A server not listening yet would leave the handshake waiting for
+            // quinn's idle timeout: give up sooner and retry at the next resync.
+            let client = tokio::time::timeout(
+                Duration::from_secs(5),
+                QuicClient::connect(self.quic_addr, &cert),
+            )
+            .await
+            .context("no QUIC handshake in 5 s")??;
             let stream = client.open_stream().await?;
             self.quic = Some((client, stream));
         }
