@@ -446,11 +446,12 @@ async fn finalized_batch(l1: &HttpClient) -> Result<u64> {
     Ok(RollupApiClient::status(l1).await?.finalized_batch)
 }
 
-/// Whether the L2 transaction `hash` has a receipt.
-async fn executed_l2(l2: &HttpClient, hash: &str) -> Result<bool> {
+/// The receipt of L2 transaction `hash`: `None` while there is none, else its
+/// error (`None` when it executed successfully).
+async fn l2_outcome(l2: &HttpClient, hash: &str) -> Result<Option<Option<String>>> {
     Ok(L2ApiClient::get_transaction_receipt(l2, hash.to_string())
         .await?
-        .is_some())
+        .map(|r| r.outcome.error))
 }
 
 /// The receipt of submission `hash` (on L1 for deposits, else on L2): `None`
@@ -466,9 +467,7 @@ async fn outcome(
             .await?
             .receipt
             .map(|r| r.outcome.error),
-        _ => L2ApiClient::get_transaction_receipt(l2, hash.to_string())
-            .await?
-            .map(|r| r.outcome.error),
+        _ => l2_outcome(l2, hash).await?,
     })
 }
 
@@ -482,12 +481,12 @@ async fn settle_l2(l2: &HttpClient, sent: &[Sent], timeout: Duration) -> Result<
         .filter(|s| s.acked && s.kind != Kind::Deposit)
         .collect();
     while from < acked.len() {
-        if executed_l2(l2, &acked[from].hash).await? {
+        if l2_outcome(l2, &acked[from].hash).await?.is_some() {
             from += 1;
         } else if started.elapsed() > timeout {
             let mut missing = 0;
             for s in &acked[from..] {
-                missing += u64::from(!executed_l2(l2, &s.hash).await?);
+                missing += u64::from(l2_outcome(l2, &s.hash).await?.is_none());
             }
             return Ok(missing);
         } else {
@@ -599,10 +598,8 @@ pub async fn run(args: SoakArgs) -> Result<()> {
     };
     let started = Instant::now();
     loop {
-        if let Some(receipt) =
-            L2ApiClient::get_transaction_receipt(&l2, deploy_hash.hash.clone()).await?
-        {
-            if let Some(error) = receipt.outcome.error {
+        if let Some(error) = l2_outcome(&l2, &deploy_hash.hash).await? {
+            if let Some(error) = error {
                 bail!("the counter contract's deploy failed: {error}");
             }
             break;
