@@ -65,6 +65,17 @@ struct Faults {
     restart_percent: u64,
 }
 
+impl Faults {
+    /// No faults, small delays.
+    const CALM: Faults = Faults {
+        drop_percent: 0,
+        duplicate_percent: 0,
+        delay_ms_max: 20,
+        partition_percent: 0,
+        restart_percent: 0,
+    };
+}
+
 /// Transactions each node's clients submitted, waiting to be gossiped.
 type Gossiped = Arc<Mutex<Vec<(usize, Vec<SignedL1Transaction>)>>>;
 
@@ -110,10 +121,27 @@ struct Sim {
     checked: Vec<u64>,
     /// The block decided at each height (first node seen, hash).
     decided: std::collections::HashMap<u64, (usize, ghostplane_primitives::Hash32)>,
+    /// A Byzantine validator that, as each node reaches a height, sends it
+    /// [`FLOOD_BLOCKS`] blocks it signed for its own rounds of that height.
+    flooder: Option<usize>,
+    /// Per node: the height the flooder last flooded it at.
+    flooded: Vec<u64>,
+    /// A hostile peer that forwards every block with its transactions emptied,
+    /// ahead of the real one.
+    strip_blocks: bool,
 }
+
+/// Blocks the flooder sends each node per height.
+const FLOOD_BLOCKS: u32 = 64;
 
 impl Sim {
     fn new(seed: u64, n: usize, faults: Faults) -> Self {
+        Self::with_block_txs_max(seed, n, faults, &[])
+    }
+
+    /// A network whose node `i` builds blocks of at most `block_txs_max[i]`
+    /// transactions (the default where the slice ends).
+    fn with_block_txs_max(seed: u64, n: usize, faults: Faults, block_txs_max: &[usize]) -> Self {
         let keys: Vec<Keypair> = (0..n as u32).map(|i| Keypair::dev(200 + i)).collect();
         let params = BftParams {
             validators: keys
@@ -145,7 +173,11 @@ impl Sim {
         );
         for (i, key) in keys.iter().enumerate() {
             let dir = tempfile::tempdir().unwrap();
-            let (node, _) = common::open(&dir, &genesis, clock.clone());
+            let (node, _) = common::open_with(&dir, &genesis, clock.clone(), |config| {
+                if let Some(max) = block_txs_max.get(i) {
+                    config.block_txs_max = *max;
+                }
+            });
             let sink = gossip.clone();
             node.set_gossip(Box::new(move |txs| sink.lock().unwrap().push((i, txs))));
             nodes.push(Replica::new(node, Some(key.clone())).unwrap());
@@ -174,6 +206,53 @@ impl Sim {
             started: false,
             checked: vec![0; n],
             decided: std::collections::HashMap::new(),
+            flooder: None,
+            flooded: vec![0; n],
+            strip_blocks: false,
+        }
+    }
+
+    /// The flooder's blocks for `node` at its consensus height: signed by the
+    /// flooder for each of its rounds in turn (any `u32`), well formed (their
+    /// transactions match the header), but with a state digest that execution
+    /// does not give.
+    fn flood(&mut self, node: usize) {
+        let Some(flooder) = self.flooder else {
+            return;
+        };
+        let Some((height, _)) = self.nodes[node].position() else {
+            return;
+        };
+        if node == flooder || self.flooded[node] == height {
+            return;
+        }
+        self.flooded[node] = height;
+        let key = self.keys[flooder].clone();
+        let n = self.nodes.len() as u64;
+        let parent = self.nodes[node].node().head();
+        // The flooder proposes the rounds r with (height + r) % n == flooder.
+        let first = (flooder as u64 + n - height % n) % n;
+        for k in 0..FLOOD_BLOCKS {
+            let round = (first + n * u64::from(k)) as u32;
+            let header = ghostd::L1Header {
+                number: height,
+                parent_hash: parent.hash(),
+                timestamp_ms: parent.timestamp_ms + 1 + u64::from(k),
+                transactions_hash: Hash32(*blake3::Hasher::new().finalize().as_bytes()),
+                state_digest: Hash32([k as u8; 32]),
+                tx_count: 0,
+            };
+            let mut msg = BlockMsg {
+                round,
+                pol_round: -1,
+                proposer: key.public_key(),
+                header,
+                transactions: Vec::new(),
+                signature: ghostplane_primitives::Signature([0; 64]),
+            };
+            msg.signature = key.sign_bytes(&msg.signing_bytes(self.chain_id));
+            let outs = self.nodes[node].on_message(flooder as u64, NetMsg::Block(Box::new(msg)));
+            self.apply(node, outs);
         }
     }
 
@@ -367,6 +446,14 @@ impl Sim {
             };
             match event {
                 Event::Deliver { to, from, msg } => {
+                    if let (true, NetMsg::Block(block)) = (self.strip_blocks, &msg)
+                        && !block.transactions.is_empty()
+                    {
+                        let mut stripped = block.clone();
+                        stripped.transactions.clear();
+                        let outs = self.nodes[to].on_message(99, NetMsg::Block(stripped));
+                        self.apply(to, outs);
+                    }
                     let outs = self.nodes[to].on_message(from as u64, msg);
                     self.apply(to, outs);
                 }
@@ -414,6 +501,9 @@ impl Sim {
                 let out = self.nodes[node].gossip(txs);
                 self.apply(node, vec![out]);
             }
+            for node in 0..self.nodes.len() {
+                self.flood(node);
+            }
             self.check();
             if self.nodes.iter().all(|r| r.node().head().number >= target) {
                 return;
@@ -437,17 +527,7 @@ fn seeds(default: std::ops::Range<u64>) -> Vec<u64> {
 #[test]
 fn four_validators_agree_on_a_calm_network() {
     for seed in seeds(0..8) {
-        let mut sim = Sim::new(
-            seed,
-            4,
-            Faults {
-                drop_percent: 0,
-                duplicate_percent: 0,
-                delay_ms_max: 20,
-                partition_percent: 0,
-                restart_percent: 0,
-            },
-        );
+        let mut sim = Sim::new(seed, 4, Faults::CALM);
         sim.run(30, 60_000);
         // Transactions went in.
         let included: u32 = (1..=30)
@@ -503,6 +583,97 @@ fn seven_validators_agree_under_faults() {
     }
 }
 
+/// Blocks included in heights `1..=to` at node 0.
+fn included(sim: &Sim, to: u64) -> u32 {
+    (1..=to)
+        .map(|h| {
+            sim.nodes[0]
+                .node()
+                .block(h)
+                .unwrap()
+                .unwrap()
+                .header
+                .tx_count
+        })
+        .sum()
+}
+
+/// Issue 33, item 1: one Byzantine validator signs 64 blocks for its own rounds
+/// of every height, and sends them to each node as it reaches the height (ahead
+/// of the honest proposals). Before the fix they filled the 64-block cache of
+/// the height and every honest block was refused (`too_many_blocks`): no height
+/// decided again. Now a round holds two blocks, rounds past the lookahead are
+/// parked (one per proposer), and the others still decide.
+#[test]
+fn one_validator_flooding_blocks_for_its_rounds_does_not_halt_the_network() {
+    let mut sim = Sim::new(21, 4, Faults::CALM);
+    sim.flooder = Some(3);
+    sim.run(12, 60_000);
+    assert!(included(&sim, 12) > 0, "no transaction was included");
+}
+
+/// Issue 33, item 2: a peer forwards every block with its transactions emptied,
+/// ahead of the real one (the proposer's signature covers the header only).
+/// Before the fix the node cached the verdict "invalid" under the header's hash,
+/// and voted nil on the real block when it came: no block with transactions
+/// decided. Now transactions that do not match the header are dropped unjudged.
+#[test]
+fn a_peer_relaying_headers_with_other_transactions_does_not_get_blocks_voted_nil() {
+    let mut sim = Sim::new(22, 4, Faults::CALM);
+    sim.strip_blocks = true;
+    sim.run(12, 60_000);
+    assert!(included(&sim, 12) > 0, "no transaction was included");
+    let reasons = &sim.nodes[0].stats().dropped;
+    assert!(
+        reasons.contains_key("block_transactions_mismatch"),
+        "{reasons:?}"
+    );
+}
+
+/// Issue 33, item 9: block validity does not depend on a node's own
+/// `block_txs_max`. Node 0 builds blocks of up to 100 transactions, the others of
+/// one; before the fix they refused any block of more than 4 (their setting × 4),
+/// so node 0's full blocks were voted nil.
+#[test]
+fn a_block_larger_than_a_validators_own_setting_is_still_valid() {
+    let mut sim = Sim::with_block_txs_max(23, 4, Faults::CALM, &[100, 1, 1, 1]);
+    sim.run(2, 60_000);
+    // 40 transfers from one sender, all at node 0 (its own clients).
+    let key = Keypair::dev(7);
+    let start = sim.nodes[0].node().nonce(&key.public_key()).unwrap();
+    for nonce in start..start + 40 {
+        let tx = common::tx(
+            &key,
+            nonce,
+            Call::Ledger(LedgerCall::Transfer {
+                id: u128::from(nonce) + 1_000_000,
+                to: L1Address(Keypair::dev(6).public_key().0),
+                token: TokenId::Gcc,
+                amount: 1,
+            }),
+        );
+        sim.nodes[0].node().submit(tx).unwrap();
+    }
+    sim.nonces[7] = start + 40;
+    sim.run(12, 60_000);
+    let largest = (1..=12)
+        .map(|h| {
+            sim.nodes[1]
+                .node()
+                .block(h)
+                .unwrap()
+                .unwrap()
+                .header
+                .tx_count
+        })
+        .max()
+        .unwrap();
+    assert!(
+        largest > 4,
+        "no block of more than 4 transactions was decided"
+    );
+}
+
 /// A signed vote, as a peer would send it.
 fn vote(key: &Keypair, height: u64, round: u32, block: Option<Hash32>, kind: VoteKind) -> WireVote {
     WireVote {
@@ -523,17 +694,7 @@ fn vote(key: &Keypair, height: u64, round: u32, block: Option<Hash32>, kind: Vot
 
 #[test]
 fn hostile_messages_are_dropped_and_counted_and_the_network_goes_on() {
-    let mut sim = Sim::new(
-        7,
-        4,
-        Faults {
-            drop_percent: 0,
-            duplicate_percent: 0,
-            delay_ms_max: 20,
-            partition_percent: 0,
-            restart_percent: 0,
-        },
-    );
+    let mut sim = Sim::new(7, 4, Faults::CALM);
     sim.run(3, 60_000);
     let height = sim.nodes[0].node().head().number + 1;
     let stranger = Keypair::dev(999);
@@ -663,13 +824,7 @@ proptest::proptest! {
         let mut sim = Sim::new(
             11,
             4,
-            Faults {
-                drop_percent: 0,
-                duplicate_percent: 0,
-                delay_ms_max: 20,
-                partition_percent: 0,
-                restart_percent: 0,
-            },
+            Faults::CALM,
         );
         sim.run(2, 60_000);
         for (frame, tag) in frames.iter().zip(tags.iter().cycle()) {

@@ -12,7 +12,7 @@
 
 mod common;
 
-use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -24,46 +24,8 @@ use jsonrpsee::http_client::HttpClient;
 use jsonrpsee::rpc_params;
 use serde_json::Value;
 
-/// A base port whose testnet ports (4 validators + a full node) are free now.
-fn free_base() -> u16 {
-    let mut seed = std::process::id() as u64 * 7919 + 17;
-    loop {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        let base = 20_000 + (seed >> 33) as u16 % 30_000;
-        let all_free = (0..5u16).all(|i| {
-            (0..4u16).all(|k| {
-                let port = base + 10 * i + k;
-                let addr = SocketAddr::from(([127, 0, 0, 1], port));
-                TcpListener::bind(addr).is_ok() && UdpSocket::bind(addr).is_ok()
-            })
-        });
-        if all_free {
-            return base;
-        }
-    }
-}
-
-fn spawn_line(dir: &Path, name: &str, line: &str) -> Devnet {
-    let log_dir = dir.join(format!("log-{name}"));
-    std::fs::create_dir_all(&log_dir).unwrap();
-    let mut words = line.split_whitespace();
-    words.next(); // "ghostplane"
-    let mut command = Command::new(binary());
-    command.args(words);
-    Devnet::spawn(&log_dir, command)
-}
-
 fn rpc_of(base: u16, i: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], base + 10 * i))
-}
-
-async fn head(c: &HttpClient) -> Option<u64> {
-    use jsonrpsee::core::client::ClientT;
-    c.request::<u64, _>("ghost_blockNumber", rpc_params![])
-        .await
-        .ok()
 }
 
 async fn block(c: &HttpClient, height: u64) -> Value {
@@ -74,13 +36,13 @@ async fn block(c: &HttpClient, height: u64) -> Value {
 async fn wait_height(c: &HttpClient, target: u64, what: &str, dir: &Path) {
     let started = Instant::now();
     loop {
-        if head(c).await.is_some_and(|h| h >= target) {
+        if l1_head(c).await.is_some_and(|h| h >= target) {
             return;
         }
         assert!(
             started.elapsed() < Duration::from_secs(120),
             "{what}: height {target} not reached (head {:?}); logs in {}",
-            head(c).await,
+            l1_head(c).await,
             dir.display()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -138,31 +100,8 @@ async fn included(c: &HttpClient, hash: &str) -> bool {
 async fn four_validators_agree_survive_one_crash_halt_at_two_and_resume() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
-    let base = free_base();
-    let out = data.join("testnet");
-    let init = Command::new(binary())
-        .args([
-            "l1",
-            "init-testnet",
-            "--validators",
-            "4",
-            "--chunk-ops",
-            "2",
-        ])
-        .args(["--base-port", &base.to_string()])
-        .arg("--out")
-        .arg(&out)
-        .arg("--keys-dir")
-        .arg(data.join("keys"))
-        .output()
-        .unwrap();
-    assert!(
-        init.status.success(),
-        "{}",
-        String::from_utf8_lossy(&init.stderr)
-    );
-    let commands = std::fs::read_to_string(out.join("commands.txt")).unwrap();
-    let lines: Vec<String> = commands.lines().map(str::to_string).collect();
+    let base = free_testnet_base();
+    let lines = init_testnet(data, base);
     assert_eq!(lines.len(), 4);
     assert!(lines[1].contains(&format!("--rpc-addr 127.0.0.1:{}", base + 10)));
 
@@ -175,7 +114,7 @@ async fn four_validators_agree_survive_one_crash_halt_at_two_and_resume() {
     for (i, c) in clients.iter().enumerate() {
         let log = data.join(format!("log-{i}/devnet.log"));
         let started = Instant::now();
-        while head(c).await.is_none() {
+        while l1_head(c).await.is_none() {
             assert!(
                 started.elapsed() < Duration::from_secs(120),
                 "validator {i} did not come up:\n{}",
@@ -204,7 +143,7 @@ async fn four_validators_agree_survive_one_crash_halt_at_two_and_resume() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
-    let top = head(&clients[0]).await.unwrap();
+    let top = l1_head(&clients[0]).await.unwrap();
     wait_height(&clients[3], top, "validator 3", data).await;
     let all: Vec<&HttpClient> = clients.iter().collect();
     same_blocks(&all, top).await;
@@ -228,7 +167,7 @@ async fn four_validators_agree_survive_one_crash_halt_at_two_and_resume() {
 
     // One validator down: 3 of 4 still decide.
     nodes[3].take().unwrap().kill();
-    let at = head(&clients[0]).await.unwrap();
+    let at = l1_head(&clients[0]).await.unwrap();
     wait_height(&clients[0], at + 3, "after one crash", data).await;
     wait_height(&clients[2], at + 3, "after one crash", data).await;
 
@@ -236,13 +175,13 @@ async fn four_validators_agree_survive_one_crash_halt_at_two_and_resume() {
     nodes[2].take().unwrap().kill();
     tokio::time::sleep(Duration::from_secs(3)).await;
     let stopped = [
-        head(&clients[0]).await.unwrap(),
-        head(&clients[1]).await.unwrap(),
+        l1_head(&clients[0]).await.unwrap(),
+        l1_head(&clients[1]).await.unwrap(),
     ];
     tokio::time::sleep(Duration::from_secs(5)).await;
     let later = [
-        head(&clients[0]).await.unwrap(),
-        head(&clients[1]).await.unwrap(),
+        l1_head(&clients[0]).await.unwrap(),
+        l1_head(&clients[1]).await.unwrap(),
     ];
     assert_eq!(stopped, later, "the chain advanced without a quorum");
     let top = later[0].max(later[1]);
@@ -252,17 +191,17 @@ async fn four_validators_agree_survive_one_crash_halt_at_two_and_resume() {
     nodes[2] = Some(spawn_line(data, "2b", &lines[2]));
     nodes[3] = Some(spawn_line(data, "3b", &lines[3]));
     wait_height(&clients[0], top + 3, "after the restarts", data).await;
-    let resumed = head(&clients[0]).await.unwrap();
+    let resumed = l1_head(&clients[0]).await.unwrap();
     for c in &clients {
         wait_height(c, resumed, "a restarted validator", data).await;
     }
     same_blocks(&all, resumed).await;
 
     // A full node started late syncs to the head.
-    let full_line = std::fs::read_to_string(out.join("full-node.txt")).unwrap();
+    let full_line = std::fs::read_to_string(data.join("testnet/full-node.txt")).unwrap();
     let _full = spawn_line(data, "full", full_line.trim());
     let full = client(rpc_of(base, 4));
-    let target = head(&clients[0]).await.unwrap();
+    let target = l1_head(&clients[0]).await.unwrap();
     wait_height(&full, target, "the full node", data).await;
     let mut with_full = all.clone();
     with_full.push(&full);
@@ -305,7 +244,7 @@ async fn four_validators_agree_survive_one_crash_halt_at_two_and_resume() {
     ));
     assert!(out.contains("finalized"), "{out}");
     // The settlement transactions went through consensus: every node has them.
-    let top = head(&clients[1]).await.unwrap();
+    let top = l1_head(&clients[1]).await.unwrap();
     wait_height(&clients[3], top, "validator 3", data).await;
     same_blocks(&all, top).await;
 }

@@ -161,7 +161,12 @@ impl Engine {
 
     /// The proposer of `round` at the current height.
     pub fn proposer(&self, round: Round) -> PublicKey {
-        self.state.get_proposer(self.state.height(), round).0
+        self.proposer_at(self.state.height().0, round)
+    }
+
+    /// The proposer of `round` at `height` (the validator set is the genesis's).
+    pub fn proposer_at(&self, height: u64, round: Round) -> PublicKey {
+        self.state.get_proposer(Height(height), round).0
     }
 
     /// Starts `height` (Malachite resets its per-height state), replaying `wal`

@@ -13,6 +13,7 @@
 //! - [`context`]: ghostd's types as Malachite's `Context` (the value decided is a
 //!   block header hash; votes and proposals are ed25519-signed).
 //! - [`engine`]: drives Malachite's state machine synchronously.
+//! - [`proposals`]: the blocks of a height, bounded per round and proposer.
 //! - [`replica`]: one node: proposals, execution of others' blocks before voting,
 //!   commit with certificate in one synced write, sync from peers.
 //! - [`wire`]: messages between nodes and write-ahead-log entries (borsh).
@@ -33,16 +34,22 @@
 //!
 //! Frames are at most [`wire::FRAME_BYTES_MAX`]; gossip batches
 //! [`wire::GOSSIP_TXS_MAX`]; sync pages [`wire::SYNC_BLOCKS_MAX`] blocks; blocks
-//! kept per height [`replica::BLOCKS_PER_HEIGHT_MAX`]; queued inputs
-//! [`engine::INPUT_QUEUE_MAX`]; peers [`net::PEERS_MAX`] with
-//! [`net::PEER_QUEUE_MAX`] queued messages each; events for the consensus thread
-//! [`runtime::EVENTS_MAX`]; gossip batches awaiting admission
+//! kept per round [`proposals::BLOCKS_PER_ROUND_MAX`], for rounds up to
+//! [`proposals::ROUND_LOOKAHEAD`] ahead (later ones parked, one per proposer) and
+//! per proposer for the next height [`proposals::NEXT_PER_PROPOSER_MAX`]; queued inputs
+//! [`engine::INPUT_QUEUE_MAX`]; one slot per genesis validator (authenticated by
+//! its key) and [`net::OTHER_PEERS_MAX`] for anyone else, with
+//! [`net::PEER_QUEUE_MAX`] queued messages and a byte budget each, and inbound
+//! byte budgets per class (see [`net`]); events for the consensus thread
+//! [`runtime::EVENTS_MAX`] from validators, [`runtime::OTHER_EVENTS_MAX`] from
+//! others; sync requests one in flight per peer ([`runtime`]); gossip batches awaiting admission
 //! [`runtime::GOSSIP_BATCHES_MAX`]. What passes a bound is dropped and
 //! counted (`ghostd_consensus_dropped_total{reason}`).
 
 pub mod context;
 pub mod engine;
 pub mod net;
+pub(crate) mod proposals;
 pub mod replica;
 pub mod runtime;
 pub mod wire;

@@ -16,18 +16,14 @@ use ghostplane_primitives::keys::Keypair;
 use malachitebft_core_types::{Round, Timeout};
 
 use super::engine::{Action, Engine};
+use super::proposals::{Proposals, ROUND_LOOKAHEAD, Refusal, Verdict};
 use super::wire::{BlockMsg, NetMsg, SYNC_BLOCKS_MAX, WalEntry, round_of};
-use crate::node::block::Prepared;
 use crate::node::{Ghostd, NodeError, Pending};
 use crate::types::SignedL1Transaction;
 
 /// A connection, numbered by the transport.
 pub type PeerId = u64;
 
-/// Most distinct blocks kept per height (one per proposer and round, in practice).
-pub const BLOCKS_PER_HEIGHT_MAX: usize = 64;
-/// Most blocks of the next height held until we get there.
-pub const FUTURE_BLOCKS_MAX: usize = 8;
 /// Most bytes of blocks in one sync response (past it, the page ends; one block
 /// is always sent).
 pub const SYNC_BYTES_MAX: usize = 16 * 1024 * 1024;
@@ -59,12 +55,6 @@ pub enum Out {
     Wake(Duration),
 }
 
-struct Cached {
-    msg: BlockMsg,
-    /// `Some` if it executed.
-    prepared: Option<Prepared>,
-}
-
 /// What the replica has seen, for `consensus_status`.
 #[derive(Debug, Clone, Default)]
 pub struct ReplicaStats {
@@ -82,8 +72,8 @@ pub struct ReplicaStats {
 pub struct Replica {
     node: Ghostd,
     engine: Option<Engine>,
-    blocks: HashMap<Hash32, Cached>,
-    future: Vec<BlockMsg>,
+    /// The blocks of the consensus height (and the few held for later).
+    proposals: Proposals,
     own: Option<(Hash32, Vec<Pending>)>,
     /// Heads the connected peers announced (at most [`PEER_HEIGHTS_MAX`]).
     peer_heights: std::collections::BTreeMap<PeerId, u64>,
@@ -130,8 +120,7 @@ impl Replica {
         Ok(Self {
             node,
             engine,
-            blocks: HashMap::new(),
-            future: Vec::new(),
+            proposals: Proposals::default(),
             own: None,
             peer_heights: std::collections::BTreeMap::new(),
             ticks: 0,
@@ -207,13 +196,7 @@ impl Replica {
                         if let Ok(prepared) =
                             self.node.check_block(&msg.header, &msg.transactions, false)
                         {
-                            self.blocks.insert(
-                                msg.header.hash(),
-                                Cached {
-                                    msg,
-                                    prepared: Some(prepared),
-                                },
-                            );
+                            self.proposals.insert_valid(msg, prepared);
                         }
                     }
                 }
@@ -392,28 +375,10 @@ impl Replica {
     }
 
     fn serve_sync(&mut self, peer: PeerId, from: u64) -> Vec<Out> {
-        let head = self.node.head().number;
-        let mut blocks = Vec::new();
-        let mut bytes = 0usize;
-        let mut height = from.max(1);
-        while height <= head && (blocks.len() as u64) < SYNC_BLOCKS_MAX {
-            let (Ok(Some(block)), Ok(Some(commit))) = (
-                self.node.block(height),
-                self.node.commit_certificate(height),
-            ) else {
-                break;
-            };
-            bytes += borsh::to_vec(&block).map_or(usize::MAX, |b| b.len());
-            blocks.push((block, commit));
-            if bytes > SYNC_BYTES_MAX {
-                break;
-            }
-            height += 1;
-        }
-        if blocks.is_empty() {
-            return Vec::new();
-        }
-        vec![Out::Send(peer, NetMsg::SyncBlocks(blocks))]
+        serve_sync(&self.node, from)
+            .map(|msg| Out::Send(peer, msg))
+            .into_iter()
+            .collect()
     }
 
     fn on_synced(
@@ -464,56 +429,66 @@ impl Replica {
             return Vec::new();
         };
         let height = engine.height();
+        let round = Round::new(msg.round);
+        let chain_id = self.node.genesis().chain_id;
         if msg.header.number < height {
             return Vec::new();
         }
-        if msg.header.number > height {
-            if msg.header.number == height + 1 && self.future.len() < FUTURE_BLOCKS_MAX {
-                self.future.push(msg);
-            } else {
-                self.drop_msg("block_too_far_ahead");
-            }
+        if msg.header.number > height + 1 {
+            self.drop_msg("block_too_far_ahead");
             return Vec::new();
         }
-        let round = Round::new(msg.round);
-        if engine.proposer(round) != msg.proposer {
+        // Only the round's proposer can make us execute or keep a block.
+        if engine.proposer_at(msg.header.number, round) != msg.proposer {
             self.drop_msg("block_not_from_proposer");
             return Vec::new();
         }
-        // Only the round's proposer can make us execute a block.
-        let signed = msg.signing_bytes(self.node.genesis().chain_id);
+        let signed = msg.signing_bytes(chain_id);
         if ghostplane_primitives::keys::verify(&msg.proposer, &signed, &msg.signature).is_err() {
             self.drop_msg("bad_block_signature");
             return Vec::new();
         }
+        if msg.header.number == height + 1 {
+            if let Err(refusal) = self.proposals.hold_next(msg) {
+                self.drop_msg(refusal.reason());
+            }
+            return Vec::new();
+        }
+        let current = u32::try_from(engine.round().max(0)).unwrap_or(0);
+        if msg.round > current.saturating_add(ROUND_LOOKAHEAD) {
+            self.proposals.park(msg);
+            return Vec::new();
+        }
+        // The signature covers the header only: transactions that do not match it
+        // say nothing about the block (anyone can relay a signed header with other
+        // transactions), so they are dropped, never judged.
+        if !transactions_match(&msg) {
+            self.drop_msg("block_transactions_mismatch");
+            return Vec::new();
+        }
         let hash = msg.header.hash();
-        let valid = match self.blocks.get(&hash) {
-            Some(cached) => cached.prepared.is_some(),
+        let valid = match self.proposals.verdict(&hash) {
+            Some(verdict) => verdict == Verdict::Valid,
             None => {
-                if self.blocks.len() >= BLOCKS_PER_HEIGHT_MAX {
-                    self.drop_msg("too_many_blocks");
+                if !self.proposals.has_room(msg.round) {
+                    self.drop_msg(Refusal::RoundFull.reason());
                     return Vec::new();
                 }
-                let prepared = match self.node.check_block(&msg.header, &msg.transactions, true) {
-                    Ok(prepared) => Some(prepared),
+                match self.node.check_block(&msg.header, &msg.transactions, true) {
+                    Ok(prepared) => {
+                        if let Err(e) = self.node.keep_proposal(height, &msg) {
+                            tracing::error!("proposal not kept: {e}");
+                            return Vec::new();
+                        }
+                        self.proposals.insert_valid(msg.clone(), prepared);
+                        true
+                    }
                     Err(e) => {
                         tracing::warn!("block {} proposed by {} refused: {e}", hash, msg.proposer);
-                        None
+                        self.proposals.insert_invalid(msg.round, hash);
+                        false
                     }
-                };
-                let valid = prepared.is_some();
-                if valid && let Err(e) = self.node.keep_proposal(height, &msg) {
-                    tracing::error!("proposal not kept: {e}");
-                    return Vec::new();
                 }
-                self.blocks.insert(
-                    hash,
-                    Cached {
-                        msg: msg.clone(),
-                        prepared,
-                    },
-                );
-                valid
             }
         };
         let Some(engine) = self.engine.as_mut() else {
@@ -522,6 +497,22 @@ impl Replica {
         let actions =
             engine.on_block_verdict(round, round_of(msg.pol_round), msg.proposer, hash, valid);
         self.perform(actions)
+    }
+
+    /// Blocks parked for a round that is now within the lookahead.
+    fn unpark(&mut self) -> Vec<Out> {
+        let Some(engine) = self.engine.as_ref() else {
+            return Vec::new();
+        };
+        let current = u32::try_from(engine.round().max(0)).unwrap_or(0);
+        let due = self
+            .proposals
+            .unpark(current.saturating_add(ROUND_LOOKAHEAD));
+        let mut out = Vec::new();
+        for msg in due {
+            out.extend(self.on_block(msg));
+        }
+        out
     }
 
     fn build(&mut self, round: Round) -> Vec<Out> {
@@ -562,13 +553,7 @@ impl Replica {
             return Vec::new();
         }
         self.own = Some((hash, candidates));
-        self.blocks.insert(
-            hash,
-            Cached {
-                msg: msg.clone(),
-                prepared: Some(prepared),
-            },
-        );
+        self.proposals.insert_valid(msg.clone(), prepared);
         let mut out = vec![Out::Broadcast(NetMsg::Block(Box::new(msg)))];
         let actions = engine.propose(round, hash);
         out.extend(self.perform(actions));
@@ -576,7 +561,7 @@ impl Replica {
     }
 
     fn next_height(&mut self) -> Vec<Out> {
-        self.blocks.clear();
+        let held = self.proposals.advance();
         self.build_due = None;
         self.wal_seq = 0;
         if let Some((_, candidates)) = self.own.take() {
@@ -591,8 +576,7 @@ impl Replica {
         };
         let actions = engine.start(height, &[]);
         let mut out = self.perform(actions);
-        let future = std::mem::take(&mut self.future);
-        for msg in future {
+        for msg in held {
             out.extend(self.on_block(msg));
         }
         out
@@ -604,9 +588,9 @@ impl Replica {
             return Vec::new();
         }
         let Some(prepared) = self
-            .blocks
-            .get(&commit.block)
-            .and_then(|c| c.prepared.clone())
+            .proposals
+            .executed(&commit.block)
+            .map(|e| e.prepared.clone())
         else {
             tracing::error!(
                 "decided block {} at height {} is not one we executed; syncing it",
@@ -700,7 +684,7 @@ impl Replica {
                     block,
                 } => {
                     if let (Some(cached), Some(engine), false) =
-                        (self.blocks.get(&block), self.engine.as_ref(), muted)
+                        (self.proposals.executed(&block), self.engine.as_ref(), muted)
                     {
                         let mut msg = cached.msg.clone();
                         msg.round = round.as_u32().unwrap_or(0);
@@ -731,6 +715,47 @@ impl Replica {
                 }
             }
         }
+        // Our round may have moved: blocks parked for it are due.
+        out.extend(self.unpark());
         out
     }
+}
+
+/// The answer to "send me decided blocks from `from`": at most
+/// [`SYNC_BLOCKS_MAX`] blocks and about [`SYNC_BYTES_MAX`] bytes, or nothing if we
+/// have none. It reads the store only, so the runtime serves it off the consensus
+/// thread.
+pub fn serve_sync(node: &Ghostd, from: u64) -> Option<NetMsg> {
+    let head = node.head().number;
+    let mut blocks = Vec::new();
+    let mut bytes = 0usize;
+    let mut height = from.max(1);
+    while height <= head && (blocks.len() as u64) < SYNC_BLOCKS_MAX {
+        let (Ok(Some(block)), Ok(Some(commit))) =
+            (node.block(height), node.commit_certificate(height))
+        else {
+            break;
+        };
+        bytes += borsh::to_vec(&block).map_or(usize::MAX, |b| b.len());
+        blocks.push((block, commit));
+        if bytes > SYNC_BYTES_MAX {
+            break;
+        }
+        height += 1;
+    }
+    (!blocks.is_empty()).then_some(NetMsg::SyncBlocks(blocks))
+}
+
+/// Whether a block's transactions are the ones its header names (count and
+/// hash over their hashes, as `Ghostd::execute` computes it): cheap, and checked
+/// before any verdict is kept against the header.
+fn transactions_match(msg: &BlockMsg) -> bool {
+    if msg.transactions.len() != msg.header.tx_count as usize {
+        return false;
+    }
+    let mut hashes = blake3::Hasher::new();
+    for tx in &msg.transactions {
+        hashes.update(&tx.hash().0);
+    }
+    Hash32(*hashes.finalize().as_bytes()) == msg.header.transactions_hash
 }

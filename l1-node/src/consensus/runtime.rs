@@ -1,9 +1,18 @@
 //! The thread that runs one BFT node: it owns the [`Replica`], its timers and
 //! the transport, and handles one event at a time (a message, a timeout, a
 //! once-a-second tick, transactions to gossip).
+//!
+//! Two inboxes feed it: validators' messages (and our own clients' gossip) are
+//! read before anyone else's, so strangers filling theirs cannot delay a vote.
+//! Two kinds of message are handed off the thread: gossiped transactions (to the
+//! admission thread) and sync requests (to the sync server thread: one request in
+//! flight per peer, at most one per [`SYNC_REQUEST_INTERVAL`], at most
+//! [`SYNC_QUEUE_MAX`] waiting; the reply then waits in the peer's byte-bounded
+//! send queue).
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -12,12 +21,22 @@ use malachitebft_core_types::Timeout;
 
 pub use ghostd_types::consensus::ConsensusStatus;
 
-use super::net::{Event, Net};
-use super::replica::{Out, Replica};
+use super::net::{Budget, Event, Identity, Inboxes, Net};
+use super::replica::{Out, PeerId, Replica};
+use super::wire::NetMsg;
 use crate::node::{Ghostd, NodeError};
 
-/// Most events (messages, gossip) waiting for the consensus thread.
+/// Most events (validators' messages, our gossip) waiting for the consensus thread.
 pub const EVENTS_MAX: usize = 16_384;
+/// Most messages from non-validators waiting for the consensus thread.
+pub const OTHER_EVENTS_MAX: usize = 4096;
+/// Most sync requests waiting for the sync server.
+pub const SYNC_QUEUE_MAX: usize = 8;
+/// Peers whose sync requests are remembered (past it, the idle ones are
+/// forgotten: a missed disconnect cannot grow the table).
+pub const SYNC_PEERS_MAX: usize = 1024;
+/// Least time between two sync requests served to one peer.
+pub const SYNC_REQUEST_INTERVAL: Duration = Duration::from_millis(200);
 const TICK: Duration = Duration::from_secs(1);
 /// Most gossiped transaction batches waiting for admission.
 pub const GOSSIP_BATCHES_MAX: usize = 64;
@@ -70,10 +89,27 @@ impl Drop for BftHandle {
 /// runtime (the transport's tasks run on it).
 pub fn start(node: Ghostd, config: BftConfig) -> Result<BftHandle, NodeError> {
     let (events, inbox) = crossbeam_channel::bounded(EVENTS_MAX);
+    let (others, others_inbox) = crossbeam_channel::bounded(OTHER_EVENTS_MAX);
     let mut replica = Replica::new(node.clone(), config.key.clone())?;
     let peers = dial_list(&node, &config);
-    let net = Net::start(config.listen, peers, events.clone())
-        .map_err(|e| NodeError::Rpc(e.to_string()))?;
+    let identity = Identity {
+        chain_id: node.genesis().chain_id,
+        key: config.key.clone().unwrap_or_else(Keypair::generate),
+        validators: node
+            .bft()
+            .map(|p| p.validators.iter().map(|v| v.key).collect())
+            .unwrap_or_default(),
+    };
+    let net = Net::start(
+        config.listen,
+        peers,
+        identity,
+        Inboxes {
+            validators: events.clone(),
+            others,
+        },
+    )
+    .map_err(|e| NodeError::Rpc(e.to_string()))?;
     let gossip = events.clone();
     node.set_gossip(Box::new(move |txs| {
         if gossip.try_send(Event::Gossip(txs)).is_err() {
@@ -82,15 +118,18 @@ pub fn start(node: Ghostd, config: BftConfig) -> Result<BftHandle, NodeError> {
         }
     }));
     // Gossiped transactions are admitted off the consensus thread (signature checks
-    // and dry runs take milliseconds per thousand).
-    let (admit, admissions) =
-        crossbeam_channel::bounded::<Vec<crate::types::SignedL1Transaction>>(GOSSIP_BATCHES_MAX);
+    // and dry runs take milliseconds per thousand); each batch holds its frame's
+    // budget until admitted.
+    let (admit, admissions) = crossbeam_channel::bounded::<(
+        Vec<crate::types::SignedL1Transaction>,
+        Budget,
+    )>(GOSSIP_BATCHES_MAX);
     {
         let node = node.clone();
         std::thread::Builder::new()
             .name("ghostd-gossip-admit".into())
             .spawn(move || {
-                for txs in admissions {
+                for (txs, _budget) in admissions {
                     let refused = node
                         .submit_batch_from_peer(txs)
                         .into_iter()
@@ -103,6 +142,7 @@ pub fn start(node: Ghostd, config: BftConfig) -> Result<BftHandle, NodeError> {
             })
             .map_err(|e| NodeError::Rpc(format!("gossip thread: {e}")))?;
     }
+    let sync = SyncServer::start(node.clone(), net.clone())?;
     let thread_net = net.clone();
     let thread = std::thread::Builder::new()
         .name("ghostd-consensus".into())
@@ -123,25 +163,38 @@ pub fn start(node: Ghostd, config: BftConfig) -> Result<BftHandle, NodeError> {
                     .unwrap_or(next_tick)
                     .min(next_tick)
                     .min(wake.unwrap_or(next_tick));
-                let mut outs = match inbox.recv_timeout(deadline.saturating_duration_since(now)) {
-                    Ok(Event::Stop) | Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
-                        break;
-                    }
-                    Ok(Event::Message(_, super::wire::NetMsg::Transactions(txs))) => {
-                        if txs.len() <= super::wire::GOSSIP_TXS_MAX && admit.try_send(txs).is_err() {
+                let received = next_event(
+                    &inbox,
+                    &others_inbox,
+                    deadline.saturating_duration_since(now),
+                );
+                let mut outs = match received {
+                    Received::Stop => break,
+                    Received::Event(Event::Stop) => break,
+                    Received::Event(Event::Message(_, NetMsg::Transactions(txs), budget)) => {
+                        if txs.len() <= super::wire::GOSSIP_TXS_MAX
+                            && admit.try_send((txs, budget)).is_err()
+                        {
                             metrics::counter!("ghostd_consensus_dropped_total", "reason" => "gossip_admission_full")
                                 .increment(1);
                         }
                         Vec::new()
                     }
-                    Ok(Event::Message(peer, msg)) => replica.on_message(peer, msg),
-                    Ok(Event::Connected(peer)) => replica.on_connected(peer),
-                    Ok(Event::Disconnected(peer)) => {
-                        replica.on_disconnected(peer);
+                    Received::Event(Event::Message(peer, NetMsg::SyncRequest { from }, _)) => {
+                        sync.request(peer, from);
                         Vec::new()
                     }
-                    Ok(Event::Gossip(txs)) => vec![replica.gossip(txs)],
-                    Err(crossbeam_channel::RecvTimeoutError::Timeout) => Vec::new(),
+                    Received::Event(Event::Message(peer, msg, _budget)) => {
+                        replica.on_message(peer, msg)
+                    }
+                    Received::Event(Event::Connected(peer)) => replica.on_connected(peer),
+                    Received::Event(Event::Disconnected(peer)) => {
+                        replica.on_disconnected(peer);
+                        sync.forget(peer);
+                        Vec::new()
+                    }
+                    Received::Event(Event::Gossip(txs)) => vec![replica.gossip(txs)],
+                    Received::Timeout => Vec::new(),
                 };
                 // Timers run on every pass, so a stream of messages cannot starve
                 // them.
@@ -176,6 +229,111 @@ pub fn start(node: Ghostd, config: BftConfig) -> Result<BftHandle, NodeError> {
         thread: Some(thread),
         net,
     })
+}
+
+enum Received {
+    Event(Event),
+    Timeout,
+    Stop,
+}
+
+/// The next event: the validators' inbox first, then the others', else waits on
+/// both until `timeout`.
+fn next_event(
+    validators: &crossbeam_channel::Receiver<Event>,
+    others: &crossbeam_channel::Receiver<Event>,
+    timeout: Duration,
+) -> Received {
+    if let Ok(event) = validators.try_recv() {
+        return Received::Event(event);
+    }
+    if let Ok(event) = others.try_recv() {
+        return Received::Event(event);
+    }
+    crossbeam_channel::select! {
+        recv(validators) -> event => match event {
+            Ok(event) => Received::Event(event),
+            Err(_) => Received::Stop,
+        },
+        recv(others) -> event => match event {
+            Ok(event) => Received::Event(event),
+            // The transport holds the senders; the validators' inbox decides when
+            // to stop.
+            Err(_) => Received::Timeout,
+        },
+        default(timeout) => Received::Timeout,
+    }
+}
+
+/// Serves sync requests on its own thread (reading blocks is disk work, and a
+/// page is up to 16 MiB): one in flight per peer, one per
+/// [`SYNC_REQUEST_INTERVAL`] per peer, [`SYNC_QUEUE_MAX`] waiting.
+struct SyncServer {
+    queue: crossbeam_channel::Sender<(PeerId, u64)>,
+    /// Per peer: when its last request was taken, and whether it is in flight.
+    peers: Arc<Mutex<HashMap<PeerId, (Instant, bool)>>>,
+}
+
+impl SyncServer {
+    fn taken(&self, peer: PeerId, now: Instant) -> Result<(), &'static str> {
+        let Ok(mut peers) = self.peers.lock() else {
+            return Err("sync_server_down");
+        };
+        if peers.len() >= SYNC_PEERS_MAX {
+            peers.retain(|_, (_, in_flight)| *in_flight);
+        }
+        match peers.get(&peer) {
+            Some((_, true)) => return Err("sync_request_in_flight"),
+            Some((at, false)) if now.duration_since(*at) < SYNC_REQUEST_INTERVAL => {
+                return Err("sync_request_too_soon");
+            }
+            _ => {}
+        }
+        peers.insert(peer, (now, true));
+        Ok(())
+    }
+
+    fn start(node: Ghostd, net: Net) -> Result<Self, NodeError> {
+        let (queue, requests) = crossbeam_channel::bounded::<(PeerId, u64)>(SYNC_QUEUE_MAX);
+        let peers: Arc<Mutex<HashMap<PeerId, (Instant, bool)>>> = Arc::default();
+        let served = peers.clone();
+        std::thread::Builder::new()
+            .name("ghostd-sync-serve".into())
+            .spawn(move || {
+                for (peer, from) in requests {
+                    if let Some(reply) = super::replica::serve_sync(&node, from) {
+                        net.send(peer, &reply);
+                    }
+                    if let Ok(mut peers) = served.lock()
+                        && let Some(entry) = peers.get_mut(&peer)
+                    {
+                        entry.1 = false;
+                    }
+                }
+            })
+            .map_err(|e| NodeError::Rpc(format!("sync thread: {e}")))?;
+        Ok(Self { queue, peers })
+    }
+
+    /// A peer asks for blocks from `from`: queued unless it is over its limits.
+    fn request(&self, peer: PeerId, from: u64) {
+        let refused = self.taken(peer, Instant::now()).err().or_else(|| {
+            self.queue.try_send((peer, from)).is_err().then(|| {
+                self.forget(peer);
+                "sync_queue_full"
+            })
+        });
+        if let Some(reason) = refused {
+            metrics::counter!("ghostd_consensus_dropped_total", "reason" => reason).increment(1);
+        }
+    }
+
+    /// A peer left.
+    fn forget(&self, peer: PeerId) {
+        if let Ok(mut peers) = self.peers.lock() {
+            peers.remove(&peer);
+        }
+    }
 }
 
 fn apply(

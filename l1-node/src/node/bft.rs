@@ -123,8 +123,12 @@ impl Ghostd {
         {
             return invalid("its time is too far in the future".into());
         }
-        if transactions.len() > self.inner.config.block_txs_max.max(1) * 4 {
-            return invalid(format!("{} transactions is too many", transactions.len()));
+        if transactions.len() > super::BLOCK_TXS_MAX {
+            return invalid(format!(
+                "{} transactions is over the {}-transaction limit",
+                transactions.len(),
+                super::BLOCK_TXS_MAX
+            ));
         }
         let chain_id = self.inner.genesis.chain_id;
         // Chain, size and signature of each, in parallel; their encoded sizes add

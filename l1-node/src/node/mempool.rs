@@ -484,7 +484,7 @@ impl Ghostd {
         let head = self.head().number;
         let mut pool = lock(&self.inner.mempool);
         let expired = pool.expire(head);
-        let candidates = pool.take(self.inner.config.block_txs_max);
+        let candidates = pool.take(self.inner.config.block_txs_max.min(super::BLOCK_TXS_MAX));
         drop(pool);
         if !expired.is_empty() {
             for (_, hash, _) in &expired {

@@ -65,6 +65,10 @@ pub const PARKED_BLOCKS_MAX: u64 = 120;
 /// Most bytes of transactions in one block: a BFT block must fit one peer frame
 /// (64 MiB) with room to spare.
 pub const BLOCK_BYTES_MAX: usize = 32 * 1024 * 1024;
+/// Most transactions in one block: a consensus rule, the same on every node (a
+/// node's `block_txs_max` only sets how many it puts in the blocks it builds, at
+/// most this many).
+pub const BLOCK_TXS_MAX: usize = 16_384;
 /// Mempool room only rollup operators may take: commits and proofs must get in
 /// even when others fill the pool.
 pub const MEMPOOL_OPERATOR_RESERVED: usize = 64;
@@ -82,7 +86,8 @@ pub struct GhostdConfig {
     pub block_time_ms: u64,
     /// Most transactions waiting in the mempool.
     pub mempool_max: usize,
-    /// Most transactions per block.
+    /// Most transactions per block this node builds (at most [`BLOCK_TXS_MAX`];
+    /// blocks from others are checked against that, not this).
     pub block_txs_max: usize,
     /// Largest JSON-RPC request or response body.
     pub rpc_body_bytes_max: u32,

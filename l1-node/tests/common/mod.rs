@@ -95,9 +95,20 @@ pub fn open(
     genesis: &Genesis,
     clock: Arc<ManualClock>,
 ) -> (Ghostd, Arc<ManualClock>) {
+    open_with(dir, genesis, clock, |_| {})
+}
+
+/// [`open`], with the node's settings changed by `configure` first.
+pub fn open_with(
+    dir: &tempfile::TempDir,
+    genesis: &Genesis,
+    clock: Arc<ManualClock>,
+    configure: impl FnOnce(&mut GhostdConfig),
+) -> (Ghostd, Arc<ManualClock>) {
     let mut config = GhostdConfig::new(dir.path().join("l1"));
     config.clock = clock.clone();
     config.rpc_addr = "127.0.0.1:0".parse().unwrap();
+    configure(&mut config);
     (Ghostd::open(config, genesis).unwrap(), clock)
 }
 

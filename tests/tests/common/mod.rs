@@ -107,6 +107,11 @@ impl Devnet {
         Self { child }
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn kill(mut self) {
         self.child.kill().unwrap(); // SIGKILL
         self.child.wait().unwrap();
@@ -263,4 +268,73 @@ pub fn counter_total(scrape: &prometheus_parse::Scrape, name: &str) -> f64 {
             _ => 0.0,
         })
         .sum()
+}
+
+/// A base port whose testnet ports (4 validators + a full node, 4 ports each at
+/// `base + 10·i + k`) are free now.
+pub fn free_testnet_base() -> u16 {
+    let mut seed = std::process::id() as u64 * 7919 + 17;
+    loop {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let base = 20_000 + (seed >> 33) as u16 % 30_000;
+        let all_free = (0..5u16).all(|i| {
+            (0..4u16).all(|k| {
+                let port = base + 10 * i + k;
+                let addr = SocketAddr::from(([127, 0, 0, 1], port));
+                TcpListener::bind(addr).is_ok() && UdpSocket::bind(addr).is_ok()
+            })
+        });
+        if all_free {
+            return base;
+        }
+    }
+}
+
+/// `ghostplane l1 init-testnet` for 4 validators at `base` into `<data>/testnet`:
+/// the command line of each validator (from `commands.txt`).
+pub fn init_testnet(data: &Path, base: u16) -> Vec<String> {
+    let out = data.join("testnet");
+    let init = Command::new(binary())
+        .args([
+            "l1",
+            "init-testnet",
+            "--validators",
+            "4",
+            "--chunk-ops",
+            "2",
+        ])
+        .args(["--base-port", &base.to_string()])
+        .arg("--out")
+        .arg(&out)
+        .arg("--keys-dir")
+        .arg(data.join("keys"))
+        .output()
+        .unwrap();
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let commands = std::fs::read_to_string(out.join("commands.txt")).unwrap();
+    commands.lines().map(str::to_string).collect()
+}
+
+/// Runs one line of `commands.txt` as a process, logging to `<dir>/log-<name>`.
+pub fn spawn_line(dir: &Path, name: &str, line: &str) -> Devnet {
+    let log_dir = dir.join(format!("log-{name}"));
+    std::fs::create_dir_all(&log_dir).unwrap();
+    let mut words = line.split_whitespace();
+    words.next(); // "ghostplane"
+    let mut command = Command::new(binary());
+    command.args(words);
+    Devnet::spawn(&log_dir, command)
+}
+
+/// An L1 node's head height, if it answers.
+pub async fn l1_head(c: &HttpClient) -> Option<u64> {
+    c.request::<u64, _>("ghost_blockNumber", rpc_params![])
+        .await
+        .ok()
 }
