@@ -12,7 +12,9 @@ use common::{Fixture, T0_MS, fixture, tx};
 use ghostd::modules::CallError;
 use ghostd::modules::identity::{self, VersionQuery};
 use ghostd::{L1_DEVNET_CHAIN_ID, L1Outcome, SubmitError};
-use ghostd_types::identity::jwt::{self, Audience, Claims, TokenError, TokenKey};
+use ghostd_types::identity::jwt::{
+    self, Audience, Claims, HeldPermission, TokenError, TokenKey, VerifiedToken,
+};
 use ghostd_types::identity::{
     Controller, DidId, IdentityCall, KeyMaterial, METHODS_MAX, Relationship, Service,
     VerificationMethod, did_key,
@@ -27,6 +29,12 @@ trait IdentityFixture {
     fn resolve(&self, did: &str, query: VersionQuery) -> Value;
     fn document(&self, did: &DidId) -> Value;
     fn verify(&self, token: &str, aud: Option<&str>) -> Result<Claims, TokenError>;
+    fn verify_from(
+        &self,
+        token: &str,
+        aud: Option<&str>,
+        grantors: &[DidId],
+    ) -> Result<VerifiedToken, TokenError>;
 }
 
 impl IdentityFixture for Fixture {
@@ -61,11 +69,27 @@ impl IdentityFixture for Fixture {
         result["didDocument"].clone()
     }
 
+    /// Verifies with the default grantor rule (the issuer, unless it is the subject).
     fn verify(&self, token: &str, aud: Option<&str>) -> Result<Claims, TokenError> {
         let height = self.node.head().number;
         let now = self.clock.unix_ms() / 1000;
         self.node
             .read(|s| identity::verify_token(s, token, aud, now, height))
+            .unwrap()
+            .map(|verified| verified.claims)
+    }
+
+    /// Verifies accepting permissions granted by `grantors` only.
+    fn verify_from(
+        &self,
+        token: &str,
+        aud: Option<&str>,
+        grantors: &[DidId],
+    ) -> Result<VerifiedToken, TokenError> {
+        let height = self.node.head().number;
+        let now = self.clock.unix_ms() / 1000;
+        self.node
+            .read(|s| identity::verify_token_from(s, token, aud, grantors, now, height))
             .unwrap()
     }
 }
@@ -720,14 +744,16 @@ fn claims(iss: &DidId, permissions: &[&str], now_s: u64) -> Claims {
 #[test]
 fn tokens_verify_until_rotated_expired_revoked_or_overclaimed() {
     let f = fixture();
-    let alice = Keypair::dev(0);
-    let did = did_of(&alice);
+    let (alice, authority) = (Keypair::dev(0), Keypair::dev(3));
+    let (did, z) = (did_of(&alice), did_of(&authority));
     f.ok(&alice, IdentityCall::Create { soulbound: false });
-    // The DID grants itself the permission its first token claims.
+    f.ok(&authority, IdentityCall::Create { soulbound: false });
+    // An authority grants the DID the permission its first token claims; the
+    // verifier accepts that authority's grants.
     f.ok(
-        &alice,
+        &authority,
         IdentityCall::Grant {
-            did,
+            did: z,
             grantee: did,
             permission: "ledger:mint:GCC".into(),
             expires: None,
@@ -742,7 +768,15 @@ fn tokens_verify_until_rotated_expired_revoked_or_overclaimed() {
         &format!("{did}#key-1"),
         &TokenKey::Ed25519(Keypair::dev(0)),
     );
-    assert_eq!(f.verify(&token, aud).unwrap().sub, did.to_string());
+    let verified = f.verify_from(&token, aud, &[z]).unwrap();
+    assert_eq!(verified.claims.sub, did.to_string());
+    assert_eq!(
+        verified.grants,
+        vec![HeldPermission {
+            permission: "ledger:mint:GCC".into(),
+            grantor: z.to_string(),
+        }]
+    );
     f.ok(
         &alice,
         IdentityCall::AddMethod {
@@ -767,7 +801,7 @@ fn tokens_verify_until_rotated_expired_revoked_or_overclaimed() {
         &TokenKey::Ed25519(Keypair::dev(0)),
     );
     assert_eq!(
-        f.verify(&greedy, aud),
+        f.verify_from(&greedy, aud, &[z]),
         Err(TokenError::PermissionNotHeld("ledger:burn:GCC".into()))
     );
     // The secp256k1 key taken out of assertionMethod: refused.
@@ -859,6 +893,105 @@ fn tokens_verify_until_rotated_expired_revoked_or_overclaimed() {
         f.verify(&future, aud),
         Err(TokenError::IssuerDeactivated(_))
     ));
+}
+
+/// Anyone may grant any permission name to anyone, itself included, so a grant
+/// proves something only through who made it. A token's permissions count when its
+/// issuer granted them (and is not the subject itself), or when a grantor the
+/// verifier names did; the verdict names the grantor of each.
+#[test]
+fn self_granted_or_stranger_granted_permissions_do_not_verify() {
+    let f = fixture();
+    let (alice, authority, stranger) = (Keypair::dev(0), Keypair::dev(2), Keypair::dev(3));
+    let (a, z, s) = (did_of(&alice), did_of(&authority), did_of(&stranger));
+    for key in [&alice, &authority, &stranger] {
+        f.ok(key, IdentityCall::Create { soulbound: false });
+    }
+    let grant = |grantor: &Keypair, did: DidId, permission: &str| {
+        f.ok(
+            grantor,
+            IdentityCall::Grant {
+                did,
+                grantee: a,
+                permission: permission.into(),
+                expires: None,
+            },
+        );
+    };
+    let now = f.clock.unix_ms() / 1000;
+    let aud = Some("https://api.example");
+    let sign_as = |key: &Keypair, iss: &DidId, jti: &str, permissions: &[&str]| {
+        let claims = Claims {
+            sub: a.to_string(),
+            jti: jti.into(),
+            ..claims(iss, permissions, now)
+        };
+        jwt::sign(
+            &claims,
+            &format!("{iss}#key-1"),
+            &TokenKey::Ed25519(key.clone()),
+        )
+    };
+
+    // Alice grants herself a permission and signs a token about herself: the
+    // permission is not held (the case: it verified as valid).
+    grant(&alice, a, "ledger:mint:GCC");
+    let own = sign_as(&alice, &a, "own", &["ledger:mint:GCC"]);
+    assert_eq!(
+        f.verify(&own, aud),
+        Err(TokenError::GrantorNotAccepted {
+            permission: "ledger:mint:GCC".into(),
+            grantors: vec![a.to_string()],
+        }),
+        "a self-granted permission verified"
+    );
+    // Nor when the verifier names the authority it trusts.
+    assert!(matches!(
+        f.verify_from(&own, aud, &[z]),
+        Err(TokenError::GrantorNotAccepted { .. })
+    ));
+    // A stranger's grant does not make the authority's token about alice hold.
+    grant(&stranger, s, "naming:register:gcc");
+    let by_authority = sign_as(&authority, &z, "z-1", &["naming:register:gcc"]);
+    assert_eq!(
+        f.verify(&by_authority, aud),
+        Err(TokenError::GrantorNotAccepted {
+            permission: "naming:register:gcc".into(),
+            grantors: vec![s.to_string()],
+        }),
+        "a stranger's grant verified for the issuer's token"
+    );
+    // The issuer's own grant does, and the result names it.
+    grant(&authority, z, "naming:register:gcc");
+    assert_eq!(
+        f.verify_from(&by_authority, aud, &[]).unwrap().grants,
+        vec![HeldPermission {
+            permission: "naming:register:gcc".into(),
+            grantor: z.to_string(),
+        }]
+    );
+    // Alice's own token holds what the authority granted her when the verifier
+    // names the authority, not otherwise.
+    let own_by_z = sign_as(&alice, &a, "own-2", &["naming:register:gcc"]);
+    assert!(matches!(
+        f.verify(&own_by_z, aud),
+        Err(TokenError::GrantorNotAccepted { .. })
+    ));
+    assert_eq!(
+        f.verify_from(&own_by_z, aud, &[z]).unwrap().grants[0].grantor,
+        z.to_string()
+    );
+    // A verifier that names alice herself accepts her grant to herself: its choice.
+    assert_eq!(
+        f.verify_from(&own, aud, &[a]).unwrap().grants[0].grantor,
+        a.to_string()
+    );
+    // A permission nobody granted.
+    let unheld = sign_as(&authority, &z, "z-2", &["x:y"]);
+    assert_eq!(
+        f.verify(&unheld, aud),
+        Err(TokenError::PermissionNotHeld("x:y".into()))
+    );
 }
 
 #[test]
@@ -963,4 +1096,47 @@ async fn served_over_http_and_json_rpc() {
     let verdict = client.verify_token("x.y.z".into(), None).await.unwrap();
     assert!(!verdict.valid);
     assert_eq!(verdict.error.as_deref(), Some("malformed"));
+    // The verdict names the grantor of each permission; a self-granted one is
+    // refused with a stable error name.
+    let authority = Keypair::dev(3);
+    let z = did_of(&authority);
+    f.ok(&authority, IdentityCall::Create { soulbound: false });
+    for (key, grantor, permission) in [(&authority, z, "svc:read"), (&alice, did, "svc:admin")] {
+        f.ok(
+            key,
+            IdentityCall::Grant {
+                did: grantor,
+                grantee: did,
+                permission: permission.into(),
+                expires: None,
+            },
+        );
+    }
+    let now = f.clock.unix_ms() / 1000;
+    let by_z = jwt::sign(
+        &Claims {
+            sub: did.to_string(),
+            ..claims(&z, &["svc:read"], now)
+        },
+        &format!("{z}#key-1"),
+        &TokenKey::Ed25519(authority.clone()),
+    );
+    let verdict = client.verify_token(by_z, None).await.unwrap();
+    assert!(verdict.valid, "{verdict:?}");
+    assert_eq!(
+        verdict.grants,
+        vec![HeldPermission {
+            permission: "svc:read".into(),
+            grantor: z.to_string(),
+        }]
+    );
+    let own = jwt::sign(
+        &claims(&did, &["svc:admin"], now),
+        &format!("{did}#key-1"),
+        &TokenKey::Ed25519(alice.clone()),
+    );
+    let verdict = client.verify_token(own, None).await.unwrap();
+    assert!(!verdict.valid);
+    assert_eq!(verdict.error.as_deref(), Some("grantorNotAccepted"));
+    assert!(verdict.grants.is_empty());
 }

@@ -789,3 +789,185 @@ fn batch_submission_answers_each_in_order() {
     assert_eq!(f.nonce(&alice), 10);
     assert_eq!(f.account(&bob).balance(), FUNDS + 10);
 }
+
+/// A minter cannot brick its token or the rollup's finality (issue 33, item 5).
+/// Minting up to `u128::MAX` is refused and the issuer mints up to the cap; then a
+/// batch that withdraws one unit of that token (and one unit of a token the escrow
+/// does not hold), committed and proven with real STARK proofs, finalizes; and the
+/// whole supply moves back and forth until the running volume counters pass
+/// `u128::MAX`, with no transfer refused for it.
+#[test]
+fn a_token_minted_to_the_edge_still_moves_and_its_withdrawal_finalizes() {
+    use ghostd::modules::rollup;
+    use ghostd::{BatchCommit, RollupCall};
+    use ghostd_types::consensus::ConsensusMode;
+    use ghostplane_primitives::clock::ManualClock;
+    use ghostplane_primitives::{
+        AccountId, AccountLeaf, BatchNumber, ChainId, FieldBytes, PubdataOp, Transaction,
+        encode_pubdata,
+    };
+    use ghostplane_prover::{AccountTree, Merkleizer, ProofBackend, StarkBackend};
+    use ghostplane_stark::config::FriSettings;
+
+    const SPIRIT: TokenId = TokenId::Spirit;
+    const L2: ChainId = ChainId(7);
+    let (issuer, holder, other) = (Keypair::dev(7), Keypair::dev(1), Keypair::dev(2));
+    let operator = Keypair::dev(99);
+    let withdrawer = Keypair::from_seed(&[11; 32]);
+    let recipient = L1Address([0x5a; 32]);
+
+    // L2 genesis: account 0 (the fee account) and the withdrawer, 10 of each token
+    // apiece; the escrow holds the 20 SPIRIT behind them.
+    let dir = tempfile::tempdir().unwrap();
+    let backend = StarkBackend::new(FriSettings::SETTLEMENT, 2).unwrap();
+    let leaves: Vec<(AccountId, AccountLeaf)> = [Keypair::from_seed(&[10; 32]), withdrawer.clone()]
+        .iter()
+        .enumerate()
+        .map(|(i, key)| {
+            let mut leaf = AccountLeaf::new(key.public_key());
+            leaf.balances = [10; 4];
+            (AccountId::new(i as u32).unwrap(), leaf)
+        })
+        .collect();
+    let db = ghostplane_prover::open_db(&dir.path().join("l2")).unwrap();
+    let mut tree = AccountTree::open(db, backend.tree_hash()).unwrap();
+    tree.update_many(&leaves).unwrap();
+    tree.commit(0, rocksdb::WriteBatch::default()).unwrap();
+    let mut genesis = common::genesis(
+        &dir,
+        NamingParams::default(),
+        vec![(SPIRIT, IssuerAuthority::Key(issuer.public_key()))],
+        ConsensusMode::Solo,
+    );
+    genesis
+        .allocations
+        .push((ledger::bridge_escrow(), SPIRIT, 20));
+    genesis.rollup.genesis_root = tree.root().unwrap();
+    genesis.rollup.genesis_accounts = leaves.iter().map(|(_, l)| l.public_key).collect();
+    let (node, clock) = common::open(&dir, &genesis, ManualClock::new(common::T0_MS));
+    let f = Fixture {
+        _dir: dir,
+        node,
+        clock,
+    };
+    let spirit = |owner: &L1Address| f.node.read(|s| ledger::balance(s, owner, SPIRIT)).unwrap();
+    let supply = || f.node.read(|s| ledger::totals(s, SPIRIT)).unwrap().supply;
+    let mint = |id, amount| {
+        ops(vec![LedgerOp::Mint {
+            id,
+            to: Payee::Address(addr(&holder)),
+            token: SPIRIT,
+            amount,
+            as_did: None,
+        }])
+    };
+
+    // Mint to the edge: u128::MAX is refused (it overflowed every later sum of the
+    // token), the cap is taken, one more unit is refused.
+    let e = f.refused(&issuer, mint(1, u128::MAX - supply()));
+    assert_eq!(e.code(), "exceeds_supply_max", "{e}");
+    assert!(e.to_string().contains("past the cap"), "{e}");
+    f.done(&issuer, mint(2, ledger::SUPPLY_MAX - supply()));
+    assert_eq!(supply(), ledger::SUPPLY_MAX);
+    let e = f.refused(&issuer, mint(3, 1));
+    assert_eq!(e.code(), "exceeds_supply_max", "{e}");
+
+    // The L2 withdraws one SPIRIT to `recipient`, and one GHOST, which the escrow
+    // does not hold (the L2 genesis gave balances nobody deposited): committed,
+    // proven, final.
+    let withdraw = |token, nonce| {
+        let tx = Transaction::Withdraw {
+            from: AccountId::new(1).unwrap(),
+            to: recipient,
+            token,
+            amount: 1,
+            fee: 0,
+            nonce,
+        };
+        PubdataOp::Withdraw {
+            from: AccountId::new(1).unwrap(),
+            to: recipient,
+            token,
+            amount: 1,
+            fee: 0,
+            signature: withdrawer.sign(L2, tx).signature,
+        }
+    };
+    let batch = vec![withdraw(SPIRIT, 0), withdraw(TokenId::Ghost, 1)];
+    let chunks = Merkleizer::new(&mut tree, &backend, L2)
+        .build_batch(BatchNumber(1), AccountId::ZERO, &batch)
+        .unwrap();
+    f.done(
+        &operator,
+        Call::Rollup(RollupCall::Commit(BatchCommit {
+            number: 1,
+            first_block: 1,
+            last_block: 1,
+            fee_account: AccountId::ZERO,
+            pubdata: encode_pubdata(&batch).unwrap(),
+            new_root: tree.root().unwrap(),
+            chunk_count: chunks.len() as u32,
+        })),
+    );
+    let proofs: Vec<Vec<u8>> = chunks
+        .iter()
+        .map(|c| backend.prove(&c.witness).unwrap())
+        .collect();
+    let roots: Vec<FieldBytes> = chunks.iter().map(|c| c.statement.new_root).collect();
+    let prove = Call::Rollup(RollupCall::Prove {
+        number: 1,
+        first_chunk: 0,
+        chunk_roots: roots,
+        proofs,
+    });
+    match f.node.submit(tx(&holder, f.nonce(&holder), prove)) {
+        Ok(hash) => {
+            f.tick();
+            let outcome = f.node.receipt(&hash).unwrap().unwrap().outcome;
+            assert_eq!(outcome, L1Outcome::Success, "the batch did not finalize");
+        }
+        Err(e) => panic!("the proof of the batch was refused, it can never finalize: {e}"),
+    }
+    assert_eq!(f.node.read(rollup::status).unwrap().finalized, 1);
+    assert_eq!(spirit(&recipient), 1);
+    assert_eq!(spirit(&ledger::bridge_escrow()), 19);
+    // The unpayable GHOST leg did not stop finality.
+    let ghost = f
+        .node
+        .read(|s| ledger::balance(s, &recipient, TokenId::Ghost))
+        .unwrap();
+    assert_eq!(ghost, 0);
+    assert_eq!(
+        f.node
+            .read(|s| rollup::unpaid_withdrawal(s, 1, 1))
+            .unwrap()
+            .as_deref(),
+        Some("exceeds_credits")
+    );
+    assert_eq!(
+        f.node.read(|s| rollup::unpaid_withdrawal(s, 1, 0)).unwrap(),
+        None
+    );
+
+    // The whole minted balance moves back and forth three times: the running
+    // volume counters pass u128::MAX, and no transfer is refused for it.
+    let mut id = 100;
+    for _ in 0..3 {
+        for (from, to) in [(&holder, &other), (&other, &holder)] {
+            let amount = spirit(&addr(from));
+            id += 1;
+            f.done(
+                from,
+                ops(vec![LedgerOp::Transfer {
+                    id,
+                    to: Payee::Address(addr(to)),
+                    token: SPIRIT,
+                    amount,
+                    pending: None,
+                }]),
+            );
+            assert_eq!(spirit(&addr(to)), amount);
+        }
+    }
+    f.node.read(ledger::check_totals).unwrap();
+}

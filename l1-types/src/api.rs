@@ -52,7 +52,7 @@ use jsonrpsee::types::ErrorObjectOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::identity::Grant;
-use crate::identity::jwt::{Claims, TokenError};
+use crate::identity::jwt::{Claims, HeldPermission, TokenError, VerifiedToken};
 use crate::ledger::{LedgerAccount, LedgerTransfer};
 use crate::naming::{NameEvent, Record};
 use crate::rollup::{BatchRecord, RollupState};
@@ -258,11 +258,11 @@ pub struct LedgerAccountView {
     pub token: String,
     /// Sum of reserved (pending) debits.
     pub debits_pending: String,
-    /// Sum of posted debits.
+    /// Sum of posted debits, modulo 2^128 (a running volume).
     pub debits_posted: String,
     /// Sum of reserved (pending) credits.
     pub credits_pending: String,
-    /// Sum of posted credits.
+    /// Sum of posted credits, modulo 2^128 (a running volume).
     pub credits_posted: String,
     /// Posted credits minus posted debits.
     pub balance: String,
@@ -797,19 +797,24 @@ pub struct TokenVerdict {
     /// The verified claims.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claims: Option<Claims>,
+    /// Who granted each claimed permission (in claim order): a grant proves what
+    /// its grantor vouches for, so a relying party checks that it trusts them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grants: Vec<HeldPermission>,
     /// The head height the checks ran at.
     pub height: u64,
 }
 
 impl TokenVerdict {
     /// The verdict of a check at `height`.
-    pub fn new(result: Result<Claims, TokenError>, height: u64) -> Self {
+    pub fn new(result: Result<VerifiedToken, TokenError>, height: u64) -> Self {
         match result {
-            Ok(claims) => Self {
+            Ok(verified) => Self {
                 valid: true,
                 error: None,
                 message: None,
-                claims: Some(claims),
+                claims: Some(verified.claims),
+                grants: verified.grants,
                 height,
             },
             Err(e) => Self {
@@ -817,6 +822,7 @@ impl TokenVerdict {
                 error: Some(e.kind().to_string()),
                 message: Some(e.to_string()),
                 claims: None,
+                grants: Vec::new(),
                 height,
             },
         }

@@ -150,11 +150,11 @@ impl AccountFlags {
 pub struct LedgerAccount {
     /// Sum of reserved (pending) debits.
     pub debits_pending: Amount,
-    /// Sum of posted debits.
+    /// Sum of posted debits, modulo 2^128 (a running volume; see [`Self::balance`]).
     pub debits_posted: Amount,
     /// Sum of reserved (pending) credits.
     pub credits_pending: Amount,
-    /// Sum of posted credits.
+    /// Sum of posted credits, modulo 2^128 (a running volume).
     pub credits_posted: Amount,
     /// Flags.
     pub flags: AccountFlags,
@@ -177,17 +177,30 @@ impl LedgerAccount {
         }
     }
 
-    /// Posted `credits - debits` (zero for an account in net debit, such as the
-    /// issuance account).
+    /// Posted `credits - debits`; zero for the account that may be in net debit
+    /// (the issuance account, `credits_must_not_exceed_debits`). The posted
+    /// counters are running volumes that wrap at 2^128 (the ledger never refuses a
+    /// transfer for how much moved before it); their wrapping difference is exact
+    /// because a balance is at most a token's capped supply.
     pub fn balance(&self) -> Amount {
-        self.credits_posted.saturating_sub(self.debits_posted)
+        if self.flags.has(AccountFlags::CREDITS_MUST_NOT_EXCEED_DEBITS) {
+            return 0;
+        }
+        self.credits_posted.wrapping_sub(self.debits_posted)
     }
 
-    /// What may still be debited: posted credits less posted and pending debits.
+    /// Posted `debits - credits` of the issuance account (the outstanding supply);
+    /// zero for every other account.
+    pub fn net_debit(&self) -> Amount {
+        if !self.flags.has(AccountFlags::CREDITS_MUST_NOT_EXCEED_DEBITS) {
+            return 0;
+        }
+        self.debits_posted.wrapping_sub(self.credits_posted)
+    }
+
+    /// What may still be debited: the balance less pending debits.
     pub fn available(&self) -> Amount {
-        self.credits_posted
-            .saturating_sub(self.debits_posted)
-            .saturating_sub(self.debits_pending)
+        self.balance().saturating_sub(self.debits_pending)
     }
 }
 
@@ -575,9 +588,9 @@ pub struct BalanceSnapshot {
 /// compare them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct Totals {
-    /// Σ debits_posted.
+    /// Σ debits_posted, modulo 2^128.
     pub debits_posted: Amount,
-    /// Σ credits_posted.
+    /// Σ credits_posted, modulo 2^128.
     pub credits_posted: Amount,
     /// Σ debits_pending.
     pub debits_pending: Amount,

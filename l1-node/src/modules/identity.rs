@@ -20,7 +20,7 @@
 //! version (its `versionId` is the block height).
 
 use chrono::{DateTime, SecondsFormat};
-use ghostd_types::identity::jwt::{self, Claims, TokenError};
+use ghostd_types::identity::jwt::{self, Claims, HeldPermission, TokenError, VerifiedToken};
 use ghostd_types::identity::{
     ALSO_KNOWN_AS_MAX, CONTROLLERS_MAX, Controller, DOCUMENT_BYTES_MAX, DidDocument, DidId,
     DidRecord, DidVersion, GRANTS_PER_DID_MAX, Grant, IdentifierError, IdentityCall, JTI_BYTES_MAX,
@@ -872,17 +872,37 @@ pub fn did_key_document(key: &PublicKey) -> Value {
 // Access tokens.
 // ---------------------------------------------------------------------------
 
-/// Verifies `token` at the head (`height`) and time `now_s` (Unix seconds):
-/// signature against the issuer's current document, a live issuer, the key still in
-/// authentication or assertionMethod, `exp` and `nbf`, the audience (if given),
-/// revocation, and that the subject holds every claimed permission.
+/// Verifies `token` at the head (`height`) and time `now_s` (Unix seconds), with
+/// the default grantor rule of [`verify_token_from`]: a claimed permission counts
+/// if the token's issuer granted it to the subject, and the issuer is not the
+/// subject itself.
 pub fn verify_token(
     state: &dyn Read,
     token: &str,
     audience: Option<&str>,
     now_s: u64,
     height: u64,
-) -> Result<Result<Claims, TokenError>, StateError> {
+) -> Result<Result<VerifiedToken, TokenError>, StateError> {
+    verify_token_from(state, token, audience, &[], now_s, height)
+}
+
+/// Verifies `token` at the head (`height`) and time `now_s` (Unix seconds):
+/// signature against the issuer's current document, a live issuer, the key still in
+/// authentication or assertionMethod, `exp` and `nbf`, the audience (if given),
+/// revocation, and that the subject holds every claimed permission from a grantor
+/// the check accepts: one of `grantors` if the verifier names any, else the token's
+/// issuer unless it is the subject. Anyone may grant any permission name to anyone,
+/// itself included, so a grant proves only what its grantor vouches for: a DID's
+/// grant to itself counts only where the verifier names that DID. The result names
+/// the grantor of each permission.
+pub fn verify_token_from(
+    state: &dyn Read,
+    token: &str,
+    audience: Option<&str>,
+    grantors: &[DidId],
+    now_s: u64,
+    height: u64,
+) -> Result<Result<VerifiedToken, TokenError>, StateError> {
     let decoded = match jwt::decode(token) {
         Ok(decoded) => decoded,
         Err(e) => return Ok(Err(e)),
@@ -931,19 +951,54 @@ pub fn verify_token(
     if is_revoked(state, &issuer, &claims.jti)? {
         return Ok(Err(TokenError::Revoked(claims.jti.clone())));
     }
-    if !claims.permissions.is_empty() {
-        let subject = DidId::parse(&claims.sub).ok();
-        for permission in &claims.permissions {
-            let held = match &subject {
-                Some(subject) => {
-                    !has_permission(state, subject, permission, None, height)?.is_empty()
-                }
-                None => false,
-            };
-            if !held {
+    let grants = match held_permissions(state, claims, issuer, grantors, height)? {
+        Ok(grants) => grants,
+        Err(e) => return Ok(Err(e)),
+    };
+    Ok(Ok(VerifiedToken {
+        claims: decoded.claims,
+        grants,
+    }))
+}
+
+/// The accepted grantor of each permission `claims` claim for their subject (see
+/// [`verify_token_from`]), or the first that is not held from one.
+fn held_permissions(
+    state: &dyn Read,
+    claims: &Claims,
+    issuer: DidId,
+    grantors: &[DidId],
+    height: u64,
+) -> Result<Result<Vec<HeldPermission>, TokenError>, StateError> {
+    let subject = DidId::parse(&claims.sub).ok();
+    let issuer_only = [issuer];
+    let accepted: &[DidId] = match (grantors.is_empty(), subject) {
+        (false, _) => grantors,
+        // A self-issued token: the subject vouching for itself proves nothing.
+        (true, Some(subject)) if subject == issuer => &[],
+        (true, _) => &issuer_only,
+    };
+    let mut held = Vec::with_capacity(claims.permissions.len());
+    for permission in &claims.permissions {
+        let from = match &subject {
+            Some(subject) => has_permission(state, subject, permission, None, height)?,
+            None => Vec::new(),
+        };
+        match from.iter().find(|g| accepted.contains(g)) {
+            Some(grantor) => held.push(HeldPermission {
+                permission: permission.clone(),
+                grantor: grantor.to_string(),
+            }),
+            None if from.is_empty() => {
                 return Ok(Err(TokenError::PermissionNotHeld(permission.clone())));
+            }
+            None => {
+                return Ok(Err(TokenError::GrantorNotAccepted {
+                    permission: permission.clone(),
+                    grantors: from.iter().map(DidId::to_string).collect(),
+                }));
             }
         }
     }
-    Ok(Ok(decoded.claims))
+    Ok(Ok(held))
 }

@@ -37,6 +37,14 @@
 //! - Invariants, per token, checked after every block by [`check_totals`]:
 //!   Σ debits_posted = Σ credits_posted, Σ debits_pending = Σ credits_pending, and
 //!   the supply counter = the issuance account's net debit.
+//! - Limits: a token's outstanding supply is at most [`SUPPLY_MAX`] (checked at
+//!   mint), so every balance and pending sum fits in a u128 with room to spare. The
+//!   posted counters are running volumes with no bound (the same coins can move back
+//!   and forth forever): they wrap at 2^128 and balances are their wrapping
+//!   difference, exact because a balance is at most the supply. A transfer is never
+//!   refused because of how much has moved before it; TigerBeetle refuses instead
+//!   (`overflows_debits_posted`), which here would let one holder of a large
+//!   balance stop a token, and with it the rollup's withdrawals.
 //!
 //! State (prefix `ledger`): `account/<owner><token>`, `transfer/<id>`,
 //! `pending/<id>` ([`PendingStatus`]), `totals/<token>` ([`Totals`]),
@@ -59,6 +67,13 @@ pub use ghostd_types::ledger::{
     PENDING_TIMEOUT_MAX, Payee, PendingStatus, SYSTEM_ID_BIT, Totals, TransferCode, TransferField,
     TransferFlags, bridge_escrow, issuer, mint_permission, naming_treasury, system_transfer_id,
 };
+
+/// The most of a token that may be outstanding (genesis allocations plus mints less
+/// burns). A quarter of `u128::MAX`: a balance plus any pending amounts, or an L2
+/// balance plus a deposit and a fee, is at most a small multiple of the supply and
+/// so cannot overflow; without a cap a minter could mint near `u128::MAX` and make
+/// every later sum of that token overflow.
+pub const SUPPLY_MAX: Amount = u128::MAX / 4;
 
 /// What applying a transfer did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,6 +133,18 @@ pub enum LedgerError {
     Overflow {
         /// Token.
         token: TokenId,
+    },
+    /// A mint (or genesis allocation) would take the supply past [`SUPPLY_MAX`].
+    #[error(
+        "{token}: minting {amount} would take the outstanding supply {supply} past the cap {SUPPLY_MAX} (u128::MAX / 4); burn some first, or mint less"
+    )]
+    SupplyExceeded {
+        /// Token.
+        token: TokenId,
+        /// Outstanding supply before.
+        supply: Amount,
+        /// Asked.
+        amount: Amount,
     },
     /// A party's account is closed.
     #[error("the {token} account of {owner} is closed: it takes no new transfers")]
@@ -233,6 +260,7 @@ impl LedgerError {
             Self::InsufficientFunds { .. } => "exceeds_credits".into(),
             Self::ExceedsDebits { .. } => "exceeds_debits".into(),
             Self::Overflow { .. } => "overflows".into(),
+            Self::SupplyExceeded { .. } => "exceeds_supply_max".into(),
             Self::AccountClosed { .. } => "account_closed".into(),
             Self::IssuanceAccount => "issuance_account".into(),
             Self::PendingNotFound(_) => "pending_transfer_not_found".into(),
@@ -361,8 +389,24 @@ fn forced(code: TransferCode) -> bool {
     )
 }
 
+/// Adds to a bounded counter (pending sums, the supply: at most [`SUPPLY_MAX`]
+/// each, so this never fails unless a bug broke that bound).
 fn add(a: Amount, b: Amount, token: TokenId) -> Result<Amount, LedgerError> {
     a.checked_add(b).ok_or(LedgerError::Overflow { token })
+}
+
+/// Adds `amount` to the posted counters of both accounts and the token's totals:
+/// running volumes, wrapping at 2^128 (see the module's limits).
+fn post_volumes(
+    debit: &mut LedgerAccount,
+    credit: &mut LedgerAccount,
+    totals: &mut Totals,
+    amount: Amount,
+) {
+    debit.debits_posted = debit.debits_posted.wrapping_add(amount);
+    credit.credits_posted = credit.credits_posted.wrapping_add(amount);
+    totals.debits_posted = totals.debits_posted.wrapping_add(amount);
+    totals.credits_posted = totals.credits_posted.wrapping_add(amount);
 }
 
 /// Applies a posted (plain) transfer. The caller has checked who may debit the
@@ -407,6 +451,24 @@ fn apply_transfer(state: &mut Layer<'_>, t: &LedgerTransfer) -> Result<Posted, L
     let mut debit = account(state, &t.debit, token)?;
     let mut credit = account(state, &t.credit, token)?;
     let mut totals = totals(state, token)?;
+    // Only posted movements change the supply: out of the issuance account
+    // (genesis, mints) adds, into it (burns) removes. Checked before anything is
+    // written.
+    let posts = !t
+        .flags
+        .has(TransferFlags::PENDING | TransferFlags::VOID_PENDING);
+    if posts && t.debit == issuer() {
+        if t.amount > SUPPLY_MAX - totals.supply.min(SUPPLY_MAX) {
+            return Err(LedgerError::SupplyExceeded {
+                token,
+                supply: totals.supply,
+                amount: t.amount,
+            });
+        }
+        totals.supply += t.amount;
+    } else if posts && t.credit == issuer() {
+        totals.supply = totals.supply.saturating_sub(t.amount);
+    }
     if resolving {
         let pending = resolvable(state, t.pending_id)?;
         let post = t.flags.has(TransferFlags::POST_PENDING);
@@ -436,10 +498,7 @@ fn apply_transfer(state: &mut Layer<'_>, t: &LedgerTransfer) -> Result<Posted, L
         release(&mut totals.debits_pending)?;
         release(&mut totals.credits_pending)?;
         let status = if post {
-            debit.debits_posted = add(debit.debits_posted, t.amount, token)?;
-            credit.credits_posted = add(credit.credits_posted, t.amount, token)?;
-            totals.debits_posted = add(totals.debits_posted, t.amount, token)?;
-            totals.credits_posted = add(totals.credits_posted, t.amount, token)?;
+            post_volumes(&mut debit, &mut credit, &mut totals, t.amount);
             PendingStatus::Posted(t.id)
         } else if t.code == TransferCode::Expiry {
             PendingStatus::Expired(t.id)
@@ -463,22 +522,7 @@ fn apply_transfer(state: &mut Layer<'_>, t: &LedgerTransfer) -> Result<Posted, L
             }
             state.put(pending_key(t.id), &PendingStatus::Pending);
         } else {
-            debit.debits_posted = add(debit.debits_posted, t.amount, token)?;
-            credit.credits_posted = add(credit.credits_posted, t.amount, token)?;
-            totals.debits_posted = add(totals.debits_posted, t.amount, token)?;
-            totals.credits_posted = add(totals.credits_posted, t.amount, token)?;
-        }
-    }
-    if !t
-        .flags
-        .has(TransferFlags::PENDING | TransferFlags::VOID_PENDING)
-    {
-        // Only posted movements change the supply: out of the issuance account
-        // (genesis, mints) adds, into it (burns) removes.
-        if t.debit == issuer() {
-            totals.supply = add(totals.supply, t.amount, token)?;
-        } else if t.credit == issuer() {
-            totals.supply = totals.supply.saturating_sub(t.amount);
+            post_volumes(&mut debit, &mut credit, &mut totals, t.amount);
         }
     }
     touch(state, &t.debit, &mut debit, t)?;
@@ -514,7 +558,9 @@ fn check_open(
     Ok(())
 }
 
-/// The balance rules of both accounts' flags, pending amounts included.
+/// The balance rules of both accounts' flags, pending amounts included. Compares
+/// net amounts (bounded by the supply), never the running posted volumes, so no
+/// sum here can overflow.
 fn check_limits(
     debit: &LedgerAccount,
     credit: &LedgerAccount,
@@ -524,32 +570,20 @@ fn check_limits(
     if debit
         .flags
         .has(AccountFlags::DEBITS_MUST_NOT_EXCEED_CREDITS)
+        && amount > debit.available()
     {
-        let debits = add(
-            add(debit.debits_pending, debit.debits_posted, token)?,
-            amount,
+        return Err(LedgerError::InsufficientFunds {
             token,
-        )?;
-        if debits > debit.credits_posted {
-            return Err(LedgerError::InsufficientFunds {
-                token,
-                available: debit.available(),
-                amount,
-            });
-        }
+            available: debit.available(),
+            amount,
+        });
     }
     if credit
         .flags
         .has(AccountFlags::CREDITS_MUST_NOT_EXCEED_DEBITS)
+        && amount > credit.net_debit().saturating_sub(credit.credits_pending)
     {
-        let credits = add(
-            add(credit.credits_pending, credit.credits_posted, token)?,
-            amount,
-            token,
-        )?;
-        if credits > credit.debits_posted {
-            return Err(LedgerError::ExceedsDebits { token, amount });
-        }
+        return Err(LedgerError::ExceedsDebits { token, amount });
     }
     Ok(())
 }
@@ -1047,8 +1081,7 @@ fn first_at_or_after(
 pub fn check_totals(state: &dyn Read) -> Result<(), LedgerError> {
     for token in TokenId::ALL {
         let t = totals(state, token)?;
-        let issued = account(state, &issuer(), token)?;
-        let net = issued.debits_posted.saturating_sub(issued.credits_posted);
+        let net = account(state, &issuer(), token)?.net_debit();
         for (what, left, right) in [
             (
                 "debits posted vs credits posted",

@@ -84,6 +84,18 @@ pub enum TokenError {
     /// The subject does not hold a claimed permission.
     #[error("the subject does not hold the claimed permission {0:?}")]
     PermissionNotHeld(String),
+    /// The subject holds a claimed permission, but only from grantors the check
+    /// does not accept (anyone may grant any permission name, itself included).
+    #[error(
+        "the subject holds the claimed permission {permission:?} only from {}, which this check does not accept: a permission counts when the token's issuer granted it (and is not the subject itself), or a grantor the verifier names",
+        .grantors.join(", ")
+    )]
+    GrantorNotAccepted {
+        /// The permission.
+        permission: String,
+        /// Who granted it (DIDs).
+        grantors: Vec<String>,
+    },
 }
 
 impl TokenError {
@@ -105,6 +117,7 @@ impl TokenError {
             Self::WrongAudience(_) => "wrongAudience",
             Self::Revoked(_) => "revoked",
             Self::PermissionNotHeld(_) => "permissionNotHeld",
+            Self::GrantorNotAccepted { .. } => "grantorNotAccepted",
         }
     }
 }
@@ -161,6 +174,26 @@ pub struct Claims {
     /// Permissions claimed for the subject.
     #[serde(default)]
     pub permissions: Vec<String>,
+}
+
+/// A claimed permission of a verified token, and the grantor whose grant made it
+/// count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldPermission {
+    /// The permission.
+    pub permission: String,
+    /// The DID that granted it to the subject.
+    pub grantor: String,
+}
+
+/// A token that passed every check: its claims, and who granted each claimed
+/// permission (in claim order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedToken {
+    /// The claims.
+    pub claims: Claims,
+    /// One per claimed permission.
+    pub grants: Vec<HeldPermission>,
 }
 
 /// A key that signs tokens.

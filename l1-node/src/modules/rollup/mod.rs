@@ -18,7 +18,9 @@
 //!   proofs in parallel with the genesis's [`ProofBackend`] (a STARK or Groth16).
 //!   When the last chunk is proven and the roots end at the batch's claimed root, the
 //!   batch is final and its withdrawals are released from the escrow to their L1
-//!   recipients. Proofs may come in several transactions, so that STARK proofs
+//!   recipients. A withdrawal the ledger refuses is recorded ([`unpaid_withdrawal`])
+//!   and left in the escrow: batches finalize in order, so one unpayable leg must
+//!   never stop finality. Proofs may come in several transactions, so that STARK proofs
 //!   (hundreds of KB each) never need one larger than the L1 transaction limit.
 //!
 //! Any failed check returns a [`RollupError`]; the transaction's state layer is
@@ -79,6 +81,13 @@ fn batch_key(number: u64) -> Vec<u8> {
     state::key(PREFIX, &[b"batch", &number.to_be_bytes()])
 }
 
+fn unpaid_key(number: u64, index: u32) -> Vec<u8> {
+    state::key(
+        PREFIX,
+        &[b"unpaid", &number.to_be_bytes(), &index.to_be_bytes()],
+    )
+}
+
 /// The module's counters.
 pub fn status(state: &dyn Read) -> Result<RollupState, RollupError> {
     state::get(state, &state_key())?.ok_or(RollupError::NoState)
@@ -87,6 +96,17 @@ pub fn status(state: &dyn Read) -> Result<RollupState, RollupError> {
 /// A committed batch.
 pub fn batch(state: &dyn Read, number: u64) -> Result<Option<BatchRecord>, StateError> {
     state::get(state, &batch_key(number))
+}
+
+/// Why withdrawal `index` of finalized batch `number` could not be posted (a
+/// ledger result code), if it could not: the batch is final anyway and the funds
+/// stay in the escrow.
+pub fn unpaid_withdrawal(
+    state: &dyn Read,
+    number: u64,
+    index: u32,
+) -> Result<Option<String>, StateError> {
+    state::get(state, &unpaid_key(number, index))
 }
 
 /// A queued deposit.

@@ -1,5 +1,7 @@
 //! Chunk proofs: statements rebuilt from the committed batch, verified in
-//! parallel; on the last chunk the batch is final and its withdrawals released.
+//! parallel; on the last chunk the batch is final and its withdrawals released (a
+//! leg that cannot be posted is recorded, see [`unpaid_withdrawal`], and does not
+//! stop finality).
 
 use super::*;
 
@@ -91,27 +93,40 @@ pub fn prove_call(
     }
     for (i, withdrawal) in record.withdrawals.iter().enumerate() {
         // A withdrawal to the escrow itself leaves the funds where they are (burned
-        // for the L2); posting it would be a same-account transfer, refused, and
-        // would block finality forever.
+        // for the L2); posting it would be a same-account transfer, refused.
         if withdrawal.to == ledger::bridge_escrow() {
             continue;
         }
-        ledger::post(
-            state,
-            &LedgerTransfer::posted(
-                ledger::system_transfer_id(&[
-                    b"withdrawal",
-                    &number.to_be_bytes(),
-                    &(i as u64).to_be_bytes(),
-                ]),
-                ledger::bridge_escrow(),
-                withdrawal.to,
-                withdrawal.token,
-                withdrawal.amount,
-                TransferCode::Withdrawal,
-                l1_block,
-            ),
-        )?;
+        let transfer = LedgerTransfer::posted(
+            ledger::system_transfer_id(&[
+                b"withdrawal",
+                &number.to_be_bytes(),
+                &(i as u64).to_be_bytes(),
+            ]),
+            ledger::bridge_escrow(),
+            withdrawal.to,
+            withdrawal.token,
+            withdrawal.amount,
+            TransferCode::Withdrawal,
+            l1_block,
+        );
+        // Each leg on its own layer: one that cannot be posted is recorded and
+        // skipped, never a reason to refuse the proof, since batches finalize in
+        // order and one stuck batch would stop every later one. With the supply cap
+        // and wrapping volume counters no leg should fail; a local storage error
+        // still aborts.
+        let mut leg = Layer::new(state);
+        match ledger::post(&mut leg, &transfer) {
+            Ok(_) => {
+                let writes = leg.into_writes();
+                state.absorb(writes);
+            }
+            Err(LedgerError::State(e)) => return Err(e.into()),
+            Err(e) => {
+                drop(leg);
+                state.put(unpaid_key(number, i as u32), &e.code());
+            }
+        }
     }
     record.finalized_at = Some(l1_block);
     state.put(batch_key(number), &record);
