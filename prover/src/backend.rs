@@ -214,6 +214,9 @@ pub enum BackendError {
     /// Verifier parameters that do not decode or do not match their hash.
     #[error("verifier parameters: {0}")]
     Params(String),
+    /// A STARK FRI setting outside the bounds or below the provable-security floor.
+    #[error("STARK parameters refused: {0}")]
+    Settings(#[from] ghostplane_stark::security::SettingsError),
 }
 
 /// A proof system at the prover's boundary. See the module docs.

@@ -19,6 +19,7 @@ use ghostplane_stark::proof::{SegmentProof, SegmentProver};
 use ghostplane_stark::segment::{
     Account, Op, OpKind as StarkKind, OpWitness, SegmentHeader, SegmentWitness, commitment,
 };
+use ghostplane_stark::segment_air::OP_ROWS;
 use ghostplane_stark::tree::{DEPTH, LeafUpdate};
 use ghostplane_stark::wire::{decode_witness, encode_witness, pack_digest, unpack_digest};
 
@@ -127,13 +128,16 @@ pub struct StarkBackend {
 
 impl StarkBackend {
     /// A backend with FRI `settings` and full segments of `slots_max` ops (a power
-    /// of two, at least 2; the fee credit takes one).
+    /// of two, at least 2; the fee credit takes one). A setting below the provable
+    /// floor for segments of that size is refused ([`FriSettings::check`]).
     pub fn new(settings: FriSettings, slots_max: usize) -> Result<Self, BackendError> {
         if slots_max < 2 || !slots_max.is_power_of_two() {
             return Err(BackendError::Params(format!(
                 "{slots_max} ops per segment: a STARK segment holds a power of two, at least 2"
             )));
         }
+        let log_rows = slots_max.saturating_mul(OP_ROWS).trailing_zeros() as usize;
+        settings.check(log_rows)?;
         Ok(Self {
             prover: SegmentProver::new(settings),
             tree: Arc::new(Poseidon2Tree::default()),
@@ -141,7 +145,9 @@ impl StarkBackend {
         })
     }
 
-    /// From the genesis's parameters and its ops per segment (`slots_max − 1`).
+    /// From the genesis's parameters and its ops per segment (`slots_max − 1`). Any
+    /// blowup, query count and grinding are read as recorded, and refused unless
+    /// they clear the provable floor at that segment size.
     pub fn from_params(params: &[u8], segment_ops_max: usize) -> Result<Self, BackendError> {
         let p = Params::try_from_slice(params)
             .map_err(|e| BackendError::Params(format!("STARK parameters: {e}")))?;
@@ -150,14 +156,6 @@ impl StarkBackend {
             num_queries: p.num_queries as usize,
             query_pow_bits: p.query_pow_bits as usize,
         };
-        if settings.log_blowup != FriSettings::SETTLEMENT.log_blowup
-            || !(1..=256).contains(&settings.num_queries)
-            || settings.query_pow_bits > 32
-        {
-            return Err(BackendError::Params(format!(
-                "FRI setting {settings:?} is not one this build proves with"
-            )));
-        }
         Self::new(settings, segment_ops_max.saturating_add(1))
     }
 
@@ -270,8 +268,13 @@ impl ProofBackend for StarkBackend {
     }
 
     fn commitment(&self, header: &ChunkHeader, ops: &[ChunkOp]) -> (FieldBytes, u32) {
-        let c = commitment(&Self::header(header), &self.ops(header, ops));
-        (packed(&c), self.padded_ops(ops.len()) as u32)
+        // `AccountId` (< 2^24) and `TokenId` (0 to 3) keep every op in range, so
+        // this is never refused. Were it to be, zero is returned, which no proof
+        // can open (the AIR's commitment is a Poseidon2 output): nothing is accepted
+        // for such ops, rather than the commitment of other ops they alias.
+        let c = commitment(&Self::header(header), &self.ops(header, ops))
+            .map_or(FieldBytes::ZERO, |c| packed(&c));
+        (c, self.padded_ops(ops.len()) as u32)
     }
 
     fn job(&self, segment: &Segment) -> Result<Job, BackendError> {
@@ -310,7 +313,8 @@ impl ProofBackend for StarkBackend {
             new_root: root(&segment.new_root)?,
             ops,
         };
-        let c = commitment(&header, &witness.ops());
+        let c = commitment(&header, &witness.ops())
+            .map_err(|e| BackendError::Segment(e.to_string()))?;
         Ok(Job {
             statement: Statement {
                 header: segment.header,
@@ -353,5 +357,65 @@ impl ProofBackend for StarkBackend {
 
     fn proof_bytes_max(&self) -> usize {
         ghostplane_stark::proof::MAX_PROOF_BYTES
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use ghostplane_stark::security::SettingsError;
+
+    use super::*;
+
+    fn params(log_blowup: u32, num_queries: u32, query_pow_bits: u32) -> Vec<u8> {
+        ghostplane_primitives::codec::to_bytes(&Params {
+            log_blowup,
+            num_queries,
+            query_pow_bits,
+        })
+    }
+
+    #[test]
+    fn from_params_refuses_a_setting_below_the_provable_floor() {
+        // One query and no grinding: a handful of bits.
+        let err = StarkBackend::from_params(&params(1, 1, 0), DEVNET_SEGMENT_SLOTS - 1)
+            .err()
+            .unwrap();
+        assert!(
+            matches!(
+                err,
+                BackendError::Settings(SettingsError::BelowFloor {
+                    log_rows: 16,
+                    proven_bits,
+                    ..
+                }) if proven_bits < 5
+            ),
+            "{err}"
+        );
+        // The pre-issue-33 setting (116 "conjectured" bits) is below it too.
+        assert!(matches!(
+            StarkBackend::from_params(&params(1, 100, 16), DEVNET_SEGMENT_SLOTS - 1),
+            Err(BackendError::Settings(SettingsError::BelowFloor { .. }))
+        ));
+        // No blowup cannot hold the degree-3 quotient.
+        assert!(matches!(
+            StarkBackend::from_params(&params(0, 200, 16), 1),
+            Err(BackendError::Settings(SettingsError::Blowup { .. }))
+        ));
+    }
+
+    #[test]
+    fn from_params_reads_the_blowup_it_is_given() {
+        let s = FriSettings::SETTLEMENT;
+        let backend = StarkBackend::new(s, DEVNET_SEGMENT_SLOTS).unwrap();
+        let again = StarkBackend::from_params(&backend.verifier_params(), DEVNET_SEGMENT_SLOTS - 1)
+            .unwrap();
+        assert_eq!(again.settings(), s);
+        assert_eq!(again.params_hash(), backend.params_hash());
+        // Another blowup that clears the floor is read as recorded, not refused.
+        let wider = StarkBackend::from_params(&params(3, 80, 16), 1).unwrap();
+        assert_eq!(wider.settings().log_blowup, 3);
+        assert_ne!(wider.params_hash(), backend.params_hash());
     }
 }

@@ -64,10 +64,12 @@ fn prove_poseidon2(c: &mut Criterion) {
         };
         let bytes = postcard::to_allocvec(&proof).map(|b| b.len()).unwrap_or(0);
         println!(
-            "perms=2^{log_perms} rows={} width={} proof_bytes={bytes} conjectured_bits={}",
+            "perms=2^{log_perms} rows={} width={} proof_bytes={bytes} log_blowup={} fri_queries={} pow_bits={}",
             trace.height(),
             trace.width(),
-            settings.conjectured_bits()
+            settings.log_blowup,
+            settings.num_queries,
+            settings.query_pow_bits
         );
         group.throughput(Throughput::Elements(perms as u64));
         group.bench_function(format!("prove_2^{log_perms}"), |b| {

@@ -9,6 +9,7 @@ use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use ghostplane_stark::config::{self, FriSettings};
+use ghostplane_stark::security::security;
 use ghostplane_stark::segment::{Account, Op, OpKind, SegmentHeader, build_segment, commitment};
 use ghostplane_stark::segment_air::{OP_ROWS, SegmentAir, WIDTH, generate_trace};
 use ghostplane_stark::tree::Tree;
@@ -95,7 +96,7 @@ fn bench(c: &mut Criterion) {
         .unwrap()
         .ops();
     group.bench_function(format!("commitment_rebuild_{n}_ops_one_thread"), |b| {
-        b.iter(|| commitment(&HEADER, black_box(&ops)))
+        b.iter(|| commitment(&HEADER, black_box(&ops)).unwrap())
     });
     group.finish();
 
@@ -104,16 +105,20 @@ fn bench(c: &mut Criterion) {
     for &n in sizes {
         let mut tree = funded_tree();
         let witness = build_segment(&mut tree, HEADER, &transfers(n - 1), n).unwrap();
-        let public = witness.public_values();
+        let public = witness.public_values().unwrap();
         let trace = generate_trace(&witness, settings.log_blowup).unwrap();
         let proof = pool
             .install(|| p3_uni_stark::prove(&config, &air, trace, &public))
             .unwrap();
         let bytes = postcard::to_allocvec(&proof).map(|b| b.len()).unwrap_or(0);
+        let level = security(settings, (n * OP_ROWS).trailing_zeros() as usize).unwrap();
         println!(
-            "ops={n} rows={} width={WIDTH} proof_bytes={bytes} conjectured_bits={}",
+            "ops={n} rows={} width={WIDTH} proof_bytes={bytes} {settings:?} \
+             proven_johnson_bits={:.1} proven_unique_bits={:.1} conjectured_bits={:.1}",
             n * OP_ROWS,
-            settings.conjectured_bits()
+            level.proven_johnson_bits,
+            level.proven_unique_bits,
+            level.conjectured_bits
         );
         group.throughput(Throughput::Elements(n as u64));
         group.bench_function(format!("trace_{n}_ops"), |b| {

@@ -13,7 +13,10 @@
 //! ```
 //!
 //! - [`config`]: the one proof-system configuration (Poseidon2 Merkle commitments
-//!   and challenger, FRI at 116 conjectured bits).
+//!   and challenger, KoalaBear⁵ challenges, FRI).
+//! - [`security`]: the provable and conjectured soundness of a FRI setting
+//!   (`p3-security`), the floor every accepted setting clears, and the AIR digest
+//!   the parameters hash binds.
 //! - [`hash`]: leaf sponge and node compression, the exact permutations an AIR row
 //!   proves.
 //! - [`tree`]: a sparse binary tree of depth 24 in memory (2^24 accounts).
@@ -35,7 +38,12 @@
 pub mod config;
 pub mod hash;
 pub mod proof;
+pub mod security;
 pub mod segment;
 pub mod segment_air;
 pub mod tree;
 pub mod wire;
+
+/// The trace-forgery harness (tests only): see [`segment_air::forge`].
+#[cfg(feature = "test-utils")]
+pub use segment_air::forge;

@@ -5,10 +5,12 @@
 //! itself (roots it tracks, the seed and commitment from its pubdata), never ones
 //! that came with the proof.
 
+use p3_field::BasedVectorSpace;
 use p3_uni_stark::Proof;
 
-use crate::config::{self, Config, FriSettings, Val};
-use crate::segment::{SEGMENT_VERSION, SegmentWitness};
+use crate::config::{self, Challenge, Config, FriSettings, Val};
+use crate::security::air_digest;
+use crate::segment::{OpError, SEGMENT_VERSION, SegmentWitness};
 use crate::segment_air::{OP_ROWS, PUBLIC_VALUES, SegmentAir, TraceError, WIDTH, generate_trace};
 
 /// The proof system's name, as `prover info` and the genesis record it.
@@ -28,6 +30,9 @@ pub enum ProveError {
     /// The witness does not make a trace.
     #[error(transparent)]
     Trace(#[from] TraceError),
+    /// An op cannot be committed to (so there are no public values).
+    #[error(transparent)]
+    Op(#[from] OpError),
     /// The proving system failed (a witness that breaks the rules ends here or in
     /// a proof that does not verify).
     #[error("proving failed: {0}")]
@@ -54,6 +59,27 @@ pub enum VerifyError {
     Rejected(String),
 }
 
+/// The parameters hash of `settings` for the AIR whose digest is `air`.
+fn params_hash(settings: FriSettings, air: &[u8; 32]) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
+    h.update(PROOF_SYSTEM.as_bytes());
+    h.update(air);
+    for v in [
+        u64::from(SEGMENT_VERSION),
+        WIDTH as u64,
+        OP_ROWS as u64,
+        <Challenge as BasedVectorSpace<Val>>::DIMENSION as u64,
+        settings.log_blowup as u64,
+        settings.num_queries as u64,
+        settings.query_pow_bits as u64,
+        config::FRI_LOG_ARITY as u64,
+        config::FRI_LOG_FINAL_POLY_LEN as u64,
+    ] {
+        h.update(&v.to_le_bytes());
+    }
+    *h.finalize().as_bytes()
+}
+
 /// Proves and verifies segments with one FRI setting.
 pub struct SegmentProver {
     settings: FriSettings,
@@ -77,29 +103,18 @@ impl SegmentProver {
     }
 
     /// Identifies the statement and its parameters: workers and the L1 compare it,
-    /// and the genesis records it.
+    /// and the genesis records it. It binds the AIR itself ([`air_digest`]: every
+    /// constraint, the periodic columns, the width), the challenge field and the
+    /// FRI setting, so two binaries that prove different constraints never agree on
+    /// it.
     pub fn params_hash(&self) -> [u8; 32] {
-        let mut h = blake3::Hasher::new();
-        h.update(PROOF_SYSTEM.as_bytes());
-        for v in [
-            u64::from(SEGMENT_VERSION),
-            WIDTH as u64,
-            OP_ROWS as u64,
-            self.settings.log_blowup as u64,
-            self.settings.num_queries as u64,
-            self.settings.query_pow_bits as u64,
-            config::FRI_LOG_ARITY as u64,
-            config::FRI_LOG_FINAL_POLY_LEN as u64,
-        ] {
-            h.update(&v.to_le_bytes());
-        }
-        *h.finalize().as_bytes()
+        params_hash(self.settings, &air_digest())
     }
 
     /// Proves a witness on the current rayon pool.
     pub fn prove(&self, witness: &SegmentWitness) -> Result<SegmentProof, ProveError> {
         let trace = generate_trace(witness, self.settings.log_blowup)?;
-        let public = witness.public_values();
+        let public = witness.public_values()?;
         let proof = p3_uni_stark::prove(&self.config, &self.air, trace, &public)
             .map_err(|e| ProveError::Prover(format!("{e:?}")))?;
         postcard::to_allocvec(&proof)
@@ -133,5 +148,20 @@ impl SegmentProver {
         }
         p3_uni_stark::verify(&self.config, &self.air, &decoded, public)
             .map_err(|e| VerifyError::Rejected(format!("{e:?}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_params_hash_binds_the_air() {
+        let s = FriSettings::SETTLEMENT;
+        let prover = SegmentProver::new(s);
+        assert_eq!(prover.params_hash(), params_hash(s, &air_digest()));
+        let mut other_air = air_digest();
+        other_air[0] ^= 1;
+        assert_ne!(params_hash(s, &other_air), prover.params_hash());
     }
 }

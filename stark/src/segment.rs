@@ -28,7 +28,10 @@
 //! ```
 //!
 //! The L1 rebuilds `C` from the pubdata with [`commitment`]: every element is a
-//! canonical limb, so the AIR's ops are exactly the L1's.
+//! canonical limb, so the AIR's ops are exactly the L1's. That holds only for ops
+//! in range: a token of 4 would pack into the tag as `b_new` does, and an index of
+//! `p` or more would reduce to a smaller one, so [`Op::blocks`] refuses both
+//! ([`OpError`]) and no two different ops share a commitment.
 
 use p3_field::{PrimeCharacteristicRing, PrimeField32};
 
@@ -257,8 +260,25 @@ impl Op {
         self.kind as u32 + 8 * u32::from(self.token) + 32 * u32::from(self.b_new)
     }
 
-    /// The six blocks this op adds to the commitment.
-    pub fn blocks(&self) -> [[Val; DIGEST]; COMMIT_BLOCKS] {
+    /// Checks the ranges that make [`Op::blocks`] injective: the token below
+    /// [`TOKENS`] (the tag packs it in 2 bits under `b_new`) and both indices inside
+    /// the tree (below 2^24, so also below the field's modulus).
+    pub fn check_ranges(&self) -> Result<(), OpError> {
+        if usize::from(self.token) >= TOKENS {
+            return Err(OpError::Token(self.token));
+        }
+        for (leg, index) in [("a_index", self.a_index), ("b_index", self.b_index)] {
+            if u64::from(index) >= CAPACITY {
+                return Err(OpError::Index { leg, index });
+            }
+        }
+        Ok(())
+    }
+
+    /// The six blocks this op adds to the commitment; refused for an op out of
+    /// range ([`Op::check_ranges`]), whose blocks would equal another op's.
+    pub fn blocks(&self) -> Result<[[Val; DIGEST]; COMMIT_BLOCKS], OpError> {
+        self.check_ranges()?;
         let mut e = [0u32; COMMIT_BLOCKS * DIGEST];
         e[0] = self.tag();
         e[1] = self.a_index;
@@ -268,8 +288,27 @@ impl Op {
         e[16..24].copy_from_slice(&u128_limbs(self.fee));
         e[24..33].copy_from_slice(&key_limbs(&self.a_key));
         e[33..42].copy_from_slice(&key_limbs(&self.b_data));
-        core::array::from_fn(|b| core::array::from_fn(|i| Val::from_u32(e[b * DIGEST + i])))
+        Ok(core::array::from_fn(|b| {
+            core::array::from_fn(|i| Val::from_u32(e[b * DIGEST + i]))
+        }))
     }
+}
+
+/// Why an op cannot be committed to.
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
+pub enum OpError {
+    /// A token id with no balance (it would commit like a lower token with `b_new`).
+    #[error("token {0}: tokens are 0 to {max}", max = TOKENS - 1)]
+    Token(u8),
+    /// An account index outside the tree (one of `p` or more would commit like a
+    /// smaller one).
+    #[error("{leg} {index}: account indices are below {CAPACITY} (2^24)")]
+    Index {
+        /// Which index.
+        leg: &'static str,
+        /// The index.
+        index: u32,
+    },
 }
 
 /// The public context of a segment.
@@ -305,8 +344,8 @@ impl SegmentHeader {
 /// The permutation inputs of one op's commitment step from state `s`, in order
 /// (three pairs, the second of each pair taking the first's output), and the state
 /// after it.
-pub fn commit_inputs(s: &Digest, op: &Op) -> ([[Val; 16]; COMMIT_BLOCKS], Digest) {
-    let blocks = op.blocks();
+pub fn commit_inputs(s: &Digest, op: &Op) -> Result<([[Val; 16]; COMMIT_BLOCKS], Digest), OpError> {
+    let blocks = op.blocks()?;
     let mut inputs = [[Val::ZERO; 16]; COMMIT_BLOCKS];
     let mut state = *s;
     for (block, input) in blocks.iter().zip(inputs.iter_mut()) {
@@ -314,13 +353,13 @@ pub fn commit_inputs(s: &Digest, op: &Op) -> ([[Val; 16]; COMMIT_BLOCKS], Digest
         input[DIGEST..].copy_from_slice(&state);
         state = truncate(&permute(*input));
     }
-    (inputs, state)
+    Ok((inputs, state))
 }
 
-/// The commitment to a segment's ops.
-pub fn commitment(header: &SegmentHeader, ops: &[Op]) -> Digest {
+/// The commitment to a segment's ops; refused if an op is out of range.
+pub fn commitment(header: &SegmentHeader, ops: &[Op]) -> Result<Digest, OpError> {
     ops.iter()
-        .fold(header.seed(), |s, op| commit_inputs(&s, op).1)
+        .try_fold(header.seed(), |s, op| Ok(commit_inputs(&s, op)?.1))
 }
 
 /// The AIR's public values: old root, new root, seed, commitment.
@@ -329,8 +368,14 @@ pub fn public_values(
     new_root: &Digest,
     header: &SegmentHeader,
     ops: &[Op],
-) -> Vec<Val> {
-    [*old_root, *new_root, header.seed(), commitment(header, ops)].concat()
+) -> Result<Vec<Val>, OpError> {
+    Ok([
+        *old_root,
+        *new_root,
+        header.seed(),
+        commitment(header, ops)?,
+    ]
+    .concat())
 }
 
 /// One op with its two leaf updates (an inactive leg rewrites a leaf with itself).
@@ -363,8 +408,8 @@ impl SegmentWitness {
         self.ops.iter().map(|o| o.op.clone()).collect()
     }
 
-    /// The public values this witness proves.
-    pub fn public_values(&self) -> Vec<Val> {
+    /// The public values this witness proves (refused if an op is out of range).
+    pub fn public_values(&self) -> Result<Vec<Val>, OpError> {
         public_values(&self.old_root, &self.new_root, &self.header, &self.ops())
     }
 }
@@ -590,6 +635,61 @@ mod tests {
         let mut bad = Account::new([1; 32]).fields();
         bad[3] = Val::from_u32(1 << 16);
         assert_eq!(Account::from_fields(&bad), None);
+    }
+
+    /// Before the range check, a token of 4 packed into the tag like `b_new` with
+    /// token 0, and an index of `p + 1` reduced to 1: two different ops, one
+    /// commitment. Now the out-of-range one is refused.
+    #[test]
+    fn out_of_range_ops_are_refused_not_aliased() {
+        let header = SegmentHeader {
+            chain_id: 1,
+            batch: 2,
+            segment: 0,
+            fee_account: 0,
+        };
+        let created = Op {
+            kind: OpKind::Transfer,
+            token: 0,
+            a_index: 1,
+            a_key: [1; 32],
+            b_index: 2,
+            b_data: [2; 32],
+            b_new: true,
+            nonce: 0,
+            amount: 5,
+            fee: 1,
+        };
+        let token_4 = Op {
+            token: 4,
+            b_new: false,
+            ..created.clone()
+        };
+        assert_eq!(token_4.tag(), created.tag());
+        assert!(commitment(&header, std::slice::from_ref(&created)).is_ok());
+        assert_eq!(commitment(&header, &[token_4]), Err(OpError::Token(4)));
+
+        let p = <Val as PrimeField32>::ORDER_U32;
+        let wrapped = Op {
+            a_index: p + 1,
+            ..created.clone()
+        };
+        assert_eq!(Val::from_u32(p + 1), Val::from_u32(created.a_index));
+        assert_eq!(
+            commitment(&header, &[created.clone(), wrapped]),
+            Err(OpError::Index {
+                leg: "a_index",
+                index: p + 1
+            })
+        );
+        let outside = Op {
+            b_index: CAPACITY as u32,
+            ..created
+        };
+        assert!(matches!(
+            outside.blocks(),
+            Err(OpError::Index { leg: "b_index", .. })
+        ));
     }
 
     #[test]

@@ -153,7 +153,7 @@ fn proves_trace(trace: RowMajorMatrix<Val>, public: &[Val]) -> bool {
 /// Proves `w` against the public values the L1 would compute from its ops.
 fn proves(w: &SegmentWitness) -> bool {
     let trace = generate_trace(w, TEST_FRI.log_blowup).unwrap();
-    proves_trace(trace, &w.public_values())
+    proves_trace(trace, &w.public_values().unwrap())
 }
 
 /// The ops whose rows break a constraint (empty: the trace satisfies the AIR).
@@ -166,7 +166,7 @@ fn failing_ops(trace: &RowMajorMatrix<Val>, public: &[Val]) -> BTreeSet<usize> {
 #[track_caller]
 fn assert_refused(w: &SegmentWitness, op: usize) {
     let trace = generate_trace(w, TEST_FRI.log_blowup).unwrap();
-    let public = w.public_values();
+    let public = w.public_values().unwrap();
     let ops = failing_ops(&trace, &public);
     assert!(
         ops.contains(&op),
@@ -185,7 +185,7 @@ fn an_honest_segment_proves_and_the_proof_binds_its_public_values() {
     assert!(proves(&replay(steps(&w))), "replay is the same witness");
     let config = config::config(TEST_FRI);
     let air = SegmentAir::new();
-    let public = w.public_values();
+    let public = w.public_values().unwrap();
     let trace = generate_trace(&w, TEST_FRI.log_blowup).unwrap();
     let proof = p3_uni_stark::prove(&config, &air, trace, &public).unwrap();
     assert!(p3_uni_stark::verify(&config, &air, &proof, &public).is_ok());
@@ -193,15 +193,15 @@ fn an_honest_segment_proves_and_the_proof_binds_its_public_values() {
     // Other pubdata: one amount differs, or the header does.
     let mut ops = w.ops();
     ops[0].amount += 1;
-    let other = public_values(&w.old_root, &w.new_root, &HEADER, &ops);
+    let other = public_values(&w.old_root, &w.new_root, &HEADER, &ops).unwrap();
     assert!(p3_uni_stark::verify(&config, &air, &proof, &other).is_err());
     let header = SegmentHeader { batch: 4, ..HEADER };
-    let other = public_values(&w.old_root, &w.new_root, &header, &w.ops());
+    let other = public_values(&w.old_root, &w.new_root, &header, &w.ops()).unwrap();
     assert!(p3_uni_stark::verify(&config, &air, &proof, &other).is_err());
     // Other roots.
     let mut root = w.new_root;
     root[3] += Val::ONE;
-    let other = public_values(&w.old_root, &root, &HEADER, &w.ops());
+    let other = public_values(&w.old_root, &root, &HEADER, &w.ops()).unwrap();
     assert!(p3_uni_stark::verify(&config, &air, &proof, &other).is_err());
 }
 
@@ -421,8 +421,8 @@ fn non_canonical_limbs_do_not_prove() {
         row[AMOUNT] += Val::from_u32(1 << 16);
         row[AMOUNT + 1] -= Val::ONE;
     }
-    assert!(!failing_ops(&trace, &w.public_values()).is_empty());
-    assert!(!proves_trace(trace, &w.public_values()));
+    assert!(!failing_ops(&trace, &w.public_values().unwrap()).is_empty());
+    assert!(!proves_trace(trace, &w.public_values().unwrap()));
 }
 
 #[test]
@@ -439,17 +439,17 @@ fn tampered_trace_cells_do_not_prove() {
     ] {
         let mut trace = clean.clone();
         trace.values[row * width + col] += Val::ONE;
-        let ops = failing_ops(&trace, &w.public_values());
+        let ops = failing_ops(&trace, &w.public_values().unwrap());
         assert!(
             ops.contains(&(row / OP_ROWS)),
             "row {row} col {col}: {ops:?}"
         );
         assert!(
-            !proves_trace(trace, &w.public_values()),
+            !proves_trace(trace, &w.public_values().unwrap()),
             "row {row} col {col}"
         );
     }
-    assert_eq!(w.public_values().len(), 4 * DIGEST);
+    assert_eq!(w.public_values().unwrap().len(), 4 * DIGEST);
 }
 
 #[test]
@@ -521,7 +521,7 @@ fn the_prover_api_refuses_bad_proofs_with_typed_errors() {
     let w = honest();
     let prover = SegmentProver::new(TEST_FRI);
     let proof = prover.prove(&w).unwrap();
-    let public = w.public_values();
+    let public = w.public_values().unwrap();
     let n = w.ops.len();
     assert_eq!(prover.verify(&proof, &public, n), Ok(()));
     // The trace height is fixed by the op count.
@@ -532,7 +532,7 @@ fn the_prover_api_refuses_bad_proofs_with_typed_errors() {
     // Another statement: a different commitment (other pubdata).
     let mut ops = w.ops();
     ops[2].nonce += 1;
-    let other = public_values(&w.old_root, &w.new_root, &HEADER, &ops);
+    let other = public_values(&w.old_root, &w.new_root, &HEADER, &ops).unwrap();
     assert!(matches!(
         prover.verify(&proof, &other, n),
         Err(VerifyError::Rejected(_))
