@@ -65,6 +65,8 @@ pub const PARKED_BLOCKS_MAX: u64 = 120;
 /// Most bytes of transactions in one block: a BFT block must fit one peer frame
 /// (64 MiB) with room to spare.
 pub const BLOCK_BYTES_MAX: usize = 32 * 1024 * 1024;
+/// Table files RocksDB keeps open (least recently used ones are closed past it).
+pub const L1_OPEN_FILES_MAX: i32 = 512;
 /// Most transactions in one block: a consensus rule, the same on every node (a
 /// node's `block_txs_max` only sets how many it puts in the blocks it builds, at
 /// most this many).

@@ -13,6 +13,9 @@ impl Ghostd {
         // All column families' memtables together (each would otherwise take up to
         // two 64 MiB memtables).
         options.set_db_write_buffer_size(64 * 1024 * 1024);
+        // RocksDB keeps every table file open by default (-1): a large chain
+        // would take file descriptors the sockets (RPC, p2p, DNS over TCP) need.
+        options.set_max_open_files(L1_OPEN_FILES_MAX);
         let columns = [
             CF_STATE,
             CF_BLOCKS,
