@@ -480,7 +480,7 @@ impl<AB: AirBuilder<F = Val>> Air<AB> for SegmentAir {
 
         // The legs' indexes.
         builder.assert_zero(sel(Sel::ATop) * (c(INDEX) - c(A_IDX)));
-        if false { builder.assert_zero(sel(Sel::BTop) * (c(INDEX) - c(B_IDX))); } // mutation-check
+        builder.assert_zero(sel(Sel::BTop) * (c(INDEX) - c(B_IDX)));
 
         // The fee total.
         let fee_row = sel(Sel::FeeRow);

@@ -315,17 +315,20 @@ fn a_token_one_hot_that_is_not_one_hot_is_refused() {
     f.settle(0);
     f.assert_refused(0);
 
-    // Non-boolean entries that sum to one and weigh like GCC (2·SPIRIT − MANA): the
-    // L1 pays 77 GCC; the sender loses 77 SPIRIT and 77 MANA instead.
+    // Entries that sum to one but are not bits, (−1, 1, 1, 0): the L1 pays a 77
+    // GHOST withdrawal (token weight 1 + 2 = 3); the sender loses 77 SPIRIT and 77
+    // MANA and gains 77 GCC, and keeps its GHOST.
+    let w = honest(&[withdraw(3, 3, 77, 1)], 2);
     let mut s = steps(&w);
     s[0].2 = edit(&s[0].2, |a| {
+        a.balances[3] += 77;
         a.balances[0] += 77;
         a.balances[1] -= 77;
         a.balances[2] -= 77;
     });
     let mut f = forge(&replay(s));
     let spirit = u128_limbs(account(&w.ops[0].a.old).balances[1] - 77);
-    for (k, v) in [(0, Val::ZERO), (1, Val::TWO), (2, -Val::ONE)] {
+    for (k, v) in [(0, -Val::ONE), (1, Val::ONE), (2, Val::ONE), (3, Val::ZERO)] {
         f.set_op(0, col::OH + k, v);
         f.set_op(0, col::TOK_A + k, v);
     }
