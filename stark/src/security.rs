@@ -524,6 +524,19 @@ mod tests {
         }
     }
 
+    /// The segment AIR's digest, pinned: a constraint removed or changed by
+    /// accident (or left disabled by `scripts/stark_mutation_check.py`) fails
+    /// here. Change it only with the AIR, deliberately (it changes the params
+    /// hash, so every genesis).
+    #[test]
+    fn the_segment_air_digest_is_pinned() {
+        let digest: String = air_digest().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(digest, PINNED_AIR_DIGEST);
+    }
+
+    const PINNED_AIR_DIGEST: &str =
+        "8668a923bc33ddf067c9eed2ee6f341bffd1e629096b96a7b7c8435e6f8c2fe2";
+
     #[test]
     fn the_air_digest_binds_every_constraint() {
         let same = Altered {
