@@ -21,7 +21,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use ghostplane_primitives::{
-    AccountId, ChainId, Codec, Hash32, Keypair, Recipient, TokenId, Transaction, tx_hash,
+    ACCOUNT_CREATION_FEE, AccountId, ChainId, Codec, Hash32, Keypair, Recipient, TokenId,
+    Transaction, tx_hash,
 };
 use ghostplane_sequencer::api::{AccountQuery, AccountView, BatchItem, L2ApiClient};
 use ghostplane_sequencer::{QuicClient, QuicReply};
@@ -123,7 +124,7 @@ async fn fund_accounts(
                     to: Recipient::NewAccount(key.public_key()),
                     token: TokenId::Gcc,
                     amount: 1_000_000_000_000,
-                    fee: 1,
+                    fee: 1 + ACCOUNT_CREATION_FEE,
                     nonce,
                 };
                 nonce += 1;

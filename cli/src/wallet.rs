@@ -12,8 +12,8 @@ use clap::{Args, Subcommand, ValueEnum};
 use ghostd_types::api::{GhostApiClient, ReceiptView, RollupApiClient, TxState};
 use ghostd_types::{Call, L1_DEVNET_CHAIN_ID, L1Transaction, RollupCall};
 use ghostplane_primitives::{
-    AccountId, Amount, Codec, DEVNET_CHAIN_ID, Hash32, Keypair, L1Address, PublicKey, Recipient,
-    TokenId, Transaction,
+    ACCOUNT_CREATION_FEE, AccountId, Amount, Codec, DEVNET_CHAIN_ID, Hash32, Keypair, L1Address,
+    PublicKey, Recipient, TokenId, Transaction,
 };
 use ghostplane_sequencer::TxStatus;
 use ghostplane_sequencer::api::{AccountQuery, L2ApiClient};
@@ -453,12 +453,19 @@ pub async fn transfer(args: TransferArgs, endpoints: Endpoints) -> Result<()> {
             None => Recipient::NewAccount(to_key),
         }
     };
+    // A transfer that creates the recipient's account also pays for it.
+    let fee = match (args.fee, &to) {
+        (None, Recipient::NewAccount(_)) => fee_or_min(&rpc, None)
+            .await?
+            .saturating_add(ACCOUNT_CREATION_FEE),
+        (fee, _) => fee_or_min(&rpc, fee).await?,
+    };
     let tx = Transaction::Transfer {
         from,
         to,
         token: parse_token(&args.value.token)?,
         amount: args.value.amount,
-        fee: fee_or_min(&rpc, args.fee).await?,
+        fee,
         nonce,
     };
     submit_and_watch(&rpc, &key, tx, "transaction", args.wait, &endpoints).await

@@ -78,6 +78,17 @@ pub enum DropReason {
         /// The minimum.
         min: Amount,
     },
+    /// A transfer to a new key offers less than the minimum fee plus the account
+    /// creation fee ([`ACCOUNT_CREATION_FEE`](ghostplane_primitives::ACCOUNT_CREATION_FEE)).
+    #[error(
+        "fee {offered} is below {min}: a transfer to a new key pays the minimum fee plus the account creation fee"
+    )]
+    AccountCreationFee {
+        /// The transaction's fee.
+        offered: Amount,
+        /// The minimum fee plus the account creation fee.
+        min: Amount,
+    },
     /// The sender cannot pay the (maximum) fee in GCC.
     #[error("cannot pay the fee: needs {needed} GCC, has {available}")]
     CannotPayFee {

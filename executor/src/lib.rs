@@ -28,7 +28,9 @@
 //!
 //! - **Dropped** (no receipt, no state change, no fee): unknown sender, signer key is
 //!   not the sender's key, nonce is not exactly the account nonce, GCC balance below
-//!   the (maximum) fee, or a stateless check fails.
+//!   the (maximum) fee, a stateless check fails, or a transfer to a new key offers
+//!   less than `fee_min` plus
+//!   [`ACCOUNT_CREATION_FEE`](ghostplane_primitives::ACCOUNT_CREATION_FEE).
 //! - **Included and failed**: the nonce is consumed and the fee charged; every other
 //!   effect is rolled back; the receipt carries a typed
 //!   [`FailureReason`](ghostplane_primitives::FailureReason). For native
@@ -36,8 +38,10 @@
 //!   `fee` is a maximum, the charge is fuel used × `fuel_price`, and the rest is
 //!   refunded.
 //! - **Transfer** to an account id needs the account to exist; to a new key it
-//!   creates the account with the next free id (fails if the key has an account or
-//!   is not a valid ed25519 point). **Withdraw** debits the sender and emits the op the
+//!   creates the account with the next free id (fails if the key has an account, is
+//!   not a valid ed25519 point, or the next id is in the deposit reserve: ids from
+//!   [`TRANSFER_ACCOUNT_ID_LIMIT`](ghostplane_primitives::TRANSFER_ACCOUNT_ID_LIMIT)
+//!   up are made only by deposits, so a deposit always finds one). **Withdraw** debits the sender and emits the op the
 //!   L1 releases on finality. **Deposit** credits (creating the account if needed).
 //! - Balances never underflow or overflow: every debit and credit is checked.
 //! - **Contracts** run in wasmtime with fuel as gas (see [`wasm`] for the ABI, the
@@ -129,7 +133,9 @@ pub enum ExecError {
         /// The deposit.
         queue_index: u64,
     },
-    /// A deposit needs a new account and the tree is full.
+    /// A deposit needs a new account and the tree is full. Unreachable while the
+    /// L1 enforces the deposit reserve (see `rules::deposit_item`); kept as a block
+    /// error because pubdata has no op to hand the deposit back for a refund.
     #[error("deposit {queue_index} needs a new account and all 2^24 ids are taken")]
     AccountsExhausted {
         /// The deposit.

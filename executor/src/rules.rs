@@ -7,8 +7,8 @@ use ghostplane_primitives::block::Event;
 use ghostplane_primitives::keys::validate_public_key;
 use ghostplane_primitives::tx::{code_hash, contract_address};
 use ghostplane_primitives::{
-    AccountId, Amount, BlockNumber, DepositEvent, FailureReason, PubdataOp, ReceiptStatus,
-    Recipient, SignedTransaction, TokenId, Transaction,
+    ACCOUNT_CREATION_FEE, AccountId, Amount, BlockNumber, DepositEvent, FailureReason, PubdataOp,
+    ReceiptStatus, Recipient, SignedTransaction, TRANSFER_ACCOUNT_ID_LIMIT, TokenId, Transaction,
 };
 
 use crate::ExecError;
@@ -101,6 +101,19 @@ fn transaction(
             offered: tx.fee(),
             min: env.fee_min,
         }));
+    }
+    if let Transaction::Transfer {
+        to: Recipient::NewAccount(_),
+        ..
+    } = tx
+    {
+        let min = env.fee_min.saturating_add(ACCOUNT_CREATION_FEE);
+        if tx.fee() < min {
+            return Ok(Err(DropReason::AccountCreationFee {
+                offered: tx.fee(),
+                min,
+            }));
+        }
     }
     let from = tx.from();
     let Some(account) = view.account(from)? else {
@@ -335,6 +348,11 @@ fn native(
                     if validate_public_key(key).is_err() {
                         return Ok(Err(FailureReason::InvalidPublicKey(*key)));
                     }
+                    // The last ids are kept for deposits, so that a deposit always
+                    // finds one (the L1 bounds new-key deposits by what is left).
+                    if view.next_account_id()? >= TRANSFER_ACCOUNT_ID_LIMIT {
+                        return Ok(Err(FailureReason::AccountsExhausted));
+                    }
                     match create_account(view, key)? {
                         Some(id) => (id, Some(*key)),
                         None => return Ok(Err(FailureReason::AccountsExhausted)),
@@ -453,9 +471,17 @@ fn create_account(
 /// Credits an L1 deposit, creating the account if the key has none.
 ///
 /// A deposit cannot fail on L2: the L1 validates the key when the deposit is queued,
-/// and no balance can overflow because each token's total supply fits in a u128. A
-/// full account tree or an overflow is a block error (the node halts rather than
-/// lose the deposit).
+/// and no balance can overflow because each token's total supply fits in a u128.
+///
+/// Nor can the tree be full: transfers create ids only below
+/// [`TRANSFER_ACCOUNT_ID_LIMIT`], the L1 refuses the commit of any batch whose
+/// transfer creates one above it, and it queues a deposit to a key it has not seen
+/// only while `max(next_account, TRANSFER_ACCOUNT_ID_LIMIT)` plus the new-key
+/// deposits still queued stays within
+/// [`ACCOUNT_ID_LIMIT`](ghostplane_primitives::ACCOUNT_ID_LIMIT). A full tree or an
+/// overflow here is therefore a broken invariant, and a block error: the node stops
+/// rather than lose the deposit (pubdata has no op that could hand it back to the
+/// L1 for a refund).
 fn deposit_item(deposit: &DepositEvent, view: &mut TxView) -> Result<Included, ExecError> {
     let id = match view.account_of(&deposit.recipient)? {
         Some(id) => id,

@@ -49,7 +49,7 @@ fn transfer_to_a_new_key_creates_the_next_account() {
         to: Recipient::NewAccount(fresh.public_key()),
         token: TokenId::Mana,
         amount: 42,
-        fee: 1,
+        fee: 1 + ACCOUNT_CREATION_FEE,
         nonce: 0,
     };
     let out = chain.run(vec![chain.sign(1, tx)]);
@@ -68,7 +68,7 @@ fn transfer_to_a_new_key_creates_the_next_account() {
         to: Recipient::NewAccount(fresh.public_key()),
         token: TokenId::Mana,
         amount: 42,
-        fee: 1,
+        fee: 1 + ACCOUNT_CREATION_FEE,
         nonce: 1,
     };
     let out = chain.run(vec![chain.sign(1, again)]);
@@ -77,8 +77,13 @@ fn transfer_to_a_new_key_creates_the_next_account() {
         ReceiptStatus::Failed(FailureReason::AccountExists(fresh.public_key()))
     );
     assert_eq!(chain.nonce(1), 2);
-    assert_eq!(chain.balance(1, TokenId::Gcc), FUNDS - 2);
-    assert!(matches!(out.ops[0], PubdataOp::FeeOnly { fee_paid: 1, .. }));
+    assert_eq!(
+        chain.balance(1, TokenId::Gcc),
+        FUNDS - 2 * (1 + ACCOUNT_CREATION_FEE)
+    );
+    assert!(
+        matches!(out.ops[0], PubdataOp::FeeOnly { fee_paid, .. } if fee_paid == 1 + ACCOUNT_CREATION_FEE)
+    );
 }
 
 #[test]

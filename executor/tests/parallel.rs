@@ -149,7 +149,7 @@ fn to_items(
                     to: Recipient::NewAccount(key(*fresh).public_key()),
                     token: TokenId::Mana,
                     amount: 5,
-                    fee: 1,
+                    fee: 1 + ACCOUNT_CREATION_FEE,
                     nonce: next(*from, true),
                 },
             ),

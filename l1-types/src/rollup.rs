@@ -94,6 +94,12 @@ pub struct RollupState {
     pub deposits_consumed: u64,
     /// Hash chain over all queued deposits.
     pub deposit_queue_hash: Hash32,
+    /// Queued deposits, not yet consumed by a commit, each to a key that the L1 had
+    /// seen neither in committed pubdata, the genesis, nor an earlier deposit: each
+    /// may need a new L2 account. A new-key deposit is queued only while
+    /// `max(next_account, TRANSFER_ACCOUNT_ID_LIMIT)` plus this count stays within
+    /// `ACCOUNT_ID_LIMIT`, so every queued deposit finds an account id.
+    pub new_key_deposits_pending: u64,
 }
 
 impl Codec for RollupState {

@@ -11,6 +11,21 @@ pub const DEVNET_CHAIN_ID: ChainId = ChainId(0x6768_6f73); // "ghos"
 /// Account ids are below this bound (2^24): the account tree has 4^12 leaves.
 pub const ACCOUNT_ID_LIMIT: u32 = 1 << 24;
 
+/// Account ids kept for deposits: a transfer to a new key may only create ids below
+/// [`TRANSFER_ACCOUNT_ID_LIMIT`]; the last 2^22 ids are made only by deposits, which
+/// the L1 queues for a new key only while the ids left can take every queued one. So
+/// a deposit always finds an id, and a full account space never halts the L2.
+pub const DEPOSIT_ACCOUNTS_RESERVED: u32 = 1 << 22;
+
+/// Account ids a transfer to a new key may create are below this bound.
+pub const TRANSFER_ACCOUNT_ID_LIMIT: u32 = ACCOUNT_ID_LIMIT - DEPOSIT_ACCOUNTS_RESERVED;
+
+/// Fee, in GCC base units, that a transfer to a new key pays on top of the minimum
+/// fee: an account is a leaf of the proven tree for good, so creating one costs more
+/// than a transfer. Below `fee_min + ACCOUNT_CREATION_FEE` it is dropped (refused at
+/// submission); the whole fee goes to the fee account, as any fee.
+pub const ACCOUNT_CREATION_FEE: u128 = 1_000;
+
 /// Depth of the account tree.
 pub const ACCOUNT_TREE_DEPTH: usize = 12;
 

@@ -74,6 +74,40 @@ async fn a_fee_below_the_minimum_is_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transfer_to_a_new_key_pays_the_account_creation_fee() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(dir.path());
+    config.fee_min = 10;
+    let sequencer = Sequencer::start(config, &genesis(4)).await.unwrap();
+    let ingest = sequencer.ingest();
+    let to_new = |fee| {
+        let tx = Transaction::Transfer {
+            from: AccountId::new(1).unwrap(),
+            to: Recipient::NewAccount(Keypair::from_seed(&[77; 32]).public_key()),
+            token: TokenId::Gcc,
+            amount: 1,
+            fee,
+            nonce: 0,
+        };
+        Keypair::dev(1).sign(DEVNET_CHAIN_ID, tx)
+    };
+    let min = 10 + ghostplane_primitives::ACCOUNT_CREATION_FEE;
+    let error = ingest
+        .submit_and_wait(bytes(&to_new(min - 1)))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error,
+        SubmitError::FeeBelowMinimum {
+            offered: min - 1,
+            min
+        }
+    );
+    ingest.submit_and_wait(bytes(&to_new(min))).await.unwrap();
+    sequencer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_order_transactions_count_against_the_sender_bound() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = config(dir.path());

@@ -1,6 +1,8 @@
 //! [`Ingest`]: submission from any thread (decode, size, chain id, stateless
 //! checks, the settlement back-pressure check) into the bounded ingest queue.
 
+use ghostplane_primitives::{ACCOUNT_CREATION_FEE, Recipient, Transaction};
+
 use super::*;
 
 /// Submits transactions to the pipeline. Cheap to clone; used by every RPC handler
@@ -51,10 +53,19 @@ impl Ingest {
             });
         }
         tx.tx.check_stateless()?;
-        if tx.tx.fee() < self.config.fee_min {
+        // A transfer to a new key also pays for the account it creates (the
+        // executor drops it otherwise).
+        let fee_min = match &tx.tx {
+            Transaction::Transfer {
+                to: Recipient::NewAccount(_),
+                ..
+            } => self.config.fee_min.saturating_add(ACCOUNT_CREATION_FEE),
+            _ => self.config.fee_min,
+        };
+        if tx.tx.fee() < fee_min {
             return Err(SubmitError::FeeBelowMinimum {
                 offered: tx.tx.fee(),
-                min: self.config.fee_min,
+                min: fee_min,
             });
         }
         self.check_settlement_backlog()?;

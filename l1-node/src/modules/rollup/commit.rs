@@ -1,6 +1,8 @@
 //! Batch commit: signatures, deposits in queue order, account registration, and
 //! the chunk commitments cut exactly as the prover's merkleizer cuts them.
 
+use ghostplane_primitives::TRANSFER_ACCOUNT_ID_LIMIT;
+
 use super::*;
 
 /// Accounts touched by a batch, as the L1 tracks them.
@@ -24,8 +26,31 @@ impl Accounts<'_, '_> {
         }
         self.state
             .put(account_key(id), &L2Account { key, nonce: 0 });
+        // A key first named by a queued deposit keeps that deposit's index until
+        // the deposit is consumed (it is counted as pending until then).
+        if state::get::<u64>(self.state, &seen_key(&key))?.is_none() {
+            self.state.put(seen_key(&key), &KEY_REGISTERED);
+        }
         self.next += 1;
         Ok(())
+    }
+
+    /// [`Self::create`] for a transfer: ids from [`TRANSFER_ACCOUNT_ID_LIMIT`] up
+    /// are kept for deposits.
+    fn create_by_transfer(
+        &mut self,
+        op: usize,
+        id: AccountId,
+        key: PublicKey,
+    ) -> Result<(), RollupError> {
+        if id.get() >= TRANSFER_ACCOUNT_ID_LIMIT {
+            return Err(RollupError::AccountReserved {
+                op,
+                id: id.get(),
+                limit: TRANSFER_ACCOUNT_ID_LIMIT,
+            });
+        }
+        self.create(op, id, key)
     }
 
     fn bump(
@@ -161,6 +186,7 @@ pub fn commit_call(
     let mut signed: Vec<(usize, AccountId, SignedTransaction)> = Vec::new();
     let mut withdrawals = Vec::new();
     let mut consumed = st.deposits_consumed;
+    let mut new_key_pending = st.new_key_deposits_pending;
     for (i, op) in ops.iter().enumerate() {
         let sender = op.sender();
         let mut slot = ChunkOp::noop();
@@ -210,7 +236,7 @@ pub fn commit_call(
                 fee,
                 ..
             } => {
-                accounts.create(i, *to, *to_key)?;
+                accounts.create_by_transfer(i, *to, *to_key)?;
                 slot.kind = OpKind::Transfer;
                 slot.token = *token;
                 slot.b_index = *to;
@@ -243,6 +269,16 @@ pub fn commit_call(
                     return Err(mismatch(": recipient, token or amount differs"));
                 }
                 consumed += 1;
+                if state::get::<u64>(accounts.state, &seen_key(to_key))? == Some(*queue_index) {
+                    new_key_pending =
+                        new_key_pending
+                            .checked_sub(1)
+                            .ok_or(RollupError::Overflow {
+                                op: i,
+                                what: "new-key deposits pending",
+                            })?;
+                    accounts.state.put(seen_key(to_key), &KEY_REGISTERED);
+                }
                 let new = match l2_account(accounts.state, *to)? {
                     Some(existing) if existing.key == *to_key => false,
                     Some(_) => return Err(mismatch(": the account has another key")),
@@ -358,6 +394,7 @@ pub fn commit_call(
     st.committed_l2_block = commit.last_block;
     st.next_account = next_account;
     st.deposits_consumed = consumed;
+    st.new_key_deposits_pending = new_key_pending;
     state.put(state_key(), &st);
     Ok(())
 }

@@ -14,6 +14,20 @@ pub enum RollupError {
     /// The queue is full.
     #[error("deposit queue holds {0} unconsumed deposits, the limit; retry later")]
     QueueFull(u64),
+    /// A deposit to a key the L2 may not have yet, when the account ids left could
+    /// not take it after the new-key deposits already queued. Deposits to keys the
+    /// L1 has seen are still accepted.
+    #[error(
+        "deposit to a new L2 key refused: {pending} queued deposits to new keys already take the account ids left (next id {next_account}, at most {limit}); deposit to an existing L2 account"
+    )]
+    AccountsFull {
+        /// The next L2 account id as of the last commit.
+        next_account: u32,
+        /// New-key deposits queued and not yet consumed.
+        pending: u64,
+        /// The account id limit.
+        limit: u32,
+    },
     /// Only operators commit.
     #[error("{0} is not a rollup operator")]
     NotOperator(PublicKey),
@@ -55,6 +69,18 @@ pub enum RollupError {
         expected: u32,
         /// Given.
         got: u32,
+    },
+    /// A transfer creates an account id kept for deposits.
+    #[error(
+        "op {op}: a transfer creates account {id}, but ids from {limit} up are made only by deposits"
+    )]
+    AccountReserved {
+        /// Op index.
+        op: usize,
+        /// The id created.
+        id: u32,
+        /// First id a transfer may not create.
+        limit: u32,
     },
     /// A signature does not verify.
     #[error("op {op}: bad signature from account {account}")]

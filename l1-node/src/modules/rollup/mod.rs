@@ -29,6 +29,16 @@
 //! Limits: the deposit queue holds at most `deposit_queue_max` unconsumed deposits;
 //! a batch's pubdata is bounded by the L1 transaction size.
 //!
+//! Account space: the L2 has 2^24 account ids, and a deposit to a new key must
+//! always find one (a deposit the L2 cannot credit would stop the L2: commits must
+//! consume deposits in order). Transfers may create ids only below
+//! `TRANSFER_ACCOUNT_ID_LIMIT` (the commit refuses one above); the L1 remembers
+//! every key it has seen (the genesis, created accounts in committed pubdata,
+//! queued deposits) and queues a deposit to an unseen key only while
+//! `max(next_account, TRANSFER_ACCOUNT_ID_LIMIT) + new-key deposits pending`
+//! stays within `ACCOUNT_ID_LIMIT`; otherwise it refuses it
+//! ([`RollupError::AccountsFull`]) and nothing is locked.
+//!
 //! Layout: [`deposit`], [`commit`] and [`prove`] hold the three calls, [`error`]
 //! their refusals; this file the records' keys, reads and the genesis.
 //!
@@ -72,6 +82,17 @@ fn state_key() -> Vec<u8> {
 fn account_key(id: AccountId) -> Vec<u8> {
     state::key(PREFIX, &[b"account", &id.get().to_be_bytes()])
 }
+
+/// The L1 has seen an L2 key: the value is the queue index of the deposit that
+/// first named it (counted in `new_key_deposits_pending` until consumed), or
+/// [`KEY_REGISTERED`] once it is in committed state (the genesis, or an account
+/// created by committed pubdata).
+fn seen_key(key: &PublicKey) -> Vec<u8> {
+    state::key(PREFIX, &[b"key", &key.0])
+}
+
+/// [`seen_key`]'s value for a key registered by the genesis or committed pubdata.
+const KEY_REGISTERED: u64 = u64::MAX;
 
 fn deposit_key(index: u64) -> Vec<u8> {
     state::key(PREFIX, &[b"deposit", &index.to_be_bytes()])
@@ -133,6 +154,7 @@ pub fn apply_genesis(state: &mut Layer<'_>, genesis: &RollupGenesis) -> Result<(
                 nonce: 0,
             },
         );
+        state.put(seen_key(key), &KEY_REGISTERED);
     }
     state.put(
         state_key(),
@@ -148,6 +170,7 @@ pub fn apply_genesis(state: &mut Layer<'_>, genesis: &RollupGenesis) -> Result<(
             deposits_queued: 0,
             deposits_consumed: 0,
             deposit_queue_hash: Hash32([0; 32]),
+            new_key_deposits_pending: 0,
         },
     );
     Ok(())
