@@ -190,9 +190,15 @@ pub enum TokenCommand {
     Verify {
         /// The token.
         jwt: String,
-        /// The audience it must name.
+        /// The audience this verifier is: a token that names an audience is
+        /// refused without it (RFC 7519 §4.1.3).
         #[arg(long)]
         aud: Option<String>,
+        /// A DID whose grants this verifier trusts (repeatable, at most 16): a
+        /// claimed permission counts only if one of them granted it. Without one,
+        /// only the token's issuer counts, and not when it is the subject.
+        #[arg(long = "grantor", value_name = "DID")]
+        grantors: Vec<String>,
     },
     /// Revoke a token by its jti (an L1 transaction of the issuer).
     Revoke {
@@ -379,9 +385,12 @@ pub async fn run(command: IdCommand, endpoints: Endpoints) -> Result<()> {
             );
             return Ok(());
         }
-        IdCommand::Token(TokenCommand::Verify { jwt, aud }) => {
+        IdCommand::Token(TokenCommand::Verify { jwt, aud, grantors }) => {
+            for grantor in &grantors {
+                parse_did(grantor)?;
+            }
             let verdict = l1
-                .verify_token(jwt, Some(VerifyOptions { aud }))
+                .verify_token(jwt, Some(VerifyOptions { aud, grantors }))
                 .await
                 .map_err(wallet::l1_error)?;
             println!("{}", serde_json::to_string_pretty(&verdict)?);

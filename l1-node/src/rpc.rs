@@ -10,7 +10,7 @@ use ghostd_types::api::{
     GrantView, HeaderView, IdentityApiServer, LedgerAccountView, LedgerApiServer, NameEventView,
     NameView, NamingApiServer, PermissionView, RecordView, ResolveOptions, RollupApiServer,
     RollupView, RpcResult, StatusView, Submitted, TokenVerdict, TransactionView, TransferView,
-    TxState, VerifyOptions, VersionId,
+    TxState, VERIFY_GRANTORS_MAX, VerifyOptions, VersionId,
 };
 use ghostd_types::identity::DidId;
 use ghostplane_primitives::{Hash32, L1Address, PublicKey, TokenId};
@@ -495,11 +495,31 @@ impl IdentityApiServer for Handlers {
 
     fn verify_token(&self, jwt: String, options: Option<VerifyOptions>) -> RpcResult<TokenVerdict> {
         let options = options.unwrap_or_default();
+        if options.grantors.len() > VERIFY_GRANTORS_MAX {
+            return Err(invalid(format!(
+                "{} grantors named: at most {VERIFY_GRANTORS_MAX}",
+                options.grantors.len()
+            )));
+        }
+        let grantors = options
+            .grantors
+            .iter()
+            .map(|g| parse_did(g))
+            .collect::<Result<Vec<_>, _>>()?;
         let height = self.0.head().number;
         let now_s = self.0.config().clock.unix_ms() / 1000;
         let result = self
             .0
-            .read(|s| identity::verify_token(s, &jwt, options.aud.as_deref(), now_s, height))
+            .read(|s| {
+                identity::verify_token_from(
+                    s,
+                    &jwt,
+                    options.aud.as_deref(),
+                    &grantors,
+                    now_s,
+                    height,
+                )
+            })
             .map_err(internal)?;
         Ok(TokenVerdict::new(result, height))
     }
@@ -556,11 +576,10 @@ impl NamingApiServer for Handlers {
     fn price(&self, name: String, years: u32) -> RpcResult<String> {
         let normalized =
             ghostd_types::naming::normalize(&name).map_err(|e| invalid(e.to_string()))?;
-        let label = normalized.split('.').next().unwrap_or_default();
         self.0
             .genesis()
             .naming
-            .price(label.len(), years)
+            .price_of(&normalized, years)
             .map(|p| p.to_string())
             .ok_or_else(|| invalid("price overflows"))
     }

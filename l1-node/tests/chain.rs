@@ -335,6 +335,11 @@ fn rollup_flow(backend: Arc<dyn ProofBackend>, other: Vec<u8>) {
         run(&node, sign(&depositor, &node, deposit_call(newcomer, 700))),
         L1Outcome::Success
     );
+    // A key the L1 has not seen: it may need a new account, counted until committed.
+    assert_eq!(
+        node.read(rollup::status).unwrap().new_key_deposits_pending,
+        1
+    );
 
     // L2 batch: dev0 → dev1 transfer, the deposit (creates account 2), dev1 withdraws.
     let recipient = l1(&Keypair::from_seed(&[6; 32]));
@@ -500,6 +505,7 @@ fn rollup_flow(backend: Arc<dyn ProofBackend>, other: Vec<u8>) {
     assert_eq!((status.committed, status.finalized), (1, 0));
     assert_eq!(status.deposits_consumed, 1);
     assert_eq!(status.next_account, 3);
+    assert_eq!(status.new_key_deposits_pending, 0);
 
     // Real proofs.
     let proofs: Vec<Vec<u8>> = chunks
@@ -534,14 +540,14 @@ fn rollup_flow(backend: Arc<dyn ProofBackend>, other: Vec<u8>) {
         (wrong_roots, proofs.clone(), "chunk 0"),
         (roots.clone(), foreign, "chunk 0"),
     ] {
-        let refused = node.submit(sign(&depositor, &node, prove(r, p)));
+        let refused = node.submit(sign(&operator, &node, prove(r, p)));
         assert!(
             matches!(&refused, Err(SubmitError::Refused(e)) if e.to_string().contains(chunk) && e.to_string().contains("does not verify")),
             "{refused:?}"
         );
     }
     let refused = node.submit(sign(
-        &depositor,
+        &operator,
         &node,
         prove_from(1, roots[1..].to_vec(), proofs[1..].to_vec()),
     ));
@@ -552,13 +558,39 @@ fn rollup_flow(backend: Arc<dyn ProofBackend>, other: Vec<u8>) {
     assert_eq!(node.read(rollup::status).unwrap(), status);
     assert_eq!(balance(&node, &recipient, TokenId::Ghost), 0);
 
+    // Proofs come from the rollup operators only (issue 33 item 9): each costs
+    // every validator a verification, so a stranger's is refused at admission, and
+    // the module refuses it too (a parked one skips the admission dry run).
+    let refused = node.submit(sign(
+        &depositor,
+        &node,
+        prove(roots.clone(), proofs.clone()),
+    ));
+    assert!(
+        matches!(&refused, Err(SubmitError::Refused(e)) if e.to_string().contains("is not a rollup operator")),
+        "{refused:?}"
+    );
+    let nonce = node.nonce(&depositor.public_key()).unwrap();
+    let parked = L1Transaction {
+        chain_id: L1_DEVNET_CHAIN_ID,
+        from: depositor.public_key(),
+        nonce: nonce + 1,
+        call: prove(roots.clone(), proofs.clone()),
+    }
+    .sign(&depositor);
+    let refused = node.submit(parked);
+    assert!(
+        matches!(&refused, Err(SubmitError::Refused(e)) if e.to_string().contains("is not a rollup operator")),
+        "a parked Prove from a stranger was admitted: {refused:?}"
+    );
+
     // Proofs may arrive in parts: the first two chunks, then the rest. Nothing is
     // final until the last chunk is proven.
     assert_eq!(
         run(
             &node,
             sign(
-                &depositor,
+                &operator,
                 &node,
                 prove(roots[..2].to_vec(), proofs[..2].to_vec())
             )
@@ -570,13 +602,13 @@ fn rollup_flow(backend: Arc<dyn ProofBackend>, other: Vec<u8>) {
     assert_eq!(partial.proving_root, roots[1]);
     assert_eq!(balance(&node, &recipient, TokenId::Ghost), 0);
 
-    // The honest proof, from anyone: final, and the withdrawal is released.
+    // The honest proof, from the operator: final, and the withdrawal is released.
     let escrow_before = balance(&node, &ledger::bridge_escrow(), TokenId::Ghost);
     assert_eq!(
         run(
             &node,
             sign(
-                &depositor,
+                &operator,
                 &node,
                 prove_from(2, roots[2..].to_vec(), proofs[2..].to_vec())
             )
@@ -601,7 +633,7 @@ fn rollup_flow(backend: Arc<dyn ProofBackend>, other: Vec<u8>) {
     node.read(ledger::check_totals).unwrap();
     // Proving it again is refused.
     let again = node.submit(sign(
-        &depositor,
+        &operator,
         &node,
         prove(vec![new_root], vec![vec![0; 128]]),
     ));

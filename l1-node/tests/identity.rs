@@ -1015,7 +1015,9 @@ fn malformed_dids_resolve_to_typed_errors() {
 /// node.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn served_over_http_and_json_rpc() {
-    use ghostd_types::api::{IdentityApiClient, ResolveOptions, VersionId};
+    use ghostd_types::api::{
+        IdentityApiClient, ResolveOptions, VERIFY_GRANTORS_MAX, VerifyOptions, VersionId,
+    };
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     let f = fixture();
@@ -1121,7 +1123,20 @@ async fn served_over_http_and_json_rpc() {
         &format!("{z}#key-1"),
         &TokenKey::Ed25519(authority.clone()),
     );
-    let verdict = client.verify_token(by_z, None).await.unwrap();
+    let for_api = |grantors: Vec<String>| {
+        Some(VerifyOptions {
+            aud: Some("https://api.example".into()),
+            grantors,
+        })
+    };
+    // The token names an audience: a verifier that names none refuses it.
+    let verdict = client.verify_token(by_z.clone(), None).await.unwrap();
+    assert!(!verdict.valid);
+    assert_eq!(verdict.error.as_deref(), Some("audienceNotNamed"));
+    let verdict = client
+        .verify_token(by_z, for_api(Vec::new()))
+        .await
+        .unwrap();
     assert!(verdict.valid, "{verdict:?}");
     assert_eq!(
         verdict.grants,
@@ -1135,8 +1150,298 @@ async fn served_over_http_and_json_rpc() {
         &format!("{did}#key-1"),
         &TokenKey::Ed25519(alice.clone()),
     );
-    let verdict = client.verify_token(own, None).await.unwrap();
+    let verdict = client
+        .verify_token(own.clone(), for_api(Vec::new()))
+        .await
+        .unwrap();
     assert!(!verdict.valid);
     assert_eq!(verdict.error.as_deref(), Some("grantorNotAccepted"));
     assert!(verdict.grants.is_empty());
+    // A caller names the grantors it trusts: the authority's grant is not alice's
+    // to herself, hers counts when the caller names her.
+    let verdict = client
+        .verify_token(own.clone(), for_api(vec![z.to_string()]))
+        .await
+        .unwrap();
+    assert_eq!(verdict.error.as_deref(), Some("grantorNotAccepted"));
+    let verdict = client
+        .verify_token(own.clone(), for_api(vec![z.to_string(), did.to_string()]))
+        .await
+        .unwrap();
+    assert!(verdict.valid, "{verdict:?}");
+    assert_eq!(
+        verdict.grants,
+        vec![HeldPermission {
+            permission: "svc:admin".into(),
+            grantor: did.to_string(),
+        }]
+    );
+    // Bounded, and each must be a DID: invalid params otherwise.
+    let many = vec![z.to_string(); VERIFY_GRANTORS_MAX + 1];
+    let error = client
+        .verify_token(own.clone(), for_api(many))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("at most 16"), "{error}");
+    let error = client
+        .verify_token(own, for_api(vec!["did:ghost:!!".into()]))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.to_lowercase().contains("invalid"), "{error}");
+}
+
+/// Signs `claims` under a header with extra members (`crit` and the like), as a
+/// token from another library could.
+fn sign_with_header(claims: &Claims, header: Value, key: &Keypair) -> String {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let part = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap());
+    let claims = serde_json::to_value(claims).unwrap();
+    let input = format!("{}.{}", part(&header), part(&claims));
+    let signature = key.sign_bytes(input.as_bytes());
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.0))
+}
+
+/// Issue 33 item 9 (JWT): a token that names an audience is refused by a verifier
+/// that names none (RFC 7519 §4.1.3: a party that does not identify itself with an
+/// `aud` value must reject it); a `jti` that no `RevokeToken` could name (empty or
+/// over `JTI_BYTES_MAX`) is refused, since such a token could never be revoked; a
+/// `crit` header is refused (RFC 7515 §4.1.11: this verifier understands no
+/// extension); a token about a deactivated subject is refused.
+#[test]
+fn tokens_refused_for_audience_jti_crit_or_deactivated_subject() {
+    use ghostd_types::identity::JTI_BYTES_MAX;
+    let f = fixture();
+    let (alice, bob) = (Keypair::dev(0), Keypair::dev(1));
+    let (a, b) = (did_of(&alice), did_of(&bob));
+    f.ok(&alice, IdentityCall::Create { soulbound: false });
+    f.ok(&bob, IdentityCall::Create { soulbound: false });
+    let now = f.clock.unix_ms() / 1000;
+    let aud = Some("https://api.example");
+    let kid = format!("{a}#key-1");
+    let sign = |claims: &Claims| jwt::sign(claims, &kid, &TokenKey::Ed25519(alice.clone()));
+    let kind = |r: Result<Claims, TokenError>| r.map(|_| ()).map_err(|e| e.kind());
+
+    // Audience: named by the token, not by the verifier.
+    let token = sign(&claims(&a, &[], now));
+    assert_eq!(kind(f.verify(&token, aud)), Ok(()));
+    assert_eq!(
+        kind(f.verify(&token, None)),
+        Err("audienceNotNamed"),
+        "a token with aud verified for a verifier that names no audience"
+    );
+    // A token with no audience at all is for anyone.
+    let anyone = sign(&Claims {
+        aud: Audience::Many(Vec::new()),
+        ..claims(&a, &[], now)
+    });
+    assert_eq!(kind(f.verify(&anyone, None)), Ok(()));
+
+    // jti bounds: what RevokeToken accepts (1..=JTI_BYTES_MAX bytes).
+    for jti in [String::new(), "j".repeat(JTI_BYTES_MAX + 1)] {
+        let token = sign(&Claims {
+            jti: jti.clone(),
+            ..claims(&a, &[], now)
+        });
+        assert_eq!(
+            kind(f.verify(&token, aud)),
+            Err("badJti"),
+            "a token with a {}-byte jti (never revocable) verified",
+            jti.len()
+        );
+    }
+    let longest = sign(&Claims {
+        jti: "j".repeat(JTI_BYTES_MAX),
+        ..claims(&a, &[], now)
+    });
+    assert_eq!(kind(f.verify(&longest, aud)), Ok(()));
+
+    // crit: an extension this verifier does not understand.
+    let critical = sign_with_header(
+        &claims(&a, &[], now),
+        serde_json::json!({
+            "alg": "EdDSA", "typ": "JWT", "kid": kid,
+            "crit": ["x-bound"], "x-bound": true,
+        }),
+        &alice,
+    );
+    assert_eq!(
+        kind(f.verify(&critical, aud)),
+        Err("criticalHeader"),
+        "a token with a crit header verified"
+    );
+    // The same header without crit (an unknown member is ignored, RFC 7515 §4).
+    let extra = sign_with_header(
+        &claims(&a, &[], now),
+        serde_json::json!({"alg": "EdDSA", "typ": "JWT", "kid": kid, "x-bound": true}),
+        &alice,
+    );
+    assert_eq!(kind(f.verify(&extra, aud)), Ok(()));
+
+    // A deactivated subject.
+    let about_bob = sign(&Claims {
+        sub: b.to_string(),
+        jti: "about-bob".into(),
+        ..claims(&a, &[], now)
+    });
+    assert_eq!(kind(f.verify(&about_bob, aud)), Ok(()));
+    f.ok(&bob, IdentityCall::Deactivate { did: b });
+    assert_eq!(
+        kind(f.verify(&about_bob, aud)),
+        Err("subjectDeactivated"),
+        "a token about a deactivated subject verified"
+    );
+}
+
+/// Issue 33 item 9: strangers filled a DID's 64 grant slots (anyone may grant
+/// anything to anyone). One grantor holds at most `GRANTS_PER_GRANTOR_MAX` of a
+/// grantee's slots; re-granting the same permission replaces its grant; an
+/// expired grant frees its slot; the total stays `GRANTS_PER_DID_MAX`.
+#[test]
+fn one_grantor_fills_at_most_its_quota_of_a_dids_grants() {
+    use ghostd_types::identity::{GRANTS_PER_DID_MAX, GRANTS_PER_GRANTOR_MAX};
+    let f = fixture();
+    let (alice, stranger, authority) = (Keypair::dev(0), Keypair::dev(2), Keypair::dev(3));
+    let (a, s, z) = (did_of(&alice), did_of(&stranger), did_of(&authority));
+    for key in [&alice, &stranger, &authority] {
+        f.ok(key, IdentityCall::Create { soulbound: false });
+    }
+    let grant = |did: DidId, permission: String| IdentityCall::Grant {
+        did,
+        grantee: a,
+        permission,
+        expires: None,
+    };
+    for i in 0..GRANTS_PER_GRANTOR_MAX {
+        f.ok(&stranger, grant(s, format!("junk:{i}")));
+    }
+    let r = f.refused(&stranger, grant(s, "junk:more".into()));
+    assert!(r.contains("from one grantor"), "{r}");
+    // The same permission again replaces the grant, and takes no new slot.
+    f.ok(&stranger, grant(s, "junk:0".into()));
+    // Another grantor still has room.
+    f.ok(&authority, grant(z, "svc:read".into()));
+    assert_eq!(
+        identity_grants(&f, &a).len(),
+        GRANTS_PER_GRANTOR_MAX + 1,
+        "total {GRANTS_PER_DID_MAX}"
+    );
+}
+
+fn identity_grants(f: &Fixture, did: &DidId) -> Vec<ghostd_types::identity::Grant> {
+    f.node.read(|s| identity::grants(s, did)).unwrap()
+}
+
+/// Issue 33 item 9: a local storage error inside a module (here a corrupt stored
+/// record: a decode failure, as a failing disk would give) became a failed receipt,
+/// so this node committed a block whose state digest no other node has (a fork).
+/// It must abort the block instead: nothing is written, the transaction waits.
+#[test]
+fn a_storage_error_in_a_module_aborts_the_block() {
+    let f = fixture();
+    let alice = Keypair::dev(0);
+    let did = did_of(&alice);
+    f.ok(&alice, IdentityCall::Create { soulbound: false });
+    let call = IdentityCall::SetAlsoKnownAs {
+        did,
+        uris: vec!["https://alice.example".into()],
+    };
+    let hash = f
+        .node
+        .submit(tx(&alice, f.nonce(&alice), call.into()))
+        .unwrap();
+    let common::Fixture {
+        _dir: dir,
+        node,
+        clock,
+    } = f;
+    let head = node.head();
+    drop(node);
+    // Corrupt alice's stored DID record behind the node's back.
+    {
+        let path = dir.path().join("l1").join("l1");
+        let cfs = rocksdb::DB::list_cf(&rocksdb::Options::default(), &path).unwrap();
+        let db = rocksdb::DB::open_cf(&rocksdb::Options::default(), &path, cfs).unwrap();
+        let cf = db.cf_handle(ghostd::state::CF_STATE).unwrap();
+        let key = ghostd::state::key("identity", &[b"did", &did.0]);
+        assert!(
+            db.get_cf(cf, &key).unwrap().is_some(),
+            "the record's key moved"
+        );
+        db.put_cf(cf, &key, [0xff; 3]).unwrap();
+    }
+    let genesis = common::genesis(
+        &dir,
+        Default::default(),
+        Vec::new(),
+        ghostd_types::consensus::ConsensusMode::Solo,
+    );
+    let (node, _clock) = common::open(&dir, &genesis, clock.clone());
+    assert_eq!(node.head(), head);
+    assert!(node.is_pending(&hash), "the transaction was not restored");
+    clock.advance(Duration::from_secs(1));
+    let sealed = node.seal();
+    assert!(
+        matches!(sealed, Err(ghostd::NodeError::State(_))),
+        "a storage error became a receipt: {sealed:?}, {:?}",
+        node.receipt(&hash)
+    );
+    assert_eq!(node.head(), head, "a block was committed");
+    assert!(node.receipt(&hash).unwrap().is_none());
+    assert!(
+        node.is_pending(&hash),
+        "the transaction must wait, not be dropped"
+    );
+}
+
+/// Issue 33 item 9: a transaction parked for an earlier nonce skipped the admission
+/// dry run, so a call that fails went into a block as a failed receipt (block room
+/// and every validator's execution, for nothing). A parked transaction is dry-run
+/// when the block is built: if its call fails it is dropped (no receipt, its nonce
+/// unused), with the sender's later transactions that now follow a gap.
+#[test]
+fn a_parked_transaction_that_fails_is_dropped_at_release() {
+    let f = fixture();
+    let bob = Keypair::dev(5);
+    let n = f.nonce(&bob);
+    let ghost = DidId::derive(L1_DEVNET_CHAIN_ID, &Keypair::dev(6).public_key());
+    // n+1 fails (no such DID), n+2 would succeed, n succeeds: sent n+1, n+2, n.
+    let failing = tx(
+        &bob,
+        n + 1,
+        IdentityCall::SetAlsoKnownAs {
+            did: ghost,
+            uris: Vec::new(),
+        }
+        .into(),
+    );
+    let follower = tx(&bob, n + 2, IdentityCall::Create { soulbound: true }.into());
+    let first = tx(&bob, n, IdentityCall::Create { soulbound: false }.into());
+    let failing = f.node.submit(failing).unwrap();
+    let follower = f.node.submit(follower).unwrap();
+    let first = f.node.submit(first).unwrap();
+    f.seal();
+    assert_eq!(
+        f.node.receipt(&first).unwrap().map(|r| r.outcome),
+        Some(L1Outcome::Success)
+    );
+    assert_eq!(
+        f.node.receipt(&failing).unwrap(),
+        None,
+        "a parked transaction that fails went into a block"
+    );
+    assert_eq!(f.node.receipt(&follower).unwrap(), None);
+    assert_eq!(f.nonce(&bob), n + 1);
+    assert!(!f.node.is_pending(&failing) && !f.node.is_pending(&follower));
+    assert_eq!(f.node.mempool_len(), 0);
+    // The sender goes on from its next nonce.
+    f.ok(
+        &bob,
+        IdentityCall::SetAlsoKnownAs {
+            did: did_of(&bob),
+            uris: vec!["https://bob.example".into()],
+        },
+    );
 }

@@ -920,7 +920,7 @@ fn a_token_minted_to_the_edge_still_moves_and_its_withdrawal_finalizes() {
         chunk_roots: roots,
         proofs,
     });
-    match f.node.submit(tx(&holder, f.nonce(&holder), prove)) {
+    match f.node.submit(tx(&operator, f.nonce(&operator), prove)) {
         Ok(hash) => {
             f.tick();
             let outcome = f.node.receipt(&hash).unwrap().unwrap().outcome;

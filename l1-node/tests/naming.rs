@@ -356,6 +356,110 @@ fn owners_managers_and_subnames() {
     assert_eq!(f.state("pay.alice.ghost"), None);
 }
 
+/// Issue 33 item 9: a name is priced by the length of its label in Unicode code
+/// points (as ENS counts it), not by the bytes of its punycode form: `ü.ghost` is
+/// stored as `xn--tda.ghost` (7 bytes) and was sold at the 5+ tier.
+#[test]
+fn names_are_priced_by_their_unicode_length() {
+    let f = fixture_with(params());
+    let alice = Keypair::dev(0);
+    for (name, tier) in [("ü.ghost", 0), ("bü.ghost", 1), ("abcde.ghost", 4)] {
+        let before = f.gcc(&addr(&alice));
+        f.ok(&alice, register(name, &alice));
+        assert_eq!(
+            before - f.gcc(&addr(&alice)),
+            params().price_per_year[tier],
+            "{name} priced as if it were longer"
+        );
+    }
+}
+
+/// Issue 33 item 9: a parent's owner re-created a live subname it had given away
+/// (a new generation, records gone, owner replaced). Once given to another key, a
+/// live subname is its owner's: the parent cannot take it back. (ENS lets a parent
+/// replace a subname until it burns PARENT_CANNOT_CONTROL; here that fuse is burnt
+/// for every subname, and none unburns it.) It comes back to the parent only when
+/// it dies: its owner's transfer, or the parent's registration ending.
+#[test]
+fn a_parent_cannot_take_back_a_live_subname() {
+    let f = fixture_with(params());
+    let (alice, carol) = (Keypair::dev(0), Keypair::dev(2));
+    f.ok(&alice, register("alice.ghost", &alice));
+    let sub = |owner: &Keypair| NamingCall::CreateSubname {
+        name: "pay.alice.ghost".into(),
+        owner: owner.public_key(),
+    };
+    // A subname the parent's owner keeps may be re-created (it takes nothing).
+    f.ok(&alice, sub(&alice));
+    f.ok(&alice, sub(&carol));
+    f.ok(&carol, set("pay.alice.ghost", txt("carol's")));
+    let r = f.refused(&alice, sub(&alice));
+    assert!(r.contains("cannot take it back"), "{r}");
+    assert_eq!(f.records("pay.alice.ghost"), vec![txt("carol's")]);
+    // Carol gives it back: then the parent may re-create it.
+    f.ok(
+        &carol,
+        NamingCall::Transfer {
+            name: "pay.alice.ghost".into(),
+            to: alice.public_key(),
+        },
+    );
+    f.ok(&alice, sub(&alice));
+}
+
+/// Issue 33 item 9: a transfer kept the old owner's manager, who could then point
+/// the name's payment address at itself. A transfer clears the manager; the new
+/// owner appoints its own.
+#[test]
+fn a_transfer_clears_the_manager() {
+    let f = fixture_with(params());
+    let (alice, bob, carol) = (Keypair::dev(0), Keypair::dev(1), Keypair::dev(2));
+    f.ok(&alice, register("shop.ghost", &alice));
+    f.ok(
+        &alice,
+        NamingCall::SetManager {
+            name: "shop.ghost".into(),
+            manager: Some(bob.public_key()),
+        },
+    );
+    f.ok(
+        &alice,
+        NamingCall::Transfer {
+            name: "shop.ghost".into(),
+            to: carol.public_key(),
+        },
+    );
+    let record = f
+        .node
+        .read(|s| naming::record(s, &ghostd_types::naming::namehash("shop.ghost")))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        record.manager, None,
+        "the old owner's manager survived a transfer"
+    );
+    let r = f.refused(
+        &bob,
+        set(
+            "shop.ghost",
+            Record::Addr {
+                coin: COIN_L1,
+                value: bob.public_key().0.to_vec(),
+            },
+        ),
+    );
+    assert!(r.contains("owner or manager"), "{r}");
+    // The new owner may appoint a manager of its own.
+    f.ok(
+        &carol,
+        NamingCall::SetManager {
+            name: "shop.ghost".into(),
+            manager: Some(alice.public_key()),
+        },
+    );
+    f.ok(&alice, set("shop.ghost", txt("by carol's manager")));
+}
+
 #[test]
 fn reverse_names_are_forward_verified_and_did_links_need_both_sides() {
     let f = fixture_with(params());
@@ -459,6 +563,7 @@ async fn served_over_json_rpc() {
     );
     assert!(client.resolve("not a name".into()).await.unwrap().is_none());
     assert_eq!(client.price("ab.ghost".into(), 2).await.unwrap(), "320");
+    assert_eq!(client.price("ü.ghost".into(), 1).await.unwrap(), "640");
     assert!(client.price("x.eth".into(), 1).await.is_err());
     let events = client.events("alice.ghost".into(), 0, 10).await.unwrap();
     assert_eq!(events.len(), 2);

@@ -778,10 +778,21 @@ impl From<&Grant> for GrantView {
 /// Options of `identity_verifyToken`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerifyOptions {
-    /// The audience the token must name.
+    /// The audience the verifier is: a token that names an audience must name this
+    /// one, and a token with an audience is refused when this is absent (RFC 7519
+    /// §4.1.3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aud: Option<String>,
+    /// DIDs whose grants the verifier trusts (at most [`VERIFY_GRANTORS_MAX`]): a
+    /// claimed permission counts only if one of them granted it to the subject.
+    /// Empty: only the token's issuer, when it is not the subject itself.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grantors: Vec<String>,
 }
+
+/// Most grantors one `identity_verifyToken` call may name (each costs a lookup per
+/// claimed permission); more is an invalid-params error.
+pub const VERIFY_GRANTORS_MAX: usize = 16;
 
 /// Answer of `identity_verifyToken`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -34,6 +34,12 @@ pub const CONTROLLERS_MAX: usize = 8;
 pub const ALSO_KNOWN_AS_MAX: usize = 8;
 /// Most grants a DID holds at once (grants from all grantors together).
 pub const GRANTS_PER_DID_MAX: usize = 64;
+/// Most grants a DID holds at once from one grantor. Anyone may grant anything to
+/// anyone, so without it one stranger could take all [`GRANTS_PER_DID_MAX`] slots
+/// and leave no room for the grants that matter; with it, filling them takes
+/// `GRANTS_PER_DID_MAX / GRANTS_PER_GRANTOR_MAX` = 8 DIDs (each created and paid
+/// for on the L1), and the grantee can see who they are.
+pub const GRANTS_PER_GRANTOR_MAX: usize = 8;
 /// Largest encoded document (borsh), bytes.
 pub const DOCUMENT_BYTES_MAX: usize = 16 * 1024;
 /// Longest fragment (the part after `#`), characters.

@@ -185,11 +185,30 @@ impl Default for NamingParams {
 }
 
 impl NamingParams {
-    /// The price of `years` for a name whose first label is `label_bytes` long.
-    pub fn price(&self, label_bytes: usize, years: u32) -> Option<Amount> {
-        let tier = label_bytes.clamp(1, 5) - 1;
+    /// The price of `years` for a name whose first label is `label_chars` Unicode
+    /// code points long (see [`label_chars`]).
+    pub fn price(&self, label_chars: usize, years: u32) -> Option<Amount> {
+        let tier = label_chars.clamp(1, 5) - 1;
         self.price_per_year[tier].checked_mul(Amount::from(years))
     }
+
+    /// The price of `years` of the normalized name `name`: by the length of its
+    /// first label in Unicode code points, as ENS counts it, never by its punycode
+    /// bytes (`ü.ghost` is `xn--tda.ghost`, a one-character name).
+    pub fn price_of(&self, name: &str, years: u32) -> Option<Amount> {
+        let label = name.split('.').next().unwrap_or(name);
+        self.price(label_chars(label), years)
+    }
+}
+
+/// The length of a normalized label in Unicode code points: an `xn--` label is
+/// counted in its decoded form (an undecodable one by its bytes; [`normalize`]
+/// refuses those).
+pub fn label_chars(label: &str) -> usize {
+    label
+        .strip_prefix("xn--")
+        .and_then(idna::punycode::decode_to_string)
+        .map_or(label.len(), |unicode| unicode.chars().count())
 }
 
 /// A registered name (or subname).

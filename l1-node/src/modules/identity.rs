@@ -8,7 +8,7 @@
 //! | --- | --- |
 //! | `did/<id>` | [`DidRecord`]: current document, flags, created/updated, version count |
 //! | `version/<id>/<n>` (n: u32 BE) | [`DidVersion`] n (0 = creation) |
-//! | `grants/<id>` | the grants the DID holds, at most [`GRANTS_PER_DID_MAX`] |
+//! | `grants/<id>` | the grants the DID holds, at most [`GRANTS_PER_DID_MAX`], at most [`GRANTS_PER_GRANTOR_MAX`] from one grantor |
 //! | `revoked/<issuer id>/<blake3(jti)>` | height of a token revocation |
 //!
 //! Rules: a change is authorized by the transaction's sender key being an Ed25519
@@ -23,9 +23,10 @@ use chrono::{DateTime, SecondsFormat};
 use ghostd_types::identity::jwt::{self, Claims, HeldPermission, TokenError, VerifiedToken};
 use ghostd_types::identity::{
     ALSO_KNOWN_AS_MAX, CONTROLLERS_MAX, Controller, DOCUMENT_BYTES_MAX, DidDocument, DidId,
-    DidRecord, DidVersion, GRANTS_PER_DID_MAX, Grant, IdentifierError, IdentityCall, JTI_BYTES_MAX,
-    KeyMaterial, METHODS_MAX, Relationship, SERVICE_TYPE_BYTES_MAX, SERVICES_MAX, Service, Stamp,
-    VerificationMethod, did_key, parse_did_key, valid_fragment, valid_permission, valid_uri,
+    DidRecord, DidVersion, GRANTS_PER_DID_MAX, GRANTS_PER_GRANTOR_MAX, Grant, IdentifierError,
+    IdentityCall, JTI_BYTES_MAX, KeyMaterial, METHODS_MAX, Relationship, SERVICE_TYPE_BYTES_MAX,
+    SERVICES_MAX, Service, Stamp, VerificationMethod, did_key, parse_did_key, valid_fragment,
+    valid_permission, valid_uri,
 };
 use ghostplane_primitives::PublicKey;
 use ghostplane_primitives::codec::to_bytes;
@@ -616,6 +617,14 @@ fn grant(
         None => {
             // Expired grants make room first.
             held.retain(|g| g.holds_at(ctx.stamp.height));
+            // One grantor's grants take at most its quota of the grantee's slots,
+            // so a stranger cannot take them all.
+            if held.iter().filter(|g| g.grantor == grantor).count() >= GRANTS_PER_GRANTOR_MAX {
+                return Err(IdentityError::TooMany {
+                    what: "grants held by the grantee from one grantor",
+                    max: GRANTS_PER_GRANTOR_MAX,
+                });
+            }
             if held.len() >= GRANTS_PER_DID_MAX {
                 return Err(IdentityError::TooMany {
                     what: "grants held by the grantee",
@@ -886,10 +895,12 @@ pub fn verify_token(
     verify_token_from(state, token, audience, &[], now_s, height)
 }
 
-/// Verifies `token` at the head (`height`) and time `now_s` (Unix seconds):
-/// signature against the issuer's current document, a live issuer, the key still in
-/// authentication or assertionMethod, `exp` and `nbf`, the audience (if given),
-/// revocation, and that the subject holds every claimed permission from a grantor
+/// Verifies `token` at the head (`height`) and time `now_s` (Unix seconds): no
+/// `crit` header, signature against the issuer's current document, a live issuer,
+/// the key still in authentication or assertionMethod, `exp` and `nbf`, the
+/// audience (a token naming one is refused unless `audience` is among them, RFC
+/// 7519 §4.1.3), a `jti` that `RevokeToken` can name, revocation, a live subject,
+/// and that the subject holds every claimed permission from a grantor
 /// the check accepts: one of `grantors` if the verifier names any, else the token's
 /// issuer unless it is the subject. Anyone may grant any permission name to anyone,
 /// itself included, so a grant proves only what its grantor vouches for: a DID's
@@ -943,13 +954,31 @@ pub fn verify_token_from(
             now: now_s,
         }));
     }
-    if let Some(audience) = audience
-        && !claims.aud.contains(audience)
-    {
-        return Ok(Err(TokenError::WrongAudience(audience.to_string())));
+    match audience {
+        Some(audience) if !claims.aud.contains(audience) => {
+            return Ok(Err(TokenError::WrongAudience(audience.to_string())));
+        }
+        // RFC 7519 §4.1.3: a verifier that does not identify itself with a value
+        // in `aud` rejects a token that has one.
+        None if !claims.aud.is_empty() => {
+            return Ok(Err(TokenError::AudienceNotNamed(
+                serde_json::to_string(&claims.aud).unwrap_or_default(),
+            )));
+        }
+        _ => {}
+    }
+    // A jti that no RevokeToken can name would make the token irrevocable.
+    if claims.jti.is_empty() || claims.jti.len() > JTI_BYTES_MAX {
+        return Ok(Err(TokenError::BadJti(claims.jti.len())));
     }
     if is_revoked(state, &issuer, &claims.jti)? {
         return Ok(Err(TokenError::Revoked(claims.jti.clone())));
+    }
+    if let Ok(subject) = DidId::parse(&claims.sub)
+        && subject != issuer
+        && record(state, &subject)?.is_some_and(|r| r.deactivated)
+    {
+        return Ok(Err(TokenError::SubjectDeactivated(claims.sub.clone())));
     }
     let grants = match held_permissions(state, claims, issuer, grantors, height)? {
         Ok(grants) => grants,

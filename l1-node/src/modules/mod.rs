@@ -11,7 +11,7 @@ pub mod rollup;
 use ghostplane_primitives::{Hash32, PublicKey};
 use ghostplane_prover::ProofBackend;
 
-use crate::state::Layer;
+use crate::state::{Layer, StateError};
 use crate::types::{Call, RollupCall};
 
 /// Why a call was refused (the transaction's effects are dropped).
@@ -29,6 +29,28 @@ pub enum CallError {
     /// Refused by the naming module.
     #[error("naming: {0}")]
     Naming(#[from] naming::NamingError),
+}
+
+impl CallError {
+    /// The local storage failure behind this error, if it is one: not a verdict on
+    /// the call but this node failing to read its state, which another node would
+    /// not share. Block execution aborts on it rather than record a failed receipt
+    /// (that would fork this node's state digest from the others').
+    pub fn into_storage(self) -> Result<StateError, Self> {
+        use identity::IdentityError;
+        use ledger::LedgerError;
+        use naming::NamingError;
+        use rollup::RollupError;
+        match self {
+            Self::Ledger(LedgerError::State(e))
+            | Self::Identity(IdentityError::State(e))
+            | Self::Naming(NamingError::State(e) | NamingError::Fee(LedgerError::State(e)))
+            | Self::Rollup(RollupError::State(e) | RollupError::Ledger(LedgerError::State(e))) => {
+                Ok(e)
+            }
+            other => Err(other),
+        }
+    }
 }
 
 /// What a call runs against besides state.
@@ -51,12 +73,30 @@ pub struct CallContext<'a> {
     pub from: PublicKey,
 }
 
+/// Who may send `call` at all, checked at admission for every transaction (a
+/// parked one included, whose dry run waits) and again in [`apply`]: a `Prove`
+/// costs every validator a proof verification, so only the rollup operators
+/// (genesis `rollup.operators`) send one.
+pub fn authorize(
+    rollup: &rollup::RollupGenesis,
+    from: &PublicKey,
+    call: &Call,
+) -> Result<(), CallError> {
+    match call {
+        Call::Rollup(RollupCall::Prove { .. }) if !rollup.operators.contains(from) => {
+            Err(CallError::Rollup(rollup::RollupError::NotOperator(*from)))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Applies `call`; returns the deposit queue index for a deposit.
 pub fn apply(
     state: &mut Layer<'_>,
     ctx: &CallContext<'_>,
     call: &Call,
 ) -> Result<Option<u64>, CallError> {
+    authorize(ctx.rollup, &ctx.from, call)?;
     match call {
         Call::Identity(call) => {
             let identity = identity::IdentityContext {

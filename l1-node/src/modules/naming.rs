@@ -21,7 +21,12 @@
 //!   reach the new owner.
 //! - A subname is made by its parent's owner; its expiry is the parent's, and it
 //!   dies with the parent's registration (a released or re-registered parent).
+//!   Once given to another key, a live subname is that key's: the parent's owner
+//!   cannot re-create (take back) it. ENS lets a parent replace a subname until the
+//!   parent burns the subname's PARENT_CANNOT_CONTROL fuse; here that fuse is
+//!   burnt for every subname from its creation, and there is no fuse to unburn it.
 //! - Expiry never shortens.
+//! - A transfer clears the manager: the new owner appoints its own.
 
 use ghostd_types::identity::DidId;
 use ghostd_types::naming::{
@@ -52,6 +57,11 @@ pub enum NamingError {
     /// Not a subname.
     #[error("{0} is not a subname (label.label.tld); register it instead")]
     NotSubname(String),
+    /// A live subname another key owns: its parent cannot take it back.
+    #[error(
+        "{0} is a live subname owned by another key: its parent's owner gave it away and cannot take it back (every subname's PARENT_CANNOT_CONTROL fuse is burnt)"
+    )]
+    SubnameGivenAway(String),
     /// The name is registered and not released.
     #[error("{0} is registered until it is released")]
     Taken(String),
@@ -290,10 +300,9 @@ fn pay(
     name: &str,
     years: u32,
 ) -> Result<Amount, NamingError> {
-    let label = name.split('.').next().unwrap_or(name);
     let price = ctx
         .params
-        .price(label.len(), years)
+        .price_of(name, years)
         .ok_or(NamingError::Overflow)?;
     if price > 0 {
         ledger::post(
@@ -460,6 +469,9 @@ pub fn apply(
         NamingCall::Transfer { name, to } => {
             let (hash, mut record) = owned(state, name, ctx, "owner")?;
             record.owner = *to;
+            // The manager was the old owner's choice: left in place, it could
+            // still edit the records (point the payment address at itself).
+            record.manager = None;
             state.put(name_key(&hash), &record);
             emit(
                 state,
@@ -482,7 +494,17 @@ pub fn apply(
                 parent(&normalized).ok_or_else(|| NamingError::NotSubname(normalized.clone()))?;
             let (parent_hash, parent) = owned(state, parent_name, ctx, "parent's owner")?;
             let hash = namehash(&normalized);
-            let generation = record(state, &hash)?.map_or(0, |p| p.generation + 1);
+            let previous = record(state, &hash)?;
+            // Given away, a live subname is its owner's (ENS's PARENT_CANNOT_CONTROL
+            // fuse, burnt for every subname): re-creating it would take its owner's
+            // name and records.
+            if let Some(previous) = &previous
+                && previous.owner != ctx.from
+                && state_of(state, previous, height, ctx.params)? != NameState::Released
+            {
+                return Err(NamingError::SubnameGivenAway(normalized));
+            }
+            let generation = previous.map_or(0, |p| p.generation + 1);
             state.put(
                 name_key(&hash),
                 &NameRecord {

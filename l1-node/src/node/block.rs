@@ -163,8 +163,34 @@ impl Ghostd {
                     (L1Outcome::Success, index)
                 }
                 Err(e) => {
-                    tracing::info!(tx = %hash, "L1 transaction refused: {e}");
-                    (L1Outcome::Failed(e.to_string()), None)
+                    // A storage failure is this node's, not the transaction's: abort
+                    // the block (nothing is written; the candidates wait) rather than
+                    // commit a receipt and a state digest no other node has.
+                    let e = e.into_storage().map_err(|e| e.to_string());
+                    match e {
+                        Ok(storage) => {
+                            tracing::error!(tx = %hash, block = number, "storage failed while executing an L1 transaction; block aborted: {storage}");
+                            return Err(NodeError::State(storage));
+                        }
+                        // The dry run a parked transaction skipped at admission:
+                        // one whose call fails is dropped, not included (its
+                        // nonce stays unused; the mempool drops it as obsolete).
+                        Err(refusal)
+                            if mode == Mode::Build
+                                && lock(&self.inner.mempool).is_unchecked(&hash) =>
+                        {
+                            tracing::info!(tx = %hash, "parked L1 transaction dropped at release: its dry run failed: {refusal}");
+                            metrics::counter!("ghostd_mempool_dropped_at_release_total")
+                                .increment(1);
+                            bytes -= len;
+                            obsolete.insert(*seq);
+                            continue;
+                        }
+                        Err(refusal) => {
+                            tracing::info!(tx = %hash, "L1 transaction refused: {refusal}");
+                            (L1Outcome::Failed(refusal), None)
+                        }
+                    }
                 }
             };
             block_layer.put(nonce_key, &(next + 1));

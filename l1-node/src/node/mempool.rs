@@ -87,6 +87,9 @@ pub(super) struct Mempool {
     lanes: Lanes<PublicKey, Pending>,
     ready: VecDeque<Pending>,
     hashes: HashSet<Hash32>,
+    /// Parked at admission, so not dry-run then: dry-run when a block is built
+    /// ([`Mempool::is_unchecked`]).
+    unchecked: HashSet<Hash32>,
     next_seq: u64,
 }
 
@@ -114,12 +117,24 @@ impl Mempool {
             lanes: Lanes::new(limits),
             ready: VecDeque::new(),
             hashes: HashSet::new(),
+            unchecked: HashSet::new(),
             next_seq: 0,
         }
     }
 
     pub(super) fn len(&self) -> usize {
         self.hashes.len()
+    }
+
+    /// Whether the transaction skipped the admission dry run (it was parked for an
+    /// earlier nonce): a block builder dry-runs it and drops it if its call fails.
+    pub(super) fn is_unchecked(&self, hash: &Hash32) -> bool {
+        self.unchecked.contains(hash)
+    }
+
+    fn forget(&mut self, hash: &Hash32) {
+        self.hashes.remove(hash);
+        self.unchecked.remove(hash);
     }
 
     /// Takes `entry` in (after [`Lanes::check`] said `verdict`): released now, with
@@ -136,6 +151,7 @@ impl Mempool {
                 self.ready.extend(released);
             }
             Verdict::Park => {
+                self.unchecked.insert(entry.1);
                 // Checked: no transaction with this nonce is parked.
                 let _ = self.lanes.park(&from, nonce, 0, entry, deadline);
             }
@@ -197,7 +213,7 @@ impl Mempool {
             .map(|(_, entry)| entry)
             .collect();
         for (_, hash, _) in &expired {
-            self.hashes.remove(hash);
+            self.forget(hash);
         }
         expired
     }
@@ -215,7 +231,7 @@ impl Mempool {
         for (entry, settled) in candidates {
             match settled {
                 Settled::Included | Settled::Obsolete => {
-                    self.hashes.remove(&entry.1);
+                    self.forget(&entry.1);
                     outcomes.push((entry.2.tx.from, matches!(settled, Settled::Obsolete)));
                 }
                 Settled::NotRun => wait.push(entry),
@@ -223,13 +239,54 @@ impl Mempool {
         }
         self.requeue(wait);
         let mut stale = Vec::new();
+        // A sender whose transaction left unrun (obsolete, or dropped by its dry
+        // run) may have later ones released that now follow a nonce gap: they can
+        // never run, so they leave too (the sender sends them again).
+        let dropped: HashSet<PublicKey> = outcomes
+            .iter()
+            .filter(|(_, dropped)| *dropped)
+            .map(|(from, _)| *from)
+            .collect();
+        for sender in dropped {
+            let Some(mut expected) = nonce_of(&sender) else {
+                continue;
+            };
+            let mut nonces: Vec<Nonce> = self
+                .ready
+                .iter()
+                .filter(|e| e.2.tx.from == sender)
+                .map(|e| e.2.tx.nonce)
+                .collect();
+            nonces.sort_unstable();
+            let mut runnable = HashSet::new();
+            for nonce in nonces {
+                if nonce == expected {
+                    runnable.insert(nonce);
+                    expected += 1;
+                }
+            }
+            let mut gapped = Vec::new();
+            self.ready.retain(|e| {
+                let keep = e.2.tx.from != sender || runnable.contains(&e.2.tx.nonce);
+                if !keep {
+                    gapped.push(e.clone());
+                }
+                keep
+            });
+            for entry in gapped {
+                tracing::info!(tx = %entry.1, "L1 transaction dropped: it follows a nonce that was not used");
+                self.forget(&entry.1);
+                outcomes.push((sender, true));
+                stale.push(entry);
+            }
+        }
         for sender in self.lanes.block_done(outcomes) {
             let Some(nonce) = nonce_of(&sender) else {
                 continue;
             };
             let resynced = self.lanes.resync(&sender, nonce);
             for entry in &resynced.stale {
-                self.hashes.remove(&entry.1);
+                self.forget(&entry.1);
             }
             stale.extend(resynced.stale);
             self.ready.extend(resynced.released);
@@ -383,6 +440,9 @@ impl Ghostd {
             )));
         }
         tx.verify().map_err(|_| SubmitError::BadSignature)?;
+        // Whatever the nonce: a parked transaction's dry run waits, its sender's
+        // right to send the call does not.
+        modules::authorize(&self.inner.genesis.rollup, &tx.tx.from, &tx.tx.call)?;
         let hash = tx.hash();
         if self
             .receipt(&hash)
@@ -426,7 +486,10 @@ impl Ghostd {
                 tx_hash: hash,
                 from: tx.tx.from,
             };
-            modules::apply(&mut layer, &ctx, &tx.tx.call)?;
+            modules::apply(&mut layer, &ctx, &tx.tx.call).map_err(|e| match e.into_storage() {
+                Ok(storage) => SubmitError::Storage(storage.to_string()),
+                Err(refusal) => SubmitError::Refused(refusal),
+            })?;
         }
         Ok((hash, next, tx))
     }

@@ -78,6 +78,24 @@ pub enum TokenError {
     /// `aud` does not contain the expected audience.
     #[error("token audience does not include {0:?}")]
     WrongAudience(String),
+    /// The token names an audience and the verifier names none: a party that does
+    /// not identify itself with a value in `aud` must reject the token (RFC 7519
+    /// §4.1.3).
+    #[error(
+        "the token is for audience {0}, and the verifier named none: name the audience you are (RFC 7519 §4.1.3)"
+    )]
+    AudienceNotNamed(String),
+    /// `jti` is empty or longer than `JTI_BYTES_MAX`: no `RevokeToken` could name
+    /// it, so the token could never be revoked.
+    #[error("token jti is {0} bytes; 1-{max} are accepted (what RevokeToken can name)", max = super::JTI_BYTES_MAX)]
+    BadJti(usize),
+    /// The header has `crit`: an extension that must be understood, and this
+    /// verifier understands none (RFC 7515 §4.1.11).
+    #[error("token header marks {0} critical; no header extension is understood")]
+    CriticalHeader(String),
+    /// The subject DID is deactivated.
+    #[error("token subject {0} is deactivated")]
+    SubjectDeactivated(String),
     /// The issuer revoked the token.
     #[error("token {0:?} was revoked by its issuer")]
     Revoked(String),
@@ -115,6 +133,10 @@ impl TokenError {
             Self::Expired { .. } => "expired",
             Self::NotYetValid { .. } => "notYetValid",
             Self::WrongAudience(_) => "wrongAudience",
+            Self::AudienceNotNamed(_) => "audienceNotNamed",
+            Self::BadJti(_) => "badJti",
+            Self::CriticalHeader(_) => "criticalHeader",
+            Self::SubjectDeactivated(_) => "subjectDeactivated",
             Self::Revoked(_) => "revoked",
             Self::PermissionNotHeld(_) => "permissionNotHeld",
             Self::GrantorNotAccepted { .. } => "grantorNotAccepted",
@@ -139,6 +161,11 @@ impl Audience {
             Self::One(one) => one == audience,
             Self::Many(many) => many.iter().any(|a| a == audience),
         }
+    }
+
+    /// Whether it names no audience (an empty array): a token for anyone.
+    pub fn is_empty(&self) -> bool {
+        matches!(self, Self::Many(many) if many.is_empty())
     }
 }
 
@@ -282,7 +309,15 @@ pub fn decode(token: &str) -> Result<Decoded, TokenError> {
             .decode(part)
             .map_err(|_| malformed(&format!("the {what} is not base64url")))
     };
-    let header: Header = serde_json::from_slice(&b64(header, "header")?)
+    let header: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&b64(header, "header")?)
+            .map_err(|e| malformed(&format!("header: {e}")))?;
+    // No header extension is understood, so none may be critical (RFC 7515
+    // §4.1.11); other unknown members are ignored (§4).
+    if let Some(crit) = header.get("crit") {
+        return Err(TokenError::CriticalHeader(crit.to_string()));
+    }
+    let header: Header = serde_json::from_value(serde_json::Value::Object(header))
         .map_err(|e| malformed(&format!("header: {e}")))?;
     if header.alg != "EdDSA" && header.alg != "ES256K" {
         return Err(TokenError::UnsupportedAlgorithm(header.alg));
