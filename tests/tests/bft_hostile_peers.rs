@@ -27,7 +27,7 @@ use jsonrpsee::rpc_params;
 
 async fn wait_height(c: &HttpClient, target: u64, what: &str, within: Duration) {
     let started = Instant::now();
-    while !l1_head(c).await.is_some_and(|h| h >= target) {
+    while l1_head(c).await.is_none_or(|h| h < target) {
         assert!(
             started.elapsed() < within,
             "{what} did not reach height {target} in {within:?} (head {:?})",
