@@ -38,6 +38,18 @@ pub trait Read {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError>;
 }
 
+/// A state held in memory: the base layer of module unit tests.
+#[cfg(test)]
+#[derive(Default)]
+pub(crate) struct MemState(pub(crate) std::collections::HashMap<Vec<u8>, Vec<u8>>);
+
+#[cfg(test)]
+impl Read for MemState {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        Ok(self.0.get(key).cloned())
+    }
+}
+
 /// The committed state in RocksDB.
 pub struct Committed<'a> {
     db: &'a rocksdb::DB,

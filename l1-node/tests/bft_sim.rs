@@ -530,18 +530,10 @@ fn four_validators_agree_on_a_calm_network() {
         let mut sim = Sim::new(seed, 4, Faults::CALM);
         sim.run(30, 60_000);
         // Transactions went in.
-        let included: u32 = (1..=30)
-            .map(|h| {
-                sim.nodes[0]
-                    .node()
-                    .block(h)
-                    .unwrap()
-                    .unwrap()
-                    .header
-                    .tx_count
-            })
-            .sum();
-        assert!(included > 0, "seed {seed}: no transaction was included");
+        assert!(
+            included(&sim, 30) > 0,
+            "seed {seed}: no transaction was included"
+        );
     }
 }
 

@@ -1116,12 +1116,7 @@ mod tests {
 
     use super::*;
 
-    struct Mem(HashMap<Vec<u8>, Vec<u8>>);
-    impl Read for Mem {
-        fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
-            Ok(self.0.get(key).cloned())
-        }
-    }
+    use crate::state::MemState as Mem;
 
     fn transfer(id: u128, debit: L1Address, credit: L1Address, amount: Amount) -> LedgerTransfer {
         LedgerTransfer::posted(

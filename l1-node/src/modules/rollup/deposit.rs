@@ -87,12 +87,7 @@ mod tests {
     use crate::modules::ledger::issuer;
     use crate::types::BatchCommit;
 
-    struct Mem(HashMap<Vec<u8>, Vec<u8>>);
-    impl Read for Mem {
-        fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
-            Ok(self.0.get(key).cloned())
-        }
-    }
+    use crate::state::MemState as Mem;
 
     fn depositor() -> PublicKey {
         Keypair::from_seed(&[1; 32]).public_key()
