@@ -215,6 +215,15 @@ impl Codec for L1Header {
 }
 
 impl L1Header {
+    /// The `transactions_hash` of a block with these transaction hashes, in order.
+    pub fn transactions_hash<'a>(hashes: impl IntoIterator<Item = &'a Hash32>) -> Hash32 {
+        let mut hasher = blake3::Hasher::new();
+        for hash in hashes {
+            hasher.update(&hash.0);
+        }
+        Hash32(*hasher.finalize().as_bytes())
+    }
+
     /// blake3 of the encoding.
     pub fn hash(&self) -> Hash32 {
         Hash32(*blake3::hash(&self.encode()).as_bytes())

@@ -753,9 +753,6 @@ fn transactions_match(msg: &BlockMsg) -> bool {
     if msg.transactions.len() != msg.header.tx_count as usize {
         return false;
     }
-    let mut hashes = blake3::Hasher::new();
-    for tx in &msg.transactions {
-        hashes.update(&tx.hash().0);
-    }
-    Hash32(*hashes.finalize().as_bytes()) == msg.header.transactions_hash
+    let hashes: Vec<Hash32> = msg.transactions.iter().map(|tx| tx.hash()).collect();
+    crate::types::L1Header::transactions_hash(&hashes) == msg.header.transactions_hash
 }

@@ -226,15 +226,11 @@ impl Ghostd {
                 }
             }
         }
-        let mut tx_hashes = blake3::Hasher::new();
-        for receipt in &receipts {
-            tx_hashes.update(&receipt.tx_hash.0);
-        }
         let header = L1Header {
             number,
             parent_hash: parent.hash(),
             timestamp_ms: time_ms,
-            transactions_hash: Hash32(*tx_hashes.finalize().as_bytes()),
+            transactions_hash: L1Header::transactions_hash(receipts.iter().map(|r| &r.tx_hash)),
             state_digest: Hash32(*digest.finalize().as_bytes()),
             tx_count: included.len() as u32,
         };
