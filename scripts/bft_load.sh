@@ -3,7 +3,7 @@
 # on 127.0.0.1 (base port 41000), `bench l1-load` against validator 0, then each
 # validator's p2p bytes (consensus_status) before and after.
 #
-#   cargo build --release -p ghostplane-cli
+#   cargo build --release -p ghostplane
 #   scripts/bft_load.sh 1000 60            # offered tx/s, seconds
 #
 # GHOSTPLANE (default ./target/release/ghostplane) and DIR (default a temp dir)

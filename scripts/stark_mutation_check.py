@@ -31,7 +31,7 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-AIR = os.path.join(ROOT, "stark", "src", "segment_air.rs")
+AIR = os.path.join(ROOT, "crates", "proof", "stark", "src", "segment_air.rs")
 MARK = " } // mutation-check"
 
 

@@ -79,7 +79,7 @@ fn chunks(chunk_ops: usize, count: usize) -> Vec<ChunkWitness> {
 }
 
 fn keys_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench-keys")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../target/bench-keys")
 }
 
 fn native(c: &mut Criterion) {

@@ -137,8 +137,10 @@ fn decoder_bound(input_len: usize) -> usize {
 
 fn l2_seeds() -> Vec<Vec<u8>> {
     let key = Keypair::dev(1);
-    let counter =
-        wat::parse_str(include_str!("../../executor/contracts/counter.wat")).unwrap_or_default();
+    let counter = wat::parse_str(include_str!(
+        "../../../crates/l2/executor/contracts/counter.wat"
+    ))
+    .unwrap_or_default();
     [
         Transaction::Transfer {
             from: id(1),
@@ -634,15 +636,15 @@ impl WasmDeploy {
 impl Harness for WasmDeploy {
     fn seeds(&self) -> Vec<Vec<u8>> {
         [
-            include_str!("../../executor/contracts/counter.wat"),
-            include_str!("../../executor/contracts/token.wat"),
-            include_str!("../../executor/contracts/registry.wat"),
-            include_str!("../../executor/contracts/hostile/infinite_loop.wat"),
-            include_str!("../../executor/contracts/hostile/memory_bomb.wat"),
-            include_str!("../../executor/contracts/hostile/deep_recursion.wat"),
-            include_str!("../../executor/contracts/hostile/huge_memory.wat"),
-            include_str!("../../executor/contracts/hostile/bulk_memory.wat"),
-            include_str!("../../executor/contracts/hostile/bad_import.wat"),
+            include_str!("../../../crates/l2/executor/contracts/counter.wat"),
+            include_str!("../../../crates/l2/executor/contracts/token.wat"),
+            include_str!("../../../crates/l2/executor/contracts/registry.wat"),
+            include_str!("../../../crates/l2/executor/contracts/hostile/infinite_loop.wat"),
+            include_str!("../../../crates/l2/executor/contracts/hostile/memory_bomb.wat"),
+            include_str!("../../../crates/l2/executor/contracts/hostile/deep_recursion.wat"),
+            include_str!("../../../crates/l2/executor/contracts/hostile/huge_memory.wat"),
+            include_str!("../../../crates/l2/executor/contracts/hostile/bulk_memory.wat"),
+            include_str!("../../../crates/l2/executor/contracts/hostile/bad_import.wat"),
         ]
         .iter()
         .filter_map(|text| wat::parse_str(text).ok())

@@ -572,7 +572,9 @@ pub async fn run(args: SoakArgs) -> Result<()> {
 
     // The counter contract.
     let deploy_nonce = l2_nonce(&l2, DEPLOYER).await?;
-    let code = wat::parse_str(include_str!("../../executor/contracts/counter.wat"))?;
+    let code = wat::parse_str(include_str!(
+        "../../../crates/l2/executor/contracts/counter.wat"
+    ))?;
     let deploy = Keypair::dev(DEPLOYER).sign(
         DEVNET_CHAIN_ID,
         Transaction::Deploy {

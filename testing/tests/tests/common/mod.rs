@@ -21,7 +21,7 @@ pub fn binary() -> PathBuf {
     let path = dir.join("ghostplane");
     assert!(
         path.exists(),
-        "{} is missing: build it with `cargo build -p ghostplane-cli` (cargo test --workspace does)",
+        "{} is missing: build it with `cargo build -p ghostplane` (cargo test --workspace does)",
         path.display()
     );
     path

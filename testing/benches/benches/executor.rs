@@ -123,7 +123,7 @@ impl Bench {
 
 fn wat(name: &str) -> Vec<u8> {
     let path = format!(
-        "{}/../executor/contracts/{name}.wat",
+        "{}/../../crates/l2/executor/contracts/{name}.wat",
         env!("CARGO_MANIFEST_DIR")
     );
     wat::parse_file(&path).unwrap_or_else(|e| panic!("{path}: {e}"))

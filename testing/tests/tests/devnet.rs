@@ -493,7 +493,7 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
     let late = scrape(ports.metrics);
     let dashboard = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../docs/grafana-dashboard.json"
+        "/../../docs/grafana-dashboard.json"
     ))
     .unwrap();
     let names = dashboard_metrics(&dashboard);
