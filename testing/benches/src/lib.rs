@@ -12,4 +12,4 @@
 //! - `sequencer`: the ingest pipeline in process (submit to durable "accepted"), and
 //!   end to end over QUIC and over HTTP on loopback (submit to executed).
 //!
-//! Figures go in the README as medians, with the machine they ran on.
+//! Figures go in docs/benchmarks.md as medians, with the machine they ran on.

@@ -5,4 +5,4 @@
 //! withdraw L2 → L1, SIGKILL and restart mid-way, finality, balances on both layers,
 //! and forged batches sent straight to the L1. The binary is found next to the test
 //! executable (`target/<profile>/ghostplane`), which `cargo test --workspace` builds.
-//! Single-binary process tests of the CLI live in `cli/tests/`.
+//! Single-binary process tests of the CLI live in `bin/ghostplane/tests/`.

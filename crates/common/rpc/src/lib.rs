@@ -4,7 +4,7 @@
 //! coordinator) share, so that a rule about the wire lives in one place:
 //!
 //! - [`codes`]: the project-wide error-code table. Every code has one meaning
-//!   whichever server returns it; the README documents the table.
+//!   whichever server returns it; docs/rpc.md documents the table.
 //! - [`serve`]: the server bootstrap. HTTP and WebSocket on one port, `GET /health`
 //!   proxied to the module's `system_health` method, bounded request and response
 //!   bodies, connections, subscriptions and batches. No CORS layer: browsers on other
