@@ -11,14 +11,14 @@
 //!        └──────────┬──────────┘
 //!                   ▼ Ingest::submit: size, decode, chain id, stateless checks
 //!           bounded ingest queue ──full──► Busy { retry_after_ms }
-//!                   ▼ verify thread: ed25519 batch verification on rayon
-//!                   ▼ admission thread (single writer): nonce lanes
+//!                   ▼ Verifier thread: ed25519 batch verification on rayon
+//!                   ▼ Admission thread (single writer): nonce lanes
 //!                   │   (ghostplane_primitives::lanes, a pure state machine), pool
 //!                   │   bounds, same-nonce replacement (higher fee, before ordering
 //!                   │   only), gap window with timeout on the config's clock;
 //!                   │   sequence numbers
-//!                   ▼ WAL thread: RocksDB group commit, one fsync ──► "accepted"
-//!                   ▼ builder thread: block every block_time_ms or block_txs_max,
+//!                   ▼ WalWriter thread: RocksDB group commit, one fsync ──► "accepted"
+//!                   ▼ Builder thread: block every block_time_ms or block_txs_max,
 //!                       executor (parallel), commit ──► "executed" / "dropped",
 //!                       WAL trimmed, block broadcast to subscribers
 //! ```
@@ -33,8 +33,9 @@
 //!
 //! [`api`]: the typed JSON-RPC API (`L2Api`, its views and [`TxStatus`]), served by
 //! [`rpc`] and called by the wallet and load generator; [`quic`]: the QUIC ingest;
-//! [`pipeline`]: `ingest`, `verify`, `admission`, `wal`, `builder`, one file per
-//! stage; [`wal`]: the write-ahead log; [`status`]: in-flight statuses;
+//! [`pipeline`]: one type per stage, each in its own file, owning its state and
+//! its channel ends (`Ingest`, `Verifier`, `Admission`, `WalWriter`, `Builder`);
+//! [`wal`]: the write-ahead log; [`status`]: in-flight statuses;
 //! [`l1_feed`]: what comes back from the L1 side (settlement marks, deposits);
 //! [`error`]: [`SubmitError`] with codes from `ghostplane_rpc::codes`.
 //!

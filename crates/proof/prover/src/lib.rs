@@ -33,10 +33,11 @@
 //!   every proof before accepting it, refuses workers whose parameter hash differs
 //!   from its own, and admits only workers presenting a token the operator listed
 //!   ([`auth`]); refused proofs and lost leases are strikes against the worker's
-//!   token, and a worker at the strike limit is banned. The coordinator is split
-//!   into `store` (the job records), `jobs` (workers and leases, each step at an
-//!   explicit `now` from the config's clock) and `rpc`; [`api`] is its typed
-//!   JSON-RPC API (`ProverApi`), served by the coordinator and called by workers.
+//!   token, and a worker at the strike limit is banned. The coordinator owns a
+//!   `JobStore` (the job records on disk) and a `JobTable` (jobs, workers and
+//!   leases, each step at an explicit `now` from the config's clock), and is served
+//!   by `CoordinatorRpc`; [`api`] is its typed JSON-RPC API (`ProverApi`), served by
+//!   the coordinator and called by workers.
 //! - [`cut`]: the chunk rule (where a segment closes), shared with the L1's commit
 //!   check so the two can never drift.
 //!

@@ -1,8 +1,20 @@
-//! The admission stage, the pool's single writer: the nonce lanes
+//! [`Admission`], the admission stage, the pool's single writer: the nonce lanes
 //! ([`ghostplane_primitives::lanes`]) and the effects they ask for (WAL messages,
 //! status changes, the pending-nonce view).
 
-use super::*;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, select};
+use ghostplane_executor::StoreReader;
+use ghostplane_primitives::lanes::{LaneLimits, Lanes, Refusal, Verdict};
+use ghostplane_primitives::{AccountId, Hash32, Nonce, PublicKey, SignedTransaction};
+
+use super::{BlockDone, BytePermit, Incoming, StatusSink, WalMsg};
+use crate::api::TxStatus;
+use crate::config::SequencerConfig;
+use crate::error::SubmitError;
 
 /// A parked transaction (its fee and deadline live in the lane).
 struct Waiting {
@@ -19,8 +31,11 @@ struct Waiting {
 pub(super) struct Admission {
     config: Arc<SequencerConfig>,
     reader: StoreReader,
-    status: Arc<StatusBoard>,
-    statuses: broadcast::Sender<(Hash32, TxStatus)>,
+    statuses: StatusSink,
+    /// Verified transactions.
+    input: Receiver<Incoming>,
+    /// What each committed block did to the lanes.
+    done: Receiver<BlockDone>,
     wal: Sender<WalMsg>,
     lanes: Lanes<AccountId, Waiting>,
     /// Each active lane's next nonce, for queries (`l2_getAccount`'s `pendingNonce`).
@@ -37,8 +52,9 @@ impl Admission {
     pub(super) fn new(
         config: Arc<SequencerConfig>,
         reader: StoreReader,
-        status: Arc<StatusBoard>,
-        statuses: broadcast::Sender<(Hash32, TxStatus)>,
+        statuses: StatusSink,
+        input: Receiver<Incoming>,
+        done: Receiver<BlockDone>,
         wal: Sender<WalMsg>,
         next_seq: u64,
         pending: Arc<papaya::HashMap<AccountId, Nonce>>,
@@ -53,8 +69,9 @@ impl Admission {
         Self {
             config,
             reader,
-            status,
             statuses,
+            input,
+            done,
             wal,
             lanes: Lanes::new(limits),
             pending,
@@ -64,18 +81,14 @@ impl Admission {
         }
     }
 
-    pub(super) fn run(
-        mut self,
-        input: &Receiver<Incoming>,
-        done: &Receiver<BlockDone>,
-        stop: &AtomicBool,
-    ) {
+    /// Runs until a channel closes or `stop` is set.
+    pub(super) fn run(mut self, stop: &AtomicBool) {
         let tick = Duration::from_millis(100);
         let depth = metrics::gauge!("ghostplane_sequencer_queue_depth", "stage" => "admission");
         let pool = metrics::gauge!("ghostplane_sequencer_pool_transactions");
         loop {
             select! {
-                recv(input) -> item => match item {
+                recv(self.input) -> item => match item {
                     Ok(item) => {
                         if self.admit(item).is_err() {
                             return;
@@ -83,7 +96,7 @@ impl Admission {
                     }
                     Err(_) => return,
                 },
-                recv(done) -> block => match block {
+                recv(self.done) -> block => match block {
                     Ok(block) => {
                         if self.block_done(block).is_err() {
                             return;
@@ -95,7 +108,7 @@ impl Admission {
             }
             self.pooled_gauge
                 .store(self.lanes.pooled(), Ordering::Relaxed);
-            depth.set(input.len() as f64);
+            depth.set(self.input.len() as f64);
             pool.set(self.lanes.pooled() as f64);
             if stop.load(Ordering::Relaxed) {
                 return;
@@ -130,12 +143,8 @@ impl Admission {
     }
 
     fn drop_waiting(&self, waiting: &Waiting, reason: String) -> Result<(), ()> {
-        publish(
-            &self.status,
-            &self.statuses,
-            waiting.hash,
-            TxStatus::Dropped { reason },
-        );
+        self.statuses
+            .publish(waiting.hash, TxStatus::Dropped { reason });
         self.send(WalMsg::Forget { seq: waiting.seq })
     }
 
@@ -179,7 +188,7 @@ impl Admission {
         let from = tx.from();
         let nonce = tx.nonce();
         let fee = tx.fee();
-        if item.replayed_seq.is_none() && self.status.is_pending(&item.hash) {
+        if item.replayed_seq.is_none() && self.statuses.board.is_pending(&item.hash) {
             let error = SubmitError::AlreadyKnown(item.hash);
             item.answer(Err(error));
             return Ok(());
@@ -187,7 +196,7 @@ impl Admission {
         if !self.lanes.is_open(&from)
             && let Err(error) = self.open_lane(from, &item.tx.signer)
         {
-            reject(&mut item, error, &self.status, &self.statuses);
+            self.statuses.reject(&mut item, error);
             return Ok(());
         }
         let replay = item.replayed_seq.is_some();
@@ -236,7 +245,7 @@ impl Admission {
                     return self.send(WalMsg::Forget { seq });
                 }
                 let error = self.refusal_error(refusal, from, nonce);
-                reject(&mut item, error, &self.status, &self.statuses);
+                self.statuses.reject(&mut item, error);
                 Ok(())
             }
         }

@@ -1,22 +1,64 @@
-//! The builder stage: cuts, executes and commits blocks; reports to admission
-//! which lanes moved; trims the WAL; broadcasts each block.
+//! [`Builder`], the builder stage: cuts, executes and commits blocks; reports to
+//! admission which lanes moved; trims the WAL; broadcasts each block.
 
-use super::*;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use ghostplane_executor::{BlockInput, BlockItem, DropReason, ExecError, Executor};
+use ghostplane_primitives::{BlockNumber, DepositEvent, ReceiptStatus};
+use tokio::sync::broadcast;
+
+use super::{BlockDone, BlockEvent, DEPOSITS_PER_BLOCK_MAX, Ordered, StatusSink};
+use crate::api::TxStatus;
+use crate::config::SequencerConfig;
+
+/// The builder stage, the only user of the [`Executor`]: owns the chain's head and
+/// the next L1 deposit it expects.
 pub(super) struct Builder {
-    pub(super) config: Arc<SequencerConfig>,
-    pub(super) executor: Executor,
-    pub(super) deposits: Receiver<DepositEvent>,
-    pub(super) deposits_next: u64,
-    pub(super) status: Arc<StatusBoard>,
-    pub(super) statuses: broadcast::Sender<(Hash32, TxStatus)>,
-    pub(super) blocks: broadcast::Sender<BlockEvent>,
-    pub(super) done_tx: Sender<BlockDone>,
-    pub(super) trim_tx: Sender<Vec<u64>>,
+    config: Arc<SequencerConfig>,
+    executor: Executor,
+    /// Admitted transactions, in sequence order.
+    input: Receiver<Ordered>,
+    deposits: Receiver<DepositEvent>,
+    /// The L1 queue index of the next deposit to include.
+    deposits_next: u64,
+    statuses: StatusSink,
+    blocks: broadcast::Sender<BlockEvent>,
+    done_tx: Sender<BlockDone>,
+    trim_tx: Sender<Vec<u64>>,
 }
 
 impl Builder {
-    pub(super) fn run(mut self, input: &Receiver<Ordered>, stop: &AtomicBool) {
+    #[allow(clippy::too_many_arguments)] // Each is one of the stage's channels or its state.
+    pub(super) fn new(
+        config: Arc<SequencerConfig>,
+        executor: Executor,
+        input: Receiver<Ordered>,
+        deposits: Receiver<DepositEvent>,
+        deposits_next: u64,
+        statuses: StatusSink,
+        blocks: broadcast::Sender<BlockEvent>,
+        done_tx: Sender<BlockDone>,
+        trim_tx: Sender<Vec<u64>>,
+    ) -> Self {
+        Self {
+            config,
+            executor,
+            input,
+            deposits,
+            deposits_next,
+            statuses,
+            blocks,
+            done_tx,
+            trim_tx,
+        }
+    }
+
+    /// Runs until the input closes, a block fails (production stops), or `stop` is
+    /// set while idle.
+    pub(super) fn run(mut self, stop: &AtomicBool) {
         let block_time = Duration::from_millis(self.config.block_time_ms.max(1));
         let depth = metrics::gauge!("ghostplane_sequencer_queue_depth", "stage" => "builder");
         // From a block's first transaction to the cut.
@@ -26,7 +68,7 @@ impl Builder {
             let started = Instant::now();
             // Wait for the first transaction, then fill the block until it is full
             // or its time is up.
-            match input.recv_timeout(Duration::from_millis(200)) {
+            match self.input.recv_timeout(Duration::from_millis(200)) {
                 Ok(first) => txs.push(first),
                 Err(RecvTimeoutError::Timeout) => {
                     if stop.load(Ordering::Relaxed) {
@@ -48,12 +90,12 @@ impl Builder {
                 if left.is_zero() {
                     break;
                 }
-                match input.recv_timeout(left) {
+                match self.input.recv_timeout(left) {
                     Ok(tx) => txs.push(tx),
                     Err(_) => break,
                 }
             }
-            depth.set(input.len() as f64);
+            depth.set(self.input.len() as f64);
             fill.record(started.elapsed().as_secs_f64());
             if let Err(e) = self.build(txs) {
                 tracing::error!("block production stopped: {e}");
@@ -62,7 +104,7 @@ impl Builder {
         }
     }
 
-    fn build(&mut self, txs: Vec<Ordered>) -> Result<(), ghostplane_executor::ExecError> {
+    fn build(&mut self, txs: Vec<Ordered>) -> Result<(), ExecError> {
         let parent = self
             .executor
             .store()
@@ -154,9 +196,9 @@ impl Builder {
                 block: block.number.0,
                 success,
             };
-            let _ = self.statuses.send((receipt.tx_hash, status));
+            let _ = self.statuses.events.send((receipt.tx_hash, status));
             // Executed transactions are served from the receipt store from now on.
-            self.status.forget(&receipt.tx_hash);
+            self.statuses.board.forget(&receipt.tx_hash);
         }
         let latency = metrics::histogram!("ghostplane_sequencer_ingest_to_executed_seconds");
         let now = Instant::now();
@@ -165,12 +207,8 @@ impl Builder {
         }
         for dropped in &output.dropped {
             let reason = dropped.reason.to_string();
-            publish(
-                &self.status,
-                &self.statuses,
-                dropped.hash,
-                TxStatus::Dropped { reason },
-            );
+            self.statuses
+                .publish(dropped.hash, TxStatus::Dropped { reason });
         }
         let outcomes = senders
             .iter()

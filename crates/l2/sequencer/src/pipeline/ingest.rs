@@ -1,28 +1,61 @@
 //! [`Ingest`]: submission from any thread (decode, size, chain id, stateless
 //! checks, the settlement back-pressure check) into the bounded ingest queue.
 
-use ghostplane_primitives::{ACCOUNT_CREATION_FEE, Recipient, Transaction};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
 
-use super::*;
+use crossbeam_channel::{Sender, TrySendError};
+use ghostplane_primitives::{
+    ACCOUNT_CREATION_FEE, Codec, Recipient, SignedTransaction, Transaction, tx_hash,
+};
+use tokio::sync::oneshot;
+
+use super::{ByteBudget, Incoming, SubmitReply};
+use crate::api::TxStatus;
+use crate::config::SequencerConfig;
+use crate::error::SubmitError;
+use crate::l1_feed::Marks;
+use crate::status::StatusBoard;
 
 /// Submits transactions to the pipeline. Cheap to clone; used by every RPC handler
 /// and QUIC stream.
 #[derive(Clone)]
 pub struct Ingest {
-    pub(super) queue: Sender<Incoming>,
-    pub(super) status: Arc<StatusBoard>,
-    pub(super) config: Arc<SequencerConfig>,
+    queue: Sender<Incoming>,
+    status: Arc<StatusBoard>,
+    config: Arc<SequencerConfig>,
     /// Settlement's reported backlog.
-    pub(super) marks: crate::l1_feed::Marks,
+    marks: Marks,
     /// Admitted and not yet executed or dropped (the admission thread's count).
-    pub(super) pooled: Arc<AtomicUsize>,
+    pooled: Arc<AtomicUsize>,
     /// Bytes held between submission and execution.
-    pub(super) bytes: Arc<ByteBudget>,
+    bytes: Arc<ByteBudget>,
     /// Submissions seen (a handle: no registry lookup per transaction).
-    pub(super) received: metrics::Counter,
+    received: metrics::Counter,
 }
 
 impl Ingest {
+    /// Submission into `queue`, the verify stage's input, with a byte budget of
+    /// `config.pipeline_bytes_max`.
+    pub(super) fn new(
+        queue: Sender<Incoming>,
+        status: Arc<StatusBoard>,
+        config: Arc<SequencerConfig>,
+        marks: Marks,
+        pooled: Arc<AtomicUsize>,
+    ) -> Self {
+        Self {
+            queue,
+            status,
+            bytes: Arc::new(ByteBudget::new(config.pipeline_bytes_max)),
+            config,
+            marks,
+            pooled,
+            received: metrics::counter!("ghostplane_sequencer_received_total"),
+        }
+    }
+
     /// Checks what can be checked at once and queues the transaction; the receiver
     /// yields the hash once it is durably accepted, or the reason it was not.
     pub fn submit(&self, bytes: Vec<u8>) -> Result<oneshot::Receiver<SubmitReply>, SubmitError> {

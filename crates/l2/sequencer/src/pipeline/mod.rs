@@ -1,39 +1,41 @@
-//! The ingest pipeline: threads joined by bounded crossbeam channels.
+//! The ingest pipeline: one type per stage, each in its own file and owning its
+//! state and its ends of the bounded crossbeam channels that join them. [`start`]
+//! builds every stage and runs each on its own thread; the [`Pipeline`] holds the
+//! handles.
 //!
 //! ```text
 //! Ingest::submit (any thread) ── decode, size, chain id, stateless checks
 //!   │ bounded ingest queue (full → Busy)
 //!   ▼
-//! verify thread ── batches of up to verify_batch_max, ed25519 batch verify on rayon
+//! Verifier thread ── batches of up to verify_batch_max, ed25519 batch verify on rayon
 //!   │ bounded
 //!   ▼
-//! admission thread (the single writer) ── nonce lanes, pool bounds, replacement,
+//! Admission thread (the single writer) ── nonce lanes, pool bounds, replacement,
 //!   │ gap timeouts; assigns sequence numbers and releases txs in nonce order
 //!   │ bounded
 //!   ▼
-//! WAL thread ── group commit (one fsync) ──► reply "accepted" ──► released txs
+//! WalWriter thread ── group commit (one fsync) ──► reply "accepted" ──► released txs
 //!   │ bounded (full → the WAL thread waits, and pressure flows back to Busy)
 //!   ▼
-//! builder thread ── cuts a block every block_time_ms or at block_txs_max, executes,
+//! Builder thread ── cuts a block every block_time_ms or at block_txs_max, executes,
 //!                   commits; statuses → executed / dropped; trims the WAL; tells
 //!                   admission which lanes moved; broadcasts the block
 //! ```
+//!
+//! Besides their channels, stages share only the [`StatusBoard`] (lock-free for
+//! in-flight statuses, through each stage's `StatusSink`), the pending-nonce map and
+//! pool size that admission publishes, and the byte budget (an atomic).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{
-    Receiver, RecvTimeoutError, Sender, TrySendError, bounded, select, unbounded,
-};
-use ghostplane_executor::{BlockInput, BlockItem, DropReason, Executor, StoreReader};
-use ghostplane_primitives::lanes::{LaneLimits, Lanes, Refusal, Verdict};
+use crossbeam_channel::{bounded, unbounded};
+use ghostplane_executor::Executor;
 use ghostplane_primitives::{
-    AccountId, BlockNumber, Codec, DepositEvent, Hash32, KeyCache, L2BlockHeader, Nonce, PublicKey,
-    ReceiptStatus, SignedTransaction, tx_hash, verify_transaction_refs_cached,
+    AccountId, Codec, Hash32, L2BlockHeader, Nonce, SignedTransaction, tx_hash,
 };
-use rayon::prelude::*;
 use tokio::sync::{broadcast, oneshot};
 
 use crate::api::TxStatus;
@@ -51,8 +53,8 @@ mod wal;
 use admission::Admission;
 use builder::Builder;
 pub use ingest::Ingest;
-use verify::verify_loop;
-use wal::wal_loop;
+use verify::Verifier;
+use wal::WalWriter;
 
 /// Most deposits in one block.
 const DEPOSITS_PER_BLOCK_MAX: usize = 1024;
@@ -81,6 +83,13 @@ struct ByteBudget {
 }
 
 impl ByteBudget {
+    fn new(max: usize) -> Self {
+        Self {
+            used: AtomicUsize::new(0),
+            max,
+        }
+    }
+
     /// What one transaction of `encoded_len` bytes costs while it is held: its
     /// encoding plus the decoded copy, and a fixed overhead for the queue entries.
     fn cost(encoded_len: usize) -> usize {
@@ -133,7 +142,7 @@ impl Incoming {
     /// Answers the client (a replayed item has none) and counts a refusal.
     fn answer(&mut self, reply: SubmitReply) {
         if let Some(sender) = self.reply.take() {
-            // Acceptances are counted once per WAL group (`wal_loop`).
+            // Acceptances are counted once per WAL group (`WalWriter`).
             if let Err(e) = &reply {
                 metrics::counter!("ghostplane_sequencer_rejected_total", "reason" => e.kind())
                     .increment(1);
@@ -214,8 +223,11 @@ pub fn start(
     let status = Arc::new(StatusBoard::new(config.statuses_retained_max));
     let (blocks, _) = broadcast::channel(256);
     let (statuses, _) = broadcast::channel(8192);
+    let sink = StatusSink {
+        board: Arc::clone(&status),
+        events: statuses.clone(),
+    };
     let stop = Arc::new(AtomicBool::new(false));
-    let wal = Arc::new(wal);
 
     let (ingest_tx, ingest_rx) = bounded::<Incoming>(config.ingest_queue_max);
     let (admit_tx, admit_rx) = bounded::<Incoming>(config.verify_batch_max * 2);
@@ -263,6 +275,39 @@ pub fn start(
         }
     }
 
+    // Each stage owns its state and its ends of the channels; its thread owns it.
+    let verifier = Verifier::new(Arc::clone(&config), ingest_rx, admit_tx, sink.clone());
+    let admission = Admission::new(
+        Arc::clone(&config),
+        reader.clone(),
+        sink.clone(),
+        admit_rx,
+        done_rx,
+        wal_tx,
+        max_seq,
+        Arc::clone(&pending_nonces),
+        Arc::clone(&pooled),
+    );
+    let wal_writer = WalWriter::new(
+        Arc::clone(&config),
+        wal,
+        wal_rx,
+        trim_rx,
+        build_tx,
+        sink.clone(),
+    );
+    let builder = Builder::new(
+        Arc::clone(&config),
+        executor,
+        build_rx,
+        deposit_rx,
+        deposits_next,
+        sink,
+        blocks.clone(),
+        done_tx,
+        trim_tx,
+    );
+
     let mut threads = Vec::new();
     let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
         std::thread::Builder::new()
@@ -270,93 +315,38 @@ pub fn start(
             .spawn(f)
             .map_err(|e| crate::StartError::Thread(e.to_string()))
     };
-    {
-        let config = Arc::clone(&config);
-        let status = Arc::clone(&status);
-        let statuses = statuses.clone();
-        threads.push(spawn("verify", {
-            let stop = Arc::clone(&stop);
-            Box::new(move || verify_loop(&config, &ingest_rx, &admit_tx, &status, &statuses, &stop))
-        })?);
-    }
-    {
-        let config = Arc::clone(&config);
-        let status = Arc::clone(&status);
-        let statuses = statuses.clone();
-        let reader = reader.clone();
-        let stop = Arc::clone(&stop);
-        let pending = Arc::clone(&pending_nonces);
-        let pooled = Arc::clone(&pooled);
-        threads.push(spawn(
-            "admission",
-            Box::new(move || {
-                Admission::new(
-                    config, reader, status, statuses, wal_tx, max_seq, pending, pooled,
-                )
-                .run(&admit_rx, &done_rx, &stop)
-            }),
-        )?);
-    }
-    {
-        let status = Arc::clone(&status);
-        let statuses = statuses.clone();
-        let wal = Arc::clone(&wal);
-        let config = Arc::clone(&config);
-        threads.push(spawn("wal", {
-            let stop = Arc::clone(&stop);
-            Box::new(move || {
-                wal_loop(
-                    &config, &wal, &wal_rx, &trim_rx, &build_tx, &status, &statuses, &stop,
-                )
-            })
-        })?);
-    }
-    {
-        let config = Arc::clone(&config);
-        let status = Arc::clone(&status);
-        let statuses = statuses.clone();
-        let blocks = blocks.clone();
-        let stop = Arc::clone(&stop);
-        threads.push(spawn(
-            "builder",
-            Box::new(move || {
-                Builder {
-                    config,
-                    executor,
-                    deposits: deposit_rx,
-                    deposits_next,
-                    status,
-                    statuses,
-                    blocks,
-                    done_tx,
-                    trim_tx,
-                }
-                .run(&build_rx, &stop)
-            }),
-        )?);
-    }
+    let stage_stop = || Arc::clone(&stop);
+    threads.push(spawn("verify", {
+        let stop = stage_stop();
+        Box::new(move || verifier.run(&stop))
+    })?);
+    threads.push(spawn("admission", {
+        let stop = stage_stop();
+        Box::new(move || admission.run(&stop))
+    })?);
+    threads.push(spawn("wal", {
+        let stop = stage_stop();
+        Box::new(move || wal_writer.run(&stop))
+    })?);
+    threads.push(spawn("builder", {
+        let stop = stage_stop();
+        Box::new(move || builder.run(&stop))
+    })?);
     for reason in SubmitError::KINDS {
         metrics::counter!("ghostplane_sequencer_rejected_total", "reason" => reason).increment(0);
     }
-    let config_bytes_max = config.pipeline_bytes_max;
-    let ingest = Ingest {
-        queue: ingest_tx,
-        status: Arc::clone(&status),
-        config,
-        marks: Arc::clone(&marks),
-        pooled,
-        bytes: Arc::new(ByteBudget {
-            used: AtomicUsize::new(0),
-            max: config_bytes_max,
-        }),
-        received: metrics::counter!("ghostplane_sequencer_received_total"),
-    };
-    let deposits_capacity = ingest.config.deposits_queue_max;
     let deposits = crate::l1_feed::DepositFeed {
         sender: deposit_tx,
         reader: reader.clone(),
-        capacity: deposits_capacity,
+        capacity: config.deposits_queue_max,
     };
+    let ingest = Ingest::new(
+        ingest_tx,
+        Arc::clone(&status),
+        config,
+        Arc::clone(&marks),
+        pooled,
+    );
     Ok(Pipeline {
         ingest,
         blocks,
@@ -386,30 +376,28 @@ impl Pipeline {
     }
 }
 
-fn publish(
-    status: &StatusBoard,
-    statuses: &broadcast::Sender<(Hash32, TxStatus)>,
-    hash: Hash32,
-    value: TxStatus,
-) {
-    status.set(hash, value.clone());
-    // No subscriber is not an error.
-    let _ = statuses.send((hash, value));
+/// Where stages report status changes: the lookup board and the subscribers.
+/// Cheap to clone; each stage holds its own.
+#[derive(Clone)]
+struct StatusSink {
+    board: Arc<StatusBoard>,
+    events: broadcast::Sender<(Hash32, TxStatus)>,
 }
 
-fn reject(
-    item: &mut Incoming,
-    error: SubmitError,
-    status: &StatusBoard,
-    statuses: &broadcast::Sender<(Hash32, TxStatus)>,
-) {
-    publish(
-        status,
-        statuses,
-        item.hash,
-        TxStatus::Rejected {
-            reason: error.to_string(),
-        },
-    );
-    item.answer(Err(error));
+impl StatusSink {
+    fn publish(&self, hash: Hash32, value: TxStatus) {
+        self.board.set(hash, value.clone());
+        // No subscriber is not an error.
+        let _ = self.events.send((hash, value));
+    }
+
+    fn reject(&self, item: &mut Incoming, error: SubmitError) {
+        self.publish(
+            item.hash,
+            TxStatus::Rejected {
+                reason: error.to_string(),
+            },
+        );
+        item.answer(Err(error));
+    }
 }

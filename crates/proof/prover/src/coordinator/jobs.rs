@@ -1,11 +1,31 @@
-//! Workers and leases, each step at an explicit `now`: registration and eviction,
-//! leasing, heartbeats, proof submission (verified), expiry, strikes and bans.
+//! [`JobTable`]: the coordinator's memory of jobs and workers, each step at an
+//! explicit `now`: registration and eviction, leasing, heartbeats, settling a
+//! verified (or refused) proof, expiry, strikes and bans. The
+//! [`Coordinator`](super::Coordinator) holds it behind its one mutex and hands it
+//! the [`JobStore`] for the writes a step makes; proofs are verified outside it.
 
-use super::*;
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::store::{JobStore, Loaded};
+use super::{
+    CoordinatorConfig, CoordinatorError, CoordinatorStatus, JobId, JobRecord, JobState,
+    WORKER_NAME_CHARS_MAX,
+};
+use crate::backend::Statement;
+use crate::error::ProverError;
+
+/// blake3 of a session secret: the registry never holds the secret itself.
+pub(super) type SessionKey = [u8; 32];
+
+pub(super) fn session_key(session: &str) -> SessionKey {
+    *blake3::hash(session.as_bytes()).as_bytes()
+}
 
 /// How a lease ended without a proof.
 #[derive(Debug, Clone, Copy)]
-pub(super) enum Loss {
+enum Loss {
     /// No heartbeat within `lease`.
     Expired,
     /// Held for `lease_hold_max`.
@@ -15,7 +35,7 @@ pub(super) enum Loss {
 }
 
 /// What a strike did.
-pub(super) enum Strike {
+enum Strike {
     /// Strikes of the worker's token (or session) now.
     Counted(u32),
     /// The worker was banned.
@@ -23,91 +43,208 @@ pub(super) enum Strike {
 }
 
 /// Backoff before the retry that follows a job's `lost`-th consecutive lost lease.
-pub(super) fn retry_delay(base: Duration, max: Duration, lost: u32) -> Duration {
+fn retry_delay(base: Duration, max: Duration, lost: u32) -> Duration {
     let doublings = lost.saturating_sub(1).min(31);
     base.saturating_mul(1u32 << doublings).min(max)
 }
 
-impl Coordinator {
-    /// Registers a worker whose keys are for `circuit_hash`, presenting `token` (one
-    /// the operator listed; `None` only works with open registration).
-    pub fn register(
-        &self,
-        circuit_hash: &str,
-        name: &str,
-        token: Option<&str>,
-    ) -> Result<Registration, CoordinatorError> {
-        self.register_at(circuit_hash, name, token, self.config.clock.now())
+struct LeaseState {
+    session: SessionKey,
+    worker: u64,
+    granted: Instant,
+    deadline: Instant,
+}
+
+struct WorkerEntry {
+    id: u64,
+    name: String,
+    /// Index of its token in the auth list; `None`: registered without one.
+    token: Option<usize>,
+    seen: Instant,
+    /// Strikes of a token-less session (a token's strikes are in [`TokenState`]).
+    strikes: u32,
+    /// The one job it holds.
+    lease: Option<JobId>,
+}
+
+/// Per listed token: strikes since its last accepted proof, and a suspension.
+#[derive(Default)]
+struct TokenState {
+    strikes: u32,
+    suspended: Option<(Instant, String)>,
+}
+
+#[derive(Default)]
+struct Counters {
+    proven: usize,
+    refused: usize,
+    expired: usize,
+    capped: usize,
+    abandoned: usize,
+    banned: usize,
+    evicted: usize,
+}
+
+/// A job handed to a worker, for the coordinator to build its [`Lease`](super::Lease).
+pub(super) struct Granted<'s> {
+    pub(super) job: JobId,
+    pub(super) worker: u64,
+    pub(super) attempt: u32,
+    /// The job's witness, pinned in the store (encoded once the lock is released).
+    pub(super) witness: rocksdb::DBPinnableSlice<'s>,
+}
+
+/// Unproven jobs (ready, backing off, leased), the worker sessions that lease them,
+/// and the strikes and suspensions of their tokens. Not persisted, except job
+/// records on each state change (through the [`JobStore`] a step is given).
+pub(super) struct JobTable {
+    config: Arc<CoordinatorConfig>,
+    /// Jobs ready to lease, oldest first (batches finalize in order).
+    ready: BTreeSet<JobId>,
+    /// Jobs waiting out a backoff, by the time they are ready again.
+    retrying: BTreeSet<(Instant, JobId)>,
+    /// Consecutive lost leases per unproven job (the backoff exponent).
+    lost: HashMap<JobId, u32>,
+    leases: HashMap<JobId, LeaseState>,
+    records: HashMap<JobId, JobRecord>,
+    workers: HashMap<SessionKey, WorkerEntry>,
+    tokens: Vec<TokenState>,
+    next_worker: u64,
+    counters: Counters,
+    accepted_at: VecDeque<Instant>,
+    prove_ms: VecDeque<u64>,
+}
+
+impl JobTable {
+    /// A table of what the store `loaded`: every unproven job ready, no workers.
+    pub(super) fn new(config: Arc<CoordinatorConfig>, loaded: Loaded) -> Self {
+        let mut table = Self {
+            ready: BTreeSet::new(),
+            retrying: BTreeSet::new(),
+            lost: HashMap::new(),
+            leases: HashMap::new(),
+            records: HashMap::new(),
+            workers: HashMap::new(),
+            tokens: (0..config.auth.token_count())
+                .map(|_| TokenState::default())
+                .collect(),
+            next_worker: 1,
+            counters: Counters::default(),
+            accepted_at: VecDeque::new(),
+            prove_ms: VecDeque::new(),
+            config,
+        };
+        table.counters.proven = loaded.proven;
+        table.enqueue(loaded.unproven);
+        table
     }
 
-    /// [`Coordinator::register`] at an explicit time.
-    pub fn register_at(
-        &self,
-        circuit_hash: &str,
-        name: &str,
-        token: Option<&str>,
-        now: Instant,
-    ) -> Result<Registration, CoordinatorError> {
-        let ours = hex::encode(self.params_hash());
-        if !circuit_hash.eq_ignore_ascii_case(&ours) {
-            return Err(CoordinatorError::CircuitMismatch {
-                worker: circuit_hash.chars().take(64).collect(),
-                coordinator: ours,
-            });
+    /// Adds queued jobs, ready at once.
+    pub(super) fn enqueue(&mut self, records: Vec<JobRecord>) {
+        for record in records {
+            self.ready.insert(record.id);
+            self.records.insert(record.id, record);
         }
-        let token = match token.filter(|t| !t.is_empty()) {
-            Some(t) => Some(
-                self.config
-                    .auth
-                    .identify(t)
-                    .ok_or(CoordinatorError::TokenRejected)?,
-            ),
-            None if self.config.auth.admits_unauthenticated() => None,
-            None => return Err(CoordinatorError::TokenMissing),
-        };
-        let secret = random_bytes().map_err(|e| ProverError::Io {
-            context: "worker session".into(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
-        let mut inner = self.lock();
+    }
+
+    /// Jobs not proven yet: ready, backing off, or leased.
+    pub(super) fn unproven(&self) -> usize {
+        self.ready.len() + self.retrying.len() + self.leases.len()
+    }
+
+    /// The record of an unproven job.
+    pub(super) fn record(&self, id: &JobId) -> Option<JobRecord> {
+        self.records.get(id).cloned()
+    }
+
+    /// Sets the job and worker gauges.
+    pub(super) fn publish_gauges(&self) {
+        metrics::gauge!("ghostplane_prover_jobs", "state" => "queued")
+            .set((self.ready.len() + self.retrying.len()) as f64);
+        metrics::gauge!("ghostplane_prover_jobs", "state" => "leased")
+            .set(self.leases.len() as f64);
+        metrics::gauge!("ghostplane_prover_workers").set(self.workers.len() as f64);
+    }
+
+    /// Current counters, at `now`.
+    pub(super) fn status(&self, now: Instant) -> CoordinatorStatus {
+        let mut prove_ms: Vec<u64> = self.prove_ms.iter().copied().collect();
+        prove_ms.sort_unstable();
+        CoordinatorStatus {
+            queued: self.ready.len() + self.retrying.len(),
+            retrying: self.retrying.len(),
+            leased: self.leases.len(),
+            proven: self.counters.proven,
+            workers: self.workers.len(),
+            workers_unauthenticated: self.workers.values().filter(|w| w.token.is_none()).count(),
+            proofs_last_minute: self
+                .accepted_at
+                .iter()
+                .filter(|t| now.saturating_duration_since(**t) <= Duration::from_secs(60))
+                .count(),
+            prove_ms_median: prove_ms.get(prove_ms.len() / 2).copied().unwrap_or(0),
+            refused: self.counters.refused,
+            expired: self.counters.expired,
+            capped: self.counters.capped,
+            abandoned: self.counters.abandoned,
+            banned: self.counters.banned,
+            evicted: self.counters.evicted,
+            leases: self
+                .leases
+                .iter()
+                .map(|(id, l)| (id.to_text(), l.worker))
+                .collect(),
+        }
+    }
+
+    /// Registers a session with secret `session` for the holder of token `token` (an
+    /// index into the auth list; `None`: token-less, already allowed by the caller),
+    /// making room if the token or the registry is full. Returns the worker number.
+    pub(super) fn register(
+        &mut self,
+        store: &JobStore,
+        session: &str,
+        name: &str,
+        token: Option<usize>,
+        now: Instant,
+    ) -> Result<u64, CoordinatorError> {
         if let Some(i) = token {
-            if let Some((until, reason)) = inner.tokens[i].suspended.clone() {
+            if let Some((until, reason)) = self.tokens[i].suspended.clone() {
                 if until > now {
                     return Err(CoordinatorError::Suspended {
                         remaining_secs: until.duration_since(now).as_secs().max(1),
                         reason,
                     });
                 }
-                inner.tokens[i].suspended = None;
+                self.tokens[i].suspended = None;
             }
             // A restarted worker registers again under the same token: its old session
             // is the one to go.
-            let of_token = inner.workers.values().filter(|w| w.token == token).count();
+            let of_token = self.workers.values().filter(|w| w.token == token).count();
             if of_token >= self.config.workers_per_token_max {
-                let oldest = inner
+                let oldest = self
                     .workers
                     .iter()
                     .filter(|(_, w)| w.token == token)
                     .min_by_key(|(_, w)| w.seen)
                     .map(|(k, _)| *k);
                 if let Some(key) = oldest {
-                    self.drop_session(&mut inner, key, "replaced by a newer session of its token")?;
-                    inner.counters.evicted += 1;
+                    self.drop_session(store, key, "replaced by a newer session of its token")?;
+                    self.counters.evicted += 1;
                 }
             }
         }
-        if inner.workers.len() >= self.config.workers_max
-            && let Some(key) = self.eviction_victim(&inner, token.is_some(), now)
+        if self.workers.len() >= self.config.workers_max
+            && let Some(key) = self.eviction_victim(token.is_some(), now)
         {
-            self.drop_session(&mut inner, key, "evicted to make room for another worker")?;
-            inner.counters.evicted += 1;
+            self.drop_session(store, key, "evicted to make room for another worker")?;
+            self.counters.evicted += 1;
         }
-        if inner.workers.len() >= self.config.workers_max {
-            return Err(CoordinatorError::TooManyWorkers(inner.workers.len()));
+        if self.workers.len() >= self.config.workers_max {
+            return Err(CoordinatorError::TooManyWorkers(self.workers.len()));
         }
-        let session = hex::encode(secret);
-        let id = inner.next_worker;
-        inner.next_worker += 1;
+        let id = self.next_worker;
+        self.next_worker += 1;
         let name: String = name.chars().take(WORKER_NAME_CHARS_MAX).collect();
         tracing::info!(
             worker = id,
@@ -115,8 +252,8 @@ impl Coordinator {
             authenticated = token.is_some(),
             "prover worker registered"
         );
-        inner.workers.insert(
-            session_key(&session),
+        self.workers.insert(
+            session_key(session),
             WorkerEntry {
                 id,
                 name,
@@ -126,31 +263,18 @@ impl Coordinator {
                 lease: None,
             },
         );
-        Ok(Registration {
-            worker: id,
-            session,
-            proof_system: self.backend.system(),
-            chunk_ops: self.backend.segment_ops_max(),
-            lease_ms: self.config.lease.as_millis() as u64,
-            lease_hold_max_ms: self.config.lease_hold_max.as_millis() as u64,
-        })
+        Ok(id)
     }
 
     /// The session to evict for a new registration, if any may be: token-less
     /// sessions first (only an authenticated registration may evict a live one), then
     /// sessions silent for two leases that hold no lease; among equals, one holding no
     /// lease, then the least recently seen.
-    fn eviction_victim(
-        &self,
-        inner: &Inner,
-        authenticated: bool,
-        now: Instant,
-    ) -> Option<SessionKey> {
+    fn eviction_victim(&self, authenticated: bool, now: Instant) -> Option<SessionKey> {
         let silent_before = now.checked_sub(self.config.lease * 2);
         let silent =
             |w: &WorkerEntry| w.lease.is_none() && silent_before.is_some_and(|t| w.seen <= t);
-        inner
-            .workers
+        self.workers
             .iter()
             .filter(|(_, w)| match (w.token.is_some(), authenticated) {
                 (false, true) => true,
@@ -164,12 +288,12 @@ impl Coordinator {
     /// Unregisters a session; its lease (if any) goes back to the queue at once, with
     /// no strike and no backoff.
     fn drop_session(
-        &self,
-        inner: &mut Inner,
+        &mut self,
+        store: &JobStore,
         key: SessionKey,
         why: &str,
     ) -> Result<(), CoordinatorError> {
-        let Some(entry) = inner.workers.remove(&key) else {
+        let Some(entry) = self.workers.remove(&key) else {
             return Ok(());
         };
         tracing::info!(
@@ -179,22 +303,33 @@ impl Coordinator {
             "prover worker unregistered"
         );
         if let Some(job) = entry.lease
-            && inner.leases.remove(&job).is_some()
+            && self.leases.remove(&job).is_some()
         {
-            self.requeue(inner, job, format!("worker {}: {why}", entry.id), None)?;
+            self.requeue(store, job, format!("worker {}: {why}", entry.id), None)?;
         }
         Ok(())
     }
 
+    /// Removes `job`'s lease, also from its holder's entry.
+    fn take_lease(&mut self, job: JobId) -> Option<LeaseState> {
+        let lease = self.leases.remove(&job)?;
+        if let Some(entry) = self.workers.get_mut(&lease.session)
+            && entry.lease == Some(job)
+        {
+            entry.lease = None;
+        }
+        Some(lease)
+    }
+
     /// Puts `job` back: ready at once, or after `retry_at`.
     fn requeue(
-        &self,
-        inner: &mut Inner,
+        &mut self,
+        store: &JobStore,
         job: JobId,
         reason: String,
         retry_at: Option<Instant>,
     ) -> Result<(), CoordinatorError> {
-        let Some(record) = inner.records.get_mut(&job) else {
+        let Some(record) = self.records.get_mut(&job) else {
             return Ok(());
         };
         record.state = JobState::Queued;
@@ -202,44 +337,44 @@ impl Coordinator {
         let snapshot = record.clone();
         // Queued again before the write: a failed write must not lose the job.
         match retry_at {
-            Some(at) => inner.retrying.insert((at, job)),
-            None => inner.ready.insert(job),
+            Some(at) => self.retrying.insert((at, job)),
+            None => self.ready.insert(job),
         };
-        self.persist(&snapshot)
+        store.persist(&snapshot)
     }
 
     /// Ends `job`'s lease without a proof: the job waits out its backoff, and the
     /// holder gets a strike.
     fn lose_lease(
-        &self,
-        inner: &mut Inner,
+        &mut self,
+        store: &JobStore,
         job: JobId,
         loss: Loss,
         now: Instant,
     ) -> Result<Option<Strike>, CoordinatorError> {
-        let Some(lease) = inner.take_lease(job) else {
+        let Some(lease) = self.take_lease(job) else {
             return Ok(None);
         };
         let what = match loss {
             Loss::Expired => {
-                inner.counters.expired += 1;
+                self.counters.expired += 1;
                 "lease expired without a heartbeat".to_string()
             }
             Loss::Capped => {
-                inner.counters.expired += 1;
-                inner.counters.capped += 1;
+                self.counters.expired += 1;
+                self.counters.capped += 1;
                 format!(
                     "lease held for the limit of {} s without a proof",
                     self.config.lease_hold_max.as_secs()
                 )
             }
             Loss::Abandoned => {
-                inner.counters.abandoned += 1;
+                self.counters.abandoned += 1;
                 "lease abandoned: the worker leased another job".to_string()
             }
         };
         let lost = {
-            let n = inner.lost.entry(job).or_insert(0);
+            let n = self.lost.entry(job).or_insert(0);
             *n = n.saturating_add(1);
             *n
         };
@@ -256,9 +391,9 @@ impl Coordinator {
             "proof job lease lost"
         );
         let reason = format!("worker {}: {what}", lease.worker);
-        self.requeue(inner, job, reason.clone(), Some(now + delay))?;
+        self.requeue(store, job, reason.clone(), Some(now + delay))?;
         self.strike(
-            inner,
+            store,
             lease.session,
             format!("job {}: {what}", job.to_text()),
             now,
@@ -269,19 +404,19 @@ impl Coordinator {
     /// Counts a strike against a session's token (or the session); bans at
     /// `strikes_max`.
     fn strike(
-        &self,
-        inner: &mut Inner,
+        &mut self,
+        store: &JobStore,
         session: SessionKey,
         reason: String,
         now: Instant,
     ) -> Result<Strike, CoordinatorError> {
-        let Some(entry) = inner.workers.get_mut(&session) else {
+        let Some(entry) = self.workers.get_mut(&session) else {
             return Ok(Strike::Counted(0));
         };
         let (worker, token) = (entry.id, entry.token);
         let strikes = match token {
             Some(i) => {
-                let state = &mut inner.tokens[i];
+                let state = &mut self.tokens[i];
                 state.strikes = state.strikes.saturating_add(1);
                 state.strikes
             }
@@ -293,16 +428,15 @@ impl Coordinator {
         if strikes < self.config.strikes_max {
             return Ok(Strike::Counted(strikes));
         }
-        inner.counters.banned += 1;
+        self.counters.banned += 1;
         let (victims, consequence): (Vec<SessionKey>, String) = match token {
             Some(i) => {
-                inner.tokens[i] = TokenState {
+                self.tokens[i] = TokenState {
                     strikes: 0,
                     suspended: Some((now + self.config.suspension, reason.clone())),
                 };
                 (
-                    inner
-                        .workers
+                    self.workers
                         .iter()
                         .filter(|(_, w)| w.token == Some(i))
                         .map(|(k, _)| *k)
@@ -318,7 +452,7 @@ impl Coordinator {
         tracing::warn!(worker, strikes, reason, consequence, "prover worker banned");
         let why = format!("worker {worker} banned: {reason}");
         for key in victims {
-            self.drop_session(inner, key, &why)?;
+            self.drop_session(store, key, &why)?;
         }
         Ok(Strike::Banned(CoordinatorError::Banned {
             worker,
@@ -328,9 +462,14 @@ impl Coordinator {
         }))
     }
 
-    /// Ends leases past their deadline and readies jobs whose backoff is over.
-    fn expire_locked(&self, inner: &mut Inner, now: Instant) -> Result<(), CoordinatorError> {
-        let mut due: Vec<(JobId, Loss)> = inner
+    /// Ends leases past their deadline (the job waits out its backoff; the holder
+    /// gets a strike) and readies jobs whose backoff is over.
+    pub(super) fn expire(
+        &mut self,
+        store: &JobStore,
+        now: Instant,
+    ) -> Result<(), CoordinatorError> {
+        let mut due: Vec<(JobId, Loss)> = self
             .leases
             .iter()
             .filter(|(_, l)| l.deadline <= now)
@@ -343,64 +482,58 @@ impl Coordinator {
         for (job, loss) in due {
             // A ban here reaches its worker on its next call (UnknownWorker, then
             // Suspended when it registers again).
-            self.lose_lease(inner, job, loss, now)?;
+            self.lose_lease(store, job, loss, now)?;
         }
-        while let Some(&(at, job)) = inner.retrying.first() {
+        while let Some(&(at, job)) = self.retrying.first() {
             if at > now {
                 break;
             }
-            inner.retrying.pop_first();
-            inner.ready.insert(job);
+            self.retrying.pop_first();
+            self.ready.insert(job);
         }
         Ok(())
     }
 
-    /// Ends expired leases (the job waits out its backoff; the holder gets a strike)
-    /// and readies jobs whose backoff is over.
-    pub fn expire_leases(&self) -> Result<(), CoordinatorError> {
-        self.expire_leases_at(self.config.clock.now())
-    }
-
-    /// [`Coordinator::expire_leases`] at an explicit time.
-    pub fn expire_leases_at(&self, now: Instant) -> Result<(), CoordinatorError> {
-        let mut inner = self.lock();
-        self.expire_locked(&mut inner, now)
-    }
-
-    /// Leases the oldest ready job to the worker of `session`, if any. A worker holds
-    /// one lease: a lease it still holds is abandoned (a lost lease).
-    pub fn lease(&self, session: &str) -> Result<Option<Lease>, CoordinatorError> {
-        self.lease_at(session, self.config.clock.now())
-    }
-
-    /// [`Coordinator::lease`] at an explicit time.
-    pub fn lease_at(&self, session: &str, now: Instant) -> Result<Option<Lease>, CoordinatorError> {
-        let key = session_key(session);
-        let mut inner = self.lock();
-        self.expire_locked(&mut inner, now)?;
-        let (worker, held) = match inner.workers.get_mut(&key) {
+    /// Marks the session seen at `now`; its worker number, and the job it holds.
+    fn touch(
+        &mut self,
+        key: &SessionKey,
+        now: Instant,
+    ) -> Result<(u64, Option<JobId>), CoordinatorError> {
+        match self.workers.get_mut(key) {
             Some(entry) => {
                 entry.seen = now;
-                (entry.id, entry.lease)
+                Ok((entry.id, entry.lease))
             }
-            None => return Err(CoordinatorError::UnknownWorker),
-        };
+            None => Err(CoordinatorError::UnknownWorker),
+        }
+    }
+
+    /// Leases the oldest ready job to the worker of `session`, if any, with its
+    /// witness as `store` holds it (read here, so that a job being forgotten cannot
+    /// lose its witness half-way). A lease the worker still holds is abandoned.
+    pub(super) fn lease<'s>(
+        &mut self,
+        store: &'s JobStore,
+        session: &str,
+        now: Instant,
+    ) -> Result<Option<Granted<'s>>, CoordinatorError> {
+        let key = session_key(session);
+        self.expire(store, now)?;
+        let (worker, held) = self.touch(&key, now)?;
         if let Some(job) = held
-            && let Some(Strike::Banned(e)) =
-                self.lose_lease(&mut inner, job, Loss::Abandoned, now)?
+            && let Some(Strike::Banned(e)) = self.lose_lease(store, job, Loss::Abandoned, now)?
         {
             return Err(e);
         }
-        let Some(job) = inner.ready.pop_first() else {
+        let Some(job) = self.ready.pop_first() else {
             return Ok(None);
         };
-        // Read under the lock (a job being forgotten must not lose its witness
-        // half-way), encoded after it.
-        let Some(witness) = self.witness(job)? else {
-            inner.ready.insert(job);
+        let Some(witness) = store.witness(job)? else {
+            self.ready.insert(job);
             return Err(ProverError::Corrupt("job witness missing from the store").into());
         };
-        let Some(record) = inner.records.get_mut(&job) else {
+        let Some(record) = self.records.get_mut(&job) else {
             debug_assert!(false, "ready job {} has no record", job.to_text());
             return Ok(None);
         };
@@ -408,7 +541,7 @@ impl Coordinator {
         record.state = JobState::Leased { worker };
         let attempt = record.attempts;
         let deadline = (now + self.config.lease).min(now + self.config.lease_hold_max);
-        inner.leases.insert(
+        self.leases.insert(
             job,
             LeaseState {
                 session: key,
@@ -417,44 +550,32 @@ impl Coordinator {
                 deadline,
             },
         );
-        if let Some(entry) = inner.workers.get_mut(&key) {
+        if let Some(entry) = self.workers.get_mut(&key) {
             entry.lease = Some(job);
         }
-        drop(inner);
-        let witness = hex::encode(&*witness);
-        tracing::info!(job = job.to_text(), worker, attempt, "job leased");
-        Ok(Some(Lease {
-            job: job.to_text(),
-            proof_system: self.backend.system(),
+        Ok(Some(Granted {
+            job,
+            worker,
+            attempt,
             witness,
-            lease_ms: self.config.lease.as_millis() as u64,
-            hold_ms: self.config.lease_hold_max.as_millis() as u64,
         }))
     }
 
     /// Renews the lease on `job` of the worker of `session`, up to the lease's hold
     /// limit. Returns how long the lease now lasts.
-    pub fn heartbeat(&self, session: &str, job: JobId) -> Result<Duration, CoordinatorError> {
-        self.heartbeat_at(session, job, self.config.clock.now())
-    }
-
-    /// [`Coordinator::heartbeat`] at an explicit time.
-    pub fn heartbeat_at(
-        &self,
+    pub(super) fn heartbeat(
+        &mut self,
+        store: &JobStore,
         session: &str,
         job: JobId,
         now: Instant,
     ) -> Result<Duration, CoordinatorError> {
         let key = session_key(session);
-        let mut inner = self.lock();
-        self.expire_locked(&mut inner, now)?;
-        match inner.workers.get_mut(&key) {
-            Some(entry) => entry.seen = now,
-            None => return Err(CoordinatorError::UnknownWorker),
-        }
+        self.expire(store, now)?;
+        self.touch(&key, now)?;
         let hold_max = self.config.lease_hold_max;
         let lease = self.config.lease;
-        match inner.leases.get_mut(&job) {
+        match self.leases.get_mut(&job) {
             Some(l) if l.session == key => {
                 l.deadline = (now + lease).min(l.granted + hold_max);
                 Ok(l.deadline.saturating_duration_since(now))
@@ -463,119 +584,98 @@ impl Coordinator {
         }
     }
 
-    /// Accepts a proof for `job` from the worker of `session` if it verifies;
-    /// otherwise the job goes back to the queue at once, the worker gets a strike and
-    /// the proof is refused.
-    pub fn submit(
-        &self,
+    /// The first half of a proof submission: the statement the proof of `job` must
+    /// prove, if the worker of `session` holds its lease.
+    pub(super) fn leased_statement(
+        &mut self,
+        store: &JobStore,
         session: &str,
         job: JobId,
-        proof: &str,
-        prove_ms: u64,
-    ) -> Result<(), CoordinatorError> {
-        self.submit_at(session, job, proof, prove_ms, self.config.clock.now())
+        now: Instant,
+    ) -> Result<Statement, CoordinatorError> {
+        let key = session_key(session);
+        self.expire(store, now)?;
+        self.touch(&key, now)?;
+        match (self.leases.get(&job), self.records.get(&job)) {
+            (Some(lease), Some(record)) if lease.session == key => Ok(record.job.statement.clone()),
+            _ => Err(CoordinatorError::NotLeased(job.to_text())),
+        }
     }
 
-    /// [`Coordinator::submit`] at an explicit time.
-    pub fn submit_at(
-        &self,
+    /// The second half, after the proof was checked outside the lock: a proof that
+    /// verified (`Ok`) makes the job proven (a synced write) and clears the worker's
+    /// strikes; a refused one (`Err(reason)`) queues the job again at once and
+    /// strikes the worker.
+    pub(super) fn settle(
+        &mut self,
+        store: &JobStore,
         session: &str,
         job: JobId,
-        proof: &str,
+        verdict: Result<Vec<u8>, String>,
         prove_ms: u64,
         now: Instant,
     ) -> Result<(), CoordinatorError> {
         let key = session_key(session);
-        let statement = {
-            let mut inner = self.lock();
-            self.expire_locked(&mut inner, now)?;
-            match inner.workers.get_mut(&key) {
-                Some(entry) => entry.seen = now,
-                None => return Err(CoordinatorError::UnknownWorker),
-            }
-            match (inner.leases.get(&job), inner.records.get(&job)) {
-                (Some(lease), Some(record)) if lease.session == key => record.job.statement.clone(),
-                _ => return Err(CoordinatorError::NotLeased(job.to_text())),
-            }
-        };
-        let limit = self.backend.proof_bytes_max();
-        let verdict = if proof.len() > 2 * limit {
-            Err(format!(
-                "{} hex digits; a {} proof has at most {limit} bytes",
-                proof.len(),
-                self.backend.system()
-            ))
-        } else {
-            match hex::decode(proof) {
-                Ok(p) => self
-                    .backend
-                    .verify(&statement, &p)
-                    .map(|()| p)
-                    .map_err(|e| e.to_string()),
-                Err(e) => Err(format!("proof is not hex: {e}")),
-            }
-        };
-        let mut inner = self.lock();
-        // The lease may have been lost while we verified.
-        let worker = match inner.leases.get(&job) {
+        // The lease may have been lost while the proof was verified.
+        let worker = match self.leases.get(&job) {
             Some(lease) if lease.session == key => lease.worker,
             _ => return Err(CoordinatorError::NotLeased(job.to_text())),
         };
-        inner.take_lease(job);
+        self.take_lease(job);
         match verdict {
             Ok(p) => {
-                let Some(mut record) = inner.records.remove(&job) else {
+                let Some(mut record) = self.records.remove(&job) else {
                     return Err(CoordinatorError::NotLeased(job.to_text()));
                 };
                 record.state = JobState::Proven { proof: p, worker };
                 record.last_error = None;
-                if let Err(e) = self.persist(&record) {
+                if let Err(e) = store.persist(&record) {
                     record.state = JobState::Queued;
-                    inner.records.insert(job, record);
-                    inner.ready.insert(job);
+                    self.records.insert(job, record);
+                    self.ready.insert(job);
                     return Err(e);
                 }
-                inner.lost.remove(&job);
-                if let Some(entry) = inner.workers.get_mut(&key) {
+                self.lost.remove(&job);
+                if let Some(entry) = self.workers.get_mut(&key) {
                     entry.strikes = 0;
                     if let Some(i) = entry.token {
-                        inner.tokens[i].strikes = 0;
+                        self.tokens[i].strikes = 0;
                     }
                 }
-                inner.counters.proven += 1;
-                inner.accepted_at.push_back(now);
-                while inner.accepted_at.len() > 10_000
-                    || inner.accepted_at.front().is_some_and(|t| {
+                self.counters.proven += 1;
+                self.accepted_at.push_back(now);
+                while self.accepted_at.len() > 10_000
+                    || self.accepted_at.front().is_some_and(|t| {
                         now.saturating_duration_since(*t) > Duration::from_secs(60)
                     })
                 {
-                    inner.accepted_at.pop_front();
+                    self.accepted_at.pop_front();
                 }
-                inner.prove_ms.push_back(prove_ms);
+                self.prove_ms.push_back(prove_ms);
                 metrics::histogram!("ghostplane_prover_prove_seconds")
                     .record(prove_ms as f64 / 1000.0);
                 metrics::counter!("ghostplane_prover_proven_total").increment(1);
-                if inner.prove_ms.len() > 100 {
-                    inner.prove_ms.pop_front();
+                if self.prove_ms.len() > 100 {
+                    self.prove_ms.pop_front();
                 }
                 tracing::info!(job = job.to_text(), worker, prove_ms, "proof accepted");
                 Ok(())
             }
             Err(reason) => {
-                inner.counters.refused += 1;
+                self.counters.refused += 1;
                 tracing::warn!(job = job.to_text(), worker, %reason, "proof refused");
-                if let Some(record) = inner.records.get_mut(&job) {
+                if let Some(record) = self.records.get_mut(&job) {
                     // The worker's fault, not the job's.
                     record.attempts = record.attempts.saturating_sub(1);
                 }
                 self.requeue(
-                    &mut inner,
+                    store,
                     job,
                     format!("worker {worker}: proof refused: {reason}"),
                     None,
                 )?;
                 let strike = self.strike(
-                    &mut inner,
+                    store,
                     key,
                     format!("proof for job {} refused: {reason}", job.to_text()),
                     now,
@@ -591,5 +691,40 @@ impl Coordinator {
                 }
             }
         }
+    }
+
+    /// Forgets every job of batch `from` and later (leases included: a proof
+    /// submitted for one is then refused as not leased).
+    pub(super) fn forget_from(&mut self, from: u64) {
+        let doomed: Vec<JobId> = self
+            .records
+            .keys()
+            .filter(|id| id.batch >= from)
+            .copied()
+            .collect();
+        for id in doomed {
+            self.take_lease(id);
+            self.records.remove(&id);
+            self.ready.remove(&id);
+            self.lost.remove(&id);
+        }
+        self.retrying.retain(|(_, id)| id.batch < from);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_delay_doubles_and_is_capped() {
+        let base = Duration::from_secs(1);
+        let max = Duration::from_secs(300);
+        let delays: Vec<u64> = [1, 2, 3, 9, 10, 32, u32::MAX]
+            .iter()
+            .map(|n| retry_delay(base, max, *n).as_secs())
+            .collect();
+        assert_eq!(delays, [1, 2, 4, 256, 300, 300, 300]);
+        assert_eq!(retry_delay(base, max, 0), base);
     }
 }

@@ -54,11 +54,17 @@
 //! that holds none; a token-less registration may only evict a silent token-less
 //! worker, so it can never push out an authenticated one.
 //!
-//! JSON-RPC (default 127.0.0.1:9095, `GET /health` too): the coordinator implements
-//! [`ProverApi`](crate::api::ProverApi) (method table there). Error codes:
-//! [`CoordinatorError::code`].
+//! JSON-RPC (default 127.0.0.1:9095, `GET /health` too): the coordinator's
+//! `CoordinatorRpc` (`rpc.rs`) implements [`ProverApi`](crate::api::ProverApi) (method
+//! table there) by calling the [`Coordinator`]. Error codes: [`CoordinatorError::code`].
+//!
+//! **Parts.** The [`Coordinator`] owns its parts as fields: a `JobStore` (`store.rs`:
+//! job records and witnesses on disk, no state of its own), a `JobTable` (`jobs.rs`:
+//! ready, backing-off and leased jobs, worker sessions, strikes; each step at an
+//! explicit `now`, behind the coordinator's one mutex, and given the store for the
+//! writes it makes) and the [`ProofBackend`] that verifies proofs outside that mutex.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -66,23 +72,23 @@ use std::time::{Duration, Instant};
 use borsh::{BorshDeserialize, BorshSerialize};
 use ghostplane_primitives::clock::{self, SharedClock};
 use ghostplane_rpc::codes;
-
-use crate::api::{ProverApiServer, RpcResult};
-use jsonrpsee::server::{RpcModule, ServerHandle};
-use jsonrpsee::types::ErrorObjectOwned;
+use jsonrpsee::server::ServerHandle;
 use rocksdb::{DB, WriteBatch};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 pub use crate::auth::WorkerAuth;
 use crate::auth::random_bytes;
 use crate::backend::{Job, ProofBackend, ProofSystem};
 use crate::error::ProverError;
-use crate::tree::{AccountTree, cf};
+use crate::tree::AccountTree;
 
 mod jobs;
 mod rpc;
 mod store;
+
+use jobs::JobTable;
+use rpc::CoordinatorRpc;
+use store::JobStore;
 
 /// Column of job records (id, state, attempts, statement; the witness is not in it).
 pub const CF_JOBS: &str = "jobs";
@@ -414,96 +420,53 @@ pub struct CoordinatorStatus {
     pub leases: BTreeMap<String, u64>,
 }
 
-/// blake3 of a session secret: the registry never holds the secret itself.
-type SessionKey = [u8; 32];
-
-fn session_key(session: &str) -> SessionKey {
-    *blake3::hash(session.as_bytes()).as_bytes()
-}
-
-struct LeaseState {
-    session: SessionKey,
-    worker: u64,
-    granted: Instant,
-    deadline: Instant,
-}
-
-struct WorkerEntry {
-    id: u64,
-    name: String,
-    /// Index of its token in the auth list; `None`: registered without one.
-    token: Option<usize>,
-    seen: Instant,
-    /// Strikes of a token-less session (a token's strikes are in [`TokenState`]).
-    strikes: u32,
-    /// The one job it holds.
-    lease: Option<JobId>,
-}
-
-/// Per listed token: strikes since its last accepted proof, and a suspension.
-#[derive(Default)]
-struct TokenState {
-    strikes: u32,
-    suspended: Option<(Instant, String)>,
-}
-
-#[derive(Default)]
-struct Counters {
-    proven: usize,
-    refused: usize,
-    expired: usize,
-    capped: usize,
-    abandoned: usize,
-    banned: usize,
-    evicted: usize,
-}
-
-struct Inner {
-    /// Jobs ready to lease, oldest first (batches finalize in order).
-    ready: BTreeSet<JobId>,
-    /// Jobs waiting out a backoff, by the time they are ready again.
-    retrying: BTreeSet<(Instant, JobId)>,
-    /// Consecutive lost leases per unproven job (the backoff exponent).
-    lost: HashMap<JobId, u32>,
-    leases: HashMap<JobId, LeaseState>,
-    records: HashMap<JobId, JobRecord>,
-    workers: HashMap<SessionKey, WorkerEntry>,
-    tokens: Vec<TokenState>,
-    next_worker: u64,
-    counters: Counters,
-    accepted_at: VecDeque<Instant>,
-    prove_ms: VecDeque<u64>,
-}
-
-impl Inner {
-    /// Removes `job`'s lease, also from its holder's entry.
-    fn take_lease(&mut self, job: JobId) -> Option<LeaseState> {
-        let lease = self.leases.remove(&job)?;
-        if let Some(entry) = self.workers.get_mut(&lease.session)
-            && entry.lease == Some(job)
-        {
-            entry.lease = None;
-        }
-        Some(lease)
-    }
-
-    fn unproven(&self) -> usize {
-        self.ready.len() + self.retrying.len() + self.leases.len()
-    }
-}
-
-/// The coordinator. Cheap to clone.
+/// The coordinator: the `JobStore` on disk, the `JobTable` of jobs, leases and
+/// workers in memory (behind one mutex, never held while a proof is verified), and
+/// the proof backend that checks every proof. Served over JSON-RPC by
+/// `CoordinatorRpc`. Cheap to clone.
 #[derive(Clone)]
 pub struct Coordinator {
-    db: Arc<DB>,
+    store: JobStore,
+    table: Arc<Mutex<JobTable>>,
     backend: Arc<dyn ProofBackend>,
     config: Arc<CoordinatorConfig>,
-    inner: Arc<Mutex<Inner>>,
 }
 
 impl Coordinator {
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    /// Opens the coordinator over the prover's RocksDB, reloading unproven jobs (and
+    /// queueing again any job an older coordinator marked failed).
+    pub fn open(
+        db: Arc<DB>,
+        backend: Arc<dyn ProofBackend>,
+        config: CoordinatorConfig,
+    ) -> Result<Self, ProverError> {
+        if config.auth.admits_unauthenticated() {
+            tracing::warn!(
+                tokens = config.auth.token_count(),
+                "prover coordinator: OPEN registration, workers without a token are admitted; use it only where every host that reaches the coordinator is trusted"
+            );
+        } else if config.auth.token_count() == 0 {
+            tracing::warn!(
+                "prover coordinator lists no worker token: every worker registration will be refused"
+            );
+        }
+        let config = Arc::new(config);
+        let (store, loaded) = JobStore::open(db)?;
+        let table = JobTable::new(Arc::clone(&config), loaded);
+        Ok(Self {
+            store,
+            table: Arc::new(Mutex::new(table)),
+            backend,
+            config,
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, JobTable> {
+        self.table.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn config(&self) -> &CoordinatorConfig {
+        &self.config
     }
 
     /// The backend's parameter hash (workers must present the same).
@@ -516,72 +479,258 @@ impl Coordinator {
         &self.backend
     }
 
-    /// Jobs not proven yet (queued, waiting out a backoff, or leased): what
-    /// settlement's back-pressure counts. Cheaper than [`Coordinator::status`].
-    /// Also refreshes the job and worker gauges (settlement asks every round).
-    pub fn unproven_jobs(&self) -> usize {
-        let inner = self.lock();
-        metrics::gauge!("ghostplane_prover_jobs", "state" => "queued")
-            .set((inner.ready.len() + inner.retrying.len()) as f64);
-        metrics::gauge!("ghostplane_prover_jobs", "state" => "leased")
-            .set(inner.leases.len() as f64);
-        metrics::gauge!("ghostplane_prover_workers").set(inner.workers.len() as f64);
-        inner.ready.len() + inner.retrying.len() + inner.leases.len()
-    }
-
-    /// Current counters.
-    pub fn status(&self) -> CoordinatorStatus {
-        let inner = self.lock();
-        let mut prove_ms: Vec<u64> = inner.prove_ms.iter().copied().collect();
-        prove_ms.sort_unstable();
-        let now = self.config.clock.now();
-        CoordinatorStatus {
-            queued: inner.ready.len() + inner.retrying.len(),
-            retrying: inner.retrying.len(),
-            leased: inner.leases.len(),
-            proven: inner.counters.proven,
-            workers: inner.workers.len(),
-            workers_unauthenticated: inner.workers.values().filter(|w| w.token.is_none()).count(),
-            proofs_last_minute: inner
-                .accepted_at
-                .iter()
-                .filter(|t| now.saturating_duration_since(**t) <= Duration::from_secs(60))
-                .count(),
-            prove_ms_median: prove_ms.get(prove_ms.len() / 2).copied().unwrap_or(0),
-            refused: inner.counters.refused,
-            expired: inner.counters.expired,
-            capped: inner.counters.capped,
-            abandoned: inner.counters.abandoned,
-            banned: inner.counters.banned,
-            evicted: inner.counters.evicted,
-            leases: inner
-                .leases
-                .iter()
-                .map(|(id, l)| (id.to_text(), l.worker))
-                .collect(),
-        }
-    }
-
     /// Most ops per segment of the coordinator's backend.
     pub fn chunk_ops(&self) -> usize {
         self.backend.segment_ops_max()
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::jobs::retry_delay;
-    use super::*;
+    /// Jobs not proven yet (queued, waiting out a backoff, or leased): what
+    /// settlement's back-pressure counts. Cheaper than [`Coordinator::status`].
+    /// Also refreshes the job and worker gauges (settlement asks every round).
+    pub fn unproven_jobs(&self) -> usize {
+        let table = self.lock();
+        table.publish_gauges();
+        table.unproven()
+    }
 
-    #[test]
-    fn retry_delay_doubles_and_is_capped() {
-        let base = Duration::from_secs(1);
-        let max = Duration::from_secs(300);
-        let delays: Vec<u64> = [1, 2, 3, 9, 10, 32, u32::MAX]
-            .iter()
-            .map(|n| retry_delay(base, max, *n).as_secs())
-            .collect();
-        assert_eq!(delays, [1, 2, 4, 256, 300, 300, 300]);
-        assert_eq!(retry_delay(base, max, 0), base);
+    /// Current counters.
+    pub fn status(&self) -> CoordinatorStatus {
+        let table = self.lock();
+        table.status(self.config.clock.now())
+    }
+
+    /// Commits `tree` at `batch` together with the batch's jobs, in one write.
+    pub fn enqueue_batch(
+        &self,
+        tree: &mut AccountTree,
+        batch: u64,
+        chunks: Vec<Job>,
+    ) -> Result<Vec<JobId>, CoordinatorError> {
+        self.enqueue_batch_with(tree, batch, chunks, WriteBatch::default())
+    }
+
+    /// [`Coordinator::enqueue_batch`], with the caller's own records (`write`) in the
+    /// same atomic write.
+    pub fn enqueue_batch_with(
+        &self,
+        tree: &mut AccountTree,
+        batch: u64,
+        chunks: Vec<Job>,
+        mut write: WriteBatch,
+    ) -> Result<Vec<JobId>, CoordinatorError> {
+        let pending = self.lock().unproven();
+        if pending + chunks.len() > self.config.jobs_max {
+            return Err(CoordinatorError::QueueFull(pending));
+        }
+        let records = self.store.stage_batch(batch, chunks, &mut write)?;
+        tree.commit(batch, write)?;
+        let ids: Vec<JobId> = records.iter().map(|r| r.id).collect();
+        self.lock().enqueue(records);
+        Ok(ids)
+    }
+
+    /// The stored record of a job (its `job.witness` is empty: see
+    /// [`JobRecord::job`]).
+    pub fn job(&self, id: JobId) -> Result<Option<JobRecord>, CoordinatorError> {
+        if let Some(record) = self.lock().record(&id) {
+            return Ok(Some(record));
+        }
+        self.store.record(id)
+    }
+
+    /// All chunk proofs of `batch` in chunk order, once every chunk is proven.
+    pub fn batch_proofs(&self, batch: u64) -> Result<Option<Vec<Vec<u8>>>, CoordinatorError> {
+        let mut proofs = Vec::new();
+        for chunk in 0.. {
+            match self.job(JobId { batch, chunk })? {
+                Some(JobRecord {
+                    state: JobState::Proven { proof, .. },
+                    ..
+                }) => proofs.push(proof),
+                Some(_) => return Ok(None),
+                None => break,
+            }
+        }
+        Ok((!proofs.is_empty()).then_some(proofs))
+    }
+
+    /// Stages into `write` the deletion of every job of batch `from` and later (for a
+    /// batch plan settlement drops and makes again); call [`Self::forget_batches_from`]
+    /// once `write` is durable.
+    pub fn stage_forget_batches_from(
+        &self,
+        from: u64,
+        write: &mut WriteBatch,
+    ) -> Result<(), CoordinatorError> {
+        self.store.stage_forget_from(from, write)
+    }
+
+    /// Forgets, in memory, every job of batch `from` and later (leases included:
+    /// a proof submitted for one is then refused as not leased).
+    pub fn forget_batches_from(&self, from: u64) {
+        self.lock().forget_from(from);
+    }
+
+    /// Registers a worker whose keys are for `circuit_hash`, presenting `token` (one
+    /// the operator listed; `None` only works with open registration).
+    pub fn register(
+        &self,
+        circuit_hash: &str,
+        name: &str,
+        token: Option<&str>,
+    ) -> Result<Registration, CoordinatorError> {
+        self.register_at(circuit_hash, name, token, self.config.clock.now())
+    }
+
+    /// [`Coordinator::register`] at an explicit time.
+    pub fn register_at(
+        &self,
+        circuit_hash: &str,
+        name: &str,
+        token: Option<&str>,
+        now: Instant,
+    ) -> Result<Registration, CoordinatorError> {
+        let ours = hex::encode(self.params_hash());
+        if !circuit_hash.eq_ignore_ascii_case(&ours) {
+            return Err(CoordinatorError::CircuitMismatch {
+                worker: circuit_hash.chars().take(64).collect(),
+                coordinator: ours,
+            });
+        }
+        let token = match token.filter(|t| !t.is_empty()) {
+            Some(t) => Some(
+                self.config
+                    .auth
+                    .identify(t)
+                    .ok_or(CoordinatorError::TokenRejected)?,
+            ),
+            None if self.config.auth.admits_unauthenticated() => None,
+            None => return Err(CoordinatorError::TokenMissing),
+        };
+        let secret = random_bytes().map_err(|e| ProverError::Io {
+            context: "worker session".into(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+        let session = hex::encode(secret);
+        let worker = self
+            .lock()
+            .register(&self.store, &session, name, token, now)?;
+        Ok(Registration {
+            worker,
+            session,
+            proof_system: self.backend.system(),
+            chunk_ops: self.backend.segment_ops_max(),
+            lease_ms: self.config.lease.as_millis() as u64,
+            lease_hold_max_ms: self.config.lease_hold_max.as_millis() as u64,
+        })
+    }
+
+    /// Ends expired leases (the job waits out its backoff; the holder gets a strike)
+    /// and readies jobs whose backoff is over.
+    pub fn expire_leases(&self) -> Result<(), CoordinatorError> {
+        self.expire_leases_at(self.config.clock.now())
+    }
+
+    /// [`Coordinator::expire_leases`] at an explicit time.
+    pub fn expire_leases_at(&self, now: Instant) -> Result<(), CoordinatorError> {
+        self.lock().expire(&self.store, now)
+    }
+
+    /// Leases the oldest ready job to the worker of `session`, if any. A worker holds
+    /// one lease: a lease it still holds is abandoned (a lost lease).
+    pub fn lease(&self, session: &str) -> Result<Option<Lease>, CoordinatorError> {
+        self.lease_at(session, self.config.clock.now())
+    }
+
+    /// [`Coordinator::lease`] at an explicit time.
+    pub fn lease_at(&self, session: &str, now: Instant) -> Result<Option<Lease>, CoordinatorError> {
+        // The witness is read under the lock (a job being forgotten must not lose it
+        // half-way) and encoded after it.
+        let Some(granted) = self.lock().lease(&self.store, session, now)? else {
+            return Ok(None);
+        };
+        let witness = hex::encode(&*granted.witness);
+        tracing::info!(
+            job = granted.job.to_text(),
+            worker = granted.worker,
+            attempt = granted.attempt,
+            "job leased"
+        );
+        Ok(Some(Lease {
+            job: granted.job.to_text(),
+            proof_system: self.backend.system(),
+            witness,
+            lease_ms: self.config.lease.as_millis() as u64,
+            hold_ms: self.config.lease_hold_max.as_millis() as u64,
+        }))
+    }
+
+    /// Renews the lease on `job` of the worker of `session`, up to the lease's hold
+    /// limit. Returns how long the lease now lasts.
+    pub fn heartbeat(&self, session: &str, job: JobId) -> Result<Duration, CoordinatorError> {
+        self.heartbeat_at(session, job, self.config.clock.now())
+    }
+
+    /// [`Coordinator::heartbeat`] at an explicit time.
+    pub fn heartbeat_at(
+        &self,
+        session: &str,
+        job: JobId,
+        now: Instant,
+    ) -> Result<Duration, CoordinatorError> {
+        self.lock().heartbeat(&self.store, session, job, now)
+    }
+
+    /// Accepts a proof for `job` from the worker of `session` if it verifies;
+    /// otherwise the job goes back to the queue at once, the worker gets a strike and
+    /// the proof is refused.
+    pub fn submit(
+        &self,
+        session: &str,
+        job: JobId,
+        proof: &str,
+        prove_ms: u64,
+    ) -> Result<(), CoordinatorError> {
+        self.submit_at(session, job, proof, prove_ms, self.config.clock.now())
+    }
+
+    /// [`Coordinator::submit`] at an explicit time.
+    pub fn submit_at(
+        &self,
+        session: &str,
+        job: JobId,
+        proof: &str,
+        prove_ms: u64,
+        now: Instant,
+    ) -> Result<(), CoordinatorError> {
+        let statement = self
+            .lock()
+            .leased_statement(&self.store, session, job, now)?;
+        // Verified without the lock: other workers lease and submit meanwhile.
+        let limit = self.backend.proof_bytes_max();
+        let verdict = if proof.len() > 2 * limit {
+            Err(format!(
+                "{} hex digits; a {} proof has at most {limit} bytes",
+                proof.len(),
+                self.backend.system()
+            ))
+        } else {
+            match hex::decode(proof) {
+                Ok(p) => self
+                    .backend
+                    .verify(&statement, &p)
+                    .map(|()| p)
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(format!("proof is not hex: {e}")),
+            }
+        };
+        self.lock()
+            .settle(&self.store, session, job, verdict, prove_ms, now)
+    }
+
+    /// Starts the JSON-RPC server (`CoordinatorRpc`); also runs lease expiry twice a
+    /// second.
+    pub async fn serve(&self) -> Result<(ServerHandle, SocketAddr), ProverError> {
+        CoordinatorRpc::new(self.clone()).serve().await
     }
 }

@@ -1,20 +1,42 @@
-//! The JSON-RPC side: [`ProverApiServer`] over the coordinator, and the server.
+//! [`CoordinatorRpc`]: the coordinator as a JSON-RPC server. It implements
+//! [`ProverApiServer`] by calling the [`Coordinator`]'s methods and mapping their
+//! errors to [`CoordinatorError::code`], and runs lease expiry while it serves.
 
-use super::*;
+use std::net::SocketAddr;
+use std::time::Duration;
 
-impl Coordinator {
+use jsonrpsee::server::{RpcModule, ServerHandle};
+use jsonrpsee::types::ErrorObjectOwned;
+use serde_json::json;
+
+use super::{Coordinator, CoordinatorError, CoordinatorStatus, JobId, Lease, Registration};
+use crate::api::{ProverApiServer, RpcResult};
+use crate::error::ProverError;
+
+/// The JSON-RPC face of a [`Coordinator`].
+pub(super) struct CoordinatorRpc {
+    coordinator: Coordinator,
+}
+
+impl CoordinatorRpc {
+    pub(super) fn new(coordinator: Coordinator) -> Self {
+        Self { coordinator }
+    }
+
     /// Starts the JSON-RPC server; also runs lease expiry twice a second.
-    pub async fn serve(&self) -> Result<(ServerHandle, SocketAddr), ProverError> {
+    pub(super) async fn serve(self) -> Result<(ServerHandle, SocketAddr), ProverError> {
         let rpc_error = |e: String| ProverError::Io {
             context: "prover coordinator RPC".into(),
             source: std::io::Error::other(e),
         };
-        let module = rpc_module(self.clone()).map_err(|e| rpc_error(e.to_string()))?;
-        let limits = ghostplane_rpc::Limits::with_body(self.config.rpc_body_bytes_max);
-        let (handle, local) = ghostplane_rpc::serve(self.config.listen, limits, module)
+        let expiry = self.coordinator.clone();
+        let config = self.coordinator.config();
+        let limits = ghostplane_rpc::Limits::with_body(config.rpc_body_bytes_max);
+        let listen = config.listen;
+        let module = self.into_module().map_err(|e| rpc_error(e.to_string()))?;
+        let (handle, local) = ghostplane_rpc::serve(listen, limits, module)
             .await
             .map_err(|e| rpc_error(e.to_string()))?;
-        let expiry = self.clone();
         let stopped = handle.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_millis(500));
@@ -26,6 +48,21 @@ impl Coordinator {
             }
         });
         Ok((handle, local))
+    }
+
+    /// The `prover_*` methods and the health check.
+    fn into_module(self) -> Result<RpcModule<Self>, jsonrpsee::core::RegisterMethodError> {
+        let mut module = self.into_rpc();
+        module.register_method(ghostplane_rpc::HEALTH_METHOD, |_, rpc, _| {
+            let c = &rpc.coordinator;
+            json!({
+                "ok": true,
+                "circuit": hex::encode(c.params_hash()),
+                "proof_system": c.backend().system(),
+                "time_ms": c.config().clock.unix_ms(),
+            })
+        })?;
+        Ok(module)
     }
 }
 
@@ -39,23 +76,27 @@ fn job_param(text: &str) -> Result<JobId, ErrorObjectOwned> {
     })
 }
 
-impl ProverApiServer for Coordinator {
+impl ProverApiServer for CoordinatorRpc {
     fn register(
         &self,
         circuit_hash: String,
         name: String,
         token: Option<String>,
     ) -> RpcResult<Registration> {
-        Coordinator::register(self, &circuit_hash, &name, token.as_deref()).map_err(|e| rpc_err(&e))
+        self.coordinator
+            .register(&circuit_hash, &name, token.as_deref())
+            .map_err(|e| rpc_err(&e))
     }
 
     fn lease(&self, session: String) -> RpcResult<Option<Lease>> {
-        Coordinator::lease(self, &session).map_err(|e| rpc_err(&e))
+        self.coordinator.lease(&session).map_err(|e| rpc_err(&e))
     }
 
     fn heartbeat(&self, session: String, job: String) -> RpcResult<u64> {
-        let left =
-            Coordinator::heartbeat(self, &session, job_param(&job)?).map_err(|e| rpc_err(&e))?;
+        let left = self
+            .coordinator
+            .heartbeat(&session, job_param(&job)?)
+            .map_err(|e| rpc_err(&e))?;
         Ok(u64::try_from(left.as_millis()).unwrap_or(u64::MAX))
     }
 
@@ -66,32 +107,21 @@ impl ProverApiServer for Coordinator {
         proof: String,
         prove_ms: u64,
     ) -> RpcResult<bool> {
-        Coordinator::submit(self, &session, job_param(&job)?, &proof, prove_ms)
+        self.coordinator
+            .submit(&session, job_param(&job)?, &proof, prove_ms)
             .map_err(|e| rpc_err(&e))?;
         Ok(true)
     }
 
     fn status(&self) -> RpcResult<CoordinatorStatus> {
-        Ok(Coordinator::status(self))
+        Ok(self.coordinator.status())
     }
 
     fn batch_proofs(&self, batch: u64) -> RpcResult<Option<Vec<String>>> {
-        let proofs = Coordinator::batch_proofs(self, batch).map_err(|e| rpc_err(&e))?;
+        let proofs = self
+            .coordinator
+            .batch_proofs(batch)
+            .map_err(|e| rpc_err(&e))?;
         Ok(proofs.map(|p| p.iter().map(hex::encode).collect()))
     }
-}
-
-fn rpc_module(
-    coordinator: Coordinator,
-) -> Result<RpcModule<Coordinator>, jsonrpsee::core::RegisterMethodError> {
-    let mut module = coordinator.into_rpc();
-    module.register_method(ghostplane_rpc::HEALTH_METHOD, |_, c, _| {
-        json!({
-            "ok": true,
-            "circuit": hex::encode(c.params_hash()),
-            "proof_system": c.backend.system(),
-            "time_ms": c.config.clock.unix_ms(),
-        })
-    })?;
-    Ok(module)
 }

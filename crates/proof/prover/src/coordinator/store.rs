@@ -1,41 +1,41 @@
-//! The job store: opening (and reviving unfinished jobs), enqueueing a batch's
-//! chunk jobs, persisting job records, and reading proofs back.
+//! [`JobStore`]: the coordinator's jobs on disk. Records in [`CF_JOBS`], witnesses
+//! apart in [`CF_WITNESSES`], both keyed `batch ‖ chunk`. It holds no state of its
+//! own beyond the database handle: what is leased, queued or backing off lives in
+//! the [`JobTable`](super::jobs::JobTable).
 
-use super::*;
+use std::sync::Arc;
+
+use borsh::BorshDeserialize;
 use ghostplane_primitives::codec::to_bytes;
+use rocksdb::{DB, WriteBatch};
 
-impl Coordinator {
-    /// Opens the coordinator over the prover's RocksDB, reloading unproven jobs (and
-    /// queueing again any job an older coordinator marked failed).
-    pub fn open(
-        db: Arc<DB>,
-        backend: Arc<dyn ProofBackend>,
-        config: CoordinatorConfig,
-    ) -> Result<Self, ProverError> {
-        if config.auth.admits_unauthenticated() {
-            tracing::warn!(
-                tokens = config.auth.token_count(),
-                "prover coordinator: OPEN registration, workers without a token are admitted; use it only where every host that reaches the coordinator is trusted"
-            );
-        } else if config.auth.token_count() == 0 {
-            tracing::warn!(
-                "prover coordinator lists no worker token: every worker registration will be refused"
-            );
-        }
-        let mut inner = Inner {
-            ready: BTreeSet::new(),
-            retrying: BTreeSet::new(),
-            lost: HashMap::new(),
-            leases: HashMap::new(),
-            records: HashMap::new(),
-            workers: HashMap::new(),
-            tokens: (0..config.auth.token_count())
-                .map(|_| TokenState::default())
-                .collect(),
-            next_worker: 1,
-            counters: Counters::default(),
-            accepted_at: VecDeque::new(),
-            prove_ms: VecDeque::new(),
+use super::{CF_JOBS, CF_WITNESSES, CoordinatorError, JobId, JobRecord, JobState};
+use crate::backend::Job;
+use crate::error::ProverError;
+use crate::tree::cf;
+
+/// What [`JobStore::open`] found on disk.
+pub(super) struct Loaded {
+    /// Every unproven job, queued (leases are not persisted).
+    pub(super) unproven: Vec<JobRecord>,
+    /// How many jobs were proven before.
+    pub(super) proven: usize,
+}
+
+/// The job records and witnesses in the prover's RocksDB. Cheap to clone.
+#[derive(Clone)]
+pub(super) struct JobStore {
+    db: Arc<DB>,
+}
+
+impl JobStore {
+    /// Reads every job back: unproven ones (and any an older coordinator marked
+    /// failed) come back queued; records written with an inline witness have it
+    /// moved to its own column.
+    pub(super) fn open(db: Arc<DB>) -> Result<(Self, Loaded), ProverError> {
+        let mut loaded = Loaded {
+            unproven: Vec::new(),
+            proven: 0,
         };
         {
             let jobs = cf(&db, CF_JOBS)?;
@@ -55,7 +55,7 @@ impl Coordinator {
                     revived.put_cf(jobs, record.id.key(), to_bytes(&record));
                 }
                 match record.state {
-                    JobState::Proven { .. } => inner.counters.proven += 1,
+                    JobState::Proven { .. } => loaded.proven += 1,
                     JobState::Failed => {
                         // Written by the old attempts limit: a worker's garbage must not
                         // stop finality, so the job is simply proven again.
@@ -66,13 +66,11 @@ impl Coordinator {
                         );
                         record.state = JobState::Queued;
                         revived.put_cf(jobs, record.id.key(), to_bytes(&record));
-                        inner.ready.insert(record.id);
-                        inner.records.insert(record.id, record);
+                        loaded.unproven.push(record);
                     }
                     JobState::Queued | JobState::Leased { .. } => {
                         record.state = JobState::Queued;
-                        inner.ready.insert(record.id);
-                        inner.records.insert(record.id, record);
+                        loaded.unproven.push(record);
                     }
                 }
             }
@@ -80,37 +78,17 @@ impl Coordinator {
                 db.write(revived)?;
             }
         }
-        Ok(Self {
-            db,
-            backend,
-            config: Arc::new(config),
-            inner: Arc::new(Mutex::new(inner)),
-        })
+        Ok((Self { db }, loaded))
     }
 
-    /// Commits `tree` at `batch` together with the batch's jobs, in one write.
-    pub fn enqueue_batch(
+    /// Stages into `write` batch `batch`'s jobs, queued, with their witnesses apart;
+    /// returns their records (witness-less) for the job table.
+    pub(super) fn stage_batch(
         &self,
-        tree: &mut AccountTree,
         batch: u64,
         chunks: Vec<Job>,
-    ) -> Result<Vec<JobId>, CoordinatorError> {
-        self.enqueue_batch_with(tree, batch, chunks, WriteBatch::default())
-    }
-
-    /// [`Coordinator::enqueue_batch`], with the caller's own records (`write`) in the
-    /// same atomic write.
-    pub fn enqueue_batch_with(
-        &self,
-        tree: &mut AccountTree,
-        batch: u64,
-        chunks: Vec<Job>,
-        mut write: WriteBatch,
-    ) -> Result<Vec<JobId>, CoordinatorError> {
-        let pending = self.lock().unproven();
-        if pending + chunks.len() > self.config.jobs_max {
-            return Err(CoordinatorError::QueueFull(pending));
-        }
+        write: &mut WriteBatch,
+    ) -> Result<Vec<JobRecord>, CoordinatorError> {
         let jobs = cf(&self.db, CF_JOBS)?;
         let witnesses = cf(&self.db, CF_WITNESSES)?;
         let mut records = Vec::with_capacity(chunks.len());
@@ -130,14 +108,7 @@ impl Coordinator {
             write.put_cf(jobs, id.key(), to_bytes(&record));
             records.push(record);
         }
-        tree.commit(batch, write)?;
-        let mut inner = self.lock();
-        let ids: Vec<JobId> = records.iter().map(|r| r.id).collect();
-        for record in records {
-            inner.ready.insert(record.id);
-            inner.records.insert(record.id, record);
-        }
-        Ok(ids)
+        Ok(records)
     }
 
     /// Writes `record`; a proven one with a synced write that also deletes its
@@ -166,12 +137,8 @@ impl Coordinator {
             .get_pinned_cf(cf(&self.db, CF_WITNESSES)?, id.key())?)
     }
 
-    /// The stored record of a job (its `job.witness` is empty: see
-    /// [`JobRecord::job`]).
-    pub fn job(&self, id: JobId) -> Result<Option<JobRecord>, CoordinatorError> {
-        if let Some(r) = self.lock().records.get(&id) {
-            return Ok(Some(r.clone()));
-        }
+    /// The stored record of a job, as last written.
+    pub(super) fn record(&self, id: JobId) -> Result<Option<JobRecord>, CoordinatorError> {
         let jobs = cf(&self.db, CF_JOBS)?;
         match self.db.get_cf(jobs, id.key())? {
             Some(bytes) => Ok(Some(
@@ -182,10 +149,9 @@ impl Coordinator {
         }
     }
 
-    /// Stages into `write` the deletion of every job of batch `from` and later (for a
-    /// batch plan settlement drops and makes again); call [`Self::forget_batches_from`]
-    /// once `write` is durable.
-    pub fn stage_forget_batches_from(
+    /// Stages into `write` the deletion of every job (record and witness) of batch
+    /// `from` and later.
+    pub(super) fn stage_forget_from(
         &self,
         from: u64,
         write: &mut WriteBatch,
@@ -206,40 +172,5 @@ impl Coordinator {
             }
         }
         Ok(())
-    }
-
-    /// Forgets, in memory, every job of batch `from` and later (leases included:
-    /// a proof submitted for one is then refused as not leased).
-    pub fn forget_batches_from(&self, from: u64) {
-        let mut inner = self.lock();
-        let doomed: Vec<JobId> = inner
-            .records
-            .keys()
-            .filter(|id| id.batch >= from)
-            .copied()
-            .collect();
-        for id in doomed {
-            inner.take_lease(id);
-            inner.records.remove(&id);
-            inner.ready.remove(&id);
-            inner.lost.remove(&id);
-        }
-        inner.retrying.retain(|(_, id)| id.batch < from);
-    }
-
-    /// All chunk proofs of `batch` in chunk order, once every chunk is proven.
-    pub fn batch_proofs(&self, batch: u64) -> Result<Option<Vec<Vec<u8>>>, CoordinatorError> {
-        let mut proofs = Vec::new();
-        for chunk in 0.. {
-            match self.job(JobId { batch, chunk })? {
-                Some(JobRecord {
-                    state: JobState::Proven { proof, .. },
-                    ..
-                }) => proofs.push(proof),
-                Some(_) => return Ok(None),
-                None => break,
-            }
-        }
-        Ok((!proofs.is_empty()).then_some(proofs))
     }
 }
