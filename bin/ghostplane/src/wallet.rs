@@ -11,12 +11,12 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use ghostd_types::api::{GhostApiClient, ReceiptView, RollupApiClient, TxState};
 use ghostd_types::{Call, L1_DEVNET_CHAIN_ID, L1Transaction, RollupCall};
+use ghostplane_l2_api::TxStatus;
+use ghostplane_l2_api::{AccountQuery, L2ApiClient};
 use ghostplane_primitives::{
     ACCOUNT_CREATION_FEE, AccountId, Amount, Codec, DEVNET_CHAIN_ID, Hash32, Keypair, L1Address,
     PublicKey, Recipient, TokenId, Transaction,
 };
-use ghostplane_sequencer::TxStatus;
-use ghostplane_sequencer::api::{AccountQuery, L2ApiClient};
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 
 use crate::parse_token;
