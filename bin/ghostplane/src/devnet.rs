@@ -11,9 +11,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use ghostd::modules::ledger;
-use ghostd::{
-    EmbeddedL1, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, ProofParams, RollupGenesis,
-};
+use ghostd::{EmbeddedL1, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, RollupGenesis};
 use ghostplane_primitives::{DEVNET_CHAIN_ID, FieldBytes, Keypair, L1Address, TokenId};
 use ghostplane_prover::{
     AccountTree, Coordinator, CoordinatorConfig, ProofBackend, WorkerAuth, WorkerConfig,
@@ -403,7 +401,7 @@ pub fn devnet_genesis(
         rollup: RollupGenesis {
             l2_chain_id: DEVNET_CHAIN_ID,
             operators: vec![operator_key().public_key()],
-            proof: ProofParams::of(backend),
+            proof: ghostplane_prover::proof_params(backend),
             genesis_root,
             genesis_accounts: l2_genesis.keys(),
             forced_inclusion_blocks,

@@ -20,11 +20,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
+use ghostplane_l2_api::{AccountQuery, AccountView, BatchItem, L2ApiClient};
 use ghostplane_primitives::{
     ACCOUNT_CREATION_FEE, AccountId, ChainId, Codec, Hash32, Keypair, Recipient, TokenId,
     Transaction, tx_hash,
 };
-use ghostplane_sequencer::api::{AccountQuery, AccountView, BatchItem, L2ApiClient};
 use ghostplane_sequencer::{QuicClient, QuicReply};
 use indicatif::{ProgressBar, ProgressStyle};
 use jsonrpsee::ws_client::{WsClient, WsClientBuilder};

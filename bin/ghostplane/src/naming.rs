@@ -9,8 +9,8 @@ use ghostd_types::Call;
 use ghostd_types::api::NamingApiClient;
 use ghostd_types::identity::DidId;
 use ghostd_types::naming::{COIN_L1, COIN_L2, DnsKind, NamingCall, Record, RecordKey};
+use ghostplane_l2_api::{AccountQuery, L2ApiClient};
 use ghostplane_primitives::PublicKey;
-use ghostplane_sequencer::api::{AccountQuery, L2ApiClient};
 
 use crate::wallet::{self, Endpoints};
 

@@ -36,12 +36,12 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use ghostd_types::api::{GhostApiClient, RollupApiClient};
 use ghostd_types::{Call, L1_DEVNET_CHAIN_ID, L1Transaction, RollupCall};
+use ghostplane_l2_api::{AccountQuery, L2ApiClient};
 use ghostplane_primitives::tx::contract_address;
 use ghostplane_primitives::{
     AccountId, Amount, Codec, DEVNET_CHAIN_ID, Keypair, L1Address, Recipient, TokenId, Transaction,
     tx_hash,
 };
-use ghostplane_sequencer::api::{AccountQuery, L2ApiClient};
 use ghostplane_sequencer::{QuicClient, QuicReply};
 use jsonrpsee::http_client::HttpClient;
 

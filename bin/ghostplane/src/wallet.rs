@@ -3,6 +3,9 @@
 //!
 //! Keys are named: `devN` is development key N (public seed), any other name is a
 //! key file `<wallet-dir>/<name>.key` holding a hex seed (`wallet new`).
+//!
+//! A client: it links only the API and type crates (`ghostplane-l2-api`,
+//! `ghostd-types`, `ghostplane-primitives`), never the sequencer, executor or prover.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -11,12 +14,11 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use ghostd_types::api::{GhostApiClient, ReceiptView, RollupApiClient, TxState};
 use ghostd_types::{Call, L1_DEVNET_CHAIN_ID, L1Transaction, RollupCall};
+use ghostplane_l2_api::{AccountQuery, L2ApiClient, TxStatus};
 use ghostplane_primitives::{
     ACCOUNT_CREATION_FEE, AccountId, Amount, Codec, DEVNET_CHAIN_ID, Hash32, Keypair, L1Address,
     PublicKey, Recipient, TokenId, Transaction,
 };
-use ghostplane_sequencer::TxStatus;
-use ghostplane_sequencer::api::{AccountQuery, L2ApiClient};
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 
 use crate::parse_token;

@@ -7,8 +7,8 @@ use std::time::Duration;
 use ghostd::EmbeddedL1;
 use ghostd::modules::ledger;
 use ghostd::{
-    Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Outcome, L1Transaction, ProofParams,
-    RollupCall, RollupGenesis,
+    Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Outcome, L1Transaction, RollupCall,
+    RollupGenesis,
 };
 use ghostplane_primitives::{ChainId, FieldBytes, Keypair, L1Address, TokenId};
 use ghostplane_prover::StarkBackend;
@@ -31,7 +31,7 @@ fn genesis() -> Genesis {
         rollup: RollupGenesis {
             l2_chain_id: ChainId(1),
             operators: vec![],
-            proof: ProofParams::of(&backend),
+            proof: ghostplane_prover::proof_params(&backend),
             genesis_root: FieldBytes::from_bytes([0; 32]).unwrap(),
             genesis_accounts: vec![],
             forced_inclusion_blocks: 100,

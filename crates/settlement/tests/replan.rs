@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use ghostd::modules::ledger;
 use ghostd::{
     Call, EmbeddedL1, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Outcome, L1Receipt,
-    L1Transaction, ProofParams, RollupCall, RollupGenesis, RollupState, SignedL1Transaction,
+    L1Transaction, RollupCall, RollupGenesis, RollupState, SignedL1Transaction,
 };
 use ghostplane_primitives::{
     AccountId, Amount, Codec, DEVNET_CHAIN_ID, DepositEvent, Hash32, Keypair, L1Address, PublicKey,
@@ -115,7 +115,7 @@ fn l1_genesis(backend: &dyn ProofBackend, root: ghostplane_primitives::FieldByte
         rollup: RollupGenesis {
             l2_chain_id: DEVNET_CHAIN_ID,
             operators: vec![operator().public_key()],
-            proof: ProofParams::of(backend),
+            proof: ghostplane_prover::proof_params(backend),
             genesis_root: root,
             genesis_accounts: accounts.iter().map(|(key, _)| *key).collect(),
             forced_inclusion_blocks: WINDOW_BLOCKS,

@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use ghostd::{
     Call, EmbeddedL1, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Outcome, L1Receipt,
-    ProofParams, RollupCall, RollupGenesis, RollupState, SignedL1Transaction,
+    RollupCall, RollupGenesis, RollupState, SignedL1Transaction,
 };
 use ghostplane_primitives::clock::ManualClock;
 use ghostplane_primitives::{
@@ -180,7 +180,7 @@ fn l1_genesis(backend: &dyn ProofBackend, root: ghostplane_primitives::FieldByte
         rollup: RollupGenesis {
             l2_chain_id: DEVNET_CHAIN_ID,
             operators: vec![operator().public_key()],
-            proof: ProofParams::of(backend),
+            proof: ghostplane_prover::proof_params(backend),
             genesis_root: root,
             genesis_accounts: l2_genesis().iter().map(|(key, _)| *key).collect(),
             forced_inclusion_blocks: 1_000_000,

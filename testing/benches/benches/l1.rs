@@ -12,7 +12,7 @@ use ghostd::modules::rollup;
 use ghostd::state::Layer;
 use ghostd::{
     BatchCommit, Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Transaction,
-    LedgerCall, ProofParams, RollupGenesis,
+    LedgerCall, RollupGenesis,
 };
 use ghostplane_primitives::{
     AccountId, ChainId, FieldBytes, Keypair, L1Address, PubdataOp, Recipient, TokenId, Transaction,
@@ -47,7 +47,7 @@ fn setup() -> (tempfile::TempDir, Ghostd, Vec<Keypair>) {
         rollup: RollupGenesis {
             l2_chain_id: L2,
             operators: vec![l2_keys[0].public_key()],
-            proof: ProofParams::of(&stark()),
+            proof: ghostplane_prover::proof_params(&stark()),
             genesis_root: FieldBytes::from_bytes([0; 32]).unwrap(),
             genesis_accounts: l2_keys.iter().map(Keypair::public_key).collect(),
             forced_inclusion_blocks: 1000,
@@ -118,7 +118,7 @@ fn benches(c: &mut Criterion) {
     ];
     for (name, backend) in backends {
         let mut rollup_genesis = genesis.rollup.clone();
-        rollup_genesis.proof = ProofParams::of(backend.as_ref());
+        rollup_genesis.proof = ghostplane_prover::proof_params(backend.as_ref());
         let commit = batch(&keys, backend.segment_ops_max());
         group.bench_function(
             format!("commit batch check (512 signed transfers, {name})"),

@@ -6,8 +6,8 @@ use borsh::BorshDeserialize;
 use ghostd::consensus::wire::{NetMsg, WalEntry};
 use ghostd::dns::NameServer;
 use ghostd::{
-    Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Transaction, ProofParams,
-    RollupGenesis, SignedL1Transaction,
+    Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Transaction, RollupGenesis,
+    SignedL1Transaction,
 };
 use ghostd_types::consensus::{
     BftParams, Commit, ConsensusMode, GenesisValidator, Timeouts, VoteKind, verify_commit,
@@ -348,7 +348,7 @@ impl Node {
             rollup: RollupGenesis {
                 l2_chain_id: L2_CHAIN,
                 operators: vec![Keypair::dev(99).public_key()],
-                proof: ProofParams::of(backend.as_ref()),
+                proof: ghostplane_prover::proof_params(backend.as_ref()),
                 genesis_root: tree.root().map_err(|e| e.to_string())?,
                 genesis_accounts: Vec::new(),
                 forced_inclusion_blocks: 100,

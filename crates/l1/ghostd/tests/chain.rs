@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 use ghostd::modules::{ledger, rollup};
 use ghostd::{
     BatchCommit, Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Outcome, L1Transaction,
-    LedgerCall, ProofParams, RollupCall, RollupGenesis, SignedL1Transaction, SubmitError,
+    LedgerCall, RollupCall, RollupGenesis, SignedL1Transaction, SubmitError,
 };
 use ghostplane_primitives::{
     AccountId, AccountLeaf, BatchNumber, ChainId, FieldBytes, Keypair, L1Address, PubdataOp,
@@ -73,7 +73,7 @@ fn genesis(root: FieldBytes, forced_inclusion_blocks: u64, backend: &dyn ProofBa
         rollup: RollupGenesis {
             l2_chain_id: L2,
             operators: vec![operator().public_key()],
-            proof: ProofParams::of(backend),
+            proof: ghostplane_prover::proof_params(backend),
             genesis_root: root,
             genesis_accounts: l2_leaves().iter().map(|(_, l)| l.public_key).collect(),
             forced_inclusion_blocks,

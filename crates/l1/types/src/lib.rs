@@ -21,6 +21,9 @@
 //!   signs over exactly these bytes (domain tag [`tx::L1_TX_DOMAIN`]).
 //! - Nothing here touches storage or the network except [`client::RpcL1`]; the
 //!   node (`ghostd`) owns the rules that act on these types.
+//! - Light to link: no prover, executor, wasmtime or RocksDB. The rollup genesis
+//!   records its proof system as data ([`ProofParams`], from `ghostplane-proof-api`);
+//!   ghostd builds the verifier (`testing/tests/tests/layering.rs` checks the graph).
 //!
 //! ## Limits
 //!

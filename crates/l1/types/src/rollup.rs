@@ -5,7 +5,9 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use ghostplane_primitives::{
     AccountId, Amount, ChainId, Codec, FieldBytes, Hash32, L1Address, Nonce, PublicKey, TokenId,
 };
-use ghostplane_prover::{ProofBackend, ProofSystem};
+
+/// How the rollup is proven: data only here; ghostd builds the verifier from it.
+pub use ghostplane_proof_api::{ProofParams, ProofSystem};
 
 /// Most L2 blocks one batch may cover.
 pub const BATCH_BLOCKS_MAX: u64 = 65_536;
@@ -27,45 +29,6 @@ pub struct RollupGenesis {
     pub forced_inclusion_blocks: u64,
     /// Most unconsumed deposits in the queue.
     pub deposit_queue_max: u64,
-}
-
-/// The proof backend a rollup genesis fixes.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub struct ProofParams {
-    /// The proof system.
-    pub system: ProofSystem,
-    /// Most ops per segment (chunk): the cutter closes a segment at this many.
-    pub chunk_ops: u32,
-    /// Hash of the backend's statement and parameters (checked against
-    /// `verifier_params` when the node starts).
-    pub params_hash: [u8; 32],
-    /// The backend's verifier parameters (Groth16: the compressed verifying key;
-    /// STARK: the FRI setting).
-    pub verifier_params: Vec<u8>,
-}
-
-impl ProofParams {
-    /// What a genesis records for `backend`.
-    pub fn of(backend: &dyn ProofBackend) -> Self {
-        Self {
-            system: backend.system(),
-            chunk_ops: backend.segment_ops_max() as u32,
-            params_hash: backend.params_hash(),
-            verifier_params: backend.verifier_params(),
-        }
-    }
-
-    /// The verifier these parameters describe.
-    pub fn verifier(
-        &self,
-    ) -> Result<std::sync::Arc<dyn ProofBackend>, ghostplane_prover::BackendError> {
-        ghostplane_prover::backend::verifier_from_params(
-            self.system,
-            self.params_hash,
-            &self.verifier_params,
-            self.chunk_ops.max(1) as usize,
-        )
-    }
 }
 
 /// The module's counters.

@@ -18,7 +18,7 @@ use ghostplane_executor::StoreReader;
 use ghostplane_primitives::{BlockNumber, DepositEvent, Hash32, ReceiptStatus};
 use tokio::sync::broadcast;
 
-use crate::api::TxStatus;
+use ghostplane_l2_api::TxStatus;
 
 /// The last L2 blocks covered by committed and by finalized batches, and
 /// settlement's backlog (what admission slows down for).

@@ -31,8 +31,9 @@
 //!
 //! ## Layout
 //!
-//! [`api`]: the typed JSON-RPC API (`L2Api`, its views and [`TxStatus`]), served by
-//! [`rpc`] and called by the wallet and load generator; [`quic`]: the QUIC ingest;
+//! The typed JSON-RPC API (`L2Api`, its views and [`TxStatus`]) lives in
+//! `ghostplane-l2-api`, so that clients link it without this crate; it is re-exported
+//! here as [`api`]. [`rpc`]: its server side; [`quic`]: the QUIC ingest;
 //! [`pipeline`]: one type per stage, each in its own file, owning its state and
 //! its channel ends (`Ingest`, `Verifier`, `Admission`, `WalWriter`, `Builder`);
 //! [`wal`]: the write-ahead log; [`status`]: in-flight statuses;
@@ -53,7 +54,6 @@
 //! `dropped { reason }` after acceptance (replaced by a higher fee, nonce gap not
 //! filled in time, or dropped by the executor).
 
-pub mod api;
 pub mod config;
 pub mod error;
 pub mod l1_feed;
@@ -69,9 +69,10 @@ use std::sync::Arc;
 use ghostplane_executor::{ExecError, Executor, ExecutorConfig};
 use ghostplane_primitives::L2Genesis;
 
-pub use api::TxStatus;
 pub use config::SequencerConfig;
 pub use error::SubmitError;
+pub use ghostplane_l2_api as api;
+pub use ghostplane_l2_api::TxStatus;
 pub use l1_feed::{DepositFeed, DepositFeedError, SettledMarks};
 pub use pipeline::{BlockEvent, Ingest};
 pub use quic::{QuicClient, QuicReply};

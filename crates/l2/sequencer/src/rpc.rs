@@ -1,6 +1,6 @@
 //! JSON-RPC over HTTP and WebSocket on one port (jsonrpsee), plus `GET /health`:
-//! the server side of [`crate::api::L2Api`] (method table there). Errors carry the
-//! stable codes and data of [`SubmitError`].
+//! the server side of `L2Api` ([`ghostplane_l2_api::L2ApiServer`]; method table in
+//! `ghostplane_l2_api`). Errors carry the stable codes and data of [`SubmitError`].
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -8,6 +8,10 @@ use std::sync::Arc;
 use ghostplane_executor::StoreReader;
 use std::collections::BTreeMap;
 
+use ghostplane_l2_api::{
+    Accepted, AccountQuery, AccountView, BatchItem, BlockView, HeaderView, ItemError, L2ApiServer,
+    ReceiptView, RpcResult, TxStatus,
+};
 use ghostplane_primitives::{
     AccountId, BlockNumber, Hash32, L2BlockHeader, PublicKey, ReceiptStatus, TokenId,
 };
@@ -17,10 +21,6 @@ use jsonrpsee::server::{RpcModule, ServerHandle};
 use jsonrpsee::types::ErrorObjectOwned;
 use tokio::sync::broadcast;
 
-use crate::api::{
-    Accepted, AccountQuery, AccountView, BatchItem, BlockView, HeaderView, ItemError, L2ApiServer,
-    ReceiptView, RpcResult, TxStatus,
-};
 use crate::config::SequencerConfig;
 use crate::error::SubmitError;
 use crate::pipeline::{BlockEvent, Ingest};
@@ -291,7 +291,7 @@ impl L2ApiServer for RpcContext {
     }
 }
 
-/// Builds the RPC module: [`L2Api`](crate::api::L2Api) and `system_health`.
+/// Builds the RPC module: `L2Api` ([`L2ApiServer`]) and `system_health`.
 pub fn module(
     ctx: RpcContext,
 ) -> Result<RpcModule<RpcContext>, jsonrpsee::core::RegisterMethodError> {

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 
 use ghostplane_primitives::Hash32;
 
-use crate::api::TxStatus;
+use ghostplane_l2_api::TxStatus;
 
 /// Statuses of transactions that have no receipt yet, or never will.
 pub struct StatusBoard {

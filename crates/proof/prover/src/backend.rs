@@ -17,12 +17,11 @@
 //! ghostd commit check:  backend.commitment(header, ops) ──► (C, slots)
 //! ```
 
-use std::fmt;
 use std::sync::Arc;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use ghostplane_primitives::{AccountId, AccountLeaf, FieldBytes, PublicKey};
-use serde::{Deserialize, Serialize};
+pub use ghostplane_proof_api::{ProofParams, ProofSystem};
 
 use crate::witness::{ChunkHeader, ChunkOp};
 
@@ -59,56 +58,6 @@ pub trait TreeHash: Send + Sync {
     /// Whether segment witnesses need a path for legs an op does not use (the AIR
     /// has rows for both legs of every op; the circuit skips them).
     fn idle_legs_need_paths(&self) -> bool;
-}
-
-/// The proof system of a deployment.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    BorshSerialize,
-    BorshDeserialize,
-    Serialize,
-    Deserialize,
-)]
-#[borsh(use_discriminant = true)]
-#[serde(rename_all = "lowercase")]
-#[repr(u8)]
-pub enum ProofSystem {
-    /// Groth16 over BN254 (trusted setup; 128-byte proofs).
-    Groth16 = 0,
-    /// Plonky3 STARK over KoalaBear with FRI (no setup; ~0.4 MB proofs).
-    Stark = 1,
-}
-
-impl ProofSystem {
-    /// The lowercase name (`groth16`, `stark`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Groth16 => "groth16",
-            Self::Stark => "stark",
-        }
-    }
-}
-
-impl fmt::Display for ProofSystem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for ProofSystem {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "groth16" => Ok(Self::Groth16),
-            "stark" => Ok(Self::Stark),
-            other => Err(format!("unknown proof system `{other}` (groth16 or stark)")),
-        }
-    }
 }
 
 /// What one segment proof states: all a verifier needs besides the proof. The L1
@@ -245,6 +194,17 @@ pub trait ProofBackend: Send + Sync {
     fn verify(&self, statement: &Statement, proof: &[u8]) -> Result<(), BackendError>;
     /// Largest proof this backend produces (bounds what verifiers decode).
     fn proof_bytes_max(&self) -> usize;
+}
+
+/// What a rollup genesis records for `backend`, so that the L1 can build its
+/// verifier ([`verifier_from_params`]).
+pub fn proof_params(backend: &dyn ProofBackend) -> ProofParams {
+    ProofParams {
+        system: backend.system(),
+        chunk_ops: backend.segment_ops_max() as u32,
+        params_hash: backend.params_hash(),
+        verifier_params: backend.verifier_params(),
+    }
 }
 
 /// A backend's verifier from the parameters a genesis recorded.

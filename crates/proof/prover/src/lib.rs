@@ -13,8 +13,11 @@
 //!                              └───── backend.verify, mark proven ◄─┘
 //! ```
 //!
-//! - [`backend`]: the seam (tree hash, jobs, ops commitment, prove, verify) and the
-//!   verifier built from a genesis's parameters.
+//! - [`backend`]: the seam (tree hash, jobs, ops commitment, prove, verify), what a
+//!   genesis records of a backend ([`proof_params`]) and the verifier built from it.
+//!   The recorded data, [`ProofSystem`] and [`ProofParams`], live in
+//!   `ghostplane-proof-api` (re-exported here), so the L1's types need not link this
+//!   crate.
 //! - [`tree`]: the sparse account tree in the backend's shape and hash; every
 //!   committed batch stays readable (roots and paths by version).
 //! - [`merkleizer`]: applies a batch's native ops in order and cuts them into
@@ -65,7 +68,9 @@ pub mod witness;
 pub mod worker;
 
 pub use auth::{WorkerAuth, WorkerToken};
-pub use backend::{BackendError, Job, ProofBackend, ProofSystem, Statement, TreeHash};
+pub use backend::{
+    BackendError, Job, ProofBackend, ProofParams, ProofSystem, Statement, TreeHash, proof_params,
+};
 pub use circuit::{ChunkCircuit, CircuitShape};
 pub use coordinator::{Coordinator, CoordinatorConfig};
 pub use cut::{CutError, Cutter};

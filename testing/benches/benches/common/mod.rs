@@ -3,8 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use ghostd::{
-    Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Transaction, ProofParams,
-    RollupGenesis,
+    Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Transaction, RollupGenesis,
 };
 use ghostplane_primitives::{Amount, ChainId, FieldBytes, Keypair, L1Address, TokenId};
 use ghostplane_prover::StarkBackend;
@@ -45,7 +44,7 @@ pub fn genesis(
         rollup: RollupGenesis {
             l2_chain_id: ChainId(7),
             operators: vec![Keypair::dev(99).public_key()],
-            proof: ProofParams::of(&backend),
+            proof: ghostplane_prover::proof_params(&backend),
             genesis_root: FieldBytes::from_bytes([0; 32]).unwrap(),
             genesis_accounts: Vec::new(),
             forced_inclusion_blocks: 1000,

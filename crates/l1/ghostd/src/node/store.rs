@@ -47,8 +47,7 @@ impl Ghostd {
             None => Self::write_genesis(&db, genesis)?,
         };
         let proof = &genesis.rollup.proof;
-        let backend = proof
-            .verifier()
+        let backend = crate::modules::rollup::verifier::verifier(proof)
             .map_err(|e| NodeError::Genesis(format!("{} verifier: {e}", proof.system)))?;
         let mut mempool = Mempool::new(config.mempool_max);
         let pending = db

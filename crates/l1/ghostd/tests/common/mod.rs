@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ghostd::{
-    Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Outcome, L1Transaction, ProofParams,
+    Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Outcome, L1Transaction,
     RollupGenesis, SignedL1Transaction,
 };
 use ghostd_types::consensus::ConsensusMode;
@@ -80,7 +80,7 @@ pub fn genesis(
         rollup: RollupGenesis {
             l2_chain_id: ChainId(7),
             operators: vec![Keypair::dev(99).public_key()],
-            proof: ProofParams::of(backend.as_ref()),
+            proof: ghostplane_prover::proof_params(backend.as_ref()),
             genesis_root: tree.root().unwrap(),
             genesis_accounts: Vec::new(),
             forced_inclusion_blocks: 100,

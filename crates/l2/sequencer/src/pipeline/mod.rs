@@ -38,11 +38,11 @@ use ghostplane_primitives::{
 };
 use tokio::sync::{broadcast, oneshot};
 
-use crate::api::TxStatus;
 use crate::config::SequencerConfig;
 use crate::error::SubmitError;
 use crate::status::StatusBoard;
 use crate::wal::{Wal, WalOp};
+use ghostplane_l2_api::TxStatus;
 
 mod admission;
 mod builder;

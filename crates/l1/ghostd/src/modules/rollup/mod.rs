@@ -60,6 +60,7 @@ pub mod commit;
 pub mod deposit;
 pub mod error;
 pub mod prove;
+pub mod verifier;
 
 pub use commit::commit_call;
 pub use deposit::deposit_call;

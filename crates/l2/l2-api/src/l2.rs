@@ -1,0 +1,64 @@
+//! The `l2` namespace: the typed jsonrpsee trait `L2Api`. The sequencer implements
+//! the generated `L2ApiServer`; clients call the generated `L2ApiClient`.
+
+use jsonrpsee::core::SubscriptionResult;
+use jsonrpsee::proc_macros::rpc;
+use jsonrpsee::types::ErrorObjectOwned;
+
+use crate::status::TxStatus;
+use crate::views::{Accepted, AccountQuery, AccountView, BatchItem, BlockView, ReceiptView};
+
+/// Result of a handler.
+pub type RpcResult<T> = Result<T, ErrorObjectOwned>;
+
+/// The sequencer (`l2_*`).
+#[rpc(server, client, namespace = "l2")]
+pub trait L2Api {
+    /// Submits a signed transaction (borsh, hex); answers once it is durable.
+    #[method(name = "sendTransaction")]
+    async fn send_transaction(&self, tx: String) -> RpcResult<Accepted>;
+
+    /// Submits up to `rpc_batch_max` transactions; one answer each, in order.
+    #[method(name = "sendTransactionBatch")]
+    async fn send_transaction_batch(&self, txs: Vec<String>) -> RpcResult<Vec<BatchItem>>;
+
+    /// Where a transaction is.
+    #[method(name = "getTransactionStatus")]
+    fn get_transaction_status(&self, hash: String) -> RpcResult<TxStatus>;
+
+    /// An executed transaction's receipt.
+    #[method(name = "getTransactionReceipt")]
+    fn get_transaction_receipt(&self, hash: String) -> RpcResult<Option<ReceiptView>>;
+
+    /// An account by id or key.
+    #[method(name = "getAccount")]
+    fn get_account(&self, account: AccountQuery) -> RpcResult<Option<AccountView>>;
+
+    /// A block by number.
+    #[method(name = "getBlock")]
+    fn get_block(&self, number: u64) -> RpcResult<Option<BlockView>>;
+
+    /// The last block's number.
+    #[method(name = "blockNumber")]
+    fn block_number(&self) -> RpcResult<u64>;
+
+    /// The chain id.
+    #[method(name = "chainId")]
+    fn chain_id(&self) -> RpcResult<u64>;
+
+    /// The least fee a transaction must offer (decimal string).
+    #[method(name = "minFee")]
+    fn min_fee(&self) -> RpcResult<String>;
+
+    /// The QUIC server certificate, DER hex.
+    #[method(name = "quicCertificate")]
+    fn quic_certificate(&self) -> RpcResult<String>;
+
+    /// New blocks as they are cut.
+    #[subscription(name = "subscribeNewBlocks" => "newBlock", unsubscribe = "unsubscribeNewBlocks", item = BlockView)]
+    async fn subscribe_new_blocks(&self) -> SubscriptionResult;
+
+    /// A transaction's status changes, until it is final.
+    #[subscription(name = "subscribeTransactionStatus" => "transactionStatus", unsubscribe = "unsubscribeTransactionStatus", item = TxStatus)]
+    async fn subscribe_transaction_status(&self, hash: String) -> SubscriptionResult;
+}

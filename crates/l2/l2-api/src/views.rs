@@ -1,0 +1,177 @@
+//! What the `l2_*` methods answer: JSON views of accounts, blocks and receipts
+//! (built from the primitives' types), submission answers, and how an account is
+//! named in a query. Amounts are decimal strings (u128 does not fit a JSON number).
+
+use std::collections::BTreeMap;
+
+use ghostplane_primitives::{L2BlockHeader, Receipt, ReceiptStatus};
+use ghostplane_rpc::Outcome;
+use serde::{Deserialize, Serialize};
+
+/// A transaction taken (durable in the WAL).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Accepted {
+    /// Its hash.
+    pub hash: String,
+    /// Always `accepted`.
+    pub status: String,
+}
+
+impl Accepted {
+    /// The answer for `hash`.
+    pub fn new(hash: &ghostplane_primitives::Hash32) -> Self {
+        Self {
+            hash: hash.to_string(),
+            status: "accepted".into(),
+        }
+    }
+}
+
+/// A refused entry of a batch submission.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemError {
+    /// The code (the sequencer's `SubmitError::code`, from `ghostplane_rpc::codes`).
+    pub code: i32,
+    /// What went wrong.
+    pub message: String,
+    /// Machine-readable details (`null` if none).
+    pub data: serde_json::Value,
+}
+
+/// One entry of `l2_sendTransactionBatch`'s answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum BatchItem {
+    /// Taken.
+    Accepted(Accepted),
+    /// Refused.
+    Refused {
+        /// Why.
+        error: ItemError,
+    },
+}
+
+/// How `l2_getAccount` names an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum AccountQuery {
+    /// By id.
+    Id(u64),
+    /// By public key (hex).
+    Key(String),
+}
+
+/// An L2 account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountView {
+    /// Account id.
+    pub id: u32,
+    /// Its key (hex).
+    pub public_key: String,
+    /// Next nonce as executed.
+    pub nonce: u64,
+    /// The nonce a new transaction should use (past those waiting in the pool).
+    pub pending_nonce: u64,
+    /// Balance by token symbol, decimal strings.
+    pub balances: BTreeMap<String, String>,
+}
+
+/// An L2 block header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HeaderView {
+    /// Block number.
+    pub number: u64,
+    /// Header hash.
+    pub hash: String,
+    /// Parent's hash.
+    pub parent_hash: String,
+    /// Cut time, ms since the epoch.
+    pub timestamp_ms: u64,
+    /// Account that collected the fees.
+    pub fee_account: u32,
+    /// Transactions in the block.
+    pub tx_count: u32,
+    /// blake3 over the transaction hashes.
+    pub transactions_hash: String,
+    /// Digest of the block's execution.
+    pub execution_digest: String,
+}
+
+impl From<&L2BlockHeader> for HeaderView {
+    fn from(header: &L2BlockHeader) -> Self {
+        Self {
+            number: header.number.0,
+            hash: header.hash().to_string(),
+            parent_hash: header.parent_hash.to_string(),
+            timestamp_ms: header.timestamp_ms,
+            fee_account: header.fee_account.get(),
+            tx_count: header.tx_count,
+            transactions_hash: header.transactions_hash.to_string(),
+            execution_digest: header.execution_digest.to_string(),
+        }
+    }
+}
+
+/// A block: header and transaction hashes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockView {
+    /// The header.
+    #[serde(flatten)]
+    pub header: HeaderView,
+    /// Transaction hashes, in order.
+    pub transactions: Vec<String>,
+}
+
+/// A contract event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventView {
+    /// Emitting contract.
+    pub contract: String,
+    /// Topic.
+    pub topic: String,
+    /// Data, hex.
+    pub data: String,
+}
+
+/// A transaction's receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReceiptView {
+    /// Transaction, block, position, `success` or `failed` and why.
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// Fuel used.
+    pub gas_used: u64,
+    /// Fee paid (decimal).
+    pub fee_paid: String,
+    /// Contract events.
+    pub events: Vec<EventView>,
+    /// Contract return data, hex.
+    pub return_data: String,
+}
+
+impl From<&Receipt> for ReceiptView {
+    fn from(receipt: &Receipt) -> Self {
+        let failure = match &receipt.status {
+            ReceiptStatus::Success => None,
+            ReceiptStatus::Failed(reason) => Some(reason.to_string()),
+        };
+        Self {
+            outcome: Outcome::new(receipt.tx_hash, receipt.block.0, receipt.index, failure),
+            gas_used: receipt.gas_used,
+            fee_paid: receipt.fee_paid.to_string(),
+            events: receipt
+                .events
+                .iter()
+                .map(|e| EventView {
+                    contract: e.contract.to_string(),
+                    topic: e.topic.to_string(),
+                    data: hex::encode(&e.data),
+                })
+                .collect(),
+            return_data: hex::encode(&receipt.return_data),
+        }
+    }
+}
