@@ -67,6 +67,7 @@
 pub mod consensus;
 pub mod dns;
 pub mod embedded;
+pub mod module;
 pub mod modules;
 pub mod node;
 pub mod rpc;

@@ -26,11 +26,11 @@ use ghostplane_primitives::clock::{self, SharedClock};
 use ghostplane_primitives::codec::to_bytes;
 use ghostplane_primitives::lanes::{self, Refusal, Verdict};
 use ghostplane_primitives::{Codec, Hash32, Nonce, PublicKey};
-use ghostplane_prover::ProofBackend;
 use rocksdb::{ColumnFamilyDescriptor, DB, Options, WriteBatch, WriteOptions};
 use tokio::sync::broadcast;
 
-use crate::modules::{self, CallContext, ledger, rollup};
+use crate::module::{BlockContext, CallContext, ModuleError, Modules};
+use crate::modules::{self, CallError};
 use crate::state::{self, CF_STATE, Committed, Layer, Read, StateError};
 use ghostd_types::Genesis;
 use ghostd_types::consensus::Commit;
@@ -147,7 +147,7 @@ struct Inner {
     db: DB,
     config: GhostdConfig,
     genesis: Genesis,
-    backend: Arc<dyn ProofBackend>,
+    modules: Modules,
     head: RwLock<L1Header>,
     mempool: Mutex<Mempool>,
     seal: Mutex<()>,

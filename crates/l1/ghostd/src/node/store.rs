@@ -31,6 +31,7 @@ impl Ghostd {
         if let ghostd_types::consensus::ConsensusMode::Bft(params) = &genesis.consensus {
             params.validate().map_err(NodeError::Genesis)?;
         }
+        let modules = modules::all(genesis).map_err(NodeError::Genesis)?;
         let meta = db.cf_handle(CF_META).ok_or(NodeError::Corrupt("meta"))?;
         let head = match db.get_cf(meta, META_HEAD)? {
             Some(bytes) => {
@@ -44,12 +45,8 @@ impl Ghostd {
                 }
                 L1Header::decode(&bytes).map_err(|_| NodeError::Corrupt("head"))?
             }
-            None => Self::write_genesis(&db, genesis)?,
+            None => Self::write_genesis(&db, genesis, &modules)?,
         };
-        let proof = &genesis.rollup.proof;
-        let backend = proof
-            .verifier()
-            .map_err(|e| NodeError::Genesis(format!("{} verifier: {e}", proof.system)))?;
         let mut mempool = Mempool::new(config.mempool_max);
         let pending = db
             .cf_handle(CF_PENDING)
@@ -77,7 +74,7 @@ impl Ghostd {
                 db,
                 config,
                 genesis: genesis.clone(),
-                backend,
+                modules,
                 head: RwLock::new(head),
                 mempool: Mutex::new(mempool),
                 seal: Mutex::new(()),
@@ -88,26 +85,11 @@ impl Ghostd {
         })
     }
 
-    fn write_genesis(db: &DB, genesis: &Genesis) -> Result<L1Header, NodeError> {
+    fn write_genesis(db: &DB, genesis: &Genesis, modules: &Modules) -> Result<L1Header, NodeError> {
         let committed = Committed::new(db);
         let mut layer = Layer::new(&committed);
-        for (i, (to, token, amount)) in genesis.allocations.iter().enumerate() {
-            ledger::post(
-                &mut layer,
-                &ledger::LedgerTransfer::posted(
-                    ledger::system_transfer_id(&[b"genesis", &(i as u64).to_be_bytes()]),
-                    ledger::issuer(),
-                    *to,
-                    *token,
-                    *amount,
-                    ledger::TransferCode::Genesis,
-                    0,
-                ),
-            )
-            .map_err(|e| NodeError::Genesis(format!("allocation {i}: {e}")))?;
-        }
-        ledger::set_genesis_issuers(&mut layer, &genesis.issuers);
-        rollup::apply_genesis(&mut layer, &genesis.rollup)
+        modules
+            .genesis(&mut layer, genesis)
             .map_err(|e| NodeError::Genesis(e.to_string()))?;
         let header = L1Header {
             number: 0,
