@@ -2,7 +2,17 @@
 //! BFT proposer will propose) and the one synced write that commits the block
 //! (what a decided value will commit).
 
-use super::*;
+use std::collections::HashSet;
+
+use ghostd_types::consensus::Commit;
+use ghostplane_primitives::{Codec, Hash32, Nonce};
+use rocksdb::{WriteBatch, WriteOptions};
+
+use super::mempool::Settled;
+use super::{BLOCK_BYTES_MAX, CF_COMMITS, CF_PENDING, Ghostd, NodeError, Pending, lock, nonce_key};
+use crate::module::{BlockContext, CallContext, ModuleError};
+use crate::state::{self, Committed, Layer};
+use crate::types::{L1Header, L1Outcome, L1Receipt, SignedL1Transaction};
 
 impl Ghostd {
     /// Seals one block from the mempool (possibly empty) and commits it.

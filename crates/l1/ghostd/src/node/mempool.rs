@@ -2,8 +2,21 @@
 //! durable queueing, and picking the candidates of the next block.
 
 use ghostplane_primitives::lanes::{LaneLimits, Lanes};
+use std::collections::{HashSet, VecDeque};
 
-use super::*;
+use ghostplane_primitives::lanes::{self, Refusal, Verdict};
+use ghostplane_primitives::{Codec, Hash32, Nonce, PublicKey};
+use ghostplane_rpc::codes;
+use rocksdb::{WriteBatch, WriteOptions};
+
+use super::{
+    CF_PENDING, Ghostd, MEMPOOL_OPERATOR_RESERVED, NONCE_GAP_MAX, NodeError, PARKED_BLOCKS_MAX,
+    lock,
+};
+use crate::module::{BlockContext, CallContext, ModuleError};
+use crate::modules::CallError;
+use crate::state::{Committed, Layer};
+use crate::types::{L1_TX_BYTES_MAX, SignedL1Transaction};
 
 /// Why a transaction was not taken into the mempool.
 #[derive(Debug, thiserror::Error)]

@@ -1,7 +1,25 @@
 //! Opening the store (and writing the genesis), and reading blocks and receipts
 //! back.
 
-use super::*;
+use std::sync::{Arc, Mutex, RwLock};
+
+use borsh::BorshDeserialize;
+use ghostplane_primitives::codec::to_bytes;
+use ghostplane_primitives::{Codec, Hash32, Nonce};
+use rocksdb::{ColumnFamilyDescriptor, DB, Options, WriteBatch, WriteOptions};
+use tokio::sync::broadcast;
+
+use super::mempool::Mempool;
+use super::{
+    CF_BLOCKS, CF_COMMITS, CF_CONSENSUS, CF_META, CF_PENDING, CF_RECEIPTS, Ghostd, GhostdConfig,
+    Inner, L1_OPEN_FILES_MAX, META_GENESIS, META_HEAD, NodeError, PARKED_BLOCKS_MAX, StoredBlock,
+    nonce_key,
+};
+use crate::module::Modules;
+use crate::modules;
+use crate::state::{self, CF_STATE, Committed, Layer};
+use crate::types::{L1Header, L1Receipt, SignedL1Transaction};
+use ghostd_types::Genesis;
 
 impl Ghostd {
     /// Opens the node's store, writing `genesis` if the store is new. An existing
