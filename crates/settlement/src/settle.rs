@@ -639,7 +639,10 @@ impl<C: L1Client> Settlement<C> {
             if let Some(receipt) = self.client.receipt(hash).await? {
                 return match receipt.outcome {
                     L1Outcome::Success => Ok(()),
-                    L1Outcome::Failed(reason) => Err(SettlementError::Refused { batch, reason }),
+                    L1Outcome::Failed { message, .. } => Err(SettlementError::Refused {
+                        batch,
+                        reason: message,
+                    }),
                 };
             }
             let lost =

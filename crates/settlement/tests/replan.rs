@@ -75,7 +75,9 @@ impl L1Client for GatedL1 {
     async fn receipt(&self, hash: Hash32) -> Result<Option<L1Receipt>, L1Error> {
         let receipt = self.inner.receipt(hash).await?;
         if let Some(L1Receipt {
-            outcome: L1Outcome::Failed(reason),
+            outcome: L1Outcome::Failed {
+                message: reason, ..
+            },
             ..
         }) = &receipt
             && reason.contains("leaves it out")

@@ -12,16 +12,36 @@
 //!    ▼ solo: producer, one block every block_time_ms (the devnet)
 //!    ▼ bft: consensus (Malachite) — the proposer builds, every validator executes
 //!      the proposal before voting, the decided block commits with its certificate
-//! Ghostd::seal / execute: expired pending transfers released (ledger::begin_block), then
-//!    each transaction in its own state layer ──► modules::apply
-//!    │   ledger (double-entry journal, two-phase, mint/burn, linked ops)
-//!    │   rollup (deposits, batch commit/prove)
-//!    │   identity (did:ghost documents, versions, grants, revoked tokens)
-//!    │   naming (.ghost names, records, DNS)
-//!    ▼ ledger invariants asserted (posted and pending sums, supply)
+//! Ghostd::seal / execute, through the module registry (module::Modules):
+//!    every module's begin_block      (the ledger expires pending transfers)
+//!    each transaction in its own state layer ──► Modules::apply
+//!    │   Call::module() picks the module; its authorize, then its apply
+//!    │   refused: L1Outcome::Failed { module, code, message } in the receipt
+//!    every module's end_block        (invariants: the ledger's totals)
 //! one synced RocksDB write: state, block, receipts, head (+ commit certificate)
 //!    ──► ghost_newBlock
 //! ```
+//!
+//! ## Modules
+//!
+//! The chain ([`node`]) names no module: it calls the hooks of
+//! [`module::Module`] on every module of a [`module::Modules`] registry, in
+//! registry order (consensus: it fixes the order of effects, so state digests and
+//! block hashes): `genesis` when a store is created, `authorize` at admission and
+//! before each call, `begin_block`, `apply` for each call of the module's
+//! [`ModuleId`](ghostd_types::ModuleId), `end_block`. [`modules::all`] is the one
+//! place that builds the registry from the genesis: ledger (double-entry journal,
+//! two-phase, mint/burn, linked ops), rollup (deposits, batch commit/prove),
+//! identity (did:ghost documents, versions, grants, revoked tokens), naming (.ghost
+//! names, records, DNS). Modules that need each other meet through the service
+//! traits of [`module`], wired in [`modules::all`]: the naming module pays fees
+//! through the ledger's [`module::Payments`]; the ledger resolves `.ghost`
+//! receivers through the naming module's [`module::Names`]. Neither imports the
+//! other. A refusal is a [`module::Refusal`] (module, stable code, message); each
+//! module's error enum documents its codes (`LedgerError::number`,
+//! `RollupError::code`, `IdentityError::code`, `NamingError::code`);
+//! [`modules::CallError`] is the typed view for callers that match on one module's
+//! errors (admission's `SubmitError::Refused`).
 //!
 //! ## Layout
 //!
@@ -31,9 +51,11 @@
 //! durable queue, candidates), `block` (build = propose, commit = decided: the seam
 //! BFT consensus plugs into), `bft` (proposal checks, decided commits, sync,
 //! consensus log), `producer` (fixed interval). [`consensus`]: the BFT validator
-//! network (Malachite engine, replica, QUIC transport). [`modules`]: `ledger`,
-//! `rollup/{deposit, commit, prove, error}`, `identity` (also resolution and token
-//! checks), `naming`. [`rpc`]: the `*Server` impls.
+//! network (Malachite engine, replica, QUIC transport). [`module`]: the `Module`
+//! trait, its contexts, the registry and the service traits (no concrete module).
+//! [`modules`]: `all` (the registry), `ledger`, `rollup/{deposit, commit, prove,
+//! error}`, `identity` (also resolution and token checks), `naming`. [`rpc`]: the
+//! `*Server` impls.
 //! [`EmbeddedL1`]: the rollup's `L1Client` for a node in the same process.
 //!
 //! ## Invariants
@@ -41,7 +63,8 @@
 //! - A block is committed in one atomic, synced write; after a crash the head is the
 //!   last complete block.
 //! - A refused call changes nothing but its sender's nonce (so it cannot be
-//!   replayed); its receipt carries the typed error.
+//!   replayed); its receipt carries the refusing module, its result code and the
+//!   message.
 //! - After every block, per token, Σ debits_posted = Σ credits_posted, Σ
 //!   debits_pending = Σ credits_pending, and the supply counter equals the issuance
 //!   account's net debit, or the block is not committed.
@@ -56,6 +79,9 @@
 //! Identity: at most 32 methods, 32 services, 8 controllers, 16 KiB per document, 64
 //! grants per DID, 8 KiB tokens (`ghostd_types::identity`).
 //!
+//! Modules: the JSON-RPC namespaces are still wired in [`rpc::module`], not
+//! registered through a `Module` hook.
+//!
 //! Ledger: 64 operations per linked call, 4096 expiries per block, 256 entries
 //! per audit-trail page (`ghostd_types::ledger`); 4096 transactions per batch
 //! submission.
@@ -67,6 +93,7 @@
 pub mod consensus;
 pub mod dns;
 pub mod embedded;
+pub mod module;
 pub mod modules;
 pub mod node;
 pub mod rpc;

@@ -547,7 +547,7 @@ fn every_refusal_is_typed_and_changes_nothing() {
         .unwrap();
     f.seal();
     match f.node.receipt(&late).unwrap().unwrap().outcome {
-        L1Outcome::Failed(e) => assert!(e.contains("deactivated"), "{e}"),
+        L1Outcome::Failed { message: e, .. } => assert!(e.contains("deactivated"), "{e}"),
         other => panic!("{other:?}"),
     }
     assert_eq!(f.nonce(&mallory), n + 2);

@@ -800,7 +800,9 @@ fn run_on_node(steps: &[Step]) {
                     Err(code) => Err(code),
                     Ok(hash) => match f.node.receipt(&hash).unwrap().unwrap().outcome {
                         L1Outcome::Success => Ok(()),
-                        L1Outcome::Failed(m) => panic!("step {i}: admitted but failed: {m}"),
+                        L1Outcome::Failed { message: m, .. } => {
+                            panic!("step {i}: admitted but failed: {m}")
+                        }
                     },
                 };
                 assert_eq!(real, model.step(step), "step {i}: {step:?}");

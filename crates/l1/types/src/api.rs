@@ -137,6 +137,13 @@ pub struct ReceiptView {
     /// Transaction, block, position, `success` or `failed` and why.
     #[serde(flatten)]
     pub outcome: Outcome,
+    /// The module that refused it (`ledger`, `rollup`, `identity`, `naming`;
+    /// `null` on success).
+    #[serde(default)]
+    pub module: Option<String>,
+    /// That module's result code (`null` on success; see `L1Outcome::Failed`).
+    #[serde(default)]
+    pub code: Option<u16>,
     /// For a deposit: its queue index.
     pub deposit_index: Option<u64>,
     /// The receipt's borsh encoding, hex.
@@ -145,12 +152,22 @@ pub struct ReceiptView {
 
 impl From<&L1Receipt> for ReceiptView {
     fn from(receipt: &L1Receipt) -> Self {
-        let failure = match &receipt.outcome {
-            L1Outcome::Success => None,
-            L1Outcome::Failed(reason) => Some(reason.clone()),
+        let (failure, module, code) = match &receipt.outcome {
+            L1Outcome::Success => (None, None, None),
+            L1Outcome::Failed {
+                module,
+                code,
+                message,
+            } => (
+                Some(message.clone()),
+                Some(module.name().to_string()),
+                Some(*code),
+            ),
         };
         Self {
             outcome: Outcome::new(receipt.tx_hash, receipt.block, receipt.index, failure),
+            module,
+            code,
             deposit_index: receipt.deposit_index,
             encoded: hex::encode(receipt.encode()),
         }

@@ -45,5 +45,5 @@ pub use genesis::Genesis;
 pub use rollup::{ProofParams, RollupGenesis, RollupState};
 pub use tx::{
     BatchCommit, Call, L1_DEVNET_CHAIN_ID, L1_TX_BYTES_MAX, L1Header, L1Outcome, L1Receipt,
-    L1Transaction, LedgerCall, RollupCall, SignedL1Transaction,
+    L1Transaction, LedgerCall, ModuleId, RollupCall, SignedL1Transaction,
 };

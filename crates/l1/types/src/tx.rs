@@ -117,6 +117,53 @@ pub enum Call {
     Naming(crate::naming::NamingCall),
 }
 
+impl Call {
+    /// The module this call is for: the chain hands it to that module.
+    pub fn module(&self) -> ModuleId {
+        match self {
+            Self::Ledger(_) => ModuleId::LEDGER,
+            Self::Rollup(_) => ModuleId::ROLLUP,
+            Self::Identity(_) => ModuleId::IDENTITY,
+            Self::Naming(_) => ModuleId::NAMING,
+        }
+    }
+}
+
+/// A module of the L1 node, as receipts name it: a stable number (its wire form)
+/// and a name. The numbers are part of the receipt format and never reused.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize,
+)]
+pub struct ModuleId(pub u8);
+
+impl ModuleId {
+    /// The ledger (`ledger_*`): accounts, transfers, mint and burn.
+    pub const LEDGER: Self = Self(1);
+    /// The rollup bridge (`rollup_*`): deposits, batch commits and proofs.
+    pub const ROLLUP: Self = Self(2);
+    /// Decentralized identifiers (`identity_*`, `did:ghost`).
+    pub const IDENTITY: Self = Self(3);
+    /// Names (`naming_*`, `.ghost` and the other native TLDs).
+    pub const NAMING: Self = Self(4);
+
+    /// The module's name (`unknown` for a number no module has).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::LEDGER => "ledger",
+            Self::ROLLUP => "rollup",
+            Self::IDENTITY => "identity",
+            Self::NAMING => "naming",
+            _ => "unknown",
+        }
+    }
+}
+
+impl std::fmt::Display for ModuleId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl From<crate::identity::IdentityCall> for Call {
     fn from(call: crate::identity::IdentityCall) -> Self {
         Self::Identity(call)
@@ -235,8 +282,18 @@ impl L1Header {
 pub enum L1Outcome {
     /// Applied.
     Success,
-    /// Refused by its module: nothing but the sender's nonce changed.
-    Failed(String),
+    /// Refused by its module: nothing but the sender's nonce changed. Like
+    /// TigerBeetle's `CreateTransferResult`, the refusal is numbered: `code` is the
+    /// module's stable result code (its error enum's `code()`, documented there; the
+    /// codes of one module never change meaning), `message` says it in words.
+    Failed {
+        /// The module that refused.
+        module: ModuleId,
+        /// Its result code (never 0).
+        code: u16,
+        /// Why, for people.
+        message: String,
+    },
 }
 
 /// What happened to an included transaction.

@@ -32,7 +32,9 @@ use ghostplane_primitives::PublicKey;
 use ghostplane_primitives::codec::to_bytes;
 use serde_json::{Value, json};
 
+use crate::module::{Applied, CallContext, Module, ModuleError, Refusal, misrouted};
 use crate::state::{self, Layer, Read, StateError};
+use crate::types::{Call, ModuleId};
 
 const PREFIX: &str = "identity";
 
@@ -131,6 +133,82 @@ pub enum IdentityError {
     /// State could not be read.
     #[error(transparent)]
     State(#[from] StateError),
+}
+
+impl IdentityError {
+    /// The stable result code receipts carry (`L1Outcome::Failed { module:
+    /// identity, code }`), numbered in declaration order and never reused or
+    /// renumbered (a new refusal takes the next number): 1 `AlreadyExists`, 2 `NotFound`, 3 `Deactivated`, 4 `NotAuthorized`, 5 `DuplicateFragment`, 6 `UnknownFragment`, 7 `InvalidFragment`, 8 `LastCapabilityInvocation`, 9 `Soulbound`, 10 `TooMany`, 11 `DocumentTooLarge`, 12 `InvalidUri`, 13 `InvalidServiceType`, 14 `InvalidPermission`, 15 `InvalidRelationships`, 16 `InvalidKey`, 17 `InvalidController`, 18 `ExpiryPassed`, 19 `NoSuchGrant`, 20 `NotGrantParty`, 21 `InvalidJti`, 22 `State`.
+    pub fn code(&self) -> u16 {
+        match self {
+            Self::AlreadyExists(_) => 1,
+            Self::NotFound(_) => 2,
+            Self::Deactivated(_) => 3,
+            Self::NotAuthorized(_) => 4,
+            Self::DuplicateFragment(_) => 5,
+            Self::UnknownFragment { .. } => 6,
+            Self::InvalidFragment(_) => 7,
+            Self::LastCapabilityInvocation => 8,
+            Self::Soulbound(_) => 9,
+            Self::TooMany { .. } => 10,
+            Self::DocumentTooLarge(_) => 11,
+            Self::InvalidUri(_) => 12,
+            Self::InvalidServiceType(_) => 13,
+            Self::InvalidPermission(_) => 14,
+            Self::InvalidRelationships(_) => 15,
+            Self::InvalidKey => 16,
+            Self::InvalidController(_) => 17,
+            Self::ExpiryPassed { .. } => 18,
+            Self::NoSuchGrant { .. } => 19,
+            Self::NotGrantParty => 20,
+            Self::InvalidJti => 21,
+            Self::State(_) => 22,
+        }
+    }
+}
+
+impl From<IdentityError> for ModuleError {
+    fn from(e: IdentityError) -> Self {
+        match e {
+            IdentityError::State(e) => ModuleError::Storage(e),
+            e => ModuleError::Refused(Refusal::new(
+                ModuleId::IDENTITY,
+                e.code(),
+                format!("identity: {e}"),
+                e,
+            )),
+        }
+    }
+}
+
+/// The identity module as the chain drives it.
+pub struct Identity;
+
+impl Module for Identity {
+    fn id(&self) -> ModuleId {
+        ModuleId::IDENTITY
+    }
+
+    fn apply(
+        &self,
+        state: &mut Layer<'_>,
+        ctx: &CallContext,
+        call: &Call,
+    ) -> Result<Applied, ModuleError> {
+        let Call::Identity(call) = call else {
+            return Err(misrouted(ModuleId::IDENTITY, call));
+        };
+        let identity = IdentityContext {
+            chain_id: ctx.block.chain_id,
+            stamp: Stamp {
+                height: ctx.block.number,
+                time_ms: ctx.block.time_ms,
+            },
+            from: ctx.from,
+        };
+        apply(state, &identity, call)?;
+        Ok(Applied::default())
+    }
 }
 
 /// What an identity call runs against.

@@ -46,18 +46,34 @@
 //!   (`overflows_debits_posted`), which here would let one holder of a large
 //!   balance stop a token, and with it the rollup's withdrawals.
 //!
+//! - Result codes: [`LedgerError::code`] names each refusal (TigerBeetle's names
+//!   where it has one), [`LedgerError::number`] numbers it for receipts
+//!   (`L1Outcome::Failed { module: ledger, code }`); the table is on
+//!   [`LedgerError::number`].
+//!
+//! The chain drives it as [`Ledger`], a [`Module`]: genesis allocations and
+//! issuers, [`begin_block`] (expiries), the calls, and [`check_totals`] at block
+//! end. It offers [`Payments`] to other modules (naming fees) and resolves
+//! `.ghost` receivers through [`Names`] (the naming module's), so it imports no
+//! naming code.
+//!
 //! State (prefix `ledger`): `account/<owner><token>`, `transfer/<id>`,
 //! `pending/<id>` ([`PendingStatus`]), `totals/<token>` ([`Totals`]),
 //! `issuer/<token>`, `entry/<owner><token><seq>`, `history/<owner><token><seq>`,
 //! `expiry/<block>` (count) and `expiry/<block>/<i>` (pending id).
 
+use std::sync::Arc;
+
+use ghostd_types::Genesis;
 use ghostd_types::identity::DidId;
-use ghostd_types::naming::{COIN_L1, NamingParams, Record};
 use ghostplane_primitives::{Amount, L1Address, PublicKey, TokenId};
 
-use super::{identity, naming};
+use super::identity;
+use crate::module::{
+    BlockContext, CallContext, Module, ModuleError, Names, PaymentError, Payments, Refusal,
+};
 use crate::state::{self, Layer, Read, StateError};
-use crate::types::LedgerCall;
+use crate::types::{Call, LedgerCall, ModuleId};
 
 const PREFIX: &str = "ledger";
 
@@ -278,6 +294,72 @@ impl LedgerError {
             Self::FlagsNotSettable(_) => "flags_not_settable".into(),
             Self::OutOfBalance { .. } => "out_of_balance".into(),
             Self::State(_) => "storage".into(),
+        }
+    }
+
+    /// The stable result code receipts carry (`L1Outcome::Failed { code }`), one per
+    /// [`LedgerError::code`] name; never reused or renumbered:
+    ///
+    /// | code | name | code | name |
+    /// | ---: | --- | ---: | --- |
+    /// | 1 | `amount_must_not_be_zero` | 14 | `pending_transfer_already_posted` |
+    /// | 2 | `id_must_not_be_zero` | 15 | `pending_transfer_already_voided` |
+    /// | 3 | `id_must_not_be_int_max` | 16 | `pending_transfer_expired` |
+    /// | 4 | `accounts_must_be_different` | 17 | `exceeds_pending_transfer_amount` |
+    /// | 5 | `exists_with_different_<field>` | 18 | `unauthorized` |
+    /// | 6 | `exceeds_credits` | 19 | `timeout_too_long` |
+    /// | 7 | `exceeds_debits` | 20 | `expiry_block_full` |
+    /// | 8 | `overflows` | 21 | `op_count` |
+    /// | 9 | `exceeds_supply_max` | 22 | `unresolved_payee` |
+    /// | 10 | `account_closed` | 23 | `flags_not_settable` |
+    /// | 11 | `issuance_account` | 24 | `out_of_balance` |
+    /// | 12 | `pending_transfer_not_found` | 25 | `storage` |
+    /// | 13 | `pending_transfer_not_pending` | | |
+    ///
+    /// A linked chain's failure ([`LedgerError::Linked`]) has its failing
+    /// operation's code (the message names the index), as [`LedgerError::code`].
+    pub fn number(&self) -> u16 {
+        match self {
+            Self::ZeroAmount => 1,
+            Self::ZeroId => 2,
+            Self::ReservedId(_) => 3,
+            Self::SameAccount => 4,
+            Self::ExistsWithDifferent { .. } => 5,
+            Self::InsufficientFunds { .. } => 6,
+            Self::ExceedsDebits { .. } => 7,
+            Self::Overflow { .. } => 8,
+            Self::SupplyExceeded { .. } => 9,
+            Self::AccountClosed { .. } => 10,
+            Self::IssuanceAccount => 11,
+            Self::PendingNotFound(_) => 12,
+            Self::NotPending(_) => 13,
+            Self::AlreadyPosted { .. } => 14,
+            Self::AlreadyVoided { .. } => 15,
+            Self::Expired(_) => 16,
+            Self::ExceedsPendingAmount { .. } => 17,
+            Self::Unauthorized(_) => 18,
+            Self::TimeoutTooLong(_) => 19,
+            Self::ExpiryBlockFull(_) => 20,
+            Self::OpCount(_) => 21,
+            Self::Linked { source, .. } => source.number(),
+            Self::UnresolvedPayee { .. } => 22,
+            Self::FlagsNotSettable(_) => 23,
+            Self::OutOfBalance { .. } => 24,
+            Self::State(_) => 25,
+        }
+    }
+}
+
+impl From<LedgerError> for ModuleError {
+    fn from(e: LedgerError) -> Self {
+        match e {
+            LedgerError::State(e) => ModuleError::Storage(e),
+            e => ModuleError::Refused(Refusal::new(
+                ModuleId::LEDGER,
+                e.number(),
+                format!("ledger [{}]: {e}", e.code()),
+                e,
+            )),
         }
     }
 }
@@ -681,8 +763,9 @@ pub struct LedgerContext<'a> {
     pub from: PublicKey,
     /// The block being built.
     pub block: u64,
-    /// Naming parameters (to resolve `.ghost` receivers).
-    pub naming: &'a NamingParams,
+    /// Resolves `.ghost` receivers (the naming module implements [`Names`] for
+    /// its parameters).
+    pub naming: &'a dyn Names,
 }
 
 /// Applies a ledger call.
@@ -892,7 +975,7 @@ pub fn apply_op(
 pub fn resolve_payee(
     state: &dyn Read,
     block: u64,
-    naming: &NamingParams,
+    names: &dyn Names,
     payee: &Payee,
 ) -> Result<(L1Address, Option<String>), LedgerError> {
     let unresolved = |reason| LedgerError::UnresolvedPayee {
@@ -907,18 +990,11 @@ pub fn resolve_payee(
             Ok((L1Address(key.0), Some(did.to_string())))
         }
         Payee::Name(name) => {
-            let (record, _, records) = naming::resolve(state, name, block, naming)?
+            let (name, address) = names
+                .resolve_l1(state, name, block)?
                 .ok_or_else(|| unresolved("the name is not registered, or was released"))?;
-            let address = records
-                .iter()
-                .find_map(|r| match r {
-                    Record::Addr { coin, value } if *coin == COIN_L1 => {
-                        <[u8; 32]>::try_from(value.as_slice()).ok()
-                    }
-                    _ => None,
-                })
-                .ok_or_else(|| unresolved("the name has no L1 address record"))?;
-            Ok((L1Address(address), Some(record.name)))
+            let address = address.ok_or_else(|| unresolved("the name has no L1 address record"))?;
+            Ok((address, Some(name)))
         }
     }
 }
@@ -1106,6 +1182,98 @@ pub fn check_totals(state: &dyn Read) -> Result<(), LedgerError> {
         }
     }
     Ok(())
+}
+
+/// The ledger as the chain drives it (see the module docs).
+pub struct Ledger {
+    names: Arc<dyn Names>,
+}
+
+impl Ledger {
+    /// A ledger that resolves `.ghost` receivers through `names`.
+    pub fn new(names: Arc<dyn Names>) -> Self {
+        Self { names }
+    }
+}
+
+impl Module for Ledger {
+    fn id(&self) -> ModuleId {
+        ModuleId::LEDGER
+    }
+
+    /// The genesis allocations (node transfers from the issuance account), then
+    /// the tokens' issuers.
+    fn genesis(&self, state: &mut Layer<'_>, genesis: &Genesis) -> Result<(), ModuleError> {
+        for (i, (to, token, amount)) in genesis.allocations.iter().enumerate() {
+            post(
+                state,
+                &LedgerTransfer::posted(
+                    system_transfer_id(&[b"genesis", &(i as u64).to_be_bytes()]),
+                    issuer(),
+                    *to,
+                    *token,
+                    *amount,
+                    TransferCode::Genesis,
+                    0,
+                ),
+            )
+            .map_err(|e| {
+                Refusal::new(
+                    ModuleId::LEDGER,
+                    e.number(),
+                    format!("allocation {i}: {e}"),
+                    e,
+                )
+            })?;
+        }
+        set_genesis_issuers(state, &genesis.issuers);
+        Ok(())
+    }
+
+    /// Expires the pending transfers whose timeout ends at this block.
+    fn begin_block(&self, state: &mut Layer<'_>, block: &BlockContext) -> Result<(), ModuleError> {
+        let expired = begin_block(state, block.number)?;
+        if expired > 0 {
+            metrics::counter!("ghostd_ledger_expired_total").increment(u64::from(expired));
+        }
+        Ok(())
+    }
+
+    fn apply(
+        &self,
+        state: &mut Layer<'_>,
+        ctx: &CallContext,
+        call: &Call,
+    ) -> Result<crate::module::Applied, ModuleError> {
+        let Call::Ledger(call) = call else {
+            return Err(crate::module::misrouted(ModuleId::LEDGER, call));
+        };
+        let ledger = LedgerContext {
+            from: ctx.from,
+            block: ctx.block.number,
+            naming: self.names.as_ref(),
+        };
+        apply(state, &ledger, call)?;
+        Ok(crate::module::Applied::default())
+    }
+
+    /// [`check_totals`].
+    fn end_block(&self, state: &dyn Read, _block: &BlockContext) -> Result<(), ModuleError> {
+        Ok(check_totals(state)?)
+    }
+}
+
+impl Payments for Ledger {
+    fn post(&self, state: &mut Layer<'_>, transfer: &LedgerTransfer) -> Result<(), PaymentError> {
+        match post(state, transfer) {
+            Ok(_) => Ok(()),
+            Err(LedgerError::State(e)) => Err(PaymentError::Storage(e)),
+            Err(e) => Err(PaymentError::Refused {
+                code: e.number(),
+                message: e.to_string(),
+            }),
+        }
+    }
 }
 
 #[cfg(test)]

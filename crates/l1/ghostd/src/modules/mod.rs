@@ -1,178 +1,105 @@
-//! The node's modules. Each owns a key prefix in the state, a call type, and a
-//! JSON-RPC namespace; [`apply`] routes a transaction's call to its module. New
-//! modules (naming) add a [`Call`] variant, a file here and a namespace, and touch
-//! nothing else in the chain.
+//! The node's modules, and the one place that names them: [`all`] builds the
+//! registry the chain drives through the [`Module`](crate::module::Module) hooks.
+//! Each module owns a key prefix in the state, a [`Call`](crate::types::Call)
+//! variant and a JSON-RPC namespace, and numbers its refusals (its error enum's
+//! `code()`; the ledger's `number()`). A new module adds a `Call` variant and a
+//! [`ModuleId`], a file here implementing `Module`, an entry in [`all`] and a
+//! namespace, and touches nothing in the chain.
+//!
+//! Modules that need each other meet through the service traits of
+//! [`crate::module`], wired here: the ledger resolves `.ghost` receivers through
+//! the naming module's [`Names`](crate::module::Names), and the naming module
+//! pays its fees through the ledger's [`Payments`](crate::module::Payments).
 
 pub mod identity;
 pub mod ledger;
 pub mod naming;
 pub mod rollup;
 
-use ghostplane_primitives::{Hash32, PublicKey};
-use ghostplane_prover::ProofBackend;
+use std::sync::Arc;
 
-use crate::state::{Layer, StateError};
-use crate::types::{Call, RollupCall};
+use ghostd_types::Genesis;
 
-/// Why a call was refused (the transaction's effects are dropped).
+use crate::module::{Modules, Refusal};
+use crate::types::ModuleId;
+
+/// The modules of a chain with `genesis`, in hook order: ledger, rollup, identity,
+/// naming. The order is consensus (it fixes the order of effects at genesis and
+/// at each block's start and end).
+pub fn all(genesis: &Genesis) -> Result<Modules, String> {
+    let proof = &genesis.rollup.proof;
+    let backend = rollup::verifier::verifier(proof).map_err(|e| format!("{} verifier: {e}", proof.system))?;
+    let ledger = Arc::new(ledger::Ledger::new(Arc::new(genesis.naming.clone())));
+    Modules::new(vec![
+        Box::new(Arc::clone(&ledger)),
+        Box::new(rollup::Rollup::new(genesis.rollup.clone(), backend)),
+        Box::new(identity::Identity),
+        Box::new(naming::Naming::new(genesis.naming.clone(), ledger)),
+    ])
+}
+
+/// A refused call, typed by module: for callers that match on one module's errors
+/// (the chain itself only reads [`Refusal`]'s module, code and message).
 #[derive(Debug, thiserror::Error)]
 pub enum CallError {
     /// Refused by the ledger (its result code in brackets, e.g. `exceeds_credits`).
     #[error("ledger [{code}]: {0}", code = .0.code())]
-    Ledger(#[from] ledger::LedgerError),
+    Ledger(ledger::LedgerError),
     /// Refused by the rollup module.
     #[error("rollup: {0}")]
-    Rollup(#[from] rollup::RollupError),
+    Rollup(rollup::RollupError),
     /// Refused by the identity module.
     #[error("identity: {0}")]
-    Identity(#[from] identity::IdentityError),
+    Identity(identity::IdentityError),
     /// Refused by the naming module.
     #[error("naming: {0}")]
-    Naming(#[from] naming::NamingError),
+    Naming(naming::NamingError),
+    /// Refused by a module this enum does not list.
+    #[error(transparent)]
+    Other(Refusal),
 }
 
 impl CallError {
-    /// The local storage failure behind this error, if it is one: not a verdict on
-    /// the call but this node failing to read its state, which another node would
-    /// not share. Block execution aborts on it rather than record a failed receipt
-    /// (that would fork this node's state digest from the others').
-    pub fn into_storage(self) -> Result<StateError, Self> {
-        use identity::IdentityError;
-        use ledger::LedgerError;
-        use naming::NamingError;
-        use rollup::RollupError;
+    /// The module that refused.
+    pub fn module(&self) -> ModuleId {
         match self {
-            Self::Ledger(LedgerError::State(e))
-            | Self::Identity(IdentityError::State(e))
-            | Self::Naming(NamingError::State(e) | NamingError::Fee(LedgerError::State(e)))
-            | Self::Rollup(RollupError::State(e) | RollupError::Ledger(LedgerError::State(e))) => {
-                Ok(e)
-            }
-            other => Err(other),
+            Self::Ledger(_) => ModuleId::LEDGER,
+            Self::Rollup(_) => ModuleId::ROLLUP,
+            Self::Identity(_) => ModuleId::IDENTITY,
+            Self::Naming(_) => ModuleId::NAMING,
+            Self::Other(refusal) => refusal.module(),
+        }
+    }
+
+    /// Its stable result code (as the receipt would carry it).
+    pub fn code(&self) -> u16 {
+        match self {
+            Self::Ledger(e) => e.number(),
+            Self::Rollup(e) => e.code(),
+            Self::Identity(e) => e.code(),
+            Self::Naming(e) => e.code(),
+            Self::Other(refusal) => refusal.code(),
         }
     }
 }
 
-/// What a call runs against besides state.
-pub struct CallContext<'a> {
-    /// The rollup genesis.
-    pub rollup: &'a rollup::RollupGenesis,
-    /// The naming parameters (genesis).
-    pub naming: &'a ghostd_types::naming::NamingParams,
-    /// The genesis's proof backend (verifier and ops commitment).
-    pub backend: &'a dyn ProofBackend,
-    /// The L1 chain id.
-    pub chain_id: u64,
-    /// Height of the block being built.
-    pub block: u64,
-    /// Its timestamp, ms since the epoch.
-    pub time_ms: u64,
-    /// The transaction's hash.
-    pub tx_hash: Hash32,
-    /// The transaction's (verified) sender.
-    pub from: PublicKey,
-}
-
-/// Who may send `call` at all, checked at admission for every transaction (a
-/// parked one included, whose dry run waits) and again in [`apply`]: a `Prove`
-/// costs every validator a proof verification, so only the rollup operators
-/// (genesis `rollup.operators`) send one.
-pub fn authorize(
-    rollup: &rollup::RollupGenesis,
-    from: &PublicKey,
-    call: &Call,
-) -> Result<(), CallError> {
-    match call {
-        Call::Rollup(RollupCall::Prove { .. }) if !rollup.operators.contains(from) => {
-            Err(CallError::Rollup(rollup::RollupError::NotOperator(*from)))
-        }
-        _ => Ok(()),
-    }
-}
-
-/// Applies `call`; returns the deposit queue index for a deposit.
-pub fn apply(
-    state: &mut Layer<'_>,
-    ctx: &CallContext<'_>,
-    call: &Call,
-) -> Result<Option<u64>, CallError> {
-    authorize(ctx.rollup, &ctx.from, call)?;
-    match call {
-        Call::Identity(call) => {
-            let identity = identity::IdentityContext {
-                chain_id: ctx.chain_id,
-                stamp: ghostd_types::identity::Stamp {
-                    height: ctx.block,
-                    time_ms: ctx.time_ms,
-                },
-                from: ctx.from,
-            };
-            identity::apply(state, &identity, call)?;
-            Ok(None)
-        }
-        Call::Naming(call) => {
-            let naming = naming::NamingContext {
-                params: ctx.naming,
-                height: ctx.block,
-                tx_hash: ctx.tx_hash,
-                from: ctx.from,
-            };
-            naming::apply(state, &naming, call)?;
-            Ok(None)
-        }
-        Call::Ledger(call) => {
-            let ledger = ledger::LedgerContext {
-                from: ctx.from,
-                block: ctx.block,
-                naming: ctx.naming,
-            };
-            ledger::apply(state, &ledger, call)?;
-            Ok(None)
-        }
-        Call::Rollup(RollupCall::Deposit {
-            recipient,
-            token,
-            amount,
-        }) => Ok(Some(rollup::deposit_call(
-            state,
-            ctx.rollup,
-            &ctx.from,
-            *recipient,
-            *token,
-            *amount,
-            ctx.block,
-            ctx.tx_hash,
-        )?)),
-        Call::Rollup(RollupCall::Commit(commit)) => {
-            let started = std::time::Instant::now();
-            let checked =
-                rollup::commit_call(state, ctx.rollup, ctx.backend, &ctx.from, commit, ctx.block);
-            metrics::histogram!("ghostd_commit_check_seconds")
-                .record(started.elapsed().as_secs_f64());
-            checked?;
-            Ok(None)
-        }
-        Call::Rollup(RollupCall::Prove {
-            number,
-            first_chunk,
-            chunk_roots,
-            proofs,
-        }) => {
-            let started = std::time::Instant::now();
-            let verified = rollup::prove_call(
-                state,
-                ctx.rollup,
-                ctx.backend,
-                *number,
-                *first_chunk,
-                chunk_roots,
-                proofs,
-                ctx.block,
-            );
-            metrics::histogram!("ghostd_prove_verify_seconds")
-                .record(started.elapsed().as_secs_f64());
-            verified?;
-            Ok(None)
+impl From<Refusal> for CallError {
+    fn from(refusal: Refusal) -> Self {
+        let refusal = match refusal.downcast() {
+            Ok(e) => return Self::Ledger(e),
+            Err(refusal) => refusal,
+        };
+        let refusal = match refusal.downcast() {
+            Ok(e) => return Self::Rollup(e),
+            Err(refusal) => refusal,
+        };
+        let refusal = match refusal.downcast() {
+            Ok(e) => return Self::Identity(e),
+            Err(refusal) => refusal,
+        };
+        match refusal.downcast() {
+            Ok(e) => Self::Naming(e),
+            Err(refusal) => Self::Other(refusal),
         }
     }
 }

@@ -27,6 +27,11 @@
 //!   burnt for every subname from its creation, and there is no fuse to unburn it.
 //! - Expiry never shortens.
 //! - A transfer clears the manager: the new owner appoints its own.
+//!
+//! The chain drives it as [`Naming`], a [`Module`]; it pays its fees through the
+//! [`Payments`] it is given (the ledger's), and offers [`Names`] (implemented for
+//! [`NamingParams`]) to the ledger for `.ghost` receivers: neither imports the
+//! other. Result codes: [`NamingError::code`].
 
 use ghostd_types::identity::DidId;
 use ghostd_types::naming::{
@@ -37,9 +42,16 @@ use ghostd_types::naming::{
 use ghostplane_primitives::codec::to_bytes;
 use ghostplane_primitives::{Amount, Hash32, L1Address, PublicKey, TokenId};
 
+use std::sync::Arc;
+
+use ghostd_types::ledger::{LedgerTransfer, TransferCode, naming_treasury, system_transfer_id};
+
 use super::identity;
-use super::ledger::{self, LedgerError, LedgerTransfer, TransferCode};
+use crate::module::{
+    Applied, CallContext, Module, ModuleError, Names, PaymentError, Payments, Refusal, misrouted,
+};
 use crate::state::{self, Layer, Read, StateError};
+use crate::types::{Call, ModuleId};
 
 const PREFIX: &str = "naming";
 /// Most events returned by one query.
@@ -96,10 +108,54 @@ pub enum NamingError {
     Overflow,
     /// The fee could not be paid.
     #[error("fee: {0}")]
-    Fee(#[from] LedgerError),
+    Fee(#[from] PaymentError),
     /// State could not be read.
     #[error(transparent)]
     State(#[from] StateError),
+}
+
+impl NamingError {
+    /// The stable result code receipts carry (`L1Outcome::Failed { module: naming,
+    /// code }`); never reused or renumbered: 1 malformed name, 2 not a second-level
+    /// name, 3 not a subname, 4 subname given away, 5 taken, 6 not registered, 7
+    /// frozen, 8 not authorized, 9 years out of range, 10 invalid record, 11 too
+    /// many records, 12 no such record, 13 overflow, 14 fee not paid (the message
+    /// says why), 15 storage.
+    pub fn code(&self) -> u16 {
+        match self {
+            Self::Name(_) => 1,
+            Self::NotSecondLevel(_) => 2,
+            Self::NotSubname(_) => 3,
+            Self::SubnameGivenAway(_) => 4,
+            Self::Taken(_) => 5,
+            Self::NotRegistered(_) => 6,
+            Self::Frozen(_) => 7,
+            Self::NotAuthorized { .. } => 8,
+            Self::Years => 9,
+            Self::InvalidRecord(_) => 10,
+            Self::TooManyRecords => 11,
+            Self::NoSuchRecord(_) => 12,
+            Self::Overflow => 13,
+            Self::Fee(_) => 14,
+            Self::State(_) => 15,
+        }
+    }
+}
+
+impl From<NamingError> for ModuleError {
+    fn from(e: NamingError) -> Self {
+        match e {
+            NamingError::State(e) | NamingError::Fee(PaymentError::Storage(e)) => {
+                ModuleError::Storage(e)
+            }
+            e => ModuleError::Refused(Refusal::new(
+                ModuleId::NAMING,
+                e.code(),
+                format!("naming: {e}"),
+                e,
+            )),
+        }
+    }
 }
 
 /// What a naming call runs against.
@@ -112,6 +168,8 @@ pub struct NamingContext<'a> {
     pub tx_hash: Hash32,
     /// The verified sender.
     pub from: PublicKey,
+    /// Where fees are paid (the ledger).
+    pub payments: &'a dyn Payments,
 }
 
 fn name_key(hash: &NameHash) -> Vec<u8> {
@@ -305,12 +363,12 @@ fn pay(
         .price_of(name, years)
         .ok_or(NamingError::Overflow)?;
     if price > 0 {
-        ledger::post(
+        ctx.payments.post(
             state,
             &LedgerTransfer::posted(
-                ledger::system_transfer_id(&[b"naming-fee", &ctx.tx_hash.0]),
+                system_transfer_id(&[b"naming-fee", &ctx.tx_hash.0]),
                 L1Address(ctx.from.0),
-                ledger::naming_treasury(),
+                naming_treasury(),
                 TokenId::Gcc,
                 price,
                 TransferCode::NameFee,
@@ -603,4 +661,64 @@ fn did_of(records: &[Record]) -> Option<DidId> {
         Record::Did(did) => Some(*did),
         _ => None,
     })
+}
+
+impl Names for NamingParams {
+    fn resolve_l1(
+        &self,
+        state: &dyn Read,
+        name: &str,
+        height: u64,
+    ) -> Result<Option<(String, Option<L1Address>)>, StateError> {
+        Ok(
+            resolve(state, name, height, self)?.map(|(record, _, records)| {
+                let address = records.iter().find_map(|r| match r {
+                    Record::Addr { coin, value } if *coin == COIN_L1 => {
+                        <[u8; 32]>::try_from(value.as_slice()).ok().map(L1Address)
+                    }
+                    _ => None,
+                });
+                (record.name, address)
+            }),
+        )
+    }
+}
+
+/// The naming module as the chain drives it.
+pub struct Naming {
+    params: NamingParams,
+    payments: Arc<dyn Payments>,
+}
+
+impl Naming {
+    /// Names under `params` (the genesis's), paid for through `payments`.
+    pub fn new(params: NamingParams, payments: Arc<dyn Payments>) -> Self {
+        Self { params, payments }
+    }
+}
+
+impl Module for Naming {
+    fn id(&self) -> ModuleId {
+        ModuleId::NAMING
+    }
+
+    fn apply(
+        &self,
+        state: &mut Layer<'_>,
+        ctx: &CallContext,
+        call: &Call,
+    ) -> Result<Applied, ModuleError> {
+        let Call::Naming(call) = call else {
+            return Err(misrouted(ModuleId::NAMING, call));
+        };
+        let naming = NamingContext {
+            params: &self.params,
+            height: ctx.block.number,
+            tx_hash: ctx.tx_hash,
+            from: ctx.from,
+            payments: self.payments.as_ref(),
+        };
+        apply(state, &naming, call)?;
+        Ok(Applied::default())
+    }
 }

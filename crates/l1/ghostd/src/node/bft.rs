@@ -5,8 +5,18 @@
 use ghostd_types::consensus::{BftParams, Commit, ConsensusMode, verify_commit};
 
 use super::block::{Mode, Prepared};
-use super::*;
+use std::collections::HashSet;
+
+use borsh::BorshDeserialize;
+use ghostplane_primitives::codec::to_bytes;
+use ghostplane_primitives::{Codec, Hash32};
+use rocksdb::{WriteBatch, WriteOptions};
+
+use super::{
+    BLOCK_BYTES_MAX, CF_COMMITS, CF_CONSENSUS, Ghostd, NodeError, Pending, StoredBlock, lock,
+};
 use crate::consensus::wire::{BlockMsg, WalEntry, WireVote};
+use crate::types::{L1_TX_BYTES_MAX, L1Header, SignedL1Transaction};
 
 /// How far past the local clock a proposed block's timestamp may be.
 pub const BLOCK_FUTURE_MS_MAX: u64 = 10_000;

@@ -2,7 +2,17 @@
 //! BFT proposer will propose) and the one synced write that commits the block
 //! (what a decided value will commit).
 
-use super::*;
+use std::collections::HashSet;
+
+use ghostd_types::consensus::Commit;
+use ghostplane_primitives::{Codec, Hash32, Nonce};
+use rocksdb::{WriteBatch, WriteOptions};
+
+use super::mempool::Settled;
+use super::{BLOCK_BYTES_MAX, CF_COMMITS, CF_PENDING, Ghostd, NodeError, Pending, lock, nonce_key};
+use crate::module::{BlockContext, CallContext, ModuleError};
+use crate::state::{self, Committed, Layer};
+use crate::types::{L1Header, L1Outcome, L1Receipt, SignedL1Transaction};
 
 impl Ghostd {
     /// Seals one block from the mempool (possibly empty) and commits it.
@@ -101,15 +111,20 @@ impl Ghostd {
     ) -> Result<Prepared, NodeError> {
         let committed = Committed::new(&self.inner.db);
         let mut block_layer = Layer::new(&committed);
-        // Pending transfers whose timeout ends here expire before any transaction.
-        let expired =
-            ledger::begin_block(&mut block_layer, number).map_err(|e| NodeError::Invariant {
+        let block = BlockContext {
+            chain_id: self.inner.genesis.chain_id,
+            number,
+            time_ms,
+        };
+        // The modules' block-start hooks run before any transaction (the ledger
+        // expires pending transfers whose timeout ends here).
+        self.inner
+            .modules
+            .begin_block(&mut block_layer, &block)
+            .map_err(|e| NodeError::Invariant {
                 block: number,
                 reason: e.to_string(),
             })?;
-        if expired > 0 {
-            metrics::counter!("ghostd_ledger_expired_total").increment(u64::from(expired));
-        }
         let mut included = Vec::new();
         let mut receipts = Vec::new();
         let mut finished = HashSet::new();
@@ -145,52 +160,47 @@ impl Ghostd {
             }
             bytes += len;
             let ctx = CallContext {
-                rollup: &self.inner.genesis.rollup,
-                naming: &self.inner.genesis.naming,
-                backend: self.inner.backend.as_ref(),
-                chain_id: self.inner.genesis.chain_id,
-                block: number,
-                time_ms,
+                block,
                 tx_hash: hash,
                 from: tx.tx.from,
             };
             let mut tx_layer = Layer::new(&block_layer);
-            let result = modules::apply(&mut tx_layer, &ctx, &tx.tx.call);
+            let result = self.inner.modules.apply(&mut tx_layer, &ctx, &tx.tx.call);
             let tx_writes = tx_layer.into_writes();
             let (outcome, deposit_index) = match result {
-                Ok(index) => {
+                Ok(applied) => {
                     block_layer.absorb(tx_writes);
-                    (L1Outcome::Success, index)
+                    (L1Outcome::Success, applied.deposit_index)
                 }
-                Err(e) => {
-                    // A storage failure is this node's, not the transaction's: abort
-                    // the block (nothing is written; the candidates wait) rather than
-                    // commit a receipt and a state digest no other node has.
-                    let e = e.into_storage().map_err(|e| e.to_string());
-                    match e {
-                        Ok(storage) => {
-                            tracing::error!(tx = %hash, block = number, "storage failed while executing an L1 transaction; block aborted: {storage}");
-                            return Err(NodeError::State(storage));
-                        }
-                        // The dry run a parked transaction skipped at admission:
-                        // one whose call fails is dropped, not included (its
-                        // nonce stays unused; the mempool drops it as obsolete).
-                        Err(refusal)
-                            if mode == Mode::Build
-                                && lock(&self.inner.mempool).is_unchecked(&hash) =>
-                        {
-                            tracing::info!(tx = %hash, "parked L1 transaction dropped at release: its dry run failed: {refusal}");
-                            metrics::counter!("ghostd_mempool_dropped_at_release_total")
-                                .increment(1);
-                            bytes -= len;
-                            obsolete.insert(*seq);
-                            continue;
-                        }
-                        Err(refusal) => {
-                            tracing::info!(tx = %hash, "L1 transaction refused: {refusal}");
-                            (L1Outcome::Failed(refusal), None)
-                        }
-                    }
+                // A storage failure is this node's, not the transaction's: abort
+                // the block (nothing is written; the candidates wait) rather than
+                // commit a receipt and a state digest no other node has.
+                Err(ModuleError::Storage(storage)) => {
+                    tracing::error!(tx = %hash, block = number, "storage failed while executing an L1 transaction; block aborted: {storage}");
+                    return Err(NodeError::State(storage));
+                }
+                // The dry run a parked transaction skipped at admission: one whose
+                // call fails is dropped, not included (its nonce stays unused; the
+                // mempool drops it as obsolete).
+                Err(ModuleError::Refused(refusal))
+                    if mode == Mode::Build && lock(&self.inner.mempool).is_unchecked(&hash) =>
+                {
+                    tracing::info!(tx = %hash, "parked L1 transaction dropped at release: its dry run failed: {refusal}");
+                    metrics::counter!("ghostd_mempool_dropped_at_release_total").increment(1);
+                    bytes -= len;
+                    obsolete.insert(*seq);
+                    continue;
+                }
+                Err(ModuleError::Refused(refusal)) => {
+                    tracing::info!(tx = %hash, module = %refusal.module(), code = refusal.code(), "L1 transaction refused: {refusal}");
+                    (
+                        L1Outcome::Failed {
+                            module: refusal.module(),
+                            code: refusal.code(),
+                            message: refusal.message().to_string(),
+                        },
+                        None,
+                    )
                 }
             };
             block_layer.put(nonce_key, &(next + 1));
@@ -203,7 +213,8 @@ impl Ghostd {
             });
             included.push(tx.clone());
         }
-        if let Err(e) = ledger::check_totals(&block_layer) {
+        // The modules' block-end hooks: their invariants (the ledger's totals).
+        if let Err(e) = self.inner.modules.end_block(&block_layer, &block) {
             return Err(NodeError::Invariant {
                 block: number,
                 reason: e.to_string(),

@@ -2,8 +2,21 @@
 //! durable queueing, and picking the candidates of the next block.
 
 use ghostplane_primitives::lanes::{LaneLimits, Lanes};
+use std::collections::{HashSet, VecDeque};
 
-use super::*;
+use ghostplane_primitives::lanes::{self, Refusal, Verdict};
+use ghostplane_primitives::{Codec, Hash32, Nonce, PublicKey};
+use ghostplane_rpc::codes;
+use rocksdb::{WriteBatch, WriteOptions};
+
+use super::{
+    CF_PENDING, Ghostd, MEMPOOL_OPERATOR_RESERVED, NONCE_GAP_MAX, NodeError, PARKED_BLOCKS_MAX,
+    lock,
+};
+use crate::module::{BlockContext, CallContext, ModuleError};
+use crate::modules::CallError;
+use crate::state::{Committed, Layer};
+use crate::types::{L1_TX_BYTES_MAX, SignedL1Transaction};
 
 /// Why a transaction was not taken into the mempool.
 #[derive(Debug, thiserror::Error)]
@@ -53,13 +66,21 @@ pub enum SubmitError {
     MempoolFull(usize),
     /// The call would fail against the current state.
     #[error("{0}")]
-    Refused(#[from] modules::CallError),
+    Refused(#[from] CallError),
     /// Storage failed.
     #[error("storage: {0}")]
     Storage(String),
 }
 
 impl SubmitError {
+    /// A module's verdict (refused), or this node's storage failing.
+    fn from_module(e: ModuleError) -> Self {
+        match e {
+            ModuleError::Refused(refusal) => SubmitError::Refused(refusal.into()),
+            ModuleError::Storage(e) => SubmitError::Storage(e.to_string()),
+        }
+    }
+
     /// Stable JSON-RPC error code, from the project-wide table ([`codes`]).
     pub fn code(&self) -> i32 {
         match self {
@@ -442,7 +463,10 @@ impl Ghostd {
         tx.verify().map_err(|_| SubmitError::BadSignature)?;
         // Whatever the nonce: a parked transaction's dry run waits, its sender's
         // right to send the call does not.
-        modules::authorize(&self.inner.genesis.rollup, &tx.tx.from, &tx.tx.call)?;
+        self.inner
+            .modules
+            .authorize(&tx.tx.from, &tx.tx.call)
+            .map_err(SubmitError::from_module)?;
         let hash = tx.hash();
         if self
             .receipt(&hash)
@@ -473,23 +497,23 @@ impl Ghostd {
             // Dry run: refuse now what the block would refuse.
             let committed = Committed::new(&self.inner.db);
             let mut layer = Layer::new(&committed);
-            let block = self.head().number + 1;
-            ledger::begin_block(&mut layer, block)
-                .map_err(|e| SubmitError::Refused(modules::CallError::Ledger(e)))?;
-            let ctx = CallContext {
-                rollup: &self.inner.genesis.rollup,
-                naming: &self.inner.genesis.naming,
-                backend: self.inner.backend.as_ref(),
+            let block = BlockContext {
                 chain_id: self.inner.genesis.chain_id,
-                block,
+                number: self.head().number + 1,
                 time_ms: self.inner.config.clock.unix_ms(),
+            };
+            let modules = &self.inner.modules;
+            modules
+                .begin_block(&mut layer, &block)
+                .map_err(SubmitError::from_module)?;
+            let ctx = CallContext {
+                block,
                 tx_hash: hash,
                 from: tx.tx.from,
             };
-            modules::apply(&mut layer, &ctx, &tx.tx.call).map_err(|e| match e.into_storage() {
-                Ok(storage) => SubmitError::Storage(storage.to_string()),
-                Err(refusal) => SubmitError::Refused(refusal),
-            })?;
+            modules
+                .apply(&mut layer, &ctx, &tx.tx.call)
+                .map_err(SubmitError::from_module)?;
         }
         Ok((hash, next, tx))
     }

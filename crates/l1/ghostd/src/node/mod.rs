@@ -14,29 +14,20 @@
 //! consensus plugs into: build = propose, commit = decided); [`producer`] seals on
 //! a fixed interval (the single devnet validator).
 
-use std::collections::{HashSet, VecDeque};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
 
 use borsh::{BorshDeserialize, BorshSerialize};
+use ghostd_types::Genesis;
 use ghostplane_primitives::clock::{self, SharedClock};
-use ghostplane_primitives::codec::to_bytes;
-use ghostplane_primitives::lanes::{self, Refusal, Verdict};
-use ghostplane_primitives::{Codec, Hash32, Nonce, PublicKey};
-use ghostplane_prover::ProofBackend;
-use rocksdb::{ColumnFamilyDescriptor, DB, Options, WriteBatch, WriteOptions};
+use ghostplane_primitives::lanes;
+use ghostplane_primitives::{Nonce, PublicKey};
+use rocksdb::DB;
 use tokio::sync::broadcast;
 
-use crate::modules::{self, CallContext, ledger, rollup};
-use crate::state::{self, CF_STATE, Committed, Layer, Read, StateError};
-use ghostd_types::Genesis;
-use ghostd_types::consensus::Commit;
-use ghostplane_rpc::codes;
-
-use crate::types::{L1_TX_BYTES_MAX, L1Header, L1Outcome, L1Receipt, SignedL1Transaction};
+use crate::module::Modules;
+use crate::state::{self, Committed, Read, StateError};
+use crate::types::{L1Header, SignedL1Transaction};
 
 pub mod bft;
 pub mod block;
@@ -46,7 +37,7 @@ pub mod store;
 
 pub(crate) use mempool::Pending;
 pub use mempool::SubmitError;
-use mempool::{Mempool, Settled};
+use mempool::Mempool;
 pub use producer::Producer;
 
 const CF_BLOCKS: &str = "blocks";
@@ -147,7 +138,7 @@ struct Inner {
     db: DB,
     config: GhostdConfig,
     genesis: Genesis,
-    backend: Arc<dyn ProofBackend>,
+    modules: Modules,
     head: RwLock<L1Header>,
     mempool: Mutex<Mempool>,
     seal: Mutex<()>,

@@ -1,6 +1,11 @@
 //! The single-validator block producer: seals on a fixed interval.
 
-use super::*;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::Ghostd;
 
 impl Ghostd {
     /// Starts the single-validator block producer: one block every `block_time_ms`.

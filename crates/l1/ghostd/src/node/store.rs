@@ -1,7 +1,25 @@
 //! Opening the store (and writing the genesis), and reading blocks and receipts
 //! back.
 
-use super::*;
+use std::sync::{Arc, Mutex, RwLock};
+
+use borsh::BorshDeserialize;
+use ghostplane_primitives::codec::to_bytes;
+use ghostplane_primitives::{Codec, Hash32, Nonce};
+use rocksdb::{ColumnFamilyDescriptor, DB, Options, WriteBatch, WriteOptions};
+use tokio::sync::broadcast;
+
+use super::mempool::Mempool;
+use super::{
+    CF_BLOCKS, CF_COMMITS, CF_CONSENSUS, CF_META, CF_PENDING, CF_RECEIPTS, Ghostd, GhostdConfig,
+    Inner, L1_OPEN_FILES_MAX, META_GENESIS, META_HEAD, NodeError, PARKED_BLOCKS_MAX, StoredBlock,
+    nonce_key,
+};
+use crate::module::Modules;
+use crate::modules;
+use crate::state::{self, CF_STATE, Committed, Layer};
+use crate::types::{L1Header, L1Receipt, SignedL1Transaction};
+use ghostd_types::Genesis;
 
 impl Ghostd {
     /// Opens the node's store, writing `genesis` if the store is new. An existing
@@ -31,6 +49,7 @@ impl Ghostd {
         if let ghostd_types::consensus::ConsensusMode::Bft(params) = &genesis.consensus {
             params.validate().map_err(NodeError::Genesis)?;
         }
+        let modules = modules::all(genesis).map_err(NodeError::Genesis)?;
         let meta = db.cf_handle(CF_META).ok_or(NodeError::Corrupt("meta"))?;
         let head = match db.get_cf(meta, META_HEAD)? {
             Some(bytes) => {
@@ -44,11 +63,8 @@ impl Ghostd {
                 }
                 L1Header::decode(&bytes).map_err(|_| NodeError::Corrupt("head"))?
             }
-            None => Self::write_genesis(&db, genesis)?,
+            None => Self::write_genesis(&db, genesis, &modules)?,
         };
-        let proof = &genesis.rollup.proof;
-        let backend = crate::modules::rollup::verifier::verifier(proof)
-            .map_err(|e| NodeError::Genesis(format!("{} verifier: {e}", proof.system)))?;
         let mut mempool = Mempool::new(config.mempool_max);
         let pending = db
             .cf_handle(CF_PENDING)
@@ -76,7 +92,7 @@ impl Ghostd {
                 db,
                 config,
                 genesis: genesis.clone(),
-                backend,
+                modules,
                 head: RwLock::new(head),
                 mempool: Mutex::new(mempool),
                 seal: Mutex::new(()),
@@ -87,26 +103,11 @@ impl Ghostd {
         })
     }
 
-    fn write_genesis(db: &DB, genesis: &Genesis) -> Result<L1Header, NodeError> {
+    fn write_genesis(db: &DB, genesis: &Genesis, modules: &Modules) -> Result<L1Header, NodeError> {
         let committed = Committed::new(db);
         let mut layer = Layer::new(&committed);
-        for (i, (to, token, amount)) in genesis.allocations.iter().enumerate() {
-            ledger::post(
-                &mut layer,
-                &ledger::LedgerTransfer::posted(
-                    ledger::system_transfer_id(&[b"genesis", &(i as u64).to_be_bytes()]),
-                    ledger::issuer(),
-                    *to,
-                    *token,
-                    *amount,
-                    ledger::TransferCode::Genesis,
-                    0,
-                ),
-            )
-            .map_err(|e| NodeError::Genesis(format!("allocation {i}: {e}")))?;
-        }
-        ledger::set_genesis_issuers(&mut layer, &genesis.issuers);
-        rollup::apply_genesis(&mut layer, &genesis.rollup)
+        modules
+            .genesis(&mut layer, genesis)
             .map_err(|e| NodeError::Genesis(e.to_string()))?;
         let header = L1Header {
             number: 0,

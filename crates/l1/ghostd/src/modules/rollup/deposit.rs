@@ -1,8 +1,13 @@
 //! Deposits: lock in the bridge escrow, queue the event (hash-chained).
 
-use ghostplane_primitives::{ACCOUNT_ID_LIMIT, TRANSFER_ACCOUNT_ID_LIMIT};
+use ghostplane_primitives::{
+    ACCOUNT_ID_LIMIT, Amount, DepositEvent, Hash32, L1Address, PublicKey,
+    TRANSFER_ACCOUNT_ID_LIMIT, TokenId,
+};
 
-use super::*;
+use super::{RollupError, RollupGenesis, deposit_key, seen_key, state_key, status};
+use crate::modules::ledger::{self, LedgerTransfer, TransferCode};
+use crate::state::{self, Layer};
 
 /// Queues a deposit from `from`'s ledger account. Returns its queue index.
 #[allow(clippy::too_many_arguments)]
@@ -83,8 +88,11 @@ mod tests {
     use ghostplane_primitives::{DEPOSIT_ACCOUNTS_RESERVED, Keypair};
     use ghostplane_prover::ProofSystem;
 
+    use ghostplane_primitives::{AccountId, ChainId, FieldBytes, PubdataOp};
+
     use super::*;
     use crate::modules::ledger::issuer;
+    use crate::modules::rollup::{ProofParams, apply_genesis, commit_call};
     use crate::types::BatchCommit;
 
     use crate::state::MemState as Mem;

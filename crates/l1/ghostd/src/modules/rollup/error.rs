@@ -1,6 +1,11 @@
 //! Why a rollup call was refused.
 
-use super::*;
+use ghostplane_primitives::{AccountId, Amount, FieldBytes, Nonce, PublicKey};
+
+use crate::module::{ModuleError, Refusal};
+use crate::modules::ledger::LedgerError;
+use crate::state::StateError;
+use crate::types::ModuleId;
 
 /// Why a rollup call was refused.
 #[derive(Debug, thiserror::Error)]
@@ -223,4 +228,58 @@ pub enum RollupError {
     /// Module state is missing (the genesis was not applied).
     #[error("rollup state is missing")]
     NoState,
+}
+
+impl RollupError {
+    /// The stable result code receipts carry (`L1Outcome::Failed { module: rollup,
+    /// code }`), numbered in declaration order and never reused or renumbered (a
+    /// new refusal takes the next number): 1 `ZeroDeposit`, 2 `BadRecipient`, 3 `QueueFull`, 4 `AccountsFull`, 5 `NotOperator`, 6 `BatchOrder`, 7 `BlockRange`, 8 `Pubdata`, 9 `UnknownAccount`, 10 `AccountId`, 11 `AccountReserved`, 12 `BadSignature`, 13 `Nonce`, 14 `DepositMismatch`, 15 `FeeOverMaximum`, 16 `Stateless`, 17 `TooManyBlocks`, 18 `DepositOverdue`, 19 `ChunkCount`, 20 `Overflow`, 21 `ProveOrder`, 22 `ProofCount`, 23 `BadProof`, 24 `ChunkOrder`, 25 `RootMismatch`, 26 `Ledger`, 27 `State`, 28 `NoState`.
+    pub fn code(&self) -> u16 {
+        match self {
+            Self::ZeroDeposit => 1,
+            Self::BadRecipient => 2,
+            Self::QueueFull(_) => 3,
+            Self::AccountsFull { .. } => 4,
+            Self::NotOperator(_) => 5,
+            Self::BatchOrder { .. } => 6,
+            Self::BlockRange { .. } => 7,
+            Self::Pubdata(_) => 8,
+            Self::UnknownAccount { .. } => 9,
+            Self::AccountId { .. } => 10,
+            Self::AccountReserved { .. } => 11,
+            Self::BadSignature { .. } => 12,
+            Self::Nonce { .. } => 13,
+            Self::DepositMismatch { .. } => 14,
+            Self::FeeOverMaximum { .. } => 15,
+            Self::Stateless { .. } => 16,
+            Self::TooManyBlocks { .. } => 17,
+            Self::DepositOverdue { .. } => 18,
+            Self::ChunkCount { .. } => 19,
+            Self::Overflow { .. } => 20,
+            Self::ProveOrder { .. } => 21,
+            Self::ProofCount { .. } => 22,
+            Self::BadProof { .. } => 23,
+            Self::ChunkOrder { .. } => 24,
+            Self::RootMismatch { .. } => 25,
+            Self::Ledger(_) => 26,
+            Self::State(_) => 27,
+            Self::NoState => 28,
+        }
+    }
+}
+
+impl From<RollupError> for ModuleError {
+    fn from(e: RollupError) -> Self {
+        match e {
+            RollupError::State(e) | RollupError::Ledger(LedgerError::State(e)) => {
+                ModuleError::Storage(e)
+            }
+            e => ModuleError::Refused(Refusal::new(
+                ModuleId::ROLLUP,
+                e.code(),
+                format!("rollup: {e}"),
+                e,
+            )),
+        }
+    }
 }

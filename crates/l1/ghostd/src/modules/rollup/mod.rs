@@ -40,21 +40,25 @@
 //! ([`RollupError::AccountsFull`]) and nothing is locked.
 //!
 //! Layout: [`deposit`], [`commit`] and [`prove`] hold the three calls, [`error`]
-//! their refusals; this file the records' keys, reads and the genesis.
+//! their refusals and result codes ([`RollupError::code`]); this file the records'
+//! keys, reads, the genesis, and [`Rollup`], the [`Module`] the chain drives (only
+//! operators may send `Prove`: [`Module::authorize`]).
 //!
 //! Not built yet: reverting committed batches that can never be proven, and an
 //! exit ("escape hatch") mode when the operator stops including deposits.
 
 use ghostplane_primitives::{
-    AccountId, Amount, BatchNumber, ChainId, DepositEvent, FieldBytes, Hash32, L1Address, Nonce,
-    PubdataOp, PublicKey, SignedTransaction, TokenId, decode_pubdata,
+    AccountId, BatchNumber, ChainId, DepositEvent, FieldBytes, Hash32, PubdataOp, PublicKey,
+    SignedTransaction, decode_pubdata,
 };
-use ghostplane_prover::{ChunkHeader, ChunkOp, CutError, Cutter, OpKind, ProofBackend, Statement};
+use ghostplane_prover::{ChunkHeader, ChunkOp, CutError, Cutter, OpKind, ProofBackend};
 use rayon::prelude::*;
 
-use crate::modules::ledger::{self, LedgerError, LedgerTransfer, TransferCode};
+use std::sync::Arc;
+
+use crate::module::{Applied, CallContext, Module, ModuleError, Refusal, misrouted};
 use crate::state::{self, Layer, Read, StateError};
-use crate::types::BatchCommit;
+use crate::types::{BatchCommit, Call, ModuleId, RollupCall};
 
 pub mod commit;
 pub mod deposit;
@@ -175,4 +179,116 @@ pub fn apply_genesis(state: &mut Layer<'_>, genesis: &RollupGenesis) -> Result<(
         },
     );
     Ok(())
+}
+
+/// The rollup module as the chain drives it: the genesis's rollup parameters and
+/// its proof backend (verifier and ops commitment).
+pub struct Rollup {
+    genesis: RollupGenesis,
+    backend: Arc<dyn ProofBackend>,
+}
+
+impl Rollup {
+    /// The module for `genesis`, verifying with `backend`.
+    pub fn new(genesis: RollupGenesis, backend: Arc<dyn ProofBackend>) -> Self {
+        Self { genesis, backend }
+    }
+}
+
+impl Module for Rollup {
+    fn id(&self) -> ModuleId {
+        ModuleId::ROLLUP
+    }
+
+    fn genesis(
+        &self,
+        state: &mut Layer<'_>,
+        genesis: &ghostd_types::Genesis,
+    ) -> Result<(), ModuleError> {
+        Ok(apply_genesis(state, &genesis.rollup)?)
+    }
+
+    /// A `Prove` costs every validator a proof verification, so only the rollup
+    /// operators (genesis `rollup.operators`) send one.
+    fn authorize(&self, from: &PublicKey, call: &Call) -> Result<(), Refusal> {
+        match call {
+            Call::Rollup(RollupCall::Prove { .. }) if !self.genesis.operators.contains(from) => {
+                let e = RollupError::NotOperator(*from);
+                Err(Refusal::new(
+                    ModuleId::ROLLUP,
+                    e.code(),
+                    format!("rollup: {e}"),
+                    e,
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn apply(
+        &self,
+        state: &mut Layer<'_>,
+        ctx: &CallContext,
+        call: &Call,
+    ) -> Result<Applied, ModuleError> {
+        let Call::Rollup(call) = call else {
+            return Err(misrouted(ModuleId::ROLLUP, call));
+        };
+        let block = ctx.block.number;
+        match call {
+            RollupCall::Deposit {
+                recipient,
+                token,
+                amount,
+            } => Ok(Applied {
+                deposit_index: Some(deposit_call(
+                    state,
+                    &self.genesis,
+                    &ctx.from,
+                    *recipient,
+                    *token,
+                    *amount,
+                    block,
+                    ctx.tx_hash,
+                )?),
+            }),
+            RollupCall::Commit(commit) => {
+                let started = std::time::Instant::now();
+                let checked = commit_call(
+                    state,
+                    &self.genesis,
+                    self.backend.as_ref(),
+                    &ctx.from,
+                    commit,
+                    block,
+                );
+                metrics::histogram!("ghostd_commit_check_seconds")
+                    .record(started.elapsed().as_secs_f64());
+                checked?;
+                Ok(Applied::default())
+            }
+            RollupCall::Prove {
+                number,
+                first_chunk,
+                chunk_roots,
+                proofs,
+            } => {
+                let started = std::time::Instant::now();
+                let verified = prove_call(
+                    state,
+                    &self.genesis,
+                    self.backend.as_ref(),
+                    *number,
+                    *first_chunk,
+                    chunk_roots,
+                    proofs,
+                    block,
+                );
+                metrics::histogram!("ghostd_prove_verify_seconds")
+                    .record(started.elapsed().as_secs_f64());
+                verified?;
+                Ok(Applied::default())
+            }
+        }
+    }
 }

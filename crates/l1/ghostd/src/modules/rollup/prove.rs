@@ -3,7 +3,13 @@
 //! leg that cannot be posted is recorded, see [`unpaid_withdrawal`], and does not
 //! stop finality).
 
-use super::*;
+use ghostplane_primitives::{BatchNumber, FieldBytes};
+use ghostplane_prover::{ChunkHeader, ProofBackend, Statement};
+use rayon::prelude::*;
+
+use super::{RollupError, RollupGenesis, batch, batch_key, state_key, status, unpaid_key};
+use crate::modules::ledger::{self, LedgerError, LedgerTransfer, TransferCode};
+use crate::state::Layer;
 
 /// Verifies chunk proofs of the oldest unfinalized batch, from chunk `first_chunk`
 /// (the next unproven one) on, and finalizes the batch once all its chunks are
