@@ -24,8 +24,8 @@ use ghostplane_settlement::{
     CF_SETTLEMENT, L1Client, RpcL1, Settlement, SettlementConfig, run_deposit_watcher, tree_genesis,
 };
 
-use crate::backend::BackendArgs;
 use crate::sequencer::{DEV_BALANCE, dev_genesis, wait_for_signal};
+use ghostplane::backend::BackendArgs;
 
 /// Options of `ghostplane devnet`.
 #[derive(Args)]
@@ -292,7 +292,7 @@ async fn start(args: DevnetArgs, data_dir: &Path) -> Result<()> {
     }
     println!(
         "  dev0 DID      {}{}",
-        crate::identity::did_of(&Keypair::dev(0)),
+        ghostplane::identity::did_of(&Keypair::dev(0)),
         if args.l1_url.is_some() {
             "  (create it: ghostplane id create --signer dev0)"
         } else {
@@ -395,7 +395,7 @@ pub fn devnet_genesis(
         issuers: TokenId::ALL
             .into_iter()
             .map(|token| {
-                let did = crate::identity::did_of(&Keypair::dev(0));
+                let did = ghostplane::identity::did_of(&Keypair::dev(0));
                 (token, ledger::IssuerAuthority::Did(did))
             })
             .collect(),
@@ -508,7 +508,7 @@ fn dns_line(dns: &Option<ghostd::dns::DnsServer>, http: SocketAddr) -> String {
 /// its block (so that dev0's next L1 nonce is free when the devnet says it runs).
 async fn create_dev_did(l1: &Ghostd) -> Result<()> {
     let key = Keypair::dev(0);
-    let did = crate::identity::did_of(&key);
+    let did = ghostplane::identity::did_of(&key);
     if l1
         .read(|s| ghostd::modules::identity::record(s, &did))?
         .is_some()
