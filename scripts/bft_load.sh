@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # The BFT load line of the README: a 4-validator testnet from `l1 init-testnet`
-# on 127.0.0.1 (base port 41000), `bench l1-load` against validator 0, then each
-# validator's p2p bytes (consensus_status) before and after.
+# on 127.0.0.1 (base port 41000), `ghostplane-bench l1-load` against validator 0,
+# then each validator's p2p bytes (consensus_status) before and after.
 #
-#   cargo build --release -p ghostplane
+#   cargo build --release -p ghostplane -p ghostplane-bench
 #   scripts/bft_load.sh 1000 60            # offered tx/s, seconds
 #
-# GHOSTPLANE (default ./target/release/ghostplane) and DIR (default a temp dir)
-# override the binary and where the testnet lives. The validators are stopped
-# at the end.
+# GHOSTPLANE (default ./target/release/ghostplane), GHOSTPLANE_BENCH (default
+# ./target/release/ghostplane-bench) and DIR (default a temp dir) override the
+# binaries and where the testnet lives. The validators are stopped at the end.
 set -euo pipefail
 tps=${1:-1000}
 secs=${2:-20}
 bin=${GHOSTPLANE:-./target/release/ghostplane}
+bench=${GHOSTPLANE_BENCH:-./target/release/ghostplane-bench}
 dir=${DIR:-$(mktemp -d)}
 base=41000
 "$bin" l1 init-testnet --validators 4 --out "$dir/net" --base-port $base \
@@ -36,6 +37,6 @@ status() {
   done
 }
 status
-"$bin" bench l1-load --l1 127.0.0.1:$base --tps "$tps" --duration-s "$secs"
+"$bench" l1-load --l1 127.0.0.1:$base --tps "$tps" --duration-s "$secs"
 status
 echo "logs in $dir"

@@ -1,29 +1,38 @@
 //! `ghostplane devnet`: everything in one process — ghostd (embedded L1), the
 //! sequencer and executor, the prover coordinator with an in-process worker, and
-//! settlement — with development defaults.
+//! settlement — with development defaults; and `ghostplane l1`, a standalone ghostd.
+//!
+//! The devnet is wired as an engine ([`Devnet::new`] builds the parts,
+//! [`Devnet::start`] starts them, [`Running::run`] joins them): one part that fails
+//! stops all, and the shutdown's errors are returned. The banner is printed apart
+//! ([`Banner`]), from what `start` bound.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use ghostd::consensus::BftHandle;
 use ghostd::modules::ledger;
-use ghostd::{EmbeddedL1, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, RollupGenesis};
-use ghostplane_primitives::{DEVNET_CHAIN_ID, FieldBytes, Keypair, L1Address, TokenId};
+use ghostd::{
+    EmbeddedL1, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, Producer, RollupGenesis,
+};
+use ghostplane_primitives::{DEVNET_CHAIN_ID, FieldBytes, Keypair, L1Address, L2Genesis, TokenId};
 use ghostplane_prover::{
-    AccountTree, Coordinator, CoordinatorConfig, ProofBackend, WorkerAuth, WorkerConfig,
-    WorkerToken, run_worker,
+    AccountTree, Coordinator, CoordinatorConfig, ProofBackend, ProofSystem, WorkerAuth,
+    WorkerConfig, WorkerToken, run_worker,
 };
 use ghostplane_sequencer::{Sequencer, SequencerConfig};
 use ghostplane_settlement::{
     CF_SETTLEMENT, L1Client, RpcL1, Settlement, SettlementConfig, run_deposit_watcher, tree_genesis,
 };
+use jsonrpsee::server::ServerHandle;
 
-use crate::backend::BackendArgs;
 use crate::sequencer::{DEV_BALANCE, dev_genesis, wait_for_signal};
+use ghostplane::backend::BackendArgs;
 
 /// Options of `ghostplane devnet`.
 #[derive(Args)]
@@ -107,219 +116,483 @@ pub fn operator_key() -> Keypair {
     Keypair::from_seed(blake3::hash(b"ghostplane/devnet/operator").as_bytes())
 }
 
+/// `ghostplane devnet`: build every part, start them, print where they listen, and
+/// run until Ctrl-C/SIGTERM or until a part fails.
 pub async fn run(args: DevnetArgs) -> Result<()> {
     ghostplane_rpc::metrics::serve_metrics(args.metrics_addr)?;
-    let temp;
-    let data_dir: PathBuf = if args.ephemeral {
-        temp = tempfile::tempdir().context("cannot create a temporary directory")?;
-        temp.path().to_path_buf()
-    } else {
-        args.data_dir.clone()
-    };
-    std::fs::create_dir_all(&data_dir)
-        .with_context(|| format!("cannot create {}", data_dir.display()))?;
-    start(args, &data_dir).await
+    let running = Devnet::new(args).await?.start().await?;
+    running.banner.print();
+    running.run().await
 }
 
-async fn start(args: DevnetArgs, data_dir: &Path) -> Result<()> {
-    let backend_args = args.backend.clone();
-    let backend = tokio::task::spawn_blocking(move || backend_args.load(true))
-        .await?
-        .context("proof backend")?;
+/// Where the devnet settles.
+enum L1 {
+    /// ghostd in this process: opened, not yet serving.
+    Embedded(Ghostd),
+    /// A running ghostd whose genesis is this devnet's.
+    Remote { url: String, client: Arc<RpcL1> },
+}
 
-    // Prover database: account tree, proof jobs, batch plans.
-    let db = ghostplane_prover::open_db_with(&data_dir.join("prover"), &[CF_SETTLEMENT])
-        .context("prover database")?;
-    let l2_genesis = dev_genesis(args.dev_accounts);
-    let genesis_root = {
-        let mut tree = AccountTree::open(Arc::clone(&db), backend.tree_hash())?;
-        tree_genesis(&db, &mut tree, &l2_genesis)?
-    };
+/// Where the running devnet settles.
+enum RunningL1 {
+    /// ghostd in this process, serving.
+    Embedded(Box<L1Services>),
+    /// A running ghostd elsewhere.
+    Remote(Arc<RpcL1>),
+}
 
-    let operator = operator_key();
-    let genesis = devnet_genesis(
-        backend.as_ref(),
-        args.dev_accounts,
-        args.forced_inclusion_blocks,
-        genesis_root,
-    );
-    let embedded = match &args.l1_url {
-        Some(_) => None,
-        None => {
-            let mut l1_config = GhostdConfig::new(data_dir.to_path_buf());
-            l1_config.rpc_addr = args.l1_rpc_addr;
-            l1_config.block_time_ms = args.l1_block_time_ms;
-            let l1 = Ghostd::open(l1_config, &genesis).context("ghostd")?;
-            let (rpc, addr) = ghostd::rpc::serve(&l1).await.context("ghostd JSON-RPC")?;
-            let producer = l1.start_producer();
-            create_dev_did(&l1).await?;
-            let dns = serve_dns(&l1, args.dns_addr).await;
-            Some((l1, rpc, addr, producer, dns))
-        }
-    };
-    let remote = match &args.l1_url {
-        Some(url) => {
-            let client = RpcL1::new(url)?;
-            let theirs = client
-                .genesis()
-                .await
-                .with_context(|| format!("cannot reach ghostd at {url}"))?;
-            // Solo or a BFT validator set: the rollup does not mind which.
-            let mut ours = genesis.clone();
-            ours.consensus = theirs.consensus.clone();
-            if theirs.hash() != ours.hash() {
-                bail!(
-                    "ghostd at {url} runs another genesis ({}, this devnet's is {}): start it (or `l1 init-testnet`) with the same --dev-accounts, --proof-system, --chunk-ops and --forced-inclusion-blocks",
-                    theirs.hash(),
-                    ours.hash()
-                );
-            }
-            Some(Arc::new(client))
-        }
-        None => None,
-    };
+/// The devnet engine (as commonware alto's `engine.rs`): [`Devnet::new`] builds every
+/// part, [`Devnet::start`] starts them, [`Running::run`] joins them until a signal
+/// or until one fails, then stops all and reports what did not stop cleanly.
+///
+/// ```text
+///  new:   data dir, proof backend, prover DB + L2 genesis tree, L1 genesis,
+///         L1 (embedded ghostd opened | remote ghostd's genesis checked),
+///         worker tokens, prover coordinator
+///  start: L1 RPC, block producer, dev0's DID, DNS   (embedded only)
+///         sequencer (L2 RPC + QUIC), coordinator RPC,
+///         tasks: in-process prover worker, settlement, deposit watcher
+///  run:   signal | a task ends  →  stop tasks (worker aborted), coordinator RPC,
+///         sequencer, L1 services; errors are returned, not dropped
+/// ```
+pub struct Devnet {
+    args: DevnetArgs,
+    data_dir: PathBuf,
+    backend: Arc<dyn ProofBackend>,
+    db: Arc<rocksdb::DB>,
+    l2_genesis: L2Genesis,
+    l1: L1,
+    coordinator: Coordinator,
+    /// Tokens of external workers (the file) and of the in-process one (never
+    /// written, so that a ban of an external worker's token does not stop it).
+    token_file: PathBuf,
+    in_process_token: WorkerToken,
+    /// The data of an `--ephemeral` devnet, deleted on drop (declared last: after
+    /// every part that uses it).
+    temp: Option<tempfile::TempDir>,
+}
 
-    // L2.
-    let mut config = SequencerConfig::new(data_dir.join("sequencer"));
-    config.rpc_addr = args.rpc_addr;
-    config.quic_addr = args.quic_addr;
-    config.block_time_ms = args.block_time_ms;
-    config.fee_min = args.fee_min;
-    config.settlement_unplanned_txs_max = args.settlement_unplanned_txs_max;
-    config.settlement_unproven_jobs_max = args.settlement_unproven_jobs_max.unwrap_or_else(|| {
-        (UNPROVEN_OPS_DEFAULT / backend.segment_ops_max().max(1) as u64).clamp(1, 256)
-    });
-    std::fs::create_dir_all(&config.data_dir)?;
-    let sequencer = Sequencer::start(config, &l2_genesis)
-        .await
-        .context("cannot start the sequencer")?;
-
-    // Prover coordinator and the in-process worker. External workers use the token
-    // file in the data dir; the in-process worker has its own token (never written), so
-    // a ban of an external worker's token does not stop it.
-    let token_file = data_dir.join("prover-worker-tokens");
-    let external_tokens = ghostplane_prover::auth::load_or_create_token_file(&token_file)
-        .context("prover worker tokens")?;
-    let in_process_token = WorkerToken::generate()?;
-    let coordinator = Coordinator::open(
-        Arc::clone(&db),
-        Arc::clone(&backend),
-        CoordinatorConfig {
-            listen: args.coordinator_addr,
-            auth: WorkerAuth::tokens(external_tokens.iter().chain([&in_process_token])),
-            ..CoordinatorConfig::default()
-        },
-    )?;
-    let (coordinator_rpc, coordinator_addr) = coordinator.serve().await?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let worker = (args.prover_threads > 0).then(|| {
-        tokio::spawn(run_worker(
-            WorkerConfig {
-                coordinator: format!("http://{coordinator_addr}"),
-                threads: args.prover_threads,
-                name: "devnet-worker".into(),
-                idle_poll: Duration::from_millis(200),
-                proofs_max: 0,
-                token: Some(in_process_token),
-            },
-            Arc::clone(&backend),
-            Arc::clone(&stop),
-        ))
-    });
-
-    // Settlement and the deposit watcher.
-    let mut settlement_config = SettlementConfig::new(L1_DEVNET_CHAIN_ID, DEVNET_CHAIN_ID);
-    settlement_config.batch_interval = Duration::from_millis(args.batch_interval_ms);
-    let parts = Pipeline {
-        db: Arc::clone(&db),
-        coordinator: coordinator.clone(),
-        sequencer: &sequencer,
-        operator,
-        config: settlement_config,
-        stop: Arc::clone(&stop),
-    };
-    let (settlement_task, watcher) = match (&embedded, remote) {
-        (Some((l1, ..)), _) => parts.spawn(Arc::new(EmbeddedL1::new(l1.clone())))?,
-        (None, Some(client)) => parts.spawn(client)?,
-        (None, None) => bail!("no L1"),
-    };
-    let l1_endpoint = match (&embedded, &args.l1_url) {
-        (Some((_, _, addr, ..)), _) => format!("http://{addr}  ws://{addr}  (embedded ghostd"),
-        (None, Some(url)) => format!("{url}  (remote ghostd"),
-        (None, None) => String::new(),
-    };
-
-    println!("ghostplane devnet is running (Ctrl-C to stop)");
-    println!(
-        "  L2 json-rpc   http://{0}  ws://{0}  (chain id {1})",
-        sequencer.rpc_addr, DEVNET_CHAIN_ID.0
-    );
-    println!("  L2 quic       {}", sequencer.quic_addr);
-    println!("  metrics       http://{}/metrics", args.metrics_addr);
-    println!("  L1 json-rpc   {l1_endpoint}, chain id {L1_DEVNET_CHAIN_ID})");
-    if let Some((_, _, addr, _, dns)) = &embedded {
-        println!("  dns           {}", dns_line(dns, *addr));
-    }
-    println!(
-        "  prover        http://{coordinator_addr}  ({}, {} ops per segment; in-process worker: {} threads; external workers: ghostplane prover --proof-system {} --coordinator {coordinator_addr} --token-file {})",
-        backend.system(),
-        backend.segment_ops_max(),
-        args.prover_threads,
-        backend.system(),
-        token_file.display()
-    );
-    println!(
-        "  data          {}{}",
-        data_dir.display(),
-        if args.ephemeral { " (ephemeral)" } else { "" }
-    );
-    println!(
-        "  dev accounts  dev0..dev{} = Keypair::dev(i), a PUBLIC seed: never hold value with them",
-        args.dev_accounts.saturating_sub(1)
-    );
-    println!(
-        "                each has {DEV_BALANCE} of every token on L1 and on L2 (account id = i)"
-    );
-    for i in 0..args.dev_accounts {
-        let key = Keypair::dev(i);
-        println!(
-            "    dev{i}  public_key={}  seed={}",
-            key.public_key().to_hex(),
-            hex::encode(key.seed())
-        );
-    }
-    println!(
-        "  dev0 DID      {}{}",
-        crate::identity::did_of(&Keypair::dev(0)),
-        if args.l1_url.is_some() {
-            "  (create it: ghostplane id create --signer dev0)"
+impl Devnet {
+    /// Builds every part: opens the databases, computes the geneses, checks a remote
+    /// L1's genesis. Nothing listens yet.
+    pub async fn new(args: DevnetArgs) -> Result<Self> {
+        let temp = if args.ephemeral {
+            Some(tempfile::tempdir().context("cannot create a temporary directory")?)
         } else {
-            ""
-        }
-    );
-    println!(
-        "  try: ghostplane tx transfer --from dev0 --to dev1 --token GCC --amount 1000 --wait finalized"
-    );
-    println!("       ghostplane id show   (dev0's DID document)");
+            None
+        };
+        let data_dir = temp
+            .as_ref()
+            .map_or_else(|| args.data_dir.clone(), |temp| temp.path().to_path_buf());
+        std::fs::create_dir_all(&data_dir)
+            .with_context(|| format!("cannot create {}", data_dir.display()))?;
 
-    wait_for_signal().await;
-    println!("shutting down");
-    stop.store(true, Ordering::Relaxed);
-    let _ = settlement_task.await;
-    let _ = watcher.await;
-    if let Some(worker) = worker {
-        worker.abort();
+        let backend_args = args.backend.clone();
+        let backend = tokio::task::spawn_blocking(move || backend_args.load(true))
+            .await?
+            .context("proof backend")?;
+
+        // Prover database: account tree, proof jobs, batch plans.
+        let db = ghostplane_prover::open_db_with(&data_dir.join("prover"), &[CF_SETTLEMENT])
+            .context("prover database")?;
+        let l2_genesis = dev_genesis(args.dev_accounts);
+        let genesis_root = {
+            let mut tree = AccountTree::open(Arc::clone(&db), backend.tree_hash())?;
+            tree_genesis(&db, &mut tree, &l2_genesis)?
+        };
+        let genesis = devnet_genesis(
+            backend.as_ref(),
+            args.dev_accounts,
+            args.forced_inclusion_blocks,
+            genesis_root,
+        );
+        let l1 = match &args.l1_url {
+            None => {
+                let mut l1_config = GhostdConfig::new(data_dir.clone());
+                l1_config.rpc_addr = args.l1_rpc_addr;
+                l1_config.block_time_ms = args.l1_block_time_ms;
+                L1::Embedded(Ghostd::open(l1_config, &genesis).context("ghostd")?)
+            }
+            Some(url) => L1::Remote {
+                url: url.clone(),
+                client: Arc::new(remote_l1(url, &genesis).await?),
+            },
+        };
+
+        let token_file = data_dir.join("prover-worker-tokens");
+        let external_tokens = ghostplane_prover::auth::load_or_create_token_file(&token_file)
+            .context("prover worker tokens")?;
+        let in_process_token = WorkerToken::generate()?;
+        let coordinator = Coordinator::open(
+            Arc::clone(&db),
+            Arc::clone(&backend),
+            CoordinatorConfig {
+                listen: args.coordinator_addr,
+                auth: WorkerAuth::tokens(external_tokens.iter().chain([&in_process_token])),
+                ..CoordinatorConfig::default()
+            },
+        )?;
+        Ok(Self {
+            args,
+            data_dir,
+            backend,
+            db,
+            l2_genesis,
+            l1,
+            coordinator,
+            token_file,
+            in_process_token,
+            temp,
+        })
     }
-    let _ = coordinator_rpc.stop();
-    sequencer.shutdown().await;
-    if let Some((_, rpc, _, producer, dns)) = embedded {
-        let _ = rpc.stop();
-        producer.stop();
-        if let Some(dns) = dns {
+
+    /// Starts every part, the L1 first (the L2's deposits and settlement read it).
+    pub async fn start(self) -> Result<Running> {
+        let Self {
+            args,
+            data_dir,
+            backend,
+            db,
+            l2_genesis,
+            l1,
+            coordinator,
+            token_file,
+            in_process_token,
+            temp,
+        } = self;
+
+        let (l1, l1_endpoint, dns) = match l1 {
+            L1::Embedded(node) => {
+                let (rpc, addr) = ghostd::rpc::serve(&node).await.context("ghostd JSON-RPC")?;
+                let producer = node.start_producer();
+                create_dev_did(&node).await?;
+                let dns = serve_dns(&node, args.dns_addr).await;
+                let dns_line = dns_line(&dns, addr);
+                let services = L1Services {
+                    node,
+                    rpc,
+                    producer: Some(producer),
+                    bft: None,
+                    dns,
+                };
+                (
+                    RunningL1::Embedded(Box::new(services)),
+                    format!("http://{addr}  ws://{addr}  (embedded ghostd"),
+                    Some(dns_line),
+                )
+            }
+            L1::Remote { url, client } => (
+                RunningL1::Remote(client),
+                format!("{url}  (remote ghostd"),
+                None,
+            ),
+        };
+
+        // L2.
+        let mut config = SequencerConfig::new(data_dir.join("sequencer"));
+        config.rpc_addr = args.rpc_addr;
+        config.quic_addr = args.quic_addr;
+        config.block_time_ms = args.block_time_ms;
+        config.fee_min = args.fee_min;
+        config.settlement_unplanned_txs_max = args.settlement_unplanned_txs_max;
+        config.settlement_unproven_jobs_max =
+            args.settlement_unproven_jobs_max.unwrap_or_else(|| {
+                (UNPROVEN_OPS_DEFAULT / backend.segment_ops_max().max(1) as u64).clamp(1, 256)
+            });
+        std::fs::create_dir_all(&config.data_dir)?;
+        let sequencer = Sequencer::start(config, &l2_genesis)
+            .await
+            .context("cannot start the sequencer")?;
+
+        // Prover coordinator and the in-process worker.
+        let (coordinator_rpc, coordinator_addr) = coordinator.serve().await?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let worker = (args.prover_threads > 0).then(|| {
+            let worker = run_worker(
+                WorkerConfig {
+                    coordinator: format!("http://{coordinator_addr}"),
+                    threads: args.prover_threads,
+                    name: "devnet-worker".into(),
+                    idle_poll: Duration::from_millis(200),
+                    proofs_max: 0,
+                    token: Some(in_process_token),
+                },
+                Arc::clone(&backend),
+                Arc::clone(&stop),
+            );
+            Task {
+                name: "the in-process prover worker",
+                // A proof in progress may take long: the worker is not waited for.
+                abort_on_stop: true,
+                handle: tokio::spawn(async move { worker.await.map(drop).map_err(Into::into) }),
+            }
+        });
+
+        // Settlement and the deposit watcher.
+        let mut settlement_config = SettlementConfig::new(L1_DEVNET_CHAIN_ID, DEVNET_CHAIN_ID);
+        settlement_config.batch_interval = Duration::from_millis(args.batch_interval_ms);
+        let pipeline = Pipeline {
+            db,
+            coordinator,
+            sequencer: &sequencer,
+            operator: operator_key(),
+            config: settlement_config,
+            stop: Arc::clone(&stop),
+        };
+        let settlement = match &l1 {
+            RunningL1::Embedded(services) => {
+                pipeline.spawn(Arc::new(EmbeddedL1::new(services.node.clone())))?
+            }
+            RunningL1::Remote(client) => pipeline.spawn(Arc::clone(client))?,
+        };
+        // Shutdown order: settlement and the watcher finish their round, then the
+        // worker stops.
+        let tasks = settlement.into_iter().chain(worker).collect();
+
+        let banner = Banner {
+            l2_rpc: sequencer.rpc_addr,
+            l2_quic: sequencer.quic_addr,
+            metrics: args.metrics_addr,
+            l1_endpoint,
+            l1_remote: args.l1_url.is_some(),
+            dns,
+            coordinator: coordinator_addr,
+            proof_system: backend.system(),
+            segment_ops: backend.segment_ops_max(),
+            prover_threads: args.prover_threads,
+            token_file,
+            data_dir,
+            ephemeral: args.ephemeral,
+            dev_accounts: args.dev_accounts,
+        };
+        Ok(Running {
+            banner,
+            stop,
+            tasks,
+            coordinator_rpc,
+            sequencer,
+            l1,
+            _temp: temp,
+        })
+    }
+}
+
+/// A spawned part of the devnet. It runs until `stop` is set: ending before that is
+/// a failure.
+struct Task {
+    name: &'static str,
+    /// Abort it at shutdown instead of waiting for it to see `stop`.
+    abort_on_stop: bool,
+    handle: tokio::task::JoinHandle<Result<()>>,
+}
+
+impl Task {
+    /// Stops the task (see [`Task::abort_on_stop`]) and waits for it.
+    async fn join(self) -> Result<()> {
+        if self.abort_on_stop {
+            self.handle.abort();
+        }
+        let name = self.name;
+        match self.handle.await {
+            Ok(result) => result.with_context(|| format!("{name} failed")),
+            Err(e) if e.is_cancelled() => Ok(()),
+            Err(e) => Err(anyhow::anyhow!("{name} panicked: {e}")),
+        }
+    }
+}
+
+/// The running devnet.
+pub struct Running {
+    /// Where each part listens, for the banner.
+    pub banner: Banner,
+    stop: Arc<AtomicBool>,
+    /// Spawned parts, in shutdown order.
+    tasks: Vec<Task>,
+    coordinator_rpc: ServerHandle,
+    sequencer: Sequencer,
+    l1: RunningL1,
+    /// Declared last: deleted after every part has stopped.
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl Running {
+    /// Runs until Ctrl-C/SIGTERM or until a part stops (which is a failure); then
+    /// stops every part. Returns the failure and every error of the shutdown.
+    pub async fn run(mut self) -> Result<()> {
+        let ended = tokio::select! {
+            () = wait_for_signal() => None,
+            (result, index, _) = futures::future::select_all(
+                self.tasks.iter_mut().map(|task| &mut task.handle),
+            ) => Some((index, result)),
+        };
+        let mut errors = Vec::new();
+        if let Some((index, result)) = ended {
+            let name = self.tasks.remove(index).name;
+            errors.push(match result {
+                Ok(Ok(())) => anyhow::anyhow!("{name} stopped on its own"),
+                Ok(Err(e)) => e.context(format!("{name} failed")),
+                Err(e) => anyhow::anyhow!("{name} panicked: {e}"),
+            });
+        }
+        println!("shutting down");
+        errors.extend(self.shutdown().await);
+        one_error(errors)
+    }
+
+    /// Stops every part, in order: the tasks, the coordinator's RPC, the sequencer,
+    /// the L1. Every part is stopped even if one fails; the errors are returned.
+    async fn shutdown(self) -> Vec<anyhow::Error> {
+        let mut errors = Vec::new();
+        self.stop.store(true, Ordering::Relaxed);
+        for task in self.tasks {
+            if let Err(e) = task.join().await {
+                errors.push(e);
+            }
+        }
+        if let Err(e) = self.coordinator_rpc.stop() {
+            errors.push(anyhow::anyhow!("prover coordinator JSON-RPC: {e}"));
+        }
+        self.sequencer.shutdown().await;
+        if let RunningL1::Embedded(l1) = self.l1 {
+            errors.extend(l1.shutdown().await);
+        }
+        errors
+    }
+}
+
+/// The services of a ghostd run by this process (the devnet's embedded one, or
+/// `ghostplane l1`).
+struct L1Services {
+    node: Ghostd,
+    rpc: ServerHandle,
+    /// The solo block producer (none under BFT).
+    producer: Option<Producer>,
+    /// BFT consensus (none when solo).
+    bft: Option<BftHandle>,
+    /// Authoritative DNS (none if its address was in use).
+    dns: Option<ghostd::dns::DnsServer>,
+}
+
+impl L1Services {
+    /// Stops serving RPC, then block production, then DNS; returns what failed.
+    async fn shutdown(self) -> Vec<anyhow::Error> {
+        let mut errors = Vec::new();
+        if let Err(e) = self.rpc.stop() {
+            errors.push(anyhow::anyhow!("ghostd JSON-RPC: {e}"));
+        }
+        if let Some(producer) = self.producer {
+            producer.stop();
+        }
+        if let Some(bft) = self.bft {
+            bft.stop();
+        }
+        if let Some(dns) = self.dns {
             dns.shutdown().await;
         }
+        errors
     }
-    Ok(())
+}
+
+/// What the devnet's banner shows.
+pub struct Banner {
+    l2_rpc: SocketAddr,
+    l2_quic: SocketAddr,
+    metrics: SocketAddr,
+    /// The L1's URL and its kind, without the closing parenthesis.
+    l1_endpoint: String,
+    l1_remote: bool,
+    /// The embedded L1's DNS line.
+    dns: Option<String>,
+    coordinator: SocketAddr,
+    proof_system: ProofSystem,
+    segment_ops: usize,
+    prover_threads: usize,
+    token_file: PathBuf,
+    data_dir: PathBuf,
+    ephemeral: bool,
+    dev_accounts: u32,
+}
+
+impl Banner {
+    /// Prints where everything listens, the dev accounts and what to try.
+    pub fn print(&self) {
+        let coordinator = self.coordinator;
+        println!("ghostplane devnet is running (Ctrl-C to stop)");
+        println!(
+            "  L2 json-rpc   http://{0}  ws://{0}  (chain id {1})",
+            self.l2_rpc, DEVNET_CHAIN_ID.0
+        );
+        println!("  L2 quic       {}", self.l2_quic);
+        println!("  metrics       http://{}/metrics", self.metrics);
+        println!(
+            "  L1 json-rpc   {}, chain id {L1_DEVNET_CHAIN_ID})",
+            self.l1_endpoint
+        );
+        if let Some(dns) = &self.dns {
+            println!("  dns           {dns}");
+        }
+        println!(
+            "  prover        http://{coordinator}  ({}, {} ops per segment; in-process worker: {} threads; external workers: ghostplane prover --proof-system {} --coordinator {coordinator} --token-file {})",
+            self.proof_system,
+            self.segment_ops,
+            self.prover_threads,
+            self.proof_system,
+            self.token_file.display()
+        );
+        println!(
+            "  data          {}{}",
+            self.data_dir.display(),
+            if self.ephemeral { " (ephemeral)" } else { "" }
+        );
+        println!(
+            "  dev accounts  dev0..dev{} = Keypair::dev(i), a PUBLIC seed: never hold value with them",
+            self.dev_accounts.saturating_sub(1)
+        );
+        println!(
+            "                each has {DEV_BALANCE} of every token on L1 and on L2 (account id = i)"
+        );
+        for i in 0..self.dev_accounts {
+            let key = Keypair::dev(i);
+            println!(
+                "    dev{i}  public_key={}  seed={}",
+                key.public_key().to_hex(),
+                hex::encode(key.seed())
+            );
+        }
+        println!(
+            "  dev0 DID      {}{}",
+            ghostplane::identity::did_of(&Keypair::dev(0)),
+            if self.l1_remote {
+                "  (create it: ghostplane id create --signer dev0)"
+            } else {
+                ""
+            }
+        );
+        println!(
+            "  try: ghostplane tx transfer --from dev0 --to dev1 --token GCC --amount 1000 --wait finalized"
+        );
+        println!("       ghostplane id show   (dev0's DID document)");
+    }
+}
+
+/// A client of the ghostd at `url`, whose genesis must be `genesis` (the validator
+/// set aside: solo or BFT, the rollup does not mind which).
+async fn remote_l1(url: &str, genesis: &Genesis) -> Result<RpcL1> {
+    let client = RpcL1::new(url)?;
+    let theirs = client
+        .genesis()
+        .await
+        .with_context(|| format!("cannot reach ghostd at {url}"))?;
+    let mut ours = genesis.clone();
+    ours.consensus = theirs.consensus.clone();
+    if theirs.hash() != ours.hash() {
+        bail!(
+            "ghostd at {url} runs another genesis ({}, this devnet's is {}): start it (or `l1 init-testnet`) with the same --dev-accounts, --proof-system, --chunk-ops and --forced-inclusion-blocks",
+            theirs.hash(),
+            ours.hash()
+        );
+    }
+    Ok(client)
 }
 
 /// The settlement side of the devnet, over any L1 client.
@@ -333,10 +606,8 @@ struct Pipeline<'a> {
 }
 
 impl Pipeline<'_> {
-    fn spawn<C: L1Client>(
-        self,
-        client: Arc<C>,
-    ) -> Result<(tokio::task::JoinHandle<()>, tokio::task::JoinHandle<()>)> {
+    /// Spawns the settlement loop and the deposit watcher.
+    fn spawn<C: L1Client>(self, client: Arc<C>) -> Result<[Task; 2]> {
         let settlement = Settlement::new(
             Arc::clone(&client),
             self.db,
@@ -346,15 +617,32 @@ impl Pipeline<'_> {
             self.operator,
             self.config,
         )?;
-        let settlement = tokio::spawn(settlement.run(Arc::clone(&self.stop)));
-        let watcher = tokio::spawn(run_deposit_watcher(
+        let settlement = settlement.run(Arc::clone(&self.stop));
+        let watcher = run_deposit_watcher(
             client,
             self.sequencer.deposits(),
             Duration::from_millis(200),
             ghostplane_primitives::clock::system(),
             self.stop,
-        ));
-        Ok((settlement, watcher))
+        );
+        Ok([
+            Task {
+                name: "settlement",
+                abort_on_stop: false,
+                handle: tokio::spawn(async move {
+                    settlement.await;
+                    Ok(())
+                }),
+            },
+            Task {
+                name: "the deposit watcher",
+                abort_on_stop: false,
+                handle: tokio::spawn(async move {
+                    watcher.await;
+                    Ok(())
+                }),
+            },
+        ])
     }
 }
 
@@ -393,7 +681,7 @@ pub fn devnet_genesis(
         issuers: TokenId::ALL
             .into_iter()
             .map(|token| {
-                let did = crate::identity::did_of(&Keypair::dev(0));
+                let did = ghostplane::identity::did_of(&Keypair::dev(0));
                 (token, ledger::IssuerAuthority::Did(did))
             })
             .collect(),
@@ -506,7 +794,7 @@ fn dns_line(dns: &Option<ghostd::dns::DnsServer>, http: SocketAddr) -> String {
 /// its block (so that dev0's next L1 nonce is free when the devnet says it runs).
 async fn create_dev_did(l1: &Ghostd) -> Result<()> {
     let key = Keypair::dev(0);
-    let did = crate::identity::did_of(&key);
+    let did = ghostplane::identity::did_of(&key);
     if l1
         .read(|s| ghostd::modules::identity::record(s, &did))?
         .is_some()
@@ -596,27 +884,41 @@ pub async fn run_l1(args: L1Args) -> Result<()> {
         }
     };
     let dns = serve_dns(&node, args.dns_addr).await;
+    let dns_line = dns_line(&dns, addr);
+    let services = L1Services {
+        node,
+        rpc,
+        producer,
+        bft,
+        dns,
+    };
     println!("ghostd (L1) is running (Ctrl-C to stop)");
     println!(
         "  json-rpc  http://{addr}  ws://{addr}  (chain id {})",
         genesis.chain_id
     );
-    println!("  dns       {}", dns_line(&dns, addr));
+    println!("  dns       {dns_line}");
     println!("  genesis   {}", genesis.hash());
     println!("  metrics   http://{}/metrics", args.metrics_addr);
     println!("  data      {}", args.data_dir.display());
     println!("  settle an L2 on it: ghostplane devnet --l1-url http://{addr}");
     wait_for_signal().await;
     println!("shutting down");
-    let _ = rpc.stop();
-    if let Some(producer) = producer {
-        producer.stop();
+    one_error(services.shutdown().await)
+}
+
+/// `errors` as one result: each is reported.
+fn one_error(mut errors: Vec<anyhow::Error>) -> Result<()> {
+    match errors.len() {
+        0 => Ok(()),
+        1 => Err(errors.remove(0)),
+        n => bail!(
+            "{n} errors: {}",
+            errors
+                .iter()
+                .map(|e| format!("{e:#}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
     }
-    if let Some(bft) = bft {
-        bft.stop();
-    }
-    if let Some(dns) = dns {
-        dns.shutdown().await;
-    }
-    Ok(())
 }

@@ -201,7 +201,7 @@ impl Page {
 }
 
 /// A fresh client-side transfer id (top bit clear).
-pub(crate) fn new_id() -> u128 {
+pub fn new_id() -> u128 {
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&ghostplane_primitives::Keypair::generate().seed()[..16]);
     u128::from_le_bytes(bytes) >> 1

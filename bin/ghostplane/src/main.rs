@@ -1,7 +1,9 @@
 //! # ghostplane
 //!
-//! The one Ghostplane binary. It wires the library crates together; no protocol logic
-//! lives here.
+//! The shipped Ghostplane binary: operator and user commands. It wires the library
+//! crates together; no protocol logic lives here. The client commands (wallet, id,
+//! name, ledger) live in this package's library (`src/lib.rs`), which the harness
+//! binary `ghostplane-bench` (load, soak, benchmarks) links too.
 //!
 //! ```text
 //! ghostplane devnet [--ephemeral]          L1 + L2 + prover + settlement in one process
@@ -11,8 +13,6 @@
 //! ghostplane wallet new|list|balance       named keys and balances on both layers
 //! ghostplane tx transfer|deposit|withdraw|status [--wait STATUS]
 //! ghostplane ledger transfer|pay|post|void|mint|burn|flags|account|transfers|supply …
-//! ghostplane bench l1-load --tps N --duration-s S   ledger transfers against ghostd
-//! ghostplane bench load --target rpc|quic  load generator against a running sequencer
 //! ghostplane key new                      new ed25519 key (seed + public key)
 //! ghostplane key public --seed HEX        public key of a seed
 //! ghostplane tx sign-transfer ...         sign a transfer offline, print its hex encoding
@@ -20,29 +20,19 @@
 //! ```
 //!
 
-mod backend;
-mod bench_dns;
-mod bench_identity;
-mod bench_l1;
-mod bench_prove;
 mod devnet;
-mod identity;
-mod ledger;
-mod load;
-mod naming;
 mod prover;
 mod sequencer;
-mod soak;
 mod testnet;
-mod wallet;
 
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
+use ghostplane::{identity, ledger, naming, parse_seed, parse_token, wallet};
 use ghostplane_primitives::{
     AccountId, Amount, ChainId, Codec, DEVNET_CHAIN_ID, Keypair, Nonce, PublicKey, Recipient,
-    SignedTransaction, TokenId, Transaction,
+    SignedTransaction, Transaction,
 };
 
 #[global_allocator]
@@ -78,9 +68,6 @@ enum Command {
     Sequencer(sequencer::SequencerArgs),
     /// Prover worker (`--coordinator ADDR --threads T`), `info` and key `setup`.
     Prover(prover::ProverArgs),
-    /// Benchmarks against running nodes.
-    #[command(subcommand)]
-    Bench(BenchCommand),
     /// ed25519 account keys.
     #[command(subcommand)]
     Key(KeyCommand),
@@ -115,23 +102,6 @@ enum Command {
         #[command(flatten)]
         endpoints: wallet::Endpoints,
     },
-}
-
-#[derive(Subcommand)]
-enum BenchCommand {
-    /// Load a running sequencer and report throughput and latency.
-    Load(load::LoadArgs),
-    /// Prove N random transfers with one proof system and print one line of figures.
-    Prove(bench_prove::ProveArgs),
-    /// Load a running ghostd's DID resolver and token verification.
-    Identity(bench_identity::IdentityBenchArgs),
-    /// Load a running ghostd's name server over UDP or DoH.
-    Dns(bench_dns::DnsBenchArgs),
-    /// Load a running ghostd with ledger transfers and time them to inclusion.
-    L1Load(bench_l1::L1LoadArgs),
-    /// A devnet under mixed load, SIGKILLed and restarted every few seconds; checks
-    /// that nothing acknowledged was lost or doubled and that balances are conserved.
-    Soak(soak::SoakArgs),
 }
 
 #[derive(Subcommand)]
@@ -206,20 +176,6 @@ struct SignTransfer {
     chain_id: u64,
 }
 
-fn parse_seed(text: &str) -> Result<Keypair> {
-    let mut seed = [0u8; 32];
-    hex::decode_to_slice(text.strip_prefix("0x").unwrap_or(text), &mut seed)
-        .context("--seed must be 64 hex digits")?;
-    Ok(Keypair::from_seed(&seed))
-}
-
-fn parse_token(text: &str) -> Result<TokenId> {
-    TokenId::ALL
-        .into_iter()
-        .find(|token| token.symbol().eq_ignore_ascii_case(text))
-        .with_context(|| format!("unknown token {text:?}: use GCC, SPIRIT, MANA or GHOST"))
-}
-
 fn parse_recipient(text: &str) -> Result<Recipient> {
     if let Ok(id) = text.parse::<u32>() {
         return Ok(Recipient::Account(AccountId::new(id)?));
@@ -263,14 +219,6 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Sequencer(args) => runtime()?.block_on(sequencer::run(args))?,
         Command::Prover(args) => runtime()?.block_on(prover::run(args))?,
-        Command::Bench(BenchCommand::Load(args)) => runtime()?.block_on(load::run(args))?,
-        Command::Bench(BenchCommand::Prove(args)) => bench_prove::run(args)?,
-        Command::Bench(BenchCommand::Dns(args)) => runtime()?.block_on(bench_dns::run(args))?,
-        Command::Bench(BenchCommand::L1Load(args)) => runtime()?.block_on(bench_l1::run(args))?,
-        Command::Bench(BenchCommand::Soak(args)) => runtime()?.block_on(soak::run(args))?,
-        Command::Bench(BenchCommand::Identity(args)) => {
-            runtime()?.block_on(bench_identity::run(args))?
-        }
         Command::Key(KeyCommand::New) => {
             let keypair = Keypair::generate();
             println!("public_key={}", keypair.public_key().to_hex());

@@ -11,7 +11,7 @@ use ghostplane_prover::stark::DEVNET_SEGMENT_SLOTS;
 use ghostplane_prover::{CircuitShape, ProofSystem, WorkerConfig, run_worker};
 use ghostplane_stark::config::FriSettings;
 
-use crate::backend::BackendArgs;
+use ghostplane::backend::BackendArgs;
 
 /// `ghostplane prover [--coordinator ADDR --threads T] | info | setup`.
 #[derive(Args)]

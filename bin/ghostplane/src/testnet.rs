@@ -19,8 +19,8 @@ use ghostd_types::consensus::{
 use ghostplane_primitives::Keypair;
 use jsonrpsee::http_client::HttpClientBuilder;
 
-use crate::backend::BackendArgs;
 use crate::devnet::{devnet_genesis, devnet_genesis_root};
+use ghostplane::backend::BackendArgs;
 
 /// `ghostplane l1 <command>`.
 #[derive(Subcommand)]

@@ -138,7 +138,7 @@ impl Endpoints {
     }
 }
 
-pub(crate) fn client(url: &str) -> Result<HttpClient> {
+pub fn client(url: &str) -> Result<HttpClient> {
     HttpClientBuilder::default()
         .request_timeout(Duration::from_secs(30))
         .build(url)
@@ -154,13 +154,13 @@ fn rpc_error(what: &str, error: jsonrpsee::core::ClientError) -> anyhow::Error {
     }
 }
 
-pub(crate) fn l1_error(error: jsonrpsee::core::ClientError) -> anyhow::Error {
+pub fn l1_error(error: jsonrpsee::core::ClientError) -> anyhow::Error {
     rpc_error("L1", error)
 }
 
 /// Signs `call` with `key` at its next L1 nonce, sends it, and waits until it is
 /// included; fails if the L1 refuses it at admission or in its block.
-pub(crate) async fn send_l1(
+pub async fn send_l1(
     l1: &HttpClient,
     key: &Keypair,
     call: Call,

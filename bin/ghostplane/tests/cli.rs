@@ -27,15 +27,7 @@ fn help_and_version_list_only_what_exists() {
     let help = ghostplane(&["--help"]);
     assert!(help.status.success());
     let text = stdout(&help);
-    for present in [
-        "devnet",
-        "wallet",
-        "key",
-        "tx",
-        "sequencer",
-        "prover",
-        "bench",
-    ] {
+    for present in ["devnet", "wallet", "key", "tx", "sequencer", "prover"] {
         assert!(text.contains(present), "help lacks {present}:\n{text}");
     }
     let tx_help = stdout(&ghostplane(&["tx", "--help"]));
@@ -172,45 +164,4 @@ fn new_keys_differ() {
     let b = stdout(&ghostplane(&["key", "new"]));
     assert!(a.contains("public_key=") && a.contains("seed="));
     assert_ne!(a, b);
-}
-
-#[test]
-fn bench_prove_proves_and_prints_one_line_of_figures() {
-    let out = ghostplane(&[
-        "bench",
-        "prove",
-        "--ops",
-        "3",
-        "--accounts",
-        "16",
-        "--threads",
-        "1",
-        "--proof-system",
-        "stark",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let line = stdout(&out);
-    for field in [
-        "proof_system=stark",
-        "ops=3 ",
-        "slots=3 ",
-        "segments=1 ",
-        "prove_s=",
-        "ops_per_s=",
-        "verify_ms=",
-        "proof_bytes=",
-        "witness_ops_per_s=",
-        "commit_check_ops_per_s=",
-    ] {
-        assert!(line.contains(field), "{field} missing in {line}");
-    }
-    assert_eq!(line.lines().count(), 1);
-
-    let refused = ghostplane(&["bench", "prove", "--ops", "0"]);
-    assert!(!refused.status.success());
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("--ops must be"));
 }

@@ -91,8 +91,8 @@ async fn strangers_cannot_exhaust_a_validator_or_keep_a_restarted_one_out() {
     // Blocks worth syncing: ~15 s of ledger transfers, so that a page of 64
     // blocks is ~100 KiB or more (on a chain of empty blocks a flood of sync
     // requests costs little whatever the transport does).
-    let load = std::process::Command::new(binary())
-        .args(["bench", "l1-load", "--l1", &rpc(0).to_string()])
+    let load = std::process::Command::new(bench_binary())
+        .args(["l1-load", "--l1", &rpc(0).to_string()])
         .args(["--tps", "600", "--duration-s", "15", "--senders", "64"])
         .args(["--drain-s", "10"])
         .output()

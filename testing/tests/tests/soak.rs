@@ -1,4 +1,4 @@
-//! The kill-and-restart soak, CI-sized: `ghostplane bench soak` SIGKILLs a devnet
+//! The kill-and-restart soak, CI-sized: `ghostplane-bench soak` SIGKILLs a devnet
 //! twice under mixed load (transfers over JSON-RPC and QUIC, deposits, withdrawals,
 //! contract calls) and checks that nothing acknowledged was lost or doubled, that
 //! balances are conserved across L1 and L2, and that finality resumed after each
@@ -11,15 +11,8 @@ use std::process::Command;
 #[test]
 fn two_kills_lose_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let output = Command::new(common::binary())
-        .args([
-            "bench",
-            "soak",
-            "--duration-s",
-            "30",
-            "--kill-every-s",
-            "12",
-        ])
+    let output = Command::new(common::bench_binary())
+        .args(["soak", "--duration-s", "30", "--kill-every-s", "12"])
         .args(["--tps", "10", "--settle-timeout-s", "240", "--data-dir"])
         .arg(dir.path())
         .output()

@@ -1,5 +1,6 @@
-//! Shared helpers: the `ghostplane` binary as devnet / L1 processes, free ports,
-//! CLI invocations with a deadline, balance queries.
+//! Shared helpers: the `ghostplane` binary as devnet / L1 processes, the
+//! `ghostplane-bench` binary, free ports, CLI invocations with a deadline, balance
+//! queries.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
 use std::net::{SocketAddr, TcpListener, UdpSocket};
@@ -15,13 +16,25 @@ use serde_json::Value;
 
 pub const DEV: u128 = 1_000_000_000_000_000_000;
 
+/// The `ghostplane` binary (operator and user commands).
 pub fn binary() -> PathBuf {
+    built_binary("ghostplane")
+}
+
+/// The `ghostplane-bench` binary (load, soak, benchmarks).
+pub fn bench_binary() -> PathBuf {
+    built_binary("ghostplane-bench")
+}
+
+/// `name` in the target directory, next to this test's `deps/` directory (the
+/// package `name`'s own tests make `cargo test --workspace` build it).
+fn built_binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().unwrap().parent().unwrap();
-    let path = dir.join("ghostplane");
+    let path = dir.join(name);
     assert!(
         path.exists(),
-        "{} is missing: build it with `cargo build -p ghostplane` (cargo test --workspace does)",
+        "{} is missing: build it with `cargo build -p {name}` (cargo test --workspace does)",
         path.display()
     );
     path

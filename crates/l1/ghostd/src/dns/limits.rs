@@ -16,7 +16,7 @@ pub struct DnsLimits {
     /// Whether loopback clients are limited too. Off by default: a datagram with a
     /// loopback source cannot arrive from another host (Linux drops such
     /// "martians"), so spoofing cannot reflect to it, and a local load generator
-    /// (`ghostplane bench dns`) measures the server rather than the limit.
+    /// (`ghostplane-bench dns`) measures the server rather than the limit.
     pub rate_limit_loopback: bool,
     /// A TCP connection idle this long (or this slow to send a query or take a
     /// reply) is closed.

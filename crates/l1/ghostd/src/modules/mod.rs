@@ -28,7 +28,8 @@ use crate::types::ModuleId;
 /// at each block's start and end).
 pub fn all(genesis: &Genesis) -> Result<Modules, String> {
     let proof = &genesis.rollup.proof;
-    let backend = rollup::verifier::verifier(proof).map_err(|e| format!("{} verifier: {e}", proof.system))?;
+    let backend =
+        rollup::verifier::verifier(proof).map_err(|e| format!("{} verifier: {e}", proof.system))?;
     let ledger = Arc::new(ledger::Ledger::new(Arc::new(genesis.naming.clone())));
     Modules::new(vec![
         Box::new(Arc::clone(&ledger)),

@@ -35,9 +35,9 @@ pub mod mempool;
 pub mod producer;
 pub mod store;
 
+use mempool::Mempool;
 pub(crate) use mempool::Pending;
 pub use mempool::SubmitError;
-use mempool::Mempool;
 pub use producer::Producer;
 
 const CF_BLOCKS: &str = "blocks";

@@ -1,4 +1,4 @@
-//! `ghostplane bench identity`: loads a running ghostd's identity service and prints
+//! `ghostplane-bench identity`: loads a running ghostd's identity service and prints
 //! one line: `resolves_per_s=… p50_ms=… p99_ms=… verifies_per_s=… verify_p50_ms=…
 //! verify_p99_ms=… errors=…`.
 //!
@@ -17,15 +17,14 @@ use ghostd_types::Call;
 use ghostd_types::api::{IdentityApiClient, VerifyOptions};
 use ghostd_types::identity::IdentityCall;
 use ghostd_types::identity::jwt::{self, Audience, Claims, TokenKey};
+use ghostplane::wallet;
 use ghostplane_primitives::Keypair;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-use crate::wallet;
-
-/// Options of `ghostplane bench identity`.
+/// Options of `ghostplane-bench identity`.
 #[derive(Args)]
 pub struct IdentityBenchArgs {
     /// ghostd JSON-RPC (and resolver) address.
@@ -117,7 +116,7 @@ pub async fn run(args: IdentityBenchArgs) -> Result<()> {
     let url = format!("http://{}", args.l1);
     let rpc = wallet::client(&url)?;
     let key = Keypair::dev(args.dev);
-    let did = crate::identity::did_of(&key);
+    let did = ghostplane::identity::did_of(&key);
     let resolved = rpc
         .resolve(did.to_string(), None)
         .await

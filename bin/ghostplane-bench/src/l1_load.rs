@@ -1,4 +1,4 @@
-//! `ghostplane bench l1-load`: ledger transfers against a running ghostd, end to
+//! `ghostplane-bench l1-load`: ledger transfers against a running ghostd, end to
 //! end (signed L1 transactions over JSON-RPC, admitted, sealed into blocks).
 //!
 //! 1. Funds `--senders` fresh keys from development account 1 with linked ledger
@@ -27,7 +27,7 @@ use ghostplane_primitives::{Codec, Keypair, L1Address, TokenId};
 use jsonrpsee::ws_client::{WsClient, WsClientBuilder};
 use tokio::sync::{Mutex, mpsc};
 
-/// Options of `ghostplane bench l1-load`.
+/// Options of `ghostplane-bench l1-load`.
 #[derive(Args)]
 pub struct L1LoadArgs {
     /// ghostd JSON-RPC address (WebSocket on the same port).
@@ -85,7 +85,7 @@ async fn fund(client: &WsClient, count: u32) -> Result<Vec<Keypair>> {
         .await?
         .nonce;
     let keys: Vec<Keypair> = (0..count).map(|_| Keypair::generate()).collect();
-    let base = crate::ledger::new_id() >> 32;
+    let base = ghostplane::ledger::new_id() >> 32;
     let mut texts = Vec::new();
     for (c, chunk) in keys.chunks(LINKED_OPS_MAX).enumerate() {
         let ops = chunk
@@ -144,7 +144,7 @@ pub async fn run(args: L1LoadArgs) -> Result<()> {
     let keys = fund(&control, args.senders).await?;
     let total = args.tps * args.duration_s;
     println!("funded {} senders; signing {total} transfers", args.senders);
-    let base = crate::ledger::new_id() >> 32;
+    let base = ghostplane::ledger::new_id() >> 32;
     let n = keys.len() as u64;
     let signed: Vec<(String, String)> = (0..total)
         .map(|i| {

@@ -1,4 +1,4 @@
-//! `ghostplane bench prove`: proves N random transfers on a tree of funded accounts
+//! `ghostplane-bench prove`: proves N random transfers on a tree of funded accounts
 //! with one proof system and prints one line:
 //!
 //! ```text
@@ -17,14 +17,13 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
+use ghostplane::backend::BackendArgs;
 use ghostplane_primitives::{
     AccountId, AccountLeaf, BatchNumber, ChainId, Keypair, PubdataOp, Signature, TokenId,
 };
 use ghostplane_prover::{AccountTree, ChunkOp, Merkleizer, OpKind};
 
-use crate::backend::BackendArgs;
-
-/// `ghostplane bench prove`.
+/// `ghostplane-bench prove`.
 #[derive(Args)]
 pub struct ProveArgs {
     /// Transfers to prove.

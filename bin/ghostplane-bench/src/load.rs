@@ -1,4 +1,4 @@
-//! `ghostplane bench load`: drives a running sequencer over JSON-RPC or QUIC and
+//! `ghostplane-bench load`: drives a running sequencer over JSON-RPC or QUIC and
 //! reports throughput and submit-to-executed latency.
 //!
 //! 1. Funds `--accounts` fresh keys from development account 1 and waits until they
@@ -39,7 +39,7 @@ pub enum Target {
     Quic,
 }
 
-/// Options of `ghostplane bench load`.
+/// Options of `ghostplane-bench load`.
 #[derive(Args)]
 pub struct LoadArgs {
     /// Transport.

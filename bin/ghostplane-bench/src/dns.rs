@@ -1,4 +1,4 @@
-//! `ghostplane bench dns`: loads a running ghostd's name server and prints one line:
+//! `ghostplane-bench dns`: loads a running ghostd's name server and prints one line:
 //! `qps=… p50_ms=… p99_ms=… errors=…`.
 //!
 //! 1. Registers `--name` (default `bench.ghost`) for dev0 with an A and a TXT record
@@ -18,6 +18,7 @@ use clap::{Args, ValueEnum};
 use ghostd_types::Call;
 use ghostd_types::api::NamingApiClient;
 use ghostd_types::naming::{DnsKind, NamingCall, Record};
+use ghostplane::wallet;
 use ghostplane_primitives::Keypair;
 use hickory_proto::rr::RecordType;
 use http_body_util::{BodyExt, Empty};
@@ -25,8 +26,7 @@ use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-use crate::bench_identity::phase;
-use crate::wallet;
+use crate::identity::phase;
 
 /// Transport to load.
 #[derive(Clone, Copy, ValueEnum)]
@@ -37,7 +37,7 @@ pub enum DnsTarget {
     Doh,
 }
 
-/// Options of `ghostplane bench dns`.
+/// Options of `ghostplane-bench dns`.
 #[derive(Args)]
 pub struct DnsBenchArgs {
     /// Transport.

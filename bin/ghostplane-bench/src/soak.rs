@@ -1,4 +1,4 @@
-//! `ghostplane bench soak`: a devnet as a child process under a mixed load, killed
+//! `ghostplane-bench soak`: a devnet as a child process under a mixed load, killed
 //! with SIGKILL every `--kill-every-s` seconds and restarted on the same data
 //! directory; at the end, what was acknowledged is checked against what happened.
 //!
@@ -36,6 +36,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use ghostd_types::api::{GhostApiClient, RollupApiClient};
 use ghostd_types::{Call, L1_DEVNET_CHAIN_ID, L1Transaction, RollupCall};
+use ghostplane::wallet::client;
 use ghostplane_l2_api::{AccountQuery, L2ApiClient};
 use ghostplane_primitives::tx::contract_address;
 use ghostplane_primitives::{
@@ -45,9 +46,7 @@ use ghostplane_primitives::{
 use ghostplane_sequencer::{QuicClient, QuicReply};
 use jsonrpsee::http_client::HttpClient;
 
-use crate::wallet::client;
-
-/// Options of `ghostplane bench soak`.
+/// Options of `ghostplane-bench soak`.
 #[derive(Args)]
 pub struct SoakArgs {
     /// How long the load runs, seconds.
@@ -68,6 +67,10 @@ pub struct SoakArgs {
     /// Most seconds to wait for the chain to settle after a restart and at the end.
     #[arg(long, default_value_t = 300)]
     settle_timeout_s: u64,
+    /// The `ghostplane` binary that runs the devnet (default: the one next to this
+    /// binary).
+    #[arg(long)]
+    ghostplane: Option<PathBuf>,
 }
 
 /// Transfer senders (dev accounts with L2 funds).
@@ -109,6 +112,19 @@ struct Devnet {
     ports: [SocketAddr; 5],
     chunk_ops: u32,
     child: Option<Child>,
+}
+
+/// The `ghostplane` binary in this binary's directory (cargo builds both there).
+fn ghostplane_beside_me() -> Result<PathBuf> {
+    let me = std::env::current_exe().context("cannot locate this binary")?;
+    let path = me.with_file_name("ghostplane");
+    if !path.exists() {
+        bail!(
+            "{} is missing: build it (`cargo build -p ghostplane`) or pass --ghostplane",
+            path.display()
+        );
+    }
+    Ok(path)
 }
 
 fn free_port(udp: bool) -> Result<SocketAddr> {
@@ -540,7 +556,10 @@ pub async fn run(args: SoakArgs) -> Result<()> {
         .unwrap_or_else(|| temp.path().to_path_buf());
     std::fs::create_dir_all(&data)?;
     let mut devnet = Devnet {
-        exe: std::env::current_exe()?,
+        exe: match args.ghostplane.clone() {
+            Some(path) => path,
+            None => ghostplane_beside_me()?,
+        },
         data: data.clone(),
         ports: [
             free_port(false)?,
