@@ -55,7 +55,7 @@
 //! trait, its contexts, the registry and the service traits (no concrete module).
 //! [`modules`]: `all` (the registry), `ledger`, `rollup/{deposit, commit, prove,
 //! error}`, `identity` (also resolution and token checks), `naming`. [`rpc`]: the
-//! `*Server` impls.
+//! `*Server` impls, one file and one handler type per namespace.
 //! [`EmbeddedL1`]: the rollup's `L1Client` for a node in the same process.
 //!
 //! ## Invariants
