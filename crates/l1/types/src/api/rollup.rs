@@ -1,0 +1,162 @@
+//! The rollup namespace (`rollup_*`): the module's counters, batches and the
+//! deposit queue, and the views it answers with.
+
+use ghostplane_primitives::{Codec, CodecError, DepositEvent};
+use jsonrpsee::proc_macros::rpc;
+use serde::{Deserialize, Serialize};
+
+use super::{RpcResult, unhex};
+use crate::rollup::{BatchRecord, RollupState};
+
+/// Most deposits per `rollup_getDeposits` call.
+pub const DEPOSITS_PER_CALL_MAX: u64 = 1024;
+
+/// The rollup module's counters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RollupView {
+    /// Last committed batch.
+    pub committed_batch: u64,
+    /// Last finalized batch.
+    pub finalized_batch: u64,
+    /// Account root after the last finalized batch (hex).
+    pub finalized_root: String,
+    /// Last L2 block of a committed batch.
+    pub committed_l2_block: u64,
+    /// Last L2 block of a finalized batch.
+    pub finalized_l2_block: u64,
+    /// Next L2 account id.
+    pub next_account: u32,
+    /// Deposits ever queued.
+    pub deposits_queued: u64,
+    /// Deposits consumed by committed batches.
+    pub deposits_consumed: u64,
+    /// Hash chain over the queued deposits.
+    pub deposit_queue_hash: String,
+    /// [`RollupState`]'s borsh encoding, hex.
+    pub encoded: String,
+}
+
+impl From<&RollupState> for RollupView {
+    fn from(state: &RollupState) -> Self {
+        Self {
+            committed_batch: state.committed,
+            finalized_batch: state.finalized,
+            finalized_root: state.finalized_root.to_hex(),
+            committed_l2_block: state.committed_l2_block,
+            finalized_l2_block: state.finalized_l2_block,
+            next_account: state.next_account,
+            deposits_queued: state.deposits_queued,
+            deposits_consumed: state.deposits_consumed,
+            deposit_queue_hash: state.deposit_queue_hash.to_string(),
+            encoded: hex::encode(state.encode()),
+        }
+    }
+}
+
+impl RollupView {
+    /// The counters, from `encoded`.
+    pub fn decode(&self) -> Result<RollupState, CodecError> {
+        RollupState::decode(&unhex(&self.encoded)?)
+    }
+}
+
+/// A committed batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchView {
+    /// Number.
+    pub number: u64,
+    /// First L2 block.
+    pub first_block: u64,
+    /// Last L2 block.
+    pub last_block: u64,
+    /// blake3 of the pubdata.
+    pub pubdata_hash: String,
+    /// Claimed root after the batch (hex).
+    pub new_root: String,
+    /// Proof chunks.
+    pub chunks: usize,
+    /// Withdrawals released on finality.
+    pub withdrawals: usize,
+    /// Deposits consumed up to (exclusive).
+    pub deposits_consumed_to: u64,
+    /// L1 block of the commit.
+    pub committed_at: u64,
+    /// L1 block of the last proof, once final.
+    pub finalized_at: Option<u64>,
+}
+
+impl From<&BatchRecord> for BatchView {
+    fn from(record: &BatchRecord) -> Self {
+        Self {
+            number: record.number,
+            first_block: record.first_block,
+            last_block: record.last_block,
+            pubdata_hash: record.pubdata_hash.to_string(),
+            new_root: record.new_root.to_hex(),
+            chunks: record.commitments.len(),
+            withdrawals: record.withdrawals.len(),
+            deposits_consumed_to: record.deposits_consumed_to,
+            committed_at: record.committed_at,
+            finalized_at: record.finalized_at,
+        }
+    }
+}
+
+/// A queued deposit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DepositView {
+    /// Queue index.
+    pub queue_index: u64,
+    /// L1 block that queued it.
+    pub l1_block: u64,
+    /// L2 key credited (hex).
+    pub recipient: String,
+    /// Token symbol.
+    pub token: String,
+    /// Amount (decimal).
+    pub amount: String,
+    /// The depositing L1 transaction.
+    pub l1_tx_hash: String,
+    /// The [`DepositEvent`]'s encoding, hex.
+    pub encoded: String,
+}
+
+impl From<&DepositEvent> for DepositView {
+    fn from(event: &DepositEvent) -> Self {
+        Self {
+            queue_index: event.queue_index,
+            l1_block: event.l1_block,
+            recipient: event.recipient.to_string(),
+            token: event.token.symbol().to_string(),
+            amount: event.amount.to_string(),
+            l1_tx_hash: event.l1_tx_hash.to_string(),
+            encoded: hex::encode(event.encode()),
+        }
+    }
+}
+
+impl DepositView {
+    /// The event, from `encoded`.
+    pub fn decode(&self) -> Result<DepositEvent, CodecError> {
+        DepositEvent::decode(&unhex(&self.encoded)?)
+    }
+}
+
+/// The rollup module (`rollup_*`).
+#[rpc(server, client, namespace = "rollup")]
+pub trait RollupApi {
+    /// The module's counters.
+    #[method(name = "status")]
+    fn status(&self) -> RpcResult<RollupView>;
+
+    /// A committed batch.
+    #[method(name = "getBatch")]
+    fn get_batch(&self, number: u64) -> RpcResult<Option<BatchView>>;
+
+    /// Up to `max` (≤ [`DEPOSITS_PER_CALL_MAX`]) queued deposits from `from`.
+    #[method(name = "getDeposits")]
+    fn get_deposits(&self, from: u64, max: u64) -> RpcResult<Vec<DepositView>>;
+}
