@@ -49,7 +49,7 @@ use ghostplane_primitives::{
     AccountId, Amount, BatchNumber, ChainId, DepositEvent, FieldBytes, Hash32, L1Address, Nonce,
     PubdataOp, PublicKey, SignedTransaction, TokenId, decode_pubdata,
 };
-use ghostplane_prover::{ChunkHeader, ChunkOp, CutError, Cutter, OpKind, ProofBackend, Statement};
+use ghostplane_prover::{ChunkHeader, ChunkOp, CutError, Cutter, ProofBackend, Statement};
 use rayon::prelude::*;
 
 use crate::modules::ledger::{self, LedgerError, LedgerTransfer, TransferCode};
