@@ -1,5 +1,5 @@
 //! The merkleizer: applies a batch's native ops to the account tree, in order, and
-//! cuts them into chunk witnesses (proof jobs).
+//! cuts them into segments (proof jobs).
 //!
 //! Each op becomes one slot, built by [`ChunkOp::from_pubdata`] (the rule the L1's
 //! commit check builds slots with); storage writes are skipped (attested, not proven).
@@ -401,17 +401,17 @@ impl<'a> Merkleizer<'a> {
             }
             PubdataOp::StorageWrite { .. } => {}
         }
-        let chunk_op = ChunkOp::from_pubdata(op, &accounts).unwrap_or_else(ChunkOp::noop);
+        let slot_op = ChunkOp::from_pubdata(op, &accounts).unwrap_or_else(ChunkOp::noop);
         // An idle receiver leg comes after the sender's update.
         let a = match a {
             Some(leg) => leg,
-            None => self.idle(LegAt::A(slot), chunk_op.a_index)?,
+            None => self.idle(LegAt::A(slot), slot_op.a_index)?,
         };
         let b = match b {
             Some(leg) => leg,
-            None => self.idle(LegAt::B(slot), chunk_op.b_index)?,
+            None => self.idle(LegAt::B(slot), slot_op.b_index)?,
         };
-        Ok(Slot { op: chunk_op, a, b })
+        Ok(Slot { op: slot_op, a, b })
     }
 }
 
