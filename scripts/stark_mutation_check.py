@@ -2,7 +2,7 @@
 """Mutation check of the segment AIR (issue 33, item 8).
 
 For each constraint statement in `SegmentAir::eval` and `eval_tree`
-(stark/src/segment_air.rs), disable it (wrap it in `if false { ... }`, which keeps
+(stark/src/segment_air/air.rs), disable it (wrap it in `if false { ... }`, which keeps
 the code compiling the same way), run the trace-forgery tests, and record whether
 at least one test failed. A constraint that no test catches "survived": either it
 is not load-bearing, or no forgery targets it. The file is always restored, also on
@@ -31,7 +31,7 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-AIR = os.path.join(ROOT, "crates", "proof", "stark", "src", "segment_air.rs")
+AIR = os.path.join(ROOT, "crates", "proof", "stark", "src", "segment_air", "air.rs")
 MARK = " } // mutation-check"
 
 
@@ -107,7 +107,7 @@ def main():
 
     text = open(AIR).read()
     if MARK in text:
-        sys.exit("segment_air.rs still holds a mutant (" + MARK.strip() + "): restore it first")
+        sys.exit("segment_air/air.rs still holds a mutant (" + MARK.strip() + "): restore it first")
     all_sites = sites(text)
     chosen = list(range(len(all_sites)))
     if args.only:

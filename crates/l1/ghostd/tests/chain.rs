@@ -707,60 +707,139 @@ fn parked_transactions_expire_and_operators_keep_room() {
     );
 }
 
-/// One random op of the cutting proptest: `(sender, fee, withdraw)`; a transfer
-/// goes to the other genesis account.
-type RandomOp = (u32, u128, bool);
+/// One random op of the cutting proptest: `(kind, sender, fee)`. `kind` picks
+/// every pubdata op kind: 0 transfer (to the other genesis account), 1 transfer to
+/// a new account, 2 deposit to a new key, 3 deposit to genesis account 1,
+/// 4 withdrawal, 5 fee-only (a contract call), 6 storage write (no slot).
+type RandomOp = (u8, u32, u128);
 
-/// Signed transfers and withdrawals between the two genesis accounts (the fee
-/// account 0 among the senders, so segments also close early), with each sender's
-/// nonces in order.
-fn signed_ops(plan: &[RandomOp]) -> Vec<PubdataOp> {
+/// The op kinds a [`RandomOp`] picks from.
+const RANDOM_OP_KINDS: u8 = 7;
+
+/// Signed ops of every kind, the two genesis accounts as senders (the fee account
+/// 0 among them, so segments also close early), each sender's nonces in order,
+/// created accounts numbered from 2. Also returns the deposits to queue on the L1
+/// first, in queue order: `(recipient, amount)`.
+fn signed_ops(plan: &[RandomOp]) -> (Vec<PubdataOp>, Vec<(PublicKey, u128)>) {
     let mut nonces = [0u64; 2];
-    plan.iter()
-        .map(|&(from, fee, withdraw)| {
+    let mut next_account = 2u32;
+    let mut deposits = Vec::new();
+    let ops = plan
+        .iter()
+        .enumerate()
+        .map(|(i, &(kind, from, fee))| {
             let key = Keypair::dev(from);
             let from_id = AccountId::new(from).unwrap();
+            let fresh = Keypair::from_seed(&[u8::try_from(i).unwrap() + 100; 32]).public_key();
+            let mut new_account = || {
+                let id = AccountId::new(next_account).unwrap();
+                next_account += 1;
+                id
+            };
+            let mut deposit = |to: AccountId, to_key: PublicKey| {
+                deposits.push((to_key, 4));
+                PubdataOp::Deposit {
+                    queue_index: deposits.len() as u64 - 1,
+                    to,
+                    to_key,
+                    token: TokenId::Spirit,
+                    amount: 4,
+                }
+            };
+            match kind {
+                2 => return deposit(new_account(), fresh),
+                3 => return deposit(AccountId::new(1).unwrap(), Keypair::dev(1).public_key()),
+                6 => {
+                    return PubdataOp::StorageWrite {
+                        contract: ghostplane_primitives::ContractAddress([3; 32]),
+                        key: ghostplane_primitives::Hash32([u8::try_from(i).unwrap(); 32]),
+                        value: vec![1, 2, 3],
+                    };
+                }
+                _ => {}
+            }
             let nonce = nonces[from as usize];
             nonces[from as usize] += 1;
-            if withdraw {
-                let to = l1(&Keypair::from_seed(&[7; 32]));
-                let tx = Transaction::Withdraw {
-                    from: from_id,
-                    to,
-                    token: TokenId::Spirit,
-                    amount: 3,
-                    fee,
-                    nonce,
-                };
-                PubdataOp::Withdraw {
-                    from: from_id,
-                    to,
-                    token: TokenId::Spirit,
-                    amount: 3,
-                    fee,
-                    signature: key.sign(L2, tx).signature,
+            match kind {
+                0 | 1 => {
+                    let (to, recipient) = if kind == 0 {
+                        let to = AccountId::new(1 - from).unwrap();
+                        (to, ghostplane_primitives::Recipient::Account(to))
+                    } else {
+                        (
+                            new_account(),
+                            ghostplane_primitives::Recipient::NewAccount(fresh),
+                        )
+                    };
+                    let tx = Transaction::Transfer {
+                        from: from_id,
+                        to: recipient,
+                        token: TokenId::Gcc,
+                        amount: 5,
+                        fee,
+                        nonce,
+                    };
+                    let signature = key.sign(L2, tx).signature;
+                    if kind == 0 {
+                        PubdataOp::Transfer {
+                            from: from_id,
+                            to,
+                            token: TokenId::Gcc,
+                            amount: 5,
+                            fee,
+                            signature,
+                        }
+                    } else {
+                        PubdataOp::TransferToNew {
+                            from: from_id,
+                            to,
+                            to_key: fresh,
+                            token: TokenId::Gcc,
+                            amount: 5,
+                            fee,
+                            signature,
+                        }
+                    }
                 }
-            } else {
-                let to_id = AccountId::new(1 - from).unwrap();
-                let tx = Transaction::Transfer {
-                    from: from_id,
-                    to: ghostplane_primitives::Recipient::Account(to_id),
-                    token: TokenId::Gcc,
-                    amount: 5,
-                    fee,
-                    nonce,
-                };
-                PubdataOp::Transfer {
-                    from: from_id,
-                    to: to_id,
-                    token: TokenId::Gcc,
-                    amount: 5,
-                    fee,
-                    signature: key.sign(L2, tx).signature,
+                4 => {
+                    let to = l1(&Keypair::from_seed(&[7; 32]));
+                    let tx = Transaction::Withdraw {
+                        from: from_id,
+                        to,
+                        token: TokenId::Spirit,
+                        amount: 3,
+                        fee,
+                        nonce,
+                    };
+                    PubdataOp::Withdraw {
+                        from: from_id,
+                        to,
+                        token: TokenId::Spirit,
+                        amount: 3,
+                        fee,
+                        signature: key.sign(L2, tx).signature,
+                    }
+                }
+                _ => {
+                    // The operator may charge up to the signed maximum.
+                    let tx = Transaction::Call {
+                        from: from_id,
+                        contract: ghostplane_primitives::ContractAddress([3; 32]),
+                        input: vec![],
+                        fuel_limit: 1_000,
+                        fee: fee + 1,
+                        nonce,
+                    };
+                    PubdataOp::FeeOnly {
+                        fee_paid: fee,
+                        signature: key.sign(L2, tx.clone()).signature,
+                        tx,
+                    }
                 }
             }
         })
-        .collect()
+        .collect();
+    (ops, deposits)
 }
 
 proptest::proptest! {
@@ -770,11 +849,12 @@ proptest::proptest! {
     })]
 
     /// The L1 cuts a committed batch into the segments the merkleizer cut (one rule,
-    /// `ghostplane_prover::Cutter`) and rebuilds the same commitment for each, for
-    /// random op sequences in which the fee account also spends.
+    /// `ghostplane_prover::Cutter`), builds the same slots (one rule,
+    /// `ChunkOp::from_pubdata`) and rebuilds the same commitment for each, for
+    /// random sequences of every op kind in which the fee account also spends.
     #[test]
     fn the_l1_cuts_and_commits_segments_as_the_merkleizer_does(
-        plan in proptest::collection::vec((0u32..2, 0u128..3, proptest::bool::ANY), 0..24),
+        plan in proptest::collection::vec((0u8..RANDOM_OP_KINDS, 0u32..2, 0u128..3), 0..24),
         slots in proptest::sample::select(vec![2usize, 4, 8]),
     ) {
         let backend: Arc<dyn ProofBackend> =
@@ -783,7 +863,11 @@ proptest::proptest! {
         let mut tree = tree(dir.path(), backend.as_ref());
         let genesis = genesis(tree.root().unwrap(), 100, backend.as_ref());
         let node = node(dir.path(), &genesis);
-        let ops = signed_ops(&plan);
+        let (ops, deposits) = signed_ops(&plan);
+        for (recipient, amount) in deposits {
+            let queued = run(&node, sign(&Keypair::dev(2), &node, deposit_call(recipient, amount)));
+            proptest::prop_assert_eq!(queued, L1Outcome::Success);
+        }
         let jobs = Merkleizer::new(&mut tree, backend.as_ref(), L2)
             .build_batch(BatchNumber(1), AccountId::ZERO, &ops)
             .unwrap();

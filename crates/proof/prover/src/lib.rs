@@ -80,7 +80,7 @@ pub use keys::{ChunkKeys, ChunkProof, ChunkVerifier};
 pub use merkleizer::Merkleizer;
 pub use stark::StarkBackend;
 pub use tree::AccountTree;
-pub use witness::{ChunkHeader, ChunkOp, ChunkWitness, OpKind};
+pub use witness::{ChunkHeader, ChunkOp, ChunkWitness, OpKind, SlotAccounts};
 pub use worker::{WorkerConfig, run_worker};
 
 /// Op slots per chunk in the devnet circuit.

@@ -1,7 +1,8 @@
 //! The merkleizer: applies a batch's native ops to the account tree, in order, and
-//! cuts them into chunk witnesses (proof jobs).
+//! cuts them into segments (proof jobs).
 //!
-//! Each op becomes one slot; storage writes are skipped (attested, not proven).
+//! Each op becomes one slot, built by [`ChunkOp::from_pubdata`] (the rule the L1's
+//! commit check builds slots with); storage writes are skipped (attested, not proven).
 //! Segments are cut by [`crate::cut::Cutter`], the rule ghostd's commit check cuts
 //! with too, and padded with no-ops as the backend pads.
 //!
@@ -19,7 +20,7 @@ use crate::backend::{Job, Leg, ProofBackend, Segment, Slot};
 use crate::cut::{CutError, Cutter};
 use crate::error::ProverError;
 use crate::tree::AccountTree;
-use crate::witness::{ChunkHeader, ChunkOp, OpKind};
+use crate::witness::{ChunkHeader, ChunkOp, SlotAccounts};
 
 /// Applies ops to an [`AccountTree`] and produces the backend's proof jobs.
 pub struct Merkleizer<'a> {
@@ -306,13 +307,13 @@ impl<'a> Merkleizer<'a> {
     }
 
     fn apply(&mut self, position: usize, slot: usize, op: &PubdataOp) -> Result<Slot, ProverError> {
-        let mut chunk_op = ChunkOp::noop();
         // An idle sender leg comes first in the statement: read it before the op.
         let mut a = match op.sender() {
             None => Some(self.idle(LegAt::A(slot), AccountId::ZERO)?),
             Some(_) => None,
         };
         let mut b = None;
+        let mut accounts = SlotAccounts::NONE;
         match op {
             PubdataOp::Transfer {
                 from,
@@ -343,29 +344,20 @@ impl<'a> Merkleizer<'a> {
                     _ => None,
                 };
                 let (sender, leg_a) = self.debit(position, slot, *from, *token, *amount, *fee)?;
-                let (receiver, new, leg_b) =
+                let (receiver, _, leg_b) =
                     self.credit(position, slot, *to, create, *token, *amount)?;
                 a = Some(leg_a);
                 b = Some(leg_b);
-                chunk_op = ChunkOp {
-                    kind: OpKind::Transfer,
-                    token: *token,
-                    a_index: *from,
-                    a_key: sender.public_key,
-                    b_index: *to,
-                    b_data: receiver.public_key.0,
-                    b_new: new,
-                    nonce: sender.nonce,
-                    amount: *amount,
-                    fee: *fee,
-                };
+                accounts.sender_key = sender.public_key;
+                accounts.sender_nonce = sender.nonce;
+                accounts.receiver_key = receiver.public_key;
             }
             PubdataOp::Deposit {
-                queue_index,
                 to,
                 to_key,
                 token,
                 amount,
+                ..
             } => {
                 if let Some(existing) = self.tree.leaf(*to)?
                     && existing.public_key != *to_key
@@ -378,20 +370,10 @@ impl<'a> Merkleizer<'a> {
                 let (_, new, leg_b) =
                     self.credit(position, slot, *to, Some(*to_key), *token, *amount)?;
                 b = Some(leg_b);
-                chunk_op = ChunkOp {
-                    kind: OpKind::Deposit,
-                    token: *token,
-                    b_index: *to,
-                    b_data: to_key.0,
-                    b_new: new,
-                    nonce: *queue_index,
-                    amount: *amount,
-                    ..ChunkOp::noop()
-                };
+                accounts.receiver_new = new;
             }
             PubdataOp::Withdraw {
                 from,
-                to,
                 token,
                 amount,
                 fee,
@@ -399,17 +381,8 @@ impl<'a> Merkleizer<'a> {
             } => {
                 let (sender, leg_a) = self.debit(position, slot, *from, *token, *amount, *fee)?;
                 a = Some(leg_a);
-                chunk_op = ChunkOp {
-                    kind: OpKind::Withdraw,
-                    token: *token,
-                    a_index: *from,
-                    a_key: sender.public_key,
-                    b_data: to.0,
-                    nonce: sender.nonce,
-                    amount: *amount,
-                    fee: *fee,
-                    ..ChunkOp::noop()
-                };
+                accounts.sender_key = sender.public_key;
+                accounts.sender_nonce = sender.nonce;
             }
             PubdataOp::FeeOnly { fee_paid, tx, .. } => {
                 let from = tx.from();
@@ -423,27 +396,22 @@ impl<'a> Merkleizer<'a> {
                 let (sender, leg_a) =
                     self.debit(position, slot, from, TokenId::Gcc, 0, *fee_paid)?;
                 a = Some(leg_a);
-                chunk_op = ChunkOp {
-                    kind: OpKind::FeeOnly,
-                    a_index: from,
-                    a_key: sender.public_key,
-                    nonce: sender.nonce,
-                    fee: *fee_paid,
-                    ..ChunkOp::noop()
-                };
+                accounts.sender_key = sender.public_key;
+                accounts.sender_nonce = sender.nonce;
             }
             PubdataOp::StorageWrite { .. } => {}
         }
+        let slot_op = ChunkOp::from_pubdata(op, &accounts).unwrap_or_else(ChunkOp::noop);
         // An idle receiver leg comes after the sender's update.
         let a = match a {
             Some(leg) => leg,
-            None => self.idle(LegAt::A(slot), chunk_op.a_index)?,
+            None => self.idle(LegAt::A(slot), slot_op.a_index)?,
         };
         let b = match b {
             Some(leg) => leg,
-            None => self.idle(LegAt::B(slot), chunk_op.b_index)?,
+            None => self.idle(LegAt::B(slot), slot_op.b_index)?,
         };
-        Ok(Slot { op: chunk_op, a, b })
+        Ok(Slot { op: slot_op, a, b })
     }
 }
 

@@ -17,7 +17,7 @@ use ghostplane_stark::config::FriSettings;
 use ghostplane_stark::hash::{DIGEST, Digest, compress, compress_many, hash_leaf, hash_leaves};
 use ghostplane_stark::proof::{SegmentProof, SegmentProver};
 use ghostplane_stark::segment::{
-    Account, Op, OpKind as StarkKind, OpWitness, SegmentHeader, SegmentWitness, commitment,
+    Account, Op, OpWitness, SegmentHeader, SegmentWitness, commitment,
 };
 use ghostplane_stark::segment_air::OP_ROWS;
 use ghostplane_stark::tree::{DEPTH, LeafUpdate};
@@ -26,7 +26,7 @@ use ghostplane_stark::wire::{decode_witness, encode_witness, pack_digest, unpack
 use crate::backend::{
     BackendError, Job, Leg, Node, ProofBackend, ProofSystem, Segment, Statement, TreeHash,
 };
-use crate::witness::{ChunkHeader, ChunkOp, OpKind};
+use crate::witness::{ChunkHeader, ChunkOp};
 
 /// Default ops per full segment, fee credit included (a power of two).
 pub const DEVNET_SEGMENT_SLOTS: usize = 1024;
@@ -190,13 +190,7 @@ impl StarkBackend {
 
 fn stark_op(op: &ChunkOp) -> Op {
     Op {
-        kind: match op.kind {
-            OpKind::Noop => StarkKind::Noop,
-            OpKind::Transfer => StarkKind::Transfer,
-            OpKind::Deposit => StarkKind::Deposit,
-            OpKind::Withdraw => StarkKind::Withdraw,
-            OpKind::FeeOnly => StarkKind::FeeOnly,
-        },
+        kind: op.kind,
         token: op.token.id(),
         a_index: op.a_index.get(),
         a_key: op.a_key.0,

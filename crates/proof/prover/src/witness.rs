@@ -26,42 +26,31 @@ use ghostplane_primitives::merkle::public_key_limbs;
 use ghostplane_primitives::poseidon::poseidon_n;
 use ghostplane_primitives::{
     ACCOUNT_TREE_ARITY, ACCOUNT_TREE_DEPTH, AccountId, AccountLeaf, Amount, BatchNumber, ChainId,
-    FieldBytes, Fr, Nonce, PublicKey, TokenId,
+    FieldBytes, Fr, Nonce, PubdataOp, PublicKey, TokenId,
 };
 
-/// The kind of an op slot. The discriminant is what enters `C`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, BorshSerialize, BorshDeserialize)]
-#[borsh(use_discriminant = true)]
-#[repr(u8)]
-pub enum OpKind {
-    /// Unused slot: changes nothing.
-    Noop = 0,
-    /// Sender pays `amount` of `token` and `fee` GCC; receiver (maybe new) gets `amount`.
-    Transfer = 1,
-    /// Receiver (maybe new) gets `amount` of `token` from the L1 bridge.
-    Deposit = 2,
-    /// Sender pays `amount` of `token` and `fee` GCC; `amount` leaves for L1.
-    Withdraw = 3,
-    /// Sender pays `fee` GCC and uses a nonce (contract calls, failed transactions).
-    FeeOnly = 4,
-}
+/// The kind of an op slot (the STARK's, one enum for both backends). The
+/// discriminant is what enters `C`. [`OpKind::FeeCredit`] is the STARK segment's
+/// own last op: it is never a slot here, and a Groth16 witness naming it is
+/// refused on decode.
+pub use ghostplane_stark::segment::OpKind;
 
-impl OpKind {
-    /// Whether the op debits a sender (leg A).
-    pub fn has_sender(self) -> bool {
-        matches!(self, Self::Transfer | Self::Withdraw | Self::FeeOnly)
-    }
-
-    /// Whether the op credits a receiver (leg B).
-    pub fn has_receiver(self) -> bool {
-        matches!(self, Self::Transfer | Self::Deposit)
+/// Decodes a slot kind, refusing [`OpKind::FeeCredit`] (not a slot kind).
+fn deserialize_slot_kind<R: std::io::Read>(reader: &mut R) -> std::io::Result<OpKind> {
+    match OpKind::deserialize_reader(reader)? {
+        OpKind::FeeCredit => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "op kind 5 (the STARK's fee credit) is not a slot kind",
+        )),
+        kind => Ok(kind),
     }
 }
 
 /// One op slot's public fields (everything that enters `C`).
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct ChunkOp {
-    /// Kind.
+    /// Kind (never [`OpKind::FeeCredit`]).
+    #[borsh(deserialize_with = "deserialize_slot_kind")]
     pub kind: OpKind,
     /// Token moved (GCC for fee-only ops and no-ops).
     pub token: TokenId,
@@ -100,6 +89,83 @@ impl ChunkOp {
         }
     }
 
+    /// The slot a pubdata op takes in its segment: the one rule both the prover's
+    /// merkleizer and the L1's commit check build slots with. `accounts` holds what
+    /// the pubdata does not carry, read before the op. `None` for a storage write
+    /// (attested, not proven: it takes no slot).
+    pub fn from_pubdata(op: &PubdataOp, accounts: &SlotAccounts) -> Option<Self> {
+        let (a_index, a_key, nonce) = match op.sender() {
+            Some(from) => (from, accounts.sender_key, accounts.sender_nonce),
+            None => (AccountId::ZERO, PublicKey([0; 32]), 0),
+        };
+        let sent = |kind, token, amount, fee| Self {
+            kind,
+            token,
+            a_index,
+            a_key,
+            nonce,
+            amount,
+            fee,
+            ..Self::noop()
+        };
+        Some(match op {
+            PubdataOp::Transfer {
+                to,
+                token,
+                amount,
+                fee,
+                ..
+            } => Self {
+                b_index: *to,
+                b_data: accounts.receiver_key.0,
+                ..sent(OpKind::Transfer, *token, *amount, *fee)
+            },
+            PubdataOp::TransferToNew {
+                to,
+                to_key,
+                token,
+                amount,
+                fee,
+                ..
+            } => Self {
+                b_index: *to,
+                b_data: to_key.0,
+                b_new: true,
+                ..sent(OpKind::Transfer, *token, *amount, *fee)
+            },
+            PubdataOp::Deposit {
+                queue_index,
+                to,
+                to_key,
+                token,
+                amount,
+            } => Self {
+                kind: OpKind::Deposit,
+                token: *token,
+                b_index: *to,
+                b_data: to_key.0,
+                b_new: accounts.receiver_new,
+                nonce: *queue_index,
+                amount: *amount,
+                ..Self::noop()
+            },
+            PubdataOp::Withdraw {
+                to,
+                token,
+                amount,
+                fee,
+                ..
+            } => Self {
+                b_data: to.0,
+                ..sent(OpKind::Withdraw, *token, *amount, *fee)
+            },
+            PubdataOp::FeeOnly { fee_paid, .. } => {
+                sent(OpKind::FeeOnly, TokenId::Gcc, 0, *fee_paid)
+            }
+            PubdataOp::StorageWrite { .. } => return None,
+        })
+    }
+
     /// The op's fields as the circuit allocates them.
     pub fn fields(&self) -> SlotFields {
         let (a_hi, a_lo) = public_key_limbs(&self.a_key);
@@ -122,6 +188,31 @@ impl ChunkOp {
     pub fn elements(&self) -> [Fr; 6] {
         slot_elements(&self.fields())
     }
+}
+
+/// What a slot needs of the account state that its pubdata op does not carry,
+/// read before the op ([`ChunkOp::from_pubdata`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlotAccounts {
+    /// The sender's key (ignored for an op without a sender).
+    pub sender_key: PublicKey,
+    /// The sender's nonce before the op (ignored for an op without a sender).
+    pub sender_nonce: Nonce,
+    /// The receiver's key, for a transfer to an existing account.
+    pub receiver_key: PublicKey,
+    /// Whether a deposit creates its receiver's account.
+    pub receiver_new: bool,
+}
+
+impl SlotAccounts {
+    /// Nothing known: for ops that need none of it (deposits to an existing
+    /// account, storage writes).
+    pub const NONE: Self = Self {
+        sender_key: PublicKey([0; 32]),
+        sender_nonce: 0,
+        receiver_key: PublicKey([0; 32]),
+        receiver_new: false,
+    };
 }
 
 /// A slot's fields as field elements: what the circuit allocates. Amounts, fees and

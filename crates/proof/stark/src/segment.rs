@@ -33,6 +33,7 @@
 //! `p` or more would reduce to a smaller one, so [`Op::blocks`] refuses both
 //! ([`OpError`]) and no two different ops share a commitment.
 
+use borsh::{BorshDeserialize, BorshSerialize};
 use p3_field::{PrimeCharacteristicRing, PrimeField32};
 
 use crate::config::Val;
@@ -63,7 +64,13 @@ pub const SEGMENT_VERSION: u32 = 1;
 const LIMB_MASK: u128 = (1 << LIMB_BITS) - 1;
 
 /// The kind of an op; the discriminant is what enters the commitment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+///
+/// The one op kind of the workspace: the prover's slots
+/// (`ghostplane_prover::ChunkOp`) and the L1's commit check use it too. A pubdata
+/// op maps to `Noop` to `FeeOnly`; [`OpKind::FeeCredit`] is the segment's own last
+/// op, never a pubdata op's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, BorshSerialize, BorshDeserialize)]
+#[borsh(use_discriminant = true)]
 #[repr(u8)]
 pub enum OpKind {
     /// Padding: changes nothing.

@@ -33,16 +33,18 @@ use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use p3_field::{Field, PrimeCharacteristicRing, PrimeField32};
+use p3_koala_bear::GenericPoseidon2LinearLayersKoalaBear;
 use p3_matrix::dense::RowMajorMatrix;
 
-use super::{
+use super::air::SegmentAir;
+use super::columns::{
     A_IDX, A_KEY, AMOUNT, B_AT, B_IDX, B_KEY, B_NEW, BIT, BOR, CARRIED_END, COMMIT, COMMIT_AT,
-    COMMIT_ROWS, FEE, FEE_IN, FEE_OUT, FEE_ROW, GenericPoseidon2LinearLayersKoalaBear, HALF_FULL,
-    IDLE_ROW, INDEX, K_D, K_F, K_FC, K_T, K_X, KIND, LANE_ACC, LANE_BIT, LANE_BITS, LANES, NEW,
-    NEW_A_GCC, NEW_A_NONCE, NEW_A_TOK, NEW_B_TOK, NONCE, OH, OLD, OP_ROWS, OUT, PARTIAL, PERM_COLS,
-    RC, ROOT, SegmentAir, TOK_A, TOK_B, TraceError, UPDATE_ROWS, WIDTH, WINDOWS, constants,
-    generate_trace,
+    COMMIT_ROWS, FEE, FEE_IN, FEE_OUT, FEE_ROW, HALF_FULL, IDLE_ROW, INDEX, K_D, K_F, K_FC, K_T,
+    K_X, KIND, LANE_ACC, LANE_BIT, LANE_BITS, LANES, NEW, NEW_A_GCC, NEW_A_NONCE, NEW_A_TOK,
+    NEW_B_TOK, NONCE, OH, OLD, OP_ROWS, OUT, PARTIAL, PERM_COLS, RC, ROOT, TOK_A, TOK_B,
+    UPDATE_ROWS, WIDTH, WINDOWS, constants,
 };
+use super::generation::{TraceError, generate_trace};
 use crate::config::{self, FriSettings, Val};
 use crate::hash::{
     DIGEST, Digest, LEAF_BLOCKS, LeafFields, leaf_inputs, parent_input, permute, truncate,
@@ -53,7 +55,7 @@ use crate::tree::DEPTH;
 /// The column layout, for tests that edit cells by name. Op columns (from [`KIND`]
 /// to [`CARRIED_END`]) hold the same value on all of an op's rows.
 pub mod col {
-    pub use super::super::{AMOUNT, BOR, OP_ROWS, PERM_COLS, ROOT, WIDTH};
+    pub use crate::segment_air::{AMOUNT, BOR, OP_ROWS, PERM_COLS, ROOT, WIDTH};
     /// The old-side permutation's columns; its input is the first 16.
     pub const OLD: usize = super::OLD;
     /// The new-side permutation's columns.

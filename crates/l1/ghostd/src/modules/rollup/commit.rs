@@ -2,6 +2,7 @@
 //! the chunk commitments cut exactly as the prover's merkleizer cuts them.
 
 use ghostplane_primitives::TRANSFER_ACCOUNT_ID_LIMIT;
+use ghostplane_prover::SlotAccounts;
 
 use super::*;
 
@@ -189,7 +190,7 @@ pub fn commit_call(
     let mut new_key_pending = st.new_key_deposits_pending;
     for (i, op) in ops.iter().enumerate() {
         let sender = op.sender();
-        let mut slot = ChunkOp::noop();
+        let mut slot_accounts = SlotAccounts::NONE;
         if let Some(from) = sender {
             let account = accounts.get(i, from)?;
             if let PubdataOp::FeeOnly { tx, .. } = op
@@ -208,42 +209,15 @@ pub fn commit_call(
                 signed.push((i, from, tx));
             }
             accounts.bump(i, from, account)?;
-            slot.a_index = from;
-            slot.a_key = account.key;
-            slot.nonce = account.nonce;
+            slot_accounts.sender_key = account.key;
+            slot_accounts.sender_nonce = account.nonce;
         }
         match op {
-            PubdataOp::Transfer {
-                to,
-                token,
-                amount,
-                fee,
-                ..
-            } => {
-                let receiver = accounts.get(i, *to)?;
-                slot.kind = OpKind::Transfer;
-                slot.token = *token;
-                slot.b_index = *to;
-                slot.b_data = receiver.key.0;
-                slot.amount = *amount;
-                slot.fee = *fee;
+            PubdataOp::Transfer { to, .. } => {
+                slot_accounts.receiver_key = accounts.get(i, *to)?.key;
             }
-            PubdataOp::TransferToNew {
-                to,
-                to_key,
-                token,
-                amount,
-                fee,
-                ..
-            } => {
+            PubdataOp::TransferToNew { to, to_key, .. } => {
                 accounts.create_by_transfer(i, *to, *to_key)?;
-                slot.kind = OpKind::Transfer;
-                slot.token = *token;
-                slot.b_index = *to;
-                slot.b_data = to_key.0;
-                slot.b_new = true;
-                slot.amount = *amount;
-                slot.fee = *fee;
             }
             PubdataOp::Deposit {
                 queue_index,
@@ -287,26 +261,11 @@ pub fn commit_call(
                         true
                     }
                 };
-                slot.kind = OpKind::Deposit;
-                slot.token = *token;
-                slot.b_index = *to;
-                slot.b_data = to_key.0;
-                slot.b_new = new;
-                slot.nonce = *queue_index;
-                slot.amount = *amount;
+                slot_accounts.receiver_new = new;
             }
             PubdataOp::Withdraw {
-                to,
-                token,
-                amount,
-                fee,
-                ..
+                to, token, amount, ..
             } => {
-                slot.kind = OpKind::Withdraw;
-                slot.token = *token;
-                slot.b_data = to.0;
-                slot.amount = *amount;
-                slot.fee = *fee;
                 withdrawals.push(Withdrawal {
                     to: *to,
                     token: *token,
@@ -323,12 +282,13 @@ pub fn commit_call(
                         max: tx.fee(),
                     });
                 }
-                slot.kind = OpKind::FeeOnly;
-                slot.fee = *fee_paid;
             }
-            PubdataOp::StorageWrite { .. } => continue,
+            PubdataOp::StorageWrite { .. } => {}
         }
-        cutter.push(i, sender, slot)?;
+        // The slot, by the merkleizer's rule (`None`: a storage write, not proven).
+        if let Some(slot) = ChunkOp::from_pubdata(op, &slot_accounts) {
+            cutter.push(i, sender, slot)?;
+        }
     }
     // Every signature, as one batch: the same rule the sequencer admits with
     // (ed25519-dalek's cofactored batch equation, falling back to strict

@@ -51,7 +51,7 @@ use ghostplane_primitives::{
     AccountId, BatchNumber, ChainId, DepositEvent, FieldBytes, Hash32, PubdataOp, PublicKey,
     SignedTransaction, decode_pubdata,
 };
-use ghostplane_prover::{ChunkHeader, ChunkOp, CutError, Cutter, OpKind, ProofBackend};
+use ghostplane_prover::{ChunkHeader, ChunkOp, CutError, Cutter, ProofBackend};
 use rayon::prelude::*;
 
 use std::sync::Arc;

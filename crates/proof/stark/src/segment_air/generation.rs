@@ -1,0 +1,325 @@
+//! Trace generation: a segment witness's rows, as the constraints in
+//! [`super::air`] check them. The witness is not checked here: a dishonest one
+//! gives a trace that does not satisfy the AIR.
+
+use p3_field::{PrimeCharacteristicRing, PrimeField32};
+use p3_koala_bear::{GenericPoseidon2LinearLayersKoalaBear, KOALABEAR_S_BOX_DEGREE};
+use p3_matrix::Matrix;
+use p3_matrix::dense::RowMajorMatrix;
+use p3_maybe_rayon::prelude::*;
+use p3_poseidon2_air::generate_trace_rows;
+
+use super::columns::{
+    A_IDX, A_KEY, AMOUNT, B_AT, B_IDX, B_KEY, B_NEW, BIT, BOR, CARRIED_END, COMMIT, FEE, FEE_IN,
+    FEE_OUT, FEE_ROW, HALF_FULL, IDLE_ROW, INDEX, K_D, K_F, K_FC, K_T, K_X, KIND, LANE_ACC,
+    LANE_BIT, LANE_BITS, LANES, NEW, NEW_A_GCC, NEW_A_NONCE, NEW_A_TOK, NEW_B_TOK, NONCE, OH, OLD,
+    OP_ROWS, PARTIAL, PERM_COLS, RC, ROOT, TOK_A, TOK_B, UPDATE_ROWS, WIDTH, WINDOWS, constants,
+};
+use crate::config::Val;
+use crate::hash::{
+    DIGEST, Digest, LEAF_BLOCKS, LeafFields, leaf_inputs, parent_input, permute, truncate,
+};
+use crate::segment::{
+    BALANCE_LIMBS, NONCE_LIMBS, OpError, OpKind, OpWitness, SegmentWitness, TOKENS, commit_inputs,
+    key_limbs, u64_limbs, u128_limbs,
+};
+use crate::tree::{CAPACITY, DEPTH, LeafUpdate};
+
+/// Why a trace cannot be built.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TraceError {
+    /// The AIR needs a power-of-two number of ops, at least 2.
+    #[error("{0} ops: a segment needs a power of two, at least 2 (pad with no-ops)")]
+    OpCount(usize),
+    /// An update's index does not fit the tree.
+    #[error("account index {0} is outside the tree (capacity 2^{DEPTH})")]
+    IndexOutOfRange(u32),
+    /// An op cannot be committed to.
+    #[error("op {op}: {error}")]
+    Op {
+        /// Its position.
+        op: usize,
+        /// Why.
+        error: OpError,
+    },
+}
+
+fn val_i64(v: i64) -> Val {
+    if v >= 0 {
+        Val::from_u64(v as u64)
+    } else {
+        -Val::from_u64(v.unsigned_abs())
+    }
+}
+
+fn canon(v: Val) -> i64 {
+    i64::from(v.as_canonical_u32())
+}
+
+/// The carries of `out = inp + delta` limb by limb (`delta` signed per limb), as the
+/// AIR checks them: `inp + delta + c_in - c_out·2^16 = out`. For a dishonest witness
+/// the values do not satisfy the AIR, which is the point.
+fn carries(inp: &[Val], delta: &[i64], out: &[Val], first_in: i64, row: &mut [Val]) {
+    let mut cin = first_in;
+    for i in 0..inp.len() {
+        let cout = (canon(inp[i]) + delta[i] + cin - canon(out[i])) >> 16;
+        row[BOR + i] = val_i64(cout.abs());
+        cin = cout;
+    }
+}
+
+/// The permutation inputs of one update's rows, old and new; returns the root the
+/// new path reaches.
+fn update_inputs(
+    update: &LeafUpdate,
+    old: &mut Vec<[Val; 16]>,
+    new: &mut Vec<[Val; 16]>,
+) -> Digest {
+    let sponge = |leaf: &LeafFields, out: &mut Vec<[Val; 16]>| {
+        let inputs = leaf_inputs(leaf);
+        out.extend(inputs);
+        truncate(&permute(inputs[LEAF_BLOCKS - 1]))
+    };
+    let mut old_cur = sponge(&update.old, old);
+    let mut new_cur = sponge(&update.new, new);
+    for (h, sibling) in update.siblings.iter().enumerate() {
+        let right = (update.index >> h) & 1 == 1;
+        let old_in = parent_input(&old_cur, sibling, right);
+        let new_in = parent_input(&new_cur, sibling, right);
+        old.push(old_in);
+        new.push(new_in);
+        old_cur = truncate(&permute(old_in));
+        new_cur = truncate(&permute(new_in));
+    }
+    new_cur
+}
+
+/// One op's rows apart from the permutations: `rows` is `OP_ROWS × WIDTH`, with the
+/// permutation columns still empty.
+fn fill_op(w: &OpWitness, roots: &[Digest; 3], fee_in: u128, commit: Digest, rows: &mut [Val]) {
+    let op = &w.op;
+    let kind = op.kind;
+    let token = usize::from(op.token).min(TOKENS - 1);
+    let fee_out = fee_after(w, fee_in);
+    let mut carried = vec![Val::ZERO; CARRIED_END - KIND];
+    let mut put = |col: usize, v: Val| carried[col - KIND] = v;
+    let flag = |k: OpKind| Val::from_bool(kind == k);
+    put(K_T, flag(OpKind::Transfer));
+    put(K_D, flag(OpKind::Deposit));
+    put(K_X, flag(OpKind::Withdraw));
+    put(K_F, flag(OpKind::FeeOnly));
+    put(K_FC, flag(OpKind::FeeCredit));
+    let debits = matches!(kind, OpKind::Transfer | OpKind::Withdraw);
+    for k in 0..TOKENS {
+        put(OH + k, Val::from_bool(k == token));
+        put(TOK_A + k, Val::from_bool(k == token && debits));
+        put(TOK_B + k, Val::from_bool(k == token && kind.has_receiver()));
+    }
+    put(B_NEW, Val::from_bool(op.b_new));
+    put(A_IDX, Val::from_u32(op.a_index));
+    put(B_IDX, Val::from_u32(op.b_index));
+    let limbs = |put: &mut dyn FnMut(usize, Val), at: usize, v: &[u32]| {
+        for (j, l) in v.iter().enumerate() {
+            put(at + j, Val::from_u32(*l));
+        }
+    };
+    limbs(&mut put, NONCE, &u64_limbs(op.nonce));
+    limbs(&mut put, AMOUNT, &u128_limbs(op.amount));
+    limbs(&mut put, FEE, &u128_limbs(op.fee));
+    limbs(&mut put, A_KEY, &key_limbs(&op.a_key));
+    limbs(&mut put, B_KEY, &key_limbs(&op.b_data));
+    let bal = |leaf: &[Val], k: usize| leaf[k * BALANCE_LIMBS..(k + 1) * BALANCE_LIMBS].to_vec();
+    for (j, v) in bal(&w.a.new, 0).into_iter().enumerate() {
+        put(NEW_A_GCC + j, v);
+    }
+    if debits && token != 0 {
+        for (j, v) in bal(&w.a.new, token).into_iter().enumerate() {
+            put(NEW_A_TOK + j, v);
+        }
+    }
+    let nonce_at = crate::segment::NONCE_AT;
+    for j in 0..NONCE_LIMBS {
+        put(NEW_A_NONCE + j, w.a.new[nonce_at + j]);
+    }
+    if kind.has_receiver() {
+        for (j, v) in bal(&w.b.new, token).into_iter().enumerate() {
+            put(NEW_B_TOK + j, v);
+        }
+    }
+    limbs(&mut put, FEE_IN, &u128_limbs(fee_in));
+    limbs(&mut put, FEE_OUT, &u128_limbs(fee_out));
+    for (j, v) in commit.iter().enumerate() {
+        put(COMMIT + j, *v);
+    }
+
+    let amount: Vec<i64> = u128_limbs(op.amount)
+        .iter()
+        .map(|l| i64::from(*l))
+        .collect();
+    let fee: Vec<i64> = u128_limbs(op.fee).iter().map(|l| i64::from(*l)).collect();
+    let zero = vec![0i64; BALANCE_LIMBS];
+    for (r, row) in rows.chunks_exact_mut(WIDTH).enumerate() {
+        row[KIND..CARRIED_END].copy_from_slice(&carried);
+        row[ROOT..ROOT + DIGEST].copy_from_slice(&roots[r / UPDATE_ROWS]);
+        let (leg, u) = if r < B_AT {
+            (&w.a, r)
+        } else {
+            (&w.b, r - B_AT)
+        };
+        if r < IDLE_ROW && u >= LEAF_BLOCKS {
+            let h = u - LEAF_BLOCKS;
+            row[BIT] = Val::from_bool((leg.index >> h) & 1 == 1);
+            let mask = (1u64 << (h + 1)) - 1;
+            row[INDEX] = Val::from_u64(u64::from(leg.index) & mask);
+        }
+        // Carries of the rows that add or subtract limbs.
+        let block = |leaf: &[Val; crate::hash::LEAF_FIELDS], u: usize| {
+            leaf[u * DIGEST..(u + 1) * DIGEST].to_vec()
+        };
+        if r < B_AT && u < TOKENS {
+            let k = u;
+            let neg = |v: &[i64]| v.iter().map(|x| -x).collect::<Vec<_>>();
+            let delta: Vec<i64> = if k == 0 {
+                (0..BALANCE_LIMBS)
+                    .map(|i| -fee[i] - if debits && token == 0 { amount[i] } else { 0 })
+                    .collect()
+            } else if debits && token == k {
+                neg(&amount)
+            } else {
+                zero.clone()
+            };
+            if k == 0 || (debits && token == k) {
+                carries(&block(&w.a.old, k), &delta, &block(&w.a.new, k), 0, row);
+            }
+        } else if r < B_AT && u == LEAF_BLOCKS - 1 {
+            let old: Vec<Val> = w.a.old[nonce_at..nonce_at + NONCE_LIMBS].to_vec();
+            let new: Vec<Val> = w.a.new[nonce_at..nonce_at + NONCE_LIMBS].to_vec();
+            carries(
+                &old,
+                &[0; NONCE_LIMBS],
+                &new,
+                i64::from(kind.has_sender()),
+                row,
+            );
+        } else if (B_AT..IDLE_ROW).contains(&r) && u < TOKENS && kind.has_receiver() && u == token {
+            carries(&block(&w.b.old, u), &amount, &block(&w.b.new, u), 0, row);
+        } else if r == FEE_ROW && kind != OpKind::FeeCredit {
+            let fin: Vec<Val> = u128_limbs(fee_in).map(Val::from_u32).to_vec();
+            let fout: Vec<Val> = u128_limbs(fee_out).map(Val::from_u32).to_vec();
+            carries(&fin, &fee, &fout, 0, row);
+        }
+    }
+    // Lanes: value RC + WINDOWS·L + w, most significant bit first, over window w.
+    for lane in 0..LANES {
+        for win in 0..WINDOWS {
+            let v = carried[RC + WINDOWS * lane + win - KIND].as_canonical_u32();
+            let mut acc = 0u32;
+            for t in 0..LANE_BITS {
+                let bit = (v >> (LANE_BITS - 1 - t)) & 1;
+                acc = 2 * acc + bit;
+                let row = &mut rows[(win * LANE_BITS + t) * WIDTH..][..WIDTH];
+                row[LANE_BIT + lane] = Val::from_u32(bit);
+                row[LANE_ACC + lane] = Val::from_u32(acc);
+            }
+        }
+    }
+}
+
+/// One op's permutation inputs (old, new) and the roots after its legs.
+type OpInputs = (Vec<[Val; 16]>, Vec<[Val; 16]>, Digest, Digest);
+
+/// The fee total after an op (wrapping only for dishonest witnesses, which the AIR
+/// then refuses).
+fn fee_after(w: &OpWitness, fee_in: u128) -> u128 {
+    match w.op.kind {
+        OpKind::FeeCredit => 0,
+        _ => fee_in.wrapping_add(w.op.fee),
+    }
+}
+
+/// Builds the trace of a segment witness. The witness is not checked: a dishonest
+/// one gives a trace that does not satisfy the AIR.
+pub fn generate_trace(
+    witness: &SegmentWitness,
+    log_blowup: usize,
+) -> Result<RowMajorMatrix<Val>, TraceError> {
+    let ops = &witness.ops;
+    if ops.len() < 2 || !ops.len().is_power_of_two() {
+        return Err(TraceError::OpCount(ops.len()));
+    }
+    let out_of_tree = ops
+        .iter()
+        .flat_map(|o| [o.a.index, o.b.index])
+        .find(|i| u64::from(*i) >= CAPACITY);
+    if let Some(index) = out_of_tree {
+        return Err(TraceError::IndexOutOfRange(index));
+    }
+    let rows = ops.len() * OP_ROWS;
+
+    // Per op, in parallel: the permutation inputs and the roots the legs reach.
+    let per_op: Vec<OpInputs> = ops
+        .par_iter()
+        .map(|w| {
+            let mut old = Vec::with_capacity(OP_ROWS);
+            let mut new = Vec::with_capacity(OP_ROWS);
+            let a_root = update_inputs(&w.a, &mut old, &mut new);
+            let b_root = update_inputs(&w.b, &mut old, &mut new);
+            (old, new, a_root, b_root)
+        })
+        .collect();
+
+    // In order: the running root, fee total and commitment state.
+    let mut old_inputs = Vec::with_capacity(rows);
+    let mut new_inputs = Vec::with_capacity(rows);
+    let mut starts = Vec::with_capacity(ops.len());
+    let mut root = witness.old_root;
+    let mut fee_in = 0u128;
+    let mut commit = witness.header.seed();
+    for (i, (w, (old, new, a_root, b_root))) in ops.iter().zip(per_op).enumerate() {
+        old_inputs.extend(old);
+        new_inputs.extend(new);
+        let (inputs, after) =
+            commit_inputs(&commit, &w.op).map_err(|error| TraceError::Op { op: i, error })?;
+        old_inputs.push([Val::ZERO; 16]);
+        new_inputs.push([Val::ZERO; 16]);
+        for pair in inputs.chunks_exact(2) {
+            old_inputs.push(pair[0]);
+            new_inputs.push(pair[1]);
+        }
+        starts.push(([root, a_root, b_root], fee_in, commit));
+        root = b_root;
+        fee_in = fee_after(w, fee_in);
+        commit = after;
+    }
+
+    let constants = constants();
+    let generate = |inputs: Vec<[Val; 16]>| {
+        generate_trace_rows::<
+            _,
+            GenericPoseidon2LinearLayersKoalaBear,
+            16,
+            KOALABEAR_S_BOX_DEGREE,
+            0,
+            HALF_FULL,
+            PARTIAL,
+        >(inputs, &constants, 0)
+    };
+    let old = generate(old_inputs);
+    let new = generate(new_inputs);
+    let mut values = Vec::with_capacity((rows * WIDTH) << log_blowup);
+    values.resize(rows * WIDTH, Val::ZERO);
+    values
+        .par_chunks_mut(OP_ROWS * WIDTH)
+        .zip(ops.par_iter().zip(starts.par_iter()))
+        .for_each(|(chunk, (w, (roots, fee_in, commit)))| {
+            fill_op(w, roots, *fee_in, *commit, chunk);
+        });
+    values
+        .par_chunks_mut(WIDTH)
+        .enumerate()
+        .for_each(|(r, row)| {
+            row[OLD..OLD + PERM_COLS].copy_from_slice(old.row_slice(r).as_deref().unwrap_or(&[]));
+            row[NEW..NEW + PERM_COLS].copy_from_slice(new.row_slice(r).as_deref().unwrap_or(&[]));
+        });
+    Ok(RowMajorMatrix::new(values, WIDTH))
+}
