@@ -5,16 +5,12 @@ use std::sync::Arc;
 use borsh::BorshDeserialize;
 use ghostd::consensus::wire::{NetMsg, WalEntry};
 use ghostd::dns::NameServer;
-use ghostd::{
-    Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Transaction, RollupGenesis,
-    SignedL1Transaction,
-};
+use ghostd::{Call, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, SignedL1Transaction};
 use ghostd_types::consensus::{
-    BftParams, Commit, ConsensusMode, GenesisValidator, Timeouts, VoteKind, verify_commit,
-    vote_signing_bytes,
+    BftParams, Commit, GenesisValidator, Timeouts, VoteKind, verify_commit, vote_signing_bytes,
 };
 use ghostd_types::identity::IdentityCall;
-use ghostd_types::naming::{NamingCall, NamingParams};
+use ghostd_types::naming::NamingCall;
 use ghostd_types::tx::{LedgerCall, RollupCall};
 use ghostplane_executor::WasmRuntime;
 use ghostplane_primitives::clock::ManualClock;
@@ -29,6 +25,7 @@ use ghostplane_prover::{
     Statement,
 };
 use ghostplane_stark::config::FriSettings;
+use ghostplane_test_utils::{L1GenesisBuilder, sign_l1};
 
 use crate::{Harness, Target};
 
@@ -255,16 +252,6 @@ impl Harness for QuicFrames {
     }
 }
 
-fn l1_tx(key: &Keypair, nonce: u64, call: Call) -> SignedL1Transaction {
-    L1Transaction {
-        chain_id: L1_DEVNET_CHAIN_ID,
-        from: key.public_key(),
-        nonce,
-        call,
-    }
-    .sign(key)
-}
-
 fn l1_calls() -> Vec<Call> {
     let dev2 = Keypair::dev(2).public_key();
     vec![
@@ -295,7 +282,7 @@ impl Harness for L1Tx {
         let key = Keypair::dev(1);
         l1_calls()
             .into_iter()
-            .map(|call| l1_tx(&key, 0, call).encode())
+            .map(|call| sign_l1(&key, 0, call).encode())
             .collect()
     }
 
@@ -330,31 +317,17 @@ impl Node {
         let mut tree = AccountTree::open(db, backend.tree_hash()).map_err(|e| e.to_string())?;
         tree.commit(0, rocksdb::WriteBatch::default())
             .map_err(|e| e.to_string())?;
-        let genesis = Genesis {
-            chain_id: L1_DEVNET_CHAIN_ID,
-            timestamp_ms: T0_MS,
-            allocations: (0..8)
-                .map(|i| {
-                    (
-                        L1Address(Keypair::dev(i).public_key().0),
-                        TokenId::Gcc,
-                        1 << 60,
-                    )
-                })
-                .collect(),
-            naming: NamingParams::default(),
-            issuers: Vec::new(),
-            consensus: ConsensusMode::Solo,
-            rollup: RollupGenesis {
-                l2_chain_id: L2_CHAIN,
-                operators: vec![Keypair::dev(99).public_key()],
-                proof: ghostplane_prover::proof_params(backend.as_ref()),
-                genesis_root: tree.root().map_err(|e| e.to_string())?,
-                genesis_accounts: Vec::new(),
-                forced_inclusion_blocks: 100,
-                deposit_queue_max: 100,
-            },
-        };
+        let genesis = L1GenesisBuilder::new(ghostplane_prover::proof_params(backend.as_ref()))
+            .timestamp_ms(T0_MS)
+            .fund(
+                (0..8).map(|i| Keypair::dev(i).public_key()),
+                TokenId::Gcc,
+                1 << 60,
+            )
+            .l2_chain_id(L2_CHAIN)
+            .operator(Keypair::dev(99).public_key())
+            .genesis_root(tree.root().map_err(|e| e.to_string())?)
+            .build();
         let clock = ManualClock::new(T0_MS);
         let mut config = GhostdConfig::new(dir.path().join("l1"));
         config.clock = clock.clone();
@@ -419,7 +392,7 @@ impl Harness for L1Calls {
             .map_err(|e| format!("nonce read failed: {e}"))?;
         // Refusals (bad call, over a bound, mempool full) are typed; only execution
         // and sealing must not fail.
-        let _ = self.node.node.submit(l1_tx(key, nonce, call));
+        let _ = self.node.node.submit(sign_l1(key, nonce, call));
         self.pending += 1;
         if self.pending >= CALLS_PER_BLOCK {
             self.pending = 0;
@@ -678,7 +651,7 @@ impl Dns {
             years: 1,
         });
         node.node
-            .submit(l1_tx(&key, 0, register))
+            .submit(sign_l1(&key, 0, register))
             .map_err(|e| e.to_string())?;
         node.seal()?;
         let server = NameServer::new(node.node.clone());
@@ -785,7 +758,7 @@ impl Harness for P2p {
                 l1_calls()
                     .into_iter()
                     .enumerate()
-                    .map(|(n, call)| l1_tx(&key, n as u64, call))
+                    .map(|(n, call)| sign_l1(&key, n as u64, call))
                     .collect(),
             ),
         ];
