@@ -6,38 +6,20 @@ use std::time::Duration;
 
 use ghostd::EmbeddedL1;
 use ghostd::modules::ledger;
-use ghostd::{
-    Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Outcome, L1Transaction, RollupCall,
-    RollupGenesis,
-};
-use ghostplane_primitives::{ChainId, FieldBytes, Keypair, L1Address, TokenId};
+use ghostd::{Call, Genesis, Ghostd, GhostdConfig, L1Outcome, RollupCall};
+use ghostplane_primitives::{ChainId, Keypair, TokenId};
 use ghostplane_prover::StarkBackend;
 use ghostplane_settlement::{L1Client, L1Error, RpcL1};
 use ghostplane_stark::config::FriSettings;
+use ghostplane_test_utils::{L1GenesisBuilder, sign_l1};
 
 fn genesis() -> Genesis {
     let backend = StarkBackend::new(FriSettings::SETTLEMENT, 2).unwrap();
-    Genesis {
-        chain_id: L1_DEVNET_CHAIN_ID,
-        timestamp_ms: 0,
-        allocations: vec![(
-            L1Address(Keypair::dev(0).public_key().0),
-            TokenId::Gcc,
-            1_000,
-        )],
-        naming: Default::default(),
-        issuers: Vec::new(),
-        consensus: ghostd_types::consensus::ConsensusMode::Solo,
-        rollup: RollupGenesis {
-            l2_chain_id: ChainId(1),
-            operators: vec![],
-            proof: ghostplane_prover::proof_params(&backend),
-            genesis_root: FieldBytes::from_bytes([0; 32]).unwrap(),
-            genesis_accounts: vec![],
-            forced_inclusion_blocks: 100,
-            deposit_queue_max: 10,
-        },
-    }
+    L1GenesisBuilder::new(ghostplane_prover::proof_params(&backend))
+        .fund([Keypair::dev(0).public_key()], TokenId::Gcc, 1_000)
+        .l2_chain_id(ChainId(1))
+        .deposit_queue_max(10)
+        .build()
 }
 
 async fn included<C: L1Client>(
@@ -68,17 +50,12 @@ async fn embedded_and_rpc_clients_agree() {
     let dev0 = Keypair::dev(0);
     let recipient = Keypair::from_seed(&[1; 32]).public_key();
     let deposit = |nonce, amount| {
-        L1Transaction {
-            chain_id: L1_DEVNET_CHAIN_ID,
-            from: dev0.public_key(),
-            nonce,
-            call: Call::Rollup(RollupCall::Deposit {
-                recipient,
-                token: TokenId::Gcc,
-                amount,
-            }),
-        }
-        .sign(&dev0)
+        let call = Call::Rollup(RollupCall::Deposit {
+            recipient,
+            token: TokenId::Gcc,
+            amount,
+        });
+        sign_l1(&dev0, nonce, call)
     };
     assert_eq!(rpc.nonce(dev0.public_key()).await.unwrap(), 0);
     let hash = rpc.submit(deposit(0, 300)).await.unwrap();

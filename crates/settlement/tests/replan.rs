@@ -15,13 +15,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use ghostd::modules::ledger;
 use ghostd::{
     Call, EmbeddedL1, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Outcome, L1Receipt,
-    L1Transaction, RollupCall, RollupGenesis, RollupState, SignedL1Transaction,
+    RollupCall, RollupState, SignedL1Transaction,
 };
 use ghostplane_primitives::{
-    AccountId, Amount, Codec, DEVNET_CHAIN_ID, DepositEvent, Hash32, Keypair, L1Address, PublicKey,
+    AccountId, Amount, Codec, DEVNET_CHAIN_ID, DepositEvent, Hash32, Keypair, L2Genesis, PublicKey,
     Recipient, TokenId, Transaction,
 };
 use ghostplane_prover::coordinator::CoordinatorConfig;
@@ -32,6 +31,7 @@ use ghostplane_settlement::{
     tree_genesis,
 };
 use ghostplane_stark::config::FriSettings;
+use ghostplane_test_utils::{L1GenesisBuilder, dev_l2_genesis, l1_address, sign_l1};
 
 const BALANCE: Amount = 1_000_000_000;
 /// Forced-inclusion window: 40 L1 blocks of 50 ms.
@@ -91,39 +91,24 @@ impl L1Client for GatedL1 {
     }
 }
 
-fn l2_genesis() -> Vec<(PublicKey, [Amount; 4])> {
-    (0..2)
-        .map(|i| (Keypair::dev(i).public_key(), [BALANCE; 4]))
-        .collect()
+fn l2_genesis() -> L2Genesis {
+    dev_l2_genesis(2, [BALANCE; 4])
 }
 
 fn l1_genesis(backend: &dyn ProofBackend, root: ghostplane_primitives::FieldBytes) -> Genesis {
-    let accounts = l2_genesis();
-    let mut allocations = vec![(
-        L1Address(Keypair::dev(0).public_key().0),
-        TokenId::Mana,
-        BALANCE,
-    )];
-    for token in TokenId::ALL {
-        allocations.push((ledger::bridge_escrow(), token, BALANCE * 2));
-    }
-    Genesis {
-        chain_id: L1_DEVNET_CHAIN_ID,
-        timestamp_ms: 0,
-        allocations,
-        naming: Default::default(),
-        issuers: Vec::new(),
-        consensus: ghostd_types::consensus::ConsensusMode::Solo,
-        rollup: RollupGenesis {
-            l2_chain_id: DEVNET_CHAIN_ID,
-            operators: vec![operator().public_key()],
-            proof: ghostplane_prover::proof_params(backend),
-            genesis_root: root,
-            genesis_accounts: accounts.iter().map(|(key, _)| *key).collect(),
-            forced_inclusion_blocks: WINDOW_BLOCKS,
-            deposit_queue_max: 100,
-        },
-    }
+    L1GenesisBuilder::new(ghostplane_prover::proof_params(backend))
+        .allocate(
+            l1_address(&Keypair::dev(0).public_key()),
+            TokenId::Mana,
+            BALANCE,
+        )
+        .fund_escrow(BALANCE * 2)
+        .l2_chain_id(DEVNET_CHAIN_ID)
+        .operator(operator().public_key())
+        .genesis_root(root)
+        .genesis_accounts(l2_genesis().keys())
+        .forced_inclusion_blocks(WINDOW_BLOCKS)
+        .build()
 }
 
 fn operator() -> Keypair {
@@ -165,7 +150,7 @@ async fn a_refused_batch_is_planned_again_through_the_overdue_deposit() {
     let db = ghostplane_prover::open_db_with(&dir.path().join("prover"), &[CF_SETTLEMENT]).unwrap();
     let root = {
         let mut tree = AccountTree::open(Arc::clone(&db), backend.tree_hash()).unwrap();
-        tree_genesis(&db, &mut tree, &l2_genesis()).unwrap()
+        tree_genesis(&db, &mut tree, l2_genesis()).unwrap()
     };
 
     let mut l1_config = GhostdConfig::new(dir.path().join("l1"));
@@ -180,7 +165,7 @@ async fn a_refused_batch_is_planned_again_through_the_overdue_deposit() {
     config.quic_addr = "127.0.0.1:0".parse().unwrap();
     config.block_time_ms = 50;
     std::fs::create_dir_all(&config.data_dir).unwrap();
-    let sequencer = Sequencer::start(config, &l2_genesis()).await.unwrap();
+    let sequencer = Sequencer::start(config, l2_genesis()).await.unwrap();
 
     // No worker: nothing is proven, only committed.
     let coordinator = Coordinator::open(
@@ -244,17 +229,15 @@ async fn a_refused_batch_is_planned_again_through_the_overdue_deposit() {
     // The deposit, into a new L2 key.
     let recipient = Keypair::from_seed(&[42; 32]).public_key();
     let dev0 = Keypair::dev(0);
-    let deposit = L1Transaction {
-        chain_id: L1_DEVNET_CHAIN_ID,
-        from: dev0.public_key(),
-        nonce: embedded.nonce(dev0.public_key()).await.unwrap(),
-        call: Call::Rollup(RollupCall::Deposit {
+    let deposit = sign_l1(
+        &dev0,
+        embedded.nonce(dev0.public_key()).await.unwrap(),
+        Call::Rollup(RollupCall::Deposit {
             recipient,
             token: TokenId::Mana,
             amount: 777,
         }),
-    }
-    .sign(&dev0);
+    );
     let hash = embedded.submit(deposit).await.unwrap();
     let started = Instant::now();
     let deposited_at = loop {

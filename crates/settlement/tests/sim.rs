@@ -26,12 +26,12 @@ use std::time::Duration;
 
 use ghostd::{
     Call, EmbeddedL1, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Outcome, L1Receipt,
-    RollupCall, RollupGenesis, RollupState, SignedL1Transaction,
+    RollupCall, RollupState, SignedL1Transaction,
 };
 use ghostplane_primitives::clock::ManualClock;
 use ghostplane_primitives::{
-    AccountId, Amount, Codec, DEVNET_CHAIN_ID, DepositEvent, Hash32, Keypair, PublicKey, Recipient,
-    TokenId, Transaction,
+    AccountId, Amount, Codec, DEVNET_CHAIN_ID, DepositEvent, Hash32, Keypair, L2Genesis, PublicKey,
+    Recipient, TokenId, Transaction,
 };
 use ghostplane_prover::coordinator::{CoordinatorConfig, JobId};
 use ghostplane_prover::{AccountTree, Coordinator, ProofBackend, StarkBackend, WorkerAuth};
@@ -40,6 +40,7 @@ use ghostplane_settlement::{
     CF_SETTLEMENT, L1Client, L1Error, Settlement, SettlementConfig, tree_genesis,
 };
 use ghostplane_stark::config::FriSettings;
+use ghostplane_test_utils::{L1GenesisBuilder, dev_l2_genesis};
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 
@@ -159,10 +160,8 @@ impl L1Client for FaultyL1 {
     }
 }
 
-fn l2_genesis() -> Vec<(PublicKey, [Amount; 4])> {
-    (0..ACCOUNTS)
-        .map(|i| (Keypair::dev(i).public_key(), [BALANCE; 4]))
-        .collect()
+fn l2_genesis() -> L2Genesis {
+    dev_l2_genesis(ACCOUNTS, [BALANCE; 4])
 }
 
 fn operator() -> Keypair {
@@ -170,23 +169,13 @@ fn operator() -> Keypair {
 }
 
 fn l1_genesis(backend: &dyn ProofBackend, root: ghostplane_primitives::FieldBytes) -> Genesis {
-    Genesis {
-        chain_id: L1_DEVNET_CHAIN_ID,
-        timestamp_ms: 0,
-        allocations: Vec::new(),
-        naming: Default::default(),
-        issuers: Vec::new(),
-        consensus: ghostd_types::consensus::ConsensusMode::Solo,
-        rollup: RollupGenesis {
-            l2_chain_id: DEVNET_CHAIN_ID,
-            operators: vec![operator().public_key()],
-            proof: ghostplane_prover::proof_params(backend),
-            genesis_root: root,
-            genesis_accounts: l2_genesis().iter().map(|(key, _)| *key).collect(),
-            forced_inclusion_blocks: 1_000_000,
-            deposit_queue_max: 100,
-        },
-    }
+    L1GenesisBuilder::new(ghostplane_prover::proof_params(backend))
+        .l2_chain_id(DEVNET_CHAIN_ID)
+        .operator(operator().public_key())
+        .genesis_root(root)
+        .genesis_accounts(l2_genesis().keys())
+        .forced_inclusion_blocks(1_000_000)
+        .build()
 }
 
 fn transfer(from: u32, to: u32, nonce: u64) -> Vec<u8> {
@@ -311,7 +300,7 @@ async fn simulate(seed: u64) -> [u64; 4] {
     let db = ghostplane_prover::open_db_with(&dir.path().join("prover"), &[CF_SETTLEMENT]).unwrap();
     let root = {
         let mut tree = AccountTree::open(Arc::clone(&db), backend.tree_hash()).unwrap();
-        tree_genesis(&db, &mut tree, &l2_genesis()).unwrap()
+        tree_genesis(&db, &mut tree, l2_genesis()).unwrap()
     };
     let mut l1_config = GhostdConfig::new(dir.path().join("l1"));
     l1_config.rpc_addr = "127.0.0.1:0".parse().unwrap();
@@ -331,7 +320,7 @@ async fn simulate(seed: u64) -> [u64; 4] {
     config.block_time_ms = 10;
     config.executor_threads = 1;
     std::fs::create_dir_all(&config.data_dir).unwrap();
-    let sequencer = Sequencer::start(config, &l2_genesis()).await.unwrap();
+    let sequencer = Sequencer::start(config, l2_genesis()).await.unwrap();
     let ingest = sequencer.ingest();
 
     let coordinator_config = || CoordinatorConfig {

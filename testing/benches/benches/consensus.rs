@@ -17,12 +17,13 @@ mod common;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use ghostd::consensus::wire::NetMsg;
 use ghostd::consensus::{Out, Replica};
-use ghostd::{Call, L1_DEVNET_CHAIN_ID, L1Transaction, LedgerCall, SignedL1Transaction};
+use ghostd::{Call, L1_DEVNET_CHAIN_ID, LedgerCall, SignedL1Transaction};
 use ghostd_types::consensus::{
     BftParams, Commit, ConsensusMode, GenesisValidator, Timeouts, VoteKind, verify_commit,
     vote_signing_bytes,
 };
 use ghostplane_primitives::{Hash32, Keypair, L1Address, TokenId};
+use ghostplane_test_utils::sign_l1;
 
 fn params(keys: &[Keypair]) -> BftParams {
     BftParams {
@@ -154,18 +155,13 @@ fn transfers(
         .map(|i| {
             let k = i % keys.len();
             *id += 1;
-            let tx = L1Transaction {
-                chain_id: L1_DEVNET_CHAIN_ID,
-                from: keys[k].public_key(),
-                nonce: nonces[k],
-                call: Call::Ledger(LedgerCall::Transfer {
-                    id: *id,
-                    to: L1Address([7; 32]),
-                    token: TokenId::Gcc,
-                    amount: 1,
-                }),
-            }
-            .sign(&keys[k]);
+            let call = Call::Ledger(LedgerCall::Transfer {
+                id: *id,
+                to: L1Address([7; 32]),
+                token: TokenId::Gcc,
+                amount: 1,
+            });
+            let tx = sign_l1(&keys[k], nonces[k], call);
             nonces[k] += 1;
             tx
         })

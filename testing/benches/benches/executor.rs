@@ -9,8 +9,8 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ghostplane_executor::{BlockInput, BlockItem, Executor, ExecutorConfig};
 use ghostplane_primitives::tx::contract_address;
 use ghostplane_primitives::{
-    AccountId, Amount, BlockNumber, ContractAddress, DEVNET_CHAIN_ID, Keypair, PublicKey,
-    Recipient, TokenId, Transaction,
+    AccountId, BlockNumber, ContractAddress, DEVNET_CHAIN_ID, Keypair, L2Genesis, Recipient,
+    TokenId, Transaction,
 };
 
 const TRANSFERS: u32 = 10_000;
@@ -44,12 +44,9 @@ impl Bench {
         )
         .unwrap_or_else(|e| panic!("open: {e}"));
         let keys: Vec<Keypair> = (0..ACCOUNTS).map(key).collect();
-        let genesis: Vec<(PublicKey, [Amount; 4])> = keys
-            .iter()
-            .map(|k| (k.public_key(), [1u128 << 100; 4]))
-            .collect();
+        let genesis = L2Genesis::new(keys.iter().map(|k| (k.public_key(), [1u128 << 100; 4])));
         executor
-            .genesis(&genesis, 0)
+            .genesis(genesis, 0)
             .unwrap_or_else(|e| panic!("genesis: {e}"));
         Self {
             executor,

@@ -10,10 +10,7 @@ use std::sync::Arc;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use ghostd::modules::rollup;
 use ghostd::state::Layer;
-use ghostd::{
-    BatchCommit, Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Transaction,
-    LedgerCall, RollupGenesis,
-};
+use ghostd::{BatchCommit, Call, Ghostd, GhostdConfig, LedgerCall};
 use ghostplane_primitives::{
     AccountId, ChainId, FieldBytes, Keypair, L1Address, PubdataOp, Recipient, TokenId, Transaction,
     encode_pubdata,
@@ -21,6 +18,7 @@ use ghostplane_primitives::{
 use ghostplane_prover::stark::DEVNET_SEGMENT_SLOTS;
 use ghostplane_prover::{Groth16Backend, ProofBackend, StarkBackend};
 use ghostplane_stark::config::FriSettings;
+use ghostplane_test_utils::{L1GenesisBuilder, sign_l1};
 
 const L2: ChainId = ChainId(0x6768_6f73);
 const ACCOUNTS: u32 = 64;
@@ -33,27 +31,18 @@ fn stark() -> StarkBackend {
 
 fn setup() -> (tempfile::TempDir, Ghostd, Vec<Keypair>) {
     let l2_keys: Vec<Keypair> = (0..ACCOUNTS).map(Keypair::dev).collect();
-    let mut allocations = Vec::new();
-    for key in &l2_keys {
-        allocations.push((L1Address(key.public_key().0), TokenId::Gcc, 1u128 << 100));
-    }
-    let genesis = Genesis {
-        chain_id: L1_DEVNET_CHAIN_ID,
-        timestamp_ms: 0,
-        allocations,
-        naming: Default::default(),
-        issuers: Vec::new(),
-        consensus: ghostd_types::consensus::ConsensusMode::Solo,
-        rollup: RollupGenesis {
-            l2_chain_id: L2,
-            operators: vec![l2_keys[0].public_key()],
-            proof: ghostplane_prover::proof_params(&stark()),
-            genesis_root: FieldBytes::from_bytes([0; 32]).unwrap(),
-            genesis_accounts: l2_keys.iter().map(Keypair::public_key).collect(),
-            forced_inclusion_blocks: 1000,
-            deposit_queue_max: 1000,
-        },
-    };
+    let genesis = L1GenesisBuilder::new(ghostplane_prover::proof_params(&stark()))
+        .fund(
+            l2_keys.iter().map(Keypair::public_key),
+            TokenId::Gcc,
+            1u128 << 100,
+        )
+        .l2_chain_id(L2)
+        .operator(l2_keys[0].public_key())
+        .genesis_accounts(l2_keys.iter().map(Keypair::public_key))
+        .forced_inclusion_blocks(1000)
+        .deposit_queue_max(1000)
+        .build();
     let dir = tempfile::tempdir().unwrap();
     let mut config = GhostdConfig::new(dir.path().to_path_buf());
     config.block_txs_max = BLOCK_TXS;
@@ -150,18 +139,13 @@ fn benches(c: &mut Criterion) {
                     let key = &keys[i % keys.len()];
                     let nonce = node.nonce(&key.public_key()).unwrap() + (i / keys.len()) as u64;
                     id += 1;
-                    let tx = L1Transaction {
-                        chain_id: L1_DEVNET_CHAIN_ID,
-                        from: key.public_key(),
-                        nonce,
-                        call: Call::Ledger(LedgerCall::Transfer {
-                            id,
-                            to: L1Address([9; 32]),
-                            token: TokenId::Gcc,
-                            amount: 1,
-                        }),
-                    }
-                    .sign(key);
+                    let call = Call::Ledger(LedgerCall::Transfer {
+                        id,
+                        to: L1Address([9; 32]),
+                        token: TokenId::Gcc,
+                        amount: 1,
+                    });
+                    let tx = sign_l1(key, nonce, call);
                     node.submit(tx).unwrap();
                 }
             },

@@ -12,10 +12,11 @@ mod common;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use ghostd::modules::ledger::{self, LedgerContext};
 use ghostd::state::Layer;
-use ghostd::{Call, Ghostd, L1_DEVNET_CHAIN_ID, L1Transaction, LedgerCall, SignedL1Transaction};
+use ghostd::{Call, Ghostd, LedgerCall, SignedL1Transaction};
 use ghostd_types::ledger::{LINKED_OPS_MAX, LedgerOp, Payee};
 use ghostd_types::naming::NamingParams;
 use ghostplane_primitives::{Keypair, L1Address, TokenId};
+use ghostplane_test_utils::sign_l1;
 
 const SENDERS: u32 = 256;
 const ADMIT_BATCH: usize = 1024;
@@ -51,18 +52,13 @@ fn signed(
         .map(|i| {
             let k = i % keys.len();
             *next_id += 1;
-            L1Transaction {
-                chain_id: L1_DEVNET_CHAIN_ID,
-                from: keys[k].public_key(),
-                nonce: nonces[k] + (i / keys.len()) as u64,
-                call: Call::Ledger(LedgerCall::Transfer {
-                    id: *next_id,
-                    to: addr(&keys[(k + 1) % keys.len()]),
-                    token: TokenId::Gcc,
-                    amount: 1,
-                }),
-            }
-            .sign(&keys[k])
+            let call = Call::Ledger(LedgerCall::Transfer {
+                id: *next_id,
+                to: addr(&keys[(k + 1) % keys.len()]),
+                token: TokenId::Gcc,
+                amount: 1,
+            });
+            sign_l1(&keys[k], nonces[k] + (i / keys.len()) as u64, call)
         })
         .collect()
 }

@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ghostplane_primitives::{
-    AccountId, Amount, Codec, DEVNET_CHAIN_ID, Hash32, Keypair, PublicKey, Recipient, TokenId,
-    Transaction,
+    AccountId, Codec, DEVNET_CHAIN_ID, Hash32, Keypair, Recipient, TokenId, Transaction,
 };
 use ghostplane_sequencer::{QuicClient, Sequencer, SequencerConfig};
+use ghostplane_test_utils::dev_l2_genesis;
 use jsonrpsee::core::client::ClientT;
 use jsonrpsee::http_client::HttpClientBuilder;
 use jsonrpsee::rpc_params;
@@ -60,11 +60,9 @@ fn start(runtime: &Runtime, dir: &std::path::Path) -> Sequencer {
     config.quic_addr = "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}"));
     config.block_time_ms = 10;
     config.sender_pending_max = 1 << 16;
-    let genesis: Vec<(PublicKey, [Amount; 4])> = (0..=SENDERS)
-        .map(|i| (Keypair::dev(i).public_key(), [1u128 << 100; 4]))
-        .collect();
+    let genesis = dev_l2_genesis(SENDERS + 1, [1u128 << 100; 4]);
     runtime
-        .block_on(Sequencer::start(config, &genesis))
+        .block_on(Sequencer::start(config, genesis))
         .unwrap_or_else(|e| panic!("start: {e}"))
 }
 

@@ -18,8 +18,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::*;
-use ghostd::{Call, L1_DEVNET_CHAIN_ID, L1Transaction, LedgerCall};
+use ghostd::{Call, LedgerCall};
 use ghostplane_primitives::{Codec, Keypair, L1Address, TokenId};
+use ghostplane_test_utils::sign_l1;
 use jsonrpsee::http_client::HttpClient;
 use jsonrpsee::rpc_params;
 use serde_json::Value;
@@ -70,18 +71,13 @@ async fn same_blocks(clients: &[&HttpClient], top: u64) {
 }
 
 async fn send(c: &HttpClient, key: &Keypair, nonce: u64, to: &Keypair, amount: u128) -> String {
-    let tx = L1Transaction {
-        chain_id: L1_DEVNET_CHAIN_ID,
-        from: key.public_key(),
-        nonce,
-        call: Call::Ledger(LedgerCall::Transfer {
-            id: u128::from(nonce) << 64 | u128::from(key.public_key().0[0]) | 1,
-            to: L1Address(to.public_key().0),
-            token: TokenId::Gcc,
-            amount,
-        }),
-    }
-    .sign(key);
+    let transfer = Call::Ledger(LedgerCall::Transfer {
+        id: u128::from(nonce) << 64 | u128::from(key.public_key().0[0]) | 1,
+        to: L1Address(to.public_key().0),
+        token: TokenId::Gcc,
+        amount,
+    });
+    let tx = sign_l1(key, nonce, transfer);
     let out = call(
         c,
         "ghost_sendTransaction",

@@ -12,10 +12,11 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use ghostd::{BatchCommit, Call, L1_DEVNET_CHAIN_ID, L1Transaction, RollupCall};
+use ghostd::{BatchCommit, Call, L1_DEVNET_CHAIN_ID, RollupCall};
 use ghostplane_primitives::{
     AccountId, DEVNET_CHAIN_ID, FieldBytes, Keypair, PubdataOp, TokenId, encode_pubdata,
 };
+use ghostplane_test_utils::sign_l1;
 use jsonrpsee::core::client::SubscriptionClientT;
 use jsonrpsee::http_client::HttpClient;
 use jsonrpsee::rpc_params;
@@ -573,15 +574,6 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
             chunk_count: 1,
         }))
     };
-    let sign = |key: &Keypair, nonce: u64, call: Call| {
-        L1Transaction {
-            chain_id: L1_DEVNET_CHAIN_ID,
-            from: key.public_key(),
-            nonce,
-            call,
-        }
-        .sign(key)
-    };
     let mallory = Keypair::from_seed(&[7; 32]);
     let stolen = PubdataOp::Withdraw {
         from: AccountId::new(1).unwrap(),
@@ -605,11 +597,11 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
             .signature,
     };
     let pubdata = encode_pubdata(std::slice::from_ref(&stolen)).unwrap();
-    let error = send_forged(&l1, sign(&mallory, 0, commit(pubdata.clone(), next))).await;
+    let error = send_forged(&l1, sign_l1(&mallory, 0, commit(pubdata.clone(), next))).await;
     assert!(error.contains("not a rollup operator"), "{error}");
-    let error = send_forged(&l1, sign(&operator, nonce, commit(pubdata, next))).await;
+    let error = send_forged(&l1, sign_l1(&operator, nonce, commit(pubdata, next))).await;
     assert!(error.contains("bad signature"), "{error}");
-    let error = send_forged(&l1, sign(&operator, nonce, commit(Vec::new(), next + 1))).await;
+    let error = send_forged(&l1, sign_l1(&operator, nonce, commit(Vec::new(), next + 1))).await;
     assert!(error.contains("out of order"), "{error}");
     let skipped = PubdataOp::Deposit {
         queue_index: 5,
@@ -619,7 +611,7 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
         amount: 1,
     };
     let pubdata = encode_pubdata(&[skipped]).unwrap();
-    let error = send_forged(&l1, sign(&operator, nonce, commit(pubdata, next))).await;
+    let error = send_forged(&l1, sign_l1(&operator, nonce, commit(pubdata, next))).await;
     assert!(error.contains("does not match the queue"), "{error}");
     let prove = Call::Rollup(RollupCall::Prove {
         number: next,
@@ -627,7 +619,7 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
         chunk_roots: vec![FieldBytes::from_bytes([0; 32]).unwrap()],
         proofs: vec![vec![0; 128]],
     });
-    let error = send_forged(&l1, sign(&operator, nonce, prove)).await;
+    let error = send_forged(&l1, sign_l1(&operator, nonce, prove)).await;
     assert!(error.contains("cannot be proven"), "{error}");
     tokio::time::sleep(Duration::from_millis(500)).await;
     let after = call(&l1, "rollup_status", rpc_params![]).await;

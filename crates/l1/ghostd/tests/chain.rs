@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 use ghostd::modules::{ledger, rollup};
 use ghostd::{
     BatchCommit, Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Outcome, L1Transaction,
-    LedgerCall, RollupCall, RollupGenesis, SignedL1Transaction, SubmitError,
+    LedgerCall, RollupCall, SignedL1Transaction, SubmitError,
 };
 use ghostplane_primitives::{
     AccountId, AccountLeaf, BatchNumber, ChainId, FieldBytes, Keypair, L1Address, PubdataOp,
@@ -19,6 +19,7 @@ use ghostplane_prover::{
     AccountTree, ChunkKeys, Groth16Backend, Merkleizer, ProofBackend, StarkBackend,
 };
 use ghostplane_stark::config::FriSettings;
+use ghostplane_test_utils::{L1GenesisBuilder, dev_l2_genesis, sign_l1};
 
 const L2: ChainId = ChainId(0x6768_6f73);
 const FUNDS: u128 = 1_000_000;
@@ -44,42 +45,22 @@ fn l1(key: &Keypair) -> L1Address {
 
 /// L2 genesis: dev0 (fee account) and dev1.
 fn l2_leaves() -> Vec<(AccountId, AccountLeaf)> {
-    (0..2)
-        .map(|i| {
-            let mut leaf = AccountLeaf::new(Keypair::dev(i).public_key());
-            leaf.balances = [FUNDS; 4];
-            (AccountId::new(i).unwrap(), leaf)
-        })
-        .collect()
+    dev_l2_genesis(2, [FUNDS; 4]).leaves().unwrap()
 }
 
 fn genesis(root: FieldBytes, forced_inclusion_blocks: u64, backend: &dyn ProofBackend) -> Genesis {
-    let mut allocations = Vec::new();
+    let mut builder = L1GenesisBuilder::new(ghostplane_prover::proof_params(backend));
     for i in 0..3 {
-        for token in TokenId::ALL {
-            allocations.push((l1(&Keypair::dev(i)), token, FUNDS));
-        }
+        builder = builder.fund_all_tokens(l1(&Keypair::dev(i)), FUNDS);
     }
-    for token in TokenId::ALL {
-        allocations.push((ledger::bridge_escrow(), token, 2 * FUNDS));
-    }
-    Genesis {
-        chain_id: L1_DEVNET_CHAIN_ID,
-        timestamp_ms: 0,
-        allocations,
-        naming: Default::default(),
-        issuers: Vec::new(),
-        consensus: ghostd_types::consensus::ConsensusMode::Solo,
-        rollup: RollupGenesis {
-            l2_chain_id: L2,
-            operators: vec![operator().public_key()],
-            proof: ghostplane_prover::proof_params(backend),
-            genesis_root: root,
-            genesis_accounts: l2_leaves().iter().map(|(_, l)| l.public_key).collect(),
-            forced_inclusion_blocks,
-            deposit_queue_max: 100,
-        },
-    }
+    builder
+        .fund_escrow(2 * FUNDS)
+        .l2_chain_id(L2)
+        .operator(operator().public_key())
+        .genesis_root(root)
+        .genesis_accounts(l2_leaves().iter().map(|(_, l)| l.public_key))
+        .forced_inclusion_blocks(forced_inclusion_blocks)
+        .build()
 }
 
 fn tree(dir: &Path, backend: &dyn ProofBackend) -> AccountTree {
@@ -95,13 +76,7 @@ fn node(dir: &Path, genesis: &Genesis) -> Ghostd {
 }
 
 fn sign(key: &Keypair, node: &Ghostd, call: Call) -> SignedL1Transaction {
-    L1Transaction {
-        chain_id: L1_DEVNET_CHAIN_ID,
-        from: key.public_key(),
-        nonce: node.nonce(&key.public_key()).unwrap(),
-        call,
-    }
-    .sign(key)
+    sign_l1(key, node.nonce(&key.public_key()).unwrap(), call)
 }
 
 /// Submits, seals, and returns the receipt's outcome.

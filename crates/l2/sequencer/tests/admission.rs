@@ -8,17 +8,16 @@
 
 use ghostplane_primitives::clock::ManualClock;
 use ghostplane_primitives::{
-    AccountId, Amount, DEVNET_CHAIN_ID, Keypair, PublicKey, Recipient, SignedTransaction, TokenId,
+    AccountId, Amount, DEVNET_CHAIN_ID, Keypair, L2Genesis, Recipient, SignedTransaction, TokenId,
     Transaction,
 };
 use ghostplane_sequencer::{Sequencer, SequencerConfig, SubmitError};
+use ghostplane_test_utils::dev_l2_genesis;
 
 const FUNDS: Amount = 1_000_000_000;
 
-fn genesis(count: u32) -> Vec<(PublicKey, [Amount; 4])> {
-    (0..count)
-        .map(|i| (Keypair::dev(i).public_key(), [FUNDS; 4]))
-        .collect()
+fn genesis(count: u32) -> L2Genesis {
+    dev_l2_genesis(count, [FUNDS; 4])
 }
 
 fn config(dir: &std::path::Path) -> SequencerConfig {
@@ -50,7 +49,7 @@ async fn a_fee_below_the_minimum_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = config(dir.path());
     config.fee_min = 10;
-    let sequencer = Sequencer::start(config, &genesis(4)).await.unwrap();
+    let sequencer = Sequencer::start(config, genesis(4)).await.unwrap();
     let ingest = sequencer.ingest();
     for fee in [0, 9] {
         let error = ingest
@@ -78,7 +77,7 @@ async fn a_transfer_to_a_new_key_pays_the_account_creation_fee() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = config(dir.path());
     config.fee_min = 10;
-    let sequencer = Sequencer::start(config, &genesis(4)).await.unwrap();
+    let sequencer = Sequencer::start(config, genesis(4)).await.unwrap();
     let ingest = sequencer.ingest();
     let to_new = |fee| {
         let tx = Transaction::Transfer {
@@ -114,7 +113,7 @@ async fn in_order_transactions_count_against_the_sender_bound() {
     config.sender_pending_max = 4;
     // Blocks far apart: admitted transactions stay pooled.
     config.block_time_ms = 60_000;
-    let sequencer = Sequencer::start(config, &genesis(4)).await.unwrap();
+    let sequencer = Sequencer::start(config, genesis(4)).await.unwrap();
     let ingest = sequencer.ingest();
     for nonce in 0..4 {
         ingest
@@ -144,7 +143,7 @@ async fn settlement_backlog_holds_admission_back() {
     let mut config = config(dir.path());
     config.settlement_unplanned_txs_max = 100;
     config.settlement_unproven_jobs_max = 8;
-    let sequencer = Sequencer::start(config, &genesis(4)).await.unwrap();
+    let sequencer = Sequencer::start(config, genesis(4)).await.unwrap();
     let ingest = sequencer.ingest();
     let marks = sequencer.settled_marks();
     // No settlement has reported: no back-pressure (a standalone sequencer).
@@ -189,7 +188,7 @@ async fn held_transactions_are_bounded_in_bytes() {
     config.nonce_gap_timeout_ms = 3_000;
     let clock = ManualClock::new(1_700_000_000_000);
     config.clock = clock.clone();
-    let sequencer = Sequencer::start(config, &genesis(4)).await.unwrap();
+    let sequencer = Sequencer::start(config, genesis(4)).await.unwrap();
     let ingest = sequencer.ingest();
     for nonce in 1..=3 {
         ingest

@@ -6,11 +6,12 @@
 use std::time::Duration;
 
 use ghostplane_primitives::{
-    AccountId, Amount, ChainId, Codec, DEVNET_CHAIN_ID, Keypair, PublicKey, Recipient,
+    AccountId, Amount, ChainId, Codec, DEVNET_CHAIN_ID, Keypair, L2Genesis, Recipient,
     SignedTransaction, TokenId, Transaction,
 };
 use ghostplane_sequencer::wal::Wal;
 use ghostplane_sequencer::{QuicClient, QuicReply, Sequencer, SequencerConfig};
+use ghostplane_test_utils::dev_l2_genesis;
 use jsonrpsee::core::client::{ClientT, SubscriptionClientT};
 use jsonrpsee::http_client::HttpClientBuilder;
 use jsonrpsee::rpc_params;
@@ -19,10 +20,8 @@ use serde_json::Value;
 
 const FUNDS: Amount = 1_000_000_000;
 
-fn genesis(count: u32) -> Vec<(PublicKey, [Amount; 4])> {
-    (0..count)
-        .map(|i| (Keypair::dev(i).public_key(), [FUNDS; 4]))
-        .collect()
+fn genesis(count: u32) -> L2Genesis {
+    dev_l2_genesis(count, [FUNDS; 4])
 }
 
 async fn start(dir: &std::path::Path) -> Sequencer {
@@ -32,7 +31,7 @@ async fn start(dir: &std::path::Path) -> Sequencer {
     config.block_time_ms = 20;
     config.nonce_gap_timeout_ms = 500;
     config.executor_threads = 2;
-    Sequencer::start(config, &genesis(6)).await.unwrap()
+    Sequencer::start(config, genesis(6)).await.unwrap()
 }
 
 fn transfer(from: u32, to: u32, amount: Amount, fee: Amount, nonce: u64) -> SignedTransaction {
@@ -431,7 +430,7 @@ async fn pending_nonce_counts_pooled_transactions() {
     // A long block: accepted transactions wait in the pool for a while.
     config.block_time_ms = 3_000;
     config.executor_threads = 2;
-    let sequencer = Sequencer::start(config, &genesis(6)).await.unwrap();
+    let sequencer = Sequencer::start(config, genesis(6)).await.unwrap();
     let client = HttpClientBuilder::default()
         .build(format!("http://{}", sequencer.rpc_addr))
         .unwrap();
@@ -473,7 +472,7 @@ async fn quic_connection_bound_is_shared_by_its_streams() {
     config.quic_addr = "127.0.0.1:0".parse().unwrap();
     config.block_time_ms = 20;
     config.quic_connection_in_flight_max = 1;
-    let sequencer = Sequencer::start(config, &genesis(6)).await.unwrap();
+    let sequencer = Sequencer::start(config, genesis(6)).await.unwrap();
     let client = QuicClient::connect(sequencer.quic_addr, &sequencer.quic_certificate)
         .await
         .unwrap();

@@ -2,12 +2,11 @@
 //! STARK genesis, and a helper that signs, submits and seals one call.
 #![allow(dead_code, clippy::unwrap_used)]
 
-use ghostd::{
-    Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Transaction, RollupGenesis,
-};
-use ghostplane_primitives::{Amount, ChainId, FieldBytes, Keypair, L1Address, TokenId};
+use ghostd::{Call, Genesis, Ghostd, GhostdConfig};
+use ghostplane_primitives::{Amount, ChainId, Keypair, TokenId};
 use ghostplane_prover::StarkBackend;
 use ghostplane_stark::config::FriSettings;
+use ghostplane_test_utils::{L1GenesisBuilder, sign_l1};
 
 /// A node whose genesis gives each of `funded` `gcc` GCC.
 pub fn node(funded: &[Keypair], gcc: Amount) -> (tempfile::TempDir, Ghostd) {
@@ -31,26 +30,14 @@ pub fn genesis(
     consensus: ghostd_types::consensus::ConsensusMode,
 ) -> Genesis {
     let backend = StarkBackend::new(FriSettings::SETTLEMENT, 2).unwrap();
-    Genesis {
-        chain_id: L1_DEVNET_CHAIN_ID,
-        timestamp_ms: 0,
-        allocations: funded
-            .iter()
-            .map(|k| (L1Address(k.public_key().0), TokenId::Gcc, gcc))
-            .collect(),
-        naming: Default::default(),
-        issuers: Vec::new(),
-        consensus,
-        rollup: RollupGenesis {
-            l2_chain_id: ChainId(7),
-            operators: vec![Keypair::dev(99).public_key()],
-            proof: ghostplane_prover::proof_params(&backend),
-            genesis_root: FieldBytes::from_bytes([0; 32]).unwrap(),
-            genesis_accounts: Vec::new(),
-            forced_inclusion_blocks: 1000,
-            deposit_queue_max: 1000,
-        },
-    }
+    L1GenesisBuilder::new(ghostplane_prover::proof_params(&backend))
+        .fund(funded.iter().map(Keypair::public_key), TokenId::Gcc, gcc)
+        .consensus(consensus)
+        .l2_chain_id(ChainId(7))
+        .operator(Keypair::dev(99).public_key())
+        .forced_inclusion_blocks(1000)
+        .deposit_queue_max(1000)
+        .build()
 }
 
 /// A node on a temporary directory with `genesis`.
@@ -67,13 +54,7 @@ pub fn open(
 
 /// Signs `call` with `key`, submits it and seals a block.
 pub fn run(node: &Ghostd, key: &Keypair, call: impl Into<Call>) {
-    let tx = L1Transaction {
-        chain_id: L1_DEVNET_CHAIN_ID,
-        from: key.public_key(),
-        nonce: node.nonce(&key.public_key()).unwrap(),
-        call: call.into(),
-    }
-    .sign(key);
+    let tx = sign_l1(key, node.nonce(&key.public_key()).unwrap(), call);
     node.submit(tx).unwrap();
     node.seal().unwrap();
 }

@@ -3,13 +3,9 @@
 
 use std::sync::Arc;
 
-use ghostd::{
-    Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Transaction, RollupGenesis,
-    SignedL1Transaction,
-};
-use ghostd_types::consensus::ConsensusMode;
+use ghostd::{Call, Ghostd, GhostdConfig};
 use ghostd_types::identity::IdentityCall;
-use ghostd_types::naming::{NamingCall, NamingParams};
+use ghostd_types::naming::NamingCall;
 use ghostd_types::tx::{LedgerCall, RollupCall};
 use ghostplane_primitives::clock::ManualClock;
 use ghostplane_primitives::{
@@ -17,6 +13,8 @@ use ghostplane_primitives::{
 };
 use ghostplane_prover::{AccountTree, ProofBackend, StarkBackend};
 use ghostplane_stark::config::FriSettings;
+use ghostplane_test_utils::L1GenesisBuilder;
+pub(super) use ghostplane_test_utils::sign_l1;
 
 pub(super) const L2_CHAIN: ChainId = ChainId(7);
 /// 2026-12-05T00:00:00Z.
@@ -108,16 +106,6 @@ pub(super) fn l2_seeds() -> Vec<Vec<u8>> {
     .collect()
 }
 
-pub(super) fn l1_tx(key: &Keypair, nonce: u64, call: Call) -> SignedL1Transaction {
-    L1Transaction {
-        chain_id: L1_DEVNET_CHAIN_ID,
-        from: key.public_key(),
-        nonce,
-        call,
-    }
-    .sign(key)
-}
-
 pub(super) fn l1_calls() -> Vec<Call> {
     let dev2 = Keypair::dev(2).public_key();
     vec![
@@ -158,31 +146,17 @@ impl Node {
         let mut tree = AccountTree::open(db, backend.tree_hash()).map_err(|e| e.to_string())?;
         tree.commit(0, rocksdb::WriteBatch::default())
             .map_err(|e| e.to_string())?;
-        let genesis = Genesis {
-            chain_id: L1_DEVNET_CHAIN_ID,
-            timestamp_ms: T0_MS,
-            allocations: (0..8)
-                .map(|i| {
-                    (
-                        L1Address(Keypair::dev(i).public_key().0),
-                        TokenId::Gcc,
-                        1 << 60,
-                    )
-                })
-                .collect(),
-            naming: NamingParams::default(),
-            issuers: Vec::new(),
-            consensus: ConsensusMode::Solo,
-            rollup: RollupGenesis {
-                l2_chain_id: L2_CHAIN,
-                operators: vec![Keypair::dev(99).public_key()],
-                proof: ghostplane_prover::proof_params(backend.as_ref()),
-                genesis_root: tree.root().map_err(|e| e.to_string())?,
-                genesis_accounts: Vec::new(),
-                forced_inclusion_blocks: 100,
-                deposit_queue_max: 100,
-            },
-        };
+        let genesis = L1GenesisBuilder::new(ghostplane_prover::proof_params(backend.as_ref()))
+            .timestamp_ms(T0_MS)
+            .fund(
+                (0..8).map(|i| Keypair::dev(i).public_key()),
+                TokenId::Gcc,
+                1 << 60,
+            )
+            .l2_chain_id(L2_CHAIN)
+            .operator(Keypair::dev(99).public_key())
+            .genesis_root(tree.root().map_err(|e| e.to_string())?)
+            .build();
         let clock = ManualClock::new(T0_MS);
         let mut config = GhostdConfig::new(dir.path().join("l1"));
         config.clock = clock.clone();

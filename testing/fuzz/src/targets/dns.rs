@@ -7,7 +7,7 @@ use ghostd::dns::NameServer;
 use ghostd_types::naming::NamingCall;
 use ghostplane_primitives::Keypair;
 
-use super::common::{Node, decoder_bound, l1_tx};
+use super::common::{Node, decoder_bound, sign_l1};
 use crate::Harness;
 
 pub(super) struct Dns {
@@ -25,7 +25,7 @@ impl Dns {
             years: 1,
         });
         node.node
-            .submit(l1_tx(&key, 0, register))
+            .submit(sign_l1(&key, 0, register))
             .map_err(|e| e.to_string())?;
         node.seal()?;
         let server = NameServer::new(node.node.clone());

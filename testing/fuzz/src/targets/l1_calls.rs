@@ -4,7 +4,7 @@ use borsh::BorshDeserialize;
 use ghostd::Call;
 use ghostplane_primitives::Keypair;
 
-use super::common::{Node, l1_calls, l1_tx};
+use super::common::{Node, l1_calls, sign_l1};
 use crate::Harness;
 
 /// Cases between sealed blocks in [`L1Calls`].
@@ -50,7 +50,7 @@ impl Harness for L1Calls {
             .map_err(|e| format!("nonce read failed: {e}"))?;
         // Refusals (bad call, over a bound, mempool full) are typed; only execution
         // and sealing must not fail.
-        let _ = self.node.node.submit(l1_tx(key, nonce, call));
+        let _ = self.node.node.submit(sign_l1(key, nonce, call));
         self.pending += 1;
         if self.pending >= CALLS_PER_BLOCK {
             self.pending = 0;

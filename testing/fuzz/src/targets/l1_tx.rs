@@ -3,7 +3,7 @@
 use ghostd::SignedL1Transaction;
 use ghostplane_primitives::{Codec, Keypair};
 
-use super::common::{codec, decoder_bound, l1_calls, l1_tx};
+use super::common::{codec, decoder_bound, l1_calls, sign_l1};
 use crate::Harness;
 
 pub(super) struct L1Tx;
@@ -13,7 +13,7 @@ impl Harness for L1Tx {
         let key = Keypair::dev(1);
         l1_calls()
             .into_iter()
-            .map(|call| l1_tx(&key, 0, call).encode())
+            .map(|call| sign_l1(&key, 0, call).encode())
             .collect()
     }
 

@@ -8,7 +8,7 @@ use ghostd_types::consensus::{
 };
 use ghostplane_primitives::{Codec, Hash32, Keypair};
 
-use super::common::{codec, decoder_bound, l1_calls, l1_tx, same_bytes};
+use super::common::{codec, decoder_bound, l1_calls, same_bytes, sign_l1};
 use crate::Harness;
 
 /// The BFT frames, with a one-validator set to check certificates against.
@@ -59,7 +59,7 @@ impl Harness for P2p {
                 l1_calls()
                     .into_iter()
                     .enumerate()
-                    .map(|(n, call)| l1_tx(&key, n as u64, call))
+                    .map(|(n, call)| sign_l1(&key, n as u64, call))
                     .collect(),
             ),
         ];

@@ -5,17 +5,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ghostd::{
-    Call, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, L1Outcome, L1Transaction,
-    RollupGenesis, SignedL1Transaction,
-};
+use ghostd::{Call, Genesis, Ghostd, GhostdConfig, L1Outcome, SignedL1Transaction};
 use ghostd_types::consensus::ConsensusMode;
 use ghostd_types::ledger::IssuerAuthority;
 use ghostd_types::naming::NamingParams;
 use ghostplane_primitives::clock::ManualClock;
-use ghostplane_primitives::{ChainId, Keypair, L1Address, TokenId};
+use ghostplane_primitives::{ChainId, Keypair, TokenId};
 use ghostplane_prover::{ProofBackend, StarkBackend};
 use ghostplane_stark::config::FriSettings;
+use ghostplane_test_utils::{L1GenesisBuilder, sign_l1};
 
 /// 2026-12-05T00:00:00Z.
 pub const T0_MS: u64 = 1_796_428_800_000;
@@ -61,32 +59,20 @@ pub fn genesis(
     let db = ghostplane_prover::open_db(&dir.path().join("prover")).unwrap();
     let mut tree = ghostplane_prover::AccountTree::open(db, backend.tree_hash()).unwrap();
     tree.commit(0, rocksdb::WriteBatch::default()).unwrap();
-    let allocations = (0..8)
-        .map(|i| {
-            (
-                L1Address(Keypair::dev(i).public_key().0),
-                TokenId::Gcc,
-                FUNDS,
-            )
-        })
-        .collect();
-    Genesis {
-        chain_id: L1_DEVNET_CHAIN_ID,
-        timestamp_ms: T0_MS,
-        allocations,
-        naming,
-        issuers,
-        consensus,
-        rollup: RollupGenesis {
-            l2_chain_id: ChainId(7),
-            operators: vec![Keypair::dev(99).public_key()],
-            proof: ghostplane_prover::proof_params(backend.as_ref()),
-            genesis_root: tree.root().unwrap(),
-            genesis_accounts: Vec::new(),
-            forced_inclusion_blocks: 100,
-            deposit_queue_max: 100,
-        },
-    }
+    L1GenesisBuilder::new(ghostplane_prover::proof_params(backend.as_ref()))
+        .timestamp_ms(T0_MS)
+        .fund(
+            (0..8).map(|i| Keypair::dev(i).public_key()),
+            TokenId::Gcc,
+            FUNDS,
+        )
+        .naming(naming)
+        .issuers(issuers)
+        .consensus(consensus)
+        .l2_chain_id(ChainId(7))
+        .operator(Keypair::dev(99).public_key())
+        .genesis_root(tree.root().unwrap())
+        .build()
 }
 
 /// Opens a node on `dir` with `genesis`, on `clock`.
@@ -113,13 +99,7 @@ pub fn open_with(
 }
 
 pub fn tx(key: &Keypair, nonce: u64, call: Call) -> SignedL1Transaction {
-    L1Transaction {
-        chain_id: L1_DEVNET_CHAIN_ID,
-        from: key.public_key(),
-        nonce,
-        call,
-    }
-    .sign(key)
+    sign_l1(key, nonce, call)
 }
 
 impl Fixture {

@@ -4,7 +4,7 @@
 
 use ghostplane_executor::{BlockInput, BlockItem, BlockOutput, Executor, ExecutorConfig};
 use ghostplane_primitives::{
-    AccountId, Amount, BlockNumber, ContractAddress, DEVNET_CHAIN_ID, Keypair, PublicKey,
+    AccountId, Amount, BlockNumber, ContractAddress, DEVNET_CHAIN_ID, Keypair, L2Genesis,
     Recipient, SignedTransaction, TokenId, Transaction,
 };
 use tempfile::TempDir;
@@ -49,9 +49,8 @@ impl Chain {
         let dir = tempfile::tempdir().unwrap();
         let mut executor = Executor::open(dir.path(), config).unwrap();
         let keys: Vec<Keypair> = (0..accounts).map(key).collect();
-        let genesis: Vec<(PublicKey, [Amount; 4])> =
-            keys.iter().map(|k| (k.public_key(), [FUNDS; 4])).collect();
-        executor.genesis(&genesis, 1_700_000_000_000).unwrap();
+        let genesis = L2Genesis::new(keys.iter().map(|k| (k.public_key(), [FUNDS; 4])));
+        executor.genesis(genesis, 1_700_000_000_000).unwrap();
         Self {
             dir,
             executor,

@@ -9,6 +9,7 @@ use ghostplane_primitives::{
 };
 use ghostplane_prover::groth16::PoseidonTree;
 use ghostplane_prover::{AccountTree, ChunkWitness, Groth16Backend, Job, Merkleizer, ProofBackend};
+use ghostplane_test_utils::dev_l2_genesis;
 
 pub const CHAIN: ChainId = ChainId(0x6768_6f73);
 
@@ -22,13 +23,9 @@ pub fn key(i: u32) -> PublicKey {
 
 /// Accounts 0 (fee account), 1 and 2 with some of every token.
 pub fn genesis_leaves() -> Vec<(AccountId, AccountLeaf)> {
-    (0..3)
-        .map(|i| {
-            let mut leaf = AccountLeaf::new(key(i));
-            leaf.balances = [1_000_000, 5_000, 7_000, 9_000];
-            (id(i), leaf)
-        })
-        .collect()
+    dev_l2_genesis(3, [1_000_000, 5_000, 7_000, 9_000])
+        .leaves()
+        .unwrap()
 }
 
 pub fn open_tree(dir: &std::path::Path) -> (Arc<rocksdb::DB>, AccountTree) {
