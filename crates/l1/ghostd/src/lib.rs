@@ -7,19 +7,21 @@
 //!
 //! ```text
 //! ghost_sendTransaction[Batch] (JSON-RPC :8545) or Ghostd::submit[_batch] (embedded)
-//!    ▼ decode, chain id, ed25519 signature, nonce, dry run against the head state
-//! mempool (bounded; one synced RocksDB write per batch before hashes are returned)
+//!    ▼ mempool::check: decode, chain id, ed25519 signature, authorize, nonce, dry
+//!      run against the head state (BlockBuilder::dry_run)
+//! Mempool (bounded; one synced write to the `pending` column per batch before
+//!    hashes are returned)
 //!    ▼ solo: producer, one block every block_time_ms (the devnet)
 //!    ▼ bft: consensus (Malachite) — the proposer builds, every validator executes
 //!      the proposal before voting, the decided block commits with its certificate
-//! Ghostd::seal / execute, through the module registry (module::Modules):
+//! Ghostd::seal → BlockBuilder::execute, through the module registry (module::Modules):
 //!    every module's begin_block      (the ledger expires pending transfers)
 //!    each transaction in its own state layer ──► Modules::apply
 //!    │   Call::module() picks the module; its authorize, then its apply
 //!    │   refused: L1Outcome::Failed { module, code, message } in the receipt
 //!    every module's end_block        (invariants: the ledger's totals)
-//! one synced RocksDB write: state, block, receipts, head (+ commit certificate)
-//!    ──► ghost_newBlock
+//! ChainStore::write_block, one synced RocksDB write: state, block, receipts, head
+//!    (+ commit certificate), the settled `pending` entries deleted ──► ghost_newBlock
 //! ```
 //!
 //! ## Modules
@@ -47,10 +49,13 @@
 //!
 //! The wire types (transactions, receipts, rollup and ledger records, genesis) and
 //! the typed JSON-RPC API live in `ghostd-types`, so clients do not link the node.
-//! [`node`]: `store` (open, reads), `mempool` (admission on the lanes' nonce window,
-//! durable queue, candidates), `block` (build = propose, commit = decided: the seam
-//! BFT consensus plugs into), `bft` (proposal checks, decided commits, sync,
-//! consensus log), `producer` (fixed interval). [`consensus`]: the BFT validator
+//! [`node`]: [`Ghostd`] (`node/ghostd.rs`: every method of the node, delegating to
+//! its parts) owns a `ChainStore` (`store`: RocksDB, genesis, head, blocks,
+//! receipts, the `pending` column), a `Mempool` (`mempool`: the lanes' nonce
+//! window, release order, limits, admission checks), a `BlockBuilder` (`block`:
+//! execution through the module registry; build = propose, commit = decided: the
+//! seam BFT consensus plugs into) and the BFT status (`bft`: proposal checks, the
+//! consensus log); `producer` seals on a fixed interval. [`consensus`]: the BFT validator
 //! network (Malachite engine, replica, QUIC transport). [`module`]: the `Module`
 //! trait, its contexts, the registry and the service traits (no concrete module).
 //! [`modules`]: `all` (the registry), `ledger/{error, store, journal, expiry,

@@ -1,125 +1,112 @@
-//! Block building and commit: applying candidates through state layers (what a
-//! BFT proposer will propose) and the one synced write that commits the block
-//! (what a decided value will commit).
+//! Block building and commit: [`BlockBuilder`] applies candidates through the
+//! module registry in state layers (what a BFT proposer proposes, what every
+//! validator re-executes before voting) and [`Prepared::commit`] writes the result
+//! in one synced write (what a decided value commits).
 
 use std::collections::HashSet;
 
 use ghostd_types::consensus::Commit;
+use ghostplane_primitives::clock::SharedClock;
 use ghostplane_primitives::{Codec, Hash32, Nonce};
-use rocksdb::{WriteBatch, WriteOptions};
 
-use super::mempool::Settled;
-use super::{BLOCK_BYTES_MAX, CF_COMMITS, CF_PENDING, Ghostd, NodeError, Pending, lock, nonce_key};
-use crate::module::{BlockContext, CallContext, ModuleError};
-use crate::state::{self, Committed, Layer};
+use super::store::ChainStore;
+use super::{BLOCK_BYTES_MAX, NodeError, Pending, nonce_key};
+use crate::module::{BlockContext, CallContext, ModuleError, Modules};
+use crate::state::{self, Layer};
 use crate::types::{L1Header, L1Outcome, L1Receipt, SignedL1Transaction};
 
-impl Ghostd {
-    /// Seals one block from the mempool (possibly empty) and commits it.
-    pub fn seal(&self) -> Result<L1Header, NodeError> {
-        let _sealing = lock(&self.inner.seal);
-        let parent = self.head();
-        let number = parent.number + 1;
-        let candidates = self.pick_candidates()?;
-        let started = std::time::Instant::now();
-        match self.build_and_commit(number, &parent, &candidates) {
-            Ok((header, finished, obsolete)) => {
-                metrics::histogram!("ghostd_block_seal_seconds")
-                    .record(started.elapsed().as_secs_f64());
-                self.after_commit(&header, candidates, &finished, &obsolete);
-                Ok(header)
-            }
-            Err(e) => {
-                // Nothing was written: the transactions wait for the next attempt.
-                lock(&self.inner.mempool).requeue(candidates);
-                Err(e)
-            }
+/// Executes blocks (and admission dry runs) through the module registry: the
+/// chain's one path from transactions to state writes, header and receipts.
+pub(super) struct BlockBuilder {
+    chain_id: u64,
+    modules: Modules,
+    /// Block timestamps.
+    clock: SharedClock,
+}
+
+impl BlockBuilder {
+    /// A builder for chain `chain_id` running `modules`, timing blocks by `clock`.
+    pub(super) fn new(chain_id: u64, modules: Modules, clock: SharedClock) -> Self {
+        Self {
+            chain_id,
+            modules,
+            clock,
         }
     }
 
-    /// After a block is written: settles the candidates this node took for it in
-    /// the mempool (included or obsolete ones leave; the rest wait), makes it the
-    /// head and announces it.
-    pub(crate) fn after_commit(
-        &self,
-        header: &L1Header,
-        candidates: Vec<Pending>,
-        finished: &HashSet<u64>,
-        obsolete: &HashSet<u64>,
-    ) {
-        metrics::histogram!("ghostd_block_transactions").record(f64::from(header.tx_count));
-        metrics::counter!("ghostd_blocks_total").increment(1);
-        metrics::gauge!("ghostd_head").set(header.number as f64);
-        let settled = candidates
-            .into_iter()
-            .map(|entry| {
-                let settled = if obsolete.contains(&entry.0) {
-                    Settled::Obsolete
-                } else if finished.contains(&entry.0) {
-                    Settled::Included
-                } else {
-                    Settled::NotRun
-                };
-                (entry, settled)
-            })
-            .collect();
-        let committed = Committed::new(&self.inner.db);
-        let stale = lock(&self.inner.mempool).settle(settled, |from| {
-            state::get::<Nonce>(&committed, &nonce_key(from))
-                .ok()
-                .map(Option::unwrap_or_default)
-        });
-        if !stale.is_empty()
-            && let Err(e) = self.forget_pending(&stale)
-        {
-            // Harmless: they are refused as obsolete when reloaded.
-            tracing::warn!("could not delete obsolete mempool entries: {e}");
-        }
-        metrics::gauge!("ghostd_mempool_transactions").set(lock(&self.inner.mempool).len() as f64);
-        *self.inner.head.write().unwrap_or_else(|p| p.into_inner()) = header.clone();
-        let _ = self.inner.blocks.send(header.clone());
+    /// The chain id.
+    pub(super) fn chain_id(&self) -> u64 {
+        self.chain_id
     }
 
-    /// Applies `candidates` on top of `parent` and commits block `number`; returns
-    /// its header, the sequence numbers of the transactions it settled (included, or
-    /// obsolete because their nonce was used) and, among those, the obsolete ones.
-    fn build_and_commit(
-        &self,
-        number: u64,
-        parent: &L1Header,
-        candidates: &[Pending],
-    ) -> Result<(L1Header, HashSet<u64>, HashSet<u64>), NodeError> {
-        // Never before the parent (a clock stepping back must not reorder versions).
-        let time_ms = self.inner.config.clock.unix_ms().max(parent.timestamp_ms);
-        let prepared = self.execute(number, parent, candidates, time_ms, Mode::Build)?;
-        self.commit_prepared(&prepared, None)?;
-        Ok((prepared.header, prepared.finished, prepared.obsolete))
+    /// The local clock, in ms since the Unix epoch.
+    pub(super) fn now_ms(&self) -> u64 {
+        self.clock.unix_ms()
     }
 
-    /// Builds block `number` on `parent` from `candidates` without writing it: the
+    /// The timestamp of a block built now on `parent`: never before the parent
+    /// (a clock stepping back must not reorder versions).
+    pub(super) fn time_ms(&self, parent: &L1Header) -> u64 {
+        self.now_ms().max(parent.timestamp_ms)
+    }
+
+    /// Whether the modules let `tx`'s sender send its call (at admission).
+    pub(super) fn authorize(&self, tx: &SignedL1Transaction) -> Result<(), ModuleError> {
+        self.modules.authorize(&tx.tx.from, &tx.tx.call)
+    }
+
+    /// Runs `tx` (hash `hash`) alone in a block on the head, writing nothing: what
+    /// the block would refuse, admission refuses now.
+    pub(super) fn dry_run(
+        &self,
+        store: &ChainStore,
+        tx: &SignedL1Transaction,
+        hash: Hash32,
+    ) -> Result<(), ModuleError> {
+        let committed = store.committed();
+        let mut layer = Layer::new(&committed);
+        let block = BlockContext {
+            chain_id: self.chain_id,
+            number: store.head().number + 1,
+            time_ms: self.now_ms(),
+        };
+        self.modules.begin_block(&mut layer, &block)?;
+        let ctx = CallContext {
+            block,
+            tx_hash: hash,
+            from: tx.tx.from,
+        };
+        self.modules.apply(&mut layer, &ctx, &tx.tx.call)?;
+        Ok(())
+    }
+
+    /// Builds the block after `parent` from `candidates` without writing it: the
     /// state writes, header, receipts and what it settled. In [`Mode::Build`] a
     /// candidate whose nonce is not the sender's next is left out (ahead: it waits;
     /// behind: obsolete); in [`Mode::Replay`] (a block someone else built) such a
-    /// candidate makes the block invalid.
-    pub(crate) fn execute(
+    /// candidate makes the block invalid. `unchecked` says whether a candidate
+    /// skipped its admission dry run ([`super::mempool::Mempool::is_unchecked`]):
+    /// in [`Mode::Build`] one whose call is refused is dropped, not included.
+    pub(super) fn execute(
         &self,
-        number: u64,
+        store: &ChainStore,
+        unchecked: &dyn Fn(&Hash32) -> bool,
         parent: &L1Header,
         candidates: &[Pending],
         time_ms: u64,
         mode: Mode,
     ) -> Result<Prepared, NodeError> {
-        let committed = Committed::new(&self.inner.db);
+        let number = parent.number + 1;
+        let committed = store.committed();
         let mut block_layer = Layer::new(&committed);
         let block = BlockContext {
-            chain_id: self.inner.genesis.chain_id,
+            chain_id: self.chain_id,
             number,
             time_ms,
         };
         // The modules' block-start hooks run before any transaction (the ledger
         // expires pending transfers whose timeout ends here).
-        self.inner
-            .modules
+        self.modules
             .begin_block(&mut block_layer, &block)
             .map_err(|e| NodeError::Invariant {
                 block: number,
@@ -165,7 +152,7 @@ impl Ghostd {
                 from: tx.tx.from,
             };
             let mut tx_layer = Layer::new(&block_layer);
-            let result = self.inner.modules.apply(&mut tx_layer, &ctx, &tx.tx.call);
+            let result = self.modules.apply(&mut tx_layer, &ctx, &tx.tx.call);
             let tx_writes = tx_layer.into_writes();
             let (outcome, deposit_index) = match result {
                 Ok(applied) => {
@@ -182,9 +169,7 @@ impl Ghostd {
                 // The dry run a parked transaction skipped at admission: one whose
                 // call fails is dropped, not included (its nonce stays unused; the
                 // mempool drops it as obsolete).
-                Err(ModuleError::Refused(refusal))
-                    if mode == Mode::Build && lock(&self.inner.mempool).is_unchecked(&hash) =>
-                {
+                Err(ModuleError::Refused(refusal)) if mode == Mode::Build && unchecked(&hash) => {
                     tracing::info!(tx = %hash, "parked L1 transaction dropped at release: its dry run failed: {refusal}");
                     metrics::counter!("ghostd_mempool_dropped_at_release_total").increment(1);
                     bytes -= len;
@@ -214,7 +199,7 @@ impl Ghostd {
             included.push(tx.clone());
         }
         // The modules' block-end hooks: their invariants (the ledger's totals).
-        if let Err(e) = self.inner.modules.end_block(&block_layer, &block) {
+        if let Err(e) = self.modules.end_block(&block_layer, &block) {
             return Err(NodeError::Invariant {
                 block: number,
                 reason: e.to_string(),
@@ -254,50 +239,11 @@ impl Ghostd {
             obsolete,
         })
     }
-
-    /// Commits a prepared block (with its commit certificate on a BFT chain) in one
-    /// synced write, deletes the mempool entries it settled from the pending
-    /// column, and makes it the head. The caller holds no mempool lock.
-    pub(crate) fn commit_prepared(
-        &self,
-        prepared: &Prepared,
-        commit: Option<&Commit>,
-    ) -> Result<(), NodeError> {
-        let mut batch = WriteBatch::default();
-        Self::stage(
-            &self.inner.db,
-            &mut batch,
-            &prepared.writes,
-            &prepared.header,
-            &prepared.included,
-            &prepared.receipts,
-        )?;
-        let pending = self
-            .inner
-            .db
-            .cf_handle(CF_PENDING)
-            .ok_or(NodeError::Corrupt("pending"))?;
-        for seq in &prepared.finished {
-            batch.delete_cf(pending, seq.to_be_bytes());
-        }
-        if let Some(commit) = commit {
-            let commits = self
-                .inner
-                .db
-                .cf_handle(CF_COMMITS)
-                .ok_or(NodeError::Corrupt("commits"))?;
-            batch.put_cf(commits, commit.height.to_be_bytes(), commit.encode());
-        }
-        let mut options = WriteOptions::default();
-        options.set_sync(true);
-        self.inner.db.write_opt(batch, &options)?;
-        Ok(())
-    }
 }
 
-/// How [`Ghostd::execute`] treats a candidate whose nonce is not the next one.
+/// How [`BlockBuilder::execute`] treats a candidate whose nonce is not the next one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Mode {
+pub(super) enum Mode {
     /// Building our own block: leave it out.
     Build,
     /// Replaying a block someone else built: the block is invalid.
@@ -319,4 +265,24 @@ pub(crate) struct Prepared {
     pub finished: HashSet<u64>,
     /// Among those, the obsolete ones.
     pub obsolete: HashSet<u64>,
+}
+
+impl Prepared {
+    /// Commits the block (with its commit certificate on a BFT chain) in one synced
+    /// write, deleting the mempool entries it settled from the `pending` column.
+    /// The caller holds no mempool lock and moves the head afterwards.
+    pub(super) fn commit(
+        &self,
+        store: &ChainStore,
+        commit: Option<&Commit>,
+    ) -> Result<(), NodeError> {
+        store.write_block(
+            &self.writes,
+            &self.header,
+            &self.included,
+            &self.receipts,
+            &self.finished,
+            commit,
+        )
+    }
 }

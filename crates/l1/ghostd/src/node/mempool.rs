@@ -1,21 +1,20 @@
-//! The mempool: admission (chain, signature, the lanes' nonce window, a dry run),
-//! durable queueing, and picking the candidates of the next block.
+//! The mempool: the waiting transactions (`Mempool`: nonce lanes, release order,
+//! its limits), the admission checks (`check`: chain, size, signature, the
+//! lanes' nonce window, a dry run), and picking the candidates of the next block.
+//! Its durable copy is the store's `pending` column (`store`).
 
-use ghostplane_primitives::lanes::{LaneLimits, Lanes};
 use std::collections::{HashSet, VecDeque};
+use std::sync::Mutex;
 
-use ghostplane_primitives::lanes::{self, Refusal, Verdict};
+use ghostplane_primitives::lanes::{self, LaneLimits, Lanes, Refusal, Verdict};
 use ghostplane_primitives::{Codec, Hash32, Nonce, PublicKey};
 use ghostplane_rpc::codes;
-use rocksdb::{WriteBatch, WriteOptions};
 
-use super::{
-    CF_PENDING, Ghostd, MEMPOOL_OPERATOR_RESERVED, NONCE_GAP_MAX, NodeError, PARKED_BLOCKS_MAX,
-    lock,
-};
-use crate::module::{BlockContext, CallContext, ModuleError};
+use super::block::BlockBuilder;
+use super::store::ChainStore;
+use super::{MEMPOOL_OPERATOR_RESERVED, NONCE_GAP_MAX, NodeError, PARKED_BLOCKS_MAX, lock};
+use crate::module::ModuleError;
 use crate::modules::CallError;
-use crate::state::{Committed, Layer};
 use crate::types::{L1_TX_BYTES_MAX, SignedL1Transaction};
 
 /// Why a transaction was not taken into the mempool.
@@ -98,13 +97,24 @@ impl SubmitError {
     }
 }
 
+/// Where admitted transactions go for the network's other nodes (BFT gossip).
+pub(super) type Gossip = Box<dyn Fn(Vec<SignedL1Transaction>) + Send + Sync>;
+
 /// A waiting transaction: arrival sequence (its `pending` key), hash, transaction.
 pub(crate) type Pending = (u64, Hash32, SignedL1Transaction);
 
 /// The waiting transactions: per-sender nonce lanes ([`lanes`]) hold the ones
 /// parked for an earlier nonce; released ones (their nonce is next) wait in `ready`,
-/// in release order, for a block.
+/// in release order, for a block. In memory only: the node keeps it behind one
+/// lock and mirrors it in the store's `pending` column.
 pub(super) struct Mempool {
+    /// Most waiting transactions (`mempool_max`).
+    pool_max: usize,
+    /// Most candidates for one block (`block_txs_max`, at most
+    /// [`BLOCK_TXS_MAX`](super::BLOCK_TXS_MAX)).
+    candidates_max: usize,
+    /// Rollup operators: they may take the last [`MEMPOOL_OPERATOR_RESERVED`] places.
+    operators: Vec<PublicKey>,
     lanes: Lanes<PublicKey, Pending>,
     ready: VecDeque<Pending>,
     hashes: HashSet<Hash32>,
@@ -115,7 +125,7 @@ pub(super) struct Mempool {
 }
 
 /// What a block did with a candidate.
-pub(super) enum Settled {
+enum Settled {
     /// Included: its nonce is used.
     Included,
     /// Its nonce was already used: it can never run.
@@ -125,7 +135,13 @@ pub(super) enum Settled {
 }
 
 impl Mempool {
-    pub(super) fn new(mempool_max: usize) -> Self {
+    /// An empty pool of at most `mempool_max` transactions that hands out at most
+    /// `candidates_max` per block; `operators` may use the reserved room.
+    pub(super) fn new(
+        mempool_max: usize,
+        candidates_max: usize,
+        operators: Vec<PublicKey>,
+    ) -> Self {
         let gap_max = NONCE_GAP_MAX;
         let limits = LaneLimits {
             gap_max,
@@ -135,6 +151,9 @@ impl Mempool {
             pool_max: mempool_max,
         };
         Self {
+            pool_max: mempool_max,
+            candidates_max,
+            operators,
             lanes: Lanes::new(limits),
             ready: VecDeque::new(),
             hashes: HashSet::new(),
@@ -145,6 +164,11 @@ impl Mempool {
 
     pub(super) fn len(&self) -> usize {
         self.hashes.len()
+    }
+
+    /// Whether `hash` is waiting.
+    pub(super) fn contains(&self, hash: &Hash32) -> bool {
+        self.hashes.contains(hash)
     }
 
     /// Whether the transaction skipped the admission dry run (it was parked for an
@@ -197,10 +221,69 @@ impl Mempool {
         }
     }
 
-    /// Up to `max` released transactions, in release order, for a block.
-    pub(super) fn take(&mut self, max: usize) -> Vec<Pending> {
-        let n = max.min(self.ready.len());
-        self.ready.drain(..n).collect()
+    /// Room and the sender's lane for `tx` (its sender's next nonce is `next`,
+    /// checked by [`check`]): the verdict to [`Mempool::insert`] it with.
+    pub(super) fn admit(
+        &mut self,
+        next: Nonce,
+        tx: &SignedL1Transaction,
+    ) -> Result<Verdict, SubmitError> {
+        let operator = self.operators.contains(&tx.tx.from);
+        let room = if operator {
+            self.pool_max
+        } else {
+            self.pool_max.saturating_sub(MEMPOOL_OPERATOR_RESERVED)
+        };
+        if self.len() >= room {
+            return Err(SubmitError::MempoolFull(self.len()));
+        }
+        let from = tx.tx.from;
+        self.lanes.open(from, next);
+        let len = self.len();
+        self.lanes
+            .check(&from, tx.tx.nonce, 0, false)
+            .map_err(|refusal| {
+                self.lanes.close_if_idle(&from);
+                match refusal {
+                    // At or past the account's nonce (checked above) but below the
+                    // lane's, or parked: another transaction holds this nonce.
+                    Refusal::NonceTooLow { .. } | Refusal::Underpriced { .. } => {
+                        SubmitError::NoncePending(tx.tx.nonce)
+                    }
+                    Refusal::NonceGap { expected, max } => SubmitError::NonceGap {
+                        expected,
+                        got: tx.tx.nonce,
+                        max,
+                    },
+                    Refusal::PoolFull | Refusal::SenderFull { .. } => SubmitError::MempoolFull(len),
+                    Refusal::NotOpen => SubmitError::Storage("mempool lane missing".into()),
+                }
+            })
+    }
+
+    /// Takes in `tx` (admitted with `verdict`): released now, or parked until block
+    /// `deadline`. Returns its sequence number (its key in the `pending` column).
+    pub(super) fn insert(
+        &mut self,
+        verdict: Verdict,
+        hash: Hash32,
+        tx: SignedL1Transaction,
+        deadline: u64,
+    ) -> u64 {
+        let seq = self.next_seq;
+        self.enqueue(verdict, (seq, hash, tx), deadline);
+        seq
+    }
+
+    /// The candidates of the block after `head`: up to `candidates_max` released
+    /// transactions (nonce next, in release order), after dropping parked ones
+    /// whose deadline has come (returned second, for the caller to delete from the
+    /// `pending` column). Parked transactions never take a block's room from
+    /// executable ones.
+    pub(super) fn candidates(&mut self, head: u64) -> (Vec<Pending>, Vec<Pending>) {
+        let expired = self.expire(head);
+        let n = self.candidates_max.min(self.ready.len());
+        (self.ready.drain(..n).collect(), expired)
     }
 
     /// Takes out the released entries with these hashes (a block someone else
@@ -226,7 +309,7 @@ impl Mempool {
     }
 
     /// Parked entries whose deadline (an L1 height) has come.
-    pub(super) fn expire(&mut self, head: u64) -> Vec<Pending> {
+    fn expire(&mut self, head: u64) -> Vec<Pending> {
         let expired: Vec<Pending> = self
             .lanes
             .expire(head)
@@ -239,14 +322,28 @@ impl Mempool {
         expired
     }
 
-    /// Records what a committed block did with its candidates. `nonce_of` reads a
-    /// sender's nonce after the block. Returns the parked entries that can never run
-    /// now (their nonce is used), for the caller to delete.
+    /// Records what a committed block did with the candidates this node took for
+    /// it: those in `finished` (by sequence number) were included, those also in
+    /// `obsolete` can never run; the rest wait for the next block. `nonce_of` reads
+    /// a sender's nonce after the block. Returns the entries that can never run now
+    /// (their nonce is used or skipped), for the caller to delete.
     pub(super) fn settle(
         &mut self,
-        candidates: Vec<(Pending, Settled)>,
+        candidates: Vec<Pending>,
+        finished: &HashSet<u64>,
+        obsolete: &HashSet<u64>,
         nonce_of: impl Fn(&PublicKey) -> Option<Nonce>,
     ) -> Vec<Pending> {
+        let candidates = candidates.into_iter().map(|entry| {
+            let settled = if obsolete.contains(&entry.0) {
+                Settled::Obsolete
+            } else if finished.contains(&entry.0) {
+                Settled::Included
+            } else {
+                Settled::NotRun
+            };
+            (entry, settled)
+        });
         let mut outcomes = Vec::new();
         let mut wait = Vec::new();
         for (entry, settled) in candidates {
@@ -316,286 +413,141 @@ impl Mempool {
     }
 }
 
-impl Ghostd {
-    /// Transactions waiting in the mempool.
-    pub fn mempool_len(&self) -> usize {
-        lock(&self.inner.mempool).len()
+/// The admission checks that need no mempool lock: chain, size, signature, the
+/// modules' `authorize`, inclusion, the nonce window and (for a next nonce) a dry
+/// run against the head state. Returns the hash and the sender's next nonce.
+pub(super) fn check(
+    store: &ChainStore,
+    builder: &BlockBuilder,
+    tx: SignedL1Transaction,
+) -> Result<(Hash32, Nonce, SignedL1Transaction), SubmitError> {
+    let expected = builder.chain_id();
+    if tx.tx.chain_id != expected {
+        return Err(SubmitError::WrongChain {
+            expected,
+            got: tx.tx.chain_id,
+        });
     }
-
-    /// Whether `hash` is waiting in the mempool.
-    pub fn is_pending(&self, hash: &Hash32) -> bool {
-        lock(&self.inner.mempool).hashes.contains(hash)
+    let encoded_len = tx.encode().len();
+    if encoded_len > L1_TX_BYTES_MAX {
+        return Err(SubmitError::Malformed(format!(
+            "{encoded_len} bytes is over the {L1_TX_BYTES_MAX}-byte limit"
+        )));
     }
-
-    /// Decodes and submits an encoded transaction.
-    pub fn submit_bytes(&self, bytes: &[u8]) -> Result<Hash32, SubmitError> {
-        let tx = SignedL1Transaction::decode(bytes)
-            .map_err(|e| SubmitError::Malformed(e.to_string()))?;
-        self.submit(tx)
+    tx.verify().map_err(|_| SubmitError::BadSignature)?;
+    // Whatever the nonce: a parked transaction's dry run waits, its sender's
+    // right to send the call does not.
+    builder.authorize(&tx).map_err(SubmitError::from_module)?;
+    let hash = tx.hash();
+    if store
+        .receipt(&hash)
+        .map_err(|e| SubmitError::Storage(e.to_string()))?
+        .is_some()
+    {
+        return Err(SubmitError::AlreadyIncluded(hash));
     }
-
-    /// Checks `tx` (chain, signature, nonce, and a dry run against the current state
-    /// when its nonce is next) and queues it for the next block, durably.
-    pub fn submit(&self, tx: SignedL1Transaction) -> Result<Hash32, SubmitError> {
-        self.submit_batch(vec![tx])
-            .pop()
-            .unwrap_or_else(|| Err(SubmitError::Storage("empty submission".into())))
+    let next = store
+        .nonce(&tx.tx.from)
+        .map_err(|e| SubmitError::Storage(e.to_string()))?;
+    // The lanes' window rule; it bounds what one sender can park in the mempool
+    // (at most NONCE_GAP_MAX + 1).
+    let verdict =
+        lanes::window(next, tx.tx.nonce, NONCE_GAP_MAX).map_err(|refusal| match refusal {
+            Refusal::NonceGap { expected, max } => SubmitError::NonceGap {
+                expected,
+                got: tx.tx.nonce,
+                max,
+            },
+            _ => SubmitError::NonceTooLow {
+                from: tx.tx.from,
+                expected: next,
+                got: tx.tx.nonce,
+            },
+        })?;
+    if verdict == Verdict::Next {
+        // Dry run: refuse now what the block would refuse.
+        builder
+            .dry_run(store, &tx, hash)
+            .map_err(SubmitError::from_module)?;
     }
+    Ok((hash, next, tx))
+}
 
-    /// Submits up to [`SEND_BATCH_MAX`](ghostd_types::api::SEND_BATCH_MAX)
-    /// transactions: each is checked as by [`Ghostd::submit`] (signatures in
-    /// parallel), and the accepted ones reach the pending column in one synced
-    /// write before any is acknowledged. One result per transaction, in order.
-    pub fn submit_batch(&self, txs: Vec<SignedL1Transaction>) -> Vec<Result<Hash32, SubmitError>> {
-        self.submit_inner(txs, true)
-    }
-
-    /// As [`Ghostd::submit_batch`], for transactions a peer gossiped: they are not
-    /// gossiped on.
-    pub fn submit_batch_from_peer(
-        &self,
-        txs: Vec<SignedL1Transaction>,
-    ) -> Vec<Result<Hash32, SubmitError>> {
-        self.submit_inner(txs, false)
-    }
-
-    /// Where admitted transactions go for the network's other nodes (BFT).
-    pub fn set_gossip(&self, hook: Box<dyn Fn(Vec<SignedL1Transaction>) + Send + Sync>) {
-        let _ = self.inner.gossip.set(hook);
-    }
-
-    fn submit_inner(
-        &self,
-        txs: Vec<SignedL1Transaction>,
-        gossip: bool,
-    ) -> Vec<Result<Hash32, SubmitError>> {
-        use rayon::prelude::*;
-        let hook = if gossip {
-            self.inner.gossip.get()
-        } else {
-            None
-        };
-        let mut outgoing = Vec::new();
-        let checked: Vec<_> = if txs.len() > 1 {
-            txs.into_par_iter().map(|tx| self.check(tx)).collect()
-        } else {
-            txs.into_iter().map(|tx| self.check(tx)).collect()
-        };
-        let mut results = Vec::with_capacity(checked.len());
-        let mut pool = lock(&self.inner.mempool);
-        let Some(pending) = self.inner.db.cf_handle(CF_PENDING) else {
-            let error = || Err(SubmitError::Storage("pending column is missing".into()));
-            return checked.iter().map(|_| error()).collect();
-        };
-        let mut batch = WriteBatch::default();
-        let mut staged = Vec::new();
-        let deadline = self.head().number + PARKED_BLOCKS_MAX + 1;
-        for item in checked {
-            let (hash, next, tx) = match item {
-                Ok(checked) => checked,
-                Err(e) => {
-                    results.push(Err(e));
-                    continue;
-                }
-            };
-            if pool.hashes.contains(&hash) {
-                results.push(Ok(hash));
+/// Admits `txs`: each is [`check`]ed (in parallel when there are several), then,
+/// under the mempool lock, admitted by the pool and written to the `pending`
+/// column in one synced write before any is acknowledged; the accepted ones go
+/// to `gossip` after the lock is released. One result per transaction, in order.
+pub(super) fn submit(
+    store: &ChainStore,
+    builder: &BlockBuilder,
+    mempool: &Mutex<Mempool>,
+    txs: Vec<SignedL1Transaction>,
+    gossip: Option<&Gossip>,
+) -> Vec<Result<Hash32, SubmitError>> {
+    use rayon::prelude::*;
+    let mut outgoing = Vec::new();
+    let checked: Vec<_> = if txs.len() > 1 {
+        txs.into_par_iter()
+            .map(|tx| check(store, builder, tx))
+            .collect()
+    } else {
+        txs.into_iter()
+            .map(|tx| check(store, builder, tx))
+            .collect()
+    };
+    let mut results = Vec::with_capacity(checked.len());
+    let mut pool = lock(mempool);
+    let mut writes = Vec::new();
+    let mut staged = Vec::new();
+    let deadline = store.head().number + PARKED_BLOCKS_MAX + 1;
+    for item in checked {
+        let (hash, next, tx) = match item {
+            Ok(checked) => checked,
+            Err(e) => {
+                results.push(Err(e));
                 continue;
             }
-            match self.admit(&mut pool, next, &tx) {
-                Ok(verdict) => {
-                    let seq = pool.next_seq;
-                    batch.put_cf(pending, seq.to_be_bytes(), tx.encode());
-                    if hook.is_some() {
-                        outgoing.push(tx.clone());
-                    }
-                    pool.enqueue(verdict, (seq, hash, tx), deadline);
-                    staged.push(results.len());
-                    results.push(Ok(hash));
+        };
+        if pool.contains(&hash) {
+            results.push(Ok(hash));
+            continue;
+        }
+        match pool.admit(next, &tx) {
+            Ok(verdict) => {
+                let encoded = tx.encode();
+                if gossip.is_some() {
+                    outgoing.push(tx.clone());
                 }
-                Err(e) => results.push(Err(e)),
+                let seq = pool.insert(verdict, hash, tx, deadline);
+                writes.push((seq, encoded));
+                staged.push(results.len());
+                results.push(Ok(hash));
             }
+            Err(e) => results.push(Err(e)),
         }
-        if staged.is_empty() {
-            return results;
-        }
-        // Durable before acknowledged.
-        let mut options = WriteOptions::default();
-        options.set_sync(true);
-        if let Err(e) = self.inner.db.write_opt(batch, &options) {
-            // Not acknowledged. They stay queued in memory (a block may still take
-            // them; a retry then gets AlreadyIncluded or NoncePending).
-            tracing::error!("mempool write failed: {e}");
-            for i in staged {
-                results[i] = Err(SubmitError::Storage(format!(
-                    "{e}; the transaction was not stored durably"
-                )));
-            }
-        } else if let Some(hook) = hook
-            && !outgoing.is_empty()
-        {
-            drop(pool);
-            hook(outgoing);
-        }
-        results
     }
-
-    /// The checks that need no mempool lock: chain, size, signature, inclusion,
-    /// the nonce window and (for a next nonce) a dry run. Returns the hash and the
-    /// sender's next nonce.
-    fn check(
-        &self,
-        tx: SignedL1Transaction,
-    ) -> Result<(Hash32, Nonce, SignedL1Transaction), SubmitError> {
-        let expected = self.inner.genesis.chain_id;
-        if tx.tx.chain_id != expected {
-            return Err(SubmitError::WrongChain {
-                expected,
-                got: tx.tx.chain_id,
-            });
-        }
-        let encoded_len = tx.encode().len();
-        if encoded_len > L1_TX_BYTES_MAX {
-            return Err(SubmitError::Malformed(format!(
-                "{encoded_len} bytes is over the {L1_TX_BYTES_MAX}-byte limit"
+    if staged.is_empty() {
+        return results;
+    }
+    // Durable before acknowledged.
+    if let Err(e) = store.write_pending(&writes) {
+        let e = match e {
+            NodeError::Db(e) => e.to_string(),
+            other => other.to_string(),
+        };
+        // Not acknowledged. They stay queued in memory (a block may still take
+        // them; a retry then gets AlreadyIncluded or NoncePending).
+        tracing::error!("mempool write failed: {e}");
+        for i in staged {
+            results[i] = Err(SubmitError::Storage(format!(
+                "{e}; the transaction was not stored durably"
             )));
         }
-        tx.verify().map_err(|_| SubmitError::BadSignature)?;
-        // Whatever the nonce: a parked transaction's dry run waits, its sender's
-        // right to send the call does not.
-        self.inner
-            .modules
-            .authorize(&tx.tx.from, &tx.tx.call)
-            .map_err(SubmitError::from_module)?;
-        let hash = tx.hash();
-        if self
-            .receipt(&hash)
-            .map_err(|e| SubmitError::Storage(e.to_string()))?
-            .is_some()
-        {
-            return Err(SubmitError::AlreadyIncluded(hash));
-        }
-        let next = self
-            .nonce(&tx.tx.from)
-            .map_err(|e| SubmitError::Storage(e.to_string()))?;
-        // The lanes' window rule; it bounds what one sender can park in the mempool
-        // (at most NONCE_GAP_MAX + 1).
-        let verdict =
-            lanes::window(next, tx.tx.nonce, NONCE_GAP_MAX).map_err(|refusal| match refusal {
-                Refusal::NonceGap { expected, max } => SubmitError::NonceGap {
-                    expected,
-                    got: tx.tx.nonce,
-                    max,
-                },
-                _ => SubmitError::NonceTooLow {
-                    from: tx.tx.from,
-                    expected: next,
-                    got: tx.tx.nonce,
-                },
-            })?;
-        if verdict == Verdict::Next {
-            // Dry run: refuse now what the block would refuse.
-            let committed = Committed::new(&self.inner.db);
-            let mut layer = Layer::new(&committed);
-            let block = BlockContext {
-                chain_id: self.inner.genesis.chain_id,
-                number: self.head().number + 1,
-                time_ms: self.inner.config.clock.unix_ms(),
-            };
-            let modules = &self.inner.modules;
-            modules
-                .begin_block(&mut layer, &block)
-                .map_err(SubmitError::from_module)?;
-            let ctx = CallContext {
-                block,
-                tx_hash: hash,
-                from: tx.tx.from,
-            };
-            modules
-                .apply(&mut layer, &ctx, &tx.tx.call)
-                .map_err(SubmitError::from_module)?;
-        }
-        Ok((hash, next, tx))
-    }
-
-    /// Room and the sender's lane, under the mempool lock: the verdict to enqueue
-    /// `tx` with.
-    fn admit(
-        &self,
-        pool: &mut Mempool,
-        next: Nonce,
-        tx: &SignedL1Transaction,
-    ) -> Result<Verdict, SubmitError> {
-        let operator = self.inner.genesis.rollup.operators.contains(&tx.tx.from);
-        let room = if operator {
-            self.inner.config.mempool_max
-        } else {
-            self.inner
-                .config
-                .mempool_max
-                .saturating_sub(MEMPOOL_OPERATOR_RESERVED)
-        };
-        if pool.len() >= room {
-            return Err(SubmitError::MempoolFull(pool.len()));
-        }
-        let from = tx.tx.from;
-        pool.lanes.open(from, next);
-        pool.lanes
-            .check(&from, tx.tx.nonce, 0, false)
-            .map_err(|refusal| {
-                pool.lanes.close_if_idle(&from);
-                match refusal {
-                    // At or past the account's nonce (checked above) but below the
-                    // lane's, or parked: another transaction holds this nonce.
-                    Refusal::NonceTooLow { .. } | Refusal::Underpriced { .. } => {
-                        SubmitError::NoncePending(tx.tx.nonce)
-                    }
-                    Refusal::NonceGap { expected, max } => SubmitError::NonceGap {
-                        expected,
-                        got: tx.tx.nonce,
-                        max,
-                    },
-                    Refusal::PoolFull | Refusal::SenderFull { .. } => {
-                        SubmitError::MempoolFull(pool.len())
-                    }
-                    Refusal::NotOpen => SubmitError::Storage("mempool lane missing".into()),
-                }
-            })
-    }
-
-    /// Takes up to `block_txs_max` released transactions (nonce next, in release
-    /// order) for the next block, after dropping parked ones that waited more than
-    /// [`PARKED_BLOCKS_MAX`] blocks for an earlier nonce. Parked transactions never
-    /// take a block's room from executable ones.
-    pub(super) fn pick_candidates(&self) -> Result<Vec<Pending>, NodeError> {
-        let head = self.head().number;
-        let mut pool = lock(&self.inner.mempool);
-        let expired = pool.expire(head);
-        let candidates = pool.take(self.inner.config.block_txs_max.min(super::BLOCK_TXS_MAX));
+    } else if let Some(hook) = gossip
+        && !outgoing.is_empty()
+    {
         drop(pool);
-        if !expired.is_empty() {
-            for (_, hash, _) in &expired {
-                tracing::info!(tx = %hash, "L1 transaction dropped: waited more than {PARKED_BLOCKS_MAX} blocks for an earlier nonce");
-            }
-            // Mempool policy, not chain state: an expired entry that survives a crash
-            // is parked again after the restart and expires again.
-            self.forget_pending(&expired)?;
-        }
-        Ok(candidates)
+        hook(outgoing);
     }
-
-    /// Deletes entries from the pending column.
-    pub(super) fn forget_pending(&self, entries: &[Pending]) -> Result<(), NodeError> {
-        let pending = self
-            .inner
-            .db
-            .cf_handle(CF_PENDING)
-            .ok_or(NodeError::Corrupt("pending"))?;
-        let mut batch = WriteBatch::default();
-        for (seq, _, _) in entries {
-            batch.delete_cf(pending, seq.to_be_bytes());
-        }
-        self.inner.db.write(batch)?;
-        Ok(())
-    }
+    results
 }

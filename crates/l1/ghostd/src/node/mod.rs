@@ -7,35 +7,60 @@
 //! (synced) to the `pending` column before `submit` returns its hash, removed in the
 //! same write as the block that includes (or obsoletes) it, and reloaded on open.
 //!
-//! Layout: [`store`] opens the database and reads blocks and receipts back;
+//! ## Parts
+//!
+//! [`Ghostd`] is the node's whole API, in one file (`ghostd.rs`); it owns its
+//! parts as fields, and its methods delegate to them (the ones that span parts,
+//! sealing and committing a decided block, keep the order of locks and writes):
+//!
+//! ```text
+//! Ghostd (ghostd.rs) ── config, genesis, block broadcast, gossip hook
+//!  ├─ store: ChainStore         (store.rs)    RocksDB, genesis write, head, blocks,
+//!  │                                          receipts, certificates, `pending`
+//!  ├─ mempool: Mutex<Mempool>   (mempool.rs)  nonce lanes, release order, limits;
+//!  │                                          mempool::check / submit: admission
+//!  ├─ builder: BlockBuilder     (block.rs)    executes blocks and dry runs through
+//!  │                                          the module registry → Prepared
+//!  ├─ seal: Mutex<()>                         one block built and committed at a time
+//!  └─ consensus: StatusCell     (bft.rs)      what the BFT thread last published;
+//!                                             bft::check_block, the consensus column
+//! Producer (producer.rs): a thread calling Ghostd::seal every block_time_ms.
+//! ```
+//!
 //! [`mempool`] admits transactions into nonce lanes (`primitives::lanes`, the
 //! sequencer's rule) and hands released ones to blocks in release order;
-//! [`block`] builds a block from them and commits it in one write (the seam BFT
+//! `block` builds a block from them and commits it in one write (the seam BFT
 //! consensus plugs into: build = propose, commit = decided); [`producer`] seals on
-//! a fixed interval (the single devnet validator).
+//! a fixed interval (the single devnet validator); [`bft`] checks blocks others
+//! built and keeps the consensus log.
+//!
+//! ## Locks
+//!
+//! `seal` is taken before `mempool`; the mempool lock is held through an
+//! admission's synced `pending` write (so a block cannot settle a transaction
+//! before it is durable), and only briefly while a block is built or committed
+//! (taking candidates, asking whether one skipped its dry run, settling), never
+//! across a block's write. The head (inside the store) is read under either.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Mutex, MutexGuard};
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use ghostd_types::Genesis;
+use ghostplane_primitives::PublicKey;
 use ghostplane_primitives::clock::{self, SharedClock};
 use ghostplane_primitives::lanes;
-use ghostplane_primitives::{Nonce, PublicKey};
-use rocksdb::DB;
-use tokio::sync::broadcast;
 
-use crate::module::Modules;
-use crate::state::{self, Committed, Read, StateError};
+use crate::state::{self, StateError};
 use crate::types::{L1Header, SignedL1Transaction};
 
 pub mod bft;
-pub mod block;
+pub(crate) mod block;
+mod ghostd;
 pub mod mempool;
 pub mod producer;
-pub mod store;
+mod store;
 
-use mempool::Mempool;
+pub use ghostd::Ghostd;
 pub(crate) use mempool::Pending;
 pub use mempool::SubmitError;
 pub use producer::Producer;
@@ -134,67 +159,12 @@ pub enum NodeError {
     Rpc(String),
 }
 
-struct Inner {
-    db: DB,
-    config: GhostdConfig,
-    genesis: Genesis,
-    modules: Modules,
-    head: RwLock<L1Header>,
-    mempool: Mutex<Mempool>,
-    seal: Mutex<()>,
-    blocks: broadcast::Sender<L1Header>,
-    gossip: std::sync::OnceLock<Box<dyn Fn(Vec<SignedL1Transaction>) + Send + Sync>>,
-    consensus: RwLock<Option<Arc<ghostd_types::consensus::ConsensusStatus>>>,
-}
-
-/// A running L1 node (cheap to clone).
-#[derive(Clone)]
-pub struct Ghostd {
-    inner: Arc<Inner>,
-}
-
 fn nonce_key(address: &PublicKey) -> Vec<u8> {
     state::key("account", &[b"nonce", &address.0])
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-impl Ghostd {
-    /// The genesis.
-    pub fn genesis(&self) -> &Genesis {
-        &self.inner.genesis
-    }
-
-    /// The settings.
-    pub fn config(&self) -> &GhostdConfig {
-        &self.inner.config
-    }
-
-    /// The latest block header.
-    pub fn head(&self) -> L1Header {
-        self.inner
-            .head
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    /// New block headers as they are sealed.
-    pub fn subscribe(&self) -> broadcast::Receiver<L1Header> {
-        self.inner.blocks.subscribe()
-    }
-
-    /// Runs `f` against the committed state.
-    pub fn read<T>(&self, f: impl FnOnce(&dyn Read) -> T) -> T {
-        f(&Committed::new(&self.inner.db))
-    }
-
-    /// The next nonce of `address` (committed state).
-    pub fn nonce(&self, address: &PublicKey) -> Result<Nonce, StateError> {
-        Ok(state::get(&Committed::new(&self.inner.db), &nonce_key(address))?.unwrap_or(0))
-    }
 }
 
 /// A block as stored.

@@ -7,13 +7,18 @@ use std::time::{Duration, Instant};
 
 use super::Ghostd;
 
-impl Ghostd {
-    /// Starts the single-validator block producer: one block every `block_time_ms`.
-    pub fn start_producer(&self) -> Producer {
+/// The running block producer; stops when dropped or [`Producer::stop`]ped.
+pub struct Producer {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Producer {
+    /// Starts sealing blocks on `node`: one every `interval`, until stopped or a
+    /// block fails to seal.
+    pub(super) fn start(node: Ghostd, interval: Duration) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
-        let node = self.clone();
         let flag = Arc::clone(&stop);
-        let interval = Duration::from_millis(self.inner.config.block_time_ms.max(1));
         let thread = std::thread::Builder::new()
             .name("ghostd-producer".into())
             .spawn(move || {
@@ -32,17 +37,9 @@ impl Ghostd {
                 }
             })
             .ok();
-        Producer { stop, thread }
+        Self { stop, thread }
     }
-}
 
-/// The running block producer; stops when dropped or [`Producer::stop`]ped.
-pub struct Producer {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Producer {
     /// Stops after the block being sealed, if any.
     pub fn stop(mut self) {
         self.halt();
