@@ -1,10 +1,20 @@
 //! Batch commit: signatures, deposits in queue order, account registration, and
 //! the chunk commitments cut exactly as the prover's merkleizer cuts them.
 
-use ghostplane_primitives::TRANSFER_ACCOUNT_ID_LIMIT;
-use ghostplane_prover::SlotAccounts;
+use ghostplane_primitives::{
+    AccountId, BatchNumber, ChainId, FieldBytes, Hash32, PubdataOp, PublicKey, SignedTransaction,
+    TRANSFER_ACCOUNT_ID_LIMIT, decode_pubdata,
+};
+use ghostplane_prover::{ChunkHeader, ChunkOp, CutError, Cutter, ProofBackend, SlotAccounts};
+use rayon::prelude::*;
 
-use super::*;
+use super::{
+    BATCH_BLOCKS_MAX, BatchRecord, KEY_REGISTERED, L2Account, RollupError, RollupGenesis,
+    SIGNATURE_BATCH_MIN, Withdrawal, account_key, batch_key, deposit, l2_account, seen_key,
+    state_key, status,
+};
+use crate::state::{self, Layer};
+use crate::types::BatchCommit;
 
 /// Accounts touched by a batch, as the L1 tracks them.
 struct Accounts<'s, 'a> {

@@ -47,18 +47,14 @@
 //! Not built yet: reverting committed batches that can never be proven, and an
 //! exit ("escape hatch") mode when the operator stops including deposits.
 
-use ghostplane_primitives::{
-    AccountId, BatchNumber, ChainId, DepositEvent, FieldBytes, Hash32, PubdataOp, PublicKey,
-    SignedTransaction, decode_pubdata,
-};
-use ghostplane_prover::{ChunkHeader, ChunkOp, CutError, Cutter, ProofBackend};
-use rayon::prelude::*;
+use ghostplane_primitives::{AccountId, DepositEvent, Hash32, PublicKey};
+use ghostplane_prover::ProofBackend;
 
 use std::sync::Arc;
 
 use crate::module::{Applied, CallContext, Module, ModuleError, Refusal, misrouted};
 use crate::state::{self, Layer, Read, StateError};
-use crate::types::{BatchCommit, Call, ModuleId, RollupCall};
+use crate::types::{Call, ModuleId, RollupCall};
 
 pub mod commit;
 pub mod deposit;
