@@ -59,9 +59,10 @@
 //! network (Malachite engine, replica, QUIC transport). [`module`]: the `Module`
 //! trait, its contexts, the registry and the service traits (no concrete module).
 //! [`modules`]: `all` (the registry), `ledger/{error, store, journal, expiry,
-//! trail, issuance, call}`, `rollup/{deposit, commit, prove, error}`, `identity`
-//! (also resolution and token checks), `naming`. [`rpc`]: the `*Server` impls, one
-//! file and one handler type per namespace.
+//! trail, issuance, call}`, `rollup/{deposit, commit, prove, error}`,
+//! `identity/{error, store, call, document, authority, permission, resolution,
+//! token}`, `naming`. [`rpc`]: the `*Server` impls, one file and one handler type
+//! per namespace.
 //! [`EmbeddedL1`]: the rollup's `L1Client` for a node in the same process.
 //!
 //! ## Invariants
