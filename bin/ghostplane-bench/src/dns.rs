@@ -21,12 +21,8 @@ use ghostd_types::naming::{DnsKind, NamingCall, Record};
 use ghostplane::wallet;
 use ghostplane_primitives::Keypair;
 use hickory_proto::rr::RecordType;
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 
-use crate::identity::phase;
+use crate::identity::{http_get_phase, phase};
 
 /// Transport to load.
 #[derive(Clone, Copy, ValueEnum)]
@@ -149,22 +145,10 @@ pub async fn run(args: DnsBenchArgs) -> Result<()> {
             .await
         }
         DnsTarget::Doh => {
-            let http: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
             let uri: hyper::Uri = format!("http://{}/resolve?name={}&type=TXT", args.l1, args.name)
                 .parse()
                 .context("DoH URI")?;
-            phase(args.connections, duration, move || {
-                let (http, uri) = (http.clone(), uri.clone());
-                async move {
-                    match http.get(uri).await {
-                        Ok(response) if response.status() == 200 => {
-                            response.into_body().collect().await.is_ok()
-                        }
-                        _ => false,
-                    }
-                }
-            })
-            .await
+            http_get_phase(args.connections, duration, uri).await
         }
     };
     println!(

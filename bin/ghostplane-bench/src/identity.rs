@@ -103,6 +103,28 @@ where
     out
 }
 
+/// Runs [`phase`] with plain-HTTP `GET uri` requests; a request succeeds when the
+/// answer is `200` and its whole body arrives.
+pub(crate) async fn http_get_phase(
+    connections: usize,
+    duration: Duration,
+    uri: hyper::Uri,
+) -> Phase {
+    let http: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    phase(connections, duration, move || {
+        let (http, uri) = (http.clone(), uri.clone());
+        async move {
+            match http.get(uri).await {
+                Ok(response) if response.status() == 200 => {
+                    response.into_body().collect().await.is_ok()
+                }
+                _ => false,
+            }
+        }
+    })
+    .await
+}
+
 /// The verifier the bench plays: the audience its tokens name.
 fn bench_options() -> VerifyOptions {
     VerifyOptions {
@@ -151,22 +173,10 @@ pub async fn run(args: IdentityBenchArgs) -> Result<()> {
     }
 
     let duration = Duration::from_secs(args.duration_s);
-    let http: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
     let uri: hyper::Uri = format!("{url}/1.0/identifiers/{did}")
         .parse()
         .context("resolver URI")?;
-    let mut resolves = phase(args.connections, duration, move || {
-        let (http, uri) = (http.clone(), uri.clone());
-        async move {
-            match http.get(uri).await {
-                Ok(response) if response.status() == 200 => {
-                    response.into_body().collect().await.is_ok()
-                }
-                _ => false,
-            }
-        }
-    })
-    .await;
+    let mut resolves = http_get_phase(args.connections, duration, uri).await;
     let mut verifies =
         phase(args.connections, duration, move || {
             let (rpc, token) = (rpc.clone(), token.clone());

@@ -173,6 +173,18 @@ pub struct Common {
     id: Option<u128>,
 }
 
+impl Common {
+    /// A call of one op signed by `from`, with the op's transfer id (`--id`, or a
+    /// fresh one).
+    fn single(
+        self,
+        op: impl FnOnce(u128) -> Result<LedgerOp>,
+    ) -> Result<(String, LedgerCall, Option<u128>)> {
+        let id = self.id.unwrap_or_else(new_id);
+        Ok((self.from, LedgerCall::Ops(vec![op(id)?]), Some(id)))
+    }
+}
+
 /// Paging options.
 #[derive(clap::Args)]
 pub struct Page {
@@ -191,12 +203,14 @@ pub struct Page {
 }
 
 impl Page {
-    fn options(&self) -> PageOptions {
-        PageOptions {
+    /// The token and paging options of an account-page read.
+    fn query(self) -> (String, Option<PageOptions>) {
+        let options = PageOptions {
             from_block: self.from_block,
             limit: Some(self.limit),
             cursor: self.cursor,
-        }
+        };
+        (self.token, Some(options))
     }
 }
 
@@ -252,11 +266,8 @@ pub async fn run(command: LedgerCommand, endpoints: Endpoints) -> Result<()> {
     let l1 = wallet::client(&endpoints.l1_rpc)?;
     let (from, call, id) = match command {
         LedgerCommand::Account { who, token: t } => {
-            let view = LedgerApiClient::get_account(&l1, owner(&who, &endpoints)?, t)
-                .await
-                .map_err(wallet::l1_error)?;
-            print(&view)?;
-            return Ok(());
+            let owner = owner(&who, &endpoints)?;
+            return show(LedgerApiClient::get_account(&l1, owner, t).await);
         }
         LedgerCommand::Get { id } => {
             match LedgerApiClient::get_transfer(&l1, id.to_string())
@@ -269,35 +280,15 @@ pub async fn run(command: LedgerCommand, endpoints: Endpoints) -> Result<()> {
             return Ok(());
         }
         LedgerCommand::Transfers { who, page } => {
-            let view = LedgerApiClient::get_account_transfers(
-                &l1,
-                owner(&who, &endpoints)?,
-                page.token.clone(),
-                Some(page.options()),
-            )
-            .await
-            .map_err(wallet::l1_error)?;
-            print(&view)?;
-            return Ok(());
+            let (owner, (token, options)) = (owner(&who, &endpoints)?, page.query());
+            return show(LedgerApiClient::get_account_transfers(&l1, owner, token, options).await);
         }
         LedgerCommand::History { who, page } => {
-            let view = LedgerApiClient::get_account_history(
-                &l1,
-                owner(&who, &endpoints)?,
-                page.token.clone(),
-                Some(page.options()),
-            )
-            .await
-            .map_err(wallet::l1_error)?;
-            print(&view)?;
-            return Ok(());
+            let (owner, (token, options)) = (owner(&who, &endpoints)?, page.query());
+            return show(LedgerApiClient::get_account_history(&l1, owner, token, options).await);
         }
         LedgerCommand::Supply { token } => {
-            let view = LedgerApiClient::supply(&l1, token)
-                .await
-                .map_err(wallet::l1_error)?;
-            print(&view)?;
-            return Ok(());
+            return show(LedgerApiClient::supply(&l1, token).await);
         }
         LedgerCommand::Transfer {
             to,
@@ -306,17 +297,15 @@ pub async fn run(command: LedgerCommand, endpoints: Endpoints) -> Result<()> {
             hold,
             timeout,
             common,
-        } => {
-            let id = common.id.unwrap_or_else(new_id);
-            let op = LedgerOp::Transfer {
+        } => common.single(|id| {
+            Ok(LedgerOp::Transfer {
                 id,
                 to: payee(&to, &endpoints)?,
                 token: token(&t)?,
                 amount,
                 pending: hold.then_some(timeout),
-            };
-            (common.from, LedgerCall::Ops(vec![op]), Some(id))
-        }
+            })
+        })?,
         LedgerCommand::Pay {
             legs,
             token: t,
@@ -349,19 +338,15 @@ pub async fn run(command: LedgerCommand, endpoints: Endpoints) -> Result<()> {
             pending_id,
             amount,
             common,
-        } => {
-            let id = common.id.unwrap_or_else(new_id);
-            let op = LedgerOp::Post {
+        } => common.single(|id| {
+            Ok(LedgerOp::Post {
                 id,
                 pending_id,
                 amount,
-            };
-            (common.from, LedgerCall::Ops(vec![op]), Some(id))
-        }
+            })
+        })?,
         LedgerCommand::Void { pending_id, common } => {
-            let id = common.id.unwrap_or_else(new_id);
-            let op = LedgerOp::Void { id, pending_id };
-            (common.from, LedgerCall::Ops(vec![op]), Some(id))
+            common.single(|id| Ok(LedgerOp::Void { id, pending_id }))?
         }
         LedgerCommand::Mint {
             to,
@@ -369,32 +354,28 @@ pub async fn run(command: LedgerCommand, endpoints: Endpoints) -> Result<()> {
             amount,
             as_did,
             common,
-        } => {
-            let id = common.id.unwrap_or_else(new_id);
-            let op = LedgerOp::Mint {
+        } => common.single(|id| {
+            Ok(LedgerOp::Mint {
                 id,
                 to: payee(&to, &endpoints)?,
                 token: token(&t)?,
                 amount,
                 as_did: did(as_did)?,
-            };
-            (common.from, LedgerCall::Ops(vec![op]), Some(id))
-        }
+            })
+        })?,
         LedgerCommand::Burn {
             token: t,
             amount,
             as_did,
             common,
-        } => {
-            let id = common.id.unwrap_or_else(new_id);
-            let op = LedgerOp::Burn {
+        } => common.single(|id| {
+            Ok(LedgerOp::Burn {
                 id,
                 token: token(&t)?,
                 amount,
                 as_did: did(as_did)?,
-            };
-            (common.from, LedgerCall::Ops(vec![op]), Some(id))
-        }
+            })
+        })?,
         LedgerCommand::Flags {
             token: t,
             set,
@@ -433,6 +414,11 @@ pub async fn run(command: LedgerCommand, endpoints: Endpoints) -> Result<()> {
         println!("{}", serde_json::to_string(&view)?);
     }
     Ok(())
+}
+
+/// Prints a read's answer (or fails with the L1's error).
+fn show(answer: Result<impl serde::Serialize, jsonrpsee::core::ClientError>) -> Result<()> {
+    print(&answer.map_err(wallet::l1_error)?)
 }
 
 fn print(value: &impl serde::Serialize) -> Result<()> {

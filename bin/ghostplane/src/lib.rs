@@ -19,7 +19,9 @@
 //! - [`identity`], [`naming`], [`ledger`]: the `id`, `name` and `ledger` commands
 //!   over the L1 JSON-RPC (the harnesses use [`identity::did_of`] and
 //!   [`ledger::new_id`]);
-//! - [`parse_seed`], [`parse_token`]: command-line values.
+//! - [`parse_seed`], [`parse_token`]: command-line values;
+//! - [`main_with`], [`runtime`]: the process frame both binaries' `main` uses
+//!   (logging to stderr, `error: …` and a failing exit code, the async runtime).
 //!
 //! No protocol logic lives here: these are clients of the node crates' RPC APIs.
 
@@ -37,8 +39,39 @@ pub mod naming;
 #[allow(missing_docs)]
 pub mod wallet;
 
+use std::process::ExitCode;
+
 use anyhow::{Context, Result};
 use ghostplane_primitives::{Keypair, TokenId};
+
+/// A binary's `main`: logs to stderr (filter from `RUST_LOG`, default `info` with
+/// the consensus engine's chatter at `warn`), runs `run`, and on an error prints
+/// `error: …` with its causes and exits with failure.
+pub fn main_with(run: impl FnOnce() -> Result<()>) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("info,arc_malachitebft_core_consensus=warn")
+            }),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The multi-threaded async runtime a command runs on.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
 
 /// A key from its 32-byte secret seed, hex (with or without `0x`).
 pub fn parse_seed(text: &str) -> Result<Keypair> {

@@ -29,7 +29,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
-use ghostplane::{identity, ledger, naming, parse_seed, parse_token, wallet};
+use ghostplane::{identity, ledger, naming, parse_seed, parse_token, runtime, wallet};
 use ghostplane_primitives::{
     AccountId, Amount, ChainId, Codec, DEVNET_CHAIN_ID, Keypair, Nonce, PublicKey, Recipient,
     SignedTransaction, Transaction,
@@ -272,27 +272,6 @@ fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
-}
-
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new("info,arc_malachitebft_core_consensus=warn")
-            }),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    match run(Cli::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    ghostplane::main_with(|| run(Cli::parse()))
 }

@@ -319,10 +319,7 @@ fn fee_only(signed: &SignedTransaction, fee_paid: Amount) -> PubdataOp {
 }
 
 /// Transfer and withdraw bodies (fee and nonce already applied).
-fn native(
-    signed: &SignedTransaction,
-    view: &mut TxView,
-) -> Result<Result<PubdataOp, FailureReason>, StoreError> {
+fn native(signed: &SignedTransaction, view: &mut TxView) -> Step<PubdataOp> {
     let signature = signed.signature;
     match &signed.tx {
         Transaction::Transfer {
@@ -411,40 +408,42 @@ fn native(
     }
 }
 
-fn debit(
-    view: &mut TxView,
-    id: AccountId,
-    token: TokenId,
-    amount: Amount,
-) -> Result<Result<(), FailureReason>, StoreError> {
-    let balance = view.balance(id, token)?;
-    match balance.checked_sub(amount) {
-        Some(left) => {
-            view.set_balance(id, token, left);
-            Ok(Ok(()))
-        }
-        None => Ok(Err(FailureReason::InsufficientBalance {
-            token,
-            needed: amount,
-            available: balance,
-        })),
-    }
+/// What a step of a native transaction gives: a store failure, a refusal with its
+/// reason (the transaction fails), or its value.
+type Step<T> = Result<Result<T, FailureReason>, StoreError>;
+
+/// Takes `amount` of `token` from account `id`; refused when its balance is lower.
+fn debit(view: &mut TxView, id: AccountId, token: TokenId, amount: Amount) -> Step<()> {
+    change_balance(view, id, token, |balance| {
+        balance
+            .checked_sub(amount)
+            .ok_or(FailureReason::InsufficientBalance {
+                token,
+                needed: amount,
+                available: balance,
+            })
+    })
 }
 
-fn credit(
+/// Gives `amount` of `token` to account `id`; refused when its balance would overflow.
+fn credit(view: &mut TxView, id: AccountId, token: TokenId, amount: Amount) -> Step<()> {
+    change_balance(view, id, token, |balance| {
+        balance
+            .checked_add(amount)
+            .ok_or(FailureReason::BalanceOverflow { token, account: id })
+    })
+}
+
+/// Sets `id`'s balance of `token` to `change(balance)`; leaves it when `change`
+/// refuses.
+fn change_balance(
     view: &mut TxView,
     id: AccountId,
     token: TokenId,
-    amount: Amount,
-) -> Result<Result<(), FailureReason>, StoreError> {
+    change: impl FnOnce(Amount) -> Result<Amount, FailureReason>,
+) -> Step<()> {
     let balance = view.balance(id, token)?;
-    match balance.checked_add(amount) {
-        Some(total) => {
-            view.set_balance(id, token, total);
-            Ok(Ok(()))
-        }
-        None => Ok(Err(FailureReason::BalanceOverflow { token, account: id })),
-    }
+    Ok(change(balance).map(|new| view.set_balance(id, token, new)))
 }
 
 /// Gives `key` the next free account id; `None` if the tree is full.

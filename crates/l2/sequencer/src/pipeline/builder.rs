@@ -17,45 +17,20 @@ use crate::config::SequencerConfig;
 /// The builder stage, the only user of the [`Executor`]: owns the chain's head and
 /// the next L1 deposit it expects.
 pub(super) struct Builder {
-    config: Arc<SequencerConfig>,
-    executor: Executor,
+    pub(super) config: Arc<SequencerConfig>,
+    pub(super) executor: Executor,
     /// Admitted transactions, in sequence order.
-    input: Receiver<Ordered>,
-    deposits: Receiver<DepositEvent>,
+    pub(super) input: Receiver<Ordered>,
+    pub(super) deposits: Receiver<DepositEvent>,
     /// The L1 queue index of the next deposit to include.
-    deposits_next: u64,
-    statuses: StatusSink,
-    blocks: broadcast::Sender<BlockEvent>,
-    done_tx: Sender<BlockDone>,
-    trim_tx: Sender<Vec<u64>>,
+    pub(super) deposits_next: u64,
+    pub(super) statuses: StatusSink,
+    pub(super) blocks: broadcast::Sender<BlockEvent>,
+    pub(super) done_tx: Sender<BlockDone>,
+    pub(super) trim_tx: Sender<Vec<u64>>,
 }
 
 impl Builder {
-    #[allow(clippy::too_many_arguments)] // Each is one of the stage's channels or its state.
-    pub(super) fn new(
-        config: Arc<SequencerConfig>,
-        executor: Executor,
-        input: Receiver<Ordered>,
-        deposits: Receiver<DepositEvent>,
-        deposits_next: u64,
-        statuses: StatusSink,
-        blocks: broadcast::Sender<BlockEvent>,
-        done_tx: Sender<BlockDone>,
-        trim_tx: Sender<Vec<u64>>,
-    ) -> Self {
-        Self {
-            config,
-            executor,
-            input,
-            deposits,
-            deposits_next,
-            statuses,
-            blocks,
-            done_tx,
-            trim_tx,
-        }
-    }
-
     /// Runs until the input closes, a block fails (production stops), or `stop` is
     /// set while idle.
     pub(super) fn run(mut self, stop: &AtomicBool) {

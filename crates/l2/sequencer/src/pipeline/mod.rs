@@ -288,25 +288,25 @@ pub fn start(
         Arc::clone(&pending_nonces),
         Arc::clone(&pooled),
     );
-    let wal_writer = WalWriter::new(
-        Arc::clone(&config),
+    let wal_writer = WalWriter {
+        config: Arc::clone(&config),
         wal,
-        wal_rx,
-        trim_rx,
-        build_tx,
-        sink.clone(),
-    );
-    let builder = Builder::new(
-        Arc::clone(&config),
+        input: wal_rx,
+        trims: trim_rx,
+        builder: build_tx,
+        statuses: sink.clone(),
+    };
+    let builder = Builder {
+        config: Arc::clone(&config),
         executor,
-        build_rx,
-        deposit_rx,
+        input: build_rx,
+        deposits: deposit_rx,
         deposits_next,
-        sink,
-        blocks.clone(),
+        statuses: sink,
+        blocks: blocks.clone(),
         done_tx,
         trim_tx,
-    );
+    };
 
     let mut threads = Vec::new();
     let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {

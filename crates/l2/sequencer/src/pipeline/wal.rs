@@ -19,34 +19,16 @@ use crate::wal::{Wal, WalOp};
 /// deletions the builder asks for, then acknowledges and passes released
 /// transactions to the builder.
 pub(super) struct WalWriter {
-    config: Arc<SequencerConfig>,
-    wal: Wal,
-    input: Receiver<WalMsg>,
+    pub(super) config: Arc<SequencerConfig>,
+    pub(super) wal: Wal,
+    pub(super) input: Receiver<WalMsg>,
     /// Sequence numbers of executed transactions, a list per committed block.
-    trims: Receiver<Vec<u64>>,
-    builder: Sender<Ordered>,
-    statuses: StatusSink,
+    pub(super) trims: Receiver<Vec<u64>>,
+    pub(super) builder: Sender<Ordered>,
+    pub(super) statuses: StatusSink,
 }
 
 impl WalWriter {
-    pub(super) fn new(
-        config: Arc<SequencerConfig>,
-        wal: Wal,
-        input: Receiver<WalMsg>,
-        trims: Receiver<Vec<u64>>,
-        builder: Sender<Ordered>,
-        statuses: StatusSink,
-    ) -> Self {
-        Self {
-            config,
-            wal,
-            input,
-            trims,
-            builder,
-            statuses,
-        }
-    }
-
     /// Runs until a channel closes, a write fails (durability can no longer be
     /// promised), or `stop` is set while idle.
     pub(super) fn run(self, stop: &AtomicBool) {
