@@ -48,7 +48,8 @@ use ghostd_types::ledger::{LedgerTransfer, TransferCode, naming_treasury, system
 
 use super::identity;
 use crate::module::{
-    Applied, CallContext, Module, ModuleError, Names, PaymentError, Payments, Refusal, misrouted,
+    Applied, ApplyResult, CallContext, Module, ModuleFailure, Names, PaymentError, Payments,
+    misrouted,
 };
 use crate::state::{self, Layer, Read, StateError};
 use crate::types::{Call, ModuleId};
@@ -142,18 +143,17 @@ impl NamingError {
     }
 }
 
-impl From<NamingError> for ModuleError {
-    fn from(e: NamingError) -> Self {
-        match e {
-            NamingError::State(e) | NamingError::Fee(PaymentError::Storage(e)) => {
-                ModuleError::Storage(e)
-            }
-            e => ModuleError::Refused(Refusal::new(
-                ModuleId::NAMING,
-                e.code(),
-                format!("naming: {e}"),
-                e,
-            )),
+impl ModuleFailure for NamingError {
+    const MODULE: ModuleId = ModuleId::NAMING;
+
+    fn result_code(&self) -> u16 {
+        self.code()
+    }
+
+    fn into_storage(self) -> Result<StateError, Self> {
+        match self {
+            Self::State(e) | Self::Fee(PaymentError::Storage(e)) => Ok(e),
+            e => Err(e),
         }
     }
 }
@@ -702,12 +702,7 @@ impl Module for Naming {
         ModuleId::NAMING
     }
 
-    fn apply(
-        &self,
-        state: &mut Layer<'_>,
-        ctx: &CallContext,
-        call: &Call,
-    ) -> Result<Applied, ModuleError> {
+    fn apply(&self, state: &mut Layer<'_>, ctx: &CallContext, call: &Call) -> ApplyResult {
         let Call::Naming(call) = call else {
             return Err(misrouted(ModuleId::NAMING, call));
         };

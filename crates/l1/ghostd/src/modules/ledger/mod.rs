@@ -73,8 +73,8 @@ use std::sync::Arc;
 use ghostd_types::Genesis;
 
 use crate::module::{
-    Applied, BlockContext, CallContext, Module, ModuleError, Names, PaymentError, Payments,
-    Refusal, misrouted,
+    Applied, ApplyResult, BlockContext, CallContext, Module, ModuleError, Names, PaymentError,
+    Payments, Refusal, misrouted,
 };
 use crate::state::{Layer, Read};
 use crate::types::{Call, ModuleId};
@@ -157,12 +157,7 @@ impl Module for Ledger {
         Ok(())
     }
 
-    fn apply(
-        &self,
-        state: &mut Layer<'_>,
-        ctx: &CallContext,
-        call: &Call,
-    ) -> Result<Applied, ModuleError> {
+    fn apply(&self, state: &mut Layer<'_>, ctx: &CallContext, call: &Call) -> ApplyResult {
         let Call::Ledger(call) = call else {
             return Err(misrouted(ModuleId::LEDGER, call));
         };
