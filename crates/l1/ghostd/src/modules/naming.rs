@@ -444,6 +444,28 @@ fn check_record(record: &Record) -> Result<(), NamingError> {
     Ok(())
 }
 
+/// A new holding of `name` (registered, or created as a subname of `parent`):
+/// `owner`'s, without a manager, from `height` until `expires`, one generation
+/// past `previous` (the released holding it replaces, if any).
+fn new_holding(
+    name: String,
+    owner: PublicKey,
+    expires: u64,
+    height: u64,
+    parent: Option<(NameHash, u64)>,
+    previous: Option<NameRecord>,
+) -> NameRecord {
+    NameRecord {
+        name,
+        owner,
+        manager: None,
+        expires,
+        registered: height,
+        generation: previous.map_or(0, |p| p.generation + 1),
+        parent,
+    }
+}
+
 /// Applies `call`.
 pub fn apply(
     state: &mut Layer<'_>,
@@ -467,19 +489,9 @@ pub fn apply(
             }
             let price = pay(state, ctx, &normalized, *years)?;
             let expires = extend(height, ctx.params, *years)?;
-            let generation = previous.map_or(0, |p| p.generation + 1);
-            state.put(
-                name_key(&hash),
-                &NameRecord {
-                    name: normalized,
-                    owner: *owner,
-                    manager: None,
-                    expires,
-                    registered: height,
-                    generation,
-                    parent: None,
-                },
-            );
+            let record = new_holding(normalized, *owner, expires, height, None, previous);
+            let generation = record.generation;
+            state.put(name_key(&hash), &record);
             emit(
                 state,
                 &hash,
@@ -562,19 +574,16 @@ pub fn apply(
             {
                 return Err(NamingError::SubnameGivenAway(normalized));
             }
-            let generation = previous.map_or(0, |p| p.generation + 1);
-            state.put(
-                name_key(&hash),
-                &NameRecord {
-                    name: normalized,
-                    owner: *owner,
-                    manager: None,
-                    expires: parent.expires,
-                    registered: height,
-                    generation,
-                    parent: Some((parent_hash, parent.generation)),
-                },
+            let parent_of = Some((parent_hash, parent.generation));
+            let record = new_holding(
+                normalized,
+                *owner,
+                parent.expires,
+                height,
+                parent_of,
+                previous,
             );
+            state.put(name_key(&hash), &record);
             emit(
                 state,
                 &hash,
