@@ -100,7 +100,7 @@ pub use expiry::begin_block;
 pub use issuance::set_genesis_issuers;
 pub use journal::{Posted, SUPPLY_MAX, check_client_id, check_totals, post};
 pub use store::{account, balance, issuer_of, pending_status, totals, transfer_by_id};
-pub use trail::{Page, account_entries, account_history};
+pub use trail::{Page, PageQuery, account_entries, account_history};
 
 /// The ledger as the chain drives it (see the module docs).
 pub struct Ledger {
