@@ -22,7 +22,10 @@
 //!
 //! Refusals are numbered: [`Refusal`] carries the module, its stable result code
 //! and the message, which the receipt records
-//! ([`L1Outcome::Failed`](crate::types::L1Outcome)).
+//! ([`L1Outcome::Failed`](crate::types::L1Outcome)). A module's typed error
+//! implements [`ModuleFailure`] (its module, code and message, and which of its
+//! variants is a storage failure rather than a verdict); `?` then turns it into a
+//! [`ModuleError`] in any hook.
 
 use ghostd_types::Genesis;
 use ghostd_types::ledger::LedgerTransfer;
@@ -60,6 +63,9 @@ pub struct Applied {
     pub deposit_index: Option<u64>,
 }
 
+/// What [`Module::apply`] returns.
+pub type ApplyResult = Result<Applied, ModuleError>;
+
 /// A module's refusal: which module, its stable result code, the message, and the
 /// module's own typed error (for callers that know the module:
 /// [`Refusal::downcast`]).
@@ -86,6 +92,11 @@ impl Refusal {
             message,
             error: Box::new(error),
         }
+    }
+
+    /// `error`, a verdict of its module's: with the module's code and message.
+    pub fn of<E: ModuleFailure>(error: E) -> Self {
+        Self::new(E::MODULE, error.result_code(), error.message(), error)
     }
 
     /// The module that refused.
@@ -134,6 +145,35 @@ pub enum ModuleError {
     Storage(#[from] StateError),
 }
 
+/// A module's typed error, as the chain records it: a refusal with the module's
+/// stable code and message ([`Refusal::of`]), except the variants that wrap a
+/// [`StateError`] (this node's failure, not a verdict: [`ModuleError::Storage`]).
+pub trait ModuleFailure: std::error::Error + Send + Sync + Sized + 'static {
+    /// The module whose error this is.
+    const MODULE: ModuleId;
+
+    /// Its stable result code.
+    fn result_code(&self) -> u16;
+
+    /// What receipts and RPC errors say: `<module>: <error>` unless the module
+    /// says otherwise.
+    fn message(&self) -> String {
+        format!("{}: {self}", Self::MODULE)
+    }
+
+    /// The state error it wraps, if it is one; else itself.
+    fn into_storage(self) -> Result<StateError, Self>;
+}
+
+impl<E: ModuleFailure> From<E> for ModuleError {
+    fn from(error: E) -> Self {
+        match error.into_storage() {
+            Ok(e) => Self::Storage(e),
+            Err(e) => Self::Refused(Refusal::of(e)),
+        }
+    }
+}
+
 /// An L1 module, as the chain drives it. Every hook but [`Module::apply`] has a
 /// default that does nothing.
 pub trait Module: Send + Sync {
@@ -163,12 +203,7 @@ pub trait Module: Send + Sync {
 
     /// Applies one of its calls in the transaction's own layer (dropped if this
     /// fails).
-    fn apply(
-        &self,
-        state: &mut Layer<'_>,
-        ctx: &CallContext,
-        call: &Call,
-    ) -> Result<Applied, ModuleError>;
+    fn apply(&self, state: &mut Layer<'_>, ctx: &CallContext, call: &Call) -> ApplyResult;
 
     /// Runs after the block's transactions: checks the module's invariants. An
     /// error is a bug; the block is not committed.
@@ -196,12 +231,7 @@ impl<M: Module + ?Sized> Module for std::sync::Arc<M> {
         (**self).begin_block(state, block)
     }
 
-    fn apply(
-        &self,
-        state: &mut Layer<'_>,
-        ctx: &CallContext,
-        call: &Call,
-    ) -> Result<Applied, ModuleError> {
+    fn apply(&self, state: &mut Layer<'_>, ctx: &CallContext, call: &Call) -> ApplyResult {
         (**self).apply(state, ctx, call)
     }
 
@@ -264,12 +294,7 @@ impl Modules {
     }
 
     /// Hands `call` to its module: authorizes, then applies.
-    pub fn apply(
-        &self,
-        state: &mut Layer<'_>,
-        ctx: &CallContext,
-        call: &Call,
-    ) -> Result<Applied, ModuleError> {
+    pub fn apply(&self, state: &mut Layer<'_>, ctx: &CallContext, call: &Call) -> ApplyResult {
         let module = self.owner(call)?;
         module.authorize(&ctx.from, call)?;
         module.apply(state, ctx, call)

@@ -26,6 +26,14 @@ fn addr(key: &Keypair) -> L1Address {
     L1Address(key.public_key().0)
 }
 
+fn trail_page(from_block: u64, cursor: Option<u64>, limit: u32) -> ledger::PageQuery {
+    ledger::PageQuery {
+        from_block,
+        cursor,
+        limit,
+    }
+}
+
 fn ops(ops: Vec<LedgerOp>) -> Call {
     Call::Ledger(LedgerCall::Ops(ops))
 }
@@ -304,7 +312,7 @@ fn pending_expires_exactly_at_its_timeout_block() {
     assert!(void.flags.has(TransferFlags::VOID_PENDING));
     let (entries, next) = f
         .node
-        .read(|s| ledger::account_entries(s, &addr(&alice), GCC, 0, None, 10))
+        .read(|s| ledger::account_entries(s, &addr(&alice), GCC, trail_page(0, None, 10)))
         .unwrap();
     assert_eq!(next, None);
     let ids: Vec<u128> = entries.iter().map(|(_, t)| t.id).collect();
@@ -712,7 +720,7 @@ fn account_flags_closed_and_history() {
     f.done(&alice, ops(vec![send(73, &bob, 2)]));
     let (history, next) = f
         .node
-        .read(|s| ledger::account_history(s, &addr(&bob), GCC, 0, None, 100))
+        .read(|s| ledger::account_history(s, &addr(&bob), GCC, trail_page(0, None, 100)))
         .unwrap();
     assert_eq!(next, None);
     // Only the changes after `history` was set have snapshots.
@@ -739,7 +747,7 @@ fn audit_trail_pages_with_cursors_and_from_block() {
     loop {
         let (page, next) = f
             .node
-            .read(|s| ledger::account_entries(s, &addr(&bob), GCC, 0, cursor, 6))
+            .read(|s| ledger::account_entries(s, &addr(&bob), GCC, trail_page(0, cursor, 6)))
             .unwrap();
         assert!(page.len() <= 6);
         seen.extend(page.into_iter().map(|(_, t)| t.id));
@@ -752,7 +760,7 @@ fn audit_trail_pages_with_cursors_and_from_block() {
     assert_eq!(seen[1..5], [1_000, 1_001, 1_002, 1_003]);
     let (page, _) = f
         .node
-        .read(|s| ledger::account_entries(s, &addr(&bob), GCC, blocks[3], None, 100))
+        .read(|s| ledger::account_entries(s, &addr(&bob), GCC, trail_page(blocks[3], None, 100)))
         .unwrap();
     let ids: Vec<u128> = page.iter().map(|(_, t)| t.id).collect();
     assert_eq!(
@@ -762,7 +770,7 @@ fn audit_trail_pages_with_cursors_and_from_block() {
     // The page size is bounded.
     let (page, next) = f
         .node
-        .read(|s| ledger::account_entries(s, &addr(&bob), GCC, 0, None, 1_000_000))
+        .read(|s| ledger::account_entries(s, &addr(&bob), GCC, trail_page(0, None, 1_000_000)))
         .unwrap();
     assert_eq!((page.len(), next), (21, None));
 }

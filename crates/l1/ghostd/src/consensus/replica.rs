@@ -342,15 +342,7 @@ impl Replica {
             },
             NetMsg::Block(b) => self.on_block(*b),
             NetMsg::Transactions(txs) => {
-                let refused = self
-                    .node
-                    .submit_batch_from_peer(txs)
-                    .into_iter()
-                    .filter(Result::is_err)
-                    .count();
-                if refused > 0 {
-                    metrics::counter!("ghostd_gossip_refused_total").increment(refused as u64);
-                }
+                admit_gossip(&self.node, txs);
                 Vec::new()
             }
             NetMsg::Status { height } => {
@@ -718,6 +710,19 @@ impl Replica {
         // Our round may have moved: blocks parked for it are due.
         out.extend(self.unpark());
         out
+    }
+}
+
+/// Admits transactions a peer gossiped, counting the refused ones
+/// (`ghostd_gossip_refused_total`). The runtime does it off the consensus thread.
+pub fn admit_gossip(node: &Ghostd, txs: Vec<SignedL1Transaction>) {
+    let refused = node
+        .submit_batch_from_peer(txs)
+        .into_iter()
+        .filter(Result::is_err)
+        .count();
+    if refused > 0 {
+        metrics::counter!("ghostd_gossip_refused_total").increment(refused as u64);
     }
 }
 

@@ -130,14 +130,7 @@ pub fn start(node: Ghostd, config: BftConfig) -> Result<BftHandle, NodeError> {
             .name("ghostd-gossip-admit".into())
             .spawn(move || {
                 for (txs, _budget) in admissions {
-                    let refused = node
-                        .submit_batch_from_peer(txs)
-                        .into_iter()
-                        .filter(Result::is_err)
-                        .count();
-                    if refused > 0 {
-                        metrics::counter!("ghostd_gossip_refused_total").increment(refused as u64);
-                    }
+                    super::replica::admit_gossip(&node, txs);
                 }
             })
             .map_err(|e| NodeError::Rpc(format!("gossip thread: {e}")))?;

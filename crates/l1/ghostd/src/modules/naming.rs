@@ -48,7 +48,8 @@ use ghostd_types::ledger::{LedgerTransfer, TransferCode, naming_treasury, system
 
 use super::identity;
 use crate::module::{
-    Applied, CallContext, Module, ModuleError, Names, PaymentError, Payments, Refusal, misrouted,
+    Applied, ApplyResult, CallContext, Module, ModuleFailure, Names, PaymentError, Payments,
+    misrouted,
 };
 use crate::state::{self, Layer, Read, StateError};
 use crate::types::{Call, ModuleId};
@@ -142,18 +143,17 @@ impl NamingError {
     }
 }
 
-impl From<NamingError> for ModuleError {
-    fn from(e: NamingError) -> Self {
-        match e {
-            NamingError::State(e) | NamingError::Fee(PaymentError::Storage(e)) => {
-                ModuleError::Storage(e)
-            }
-            e => ModuleError::Refused(Refusal::new(
-                ModuleId::NAMING,
-                e.code(),
-                format!("naming: {e}"),
-                e,
-            )),
+impl ModuleFailure for NamingError {
+    const MODULE: ModuleId = ModuleId::NAMING;
+
+    fn result_code(&self) -> u16 {
+        self.code()
+    }
+
+    fn into_storage(self) -> Result<StateError, Self> {
+        match self {
+            Self::State(e) | Self::Fee(PaymentError::Storage(e)) => Ok(e),
+            e => Err(e),
         }
     }
 }
@@ -444,6 +444,28 @@ fn check_record(record: &Record) -> Result<(), NamingError> {
     Ok(())
 }
 
+/// A new holding of `name` (registered, or created as a subname of `parent`):
+/// `owner`'s, without a manager, from `height` until `expires`, one generation
+/// past `previous` (the released holding it replaces, if any).
+fn new_holding(
+    name: String,
+    owner: PublicKey,
+    expires: u64,
+    height: u64,
+    parent: Option<(NameHash, u64)>,
+    previous: Option<NameRecord>,
+) -> NameRecord {
+    NameRecord {
+        name,
+        owner,
+        manager: None,
+        expires,
+        registered: height,
+        generation: previous.map_or(0, |p| p.generation + 1),
+        parent,
+    }
+}
+
 /// Applies `call`.
 pub fn apply(
     state: &mut Layer<'_>,
@@ -467,19 +489,9 @@ pub fn apply(
             }
             let price = pay(state, ctx, &normalized, *years)?;
             let expires = extend(height, ctx.params, *years)?;
-            let generation = previous.map_or(0, |p| p.generation + 1);
-            state.put(
-                name_key(&hash),
-                &NameRecord {
-                    name: normalized,
-                    owner: *owner,
-                    manager: None,
-                    expires,
-                    registered: height,
-                    generation,
-                    parent: None,
-                },
-            );
+            let record = new_holding(normalized, *owner, expires, height, None, previous);
+            let generation = record.generation;
+            state.put(name_key(&hash), &record);
             emit(
                 state,
                 &hash,
@@ -562,19 +574,16 @@ pub fn apply(
             {
                 return Err(NamingError::SubnameGivenAway(normalized));
             }
-            let generation = previous.map_or(0, |p| p.generation + 1);
-            state.put(
-                name_key(&hash),
-                &NameRecord {
-                    name: normalized,
-                    owner: *owner,
-                    manager: None,
-                    expires: parent.expires,
-                    registered: height,
-                    generation,
-                    parent: Some((parent_hash, parent.generation)),
-                },
+            let parent_of = Some((parent_hash, parent.generation));
+            let record = new_holding(
+                normalized,
+                *owner,
+                parent.expires,
+                height,
+                parent_of,
+                previous,
             );
+            state.put(name_key(&hash), &record);
             emit(
                 state,
                 &hash,
@@ -702,12 +711,7 @@ impl Module for Naming {
         ModuleId::NAMING
     }
 
-    fn apply(
-        &self,
-        state: &mut Layer<'_>,
-        ctx: &CallContext,
-        call: &Call,
-    ) -> Result<Applied, ModuleError> {
+    fn apply(&self, state: &mut Layer<'_>, ctx: &CallContext, call: &Call) -> ApplyResult {
         let Call::Naming(call) = call else {
             return Err(misrouted(ModuleId::NAMING, call));
         };

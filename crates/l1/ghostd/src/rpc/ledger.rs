@@ -94,18 +94,10 @@ impl LedgerApiServer for LedgerRpc {
     ) -> RpcResult<TransfersPage> {
         let owner = self.owner(&owner)?;
         let token = parse_token(&token)?;
-        let options = options.unwrap_or_default();
         let (entries, next_cursor) = self
             .node
             .read(|s| -> Result<_, StateError> {
-                let (entries, next) = ledger::account_entries(
-                    s,
-                    &owner,
-                    token,
-                    options.from_block,
-                    options.cursor,
-                    options.limit.unwrap_or(PAGE_LIMIT_MAX),
-                )?;
+                let (entries, next) = ledger::account_entries(s, &owner, token, page(options))?;
                 let mut out = Vec::with_capacity(entries.len());
                 for (seq, t) in entries {
                     let status = ledger::pending_status(s, t.id)?;
@@ -131,19 +123,9 @@ impl LedgerApiServer for LedgerRpc {
     ) -> RpcResult<HistoryPage> {
         let owner = self.owner(&owner)?;
         let token = parse_token(&token)?;
-        let options = options.unwrap_or_default();
         let (balances, next_cursor) = self
             .node
-            .read(|s| {
-                ledger::account_history(
-                    s,
-                    &owner,
-                    token,
-                    options.from_block,
-                    options.cursor,
-                    options.limit.unwrap_or(PAGE_LIMIT_MAX),
-                )
-            })
+            .read(|s| ledger::account_history(s, &owner, token, page(options)))
             .map_err(internal)?;
         Ok(HistoryPage {
             balances: balances
@@ -152,6 +134,16 @@ impl LedgerApiServer for LedgerRpc {
                 .collect(),
             next_cursor,
         })
+    }
+}
+
+/// The trail page `options` ask for (without a limit: the most a page holds).
+fn page(options: Option<PageOptions>) -> ledger::PageQuery {
+    let options = options.unwrap_or_default();
+    ledger::PageQuery {
+        from_block: options.from_block,
+        cursor: options.cursor,
+        limit: options.limit.unwrap_or(PAGE_LIMIT_MAX),
     }
 }
 

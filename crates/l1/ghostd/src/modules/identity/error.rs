@@ -3,7 +3,7 @@
 
 use ghostd_types::identity::{DOCUMENT_BYTES_MAX, DidId, JTI_BYTES_MAX};
 
-use crate::module::{ModuleError, Refusal};
+use crate::module::ModuleFailure;
 use crate::state::StateError;
 use crate::types::ModuleId;
 
@@ -136,16 +136,17 @@ impl IdentityError {
     }
 }
 
-impl From<IdentityError> for ModuleError {
-    fn from(e: IdentityError) -> Self {
-        match e {
-            IdentityError::State(e) => ModuleError::Storage(e),
-            e => ModuleError::Refused(Refusal::new(
-                ModuleId::IDENTITY,
-                e.code(),
-                format!("identity: {e}"),
-                e,
-            )),
+impl ModuleFailure for IdentityError {
+    const MODULE: ModuleId = ModuleId::IDENTITY;
+
+    fn result_code(&self) -> u16 {
+        self.code()
+    }
+
+    fn into_storage(self) -> Result<StateError, Self> {
+        match self {
+            Self::State(e) => Ok(e),
+            e => Err(e),
         }
     }
 }

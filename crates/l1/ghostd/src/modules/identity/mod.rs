@@ -28,7 +28,7 @@
 
 use ghostd_types::identity::Stamp;
 
-use crate::module::{Applied, CallContext, Module, ModuleError, misrouted};
+use crate::module::{Applied, ApplyResult, CallContext, Module, misrouted};
 use crate::state::Layer;
 use crate::types::{Call, ModuleId};
 
@@ -60,12 +60,7 @@ impl Module for Identity {
         ModuleId::IDENTITY
     }
 
-    fn apply(
-        &self,
-        state: &mut Layer<'_>,
-        ctx: &CallContext,
-        call: &Call,
-    ) -> Result<Applied, ModuleError> {
+    fn apply(&self, state: &mut Layer<'_>, ctx: &CallContext, call: &Call) -> ApplyResult {
         let Call::Identity(call) = call else {
             return Err(misrouted(ModuleId::IDENTITY, call));
         };

@@ -7,7 +7,7 @@ use ghostplane_primitives::{Amount, L1Address, TokenId};
 use super::{
     EXPIRIES_PER_BLOCK_MAX, LINKED_OPS_MAX, PENDING_TIMEOUT_MAX, SUPPLY_MAX, TransferField,
 };
-use crate::module::{ModuleError, Refusal};
+use crate::module::ModuleFailure;
 use crate::state::StateError;
 use crate::types::ModuleId;
 
@@ -261,16 +261,22 @@ impl LedgerError {
     }
 }
 
-impl From<LedgerError> for ModuleError {
-    fn from(e: LedgerError) -> Self {
-        match e {
-            LedgerError::State(e) => ModuleError::Storage(e),
-            e => ModuleError::Refused(Refusal::new(
-                ModuleId::LEDGER,
-                e.number(),
-                format!("ledger [{}]: {e}", e.code()),
-                e,
-            )),
+impl ModuleFailure for LedgerError {
+    const MODULE: ModuleId = ModuleId::LEDGER;
+
+    fn result_code(&self) -> u16 {
+        self.number()
+    }
+
+    /// `ledger [<code name>]: <error>`.
+    fn message(&self) -> String {
+        format!("ledger [{}]: {self}", self.code())
+    }
+
+    fn into_storage(self) -> Result<StateError, Self> {
+        match self {
+            Self::State(e) => Ok(e),
+            e => Err(e),
         }
     }
 }

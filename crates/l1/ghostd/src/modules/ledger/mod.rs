@@ -73,8 +73,8 @@ use std::sync::Arc;
 use ghostd_types::Genesis;
 
 use crate::module::{
-    Applied, BlockContext, CallContext, Module, ModuleError, Names, PaymentError, Payments,
-    Refusal, misrouted,
+    Applied, ApplyResult, BlockContext, CallContext, Module, ModuleError, Names, PaymentError,
+    Payments, Refusal, misrouted,
 };
 use crate::state::{Layer, Read};
 use crate::types::{Call, ModuleId};
@@ -100,7 +100,7 @@ pub use expiry::begin_block;
 pub use issuance::set_genesis_issuers;
 pub use journal::{Posted, SUPPLY_MAX, check_client_id, check_totals, post};
 pub use store::{account, balance, issuer_of, pending_status, totals, transfer_by_id};
-pub use trail::{Page, account_entries, account_history};
+pub use trail::{Page, PageQuery, account_entries, account_history};
 
 /// The ledger as the chain drives it (see the module docs).
 pub struct Ledger {
@@ -157,12 +157,7 @@ impl Module for Ledger {
         Ok(())
     }
 
-    fn apply(
-        &self,
-        state: &mut Layer<'_>,
-        ctx: &CallContext,
-        call: &Call,
-    ) -> Result<Applied, ModuleError> {
+    fn apply(&self, state: &mut Layer<'_>, ctx: &CallContext, call: &Call) -> ApplyResult {
         let Call::Ledger(call) = call else {
             return Err(misrouted(ModuleId::LEDGER, call));
         };

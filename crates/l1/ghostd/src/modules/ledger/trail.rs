@@ -49,36 +49,44 @@ pub(super) fn touch(
 /// (`None`: the end).
 pub type Page<T> = (Vec<(u64, T)>, Option<u64>);
 
-/// The sequence numbers a page covers: from `cursor`, or without one from the
-/// first entry at or after `from_block`; at most `limit` (≤ [`PAGE_LIMIT_MAX`]).
-/// Also returns the next page's cursor.
+/// Which page of an account's trail: from `cursor`, or without one from the first
+/// entry at or after `from_block`; at most `limit` entries (clamped to 1 ..=
+/// [`PAGE_LIMIT_MAX`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageQuery {
+    /// Where a page without a cursor starts: the first entry in this block or later.
+    pub from_block: u64,
+    /// The previous page's next cursor.
+    pub cursor: Option<u64>,
+    /// Most entries.
+    pub limit: u32,
+}
+
+/// The sequence numbers `page` covers, and the next page's cursor.
 fn page_range(
     state: &dyn Read,
     owner: &L1Address,
     token: TokenId,
-    from_block: u64,
-    cursor: Option<u64>,
-    limit: u32,
+    page: PageQuery,
 ) -> Result<(std::ops::Range<u64>, Option<u64>), StateError> {
     let entries = account(state, owner, token)?.entries;
-    let start = match cursor {
+    let start = match page.cursor {
         Some(cursor) => cursor,
-        None => first_at_or_after(state, owner, token, entries, from_block)?,
+        None => first_at_or_after(state, owner, token, entries, page.from_block)?,
     };
-    let end = entries.min(start.saturating_add(u64::from(limit.clamp(1, PAGE_LIMIT_MAX))));
+    let limit = page.limit.clamp(1, PAGE_LIMIT_MAX);
+    let end = entries.min(start.saturating_add(u64::from(limit)));
     Ok((start..end, (end < entries).then_some(end)))
 }
 
-/// A page of an account's audit trail (see [`page_range`]).
+/// A page of an account's audit trail.
 pub fn account_entries(
     state: &dyn Read,
     owner: &L1Address,
     token: TokenId,
-    from_block: u64,
-    cursor: Option<u64>,
-    limit: u32,
+    page: PageQuery,
 ) -> Result<Page<LedgerTransfer>, StateError> {
-    let (range, next) = page_range(state, owner, token, from_block, cursor, limit)?;
+    let (range, next) = page_range(state, owner, token, page)?;
     let mut out = Vec::new();
     for seq in range {
         let entry: Option<AccountEntry> = state::get(state, &entry_key(owner, token, seq))?;
@@ -97,11 +105,9 @@ pub fn account_history(
     state: &dyn Read,
     owner: &L1Address,
     token: TokenId,
-    from_block: u64,
-    cursor: Option<u64>,
-    limit: u32,
+    page: PageQuery,
 ) -> Result<Page<BalanceSnapshot>, StateError> {
-    let (range, next) = page_range(state, owner, token, from_block, cursor, limit)?;
+    let (range, next) = page_range(state, owner, token, page)?;
     let mut out = Vec::new();
     for seq in range {
         if let Some(snapshot) = state::get(state, &history_key(owner, token, seq))? {

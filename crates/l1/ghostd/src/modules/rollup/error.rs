@@ -2,7 +2,7 @@
 
 use ghostplane_primitives::{AccountId, Amount, FieldBytes, Nonce, PublicKey};
 
-use crate::module::{ModuleError, Refusal};
+use crate::module::ModuleFailure;
 use crate::modules::ledger::LedgerError;
 use crate::state::StateError;
 use crate::types::ModuleId;
@@ -268,18 +268,17 @@ impl RollupError {
     }
 }
 
-impl From<RollupError> for ModuleError {
-    fn from(e: RollupError) -> Self {
-        match e {
-            RollupError::State(e) | RollupError::Ledger(LedgerError::State(e)) => {
-                ModuleError::Storage(e)
-            }
-            e => ModuleError::Refused(Refusal::new(
-                ModuleId::ROLLUP,
-                e.code(),
-                format!("rollup: {e}"),
-                e,
-            )),
+impl ModuleFailure for RollupError {
+    const MODULE: ModuleId = ModuleId::ROLLUP;
+
+    fn result_code(&self) -> u16 {
+        self.code()
+    }
+
+    fn into_storage(self) -> Result<StateError, Self> {
+        match self {
+            Self::State(e) | Self::Ledger(LedgerError::State(e)) => Ok(e),
+            e => Err(e),
         }
     }
 }

@@ -52,7 +52,7 @@ use ghostplane_prover::ProofBackend;
 
 use std::sync::Arc;
 
-use crate::module::{Applied, CallContext, Module, ModuleError, Refusal, misrouted};
+use crate::module::{Applied, ApplyResult, CallContext, Module, ModuleError, Refusal, misrouted};
 use crate::state::{self, Layer, Read, StateError};
 use crate::types::{Call, ModuleId, RollupCall};
 
@@ -209,24 +209,13 @@ impl Module for Rollup {
     fn authorize(&self, from: &PublicKey, call: &Call) -> Result<(), Refusal> {
         match call {
             Call::Rollup(RollupCall::Prove { .. }) if !self.genesis.operators.contains(from) => {
-                let e = RollupError::NotOperator(*from);
-                Err(Refusal::new(
-                    ModuleId::ROLLUP,
-                    e.code(),
-                    format!("rollup: {e}"),
-                    e,
-                ))
+                Err(Refusal::of(RollupError::NotOperator(*from)))
             }
             _ => Ok(()),
         }
     }
 
-    fn apply(
-        &self,
-        state: &mut Layer<'_>,
-        ctx: &CallContext,
-        call: &Call,
-    ) -> Result<Applied, ModuleError> {
+    fn apply(&self, state: &mut Layer<'_>, ctx: &CallContext, call: &Call) -> ApplyResult {
         let Call::Rollup(call) = call else {
             return Err(misrouted(ModuleId::ROLLUP, call));
         };
