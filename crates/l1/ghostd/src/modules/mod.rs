@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use ghostd_types::Genesis;
 
-use crate::module::{Modules, Refusal};
+use crate::module::{ModuleFailure, Modules, Refusal};
 use crate::types::ModuleId;
 
 /// The modules of a chain with `genesis`, in hook order: ledger, rollup, identity,
@@ -63,23 +63,25 @@ pub enum CallError {
 impl CallError {
     /// The module that refused.
     pub fn module(&self) -> ModuleId {
-        match self {
-            Self::Ledger(_) => ModuleId::LEDGER,
-            Self::Rollup(_) => ModuleId::ROLLUP,
-            Self::Identity(_) => ModuleId::IDENTITY,
-            Self::Naming(_) => ModuleId::NAMING,
-            Self::Other(refusal) => refusal.module(),
-        }
+        self.module_and_code().0
     }
 
     /// Its stable result code (as the receipt would carry it).
     pub fn code(&self) -> u16 {
+        self.module_and_code().1
+    }
+
+    /// Both, as each module's [`ModuleFailure`] states them.
+    fn module_and_code(&self) -> (ModuleId, u16) {
+        fn of<E: ModuleFailure>(e: &E) -> (ModuleId, u16) {
+            (E::MODULE, e.result_code())
+        }
         match self {
-            Self::Ledger(e) => e.number(),
-            Self::Rollup(e) => e.code(),
-            Self::Identity(e) => e.code(),
-            Self::Naming(e) => e.code(),
-            Self::Other(refusal) => refusal.code(),
+            Self::Ledger(e) => of(e),
+            Self::Rollup(e) => of(e),
+            Self::Identity(e) => of(e),
+            Self::Naming(e) => of(e),
+            Self::Other(refusal) => (refusal.module(), refusal.code()),
         }
     }
 }
