@@ -124,7 +124,8 @@ pub async fn run(args: DnsBenchArgs) -> Result<()> {
                     let index = pick.fetch_add(1, Ordering::Relaxed) as usize % sockets.len();
                     let socket = sockets[index].lock().await;
                     let id = next_id.fetch_add(1, Ordering::Relaxed);
-                    let Some(query) = ghostd::dns::query_message(id, &fqdn, RecordType::TXT) else {
+                    let Some(query) = ghostd_naming::dns::query_message(id, &fqdn, RecordType::TXT)
+                    else {
                         return false;
                     };
                     if socket.send(&query).await.is_err() {

@@ -470,7 +470,7 @@ struct L1Services {
     /// BFT consensus (none when solo).
     bft: Option<BftHandle>,
     /// Authoritative DNS (none if its address was in use).
-    dns: Option<ghostd::dns::DnsServer>,
+    dns: Option<ghostd_naming::dns::DnsServer>,
 }
 
 impl L1Services {
@@ -766,9 +766,10 @@ pub struct L1Args {
 /// `ghostplane l1`: a standalone ghostd with the devnet genesis (single validator).
 /// Serves DNS for the native TLDs on `addr`; a port in use is a warning (the rest
 /// of the node runs), since 5353 is also mDNS's port.
-async fn serve_dns(node: &Ghostd, addr: SocketAddr) -> Option<ghostd::dns::DnsServer> {
-    let names = ghostd::dns::NameServer::new(node.clone());
-    match ghostd::dns::serve(names, addr).await {
+async fn serve_dns(node: &Ghostd, addr: SocketAddr) -> Option<ghostd_naming::dns::DnsServer> {
+    let names =
+        ghostd_naming::dns::NameServer::new(node.chain_view(), node.genesis().naming.clone());
+    match ghostd_naming::dns::serve(names, addr).await {
         Ok(server) => Some(server),
         Err(e) => {
             tracing::warn!("DNS is not served: {e}; pass --dns-addr to pick another address");
@@ -777,7 +778,7 @@ async fn serve_dns(node: &Ghostd, addr: SocketAddr) -> Option<ghostd::dns::DnsSe
     }
 }
 
-fn dns_line(dns: &Option<ghostd::dns::DnsServer>, http: SocketAddr) -> String {
+fn dns_line(dns: &Option<ghostd_naming::dns::DnsServer>, http: SocketAddr) -> String {
     match dns {
         Some(dns) => format!(
             "udp {} tcp {}; DoH http://{http}/dns-query and /resolve?name=&type=  (dig @{} -p {} alice.ghost TXT)",

@@ -14,7 +14,6 @@ use ghostd::modules::ledger::{self, LedgerContext};
 use ghostd::state::Layer;
 use ghostd::{Call, Ghostd, LedgerCall, SignedL1Transaction};
 use ghostd_types::ledger::{LINKED_OPS_MAX, LedgerOp, Payee};
-use ghostd_types::naming::NamingParams;
 use ghostplane_primitives::{Keypair, L1Address, TokenId};
 use ghostplane_test_utils::sign_l1;
 
@@ -69,7 +68,7 @@ fn benches(c: &mut Criterion) {
         config.block_txs_max = BLOCK_TXS;
         config.mempool_max = 4 * BLOCK_TXS;
     });
-    let naming = NamingParams::default();
+    let naming = ghostd::modules::naming::NameResolver::default();
     let ctx = LedgerContext {
         from: keys[0].public_key(),
         block: 1,

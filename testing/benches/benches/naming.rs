@@ -12,8 +12,8 @@ mod common;
 use common::run;
 use criterion::{Criterion, criterion_group, criterion_main};
 use ghostd::Ghostd;
-use ghostd::dns::{NameServer, query_message};
 use ghostd::modules::naming;
+use ghostd_naming::dns::{NameServer, query_message};
 use ghostd_types::naming::{DnsKind, NamingCall, Record};
 use ghostplane_primitives::Keypair;
 use hickory_proto::rr::RecordType;
@@ -55,7 +55,7 @@ fn names(c: &mut Criterion) {
     let (_dir, node) = setup();
     let height = node.head().number;
     let params = node.genesis().naming.clone();
-    let server = NameServer::new(node.clone());
+    let server = NameServer::new(node.chain_view(), node.genesis().naming.clone());
     let query = query_message(7, "alice.ghost.", RecordType::TXT).unwrap();
     let mut group = c.benchmark_group("naming");
     group.bench_function("resolve_from_state", |b| {

@@ -26,9 +26,11 @@
 //!
 //! ## Limits
 //!
-//! - The crate links neither ghostd nor a prover: ghostd's own tests use it (a
-//!   dev-dependency on something that depends back on ghostd would link two
-//!   ghostds), and a genesis needs only values from a backend. So the caller passes
+//! - Without its `node` feature the crate links neither ghostd nor a prover: a
+//!   genesis needs only values from a backend. With it, [`node`] holds the real-node
+//!   fixture of the L1 module crates' and ghostd's integration tests (integration
+//!   tests link one ghostd with it; no unit test in `src/` may use it, which
+//!   would link two). So the caller passes
 //!   the backend's `ProofParams` (`ghostplane_prover::proof_params`) and the L2 tree
 //!   root, and the nonce it reads from its node.
 //! - Dev keys ([`Keypair::dev`]) are public seeds: test and devnet use only.
@@ -39,6 +41,8 @@
 
 mod l1;
 mod l2;
+#[cfg(feature = "node")]
+pub mod node;
 
 pub use l1::{L1GenesisBuilder, l1_address, sign_l1, sign_l1_on};
 pub use l2::dev_l2_genesis;

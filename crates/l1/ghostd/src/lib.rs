@@ -1,7 +1,9 @@
 //! # ghostd
 //!
-//! The Ghostplane L1 node: a chain of blocks of signed L1 transactions, stored in
-//! RocksDB, served over JSON-RPC, with the modules the rollup settles through.
+//! The Ghostplane L1 node's chain: blocks of signed L1 transactions, stored in
+//! RocksDB, ordered by one sealer or by BFT consensus, served over JSON-RPC; the
+//! application modules (ledger, rollup, identity, naming) are crates of their own
+//! that it drives through one trait.
 //!
 //! ## Data flow
 //!
@@ -56,13 +58,14 @@
 //! execution through the module registry; build = propose, commit = decided: the
 //! seam BFT consensus plugs into) and the BFT status (`bft`: proposal checks, the
 //! consensus log); `producer` seals on a fixed interval. [`consensus`]: the BFT validator
-//! network (Malachite engine, replica, QUIC transport). [`module`]: the `Module`
-//! trait, its contexts, the registry and the service traits (no concrete module).
-//! [`modules`]: `all` (the registry), `ledger/{error, store, journal, expiry,
-//! trail, issuance, call}`, `rollup/{deposit, commit, prove, error}`,
-//! `identity/{error, store, call, document, authority, permission, resolution,
-//! token}`, `naming`. [`rpc`]: the `*Server` impls, one file and one handler type
-//! per namespace.
+//! network (Malachite engine, replica, QUIC transport). [`module`] (the
+//! `ghostd-module` crate): the `Module` trait, its contexts, the registry, the
+//! service traits and the state layers (no concrete module). [`modules`]: `all`
+//! (the registry) and the module crates under their short names:
+//! `ghostd-ledger`, `ghostd-rollup`, `ghostd-identity`, `ghostd-naming` (with its
+//! DNS server), each with its rules, state, RPC impl and tests. [`rpc`]: the chain's
+//! own namespaces (`ghost_`, `consensus_`), the modules' (each module's
+//! `Module::rpc` and `Module::http_routes`) and `system_health`, merged on one port.
 //! [`EmbeddedL1`]: the rollup's `L1Client` for a node in the same process.
 //!
 //! ## Invariants
@@ -86,9 +89,6 @@
 //! Identity: at most 32 methods, 32 services, 8 controllers, 16 KiB per document, 64
 //! grants per DID, 8 KiB tokens (`ghostd_types::identity`).
 //!
-//! Modules: the JSON-RPC namespaces are still wired in [`rpc::module`], not
-//! registered through a `Module` hook.
-//!
 //! Ledger: 64 operations per linked call, 4096 expiries per block, 256 entries
 //! per audit-trail page (`ghostd_types::ledger`); 4096 transactions per batch
 //! submission.
@@ -98,13 +98,15 @@
 //! changes, slashing (equivocation evidence is stored), snapshot sync.
 
 pub mod consensus;
-pub mod dns;
 pub mod embedded;
-pub mod module;
 pub mod modules;
 pub mod node;
 pub mod rpc;
-pub mod state;
+
+/// The module contract, from [`ghostd_module`].
+pub use ghostd_module as module;
+/// Module state (layers over the committed state), from [`ghostd_module`].
+pub use ghostd_module::state;
 
 /// The L1's wire types, from [`ghostd_types`].
 pub use ghostd_types::tx as types;

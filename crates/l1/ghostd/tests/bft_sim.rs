@@ -13,7 +13,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use ghostplane_test_utils::node as common;
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;

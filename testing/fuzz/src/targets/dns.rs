@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use ghostd::Call;
-use ghostd::dns::NameServer;
+use ghostd_naming::dns::NameServer;
 use ghostd_types::naming::NamingCall;
 use ghostplane_primitives::Keypair;
 
@@ -28,7 +28,7 @@ impl Dns {
             .submit(sign_l1(&key, 0, register))
             .map_err(|e| e.to_string())?;
         node.seal()?;
-        let server = NameServer::new(node.node.clone());
+        let server = NameServer::new(node.node.chain_view(), node.node.genesis().naming.clone());
         Ok(Self {
             _node: node,
             server,
@@ -80,6 +80,6 @@ impl Harness for Dns {
     fn alloc_bound(&self, input_len: usize) -> usize {
         // The answer cache holds at most `CACHE_ENTRIES_MAX` answers; a case that
         // grows its table may reallocate it (up to twice its size).
-        decoder_bound(input_len) + ghostd::dns::CACHE_ENTRIES_MAX * 512
+        decoder_bound(input_len) + ghostd_naming::dns::CACHE_ENTRIES_MAX * 512
     }
 }

@@ -50,6 +50,11 @@ impl BlockBuilder {
         self.now_ms().max(parent.timestamp_ms)
     }
 
+    /// The module registry blocks run through.
+    pub(super) fn modules(&self) -> &Modules {
+        &self.modules
+    }
+
     /// Whether the modules let `tx`'s sender send its call (at admission).
     pub(super) fn authorize(&self, tx: &SignedL1Transaction) -> Result<(), ModuleError> {
         self.modules.authorize(&tx.tx.from, &tx.tx.call)

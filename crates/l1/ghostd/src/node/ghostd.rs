@@ -21,6 +21,7 @@ use super::{
     SubmitError, lock,
 };
 use crate::consensus::wire::{BlockMsg, WalEntry, WireVote};
+use crate::module::{Chain, ChainView, Modules};
 use crate::modules;
 use crate::state::{Read, StateError};
 use crate::types::{L1Header, L1Receipt, SignedL1Transaction};
@@ -109,6 +110,16 @@ impl Ghostd {
     /// New block headers as they are sealed.
     pub fn subscribe(&self) -> broadcast::Receiver<L1Header> {
         self.inner.blocks.subscribe()
+    }
+
+    /// The modules this node runs, in hook order.
+    pub fn modules(&self) -> &Modules {
+        self.inner.builder.modules()
+    }
+
+    /// The read-only view of this node that modules serve RPC over.
+    pub fn chain_view(&self) -> ChainView {
+        ChainView::new(Arc::new(self.clone()))
     }
 
     /// Runs `f` against the committed state.
@@ -459,5 +470,19 @@ impl Ghostd {
     /// Stored equivocation evidence: pairs of conflicting votes by one validator.
     pub fn evidence(&self) -> Result<Vec<(WireVote, WireVote)>, NodeError> {
         bft::evidence(&self.inner.store)
+    }
+}
+
+impl Chain for Ghostd {
+    fn head_number(&self) -> u64 {
+        self.head().number
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.inner.config.clock.unix_ms()
+    }
+
+    fn committed(&self) -> Box<dyn Read + '_> {
+        Box::new(self.inner.store.committed())
     }
 }

@@ -14,7 +14,7 @@ use jsonrpsee::server::SubscriptionMessage;
 use jsonrpsee::types::ErrorObjectOwned;
 use tokio::sync::broadcast;
 
-use super::parse_address;
+use crate::module::parse_address;
 use crate::modules::{ledger, rollup};
 use crate::node::{Ghostd, SubmitError};
 use crate::types::{L1_TX_BYTES_MAX, SignedL1Transaction};

@@ -3,57 +3,38 @@
 //! Submission errors carry the codes of [`SubmitError::code`](crate::SubmitError::code), from the project-wide
 //! table `ghostplane_rpc::codes`.
 //!
-//! One file per namespace, each with its own handler type over the node:
-//! `ghost`, `ledger`, `consensus`, `rollup`, `identity` (also the
-//! HTTP resolver route), `naming`. [`module`] merges them with `system_health`;
-//! [`serve`] adds the HTTP routes (DID resolver, DNS over HTTPS).
+//! The chain's own namespaces, one file and one handler type each: `ghost`,
+//! `consensus`. The modules' namespaces come from their crates, through the
+//! `Module::rpc` hook of every module the node runs (ledger, rollup, identity,
+//! naming), served over the node's [`ChainView`](crate::module::ChainView).
+//! [`module`] merges them with `system_health`; [`serve`] adds the modules' HTTP
+//! routes (`Module::http_routes`: the DID resolver, DNS over HTTPS).
 
 use std::net::SocketAddr;
 
-use ghostd_types::api::{
-    ConsensusApiServer, GhostApiServer, IdentityApiServer, LedgerApiServer, NamingApiServer,
-    RollupApiServer,
-};
-use ghostplane_primitives::L1Address;
-use ghostplane_rpc::{internal, invalid_params as invalid};
+use ghostd_types::api::{ConsensusApiServer, GhostApiServer};
+use ghostplane_rpc::internal;
 use jsonrpsee::server::{RpcModule, ServerHandle};
-use jsonrpsee::types::ErrorObjectOwned;
 
 use crate::node::{Ghostd, NodeError};
 
 mod consensus;
 mod ghost;
-mod identity;
-mod ledger;
-mod naming;
-mod rollup;
 
-pub use identity::resolver_route;
-
-fn parse_address(text: &str) -> Result<L1Address, ErrorObjectOwned> {
-    L1Address::from_hex(text.strip_prefix("0x").unwrap_or(text))
-        .map_err(|_| invalid(format!("{text:?} is not a 32-byte hex address")))
-}
-
-/// Builds the RPC module: the six namespaces and `system_health`.
+/// Builds the RPC module: the chain's namespaces, every module's, and
+/// `system_health`.
 pub fn module(node: Ghostd) -> Result<RpcModule<()>, jsonrpsee::core::RegisterMethodError> {
     let mut module = RpcModule::new(());
     module.merge(GhostApiServer::into_rpc(ghost::GhostRpc::new(node.clone())))?;
-    module.merge(LedgerApiServer::into_rpc(ledger::LedgerRpc::new(
-        node.clone(),
-    )))?;
-    module.merge(RollupApiServer::into_rpc(rollup::RollupRpc::new(
-        node.clone(),
-    )))?;
     module.merge(ConsensusApiServer::into_rpc(consensus::ConsensusRpc::new(
         node.clone(),
     )))?;
-    module.merge(IdentityApiServer::into_rpc(identity::IdentityRpc::new(
-        node.clone(),
-    )))?;
-    module.merge(NamingApiServer::into_rpc(naming::NamingRpc::new(
-        node.clone(),
-    )))?;
+    let chain = node.chain_view();
+    for each in node.modules().iter() {
+        if let Some(namespace) = each.rpc(&chain)? {
+            module.merge(namespace)?;
+        }
+    }
     module.register_method(ghostplane_rpc::HEALTH_METHOD, move |_, _, _| {
         node.read(crate::modules::rollup::status)
             .map(|_| "ok")
@@ -67,10 +48,12 @@ pub fn module(node: Ghostd) -> Result<RpcModule<()>, jsonrpsee::core::RegisterMe
 pub async fn serve(node: &Ghostd) -> Result<(ServerHandle, SocketAddr), NodeError> {
     let limits = ghostplane_rpc::Limits::with_body(node.config().rpc_body_bytes_max);
     let module = module(node.clone()).map_err(|e| NodeError::Rpc(e.to_string()))?;
-    let mut routes = vec![resolver_route(node.clone())];
-    routes.extend(crate::dns::doh_routes(crate::dns::NameServer::new(
-        node.clone(),
-    )));
+    let chain = node.chain_view();
+    let routes = node
+        .modules()
+        .iter()
+        .flat_map(|m| m.http_routes(&chain))
+        .collect();
     ghostplane_rpc::serve_with_routes(node.config().rpc_addr, limits, module, routes)
         .await
         .map_err(|e| NodeError::Rpc(e.to_string()))

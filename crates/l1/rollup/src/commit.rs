@@ -1,0 +1,370 @@
+//! Batch commit: signatures, deposits in queue order, account registration, and
+//! the chunk commitments cut exactly as the prover's merkleizer cuts them.
+
+use ghostplane_primitives::{
+    AccountId, BatchNumber, ChainId, FieldBytes, Hash32, PubdataOp, PublicKey, SignedTransaction,
+    TRANSFER_ACCOUNT_ID_LIMIT, decode_pubdata,
+};
+use ghostplane_prover::{ChunkHeader, ChunkOp, CutError, Cutter, ProofBackend, SlotAccounts};
+use rayon::prelude::*;
+
+use super::{
+    BATCH_BLOCKS_MAX, BatchRecord, KEY_REGISTERED, L2Account, RollupError, RollupGenesis,
+    SIGNATURE_BATCH_MIN, Withdrawal, account_key, batch_key, deposit, l2_account, seen_key,
+    state_key, status,
+};
+use ghostd_module::state::{self, Layer};
+use ghostd_types::tx::BatchCommit;
+
+/// Accounts touched by a batch, as the L1 tracks them.
+struct Accounts<'s, 'a> {
+    state: &'s mut Layer<'a>,
+    next: u32,
+}
+
+impl Accounts<'_, '_> {
+    fn get(&self, op: usize, id: AccountId) -> Result<L2Account, RollupError> {
+        l2_account(self.state, id)?.ok_or(RollupError::UnknownAccount { op, account: id })
+    }
+
+    fn create(&mut self, op: usize, id: AccountId, key: PublicKey) -> Result<(), RollupError> {
+        if id.get() != self.next {
+            return Err(RollupError::AccountId {
+                op,
+                expected: self.next,
+                got: id.get(),
+            });
+        }
+        self.state
+            .put(account_key(id), &L2Account { key, nonce: 0 });
+        // A key first named by a queued deposit keeps that deposit's index until
+        // the deposit is consumed (it is counted as pending until then).
+        if state::get::<u64>(self.state, &seen_key(&key))?.is_none() {
+            self.state.put(seen_key(&key), &KEY_REGISTERED);
+        }
+        self.next += 1;
+        Ok(())
+    }
+
+    /// [`Self::create`] for a transfer: ids from [`TRANSFER_ACCOUNT_ID_LIMIT`] up
+    /// are kept for deposits.
+    fn create_by_transfer(
+        &mut self,
+        op: usize,
+        id: AccountId,
+        key: PublicKey,
+    ) -> Result<(), RollupError> {
+        if id.get() >= TRANSFER_ACCOUNT_ID_LIMIT {
+            return Err(RollupError::AccountReserved {
+                op,
+                id: id.get(),
+                limit: TRANSFER_ACCOUNT_ID_LIMIT,
+            });
+        }
+        self.create(op, id, key)
+    }
+
+    fn bump(
+        &mut self,
+        op: usize,
+        id: AccountId,
+        mut account: L2Account,
+    ) -> Result<(), RollupError> {
+        account.nonce = account
+            .nonce
+            .checked_add(1)
+            .ok_or(RollupError::Overflow { op, what: "nonce" })?;
+        self.state.put(account_key(id), &account);
+        Ok(())
+    }
+}
+
+/// Cuts slots into segments with the prover's rule ([`Cutter`], the merkleizer's).
+struct Segments<'b> {
+    backend: &'b dyn ProofBackend,
+    cutter: Cutter,
+    chain_id: ChainId,
+    batch: BatchNumber,
+    open: Vec<ChunkOp>,
+    chunks: Vec<(ChunkHeader, Vec<ChunkOp>)>,
+}
+
+impl Segments<'_> {
+    fn push(
+        &mut self,
+        op: usize,
+        sender: Option<AccountId>,
+        slot: ChunkOp,
+    ) -> Result<(), RollupError> {
+        if self.cutter.closes_before(sender) {
+            self.close(op)?;
+        }
+        let full = self.cutter.push(slot.fee).map_err(|e| cut_error(op, e))?;
+        self.open.push(slot);
+        if full {
+            self.close(op)?;
+        }
+        Ok(())
+    }
+
+    fn close(&mut self, op: usize) -> Result<(), RollupError> {
+        let header = ChunkHeader {
+            chain_id: self.chain_id,
+            batch: self.batch,
+            chunk_index: self.cutter.close().map_err(|e| cut_error(op, e))?,
+            fee_account: self.cutter.fee_account(),
+        };
+        self.chunks.push((header, std::mem::take(&mut self.open)));
+        Ok(())
+    }
+
+    /// Each chunk's `C` and slot count (hash-heavy: computed in parallel, chunks are
+    /// independent). The backend pads the ops as its prover does.
+    fn finish(mut self) -> Result<Vec<(FieldBytes, u32)>, RollupError> {
+        if self.cutter.closes_at_end() {
+            self.close(usize::MAX)?;
+        }
+        let backend = self.backend;
+        Ok(self
+            .chunks
+            .par_iter()
+            .map(|(header, ops)| backend.commitment(header, ops))
+            .collect())
+    }
+}
+
+fn cut_error(op: usize, e: CutError) -> RollupError {
+    RollupError::Overflow {
+        op,
+        what: match e {
+            CutError::FeeOverflow => "segment fees",
+            CutError::TooManySegments => "segment count",
+        },
+    }
+}
+
+/// Checks and records a batch commit from `from` at L1 block `l1_block`.
+pub fn commit_call(
+    state: &mut Layer<'_>,
+    genesis: &RollupGenesis,
+    backend: &dyn ProofBackend,
+    from: &PublicKey,
+    commit: &BatchCommit,
+    l1_block: u64,
+) -> Result<(), RollupError> {
+    if !genesis.operators.contains(from) {
+        return Err(RollupError::NotOperator(*from));
+    }
+    let mut st = status(state)?;
+    if commit.number != st.committed + 1 {
+        return Err(RollupError::BatchOrder {
+            expected: st.committed + 1,
+            got: commit.number,
+        });
+    }
+    let first_expected = st.committed_l2_block + 1;
+    if commit.first_block != first_expected || commit.last_block < commit.first_block {
+        return Err(RollupError::BlockRange {
+            expected: first_expected,
+            first: commit.first_block,
+            last: commit.last_block,
+        });
+    }
+    // The range is the operator's claim (pubdata carries no block boundaries); bound
+    // it so it cannot run the counter to overflow.
+    let blocks = commit.last_block - commit.first_block + 1;
+    if blocks > BATCH_BLOCKS_MAX {
+        return Err(RollupError::TooManyBlocks {
+            blocks,
+            max: BATCH_BLOCKS_MAX,
+        });
+    }
+    let ops = decode_pubdata(&commit.pubdata)?;
+    let chain_id = genesis.l2_chain_id;
+    let mut accounts = Accounts {
+        state,
+        next: st.next_account,
+    };
+    accounts.get(usize::MAX, commit.fee_account)?;
+    let mut cutter = Segments {
+        backend,
+        cutter: Cutter::new(genesis.proof.chunk_ops.max(1) as usize, commit.fee_account),
+        chain_id,
+        batch: BatchNumber(commit.number),
+        open: Vec::new(),
+        chunks: Vec::new(),
+    };
+    let mut signed: Vec<(usize, AccountId, SignedTransaction)> = Vec::new();
+    let mut withdrawals = Vec::new();
+    let mut consumed = st.deposits_consumed;
+    let mut new_key_pending = st.new_key_deposits_pending;
+    for (i, op) in ops.iter().enumerate() {
+        let sender = op.sender();
+        let mut slot_accounts = SlotAccounts::NONE;
+        if let Some(from) = sender {
+            let account = accounts.get(i, from)?;
+            if let PubdataOp::FeeOnly { tx, .. } = op
+                && tx.nonce() != account.nonce
+            {
+                return Err(RollupError::Nonce {
+                    op: i,
+                    expected: account.nonce,
+                    got: tx.nonce(),
+                });
+            }
+            if let Some(tx) = op.signed_transaction(chain_id, account.nonce, account.key) {
+                if let Err(reason) = tx.tx.check_stateless() {
+                    return Err(RollupError::Stateless { op: i, reason });
+                }
+                signed.push((i, from, tx));
+            }
+            accounts.bump(i, from, account)?;
+            slot_accounts.sender_key = account.key;
+            slot_accounts.sender_nonce = account.nonce;
+        }
+        match op {
+            PubdataOp::Transfer { to, .. } => {
+                slot_accounts.receiver_key = accounts.get(i, *to)?.key;
+            }
+            PubdataOp::TransferToNew { to, to_key, .. } => {
+                accounts.create_by_transfer(i, *to, *to_key)?;
+            }
+            PubdataOp::Deposit {
+                queue_index,
+                to,
+                to_key,
+                token,
+                amount,
+            } => {
+                let expected = consumed;
+                let mismatch = |detail| RollupError::DepositMismatch {
+                    op: i,
+                    expected,
+                    got: *queue_index,
+                    detail,
+                };
+                if *queue_index != consumed {
+                    return Err(mismatch(""));
+                }
+                let queued = deposit(accounts.state, consumed)?
+                    .ok_or_else(|| mismatch(": no such deposit is queued"))?;
+                if queued.recipient != *to_key || queued.token != *token || queued.amount != *amount
+                {
+                    return Err(mismatch(": recipient, token or amount differs"));
+                }
+                consumed += 1;
+                if state::get::<u64>(accounts.state, &seen_key(to_key))? == Some(*queue_index) {
+                    new_key_pending =
+                        new_key_pending
+                            .checked_sub(1)
+                            .ok_or(RollupError::Overflow {
+                                op: i,
+                                what: "new-key deposits pending",
+                            })?;
+                    accounts.state.put(seen_key(to_key), &KEY_REGISTERED);
+                }
+                let new = match l2_account(accounts.state, *to)? {
+                    Some(existing) if existing.key == *to_key => false,
+                    Some(_) => return Err(mismatch(": the account has another key")),
+                    None => {
+                        accounts.create(i, *to, *to_key)?;
+                        true
+                    }
+                };
+                slot_accounts.receiver_new = new;
+            }
+            PubdataOp::Withdraw {
+                to, token, amount, ..
+            } => {
+                withdrawals.push(Withdrawal {
+                    to: *to,
+                    token: *token,
+                    amount: *amount,
+                });
+            }
+            PubdataOp::FeeOnly { fee_paid, tx, .. } => {
+                // The proof only shows the amount was debited; the signed maximum
+                // is what binds it to the user's consent.
+                if *fee_paid > tx.fee() {
+                    return Err(RollupError::FeeOverMaximum {
+                        op: i,
+                        paid: *fee_paid,
+                        max: tx.fee(),
+                    });
+                }
+            }
+            PubdataOp::StorageWrite { .. } => {}
+        }
+        // The slot, by the merkleizer's rule (`None`: a storage write, not proven).
+        if let Some(slot) = ChunkOp::from_pubdata(op, &slot_accounts) {
+            cutter.push(i, sender, slot)?;
+        }
+    }
+    // Every signature, as one batch: the same rule the sequencer admits with
+    // (ed25519-dalek's cofactored batch equation, falling back to strict
+    // single verification to name the culprit), so a transaction the sequencer
+    // accepted is never refused here. The batch is all-or-nothing and its random
+    // coefficients make a wrong acceptance negligible, so validators agree.
+    // Sub-batches verify in parallel: under ZIP-215 a batch accepts exactly when
+    // every member does, so splitting changes no verdict.
+    let refs: Vec<&SignedTransaction> = signed.iter().map(|(_, _, tx)| tx).collect();
+    let part = refs
+        .len()
+        .div_ceil(rayon::current_num_threads().max(1))
+        .max(SIGNATURE_BATCH_MIN);
+    let results: Vec<_> = refs
+        .par_chunks(part)
+        .flat_map_iter(|part| ghostplane_primitives::verify_transaction_refs(part, chain_id))
+        .collect();
+    if let Some(((op, account, _), _)) = signed.iter().zip(&results).find(|(_, r)| r.is_err()) {
+        return Err(RollupError::BadSignature {
+            op: *op,
+            account: *account,
+        });
+    }
+    // Forced inclusion: the oldest deposit left waiting must not be overdue.
+    if let Some(oldest) = deposit(accounts.state, consumed)? {
+        let deadline = oldest
+            .l1_block
+            .saturating_add(genesis.forced_inclusion_blocks);
+        if l1_block > deadline {
+            return Err(RollupError::DepositOverdue {
+                index: oldest.queue_index,
+                queued_at: oldest.l1_block,
+                deadline,
+            });
+        }
+    }
+    let next_account = accounts.next;
+    let (commitments, slots): (Vec<FieldBytes>, Vec<u32>) = cutter.finish()?.into_iter().unzip();
+    if commitments.len() != commit.chunk_count as usize {
+        return Err(RollupError::ChunkCount {
+            expected: commitments.len() as u32,
+            got: commit.chunk_count,
+        });
+    }
+    state.put(
+        batch_key(commit.number),
+        &BatchRecord {
+            number: commit.number,
+            first_block: commit.first_block,
+            last_block: commit.last_block,
+            pubdata_hash: Hash32(*blake3::hash(&commit.pubdata).as_bytes()),
+            new_root: commit.new_root,
+            fee_account: commit.fee_account,
+            commitments,
+            slots,
+            withdrawals,
+            deposits_consumed_to: consumed,
+            committed_at: l1_block,
+            finalized_at: None,
+        },
+    );
+    st.committed = commit.number;
+    st.committed_l2_block = commit.last_block;
+    st.next_account = next_account;
+    st.deposits_consumed = consumed;
+    st.new_key_deposits_pending = new_key_pending;
+    state.put(state_key(), &st);
+    Ok(())
+}

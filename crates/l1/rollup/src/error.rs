@@ -1,0 +1,284 @@
+//! Why a rollup call was refused.
+
+use ghostplane_primitives::{AccountId, Amount, FieldBytes, Nonce, PublicKey};
+
+use ghostd_ledger::LedgerError;
+use ghostd_module::ModuleFailure;
+use ghostd_module::state::StateError;
+use ghostd_types::tx::ModuleId;
+
+/// Why a rollup call was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum RollupError {
+    /// Deposits of zero are refused.
+    #[error("deposit amount must be greater than zero")]
+    ZeroDeposit,
+    /// The recipient is not a usable ed25519 key.
+    #[error("deposit recipient is not a valid ed25519 public key")]
+    BadRecipient,
+    /// The queue is full.
+    #[error("deposit queue holds {0} unconsumed deposits, the limit; retry later")]
+    QueueFull(u64),
+    /// A deposit to a key the L2 may not have yet, when the account ids left could
+    /// not take it after the new-key deposits already queued. Deposits to keys the
+    /// L1 has seen are still accepted.
+    #[error(
+        "deposit to a new L2 key refused: {pending} queued deposits to new keys already take the account ids left (next id {next_account}, at most {limit}); deposit to an existing L2 account"
+    )]
+    AccountsFull {
+        /// The next L2 account id as of the last commit.
+        next_account: u32,
+        /// New-key deposits queued and not yet consumed.
+        pending: u64,
+        /// The account id limit.
+        limit: u32,
+    },
+    /// Only operators commit.
+    #[error("{0} is not a rollup operator")]
+    NotOperator(PublicKey),
+    /// Batches are committed in order.
+    #[error("batch {got} is out of order: next batch to commit is {expected}")]
+    BatchOrder {
+        /// Expected number.
+        expected: u64,
+        /// Given.
+        got: u64,
+    },
+    /// L2 blocks must continue from the previous batch.
+    #[error("batch covers L2 blocks {first}..={last}, but must start at block {expected}")]
+    BlockRange {
+        /// Expected first block.
+        expected: u64,
+        /// Given first.
+        first: u64,
+        /// Given last.
+        last: u64,
+    },
+    /// The pubdata does not decode.
+    #[error("pubdata: {0}")]
+    Pubdata(#[from] ghostplane_primitives::PubdataError),
+    /// An op names an account the L1 does not know.
+    #[error("op {op}: L2 account {account} is not registered")]
+    UnknownAccount {
+        /// Op index.
+        op: usize,
+        /// Account.
+        account: AccountId,
+    },
+    /// An account creation skips or reuses an id.
+    #[error("op {op}: creates account {got}, but the next free id is {expected}")]
+    AccountId {
+        /// Op index.
+        op: usize,
+        /// Next free id.
+        expected: u32,
+        /// Given.
+        got: u32,
+    },
+    /// A transfer creates an account id kept for deposits.
+    #[error(
+        "op {op}: a transfer creates account {id}, but ids from {limit} up are made only by deposits"
+    )]
+    AccountReserved {
+        /// Op index.
+        op: usize,
+        /// The id created.
+        id: u32,
+        /// First id a transfer may not create.
+        limit: u32,
+    },
+    /// A signature does not verify.
+    #[error("op {op}: bad signature from account {account}")]
+    BadSignature {
+        /// Op index.
+        op: usize,
+        /// Sender.
+        account: AccountId,
+    },
+    /// A fee-only op's transaction has another nonce than the tracked one.
+    #[error("op {op}: nonce {got}, expected {expected}")]
+    Nonce {
+        /// Op index.
+        op: usize,
+        /// Tracked.
+        expected: Nonce,
+        /// Given.
+        got: Nonce,
+    },
+    /// Deposits must be consumed in queue order, as queued.
+    #[error("op {op}: deposit {got} does not match the queue (next is {expected}){detail}")]
+    DepositMismatch {
+        /// Op index.
+        op: usize,
+        /// Next unconsumed index.
+        expected: u64,
+        /// The op's index.
+        got: u64,
+        /// What differs.
+        detail: &'static str,
+    },
+    /// A fee-only op charges more than the transaction's signed maximum fee.
+    #[error("op {op}: charges a fee of {paid}, the transaction allows at most {max}")]
+    FeeOverMaximum {
+        /// Op index.
+        op: usize,
+        /// Charged.
+        paid: Amount,
+        /// Signed maximum.
+        max: Amount,
+    },
+    /// A signed op's transaction fails the stateless checks the sequencer applies
+    /// (a zero-amount withdrawal, say): such an op could never be proven and paid
+    /// out, so the batch is refused at commit instead of stalling at prove.
+    #[error("op {op}: the transaction is invalid: {reason}")]
+    Stateless {
+        /// Op index.
+        op: usize,
+        /// Why.
+        reason: ghostplane_primitives::StatelessError,
+    },
+    /// A batch spans too many L2 blocks.
+    #[error("batch spans {blocks} L2 blocks, at most {max} are allowed")]
+    TooManyBlocks {
+        /// Blocks in the batch.
+        blocks: u64,
+        /// Limit.
+        max: u64,
+    },
+    /// A deposit waited too long.
+    #[error(
+        "deposit {index} was queued at L1 block {queued_at} and must be included by block {deadline}; the batch leaves it out"
+    )]
+    DepositOverdue {
+        /// Queue index.
+        index: u64,
+        /// L1 block of the deposit.
+        queued_at: u64,
+        /// Last block it could wait to.
+        deadline: u64,
+    },
+    /// The batch claims another chunk count than its ops need.
+    #[error("batch needs {expected} chunks, commit says {got}")]
+    ChunkCount {
+        /// Computed.
+        expected: u32,
+        /// Claimed.
+        got: u32,
+    },
+    /// An amount or counter overflows.
+    #[error("op {op}: {what} overflows")]
+    Overflow {
+        /// Op index.
+        op: usize,
+        /// What.
+        what: &'static str,
+    },
+    /// The batch to prove is not the next one.
+    #[error(
+        "batch {got} cannot be proven now: next batch to prove is {expected} (committed up to {committed})"
+    )]
+    ProveOrder {
+        /// Next to prove.
+        expected: u64,
+        /// Given.
+        got: u64,
+        /// Last committed.
+        committed: u64,
+    },
+    /// Proof and root counts must match the chunk count.
+    #[error("batch has {chunks} chunks, got {roots} roots and {proofs} proofs")]
+    ProofCount {
+        /// Chunks.
+        chunks: usize,
+        /// Roots.
+        roots: usize,
+        /// Proofs.
+        proofs: usize,
+    },
+    /// A chunk proof does not verify.
+    #[error("chunk {chunk}: proof does not verify for its roots and commitment: {reason}")]
+    BadProof {
+        /// Chunk index.
+        chunk: usize,
+        /// What the backend said.
+        reason: String,
+    },
+    /// Proofs must continue where the last accepted ones stopped.
+    #[error("proofs must start at chunk {expected} of the batch, got {got}")]
+    ChunkOrder {
+        /// The next unproven chunk.
+        expected: u32,
+        /// The first chunk sent.
+        got: u32,
+    },
+    /// The last chunk root is not the batch's committed root.
+    #[error("chunk roots end at {got}, the batch committed {expected}")]
+    RootMismatch {
+        /// Committed.
+        expected: FieldBytes,
+        /// Reached.
+        got: FieldBytes,
+    },
+    /// The ledger refused a movement.
+    #[error("ledger: {0}")]
+    Ledger(#[from] LedgerError),
+    /// State could not be read.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// Module state is missing (the genesis was not applied).
+    #[error("rollup state is missing")]
+    NoState,
+}
+
+impl RollupError {
+    /// The stable result code receipts carry (`L1Outcome::Failed { module: rollup,
+    /// code }`), numbered in declaration order and never reused or renumbered (a
+    /// new refusal takes the next number): 1 `ZeroDeposit`, 2 `BadRecipient`, 3 `QueueFull`, 4 `AccountsFull`, 5 `NotOperator`, 6 `BatchOrder`, 7 `BlockRange`, 8 `Pubdata`, 9 `UnknownAccount`, 10 `AccountId`, 11 `AccountReserved`, 12 `BadSignature`, 13 `Nonce`, 14 `DepositMismatch`, 15 `FeeOverMaximum`, 16 `Stateless`, 17 `TooManyBlocks`, 18 `DepositOverdue`, 19 `ChunkCount`, 20 `Overflow`, 21 `ProveOrder`, 22 `ProofCount`, 23 `BadProof`, 24 `ChunkOrder`, 25 `RootMismatch`, 26 `Ledger`, 27 `State`, 28 `NoState`.
+    pub fn code(&self) -> u16 {
+        match self {
+            Self::ZeroDeposit => 1,
+            Self::BadRecipient => 2,
+            Self::QueueFull(_) => 3,
+            Self::AccountsFull { .. } => 4,
+            Self::NotOperator(_) => 5,
+            Self::BatchOrder { .. } => 6,
+            Self::BlockRange { .. } => 7,
+            Self::Pubdata(_) => 8,
+            Self::UnknownAccount { .. } => 9,
+            Self::AccountId { .. } => 10,
+            Self::AccountReserved { .. } => 11,
+            Self::BadSignature { .. } => 12,
+            Self::Nonce { .. } => 13,
+            Self::DepositMismatch { .. } => 14,
+            Self::FeeOverMaximum { .. } => 15,
+            Self::Stateless { .. } => 16,
+            Self::TooManyBlocks { .. } => 17,
+            Self::DepositOverdue { .. } => 18,
+            Self::ChunkCount { .. } => 19,
+            Self::Overflow { .. } => 20,
+            Self::ProveOrder { .. } => 21,
+            Self::ProofCount { .. } => 22,
+            Self::BadProof { .. } => 23,
+            Self::ChunkOrder { .. } => 24,
+            Self::RootMismatch { .. } => 25,
+            Self::Ledger(_) => 26,
+            Self::State(_) => 27,
+            Self::NoState => 28,
+        }
+    }
+}
+
+impl ModuleFailure for RollupError {
+    const MODULE: ModuleId = ModuleId::ROLLUP;
+
+    fn result_code(&self) -> u16 {
+        self.code()
+    }
+
+    fn into_storage(self) -> Result<StateError, Self> {
+        match self {
+            Self::State(e) | Self::Ledger(LedgerError::State(e)) => Ok(e),
+            e => Err(e),
+        }
+    }
+}
