@@ -14,11 +14,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use ghostplane_groth16::PoseidonTree;
 use ghostplane_primitives::merkle::node_hash;
 use ghostplane_primitives::{
     AccountId, AccountLeaf, BatchNumber, ChainId, Fr, Keypair, PubdataOp, Signature, TokenId,
 };
-use ghostplane_prover::groth16::PoseidonTree;
 use ghostplane_prover::stark::DEVNET_SEGMENT_SLOTS;
 use ghostplane_prover::{
     AccountTree, ChunkKeys, ChunkWitness, Groth16Backend, Merkleizer, ProofBackend, StarkBackend,

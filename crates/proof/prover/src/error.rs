@@ -43,38 +43,6 @@ pub enum ProverError {
         "the account tree has {0} staged writes that were not flushed (a bug in the caller: flush before reading roots or committing)"
     )]
     Unflushed(usize),
-    /// The circuit could not be synthesized or proven.
-    #[error("circuit: {0}")]
-    Synthesis(#[from] ark_relations::gr1cs::SynthesisError),
-    /// Key or proof bytes do not decode.
-    #[error("cannot decode {what}: {source}")]
-    Serialization {
-        /// What was being decoded.
-        what: &'static str,
-        /// Why.
-        source: ark_serialize::SerializationError,
-    },
-    /// A key file is for a different circuit.
-    #[error("key file {path} is for circuit {found}, this build's circuit is {expected}")]
-    KeyMismatch {
-        /// The file.
-        path: String,
-        /// Its circuit hash.
-        found: String,
-        /// Ours.
-        expected: String,
-    },
-    /// A proof did not verify.
-    #[error("proof does not verify against the chunk's public inputs")]
-    BadProof,
-    /// A job witness has the wrong number of slots for this circuit.
-    #[error("job has {found} op slots, the circuit has {expected}")]
-    WrongChunkSize {
-        /// Slots in the job.
-        found: usize,
-        /// Slots in the circuit.
-        expected: usize,
-    },
     /// The store's tree was written with another hash (another proof system).
     #[error(
         "the prover store's account tree uses {stored}, this node is configured for {requested}; use a fresh data dir or the proof system it was created with"
@@ -88,6 +56,9 @@ pub enum ProverError {
     /// The proof backend refused.
     #[error(transparent)]
     Backend(#[from] crate::backend::BackendError),
+    /// Groth16 keys, setup or proofs (the `ghostplane-groth16` backend's own errors).
+    #[error(transparent)]
+    Groth16(#[from] ghostplane_groth16::Groth16Error),
     /// File system error.
     #[error("{context}: {source}")]
     Io {

@@ -1,8 +1,10 @@
 //! # ghostplane-prover
 //!
 //! Turns executed batches into proofs (DESIGN §3.2, §3.3) through one seam,
-//! [`backend::ProofBackend`], with two implementations: [`stark::StarkBackend`]
-//! (Plonky3, the devnet default) and [`groth16::Groth16Backend`].
+//! [`backend::ProofBackend`] (from `ghostplane-proof-backend`), and chooses the
+//! backend: [`stark::StarkBackend`] (Plonky3, the devnet default; the adapter over
+//! `ghostplane-stark` lives here) or [`Groth16Backend`] (the `ghostplane-groth16`
+//! crate: a development backend for native transfers, seeded keys).
 //!
 //! ```text
 //! executor ops (per block) ──► Merkleizer ──► AccountTree (RocksDB, versioned per batch,
@@ -13,21 +15,33 @@
 //!                              └───── backend.verify, mark proven ◄─┘
 //! ```
 //!
-//! - [`backend`]: the seam (tree hash, jobs, ops commitment, prove, verify), what a
-//!   genesis records of a backend ([`proof_params`]) and the verifier built from it.
-//!   The recorded data, [`ProofSystem`] and [`ProofParams`], live in
-//!   `ghostplane-proof-api` (re-exported here), so the L1's types need not link this
-//!   crate.
+//! Crates below this one (each arrow a dependency):
+//!
+//! ```text
+//! ghostplane-prover ──► ghostplane-groth16 ──► ghostplane-proof-backend ──► ghostplane-proof-api
+//!         │                                      ▲          │
+//!         ├──────────────────────────────────────┘          └──► ghostplane-stark (OpKind)
+//!         └──► ghostplane-stark (the StarkBackend adapter)
+//! ```
+//!
+//! - [`backend`]: the seam re-exported (tree hash, jobs, ops commitment, prove,
+//!   verify, what a genesis records of a backend: [`proof_params`]) and the choice of
+//!   verifier a genesis fixes (`backend::verifier_from_params`). The recorded data,
+//!   [`ProofSystem`] and [`ProofParams`], live in `ghostplane-proof-api`, so the
+//!   L1's types need not link this crate.
 //! - [`tree`]: the sparse account tree in the backend's shape and hash; every
 //!   committed batch stays readable (roots and paths by version).
 //! - [`merkleizer`]: applies a batch's native ops in order and cuts them into
-//!   segments, each a self-contained proof job. [`cut`] is the cutting rule, which
-//!   ghostd's commit check uses too.
-//! - [`witness`] and [`circuit`]: the statement. Public inputs `old_root`, `new_root`
-//!   and the commitment `C` to the chunk's ops; ops `Transfer`, `Deposit`,
-//!   `Withdraw`, `FeeOnly`, `Noop`.
-//! - [`keys`]: Groth16 setup (insecure seeded devnet setup, or keys loaded from
-//!   files), prove, verify, 128-byte proofs; [`groth16`] wraps them as a backend.
+//!   segments, each a self-contained proof job; each op's slot comes from
+//!   [`ChunkOp::from_pubdata`], the rule ghostd's commit check uses too.
+//! - The statement, re-exported from `ghostplane-proof-backend`: public inputs
+//!   `old_root`, `new_root` and the commitment `C` to the chunk's ops
+//!   ([`ChunkHeader`], [`ChunkOp`]); ops `Transfer`, `Deposit`, `Withdraw`,
+//!   `FeeOnly`, `Noop`.
+//! - Groth16, re-exported from `ghostplane-groth16`: [`Groth16Backend`], the chunk
+//!   circuit ([`ChunkCircuit`], [`CircuitShape`]), keys ([`ChunkKeys`]: insecure
+//!   seeded devnet setup, or keys loaded from files), 128-byte proofs, the worker's
+//!   [`ChunkWitness`].
 //! - [`stark`]: the STARK backend (Poseidon2 tree, power-of-two segments, FRI).
 //! - [`coordinator`] and [`worker`]: the fleet. Jobs are queued → leased until a
 //!   deadline (renewed by heartbeat, up to a hold limit) → proven; a lost lease or a
@@ -54,33 +68,29 @@
 pub mod api;
 pub mod auth;
 pub mod backend;
-pub mod circuit;
 pub mod coordinator;
 pub mod cut;
 pub mod error;
-pub mod gadgets;
-pub mod groth16;
-pub mod keys;
 pub mod merkleizer;
 pub mod stark;
 pub mod tree;
-pub mod witness;
 pub mod worker;
 
 pub use auth::{WorkerAuth, WorkerToken};
 pub use backend::{
     BackendError, Job, ProofBackend, ProofParams, ProofSystem, Statement, TreeHash, proof_params,
 };
-pub use circuit::{ChunkCircuit, CircuitShape};
 pub use coordinator::{Coordinator, CoordinatorConfig};
 pub use cut::{CutError, Cutter};
 pub use error::ProverError;
-pub use groth16::Groth16Backend;
-pub use keys::{ChunkKeys, ChunkProof, ChunkVerifier};
+pub use ghostplane_groth16::{
+    ChunkCircuit, ChunkKeys, ChunkProof, ChunkVerifier, ChunkWitness, CircuitShape, Groth16Backend,
+    Groth16Error,
+};
+pub use ghostplane_proof_backend::{ChunkHeader, ChunkOp, OpKind, SlotAccounts};
 pub use merkleizer::Merkleizer;
 pub use stark::StarkBackend;
 pub use tree::AccountTree;
-pub use witness::{ChunkHeader, ChunkOp, ChunkWitness, OpKind, SlotAccounts};
 pub use worker::{WorkerConfig, run_worker};
 
 /// Op slots per chunk in the devnet circuit.

@@ -15,12 +15,12 @@
 use ghostplane_primitives::{
     AccountId, AccountLeaf, Amount, BatchNumber, ChainId, PubdataOp, PublicKey, TokenId,
 };
+use ghostplane_proof_backend::{ChunkHeader, ChunkOp, SlotAccounts};
 
 use crate::backend::{Job, Leg, ProofBackend, Segment, Slot};
 use crate::cut::{CutError, Cutter};
 use crate::error::ProverError;
 use crate::tree::AccountTree;
-use crate::witness::{ChunkHeader, ChunkOp, SlotAccounts};
 
 /// Applies ops to an [`AccountTree`] and produces the backend's proof jobs.
 pub struct Merkleizer<'a> {

@@ -13,6 +13,7 @@ use rayon::prelude::*;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use ghostplane_primitives::{AccountLeaf, FieldBytes};
+use ghostplane_proof_backend::{ChunkHeader, ChunkOp};
 use ghostplane_stark::config::FriSettings;
 use ghostplane_stark::hash::{DIGEST, Digest, compress, compress_many, hash_leaf, hash_leaves};
 use ghostplane_stark::proof::{SegmentProof, SegmentProver};
@@ -26,7 +27,6 @@ use ghostplane_stark::wire::{decode_witness, encode_witness, pack_digest, unpack
 use crate::backend::{
     BackendError, Job, Leg, Node, ProofBackend, ProofSystem, Segment, Statement, TreeHash,
 };
-use crate::witness::{ChunkHeader, ChunkOp};
 
 /// Default ops per full segment, fee credit included (a power of two).
 pub const DEVNET_SEGMENT_SLOTS: usize = 1024;

@@ -6,9 +6,9 @@ mod common;
 use common::*;
 use std::sync::Arc;
 
+use ghostplane_groth16::PoseidonTree;
 use ghostplane_primitives::{AccountLeaf, FieldBytes, MerkleProof};
 use ghostplane_prover::AccountTree;
-use ghostplane_prover::groth16::PoseidonTree;
 use rocksdb::WriteBatch;
 
 /// The 4-ary path the tree returns, as a primitives Merkle proof.

@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
+use ghostplane_groth16::PoseidonTree;
 use ghostplane_primitives::{
     AccountId, AccountLeaf, BatchNumber, ChainId, ContractAddress, Keypair, L1Address, PubdataOp,
     PublicKey, Signature, TokenId, Transaction,
 };
-use ghostplane_prover::groth16::PoseidonTree;
 use ghostplane_prover::{AccountTree, ChunkWitness, Groth16Backend, Job, Merkleizer, ProofBackend};
 use ghostplane_test_utils::dev_l2_genesis;
 

@@ -7,12 +7,13 @@ use std::collections::HashMap;
 
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
 use common::*;
+use ghostplane_groth16::circuit::{Assignment, LegAssignment, SlotAssignment};
+use ghostplane_groth16::witness::SlotFields;
+use ghostplane_groth16::{ChunkCircuit, CircuitShape};
 use ghostplane_primitives::merkle::{empty_subtree_roots, node_hash, public_key_limbs};
 use ghostplane_primitives::poseidon::poseidon_n;
 use ghostplane_primitives::{ACCOUNT_TREE_DEPTH, AccountLeaf, Fr, TokenId};
-use ghostplane_prover::circuit::{Assignment, LegAssignment, SlotAssignment};
-use ghostplane_prover::witness::{OpKind, SlotFields};
-use ghostplane_prover::{ChunkCircuit, CircuitShape};
+use ghostplane_proof_backend::OpKind;
 
 fn satisfied(assignment: Assignment) -> bool {
     let cs = ConstraintSystem::<Fr>::new_ref();

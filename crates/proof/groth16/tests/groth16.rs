@@ -4,10 +4,9 @@
 mod common;
 
 use common::*;
+use ghostplane_groth16::keys::{ChunkVerifier, PROOF_BYTES};
+use ghostplane_groth16::{ChunkKeys, ChunkProof, Groth16Error};
 use ghostplane_primitives::Fr;
-use ghostplane_prover::error::ProverError;
-use ghostplane_prover::keys::{ChunkVerifier, PROOF_BYTES};
-use ghostplane_prover::{ChunkKeys, ChunkProof};
 
 #[test]
 fn prove_verify_and_refuse() {
@@ -21,7 +20,7 @@ fn prove_verify_and_refuse() {
     assert_eq!(reloaded.shape(), keys.shape());
     assert!(matches!(
         ChunkKeys::load(&pk, &vk, 2),
-        Err(ProverError::KeyMismatch { .. })
+        Err(Groth16Error::KeyMismatch { .. })
     ));
     // The seeded devnet setup is deterministic: the same verifying key again.
     assert_eq!(
@@ -50,7 +49,7 @@ fn prove_verify_and_refuse() {
     inputs[1] += Fr::from(1u64);
     assert!(matches!(
         exported.verify_inputs(&inputs, &proof),
-        Err(ProverError::BadProof)
+        Err(Groth16Error::BadProof)
     ));
     assert!(exported.verify(&chunks[0], &proof).is_err());
     let mut bytes = proof.0;
@@ -62,14 +61,14 @@ fn prove_verify_and_refuse() {
     let other = build_on_fresh_tree(2);
     assert!(matches!(
         keys.prove(&other[0]),
-        Err(ProverError::WrongChunkSize {
+        Err(Groth16Error::WrongChunkSize {
             found: 2,
             expected: 1
         })
     ));
 }
 
-fn build_on_fresh_tree(chunk_ops: usize) -> Vec<ghostplane_prover::ChunkWitness> {
+fn build_on_fresh_tree(chunk_ops: usize) -> Vec<ghostplane_groth16::ChunkWitness> {
     let dir = tempfile::tempdir().unwrap();
     let (_db, mut tree) = open_tree(dir.path());
     genesis(&mut tree);

@@ -25,7 +25,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 
 use crate::circuit::{ChunkCircuit, CircuitShape, without_tracing};
-use crate::error::ProverError;
+use crate::error::Groth16Error;
 use crate::witness::ChunkWitness;
 
 /// Size of a serialized proof.
@@ -65,10 +65,10 @@ pub struct ChunkVerifier {
 
 impl ChunkVerifier {
     /// From a verifying key's compressed bytes (validated) and its circuit hash.
-    pub fn from_bytes(circuit_hash: [u8; 32], vk_bytes: &[u8]) -> Result<Self, ProverError> {
+    pub fn from_bytes(circuit_hash: [u8; 32], vk_bytes: &[u8]) -> Result<Self, Groth16Error> {
         let vk =
             VerifyingKey::<Bn254>::deserialize_with_mode(vk_bytes, Compress::Yes, Validate::Yes)
-                .map_err(|source| ProverError::Serialization {
+                .map_err(|source| Groth16Error::Serialization {
                     what: "verifying key",
                     source,
                 })?;
@@ -98,21 +98,21 @@ impl ChunkVerifier {
     }
 
     /// Checks `proof` against the public inputs `[old_root, new_root, C]`.
-    pub fn verify_inputs(&self, inputs: &[Fr; 3], proof: &ChunkProof) -> Result<(), ProverError> {
+    pub fn verify_inputs(&self, inputs: &[Fr; 3], proof: &ChunkProof) -> Result<(), Groth16Error> {
         let proof =
             Proof::<Bn254>::deserialize_with_mode(&proof.0[..], Compress::Yes, Validate::Yes)
-                .map_err(|source| ProverError::Serialization {
+                .map_err(|source| Groth16Error::Serialization {
                     what: "proof",
                     source,
                 })?;
         match Groth16::<Bn254>::verify_proof(&self.pvk, &proof, inputs) {
             Ok(true) => Ok(()),
-            _ => Err(ProverError::BadProof),
+            _ => Err(Groth16Error::BadProof),
         }
     }
 
     /// Checks `proof` for the chunk `witness` describes.
-    pub fn verify(&self, witness: &ChunkWitness, proof: &ChunkProof) -> Result<(), ProverError> {
+    pub fn verify(&self, witness: &ChunkWitness, proof: &ChunkProof) -> Result<(), Groth16Error> {
         self.verify_inputs(&witness.public_inputs(), proof)
     }
 }
@@ -133,13 +133,13 @@ fn file_names(dir: &Path, shape: &CircuitShape) -> (PathBuf, PathBuf) {
     )
 }
 
-fn io(context: String) -> impl FnOnce(std::io::Error) -> ProverError {
-    move |source| ProverError::Io { context, source }
+fn io(context: String) -> impl FnOnce(std::io::Error) -> Groth16Error {
+    move |source| Groth16Error::Io { context, source }
 }
 
 impl ChunkKeys {
     /// The insecure, deterministic devnet setup for `chunk_ops` slots.
-    pub fn devnet_setup(chunk_ops: usize) -> Result<Self, ProverError> {
+    pub fn devnet_setup(chunk_ops: usize) -> Result<Self, Groth16Error> {
         let shape = CircuitShape::measure(chunk_ops)?;
         let seed = blake3::derive_key(DEVNET_SETUP_CONTEXT, &shape.circuit_hash());
         let mut rng = ChaCha20Rng::from_seed(seed);
@@ -159,7 +159,7 @@ impl ChunkKeys {
 
     /// Loads the keys for `chunk_ops` from `dir`, or runs the insecure devnet setup and
     /// stores them there. Reports progress and sizes on stderr when `report` is set.
-    pub fn load_or_setup(dir: &Path, chunk_ops: usize, report: bool) -> Result<Self, ProverError> {
+    pub fn load_or_setup(dir: &Path, chunk_ops: usize, report: bool) -> Result<Self, Groth16Error> {
         let shape = CircuitShape::measure(chunk_ops)?;
         let (pk_path, vk_path) = file_names(dir, &shape);
         if pk_path.exists() && vk_path.exists() {
@@ -200,7 +200,7 @@ impl ChunkKeys {
     }
 
     /// Writes both key files to `dir` (via temporary files, renamed into place).
-    pub fn store(&self, dir: &Path) -> Result<(PathBuf, PathBuf), ProverError> {
+    pub fn store(&self, dir: &Path) -> Result<(PathBuf, PathBuf), Groth16Error> {
         let (pk_path, vk_path) = file_names(dir, &self.shape);
         let hash = self.shape.circuit_hash();
         write_key(&pk_path, &hash, |w| self.pk.serialize_uncompressed(w))?;
@@ -209,7 +209,7 @@ impl ChunkKeys {
     }
 
     /// Loads keys made elsewhere (e.g. by a ceremony) for a circuit of `chunk_ops`.
-    pub fn load(pk_path: &Path, vk_path: &Path, chunk_ops: usize) -> Result<Self, ProverError> {
+    pub fn load(pk_path: &Path, vk_path: &Path, chunk_ops: usize) -> Result<Self, Groth16Error> {
         let shape = CircuitShape::measure(chunk_ops)?;
         let expected = shape.circuit_hash();
         let vk: VerifyingKey<Bn254> = read_key(vk_path, &expected, |r| {
@@ -219,7 +219,7 @@ impl ChunkKeys {
             ProvingKey::deserialize_with_mode(r, Compress::No, Validate::No)
         })?;
         if pk.vk != vk {
-            return Err(ProverError::KeyMismatch {
+            return Err(Groth16Error::KeyMismatch {
                 path: pk_path.display().to_string(),
                 found: "a proving key of another setup".into(),
                 expected: "the verifying key's setup".into(),
@@ -248,14 +248,14 @@ impl ChunkKeys {
     }
 
     /// Proves one chunk. Uses the current rayon pool's threads.
-    pub fn prove(&self, witness: &ChunkWitness) -> Result<ChunkProof, ProverError> {
+    pub fn prove(&self, witness: &ChunkWitness) -> Result<ChunkProof, Groth16Error> {
         if witness.chunk_ops() != self.shape.chunk_ops {
-            return Err(ProverError::WrongChunkSize {
+            return Err(Groth16Error::WrongChunkSize {
                 found: witness.chunk_ops(),
                 expected: self.shape.chunk_ops,
             });
         }
-        let mut rng = ChaCha20Rng::from_rng(rand_core::OsRng).map_err(|e| ProverError::Io {
+        let mut rng = ChaCha20Rng::from_rng(rand_core::OsRng).map_err(|e| Groth16Error::Io {
             context: "seed prover randomness".into(),
             source: std::io::Error::other(e.to_string()),
         })?;
@@ -269,7 +269,7 @@ impl ChunkKeys {
         let mut bytes = [0u8; PROOF_BYTES];
         proof
             .serialize_compressed(&mut bytes[..])
-            .map_err(|source| ProverError::Serialization {
+            .map_err(|source| Groth16Error::Serialization {
                 what: "proof",
                 source,
             })?;
@@ -281,18 +281,18 @@ fn write_key(
     path: &Path,
     hash: &[u8; 32],
     body: impl FnOnce(&mut BufWriter<std::fs::File>) -> Result<(), ark_serialize::SerializationError>,
-) -> Result<(), ProverError> {
+) -> Result<(), Groth16Error> {
     let tmp = path.with_extension("tmp");
     let file = std::fs::File::create(&tmp).map_err(io(format!("create {}", tmp.display())))?;
     let mut w = BufWriter::new(file);
     w.write_all(MAGIC)
         .and_then(|()| w.write_all(hash))
         .map_err(io(format!("write {}", tmp.display())))?;
-    body(&mut w).map_err(|source| ProverError::Serialization {
+    body(&mut w).map_err(|source| Groth16Error::Serialization {
         what: "key",
         source,
     })?;
-    let file = w.into_inner().map_err(|e| ProverError::Io {
+    let file = w.into_inner().map_err(|e| Groth16Error::Io {
         context: format!("flush {}", tmp.display()),
         source: e.into_error(),
     })?;
@@ -305,14 +305,14 @@ fn read_key<T>(
     path: &Path,
     expected: &[u8; 32],
     body: impl FnOnce(&mut BufReader<std::fs::File>) -> Result<T, ark_serialize::SerializationError>,
-) -> Result<T, ProverError> {
+) -> Result<T, Groth16Error> {
     let file = std::fs::File::open(path).map_err(io(format!("open {}", path.display())))?;
     let mut r = BufReader::with_capacity(1 << 20, file);
     let mut header = [0u8; 38];
     r.read_exact(&mut header)
         .map_err(io(format!("read {}", path.display())))?;
     if &header[..6] != MAGIC || header[6..] != expected[..] {
-        return Err(ProverError::KeyMismatch {
+        return Err(Groth16Error::KeyMismatch {
             path: path.display().to_string(),
             found: if &header[..6] == MAGIC {
                 hex::encode(&header[6..])
@@ -322,7 +322,7 @@ fn read_key<T>(
             expected: hex::encode(expected),
         });
     }
-    body(&mut r).map_err(|source| ProverError::Serialization {
+    body(&mut r).map_err(|source| Groth16Error::Serialization {
         what: "key",
         source,
     })

@@ -27,10 +27,9 @@ use ghostplane_primitives::merkle::public_key_limbs;
 use ghostplane_primitives::{ACCOUNT_TREE_DEPTH, AccountId, Fr};
 
 use crate::gadgets::{PathLevel, alloc_bits, poseidon, range_check};
-use crate::witness::{
-    ChunkHeader, ChunkOp, ChunkWitness, LegWitness, OpKind, SlotFields, SlotWitness, absorb,
-    slot_elements,
-};
+use ghostplane_proof_backend::{ChunkHeader, ChunkOp, OpKind};
+
+use crate::witness::{ChunkWitness, LegWitness, SlotFields, SlotWitness, absorb, slot_elements};
 
 /// Bits of an account index (4^12 = 2^24 leaves).
 const INDEX_BITS: usize = 2 * ACCOUNT_TREE_DEPTH;
@@ -111,7 +110,7 @@ impl Assignment {
                 .slots
                 .iter()
                 .map(|slot| SlotAssignment {
-                    fields: slot.op.fields(),
+                    fields: SlotFields::of(&slot.op),
                     a: LegAssignment::from_leg(&slot.a),
                     b: LegAssignment::from_leg(&slot.b),
                 })

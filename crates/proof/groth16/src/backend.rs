@@ -12,14 +12,13 @@ use ghostplane_primitives::merkle::{empty_subtree_roots, node_hash};
 use ghostplane_primitives::{
     ACCOUNT_TREE_ARITY, ACCOUNT_TREE_DEPTH, AccountLeaf, FieldBytes, Fr, PublicKey,
 };
+use ghostplane_proof_backend::{
+    BackendError, ChunkHeader, ChunkOp, Job, Leg, Node, ProofBackend, ProofSystem, Segment,
+    Statement, TreeHash,
+};
 
-use crate::backend::{
-    BackendError, Job, Leg, Node, ProofBackend, ProofSystem, Segment, Statement, TreeHash,
-};
 use crate::keys::{ChunkKeys, ChunkProof, ChunkVerifier, PROOF_BYTES};
-use crate::witness::{
-    ChunkHeader, ChunkOp, ChunkWitness, LegWitness, SlotWitness, chunk_commitment,
-};
+use crate::witness::{ChunkWitness, LegWitness, SlotWitness, chunk_commitment};
 
 /// The BN254 Poseidon tree: 4-ary, depth 12.
 pub struct PoseidonTree;
