@@ -599,6 +599,7 @@ pub async fn run(args: SoakArgs) -> Result<()> {
         Transaction::Deploy {
             from: id(DEPLOYER),
             code,
+            init: Vec::new(),
             fee: DEPLOY_FEE,
             nonce: deploy_nonce,
         },

@@ -172,6 +172,7 @@ fn contracts(c: &mut Criterion) {
             Transaction::Deploy {
                 from: id(0),
                 code: wat("counter"),
+                init: Vec::new(),
                 fee: 1 << 40,
                 nonce: 0,
             },
@@ -181,6 +182,7 @@ fn contracts(c: &mut Criterion) {
             Transaction::Deploy {
                 from: id(0),
                 code: wat("token"),
+                init: Vec::new(),
                 fee: 1 << 40,
                 nonce: 1,
             },
@@ -251,6 +253,7 @@ fn contracts(c: &mut Criterion) {
         Transaction::Deploy {
             from: id(5),
             code: wat("token"),
+            init: Vec::new(),
             fee: 1 << 40,
             nonce: bench.nonce(5),
         },

@@ -69,7 +69,13 @@ pub enum Transaction {
         /// [`CONTRACT_CODE_BYTES_MAX`](crate::constants::CONTRACT_CODE_BYTES_MAX) bytes fails at deploy.
         #[borsh(deserialize_with = "crate::codec::bounded::bytes")]
         code: Vec<u8>,
-        /// Most GCC the sender agrees to pay.
+        /// Input of the module's `init` export, run once at deploy (at most
+        /// [`CALL_INPUT_BYTES_MAX`] bytes; must be empty if the module has no
+        /// `init`).
+        #[borsh(deserialize_with = "crate::codec::bounded::bytes")]
+        init: Vec<u8>,
+        /// Most GCC the sender agrees to pay: the deploy's fixed cost plus the fuel
+        /// `init` burns.
         fee: Amount,
         /// The sender's current nonce.
         nonce: Nonce,
@@ -177,7 +183,14 @@ impl Transaction {
             }
             // Code is checked by the executor's module validation (size limit
             // included), so that a bad module ends in a failure receipt.
-            Transaction::Deploy { .. } => {}
+            Transaction::Deploy { init, .. } => {
+                if init.len() > CALL_INPUT_BYTES_MAX {
+                    return Err(StatelessError::InputTooLarge {
+                        len: init.len(),
+                        max: CALL_INPUT_BYTES_MAX,
+                    });
+                }
+            }
             Transaction::Call {
                 input, fuel_limit, ..
             } => {

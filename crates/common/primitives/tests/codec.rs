@@ -80,6 +80,7 @@ fn transaction() -> impl Strategy<Value = Transaction> {
             .prop_map(|(from, code, fee, nonce)| Transaction::Deploy {
                 from,
                 code,
+                init: Vec::new(),
                 fee,
                 nonce
             }),
@@ -481,6 +482,7 @@ fn pubdata_rejects_bad_input() {
     let tx = Transaction::Deploy {
         from: AccountId::new(1).unwrap(),
         code: vec![0],
+        init: Vec::new(),
         fee: 1,
         nonce: 0,
     };
@@ -559,6 +561,7 @@ fn invalid_values_are_rejected() {
     let mut huge_len = Transaction::Deploy {
         from: AccountId::new(1).unwrap(),
         code: vec![1, 2, 3],
+        init: Vec::new(),
         fee: 0,
         nonce: 0,
     }
@@ -614,6 +617,7 @@ fn stateless_checks() {
     let deploy = |code: Vec<u8>| Transaction::Deploy {
         from,
         code,
+        init: Vec::new(),
         fee: 0,
         nonce: 0,
     };

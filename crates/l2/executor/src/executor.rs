@@ -359,11 +359,12 @@ impl Executor {
     }
 }
 
-/// At most one contract instance per thread is alive, so the instance pool bounds
-/// the thread count.
+/// A thread's transaction holds at most `wasm::INSTANCES_PER_THREAD` pooled
+/// instances (its call and the sub-calls nested in it), so the instance pool bounds
+/// the thread count (`wasm::EXECUTOR_THREADS_MAX`).
 fn thread_pool(threads: usize) -> Result<rayon::ThreadPool, ExecError> {
     rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.clamp(1, wasm::INSTANCE_POOL_SIZE as usize))
+        .num_threads(threads.clamp(1, wasm::EXECUTOR_THREADS_MAX))
         .stack_size(THREAD_STACK_BYTES)
         .thread_name(|i| format!("executor-{i}"))
         .build()

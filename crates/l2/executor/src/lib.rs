@@ -46,7 +46,12 @@
 //! - Balances never underflow or overflow: every debit and credit is checked.
 //! - **Contracts** run in wasmtime with fuel as gas (see [`wasm`] for the ABI, the
 //!   fuel table, the determinism settings and every bound); a revert or trap rolls
-//!   back the call's storage writes and events. Bulk memory and table operations pay
+//!   back the call's storage writes and events. A deploy runs the module's `init`
+//!   export, if any, with the deploy's init input; a failing `init` deploys nothing.
+//!   Contracts call each other (`call`): a failed callee's effects roll back and the
+//!   caller gets a status; re-entrancy is allowed; at most
+//!   [`wasm::CONTRACT_CALL_DEPTH_MAX`] nested calls, each forwarding at most 63/64 of
+//!   the fuel left (see [`wasm`], "Calls between contracts"). Bulk memory and table operations pay
 //!   per byte or element; every call pays a load charge proportional to its code
 //!   length, whether or not this node had the module compiled.
 //! - Before compiling, every module is **rewritten** the same way on every node

@@ -7,15 +7,16 @@ use ghostplane_primitives::block::Event;
 use ghostplane_primitives::keys::validate_public_key;
 use ghostplane_primitives::tx::{code_hash, contract_address};
 use ghostplane_primitives::{
-    ACCOUNT_CREATION_FEE, AccountId, Amount, BlockNumber, DepositEvent, FailureReason, PubdataOp,
-    ReceiptStatus, Recipient, SignedTransaction, TRANSFER_ACCOUNT_ID_LIMIT, TokenId, Transaction,
+    ACCOUNT_CREATION_FEE, AccountId, Amount, BlockNumber, CALL_FUEL_MAX, ContractAddress,
+    DepositEvent, FailureReason, Hash32, PubdataOp, ReceiptStatus, Recipient, SignedTransaction,
+    TRANSFER_ACCOUNT_ID_LIMIT, TokenId, Transaction,
 };
 
 use crate::ExecError;
 use crate::block::{BlockItem, DropReason};
 use crate::state::{AccountRecord, StateKey, StateReader, StateValue, StateWrite, StoreError};
 use crate::view::{Overlay, TxView};
-use crate::wasm::WasmRuntime;
+use crate::wasm::{BlockEnv, Entry, WasmRuntime};
 
 /// Fuel charged for any deploy, before its bytes.
 pub const DEPLOY_FUEL_BASE: u64 = 100_000;
@@ -173,18 +174,19 @@ fn transaction(
                 }
             }
         }
-        Transaction::Deploy { code, nonce, .. } => {
+        Transaction::Deploy {
+            code, init, nonce, ..
+        } => {
             let fuel = DEPLOY_FUEL_BASE + DEPLOY_FUEL_PER_BYTE * code.len() as u64;
             let needed = Amount::from(fuel).saturating_mul(env.fuel_price);
-            let (status, charged, return_data) = if fee < needed {
-                (
-                    ReceiptStatus::Failed(FailureReason::FeeTooLow {
-                        needed,
-                        offered: fee,
-                    }),
-                    fee,
-                    Vec::new(),
-                )
+            let mut init_fuel_used = 0;
+            let mut events = Vec::new();
+            let (status, return_data) = if fee < needed {
+                let status = ReceiptStatus::Failed(FailureReason::FeeTooLow {
+                    needed,
+                    offered: fee,
+                });
+                (status, Vec::new())
             } else {
                 let hash = code_hash(code);
                 match env.runtime.validate(hash, code) {
@@ -198,22 +200,39 @@ fn transaction(
                             StateKey::Code(hash),
                             Some(StateValue::Bytes(Arc::from(code.as_slice()))),
                         );
-                        (ReceiptStatus::Success, needed, address.0.to_vec())
+                        let init_fuel = u64::try_from((fee - needed) / env.fuel_price.max(1))
+                            .unwrap_or(u64::MAX)
+                            .min(CALL_FUEL_MAX);
+                        let ran = run_init(env, view, hash, address, from, init, init_fuel)?;
+                        init_fuel_used = ran.fuel_used;
+                        match ran.outcome {
+                            Ok(()) => {
+                                events = ran.events;
+                                (ReceiptStatus::Success, address.0.to_vec())
+                            }
+                            Err(reason) => {
+                                view.rollback(savepoint.clone());
+                                (ReceiptStatus::Failed(reason), Vec::new())
+                            }
+                        }
                     }
                     Err(reason) => (
                         ReceiptStatus::Failed(FailureReason::InvalidModule(reason)),
-                        needed,
                         Vec::new(),
                     ),
                 }
             };
-            let charged = charged.max(env.fee_min).min(fee);
+            let gas_used = fuel + init_fuel_used;
+            let charged = Amount::from(gas_used)
+                .saturating_mul(env.fuel_price)
+                .max(env.fee_min)
+                .min(fee);
             refund(view, from, gcc - fee, fee - charged);
             Included {
                 status,
-                gas_used: fuel,
+                gas_used,
                 fee_paid: charged,
-                events: Vec::new(),
+                events,
                 return_data,
                 op: Some(fee_only(signed, charged)),
             }
@@ -253,10 +272,13 @@ fn transaction(
                     let call = env.runtime.call(
                         owned,
                         code_hash,
+                        Entry::Call,
                         *contract,
                         from,
-                        env.block,
-                        env.timestamp_ms,
+                        BlockEnv {
+                            number: env.block,
+                            time_ms: env.timestamp_ms,
+                        },
                         input.clone(),
                         fuel,
                     )?;
@@ -297,6 +319,64 @@ fn transaction(
         }
     };
     Ok(Ok(included))
+}
+
+/// What a deploy's `init` did.
+struct InitRun {
+    fuel_used: u64,
+    events: Vec<Event>,
+    outcome: Result<(), FailureReason>,
+}
+
+/// Runs the new contract's `init` export with `input`, if it has one; input for a
+/// module without `init` fails the deploy.
+#[allow(clippy::too_many_arguments)]
+fn run_init(
+    env: &Env<'_>,
+    view: &mut TxView,
+    hash: Hash32,
+    address: ContractAddress,
+    from: AccountId,
+    input: &[u8],
+    fuel: u64,
+) -> Result<InitRun, ExecError> {
+    if !env.runtime.has_init(view, hash)? {
+        let outcome = if input.is_empty() {
+            Ok(())
+        } else {
+            Err(FailureReason::InvalidModule(
+                "init input given, but the module exports no `init`".into(),
+            ))
+        };
+        return Ok(InitRun {
+            fuel_used: 0,
+            events: Vec::new(),
+            outcome,
+        });
+    }
+    // The run owns the view while it runs (wasmtime store data is 'static); an
+    // error here aborts the whole block, so the empty stand-in is never read.
+    let owned = std::mem::replace(view, empty_view());
+    let block = BlockEnv {
+        number: env.block,
+        time_ms: env.timestamp_ms,
+    };
+    let run = env.runtime.call(
+        owned,
+        hash,
+        Entry::Init,
+        address,
+        from,
+        block,
+        input.to_vec(),
+        fuel,
+    )?;
+    *view = run.ctx.view;
+    Ok(InitRun {
+        fuel_used: run.fuel_used,
+        events: run.ctx.events,
+        outcome: run.outcome,
+    })
 }
 
 /// A view with nothing behind it, left as a stand-in while a call owns the real one.

@@ -5,9 +5,11 @@
 //!
 //! | import | signature | effect | fuel |
 //! | --- | --- | --- | --- |
-//! | `storage_read` | `(key_ptr, val_ptr, val_cap: i32) -> i32` | copies up to `val_cap` bytes of the value under the 32-byte key; returns its full length, or -1 if absent | 500 + bytes |
+//! | `storage_read` | `(key_ptr, val_ptr, val_cap: i32) -> i32` | copies up to `val_cap` bytes of the value under the 32-byte key; returns its full length, or -1 if absent (an empty value cannot be stored: writing one deletes) | 500 + bytes |
 //! | `storage_write` | `(key_ptr, val_ptr, val_len: i32)` | sets the value (at most 1 KiB; length 0 deletes) | 2000 + 4 × bytes |
-//! | `caller` | `() -> i32` | the calling account id | 10 |
+//! | `caller` | `() -> i32` | the calling account id; -1 when the caller is a contract | 10 |
+//! | `caller_contract` | `(ptr: i32) -> i32` | 1 and the caller's 32-byte address at `ptr` when a contract called; 0 when an account did | 100 |
+//! | `self_address` | `(ptr: i32)` | the contract's own 32-byte address | 100 |
 //! | `block_number` | `() -> i64` | current L2 block | 10 |
 //! | `block_time` | `() -> i64` | block time, ms since the Unix epoch | 10 |
 //! | `input_len` | `() -> i32` | length of the call input | 10 |
@@ -15,10 +17,49 @@
 //! | `emit_event` | `(topic_ptr, data_ptr, data_len: i32)` | emits an event with a 32-byte topic | 500 + bytes |
 //! | `set_return` | `(ptr, len: i32)` | sets the call's return data | 100 + bytes |
 //! | `revert` | `(ptr, len: i32)` | aborts the call with revert data; all its writes roll back | 100 + bytes |
+//! | `call` | `(addr_ptr, input_ptr, input_len: i32, fuel: i64) -> i32` | calls the contract at the 32-byte address with the input (at most 16 KiB), forwarding at most `fuel` (read as a u64: -1 forwards all it may); returns a [`CallStatus`] | 1000 + bytes, plus what the callee burns |
+//! | `return_data_len` | `() -> i32` | length of the last sub-call's return data (or revert data) | 10 |
+//! | `return_data_read` | `(ptr: i32)` | copies it to `ptr` | 100 + bytes |
 //!
-//! A contract exports `memory` and `call: () -> ()` and is at most 128 KiB
+//! A contract exports `memory` and `call: () -> ()`, optionally `init: () -> ()`
+//! (run once at deploy with the deploy's init input), and is at most 128 KiB
 //! (`CONTRACT_CODE_BYTES_MAX`). Anything else imported makes the module invalid at
-//! deploy, and so does any import named `__gp_*` (reserved for the runtime).
+//! deploy, and so does any import or export named `__gp_*` (reserved for the
+//! runtime).
+//!
+//! ## Calls between contracts
+//!
+//! `call` runs the callee in a wasmtime store of its own over the same transaction
+//! state; the caller waits. Semantics (tested in `tests/contracts.rs`):
+//!
+//! - **Rollback.** A callee that reverts, traps or runs out of fuel leaves nothing:
+//!   its storage writes and events, and those of every call nested in it, are rolled
+//!   back, and the caller gets the status (and, for a revert, the revert data through
+//!   `return_data_*`) and decides. A callee that succeeds keeps its effects, which
+//!   the caller's own failure would still roll back.
+//! - **Re-entrancy is allowed.** A re-entered contract runs as a new instance (fresh
+//!   linear memory) over the transaction's state, and sees every write the outer
+//!   frames made so far, committed or not: if A writes `x = 1` and calls B, which
+//!   calls A, the inner A reads `x = 1`. Guard with a storage flag if that is unsafe.
+//! - **Fuel.** The caller pays [`SUBCALL_FUEL_BASE`] + input bytes, then forwards
+//!   `min(fuel, left − left/64)`; the callee's load charge and execution come out of
+//!   that, and the caller keeps the rest. Whatever the callee does, the caller keeps
+//!   at least 1/64 of what it had.
+//! - **Depth.** At most [`CONTRACT_CALL_DEPTH_MAX`] nested `call`s (a deeper one
+//!   returns `TooDeep` without running), and the wasm frames of the whole chain count
+//!   against one [`WASM_CALL_DEPTH_MAX`] (the callee's counter starts at its
+//!   caller's), so the native stack bound holds for the chain. Memory: the chain's
+//!   instances live together, [`INSTANCES_PER_THREAD`] × [`WASM_MEMORY_BYTES_MAX`]
+//!   at most per transaction.
+//! - **Caller identity.** In a sub-call `caller()` is -1 and `caller_contract` gives
+//!   the calling contract: a contract never sees the transaction's sender as its
+//!   caller unless the sender called it directly.
+//! - **Node failures are not statuses.** A state read that fails, or an instance the
+//!   pool cannot give (it holds [`INSTANCE_POOL_SIZE`], [`INSTANCES_PER_THREAD`] per
+//!   executor thread), aborts the block's execution on this node
+//!   ([`RuntimeError`]); no contract can observe it.
+//! - **Bounds per transaction**, all frames together: [`STORAGE_WRITES_PER_CALL_MAX`]
+//!   storage writes and [`EVENTS_PER_CALL_MAX`] events.
 //!
 //! ## Added by the rewrite (consensus; see [`instrument`])
 //!
@@ -72,8 +113,8 @@ use std::sync::Arc;
 
 use ghostplane_primitives::block::Event;
 use ghostplane_primitives::{
-    AccountId, BlockNumber, CONTRACT_CODE_BYTES_MAX, ContractAddress, FailureReason, Hash32,
-    STORAGE_VALUE_BYTES_MAX,
+    AccountId, BlockNumber, CALL_INPUT_BYTES_MAX, CONTRACT_CODE_BYTES_MAX, ContractAddress,
+    FailureReason, Hash32, STORAGE_VALUE_BYTES_MAX,
 };
 use wasmtime::{
     Caller, Config, Enabled, Engine, InstanceAllocationStrategy, InstancePre, Linker, Memory,
@@ -143,9 +184,9 @@ pub const CALL_DEPTH_FUEL_PER_CALL: u64 = 12;
 /// contract cost 120 M fuel per call. The fix is a node-local store of compiled
 /// artifacts (serialized at deploy, loaded on a miss), which does not exist yet.
 pub const MODULE_LOAD_FUEL_PER_BYTE: u64 = 50;
-/// Storage writes one call may make.
+/// Storage writes one transaction's contract execution may make (all its frames).
 pub const STORAGE_WRITES_PER_CALL_MAX: usize = 256;
-/// Events one call may emit.
+/// Events one transaction's contract execution may emit (all its frames).
 pub const EVENTS_PER_CALL_MAX: usize = 64;
 /// Largest event payload.
 pub const EVENT_DATA_BYTES_MAX: usize = 1024;
@@ -160,9 +201,26 @@ pub const MODULE_CACHE_BYTES_MAX: usize = 256 * 1024 * 1024;
 /// (Measured: the image is about 2.7 times the wasm of a code-heavy module, and
 /// 13 KiB for an empty one.)
 pub const MODULE_CACHE_ENTRY_OVERHEAD_BYTES: usize = 4096;
-/// Instances alive at once. The executor runs at most one call per thread, so this
-/// bounds its thread count; exhausting the pool is an internal error, never a receipt.
+/// Instances alive at once. A thread runs one transaction at a time, which holds at
+/// most [`INSTANCES_PER_THREAD`] instances (its own call and the sub-calls nested in
+/// it), so this bounds the executor's threads ([`EXECUTOR_THREADS_MAX`]); exhausting
+/// the pool is an internal error, never a receipt.
 pub const INSTANCE_POOL_SIZE: u32 = 128;
+/// Most contract-to-contract calls nested in one transaction (its own call is at
+/// nesting 0). A deeper `call` returns [`CallStatus::TooDeep`]. The instances of a
+/// nested chain are alive together: at most `INSTANCES_PER_THREAD` ×
+/// [`WASM_MEMORY_BYTES_MAX`] (36 MiB) of linear memory per executing transaction.
+pub const CONTRACT_CALL_DEPTH_MAX: u32 = 8;
+/// Instances one executing transaction may hold at once.
+pub const INSTANCES_PER_THREAD: u32 = CONTRACT_CALL_DEPTH_MAX + 1;
+/// Most executor threads: each may hold [`INSTANCES_PER_THREAD`] pooled instances.
+pub const EXECUTOR_THREADS_MAX: usize = (INSTANCE_POOL_SIZE / INSTANCES_PER_THREAD) as usize;
+/// Fuel a `call` costs its caller before the callee runs (plus one per input byte;
+/// the callee's load charge comes out of the fuel forwarded to it).
+pub const SUBCALL_FUEL_BASE: u64 = 1000;
+/// A caller forwards at most `1 - 1/64` of the fuel it has left (EIP-150's rule), so
+/// that it can always handle a callee's failure.
+pub const SUBCALL_FUEL_KEPT_DIVISOR: u64 = 64;
 
 /// Errors of the runtime itself (not of a contract).
 #[derive(Debug, thiserror::Error)]
@@ -170,7 +228,9 @@ pub enum RuntimeError {
     /// The engine could not be configured.
     #[error("cannot configure wasmtime: {0}")]
     Config(String),
-    /// Instantiation failed for a reason that is not the contract's fault.
+    /// Instantiation failed for a reason that is not the contract's fault (the
+    /// instance pool is exhausted, memory could not be mapped): the block cannot be
+    /// executed on this node. Never a receipt.
     #[error("contract runtime failed: {0}")]
     Internal(String),
     /// State could not be read.
@@ -178,41 +238,64 @@ pub enum RuntimeError {
     Store(#[from] StoreError),
 }
 
-/// Data a contract call runs with; owned by the wasmtime `Store`.
+/// Who called the running frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Invoker {
+    /// The transaction's sender (the frame is the transaction's own call).
+    Account(AccountId),
+    /// Another contract, through the `call` host function.
+    Contract(ContractAddress),
+}
+
+/// One contract frame: which contract runs, for whom, with what input.
+struct Frame {
+    contract: ContractAddress,
+    invoker: Invoker,
+    input: Vec<u8>,
+}
+
+/// The block a call runs in.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BlockEnv {
+    pub(crate) number: BlockNumber,
+    pub(crate) time_ms: u64,
+}
+
+/// Data a contract call runs with; owned by the wasmtime `Store`. A sub-call moves
+/// the transaction's effects (`view`, `events`, `storage_writes`) into the callee's
+/// store and back, so that every frame of a transaction sees, and adds to, the same
+/// uncommitted state.
 pub(crate) struct HostCtx {
     pub(crate) view: TxView,
-    contract: ContractAddress,
-    caller: AccountId,
-    block: BlockNumber,
-    block_time_ms: u64,
-    input: Vec<u8>,
     pub(crate) events: Vec<Event>,
-    pub(crate) return_data: Vec<u8>,
+    /// Storage writes of the whole transaction (all its frames).
     storage_writes: usize,
-    /// A state read failed: the block cannot be executed on this node.
-    store_error: Option<StoreError>,
+    frame: Frame,
+    block: BlockEnv,
+    /// Sub-calls this frame is nested in (0: the transaction's own call).
+    nesting: u32,
+    runtime: Arc<Shared>,
+    pub(crate) return_data: Vec<u8>,
+    /// Return (or revert) data of this frame's last sub-call.
+    sub_return: Vec<u8>,
+    /// The node failed under a host call (a state read, a sub-call's instance): the
+    /// transaction cannot be executed on this node.
+    failure: Option<RuntimeError>,
 }
 
 impl HostCtx {
-    fn new(
-        view: TxView,
-        contract: ContractAddress,
-        caller: AccountId,
-        block: BlockNumber,
-        block_time_ms: u64,
-        input: Vec<u8>,
-    ) -> Self {
+    fn new(view: TxView, frame: Frame, block: BlockEnv, runtime: Arc<Shared>) -> Self {
         Self {
             view,
-            contract,
-            caller,
-            block,
-            block_time_ms,
-            input,
             events: Vec::new(),
-            return_data: Vec::new(),
             storage_writes: 0,
-            store_error: None,
+            frame,
+            block,
+            nesting: 0,
+            runtime,
+            return_data: Vec::new(),
+            sub_return: Vec::new(),
+            failure: None,
         }
     }
 }
@@ -224,6 +307,11 @@ impl crate::state::StateReader for EmptyState {
     fn get(&self, _key: &StateKey) -> Result<Option<StateValue>, StoreError> {
         Ok(None)
     }
+}
+
+/// A view with nothing behind it: the stand-in left where a view was moved out.
+fn empty_view() -> TxView {
+    TxView::new(Arc::new(EmptyState), Default::default())
 }
 
 /// What a call produced.
@@ -255,16 +343,16 @@ impl std::fmt::Display for AbiViolation {
 }
 impl std::error::Error for AbiViolation {}
 
-/// The state store failed under a host call.
+/// The node failed under a host call (see [`HostCtx::failure`]).
 #[derive(Debug)]
-struct HostStoreFailure;
+struct HostFailure;
 
-impl std::fmt::Display for HostStoreFailure {
+impl std::fmt::Display for HostFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("state store failed during a host call")
+        f.write_str("the node failed during a host call")
     }
 }
-impl std::error::Error for HostStoreFailure {}
+impl std::error::Error for HostFailure {}
 
 /// A contract's call depth went past [`WASM_CALL_DEPTH_MAX`].
 #[derive(Debug)]
@@ -286,6 +374,8 @@ struct Compiled {
     pre: InstancePre<HostCtx>,
     /// Length of the original (stored) code.
     code_len: usize,
+    /// Whether it exports `init: () -> ()` (run at deploy).
+    has_init: bool,
     /// Estimated memory held, for the cache bound.
     cache_bytes: usize,
 }
@@ -295,8 +385,31 @@ fn load_fuel(code_len: usize) -> u64 {
     (code_len as u64).saturating_mul(MODULE_LOAD_FUEL_PER_BYTE)
 }
 
+/// The exported function a run enters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Entry {
+    /// `call`: every call.
+    Call,
+    /// `init`: once, at deploy.
+    Init,
+}
+
+impl Entry {
+    fn name(self) -> &'static str {
+        match self {
+            Entry::Call => "call",
+            Entry::Init => "init",
+        }
+    }
+}
+
 /// The engine, the linked ABI and the compiled-module cache.
 pub struct WasmRuntime {
+    shared: Arc<Shared>,
+}
+
+/// What every call (and every nested sub-call) of the runtime uses.
+struct Shared {
     engine: Engine,
     linker: Linker<HostCtx>,
     modules: ModuleCache<Compiled>,
@@ -359,20 +472,89 @@ impl WasmRuntime {
         link_abi(&mut linker).map_err(|e| RuntimeError::Config(e.to_string()))?;
         link_instrumentation(&mut linker).map_err(|e| RuntimeError::Config(e.to_string()))?;
         Ok(Self {
-            engine,
-            linker,
-            modules: ModuleCache::new(bytes_max),
+            shared: Arc::new(Shared {
+                engine,
+                linker,
+                modules: ModuleCache::new(bytes_max),
+            }),
         })
     }
 
     /// How full the compiled-module cache is.
     pub fn module_cache_usage(&self) -> ModuleCacheUsage {
-        self.modules.usage()
+        self.shared.modules.usage()
     }
 
-    /// Rewrites and compiles `code`: it must be within the size limit, pass the
-    /// rewrite's validation and bounds, compile under this configuration, import only
-    /// the ABI and export `memory` and `call: () -> ()`.
+    /// Validates a contract module at deploy: it must be within the size limit, pass
+    /// the rewrite's validation and bounds, compile under this configuration, import
+    /// only the ABI, export `memory`, `call: () -> ()` and optionally
+    /// `init: () -> ()`, and instantiate within the bounds. On success the module is
+    /// cached under `hash`.
+    pub fn validate(&self, hash: Hash32, code: &[u8]) -> Result<(), String> {
+        let shared = &self.shared;
+        let compiled = shared.compile(code)?;
+        // Instantiate once with no fuel: a module whose memories or tables do not fit
+        // the pool fails here, at deploy, instead of at every call. (A start function
+        // traps out of fuel at once, which is fine: resources were already allocated.)
+        let frame = Frame {
+            contract: ContractAddress([0; 32]),
+            invoker: Invoker::Account(AccountId::MAX),
+            input: Vec::new(),
+        };
+        let block = BlockEnv {
+            number: BlockNumber(0),
+            time_ms: 0,
+        };
+        let mut store = Store::new(
+            &shared.engine,
+            HostCtx::new(empty_view(), frame, block, Arc::clone(shared)),
+        );
+        store.set_fuel(0).map_err(|e| e.to_string())?;
+        if let Err(e) = compiled.pre.instantiate(&mut store)
+            && !e.is::<Trap>()
+        {
+            return Err(format!("module does not fit the instance limits: {e:#}"));
+        }
+        let bytes = compiled.cache_bytes;
+        shared.modules.insert(hash, compiled, bytes);
+        Ok(())
+    }
+
+    /// Whether the (deployed) module `code_hash` exports `init`.
+    pub(crate) fn has_init(
+        &self,
+        view: &mut TxView,
+        code_hash: Hash32,
+    ) -> Result<bool, RuntimeError> {
+        Ok(self.shared.load(view, code_hash)?.has_init)
+    }
+
+    /// Runs `entry` of the contract at `contract` (code `code_hash`) for the account
+    /// `caller`, with at most `fuel` (the load charge included).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn call(
+        &self,
+        view: TxView,
+        code_hash: Hash32,
+        entry: Entry,
+        contract: ContractAddress,
+        caller: AccountId,
+        block: BlockEnv,
+        input: Vec<u8>,
+        fuel: u64,
+    ) -> Result<CallResult, RuntimeError> {
+        let frame = Frame {
+            contract,
+            invoker: Invoker::Account(caller),
+            input,
+        };
+        let ctx = HostCtx::new(view, frame, block, Arc::clone(&self.shared));
+        self.shared.run(ctx, code_hash, entry, fuel, 0)
+    }
+}
+
+impl Shared {
+    /// Rewrites and compiles `code` (see [`WasmRuntime::validate`]).
     fn compile(&self, code: &[u8]) -> Result<Compiled, String> {
         if code.len() > CONTRACT_CODE_BYTES_MAX {
             return Err(format!(
@@ -398,109 +580,90 @@ impl WasmRuntime {
             }
             _ => return Err("module does not export a memory named `memory`".into()),
         }
-        match module.get_export("call") {
-            Some(wasmtime::ExternType::Func(func))
-                if func.params().len() == 0 && func.results().len() == 0 => {}
-            _ => return Err("module does not export a function `call: () -> ()`".into()),
+        let unit = |name: &str| match module.get_export(name) {
+            Some(wasmtime::ExternType::Func(func)) => {
+                Some(func.params().len() == 0 && func.results().len() == 0)
+            }
+            Some(_) => Some(false),
+            None => None,
+        };
+        if unit("call") != Some(true) {
+            return Err("module does not export a function `call: () -> ()`".into());
         }
+        let has_init = match unit("init") {
+            None => false,
+            Some(true) => true,
+            Some(false) => return Err("export `init` must be a function `() -> ()`".into()),
+        };
         let image = module.image_range();
         let image_bytes = (image.end as usize).saturating_sub(image.start as usize);
         Ok(Compiled {
             pre,
             code_len: code.len(),
+            has_init,
             cache_bytes: image_bytes + code.len() + MODULE_CACHE_ENTRY_OVERHEAD_BYTES,
         })
     }
 
-    /// Validates a contract module at deploy: [`Self::compile`], then one
-    /// instantiation within the bounds. On success the module is cached under `hash`.
-    pub fn validate(&self, hash: Hash32, code: &[u8]) -> Result<(), String> {
-        let compiled = self.compile(code)?;
-        // Instantiate once with no fuel: a module whose memories or tables do not fit
-        // the pool fails here, at deploy, instead of at every call. (A start function
-        // traps out of fuel at once, which is fine: resources were already allocated.)
-        let probe = TxView::new(Arc::new(EmptyState), Default::default());
-        let mut store = Store::new(
-            &self.engine,
-            HostCtx::new(
-                probe,
-                ContractAddress([0; 32]),
-                AccountId::MAX,
-                BlockNumber(0),
-                0,
-                Vec::new(),
-            ),
-        );
-        store.set_fuel(0).map_err(|e| e.to_string())?;
-        if let Err(e) = compiled.pre.instantiate(&mut store)
-            && !e.is::<Trap>()
-        {
-            return Err(format!("module does not fit the instance limits: {e:#}"));
+    /// The compiled module `code_hash`: from the cache, or compiled from the code
+    /// in state (it passed validation at deploy, so only this node can fail here).
+    fn load(&self, view: &mut TxView, code_hash: Hash32) -> Result<Compiled, RuntimeError> {
+        if let Some(compiled) = self.modules.get(&code_hash) {
+            return Ok(compiled);
         }
-        let bytes = compiled.cache_bytes;
-        self.modules.insert(hash, compiled, bytes);
-        Ok(())
-    }
-
-    /// Runs `call` of the contract whose code hash is `code_hash` with at most `fuel`
-    /// (the load charge included).
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn call(
-        &self,
-        mut view: TxView,
-        code_hash: Hash32,
-        contract: ContractAddress,
-        caller: AccountId,
-        block: BlockNumber,
-        block_time_ms: u64,
-        input: Vec<u8>,
-        fuel: u64,
-    ) -> Result<CallResult, RuntimeError> {
-        let compiled = match self.modules.get(&code_hash) {
-            Some(compiled) => compiled,
-            None => {
-                let code = match view.get(&StateKey::Code(code_hash))? {
-                    Some(StateValue::Bytes(code)) => code,
-                    _ => {
-                        return Err(RuntimeError::Internal(format!(
-                            "code {code_hash} of contract {contract} is missing"
-                        )));
-                    }
-                };
-                if fuel < load_fuel(code.len()) {
-                    // Not even the load is paid for: do not compile.
-                    let ctx = HostCtx::new(view, contract, caller, block, block_time_ms, input);
-                    return Ok(CallResult {
-                        ctx,
-                        fuel_used: fuel,
-                        outcome: Err(FailureReason::OutOfFuel { fuel_used: fuel }),
-                    });
-                }
-                // The code passed validation at deploy, so compiling it again cannot
-                // fail except for reasons internal to this node.
-                let compiled = self.compile(&code).map_err(RuntimeError::Internal)?;
-                self.modules
-                    .insert(code_hash, compiled.clone(), compiled.cache_bytes);
-                compiled
+        let code = match view.get(&StateKey::Code(code_hash))? {
+            Some(StateValue::Bytes(code)) => code,
+            _ => {
+                return Err(RuntimeError::Internal(format!(
+                    "code {code_hash} is missing from the state"
+                )));
             }
         };
-        let ctx = HostCtx::new(view, contract, caller, block, block_time_ms, input);
-        let Some(fuel_after_load) = fuel.checked_sub(load_fuel(compiled.code_len)) else {
+        let compiled = self.compile(&code).map_err(RuntimeError::Internal)?;
+        self.modules
+            .insert(code_hash, compiled.clone(), compiled.cache_bytes);
+        Ok(compiled)
+    }
+
+    /// Runs `entry` of module `code_hash` in a store of its own, with `ctx` as its
+    /// data and at most `fuel` (the load charge included); the module's call-depth
+    /// counter starts at `depth` (the caller's, for a sub-call).
+    fn run(
+        self: &Arc<Self>,
+        mut ctx: HostCtx,
+        code_hash: Hash32,
+        entry: Entry,
+        fuel: u64,
+        depth: i32,
+    ) -> Result<CallResult, RuntimeError> {
+        // The load charge is known before compiling: a call that cannot pay it does
+        // not make this node compile.
+        let code_len = match self.modules.get(&code_hash) {
+            Some(compiled) => compiled.code_len,
+            None => match ctx.view.get(&StateKey::Code(code_hash))? {
+                Some(StateValue::Bytes(code)) => code.len(),
+                _ => {
+                    return Err(RuntimeError::Internal(format!(
+                        "code {code_hash} of contract {} is missing",
+                        ctx.frame.contract
+                    )));
+                }
+            },
+        };
+        let Some(fuel_after_load) = fuel.checked_sub(load_fuel(code_len)) else {
             return Ok(CallResult {
                 ctx,
                 fuel_used: fuel,
                 outcome: Err(FailureReason::OutOfFuel { fuel_used: fuel }),
             });
         };
+        let compiled = self.load(&mut ctx.view, code_hash)?;
         let mut store = Store::new(&self.engine, ctx);
         store
             .set_fuel(fuel_after_load)
             .map_err(|e| RuntimeError::Internal(e.to_string()))?;
         let outcome = match compiled.pre.instantiate(&mut store) {
-            Ok(instance) => match instance.get_typed_func::<(), ()>(&mut store, "call") {
-                Ok(func) => func.call(&mut store, ()),
-                Err(e) => Err(e),
-            },
+            Ok(instance) => enter(&mut store, &instance, entry, depth),
             Err(e) if e.is::<Trap>() => Err(e),
             Err(e) => {
                 return Err(RuntimeError::Internal(format!(
@@ -513,8 +676,8 @@ impl WasmRuntime {
             .map_err(|e| RuntimeError::Internal(e.to_string()))?;
         let fuel_used = fuel.saturating_sub(remaining);
         let mut ctx = store.into_data();
-        if let Some(error) = ctx.store_error.take() {
-            return Err(RuntimeError::Store(error));
+        if let Some(error) = ctx.failure.take() {
+            return Err(error);
         }
         let outcome = outcome.map_err(|e| classify(&e, fuel_used));
         Ok(CallResult {
@@ -523,6 +686,23 @@ impl WasmRuntime {
             outcome,
         })
     }
+}
+
+/// Sets the instance's call-depth counter to `depth` and calls `entry`.
+fn enter(
+    store: &mut Store<HostCtx>,
+    instance: &wasmtime::Instance,
+    entry: Entry,
+    depth: i32,
+) -> wasmtime::Result<()> {
+    if depth > 0 {
+        let counter = instance
+            .get_global(&mut *store, instrument::DEPTH_EXPORT)
+            .ok_or_else(|| violation("the rewritten module lost its depth counter"))?;
+        counter.set(&mut *store, wasmtime::Val::I32(depth))?;
+    }
+    let func = instance.get_typed_func::<(), ()>(&mut *store, entry.name())?;
+    func.call(&mut *store, ())
 }
 
 fn classify(error: &wasmtime::Error, fuel_used: u64) -> FailureReason {
@@ -610,8 +790,8 @@ fn state_get(caller: &mut Caller<'_, HostCtx>, key: StateKey) -> HostResult<Opti
     match caller.data_mut().view.get(&key) {
         Ok(value) => Ok(value),
         Err(error) => {
-            caller.data_mut().store_error = Some(error);
-            Err(wasmtime::Error::new(HostStoreFailure))
+            caller.data_mut().failure = Some(RuntimeError::Store(error));
+            Err(wasmtime::Error::new(HostFailure))
         }
     }
 }
@@ -659,7 +839,7 @@ fn link_abi(linker: &mut Linker<HostCtx>) -> wasmtime::Result<()> {
             charge(&mut caller, 500)?;
             let cap = length(val_cap, usize::MAX, "buffer")?;
             let key = key32(&mut caller, key_ptr)?;
-            let contract = caller.data().contract;
+            let contract = caller.data().frame.contract;
             match state_get(&mut caller, StateKey::Storage(contract, key))? {
                 Some(StateValue::Bytes(value)) => {
                     charge(&mut caller, value.len() as u64)?;
@@ -683,7 +863,7 @@ fn link_abi(linker: &mut Linker<HostCtx>) -> wasmtime::Result<()> {
             charge(&mut caller, 2000 + 4 * len as u64)?;
             if caller.data().storage_writes >= STORAGE_WRITES_PER_CALL_MAX {
                 return Err(violation(format!(
-                    "more than {STORAGE_WRITES_PER_CALL_MAX} storage writes in one call"
+                    "more than {STORAGE_WRITES_PER_CALL_MAX} storage writes in one transaction"
                 )));
             }
             let key = key32(&mut caller, key_ptr)?;
@@ -691,7 +871,8 @@ fn link_abi(linker: &mut Linker<HostCtx>) -> wasmtime::Result<()> {
             let ctx = caller.data_mut();
             ctx.storage_writes += 1;
             let value = (!value.is_empty()).then(|| StateValue::Bytes(Arc::from(value)));
-            ctx.view.put(StateKey::Storage(ctx.contract, key), value);
+            ctx.view
+                .put(StateKey::Storage(ctx.frame.contract, key), value);
             Ok(())
         },
     )?;
@@ -700,7 +881,10 @@ fn link_abi(linker: &mut Linker<HostCtx>) -> wasmtime::Result<()> {
         "caller",
         |mut caller: Caller<'_, HostCtx>| -> HostResult<i32> {
             charge(&mut caller, 10)?;
-            Ok(caller.data().caller.get() as i32)
+            Ok(match caller.data().frame.invoker {
+                Invoker::Account(id) => id.get() as i32,
+                Invoker::Contract(_) => -1,
+            })
         },
     )?;
     linker.func_wrap(
@@ -708,7 +892,7 @@ fn link_abi(linker: &mut Linker<HostCtx>) -> wasmtime::Result<()> {
         "block_number",
         |mut caller: Caller<'_, HostCtx>| -> HostResult<i64> {
             charge(&mut caller, 10)?;
-            Ok(caller.data().block.0 as i64)
+            Ok(caller.data().block.number.0 as i64)
         },
     )?;
     linker.func_wrap(
@@ -716,7 +900,7 @@ fn link_abi(linker: &mut Linker<HostCtx>) -> wasmtime::Result<()> {
         "block_time",
         |mut caller: Caller<'_, HostCtx>| -> HostResult<i64> {
             charge(&mut caller, 10)?;
-            Ok(caller.data().block_time_ms as i64)
+            Ok(caller.data().block.time_ms as i64)
         },
     )?;
     linker.func_wrap(
@@ -724,17 +908,17 @@ fn link_abi(linker: &mut Linker<HostCtx>) -> wasmtime::Result<()> {
         "input_len",
         |mut caller: Caller<'_, HostCtx>| -> HostResult<i32> {
             charge(&mut caller, 10)?;
-            Ok(caller.data().input.len() as i32)
+            Ok(caller.data().frame.input.len() as i32)
         },
     )?;
     linker.func_wrap(
         "env",
         "input_read",
         |mut caller: Caller<'_, HostCtx>, ptr: i32| -> HostResult<()> {
-            let input = std::mem::take(&mut caller.data_mut().input);
+            let input = std::mem::take(&mut caller.data_mut().frame.input);
             let result = charge(&mut caller, 100 + input.len() as u64)
                 .and_then(|()| write_bytes(&mut caller, ptr, &input));
-            caller.data_mut().input = input;
+            caller.data_mut().frame.input = input;
             result
         },
     )?;
@@ -750,13 +934,13 @@ fn link_abi(linker: &mut Linker<HostCtx>) -> wasmtime::Result<()> {
             charge(&mut caller, 500 + len as u64)?;
             if caller.data().events.len() >= EVENTS_PER_CALL_MAX {
                 return Err(violation(format!(
-                    "more than {EVENTS_PER_CALL_MAX} events in one call"
+                    "more than {EVENTS_PER_CALL_MAX} events in one transaction"
                 )));
             }
             let topic = key32(&mut caller, topic_ptr)?;
             let data = read_bytes(&mut caller, data_ptr, len)?;
             let ctx = caller.data_mut();
-            let contract = ctx.contract;
+            let contract = ctx.frame.contract;
             ctx.events.push(Event {
                 contract,
                 topic: Hash32(topic),
@@ -786,7 +970,181 @@ fn link_abi(linker: &mut Linker<HostCtx>) -> wasmtime::Result<()> {
             Err(wasmtime::Error::new(Revert(data)))
         },
     )?;
+    linker.func_wrap(
+        "env",
+        "self_address",
+        |mut caller: Caller<'_, HostCtx>, ptr: i32| -> HostResult<()> {
+            charge(&mut caller, 100)?;
+            let address = caller.data().frame.contract;
+            write_bytes(&mut caller, ptr, &address.0)
+        },
+    )?;
+    linker.func_wrap(
+        "env",
+        "caller_contract",
+        |mut caller: Caller<'_, HostCtx>, ptr: i32| -> HostResult<i32> {
+            charge(&mut caller, 100)?;
+            match caller.data().frame.invoker {
+                Invoker::Account(_) => Ok(0),
+                Invoker::Contract(address) => {
+                    write_bytes(&mut caller, ptr, &address.0)?;
+                    Ok(1)
+                }
+            }
+        },
+    )?;
+    linker.func_wrap(
+        "env",
+        "call",
+        |mut caller: Caller<'_, HostCtx>,
+         address_ptr: i32,
+         input_ptr: i32,
+         input_len: i32,
+         fuel: i64|
+         -> HostResult<i32> {
+            sub_call(&mut caller, address_ptr, input_ptr, input_len, fuel)
+        },
+    )?;
+    linker.func_wrap(
+        "env",
+        "return_data_len",
+        |mut caller: Caller<'_, HostCtx>| -> HostResult<i32> {
+            charge(&mut caller, 10)?;
+            Ok(caller.data().sub_return.len() as i32)
+        },
+    )?;
+    linker.func_wrap(
+        "env",
+        "return_data_read",
+        |mut caller: Caller<'_, HostCtx>, ptr: i32| -> HostResult<()> {
+            let data = std::mem::take(&mut caller.data_mut().sub_return);
+            let result = charge(&mut caller, 100 + data.len() as u64)
+                .and_then(|()| write_bytes(&mut caller, ptr, &data));
+            caller.data_mut().sub_return = data;
+            result
+        },
+    )?;
     Ok(())
+}
+
+/// What the `call` host function returns (the callee's effects are kept only on
+/// [`CallStatus::Success`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(i32)]
+pub enum CallStatus {
+    /// The callee returned; its writes and events stand; its return data is readable.
+    Success = 0,
+    /// The callee reverted; its revert data is readable.
+    Reverted = 1,
+    /// The callee used all the fuel forwarded to it.
+    OutOfFuel = 2,
+    /// The callee trapped or broke an ABI rule.
+    Trapped = 3,
+    /// No contract at the address.
+    NoContract = 4,
+    /// The call would nest deeper than [`CONTRACT_CALL_DEPTH_MAX`], or the chain's
+    /// wasm frames went past [`WASM_CALL_DEPTH_MAX`].
+    TooDeep = 5,
+}
+
+impl CallStatus {
+    fn of(reason: &FailureReason) -> Self {
+        match reason {
+            FailureReason::Revert(_) => Self::Reverted,
+            FailureReason::OutOfFuel { .. } => Self::OutOfFuel,
+            FailureReason::CallDepthExceeded { .. } => Self::TooDeep,
+            _ => Self::Trapped,
+        }
+    }
+}
+
+/// The calling frame's wasm call depth (its rewrite's counter).
+fn wasm_depth(caller: &mut Caller<'_, HostCtx>) -> HostResult<i32> {
+    match caller.get_export(instrument::DEPTH_EXPORT) {
+        Some(wasmtime::Extern::Global(global)) => global
+            .get(&mut *caller)
+            .i32()
+            .ok_or_else(|| violation("the depth counter is not an i32")),
+        _ => Err(violation("the rewritten module lost its depth counter")),
+    }
+}
+
+/// `call(address_ptr, input_ptr, input_len, fuel) -> status`: runs the contract at
+/// the 32-byte address with the input, forwarding at most `fuel` and never more than
+/// 63/64 of what the caller has left (so the caller can always handle a failure).
+/// The callee runs in a store of its own over the same transaction state; its
+/// writes and events are rolled back unless it succeeds. Fuel it used is the
+/// caller's. A node failure under it (a state read, an instance the pool cannot
+/// give) aborts the transaction's execution: never a status.
+fn sub_call(
+    caller: &mut Caller<'_, HostCtx>,
+    address_ptr: i32,
+    input_ptr: i32,
+    input_len: i32,
+    fuel: i64,
+) -> HostResult<i32> {
+    let len = length(input_len, CALL_INPUT_BYTES_MAX, "call input")?;
+    charge(caller, SUBCALL_FUEL_BASE + len as u64)?;
+    let address = ContractAddress(key32(caller, address_ptr)?);
+    let input = read_bytes(caller, input_ptr, len)?;
+    caller.data_mut().sub_return.clear();
+    if caller.data().nesting >= CONTRACT_CALL_DEPTH_MAX {
+        return Ok(CallStatus::TooDeep as i32);
+    }
+    let code_hash = match state_get(caller, StateKey::Contract(address))? {
+        Some(StateValue::CodeHash(hash)) => hash,
+        _ => return Ok(CallStatus::NoContract as i32),
+    };
+    let depth = wasm_depth(caller)?;
+    let remaining = caller.get_fuel()?;
+    // The i64 carries a u64 (wasm has no unsigned type): -1 is "all it may have".
+    let forwarded = (fuel as u64).min(remaining - remaining / SUBCALL_FUEL_KEPT_DIVISOR);
+    let ctx = caller.data_mut();
+    let savepoint = ctx.view.savepoint();
+    let events_before = ctx.events.len();
+    let writes_before = ctx.storage_writes;
+    let mut callee = HostCtx::new(
+        std::mem::replace(&mut ctx.view, empty_view()),
+        Frame {
+            contract: address,
+            invoker: Invoker::Contract(ctx.frame.contract),
+            input,
+        },
+        ctx.block,
+        Arc::clone(&ctx.runtime),
+    );
+    callee.events = std::mem::take(&mut ctx.events);
+    callee.storage_writes = ctx.storage_writes;
+    callee.nesting = ctx.nesting + 1;
+    let runtime = Arc::clone(&ctx.runtime);
+    let result = match runtime.run(callee, code_hash, Entry::Call, forwarded, depth) {
+        Ok(result) => result,
+        Err(error) => {
+            caller.data_mut().failure = Some(error);
+            return Err(wasmtime::Error::new(HostFailure));
+        }
+    };
+    caller.set_fuel(remaining - result.fuel_used.min(forwarded))?;
+    let ctx = caller.data_mut();
+    let callee = result.ctx;
+    ctx.view = callee.view;
+    ctx.events = callee.events;
+    ctx.storage_writes = callee.storage_writes;
+    Ok(match result.outcome {
+        Ok(()) => {
+            ctx.sub_return = callee.return_data;
+            CallStatus::Success as i32
+        }
+        Err(reason) => {
+            ctx.view.rollback(savepoint);
+            ctx.events.truncate(events_before);
+            ctx.storage_writes = writes_before;
+            if let FailureReason::Revert(data) = &reason {
+                ctx.sub_return = data.clone();
+            }
+            CallStatus::of(&reason) as i32
+        }
+    })
 }
 
 #[cfg(test)]
@@ -815,10 +1173,13 @@ mod tests {
             .call(
                 view,
                 hash,
+                Entry::Call,
                 ContractAddress([1; 32]),
                 AccountId::MAX,
-                BlockNumber(1),
-                0,
+                BlockEnv {
+                    number: BlockNumber(1),
+                    time_ms: 0,
+                },
                 Vec::new(),
                 fuel,
             )

@@ -8,8 +8,8 @@ mod common;
 use common::*;
 use ghostplane_executor::rules::{CALL_FUEL_BASE, DEPLOY_FUEL_BASE, DEPLOY_FUEL_PER_BYTE};
 use ghostplane_executor::wasm::{
-    BULK_MEMORY_FUEL_PER_BYTE, BULK_TABLE_FUEL_PER_ELEMENT, WASM_CALL_DEPTH_MAX,
-    WASM_FUNCTION_LOCALS_MAX, WASM_OPERAND_STACK_MAX,
+    BULK_MEMORY_FUEL_PER_BYTE, BULK_TABLE_FUEL_PER_ELEMENT, CONTRACT_CALL_DEPTH_MAX, CallStatus,
+    WASM_CALL_DEPTH_MAX, WASM_FUNCTION_LOCALS_MAX, WASM_OPERAND_STACK_MAX,
 };
 use ghostplane_executor::{BlockItem, BlockOutput, StateKey, StateReader};
 use ghostplane_primitives::tx::contract_address;
@@ -488,6 +488,7 @@ fn calls_to_missing_contracts_and_low_fees_fail() {
             Transaction::Deploy {
                 from: id(2),
                 code: contract("counter"),
+                init: Vec::new(),
                 fee: 10,
                 nonce: 1,
             },
@@ -556,4 +557,325 @@ fn block_pubdata_budget_drops_what_does_not_fit() {
         .collect();
     let next = chain.run(retry);
     assert!(next.dropped.is_empty());
+}
+
+// ---- Calls between contracts (the `call` host function) -------------------------
+
+/// Input of `relay.wat`: call `target` with `fuel` and `inner`; `revert_after`
+/// makes the relay revert once the call returned.
+fn relay_input(target: ContractAddress, fuel: u64, revert_after: bool, inner: &[u8]) -> Vec<u8> {
+    [
+        &target.0[..],
+        &fuel.to_le_bytes(),
+        &[u8::from(revert_after)],
+        inner,
+    ]
+    .concat()
+}
+
+/// What a relay returned: the call's status, what it saw under key 0 before writing
+/// it (-1: absent), and the callee's return or revert data.
+fn relay_result(data: &[u8]) -> (i32, i32, &[u8]) {
+    let word = |at: usize| i32::from_le_bytes(data[at..at + 4].try_into().unwrap());
+    (word(0), word(4), &data[8..])
+}
+
+/// Storage key 0, which the relay and the counter use.
+const KEY0: [u8; 32] = [0; 32];
+
+/// A contract that writes key `[5; 32]` and then fails: reverts with "nope", or traps.
+fn write_then(fail: &str) -> Vec<u8> {
+    wat::parse_str(format!(
+        r#"(module
+            (import "env" "storage_write" (func $storage_write (param i32 i32 i32)))
+            (import "env" "emit_event" (func $emit_event (param i32 i32 i32)))
+            (import "env" "revert" (func $revert (param i32 i32)))
+            (memory (export "memory") 1)
+            (data (i32.const 0) "\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05nope")
+            (func (export "call")
+              (call $storage_write (i32.const 0) (i32.const 32) (i32.const 4))
+              (call $emit_event (i32.const 0) (i32.const 32) (i32.const 4))
+              {fail}))"#
+    ))
+    .unwrap()
+}
+
+fn looper() -> Vec<u8> {
+    wat::parse_str(r#"(module (memory (export "memory") 1) (func (export "call") (loop (br 0))))"#)
+        .unwrap()
+}
+
+fn call_fuel(chain: &Chain, to: ContractAddress, input: Vec<u8>, fuel: u64) -> BlockItem {
+    let nonce = chain.nonce(2);
+    call_with_fuel(chain, to, input, fuel, nonce)
+}
+
+#[test]
+fn a_call_returns_the_callee_result_and_keeps_its_effects() {
+    let mut chain = Chain::new(3, 2);
+    let (relay, _) = deploy(&mut chain, contract("relay"));
+    let (counter, _) = deploy(&mut chain, contract("counter"));
+    let input = relay_input(counter, 200_000, false, &[]);
+    let out = chain.run(vec![call_fuel(&chain, relay, input, 1_000_000)]);
+    let receipt = &out.receipts[0];
+    assert_eq!(receipt.status, ReceiptStatus::Success);
+    let (status, seen, data) = relay_result(&receipt.return_data);
+    assert_eq!((status, seen), (0, -1));
+    assert_eq!(u64_le(data), 1, "the counter's return data");
+    assert_eq!(receipt.events.len(), 1, "the relay's event");
+    assert_eq!(
+        out.storage_diff,
+        vec![
+            (relay, KEY0, Some(vec![0xaa])),
+            (counter, KEY0, Some(1u64.to_le_bytes().to_vec())),
+        ]
+    );
+}
+
+#[test]
+fn a_failed_callee_leaves_nothing_and_the_caller_decides() {
+    let mut chain = Chain::new(3, 2);
+    let (relay, _) = deploy(&mut chain, contract("relay"));
+    let (reverts, _) = deploy(
+        &mut chain,
+        write_then(r#"(call $revert (i32.const 32) (i32.const 4))"#),
+    );
+    let (traps, _) = deploy(&mut chain, write_then("unreachable"));
+    let (loops, _) = deploy(&mut chain, looper());
+    for (target, want_status, want_data) in [
+        (reverts, 1, b"nope".to_vec()),
+        (traps, 3, Vec::new()),
+        (loops, 2, Vec::new()),
+        (ContractAddress([9; 32]), 4, Vec::new()),
+    ] {
+        // The looper gets all it can: the caller still keeps 1/64 to finish.
+        let input = relay_input(target, u64::MAX, false, &[]);
+        let out = chain.run(vec![call_fuel(&chain, relay, input, 1_000_000)]);
+        let receipt = &out.receipts[0];
+        assert_eq!(receipt.status, ReceiptStatus::Success, "target {target}");
+        let (status, _, data) = relay_result(&receipt.return_data);
+        assert_eq!(
+            (status, data),
+            (want_status, &want_data[..]),
+            "target {target}"
+        );
+        assert_eq!(receipt.events.len(), 1, "only the relay's event stands");
+        assert_eq!(
+            out.storage_diff,
+            vec![(relay, KEY0, Some(vec![0xaa]))],
+            "the callee's write rolled back"
+        );
+        assert!(
+            receipt.gas_used < 1_000_000,
+            "the caller kept fuel to finish"
+        );
+    }
+}
+
+#[test]
+fn a_caller_that_fails_after_a_call_rolls_the_call_back() {
+    let mut chain = Chain::new(3, 2);
+    let (relay, _) = deploy(&mut chain, contract("relay"));
+    let (counter, _) = deploy(&mut chain, contract("counter"));
+    let input = relay_input(counter, 200_000, true, &[]);
+    let out = chain.run(vec![call_fuel(&chain, relay, input, 1_000_000)]);
+    let receipt = &out.receipts[0];
+    assert_eq!(
+        receipt.status,
+        ReceiptStatus::Failed(FailureReason::Revert(b"outer".to_vec()))
+    );
+    assert!(receipt.events.is_empty());
+    assert!(out.storage_diff.is_empty(), "{:?}", out.storage_diff);
+}
+
+#[test]
+fn a_reentered_contract_sees_the_outer_frames_uncommitted_writes() {
+    let mut chain = Chain::new(3, 2);
+    let (relay, _) = deploy(&mut chain, contract("relay"));
+    let (counter, _) = deploy(&mut chain, contract("counter"));
+    // relay → relay → counter: the outer relay writes key 0 before calling itself.
+    let inner = relay_input(counter, 100_000, false, &[]);
+    let input = relay_input(relay, 400_000, false, &inner);
+    let out = chain.run(vec![call_fuel(&chain, relay, input, 1_000_000)]);
+    let receipt = &out.receipts[0];
+    assert_eq!(receipt.status, ReceiptStatus::Success);
+    let (status, seen, data) = relay_result(&receipt.return_data);
+    assert_eq!((status, seen), (0, -1), "the outer relay saw nothing");
+    let (status, seen, data) = relay_result(data);
+    assert_eq!(
+        (status, seen),
+        (0, 1),
+        "the inner relay saw the outer's write"
+    );
+    assert_eq!(u64_le(data), 1);
+    assert_eq!(receipt.events.len(), 2);
+}
+
+#[test]
+fn calls_nest_at_most_the_limit() {
+    let mut chain = Chain::new(3, 2);
+    let (relay, _) = deploy(&mut chain, contract("relay"));
+    let (counter, _) = deploy(&mut chain, contract("counter"));
+    // Ten relays nested, the innermost calling the counter.
+    let levels = CONTRACT_CALL_DEPTH_MAX as usize + 2;
+    let mut input = relay_input(counter, u64::MAX, false, &[]);
+    for _ in 1..levels {
+        input = relay_input(relay, u64::MAX, false, &input);
+    }
+    let out = chain.run(vec![call_fuel(&chain, relay, input, 5_000_000)]);
+    let receipt = &out.receipts[0];
+    assert_eq!(receipt.status, ReceiptStatus::Success);
+    let mut statuses = Vec::new();
+    let mut data = &receipt.return_data[..];
+    while data.len() >= 8 {
+        let (status, _, inner) = relay_result(data);
+        statuses.push(status);
+        data = inner;
+    }
+    // Relays at nesting 0..=7 made their call; the one at nesting 8 (the limit) got
+    // TooDeep without running anything.
+    let mut want = vec![CallStatus::Success as i32; CONTRACT_CALL_DEPTH_MAX as usize];
+    want.push(CallStatus::TooDeep as i32);
+    assert_eq!(statuses, want);
+}
+
+#[test]
+fn wasm_frames_count_across_the_whole_chain() {
+    let mut chain = Chain::new(3, 2);
+    let (relay, _) = deploy(&mut chain, contract("relay"));
+    let (deep, _) = deploy(&mut chain, max_frame_recursion());
+    let fuel = 20_000_000;
+    // Alone, `deepest` is the most the recursion may go (see the test above). Under a
+    // relay, whose `call` frame is active, one level less is the most.
+    let deepest = WASM_CALL_DEPTH_MAX - 2;
+    for (n, want) in [
+        (deepest - 1, CallStatus::Success),
+        (deepest, CallStatus::TooDeep),
+    ] {
+        let input = relay_input(deep, u64::MAX, false, &n.to_le_bytes());
+        let out = chain.run(vec![call_fuel(&chain, relay, input, fuel)]);
+        let receipt = &out.receipts[0];
+        assert_eq!(receipt.status, ReceiptStatus::Success, "n = {n}");
+        assert_eq!(relay_result(&receipt.return_data).0, want as i32, "n = {n}");
+    }
+}
+
+/// Returns `caller()` (i32 LE), `caller_contract`'s flag (i32 LE) and the address it
+/// wrote (32 bytes), then its own address (32 bytes).
+fn whoami() -> Vec<u8> {
+    wat::parse_str(
+        r#"(module
+            (import "env" "caller" (func $caller (result i32)))
+            (import "env" "caller_contract" (func $caller_contract (param i32) (result i32)))
+            (import "env" "self_address" (func $self_address (param i32)))
+            (import "env" "set_return" (func $set_return (param i32 i32)))
+            (memory (export "memory") 1)
+            (func (export "call")
+              (i32.store (i32.const 0) (call $caller))
+              (i32.store (i32.const 4) (call $caller_contract (i32.const 8)))
+              (call $self_address (i32.const 40))
+              (call $set_return (i32.const 0) (i32.const 72))))"#,
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_callee_sees_the_calling_contract_not_the_sender() {
+    let mut chain = Chain::new(3, 2);
+    let (relay, _) = deploy(&mut chain, contract("relay"));
+    let (who, _) = deploy(&mut chain, whoami());
+    let out = chain.run(vec![call_fuel(&chain, who, vec![], 1_000_000)]);
+    let direct = &out.receipts[0].return_data;
+    assert_eq!(i32::from_le_bytes(direct[0..4].try_into().unwrap()), 2);
+    assert_eq!(&direct[4..8], &0i32.to_le_bytes());
+    assert_eq!(&direct[40..72], &who.0);
+
+    let input = relay_input(who, 200_000, false, &[]);
+    let out = chain.run(vec![call_fuel(&chain, relay, input, 1_000_000)]);
+    let (_, _, via) = relay_result(&out.receipts[0].return_data);
+    assert_eq!(i32::from_le_bytes(via[0..4].try_into().unwrap()), -1);
+    assert_eq!(&via[4..8], &1i32.to_le_bytes());
+    assert_eq!(&via[8..40], &relay.0, "the caller is the relay");
+    assert_eq!(&via[40..72], &who.0);
+}
+
+/// `init` stores its input under key 0; `call` returns what is stored there.
+fn with_init(init_body: &str) -> Vec<u8> {
+    wat::parse_str(format!(
+        r#"(module
+            (import "env" "input_len" (func $input_len (result i32)))
+            (import "env" "input_read" (func $input_read (param i32)))
+            (import "env" "storage_read" (func $storage_read (param i32 i32 i32) (result i32)))
+            (import "env" "storage_write" (func $storage_write (param i32 i32 i32)))
+            (import "env" "set_return" (func $set_return (param i32 i32)))
+            (import "env" "revert" (func $revert (param i32 i32)))
+            (memory (export "memory") 1)
+            (func (export "init")
+              (call $input_read (i32.const 64))
+              (call $storage_write (i32.const 0) (i32.const 64) (call $input_len))
+              {init_body})
+            (func (export "call")
+              (call $set_return (i32.const 64)
+                (call $storage_read (i32.const 0) (i32.const 64) (i32.const 1024)))))"#
+    ))
+    .unwrap()
+}
+
+#[test]
+fn deploy_runs_init_with_its_input_and_a_failing_init_deploys_nothing() {
+    let mut chain = Chain::new(3, 2);
+    let nonce = chain.nonce(1);
+    let out = chain.run(vec![chain.deploy_with_init(
+        1,
+        with_init(""),
+        b"hello".to_vec(),
+        nonce,
+    )]);
+    assert_eq!(out.receipts[0].status, ReceiptStatus::Success);
+    let address = contract_address(id(1), nonce);
+    let out = chain.run(vec![call_fuel(&chain, address, vec![], 1_000_000)]);
+    assert_eq!(out.receipts[0].return_data, b"hello");
+
+    // init reverts: no contract, no code, no storage.
+    let nonce = chain.nonce(1);
+    let code = with_init("(call $revert (i32.const 64) (i32.const 2))");
+    let out = chain.run(vec![chain.deploy_with_init(1, code, b"no".to_vec(), nonce)]);
+    assert_eq!(
+        out.receipts[0].status,
+        ReceiptStatus::Failed(FailureReason::Revert(b"no".to_vec()))
+    );
+    assert!(out.storage_diff.is_empty());
+    let failed = contract_address(id(1), nonce);
+    let out = chain.run(vec![call_fuel(&chain, failed, vec![], 1_000_000)]);
+    assert_eq!(
+        out.receipts[0].status,
+        ReceiptStatus::Failed(FailureReason::UnknownContract(failed))
+    );
+
+    // Init input for a module without `init`.
+    let nonce = chain.nonce(1);
+    let out = chain.run(vec![chain.deploy_with_init(
+        1,
+        contract("counter"),
+        b"x".to_vec(),
+        nonce,
+    )]);
+    assert!(matches!(
+        &out.receipts[0].status,
+        ReceiptStatus::Failed(FailureReason::InvalidModule(m)) if m.contains("init")
+    ));
+}
+
+#[test]
+fn reserved_exports_are_refused_at_deploy() {
+    let mut chain = Chain::new(3, 2);
+    let code = wat::parse_str(
+        r#"(module (memory (export "memory") 1) (global (export "__gp_depth") (mut i32) (i32.const 0)) (func (export "call")))"#,
+    )
+    .unwrap();
+    let (_, out) = deploy(&mut chain, code);
+    assert!(matches!(
+        &out.receipts[0].status,
+        ReceiptStatus::Failed(FailureReason::InvalidModule(m)) if m.contains("reserved")
+    ));
 }

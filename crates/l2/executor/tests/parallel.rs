@@ -46,6 +46,13 @@ enum Action {
     LoopCall {
         from: u32,
     },
+    /// The relay calls the counter, the token, itself (re-entering, then the counter)
+    /// or the looping contract (out of fuel), and maybe reverts after.
+    RelayCall {
+        from: u32,
+        target: u8,
+        revert_after: bool,
+    },
     StaleNonce {
         from: u32,
     },
@@ -65,6 +72,8 @@ fn action(senders: u32) -> impl Strategy<Value = Action> {
         2 => who.clone().prop_map(|from| Action::CounterCall { from }),
         2 => (who.clone(), 1..senders + 1, 0u64..400).prop_map(|(from, to, amount)| Action::TokenTransfer { from, to, amount }),
         1 => who.clone().prop_map(|from| Action::LoopCall { from }),
+        3 => (who.clone(), 0u8..4, proptest::bool::weighted(0.2))
+            .prop_map(|(from, target, revert_after)| Action::RelayCall { from, target, revert_after }),
         1 => who.prop_map(|from| Action::StaleNonce { from }),
     ]
 }
@@ -80,6 +89,7 @@ struct Contracts {
     counter: ContractAddress,
     token: ContractAddress,
     spin: ContractAddress,
+    relay: ContractAddress,
 }
 
 fn setup() -> (Chain, Contracts) {
@@ -95,18 +105,20 @@ fn setup() -> (Chain, Contracts) {
         chain.deploy(0, contract("counter"), 0),
         chain.deploy(0, contract("token"), 1),
         chain.deploy(0, spin, 2),
+        chain.deploy(0, contract("relay"), 3),
     ]);
     let contracts = Contracts {
         counter: contract_address(id(0), 0),
         token: contract_address(id(0), 1),
         spin: contract_address(id(0), 2),
+        relay: contract_address(id(0), 3),
     };
     // Give every account some contract tokens.
     let mint = [&[0u8][..], &1_000_000u64.to_le_bytes()].concat();
-    let mut items = vec![chain.call(0, contracts.token, mint, 3)];
+    let mut items = vec![chain.call(0, contracts.token, mint, 4)];
     for to in 1..ACCOUNTS {
         let transfer = [&[1u8][..], &to.to_le_bytes(), &1_000u64.to_le_bytes()].concat();
-        items.push(chain.call(0, contracts.token, transfer, 3 + u64::from(to)));
+        items.push(chain.call(0, contracts.token, transfer, 4 + u64::from(to)));
     }
     chain.run(items);
     (chain, contracts)
@@ -185,6 +197,37 @@ fn to_items(
             }
             Action::LoopCall { from } => {
                 chain.call(*from, contracts.spin, vec![], next(*from, true))
+            }
+            Action::RelayCall {
+                from,
+                target,
+                revert_after,
+            } => {
+                let relay = |target: &ContractAddress, revert: bool, inner: &[u8]| {
+                    [
+                        &target.0[..],
+                        &u64::MAX.to_le_bytes(),
+                        &[u8::from(revert)],
+                        inner,
+                    ]
+                    .concat()
+                };
+                // The token's input moves 1 of the relay's own (absent) tokens: it
+                // fails inside the callee, rolling back.
+                let input = match target {
+                    0 => relay(&contracts.counter, *revert_after, &[]),
+                    1 => {
+                        let inner = [&[1u8][..], &from.to_le_bytes(), &1u64.to_le_bytes()].concat();
+                        relay(&contracts.token, *revert_after, &inner)
+                    }
+                    2 => relay(
+                        &contracts.relay,
+                        *revert_after,
+                        &relay(&contracts.counter, false, &[]),
+                    ),
+                    _ => relay(&contracts.spin, *revert_after, &[]),
+                };
+                chain.call(*from, contracts.relay, input, next(*from, true))
             }
             Action::StaleNonce { from } => {
                 let nonce = next(*from, false).saturating_sub(1);

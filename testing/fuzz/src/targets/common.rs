@@ -89,6 +89,7 @@ pub(super) fn l2_seeds() -> Vec<Vec<u8>> {
         Transaction::Deploy {
             from: id(1),
             code: counter,
+            init: Vec::new(),
             fee: 100,
             nonce: 2,
         },

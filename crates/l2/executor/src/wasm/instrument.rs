@@ -13,6 +13,8 @@
 //!            ──► pass 2: re-encode with
 //!                  + 1 import   env.__gp_call_depth_exceeded: () -> ()
 //!                  + 1 global   mutable i32 call depth, starts at 0
+//!                  + 1 export   that global, as `__gp_depth` (the runtime reads
+//!                               it at a sub-call and starts the callee's there)
 //!                  + types      for that import and for multi-value wrapper blocks
 //!                  - custom sections (names, debug info: never executed)
 //!                  defined functions shift up by 1 (calls, ref.func, exports,
@@ -30,7 +32,9 @@
 //! ```
 //!
 //! A native stack overflows at a depth that depends on the CPU, the compiler and its
-//! version; this counter does not. A trap, the depth trap included, ends the call and
+//! version; this counter does not. It counts across contracts: when a contract calls
+//! another (the `call` host function), the callee's counter starts at the caller's,
+//! so the frames of the whole nested chain are bounded together. A trap, the depth trap included, ends the call and
 //! discards the instance, so the counter never needs restoring. The added operators
 //! cost fuel like any other (12 per call: `CALL_DEPTH_FUEL_PER_CALL` in the runtime).
 //!
@@ -41,8 +45,8 @@ use std::convert::Infallible;
 
 use wasm_encoder::reencode::{self, Reencode};
 use wasm_encoder::{
-    BlockType, CodeSection, ConstExpr, EntityType, Function, GlobalSection, GlobalType,
-    ImportSection, Instruction, Module, SectionId, TypeSection,
+    BlockType, CodeSection, ConstExpr, EntityType, ExportKind, ExportSection, Function,
+    GlobalSection, GlobalType, ImportSection, Instruction, Module, SectionId, TypeSection,
 };
 use wasmparser::{
     FuncType, FuncValidatorAllocations, OperatorsReader, Parser, Payload, TypeRef, ValidPayload,
@@ -78,6 +82,9 @@ pub const IMPORT_MODULE: &str = "env";
 /// `() -> ()`: traps with the call-depth failure. The one import the rewrite appends
 /// (its function index follows the module's own imports).
 pub const CALL_DEPTH_EXCEEDED: &str = "__gp_call_depth_exceeded";
+/// The export the rewrite adds: the call-depth global (mutable i32). Contracts may
+/// not export a name with the reserved prefix.
+pub const DEPTH_EXPORT: &str = "__gp_depth";
 
 /// Why a module cannot be rewritten (it is refused at deploy).
 #[derive(Debug, thiserror::Error)]
@@ -113,6 +120,9 @@ pub enum InstrumentError {
         /// Its highest operand stack.
         height: u32,
     },
+    /// The module exports a name reserved for the runtime.
+    #[error("export {0} uses the reserved prefix `{RESERVED_IMPORT_PREFIX}`")]
+    ReservedExport(String),
     /// The module is a component or has a nested module.
     #[error("only core wasm modules are accepted")]
     NotACoreModule,
@@ -222,6 +232,14 @@ fn analyze(code: &[u8]) -> Result<Analysis, InstrumentError> {
                 }
             }
             Payload::GlobalSection(reader) => analysis.defined_globals = reader.count(),
+            Payload::ExportSection(reader) => {
+                for export in reader {
+                    let export = export?;
+                    if export.name.starts_with(RESERVED_IMPORT_PREFIX) {
+                        return Err(InstrumentError::ReservedExport(export.name.into()));
+                    }
+                }
+            }
             _ => {}
         }
     }
@@ -242,6 +260,7 @@ struct Rewriter<'a> {
     types_written: bool,
     imports_written: bool,
     globals_written: bool,
+    exports_written: bool,
 }
 
 impl<'a> Rewriter<'a> {
@@ -267,6 +286,7 @@ impl<'a> Rewriter<'a> {
             types_written: false,
             imports_written: false,
             globals_written: false,
+            exports_written: false,
         }
     }
 
@@ -295,6 +315,11 @@ impl<'a> Rewriter<'a> {
             EntityType::Function(self.unit_type),
         );
         self.imports_written = true;
+    }
+
+    fn add_exports(&mut self, exports: &mut ExportSection) {
+        exports.export(DEPTH_EXPORT, ExportKind::Global, self.depth_global);
+        self.exports_written = true;
     }
 
     fn add_globals(&mut self, globals: &mut GlobalSection) {
@@ -412,6 +437,11 @@ impl Reencode for Rewriter<'_> {
             self.add_globals(&mut globals);
             module.section(&globals);
         }
+        if !self.exports_written && past(SectionId::Export) {
+            let mut exports = ExportSection::new();
+            self.add_exports(&mut exports);
+            module.section(&exports);
+        }
         Ok(())
     }
 
@@ -441,6 +471,16 @@ impl Reencode for Rewriter<'_> {
     ) -> Result<(), reencode::Error> {
         reencode::utils::parse_global_section(self, globals, section)?;
         self.add_globals(globals);
+        Ok(())
+    }
+
+    fn parse_export_section(
+        &mut self,
+        exports: &mut ExportSection,
+        section: wasmparser::ExportSectionReader<'_>,
+    ) -> Result<(), reencode::Error> {
+        reencode::utils::parse_export_section(self, exports, section)?;
+        self.add_exports(exports);
         Ok(())
     }
 

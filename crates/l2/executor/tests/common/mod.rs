@@ -120,11 +120,23 @@ impl Chain {
     }
 
     pub fn deploy(&self, from: u32, code: Vec<u8>, nonce: u64) -> BlockItem {
+        self.deploy_with_init(from, code, Vec::new(), nonce)
+    }
+
+    /// A deploy whose `init` runs with `init`.
+    pub fn deploy_with_init(
+        &self,
+        from: u32,
+        code: Vec<u8>,
+        init: Vec<u8>,
+        nonce: u64,
+    ) -> BlockItem {
         self.sign(
             from,
             Transaction::Deploy {
                 from: id(from),
                 code,
+                init,
                 fee: 10_000_000,
                 nonce,
             },
