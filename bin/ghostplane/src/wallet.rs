@@ -456,6 +456,9 @@ pub(crate) fn failure(receipt: &L2ReceiptView) -> Option<String> {
     let Some(data) = &receipt.revert_data else {
         return Some(reason);
     };
+    if data.is_empty() {
+        return Some("revert (no data)".into());
+    }
     let text = hex::decode(data)
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
@@ -636,5 +639,48 @@ pub async fn status(hash: String, wait: Option<WaitFor>, endpoints: Endpoints) -
             }
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ghostplane_primitives::{
+        AccountId, BlockNumber, FailureReason, Hash32, Receipt, ReceiptStatus,
+    };
+
+    use super::*;
+
+    fn failed(reason: FailureReason) -> Option<String> {
+        failure(&L2ReceiptView::from(&Receipt {
+            tx_hash: Hash32([7; 32]),
+            block: BlockNumber(1),
+            index: 0,
+            status: ReceiptStatus::Failed(reason),
+            gas_used: 0,
+            fee_paid: 1,
+            events: Vec::new(),
+            return_data: Vec::new(),
+        }))
+    }
+
+    #[test]
+    fn failure_is_the_typed_reason_and_a_revert_shows_its_data() {
+        assert_eq!(
+            failed(FailureReason::UnknownAccount(AccountId::new(9).unwrap())).as_deref(),
+            Some("account 9 does not exist")
+        );
+        assert_eq!(
+            failed(FailureReason::Revert(b"not owner".to_vec())).as_deref(),
+            Some(r#"revert: 0x6e6f74206f776e6572 ("not owner")"#)
+        );
+        // Not text: the hex alone.
+        assert_eq!(
+            failed(FailureReason::Revert(vec![0xff, 0x00])).as_deref(),
+            Some("revert: 0xff00")
+        );
+        assert_eq!(
+            failed(FailureReason::Revert(Vec::new())).as_deref(),
+            Some("revert (no data)")
+        );
     }
 }

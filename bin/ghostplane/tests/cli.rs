@@ -29,7 +29,15 @@ fn help_and_version_list_only_what_exists() {
     let help = ghostplane(&["--help"]);
     assert!(help.status.success());
     let text = stdout(&help);
-    for present in ["devnet", "wallet", "key", "tx", "sequencer", "prover"] {
+    for present in [
+        "devnet",
+        "wallet",
+        "key",
+        "tx",
+        "contract",
+        "sequencer",
+        "prover",
+    ] {
         assert!(text.contains(present), "help lacks {present}:\n{text}");
     }
     let tx_help = stdout(&ghostplane(&["tx", "--help"]));
