@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! ghostplane (bin)        operator and user commands: devnet, l1, sequencer, prover,
-//!      │                  key, tx; dispatches wallet/id/name/ledger to this library
+//!      │                  key, tx; dispatches wallet/contract/id/name/ledger here
 //!      ▼
 //! ghostplane (lib)  ◄──── ghostplane-bench (bin): load, soak, l1-load, prove,
 //!                         identity, dns — harnesses, not shipped with the node
@@ -16,6 +16,9 @@
 //! - [`wallet`]: named keys, the node endpoints (`--rpc`, `--l1-rpc`), JSON-RPC
 //!   clients and [`wallet::send_l1`] (sign, send and wait for an L1 transaction),
 //!   and the `wallet` / `tx` commands;
+//! - [`contract`]: the `contract deploy|call` commands (WASM contracts on the L2;
+//!   they print the receipt, and every L2 command prints a failed transaction's
+//!   reason from its receipt);
 //! - [`identity`], [`naming`], [`ledger`]: the `id`, `name` and `ledger` commands
 //!   over the L1 JSON-RPC (the harnesses use [`identity::did_of`] and
 //!   [`ledger::new_id`]);
@@ -30,6 +33,8 @@ pub mod backend;
 // text (they are documented where the user reads them, on the `ghostplane`
 // subcommands, and a doc comment here would change the help), and the functions
 // the binaries call.
+#[allow(missing_docs)]
+pub mod contract;
 #[allow(missing_docs)]
 pub mod identity;
 #[allow(missing_docs)]

@@ -1,8 +1,8 @@
 //! # ghostplane
 //!
 //! The shipped Ghostplane binary: operator and user commands. It wires the library
-//! crates together; no protocol logic lives here. The client commands (wallet, id,
-//! name, ledger) live in this package's library (`src/lib.rs`), which the harness
+//! crates together; no protocol logic lives here. The client commands (wallet,
+//! contract, id, name, ledger) live in this package's library (`src/lib.rs`), which the harness
 //! binary `ghostplane-bench` (load, soak, benchmarks) links too.
 //!
 //! ```text
@@ -12,6 +12,7 @@
 //! ghostplane prover --coordinator ADDR     prover worker (also `prover info|setup`)
 //! ghostplane wallet new|list|balance       named keys and balances on both layers
 //! ghostplane tx transfer|deposit|withdraw|status [--wait STATUS]
+//! ghostplane contract deploy FILE|call ADDRESS [--input HEX] [--wait STATUS]
 //! ghostplane ledger transfer|pay|post|void|mint|burn|flags|account|transfers|supply …
 //! ghostplane key new                      new ed25519 key (seed + public key)
 //! ghostplane key public --seed HEX        public key of a seed
@@ -29,7 +30,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
-use ghostplane::{identity, ledger, naming, parse_seed, parse_token, runtime, wallet};
+use ghostplane::{contract, identity, ledger, naming, parse_seed, parse_token, runtime, wallet};
 use ghostplane_primitives::{
     AccountId, Amount, ChainId, Codec, DEVNET_CHAIN_ID, Keypair, Nonce, PublicKey, Recipient,
     SignedTransaction, Transaction,
@@ -92,6 +93,14 @@ enum Command {
     Ledger {
         #[command(subcommand)]
         command: ledger::LedgerCommand,
+        #[command(flatten)]
+        endpoints: wallet::Endpoints,
+    },
+    /// WASM contracts on the L2: deploy (`.wasm` or `.wat`) and call, printing the
+    /// receipt (outcome, gas, fee, return data, events; the reason of a failure).
+    Contract {
+        #[command(subcommand)]
+        command: contract::ContractCommand,
         #[command(flatten)]
         endpoints: wallet::Endpoints,
     },
@@ -208,6 +217,9 @@ fn run(cli: Cli) -> Result<()> {
             command: TxCommand::Status { hash, wait },
             endpoints,
         } => runtime()?.block_on(wallet::status(hash, wait, endpoints))?,
+        Command::Contract { command, endpoints } => {
+            runtime()?.block_on(contract::run(command, endpoints))?
+        }
         Command::Id { command, endpoints } => {
             runtime()?.block_on(identity::run(command, endpoints))?
         }

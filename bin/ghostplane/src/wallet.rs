@@ -14,7 +14,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use ghostd_types::api::{GhostApiClient, ReceiptView, RollupApiClient, TxState};
 use ghostd_types::{Call, L1_DEVNET_CHAIN_ID, L1Transaction, RollupCall};
-use ghostplane_l2_api::{AccountQuery, L2ApiClient, TxStatus};
+use ghostplane_l2_api::{AccountQuery, L2ApiClient, ReceiptView as L2ReceiptView, TxStatus};
 use ghostplane_primitives::{
     ACCOUNT_CREATION_FEE, AccountId, Amount, Codec, DEVNET_CHAIN_ID, Hash32, Keypair, L1Address,
     PublicKey, Recipient, TokenId, Transaction,
@@ -232,7 +232,10 @@ fn l2_error(error: jsonrpsee::core::ClientError) -> anyhow::Error {
     rpc_error("L2", error)
 }
 
-async fn l2_account(rpc: &HttpClient, key: &PublicKey) -> Result<Option<(AccountId, u64)>> {
+pub(crate) async fn l2_account(
+    rpc: &HttpClient,
+    key: &PublicKey,
+) -> Result<Option<(AccountId, u64)>> {
     let Some(view) = L2ApiClient::get_account(rpc, AccountQuery::Key(key.to_hex()))
         .await
         .map_err(l2_error)?
@@ -245,7 +248,7 @@ async fn l2_account(rpc: &HttpClient, key: &PublicKey) -> Result<Option<(Account
 }
 
 /// `fee`, or the sequencer's minimum fee when none was given.
-async fn fee_or_min(rpc: &HttpClient, fee: Option<Amount>) -> Result<Amount> {
+pub(crate) async fn fee_or_min(rpc: &HttpClient, fee: Option<Amount>) -> Result<Amount> {
     if let Some(fee) = fee {
         return Ok(fee);
     }
@@ -366,7 +369,8 @@ fn rank(status: &str) -> Option<WaitFor> {
 }
 
 /// Polls the L2 status of `hash` until `target`, printing each new status. Errors
-/// if the transaction is rejected, dropped, or executed but failed.
+/// if the transaction is rejected or dropped, or executed but failed (with the
+/// failure reason from its receipt).
 pub async fn wait_status(
     rpc: &HttpClient,
     hash: &Hash32,
@@ -374,6 +378,23 @@ pub async fn wait_status(
     already: &str,
     timeout: Duration,
 ) -> Result<()> {
+    let reached = wait_for(rpc, hash, target, already, timeout).await?;
+    if reached.executed().is_some_and(|(_, success)| !success) {
+        bail!("transaction failed: {}", failure_reason(rpc, hash).await?);
+    }
+    Ok(())
+}
+
+/// Polls the L2 status of `hash`, printing each new status, until `target` or until
+/// it is executed and failed (a failure is final); returns the status reached.
+/// Errors if the transaction is rejected, dropped, or not there in `timeout`.
+pub(crate) async fn wait_for(
+    rpc: &HttpClient,
+    hash: &Hash32,
+    target: WaitFor,
+    already: &str,
+    timeout: Duration,
+) -> Result<TxStatus> {
     let mut last = already.to_string();
     let started = std::time::Instant::now();
     loop {
@@ -392,14 +413,10 @@ pub async fn wait_status(
         if let Some(reason) = value.reason() {
             bail!("transaction {status}: {reason}");
         }
-        if value.executed().is_some_and(|(_, success)| !success) {
-            bail!(
-                "transaction executed but failed (see l2_getTransactionReceipt {})",
-                hash.to_hex()
-            );
-        }
-        if rank(&status).is_some_and(|reached| reached >= target) {
-            return Ok(());
+        if value.executed().is_some_and(|(_, success)| !success)
+            || rank(&status).is_some_and(|reached| reached >= target)
+        {
+            return Ok(value);
         }
         if started.elapsed() > timeout {
             let hint = match status.as_str() {
@@ -417,6 +434,38 @@ pub async fn wait_status(
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// The receipt of an executed transaction (`l2_getTransactionReceipt`).
+pub(crate) async fn receipt(rpc: &HttpClient, hash: &Hash32) -> Result<L2ReceiptView> {
+    L2ApiClient::get_transaction_receipt(rpc, hash.to_hex())
+        .await
+        .map_err(l2_error)?
+        .with_context(|| format!("the L2 has no receipt for 0x{}", hash.to_hex()))
+}
+
+/// Why an executed transaction failed, from its receipt.
+async fn failure_reason(rpc: &HttpClient, hash: &Hash32) -> Result<String> {
+    Ok(failure(&receipt(rpc, hash).await?).unwrap_or_else(|| "no reason in its receipt".into()))
+}
+
+/// A receipt's failure as the commands print it (`None` on success): the node's
+/// typed reason, or for a revert its data, hex, and as text when it is printable.
+pub(crate) fn failure(receipt: &L2ReceiptView) -> Option<String> {
+    let reason = receipt.outcome.error.clone()?;
+    let Some(data) = &receipt.revert_data else {
+        return Some(reason);
+    };
+    if data.is_empty() {
+        return Some("revert (no data)".into());
+    }
+    let text = hex::decode(data)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .filter(|text| !text.is_empty() && !text.chars().any(char::is_control))
+        .map(|text| format!(" ({text:?})"))
+        .unwrap_or_default();
+    Some(format!("revert: 0x{data}{text}"))
 }
 
 pub async fn transfer(args: TransferArgs, endpoints: Endpoints) -> Result<()> {
@@ -483,16 +532,28 @@ async fn submit_and_watch(
     wait: Option<WaitFor>,
     endpoints: &Endpoints,
 ) -> Result<()> {
-    tx.check_stateless()?;
-    let hash = send_l2(rpc, &key.sign(DEVNET_CHAIN_ID, tx)).await?;
-    println!("{label} 0x{}", hash.to_hex());
-    println!("accepted");
+    let hash = submit(rpc, key, tx, label).await?;
     if let Some(target) = wait
         && target > WaitFor::Accepted
     {
         wait_status(rpc, &hash, target, "accepted", endpoints.timeout()).await?;
     }
     Ok(())
+}
+
+/// Checks, signs and sends an L2 transaction; prints its hash (after `label`) and
+/// `accepted`, and returns the hash.
+pub(crate) async fn submit(
+    rpc: &HttpClient,
+    key: &Keypair,
+    tx: Transaction,
+    label: &str,
+) -> Result<Hash32> {
+    tx.check_stateless()?;
+    let hash = send_l2(rpc, &key.sign(DEVNET_CHAIN_ID, tx)).await?;
+    println!("{label} 0x{}", hash.to_hex());
+    println!("accepted");
+    Ok(hash)
 }
 
 pub async fn withdraw(args: WithdrawArgs, endpoints: Endpoints) -> Result<()> {
@@ -574,9 +635,52 @@ pub async fn status(hash: String, wait: Option<WaitFor>, endpoints: Endpoints) -
                 _ => {}
             }
             if value.executed().is_some_and(|(_, success)| !success) {
-                bail!("transaction executed but failed");
+                bail!("transaction failed: {}", failure_reason(&rpc, &hash).await?);
             }
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ghostplane_primitives::{
+        AccountId, BlockNumber, FailureReason, Hash32, Receipt, ReceiptStatus,
+    };
+
+    use super::*;
+
+    fn failed(reason: FailureReason) -> Option<String> {
+        failure(&L2ReceiptView::from(&Receipt {
+            tx_hash: Hash32([7; 32]),
+            block: BlockNumber(1),
+            index: 0,
+            status: ReceiptStatus::Failed(reason),
+            gas_used: 0,
+            fee_paid: 1,
+            events: Vec::new(),
+            return_data: Vec::new(),
+        }))
+    }
+
+    #[test]
+    fn failure_is_the_typed_reason_and_a_revert_shows_its_data() {
+        assert_eq!(
+            failed(FailureReason::UnknownAccount(AccountId::new(9).unwrap())).as_deref(),
+            Some("account 9 does not exist")
+        );
+        assert_eq!(
+            failed(FailureReason::Revert(b"not owner".to_vec())).as_deref(),
+            Some(r#"revert: 0x6e6f74206f776e6572 ("not owner")"#)
+        );
+        // Not text: the hex alone.
+        assert_eq!(
+            failed(FailureReason::Revert(vec![0xff, 0x00])).as_deref(),
+            Some("revert: 0xff00")
+        );
+        assert_eq!(
+            failed(FailureReason::Revert(Vec::new())).as_deref(),
+            Some("revert (no data)")
+        );
     }
 }

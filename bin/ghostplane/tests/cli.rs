@@ -2,6 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a panic is a failure.
 
+mod support;
+
 use std::process::{Command, Output};
 
 fn ghostplane(args: &[&str]) -> Output {
@@ -27,7 +29,15 @@ fn help_and_version_list_only_what_exists() {
     let help = ghostplane(&["--help"]);
     assert!(help.status.success());
     let text = stdout(&help);
-    for present in ["devnet", "wallet", "key", "tx", "sequencer", "prover"] {
+    for present in [
+        "devnet",
+        "wallet",
+        "key",
+        "tx",
+        "contract",
+        "sequencer",
+        "prover",
+    ] {
         assert!(text.contains(present), "help lacks {present}:\n{text}");
     }
     let tx_help = stdout(&ghostplane(&["tx", "--help"]));
@@ -164,4 +174,131 @@ fn new_keys_differ() {
     let b = stdout(&ghostplane(&["key", "new"]));
     assert!(a.contains("public_key=") && a.contains("seed="));
     assert_ne!(a, b);
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The example contracts the executor's tests run.
+const CONTRACTS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../crates/l2/executor/contracts"
+);
+
+/// Runs a client command against the node, waiting for execution.
+fn on_node(node: &support::Node, args: &[&str]) -> Output {
+    let mut all = args.to_vec();
+    all.extend(["--rpc", &node.rpc, "--wait", "executed"]);
+    ghostplane(&all)
+}
+
+/// The value of the first stdout line starting with `key`.
+fn field(output: &Output, key: &str) -> String {
+    let text = stdout(output);
+    text.lines()
+        .find_map(|line| line.strip_prefix(key))
+        .unwrap_or_else(|| panic!("no {key:?} line in:\n{text}"))
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn contracts_deploy_call_and_failure_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = support::start(&dir.path().join("node"));
+
+    // The counter, from its text: each call returns the incremented u64.
+    let counter = format!("{CONTRACTS}/counter.wat");
+    let deploy = on_node(&node, &["contract", "deploy", &counter, "--from", "dev1"]);
+    assert!(deploy.status.success(), "{}", stderr(&deploy));
+    assert_eq!(field(&deploy, "outcome"), "success");
+    let address = field(&deploy, "contract");
+    for expected in ["0x0100000000000000", "0x0200000000000000"] {
+        let call = on_node(&node, &["contract", "call", &address, "--from", "dev2"]);
+        assert!(call.status.success(), "{}", stderr(&call));
+        assert_eq!(field(&call, "outcome"), "success");
+        assert_eq!(field(&call, "return"), expected);
+    }
+
+    // The registry, compiled to a .wasm file first: a set emits an event whose topic
+    // is the key and whose data is the owner (dev1 = account 1).
+    let wasm = dir.path().join("registry.wasm");
+    std::fs::write(
+        &wasm,
+        wat::parse_file(format!("{CONTRACTS}/registry.wat")).unwrap(),
+    )
+    .unwrap();
+    let deploy = on_node(
+        &node,
+        &[
+            "contract",
+            "deploy",
+            wasm.to_str().unwrap(),
+            "--from",
+            "dev1",
+        ],
+    );
+    assert!(deploy.status.success(), "{}", stderr(&deploy));
+    let registry = field(&deploy, "contract");
+    for key in ["11", "22"] {
+        let input = format!("00{}6869", key.repeat(32));
+        let set = on_node(
+            &node,
+            &[
+                "contract", "call", &registry, "--from", "dev1", "--input", &input,
+            ],
+        );
+        assert!(set.status.success(), "{}", stderr(&set));
+        assert_eq!(
+            field(&set, "event"),
+            format!(
+                "topic 0x{} data 0x01000000 (contract {registry})",
+                key.repeat(32)
+            )
+        );
+    }
+
+    // Another account may not overwrite dev1's key: the call reverts, and the
+    // command prints the receipt and fails with the revert data.
+    let input = format!("00{}6869", "11".repeat(32));
+    let revert = on_node(
+        &node,
+        &[
+            "contract", "call", &registry, "--from", "dev2", "--input", &input,
+        ],
+    );
+    assert!(!revert.status.success());
+    assert_eq!(field(&revert, "outcome"), "failed");
+    assert_eq!(field(&revert, "return"), "(none)");
+    assert!(
+        stderr(&revert)
+            .contains(r#"transaction failed: revert: 0x6e6f74206f776e6572 ("not owner")"#),
+        "{}",
+        stderr(&revert)
+    );
+
+    // A transfer that fails says why, waited for or looked up.
+    let transfer = on_node(
+        &node,
+        &[
+            "tx",
+            "transfer",
+            "--from",
+            "dev3",
+            "--to",
+            "4",
+            "--token",
+            "SPIRIT",
+            "--amount",
+            "2000000000000000000",
+        ],
+    );
+    assert!(!transfer.status.success());
+    let reason = "transaction failed: insufficient SPIRIT balance: needed 2000000000000000000";
+    assert!(stderr(&transfer).contains(reason), "{}", stderr(&transfer));
+    let hash = field(&transfer, "transaction");
+    let status = ghostplane(&["tx", "status", &hash, "--rpc", &node.rpc]);
+    assert!(!status.status.success());
+    assert!(stderr(&status).contains(reason), "{}", stderr(&status));
 }

@@ -4,10 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a panic is a failure.
 
+mod support;
+
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -24,59 +23,6 @@ const SENDERS: u32 = 6;
 /// Receives every transfer; not a sender, so its balance counts executions.
 const SINK: u32 = 7;
 const BATCH: u64 = 25;
-
-struct Node {
-    child: Child,
-    rpc: String,
-}
-
-impl Drop for Node {
-    /// A failing test must not leave a node running.
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts the sequencer and waits for it to print its RPC address.
-fn start(dir: &Path) -> Node {
-    let child = Command::new(env!("CARGO_BIN_EXE_ghostplane"))
-        .args(["sequencer", "--data-dir"])
-        .arg(dir)
-        .args([
-            "--rpc-addr",
-            "127.0.0.1:0",
-            "--quic-addr",
-            "127.0.0.1:0",
-            "--metrics-addr",
-            "127.0.0.1:0",
-            "--dev-accounts",
-            "8",
-        ])
-        .args(["--block-time-ms", "20", "--executor-threads", "2"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut node = Node {
-        child,
-        rpc: String::new(),
-    };
-    let stdout = node.child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        assert!(Instant::now() < deadline, "sequencer did not start");
-        let line = lines.next().expect("sequencer exited").unwrap();
-        if let Some(rest) = line.trim().strip_prefix("json-rpc  http://") {
-            let addr = rest.split_whitespace().next().unwrap().to_string();
-            // Keep draining stdout so the child never blocks on a full pipe.
-            std::thread::spawn(move || for _ in lines {});
-            node.rpc = format!("http://{addr}");
-            return node;
-        }
-    }
-}
 
 fn transfer(from: u32, nonce: u64) -> String {
     let tx = Transaction::Transfer {
@@ -108,7 +54,7 @@ fn balance(account: &Value) -> u128 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accepted_transactions_survive_sigkill_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
-    let mut node = start(dir.path());
+    let mut node = support::start(dir.path());
     let client = HttpClientBuilder::default()
         .request_timeout(Duration::from_secs(30))
         .build(&node.rpc)
@@ -173,7 +119,7 @@ async fn accepted_transactions_survive_sigkill_exactly_once() {
     assert!(accepted.len() >= 600);
 
     // Restart on the same data directory: the WAL is replayed.
-    let mut node = start(dir.path());
+    let mut node = support::start(dir.path());
     let client = HttpClientBuilder::default()
         .request_timeout(Duration::from_secs(30))
         .build(&node.rpc)

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use ghostplane_primitives::{L2BlockHeader, Receipt, ReceiptStatus};
+use ghostplane_primitives::{FailureReason, L2BlockHeader, Receipt, ReceiptStatus};
 use ghostplane_rpc::Outcome;
 use serde::{Deserialize, Serialize};
 
@@ -150,6 +150,9 @@ pub struct ReceiptView {
     pub events: Vec<EventView>,
     /// Contract return data, hex.
     pub return_data: String,
+    /// A reverted call's revert data, hex (absent unless the call reverted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revert_data: Option<String>,
 }
 
 impl From<&Receipt> for ReceiptView {
@@ -157,6 +160,10 @@ impl From<&Receipt> for ReceiptView {
         let failure = match &receipt.status {
             ReceiptStatus::Success => None,
             ReceiptStatus::Failed(reason) => Some(reason.to_string()),
+        };
+        let revert_data = match &receipt.status {
+            ReceiptStatus::Failed(FailureReason::Revert(data)) => Some(hex::encode(data)),
+            _ => None,
         };
         Self {
             outcome: Outcome::new(receipt.tx_hash, receipt.block.0, receipt.index, failure),
@@ -172,6 +179,7 @@ impl From<&Receipt> for ReceiptView {
                 })
                 .collect(),
             return_data: hex::encode(&receipt.return_data),
+            revert_data,
         }
     }
 }

@@ -1,0 +1,206 @@
+//! `ghostplane contract deploy|call`: WASM contracts on the L2, over its JSON-RPC.
+//!
+//! ```text
+//! deploy FILE ──► .wasm bytes, or .wat text compiled here ──► Transaction::Deploy
+//!      --init HEX (input of the module's `init` export, run at deploy)
+//!                 address = contract_address(sender, nonce), printed before sending
+//! call ADDRESS ─► --input HEX, --fuel N ─────────────────────► Transaction::Call
+//!      │
+//!      └─ --wait STATUS: the statuses as reached, then the receipt
+//!         (l2_getTransactionReceipt): outcome, gas used, fee paid, return data,
+//!         events; a failed one exits non-zero with its reason
+//! ```
+//!
+//! The fee of a deploy or call is a maximum: the executor charges the fuel used
+//! times its fuel price (1 GCC base unit per fuel on the devnet) and refunds the
+//! rest. Neither the fuel price nor the executor's fuel constants are in the L2 API,
+//! so the defaults below assume the devnet's price of 1.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use ghostplane_l2_api::ReceiptView;
+use ghostplane_primitives::tx::contract_address;
+use ghostplane_primitives::{
+    Amount, CALL_FUEL_MAX, CALL_INPUT_BYTES_MAX, CONTRACT_CODE_BYTES_MAX, ContractAddress, Hash32,
+    Transaction,
+};
+use jsonrpsee::http_client::HttpClient;
+
+use crate::wallet::{self, Endpoints, WaitFor};
+
+/// Default most GCC a deploy may cost: enough for a module at the size limit at a
+/// fuel price of 1 (100 000 fuel plus 50 per byte of code, about 6.7 M at 128 KiB).
+const DEPLOY_FEE_DEFAULT: Amount = 10_000_000;
+
+/// Default most fuel a call may burn (the counter example uses under 20 000).
+const CALL_FUEL_DEFAULT: u64 = 1_000_000;
+
+#[derive(Subcommand)]
+pub enum ContractCommand {
+    /// Deploy a contract: prints its address and the transaction hash.
+    Deploy(DeployArgs),
+    /// Call a contract: prints the outcome, gas used, fee paid, return data and events
+    /// (with --wait executed or later).
+    Call(CallArgs),
+}
+
+/// What every contract transaction takes besides its own arguments.
+#[derive(Args)]
+pub struct Sender {
+    /// Sender key name (`dev0`, a wallet key).
+    #[arg(long)]
+    from: String,
+    /// Wait until this status, printing each one reached, then the receipt.
+    #[arg(long, value_enum)]
+    wait: Option<WaitFor>,
+}
+
+#[derive(Args)]
+pub struct DeployArgs {
+    /// The module: WebAssembly bytes (`.wasm`) or text (`.wat`, compiled here).
+    file: PathBuf,
+    #[command(flatten)]
+    sender: Sender,
+    /// Input of the module's `init` export, hex (with or without 0x); the module
+    /// must export `init` if this is not empty.
+    #[arg(long, default_value = "")]
+    init: String,
+    /// Most GCC the deploy may cost (its fixed cost and the fuel `init` burns);
+    /// the unused part is refunded.
+    #[arg(long, default_value_t = DEPLOY_FEE_DEFAULT)]
+    fee: Amount,
+}
+
+#[derive(Args)]
+pub struct CallArgs {
+    /// The contract's address (32-byte hex).
+    address: String,
+    #[command(flatten)]
+    sender: Sender,
+    /// Call data, hex (with or without 0x).
+    #[arg(long, default_value = "")]
+    input: String,
+    /// Most fuel the call may burn.
+    #[arg(long, default_value_t = CALL_FUEL_DEFAULT)]
+    fuel: u64,
+    /// Most GCC the call may cost; the unused part is refunded (default: --fuel,
+    /// which pays for all of it at a fuel price of 1).
+    #[arg(long)]
+    fee: Option<Amount>,
+}
+
+pub async fn run(command: ContractCommand, endpoints: Endpoints) -> Result<()> {
+    match command {
+        ContractCommand::Deploy(args) => deploy(args, endpoints).await,
+        ContractCommand::Call(args) => call(args, endpoints).await,
+    }
+}
+
+async fn deploy(args: DeployArgs, endpoints: Endpoints) -> Result<()> {
+    // `parse_file` passes binary modules through and compiles text.
+    let code = wat::parse_file(&args.file)
+        .with_context(|| format!("{} is not a WebAssembly module", args.file.display()))?;
+    // The executor would charge for a module over the limit and fail it: refuse here.
+    if code.len() > CONTRACT_CODE_BYTES_MAX {
+        bail!(
+            "the module is {} bytes, over the {CONTRACT_CODE_BYTES_MAX}-byte limit",
+            code.len()
+        );
+    }
+    let rpc = wallet::client(&endpoints.rpc)?;
+    let key = wallet::keypair(&args.sender.from, &endpoints.wallet_dir)?;
+    let (from, nonce) = wallet::l2_account(&rpc, &key.public_key())
+        .await?
+        .with_context(|| format!("{} has no L2 account yet", args.sender.from))?;
+    println!("contract {}", contract_address(from, nonce));
+    let init = parse_hex_input(&args.init, "--init")?;
+    let tx = Transaction::Deploy {
+        from,
+        code,
+        init,
+        fee: args.fee,
+        nonce,
+    };
+    let hash = wallet::submit(&rpc, &key, tx, "deploy").await?;
+    watch(&rpc, &hash, args.sender.wait, &endpoints).await
+}
+
+/// A contract input given as hex (with or without 0x), within the size limit.
+fn parse_hex_input(text: &str, flag: &str) -> Result<Vec<u8>> {
+    let input = hex::decode(text.strip_prefix("0x").unwrap_or(text))
+        .with_context(|| format!("{flag} must be hex"))?;
+    if input.len() > CALL_INPUT_BYTES_MAX {
+        bail!(
+            "{flag} is {} bytes, over the {CALL_INPUT_BYTES_MAX}-byte limit",
+            input.len()
+        );
+    }
+    Ok(input)
+}
+
+async fn call(args: CallArgs, endpoints: Endpoints) -> Result<()> {
+    let contract = ContractAddress::from_hex(&args.address)
+        .with_context(|| format!("{:?} is not a 32-byte hex address", args.address))?;
+    let input = parse_hex_input(&args.input, "--input")?;
+    if args.fuel == 0 || args.fuel > CALL_FUEL_MAX {
+        bail!("--fuel must be in 1..={CALL_FUEL_MAX}");
+    }
+    let rpc = wallet::client(&endpoints.rpc)?;
+    let key = wallet::keypair(&args.sender.from, &endpoints.wallet_dir)?;
+    let (from, nonce) = wallet::l2_account(&rpc, &key.public_key())
+        .await?
+        .with_context(|| format!("{} has no L2 account yet", args.sender.from))?;
+    let tx = Transaction::Call {
+        from,
+        contract,
+        input,
+        fuel_limit: args.fuel,
+        fee: args.fee.unwrap_or(Amount::from(args.fuel)),
+        nonce,
+    };
+    let hash = wallet::submit(&rpc, &key, tx, "call").await?;
+    watch(&rpc, &hash, args.sender.wait, &endpoints).await
+}
+
+/// Waits for `wait` (if asked) and, once executed, prints the receipt; fails with
+/// the reason if the transaction failed.
+async fn watch(
+    rpc: &HttpClient,
+    hash: &Hash32,
+    wait: Option<WaitFor>,
+    endpoints: &Endpoints,
+) -> Result<()> {
+    let Some(target) = wait.filter(|target| *target > WaitFor::Accepted) else {
+        return Ok(());
+    };
+    let reached = wallet::wait_for(rpc, hash, target, "accepted", endpoints.timeout()).await?;
+    if reached.executed().is_none() {
+        return Ok(());
+    }
+    let receipt = wallet::receipt(rpc, hash).await?;
+    print_receipt(&receipt);
+    if let Some(reason) = wallet::failure(&receipt) {
+        bail!("transaction failed: {reason}");
+    }
+    Ok(())
+}
+
+/// The receipt, one fact a line; the failure reason is the command's error.
+fn print_receipt(receipt: &ReceiptView) {
+    println!("outcome    {}", receipt.outcome.status);
+    println!("gas used   {}", receipt.gas_used);
+    println!("fee paid   {}", receipt.fee_paid);
+    if receipt.return_data.is_empty() {
+        println!("return     (none)");
+    } else {
+        println!("return     0x{}", receipt.return_data);
+    }
+    for event in &receipt.events {
+        println!(
+            "event      topic {} data 0x{} (contract {})",
+            event.topic, event.data, event.contract
+        );
+    }
+}
