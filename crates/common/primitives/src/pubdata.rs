@@ -14,13 +14,14 @@
 //! | [`PubdataOp::Deposit`] | `0x03` | queue_index(8) to(3) to_key(32) token(1) amount(16) | 61 |
 //! | [`PubdataOp::Withdraw`] | `0x04` | from(3) to_l1(32) token(1) amount(16) fee(16) sig(64) | 133 |
 //! | [`PubdataOp::FeeOnly`] | `0x05` | fee_paid(16) tx_len(4) tx(tx_len) sig(64) | 85 + tx_len |
-//! | [`PubdataOp::StorageWrite`] | `0x06` | contract(32) key(32) value_len(2) value(value_len) | 67 + value_len |
+//! | [`PubdataOp::StorageWrite`] | `0x06` | contract(32) key(32) value_len(2) value(value_len) | 67 + value_len (67 for a deletion: value_len `0xffff`) |
 //!
 //! `FeeOnly` carries a transaction whose only effect on the account tree is its fee
 //! and nonce: a contract deploy or call (whose storage effects follow as
 //! `StorageWrite` entries, attested rather than proven), or a native transaction that
-//! failed. Its `tx` is the transaction's canonical encoding. A `StorageWrite` with an
-//! empty value deletes the key.
+//! failed. Its `tx` is the transaction's canonical encoding. A `StorageWrite` sets the
+//! key to its value (which may be empty: an empty value is present, not absent), or,
+//! with `value_len = 0xffff` ([`STORAGE_DELETED`]) and no value bytes, deletes it.
 
 use crate::codec::{Codec, CodecError};
 use crate::constants::STORAGE_VALUE_BYTES_MAX;
@@ -43,6 +44,9 @@ pub const DEPOSIT_BYTES: usize = 61;
 pub const WITHDRAW_BYTES: usize = 133;
 /// Encoded size of a `FeeOnly` op without its transaction bytes.
 pub const FEE_ONLY_FIXED_BYTES: usize = 85;
+/// `value_len` of a `StorageWrite` that deletes its key (above any real length:
+/// values are at most [`STORAGE_VALUE_BYTES_MAX`] bytes).
+pub const STORAGE_DELETED: u16 = u16::MAX;
 /// Encoded size of a `StorageWrite` op without its value.
 pub const STORAGE_WRITE_FIXED_BYTES: usize = 67;
 
@@ -131,8 +135,8 @@ pub enum PubdataOp {
         contract: ContractAddress,
         /// Storage key.
         key: Hash32,
-        /// New value; empty means deleted.
-        value: Vec<u8>,
+        /// New value (an empty value is a value); `None`: the key was deleted.
+        value: Option<Vec<u8>>,
     },
 }
 
@@ -198,7 +202,9 @@ impl PubdataOp {
             PubdataOp::Deposit { .. } => DEPOSIT_BYTES,
             PubdataOp::Withdraw { .. } => WITHDRAW_BYTES,
             PubdataOp::FeeOnly { tx, .. } => FEE_ONLY_FIXED_BYTES + tx.encode().len(),
-            PubdataOp::StorageWrite { value, .. } => STORAGE_WRITE_FIXED_BYTES + value.len(),
+            PubdataOp::StorageWrite { value, .. } => {
+                STORAGE_WRITE_FIXED_BYTES + value.as_ref().map_or(0, Vec::len)
+            }
         }
     }
 
@@ -283,9 +289,10 @@ impl PubdataOp {
                 key,
                 value,
             } => {
-                if value.len() > STORAGE_VALUE_BYTES_MAX {
+                let bytes = value.as_deref().unwrap_or_default();
+                if bytes.len() > STORAGE_VALUE_BYTES_MAX {
                     return Err(PubdataError::ValueTooLarge {
-                        len: value.len(),
+                        len: bytes.len(),
                         max: STORAGE_VALUE_BYTES_MAX,
                         offset: out.len(),
                     });
@@ -293,9 +300,10 @@ impl PubdataOp {
                 out.push(OP_STORAGE_WRITE);
                 out.extend_from_slice(&contract.0);
                 out.extend_from_slice(&key.0);
-                // Bounded by STORAGE_VALUE_BYTES_MAX above, which fits in u16.
-                out.extend_from_slice(&(value.len() as u16).to_be_bytes());
-                out.extend_from_slice(value);
+                // Bounded by STORAGE_VALUE_BYTES_MAX above, which is below u16::MAX.
+                let len = value.as_ref().map_or(STORAGE_DELETED, |v| v.len() as u16);
+                out.extend_from_slice(&len.to_be_bytes());
+                out.extend_from_slice(bytes);
             }
         }
         Ok(())
@@ -547,18 +555,24 @@ impl<'a> Reader<'a> {
             OP_STORAGE_WRITE => {
                 let contract = ContractAddress(self.array()?);
                 let key = Hash32(self.array()?);
-                let len = usize::from(u16::from_be_bytes(self.array()?));
-                if len > STORAGE_VALUE_BYTES_MAX {
-                    return Err(PubdataError::ValueTooLarge {
-                        len,
-                        max: STORAGE_VALUE_BYTES_MAX,
-                        offset: self.op_start,
-                    });
-                }
+                let len = u16::from_be_bytes(self.array()?);
+                let value = if len == STORAGE_DELETED {
+                    None
+                } else {
+                    let len = usize::from(len);
+                    if len > STORAGE_VALUE_BYTES_MAX {
+                        return Err(PubdataError::ValueTooLarge {
+                            len,
+                            max: STORAGE_VALUE_BYTES_MAX,
+                            offset: self.op_start,
+                        });
+                    }
+                    Some(self.take(len)?.to_vec())
+                };
                 PubdataOp::StorageWrite {
                     contract,
                     key,
-                    value: self.take(len)?.to_vec(),
+                    value,
                 }
             }
             opcode => {

@@ -255,7 +255,7 @@ fn pubdata_op() -> impl Strategy<Value = PubdataOp> {
         (
             bytes32(),
             bytes32(),
-            vec(any::<u8>(), 0..=STORAGE_VALUE_BYTES_MAX)
+            proptest::option::of(vec(any::<u8>(), 0..=STORAGE_VALUE_BYTES_MAX))
         )
             .prop_map(|(contract, key, value)| PubdataOp::StorageWrite {
                 contract: ContractAddress(contract),

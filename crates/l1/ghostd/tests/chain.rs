@@ -728,7 +728,7 @@ fn signed_ops(plan: &[RandomOp]) -> (Vec<PubdataOp>, Vec<(PublicKey, u128)>) {
                     return PubdataOp::StorageWrite {
                         contract: ghostplane_primitives::ContractAddress([3; 32]),
                         key: ghostplane_primitives::Hash32([u8::try_from(i).unwrap(); 32]),
-                        value: vec![1, 2, 3],
+                        value: Some(vec![1, 2, 3]),
                     };
                 }
                 _ => {}

@@ -9,6 +9,7 @@
 (module
   (import "env" "storage_read" (func $storage_read (param i32 i32 i32) (result i32)))
   (import "env" "storage_write" (func $storage_write (param i32 i32 i32)))
+  (import "env" "storage_delete" (func $storage_delete (param i32)))
   (import "env" "caller" (func $caller (result i32)))
   (import "env" "input_len" (func $input_len (result i32)))
   (import "env" "input_read" (func $input_read (param i32)))
@@ -45,7 +46,7 @@
     ;; delete
     (if (i32.eq (local.get $op) (i32.const 2))
       (then
-        (call $storage_write (i32.const 1) (i32.const 0) (i32.const 0))
+        (call $storage_delete (i32.const 1))
         (return)))
     ;; set
     (local.set $value_len (i32.sub (local.get $len) (i32.const 33)))

@@ -157,7 +157,7 @@ impl BlockOutput {
             PubdataOp::StorageWrite {
                 contract: *contract,
                 key: Hash32(*key),
-                value: value.clone().unwrap_or_default(),
+                value: value.clone(),
             }
         }));
         ghostplane_primitives::encode_pubdata(&ops)

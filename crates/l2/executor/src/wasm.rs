@@ -5,8 +5,9 @@
 //!
 //! | import | signature | effect | fuel |
 //! | --- | --- | --- | --- |
-//! | `storage_read` | `(key_ptr, val_ptr, val_cap: i32) -> i32` | copies up to `val_cap` bytes of the value under the 32-byte key; returns its full length, or -1 if absent (an empty value cannot be stored: writing one deletes) | 500 + bytes |
-//! | `storage_write` | `(key_ptr, val_ptr, val_len: i32)` | sets the value (at most 1 KiB; length 0 deletes) | 2000 + 4 × bytes |
+//! | `storage_read` | `(key_ptr, val_ptr, val_cap: i32) -> i32` | copies up to `val_cap` bytes of the value under the 32-byte key; returns its full length (0 for an empty value), or -1 if the key is absent | 500 + bytes |
+//! | `storage_write` | `(key_ptr, val_ptr, val_len: i32)` | sets the value (at most 1 KiB; an empty value is a value, not a deletion) | 2000 + 4 × bytes |
+//! | `storage_delete` | `(key_ptr: i32)` | removes the key (a later read returns -1) | 2000 |
 //! | `caller` | `() -> i32` | the calling account id; -1 when the caller is a contract | 10 |
 //! | `caller_contract` | `(ptr: i32) -> i32` | 1 and the caller's 32-byte address at `ptr` when a contract called; 0 when an account did | 100 |
 //! | `self_address` | `(ptr: i32)` | the contract's own 32-byte address | 100 |
@@ -861,19 +862,18 @@ fn link_abi(linker: &mut Linker<HostCtx>) -> wasmtime::Result<()> {
          -> HostResult<()> {
             let len = length(val_len, STORAGE_VALUE_BYTES_MAX, "storage value")?;
             charge(&mut caller, 2000 + 4 * len as u64)?;
-            if caller.data().storage_writes >= STORAGE_WRITES_PER_CALL_MAX {
-                return Err(violation(format!(
-                    "more than {STORAGE_WRITES_PER_CALL_MAX} storage writes in one transaction"
-                )));
-            }
             let key = key32(&mut caller, key_ptr)?;
             let value = read_bytes(&mut caller, val_ptr, len)?;
-            let ctx = caller.data_mut();
-            ctx.storage_writes += 1;
-            let value = (!value.is_empty()).then(|| StateValue::Bytes(Arc::from(value)));
-            ctx.view
-                .put(StateKey::Storage(ctx.frame.contract, key), value);
-            Ok(())
+            put_storage(&mut caller, key, Some(StateValue::Bytes(Arc::from(value))))
+        },
+    )?;
+    linker.func_wrap(
+        "env",
+        "storage_delete",
+        |mut caller: Caller<'_, HostCtx>, key_ptr: i32| -> HostResult<()> {
+            charge(&mut caller, 2000)?;
+            let key = key32(&mut caller, key_ptr)?;
+            put_storage(&mut caller, key, None)
         },
     )?;
     linker.func_wrap(
@@ -1056,6 +1056,25 @@ impl CallStatus {
             _ => Self::Trapped,
         }
     }
+}
+
+/// Sets (`Some`) or deletes (`None`) the running contract's storage `key`, within
+/// the transaction's write bound.
+fn put_storage(
+    caller: &mut Caller<'_, HostCtx>,
+    key: [u8; 32],
+    value: Option<StateValue>,
+) -> HostResult<()> {
+    let ctx = caller.data_mut();
+    if ctx.storage_writes >= STORAGE_WRITES_PER_CALL_MAX {
+        return Err(violation(format!(
+            "more than {STORAGE_WRITES_PER_CALL_MAX} storage writes in one transaction"
+        )));
+    }
+    ctx.storage_writes += 1;
+    ctx.view
+        .put(StateKey::Storage(ctx.frame.contract, key), value);
+    Ok(())
 }
 
 /// The calling frame's wasm call depth (its rewrite's counter).

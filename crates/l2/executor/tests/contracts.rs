@@ -879,3 +879,51 @@ fn reserved_exports_are_refused_at_deploy() {
         ReceiptStatus::Failed(FailureReason::InvalidModule(m)) if m.contains("reserved")
     ));
 }
+
+/// Input byte 0: 1 writes an empty value under key 0, 2 deletes key 0, 0 does
+/// nothing; then returns what `storage_read` says of key 0 (i32 LE).
+fn empty_or_absent() -> Vec<u8> {
+    wat::parse_str(
+        r#"(module
+            (import "env" "input_read" (func $input_read (param i32)))
+            (import "env" "storage_read" (func $storage_read (param i32 i32 i32) (result i32)))
+            (import "env" "storage_write" (func $storage_write (param i32 i32 i32)))
+            (import "env" "storage_delete" (func $storage_delete (param i32)))
+            (import "env" "set_return" (func $set_return (param i32 i32)))
+            (memory (export "memory") 1)
+            (func (export "call")
+              (call $input_read (i32.const 64))
+              (if (i32.eq (i32.load8_u (i32.const 64)) (i32.const 1))
+                (then (call $storage_write (i32.const 0) (i32.const 0) (i32.const 0))))
+              (if (i32.eq (i32.load8_u (i32.const 64)) (i32.const 2))
+                (then (call $storage_delete (i32.const 0))))
+              (i32.store (i32.const 96) (call $storage_read (i32.const 0) (i32.const 128) (i32.const 8)))
+              (call $set_return (i32.const 96) (i32.const 4))))"#,
+    )
+    .unwrap()
+}
+
+#[test]
+fn an_empty_value_is_present_and_a_deleted_key_is_absent() {
+    let mut chain = Chain::new(3, 2);
+    let (address, _) = deploy(&mut chain, empty_or_absent());
+    let read = |chain: &mut Chain, op: u8| {
+        let out = chain.run(vec![call_fuel(chain, address, vec![op], 1_000_000)]);
+        assert_eq!(out.receipts[0].status, ReceiptStatus::Success);
+        let length = i32::from_le_bytes(out.receipts[0].return_data[..].try_into().unwrap());
+        (length, out.storage_diff)
+    };
+    assert_eq!(read(&mut chain, 0), (-1, vec![]), "never written: absent");
+    assert_eq!(
+        read(&mut chain, 1),
+        (0, vec![(address, KEY0, Some(vec![]))]),
+        "empty: present, length 0"
+    );
+    assert_eq!(read(&mut chain, 0).0, 0, "still present after commit");
+    assert_eq!(
+        read(&mut chain, 2),
+        (-1, vec![(address, KEY0, None)]),
+        "deleted: absent"
+    );
+    assert_eq!(read(&mut chain, 0).0, -1);
+}

@@ -63,7 +63,7 @@ pub fn mixed_ops() -> Vec<PubdataOp> {
         PubdataOp::StorageWrite {
             contract: ContractAddress([9; 32]),
             key: ghostplane_primitives::Hash32([1; 32]),
-            value: vec![1, 2, 3],
+            value: Some(vec![1, 2, 3]),
         },
         PubdataOp::Deposit {
             queue_index: 0,
