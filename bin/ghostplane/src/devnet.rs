@@ -294,6 +294,8 @@ impl Devnet {
         config.quic_addr = args.quic_addr;
         config.block_time_ms = args.block_time_ms;
         config.fee_min = args.fee_min;
+        // A Groth16 rollup takes no contract transactions (its L1 would refuse them).
+        config.proof_system = backend.system();
         config.settlement_unplanned_txs_max = args.settlement_unplanned_txs_max;
         config.settlement_unproven_jobs_max =
             args.settlement_unproven_jobs_max.unwrap_or_else(|| {

@@ -13,6 +13,7 @@
 //! | -32005 | `BAD_SIGNATURE` | the signature does not verify |
 //! | -32006 | `UNKNOWN_SENDER` | the sending L2 account does not exist |
 //! | -32007 | `SIGNER_MISMATCH` | the signer does not own the sending account |
+//! | -32008 | `CONTRACTS_UNSUPPORTED` | a contract transaction on a rollup whose proof backend (Groth16) takes none |
 //! | -32010 | `NONCE_TOO_LOW` | the nonce was already used |
 //! | -32011 | `NONCE_GAP` | the nonce is too far ahead of the next one |
 //! | -32012 | `REPLACEMENT_UNDERPRICED` | same nonce pending with a fee at least as high |
@@ -55,6 +56,9 @@ pub const BAD_SIGNATURE: i32 = -32005;
 pub const UNKNOWN_SENDER: i32 = -32006;
 /// The signer does not own the sending account.
 pub const SIGNER_MISMATCH: i32 = -32007;
+/// A contract transaction (deploy or call) on a rollup whose genesis proof backend
+/// takes none (Groth16: native transfers only).
+pub const CONTRACTS_UNSUPPORTED: i32 = -32008;
 /// The nonce was already used.
 pub const NONCE_TOO_LOW: i32 = -32010;
 /// The nonce is too far ahead of the sender's next nonce.
@@ -112,6 +116,7 @@ pub const ALL: &[i32] = &[
     BAD_SIGNATURE,
     UNKNOWN_SENDER,
     SIGNER_MISMATCH,
+    CONTRACTS_UNSUPPORTED,
     NONCE_TOO_LOW,
     NONCE_GAP,
     REPLACEMENT_UNDERPRICED,

@@ -423,19 +423,21 @@ fn rollup_flow(backend: Arc<dyn ProofBackend>, other: Vec<u8>) {
         matches!(&refused, Err(SubmitError::Refused(e)) if e.to_string().contains("not a rollup operator")),
         "{refused:?}"
     );
-    // A fee-only op charging more than the signed maximum fee (operator theft).
-    let call_tx = Transaction::Call {
+    // A fee-only op charging more than the signed maximum fee (operator theft). A
+    // failed transfer: both backends take it (a contract op would be refused first
+    // under Groth16).
+    let failed_tx = Transaction::Transfer {
         from: AccountId::new(1).unwrap(),
-        contract: ghostplane_primitives::ContractAddress([3; 32]),
-        input: vec![],
-        fuel_limit: 1_000,
+        to: ghostplane_primitives::Recipient::Account(AccountId::new(0).unwrap()),
+        token: TokenId::Ghost,
+        amount: 10 * FUNDS,
         fee: 5,
         nonce: 0,
     };
     let greedy = encode_pubdata(&[PubdataOp::FeeOnly {
         fee_paid: 6,
-        signature: dev1.sign(L2, call_tx.clone()).signature,
-        tx: call_tx,
+        signature: dev1.sign(L2, failed_tx.clone()).signature,
+        tx: failed_tx,
     }])
     .unwrap();
     let refused = node.submit(sign(&operator, &node, commit(greedy, 1)));
@@ -613,6 +615,153 @@ fn rollup_flow(backend: Arc<dyn ProofBackend>, other: Vec<u8>) {
         prove(vec![new_root], vec![vec![0; 128]]),
     ));
     assert!(matches!(again, Err(SubmitError::Refused(_))));
+}
+
+/// A Groth16 rollup takes no contracts: a commit holding a deploy, a call (as
+/// fee-only ops) or a storage write is refused with rollup code 29, naming the op,
+/// and changes nothing, while native ops still commit. The same deploy commits
+/// under the STARK. (Before the check, Groth16 committed them like the STARK.)
+#[test]
+fn a_groth16_genesis_refuses_contract_ops_at_commit() {
+    let dev0 = Keypair::dev(0);
+    let dev1 = Keypair::dev(1);
+    let account = |i| AccountId::new(i).unwrap();
+    let deploy_tx = Transaction::Deploy {
+        from: account(1),
+        code: b"\0asm\x01\0\0\0".to_vec(),
+        fee: 5,
+        nonce: 0,
+    };
+    let deploy = PubdataOp::FeeOnly {
+        fee_paid: 5,
+        signature: dev1.sign(L2, deploy_tx.clone()).signature,
+        tx: deploy_tx,
+    };
+    let call_tx = Transaction::Call {
+        from: account(1),
+        contract: ghostplane_primitives::ContractAddress([3; 32]),
+        input: vec![],
+        fuel_limit: 1_000,
+        fee: 5,
+        nonce: 0,
+    };
+    let call = PubdataOp::FeeOnly {
+        fee_paid: 5,
+        signature: dev1.sign(L2, call_tx.clone()).signature,
+        tx: call_tx,
+    };
+    let transfer_tx = Transaction::Transfer {
+        from: account(0),
+        to: ghostplane_primitives::Recipient::Account(account(1)),
+        token: TokenId::Gcc,
+        amount: 50,
+        fee: 1,
+        nonce: 0,
+    };
+    let transfer = PubdataOp::Transfer {
+        from: account(0),
+        to: account(1),
+        token: TokenId::Gcc,
+        amount: 50,
+        fee: 1,
+        signature: dev0.sign(L2, transfer_tx).signature,
+    };
+    let write = PubdataOp::StorageWrite {
+        contract: ghostplane_primitives::ContractAddress([3; 32]),
+        key: ghostplane_primitives::Hash32([1; 32]),
+        value: vec![1],
+    };
+    let commit = |ops: &[PubdataOp], chunk_count: u32| {
+        Call::Rollup(RollupCall::Commit(BatchCommit {
+            number: 1,
+            first_block: 1,
+            last_block: 1,
+            fee_account: AccountId::ZERO,
+            pubdata: encode_pubdata(ops).unwrap(),
+            new_root: FieldBytes::from_bytes([0; 32]).unwrap(),
+            chunk_count,
+        }))
+    };
+    // The chunk count the honest commit of `ops` needs.
+    let chunks = |tree: &mut AccountTree, backend: &dyn ProofBackend, ops: &[PubdataOp]| {
+        Merkleizer::new(tree, backend, L2)
+            .build_batch(BatchNumber(1), AccountId::ZERO, ops)
+            .unwrap()
+            .len() as u32
+    };
+
+    // Groth16 (a scope: `tree` and `node` are the helpers' names outside it).
+    {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = groth16();
+        let mut tree = tree(dir.path(), backend.as_ref());
+        let node = node(
+            dir.path(),
+            &genesis(tree.root().unwrap(), 100, backend.as_ref()),
+        );
+        let before = node.read(rollup::status).unwrap();
+        let accounts_before = node.read(|s| rollup::l2_account(s, account(1))).unwrap();
+        let cases = [
+            (vec![deploy.clone()], 0, "deploy"),
+            (vec![transfer.clone(), call], 1, "call"),
+            (vec![transfer.clone(), write], 1, "storage write"),
+        ];
+        for (ops, index, kind) in cases {
+            match node.submit(sign(&operator(), &node, commit(&ops, 1))) {
+                Err(SubmitError::Refused(e)) => {
+                    assert_eq!(e.code(), 29, "{e}");
+                    assert!(
+                        matches!(
+                            &e,
+                            ghostd::modules::CallError::Rollup(rollup::RollupError::ContractsUnsupported { op, what })
+                                if *op == index && *what == kind
+                        ),
+                        "{e}"
+                    );
+                    assert!(
+                        e.to_string()
+                            .contains("contract transactions need the STARK backend"),
+                        "{e}"
+                    );
+                }
+                other => panic!("{kind}: {other:?}"),
+            }
+        }
+        assert_eq!(node.read(rollup::status).unwrap(), before);
+        assert_eq!(
+            node.read(|s| rollup::l2_account(s, account(1))).unwrap(),
+            accounts_before
+        );
+        // Native transfers: still the development backend's business.
+        let native = chunks(&mut tree, backend.as_ref(), std::slice::from_ref(&transfer));
+        assert_eq!(
+            run(&node, sign(&operator(), &node, commit(&[transfer], native))),
+            L1Outcome::Success
+        );
+        assert_eq!(node.read(rollup::status).unwrap().committed, 1);
+    }
+
+    // STARK: the same deploy passes the check and commits.
+    let dir = tempfile::tempdir().unwrap();
+    let backend = stark();
+    let mut tree = tree(dir.path(), backend.as_ref());
+    let node = node(
+        dir.path(),
+        &genesis(tree.root().unwrap(), 100, backend.as_ref()),
+    );
+    let count = chunks(&mut tree, backend.as_ref(), std::slice::from_ref(&deploy));
+    assert_eq!(
+        run(&node, sign(&operator(), &node, commit(&[deploy], count))),
+        L1Outcome::Success
+    );
+    let status = node.read(rollup::status).unwrap();
+    assert_eq!(status.committed, 1);
+    assert_eq!(
+        node.read(|s| rollup::l2_account(s, account(1)))
+            .unwrap()
+            .map(|a| a.nonce),
+        Some(1)
+    );
 }
 
 #[test]

@@ -1,11 +1,14 @@
 //! Batch commit: signatures, deposits in queue order, account registration, and
-//! the chunk commitments cut exactly as the prover's merkleizer cuts them.
+//! the chunk commitments cut exactly as the prover's merkleizer cuts them. Under a
+//! Groth16 genesis, no contract op (fee-only `Deploy`/`Call`, `StorageWrite`).
 
 use ghostplane_primitives::{
     AccountId, BatchNumber, ChainId, FieldBytes, Hash32, PubdataOp, PublicKey, SignedTransaction,
-    TRANSFER_ACCOUNT_ID_LIMIT, decode_pubdata,
+    TRANSFER_ACCOUNT_ID_LIMIT, Transaction, decode_pubdata,
 };
-use ghostplane_prover::{ChunkHeader, ChunkOp, CutError, Cutter, ProofBackend, SlotAccounts};
+use ghostplane_prover::{
+    ChunkHeader, ChunkOp, CutError, Cutter, ProofBackend, ProofSystem, SlotAccounts,
+};
 use rayon::prelude::*;
 
 use super::{
@@ -143,6 +146,40 @@ fn cut_error(op: usize, e: CutError) -> RollupError {
     }
 }
 
+/// What contract op `op` is (`deploy`, `call`, `storage write`), if it is one.
+fn contract_op(op: &PubdataOp) -> Option<&'static str> {
+    match op {
+        PubdataOp::FeeOnly {
+            tx: Transaction::Deploy { .. },
+            ..
+        } => Some("deploy"),
+        PubdataOp::FeeOnly {
+            tx: Transaction::Call { .. },
+            ..
+        } => Some("call"),
+        PubdataOp::StorageWrite { .. } => Some("storage write"),
+        _ => None,
+    }
+}
+
+/// Refuses the first contract op of a Groth16 rollup's batch: contract state is
+/// proven by the STARK only, so Groth16 (the development backend for native
+/// transfers) takes none. An honest Groth16 sequencer never builds such a batch
+/// (it refuses `Deploy` and `Call` at submission).
+fn check_contracts_allowed(system: ProofSystem, ops: &[PubdataOp]) -> Result<(), RollupError> {
+    if system != ProofSystem::Groth16 {
+        return Ok(());
+    }
+    match ops
+        .iter()
+        .enumerate()
+        .find_map(|(op, o)| contract_op(o).map(|what| (op, what)))
+    {
+        Some((op, what)) => Err(RollupError::ContractsUnsupported { op, what }),
+        None => Ok(()),
+    }
+}
+
 /// Checks and records a batch commit from `from` at L1 block `l1_block`.
 pub fn commit_call(
     state: &mut Layer<'_>,
@@ -180,6 +217,7 @@ pub fn commit_call(
         });
     }
     let ops = decode_pubdata(&commit.pubdata)?;
+    check_contracts_allowed(genesis.proof.system, &ops)?;
     let chain_id = genesis.l2_chain_id;
     let mut accounts = Accounts {
         state,

@@ -228,12 +228,24 @@ pub enum RollupError {
     /// Module state is missing (the genesis was not applied).
     #[error("rollup state is missing")]
     NoState,
+    /// A contract op (a deploy or call, as a fee-only op, or a storage write) in a
+    /// batch of a rollup whose genesis uses Groth16: contract state is proven by the
+    /// STARK only, so such a rollup takes no contracts (its sequencer refuses them).
+    #[error(
+        "op {op}: a contract {what}; contract transactions need the STARK backend, this rollup's genesis uses Groth16 (a development backend for native transfers)"
+    )]
+    ContractsUnsupported {
+        /// Op index.
+        op: usize,
+        /// Which contract op: `deploy`, `call` or `storage write`.
+        what: &'static str,
+    },
 }
 
 impl RollupError {
     /// The stable result code receipts carry (`L1Outcome::Failed { module: rollup,
     /// code }`), numbered in declaration order and never reused or renumbered (a
-    /// new refusal takes the next number): 1 `ZeroDeposit`, 2 `BadRecipient`, 3 `QueueFull`, 4 `AccountsFull`, 5 `NotOperator`, 6 `BatchOrder`, 7 `BlockRange`, 8 `Pubdata`, 9 `UnknownAccount`, 10 `AccountId`, 11 `AccountReserved`, 12 `BadSignature`, 13 `Nonce`, 14 `DepositMismatch`, 15 `FeeOverMaximum`, 16 `Stateless`, 17 `TooManyBlocks`, 18 `DepositOverdue`, 19 `ChunkCount`, 20 `Overflow`, 21 `ProveOrder`, 22 `ProofCount`, 23 `BadProof`, 24 `ChunkOrder`, 25 `RootMismatch`, 26 `Ledger`, 27 `State`, 28 `NoState`.
+    /// new refusal takes the next number): 1 `ZeroDeposit`, 2 `BadRecipient`, 3 `QueueFull`, 4 `AccountsFull`, 5 `NotOperator`, 6 `BatchOrder`, 7 `BlockRange`, 8 `Pubdata`, 9 `UnknownAccount`, 10 `AccountId`, 11 `AccountReserved`, 12 `BadSignature`, 13 `Nonce`, 14 `DepositMismatch`, 15 `FeeOverMaximum`, 16 `Stateless`, 17 `TooManyBlocks`, 18 `DepositOverdue`, 19 `ChunkCount`, 20 `Overflow`, 21 `ProveOrder`, 22 `ProofCount`, 23 `BadProof`, 24 `ChunkOrder`, 25 `RootMismatch`, 26 `Ledger`, 27 `State`, 28 `NoState`, 29 `ContractsUnsupported`.
     pub fn code(&self) -> u16 {
         match self {
             Self::ZeroDeposit => 1,
@@ -264,6 +276,7 @@ impl RollupError {
             Self::Ledger(_) => 26,
             Self::State(_) => 27,
             Self::NoState => 28,
+            Self::ContractsUnsupported { .. } => 29,
         }
     }
 }

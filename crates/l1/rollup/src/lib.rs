@@ -4,7 +4,9 @@
 //!
 //! - **Deposits** lock tokens from the sender's ledger account in the bridge escrow
 //!   and append a [`DepositEvent`] to a queue, hash-chained (`h' = blake3(h ‖ event)`).
-//! - **Commit** (operator only) takes batch `n = committed + 1`: decodes its pubdata;
+//! - **Commit** (operator only) takes batch `n = committed + 1`: decodes its pubdata
+//!   (under a Groth16 genesis, refuses any contract op: contract state is proven by
+//!   the STARK only, so Groth16 stays a backend for native transfers);
 //!   for every signed op, rebuilds the L2 transaction from the sender's key
 //!   (registered by earlier pubdata or the genesis) and the nonce this module tracks,
 //!   and verifies its ed25519 signature (batch verification, the sequencer's rule); checks that deposits

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use ghostplane_primitives::clock::{self, SharedClock};
 use ghostplane_primitives::{AccountId, ChainId, DEVNET_CHAIN_ID, SIGNED_TX_BYTES_MAX};
+use ghostplane_proof_api::ProofSystem;
 
 /// Sequencer settings. Every queue and request has a bound here; hitting one gives
 /// the client a typed error, never unbounded memory.
@@ -16,6 +17,13 @@ pub struct SequencerConfig {
     pub clock: SharedClock,
     /// Chain id transactions must be signed for.
     pub chain_id: ChainId,
+    /// The proof system of the rollup this sequencer builds blocks for (its L1
+    /// genesis's `ProofParams.system`). Under [`ProofSystem::Groth16`], a development
+    /// backend for native transfers, contract transactions (`Deploy`, `Call`) are
+    /// refused at submission (`ContractsUnsupported`): the L1 refuses to commit a
+    /// Groth16 batch that holds one. Default: [`ProofSystem::Stark`], the default
+    /// backend; whoever starts a sequencer for a Groth16 rollup must say so.
+    pub proof_system: ProofSystem,
     /// JSON-RPC (HTTP and WebSocket) listen address.
     pub rpc_addr: SocketAddr,
     /// QUIC ingest listen address (UDP).
@@ -102,6 +110,7 @@ impl SequencerConfig {
             data_dir,
             clock: clock::system(),
             chain_id: DEVNET_CHAIN_ID,
+            proof_system: ProofSystem::Stark,
             rpc_addr: SocketAddr::from(([127, 0, 0, 1], 9090)),
             quic_addr: SocketAddr::from(([127, 0, 0, 1], 9091)),
             fee_account: AccountId::new(0).unwrap_or(AccountId::MAX),

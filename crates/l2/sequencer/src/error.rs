@@ -3,6 +3,7 @@
 use ghostplane_primitives::{
     AccountId, ChainId, CodecError, Hash32, Nonce, SignatureError, StatelessError,
 };
+use ghostplane_proof_api::ProofSystem;
 use ghostplane_rpc::codes;
 
 /// Why a submitted transaction was not accepted. Each variant has a stable code
@@ -40,6 +41,13 @@ pub enum SubmitError {
     /// The signer key does not own the sending account.
     #[error("signer key is not the key of account {0}")]
     SignerMismatch(AccountId),
+    /// A contract transaction (`Deploy` or `Call`) on a rollup whose genesis uses
+    /// Groth16: contract state is proven by the STARK only, so the L1 refuses a
+    /// Groth16 batch that holds one.
+    #[error(
+        "contract transactions need the STARK backend; this rollup's genesis uses Groth16 (a development backend for native transfers)"
+    )]
+    ContractsUnsupported,
     /// The nonce was already used or is already queued.
     #[error("nonce {got} too low: next nonce for account {account} is {expected}")]
     NonceTooLow {
@@ -136,7 +144,7 @@ impl From<CodecError> for SubmitError {
 impl SubmitError {
     /// Every value [`SubmitError::kind`] returns: the rejection counter is
     /// registered at zero for each, so dashboards see every reason from the start.
-    pub const KINDS: [&'static str; 17] = [
+    pub const KINDS: [&'static str; 18] = [
         "too_large",
         "malformed",
         "invalid",
@@ -144,6 +152,7 @@ impl SubmitError {
         "bad_signature",
         "unknown_sender",
         "signer_mismatch",
+        "contracts_unsupported",
         "nonce_too_low",
         "nonce_gap",
         "replacement_underpriced",
@@ -167,6 +176,7 @@ impl SubmitError {
             SubmitError::BadSignature(_) => "bad_signature",
             SubmitError::UnknownSender(_) => "unknown_sender",
             SubmitError::SignerMismatch(_) => "signer_mismatch",
+            SubmitError::ContractsUnsupported => "contracts_unsupported",
             SubmitError::NonceTooLow { .. } => "nonce_too_low",
             SubmitError::NonceGapTooLarge { .. } => "nonce_gap",
             SubmitError::ReplacementUnderpriced { .. } => "replacement_underpriced",
@@ -190,6 +200,7 @@ impl SubmitError {
             SubmitError::BadSignature(_) => codes::BAD_SIGNATURE,
             SubmitError::UnknownSender(_) => codes::UNKNOWN_SENDER,
             SubmitError::SignerMismatch(_) => codes::SIGNER_MISMATCH,
+            SubmitError::ContractsUnsupported => codes::CONTRACTS_UNSUPPORTED,
             SubmitError::NonceTooLow { .. } => codes::NONCE_TOO_LOW,
             SubmitError::NonceGapTooLarge { .. } => codes::NONCE_GAP,
             SubmitError::ReplacementUnderpriced { .. } => codes::REPLACEMENT_UNDERPRICED,
@@ -234,6 +245,10 @@ impl SubmitError {
             } => {
                 json!({ "nonce": nonce, "existingFee": existing_fee.to_string() })
             }
+            SubmitError::ContractsUnsupported => json!({
+                "proofSystem": ProofSystem::Groth16.name(),
+                "requiredProofSystem": ProofSystem::Stark.name()
+            }),
             SubmitError::AlreadyKnown(hash) => json!({ "hash": hash.to_string() }),
             SubmitError::SenderPoolFull {
                 account,

@@ -9,7 +9,8 @@
 //! ```text
 //! JSON-RPC :9090 (rpc)      QUIC :9091 (quic)
 //!        └──────────┬──────────┘
-//!                   ▼ Ingest::submit: size, decode, chain id, stateless checks
+//!                   ▼ Ingest::submit: size, decode, chain id, proof system
+//!                   │   (no contracts under Groth16), stateless checks
 //!           bounded ingest queue ──full──► Busy { retry_after_ms }
 //!                   ▼ Verifier thread: ed25519 batch verification on rayon
 //!                   ▼ Admission thread (single writer): nonce lanes
@@ -47,6 +48,11 @@
 //!   taken; nonces make replay idempotent, so every accepted transaction is executed
 //!   at most once, and exactly once unless it is dropped (its status then says why).
 //! - WAL records are deleted only after the block that executed them is committed.
+//! - A sequencer configured for a Groth16 rollup (`SequencerConfig::proof_system`)
+//!   admits no contract transaction (`Deploy`, `Call`): contract state is proven by
+//!   the STARK only, and the L1 refuses a Groth16 batch holding one
+//!   ([`SubmitError::ContractsUnsupported`]). The check is at ingest, so WAL records
+//!   written under the same configuration hold none either.
 //!
 //! ## Transaction statuses
 //!

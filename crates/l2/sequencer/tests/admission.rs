@@ -2,15 +2,17 @@
 //! the per-sender bound on in-order transactions, back-pressure from settlement,
 //! and the byte budget of everything held between submission and execution. (On the code before these rules, a zero-fee transaction was
 //! accepted, in-order transactions passed the per-sender bound, and nothing slowed
-//! admission to settlement's pace.)
+//! admission to settlement's pace.) And the proof system's rule: a Groth16 rollup
+//! takes no contract transactions (before it, a Groth16 sequencer accepted them).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a panic is a failure.
 
 use ghostplane_primitives::clock::ManualClock;
 use ghostplane_primitives::{
-    AccountId, Amount, DEVNET_CHAIN_ID, Keypair, L2Genesis, Recipient, SignedTransaction, TokenId,
-    Transaction,
+    AccountId, Amount, ContractAddress, DEVNET_CHAIN_ID, Keypair, L2Genesis, Recipient,
+    SignedTransaction, TokenId, Transaction,
 };
+use ghostplane_proof_api::ProofSystem;
 use ghostplane_sequencer::{Sequencer, SequencerConfig, SubmitError};
 use ghostplane_test_utils::dev_l2_genesis;
 
@@ -224,6 +226,85 @@ async fn held_transactions_are_bounded_in_bytes() {
             }
             Err(other) => panic!("{other:?}"),
         }
+    }
+    sequencer.shutdown().await;
+}
+
+/// A deploy from `from` at `nonce`: the empty WASM module (what the executor makes
+/// of it does not matter here, only whether the sequencer takes it).
+fn deploy(from: u32, nonce: u64) -> SignedTransaction {
+    let tx = Transaction::Deploy {
+        from: AccountId::new(from).unwrap(),
+        code: b"\0asm\x01\0\0\0".to_vec(),
+        fee: 1_000_000,
+        nonce,
+    };
+    Keypair::dev(from).sign(DEVNET_CHAIN_ID, tx)
+}
+
+fn call(from: u32, nonce: u64) -> SignedTransaction {
+    let tx = Transaction::Call {
+        from: AccountId::new(from).unwrap(),
+        contract: ContractAddress([3; 32]),
+        input: Vec::new(),
+        fuel_limit: 1_000,
+        fee: 1_000_000,
+        nonce,
+    };
+    Keypair::dev(from).sign(DEVNET_CHAIN_ID, tx)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_groth16_rollup_refuses_contract_transactions() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(dir.path());
+    config.proof_system = ProofSystem::Groth16;
+    let sequencer = Sequencer::start(config, genesis(4)).await.unwrap();
+    let ingest = sequencer.ingest();
+    let reader = sequencer.reader();
+    let sender = AccountId::new(1).unwrap();
+    let head = reader.last_header().unwrap().map(|h| h.number);
+    for tx in [deploy(1, 0), call(1, 0)] {
+        let error = ingest.submit_and_wait(bytes(&tx)).await.unwrap_err();
+        assert_eq!(error, SubmitError::ContractsUnsupported);
+        assert_eq!(error.code(), -32008);
+        assert_eq!(error.kind(), "contracts_unsupported");
+        assert!(
+            error.to_string().starts_with(
+                "contract transactions need the STARK backend; this rollup's genesis uses Groth16"
+            ),
+            "{error}"
+        );
+        assert_eq!(error.data()["requiredProofSystem"], "stark");
+        // Nothing recorded: no receipt, no block, the nonce still free.
+        let hash = ghostplane_primitives::tx_hash(&bytes(&tx));
+        assert_eq!(reader.receipt(&hash).unwrap(), None);
+    }
+    assert_eq!(reader.last_header().unwrap().map(|h| h.number), head);
+    assert_eq!(reader.state().account(sender).unwrap().unwrap().nonce, 0);
+    // It remains a rollup for native transfers: nonce 0 is still the sender's.
+    ingest
+        .submit_and_wait(bytes(&transfer(1, 1, 0)))
+        .await
+        .unwrap();
+    sequencer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stark_rollup_takes_contract_transactions() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path());
+    assert_eq!(config.proof_system, ProofSystem::Stark, "the default");
+    let sequencer = Sequencer::start(config, genesis(4)).await.unwrap();
+    let ingest = sequencer.ingest();
+    let hash = ingest.submit_and_wait(bytes(&deploy(1, 0))).await.unwrap();
+    // Executed (as a deploy or a fee-only failure): it went all the way.
+    let reader = sequencer.reader();
+    let mut attempts = 0;
+    while reader.receipt(&hash).unwrap().is_none() {
+        attempts += 1;
+        assert!(attempts < 500, "the deploy was never executed");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     sequencer.shutdown().await;
 }

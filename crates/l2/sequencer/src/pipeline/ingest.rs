@@ -1,5 +1,6 @@
-//! [`Ingest`]: submission from any thread (decode, size, chain id, stateless
-//! checks, the settlement back-pressure check) into the bounded ingest queue.
+//! [`Ingest`]: submission from any thread (decode, size, chain id, no contract
+//! transactions on a Groth16 rollup, stateless checks, the settlement
+//! back-pressure check) into the bounded ingest queue.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -9,6 +10,7 @@ use crossbeam_channel::{Sender, TrySendError};
 use ghostplane_primitives::{
     ACCOUNT_CREATION_FEE, Codec, Recipient, SignedTransaction, Transaction, tx_hash,
 };
+use ghostplane_proof_api::ProofSystem;
 use tokio::sync::oneshot;
 
 use super::{ByteBudget, Incoming, SubmitReply};
@@ -84,6 +86,13 @@ impl Ingest {
                 expected: self.config.chain_id,
                 got: tx.chain_id,
             });
+        }
+        // Contract state is proven by the STARK only: a Groth16 rollup's L1 refuses
+        // to commit a batch holding a contract transaction, so none is taken here.
+        if self.config.proof_system == ProofSystem::Groth16
+            && matches!(tx.tx, Transaction::Deploy { .. } | Transaction::Call { .. })
+        {
+            return Err(SubmitError::ContractsUnsupported);
         }
         tx.tx.check_stateless()?;
         // A transfer to a new key also pays for the account it creates (the
