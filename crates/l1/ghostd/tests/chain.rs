@@ -629,6 +629,7 @@ fn a_groth16_genesis_refuses_contract_ops_at_commit() {
     let deploy_tx = Transaction::Deploy {
         from: account(1),
         code: b"\0asm\x01\0\0\0".to_vec(),
+        init: Vec::new(),
         fee: 5,
         nonce: 0,
     };
@@ -669,7 +670,7 @@ fn a_groth16_genesis_refuses_contract_ops_at_commit() {
     let write = PubdataOp::StorageWrite {
         contract: ghostplane_primitives::ContractAddress([3; 32]),
         key: ghostplane_primitives::Hash32([1; 32]),
-        value: vec![1],
+        value: Some(vec![1]),
     };
     let commit = |ops: &[PubdataOp], chunk_count: u32| {
         Call::Rollup(RollupCall::Commit(BatchCommit {

@@ -236,6 +236,7 @@ fn deploy(from: u32, nonce: u64) -> SignedTransaction {
     let tx = Transaction::Deploy {
         from: AccountId::new(from).unwrap(),
         code: b"\0asm\x01\0\0\0".to_vec(),
+        init: Vec::new(),
         fee: 1_000_000,
         nonce,
     };
