@@ -426,10 +426,16 @@ impl WasmRuntime {
     /// The same runtime with a module cache bounded to `bytes_max` estimated bytes.
     /// The bound changes memory use and compile work, never a result or a fee.
     pub fn with_module_cache_bytes(bytes_max: usize) -> Result<Self, RuntimeError> {
+        Self::with_limits(bytes_max, INSTANCE_POOL_SIZE)
+    }
+
+    /// A runtime whose instance pool holds `instances` (the executor's is
+    /// [`INSTANCE_POOL_SIZE`]; a smaller one lets tests exhaust it).
+    fn with_limits(bytes_max: usize, instances: u32) -> Result<Self, RuntimeError> {
         let mut pool = PoolingAllocationConfig::default();
-        pool.total_core_instances(INSTANCE_POOL_SIZE)
-            .total_memories(INSTANCE_POOL_SIZE)
-            .total_tables(INSTANCE_POOL_SIZE)
+        pool.total_core_instances(instances)
+            .total_memories(instances)
+            .total_tables(instances)
             .max_memories_per_module(1)
             .max_tables_per_module(1)
             .max_memory_size(WASM_MEMORY_BYTES_MAX)
@@ -444,7 +450,7 @@ impl WasmRuntime {
             .table_keep_resident(WASM_TABLE_ELEMENTS_MAX * 16)
             .pagemap_scan(Enabled::Auto)
             // What still needs madvise is flushed in batches.
-            .decommit_batch_size(INSTANCE_POOL_SIZE as usize);
+            .decommit_batch_size(instances as usize);
 
         // The proposals are exactly CONTRACT_FEATURES: everything else wasmtime knows
         // is switched off here, so a wasmtime upgrade that turns a new proposal on by
@@ -1203,6 +1209,49 @@ mod tests {
                 fuel,
             )
             .unwrap()
+    }
+
+    /// The pool runs out under nested calls: the node's failure, not the contract's.
+    #[test]
+    fn an_exhausted_instance_pool_aborts_execution_and_is_never_a_status() {
+        let runtime = WasmRuntime::with_limits(MODULE_CACHE_BYTES_MAX, 2).unwrap();
+        let path = format!("{}/contracts/relay.wat", env!("CARGO_MANIFEST_DIR"));
+        let relay = wat::parse_file(&path).unwrap();
+        let relay_hash = code_hash(&relay);
+        let mut codes = Overlay::default();
+        codes.insert(
+            StateKey::Code(relay_hash),
+            Some(StateValue::Bytes(Arc::from(relay.as_slice()))),
+        );
+        let address = ContractAddress([1; 32]);
+        codes.insert(
+            StateKey::Contract(address),
+            Some(StateValue::CodeHash(relay_hash)),
+        );
+        // relay → relay → relay: the third instance does not fit a pool of two.
+        let relay_input =
+            |inner: &[u8]| [&address.0[..], &u64::MAX.to_le_bytes(), &[0u8], inner].concat();
+        let input = relay_input(&relay_input(&relay_input(&[])));
+        let view = TxView::new(Arc::new(EmptyState), codes);
+        let block = BlockEnv {
+            number: BlockNumber(1),
+            time_ms: 0,
+        };
+        let result = runtime.call(
+            view,
+            relay_hash,
+            Entry::Call,
+            address,
+            AccountId::MAX,
+            block,
+            input,
+            10_000_000,
+        );
+        assert!(
+            matches!(&result, Err(RuntimeError::Internal(m)) if m.contains("instantiation")),
+            "{:?}",
+            result.as_ref().map(|r| &r.outcome).err()
+        );
     }
 
     #[test]
