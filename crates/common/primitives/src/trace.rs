@@ -1,0 +1,128 @@
+//! What a contract transaction's execution saw and did, as the pubdata carries it
+//! so that every L1 validator can re-execute the transaction statelessly.
+//!
+//! A `Deploy` or `Call` is posted as its `FeeOnly` op (the signed transaction, the
+//! fee charged) followed by one [`ContractTrace`] op. The L1 re-runs the contract
+//! with the same pinned runtime and rules code as the sequencer, serving storage
+//! reads from [`ContractTrace::reads`] and code from its own code store, and refuses
+//! the batch unless the writes, events, outcome and fuel it gets equal the trace's.
+//!
+//! Limits (per transaction, all its nested calls together): at most
+//! [`STORAGE_READS_PER_TX_MAX`] distinct slots read, [`STORAGE_WRITES_PER_TX_MAX`]
+//! written, [`EVENTS_PER_TX_MAX`] events of at most [`EVENT_DATA_BYTES_MAX`] bytes,
+//! values of at most [`STORAGE_VALUE_BYTES_MAX`](crate::STORAGE_VALUE_BYTES_MAX);
+//! an encoded trace is at most [`CONTRACT_TRACE_BYTES_MAX`].
+
+use borsh::{BorshDeserialize, BorshSerialize};
+
+use crate::block::{Event, ReceiptStatus};
+use crate::codec::Codec;
+use crate::constants::STORAGE_VALUE_BYTES_MAX;
+use crate::types::{BlockNumber, ContractAddress, Hash32};
+
+/// Most distinct storage slots one transaction may read (from state, not from its own
+/// writes); one more is an ABI violation.
+pub const STORAGE_READS_PER_TX_MAX: usize = 256;
+/// Most storage writes one transaction may make.
+pub const STORAGE_WRITES_PER_TX_MAX: usize = 256;
+/// Most events one transaction may emit.
+pub const EVENTS_PER_TX_MAX: usize = 64;
+/// Largest event payload.
+pub const EVENT_DATA_BYTES_MAX: usize = 1024;
+/// Largest encoded [`ContractTrace`] (its counts and sizes bound it to about
+/// 640 KiB; a failure's revert data adds at most 4 KiB).
+pub const CONTRACT_TRACE_BYTES_MAX: usize = 1024 * 1024;
+
+/// One storage slot and its value (`None`: absent, or deleted).
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct StorageSlot {
+    /// The contract.
+    pub contract: ContractAddress,
+    /// The 32-byte key.
+    pub key: Hash32,
+    /// The value read or written; an empty value is a value.
+    pub value: Option<Vec<u8>>,
+}
+
+/// A contract transaction's execution, as the L1 re-executes it.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct ContractTrace {
+    /// The L2 block it ran in.
+    pub block: BlockNumber,
+    /// That block's time, ms since the Unix epoch.
+    pub time_ms: u64,
+    /// Fuel its contract call (or deploy's `init`) was given.
+    pub fuel: u64,
+    /// Fuel the transaction was charged for (the receipt's `gas_used`).
+    pub gas_used: u64,
+    /// Its outcome.
+    pub status: ReceiptStatus,
+    /// The storage slots it read from state, first read first, each once, with the
+    /// value it found.
+    pub reads: Vec<StorageSlot>,
+    /// The storage slots it changed, with their final values, in first-write order.
+    pub writes: Vec<StorageSlot>,
+    /// Its events (empty if it failed).
+    pub events: Vec<Event>,
+}
+
+/// A trace outside the limits.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TraceError {
+    /// Too many entries of one kind.
+    #[error("{count} {what} in one contract trace, over the limit of {max}")]
+    TooMany {
+        /// What.
+        what: &'static str,
+        /// How many.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A value or payload over its size limit.
+    #[error("a {what} of {len} bytes is over the {max}-byte limit")]
+    TooLarge {
+        /// What.
+        what: &'static str,
+        /// Its length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+}
+
+impl ContractTrace {
+    /// Checks every count and size against the limits.
+    pub fn check(&self) -> Result<(), TraceError> {
+        let count = |what, count, max| {
+            if count > max {
+                Err(TraceError::TooMany { what, count, max })
+            } else {
+                Ok(())
+            }
+        };
+        let size = |what, len, max| {
+            if len > max {
+                Err(TraceError::TooLarge { what, len, max })
+            } else {
+                Ok(())
+            }
+        };
+        count("reads", self.reads.len(), STORAGE_READS_PER_TX_MAX)?;
+        count("writes", self.writes.len(), STORAGE_WRITES_PER_TX_MAX)?;
+        count("events", self.events.len(), EVENTS_PER_TX_MAX)?;
+        for slot in self.reads.iter().chain(&self.writes) {
+            let len = slot.value.as_ref().map_or(0, Vec::len);
+            size("storage value", len, STORAGE_VALUE_BYTES_MAX)?;
+        }
+        for event in &self.events {
+            size("event payload", event.data.len(), EVENT_DATA_BYTES_MAX)?;
+        }
+        Ok(())
+    }
+}
+
+impl Codec for ContractTrace {
+    const ENCODED_BYTES_MAX: usize = CONTRACT_TRACE_BYTES_MAX;
+    const TYPE_NAME: &'static str = "contract trace";
+}
