@@ -15,7 +15,7 @@ use ghostd_types::ledger::{AccountFlags, IssuerAuthority, LINKED_OPS_MAX, Ledger
 use ghostd_types::{Call, LedgerCall};
 use ghostplane_primitives::{Amount, L1Address, TokenId};
 
-use crate::wallet::{self, Endpoints};
+use crate::wallet::{self, Endpoints, TokenAmount};
 
 #[derive(Subcommand)]
 pub enum LedgerCommand {
@@ -25,12 +25,8 @@ pub enum LedgerCommand {
         /// Receiver: key name, hex address, did:ghost or name.
         #[arg(long)]
         to: String,
-        /// Token.
-        #[arg(long, default_value = "GCC")]
-        token: String,
-        /// Amount in base units.
-        #[arg(long)]
-        amount: Amount,
+        #[command(flatten)]
+        value: TokenAmount,
         /// Reserve instead of moving (two-phase).
         #[arg(long)]
         hold: bool,
@@ -75,31 +71,13 @@ pub enum LedgerCommand {
         /// Receiver.
         #[arg(long)]
         to: String,
-        /// Token.
-        #[arg(long, default_value = "GCC")]
-        token: String,
-        /// Amount.
-        #[arg(long)]
-        amount: Amount,
-        /// The DID the signer acts for (default: the issuer DID itself).
-        #[arg(long)]
-        as_did: Option<String>,
         #[command(flatten)]
-        common: Common,
+        issue: Issue,
     },
     /// Burn tokens the signer holds (issuers only).
     Burn {
-        /// Token.
-        #[arg(long, default_value = "GCC")]
-        token: String,
-        /// Amount.
-        #[arg(long)]
-        amount: Amount,
-        /// As for mint.
-        #[arg(long)]
-        as_did: Option<String>,
         #[command(flatten)]
-        common: Common,
+        issue: Issue,
     },
     /// Set or clear flags of the signer's own account: `history`, `closed`.
     Flags {
@@ -183,6 +161,19 @@ impl Common {
         let id = self.id.unwrap_or_else(new_id);
         Ok((self.from, LedgerCall::Ops(vec![op(id)?]), Some(id)))
     }
+}
+
+/// What a mint or a burn takes besides mint's receiver: the token and amount, the
+/// DID the issuer acts for, the signer and the transfer id.
+#[derive(clap::Args)]
+pub struct Issue {
+    #[command(flatten)]
+    value: TokenAmount,
+    /// The DID the signer acts for (default: the issuer DID itself).
+    #[arg(long)]
+    as_did: Option<String>,
+    #[command(flatten)]
+    common: Common,
 }
 
 /// Paging options.
@@ -292,8 +283,7 @@ pub async fn run(command: LedgerCommand, endpoints: Endpoints) -> Result<()> {
         }
         LedgerCommand::Transfer {
             to,
-            token: t,
-            amount,
+            value,
             hold,
             timeout,
             common,
@@ -301,8 +291,8 @@ pub async fn run(command: LedgerCommand, endpoints: Endpoints) -> Result<()> {
             Ok(LedgerOp::Transfer {
                 id,
                 to: payee(&to, &endpoints)?,
-                token: token(&t)?,
-                amount,
+                token: value.token_id()?,
+                amount: value.amount,
                 pending: hold.then_some(timeout),
             })
         })?,
@@ -348,32 +338,21 @@ pub async fn run(command: LedgerCommand, endpoints: Endpoints) -> Result<()> {
         LedgerCommand::Void { pending_id, common } => {
             common.single(|id| Ok(LedgerOp::Void { id, pending_id }))?
         }
-        LedgerCommand::Mint {
-            to,
-            token: t,
-            amount,
-            as_did,
-            common,
-        } => common.single(|id| {
+        LedgerCommand::Mint { to, issue } => issue.common.single(|id| {
             Ok(LedgerOp::Mint {
                 id,
                 to: payee(&to, &endpoints)?,
-                token: token(&t)?,
-                amount,
-                as_did: did(as_did)?,
+                token: issue.value.token_id()?,
+                amount: issue.value.amount,
+                as_did: did(issue.as_did)?,
             })
         })?,
-        LedgerCommand::Burn {
-            token: t,
-            amount,
-            as_did,
-            common,
-        } => common.single(|id| {
+        LedgerCommand::Burn { issue } => issue.common.single(|id| {
             Ok(LedgerOp::Burn {
                 id,
-                token: token(&t)?,
-                amount,
-                as_did: did(as_did)?,
+                token: issue.value.token_id()?,
+                amount: issue.value.amount,
+                as_did: did(issue.as_did)?,
             })
         })?,
         LedgerCommand::Flags {

@@ -30,7 +30,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
-use ghostplane::{contract, identity, ledger, naming, parse_seed, parse_token, runtime, wallet};
+use ghostplane::{contract, identity, ledger, naming, parse_seed, runtime, wallet};
 use ghostplane_primitives::{
     AccountId, Amount, ChainId, Codec, DEVNET_CHAIN_ID, Keypair, Nonce, PublicKey, Recipient,
     SignedTransaction, Transaction,
@@ -168,12 +168,8 @@ struct SignTransfer {
     /// Recipient: an account id, or a 32-byte public key (hex) to create a new account.
     #[arg(long)]
     to: String,
-    /// Token: GCC, SPIRIT, MANA or GHOST.
-    #[arg(long, default_value = "GCC")]
-    token: String,
-    /// Amount in base units.
-    #[arg(long)]
-    amount: Amount,
+    #[command(flatten)]
+    value: wallet::TokenAmount,
     /// Fee in GCC base units.
     #[arg(long, default_value_t = 0)]
     fee: Amount,
@@ -251,8 +247,8 @@ fn run(cli: Cli) -> Result<()> {
             let tx = Transaction::Transfer {
                 from: AccountId::new(args.from)?,
                 to: parse_recipient(&args.to)?,
-                token: parse_token(&args.token)?,
-                amount: args.amount,
+                token: args.value.token_id()?,
+                amount: args.value.amount,
                 fee: args.fee,
                 nonce: args.nonce,
             };

@@ -89,12 +89,8 @@ pub enum NameCommand {
         /// Value.
         #[arg(long)]
         value: String,
-        /// Text key (`--type text`).
-        #[arg(long)]
-        key: Option<String>,
-        /// Coin type (`--type addr`).
-        #[arg(long)]
-        coin: Option<u32>,
+        #[command(flatten)]
+        qualifier: RecordQualifier,
         /// TTL of DNS records, seconds.
         #[arg(long, default_value_t = 300)]
         ttl: u32,
@@ -110,12 +106,8 @@ pub enum NameCommand {
         /// Record type (as for set-record).
         #[arg(long = "type")]
         kind: String,
-        /// Text key (`--type text`).
-        #[arg(long)]
-        key: Option<String>,
-        /// Coin type (`--type addr`).
-        #[arg(long)]
-        coin: Option<u32>,
+        #[command(flatten)]
+        qualifier: RecordQualifier,
     },
     /// Set (or with --clear, clear) the sender's primary name for reverse lookups.
     SetPrimary {
@@ -160,6 +152,18 @@ async fn l2_value(key: &PublicKey, endpoints: &Endpoints) -> Result<Vec<u8>> {
     let mut value = key.0.to_vec();
     value.extend_from_slice(&account.id.to_be_bytes());
     Ok(value)
+}
+
+/// What names one record among those of its type: the key of a `text` record, the
+/// coin of an `addr` record (set-record and clear-record).
+#[derive(clap::Args)]
+pub struct RecordQualifier {
+    /// Text key (`--type text`).
+    #[arg(long)]
+    key: Option<String>,
+    /// Coin type (`--type addr`).
+    #[arg(long)]
+    coin: Option<u32>,
 }
 
 fn record_key(kind: &str, key: Option<String>, coin: Option<u32>) -> Result<RecordKey> {
@@ -242,8 +246,7 @@ pub async fn run(command: NameCommand, endpoints: Endpoints) -> Result<()> {
             from,
             kind,
             value,
-            key,
-            coin,
+            qualifier: RecordQualifier { key, coin },
             ttl,
         } => {
             let record = match kind.to_ascii_lowercase().as_str() {
@@ -281,8 +284,7 @@ pub async fn run(command: NameCommand, endpoints: Endpoints) -> Result<()> {
             name,
             from,
             kind,
-            key,
-            coin,
+            qualifier: RecordQualifier { key, coin },
         } => {
             let key = record_key(&kind, key, coin)?;
             (from, NamingCall::ClearRecord { name, key })

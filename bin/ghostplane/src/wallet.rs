@@ -69,15 +69,23 @@ pub enum WaitFor {
     Finalized,
 }
 
-/// What moves: a token and an amount.
+/// What moves: a token and an amount (`--token`, `--amount`). Shared by the wallet's,
+/// the ledger's and `tx sign-transfer`'s commands.
 #[derive(Args)]
 pub struct TokenAmount {
     /// Token: GCC, SPIRIT, MANA or GHOST.
     #[arg(long, default_value = "GCC")]
-    token: String,
+    pub token: String,
     /// Amount in base units.
     #[arg(long)]
-    amount: Amount,
+    pub amount: Amount,
+}
+
+impl TokenAmount {
+    /// The token, parsed.
+    pub fn token_id(&self) -> Result<TokenId> {
+        parse_token(&self.token)
+    }
 }
 
 #[derive(Args)]
@@ -514,7 +522,7 @@ pub async fn transfer(args: TransferArgs, endpoints: Endpoints) -> Result<()> {
     let tx = Transaction::Transfer {
         from,
         to,
-        token: parse_token(&args.value.token)?,
+        token: args.value.token_id()?,
         amount: args.value.amount,
         fee,
         nonce,
@@ -569,7 +577,7 @@ pub async fn withdraw(args: WithdrawArgs, endpoints: Endpoints) -> Result<()> {
     let tx = Transaction::Withdraw {
         from,
         to,
-        token: parse_token(&args.value.token)?,
+        token: args.value.token_id()?,
         amount: args.value.amount,
         fee: fee_or_min(&rpc, args.fee).await?,
         nonce,
@@ -591,7 +599,7 @@ pub async fn deposit(args: DepositArgs, endpoints: Endpoints) -> Result<()> {
     };
     let call = Call::Rollup(RollupCall::Deposit {
         recipient,
-        token: parse_token(&args.value.token)?,
+        token: args.value.token_id()?,
         amount: args.value.amount,
     });
     let receipt = send_l1(&l1, &key, call, endpoints.timeout()).await?;

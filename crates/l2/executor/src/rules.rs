@@ -222,20 +222,13 @@ fn transaction(
                     ),
                 }
             };
-            let gas_used = fuel + init_fuel_used;
-            let charged = Amount::from(gas_used)
-                .saturating_mul(env.fuel_price)
-                .max(env.fee_min)
-                .min(fee);
-            refund(view, from, gcc - fee, fee - charged);
-            Included {
+            FuelRun {
                 status,
-                gas_used,
-                fee_paid: charged,
+                gas_used: fuel + init_fuel_used,
                 events,
                 return_data,
-                op: Some(fee_only(signed, charged)),
             }
+            .charge(env, view, signed, gcc - fee)
         }
         Transaction::Call {
             contract,
@@ -302,20 +295,13 @@ fn transaction(
                     }
                 }
             };
-            let gas_used = CALL_FUEL_BASE + fuel_used;
-            let charged = Amount::from(gas_used)
-                .saturating_mul(env.fuel_price)
-                .max(env.fee_min)
-                .min(fee);
-            refund(view, from, gcc - fee, fee - charged);
-            Included {
+            FuelRun {
                 status,
-                gas_used,
-                fee_paid: charged,
+                gas_used: CALL_FUEL_BASE + fuel_used,
                 events,
                 return_data,
-                op: Some(fee_only(signed, charged)),
             }
+            .charge(env, view, signed, gcc - fee)
         }
     };
     Ok(Ok(included))
@@ -382,6 +368,43 @@ fn run_init(
 /// A view with nothing behind it, left as a stand-in while a call owns the real one.
 fn empty_view() -> TxView {
     TxView::new(Arc::new(crate::wasm::EmptyState), Overlay::default())
+}
+
+/// What a deploy or a call did, before it is charged for the fuel it used.
+struct FuelRun {
+    status: ReceiptStatus,
+    gas_used: u64,
+    events: Vec<Event>,
+    return_data: Vec<u8>,
+}
+
+impl FuelRun {
+    /// Charges the sender for `gas_used` at the block's fuel price (at least
+    /// `fee_min`, at most the fee it offered), refunds the rest of the fee taken up
+    /// front (`gcc_after_fee` is its GCC balance after that), and records the
+    /// transaction as a `FeeOnly` op of the fee it paid.
+    fn charge(
+        self,
+        env: &Env<'_>,
+        view: &mut TxView,
+        signed: &SignedTransaction,
+        gcc_after_fee: Amount,
+    ) -> Included {
+        let fee = signed.tx.fee();
+        let charged = Amount::from(self.gas_used)
+            .saturating_mul(env.fuel_price)
+            .max(env.fee_min)
+            .min(fee);
+        refund(view, signed.tx.from(), gcc_after_fee, fee - charged);
+        Included {
+            status: self.status,
+            gas_used: self.gas_used,
+            fee_paid: charged,
+            events: self.events,
+            return_data: self.return_data,
+            op: Some(fee_only(signed, charged)),
+        }
+    }
 }
 
 fn refund(view: &mut TxView, from: AccountId, gcc_after_fee: Amount, refund: Amount) {
