@@ -20,6 +20,7 @@ use ghostd::modules::ledger;
 use ghostd::{
     EmbeddedL1, Genesis, Ghostd, GhostdConfig, L1_DEVNET_CHAIN_ID, Producer, RollupGenesis,
 };
+use ghostd_types::rollup::ContractFees;
 use ghostplane_primitives::{DEVNET_CHAIN_ID, FieldBytes, Keypair, L1Address, L2Genesis, TokenId};
 use ghostplane_prover::{
     AccountTree, Coordinator, CoordinatorConfig, ProofBackend, ProofSystem, WorkerAuth,
@@ -205,6 +206,10 @@ impl Devnet {
             args.dev_accounts,
             args.forced_inclusion_blocks,
             genesis_root,
+            ContractFees {
+                fee_min: args.fee_min,
+                ..ContractFees::default()
+            },
         );
         let l1 = match &args.l1_url {
             None => {
@@ -652,12 +657,15 @@ impl Pipeline<'_> {
 const UNPROVEN_OPS_DEFAULT: u64 = 32_768;
 
 /// The devnet's L1 genesis: every dev account funded on the ledger, the escrow
-/// backing the L2 genesis balances, the rollup set up for `backend`.
+/// backing the L2 genesis balances, the rollup set up for `backend`, contract
+/// transactions priced by `contract_fees` (the sequencer's executor must use the
+/// same: the L1 re-executes them with these).
 pub fn devnet_genesis(
     backend: &dyn ProofBackend,
     dev_accounts: u32,
     forced_inclusion_blocks: u64,
     genesis_root: FieldBytes,
+    contract_fees: ContractFees,
 ) -> Genesis {
     let l2_genesis = dev_genesis(dev_accounts);
     let mut allocations = Vec::new();
@@ -696,6 +704,7 @@ pub fn devnet_genesis(
             genesis_accounts: l2_genesis.keys(),
             forced_inclusion_blocks,
             deposit_queue_max: 10_000,
+            contract_fees,
         },
     }
 }
@@ -840,6 +849,7 @@ pub async fn run_l1(args: L1Args) -> Result<()> {
                 args.dev_accounts,
                 args.forced_inclusion_blocks,
                 devnet_genesis_root(backend.as_ref(), args.dev_accounts)?,
+                ContractFees::default(),
             )
         }
     };

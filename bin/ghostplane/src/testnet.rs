@@ -124,6 +124,7 @@ async fn init_testnet(args: InitTestnetArgs) -> Result<()> {
         args.dev_accounts,
         args.forced_inclusion_blocks,
         devnet_genesis_root(backend.as_ref(), args.dev_accounts)?,
+        ghostd_types::rollup::ContractFees::default(),
     );
     let keys: Vec<Keypair> = (0..args.validators).map(|_| Keypair::generate()).collect();
     let mut validators = Vec::new();

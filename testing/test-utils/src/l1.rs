@@ -62,6 +62,7 @@ impl L1GenesisBuilder {
                     genesis_accounts: Vec::new(),
                     forced_inclusion_blocks: 100,
                     deposit_queue_max: 100,
+                    contract_fees: Default::default(),
                 },
             },
         }

@@ -14,22 +14,19 @@
 //! | [`PubdataOp::Deposit`] | `0x03` | queue_index(8) to(3) to_key(32) token(1) amount(16) | 61 |
 //! | [`PubdataOp::Withdraw`] | `0x04` | from(3) to_l1(32) token(1) amount(16) fee(16) sig(64) | 133 |
 //! | [`PubdataOp::FeeOnly`] | `0x05` | fee_paid(16) tx_len(4) tx(tx_len) sig(64) | 85 + tx_len |
-//! | [`PubdataOp::StorageWrite`] | `0x06` | contract(32) key(32) value_len(2) value(value_len) | 67 + value_len (67 for a deletion: value_len `0xffff`) |
+//! | [`PubdataOp::ContractTrace`] | `0x07` | trace_len(4) trace(trace_len) | 5 + trace_len |
 //!
 //! `FeeOnly` carries a transaction whose only effect on the account tree is its fee
-//! and nonce: a contract deploy or call (whose storage effects follow as
-//! `StorageWrite` entries, attested rather than proven), or a native transaction that
-//! failed. Its `tx` is the transaction's canonical encoding. A `StorageWrite` sets the
-//! key to its value (which may be empty: an empty value is present, not absent), or,
-//! with `value_len = 0xffff` ([`STORAGE_DELETED`]) and no value bytes, deletes it.
+//! and nonce: a contract deploy or call, or a native transaction that failed. Its
+//! `tx` is the transaction's canonical encoding. Every `FeeOnly` of a deploy or a
+//! call is followed by exactly one `ContractTrace` op: what its execution read,
+//! wrote, emitted and its outcome ([`ContractTrace`], canonical borsh encoding),
+//! which every L1 validator re-executes against ([`crate::trace`]).
 
 use crate::codec::{Codec, CodecError};
-use crate::constants::STORAGE_VALUE_BYTES_MAX;
+use crate::trace::{ContractTrace, TraceError};
 use crate::tx::{Recipient, SignedTransaction, Transaction};
-use crate::types::{
-    AccountId, Amount, ChainId, ContractAddress, Hash32, L1Address, Nonce, PublicKey, Signature,
-    TokenId,
-};
+use crate::types::{AccountId, Amount, ChainId, L1Address, Nonce, PublicKey, Signature, TokenId};
 
 /// Largest pubdata of one batch (16 MiB).
 pub const PUBDATA_BYTES_MAX: usize = 16 * 1024 * 1024;
@@ -44,18 +41,15 @@ pub const DEPOSIT_BYTES: usize = 61;
 pub const WITHDRAW_BYTES: usize = 133;
 /// Encoded size of a `FeeOnly` op without its transaction bytes.
 pub const FEE_ONLY_FIXED_BYTES: usize = 85;
-/// `value_len` of a `StorageWrite` that deletes its key (above any real length:
-/// values are at most [`STORAGE_VALUE_BYTES_MAX`] bytes).
-pub const STORAGE_DELETED: u16 = u16::MAX;
-/// Encoded size of a `StorageWrite` op without its value.
-pub const STORAGE_WRITE_FIXED_BYTES: usize = 67;
+/// Encoded size of a `ContractTrace` op without its trace.
+pub const CONTRACT_TRACE_FIXED_BYTES: usize = 5;
 
 const OP_TRANSFER: u8 = 0x01;
 const OP_TRANSFER_TO_NEW: u8 = 0x02;
 const OP_DEPOSIT: u8 = 0x03;
 const OP_WITHDRAW: u8 = 0x04;
 const OP_FEE_ONLY: u8 = 0x05;
-const OP_STORAGE_WRITE: u8 = 0x06;
+const OP_CONTRACT_TRACE: u8 = 0x07;
 
 /// One op of a batch's pubdata.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,15 +123,9 @@ pub enum PubdataOp {
         /// The sender's signature.
         signature: Signature,
     },
-    /// One contract storage entry changed by the batch (attested, not proven).
-    StorageWrite {
-        /// The contract.
-        contract: ContractAddress,
-        /// Storage key.
-        key: Hash32,
-        /// New value (an empty value is a value); `None`: the key was deleted.
-        value: Option<Vec<u8>>,
-    },
+    /// What the deploy or call in the `FeeOnly` op before it did (re-executed by the
+    /// L1).
+    ContractTrace(Box<ContractTrace>),
 }
 
 /// Why pubdata could not be encoded or decoded.
@@ -173,15 +161,13 @@ pub enum PubdataError {
         /// Where the op starts.
         offset: usize,
     },
-    /// A storage value over [`STORAGE_VALUE_BYTES_MAX`].
-    #[error("storage value of {len} bytes is over the {max}-byte limit (op at byte {offset})")]
-    ValueTooLarge {
-        /// Its length.
-        len: usize,
-        /// The limit.
-        max: usize,
+    /// A contract trace that does not decode, or is outside the limits.
+    #[error("contract trace in the op at byte {offset} is invalid: {reason}")]
+    BadTrace {
         /// Where the op starts.
         offset: usize,
+        /// What is wrong.
+        reason: String,
     },
     /// A `FeeOnly` op whose transaction bytes do not decode.
     #[error("transaction in the op at byte {offset} does not decode: {source}")]
@@ -202,16 +188,14 @@ impl PubdataOp {
             PubdataOp::Deposit { .. } => DEPOSIT_BYTES,
             PubdataOp::Withdraw { .. } => WITHDRAW_BYTES,
             PubdataOp::FeeOnly { tx, .. } => FEE_ONLY_FIXED_BYTES + tx.encode().len(),
-            PubdataOp::StorageWrite { value, .. } => {
-                STORAGE_WRITE_FIXED_BYTES + value.as_ref().map_or(0, Vec::len)
-            }
+            PubdataOp::ContractTrace(trace) => CONTRACT_TRACE_FIXED_BYTES + trace.encode().len(),
         }
     }
 
     /// Appends the op's bytes to `out`.
     ///
-    /// Fails only for a `StorageWrite` value over [`STORAGE_VALUE_BYTES_MAX`], which
-    /// the executor never produces.
+    /// Fails only for a `ContractTrace` outside the limits ([`ContractTrace::check`]),
+    /// which the executor never produces.
     pub fn encode_into(&self, out: &mut Vec<u8>) -> Result<(), PubdataError> {
         match self {
             PubdataOp::Transfer {
@@ -284,26 +268,16 @@ impl PubdataOp {
                 out.extend_from_slice(&tx_bytes);
                 out.extend_from_slice(&signature.0);
             }
-            PubdataOp::StorageWrite {
-                contract,
-                key,
-                value,
-            } => {
-                let bytes = value.as_deref().unwrap_or_default();
-                if bytes.len() > STORAGE_VALUE_BYTES_MAX {
-                    return Err(PubdataError::ValueTooLarge {
-                        len: bytes.len(),
-                        max: STORAGE_VALUE_BYTES_MAX,
-                        offset: out.len(),
-                    });
-                }
-                out.push(OP_STORAGE_WRITE);
-                out.extend_from_slice(&contract.0);
-                out.extend_from_slice(&key.0);
-                // Bounded by STORAGE_VALUE_BYTES_MAX above, which is below u16::MAX.
-                let len = value.as_ref().map_or(STORAGE_DELETED, |v| v.len() as u16);
-                out.extend_from_slice(&len.to_be_bytes());
-                out.extend_from_slice(bytes);
+            PubdataOp::ContractTrace(trace) => {
+                trace.check().map_err(|e| PubdataError::BadTrace {
+                    offset: out.len(),
+                    reason: e.to_string(),
+                })?;
+                let bytes = trace.encode();
+                out.push(OP_CONTRACT_TRACE);
+                // At most CONTRACT_TRACE_BYTES_MAX, far below u32::MAX.
+                out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+                out.extend_from_slice(&bytes);
             }
         }
         Ok(())
@@ -316,13 +290,13 @@ impl PubdataOp {
             | PubdataOp::TransferToNew { from, .. }
             | PubdataOp::Withdraw { from, .. } => Some(*from),
             PubdataOp::FeeOnly { tx, .. } => Some(tx.from()),
-            PubdataOp::Deposit { .. } | PubdataOp::StorageWrite { .. } => None,
+            PubdataOp::Deposit { .. } | PubdataOp::ContractTrace(_) => None,
         }
     }
 
     /// Rebuilds the signed transaction behind a signed op, given the sender's nonce
     /// (tracked by the L1) and key (registered by earlier pubdata). `None` for ops
-    /// that carry no signature (deposits, storage writes).
+    /// that carry no signature (deposits, contract traces).
     pub fn signed_transaction(
         &self,
         chain_id: ChainId,
@@ -386,7 +360,7 @@ impl PubdataOp {
                 *signature,
             ),
             PubdataOp::FeeOnly { tx, signature, .. } => (tx.clone(), *signature),
-            PubdataOp::Deposit { .. } | PubdataOp::StorageWrite { .. } => return None,
+            PubdataOp::Deposit { .. } | PubdataOp::ContractTrace(_) => return None,
         };
         Some(SignedTransaction {
             tx,
@@ -552,28 +526,14 @@ impl<'a> Reader<'a> {
                     signature: self.signature()?,
                 }
             }
-            OP_STORAGE_WRITE => {
-                let contract = ContractAddress(self.array()?);
-                let key = Hash32(self.array()?);
-                let len = u16::from_be_bytes(self.array()?);
-                let value = if len == STORAGE_DELETED {
-                    None
-                } else {
-                    let len = usize::from(len);
-                    if len > STORAGE_VALUE_BYTES_MAX {
-                        return Err(PubdataError::ValueTooLarge {
-                            len,
-                            max: STORAGE_VALUE_BYTES_MAX,
-                            offset: self.op_start,
-                        });
-                    }
-                    Some(self.take(len)?.to_vec())
-                };
-                PubdataOp::StorageWrite {
-                    contract,
-                    key,
-                    value,
-                }
+            OP_CONTRACT_TRACE => {
+                let len = u32::from_be_bytes(self.array()?) as usize;
+                let offset = self.op_start;
+                let bad = |reason: String| PubdataError::BadTrace { offset, reason };
+                let bytes = self.take(len)?;
+                let trace = ContractTrace::decode(bytes).map_err(|e| bad(e.to_string()))?;
+                trace.check().map_err(|e: TraceError| bad(e.to_string()))?;
+                PubdataOp::ContractTrace(Box::new(trace))
             }
             opcode => {
                 return Err(PubdataError::UnknownOpcode {

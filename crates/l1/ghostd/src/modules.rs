@@ -36,7 +36,10 @@ pub fn all(genesis: &Genesis) -> Result<Modules, String> {
     let ledger = Arc::new(ledger::Ledger::new(Arc::new(names)));
     Modules::new(vec![
         Box::new(Arc::clone(&ledger)),
-        Box::new(rollup::Rollup::new(genesis.rollup.clone(), backend)),
+        Box::new(
+            rollup::Rollup::new(genesis.rollup.clone(), backend)
+                .map_err(|e| format!("contract re-executor: {e}"))?,
+        ),
         Box::new(identity::Identity),
         Box::new(naming::Naming::new(genesis.naming.clone(), ledger)),
     ])

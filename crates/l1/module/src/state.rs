@@ -30,6 +30,10 @@ pub enum StateError {
     /// A column family is missing.
     #[error("storage column {0} is missing")]
     MissingColumn(&'static str),
+    /// This node could not run a contract it re-executes (its runtime or thread
+    /// failed): a node failure, not a verdict on the transaction.
+    #[error("this node failed to re-execute a contract: {0}")]
+    Reexecution(String),
 }
 
 /// Read access to state.

@@ -1,7 +1,9 @@
-//! Batch commit: signatures, deposits in queue order, account registration, and
-//! the chunk commitments cut exactly as the prover's merkleizer cuts them. Under a
-//! Groth16 genesis, no contract op (fee-only `Deploy`/`Call`, `StorageWrite`).
+//! Batch commit: signatures, deposits in queue order, account registration, the
+//! chunk commitments cut exactly as the prover's merkleizer cuts them, and every
+//! contract transaction re-executed ([`crate::contracts`]). Under a Groth16 genesis,
+//! no contract op (fee-only `Deploy`/`Call`, `ContractTrace`).
 
+use ghostplane_executor::Reexecutor;
 use ghostplane_primitives::{
     AccountId, BatchNumber, ChainId, FieldBytes, Hash32, PubdataOp, PublicKey, SignedTransaction,
     TRANSFER_ACCOUNT_ID_LIMIT, Transaction, decode_pubdata,
@@ -146,7 +148,7 @@ fn cut_error(op: usize, e: CutError) -> RollupError {
     }
 }
 
-/// What contract op `op` is (`deploy`, `call`, `storage write`), if it is one.
+/// What contract op `op` is (`deploy`, `call`, `contract trace`), if it is one.
 fn contract_op(op: &PubdataOp) -> Option<&'static str> {
     match op {
         PubdataOp::FeeOnly {
@@ -157,7 +159,7 @@ fn contract_op(op: &PubdataOp) -> Option<&'static str> {
             tx: Transaction::Call { .. },
             ..
         } => Some("call"),
-        PubdataOp::StorageWrite { .. } => Some("storage write"),
+        PubdataOp::ContractTrace(_) => Some("contract trace"),
         _ => None,
     }
 }
@@ -181,10 +183,12 @@ fn check_contracts_allowed(system: ProofSystem, ops: &[PubdataOp]) -> Result<(),
 }
 
 /// Checks and records a batch commit from `from` at L1 block `l1_block`.
+#[allow(clippy::too_many_arguments)]
 pub fn commit_call(
     state: &mut Layer<'_>,
     genesis: &RollupGenesis,
     backend: &dyn ProofBackend,
+    reexecutor: &Reexecutor,
     from: &PublicKey,
     commit: &BatchCommit,
     l1_block: u64,
@@ -331,9 +335,10 @@ pub fn commit_call(
                     });
                 }
             }
-            PubdataOp::StorageWrite { .. } => {}
+            PubdataOp::ContractTrace(_) => {}
         }
-        // The slot, by the merkleizer's rule (`None`: a storage write, not proven).
+        // The slot, by the merkleizer's rule (`None`: a contract trace, which the
+        // re-execution below checks).
         if let Some(slot) = ChunkOp::from_pubdata(op, &slot_accounts) {
             cutter.push(i, sender, slot)?;
         }
@@ -360,6 +365,20 @@ pub fn commit_call(
             account: *account,
         });
     }
+    // Contract logic, re-executed (signatures first: no wasm runs for a forgery).
+    crate::contracts::reexecute_batch(
+        accounts.state,
+        genesis,
+        reexecutor,
+        &ops,
+        (commit.first_block, commit.last_block),
+        |i| {
+            signed
+                .binary_search_by_key(&i, |(op, _, _)| *op)
+                .ok()
+                .map(|at| &signed[at].2)
+        },
+    )?;
     // Forced inclusion: the oldest deposit left waiting must not be overdue.
     if let Some(oldest) = deposit(accounts.state, consumed)? {
         let deadline = oldest

@@ -120,6 +120,7 @@ mod tests {
             genesis_accounts: vec![key(100), key(101)],
             forced_inclusion_blocks: 100,
             deposit_queue_max: 100,
+            contract_fees: Default::default(),
         };
         apply_genesis(state, &genesis).unwrap();
         ledger::post(
@@ -246,7 +247,16 @@ mod tests {
             2,
         )
         .unwrap();
-        let refused = commit_call(&mut state, &genesis, &backend, &operator, &commit, 1);
+        let reexecutor = ghostplane_executor::Reexecutor::new().unwrap();
+        let refused = commit_call(
+            &mut state,
+            &genesis,
+            &backend,
+            &reexecutor,
+            &operator,
+            &commit,
+            1,
+        );
         assert!(
             matches!(
                 refused,

@@ -237,15 +237,53 @@ pub enum RollupError {
     ContractsUnsupported {
         /// Op index.
         op: usize,
-        /// Which contract op: `deploy`, `call` or `storage write`.
+        /// Which contract op: `deploy`, `call` or `contract trace`.
         what: &'static str,
+    },
+    /// A deploy or call (a fee-only op) not followed by its contract trace.
+    #[error("op {op}: a contract transaction without the contract trace after it")]
+    ContractTraceMissing {
+        /// Op index of the transaction.
+        op: usize,
+    },
+    /// A contract trace that does not follow a deploy or call.
+    #[error("op {op}: a contract trace that follows no deploy or call")]
+    ContractTraceStray {
+        /// Op index of the trace.
+        op: usize,
+    },
+    /// A contract trace's block is outside the batch's range, or its block or time
+    /// goes back from the previous trace's.
+    #[error(
+        "op {op}: contract trace of L2 block {block} at {time_ms} ms is out of order or outside blocks {first}..={last}"
+    )]
+    ContractTraceOrder {
+        /// Op index of the trace.
+        op: usize,
+        /// Its block.
+        block: u64,
+        /// Its time.
+        time_ms: u64,
+        /// The batch's first block.
+        first: u64,
+        /// The batch's last block.
+        last: u64,
+    },
+    /// Re-executing a contract transaction did not give what the pubdata says.
+    #[error("op {op}: re-executing the contract transaction gives another result: {reason}")]
+    Reexecution {
+        /// Op index of the transaction.
+        op: usize,
+        /// The first part that differs (fee, outcome, fuel, reads, writes, events),
+        /// or why it would not be included.
+        reason: String,
     },
 }
 
 impl RollupError {
     /// The stable result code receipts carry (`L1Outcome::Failed { module: rollup,
     /// code }`), numbered in declaration order and never reused or renumbered (a
-    /// new refusal takes the next number): 1 `ZeroDeposit`, 2 `BadRecipient`, 3 `QueueFull`, 4 `AccountsFull`, 5 `NotOperator`, 6 `BatchOrder`, 7 `BlockRange`, 8 `Pubdata`, 9 `UnknownAccount`, 10 `AccountId`, 11 `AccountReserved`, 12 `BadSignature`, 13 `Nonce`, 14 `DepositMismatch`, 15 `FeeOverMaximum`, 16 `Stateless`, 17 `TooManyBlocks`, 18 `DepositOverdue`, 19 `ChunkCount`, 20 `Overflow`, 21 `ProveOrder`, 22 `ProofCount`, 23 `BadProof`, 24 `ChunkOrder`, 25 `RootMismatch`, 26 `Ledger`, 27 `State`, 28 `NoState`, 29 `ContractsUnsupported`.
+    /// new refusal takes the next number): 1 `ZeroDeposit`, 2 `BadRecipient`, 3 `QueueFull`, 4 `AccountsFull`, 5 `NotOperator`, 6 `BatchOrder`, 7 `BlockRange`, 8 `Pubdata`, 9 `UnknownAccount`, 10 `AccountId`, 11 `AccountReserved`, 12 `BadSignature`, 13 `Nonce`, 14 `DepositMismatch`, 15 `FeeOverMaximum`, 16 `Stateless`, 17 `TooManyBlocks`, 18 `DepositOverdue`, 19 `ChunkCount`, 20 `Overflow`, 21 `ProveOrder`, 22 `ProofCount`, 23 `BadProof`, 24 `ChunkOrder`, 25 `RootMismatch`, 26 `Ledger`, 27 `State`, 28 `NoState`, 29 `ContractsUnsupported`, 30 `ContractTraceMissing`, 31 `ContractTraceStray`, 32 `ContractTraceOrder`, 33 `Reexecution`.
     pub fn code(&self) -> u16 {
         match self {
             Self::ZeroDeposit => 1,
@@ -277,6 +315,10 @@ impl RollupError {
             Self::State(_) => 27,
             Self::NoState => 28,
             Self::ContractsUnsupported { .. } => 29,
+            Self::ContractTraceMissing { .. } => 30,
+            Self::ContractTraceStray { .. } => 31,
+            Self::ContractTraceOrder { .. } => 32,
+            Self::Reexecution { .. } => 33,
         }
     }
 }

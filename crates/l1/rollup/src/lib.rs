@@ -56,6 +56,7 @@
 //! Not built yet: reverting committed batches that can never be proven, and an
 //! exit ("escape hatch") mode when the operator stops including deposits.
 
+use ghostplane_executor::Reexecutor;
 use ghostplane_primitives::{AccountId, DepositEvent, Hash32, PublicKey};
 use ghostplane_prover::ProofBackend;
 
@@ -71,6 +72,7 @@ use jsonrpsee::RpcModule;
 use jsonrpsee::core::RegisterMethodError;
 
 pub mod commit;
+mod contracts;
 pub mod deposit;
 pub mod error;
 pub mod prove;
@@ -194,17 +196,26 @@ pub fn apply_genesis(state: &mut Layer<'_>, genesis: &RollupGenesis) -> Result<(
     Ok(())
 }
 
-/// The rollup module as the chain drives it: the genesis's rollup parameters and
-/// its proof backend (verifier and ops commitment).
+/// The rollup module as the chain drives it: the genesis's rollup parameters, its
+/// proof backend (verifier and ops commitment) and the contract re-executor.
 pub struct Rollup {
     genesis: RollupGenesis,
     backend: Arc<dyn ProofBackend>,
+    reexecutor: Reexecutor,
 }
 
 impl Rollup {
-    /// The module for `genesis`, verifying with `backend`.
-    pub fn new(genesis: RollupGenesis, backend: Arc<dyn ProofBackend>) -> Self {
-        Self { genesis, backend }
+    /// The module for `genesis`, verifying with `backend`. Fails if the contract
+    /// runtime cannot start on this node.
+    pub fn new(
+        genesis: RollupGenesis,
+        backend: Arc<dyn ProofBackend>,
+    ) -> Result<Self, ghostplane_executor::ExecError> {
+        Ok(Self {
+            genesis,
+            backend,
+            reexecutor: Reexecutor::new()?,
+        })
     }
 }
 
@@ -260,6 +271,7 @@ impl Module for Rollup {
                     state,
                     &self.genesis,
                     self.backend.as_ref(),
+                    &self.reexecutor,
                     &ctx.from,
                     commit,
                     block,

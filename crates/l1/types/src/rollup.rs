@@ -29,6 +29,28 @@ pub struct RollupGenesis {
     pub forced_inclusion_blocks: u64,
     /// Most unconsumed deposits in the queue.
     pub deposit_queue_max: u64,
+    /// What contract transactions cost: the L1 re-executes each with these, so the
+    /// sequencer's executor must use the same.
+    pub contract_fees: ContractFees,
+}
+
+/// The prices of contract transactions, fixed at genesis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct ContractFees {
+    /// GCC base units per unit of fuel.
+    pub fuel_price: Amount,
+    /// Least fee any included transaction pays.
+    pub fee_min: Amount,
+}
+
+impl Default for ContractFees {
+    /// The devnet's: 1 per unit of fuel, at least 1.
+    fn default() -> Self {
+        Self {
+            fuel_price: 1,
+            fee_min: 1,
+        }
+    }
 }
 
 /// The module's counters.

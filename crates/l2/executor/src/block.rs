@@ -149,17 +149,9 @@ pub struct BlockOutput {
 }
 
 impl BlockOutput {
-    /// The block's pubdata: its ops in order, then its storage writes (an empty value
-    /// for a deleted slot).
+    /// The block's pubdata: its ops in order (each contract transaction's `FeeOnly`
+    /// followed by its `ContractTrace`).
     pub fn pubdata(&self) -> Result<Vec<u8>, ghostplane_primitives::PubdataError> {
-        let mut ops = self.ops.clone();
-        ops.extend(self.storage_diff.iter().map(|(contract, key, value)| {
-            PubdataOp::StorageWrite {
-                contract: *contract,
-                key: Hash32(*key),
-                value: value.clone(),
-            }
-        }));
-        ghostplane_primitives::encode_pubdata(&ops)
+        ghostplane_primitives::encode_pubdata(&self.ops)
     }
 }

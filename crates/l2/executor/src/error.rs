@@ -55,6 +55,13 @@ pub enum ExecError {
     /// The block's pubdata cannot be encoded (a value over the format's limits).
     #[error("block pubdata: {0}")]
     Pubdata(#[from] ghostplane_primitives::PubdataError),
+    /// Re-execution was asked of a transaction that is not a deploy or a call.
+    #[error("only deploys and calls are re-executed")]
+    NotAContractTransaction,
+    /// Re-executing a posted contract transaction dropped it: the posted ops
+    /// cannot be what the sequencer produced.
+    #[error("the transaction is dropped on re-execution: {0}")]
+    DroppedOnReexecution(String),
     /// The thread pool could not be built.
     #[error("cannot start the executor thread pool: {0}")]
     ThreadPool(String),

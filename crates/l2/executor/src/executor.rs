@@ -290,7 +290,7 @@ impl Executor {
                     fees_collected = fees_collected
                         .checked_add(included.fee_paid)
                         .ok_or(ExecError::FeeOverflow)?;
-                    ops.extend(included.op);
+                    ops.extend(included.ops);
                     receipts.push(Receipt {
                         tx_hash: hash,
                         block: block.number,
@@ -362,7 +362,7 @@ impl Executor {
 /// A thread's transaction holds at most `wasm::INSTANCES_PER_THREAD` pooled
 /// instances (its call and the sub-calls nested in it), so the instance pool bounds
 /// the thread count (`wasm::EXECUTOR_THREADS_MAX`).
-fn thread_pool(threads: usize) -> Result<rayon::ThreadPool, ExecError> {
+pub(crate) fn thread_pool(threads: usize) -> Result<rayon::ThreadPool, ExecError> {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads.clamp(1, wasm::EXECUTOR_THREADS_MAX))
         .stack_size(THREAD_STACK_BYTES)

@@ -79,12 +79,15 @@
 //!   output it assembles (receipts, fees, sorted writes, the execution digest).
 //! - `scheduler`: which items to speculate, and the windowed speculate /
 //!   in-order phases.
+//! - [`reexecute`]: one contract transaction re-run from its pubdata trace (what
+//!   every L1 validator does at commit).
 //! - [`rules`]: what one item does to state; [`wasm`]: the contract runtime;
 //!   [`store`], [`state`]: the committed state; [`block`]: the block types.
 
 pub mod block;
 mod error;
 pub mod executor;
+pub mod reexecute;
 pub mod rules;
 mod scheduler;
 pub mod state;
@@ -95,6 +98,7 @@ pub mod wasm;
 pub use block::{BlockInput, BlockItem, BlockOutput, DropReason, DroppedTx};
 pub use error::ExecError;
 pub use executor::{BLOCK_ITEMS_MAX, Executor, ExecutorConfig, PARALLEL_ITEMS_MIN_DEFAULT};
+pub use reexecute::{CodeStore, ContractPrices, Reexecuted, Reexecutor};
 pub use state::{AccountRecord, StateKey, StateReader, StateValue, StateWrite, StoreError};
 pub use store::{Snapshot, StateStore, StoreReader};
 pub use wasm::{RuntimeError, WasmRuntime};

@@ -8,8 +8,8 @@ use ghostplane_primitives::keys::validate_public_key;
 use ghostplane_primitives::tx::{code_hash, contract_address};
 use ghostplane_primitives::{
     ACCOUNT_CREATION_FEE, AccountId, Amount, BlockNumber, CALL_FUEL_MAX, ContractAddress,
-    DepositEvent, FailureReason, Hash32, PubdataOp, ReceiptStatus, Recipient, SignedTransaction,
-    TRANSFER_ACCOUNT_ID_LIMIT, TokenId, Transaction,
+    ContractTrace, DepositEvent, FailureReason, Hash32, PubdataOp, ReceiptStatus, Recipient,
+    SignedTransaction, TRANSFER_ACCOUNT_ID_LIMIT, TokenId, Transaction,
 };
 
 use crate::ExecError;
@@ -44,7 +44,9 @@ pub(crate) struct Included {
     pub(crate) fee_paid: Amount,
     pub(crate) events: Vec<Event>,
     pub(crate) return_data: Vec<u8>,
-    pub(crate) op: Option<PubdataOp>,
+    /// Its pubdata: one op for a native transaction or a deposit; a deploy or call's
+    /// `FeeOnly` and `ContractTrace`; none for a dropped one.
+    pub(crate) ops: Vec<PubdataOp>,
 }
 
 /// The result of executing one item against one view.
@@ -159,7 +161,7 @@ fn transaction(
                     fee_paid: fee,
                     events: Vec::new(),
                     return_data: Vec::new(),
-                    op: Some(op),
+                    ops: vec![op],
                 },
                 Err(reason) => {
                     view.rollback(savepoint);
@@ -169,7 +171,7 @@ fn transaction(
                         fee_paid: fee,
                         events: Vec::new(),
                         return_data: Vec::new(),
-                        op: Some(fee_only(signed, fee)),
+                        ops: vec![fee_only(signed, fee)],
                     }
                 }
             }
@@ -180,6 +182,7 @@ fn transaction(
             let fuel = DEPLOY_FUEL_BASE + DEPLOY_FUEL_PER_BYTE * code.len() as u64;
             let needed = Amount::from(fuel).saturating_mul(env.fuel_price);
             let mut init_fuel_used = 0;
+            let mut init_fuel_given = 0;
             let mut events = Vec::new();
             let (status, return_data) = if fee < needed {
                 let status = ReceiptStatus::Failed(FailureReason::FeeTooLow {
@@ -205,6 +208,7 @@ fn transaction(
                             .min(CALL_FUEL_MAX);
                         let ran = run_init(env, view, hash, address, from, init, init_fuel)?;
                         init_fuel_used = ran.fuel_used;
+                        init_fuel_given = ran.fuel_given;
                         match ran.outcome {
                             Ok(()) => {
                                 events = ran.events;
@@ -224,6 +228,7 @@ fn transaction(
             };
             FuelRun {
                 status,
+                fuel: init_fuel_given,
                 gas_used: fuel + init_fuel_used,
                 events,
                 return_data,
@@ -297,6 +302,7 @@ fn transaction(
             };
             FuelRun {
                 status,
+                fuel,
                 gas_used: CALL_FUEL_BASE + fuel_used,
                 events,
                 return_data,
@@ -309,6 +315,8 @@ fn transaction(
 
 /// What a deploy's `init` did.
 struct InitRun {
+    /// Fuel it was given (0: the module has no `init`).
+    fuel_given: u64,
     fuel_used: u64,
     events: Vec<Event>,
     outcome: Result<(), FailureReason>,
@@ -335,6 +343,7 @@ fn run_init(
             ))
         };
         return Ok(InitRun {
+            fuel_given: 0,
             fuel_used: 0,
             events: Vec::new(),
             outcome,
@@ -359,6 +368,7 @@ fn run_init(
     )?;
     *view = run.ctx.view;
     Ok(InitRun {
+        fuel_given: fuel,
         fuel_used: run.fuel_used,
         events: run.ctx.events,
         outcome: run.outcome,
@@ -373,6 +383,8 @@ fn empty_view() -> TxView {
 /// What a deploy or a call did, before it is charged for the fuel it used.
 struct FuelRun {
     status: ReceiptStatus,
+    /// Fuel its contract code was given (a call's, or a deploy's `init`).
+    fuel: u64,
     gas_used: u64,
     events: Vec<Event>,
     return_data: Vec<u8>,
@@ -382,7 +394,8 @@ impl FuelRun {
     /// Charges the sender for `gas_used` at the block's fuel price (at least
     /// `fee_min`, at most the fee it offered), refunds the rest of the fee taken up
     /// front (`gcc_after_fee` is its GCC balance after that), and records the
-    /// transaction as a `FeeOnly` op of the fee it paid.
+    /// transaction as a `FeeOnly` op of the fee it paid followed by its
+    /// `ContractTrace` (what it read, wrote and emitted, for the L1 to re-execute).
     fn charge(
         self,
         env: &Env<'_>,
@@ -396,13 +409,26 @@ impl FuelRun {
             .max(env.fee_min)
             .min(fee);
         refund(view, signed.tx.from(), gcc_after_fee, fee - charged);
+        let trace = ContractTrace {
+            block: env.block,
+            time_ms: env.timestamp_ms,
+            fuel: self.fuel,
+            gas_used: self.gas_used,
+            status: self.status.clone(),
+            reads: view.storage_reads.clone(),
+            writes: view.storage_writes(),
+            events: self.events.clone(),
+        };
         Included {
             status: self.status,
             gas_used: self.gas_used,
             fee_paid: charged,
             events: self.events,
             return_data: self.return_data,
-            op: Some(fee_only(signed, charged)),
+            ops: vec![
+                fee_only(signed, charged),
+                PubdataOp::ContractTrace(Box::new(trace)),
+            ],
         }
     }
 }
@@ -602,13 +628,13 @@ fn deposit_item(deposit: &DepositEvent, view: &mut TxView) -> Result<Included, E
         fee_paid: 0,
         events: Vec::new(),
         return_data: Vec::new(),
-        op: Some(PubdataOp::Deposit {
+        ops: vec![PubdataOp::Deposit {
             queue_index: deposit.queue_index,
             to: id,
             to_key: deposit.recipient,
             token: deposit.token,
             amount: deposit.amount,
-        }),
+        }],
     })
 }
 

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use crate::block::{BlockItem, DropReason};
 use crate::error::ExecError;
 use crate::rules::{Env, ItemOutcome, declared_keys, execute_item};
-use crate::state::{StateKey, StateReader, StateValue};
+use crate::state::{StateKey, StateReader};
 use crate::view::Overlay;
 
 /// Blocks with more than this share of items (in percent) whose declared keys an
@@ -233,26 +233,12 @@ impl InOrder {
     }
 }
 
-/// An upper bound on the pubdata an item adds: its op, plus one storage-write record
-/// per storage slot it writes (the block's diff keeps at most one per slot, so this
-/// can only over-count).
+/// The pubdata an item adds: its ops (a contract transaction's trace included).
 fn pubdata_size(outcome: &ItemOutcome) -> usize {
-    let op = match &outcome.result {
-        Ok(included) => included.op.as_ref().map_or(0, PubdataOp::encoded_len),
+    match &outcome.result {
+        Ok(included) => included.ops.iter().map(PubdataOp::encoded_len).sum(),
         Err(_) => 0,
-    };
-    let storage: usize = outcome
-        .writes
-        .iter()
-        .map(|(key, value)| match (key, value) {
-            (StateKey::Storage(..), Some(StateValue::Bytes(bytes))) => {
-                ghostplane_primitives::pubdata::STORAGE_WRITE_FIXED_BYTES + bytes.len()
-            }
-            (StateKey::Storage(..), _) => ghostplane_primitives::pubdata::STORAGE_WRITE_FIXED_BYTES,
-            _ => 0,
-        })
-        .sum();
-    op + storage
+    }
 }
 
 #[cfg(test)]

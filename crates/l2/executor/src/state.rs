@@ -74,6 +74,9 @@ pub enum StoreError {
     /// A column family is missing: the directory is not a Ghostplane state store.
     #[error("state store is missing column family {0}: not a Ghostplane executor database")]
     MissingColumn(&'static str),
+    /// The code store a re-execution reads (the L1's records) failed, or went away.
+    #[error("code store failed: {0}")]
+    CodeStore(String),
     /// The block does not follow the last committed block.
     #[error("block {got} does not follow the last committed block {last:?}")]
     OutOfOrder {

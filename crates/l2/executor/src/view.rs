@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use ahash::AHashMap;
-use ghostplane_primitives::{AccountId, Amount, PublicKey, TokenId};
+use ghostplane_primitives::{
+    AccountId, Amount, ContractAddress, Hash32, PublicKey, StorageSlot, TokenId,
+};
 
 use crate::state::{AccountRecord, StateKey, StateReader, StateValue, StateWrite, StoreError};
 
@@ -21,6 +23,10 @@ pub(crate) struct TxView {
     pub(crate) reads: Vec<StateKey>,
     /// The transaction's writes, in first-write order, one entry per key.
     pub(crate) writes: Vec<StateWrite>,
+    /// Contract storage slots read from the overlay or the base (not from the
+    /// transaction's own writes), first read first, each once, with the value found:
+    /// the read set the L1 re-executes a contract transaction against.
+    pub(crate) storage_reads: Vec<StorageSlot>,
 }
 
 impl TxView {
@@ -30,6 +36,7 @@ impl TxView {
             overlay,
             reads: Vec::new(),
             writes: Vec::new(),
+            storage_reads: Vec::new(),
         }
     }
 
@@ -43,10 +50,56 @@ impl TxView {
             return Ok(value.clone());
         }
         self.reads.push(*key);
-        if let Some(value) = self.overlay.get(key) {
-            return Ok(value.clone());
+        let value = match self.overlay.get(key) {
+            Some(value) => value.clone(),
+            None => self.base.get(key)?,
+        };
+        if let StateKey::Storage(contract, slot) = key
+            && !self.has_read_storage(contract, slot)
+        {
+            self.storage_reads.push(StorageSlot {
+                contract: *contract,
+                key: Hash32(*slot),
+                value: match &value {
+                    Some(StateValue::Bytes(bytes)) => Some(bytes.to_vec()),
+                    _ => None,
+                },
+            });
         }
-        self.base.get(key)
+        Ok(value)
+    }
+
+    /// Whether storage `slot` of `contract` is already in the read set.
+    fn has_read_storage(&self, contract: &ContractAddress, slot: &[u8; 32]) -> bool {
+        self.storage_reads
+            .iter()
+            .any(|read| read.contract == *contract && read.key.0 == *slot)
+    }
+
+    /// Whether reading storage `slot` of `contract` would add a slot to the read set
+    /// (it is neither written by the transaction nor read before).
+    pub(crate) fn is_new_storage_read(&self, contract: &ContractAddress, slot: &[u8; 32]) -> bool {
+        let key = StateKey::Storage(*contract, *slot);
+        !self.writes.iter().any(|(k, _)| *k == key) && !self.has_read_storage(contract, slot)
+    }
+
+    /// The storage slots the transaction changed, with their final values, in
+    /// first-write order.
+    pub(crate) fn storage_writes(&self) -> Vec<StorageSlot> {
+        self.writes
+            .iter()
+            .filter_map(|(key, value)| match key {
+                StateKey::Storage(contract, slot) => Some(StorageSlot {
+                    contract: *contract,
+                    key: Hash32(*slot),
+                    value: match value {
+                        Some(StateValue::Bytes(bytes)) => Some(bytes.to_vec()),
+                        _ => None,
+                    },
+                }),
+                _ => None,
+            })
+            .collect()
     }
 
     pub(crate) fn put(&mut self, key: StateKey, value: Option<StateValue>) {

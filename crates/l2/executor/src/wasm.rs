@@ -59,8 +59,10 @@
 //!   pool cannot give (it holds [`INSTANCE_POOL_SIZE`], [`INSTANCES_PER_THREAD`] per
 //!   executor thread), aborts the block's execution on this node
 //!   ([`RuntimeError`]); no contract can observe it.
-//! - **Bounds per transaction**, all frames together: [`STORAGE_WRITES_PER_CALL_MAX`]
-//!   storage writes and [`EVENTS_PER_CALL_MAX`] events.
+//! - **Bounds per transaction**, all frames together: [`STORAGE_READS_PER_TX_MAX`]
+//!   distinct storage slots read (from state: what the L1 re-executes against),
+//!   [`STORAGE_WRITES_PER_CALL_MAX`] storage writes and [`EVENTS_PER_CALL_MAX`]
+//!   events.
 //!
 //! ## Added by the rewrite (consensus; see [`instrument`])
 //!
@@ -186,11 +188,12 @@ pub const CALL_DEPTH_FUEL_PER_CALL: u64 = 12;
 /// artifacts (serialized at deploy, loaded on a miss), which does not exist yet.
 pub const MODULE_LOAD_FUEL_PER_BYTE: u64 = 50;
 /// Storage writes one transaction's contract execution may make (all its frames).
-pub const STORAGE_WRITES_PER_CALL_MAX: usize = 256;
+pub const STORAGE_WRITES_PER_CALL_MAX: usize = STORAGE_WRITES_PER_TX_MAX;
 /// Events one transaction's contract execution may emit (all its frames).
-pub const EVENTS_PER_CALL_MAX: usize = 64;
-/// Largest event payload.
-pub const EVENT_DATA_BYTES_MAX: usize = 1024;
+pub const EVENTS_PER_CALL_MAX: usize = EVENTS_PER_TX_MAX;
+pub use ghostplane_primitives::trace::{
+    EVENT_DATA_BYTES_MAX, EVENTS_PER_TX_MAX, STORAGE_READS_PER_TX_MAX, STORAGE_WRITES_PER_TX_MAX,
+};
 /// Largest return data (also bounds revert data).
 pub const RETURN_BYTES_MAX: usize = 4096;
 /// Bound on the compiled-module cache, in estimated bytes (see
@@ -847,6 +850,14 @@ fn link_abi(linker: &mut Linker<HostCtx>) -> wasmtime::Result<()> {
             let cap = length(val_cap, usize::MAX, "buffer")?;
             let key = key32(&mut caller, key_ptr)?;
             let contract = caller.data().frame.contract;
+            let view = &caller.data().view;
+            if view.storage_reads.len() >= STORAGE_READS_PER_TX_MAX
+                && view.is_new_storage_read(&contract, &key)
+            {
+                return Err(violation(format!(
+                    "more than {STORAGE_READS_PER_TX_MAX} storage slots read in one transaction"
+                )));
+            }
             match state_get(&mut caller, StateKey::Storage(contract, key))? {
                 Some(StateValue::Bytes(value)) => {
                     charge(&mut caller, value.len() as u64)?;

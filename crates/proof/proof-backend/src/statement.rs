@@ -145,7 +145,7 @@ impl ChunkOp {
             PubdataOp::FeeOnly { fee_paid, .. } => {
                 sent(OpKind::FeeOnly, TokenId::Gcc, 0, *fee_paid)
             }
-            PubdataOp::StorageWrite { .. } => return None,
+            PubdataOp::ContractTrace(_) => return None,
         })
     }
 }

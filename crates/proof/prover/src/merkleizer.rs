@@ -86,7 +86,7 @@ impl<'a> Merkleizer<'a> {
             cutter: Cutter::new(max, fee_account),
         };
         for (position, op) in ops.iter().enumerate() {
-            if matches!(op, PubdataOp::StorageWrite { .. }) {
+            if matches!(op, PubdataOp::ContractTrace(_)) {
                 continue;
             }
             if open.cutter.closes_before(op.sender()) {
@@ -399,7 +399,7 @@ impl<'a> Merkleizer<'a> {
                 accounts.sender_key = sender.public_key;
                 accounts.sender_nonce = sender.nonce;
             }
-            PubdataOp::StorageWrite { .. } => {}
+            PubdataOp::ContractTrace(_) => {}
         }
         let slot_op = ChunkOp::from_pubdata(op, &accounts).unwrap_or_else(ChunkOp::noop);
         // An idle receiver leg comes after the sender's update.

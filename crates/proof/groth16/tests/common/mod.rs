@@ -61,11 +61,20 @@ pub fn mixed_ops() -> Vec<PubdataOp> {
             fee: 5,
             signature: sig,
         },
-        PubdataOp::StorageWrite {
-            contract: ContractAddress([9; 32]),
-            key: ghostplane_primitives::Hash32([1; 32]),
-            value: Some(vec![1, 2, 3]),
-        },
+        PubdataOp::ContractTrace(Box::new(ghostplane_primitives::ContractTrace {
+            block: ghostplane_primitives::BlockNumber(1),
+            time_ms: 0,
+            fuel: 0,
+            gas_used: 0,
+            status: ghostplane_primitives::ReceiptStatus::Success,
+            reads: Vec::new(),
+            writes: vec![ghostplane_primitives::StorageSlot {
+                contract: ContractAddress([9; 32]),
+                key: ghostplane_primitives::Hash32([1; 32]),
+                value: Some(vec![1, 2, 3]),
+            }],
+            events: Vec::new(),
+        })),
         PubdataOp::Deposit {
             queue_index: 0,
             to: id(2),
