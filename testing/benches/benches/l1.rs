@@ -109,6 +109,7 @@ fn benches(c: &mut Criterion) {
         let mut rollup_genesis = genesis.rollup.clone();
         rollup_genesis.proof = ghostplane_prover::proof_params(backend.as_ref());
         let commit = batch(&keys, backend.segment_ops_max());
+        let reexecutor = ghostplane_executor::Reexecutor::new().unwrap();
         group.bench_function(
             format!("commit batch check (512 signed transfers, {name})"),
             |b| {
@@ -119,6 +120,7 @@ fn benches(c: &mut Criterion) {
                             &mut layer,
                             &rollup_genesis,
                             backend.as_ref(),
+                            &reexecutor,
                             &operator,
                             black_box(&commit),
                             1,

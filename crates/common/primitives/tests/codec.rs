@@ -253,14 +253,48 @@ fn pubdata_op() -> impl Strategy<Value = PubdataOp> {
             }
         }),
         (
-            bytes32(),
-            bytes32(),
-            proptest::option::of(vec(any::<u8>(), 0..=STORAGE_VALUE_BYTES_MAX))
+            any::<u64>(),
+            vec(
+                (
+                    bytes32(),
+                    bytes32(),
+                    proptest::option::of(vec(any::<u8>(), 0..=64))
+                ),
+                0..4
+            ),
+            vec(
+                (
+                    bytes32(),
+                    bytes32(),
+                    proptest::option::of(vec(any::<u8>(), 0..=STORAGE_VALUE_BYTES_MAX))
+                ),
+                0..3
+            ),
         )
-            .prop_map(|(contract, key, value)| PubdataOp::StorageWrite {
-                contract: ContractAddress(contract),
-                key: Hash32(key),
-                value
+            .prop_map(|(n, reads, writes)| {
+                let slot = |(contract, key, value)| StorageSlot {
+                    contract: ContractAddress(contract),
+                    key: Hash32(key),
+                    value,
+                };
+                PubdataOp::ContractTrace(Box::new(ContractTrace {
+                    block: BlockNumber(n),
+                    time_ms: n / 3,
+                    fuel: n / 5,
+                    gas_used: n / 7,
+                    status: if n % 2 == 0 {
+                        ReceiptStatus::Success
+                    } else {
+                        ReceiptStatus::Failed(FailureReason::Revert(vec![1, 2]))
+                    },
+                    reads: reads.into_iter().map(slot).collect(),
+                    writes: writes.into_iter().map(slot).collect(),
+                    events: vec![Event {
+                        contract: ContractAddress([1; 32]),
+                        topic: Hash32([2; 32]),
+                        data: vec![3],
+                    }],
+                }))
             }),
     ]
 }
@@ -469,14 +503,33 @@ fn pubdata_rejects_bad_input() {
             offset: TRANSFER_BYTES
         })
     );
-    // A storage write claiming a value over the limit.
-    let mut write = vec![0x06];
-    write.extend_from_slice(&[0; 64]);
-    write.extend_from_slice(&((STORAGE_VALUE_BYTES_MAX + 1) as u16).to_be_bytes());
-    write.extend(std::iter::repeat_n(0, STORAGE_VALUE_BYTES_MAX + 1));
+    // A contract trace with a value over the limit (the old storage-write opcode
+    // 0x06 is no longer an op).
+    let trace = ContractTrace {
+        block: BlockNumber(1),
+        time_ms: 0,
+        fuel: 0,
+        gas_used: 0,
+        status: ReceiptStatus::Success,
+        reads: Vec::new(),
+        writes: vec![StorageSlot {
+            contract: ContractAddress([0; 32]),
+            key: Hash32([0; 32]),
+            value: Some(vec![0; STORAGE_VALUE_BYTES_MAX + 1]),
+        }],
+        events: Vec::new(),
+    };
+    let bytes = trace.encode();
+    let mut write = vec![0x07];
+    write.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+    write.extend_from_slice(&bytes);
     assert!(matches!(
         decode_pubdata(&write),
-        Err(PubdataError::ValueTooLarge { .. })
+        Err(PubdataError::BadTrace { .. })
+    ));
+    assert!(matches!(
+        decode_pubdata(&[0x06]),
+        Err(PubdataError::UnknownOpcode { opcode: 0x06, .. })
     ));
     // A fee-only op whose transaction has a trailing byte.
     let tx = Transaction::Deploy {

@@ -617,8 +617,50 @@ fn rollup_flow(backend: Arc<dyn ProofBackend>, other: Vec<u8>) {
     assert!(matches!(again, Err(SubmitError::Refused(_))));
 }
 
+/// The honest pubdata of contract transaction `tx` (a deploy or a call) signed by
+/// `key`, run in L2 block 1 over empty storage and no deployed contract: its
+/// `FeeOnly` and `ContractTrace`, made by the executor's own rules (the re-executor
+/// runs them).
+fn contract_ops(key: &Keypair, tx: Transaction) -> Vec<PubdataOp> {
+    struct NoCode;
+    impl ghostplane_executor::CodeStore for NoCode {
+        fn code_hash(
+            &self,
+            _: &ghostplane_primitives::ContractAddress,
+        ) -> Result<Option<ghostplane_primitives::Hash32>, ghostplane_executor::StoreError>
+        {
+            Ok(None)
+        }
+        fn code(
+            &self,
+            _: &ghostplane_primitives::Hash32,
+        ) -> Result<Option<Arc<[u8]>>, ghostplane_executor::StoreError> {
+            Ok(None)
+        }
+    }
+    let trace = ghostplane_primitives::ContractTrace {
+        block: ghostplane_primitives::BlockNumber(1),
+        time_ms: 0,
+        fuel: 0,
+        gas_used: 0,
+        status: ghostplane_primitives::ReceiptStatus::Success,
+        reads: Vec::new(),
+        writes: Vec::new(),
+        events: Vec::new(),
+    };
+    let prices = ghostplane_executor::ContractPrices {
+        fuel_price: 1,
+        fee_min: 1,
+    };
+    ghostplane_executor::Reexecutor::new()
+        .unwrap()
+        .reexecute(&key.sign(L2, tx), &trace, prices, &NoCode)
+        .unwrap()
+        .ops
+}
+
 /// A Groth16 rollup takes no contracts: a commit holding a deploy, a call (as
-/// fee-only ops) or a storage write is refused with rollup code 29, naming the op,
+/// fee-only ops) or a contract trace is refused with rollup code 29, naming the op,
 /// and changes nothing, while native ops still commit. The same deploy commits
 /// under the STARK. (Before the check, Groth16 committed them like the STARK.)
 #[test]
@@ -633,11 +675,7 @@ fn a_groth16_genesis_refuses_contract_ops_at_commit() {
         fee: 5,
         nonce: 0,
     };
-    let deploy = PubdataOp::FeeOnly {
-        fee_paid: 5,
-        signature: dev1.sign(L2, deploy_tx.clone()).signature,
-        tx: deploy_tx,
-    };
+    let deploy = contract_ops(&dev1, deploy_tx);
     let call_tx = Transaction::Call {
         from: account(1),
         contract: ghostplane_primitives::ContractAddress([3; 32]),
@@ -646,11 +684,7 @@ fn a_groth16_genesis_refuses_contract_ops_at_commit() {
         fee: 5,
         nonce: 0,
     };
-    let call = PubdataOp::FeeOnly {
-        fee_paid: 5,
-        signature: dev1.sign(L2, call_tx.clone()).signature,
-        tx: call_tx,
-    };
+    let call = contract_ops(&dev1, call_tx);
     let transfer_tx = Transaction::Transfer {
         from: account(0),
         to: ghostplane_primitives::Recipient::Account(account(1)),
@@ -667,11 +701,7 @@ fn a_groth16_genesis_refuses_contract_ops_at_commit() {
         fee: 1,
         signature: dev0.sign(L2, transfer_tx).signature,
     };
-    let write = PubdataOp::StorageWrite {
-        contract: ghostplane_primitives::ContractAddress([3; 32]),
-        key: ghostplane_primitives::Hash32([1; 32]),
-        value: Some(vec![1]),
-    };
+    let trace = call[1].clone();
     let commit = |ops: &[PubdataOp], chunk_count: u32| {
         Call::Rollup(RollupCall::Commit(BatchCommit {
             number: 1,
@@ -703,9 +733,9 @@ fn a_groth16_genesis_refuses_contract_ops_at_commit() {
         let before = node.read(rollup::status).unwrap();
         let accounts_before = node.read(|s| rollup::l2_account(s, account(1))).unwrap();
         let cases = [
-            (vec![deploy.clone()], 0, "deploy"),
-            (vec![transfer.clone(), call], 1, "call"),
-            (vec![transfer.clone(), write], 1, "storage write"),
+            (deploy.clone(), 0, "deploy"),
+            ([vec![transfer.clone()], call].concat(), 1, "call"),
+            (vec![transfer.clone(), trace], 1, "contract trace"),
         ];
         for (ops, index, kind) in cases {
             match node.submit(sign(&operator(), &node, commit(&ops, 1))) {
@@ -750,9 +780,9 @@ fn a_groth16_genesis_refuses_contract_ops_at_commit() {
         dir.path(),
         &genesis(tree.root().unwrap(), 100, backend.as_ref()),
     );
-    let count = chunks(&mut tree, backend.as_ref(), std::slice::from_ref(&deploy));
+    let count = chunks(&mut tree, backend.as_ref(), &deploy);
     assert_eq!(
-        run(&node, sign(&operator(), &node, commit(&[deploy], count))),
+        run(&node, sign(&operator(), &node, commit(&deploy, count))),
         L1Outcome::Success
     );
     let status = node.read(rollup::status).unwrap();
@@ -852,7 +882,7 @@ fn signed_ops(plan: &[RandomOp]) -> (Vec<PubdataOp>, Vec<(PublicKey, u128)>) {
     let ops = plan
         .iter()
         .enumerate()
-        .map(|(i, &(kind, from, fee))| {
+        .flat_map(|(i, &(kind, from, fee))| {
             let key = Keypair::dev(from);
             let from_id = AccountId::new(from).unwrap();
             let fresh = Keypair::from_seed(&[u8::try_from(i).unwrap() + 100; 32]).public_key();
@@ -872,14 +902,12 @@ fn signed_ops(plan: &[RandomOp]) -> (Vec<PubdataOp>, Vec<(PublicKey, u128)>) {
                 }
             };
             match kind {
-                2 => return deposit(new_account(), fresh),
-                3 => return deposit(AccountId::new(1).unwrap(), Keypair::dev(1).public_key()),
-                6 => {
-                    return PubdataOp::StorageWrite {
-                        contract: ghostplane_primitives::ContractAddress([3; 32]),
-                        key: ghostplane_primitives::Hash32([u8::try_from(i).unwrap(); 32]),
-                        value: Some(vec![1, 2, 3]),
-                    };
+                2 => return vec![deposit(new_account(), fresh)],
+                3 => {
+                    return vec![deposit(
+                        AccountId::new(1).unwrap(),
+                        Keypair::dev(1).public_key(),
+                    )];
                 }
                 _ => {}
             }
@@ -905,7 +933,7 @@ fn signed_ops(plan: &[RandomOp]) -> (Vec<PubdataOp>, Vec<(PublicKey, u128)>) {
                         nonce,
                     };
                     let signature = key.sign(L2, tx).signature;
-                    if kind == 0 {
+                    vec![if kind == 0 {
                         PubdataOp::Transfer {
                             from: from_id,
                             to,
@@ -924,7 +952,7 @@ fn signed_ops(plan: &[RandomOp]) -> (Vec<PubdataOp>, Vec<(PublicKey, u128)>) {
                             fee,
                             signature,
                         }
-                    }
+                    }]
                 }
                 4 => {
                     let to = l1(&Keypair::from_seed(&[7; 32]));
@@ -936,30 +964,46 @@ fn signed_ops(plan: &[RandomOp]) -> (Vec<PubdataOp>, Vec<(PublicKey, u128)>) {
                         fee,
                         nonce,
                     };
-                    PubdataOp::Withdraw {
+                    vec![PubdataOp::Withdraw {
                         from: from_id,
                         to,
                         token: TokenId::Spirit,
                         amount: 3,
                         fee,
                         signature: key.sign(L2, tx).signature,
-                    }
+                    }]
+                }
+                5 => {
+                    // A failed native transfer: fee and nonce only. The operator
+                    // may charge up to the signed maximum.
+                    let tx = Transaction::Transfer {
+                        from: from_id,
+                        to: ghostplane_primitives::Recipient::Account(
+                            AccountId::new(1 - from).unwrap(),
+                        ),
+                        token: TokenId::Mana,
+                        amount: u128::MAX,
+                        fee: fee + 1,
+                        nonce,
+                    };
+                    vec![PubdataOp::FeeOnly {
+                        fee_paid: fee,
+                        signature: key.sign(L2, tx.clone()).signature,
+                        tx,
+                    }]
                 }
                 _ => {
-                    // The operator may charge up to the signed maximum.
+                    // A contract call (to no contract: it fails), with its trace,
+                    // as the executor makes them.
                     let tx = Transaction::Call {
                         from: from_id,
                         contract: ghostplane_primitives::ContractAddress([3; 32]),
                         input: vec![],
-                        fuel_limit: 1_000,
-                        fee: fee + 1,
+                        fuel_limit: 5_000,
+                        fee: 5_000 + fee,
                         nonce,
                     };
-                    PubdataOp::FeeOnly {
-                        fee_paid: fee,
-                        signature: key.sign(L2, tx.clone()).signature,
-                        tx,
-                    }
+                    contract_ops(&key, tx)
                 }
             }
         })
@@ -1061,4 +1105,289 @@ fn one_transaction_per_nonce_released_in_order() {
         );
         assert_eq!(receipt.outcome, L1Outcome::Success);
     }
+}
+
+// ---- Contract transactions re-executed at commit --------------------------------
+
+/// An L2 executor over the same genesis as the L1's rollup (`l2_leaves`), at the
+/// prices the L1 genesis fixes (the defaults).
+struct L2Chain {
+    _dir: tempfile::TempDir,
+    executor: ghostplane_executor::Executor,
+    block: u64,
+}
+
+impl L2Chain {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let config = ghostplane_executor::ExecutorConfig {
+            threads: 1,
+            ..Default::default()
+        };
+        let mut executor = ghostplane_executor::Executor::open(dir.path(), config).unwrap();
+        executor
+            .genesis(dev_l2_genesis(2, [FUNDS; 4]), 1_000)
+            .unwrap();
+        Self {
+            _dir: dir,
+            executor,
+            block: 1,
+        }
+    }
+
+    /// Executes and commits one block of `txs` (from account 1, signed by dev 1);
+    /// returns its pubdata ops.
+    fn block(&mut self, txs: Vec<Transaction>) -> Vec<PubdataOp> {
+        let items = txs
+            .into_iter()
+            .map(|tx| ghostplane_executor::BlockItem::transaction(Keypair::dev(1).sign(L2, tx)))
+            .collect();
+        let input = ghostplane_executor::BlockInput {
+            number: ghostplane_primitives::BlockNumber(self.block),
+            timestamp_ms: 1_000 + self.block * 100,
+            fee_account: AccountId::ZERO,
+            items,
+        };
+        let output = self.executor.execute(&input).unwrap();
+        assert!(output.dropped.is_empty(), "{:?}", output.dropped);
+        self.executor.commit(&output).unwrap();
+        self.block += 1;
+        output.ops
+    }
+}
+
+fn example_contract(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/../../l2/executor/contracts/{name}.wat",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    wat::parse_file(&path).unwrap()
+}
+
+fn deploy_tx(code: Vec<u8>, nonce: u64) -> Transaction {
+    Transaction::Deploy {
+        from: AccountId::new(1).unwrap(),
+        code,
+        init: Vec::new(),
+        fee: 500_000,
+        nonce,
+    }
+}
+
+fn call_tx(
+    contract: ghostplane_primitives::ContractAddress,
+    input: Vec<u8>,
+    nonce: u64,
+) -> Transaction {
+    Transaction::Call {
+        from: AccountId::new(1).unwrap(),
+        contract,
+        input,
+        fuel_limit: 100_000,
+        fee: 100_000,
+        nonce,
+    }
+}
+
+/// A relay's input: call `target` with all the fuel it may forward.
+fn relay(target: ghostplane_primitives::ContractAddress) -> Vec<u8> {
+    [&target.0[..], &u64::MAX.to_le_bytes(), &[0u8]].concat()
+}
+
+/// Two blocks of contract transactions from account 1, run by a real executor:
+/// deploys of `first_code` (nonce 0: the "counter" address), the relay (nonce 1) and
+/// a contract that writes then reverts (nonce 2); then the relay calling the counter
+/// and the relay calling the reverting contract.
+fn contract_batch(first_code: Vec<u8>) -> Vec<PubdataOp> {
+    let from = AccountId::new(1).unwrap();
+    let counter = ghostplane_primitives::tx::contract_address(from, 0);
+    let relay_at = ghostplane_primitives::tx::contract_address(from, 1);
+    let reverter = ghostplane_primitives::tx::contract_address(from, 2);
+    let reverts = wat::parse_str(
+        r#"(module
+            (import "env" "storage_write" (func $w (param i32 i32 i32)))
+            (import "env" "revert" (func $r (param i32 i32)))
+            (memory (export "memory") 1)
+            (data (i32.const 0) "\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05")
+            (func (export "call") (call $w (i32.const 0) (i32.const 0) (i32.const 4)) (call $r (i32.const 0) (i32.const 1))))"#,
+    )
+    .unwrap();
+    let mut l2 = L2Chain::new();
+    let mut ops = l2.block(vec![
+        deploy_tx(first_code, 0),
+        deploy_tx(example_contract("relay"), 1),
+        deploy_tx(reverts, 2),
+    ]);
+    ops.extend(l2.block(vec![
+        call_tx(relay_at, relay(counter), 3),
+        call_tx(relay_at, relay(reverter), 4),
+    ]));
+    ops
+}
+
+/// The index of the `n`-th contract trace of `ops`.
+fn nth_trace(ops: &[PubdataOp], n: usize) -> usize {
+    ops.iter()
+        .enumerate()
+        .filter(|(_, op)| matches!(op, PubdataOp::ContractTrace(_)))
+        .nth(n)
+        .unwrap()
+        .0
+}
+
+fn trace_mut(ops: &mut [PubdataOp], at: usize) -> &mut ghostplane_primitives::ContractTrace {
+    match &mut ops[at] {
+        PubdataOp::ContractTrace(trace) => trace,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Every L1 validator re-executes each deploy and call of a committed batch: the
+/// honest batch (a relay calling a counter, and calling a contract that writes and
+/// reverts) commits and records the deployed code; a batch whose traces differ from
+/// what the code does is refused naming the transaction, and changes nothing.
+#[test]
+fn contract_transactions_are_re_executed_at_commit() {
+    let honest = contract_batch(example_contract("counter"));
+    let dir = tempfile::tempdir().unwrap();
+    let backend = stark();
+    let mut tree = tree(dir.path(), backend.as_ref());
+    let node = node(
+        dir.path(),
+        &genesis(tree.root().unwrap(), 100, backend.as_ref()),
+    );
+    let commit = |ops: &[PubdataOp], chunk_count: u32| {
+        Call::Rollup(RollupCall::Commit(BatchCommit {
+            number: 1,
+            first_block: 1,
+            last_block: 2,
+            fee_account: AccountId::ZERO,
+            pubdata: encode_pubdata(ops).unwrap(),
+            new_root: FieldBytes::from_bytes([0; 32]).unwrap(),
+            chunk_count,
+        }))
+    };
+    let refused = |ops: &[PubdataOp]| -> rollup::RollupError {
+        match node.submit(sign(&operator(), &node, commit(ops, 1))) {
+            Err(SubmitError::Refused(ghostd::modules::CallError::Rollup(e))) => e,
+            other => panic!("{other:?}"),
+        }
+    };
+    let before = node.read(rollup::status).unwrap();
+    let call_counter = nth_trace(&honest, 3) - 1; // the relay calling the counter
+    let call_reverter = nth_trace(&honest, 4) - 1;
+
+    let differs = |op: usize, what: &str, e: rollup::RollupError| {
+        assert_eq!(e.code(), 33, "{e}");
+        assert!(
+            matches!(&e, rollup::RollupError::Reexecution { op: o, reason } if *o == op && reason.contains(what)),
+            "{e}"
+        );
+    };
+    // A storage write the code did not make.
+    let mut ops = honest.clone();
+    trace_mut(&mut ops, call_counter + 1)
+        .writes
+        .push(ghostplane_primitives::StorageSlot {
+            contract: ghostplane_primitives::ContractAddress([7; 32]),
+            key: ghostplane_primitives::Hash32([7; 32]),
+            value: Some(vec![1]),
+        });
+    differs(call_counter, "storage writes", refused(&ops));
+    // A read value, or an absence, that differs from what execution saw: the
+    // counter's slot was absent (claiming 5 makes the code read 8 more bytes and
+    // write 6, not the posted 1); the relay's slot was absent too.
+    let from = AccountId::new(1).unwrap();
+    let counter = ghostplane_primitives::tx::contract_address(from, 0);
+    for contract in [
+        counter,
+        ghostplane_primitives::tx::contract_address(from, 1),
+    ] {
+        let mut ops = honest.clone();
+        let reads = &mut trace_mut(&mut ops, call_counter + 1).reads;
+        let slot = reads.iter_mut().find(|r| r.contract == contract).unwrap();
+        assert_eq!(slot.value, None);
+        slot.value = Some(5u64.to_le_bytes().to_vec());
+        differs(call_counter, "", refused(&ops));
+    }
+    // A sub-call's writes kept after it failed (the reverting contract's).
+    let mut ops = honest.clone();
+    trace_mut(&mut ops, call_reverter + 1)
+        .writes
+        .push(ghostplane_primitives::StorageSlot {
+            contract: ghostplane_primitives::tx::contract_address(from, 2),
+            key: ghostplane_primitives::Hash32([5; 32]),
+            value: Some(vec![5; 4]),
+        });
+    differs(call_reverter, "storage writes", refused(&ops));
+    // Events and outcome.
+    let mut ops = honest.clone();
+    trace_mut(&mut ops, call_counter + 1).events.clear();
+    differs(call_counter, "events", refused(&ops));
+    let mut ops = honest.clone();
+    trace_mut(&mut ops, call_counter + 1).status = ghostplane_primitives::ReceiptStatus::Failed(
+        ghostplane_primitives::FailureReason::Revert(vec![]),
+    );
+    differs(call_counter, "outcome", refused(&ops));
+    // A posted fee other than what the run costs.
+    let mut ops = honest.clone();
+    if let PubdataOp::FeeOnly { fee_paid, .. } = &mut ops[call_counter] {
+        *fee_paid -= 1;
+    }
+    differs(call_counter, "fee charged", refused(&ops));
+    // Code swapped after deploy: the calls ran against other code at the
+    // counter's address than the deploy in this pubdata.
+    let swapped = contract_batch(example_contract("registry"));
+    let at = nth_trace(&honest, 2) + 1; // the first op of block 2
+    let ops = [&honest[..at], &swapped[at..]].concat();
+    let e = refused(&ops);
+    assert!(
+        matches!(&e, rollup::RollupError::Reexecution { op, .. } if *op == call_counter),
+        "{e}"
+    );
+    // Shape: a missing trace, a stray one, one outside the batch's blocks.
+    let mut ops = honest.clone();
+    ops.remove(call_counter + 1);
+    assert!(
+        matches!(refused(&ops), rollup::RollupError::ContractTraceMissing { op } if op == call_counter)
+    );
+    let mut ops = honest.clone();
+    let stray = ops[call_counter + 1].clone();
+    ops.insert(0, stray);
+    assert!(matches!(
+        refused(&ops),
+        rollup::RollupError::ContractTraceStray { op: 0 }
+    ));
+    let mut ops = honest.clone();
+    trace_mut(&mut ops, call_counter + 1).block = ghostplane_primitives::BlockNumber(9);
+    assert!(matches!(
+        refused(&ops),
+        rollup::RollupError::ContractTraceOrder { .. }
+    ));
+    assert_eq!(
+        node.read(rollup::status).unwrap(),
+        before,
+        "nothing changed"
+    );
+
+    // The honest batch commits, and the L1 records what was deployed.
+    let jobs = Merkleizer::new(&mut tree, backend.as_ref(), L2)
+        .build_batch(BatchNumber(1), AccountId::ZERO, &honest)
+        .unwrap();
+    assert_eq!(
+        run(
+            &node,
+            sign(&operator(), &node, commit(&honest, jobs.len() as u32))
+        ),
+        L1Outcome::Success
+    );
+    let hash = node
+        .read(|s| rollup::contract_code_hash(s, &counter))
+        .unwrap();
+    assert_eq!(
+        hash,
+        Some(ghostplane_primitives::tx::code_hash(&example_contract(
+            "counter"
+        )))
+    );
 }

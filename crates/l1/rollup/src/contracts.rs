@@ -173,13 +173,22 @@ fn first_difference(posted: &[&PubdataOp; 2], again: &[PubdataOp]) -> Option<Str
         return Some("it produces other ops".into());
     };
     let differs = |what: &str, differ: bool| differ.then(|| format!("its {what} differ"));
-    differs("fee charged", fee_paid != fee_again)
-        .or_else(|| differs("outcome", posted_trace.status != trace.status))
+    (fee_paid != fee_again)
+        .then(|| format!("its fee charged differs (posted {fee_paid}, re-executed {fee_again})"))
         .or_else(|| {
-            differs(
-                "fuel (given or used)",
-                (posted_trace.fuel, posted_trace.gas_used) != (trace.fuel, trace.gas_used),
-            )
+            (posted_trace.status != trace.status).then(|| {
+                format!(
+                    "its outcome differs (posted {:?}, re-executed {:?})",
+                    posted_trace.status, trace.status
+                )
+            })
+        })
+        .or_else(|| {
+            let posted = (posted_trace.fuel, posted_trace.gas_used);
+            let again = (trace.fuel, trace.gas_used);
+            (posted != again).then(|| {
+                format!("its fuel differs (given, used: posted {posted:?}, re-executed {again:?})")
+            })
         })
         .or_else(|| differs("storage reads", posted_trace.reads != trace.reads))
         .or_else(|| differs("storage writes", posted_trace.writes != trace.writes))

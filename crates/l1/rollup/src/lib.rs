@@ -82,6 +82,7 @@ pub mod verifier;
 pub use rpc::RollupRpc;
 
 pub use commit::commit_call;
+pub use contracts::contract_code_hash;
 pub use deposit::deposit_call;
 pub use error::RollupError;
 pub use prove::prove_call;

@@ -163,12 +163,15 @@ impl Reexecutor {
     }
 }
 
+/// Storage slots by contract and key, with the value read (`None`: absent).
+type ReadSet = HashMap<(ContractAddress, [u8; 32]), Option<Arc<[u8]>>>;
+
 /// The state a re-executed transaction sees.
 struct TraceState {
     from: AccountId,
     account: AccountRecord,
     fee: Amount,
-    storage: HashMap<(ContractAddress, [u8; 32]), Option<Arc<[u8]>>>,
+    storage: ReadSet,
     lookups: Sender<Lookup>,
 }
 

@@ -61,11 +61,30 @@ fn counter_counts_and_charges_fuel() {
         out.storage_diff,
         vec![(counter, [0u8; 32], Some(2u64.to_le_bytes().to_vec()))]
     );
-    assert!(
-        out.ops
-            .iter()
-            .all(|op| matches!(op, PubdataOp::FeeOnly { .. }))
+    // Each call: its FeeOnly, then its trace (what the L1 re-executes against).
+    assert_eq!(out.ops.len(), 4);
+    let PubdataOp::ContractTrace(first) = &out.ops[1] else {
+        panic!("{:?}", out.ops[1]);
+    };
+    let slot = |value: Option<u64>| StorageSlot {
+        contract: counter,
+        key: Hash32([0; 32]),
+        value: value.map(|v| v.to_le_bytes().to_vec()),
+    };
+    assert!(matches!(out.ops[0], PubdataOp::FeeOnly { .. }));
+    assert_eq!(first.reads, vec![slot(None)], "the slot was absent");
+    assert_eq!(first.writes, vec![slot(Some(1))]);
+    assert_eq!(first.gas_used, out.receipts[0].gas_used);
+    assert_eq!(first.status, ReceiptStatus::Success);
+    let PubdataOp::ContractTrace(second) = &out.ops[3] else {
+        panic!("{:?}", out.ops[3]);
+    };
+    assert_eq!(
+        second.reads,
+        vec![slot(Some(1))],
+        "it read the first call's write"
     );
+    assert_eq!(second.writes, vec![slot(Some(2))]);
 }
 
 #[test]
