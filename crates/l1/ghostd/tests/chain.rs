@@ -617,6 +617,20 @@ fn rollup_flow(backend: Arc<dyn ProofBackend>, other: Vec<u8>) {
     assert!(matches!(again, Err(SubmitError::Refused(_))));
 }
 
+/// Batch 1's commit of `ops`, covering L2 blocks 1..=`last_block`, in `chunk_count`
+/// segments, with a zero root (these tests stop at commit).
+fn first_commit(ops: &[PubdataOp], last_block: u64, chunk_count: u32) -> Call {
+    Call::Rollup(RollupCall::Commit(BatchCommit {
+        number: 1,
+        first_block: 1,
+        last_block,
+        fee_account: AccountId::ZERO,
+        pubdata: encode_pubdata(ops).unwrap(),
+        new_root: FieldBytes::from_bytes([0; 32]).unwrap(),
+        chunk_count,
+    }))
+}
+
 /// The honest pubdata of contract transaction `tx` (a deploy or a call) signed by
 /// `key`, run in L2 block 1 over empty storage and no deployed contract: its
 /// `FeeOnly` and `ContractTrace`, made by the executor's own rules (the re-executor
@@ -702,17 +716,7 @@ fn a_groth16_genesis_refuses_contract_ops_at_commit() {
         signature: dev0.sign(L2, transfer_tx).signature,
     };
     let trace = call[1].clone();
-    let commit = |ops: &[PubdataOp], chunk_count: u32| {
-        Call::Rollup(RollupCall::Commit(BatchCommit {
-            number: 1,
-            first_block: 1,
-            last_block: 1,
-            fee_account: AccountId::ZERO,
-            pubdata: encode_pubdata(ops).unwrap(),
-            new_root: FieldBytes::from_bytes([0; 32]).unwrap(),
-            chunk_count,
-        }))
-    };
+    let commit = |ops: &[PubdataOp], chunk_count: u32| first_commit(ops, 1, chunk_count);
     // The chunk count the honest commit of `ops` needs.
     let chunks = |tree: &mut AccountTree, backend: &dyn ProofBackend, ops: &[PubdataOp]| {
         Merkleizer::new(tree, backend, L2)
@@ -1256,17 +1260,7 @@ fn contract_transactions_are_re_executed_at_commit() {
         dir.path(),
         &genesis(tree.root().unwrap(), 100, backend.as_ref()),
     );
-    let commit = |ops: &[PubdataOp], chunk_count: u32| {
-        Call::Rollup(RollupCall::Commit(BatchCommit {
-            number: 1,
-            first_block: 1,
-            last_block: 2,
-            fee_account: AccountId::ZERO,
-            pubdata: encode_pubdata(ops).unwrap(),
-            new_root: FieldBytes::from_bytes([0; 32]).unwrap(),
-            chunk_count,
-        }))
-    };
+    let commit = |ops: &[PubdataOp], chunk_count: u32| first_commit(ops, 2, chunk_count);
     let refused = |ops: &[PubdataOp]| -> rollup::RollupError {
         match node.submit(sign(&operator(), &node, commit(ops, 1))) {
             Err(SubmitError::Refused(ghostd::modules::CallError::Rollup(e))) => e,
