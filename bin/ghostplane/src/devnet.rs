@@ -705,6 +705,7 @@ pub fn devnet_genesis(
             forced_inclusion_blocks,
             deposit_queue_max: 10_000,
             contract_fees,
+            batch_fuel_max: ghostplane_primitives::trace::BATCH_FUEL_MAX_DEFAULT,
         },
     }
 }

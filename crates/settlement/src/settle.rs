@@ -26,6 +26,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use borsh::BorshDeserialize;
+use ghostd_types::tx::ModuleId;
 use ghostd_types::{BatchCommit, Call, L1Outcome, L1Transaction, RollupCall, RollupState};
 use ghostplane_executor::StoreReader;
 use ghostplane_primitives::clock::{self, SharedClock};
@@ -78,8 +79,28 @@ pub enum SettlementError {
         batch: u64,
         /// ghostd's reason.
         reason: String,
+        /// The refusing module and its result code, if a module refused.
+        refusal: Option<(ModuleId, u16)>,
+    },
+    /// The L1 refused a batch because re-executing its contract transactions gave
+    /// other results than this node's executor (or its traces break the rules):
+    /// the same plan would be refused again, so settlement stops. The sequencer's
+    /// executor and the L1 disagree (a different wasmtime, rewrite, fuel table or
+    /// contract prices than the genesis's): an operator must look.
+    #[error(
+        "settlement stopped: the L1 refused batch {batch} on re-executing its contracts: {reason}"
+    )]
+    ContractsDiverged {
+        /// Batch.
+        batch: u64,
+        /// ghostd's reason (the op and what differs).
+        reason: String,
     },
 }
+
+/// Rollup result codes of refusals about contract traces and their re-execution
+/// (`ContractTraceMissing` … `BatchFuel`): an honest plan never gets one.
+const CONTRACT_REFUSALS: std::ops::RangeInclusive<u16> = 30..=34;
 
 /// A planned batch, as stored: exactly the commit it becomes (same fields, same
 /// encoding).
@@ -96,6 +117,10 @@ pub struct SettlementConfig {
     pub batch_blocks_max: u64,
     /// Stop adding blocks to a batch once its pubdata reaches this size.
     pub batch_pubdata_bytes_max: usize,
+    /// Most fuel a batch's contract transactions may be given (the rollup
+    /// genesis's `batch_fuel_max`): a block that would take the batch past it
+    /// starts the next batch.
+    pub batch_fuel_max: u64,
     /// Wait at least this long for more blocks before cutting a batch.
     pub batch_interval: Duration,
     /// Most planned batches not yet committed on the L1.
@@ -119,6 +144,7 @@ impl SettlementConfig {
             l2_chain_id,
             batch_blocks_max: 256,
             batch_pubdata_bytes_max: 1024 * 1024,
+            batch_fuel_max: ghostplane_primitives::trace::BATCH_FUEL_MAX_DEFAULT,
             batch_interval: Duration::from_millis(1000),
             batches_in_flight_max: 8,
             poll: Duration::from_millis(200),
@@ -127,6 +153,14 @@ impl SettlementConfig {
             clock: clock::system(),
         }
     }
+}
+
+/// The fuel `ops`' contract transactions were given (their traces say).
+fn contract_fuel(ops: &[PubdataOp]) -> u64 {
+    ops.iter().fold(0, |sum, op| match op {
+        PubdataOp::ContractTrace(trace) => sum.saturating_add(trace.fuel),
+        _ => sum,
+    })
 }
 
 /// Writes the L2 genesis accounts into the account tree (once) and returns the
@@ -277,6 +311,11 @@ impl<C: L1Client> Settlement<C> {
         while !stop.load(Ordering::Relaxed) {
             let pause = match self.round().await {
                 Ok(()) => self.config.poll,
+                Err(e @ SettlementError::ContractsDiverged { .. }) => {
+                    tracing::error!("{e}");
+                    metrics::gauge!("ghostplane_settlement_stopped").set(1.0);
+                    return;
+                }
                 Err(e) => {
                     tracing::warn!("settlement: {e}; retrying");
                     self.config.retry_backoff
@@ -377,6 +416,7 @@ impl<C: L1Client> Settlement<C> {
         let mut planned_txs = 0u64;
         let mut bytes = 0usize;
         let mut last = last_block;
+        let mut fuel = 0u64;
         let mut fee_account = None;
         while last < head && (last - last_block < self.config.batch_blocks_max || must_reach(last))
         {
@@ -416,9 +456,23 @@ impl<C: L1Client> Settlement<C> {
                     pubdata.len()
                 )));
             }
+            let block_ops = decode_pubdata(&pubdata)?;
+            let block_fuel = contract_fuel(&block_ops);
+            if fuel + block_fuel > self.config.batch_fuel_max {
+                if fuel == 0 || must_reach(last) {
+                    // A block alone over the bound: the sequencer bounds blocks by
+                    // it, so this is a misconfiguration, not a batch to try.
+                    return Err(SettlementError::Diverged(format!(
+                        "L2 block {} gives its contracts {block_fuel} fuel, over the batch bound {}",
+                        number.0, self.config.batch_fuel_max
+                    )));
+                }
+                break;
+            }
+            fuel += block_fuel;
             bytes += pubdata.len();
             planned_txs += u64::from(header.tx_count);
-            ops.extend(decode_pubdata(&pubdata)?);
+            ops.extend(block_ops);
             fee_account = Some(header.fee_account);
             last += 1;
         }
@@ -490,6 +544,13 @@ impl<C: L1Client> Settlement<C> {
             Ok(()) => {
                 tracing::info!(batch = number, "batch committed on L1");
                 Ok(())
+            }
+            Err(SettlementError::Refused {
+                batch,
+                reason,
+                refusal: Some((module, code)),
+            }) if module == ModuleId::ROLLUP && CONTRACT_REFUSALS.contains(&code) => {
+                Err(SettlementError::ContractsDiverged { batch, reason })
             }
             Err(refused @ SettlementError::Refused { .. }) => {
                 tokio::task::block_in_place(|| {
@@ -626,10 +687,13 @@ impl<C: L1Client> Settlement<C> {
         .sign(&self.operator);
         let hash = match self.client.submit(tx).await {
             Ok(hash) => hash,
-            Err(L1Error::Refused { message, .. }) => {
+            Err(L1Error::Refused {
+                message, refusal, ..
+            }) => {
                 return Err(SettlementError::Refused {
                     batch,
                     reason: message,
+                    refusal,
                 });
             }
             Err(e) => return Err(e.into()),
@@ -639,9 +703,14 @@ impl<C: L1Client> Settlement<C> {
             if let Some(receipt) = self.client.receipt(hash).await? {
                 return match receipt.outcome {
                     L1Outcome::Success => Ok(()),
-                    L1Outcome::Failed { message, .. } => Err(SettlementError::Refused {
+                    L1Outcome::Failed {
+                        module,
+                        code,
+                        message,
+                    } => Err(SettlementError::Refused {
                         batch,
                         reason: message,
+                        refusal: Some((module, code)),
                     }),
                 };
             }

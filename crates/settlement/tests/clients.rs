@@ -88,9 +88,17 @@ async fn embedded_and_rpc_clients_agree() {
         embedded.submit(deposit(2, 1_000)).await,
     ] {
         match client_result {
-            Err(L1Error::Refused { code, message }) => {
+            Err(L1Error::Refused {
+                code,
+                message,
+                refusal,
+            }) => {
                 assert_eq!(code, ghostplane_rpc::codes::CALL_REFUSED);
                 assert!(message.contains("less than"), "{message}");
+                // The refusing module and its result code, on both paths.
+                let (module, result) = refusal.expect("a module refused");
+                assert_eq!(module, ghostd_types::tx::ModuleId::ROLLUP, "a deposit");
+                assert!(result > 0);
             }
             other => panic!("overdraft accepted: {other:?}"),
         }

@@ -136,6 +136,7 @@ impl L1Client for FaultyL1 {
             return Err(L1Error::Refused {
                 code: ghostplane_rpc::codes::CALL_REFUSED,
                 message: "injected refusal".into(),
+                refusal: None,
             });
         }
         let hash = tx.hash();

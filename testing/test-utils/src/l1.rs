@@ -63,6 +63,7 @@ impl L1GenesisBuilder {
                     forced_inclusion_blocks: 100,
                     deposit_queue_max: 100,
                     contract_fees: Default::default(),
+                    batch_fuel_max: ghostplane_primitives::trace::BATCH_FUEL_MAX_DEFAULT,
                 },
             },
         }
@@ -153,6 +154,12 @@ impl L1GenesisBuilder {
     /// A deposit must be consumed within this many L1 blocks.
     pub fn forced_inclusion_blocks(mut self, blocks: u64) -> Self {
         self.genesis.rollup.forced_inclusion_blocks = blocks;
+        self
+    }
+
+    /// Most fuel a batch's contract transactions may be given.
+    pub fn batch_fuel_max(mut self, fuel: u64) -> Self {
+        self.genesis.rollup.batch_fuel_max = fuel;
         self
     }
 

@@ -29,6 +29,12 @@ pub const STORAGE_WRITES_PER_TX_MAX: usize = 256;
 pub const EVENTS_PER_TX_MAX: usize = 64;
 /// Largest event payload.
 pub const EVENT_DATA_BYTES_MAX: usize = 1024;
+/// The default of a rollup genesis's fuel per batch (`RollupGenesis::batch_fuel_max`):
+/// the most fuel a batch's contract transactions may be *given*, all together. It
+/// bounds the L1's work re-executing a batch even against an operator whose traces
+/// lie about the fuel used (the re-execution runs with the fuel given): twenty
+/// calls at the per-call maximum, or 2,000 at a million each.
+pub const BATCH_FUEL_MAX_DEFAULT: u64 = 20 * crate::constants::CALL_FUEL_MAX;
 /// Largest encoded [`ContractTrace`] (its counts and sizes bound it to about
 /// 640 KiB; a failure's revert data adds at most 4 KiB).
 pub const CONTRACT_TRACE_BYTES_MAX: usize = 1024 * 1024;

@@ -4,7 +4,7 @@ use ghostd_types::client::{L1Client, L1Error};
 use ghostd_types::{L1Receipt, RollupState, SignedL1Transaction};
 use ghostplane_primitives::{DepositEvent, Hash32, PublicKey};
 
-use crate::node::Ghostd;
+use crate::node::{Ghostd, SubmitError};
 
 /// The L1 node in this process.
 #[derive(Clone)]
@@ -53,6 +53,10 @@ impl L1Client for EmbeddedL1 {
         self.node.submit(tx).map_err(|e| L1Error::Refused {
             code: e.code(),
             message: e.to_string(),
+            refusal: match &e {
+                SubmitError::Refused(refused) => Some((refused.module(), refused.code())),
+                _ => None,
+            },
         })
     }
 

@@ -1385,3 +1385,48 @@ fn contract_transactions_are_re_executed_at_commit() {
         )))
     );
 }
+
+/// A batch's contract transactions may be given at most the genesis's fuel per
+/// batch: the honest contract batch commits under a bound equal to the fuel its
+/// traces were given, and is refused (code 34) under one unit less.
+#[test]
+fn a_batch_at_the_fuel_cap_commits_and_one_over_it_is_refused() {
+    let ops = contract_batch(example_contract("counter"));
+    let fuel: u64 = ops
+        .iter()
+        .map(|op| match op {
+            PubdataOp::ContractTrace(trace) => trace.fuel,
+            _ => 0,
+        })
+        .sum();
+    assert!(fuel > 0);
+    for (cap, commits) in [(fuel - 1, false), (fuel, true)] {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = stark();
+        let mut tree = tree(dir.path(), backend.as_ref());
+        let mut genesis = genesis(tree.root().unwrap(), 100, backend.as_ref());
+        genesis.rollup.batch_fuel_max = cap;
+        let node = node(dir.path(), &genesis);
+        let jobs = Merkleizer::new(&mut tree, backend.as_ref(), L2)
+            .build_batch(BatchNumber(1), AccountId::ZERO, &ops)
+            .unwrap();
+        let commit = first_commit(&ops, 2, jobs.len() as u32);
+        let outcome = node.submit(sign(&operator(), &node, commit));
+        if commits {
+            let hash = outcome.unwrap();
+            node.seal().unwrap();
+            assert_eq!(
+                node.receipt(&hash).unwrap().unwrap().outcome,
+                L1Outcome::Success
+            );
+        } else {
+            match outcome {
+                Err(SubmitError::Refused(e)) => {
+                    assert_eq!(e.code(), 34, "{e}");
+                    assert!(e.to_string().contains(&format!("{fuel} fuel")), "{e}");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+}

@@ -6,6 +6,8 @@
 //!
 //! ```text
 //! ops: … FeeOnly{Deploy|Call} ContractTrace …   (each trace right after its tx)
+//!   ▼ the fuel the traces were given, all together, within the genesis's
+//!   │  `batch_fuel_max` (it bounds the work below)
 //!   ▼ shape: a trace after every contract tx, none elsewhere; trace blocks within
 //!   │  the batch's range, blocks and times never going back
 //!   ▼ Reexecutor::reexecute(tx, trace, genesis prices, code store)
@@ -90,6 +92,17 @@ pub(crate) fn reexecute_batch<'t>(
         fuel_price: genesis.contract_fees.fuel_price,
         fee_min: genesis.contract_fees.fee_min,
     };
+    // The fuel bound first: it bounds the work below.
+    let fuel = ops.iter().fold(0u64, |sum, op| match op {
+        PubdataOp::ContractTrace(trace) => sum.saturating_add(trace.fuel),
+        _ => sum,
+    });
+    if fuel > genesis.batch_fuel_max {
+        return Err(RollupError::BatchFuel {
+            fuel,
+            max: genesis.batch_fuel_max,
+        });
+    }
     let mut previous = (first, 0u64);
     for (i, op) in ops.iter().enumerate() {
         if let PubdataOp::ContractTrace(_) = op

@@ -121,6 +121,7 @@ mod tests {
             forced_inclusion_blocks: 100,
             deposit_queue_max: 100,
             contract_fees: Default::default(),
+            batch_fuel_max: ghostplane_primitives::trace::BATCH_FUEL_MAX_DEFAULT,
         };
         apply_genesis(state, &genesis).unwrap();
         ledger::post(

@@ -269,6 +269,17 @@ pub enum RollupError {
         /// The batch's last block.
         last: u64,
     },
+    /// The batch's contract transactions are given more fuel than the genesis
+    /// allows a batch.
+    #[error(
+        "the batch's contract transactions are given {fuel} fuel, over the genesis's {max} per batch"
+    )]
+    BatchFuel {
+        /// Fuel given, all the batch's traces together.
+        fuel: u64,
+        /// The genesis's `batch_fuel_max`.
+        max: u64,
+    },
     /// Re-executing a contract transaction did not give what the pubdata says.
     #[error("op {op}: re-executing the contract transaction gives another result: {reason}")]
     Reexecution {
@@ -283,7 +294,7 @@ pub enum RollupError {
 impl RollupError {
     /// The stable result code receipts carry (`L1Outcome::Failed { module: rollup,
     /// code }`), numbered in declaration order and never reused or renumbered (a
-    /// new refusal takes the next number): 1 `ZeroDeposit`, 2 `BadRecipient`, 3 `QueueFull`, 4 `AccountsFull`, 5 `NotOperator`, 6 `BatchOrder`, 7 `BlockRange`, 8 `Pubdata`, 9 `UnknownAccount`, 10 `AccountId`, 11 `AccountReserved`, 12 `BadSignature`, 13 `Nonce`, 14 `DepositMismatch`, 15 `FeeOverMaximum`, 16 `Stateless`, 17 `TooManyBlocks`, 18 `DepositOverdue`, 19 `ChunkCount`, 20 `Overflow`, 21 `ProveOrder`, 22 `ProofCount`, 23 `BadProof`, 24 `ChunkOrder`, 25 `RootMismatch`, 26 `Ledger`, 27 `State`, 28 `NoState`, 29 `ContractsUnsupported`, 30 `ContractTraceMissing`, 31 `ContractTraceStray`, 32 `ContractTraceOrder`, 33 `Reexecution`.
+    /// new refusal takes the next number): 1 `ZeroDeposit`, 2 `BadRecipient`, 3 `QueueFull`, 4 `AccountsFull`, 5 `NotOperator`, 6 `BatchOrder`, 7 `BlockRange`, 8 `Pubdata`, 9 `UnknownAccount`, 10 `AccountId`, 11 `AccountReserved`, 12 `BadSignature`, 13 `Nonce`, 14 `DepositMismatch`, 15 `FeeOverMaximum`, 16 `Stateless`, 17 `TooManyBlocks`, 18 `DepositOverdue`, 19 `ChunkCount`, 20 `Overflow`, 21 `ProveOrder`, 22 `ProofCount`, 23 `BadProof`, 24 `ChunkOrder`, 25 `RootMismatch`, 26 `Ledger`, 27 `State`, 28 `NoState`, 29 `ContractsUnsupported`, 30 `ContractTraceMissing`, 31 `ContractTraceStray`, 32 `ContractTraceOrder`, 33 `Reexecution`, 34 `BatchFuel`.
     pub fn code(&self) -> u16 {
         match self {
             Self::ZeroDeposit => 1,
@@ -319,6 +330,7 @@ impl RollupError {
             Self::ContractTraceStray { .. } => 31,
             Self::ContractTraceOrder { .. } => 32,
             Self::Reexecution { .. } => 33,
+            Self::BatchFuel { .. } => 34,
         }
     }
 }

@@ -11,7 +11,7 @@ use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use crate::api::{GhostApiClient, RollupApiClient, TxState};
 
 use crate::rollup::RollupState;
-use crate::tx::{L1Receipt, SignedL1Transaction};
+use crate::tx::{L1Receipt, ModuleId, SignedL1Transaction};
 
 /// Why an L1 call failed.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -26,6 +26,9 @@ pub enum L1Error {
         code: i32,
         /// ghostd's message.
         message: String,
+        /// The refusing module and its result code, when a module refused the
+        /// call (the JSON-RPC error's `data`: `{"module": id, "resultCode": n}`).
+        refusal: Option<(ModuleId, u16)>,
     },
     /// The L1 answered something this client cannot read.
     #[error("unexpected L1 answer: {0}")]
@@ -58,6 +61,16 @@ pub trait L1Client: Send + Sync + 'static {
     fn is_pending(&self, hash: Hash32) -> impl Future<Output = Result<bool, L1Error>> + Send;
 }
 
+/// The `data` of a JSON-RPC error for a call a module refused.
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallRefusal {
+    /// The refusing module's id.
+    pub module: u8,
+    /// Its result code.
+    pub result_code: u16,
+}
+
 /// A remote ghostd over JSON-RPC, through the generated clients of [`crate::api`].
 pub struct RpcL1 {
     client: HttpClient,
@@ -68,6 +81,10 @@ fn call_error(error: jsonrpsee::core::ClientError) -> L1Error {
         jsonrpsee::core::ClientError::Call(object) => L1Error::Refused {
             code: object.code(),
             message: object.message().to_string(),
+            refusal: object.data().and_then(|data| {
+                let refusal: CallRefusal = serde_json::from_str(data.get()).ok()?;
+                Some((ModuleId(refusal.module), refusal.result_code))
+            }),
         },
         other => L1Error::Unavailable(other.to_string()),
     }

@@ -32,6 +32,11 @@ pub struct RollupGenesis {
     /// What contract transactions cost: the L1 re-executes each with these, so the
     /// sequencer's executor must use the same.
     pub contract_fees: ContractFees,
+    /// Most fuel a batch's contract transactions may be given, all together (each
+    /// transaction's `ContractTrace::fuel`): bounds the L1's re-execution work per
+    /// commit. At least `CALL_FUEL_MAX`; the sequencer bounds each block by it and
+    /// settlement cuts batches by it, so an honest batch always fits.
+    pub batch_fuel_max: u64,
 }
 
 /// The prices of contract transactions, fixed at genesis.

@@ -113,6 +113,19 @@ pub enum DropReason {
         /// The per-block budget.
         max: usize,
     },
+    /// The block's contract fuel budget (the genesis's fuel per batch, so that any
+    /// block fits a batch) is used up.
+    #[error(
+        "block fuel budget full: the transaction's contract code is given {needed} fuel, {left} is left (at most {max} per block)"
+    )]
+    BlockFuelFull {
+        /// Fuel its contract code was given.
+        needed: u64,
+        /// Fuel left in the block.
+        left: u64,
+        /// The per-block budget.
+        max: u64,
+    },
 }
 
 /// A transaction left out of the block.

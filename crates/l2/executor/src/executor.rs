@@ -27,6 +27,8 @@ pub const BLOCK_ITEMS_MAX: usize = 65_536;
 /// Default of [`ExecutorConfig::parallel_items_min`].
 pub const PARALLEL_ITEMS_MIN_DEFAULT: usize = 64;
 
+pub use ghostplane_primitives::trace::BATCH_FUEL_MAX_DEFAULT;
+
 /// Executor settings.
 #[derive(Debug, Clone)]
 pub struct ExecutorConfig {
@@ -37,6 +39,10 @@ pub struct ExecutorConfig {
     /// Least fee a transaction must offer (and pays when included), in GCC base
     /// units: each transaction takes a proof slot. Lower offers are dropped.
     pub fee_min: Amount,
+    /// Most fuel a block's contract code may be given, all its transactions
+    /// together (the rollup genesis's fuel per batch, so that every block fits a
+    /// batch the L1 takes); a contract transaction past it is dropped.
+    pub block_fuel_max: u64,
     /// Bound on the state cache, in bytes (table and values).
     pub cache_bytes_max: usize,
     /// Blocks with fewer items run sequentially: below this, spreading the work
@@ -50,6 +56,7 @@ impl Default for ExecutorConfig {
             threads: std::thread::available_parallelism().map_or(2, usize::from),
             fuel_price: 1,
             fee_min: 1,
+            block_fuel_max: BATCH_FUEL_MAX_DEFAULT,
             cache_bytes_max: store::CACHE_BYTES_MAX_DEFAULT,
             parallel_items_min: PARALLEL_ITEMS_MIN_DEFAULT,
         }
@@ -219,6 +226,7 @@ impl Executor {
             timestamp_ms: block.timestamp_ms,
             fuel_price: self.config.fuel_price,
             fee_min: self.config.fee_min,
+            block_fuel_max: self.config.block_fuel_max,
         };
 
         let plan_started = Instant::now();

@@ -117,6 +117,8 @@ impl Reexecutor {
                 timestamp_ms,
                 fuel_price: prices.fuel_price,
                 fee_min: prices.fee_min,
+                // One transaction: the batch bound is the L1's to check.
+                block_fuel_max: u64::MAX,
             };
             let outcome = execute_item(&env, &item, Arc::new(state), Overlay::default());
             // The caller waits for this; if it is gone there is no one to tell.

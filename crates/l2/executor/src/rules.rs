@@ -34,6 +34,8 @@ pub(crate) struct Env<'a> {
     pub(crate) fuel_price: Amount,
     /// Least fee any included transaction pays (each takes a proof slot).
     pub(crate) fee_min: Amount,
+    /// Most fuel the block's contract code may be given, all transactions together.
+    pub(crate) block_fuel_max: u64,
 }
 
 /// What including an item did.

@@ -108,6 +108,7 @@ pub(crate) fn execute(
         overlay: Overlay::with_capacity(items.len() * 4),
         outcomes: Vec::with_capacity(items.len()),
         pubdata_bytes: 0,
+        fuel: 0,
         hits: 0,
         conflicts: 0,
     };
@@ -162,6 +163,8 @@ struct InOrder {
     overlay: Overlay,
     outcomes: Vec<ItemOutcome>,
     pubdata_bytes: usize,
+    /// Fuel given to the block's contract code so far.
+    fuel: u64,
     hits: u64,
     conflicts: u64,
 }
@@ -208,21 +211,37 @@ impl InOrder {
             };
             // Pubdata budget (in block order, so parallel and sequential agree).
             // Deposits are never dropped: they are small and must go in queue order.
+            // The same for the fuel given to contract code (the L1 re-executes it).
             let needed = pubdata_size(&outcome);
             let left = BLOCK_PUBDATA_BYTES_MAX.saturating_sub(self.pubdata_bytes);
-            let outcome = if needed > left && matches!(item, BlockItem::Transaction { .. }) {
-                ItemOutcome {
-                    result: Err(DropReason::BlockPubdataFull {
-                        needed,
-                        left,
-                        max: BLOCK_PUBDATA_BYTES_MAX,
-                    }),
+            let fuel = fuel_given(&outcome);
+            let fuel_left = env.block_fuel_max.saturating_sub(self.fuel);
+            let dropped = if needed > left {
+                Some(DropReason::BlockPubdataFull {
+                    needed,
+                    left,
+                    max: BLOCK_PUBDATA_BYTES_MAX,
+                })
+            } else if fuel > fuel_left {
+                Some(DropReason::BlockFuelFull {
+                    needed: fuel,
+                    left: fuel_left,
+                    max: env.block_fuel_max,
+                })
+            } else {
+                None
+            };
+            let outcome = match dropped {
+                Some(reason) if matches!(item, BlockItem::Transaction { .. }) => ItemOutcome {
+                    result: Err(reason),
                     reads: outcome.reads,
                     writes: Vec::new(),
+                },
+                _ => {
+                    self.pubdata_bytes += needed;
+                    self.fuel += fuel;
+                    outcome
                 }
-            } else {
-                self.pubdata_bytes += needed;
-                outcome
             };
             for (key, value) in &outcome.writes {
                 self.overlay.insert(*key, value.clone());
@@ -230,6 +249,21 @@ impl InOrder {
             self.outcomes.push(outcome);
         }
         Ok(())
+    }
+}
+
+/// The fuel an item's contract code was given (its trace says).
+fn fuel_given(outcome: &ItemOutcome) -> u64 {
+    match &outcome.result {
+        Ok(included) => included
+            .ops
+            .iter()
+            .map(|op| match op {
+                PubdataOp::ContractTrace(trace) => trace.fuel,
+                _ => 0,
+            })
+            .sum(),
+        Err(_) => 0,
     }
 }
 

@@ -946,3 +946,31 @@ fn an_empty_value_is_present_and_a_deleted_key_is_absent() {
     );
     assert_eq!(read(&mut chain, 0).0, -1);
 }
+
+/// A block's contract code is given at most `block_fuel_max` fuel, all its
+/// transactions together: a call past it is dropped (and the block still fits a
+/// batch the L1 takes).
+#[test]
+fn a_block_gives_its_contracts_at_most_the_fuel_budget() {
+    let fuel = 1_000_000 - ghostplane_executor::rules::CALL_FUEL_BASE; // one call's
+    let mut chain = Chain::with_config(
+        3,
+        ghostplane_executor::ExecutorConfig {
+            threads: 2,
+            parallel_items_min: 0,
+            block_fuel_max: fuel + fuel / 2,
+            ..Default::default()
+        },
+    );
+    let (counter, _) = deploy(&mut chain, contract("counter"));
+    let out = chain.run(vec![
+        chain.call(2, counter, vec![], 0),
+        chain.call(2, counter, vec![], 1),
+    ]);
+    assert_eq!(out.receipts.len(), 1);
+    assert!(matches!(
+        out.dropped[0].reason,
+        ghostplane_executor::DropReason::BlockFuelFull { needed, left, .. }
+            if needed == fuel && left == fuel / 2
+    ));
+}

@@ -92,6 +92,9 @@ pub struct SequencerConfig {
     /// proof slot, so a zero-fee flood would cost the prover fleet and not its
     /// senders. Refused at submission and dropped by the executor.
     pub fee_min: u128,
+    /// Most fuel a block's contract code may be given (the rollup genesis's
+    /// `batch_fuel_max`, so every block fits a batch the L1 takes).
+    pub block_fuel_max: u64,
     /// Executed plus pooled transactions that no planned batch covers yet, above
     /// which new transactions get `SettlementBehind` (only once settlement reports).
     /// Planning (the merkleizer, ~450 ops/s on 2 cores) must clear this well inside
@@ -140,6 +143,7 @@ impl SequencerConfig {
             deposits_queue_max: 4096,
             pipeline_bytes_max: 512 * 1024 * 1024,
             fee_min: 1,
+            block_fuel_max: ghostplane_primitives::trace::BATCH_FUEL_MAX_DEFAULT,
             settlement_unplanned_txs_max: 20_000,
             settlement_unproven_jobs_max: 256,
         }

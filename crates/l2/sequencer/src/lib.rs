@@ -128,6 +128,7 @@ impl Sequencer {
         let executor_config = ExecutorConfig {
             threads: config.executor_threads,
             fee_min: config.fee_min,
+            block_fuel_max: config.block_fuel_max,
             ..ExecutorConfig::default()
         };
         let mut executor = Executor::open(&config.data_dir.join("state"), executor_config)?;

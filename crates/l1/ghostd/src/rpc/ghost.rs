@@ -28,7 +28,14 @@ fn refused(error: &SubmitError) -> BatchSubmitted {
 }
 
 fn submit_error(error: &SubmitError) -> ErrorObjectOwned {
-    ghostplane_rpc::error(error.code(), error.to_string(), None::<()>)
+    let refusal = match error {
+        SubmitError::Refused(refused) => Some(ghostd_types::client::CallRefusal {
+            module: refused.module().0,
+            result_code: refused.code(),
+        }),
+        _ => None,
+    };
+    ghostplane_rpc::error(error.code(), error.to_string(), refusal)
 }
 
 /// The `ghost_*` handlers, over the node.
