@@ -1,16 +1,21 @@
 //! Executor throughput: native transfers (low and high contention, 1 and 2 threads),
-//! contract calls, deploys. State is in the executor's cache; blocks are executed,
-//! not committed, so every iteration runs the same block on the same state.
+//! contract calls, deploys, and the L1's re-execution of contract calls from their
+//! pubdata traces. State is in the executor's cache; blocks are executed, not
+//! committed, so every iteration runs the same block on the same state.
 
 use std::hint::black_box;
 use std::path::Path;
+use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ghostplane_executor::{BlockInput, BlockItem, Executor, ExecutorConfig};
+use ghostplane_executor::{
+    BlockInput, BlockItem, CodeStore, ContractPrices, Executor, ExecutorConfig, Reexecutor,
+    StoreError,
+};
 use ghostplane_primitives::tx::contract_address;
 use ghostplane_primitives::{
-    AccountId, BlockNumber, ContractAddress, DEVNET_CHAIN_ID, Keypair, L2Genesis, Recipient,
-    TokenId, Transaction,
+    AccountId, BlockNumber, ContractAddress, ContractTrace, DEVNET_CHAIN_ID, Hash32, Keypair,
+    L2Genesis, PubdataOp, Recipient, SignedTransaction, TokenId, Transaction,
 };
 
 const TRANSFERS: u32 = 10_000;
@@ -258,12 +263,82 @@ fn contracts(c: &mut Criterion) {
             nonce: bench.nonce(5),
         },
     )]);
+    // What every L1 validator does at commit: re-execute each contract transaction
+    // from its pubdata trace (the token transfers above, one at a time).
+    let output = bench
+        .executor
+        .execute(&token_block)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let signed: Vec<SignedTransaction> = token_block
+        .items
+        .iter()
+        .map(|item| match item {
+            BlockItem::Transaction { tx, .. } => tx.clone(),
+            BlockItem::Deposit(_) => unreachable!("no deposits here"),
+        })
+        .collect();
+    let traces: Vec<ContractTrace> = output
+        .ops
+        .iter()
+        .filter_map(|op| match op {
+            PubdataOp::ContractTrace(trace) => Some((**trace).clone()),
+            _ => None,
+        })
+        .collect();
+    let bytes: usize = output.ops.iter().map(PubdataOp::encoded_len).sum();
+    println!(
+        "pubdata per token-transfer call (FeeOnly + ContractTrace): {} bytes (a native transfer: {} bytes)",
+        bytes / signed.len(),
+        ghostplane_primitives::pubdata::TRANSFER_BYTES
+    );
+    let code = Code {
+        token,
+        hash: ghostplane_primitives::tx::code_hash(&wat("token")),
+        code: Arc::from(wat("token").as_slice()),
+    };
+    let prices = ContractPrices {
+        fuel_price: 1,
+        fee_min: 1,
+    };
+    let reexecutor = Reexecutor::new().unwrap_or_else(|e| panic!("{e}"));
+    let mut group = c.benchmark_group("l1_reexecute");
+    group.throughput(Throughput::Elements(u64::from(CALLS)));
+    group.sample_size(10);
+    group.bench_function("token_transfer_calls", |b| {
+        b.iter(|| {
+            for (tx, trace) in signed.iter().zip(&traces) {
+                let again = reexecutor
+                    .reexecute(tx, trace, prices, &code)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                black_box(again);
+            }
+        })
+    });
+    group.finish();
+
     let mut group = c.benchmark_group("executor_deploy");
     group.throughput(Throughput::Elements(1));
     group.bench_function("token_wat", |b| {
         b.iter(|| bench.executor.execute(black_box(&deploy)))
     });
     group.finish();
+}
+
+/// The L1's record of the one contract the re-execution bench calls.
+struct Code {
+    token: ContractAddress,
+    hash: Hash32,
+    code: Arc<[u8]>,
+}
+
+impl CodeStore for Code {
+    fn code_hash(&self, address: &ContractAddress) -> Result<Option<Hash32>, StoreError> {
+        Ok((*address == self.token).then_some(self.hash))
+    }
+
+    fn code(&self, hash: &Hash32) -> Result<Option<Arc<[u8]>>, StoreError> {
+        Ok((*hash == self.hash).then(|| Arc::clone(&self.code)))
+    }
 }
 
 criterion_group!(benches, native, contracts);
