@@ -162,6 +162,9 @@ pub struct Devnet {
     backend: Arc<dyn ProofBackend>,
     db: Arc<rocksdb::DB>,
     l2_genesis: L2Genesis,
+    /// The rollup genesis's fuel per batch: the sequencer's block bound and
+    /// settlement's batch bound (the L1 refuses a batch past it).
+    batch_fuel_max: u64,
     l1: L1,
     coordinator: Coordinator,
     /// Tokens of external workers (the file) and of the in-process one (never
@@ -238,6 +241,7 @@ impl Devnet {
             },
         )?;
         Ok(Self {
+            batch_fuel_max: genesis.rollup.batch_fuel_max,
             args,
             data_dir,
             backend,
@@ -259,6 +263,7 @@ impl Devnet {
             backend,
             db,
             l2_genesis,
+            batch_fuel_max,
             l1,
             coordinator,
             token_file,
@@ -298,6 +303,7 @@ impl Devnet {
         config.rpc_addr = args.rpc_addr;
         config.quic_addr = args.quic_addr;
         config.block_time_ms = args.block_time_ms;
+        config.block_fuel_max = batch_fuel_max;
         config.fee_min = args.fee_min;
         // A Groth16 rollup takes no contract transactions (its L1 would refuse them).
         config.proof_system = backend.system();
@@ -338,6 +344,7 @@ impl Devnet {
         // Settlement and the deposit watcher.
         let mut settlement_config = SettlementConfig::new(L1_DEVNET_CHAIN_ID, DEVNET_CHAIN_ID);
         settlement_config.batch_interval = Duration::from_millis(args.batch_interval_ms);
+        settlement_config.batch_fuel_max = batch_fuel_max;
         let pipeline = Pipeline {
             db,
             coordinator,
