@@ -104,6 +104,7 @@ pub(crate) fn reexecute_batch<'t>(
         });
     }
     let mut previous = (first, 0u64);
+    let mut txs: Vec<(usize, &SignedTransaction, &ContractTrace)> = Vec::new();
     for (i, op) in ops.iter().enumerate() {
         if let PubdataOp::ContractTrace(_) = op
             && !(i > 0 && is_contract_tx(&ops[i - 1]))
@@ -133,36 +134,35 @@ pub(crate) fn reexecute_batch<'t>(
                 reason: "no signed transaction behind the op".into(),
             });
         };
-        reexecute_one(state, reexecutor, prices, i, op, trace, tx)?;
+        txs.push((i, tx, trace));
     }
-    Ok(())
-}
-
-/// Re-executes op `i` (`op` and its `trace`) and records a deploy.
-fn reexecute_one(
-    state: &mut Layer<'_>,
-    reexecutor: &Reexecutor,
-    prices: ContractPrices,
-    i: usize,
-    op: &PubdataOp,
-    trace: &ContractTrace,
-    tx: &SignedTransaction,
-) -> Result<(), RollupError> {
+    if txs.is_empty() {
+        return Ok(());
+    }
+    // One hand-off for the whole batch; deploys in it are seen by later calls.
     let records = Records { state: &*state };
-    let again = match reexecutor.reexecute(tx, trace, prices, &records) {
-        Ok(again) => again,
-        Err(ExecError::DroppedOnReexecution(reason)) => {
+    let runs: Vec<(&SignedTransaction, &ContractTrace)> =
+        txs.iter().map(|(_, tx, trace)| (*tx, *trace)).collect();
+    let results = reexecutor
+        .reexecute_all(&runs, prices, &records)
+        .map_err(|e| RollupError::from(StateError::Reexecution(e.to_string())))?;
+    for ((i, tx, trace), result) in txs.into_iter().zip(results) {
+        let again = match result {
+            Ok(again) => again,
+            Err(ExecError::DroppedOnReexecution(reason)) => {
+                return Err(RollupError::Reexecution { op: i, reason });
+            }
+            Err(e) => return Err(StateError::Reexecution(e.to_string()).into()),
+        };
+        let posted = [&ops[i], &PubdataOp::ContractTrace(Box::new(trace.clone()))];
+        if let Some(reason) = first_difference(&posted, &again.ops) {
             return Err(RollupError::Reexecution { op: i, reason });
         }
-        Err(e) => return Err(StateError::Reexecution(e.to_string()).into()),
-    };
-    let posted = [op, &PubdataOp::ContractTrace(Box::new(trace.clone()))];
-    if let Some(reason) = first_difference(&posted, &again.ops) {
-        return Err(RollupError::Reexecution { op: i, reason });
-    }
-    if let (Some((address, hash)), Transaction::Deploy { code, .. }) = (again.deployed, &tx.tx) {
-        state.put(contract_key(&address), &hash);
-        state.put(code_key(&hash), code);
+        if let (Some((address, hash)), Transaction::Deploy { code, .. }) = (again.deployed, &tx.tx)
+        {
+            state.put(contract_key(&address), &hash);
+            state.put(code_key(&hash), code);
+        }
     }
     Ok(())
 }

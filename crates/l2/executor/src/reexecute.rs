@@ -22,7 +22,7 @@
 //! `'static`).
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crossbeam_channel::Sender;
 
@@ -98,34 +98,40 @@ impl Reexecutor {
         prices: ContractPrices,
         code: &dyn CodeStore,
     ) -> Result<Reexecuted, ExecError> {
-        if !matches!(
-            signed.tx,
-            Transaction::Deploy { .. } | Transaction::Call { .. }
-        ) {
-            return Err(ExecError::NotAContractTransaction);
-        }
+        let mut all = self.reexecute_all(&[(signed, trace)], prices, code)?;
+        all.pop().unwrap_or(Err(ExecError::NotAContractTransaction))
+    }
+
+    /// Re-executes each of `txs` in order, in one hand-off to the re-executor's
+    /// thread: a deploy earlier in `txs` is seen by later ones (as its re-execution
+    /// made it), and each contract's code is asked of `code` once. The outer error
+    /// is this node's failure; each inner one a verdict on that transaction (see
+    /// [`Reexecutor::reexecute`]).
+    pub fn reexecute_all(
+        &self,
+        txs: &[(&SignedTransaction, &ContractTrace)],
+        prices: ContractPrices,
+        code: &dyn CodeStore,
+    ) -> Result<Vec<Result<Reexecuted, ExecError>>, ExecError> {
         let (lookups, requests) = crossbeam_channel::bounded::<Lookup>(1);
         let (done, result) = crossbeam_channel::bounded(1);
-        let state = TraceState::new(signed, trace, lookups);
+        let jobs: Vec<(SignedTransaction, ContractTrace)> = txs
+            .iter()
+            .map(|(signed, trace)| ((*signed).clone(), (*trace).clone()))
+            .collect();
         let runtime = Arc::clone(&self.runtime);
-        let item = BlockItem::transaction(signed.clone());
-        let (block, timestamp_ms) = (trace.block, trace.time_ms);
         self.thread.spawn(move || {
-            let env = Env {
-                runtime: &runtime,
-                block,
-                timestamp_ms,
-                fuel_price: prices.fuel_price,
-                fee_min: prices.fee_min,
-                // One transaction: the batch bound is the L1's to check.
-                block_fuel_max: u64::MAX,
-            };
-            let outcome = execute_item(&env, &item, Arc::new(state), Overlay::default());
+            let known = Arc::new(Known::new(lookups));
+            let outcomes: Result<Vec<_>, ExecError> = jobs
+                .iter()
+                .map(|(signed, trace)| run_one(&runtime, prices, &known, signed, trace))
+                .collect();
+            drop(known);
             // The caller waits for this; if it is gone there is no one to tell.
-            let _ = done.send(outcome.map(|(outcome, _)| outcome));
+            let _ = done.send(outcomes);
         });
-        // Serve the contract's code lookups until it is done.
-        let outcome = loop {
+        // Serve the contracts' code lookups until the run is done.
+        let outcomes = loop {
             crossbeam_channel::select! {
                 recv(requests) -> lookup => match lookup {
                     Ok(Lookup::Contract(address, answer)) => {
@@ -134,34 +140,136 @@ impl Reexecutor {
                     Ok(Lookup::Code(hash, answer)) => {
                         let _ = answer.send(code.code(&hash));
                     }
-                    // The state (and its sender) is dropped with the run: the
-                    // result is on its way.
+                    // The lookups' sender is dropped with the run: the result is
+                    // on its way.
                     Err(_) => break result.recv(),
                 },
                 recv(result) -> outcome => break outcome,
             }
         };
-        let outcome = outcome.map_err(|_| {
+        outcomes.map_err(|_| {
             ExecError::Store(StoreError::CodeStore(
                 "the re-execution thread stopped without a result".into(),
             ))
-        })??;
-        let included = outcome
-            .result
-            .map_err(|reason| ExecError::DroppedOnReexecution(reason.to_string()))?;
-        let deployed = outcome
-            .writes
-            .iter()
-            .find_map(|(key, value)| match (key, value) {
-                (StateKey::Contract(address), Some(StateValue::CodeHash(hash))) => {
-                    Some((*address, *hash))
-                }
-                _ => None,
-            });
-        Ok(Reexecuted {
-            ops: included.ops,
-            deployed,
-        })
+        })?
+    }
+}
+
+/// Runs one transaction on the re-executor's thread. `Err` is this node's failure;
+/// `Ok(Err)` a verdict.
+fn run_one(
+    runtime: &WasmRuntime,
+    prices: ContractPrices,
+    known: &Arc<Known>,
+    signed: &SignedTransaction,
+    trace: &ContractTrace,
+) -> Result<Result<Reexecuted, ExecError>, ExecError> {
+    if !matches!(
+        signed.tx,
+        Transaction::Deploy { .. } | Transaction::Call { .. }
+    ) {
+        return Ok(Err(ExecError::NotAContractTransaction));
+    }
+    let env = Env {
+        runtime,
+        block: trace.block,
+        timestamp_ms: trace.time_ms,
+        fuel_price: prices.fuel_price,
+        fee_min: prices.fee_min,
+        // One transaction at a time: the batch bound is the L1's to check.
+        block_fuel_max: u64::MAX,
+    };
+    let state = TraceState::new(signed, trace, Arc::clone(known));
+    let item = BlockItem::transaction(signed.clone());
+    let (outcome, _) = execute_item(&env, &item, Arc::new(state), Overlay::default())?;
+    let included = match outcome.result {
+        Ok(included) => included,
+        Err(reason) => return Ok(Err(ExecError::DroppedOnReexecution(reason.to_string()))),
+    };
+    let mut deployed = None;
+    for (key, value) in &outcome.writes {
+        match (key, value) {
+            (StateKey::Contract(address), Some(StateValue::CodeHash(hash))) => {
+                deployed = Some((*address, *hash));
+            }
+            (StateKey::Code(hash), Some(StateValue::Bytes(bytes))) => {
+                known.learn_code(*hash, Arc::clone(bytes));
+            }
+            _ => {}
+        }
+    }
+    if let Some((address, hash)) = deployed {
+        known.learn_contract(address, hash);
+    }
+    Ok(Ok(Reexecuted {
+        ops: included.ops,
+        deployed,
+    }))
+}
+
+/// What the re-executor's thread knows of contracts and code: asked of the caller
+/// once each, or learnt from a deploy earlier in the run.
+struct Known {
+    lookups: Sender<Lookup>,
+    contracts: Mutex<HashMap<ContractAddress, Option<Hash32>>>,
+    codes: Mutex<HashMap<Hash32, Option<Arc<[u8]>>>>,
+}
+
+impl Known {
+    fn new(lookups: Sender<Lookup>) -> Self {
+        Self {
+            lookups,
+            contracts: Mutex::default(),
+            codes: Mutex::default(),
+        }
+    }
+
+    fn learn_contract(&self, address: ContractAddress, hash: Hash32) {
+        if let Ok(mut contracts) = self.contracts.lock() {
+            contracts.insert(address, Some(hash));
+        }
+    }
+
+    fn learn_code(&self, hash: Hash32, code: Arc<[u8]>) {
+        if let Ok(mut codes) = self.codes.lock() {
+            codes.insert(hash, Some(code));
+        }
+    }
+
+    /// Asks the calling thread, and waits for its answer.
+    fn ask<T>(&self, lookup: impl FnOnce(Sender<T>) -> Lookup) -> Result<T, StoreError> {
+        let (answer, reply) = crossbeam_channel::bounded(1);
+        let gone = || StoreError::CodeStore("the re-executing caller went away".into());
+        self.lookups.send(lookup(answer)).map_err(|_| gone())?;
+        reply.recv().map_err(|_| gone())
+    }
+
+    fn code_hash(&self, address: &ContractAddress) -> Result<Option<Hash32>, StoreError> {
+        let cached = self
+            .contracts
+            .lock()
+            .ok()
+            .and_then(|c| c.get(address).copied());
+        if let Some(hash) = cached {
+            return Ok(hash);
+        }
+        let hash = self.ask(|answer| Lookup::Contract(*address, answer))??;
+        if let Ok(mut contracts) = self.contracts.lock() {
+            contracts.insert(*address, hash);
+        }
+        Ok(hash)
+    }
+
+    fn code(&self, hash: &Hash32) -> Result<Option<Arc<[u8]>>, StoreError> {
+        let cached = self.codes.lock().ok().and_then(|c| c.get(hash).cloned());
+        if let Some(code) = cached {
+            return Ok(code);
+        }
+        let code = self.ask(|answer| Lookup::Code(*hash, answer))??;
+        if let Ok(mut codes) = self.codes.lock() {
+            codes.insert(*hash, code.clone());
+        }
+        Ok(code)
     }
 }
 
@@ -174,11 +282,11 @@ struct TraceState {
     account: AccountRecord,
     fee: Amount,
     storage: ReadSet,
-    lookups: Sender<Lookup>,
+    known: Arc<Known>,
 }
 
 impl TraceState {
-    fn new(signed: &SignedTransaction, trace: &ContractTrace, lookups: Sender<Lookup>) -> Self {
+    fn new(signed: &SignedTransaction, trace: &ContractTrace, known: Arc<Known>) -> Self {
         let storage = trace
             .reads
             .iter()
@@ -197,16 +305,8 @@ impl TraceState {
             },
             fee: signed.tx.fee(),
             storage,
-            lookups,
+            known,
         }
-    }
-
-    /// Asks the calling thread, and waits for its answer.
-    fn ask<T>(&self, lookup: impl FnOnce(Sender<T>) -> Lookup) -> Result<T, StoreError> {
-        let (answer, reply) = crossbeam_channel::bounded(1);
-        let gone = || StoreError::CodeStore("the re-executing caller went away".into());
-        self.lookups.send(lookup(answer)).map_err(|_| gone())?;
-        reply.recv().map_err(|_| gone())
     }
 }
 
@@ -225,12 +325,8 @@ impl StateReader for TraceState {
                 .cloned()
                 .flatten()
                 .map(StateValue::Bytes),
-            StateKey::Contract(address) => self
-                .ask(|answer| Lookup::Contract(*address, answer))??
-                .map(StateValue::CodeHash),
-            StateKey::Code(hash) => self
-                .ask(|answer| Lookup::Code(*hash, answer))??
-                .map(StateValue::Bytes),
+            StateKey::Contract(address) => self.known.code_hash(address)?.map(StateValue::CodeHash),
+            StateKey::Code(hash) => self.known.code(hash)?.map(StateValue::Bytes),
             _ => None,
         })
     }
