@@ -42,6 +42,9 @@ const WINDOW_BLOCKS: u64 = 40;
 struct GatedL1 {
     inner: EmbeddedL1,
     hold: AtomicBool,
+    /// Refuse every commit as the L1 refuses a batch whose contract re-execution
+    /// differs (rollup code 33).
+    refuse_contracts: AtomicBool,
     refused: AtomicU64,
 }
 
@@ -64,6 +67,14 @@ impl L1Client for GatedL1 {
     async fn submit(&self, tx: SignedL1Transaction) -> Result<Hash32, L1Error> {
         if Self::is_commit(&tx) && self.hold.load(Ordering::SeqCst) {
             return Err(L1Error::Unavailable("held back by the test".into()));
+        }
+        if Self::is_commit(&tx) && self.refuse_contracts.load(Ordering::SeqCst) {
+            self.refused.fetch_add(1, Ordering::SeqCst);
+            return Err(L1Error::Refused {
+                code: ghostplane_rpc::codes::CALL_REFUSED,
+                message: "rollup: op 0: re-executing the contract transaction gives another result (test)".into(),
+                refusal: Some((ghostd_types::tx::ModuleId::ROLLUP, 33)),
+            });
         }
         let commit = Self::is_commit(&tx);
         let result = self.inner.submit(tx).await;
@@ -142,8 +153,23 @@ async fn status(l1: &EmbeddedL1) -> RollupState {
     l1.rollup_status().await.unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_refused_batch_is_planned_again_through_the_overdue_deposit() {
+/// Everything the tests run: a real embedded ghostd making 50 ms blocks, a real
+/// sequencer, a coordinator with no worker (batches are committed, not proven),
+/// and settlement and the deposit watcher over the gated L1.
+struct Harness {
+    _dir: tempfile::TempDir,
+    node: Ghostd,
+    producer: ghostd::Producer,
+    embedded: EmbeddedL1,
+    sequencer: Sequencer,
+    coordinator: Coordinator,
+    gated: Arc<GatedL1>,
+    stop: Arc<AtomicBool>,
+    settlement: tokio::task::JoinHandle<()>,
+    watcher: tokio::task::JoinHandle<()>,
+}
+
+async fn harness() -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let backend: Arc<dyn ProofBackend> =
         Arc::new(StarkBackend::new(FriSettings::SETTLEMENT, 2).unwrap());
@@ -177,6 +203,7 @@ async fn a_refused_batch_is_planned_again_through_the_overdue_deposit() {
     let gated = Arc::new(GatedL1 {
         inner: embedded.clone(),
         hold: AtomicBool::new(false),
+        refuse_contracts: AtomicBool::new(false),
         refused: AtomicU64::new(0),
     });
     let mut settlement_config = SettlementConfig::new(L1_DEVNET_CHAIN_ID, DEVNET_CHAIN_ID);
@@ -202,6 +229,34 @@ async fn a_refused_batch_is_planned_again_through_the_overdue_deposit() {
         ghostplane_primitives::clock::system(),
         Arc::clone(&stop),
     ));
+    Harness {
+        _dir: dir,
+        node,
+        producer,
+        embedded,
+        sequencer,
+        coordinator,
+        gated,
+        stop,
+        settlement,
+        watcher,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_batch_is_planned_again_through_the_overdue_deposit() {
+    let Harness {
+        _dir,
+        node,
+        producer,
+        embedded,
+        sequencer,
+        coordinator,
+        gated,
+        stop,
+        settlement,
+        watcher,
+    } = harness().await;
     let ingest = sequencer.ingest();
 
     // Batch 1 commits normally.
@@ -302,4 +357,36 @@ async fn a_refused_batch_is_planned_again_through_the_overdue_deposit() {
     let _ = watcher.await;
     sequencer.shutdown().await;
     producer.stop();
+}
+
+/// A commit refused because re-executing its contracts differs would be refused
+/// again for the same plan: settlement stops (its task ends) after the first such
+/// refusal instead of resending it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settlement_stops_on_a_contract_re_execution_refusal() {
+    let h = harness().await;
+    h.gated.refuse_contracts.store(true, Ordering::SeqCst);
+    h.sequencer
+        .ingest()
+        .submit_and_wait(transfer(0))
+        .await
+        .unwrap();
+    let started = Instant::now();
+    while !h.settlement.is_finished() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "settlement kept running after the refusal"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        h.gated.refused.load(Ordering::SeqCst),
+        1,
+        "the refused plan was sent again"
+    );
+    assert_eq!(status(&h.embedded).await.committed, 0);
+    h.stop.store(true, Ordering::SeqCst);
+    let _ = h.watcher.await;
+    h.sequencer.shutdown().await;
+    h.producer.stop();
 }
