@@ -155,14 +155,6 @@ impl SettlementConfig {
     }
 }
 
-/// The fuel `ops`' contract transactions were given (their traces say).
-fn contract_fuel(ops: &[PubdataOp]) -> u64 {
-    ops.iter().fold(0, |sum, op| match op {
-        PubdataOp::ContractTrace(trace) => sum.saturating_add(trace.fuel),
-        _ => sum,
-    })
-}
-
 /// Writes the L2 genesis accounts into the account tree (once) and returns the
 /// genesis root (ids in list order, as the executor's genesis assigns them).
 pub fn tree_genesis(
@@ -457,7 +449,7 @@ impl<C: L1Client> Settlement<C> {
                 )));
             }
             let block_ops = decode_pubdata(&pubdata)?;
-            let block_fuel = contract_fuel(&block_ops);
+            let block_fuel = ghostplane_primitives::trace::reexecution_fuel(&block_ops);
             if fuel + block_fuel > self.config.batch_fuel_max {
                 if fuel == 0 || must_reach(last) {
                     // A block alone over the bound: the sequencer bounds blocks by

@@ -35,6 +35,32 @@ pub const EVENT_DATA_BYTES_MAX: usize = 1024;
 /// lie about the fuel used (the re-execution runs with the fuel given): twenty
 /// calls at the per-call maximum, or 2,000 at a million each.
 pub const BATCH_FUEL_MAX_DEFAULT: u64 = 20 * crate::constants::CALL_FUEL_MAX;
+/// Fuel-equivalent the L1's batch bound counts per byte of deployed code: what
+/// compiling it costs the L1 when it re-executes the deploy, at the rate a tight wasm
+/// loop burns fuel (about 12,000 per byte: a 128 KiB module compiles in about
+/// 200 ms on the 2-vCPU machines; see `MODULE_LOAD_FUEL_PER_BYTE` in the
+/// executor's runtime). The deploy's *fee* charges far less per byte; this only
+/// bounds a batch's work.
+pub const DEPLOY_COMPILE_FUEL_PER_BYTE: u64 = 12_000;
+
+/// The re-execution work `ops` ask of the L1, in fuel: the fuel each contract
+/// transaction's code is given (its trace's `fuel`), plus each deploy's code at
+/// [`DEPLOY_COMPILE_FUEL_PER_BYTE`]. What `RollupGenesis::batch_fuel_max` bounds
+/// per batch and the sequencer per block.
+pub fn reexecution_fuel(ops: &[crate::PubdataOp]) -> u64 {
+    ops.iter().fold(0u64, |sum, op| {
+        let fuel = match op {
+            crate::PubdataOp::ContractTrace(trace) => trace.fuel,
+            crate::PubdataOp::FeeOnly {
+                tx: crate::Transaction::Deploy { code, .. },
+                ..
+            } => (code.len() as u64).saturating_mul(DEPLOY_COMPILE_FUEL_PER_BYTE),
+            _ => 0,
+        };
+        sum.saturating_add(fuel)
+    })
+}
+
 /// Largest encoded [`ContractTrace`] (its counts and sizes bound it to about
 /// 640 KiB; a failure's revert data adds at most 4 KiB).
 pub const CONTRACT_TRACE_BYTES_MAX: usize = 1024 * 1024;

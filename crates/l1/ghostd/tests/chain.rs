@@ -1386,19 +1386,15 @@ fn contract_transactions_are_re_executed_at_commit() {
     );
 }
 
-/// A batch's contract transactions may be given at most the genesis's fuel per
-/// batch: the honest contract batch commits under a bound equal to the fuel its
-/// traces were given, and is refused (code 34) under one unit less.
+/// A batch's contract transactions may ask at most the genesis's fuel per batch of
+/// re-execution work (fuel given, deploys' code to compile): the honest contract
+/// batch commits under a bound equal to its work, and is refused (code 34) under
+/// one unit less.
 #[test]
 fn a_batch_at_the_fuel_cap_commits_and_one_over_it_is_refused() {
     let ops = contract_batch(example_contract("counter"));
-    let fuel: u64 = ops
-        .iter()
-        .map(|op| match op {
-            PubdataOp::ContractTrace(trace) => trace.fuel,
-            _ => 0,
-        })
-        .sum();
+    // The fuel the calls' code is given, and the deploys' code to compile.
+    let fuel = ghostplane_primitives::trace::reexecution_fuel(&ops);
     assert!(fuel > 0);
     for (cap, commits) in [(fuel - 1, false), (fuel, true)] {
         let dir = tempfile::tempdir().unwrap();

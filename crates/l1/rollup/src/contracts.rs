@@ -6,8 +6,9 @@
 //!
 //! ```text
 //! ops: … FeeOnly{Deploy|Call} ContractTrace …   (each trace right after its tx)
-//!   ▼ the fuel the traces were given, all together, within the genesis's
-//!   │  `batch_fuel_max` (it bounds the work below)
+//!   ▼ the work asked, within the genesis's `batch_fuel_max`: the fuel the
+//!   │  traces were given and each deploy's code to compile
+//!   │  (`reexecution_fuel`; it bounds the work below)
 //!   ▼ shape: a trace after every contract tx, none elsewhere; trace blocks within
 //!   │  the batch's range, blocks and times never going back
 //!   ▼ Reexecutor::reexecute(tx, trace, genesis prices, code store)
@@ -93,10 +94,7 @@ pub(crate) fn reexecute_batch<'t>(
         fee_min: genesis.contract_fees.fee_min,
     };
     // The fuel bound first: it bounds the work below.
-    let fuel = ops.iter().fold(0u64, |sum, op| match op {
-        PubdataOp::ContractTrace(trace) => sum.saturating_add(trace.fuel),
-        _ => sum,
-    });
+    let fuel = ghostplane_primitives::trace::reexecution_fuel(ops);
     if fuel > genesis.batch_fuel_max {
         return Err(RollupError::BatchFuel {
             fuel,

@@ -252,17 +252,11 @@ impl InOrder {
     }
 }
 
-/// The fuel an item's contract code was given (its trace says).
+/// The re-execution work an item asks of the L1, in fuel (its contract code's fuel,
+/// a deploy's compilation).
 fn fuel_given(outcome: &ItemOutcome) -> u64 {
     match &outcome.result {
-        Ok(included) => included
-            .ops
-            .iter()
-            .map(|op| match op {
-                PubdataOp::ContractTrace(trace) => trace.fuel,
-                _ => 0,
-            })
-            .sum(),
+        Ok(included) => ghostplane_primitives::trace::reexecution_fuel(&included.ops),
         Err(_) => 0,
     }
 }

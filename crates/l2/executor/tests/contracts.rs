@@ -536,7 +536,16 @@ fn big_contract(bytes: usize) -> Vec<u8> {
 
 #[test]
 fn block_pubdata_budget_drops_what_does_not_fit() {
-    let mut chain = Chain::new(24, 2);
+    // No fuel budget here: it would stop these deploys first (their compile work).
+    let mut chain = Chain::with_config(
+        24,
+        ghostplane_executor::ExecutorConfig {
+            threads: 2,
+            parallel_items_min: 0,
+            block_fuel_max: u64::MAX,
+            ..Default::default()
+        },
+    );
     // Each deploy's pubdata is its whole transaction (~120 KiB): 17 fit in 2 MiB.
     let code = big_contract(120_000);
     let items: Vec<_> = (1..=20).map(|i| chain.deploy(i, code.clone(), 0)).collect();
@@ -947,12 +956,16 @@ fn an_empty_value_is_present_and_a_deleted_key_is_absent() {
     assert_eq!(read(&mut chain, 0).0, -1);
 }
 
-/// A block's contract code is given at most `block_fuel_max` fuel, all its
-/// transactions together: a call past it is dropped (and the block still fits a
-/// batch the L1 takes).
+/// A block asks at most `block_fuel_max` of re-execution work, all its
+/// transactions together (fuel given to contract code, deploys' code to compile): a
+/// call past it is dropped (and the block still fits a batch the L1 takes).
 #[test]
 fn a_block_gives_its_contracts_at_most_the_fuel_budget() {
-    let fuel = 1_000_000 - ghostplane_executor::rules::CALL_FUEL_BASE; // one call's
+    let code = contract("counter");
+    // A call's fuel limit as large as the deploy's compile weight, so that the
+    // deploy fits the budget and two calls do not.
+    let limit = code.len() as u64 * ghostplane_primitives::trace::DEPLOY_COMPILE_FUEL_PER_BYTE;
+    let fuel = limit - ghostplane_executor::rules::CALL_FUEL_BASE; // one call's
     let mut chain = Chain::with_config(
         3,
         ghostplane_executor::ExecutorConfig {
@@ -962,10 +975,11 @@ fn a_block_gives_its_contracts_at_most_the_fuel_budget() {
             ..Default::default()
         },
     );
-    let (counter, _) = deploy(&mut chain, contract("counter"));
+    let (counter, out) = deploy(&mut chain, code);
+    assert_eq!(out.receipts.len(), 1, "the deploy fits");
     let out = chain.run(vec![
-        chain.call(2, counter, vec![], 0),
-        chain.call(2, counter, vec![], 1),
+        call_with_fuel(&chain, counter, vec![], limit, 0),
+        call_with_fuel(&chain, counter, vec![], limit, 1),
     ]);
     assert_eq!(out.receipts.len(), 1);
     assert!(matches!(
