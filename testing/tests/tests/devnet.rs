@@ -528,6 +528,66 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
         assert!(out.contains("finalized"), "{hash}: {out}");
     }
 
+    // Contracts, end to end: deployed and called through the CLI, re-executed by
+    // the L1 at commit, proven, finalized. A relay calls a counter (a call between
+    // contracts); the receipt is printed.
+    let contracts = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../crates/l2/executor/contracts"
+    );
+    let mut addresses = Vec::new();
+    for name in ["counter", "relay"] {
+        let file = format!("{contracts}/{name}.wat");
+        let out = ok(cli(
+            data,
+            &ports,
+            &[
+                "contract",
+                "deploy",
+                &file,
+                "--from",
+                "dev4",
+                "--wait",
+                "finalized",
+            ],
+        ));
+        assert!(out.contains("outcome    success"), "{name}: {out}");
+        let address = out
+            .lines()
+            .find_map(|line| line.strip_prefix("contract "))
+            .unwrap_or_else(|| panic!("no address printed: {out}"))
+            .trim()
+            .to_string();
+        addresses.push(address);
+    }
+    let input = format!(
+        "{}{}00",
+        addresses[0].trim_start_matches("0x"),
+        "ff".repeat(8)
+    );
+    let out = ok(cli(
+        data,
+        &ports,
+        &[
+            "contract",
+            "call",
+            &addresses[1],
+            "--from",
+            "dev4",
+            "--input",
+            &input,
+            "--wait",
+            "finalized",
+        ],
+    ));
+    assert!(out.contains("finalized"), "{out}");
+    assert!(out.contains("outcome    success"), "{out}");
+    // status 0, the relay saw nothing under its key, the counter returned 1.
+    assert!(
+        out.contains("return     0x00000000ffffffff0100000000000000"),
+        "{out}"
+    );
+
     // Balances, to the unit, on both layers: nothing lost, nothing doubled.
     assert_eq!(l2_balance(&l2, &alice, TokenId::Spirit).await, 2000);
     assert_eq!(
