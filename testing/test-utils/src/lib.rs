@@ -39,6 +39,8 @@
 //! [`DEVNET_CHAIN_ID`]: ghostplane_primitives::DEVNET_CHAIN_ID
 //! [`Keypair::dev`]: ghostplane_primitives::Keypair::dev
 
+#[cfg(feature = "prover")]
+pub mod batch;
 mod l1;
 mod l2;
 #[cfg(feature = "node")]

@@ -47,8 +47,8 @@ pub const DEPLOY_COMPILE_FUEL_PER_BYTE: u64 = 12_000;
 /// transaction's code is given (its trace's `fuel`), plus each deploy's code at
 /// [`DEPLOY_COMPILE_FUEL_PER_BYTE`]. What `RollupGenesis::batch_fuel_max` bounds
 /// per batch and the sequencer per block.
-pub fn reexecution_fuel(ops: &[crate::PubdataOp]) -> u64 {
-    ops.iter().fold(0u64, |sum, op| {
+pub fn reexecution_fuel<'a>(ops: impl IntoIterator<Item = &'a crate::PubdataOp>) -> u64 {
+    ops.into_iter().fold(0u64, |sum, op| {
         let fuel = match op {
             crate::PubdataOp::ContractTrace(trace) => trace.fuel,
             crate::PubdataOp::FeeOnly {

@@ -298,7 +298,8 @@ impl Executor {
                     fees_collected = fees_collected
                         .checked_add(included.fee_paid)
                         .ok_or(ExecError::FeeOverflow)?;
-                    ops.extend(included.ops);
+                    ops.extend(included.op);
+                    ops.extend(included.trace);
                     receipts.push(Receipt {
                         tx_hash: hash,
                         block: block.number,

@@ -202,17 +202,19 @@ fn run_one(
         known.learn_contract(address, hash);
     }
     Ok(Ok(Reexecuted {
-        ops: included.ops,
+        ops: included.op.into_iter().chain(included.trace).collect(),
         deployed,
     }))
 }
 
-/// What the re-executor's thread knows of contracts and code: asked of the caller
-/// once each, or learnt from a deploy earlier in the run.
+/// What the re-executor's thread knows of contracts and code: a contract's code hash
+/// asked of the caller once (at most one entry per contract the batch touches), or
+/// learnt from a deploy earlier in the run.
 struct Known {
     lookups: Sender<Lookup>,
     contracts: Mutex<HashMap<ContractAddress, Option<Hash32>>>,
-    codes: Mutex<HashMap<Hash32, Option<Arc<[u8]>>>>,
+    /// Code of the run's own deploys (bounded by the batch's deploy bytes).
+    codes: Mutex<HashMap<Hash32, Arc<[u8]>>>,
 }
 
 impl Known {
@@ -232,7 +234,7 @@ impl Known {
 
     fn learn_code(&self, hash: Hash32, code: Arc<[u8]>) {
         if let Ok(mut codes) = self.codes.lock() {
-            codes.insert(hash, Some(code));
+            codes.insert(hash, code);
         }
     }
 
@@ -260,16 +262,15 @@ impl Known {
         Ok(hash)
     }
 
+    /// Code deployed earlier in the run, else the caller's. Not kept: the runtime
+    /// asks only on a compiled-module cache miss and keeps what it compiles (bounded
+    /// in bytes), so the run holds no more code than its own deploys.
     fn code(&self, hash: &Hash32) -> Result<Option<Arc<[u8]>>, StoreError> {
-        let cached = self.codes.lock().ok().and_then(|c| c.get(hash).cloned());
-        if let Some(code) = cached {
-            return Ok(code);
+        let learnt = self.codes.lock().ok().and_then(|c| c.get(hash).cloned());
+        match learnt {
+            Some(code) => Ok(Some(code)),
+            None => self.ask(|answer| Lookup::Code(*hash, answer))?,
         }
-        let code = self.ask(|answer| Lookup::Code(*hash, answer))??;
-        if let Ok(mut codes) = self.codes.lock() {
-            codes.insert(*hash, code.clone());
-        }
-        Ok(code)
     }
 }
 

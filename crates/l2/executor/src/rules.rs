@@ -46,9 +46,18 @@ pub(crate) struct Included {
     pub(crate) fee_paid: Amount,
     pub(crate) events: Vec<Event>,
     pub(crate) return_data: Vec<u8>,
-    /// Its pubdata: one op for a native transaction or a deposit; a deploy or call's
-    /// `FeeOnly` and `ContractTrace`; none for a dropped one.
-    pub(crate) ops: Vec<PubdataOp>,
+    /// Its pubdata op (a deploy or call's is its `FeeOnly`)…
+    pub(crate) op: Option<PubdataOp>,
+    /// …followed, for a deploy or call, by its `ContractTrace` (kept apart so that a
+    /// native transaction allocates no list).
+    pub(crate) trace: Option<PubdataOp>,
+}
+
+impl Included {
+    /// Its pubdata ops, in order.
+    pub(crate) fn ops(&self) -> impl Iterator<Item = &PubdataOp> {
+        self.op.iter().chain(&self.trace)
+    }
 }
 
 /// The result of executing one item against one view.
@@ -163,7 +172,8 @@ fn transaction(
                     fee_paid: fee,
                     events: Vec::new(),
                     return_data: Vec::new(),
-                    ops: vec![op],
+                    op: Some(op),
+                    trace: None,
                 },
                 Err(reason) => {
                     view.rollback(savepoint);
@@ -173,7 +183,8 @@ fn transaction(
                         fee_paid: fee,
                         events: Vec::new(),
                         return_data: Vec::new(),
-                        ops: vec![fee_only(signed, fee)],
+                        op: Some(fee_only(signed, fee)),
+                        trace: None,
                     }
                 }
             }
@@ -427,10 +438,8 @@ impl FuelRun {
             fee_paid: charged,
             events: self.events,
             return_data: self.return_data,
-            ops: vec![
-                fee_only(signed, charged),
-                PubdataOp::ContractTrace(Box::new(trace)),
-            ],
+            op: Some(fee_only(signed, charged)),
+            trace: Some(PubdataOp::ContractTrace(Box::new(trace))),
         }
     }
 }
@@ -630,13 +639,14 @@ fn deposit_item(deposit: &DepositEvent, view: &mut TxView) -> Result<Included, E
         fee_paid: 0,
         events: Vec::new(),
         return_data: Vec::new(),
-        ops: vec![PubdataOp::Deposit {
+        trace: None,
+        op: Some(PubdataOp::Deposit {
             queue_index: deposit.queue_index,
             to: id,
             to_key: deposit.recipient,
             token: deposit.token,
             amount: deposit.amount,
-        }],
+        }),
     })
 }
 

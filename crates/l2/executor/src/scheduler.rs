@@ -256,7 +256,7 @@ impl InOrder {
 /// a deploy's compilation).
 fn fuel_given(outcome: &ItemOutcome) -> u64 {
     match &outcome.result {
-        Ok(included) => ghostplane_primitives::trace::reexecution_fuel(&included.ops),
+        Ok(included) => ghostplane_primitives::trace::reexecution_fuel(included.ops()),
         Err(_) => 0,
     }
 }
@@ -264,7 +264,7 @@ fn fuel_given(outcome: &ItemOutcome) -> u64 {
 /// The pubdata an item adds: its ops (a contract transaction's trace included).
 fn pubdata_size(outcome: &ItemOutcome) -> usize {
     match &outcome.result {
-        Ok(included) => included.ops.iter().map(PubdataOp::encoded_len).sum(),
+        Ok(included) => included.ops().map(PubdataOp::encoded_len).sum(),
         Err(_) => 0,
     }
 }

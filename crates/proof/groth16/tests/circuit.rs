@@ -1,7 +1,7 @@
 //! The chunk circuit: honest batches satisfy it; each kind of bad witness does not.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use ghostplane_test_utils::batch as common;
 
 use std::collections::HashMap;
 

@@ -1,7 +1,7 @@
 //! Real Groth16 proofs of a small chunk: setup, key files, prove, verify, refusals.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use ghostplane_test_utils::batch as common;
 
 use common::*;
 use ghostplane_groth16::keys::{ChunkVerifier, PROOF_BYTES};

@@ -4,7 +4,7 @@
 //! (`*_at(.., now)`), so no test sleeps.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use ghostplane_test_utils::batch as common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -1,7 +1,7 @@
 //! The versioned account tree: old versions stay provable, commits survive reopening.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use ghostplane_test_utils::batch as common;
 
 use common::*;
 use std::sync::Arc;

@@ -1,15 +1,17 @@
-//! Shared fixtures: a tree with a few genesis accounts and a batch of every op kind.
-#![allow(dead_code)]
+//! The prover's and the Groth16 backend's shared test fixtures (feature `prover`):
+//! a tree with a few genesis accounts and a batch of every op kind, merkleized into
+//! jobs or Groth16 chunk witnesses. A setup failure panics: it is a broken test.
+#![allow(clippy::unwrap_used, missing_docs)]
 
 use std::sync::Arc;
 
+use crate::dev_l2_genesis;
 use ghostplane_groth16::PoseidonTree;
 use ghostplane_primitives::{
     AccountId, AccountLeaf, BatchNumber, ChainId, ContractAddress, Keypair, L1Address, PubdataOp,
     PublicKey, Signature, TokenId, Transaction,
 };
 use ghostplane_prover::{AccountTree, ChunkWitness, Groth16Backend, Job, Merkleizer, ProofBackend};
-use ghostplane_test_utils::dev_l2_genesis;
 
 pub const CHAIN: ChainId = ChainId(0x6768_6f73);
 
