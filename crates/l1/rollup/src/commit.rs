@@ -282,6 +282,16 @@ pub fn commit_call(
     let mut consumed = st.deposits_consumed;
     let mut new_key_pending = st.new_key_deposits_pending;
     for (i, op) in ops.iter().enumerate() {
+        // A contract's moves come right after its transaction's trace.
+        if let PubdataOp::ContractMove { .. } = op
+            && !(i > 0
+                && matches!(
+                    ops[i - 1],
+                    PubdataOp::ContractTrace(_) | PubdataOp::ContractMove { .. }
+                ))
+        {
+            return Err(RollupError::ContractMoveStray { op: i });
+        }
         let sender = op.sender();
         let mut slot_accounts = SlotAccounts::NONE;
         if let Some(from) = sender {

@@ -10,9 +10,9 @@
 //!   ▼ the work asked, within the genesis's `batch_fuel_max`: the fuel the
 //!   │  traces were given and each deploy's code to compile
 //!   │  (`reexecution_fuel`; it bounds the work below)
-//!   ▼ shape: a trace after every contract tx, none elsewhere; moves only right
-//!   │  after a trace or a move; trace blocks within the batch's range, blocks and
-//!   │  times never going back
+//!   ▼ shape: a trace after every contract tx, none elsewhere (moves only right
+//!   │  after a trace or a move: the commit loop checks it); trace blocks within
+//!   │  the batch's range, blocks and times never going back
 //!   ▼ Reexecutor::reexecute_all(tx, trace, next account id, genesis prices,
 //!   │  this module's records): storage and balances from the trace; contracts,
 //!   │  code and accounts from the records
@@ -23,7 +23,8 @@
 //! ```
 //!
 //! The commit loop ([`crate::commit`]) has already checked each op in order: a
-//! move's payer is a contract's account and its receiver exists at that point, no
+//! move follows a trace or a move, its payer is a contract's account and its
+//! receiver exists at that point, no
 //! signed op comes from a contract's account, and a deploy's account id is the next
 //! one; the comparison here checks that the code made exactly those moves.
 //!
@@ -121,15 +122,6 @@ pub(crate) fn reexecute_batch<'t>(
             && !(i > 0 && is_contract_tx(&ops[i - 1]))
         {
             return Err(RollupError::ContractTraceStray { op: i });
-        }
-        if let PubdataOp::ContractMove { .. } = op
-            && !(i > 0
-                && matches!(
-                    ops[i - 1],
-                    PubdataOp::ContractTrace(_) | PubdataOp::ContractMove { .. }
-                ))
-        {
-            return Err(RollupError::ContractMoveStray { op: i });
         }
         if !is_contract_tx(op) {
             continue;
