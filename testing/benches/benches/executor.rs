@@ -461,6 +461,62 @@ fn amm_swaps(c: &mut Criterion) {
         bytes / CALLS as usize,
         gas / u64::from(CALLS)
     );
+    // What every L1 validator does at commit for these swaps: re-execute each from
+    // its trace (value in, the pool's move out), in one hand-off.
+    let signed: Vec<SignedTransaction> = one_pool
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            BlockItem::Transaction { tx, .. } => Some(tx.clone()),
+            BlockItem::Deposit(_) => None,
+        })
+        .collect();
+    let traces: Vec<ContractTrace> = output
+        .ops
+        .iter()
+        .filter_map(|op| match op {
+            PubdataOp::ContractTrace(trace) => Some((**trace).clone()),
+            _ => None,
+        })
+        .collect();
+    let jobs: Vec<ReexecutionJob<'_>> = signed
+        .iter()
+        .zip(&traces)
+        .map(|(signed, trace)| ReexecutionJob {
+            signed,
+            trace,
+            next_account: u32::MAX,
+        })
+        .collect();
+    let store = SnapshotStore(bench.executor.snapshot());
+    let prices = ContractPrices {
+        fuel_price: 1,
+        fee_min: 1,
+    };
+    let reexecutor = Reexecutor::new().unwrap_or_else(|e| panic!("{e}"));
+    let again = reexecutor
+        .reexecute_all(&jobs, prices, &store)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(again.iter().all(Result::is_ok), "every swap re-executes");
+    let mut group = c.benchmark_group("l1_reexecute");
+    group.throughput(Throughput::Elements(u64::from(CALLS)));
+    group.sample_size(10);
+    group.bench_function("amm_swaps", |b| {
+        b.iter(|| {
+            let again = reexecutor
+                .reexecute_all(black_box(&jobs), prices, &store)
+                .unwrap_or_else(|e| panic!("{e}"));
+            black_box(again);
+        })
+    });
+    group.finish();
+    let code_bytes = wat("amm").len();
+    println!(
+        "code store: amm.wasm {code_bytes} bytes (escrow {}, router {})",
+        wat("escrow").len(),
+        wat("router").len()
+    );
+
     let mut group = c.benchmark_group("executor_amm_swaps");
     group.throughput(Throughput::Elements(u64::from(CALLS)));
     group.sample_size(10);
@@ -477,6 +533,29 @@ fn amm_swaps(c: &mut Criterion) {
         });
     }
     group.finish();
+}
+
+/// The executor's committed state as a re-executing L1 would serve it.
+struct SnapshotStore(ghostplane_executor::Snapshot);
+
+impl ReexecutionStore for SnapshotStore {
+    fn contract(&self, address: &ContractAddress) -> Result<Option<ContractRecord>, StoreError> {
+        Ok(match self.0.get(&StateKey::Contract(*address))? {
+            Some(StateValue::Contract(record)) => Some(record),
+            _ => None,
+        })
+    }
+
+    fn code(&self, hash: &Hash32) -> Result<Option<Arc<[u8]>>, StoreError> {
+        Ok(match self.0.get(&StateKey::Code(*hash))? {
+            Some(StateValue::Bytes(code)) => Some(code),
+            _ => None,
+        })
+    }
+
+    fn account(&self, id: AccountId) -> Result<Option<(PublicKey, bool)>, StoreError> {
+        Ok(self.0.account(id)?.map(|a| (a.public_key, a.contract)))
+    }
 }
 
 criterion_group!(benches, native, contracts, amm_swaps);

@@ -574,8 +574,32 @@ fn pubdata_rejects_bad_input() {
         Err(PubdataError::BadTrace { .. })
     ));
     assert!(matches!(
+        decode_pubdata(&[0x09]),
+        Err(PubdataError::UnknownOpcode { opcode: 0x09, .. })
+    ));
+    assert!(matches!(
         decode_pubdata(&[0x06]),
-        Err(PubdataError::UnknownOpcode { opcode: 0x06, .. })
+        Err(PubdataError::Truncated { offset: 0 })
+    ));
+    // A contract op whose transaction is a transfer.
+    let transfer = Transaction::Transfer {
+        from: AccountId::new(1).unwrap(),
+        to: Recipient::Account(AccountId::new(2).unwrap()),
+        token: TokenId::Gcc,
+        amount: 1,
+        fee: 1,
+        nonce: 0,
+    };
+    let tx_bytes = transfer.encode();
+    let mut op = vec![0x06];
+    op.extend_from_slice(&1u128.to_be_bytes());
+    op.extend_from_slice(&[0, 0, 3]);
+    op.extend_from_slice(&(tx_bytes.len() as u32).to_be_bytes());
+    op.extend_from_slice(&tx_bytes);
+    op.extend_from_slice(&[0; 64]);
+    assert!(matches!(
+        decode_pubdata(&op),
+        Err(PubdataError::NotAContractTransaction { offset: 0 })
     ));
     // A fee-only op whose transaction has a trailing byte.
     let tx = Transaction::Deploy {

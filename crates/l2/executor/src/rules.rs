@@ -203,7 +203,11 @@ fn transaction(
         }
         Transaction::Deploy { code, nonce, .. } => {
             let fuel = DEPLOY_FUEL_BASE + DEPLOY_FUEL_PER_BYTE * code.len() as u64;
-            let needed = Amount::from(fuel).saturating_mul(env.fuel_price);
+            // A deploy creates an account (a leaf for good): it pays the account
+            // creation fee on top of its fuel, as a transfer to a new key does.
+            let needed = Amount::from(fuel)
+                .saturating_mul(env.fuel_price)
+                .saturating_add(ACCOUNT_CREATION_FEE);
             let mut run = ContractRun::default();
             if fee < needed {
                 run.status = ReceiptStatus::Failed(FailureReason::FeeTooLow {
@@ -219,7 +223,9 @@ fn transaction(
                             .unwrap_or(u64::MAX)
                             .min(CALL_FUEL_MAX);
                         run = deploy(env, view, signed, address, hash, init_fuel)?;
-                        if run.status != ReceiptStatus::Success {
+                        if run.status == ReceiptStatus::Success {
+                            run.surcharge = ACCOUNT_CREATION_FEE;
+                        } else {
                             view.rollback(savepoint.clone());
                         }
                     }
@@ -498,6 +504,8 @@ struct ContractRun {
     contract: Option<AccountId>,
     /// Its contracts' token moves (`ContractMove` ops), in execution order.
     moves: Vec<PubdataOp>,
+    /// GCC charged on top of the fuel: a successful deploy's account creation fee.
+    surcharge: Amount,
 }
 
 impl Default for ContractRun {
@@ -511,13 +519,14 @@ impl Default for ContractRun {
             return_data: Vec::new(),
             contract: None,
             moves: Vec::new(),
+            surcharge: 0,
         }
     }
 }
 
 impl ContractRun {
     /// Charges the sender for `gas_used` at the block's fuel price (at least
-    /// `fee_min`, at most the fee it offered), refunds the rest of the fee taken up
+    /// `fee_min`, plus the surcharge, at most the fee it offered), refunds the rest of the fee taken up
     /// front, and records the transaction as its op (`ContractTx` if it succeeded,
     /// else `FeeOnly`, with the fee it paid), its `ContractTrace` (what it read,
     /// wrote and emitted, for the L1 to re-execute) and its moves.
@@ -532,6 +541,7 @@ impl ContractRun {
         let charged = Amount::from(self.gas_used)
             .saturating_mul(env.fuel_price)
             .max(env.fee_min)
+            .saturating_add(self.surcharge)
             .min(fee);
         refund(view, signed.tx.from(), fee - charged)?;
         let trace = ContractTrace {

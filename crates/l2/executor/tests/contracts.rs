@@ -35,7 +35,9 @@ fn counter_counts_and_charges_fuel() {
     let receipt = &out.receipts[0];
     assert_eq!(receipt.status, ReceiptStatus::Success);
     assert_eq!(receipt.return_data, counter.0.to_vec());
-    let deploy_fee = u128::from(DEPLOY_FUEL_BASE + DEPLOY_FUEL_PER_BYTE * code_len);
+    // Its fuel, and the account it creates.
+    let deploy_fee =
+        u128::from(DEPLOY_FUEL_BASE + DEPLOY_FUEL_PER_BYTE * code_len) + ACCOUNT_CREATION_FEE;
     assert_eq!(receipt.fee_paid, deploy_fee);
     assert_eq!(
         chain.balance(1, TokenId::Gcc),
