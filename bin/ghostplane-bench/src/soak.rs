@@ -434,6 +434,8 @@ impl Load {
             }
             2 => {
                 let tx = Transaction::Call {
+                    token: TokenId::Gcc,
+                    value: 0,
                     from: id(from),
                     contract: self.contract,
                     input: Vec::new(),
@@ -597,6 +599,8 @@ pub async fn run(args: SoakArgs) -> Result<()> {
     let deploy = Keypair::dev(DEPLOYER).sign(
         DEVNET_CHAIN_ID,
         Transaction::Deploy {
+            token: TokenId::Gcc,
+            value: 0,
             from: id(DEPLOYER),
             code,
             init: Vec::new(),

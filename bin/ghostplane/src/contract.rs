@@ -5,6 +5,7 @@
 //!      --init HEX (input of the module's `init` export, run at deploy)
 //!                 address = contract_address(sender, nonce), printed before sending
 //! call ADDRESS ─► --input HEX, --fuel N ─────────────────────► Transaction::Call
+//!      (both: --token T --value N, moved to the contract's account before it runs)
 //!      │
 //!      └─ --wait STATUS: the statuses as reached, then the receipt
 //!         (l2_getTransactionReceipt): outcome, gas used, fee paid, return data,
@@ -24,7 +25,7 @@ use ghostplane_l2_api::ReceiptView;
 use ghostplane_primitives::tx::contract_address;
 use ghostplane_primitives::{
     Amount, CALL_FUEL_MAX, CALL_INPUT_BYTES_MAX, CONTRACT_CODE_BYTES_MAX, ContractAddress, Hash32,
-    Transaction,
+    TokenId, Transaction,
 };
 use jsonrpsee::http_client::HttpClient;
 
@@ -55,6 +56,13 @@ pub struct Sender {
     /// Wait until this status, printing each one reached, then the receipt.
     #[arg(long, value_enum)]
     wait: Option<WaitFor>,
+    /// Token of --value (GCC, SPIRIT, MANA or GHOST).
+    #[arg(long, default_value = "GCC", value_parser = crate::parse_token)]
+    token: TokenId,
+    /// Amount of --token to move to the contract's account before it runs (stays
+    /// with the sender if the deploy or call fails).
+    #[arg(long, default_value_t = 0)]
+    value: Amount,
 }
 
 #[derive(Args)]
@@ -120,6 +128,8 @@ async fn deploy(args: DeployArgs, endpoints: Endpoints) -> Result<()> {
         from,
         code,
         init,
+        token: args.sender.token,
+        value: args.sender.value,
         fee: args.fee,
         nonce,
     };
@@ -157,6 +167,8 @@ async fn call(args: CallArgs, endpoints: Endpoints) -> Result<()> {
         contract,
         input,
         fuel_limit: args.fuel,
+        token: args.sender.token,
+        value: args.sender.value,
         fee: args.fee.unwrap_or(Amount::from(args.fuel)),
         nonce,
     };

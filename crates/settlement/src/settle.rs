@@ -98,9 +98,10 @@ pub enum SettlementError {
     },
 }
 
-/// Rollup result codes of refusals about contract traces and their re-execution
-/// (`ContractTraceMissing` … `BatchFuel`): an honest plan never gets one.
-const CONTRACT_REFUSALS: std::ops::RangeInclusive<u16> = 30..=34;
+/// Rollup result codes of refusals about contract traces, moves and their
+/// re-execution (`ContractTraceMissing` … `ContractMoveStray`): an honest plan never
+/// gets one.
+const CONTRACT_REFUSALS: std::ops::RangeInclusive<u16> = 30..=36;
 
 /// A planned batch, as stored: exactly the commit it becomes (same fields, same
 /// encoding).

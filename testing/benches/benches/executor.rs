@@ -9,13 +9,13 @@ use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ghostplane_executor::{
-    BlockInput, BlockItem, CodeStore, ContractPrices, Executor, ExecutorConfig, Reexecutor,
-    StoreError,
+    BlockInput, BlockItem, ContractPrices, ContractRecord, Executor, ExecutorConfig,
+    ReexecutionJob, ReexecutionStore, Reexecutor, StateKey, StateReader, StateValue, StoreError,
 };
 use ghostplane_primitives::tx::contract_address;
 use ghostplane_primitives::{
     AccountId, BlockNumber, ContractAddress, ContractTrace, DEVNET_CHAIN_ID, Hash32, Keypair,
-    L2Genesis, PubdataOp, Recipient, SignedTransaction, TokenId, Transaction,
+    L2Genesis, PubdataOp, PublicKey, Recipient, SignedTransaction, TokenId, Transaction,
 };
 
 const TRANSFERS: u32 = 10_000;
@@ -109,9 +109,21 @@ impl Bench {
     }
 
     fn call(&self, from: u32, contract: ContractAddress, input: Vec<u8>) -> BlockItem {
+        self.call_with_value(from, contract, input, (TokenId::Gcc, 0))
+    }
+
+    fn call_with_value(
+        &self,
+        from: u32,
+        contract: ContractAddress,
+        input: Vec<u8>,
+        (token, value): (TokenId, u128),
+    ) -> BlockItem {
         self.sign(
             from,
             Transaction::Call {
+                token,
+                value,
                 from: id(from),
                 contract,
                 input,
@@ -175,6 +187,8 @@ fn contracts(c: &mut Criterion) {
         bench.sign(
             0,
             Transaction::Deploy {
+                token: TokenId::Gcc,
+                value: 0,
                 from: id(0),
                 code: wat("counter"),
                 init: Vec::new(),
@@ -185,6 +199,8 @@ fn contracts(c: &mut Criterion) {
         bench.sign(
             0,
             Transaction::Deploy {
+                token: TokenId::Gcc,
+                value: 0,
                 from: id(0),
                 code: wat("token"),
                 init: Vec::new(),
@@ -207,6 +223,8 @@ fn contracts(c: &mut Criterion) {
             bench.sign(
                 0,
                 Transaction::Call {
+                    token: TokenId::Gcc,
+                    value: 0,
                     from: id(0),
                     contract: token,
                     input,
@@ -256,6 +274,8 @@ fn contracts(c: &mut Criterion) {
     let deploy = bench.block(vec![bench.sign(
         5,
         Transaction::Deploy {
+            token: TokenId::Gcc,
+            value: 0,
             from: id(5),
             code: wat("token"),
             init: Vec::new(),
@@ -287,13 +307,17 @@ fn contracts(c: &mut Criterion) {
         .collect();
     let bytes: usize = output.ops.iter().map(PubdataOp::encoded_len).sum();
     println!(
-        "pubdata per token-transfer call (FeeOnly + ContractTrace): {} bytes (a native transfer: {} bytes)",
+        "pubdata per token-transfer call (ContractTx + ContractTrace): {} bytes (a native transfer: {} bytes)",
         bytes / signed.len(),
         ghostplane_primitives::pubdata::TRANSFER_BYTES
     );
+    let record = match bench.executor.snapshot().get(&StateKey::Contract(token)) {
+        Ok(Some(StateValue::Contract(record))) => record,
+        other => panic!("the token contract is not deployed: {other:?}"),
+    };
     let code = Code {
         token,
-        hash: ghostplane_primitives::tx::code_hash(&wat("token")),
+        record,
         code: Arc::from(wat("token").as_slice()),
     };
     let prices = ContractPrices {
@@ -304,7 +328,15 @@ fn contracts(c: &mut Criterion) {
     let mut group = c.benchmark_group("l1_reexecute");
     group.throughput(Throughput::Elements(u64::from(CALLS)));
     group.sample_size(10);
-    let pairs: Vec<(&SignedTransaction, &ContractTrace)> = signed.iter().zip(&traces).collect();
+    let pairs: Vec<ReexecutionJob<'_>> = signed
+        .iter()
+        .zip(&traces)
+        .map(|(signed, trace)| ReexecutionJob {
+            signed,
+            trace,
+            next_account: u32::MAX,
+        })
+        .collect();
     group.bench_function("token_transfer_calls", |b| {
         b.iter(|| {
             let again = reexecutor
@@ -326,19 +358,205 @@ fn contracts(c: &mut Criterion) {
 /// The L1's record of the one contract the re-execution bench calls.
 struct Code {
     token: ContractAddress,
-    hash: Hash32,
+    record: ContractRecord,
     code: Arc<[u8]>,
 }
 
-impl CodeStore for Code {
-    fn code_hash(&self, address: &ContractAddress) -> Result<Option<Hash32>, StoreError> {
-        Ok((*address == self.token).then_some(self.hash))
+impl ReexecutionStore for Code {
+    fn contract(&self, address: &ContractAddress) -> Result<Option<ContractRecord>, StoreError> {
+        Ok((*address == self.token).then_some(self.record))
     }
 
     fn code(&self, hash: &Hash32) -> Result<Option<Arc<[u8]>>, StoreError> {
-        Ok((*hash == self.hash).then(|| Arc::clone(&self.code)))
+        Ok((*hash == self.record.code_hash).then(|| Arc::clone(&self.code)))
+    }
+
+    fn account(&self, _: AccountId) -> Result<Option<(PublicKey, bool)>, StoreError> {
+        // The token contract keeps its balances in storage: it moves no tokens.
+        Ok(None)
     }
 }
 
-criterion_group!(benches, native, contracts);
+/// AMM swaps (`amm.wat`): each a call carrying SPIRIT to the pool, which pays MANA
+/// back by a contract move. `CALLS` distinct users swap on one pool (every swap
+/// reads and writes the pool's balances: the contended case), and on `POOLS`
+/// pools, users spread over them.
+fn amm_swaps(c: &mut Criterion) {
+    const POOLS: u32 = 16;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut bench = Bench::new(dir.path());
+    let deploys = (0..POOLS)
+        .map(|nonce| {
+            bench.sign(
+                0,
+                Transaction::Deploy {
+                    token: TokenId::Gcc,
+                    value: 0,
+                    from: id(0),
+                    code: wat("amm"),
+                    init: vec![TokenId::Spirit.id(), TokenId::Mana.id()],
+                    fee: 1 << 40,
+                    nonce: u64::from(nonce),
+                },
+            )
+        })
+        .collect();
+    bench.commit(deploys);
+    let pools: Vec<ContractAddress> = (0..POOLS)
+        .map(|nonce| contract_address(id(0), u64::from(nonce)))
+        .collect();
+    let mut nonce = bench.nonce(0);
+    let mut liquidity = Vec::new();
+    for pool in &pools {
+        for token in [TokenId::Spirit, TokenId::Mana] {
+            liquidity.push(bench.sign(
+                0,
+                Transaction::Call {
+                    token,
+                    value: 1 << 40,
+                    from: id(0),
+                    contract: *pool,
+                    input: vec![1],
+                    fuel_limit: 1_000_000,
+                    fee: 1_000_000,
+                    nonce,
+                },
+            ));
+            nonce += 1;
+        }
+    }
+    bench.commit(liquidity);
+    let swap = [&[2u8][..], &1u64.to_le_bytes()].concat();
+    let one_pool = bench.block(
+        (1..=CALLS)
+            .map(|from| {
+                bench.call_with_value(from, pools[0], swap.clone(), (TokenId::Spirit, 1_000))
+            })
+            .collect(),
+    );
+    let spread = bench.block(
+        (1..=CALLS)
+            .map(|from| {
+                let pool = pools[(from % POOLS) as usize];
+                bench.call_with_value(from, pool, swap.clone(), (TokenId::Spirit, 1_000))
+            })
+            .collect(),
+    );
+    let output = bench
+        .executor
+        .execute(&one_pool)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(output.dropped.is_empty(), "{:?}", output.dropped);
+    assert!(
+        output
+            .receipts
+            .iter()
+            .all(|r| r.status == ghostplane_primitives::ReceiptStatus::Success),
+        "every swap succeeds"
+    );
+    let bytes: usize = output.ops.iter().map(PubdataOp::encoded_len).sum();
+    let gas: u64 = output.receipts.iter().map(|r| r.gas_used).sum();
+    println!(
+        "per AMM swap: {} pubdata bytes (ContractTx + ContractTrace + ContractMove), {} fuel",
+        bytes / CALLS as usize,
+        gas / u64::from(CALLS)
+    );
+    // What every L1 validator does at commit for these swaps: re-execute each from
+    // its trace (value in, the pool's move out), in one hand-off.
+    let signed: Vec<SignedTransaction> = one_pool
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            BlockItem::Transaction { tx, .. } => Some(tx.clone()),
+            BlockItem::Deposit(_) => None,
+        })
+        .collect();
+    let traces: Vec<ContractTrace> = output
+        .ops
+        .iter()
+        .filter_map(|op| match op {
+            PubdataOp::ContractTrace(trace) => Some((**trace).clone()),
+            _ => None,
+        })
+        .collect();
+    let jobs: Vec<ReexecutionJob<'_>> = signed
+        .iter()
+        .zip(&traces)
+        .map(|(signed, trace)| ReexecutionJob {
+            signed,
+            trace,
+            next_account: u32::MAX,
+        })
+        .collect();
+    let store = SnapshotStore(bench.executor.snapshot());
+    let prices = ContractPrices {
+        fuel_price: 1,
+        fee_min: 1,
+    };
+    let reexecutor = Reexecutor::new().unwrap_or_else(|e| panic!("{e}"));
+    let again = reexecutor
+        .reexecute_all(&jobs, prices, &store)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(again.iter().all(Result::is_ok), "every swap re-executes");
+    let mut group = c.benchmark_group("l1_reexecute");
+    group.throughput(Throughput::Elements(u64::from(CALLS)));
+    group.sample_size(10);
+    group.bench_function("amm_swaps", |b| {
+        b.iter(|| {
+            let again = reexecutor
+                .reexecute_all(black_box(&jobs), prices, &store)
+                .unwrap_or_else(|e| panic!("{e}"));
+            black_box(again);
+        })
+    });
+    group.finish();
+    let code_bytes = wat("amm").len();
+    println!(
+        "code store: amm.wasm {code_bytes} bytes (escrow {}, router {})",
+        wat("escrow").len(),
+        wat("router").len()
+    );
+
+    let mut group = c.benchmark_group("executor_amm_swaps");
+    group.throughput(Throughput::Elements(u64::from(CALLS)));
+    group.sample_size(10);
+    for threads in [1, 2] {
+        bench
+            .executor
+            .set_threads(threads)
+            .unwrap_or_else(|e| panic!("{e}"));
+        group.bench_function(format!("one_pool_{threads}_threads"), |b| {
+            b.iter(|| bench.executor.execute(black_box(&one_pool)))
+        });
+        group.bench_function(format!("{POOLS}_pools_{threads}_threads"), |b| {
+            b.iter(|| bench.executor.execute(black_box(&spread)))
+        });
+    }
+    group.finish();
+}
+
+/// The executor's committed state as a re-executing L1 would serve it.
+struct SnapshotStore(ghostplane_executor::Snapshot);
+
+impl ReexecutionStore for SnapshotStore {
+    fn contract(&self, address: &ContractAddress) -> Result<Option<ContractRecord>, StoreError> {
+        Ok(match self.0.get(&StateKey::Contract(*address))? {
+            Some(StateValue::Contract(record)) => Some(record),
+            _ => None,
+        })
+    }
+
+    fn code(&self, hash: &Hash32) -> Result<Option<Arc<[u8]>>, StoreError> {
+        Ok(match self.0.get(&StateKey::Code(*hash))? {
+            Some(StateValue::Bytes(code)) => Some(code),
+            _ => None,
+        })
+    }
+
+    fn account(&self, id: AccountId) -> Result<Option<(PublicKey, bool)>, StoreError> {
+        Ok(self.0.account(id)?.map(|a| (a.public_key, a.contract)))
+    }
+}
+
+criterion_group!(benches, native, contracts, amm_swaps);
 criterion_main!(benches);

@@ -183,6 +183,8 @@ fn codec(c: &mut Criterion) {
     let call = Keypair::dev(1).sign(
         DEVNET_CHAIN_ID,
         Transaction::Call {
+            token: TokenId::Gcc,
+            value: 0,
             from: AccountId::new(1).unwrap_or(AccountId::MAX),
             contract: ghostplane_primitives::ContractAddress([7; 32]),
             input: vec![0xab; 256],

@@ -74,6 +74,7 @@ pub fn mixed_ops() -> Vec<PubdataOp> {
                 key: ghostplane_primitives::Hash32([1; 32]),
                 value: Some(vec![1, 2, 3]),
             }],
+            balances: Vec::new(),
             events: Vec::new(),
         })),
         PubdataOp::Deposit {
@@ -101,6 +102,8 @@ pub fn mixed_ops() -> Vec<PubdataOp> {
         PubdataOp::FeeOnly {
             fee_paid: 2,
             tx: Transaction::Call {
+                token: TokenId::Gcc,
+                value: 0,
                 from: id(1),
                 contract: ContractAddress([9; 32]),
                 input: vec![],

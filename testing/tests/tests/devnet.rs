@@ -588,6 +588,98 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
         "{out}"
     );
 
+    // Contracts holding value: an AMM of SPIRIT and MANA deployed by dev4, funded
+    // by calls carrying value, then a swap that pays out by a contract move; dev4
+    // withdraws the proceeds to the L1. All finalized (re-executed, proven).
+    let amm = format!("{contracts}/amm.wat");
+    let out = ok(cli(
+        data,
+        &ports,
+        &[
+            "contract", "deploy", &amm, "--from", "dev4", "--init", "0102", "--wait", "executed",
+        ],
+    ));
+    assert!(out.contains("outcome    success"), "{out}");
+    let pool = out
+        .lines()
+        .find_map(|line| line.strip_prefix("contract "))
+        .unwrap_or_else(|| panic!("no address printed: {out}"))
+        .trim()
+        .to_string();
+    for token in ["SPIRIT", "MANA"] {
+        let out = ok(cli(
+            data,
+            &ports,
+            &[
+                "contract", "call", &pool, "--from", "dev4", "--input", "01", "--token", token,
+                "--value", "1000000", "--wait", "executed",
+            ],
+        ));
+        assert!(out.contains("outcome    success"), "{token}: {out}");
+    }
+    let dev4 = Keypair::dev(4);
+    let (spirit, mana) = (
+        l2_balance(&l2, &dev4, TokenId::Spirit).await,
+        l2_balance(&l2, &dev4, TokenId::Mana).await,
+    );
+    let out = ok(cli(
+        data,
+        &ports,
+        &[
+            "contract",
+            "call",
+            &pool,
+            "--from",
+            "dev4",
+            "--input",
+            &format!("02{}", hex::encode(1u64.to_le_bytes())),
+            "--token",
+            "SPIRIT",
+            "--value",
+            "10000",
+            "--wait",
+            "finalized",
+        ],
+    ));
+    assert!(out.contains("outcome    success"), "{out}");
+    // out = 1e6 · 10_000 · 997 / (1e6 · 1000 + 10_000 · 997) = 9871
+    let paid: u128 = 1_000_000 * 10_000 * 997 / (1_000_000 * 1000 + 10_000 * 997);
+    assert!(
+        out.contains(&format!(
+            "return     0x{}",
+            hex::encode((paid as u64).to_le_bytes())
+        )),
+        "{out}"
+    );
+    assert_eq!(
+        l2_balance(&l2, &dev4, TokenId::Spirit).await,
+        spirit - 10_000
+    );
+    assert_eq!(l2_balance(&l2, &dev4, TokenId::Mana).await, mana + paid);
+    let dev4_l1 = dev4.public_key().to_hex();
+    let l1_mana = l1_balance(&l1, &dev4_l1, TokenId::Mana).await;
+    let out = ok(cli(
+        data,
+        &ports,
+        &[
+            "tx",
+            "withdraw",
+            "--from",
+            "dev4",
+            "--token",
+            "MANA",
+            "--amount",
+            &paid.to_string(),
+            "--wait",
+            "finalized",
+        ],
+    ));
+    assert!(out.contains("finalized"), "{out}");
+    assert_eq!(
+        l1_balance(&l1, &dev4_l1, TokenId::Mana).await,
+        l1_mana + paid
+    );
+
     // Balances, to the unit, on both layers: nothing lost, nothing doubled.
     assert_eq!(l2_balance(&l2, &alice, TokenId::Spirit).await, 2000);
     assert_eq!(

@@ -81,7 +81,7 @@ pub use keys::{
 pub use merkle::{AccountLeaf, MerkleProof};
 pub use poseidon::{FieldBytes, Fr, poseidon};
 pub use pubdata::{PubdataError, PubdataOp, decode_pubdata, encode_pubdata};
-pub use trace::{ContractTrace, StorageSlot};
+pub use trace::{BalanceRead, ContractTrace, StorageSlot};
 pub use tx::{Recipient, SignedTransaction, StatelessError, Transaction, tx_hash};
 pub use types::{
     AccountId, Amount, BatchNumber, BlockNumber, ChainId, ContractAddress, Hash32, L1Address,

@@ -14,14 +14,22 @@
 //! | [`PubdataOp::Deposit`] | `0x03` | queue_index(8) to(3) to_key(32) token(1) amount(16) | 61 |
 //! | [`PubdataOp::Withdraw`] | `0x04` | from(3) to_l1(32) token(1) amount(16) fee(16) sig(64) | 133 |
 //! | [`PubdataOp::FeeOnly`] | `0x05` | fee_paid(16) tx_len(4) tx(tx_len) sig(64) | 85 + tx_len |
+//! | [`PubdataOp::ContractTx`] | `0x06` | fee_paid(16) contract(3) tx_len(4) tx(tx_len) sig(64) | 88 + tx_len |
 //! | [`PubdataOp::ContractTrace`] | `0x07` | trace_len(4) trace(trace_len) | 5 + trace_len |
+//! | [`PubdataOp::ContractMove`] | `0x08` | from(3) to(3) token(1) amount(16) | 24 |
 //!
 //! `FeeOnly` carries a transaction whose only effect on the account tree is its fee
-//! and nonce: a contract deploy or call, or a native transaction that failed. Its
-//! `tx` is the transaction's canonical encoding. Every `FeeOnly` of a deploy or a
-//! call is followed by exactly one `ContractTrace` op: what its execution read,
-//! wrote, emitted and its outcome ([`ContractTrace`], canonical borsh encoding),
-//! which every L1 validator re-executes against ([`crate::trace`]).
+//! and nonce: a native transaction that failed, or a contract deploy or call that
+//! failed. A deploy or call that succeeded is a `ContractTx`: its fee, nonce and
+//! value (moved to the contract's account, which a deploy creates: `contract` is
+//! its id). Their `tx` is the transaction's canonical encoding. Every deploy or
+//! call (`ContractTx`, or `FeeOnly` of a `Deploy`/`Call`) is followed by exactly
+//! one `ContractTrace` op: what its execution read, wrote, emitted and its outcome
+//! ([`ContractTrace`], canonical borsh encoding), then by one `ContractMove` per
+//! token move its contracts made, in execution order (none if it failed). Every
+//! L1 validator re-executes it and compares all of these ([`crate::trace`]). A
+//! `ContractMove` carries no signature: the contract's code, re-executed, is what
+//! authorizes it, and its sender must be a contract account.
 
 use crate::codec::{Codec, CodecError};
 use crate::trace::{ContractTrace, TraceError};
@@ -41,15 +49,21 @@ pub const DEPOSIT_BYTES: usize = 61;
 pub const WITHDRAW_BYTES: usize = 133;
 /// Encoded size of a `FeeOnly` op without its transaction bytes.
 pub const FEE_ONLY_FIXED_BYTES: usize = 85;
+/// Encoded size of a `ContractTx` op without its transaction bytes.
+pub const CONTRACT_TX_FIXED_BYTES: usize = 88;
 /// Encoded size of a `ContractTrace` op without its trace.
 pub const CONTRACT_TRACE_FIXED_BYTES: usize = 5;
+/// Encoded size of a `ContractMove` op.
+pub const CONTRACT_MOVE_BYTES: usize = 24;
 
 const OP_TRANSFER: u8 = 0x01;
 const OP_TRANSFER_TO_NEW: u8 = 0x02;
 const OP_DEPOSIT: u8 = 0x03;
 const OP_WITHDRAW: u8 = 0x04;
 const OP_FEE_ONLY: u8 = 0x05;
+const OP_CONTRACT_TX: u8 = 0x06;
 const OP_CONTRACT_TRACE: u8 = 0x07;
+const OP_CONTRACT_MOVE: u8 = 0x08;
 
 /// One op of a batch's pubdata.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,9 +137,33 @@ pub enum PubdataOp {
         /// The sender's signature.
         signature: Signature,
     },
-    /// What the deploy or call in the `FeeOnly` op before it did (re-executed by the
-    /// L1).
+    /// A deploy or call that succeeded: the sender paid `fee_paid` and moved the
+    /// transaction's value (maybe 0) to the contract's account `contract`, which a
+    /// deploy creates.
+    ContractTx {
+        /// GCC actually charged.
+        fee_paid: Amount,
+        /// The contract's account id (new for a deploy).
+        contract: AccountId,
+        /// The transaction as signed (a `Deploy` or `Call`).
+        tx: Transaction,
+        /// The sender's signature.
+        signature: Signature,
+    },
+    /// What the deploy or call in the op before it did (re-executed by the L1).
     ContractTrace(Box<ContractTrace>),
+    /// A token move made by a contract (`from`, a contract account) during the
+    /// deploy or call before it; authorized by the re-executed code, not signed.
+    ContractMove {
+        /// The contract account paying.
+        from: AccountId,
+        /// The receiver (an account or a contract).
+        to: AccountId,
+        /// Token.
+        token: TokenId,
+        /// Amount.
+        amount: Amount,
+    },
 }
 
 /// Why pubdata could not be encoded or decoded.
@@ -169,6 +207,14 @@ pub enum PubdataError {
         /// What is wrong.
         reason: String,
     },
+    /// A `ContractTx` op whose transaction is not a deploy or a call.
+    #[error(
+        "the op at byte {offset} is a contract op, but its transaction is not a deploy or a call"
+    )]
+    NotAContractTransaction {
+        /// Where the op starts.
+        offset: usize,
+    },
     /// A `FeeOnly` op whose transaction bytes do not decode.
     #[error("transaction in the op at byte {offset} does not decode: {source}")]
     BadTransaction {
@@ -188,14 +234,17 @@ impl PubdataOp {
             PubdataOp::Deposit { .. } => DEPOSIT_BYTES,
             PubdataOp::Withdraw { .. } => WITHDRAW_BYTES,
             PubdataOp::FeeOnly { tx, .. } => FEE_ONLY_FIXED_BYTES + tx.encode().len(),
+            PubdataOp::ContractTx { tx, .. } => CONTRACT_TX_FIXED_BYTES + tx.encode().len(),
             PubdataOp::ContractTrace(trace) => CONTRACT_TRACE_FIXED_BYTES + trace.encode().len(),
+            PubdataOp::ContractMove { .. } => CONTRACT_MOVE_BYTES,
         }
     }
 
     /// Appends the op's bytes to `out`.
     ///
-    /// Fails only for a `ContractTrace` outside the limits ([`ContractTrace::check`]),
-    /// which the executor never produces.
+    /// Fails only for a `ContractTrace` outside the limits ([`ContractTrace::check`])
+    /// or a `ContractTx` that is not a deploy or call, which the executor never
+    /// produces.
     pub fn encode_into(&self, out: &mut Vec<u8>) -> Result<(), PubdataError> {
         match self {
             PubdataOp::Transfer {
@@ -268,6 +317,35 @@ impl PubdataOp {
                 out.extend_from_slice(&tx_bytes);
                 out.extend_from_slice(&signature.0);
             }
+            PubdataOp::ContractTx {
+                fee_paid,
+                contract,
+                tx,
+                signature,
+            } => {
+                if !tx.is_contract() {
+                    return Err(PubdataError::NotAContractTransaction { offset: out.len() });
+                }
+                let tx_bytes = tx.encode();
+                out.push(OP_CONTRACT_TX);
+                out.extend_from_slice(&fee_paid.to_be_bytes());
+                put_account(out, *contract);
+                // A transaction is at most SIGNED_TX_BYTES_MAX, far below u32::MAX.
+                out.extend_from_slice(&(tx_bytes.len() as u32).to_be_bytes());
+                out.extend_from_slice(&tx_bytes);
+                out.extend_from_slice(&signature.0);
+            }
+            PubdataOp::ContractMove {
+                from,
+                to,
+                token,
+                amount,
+            } => {
+                out.push(OP_CONTRACT_MOVE);
+                put_account(out, *from);
+                put_account(out, *to);
+                put_token_amount(out, *token, *amount);
+            }
             PubdataOp::ContractTrace(trace) => {
                 trace.check().map_err(|e| PubdataError::BadTrace {
                     offset: out.len(),
@@ -289,8 +367,19 @@ impl PubdataOp {
             PubdataOp::Transfer { from, .. }
             | PubdataOp::TransferToNew { from, .. }
             | PubdataOp::Withdraw { from, .. } => Some(*from),
-            PubdataOp::FeeOnly { tx, .. } => Some(tx.from()),
+            PubdataOp::FeeOnly { tx, .. } | PubdataOp::ContractTx { tx, .. } => Some(tx.from()),
+            PubdataOp::ContractMove { from, .. } => Some(*from),
             PubdataOp::Deposit { .. } | PubdataOp::ContractTrace(_) => None,
+        }
+    }
+
+    /// A deploy or call's transaction op (`ContractTx`, or the `FeeOnly` of a failed
+    /// one): the op a `ContractTrace` follows.
+    pub fn contract_tx(&self) -> Option<&Transaction> {
+        match self {
+            PubdataOp::ContractTx { tx, .. } => Some(tx),
+            PubdataOp::FeeOnly { tx, .. } if tx.is_contract() => Some(tx),
+            _ => None,
         }
     }
 
@@ -359,8 +448,11 @@ impl PubdataOp {
                 },
                 *signature,
             ),
-            PubdataOp::FeeOnly { tx, signature, .. } => (tx.clone(), *signature),
-            PubdataOp::Deposit { .. } | PubdataOp::ContractTrace(_) => return None,
+            PubdataOp::FeeOnly { tx, signature, .. }
+            | PubdataOp::ContractTx { tx, signature, .. } => (tx.clone(), *signature),
+            PubdataOp::Deposit { .. }
+            | PubdataOp::ContractTrace(_)
+            | PubdataOp::ContractMove { .. } => return None,
         };
         Some(SignedTransaction {
             tx,
@@ -475,6 +567,16 @@ impl<'a> Reader<'a> {
         Ok(Signature(self.array()?))
     }
 
+    /// A length-prefixed transaction.
+    fn transaction(&mut self) -> Result<Transaction, PubdataError> {
+        let tx_len = u32::from_be_bytes(self.array()?) as usize;
+        let tx_bytes = self.take(tx_len)?;
+        Transaction::decode(tx_bytes).map_err(|source| PubdataError::BadTransaction {
+            offset: self.op_start,
+            source,
+        })
+    }
+
     fn op(&mut self) -> Result<PubdataOp, PubdataError> {
         let opcode = self.u8()?;
         Ok(match opcode {
@@ -512,20 +614,35 @@ impl<'a> Reader<'a> {
             },
             OP_FEE_ONLY => {
                 let fee_paid = self.amount()?;
-                let tx_len = u32::from_be_bytes(self.array()?) as usize;
-                let tx_bytes = self.take(tx_len)?;
-                let tx = Transaction::decode(tx_bytes).map_err(|source| {
-                    PubdataError::BadTransaction {
-                        offset: self.op_start,
-                        source,
-                    }
-                })?;
+                let tx = self.transaction()?;
                 PubdataOp::FeeOnly {
                     fee_paid,
                     tx,
                     signature: self.signature()?,
                 }
             }
+            OP_CONTRACT_TX => {
+                let fee_paid = self.amount()?;
+                let contract = self.account()?;
+                let tx = self.transaction()?;
+                if !tx.is_contract() {
+                    return Err(PubdataError::NotAContractTransaction {
+                        offset: self.op_start,
+                    });
+                }
+                PubdataOp::ContractTx {
+                    fee_paid,
+                    contract,
+                    tx,
+                    signature: self.signature()?,
+                }
+            }
+            OP_CONTRACT_MOVE => PubdataOp::ContractMove {
+                from: self.account()?,
+                to: self.account()?,
+                token: self.token()?,
+                amount: self.amount()?,
+            },
             OP_CONTRACT_TRACE => {
                 let len = u32::from_be_bytes(self.array()?) as usize;
                 let offset = self.op_start;

@@ -1,16 +1,20 @@
 //! What a contract transaction's execution saw and did, as the pubdata carries it
 //! so that every L1 validator can re-execute the transaction statelessly.
 //!
-//! A `Deploy` or `Call` is posted as its `FeeOnly` op (the signed transaction, the
-//! fee charged) followed by one [`ContractTrace`] op. The L1 re-runs the contract
-//! with the same pinned runtime and rules code as the sequencer, serving storage
-//! reads from [`ContractTrace::reads`] and code from its own code store, and refuses
-//! the batch unless the writes, events, outcome and fuel it gets equal the trace's.
+//! A `Deploy` or `Call` is posted as its transaction op (`ContractTx` if it
+//! succeeded, `FeeOnly` if it failed: the signed transaction, the fee charged),
+//! then one [`ContractTrace`] op, then one `ContractMove` op per token move its
+//! contracts made, in execution order. The L1 re-runs the contract with the same
+//! pinned runtime and rules code as the sequencer, serving storage reads from
+//! [`ContractTrace::reads`], balances from [`ContractTrace::balances`] and code from
+//! its own code store, and refuses the batch unless the ops it gets (fee, writes,
+//! events, outcome, fuel, moves) equal the posted ones.
 //!
 //! Limits (per transaction, all its nested calls together): at most
 //! [`STORAGE_READS_PER_TX_MAX`] distinct slots read, [`STORAGE_WRITES_PER_TX_MAX`]
 //! written, [`EVENTS_PER_TX_MAX`] events of at most [`EVENT_DATA_BYTES_MAX`] bytes,
-//! values of at most [`STORAGE_VALUE_BYTES_MAX`](crate::STORAGE_VALUE_BYTES_MAX);
+//! values of at most [`STORAGE_VALUE_BYTES_MAX`](crate::STORAGE_VALUE_BYTES_MAX),
+//! [`BALANCE_READS_PER_TX_MAX`] balances read and [`MOVES_PER_TX_MAX`] moves;
 //! an encoded trace is at most [`CONTRACT_TRACE_BYTES_MAX`].
 
 use borsh::{BorshDeserialize, BorshSerialize};
@@ -18,7 +22,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use crate::block::{Event, ReceiptStatus};
 use crate::codec::Codec;
 use crate::constants::STORAGE_VALUE_BYTES_MAX;
-use crate::types::{BlockNumber, ContractAddress, Hash32};
+use crate::types::{AccountId, Amount, BlockNumber, ContractAddress, Hash32, TokenId};
 
 /// Most distinct storage slots one transaction may read (from state, not from its own
 /// writes); one more is an ABI violation.
@@ -27,6 +31,12 @@ pub const STORAGE_READS_PER_TX_MAX: usize = 256;
 pub const STORAGE_WRITES_PER_TX_MAX: usize = 256;
 /// Most events one transaction may emit.
 pub const EVENTS_PER_TX_MAX: usize = 64;
+/// Most token moves one transaction's contracts may make (each is a `ContractMove`
+/// op and a proof slot).
+pub const MOVES_PER_TX_MAX: usize = 64;
+/// Most distinct balances one transaction may read from state (each move reads at
+/// most two, the call's value two, the `balance` host function one).
+pub const BALANCE_READS_PER_TX_MAX: usize = 2 * MOVES_PER_TX_MAX + 64;
 /// Largest event payload.
 pub const EVENT_DATA_BYTES_MAX: usize = 1024;
 /// The default of a rollup genesis's fuel per batch (`RollupGenesis::batch_fuel_max`):
@@ -54,6 +64,10 @@ pub fn reexecution_fuel<'a>(ops: impl IntoIterator<Item = &'a crate::PubdataOp>)
             crate::PubdataOp::FeeOnly {
                 tx: crate::Transaction::Deploy { code, .. },
                 ..
+            }
+            | crate::PubdataOp::ContractTx {
+                tx: crate::Transaction::Deploy { code, .. },
+                ..
             } => (code.len() as u64).saturating_mul(DEPLOY_COMPILE_FUEL_PER_BYTE),
             _ => 0,
         };
@@ -76,6 +90,17 @@ pub struct StorageSlot {
     pub value: Option<Vec<u8>>,
 }
 
+/// One token balance as a transaction first read it from state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct BalanceRead {
+    /// The account.
+    pub account: AccountId,
+    /// The token.
+    pub token: TokenId,
+    /// The balance found.
+    pub amount: Amount,
+}
+
 /// A contract transaction's execution, as the L1 re-executes it.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct ContractTrace {
@@ -94,6 +119,9 @@ pub struct ContractTrace {
     pub reads: Vec<StorageSlot>,
     /// The storage slots it changed, with their final values, in first-write order.
     pub writes: Vec<StorageSlot>,
+    /// The balances it read from state (the sender's, the contracts', the
+    /// receivers' of its moves), first read first, each once, with the amount found.
+    pub balances: Vec<BalanceRead>,
     /// Its events (empty if it failed).
     pub events: Vec<Event>,
 }
@@ -143,6 +171,7 @@ impl ContractTrace {
         count("reads", self.reads.len(), STORAGE_READS_PER_TX_MAX)?;
         count("writes", self.writes.len(), STORAGE_WRITES_PER_TX_MAX)?;
         count("events", self.events.len(), EVENTS_PER_TX_MAX)?;
+        count("balances", self.balances.len(), BALANCE_READS_PER_TX_MAX)?;
         for slot in self.reads.iter().chain(&self.writes) {
             let len = slot.value.as_ref().map_or(0, Vec::len);
             size("storage value", len, STORAGE_VALUE_BYTES_MAX)?;

@@ -74,6 +74,11 @@ pub enum Transaction {
         /// `init`).
         #[borsh(deserialize_with = "crate::codec::bounded::bytes")]
         init: Vec<u8>,
+        /// The token of `value`.
+        token: TokenId,
+        /// Moved from the deployer to the new contract's account before `init` runs
+        /// (0: nothing); stays with the deployer if the deploy fails.
+        value: Amount,
         /// Most GCC the sender agrees to pay: the deploy's fixed cost plus the fuel
         /// `init` burns.
         fee: Amount,
@@ -91,6 +96,11 @@ pub enum Transaction {
         input: Vec<u8>,
         /// Most fuel the call may burn, at most [`CALL_FUEL_MAX`].
         fuel_limit: u64,
+        /// The token of `value`.
+        token: TokenId,
+        /// Moved from the caller to the contract's account before the contract runs
+        /// (0: nothing); stays with the caller if the call fails.
+        value: Amount,
         /// Most GCC the sender agrees to pay.
         fee: Amount,
         /// The sender's current nonce.
@@ -146,6 +156,23 @@ impl Transaction {
             | Transaction::Withdraw { nonce, .. }
             | Transaction::Deploy { nonce, .. }
             | Transaction::Call { nonce, .. } => *nonce,
+        }
+    }
+
+    /// A deploy or a call.
+    pub fn is_contract(&self) -> bool {
+        matches!(self, Transaction::Deploy { .. } | Transaction::Call { .. })
+    }
+
+    /// The value a deploy or call moves to its contract (token, amount), if any.
+    pub fn value(&self) -> Option<(TokenId, Amount)> {
+        match self {
+            Transaction::Deploy { token, value, .. } | Transaction::Call { token, value, .. }
+                if *value > 0 =>
+            {
+                Some((*token, *value))
+            }
+            _ => None,
         }
     }
 
@@ -269,6 +296,16 @@ pub fn contract_address(deployer: AccountId, nonce: Nonce) -> ContractAddress {
     hasher.update(&deployer.get().to_le_bytes());
     hasher.update(&nonce.to_le_bytes());
     ContractAddress(*hasher.finalize().as_bytes())
+}
+
+/// The key field of a contract's account leaf: what stands where a user account has
+/// its ed25519 key. Derived from the contract's address (unique per contract), so
+/// every node computes it from the deploy; it is a hash output, not a key anyone
+/// holds, and the L1 refuses signed ops from contract accounts besides.
+pub fn contract_account_key(address: &ContractAddress) -> PublicKey {
+    let mut hasher = blake3::Hasher::new_derive_key("ghostplane contract account key v1");
+    hasher.update(&address.0);
+    PublicKey(*hasher.finalize().as_bytes())
 }
 
 /// The hash a contract's code is stored under.

@@ -4,7 +4,8 @@
 
 use ghostplane_primitives::block::Event;
 use ghostplane_primitives::pubdata::{
-    DEPOSIT_BYTES, PUBDATA_BYTES_MAX, TRANSFER_BYTES, TRANSFER_TO_NEW_BYTES, WITHDRAW_BYTES,
+    CONTRACT_MOVE_BYTES, DEPOSIT_BYTES, PUBDATA_BYTES_MAX, TRANSFER_BYTES, TRANSFER_TO_NEW_BYTES,
+    WITHDRAW_BYTES,
 };
 use ghostplane_primitives::*;
 use proptest::collection::vec;
@@ -78,6 +79,8 @@ fn transaction() -> impl Strategy<Value = Transaction> {
             any::<u64>()
         )
             .prop_map(|(from, code, fee, nonce)| Transaction::Deploy {
+                token: TokenId::Gcc,
+                value: 0,
                 from,
                 code,
                 init: Vec::new(),
@@ -94,6 +97,8 @@ fn transaction() -> impl Strategy<Value = Transaction> {
         )
             .prop_map(|(from, contract, input, fuel_limit, fee, nonce)| {
                 Transaction::Call {
+                    token: TokenId::ALL[(nonce % 4) as usize],
+                    value: u128::from(nonce / 3),
                     from,
                     contract: ContractAddress(contract),
                     input,
@@ -252,6 +257,32 @@ fn pubdata_op() -> impl Strategy<Value = PubdataOp> {
                 signature,
             }
         }),
+        (any::<u128>(), account_id(), transaction(), signature()).prop_map(
+            |(fee_paid, contract, tx, signature)| {
+                if tx.is_contract() {
+                    PubdataOp::ContractTx {
+                        fee_paid,
+                        contract,
+                        tx,
+                        signature,
+                    }
+                } else {
+                    PubdataOp::FeeOnly {
+                        fee_paid,
+                        tx,
+                        signature,
+                    }
+                }
+            }
+        ),
+        (account_id(), account_id(), token(), any::<u128>()).prop_map(
+            |(from, to, token, amount)| PubdataOp::ContractMove {
+                from,
+                to,
+                token,
+                amount,
+            }
+        ),
         (
             any::<u64>(),
             vec(
@@ -289,6 +320,11 @@ fn pubdata_op() -> impl Strategy<Value = PubdataOp> {
                     },
                     reads: reads.into_iter().map(slot).collect(),
                     writes: writes.into_iter().map(slot).collect(),
+                    balances: vec![BalanceRead {
+                        account: AccountId::new((n % 1000) as u32).unwrap(),
+                        token: TokenId::Mana,
+                        amount: u128::from(n),
+                    }],
                     events: vec![Event {
                         contract: ContractAddress([1; 32]),
                         topic: Hash32([2; 32]),
@@ -459,6 +495,15 @@ fn pubdata_op_sizes_match_the_documented_table() {
             },
             WITHDRAW_BYTES,
         ),
+        (
+            PubdataOp::ContractMove {
+                from: id,
+                to: id,
+                token: TokenId::Spirit,
+                amount: 1,
+            },
+            CONTRACT_MOVE_BYTES,
+        ),
     ];
     for (op, size) in cases {
         let bytes = encode_pubdata(std::slice::from_ref(&op)).unwrap();
@@ -517,6 +562,7 @@ fn pubdata_rejects_bad_input() {
             key: Hash32([0; 32]),
             value: Some(vec![0; STORAGE_VALUE_BYTES_MAX + 1]),
         }],
+        balances: Vec::new(),
         events: Vec::new(),
     };
     let bytes = trace.encode();
@@ -528,11 +574,37 @@ fn pubdata_rejects_bad_input() {
         Err(PubdataError::BadTrace { .. })
     ));
     assert!(matches!(
+        decode_pubdata(&[0x09]),
+        Err(PubdataError::UnknownOpcode { opcode: 0x09, .. })
+    ));
+    assert!(matches!(
         decode_pubdata(&[0x06]),
-        Err(PubdataError::UnknownOpcode { opcode: 0x06, .. })
+        Err(PubdataError::Truncated { offset: 0 })
+    ));
+    // A contract op whose transaction is a transfer.
+    let transfer = Transaction::Transfer {
+        from: AccountId::new(1).unwrap(),
+        to: Recipient::Account(AccountId::new(2).unwrap()),
+        token: TokenId::Gcc,
+        amount: 1,
+        fee: 1,
+        nonce: 0,
+    };
+    let tx_bytes = transfer.encode();
+    let mut op = vec![0x06];
+    op.extend_from_slice(&1u128.to_be_bytes());
+    op.extend_from_slice(&[0, 0, 3]);
+    op.extend_from_slice(&(tx_bytes.len() as u32).to_be_bytes());
+    op.extend_from_slice(&tx_bytes);
+    op.extend_from_slice(&[0; 64]);
+    assert!(matches!(
+        decode_pubdata(&op),
+        Err(PubdataError::NotAContractTransaction { offset: 0 })
     ));
     // A fee-only op whose transaction has a trailing byte.
     let tx = Transaction::Deploy {
+        token: TokenId::Gcc,
+        value: 0,
         from: AccountId::new(1).unwrap(),
         code: vec![0],
         init: Vec::new(),
@@ -612,6 +684,8 @@ fn invalid_values_are_rejected() {
     ));
     // A length prefix far beyond the input is truncation, not an allocation.
     let mut huge_len = Transaction::Deploy {
+        token: TokenId::Gcc,
+        value: 0,
         from: AccountId::new(1).unwrap(),
         code: vec![1, 2, 3],
         init: Vec::new(),
@@ -668,6 +742,8 @@ fn stateless_checks() {
         Err(StatelessError::SelfTransfer(from))
     );
     let deploy = |code: Vec<u8>| Transaction::Deploy {
+        token: TokenId::Gcc,
+        value: 0,
         from,
         code,
         init: Vec::new(),
@@ -681,6 +757,8 @@ fn stateless_checks() {
         .sign(DEVNET_CHAIN_ID, deploy(vec![0; CONTRACT_CODE_BYTES_MAX]));
     assert!(SignedTransaction::decode(&signed.encode()).is_ok());
     let call = |input: Vec<u8>, fuel_limit| Transaction::Call {
+        token: TokenId::Gcc,
+        value: 0,
         from,
         contract: ContractAddress([0; 32]),
         input,

@@ -27,8 +27,9 @@ use crate::types::ModuleId;
 
 /// The modules of a chain with `genesis`, in hook order: ledger, rollup, identity,
 /// naming. The order is consensus (it fixes the order of effects at genesis and
-/// at each block's start and end).
-pub fn all(genesis: &Genesis) -> Result<Modules, String> {
+/// at each block's start and end). `data_dir` is the node's (the rollup module keeps
+/// compiled contract artifacts under it).
+pub fn all(genesis: &Genesis, data_dir: &std::path::Path) -> Result<Modules, String> {
     let proof = &genesis.rollup.proof;
     let backend =
         rollup::verifier::verifier(proof).map_err(|e| format!("{} verifier: {e}", proof.system))?;
@@ -37,8 +38,12 @@ pub fn all(genesis: &Genesis) -> Result<Modules, String> {
     Modules::new(vec![
         Box::new(Arc::clone(&ledger)),
         Box::new(
-            rollup::Rollup::new(genesis.rollup.clone(), backend)
-                .map_err(|e| format!("contract re-executor: {e}"))?,
+            rollup::Rollup::new(
+                genesis.rollup.clone(),
+                backend,
+                &data_dir.join("contract-artifacts"),
+            )
+            .map_err(|e| format!("contract re-executor: {e}"))?,
         ),
         Box::new(identity::Identity),
         Box::new(naming::Naming::new(genesis.naming.clone(), ledger)),

@@ -637,11 +637,11 @@ fn first_commit(ops: &[PubdataOp], last_block: u64, chunk_count: u32) -> Call {
 /// runs them).
 fn contract_ops(key: &Keypair, tx: Transaction) -> Vec<PubdataOp> {
     struct NoCode;
-    impl ghostplane_executor::CodeStore for NoCode {
-        fn code_hash(
+    impl ghostplane_executor::ReexecutionStore for NoCode {
+        fn contract(
             &self,
             _: &ghostplane_primitives::ContractAddress,
-        ) -> Result<Option<ghostplane_primitives::Hash32>, ghostplane_executor::StoreError>
+        ) -> Result<Option<ghostplane_executor::ContractRecord>, ghostplane_executor::StoreError>
         {
             Ok(None)
         }
@@ -649,6 +649,13 @@ fn contract_ops(key: &Keypair, tx: Transaction) -> Vec<PubdataOp> {
             &self,
             _: &ghostplane_primitives::Hash32,
         ) -> Result<Option<Arc<[u8]>>, ghostplane_executor::StoreError> {
+            Ok(None)
+        }
+        fn account(
+            &self,
+            _: AccountId,
+        ) -> Result<Option<(ghostplane_primitives::PublicKey, bool)>, ghostplane_executor::StoreError>
+        {
             Ok(None)
         }
     }
@@ -660,15 +667,27 @@ fn contract_ops(key: &Keypair, tx: Transaction) -> Vec<PubdataOp> {
         status: ghostplane_primitives::ReceiptStatus::Success,
         reads: Vec::new(),
         writes: Vec::new(),
+        // The sender holds exactly its maximum fee.
+        balances: vec![ghostplane_primitives::BalanceRead {
+            account: tx.from(),
+            token: TokenId::Gcc,
+            amount: tx.fee(),
+        }],
         events: Vec::new(),
     };
     let prices = ghostplane_executor::ContractPrices {
         fuel_price: 1,
         fee_min: 1,
     };
+    let signed = key.sign(L2, tx);
+    let job = ghostplane_executor::ReexecutionJob {
+        signed: &signed,
+        trace: &trace,
+        next_account: 2,
+    };
     ghostplane_executor::Reexecutor::new()
         .unwrap()
-        .reexecute(&key.sign(L2, tx), &trace, prices, &NoCode)
+        .reexecute(job, prices, &NoCode)
         .unwrap()
         .ops
 }
@@ -683,6 +702,8 @@ fn a_groth16_genesis_refuses_contract_ops_at_commit() {
     let dev1 = Keypair::dev(1);
     let account = |i| AccountId::new(i).unwrap();
     let deploy_tx = Transaction::Deploy {
+        token: TokenId::Gcc,
+        value: 0,
         from: account(1),
         code: b"\0asm\x01\0\0\0".to_vec(),
         init: Vec::new(),
@@ -691,6 +712,8 @@ fn a_groth16_genesis_refuses_contract_ops_at_commit() {
     };
     let deploy = contract_ops(&dev1, deploy_tx);
     let call_tx = Transaction::Call {
+        token: TokenId::Gcc,
+        value: 0,
         from: account(1),
         contract: ghostplane_primitives::ContractAddress([3; 32]),
         input: vec![],
@@ -1000,6 +1023,8 @@ fn signed_ops(plan: &[RandomOp]) -> (Vec<PubdataOp>, Vec<(PublicKey, u128)>) {
                     // A contract call (to no contract: it fails), with its trace,
                     // as the executor makes them.
                     let tx = Transaction::Call {
+                        token: TokenId::Gcc,
+                        value: 0,
                         from: from_id,
                         contract: ghostplane_primitives::ContractAddress([3; 32]),
                         input: vec![],
@@ -1170,6 +1195,8 @@ fn example_contract(name: &str) -> Vec<u8> {
 
 fn deploy_tx(code: Vec<u8>, nonce: u64) -> Transaction {
     Transaction::Deploy {
+        token: TokenId::Gcc,
+        value: 0,
         from: AccountId::new(1).unwrap(),
         code,
         init: Vec::new(),
@@ -1184,6 +1211,8 @@ fn call_tx(
     nonce: u64,
 ) -> Transaction {
     Transaction::Call {
+        token: TokenId::Gcc,
+        value: 0,
         from: AccountId::new(1).unwrap(),
         contract,
         input,
@@ -1325,7 +1354,9 @@ fn contract_transactions_are_re_executed_at_commit() {
     differs(call_counter, "outcome", refused(&ops));
     // A posted fee other than what the run costs.
     let mut ops = honest.clone();
-    if let PubdataOp::FeeOnly { fee_paid, .. } = &mut ops[call_counter] {
+    if let PubdataOp::FeeOnly { fee_paid, .. } | PubdataOp::ContractTx { fee_paid, .. } =
+        &mut ops[call_counter]
+    {
         *fee_paid -= 1;
     }
     differs(call_counter, "fee charged", refused(&ops));
@@ -1376,13 +1407,191 @@ fn contract_transactions_are_re_executed_at_commit() {
         L1Outcome::Success
     );
     let hash = node
-        .read(|s| rollup::contract_code_hash(s, &counter))
-        .unwrap();
+        .read(|s| rollup::contract_record(s, &counter))
+        .unwrap()
+        .map(|(hash, _)| hash);
     assert_eq!(
         hash,
         Some(ghostplane_primitives::tx::code_hash(&example_contract(
             "counter"
         )))
+    );
+}
+
+/// A call of `contract` from account 1 moving `value` to it.
+fn value_call(
+    contract: ghostplane_primitives::ContractAddress,
+    input: Vec<u8>,
+    value: (TokenId, u128),
+    nonce: u64,
+) -> Transaction {
+    let Transaction::Call {
+        from,
+        contract,
+        input,
+        fuel_limit,
+        fee,
+        nonce,
+        ..
+    } = call_tx(contract, input, nonce)
+    else {
+        unreachable!()
+    };
+    // A swap pays a move and loads a larger module than the counter: more fuel.
+    let _ = (fuel_limit, fee);
+    Transaction::Call {
+        from,
+        contract,
+        input,
+        fuel_limit: 200_000,
+        token: value.0,
+        value: value.1,
+        fee: 200_000,
+        nonce,
+    }
+}
+
+/// Contracts hold and move tokens under the L1's re-execution: the honest batch (an
+/// AMM deployed, funded by calls with value, and a swap paying out by a contract
+/// move) commits, and its merkleizer proves the same moves as transfers. Forged
+/// moves are refused: a move the code did not make (code 33), a move from a user's
+/// account or outside a contract transaction (36), a transaction signed from a
+/// contract's account (35), a balance the trace misreports (33).
+#[test]
+fn contract_value_moves_are_re_executed_and_forgeries_refused() {
+    let from = AccountId::new(1).unwrap();
+    let amm = ghostplane_primitives::tx::contract_address(from, 0);
+    let mut l2 = L2Chain::new();
+    let mut deploy = deploy_tx(example_contract("amm"), 0);
+    if let Transaction::Deploy { init, .. } = &mut deploy {
+        *init = vec![TokenId::Spirit.id(), TokenId::Mana.id()];
+    }
+    let mut honest = l2.block(vec![
+        deploy,
+        value_call(amm, vec![1], (TokenId::Spirit, 100_000), 1),
+        value_call(amm, vec![1], (TokenId::Mana, 100_000), 2),
+    ]);
+    let mut swap = vec![2];
+    swap.extend_from_slice(&1u64.to_le_bytes());
+    honest.extend(l2.block(vec![value_call(amm, swap, (TokenId::Spirit, 1_000), 3)]));
+    let pool = match honest[0] {
+        PubdataOp::ContractTx { contract, .. } => contract,
+        ref other => panic!("{other:?}"),
+    };
+    let swap_at = nth_trace(&honest, 3) - 1;
+    let move_at = swap_at + 2;
+    let PubdataOp::ContractMove {
+        to, token, amount, ..
+    } = honest[move_at].clone()
+    else {
+        panic!("{:?}", honest[move_at]);
+    };
+    assert_eq!((to, token), (from, TokenId::Mana));
+    assert!(amount > 0);
+
+    let dir = tempfile::tempdir().unwrap();
+    let backend = stark();
+    let mut tree = tree(dir.path(), backend.as_ref());
+    let node = node(
+        dir.path(),
+        &genesis(tree.root().unwrap(), 100, backend.as_ref()),
+    );
+    let refused = |ops: &[PubdataOp]| -> rollup::RollupError {
+        match node.submit(sign(&operator(), &node, first_commit(ops, 2, 1))) {
+            Err(SubmitError::Refused(ghostd::modules::CallError::Rollup(e))) => e,
+            other => panic!("{other:?}"),
+        }
+    };
+    let before = node.read(rollup::status).unwrap();
+    // The pool pays out more than the code did, or pays twice.
+    let mut ops = honest.clone();
+    if let PubdataOp::ContractMove { amount, .. } = &mut ops[move_at] {
+        *amount += 1;
+    }
+    let e = refused(&ops);
+    assert!(
+        matches!(&e, rollup::RollupError::Reexecution { op, reason } if *op == swap_at && reason.contains("token moves")),
+        "{e}"
+    );
+    let mut ops = honest.clone();
+    ops.insert(move_at, ops[move_at].clone());
+    assert_eq!(refused(&ops).code(), 33);
+    // A move the operator adds after another transaction's trace (the deploy's).
+    let mut ops = honest.clone();
+    ops.insert(2, honest[move_at].clone());
+    assert_eq!(refused(&ops).code(), 33);
+    // A move at the head of the batch, and a move from a user's account.
+    let mut ops = honest.clone();
+    ops.insert(0, honest[move_at].clone());
+    assert!(matches!(
+        refused(&ops),
+        rollup::RollupError::ContractMoveStray { op: 0 }
+    ));
+    let mut ops = honest.clone();
+    if let PubdataOp::ContractMove {
+        from: payer, to, ..
+    } = &mut ops[move_at]
+    {
+        *payer = from;
+        *to = pool;
+    }
+    assert!(matches!(
+        refused(&ops),
+        rollup::RollupError::ContractMoveStray { op } if op == move_at
+    ));
+    // A transfer signed "by" the pool's account.
+    let mut ops = honest.clone();
+    ops.push(PubdataOp::Transfer {
+        from: pool,
+        to: from,
+        token: TokenId::Spirit,
+        amount: 1,
+        fee: 1,
+        signature: ghostplane_primitives::Signature([0; 64]),
+    });
+    assert!(matches!(
+        refused(&ops),
+        rollup::RollupError::ContractSender { account, .. } if account == pool
+    ));
+    // The swap's trace claims the pool held more: the code pays another amount.
+    let mut ops = honest.clone();
+    let balances = &mut trace_mut(&mut ops, swap_at + 1).balances;
+    let read = balances
+        .iter_mut()
+        .find(|read| read.account == pool && read.token == TokenId::Mana)
+        .unwrap();
+    read.amount *= 2;
+    assert_eq!(refused(&ops).code(), 33);
+    assert_eq!(
+        node.read(rollup::status).unwrap(),
+        before,
+        "nothing changed"
+    );
+
+    // The honest batch: the merkleizer proves the same moves, and it commits.
+    let jobs = Merkleizer::new(&mut tree, backend.as_ref(), L2)
+        .build_batch(BatchNumber(1), AccountId::ZERO, &honest)
+        .unwrap();
+    assert_eq!(
+        run(
+            &node,
+            sign(
+                &operator(),
+                &node,
+                first_commit(&honest, 2, jobs.len() as u32)
+            )
+        ),
+        L1Outcome::Success
+    );
+    let account = node.read(|s| rollup::l2_account(s, pool)).unwrap().unwrap();
+    assert!(account.contract);
+    assert_eq!(account.nonce, 1, "the pool's nonce counts its one move");
+    assert_eq!(
+        node.read(|s| rollup::contract_record(s, &amm)).unwrap(),
+        Some((
+            ghostplane_primitives::tx::code_hash(&example_contract("amm")),
+            pool
+        ))
     );
 }
 

@@ -4,6 +4,7 @@
 //! no contract op (fee-only `Deploy`/`Call`, `ContractTrace`).
 
 use ghostplane_executor::Reexecutor;
+use ghostplane_primitives::tx::{contract_account_key, contract_address};
 use ghostplane_primitives::{
     AccountId, BatchNumber, ChainId, FieldBytes, Hash32, PubdataOp, PublicKey, SignedTransaction,
     TRANSFER_ACCOUNT_ID_LIMIT, Transaction, decode_pubdata,
@@ -40,8 +41,14 @@ impl Accounts<'_, '_> {
                 got: id.get(),
             });
         }
-        self.state
-            .put(account_key(id), &L2Account { key, nonce: 0 });
+        self.state.put(
+            account_key(id),
+            &L2Account {
+                key,
+                nonce: 0,
+                contract: false,
+            },
+        );
         // A key first named by a queued deposit keeps that deposit's index until
         // the deposit is consumed (it is counted as pending until then).
         if state::get::<u64>(self.state, &seen_key(&key))?.is_none() {
@@ -67,6 +74,40 @@ impl Accounts<'_, '_> {
             });
         }
         self.create(op, id, key)
+    }
+
+    /// A deploy's new contract account (ids as a transfer's). Its key field is
+    /// not registered as a key: deposits never reach it.
+    fn create_contract(
+        &mut self,
+        op: usize,
+        id: AccountId,
+        key: PublicKey,
+    ) -> Result<(), RollupError> {
+        if id.get() >= TRANSFER_ACCOUNT_ID_LIMIT {
+            return Err(RollupError::AccountReserved {
+                op,
+                id: id.get(),
+                limit: TRANSFER_ACCOUNT_ID_LIMIT,
+            });
+        }
+        if id.get() != self.next {
+            return Err(RollupError::AccountId {
+                op,
+                expected: self.next,
+                got: id.get(),
+            });
+        }
+        self.state.put(
+            account_key(id),
+            &L2Account {
+                key,
+                nonce: 0,
+                contract: true,
+            },
+        );
+        self.next += 1;
+        Ok(())
     }
 
     fn bump(
@@ -148,19 +189,17 @@ fn cut_error(op: usize, e: CutError) -> RollupError {
     }
 }
 
-/// What contract op `op` is (`deploy`, `call`, `contract trace`), if it is one.
+/// What contract op `op` is (`deploy`, `call`, `contract trace`, `contract move`),
+/// if it is one.
 fn contract_op(op: &PubdataOp) -> Option<&'static str> {
-    match op {
-        PubdataOp::FeeOnly {
-            tx: Transaction::Deploy { .. },
-            ..
-        } => Some("deploy"),
-        PubdataOp::FeeOnly {
-            tx: Transaction::Call { .. },
-            ..
-        } => Some("call"),
-        PubdataOp::ContractTrace(_) => Some("contract trace"),
-        _ => None,
+    match op.contract_tx() {
+        Some(Transaction::Deploy { .. }) => Some("deploy"),
+        Some(_) => Some("call"),
+        None => match op {
+            PubdataOp::ContractTrace(_) => Some("contract trace"),
+            PubdataOp::ContractMove { .. } => Some("contract move"),
+            _ => None,
+        },
     }
 }
 
@@ -237,15 +276,39 @@ pub fn commit_call(
         chunks: Vec::new(),
     };
     let mut signed: Vec<(usize, AccountId, SignedTransaction)> = Vec::new();
+    // The next account id where each deploy or call stands (a deploy takes it).
+    let mut next_at: Vec<(usize, u32)> = Vec::new();
     let mut withdrawals = Vec::new();
     let mut consumed = st.deposits_consumed;
     let mut new_key_pending = st.new_key_deposits_pending;
     for (i, op) in ops.iter().enumerate() {
+        // A contract's moves come right after its transaction's trace.
+        if let PubdataOp::ContractMove { .. } = op
+            && !(i > 0
+                && matches!(
+                    ops[i - 1],
+                    PubdataOp::ContractTrace(_) | PubdataOp::ContractMove { .. }
+                ))
+        {
+            return Err(RollupError::ContractMoveStray { op: i });
+        }
         let sender = op.sender();
         let mut slot_accounts = SlotAccounts::NONE;
         if let Some(from) = sender {
             let account = accounts.get(i, from)?;
-            if let PubdataOp::FeeOnly { tx, .. } = op
+            // A contract's account pays only by the moves its code makes; a user's
+            // only by what it signed.
+            let is_move = matches!(op, PubdataOp::ContractMove { .. });
+            if is_move && !account.contract {
+                return Err(RollupError::ContractMoveStray { op: i });
+            }
+            if !is_move && account.contract {
+                return Err(RollupError::ContractSender {
+                    op: i,
+                    account: from,
+                });
+            }
+            if let PubdataOp::FeeOnly { tx, .. } | PubdataOp::ContractTx { tx, .. } = op
                 && tx.nonce() != account.nonce
             {
                 return Err(RollupError::Nonce {
@@ -253,6 +316,9 @@ pub fn commit_call(
                     expected: account.nonce,
                     got: tx.nonce(),
                 });
+            }
+            if op.contract_tx().is_some() {
+                next_at.push((i, accounts.next));
             }
             if let Some(tx) = op.signed_transaction(chain_id, account.nonce, account.key) {
                 if let Err(reason) = tx.tx.check_stateless() {
@@ -324,7 +390,8 @@ pub fn commit_call(
                     amount: *amount,
                 });
             }
-            PubdataOp::FeeOnly { fee_paid, tx, .. } => {
+            PubdataOp::FeeOnly { fee_paid, tx, .. }
+            | PubdataOp::ContractTx { fee_paid, tx, .. } => {
                 // The proof only shows the amount was debited; the signed maximum
                 // is what binds it to the user's consent.
                 if *fee_paid > tx.fee() {
@@ -334,6 +401,21 @@ pub fn commit_call(
                         max: tx.fee(),
                     });
                 }
+                // A successful deploy creates its contract's account; a call pays
+                // the contract's (which re-execution checks is the address's).
+                if let PubdataOp::ContractTx { contract, .. } = op {
+                    if let Transaction::Deploy { from, nonce, .. } = tx {
+                        let key = contract_account_key(&contract_address(*from, *nonce));
+                        accounts.create_contract(i, *contract, key)?;
+                        slot_accounts.receiver_key = key;
+                        slot_accounts.receiver_new = true;
+                    } else {
+                        slot_accounts.receiver_key = accounts.get(i, *contract)?.key;
+                    }
+                }
+            }
+            PubdataOp::ContractMove { to, .. } => {
+                slot_accounts.receiver_key = accounts.get(i, *to)?.key;
             }
             PubdataOp::ContractTrace(_) => {}
         }
@@ -373,10 +455,15 @@ pub fn commit_call(
         &ops,
         (commit.first_block, commit.last_block),
         |i| {
-            signed
+            let tx = signed
                 .binary_search_by_key(&i, |(op, _, _)| *op)
                 .ok()
-                .map(|at| &signed[at].2)
+                .map(|at| &signed[at].2)?;
+            let next = next_at
+                .binary_search_by_key(&i, |(op, _)| *op)
+                .ok()
+                .map(|at| next_at[at].1)?;
+            Some((tx, next))
         },
     )?;
     // Forced inclusion: the oldest deposit left waiting must not be overdue.

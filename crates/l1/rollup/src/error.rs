@@ -285,16 +285,34 @@ pub enum RollupError {
     Reexecution {
         /// Op index of the transaction.
         op: usize,
-        /// The first part that differs (fee, outcome, fuel, reads, writes, events),
-        /// or why it would not be included.
+        /// The first part that differs (fee, outcome, fuel, reads, balances,
+        /// writes, events, moves), or why it would not be included.
         reason: String,
+    },
+    /// A signed op (a transaction) whose sender is a contract's account: contracts
+    /// sign nothing.
+    #[error("op {op}: account {account} is a contract's, and contracts send no transactions")]
+    ContractSender {
+        /// Op index.
+        op: usize,
+        /// The contract's account.
+        account: AccountId,
+    },
+    /// A contract move that does not follow a deploy or call's trace (or its
+    /// moves), or whose payer is not a contract's account.
+    #[error(
+        "op {op}: a contract move outside a contract transaction's moves, or from a user's account"
+    )]
+    ContractMoveStray {
+        /// Op index of the move.
+        op: usize,
     },
 }
 
 impl RollupError {
     /// The stable result code receipts carry (`L1Outcome::Failed { module: rollup,
     /// code }`), numbered in declaration order and never reused or renumbered (a
-    /// new refusal takes the next number): 1 `ZeroDeposit`, 2 `BadRecipient`, 3 `QueueFull`, 4 `AccountsFull`, 5 `NotOperator`, 6 `BatchOrder`, 7 `BlockRange`, 8 `Pubdata`, 9 `UnknownAccount`, 10 `AccountId`, 11 `AccountReserved`, 12 `BadSignature`, 13 `Nonce`, 14 `DepositMismatch`, 15 `FeeOverMaximum`, 16 `Stateless`, 17 `TooManyBlocks`, 18 `DepositOverdue`, 19 `ChunkCount`, 20 `Overflow`, 21 `ProveOrder`, 22 `ProofCount`, 23 `BadProof`, 24 `ChunkOrder`, 25 `RootMismatch`, 26 `Ledger`, 27 `State`, 28 `NoState`, 29 `ContractsUnsupported`, 30 `ContractTraceMissing`, 31 `ContractTraceStray`, 32 `ContractTraceOrder`, 33 `Reexecution`, 34 `BatchFuel`.
+    /// new refusal takes the next number): 1 `ZeroDeposit`, 2 `BadRecipient`, 3 `QueueFull`, 4 `AccountsFull`, 5 `NotOperator`, 6 `BatchOrder`, 7 `BlockRange`, 8 `Pubdata`, 9 `UnknownAccount`, 10 `AccountId`, 11 `AccountReserved`, 12 `BadSignature`, 13 `Nonce`, 14 `DepositMismatch`, 15 `FeeOverMaximum`, 16 `Stateless`, 17 `TooManyBlocks`, 18 `DepositOverdue`, 19 `ChunkCount`, 20 `Overflow`, 21 `ProveOrder`, 22 `ProofCount`, 23 `BadProof`, 24 `ChunkOrder`, 25 `RootMismatch`, 26 `Ledger`, 27 `State`, 28 `NoState`, 29 `ContractsUnsupported`, 30 `ContractTraceMissing`, 31 `ContractTraceStray`, 32 `ContractTraceOrder`, 33 `Reexecution`, 34 `BatchFuel`, 35 `ContractSender`, 36 `ContractMoveStray`.
     pub fn code(&self) -> u16 {
         match self {
             Self::ZeroDeposit => 1,
@@ -331,6 +349,8 @@ impl RollupError {
             Self::ContractTraceOrder { .. } => 32,
             Self::Reexecution { .. } => 33,
             Self::BatchFuel { .. } => 34,
+            Self::ContractSender { .. } => 35,
+            Self::ContractMoveStray { .. } => 36,
         }
     }
 }

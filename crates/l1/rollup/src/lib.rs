@@ -82,7 +82,7 @@ pub mod verifier;
 pub use rpc::RollupRpc;
 
 pub use commit::commit_call;
-pub use contracts::contract_code_hash;
+pub use contracts::contract_record;
 pub use deposit::deposit_call;
 pub use error::RollupError;
 pub use prove::prove_call;
@@ -173,6 +173,7 @@ pub fn apply_genesis(state: &mut Layer<'_>, genesis: &RollupGenesis) -> Result<(
             &L2Account {
                 key: *key,
                 nonce: 0,
+                contract: false,
             },
         );
         state.put(seen_key(key), &KEY_REGISTERED);
@@ -206,16 +207,19 @@ pub struct Rollup {
 }
 
 impl Rollup {
-    /// The module for `genesis`, verifying with `backend`. Fails if the contract
-    /// runtime cannot start on this node.
+    /// The module for `genesis`, verifying with `backend`, keeping the contracts'
+    /// compiled artifacts in `artifacts` (node-local; see
+    /// `WasmRuntime::with_artifacts`). Fails if the contract runtime cannot start
+    /// on this node.
     pub fn new(
         genesis: RollupGenesis,
         backend: Arc<dyn ProofBackend>,
+        artifacts: &std::path::Path,
     ) -> Result<Self, ghostplane_executor::ExecError> {
         Ok(Self {
             genesis,
             backend,
-            reexecutor: Reexecutor::new()?,
+            reexecutor: Reexecutor::with_artifacts(artifacts)?,
         })
     }
 }

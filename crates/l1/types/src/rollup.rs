@@ -102,8 +102,12 @@ impl Codec for RollupState {
 pub struct L2Account {
     /// Its key (fixed at creation).
     pub key: PublicKey,
-    /// Next nonce as of the last committed batch.
+    /// Next nonce as of the last committed batch (a contract's counts its token
+    /// moves).
     pub nonce: Nonce,
+    /// A contract's account: it signs nothing, and pays only by `ContractMove` ops
+    /// that its re-executed code makes.
+    pub contract: bool,
 }
 
 /// A withdrawal waiting for its batch to be final.

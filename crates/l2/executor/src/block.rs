@@ -59,6 +59,10 @@ pub enum DropReason {
     /// The sending account does not exist.
     #[error("sender account {0} does not exist")]
     UnknownSender(AccountId),
+    /// The sending account is a contract's: contracts move tokens only by their
+    /// code, and send no transactions.
+    #[error("account {0} is a contract's: contracts send no transactions")]
+    ContractSender(AccountId),
     /// The signer key is not the sending account's key.
     #[error("signer key is not the key of account {0}")]
     SignerMismatch(AccountId),
@@ -148,9 +152,10 @@ pub struct BlockOutput {
     pub receipts: Vec<Receipt>,
     /// Transactions left out, with reasons.
     pub dropped: Vec<DroppedTx>,
-    /// The native ops in execution order, as the prover and pubdata need them:
-    /// transfers, new-account transfers, deposits, withdrawals, and `FeeOnly` for
-    /// contract transactions and failed native ones.
+    /// The ops in execution order, as the prover and pubdata need them: transfers,
+    /// new-account transfers, deposits, withdrawals, `FeeOnly` for failed
+    /// transactions, and for each deploy or call its `ContractTx` (or `FeeOnly`),
+    /// `ContractTrace` and `ContractMove`s.
     pub ops: Vec<PubdataOp>,
     /// The contract storage diff: final value per touched slot (`None` = deleted),
     /// sorted by contract and slot.
@@ -162,8 +167,8 @@ pub struct BlockOutput {
 }
 
 impl BlockOutput {
-    /// The block's pubdata: its ops in order (each contract transaction's `FeeOnly`
-    /// followed by its `ContractTrace`).
+    /// The block's pubdata: its ops in order (each contract transaction's op
+    /// followed by its `ContractTrace` and its `ContractMove`s).
     pub fn pubdata(&self) -> Result<Vec<u8>, ghostplane_primitives::PubdataError> {
         ghostplane_primitives::encode_pubdata(&self.ops)
     }

@@ -63,6 +63,10 @@ impl Default for ExecutorConfig {
     }
 }
 
+/// The folder of an executor's store that holds compiled contract artifacts
+/// ([`WasmRuntime::with_artifacts`]).
+pub const ARTIFACTS_DIR: &str = "compiled-artifacts";
+
 /// Executes blocks against a [`StateStore`].
 pub struct Executor {
     store: StateStore,
@@ -77,16 +81,22 @@ pub struct Executor {
 const THREAD_STACK_BYTES: usize = wasm::WASM_STACK_BYTES_MAX + wasm::HOST_STACK_BYTES;
 
 impl Executor {
-    /// Opens the store in `path` and starts the thread pool.
+    /// Opens the store in `path` (its compiled contract artifacts in
+    /// `path/`[`ARTIFACTS_DIR`]) and starts the thread pool.
     pub fn open(path: &Path, config: ExecutorConfig) -> Result<Self, ExecError> {
         let store = StateStore::open(path, config.cache_bytes_max)?;
         let pool = thread_pool(config.threads)?;
         Ok(Self {
             store,
-            runtime: WasmRuntime::new()?,
+            runtime: WasmRuntime::with_artifacts(&path.join(ARTIFACTS_DIR))?,
             pool,
             config,
         })
+    }
+
+    /// What the compiled-artifact store did since the executor opened.
+    pub fn artifact_stats(&self) -> Option<wasm::ArtifactStats> {
+        self.runtime.artifact_stats()
     }
 
     /// Replaces the thread pool with one of `threads` threads.
@@ -137,10 +147,7 @@ impl Executor {
             }
             overlay.insert(
                 StateKey::Account(id),
-                Some(StateValue::Account(AccountRecord {
-                    public_key: *key,
-                    nonce: 0,
-                })),
+                Some(StateValue::Account(AccountRecord::user(*key))),
             );
             for token in TokenId::ALL {
                 let amount = balances[usize::from(token.id())];
@@ -300,6 +307,7 @@ impl Executor {
                         .ok_or(ExecError::FeeOverflow)?;
                     ops.extend(included.op);
                     ops.extend(included.trace);
+                    ops.extend(included.moves);
                     receipts.push(Receipt {
                         tx_hash: hash,
                         block: block.number,

@@ -26,8 +26,8 @@
 //!
 //! ## Rules (what a transaction costs)
 //!
-//! - **Dropped** (no receipt, no state change, no fee): unknown sender, signer key is
-//!   not the sender's key, nonce is not exactly the account nonce, GCC balance below
+//! - **Dropped** (no receipt, no state change, no fee): unknown sender, a contract
+//!   account as sender, signer key is not the sender's key, nonce is not exactly the account nonce, GCC balance below
 //!   the (maximum) fee, a stateless check fails, or a transfer to a new key offers
 //!   less than `fee_min` plus
 //!   [`ACCOUNT_CREATION_FEE`](ghostplane_primitives::ACCOUNT_CREATION_FEE).
@@ -48,8 +48,13 @@
 //!   fuel table, the determinism settings and every bound); a revert or trap rolls
 //!   back the call's storage writes and events. A deploy runs the module's `init`
 //!   export, if any, with the deploy's init input; a failing `init` deploys nothing.
-//!   Contracts call each other (`call`): a failed callee's effects roll back and the
-//!   caller gets a status; re-entrancy is allowed; at most
+//!   Contracts are accounts: a deploy creates the contract's account (the next free
+//!   id, a leaf of the proven tree like a user's), a deploy or call may carry a
+//!   value of one token to it, and its code reads its balances and moves tokens
+//!   (`transfer`, `call_with_value`); each move is a `ContractMove` op, proven as a
+//!   transfer from the contract's leaf, whose nonce counts them.
+//!   Contracts call each other (`call`): a failed callee's effects (storage, events,
+//!   moves) roll back and the caller gets a status; re-entrancy is allowed; at most
 //!   [`wasm::CONTRACT_CALL_DEPTH_MAX`] nested calls, each forwarding at most 63/64 of
 //!   the fuel left (see [`wasm`], "Calls between contracts"). Bulk memory and table operations pay
 //!   per byte or element; every call pays a load charge proportional to its code
@@ -97,8 +102,12 @@ pub mod wasm;
 
 pub use block::{BlockInput, BlockItem, BlockOutput, DropReason, DroppedTx};
 pub use error::ExecError;
-pub use executor::{BLOCK_ITEMS_MAX, Executor, ExecutorConfig, PARALLEL_ITEMS_MIN_DEFAULT};
-pub use reexecute::{CodeStore, ContractPrices, Reexecuted, Reexecutor};
-pub use state::{AccountRecord, StateKey, StateReader, StateValue, StateWrite, StoreError};
+pub use executor::{
+    ARTIFACTS_DIR, BLOCK_ITEMS_MAX, Executor, ExecutorConfig, PARALLEL_ITEMS_MIN_DEFAULT,
+};
+pub use reexecute::{ContractPrices, Reexecuted, ReexecutionJob, ReexecutionStore, Reexecutor};
+pub use state::{
+    AccountRecord, ContractRecord, StateKey, StateReader, StateValue, StateWrite, StoreError,
+};
 pub use store::{Snapshot, StateStore, StoreReader};
 pub use wasm::{RuntimeError, WasmRuntime};

@@ -3,17 +3,22 @@
 //! as the sequencer (this crate; no copy).
 //!
 //! ```text
-//! FeeOnly { fee_paid, tx, signature } ‖ ContractTrace { block, time, reads, … }
-//!   ▼ TraceState: the sender's account as the transaction needs it (key, nonce,
-//!   │  GCC = its fee), storage from trace.reads (a slot not listed is absent),
-//!   │  contracts and code from the caller's CodeStore (the L1's records)
+//! ContractTx | FeeOnly { tx, fee_paid, … } ‖ ContractTrace { block, time, reads,
+//!   │  balances, … } ‖ ContractMove*
+//!   ▼ TraceState: the sender's account as the transaction needs it (key, nonce),
+//!   │  storage from trace.reads (a slot not listed is absent), balances from
+//!   │  trace.balances (one not listed is 0), contracts, code and other accounts
+//!   │  from the caller's ReexecutionStore (the L1's records), the next account id
+//!   │  from the caller (the L1's count at the op)
 //!   ▼ rules::transaction, on a thread with the executor's stack
-//! the ops it produces ── must equal the posted FeeOnly and ContractTrace exactly
+//! the ops it produces ── must equal the posted ones exactly
 //! ```
 //!
 //! The comparison is the caller's (the L1's rollup module): equal ops mean the
-//! posted writes, events, outcome, fuel and fee are what the code does given the
-//! posted reads; the proofs then bind the reads and writes to the state.
+//! posted writes, events, moves, outcome, fuel and fee are what the code does given
+//! the posted reads and balances (a read the trace leaves out is re-executed as
+//! absent or 0, and then recorded, so the traces differ); the proofs then bind the
+//! reads, balances, writes and moves to the state.
 //!
 //! The contract runs on the re-executor's own thread (sized like the executor's:
 //! wasm stack bound plus host frames). Its code lookups come back to the calling
@@ -28,15 +33,16 @@ use crossbeam_channel::Sender;
 
 use ghostplane_primitives::{
     AccountId, Amount, ContractAddress, ContractTrace, Hash32, PubdataOp, SignedTransaction,
-    TokenId, Transaction,
+    TokenId,
 };
 
 use crate::block::BlockItem;
 use crate::error::ExecError;
 use crate::rules::{Env, execute_item};
-use crate::state::{AccountRecord, StateKey, StateReader, StateValue, StoreError};
+use crate::state::{AccountRecord, ContractRecord, StateKey, StateReader, StateValue, StoreError};
 use crate::view::Overlay;
 use crate::wasm::WasmRuntime;
+use ghostplane_primitives::tx::contract_account_key;
 
 /// The prices a rollup's genesis fixes for contract transactions (the sequencer's
 /// executor must use the same, or the L1 refuses its contract batches).
@@ -48,21 +54,41 @@ pub struct ContractPrices {
     pub fee_min: Amount,
 }
 
-/// Deployed contracts and their code, as the re-executing node records them.
-pub trait CodeStore {
-    /// The code hash of the contract at `address`, if one is deployed.
-    fn code_hash(&self, address: &ContractAddress) -> Result<Option<Hash32>, StoreError>;
+/// What a re-execution asks of the re-executing node's records: deployed
+/// contracts, their code, and the accounts contracts pay.
+pub trait ReexecutionStore {
+    /// The contract at `address`, if one is deployed.
+    fn contract(&self, address: &ContractAddress) -> Result<Option<ContractRecord>, StoreError>;
     /// The code with `hash`, if stored.
     fn code(&self, hash: &Hash32) -> Result<Option<Arc<[u8]>>, StoreError>;
+    /// Account `id`, if it exists: its key and whether it is a contract's. (Its
+    /// nonce is not asked: no contract reads one, and the L1 tracks them.)
+    fn account(
+        &self,
+        id: AccountId,
+    ) -> Result<Option<(ghostplane_primitives::PublicKey, bool)>, StoreError>;
+}
+
+/// One contract transaction to re-execute.
+#[derive(Debug, Clone, Copy)]
+pub struct ReexecutionJob<'a> {
+    /// The signed deploy or call (its signature already verified).
+    pub signed: &'a SignedTransaction,
+    /// Its posted trace.
+    pub trace: &'a ContractTrace,
+    /// The next free account id where its op stands in the batch (a deploy takes
+    /// it).
+    pub next_account: u32,
 }
 
 /// What re-executing one contract transaction produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reexecuted {
-    /// Its pubdata ops (`FeeOnly` then `ContractTrace`), to compare with the posted.
+    /// Its pubdata ops (`ContractTx` or `FeeOnly`, its `ContractTrace`, its
+    /// `ContractMove`s), to compare with the posted.
     pub ops: Vec<PubdataOp>,
-    /// The contract a successful deploy created, and its code hash.
-    pub deployed: Option<(ContractAddress, Hash32)>,
+    /// The contract a successful deploy created.
+    pub deployed: Option<(ContractAddress, ContractRecord)>,
 }
 
 /// Re-executes contract transactions; owns a runtime and one thread with the
@@ -74,17 +100,41 @@ pub struct Reexecutor {
 
 /// A code lookup sent to the calling thread, with where to answer.
 enum Lookup {
-    Contract(ContractAddress, Sender<Result<Option<Hash32>, StoreError>>),
+    Contract(
+        ContractAddress,
+        Sender<Result<Option<ContractRecord>, StoreError>>,
+    ),
     Code(Hash32, Sender<Result<Option<Arc<[u8]>>, StoreError>>),
+    Account(
+        AccountId,
+        Sender<Result<Option<(ghostplane_primitives::PublicKey, bool)>, StoreError>>,
+    ),
 }
 
 impl Reexecutor {
-    /// A re-executor with its own runtime (and compiled-module cache).
+    /// A re-executor with its own runtime (and compiled-module cache, in memory
+    /// only: for tests and tools).
     pub fn new() -> Result<Self, ExecError> {
         Ok(Self {
             runtime: Arc::new(WasmRuntime::new()?),
             thread: crate::executor::thread_pool(1)?,
         })
+    }
+
+    /// A node's re-executor: its runtime keeps compiled artifacts in `dir`
+    /// ([`WasmRuntime::with_artifacts`]), so a batch calling many contracts loads
+    /// them instead of compiling them (each was compiled when its deploy was
+    /// re-executed).
+    pub fn with_artifacts(dir: &std::path::Path) -> Result<Self, ExecError> {
+        Ok(Self {
+            runtime: Arc::new(WasmRuntime::with_artifacts(dir)?),
+            thread: crate::executor::thread_pool(1)?,
+        })
+    }
+
+    /// What its compiled-artifact store did so far (`None` without one).
+    pub fn artifact_stats(&self) -> Option<crate::wasm::ArtifactStats> {
+        self.runtime.artifact_stats()
     }
 
     /// Re-executes `signed` (a `Deploy` or `Call`) as `trace` says it ran: in its
@@ -93,38 +143,39 @@ impl Reexecutor {
     /// (then the posted ops cannot be right), or this node failed.
     pub fn reexecute(
         &self,
-        signed: &SignedTransaction,
-        trace: &ContractTrace,
+        job: ReexecutionJob<'_>,
         prices: ContractPrices,
-        code: &dyn CodeStore,
+        store: &dyn ReexecutionStore,
     ) -> Result<Reexecuted, ExecError> {
-        let mut all = self.reexecute_all(&[(signed, trace)], prices, code)?;
+        let mut all = self.reexecute_all(&[job], prices, store)?;
         all.pop().unwrap_or(Err(ExecError::NotAContractTransaction))
     }
 
     /// Re-executes each of `txs` in order, in one hand-off to the re-executor's
     /// thread: a deploy earlier in `txs` is seen by later ones (as its re-execution
-    /// made it), and each contract's code is asked of `code` once. The outer error
+    /// made it), and each contract's code is asked of `store` once. The outer error
     /// is this node's failure; each inner one a verdict on that transaction (see
     /// [`Reexecutor::reexecute`]).
     pub fn reexecute_all(
         &self,
-        txs: &[(&SignedTransaction, &ContractTrace)],
+        txs: &[ReexecutionJob<'_>],
         prices: ContractPrices,
-        code: &dyn CodeStore,
+        store: &dyn ReexecutionStore,
     ) -> Result<Vec<Result<Reexecuted, ExecError>>, ExecError> {
         let (lookups, requests) = crossbeam_channel::bounded::<Lookup>(1);
         let (done, result) = crossbeam_channel::bounded(1);
-        let jobs: Vec<(SignedTransaction, ContractTrace)> = txs
+        let jobs: Vec<(SignedTransaction, ContractTrace, u32)> = txs
             .iter()
-            .map(|(signed, trace)| ((*signed).clone(), (*trace).clone()))
+            .map(|job| (job.signed.clone(), job.trace.clone(), job.next_account))
             .collect();
         let runtime = Arc::clone(&self.runtime);
         self.thread.spawn(move || {
             let known = Arc::new(Known::new(lookups));
             let outcomes: Result<Vec<_>, ExecError> = jobs
                 .iter()
-                .map(|(signed, trace)| run_one(&runtime, prices, &known, signed, trace))
+                .map(|(signed, trace, next)| {
+                    run_one(&runtime, prices, &known, signed, trace, *next)
+                })
                 .collect();
             drop(known);
             // The caller waits for this; if it is gone there is no one to tell.
@@ -135,10 +186,13 @@ impl Reexecutor {
             crossbeam_channel::select! {
                 recv(requests) -> lookup => match lookup {
                     Ok(Lookup::Contract(address, answer)) => {
-                        let _ = answer.send(code.code_hash(&address));
+                        let _ = answer.send(store.contract(&address));
                     }
                     Ok(Lookup::Code(hash, answer)) => {
-                        let _ = answer.send(code.code(&hash));
+                        let _ = answer.send(store.code(&hash));
+                    }
+                    Ok(Lookup::Account(id, answer)) => {
+                        let _ = answer.send(store.account(id));
                     }
                     // The lookups' sender is dropped with the run: the result is
                     // on its way.
@@ -163,11 +217,9 @@ fn run_one(
     known: &Arc<Known>,
     signed: &SignedTransaction,
     trace: &ContractTrace,
+    next_account: u32,
 ) -> Result<Result<Reexecuted, ExecError>, ExecError> {
-    if !matches!(
-        signed.tx,
-        Transaction::Deploy { .. } | Transaction::Call { .. }
-    ) {
+    if !signed.tx.is_contract() {
         return Ok(Err(ExecError::NotAContractTransaction));
     }
     let env = Env {
@@ -179,7 +231,7 @@ fn run_one(
         // One transaction at a time: the batch bound is the L1's to check.
         block_fuel_max: u64::MAX,
     };
-    let state = TraceState::new(signed, trace, Arc::clone(known));
+    let state = TraceState::new(signed, trace, next_account, Arc::clone(known));
     let item = BlockItem::transaction(signed.clone());
     let (outcome, _) = execute_item(&env, &item, Arc::new(state), Overlay::default())?;
     let included = match outcome.result {
@@ -189,8 +241,8 @@ fn run_one(
     let mut deployed = None;
     for (key, value) in &outcome.writes {
         match (key, value) {
-            (StateKey::Contract(address), Some(StateValue::CodeHash(hash))) => {
-                deployed = Some((*address, *hash));
+            (StateKey::Contract(address), Some(StateValue::Contract(record))) => {
+                deployed = Some((*address, *record));
             }
             (StateKey::Code(hash), Some(StateValue::Bytes(bytes))) => {
                 known.learn_code(*hash, Arc::clone(bytes));
@@ -198,11 +250,16 @@ fn run_one(
             _ => {}
         }
     }
-    if let Some((address, hash)) = deployed {
-        known.learn_contract(address, hash);
+    if let Some((address, record)) = deployed {
+        known.learn_contract(address, record);
     }
     Ok(Ok(Reexecuted {
-        ops: included.op.into_iter().chain(included.trace).collect(),
+        ops: included
+            .op
+            .into_iter()
+            .chain(included.trace)
+            .chain(included.moves)
+            .collect(),
         deployed,
     }))
 }
@@ -212,7 +269,7 @@ fn run_one(
 /// learnt from a deploy earlier in the run.
 struct Known {
     lookups: Sender<Lookup>,
-    contracts: Mutex<HashMap<ContractAddress, Option<Hash32>>>,
+    contracts: Mutex<HashMap<ContractAddress, Option<ContractRecord>>>,
     /// Code of the run's own deploys (bounded by the batch's deploy bytes).
     codes: Mutex<HashMap<Hash32, Arc<[u8]>>>,
 }
@@ -226,9 +283,9 @@ impl Known {
         }
     }
 
-    fn learn_contract(&self, address: ContractAddress, hash: Hash32) {
+    fn learn_contract(&self, address: ContractAddress, record: ContractRecord) {
         if let Ok(mut contracts) = self.contracts.lock() {
-            contracts.insert(address, Some(hash));
+            contracts.insert(address, Some(record));
         }
     }
 
@@ -246,20 +303,40 @@ impl Known {
         reply.recv().map_err(|_| gone())
     }
 
-    fn code_hash(&self, address: &ContractAddress) -> Result<Option<Hash32>, StoreError> {
+    fn contract(&self, address: &ContractAddress) -> Result<Option<ContractRecord>, StoreError> {
         let cached = self
             .contracts
             .lock()
             .ok()
             .and_then(|c| c.get(address).copied());
-        if let Some(hash) = cached {
-            return Ok(hash);
+        if let Some(record) = cached {
+            return Ok(record);
         }
-        let hash = self.ask(|answer| Lookup::Contract(*address, answer))??;
+        let record = self.ask(|answer| Lookup::Contract(*address, answer))??;
         if let Ok(mut contracts) = self.contracts.lock() {
-            contracts.insert(*address, hash);
+            contracts.insert(*address, record);
         }
-        Ok(hash)
+        Ok(record)
+    }
+
+    /// Account `id`: a contract deployed earlier in the run, else the caller's.
+    fn account(&self, id: AccountId) -> Result<Option<AccountRecord>, StoreError> {
+        let deployed = self.contracts.lock().ok().and_then(|c| {
+            c.iter().find_map(|(address, record)| {
+                record
+                    .filter(|r| r.account == id)
+                    .map(|_| contract_account_key(address))
+            })
+        });
+        let found = match deployed {
+            Some(key) => Some((key, true)),
+            None => self.ask(|answer| Lookup::Account(id, answer))??,
+        };
+        Ok(found.map(|(public_key, contract)| AccountRecord {
+            public_key,
+            nonce: 0,
+            contract,
+        }))
     }
 
     /// Code deployed earlier in the run, else the caller's. Not kept: the runtime
@@ -281,13 +358,19 @@ type ReadSet = HashMap<(ContractAddress, [u8; 32]), Option<Arc<[u8]>>>;
 struct TraceState {
     from: AccountId,
     account: AccountRecord,
-    fee: Amount,
     storage: ReadSet,
+    balances: HashMap<(AccountId, TokenId), Amount>,
+    next_account: u32,
     known: Arc<Known>,
 }
 
 impl TraceState {
-    fn new(signed: &SignedTransaction, trace: &ContractTrace, known: Arc<Known>) -> Self {
+    fn new(
+        signed: &SignedTransaction,
+        trace: &ContractTrace,
+        next_account: u32,
+        known: Arc<Known>,
+    ) -> Self {
         let storage = trace
             .reads
             .iter()
@@ -298,14 +381,20 @@ impl TraceState {
                 )
             })
             .collect();
+        let balances = trace
+            .balances
+            .iter()
+            .map(|read| ((read.account, read.token), read.amount))
+            .collect();
         Self {
             from: signed.tx.from(),
             account: AccountRecord {
-                public_key: signed.signer,
                 nonce: signed.tx.nonce(),
+                ..AccountRecord::user(signed.signer)
             },
-            fee: signed.tx.fee(),
             storage,
+            balances,
+            next_account,
             known,
         }
     }
@@ -315,20 +404,21 @@ impl StateReader for TraceState {
     fn get(&self, key: &StateKey) -> Result<Option<StateValue>, StoreError> {
         Ok(match key {
             StateKey::Account(id) if *id == self.from => Some(StateValue::Account(self.account)),
-            // Exactly the fee: what the sender must hold for the transaction to be
-            // included; the refund it gets back is not in the pubdata.
-            StateKey::Balance(id, TokenId::Gcc) if *id == self.from => {
-                Some(StateValue::Balance(self.fee))
-            }
+            StateKey::Account(id) => self.known.account(*id)?.map(StateValue::Account),
+            StateKey::Balance(id, token) => self
+                .balances
+                .get(&(*id, *token))
+                .map(|amount| StateValue::Balance(*amount)),
             StateKey::Storage(contract, slot) => self
                 .storage
                 .get(&(*contract, *slot))
                 .cloned()
                 .flatten()
                 .map(StateValue::Bytes),
-            StateKey::Contract(address) => self.known.code_hash(address)?.map(StateValue::CodeHash),
+            StateKey::Contract(address) => self.known.contract(address)?.map(StateValue::Contract),
             StateKey::Code(hash) => self.known.code(hash)?.map(StateValue::Bytes),
-            _ => None,
+            StateKey::NextAccountId => Some(StateValue::Counter(self.next_account)),
+            StateKey::KeyIndex(_) => None,
         })
     }
 }

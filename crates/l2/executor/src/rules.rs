@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use ghostplane_primitives::block::Event;
 use ghostplane_primitives::keys::validate_public_key;
-use ghostplane_primitives::tx::{code_hash, contract_address};
+use ghostplane_primitives::tx::{code_hash, contract_account_key, contract_address};
 use ghostplane_primitives::{
     ACCOUNT_CREATION_FEE, AccountId, Amount, BlockNumber, CALL_FUEL_MAX, ContractAddress,
     ContractTrace, DepositEvent, FailureReason, Hash32, PubdataOp, ReceiptStatus, Recipient,
@@ -14,7 +14,9 @@ use ghostplane_primitives::{
 
 use crate::ExecError;
 use crate::block::{BlockItem, DropReason};
-use crate::state::{AccountRecord, StateKey, StateReader, StateValue, StateWrite, StoreError};
+use crate::state::{
+    AccountRecord, ContractRecord, StateKey, StateReader, StateValue, StateWrite, StoreError,
+};
 use crate::view::{Overlay, TxView};
 use crate::wasm::{BlockEnv, Entry, WasmRuntime};
 
@@ -49,14 +51,16 @@ pub(crate) struct Included {
     /// Its pubdata op (a deploy or call's is its `FeeOnly`)…
     pub(crate) op: Option<PubdataOp>,
     /// …followed, for a deploy or call, by its `ContractTrace` (kept apart so that a
-    /// native transaction allocates no list).
+    /// native transaction allocates no list)…
     pub(crate) trace: Option<PubdataOp>,
+    /// …and its contracts' `ContractMove`s.
+    pub(crate) moves: Vec<PubdataOp>,
 }
 
 impl Included {
     /// Its pubdata ops, in order.
     pub(crate) fn ops(&self) -> impl Iterator<Item = &PubdataOp> {
-        self.op.iter().chain(&self.trace)
+        self.op.iter().chain(&self.trace).chain(&self.moves)
     }
 }
 
@@ -130,9 +134,15 @@ fn transaction(
         }
     }
     let from = tx.from();
+    if tx.is_contract() {
+        view.record_balances();
+    }
     let Some(account) = view.account(from)? else {
         return Ok(Err(DropReason::UnknownSender(from)));
     };
+    if account.contract {
+        return Ok(Err(DropReason::ContractSender(from)));
+    }
     if account.public_key != signed.signer {
         return Ok(Err(DropReason::SignerMismatch(from)));
     }
@@ -174,6 +184,7 @@ fn transaction(
                     return_data: Vec::new(),
                     op: Some(op),
                     trace: None,
+                    moves: Vec::new(),
                 },
                 Err(reason) => {
                     view.rollback(savepoint);
@@ -185,68 +196,46 @@ fn transaction(
                         return_data: Vec::new(),
                         op: Some(fee_only(signed, fee)),
                         trace: None,
+                        moves: Vec::new(),
                     }
                 }
             }
         }
-        Transaction::Deploy {
-            code, init, nonce, ..
-        } => {
+        Transaction::Deploy { code, nonce, .. } => {
             let fuel = DEPLOY_FUEL_BASE + DEPLOY_FUEL_PER_BYTE * code.len() as u64;
-            let needed = Amount::from(fuel).saturating_mul(env.fuel_price);
-            let mut init_fuel_used = 0;
-            let mut init_fuel_given = 0;
-            let mut events = Vec::new();
-            let (status, return_data) = if fee < needed {
-                let status = ReceiptStatus::Failed(FailureReason::FeeTooLow {
+            // A deploy creates an account (a leaf for good): it pays the account
+            // creation fee on top of its fuel, as a transfer to a new key does.
+            let needed = Amount::from(fuel)
+                .saturating_mul(env.fuel_price)
+                .saturating_add(ACCOUNT_CREATION_FEE);
+            let mut run = ContractRun::default();
+            if fee < needed {
+                run.status = ReceiptStatus::Failed(FailureReason::FeeTooLow {
                     needed,
                     offered: fee,
                 });
-                (status, Vec::new())
             } else {
                 let hash = code_hash(code);
                 match env.runtime.validate(hash, code) {
                     Ok(()) => {
                         let address = contract_address(from, *nonce);
-                        view.put(
-                            StateKey::Contract(address),
-                            Some(StateValue::CodeHash(hash)),
-                        );
-                        view.put(
-                            StateKey::Code(hash),
-                            Some(StateValue::Bytes(Arc::from(code.as_slice()))),
-                        );
                         let init_fuel = u64::try_from((fee - needed) / env.fuel_price.max(1))
                             .unwrap_or(u64::MAX)
                             .min(CALL_FUEL_MAX);
-                        let ran = run_init(env, view, hash, address, from, init, init_fuel)?;
-                        init_fuel_used = ran.fuel_used;
-                        init_fuel_given = ran.fuel_given;
-                        match ran.outcome {
-                            Ok(()) => {
-                                events = ran.events;
-                                (ReceiptStatus::Success, address.0.to_vec())
-                            }
-                            Err(reason) => {
-                                view.rollback(savepoint.clone());
-                                (ReceiptStatus::Failed(reason), Vec::new())
-                            }
+                        run = deploy(env, view, signed, address, hash, init_fuel)?;
+                        if run.status == ReceiptStatus::Success {
+                            run.surcharge = ACCOUNT_CREATION_FEE;
+                        } else {
+                            view.rollback(savepoint.clone());
                         }
                     }
-                    Err(reason) => (
-                        ReceiptStatus::Failed(FailureReason::InvalidModule(reason)),
-                        Vec::new(),
-                    ),
+                    Err(reason) => {
+                        run.status = ReceiptStatus::Failed(FailureReason::InvalidModule(reason));
+                    }
                 }
-            };
-            FuelRun {
-                status,
-                fuel: init_fuel_given,
-                gas_used: fuel + init_fuel_used,
-                events,
-                return_data,
             }
-            .charge(env, view, signed, gcc - fee)
+            run.gas_used += fuel;
+            run.charge(env, view, signed)?
         }
         Transaction::Call {
             contract,
@@ -258,134 +247,241 @@ fn transaction(
             let fuel = (*fuel_limit)
                 .min(fuel_affordable)
                 .saturating_sub(CALL_FUEL_BASE);
-            let code = match view.get(&StateKey::Contract(*contract))? {
-                Some(StateValue::CodeHash(hash)) => Some(hash),
+            let record = match view.get(&StateKey::Contract(*contract))? {
+                Some(StateValue::Contract(record)) => Some(record),
                 _ => None,
             };
-            let (status, fuel_used, events, return_data) = match code {
-                None => (
-                    ReceiptStatus::Failed(FailureReason::UnknownContract(*contract)),
-                    0,
-                    Vec::new(),
-                    Vec::new(),
-                ),
-                Some(_) if fuel == 0 => (
-                    ReceiptStatus::Failed(FailureReason::OutOfFuel { fuel_used: 0 }),
-                    0,
-                    Vec::new(),
-                    Vec::new(),
-                ),
-                Some(code_hash) => {
-                    // The call owns the view while it runs (wasmtime store data is
-                    // 'static); an error here aborts the whole block, so the
-                    // empty stand-in is never read.
-                    let owned = std::mem::replace(view, empty_view());
-                    let call = env.runtime.call(
-                        owned,
-                        code_hash,
-                        Entry::Call,
-                        *contract,
-                        from,
-                        BlockEnv {
-                            number: env.block,
-                            time_ms: env.timestamp_ms,
-                        },
-                        input.clone(),
-                        fuel,
-                    )?;
-                    *view = call.ctx.view;
-                    match call.outcome {
-                        Ok(()) => (
-                            ReceiptStatus::Success,
-                            call.fuel_used,
-                            call.ctx.events,
-                            call.ctx.return_data,
-                        ),
-                        Err(reason) => {
-                            view.rollback(savepoint.clone());
-                            (
-                                ReceiptStatus::Failed(reason),
-                                call.fuel_used,
-                                Vec::new(),
-                                Vec::new(),
-                            )
-                        }
+            let mut run = ContractRun {
+                fuel,
+                ..ContractRun::default()
+            };
+            match record {
+                None => {
+                    run.status = ReceiptStatus::Failed(FailureReason::UnknownContract(*contract));
+                }
+                Some(_) if fuel == 0 => {
+                    run.status = ReceiptStatus::Failed(FailureReason::OutOfFuel { fuel_used: 0 });
+                }
+                Some(record) => {
+                    let target = Target {
+                        address: *contract,
+                        record,
+                    };
+                    run = enter(env, view, signed, target, Entry::Call, input, fuel)?;
+                    if run.status != ReceiptStatus::Success {
+                        view.rollback(savepoint.clone());
                     }
                 }
-            };
-            FuelRun {
-                status,
-                fuel,
-                gas_used: CALL_FUEL_BASE + fuel_used,
-                events,
-                return_data,
             }
-            .charge(env, view, signed, gcc - fee)
+            run.gas_used += CALL_FUEL_BASE;
+            run.charge(env, view, signed)?
         }
     };
     Ok(Ok(included))
 }
 
-/// What a deploy's `init` did.
-struct InitRun {
-    /// Fuel it was given (0: the module has no `init`).
-    fuel_given: u64,
-    fuel_used: u64,
-    events: Vec<Event>,
-    outcome: Result<(), FailureReason>,
-}
-
-/// Runs the new contract's `init` export with `input`, if it has one; input for a
-/// module without `init` fails the deploy.
-#[allow(clippy::too_many_arguments)]
-fn run_init(
+/// A deploy whose fee covers its code and whose module is valid: creates the
+/// contract's account and records, then [`enter`]s its `init` (if it has one).
+/// On failure the caller rolls the view back.
+fn deploy(
     env: &Env<'_>,
     view: &mut TxView,
-    hash: Hash32,
+    signed: &SignedTransaction,
     address: ContractAddress,
-    from: AccountId,
+    hash: Hash32,
+    init_fuel: u64,
+) -> Result<ContractRun, ExecError> {
+    let Transaction::Deploy { code, init, .. } = &signed.tx else {
+        return Err(ExecError::NotAContractTransaction);
+    };
+    let failed = |reason| ContractRun {
+        status: ReceiptStatus::Failed(reason),
+        ..ContractRun::default()
+    };
+    // Contract accounts come from the same id space as transfers' new accounts.
+    if view.next_account_id()? >= TRANSFER_ACCOUNT_ID_LIMIT {
+        return Ok(failed(FailureReason::AccountsExhausted));
+    }
+    let Some(account) = create_contract_account(view, &address)? else {
+        return Ok(failed(FailureReason::AccountsExhausted));
+    };
+    let record = ContractRecord {
+        code_hash: hash,
+        account,
+    };
+    view.put(
+        StateKey::Contract(address),
+        Some(StateValue::Contract(record)),
+    );
+    view.put(
+        StateKey::Code(hash),
+        Some(StateValue::Bytes(Arc::from(code.as_slice()))),
+    );
+    let target = Target { address, record };
+    if !env.runtime.has_init(view, hash)? {
+        if !init.is_empty() {
+            return Ok(failed(FailureReason::InvalidModule(
+                "init input given, but the module exports no `init`".into(),
+            )));
+        }
+        // No code runs: only the value moves.
+        let mut run = enter(env, view, signed, target, Entry::Init, init, 0)?;
+        run.return_data = address.0.to_vec();
+        return Ok(run);
+    }
+    let mut run = enter(env, view, signed, target, Entry::Init, init, init_fuel)?;
+    if run.status == ReceiptStatus::Success {
+        run.return_data = address.0.to_vec();
+    }
+    Ok(run)
+}
+
+/// The contract a transaction enters.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Target {
+    pub(crate) address: ContractAddress,
+    pub(crate) record: ContractRecord,
+}
+
+/// Moves the transaction's value (if any) to `target`'s account, then runs `entry`
+/// of its code with `input` and `fuel` (fuel 0: runs nothing; a deploy without
+/// `init`). The view is left as the run left it; on failure the caller rolls it
+/// back.
+fn enter(
+    env: &Env<'_>,
+    view: &mut TxView,
+    signed: &SignedTransaction,
+    target: Target,
+    entry: Entry,
     input: &[u8],
     fuel: u64,
-) -> Result<InitRun, ExecError> {
-    if !env.runtime.has_init(view, hash)? {
-        let outcome = if input.is_empty() {
-            Ok(())
-        } else {
-            Err(FailureReason::InvalidModule(
-                "init input given, but the module exports no `init`".into(),
-            ))
-        };
-        return Ok(InitRun {
-            fuel_given: 0,
-            fuel_used: 0,
-            events: Vec::new(),
-            outcome,
-        });
+) -> Result<ContractRun, ExecError> {
+    let from = signed.tx.from();
+    let value = signed.tx.value();
+    let mut run = ContractRun {
+        fuel,
+        ..ContractRun::default()
+    };
+    if let Some((token, amount)) = value
+        && let Err(reason) = pay(view, from, target.record.account, token, amount)?
+    {
+        run.status = ReceiptStatus::Failed(reason);
+        return Ok(run);
+    }
+    if fuel == 0 {
+        run.contract = Some(target.record.account);
+        return Ok(run);
     }
     // The run owns the view while it runs (wasmtime store data is 'static); an
     // error here aborts the whole block, so the empty stand-in is never read.
     let owned = std::mem::replace(view, empty_view());
-    let block = BlockEnv {
-        number: env.block,
-        time_ms: env.timestamp_ms,
-    };
-    let run = env.runtime.call(
+    let call = env.runtime.call(
         owned,
-        hash,
-        Entry::Init,
-        address,
+        target,
+        entry,
         from,
-        block,
+        BlockEnv {
+            number: env.block,
+            time_ms: env.timestamp_ms,
+        },
         input.to_vec(),
+        value,
         fuel,
     )?;
-    *view = run.ctx.view;
-    Ok(InitRun {
-        fuel_given: fuel,
-        fuel_used: run.fuel_used,
-        events: run.ctx.events,
-        outcome: run.outcome,
-    })
+    *view = call.ctx.view;
+    run.fuel_used = call.fuel_used;
+    match call.outcome {
+        Ok(()) => {
+            run.contract = Some(target.record.account);
+            run.events = call.ctx.events;
+            run.return_data = call.ctx.return_data;
+            run.moves = call.ctx.moves;
+        }
+        Err(reason) => run.status = ReceiptStatus::Failed(reason),
+    }
+    Ok(run)
+}
+
+/// Moves `amount` of `token` from `from` to `to` (which must exist), checking the
+/// payer's balance and the receiver's overflow before writing either.
+fn pay(
+    view: &mut TxView,
+    from: AccountId,
+    to: AccountId,
+    token: TokenId,
+    amount: Amount,
+) -> Step<()> {
+    if view.account(to)?.is_none() {
+        return Ok(Err(FailureReason::UnknownAccount(to)));
+    }
+    let paying = view.balance(from, token)?;
+    let Some(paying) = paying.checked_sub(amount) else {
+        return Ok(Err(FailureReason::InsufficientBalance {
+            token,
+            needed: amount,
+            available: paying,
+        }));
+    };
+    let Some(receiving) = view.balance(to, token)?.checked_add(amount) else {
+        return Ok(Err(FailureReason::BalanceOverflow { token, account: to }));
+    };
+    view.set_balance(from, token, paying);
+    view.set_balance(to, token, receiving);
+    Ok(Ok(()))
+}
+
+/// A token move by contract account `from` (the `transfer` host function, or the
+/// value of a contract-to-contract call): [`pay`], then the contract's nonce counts
+/// the move, as its leaf's does when the move is proven. Gives the move's op.
+pub(crate) fn contract_move(
+    view: &mut TxView,
+    from: AccountId,
+    to: AccountId,
+    token: TokenId,
+    amount: Amount,
+) -> Step<PubdataOp> {
+    if let Err(reason) = pay(view, from, to, token, amount)? {
+        return Ok(Err(reason));
+    }
+    let Some(record) = view.account(from)? else {
+        return Ok(Err(FailureReason::UnknownAccount(from)));
+    };
+    view.put(
+        StateKey::Account(from),
+        Some(StateValue::Account(AccountRecord {
+            nonce: record.nonce.saturating_add(1),
+            ..record
+        })),
+    );
+    Ok(Ok(PubdataOp::ContractMove {
+        from,
+        to,
+        token,
+        amount,
+    }))
+}
+
+/// Gives the contract at `address` the next free account id, with its key field
+/// ([`contract_account_key`]). Unlike a user's key, it is not indexed: a deposit to
+/// it cannot reach the contract (nor, made before the deploy, block it).
+fn create_contract_account(
+    view: &mut TxView,
+    address: &ContractAddress,
+) -> Result<Option<AccountId>, StoreError> {
+    let next = view.next_account_id()?;
+    let Ok(id) = AccountId::new(next) else {
+        return Ok(None);
+    };
+    view.put(
+        StateKey::Account(id),
+        Some(StateValue::Account(AccountRecord {
+            public_key: contract_account_key(address),
+            nonce: 0,
+            contract: true,
+        })),
+    );
+    view.put(StateKey::NextAccountId, Some(StateValue::Counter(next + 1)));
+    Ok(Some(id))
 }
 
 /// A view with nothing behind it, left as a stand-in while a call owns the real one.
@@ -394,34 +490,60 @@ fn empty_view() -> TxView {
 }
 
 /// What a deploy or a call did, before it is charged for the fuel it used.
-struct FuelRun {
+struct ContractRun {
     status: ReceiptStatus,
     /// Fuel its contract code was given (a call's, or a deploy's `init`).
     fuel: u64,
+    /// Fuel its code burnt.
+    fuel_used: u64,
+    /// Fuel charged for: the code's, plus the deploy's or call's fixed part.
     gas_used: u64,
     events: Vec<Event>,
     return_data: Vec<u8>,
+    /// The contract's account, if the deploy or call succeeded.
+    contract: Option<AccountId>,
+    /// Its contracts' token moves (`ContractMove` ops), in execution order.
+    moves: Vec<PubdataOp>,
+    /// GCC charged on top of the fuel: a successful deploy's account creation fee.
+    surcharge: Amount,
 }
 
-impl FuelRun {
+impl Default for ContractRun {
+    fn default() -> Self {
+        Self {
+            status: ReceiptStatus::Success,
+            fuel: 0,
+            fuel_used: 0,
+            gas_used: 0,
+            events: Vec::new(),
+            return_data: Vec::new(),
+            contract: None,
+            moves: Vec::new(),
+            surcharge: 0,
+        }
+    }
+}
+
+impl ContractRun {
     /// Charges the sender for `gas_used` at the block's fuel price (at least
-    /// `fee_min`, at most the fee it offered), refunds the rest of the fee taken up
-    /// front (`gcc_after_fee` is its GCC balance after that), and records the
-    /// transaction as a `FeeOnly` op of the fee it paid followed by its
-    /// `ContractTrace` (what it read, wrote and emitted, for the L1 to re-execute).
+    /// `fee_min`, plus the surcharge, at most the fee it offered), refunds the rest of the fee taken up
+    /// front, and records the transaction as its op (`ContractTx` if it succeeded,
+    /// else `FeeOnly`, with the fee it paid), its `ContractTrace` (what it read,
+    /// wrote and emitted, for the L1 to re-execute) and its moves.
     fn charge(
-        self,
+        mut self,
         env: &Env<'_>,
         view: &mut TxView,
         signed: &SignedTransaction,
-        gcc_after_fee: Amount,
-    ) -> Included {
+    ) -> Result<Included, StoreError> {
+        self.gas_used += self.fuel_used;
         let fee = signed.tx.fee();
         let charged = Amount::from(self.gas_used)
             .saturating_mul(env.fuel_price)
             .max(env.fee_min)
+            .saturating_add(self.surcharge)
             .min(fee);
-        refund(view, signed.tx.from(), gcc_after_fee, fee - charged);
+        refund(view, signed.tx.from(), fee - charged)?;
         let trace = ContractTrace {
             block: env.block,
             time_ms: env.timestamp_ms,
@@ -430,24 +552,39 @@ impl FuelRun {
             status: self.status.clone(),
             reads: view.storage_reads.clone(),
             writes: view.storage_writes(),
+            balances: view.balance_reads.clone(),
             events: self.events.clone(),
         };
-        Included {
+        let op = match self.contract {
+            Some(contract) => PubdataOp::ContractTx {
+                fee_paid: charged,
+                contract,
+                tx: signed.tx.clone(),
+                signature: signed.signature,
+            },
+            None => fee_only(signed, charged),
+        };
+        Ok(Included {
             status: self.status,
             gas_used: self.gas_used,
             fee_paid: charged,
             events: self.events,
             return_data: self.return_data,
-            op: Some(fee_only(signed, charged)),
+            op: Some(op),
             trace: Some(PubdataOp::ContractTrace(Box::new(trace))),
-        }
+            moves: self.moves,
+        })
     }
 }
 
-fn refund(view: &mut TxView, from: AccountId, gcc_after_fee: Amount, refund: Amount) {
+/// Gives `from` back `refund` GCC of the maximum fee taken up front (its GCC may
+/// have moved since: a GCC value, a contract paying it).
+fn refund(view: &mut TxView, from: AccountId, refund: Amount) -> Result<(), StoreError> {
     if refund > 0 {
-        view.set_balance(from, TokenId::Gcc, gcc_after_fee + refund);
+        let gcc = view.balance(from, TokenId::Gcc)?;
+        view.set_balance(from, TokenId::Gcc, gcc.saturating_add(refund));
     }
+    Ok(())
 }
 
 fn fee_only(signed: &SignedTransaction, fee_paid: Amount) -> PubdataOp {
@@ -597,10 +734,7 @@ fn create_account(
     };
     view.put(
         StateKey::Account(id),
-        Some(StateValue::Account(AccountRecord {
-            public_key: *key,
-            nonce: 0,
-        })),
+        Some(StateValue::Account(AccountRecord::user(*key))),
     );
     view.put(StateKey::KeyIndex(*key), Some(StateValue::AccountId(id)));
     view.put(StateKey::NextAccountId, Some(StateValue::Counter(next + 1)));
@@ -640,6 +774,7 @@ fn deposit_item(deposit: &DepositEvent, view: &mut TxView) -> Result<Included, E
         events: Vec::new(),
         return_data: Vec::new(),
         trace: None,
+        moves: Vec::new(),
         op: Some(PubdataOp::Deposit {
             queue_index: deposit.queue_index,
             to: id,

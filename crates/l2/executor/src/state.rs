@@ -20,7 +20,7 @@ pub enum StateKey {
     KeyIndex(PublicKey),
     /// The next account id to hand out.
     NextAccountId,
-    /// The code hash of a deployed contract.
+    /// A deployed contract: its code hash and account.
     Contract(ContractAddress),
     /// Contract code by hash (immutable once written).
     Code(Hash32),
@@ -31,10 +31,36 @@ pub enum StateKey {
 /// An account's identity and replay counter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AccountRecord {
-    /// The key fixed at creation.
+    /// The key fixed at creation (a contract's: [`contract_account_key`]).
+    ///
+    /// [`contract_account_key`]: ghostplane_primitives::tx::contract_account_key
     pub public_key: PublicKey,
-    /// The next nonce the account must use.
+    /// The next nonce the account must use; a contract's counts the token moves it
+    /// made (as its leaf in the proven tree does).
     pub nonce: Nonce,
+    /// A contract's account: it holds tokens and moves them by its code, and never
+    /// sends a transaction.
+    pub contract: bool,
+}
+
+impl AccountRecord {
+    /// A new user account.
+    pub fn user(public_key: PublicKey) -> Self {
+        Self {
+            public_key,
+            nonce: 0,
+            contract: false,
+        }
+    }
+}
+
+/// A deployed contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContractRecord {
+    /// Its code's hash.
+    pub code_hash: Hash32,
+    /// Its account (balances, moves).
+    pub account: AccountId,
 }
 
 /// The value stored under a [`StateKey`]; the variant matches the key's kind.
@@ -49,7 +75,7 @@ pub enum StateValue {
     /// For [`StateKey::NextAccountId`].
     Counter(u32),
     /// For [`StateKey::Contract`].
-    CodeHash(Hash32),
+    Contract(ContractRecord),
     /// For [`StateKey::Code`] and [`StateKey::Storage`].
     Bytes(Arc<[u8]>),
 }
@@ -139,16 +165,20 @@ impl StateKey {
         };
         Ok(match self {
             StateKey::Account(_) => {
-                let bytes: &[u8; 40] = bytes
-                    .try_into()
-                    .map_err(|_| corrupt("account is not 40 bytes"))?;
+                // 40 bytes for a user account, 41 (a flag) for a contract's.
+                let contract = match bytes.len() {
+                    40 => false,
+                    41 if bytes[40] == 1 => true,
+                    _ => return Err(corrupt("account is not 40 or 41 bytes")),
+                };
                 let mut public_key = [0u8; 32];
                 public_key.copy_from_slice(&bytes[..32]);
                 let mut nonce = [0u8; 8];
-                nonce.copy_from_slice(&bytes[32..]);
+                nonce.copy_from_slice(&bytes[32..40]);
                 StateValue::Account(AccountRecord {
                     public_key: PublicKey(public_key),
                     nonce: u64::from_le_bytes(nonce),
+                    contract,
                 })
             }
             StateKey::Balance(..) => {
@@ -172,10 +202,19 @@ impl StateKey {
                 StateValue::Counter(u32::from_le_bytes(bytes))
             }
             StateKey::Contract(_) => {
-                let bytes: [u8; 32] = bytes
+                let bytes: &[u8; 36] = bytes
                     .try_into()
-                    .map_err(|_| corrupt("code hash is not 32 bytes"))?;
-                StateValue::CodeHash(Hash32(bytes))
+                    .map_err(|_| corrupt("contract record is not 36 bytes"))?;
+                let mut hash = [0u8; 32];
+                hash.copy_from_slice(&bytes[..32]);
+                let mut id = [0u8; 4];
+                id.copy_from_slice(&bytes[32..]);
+                let account =
+                    AccountId::new(u32::from_le_bytes(id)).map_err(|e| corrupt(&e.to_string()))?;
+                StateValue::Contract(ContractRecord {
+                    code_hash: Hash32(hash),
+                    account,
+                })
             }
             StateKey::Code(_) | StateKey::Storage(..) => StateValue::Bytes(Arc::from(bytes)),
         })
@@ -187,15 +226,22 @@ impl StateValue {
     pub(crate) fn encode(&self) -> Vec<u8> {
         match self {
             StateValue::Account(record) => {
-                let mut bytes = Vec::with_capacity(40);
+                let mut bytes = Vec::with_capacity(41);
                 bytes.extend_from_slice(&record.public_key.0);
                 bytes.extend_from_slice(&record.nonce.to_le_bytes());
+                if record.contract {
+                    bytes.push(1);
+                }
                 bytes
             }
             StateValue::Balance(amount) => amount.to_le_bytes().to_vec(),
             StateValue::AccountId(id) => id.get().to_le_bytes().to_vec(),
             StateValue::Counter(value) => value.to_le_bytes().to_vec(),
-            StateValue::CodeHash(hash) => hash.0.to_vec(),
+            StateValue::Contract(record) => {
+                let mut bytes = record.code_hash.0.to_vec();
+                bytes.extend_from_slice(&record.account.get().to_le_bytes());
+                bytes
+            }
             StateValue::Bytes(bytes) => bytes.to_vec(),
         }
     }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use ahash::AHashMap;
 use ghostplane_primitives::{
-    AccountId, Amount, ContractAddress, Hash32, PublicKey, StorageSlot, TokenId,
+    AccountId, Amount, BalanceRead, ContractAddress, Hash32, PublicKey, StorageSlot, TokenId,
 };
 
 use crate::state::{AccountRecord, StateKey, StateReader, StateValue, StateWrite, StoreError};
@@ -27,6 +27,11 @@ pub(crate) struct TxView {
     /// transaction's own writes), first read first, each once, with the value found:
     /// the read set the L1 re-executes a contract transaction against.
     pub(crate) storage_reads: Vec<StorageSlot>,
+    /// Balances read from the overlay or the base, first read first, each once, with
+    /// the amount found: recorded only for contract transactions
+    /// ([`TxView::record_balances`]), whose traces carry them.
+    pub(crate) balance_reads: Vec<BalanceRead>,
+    record_balances: bool,
 }
 
 impl TxView {
@@ -37,7 +42,15 @@ impl TxView {
             reads: Vec::new(),
             writes: Vec::new(),
             storage_reads: Vec::new(),
+            balance_reads: Vec::new(),
+            record_balances: false,
         }
+    }
+
+    /// Records the balances read from here on (a contract transaction's trace
+    /// carries them; a native one's allocates nothing for them).
+    pub(crate) fn record_balances(&mut self) {
+        self.record_balances = true;
     }
 
     /// Gives the overlay back to the scheduler.
@@ -66,7 +79,33 @@ impl TxView {
                 },
             });
         }
+        if let StateKey::Balance(account, token) = key
+            && self.record_balances
+            && !self.has_read_balance(*account, *token)
+        {
+            self.balance_reads.push(BalanceRead {
+                account: *account,
+                token: *token,
+                amount: match &value {
+                    Some(StateValue::Balance(amount)) => *amount,
+                    _ => 0,
+                },
+            });
+        }
         Ok(value)
+    }
+
+    fn has_read_balance(&self, account: AccountId, token: TokenId) -> bool {
+        self.balance_reads
+            .iter()
+            .any(|read| read.account == account && read.token == token)
+    }
+
+    /// Whether reading `account`'s balance of `token` would add to the balance read
+    /// set (it is neither written by the transaction nor read before).
+    pub(crate) fn is_new_balance_read(&self, account: AccountId, token: TokenId) -> bool {
+        let key = StateKey::Balance(account, token);
+        !self.writes.iter().any(|(k, _)| *k == key) && !self.has_read_balance(account, token)
     }
 
     /// Whether storage `slot` of `contract` is already in the read set.

@@ -8,9 +8,13 @@
 //! | `storage_read` | `(key_ptr, val_ptr, val_cap: i32) -> i32` | copies up to `val_cap` bytes of the value under the 32-byte key; returns its full length (0 for an empty value), or -1 if the key is absent | 500 + bytes |
 //! | `storage_write` | `(key_ptr, val_ptr, val_len: i32)` | sets the value (at most 1 KiB; an empty value is a value, not a deletion) | 2000 + 4 × bytes |
 //! | `storage_delete` | `(key_ptr: i32)` | removes the key (a later read returns -1) | 2000 |
-//! | `caller` | `() -> i32` | the calling account id; -1 when the caller is a contract | 10 |
+//! | `caller` | `() -> i32` | the immediate caller's account id: the sender for the transaction's own call, the calling contract's account in a sub-call | 10 |
 //! | `caller_contract` | `(ptr: i32) -> i32` | 1 and the caller's 32-byte address at `ptr` when a contract called; 0 when an account did | 100 |
 //! | `self_address` | `(ptr: i32)` | the contract's own 32-byte address | 100 |
+//! | `self_account` | `() -> i32` | the contract's own account id | 10 |
+//! | `balance` | `(token, out_ptr: i32) -> i32` | writes the contract's balance of `token` (u128, 16 bytes little-endian) at `out_ptr`; 0, or -1 for a token above 3 | 200 |
+//! | `transfer` | `(to, token, amount_ptr: i32) -> i32` | moves the amount at `amount_ptr` (u128 LE) of `token` from the contract to account `to` (a user's or a contract's); returns a [`TransferStatus`]; an amount of 0 moves nothing | [`MOVE_FUEL`] |
+//! | `call_value` | `(out_ptr: i32) -> i32` | the value that came with this call: writes its amount (u128 LE) at `out_ptr` and returns its token (0 and 0 when none); it is already in the contract's balance | 100 |
 //! | `block_number` | `() -> i64` | current L2 block | 10 |
 //! | `block_time` | `() -> i64` | block time, ms since the Unix epoch | 10 |
 //! | `input_len` | `() -> i32` | length of the call input | 10 |
@@ -19,6 +23,7 @@
 //! | `set_return` | `(ptr, len: i32)` | sets the call's return data | 100 + bytes |
 //! | `revert` | `(ptr, len: i32)` | aborts the call with revert data; all its writes roll back | 100 + bytes |
 //! | `call` | `(addr_ptr, input_ptr, input_len: i32, fuel: i64) -> i32` | calls the contract at the 32-byte address with the input (at most 16 KiB), forwarding at most `fuel` (read as a u64: -1 forwards all it may); returns a [`CallStatus`] | 1000 + bytes, plus what the callee burns |
+//! | `call_with_value` | `(addr_ptr, input_ptr, input_len: i32, fuel: i64, token, amount_ptr: i32) -> i32` | `call`, moving the amount (u128 LE) of `token` from the caller to the callee first (rolled back with a failing callee); [`CallStatus::InsufficientBalance`] if the caller has less, [`CallStatus::ValueRefused`] if it cannot move | `call`'s, plus [`MOVE_FUEL`] if the amount is not 0 |
 //! | `return_data_len` | `() -> i32` | length of the last sub-call's return data (or revert data) | 10 |
 //! | `return_data_read` | `(ptr: i32)` | copies it to `ptr` | 100 + bytes |
 //!
@@ -52,9 +57,15 @@
 //!   caller's), so the native stack bound holds for the chain. Memory: the chain's
 //!   instances live together, [`INSTANCES_PER_THREAD`] × [`WASM_MEMORY_BYTES_MAX`]
 //!   at most per transaction.
-//! - **Caller identity.** In a sub-call `caller()` is -1 and `caller_contract` gives
-//!   the calling contract: a contract never sees the transaction's sender as its
-//!   caller unless the sender called it directly.
+//! - **Caller identity.** In a sub-call `caller()` is the calling contract's account
+//!   and `caller_contract` gives its address: a contract never sees the
+//!   transaction's sender as its caller unless the sender called it directly.
+//! - **Value.** A contract's balances are its account's. A move (`transfer`, or
+//!   the value of `call_with_value`) is checked like a native transfer (the payer's
+//!   balance, the receiver's existence and overflow), counts in the contract's
+//!   nonce, becomes a `ContractMove` op (a proof slot; hence [`MOVE_FUEL`]) and
+//!   rolls back with the frame that made it. At most [`MOVES_PER_TX_MAX`] moves and
+//!   [`BALANCE_READS_PER_TX_MAX`] distinct balances read per transaction.
 //! - **Node failures are not statuses.** A state read that fails, or an instance the
 //!   pool cannot give (it holds [`INSTANCE_POOL_SIZE`], [`INSTANCES_PER_THREAD`] per
 //!   executor thread), aborts the block's execution on this node
@@ -115,15 +126,17 @@ pub mod instrument;
 use std::sync::Arc;
 
 use ghostplane_primitives::block::Event;
+use ghostplane_primitives::trace::{BALANCE_READS_PER_TX_MAX, MOVES_PER_TX_MAX};
 use ghostplane_primitives::{
-    AccountId, BlockNumber, CALL_INPUT_BYTES_MAX, CONTRACT_CODE_BYTES_MAX, ContractAddress,
-    FailureReason, Hash32, STORAGE_VALUE_BYTES_MAX,
+    AccountId, Amount, BlockNumber, CALL_INPUT_BYTES_MAX, CONTRACT_CODE_BYTES_MAX, ContractAddress,
+    FailureReason, Hash32, PubdataOp, STORAGE_VALUE_BYTES_MAX, TokenId,
 };
 use wasmtime::{
     Caller, Config, Enabled, Engine, InstanceAllocationStrategy, InstancePre, Linker, Memory,
     Module, OperatorCost, PoolingAllocationConfig, Store, Trap, VariableOperatorCost, WasmFeatures,
 };
 
+use crate::rules::{Target, contract_move};
 use crate::state::{StateKey, StateValue, StoreError};
 use crate::view::TxView;
 use cache::ModuleCache;
@@ -181,11 +194,13 @@ pub const CALL_DEPTH_FUEL_PER_CALL: u64 = 12;
 /// 128 KiB module takes about 200 ms, about 12 000 fuel per byte at the rate a tight
 /// wasm loop burns fuel; loading a serialized compiled module takes 0.3 ms, about 18
 /// fuel per byte. So this rate pays for a load from a compiled-artifact store, not
-/// for a recompile: a caller who cycles through more contracts than the cache holds
-/// (about 500 of the largest) makes each call cost a compile for about 1/240 of its
-/// price. Charging the compile price on every call instead would make a 10 KiB
-/// contract cost 120 M fuel per call. The fix is a node-local store of compiled
-/// artifacts (serialized at deploy, loaded on a miss), which does not exist yet.
+/// for a recompile: a node keeps one ([`WasmRuntime::with_artifacts`]: the
+/// executor and the L1's re-executor do), written when a module is first compiled
+/// (its deploy), so a caller who cycles through more contracts than the in-memory
+/// cache holds (about 500 of the largest) makes the node load artifacts. (Charging
+/// the compile price on every call instead would make a 10 KiB contract cost 120 M
+/// fuel per call.) A node whose store lost an artifact (evicted past
+/// [`ARTIFACT_STORE_BYTES_SOFT_MAX`], a new node) recompiles it once.
 pub const MODULE_LOAD_FUEL_PER_BYTE: u64 = 50;
 /// Storage writes one transaction's contract execution may make (all its frames).
 pub const STORAGE_WRITES_PER_CALL_MAX: usize = STORAGE_WRITES_PER_TX_MAX;
@@ -219,6 +234,11 @@ pub const CONTRACT_CALL_DEPTH_MAX: u32 = 8;
 pub const INSTANCES_PER_THREAD: u32 = CONTRACT_CALL_DEPTH_MAX + 1;
 /// Most executor threads: each may hold [`INSTANCES_PER_THREAD`] pooled instances.
 pub const EXECUTOR_THREADS_MAX: usize = (INSTANCE_POOL_SIZE / INSTANCES_PER_THREAD) as usize;
+/// Fuel a token move costs the contract making it (`transfer`, or a
+/// `call_with_value` with an amount): a move is a pubdata op and a proof slot, as a
+/// native transfer is, so it costs about what a native transfer pays at the devnet's
+/// prices.
+pub const MOVE_FUEL: u64 = 20_000;
 /// Fuel a `call` costs its caller before the callee runs (plus one per input byte;
 /// the callee's load charge comes out of the fuel forwarded to it).
 pub const SUBCALL_FUEL_BASE: u64 = 1000;
@@ -247,15 +267,20 @@ pub enum RuntimeError {
 pub(crate) enum Invoker {
     /// The transaction's sender (the frame is the transaction's own call).
     Account(AccountId),
-    /// Another contract, through the `call` host function.
-    Contract(ContractAddress),
+    /// Another contract (its address and account), through `call` or
+    /// `call_with_value`.
+    Contract(ContractAddress, AccountId),
 }
 
-/// One contract frame: which contract runs, for whom, with what input.
+/// One contract frame: which contract runs, for whom, with what input and value.
 struct Frame {
     contract: ContractAddress,
+    /// The contract's account.
+    account: AccountId,
     invoker: Invoker,
     input: Vec<u8>,
+    /// The value that came with the call (already in the contract's balance).
+    value: Option<(TokenId, Amount)>,
 }
 
 /// The block a call runs in.
@@ -272,6 +297,8 @@ pub(crate) struct BlockEnv {
 pub(crate) struct HostCtx {
     pub(crate) view: TxView,
     pub(crate) events: Vec<Event>,
+    /// Token moves of the whole transaction (all its frames), `ContractMove` ops.
+    pub(crate) moves: Vec<PubdataOp>,
     /// Storage writes of the whole transaction (all its frames).
     storage_writes: usize,
     frame: Frame,
@@ -292,6 +319,7 @@ impl HostCtx {
         Self {
             view,
             events: Vec::new(),
+            moves: Vec::new(),
             storage_writes: 0,
             frame,
             block,
@@ -407,9 +435,12 @@ impl Entry {
     }
 }
 
-/// The engine, the linked ABI and the compiled-module cache.
+/// The engine, the linked ABI, the compiled-module cache and, on a node, the
+/// compiled-artifact store.
 pub struct WasmRuntime {
     shared: Arc<Shared>,
+    /// wasmtime's on-disk store of compiled artifacts, if this runtime has one.
+    artifacts: Option<wasmtime::Cache>,
 }
 
 /// What every call (and every nested sub-call) of the runtime uses.
@@ -417,6 +448,22 @@ struct Shared {
     engine: Engine,
     linker: Linker<HostCtx>,
     modules: ModuleCache<Compiled>,
+}
+
+/// Soft bound of a node's compiled-artifact store (wasmtime's cache worker deletes
+/// the least recently used files past it). Artifacts are about three times their
+/// code (compressed on disk), and every contract's is written once, at deploy: 8 GiB
+/// holds the artifacts of about 20 000 contracts at the 128 KiB size limit, or far
+/// more of typical size. Past it, a call to an evicted contract recompiles.
+pub const ARTIFACT_STORE_BYTES_SOFT_MAX: u64 = 8 * 1024 * 1024 * 1024;
+
+/// What the compiled-artifact store did since the runtime started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArtifactStats {
+    /// Modules loaded from a stored artifact (no compile).
+    pub hits: usize,
+    /// Modules compiled (then stored).
+    pub misses: usize,
 }
 
 impl WasmRuntime {
@@ -429,12 +476,36 @@ impl WasmRuntime {
     /// The same runtime with a module cache bounded to `bytes_max` estimated bytes.
     /// The bound changes memory use and compile work, never a result or a fee.
     pub fn with_module_cache_bytes(bytes_max: usize) -> Result<Self, RuntimeError> {
-        Self::with_limits(bytes_max, INSTANCE_POOL_SIZE)
+        Self::with_limits(bytes_max, INSTANCE_POOL_SIZE, None)
+    }
+
+    /// A node's runtime ([`WasmRuntime::new`]) with a store of compiled artifacts in
+    /// `dir` (wasmtime's cache: each module compiled once, at deploy or at its first
+    /// call after a restart, then loaded from disk in well under a millisecond per
+    /// 100 KiB instead of recompiled in ~200 ms). This is what the load charge
+    /// ([`MODULE_LOAD_FUEL_PER_BYTE`]) pays for: a caller cycling through more
+    /// contracts than the in-memory cache holds makes this node load artifacts,
+    /// not compile. Node-local: it changes no result or fee.
+    pub fn with_artifacts(dir: &std::path::Path) -> Result<Self, RuntimeError> {
+        Self::with_limits(MODULE_CACHE_BYTES_MAX, INSTANCE_POOL_SIZE, Some(dir))
+    }
+
+    /// What the artifact store did so far (`None` without one).
+    pub fn artifact_stats(&self) -> Option<ArtifactStats> {
+        self.artifacts.as_ref().map(|cache| ArtifactStats {
+            hits: cache.cache_hits(),
+            misses: cache.cache_misses(),
+        })
     }
 
     /// A runtime whose instance pool holds `instances` (the executor's is
-    /// [`INSTANCE_POOL_SIZE`]; a smaller one lets tests exhaust it).
-    fn with_limits(bytes_max: usize, instances: u32) -> Result<Self, RuntimeError> {
+    /// [`INSTANCE_POOL_SIZE`]; a smaller one lets tests exhaust it), with an
+    /// artifact store in `artifacts` if given.
+    fn with_limits(
+        bytes_max: usize,
+        instances: u32,
+        artifacts: Option<&std::path::Path>,
+    ) -> Result<Self, RuntimeError> {
         let mut pool = PoolingAllocationConfig::default();
         pool.total_core_instances(instances)
             .total_memories(instances)
@@ -477,6 +548,23 @@ impl WasmRuntime {
             .memory_guard_size(64 * 1024)
             .memory_reservation_for_growth(0)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let artifacts = match artifacts {
+            None => None,
+            Some(dir) => {
+                let mut cache = wasmtime::CacheConfig::new();
+                cache
+                    .with_directory(dir)
+                    .with_files_total_size_soft_limit(ARTIFACT_STORE_BYTES_SOFT_MAX);
+                let cache = wasmtime::Cache::new(cache).map_err(|e| {
+                    RuntimeError::Config(format!(
+                        "compiled-artifact store in {}: {e}",
+                        dir.display()
+                    ))
+                })?;
+                config.cache(Some(cache.clone()));
+                Some(cache)
+            }
+        };
         let engine = Engine::new(&config).map_err(|e| RuntimeError::Config(e.to_string()))?;
         let mut linker = Linker::new(&engine);
         link_abi(&mut linker).map_err(|e| RuntimeError::Config(e.to_string()))?;
@@ -487,6 +575,7 @@ impl WasmRuntime {
                 linker,
                 modules: ModuleCache::new(bytes_max),
             }),
+            artifacts,
         })
     }
 
@@ -508,8 +597,10 @@ impl WasmRuntime {
         // traps out of fuel at once, which is fine: resources were already allocated.)
         let frame = Frame {
             contract: ContractAddress([0; 32]),
+            account: AccountId::MAX,
             invoker: Invoker::Account(AccountId::MAX),
             input: Vec::new(),
+            value: None,
         };
         let block = BlockEnv {
             number: BlockNumber(0),
@@ -539,27 +630,30 @@ impl WasmRuntime {
         Ok(self.shared.load(view, code_hash)?.has_init)
     }
 
-    /// Runs `entry` of the contract at `contract` (code `code_hash`) for the account
-    /// `caller`, with at most `fuel` (the load charge included).
+    /// Runs `entry` of the contract `target` for the account `caller`, which sent
+    /// it `value` (already moved), with at most `fuel` (the load charge included).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn call(
         &self,
         view: TxView,
-        code_hash: Hash32,
+        target: Target,
         entry: Entry,
-        contract: ContractAddress,
         caller: AccountId,
         block: BlockEnv,
         input: Vec<u8>,
+        value: Option<(TokenId, Amount)>,
         fuel: u64,
     ) -> Result<CallResult, RuntimeError> {
         let frame = Frame {
-            contract,
+            contract: target.address,
+            account: target.record.account,
             invoker: Invoker::Account(caller),
             input,
+            value,
         };
         let ctx = HostCtx::new(view, frame, block, Arc::clone(&self.shared));
-        self.shared.run(ctx, code_hash, entry, fuel, 0)
+        self.shared
+            .run(ctx, target.record.code_hash, entry, fuel, 0)
     }
 }
 
@@ -899,8 +993,7 @@ fn link_abi(linker: &mut Linker<HostCtx>) -> wasmtime::Result<()> {
         |mut caller: Caller<'_, HostCtx>| -> HostResult<i32> {
             charge(&mut caller, 10)?;
             Ok(match caller.data().frame.invoker {
-                Invoker::Account(id) => id.get() as i32,
-                Invoker::Contract(_) => -1,
+                Invoker::Account(id) | Invoker::Contract(_, id) => id.get() as i32,
             })
         },
     )?;
@@ -1003,7 +1096,7 @@ fn link_abi(linker: &mut Linker<HostCtx>) -> wasmtime::Result<()> {
             charge(&mut caller, 100)?;
             match caller.data().frame.invoker {
                 Invoker::Account(_) => Ok(0),
-                Invoker::Contract(address) => {
+                Invoker::Contract(address, _) => {
                     write_bytes(&mut caller, ptr, &address.0)?;
                     Ok(1)
                 }
@@ -1019,7 +1112,80 @@ fn link_abi(linker: &mut Linker<HostCtx>) -> wasmtime::Result<()> {
          input_len: i32,
          fuel: i64|
          -> HostResult<i32> {
-            sub_call(&mut caller, address_ptr, input_ptr, input_len, fuel)
+            sub_call(&mut caller, address_ptr, input_ptr, input_len, fuel, None)
+        },
+    )?;
+    linker.func_wrap(
+        "env",
+        "call_with_value",
+        |mut caller: Caller<'_, HostCtx>,
+         address_ptr: i32,
+         input_ptr: i32,
+         input_len: i32,
+         fuel: i64,
+         token: i32,
+         amount_ptr: i32|
+         -> HostResult<i32> {
+            let amount = read_amount(&mut caller, amount_ptr)?;
+            let Some(token) = token_of(token) else {
+                return Err(violation(format!(
+                    "call_with_value of unknown token {token}"
+                )));
+            };
+            let value = (amount > 0).then_some((token, amount));
+            sub_call(&mut caller, address_ptr, input_ptr, input_len, fuel, value)
+        },
+    )?;
+    linker.func_wrap(
+        "env",
+        "self_account",
+        |mut caller: Caller<'_, HostCtx>| -> HostResult<i32> {
+            charge(&mut caller, 10)?;
+            Ok(caller.data().frame.account.get() as i32)
+        },
+    )?;
+    linker.func_wrap(
+        "env",
+        "call_value",
+        |mut caller: Caller<'_, HostCtx>, out_ptr: i32| -> HostResult<i32> {
+            charge(&mut caller, 100)?;
+            let (token, amount) = caller.data().frame.value.unwrap_or((TokenId::Gcc, 0));
+            write_bytes(&mut caller, out_ptr, &amount.to_le_bytes())?;
+            Ok(i32::from(token.id()))
+        },
+    )?;
+    linker.func_wrap(
+        "env",
+        "balance",
+        |mut caller: Caller<'_, HostCtx>, token: i32, out_ptr: i32| -> HostResult<i32> {
+            charge(&mut caller, 200)?;
+            let Some(token) = token_of(token) else {
+                return Ok(-1);
+            };
+            let account = caller.data().frame.account;
+            let amount = balance_of(&mut caller, account, token)?;
+            write_bytes(&mut caller, out_ptr, &amount.to_le_bytes())?;
+            Ok(0)
+        },
+    )?;
+    linker.func_wrap(
+        "env",
+        "transfer",
+        |mut caller: Caller<'_, HostCtx>,
+         to: i32,
+         token: i32,
+         amount_ptr: i32|
+         -> HostResult<i32> {
+            charge(&mut caller, MOVE_FUEL)?;
+            let amount = read_amount(&mut caller, amount_ptr)?;
+            let Some(token) = token_of(token) else {
+                return Ok(TransferStatus::BadToken as i32);
+            };
+            let Ok(to) = AccountId::new(to as u32) else {
+                return Ok(TransferStatus::NoAccount as i32);
+            };
+            let from = caller.data().frame.account;
+            Ok(move_tokens(&mut caller, from, to, token, amount)? as i32)
         },
     )?;
     linker.func_wrap(
@@ -1062,6 +1228,115 @@ pub enum CallStatus {
     /// The call would nest deeper than [`CONTRACT_CALL_DEPTH_MAX`], or the chain's
     /// wasm frames went past [`WASM_CALL_DEPTH_MAX`].
     TooDeep = 5,
+    /// `call_with_value`: the caller's balance is below the amount (the callee did
+    /// not run).
+    InsufficientBalance = 6,
+    /// `call_with_value`: the value cannot move: a contract calling itself, or the
+    /// callee's balance would overflow (the callee did not run).
+    ValueRefused = 7,
+}
+
+/// What the `transfer` host function returns (nothing moved unless
+/// [`TransferStatus::Success`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(i32)]
+pub enum TransferStatus {
+    /// Moved (or the amount was 0: nothing to move).
+    Success = 0,
+    /// The contract's balance is below the amount.
+    InsufficientBalance = 1,
+    /// No account has that id.
+    NoAccount = 2,
+    /// A token id above 3.
+    BadToken = 3,
+    /// The receiver is the contract itself.
+    ToSelf = 4,
+    /// The receiver's balance would overflow.
+    Overflow = 5,
+}
+
+/// The token with id `token`, if any.
+fn token_of(token: i32) -> Option<TokenId> {
+    u8::try_from(token).ok().and_then(TokenId::from_id)
+}
+
+/// A u128 amount, 16 bytes little-endian at `ptr`.
+fn read_amount(caller: &mut Caller<'_, HostCtx>, ptr: i32) -> HostResult<Amount> {
+    let bytes = read_bytes(caller, ptr, 16)?;
+    let mut le = [0u8; 16];
+    le.copy_from_slice(&bytes);
+    Ok(Amount::from_le_bytes(le))
+}
+
+/// Fails the call if reading `account`'s balance of `token` would take the
+/// transaction past [`BALANCE_READS_PER_TX_MAX`] distinct balances.
+fn balance_room(
+    caller: &Caller<'_, HostCtx>,
+    account: AccountId,
+    token: TokenId,
+) -> HostResult<()> {
+    let view = &caller.data().view;
+    if view.balance_reads.len() >= BALANCE_READS_PER_TX_MAX
+        && view.is_new_balance_read(account, token)
+    {
+        return Err(violation(format!(
+            "more than {BALANCE_READS_PER_TX_MAX} balances read in one transaction"
+        )));
+    }
+    Ok(())
+}
+
+/// `account`'s balance of `token`, within the read bound.
+fn balance_of(
+    caller: &mut Caller<'_, HostCtx>,
+    account: AccountId,
+    token: TokenId,
+) -> HostResult<Amount> {
+    balance_room(caller, account, token)?;
+    match state_get(caller, StateKey::Balance(account, token))? {
+        Some(StateValue::Balance(amount)) => Ok(amount),
+        _ => Ok(0),
+    }
+}
+
+/// Moves `amount` of `token` from contract account `from` to `to` (the rules'
+/// [`contract_move`]), recording the move; a refusal is a status, not a trap.
+fn move_tokens(
+    caller: &mut Caller<'_, HostCtx>,
+    from: AccountId,
+    to: AccountId,
+    token: TokenId,
+    amount: Amount,
+) -> HostResult<TransferStatus> {
+    if amount == 0 {
+        return Ok(TransferStatus::Success);
+    }
+    if to == from {
+        return Ok(TransferStatus::ToSelf);
+    }
+    if caller.data().moves.len() >= MOVES_PER_TX_MAX {
+        return Err(violation(format!(
+            "more than {MOVES_PER_TX_MAX} token moves in one transaction"
+        )));
+    }
+    balance_room(caller, from, token)?;
+    balance_room(caller, to, token)?;
+    let ctx = caller.data_mut();
+    match contract_move(&mut ctx.view, from, to, token, amount) {
+        Ok(Ok(op)) => {
+            ctx.moves.push(op);
+            Ok(TransferStatus::Success)
+        }
+        Ok(Err(FailureReason::InsufficientBalance { .. })) => {
+            Ok(TransferStatus::InsufficientBalance)
+        }
+        Ok(Err(FailureReason::BalanceOverflow { .. })) => Ok(TransferStatus::Overflow),
+        Ok(Err(_)) => Ok(TransferStatus::NoAccount),
+        Err(error) => {
+            ctx.failure = Some(RuntimeError::Store(error));
+            Err(wasmtime::Error::new(HostFailure))
+        }
+    }
 }
 
 impl CallStatus {
@@ -1108,6 +1383,8 @@ fn wasm_depth(caller: &mut Caller<'_, HostCtx>) -> HostResult<i32> {
 /// `call(address_ptr, input_ptr, input_len, fuel) -> status`: runs the contract at
 /// the 32-byte address with the input, forwarding at most `fuel` and never more than
 /// 63/64 of what the caller has left (so the caller can always handle a failure).
+/// With a `value` (`call_with_value`), the caller's contract first pays it to the
+/// callee's account ([`MOVE_FUEL`]); it rolls back with a failing callee.
 /// The callee runs in a store of its own over the same transaction state; its
 /// writes and events are rolled back unless it succeeds. Fuel it used is the
 /// caller's. A node failure under it (a state read, an instance the pool cannot
@@ -1118,42 +1395,58 @@ fn sub_call(
     input_ptr: i32,
     input_len: i32,
     fuel: i64,
+    value: Option<(TokenId, Amount)>,
 ) -> HostResult<i32> {
     let len = length(input_len, CALL_INPUT_BYTES_MAX, "call input")?;
-    charge(caller, SUBCALL_FUEL_BASE + len as u64)?;
+    let move_fuel = if value.is_some() { MOVE_FUEL } else { 0 };
+    charge(caller, SUBCALL_FUEL_BASE + move_fuel + len as u64)?;
     let address = ContractAddress(key32(caller, address_ptr)?);
     let input = read_bytes(caller, input_ptr, len)?;
     caller.data_mut().sub_return.clear();
     if caller.data().nesting >= CONTRACT_CALL_DEPTH_MAX {
         return Ok(CallStatus::TooDeep as i32);
     }
-    let code_hash = match state_get(caller, StateKey::Contract(address))? {
-        Some(StateValue::CodeHash(hash)) => hash,
+    let record = match state_get(caller, StateKey::Contract(address))? {
+        Some(StateValue::Contract(record)) => record,
         _ => return Ok(CallStatus::NoContract as i32),
     };
     let depth = wasm_depth(caller)?;
+    let savepoint = caller.data().view.savepoint();
+    let events_before = caller.data().events.len();
+    let moves_before = caller.data().moves.len();
+    let writes_before = caller.data().storage_writes;
+    if let Some((token, amount)) = value {
+        let from = caller.data().frame.account;
+        match move_tokens(caller, from, record.account, token, amount)? {
+            TransferStatus::Success => {}
+            TransferStatus::InsufficientBalance => {
+                return Ok(CallStatus::InsufficientBalance as i32);
+            }
+            _ => return Ok(CallStatus::ValueRefused as i32),
+        }
+    }
     let remaining = caller.get_fuel()?;
     // The i64 carries a u64 (wasm has no unsigned type): -1 is "all it may have".
     let forwarded = (fuel as u64).min(remaining - remaining / SUBCALL_FUEL_KEPT_DIVISOR);
     let ctx = caller.data_mut();
-    let savepoint = ctx.view.savepoint();
-    let events_before = ctx.events.len();
-    let writes_before = ctx.storage_writes;
     let mut callee = HostCtx::new(
         std::mem::replace(&mut ctx.view, empty_view()),
         Frame {
             contract: address,
-            invoker: Invoker::Contract(ctx.frame.contract),
+            account: record.account,
+            invoker: Invoker::Contract(ctx.frame.contract, ctx.frame.account),
             input,
+            value,
         },
         ctx.block,
         Arc::clone(&ctx.runtime),
     );
     callee.events = std::mem::take(&mut ctx.events);
+    callee.moves = std::mem::take(&mut ctx.moves);
     callee.storage_writes = ctx.storage_writes;
     callee.nesting = ctx.nesting + 1;
     let runtime = Arc::clone(&ctx.runtime);
-    let result = match runtime.run(callee, code_hash, Entry::Call, forwarded, depth) {
+    let result = match runtime.run(callee, record.code_hash, Entry::Call, forwarded, depth) {
         Ok(result) => result,
         Err(error) => {
             caller.data_mut().failure = Some(error);
@@ -1165,6 +1458,7 @@ fn sub_call(
     let callee = result.ctx;
     ctx.view = callee.view;
     ctx.events = callee.events;
+    ctx.moves = callee.moves;
     ctx.storage_writes = callee.storage_writes;
     Ok(match result.outcome {
         Ok(()) => {
@@ -1174,6 +1468,7 @@ fn sub_call(
         Err(reason) => {
             ctx.view.rollback(savepoint);
             ctx.events.truncate(events_before);
+            ctx.moves.truncate(moves_before);
             ctx.storage_writes = writes_before;
             if let FailureReason::Revert(data) = &reason {
                 ctx.sub_return = data.clone();
@@ -1203,20 +1498,31 @@ mod tests {
         .unwrap()
     }
 
+    /// The contract at `address` with code `hash`, account 1.
+    fn target(address: ContractAddress, hash: Hash32) -> Target {
+        Target {
+            address,
+            record: crate::state::ContractRecord {
+                code_hash: hash,
+                account: AccountId::new(1).unwrap(),
+            },
+        }
+    }
+
     fn call(runtime: &WasmRuntime, codes: &Overlay, hash: Hash32, fuel: u64) -> CallResult {
         let view = TxView::new(Arc::new(EmptyState), codes.clone());
         runtime
             .call(
                 view,
-                hash,
+                target(ContractAddress([1; 32]), hash),
                 Entry::Call,
-                ContractAddress([1; 32]),
                 AccountId::MAX,
                 BlockEnv {
                     number: BlockNumber(1),
                     time_ms: 0,
                 },
                 Vec::new(),
+                None,
                 fuel,
             )
             .unwrap()
@@ -1225,7 +1531,7 @@ mod tests {
     /// The pool runs out under nested calls: the node's failure, not the contract's.
     #[test]
     fn an_exhausted_instance_pool_aborts_execution_and_is_never_a_status() {
-        let runtime = WasmRuntime::with_limits(MODULE_CACHE_BYTES_MAX, 2).unwrap();
+        let runtime = WasmRuntime::with_limits(MODULE_CACHE_BYTES_MAX, 2, None).unwrap();
         let path = format!("{}/contracts/relay.wat", env!("CARGO_MANIFEST_DIR"));
         let relay = wat::parse_file(&path).unwrap();
         let relay_hash = code_hash(&relay);
@@ -1237,7 +1543,7 @@ mod tests {
         let address = ContractAddress([1; 32]);
         codes.insert(
             StateKey::Contract(address),
-            Some(StateValue::CodeHash(relay_hash)),
+            Some(StateValue::Contract(target(address, relay_hash).record)),
         );
         // relay → relay → relay: the third instance does not fit a pool of two.
         let relay_input =
@@ -1250,12 +1556,12 @@ mod tests {
         };
         let result = runtime.call(
             view,
-            relay_hash,
+            target(address, relay_hash),
             Entry::Call,
-            address,
             AccountId::MAX,
             block,
             input,
+            None,
             10_000_000,
         );
         assert!(

@@ -35,7 +35,9 @@ fn counter_counts_and_charges_fuel() {
     let receipt = &out.receipts[0];
     assert_eq!(receipt.status, ReceiptStatus::Success);
     assert_eq!(receipt.return_data, counter.0.to_vec());
-    let deploy_fee = u128::from(DEPLOY_FUEL_BASE + DEPLOY_FUEL_PER_BYTE * code_len);
+    // Its fuel, and the account it creates.
+    let deploy_fee =
+        u128::from(DEPLOY_FUEL_BASE + DEPLOY_FUEL_PER_BYTE * code_len) + ACCOUNT_CREATION_FEE;
     assert_eq!(receipt.fee_paid, deploy_fee);
     assert_eq!(
         chain.balance(1, TokenId::Gcc),
@@ -61,7 +63,8 @@ fn counter_counts_and_charges_fuel() {
         out.storage_diff,
         vec![(counter, [0u8; 32], Some(2u64.to_le_bytes().to_vec()))]
     );
-    // Each call: its FeeOnly, then its trace (what the L1 re-executes against).
+    // Each call: its ContractTx (a success), then its trace (what the L1
+    // re-executes against).
     assert_eq!(out.ops.len(), 4);
     let PubdataOp::ContractTrace(first) = &out.ops[1] else {
         panic!("{:?}", out.ops[1]);
@@ -71,7 +74,7 @@ fn counter_counts_and_charges_fuel() {
         key: Hash32([0; 32]),
         value: value.map(|v| v.to_le_bytes().to_vec()),
     };
-    assert!(matches!(out.ops[0], PubdataOp::FeeOnly { .. }));
+    assert!(matches!(out.ops[0], PubdataOp::ContractTx { .. }));
     assert_eq!(first.reads, vec![slot(None)], "the slot was absent");
     assert_eq!(first.writes, vec![slot(Some(1))]);
     assert_eq!(first.gas_used, out.receipts[0].gas_used);
@@ -362,6 +365,8 @@ fn call_with_fuel(
     chain.sign(
         2,
         Transaction::Call {
+            token: TokenId::Gcc,
+            value: 0,
             from: id(2),
             contract: address,
             input,
@@ -505,6 +510,8 @@ fn calls_to_missing_contracts_and_low_fees_fail() {
         chain.sign(
             2,
             Transaction::Deploy {
+                token: TokenId::Gcc,
+                value: 0,
                 from: id(2),
                 code: contract("counter"),
                 init: Vec::new(),
@@ -788,7 +795,8 @@ fn wasm_frames_count_across_the_whole_chain() {
     }
 }
 
-/// Returns `caller()` (i32 LE), `caller_contract`'s flag (i32 LE) and the address it
+/// Returns `caller()` (i32 LE: the sender's account, or the calling contract's),
+/// `caller_contract`'s flag (i32 LE) and the address it
 /// wrote (32 bytes), then its own address (32 bytes).
 fn whoami() -> Vec<u8> {
     wat::parse_str(
@@ -810,7 +818,14 @@ fn whoami() -> Vec<u8> {
 #[test]
 fn a_callee_sees_the_calling_contract_not_the_sender() {
     let mut chain = Chain::new(3, 2);
-    let (relay, _) = deploy(&mut chain, contract("relay"));
+    let (relay, deployed) = deploy(&mut chain, contract("relay"));
+    let PubdataOp::ContractTx {
+        contract: relay_account,
+        ..
+    } = deployed.ops[0]
+    else {
+        panic!("{:?}", deployed.ops[0]);
+    };
     let (who, _) = deploy(&mut chain, whoami());
     let out = chain.run(vec![call_fuel(&chain, who, vec![], 1_000_000)]);
     let direct = &out.receipts[0].return_data;
@@ -821,7 +836,11 @@ fn a_callee_sees_the_calling_contract_not_the_sender() {
     let input = relay_input(who, 200_000, false, &[]);
     let out = chain.run(vec![call_fuel(&chain, relay, input, 1_000_000)]);
     let (_, _, via) = relay_result(&out.receipts[0].return_data);
-    assert_eq!(i32::from_le_bytes(via[0..4].try_into().unwrap()), -1);
+    assert_eq!(
+        i32::from_le_bytes(via[0..4].try_into().unwrap()),
+        relay_account.get() as i32,
+        "caller() is the relay's account"
+    );
     assert_eq!(&via[4..8], &1i32.to_le_bytes());
     assert_eq!(&via[8..40], &relay.0, "the caller is the relay");
     assert_eq!(&via[40..72], &who.0);
@@ -987,4 +1006,46 @@ fn a_block_gives_its_contracts_at_most_the_fuel_budget() {
         ghostplane_executor::DropReason::BlockFuelFull { needed, left, .. }
             if needed == fuel && left == fuel / 2
     ));
+}
+
+/// A node compiles a contract once: at deploy it stores the compiled artifact
+/// (`ARTIFACTS_DIR` in its store), and after a restart (an empty in-memory module
+/// cache, as after more distinct contracts than the cache holds) a call loads that
+/// artifact instead of compiling. What the load charge pays for.
+#[test]
+fn a_restarted_node_loads_a_contracts_compiled_artifact_instead_of_compiling() {
+    let mut chain = Chain::new(3, 1);
+    let (counter, _) = deploy(&mut chain, contract("counter"));
+    // The deploy ran twice (`Chain::run` checks parallel against sequential
+    // execution), each validating the module: compiled once, then loaded.
+    let stats = chain.executor.artifact_stats().unwrap();
+    assert_eq!(
+        (stats.hits, stats.misses),
+        (1, 1),
+        "compiled once, at deploy"
+    );
+    assert!(
+        std::fs::read_dir(chain.dir.path().join(ghostplane_executor::ARTIFACTS_DIR))
+            .unwrap()
+            .next()
+            .is_some(),
+        "the artifact is on disk"
+    );
+    let config = ghostplane_executor::ExecutorConfig {
+        threads: 1,
+        ..Default::default()
+    };
+    let dir = chain.dir;
+    drop(chain.executor);
+    let mut chain = Chain {
+        executor: ghostplane_executor::Executor::open(dir.path(), config).unwrap(),
+        dir,
+        keys: chain.keys,
+        next_block: chain.next_block,
+    };
+    let nonce = chain.nonce(2);
+    let out = chain.run(vec![chain.call(2, counter, vec![], nonce)]);
+    assert_eq!(out.receipts[0].status, ReceiptStatus::Success);
+    let stats = chain.executor.artifact_stats().unwrap();
+    assert_eq!((stats.hits, stats.misses), (1, 0), "loaded, not compiled");
 }

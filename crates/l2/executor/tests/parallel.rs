@@ -56,6 +56,20 @@ enum Action {
     StaleNonce {
         from: u32,
     },
+    /// A swap of SPIRIT on the first AMM (value in, a contract move out); too large
+    /// an amount fails before the pool runs, `greedy` reverts on slippage.
+    Swap {
+        from: u32,
+        amount: u128,
+        greedy: bool,
+    },
+    /// Two hops through the router (value paid contract to contract), maybe
+    /// reverting at the second pool, which rolls back every move.
+    RouterSwap {
+        from: u32,
+        amount: u128,
+        greedy: bool,
+    },
 }
 
 const ACCOUNTS: u32 = 40;
@@ -74,7 +88,11 @@ fn action(senders: u32) -> impl Strategy<Value = Action> {
         1 => who.clone().prop_map(|from| Action::LoopCall { from }),
         3 => (who.clone(), 0u8..4, proptest::bool::weighted(0.2))
             .prop_map(|(from, target, revert_after)| Action::RelayCall { from, target, revert_after }),
-        1 => who.prop_map(|from| Action::StaleNonce { from }),
+        1 => who.clone().prop_map(|from| Action::StaleNonce { from }),
+        2 => (who.clone(), prop_oneof![1u128..5_000, Just(FUNDS * 2)], proptest::bool::weighted(0.2))
+            .prop_map(|(from, amount, greedy)| Action::Swap { from, amount, greedy }),
+        2 => (who, 1u128..5_000, proptest::bool::weighted(0.2))
+            .prop_map(|(from, amount, greedy)| Action::RouterSwap { from, amount, greedy }),
     ]
 }
 
@@ -90,6 +108,9 @@ struct Contracts {
     token: ContractAddress,
     spin: ContractAddress,
     relay: ContractAddress,
+    /// SPIRIT/MANA and MANA/GHOST pools, and the router.
+    amm: [ContractAddress; 2],
+    router: ContractAddress,
 }
 
 fn setup() -> (Chain, Contracts) {
@@ -106,19 +127,36 @@ fn setup() -> (Chain, Contracts) {
         chain.deploy(0, contract("token"), 1),
         chain.deploy(0, spin, 2),
         chain.deploy(0, contract("relay"), 3),
+        chain.deploy_with_init(0, contract("amm"), vec![1, 2], 4),
+        chain.deploy_with_init(0, contract("amm"), vec![2, 3], 5),
+        chain.deploy(0, contract("router"), 6),
     ]);
     let contracts = Contracts {
         counter: contract_address(id(0), 0),
         token: contract_address(id(0), 1),
         spin: contract_address(id(0), 2),
         relay: contract_address(id(0), 3),
+        amm: [contract_address(id(0), 4), contract_address(id(0), 5)],
+        router: contract_address(id(0), 6),
     };
+    let mut nonce = 7;
+    let mut liquidity = Vec::new();
+    for (pool, tokens) in contracts.amm.iter().zip([
+        [TokenId::Spirit, TokenId::Mana],
+        [TokenId::Mana, TokenId::Ghost],
+    ]) {
+        for token in tokens {
+            liquidity.push(chain.call_with_value(0, *pool, vec![1], (token, 1_000_000), nonce));
+            nonce += 1;
+        }
+    }
+    chain.run(liquidity);
     // Give every account some contract tokens.
     let mint = [&[0u8][..], &1_000_000u64.to_le_bytes()].concat();
-    let mut items = vec![chain.call(0, contracts.token, mint, 4)];
+    let mut items = vec![chain.call(0, contracts.token, mint, nonce)];
     for to in 1..ACCOUNTS {
         let transfer = [&[1u8][..], &to.to_le_bytes(), &1_000u64.to_le_bytes()].concat();
-        items.push(chain.call(0, contracts.token, transfer, 4 + u64::from(to)));
+        items.push(chain.call(0, contracts.token, transfer, nonce + u64::from(to)));
     }
     chain.run(items);
     (chain, contracts)
@@ -232,6 +270,34 @@ fn to_items(
             Action::StaleNonce { from } => {
                 let nonce = next(*from, false).saturating_sub(1);
                 chain.transfer(*from, 0, TokenId::Gcc, 1, 1, nonce)
+            }
+            Action::Swap {
+                from,
+                amount,
+                greedy,
+            } => {
+                let min_out: u64 = if *greedy { u64::MAX } else { 0 };
+                let input = [&[2u8][..], &min_out.to_le_bytes()].concat();
+                let value = (TokenId::Spirit, *amount);
+                chain.call_with_value(*from, contracts.amm[0], input, value, next(*from, true))
+            }
+            Action::RouterSwap {
+                from,
+                amount,
+                greedy,
+            } => {
+                let min_out: u64 = if *greedy { u64::MAX } else { 0 };
+                let input = [
+                    &[2u8][..],
+                    &contracts.amm[0].0,
+                    &[TokenId::Mana.id()],
+                    &contracts.amm[1].0,
+                    &[TokenId::Ghost.id()],
+                    &min_out.to_le_bytes(),
+                ]
+                .concat();
+                let value = (TokenId::Spirit, *amount);
+                chain.call_with_value(*from, contracts.router, input, value, next(*from, true))
             }
         })
         .collect()

@@ -234,6 +234,8 @@ async fn held_transactions_are_bounded_in_bytes() {
 /// of it does not matter here, only whether the sequencer takes it).
 fn deploy(from: u32, nonce: u64) -> SignedTransaction {
     let tx = Transaction::Deploy {
+        token: TokenId::Gcc,
+        value: 0,
         from: AccountId::new(from).unwrap(),
         code: b"\0asm\x01\0\0\0".to_vec(),
         init: Vec::new(),
@@ -245,6 +247,8 @@ fn deploy(from: u32, nonce: u64) -> SignedTransaction {
 
 fn call(from: u32, nonce: u64) -> SignedTransaction {
     let tx = Transaction::Call {
+        token: TokenId::Gcc,
+        value: 0,
         from: AccountId::new(from).unwrap(),
         contract: ContractAddress([3; 32]),
         input: Vec::new(),

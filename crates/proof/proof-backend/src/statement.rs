@@ -145,6 +145,30 @@ impl ChunkOp {
             PubdataOp::FeeOnly { fee_paid, .. } => {
                 sent(OpKind::FeeOnly, TokenId::Gcc, 0, *fee_paid)
             }
+            // A successful deploy or call: a transfer of its value (maybe 0) to the
+            // contract's account, which a deploy creates.
+            PubdataOp::ContractTx {
+                contract,
+                tx,
+                fee_paid,
+                ..
+            } => {
+                let (token, amount) = tx.value().unwrap_or((TokenId::Gcc, 0));
+                Self {
+                    b_index: *contract,
+                    b_data: accounts.receiver_key.0,
+                    b_new: accounts.receiver_new,
+                    ..sent(OpKind::Transfer, token, amount, *fee_paid)
+                }
+            }
+            // A contract's move: a transfer from the contract's leaf, fee 0.
+            PubdataOp::ContractMove {
+                to, token, amount, ..
+            } => Self {
+                b_index: *to,
+                b_data: accounts.receiver_key.0,
+                ..sent(OpKind::Transfer, *token, *amount, 0)
+            },
             PubdataOp::ContractTrace(_) => return None,
         })
     }
@@ -158,9 +182,10 @@ pub struct SlotAccounts {
     pub sender_key: PublicKey,
     /// The sender's nonce before the op (ignored for an op without a sender).
     pub sender_nonce: Nonce,
-    /// The receiver's key, for a transfer to an existing account.
+    /// The receiver's key: for a transfer to an existing account, a contract
+    /// transaction (the contract's key field) and a contract move.
     pub receiver_key: PublicKey,
-    /// Whether a deposit creates its receiver's account.
+    /// Whether a deposit or a deploy creates its receiver's account.
     pub receiver_new: bool,
 }
 

@@ -2,7 +2,10 @@
 //! cuts them into segments (proof jobs).
 //!
 //! Each op becomes one slot, built by [`ChunkOp::from_pubdata`] (the rule the L1's
-//! commit check builds slots with); storage writes are skipped (attested, not proven).
+//! commit check builds slots with): a successful deploy or call is a transfer of its
+//! value to the contract's account (a deploy creates it), a contract's move a
+//! transfer from its account with fee 0. Contract traces take no slot (the L1
+//! re-executes them; their storage is not in the tree yet).
 //! Segments are cut by [`crate::cut::Cutter`], the rule ghostd's commit check cuts
 //! with too, and padded with no-ops as the backend pads.
 //!
@@ -12,8 +15,10 @@
 //! the segment. Op rules (balances, nonces, keys) read leaves, never hashes, so they
 //! run at full speed and the hashing is batched per tree level.
 
+use ghostplane_primitives::tx::{contract_account_key, contract_address};
 use ghostplane_primitives::{
     AccountId, AccountLeaf, Amount, BatchNumber, ChainId, PubdataOp, PublicKey, TokenId,
+    Transaction,
 };
 use ghostplane_proof_backend::{ChunkHeader, ChunkOp, SlotAccounts};
 
@@ -398,6 +403,58 @@ impl<'a> Merkleizer<'a> {
                 a = Some(leg_a);
                 accounts.sender_key = sender.public_key;
                 accounts.sender_nonce = sender.nonce;
+            }
+            PubdataOp::ContractTx {
+                fee_paid,
+                contract,
+                tx,
+                ..
+            } => {
+                let from = tx.from();
+                if self.existing(position, from)?.nonce != tx.nonce() {
+                    return Err(ProverError::InvalidOp {
+                        op: position,
+                        reason: "contract transaction's nonce is not the account's",
+                    });
+                }
+                // A deploy creates its contract's account.
+                let create = match tx {
+                    Transaction::Deploy { .. } => {
+                        if self.tree.leaf(*contract)?.is_some() {
+                            return Err(ProverError::InvalidOp {
+                                op: position,
+                                reason: "deploy creates an account that exists",
+                            });
+                        }
+                        Some(contract_account_key(&contract_address(from, tx.nonce())))
+                    }
+                    _ => None,
+                };
+                let (token, amount) = tx.value().unwrap_or((TokenId::Gcc, 0));
+                let (sender, leg_a) = self.debit(position, slot, from, token, amount, *fee_paid)?;
+                let (receiver, new, leg_b) =
+                    self.credit(position, slot, *contract, create, token, amount)?;
+                a = Some(leg_a);
+                b = Some(leg_b);
+                accounts.sender_key = sender.public_key;
+                accounts.sender_nonce = sender.nonce;
+                accounts.receiver_key = receiver.public_key;
+                accounts.receiver_new = new;
+            }
+            PubdataOp::ContractMove {
+                from,
+                to,
+                token,
+                amount,
+            } => {
+                let (sender, leg_a) = self.debit(position, slot, *from, *token, *amount, 0)?;
+                let (receiver, _, leg_b) =
+                    self.credit(position, slot, *to, None, *token, *amount)?;
+                a = Some(leg_a);
+                b = Some(leg_b);
+                accounts.sender_key = sender.public_key;
+                accounts.sender_nonce = sender.nonce;
+                accounts.receiver_key = receiver.public_key;
             }
             PubdataOp::ContractTrace(_) => {}
         }

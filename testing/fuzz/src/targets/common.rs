@@ -87,6 +87,8 @@ pub(super) fn l2_seeds() -> Vec<Vec<u8>> {
             nonce: 1,
         },
         Transaction::Deploy {
+            token: TokenId::Gcc,
+            value: 0,
             from: id(1),
             code: counter,
             init: Vec::new(),
@@ -94,6 +96,8 @@ pub(super) fn l2_seeds() -> Vec<Vec<u8>> {
             nonce: 2,
         },
         Transaction::Call {
+            token: TokenId::Gcc,
+            value: 0,
             from: id(1),
             contract: ContractAddress([3; 32]),
             input: vec![1, 2, 3],

@@ -60,7 +60,7 @@ impl Ghostd {
         if let ConsensusMode::Bft(params) = &genesis.consensus {
             params.validate().map_err(NodeError::Genesis)?;
         }
-        let modules = modules::all(genesis).map_err(NodeError::Genesis)?;
+        let modules = modules::all(genesis, &config.data_dir).map_err(NodeError::Genesis)?;
         let store = ChainStore::open(&config.data_dir.join("l1"), genesis, &modules)?;
         let mut mempool = Mempool::new(
             config.mempool_max,

@@ -134,6 +134,8 @@ impl Chain {
         self.sign(
             from,
             Transaction::Deploy {
+                token: TokenId::Gcc,
+                value: 0,
                 from: id(from),
                 code,
                 init,
@@ -153,6 +155,57 @@ impl Chain {
         self.sign(
             from,
             Transaction::Call {
+                token: TokenId::Gcc,
+                value: 0,
+                from: id(from),
+                contract,
+                input,
+                fuel_limit: 1_000_000,
+                fee: 1_000_000,
+                nonce,
+            },
+        )
+    }
+}
+
+impl Chain {
+    /// A deploy moving `value` of `token` to the new contract.
+    pub fn deploy_with_value(
+        &self,
+        from: u32,
+        code: Vec<u8>,
+        init: Vec<u8>,
+        (token, value): (TokenId, Amount),
+        nonce: u64,
+    ) -> BlockItem {
+        self.sign(
+            from,
+            Transaction::Deploy {
+                token,
+                value,
+                from: id(from),
+                code,
+                init,
+                fee: 10_000_000,
+                nonce,
+            },
+        )
+    }
+
+    /// A call moving `value` of `token` to the contract.
+    pub fn call_with_value(
+        &self,
+        from: u32,
+        contract: ContractAddress,
+        input: Vec<u8>,
+        (token, value): (TokenId, Amount),
+        nonce: u64,
+    ) -> BlockItem {
+        self.sign(
+            from,
+            Transaction::Call {
+                token,
+                value,
                 from: id(from),
                 contract,
                 input,
