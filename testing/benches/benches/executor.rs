@@ -554,7 +554,11 @@ impl ReexecutionStore for SnapshotStore {
     }
 
     fn account(&self, id: AccountId) -> Result<Option<(PublicKey, bool)>, StoreError> {
-        Ok(self.0.account(id)?.map(|a| (a.public_key, a.contract)))
+        Ok(match self.0.get(&StateKey::Account(id))? {
+            Some(StateValue::Account(a)) => Some((a.public_key, false)),
+            Some(StateValue::ContractAccount(a)) => Some((a.public_key, true)),
+            _ => None,
+        })
     }
 }
 

@@ -552,12 +552,7 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
             ],
         ));
         assert!(out.contains("outcome    success"), "{name}: {out}");
-        let address = out
-            .lines()
-            .find_map(|line| line.strip_prefix("contract "))
-            .unwrap_or_else(|| panic!("no address printed: {out}"))
-            .trim()
-            .to_string();
+        let address = deployed_address(&out);
         addresses.push(address);
     }
     let input = format!(
@@ -600,12 +595,7 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
         ],
     ));
     assert!(out.contains("outcome    success"), "{out}");
-    let pool = out
-        .lines()
-        .find_map(|line| line.strip_prefix("contract "))
-        .unwrap_or_else(|| panic!("no address printed: {out}"))
-        .trim()
-        .to_string();
+    let pool = deployed_address(&out);
     for token in ["SPIRIT", "MANA"] {
         let out = ok(cli(
             data,
@@ -622,25 +612,15 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
         l2_balance(&l2, &dev4, TokenId::Spirit).await,
         l2_balance(&l2, &dev4, TokenId::Mana).await,
     );
-    let out = ok(cli(
+    let input = format!("02{}", hex::encode(1u64.to_le_bytes()));
+    let out = dev4_call(
         data,
         &ports,
-        &[
-            "contract",
-            "call",
-            &pool,
-            "--from",
-            "dev4",
-            "--input",
-            &format!("02{}", hex::encode(1u64.to_le_bytes())),
-            "--token",
-            "SPIRIT",
-            "--value",
-            "10000",
-            "--wait",
-            "finalized",
-        ],
-    ));
+        &pool,
+        &input,
+        Some(("SPIRIT", "10000")),
+        "finalized",
+    );
     assert!(out.contains("outcome    success"), "{out}");
     // out = 1e6 · 10_000 · 997 / (1e6 · 1000 + 10_000 · 997) = 9871
     let paid: u128 = 1_000_000 * 10_000 * 997 / (1_000_000 * 1000 + 10_000 * 997);
@@ -678,6 +658,60 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
     assert_eq!(
         l1_balance(&l1, &dev4_l1, TokenId::Mana).await,
         l1_mana + paid
+    );
+
+    // The other way, through the router (which pays the pool with value and
+    // passes the proceeds on): 5,000 MANA for SPIRIT. Then the owner removes
+    // liquidity. Both finalized.
+    let router = format!("{contracts}/router.wat");
+    let out = ok(cli(
+        data,
+        &ports,
+        &[
+            "contract", "deploy", &router, "--from", "dev4", "--wait", "executed",
+        ],
+    ));
+    let router = deployed_address(&out);
+    let (spirit, mana) = (
+        l2_balance(&l2, &dev4, TokenId::Spirit).await,
+        l2_balance(&l2, &dev4, TokenId::Mana).await,
+    );
+    let input = format!(
+        "01{}{:02x}{}",
+        pool.trim_start_matches("0x"),
+        TokenId::Spirit.id(),
+        hex::encode(1u64.to_le_bytes())
+    );
+    let out = ok(cli(
+        data,
+        &ports,
+        &[
+            "contract",
+            "call",
+            &router,
+            "--from",
+            "dev4",
+            "--input",
+            &input,
+            "--token",
+            "MANA",
+            "--value",
+            "5000",
+            "--wait",
+            "finalized",
+        ],
+    ));
+    assert!(out.contains("outcome    success"), "{out}");
+    // The pool now holds 1,010,000 SPIRIT and 1,000,000 − 9,871 MANA.
+    let back: u128 = 1_010_000 * 5_000 * 997 / ((1_000_000 - paid) * 1000 + 5_000 * 997);
+    assert_eq!(l2_balance(&l2, &dev4, TokenId::Spirit).await, spirit + back);
+    assert_eq!(l2_balance(&l2, &dev4, TokenId::Mana).await, mana - 5_000);
+    let input = format!("0301{}", hex::encode(100_000u64.to_le_bytes()));
+    let out = dev4_call(data, &ports, &pool, &input, None, "finalized");
+    assert!(out.contains("outcome    success"), "{out}");
+    assert_eq!(
+        l2_balance(&l2, &dev4, TokenId::Spirit).await,
+        spirit + back + 100_000
     );
 
     // Balances, to the unit, on both layers: nothing lost, nothing doubled.
@@ -802,4 +836,32 @@ fn dashboard_metrics(dashboard: &str) -> std::collections::BTreeSet<String> {
         }
     }
     names
+}
+
+/// The address `ghostplane contract deploy` printed.
+fn deployed_address(out: &str) -> String {
+    out.lines()
+        .find_map(|line| line.strip_prefix("contract "))
+        .unwrap_or_else(|| panic!("no address printed: {out}"))
+        .trim()
+        .to_string()
+}
+
+/// `ghostplane contract call ADDRESS --from dev4 --input INPUT [--token T --value
+/// N] --wait WAIT`; its output.
+fn dev4_call(
+    data: &std::path::Path,
+    ports: &Ports,
+    address: &str,
+    input: &str,
+    value: Option<(&str, &str)>,
+    wait: &str,
+) -> String {
+    let mut args = vec![
+        "contract", "call", address, "--from", "dev4", "--input", input, "--wait", wait,
+    ];
+    if let Some((token, amount)) = value {
+        args.extend(["--token", token, "--value", amount]);
+    }
+    ok(cli(data, ports, &args))
 }

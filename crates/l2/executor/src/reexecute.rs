@@ -320,7 +320,7 @@ impl Known {
     }
 
     /// Account `id`: a contract deployed earlier in the run, else the caller's.
-    fn account(&self, id: AccountId) -> Result<Option<AccountRecord>, StoreError> {
+    fn account(&self, id: AccountId) -> Result<Option<StateValue>, StoreError> {
         let deployed = self.contracts.lock().ok().and_then(|c| {
             c.iter().find_map(|(address, record)| {
                 record
@@ -332,10 +332,14 @@ impl Known {
             Some(key) => Some((key, true)),
             None => self.ask(|answer| Lookup::Account(id, answer))??,
         };
-        Ok(found.map(|(public_key, contract)| AccountRecord {
-            public_key,
-            nonce: 0,
-            contract,
+        // The nonce is not asked (see `ReexecutionStore::account`).
+        Ok(found.map(|(public_key, contract)| {
+            let record = AccountRecord::user(public_key);
+            if contract {
+                StateValue::ContractAccount(record)
+            } else {
+                StateValue::Account(record)
+            }
         }))
     }
 
@@ -404,7 +408,7 @@ impl StateReader for TraceState {
     fn get(&self, key: &StateKey) -> Result<Option<StateValue>, StoreError> {
         Ok(match key {
             StateKey::Account(id) if *id == self.from => Some(StateValue::Account(self.account)),
-            StateKey::Account(id) => self.known.account(*id)?.map(StateValue::Account),
+            StateKey::Account(id) => self.known.account(*id)?,
             StateKey::Balance(id, token) => self
                 .balances
                 .get(&(*id, *token))

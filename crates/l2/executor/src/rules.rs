@@ -137,10 +137,10 @@ fn transaction(
     if tx.is_contract() {
         view.record_balances();
     }
-    let Some(account) = view.account(from)? else {
+    let Some((account, contract)) = view.account_kind(from)? else {
         return Ok(Err(DropReason::UnknownSender(from)));
     };
-    if account.contract {
+    if contract {
         return Ok(Err(DropReason::ContractSender(from)));
     }
     if account.public_key != signed.signer {
@@ -448,7 +448,7 @@ pub(crate) fn contract_move(
     };
     view.put(
         StateKey::Account(from),
-        Some(StateValue::Account(AccountRecord {
+        Some(StateValue::ContractAccount(AccountRecord {
             nonce: record.nonce.saturating_add(1),
             ..record
         })),
@@ -474,11 +474,9 @@ fn create_contract_account(
     };
     view.put(
         StateKey::Account(id),
-        Some(StateValue::Account(AccountRecord {
-            public_key: contract_account_key(address),
-            nonce: 0,
-            contract: true,
-        })),
+        Some(StateValue::ContractAccount(AccountRecord::user(
+            contract_account_key(address),
+        ))),
     );
     view.put(StateKey::NextAccountId, Some(StateValue::Counter(next + 1)));
     Ok(Some(id))

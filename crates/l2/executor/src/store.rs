@@ -370,7 +370,7 @@ impl Snapshot {
     /// The account record of `id`.
     pub fn account(&self, id: AccountId) -> Result<Option<AccountRecord>, StoreError> {
         Ok(match self.get(&StateKey::Account(id))? {
-            Some(StateValue::Account(record)) => Some(record),
+            Some(StateValue::Account(record) | StateValue::ContractAccount(record)) => Some(record),
             _ => None,
         })
     }

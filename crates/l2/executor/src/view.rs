@@ -160,8 +160,17 @@ impl TxView {
     }
 
     pub(crate) fn account(&mut self, id: AccountId) -> Result<Option<AccountRecord>, StoreError> {
+        Ok(self.account_kind(id)?.map(|(record, _)| record))
+    }
+
+    /// Account `id` and whether it is a contract's.
+    pub(crate) fn account_kind(
+        &mut self,
+        id: AccountId,
+    ) -> Result<Option<(AccountRecord, bool)>, StoreError> {
         Ok(match self.get(&StateKey::Account(id))? {
-            Some(StateValue::Account(record)) => Some(record),
+            Some(StateValue::Account(record)) => Some((record, false)),
+            Some(StateValue::ContractAccount(record)) => Some((record, true)),
             _ => None,
         })
     }
