@@ -289,37 +289,14 @@ fn contracts(c: &mut Criterion) {
         .executor
         .execute(&token_block)
         .unwrap_or_else(|e| panic!("{e}"));
-    let signed: Vec<SignedTransaction> = token_block
-        .items
-        .iter()
-        .map(|item| match item {
-            BlockItem::Transaction { tx, .. } => tx.clone(),
-            BlockItem::Deposit(_) => unreachable!("no deposits here"),
-        })
-        .collect();
-    let traces: Vec<ContractTrace> = output
-        .ops
-        .iter()
-        .filter_map(|op| match op {
-            PubdataOp::ContractTrace(trace) => Some((**trace).clone()),
-            _ => None,
-        })
-        .collect();
+    let (signed, traces) = contract_runs(&token_block, &output);
     let bytes: usize = output.ops.iter().map(PubdataOp::encoded_len).sum();
     println!(
         "pubdata per token-transfer call (ContractTx + ContractTrace): {} bytes (a native transfer: {} bytes)",
         bytes / signed.len(),
         ghostplane_primitives::pubdata::TRANSFER_BYTES
     );
-    let record = match bench.executor.snapshot().get(&StateKey::Contract(token)) {
-        Ok(Some(StateValue::Contract(record))) => record,
-        other => panic!("the token contract is not deployed: {other:?}"),
-    };
-    let code = Code {
-        token,
-        record,
-        code: Arc::from(wat("token").as_slice()),
-    };
+    let code = SnapshotStore(bench.executor.snapshot());
     let prices = ContractPrices {
         fuel_price: 1,
         fee_min: 1,
@@ -328,15 +305,7 @@ fn contracts(c: &mut Criterion) {
     let mut group = c.benchmark_group("l1_reexecute");
     group.throughput(Throughput::Elements(u64::from(CALLS)));
     group.sample_size(10);
-    let pairs: Vec<ReexecutionJob<'_>> = signed
-        .iter()
-        .zip(&traces)
-        .map(|(signed, trace)| ReexecutionJob {
-            signed,
-            trace,
-            next_account: u32::MAX,
-        })
-        .collect();
+    let pairs = jobs(&signed, &traces);
     group.bench_function("token_transfer_calls", |b| {
         b.iter(|| {
             let again = reexecutor
@@ -355,26 +324,45 @@ fn contracts(c: &mut Criterion) {
     group.finish();
 }
 
-/// The L1's record of the one contract the re-execution bench calls.
-struct Code {
-    token: ContractAddress,
-    record: ContractRecord,
-    code: Arc<[u8]>,
+/// The signed contract transactions of `block` and the traces its `output`
+/// posted for them, in order: what an L1 re-executes.
+fn contract_runs(
+    block: &BlockInput,
+    output: &ghostplane_executor::BlockOutput,
+) -> (Vec<SignedTransaction>, Vec<ContractTrace>) {
+    let signed = block
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            BlockItem::Transaction { tx, .. } => Some(tx.clone()),
+            BlockItem::Deposit(_) => None,
+        })
+        .collect();
+    let traces = output
+        .ops
+        .iter()
+        .filter_map(|op| match op {
+            PubdataOp::ContractTrace(trace) => Some((**trace).clone()),
+            _ => None,
+        })
+        .collect();
+    (signed, traces)
 }
 
-impl ReexecutionStore for Code {
-    fn contract(&self, address: &ContractAddress) -> Result<Option<ContractRecord>, StoreError> {
-        Ok((*address == self.token).then_some(self.record))
-    }
-
-    fn code(&self, hash: &Hash32) -> Result<Option<Arc<[u8]>>, StoreError> {
-        Ok((*hash == self.record.code_hash).then(|| Arc::clone(&self.code)))
-    }
-
-    fn account(&self, _: AccountId) -> Result<Option<(PublicKey, bool)>, StoreError> {
-        // The token contract keeps its balances in storage: it moves no tokens.
-        Ok(None)
-    }
+/// Re-execution jobs for `signed` with their `traces` (no deploys among them).
+fn jobs<'a>(
+    signed: &'a [SignedTransaction],
+    traces: &'a [ContractTrace],
+) -> Vec<ReexecutionJob<'a>> {
+    signed
+        .iter()
+        .zip(traces)
+        .map(|(signed, trace)| ReexecutionJob {
+            signed,
+            trace,
+            next_account: u32::MAX,
+        })
+        .collect()
 }
 
 /// AMM swaps (`amm.wat`): each a call carrying SPIRIT to the pool, which pays MANA
@@ -463,31 +451,8 @@ fn amm_swaps(c: &mut Criterion) {
     );
     // What every L1 validator does at commit for these swaps: re-execute each from
     // its trace (value in, the pool's move out), in one hand-off.
-    let signed: Vec<SignedTransaction> = one_pool
-        .items
-        .iter()
-        .filter_map(|item| match item {
-            BlockItem::Transaction { tx, .. } => Some(tx.clone()),
-            BlockItem::Deposit(_) => None,
-        })
-        .collect();
-    let traces: Vec<ContractTrace> = output
-        .ops
-        .iter()
-        .filter_map(|op| match op {
-            PubdataOp::ContractTrace(trace) => Some((**trace).clone()),
-            _ => None,
-        })
-        .collect();
-    let jobs: Vec<ReexecutionJob<'_>> = signed
-        .iter()
-        .zip(&traces)
-        .map(|(signed, trace)| ReexecutionJob {
-            signed,
-            trace,
-            next_account: u32::MAX,
-        })
-        .collect();
+    let (signed, traces) = contract_runs(&one_pool, &output);
+    let jobs = jobs(&signed, &traces);
     let store = SnapshotStore(bench.executor.snapshot());
     let prices = ContractPrices {
         fuel_price: 1,

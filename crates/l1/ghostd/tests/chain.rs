@@ -1425,22 +1425,9 @@ fn value_call(
     value: (TokenId, u128),
     nonce: u64,
 ) -> Transaction {
-    let Transaction::Call {
-        from,
-        contract,
-        input,
-        fuel_limit,
-        fee,
-        nonce,
-        ..
-    } = call_tx(contract, input, nonce)
-    else {
-        unreachable!()
-    };
     // A swap pays a move and loads a larger module than the counter: more fuel.
-    let _ = (fuel_limit, fee);
     Transaction::Call {
-        from,
+        from: AccountId::new(1).unwrap(),
         contract,
         input,
         fuel_limit: 200_000,

@@ -33,7 +33,14 @@ impl Accounts<'_, '_> {
         l2_account(self.state, id)?.ok_or(RollupError::UnknownAccount { op, account: id })
     }
 
-    fn create(&mut self, op: usize, id: AccountId, key: PublicKey) -> Result<(), RollupError> {
+    /// Records account `id` (which must be the next id) with `key`.
+    fn put_next(
+        &mut self,
+        op: usize,
+        id: AccountId,
+        key: PublicKey,
+        contract: bool,
+    ) -> Result<(), RollupError> {
         if id.get() != self.next {
             return Err(RollupError::AccountId {
                 op,
@@ -46,26 +53,25 @@ impl Accounts<'_, '_> {
             &L2Account {
                 key,
                 nonce: 0,
-                contract: false,
+                contract,
             },
         );
+        self.next += 1;
+        Ok(())
+    }
+
+    fn create(&mut self, op: usize, id: AccountId, key: PublicKey) -> Result<(), RollupError> {
+        self.put_next(op, id, key, false)?;
         // A key first named by a queued deposit keeps that deposit's index until
         // the deposit is consumed (it is counted as pending until then).
         if state::get::<u64>(self.state, &seen_key(&key))?.is_none() {
             self.state.put(seen_key(&key), &KEY_REGISTERED);
         }
-        self.next += 1;
         Ok(())
     }
 
-    /// [`Self::create`] for a transfer: ids from [`TRANSFER_ACCOUNT_ID_LIMIT`] up
-    /// are kept for deposits.
-    fn create_by_transfer(
-        &mut self,
-        op: usize,
-        id: AccountId,
-        key: PublicKey,
-    ) -> Result<(), RollupError> {
+    /// Ids from [`TRANSFER_ACCOUNT_ID_LIMIT`] up are kept for deposits.
+    fn outside_reserve(op: usize, id: AccountId) -> Result<(), RollupError> {
         if id.get() >= TRANSFER_ACCOUNT_ID_LIMIT {
             return Err(RollupError::AccountReserved {
                 op,
@@ -73,6 +79,17 @@ impl Accounts<'_, '_> {
                 limit: TRANSFER_ACCOUNT_ID_LIMIT,
             });
         }
+        Ok(())
+    }
+
+    /// [`Self::create`] for a transfer, outside the deposits' reserve.
+    fn create_by_transfer(
+        &mut self,
+        op: usize,
+        id: AccountId,
+        key: PublicKey,
+    ) -> Result<(), RollupError> {
+        Self::outside_reserve(op, id)?;
         self.create(op, id, key)
     }
 
@@ -84,30 +101,8 @@ impl Accounts<'_, '_> {
         id: AccountId,
         key: PublicKey,
     ) -> Result<(), RollupError> {
-        if id.get() >= TRANSFER_ACCOUNT_ID_LIMIT {
-            return Err(RollupError::AccountReserved {
-                op,
-                id: id.get(),
-                limit: TRANSFER_ACCOUNT_ID_LIMIT,
-            });
-        }
-        if id.get() != self.next {
-            return Err(RollupError::AccountId {
-                op,
-                expected: self.next,
-                got: id.get(),
-            });
-        }
-        self.state.put(
-            account_key(id),
-            &L2Account {
-                key,
-                nonce: 0,
-                contract: true,
-            },
-        );
-        self.next += 1;
-        Ok(())
+        Self::outside_reserve(op, id)?;
+        self.put_next(op, id, key, true)
     }
 
     fn bump(

@@ -318,18 +318,15 @@ fn deploy(
         Some(StateValue::Bytes(Arc::from(code.as_slice()))),
     );
     let target = Target { address, record };
-    if !env.runtime.has_init(view, hash)? {
-        if !init.is_empty() {
-            return Ok(failed(FailureReason::InvalidModule(
-                "init input given, but the module exports no `init`".into(),
-            )));
-        }
-        // No code runs: only the value moves.
-        let mut run = enter(env, view, signed, target, Entry::Init, init, 0)?;
-        run.return_data = address.0.to_vec();
-        return Ok(run);
+    // Without an `init` export no code runs (fuel 0): only the value moves.
+    let has_init = env.runtime.has_init(view, hash)?;
+    if !has_init && !init.is_empty() {
+        return Ok(failed(FailureReason::InvalidModule(
+            "init input given, but the module exports no `init`".into(),
+        )));
     }
-    let mut run = enter(env, view, signed, target, Entry::Init, init, init_fuel)?;
+    let fuel = if has_init { init_fuel } else { 0 };
+    let mut run = enter(env, view, signed, target, Entry::Init, init, fuel)?;
     if run.status == ReceiptStatus::Success {
         run.return_data = address.0.to_vec();
     }
