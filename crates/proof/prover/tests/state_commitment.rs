@@ -25,12 +25,17 @@ use std::sync::Arc;
 
 use ghostplane_groth16::PoseidonTree;
 use ghostplane_primitives::merkle::empty_subtree_roots;
+use ghostplane_primitives::tx::{code_hash, contract_address};
 use ghostplane_primitives::{AccountId, AccountLeaf, FieldBytes, Keypair, L2Genesis, PublicKey};
 use ghostplane_prover::stark::DEVNET_SEGMENT_SLOTS;
 use ghostplane_prover::{AccountTree, ProofBackend, StarkBackend, TreeHash};
 use ghostplane_stark::config::{FriSettings, Val};
 use ghostplane_stark::hash::{Digest, LEAF_FIELDS, compress, hash_leaf, permute};
 use ghostplane_stark::segment::Account;
+use ghostplane_stark::storage::{
+    StorageTree, contract_key_field, empty_slot_leaf, slot_fields, slot_index, slot_leaf,
+    storage_root_from_path,
+};
 use ghostplane_stark::tree::{DEPTH, Tree, root_from_path};
 use ghostplane_stark::wire::pack_digest;
 use ghostplane_test_utils::dev_l2_genesis;
@@ -49,6 +54,15 @@ const PATH_INDEX: u32 = 1;
 const LEAF_KEY: u32 = 1;
 const LEAF_NONCE: u64 = 3;
 const LEAF_BALANCES: [u128; 4] = [1, 2, 3, 4];
+/// The storage vectors: one slot's value (its key is the bytes 0, 1, …, 31).
+const SLOT_VALUE: &[u8] = b"hello";
+/// The contract leaf vector: the contract account 1 deploys with nonce 0, with
+/// the smallest WASM module as its code.
+const CONTRACT_DEPLOYER: u32 = 1;
+const CONTRACT_NONCE: u64 = 0;
+const CONTRACT_CODE: &[u8] = b"\0asm\x01\0\0\0";
+const CONTRACT_LEAF_NONCE: u64 = 2;
+const CONTRACT_LEAF_BALANCES: [u128; 4] = [5, 0, 7, 0];
 
 /// Plonky3's own known answer for `default_koalabear_poseidon2_16`
 /// (p3-koala-bear 0.8.0, `test_default_koalabear_poseidon2_width_16`).
@@ -208,19 +222,14 @@ mod reference {
         e
     }
 
-    /// The nodes of a sparse tree, by height then index (absent = `empty[h]`):
-    /// node `j` at height `h + 1` is `compress(node 2j, node 2j + 1)` at height `h`.
-    pub fn levels(leaves: &BTreeMap<u32, [u32; 48]>) -> Vec<BTreeMap<u32, Digest>> {
-        let empty = empty();
-        let mut levels = vec![
-            leaves
-                .iter()
-                .map(|(&i, f)| (i, hash_leaf(f)))
-                .collect::<BTreeMap<_, _>>(),
-        ];
-        for h in 0..DEPTH {
+    /// The nodes of a sparse tree of depth `empty.len() − 1` over leaf digests, by
+    /// height then index (absent = `empty[h]`): node `j` at height `h + 1` is
+    /// `compress(node 2j, node 2j + 1)` at height `h`.
+    pub fn levels(leaves: BTreeMap<u64, Digest>, empty: &[Digest]) -> Vec<BTreeMap<u64, Digest>> {
+        let mut levels = vec![leaves];
+        for h in 0..empty.len() - 1 {
             let below = &levels[h];
-            let node = |j: u32| below.get(&j).copied().unwrap_or(empty[h]);
+            let node = |j: u64| below.get(&j).copied().unwrap_or(empty[h]);
             let above = below
                 .keys()
                 .map(|&i| (i >> 1, compress(&node(i & !1), &node(i | 1))))
@@ -231,29 +240,35 @@ mod reference {
     }
 
     /// The root of a sparse tree.
-    pub fn root(leaves: &BTreeMap<u32, [u32; 48]>) -> Digest {
-        levels(leaves)[DEPTH]
+    pub fn tree_root(leaves: BTreeMap<u64, Digest>, empty: &[Digest]) -> Digest {
+        let top = empty.len() - 1;
+        levels(leaves, empty)[top]
             .get(&0)
             .copied()
-            .unwrap_or(empty()[DEPTH])
+            .unwrap_or(empty[top])
     }
 
     /// The siblings of leaf `index`, leaf level first: at height `h` the node
     /// `(index >> h) ^ 1`.
-    pub fn siblings(leaves: &BTreeMap<u32, [u32; 48]>, index: u32) -> [Digest; DEPTH] {
-        let levels = levels(leaves);
-        let empty = empty();
-        core::array::from_fn(|h| {
-            levels[h]
-                .get(&((index >> h) ^ 1))
-                .copied()
-                .unwrap_or(empty[h])
-        })
+    pub fn tree_siblings(
+        leaves: BTreeMap<u64, Digest>,
+        empty: &[Digest],
+        index: u64,
+    ) -> Vec<Digest> {
+        let levels = levels(leaves, empty);
+        (0..empty.len() - 1)
+            .map(|h| {
+                levels[h]
+                    .get(&((index >> h) ^ 1))
+                    .copied()
+                    .unwrap_or(empty[h])
+            })
+            .collect()
     }
 
     /// Climbs from a leaf digest: at height `h`, bit `h` of `index` set means the
     /// node is the right child.
-    pub fn climb(index: u32, leaf: Digest, siblings: &[Digest; DEPTH]) -> Digest {
+    pub fn climb(index: u64, leaf: Digest, siblings: &[Digest]) -> Digest {
         let mut cur = leaf;
         for (h, s) in siblings.iter().enumerate() {
             cur = if (index >> h) & 1 == 1 {
@@ -263,6 +278,25 @@ mod reference {
             };
         }
         cur
+    }
+
+    fn account_digests(leaves: &BTreeMap<u32, [u32; 48]>) -> BTreeMap<u64, Digest> {
+        leaves
+            .iter()
+            .map(|(&i, f)| (u64::from(i), hash_leaf(f)))
+            .collect()
+    }
+
+    /// The root of an account tree.
+    pub fn root(leaves: &BTreeMap<u32, [u32; 48]>) -> Digest {
+        tree_root(account_digests(leaves), &empty())
+    }
+
+    /// The siblings of account `index`.
+    pub fn siblings(leaves: &BTreeMap<u32, [u32; 48]>, index: u32) -> [Digest; DEPTH] {
+        tree_siblings(account_digests(leaves), &empty(), u64::from(index))
+            .try_into()
+            .unwrap()
     }
 
     /// The 32 wire bytes: element `i` is bits `31i..31i+31` of a 248-bit integer,
@@ -279,6 +313,78 @@ mod reference {
             }
         }
         out
+    }
+
+    /// The overwrite sponge over any number of elements, zero-padded to whole
+    /// 8-element blocks.
+    pub fn sponge(elements: &[u32]) -> Digest {
+        let mut state = [0u32; 16];
+        let mut padded = elements.to_vec();
+        padded.resize(elements.len().div_ceil(8).max(1) * 8, 0);
+        for block in padded.chunks_exact(8) {
+            state[..8].copy_from_slice(block);
+            state = permute(state);
+        }
+        core::array::from_fn(|i| state[i])
+    }
+
+    /// Nine 30-bit limbs of 32 bytes read as a little-endian integer.
+    pub fn limbs(bytes: &[u8; 32]) -> [u32; 9] {
+        let mut f = [0u32; 9];
+        for bit in 0..256 {
+            if (bytes[bit / 8] >> (bit % 8)) & 1 == 1 {
+                f[bit / 30] |= 1 << (bit % 30);
+            }
+        }
+        f
+    }
+
+    /// A slot's path: from the sponge of its key's limbs and the domain element 2,
+    /// the low 22 bits of e0, then the low 21 of e1 and of e2.
+    pub fn slot_index(key: &[u8; 32]) -> u64 {
+        let mut input = limbs(key).to_vec();
+        input.push(2);
+        let e = sponge(&input);
+        (u64::from(e[0] & 0x3f_ffff) << 42)
+            | (u64::from(e[1] & 0x1f_ffff) << 21)
+            | u64::from(e[2] & 0x1f_ffff)
+    }
+
+    /// A present slot's leaf elements: key limbs, 1, length, 3 bytes per element
+    /// little-endian.
+    pub fn slot_fields(key: &[u8; 32], value: &[u8]) -> Vec<u32> {
+        let mut f = limbs(key).to_vec();
+        f.push(1);
+        f.push(value.len() as u32);
+        for chunk in value.chunks(3) {
+            let mut v = 0u32;
+            for (i, b) in chunk.iter().enumerate() {
+                v += u32::from(*b) << (8 * i);
+            }
+            f.push(v);
+        }
+        f
+    }
+
+    pub const STORAGE_DEPTH: usize = 64;
+
+    /// `empty[h]` of a storage tree: the sponge of 16 zeros, then `compress(e, e)`.
+    pub fn storage_empty() -> Vec<Digest> {
+        let mut e = vec![sponge(&[0; 16])];
+        for h in 1..=STORAGE_DEPTH {
+            e.push(compress(&e[h - 1], &e[h - 1]));
+        }
+        e
+    }
+
+    /// A contract's key field: the packed sponge of its address limbs, code-hash
+    /// limbs, storage root and the domain element 3.
+    pub fn contract_key_field(address: &[u8; 32], code_hash: &[u8; 32], root: &Digest) -> [u8; 32] {
+        let mut input = limbs(address).to_vec();
+        input.extend(limbs(code_hash));
+        input.extend(root);
+        input.push(3);
+        pack(&sponge(&input))
     }
 }
 
@@ -468,7 +574,7 @@ fn computed() -> Vec<(String, String)> {
         }
     }
     let leaf_digest = reference::hash_leaf(&leaves[&PATH_INDEX]);
-    let root = reference::climb(PATH_INDEX, leaf_digest, &siblings);
+    let root = reference::climb(u64::from(PATH_INDEX), leaf_digest, &siblings);
     assert_eq!(root, reference::root(&leaves));
     assert_eq!(*tree.root_at(0).unwrap().as_bytes(), reference::pack(&root));
     let native_siblings: [Digest; DEPTH] = core::array::from_fn(|h| siblings[h].map(Val::new));
@@ -504,6 +610,129 @@ fn computed() -> Vec<(String, String)> {
         "groth16_devnet_genesis_root",
         tree.root_at(0).unwrap().to_string(),
     );
+
+    // Storage: one slot, the empty values, and a path in a three-slot tree.
+    let slot_key: [u8; 32] = core::array::from_fn(|i| i as u8);
+    let slot_sponge = {
+        let mut input = reference::limbs(&slot_key).to_vec();
+        input.push(2);
+        reference::sponge(&input)
+    };
+    let slot_idx = reference::slot_index(&slot_key);
+    assert_eq!(slot_index(&slot_key), slot_idx);
+    let slot_elements = reference::slot_fields(&slot_key, SLOT_VALUE);
+    assert_eq!(
+        slot_fields(&slot_key, SLOT_VALUE)
+            .unwrap()
+            .iter()
+            .map(canonical)
+            .collect::<Vec<_>>(),
+        slot_elements
+    );
+    let slot_digest = reference::sponge(&slot_elements);
+    assert_eq!(
+        ints(&slot_leaf(&slot_key, Some(SLOT_VALUE)).unwrap()),
+        slot_digest
+    );
+    let empty_value = reference::sponge(&reference::slot_fields(&slot_key, b""));
+    assert_eq!(ints(&slot_leaf(&slot_key, Some(b"")).unwrap()), empty_value);
+    let storage_empty = reference::storage_empty();
+    assert_eq!(ints(&empty_slot_leaf()), storage_empty[0]);
+    assert_eq!(
+        ints(&StorageTree::new().root()),
+        storage_empty[reference::STORAGE_DEPTH]
+    );
+    put("storage_key", hex(&slot_key));
+    put("storage_value", format!("0x{}", ::hex::encode(SLOT_VALUE)));
+    put("storage_path_sponge", list(&slot_sponge));
+    put("storage_path_index", slot_idx.to_string());
+    put("storage_leaf_elements", list(&slot_elements));
+    put("storage_leaf", hex(&reference::pack(&slot_digest)));
+    put(
+        "storage_empty_value_leaf",
+        hex(&reference::pack(&empty_value)),
+    );
+    put(
+        "storage_empty_leaf",
+        hex(&reference::pack(&storage_empty[0])),
+    );
+    put(
+        "storage_empty_root",
+        hex(&reference::pack(&storage_empty[reference::STORAGE_DEPTH])),
+    );
+
+    let slots: [([u8; 32], &[u8]); 3] = [
+        (slot_key, SLOT_VALUE),
+        ([0xff; 32], b""),
+        ([0; 32], &[0x2a]),
+    ];
+    let mut storage = StorageTree::new();
+    let mut reference_slots = BTreeMap::new();
+    for (key, value) in slots {
+        storage.set(&key, Some(value)).unwrap();
+        let leaf = reference::sponge(&reference::slot_fields(&key, value));
+        reference_slots.insert(reference::slot_index(&key), leaf);
+    }
+    let storage_root = reference::tree_root(reference_slots.clone(), &storage_empty);
+    assert_eq!(ints(&storage.root()), storage_root);
+    let siblings = reference::tree_siblings(reference_slots, &storage_empty, slot_idx);
+    let (index, native_siblings) = storage.path(&slot_key);
+    assert_eq!(index, slot_idx);
+    for (h, (native, s)) in native_siblings.iter().zip(&siblings).enumerate() {
+        assert_eq!(ints(native), *s, "storage sibling {h}");
+    }
+    assert_eq!(
+        reference::climb(slot_idx, slot_digest, &siblings),
+        storage_root
+    );
+    assert_eq!(
+        ints(&storage_root_from_path(
+            slot_idx,
+            slot_leaf(&slot_key, Some(SLOT_VALUE)).unwrap(),
+            &native_siblings
+        )),
+        storage_root
+    );
+    let occupied: Vec<usize> = (0..reference::STORAGE_DEPTH)
+        .filter(|&h| siblings[h] != storage_empty[h])
+        .collect();
+    put("storage_path_occupied", format!("{occupied:?}"));
+    for h in occupied {
+        put(
+            &format!("storage_path_sibling_{h}"),
+            hex(&reference::pack(&siblings[h])),
+        );
+    }
+    put("storage_root", hex(&reference::pack(&storage_root)));
+
+    // A contract leaf with that storage.
+    let address = contract_address(id(CONTRACT_DEPLOYER), CONTRACT_NONCE);
+    let code = code_hash(CONTRACT_CODE);
+    let field = reference::contract_key_field(&address.0, &code.0, &storage_root);
+    assert_eq!(
+        contract_key_field(&address.0, &code.0, &storage.root()),
+        field
+    );
+    let contract = Account {
+        key: field,
+        nonce: CONTRACT_LEAF_NONCE,
+        balances: CONTRACT_LEAF_BALANCES,
+    };
+    let contract_leaf = reference::hash_leaf(&reference::leaf_fields(
+        &field,
+        CONTRACT_LEAF_NONCE,
+        &CONTRACT_LEAF_BALANCES,
+    ));
+    assert_eq!(ints(&hash_leaf(&contract.fields())), contract_leaf);
+    put("contract_address", hex(&address.0));
+    put("contract_code_hash", hex(&code.0));
+    put("contract_key_field", hex(&field));
+    put("contract_leaf_nonce", CONTRACT_LEAF_NONCE.to_string());
+    put(
+        "contract_leaf_balances",
+        format!("{CONTRACT_LEAF_BALANCES:?}"),
+    );
+    put("contract_leaf", hex(&reference::pack(&contract_leaf)));
 
     v
 }

@@ -131,6 +131,24 @@ pub fn leaf_inputs(fields: &LeafFields) -> [[Val; 16]; LEAF_BLOCKS] {
     inputs
 }
 
+/// The overwrite sponge of a leaf, over any number of elements: zero-padded to a
+/// whole number of [`DIGEST`]-element blocks (at least one), rate 8, zero initial
+/// state, output the first 8 elements. With exactly [`LEAF_FIELDS`] elements it is
+/// [`hash_leaf`]. Callers hash inputs whose length the content fixes (a length
+/// element, or a fixed layout), so the zero padding is unambiguous.
+pub fn sponge(elements: &[Val]) -> Digest {
+    let mut state = [Val::ZERO; 16];
+    let blocks = elements.len().div_ceil(DIGEST).max(1);
+    for b in 0..blocks {
+        let block =
+            &elements[(b * DIGEST).min(elements.len())..((b + 1) * DIGEST).min(elements.len())];
+        state[..DIGEST].fill(Val::ZERO);
+        state[..block.len()].copy_from_slice(block);
+        state = permute(state);
+    }
+    truncate(&state)
+}
+
 /// A leaf's digest.
 pub fn hash_leaf(fields: &LeafFields) -> Digest {
     let inputs = leaf_inputs(fields);
@@ -149,6 +167,18 @@ mod tests {
         let fields: LeafFields = core::array::from_fn(|i| Val::from_u32(i as u32 * 7 + 1));
         let sponge = PaddingFreeSponge::<Perm, 16, 8, 8>::new(permutation());
         assert_eq!(hash_leaf(&fields), sponge.hash_iter(fields));
+    }
+
+    #[test]
+    fn sponge_pads_with_zeros_and_is_the_leaf_hash_at_leaf_length() {
+        let fields: LeafFields = core::array::from_fn(|i| Val::from_u32(i as u32 + 3));
+        assert_eq!(sponge(&fields), hash_leaf(&fields));
+        let short = [Val::from_u32(5), Val::from_u32(6), Val::from_u32(7)];
+        let mut padded = [Val::ZERO; 8];
+        padded[..3].copy_from_slice(&short);
+        assert_eq!(sponge(&short), sponge(&padded));
+        assert_eq!(sponge(&[]), sponge(&[Val::ZERO; 8]));
+        assert_ne!(sponge(&padded), sponge(&[Val::ZERO; 16]));
     }
 
     #[test]

@@ -19,7 +19,11 @@
 //!   the parameters hash binds.
 //! - [`hash`]: leaf sponge and node compression, the exact permutations an AIR row
 //!   proves.
-//! - [`tree`]: a sparse binary tree of depth 24 in memory (2^24 accounts).
+//! - [`tree`]: sparse binary trees in memory: the account tree (depth 24, 2^24
+//!   accounts) and the shape it shares with storage.
+//! - [`storage`]: a contract's storage tree (depth 64, hashed slot paths) and the
+//!   key field that commits a contract's address, code and storage in its leaf
+//!   (the shapes and vectors are fixed; proving their updates is issue 36's).
 //! - [`segment`]: the leaf layout (key, nonce, four 128-bit balances as limbs), the
 //!   ops, the ops commitment the L1 rebuilds, and the native rules.
 //! - [`proof`]: [`proof::SegmentProver`] proves a witness and verifies serialized
@@ -41,6 +45,7 @@ pub mod proof;
 pub mod security;
 pub mod segment;
 pub mod segment_air;
+pub mod storage;
 pub mod tree;
 pub mod wire;
 

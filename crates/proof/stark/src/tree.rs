@@ -1,8 +1,12 @@
-//! A sparse binary account tree of depth [`DEPTH`] over the Poseidon2 hash, in memory.
+//! Sparse binary trees over the Poseidon2 hash, in memory.
 //!
-//! Leaf `i` is account id `i`; an absent leaf has all-zero content. Only non-empty
-//! nodes are stored; an empty subtree of height `h` has the digest `empty[h]`.
-//! [`Tree::update`] returns the witness the update AIR proves.
+//! - [`SparseTree`]: the shape both state trees share (node compression, empty
+//!   subtrees, paths), generic over its depth.
+//! - [`Tree`]: the account tree, depth [`DEPTH`]. Leaf `i` is account id `i`; an
+//!   absent leaf has all-zero content. Only non-empty nodes are stored; an empty
+//!   subtree of height `h` has the digest `empty[h]`. [`Tree::update`] returns the
+//!   witness the update AIR proves.
+//! - A contract's storage tree, depth 64, is [`crate::storage::StorageTree`].
 
 use std::collections::HashMap;
 
@@ -42,13 +46,89 @@ pub enum TreeError {
     IndexOutOfRange(u32),
 }
 
-/// The tree.
+/// A sparse binary tree of depth `D` over leaf digests: the node hashing, empty
+/// subtrees and paths that the account tree and every contract's storage tree
+/// share. Leaf `i`'s path: at height `h`, bit `h` of `i` set means the node is the
+/// right child. Only non-empty nodes are stored.
+#[derive(Clone, Debug)]
+pub struct SparseTree<const D: usize> {
+    /// `empty[h]`: digest of an empty subtree of height `h` (`empty[0]` is a leaf).
+    empty: Vec<Digest>,
+    /// Non-empty nodes by (height, index at that height).
+    nodes: HashMap<(u8, u64), Digest>,
+}
+
+impl<const D: usize> SparseTree<D> {
+    /// An empty tree whose absent leaves hash to `empty_leaf`.
+    pub fn new(empty_leaf: Digest) -> Self {
+        let mut empty = Vec::with_capacity(D + 1);
+        empty.push(empty_leaf);
+        for h in 1..=D {
+            empty.push(compress(&empty[h - 1], &empty[h - 1]));
+        }
+        Self {
+            empty,
+            nodes: HashMap::new(),
+        }
+    }
+
+    /// The digest of an empty subtree of height `h` (at most `D`).
+    pub fn empty(&self, h: usize) -> Digest {
+        self.empty[h]
+    }
+
+    /// The node at `height` and `index` (counted at that height).
+    pub fn node(&self, height: usize, index: u64) -> Digest {
+        self.nodes
+            .get(&(height as u8, index))
+            .copied()
+            .unwrap_or(self.empty[height])
+    }
+
+    /// The root digest.
+    pub fn root(&self) -> Digest {
+        self.node(D, 0)
+    }
+
+    /// The siblings of leaf `index`, from the leaf level up. `index` must be
+    /// below `2^D`; callers check it.
+    pub fn siblings(&self, index: u64) -> [Digest; D] {
+        core::array::from_fn(|h| self.node(h, above(index, h) ^ 1))
+    }
+
+    /// Sets leaf `index`'s digest; returns the siblings of its path (unchanged by
+    /// the update).
+    pub fn set(&mut self, index: u64, leaf: Digest) -> [Digest; D] {
+        let siblings = self.siblings(index);
+        let mut digest = leaf;
+        self.nodes.insert((0, index), digest);
+        for (h, sibling) in siblings.iter().enumerate() {
+            digest = parent(&digest, sibling, index, h);
+            self.nodes
+                .insert((h as u8 + 1, above(index, h + 1)), digest);
+        }
+        siblings
+    }
+}
+
+/// The index at height `h` of the node above leaf `index` (0 at or above 64).
+fn above(index: u64, h: usize) -> u64 {
+    index.checked_shr(h as u32).unwrap_or(0)
+}
+
+/// The root reached by climbing from leaf digest `leaf` at `index` with `siblings`.
+pub fn climb<const D: usize>(index: u64, leaf: Digest, siblings: &[Digest; D]) -> Digest {
+    let mut digest = leaf;
+    for (h, sibling) in siblings.iter().enumerate() {
+        digest = parent(&digest, sibling, index, h);
+    }
+    digest
+}
+
+/// The account tree.
 #[derive(Clone, Debug)]
 pub struct Tree {
-    /// `empty[h]`: digest of an empty subtree of height `h` (`empty[0]` is a leaf).
-    empty: [Digest; DEPTH + 1],
-    /// Non-empty nodes by (height, index at that height).
-    nodes: HashMap<(u8, u32), Digest>,
+    tree: SparseTree<DEPTH>,
     leaves: HashMap<u32, LeafFields>,
 }
 
@@ -61,28 +141,15 @@ impl Default for Tree {
 impl Tree {
     /// An empty tree.
     pub fn new() -> Self {
-        let mut empty = [[Val::ZERO; 8]; DEPTH + 1];
-        empty[0] = hash_leaf(&[Val::ZERO; LEAF_FIELDS]);
-        for h in 1..=DEPTH {
-            empty[h] = compress(&empty[h - 1], &empty[h - 1]);
-        }
         Self {
-            empty,
-            nodes: HashMap::new(),
+            tree: SparseTree::new(hash_leaf(&[Val::ZERO; LEAF_FIELDS])),
             leaves: HashMap::new(),
         }
     }
 
-    fn node(&self, height: usize, index: u32) -> Digest {
-        self.nodes
-            .get(&(height as u8, index))
-            .copied()
-            .unwrap_or(self.empty[height])
-    }
-
     /// The root digest.
     pub fn root(&self) -> Digest {
-        self.node(DEPTH, 0)
+        self.tree.root()
     }
 
     /// A leaf's content (all zeros if absent).
@@ -98,19 +165,16 @@ impl Tree {
         if u64::from(index) >= CAPACITY {
             return Err(TreeError::IndexOutOfRange(index));
         }
-        Ok(core::array::from_fn(|h| self.node(h, (index >> h) ^ 1)))
+        Ok(self.tree.siblings(u64::from(index)))
     }
 
     /// Sets leaf `index` to `new` and returns the update's witness.
     pub fn update(&mut self, index: u32, new: LeafFields) -> Result<LeafUpdate, TreeError> {
-        let siblings = self.siblings(index)?;
-        let old = self.leaf(index);
-        let mut digest = hash_leaf(&new);
-        self.nodes.insert((0, index), digest);
-        for (h, sibling) in siblings.iter().enumerate() {
-            digest = parent(&digest, sibling, index, h);
-            self.nodes.insert((h as u8 + 1, index >> (h + 1)), digest);
+        if u64::from(index) >= CAPACITY {
+            return Err(TreeError::IndexOutOfRange(index));
         }
+        let old = self.leaf(index);
+        let siblings = self.tree.set(u64::from(index), hash_leaf(&new));
         self.leaves.insert(index, new);
         Ok(LeafUpdate {
             index,
@@ -123,15 +187,11 @@ impl Tree {
 
 /// The root reached from `leaf` at `index` with `siblings`.
 pub fn root_from_path(index: u32, leaf: &LeafFields, siblings: &[Digest; DEPTH]) -> Digest {
-    let mut digest = hash_leaf(leaf);
-    for (h, sibling) in siblings.iter().enumerate() {
-        digest = parent(&digest, sibling, index, h);
-    }
-    digest
+    climb(u64::from(index), hash_leaf(leaf), siblings)
 }
 
 /// The digest at height `h + 1` above `cur` (at height `h` on the path of `index`).
-fn parent(cur: &Digest, sibling: &Digest, index: u32, h: usize) -> Digest {
+fn parent(cur: &Digest, sibling: &Digest, index: u64, h: usize) -> Digest {
     truncate(&permute(parent_input(cur, sibling, (index >> h) & 1 == 1)))
 }
 
