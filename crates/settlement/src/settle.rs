@@ -101,7 +101,7 @@ pub enum SettlementError {
 /// Rollup result codes of refusals about contract traces, moves and their
 /// re-execution (`ContractTraceMissing` … `ContractMoveStray`): an honest plan never
 /// gets one.
-const CONTRACT_REFUSALS: std::ops::RangeInclusive<u16> = 30..=36;
+const CONTRACT_REFUSALS: std::ops::RangeInclusive<u16> = 30..=39;
 
 /// A planned batch, as stored: exactly the commit it becomes (same fields, same
 /// encoding).

@@ -538,22 +538,7 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
     let mut addresses = Vec::new();
     for name in ["counter", "relay"] {
         let file = format!("{contracts}/{name}.wat");
-        let out = ok(cli(
-            data,
-            &ports,
-            &[
-                "contract",
-                "deploy",
-                &file,
-                "--from",
-                "dev4",
-                "--wait",
-                "finalized",
-            ],
-        ));
-        assert!(out.contains("outcome    success"), "{name}: {out}");
-        let address = deployed_address(&out);
-        addresses.push(address);
+        addresses.push(dev4_deploy(data, &ports, &file, None, "finalized"));
     }
     let input = format!(
         "{}{}00",
@@ -587,15 +572,7 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
     // by calls carrying value, then a swap that pays out by a contract move; dev4
     // withdraws the proceeds to the L1. All finalized (re-executed, proven).
     let amm = format!("{contracts}/amm.wat");
-    let out = ok(cli(
-        data,
-        &ports,
-        &[
-            "contract", "deploy", &amm, "--from", "dev4", "--init", "0102", "--wait", "executed",
-        ],
-    ));
-    assert!(out.contains("outcome    success"), "{out}");
-    let pool = deployed_address(&out);
+    let pool = dev4_deploy(data, &ports, &amm, Some("0102"), "executed");
     for token in ["SPIRIT", "MANA"] {
         let out = ok(cli(
             data,
@@ -664,14 +641,7 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
     // passes the proceeds on): 5,000 MANA for SPIRIT. Then the owner removes
     // liquidity. Both finalized.
     let router = format!("{contracts}/router.wat");
-    let out = ok(cli(
-        data,
-        &ports,
-        &[
-            "contract", "deploy", &router, "--from", "dev4", "--wait", "executed",
-        ],
-    ));
-    let router = deployed_address(&out);
+    let router = dev4_deploy(data, &ports, &router, None, "executed");
     let (spirit, mana) = (
         l2_balance(&l2, &dev4, TokenId::Spirit).await,
         l2_balance(&l2, &dev4, TokenId::Mana).await,
@@ -712,6 +682,39 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
     assert_eq!(
         l2_balance(&l2, &dev4, TokenId::Spirit).await,
         spirit + back + 100_000
+    );
+
+    // An escrow: dev4 deploys it for seller dev3 with itself as arbiter, funds it
+    // with 7,000 GHOST (held by the contract), then releases it to dev3. Finalized.
+    let escrow = format!("{contracts}/escrow.wat");
+    let escrow = dev4_deploy(data, &ports, &escrow, Some("0300000004000000"), "executed");
+    let dev3 = Keypair::dev(3);
+    let seller_ghost = l2_balance(&l2, &dev3, TokenId::Ghost).await;
+    let out = dev4_call(
+        data,
+        &ports,
+        &escrow,
+        "01",
+        Some(("GHOST", "7000")),
+        "executed",
+    );
+    assert!(out.contains("outcome    success"), "{out}");
+    assert_eq!(l2_balance(&l2, &dev3, TokenId::Ghost).await, seller_ghost);
+    let out = dev4_call(data, &ports, &escrow, "02", None, "finalized");
+    assert!(out.contains("outcome    success"), "{out}");
+    assert_eq!(
+        l2_balance(&l2, &dev3, TokenId::Ghost).await,
+        seller_ghost + 7000
+    );
+    // Status: released (2), buyer dev4 (4), GHOST (3), 7,000.
+    let out = dev4_call(data, &ports, &escrow, "04", None, "executed");
+    assert!(
+        out.contains(&format!(
+            "return     0x0204000000{:02x}{}",
+            TokenId::Ghost.id(),
+            hex::encode(7000u128.to_le_bytes())
+        )),
+        "{out}"
     );
 
     // Balances, to the unit, on both layers: nothing lost, nothing doubled.
@@ -845,6 +848,24 @@ fn deployed_address(out: &str) -> String {
         .unwrap_or_else(|| panic!("no address printed: {out}"))
         .trim()
         .to_string()
+}
+
+/// `ghostplane contract deploy FILE --from dev4 [--init INIT] --wait WAIT`, which
+/// must succeed; the contract's address.
+fn dev4_deploy(
+    data: &std::path::Path,
+    ports: &Ports,
+    file: &str,
+    init: Option<&str>,
+    wait: &str,
+) -> String {
+    let mut args = vec!["contract", "deploy", file, "--from", "dev4", "--wait", wait];
+    if let Some(init) = init {
+        args.extend(["--init", init]);
+    }
+    let out = ok(cli(data, ports, &args));
+    assert!(out.contains("outcome    success"), "{file}: {out}");
+    deployed_address(&out)
 }
 
 /// `ghostplane contract call ADDRESS --from dev4 --input INPUT [--token T --value

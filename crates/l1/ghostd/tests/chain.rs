@@ -1503,10 +1503,31 @@ fn contract_value_moves_are_re_executed_and_forgeries_refused() {
     let mut ops = honest.clone();
     ops.insert(move_at, ops[move_at].clone());
     assert_eq!(refused(&ops).code(), 33);
-    // A move the operator adds after another transaction's trace (the deploy's).
+    // A move the operator adds after another transaction's trace: after the
+    // deploy's, the pool holds nothing yet (an overdraft, refused before any
+    // re-execution); after the first liquidity call's, it holds the SPIRIT, and
+    // re-execution finds its code made no move.
     let mut ops = honest.clone();
     ops.insert(2, honest[move_at].clone());
-    assert_eq!(refused(&ops).code(), 33);
+    assert_eq!(refused(&ops).code(), 38);
+    // (The batch ends there: a later read of the pool's SPIRIT would be refused
+    // first, code 37, as the L1 tracks the stray move's debit.)
+    let after_liquidity = nth_trace(&honest, 1) + 1;
+    let mut ops = honest[..after_liquidity].to_vec();
+    ops.insert(
+        after_liquidity,
+        PubdataOp::ContractMove {
+            from: pool,
+            to: from,
+            token: TokenId::Spirit,
+            amount: 1,
+        },
+    );
+    let e = refused(&ops);
+    assert!(
+        matches!(&e, rollup::RollupError::Reexecution { op, reason } if *op == after_liquidity - 2 && reason.contains("token moves")),
+        "{e}"
+    );
     // A move at the head of the batch, and a move from a user's account.
     let mut ops = honest.clone();
     ops.insert(0, honest[move_at].clone());
@@ -1547,8 +1568,33 @@ fn contract_value_moves_are_re_executed_and_forgeries_refused() {
         .iter_mut()
         .find(|read| read.account == pool && read.token == TokenId::Mana)
         .unwrap();
+    let held = read.amount;
     read.amount *= 2;
-    assert_eq!(refused(&ops).code(), 33);
+    let e = refused(&ops);
+    assert!(
+        matches!(
+            e,
+            rollup::RollupError::ContractBalanceRead { op, account, token, posted, tracked }
+                if op == swap_at && account == pool && token == TokenId::Mana
+                    && posted == 2 * held && tracked == held
+        ),
+        "{e}"
+    );
+    // The pool moves more than it holds (checked before any re-execution).
+    let mut ops = honest.clone();
+    if let PubdataOp::ContractMove { amount, .. } = &mut ops[move_at] {
+        *amount = held + 1;
+    }
+    let e = refused(&ops);
+    assert!(
+        matches!(
+            e,
+            rollup::RollupError::ContractOverdraft { op, account, balance, amount, .. }
+                if op == move_at && account == pool && balance == held && amount == held + 1
+        ),
+        "{e}"
+    );
+    assert_eq!(e.code(), 38);
     assert_eq!(
         node.read(rollup::status).unwrap(),
         before,
@@ -1573,6 +1619,31 @@ fn contract_value_moves_are_re_executed_and_forgeries_refused() {
     let account = node.read(|s| rollup::l2_account(s, pool)).unwrap().unwrap();
     assert!(account.contract);
     assert_eq!(account.nonce, 1, "the pool's nonce counts its one move");
+    // The L1 tracks the pool's balances: liquidity and the swap's SPIRIT in, the
+    // swap's MANA out.
+    assert_eq!(
+        node.read(|s| rollup::contract_balances(s, pool)).unwrap(),
+        [0, 101_000, 100_000 - amount, 0]
+    );
+    // Fees go to an operator's account, never a contract's.
+    let commit = Call::Rollup(RollupCall::Commit(BatchCommit {
+        number: 2,
+        first_block: 3,
+        last_block: 3,
+        fee_account: pool,
+        pubdata: encode_pubdata(&[]).unwrap(),
+        new_root: FieldBytes::from_bytes([0; 32]).unwrap(),
+        chunk_count: 0,
+    }));
+    match node.submit(sign(&operator(), &node, commit)) {
+        Err(SubmitError::Refused(ghostd::modules::CallError::Rollup(e))) => {
+            assert!(
+                matches!(e, rollup::RollupError::FeeAccountContract(a) if a == pool),
+                "{e}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
     assert_eq!(
         node.read(|s| rollup::contract_record(s, &amm)).unwrap(),
         Some((

@@ -6,8 +6,8 @@
 use ghostplane_executor::Reexecutor;
 use ghostplane_primitives::tx::{contract_account_key, contract_address};
 use ghostplane_primitives::{
-    AccountId, BatchNumber, ChainId, FieldBytes, Hash32, PubdataOp, PublicKey, SignedTransaction,
-    TRANSFER_ACCOUNT_ID_LIMIT, Transaction, decode_pubdata,
+    AccountId, Amount, BatchNumber, ChainId, ContractTrace, FieldBytes, Hash32, PubdataOp,
+    PublicKey, SignedTransaction, TRANSFER_ACCOUNT_ID_LIMIT, TokenId, Transaction, decode_pubdata,
 };
 use ghostplane_prover::{
     ChunkHeader, ChunkOp, CutError, Cutter, ProofBackend, ProofSystem, SlotAccounts,
@@ -16,8 +16,8 @@ use rayon::prelude::*;
 
 use super::{
     BATCH_BLOCKS_MAX, BatchRecord, KEY_REGISTERED, L2Account, RollupError, RollupGenesis,
-    SIGNATURE_BATCH_MIN, Withdrawal, account_key, batch_key, deposit, l2_account, seen_key,
-    state_key, status,
+    SIGNATURE_BATCH_MIN, Withdrawal, account_key, batch_key, contract_balances,
+    contract_balances_key, deposit, l2_account, seen_key, state_key, status,
 };
 use ghostd_module::state::{self, Layer};
 use ghostd_types::tx::BatchCommit;
@@ -103,6 +103,79 @@ impl Accounts<'_, '_> {
     ) -> Result<(), RollupError> {
         Self::outside_reserve(op, id)?;
         self.put_next(op, id, key, true)
+    }
+
+    /// Credits `amount` of `token` to account `to` if it is a contract's (the L1
+    /// tracks only contracts' balances: a user's are proven, not re-executed).
+    fn credit(
+        &mut self,
+        op: usize,
+        to: AccountId,
+        contract: bool,
+        token: TokenId,
+        amount: Amount,
+    ) -> Result<(), RollupError> {
+        if !contract || amount == 0 {
+            return Ok(());
+        }
+        let mut balances = contract_balances(self.state, to)?;
+        let balance = &mut balances[usize::from(token.id())];
+        *balance = balance.checked_add(amount).ok_or(RollupError::Overflow {
+            op,
+            what: "contract balance",
+        })?;
+        self.state.put(contract_balances_key(to), &balances);
+        Ok(())
+    }
+
+    /// Debits a contract's move from its tracked balance; a move beyond it is
+    /// refused.
+    fn debit_contract(
+        &mut self,
+        op: usize,
+        from: AccountId,
+        token: TokenId,
+        amount: Amount,
+    ) -> Result<(), RollupError> {
+        let mut balances = contract_balances(self.state, from)?;
+        let balance = &mut balances[usize::from(token.id())];
+        *balance = balance
+            .checked_sub(amount)
+            .ok_or(RollupError::ContractOverdraft {
+                op,
+                account: from,
+                token,
+                balance: *balance,
+                amount,
+            })?;
+        self.state.put(contract_balances_key(from), &balances);
+        Ok(())
+    }
+
+    /// A contract transaction's balances read (`trace`, posted after op `op`) must
+    /// be the contracts' balances the L1 tracks at that point: re-execution runs
+    /// on them. Users' balances read are bound by the proof (a debit beyond a
+    /// balance is unprovable).
+    fn check_reads(&self, op: usize, trace: &ContractTrace) -> Result<(), RollupError> {
+        for read in &trace.balances {
+            // Users' accounts are skipped; an account that does not exist yet (a
+            // deploy's own) holds nothing.
+            if l2_account(self.state, read.account)?.is_some_and(|a| !a.contract) {
+                continue;
+            }
+            let tracked =
+                contract_balances(self.state, read.account)?[usize::from(read.token.id())];
+            if tracked != read.amount {
+                return Err(RollupError::ContractBalanceRead {
+                    op,
+                    account: read.account,
+                    token: read.token,
+                    posted: read.amount,
+                    tracked,
+                });
+            }
+        }
+        Ok(())
     }
 
     fn bump(
@@ -261,7 +334,9 @@ pub fn commit_call(
         state,
         next: st.next_account,
     };
-    accounts.get(usize::MAX, commit.fee_account)?;
+    if accounts.get(usize::MAX, commit.fee_account)?.contract {
+        return Err(RollupError::FeeAccountContract(commit.fee_account));
+    }
     let mut cutter = Segments {
         backend,
         cutter: Cutter::new(genesis.proof.chunk_ops.max(1) as usize, commit.fee_account),
@@ -286,6 +361,12 @@ pub fn commit_call(
                 ))
         {
             return Err(RollupError::ContractMoveStray { op: i });
+        }
+        // The balances a contract transaction read are those before it.
+        if op.contract_tx().is_some()
+            && let Some(PubdataOp::ContractTrace(trace)) = ops.get(i + 1)
+        {
+            accounts.check_reads(i, trace)?;
         }
         let sender = op.sender();
         let mut slot_accounts = SlotAccounts::NONE;
@@ -326,8 +407,12 @@ pub fn commit_call(
             slot_accounts.sender_nonce = account.nonce;
         }
         match op {
-            PubdataOp::Transfer { to, .. } => {
-                slot_accounts.receiver_key = accounts.get(i, *to)?.key;
+            PubdataOp::Transfer {
+                to, token, amount, ..
+            } => {
+                let receiver = accounts.get(i, *to)?;
+                accounts.credit(i, *to, receiver.contract, *token, *amount)?;
+                slot_accounts.receiver_key = receiver.key;
             }
             PubdataOp::TransferToNew { to, to_key, .. } => {
                 accounts.create_by_transfer(i, *to, *to_key)?;
@@ -367,7 +452,10 @@ pub fn commit_call(
                     accounts.state.put(seen_key(to_key), &KEY_REGISTERED);
                 }
                 let new = match l2_account(accounts.state, *to)? {
-                    Some(existing) if existing.key == *to_key => false,
+                    Some(existing) if existing.key == *to_key => {
+                        accounts.credit(i, *to, existing.contract, *token, *amount)?;
+                        false
+                    }
                     Some(_) => return Err(mismatch(": the account has another key")),
                     None => {
                         accounts.create(i, *to, *to_key)?;
@@ -405,12 +493,31 @@ pub fn commit_call(
                         slot_accounts.receiver_key = key;
                         slot_accounts.receiver_new = true;
                     } else {
-                        slot_accounts.receiver_key = accounts.get(i, *contract)?.key;
+                        let receiver = accounts.get(i, *contract)?;
+                        if !receiver.contract {
+                            return Err(RollupError::Reexecution {
+                                op: i,
+                                reason: format!("account {contract} is not a contract's"),
+                            });
+                        }
+                        slot_accounts.receiver_key = receiver.key;
+                    }
+                    // Re-execution checks it is the transaction's contract.
+                    if let Some((token, value)) = tx.value() {
+                        accounts.credit(i, *contract, true, token, value)?;
                     }
                 }
             }
-            PubdataOp::ContractMove { to, .. } => {
-                slot_accounts.receiver_key = accounts.get(i, *to)?.key;
+            PubdataOp::ContractMove {
+                from,
+                to,
+                token,
+                amount,
+            } => {
+                accounts.debit_contract(i, *from, *token, *amount)?;
+                let receiver = accounts.get(i, *to)?;
+                accounts.credit(i, *to, receiver.contract, *token, *amount)?;
+                slot_accounts.receiver_key = receiver.key;
             }
             PubdataOp::ContractTrace(_) => {}
         }

@@ -1,6 +1,6 @@
 //! Why a rollup call was refused.
 
-use ghostplane_primitives::{AccountId, Amount, FieldBytes, Nonce, PublicKey};
+use ghostplane_primitives::{AccountId, Amount, FieldBytes, Nonce, PublicKey, TokenId};
 
 use ghostd_ledger::LedgerError;
 use ghostd_module::ModuleFailure;
@@ -307,12 +307,46 @@ pub enum RollupError {
         /// Op index of the move.
         op: usize,
     },
+    /// A contract transaction's trace says it read a contract's balance that is not
+    /// the balance the L1 tracks for that contract at that point of the batch.
+    #[error(
+        "op {op}: its trace reads {posted} {token} in contract account {account}, which holds {tracked} there"
+    )]
+    ContractBalanceRead {
+        /// Op index of the transaction.
+        op: usize,
+        /// The contract's account.
+        account: AccountId,
+        /// The token.
+        token: TokenId,
+        /// The balance the trace claims.
+        posted: Amount,
+        /// The balance the L1 tracks.
+        tracked: Amount,
+    },
+    /// A contract move of more than the contract holds.
+    #[error("op {op}: contract account {account} moves {amount} {token} but holds {balance}")]
+    ContractOverdraft {
+        /// Op index of the move.
+        op: usize,
+        /// The contract's account.
+        account: AccountId,
+        /// The token.
+        token: TokenId,
+        /// What it holds.
+        balance: Amount,
+        /// What the move takes.
+        amount: Amount,
+    },
+    /// The batch's fee account is a contract's: fees go to an operator's account.
+    #[error("fee account {0} is a contract's account; name an operator's account")]
+    FeeAccountContract(AccountId),
 }
 
 impl RollupError {
     /// The stable result code receipts carry (`L1Outcome::Failed { module: rollup,
     /// code }`), numbered in declaration order and never reused or renumbered (a
-    /// new refusal takes the next number): 1 `ZeroDeposit`, 2 `BadRecipient`, 3 `QueueFull`, 4 `AccountsFull`, 5 `NotOperator`, 6 `BatchOrder`, 7 `BlockRange`, 8 `Pubdata`, 9 `UnknownAccount`, 10 `AccountId`, 11 `AccountReserved`, 12 `BadSignature`, 13 `Nonce`, 14 `DepositMismatch`, 15 `FeeOverMaximum`, 16 `Stateless`, 17 `TooManyBlocks`, 18 `DepositOverdue`, 19 `ChunkCount`, 20 `Overflow`, 21 `ProveOrder`, 22 `ProofCount`, 23 `BadProof`, 24 `ChunkOrder`, 25 `RootMismatch`, 26 `Ledger`, 27 `State`, 28 `NoState`, 29 `ContractsUnsupported`, 30 `ContractTraceMissing`, 31 `ContractTraceStray`, 32 `ContractTraceOrder`, 33 `Reexecution`, 34 `BatchFuel`, 35 `ContractSender`, 36 `ContractMoveStray`.
+    /// new refusal takes the next number): 1 `ZeroDeposit`, 2 `BadRecipient`, 3 `QueueFull`, 4 `AccountsFull`, 5 `NotOperator`, 6 `BatchOrder`, 7 `BlockRange`, 8 `Pubdata`, 9 `UnknownAccount`, 10 `AccountId`, 11 `AccountReserved`, 12 `BadSignature`, 13 `Nonce`, 14 `DepositMismatch`, 15 `FeeOverMaximum`, 16 `Stateless`, 17 `TooManyBlocks`, 18 `DepositOverdue`, 19 `ChunkCount`, 20 `Overflow`, 21 `ProveOrder`, 22 `ProofCount`, 23 `BadProof`, 24 `ChunkOrder`, 25 `RootMismatch`, 26 `Ledger`, 27 `State`, 28 `NoState`, 29 `ContractsUnsupported`, 30 `ContractTraceMissing`, 31 `ContractTraceStray`, 32 `ContractTraceOrder`, 33 `Reexecution`, 34 `BatchFuel`, 35 `ContractSender`, 36 `ContractMoveStray`, 37 `ContractBalanceRead`, 38 `ContractOverdraft`, 39 `FeeAccountContract`.
     pub fn code(&self) -> u16 {
         match self {
             Self::ZeroDeposit => 1,
@@ -351,6 +385,9 @@ impl RollupError {
             Self::BatchFuel { .. } => 34,
             Self::ContractSender { .. } => 35,
             Self::ContractMoveStray { .. } => 36,
+            Self::ContractBalanceRead { .. } => 37,
+            Self::ContractOverdraft { .. } => 38,
+            Self::FeeAccountContract(_) => 39,
         }
     }
 }

@@ -57,7 +57,7 @@
 //! exit ("escape hatch") mode when the operator stops including deposits.
 
 use ghostplane_executor::Reexecutor;
-use ghostplane_primitives::{AccountId, DepositEvent, Hash32, PublicKey};
+use ghostplane_primitives::{AccountId, Amount, DepositEvent, Hash32, PublicKey};
 use ghostplane_prover::ProofBackend;
 
 use std::sync::Arc;
@@ -159,6 +159,17 @@ pub fn deposit(state: &dyn Read, index: u64) -> Result<Option<DepositEvent>, Sta
 /// What the L1 knows of an L2 account.
 pub fn l2_account(state: &dyn Read, id: AccountId) -> Result<Option<L2Account>, StateError> {
     state::get(state, &account_key(id))
+}
+
+pub(crate) fn contract_balances_key(id: AccountId) -> Vec<u8> {
+    state::key(PREFIX, &[b"contract-balances", &id.get().to_be_bytes()])
+}
+
+/// A contract account's four balances (by `TokenId::id`) as the L1 tracks them from
+/// committed pubdata: every op that credits or debits a contract's account, in
+/// order. All zero for an account that is not a contract's.
+pub fn contract_balances(state: &dyn Read, id: AccountId) -> Result<[Amount; 4], StateError> {
+    Ok(state::get(state, &contract_balances_key(id))?.unwrap_or_default())
 }
 
 /// Writes the genesis state.
