@@ -707,7 +707,8 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
         seller_ghost + 7000
     );
     // Status: released (2), buyer dev4 (4), GHOST (3), 7,000.
-    let out = dev4_call(data, &ports, &escrow, "04", None, "executed");
+    // (Waited to finalized: the forged batches below need no batch in flight.)
+    let out = dev4_call(data, &ports, &escrow, "04", None, "finalized");
     assert!(
         out.contains(&format!(
             "return     0x0204000000{:02x}{}",
