@@ -535,7 +535,7 @@ mod tests {
     }
 
     const PINNED_AIR_DIGEST: &str =
-        "8668a923bc33ddf067c9eed2ee6f341bffd1e629096b96a7b7c8435e6f8c2fe2";
+        "3e0d6a73f8bd2fab0f68b86259739882e865fdac0dee7090f1ab615c782adef7";
 
     #[test]
     fn the_air_digest_binds_every_constraint() {

@@ -59,7 +59,7 @@ pub const NONCE_AT: usize = KEY_AT + KEY_LIMBS;
 /// Blocks of 8 elements an op adds to the commitment.
 pub const COMMIT_BLOCKS: usize = 6;
 /// Version tag in the seed: bumped whenever the statement changes.
-pub const SEGMENT_VERSION: u32 = 1;
+pub const SEGMENT_VERSION: u32 = 2;
 
 const LIMB_MASK: u128 = (1 << LIMB_BITS) - 1;
 
@@ -85,6 +85,11 @@ pub enum OpKind {
     FeeOnly = 4,
     /// The segment's fees (its `amount`) go to the fee account (`b_index`).
     FeeCredit = 5,
+    /// A contract's account (`a_index`, key field `a_key`) takes the key field
+    /// `b_data`: the digest that commits the contract's code and storage root
+    /// changes (`crate::storage::contract_key_field`), and nothing else does: no
+    /// balance, no nonce, no fee.
+    ContractKey = 6,
 }
 
 impl OpKind {
@@ -105,7 +110,7 @@ impl OpKind {
 
     /// `amount` may be non-zero.
     pub fn moves_amount(self) -> bool {
-        !matches!(self, Self::Noop | Self::FeeOnly)
+        !matches!(self, Self::Noop | Self::FeeOnly | Self::ContractKey)
     }
 }
 
@@ -544,7 +549,9 @@ fn check_shape(op: &Op, i: usize) -> Result<(), SegmentError> {
         && (k.moves_amount() || op.amount == 0)
         && (k.has_sender() || op.fee == 0)
         && (k.binds_receiver_key() || !op.b_new)
-        && (k != OpKind::FeeCredit || op.token == 0);
+        && (k != OpKind::FeeCredit || op.token == 0)
+        && (k != OpKind::ContractKey
+            || (op.token == 0 && op.b_index == 0 && op.nonce == 0 && op.a_key != [0; 32]));
     if ok {
         Ok(())
     } else {
@@ -589,6 +596,13 @@ fn apply(
             .ok_or(short.clone())?;
         a.balances[0] = a.balances[0].checked_sub(op.fee).ok_or(short)?;
         a.fields()
+    } else if op.kind == OpKind::ContractKey {
+        let mut a = account_at(tree, op.a_index, i)?;
+        if a.key != op.a_key {
+            return Err(SegmentError::KeyMismatch(i));
+        }
+        a.key = op.b_data;
+        a.fields()
     } else {
         tree.leaf(op.a_index)
     };
@@ -626,6 +640,64 @@ fn apply(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_contract_key_op_changes_the_key_only_and_is_checked() {
+        let key = |b: u8| [b; 32];
+        let mut tree = Tree::new();
+        let mut a = Account::new(key(7));
+        a.balances = [5, 6, 7, 8];
+        a.nonce = 3;
+        tree.update(2, a.fields()).unwrap();
+        let header = SegmentHeader {
+            chain_id: 1,
+            batch: 1,
+            segment: 0,
+            fee_account: 2,
+        };
+        let rekey = Op {
+            kind: OpKind::ContractKey,
+            a_index: 2,
+            a_key: key(7),
+            b_data: key(9),
+            ..Op::noop()
+        };
+        let w = build_segment(&mut tree.clone(), header, std::slice::from_ref(&rekey), 2).unwrap();
+        let after = Account::from_fields(&w.ops[0].a.new).unwrap();
+        assert_eq!(after, Account { key: key(9), ..a });
+        // Another old key, an empty account, or any amount, fee, nonce or receiver.
+        let root = tree.root();
+        for bad in [
+            Op {
+                a_key: key(8),
+                ..rekey.clone()
+            },
+            Op {
+                a_index: 3,
+                a_key: [0; 32],
+                ..rekey.clone()
+            },
+            Op {
+                amount: 1,
+                ..rekey.clone()
+            },
+            Op {
+                fee: 1,
+                ..rekey.clone()
+            },
+            Op {
+                nonce: 3,
+                ..rekey.clone()
+            },
+            Op {
+                b_index: 1,
+                ..rekey.clone()
+            },
+        ] {
+            assert!(build_segment(&mut tree, header, &[bad], 2).is_err());
+            assert_eq!(tree.root(), root, "a refused segment changes nothing");
+        }
+    }
 
     #[test]
     fn accounts_round_trip_through_leaves() {

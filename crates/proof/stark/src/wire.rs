@@ -95,6 +95,7 @@ fn kind(tag: u8) -> Result<OpKind, WireError> {
         3 => OpKind::Withdraw,
         4 => OpKind::FeeOnly,
         5 => OpKind::FeeCredit,
+        6 => OpKind::ContractKey,
         other => return Err(WireError::Kind(other)),
     })
 }

@@ -1215,3 +1215,82 @@ fn running_root_forgeries_are_refused() {
     }
     f.assert_refused(0);
 }
+
+// ---------------------------------------------------------------------------------
+// A contract's key field (issue 36): only a `ContractKey` op changes a key, to the
+// op's new key, and it changes nothing else.
+
+fn rekey(index: u8, new_key: [u8; 32]) -> Op {
+    Op {
+        kind: OpKind::ContractKey,
+        token: 0,
+        a_index: u32::from(index),
+        a_key: key(index),
+        b_index: 0,
+        b_data: new_key,
+        b_new: false,
+        nonce: 0,
+        amount: 0,
+        fee: 0,
+    }
+}
+
+#[test]
+fn a_contract_key_op_moves_the_key_to_the_ops_and_nothing_else() {
+    let new_key = key(40);
+    // Then a transfer to the contract, which names its new key.
+    let pay = Op {
+        b_data: new_key,
+        ..transfer(1, 4, 2, 10, 1)
+    };
+    let w = honest(&[rekey(4, new_key), pay], 4);
+    let (before, after) = (account(&w.ops[0].a.old), account(&w.ops[0].a.new));
+    assert_eq!(after.key, new_key);
+    assert_eq!(
+        (after.nonce, after.balances),
+        (before.nonce, before.balances)
+    );
+    forge(&w).assert_accepted();
+    // The forgeries, on the re-key alone (so that no later op notices).
+    let w = honest(&[rekey(4, new_key)], 2);
+    forge(&w).assert_accepted();
+    // The leaf takes another key than the op's new key (limb 0 and limb 8).
+    for at in [0, 31] {
+        let mut s = steps(&w);
+        s[0].2 = edit(&s[0].2, |a| a.key = with_byte(new_key, at));
+        forge(&replay(s)).assert_refused(0);
+    }
+    // The op names another old key than the leaf's.
+    let mut s = steps(&w);
+    s[0].0.a_key = key(5);
+    forge(&replay(s)).assert_refused(0);
+    // It also mints, burns, or moves the nonce.
+    for change in [
+        (|a: &mut Account| a.balances[2] += 1) as fn(&mut Account),
+        |a| a.balances[0] -= 1,
+        |a| a.nonce += 1,
+    ] {
+        let mut s = steps(&w);
+        s[0].2 = edit(&s[0].2, change);
+        forge(&replay(s)).assert_refused(0);
+    }
+}
+
+#[test]
+fn no_other_op_changes_a_key() {
+    // A fee-only op (leg A bound to the op's key) whose leaf takes the op's
+    // `b_data` as its key, as a contract-key op would.
+    let w = honest(&[fee_only(2, 5)], 2);
+    let mut s = steps(&w);
+    s[0].0.b_data = key(40);
+    s[0].2 = edit(&s[0].2, |a| a.key = key(40));
+    forge(&replay(s)).assert_refused(0);
+    // A no-op whose (inactive) leg A re-keys account 3.
+    let w = honest(&[fee_only(2, 5)], 4);
+    let mut s = steps(&w);
+    s[1].0.a_index = 3;
+    s[1].1 = 3;
+    s[1].0.b_data = key(40);
+    s[1].2 = edit(&genesis().leaf(3), |a| a.key = key(40));
+    forge(&replay(s)).assert_refused(1);
+}

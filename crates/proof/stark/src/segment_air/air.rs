@@ -11,9 +11,10 @@ use p3_uni_stark::SubAirBuilder;
 
 use super::columns::{
     A_IDX, A_KEY, AMOUNT, B_IDX, B_KEY, B_NEW, BIT, BOR, CARRIED_END, COMMIT, COMMIT_ROWS, FEE,
-    FEE_IN, FEE_OUT, INDEX, K_D, K_F, K_FC, K_T, K_X, KIND, LANE_ACC, LANE_BIT, LANES, NEW,
-    NEW_A_GCC, NEW_A_NONCE, NEW_A_TOK, NEW_B_TOK, NONCE, OH, OLD, OUT, PERM_COLS, PUBLIC_VALUES,
-    PermAir, RC, ROOT, Sel, TOK_A, TOK_B, WIDTH, WINDOWS, constants, periodic_columns,
+    FEE_IN, FEE_OUT, INDEX, K_CK, K_D, K_F, K_FC, K_T, K_X, KIND, KINDS, LANE_ACC, LANE_BIT, LANES,
+    NEW, NEW_A_GCC, NEW_A_NONCE, NEW_A_TOK, NEW_B_TOK, NONCE, OH, OLD, OUT, PERM_COLS,
+    PUBLIC_VALUES, PermAir, RC, ROOT, Sel, TOK_A, TOK_B, WIDTH, WINDOWS, constants,
+    periodic_columns,
 };
 use crate::config::Val;
 use crate::hash::{DIGEST, LEAF_BLOCKS};
@@ -111,9 +112,9 @@ impl<AB: AirBuilder<F = Val>> Air<AB> for SegmentAir {
         }
 
         // Kind and token.
-        let (t, d, x, f, fc) = (c(K_T), c(K_D), c(K_X), c(K_F), c(K_FC));
+        let (t, d, x, f, fc, ck) = (c(K_T), c(K_D), c(K_X), c(K_F), c(K_FC), c(K_CK));
         let mut any = AB::Expr::ZERO;
-        for k in KIND..KIND + 5 {
+        for k in KIND..KIND + KINDS {
             builder.assert_bool(c(k));
             any += c(k);
         }
@@ -179,15 +180,19 @@ impl<AB: AirBuilder<F = Val>> Air<AB> for SegmentAir {
                 builder.assert_zero(ak.clone() * (one.clone() - hit.clone()) * (new(i) - old(i)));
             }
         }
-        // Leg A, key rows: unchanged, and the op's key when there is a sender.
+        // Leg A, key rows: the op's key when there is a sender or a contract is
+        // re-keyed; unchanged, except that a re-keyed contract takes the op's new key.
         let a4 = sel_at(Sel::ALeaf0, 4);
         let a5 = sel_at(Sel::ALeaf0, 5);
-        for i in 0..DIGEST {
-            builder.assert_zero(a4.clone() * (new(i) - old(i)));
-            builder.assert_zero(a4.clone() * inc.clone() * (old(i) - c(A_KEY + i)));
+        let binds_a = inc.clone() + ck.clone();
+        for (row, i, limb) in (0..DIGEST)
+            .map(|i| (a4.clone(), i, i))
+            .chain(std::iter::once((a5.clone(), 0, 8)))
+        {
+            builder.assert_zero(row.clone() * (one.clone() - ck.clone()) * (new(i) - old(i)));
+            builder.assert_zero(row.clone() * ck.clone() * (new(i) - c(B_KEY + limb)));
+            builder.assert_zero(row * binds_a.clone() * (old(i) - c(A_KEY + limb)));
         }
-        builder.assert_zero(a5.clone() * (new(0) - old(0)));
-        builder.assert_zero(a5.clone() * inc.clone() * (old(0) - c(A_KEY + 8)));
         // Leg A, nonce: the op's, plus one when there is a sender.
         for j in 0..NONCE_LIMBS {
             let cin = if j == 0 { inc.clone() } else { c(BOR + j - 1) };
@@ -284,6 +289,7 @@ impl<AB: AirBuilder<F = Val>> Air<AB> for SegmentAir {
             + x * AB::Expr::from_u32(3)
             + f * AB::Expr::from_u32(4)
             + fc * AB::Expr::from_u32(5)
+            + ck * AB::Expr::from_u32(6)
             + (c(OH + 1) + c(OH + 2) * AB::Expr::TWO + c(OH + 3) * AB::Expr::from_u32(3))
                 * AB::Expr::from_u32(8)
             + c(B_NEW) * AB::Expr::from_u32(32);

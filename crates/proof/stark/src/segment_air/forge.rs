@@ -39,8 +39,8 @@ use p3_matrix::dense::RowMajorMatrix;
 use super::air::SegmentAir;
 use super::columns::{
     A_IDX, A_KEY, AMOUNT, B_AT, B_IDX, B_KEY, B_NEW, BIT, BOR, CARRIED_END, COMMIT, COMMIT_AT,
-    COMMIT_ROWS, FEE, FEE_IN, FEE_OUT, FEE_ROW, HALF_FULL, IDLE_ROW, INDEX, K_D, K_F, K_FC, K_T,
-    K_X, KIND, LANE_ACC, LANE_BIT, LANE_BITS, LANES, NEW, NEW_A_GCC, NEW_A_NONCE, NEW_A_TOK,
+    COMMIT_ROWS, FEE, FEE_IN, FEE_OUT, FEE_ROW, HALF_FULL, IDLE_ROW, INDEX, K_CK, K_D, K_F, K_FC,
+    K_T, K_X, KIND, LANE_ACC, LANE_BIT, LANE_BITS, LANES, NEW, NEW_A_GCC, NEW_A_NONCE, NEW_A_TOK,
     NEW_B_TOK, NONCE, OH, OLD, OP_ROWS, OUT, PARTIAL, PERM_COLS, RC, ROOT, TOK_A, TOK_B,
     UPDATE_ROWS, WIDTH, WINDOWS, constants,
 };
@@ -68,7 +68,7 @@ pub mod col {
     pub const INDEX: usize = super::INDEX;
     /// First op column.
     pub const KIND: usize = super::KIND;
-    /// Kind flags: transfer, deposit, withdrawal, fee-only, fee credit.
+    /// Kind flags: transfer, deposit, withdrawal, fee-only, fee credit, contract key.
     pub const K_T: usize = super::K_T;
     /// Deposit flag.
     pub const K_D: usize = super::K_D;
@@ -78,6 +78,8 @@ pub mod col {
     pub const K_F: usize = super::K_F;
     /// Fee-credit flag.
     pub const K_FC: usize = super::K_FC;
+    /// Contract-key flag.
+    pub const K_CK: usize = super::K_CK;
     /// Token one-hot (4 wide).
     pub const OH: usize = super::OH;
     /// Sender debit flags per token (`OH · (T + X)`).
@@ -489,6 +491,7 @@ impl ForgedTrace {
             + c(K_X) * Val::from_u32(3)
             + c(K_F) * Val::from_u32(4)
             + c(K_FC) * Val::from_u32(5)
+            + c(K_CK) * Val::from_u32(6)
             + (c(OH + 1) + c(OH + 2).double() + c(OH + 3) * Val::from_u32(3)) * Val::from_u32(8)
             + c(B_NEW) * Val::from_u32(32);
         let mut e = vec![tag, c(A_IDX), c(B_IDX)];

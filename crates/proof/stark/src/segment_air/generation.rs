@@ -11,7 +11,7 @@ use p3_poseidon2_air::generate_trace_rows;
 
 use super::columns::{
     A_IDX, A_KEY, AMOUNT, B_AT, B_IDX, B_KEY, B_NEW, BIT, BOR, CARRIED_END, COMMIT, FEE, FEE_IN,
-    FEE_OUT, FEE_ROW, HALF_FULL, IDLE_ROW, INDEX, K_D, K_F, K_FC, K_T, K_X, KIND, LANE_ACC,
+    FEE_OUT, FEE_ROW, HALF_FULL, IDLE_ROW, INDEX, K_CK, K_D, K_F, K_FC, K_T, K_X, KIND, LANE_ACC,
     LANE_BIT, LANE_BITS, LANES, NEW, NEW_A_GCC, NEW_A_NONCE, NEW_A_TOK, NEW_B_TOK, NONCE, OH, OLD,
     OP_ROWS, PARTIAL, PERM_COLS, RC, ROOT, TOK_A, TOK_B, UPDATE_ROWS, WIDTH, WINDOWS, constants,
 };
@@ -109,6 +109,7 @@ fn fill_op(w: &OpWitness, roots: &[Digest; 3], fee_in: u128, commit: Digest, row
     put(K_X, flag(OpKind::Withdraw));
     put(K_F, flag(OpKind::FeeOnly));
     put(K_FC, flag(OpKind::FeeCredit));
+    put(K_CK, flag(OpKind::ContractKey));
     let debits = matches!(kind, OpKind::Transfer | OpKind::Withdraw);
     for k in 0..TOKENS {
         put(OH + k, Val::from_bool(k == token));

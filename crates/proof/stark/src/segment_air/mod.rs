@@ -26,6 +26,10 @@
 //!   op's; the new nonce is old + 1; the token balance loses `amount` and GCC loses
 //!   `fee`, limb by limb with carries in {0, 1, 2}, no borrow out of the top limb;
 //!   every other cell is unchanged. An inactive leg A changes nothing.
+//! - Contract key (`ContractKey`): leg A's old key is the op's `a_key` and its new
+//!   key the op's `b_data` (the contract's commitment to its code and storage
+//!   root); its balances and nonce are unchanged (no amount, no fee). Every other
+//!   op leaves leg A's key unchanged.
 //! - Leg B (transfer, deposit, fee credit): the token balance gains `amount`, no carry
 //!   out of the top limb; with `b_new` the old leaf is all zeros and the new key is
 //!   `b_data`; otherwise the key is unchanged and, for transfers and deposits, is
