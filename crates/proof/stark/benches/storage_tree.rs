@@ -1,12 +1,13 @@
 //! The native cost of a contract's storage tree (depth 64, hashed slot paths):
 //! a slot write (path sponge, leaf sponge, 64 node compressions) into a tree of
-//! 10,000 slots, and checking one slot's path against the root (what an L1 that
-//! checks a read set natively would do per read). One thread.
+//! 10,000 slots; and the proof steps an L1 that checks storage natively would run
+//! (`storage::apply_steps`): a read checked against the root, and writes checked
+//! and applied. One thread.
 
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ghostplane_stark::storage::{StorageTree, slot_index, slot_leaf, storage_root_from_path};
+use ghostplane_stark::storage::{SlotStep, StorageTree, apply_steps};
 
 const SLOTS: u32 = 10_000;
 const WRITES: u32 = 1_000;
@@ -37,21 +38,48 @@ fn storage(c: &mut Criterion) {
             }
         })
     });
+    // What an L1 checking storage natively would run per transaction: one proof
+    // step per slot, checked against the running root, the writes applied.
     let root = tree.root();
-    let reads: Vec<_> = (0..WRITES)
+    let mut proving = tree.clone();
+    let reads: Vec<SlotStep> = (0..WRITES)
         .map(|i| {
-            let k = key(i);
-            let (index, siblings) = tree.path(&k);
-            (k, tree.get(&k).map(<[u8]>::to_vec), index, siblings)
+            proving
+                .step(&key(i), None)
+                .unwrap_or_else(|e| panic!("{e}"))
         })
         .collect();
-    group.bench_function("check_a_read_against_the_root", |b| {
+    let bytes: usize = reads
+        .iter()
+        .map(|s| borsh::to_vec(s).map_or(0, |b| b.len()))
+        .sum();
+    println!(
+        "storage proof step of a read in a {SLOTS}-slot tree: {} bytes on average",
+        bytes / reads.len()
+    );
+    group.bench_function("check_a_read_step_against_the_root", |b| {
         b.iter(|| {
-            for (k, value, index, siblings) in &reads {
-                assert_eq!(slot_index(k), *index);
-                let leaf = slot_leaf(k, value.as_deref()).unwrap_or_else(|e| panic!("{e}"));
-                assert_eq!(storage_root_from_path(*index, leaf, siblings), root);
+            for step in &reads {
+                let after = apply_steps(root, std::slice::from_ref(step), |_| None)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(after, root);
             }
+        })
+    });
+    let mut proving = tree.clone();
+    let value = [7u8; 32];
+    let writes: Vec<SlotStep> = (0..WRITES)
+        .map(|i| {
+            proving
+                .step(&key(i), Some(Some(&value)))
+                .unwrap_or_else(|e| panic!("{e}"))
+        })
+        .collect();
+    group.bench_function("check_and_apply_write_steps", |b| {
+        b.iter(|| {
+            let after = apply_steps(root, &writes, |_| Some(Some(&value)))
+                .unwrap_or_else(|e| panic!("{e}"));
+            let _ = black_box(after);
         })
     });
     group.finish();

@@ -29,13 +29,15 @@
 
 use std::collections::HashMap;
 
+use borsh::{BorshDeserialize, BorshSerialize};
+
 use p3_field::PrimeCharacteristicRing;
 
 use crate::config::Val;
 use crate::hash::{DIGEST, Digest, sponge};
 use crate::segment::{KEY_LIMBS, key_limbs};
 use crate::tree::{SparseTree, climb};
-use crate::wire::pack_digest;
+use crate::wire::{pack_digest, unpack_digest};
 
 /// Depth of a storage tree: 2^64 paths.
 pub const STORAGE_DEPTH: usize = 64;
@@ -71,6 +73,47 @@ pub enum StorageError {
         key: [u8; 32],
         /// The key present at that path.
         held_by: [u8; 32],
+    },
+    /// A proof step's path does not lead from its old leaf to the root it is
+    /// checked against.
+    #[error(
+        "storage proof step {step}: the path of key {} does not reach the storage root",
+        hex(key)
+    )]
+    WrongPath {
+        /// The step.
+        step: usize,
+        /// Its key.
+        key: [u8; 32],
+    },
+    /// A proof step's path lists a different number of siblings than its bitmap
+    /// says, or a sibling that is not a packed digest.
+    #[error("storage proof step {step}: malformed path ({reason})")]
+    MalformedPath {
+        /// The step.
+        step: usize,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A key with a second step: a transaction's proof has one step per slot.
+    #[error("storage proof step {step}: key {} already has a step", hex(key))]
+    RepeatedKey {
+        /// The step.
+        step: usize,
+        /// Its key.
+        key: [u8; 32],
+    },
+    /// A proof step shows the key's path held by another key, and is asked to
+    /// write the key, or names the key itself as the holder.
+    #[error(
+        "storage proof step {step}: key {} is held by another key's path",
+        hex(key)
+    )]
+    HeldPath {
+        /// The step.
+        step: usize,
+        /// Its key.
+        key: [u8; 32],
     },
 }
 
@@ -263,6 +306,196 @@ impl StorageTree {
     }
 }
 
+/// What a slot's path held before a proof step.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum SlotLeaf {
+    /// Nothing: the empty leaf (the key is absent).
+    Absent,
+    /// The key, with this value (possibly empty).
+    Present(Vec<u8>),
+    /// Another key, with its value: the key is absent, and cannot be written.
+    Held {
+        /// The key that holds the path.
+        key: [u8; 32],
+        /// Its value.
+        value: Vec<u8>,
+    },
+}
+
+impl SlotLeaf {
+    /// The key's value this leaf shows (`None`: absent).
+    pub fn value(&self) -> Option<&[u8]> {
+        match self {
+            Self::Present(value) => Some(value),
+            Self::Absent | Self::Held { .. } => None,
+        }
+    }
+
+    fn digest(&self, key: &[u8; 32]) -> Result<Digest, StorageError> {
+        match self {
+            Self::Absent => Ok(empty_slot_leaf()),
+            Self::Present(value) => slot_leaf(key, Some(value)),
+            Self::Held { key, value } => slot_leaf(key, Some(value)),
+        }
+    }
+}
+
+/// A path with its empty siblings left out: bit `h` of `occupied` is set when
+/// sibling `h` is not `empty[h]`, and `nodes` holds those siblings, packed
+/// (`wire::pack_digest`), leaf level first. A slot of a contract with `n` slots has
+/// about `log2(n)` of them.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct CompactPath {
+    /// Which siblings are listed.
+    pub occupied: u64,
+    /// The listed siblings, packed.
+    pub nodes: Vec<[u8; 32]>,
+}
+
+/// One slot's step of a storage proof: the slot's leaf before, and its path's
+/// siblings in the tree as the steps before it left it.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct SlotStep {
+    /// The slot's key.
+    pub key: [u8; 32],
+    /// What its path held before this step.
+    pub old: SlotLeaf,
+    /// Its path.
+    pub path: CompactPath,
+}
+
+/// The empty subtrees of a storage tree, computed once.
+fn storage_empty() -> &'static [Digest] {
+    static EMPTY: std::sync::OnceLock<Vec<Digest>> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(|| {
+        let tree = SparseTree::<STORAGE_DEPTH>::new(empty_slot_leaf());
+        (0..=STORAGE_DEPTH).map(|h| tree.empty(h)).collect()
+    })
+}
+
+/// The root of an empty storage tree (a new contract's).
+pub fn empty_storage_root() -> Digest {
+    storage_empty()[STORAGE_DEPTH]
+}
+
+impl CompactPath {
+    /// Leaves out the empty siblings of `siblings`.
+    pub fn compact(siblings: &[Digest; STORAGE_DEPTH]) -> Self {
+        let empty = storage_empty();
+        let mut occupied = 0u64;
+        let mut nodes = Vec::new();
+        for (h, sibling) in siblings.iter().enumerate() {
+            if *sibling != empty[h] {
+                occupied |= 1 << h;
+                nodes.push(pack_digest(sibling));
+            }
+        }
+        Self { occupied, nodes }
+    }
+
+    /// The full path; refused unless it lists exactly the siblings its bitmap says,
+    /// each a packed digest.
+    pub fn expand(&self, step: usize) -> Result<[Digest; STORAGE_DEPTH], StorageError> {
+        if self.nodes.len() != self.occupied.count_ones() as usize {
+            return Err(StorageError::MalformedPath {
+                step,
+                reason: "sibling count differs from the bitmap",
+            });
+        }
+        let empty = storage_empty();
+        let mut nodes = self.nodes.iter();
+        let mut siblings = [empty[0]; STORAGE_DEPTH];
+        for (h, sibling) in siblings.iter_mut().enumerate() {
+            *sibling = if self.occupied >> h & 1 == 1 {
+                let packed = nodes.next().ok_or(StorageError::MalformedPath {
+                    step,
+                    reason: "sibling count differs from the bitmap",
+                })?;
+                unpack_digest(packed).map_err(|_| StorageError::MalformedPath {
+                    step,
+                    reason: "a sibling is not a packed digest",
+                })?
+            } else {
+                empty[h]
+            };
+        }
+        Ok(siblings)
+    }
+}
+
+/// Checks a storage proof against `root` and applies writes: one step per slot
+/// the transaction read or wrote; for each step in order, its old leaf must lie on
+/// its path under the running root; then, if `write(key)` gives a new value
+/// (`Some(None)`: delete), the running root becomes the one with that leaf.
+/// Returns the final root. What the L1 runs on a contract transaction's read and
+/// write sets (the values the trace read are each step's `old.value()`).
+pub fn apply_steps<'v>(
+    root: Digest,
+    steps: &[SlotStep],
+    write: impl Fn(&[u8; 32]) -> Option<Option<&'v [u8]>>,
+) -> Result<Digest, StorageError> {
+    let mut root = root;
+    let mut seen = std::collections::HashSet::with_capacity(steps.len());
+    for (step, s) in steps.iter().enumerate() {
+        if !seen.insert(s.key) {
+            return Err(StorageError::RepeatedKey { step, key: s.key });
+        }
+        let index = slot_index(&s.key);
+        if let SlotLeaf::Held { key, .. } = &s.old
+            && (key == &s.key || slot_index(key) != index)
+        {
+            return Err(StorageError::HeldPath { step, key: s.key });
+        }
+        let siblings = s.path.expand(step)?;
+        let old = s.old.digest(&s.key)?;
+        if climb(index, old, &siblings) != root {
+            return Err(StorageError::WrongPath { step, key: s.key });
+        }
+        if let Some(new) = write(&s.key) {
+            if let (SlotLeaf::Held { .. }, Some(_)) = (&s.old, new) {
+                return Err(StorageError::HeldPath { step, key: s.key });
+            }
+            let leaf = match (&s.old, new) {
+                // Deleting an absent key, or one whose path another holds: no change.
+                (SlotLeaf::Held { .. }, None) => old,
+                (_, new) => slot_leaf(&s.key, new)?,
+            };
+            root = climb(index, leaf, &siblings);
+        }
+    }
+    Ok(root)
+}
+
+impl StorageTree {
+    /// The proof step of slot `key` (its leaf and path as the tree stands), then
+    /// the write `new` if given (`Some(None)`: delete): what the executor posts for
+    /// each slot a transaction reads or writes, in order.
+    pub fn step(
+        &mut self,
+        key: &[u8; 32],
+        new: Option<Option<&[u8]>>,
+    ) -> Result<SlotStep, StorageError> {
+        let index = slot_index(key);
+        let old = match self.slots.get(&index) {
+            None => SlotLeaf::Absent,
+            Some(slot) if slot.key == *key => SlotLeaf::Present(slot.value.clone()),
+            Some(slot) => SlotLeaf::Held {
+                key: slot.key,
+                value: slot.value.clone(),
+            },
+        };
+        let path = CompactPath::compact(&self.tree.siblings(index));
+        if let Some(new) = new {
+            self.set(key, new)?;
+        }
+        Ok(SlotStep {
+            key: *key,
+            old,
+            path,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,6 +606,177 @@ mod tests {
         other[7] += Val::ONE;
         assert_ne!(field, contract_key_field(&key(1), &key(2), &other));
         assert_eq!(field[0], 0, "a packed digest");
+    }
+
+    /// A transaction's steps on `tree`, one per slot: the slots read (written too,
+    /// if they are), then the slots only written.
+    fn steps(
+        tree: &mut StorageTree,
+        reads: &[[u8; 32]],
+        writes: &[([u8; 32], Option<Vec<u8>>)],
+    ) -> Vec<SlotStep> {
+        let written = |k: &[u8; 32]| {
+            writes
+                .iter()
+                .find(|(w, _)| w == k)
+                .map(|(_, v)| v.as_deref())
+        };
+        let mut out: Vec<SlotStep> = reads
+            .iter()
+            .map(|k| tree.step(k, written(k)).unwrap())
+            .collect();
+        for (k, v) in writes.iter().filter(|(k, _)| !reads.contains(k)) {
+            out.push(tree.step(k, Some(v.as_deref())).unwrap());
+        }
+        out
+    }
+
+    fn writes_of<'w>(
+        writes: &'w [([u8; 32], Option<Vec<u8>>)],
+    ) -> impl Fn(&[u8; 32]) -> Option<Option<&'w [u8]>> + 'w {
+        |k| {
+            writes
+                .iter()
+                .find(|(w, _)| w == k)
+                .map(|(_, v)| v.as_deref())
+        }
+    }
+
+    #[test]
+    fn proof_steps_check_reads_and_carry_writes_to_the_trees_root() {
+        let mut tree = StorageTree::new();
+        for i in 0..200u8 {
+            tree.set(&key(i), Some(&[i; 5])).unwrap();
+        }
+        let before = tree.root();
+        // Reads of present, empty-valued and absent slots; writes that update,
+        // create, empty and delete.
+        tree.set(&key(7), Some(b"")).unwrap();
+        let before_tx = tree.root();
+        assert_ne!(before, before_tx);
+        let reads = [key(3), key(7), key(250)];
+        let writes = vec![
+            (key(3), Some(b"three".to_vec())),
+            (key(251), Some(vec![1; SLOT_VALUE_BYTES_MAX])),
+            (key(9), Some(Vec::new())),
+            (key(10), None),
+            (key(252), None),
+        ];
+        let proof = steps(&mut tree, &reads, &writes);
+        assert_eq!(proof[0].old, SlotLeaf::Present(vec![3; 5]));
+        assert_eq!(proof[1].old, SlotLeaf::Present(Vec::new()));
+        assert_eq!(proof[2].old, SlotLeaf::Absent);
+        // Empty siblings are left out: a few hundred slots list a dozen or so.
+        assert!(proof.iter().all(|s| s.path.nodes.len() < 20));
+        let after = apply_steps(before_tx, &proof, writes_of(&writes)).unwrap();
+        assert_eq!(after, tree.root());
+        // Without the writes, the steps after the first write do not fit.
+        assert!(matches!(
+            apply_steps(before_tx, &proof, |_| None),
+            Err(StorageError::WrongPath { step: 1, .. })
+        ));
+        // Encoded and decoded, the same proof.
+        let bytes = borsh::to_vec(&proof).unwrap();
+        let decoded: Vec<SlotStep> = borsh::from_slice(&bytes).unwrap();
+        assert_eq!(decoded, proof);
+    }
+
+    #[test]
+    fn forged_proof_steps_are_refused() {
+        let mut tree = StorageTree::new();
+        for i in 0..50u8 {
+            tree.set(&key(i), Some(&[i; 3])).unwrap();
+        }
+        let root = tree.root();
+        let writes = vec![(key(4), Some(b"new".to_vec()))];
+        let proof = steps(&mut tree, &[key(2), key(60)], &writes);
+        let check = |proof: &[SlotStep]| apply_steps(root, proof, writes_of(&writes));
+        assert_eq!(check(&proof), Ok(tree.root()));
+        // A slot with two steps.
+        let p = vec![proof[0].clone(), proof[0].clone()];
+        assert!(matches!(
+            apply_steps(root, &p, |_| None),
+            Err(StorageError::RepeatedKey { step: 1, .. })
+        ));
+        // A read value that is not the tree's; an absence that is a presence; a
+        // presence that is an absence.
+        let mut p = proof.clone();
+        p[0].old = SlotLeaf::Present(vec![9; 3]);
+        assert!(matches!(
+            check(&p),
+            Err(StorageError::WrongPath { step: 0, .. })
+        ));
+        let mut p = proof.clone();
+        p[0].old = SlotLeaf::Absent;
+        assert!(matches!(
+            check(&p),
+            Err(StorageError::WrongPath { step: 0, .. })
+        ));
+        let mut p = proof.clone();
+        p[1].old = SlotLeaf::Present(Vec::new());
+        assert!(matches!(
+            check(&p),
+            Err(StorageError::WrongPath { step: 1, .. })
+        ));
+        // A sibling changed; a sibling left out; one that is not a digest.
+        let mut p = proof.clone();
+        p[2].path.nodes[0][31] ^= 1;
+        assert!(matches!(
+            check(&p),
+            Err(StorageError::WrongPath { step: 2, .. })
+        ));
+        let mut p = proof.clone();
+        p[2].path.nodes.pop();
+        assert!(matches!(
+            check(&p),
+            Err(StorageError::MalformedPath { step: 2, .. })
+        ));
+        let mut p = proof.clone();
+        p[2].path.nodes[0] = [0xff; 32];
+        assert!(matches!(
+            check(&p),
+            Err(StorageError::MalformedPath { step: 2, .. })
+        ));
+        // Steps out of order: a read's path, taken before the write, does not fit
+        // the root after it.
+        let p = vec![proof[2].clone(), proof[0].clone()];
+        assert!(matches!(
+            apply_steps(root, &p, writes_of(&writes)),
+            Err(StorageError::WrongPath { step: 1, .. })
+        ));
+        // A write left out of the applied set: the next step's path is stale.
+        let mut tree2 = tree.clone();
+        let later = tree2.step(&key(3), None).unwrap();
+        let mut p = proof.clone();
+        p.push(later);
+        assert_eq!(
+            apply_steps(root, &p, writes_of(&writes)),
+            Ok(tree.root()),
+            "with the write applied, the later step fits"
+        );
+        assert!(matches!(
+            apply_steps(root, &p, |_| None),
+            Err(StorageError::WrongPath { step: 3, .. })
+        ));
+        // A path "held" by another key that does not hash to it, or by the key itself.
+        let mut p = proof.clone();
+        p[1].old = SlotLeaf::Held {
+            key: key(5),
+            value: vec![5; 3],
+        };
+        assert!(matches!(
+            check(&p),
+            Err(StorageError::HeldPath { step: 1, .. })
+        ));
+        let mut p = proof.clone();
+        p[1].old = SlotLeaf::Held {
+            key: key(60),
+            value: Vec::new(),
+        };
+        assert!(matches!(
+            check(&p),
+            Err(StorageError::HeldPath { step: 1, .. })
+        ));
     }
 
     #[test]
