@@ -1,5 +1,6 @@
-//! `ghostplane-bench prove`: proves N random transfers on a tree of funded accounts
-//! with one proof system and prints one line:
+//! `ghostplane-bench prove`: proves N random transfers (or, with `--workload
+//! swaps`, N AMM swaps) on a tree of funded accounts with one proof system and
+//! prints one line:
 //!
 //! ```text
 //! proof_system=… ops=… threads=… prove_s=… ops_per_s=… verify_ms=… proof_bytes=…
@@ -12,6 +13,11 @@
 //! the paths and encoding the jobs, one thread); `commit_check_ops_per_s` is the
 //! L1's rebuild of the ops commitment from pubdata (one thread); `proof_bytes` is
 //! the largest segment proof.
+//!
+//! A swap is what the executor posts for one (`ContractTx` carrying the value in,
+//! its trace, and the pool's `ContractMove` out); its proof is its two slots, the
+//! value in and the move out, since the traces are re-executed by the L1, not
+//! proven. `ops_per_s` then counts swaps.
 
 use std::time::Instant;
 
@@ -35,9 +41,21 @@ pub struct ProveArgs {
     /// Funded accounts in the tree.
     #[arg(long, default_value_t = 10_000)]
     accounts: u32,
+    /// `transfers`, or `swaps`: AMM swaps against one pool (two proof slots each).
+    #[arg(long, default_value = "transfers")]
+    workload: Workload,
     /// The proof system and segment size (the devnet's by default).
     #[command(flatten)]
     backend: BackendArgs,
+}
+
+/// What `ghostplane-bench prove` proves.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Workload {
+    /// Native transfers, one slot each.
+    Transfers,
+    /// AMM swaps: a value call to one pool and the pool's payment back.
+    Swaps,
 }
 
 /// Upper bound on `--ops`: keeps a run's memory bounded (a 16k-op STARK segment
@@ -77,6 +95,85 @@ pub fn run(args: ProveArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `ops` swaps against one pool at the account after the users: each a `ContractTx`
+/// (SPIRIT in, the fee), its trace (not proven: a minimal one) and the pool's
+/// `ContractMove` (MANA out), with the slots the L1 rebuilds for them.
+fn swaps(
+    args: &ProveArgs,
+    tree: &mut AccountTree,
+    key: &dyn Fn(u32) -> ghostplane_primitives::PublicKey,
+    ops: &mut Vec<PubdataOp>,
+    chunk_ops: &mut Vec<ChunkOp>,
+) -> anyhow::Result<()> {
+    use ghostplane_primitives::tx::{contract_account_key, contract_address};
+    use ghostplane_primitives::{ContractTrace, ReceiptStatus, Transaction};
+    use ghostplane_prover::SlotAccounts;
+    let pool = AccountId::new(args.accounts)?;
+    let address = contract_address(AccountId::new(1)?, 0);
+    let pool_key = contract_account_key(&address);
+    let mut leaf = AccountLeaf::new(pool_key);
+    leaf.balances = [0, 1 << 90, 1 << 90, 0];
+    tree.update_many(&[(pool, leaf)])?;
+    tree.commit(1, rocksdb::WriteBatch::default())?;
+    let mut nonces = vec![0u64; args.accounts as usize];
+    for i in 0..args.ops {
+        let (user, _) = pair(i, args.accounts);
+        let value = 1_000 + i as u128;
+        let tx = Transaction::Call {
+            from: AccountId::new(user)?,
+            contract: address,
+            input: vec![2, 1, 0, 0, 0, 0, 0, 0, 0],
+            fuel_limit: 200_000,
+            token: TokenId::Spirit,
+            value,
+            fee: 200_000,
+            nonce: nonces[user as usize],
+        };
+        let call = PubdataOp::ContractTx {
+            fee_paid: 114_958,
+            contract: pool,
+            tx,
+            signature: Signature([0; 64]),
+        };
+        let out = PubdataOp::ContractMove {
+            from: pool,
+            to: AccountId::new(user)?,
+            token: TokenId::Mana,
+            amount: value * 997 / 1000,
+        };
+        let accounts = SlotAccounts {
+            sender_key: key(user),
+            sender_nonce: nonces[user as usize],
+            receiver_key: pool_key,
+            receiver_new: false,
+        };
+        chunk_ops.extend(ChunkOp::from_pubdata(&call, &accounts));
+        let accounts = SlotAccounts {
+            sender_key: pool_key,
+            // The pool's nonce counts its moves: one per swap.
+            sender_nonce: i as u64,
+            receiver_key: key(user),
+            receiver_new: false,
+        };
+        chunk_ops.extend(ChunkOp::from_pubdata(&out, &accounts));
+        ops.push(call);
+        ops.push(PubdataOp::ContractTrace(Box::new(ContractTrace {
+            block: ghostplane_primitives::BlockNumber(1),
+            time_ms: 0,
+            fuel: 85_042,
+            gas_used: 114_958,
+            status: ReceiptStatus::Success,
+            reads: Vec::new(),
+            writes: Vec::new(),
+            balances: Vec::new(),
+            events: Vec::new(),
+        })));
+        ops.push(out);
+        nonces[user as usize] += 1;
+    }
+    Ok(())
+}
+
 /// The devnet path end to end: RocksDB tree, merkleizer, the backend's jobs, the L1's
 /// commitment rebuild, prove, verify.
 fn bench(args: &ProveArgs, pool: &rayon::ThreadPool) -> anyhow::Result<String> {
@@ -98,7 +195,14 @@ fn bench(args: &ProveArgs, pool: &rayon::ThreadPool) -> anyhow::Result<String> {
     let mut nonces = vec![0u64; args.accounts as usize];
     let mut ops = Vec::with_capacity(args.ops);
     let mut chunk_ops = Vec::with_capacity(args.ops);
-    for i in 0..args.ops {
+    if args.workload == Workload::Swaps {
+        swaps(args, &mut tree, &key, &mut ops, &mut chunk_ops)?;
+    }
+    let transfers = match args.workload {
+        Workload::Transfers => args.ops,
+        Workload::Swaps => 0,
+    };
+    for i in 0..transfers {
         let (from, to) = pair(i, args.accounts);
         let token = if i % 2 == 0 {
             TokenId::Gcc
