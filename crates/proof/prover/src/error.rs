@@ -56,6 +56,10 @@ pub enum ProverError {
     /// The proof backend refused.
     #[error(transparent)]
     Backend(#[from] crate::backend::BackendError),
+    /// A contract storage update was refused (a value over the bound, or a key
+    /// whose path another key holds).
+    #[error("contract storage: {0}")]
+    Storage(#[from] ghostplane_stark::storage::StorageError),
     /// Groth16 keys, setup or proofs (the `ghostplane-groth16` backend's own errors).
     #[error(transparent)]
     Groth16(#[from] ghostplane_groth16::Groth16Error),

@@ -73,6 +73,7 @@ pub mod cut;
 pub mod error;
 pub mod merkleizer;
 pub mod stark;
+pub mod storage_trees;
 pub mod tree;
 pub mod worker;
 
@@ -90,6 +91,7 @@ pub use ghostplane_groth16::{
 pub use ghostplane_proof_backend::{ChunkHeader, ChunkOp, OpKind, SlotAccounts};
 pub use merkleizer::Merkleizer;
 pub use stark::StarkBackend;
+pub use storage_trees::StorageTrees;
 pub use tree::AccountTree;
 pub use worker::{WorkerConfig, run_worker};
 
@@ -117,6 +119,8 @@ pub fn open_db_with(
         tree::CF_NODES,
         tree::CF_LEAVES,
         tree::CF_META,
+        storage_trees::CF_STORAGE_NODES,
+        storage_trees::CF_STORAGE_SLOTS,
         coordinator::CF_JOBS,
         coordinator::CF_WITNESSES,
     ]

@@ -162,21 +162,7 @@ impl AccountTree {
         key: &[u8],
         prefix_len: usize,
     ) -> Result<Option<Vec<u8>>, ProverError> {
-        let handle = cf(&self.db, column)?;
-        let mut iter = self
-            .db
-            .iterator_cf(handle, IteratorMode::From(key, Direction::Reverse));
-        match iter.next() {
-            Some(item) => {
-                let (k, v) = item?;
-                if k.len() == key.len() && k[..prefix_len] == key[..prefix_len] {
-                    Ok(Some(v.to_vec()))
-                } else {
-                    Ok(None)
-                }
-            }
-            None => Ok(None),
-        }
+        read_versioned(&self.db, column, key, prefix_len)
     }
 
     fn node_at(&self, height: u8, index: u32, version: u64) -> Result<Node, ProverError> {
@@ -507,8 +493,9 @@ impl AccountTree {
         Ok(())
     }
 
-    /// Rewinds the tree to `version`: every node and leaf written by a later
-    /// version is deleted, in one synced write with `extra`. For a batch plan the L1
+    /// Rewinds the tree, and the contract storage trees kept with it
+    /// ([`crate::StorageTrees`]), to `version`: every node, leaf and slot written by
+    /// a later version is deleted, in one synced write with `extra`. For a batch plan the L1
     /// refused, which settlement then plans again; the L1 never saw the later
     /// versions, so no proof or root it holds refers to them. Scans both columns:
     /// a recovery step, not a hot path.
@@ -522,7 +509,13 @@ impl AccountTree {
         self.discard();
         self.cached_nodes.clear();
         self.cached_leaves.clear();
-        for name in [CF_NODES, CF_LEAVES] {
+        // The contract storage trees are versioned with the account tree.
+        for name in [
+            CF_NODES,
+            CF_LEAVES,
+            crate::storage_trees::CF_STORAGE_NODES,
+            crate::storage_trees::CF_STORAGE_SLOTS,
+        ] {
             let column = cf(&self.db, name)?;
             for item in self.db.iterator_cf(column, IteratorMode::Start) {
                 let (key, _) = item?;
@@ -544,6 +537,30 @@ impl AccountTree {
         self.db.write_opt(extra, &options)?;
         self.version = version;
         Ok(())
+    }
+}
+
+/// The newest value of a versioned key: `key` ends with a big-endian version, and
+/// the entry read is the last one at or below it whose first `prefix_len` bytes
+/// are `key`'s (`None`: never written).
+pub(crate) fn read_versioned(
+    db: &DB,
+    column: &'static str,
+    key: &[u8],
+    prefix_len: usize,
+) -> Result<Option<Vec<u8>>, ProverError> {
+    let handle = cf(db, column)?;
+    let mut iter = db.iterator_cf(handle, IteratorMode::From(key, Direction::Reverse));
+    match iter.next() {
+        Some(item) => {
+            let (k, v) = item?;
+            if k.len() == key.len() && k[..prefix_len] == key[..prefix_len] {
+                Ok(Some(v.to_vec()))
+            } else {
+                Ok(None)
+            }
+        }
+        None => Ok(None),
     }
 }
 

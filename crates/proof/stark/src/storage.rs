@@ -378,6 +378,12 @@ pub fn empty_storage_root() -> Digest {
     storage_empty()[STORAGE_DEPTH]
 }
 
+/// The digest of an empty storage subtree of height `h` (at most
+/// [`STORAGE_DEPTH`]; `0` is the empty leaf).
+pub fn empty_storage_subtree(h: usize) -> Digest {
+    storage_empty()[h]
+}
+
 impl CompactPath {
     /// Leaves out the empty siblings of `siblings`.
     pub fn compact(siblings: &[Digest; STORAGE_DEPTH]) -> Self {
