@@ -28,11 +28,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use ghostplane_primitives::AccountId;
-use ghostplane_stark::hash::{Digest, compress};
+use ghostplane_stark::hash::Digest;
 use ghostplane_stark::storage::{
-    CompactPath, STORAGE_DEPTH, SlotLeaf, SlotStep, StorageError, empty_storage_subtree,
-    slot_index, slot_leaf,
+    CompactPath, STORAGE_DEPTH, SlotLeaf, SlotStep, empty_storage_subtree, slot_index,
 };
+use ghostplane_stark::tree::{above, parent};
 use ghostplane_stark::wire::{pack_digest, unpack_digest};
 use rocksdb::{DB, WriteBatch};
 
@@ -62,11 +62,6 @@ fn slot_key(contract: u32, index: u64, version: u64) -> [u8; 20] {
     k[4..12].copy_from_slice(&index.to_be_bytes());
     k[12..].copy_from_slice(&version.to_be_bytes());
     k
-}
-
-/// The index at height `h` of the node above leaf `index` (0 at height 64).
-fn above(index: u64, h: usize) -> u64 {
-    index.checked_shr(h as u32).unwrap_or(0)
 }
 
 /// Every contract's storage tree.
@@ -137,40 +132,20 @@ impl StorageTrees {
         for (h, sibling) in siblings.iter_mut().enumerate() {
             *sibling = self.node(c, h, above(index, h) ^ 1)?;
         }
-        let old = match self.slot(c, index)? {
-            None => SlotLeaf::Absent,
-            Some((k, value)) if k == *key => SlotLeaf::Present(value),
-            Some((k, value)) => SlotLeaf::Held { key: k, value },
-        };
-        if let Some(new) = new {
-            let leaf = match (&old, new) {
-                (SlotLeaf::Held { key: held_by, .. }, Some(_)) => {
-                    return Err(StorageError::PathTaken {
-                        index,
-                        key: *key,
-                        held_by: *held_by,
-                    }
-                    .into());
-                }
-                // Deleting a key that is not there changes nothing.
-                (SlotLeaf::Held { .. }, None) => None,
-                (_, new) => Some(slot_leaf(key, new)?),
-            };
-            if let Some(leaf) = leaf {
-                let mut digest = leaf;
-                self.nodes.insert((c, 0, index), digest);
-                for (h, sibling) in siblings.iter().enumerate() {
-                    digest = if above(index, h) & 1 == 1 {
-                        compress(sibling, &digest)
-                    } else {
-                        compress(&digest, sibling)
-                    };
-                    self.nodes
-                        .insert((c, h as u8 + 1, above(index, h + 1)), digest);
-                }
-                self.slots
-                    .insert((c, index), new.map(|value| (*key, value.to_vec())));
+        let stored = self.slot(c, index)?;
+        let old = SlotLeaf::of(key, stored.as_ref().map(|(k, v)| (k, v.as_slice())));
+        if let Some(new) = new
+            && let Some(leaf) = old.written(key, new)?
+        {
+            let mut digest = leaf;
+            self.nodes.insert((c, 0, index), digest);
+            for (h, sibling) in siblings.iter().enumerate() {
+                digest = parent(&digest, sibling, index, h);
+                self.nodes
+                    .insert((c, h as u8 + 1, above(index, h + 1)), digest);
             }
+            self.slots
+                .insert((c, index), new.map(|value| (*key, value.to_vec())));
         }
         Ok(SlotStep {
             key: *key,

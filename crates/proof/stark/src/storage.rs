@@ -264,25 +264,15 @@ impl StorageTree {
         value: Option<&[u8]>,
     ) -> Result<SlotUpdate, StorageError> {
         let index = slot_index(key);
-        let old = match self.slots.get(&index) {
-            Some(slot) if slot.key != *key => {
-                if value.is_none() {
-                    return Ok(SlotUpdate {
-                        index,
-                        old: None,
-                        siblings: self.tree.siblings(index),
-                    });
-                }
-                return Err(StorageError::PathTaken {
-                    index,
-                    key: *key,
-                    held_by: slot.key,
-                });
-            }
-            Some(slot) => Some(slot.value.clone()),
-            None => None,
+        let current = self.leaf_at(key, index);
+        let old = current.value().map(<[u8]>::to_vec);
+        let Some(leaf) = current.written(key, value)? else {
+            return Ok(SlotUpdate {
+                index,
+                old,
+                siblings: self.tree.siblings(index),
+            });
         };
-        let leaf = slot_leaf(key, value)?;
         let siblings = self.tree.set(index, leaf);
         match value {
             Some(value) => {
@@ -304,6 +294,16 @@ impl StorageTree {
             siblings,
         })
     }
+
+    /// What slot `key`'s path (`index`) holds.
+    fn leaf_at(&self, key: &[u8; 32], index: u64) -> SlotLeaf {
+        SlotLeaf::of(
+            key,
+            self.slots
+                .get(&index)
+                .map(|slot| (&slot.key, slot.value.as_slice())),
+        )
+    }
 }
 
 /// What a slot's path held before a proof step.
@@ -323,6 +323,39 @@ pub enum SlotLeaf {
 }
 
 impl SlotLeaf {
+    /// What slot `key`'s path holds, given the slot stored at that path (its key
+    /// and value), if any.
+    pub fn of(key: &[u8; 32], stored: Option<(&[u8; 32], &[u8])>) -> Self {
+        match stored {
+            None => Self::Absent,
+            Some((k, value)) if k == key => Self::Present(value.to_vec()),
+            Some((k, value)) => Self::Held {
+                key: *k,
+                value: value.to_vec(),
+            },
+        }
+    }
+
+    /// The leaf digest after writing `new` (`None`: delete) to `key` over this
+    /// leaf; `Ok(None)` when the write changes nothing (deleting a key whose path
+    /// another key holds). Writing a value where another key holds the path is
+    /// [`StorageError::PathTaken`].
+    pub fn written(
+        &self,
+        key: &[u8; 32],
+        new: Option<&[u8]>,
+    ) -> Result<Option<Digest>, StorageError> {
+        match (self, new) {
+            (Self::Held { key: held_by, .. }, Some(_)) => Err(StorageError::PathTaken {
+                index: slot_index(key),
+                key: *key,
+                held_by: *held_by,
+            }),
+            (Self::Held { .. }, None) => Ok(None),
+            (_, new) => slot_leaf(key, new).map(Some),
+        }
+    }
+
     /// The key's value this leaf shows (`None`: absent).
     pub fn value(&self) -> Option<&[u8]> {
         match self {
@@ -458,15 +491,14 @@ pub fn apply_steps<'v>(
             return Err(StorageError::WrongPath { step, key: s.key });
         }
         if let Some(new) = write(&s.key) {
-            if let (SlotLeaf::Held { .. }, Some(_)) = (&s.old, new) {
-                return Err(StorageError::HeldPath { step, key: s.key });
+            match s.old.written(&s.key, new) {
+                Ok(Some(leaf)) => root = climb(index, leaf, &siblings),
+                Ok(None) => {}
+                Err(StorageError::PathTaken { .. }) => {
+                    return Err(StorageError::HeldPath { step, key: s.key });
+                }
+                Err(e) => return Err(e),
             }
-            let leaf = match (&s.old, new) {
-                // Deleting an absent key, or one whose path another holds: no change.
-                (SlotLeaf::Held { .. }, None) => old,
-                (_, new) => slot_leaf(&s.key, new)?,
-            };
-            root = climb(index, leaf, &siblings);
         }
     }
     Ok(root)
@@ -482,14 +514,7 @@ impl StorageTree {
         new: Option<Option<&[u8]>>,
     ) -> Result<SlotStep, StorageError> {
         let index = slot_index(key);
-        let old = match self.slots.get(&index) {
-            None => SlotLeaf::Absent,
-            Some(slot) if slot.key == *key => SlotLeaf::Present(slot.value.clone()),
-            Some(slot) => SlotLeaf::Held {
-                key: slot.key,
-                value: slot.value.clone(),
-            },
-        };
+        let old = self.leaf_at(key, index);
         let path = CompactPath::compact(&self.tree.siblings(index));
         if let Some(new) = new {
             self.set(key, new)?;

@@ -112,7 +112,7 @@ impl<const D: usize> SparseTree<D> {
 }
 
 /// The index at height `h` of the node above leaf `index` (0 at or above 64).
-fn above(index: u64, h: usize) -> u64 {
+pub fn above(index: u64, h: usize) -> u64 {
     index.checked_shr(h as u32).unwrap_or(0)
 }
 
@@ -191,7 +191,7 @@ pub fn root_from_path(index: u32, leaf: &LeafFields, siblings: &[Digest; DEPTH])
 }
 
 /// The digest at height `h + 1` above `cur` (at height `h` on the path of `index`).
-fn parent(cur: &Digest, sibling: &Digest, index: u64, h: usize) -> Digest {
+pub fn parent(cur: &Digest, sibling: &Digest, index: u64, h: usize) -> Digest {
     truncate(&permute(parent_input(cur, sibling, (index >> h) & 1 == 1)))
 }
 
