@@ -96,8 +96,10 @@ pub fn run(args: ProveArgs) -> anyhow::Result<()> {
 }
 
 /// `ops` swaps against one pool at the account after the users: each a `ContractTx`
-/// (SPIRIT in, the fee), its trace (not proven: a minimal one) and the pool's
-/// `ContractMove` (MANA out), with the slots the L1 rebuilds for them.
+/// (SPIRIT in, the fee), its trace (minimal: the pool's two reserve slots read and
+/// written, not executed) and the pool's `ContractMove` (MANA out), with the slots
+/// the L1 rebuilds for them. The storage proofs and the batch's `ContractKey` op
+/// are added by `StorageTrees::complete`, as settlement adds them.
 fn swaps(
     args: &ProveArgs,
     tree: &mut AccountTree,
@@ -105,17 +107,26 @@ fn swaps(
     ops: &mut Vec<PubdataOp>,
     chunk_ops: &mut Vec<ChunkOp>,
 ) -> anyhow::Result<()> {
-    use ghostplane_primitives::tx::{contract_account_key, contract_address};
-    use ghostplane_primitives::{ContractTrace, ReceiptStatus, Transaction};
+    use ghostplane_primitives::tx::{code_hash, contract_address};
+    use ghostplane_primitives::{ContractTrace, Hash32, ReceiptStatus, StorageSlot, Transaction};
     use ghostplane_prover::SlotAccounts;
+    use ghostplane_prover::storage_trees::new_contract_leaf_key;
     let pool = AccountId::new(args.accounts)?;
     let address = contract_address(AccountId::new(1)?, 0);
-    let pool_key = contract_account_key(&address);
+    let code = code_hash(b"the bench's pool");
+    let pool_key = new_contract_leaf_key(&address, &code);
     let mut leaf = AccountLeaf::new(pool_key);
     leaf.balances = [0, 1 << 90, 1 << 90, 0];
     tree.update_many(&[(pool, leaf)])?;
+    tree.storage().register(&address, pool, &code);
     tree.commit(1, rocksdb::WriteBatch::default())?;
     let mut nonces = vec![0u64; args.accounts as usize];
+    let mut reserves = [1u128 << 90, 1u128 << 90];
+    let reserve = |slot: u8, value: Option<u128>| StorageSlot {
+        contract: address,
+        key: Hash32([slot; 32]),
+        value: value.map(|v| v.to_le_bytes().to_vec()),
+    };
     for i in 0..args.ops {
         let (user, _) = pair(i, args.accounts);
         let value = 1_000 + i as u128;
@@ -156,6 +167,10 @@ fn swaps(
             receiver_new: false,
         };
         chunk_ops.extend(ChunkOp::from_pubdata(&out, &accounts));
+        // The first swap finds the reserves unwritten (absent).
+        let read = |slot: u8, v: u128| reserve(slot, (i > 0).then_some(v));
+        let reads = vec![read(0, reserves[0]), read(1, reserves[1])];
+        reserves = [reserves[0] + value, reserves[1] - value * 997 / 1000];
         ops.push(call);
         ops.push(PubdataOp::ContractTrace(Box::new(ContractTrace {
             block: ghostplane_primitives::BlockNumber(1),
@@ -163,8 +178,8 @@ fn swaps(
             fuel: 85_042,
             gas_used: 114_958,
             status: ReceiptStatus::Success,
-            reads: Vec::new(),
-            writes: Vec::new(),
+            reads,
+            writes: vec![reserve(0, Some(reserves[0])), reserve(1, Some(reserves[1]))],
             balances: Vec::new(),
             events: Vec::new(),
         })));
@@ -172,6 +187,48 @@ fn swaps(
         nonces[user as usize] += 1;
     }
     Ok(())
+}
+
+/// Completes swap pubdata with its storage proofs and `ContractKey` op (what
+/// settlement's planning does), adds the `ContractKey` slots to `chunk_ops`, and
+/// checks the proofs as the L1 does. Returns the completed ops, the seconds the
+/// completion took and the seconds the L1's checks took.
+fn complete_swaps(
+    tree: &mut AccountTree,
+    ops: &[PubdataOp],
+    chunk_ops: &mut Vec<ChunkOp>,
+) -> anyhow::Result<(Vec<PubdataOp>, f64, f64)> {
+    use ghostplane_stark::storage::{apply_steps, empty_storage_root};
+    let started = Instant::now();
+    let completed = tree.storage().complete(ops)?;
+    let complete_s = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let mut root = empty_storage_root();
+    let mut trace = None;
+    for op in &completed {
+        match op {
+            PubdataOp::ContractTrace(t) => trace = Some(t),
+            PubdataOp::StorageProof(proof) => {
+                let t = trace.take().context("a storage proof without a trace")?;
+                let accesses = t.storage_accesses();
+                root = apply_steps(root, &proof.steps, |key| {
+                    accesses.iter().find(|a| a.key == key).and_then(|a| a.write)
+                })?;
+            }
+            _ => {}
+        }
+    }
+    let check_s = started.elapsed().as_secs_f64();
+    for op in &completed {
+        if let PubdataOp::ContractKey { contract, .. } = op {
+            let accounts = ghostplane_prover::SlotAccounts {
+                sender_key: tree.leaf(*contract)?.context("the pool's leaf")?.public_key,
+                ..ghostplane_prover::SlotAccounts::NONE
+            };
+            chunk_ops.extend(ChunkOp::from_pubdata(op, &accounts));
+        }
+    }
+    Ok((completed, complete_s, check_s))
 }
 
 /// The devnet path end to end: RocksDB tree, merkleizer, the backend's jobs, the L1's
@@ -195,8 +252,11 @@ fn bench(args: &ProveArgs, pool: &rayon::ThreadPool) -> anyhow::Result<String> {
     let mut nonces = vec![0u64; args.accounts as usize];
     let mut ops = Vec::with_capacity(args.ops);
     let mut chunk_ops = Vec::with_capacity(args.ops);
+    let (mut storage_s, mut storage_check_s) = (0.0, 0.0);
     if args.workload == Workload::Swaps {
         swaps(args, &mut tree, &key, &mut ops, &mut chunk_ops)?;
+        let (completed, complete_s, check_s) = complete_swaps(&mut tree, &ops, &mut chunk_ops)?;
+        (ops, storage_s, storage_check_s) = (completed, complete_s, check_s);
     }
     let transfers = match args.workload {
         Workload::Transfers => args.ops,
@@ -281,7 +341,8 @@ fn bench(args: &ProveArgs, pool: &rayon::ThreadPool) -> anyhow::Result<String> {
     Ok(format!(
         "proof_system={} ops={} slots={slots} segments={} threads={} prove_s={prove_s:.2} \
          ops_per_s={:.2} verify_ms={verify_ms:.1} proof_bytes={} witness_ops_per_s={:.0} \
-         commit_check_ops_per_s={:.0}",
+         commit_check_ops_per_s={:.0} storage_proof_ops_per_s={:.0} storage_check_ops_per_s={:.0} \
+         pubdata_bytes={}",
         backend.system(),
         args.ops,
         jobs.len(),
@@ -290,5 +351,8 @@ fn bench(args: &ProveArgs, pool: &rayon::ThreadPool) -> anyhow::Result<String> {
         proofs.iter().map(Vec::len).max().unwrap_or(0),
         args.ops as f64 / witness_s,
         args.ops as f64 / commit_s,
+        args.ops as f64 / storage_s,
+        args.ops as f64 / storage_check_s,
+        ghostplane_primitives::encode_pubdata(&ops)?.len(),
     ))
 }

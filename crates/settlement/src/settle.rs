@@ -198,7 +198,14 @@ pub struct Settlement<C: L1Client> {
     /// After a refused commit: the next plan must reach this L2 block (the one
     /// holding the deposit the L1 waits for), past the usual batch bounds.
     force_through: Option<u64>,
+    /// After a plan whose completed pubdata outgrew one L1 transaction: the most
+    /// blocks the next plan takes (halved each time; cleared by a plan that fits).
+    blocks_limit: Option<u64>,
 }
+
+/// Most pubdata one plan carries: one L1 transaction, less room for the rest of
+/// the commit.
+const PLAN_PUBDATA_BYTES_MAX: usize = ghostd_types::tx::L1_TX_BYTES_MAX - 64 * 1024;
 
 /// L2 headers read per round to count the unplanned backlog (bounded work per
 /// round; a long backlog is counted over several rounds).
@@ -230,6 +237,7 @@ impl<C: L1Client> Settlement<C> {
             counted_through: None,
             unplanned_txs: 0,
             force_through: None,
+            blocks_limit: None,
         })
     }
 
@@ -391,7 +399,11 @@ impl<C: L1Client> Settlement<C> {
             return Ok(());
         }
         let forced = self.force_through.filter(|through| *through > last_block);
-        let full = head - last_block >= self.config.batch_blocks_max;
+        let blocks_max = self
+            .blocks_limit
+            .unwrap_or(self.config.batch_blocks_max)
+            .min(self.config.batch_blocks_max);
+        let full = head - last_block >= blocks_max;
         if !full
             && forced.is_none()
             && self
@@ -411,8 +423,7 @@ impl<C: L1Client> Settlement<C> {
         let mut last = last_block;
         let mut fuel = 0u64;
         let mut fee_account = None;
-        while last < head && (last - last_block < self.config.batch_blocks_max || must_reach(last))
-        {
+        while last < head && (last - last_block < blocks_max || must_reach(last)) {
             let number = BlockNumber(last + 1);
             let header = self
                 .l2
@@ -431,7 +442,7 @@ impl<C: L1Client> Settlement<C> {
             {
                 break;
             }
-            if bytes + pubdata.len() > ghostd_types::tx::L1_TX_BYTES_MAX - 64 * 1024 {
+            if bytes + pubdata.len() > PLAN_PUBDATA_BYTES_MAX {
                 if must_reach(last) {
                     return Err(SettlementError::Diverged(format!(
                         "the deposit the L1 waits for is in L2 block {}, which one L1 commit cannot reach from block {}",
@@ -474,10 +485,14 @@ impl<C: L1Client> Settlement<C> {
         };
         let number = planned + 1;
         let backend = Arc::clone(self.coordinator.backend());
-        let chunks = Merkleizer::new(&mut self.tree, backend.as_ref(), self.config.l2_chain_id)
-            .build_batch(BatchNumber(number), fee_account, &ops);
-        let chunks = match chunks {
-            Ok(chunks) => chunks,
+        // The storage proofs and ContractKey ops, then the account tree.
+        let built = self.tree.storage().complete(&ops).and_then(|ops| {
+            Merkleizer::new(&mut self.tree, backend.as_ref(), self.config.l2_chain_id)
+                .build_batch(BatchNumber(number), fee_account, &ops)
+                .map(|chunks| (ops, chunks))
+        });
+        let (ops, chunks) = match built {
+            Ok(built) => built,
             Err(e) => {
                 self.tree.discard();
                 return Err(SettlementError::Diverged(format!(
@@ -486,12 +501,20 @@ impl<C: L1Client> Settlement<C> {
                 )));
             }
         };
+        let pubdata = encode_pubdata(&ops)?;
+        // Storage proofs add to the blocks' pubdata: a batch that no longer fits
+        // one L1 transaction is planned again with half its blocks.
+        if pubdata.len() > PLAN_PUBDATA_BYTES_MAX {
+            self.tree.discard();
+            return self.replan_smaller(last_block, last, pubdata.len(), forced.is_some());
+        }
+        self.blocks_limit = None;
         let plan = BatchPlan {
             number,
             first_block: last_block + 1,
             last_block: last,
             fee_account,
-            pubdata: encode_pubdata(&ops)?,
+            pubdata,
             new_root: self.tree.root()?,
             chunk_count: chunks.len() as u32,
         };
@@ -523,6 +546,33 @@ impl<C: L1Client> Settlement<C> {
             ops = ops.len(),
             chunks = plan.chunk_count,
             "batch planned; chunk proofs queued"
+        );
+        Ok(())
+    }
+
+    /// A plan of blocks `after + 1..=last` came to `bytes` of pubdata with its
+    /// storage proofs, over [`PLAN_PUBDATA_BYTES_MAX`]: the next round plans half
+    /// as many blocks. One block (or a plan forced to reach a deposit) cannot
+    /// shrink: an operator must look.
+    fn replan_smaller(
+        &mut self,
+        after: u64,
+        last: u64,
+        bytes: usize,
+        forced: bool,
+    ) -> Result<(), SettlementError> {
+        let blocks = last - after;
+        if blocks <= 1 || forced {
+            return Err(SettlementError::Diverged(format!(
+                "L2 blocks {}..={last} come to {bytes} bytes of pubdata with their storage proofs, over the {PLAN_PUBDATA_BYTES_MAX} one L1 commit carries",
+                after + 1
+            )));
+        }
+        self.blocks_limit = Some(blocks / 2);
+        tracing::warn!(
+            blocks = %format!("{}..={last}", after + 1),
+            bytes,
+            "batch pubdata with storage proofs is over one L1 transaction; planning fewer blocks"
         );
         Ok(())
     }

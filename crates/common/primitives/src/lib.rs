@@ -64,6 +64,7 @@ pub mod lanes;
 pub mod merkle;
 pub mod poseidon;
 pub mod pubdata;
+pub mod storage_proof;
 pub mod trace;
 pub mod tx;
 pub mod types;
@@ -81,6 +82,7 @@ pub use keys::{
 pub use merkle::{AccountLeaf, MerkleProof};
 pub use poseidon::{FieldBytes, Fr, poseidon};
 pub use pubdata::{PubdataError, PubdataOp, decode_pubdata, encode_pubdata};
+pub use storage_proof::{CompactPath, SlotLeaf, SlotStep, StorageAccess, StorageProof};
 pub use trace::{BalanceRead, ContractTrace, StorageSlot};
 pub use tx::{Recipient, SignedTransaction, StatelessError, Transaction, tx_hash};
 pub use types::{

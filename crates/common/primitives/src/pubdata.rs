@@ -17,6 +17,8 @@
 //! | [`PubdataOp::ContractTx`] | `0x06` | fee_paid(16) contract(3) tx_len(4) tx(tx_len) sig(64) | 88 + tx_len |
 //! | [`PubdataOp::ContractTrace`] | `0x07` | trace_len(4) trace(trace_len) | 5 + trace_len |
 //! | [`PubdataOp::ContractMove`] | `0x08` | from(3) to(3) token(1) amount(16) | 24 |
+//! | [`PubdataOp::StorageProof`] | `0x09` | proof_len(4) proof(proof_len) | 5 + proof_len |
+//! | [`PubdataOp::ContractKey`] | `0x0a` | contract(3) key(32) | 36 |
 //!
 //! `FeeOnly` carries a transaction whose only effect on the account tree is its fee
 //! and nonce: a native transaction that failed, or a contract deploy or call that
@@ -29,9 +31,19 @@
 //! token move its contracts made, in execution order (none if it failed). Every
 //! L1 validator re-executes it and compares all of these ([`crate::trace`]). A
 //! `ContractMove` carries no signature: the contract's code, re-executed, is what
-//! authorizes it, and its sender must be a contract account.
+//! authorizes it, and its sender must be a contract account. After the moves comes
+//! exactly one `StorageProof` op: a step per storage slot the transaction read or
+//! wrote ([`crate::storage_proof`]), checked by every L1 validator against the
+//! contract's storage root.
+//!
+//! A batch ends with its `ContractKey` ops, in increasing account order: one per
+//! contract whose storage root the batch changed, carrying its account leaf's new
+//! key field (`ghostplane_stark::storage::contract_key_field`, which commits the
+//! contract's address, code hash and storage root). The sequencer's blocks carry
+//! neither kind: settlement's merkleizer adds both when it plans a batch.
 
 use crate::codec::{Codec, CodecError};
+use crate::storage_proof::StorageProof;
 use crate::trace::{ContractTrace, TraceError};
 use crate::tx::{Recipient, SignedTransaction, Transaction};
 use crate::types::{AccountId, Amount, ChainId, L1Address, Nonce, PublicKey, Signature, TokenId};
@@ -55,6 +67,10 @@ pub const CONTRACT_TX_FIXED_BYTES: usize = 88;
 pub const CONTRACT_TRACE_FIXED_BYTES: usize = 5;
 /// Encoded size of a `ContractMove` op.
 pub const CONTRACT_MOVE_BYTES: usize = 24;
+/// Encoded size of a `StorageProof` op without its proof.
+pub const STORAGE_PROOF_FIXED_BYTES: usize = 5;
+/// Encoded size of a `ContractKey` op.
+pub const CONTRACT_KEY_BYTES: usize = 36;
 
 const OP_TRANSFER: u8 = 0x01;
 const OP_TRANSFER_TO_NEW: u8 = 0x02;
@@ -64,6 +80,8 @@ const OP_FEE_ONLY: u8 = 0x05;
 const OP_CONTRACT_TX: u8 = 0x06;
 const OP_CONTRACT_TRACE: u8 = 0x07;
 const OP_CONTRACT_MOVE: u8 = 0x08;
+const OP_STORAGE_PROOF: u8 = 0x09;
+const OP_CONTRACT_KEY: u8 = 0x0a;
 
 /// One op of a batch's pubdata.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,6 +182,17 @@ pub enum PubdataOp {
         /// Amount.
         amount: Amount,
     },
+    /// The storage proof of the deploy or call whose trace and moves come before
+    /// it: one step per slot it read or wrote.
+    StorageProof(Box<StorageProof>),
+    /// A contract account's leaf takes a new key field (its storage root changed
+    /// in this batch); only at the batch's end.
+    ContractKey {
+        /// The contract's account.
+        contract: AccountId,
+        /// Its new key field.
+        key: PublicKey,
+    },
 }
 
 /// Why pubdata could not be encoded or decoded.
@@ -207,6 +236,14 @@ pub enum PubdataError {
         /// What is wrong.
         reason: String,
     },
+    /// A storage proof that does not decode, or is outside the limits.
+    #[error("storage proof in the op at byte {offset} is invalid: {reason}")]
+    BadStorageProof {
+        /// Where the op starts.
+        offset: usize,
+        /// What is wrong.
+        reason: String,
+    },
     /// A `ContractTx` op whose transaction is not a deploy or a call.
     #[error(
         "the op at byte {offset} is a contract op, but its transaction is not a deploy or a call"
@@ -237,6 +274,8 @@ impl PubdataOp {
             PubdataOp::ContractTx { tx, .. } => CONTRACT_TX_FIXED_BYTES + tx.encode().len(),
             PubdataOp::ContractTrace(trace) => CONTRACT_TRACE_FIXED_BYTES + trace.encode().len(),
             PubdataOp::ContractMove { .. } => CONTRACT_MOVE_BYTES,
+            PubdataOp::StorageProof(proof) => STORAGE_PROOF_FIXED_BYTES + proof.encode().len(),
+            PubdataOp::ContractKey { .. } => CONTRACT_KEY_BYTES,
         }
     }
 
@@ -357,6 +396,22 @@ impl PubdataOp {
                 out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
                 out.extend_from_slice(&bytes);
             }
+            PubdataOp::StorageProof(proof) => {
+                proof.check().map_err(|e| PubdataError::BadStorageProof {
+                    offset: out.len(),
+                    reason: e.to_string(),
+                })?;
+                let bytes = proof.encode();
+                out.push(OP_STORAGE_PROOF);
+                // At most STORAGE_PROOF_BYTES_MAX, far below u32::MAX.
+                out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+                out.extend_from_slice(&bytes);
+            }
+            PubdataOp::ContractKey { contract, key } => {
+                out.push(OP_CONTRACT_KEY);
+                put_account(out, *contract);
+                out.extend_from_slice(&key.0);
+            }
         }
         Ok(())
     }
@@ -369,7 +424,10 @@ impl PubdataOp {
             | PubdataOp::Withdraw { from, .. } => Some(*from),
             PubdataOp::FeeOnly { tx, .. } | PubdataOp::ContractTx { tx, .. } => Some(tx.from()),
             PubdataOp::ContractMove { from, .. } => Some(*from),
-            PubdataOp::Deposit { .. } | PubdataOp::ContractTrace(_) => None,
+            PubdataOp::Deposit { .. }
+            | PubdataOp::ContractTrace(_)
+            | PubdataOp::StorageProof(_)
+            | PubdataOp::ContractKey { .. } => None,
         }
     }
 
@@ -452,7 +510,9 @@ impl PubdataOp {
             | PubdataOp::ContractTx { tx, signature, .. } => (tx.clone(), *signature),
             PubdataOp::Deposit { .. }
             | PubdataOp::ContractTrace(_)
-            | PubdataOp::ContractMove { .. } => return None,
+            | PubdataOp::ContractMove { .. }
+            | PubdataOp::StorageProof(_)
+            | PubdataOp::ContractKey { .. } => return None,
         };
         Some(SignedTransaction {
             tx,
@@ -652,6 +712,19 @@ impl<'a> Reader<'a> {
                 trace.check().map_err(|e: TraceError| bad(e.to_string()))?;
                 PubdataOp::ContractTrace(Box::new(trace))
             }
+            OP_STORAGE_PROOF => {
+                let len = u32::from_be_bytes(self.array()?) as usize;
+                let offset = self.op_start;
+                let bad = |reason: String| PubdataError::BadStorageProof { offset, reason };
+                let bytes = self.take(len)?;
+                let proof = StorageProof::decode(bytes).map_err(|e| bad(e.to_string()))?;
+                proof.check().map_err(|e| bad(e.to_string()))?;
+                PubdataOp::StorageProof(Box::new(proof))
+            }
+            OP_CONTRACT_KEY => PubdataOp::ContractKey {
+                contract: self.account()?,
+                key: PublicKey(self.array()?),
+            },
             opcode => {
                 return Err(PubdataError::UnknownOpcode {
                     opcode,

@@ -4,8 +4,8 @@
 
 use ghostplane_primitives::block::Event;
 use ghostplane_primitives::pubdata::{
-    CONTRACT_MOVE_BYTES, DEPOSIT_BYTES, PUBDATA_BYTES_MAX, TRANSFER_BYTES, TRANSFER_TO_NEW_BYTES,
-    WITHDRAW_BYTES,
+    CONTRACT_KEY_BYTES, CONTRACT_MOVE_BYTES, DEPOSIT_BYTES, PUBDATA_BYTES_MAX, TRANSFER_BYTES,
+    TRANSFER_TO_NEW_BYTES, WITHDRAW_BYTES,
 };
 use ghostplane_primitives::*;
 use proptest::collection::vec;
@@ -332,6 +332,35 @@ fn pubdata_op() -> impl Strategy<Value = PubdataOp> {
                     }],
                 }))
             }),
+        (account_id(), bytes32()).prop_map(|(contract, key)| PubdataOp::ContractKey {
+            contract,
+            key: PublicKey(key),
+        }),
+        vec(
+            (
+                bytes32(),
+                0u8..3,
+                vec(any::<u8>(), 0..=40),
+                any::<u64>(),
+                vec(bytes32(), 0..3)
+            ),
+            0..3
+        )
+        .prop_map(|steps| {
+            let steps = steps
+                .into_iter()
+                .map(|(key, kind, value, occupied, nodes)| SlotStep {
+                    key,
+                    old: match kind {
+                        0 => SlotLeaf::Absent,
+                        1 => SlotLeaf::Present(value),
+                        _ => SlotLeaf::Held { key, value },
+                    },
+                    path: CompactPath { occupied, nodes },
+                })
+                .collect();
+            PubdataOp::StorageProof(Box::new(StorageProof { steps }))
+        }),
     ]
 }
 
@@ -504,6 +533,13 @@ fn pubdata_op_sizes_match_the_documented_table() {
             },
             CONTRACT_MOVE_BYTES,
         ),
+        (
+            PubdataOp::ContractKey {
+                contract: id,
+                key: PublicKey([7; 32]),
+            },
+            CONTRACT_KEY_BYTES,
+        ),
     ];
     for (op, size) in cases {
         let bytes = encode_pubdata(std::slice::from_ref(&op)).unwrap();
@@ -574,8 +610,28 @@ fn pubdata_rejects_bad_input() {
         Err(PubdataError::BadTrace { .. })
     ));
     assert!(matches!(
-        decode_pubdata(&[0x09]),
-        Err(PubdataError::UnknownOpcode { opcode: 0x09, .. })
+        decode_pubdata(&[0x0b]),
+        Err(PubdataError::UnknownOpcode { opcode: 0x0b, .. })
+    ));
+    // A storage proof with a value over the storage bound.
+    let proof = StorageProof {
+        steps: vec![SlotStep {
+            key: [1; 32],
+            old: SlotLeaf::Present(vec![0; STORAGE_VALUE_BYTES_MAX + 1]),
+            path: CompactPath::default(),
+        }],
+    };
+    let bytes = proof.encode();
+    let mut long = vec![0x09];
+    long.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+    long.extend_from_slice(&bytes);
+    assert!(matches!(
+        decode_pubdata(&long),
+        Err(PubdataError::BadStorageProof { .. })
+    ));
+    assert!(matches!(
+        encode_pubdata(&[PubdataOp::StorageProof(Box::new(proof))]),
+        Err(PubdataError::BadStorageProof { .. })
     ));
     assert!(matches!(
         decode_pubdata(&[0x06]),

@@ -685,11 +685,35 @@ fn contract_ops(key: &Keypair, tx: Transaction) -> Vec<PubdataOp> {
         trace: &trace,
         next_account: 2,
     };
-    ghostplane_executor::Reexecutor::new()
+    let mut ops = ghostplane_executor::Reexecutor::new()
         .unwrap()
         .reexecute(job, prices, &NoCode)
         .unwrap()
-        .ops
+        .ops;
+    // It touches no storage: its storage proof has no step.
+    ops.push(PubdataOp::StorageProof(Box::default()));
+    ops
+}
+
+/// `ops` as settlement's planning completes them: with a storage proof after each
+/// contract transaction's trace and moves and the batch's `ContractKey` tail, from
+/// `tree`'s storage trees (which it leaves unchanged). Ops that carry proofs
+/// already have them made again, so a forgery of a trace gets the proof an
+/// operator would post for it.
+fn completed(tree: &mut AccountTree, ops: &[PubdataOp]) -> Vec<PubdataOp> {
+    let raw: Vec<PubdataOp> = ops
+        .iter()
+        .filter(|op| {
+            !matches!(
+                op,
+                PubdataOp::StorageProof(_) | PubdataOp::ContractKey { .. }
+            )
+        })
+        .cloned()
+        .collect();
+    let out = tree.storage().complete(&raw).unwrap();
+    tree.discard();
+    out
 }
 
 /// A Groth16 rollup takes no contracts: a commit holding a deploy, a call (as
@@ -1281,20 +1305,26 @@ fn trace_mut(ops: &mut [PubdataOp], at: usize) -> &mut ghostplane_primitives::Co
 /// what the code does is refused naming the transaction, and changes nothing.
 #[test]
 fn contract_transactions_are_re_executed_at_commit() {
-    let honest = contract_batch(example_contract("counter"));
     let dir = tempfile::tempdir().unwrap();
     let backend = stark();
     let mut tree = tree(dir.path(), backend.as_ref());
+    let honest = completed(&mut tree, &contract_batch(example_contract("counter")));
+    let swapped = completed(&mut tree, &contract_batch(example_contract("registry")));
     let node = node(
         dir.path(),
         &genesis(tree.root().unwrap(), 100, backend.as_ref()),
     );
     let commit = |ops: &[PubdataOp], chunk_count: u32| first_commit(ops, 2, chunk_count);
-    let refused = |ops: &[PubdataOp]| -> rollup::RollupError {
+    let refused_raw = |ops: &[PubdataOp]| -> rollup::RollupError {
         match node.submit(sign(&operator(), &node, commit(ops, 1))) {
             Err(SubmitError::Refused(ghostd::modules::CallError::Rollup(e))) => e,
             other => panic!("{other:?}"),
         }
+    };
+    // Forgeries of traces come with the storage proofs an operator would post.
+    let mut refused = |ops: &[PubdataOp]| -> rollup::RollupError {
+        let ops = completed(&mut tree, ops);
+        refused_raw(&ops)
     };
     let before = node.read(rollup::status).unwrap();
     let call_counter = nth_trace(&honest, 3) - 1; // the relay calling the counter
@@ -1307,21 +1337,22 @@ fn contract_transactions_are_re_executed_at_commit() {
             "{e}"
         );
     };
-    // A storage write the code did not make.
+    let from = AccountId::new(1).unwrap();
+    let counter = ghostplane_primitives::tx::contract_address(from, 0);
+    // A storage write the code did not make (its storage proof in order: the
+    // re-execution refuses it).
     let mut ops = honest.clone();
     trace_mut(&mut ops, call_counter + 1)
         .writes
         .push(ghostplane_primitives::StorageSlot {
-            contract: ghostplane_primitives::ContractAddress([7; 32]),
+            contract: counter,
             key: ghostplane_primitives::Hash32([7; 32]),
             value: Some(vec![1]),
         });
     differs(call_counter, "storage writes", refused(&ops));
-    // A read value, or an absence, that differs from what execution saw: the
-    // counter's slot was absent (claiming 5 makes the code read 8 more bytes and
-    // write 6, not the posted 1); the relay's slot was absent too.
-    let from = AccountId::new(1).unwrap();
-    let counter = ghostplane_primitives::tx::contract_address(from, 0);
+    // A read value, or an absence, that differs from the state: the storage
+    // proof shows the tree's (the counter's and the relay's slots were absent),
+    // so the commit check refuses it before any re-execution (code 40).
     for contract in [
         counter,
         ghostplane_primitives::tx::contract_address(from, 1),
@@ -1331,7 +1362,13 @@ fn contract_transactions_are_re_executed_at_commit() {
         let slot = reads.iter_mut().find(|r| r.contract == contract).unwrap();
         assert_eq!(slot.value, None);
         slot.value = Some(5u64.to_le_bytes().to_vec());
-        differs(call_counter, "", refused(&ops));
+        let e = refused(&ops);
+        assert_eq!(e.code(), 40, "{e}");
+        assert!(
+            matches!(&e, rollup::RollupError::StorageProof { op, reason }
+                if *op == call_counter + 2 && reason.contains("does not hold")),
+            "{e}"
+        );
     }
     // A sub-call's writes kept after it failed (the reverting contract's).
     let mut ops = honest.clone();
@@ -1362,19 +1399,21 @@ fn contract_transactions_are_re_executed_at_commit() {
     differs(call_counter, "fee charged", refused(&ops));
     // Code swapped after deploy: the calls ran against other code at the
     // counter's address than the deploy in this pubdata.
-    let swapped = contract_batch(example_contract("registry"));
-    let at = nth_trace(&honest, 2) + 1; // the first op of block 2
+    let at = nth_trace(&honest, 2) + 2; // the first op of block 2 (after a proof)
     let ops = [&honest[..at], &swapped[at..]].concat();
     let e = refused(&ops);
     assert!(
         matches!(&e, rollup::RollupError::Reexecution { op, .. } if *op == call_counter),
         "{e}"
     );
-    // Shape: a missing trace, a stray one, one outside the batch's blocks.
+    // Shape: a missing trace (the batch ends at the call: no proof, no tail), a
+    // stray one, one outside the batch's blocks.
     let mut ops = honest.clone();
-    ops.remove(call_counter + 1);
+    ops.truncate(call_counter + 1);
+    let e = refused_raw(&ops);
     assert!(
-        matches!(refused(&ops), rollup::RollupError::ContractTraceMissing { op } if op == call_counter)
+        matches!(e, rollup::RollupError::ContractTraceMissing { op } if op == call_counter),
+        "{e}"
     );
     let mut ops = honest.clone();
     let stray = ops[call_counter + 1].clone();
@@ -1416,6 +1455,186 @@ fn contract_transactions_are_re_executed_at_commit() {
             "counter"
         )))
     );
+}
+
+/// Storage proofs and the `ContractKey` tail at commit (issue 36, design B): the
+/// honest contract batch commits, the L1 then tracks the counter's storage root and
+/// its leaf's key field as the prover's tree has them. Refused, changing nothing:
+/// a step for another key or a read value the tree does not hold, even with a
+/// matching step (40); a write to a contract that is not deployed (40); a proof
+/// missing or stray (41); the tail missing, with a wrong key field (a code hash
+/// changed, a byte flipped), naming a contract whose root did not change, or
+/// followed by another op (42).
+#[test]
+fn storage_proofs_and_contract_keys_are_checked_at_commit() {
+    use ghostplane_primitives::{CompactPath, Hash32, SlotLeaf, SlotStep, StorageSlot};
+    use ghostplane_prover::storage_trees::contract_leaf_key;
+    let dir = tempfile::tempdir().unwrap();
+    let backend = stark();
+    let mut tree = tree(dir.path(), backend.as_ref());
+    let raw = contract_batch(example_contract("counter"));
+    let honest = completed(&mut tree, &raw);
+    let from = AccountId::new(1).unwrap();
+    let counter = ghostplane_primitives::tx::contract_address(from, 0);
+    let call_counter = nth_trace(&honest, 3) - 1;
+    let proof_at = call_counter + 2;
+    assert!(matches!(honest[proof_at], PubdataOp::StorageProof(_)));
+    let PubdataOp::ContractTx { contract, .. } = honest[0] else {
+        panic!("{:?}", honest[0]);
+    };
+    let reverter = match honest[nth_trace(&honest, 2) - 1] {
+        PubdataOp::ContractTx { contract, .. } => contract,
+        ref other => panic!("{other:?}"),
+    };
+    // The tail re-keys the counter (and the relay, if its storage changed).
+    let tail_at = honest
+        .iter()
+        .position(|op| matches!(op, PubdataOp::ContractKey { contract: c, .. } if *c == contract))
+        .unwrap();
+    let PubdataOp::ContractKey { key, .. } = honest[tail_at] else {
+        unreachable!()
+    };
+    // The counter's storage root after the batch, as the prover's trees have it.
+    tree.storage().complete(&raw).unwrap();
+    let root = tree.storage().root(contract).unwrap();
+    tree.discard();
+    assert_eq!(
+        key,
+        contract_leaf_key(
+            &counter,
+            &ghostplane_primitives::tx::code_hash(&example_contract("counter")),
+            &root
+        )
+    );
+    let node = node(
+        dir.path(),
+        &genesis(tree.root().unwrap(), 100, backend.as_ref()),
+    );
+    let refused = |ops: &[PubdataOp], code: u16, op: usize, what: &str| match node.submit(sign(
+        &operator(),
+        &node,
+        first_commit(ops, 2, 1),
+    )) {
+        Err(SubmitError::Refused(ghostd::modules::CallError::Rollup(e))) => {
+            assert_eq!(e.code(), code, "{e}");
+            let at = match &e {
+                rollup::RollupError::StorageProof { op, .. }
+                | rollup::RollupError::StorageProofPlacement { op, .. }
+                | rollup::RollupError::ContractKey { op, .. } => *op,
+                other => panic!("{other}"),
+            };
+            assert_eq!(at, op, "{e}");
+            assert!(e.to_string().contains(what), "{e}");
+        }
+        other => panic!("{other:?}"),
+    };
+    fn proof_mut(ops: &mut [PubdataOp], at: usize) -> &mut ghostplane_primitives::StorageProof {
+        match &mut ops[at] {
+            PubdataOp::StorageProof(proof) => proof,
+            other => panic!("{other:?}"),
+        }
+    }
+    let before = node.read(rollup::status).unwrap();
+
+    // A step for another key than the trace's.
+    let mut ops = honest.clone();
+    proof_mut(&mut ops, proof_at).steps[0].key[0] ^= 1;
+    refused(&ops, 40, proof_at, "another key");
+    // A read value the tree does not hold, with the step's old leaf forged to
+    // match it: the path no longer reaches the root.
+    let mut ops = honest.clone();
+    let read = trace_mut(&mut ops, call_counter + 1)
+        .reads
+        .iter()
+        .position(|r| r.contract == counter)
+        .unwrap();
+    trace_mut(&mut ops, call_counter + 1).reads[read].value = Some(vec![5; 8]);
+    proof_mut(&mut ops, proof_at).steps[read].old = SlotLeaf::Present(vec![5; 8]);
+    refused(&ops, 40, proof_at, "does not reach the storage root");
+    // A write to an address where no contract is deployed.
+    let mut ops = honest.clone();
+    let nowhere = ghostplane_primitives::ContractAddress([7; 32]);
+    trace_mut(&mut ops, call_counter + 1)
+        .writes
+        .push(StorageSlot {
+            contract: nowhere,
+            key: Hash32([7; 32]),
+            value: Some(vec![1]),
+        });
+    proof_mut(&mut ops, proof_at).steps.push(SlotStep {
+        key: [7; 32],
+        old: SlotLeaf::Absent,
+        path: CompactPath::default(),
+    });
+    refused(&ops, 40, proof_at, "not a deployed contract");
+    // No proof (the batch ends at the trace), and a stray one.
+    refused(
+        &honest[..proof_at],
+        41,
+        call_counter,
+        "not followed by its storage proof",
+    );
+    let mut ops = honest.clone();
+    ops.insert(0, PubdataOp::StorageProof(Box::default()));
+    refused(&ops, 41, 0, "does not end a contract transaction");
+    // The tail: missing, a flipped byte, another code hash, a contract whose
+    // root did not change, an op after it.
+    let n = honest.len();
+    refused(&honest[..n - 1], 42, n - 1, "has no ContractKey op");
+    let rekeyed = |key: PublicKey| {
+        let mut ops = honest.clone();
+        ops[tail_at] = PubdataOp::ContractKey { contract, key };
+        ops
+    };
+    let mut flipped = key;
+    flipped.0[31] ^= 1;
+    refused(&rekeyed(flipped), 42, tail_at, "not its storage root's");
+    let other_code = ghostplane_primitives::tx::code_hash(&example_contract("registry"));
+    let swapped = contract_leaf_key(&counter, &other_code, &root);
+    refused(&rekeyed(swapped), 42, tail_at, "not its storage root's");
+    let mut ops = honest.clone();
+    ops.push(PubdataOp::ContractKey {
+        contract: reverter,
+        key,
+    });
+    refused(&ops, 42, n, "unchanged");
+    let mut ops = honest.clone();
+    ops.push(ops[proof_at].clone());
+    refused(&ops, 42, n, "after the batch's ContractKey ops");
+    assert_eq!(
+        node.read(rollup::status).unwrap(),
+        before,
+        "nothing changed"
+    );
+
+    // The honest batch commits; the L1 tracks the counter's root and key field,
+    // which the merkleized tree's leaf holds too.
+    let jobs = Merkleizer::new(&mut tree, backend.as_ref(), L2)
+        .build_batch(BatchNumber(1), AccountId::ZERO, &honest)
+        .unwrap();
+    assert_eq!(
+        run(
+            &node,
+            sign(
+                &operator(),
+                &node,
+                first_commit(&honest, 2, jobs.len() as u32)
+            )
+        ),
+        L1Outcome::Success
+    );
+    let tracked = node
+        .read(|s| rollup::storage::contract_storage(s, &counter))
+        .unwrap()
+        .unwrap();
+    assert_eq!(tracked.account, contract.get());
+    assert_eq!(tracked.root, ghostplane_stark::wire::pack_digest(&root));
+    let account = node
+        .read(|s| rollup::l2_account(s, contract))
+        .unwrap()
+        .unwrap();
+    assert_eq!(account.key, key);
+    assert_eq!(tree.leaf(contract).unwrap().unwrap().public_key, key);
 }
 
 /// A call of `contract` from account 1 moving `value` to it.
@@ -1461,6 +1680,10 @@ fn contract_value_moves_are_re_executed_and_forgeries_refused() {
     let mut swap = vec![2];
     swap.extend_from_slice(&1u64.to_le_bytes());
     honest.extend(l2.block(vec![value_call(amm, swap, (TokenId::Spirit, 1_000), 3)]));
+    let dir = tempfile::tempdir().unwrap();
+    let backend = stark();
+    let mut tree = tree(dir.path(), backend.as_ref());
+    let honest = completed(&mut tree, &honest);
     let pool = match honest[0] {
         PubdataOp::ContractTx { contract, .. } => contract,
         ref other => panic!("{other:?}"),
@@ -1476,15 +1699,14 @@ fn contract_value_moves_are_re_executed_and_forgeries_refused() {
     assert_eq!((to, token), (from, TokenId::Mana));
     assert!(amount > 0);
 
-    let dir = tempfile::tempdir().unwrap();
-    let backend = stark();
-    let mut tree = tree(dir.path(), backend.as_ref());
     let node = node(
         dir.path(),
         &genesis(tree.root().unwrap(), 100, backend.as_ref()),
     );
-    let refused = |ops: &[PubdataOp]| -> rollup::RollupError {
-        match node.submit(sign(&operator(), &node, first_commit(ops, 2, 1))) {
+    // Forgeries come with the storage proofs an operator would post for them.
+    let mut refused = |ops: &[PubdataOp]| -> rollup::RollupError {
+        let ops = completed(&mut tree, ops);
+        match node.submit(sign(&operator(), &node, first_commit(&ops, 2, 1))) {
             Err(SubmitError::Refused(ghostd::modules::CallError::Rollup(e))) => e,
             other => panic!("{other:?}"),
         }
@@ -1659,14 +1881,15 @@ fn contract_value_moves_are_re_executed_and_forgeries_refused() {
 /// one unit less.
 #[test]
 fn a_batch_at_the_fuel_cap_commits_and_one_over_it_is_refused() {
-    let ops = contract_batch(example_contract("counter"));
+    let raw = contract_batch(example_contract("counter"));
     // The fuel the calls' code is given, and the deploys' code to compile.
-    let fuel = ghostplane_primitives::trace::reexecution_fuel(&ops);
+    let fuel = ghostplane_primitives::trace::reexecution_fuel(&raw);
     assert!(fuel > 0);
     for (cap, commits) in [(fuel - 1, false), (fuel, true)] {
         let dir = tempfile::tempdir().unwrap();
         let backend = stark();
         let mut tree = tree(dir.path(), backend.as_ref());
+        let ops = completed(&mut tree, &raw);
         let mut genesis = genesis(tree.root().unwrap(), 100, backend.as_ref());
         genesis.rollup.batch_fuel_max = cap;
         let node = node(dir.path(), &genesis);

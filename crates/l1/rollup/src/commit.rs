@@ -4,7 +4,7 @@
 //! no contract op (fee-only `Deploy`/`Call`, `ContractTrace`).
 
 use ghostplane_executor::Reexecutor;
-use ghostplane_primitives::tx::{contract_account_key, contract_address};
+use ghostplane_primitives::tx::{code_hash, contract_address};
 use ghostplane_primitives::{
     AccountId, Amount, BatchNumber, ChainId, ContractTrace, FieldBytes, Hash32, PubdataOp,
     PublicKey, SignedTransaction, TRANSFER_ACCOUNT_ID_LIMIT, TokenId, Transaction, decode_pubdata,
@@ -19,6 +19,7 @@ use super::{
     SIGNATURE_BATCH_MIN, Withdrawal, account_key, batch_key, contract_balances,
     contract_balances_key, deposit, l2_account, seen_key, state_key, status,
 };
+use crate::storage::{StorageRoots, follows_trace};
 use ghostd_module::state::{self, Layer};
 use ghostd_types::tx::BatchCommit;
 
@@ -266,6 +267,8 @@ fn contract_op(op: &PubdataOp) -> Option<&'static str> {
         None => match op {
             PubdataOp::ContractTrace(_) => Some("contract trace"),
             PubdataOp::ContractMove { .. } => Some("contract move"),
+            PubdataOp::StorageProof(_) => Some("storage proof"),
+            PubdataOp::ContractKey { .. } => Some("contract key"),
             _ => None,
         },
     }
@@ -351,7 +354,13 @@ pub fn commit_call(
     let mut withdrawals = Vec::new();
     let mut consumed = st.deposits_consumed;
     let mut new_key_pending = st.new_key_deposits_pending;
+    let mut storage = StorageRoots::default();
+    // The trace the next storage proof is for.
+    let mut last_trace = None;
     for (i, op) in ops.iter().enumerate() {
+        if !matches!(op, PubdataOp::ContractKey { .. }) {
+            storage.not_tail(i)?;
+        }
         // A contract's moves come right after its transaction's trace.
         if let PubdataOp::ContractMove { .. } = op
             && !(i > 0
@@ -487,8 +496,16 @@ pub fn commit_call(
                 // A successful deploy creates its contract's account; a call pays
                 // the contract's (which re-execution checks is the address's).
                 if let PubdataOp::ContractTx { contract, .. } = op {
-                    if let Transaction::Deploy { from, nonce, .. } = tx {
-                        let key = contract_account_key(&contract_address(*from, *nonce));
+                    if let Transaction::Deploy {
+                        from, nonce, code, ..
+                    } = tx
+                    {
+                        let key = StorageRoots::deploy(
+                            accounts.state,
+                            &contract_address(*from, *nonce),
+                            *contract,
+                            &code_hash(code),
+                        );
                         accounts.create_contract(i, *contract, key)?;
                         slot_accounts.receiver_key = key;
                         slot_accounts.receiver_new = true;
@@ -519,7 +536,23 @@ pub fn commit_call(
                 accounts.credit(i, *to, receiver.contract, *token, *amount)?;
                 slot_accounts.receiver_key = receiver.key;
             }
-            PubdataOp::ContractTrace(_) => {}
+            PubdataOp::ContractTrace(trace) => last_trace = Some(trace),
+            PubdataOp::StorageProof(proof) => {
+                let trace = last_trace.take().filter(|_| follows_trace(&ops, i)).ok_or(
+                    RollupError::StorageProofPlacement {
+                        op: i,
+                        detail: "a storage proof that does not end a contract transaction's trace and moves",
+                    },
+                )?;
+                storage.check_proof(accounts.state, i, trace, proof)?;
+            }
+            PubdataOp::ContractKey { contract, key } => {
+                storage.rekey(accounts.state, i, *contract, key)?;
+                let mut account = accounts.get(i, *contract)?;
+                slot_accounts.sender_key = account.key;
+                account.key = *key;
+                accounts.state.put(account_key(*contract), &account);
+            }
         }
         // The slot, by the merkleizer's rule (`None`: a contract trace, which the
         // re-execution below checks).
@@ -527,6 +560,7 @@ pub fn commit_call(
             cutter.push(i, sender, slot)?;
         }
     }
+    storage.finish(accounts.state, ops.len())?;
     // Every signature, as one batch: the same rule the sequencer admits with
     // (ed25519-dalek's cofactored batch equation, falling back to strict
     // single verification to name the culprit), so a transaction the sequencer

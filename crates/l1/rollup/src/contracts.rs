@@ -6,7 +6,7 @@
 //! `ContractMove`s.
 //!
 //! ```text
-//! ops: … ContractTx|FeeOnly{Deploy|Call} ContractTrace ContractMove* …
+//! ops: … ContractTx|FeeOnly{Deploy|Call} ContractTrace ContractMove* StorageProof …
 //!   ▼ the work asked, within the genesis's `batch_fuel_max`: the fuel the
 //!   │  traces were given and each deploy's code to compile
 //!   │  (`reexecution_fuel`; it bounds the work below)
@@ -28,8 +28,9 @@
 //! signed op comes from a contract's account, and a deploy's account id is the next
 //! one; the comparison here checks that the code made exactly those moves.
 //!
-//! The proofs bind the reads and writes to the state (the contract-state AIR);
-//! re-execution binds the contract logic to them. A change of the wasmtime
+//! The storage proofs bind the reads and writes to the tracked storage roots
+//! ([`crate::storage`]), the `ContractKey` slots bind those roots to the proven
+//! account tree; re-execution binds the contract logic to them. A change of the wasmtime
 //! version, of the module rewrite or of the fuel table is a consensus change.
 
 use std::sync::Arc;
@@ -151,6 +152,13 @@ pub(crate) fn reexecute_batch<'t>(
             .iter()
             .take_while(|op| matches!(op, PubdataOp::ContractMove { .. }))
             .count();
+        // And its storage proof (checked in the commit loop, `crate::storage`).
+        if !matches!(ops.get(i + 2 + moves), Some(PubdataOp::StorageProof(_))) {
+            return Err(RollupError::StorageProofPlacement {
+                op: i,
+                detail: "a contract transaction whose trace and moves are not followed by its storage proof",
+            });
+        }
         let job = ReexecutionJob {
             signed: tx,
             trace,

@@ -341,12 +341,43 @@ pub enum RollupError {
     /// The batch's fee account is a contract's: fees go to an operator's account.
     #[error("fee account {0} is a contract's account; name an operator's account")]
     FeeAccountContract(AccountId),
+    /// A contract transaction's storage proof does not show the slots its trace
+    /// read and wrote under the storage roots the L1 tracks: a step for another
+    /// key, a read value that is not the tree's, a path that does not reach the
+    /// root, a write where another key holds the path, or a write to a contract
+    /// that is not deployed.
+    #[error("op {op}: the storage proof does not check: {reason}")]
+    StorageProof {
+        /// Op index of the storage proof.
+        op: usize,
+        /// The first step that fails, and why.
+        reason: String,
+    },
+    /// A storage proof where none belongs, or a contract transaction without one:
+    /// each deploy or call's trace and moves end with exactly one.
+    #[error("op {op}: {detail}")]
+    StorageProofPlacement {
+        /// Op index.
+        op: usize,
+        /// What is out of place.
+        detail: &'static str,
+    },
+    /// The batch's `ContractKey` tail is not one op per contract whose storage
+    /// root the batch changed, in account order, each with the key field of the
+    /// root the L1 computed.
+    #[error("op {op}: {detail}")]
+    ContractKey {
+        /// Op index (the batch's op count when an op is missing at the end).
+        op: usize,
+        /// What differs.
+        detail: String,
+    },
 }
 
 impl RollupError {
     /// The stable result code receipts carry (`L1Outcome::Failed { module: rollup,
     /// code }`), numbered in declaration order and never reused or renumbered (a
-    /// new refusal takes the next number): 1 `ZeroDeposit`, 2 `BadRecipient`, 3 `QueueFull`, 4 `AccountsFull`, 5 `NotOperator`, 6 `BatchOrder`, 7 `BlockRange`, 8 `Pubdata`, 9 `UnknownAccount`, 10 `AccountId`, 11 `AccountReserved`, 12 `BadSignature`, 13 `Nonce`, 14 `DepositMismatch`, 15 `FeeOverMaximum`, 16 `Stateless`, 17 `TooManyBlocks`, 18 `DepositOverdue`, 19 `ChunkCount`, 20 `Overflow`, 21 `ProveOrder`, 22 `ProofCount`, 23 `BadProof`, 24 `ChunkOrder`, 25 `RootMismatch`, 26 `Ledger`, 27 `State`, 28 `NoState`, 29 `ContractsUnsupported`, 30 `ContractTraceMissing`, 31 `ContractTraceStray`, 32 `ContractTraceOrder`, 33 `Reexecution`, 34 `BatchFuel`, 35 `ContractSender`, 36 `ContractMoveStray`, 37 `ContractBalanceRead`, 38 `ContractOverdraft`, 39 `FeeAccountContract`.
+    /// new refusal takes the next number): 1 `ZeroDeposit`, 2 `BadRecipient`, 3 `QueueFull`, 4 `AccountsFull`, 5 `NotOperator`, 6 `BatchOrder`, 7 `BlockRange`, 8 `Pubdata`, 9 `UnknownAccount`, 10 `AccountId`, 11 `AccountReserved`, 12 `BadSignature`, 13 `Nonce`, 14 `DepositMismatch`, 15 `FeeOverMaximum`, 16 `Stateless`, 17 `TooManyBlocks`, 18 `DepositOverdue`, 19 `ChunkCount`, 20 `Overflow`, 21 `ProveOrder`, 22 `ProofCount`, 23 `BadProof`, 24 `ChunkOrder`, 25 `RootMismatch`, 26 `Ledger`, 27 `State`, 28 `NoState`, 29 `ContractsUnsupported`, 30 `ContractTraceMissing`, 31 `ContractTraceStray`, 32 `ContractTraceOrder`, 33 `Reexecution`, 34 `BatchFuel`, 35 `ContractSender`, 36 `ContractMoveStray`, 37 `ContractBalanceRead`, 38 `ContractOverdraft`, 39 `FeeAccountContract`, 40 `StorageProof`, 41 `StorageProofPlacement`, 42 `ContractKey`.
     pub fn code(&self) -> u16 {
         match self {
             Self::ZeroDeposit => 1,
@@ -388,6 +419,9 @@ impl RollupError {
             Self::ContractBalanceRead { .. } => 37,
             Self::ContractOverdraft { .. } => 38,
             Self::FeeAccountContract(_) => 39,
+            Self::StorageProof { .. } => 40,
+            Self::StorageProofPlacement { .. } => 41,
+            Self::ContractKey { .. } => 42,
         }
     }
 }

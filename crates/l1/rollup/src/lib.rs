@@ -77,6 +77,7 @@ pub mod deposit;
 pub mod error;
 pub mod prove;
 mod rpc;
+pub mod storage;
 pub mod verifier;
 
 pub use rpc::RollupRpc;

@@ -74,8 +74,9 @@ impl ChunkOp {
 
     /// The slot a pubdata op takes in its segment: the one rule both the prover's
     /// merkleizer and the L1's commit check build slots with. `accounts` holds what
-    /// the pubdata does not carry, read before the op. `None` for a storage write
-    /// (attested, not proven: it takes no slot).
+    /// the pubdata does not carry, read before the op. `None` for a contract trace
+    /// and a storage proof (the L1 re-executes and checks them; what they change
+    /// reaches the tree by the batch's `ContractKey` ops).
     pub fn from_pubdata(op: &PubdataOp, accounts: &SlotAccounts) -> Option<Self> {
         let (a_index, a_key, nonce) = match op.sender() {
             Some(from) => (from, accounts.sender_key, accounts.sender_nonce),
@@ -169,7 +170,16 @@ impl ChunkOp {
                 b_data: accounts.receiver_key.0,
                 ..sent(OpKind::Transfer, *token, *amount, 0)
             },
-            PubdataOp::ContractTrace(_) => return None,
+            // A contract leaf takes its new key field (from the storage root the
+            // L1 computed); `accounts.sender_key` is its key field before.
+            PubdataOp::ContractKey { contract, key } => Self {
+                kind: OpKind::ContractKey,
+                a_index: *contract,
+                a_key: accounts.sender_key,
+                b_data: key.0,
+                ..Self::noop()
+            },
+            PubdataOp::ContractTrace(_) | PubdataOp::StorageProof(_) => return None,
         })
     }
 }
@@ -178,7 +188,8 @@ impl ChunkOp {
 /// read before the op ([`ChunkOp::from_pubdata`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SlotAccounts {
-    /// The sender's key (ignored for an op without a sender).
+    /// The sender's key (ignored for an op without a sender); for a `ContractKey`
+    /// op, the contract's key field before it.
     pub sender_key: PublicKey,
     /// The sender's nonce before the op (ignored for an op without a sender).
     pub sender_nonce: Nonce,

@@ -121,6 +121,7 @@ pub fn open_db_with(
         tree::CF_META,
         storage_trees::CF_STORAGE_NODES,
         storage_trees::CF_STORAGE_SLOTS,
+        storage_trees::CF_STORAGE_CONTRACTS,
         coordinator::CF_JOBS,
         coordinator::CF_WITNESSES,
     ]

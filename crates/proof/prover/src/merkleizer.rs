@@ -4,8 +4,11 @@
 //! Each op becomes one slot, built by [`ChunkOp::from_pubdata`] (the rule the L1's
 //! commit check builds slots with): a successful deploy or call is a transfer of its
 //! value to the contract's account (a deploy creates it), a contract's move a
-//! transfer from its account with fee 0. Contract traces take no slot (the L1
-//! re-executes them; their storage is not in the tree yet).
+//! transfer from its account with fee 0, a `ContractKey` op a re-keying of the
+//! contract's leaf (its new key field commits its new storage root). Contract
+//! traces and storage proofs take no slot: the L1 re-executes the first and checks
+//! the second. A deploy's leaf starts with the key field of empty storage.
+//! The ops are a batch's completed ones ([`crate::StorageTrees::complete`]).
 //! Segments are cut by [`crate::cut::Cutter`], the rule ghostd's commit check cuts
 //! with too, and padded with no-ops as the backend pads.
 //!
@@ -15,7 +18,7 @@
 //! the segment. Op rules (balances, nonces, keys) read leaves, never hashes, so they
 //! run at full speed and the hashing is batched per tree level.
 
-use ghostplane_primitives::tx::{contract_account_key, contract_address};
+use ghostplane_primitives::tx::{code_hash, contract_address};
 use ghostplane_primitives::{
     AccountId, AccountLeaf, Amount, BatchNumber, ChainId, PubdataOp, PublicKey, TokenId,
     Transaction,
@@ -25,6 +28,7 @@ use ghostplane_proof_backend::{ChunkHeader, ChunkOp, SlotAccounts};
 use crate::backend::{Job, Leg, ProofBackend, Segment, Slot};
 use crate::cut::{CutError, Cutter};
 use crate::error::ProverError;
+use crate::storage_trees::new_contract_leaf_key;
 use crate::tree::AccountTree;
 
 /// Applies ops to an [`AccountTree`] and produces the backend's proof jobs.
@@ -91,7 +95,7 @@ impl<'a> Merkleizer<'a> {
             cutter: Cutter::new(max, fee_account),
         };
         for (position, op) in ops.iter().enumerate() {
-            if matches!(op, PubdataOp::ContractTrace(_)) {
+            if matches!(op, PubdataOp::ContractTrace(_) | PubdataOp::StorageProof(_)) {
                 continue;
             }
             if open.cutter.closes_before(op.sender()) {
@@ -313,7 +317,10 @@ impl<'a> Merkleizer<'a> {
 
     fn apply(&mut self, position: usize, slot: usize, op: &PubdataOp) -> Result<Slot, ProverError> {
         // An idle sender leg comes first in the statement: read it before the op.
-        let mut a = match op.sender() {
+        let mut a = match op.sender().or(match op {
+            PubdataOp::ContractKey { contract, .. } => Some(*contract),
+            _ => None,
+        }) {
             None => Some(self.idle(LegAt::A(slot), AccountId::ZERO)?),
             Some(_) => None,
         };
@@ -426,7 +433,11 @@ impl<'a> Merkleizer<'a> {
                                 reason: "deploy creates an account that exists",
                             });
                         }
-                        Some(contract_account_key(&contract_address(from, tx.nonce())))
+                        let Transaction::Deploy { code, .. } = tx else {
+                            return Err(ProverError::Corrupt("deploy"));
+                        };
+                        let address = contract_address(from, tx.nonce());
+                        Some(new_contract_leaf_key(&address, &code_hash(code)))
                     }
                     _ => None,
                 };
@@ -456,7 +467,20 @@ impl<'a> Merkleizer<'a> {
                 accounts.sender_nonce = sender.nonce;
                 accounts.receiver_key = receiver.public_key;
             }
-            PubdataOp::ContractTrace(_) => {}
+            PubdataOp::ContractKey { contract, key } => {
+                let before = self.existing(position, *contract)?;
+                let mut after = before;
+                after.public_key = *key;
+                self.write(LegAt::A(slot), *contract, after)?;
+                a = Some(Leg {
+                    index: *contract,
+                    before,
+                    after,
+                    siblings: Vec::new(),
+                });
+                accounts.sender_key = before.public_key;
+            }
+            PubdataOp::ContractTrace(_) | PubdataOp::StorageProof(_) => {}
         }
         let slot_op = ChunkOp::from_pubdata(op, &accounts).unwrap_or_else(ChunkOp::noop);
         // An idle receiver leg comes after the sender's update.

@@ -23,6 +23,9 @@
 //! newest committed nodes and leaves are cached in memory (at most
 //! [`CACHE_ENTRIES_MAX`] entries; the cache is dropped when full or on a rewind),
 //! so the merkleizer reads RocksDB only for nodes it has not seen.
+//!
+//! The tree owns the contracts' storage trees ([`AccountTree::storage`]), so one
+//! commit writes both, one discard drops both and one rewind rewinds both.
 
 use std::sync::Arc;
 
@@ -33,6 +36,7 @@ use rocksdb::{DB, Direction, IteratorMode, WriteBatch};
 
 use crate::backend::{Node, TreeHash};
 use crate::error::ProverError;
+use crate::storage_trees::StorageTrees;
 
 /// Column of tree nodes.
 pub const CF_NODES: &str = "tree_nodes";
@@ -66,6 +70,8 @@ pub struct AccountTree {
     cached_nodes: HashMap<NodeKey, Node>,
     cached_leaves: HashMap<u32, Option<AccountLeaf>>,
     staged: Vec<Staged>,
+    /// The contracts' storage trees, versioned and committed with this tree.
+    storage: StorageTrees,
 }
 
 fn node_key(height: u8, index: u32, version: u64) -> [u8; 13] {
@@ -115,6 +121,7 @@ impl AccountTree {
             None => db.put_cf(meta, META_TREE_HASH, name.as_bytes())?,
         }
         Ok(Self {
+            storage: StorageTrees::open(Arc::clone(&db))?,
             db,
             hash,
             version,
@@ -138,11 +145,18 @@ impl AccountTree {
 
     /// Whether uncommitted updates are pending.
     pub fn is_dirty(&self) -> bool {
-        !self.nodes.is_empty() || !self.staged.is_empty()
+        !self.nodes.is_empty() || !self.staged.is_empty() || self.storage.is_dirty()
+    }
+
+    /// The contracts' storage trees kept with this tree: their pending updates are
+    /// committed, discarded and rewound with its own.
+    pub fn storage(&mut self) -> &mut StorageTrees {
+        &mut self.storage
     }
 
     /// Drops uncommitted updates (staged ones included).
     pub fn discard(&mut self) {
+        self.storage.discard();
         self.nodes.clear();
         self.leaves.clear();
         self.staged.clear();
@@ -471,6 +485,7 @@ impl AccountTree {
         let nodes = cf(&self.db, CF_NODES)?;
         let leaves = cf(&self.db, CF_LEAVES)?;
         let meta = cf(&self.db, CF_META)?;
+        self.storage.stage(version, &mut extra)?;
         for ((height, index), value) in &self.nodes {
             extra.put_cf(nodes, node_key(*height, *index, version), value);
         }
@@ -515,6 +530,7 @@ impl AccountTree {
             CF_LEAVES,
             crate::storage_trees::CF_STORAGE_NODES,
             crate::storage_trees::CF_STORAGE_SLOTS,
+            crate::storage_trees::CF_STORAGE_CONTRACTS,
         ] {
             let column = cf(&self.db, name)?;
             for item in self.db.iterator_cf(column, IteratorMode::Start) {

@@ -115,3 +115,119 @@ fn discarded_updates_leave_the_committed_trees() {
     assert!(trees.step(id(3), &key(1), Some(Some(&long))).is_err());
     assert_eq!(trees.root(id(3)).unwrap(), empty_storage_root());
 }
+
+/// `complete`: a deploy registers its contract, each contract transaction gets its
+/// storage proof after its trace and moves (checked here against the steps'
+/// rule), the batch ends with one `ContractKey` per contract whose root changed;
+/// the registry and trees commit with the account tree and rewind with it; ops
+/// that already carry proofs are refused.
+#[test]
+fn complete_adds_proofs_and_the_contract_key_tail() {
+    use ghostplane_primitives::tx::{code_hash, contract_address};
+    use ghostplane_primitives::{
+        BlockNumber, ContractTrace, Hash32, PubdataOp, ReceiptStatus, Signature, StorageSlot,
+        TokenId, Transaction,
+    };
+    use ghostplane_prover::storage_trees::contract_leaf_key;
+    let dir = tempfile::tempdir().unwrap();
+    let db = ghostplane_prover::open_db(dir.path()).unwrap();
+    let hash = StarkBackend::new(FriSettings::SETTLEMENT, 1024)
+        .unwrap()
+        .tree_hash();
+    let mut tree = AccountTree::open(Arc::clone(&db), hash).unwrap();
+    let deployer = id(1);
+    let code = b"code".to_vec();
+    let address = contract_address(deployer, 0);
+    let slot = |k: u8, v: Option<&[u8]>| StorageSlot {
+        contract: address,
+        key: Hash32([k; 32]),
+        value: v.map(<[u8]>::to_vec),
+    };
+    let trace = |reads, writes| {
+        PubdataOp::ContractTrace(Box::new(ContractTrace {
+            block: BlockNumber(1),
+            time_ms: 0,
+            fuel: 1,
+            gas_used: 1,
+            status: ReceiptStatus::Success,
+            reads,
+            writes,
+            balances: Vec::new(),
+            events: Vec::new(),
+        }))
+    };
+    let deploy = PubdataOp::ContractTx {
+        fee_paid: 1,
+        contract: id(7),
+        tx: Transaction::Deploy {
+            from: deployer,
+            code: code.clone(),
+            init: Vec::new(),
+            token: TokenId::Gcc,
+            value: 0,
+            fee: 1,
+            nonce: 0,
+        },
+        signature: Signature([0; 64]),
+    };
+    let call = PubdataOp::ContractTx {
+        fee_paid: 1,
+        contract: id(7),
+        tx: Transaction::Call {
+            from: deployer,
+            contract: address,
+            input: Vec::new(),
+            fuel_limit: 1,
+            token: TokenId::Gcc,
+            value: 0,
+            fee: 1,
+            nonce: 1,
+        },
+        signature: Signature([0; 64]),
+    };
+    let moved = PubdataOp::ContractMove {
+        from: id(7),
+        to: deployer,
+        token: TokenId::Gcc,
+        amount: 1,
+    };
+    let ops = vec![
+        deploy,
+        trace(vec![slot(1, None)], vec![slot(1, Some(b"a"))]),
+        call,
+        trace(vec![slot(1, Some(b"a"))], vec![slot(2, Some(b"b"))]),
+        moved,
+    ];
+    let done = tree.storage().complete(&ops).unwrap();
+    assert_eq!(done.len(), ops.len() + 3);
+    let root = tree.storage().root(id(7)).unwrap();
+    let mut reference = StorageTree::new();
+    reference.step(&[1; 32], Some(Some(b"a"))).unwrap();
+    reference.step(&[2; 32], Some(Some(b"b"))).unwrap();
+    assert_eq!(root, reference.root());
+    assert!(matches!(&done[2], PubdataOp::StorageProof(p) if p.steps.len() == 1));
+    assert!(matches!(&done[6], PubdataOp::StorageProof(p) if p.steps.len() == 2));
+    assert_eq!(
+        done[7],
+        PubdataOp::ContractKey {
+            contract: id(7),
+            key: contract_leaf_key(&address, &code_hash(&code), &root),
+        }
+    );
+    // Completed ops are not completed twice.
+    assert!(tree.storage().complete(&done).is_err());
+    tree.commit(1, rocksdb::WriteBatch::default()).unwrap();
+    assert!(tree.storage().contract(&address).unwrap().is_some());
+    assert_eq!(tree.storage().root(id(7)).unwrap(), root);
+    // A rewound plan forgets the deploy and the writes.
+    tree.rewind(0, rocksdb::WriteBatch::default()).unwrap();
+    let mut tree = AccountTree::open(
+        db,
+        StarkBackend::new(FriSettings::SETTLEMENT, 1024)
+            .unwrap()
+            .tree_hash(),
+    )
+    .unwrap();
+    assert_eq!(tree.storage().contract(&address).unwrap(), None);
+    assert_eq!(tree.storage().root(id(7)).unwrap(), empty_storage_root());
+}

@@ -29,8 +29,7 @@
 
 use std::collections::HashMap;
 
-use borsh::{BorshDeserialize, BorshSerialize};
-
+pub use ghostplane_primitives::storage_proof::{CompactPath, SlotLeaf, SlotStep};
 use p3_field::PrimeCharacteristicRing;
 
 use crate::config::Val;
@@ -266,7 +265,7 @@ impl StorageTree {
         let index = slot_index(key);
         let current = self.leaf_at(key, index);
         let old = current.value().map(<[u8]>::to_vec);
-        let Some(leaf) = current.written(key, value)? else {
+        let Some(leaf) = written_leaf(&current, key, value)? else {
             return Ok(SlotUpdate {
                 index,
                 old,
@@ -306,95 +305,33 @@ impl StorageTree {
     }
 }
 
-/// What a slot's path held before a proof step.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub enum SlotLeaf {
-    /// Nothing: the empty leaf (the key is absent).
-    Absent,
-    /// The key, with this value (possibly empty).
-    Present(Vec<u8>),
-    /// Another key, with its value: the key is absent, and cannot be written.
-    Held {
-        /// The key that holds the path.
-        key: [u8; 32],
-        /// Its value.
-        value: Vec<u8>,
-    },
-}
-
-impl SlotLeaf {
-    /// What slot `key`'s path holds, given the slot stored at that path (its key
-    /// and value), if any.
-    pub fn of(key: &[u8; 32], stored: Option<(&[u8; 32], &[u8])>) -> Self {
-        match stored {
-            None => Self::Absent,
-            Some((k, value)) if k == key => Self::Present(value.to_vec()),
-            Some((k, value)) => Self::Held {
-                key: *k,
-                value: value.to_vec(),
-            },
-        }
-    }
-
-    /// The leaf digest after writing `new` (`None`: delete) to `key` over this
-    /// leaf; `Ok(None)` when the write changes nothing (deleting a key whose path
-    /// another key holds). Writing a value where another key holds the path is
-    /// [`StorageError::PathTaken`].
-    pub fn written(
-        &self,
-        key: &[u8; 32],
-        new: Option<&[u8]>,
-    ) -> Result<Option<Digest>, StorageError> {
-        match (self, new) {
-            (Self::Held { key: held_by, .. }, Some(_)) => Err(StorageError::PathTaken {
-                index: slot_index(key),
-                key: *key,
-                held_by: *held_by,
-            }),
-            (Self::Held { .. }, None) => Ok(None),
-            (_, new) => slot_leaf(key, new).map(Some),
-        }
-    }
-
-    /// The key's value this leaf shows (`None`: absent).
-    pub fn value(&self) -> Option<&[u8]> {
-        match self {
-            Self::Present(value) => Some(value),
-            Self::Absent | Self::Held { .. } => None,
-        }
-    }
-
-    fn digest(&self, key: &[u8; 32]) -> Result<Digest, StorageError> {
-        match self {
-            Self::Absent => Ok(empty_slot_leaf()),
-            Self::Present(value) => slot_leaf(key, Some(value)),
-            Self::Held { key, value } => slot_leaf(key, Some(value)),
-        }
+/// The leaf digest after writing `new` (`None`: delete) to `key` over the leaf
+/// `old`; `Ok(None)` when the write changes nothing (deleting a key whose path
+/// another key holds). Writing a value where another key holds the path is
+/// [`StorageError::PathTaken`].
+pub fn written_leaf(
+    old: &SlotLeaf,
+    key: &[u8; 32],
+    new: Option<&[u8]>,
+) -> Result<Option<Digest>, StorageError> {
+    match (old, new) {
+        (SlotLeaf::Held { key: held_by, .. }, Some(_)) => Err(StorageError::PathTaken {
+            index: slot_index(key),
+            key: *key,
+            held_by: *held_by,
+        }),
+        (SlotLeaf::Held { .. }, None) => Ok(None),
+        (_, new) => slot_leaf(key, new).map(Some),
     }
 }
 
-/// A path with its empty siblings left out: bit `h` of `occupied` is set when
-/// sibling `h` is not `empty[h]`, and `nodes` holds those siblings, packed
-/// (`wire::pack_digest`), leaf level first. A slot of a contract with `n` slots has
-/// about `log2(n)` of them.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub struct CompactPath {
-    /// Which siblings are listed.
-    pub occupied: u64,
-    /// The listed siblings, packed.
-    pub nodes: Vec<[u8; 32]>,
-}
-
-/// One slot's step of a storage proof: the slot's leaf before, and its path's
-/// siblings in the tree as the steps before it left it.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub struct SlotStep {
-    /// The slot's key.
-    pub key: [u8; 32],
-    /// What its path held before this step.
-    pub old: SlotLeaf,
-    /// Its path.
-    pub path: CompactPath,
+/// The digest of the leaf `old` shows on slot `key`'s path.
+fn leaf_digest(old: &SlotLeaf, key: &[u8; 32]) -> Result<Digest, StorageError> {
+    match old {
+        SlotLeaf::Absent => Ok(empty_slot_leaf()),
+        SlotLeaf::Present(value) => slot_leaf(key, Some(value)),
+        SlotLeaf::Held { key, value } => slot_leaf(key, Some(value)),
+    }
 }
 
 /// The empty subtrees of a storage tree, computed once.
@@ -417,49 +354,50 @@ pub fn empty_storage_subtree(h: usize) -> Digest {
     storage_empty()[h]
 }
 
-impl CompactPath {
-    /// Leaves out the empty siblings of `siblings`.
-    pub fn compact(siblings: &[Digest; STORAGE_DEPTH]) -> Self {
-        let empty = storage_empty();
-        let mut occupied = 0u64;
-        let mut nodes = Vec::new();
-        for (h, sibling) in siblings.iter().enumerate() {
-            if *sibling != empty[h] {
-                occupied |= 1 << h;
-                nodes.push(pack_digest(sibling));
-            }
+/// Leaves out the empty siblings of `siblings`.
+pub fn compact_path(siblings: &[Digest; STORAGE_DEPTH]) -> CompactPath {
+    let empty = storage_empty();
+    let mut occupied = 0u64;
+    let mut nodes = Vec::new();
+    for (h, sibling) in siblings.iter().enumerate() {
+        if *sibling != empty[h] {
+            occupied |= 1 << h;
+            nodes.push(pack_digest(sibling));
         }
-        Self { occupied, nodes }
     }
+    CompactPath { occupied, nodes }
+}
 
-    /// The full path; refused unless it lists exactly the siblings its bitmap says,
-    /// each a packed digest.
-    pub fn expand(&self, step: usize) -> Result<[Digest; STORAGE_DEPTH], StorageError> {
-        if self.nodes.len() != self.occupied.count_ones() as usize {
-            return Err(StorageError::MalformedPath {
+/// The full path of a compact one (of proof step `step`); refused unless it lists
+/// exactly the siblings its bitmap says, each a packed digest.
+pub fn expand_path(
+    path: &CompactPath,
+    step: usize,
+) -> Result<[Digest; STORAGE_DEPTH], StorageError> {
+    if path.nodes.len() != path.occupied.count_ones() as usize {
+        return Err(StorageError::MalformedPath {
+            step,
+            reason: "sibling count differs from the bitmap",
+        });
+    }
+    let empty = storage_empty();
+    let mut nodes = path.nodes.iter();
+    let mut siblings = [empty[0]; STORAGE_DEPTH];
+    for (h, sibling) in siblings.iter_mut().enumerate() {
+        *sibling = if path.occupied >> h & 1 == 1 {
+            let packed = nodes.next().ok_or(StorageError::MalformedPath {
                 step,
                 reason: "sibling count differs from the bitmap",
-            });
-        }
-        let empty = storage_empty();
-        let mut nodes = self.nodes.iter();
-        let mut siblings = [empty[0]; STORAGE_DEPTH];
-        for (h, sibling) in siblings.iter_mut().enumerate() {
-            *sibling = if self.occupied >> h & 1 == 1 {
-                let packed = nodes.next().ok_or(StorageError::MalformedPath {
-                    step,
-                    reason: "sibling count differs from the bitmap",
-                })?;
-                unpack_digest(packed).map_err(|_| StorageError::MalformedPath {
-                    step,
-                    reason: "a sibling is not a packed digest",
-                })?
-            } else {
-                empty[h]
-            };
-        }
-        Ok(siblings)
+            })?;
+            unpack_digest(packed).map_err(|_| StorageError::MalformedPath {
+                step,
+                reason: "a sibling is not a packed digest",
+            })?
+        } else {
+            empty[h]
+        };
     }
+    Ok(siblings)
 }
 
 /// Checks a storage proof against `root` and applies writes: one step per slot
@@ -485,13 +423,13 @@ pub fn apply_steps<'v>(
         {
             return Err(StorageError::HeldPath { step, key: s.key });
         }
-        let siblings = s.path.expand(step)?;
-        let old = s.old.digest(&s.key)?;
+        let siblings = expand_path(&s.path, step)?;
+        let old = leaf_digest(&s.old, &s.key)?;
         if climb(index, old, &siblings) != root {
             return Err(StorageError::WrongPath { step, key: s.key });
         }
         if let Some(new) = write(&s.key) {
-            match s.old.written(&s.key, new) {
+            match written_leaf(&s.old, &s.key, new) {
                 Ok(Some(leaf)) => root = climb(index, leaf, &siblings),
                 Ok(None) => {}
                 Err(StorageError::PathTaken { .. }) => {
@@ -515,7 +453,7 @@ impl StorageTree {
     ) -> Result<SlotStep, StorageError> {
         let index = slot_index(key);
         let old = self.leaf_at(key, index);
-        let path = CompactPath::compact(&self.tree.siblings(index));
+        let path = compact_path(&self.tree.siblings(index));
         if let Some(new) = new {
             self.set(key, new)?;
         }
