@@ -231,6 +231,15 @@ fn complete_swaps(
     Ok((completed, complete_s, check_s))
 }
 
+/// `n` per `seconds` (0 when nothing was timed: a workload without storage).
+fn per_s(n: usize, seconds: f64) -> f64 {
+    if seconds > 0.0 {
+        n as f64 / seconds
+    } else {
+        0.0
+    }
+}
+
 /// The devnet path end to end: RocksDB tree, merkleizer, the backend's jobs, the L1's
 /// commitment rebuild, prove, verify.
 fn bench(args: &ProveArgs, pool: &rayon::ThreadPool) -> anyhow::Result<String> {
@@ -351,8 +360,8 @@ fn bench(args: &ProveArgs, pool: &rayon::ThreadPool) -> anyhow::Result<String> {
         proofs.iter().map(Vec::len).max().unwrap_or(0),
         args.ops as f64 / witness_s,
         args.ops as f64 / commit_s,
-        args.ops as f64 / storage_s,
-        args.ops as f64 / storage_check_s,
+        per_s(args.ops, storage_s),
+        per_s(args.ops, storage_check_s),
         ghostplane_primitives::encode_pubdata(&ops)?.len(),
     ))
 }
