@@ -5,9 +5,12 @@
 //! prover's database) and a restart anywhere resumes where things are:
 //!
 //! 1. **plan**: new L2 blocks (up to `batch_blocks_max`, `batch_pubdata_bytes_max`)
-//!    become batch `tree.version() + 1`: the merkleizer applies their ops to the
-//!    account tree and cuts chunk jobs; the tree, the jobs and the batch plan are
-//!    written in one RocksDB write. At most `batches_in_flight_max` planned batches
+//!    become batch `tree.version() + 1`: their ops are completed with the
+//!    contracts' storage proofs and `ContractKey` tail (`StorageTrees::complete`,
+//!    on the storage trees the account tree owns), the merkleizer applies them to
+//!    the account tree and cuts chunk jobs; the trees, the jobs and the batch plan
+//!    are written in one RocksDB write. A plan whose completed pubdata outgrows one
+//!    L1 transaction is made again with half its blocks. At most `batches_in_flight_max` planned batches
 //!    wait for their L1 commit; proving may lag behind (bounded by the coordinator's
 //!    job limit), so deposits keep being committed within the forced-inclusion window.
 //! 2. **commit**: the oldest planned batch the L1 has not committed is sent as a
