@@ -718,6 +718,26 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
         "{out}"
     );
 
+    // The escrow's storage is in the finalized root: the L1 tracks a storage root
+    // that is not the empty one (the vector `storage_empty_root` of
+    // state-commitment.md), and its leaf's key field, which a proven
+    // `ContractKey` slot carried into the account tree.
+    let storage = call(
+        &l1,
+        "rollup_getContractStorage",
+        rpc_params![escrow.clone()],
+    )
+    .await;
+    assert_ne!(
+        storage["storageRoot"].as_str().unwrap(),
+        "009bb7998cff8704ffe804812bca9ae0b1455ea431194bce890b09fd6a34cbb4",
+        "{storage}"
+    );
+    assert_eq!(storage["keyField"].as_str().unwrap().len(), 64, "{storage}");
+    let nowhere = "07".repeat(32);
+    let none = call(&l1, "rollup_getContractStorage", rpc_params![nowhere]).await;
+    assert!(none.is_null(), "{none}");
+
     // Balances, to the unit, on both layers: nothing lost, nothing doubled.
     assert_eq!(l2_balance(&l2, &alice, TokenId::Spirit).await, 2000);
     assert_eq!(

@@ -1,10 +1,13 @@
-//! The rollup namespace (`rollup_*`): the module's counters, batches and the
-//! deposit queue.
+//! The rollup namespace (`rollup_*`): the module's counters, batches, the
+//! deposit queue and contracts' storage roots.
 
 use ghostd_types::api::{
-    BatchView, DEPOSITS_PER_CALL_MAX, DepositView, RollupApiServer, RollupView, RpcResult,
+    BatchView, ContractStorageView, DEPOSITS_PER_CALL_MAX, DepositView, RollupApiServer,
+    RollupView, RpcResult,
 };
-use ghostplane_rpc::internal;
+use ghostplane_primitives::AccountId;
+use ghostplane_primitives::ContractAddress;
+use ghostplane_rpc::{internal, invalid_params};
 
 use ghostd_module::ChainView;
 
@@ -50,5 +53,29 @@ impl RollupApiServer for RollupRpc {
             out.push(DepositView::from(&event));
         }
         Ok(out)
+    }
+
+    fn get_contract_storage(&self, address: String) -> RpcResult<Option<ContractStorageView>> {
+        let address = ContractAddress::from_hex(&address)
+            .map_err(|e| invalid_params(format!("address: {e}")))?;
+        let found = self
+            .chain
+            .read(|s| -> Result<_, ghostd_module::state::StateError> {
+                let Some(storage) = rollup::storage::contract_storage(s, &address)? else {
+                    return Ok(None);
+                };
+                let key = match AccountId::new(storage.account) {
+                    Ok(id) => rollup::l2_account(s, id)?.map(|a| a.key),
+                    Err(_) => None,
+                };
+                Ok(Some((storage, key)))
+            })
+            .map_err(internal)?;
+        Ok(found.map(|(storage, key)| ContractStorageView {
+            account: storage.account,
+            code_hash: hex::encode(storage.code_hash),
+            storage_root: hex::encode(storage.root),
+            key_field: key.map(|k| k.to_hex()).unwrap_or_default(),
+        }))
     }
 }

@@ -71,7 +71,8 @@ pub use ledger::{
 };
 pub use naming::{NameEventView, NameView, NamingApiClient, NamingApiServer, RecordView};
 pub use rollup::{
-    BatchView, DEPOSITS_PER_CALL_MAX, DepositView, RollupApiClient, RollupApiServer, RollupView,
+    BatchView, ContractStorageView, DEPOSITS_PER_CALL_MAX, DepositView, RollupApiClient,
+    RollupApiServer, RollupView,
 };
 
 /// Result of a handler.

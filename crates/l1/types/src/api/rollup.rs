@@ -1,5 +1,5 @@
-//! The rollup namespace (`rollup_*`): the module's counters, batches and the
-//! deposit queue, and the views it answers with.
+//! The rollup namespace (`rollup_*`): the module's counters, batches, the
+//! deposit queue and contracts' storage roots, and the views it answers with.
 
 use ghostplane_primitives::{Codec, CodecError, DepositEvent};
 use jsonrpsee::proc_macros::rpc;
@@ -59,6 +59,21 @@ impl RollupView {
     pub fn decode(&self) -> Result<RollupState, CodecError> {
         RollupState::decode(&unhex(&self.encoded)?)
     }
+}
+
+/// A contract's storage as the L1 tracks it from committed batches: what its
+/// account leaf's key field commits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContractStorageView {
+    /// Its L2 account id.
+    pub account: u32,
+    /// blake3 of its code (hex).
+    pub code_hash: String,
+    /// Its storage root, packed (hex).
+    pub storage_root: String,
+    /// Its account leaf's key field (hex): commits address, code hash and root.
+    pub key_field: String,
 }
 
 /// A committed batch.
@@ -159,4 +174,9 @@ pub trait RollupApi {
     /// Up to `max` (≤ [`DEPOSITS_PER_CALL_MAX`]) queued deposits from `from`.
     #[method(name = "getDeposits")]
     fn get_deposits(&self, from: u64, max: u64) -> RpcResult<Vec<DepositView>>;
+
+    /// The storage the L1 tracks for the contract at `address` (hex), if a
+    /// committed batch deployed one there.
+    #[method(name = "getContractStorage")]
+    fn get_contract_storage(&self, address: String) -> RpcResult<Option<ContractStorageView>>;
 }
