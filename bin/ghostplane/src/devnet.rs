@@ -710,6 +710,7 @@ pub fn devnet_genesis(
             genesis_root,
             genesis_accounts: l2_genesis.keys(),
             forced_inclusion_blocks,
+            exit_window_blocks: ghostd_types::rollup::EXIT_WINDOW_BLOCKS_DEFAULT,
             deposit_queue_max: 10_000,
             contract_fees,
             batch_fuel_max: ghostplane_primitives::trace::BATCH_FUEL_MAX_DEFAULT,

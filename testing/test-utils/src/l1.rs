@@ -61,6 +61,7 @@ impl L1GenesisBuilder {
                     genesis_root: FieldBytes::ZERO,
                     genesis_accounts: Vec::new(),
                     forced_inclusion_blocks: 100,
+                    exit_window_blocks: ghostd_types::rollup::EXIT_WINDOW_BLOCKS_DEFAULT,
                     deposit_queue_max: 100,
                     contract_fees: Default::default(),
                     batch_fuel_max: ghostplane_primitives::trace::BATCH_FUEL_MAX_DEFAULT,
@@ -148,6 +149,13 @@ impl L1GenesisBuilder {
     /// (`L2Genesis::keys`).
     pub fn genesis_accounts(mut self, keys: impl IntoIterator<Item = PublicKey>) -> Self {
         self.genesis.rollup.genesis_accounts = keys.into_iter().collect();
+        self
+    }
+
+    /// Exit mode may be switched on this many L1 blocks after a deposit's
+    /// forced-inclusion deadline or an unproven batch's commit.
+    pub fn exit_window_blocks(mut self, blocks: u64) -> Self {
+        self.genesis.rollup.exit_window_blocks = blocks;
         self
     }
 

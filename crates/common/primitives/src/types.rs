@@ -112,6 +112,13 @@ impl TokenId {
         Self::ALL.get(usize::from(id)).copied()
     }
 
+    /// The token whose ticker is `symbol`, in any case (`gcc`, `SPIRIT`, ...).
+    pub fn from_symbol(symbol: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.symbol().eq_ignore_ascii_case(symbol))
+    }
+
     /// The ticker, e.g. `GCC`.
     pub const fn symbol(self) -> &'static str {
         match self {

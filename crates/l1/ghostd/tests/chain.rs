@@ -1916,3 +1916,229 @@ fn a_batch_at_the_fuel_cap_commits_and_one_over_it_is_refused() {
         }
     }
 }
+
+/// Exit mode (issue 37): with the operator live and on time it cannot be switched
+/// on (code 44); once a committed batch stays unproven past the exit window,
+/// anyone switches it on: the unproven batch is reverted, the deposits it
+/// consumed and the queued one are refunded to their L1 sender, deposits,
+/// commits and proofs are refused (43), and each owner claims its balances at the
+/// last finalized root, once per (account, token), by a path checked with the
+/// STARK's tree hash. Refused claims (45): a second one, a wrong path, another
+/// account's path, a leaf of the unproven batch, another key's signature.
+#[test]
+fn exit_mode_reverts_refunds_and_pays_claims_at_the_finalized_root() {
+    use ghostd_types::rollup::ExitClaim;
+    let dir = tempfile::tempdir().unwrap();
+    let backend = stark();
+    let mut tree = tree(dir.path(), backend.as_ref());
+    let mut builder = L1GenesisBuilder::new(ghostplane_prover::proof_params(backend.as_ref()));
+    for i in 0..3 {
+        builder = builder.fund_all_tokens(l1(&Keypair::dev(i)), FUNDS);
+    }
+    let genesis = builder
+        .fund_escrow(2 * FUNDS)
+        .l2_chain_id(L2)
+        .operator(operator().public_key())
+        .genesis_root(tree.root().unwrap())
+        .genesis_accounts(l2_leaves().iter().map(|(_, l)| l.public_key))
+        .forced_inclusion_blocks(100)
+        .exit_window_blocks(3)
+        .build();
+    let node = node(dir.path(), &genesis);
+    let activate = || {
+        node.submit(sign(
+            &Keypair::dev(2),
+            &node,
+            Call::Rollup(RollupCall::ActivateExit),
+        ))
+    };
+    let code = |e: SubmitError| match e {
+        SubmitError::Refused(e) => e.code(),
+        other => panic!("{other:?}"),
+    };
+    // A quiet L2: nothing is owed, so no exit.
+    assert_eq!(code(activate().unwrap_err()), 44);
+
+    // Three deposits from dev2 for a newcomer: batch 1 consumes the first, batch 2
+    // (never proven) the second; the third stays queued.
+    let depositor = Keypair::dev(2);
+    let newcomer = Keypair::from_seed(&[5; 32]);
+    for amount in [700, 300, 200] {
+        assert_eq!(
+            run(
+                &node,
+                sign(
+                    &depositor,
+                    &node,
+                    deposit_call(newcomer.public_key(), amount)
+                )
+            ),
+            L1Outcome::Success
+        );
+    }
+    let deposit_op = |queue_index, amount| PubdataOp::Deposit {
+        queue_index,
+        to: AccountId::new(2).unwrap(),
+        to_key: newcomer.public_key(),
+        token: TokenId::Spirit,
+        amount,
+    };
+    let transfer_tx = Transaction::Transfer {
+        from: AccountId::new(0).unwrap(),
+        to: ghostplane_primitives::Recipient::Account(AccountId::new(1).unwrap()),
+        token: TokenId::Gcc,
+        amount: 50,
+        fee: 1,
+        nonce: 0,
+    };
+    let batch1 = vec![
+        PubdataOp::Transfer {
+            from: AccountId::new(0).unwrap(),
+            to: AccountId::new(1).unwrap(),
+            token: TokenId::Gcc,
+            amount: 50,
+            fee: 1,
+            signature: Keypair::dev(0).sign(L2, transfer_tx).signature,
+        },
+        deposit_op(0, 700),
+    ];
+    let commit = |number: u64, ops: &[PubdataOp], tree: &mut AccountTree| {
+        let jobs = Merkleizer::new(tree, backend.as_ref(), L2)
+            .build_batch(BatchNumber(number), AccountId::ZERO, ops)
+            .unwrap();
+        let call = Call::Rollup(RollupCall::Commit(BatchCommit {
+            number,
+            first_block: number,
+            last_block: number,
+            fee_account: AccountId::ZERO,
+            pubdata: encode_pubdata(ops).unwrap(),
+            new_root: tree.root().unwrap(),
+            chunk_count: jobs.len() as u32,
+        }));
+        tree.commit(number, rocksdb::WriteBatch::default()).unwrap();
+        assert_eq!(
+            run(&node, sign(&operator(), &node, call)),
+            L1Outcome::Success
+        );
+        jobs
+    };
+    let jobs = commit(1, &batch1, &mut tree);
+    let prove = Call::Rollup(RollupCall::Prove {
+        number: 1,
+        first_chunk: 0,
+        chunk_roots: jobs.iter().map(|j| j.statement.new_root).collect(),
+        proofs: jobs
+            .iter()
+            .map(|j| backend.prove(&j.witness).unwrap())
+            .collect(),
+    });
+    assert_eq!(
+        run(&node, sign(&operator(), &node, prove)),
+        L1Outcome::Success
+    );
+    let finalized_root = node.read(rollup::status).unwrap().finalized_root;
+    commit(2, &[deposit_op(1, 300)], &mut tree);
+    // The operator is on time: batch 2 was just committed.
+    assert_eq!(code(activate().unwrap_err()), 44);
+    for _ in 0..3 {
+        node.seal().unwrap();
+    }
+    assert_eq!(
+        balance(&node, &l1(&depositor), TokenId::Spirit),
+        FUNDS - 1200
+    );
+    activate().unwrap();
+    node.seal().unwrap();
+    let exit = node
+        .read(rollup::exit::exit_state)
+        .unwrap()
+        .expect("exit mode is on");
+    assert_eq!(
+        (exit.batch, exit.root, exit.reverted, exit.refunded),
+        (1, finalized_root, 1, 2)
+    );
+    assert!(matches!(
+        exit.reason,
+        ghostd_types::rollup::ExitReason::BatchUnproven { number: 2, .. }
+    ));
+    let status = node.read(rollup::status).unwrap();
+    assert_eq!(
+        (status.committed, status.finalized, status.deposits_consumed),
+        (1, 1, 1)
+    );
+    assert_eq!(node.read(|s| rollup::batch(s, 2)).unwrap(), None);
+    // Refunded: the deposit batch 2 consumed and the queued one.
+    assert_eq!(
+        balance(&node, &l1(&depositor), TokenId::Spirit),
+        FUNDS - 700
+    );
+    // No more deposits, commits, proofs, nor a second switch.
+    assert_eq!(
+        code(
+            node.submit(sign(
+                &depositor,
+                &node,
+                deposit_call(newcomer.public_key(), 1)
+            ))
+            .unwrap_err()
+        ),
+        43
+    );
+    assert_eq!(code(activate().unwrap_err()), 43);
+
+    // Claims at the finalized root (the tree as batch 1 left it).
+    let recipient = l1(&Keypair::from_seed(&[8; 32]));
+    let claim = |account: u32, key: &Keypair, token: TokenId, version: u64| {
+        let id = AccountId::new(account).unwrap();
+        let (leaf, path) = tree.proof_at(id, version).unwrap();
+        let message = ExitClaim::signing_message(L2, id, token, &recipient);
+        ExitClaim {
+            account: id,
+            leaf: leaf.unwrap(),
+            path,
+            token,
+            recipient,
+            signature: key.sign_bytes(&message),
+        }
+    };
+    let submit = |claim: ExitClaim| {
+        node.submit(sign(
+            &Keypair::dev(0),
+            &node,
+            Call::Rollup(RollupCall::ExitClaim(claim)),
+        ))
+    };
+    let refused = |claim: ExitClaim, what: &str| match submit(claim) {
+        Err(SubmitError::Refused(e)) => {
+            assert_eq!(e.code(), 45, "{e}");
+            assert!(e.to_string().contains(what), "{e}");
+        }
+        other => panic!("{other:?}"),
+    };
+    // A leaf of the reverted batch 2 (the newcomer's 1,000 SPIRIT) is not at the
+    // exit root; its finalized leaf (700) is.
+    refused(claim(2, &newcomer, TokenId::Spirit, 2), "do not climb");
+    let mut wrong = claim(1, &Keypair::dev(1), TokenId::Gcc, 1);
+    wrong.path[3][5] ^= 1;
+    refused(wrong, "do not climb");
+    let mut elsewhere = claim(0, &Keypair::dev(1), TokenId::Gcc, 1);
+    elsewhere.account = AccountId::new(1).unwrap();
+    let message = ExitClaim::signing_message(L2, elsewhere.account, TokenId::Gcc, &recipient);
+    elsewhere.signature = Keypair::dev(1).sign_bytes(&message);
+    refused(elsewhere, "signature");
+    refused(claim(1, &Keypair::dev(0), TokenId::Gcc, 1), "signature");
+    for (account, key, token, amount) in [
+        (1, Keypair::dev(1), TokenId::Gcc, FUNDS + 50),
+        (2, newcomer, TokenId::Spirit, 700),
+    ] {
+        let before = balance(&node, &recipient, token);
+        let hash = submit(claim(account, &key, token, 1)).unwrap();
+        node.seal().unwrap();
+        assert_eq!(
+            node.receipt(&hash).unwrap().unwrap().outcome,
+            L1Outcome::Success
+        );
+        assert_eq!(balance(&node, &recipient, token) - before, amount);
+        refused(claim(account, &key, token, 1), "already claimed");
+    }
+}

@@ -18,14 +18,11 @@ use ghostd_module::{ChainView, Names, parse_address};
 use crate as ledger;
 
 fn parse_token(text: &str) -> Result<TokenId, ErrorObjectOwned> {
-    TokenId::ALL
-        .into_iter()
-        .find(|t| t.symbol().eq_ignore_ascii_case(text))
-        .ok_or_else(|| {
-            invalid(format!(
-                "unknown token {text:?}: use GCC, SPIRIT, MANA or GHOST"
-            ))
-        })
+    TokenId::from_symbol(text).ok_or_else(|| {
+        invalid(format!(
+            "unknown token {text:?}: use GCC, SPIRIT, MANA or GHOST"
+        ))
+    })
 }
 
 /// The `ledger_*` handlers, over the chain's committed state.

@@ -74,6 +74,12 @@ pub fn deposit_call(
     hasher.update(&borsh::to_vec(&event).map_err(|_| RollupError::NoState)?);
     st.deposit_queue_hash = Hash32(*hasher.finalize().as_bytes());
     state.put(deposit_key(event.queue_index), &event);
+    // Its sender, for a refund if exit mode comes before a finalized batch
+    // consumes it.
+    state.put(
+        crate::exit::deposit_sender_key(event.queue_index),
+        &L1Address(from.0),
+    );
     st.deposits_queued += 1;
     state.put(state_key(), &st);
     Ok(event.queue_index)
@@ -119,6 +125,7 @@ mod tests {
             genesis_root: FieldBytes::from_bytes([0; 32]).unwrap(),
             genesis_accounts: vec![key(100), key(101)],
             forced_inclusion_blocks: 100,
+            exit_window_blocks: 100,
             deposit_queue_max: 100,
             contract_fees: Default::default(),
             batch_fuel_max: ghostplane_primitives::trace::BATCH_FUEL_MAX_DEFAULT,

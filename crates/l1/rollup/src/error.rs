@@ -372,12 +372,36 @@ pub enum RollupError {
         /// What differs.
         detail: String,
     },
+    /// The rollup is in exit mode: no deposit, commit or proof is taken; owners
+    /// claim their balances (`ExitClaim`).
+    #[error("the rollup is in exit mode since L1 block {since}: only exit claims are taken")]
+    ExitMode {
+        /// The L1 block that switched it on.
+        since: u64,
+    },
+    /// Exit mode may not be switched on: no deposit is past its forced-inclusion
+    /// deadline plus the exit window, and no committed batch has stayed unproven
+    /// for the exit window.
+    #[error(
+        "exit mode is not due: no deposit is overdue past the exit window and no committed batch has stayed unproven that long"
+    )]
+    ExitNotDue,
+    /// An exit claim refused.
+    #[error("exit claim of account {account}'s {token}: {detail}")]
+    ExitClaim {
+        /// The account.
+        account: AccountId,
+        /// The token.
+        token: TokenId,
+        /// Why.
+        detail: String,
+    },
 }
 
 impl RollupError {
     /// The stable result code receipts carry (`L1Outcome::Failed { module: rollup,
     /// code }`), numbered in declaration order and never reused or renumbered (a
-    /// new refusal takes the next number): 1 `ZeroDeposit`, 2 `BadRecipient`, 3 `QueueFull`, 4 `AccountsFull`, 5 `NotOperator`, 6 `BatchOrder`, 7 `BlockRange`, 8 `Pubdata`, 9 `UnknownAccount`, 10 `AccountId`, 11 `AccountReserved`, 12 `BadSignature`, 13 `Nonce`, 14 `DepositMismatch`, 15 `FeeOverMaximum`, 16 `Stateless`, 17 `TooManyBlocks`, 18 `DepositOverdue`, 19 `ChunkCount`, 20 `Overflow`, 21 `ProveOrder`, 22 `ProofCount`, 23 `BadProof`, 24 `ChunkOrder`, 25 `RootMismatch`, 26 `Ledger`, 27 `State`, 28 `NoState`, 29 `ContractsUnsupported`, 30 `ContractTraceMissing`, 31 `ContractTraceStray`, 32 `ContractTraceOrder`, 33 `Reexecution`, 34 `BatchFuel`, 35 `ContractSender`, 36 `ContractMoveStray`, 37 `ContractBalanceRead`, 38 `ContractOverdraft`, 39 `FeeAccountContract`, 40 `StorageProof`, 41 `StorageProofPlacement`, 42 `ContractKey`.
+    /// new refusal takes the next number): 1 `ZeroDeposit`, 2 `BadRecipient`, 3 `QueueFull`, 4 `AccountsFull`, 5 `NotOperator`, 6 `BatchOrder`, 7 `BlockRange`, 8 `Pubdata`, 9 `UnknownAccount`, 10 `AccountId`, 11 `AccountReserved`, 12 `BadSignature`, 13 `Nonce`, 14 `DepositMismatch`, 15 `FeeOverMaximum`, 16 `Stateless`, 17 `TooManyBlocks`, 18 `DepositOverdue`, 19 `ChunkCount`, 20 `Overflow`, 21 `ProveOrder`, 22 `ProofCount`, 23 `BadProof`, 24 `ChunkOrder`, 25 `RootMismatch`, 26 `Ledger`, 27 `State`, 28 `NoState`, 29 `ContractsUnsupported`, 30 `ContractTraceMissing`, 31 `ContractTraceStray`, 32 `ContractTraceOrder`, 33 `Reexecution`, 34 `BatchFuel`, 35 `ContractSender`, 36 `ContractMoveStray`, 37 `ContractBalanceRead`, 38 `ContractOverdraft`, 39 `FeeAccountContract`, 40 `StorageProof`, 41 `StorageProofPlacement`, 42 `ContractKey`, 43 `ExitMode`, 44 `ExitNotDue`, 45 `ExitClaim`.
     pub fn code(&self) -> u16 {
         match self {
             Self::ZeroDeposit => 1,
@@ -422,6 +446,9 @@ impl RollupError {
             Self::StorageProof { .. } => 40,
             Self::StorageProofPlacement { .. } => 41,
             Self::ContractKey { .. } => 42,
+            Self::ExitMode { .. } => 43,
+            Self::ExitNotDue => 44,
+            Self::ExitClaim { .. } => 45,
         }
     }
 }

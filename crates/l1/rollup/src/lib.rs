@@ -53,8 +53,14 @@
 //! withdrawals through `ghostd-ledger`'s journal. Its tests run through a real
 //! node: ghostd's `tests/chain.rs`, settlement's and the end-to-end suites.
 //!
-//! Not built yet: reverting committed batches that can never be proven, and an
-//! exit ("escape hatch") mode when the operator stops including deposits.
+//! - **Exit mode** ([`exit`]): once a deposit is overdue past the genesis's exit
+//!   window, or a committed batch stayed unproven that long, anyone may switch it
+//!   on: unproven batches are reverted, unfinalized deposits refunded, and each L2
+//!   account owner claims its balances at the last finalized root by a signed
+//!   Merkle path ([`exit::claim_call`]).
+//!
+//! Not built yet: forced withdrawals queued on the L1, and an operator's revert of
+//! committed batches that can never be proven.
 
 use ghostplane_executor::Reexecutor;
 use ghostplane_primitives::{AccountId, Amount, DepositEvent, Hash32, PublicKey};
@@ -75,6 +81,7 @@ pub mod commit;
 mod contracts;
 pub mod deposit;
 pub mod error;
+pub mod exit;
 pub mod prove;
 mod rpc;
 pub mod storage;
@@ -265,6 +272,9 @@ impl Module for Rollup {
             return Err(misrouted(ModuleId::ROLLUP, call));
         };
         let block = ctx.block.number;
+        if !matches!(call, RollupCall::ExitClaim(_)) {
+            exit::refuse_in_exit(state)?;
+        }
         match call {
             RollupCall::Deposit {
                 recipient,
@@ -318,6 +328,22 @@ impl Module for Rollup {
                 metrics::histogram!("ghostd_prove_verify_seconds")
                     .record(started.elapsed().as_secs_f64());
                 verified?;
+                Ok(Applied::default())
+            }
+            RollupCall::ActivateExit => {
+                let exit = exit::activate_call(state, &self.genesis, block)?;
+                tracing::warn!(
+                    since = exit.since,
+                    batch = exit.batch,
+                    reverted = exit.reverted,
+                    refunded = exit.refunded,
+                    reason = ?exit.reason,
+                    "rollup exit mode switched on"
+                );
+                Ok(Applied::default())
+            }
+            RollupCall::ExitClaim(claim) => {
+                exit::claim_call(state, &self.genesis, self.backend.as_ref(), claim, block)?;
                 Ok(Applied::default())
             }
         }

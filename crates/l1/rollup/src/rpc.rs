@@ -1,8 +1,8 @@
 //! The rollup namespace (`rollup_*`): the module's counters, batches, the
-//! deposit queue and contracts' storage roots.
+//! deposit queue, contracts' storage roots and exit mode.
 
 use ghostd_types::api::{
-    BatchView, ContractStorageView, DEPOSITS_PER_CALL_MAX, DepositView, RollupApiServer,
+    BatchView, ContractStorageView, DEPOSITS_PER_CALL_MAX, DepositView, ExitView, RollupApiServer,
     RollupView, RpcResult,
 };
 use ghostplane_primitives::AccountId;
@@ -77,5 +77,26 @@ impl RollupApiServer for RollupRpc {
             storage_root: hex::encode(storage.root),
             key_field: key.map(|k| k.to_hex()).unwrap_or_default(),
         }))
+    }
+
+    fn get_exit(&self) -> RpcResult<Option<ExitView>> {
+        let exit = self
+            .chain
+            .read(rollup::exit::exit_state)
+            .map_err(internal)?;
+        Ok(exit.as_ref().map(ExitView::from))
+    }
+
+    fn exit_claimed(&self, account: u32, token: String) -> RpcResult<bool> {
+        let account =
+            AccountId::new(account).map_err(|e| invalid_params(format!("account: {e}")))?;
+        let token = ghostplane_primitives::TokenId::from_symbol(&token).ok_or_else(|| {
+            invalid_params(format!(
+                "unknown token {token:?}: use GCC, SPIRIT, MANA or GHOST"
+            ))
+        })?;
+        self.chain
+            .read(|s| rollup::exit::claimed(s, account, token))
+            .map_err(internal)
     }
 }

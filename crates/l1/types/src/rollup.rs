@@ -1,9 +1,10 @@
-//! The rollup module's records: its genesis, counters, batches, L2 accounts and
-//! pending withdrawals, as stored by ghostd and read by settlement.
+//! The rollup module's records: its genesis, counters, batches, L2 accounts,
+//! pending withdrawals and exit mode, as stored by ghostd and read by settlement.
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use ghostplane_primitives::{
-    AccountId, Amount, ChainId, Codec, FieldBytes, Hash32, L1Address, Nonce, PublicKey, TokenId,
+    AccountId, AccountLeaf, Amount, ChainId, Codec, FieldBytes, Hash32, L1Address, Nonce,
+    PublicKey, Signature, TokenId,
 };
 
 /// How the rollup is proven: data only here; ghostd builds the verifier from it.
@@ -37,6 +38,98 @@ pub struct RollupGenesis {
     /// commit. At least `CALL_FUEL_MAX`; the sequencer bounds each block by it and
     /// settlement cuts batches by it, so an honest batch always fits.
     pub batch_fuel_max: u64,
+    /// Exit mode may be switched on once a queued deposit is this many L1 blocks
+    /// past its forced-inclusion deadline, or a committed batch has stayed
+    /// unproven this many L1 blocks after its commit.
+    pub exit_window_blocks: u64,
+}
+
+/// The devnet's exit window: 600 L1 blocks (5 minutes at 500 ms).
+pub const EXIT_WINDOW_BLOCKS_DEFAULT: u64 = 600;
+
+/// Why exit mode was switched on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum ExitReason {
+    /// Deposit `index`, queued at L1 block `queued_at`, was not consumed within
+    /// the forced-inclusion window plus the exit window.
+    DepositOverdue {
+        /// Queue index.
+        index: u64,
+        /// Its L1 block.
+        queued_at: u64,
+    },
+    /// Batch `number`, committed at L1 block `committed_at`, stayed unproven for
+    /// the exit window.
+    BatchUnproven {
+        /// The batch.
+        number: u64,
+        /// Its commit's L1 block.
+        committed_at: u64,
+    },
+}
+
+/// The rollup in exit mode: no more commits, proofs or deposits; owners claim
+/// their balances at the frozen root.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct ExitState {
+    /// The L1 block whose transaction switched it on.
+    pub since: u64,
+    /// Why.
+    pub reason: ExitReason,
+    /// The last finalized batch, whose root the claims are against.
+    pub batch: u64,
+    /// That batch's account root.
+    pub root: FieldBytes,
+    /// Batches reverted (committed, never proven).
+    pub reverted: u64,
+    /// Deposits refunded to their L1 senders (queued, or consumed by a reverted
+    /// batch).
+    pub refunded: u64,
+}
+
+/// Domain of an exit claim's signed message.
+pub const EXIT_CLAIM_DOMAIN: &[u8; 24] = b"ghostplane/exit-claim/v1";
+
+/// Most path siblings a claim carries (the Groth16 tree: 12 levels of 3).
+pub const EXIT_PATH_NODES_MAX: usize = 64;
+
+/// An L2 account owner's claim of one token's balance at the exit root.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct ExitClaim {
+    /// The L2 account.
+    pub account: AccountId,
+    /// Its leaf at the exit root.
+    pub leaf: AccountLeaf,
+    /// The leaf's path siblings, leaf level first (`arity - 1` a level, in child
+    /// order, its own position left out: the prover's `AccountTree::proof_at`).
+    pub path: Vec<[u8; 32]>,
+    /// The token claimed (its whole balance in `leaf`).
+    pub token: TokenId,
+    /// Who receives it on the L1.
+    pub recipient: L1Address,
+    /// The leaf key's signature over [`ExitClaim::signing_message`].
+    pub signature: Signature,
+}
+
+impl ExitClaim {
+    /// What the L2 account's key signs: [`EXIT_CLAIM_DOMAIN`] ‖ L2 chain id (u64
+    /// LE) ‖ account (u32 LE) ‖ token id ‖ recipient. The chain id stops a replay
+    /// on another rollup, the recipient a front-run; a claim pays once per
+    /// (account, token).
+    pub fn signing_message(
+        chain_id: ChainId,
+        account: AccountId,
+        token: TokenId,
+        recipient: &L1Address,
+    ) -> Vec<u8> {
+        let mut message = Vec::with_capacity(24 + 8 + 4 + 1 + 32);
+        message.extend_from_slice(EXIT_CLAIM_DOMAIN);
+        message.extend_from_slice(&chain_id.0.to_le_bytes());
+        message.extend_from_slice(&account.get().to_le_bytes());
+        message.push(token.id());
+        message.extend_from_slice(&recipient.0);
+        message
+    }
 }
 
 /// The prices of contract transactions, fixed at genesis.

@@ -102,6 +102,12 @@ pub enum RollupCall {
         #[borsh(deserialize_with = "ghostplane_primitives::codec::bounded::byte_vecs")]
         proofs: Vec<Vec<u8>>,
     },
+    /// Switches the rollup into exit mode (anyone; refused unless a deposit is
+    /// overdue past the exit window or a committed batch stayed unproven for it).
+    ActivateExit,
+    /// In exit mode: pays an L2 account's balance of one token at the exit root to
+    /// an L1 recipient, once (anyone may submit; the account's key signs).
+    ExitClaim(crate::rollup::ExitClaim),
 }
 
 /// What a transaction asks a module to do.

@@ -46,6 +46,37 @@ pub trait TreeHash: Send + Sync {
     fn idle_legs_need_paths(&self) -> bool;
 }
 
+/// The root reached from account `index`'s leaf `leaf` with its path's
+/// `siblings` (leaf level first, `arity - 1` a level in child order with the
+/// path's own child left out: what the prover's `AccountTree::proof_at` gives).
+/// `None` when the sibling count is not the tree's. What an exit claim is checked
+/// with (issue 37), in every backend's hash.
+pub fn root_from_path(
+    hash: &dyn TreeHash,
+    index: u32,
+    leaf: &AccountLeaf,
+    siblings: &[Node],
+) -> Option<Node> {
+    let arity = hash.arity();
+    let per_level = arity.checked_sub(1)?;
+    if arity < 2 || siblings.len() != hash.depth() * per_level {
+        return None;
+    }
+    let mut node = hash.leaf(leaf);
+    let mut index = index as usize;
+    let mut children = Vec::with_capacity(arity);
+    for level in siblings.chunks_exact(per_level) {
+        let position = index % arity;
+        children.clear();
+        children.extend_from_slice(&level[..position]);
+        children.push(node);
+        children.extend_from_slice(&level[position..]);
+        node = hash.node(&children);
+        index /= arity;
+    }
+    (index == 0).then_some(node)
+}
+
 /// One leaf update of a segment: the leaf before and after, and its path's
 /// siblings (see the prover's `AccountTree::path`). An idle leg rewrites a leaf
 /// with itself; its path is empty when the backend does not need it.

@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 pub use ghostplane_proof_backend::backend::{
     BackendError, Job, Leg, Node, ProofBackend, Segment, Slot, TreeHash, proof_params,
+    root_from_path,
 };
 pub use ghostplane_proof_backend::{ProofParams, ProofSystem, Statement};
 

@@ -71,7 +71,7 @@ pub use ledger::{
 };
 pub use naming::{NameEventView, NameView, NamingApiClient, NamingApiServer, RecordView};
 pub use rollup::{
-    BatchView, ContractStorageView, DEPOSITS_PER_CALL_MAX, DepositView, RollupApiClient,
+    BatchView, ContractStorageView, DEPOSITS_PER_CALL_MAX, DepositView, ExitView, RollupApiClient,
     RollupApiServer, RollupView,
 };
 

@@ -119,6 +119,48 @@ impl From<&BatchRecord> for BatchView {
     }
 }
 
+/// Exit mode, once on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExitView {
+    /// The L1 block that switched it on.
+    pub since: u64,
+    /// Why, in words.
+    pub reason: String,
+    /// The last finalized batch: claims are against its root.
+    pub batch: u64,
+    /// That root (hex).
+    pub root: String,
+    /// Batches reverted.
+    pub reverted: u64,
+    /// Deposits refunded.
+    pub refunded: u64,
+}
+
+impl From<&crate::rollup::ExitState> for ExitView {
+    fn from(exit: &crate::rollup::ExitState) -> Self {
+        use crate::rollup::ExitReason;
+        Self {
+            since: exit.since,
+            reason: match exit.reason {
+                ExitReason::DepositOverdue { index, queued_at } => format!(
+                    "deposit {index}, queued at L1 block {queued_at}, was not included in time"
+                ),
+                ExitReason::BatchUnproven {
+                    number,
+                    committed_at,
+                } => format!(
+                    "batch {number}, committed at L1 block {committed_at}, was not proven in time"
+                ),
+            },
+            batch: exit.batch,
+            root: exit.root.to_string(),
+            reverted: exit.reverted,
+            refunded: exit.refunded,
+        }
+    }
+}
+
 /// A queued deposit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -179,4 +221,13 @@ pub trait RollupApi {
     /// committed batch deployed one there.
     #[method(name = "getContractStorage")]
     fn get_contract_storage(&self, address: String) -> RpcResult<Option<ContractStorageView>>;
+
+    /// Exit mode: `null` while the rollup runs normally.
+    #[method(name = "getExit")]
+    fn get_exit(&self) -> RpcResult<Option<ExitView>>;
+
+    /// Whether account `account`'s `token` (`GCC`, `SPIRIT`, `MANA`, `GHOST`) was
+    /// claimed in exit mode.
+    #[method(name = "exitClaimed")]
+    fn exit_claimed(&self, account: u32, token: String) -> RpcResult<bool>;
 }
