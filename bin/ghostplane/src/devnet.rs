@@ -87,6 +87,10 @@ pub struct DevnetArgs {
     /// A deposit must be included on L2 within this many L1 blocks.
     #[arg(long, default_value_t = 600)]
     forced_inclusion_blocks: u64,
+    /// Exit mode may be switched on this many L1 blocks after a deposit's
+    /// forced-inclusion deadline, or after an unproven batch's commit.
+    #[arg(long, default_value_t = ghostd_types::rollup::EXIT_WINDOW_BLOCKS_DEFAULT)]
+    exit_window_blocks: u64,
     /// Least fee of an L2 transaction, in GCC base units (each takes a proof slot).
     #[arg(long, default_value_t = 1)]
     fee_min: u128,
@@ -207,7 +211,7 @@ impl Devnet {
         let genesis = devnet_genesis(
             backend.as_ref(),
             args.dev_accounts,
-            args.forced_inclusion_blocks,
+            (args.forced_inclusion_blocks, args.exit_window_blocks),
             genesis_root,
             ContractFees {
                 fee_min: args.fee_min,
@@ -670,7 +674,7 @@ const UNPROVEN_OPS_DEFAULT: u64 = 32_768;
 pub fn devnet_genesis(
     backend: &dyn ProofBackend,
     dev_accounts: u32,
-    forced_inclusion_blocks: u64,
+    (forced_inclusion_blocks, exit_window_blocks): (u64, u64),
     genesis_root: FieldBytes,
     contract_fees: ContractFees,
 ) -> Genesis {
@@ -709,8 +713,9 @@ pub fn devnet_genesis(
             proof: ghostplane_prover::proof_params(backend),
             genesis_root,
             genesis_accounts: l2_genesis.keys(),
+            genesis_balances: l2_genesis.accounts().iter().map(|a| a.balances).collect(),
             forced_inclusion_blocks,
-            exit_window_blocks: ghostd_types::rollup::EXIT_WINDOW_BLOCKS_DEFAULT,
+            exit_window_blocks,
             deposit_queue_max: 10_000,
             contract_fees,
             batch_fuel_max: ghostplane_primitives::trace::BATCH_FUEL_MAX_DEFAULT,
@@ -771,6 +776,10 @@ pub struct L1Args {
     /// Forced-inclusion window for deposits (L1 blocks).
     #[arg(long, default_value_t = 600)]
     forced_inclusion_blocks: u64,
+    /// Exit mode may be switched on this many L1 blocks after a deposit's
+    /// forced-inclusion deadline, or after an unproven batch's commit.
+    #[arg(long, default_value_t = ghostd_types::rollup::EXIT_WINDOW_BLOCKS_DEFAULT)]
+    exit_window_blocks: u64,
     /// Most transactions per L1 block.
     #[arg(long, default_value_t = 10_000)]
     block_txs_max: usize,
@@ -856,7 +865,7 @@ pub async fn run_l1(args: L1Args) -> Result<()> {
             devnet_genesis(
                 backend.as_ref(),
                 args.dev_accounts,
-                args.forced_inclusion_blocks,
+                (args.forced_inclusion_blocks, args.exit_window_blocks),
                 devnet_genesis_root(backend.as_ref(), args.dev_accounts)?,
                 ContractFees::default(),
             )

@@ -36,6 +36,8 @@ pub mod backend;
 #[allow(missing_docs)]
 pub mod contract;
 #[allow(missing_docs)]
+pub mod exit;
+#[allow(missing_docs)]
 pub mod identity;
 #[allow(missing_docs)]
 pub mod ledger;

@@ -13,6 +13,7 @@
 //! ghostplane wallet new|list|balance       named keys and balances on both layers
 //! ghostplane tx transfer|deposit|withdraw|status [--wait STATUS]
 //! ghostplane contract deploy FILE|call ADDRESS [--input HEX] [--wait STATUS]
+//! ghostplane exit status|activate|rebuild|claim   leave without the operator
 //! ghostplane ledger transfer|pay|post|void|mint|burn|flags|account|transfers|supply …
 //! ghostplane key new                      new ed25519 key (seed + public key)
 //! ghostplane key public --seed HEX        public key of a seed
@@ -30,7 +31,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
-use ghostplane::{contract, identity, ledger, naming, parse_seed, runtime, wallet};
+use ghostplane::{contract, exit, identity, ledger, naming, parse_seed, runtime, wallet};
 use ghostplane_primitives::{
     AccountId, Amount, ChainId, Codec, DEVNET_CHAIN_ID, Keypair, Nonce, PublicKey, Recipient,
     SignedTransaction, Transaction,
@@ -101,6 +102,14 @@ enum Command {
     Contract {
         #[command(subcommand)]
         command: contract::ContractCommand,
+        #[command(flatten)]
+        endpoints: wallet::Endpoints,
+    },
+    /// Leave the rollup without the operator: exit mode's status, switching it on,
+    /// the L2 state rebuilt from the L1 alone, and claims at the exit root.
+    Exit {
+        #[command(subcommand)]
+        command: exit::ExitCommand,
         #[command(flatten)]
         endpoints: wallet::Endpoints,
     },
@@ -215,6 +224,9 @@ fn run(cli: Cli) -> Result<()> {
         } => runtime()?.block_on(wallet::status(hash, wait, endpoints))?,
         Command::Contract { command, endpoints } => {
             runtime()?.block_on(contract::run(command, endpoints))?
+        }
+        Command::Exit { command, endpoints } => {
+            runtime()?.block_on(exit::run(command, endpoints))?
         }
         Command::Id { command, endpoints } => {
             runtime()?.block_on(identity::run(command, endpoints))?

@@ -122,7 +122,10 @@ async fn init_testnet(args: InitTestnetArgs) -> Result<()> {
     let mut genesis = devnet_genesis(
         backend.as_ref(),
         args.dev_accounts,
-        args.forced_inclusion_blocks,
+        (
+            args.forced_inclusion_blocks,
+            ghostd_types::rollup::EXIT_WINDOW_BLOCKS_DEFAULT,
+        ),
         devnet_genesis_root(backend.as_ref(), args.dev_accounts)?,
         ghostd_types::rollup::ContractFees::default(),
     );

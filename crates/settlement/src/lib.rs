@@ -32,12 +32,16 @@
 //!   outage or a restart of either side never commit or prove a batch twice.
 //! - Batches are committed and proven strictly in order.
 //!
+//! [`rebuild`] is settlement's other direction: the L2 account tree rebuilt from
+//! the L1 alone (genesis and committed pubdata), for exit mode.
+//!
 //! ## Limits
 //!
 //! `batch_blocks_max` blocks and about `batch_pubdata_bytes_max` bytes of pubdata
 //! per batch; at most `batches_in_flight_max` batches planned but not committed;
 //! unproven chunk jobs bounded by the coordinator's `jobs_max`.
 
+pub mod rebuild;
 pub mod settle;
 pub mod watcher;
 

@@ -62,6 +62,7 @@ impl L1GenesisBuilder {
                     genesis_accounts: Vec::new(),
                     forced_inclusion_blocks: 100,
                     exit_window_blocks: ghostd_types::rollup::EXIT_WINDOW_BLOCKS_DEFAULT,
+                    genesis_balances: Vec::new(),
                     deposit_queue_max: 100,
                     contract_fees: Default::default(),
                     batch_fuel_max: ghostplane_primitives::trace::BATCH_FUEL_MAX_DEFAULT,
@@ -149,6 +150,14 @@ impl L1GenesisBuilder {
     /// (`L2Genesis::keys`).
     pub fn genesis_accounts(mut self, keys: impl IntoIterator<Item = PublicKey>) -> Self {
         self.genesis.rollup.genesis_accounts = keys.into_iter().collect();
+        self
+    }
+
+    /// The whole L2 genesis: its keys and balances, in id order.
+    pub fn l2_genesis(mut self, genesis: &ghostplane_primitives::L2Genesis) -> Self {
+        self.genesis.rollup.genesis_accounts = genesis.keys();
+        self.genesis.rollup.genesis_balances =
+            genesis.accounts().iter().map(|a| a.balances).collect();
         self
     }
 

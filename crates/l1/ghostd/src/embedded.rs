@@ -1,6 +1,6 @@
 //! [`EmbeddedL1`]: the rollup's [`L1Client`] for a ghostd in the same process.
 
-use ghostd_types::client::{L1Client, L1Error};
+use ghostd_types::client::{L1Client, L1Error, L1History, find_batch_commit};
 use ghostd_types::{L1Receipt, RollupState, SignedL1Transaction};
 use ghostplane_primitives::{DepositEvent, Hash32, PublicKey};
 
@@ -66,5 +66,43 @@ impl L1Client for EmbeddedL1 {
 
     async fn is_pending(&self, hash: Hash32) -> Result<bool, L1Error> {
         Ok(self.node.is_pending(&hash))
+    }
+}
+
+impl L1History for EmbeddedL1 {
+    async fn genesis(&self) -> Result<ghostd_types::Genesis, L1Error> {
+        Ok(self.node.genesis().clone())
+    }
+
+    async fn rollup_state(&self) -> Result<RollupState, L1Error> {
+        L1Client::rollup_status(self).await
+    }
+
+    async fn batch_commit(
+        &self,
+        number: u64,
+    ) -> Result<Option<ghostd_types::tx::BatchCommit>, L1Error> {
+        let Some(record) = self
+            .node
+            .read(|s| crate::modules::rollup::batch(s, number))
+            .map_err(unavailable)?
+        else {
+            return Ok(None);
+        };
+        let block = self
+            .node
+            .block(record.committed_at)
+            .map_err(unavailable)?
+            .ok_or_else(|| {
+                L1Error::Malformed(format!("block {} is missing", record.committed_at))
+            })?;
+        find_batch_commit(block.transactions, number, &record.pubdata_hash)
+            .map(Some)
+            .ok_or_else(|| {
+                L1Error::Malformed(format!(
+                    "block {} holds no commit of batch {number} with the recorded pubdata hash",
+                    record.committed_at
+                ))
+            })
     }
 }

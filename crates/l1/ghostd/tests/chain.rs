@@ -1940,7 +1940,7 @@ fn exit_mode_reverts_refunds_and_pays_claims_at_the_finalized_root() {
         .l2_chain_id(L2)
         .operator(operator().public_key())
         .genesis_root(tree.root().unwrap())
-        .genesis_accounts(l2_leaves().iter().map(|(_, l)| l.public_key))
+        .l2_genesis(&dev_l2_genesis(2, [FUNDS; 4]))
         .forced_inclusion_blocks(100)
         .exit_window_blocks(3)
         .build();
@@ -2086,11 +2086,30 @@ fn exit_mode_reverts_refunds_and_pays_claims_at_the_finalized_root() {
     );
     assert_eq!(code(activate().unwrap_err()), 43);
 
-    // Claims at the finalized root (the tree as batch 1 left it).
+    // Claims at the finalized root, from a tree rebuilt from the L1 alone (its
+    // genesis and committed pubdata; no operator data). The operator's tree has
+    // the reverted batch 2 too, for the forgery below.
+    let rebuilt_dir = tempfile::tempdir().unwrap();
+    let mut rebuilt = AccountTree::open(
+        ghostplane_prover::open_db(rebuilt_dir.path()).unwrap(),
+        backend.tree_hash(),
+    )
+    .unwrap();
+    let l1_only = ghostd::EmbeddedL1::new(node.clone());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let done = runtime
+        .block_on(ghostplane_settlement::rebuild::rebuild(
+            &l1_only,
+            backend.as_ref(),
+            &mut rebuilt,
+        ))
+        .unwrap();
+    assert_eq!((done.batch, done.root), (1, finalized_root));
     let recipient = l1(&Keypair::from_seed(&[8; 32]));
     let claim = |account: u32, key: &Keypair, token: TokenId, version: u64| {
         let id = AccountId::new(account).unwrap();
-        let (leaf, path) = tree.proof_at(id, version).unwrap();
+        let source = if version == 1 { &rebuilt } else { &tree };
+        let (leaf, path) = source.proof_at(id, version).unwrap();
         let message = ExitClaim::signing_message(L2, id, token, &recipient);
         ExitClaim {
             account: id,

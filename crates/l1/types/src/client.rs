@@ -1,6 +1,7 @@
 //! The boundary the rollup settles through: [`L1Client`], implemented over JSON-RPC
 //! here ([`RpcL1`]) and by ghostd itself for a node in the same process
-//! (`ghostd::EmbeddedL1`).
+//! (`ghostd::EmbeddedL1`); and [`L1History`], what rebuilding the L2 state from
+//! the L1 alone reads (the genesis and each committed batch's commit).
 
 use std::future::Future;
 use std::time::Duration;
@@ -59,6 +60,39 @@ pub trait L1Client: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<L1Receipt>, L1Error>> + Send;
     /// Whether the transaction is waiting in the mempool.
     fn is_pending(&self, hash: Hash32) -> impl Future<Output = Result<bool, L1Error>> + Send;
+}
+
+/// What rebuilding the L2 state from the L1 alone reads (exit mode: no operator).
+pub trait L1History: Send + Sync {
+    /// The L1 genesis (its rollup part records the L2 genesis).
+    fn genesis(&self) -> impl Future<Output = Result<crate::Genesis, L1Error>> + Send;
+    /// The rollup module's counters.
+    fn rollup_state(&self) -> impl Future<Output = Result<RollupState, L1Error>> + Send;
+    /// Batch `number`'s commit as an L1 block holds it, checked against the
+    /// module's record of the batch (its pubdata hash); `Ok(None)` if the batch is
+    /// not committed.
+    fn batch_commit(
+        &self,
+        number: u64,
+    ) -> impl Future<Output = Result<Option<crate::tx::BatchCommit>, L1Error>> + Send;
+}
+
+/// Batch `number`'s commit among `transactions` (an L1 block's), if one has
+/// pubdata hashing to `pubdata_hash`.
+pub fn find_batch_commit(
+    transactions: impl IntoIterator<Item = SignedL1Transaction>,
+    number: u64,
+    pubdata_hash: &Hash32,
+) -> Option<crate::tx::BatchCommit> {
+    transactions.into_iter().find_map(|tx| match tx.tx.call {
+        crate::tx::Call::Rollup(crate::tx::RollupCall::Commit(commit))
+            if commit.number == number
+                && blake3::hash(&commit.pubdata).as_bytes() == &pubdata_hash.0 =>
+        {
+            Some(commit)
+        }
+        _ => None,
+    })
 }
 
 /// The `data` of a JSON-RPC error for a call a module refused.
@@ -173,5 +207,57 @@ impl L1Client for RpcL1 {
             .await
             .map_err(call_error)?;
         Ok(view.status == TxState::Pending)
+    }
+}
+
+impl L1History for RpcL1 {
+    async fn genesis(&self) -> Result<crate::Genesis, L1Error> {
+        RpcL1::genesis(self).await
+    }
+
+    async fn rollup_state(&self) -> Result<RollupState, L1Error> {
+        L1Client::rollup_status(self).await
+    }
+
+    async fn batch_commit(&self, number: u64) -> Result<Option<crate::tx::BatchCommit>, L1Error> {
+        let Some(record) = RollupApiClient::get_batch(&self.client, number)
+            .await
+            .map_err(call_error)?
+        else {
+            return Ok(None);
+        };
+        let hash = Hash32::from_hex(
+            record
+                .pubdata_hash
+                .strip_prefix("0x")
+                .unwrap_or(&record.pubdata_hash),
+        )
+        .map_err(|_| L1Error::Malformed(format!("pubdata hash {:?}", record.pubdata_hash)))?;
+        let block = GhostApiClient::get_block(&self.client, record.committed_at)
+            .await
+            .map_err(call_error)?
+            .ok_or_else(|| {
+                L1Error::Malformed(format!("block {} is missing", record.committed_at))
+            })?;
+        let mut transactions = Vec::new();
+        for tx_hash in block.transactions {
+            let Some(raw) = GhostApiClient::get_raw_transaction(&self.client, tx_hash)
+                .await
+                .map_err(call_error)?
+            else {
+                continue;
+            };
+            let bytes = hex::decode(&raw)
+                .map_err(|_| L1Error::Malformed("raw transaction: not hex".into()))?;
+            transactions.push(SignedL1Transaction::decode(&bytes).map_err(malformed)?);
+        }
+        find_batch_commit(transactions, number, &hash)
+            .map(Some)
+            .ok_or_else(|| {
+                L1Error::Malformed(format!(
+                    "block {} holds no commit of batch {number} with the recorded pubdata hash",
+                    record.committed_at
+                ))
+            })
     }
 }

@@ -26,6 +26,10 @@ pub struct RollupGenesis {
     pub genesis_root: FieldBytes,
     /// Keys of the L2 genesis accounts, in id order (their nonces start at 0).
     pub genesis_accounts: Vec<PublicKey>,
+    /// Their balances (by `TokenId::id`), in the same order: with the keys, the
+    /// whole L2 genesis, so that anyone can rebuild the L2 state from the L1 alone
+    /// (exit mode). Empty: not recorded (then nothing can be rebuilt).
+    pub genesis_balances: Vec<[Amount; 4]>,
     /// A deposit must be consumed by a batch committed within this many L1 blocks.
     pub forced_inclusion_blocks: u64,
     /// Most unconsumed deposits in the queue.
@@ -42,6 +46,24 @@ pub struct RollupGenesis {
     /// past its forced-inclusion deadline, or a committed batch has stayed
     /// unproven this many L1 blocks after its commit.
     pub exit_window_blocks: u64,
+}
+
+impl RollupGenesis {
+    /// The L2 genesis this records (`None` when its balances are not recorded, or
+    /// do not match its keys one to one).
+    pub fn l2_genesis(&self) -> Option<ghostplane_primitives::L2Genesis> {
+        if self.genesis_balances.len() != self.genesis_accounts.len()
+            || (self.genesis_balances.is_empty() && !self.genesis_accounts.is_empty())
+        {
+            return None;
+        }
+        Some(ghostplane_primitives::L2Genesis::new(
+            self.genesis_accounts
+                .iter()
+                .copied()
+                .zip(self.genesis_balances.iter().copied()),
+        ))
+    }
 }
 
 /// The devnet's exit window: 600 L1 blocks (5 minutes at 500 ms).

@@ -168,6 +168,18 @@ impl GhostApiServer for GhostRpc {
         })
     }
 
+    fn get_raw_transaction(&self, text: String) -> RpcResult<Option<String>> {
+        let hash = Hash32::from_hex(text.strip_prefix("0x").unwrap_or(&text))
+            .map_err(|_| invalid(format!("{text:?} is not a 32-byte hex hash")))?;
+        let Some(receipt) = self.node.receipt(&hash).map_err(internal)? else {
+            return Ok(None);
+        };
+        let block = self.node.block(receipt.block).map_err(internal)?;
+        Ok(block
+            .and_then(|b| b.transactions.into_iter().nth(receipt.index as usize))
+            .map(|tx| hex::encode(ghostplane_primitives::codec::to_bytes(&tx))))
+    }
+
     fn get_account(&self, text: String) -> RpcResult<AccountView> {
         let address = parse_address(&text)?;
         let nonce = self.node.nonce(&PublicKey(address.0)).map_err(internal)?;

@@ -218,6 +218,11 @@ pub trait GhostApi {
     #[method(name = "getTransaction")]
     fn get_transaction(&self, hash: String) -> RpcResult<TransactionView>;
 
+    /// An included transaction itself: its borsh encoding, hex (`null` if no
+    /// block holds it). How anyone reads a batch's pubdata back from the L1.
+    #[method(name = "getRawTransaction")]
+    fn get_raw_transaction(&self, hash: String) -> RpcResult<Option<String>>;
+
     /// An account's nonce and balances.
     #[method(name = "getAccount")]
     fn get_account(&self, address: String) -> RpcResult<AccountView>;

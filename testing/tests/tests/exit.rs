@@ -1,0 +1,203 @@
+//! Walkaway (issue 37): the operator disappears and users leave through the L1
+//! alone. A standalone `ghostplane l1` and a devnet settling on it; deposits and a
+//! transfer finalize; the devnet is killed (SIGKILL) and its data deleted; a new
+//! deposit goes overdue; anyone switches exit mode on (`ghostplane exit
+//! activate`); each user rebuilds the state from the L1 alone and claims its
+//! finalized balances (`ghostplane exit claim`); the overdue deposit is refunded;
+//! a second claim is refused.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::*;
+use ghostplane_primitives::{Keypair, TokenId};
+use jsonrpsee::rpc_params;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_leave_without_the_operator() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let log = data.join("devnet.log");
+    let ports = Ports::free();
+    // Short windows: a deposit is overdue after 20 L1 blocks, exit is due 20
+    // blocks later (4 s at 100 ms blocks).
+    let windows = [
+        "--forced-inclusion-blocks",
+        "20",
+        "--exit-window-blocks",
+        "20",
+    ];
+    let mut l1_command = Command::new(binary());
+    l1_command
+        .args(["l1", "--chunk-ops", "2", "--block-time-ms", "100"])
+        .args(windows)
+        .arg("--data-dir")
+        .arg(data.join("l1"))
+        .arg("--keys-dir")
+        .arg(data.join("keys"))
+        .args(["--rpc-addr", &ports.l1.to_string()])
+        .args(["--metrics-addr", &free_tcp().to_string()])
+        .args(["--dns-addr", "127.0.0.1:0"]);
+    let _l1 = Devnet::spawn(data, l1_command);
+    wait_up(ports.l1, "ghost_blockNumber", &log).await;
+    let l1_url = format!("http://{}", ports.l1);
+    let mut extra = vec!["--l1-url", &l1_url];
+    extra.extend(windows);
+    let devnet = Devnet::start(data, &ports, &extra);
+    wait_up(ports.l2, "l2_blockNumber", &log).await;
+
+    // Users: dev4 deposits MANA and pays dev5 in GCC; all finalized.
+    ok(cli(
+        data,
+        &ports,
+        &[
+            "tx", "deposit", "--from", "dev4", "--token", "MANA", "--amount", "900", "--wait",
+            "executed",
+        ],
+    ));
+    ok(cli(
+        data,
+        &ports,
+        &[
+            "tx",
+            "transfer",
+            "--from",
+            "dev4",
+            "--to",
+            "dev5",
+            "--token",
+            "GCC",
+            "--amount",
+            "1000",
+            "--wait",
+            "finalized",
+        ],
+    ));
+    let l1 = client(ports.l1);
+    let l2 = client(ports.l2);
+    let (dev4, dev5) = (Keypair::dev(4), Keypair::dev(5));
+    let started = Instant::now();
+    loop {
+        let status = call(&l1, "rollup_status", rpc_params![]).await;
+        if status["committedBatch"] == status["finalizedBatch"] {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "{status}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let finalized = [
+        (
+            &dev4,
+            "dev4",
+            TokenId::Mana,
+            l2_balance(&l2, &dev4, TokenId::Mana).await,
+        ),
+        (
+            &dev4,
+            "dev4",
+            TokenId::Gcc,
+            l2_balance(&l2, &dev4, TokenId::Gcc).await,
+        ),
+        (
+            &dev5,
+            "dev5",
+            TokenId::Gcc,
+            l2_balance(&l2, &dev5, TokenId::Gcc).await,
+        ),
+    ];
+    assert_eq!(finalized[0].3, DEV + 900);
+
+    // The operator walks away: SIGKILL, data deleted.
+    devnet.kill();
+    std::fs::remove_dir_all(data.join("chain")).unwrap();
+    // Not yet: nothing is owed.
+    let early = cli(data, &ports, &["exit", "activate", "--from", "dev6"]);
+    assert!(!early.status.success());
+    assert!(
+        String::from_utf8_lossy(&early.stderr).contains("not due"),
+        "{early:?}"
+    );
+    // dev5's deposit will never be included.
+    let dev5_l1 = dev5.public_key().to_hex();
+    let spirit_before = l1_balance(&l1, &dev5_l1, TokenId::Spirit).await;
+    ok(cli(
+        data,
+        &ports,
+        &[
+            "tx", "deposit", "--from", "dev5", "--token", "SPIRIT", "--amount", "50",
+        ],
+    ));
+    assert_eq!(
+        l1_balance(&l1, &dev5_l1, TokenId::Spirit).await,
+        spirit_before - 50
+    );
+    // Once it is overdue past the exit window, anyone switches exit mode on.
+    let started = Instant::now();
+    let out = loop {
+        let attempt = cli(data, &ports, &["exit", "activate", "--from", "dev6"]);
+        if attempt.status.success() {
+            break String::from_utf8_lossy(&attempt.stdout).to_string();
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "{attempt:?}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert!(out.contains("exit mode  on since"), "{out}");
+    assert!(out.contains("deposit 1"), "{out}");
+    // The overdue deposit is refunded.
+    assert_eq!(
+        l1_balance(&l1, &dev5_l1, TokenId::Spirit).await,
+        spirit_before
+    );
+
+    // Each user claims exactly its finalized balances, from the L1 alone.
+    for (key, name, token, amount) in finalized {
+        let address = key.public_key().to_hex();
+        let before = l1_balance(&l1, &address, token).await;
+        let state_dir = data.join(format!("exit-{name}"));
+        let out = ok(cli(
+            data,
+            &ports,
+            &[
+                "exit",
+                "claim",
+                "--from",
+                name,
+                "--token",
+                token.symbol(),
+                "--state-dir",
+                state_dir.to_str().unwrap(),
+            ],
+        ));
+        assert!(out.contains("matches the L1's finalized root"), "{out}");
+        assert_eq!(
+            l1_balance(&l1, &address, token).await - before,
+            amount,
+            "{out}"
+        );
+        // Once only.
+        let again = cli(
+            data,
+            &ports,
+            &[
+                "exit",
+                "claim",
+                "--from",
+                name,
+                "--token",
+                token.symbol(),
+                "--state-dir",
+                state_dir.to_str().unwrap(),
+            ],
+        );
+        assert!(!again.status.success());
+        assert!(
+            String::from_utf8_lossy(&again.stderr).contains("already claimed"),
+            "{again:?}"
+        );
+    }
+    let exit = call(&l1, "rollup_getExit", rpc_params![]).await;
+    assert_eq!(exit["refunded"], 1, "{exit}");
+}
