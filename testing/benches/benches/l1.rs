@@ -132,6 +132,38 @@ fn benches(c: &mut Criterion) {
             },
         );
     }
+    // An exit claim's check (issue 37): the leaf key's signature and the leaf's
+    // path climbed to the root with the STARK tree hash: ghostd's work per claim
+    // besides one ledger posting.
+    {
+        use ghostd_types::rollup::ExitClaim;
+        let hash = stark().tree_hash();
+        let owner = Keypair::dev(1);
+        let leaf = ghostplane_primitives::AccountLeaf::new(owner.public_key());
+        let path = vec![[0u8; 32]; hash.depth()];
+        let account = ghostplane_primitives::AccountId::new(1).unwrap();
+        let recipient = L1Address(owner.public_key().0);
+        let message = ExitClaim::signing_message(
+            ghostplane_primitives::DEVNET_CHAIN_ID,
+            account,
+            TokenId::Gcc,
+            &recipient,
+        );
+        let signature = owner.sign_bytes(&message);
+        group.throughput(Throughput::Elements(1));
+        group.bench_function("exit claim check (signature and path, stark)", |b| {
+            b.iter(|| {
+                ghostplane_primitives::keys::verify(&owner.public_key(), &message, &signature)
+                    .unwrap();
+                black_box(ghostplane_prover::backend::root_from_path(
+                    hash.as_ref(),
+                    1,
+                    black_box(&leaf),
+                    &path,
+                ))
+            })
+        });
+    }
     group.throughput(Throughput::Elements(BLOCK_TXS as u64));
     let mut id = 1u128;
     group.bench_function("seal block (256 ledger transfers)", |b| {

@@ -264,3 +264,30 @@ pub struct BatchRecord {
     /// L1 block of the proof, once final.
     pub finalized_at: Option<u64>,
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// The claim message is the one `docs/state-commitment.md` specifies (its
+    /// `claim_message` vector, which the prover's vector test rebuilds from the
+    /// document's rule).
+    #[test]
+    fn the_claim_message_is_the_documented_one() {
+        let recipient =
+            L1Address::from_hex("d6016249b6ccd2cf64af8dc545bb4f2164a4cd319b45b643c92bada1e2371024")
+                .unwrap();
+        let message = ExitClaim::signing_message(
+            ghostplane_primitives::DEVNET_CHAIN_ID,
+            AccountId::new(1).unwrap(),
+            TokenId::Gcc,
+            &recipient,
+        );
+        assert_eq!(
+            hex::encode(message),
+            "67686f7374706c616e652f657869742d636c61696d2f7631736f6867000000000100000000d6016249b6ccd2cf64af8dc545bb4f2164a4cd319b45b643c92bada1e2371024"
+        );
+    }
+}

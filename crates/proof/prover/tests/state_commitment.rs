@@ -595,6 +595,45 @@ fn computed() -> Vec<(String, String)> {
     put("path_sibling_1", hex(&path[1]));
     put("path_root", hex(&reference::pack(&root)));
 
+    // An exit claim of that account's GCC, built from the document's rule: the
+    // message, the key's signature, and the path climbed with the backend's hash
+    // (what ghostd checks) to the documented root.
+    let owner = Keypair::dev(PATH_INDEX);
+    let recipient = owner.public_key().0;
+    let mut message = b"ghostplane/exit-claim/v1".to_vec();
+    message.extend_from_slice(&ghostplane_primitives::DEVNET_CHAIN_ID.0.to_le_bytes());
+    message.extend_from_slice(&PATH_INDEX.to_le_bytes());
+    message.push(0);
+    message.extend_from_slice(&recipient);
+    let signature = owner.sign_bytes(&message);
+    ghostplane_primitives::keys::verify(&owner.public_key(), &message, &signature).unwrap();
+    let claimed = AccountLeaf {
+        public_key: owner.public_key(),
+        nonce: 0,
+        balances: [DEVNET_BALANCE; 4],
+    };
+    let climbed = ghostplane_prover::backend::root_from_path(
+        stark_tree_hash().as_ref(),
+        PATH_INDEX,
+        &claimed,
+        &path,
+    )
+    .unwrap();
+    assert_eq!(climbed, reference::pack(&root));
+    put(
+        "claim_l2_chain_id",
+        ghostplane_primitives::DEVNET_CHAIN_ID.0.to_string(),
+    );
+    put("claim_account", PATH_INDEX.to_string());
+    put("claim_token", "0".into());
+    put("claim_recipient", hex(&recipient));
+    put("claim_message", format!("0x{}", ::hex::encode(&message)));
+    put(
+        "claim_signature",
+        format!("0x{}", ::hex::encode(signature.0)),
+    );
+    put("claim_amount", DEVNET_BALANCE.to_string());
+
     // The Groth16 tree.
     let groth16_leaf = FieldBytes::from(leaf.hash());
     assert_eq!(PoseidonTree.leaf(&leaf), *groth16_leaf.as_bytes());
