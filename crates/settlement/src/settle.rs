@@ -99,12 +99,24 @@ pub enum SettlementError {
         /// ghostd's reason (the op and what differs).
         reason: String,
     },
+    /// The L1 switched the rollup into exit mode: it takes no more commits or
+    /// proofs, so settlement stops. Users claim their balances on the L1
+    /// (`ghostplane exit claim`).
+    #[error(
+        "settlement stopped: the rollup is in exit mode on the L1 ({reason}); users claim their finalized balances with `ghostplane exit claim`"
+    )]
+    ExitMode {
+        /// ghostd's reason.
+        reason: String,
+    },
 }
 
-/// Rollup result codes of refusals about contract traces, moves and their
-/// re-execution (`ContractTraceMissing` … `ContractMoveStray`): an honest plan never
-/// gets one.
-const CONTRACT_REFUSALS: std::ops::RangeInclusive<u16> = 30..=39;
+/// Rollup result codes of refusals about contract traces, moves, storage proofs
+/// and their re-execution (`ContractTraceMissing` … `ContractKey`): an honest plan
+/// never gets one.
+const CONTRACT_REFUSALS: std::ops::RangeInclusive<u16> = 30..=42;
+/// The rollup result code of a call refused because the rollup is in exit mode.
+const EXIT_MODE_REFUSAL: u16 = 43;
 
 /// A planned batch, as stored: exactly the commit it becomes (same fields, same
 /// encoding).
@@ -315,7 +327,10 @@ impl<C: L1Client> Settlement<C> {
         while !stop.load(Ordering::Relaxed) {
             let pause = match self.round().await {
                 Ok(()) => self.config.poll,
-                Err(e @ SettlementError::ContractsDiverged { .. }) => {
+                Err(
+                    e @ (SettlementError::ContractsDiverged { .. }
+                    | SettlementError::ExitMode { .. }),
+                ) => {
                     tracing::error!("{e}");
                     metrics::gauge!("ghostplane_settlement_stopped").set(1.0);
                     return;
@@ -598,6 +613,7 @@ impl<C: L1Client> Settlement<C> {
             }) if module == ModuleId::ROLLUP && CONTRACT_REFUSALS.contains(&code) => {
                 Err(SettlementError::ContractsDiverged { batch, reason })
             }
+
             Err(refused @ SettlementError::Refused { .. }) => {
                 tokio::task::block_in_place(|| {
                     self.replan_after_refusal(number, first_block, last_block, l1)
@@ -720,8 +736,20 @@ impl<C: L1Client> Settlement<C> {
         Ok(())
     }
 
-    /// Signs, submits and waits for inclusion.
+    /// Signs, submits and waits for inclusion. A refusal because the rollup is in
+    /// exit mode is [`SettlementError::ExitMode`].
     async fn send(&self, batch: u64, call: Call) -> Result<(), SettlementError> {
+        match self.send_once(batch, call).await {
+            Err(SettlementError::Refused {
+                reason,
+                refusal: Some((module, EXIT_MODE_REFUSAL)),
+                ..
+            }) if module == ModuleId::ROLLUP => Err(SettlementError::ExitMode { reason }),
+            other => other,
+        }
+    }
+
+    async fn send_once(&self, batch: u64, call: Call) -> Result<(), SettlementError> {
         let from = self.operator.public_key();
         let nonce = self.client.nonce(from).await?;
         let tx = L1Transaction {

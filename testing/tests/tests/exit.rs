@@ -2,9 +2,10 @@
 //! alone. A standalone `ghostplane l1` and a devnet settling on it; deposits and a
 //! transfer finalize; the devnet is killed (SIGKILL) and its data deleted; a new
 //! deposit goes overdue; anyone switches exit mode on (`ghostplane exit
-//! activate`); each user rebuilds the state from the L1 alone and claims its
+//! activate`); every user rebuilds the state from the L1 alone and claims its
 //! finalized balances (`ghostplane exit claim`); the overdue deposit is refunded;
-//! a second claim is refused.
+//! a second claim is refused; the bridge escrow ends at zero in every token
+//! (conservation: it held exactly the L2's share).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -29,6 +30,8 @@ async fn users_leave_without_the_operator() {
         "20",
         "--exit-window-blocks",
         "20",
+        "--dev-accounts",
+        "6",
     ];
     let mut l1_command = Command::new(binary());
     l1_command
@@ -78,7 +81,7 @@ async fn users_leave_without_the_operator() {
     ));
     let l1 = client(ports.l1);
     let l2 = client(ports.l2);
-    let (dev4, dev5) = (Keypair::dev(4), Keypair::dev(5));
+    let dev5 = Keypair::dev(5);
     let started = Instant::now();
     loop {
         let status = call(&l1, "rollup_status", rpc_params![]).await;
@@ -88,27 +91,25 @@ async fn users_leave_without_the_operator() {
         assert!(started.elapsed() < Duration::from_secs(120), "{status}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let finalized = [
-        (
-            &dev4,
-            "dev4",
-            TokenId::Mana,
-            l2_balance(&l2, &dev4, TokenId::Mana).await,
-        ),
-        (
-            &dev4,
-            "dev4",
-            TokenId::Gcc,
-            l2_balance(&l2, &dev4, TokenId::Gcc).await,
-        ),
-        (
-            &dev5,
-            "dev5",
-            TokenId::Gcc,
-            l2_balance(&l2, &dev5, TokenId::Gcc).await,
-        ),
-    ];
-    assert_eq!(finalized[0].3, DEV + 900);
+    // Every account's finalized balances (all batches are final, and nothing
+    // else is sent).
+    let mut finalized = Vec::new();
+    for i in 0..6 {
+        let key = Keypair::dev(i);
+        for token in TokenId::ALL {
+            let amount = l2_balance(&l2, &key, token).await;
+            if amount > 0 {
+                finalized.push((key.clone(), format!("dev{i}"), token, amount));
+            }
+        }
+    }
+    assert!(
+        finalized
+            .iter()
+            .any(|(_, name, token, amount)| name == "dev4"
+                && *token == TokenId::Mana
+                && *amount == DEV + 900)
+    );
 
     // The operator walks away: SIGKILL, data deleted.
     devnet.kill();
@@ -153,11 +154,9 @@ async fn users_leave_without_the_operator() {
     );
 
     // Each user claims exactly its finalized balances, from the L1 alone.
-    for (key, name, token, amount) in finalized {
-        let address = key.public_key().to_hex();
-        let before = l1_balance(&l1, &address, token).await;
+    let claim = |name: &str, token: TokenId| {
         let state_dir = data.join(format!("exit-{name}"));
-        let out = ok(cli(
+        cli(
             data,
             &ports,
             &[
@@ -170,34 +169,37 @@ async fn users_leave_without_the_operator() {
                 "--state-dir",
                 state_dir.to_str().unwrap(),
             ],
-        ));
+        )
+    };
+    for (key, name, token, amount) in &finalized {
+        let address = key.public_key().to_hex();
+        let before = l1_balance(&l1, &address, *token).await;
+        let out = ok(claim(name, *token));
         assert!(out.contains("matches the L1's finalized root"), "{out}");
         assert_eq!(
-            l1_balance(&l1, &address, token).await - before,
-            amount,
+            l1_balance(&l1, &address, *token).await - before,
+            *amount,
             "{out}"
         );
-        // Once only.
-        let again = cli(
-            data,
-            &ports,
-            &[
-                "exit",
-                "claim",
-                "--from",
-                name,
-                "--token",
-                token.symbol(),
-                "--state-dir",
-                state_dir.to_str().unwrap(),
-            ],
-        );
-        assert!(!again.status.success());
-        assert!(
-            String::from_utf8_lossy(&again.stderr).contains("already claimed"),
-            "{again:?}"
-        );
     }
+    // Once only.
+    let again = claim("dev4", TokenId::Mana);
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already claimed"),
+        "{again:?}"
+    );
     let exit = call(&l1, "rollup_getExit", rpc_params![]).await;
     assert_eq!(exit["refunded"], 1, "{exit}");
+    // Conservation: the escrow held exactly the L2's share, all of it paid out.
+    let escrow = ghostd::modules::ledger::bridge_escrow().to_hex();
+    for token in TokenId::ALL {
+        let held = call(
+            &l1,
+            "ledger_getAccount",
+            rpc_params![escrow.clone(), token.symbol()],
+        )
+        .await;
+        assert_eq!(held["balance"], "0", "{token}: {held}");
+    }
 }
