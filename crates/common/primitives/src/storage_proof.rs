@@ -13,7 +13,7 @@
 //! hashing that gives them meaning is `ghostplane_stark::storage`.
 //!
 //! Limits: a proof has at most [`STORAGE_PROOF_STEPS_MAX`] steps (one per distinct
-//! slot a trace may read or write), a path at most 64 siblings, a value at most
+//! slot a trace may read or write), a path at most 128 siblings, a value at most
 //! [`STORAGE_VALUE_BYTES_MAX`]; an encoded proof is at most
 //! [`STORAGE_PROOF_BYTES_MAX`].
 
@@ -29,11 +29,11 @@ use crate::types::ContractAddress;
 pub const STORAGE_PROOF_STEPS_MAX: usize = STORAGE_READS_PER_TX_MAX + STORAGE_WRITES_PER_TX_MAX;
 /// Depth of a storage tree (`ghostplane_stark::storage::STORAGE_DEPTH`): the most
 /// siblings a path lists.
-pub const STORAGE_PATH_NODES_MAX: usize = 64;
+pub const STORAGE_PATH_NODES_MAX: usize = 128;
 /// Largest encoded storage proof: every step at its largest (a held leaf with its
 /// key and a full value, and a full path) fits.
-pub const STORAGE_PROOF_BYTES_MAX: usize =
-    4 + STORAGE_PROOF_STEPS_MAX * (32 + 1 + 32 + 4 + STORAGE_VALUE_BYTES_MAX + 8 + 4 + 64 * 32);
+pub const STORAGE_PROOF_BYTES_MAX: usize = 4 + STORAGE_PROOF_STEPS_MAX
+    * (32 + 1 + 32 + 4 + STORAGE_VALUE_BYTES_MAX + 16 + 4 + STORAGE_PATH_NODES_MAX * 32);
 
 /// What a slot's path held before a proof step.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
@@ -81,7 +81,7 @@ impl SlotLeaf {
 #[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct CompactPath {
     /// Which siblings are listed.
-    pub occupied: u64,
+    pub occupied: u128,
     /// The listed siblings, packed.
     pub nodes: Vec<[u8; 32]>,
 }
@@ -115,7 +115,7 @@ pub enum StorageProofError {
         count: usize,
     },
     /// A path listing more siblings than the tree is deep.
-    #[error("storage proof step {step} lists {count} siblings, over the tree depth of 64")]
+    #[error("storage proof step {step} lists {count} siblings, over the tree depth of 128")]
     PathTooLong {
         /// The step.
         step: usize,
@@ -279,11 +279,11 @@ mod tests {
             Err(StorageProofError::ValueTooLong { step: 0, .. })
         ));
         let mut path = step(SlotLeaf::Absent);
-        path.path.nodes = vec![[0; 32]; 65];
+        path.path.nodes = vec![[0; 32]; STORAGE_PATH_NODES_MAX + 1];
         let deep = StorageProof { steps: vec![path] };
         assert!(matches!(
             deep.check(),
-            Err(StorageProofError::PathTooLong { count: 65, .. })
+            Err(StorageProofError::PathTooLong { count: 129, .. })
         ));
         let many = StorageProof {
             steps: vec![step(SlotLeaf::Absent); STORAGE_PROOF_STEPS_MAX + 1],

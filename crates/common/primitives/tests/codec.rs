@@ -341,7 +341,7 @@ fn pubdata_op() -> impl Strategy<Value = PubdataOp> {
                 bytes32(),
                 0u8..3,
                 vec(any::<u8>(), 0..=40),
-                any::<u64>(),
+                any::<u128>(),
                 vec(bytes32(), 0..3)
             ),
             0..3

@@ -5,10 +5,10 @@
 //! ([`crate::AccountTree::rewind`] scans these columns too).
 //!
 //! Layout:
-//! - column [`CF_STORAGE_NODES`]: `contract ‖ height ‖ index ‖ version` (4 + 1 + 8 +
+//! - column [`CF_STORAGE_NODES`]: `contract ‖ height ‖ index ‖ version` (4 + 1 + 16 +
 //!   8 bytes, big endian) to a packed digest (32 bytes); a missing node is the empty
 //!   subtree of its height;
-//! - column [`CF_STORAGE_SLOTS`]: `contract ‖ index ‖ version` (4 + 8 + 8 bytes) to
+//! - column [`CF_STORAGE_SLOTS`]: `contract ‖ index ‖ version` (4 + 16 + 8 bytes) to
 //!   the borsh of the slot at that path (`None` once deleted).
 //!
 //! - column [`CF_STORAGE_CONTRACTS`]: `address ‖ version` (32 + 8 bytes) to the
@@ -27,7 +27,7 @@
 //! op per contract whose storage root the batch changed, in account order: the
 //! rule ghostd's commit check (`ghostd_rollup::storage`) holds the ops to.
 //!
-//! Limits: pending updates grow by at most 65 nodes and one slot per step; the
+//! Limits: pending updates grow by at most 129 nodes and one slot per step; the
 //! caller stages them once per batch.
 
 use std::collections::{BTreeMap, HashMap};
@@ -83,12 +83,12 @@ pub fn new_contract_leaf_key(address: &ContractAddress, code_hash: &Hash32) -> P
 /// A slot: its key and value.
 type Slot = ([u8; 32], Vec<u8>);
 
-fn node_key(contract: u32, height: u8, index: u64, version: u64) -> [u8; 21] {
-    let mut k = [0u8; 21];
+fn node_key(contract: u32, height: u8, index: u128, version: u64) -> [u8; 29] {
+    let mut k = [0u8; 29];
     k[..4].copy_from_slice(&contract.to_be_bytes());
     k[4] = height;
-    k[5..13].copy_from_slice(&index.to_be_bytes());
-    k[13..].copy_from_slice(&version.to_be_bytes());
+    k[5..21].copy_from_slice(&index.to_be_bytes());
+    k[21..].copy_from_slice(&version.to_be_bytes());
     k
 }
 
@@ -99,19 +99,19 @@ fn contract_key(address: &ContractAddress, version: u64) -> [u8; 40] {
     k
 }
 
-fn slot_key(contract: u32, index: u64, version: u64) -> [u8; 20] {
-    let mut k = [0u8; 20];
+fn slot_key(contract: u32, index: u128, version: u64) -> [u8; 28] {
+    let mut k = [0u8; 28];
     k[..4].copy_from_slice(&contract.to_be_bytes());
-    k[4..12].copy_from_slice(&index.to_be_bytes());
-    k[12..].copy_from_slice(&version.to_be_bytes());
+    k[4..20].copy_from_slice(&index.to_be_bytes());
+    k[20..].copy_from_slice(&version.to_be_bytes());
     k
 }
 
 /// Every contract's storage tree.
 pub struct StorageTrees {
     db: Arc<DB>,
-    nodes: HashMap<(u32, u8, u64), Digest>,
-    slots: HashMap<(u32, u64), Option<Slot>>,
+    nodes: HashMap<(u32, u8, u128), Digest>,
+    slots: HashMap<(u32, u128), Option<Slot>>,
     contracts: HashMap<[u8; 32], DeployedContract>,
 }
 
@@ -129,12 +129,12 @@ impl StorageTrees {
         })
     }
 
-    fn node(&self, contract: u32, height: usize, index: u64) -> Result<Digest, ProverError> {
+    fn node(&self, contract: u32, height: usize, index: u128) -> Result<Digest, ProverError> {
         if let Some(d) = self.nodes.get(&(contract, height as u8, index)) {
             return Ok(*d);
         }
         let key = node_key(contract, height as u8, index, u64::MAX);
-        match read_versioned(&self.db, CF_STORAGE_NODES, &key, 13)? {
+        match read_versioned(&self.db, CF_STORAGE_NODES, &key, 21)? {
             Some(bytes) => {
                 let packed: [u8; 32] = bytes
                     .as_slice()
@@ -146,12 +146,12 @@ impl StorageTrees {
         }
     }
 
-    fn slot(&self, contract: u32, index: u64) -> Result<Option<Slot>, ProverError> {
+    fn slot(&self, contract: u32, index: u128) -> Result<Option<Slot>, ProverError> {
         if let Some(slot) = self.slots.get(&(contract, index)) {
             return Ok(slot.clone());
         }
         let key = slot_key(contract, index, u64::MAX);
-        match read_versioned(&self.db, CF_STORAGE_SLOTS, &key, 12)? {
+        match read_versioned(&self.db, CF_STORAGE_SLOTS, &key, 20)? {
             Some(bytes) => borsh::from_slice::<Option<Slot>>(&bytes)
                 .map_err(|_| ProverError::Corrupt("storage slot")),
             None => Ok(None),

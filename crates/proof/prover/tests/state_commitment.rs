@@ -225,11 +225,11 @@ mod reference {
     /// The nodes of a sparse tree of depth `empty.len() − 1` over leaf digests, by
     /// height then index (absent = `empty[h]`): node `j` at height `h + 1` is
     /// `compress(node 2j, node 2j + 1)` at height `h`.
-    pub fn levels(leaves: BTreeMap<u64, Digest>, empty: &[Digest]) -> Vec<BTreeMap<u64, Digest>> {
+    pub fn levels(leaves: BTreeMap<u128, Digest>, empty: &[Digest]) -> Vec<BTreeMap<u128, Digest>> {
         let mut levels = vec![leaves];
         for h in 0..empty.len() - 1 {
             let below = &levels[h];
-            let node = |j: u64| below.get(&j).copied().unwrap_or(empty[h]);
+            let node = |j: u128| below.get(&j).copied().unwrap_or(empty[h]);
             let above = below
                 .keys()
                 .map(|&i| (i >> 1, compress(&node(i & !1), &node(i | 1))))
@@ -240,7 +240,7 @@ mod reference {
     }
 
     /// The root of a sparse tree.
-    pub fn tree_root(leaves: BTreeMap<u64, Digest>, empty: &[Digest]) -> Digest {
+    pub fn tree_root(leaves: BTreeMap<u128, Digest>, empty: &[Digest]) -> Digest {
         let top = empty.len() - 1;
         levels(leaves, empty)[top]
             .get(&0)
@@ -251,9 +251,9 @@ mod reference {
     /// The siblings of leaf `index`, leaf level first: at height `h` the node
     /// `(index >> h) ^ 1`.
     pub fn tree_siblings(
-        leaves: BTreeMap<u64, Digest>,
+        leaves: BTreeMap<u128, Digest>,
         empty: &[Digest],
-        index: u64,
+        index: u128,
     ) -> Vec<Digest> {
         let levels = levels(leaves, empty);
         (0..empty.len() - 1)
@@ -268,7 +268,7 @@ mod reference {
 
     /// Climbs from a leaf digest: at height `h`, bit `h` of `index` set means the
     /// node is the right child.
-    pub fn climb(index: u64, leaf: Digest, siblings: &[Digest]) -> Digest {
+    pub fn climb(index: u128, leaf: Digest, siblings: &[Digest]) -> Digest {
         let mut cur = leaf;
         for (h, s) in siblings.iter().enumerate() {
             cur = if (index >> h) & 1 == 1 {
@@ -280,10 +280,10 @@ mod reference {
         cur
     }
 
-    fn account_digests(leaves: &BTreeMap<u32, [u32; 48]>) -> BTreeMap<u64, Digest> {
+    fn account_digests(leaves: &BTreeMap<u32, [u32; 48]>) -> BTreeMap<u128, Digest> {
         leaves
             .iter()
-            .map(|(&i, f)| (u64::from(i), hash_leaf(f)))
+            .map(|(&i, f)| (u128::from(i), hash_leaf(f)))
             .collect()
     }
 
@@ -294,7 +294,7 @@ mod reference {
 
     /// The siblings of account `index`.
     pub fn siblings(leaves: &BTreeMap<u32, [u32; 48]>, index: u32) -> [Digest; DEPTH] {
-        tree_siblings(account_digests(leaves), &empty(), u64::from(index))
+        tree_siblings(account_digests(leaves), &empty(), u128::from(index))
             .try_into()
             .unwrap()
     }
@@ -340,14 +340,17 @@ mod reference {
     }
 
     /// A slot's path: from the sponge of its key's limbs and the domain element 2,
-    /// the low 22 bits of e0, then the low 21 of e1 and of e2.
-    pub fn slot_index(key: &[u8; 32]) -> u64 {
+    /// the low 22 bits of e0 and e1, then the low 21 of e2 to e5.
+    pub fn slot_index(key: &[u8; 32]) -> u128 {
         let mut input = limbs(key).to_vec();
         input.push(2);
         let e = sponge(&input);
-        (u64::from(e[0] & 0x3f_ffff) << 42)
-            | (u64::from(e[1] & 0x1f_ffff) << 21)
-            | u64::from(e[2] & 0x1f_ffff)
+        (u128::from(e[0] & 0x3f_ffff) << 106)
+            | (u128::from(e[1] & 0x3f_ffff) << 84)
+            | (u128::from(e[2] & 0x1f_ffff) << 63)
+            | (u128::from(e[3] & 0x1f_ffff) << 42)
+            | (u128::from(e[4] & 0x1f_ffff) << 21)
+            | u128::from(e[5] & 0x1f_ffff)
     }
 
     /// A present slot's leaf elements: key limbs, 1, length, 3 bytes per element
@@ -366,7 +369,7 @@ mod reference {
         f
     }
 
-    pub const STORAGE_DEPTH: usize = 64;
+    pub const STORAGE_DEPTH: usize = 128;
 
     /// `empty[h]` of a storage tree: the sponge of 16 zeros, then `compress(e, e)`.
     pub fn storage_empty() -> Vec<Digest> {
@@ -574,7 +577,7 @@ fn computed() -> Vec<(String, String)> {
         }
     }
     let leaf_digest = reference::hash_leaf(&leaves[&PATH_INDEX]);
-    let root = reference::climb(u64::from(PATH_INDEX), leaf_digest, &siblings);
+    let root = reference::climb(u128::from(PATH_INDEX), leaf_digest, &siblings);
     assert_eq!(root, reference::root(&leaves));
     assert_eq!(*tree.root_at(0).unwrap().as_bytes(), reference::pack(&root));
     let native_siblings: [Digest; DEPTH] = core::array::from_fn(|h| siblings[h].map(Val::new));

@@ -8,9 +8,9 @@
 //!
 //! - **slot key** `k`: 32 bytes, as nine 30-bit limbs ([`key_limbs`], the same as an
 //!   account key's);
-//! - **path** `i(k)`: 64 bits from the first three elements `e0, e1, e2` of
-//!   [`sponge`]`(k_0..k_8, SLOT_PATH_DOMAIN)`: the low 22 bits of `e0`, then the low
-//!   21 bits of `e1` and of `e2`, most significant first ([`slot_index`]);
+//! - **path** `i(k)`: 128 bits from the first six elements `e0 … e5` of
+//!   [`sponge`]`(k_0..k_8, SLOT_PATH_DOMAIN)`: the low 22 bits of `e0` and `e1`, then
+//!   the low 21 bits of `e2` to `e5`, most significant first ([`slot_index`]);
 //! - **leaf** of a present slot: [`sponge`]`(k_0..k_8, 1, len, v_0, …)` with the value
 //!   packed 3 bytes per element, little-endian ([`slot_fields`]); an absent slot is
 //!   [`empty_slot_leaf`], the sponge of 16 zeros. A present empty value is not absent;
@@ -21,8 +21,10 @@
 //!   ([`contract_key_field`]).
 //!
 //! Two keys whose paths collide cannot both be present: writing the second is
-//! [`StorageError::PathTaken`]. Finding a key that lands on a given key's path takes
-//! ~2^64 hashes; a chance collision needs ~2^32 slots in one contract.
+//! [`StorageError::PathTaken`], which would stop settlement (the executor stores
+//! both). So paths are 128 bits: finding *any* colliding pair of keys (a birthday
+//! search, what an attacker needs) takes ~2^64 hashes; with 64-bit paths it took
+//! ~2^32, a few CPU-hours (issue 36's review).
 //!
 //! Limits: a value is at most [`SLOT_VALUE_BYTES_MAX`] bytes (the executor's bound),
 //! so a leaf is at most 45 sponge blocks.
@@ -38,8 +40,8 @@ use crate::segment::{KEY_LIMBS, key_limbs};
 use crate::tree::{SparseTree, climb};
 use crate::wire::{pack_digest, unpack_digest};
 
-/// Depth of a storage tree: 2^64 paths.
-pub const STORAGE_DEPTH: usize = 64;
+/// Depth of a storage tree: 2^128 paths.
+pub const STORAGE_DEPTH: usize = 128;
 /// The largest storage value, in bytes (`ghostplane_primitives::STORAGE_VALUE_BYTES_MAX`).
 pub const SLOT_VALUE_BYTES_MAX: usize = 1024;
 /// The element after a key's limbs in the sponge that gives its path.
@@ -61,13 +63,13 @@ pub enum StorageError {
     ValueTooLong(usize),
     /// Another key holds the path this key hashes to.
     #[error(
-        "storage key {} hashes to path {index:#018x}, which key {} already holds; use another key",
+        "storage key {} hashes to path {index:#034x}, which key {} already holds; use another key",
         hex(key),
         hex(held_by)
     )]
     PathTaken {
         /// The path.
-        index: u64,
+        index: u128,
         /// The key written.
         key: [u8; 32],
         /// The key present at that path.
@@ -125,15 +127,20 @@ fn limbs(bytes: &[u8; 32]) -> [Val; KEY_LIMBS] {
 }
 
 /// The path of slot `key` in its contract's storage tree.
-pub fn slot_index(key: &[u8; 32]) -> u64 {
+pub fn slot_index(key: &[u8; 32]) -> u128 {
     let mut input = [Val::ZERO; KEY_LIMBS + 1];
     input[..KEY_LIMBS].copy_from_slice(&limbs(key));
     input[KEY_LIMBS] = Val::from_u32(SLOT_PATH_DOMAIN);
     let e = sponge(&input);
     let low = |v: Val, bits: u32| {
-        u64::from(p3_field::PrimeField32::as_canonical_u32(&v)) & ((1u64 << bits) - 1)
+        u128::from(p3_field::PrimeField32::as_canonical_u32(&v)) & ((1u128 << bits) - 1)
     };
-    (low(e[0], 22) << 42) | (low(e[1], 21) << 21) | low(e[2], 21)
+    (low(e[0], 22) << 106)
+        | (low(e[1], 22) << 84)
+        | (low(e[2], 21) << 63)
+        | (low(e[3], 21) << 42)
+        | (low(e[4], 21) << 21)
+        | low(e[5], 21)
 }
 
 /// The elements of a present slot's leaf (before zero padding): the key's limbs,
@@ -172,7 +179,7 @@ pub fn slot_leaf(key: &[u8; 32], value: Option<&[u8]>) -> Result<Digest, Storage
 
 /// The root reached by climbing from a slot's leaf digest with its path's siblings.
 pub fn storage_root_from_path(
-    index: u64,
+    index: u128,
     leaf: Digest,
     siblings: &[Digest; STORAGE_DEPTH],
 ) -> Digest {
@@ -200,7 +207,7 @@ pub fn contract_key_field(
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SlotUpdate {
     /// The slot's path.
-    pub index: u64,
+    pub index: u128,
     /// The value before (`None`: absent).
     pub old: Option<Vec<u8>>,
     /// Siblings from the leaf level up (unchanged by the update).
@@ -217,7 +224,7 @@ struct Slot {
 #[derive(Clone, Debug)]
 pub struct StorageTree {
     tree: SparseTree<STORAGE_DEPTH>,
-    slots: HashMap<u64, Slot>,
+    slots: HashMap<u128, Slot>,
 }
 
 impl Default for StorageTree {
@@ -250,7 +257,7 @@ impl StorageTree {
 
     /// The siblings of slot `key`'s path: with its leaf they prove its value, or,
     /// with the empty leaf or another key's leaf at that path, its absence.
-    pub fn path(&self, key: &[u8; 32]) -> (u64, [Digest; STORAGE_DEPTH]) {
+    pub fn path(&self, key: &[u8; 32]) -> (u128, [Digest; STORAGE_DEPTH]) {
         let index = slot_index(key);
         (index, self.tree.siblings(index))
     }
@@ -295,7 +302,7 @@ impl StorageTree {
     }
 
     /// What slot `key`'s path (`index`) holds.
-    fn leaf_at(&self, key: &[u8; 32], index: u64) -> SlotLeaf {
+    fn leaf_at(&self, key: &[u8; 32], index: u128) -> SlotLeaf {
         SlotLeaf::of(
             key,
             self.slots
@@ -357,7 +364,7 @@ pub fn empty_storage_subtree(h: usize) -> Digest {
 /// Leaves out the empty siblings of `siblings`.
 pub fn compact_path(siblings: &[Digest; STORAGE_DEPTH]) -> CompactPath {
     let empty = storage_empty();
-    let mut occupied = 0u64;
+    let mut occupied = 0u128;
     let mut nodes = Vec::new();
     for (h, sibling) in siblings.iter().enumerate() {
         if *sibling != empty[h] {
@@ -538,7 +545,7 @@ mod tests {
 
     #[test]
     fn a_path_held_by_another_key_is_refused() {
-        // Paths are 64 bits of a hash: collide them by planting a slot at the path of
+        // Paths are 128 bits of a hash: collide them by planting a slot at the path of
         // another key directly.
         let (a, b) = (key(1), key(2));
         let mut tree = StorageTree::new();
@@ -749,12 +756,12 @@ mod tests {
     }
 
     #[test]
-    fn slot_paths_use_all_64_bits() {
-        let mut high = 0u64;
-        let mut low = 0u64;
+    fn slot_paths_use_all_128_bits() {
+        let mut high = 0u128;
+        let mut low = 0u128;
         for seed in 0..64u8 {
             let i = slot_index(&key(seed));
-            high |= i >> 63;
+            high |= i >> 127;
             low |= i & 1;
         }
         assert_eq!((high, low), (1, 1));

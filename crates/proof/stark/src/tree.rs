@@ -55,7 +55,7 @@ pub struct SparseTree<const D: usize> {
     /// `empty[h]`: digest of an empty subtree of height `h` (`empty[0]` is a leaf).
     empty: Vec<Digest>,
     /// Non-empty nodes by (height, index at that height).
-    nodes: HashMap<(u8, u64), Digest>,
+    nodes: HashMap<(u8, u128), Digest>,
 }
 
 impl<const D: usize> SparseTree<D> {
@@ -78,7 +78,7 @@ impl<const D: usize> SparseTree<D> {
     }
 
     /// The node at `height` and `index` (counted at that height).
-    pub fn node(&self, height: usize, index: u64) -> Digest {
+    pub fn node(&self, height: usize, index: u128) -> Digest {
         self.nodes
             .get(&(height as u8, index))
             .copied()
@@ -92,13 +92,13 @@ impl<const D: usize> SparseTree<D> {
 
     /// The siblings of leaf `index`, from the leaf level up. `index` must be
     /// below `2^D`; callers check it.
-    pub fn siblings(&self, index: u64) -> [Digest; D] {
+    pub fn siblings(&self, index: u128) -> [Digest; D] {
         core::array::from_fn(|h| self.node(h, above(index, h) ^ 1))
     }
 
     /// Sets leaf `index`'s digest; returns the siblings of its path (unchanged by
     /// the update).
-    pub fn set(&mut self, index: u64, leaf: Digest) -> [Digest; D] {
+    pub fn set(&mut self, index: u128, leaf: Digest) -> [Digest; D] {
         let siblings = self.siblings(index);
         let mut digest = leaf;
         self.nodes.insert((0, index), digest);
@@ -111,13 +111,13 @@ impl<const D: usize> SparseTree<D> {
     }
 }
 
-/// The index at height `h` of the node above leaf `index` (0 at or above 64).
-pub fn above(index: u64, h: usize) -> u64 {
+/// The index at height `h` of the node above leaf `index` (0 at or above 128).
+pub fn above(index: u128, h: usize) -> u128 {
     index.checked_shr(h as u32).unwrap_or(0)
 }
 
 /// The root reached by climbing from leaf digest `leaf` at `index` with `siblings`.
-pub fn climb<const D: usize>(index: u64, leaf: Digest, siblings: &[Digest; D]) -> Digest {
+pub fn climb<const D: usize>(index: u128, leaf: Digest, siblings: &[Digest; D]) -> Digest {
     let mut digest = leaf;
     for (h, sibling) in siblings.iter().enumerate() {
         digest = parent(&digest, sibling, index, h);
@@ -165,7 +165,7 @@ impl Tree {
         if u64::from(index) >= CAPACITY {
             return Err(TreeError::IndexOutOfRange(index));
         }
-        Ok(self.tree.siblings(u64::from(index)))
+        Ok(self.tree.siblings(u128::from(index)))
     }
 
     /// Sets leaf `index` to `new` and returns the update's witness.
@@ -174,7 +174,7 @@ impl Tree {
             return Err(TreeError::IndexOutOfRange(index));
         }
         let old = self.leaf(index);
-        let siblings = self.tree.set(u64::from(index), hash_leaf(&new));
+        let siblings = self.tree.set(u128::from(index), hash_leaf(&new));
         self.leaves.insert(index, new);
         Ok(LeafUpdate {
             index,
@@ -187,11 +187,11 @@ impl Tree {
 
 /// The root reached from `leaf` at `index` with `siblings`.
 pub fn root_from_path(index: u32, leaf: &LeafFields, siblings: &[Digest; DEPTH]) -> Digest {
-    climb(u64::from(index), hash_leaf(leaf), siblings)
+    climb(u128::from(index), hash_leaf(leaf), siblings)
 }
 
 /// The digest at height `h + 1` above `cur` (at height `h` on the path of `index`).
-pub fn parent(cur: &Digest, sibling: &Digest, index: u64, h: usize) -> Digest {
+pub fn parent(cur: &Digest, sibling: &Digest, index: u128, h: usize) -> Digest {
     truncate(&permute(parent_input(cur, sibling, (index >> h) & 1 == 1)))
 }
 
