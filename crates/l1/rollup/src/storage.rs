@@ -25,7 +25,7 @@
 //! checks are what the new roots contain, and the proof's commitment `C` binds the
 //! new roots (through the `ContractKey` slots' key fields) to the finalized root.
 //!
-//! Work: a step costs ~45 µs (read) to ~85 µs (write) of Poseidon2 per validator;
+//! Work: a step costs ~100 µs (read) to ~190 µs (write) of Poseidon2 per validator;
 //! a proof has at most `STORAGE_PROOF_STEPS_MAX` steps, a trace at most as many
 //! accesses, and a batch's traces are bounded by its fuel and bytes.
 
