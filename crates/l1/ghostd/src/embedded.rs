@@ -96,13 +96,19 @@ impl L1History for EmbeddedL1 {
             .ok_or_else(|| {
                 L1Error::Malformed(format!("block {} is missing", record.committed_at))
             })?;
-        find_batch_commit(block.transactions, number, &record.pubdata_hash)
-            .map(Some)
-            .ok_or_else(|| {
-                L1Error::Malformed(format!(
-                    "block {} holds no commit of batch {number} with the recorded pubdata hash",
-                    record.committed_at
-                ))
-            })
+        find_batch_commit(
+            block.transactions,
+            number,
+            &record.pubdata_hash,
+            record.new_root.as_bytes(),
+        )
+        .filter(|commit| commit.fee_account == record.fee_account)
+        .map(Some)
+        .ok_or_else(|| {
+            L1Error::Malformed(format!(
+                "block {} holds no commit of batch {number} with the recorded pubdata hash",
+                record.committed_at
+            ))
+        })
     }
 }

@@ -77,16 +77,20 @@ pub trait L1History: Send + Sync {
     ) -> impl Future<Output = Result<Option<crate::tx::BatchCommit>, L1Error>> + Send;
 }
 
-/// Batch `number`'s commit among `transactions` (an L1 block's), if one has
-/// pubdata hashing to `pubdata_hash`.
+/// Batch `number`'s commit among `transactions` (an L1 block's): the one whose
+/// pubdata hashes to `pubdata_hash` and whose root is `new_root`, as the rollup
+/// module recorded them (a failed commit of the same batch in the same block
+/// cannot match both).
 pub fn find_batch_commit(
     transactions: impl IntoIterator<Item = SignedL1Transaction>,
     number: u64,
     pubdata_hash: &Hash32,
+    new_root: &[u8; 32],
 ) -> Option<crate::tx::BatchCommit> {
     transactions.into_iter().find_map(|tx| match tx.tx.call {
         crate::tx::Call::Rollup(crate::tx::RollupCall::Commit(commit))
             if commit.number == number
+                && commit.new_root.as_bytes() == new_root
                 && blake3::hash(&commit.pubdata).as_bytes() == &pubdata_hash.0 =>
         {
             Some(commit)
@@ -251,7 +255,16 @@ impl L1History for RpcL1 {
                 .map_err(|_| L1Error::Malformed("raw transaction: not hex".into()))?;
             transactions.push(SignedL1Transaction::decode(&bytes).map_err(malformed)?);
         }
-        find_batch_commit(transactions, number, &hash)
+        let mut root = [0u8; 32];
+        hex::decode_to_slice(
+            record
+                .new_root
+                .strip_prefix("0x")
+                .unwrap_or(&record.new_root),
+            &mut root,
+        )
+        .map_err(|_| L1Error::Malformed(format!("batch root {:?}", record.new_root)))?;
+        find_batch_commit(transactions, number, &hash, &root)
             .map(Some)
             .ok_or_else(|| {
                 L1Error::Malformed(format!(
