@@ -153,17 +153,20 @@ async fn claim(args: ClaimArgs, endpoints: &Endpoints) -> Result<()> {
     }
     let status = RollupApiClient::status(&l1).await.map_err(l1_error)?;
     let wanted = key.public_key();
+    // Leaves only while searching (the tree is at the exit batch); one path.
+    let mut tree = tree;
     let mut found = None;
     for id in 0..status.next_account {
         let account = AccountId::new(id)?;
-        let (leaf, path) = tree.proof_at(account, exit.batch)?;
-        if leaf.is_some_and(|l| l.public_key == wanted) {
-            found = leaf.map(|l| (account, l, path));
+        if tree.leaf(account)?.is_some_and(|l| l.public_key == wanted) {
+            found = Some(account);
             break;
         }
     }
-    let (account, leaf, path) =
+    let account =
         found.with_context(|| format!("no L2 account has key {wanted} at the exit root"))?;
+    let (leaf, path) = tree.proof_at(account, exit.batch)?;
+    let leaf = leaf.context("the account's leaf vanished from the rebuilt tree")?;
     if RollupApiClient::exit_claimed(&l1, account.get(), token.symbol().into())
         .await
         .map_err(l1_error)?

@@ -82,8 +82,8 @@ pub use keys::{
 pub use merkle::{AccountLeaf, MerkleProof};
 pub use poseidon::{FieldBytes, Fr, poseidon};
 pub use pubdata::{PubdataError, PubdataOp, decode_pubdata, encode_pubdata};
-pub use storage_proof::{CompactPath, SlotLeaf, SlotStep, StorageAccess, StorageProof};
-pub use trace::{BalanceRead, ContractTrace, StorageSlot};
+pub use storage_proof::{CompactPath, SlotLeaf, SlotStep, StorageProof};
+pub use trace::{BalanceRead, ContractTrace, StorageAccess, StorageSlot};
 pub use tx::{Recipient, SignedTransaction, StatelessError, Transaction, tx_hash};
 pub use types::{
     AccountId, Amount, BatchNumber, BlockNumber, ChainId, ContractAddress, Hash32, L1Address,

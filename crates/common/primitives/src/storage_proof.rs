@@ -2,7 +2,7 @@
 //!
 //! Every contract transaction's trace is followed, after its moves, by one
 //! `StorageProof` op ([`crate::PubdataOp::StorageProof`]): one [`SlotStep`] per slot
-//! the transaction read or wrote, in [`ContractTrace::storage_accesses`] order, each
+//! the transaction read or wrote, in [`ContractTrace::storage_accesses`](crate::trace::ContractTrace::storage_accesses) order, each
 //! showing the slot's leaf and path in its contract's storage tree as the steps
 //! before it left the tree. Every L1 validator checks them against the storage
 //! roots it tracks and applies the trace's writes (`ghostplane_stark::storage::
@@ -21,8 +21,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 
 use crate::codec::Codec;
 use crate::constants::STORAGE_VALUE_BYTES_MAX;
-use crate::trace::{ContractTrace, STORAGE_READS_PER_TX_MAX, STORAGE_WRITES_PER_TX_MAX};
-use crate::types::ContractAddress;
+use crate::trace::{STORAGE_READS_PER_TX_MAX, STORAGE_WRITES_PER_TX_MAX};
 
 /// Most steps in one transaction's storage proof: every slot it may read, and
 /// every slot it may write.
@@ -101,7 +100,7 @@ pub struct SlotStep {
 /// One contract transaction's storage proof: a step per slot it read or wrote.
 #[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct StorageProof {
-    /// The steps, in [`ContractTrace::storage_accesses`] order.
+    /// The steps, in [`ContractTrace::storage_accesses`](crate::trace::ContractTrace::storage_accesses) order.
     pub steps: Vec<SlotStep>,
 }
 
@@ -166,64 +165,12 @@ impl Codec for StorageProof {
     const TYPE_NAME: &'static str = "storage proof";
 }
 
-/// One slot a transaction touched: its contract and key, and what it read and
-/// wrote there.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct StorageAccess<'t> {
-    /// The contract.
-    pub contract: &'t ContractAddress,
-    /// The slot's key.
-    pub key: &'t [u8; 32],
-    /// The value read (`Some(None)`: read as absent), if it was read from state.
-    pub read: Option<Option<&'t [u8]>>,
-    /// The value written (`Some(None)`: deleted), if it was written.
-    pub write: Option<Option<&'t [u8]>>,
-}
-
-impl ContractTrace {
-    /// The slots this transaction read or wrote, each once: its reads in order,
-    /// then the slots it wrote without reading them from state, in write order.
-    /// A storage proof has one step per access, in this order.
-    pub fn storage_accesses(&self) -> Vec<StorageAccess<'_>> {
-        let writes: std::collections::HashMap<(&ContractAddress, &[u8; 32]), Option<&[u8]>> = self
-            .writes
-            .iter()
-            .map(|w| ((&w.contract, &w.key.0), w.value.as_deref()))
-            .collect();
-        let mut read = std::collections::HashSet::with_capacity(self.reads.len());
-        let mut out = Vec::with_capacity(self.reads.len() + self.writes.len());
-        for r in &self.reads {
-            if read.insert((&r.contract, &r.key.0)) {
-                out.push(StorageAccess {
-                    contract: &r.contract,
-                    key: &r.key.0,
-                    read: Some(r.value.as_deref()),
-                    write: writes.get(&(&r.contract, &r.key.0)).copied(),
-                });
-            }
-        }
-        let mut written = std::collections::HashSet::with_capacity(self.writes.len());
-        for w in &self.writes {
-            let at = (&w.contract, &w.key.0);
-            if !read.contains(&at) && written.insert(at) {
-                out.push(StorageAccess {
-                    contract: &w.contract,
-                    key: &w.key.0,
-                    read: None,
-                    write: Some(w.value.as_deref()),
-                });
-            }
-        }
-        out
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::block::ReceiptStatus;
-    use crate::trace::StorageSlot;
-    use crate::types::{BlockNumber, Hash32};
+    use crate::trace::{ContractTrace, StorageSlot};
+    use crate::types::{BlockNumber, ContractAddress, Hash32};
 
     fn slot(contract: u8, key: u8, value: Option<&[u8]>) -> StorageSlot {
         StorageSlot {

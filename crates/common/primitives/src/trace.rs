@@ -183,6 +183,58 @@ impl ContractTrace {
     }
 }
 
+/// One slot a transaction touched: its contract and key, and what it read and
+/// wrote there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StorageAccess<'t> {
+    /// The contract.
+    pub contract: &'t ContractAddress,
+    /// The slot's key.
+    pub key: &'t [u8; 32],
+    /// The value read (`Some(None)`: read as absent), if it was read from state.
+    pub read: Option<Option<&'t [u8]>>,
+    /// The value written (`Some(None)`: deleted), if it was written.
+    pub write: Option<Option<&'t [u8]>>,
+}
+
+impl ContractTrace {
+    /// The slots this transaction read or wrote, each once: its reads in order,
+    /// then the slots it wrote without reading them from state, in write order.
+    /// A storage proof has one step per access, in this order.
+    pub fn storage_accesses(&self) -> Vec<StorageAccess<'_>> {
+        let writes: std::collections::HashMap<(&ContractAddress, &[u8; 32]), Option<&[u8]>> = self
+            .writes
+            .iter()
+            .map(|w| ((&w.contract, &w.key.0), w.value.as_deref()))
+            .collect();
+        let mut read = std::collections::HashSet::with_capacity(self.reads.len());
+        let mut out = Vec::with_capacity(self.reads.len() + self.writes.len());
+        for r in &self.reads {
+            if read.insert((&r.contract, &r.key.0)) {
+                out.push(StorageAccess {
+                    contract: &r.contract,
+                    key: &r.key.0,
+                    read: Some(r.value.as_deref()),
+                    write: writes.get(&(&r.contract, &r.key.0)).copied(),
+                });
+            }
+        }
+        let mut written = std::collections::HashSet::with_capacity(self.writes.len());
+        for w in &self.writes {
+            let at = (&w.contract, &w.key.0);
+            if !read.contains(&at) && written.insert(at) {
+                out.push(StorageAccess {
+                    contract: &w.contract,
+                    key: &w.key.0,
+                    read: None,
+                    write: Some(w.value.as_deref()),
+                });
+            }
+        }
+        out
+    }
+}
+
 impl Codec for ContractTrace {
     const ENCODED_BYTES_MAX: usize = CONTRACT_TRACE_BYTES_MAX;
     const TYPE_NAME: &'static str = "contract trace";
