@@ -28,7 +28,8 @@ use ghostplane_prover::{
 };
 use ghostplane_sequencer::{Sequencer, SequencerConfig};
 use ghostplane_settlement::{
-    CF_SETTLEMENT, L1Client, RpcL1, Settlement, SettlementConfig, run_deposit_watcher, tree_genesis,
+    CF_SETTLEMENT, L1Client, RpcL1, Settlement, SettlementConfig, run_deposit_watcher,
+    run_forced_watcher, tree_genesis,
 };
 use jsonrpsee::server::ServerHandle;
 
@@ -624,8 +625,9 @@ struct Pipeline<'a> {
 }
 
 impl Pipeline<'_> {
-    /// Spawns the settlement loop and the deposit watcher.
-    fn spawn<C: L1Client>(self, client: Arc<C>) -> Result<[Task; 2]> {
+    /// Spawns the settlement loop and the L1 queue watchers (deposits, forced
+    /// withdrawals).
+    fn spawn<C: L1Client>(self, client: Arc<C>) -> Result<[Task; 3]> {
         let settlement = Settlement::new(
             Arc::clone(&client),
             self.db,
@@ -636,6 +638,13 @@ impl Pipeline<'_> {
             self.config,
         )?;
         let settlement = settlement.run(Arc::clone(&self.stop));
+        let forced = run_forced_watcher(
+            Arc::clone(&client),
+            self.sequencer.forced_withdrawals(),
+            Duration::from_millis(200),
+            ghostplane_primitives::clock::system(),
+            Arc::clone(&self.stop),
+        );
         let watcher = run_deposit_watcher(
             client,
             self.sequencer.deposits(),
@@ -657,6 +666,14 @@ impl Pipeline<'_> {
                 abort_on_stop: false,
                 handle: tokio::spawn(async move {
                     watcher.await;
+                    Ok(())
+                }),
+            },
+            Task {
+                name: "the forced-withdrawal watcher",
+                abort_on_stop: false,
+                handle: tokio::spawn(async move {
+                    forced.await;
                     Ok(())
                 }),
             },
@@ -716,6 +733,7 @@ pub fn devnet_genesis(
             genesis_balances: l2_genesis.accounts().iter().map(|a| a.balances).collect(),
             forced_inclusion_blocks,
             exit_window_blocks,
+            forced_withdrawal_fee: ghostd_types::rollup::FORCED_WITHDRAWAL_FEE_DEFAULT,
             deposit_queue_max: 10_000,
             contract_fees,
             batch_fuel_max: ghostplane_primitives::trace::BATCH_FUEL_MAX_DEFAULT,

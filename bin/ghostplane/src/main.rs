@@ -142,6 +142,9 @@ enum TxCommand {
     Deposit(wallet::DepositArgs),
     /// Withdraw from L2 to an L1 address (released when its batch is final).
     Withdraw(wallet::WithdrawArgs),
+    /// Force a withdrawal through the L1, without the sequencer's cooperation: it
+    /// must be included within the forced-inclusion window.
+    ForceWithdraw(wallet::ForceWithdrawArgs),
     /// Show (or wait for) a transaction's L2 status.
     Status {
         /// Transaction hash (hex).
@@ -218,6 +221,10 @@ fn run(cli: Cli) -> Result<()> {
             command: TxCommand::Withdraw(args),
             endpoints,
         } => runtime()?.block_on(wallet::withdraw(args, endpoints))?,
+        Command::Tx {
+            command: TxCommand::ForceWithdraw(args),
+            endpoints,
+        } => runtime()?.block_on(wallet::force_withdraw(args, endpoints))?,
         Command::Tx {
             command: TxCommand::Status { hash, wait },
             endpoints,

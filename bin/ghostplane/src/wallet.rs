@@ -140,6 +140,28 @@ pub struct WithdrawArgs {
     wait: Option<WaitFor>,
 }
 
+#[derive(Args)]
+pub struct ForceWithdrawArgs {
+    /// The L2 account's key (a wallet name, or devN): it signs the request and
+    /// the L1 transaction, whose signer pays the forced-withdrawal fee in GCC.
+    #[arg(long)]
+    from: String,
+    /// Token: GCC, SPIRIT, MANA or GHOST.
+    #[arg(long, default_value = "GCC")]
+    token: String,
+    /// Most to withdraw, in base units, or `all` (the whole balance).
+    #[arg(long, default_value = "all")]
+    amount: String,
+    /// L1 recipient: key name or 32-byte hex address (default: the key's own).
+    #[arg(long)]
+    to: Option<String>,
+    /// The L2 account id; asked of the sequencer (`--rpc`) if left out, which a
+    /// censoring sequencer may not answer: the id is in `ghostplane exit rebuild`'s
+    /// tree, or any explorer's record of the account's creation.
+    #[arg(long)]
+    account: Option<u32>,
+}
+
 impl Endpoints {
     pub(crate) fn timeout(&self) -> Duration {
         Duration::from_secs(self.wait_timeout_s)
@@ -587,6 +609,78 @@ pub async fn withdraw(args: WithdrawArgs, endpoints: Endpoints) -> Result<()> {
     if args.wait == Some(WaitFor::Finalized) {
         println!("released on L1 to {}", to.to_hex());
     }
+    Ok(())
+}
+
+/// Queues a forced withdrawal on the L1: the sequencer must include it within
+/// the forced-inclusion window, or the L1 refuses its next batch (and, past the
+/// exit window, anyone may switch on exit mode).
+pub async fn force_withdraw(args: ForceWithdrawArgs, endpoints: Endpoints) -> Result<()> {
+    use ghostd_types::rollup::{FORCED_WITHDRAWAL_ALL, ForcedWithdrawalRequest};
+    let l1 = client(&endpoints.l1_rpc)?;
+    let key = keypair(&args.from, &endpoints.wallet_dir)?;
+    let token = parse_token(&args.token)?;
+    let amount = match args.amount.as_str() {
+        "all" => FORCED_WITHDRAWAL_ALL,
+        n => n
+            .parse::<Amount>()
+            .with_context(|| format!("--amount {n:?}: base units, or `all`"))?,
+    };
+    let account = match args.account {
+        Some(id) => AccountId::new(id)?,
+        None => {
+            let rpc = client(&endpoints.rpc)?;
+            l2_account(&rpc, &key.public_key())
+                .await?
+                .with_context(|| {
+                    format!(
+                        "{} has no L2 account the sequencer knows of; pass --account",
+                        args.from
+                    )
+                })?
+                .0
+        }
+    };
+    let recipient = match &args.to {
+        Some(name) => L1Address(public_key(name, &endpoints.wallet_dir)?.0),
+        None => L1Address(key.public_key().0),
+    };
+    let count = RollupApiClient::get_forced_withdrawal_count(&l1, account.get())
+        .await
+        .map_err(l1_error)?;
+    let chain_id = ghostd_types::RpcL1::new(&endpoints.l1_rpc)?
+        .genesis()
+        .await?
+        .rollup
+        .l2_chain_id;
+    let message = ForcedWithdrawalRequest::signing_message(
+        chain_id, account, token, amount, &recipient, count,
+    );
+    let request = ForcedWithdrawalRequest {
+        account,
+        token,
+        amount,
+        recipient,
+        signature: key.sign_bytes(&message),
+    };
+    send_l1(
+        &l1,
+        &key,
+        Call::Rollup(RollupCall::ForceWithdraw(request)),
+        endpoints.timeout(),
+    )
+    .await?;
+    let status = RollupApiClient::status(&l1).await.map_err(l1_error)?;
+    let index = status.forced_queued.saturating_sub(1);
+    println!(
+        "queued forced withdrawal {index} of account {account}'s {token} ({}) to {}",
+        if amount == FORCED_WITHDRAWAL_ALL {
+            "all of it".to_string()
+        } else {
+            format!("up to {amount}")
+        },
+        recipient.to_hex()
+    );
     Ok(())
 }
 

@@ -49,4 +49,4 @@ pub use ghostd_types::client::{L1Client, L1Error, RpcL1};
 pub use settle::{
     BatchPlan, CF_SETTLEMENT, Settlement, SettlementConfig, SettlementError, tree_genesis,
 };
-pub use watcher::run_deposit_watcher;
+pub use watcher::{run_deposit_watcher, run_forced_watcher, run_queue_watcher};

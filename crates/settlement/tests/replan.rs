@@ -61,6 +61,13 @@ impl L1Client for GatedL1 {
     async fn deposits(&self, from: u64, max: u64) -> Result<Vec<DepositEvent>, L1Error> {
         self.inner.deposits(from, max).await
     }
+    async fn forced_withdrawals(
+        &self,
+        from: u64,
+        max: u64,
+    ) -> Result<Vec<ghostplane_primitives::ForcedWithdrawalEvent>, L1Error> {
+        self.inner.forced_withdrawals(from, max).await
+    }
     async fn nonce(&self, address: PublicKey) -> Result<u64, L1Error> {
         self.inner.nonce(address).await
     }

@@ -124,6 +124,14 @@ impl L1Client for FaultyL1 {
         self.inner.deposits(from, max).await
     }
 
+    async fn forced_withdrawals(
+        &self,
+        from: u64,
+        max: u64,
+    ) -> Result<Vec<ghostplane_primitives::ForcedWithdrawalEvent>, L1Error> {
+        self.unavailable()?;
+        self.inner.forced_withdrawals(from, max).await
+    }
     async fn nonce(&self, address: PublicKey) -> Result<u64, L1Error> {
         self.unavailable()?;
         self.inner.nonce(address).await

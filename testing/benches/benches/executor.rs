@@ -335,7 +335,7 @@ fn contract_runs(
         .iter()
         .filter_map(|item| match item {
             BlockItem::Transaction { tx, .. } => Some(tx.clone()),
-            BlockItem::Deposit(_) => None,
+            BlockItem::Deposit(_) | BlockItem::ForcedWithdrawal(_) => None,
         })
         .collect();
     let traces = output

@@ -62,6 +62,7 @@ impl L1GenesisBuilder {
                     genesis_accounts: Vec::new(),
                     forced_inclusion_blocks: 100,
                     exit_window_blocks: ghostd_types::rollup::EXIT_WINDOW_BLOCKS_DEFAULT,
+                    forced_withdrawal_fee: ghostd_types::rollup::FORCED_WITHDRAWAL_FEE_DEFAULT,
                     genesis_balances: Vec::new(),
                     deposit_queue_max: 100,
                     contract_fees: Default::default(),

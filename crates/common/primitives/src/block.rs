@@ -1,4 +1,5 @@
-//! Receipts, L2 block headers, batch headers and L1 deposit events.
+//! Receipts, L2 block headers, batch headers, and the L1's deposit and forced
+//! withdrawal events.
 
 use borsh::{BorshDeserialize, BorshSerialize};
 
@@ -6,7 +7,8 @@ use crate::codec::Codec;
 use crate::constants::{HEADER_BYTES_MAX, RECEIPT_BYTES_MAX};
 use crate::poseidon::FieldBytes;
 use crate::types::{
-    AccountId, Amount, BatchNumber, BlockNumber, ContractAddress, Hash32, PublicKey, TokenId,
+    AccountId, Amount, BatchNumber, BlockNumber, ContractAddress, Hash32, L1Address, PublicKey,
+    TokenId,
 };
 
 /// Why an included transaction failed. A failed transaction still pays its fee and
@@ -211,4 +213,30 @@ pub struct DepositEvent {
 impl Codec for DepositEvent {
     const ENCODED_BYTES_MAX: usize = HEADER_BYTES_MAX;
     const TYPE_NAME: &'static str = "deposit event";
+}
+
+/// A withdrawal forced from L1: queued by the L1 for an L2 account whose owner
+/// signed the request, and included by the sequencer within the forced-inclusion
+/// window like a deposit. The L2 withdraws `min(amount, balance)`.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct ForcedWithdrawalEvent {
+    /// Position in the L1 forced-withdrawal queue, from 0.
+    pub queue_index: u64,
+    /// L1 block that queued it (forced inclusion is counted from here).
+    pub l1_block: u64,
+    /// The L2 account withdrawn from.
+    pub account: AccountId,
+    /// Token.
+    pub token: TokenId,
+    /// Most to withdraw ([`Amount::MAX`]: the whole balance).
+    pub amount: Amount,
+    /// The L1 recipient.
+    pub recipient: L1Address,
+    /// Hash of the L1 transaction that queued it.
+    pub l1_tx_hash: Hash32,
+}
+
+impl Codec for ForcedWithdrawalEvent {
+    const ENCODED_BYTES_MAX: usize = HEADER_BYTES_MAX;
+    const TYPE_NAME: &'static str = "forced withdrawal event";
 }

@@ -70,7 +70,8 @@ pub mod tx;
 pub mod types;
 
 pub use block::{
-    BatchHeader, DepositEvent, Event, FailureReason, L2BlockHeader, Receipt, ReceiptStatus,
+    BatchHeader, DepositEvent, Event, FailureReason, ForcedWithdrawalEvent, L2BlockHeader, Receipt,
+    ReceiptStatus,
 };
 pub use codec::{Codec, CodecError};
 pub use constants::*;

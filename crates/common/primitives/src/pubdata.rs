@@ -19,6 +19,14 @@
 //! | [`PubdataOp::ContractMove`] | `0x08` | from(3) to(3) token(1) amount(16) | 24 |
 //! | [`PubdataOp::StorageProof`] | `0x09` | proof_len(4) proof(proof_len) | 5 + proof_len |
 //! | [`PubdataOp::ContractKey`] | `0x0a` | contract(3) key(32) | 36 |
+//! | [`PubdataOp::ForcedWithdraw`] | `0x0b` | queue_index(8) from(3) to_l1(32) token(1) amount(16) full(1) | 62 |
+//!
+//! A `ForcedWithdraw` carries out a request the L1 queued (signed there by the
+//! account's key, so it carries no signature and uses no nonce): `amount` is
+//! `min(requested, balance)`. `full` (`0x01`) says the request took the whole
+//! balance (the account's token balance is zero after it: the proof binds that),
+//! `0x00` that it took exactly the requested amount; the L1 checks which fits the
+//! request, so the operator can neither pay less than asked nor more.
 //!
 //! `FeeOnly` carries a transaction whose only effect on the account tree is its fee
 //! and nonce: a native transaction that failed, or a contract deploy or call that
@@ -71,6 +79,8 @@ pub const CONTRACT_MOVE_BYTES: usize = 24;
 pub const STORAGE_PROOF_FIXED_BYTES: usize = 5;
 /// Encoded size of a `ContractKey` op.
 pub const CONTRACT_KEY_BYTES: usize = 36;
+/// Encoded size of a `ForcedWithdraw` op.
+pub const FORCED_WITHDRAW_BYTES: usize = 62;
 
 const OP_TRANSFER: u8 = 0x01;
 const OP_TRANSFER_TO_NEW: u8 = 0x02;
@@ -82,6 +92,7 @@ const OP_CONTRACT_TRACE: u8 = 0x07;
 const OP_CONTRACT_MOVE: u8 = 0x08;
 const OP_STORAGE_PROOF: u8 = 0x09;
 const OP_CONTRACT_KEY: u8 = 0x0a;
+const OP_FORCED_WITHDRAW: u8 = 0x0b;
 
 /// One op of a batch's pubdata.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -193,6 +204,22 @@ pub enum PubdataOp {
         /// Its new key field.
         key: PublicKey,
     },
+    /// A withdrawal the L1 queued and the account's owner signed there.
+    ForcedWithdraw {
+        /// Position in the L1 forced-withdrawal queue.
+        queue_index: u64,
+        /// The account withdrawn from.
+        from: AccountId,
+        /// L1 recipient.
+        to: L1Address,
+        /// Token.
+        token: TokenId,
+        /// Amount withdrawn: `min(requested, balance)`.
+        amount: Amount,
+        /// The whole balance was taken (`amount` may be below the request);
+        /// otherwise `amount` is the request.
+        full: bool,
+    },
 }
 
 /// Why pubdata could not be encoded or decoded.
@@ -252,6 +279,14 @@ pub enum PubdataError {
         /// Where the op starts.
         offset: usize,
     },
+    /// A flag byte other than 0 or 1.
+    #[error("flag byte {flag} in the op at byte {offset}: flags are 0 or 1")]
+    BadFlag {
+        /// The byte.
+        flag: u8,
+        /// Where the op starts.
+        offset: usize,
+    },
     /// A `FeeOnly` op whose transaction bytes do not decode.
     #[error("transaction in the op at byte {offset} does not decode: {source}")]
     BadTransaction {
@@ -276,6 +311,7 @@ impl PubdataOp {
             PubdataOp::ContractMove { .. } => CONTRACT_MOVE_BYTES,
             PubdataOp::StorageProof(proof) => STORAGE_PROOF_FIXED_BYTES + proof.encode().len(),
             PubdataOp::ContractKey { .. } => CONTRACT_KEY_BYTES,
+            PubdataOp::ForcedWithdraw { .. } => FORCED_WITHDRAW_BYTES,
         }
     }
 
@@ -412,6 +448,21 @@ impl PubdataOp {
                 put_account(out, *contract);
                 out.extend_from_slice(&key.0);
             }
+            PubdataOp::ForcedWithdraw {
+                queue_index,
+                from,
+                to,
+                token,
+                amount,
+                full,
+            } => {
+                out.push(OP_FORCED_WITHDRAW);
+                out.extend_from_slice(&queue_index.to_be_bytes());
+                put_account(out, *from);
+                out.extend_from_slice(&to.0);
+                put_token_amount(out, *token, *amount);
+                out.push(u8::from(*full));
+            }
         }
         Ok(())
     }
@@ -427,7 +478,18 @@ impl PubdataOp {
             PubdataOp::Deposit { .. }
             | PubdataOp::ContractTrace(_)
             | PubdataOp::StorageProof(_)
-            | PubdataOp::ContractKey { .. } => None,
+            | PubdataOp::ContractKey { .. }
+            | PubdataOp::ForcedWithdraw { .. } => None,
+        }
+    }
+
+    /// The account the op debits: its sender, or a forced withdrawal's account.
+    /// A segment closes before an op that debits the fee account while fees are
+    /// pending (the prover's `Cutter`), so this is what cutting looks at.
+    pub fn debited(&self) -> Option<AccountId> {
+        match self {
+            PubdataOp::ForcedWithdraw { from, .. } => Some(*from),
+            op => op.sender(),
         }
     }
 
@@ -512,7 +574,8 @@ impl PubdataOp {
             | PubdataOp::ContractTrace(_)
             | PubdataOp::ContractMove { .. }
             | PubdataOp::StorageProof(_)
-            | PubdataOp::ContractKey { .. } => return None,
+            | PubdataOp::ContractKey { .. }
+            | PubdataOp::ForcedWithdraw { .. } => return None,
         };
         Some(SignedTransaction {
             tx,
@@ -724,6 +787,23 @@ impl<'a> Reader<'a> {
             OP_CONTRACT_KEY => PubdataOp::ContractKey {
                 contract: self.account()?,
                 key: PublicKey(self.array()?),
+            },
+            OP_FORCED_WITHDRAW => PubdataOp::ForcedWithdraw {
+                queue_index: u64::from_be_bytes(self.array()?),
+                from: self.account()?,
+                to: L1Address(self.array()?),
+                token: self.token()?,
+                amount: self.amount()?,
+                full: match self.u8()? {
+                    0 => false,
+                    1 => true,
+                    flag => {
+                        return Err(PubdataError::BadFlag {
+                            flag,
+                            offset: self.op_start,
+                        });
+                    }
+                },
             },
             opcode => {
                 return Err(PubdataError::UnknownOpcode {

@@ -2,7 +2,7 @@
 
 use ghostd_types::client::{L1Client, L1Error, L1History, find_batch_commit};
 use ghostd_types::{L1Receipt, RollupState, SignedL1Transaction};
-use ghostplane_primitives::{DepositEvent, Hash32, PublicKey};
+use ghostplane_primitives::{DepositEvent, ForcedWithdrawalEvent, Hash32, PublicKey};
 
 use crate::node::{Ghostd, SubmitError};
 
@@ -36,6 +36,25 @@ impl L1Client for EmbeddedL1 {
             match self
                 .node
                 .read(|s| crate::modules::rollup::deposit(s, index))
+                .map_err(unavailable)?
+            {
+                Some(event) => out.push(event),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
+    async fn forced_withdrawals(
+        &self,
+        from: u64,
+        max: u64,
+    ) -> Result<Vec<ForcedWithdrawalEvent>, L1Error> {
+        let mut out = Vec::new();
+        for index in from..from.saturating_add(max) {
+            match self
+                .node
+                .read(|s| crate::modules::rollup::forced::forced_withdrawal(s, index))
                 .map_err(unavailable)?
             {
                 Some(event) => out.push(event),

@@ -1917,6 +1917,100 @@ fn a_batch_at_the_fuel_cap_commits_and_one_over_it_is_refused() {
     }
 }
 
+/// A node whose L2 genesis is the two dev accounts (with `tree`, the operator's
+/// tree of it), its L1 ledger funding dev0..dev3 in every token, and the given
+/// forced-inclusion and exit windows.
+fn exit_rollup(
+    dir: &Path,
+    backend: &dyn ProofBackend,
+    forced_inclusion_blocks: u64,
+    exit_window_blocks: u64,
+) -> (Ghostd, AccountTree) {
+    let tree = tree(dir, backend);
+    let mut builder = L1GenesisBuilder::new(ghostplane_prover::proof_params(backend));
+    for i in 0..4 {
+        builder = builder.fund_all_tokens(l1(&Keypair::dev(i)), FUNDS);
+    }
+    let genesis = builder
+        .fund_escrow(2 * FUNDS)
+        .l2_chain_id(L2)
+        .operator(operator().public_key())
+        .genesis_root(tree.root().unwrap())
+        .l2_genesis(&dev_l2_genesis(2, [FUNDS; 4]))
+        .forced_inclusion_blocks(forced_inclusion_blocks)
+        .exit_window_blocks(exit_window_blocks)
+        .build();
+    (node(dir, &genesis), tree)
+}
+
+/// dev0 (account 0) pays account 1 50 GCC, fee 1, with nonce 0.
+fn dev0_transfer() -> PubdataOp {
+    let tx = Transaction::Transfer {
+        from: AccountId::new(0).unwrap(),
+        to: ghostplane_primitives::Recipient::Account(AccountId::new(1).unwrap()),
+        token: TokenId::Gcc,
+        amount: 50,
+        fee: 1,
+        nonce: 0,
+    };
+    PubdataOp::Transfer {
+        from: AccountId::new(0).unwrap(),
+        to: AccountId::new(1).unwrap(),
+        token: TokenId::Gcc,
+        amount: 50,
+        fee: 1,
+        signature: Keypair::dev(0).sign(L2, tx).signature,
+    }
+}
+
+/// Commits batch `number` of `ops` (fees to account 0) as the operator, with the
+/// merkleizer's chunks over `tree`; returns the chunks' proof jobs.
+fn commit_batch(
+    node: &Ghostd,
+    backend: &dyn ProofBackend,
+    tree: &mut AccountTree,
+    number: u64,
+    ops: &[PubdataOp],
+) -> Vec<ghostplane_prover::Job> {
+    let jobs = Merkleizer::new(tree, backend, L2)
+        .build_batch(BatchNumber(number), AccountId::ZERO, ops)
+        .unwrap();
+    let call = Call::Rollup(RollupCall::Commit(BatchCommit {
+        number,
+        first_block: number,
+        last_block: number,
+        fee_account: AccountId::ZERO,
+        pubdata: encode_pubdata(ops).unwrap(),
+        new_root: tree.root().unwrap(),
+        chunk_count: jobs.len() as u32,
+    }));
+    tree.commit(number, rocksdb::WriteBatch::default()).unwrap();
+    assert_eq!(run(node, sign(&operator(), node, call)), L1Outcome::Success);
+    jobs
+}
+
+/// Proves batch `number` whole from its `jobs`.
+fn prove_batch(
+    node: &Ghostd,
+    backend: &dyn ProofBackend,
+    number: u64,
+    jobs: &[ghostplane_prover::Job],
+) {
+    let prove = Call::Rollup(RollupCall::Prove {
+        number,
+        first_chunk: 0,
+        chunk_roots: jobs.iter().map(|j| j.statement.new_root).collect(),
+        proofs: jobs
+            .iter()
+            .map(|j| backend.prove(&j.witness).unwrap())
+            .collect(),
+    });
+    assert_eq!(
+        run(node, sign(&operator(), node, prove)),
+        L1Outcome::Success
+    );
+}
+
 /// Exit mode (issue 37): with the operator live and on time it cannot be switched
 /// on (code 44); once a committed batch stays unproven past the exit window,
 /// anyone switches it on: the unproven batch is reverted, the deposits it
@@ -1930,21 +2024,7 @@ fn exit_mode_reverts_refunds_and_pays_claims_at_the_finalized_root() {
     use ghostd_types::rollup::ExitClaim;
     let dir = tempfile::tempdir().unwrap();
     let backend = stark();
-    let mut tree = tree(dir.path(), backend.as_ref());
-    let mut builder = L1GenesisBuilder::new(ghostplane_prover::proof_params(backend.as_ref()));
-    for i in 0..3 {
-        builder = builder.fund_all_tokens(l1(&Keypair::dev(i)), FUNDS);
-    }
-    let genesis = builder
-        .fund_escrow(2 * FUNDS)
-        .l2_chain_id(L2)
-        .operator(operator().public_key())
-        .genesis_root(tree.root().unwrap())
-        .l2_genesis(&dev_l2_genesis(2, [FUNDS; 4]))
-        .forced_inclusion_blocks(100)
-        .exit_window_blocks(3)
-        .build();
-    let node = node(dir.path(), &genesis);
+    let (node, mut tree) = exit_rollup(dir.path(), backend.as_ref(), 100, 3);
     let activate = || {
         node.submit(sign(
             &Keypair::dev(2),
@@ -1983,59 +2063,12 @@ fn exit_mode_reverts_refunds_and_pays_claims_at_the_finalized_root() {
         token: TokenId::Spirit,
         amount,
     };
-    let transfer_tx = Transaction::Transfer {
-        from: AccountId::new(0).unwrap(),
-        to: ghostplane_primitives::Recipient::Account(AccountId::new(1).unwrap()),
-        token: TokenId::Gcc,
-        amount: 50,
-        fee: 1,
-        nonce: 0,
-    };
-    let batch1 = vec![
-        PubdataOp::Transfer {
-            from: AccountId::new(0).unwrap(),
-            to: AccountId::new(1).unwrap(),
-            token: TokenId::Gcc,
-            amount: 50,
-            fee: 1,
-            signature: Keypair::dev(0).sign(L2, transfer_tx).signature,
-        },
-        deposit_op(0, 700),
-    ];
+    let batch1 = vec![dev0_transfer(), deposit_op(0, 700)];
     let commit = |number: u64, ops: &[PubdataOp], tree: &mut AccountTree| {
-        let jobs = Merkleizer::new(tree, backend.as_ref(), L2)
-            .build_batch(BatchNumber(number), AccountId::ZERO, ops)
-            .unwrap();
-        let call = Call::Rollup(RollupCall::Commit(BatchCommit {
-            number,
-            first_block: number,
-            last_block: number,
-            fee_account: AccountId::ZERO,
-            pubdata: encode_pubdata(ops).unwrap(),
-            new_root: tree.root().unwrap(),
-            chunk_count: jobs.len() as u32,
-        }));
-        tree.commit(number, rocksdb::WriteBatch::default()).unwrap();
-        assert_eq!(
-            run(&node, sign(&operator(), &node, call)),
-            L1Outcome::Success
-        );
-        jobs
+        commit_batch(&node, backend.as_ref(), tree, number, ops)
     };
     let jobs = commit(1, &batch1, &mut tree);
-    let prove = Call::Rollup(RollupCall::Prove {
-        number: 1,
-        first_chunk: 0,
-        chunk_roots: jobs.iter().map(|j| j.statement.new_root).collect(),
-        proofs: jobs
-            .iter()
-            .map(|j| backend.prove(&j.witness).unwrap())
-            .collect(),
-    });
-    assert_eq!(
-        run(&node, sign(&operator(), &node, prove)),
-        L1Outcome::Success
-    );
+    prove_batch(&node, backend.as_ref(), 1, &jobs);
     let finalized_root = node.read(rollup::status).unwrap().finalized_root;
     commit(2, &[deposit_op(1, 300)], &mut tree);
     // The operator is on time: batch 2 was just committed.
@@ -2160,4 +2193,145 @@ fn exit_mode_reverts_refunds_and_pays_claims_at_the_finalized_root() {
         assert_eq!(balance(&node, &recipient, token) - before, amount);
         refused(claim(account, &key, token, 1), "already claimed");
     }
+}
+
+/// Forced withdrawals (issue 37): an L2 account's owner queues one on the L1
+/// (any L1 signer pays the fee); a request replayed, signed by another key, or
+/// for nothing is refused (46). A censoring operator's commit after the deadline
+/// that leaves it out is refused (48), as is one that pays it wrongly (47); the
+/// honest commit pays `min(requested, balance)` and finality releases it on L1.
+#[test]
+fn forced_withdrawals_are_included_in_time_or_the_next_batch_is_refused() {
+    use ghostd_types::rollup::{
+        FORCED_WITHDRAWAL_ALL, FORCED_WITHDRAWAL_FEE_DEFAULT, ForcedWithdrawalRequest,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let backend = stark();
+    let (node, mut tree) = exit_rollup(dir.path(), backend.as_ref(), 3, 1_000);
+    let code = |e: SubmitError| match e {
+        SubmitError::Refused(e) => e.code(),
+        other => panic!("{other:?}"),
+    };
+    let id = |i: u32| AccountId::new(i).unwrap();
+    let (r1, r2) = (
+        l1(&Keypair::from_seed(&[11; 32])),
+        l1(&Keypair::from_seed(&[12; 32])),
+    );
+    let request = |account: u32, key: &Keypair, token, amount, to, count| {
+        let message =
+            ForcedWithdrawalRequest::signing_message(L2, id(account), token, amount, &to, count);
+        Call::Rollup(RollupCall::ForceWithdraw(ForcedWithdrawalRequest {
+            account: id(account),
+            token,
+            amount,
+            recipient: to,
+            signature: key.sign_bytes(&message),
+        }))
+    };
+    let payer = Keypair::dev(3);
+    let fee_before = balance(&node, &l1(&payer), TokenId::Gcc);
+    // Account 1 asks for 400 MANA, account 0 (the fee account: its segment
+    // closes before it) for all its SPIRIT.
+    let first = request(1, &Keypair::dev(1), TokenId::Mana, 400, r1, 0);
+    assert_eq!(
+        run(&node, sign(&payer, &node, first.clone())),
+        L1Outcome::Success
+    );
+    assert_eq!(
+        run(
+            &node,
+            sign(
+                &payer,
+                &node,
+                request(
+                    0,
+                    &Keypair::dev(0),
+                    TokenId::Spirit,
+                    FORCED_WITHDRAWAL_ALL,
+                    r2,
+                    0
+                )
+            )
+        ),
+        L1Outcome::Success
+    );
+    assert_eq!(
+        fee_before - balance(&node, &l1(&payer), TokenId::Gcc),
+        2 * FORCED_WITHDRAWAL_FEE_DEFAULT
+    );
+    // Replayed (the count moved on), another key's signature, nothing asked.
+    for bad in [
+        first,
+        request(1, &Keypair::dev(2), TokenId::Mana, 400, r1, 1),
+        request(1, &Keypair::dev(1), TokenId::Mana, 0, r1, 1),
+    ] {
+        assert_eq!(code(node.submit(sign(&payer, &node, bad)).unwrap_err()), 46);
+    }
+    let status = node.read(rollup::status).unwrap();
+    assert_eq!((status.forced_queued, status.forced_consumed), (2, 0));
+
+    let transfer = dev0_transfer();
+    let forced = |queue_index, from: u32, to, token, amount, full| PubdataOp::ForcedWithdraw {
+        queue_index,
+        from: id(from),
+        to,
+        token,
+        amount,
+        full,
+    };
+    let honest = [
+        transfer.clone(),
+        forced(0, 1, r1, TokenId::Mana, 400, false),
+        forced(1, 0, r2, TokenId::Spirit, FUNDS, true),
+    ];
+    let raw_commit = |ops: &[PubdataOp]| {
+        Call::Rollup(RollupCall::Commit(BatchCommit {
+            number: 1,
+            first_block: 1,
+            last_block: 1,
+            fee_account: AccountId::ZERO,
+            pubdata: encode_pubdata(ops).unwrap(),
+            new_root: tree.root().unwrap(),
+            chunk_count: 1,
+        }))
+    };
+    let refused = |ops: &[PubdataOp]| {
+        code(
+            node.submit(sign(&operator(), &node, raw_commit(ops)))
+                .unwrap_err(),
+        )
+    };
+    // Wrong payments, in time: less than asked without taking the whole
+    // balance, more than asked, another recipient, out of order.
+    for (bad, at) in [
+        (forced(0, 1, r1, TokenId::Mana, 300, false), 1),
+        (forced(0, 1, r1, TokenId::Mana, 401, true), 1),
+        (forced(0, 1, r2, TokenId::Mana, 400, false), 1),
+        (forced(1, 0, r2, TokenId::Spirit, FUNDS, true), 1),
+    ] {
+        let mut ops = honest.to_vec();
+        ops[at] = bad;
+        ops.truncate(at + 1);
+        assert_eq!(refused(&ops), 47);
+    }
+    // The censor waits past the deadline and commits without them: refused; with
+    // only the first, still refused (the second is overdue too).
+    for _ in 0..4 {
+        node.seal().unwrap();
+    }
+    assert_eq!(refused(&honest[..1]), 48);
+    assert_eq!(refused(&honest[..2]), 48);
+
+    // The honest batch: proven, final, paid on L1.
+    let jobs = commit_batch(&node, backend.as_ref(), &mut tree, 1, &honest);
+    prove_batch(&node, backend.as_ref(), 1, &jobs);
+    assert_eq!(balance(&node, &r1, TokenId::Mana), 400);
+    assert_eq!(balance(&node, &r2, TokenId::Spirit), FUNDS);
+    let mut leaf = |i| tree.leaf(id(i)).unwrap().unwrap();
+    assert_eq!(leaf(1).balances[TokenId::Mana.id() as usize], FUNDS - 400);
+    assert_eq!(leaf(0).balances[TokenId::Spirit.id() as usize], 0);
+    // Account 0's one nonce is its transfer's; forced withdrawals use none.
+    assert_eq!((leaf(0).nonce, leaf(1).nonce), (1, 0));
+    let status = node.read(rollup::status).unwrap();
+    assert_eq!((status.finalized, status.forced_consumed), (1, 2));
 }

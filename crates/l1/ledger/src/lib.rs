@@ -102,7 +102,8 @@ pub use ghostd_types::ledger::{
     AccountEntry, AccountFlags, Authorizer, BalanceSnapshot, EXPIRIES_PER_BLOCK_MAX,
     IssuerAuthority, LINKED_OPS_MAX, LedgerAccount, LedgerOp, LedgerTransfer, PAGE_LIMIT_MAX,
     PENDING_TIMEOUT_MAX, Payee, PendingStatus, SYSTEM_ID_BIT, Totals, TransferCode, TransferField,
-    TransferFlags, bridge_escrow, issuer, mint_permission, naming_treasury, system_transfer_id,
+    TransferFlags, bridge_escrow, issuer, mint_permission, naming_treasury, rollup_treasury,
+    system_transfer_id,
 };
 
 pub use rpc::LedgerRpc;

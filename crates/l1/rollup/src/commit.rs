@@ -1,4 +1,5 @@
-//! Batch commit: signatures, deposits in queue order, account registration, the
+//! Batch commit: signatures, deposits and forced withdrawals in queue order
+//! ([`crate::forced`]), account registration, the
 //! chunk commitments cut exactly as the prover's merkleizer cuts them, and every
 //! contract transaction re-executed ([`crate::contracts`]). Under a Groth16 genesis,
 //! no contract op (fee-only `Deploy`/`Call`, `ContractTrace`).
@@ -353,6 +354,7 @@ pub fn commit_call(
     let mut next_at: Vec<(usize, u32)> = Vec::new();
     let mut withdrawals = Vec::new();
     let mut consumed = st.deposits_consumed;
+    let mut forced_consumed = st.forced_consumed;
     let mut new_key_pending = st.new_key_deposits_pending;
     let mut storage = StorageRoots::default();
     // The trace the next storage proof is for.
@@ -536,6 +538,24 @@ pub fn commit_call(
                 accounts.credit(i, *to, receiver.contract, *token, *amount)?;
                 slot_accounts.receiver_key = receiver.key;
             }
+            PubdataOp::ForcedWithdraw {
+                from,
+                to,
+                token,
+                amount,
+                ..
+            } => {
+                forced_consumed = crate::forced::check_op(accounts.state, i, forced_consumed, op)?;
+                // A user's account (the request was checked against it); the
+                // slot names its key, which the proof binds to the leaf.
+                let account = accounts.get(i, *from)?;
+                slot_accounts.sender_key = account.key;
+                withdrawals.push(Withdrawal {
+                    to: *to,
+                    token: *token,
+                    amount: *amount,
+                });
+            }
             PubdataOp::ContractTrace(trace) => last_trace = Some(trace),
             PubdataOp::StorageProof(proof) => {
                 let trace = last_trace.take().filter(|_| follows_trace(&ops, i)).ok_or(
@@ -557,7 +577,7 @@ pub fn commit_call(
         // The slot, by the merkleizer's rule (`None`: a contract trace, which the
         // re-execution below checks).
         if let Some(slot) = ChunkOp::from_pubdata(op, &slot_accounts) {
-            cutter.push(i, sender, slot)?;
+            cutter.push(i, op.debited(), slot)?;
         }
     }
     storage.finish(accounts.state, ops.len())?;
@@ -615,6 +635,19 @@ pub fn commit_call(
             });
         }
     }
+    // And the oldest forced withdrawal left waiting.
+    if let Some((index, queued_at, deadline)) = crate::forced::overdue(
+        accounts.state,
+        forced_consumed,
+        genesis.forced_inclusion_blocks,
+        l1_block,
+    )? {
+        return Err(RollupError::ForcedWithdrawalOverdue {
+            index,
+            queued_at,
+            deadline,
+        });
+    }
     let next_account = accounts.next;
     let (commitments, slots): (Vec<FieldBytes>, Vec<u32>) = cutter.finish()?.into_iter().unzip();
     if commitments.len() != commit.chunk_count as usize {
@@ -636,6 +669,7 @@ pub fn commit_call(
             slots,
             withdrawals,
             deposits_consumed_to: consumed,
+            forced_consumed_to: forced_consumed,
             committed_at: l1_block,
             finalized_at: None,
         },
@@ -644,6 +678,7 @@ pub fn commit_call(
     st.committed_l2_block = commit.last_block;
     st.next_account = next_account;
     st.deposits_consumed = consumed;
+    st.forced_consumed = forced_consumed;
     st.new_key_deposits_pending = new_key_pending;
     state.put(state_key(), &st);
     Ok(())

@@ -126,6 +126,7 @@ mod tests {
             genesis_accounts: vec![key(100), key(101)],
             forced_inclusion_blocks: 100,
             exit_window_blocks: 100,
+            forced_withdrawal_fee: 1_000,
             genesis_balances: Vec::new(),
             deposit_queue_max: 100,
             contract_fees: Default::default(),

@@ -379,11 +379,11 @@ pub enum RollupError {
         /// The L1 block that switched it on.
         since: u64,
     },
-    /// Exit mode may not be switched on: no deposit is past its forced-inclusion
-    /// deadline plus the exit window, and no committed batch has stayed unproven
-    /// for the exit window.
+    /// Exit mode may not be switched on: no deposit or forced withdrawal is past
+    /// its forced-inclusion deadline plus the exit window, and no committed batch
+    /// has stayed unproven for the exit window.
     #[error(
-        "exit mode is not due: no deposit is overdue past the exit window and no committed batch has stayed unproven that long"
+        "exit mode is not due: no deposit or forced withdrawal is overdue past the exit window and no committed batch has stayed unproven that long"
     )]
     ExitNotDue,
     /// An exit claim refused.
@@ -396,12 +396,45 @@ pub enum RollupError {
         /// Why.
         detail: String,
     },
+    /// A forced withdrawal request refused (nothing queued, no fee taken).
+    #[error("forced withdrawal from account {account}: {detail}")]
+    ForcedWithdrawal {
+        /// The account.
+        account: AccountId,
+        /// Why.
+        detail: String,
+    },
+    /// A batch's forced withdrawal op is not the next queued request, or does not
+    /// pay it as `min(requested, balance)`.
+    #[error("op {op}: expected forced withdrawal {expected}, got {got}{detail}")]
+    ForcedWithdrawalMismatch {
+        /// Op position.
+        op: usize,
+        /// The next queue index.
+        expected: u64,
+        /// The op's queue index.
+        got: u64,
+        /// What differs.
+        detail: &'static str,
+    },
+    /// The batch leaves out a forced withdrawal past its inclusion deadline.
+    #[error(
+        "forced withdrawal {index} was queued at L1 block {queued_at} and must be included by block {deadline}; the batch leaves it out"
+    )]
+    ForcedWithdrawalOverdue {
+        /// Queue index.
+        index: u64,
+        /// Its L1 block.
+        queued_at: u64,
+        /// Last block it could wait to.
+        deadline: u64,
+    },
 }
 
 impl RollupError {
     /// The stable result code receipts carry (`L1Outcome::Failed { module: rollup,
     /// code }`), numbered in declaration order and never reused or renumbered (a
-    /// new refusal takes the next number): 1 `ZeroDeposit`, 2 `BadRecipient`, 3 `QueueFull`, 4 `AccountsFull`, 5 `NotOperator`, 6 `BatchOrder`, 7 `BlockRange`, 8 `Pubdata`, 9 `UnknownAccount`, 10 `AccountId`, 11 `AccountReserved`, 12 `BadSignature`, 13 `Nonce`, 14 `DepositMismatch`, 15 `FeeOverMaximum`, 16 `Stateless`, 17 `TooManyBlocks`, 18 `DepositOverdue`, 19 `ChunkCount`, 20 `Overflow`, 21 `ProveOrder`, 22 `ProofCount`, 23 `BadProof`, 24 `ChunkOrder`, 25 `RootMismatch`, 26 `Ledger`, 27 `State`, 28 `NoState`, 29 `ContractsUnsupported`, 30 `ContractTraceMissing`, 31 `ContractTraceStray`, 32 `ContractTraceOrder`, 33 `Reexecution`, 34 `BatchFuel`, 35 `ContractSender`, 36 `ContractMoveStray`, 37 `ContractBalanceRead`, 38 `ContractOverdraft`, 39 `FeeAccountContract`, 40 `StorageProof`, 41 `StorageProofPlacement`, 42 `ContractKey`, 43 `ExitMode`, 44 `ExitNotDue`, 45 `ExitClaim`.
+    /// new refusal takes the next number): 1 `ZeroDeposit`, 2 `BadRecipient`, 3 `QueueFull`, 4 `AccountsFull`, 5 `NotOperator`, 6 `BatchOrder`, 7 `BlockRange`, 8 `Pubdata`, 9 `UnknownAccount`, 10 `AccountId`, 11 `AccountReserved`, 12 `BadSignature`, 13 `Nonce`, 14 `DepositMismatch`, 15 `FeeOverMaximum`, 16 `Stateless`, 17 `TooManyBlocks`, 18 `DepositOverdue`, 19 `ChunkCount`, 20 `Overflow`, 21 `ProveOrder`, 22 `ProofCount`, 23 `BadProof`, 24 `ChunkOrder`, 25 `RootMismatch`, 26 `Ledger`, 27 `State`, 28 `NoState`, 29 `ContractsUnsupported`, 30 `ContractTraceMissing`, 31 `ContractTraceStray`, 32 `ContractTraceOrder`, 33 `Reexecution`, 34 `BatchFuel`, 35 `ContractSender`, 36 `ContractMoveStray`, 37 `ContractBalanceRead`, 38 `ContractOverdraft`, 39 `FeeAccountContract`, 40 `StorageProof`, 41 `StorageProofPlacement`, 42 `ContractKey`, 43 `ExitMode`, 44 `ExitNotDue`, 45 `ExitClaim`, 46 `ForcedWithdrawal`, 47 `ForcedWithdrawalMismatch`, 48 `ForcedWithdrawalOverdue`.
     pub fn code(&self) -> u16 {
         match self {
             Self::ZeroDeposit => 1,
@@ -449,6 +482,9 @@ impl RollupError {
             Self::ExitMode { .. } => 43,
             Self::ExitNotDue => 44,
             Self::ExitClaim { .. } => 45,
+            Self::ForcedWithdrawal { .. } => 46,
+            Self::ForcedWithdrawalMismatch { .. } => 47,
+            Self::ForcedWithdrawalOverdue { .. } => 48,
         }
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! ActivateExit (anyone)
-//!   ▼ due? the oldest queued deposit is past forced inclusion + exit window, or
+//!   ▼ due? the oldest queued deposit or forced withdrawal is past forced
+//!   │  inclusion + exit window, or
 //!   │  batch finalized+1 was committed more than the exit window ago, unproven
 //!   │  (a quiet L2 never qualifies: both need something the operator owes)
 //!   ▼ committed, unproven batches reverted (records dropped, counters back to
@@ -85,6 +86,19 @@ fn due(
             }));
         }
     }
+    if let Some((index, queued_at, _)) = crate::forced::overdue(
+        state,
+        st.forced_consumed,
+        genesis
+            .forced_inclusion_blocks
+            .saturating_add(genesis.exit_window_blocks),
+        l1_block,
+    )? {
+        return Ok(Some(ExitReason::ForcedWithdrawalOverdue {
+            index,
+            queued_at,
+        }));
+    }
     if st.committed > st.finalized
         && let Some(record) = batch(state, st.finalized + 1)?
         && l1_block
@@ -111,12 +125,11 @@ pub fn activate_call(
     let reason = due(state, genesis, l1_block)?.ok_or(RollupError::ExitNotDue)?;
     let mut st = status(state)?;
     // Deposits consumed by the last finalized batch stay credited on L2.
-    let refund_from = match st.finalized {
-        0 => 0,
+    let (refund_from, forced_from) = match st.finalized {
+        0 => (0, 0),
         n => {
-            batch(state, n)?
-                .ok_or(RollupError::NoState)?
-                .deposits_consumed_to
+            let last = batch(state, n)?.ok_or(RollupError::NoState)?;
+            (last.deposits_consumed_to, last.forced_consumed_to)
         }
     };
     let reverted = st.committed - st.finalized;
@@ -141,6 +154,9 @@ pub fn activate_call(
     st.committed = st.finalized;
     st.committed_l2_block = st.finalized_l2_block;
     st.deposits_consumed = refund_from;
+    // Forced withdrawals not in a finalized batch were never paid: the owners
+    // claim their whole balances at the exit root instead.
+    st.forced_consumed = forced_from;
     st.proving_chunks = 0;
     st.proving_root = st.finalized_root;
     state.put(state_key(), &st);

@@ -59,8 +59,13 @@
 //!   account owner claims its balances at the last finalized root by a signed
 //!   Merkle path ([`exit::claim_call`]).
 //!
-//! Not built yet: forced withdrawals queued on the L1, and an operator's revert of
-//! committed batches that can never be proven.
+//! - **Forced withdrawals** ([`forced`]): an L2 account's owner queues a signed
+//!   withdrawal on the L1 (its signer pays `forced_withdrawal_fee`); commits must
+//!   include it, paying `min(requested, balance)`, within
+//!   `forced_inclusion_blocks`, as deposits.
+//!
+//! Not built yet: an operator's revert of committed batches that can never be
+//! proven.
 
 use ghostplane_executor::Reexecutor;
 use ghostplane_primitives::{AccountId, Amount, DepositEvent, Hash32, PublicKey};
@@ -82,6 +87,7 @@ mod contracts;
 pub mod deposit;
 pub mod error;
 pub mod exit;
+pub mod forced;
 pub mod prove;
 mod rpc;
 pub mod storage;
@@ -212,6 +218,8 @@ pub fn apply_genesis(state: &mut Layer<'_>, genesis: &RollupGenesis) -> Result<(
             deposits_consumed: 0,
             deposit_queue_hash: Hash32([0; 32]),
             new_key_deposits_pending: 0,
+            forced_queued: 0,
+            forced_consumed: 0,
         },
     );
     Ok(())
@@ -344,6 +352,17 @@ impl Module for Rollup {
             }
             RollupCall::ExitClaim(claim) => {
                 exit::claim_call(state, &self.genesis, self.backend.as_ref(), claim, block)?;
+                Ok(Applied::default())
+            }
+            RollupCall::ForceWithdraw(request) => {
+                forced::force_withdraw_call(
+                    state,
+                    &self.genesis,
+                    &ghostplane_primitives::L1Address(ctx.from.0),
+                    request,
+                    block,
+                    ctx.tx_hash,
+                )?;
                 Ok(Applied::default())
             }
         }

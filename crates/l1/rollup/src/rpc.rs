@@ -2,8 +2,8 @@
 //! deposit queue, contracts' storage roots and exit mode.
 
 use ghostd_types::api::{
-    BatchView, ContractStorageView, DEPOSITS_PER_CALL_MAX, DepositView, ExitView, RollupApiServer,
-    RollupView, RpcResult,
+    BatchView, ContractStorageView, DEPOSITS_PER_CALL_MAX, DepositView, ExitView,
+    ForcedWithdrawalView, RollupApiServer, RollupView, RpcResult,
 };
 use ghostplane_primitives::AccountId;
 use ghostplane_primitives::ContractAddress;
@@ -53,6 +53,30 @@ impl RollupApiServer for RollupRpc {
             out.push(DepositView::from(&event));
         }
         Ok(out)
+    }
+
+    fn get_forced_withdrawals(&self, from: u64, max: u64) -> RpcResult<Vec<ForcedWithdrawalView>> {
+        let max = max.min(DEPOSITS_PER_CALL_MAX);
+        let mut out = Vec::new();
+        for index in from..from.saturating_add(max) {
+            let Some(event) = self
+                .chain
+                .read(|s| rollup::forced::forced_withdrawal(s, index))
+                .map_err(internal)?
+            else {
+                break;
+            };
+            out.push(ForcedWithdrawalView::from(&event));
+        }
+        Ok(out)
+    }
+
+    fn get_forced_withdrawal_count(&self, account: u32) -> RpcResult<u64> {
+        let account =
+            AccountId::new(account).map_err(|e| invalid_params(format!("account: {e}")))?;
+        self.chain
+            .read(|s| rollup::forced::request_count(s, account))
+            .map_err(internal)
     }
 
     fn get_contract_storage(&self, address: String) -> RpcResult<Option<ContractStorageView>> {

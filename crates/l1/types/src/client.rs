@@ -6,7 +6,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use ghostplane_primitives::{Codec, DepositEvent, Hash32, PublicKey};
+use ghostplane_primitives::{Codec, DepositEvent, ForcedWithdrawalEvent, Hash32, PublicKey};
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 
 use crate::api::{GhostApiClient, RollupApiClient, TxState};
@@ -46,6 +46,12 @@ pub trait L1Client: Send + Sync + 'static {
         from: u64,
         max: u64,
     ) -> impl Future<Output = Result<Vec<DepositEvent>, L1Error>> + Send;
+    /// Up to `max` queued forced withdrawals from queue index `from`.
+    fn forced_withdrawals(
+        &self,
+        from: u64,
+        max: u64,
+    ) -> impl Future<Output = Result<Vec<ForcedWithdrawalEvent>, L1Error>> + Send;
     /// The next nonce of an L1 account.
     fn nonce(&self, address: PublicKey) -> impl Future<Output = Result<u64, L1Error>> + Send;
     /// Submits a transaction to the mempool.
@@ -175,6 +181,19 @@ impl L1Client for RpcL1 {
 
     async fn deposits(&self, from: u64, max: u64) -> Result<Vec<DepositEvent>, L1Error> {
         RollupApiClient::get_deposits(&self.client, from, max)
+            .await
+            .map_err(call_error)?
+            .iter()
+            .map(|view| view.decode().map_err(malformed))
+            .collect()
+    }
+
+    async fn forced_withdrawals(
+        &self,
+        from: u64,
+        max: u64,
+    ) -> Result<Vec<ForcedWithdrawalEvent>, L1Error> {
+        RollupApiClient::get_forced_withdrawals(&self.client, from, max)
             .await
             .map_err(call_error)?
             .iter()

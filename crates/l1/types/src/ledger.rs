@@ -32,6 +32,11 @@ pub fn bridge_escrow() -> L1Address {
     system_address(b"bridge-escrow")
 }
 
+/// The rollup treasury: forced withdrawals' fees are paid here.
+pub fn rollup_treasury() -> L1Address {
+    system_address(b"rollup-treasury")
+}
+
 /// The naming treasury: registration and renewal fees are paid here.
 pub fn naming_treasury() -> L1Address {
     system_address(b"naming-treasury")
@@ -81,6 +86,8 @@ pub enum TransferCode {
     Burn = 6,
     /// The node's void of a pending transfer whose timeout passed.
     Expiry = 7,
+    /// A forced withdrawal's fee, paid to the rollup treasury.
+    ForcedWithdrawalFee = 8,
 }
 
 impl TransferCode {
@@ -95,6 +102,7 @@ impl TransferCode {
             Self::Mint => "Mint",
             Self::Burn => "Burn",
             Self::Expiry => "Expiry",
+            Self::ForcedWithdrawalFee => "ForcedWithdrawalFee",
         }
     }
 }

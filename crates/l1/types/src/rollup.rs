@@ -46,6 +46,9 @@ pub struct RollupGenesis {
     /// past its forced-inclusion deadline, or a committed batch has stayed
     /// unproven this many L1 blocks after its commit.
     pub exit_window_blocks: u64,
+    /// GCC the L1 signer of a forced withdrawal pays (to the rollup treasury):
+    /// it prices the request's L1 bytes and the operator's duty to include it.
+    pub forced_withdrawal_fee: Amount,
 }
 
 impl RollupGenesis {
@@ -69,12 +72,73 @@ impl RollupGenesis {
 /// The devnet's exit window: 600 L1 blocks (5 minutes at 500 ms).
 pub const EXIT_WINDOW_BLOCKS_DEFAULT: u64 = 600;
 
+/// The devnet's forced-withdrawal fee: 1,000 GCC base units.
+pub const FORCED_WITHDRAWAL_FEE_DEFAULT: Amount = 1_000;
+
+/// A forced withdrawal's `amount` that asks for the whole balance.
+pub const FORCED_WITHDRAWAL_ALL: Amount = Amount::MAX;
+
+/// Domain of a forced withdrawal's signed message.
+pub const FORCED_WITHDRAWAL_DOMAIN: &[u8; 32] = b"ghostplane/forced-withdrawal/v1\0";
+
+/// An L2 account owner's request, queued on the L1, to withdraw
+/// `min(amount, balance)` of a token to an L1 recipient. The sequencer must
+/// include it within the forced-inclusion window, as a deposit; the L1 refuses a
+/// later commit that skips it, and exit mode follows if nobody commits.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct ForcedWithdrawalRequest {
+    /// The L2 account (a user's: a contract's account signs nothing).
+    pub account: AccountId,
+    /// Token.
+    pub token: TokenId,
+    /// Most to withdraw; [`FORCED_WITHDRAWAL_ALL`] for the whole balance. Not 0.
+    pub amount: Amount,
+    /// Who receives it on the L1.
+    pub recipient: L1Address,
+    /// The account key's signature over [`ForcedWithdrawalRequest::signing_message`]
+    /// with the account's request count (`rollup_getForcedWithdrawalCount`).
+    pub signature: Signature,
+}
+
+impl ForcedWithdrawalRequest {
+    /// What the L2 account's key signs: [`FORCED_WITHDRAWAL_DOMAIN`] ‖ L2 chain id
+    /// (u64 LE) ‖ account (u32 LE) ‖ token id ‖ amount (u128 LE) ‖ recipient ‖
+    /// request count (u64 LE, the account's forced withdrawals queued before).
+    /// The count makes each request usable once.
+    pub fn signing_message(
+        chain_id: ChainId,
+        account: AccountId,
+        token: TokenId,
+        amount: Amount,
+        recipient: &L1Address,
+        count: u64,
+    ) -> Vec<u8> {
+        let mut message = Vec::with_capacity(32 + 8 + 4 + 1 + 16 + 32 + 8);
+        message.extend_from_slice(FORCED_WITHDRAWAL_DOMAIN);
+        message.extend_from_slice(&chain_id.0.to_le_bytes());
+        message.extend_from_slice(&account.get().to_le_bytes());
+        message.push(token.id());
+        message.extend_from_slice(&amount.to_le_bytes());
+        message.extend_from_slice(&recipient.0);
+        message.extend_from_slice(&count.to_le_bytes());
+        message
+    }
+}
+
 /// Why exit mode was switched on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum ExitReason {
     /// Deposit `index`, queued at L1 block `queued_at`, was not consumed within
     /// the forced-inclusion window plus the exit window.
     DepositOverdue {
+        /// Queue index.
+        index: u64,
+        /// Its L1 block.
+        queued_at: u64,
+    },
+    /// Forced withdrawal `index`, queued at L1 block `queued_at`, was not
+    /// included within the forced-inclusion window plus the exit window.
+    ForcedWithdrawalOverdue {
         /// Queue index.
         index: u64,
         /// Its L1 block.
@@ -205,6 +269,10 @@ pub struct RollupState {
     /// `max(next_account, TRANSFER_ACCOUNT_ID_LIMIT)` plus this count stays within
     /// `ACCOUNT_ID_LIMIT`, so every queued deposit finds an account id.
     pub new_key_deposits_pending: u64,
+    /// Forced withdrawals ever queued.
+    pub forced_queued: u64,
+    /// Forced withdrawals included by committed batches.
+    pub forced_consumed: u64,
 }
 
 impl Codec for RollupState {
@@ -259,6 +327,8 @@ pub struct BatchRecord {
     pub withdrawals: Vec<Withdrawal>,
     /// Deposits consumed up to (exclusive) after this batch.
     pub deposits_consumed_to: u64,
+    /// Forced withdrawals included up to (exclusive) after this batch.
+    pub forced_consumed_to: u64,
     /// L1 block of the commit.
     pub committed_at: u64,
     /// L1 block of the proof, once final.

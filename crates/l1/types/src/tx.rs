@@ -108,6 +108,10 @@ pub enum RollupCall {
     /// In exit mode: pays an L2 account's balance of one token at the exit root to
     /// an L1 recipient, once (anyone may submit; the account's key signs).
     ExitClaim(crate::rollup::ExitClaim),
+    /// Queues a withdrawal the L2 must include within the forced-inclusion window
+    /// (the L2 account's key signs; the L1 signer pays the genesis's
+    /// `forced_withdrawal_fee` in GCC).
+    ForceWithdraw(crate::rollup::ForcedWithdrawalRequest),
 }
 
 /// What a transaction asks a module to do.

@@ -1,8 +1,8 @@
 //! What goes into a block execution and what comes out.
 
 use ghostplane_primitives::{
-    AccountId, Amount, BlockNumber, Codec, ContractAddress, DepositEvent, Hash32, L2BlockHeader,
-    Nonce, PubdataOp, Receipt, SignedTransaction, StatelessError,
+    AccountId, Amount, BlockNumber, Codec, ContractAddress, DepositEvent, ForcedWithdrawalEvent,
+    Hash32, L2BlockHeader, Nonce, PubdataOp, Receipt, SignedTransaction, StatelessError,
 };
 
 use crate::state::StateWrite;
@@ -21,6 +21,9 @@ pub enum BlockItem {
     },
     /// An L1 deposit, consumed in L1 queue order.
     Deposit(DepositEvent),
+    /// A withdrawal forced from the L1, consumed in its queue's order: pays
+    /// `min(requested, balance)`, never fails.
+    ForcedWithdrawal(ForcedWithdrawalEvent),
 }
 
 impl BlockItem {
@@ -30,11 +33,14 @@ impl BlockItem {
         BlockItem::Transaction { tx, hash }
     }
 
-    /// The item's hash: the transaction hash, or blake3 of the encoded deposit event.
+    /// The item's hash: the transaction hash, or blake3 of the encoded L1 event.
     pub fn hash(&self) -> Hash32 {
         match self {
             BlockItem::Transaction { hash, .. } => *hash,
             BlockItem::Deposit(deposit) => Hash32(*blake3::hash(&deposit.encode()).as_bytes()),
+            BlockItem::ForcedWithdrawal(forced) => {
+                Hash32(*blake3::hash(&forced.encode()).as_bytes())
+            }
         }
     }
 }

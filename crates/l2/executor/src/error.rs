@@ -52,6 +52,18 @@ pub enum ExecError {
         /// The deposit.
         queue_index: u64,
     },
+    /// A forced withdrawal names an account this L2 does not have as a user's.
+    /// Unreachable: the L1 queues one only for a user's account in committed
+    /// state, which the sequencer's state extends.
+    #[error(
+        "forced withdrawal {queue_index} names account {account}, which is not a user's account here"
+    )]
+    ForcedAccount {
+        /// The request.
+        queue_index: u64,
+        /// The account.
+        account: AccountId,
+    },
     /// The block's pubdata cannot be encoded (a value over the format's limits).
     #[error("block pubdata: {0}")]
     Pubdata(#[from] ghostplane_primitives::PubdataError),

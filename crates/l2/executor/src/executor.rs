@@ -17,7 +17,7 @@ use crate::error::ExecError;
 use crate::rules::{Env, ItemOutcome};
 use crate::scheduler::{self, Executed};
 use crate::state::{AccountRecord, StateKey, StateReader, StateValue, StateWrite};
-use crate::store::{self, Snapshot, StateStore};
+use crate::store::{self, QueuesNext, Snapshot, StateStore};
 use crate::view::Overlay;
 use crate::wasm::{self, WasmRuntime};
 
@@ -171,7 +171,8 @@ impl Executor {
             transactions_hash: Hash32(*blake3::hash(&[]).as_bytes()),
             execution_digest: digest(&Hash32([0; 32]), BlockNumber(0), &writes, &[]),
         };
-        self.store.commit(&header, &writes, &[], &[], None)?;
+        self.store
+            .commit(&header, &writes, &[], &[], QueuesNext::default())?;
         Ok(header)
     }
 
@@ -188,16 +189,22 @@ impl Executor {
     /// Makes `output` durable and visible: one atomic write.
     pub fn commit(&mut self, output: &BlockOutput) -> Result<(), ExecError> {
         let pubdata = output.pubdata()?;
-        let deposits_next = output.ops.iter().rev().find_map(|op| match op {
-            PubdataOp::Deposit { queue_index, .. } => Some(queue_index + 1),
-            _ => None,
-        });
+        let queues = QueuesNext {
+            deposits: output.ops.iter().rev().find_map(|op| match op {
+                PubdataOp::Deposit { queue_index, .. } => Some(queue_index + 1),
+                _ => None,
+            }),
+            forced: output.ops.iter().rev().find_map(|op| match op {
+                PubdataOp::ForcedWithdraw { queue_index, .. } => Some(queue_index + 1),
+                _ => None,
+            }),
+        };
         self.store.commit(
             &output.header,
             &output.writes,
             &output.receipts,
             &pubdata,
-            deposits_next,
+            queues,
         )?;
         Ok(())
     }

@@ -109,5 +109,5 @@ pub use reexecute::{ContractPrices, Reexecuted, ReexecutionJob, ReexecutionStore
 pub use state::{
     AccountRecord, ContractRecord, StateKey, StateReader, StateValue, StateWrite, StoreError,
 };
-pub use store::{Snapshot, StateStore, StoreReader};
+pub use store::{QueuesNext, Snapshot, StateStore, StoreReader};
 pub use wasm::{RuntimeError, WasmRuntime};

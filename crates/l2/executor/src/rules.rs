@@ -8,8 +8,8 @@ use ghostplane_primitives::keys::validate_public_key;
 use ghostplane_primitives::tx::{code_hash, contract_account_key, contract_address};
 use ghostplane_primitives::{
     ACCOUNT_CREATION_FEE, AccountId, Amount, BlockNumber, CALL_FUEL_MAX, ContractAddress,
-    ContractTrace, DepositEvent, FailureReason, Hash32, PubdataOp, ReceiptStatus, Recipient,
-    SignedTransaction, TRANSFER_ACCOUNT_ID_LIMIT, TokenId, Transaction,
+    ContractTrace, DepositEvent, FailureReason, ForcedWithdrawalEvent, Hash32, PubdataOp,
+    ReceiptStatus, Recipient, SignedTransaction, TRANSFER_ACCOUNT_ID_LIMIT, TokenId, Transaction,
 };
 
 use crate::ExecError;
@@ -58,6 +58,21 @@ pub(crate) struct Included {
 }
 
 impl Included {
+    /// An L1 event's inclusion (deposit, forced withdrawal): always a success,
+    /// no fee, no receipt data, one op.
+    fn l1_event(op: PubdataOp) -> Self {
+        Self {
+            status: ReceiptStatus::Success,
+            gas_used: 0,
+            fee_paid: 0,
+            events: Vec::new(),
+            return_data: Vec::new(),
+            trace: None,
+            moves: Vec::new(),
+            op: Some(op),
+        }
+    }
+
     /// Its pubdata ops, in order.
     pub(crate) fn ops(&self) -> impl Iterator<Item = &PubdataOp> {
         self.op.iter().chain(&self.trace).chain(&self.moves)
@@ -84,6 +99,7 @@ pub(crate) fn execute_item(
     let result = match item {
         BlockItem::Transaction { tx, .. } => transaction(env, tx, &mut view),
         BlockItem::Deposit(deposit) => deposit_item(deposit, &mut view).map(Ok),
+        BlockItem::ForcedWithdrawal(forced) => forced_item(forced, &mut view).map(Ok),
     };
     let result = result?;
     let (overlay, reads, writes) = match &result {
@@ -762,22 +778,37 @@ fn deposit_item(deposit: &DepositEvent, view: &mut TxView) -> Result<Included, E
             queue_index: deposit.queue_index,
         });
     }
-    Ok(Included {
-        status: ReceiptStatus::Success,
-        gas_used: 0,
-        fee_paid: 0,
-        events: Vec::new(),
-        return_data: Vec::new(),
-        trace: None,
-        moves: Vec::new(),
-        op: Some(PubdataOp::Deposit {
-            queue_index: deposit.queue_index,
-            to: id,
-            to_key: deposit.recipient,
-            token: deposit.token,
-            amount: deposit.amount,
-        }),
-    })
+    Ok(Included::l1_event(PubdataOp::Deposit {
+        queue_index: deposit.queue_index,
+        to: id,
+        to_key: deposit.recipient,
+        token: deposit.token,
+        amount: deposit.amount,
+    }))
+}
+
+/// Pays a forced withdrawal: `min(requested, balance)` of the token, no fee, the
+/// nonce kept. It cannot fail: the L1 queued it for a user's account it knows
+/// from committed state (which this state extends), and the amount is at most
+/// the balance. `full` says the whole balance went (the proof binds it to zero).
+fn forced_item(forced: &ForcedWithdrawalEvent, view: &mut TxView) -> Result<Included, ExecError> {
+    if !matches!(view.account_kind(forced.account)?, Some((_, false))) {
+        return Err(ExecError::ForcedAccount {
+            queue_index: forced.queue_index,
+            account: forced.account,
+        });
+    }
+    let balance = view.balance(forced.account, forced.token)?;
+    let amount = forced.amount.min(balance);
+    view.set_balance(forced.account, forced.token, balance - amount);
+    Ok(Included::l1_event(PubdataOp::ForcedWithdraw {
+        queue_index: forced.queue_index,
+        from: forced.account,
+        to: forced.recipient,
+        token: forced.token,
+        amount,
+        full: amount == balance,
+    }))
 }
 
 /// Keys an item is known to read and write before it runs: the scheduler's hints.
@@ -809,6 +840,10 @@ pub(crate) fn declared_keys(item: &BlockItem, out: &mut Vec<StateKey>) {
         BlockItem::Deposit(deposit) => {
             out.push(StateKey::KeyIndex(deposit.recipient));
             out.push(StateKey::NextAccountId);
+        }
+        BlockItem::ForcedWithdrawal(forced) => {
+            out.push(StateKey::Account(forced.account));
+            out.push(StateKey::Balance(forced.account, forced.token));
         }
     }
 }

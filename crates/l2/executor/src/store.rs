@@ -40,6 +40,18 @@ pub(crate) const CF_META: &str = "meta";
 pub(crate) const CF_BLOCK_OPS: &str = "block_ops";
 /// Meta key: the next L1 deposit queue index the L2 expects.
 const META_DEPOSITS_NEXT: &[u8] = b"deposits_next";
+/// Meta key: the next L1 forced-withdrawal queue index the L2 expects.
+const META_FORCED_NEXT: &[u8] = b"forced_next";
+
+/// Where a block leaves the L2 in the L1's queues: the next deposit and the next
+/// forced withdrawal it expects (`None`: the block consumed none of that queue).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueuesNext {
+    /// The next deposit's queue index.
+    pub deposits: Option<u64>,
+    /// The next forced withdrawal's queue index.
+    pub forced: Option<u64>,
+}
 
 const COLUMNS: [&str; 11] = [
     CF_ACCOUNTS,
@@ -164,7 +176,7 @@ impl StateStore {
         writes: &[StateWrite],
         receipts: &[Receipt],
         pubdata: &[u8],
-        deposits_next: Option<u64>,
+        queues: QueuesNext,
     ) -> Result<(), StoreError> {
         let expected = self.last_header.as_ref().map_or(0, |h| h.number.0 + 1);
         let parent = self
@@ -208,8 +220,13 @@ impl StateStore {
             header.number.0.to_be_bytes(),
             pubdata,
         );
-        if let Some(next) = deposits_next {
-            batch.put_cf(self.cf(CF_META)?, META_DEPOSITS_NEXT, next.to_be_bytes());
+        for (key, next) in [
+            (META_DEPOSITS_NEXT, queues.deposits),
+            (META_FORCED_NEXT, queues.forced),
+        ] {
+            if let Some(next) = next {
+                batch.put_cf(self.cf(CF_META)?, key, next.to_be_bytes());
+            }
         }
         let mut options = WriteOptions::default();
         // A committed block must survive power loss: the executor's state is what the
@@ -337,9 +354,18 @@ impl StoreReader {
 
     /// The next L1 deposit queue index the L2 expects (0 before any deposit).
     pub fn deposits_next(&self) -> Result<u64, StoreError> {
+        self.meta_u64(META_DEPOSITS_NEXT)
+    }
+
+    /// The next L1 forced-withdrawal queue index the L2 expects (0 before any).
+    pub fn forced_next(&self) -> Result<u64, StoreError> {
+        self.meta_u64(META_FORCED_NEXT)
+    }
+
+    fn meta_u64(&self, key: &[u8]) -> Result<u64, StoreError> {
         Ok(self
             .db
-            .get_cf(self.cf(CF_META)?, META_DEPOSITS_NEXT)?
+            .get_cf(self.cf(CF_META)?, key)?
             .and_then(|bytes| <[u8; 8]>::try_from(bytes.as_slice()).ok())
             .map_or(0, u64::from_be_bytes))
     }

@@ -226,6 +226,55 @@ fn withdraw_and_deposit() {
 }
 
 #[test]
+fn a_forced_withdrawal_pays_the_request_or_the_whole_balance_and_keeps_the_nonce() {
+    let mut chain = Chain::new(3, 2);
+    let forced = |queue_index, account, amount| {
+        BlockItem::ForcedWithdrawal(ForcedWithdrawalEvent {
+            queue_index,
+            l1_block: 9,
+            account: id(account),
+            token: TokenId::Mana,
+            amount,
+            recipient: L1Address([0xee; 32]),
+            l1_tx_hash: Hash32([queue_index as u8; 32]),
+        })
+    };
+    let out = chain.run(vec![forced(0, 1, 400), forced(1, 2, Amount::MAX)]);
+    assert_eq!(chain.balance(1, TokenId::Mana), FUNDS - 400);
+    assert_eq!(chain.balance(2, TokenId::Mana), 0);
+    assert_eq!((chain.nonce(1), chain.nonce(2)), (0, 0));
+    assert!(matches!(
+        out.ops[0],
+        PubdataOp::ForcedWithdraw {
+            queue_index: 0,
+            amount: 400,
+            full: false,
+            ..
+        }
+    ));
+    assert!(matches!(
+        out.ops[1],
+        PubdataOp::ForcedWithdraw {
+            queue_index: 1,
+            amount: FUNDS,
+            full: true,
+            ..
+        }
+    ));
+    // A second one on an empty balance pays nothing, and is still "whole".
+    let out = chain.run(vec![forced(2, 2, 5)]);
+    assert!(matches!(
+        out.ops[0],
+        PubdataOp::ForcedWithdraw {
+            amount: 0,
+            full: true,
+            ..
+        }
+    ));
+    assert_eq!(chain.executor.store().reader().forced_next().unwrap(), 3);
+}
+
+#[test]
 fn blocks_commit_atomically_and_reopen_at_the_last_commit() {
     let mut chain = Chain::new(3, 2);
     chain.run(vec![chain.transfer(1, 2, TokenId::Gcc, 10, 1, 0)]);

@@ -1,4 +1,5 @@
-//! Settlement progress as the sequencer reports it, and the L1 deposit feed.
+//! Settlement progress as the sequencer reports it, and the L1 queues' feeds
+//! (deposits, forced withdrawals).
 //!
 //! Settlement tells the sequencer the last L2 block covered by a committed batch and
 //! by a finalized one ([`SettledMarks`]); a transaction's status is derived from its
@@ -6,16 +7,18 @@
 //! a mark moves, the transactions of the newly covered blocks are announced to
 //! status subscribers.
 //!
-//! Deposits arrive through [`DepositFeed`], a bounded queue the builder drains in
-//! queue order at the start of each block; a full queue is backpressure to the
-//! watcher, which retries from where it stopped.
+//! Deposits and forced withdrawals arrive through an [`L1Feed`] each, a bounded
+//! queue the builder drains in queue order into each block; a full queue is
+//! backpressure to the watcher, which retries from where it stopped.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
-use ghostplane_executor::StoreReader;
-use ghostplane_primitives::{BlockNumber, DepositEvent, Hash32, ReceiptStatus};
+use ghostplane_executor::{BlockItem, StoreError, StoreReader};
+use ghostplane_primitives::{
+    BlockNumber, DepositEvent, ForcedWithdrawalEvent, Hash32, ReceiptStatus,
+};
 use tokio::sync::broadcast;
 
 use ghostplane_l2_api::TxStatus;
@@ -150,47 +153,100 @@ impl SettledMarks {
     }
 }
 
-/// Why a deposit was not queued.
+/// An event of an L1 queue (deposits, forced withdrawals) that the builder
+/// includes strictly in queue order.
+pub trait QueuedEvent: Send + 'static {
+    /// The queue's name, for logs.
+    const QUEUE: &'static str;
+    /// Its position in the L1 queue.
+    fn queue_index(&self) -> u64;
+    /// The block item that carries it.
+    fn into_item(self) -> BlockItem;
+    /// The next queue index the L2 expects (as committed to its store).
+    fn consumed_next(reader: &StoreReader) -> Result<u64, StoreError>;
+}
+
+impl QueuedEvent for DepositEvent {
+    const QUEUE: &'static str = "deposit";
+    fn queue_index(&self) -> u64 {
+        self.queue_index
+    }
+    fn into_item(self) -> BlockItem {
+        BlockItem::Deposit(self)
+    }
+    fn consumed_next(reader: &StoreReader) -> Result<u64, StoreError> {
+        reader.deposits_next()
+    }
+}
+
+impl QueuedEvent for ForcedWithdrawalEvent {
+    const QUEUE: &'static str = "forced withdrawal";
+    fn queue_index(&self) -> u64 {
+        self.queue_index
+    }
+    fn into_item(self) -> BlockItem {
+        BlockItem::ForcedWithdrawal(self)
+    }
+    fn consumed_next(reader: &StoreReader) -> Result<u64, StoreError> {
+        reader.forced_next()
+    }
+}
+
+/// Why an L1 event was not queued.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DepositFeedError {
-    /// The queue is full: retry later, from this deposit.
-    #[error("deposit queue is full ({0} waiting); retry later")]
+pub enum FeedError {
+    /// The queue is full: retry later, from this event.
+    #[error("L1 event queue is full ({0} waiting); retry later")]
     Full(usize),
     /// The sequencer stopped.
     #[error("the sequencer is stopped")]
     Stopped,
 }
 
-/// Hands L1 deposits to the block builder.
-#[derive(Clone)]
-pub struct DepositFeed {
-    pub(crate) sender: Sender<DepositEvent>,
+/// Hands one L1 queue's events to the block builder.
+pub struct L1Feed<E> {
+    pub(crate) sender: Sender<E>,
     pub(crate) reader: StoreReader,
     pub(crate) capacity: usize,
 }
 
-impl DepositFeed {
+impl<E> Clone for L1Feed<E> {
+    fn clone(&self) -> Self {
+        Self {
+            sender: self.sender.clone(),
+            reader: self.reader.clone(),
+            capacity: self.capacity,
+        }
+    }
+}
+
+/// The deposit queue's feed.
+pub type DepositFeed = L1Feed<DepositEvent>;
+/// The forced-withdrawal queue's feed.
+pub type ForcedFeed = L1Feed<ForcedWithdrawalEvent>;
+
+impl<E: QueuedEvent> L1Feed<E> {
     /// The next queue index the L2 has not consumed yet (as committed).
-    pub fn consumed_next(&self) -> Result<u64, ghostplane_executor::StoreError> {
-        self.reader.deposits_next()
+    pub fn consumed_next(&self) -> Result<u64, StoreError> {
+        E::consumed_next(&self.reader)
     }
 
-    /// Queues a deposit. Deposits must be pushed in queue order; the builder skips
+    /// Queues an event. Events must be pushed in queue order; the builder skips
     /// ones already consumed, so pushing one twice is harmless.
-    pub fn push(&self, deposit: DepositEvent) -> Result<(), DepositFeedError> {
-        self.sender.try_send(deposit).map_err(|e| match e {
-            TrySendError::Full(_) => DepositFeedError::Full(self.capacity),
-            TrySendError::Disconnected(_) => DepositFeedError::Stopped,
+    pub fn push(&self, event: E) -> Result<(), FeedError> {
+        self.sender.try_send(event).map_err(|e| match e {
+            TrySendError::Full(_) => FeedError::Full(self.capacity),
+            TrySendError::Disconnected(_) => FeedError::Stopped,
         })
     }
 
-    /// Deposits waiting for a block.
+    /// Events waiting for a block.
     pub fn waiting(&self) -> usize {
         self.sender.len()
     }
 }
 
-pub(crate) fn channel(capacity: usize) -> (Sender<DepositEvent>, Receiver<DepositEvent>) {
+pub(crate) fn channel<E>(capacity: usize) -> (Sender<E>, Receiver<E>) {
     crossbeam_channel::bounded(capacity)
 }
 

@@ -79,7 +79,7 @@ pub use config::SequencerConfig;
 pub use error::SubmitError;
 pub use ghostplane_l2_api as api;
 pub use ghostplane_l2_api::TxStatus;
-pub use l1_feed::{DepositFeed, DepositFeedError, SettledMarks};
+pub use l1_feed::{DepositFeed, FeedError, ForcedFeed, L1Feed, QueuedEvent, SettledMarks};
 pub use pipeline::{BlockEvent, Ingest};
 pub use quic::{QuicClient, QuicReply};
 
@@ -178,6 +178,11 @@ impl Sequencer {
     /// Where settlement hands in L1 deposits.
     pub fn deposits(&self) -> DepositFeed {
         self.pipeline.deposits.clone()
+    }
+
+    /// Where settlement hands in L1 forced withdrawals.
+    pub fn forced_withdrawals(&self) -> ForcedFeed {
+        self.pipeline.forced.clone()
     }
 
     /// Where settlement reports committed and finalized L2 blocks.

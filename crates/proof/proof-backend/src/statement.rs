@@ -45,9 +45,11 @@ pub struct ChunkOp {
     pub b_index: AccountId,
     /// Receiver key, or the L1 recipient of a withdrawal (zero if none).
     pub b_data: [u8; 32],
-    /// Whether the receiver account is created by this op.
+    /// Whether the receiver account is created by this op; for a forced
+    /// withdrawal, whether it took the whole balance.
     pub b_new: bool,
-    /// Sender nonce before the op, or the deposit queue index.
+    /// Sender nonce before the op, or the deposit or forced-withdrawal queue
+    /// index.
     pub nonce: Nonce,
     /// Amount of `token`.
     pub amount: Amount,
@@ -179,6 +181,26 @@ impl ChunkOp {
                 b_data: key.0,
                 ..Self::noop()
             },
+            // A forced withdrawal: the account's key (`accounts.sender_key`), no
+            // fee, the queue index in the nonce's place; `b_new` carries `full`.
+            PubdataOp::ForcedWithdraw {
+                queue_index,
+                from,
+                to,
+                token,
+                amount,
+                full,
+            } => Self {
+                kind: OpKind::ForcedWithdraw,
+                token: *token,
+                a_index: *from,
+                a_key: accounts.sender_key,
+                b_data: to.0,
+                b_new: *full,
+                nonce: *queue_index,
+                amount: *amount,
+                ..Self::noop()
+            },
             PubdataOp::ContractTrace(_) | PubdataOp::StorageProof(_) => return None,
         })
     }
@@ -189,7 +211,8 @@ impl ChunkOp {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SlotAccounts {
     /// The sender's key (ignored for an op without a sender); for a `ContractKey`
-    /// op, the contract's key field before it.
+    /// op, the contract's key field before it; for a `ForcedWithdraw`, the
+    /// account's key.
     pub sender_key: PublicKey,
     /// The sender's nonce before the op (ignored for an op without a sender).
     pub sender_nonce: Nonce,

@@ -98,7 +98,7 @@ impl<'a> Merkleizer<'a> {
             if matches!(op, PubdataOp::ContractTrace(_) | PubdataOp::StorageProof(_)) {
                 continue;
             }
-            if open.cutter.closes_before(op.sender()) {
+            if open.cutter.closes_before(op.debited()) {
                 self.close(&mut open, &mut jobs, batch, fee_account)?;
             }
             let slot = self.apply(position, open.slots.len(), op)?;
@@ -317,7 +317,7 @@ impl<'a> Merkleizer<'a> {
 
     fn apply(&mut self, position: usize, slot: usize, op: &PubdataOp) -> Result<Slot, ProverError> {
         // An idle sender leg comes first in the statement: read it before the op.
-        let mut a = match op.sender().or(match op {
+        let mut a = match op.debited().or(match op {
             PubdataOp::ContractKey { contract, .. } => Some(*contract),
             _ => None,
         }) {
@@ -474,6 +474,40 @@ impl<'a> Merkleizer<'a> {
                 self.write(LegAt::A(slot), *contract, after)?;
                 a = Some(Leg {
                     index: *contract,
+                    before,
+                    after,
+                    siblings: Vec::new(),
+                });
+                accounts.sender_key = before.public_key;
+            }
+            // A forced withdrawal: `amount` of `token`, no fee, the nonce kept;
+            // "full" must leave nothing (the L1 checked the request).
+            PubdataOp::ForcedWithdraw {
+                from,
+                token,
+                amount,
+                full,
+                ..
+            } => {
+                let before = self.existing(position, *from)?;
+                let mut after = before;
+                let t = usize::from(token.id());
+                after.balances[t] =
+                    after.balances[t]
+                        .checked_sub(*amount)
+                        .ok_or(ProverError::InvalidOp {
+                            op: position,
+                            reason: "forced withdrawal beyond the balance",
+                        })?;
+                if *full && after.balances[t] != 0 {
+                    return Err(ProverError::InvalidOp {
+                        op: position,
+                        reason: "a whole-balance forced withdrawal leaves a balance",
+                    });
+                }
+                self.write(LegAt::A(slot), *from, after)?;
+                a = Some(Leg {
+                    index: *from,
                     before,
                     after,
                     siblings: Vec::new(),

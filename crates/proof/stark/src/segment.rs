@@ -59,7 +59,7 @@ pub const NONCE_AT: usize = KEY_AT + KEY_LIMBS;
 /// Blocks of 8 elements an op adds to the commitment.
 pub const COMMIT_BLOCKS: usize = 6;
 /// Version tag in the seed: bumped whenever the statement changes.
-pub const SEGMENT_VERSION: u32 = 2;
+pub const SEGMENT_VERSION: u32 = 3;
 
 const LIMB_MASK: u128 = (1 << LIMB_BITS) - 1;
 
@@ -90,6 +90,12 @@ pub enum OpKind {
     /// changes (`crate::storage::contract_key_field`), and nothing else does: no
     /// balance, no nonce, no fee.
     ContractKey = 6,
+    /// A withdrawal the L1 forced: the sender (`a_index`, key `a_key`) pays
+    /// `amount` of `token`, no fee, and its nonce is unchanged (`nonce` is the
+    /// L1 queue index; the L1 checked the owner's signature when it queued the
+    /// request). With `b_new` set (here: "the whole balance") the token balance
+    /// is zero after it. `b_data` is the L1 recipient.
+    ForcedWithdraw = 7,
 }
 
 impl OpKind {
@@ -106,6 +112,11 @@ impl OpKind {
     /// The receiver's key is the op's `b_data` (the fee account's key is free).
     pub fn binds_receiver_key(self) -> bool {
         matches!(self, Self::Transfer | Self::Deposit)
+    }
+
+    /// Debits the sender's token balance by `amount` (leg A's token row).
+    pub fn debits(self) -> bool {
+        matches!(self, Self::Transfer | Self::Withdraw | Self::ForcedWithdraw)
     }
 
     /// `amount` may be non-zero.
@@ -230,7 +241,9 @@ pub struct Op {
     pub b_index: u32,
     /// Receiver key, or the L1 recipient of a withdrawal (zero if none).
     pub b_data: [u8; 32],
-    /// The receiver account is created by this op.
+    /// The receiver account is created by this op; for a
+    /// [`OpKind::ForcedWithdraw`] (which has no receiver), the whole balance is
+    /// withdrawn. It is the same tag bit.
     pub b_new: bool,
     /// Sender nonce before the op, or the deposit's queue index.
     pub nonce: u64,
@@ -464,6 +477,9 @@ pub enum SegmentError {
     /// The sender cannot pay.
     #[error("op {0}: insufficient balance")]
     InsufficientBalance(usize),
+    /// A forced withdrawal marked whole leaves a balance behind.
+    #[error("op {0}: a forced withdrawal of the whole balance leaves some of it")]
+    NotWhole(usize),
     /// A balance, nonce or the fee total would pass its limit.
     #[error("op {0}: a balance, the nonce or the fee total would overflow")]
     Overflow(usize),
@@ -548,8 +564,9 @@ fn check_shape(op: &Op, i: usize) -> Result<(), SegmentError> {
     let ok = usize::from(op.token) < TOKENS
         && (k.moves_amount() || op.amount == 0)
         && (k.has_sender() || op.fee == 0)
-        && (k.binds_receiver_key() || !op.b_new)
+        && (k.binds_receiver_key() || k == OpKind::ForcedWithdraw || !op.b_new)
         && (k != OpKind::FeeCredit || op.token == 0)
+        && (k != OpKind::ForcedWithdraw || op.b_index == 0)
         && (k != OpKind::ContractKey
             || (op.token == 0 && op.b_index == 0 && op.nonce == 0 && op.a_key != [0; 32]));
     if ok {
@@ -595,6 +612,18 @@ fn apply(
             .checked_sub(op.amount)
             .ok_or(short.clone())?;
         a.balances[0] = a.balances[0].checked_sub(op.fee).ok_or(short)?;
+        a.fields()
+    } else if op.kind == OpKind::ForcedWithdraw {
+        let mut a = account_at(tree, op.a_index, i)?;
+        if a.key != op.a_key {
+            return Err(SegmentError::KeyMismatch(i));
+        }
+        a.balances[token] = a.balances[token]
+            .checked_sub(op.amount)
+            .ok_or(SegmentError::InsufficientBalance(i))?;
+        if op.b_new && a.balances[token] != 0 {
+            return Err(SegmentError::NotWhole(i));
+        }
         a.fields()
     } else if op.kind == OpKind::ContractKey {
         let mut a = account_at(tree, op.a_index, i)?;

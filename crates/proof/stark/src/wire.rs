@@ -96,6 +96,7 @@ fn kind(tag: u8) -> Result<OpKind, WireError> {
         4 => OpKind::FeeOnly,
         5 => OpKind::FeeCredit,
         6 => OpKind::ContractKey,
+        7 => OpKind::ForcedWithdraw,
         other => return Err(WireError::Kind(other)),
     })
 }

@@ -1294,3 +1294,77 @@ fn no_other_op_changes_a_key() {
     s[1].2 = edit(&genesis().leaf(3), |a| a.key = key(40));
     forge(&replay(s)).assert_refused(1);
 }
+
+// ---------------------------------------------------------------------------------
+// Forced withdrawals (issue 37): the owner's account pays `min(requested,
+// balance)`, no fee, its nonce unchanged; `b_new` ("full") binds a zero balance.
+
+fn forced(from: u8, token: u8, amount: u128, full: bool) -> Op {
+    Op {
+        kind: OpKind::ForcedWithdraw,
+        token,
+        a_index: u32::from(from),
+        a_key: key(from),
+        b_index: 0,
+        b_data: [0xee; 32],
+        b_new: full,
+        nonce: 5,
+        amount,
+        fee: 0,
+    }
+}
+
+#[test]
+fn a_forced_withdrawal_pays_its_amount_and_binds_a_whole_balance() {
+    // A part of SPIRIT, the whole of GHOST, the whole of GCC.
+    let w = honest(
+        &[
+            forced(2, 1, 100, false),
+            forced(3, 3, 70_000, true),
+            forced(4, 0, 1_000_004, true),
+        ],
+        4,
+    );
+    for (op, token, left) in [(0usize, 1usize, 4_900u128), (1, 3, 0), (2, 0, 0)] {
+        let (before, after) = (account(&w.ops[op].a.old), account(&w.ops[op].a.new));
+        assert_eq!(after.balances[token], left);
+        assert_eq!((after.nonce, after.key), (before.nonce, before.key));
+    }
+    forge(&w).assert_accepted();
+
+    // Natively: "whole" with a balance left, or a fee, is refused.
+    let mut tree = genesis();
+    let root = tree.root();
+    for bad in [
+        forced(3, 3, 69_999, true),
+        Op {
+            fee: 1,
+            ..forced(3, 3, 10, false)
+        },
+    ] {
+        assert!(build_segment(&mut tree, HEADER, &[bad], 2).is_err());
+        assert_eq!(tree.root(), root);
+    }
+
+    // In the trace: "whole", yet the leaf keeps 1 GHOST (and GCC).
+    for (token, amount) in [(3u8, 69_999u128), (0, 1_000_002)] {
+        let w = honest(&[forced(3, token, amount, false)], 2);
+        let mut s = steps(&w);
+        s[0].0.b_new = true;
+        forge(&replay(s)).assert_refused(0);
+    }
+    // It moves the nonce, charges a fee on GCC, or names another key.
+    let w = honest(&[forced(2, 1, 100, false)], 2);
+    for change in [
+        (|a: &mut Account| a.nonce += 1) as fn(&mut Account),
+        |a| a.balances[0] -= 1,
+        |a| a.balances[1] += 100,
+    ] {
+        let mut s = steps(&w);
+        s[0].2 = edit(&s[0].2, change);
+        forge(&replay(s)).assert_refused(0);
+    }
+    let mut s = steps(&w);
+    s[0].0.a_key = key(5);
+    forge(&replay(s)).assert_refused(0);
+}

@@ -25,6 +25,10 @@
 //! | `rollup_status` | | [`RollupView`] |
 //! | `rollup_getBatch` | number | [`BatchView`] or `null` |
 //! | `rollup_getDeposits` | from index, max (≤ [`DEPOSITS_PER_CALL_MAX`]) | [`DepositView`]s |
+//! | `rollup_getForcedWithdrawals` | from index, max (≤ [`DEPOSITS_PER_CALL_MAX`]) | [`ForcedWithdrawalView`]s |
+//! | `rollup_getForcedWithdrawalCount` | L2 account id | the count its next request signs |
+//! | `rollup_getExit` | | [`ExitView`] or `null` |
+//! | `rollup_exitClaimed` | L2 account id, token symbol | bool |
 //! | `identity_resolve` | DID, [`ResolveOptions`] | a W3C DID Resolution result (JSON) |
 //! | `identity_hasPermission` | DID, permission, grantor DID (optional) | [`PermissionView`] |
 //! | `identity_getGrants` | DID | [`GrantView`]s |
@@ -71,8 +75,8 @@ pub use ledger::{
 };
 pub use naming::{NameEventView, NameView, NamingApiClient, NamingApiServer, RecordView};
 pub use rollup::{
-    BatchView, ContractStorageView, DEPOSITS_PER_CALL_MAX, DepositView, ExitView, RollupApiClient,
-    RollupApiServer, RollupView,
+    BatchView, ContractStorageView, DEPOSITS_PER_CALL_MAX, DepositView, ExitView,
+    ForcedWithdrawalView, RollupApiClient, RollupApiServer, RollupView,
 };
 
 /// Result of a handler.

@@ -1,7 +1,7 @@
 //! The rollup namespace (`rollup_*`): the module's counters, batches, the
 //! deposit queue and contracts' storage roots, and the views it answers with.
 
-use ghostplane_primitives::{Codec, CodecError, DepositEvent};
+use ghostplane_primitives::{Codec, CodecError, DepositEvent, ForcedWithdrawalEvent};
 use jsonrpsee::proc_macros::rpc;
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +31,10 @@ pub struct RollupView {
     pub deposits_queued: u64,
     /// Deposits consumed by committed batches.
     pub deposits_consumed: u64,
+    /// Forced withdrawals ever queued.
+    pub forced_queued: u64,
+    /// Forced withdrawals included by committed batches.
+    pub forced_consumed: u64,
     /// Hash chain over the queued deposits.
     pub deposit_queue_hash: String,
     /// [`RollupState`]'s borsh encoding, hex.
@@ -48,6 +52,8 @@ impl From<&RollupState> for RollupView {
             next_account: state.next_account,
             deposits_queued: state.deposits_queued,
             deposits_consumed: state.deposits_consumed,
+            forced_queued: state.forced_queued,
+            forced_consumed: state.forced_consumed,
             deposit_queue_hash: state.deposit_queue_hash.to_string(),
             encoded: hex::encode(state.encode()),
         }
@@ -146,6 +152,9 @@ impl From<&crate::rollup::ExitState> for ExitView {
                 ExitReason::DepositOverdue { index, queued_at } => format!(
                     "deposit {index}, queued at L1 block {queued_at}, was not included in time"
                 ),
+                ExitReason::ForcedWithdrawalOverdue { index, queued_at } => format!(
+                    "forced withdrawal {index}, queued at L1 block {queued_at}, was not included in time"
+                ),
                 ExitReason::BatchUnproven {
                     number,
                     committed_at,
@@ -202,6 +211,47 @@ impl DepositView {
     }
 }
 
+/// A queued forced withdrawal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ForcedWithdrawalView {
+    /// Queue index.
+    pub queue_index: u64,
+    /// L1 block that queued it.
+    pub l1_block: u64,
+    /// The L2 account.
+    pub account: u32,
+    /// Token symbol.
+    pub token: String,
+    /// Most to withdraw (decimal; u128::MAX is "the whole balance").
+    pub amount: String,
+    /// L1 recipient (hex).
+    pub recipient: String,
+    /// The [`ForcedWithdrawalEvent`]'s encoding, hex.
+    pub encoded: String,
+}
+
+impl From<&ForcedWithdrawalEvent> for ForcedWithdrawalView {
+    fn from(event: &ForcedWithdrawalEvent) -> Self {
+        Self {
+            queue_index: event.queue_index,
+            l1_block: event.l1_block,
+            account: event.account.get(),
+            token: event.token.symbol().to_string(),
+            amount: event.amount.to_string(),
+            recipient: event.recipient.to_string(),
+            encoded: hex::encode(event.encode()),
+        }
+    }
+}
+
+impl ForcedWithdrawalView {
+    /// The event, from `encoded`.
+    pub fn decode(&self) -> Result<ForcedWithdrawalEvent, CodecError> {
+        ForcedWithdrawalEvent::decode(&unhex(&self.encoded)?)
+    }
+}
+
 /// The rollup module (`rollup_*`).
 #[rpc(server, client, namespace = "rollup")]
 pub trait RollupApi {
@@ -221,6 +271,16 @@ pub trait RollupApi {
     /// committed batch deployed one there.
     #[method(name = "getContractStorage")]
     fn get_contract_storage(&self, address: String) -> RpcResult<Option<ContractStorageView>>;
+
+    /// Up to `max` (≤ [`DEPOSITS_PER_CALL_MAX`]) queued forced withdrawals from
+    /// queue index `from`.
+    #[method(name = "getForcedWithdrawals")]
+    fn get_forced_withdrawals(&self, from: u64, max: u64) -> RpcResult<Vec<ForcedWithdrawalView>>;
+
+    /// How many forced withdrawals L2 account `account` has queued: the count its
+    /// next request signs.
+    #[method(name = "getForcedWithdrawalCount")]
+    fn get_forced_withdrawal_count(&self, account: u32) -> RpcResult<u64>;
 
     /// Exit mode: `null` while the rollup runs normally.
     #[method(name = "getExit")]

@@ -220,7 +220,7 @@ impl Chain {
 pub fn signed(tx: &BlockItem) -> &SignedTransaction {
     match tx {
         BlockItem::Transaction { tx, .. } => tx,
-        BlockItem::Deposit(_) => panic!("not a transaction"),
+        BlockItem::Deposit(_) | BlockItem::ForcedWithdrawal(_) => panic!("not a transaction"),
     }
 }
 

@@ -6,24 +6,77 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
-use ghostplane_executor::{BlockInput, BlockItem, DropReason, ExecError, Executor};
-use ghostplane_primitives::{BlockNumber, DepositEvent, ReceiptStatus};
+use ghostplane_executor::{BlockInput, BlockItem, DropReason, ExecError, Executor, StoreReader};
+use ghostplane_primitives::{BlockNumber, DepositEvent, ForcedWithdrawalEvent, ReceiptStatus};
 use tokio::sync::broadcast;
 
 use super::{BlockDone, BlockEvent, DEPOSITS_PER_BLOCK_MAX, Ordered, StatusSink};
 use crate::api::TxStatus;
 use crate::config::SequencerConfig;
+use crate::l1_feed::QueuedEvent;
+
+/// One L1 queue as the builder consumes it: the events handed in, and the queue
+/// index of the next one to include.
+pub(super) struct Queue<E> {
+    events: Receiver<E>,
+    next: u64,
+}
+
+impl<E: QueuedEvent> Queue<E> {
+    pub(super) fn new(
+        events: Receiver<E>,
+        reader: &StoreReader,
+    ) -> Result<Self, ghostplane_executor::StoreError> {
+        Ok(Self {
+            next: E::consumed_next(reader)?,
+            events,
+        })
+    }
+
+    /// Moves events, in queue order, into `items` while it holds fewer than
+    /// `items_max` and this block took fewer than `DEPOSITS_PER_BLOCK_MAX` of
+    /// them. Returns the index to go back to if the block fails.
+    fn drain(&mut self, items: &mut Vec<BlockItem>, items_max: usize) -> u64 {
+        let before = self.next;
+        while items.len() < items_max {
+            let Ok(event) = self.events.try_recv() else {
+                break;
+            };
+            let index = event.queue_index();
+            if index < self.next {
+                continue;
+            }
+            if index > self.next {
+                tracing::warn!(
+                    "{} {index} arrived before {}: skipped, the watcher resends it",
+                    E::QUEUE,
+                    self.next
+                );
+                continue;
+            }
+            self.next += 1;
+            items.push(event.into_item());
+            if self.next - before >= DEPOSITS_PER_BLOCK_MAX as u64 {
+                break;
+            }
+        }
+        before
+    }
+
+    fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+}
 
 /// The builder stage, the only user of the [`Executor`]: owns the chain's head and
-/// the next L1 deposit it expects.
+/// the next L1 deposit and forced withdrawal it expects.
 pub(super) struct Builder {
     pub(super) config: Arc<SequencerConfig>,
     pub(super) executor: Executor,
     /// Admitted transactions, in sequence order.
     pub(super) input: Receiver<Ordered>,
-    pub(super) deposits: Receiver<DepositEvent>,
-    /// The L1 queue index of the next deposit to include.
-    pub(super) deposits_next: u64,
+    pub(super) deposits: Queue<DepositEvent>,
+    pub(super) forced: Queue<ForcedWithdrawalEvent>,
     pub(super) statuses: StatusSink,
     pub(super) blocks: broadcast::Sender<BlockEvent>,
     pub(super) done_tx: Sender<BlockDone>,
@@ -49,8 +102,8 @@ impl Builder {
                     if stop.load(Ordering::Relaxed) {
                         return;
                     }
-                    // Deposits alone also make a block.
-                    if !self.deposits.is_empty()
+                    // L1 events alone also make a block.
+                    if !(self.deposits.is_empty() && self.forced.is_empty())
                         && let Err(e) = self.build(Vec::new())
                     {
                         tracing::error!("block production stopped: {e}");
@@ -99,34 +152,14 @@ impl Builder {
                 hash: ordered.hash,
             });
         }
-        // Deposits go after the transactions (item indexes of transactions stay
-        // aligned with `senders`), strictly in L1 queue order.
-        let deposits_before = self.deposits_next;
+        // L1 events go after the transactions (item indexes of transactions stay
+        // aligned with `senders`), each queue strictly in its L1 order.
         let items_max = ghostplane_executor::BLOCK_ITEMS_MAX
-            .min(self.config.block_txs_max + DEPOSITS_PER_BLOCK_MAX);
-        while items.len() < items_max {
-            let Ok(deposit) = self.deposits.try_recv() else {
-                break;
-            };
-            if deposit.queue_index < self.deposits_next {
-                continue;
-            }
-            if deposit.queue_index > self.deposits_next {
-                tracing::warn!(
-                    "deposit {} arrived before {}: skipped, the watcher resends it",
-                    deposit.queue_index,
-                    self.deposits_next
-                );
-                continue;
-            }
-            self.deposits_next += 1;
-            items.push(BlockItem::Deposit(deposit));
-            if self.deposits_next - deposits_before >= DEPOSITS_PER_BLOCK_MAX as u64 {
-                break;
-            }
-        }
+            .min(self.config.block_txs_max + 2 * DEPOSITS_PER_BLOCK_MAX);
+        let deposits_before = self.deposits.drain(&mut items, items_max);
+        let forced_before = self.forced.drain(&mut items, items_max);
         if items.is_empty() {
-            // Only stale or out-of-order deposits: no block.
+            // Only stale or out-of-order events: no block.
             return Ok(());
         }
         let block = BlockInput {
@@ -139,13 +172,15 @@ impl Builder {
         let output = match self.executor.execute(&block) {
             Ok(output) => output,
             Err(e) => {
-                self.deposits_next = deposits_before;
+                self.deposits.next = deposits_before;
+                self.forced.next = forced_before;
                 return Err(e);
             }
         };
         let commit_started = Instant::now();
         if let Err(e) = self.executor.commit(&output) {
-            self.deposits_next = deposits_before;
+            self.deposits.next = deposits_before;
+            self.forced.next = forced_before;
             return Err(e);
         }
         metrics::histogram!("ghostplane_sequencer_block_execute_seconds")

@@ -56,7 +56,7 @@ pub use ingest::Ingest;
 use verify::Verifier;
 use wal::WalWriter;
 
-/// Most deposits in one block.
+/// Most deposits in one block (and, apart, most forced withdrawals).
 const DEPOSITS_PER_BLOCK_MAX: usize = 1024;
 
 /// How often idle stages look at the stop flag.
@@ -204,6 +204,8 @@ pub struct Pipeline {
     pub status: Arc<StatusBoard>,
     /// L1 deposits into the builder.
     pub deposits: crate::l1_feed::DepositFeed,
+    /// L1 forced withdrawals into the builder.
+    pub forced: crate::l1_feed::ForcedFeed,
     /// Settlement progress.
     pub marks: crate::l1_feed::Marks,
     /// Next nonce of each sender with transactions in the pool.
@@ -238,8 +240,10 @@ pub fn start(
     let (done_tx, done_rx) = unbounded::<BlockDone>();
     let (trim_tx, trim_rx) = unbounded::<Vec<u64>>();
     let (deposit_tx, deposit_rx) = crate::l1_feed::channel(config.deposits_queue_max);
-    let deposits_next = reader
-        .deposits_next()
+    let (forced_tx, forced_rx) = crate::l1_feed::channel(config.deposits_queue_max);
+    let deposits = builder::Queue::new(deposit_rx, &reader)
+        .map_err(|e| crate::StartError::Executor(e.into()))?;
+    let forced = builder::Queue::new(forced_rx, &reader)
         .map_err(|e| crate::StartError::Executor(e.into()))?;
     let marks = Arc::new(crate::l1_feed::SettledMarks::new(
         reader.clone(),
@@ -300,8 +304,8 @@ pub fn start(
         config: Arc::clone(&config),
         executor,
         input: build_rx,
-        deposits: deposit_rx,
-        deposits_next,
+        deposits,
+        forced,
         statuses: sink,
         blocks: blocks.clone(),
         done_tx,
@@ -340,6 +344,11 @@ pub fn start(
         reader: reader.clone(),
         capacity: config.deposits_queue_max,
     };
+    let forced = crate::l1_feed::ForcedFeed {
+        sender: forced_tx,
+        reader: reader.clone(),
+        capacity: config.deposits_queue_max,
+    };
     let ingest = Ingest::new(
         ingest_tx,
         Arc::clone(&status),
@@ -353,6 +362,7 @@ pub fn start(
         statuses,
         status,
         deposits,
+        forced,
         marks,
         pending_nonces,
         stop,

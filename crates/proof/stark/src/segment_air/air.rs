@@ -11,9 +11,9 @@ use p3_uni_stark::SubAirBuilder;
 
 use super::columns::{
     A_IDX, A_KEY, AMOUNT, B_IDX, B_KEY, B_NEW, BIT, BOR, CARRIED_END, COMMIT, COMMIT_ROWS, FEE,
-    FEE_IN, FEE_OUT, INDEX, K_CK, K_D, K_F, K_FC, K_T, K_X, KIND, KINDS, LANE_ACC, LANE_BIT, LANES,
-    NEW, NEW_A_GCC, NEW_A_NONCE, NEW_A_TOK, NEW_B_TOK, NONCE, OH, OLD, OUT, PERM_COLS,
-    PUBLIC_VALUES, PermAir, RC, ROOT, Sel, TOK_A, TOK_B, WIDTH, WINDOWS, constants,
+    FEE_IN, FEE_OUT, FULL, INDEX, K_CK, K_D, K_F, K_FC, K_FW, K_T, K_X, KIND, KINDS, LANE_ACC,
+    LANE_BIT, LANES, NEW, NEW_A_GCC, NEW_A_NONCE, NEW_A_TOK, NEW_B_TOK, NONCE, OH, OLD, OUT,
+    PERM_COLS, PUBLIC_VALUES, PermAir, RC, ROOT, Sel, TOK_A, TOK_B, WIDTH, WINDOWS, constants,
     periodic_columns,
 };
 use crate::config::Val;
@@ -112,7 +112,7 @@ impl<AB: AirBuilder<F = Val>> Air<AB> for SegmentAir {
         }
 
         // Kind and token.
-        let (t, d, x, f, fc, ck) = (c(K_T), c(K_D), c(K_X), c(K_F), c(K_FC), c(K_CK));
+        let (t, d, x, f, fc, ck, fw) = (c(K_T), c(K_D), c(K_X), c(K_F), c(K_FC), c(K_CK), c(K_FW));
         let mut any = AB::Expr::ZERO;
         for k in KIND..KIND + KINDS {
             builder.assert_bool(c(k));
@@ -123,16 +123,24 @@ impl<AB: AirBuilder<F = Val>> Air<AB> for SegmentAir {
         for k in 0..TOKENS {
             builder.assert_bool(c(OH + k));
             one_hot += c(OH + k);
-            builder.assert_zero(c(TOK_A + k) - c(OH + k) * (t.clone() + x.clone()));
+            builder.assert_zero(c(TOK_A + k) - c(OH + k) * (t.clone() + x.clone() + fw.clone()));
             builder.assert_zero(c(TOK_B + k) - c(OH + k) * (t.clone() + d.clone() + fc.clone()));
         }
         builder.assert_one(one_hot);
         builder.assert_zero(fc.clone() * (one.clone() - c(OH)));
         let inc = t.clone() + x.clone() + f.clone();
         let binds_b = t.clone() + d.clone();
-        let moves = t.clone() + d.clone() + x.clone() + fc.clone();
+        let moves = t.clone() + d.clone() + x.clone() + fc.clone() + fw.clone();
         builder.assert_bool(c(B_NEW));
         builder.assert_zero(c(B_NEW) * (one.clone() - binds_b.clone()));
+        // A forced withdrawal of the whole balance leaves the token's balance zero
+        // (its new limbs: GCC's, or the other token's).
+        builder.assert_bool(c(FULL));
+        builder.assert_zero(c(FULL) * (one.clone() - fw.clone()));
+        for i in 0..BALANCE_LIMBS {
+            builder.assert_zero(c(FULL) * c(OH) * c(NEW_A_GCC + i));
+            builder.assert_zero(c(FULL) * (one.clone() - c(OH)) * c(NEW_A_TOK + i));
+        }
         for i in 0..BALANCE_LIMBS {
             builder.assert_zero((one.clone() - moves.clone()) * c(AMOUNT + i));
             builder.assert_zero((one.clone() - inc.clone()) * c(FEE + i));
@@ -180,11 +188,12 @@ impl<AB: AirBuilder<F = Val>> Air<AB> for SegmentAir {
                 builder.assert_zero(ak.clone() * (one.clone() - hit.clone()) * (new(i) - old(i)));
             }
         }
-        // Leg A, key rows: the op's key when there is a sender or a contract is
-        // re-keyed; unchanged, except that a re-keyed contract takes the op's new key.
+        // Leg A, key rows: the op's key when there is a sender (forced or not) or
+        // a contract is re-keyed; unchanged, except that a re-keyed contract takes
+        // the op's new key.
         let a4 = sel_at(Sel::ALeaf0, 4);
         let a5 = sel_at(Sel::ALeaf0, 5);
-        let binds_a = inc.clone() + ck.clone();
+        let binds_a = inc.clone() + ck.clone() + fw.clone();
         for (row, i, limb) in (0..DIGEST)
             .map(|i| (a4.clone(), i, i))
             .chain(std::iter::once((a5.clone(), 0, 8)))
@@ -290,9 +299,10 @@ impl<AB: AirBuilder<F = Val>> Air<AB> for SegmentAir {
             + f * AB::Expr::from_u32(4)
             + fc * AB::Expr::from_u32(5)
             + ck * AB::Expr::from_u32(6)
+            + fw * AB::Expr::from_u32(7)
             + (c(OH + 1) + c(OH + 2) * AB::Expr::TWO + c(OH + 3) * AB::Expr::from_u32(3))
                 * AB::Expr::from_u32(8)
-            + c(B_NEW) * AB::Expr::from_u32(32);
+            + (c(B_NEW) + c(FULL)) * AB::Expr::from_u32(32);
         let mut elements: Vec<AB::Expr> = vec![tag, c(A_IDX), c(B_IDX)];
         elements.extend((0..NONCE_LIMBS).map(|j| c(NONCE + j)));
         elements.push(AB::Expr::ZERO);

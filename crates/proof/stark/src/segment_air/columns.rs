@@ -54,20 +54,23 @@ pub(super) const BIT: usize = 2 * PERM_COLS;
 pub const ROOT: usize = BIT + 1;
 pub(super) const INDEX: usize = ROOT + DIGEST;
 /// First op column: everything from here to `CARRIED_END` is constant within an op.
-pub(super) const KIND: usize = INDEX + 1; // T, D, X, F, FC, CK
+pub(super) const KIND: usize = INDEX + 1; // T, D, X, F, FC, CK, FW
 pub(super) const K_T: usize = KIND;
 pub(super) const K_D: usize = KIND + 1;
 pub(super) const K_X: usize = KIND + 2;
 pub(super) const K_F: usize = KIND + 3;
 pub(super) const K_FC: usize = KIND + 4;
 pub(super) const K_CK: usize = KIND + 5;
+pub(super) const K_FW: usize = KIND + 6;
 /// Kind flags.
-pub(super) const KINDS: usize = 6;
+pub(super) const KINDS: usize = 7;
 pub(super) const OH: usize = KIND + KINDS;
 pub(super) const TOK_A: usize = OH + TOKENS;
 pub(super) const TOK_B: usize = TOK_A + TOKENS;
 pub(super) const B_NEW: usize = TOK_B + TOKENS;
-pub(super) const A_IDX: usize = B_NEW + 1;
+/// A forced withdrawal of the whole balance (the op's `b_new` tag bit).
+pub(super) const FULL: usize = B_NEW + 1;
+pub(super) const A_IDX: usize = FULL + 1;
 pub(super) const B_IDX: usize = A_IDX + 1;
 pub(super) const NONCE: usize = B_IDX + 1;
 /// The op's amount limbs (8 wide).

@@ -39,9 +39,9 @@ use p3_matrix::dense::RowMajorMatrix;
 use super::air::SegmentAir;
 use super::columns::{
     A_IDX, A_KEY, AMOUNT, B_AT, B_IDX, B_KEY, B_NEW, BIT, BOR, CARRIED_END, COMMIT, COMMIT_AT,
-    COMMIT_ROWS, FEE, FEE_IN, FEE_OUT, FEE_ROW, HALF_FULL, IDLE_ROW, INDEX, K_CK, K_D, K_F, K_FC,
-    K_T, K_X, KIND, LANE_ACC, LANE_BIT, LANE_BITS, LANES, NEW, NEW_A_GCC, NEW_A_NONCE, NEW_A_TOK,
-    NEW_B_TOK, NONCE, OH, OLD, OP_ROWS, OUT, PARTIAL, PERM_COLS, RC, ROOT, TOK_A, TOK_B,
+    COMMIT_ROWS, FEE, FEE_IN, FEE_OUT, FEE_ROW, FULL, HALF_FULL, IDLE_ROW, INDEX, K_CK, K_D, K_F,
+    K_FC, K_FW, K_T, K_X, KIND, LANE_ACC, LANE_BIT, LANE_BITS, LANES, NEW, NEW_A_GCC, NEW_A_NONCE,
+    NEW_A_TOK, NEW_B_TOK, NONCE, OH, OLD, OP_ROWS, OUT, PARTIAL, PERM_COLS, RC, ROOT, TOK_A, TOK_B,
     UPDATE_ROWS, WIDTH, WINDOWS, constants,
 };
 use super::generation::{TraceError, generate_trace};
@@ -68,7 +68,8 @@ pub mod col {
     pub const INDEX: usize = super::INDEX;
     /// First op column.
     pub const KIND: usize = super::KIND;
-    /// Kind flags: transfer, deposit, withdrawal, fee-only, fee credit, contract key.
+    /// Kind flags: transfer, deposit, withdrawal, fee-only, fee credit, contract
+    /// key, forced withdrawal.
     pub const K_T: usize = super::K_T;
     /// Deposit flag.
     pub const K_D: usize = super::K_D;
@@ -80,14 +81,18 @@ pub mod col {
     pub const K_FC: usize = super::K_FC;
     /// Contract-key flag.
     pub const K_CK: usize = super::K_CK;
+    /// Forced-withdrawal flag.
+    pub const K_FW: usize = super::K_FW;
     /// Token one-hot (4 wide).
     pub const OH: usize = super::OH;
-    /// Sender debit flags per token (`OH · (T + X)`).
+    /// Sender debit flags per token (`OH · (T + X + FW)`).
     pub const TOK_A: usize = super::TOK_A;
     /// Receiver credit flags per token (`OH · (T + D + FC)`).
     pub const TOK_B: usize = super::TOK_B;
     /// The op creates the receiver.
     pub const B_NEW: usize = super::B_NEW;
+    /// A forced withdrawal of the whole balance.
+    pub const FULL: usize = super::FULL;
     /// The op's sender index.
     pub const A_IDX: usize = super::A_IDX;
     /// The op's receiver index.
@@ -492,8 +497,9 @@ impl ForgedTrace {
             + c(K_F) * Val::from_u32(4)
             + c(K_FC) * Val::from_u32(5)
             + c(K_CK) * Val::from_u32(6)
+            + c(K_FW) * Val::from_u32(7)
             + (c(OH + 1) + c(OH + 2).double() + c(OH + 3) * Val::from_u32(3)) * Val::from_u32(8)
-            + c(B_NEW) * Val::from_u32(32);
+            + (c(B_NEW) + c(FULL)) * Val::from_u32(32);
         let mut e = vec![tag, c(A_IDX), c(B_IDX)];
         e.extend((0..NONCE_LIMBS).map(|j| c(NONCE + j)));
         e.push(Val::ZERO);

@@ -11,9 +11,10 @@ use p3_poseidon2_air::generate_trace_rows;
 
 use super::columns::{
     A_IDX, A_KEY, AMOUNT, B_AT, B_IDX, B_KEY, B_NEW, BIT, BOR, CARRIED_END, COMMIT, FEE, FEE_IN,
-    FEE_OUT, FEE_ROW, HALF_FULL, IDLE_ROW, INDEX, K_CK, K_D, K_F, K_FC, K_T, K_X, KIND, LANE_ACC,
-    LANE_BIT, LANE_BITS, LANES, NEW, NEW_A_GCC, NEW_A_NONCE, NEW_A_TOK, NEW_B_TOK, NONCE, OH, OLD,
-    OP_ROWS, PARTIAL, PERM_COLS, RC, ROOT, TOK_A, TOK_B, UPDATE_ROWS, WIDTH, WINDOWS, constants,
+    FEE_OUT, FEE_ROW, FULL, HALF_FULL, IDLE_ROW, INDEX, K_CK, K_D, K_F, K_FC, K_FW, K_T, K_X, KIND,
+    LANE_ACC, LANE_BIT, LANE_BITS, LANES, NEW, NEW_A_GCC, NEW_A_NONCE, NEW_A_TOK, NEW_B_TOK, NONCE,
+    OH, OLD, OP_ROWS, PARTIAL, PERM_COLS, RC, ROOT, TOK_A, TOK_B, UPDATE_ROWS, WIDTH, WINDOWS,
+    constants,
 };
 use crate::config::Val;
 use crate::hash::{
@@ -110,13 +111,16 @@ fn fill_op(w: &OpWitness, roots: &[Digest; 3], fee_in: u128, commit: Digest, row
     put(K_F, flag(OpKind::FeeOnly));
     put(K_FC, flag(OpKind::FeeCredit));
     put(K_CK, flag(OpKind::ContractKey));
-    let debits = matches!(kind, OpKind::Transfer | OpKind::Withdraw);
+    put(K_FW, flag(OpKind::ForcedWithdraw));
+    let debits = kind.debits();
     for k in 0..TOKENS {
         put(OH + k, Val::from_bool(k == token));
         put(TOK_A + k, Val::from_bool(k == token && debits));
         put(TOK_B + k, Val::from_bool(k == token && kind.has_receiver()));
     }
-    put(B_NEW, Val::from_bool(op.b_new));
+    let forced = kind == OpKind::ForcedWithdraw;
+    put(B_NEW, Val::from_bool(op.b_new && !forced));
+    put(FULL, Val::from_bool(op.b_new && forced));
     put(A_IDX, Val::from_u32(op.a_index));
     put(B_IDX, Val::from_u32(op.b_index));
     let limbs = |put: &mut dyn FnMut(usize, Val), at: usize, v: &[u32]| {

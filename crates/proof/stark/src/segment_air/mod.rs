@@ -30,6 +30,11 @@
 //!   key the op's `b_data` (the contract's commitment to its code and storage
 //!   root); its balances and nonce are unchanged (no amount, no fee). Every other
 //!   op leaves leg A's key unchanged.
+//! - Forced withdrawal (`ForcedWithdraw`): leg A's old key is the op's; the token
+//!   balance loses `amount` as a withdrawal's does; no fee; the nonce is unchanged
+//!   (the op's `nonce` is the L1 queue index, bound by the L1, not the leaf). With
+//!   `FULL` (the op's `b_new` tag bit) the new token balance is zero, so the
+//!   amount was the whole balance.
 //! - Leg B (transfer, deposit, fee credit): the token balance gains `amount`, no carry
 //!   out of the top limb; with `b_new` the old leaf is all zeros and the new key is
 //!   `b_data`; otherwise the key is unchanged and, for transfers and deposits, is
