@@ -625,8 +625,9 @@ impl<C: L1Client> Settlement<C> {
     }
 
     /// The L1 refused batch `number`. Where a batch ends is settlement's choice, so
-    /// if a deposit the L1 is waiting for sits in a later L2 block (the batch then
-    /// leaves it out, which the L1 refuses once the deposit is overdue), the plan is
+    /// if a deposit or forced withdrawal the L1 is waiting for sits in a later L2
+    /// block (the batch then leaves it out, which the L1 refuses once it is
+    /// overdue), the plan is
     /// dropped and made again to reach that block: the tree and the proof jobs are
     /// rewound to batch `number - 1` and the plans from `number` on are forgotten, in
     /// one write. A refusal with no such deposit would give the same plan again, so
@@ -638,10 +639,21 @@ impl<C: L1Client> Settlement<C> {
         last_block: u64,
         l1: &RollupState,
     ) -> Result<(), SettlementError> {
-        if l1.deposits_consumed >= l1.deposits_queued {
-            return Ok(());
+        // The L2 blocks holding the deposit and the forced withdrawal the L1 waits
+        // for (each queue's next), if any.
+        let mut waiting = None;
+        if l1.deposits_consumed < l1.deposits_queued {
+            waiting = self.block_of_l1_event(first_block, |op| {
+                matches!(op, PubdataOp::Deposit { queue_index, .. } if *queue_index == l1.deposits_consumed)
+            })?;
         }
-        let Some(through) = self.block_of_deposit(first_block, l1.deposits_consumed)? else {
+        if l1.forced_consumed < l1.forced_queued {
+            let forced = self.block_of_l1_event(first_block, |op| {
+                matches!(op, PubdataOp::ForcedWithdraw { queue_index, .. } if *queue_index == l1.forced_consumed)
+            })?;
+            waiting = waiting.max(forced);
+        }
+        let Some(through) = waiting else {
             return Ok(());
         };
         if through <= last_block {
@@ -666,23 +678,26 @@ impl<C: L1Client> Settlement<C> {
         tracing::warn!(
             batch = number,
             deposit = l1.deposits_consumed,
+            forced = l1.forced_consumed,
             through,
-            "L1 refused the batch; planning it again through the L2 block holding the waiting deposit"
+            "L1 refused the batch; planning it again through the L2 block holding the waiting deposit or forced withdrawal"
         );
         Ok(())
     }
 
-    /// The L2 block, from `from` on, whose pubdata consumes deposit `index`.
-    fn block_of_deposit(&self, from: u64, index: u64) -> Result<Option<u64>, SettlementError> {
+    /// The L2 block, from `from` on, whose pubdata holds an op `wanted` picks (the
+    /// L1 event the L1 is waiting for).
+    fn block_of_l1_event(
+        &self,
+        from: u64,
+        wanted: impl Fn(&PubdataOp) -> bool,
+    ) -> Result<Option<u64>, SettlementError> {
         let head = self.l2.last_header()?.map_or(0, |h| h.number.0);
         for number in from..=head {
             let Some(pubdata) = self.l2.block_pubdata(BlockNumber(number))? else {
                 continue;
             };
-            let consumes = decode_pubdata(&pubdata)?.iter().any(
-                |op| matches!(op, PubdataOp::Deposit { queue_index, .. } if *queue_index == index),
-            );
-            if consumes {
+            if decode_pubdata(&pubdata)?.iter().any(&wanted) {
                 return Ok(Some(number));
             }
         }

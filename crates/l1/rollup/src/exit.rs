@@ -74,30 +74,29 @@ fn due(
     l1_block: u64,
 ) -> Result<Option<ExitReason>, RollupError> {
     let st = status(state)?;
-    if let Some(oldest) = deposit(state, st.deposits_consumed)? {
-        let deadline = oldest
-            .l1_block
-            .saturating_add(genesis.forced_inclusion_blocks)
-            .saturating_add(genesis.exit_window_blocks);
-        if l1_block > deadline {
-            return Ok(Some(ExitReason::DepositOverdue {
-                index: oldest.queue_index,
-                queued_at: oldest.l1_block,
-            }));
-        }
-    }
-    if let Some((index, queued_at, _)) = crate::forced::overdue(
-        state,
-        st.forced_consumed,
-        genesis
-            .forced_inclusion_blocks
-            .saturating_add(genesis.exit_window_blocks),
-        l1_block,
-    )? {
-        return Ok(Some(ExitReason::ForcedWithdrawalOverdue {
-            index,
-            queued_at,
-        }));
+    let window = genesis
+        .forced_inclusion_blocks
+        .saturating_add(genesis.exit_window_blocks);
+    // The older of the two queues' oldest overdue items names the reason.
+    let deposit_overdue = deposit(state, st.deposits_consumed)?
+        .filter(|oldest| l1_block > oldest.l1_block.saturating_add(window))
+        .map(|oldest| ExitReason::DepositOverdue {
+            index: oldest.queue_index,
+            queued_at: oldest.l1_block,
+        });
+    let forced_overdue = crate::forced::overdue(state, st.forced_consumed, window, l1_block)?
+        .map(|(index, queued_at, _)| ExitReason::ForcedWithdrawalOverdue { index, queued_at });
+    let queued_at = |reason: &ExitReason| match reason {
+        ExitReason::DepositOverdue { queued_at, .. }
+        | ExitReason::ForcedWithdrawalOverdue { queued_at, .. } => *queued_at,
+        ExitReason::BatchUnproven { committed_at, .. } => *committed_at,
+    };
+    if let Some(reason) = [deposit_overdue, forced_overdue]
+        .into_iter()
+        .flatten()
+        .min_by_key(queued_at)
+    {
+        return Ok(Some(reason));
     }
     if st.committed > st.finalized
         && let Some(record) = batch(state, st.finalized + 1)?
