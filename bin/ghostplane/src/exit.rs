@@ -25,8 +25,9 @@ use crate::wallet::{Endpoints, client, keypair, l1_error, public_key, send_l1};
 pub enum ExitCommand {
     /// Whether the rollup is in exit mode, since when and why.
     Status,
-    /// Switch the rollup into exit mode (refused unless a deposit is overdue past
-    /// the exit window or a committed batch stayed unproven that long).
+    /// Switch the rollup into exit mode (refused unless a deposit or forced
+    /// withdrawal is overdue past the exit window or a committed batch stayed
+    /// unproven that long).
     Activate {
         /// The L1 key that signs the transaction (any key: it pays nothing).
         #[arg(long)]
@@ -36,6 +37,43 @@ pub enum ExitCommand {
     Rebuild(StateDir),
     /// Claim an L2 account's balance of a token at the exit root.
     Claim(ClaimArgs),
+}
+
+#[derive(Subcommand)]
+pub enum RollupCommand {
+    /// Revert the committed, unproven batches after `--to` (operator only): a
+    /// batch that can never be proven stops halting finality; the running
+    /// devnet's settlement plans the batches again and commits them.
+    Revert {
+        /// The last batch kept (at least the last finalized one).
+        #[arg(long)]
+        to: u64,
+        /// The operator's L1 key (a wallet name, or the devnet's `operator`).
+        #[arg(long)]
+        from: String,
+    },
+}
+
+pub async fn run_rollup(command: RollupCommand, endpoints: Endpoints) -> Result<()> {
+    match command {
+        RollupCommand::Revert { to, from } => {
+            let key = keypair(&from, &endpoints.wallet_dir)?;
+            let l1 = client(&endpoints.l1_rpc)?;
+            send_l1(
+                &l1,
+                &key,
+                Call::Rollup(RollupCall::RevertBatches { to }),
+                endpoints.timeout(),
+            )
+            .await?;
+            let status = RollupApiClient::status(&l1).await.map_err(l1_error)?;
+            println!(
+                "reverted to batch {to}: {} committed, {} finalized",
+                status.committed_batch, status.finalized_batch
+            );
+            Ok(())
+        }
+    }
 }
 
 #[derive(Args)]

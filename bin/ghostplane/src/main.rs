@@ -113,6 +113,14 @@ enum Command {
         #[command(flatten)]
         endpoints: wallet::Endpoints,
     },
+    /// The rollup's operator actions on the L1: revert committed batches that
+    /// cannot be proven.
+    Rollup {
+        #[command(subcommand)]
+        command: exit::RollupCommand,
+        #[command(flatten)]
+        endpoints: wallet::Endpoints,
+    },
     /// Send transactions (transfer, deposit, withdraw), watch them, and offline tools.
     Tx {
         #[command(subcommand)]
@@ -234,6 +242,9 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Exit { command, endpoints } => {
             runtime()?.block_on(exit::run(command, endpoints))?
+        }
+        Command::Rollup { command, endpoints } => {
+            runtime()?.block_on(exit::run_rollup(command, endpoints))?
         }
         Command::Id { command, endpoints } => {
             runtime()?.block_on(identity::run(command, endpoints))?

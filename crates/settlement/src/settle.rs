@@ -20,6 +20,13 @@
 //! 4. **report**: the L1's committed and finalized L2 blocks move the sequencer's
 //!    status marks (`committed`, `finalized`).
 //!
+//! Batches the L1 took back (the operator's `RevertBatches`, for a batch that can
+//! never be proven) show as the L1's committed count falling: the plans from the
+//! first reverted batch on are dropped with their proof jobs, and the batches are
+//! planned again from the same L2 blocks. The L2 blocks stand: their transactions
+//! stay executed, once. (Not covered: an L2 execution itself unprovable, which
+//! would need the sequencer's state rolled back and the blocks executed again.)
+//!
 //! A transaction the L1 refuses is logged and retried after `retry_backoff`; one it
 //! lost (node restart) is simply sent again: commits and proofs are checked against
 //! the L1's counters first, so nothing is applied twice.
@@ -216,6 +223,9 @@ pub struct Settlement<C: L1Client> {
     /// After a plan whose completed pubdata outgrew one L1 transaction: the most
     /// blocks the next plan takes (halved each time; cleared by a plan that fits).
     blocks_limit: Option<u64>,
+    /// The L1's committed count as this run last read it: commits only raise it,
+    /// so a lower one means the operator reverted batches (`RevertBatches`).
+    seen_committed: Option<u64>,
 }
 
 /// Most pubdata one plan carries: one L1 transaction, less room for the rest of
@@ -253,6 +263,7 @@ impl<C: L1Client> Settlement<C> {
             unplanned_txs: 0,
             force_through: None,
             blocks_limit: None,
+            seen_committed: None,
         })
     }
 
@@ -364,6 +375,21 @@ impl<C: L1Client> Settlement<C> {
         metrics::gauge!("ghostplane_settlement_l2_block", "stage" => "finalized")
             .set(l1.finalized_l2_block as f64);
         metrics::gauge!("ghostplane_settlement_planned_batch").set(self.tree.version() as f64);
+        // Batches the L1 took back are planned again from the last one it kept,
+        // with fresh proof jobs (a batch is reverted because it cannot be proven).
+        if let Some(seen) = self.seen_committed
+            && l1.committed < seen
+            && l1.committed < self.tree.version()
+        {
+            let from = l1.committed + 1;
+            tokio::task::block_in_place(|| self.rewind_plans(from))?;
+            tracing::warn!(
+                batches = seen - l1.committed,
+                from,
+                "the L1 reverted committed batches; planning them again"
+            );
+        }
+        self.seen_committed = Some(l1.committed);
         if self.tree.version() < l1.committed {
             return Err(SettlementError::Diverged(format!(
                 "the L1 has batch {} committed but the prover database only has {} planned",
@@ -659,6 +685,21 @@ impl<C: L1Client> Settlement<C> {
         if through <= last_block {
             return Ok(());
         }
+        self.rewind_plans(number)?;
+        self.force_through = Some(through);
+        tracing::warn!(
+            batch = number,
+            deposit = l1.deposits_consumed,
+            forced = l1.forced_consumed,
+            through,
+            "L1 refused the batch; planning it again through the L2 block holding the waiting deposit or forced withdrawal"
+        );
+        Ok(())
+    }
+
+    /// Forgets the plans from batch `number` on: the tree and the proof jobs go
+    /// back to batch `number - 1`, and the plans are dropped, in one write.
+    fn rewind_plans(&mut self, number: u64) -> Result<(), SettlementError> {
         let cf = self
             .db
             .cf_handle(CF_SETTLEMENT)
@@ -671,17 +712,9 @@ impl<C: L1Client> Settlement<C> {
             .stage_forget_batches_from(number, &mut write)?;
         self.tree.rewind(number - 1, write)?;
         self.coordinator.forget_batches_from(number);
-        self.force_through = Some(through);
         // Count the backlog afresh from the rewound plans.
         self.counted_through = None;
         self.unplanned_txs = 0;
-        tracing::warn!(
-            batch = number,
-            deposit = l1.deposits_consumed,
-            forced = l1.forced_consumed,
-            through,
-            "L1 refused the batch; planning it again through the L2 block holding the waiting deposit or forced withdrawal"
-        );
         Ok(())
     }
 

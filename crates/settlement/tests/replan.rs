@@ -11,6 +11,9 @@
 //! again through the L2 block holding the deposit, and the L1 takes it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+use common::prove_ready;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -46,6 +49,11 @@ struct GatedL1 {
     /// differs (rollup code 33).
     refuse_contracts: AtomicBool,
     refused: AtomicU64,
+    /// Commits go to the L1 with a wrong root (re-signed with the operator key):
+    /// batches no proof can ever finalize.
+    corrupt_root: AtomicBool,
+    /// Proofs the L1 refused.
+    proofs_refused: AtomicU64,
 }
 
 impl GatedL1 {
@@ -84,9 +92,21 @@ impl L1Client for GatedL1 {
             });
         }
         let commit = Self::is_commit(&tx);
+        let mut tx = tx;
+        if commit && self.corrupt_root.load(Ordering::SeqCst) {
+            let mut inner = tx.tx.clone();
+            if let Call::Rollup(RollupCall::Commit(batch)) = &mut inner.call {
+                batch.new_root = ghostplane_primitives::FieldBytes::from_bytes([0; 32]).unwrap();
+            }
+            tx = inner.sign(&operator());
+        }
+        let prove = matches!(tx.tx.call, Call::Rollup(RollupCall::Prove { .. }));
         let result = self.inner.submit(tx).await;
         if commit && matches!(result, Err(L1Error::Refused { .. })) {
             self.refused.fetch_add(1, Ordering::SeqCst);
+        }
+        if prove && matches!(result, Err(L1Error::Refused { .. })) {
+            self.proofs_refused.fetch_add(1, Ordering::SeqCst);
         }
         result
     }
@@ -200,11 +220,15 @@ async fn harness() -> Harness {
     std::fs::create_dir_all(&config.data_dir).unwrap();
     let sequencer = Sequencer::start(config, l2_genesis()).await.unwrap();
 
-    // No worker: nothing is proven, only committed.
+    // No worker: nothing is proven unless a test proves in-process
+    // (`prove_ready`, open to any worker).
     let coordinator = Coordinator::open(
         Arc::clone(&db),
         Arc::clone(&backend),
-        CoordinatorConfig::default(),
+        CoordinatorConfig {
+            auth: ghostplane_prover::WorkerAuth::open(),
+            ..CoordinatorConfig::default()
+        },
     )
     .unwrap();
     let gated = Arc::new(GatedL1 {
@@ -212,6 +236,8 @@ async fn harness() -> Harness {
         hold: AtomicBool::new(false),
         refuse_contracts: AtomicBool::new(false),
         refused: AtomicU64::new(0),
+        corrupt_root: AtomicBool::new(false),
+        proofs_refused: AtomicU64::new(0),
     });
     let mut settlement_config = SettlementConfig::new(L1_DEVNET_CHAIN_ID, DEVNET_CHAIN_ID);
     settlement_config.batch_interval = Duration::from_millis(200);
@@ -393,6 +419,110 @@ async fn settlement_stops_on_a_contract_re_execution_refusal() {
     );
     assert_eq!(status(&h.embedded).await.committed, 0);
     h.stop.store(true, Ordering::SeqCst);
+    let _ = h.watcher.await;
+    h.sequencer.shutdown().await;
+    h.producer.stop();
+}
+
+/// Batch revert (issue 37): batch 2 reaches the L1 with a root no proof can
+/// reach, so its proofs are refused and finality stops; the operator reverts it
+/// (`RevertBatches { to: 1 }`); settlement sees the L1's committed count fall,
+/// plans batch 2 again from the same L2 blocks with fresh proof jobs, commits it
+/// and proves it: finality resumes, and the L2 transaction in it stands,
+/// executed once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unprovable_batch_is_reverted_planned_again_and_proven() {
+    let h = harness().await;
+    let ingest = h.sequencer.ingest();
+    let until_l1 = |what: &'static str, done: fn(&RollupState) -> bool| {
+        let embedded = h.embedded.clone();
+        let coordinator = h.coordinator.clone();
+        async move {
+            let started = Instant::now();
+            loop {
+                prove_ready(&coordinator);
+                let state = status(&embedded).await;
+                if done(&state) {
+                    return state;
+                }
+                assert!(
+                    started.elapsed() < Duration::from_secs(90),
+                    "timed out waiting for {what}: {state:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    ingest.submit_and_wait(transfer(0)).await.unwrap();
+    until_l1("batch 1 to be final", |s| s.finalized >= 1).await;
+
+    h.gated.corrupt_root.store(true, Ordering::SeqCst);
+    let hash = ingest.submit_and_wait(transfer(1)).await.unwrap();
+    until_l1("batch 2 to be committed", |s| s.committed >= 2).await;
+    h.gated.corrupt_root.store(false, Ordering::SeqCst);
+    let started = Instant::now();
+    while h.gated.proofs_refused.load(Ordering::SeqCst) == 0 {
+        prove_ready(&h.coordinator);
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "no proof was refused"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let stuck = status(&h.embedded).await;
+    assert_eq!((stuck.committed, stuck.finalized), (2, 1), "{stuck:?}");
+    prove_ready(&h.coordinator);
+    assert_eq!(
+        h.coordinator.status().queued,
+        0,
+        "batch 2's jobs are all proven"
+    );
+
+    // The operator reverts it (its key also signs settlement's transactions: a
+    // nonce taken meanwhile is retried).
+    let started = Instant::now();
+    loop {
+        let nonce = h.embedded.nonce(operator().public_key()).await.unwrap();
+        let revert = sign_l1(
+            &operator(),
+            nonce,
+            Call::Rollup(RollupCall::RevertBatches { to: 1 }),
+        );
+        if let Ok(sent) = h.embedded.submit(revert).await {
+            let receipt = loop {
+                if let Some(receipt) = h.embedded.receipt(sent).await.unwrap() {
+                    break Some(receipt);
+                }
+                if !h.embedded.is_pending(sent).await.unwrap() {
+                    break None;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            };
+            if receipt.is_some_and(|r| r.outcome == L1Outcome::Success) {
+                break;
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the revert never landed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Planned again: fresh jobs for batch 2 (its old proofs are forgotten).
+    until("batch 2's jobs to be made again", || {
+        h.coordinator.status().queued > 0
+    })
+    .await;
+    let state = until_l1("batch 2 to be final again", |s| s.finalized >= 2).await;
+    let receipt = h.sequencer.reader().receipt(&hash).unwrap().unwrap();
+    assert_eq!(
+        receipt.status,
+        ghostplane_primitives::ReceiptStatus::Success
+    );
+    assert!(receipt.block.0 <= state.finalized_l2_block, "{state:?}");
+
+    h.stop.store(true, Ordering::SeqCst);
+    let _ = h.settlement.await;
     let _ = h.watcher.await;
     h.sequencer.shutdown().await;
     h.producer.stop();

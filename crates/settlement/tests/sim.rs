@@ -18,6 +18,9 @@
 //! `GHOSTPLANE_SIM_SEEDS` (default 4) sets how many seeds run.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+use common::prove_ready;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -33,7 +36,7 @@ use ghostplane_primitives::{
     AccountId, Amount, Codec, DEVNET_CHAIN_ID, DepositEvent, Hash32, Keypair, L2Genesis, PublicKey,
     Recipient, TokenId, Transaction,
 };
-use ghostplane_prover::coordinator::{CoordinatorConfig, JobId};
+use ghostplane_prover::coordinator::CoordinatorConfig;
 use ghostplane_prover::{AccountTree, Coordinator, ProofBackend, StarkBackend, WorkerAuth};
 use ghostplane_sequencer::{Sequencer, SequencerConfig};
 use ghostplane_settlement::{
@@ -197,18 +200,6 @@ fn transfer(from: u32, to: u32, nonce: u64) -> Vec<u8> {
         nonce,
     };
     Keypair::dev(from).sign(DEVNET_CHAIN_ID, tx).encode()
-}
-
-/// Proves every ready job in-process, as a worker would.
-fn prove_ready(coordinator: &Coordinator, backend: &dyn ProofBackend) {
-    let circuit = hex::encode(coordinator.params_hash());
-    let session = coordinator.register(&circuit, "sim", None).unwrap().session;
-    while let Some(lease) = coordinator.lease(&session).unwrap() {
-        let witness = hex::decode(&lease.witness).unwrap();
-        let proof = hex::encode(backend.prove(&witness).unwrap());
-        let job = JobId::parse(&lease.job).unwrap();
-        coordinator.submit(&session, job, &proof, 1).unwrap();
-    }
 }
 
 /// What the checks remember between rounds.
@@ -390,7 +381,7 @@ async fn simulate(seed: u64) -> [u64; 4] {
         }
         clock.advance(Duration::from_secs(1));
         let _ = settlement.round().await;
-        prove_ready(&coordinator, backend.as_ref());
+        prove_ready(&coordinator);
         check(
             seed,
             round,

@@ -2335,3 +2335,148 @@ fn forced_withdrawals_are_included_in_time_or_the_next_batch_is_refused() {
     let status = node.read(rollup::status).unwrap();
     assert_eq!((status.finalized, status.forced_consumed), (1, 2));
 }
+
+/// Batch revert (issue 37): the operator takes back committed, unproven batches
+/// (not a finalized one, and only the operator: 49, 5); the L1's records go back
+/// to the kept batch (accounts it created, nonces, deposits and forced
+/// withdrawals consumed), so the same batch commits again and is proven.
+#[test]
+fn the_operator_reverts_unproven_batches_and_commits_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = stark();
+    let (node, mut tree) = exit_rollup(dir.path(), backend.as_ref(), 100, 1_000);
+    let code = |e: SubmitError| match e {
+        SubmitError::Refused(e) => e.code(),
+        other => panic!("{other:?}"),
+    };
+    let jobs = commit_batch(&node, backend.as_ref(), &mut tree, 1, &[dev0_transfer()]);
+    prove_batch(&node, backend.as_ref(), 1, &jobs);
+    assert!(!node.read(|s| rollup::revert::has_undo(s, 1)).unwrap());
+
+    // Batch 2: dev1 creates account 2, a deposit and a forced withdrawal are
+    // consumed.
+    let newcomer = Keypair::from_seed(&[7; 32]).public_key();
+    assert_eq!(
+        run(
+            &node,
+            sign(
+                &Keypair::dev(2),
+                &node,
+                deposit_call(Keypair::dev(1).public_key(), 5)
+            )
+        ),
+        L1Outcome::Success
+    );
+    let recipient = l1(&Keypair::from_seed(&[13; 32]));
+    let message = ghostd_types::rollup::ForcedWithdrawalRequest::signing_message(
+        L2,
+        AccountId::new(0).unwrap(),
+        TokenId::Ghost,
+        10,
+        &recipient,
+        0,
+    );
+    let forced = Call::Rollup(RollupCall::ForceWithdraw(
+        ghostd_types::rollup::ForcedWithdrawalRequest {
+            account: AccountId::new(0).unwrap(),
+            token: TokenId::Ghost,
+            amount: 10,
+            recipient,
+            signature: Keypair::dev(0).sign_bytes(&message),
+        },
+    ));
+    assert_eq!(
+        run(&node, sign(&Keypair::dev(3), &node, forced)),
+        L1Outcome::Success
+    );
+    let create = Transaction::Transfer {
+        from: AccountId::new(1).unwrap(),
+        to: ghostplane_primitives::Recipient::NewAccount(newcomer),
+        token: TokenId::Mana,
+        amount: 70,
+        fee: 2,
+        nonce: 0,
+    };
+    let batch2 = [
+        PubdataOp::TransferToNew {
+            from: AccountId::new(1).unwrap(),
+            to: AccountId::new(2).unwrap(),
+            to_key: newcomer,
+            token: TokenId::Mana,
+            amount: 70,
+            fee: 2,
+            signature: Keypair::dev(1).sign(L2, create).signature,
+        },
+        PubdataOp::Deposit {
+            queue_index: 0,
+            to: AccountId::new(1).unwrap(),
+            to_key: Keypair::dev(1).public_key(),
+            token: TokenId::Spirit,
+            amount: 5,
+        },
+        PubdataOp::ForcedWithdraw {
+            queue_index: 0,
+            from: AccountId::new(0).unwrap(),
+            to: recipient,
+            token: TokenId::Ghost,
+            amount: 10,
+            full: false,
+        },
+    ];
+    let before = node.read(rollup::status).unwrap();
+    commit_batch(&node, backend.as_ref(), &mut tree, 2, &batch2);
+    let committed = node.read(rollup::status).unwrap();
+    assert_eq!(
+        (
+            committed.committed,
+            committed.next_account,
+            committed.deposits_consumed,
+            committed.forced_consumed
+        ),
+        (2, 3, 1, 1)
+    );
+    let revert = |key: &Keypair, to| {
+        node.submit(sign(
+            key,
+            &node,
+            Call::Rollup(RollupCall::RevertBatches { to }),
+        ))
+    };
+    assert_eq!(code(revert(&Keypair::dev(0), 1).unwrap_err()), 5);
+    assert_eq!(code(revert(&operator(), 0).unwrap_err()), 49);
+    assert_eq!(code(revert(&operator(), 2).unwrap_err()), 49);
+    let hash = revert(&operator(), 1).unwrap();
+    node.seal().unwrap();
+    assert_eq!(
+        node.receipt(&hash).unwrap().unwrap().outcome,
+        L1Outcome::Success
+    );
+    let after = node.read(rollup::status).unwrap();
+    assert_eq!(after, before, "the counters are batch 1's again");
+    assert_eq!(node.read(|s| rollup::batch(s, 2)).unwrap(), None);
+    assert_eq!(
+        node.read(|s| rollup::l2_account(s, AccountId::new(2).unwrap()))
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        node.read(|s| rollup::l2_account(s, AccountId::new(1).unwrap()))
+            .unwrap()
+            .unwrap()
+            .nonce,
+        0
+    );
+    assert!(!node.read(|s| rollup::revert::has_undo(s, 2)).unwrap());
+
+    // The same batch commits again (the same nonce, account id, queue indices)
+    // and is proven: finality resumes.
+    tree.rewind(1, rocksdb::WriteBatch::default()).unwrap();
+    let jobs = commit_batch(&node, backend.as_ref(), &mut tree, 2, &batch2);
+    prove_batch(&node, backend.as_ref(), 2, &jobs);
+    let status = node.read(rollup::status).unwrap();
+    assert_eq!(
+        (status.finalized, status.finalized_root),
+        (2, tree.root().unwrap())
+    );
+    assert_eq!(balance(&node, &recipient, TokenId::Ghost), 10);
+}

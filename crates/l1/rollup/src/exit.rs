@@ -6,8 +6,9 @@
 //!   │  inclusion + exit window, or
 //!   │  batch finalized+1 was committed more than the exit window ago, unproven
 //!   │  (a quiet L2 never qualifies: both need something the operator owes)
-//!   ▼ committed, unproven batches reverted (records dropped, counters back to
-//!   │  the last finalized batch)
+//!   ▼ committed, unproven batches reverted (`revert::revert_to`: their undo
+//!   │  records restore the L1's accounts, keys and contracts' records, and the
+//!   │  counters go back to the last finalized batch)
 //!   ▼ every deposit not consumed by a finalized batch refunded from the escrow
 //!   │  to its L1 sender
 //!   ▼ ExitState { since, reason, batch, root = the finalized root } recorded;
@@ -32,7 +33,7 @@ use ghostplane_primitives::{AccountId, FieldBytes, L1Address, TokenId};
 use ghostplane_prover::ProofBackend;
 use ghostplane_prover::backend::root_from_path;
 
-use super::{PREFIX, RollupError, batch, batch_key, deposit, state_key, status};
+use super::{PREFIX, RollupError, batch, deposit, status};
 
 fn exit_key() -> Vec<u8> {
     state::key(PREFIX, &[b"exit"])
@@ -122,19 +123,19 @@ pub fn activate_call(
 ) -> Result<ExitState, RollupError> {
     refuse_in_exit(state)?;
     let reason = due(state, genesis, l1_block)?.ok_or(RollupError::ExitNotDue)?;
-    let mut st = status(state)?;
+    let st = status(state)?;
     // Deposits consumed by the last finalized batch stay credited on L2.
-    let (refund_from, forced_from) = match st.finalized {
-        0 => (0, 0),
+    let refund_from = match st.finalized {
+        0 => 0,
         n => {
-            let last = batch(state, n)?.ok_or(RollupError::NoState)?;
-            (last.deposits_consumed_to, last.forced_consumed_to)
+            batch(state, n)?
+                .ok_or(RollupError::NoState)?
+                .deposits_consumed_to
         }
     };
-    let reverted = st.committed - st.finalized;
-    for number in st.finalized + 1..=st.committed {
-        state.delete(batch_key(number));
-    }
+    // Unproven batches reverted with their undo records (the L1's accounts,
+    // keys and contracts' records back to the finalized batch).
+    let reverted = crate::revert::revert_to(state, st.finalized)?;
     for index in refund_from..st.deposits_queued {
         let event = deposit(state, index)?.ok_or(RollupError::NoState)?;
         let sender: L1Address =
@@ -150,15 +151,9 @@ pub fn activate_call(
         );
         ledger::post(state, &transfer)?;
     }
-    st.committed = st.finalized;
-    st.committed_l2_block = st.finalized_l2_block;
-    st.deposits_consumed = refund_from;
-    // Forced withdrawals not in a finalized batch were never paid: the owners
-    // claim their whole balances at the exit root instead.
-    st.forced_consumed = forced_from;
-    st.proving_chunks = 0;
-    st.proving_root = st.finalized_root;
-    state.put(state_key(), &st);
+    // The counters are the finalized batch's (`revert_to`): deposits after it are
+    // refunded just above; forced withdrawals after it were never paid, and their
+    // owners claim their whole balances at the exit root instead.
     let exit = ExitState {
         since: l1_block,
         reason,

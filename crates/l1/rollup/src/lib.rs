@@ -64,8 +64,10 @@
 //!   include it, paying `min(requested, balance)`, within
 //!   `forced_inclusion_blocks`, as deposits.
 //!
-//! Not built yet: an operator's revert of committed batches that can never be
-//! proven.
+//! - **Batch revert** ([`revert`]): every commit keeps an undo record until its
+//!   batch is final; the operator (or exit mode) reverts committed, unproven
+//!   batches with it, so that one that can never be proven does not halt
+//!   finality.
 
 use ghostplane_executor::Reexecutor;
 use ghostplane_primitives::{AccountId, Amount, DepositEvent, Hash32, PublicKey};
@@ -89,6 +91,7 @@ pub mod error;
 pub mod exit;
 pub mod forced;
 pub mod prove;
+pub mod revert;
 mod rpc;
 pub mod storage;
 pub mod verifier;
@@ -268,7 +271,9 @@ impl Module for Rollup {
     /// operators (genesis `rollup.operators`) send one.
     fn authorize(&self, from: &PublicKey, call: &Call) -> Result<(), Refusal> {
         match call {
-            Call::Rollup(RollupCall::Prove { .. }) if !self.genesis.operators.contains(from) => {
+            Call::Rollup(RollupCall::Prove { .. } | RollupCall::RevertBatches { .. })
+                if !self.genesis.operators.contains(from) =>
+            {
                 Err(Refusal::of(RollupError::NotOperator(*from)))
             }
             _ => Ok(()),
@@ -302,15 +307,17 @@ impl Module for Rollup {
             }),
             RollupCall::Commit(commit) => {
                 let started = std::time::Instant::now();
-                let checked = commit_call(
-                    state,
-                    &self.genesis,
-                    self.backend.as_ref(),
-                    &self.reexecutor,
-                    &ctx.from,
-                    commit,
-                    block,
-                );
+                let checked = revert::commit_with_undo(state, commit.number, |state| {
+                    commit_call(
+                        state,
+                        &self.genesis,
+                        self.backend.as_ref(),
+                        &self.reexecutor,
+                        &ctx.from,
+                        commit,
+                        block,
+                    )
+                });
                 metrics::histogram!("ghostd_commit_check_seconds")
                     .record(started.elapsed().as_secs_f64());
                 checked?;
@@ -352,6 +359,11 @@ impl Module for Rollup {
             }
             RollupCall::ExitClaim(claim) => {
                 exit::claim_call(state, &self.genesis, self.backend.as_ref(), claim, block)?;
+                Ok(Applied::default())
+            }
+            RollupCall::RevertBatches { to } => {
+                let reverted = revert::revert_call(state, &self.genesis, &ctx.from, *to)?;
+                tracing::warn!(to, reverted, "rollup batches reverted by the operator");
                 Ok(Applied::default())
             }
             RollupCall::ForceWithdraw(request) => {

@@ -136,6 +136,7 @@ pub fn prove_call(
     }
     record.finalized_at = Some(l1_block);
     state.put(batch_key(number), &record);
+    crate::revert::finalized(state, number);
     st.finalized = number;
     st.finalized_root = record.new_root;
     st.proving_chunks = 0;

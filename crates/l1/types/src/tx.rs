@@ -112,6 +112,13 @@ pub enum RollupCall {
     /// (the L2 account's key signs; the L1 signer pays the genesis's
     /// `forced_withdrawal_fee` in GCC).
     ForceWithdraw(crate::rollup::ForcedWithdrawalRequest),
+    /// Reverts the committed, unproven batches after `to` (operator only), so that
+    /// one that can never be proven does not halt finality; the operator commits
+    /// batch `to + 1` again.
+    RevertBatches {
+        /// The last batch kept (at least the last finalized one).
+        to: u64,
+    },
 }
 
 /// What a transaction asks a module to do.
