@@ -344,6 +344,8 @@ impl<C: L1Client> Settlement<C> {
                 ) => {
                     tracing::error!("{e}");
                     metrics::gauge!("ghostplane_settlement_stopped").set(1.0);
+                    // Nothing new would settle: the sequencer stops taking it.
+                    self.marks.report_stopped(e.to_string());
                     return;
                 }
                 Err(e) => {

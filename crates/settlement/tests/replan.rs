@@ -418,6 +418,12 @@ async fn settlement_stops_on_a_contract_re_execution_refusal() {
         "the refused plan was sent again"
     );
     assert_eq!(status(&h.embedded).await.committed, 0);
+    // Nothing new would settle: the sequencer takes nothing new.
+    let refused = h.sequencer.ingest().submit_and_wait(transfer(1)).await;
+    assert!(
+        matches!(&refused, Err(ghostplane_sequencer::SubmitError::SettlementStopped { reason }) if reason.contains("re-execut")),
+        "{refused:?}"
+    );
     h.stop.store(true, Ordering::SeqCst);
     let _ = h.watcher.await;
     h.sequencer.shutdown().await;

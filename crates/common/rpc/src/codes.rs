@@ -79,6 +79,8 @@ pub const POOL_FULL: i32 = -32021;
 pub const BUSY: i32 = -32022;
 /// Proving is behind execution.
 pub const SETTLEMENT_BEHIND: i32 = -32023;
+/// Settlement stopped for good (exit mode, contracts diverged).
+pub const SETTLEMENT_STOPPED: i32 = -32024;
 /// The service is shutting down or failed.
 pub const UNAVAILABLE: i32 = -32030;
 /// The L1 call would fail against the current state.
@@ -127,6 +129,7 @@ pub const ALL: &[i32] = &[
     POOL_FULL,
     BUSY,
     SETTLEMENT_BEHIND,
+    SETTLEMENT_STOPPED,
     UNAVAILABLE,
     CALL_REFUSED,
     CIRCUIT_MISMATCH,

@@ -120,6 +120,14 @@ pub enum SubmitError {
         /// Suggested wait.
         retry_after_ms: u64,
     },
+    /// Settlement stopped for good (the rollup is in exit mode, or the L1's
+    /// re-execution of the contracts disagrees with this node's): nothing new
+    /// would ever settle, so nothing new is taken.
+    #[error("settlement has stopped ({reason}); this sequencer takes no new transactions")]
+    SettlementStopped {
+        /// Why settlement stopped.
+        reason: String,
+    },
     /// A pipeline stage is behind (ingest queue full, or the pipeline's byte
     /// budget taken).
     #[error("sequencer is busy; retry after {retry_after_ms} ms")]
@@ -144,7 +152,7 @@ impl From<CodecError> for SubmitError {
 impl SubmitError {
     /// Every value [`SubmitError::kind`] returns: the rejection counter is
     /// registered at zero for each, so dashboards see every reason from the start.
-    pub const KINDS: [&'static str; 18] = [
+    pub const KINDS: [&'static str; 19] = [
         "too_large",
         "malformed",
         "invalid",
@@ -161,6 +169,7 @@ impl SubmitError {
         "pool_full",
         "fee_below_minimum",
         "settlement_behind",
+        "settlement_stopped",
         "busy",
         "unavailable",
     ];
@@ -185,6 +194,7 @@ impl SubmitError {
             SubmitError::PoolFull { .. } => "pool_full",
             SubmitError::FeeBelowMinimum { .. } => "fee_below_minimum",
             SubmitError::SettlementBehind { .. } => "settlement_behind",
+            SubmitError::SettlementStopped { .. } => "settlement_stopped",
             SubmitError::Busy { .. } => "busy",
             SubmitError::Unavailable(_) => "unavailable",
         }
@@ -209,6 +219,7 @@ impl SubmitError {
             SubmitError::PoolFull { .. } => codes::POOL_FULL,
             SubmitError::Busy { .. } => codes::BUSY,
             SubmitError::SettlementBehind { .. } => codes::SETTLEMENT_BEHIND,
+            SubmitError::SettlementStopped { .. } => codes::SETTLEMENT_STOPPED,
             SubmitError::FeeBelowMinimum { .. } => codes::FEE_BELOW_MINIMUM,
             SubmitError::Unavailable(_) => codes::UNAVAILABLE,
         }
@@ -272,6 +283,7 @@ impl SubmitError {
                 "unprovenJobs": unproven_jobs,
                 "retryAfterMs": retry_after_ms
             }),
+            SubmitError::SettlementStopped { reason } => json!({ "reason": reason }),
             SubmitError::Malformed(_)
             | SubmitError::Invalid(_)
             | SubmitError::BadSignature(_)

@@ -38,6 +38,8 @@ pub struct SettledMarks {
     /// Whether settlement has reported once since start (the first report restores
     /// the marks; only later moves are announced).
     primed: std::sync::atomic::AtomicBool,
+    /// Why settlement stopped for good, once it has.
+    stopped: std::sync::Mutex<Option<String>>,
     reader: StoreReader,
     statuses: broadcast::Sender<(Hash32, TxStatus)>,
 }
@@ -54,6 +56,7 @@ impl SettledMarks {
             unproven_jobs: AtomicU64::new(0),
             backlog_reported: std::sync::atomic::AtomicBool::new(false),
             primed: std::sync::atomic::AtomicBool::new(false),
+            stopped: std::sync::Mutex::new(None),
             reader,
             statuses,
         }
@@ -91,6 +94,20 @@ impl SettledMarks {
         self.unplanned_txs.store(unplanned_txs, Ordering::Release);
         self.unproven_jobs.store(unproven_jobs, Ordering::Release);
         self.backlog_reported.store(true, Ordering::Release);
+    }
+
+    /// Reports that settlement stopped for good (exit mode, contracts diverged):
+    /// admission refuses every new transaction from now on
+    /// ([`SubmitError::SettlementStopped`](crate::SubmitError::SettlementStopped)).
+    pub fn report_stopped(&self, reason: String) {
+        if let Ok(mut stopped) = self.stopped.lock() {
+            stopped.get_or_insert(reason);
+        }
+    }
+
+    /// Why settlement stopped for good, if it has.
+    pub fn stopped(&self) -> Option<String> {
+        self.stopped.lock().ok().and_then(|s| s.clone())
     }
 
     /// The last reported backlog, `(unplanned_txs, unproven_jobs)`, or `None` if

@@ -157,6 +157,9 @@ impl Ingest {
     /// execution than the configured bounds, new transactions wait. (L1 deposits do
     /// not come through here, so they are never held back.)
     fn check_settlement_backlog(&self) -> Result<(), SubmitError> {
+        if let Some(reason) = self.marks.stopped() {
+            return Err(SubmitError::SettlementStopped { reason });
+        }
         let Some((unplanned, unproven)) = self.marks.backlog() else {
             return Ok(());
         };
