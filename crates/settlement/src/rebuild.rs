@@ -8,8 +8,12 @@
 //! for batch n in tree.version()+1 ..= the last finalized batch:
 //!   ▼ L1History::batch_commit(n): the commit an L1 block holds, its pubdata
 //!   │  hashing to the module's record
-//!   ▼ decode; the merkleizer applies the ops (the prover's one rule)
-//!   ▼ root == the commit's root; the tree commits version n
+//!   ▼ decode; the contracts' storage trees take every write of the batch's
+//!   │  traces (`StorageTrees::complete` on the ops less their storage proofs and
+//!   │  `ContractKey` tail), which must give back exactly the committed proofs and
+//!   │  tail: the storage rebuilt is the one the contracts' leaves commit
+//!   ▼ the merkleizer applies the ops (the prover's one rule)
+//!   ▼ root == the commit's root; the tree (storage included) commits version n
 //! the last root == the L1's finalized root (else the rebuild is refused)
 //! ```
 //!
@@ -20,7 +24,7 @@
 use std::sync::Arc;
 
 use ghostd_types::client::{L1Error, L1History};
-use ghostplane_primitives::{BatchNumber, FieldBytes, decode_pubdata};
+use ghostplane_primitives::{BatchNumber, FieldBytes, PubdataOp, decode_pubdata};
 use ghostplane_prover::{AccountTree, Merkleizer, ProofBackend};
 use rocksdb::WriteBatch;
 
@@ -59,6 +63,11 @@ pub enum RebuildError {
         /// The rebuild's.
         got: FieldBytes,
     },
+    /// A batch's storage proofs or contract keys are not what its traces give.
+    #[error(
+        "batch {0}'s storage proofs or contract keys differ from what its contract traces give"
+    )]
+    StorageMismatch(u64),
     /// A batch the L1 counts as committed is missing.
     #[error("the L1 has no commit of batch {0}")]
     MissingBatch(u64),
@@ -136,6 +145,29 @@ pub async fn rebuild(
             batch: number,
             source,
         })?;
+        // The contracts' storage, from the traces' writes.
+        let bare: Vec<PubdataOp> = ops
+            .iter()
+            .filter(|op| {
+                !matches!(
+                    op,
+                    PubdataOp::StorageProof(_) | PubdataOp::ContractKey { .. }
+                )
+            })
+            .cloned()
+            .collect();
+        let completed = tree.storage().complete(&bare);
+        let storage_matches = match &completed {
+            Ok(completed) => *completed == ops,
+            Err(_) => false,
+        };
+        if !storage_matches {
+            tree.discard();
+            return Err(match completed {
+                Err(e) => e.into(),
+                Ok(_) => RebuildError::StorageMismatch(number),
+            });
+        }
         let built = Merkleizer::new(tree, backend, rollup.l2_chain_id).build_batch(
             BatchNumber(number),
             commit.fee_account,
