@@ -4,8 +4,8 @@
 
 use ghostplane_primitives::block::Event;
 use ghostplane_primitives::pubdata::{
-    CONTRACT_KEY_BYTES, CONTRACT_MOVE_BYTES, DEPOSIT_BYTES, PUBDATA_BYTES_MAX, TRANSFER_BYTES,
-    TRANSFER_TO_NEW_BYTES, WITHDRAW_BYTES,
+    CONTRACT_KEY_BYTES, CONTRACT_MOVE_BYTES, DEPOSIT_BYTES, FORCED_WITHDRAW_BYTES,
+    PUBDATA_BYTES_MAX, TRANSFER_BYTES, TRANSFER_TO_NEW_BYTES, WITHDRAW_BYTES,
 };
 use ghostplane_primitives::*;
 use proptest::collection::vec;
@@ -216,6 +216,24 @@ fn pubdata_op() -> impl Strategy<Value = PubdataOp> {
                     amount,
                     fee,
                     signature,
+                }
+            }),
+        (
+            any::<u64>(),
+            account_id(),
+            bytes32(),
+            token(),
+            any::<u128>(),
+            any::<bool>()
+        )
+            .prop_map(|(queue_index, from, to, token, amount, full)| {
+                PubdataOp::ForcedWithdraw {
+                    queue_index,
+                    from,
+                    to: L1Address(to),
+                    token,
+                    amount,
+                    full,
                 }
             }),
         (
@@ -540,6 +558,17 @@ fn pubdata_op_sizes_match_the_documented_table() {
             },
             CONTRACT_KEY_BYTES,
         ),
+        (
+            PubdataOp::ForcedWithdraw {
+                queue_index: 9,
+                from: id,
+                to: L1Address([2; 32]),
+                token: TokenId::Spirit,
+                amount: 1,
+                full: true,
+            },
+            FORCED_WITHDRAW_BYTES,
+        ),
     ];
     for (op, size) in cases {
         let bytes = encode_pubdata(std::slice::from_ref(&op)).unwrap();
@@ -610,8 +639,23 @@ fn pubdata_rejects_bad_input() {
         Err(PubdataError::BadTrace { .. })
     ));
     assert!(matches!(
-        decode_pubdata(&[0x0b]),
-        Err(PubdataError::UnknownOpcode { opcode: 0x0b, .. })
+        decode_pubdata(&[0x0c]),
+        Err(PubdataError::UnknownOpcode { opcode: 0x0c, .. })
+    ));
+    // A forced withdrawal whose `full` flag is neither 0 nor 1.
+    let mut forced = encode_pubdata(&[PubdataOp::ForcedWithdraw {
+        queue_index: 1,
+        from: AccountId::new(1).unwrap(),
+        to: L1Address([3; 32]),
+        token: TokenId::Gcc,
+        amount: 5,
+        full: false,
+    }])
+    .unwrap();
+    *forced.last_mut().unwrap() = 2;
+    assert!(matches!(
+        decode_pubdata(&forced),
+        Err(PubdataError::BadFlag { flag: 2, offset: 0 })
     ));
     // A storage proof with a value over the storage bound.
     let proof = StorageProof {
