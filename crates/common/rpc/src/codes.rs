@@ -24,6 +24,7 @@
 //! | -32021 | `POOL_FULL` | the pool (mempool) is full; retry later |
 //! | -32022 | `BUSY` | a pipeline stage is behind; retry after the hint |
 //! | -32023 | `SETTLEMENT_BEHIND` | proving is behind execution; retry after the hint |
+//! | -32024 | `SETTLEMENT_STOPPED` | settlement stopped for good (exit mode, contracts diverged): nothing new is taken |
 //! | -32030 | `UNAVAILABLE` | the service is shutting down or failed |
 //! | -32040 | `CALL_REFUSED` | the L1 call would fail against the current state (overdraft, stale batch, …) |
 //! | -32101 | `CIRCUIT_MISMATCH` | the worker proves another statement or parameters |

@@ -535,7 +535,7 @@ mod tests {
     }
 
     const PINNED_AIR_DIGEST: &str =
-        "3e0d6a73f8bd2fab0f68b86259739882e865fdac0dee7090f1ab615c782adef7";
+        "d808e3aeccbc61ee88f7ad0de28f0875e1147166c9c5611eba09a49fd05a10be";
 
     #[test]
     fn the_air_digest_binds_every_constraint() {
