@@ -174,6 +174,27 @@ mod tests {
     }
 
     #[test]
+    fn a_genesis_with_a_zero_window_is_refused() {
+        let base = Mem(HashMap::new());
+        let mut state = Layer::new(&base);
+        let mut genesis = setup(&mut state);
+        for zero in [
+            |g: &mut RollupGenesis| g.forced_inclusion_blocks = 0,
+            |g: &mut RollupGenesis| g.exit_window_blocks = 0,
+        ] {
+            let mut bad = genesis.clone();
+            zero(&mut bad);
+            let mut fresh = Layer::new(&base);
+            assert!(matches!(
+                apply_genesis(&mut fresh, &bad),
+                Err(RollupError::Genesis(_))
+            ));
+        }
+        genesis.exit_window_blocks = 1;
+        apply_genesis(&mut Layer::new(&base), &genesis).unwrap();
+    }
+
+    #[test]
     fn new_key_deposits_stop_when_the_queued_ones_fill_the_account_space() {
         let base = Mem(HashMap::new());
         let mut state = Layer::new(&base);

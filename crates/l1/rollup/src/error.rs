@@ -442,12 +442,15 @@ pub enum RollupError {
         /// The last committed batch.
         committed: u64,
     },
+    /// The rollup genesis is not usable.
+    #[error("rollup genesis: {0}")]
+    Genesis(&'static str),
 }
 
 impl RollupError {
     /// The stable result code receipts carry (`L1Outcome::Failed { module: rollup,
     /// code }`), numbered in declaration order and never reused or renumbered (a
-    /// new refusal takes the next number): 1 `ZeroDeposit`, 2 `BadRecipient`, 3 `QueueFull`, 4 `AccountsFull`, 5 `NotOperator`, 6 `BatchOrder`, 7 `BlockRange`, 8 `Pubdata`, 9 `UnknownAccount`, 10 `AccountId`, 11 `AccountReserved`, 12 `BadSignature`, 13 `Nonce`, 14 `DepositMismatch`, 15 `FeeOverMaximum`, 16 `Stateless`, 17 `TooManyBlocks`, 18 `DepositOverdue`, 19 `ChunkCount`, 20 `Overflow`, 21 `ProveOrder`, 22 `ProofCount`, 23 `BadProof`, 24 `ChunkOrder`, 25 `RootMismatch`, 26 `Ledger`, 27 `State`, 28 `NoState`, 29 `ContractsUnsupported`, 30 `ContractTraceMissing`, 31 `ContractTraceStray`, 32 `ContractTraceOrder`, 33 `Reexecution`, 34 `BatchFuel`, 35 `ContractSender`, 36 `ContractMoveStray`, 37 `ContractBalanceRead`, 38 `ContractOverdraft`, 39 `FeeAccountContract`, 40 `StorageProof`, 41 `StorageProofPlacement`, 42 `ContractKey`, 43 `ExitMode`, 44 `ExitNotDue`, 45 `ExitClaim`, 46 `ForcedWithdrawal`, 47 `ForcedWithdrawalMismatch`, 48 `ForcedWithdrawalOverdue`, 49 `RevertRange`.
+    /// new refusal takes the next number): 1 `ZeroDeposit`, 2 `BadRecipient`, 3 `QueueFull`, 4 `AccountsFull`, 5 `NotOperator`, 6 `BatchOrder`, 7 `BlockRange`, 8 `Pubdata`, 9 `UnknownAccount`, 10 `AccountId`, 11 `AccountReserved`, 12 `BadSignature`, 13 `Nonce`, 14 `DepositMismatch`, 15 `FeeOverMaximum`, 16 `Stateless`, 17 `TooManyBlocks`, 18 `DepositOverdue`, 19 `ChunkCount`, 20 `Overflow`, 21 `ProveOrder`, 22 `ProofCount`, 23 `BadProof`, 24 `ChunkOrder`, 25 `RootMismatch`, 26 `Ledger`, 27 `State`, 28 `NoState`, 29 `ContractsUnsupported`, 30 `ContractTraceMissing`, 31 `ContractTraceStray`, 32 `ContractTraceOrder`, 33 `Reexecution`, 34 `BatchFuel`, 35 `ContractSender`, 36 `ContractMoveStray`, 37 `ContractBalanceRead`, 38 `ContractOverdraft`, 39 `FeeAccountContract`, 40 `StorageProof`, 41 `StorageProofPlacement`, 42 `ContractKey`, 43 `ExitMode`, 44 `ExitNotDue`, 45 `ExitClaim`, 46 `ForcedWithdrawal`, 47 `ForcedWithdrawalMismatch`, 48 `ForcedWithdrawalOverdue`, 49 `RevertRange`, 50 `Genesis`.
     pub fn code(&self) -> u16 {
         match self {
             Self::ZeroDeposit => 1,
@@ -499,6 +502,7 @@ impl RollupError {
             Self::ForcedWithdrawalMismatch { .. } => 47,
             Self::ForcedWithdrawalOverdue { .. } => 48,
             Self::RevertRange { .. } => 49,
+            Self::Genesis(_) => 50,
         }
     }
 }

@@ -191,6 +191,18 @@ pub fn contract_balances(state: &dyn Read, id: AccountId) -> Result<[Amount; 4],
 
 /// Writes the genesis state.
 pub fn apply_genesis(state: &mut Layer<'_>, genesis: &RollupGenesis) -> Result<(), RollupError> {
+    // With a zero window, a deposit, forced withdrawal or commit would be overdue
+    // (or exit mode due) in the very next block: the operator could not comply.
+    if genesis.forced_inclusion_blocks == 0 {
+        return Err(RollupError::Genesis(
+            "forced_inclusion_blocks must be at least 1",
+        ));
+    }
+    if genesis.exit_window_blocks == 0 {
+        return Err(RollupError::Genesis(
+            "exit_window_blocks must be at least 1",
+        ));
+    }
     for (i, key) in genesis.genesis_accounts.iter().enumerate() {
         let id = AccountId::new(i as u32).map_err(|_| RollupError::Overflow {
             op: i,
