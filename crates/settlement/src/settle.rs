@@ -223,8 +223,9 @@ pub struct Settlement<C: L1Client> {
     /// After a plan whose completed pubdata outgrew one L1 transaction: the most
     /// blocks the next plan takes (halved each time; cleared by a plan that fits).
     blocks_limit: Option<u64>,
-    /// The L1's committed count as this run last read it: commits only raise it,
-    /// so a lower one means the operator reverted batches (`RevertBatches`).
+    /// The L1's committed count as last read (kept in [`CF_SETTLEMENT`], so a
+    /// revert made while settlement was down is noticed too): commits only raise
+    /// it, so a lower one means the operator reverted batches (`RevertBatches`).
     seen_committed: Option<u64>,
 }
 
@@ -249,6 +250,17 @@ impl<C: L1Client> Settlement<C> {
     ) -> Result<Self, SettlementError> {
         let tree = AccountTree::open(Arc::clone(&db), coordinator.backend().tree_hash())?;
         let last_plan = config.clock.now();
+        let cf = db
+            .cf_handle(CF_SETTLEMENT)
+            .ok_or(SettlementError::Corrupt("settlement column"))?;
+        let seen_committed = match db.get_cf(cf, SEEN_COMMITTED_KEY)? {
+            Some(bytes) => {
+                Some(u64::from_be_bytes(bytes.as_slice().try_into().map_err(
+                    |_| SettlementError::Corrupt("seen committed count"),
+                )?))
+            }
+            None => None,
+        };
         Ok(Self {
             client,
             db,
@@ -263,7 +275,7 @@ impl<C: L1Client> Settlement<C> {
             unplanned_txs: 0,
             force_through: None,
             blocks_limit: None,
-            seen_committed: None,
+            seen_committed,
         })
     }
 
@@ -391,7 +403,15 @@ impl<C: L1Client> Settlement<C> {
                 "the L1 reverted committed batches; planning them again"
             );
         }
-        self.seen_committed = Some(l1.committed);
+        if self.seen_committed != Some(l1.committed) {
+            let cf = self
+                .db
+                .cf_handle(CF_SETTLEMENT)
+                .ok_or(SettlementError::Corrupt("settlement column"))?;
+            self.db
+                .put_cf(cf, SEEN_COMMITTED_KEY, l1.committed.to_be_bytes())?;
+            self.seen_committed = Some(l1.committed);
+        }
         if self.tree.version() < l1.committed {
             return Err(SettlementError::Diverged(format!(
                 "the L1 has batch {} committed but the prover database only has {} planned",
@@ -852,6 +872,9 @@ impl<C: L1Client> Settlement<C> {
         }
     }
 }
+
+/// Where the L1's committed count, as last read, is kept.
+const SEEN_COMMITTED_KEY: &[u8] = b"seen-committed";
 
 fn plan_key(number: u64) -> Vec<u8> {
     let mut key = b"plan/".to_vec();

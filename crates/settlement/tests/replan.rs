@@ -31,7 +31,7 @@ use ghostplane_prover::{AccountTree, Coordinator, ProofBackend, StarkBackend};
 use ghostplane_sequencer::{Sequencer, SequencerConfig};
 use ghostplane_settlement::{
     CF_SETTLEMENT, L1Client, L1Error, Settlement, SettlementConfig, run_deposit_watcher,
-    tree_genesis,
+    run_forced_watcher, tree_genesis,
 };
 use ghostplane_stark::config::FriSettings;
 use ghostplane_test_utils::{L1GenesisBuilder, dev_l2_genesis, l1_address, sign_l1};
@@ -138,6 +138,11 @@ fn l1_genesis(backend: &dyn ProofBackend, root: ghostplane_primitives::FieldByte
         .allocate(
             l1_address(&Keypair::dev(0).public_key()),
             TokenId::Mana,
+            BALANCE,
+        )
+        .allocate(
+            l1_address(&Keypair::dev(0).public_key()),
+            TokenId::Gcc,
             BALANCE,
         )
         .fund_escrow(BALANCE * 2)
@@ -255,6 +260,13 @@ async fn harness() -> Harness {
     .unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let settlement = tokio::spawn(settlement.run(Arc::clone(&stop)));
+    tokio::spawn(run_forced_watcher(
+        Arc::clone(&gated),
+        sequencer.forced_withdrawals(),
+        Duration::from_millis(50),
+        ghostplane_primitives::clock::system(),
+        Arc::clone(&stop),
+    ));
     let watcher = tokio::spawn(run_deposit_watcher(
         Arc::clone(&gated),
         sequencer.deposits(),
@@ -527,6 +539,87 @@ async fn an_unprovable_batch_is_reverted_planned_again_and_proven() {
     );
     assert!(receipt.block.0 <= state.finalized_l2_block, "{state:?}");
 
+    h.stop.store(true, Ordering::SeqCst);
+    let _ = h.settlement.await;
+    let _ = h.watcher.await;
+    h.sequencer.shutdown().await;
+    h.producer.stop();
+}
+
+/// A forced withdrawal of all the fee account's GCC, while fee-paying transfers
+/// flow: the sequencer puts forced withdrawals in blocks without transactions, so
+/// the executor's balance (fees credited at a block's end) is the proof's (fees
+/// credited before a debit of the fee account) and the whole-balance withdrawal
+/// empties it exactly; the batch is proven and the L1 pays it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forced_withdrawal_of_the_fee_accounts_whole_balance_is_proven() {
+    use ghostd_types::rollup::{FORCED_WITHDRAWAL_ALL, ForcedWithdrawalRequest};
+    let h = harness().await;
+    let ingest = h.sequencer.ingest();
+    let dev0 = Keypair::dev(0);
+    let recipient = ghostplane_primitives::L1Address([0x5a; 32]);
+    let message = ForcedWithdrawalRequest::signing_message(
+        DEVNET_CHAIN_ID,
+        AccountId::new(0).unwrap(),
+        TokenId::Gcc,
+        FORCED_WITHDRAWAL_ALL,
+        &recipient,
+        0,
+    );
+    let request = Call::Rollup(RollupCall::ForceWithdraw(ForcedWithdrawalRequest {
+        account: AccountId::new(0).unwrap(),
+        token: TokenId::Gcc,
+        amount: FORCED_WITHDRAWAL_ALL,
+        recipient,
+        signature: dev0.sign_bytes(&message),
+    }));
+    // dev1 pays account 0 (the fee account) fees all along.
+    let dev1 = Keypair::dev(1);
+    let pay = |nonce: u64| {
+        let tx = Transaction::Transfer {
+            from: AccountId::new(1).unwrap(),
+            to: Recipient::Account(AccountId::new(0).unwrap()),
+            token: TokenId::Mana,
+            amount: 1,
+            fee: 3,
+            nonce,
+        };
+        dev1.sign(DEVNET_CHAIN_ID, tx).encode()
+    };
+    ingest.submit_and_wait(pay(0)).await.unwrap();
+    h.embedded
+        .submit(sign_l1(
+            &dev0,
+            h.embedded.nonce(dev0.public_key()).await.unwrap(),
+            request,
+        ))
+        .await
+        .unwrap();
+    let mut next = 1;
+    let started = Instant::now();
+    let state = loop {
+        // Keep fee-paying transfers coming while the request is fed in.
+        for _ in 0..4 {
+            let _ = ingest.submit(pay(next));
+            next += 1;
+        }
+        prove_ready(&h.coordinator);
+        let state = status(&h.embedded).await;
+        if state.forced_consumed == 1 && state.finalized == state.committed {
+            break state;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "the forced withdrawal was never finalized: {state:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(state.finalized >= 1);
+    let paid = h
+        .node
+        .read(|s| ghostd::modules::ledger::balance(s, &recipient, TokenId::Gcc))
+        .unwrap();
+    assert!(paid >= BALANCE, "paid {paid}");
     h.stop.store(true, Ordering::SeqCst);
     let _ = h.settlement.await;
     let _ = h.watcher.await;

@@ -2452,7 +2452,16 @@ fn the_operator_reverts_unproven_batches_and_commits_again() {
         L1Outcome::Success
     );
     let after = node.read(rollup::status).unwrap();
-    assert_eq!(after, before, "the counters are batch 1's again");
+    // All but the proof clock, which a revert keeps (exit mode's deadline).
+    assert_eq!(after.unproven_since, committed.unproven_since);
+    assert_eq!(
+        ghostd::RollupState {
+            unproven_since: None,
+            ..after
+        },
+        before,
+        "the counters are batch 1's again"
+    );
     assert_eq!(node.read(|s| rollup::batch(s, 2)).unwrap(), None);
     assert_eq!(
         node.read(|s| rollup::l2_account(s, AccountId::new(2).unwrap()))
@@ -2479,4 +2488,50 @@ fn the_operator_reverts_unproven_batches_and_commits_again() {
         (2, tree.root().unwrap())
     );
     assert_eq!(balance(&node, &recipient, TokenId::Ghost), 10);
+}
+
+/// A revert does not restart exit mode's "batch unproven" clock (review finding
+/// of issue 37): the operator who reverts and commits the same batch again before
+/// the window ends still owes its proof by the first commit's deadline.
+#[test]
+fn reverting_and_committing_again_does_not_put_off_exit_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = stark();
+    let (node, mut tree) = exit_rollup(dir.path(), backend.as_ref(), 100, 3);
+    let activate = || {
+        node.submit(sign(
+            &Keypair::dev(2),
+            &node,
+            Call::Rollup(RollupCall::ActivateExit),
+        ))
+    };
+    commit_batch(&node, backend.as_ref(), &mut tree, 1, &[dev0_transfer()]);
+    let since = node.read(rollup::status).unwrap().unproven_since.unwrap();
+    for _ in 0..2 {
+        node.seal().unwrap();
+    }
+    // Reverted and committed again inside the window.
+    let revert = Call::Rollup(RollupCall::RevertBatches { to: 0 });
+    assert_eq!(
+        run(&node, sign(&operator(), &node, revert)),
+        L1Outcome::Success
+    );
+    tree.rewind(0, rocksdb::WriteBatch::default()).unwrap();
+    commit_batch(&node, backend.as_ref(), &mut tree, 1, &[dev0_transfer()]);
+    assert_eq!(
+        node.read(rollup::status).unwrap().unproven_since,
+        Some(since)
+    );
+    // Past the first commit's window: due, though the new commit is recent.
+    node.seal().unwrap();
+    activate().unwrap();
+    node.seal().unwrap();
+    let exit = node.read(rollup::exit::exit_state).unwrap().unwrap();
+    assert_eq!(
+        exit.reason,
+        ghostd_types::rollup::ExitReason::BatchUnproven {
+            number: 1,
+            committed_at: since
+        }
+    );
 }

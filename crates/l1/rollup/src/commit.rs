@@ -675,6 +675,7 @@ pub fn commit_call(
         },
     );
     st.committed = commit.number;
+    st.unproven_since.get_or_insert(l1_block);
     st.committed_l2_block = commit.last_block;
     st.next_account = next_account;
     st.deposits_consumed = consumed;

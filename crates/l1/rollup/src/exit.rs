@@ -99,16 +99,15 @@ fn due(
     {
         return Ok(Some(reason));
     }
+    // Measured from `unproven_since`, which a revert never moves: reverting and
+    // committing again cannot put this off.
     if st.committed > st.finalized
-        && let Some(record) = batch(state, st.finalized + 1)?
-        && l1_block
-            > record
-                .committed_at
-                .saturating_add(genesis.exit_window_blocks)
+        && let Some(since) = st.unproven_since
+        && l1_block > since.saturating_add(genesis.exit_window_blocks)
     {
         return Ok(Some(ExitReason::BatchUnproven {
-            number: record.number,
-            committed_at: record.committed_at,
+            number: st.finalized + 1,
+            committed_at: since,
         }));
     }
     Ok(None)

@@ -235,6 +235,7 @@ pub fn apply_genesis(state: &mut Layer<'_>, genesis: &RollupGenesis) -> Result<(
             new_key_deposits_pending: 0,
             forced_queued: 0,
             forced_consumed: 0,
+            unproven_since: None,
         },
     );
     Ok(())

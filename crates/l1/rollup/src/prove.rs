@@ -142,6 +142,8 @@ pub fn prove_call(
     st.proving_chunks = 0;
     st.proving_root = record.new_root;
     st.finalized_l2_block = record.last_block;
+    // Finality moved: the next waiting batch's clock starts now.
+    st.unproven_since = (st.committed > number).then_some(l1_block);
     state.put(state_key(), &st);
     Ok(())
 }

@@ -144,8 +144,9 @@ pub enum ExitReason {
         /// Its L1 block.
         queued_at: u64,
     },
-    /// Batch `number`, committed at L1 block `committed_at`, stayed unproven for
-    /// the exit window.
+    /// Batch `number` stayed unproven for the exit window after L1 block
+    /// `committed_at` (since which a batch has waited for a proof: its commit, or
+    /// the previous batch's proof; a revert does not move it).
     BatchUnproven {
         /// The batch.
         number: u64,
@@ -273,6 +274,12 @@ pub struct RollupState {
     pub forced_queued: u64,
     /// Forced withdrawals included by committed batches.
     pub forced_consumed: u64,
+    /// The L1 block since which a committed batch has waited for its proof: set
+    /// by a commit when none waited, moved to the block of each proof that
+    /// finalizes a batch while others wait, cleared when none does. A revert
+    /// never moves it, so reverting and committing again cannot put off exit
+    /// mode's "batch unproven" deadline.
+    pub unproven_since: Option<u64>,
 }
 
 impl Codec for RollupState {

@@ -159,7 +159,7 @@ impl From<&crate::rollup::ExitState> for ExitView {
                     number,
                     committed_at,
                 } => format!(
-                    "batch {number}, committed at L1 block {committed_at}, was not proven in time"
+                    "batch {number} was not proven in time (a batch has waited for a proof since L1 block {committed_at})"
                 ),
             },
             batch: exit.batch,

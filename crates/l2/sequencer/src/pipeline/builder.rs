@@ -129,6 +129,14 @@ impl Builder {
                 tracing::error!("block production stopped: {e}");
                 return;
             }
+            // Forced withdrawals go in blocks of their own (see `build`): one
+            // follows whenever some wait, so load never holds them back.
+            if !self.forced.is_empty()
+                && let Err(e) = self.build(Vec::new())
+            {
+                tracing::error!("block production stopped: {e}");
+                return;
+            }
         }
     }
 
@@ -153,11 +161,20 @@ impl Builder {
             });
         }
         // L1 events go after the transactions (item indexes of transactions stay
-        // aligned with `senders`), each queue strictly in its L1 order.
+        // aligned with `senders`), each queue strictly in its L1 order. Forced
+        // withdrawals only into a block without transactions: the executor credits
+        // a block's fees at its end while a proof segment credits them before a
+        // debit of the fee account, so only where a block collects no fees do the
+        // two agree on the fee account's balance, which a whole-balance forced
+        // withdrawal must empty exactly.
         let items_max = ghostplane_executor::BLOCK_ITEMS_MAX
             .min(self.config.block_txs_max + 2 * DEPOSITS_PER_BLOCK_MAX);
         let deposits_before = self.deposits.drain(&mut items, items_max);
-        let forced_before = self.forced.drain(&mut items, items_max);
+        let forced_before = if seqs.is_empty() {
+            self.forced.drain(&mut items, items_max)
+        } else {
+            self.forced.next
+        };
         if items.is_empty() {
             // Only stale or out-of-order events: no block.
             return Ok(());
