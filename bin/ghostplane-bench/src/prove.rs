@@ -334,7 +334,8 @@ fn bench(args: &ProveArgs, pool: &rayon::ThreadPool) -> anyhow::Result<String> {
 
     let started = Instant::now();
     let proofs = pool.install(|| {
-        jobs.iter()
+        use rayon::prelude::*;
+        jobs.par_iter()
             .map(|job| backend.prove(&job.witness))
             .collect::<Result<Vec<_>, _>>()
     })?;

@@ -330,6 +330,7 @@ impl Devnet {
                 WorkerConfig {
                     coordinator: format!("http://{coordinator_addr}"),
                     threads: args.prover_threads,
+                    jobs: 0,
                     name: "devnet-worker".into(),
                     idle_poll: Duration::from_millis(200),
                     proofs_max: 0,

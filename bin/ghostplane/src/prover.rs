@@ -139,6 +139,7 @@ pub async fn run(args: ProverArgs) -> anyhow::Result<()> {
             let config = WorkerConfig {
                 coordinator: url,
                 threads: w.threads,
+                jobs: 0,
                 name: w.name,
                 idle_poll: Duration::from_millis(200),
                 proofs_max: w.proofs_max,

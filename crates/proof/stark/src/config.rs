@@ -1,7 +1,16 @@
 //! The one STARK configuration every Ghostplane proof uses: KoalaBear base field,
-//! its degree-5 extension for challenges, Poseidon2 (width 16, the canonical
-//! constants of `p3-koala-bear`) for Merkle commitments and the Fiat–Shamir
-//! challenger, and FRI with the parameters in [`FriSettings`].
+//! its degree-5 extension for challenges, Keccak-f[1600] for the proof's Merkle
+//! commitments (a sponge over the serialized rows, 4 rows at a time in AVX2 lanes;
+//! 256-bit digests) and Keccak-256 for the Fiat–Shamir challenger, and FRI with
+//! the parameters in [`FriSettings`].
+//!
+//! Why Keccak and not Poseidon2 for the commitments (issue 38): the prover hashes
+//! every row of the blown-up trace, ~480 field elements each. Poseidon2 took half
+//! the proving time at 8 elements a permutation; Keccak-f absorbs 17 64-bit words
+//! a permutation, packed four rows wide. Nothing recursive verifies these proofs
+//! (ghostd does, natively), so an arithmetic-friendly hash buys nothing here. The
+//! state tree the AIR proves stays Poseidon2 ([`Perm`], [`crate::hash`]): its
+//! vectors are published.
 //!
 //! Why the quintic extension: every provable soundness term that is not a query
 //! (the FRI folding rounds, DEEP, the batched openings, the constraint
@@ -13,29 +22,35 @@
 //! bits) moves those terms up by 31 bits, on the way to 128 (see
 //! [`crate::security`] and `docs/stark-security.md`).
 
-use p3_challenger::DuplexChallenger;
+use p3_challenger::{HashChallenger, SerializingChallenger32};
 use p3_commit::ExtensionMmcs;
 use p3_dft::Radix2DitParallel;
-use p3_field::Field;
 use p3_field::extension::QuinticTrinomialExtensionField;
 use p3_fri::{FriParameters, TwoAdicFriPcs};
+use p3_keccak::{Keccak256Hash, KeccakF, VECTOR_LEN};
 use p3_koala_bear::{KoalaBear, Poseidon2KoalaBear, default_koalabear_poseidon2_16};
 use p3_merkle_tree::MerkleTreeMmcs;
-use p3_symmetric::{PaddingFreeSponge, TruncatedPermutation};
+use p3_symmetric::{CompressionFunctionFromHasher, PaddingFreeSponge, SerializingHasher};
 use p3_uni_stark::StarkConfig;
 
 /// The base field.
 pub type Val = KoalaBear;
 /// The challenge field: KoalaBear⁵ (`X^5 + X^2 − 1`, ~155 bits).
 pub type Challenge = QuinticTrinomialExtensionField<Val>;
-/// Poseidon2 over KoalaBear, width 16.
+/// Poseidon2 over KoalaBear, width 16: the state tree's hash (not the proof's).
 pub type Perm = Poseidon2KoalaBear<16>;
-type Hash = PaddingFreeSponge<Perm, 16, 8, 8>;
-type Compress = TruncatedPermutation<Perm, 2, 8, 16>;
-type ValMmcs =
-    MerkleTreeMmcs<<Val as Field>::Packing, <Val as Field>::Packing, Hash, Compress, 2, 8>;
+/// Keccak-f[1600] as a sponge over 64-bit words: rate 17, 4 words (256 bits) out.
+type U64Hash = PaddingFreeSponge<KeccakF, 25, 17, 4>;
+type Hash = SerializingHasher<U64Hash>;
+type Compress = CompressionFunctionFromHasher<U64Hash, 2, 4>;
+type ValMmcs = MerkleTreeMmcs<[Val; VECTOR_LEN], [u64; VECTOR_LEN], Hash, Compress, 2, 4>;
 type ChallengeMmcs = ExtensionMmcs<Val, Challenge, ValMmcs>;
-type Challenger = DuplexChallenger<Val, Perm, 16, 8>;
+type Challenger = SerializingChallenger32<Val, HashChallenger<u8, Keccak256Hash, 32>>;
+
+/// The proof's commitment hash, as the parameters hash records it.
+pub const COMMITMENT_HASH: &str = "keccak-f1600/rate17/256";
+/// Collision resistance of a commitment digest (256 bits), in bits.
+pub const COMMITMENT_COLLISION_BITS: usize = 128;
 type Dft = Radix2DitParallel<Val>;
 type Pcs = TwoAdicFriPcs<Val, Dft, ValMmcs, ChallengeMmcs>;
 /// The full proof-system configuration.
@@ -69,7 +84,7 @@ impl FriSettings {
     /// largest segment (2^14 ops, 2^20 rows) `p3-security` gives 103.9 provable
     /// bits under the Johnson bound (the floor is
     /// [`crate::security::PROVEN_BITS_MIN`]), 77.0 under unique decoding and 122.1
-    /// conjectured; for the devnet's 1024-op segment 104.9 / 77.0 / 123.0. A unit
+    /// conjectured; for the devnet's 1024-op segment 104.9 / 77.0 / 126.1. A unit
     /// test recomputes them. (Until issue 33: blowup 2, 100 queries, 16 PoW bits
     /// over KoalaBear⁴, called "116 bits" by the old `log_blowup · queries + pow`
     /// heuristic: 65.9 provable bits, 57.5 under unique decoding.)
@@ -112,10 +127,10 @@ pub fn fri_parameters<M>(settings: FriSettings, mmcs: M) -> FriParameters<M> {
 
 /// Builds the configuration for `settings`.
 pub fn config(settings: FriSettings) -> Config {
-    let perm = permutation();
-    let val_mmcs = ValMmcs::new(Hash::new(perm.clone()), Compress::new(perm.clone()), 0);
+    let sponge = U64Hash::new(KeccakF);
+    let val_mmcs = ValMmcs::new(Hash::new(sponge), Compress::new(sponge), 0);
     let challenge_mmcs = ChallengeMmcs::new(val_mmcs.clone());
     let fri = fri_parameters(settings, challenge_mmcs);
     let pcs = Pcs::new(Dft::default(), val_mmcs, fri);
-    Config::new(pcs, Challenger::new(perm))
+    Config::new(pcs, Challenger::from_hasher(Vec::new(), Keccak256Hash))
 }

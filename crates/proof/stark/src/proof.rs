@@ -63,6 +63,7 @@ pub enum VerifyError {
 fn params_hash(settings: FriSettings, air: &[u8; 32]) -> [u8; 32] {
     let mut h = blake3::Hasher::new();
     h.update(PROOF_SYSTEM.as_bytes());
+    h.update(config::COMMITMENT_HASH.as_bytes());
     h.update(air);
     for v in [
         u64::from(SEGMENT_VERSION),

@@ -43,7 +43,6 @@ use p3_security::stark::{conjectured_security_report, proven_security_report};
 use p3_uni_stark::{OpeningShape, StarkSecurityParams};
 
 use crate::config::{self, Challenge, FriSettings, Val};
-use crate::hash::DIGEST;
 use crate::segment_air::{OP_ROWS, SegmentAir};
 use crate::wire::MAX_WITNESS_OPS;
 
@@ -136,10 +135,10 @@ pub fn challenge_field_bits() -> usize {
     field_bits(<Challenge as BasedVectorSpace<Val>>::DIMENSION)
 }
 
-/// Collision resistance of a Merkle digest (8 KoalaBear elements), in bits:
-/// half the digest, rounded down (123).
+/// Collision resistance of the proof's Merkle digests, in bits: half of Keccak's
+/// 256 (the state tree's Poseidon2 digest, 8 KoalaBear elements, would give 123).
 pub fn collision_bits() -> usize {
-    field_bits(DIGEST) / 2
+    config::COMMITMENT_COLLISION_BITS
 }
 
 /// The AIR's shape as `p3-uni-stark` derives it (constraint count and degree,
@@ -408,14 +407,14 @@ mod tests {
             .map(|b| b.floor() as u32)
         };
         assert_eq!(floors(largest), [103, 77, 122]);
-        assert_eq!(floors(devnet), [104, 77, 123]);
+        assert_eq!(floors(devnet), [104, 77, 126]);
         // Every segment size, from 2 ops (2^7 rows) up.
         for log_rows in 7..=LOG_ROWS_MAX {
             assert!(s.check(log_rows).is_ok(), "2^{log_rows} rows");
         }
         assert_eq!(LOG_ROWS_MAX, 20);
         assert_eq!(challenge_field_bits(), 154);
-        assert_eq!(collision_bits(), 123);
+        assert_eq!(collision_bits(), 128);
     }
 
     /// The setting before issue 33: 116 "conjectured" bits by the old formula, far
