@@ -332,7 +332,8 @@ impl Devnet {
                     threads: args.prover_threads,
                     jobs: 0,
                     name: "devnet-worker".into(),
-                    idle_poll: Duration::from_millis(200),
+                    // A quiet L2's segment is leased within 25 ms of its plan.
+                    idle_poll: Duration::from_millis(25),
                     proofs_max: 0,
                     token: Some(in_process_token),
                 },
@@ -350,6 +351,9 @@ impl Devnet {
         // Settlement and the deposit watcher.
         let mut settlement_config = SettlementConfig::new(L1_DEVNET_CHAIN_ID, DEVNET_CHAIN_ID);
         settlement_config.batch_interval = Duration::from_millis(args.batch_interval_ms);
+        // Rounds every 25 ms: a quiet L2's batch is planned, committed with its
+        // proofs and reported final within a few rounds (issue 38).
+        settlement_config.poll = Duration::from_millis(25);
         settlement_config.batch_fuel_max = batch_fuel_max;
         let pipeline = Pipeline {
             db,

@@ -462,7 +462,7 @@ pub(crate) async fn wait_for(
                 rank_name(target)
             );
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

@@ -144,8 +144,17 @@ pub struct SettlementConfig {
     /// genesis's `batch_fuel_max`): a block that would take the batch past it
     /// starts the next batch.
     pub batch_fuel_max: u64,
-    /// Wait at least this long for more blocks before cutting a batch.
+    /// Wait at least this long for more blocks before cutting a batch, unless
+    /// the L2 is quiet (below).
     pub batch_interval: Duration,
+    /// A batch is cut at once when the newest L2 block is this old (no block
+    /// came since: the L2 is quiet), so a lone transaction does not wait out the
+    /// batch interval. Under load blocks keep coming and the interval rules.
+    pub quiet_cut: Duration,
+    /// The next batch to finalize waits up to this long after its plan for its
+    /// proofs, then goes out as one `CommitProven` (final in one L1 block); a
+    /// batch whose proofs take longer is committed alone and proven after.
+    pub commit_grace: Duration,
     /// Most planned batches not yet committed on the L1.
     pub batches_in_flight_max: u64,
     /// Pause between rounds.
@@ -169,6 +178,8 @@ impl SettlementConfig {
             batch_pubdata_bytes_max: 1024 * 1024,
             batch_fuel_max: ghostplane_primitives::trace::BATCH_FUEL_MAX_DEFAULT,
             batch_interval: Duration::from_millis(1000),
+            quiet_cut: Duration::from_millis(50),
+            commit_grace: Duration::from_millis(300),
             batches_in_flight_max: 8,
             poll: Duration::from_millis(200),
             inclusion_timeout: Duration::from_secs(60),
@@ -227,6 +238,12 @@ pub struct Settlement<C: L1Client> {
     /// revert made while settlement was down is noticed too): commits only raise
     /// it, so a lower one means the operator reverted batches (`RevertBatches`).
     seen_committed: Option<u64>,
+    /// The last batch planned by this run, and when (its commit waits up to
+    /// `commit_grace` for its proofs).
+    planned_at: Option<(u64, Instant)>,
+    /// A batch whose `CommitProven` the L1 refused for its proofs: it is
+    /// committed alone.
+    proven_refused: Option<u64>,
 }
 
 /// Most pubdata one plan carries: one L1 transaction, less room for the rest of
@@ -276,6 +293,8 @@ impl<C: L1Client> Settlement<C> {
             force_through: None,
             blocks_limit: None,
             seen_committed,
+            planned_at: None,
+            proven_refused: None,
         })
     }
 
@@ -428,12 +447,17 @@ impl<C: L1Client> Settlement<C> {
         {
             first_error.get_or_insert(e);
         }
-        if l1.committed < self.tree.version()
-            && let Err(e) = self.commit(l1.committed + 1, &l1).await
-        {
-            first_error.get_or_insert(e);
+        let mut finalized_now = false;
+        if l1.committed < self.tree.version() {
+            match self.commit(l1.committed + 1, &l1).await {
+                Ok(proven) => finalized_now = proven,
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
         }
-        if l1.finalized < l1.committed
+        if !finalized_now
+            && l1.finalized < l1.committed
             && let Err(e) = self.prove(l1.finalized + 1, l1.proving_chunks).await
         {
             first_error.get_or_insert(e);
@@ -470,7 +494,12 @@ impl<C: L1Client> Settlement<C> {
             .unwrap_or(self.config.batch_blocks_max)
             .min(self.config.batch_blocks_max);
         let full = head - last_block >= blocks_max;
+        let quiet = self.l2.header(BlockNumber(head))?.is_some_and(|h| {
+            self.config.clock.unix_ms().saturating_sub(h.timestamp_ms)
+                >= self.config.quiet_cut.as_millis() as u64
+        });
         if !full
+            && !quiet
             && forced.is_none()
             && self
                 .config
@@ -602,6 +631,7 @@ impl<C: L1Client> Settlement<C> {
             return Err(e.into());
         }
         self.last_plan = self.config.clock.now();
+        self.planned_at = Some((number, self.last_plan));
         self.backlog_planned(last, planned_txs);
         if forced.is_some_and(|through| last >= through) {
             self.force_through = None;
@@ -643,16 +673,58 @@ impl<C: L1Client> Settlement<C> {
         Ok(())
     }
 
-    async fn commit(&mut self, number: u64, l1: &RollupState) -> Result<(), SettlementError> {
+    /// Commits batch `number`; `true` if it went out with all its proofs
+    /// (`CommitProven`: final at once). The next batch to finalize waits up to
+    /// `commit_grace` after its plan for its proofs (nothing is sent meanwhile).
+    async fn commit(&mut self, number: u64, l1: &RollupState) -> Result<bool, SettlementError> {
         let plan = self
             .plan(number)?
             .ok_or(SettlementError::Corrupt("missing batch plan"))?;
         let (first_block, last_block) = (plan.first_block, plan.last_block);
-        let call = Call::Rollup(RollupCall::Commit(plan));
+        let mut proven = None;
+        if number == l1.finalized + 1 && self.proven_refused != Some(number) {
+            let budget = PLAN_PUBDATA_BYTES_MAX.saturating_sub(plan.pubdata.len());
+            let (roots, proofs, _) = self.proven_chunks(number, 0, budget)?;
+            if proofs.len() == plan.chunk_count as usize {
+                proven = Some((roots, proofs));
+            } else if plan.chunk_count <= COMMIT_PROVEN_CHUNKS_MAX
+                && self.planned_at.is_some_and(|(batch, at)| {
+                    batch == number
+                        && self.config.clock.now().saturating_duration_since(at)
+                            < self.config.commit_grace
+                })
+            {
+                return Ok(false);
+            }
+        }
+        let with_proofs = proven.is_some();
+        let call = Call::Rollup(match proven {
+            Some((chunk_roots, proofs)) => RollupCall::CommitProven {
+                commit: plan,
+                chunk_roots,
+                proofs,
+            },
+            None => RollupCall::Commit(plan),
+        });
         match self.send(number, call).await {
             Ok(()) => {
-                tracing::info!(batch = number, "batch committed on L1");
-                Ok(())
+                tracing::info!(
+                    batch = number,
+                    proven = with_proofs,
+                    "batch committed on L1"
+                );
+                Ok(with_proofs)
+            }
+            // Its proofs refused (order, count, a proof, a chunk, the roots): the
+            // batch goes out alone next time, and is proven after.
+            Err(
+                refused @ SettlementError::Refused {
+                    refusal: Some((module, 21..=25)),
+                    ..
+                },
+            ) if with_proofs && module == ModuleId::ROLLUP => {
+                self.proven_refused = Some(number);
+                Err(refused)
             }
             Err(SettlementError::Refused {
                 batch,
@@ -764,6 +836,37 @@ impl<C: L1Client> Settlement<C> {
     /// once the last chunk's proof lands.
     async fn prove(&self, number: u64, first: u32) -> Result<(), SettlementError> {
         let budget = ghostd_types::tx::L1_TX_BYTES_MAX - 64 * 1024;
+        let (roots, proofs, bytes) = self.proven_chunks(number, first, budget)?;
+        if proofs.is_empty() {
+            return Ok(());
+        }
+        let count = proofs.len();
+        let call = Call::Rollup(RollupCall::Prove {
+            number,
+            first_chunk: first,
+            chunk_roots: roots,
+            proofs,
+        });
+        self.send(number, call).await?;
+        tracing::info!(
+            batch = number,
+            first,
+            count,
+            bytes,
+            "chunk proofs accepted on L1"
+        );
+        Ok(())
+    }
+
+    /// Batch `number`'s proven chunks from `first` on, in order, as many as fit
+    /// `budget` bytes: their roots, proofs and size.
+    #[allow(clippy::type_complexity)]
+    fn proven_chunks(
+        &self,
+        number: u64,
+        first: u32,
+        budget: usize,
+    ) -> Result<(Vec<FieldBytes>, Vec<Vec<u8>>, usize), SettlementError> {
         let mut roots = Vec::new();
         let mut proofs = Vec::new();
         let mut bytes = 0usize;
@@ -785,25 +888,7 @@ impl<C: L1Client> Settlement<C> {
             roots.push(record.job.statement.new_root);
             proofs.push(proof);
         }
-        if proofs.is_empty() {
-            return Ok(());
-        }
-        let count = proofs.len();
-        let call = Call::Rollup(RollupCall::Prove {
-            number,
-            first_chunk: first,
-            chunk_roots: roots,
-            proofs,
-        });
-        self.send(number, call).await?;
-        tracing::info!(
-            batch = number,
-            first,
-            count,
-            bytes,
-            "chunk proofs accepted on L1"
-        );
-        Ok(())
+        Ok((roots, proofs, bytes))
     }
 
     /// Signs, submits and waits for inclusion. A refusal because the rollup is in
@@ -872,6 +957,10 @@ impl<C: L1Client> Settlement<C> {
         }
     }
 }
+
+/// Most chunks a batch may have to wait for its proofs before its commit (a
+/// quiet L2's small batch; larger ones are committed at once and proven after).
+const COMMIT_PROVEN_CHUNKS_MAX: u32 = 2;
 
 /// Where the L1's committed count, as last read, is kept.
 const SEEN_COMMITTED_KEY: &[u8] = b"seen-committed";

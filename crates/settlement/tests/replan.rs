@@ -58,7 +58,10 @@ struct GatedL1 {
 
 impl GatedL1 {
     fn is_commit(tx: &SignedL1Transaction) -> bool {
-        matches!(tx.tx.call, Call::Rollup(RollupCall::Commit(_)))
+        matches!(
+            tx.tx.call,
+            Call::Rollup(RollupCall::Commit(_) | RollupCall::CommitProven { .. })
+        )
     }
 }
 
@@ -95,6 +98,10 @@ impl L1Client for GatedL1 {
         let mut tx = tx;
         if commit && self.corrupt_root.load(Ordering::SeqCst) {
             let mut inner = tx.tx.clone();
+            // A commit alone, with a root no proof reaches.
+            if let Call::Rollup(RollupCall::CommitProven { commit, .. }) = &inner.call {
+                inner.call = Call::Rollup(RollupCall::Commit(commit.clone()));
+            }
             if let Call::Rollup(RollupCall::Commit(batch)) = &mut inner.call {
                 batch.new_root = ghostplane_primitives::FieldBytes::from_bytes([0; 32]).unwrap();
             }

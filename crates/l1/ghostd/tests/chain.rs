@@ -2535,3 +2535,63 @@ fn reverting_and_committing_again_does_not_put_off_exit_mode() {
         }
     );
 }
+
+/// `CommitProven` (issue 38): a batch committed with all its proofs is final in
+/// one transaction; with a bad proof the whole transaction is refused and nothing
+/// is committed; only the next batch to finalize may go this way.
+#[test]
+fn a_batch_committed_with_its_proofs_is_final_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = stark();
+    let (node, mut tree) = exit_rollup(dir.path(), backend.as_ref(), 100, 1_000);
+    let ops = [dev0_transfer()];
+    let jobs = Merkleizer::new(&mut tree, backend.as_ref(), L2)
+        .build_batch(BatchNumber(1), AccountId::ZERO, &ops)
+        .unwrap();
+    let commit = BatchCommit {
+        number: 1,
+        first_block: 1,
+        last_block: 1,
+        fee_account: AccountId::ZERO,
+        pubdata: encode_pubdata(&ops).unwrap(),
+        new_root: tree.root().unwrap(),
+        chunk_count: jobs.len() as u32,
+    };
+    let proofs: Vec<Vec<u8>> = jobs
+        .iter()
+        .map(|j| backend.prove(&j.witness).unwrap())
+        .collect();
+    let call = |proofs: Vec<Vec<u8>>| {
+        Call::Rollup(RollupCall::CommitProven {
+            commit: commit.clone(),
+            chunk_roots: jobs.iter().map(|j| j.statement.new_root).collect(),
+            proofs,
+        })
+    };
+    let mut bad = proofs.clone();
+    let last = bad[0].len() - 9;
+    bad[0][last] ^= 1;
+    let before = node.read(rollup::status).unwrap();
+    match node.submit(sign(&operator(), &node, call(bad))) {
+        Err(SubmitError::Refused(e)) => {
+            assert!((21..=25).contains(&e.code()) || e.code() == 23, "{e}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(node.read(rollup::status).unwrap(), before);
+    assert_eq!(
+        run(&node, sign(&operator(), &node, call(proofs))),
+        L1Outcome::Success
+    );
+    let status = node.read(rollup::status).unwrap();
+    assert_eq!(
+        (
+            status.committed,
+            status.finalized,
+            status.finalized_root,
+            status.unproven_since
+        ),
+        (1, 1, tree.root().unwrap(), None)
+    );
+    assert!(!node.read(|s| rollup::revert::has_undo(s, 1)).unwrap());
+}

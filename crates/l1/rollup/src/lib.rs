@@ -267,6 +267,28 @@ impl Rollup {
     }
 }
 
+impl Rollup {
+    /// Checks and records `commit` with its undo record.
+    fn commit(
+        &self,
+        state: &mut Layer<'_>,
+        ctx: &CallContext,
+        commit: &ghostd_types::tx::BatchCommit,
+    ) -> Result<(), RollupError> {
+        revert::commit_with_undo(state, commit.number, |state| {
+            commit_call(
+                state,
+                &self.genesis,
+                self.backend.as_ref(),
+                &self.reexecutor,
+                &ctx.from,
+                commit,
+                ctx.block.number,
+            )
+        })
+    }
+}
+
 impl Module for Rollup {
     fn id(&self) -> ModuleId {
         ModuleId::ROLLUP
@@ -284,9 +306,11 @@ impl Module for Rollup {
     /// operators (genesis `rollup.operators`) send one.
     fn authorize(&self, from: &PublicKey, call: &Call) -> Result<(), Refusal> {
         match call {
-            Call::Rollup(RollupCall::Prove { .. } | RollupCall::RevertBatches { .. })
-                if !self.genesis.operators.contains(from) =>
-            {
+            Call::Rollup(
+                RollupCall::Prove { .. }
+                | RollupCall::CommitProven { .. }
+                | RollupCall::RevertBatches { .. },
+            ) if !self.genesis.operators.contains(from) => {
                 Err(Refusal::of(RollupError::NotOperator(*from)))
             }
             _ => Ok(()),
@@ -320,17 +344,7 @@ impl Module for Rollup {
             }),
             RollupCall::Commit(commit) => {
                 let started = std::time::Instant::now();
-                let checked = revert::commit_with_undo(state, commit.number, |state| {
-                    commit_call(
-                        state,
-                        &self.genesis,
-                        self.backend.as_ref(),
-                        &self.reexecutor,
-                        &ctx.from,
-                        commit,
-                        block,
-                    )
-                });
+                let checked = self.commit(state, ctx, commit);
                 metrics::histogram!("ghostd_commit_check_seconds")
                     .record(started.elapsed().as_secs_f64());
                 checked?;
@@ -372,6 +386,46 @@ impl Module for Rollup {
             }
             RollupCall::ExitClaim(claim) => {
                 exit::claim_call(state, &self.genesis, self.backend.as_ref(), claim, block)?;
+                Ok(Applied::default())
+            }
+            RollupCall::CommitProven {
+                commit,
+                chunk_roots,
+                proofs,
+            } => {
+                let st = status(state)?;
+                if commit.number != st.finalized + 1 {
+                    return Err(RollupError::ProveOrder {
+                        expected: st.finalized + 1,
+                        got: commit.number,
+                        committed: st.committed,
+                    }
+                    .into());
+                }
+                let started = std::time::Instant::now();
+                self.commit(state, ctx, commit)?;
+                prove_call(
+                    state,
+                    &self.genesis,
+                    self.backend.as_ref(),
+                    commit.number,
+                    0,
+                    chunk_roots,
+                    proofs,
+                    block,
+                )?;
+                // All its chunks, or nothing: a partial proof would leave the
+                // batch committed and waiting, which a plain commit does.
+                if status(state)?.finalized != commit.number {
+                    return Err(RollupError::ProofCount {
+                        chunks: commit.chunk_count as usize,
+                        roots: chunk_roots.len(),
+                        proofs: proofs.len(),
+                    }
+                    .into());
+                }
+                metrics::histogram!("ghostd_commit_proven_seconds")
+                    .record(started.elapsed().as_secs_f64());
                 Ok(Applied::default())
             }
             RollupCall::RevertBatches { to } => {

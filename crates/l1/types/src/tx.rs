@@ -102,6 +102,18 @@ pub enum RollupCall {
         #[borsh(deserialize_with = "ghostplane_primitives::codec::bounded::byte_vecs")]
         proofs: Vec<Vec<u8>>,
     },
+    /// Commits batch `commit.number` and proves all its chunks in one transaction
+    /// (operator only; the batch must be the next to finalize): a quiet L2's
+    /// batch is final in one L1 block instead of two.
+    CommitProven {
+        /// The commit.
+        commit: BatchCommit,
+        /// Account root after each chunk.
+        chunk_roots: Vec<FieldBytes>,
+        /// Proof of each chunk.
+        #[borsh(deserialize_with = "ghostplane_primitives::codec::bounded::byte_vecs")]
+        proofs: Vec<Vec<u8>>,
+    },
     /// Switches the rollup into exit mode (anyone; refused unless a deposit is
     /// overdue past the exit window or a committed batch stayed unproven for it).
     ActivateExit,
