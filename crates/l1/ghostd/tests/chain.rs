@@ -2574,7 +2574,7 @@ fn a_batch_committed_with_its_proofs_is_final_at_once() {
     let before = node.read(rollup::status).unwrap();
     match node.submit(sign(&operator(), &node, call(bad))) {
         Err(SubmitError::Refused(e)) => {
-            assert!((21..=25).contains(&e.code()) || e.code() == 23, "{e}")
+            assert!((21..=25).contains(&e.code()), "{e}")
         }
         other => panic!("{other:?}"),
     }
