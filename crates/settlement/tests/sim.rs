@@ -258,7 +258,9 @@ fn check(
     for number in seen.scanned + 1..=head {
         let block = node.block(number).unwrap().unwrap();
         for tx in &block.transactions {
-            let Call::Rollup(RollupCall::Commit(commit)) = &tx.tx.call else {
+            let (Call::Rollup(RollupCall::Commit(commit))
+            | Call::Rollup(RollupCall::CommitProven { commit, .. })) = &tx.tx.call
+            else {
                 continue;
             };
             let receipt = node.receipt(&tx.hash()).unwrap().unwrap();

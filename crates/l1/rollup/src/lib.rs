@@ -404,6 +404,9 @@ impl Module for Rollup {
                 }
                 let started = std::time::Instant::now();
                 self.commit(state, ctx, commit)?;
+                metrics::histogram!("ghostd_commit_check_seconds")
+                    .record(started.elapsed().as_secs_f64());
+                let proving = std::time::Instant::now();
                 prove_call(
                     state,
                     &self.genesis,
@@ -424,8 +427,8 @@ impl Module for Rollup {
                     }
                     .into());
                 }
-                metrics::histogram!("ghostd_commit_proven_seconds")
-                    .record(started.elapsed().as_secs_f64());
+                metrics::histogram!("ghostd_prove_verify_seconds")
+                    .record(proving.elapsed().as_secs_f64());
                 Ok(Applied::default())
             }
             RollupCall::RevertBatches { to } => {

@@ -83,7 +83,8 @@ pub trait L1History: Send + Sync {
     ) -> impl Future<Output = Result<Option<crate::tx::BatchCommit>, L1Error>> + Send;
 }
 
-/// Batch `number`'s commit among `transactions` (an L1 block's): the one whose
+/// Batch `number`'s commit (alone or with its proofs) among `transactions` (an
+/// L1 block's): the one whose
 /// pubdata hashes to `pubdata_hash` and whose root is `new_root`, as the rollup
 /// module recorded them (a failed commit of the same batch in the same block
 /// cannot match both).
@@ -93,8 +94,9 @@ pub fn find_batch_commit(
     pubdata_hash: &Hash32,
     new_root: &[u8; 32],
 ) -> Option<crate::tx::BatchCommit> {
+    use crate::tx::{Call, RollupCall};
     transactions.into_iter().find_map(|tx| match tx.tx.call {
-        crate::tx::Call::Rollup(crate::tx::RollupCall::Commit(commit))
+        Call::Rollup(RollupCall::Commit(commit) | RollupCall::CommitProven { commit, .. })
             if commit.number == number
                 && commit.new_root.as_bytes() == new_root
                 && blake3::hash(&commit.pubdata).as_bytes() == &pubdata_hash.0 =>
