@@ -12,8 +12,8 @@
 //!                                                    (roots, seed, C)   (SegmentAir, config)
 //! ```
 //!
-//! - [`config`]: the one proof-system configuration (Poseidon2 Merkle commitments
-//!   and challenger, KoalaBear⁵ challenges, FRI).
+//! - [`config`]: the one proof-system configuration (Keccak-f Merkle commitments
+//!   and a Keccak-256 challenger, KoalaBear⁵ challenges, FRI).
 //! - [`security`]: the provable and conjectured soundness of a FRI setting
 //!   (`p3-security`), the floor every accepted setting clears, and the AIR digest
 //!   the parameters hash binds.
