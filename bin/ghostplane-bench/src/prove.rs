@@ -340,9 +340,6 @@ fn bench(args: &ProveArgs, pool: &rayon::ThreadPool) -> anyhow::Result<String> {
             .collect::<Result<Vec<_>, _>>()
     })?;
     let prove_s = started.elapsed().as_secs_f64();
-    if let Ok(path) = std::env::var("DUMP_PROOF") {
-        std::fs::write(path, &proofs[0]).ok();
-    }
     let started = Instant::now();
     for (job, proof) in jobs.iter().zip(&proofs) {
         backend

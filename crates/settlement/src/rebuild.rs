@@ -148,12 +148,7 @@ pub async fn rebuild(
         // The contracts' storage, from the traces' writes.
         let bare: Vec<PubdataOp> = ops
             .iter()
-            .filter(|op| {
-                !matches!(
-                    op,
-                    PubdataOp::StorageProof(_) | PubdataOp::ContractKey { .. }
-                )
-            })
+            .filter(|op| !op.is_storage_completion())
             .cloned()
             .collect();
         let completed = tree.storage().complete(&bare);

@@ -483,6 +483,15 @@ impl PubdataOp {
         }
     }
 
+    /// A `StorageProof` or `ContractKey`: the ops settlement's completion adds
+    /// to a sequencer block's (`StorageTrees::complete`), never the executor.
+    pub fn is_storage_completion(&self) -> bool {
+        matches!(
+            self,
+            PubdataOp::StorageProof(_) | PubdataOp::ContractKey { .. }
+        )
+    }
+
     /// The account the op debits: its sender, or a forced withdrawal's account.
     /// A segment closes before an op that debits the fee account while fees are
     /// pending (the prover's `Cutter`), so this is what cutting looks at.

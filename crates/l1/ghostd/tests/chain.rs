@@ -703,12 +703,7 @@ fn contract_ops(key: &Keypair, tx: Transaction) -> Vec<PubdataOp> {
 fn completed(tree: &mut AccountTree, ops: &[PubdataOp]) -> Vec<PubdataOp> {
     let raw: Vec<PubdataOp> = ops
         .iter()
-        .filter(|op| {
-            !matches!(
-                op,
-                PubdataOp::StorageProof(_) | PubdataOp::ContractKey { .. }
-            )
-        })
+        .filter(|op| !op.is_storage_completion())
         .cloned()
         .collect();
     let out = tree.storage().complete(&raw).unwrap();
@@ -1963,6 +1958,29 @@ fn dev0_transfer() -> PubdataOp {
     }
 }
 
+/// Batch `number` of `ops` (fees to account 0, L2 block `number`), cut into the
+/// merkleizer's chunks over `tree` (left uncommitted): the commit and the jobs.
+fn plan_batch(
+    backend: &dyn ProofBackend,
+    tree: &mut AccountTree,
+    number: u64,
+    ops: &[PubdataOp],
+) -> (BatchCommit, Vec<ghostplane_prover::Job>) {
+    let jobs = Merkleizer::new(tree, backend, L2)
+        .build_batch(BatchNumber(number), AccountId::ZERO, ops)
+        .unwrap();
+    let commit = BatchCommit {
+        number,
+        first_block: number,
+        last_block: number,
+        fee_account: AccountId::ZERO,
+        pubdata: encode_pubdata(ops).unwrap(),
+        new_root: tree.root().unwrap(),
+        chunk_count: jobs.len() as u32,
+    };
+    (commit, jobs)
+}
+
 /// Commits batch `number` of `ops` (fees to account 0) as the operator, with the
 /// merkleizer's chunks over `tree`; returns the chunks' proof jobs.
 fn commit_batch(
@@ -1972,19 +1990,9 @@ fn commit_batch(
     number: u64,
     ops: &[PubdataOp],
 ) -> Vec<ghostplane_prover::Job> {
-    let jobs = Merkleizer::new(tree, backend, L2)
-        .build_batch(BatchNumber(number), AccountId::ZERO, ops)
-        .unwrap();
-    let call = Call::Rollup(RollupCall::Commit(BatchCommit {
-        number,
-        first_block: number,
-        last_block: number,
-        fee_account: AccountId::ZERO,
-        pubdata: encode_pubdata(ops).unwrap(),
-        new_root: tree.root().unwrap(),
-        chunk_count: jobs.len() as u32,
-    }));
+    let (commit, jobs) = plan_batch(backend, tree, number, ops);
     tree.commit(number, rocksdb::WriteBatch::default()).unwrap();
+    let call = Call::Rollup(RollupCall::Commit(commit));
     assert_eq!(run(node, sign(&operator(), node, call)), L1Outcome::Success);
     jobs
 }
@@ -2544,19 +2552,7 @@ fn a_batch_committed_with_its_proofs_is_final_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let backend = stark();
     let (node, mut tree) = exit_rollup(dir.path(), backend.as_ref(), 100, 1_000);
-    let ops = [dev0_transfer()];
-    let jobs = Merkleizer::new(&mut tree, backend.as_ref(), L2)
-        .build_batch(BatchNumber(1), AccountId::ZERO, &ops)
-        .unwrap();
-    let commit = BatchCommit {
-        number: 1,
-        first_block: 1,
-        last_block: 1,
-        fee_account: AccountId::ZERO,
-        pubdata: encode_pubdata(&ops).unwrap(),
-        new_root: tree.root().unwrap(),
-        chunk_count: jobs.len() as u32,
-    };
+    let (commit, jobs) = plan_batch(backend.as_ref(), &mut tree, 1, &[dev0_transfer()]);
     let proofs: Vec<Vec<u8>> = jobs
         .iter()
         .map(|j| backend.prove(&j.witness).unwrap())

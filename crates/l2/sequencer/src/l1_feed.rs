@@ -39,7 +39,8 @@ pub struct SettledMarks {
     /// the marks; only later moves are announced).
     primed: std::sync::atomic::AtomicBool,
     /// Why settlement stopped for good, once it has.
-    stopped: std::sync::Mutex<Option<String>>,
+    /// (Read on every submission: a lock-free load.)
+    stopped: std::sync::OnceLock<String>,
     reader: StoreReader,
     statuses: broadcast::Sender<(Hash32, TxStatus)>,
 }
@@ -56,7 +57,7 @@ impl SettledMarks {
             unproven_jobs: AtomicU64::new(0),
             backlog_reported: std::sync::atomic::AtomicBool::new(false),
             primed: std::sync::atomic::AtomicBool::new(false),
-            stopped: std::sync::Mutex::new(None),
+            stopped: std::sync::OnceLock::new(),
             reader,
             statuses,
         }
@@ -100,14 +101,12 @@ impl SettledMarks {
     /// admission refuses every new transaction from now on
     /// ([`SubmitError::SettlementStopped`](crate::SubmitError::SettlementStopped)).
     pub fn report_stopped(&self, reason: String) {
-        if let Ok(mut stopped) = self.stopped.lock() {
-            stopped.get_or_insert(reason);
-        }
+        let _ = self.stopped.set(reason);
     }
 
     /// Why settlement stopped for good, if it has.
-    pub fn stopped(&self) -> Option<String> {
-        self.stopped.lock().ok().and_then(|s| s.clone())
+    pub fn stopped(&self) -> Option<&str> {
+        self.stopped.get().map(String::as_str)
     }
 
     /// The last reported backlog, `(unplanned_txs, unproven_jobs)`, or `None` if

@@ -259,10 +259,7 @@ impl StorageTrees {
         let mut i = 0;
         while i < ops.len() {
             let op = &ops[i];
-            if matches!(
-                op,
-                PubdataOp::StorageProof(_) | PubdataOp::ContractKey { .. }
-            ) {
+            if op.is_storage_completion() {
                 return Err(invalid(i, "the ops already carry storage proofs"));
             }
             out.push(op.clone());

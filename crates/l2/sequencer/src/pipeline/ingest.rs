@@ -158,7 +158,9 @@ impl Ingest {
     /// not come through here, so they are never held back.)
     fn check_settlement_backlog(&self) -> Result<(), SubmitError> {
         if let Some(reason) = self.marks.stopped() {
-            return Err(SubmitError::SettlementStopped { reason });
+            return Err(SubmitError::SettlementStopped {
+                reason: reason.to_string(),
+            });
         }
         let Some((unplanned, unproven)) = self.marks.backlog() else {
             return Ok(());
