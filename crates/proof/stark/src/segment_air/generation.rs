@@ -4,7 +4,6 @@
 
 use p3_field::{PrimeCharacteristicRing, PrimeField32};
 use p3_koala_bear::{GenericPoseidon2LinearLayersKoalaBear, KOALABEAR_S_BOX_DEGREE};
-use p3_matrix::Matrix;
 use p3_matrix::dense::RowMajorMatrix;
 use p3_maybe_rayon::prelude::*;
 use p3_poseidon2_air::generate_trace_rows;
@@ -18,7 +17,8 @@ use super::columns::{
 };
 use crate::config::Val;
 use crate::hash::{
-    DIGEST, Digest, LEAF_BLOCKS, LeafFields, leaf_inputs, parent_input, permute, truncate,
+    DIGEST, Digest, LANES as PERM_LANES, LEAF_BLOCKS, LeafFields, parent_input, permute_many,
+    truncate,
 };
 use crate::segment::{
     BALANCE_LIMBS, NONCE_LIMBS, OpError, OpKind, OpWitness, SegmentWitness, TOKENS, commit_inputs,
@@ -69,31 +69,39 @@ fn carries(inp: &[Val], delta: &[i64], out: &[Val], first_in: i64, row: &mut [Va
     }
 }
 
-/// The permutation inputs of one update's rows, old and new; returns the root the
-/// new path reaches.
-fn update_inputs(
-    update: &LeafUpdate,
-    old: &mut Vec<[Val; 16]>,
-    new: &mut Vec<[Val; 16]>,
-) -> Digest {
-    let sponge = |leaf: &LeafFields, out: &mut Vec<[Val; 16]>| {
-        let inputs = leaf_inputs(leaf);
-        out.extend(inputs);
-        truncate(&permute(inputs[LEAF_BLOCKS - 1]))
-    };
-    let mut old_cur = sponge(&update.old, old);
-    let mut new_cur = sponge(&update.new, new);
-    for (h, sibling) in update.siblings.iter().enumerate() {
-        let right = (update.index >> h) & 1 == 1;
-        let old_in = parent_input(&old_cur, sibling, right);
-        let new_in = parent_input(&new_cur, sibling, right);
-        old.push(old_in);
-        new.push(new_in);
-        old_cur = truncate(&permute(old_in));
-        new_cur = truncate(&permute(new_in));
+/// The permutation inputs of leaf-update chains (a leaf and the update whose path
+/// it climbs), `UPDATE_ROWS` per chain, and the root each chain reaches. The chains
+/// advance in lockstep, so every step's permutations run packed
+/// ([`permute_many`]): the same inputs as hashing each chain on its own.
+fn chain_inputs(chains: &[(&LeafFields, &LeafUpdate)]) -> (Vec<Vec<[Val; 16]>>, Vec<Digest>) {
+    let mut inputs = vec![Vec::with_capacity(UPDATE_ROWS); chains.len()];
+    // Each chain's state after its latest permutation (zero before the first).
+    let mut states = vec![[Val::ZERO; 16]; chains.len()];
+    for step in 0..UPDATE_ROWS {
+        for ((leaf, update), (state, inputs)) in
+            chains.iter().zip(states.iter_mut().zip(inputs.iter_mut()))
+        {
+            let input = if step < LEAF_BLOCKS {
+                // The leaf sponge absorbs block `step` over the previous state.
+                let mut input = *state;
+                input[..DIGEST].copy_from_slice(&leaf[step * DIGEST..][..DIGEST]);
+                input
+            } else {
+                let h = step - LEAF_BLOCKS;
+                let right = (update.index >> h) & 1 == 1;
+                parent_input(&truncate(state), &update.siblings[h], right)
+            };
+            inputs.push(input);
+            *state = input;
+        }
+        permute_many(&mut states);
     }
-    new_cur
+    (inputs, states.iter().map(truncate).collect())
 }
+
+/// Ops per lockstep group: four chains each (both legs, old and new), so two ops
+/// fill one packed permutation's lanes.
+const OPS_PER_GROUP: usize = PERM_LANES.div_ceil(4);
 
 /// One op's rows apart from the permutations: `rows` is `OP_ROWS × WIDTH`, with the
 /// permutation columns still empty.
@@ -261,15 +269,33 @@ pub fn generate_trace(
     }
     let rows = ops.len() * OP_ROWS;
 
-    // Per op, in parallel: the permutation inputs and the roots the legs reach.
+    // Per group of ops, in parallel: the permutation inputs and the roots the legs
+    // reach.
     let per_op: Vec<OpInputs> = ops
-        .par_iter()
-        .map(|w| {
-            let mut old = Vec::with_capacity(OP_ROWS);
-            let mut new = Vec::with_capacity(OP_ROWS);
-            let a_root = update_inputs(&w.a, &mut old, &mut new);
-            let b_root = update_inputs(&w.b, &mut old, &mut new);
-            (old, new, a_root, b_root)
+        .par_chunks(OPS_PER_GROUP)
+        .flat_map_iter(|group| {
+            let chains: Vec<_> = group
+                .iter()
+                .flat_map(|w| {
+                    [
+                        (&w.a.old, &w.a),
+                        (&w.a.new, &w.a),
+                        (&w.b.old, &w.b),
+                        (&w.b.new, &w.b),
+                    ]
+                })
+                .collect();
+            let (inputs, roots) = chain_inputs(&chains);
+            // Per op, its chains in the order above: leg A old, new; leg B old, new.
+            inputs
+                .chunks_exact(4)
+                .zip(roots.chunks_exact(4))
+                .map(|(i, r)| {
+                    let old = i[0].iter().chain(&i[2]).copied().collect();
+                    let new = i[1].iter().chain(&i[3]).copied().collect();
+                    (old, new, r[1], r[3])
+                })
+                .collect::<Vec<_>>()
         })
         .collect();
 
@@ -311,20 +337,27 @@ pub fn generate_trace(
     };
     let old = generate(old_inputs);
     let new = generate(new_inputs);
+    // Zeroed in parallel (the first touch of ~128 MB of fresh pages is most of the
+    // cost), with room for the LDE to extend in place; then each op's rows, its
+    // permutation columns copied in the same pass.
     let mut values = Vec::with_capacity((rows * WIDTH) << log_blowup);
-    values.resize(rows * WIDTH, Val::ZERO);
+    values.par_extend((0..rows * WIDTH).into_par_iter().map(|_| Val::ZERO));
+    let (old, new) = (old.values.as_slice(), new.values.as_slice());
     values
         .par_chunks_mut(OP_ROWS * WIDTH)
-        .zip(ops.par_iter().zip(starts.par_iter()))
-        .for_each(|(chunk, (w, (roots, fee_in, commit)))| {
-            fill_op(w, roots, *fee_in, *commit, chunk);
-        });
-    values
-        .par_chunks_mut(WIDTH)
         .enumerate()
-        .for_each(|(r, row)| {
-            row[OLD..OLD + PERM_COLS].copy_from_slice(old.row_slice(r).as_deref().unwrap_or(&[]));
-            row[NEW..NEW + PERM_COLS].copy_from_slice(new.row_slice(r).as_deref().unwrap_or(&[]));
+        .zip(ops.par_iter().zip(starts.par_iter()))
+        .for_each(|((i, chunk), (w, (roots, fee_in, commit)))| {
+            fill_op(w, roots, *fee_in, *commit, chunk);
+            let perms = i * OP_ROWS * PERM_COLS..(i + 1) * OP_ROWS * PERM_COLS;
+            let rows = chunk.chunks_exact_mut(WIDTH);
+            let perm_rows = old[perms.clone()]
+                .chunks_exact(PERM_COLS)
+                .zip(new[perms].chunks_exact(PERM_COLS));
+            for (row, (o, n)) in rows.zip(perm_rows) {
+                row[OLD..OLD + PERM_COLS].copy_from_slice(o);
+                row[NEW..NEW + PERM_COLS].copy_from_slice(n);
+            }
         });
     Ok(RowMajorMatrix::new(values, WIDTH))
 }
