@@ -84,6 +84,8 @@
 //!   output it assembles (receipts, fees, sorted writes, the execution digest).
 //! - `scheduler`: which items to speculate, and the windowed speculate /
 //!   in-order phases.
+//! - [`readcall`]: read calls (`l2_call`): a contract run against committed state
+//!   on a pool of its own, its effects discarded.
 //! - [`reexecute`]: one contract transaction re-run from its pubdata trace (what
 //!   every L1 validator does at commit).
 //! - [`rules`]: what one item does to state; [`wasm`]: the contract runtime;
@@ -92,6 +94,7 @@
 pub mod block;
 mod error;
 pub mod executor;
+pub mod readcall;
 pub mod reexecute;
 pub mod rules;
 mod scheduler;
@@ -105,6 +108,7 @@ pub use error::ExecError;
 pub use executor::{
     ARTIFACTS_DIR, BLOCK_ITEMS_MAX, Executor, ExecutorConfig, PARALLEL_ITEMS_MIN_DEFAULT,
 };
+pub use readcall::{ReadCall, ReadCallError, ReadCaller, ReadOutcome};
 pub use reexecute::{ContractPrices, Reexecuted, ReexecutionJob, ReexecutionStore, Reexecutor};
 pub use state::{
     AccountRecord, ContractRecord, StateKey, StateReader, StateValue, StateWrite, StoreError,

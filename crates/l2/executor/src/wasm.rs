@@ -300,7 +300,7 @@ pub(crate) struct HostCtx {
     /// Token moves of the whole transaction (all its frames), `ContractMove` ops.
     pub(crate) moves: Vec<PubdataOp>,
     /// Storage writes of the whole transaction (all its frames).
-    storage_writes: usize,
+    pub(crate) storage_writes: usize,
     frame: Frame,
     block: BlockEnv,
     /// Sub-calls this frame is nested in (0: the transaction's own call).

@@ -1,0 +1,216 @@
+//! Read calls (`l2_call`): a contract's `call` export run against the latest
+//! committed state, with no transaction, no fee and no nonce.
+//!
+//! # What a read call is
+//!
+//! - **A simulation, then discarded.** The call runs exactly as a transaction's
+//!   call would (same runtime, same host ABI, same fuel table, sub-calls included)
+//!   over a private overlay of the committed state. Whatever it writes (storage,
+//!   balances a `transfer` would move, events) is reported and thrown away: nothing
+//!   reaches the store. So a read call of a state-changing method answers "what
+//!   would this return now", as Ethereum's `eth_call` does.
+//! - **Context.** `caller()` is the `from` account the request names (default
+//!   [`READ_CALLER_NONE`], an id no account has); the block number and time are the
+//!   last executed block's; no value comes with the call.
+//! - **Consistency.** Each state read sees one committed block (a block commits in
+//!   one RocksDB write batch). A block committed while a call runs may be visible
+//!   to its later reads: reads are not pinned to one block (known gap).
+//!
+//! # Limits
+//!
+//! - Fuel: at most [`READ_CALL_FUEL_MAX`] per call (the load charge included).
+//! - Input: at most [`CALL_INPUT_BYTES_MAX`] bytes, as a transaction's.
+//! - Concurrency: read calls run on their own pool of big-stack threads (never the
+//!   executor's, so reads cannot starve sequencing of CPU beyond that pool), with
+//!   their own runtime and module cache (so reads cannot evict the executor's
+//!   compiled modules). At most [`READ_CALLS_IN_FLIGHT_MAX`] calls wait or run at
+//!   once; one more is refused with [`ReadCallError::Busy`].
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ghostplane_primitives::{
+    AccountId, BlockNumber, CALL_INPUT_BYTES_MAX, ContractAddress, Event, FailureReason,
+};
+
+use crate::state::{StateKey, StateReader, StateValue};
+use crate::view::{Overlay, TxView};
+use crate::wasm::{BlockEnv, Entry, WasmRuntime};
+use crate::{ExecError, StoreError};
+
+/// Most fuel one read call may burn (100 times an AMM swap's).
+pub const READ_CALL_FUEL_MAX: u64 = 10_000_000;
+/// Read calls waiting or running at once, over all clients.
+pub const READ_CALLS_IN_FLIGHT_MAX: usize = 64;
+/// The `caller()` a read call sees when the request names no account.
+pub const READ_CALLER_NONE: AccountId = AccountId::MAX;
+
+/// One read call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadCall {
+    /// The contract to run.
+    pub contract: ContractAddress,
+    /// Its input (what `input_read` gives).
+    pub input: Vec<u8>,
+    /// What `caller()` answers.
+    pub caller: AccountId,
+    /// Fuel for the call, at most [`READ_CALL_FUEL_MAX`].
+    pub fuel: u64,
+}
+
+/// What a read call did (and would have done as a transaction).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadOutcome {
+    /// The block whose state it ran on (the last executed one when it started).
+    pub block: BlockNumber,
+    /// `Ok` for a call that returned; the failure otherwise (a revert carries its
+    /// data).
+    pub result: Result<(), FailureReason>,
+    /// Return data (empty for a failed call).
+    pub return_data: Vec<u8>,
+    /// Fuel burnt, the load charge included (a transaction adds its base charge).
+    pub fuel_used: u64,
+    /// Events it would emit (empty for a failed call).
+    pub events: Vec<Event>,
+    /// Storage writes made and discarded.
+    pub discarded_writes: usize,
+    /// Token moves made and discarded.
+    pub discarded_moves: usize,
+}
+
+/// Why a read call was not run. Codes are stable (`l2_call` answers them as
+/// JSON-RPC codes −32040…).
+#[derive(Debug, thiserror::Error)]
+pub enum ReadCallError {
+    /// No contract at the address.
+    #[error("no contract is deployed at {0}")]
+    UnknownContract(ContractAddress),
+    /// More fuel than a read call may burn.
+    #[error("fuel {asked} exceeds the read-call limit of {READ_CALL_FUEL_MAX}")]
+    FuelTooHigh {
+        /// Asked for.
+        asked: u64,
+    },
+    /// Input over the limit.
+    #[error("input of {0} bytes exceeds the {CALL_INPUT_BYTES_MAX}-byte limit")]
+    InputTooLarge(usize),
+    /// Too many read calls in flight: retry later.
+    #[error("{READ_CALLS_IN_FLIGHT_MAX} read calls are in flight; retry later")]
+    Busy,
+    /// The node failed (state read, runtime): not the contract's doing.
+    #[error("node error: {0}")]
+    Node(String),
+}
+
+impl ReadCallError {
+    /// The stable JSON-RPC error code.
+    pub fn code(&self) -> i32 {
+        match self {
+            Self::UnknownContract(_) => -32040,
+            Self::FuelTooHigh { .. } => -32041,
+            Self::InputTooLarge(_) => -32042,
+            Self::Busy => -32043,
+            Self::Node(_) => -32603,
+        }
+    }
+}
+
+impl From<StoreError> for ReadCallError {
+    fn from(e: StoreError) -> Self {
+        Self::Node(e.to_string())
+    }
+}
+
+/// Runs read calls on a pool of its own (see the module docs).
+pub struct ReadCaller {
+    runtime: WasmRuntime,
+    pool: rayon::ThreadPool,
+    in_flight: AtomicUsize,
+}
+
+/// Releases an in-flight slot when dropped.
+struct Slot<'a>(&'a AtomicUsize);
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl ReadCaller {
+    /// A read caller with `threads` threads (at least 1) whose runtime keeps its
+    /// compiled artifacts in `artifacts` (the executor's folder may be shared: an
+    /// artifact is written once, under its code hash, and read by either).
+    pub fn new(threads: usize, artifacts: &std::path::Path) -> Result<Self, ExecError> {
+        Ok(Self {
+            runtime: WasmRuntime::with_artifacts(artifacts)?,
+            pool: crate::executor::thread_pool(threads.max(1))?,
+            in_flight: AtomicUsize::new(0),
+        })
+    }
+
+    /// Runs `call` against `state`, whose last executed block is `block`
+    /// (`time_ms` its time). Blocks the calling thread until the call ran; call it
+    /// from a blocking context.
+    pub fn call(
+        &self,
+        state: Arc<dyn StateReader>,
+        block: BlockNumber,
+        time_ms: u64,
+        call: ReadCall,
+    ) -> Result<ReadOutcome, ReadCallError> {
+        if call.fuel > READ_CALL_FUEL_MAX {
+            return Err(ReadCallError::FuelTooHigh { asked: call.fuel });
+        }
+        if call.input.len() > CALL_INPUT_BYTES_MAX {
+            return Err(ReadCallError::InputTooLarge(call.input.len()));
+        }
+        if self.in_flight.fetch_add(1, Ordering::AcqRel) >= READ_CALLS_IN_FLIGHT_MAX {
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
+            return Err(ReadCallError::Busy);
+        }
+        let _slot = Slot(&self.in_flight);
+        let record = match state.get(&StateKey::Contract(call.contract))? {
+            Some(StateValue::Contract(record)) => record,
+            _ => return Err(ReadCallError::UnknownContract(call.contract)),
+        };
+        let target = crate::rules::Target {
+            address: call.contract,
+            record,
+        };
+        let view = TxView::new(state, Overlay::default());
+        let env = BlockEnv {
+            number: block,
+            time_ms,
+        };
+        let run = self.pool.install(|| {
+            self.runtime.call(
+                view,
+                target,
+                Entry::Call,
+                call.caller,
+                env,
+                call.input,
+                None,
+                call.fuel,
+            )
+        });
+        let run = run.map_err(|e| ReadCallError::Node(e.to_string()))?;
+        let discarded_writes = run.ctx.storage_writes;
+        let discarded_moves = run.ctx.moves.len();
+        let result = run.outcome;
+        let (return_data, events) = match result {
+            Ok(()) => (run.ctx.return_data, run.ctx.events),
+            Err(_) => (Vec::new(), Vec::new()),
+        };
+        Ok(ReadOutcome {
+            block,
+            result,
+            return_data,
+            fuel_used: run.fuel_used,
+            events,
+            discarded_writes,
+            discarded_moves,
+        })
+    }
+}
