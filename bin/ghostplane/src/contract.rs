@@ -1,4 +1,5 @@
-//! `ghostplane contract deploy|call`: WASM contracts on the L2, over its JSON-RPC.
+//! `ghostplane contract deploy|call|view|storage`: WASM contracts on the L2, over
+//! its JSON-RPC.
 //!
 //! ```text
 //! deploy FILE ──► .wasm bytes, or .wat text compiled here ──► Transaction::Deploy
@@ -10,6 +11,9 @@
 //!      └─ --wait STATUS: the statuses as reached, then the receipt
 //!         (l2_getTransactionReceipt): outcome, gas used, fee paid, return data,
 //!         events; a failed one exits non-zero with its reason
+//! view ADDRESS ─► --input HEX [--from ID] [--fuel N] ───────► l2_call (read-only:
+//!                 no key, no fee; writes are reported and discarded)
+//! storage ADDRESS KEY ──────────────────────────────────────► l2_getStorage
 //! ```
 //!
 //! The fee of a deploy or call is a maximum: the executor charges the fuel used
@@ -21,7 +25,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use ghostplane_l2_api::ReceiptView;
+use ghostplane_l2_api::{CallRequest, L2ApiClient, ReceiptView};
 use ghostplane_primitives::tx::contract_address;
 use ghostplane_primitives::{
     Amount, CALL_FUEL_MAX, CALL_INPUT_BYTES_MAX, CONTRACT_CODE_BYTES_MAX, ContractAddress, Hash32,
@@ -45,6 +49,35 @@ pub enum ContractCommand {
     /// Call a contract: prints the outcome, gas used, fee paid, return data and events
     /// (with --wait executed or later).
     Call(CallArgs),
+    /// Run a contract read-only on the latest state (no key, no fee): prints the
+    /// outcome, fuel used, return data and the events and writes it would make
+    /// (discarded).
+    View(ViewArgs),
+    /// Print one storage slot of a contract (hex), or `(absent)`.
+    Storage(StorageArgs),
+}
+
+#[derive(Args)]
+pub struct ViewArgs {
+    /// The contract's address (32-byte hex).
+    address: String,
+    /// Call data, hex (with or without 0x).
+    #[arg(long, default_value = "")]
+    input: String,
+    /// The account id `caller()` answers (default: none).
+    #[arg(long)]
+    from: Option<u32>,
+    /// Most fuel the call may burn (default: the node's read-call limit).
+    #[arg(long)]
+    fuel: Option<u64>,
+}
+
+#[derive(Args)]
+pub struct StorageArgs {
+    /// The contract's address (32-byte hex).
+    address: String,
+    /// The slot's 32-byte key, hex.
+    key: String,
 }
 
 /// What every contract transaction takes besides its own arguments.
@@ -103,7 +136,65 @@ pub async fn run(command: ContractCommand, endpoints: Endpoints) -> Result<()> {
     match command {
         ContractCommand::Deploy(args) => deploy(args, endpoints).await,
         ContractCommand::Call(args) => call(args, endpoints).await,
+        ContractCommand::View(args) => view(args, endpoints).await,
+        ContractCommand::Storage(args) => storage(args, endpoints).await,
     }
+}
+
+async fn view(args: ViewArgs, endpoints: Endpoints) -> Result<()> {
+    let contract = ContractAddress::from_hex(&args.address)
+        .with_context(|| format!("{:?} is not a 32-byte hex address", args.address))?;
+    let input = parse_hex_input(&args.input, "--input")?;
+    let rpc = wallet::client(&endpoints.rpc)?;
+    let request = CallRequest {
+        contract: contract.to_string(),
+        input: hex::encode(input),
+        from: args.from,
+        fuel: args.fuel,
+    };
+    let out = L2ApiClient::call(&rpc, request)
+        .await
+        .map_err(wallet::l2_error)?;
+    println!("block      {}", out.block);
+    println!("outcome    {}", out.status);
+    println!("fuel used  {}", out.fuel_used);
+    if out.return_data.is_empty() {
+        println!("return     (none)");
+    } else {
+        println!("return     0x{}", out.return_data);
+    }
+    for event in &out.events {
+        println!(
+            "event      topic {} data 0x{} (contract {})",
+            event.topic, event.data, event.contract
+        );
+    }
+    if out.discarded_writes + out.discarded_moves > 0 {
+        println!(
+            "discarded  {} storage writes, {} token moves",
+            out.discarded_writes, out.discarded_moves
+        );
+    }
+    if let Some(reason) = out.failure {
+        bail!("the call failed: {reason}");
+    }
+    Ok(())
+}
+
+async fn storage(args: StorageArgs, endpoints: Endpoints) -> Result<()> {
+    let contract = ContractAddress::from_hex(&args.address)
+        .with_context(|| format!("{:?} is not a 32-byte hex address", args.address))?;
+    let key = Hash32::from_hex(&args.key)
+        .with_context(|| format!("{:?} is not a 32-byte hex key", args.key))?;
+    let rpc = wallet::client(&endpoints.rpc)?;
+    let value = L2ApiClient::get_storage(&rpc, contract.to_string(), key.to_hex())
+        .await
+        .map_err(wallet::l2_error)?;
+    match value {
+        Some(value) => println!("0x{value}"),
+        None => println!("(absent)"),
+    }
+    Ok(())
 }
 
 async fn deploy(args: DeployArgs, endpoints: Endpoints) -> Result<()> {

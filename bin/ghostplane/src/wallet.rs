@@ -258,7 +258,7 @@ pub(crate) fn public_key(name: &str, wallet_dir: &Path) -> Result<PublicKey> {
     Ok(keypair(name, wallet_dir)?.public_key())
 }
 
-fn l2_error(error: jsonrpsee::core::ClientError) -> anyhow::Error {
+pub(crate) fn l2_error(error: jsonrpsee::core::ClientError) -> anyhow::Error {
     rpc_error("L2", error)
 }
 

@@ -220,6 +220,35 @@ fn contracts_deploy_call_and_failure_reasons() {
         assert_eq!(field(&call, "outcome"), "success");
         assert_eq!(field(&call, "return"), expected);
     }
+    // Read-only: a view runs the same code on the latest state and keeps nothing,
+    // so it says 3 twice; the slot still holds 2.
+    for _ in 0..2 {
+        let view = ghostplane(&["contract", "view", &address, "--rpc", &node.rpc]);
+        assert!(view.status.success(), "{}", stderr(&view));
+        assert_eq!(field(&view, "outcome"), "success");
+        assert_eq!(field(&view, "return"), "0x0300000000000000");
+        assert_eq!(field(&view, "discarded"), "1 storage writes, 0 token moves");
+    }
+    let slot = "00".repeat(32);
+    let storage = ghostplane(&["contract", "storage", &address, &slot, "--rpc", &node.rpc]);
+    assert!(storage.status.success(), "{}", stderr(&storage));
+    assert_eq!(stdout(&storage).trim(), "0x0200000000000000");
+    let absent = ghostplane(&[
+        "contract",
+        "storage",
+        &address,
+        &"01".repeat(32),
+        "--rpc",
+        &node.rpc,
+    ]);
+    assert_eq!(stdout(&absent).trim(), "(absent)");
+    let unknown = ghostplane(&["contract", "view", &"07".repeat(32), "--rpc", &node.rpc]);
+    assert!(!unknown.status.success());
+    assert!(
+        stderr(&unknown).contains("no contract is deployed"),
+        "{}",
+        stderr(&unknown)
+    );
 
     // The registry, compiled to a .wasm file first: a set emits an event whose topic
     // is the key and whose data is the owner (dev1 = account 1).

@@ -27,6 +27,9 @@
 //! | -32024 | `SETTLEMENT_STOPPED` | settlement stopped for good (exit mode, contracts diverged): nothing new is taken |
 //! | -32030 | `UNAVAILABLE` | the service is shutting down or failed |
 //! | -32040 | `CALL_REFUSED` | the L1 call would fail against the current state (overdraft, stale batch, …) |
+//! | -32050 | `UNKNOWN_CONTRACT` | no contract is deployed at the address (`l2_call`, `l2_getStorage`) |
+//! | -32051 | `FUEL_TOO_HIGH` | a read call asked for more fuel than the node's read-call limit |
+//! | -32052 | `INPUT_TOO_LARGE` | a read call's input is over the call-input limit |
 //! | -32101 | `CIRCUIT_MISMATCH` | the worker proves another statement or parameters |
 //! | -32102 | `UNKNOWN_WORKER` | the worker session is unknown or expired |
 //! | -32103 | `TOO_MANY_WORKERS` | the coordinator has its most workers |
@@ -86,6 +89,12 @@ pub const SETTLEMENT_STOPPED: i32 = -32024;
 pub const UNAVAILABLE: i32 = -32030;
 /// The L1 call would fail against the current state.
 pub const CALL_REFUSED: i32 = -32040;
+/// No contract is deployed at the address.
+pub const UNKNOWN_CONTRACT: i32 = -32050;
+/// A read call asked for more fuel than the read-call limit.
+pub const FUEL_TOO_HIGH: i32 = -32051;
+/// A read call's input is over the call-input limit.
+pub const INPUT_TOO_LARGE: i32 = -32052;
 
 /// The worker proves another statement or parameters.
 pub const CIRCUIT_MISMATCH: i32 = -32101;
@@ -133,6 +142,9 @@ pub const ALL: &[i32] = &[
     SETTLEMENT_STOPPED,
     UNAVAILABLE,
     CALL_REFUSED,
+    UNKNOWN_CONTRACT,
+    FUEL_TOO_HIGH,
+    INPUT_TOO_LARGE,
     CIRCUIT_MISMATCH,
     UNKNOWN_WORKER,
     TOO_MANY_WORKERS,

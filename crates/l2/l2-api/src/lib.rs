@@ -34,6 +34,8 @@
 //! | `l2_blockNumber` | | last block number |
 //! | `l2_chainId` | | chain id |
 //! | `l2_minFee` | | least fee a transaction must offer (GCC base units, decimal string) |
+//! | `l2_call` | [`CallRequest`] | [`CallView`]: a read call on the latest state, writes discarded |
+//! | `l2_getStorage` | contract, 32-byte key (hex) | the slot's value (hex) or `null` |
 //! | `l2_quicCertificate` | | the QUIC server certificate, DER hex (pin it) |
 //! | `l2_subscribeNewBlocks` | | notifications `l2_newBlock` ([`BlockView`]) |
 //! | `l2_subscribeTransactionStatus` | hash | notifications `l2_transactionStatus` ([`TxStatus`]) until final |
@@ -55,6 +57,6 @@ pub mod views;
 pub use l2::{L2ApiClient, L2ApiServer, RpcResult};
 pub use status::TxStatus;
 pub use views::{
-    Accepted, AccountQuery, AccountView, BatchItem, BlockView, EventView, HeaderView, ItemError,
-    ReceiptView,
+    Accepted, AccountQuery, AccountView, BatchItem, BlockView, CallRequest, CallView, EventView,
+    HeaderView, ItemError, ReceiptView,
 };

@@ -183,3 +183,47 @@ impl From<&Receipt> for ReceiptView {
         }
     }
 }
+
+/// A read call (`l2_call`): run a contract's `call` on the latest executed state;
+/// its writes are reported and discarded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallRequest {
+    /// The contract's address (64 hex digits, `0x` optional).
+    pub contract: String,
+    /// Its input, hex (`0x` optional; empty for none).
+    #[serde(default)]
+    pub input: String,
+    /// The account `caller()` answers (default: none, an id no account has).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<u32>,
+    /// Fuel for the call (default and maximum: the node's read-call limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fuel: Option<u64>,
+}
+
+/// What a read call did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallView {
+    /// The block whose state it ran on.
+    pub block: u64,
+    /// `success` or `failed`.
+    pub status: String,
+    /// Why it failed (absent on success).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
+    /// Return data, hex (empty for a failed call).
+    pub return_data: String,
+    /// A reverted call's revert data, hex (absent unless it reverted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revert_data: Option<String>,
+    /// Fuel burnt (a transaction adds its base charge).
+    pub fuel_used: u64,
+    /// Events it would emit.
+    pub events: Vec<EventView>,
+    /// Storage writes it made, discarded.
+    pub discarded_writes: usize,
+    /// Token moves it made, discarded.
+    pub discarded_moves: usize,
+}

@@ -59,6 +59,8 @@ pub struct SequencerConfig {
     pub builder_queue_max: usize,
     /// Threads of the executor.
     pub executor_threads: usize,
+    /// Threads that run read calls (`l2_call`), apart from the executor's.
+    pub read_call_threads: usize,
     /// Largest JSON-RPC request body (bytes).
     pub rpc_body_bytes_max: u32,
     /// Most requests in one JSON-RPC batch, and most transactions in one
@@ -130,6 +132,7 @@ impl SequencerConfig {
             wal_batch_max: 8192,
             builder_queue_max: 65_536,
             executor_threads: std::thread::available_parallelism().map_or(2, usize::from),
+            read_call_threads: 2,
             rpc_body_bytes_max: 10 * 1024 * 1024,
             rpc_batch_max: 1024,
             rpc_connections_max: 1024,

@@ -136,6 +136,13 @@ impl Sequencer {
             executor.genesis(genesis, config.clock.unix_ms())?;
         }
         let reader = executor.store().reader();
+        let read_calls = Arc::new(ghostplane_executor::ReadCaller::new(
+            config.read_call_threads,
+            &config
+                .data_dir
+                .join("state")
+                .join(ghostplane_executor::ARTIFACTS_DIR),
+        )?);
         let own_reader = reader.clone();
         let wal = wal::Wal::open(&config.data_dir.join("wal"))?;
         let (cert, key) = quic::load_or_create_certificate(&config.data_dir.join("quic"))?;
@@ -157,6 +164,7 @@ impl Sequencer {
             pending_nonces: Arc::clone(&pipeline.pending_nonces),
             config: Arc::clone(&config),
             quic_certificate: cert.clone(),
+            read_calls,
         };
         let (rpc, rpc_addr) = rpc::serve(config.rpc_addr, ctx).await?;
         Ok(Self {

@@ -5,15 +5,19 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use ghostplane_executor::StoreReader;
+use ghostplane_executor::readcall::{READ_CALL_FUEL_MAX, READ_CALLER_NONE};
+use ghostplane_executor::{
+    ReadCall, ReadCallError, ReadCaller, StateKey, StateReader, StateValue, StoreReader,
+};
 use std::collections::BTreeMap;
 
 use ghostplane_l2_api::{
-    Accepted, AccountQuery, AccountView, BatchItem, BlockView, HeaderView, ItemError, L2ApiServer,
-    ReceiptView, RpcResult, TxStatus,
+    Accepted, AccountQuery, AccountView, BatchItem, BlockView, CallRequest, CallView, EventView,
+    HeaderView, ItemError, L2ApiServer, ReceiptView, RpcResult, TxStatus,
 };
 use ghostplane_primitives::{
-    AccountId, BlockNumber, Hash32, L2BlockHeader, PublicKey, ReceiptStatus, TokenId,
+    AccountId, BlockNumber, CALL_INPUT_BYTES_MAX, ContractAddress, FailureReason, Hash32,
+    L2BlockHeader, PublicKey, ReceiptStatus, TokenId,
 };
 use jsonrpsee::PendingSubscriptionSink;
 use jsonrpsee::core::SubscriptionResult;
@@ -49,6 +53,24 @@ pub struct RpcContext {
     pub config: Arc<SequencerConfig>,
     /// QUIC certificate (DER).
     pub quic_certificate: Vec<u8>,
+    /// Read calls (`l2_call`), on a pool of their own.
+    pub read_calls: Arc<ReadCaller>,
+}
+
+fn read_call_error(error: &ReadCallError) -> ErrorObjectOwned {
+    let code = match error {
+        ReadCallError::UnknownContract(_) => codes::UNKNOWN_CONTRACT,
+        ReadCallError::FuelTooHigh { .. } => codes::FUEL_TOO_HIGH,
+        ReadCallError::InputTooLarge(_) => codes::INPUT_TOO_LARGE,
+        ReadCallError::Busy => codes::BUSY,
+        ReadCallError::Node(_) => codes::INTERNAL,
+    };
+    ErrorObjectOwned::owned(code, error.to_string(), None::<()>)
+}
+
+fn parse_contract(text: &str) -> Result<ContractAddress, ErrorObjectOwned> {
+    ContractAddress::from_hex(text)
+        .map_err(|_| invalid(format!("{text:?} is not a 32-byte hex contract address")))
 }
 
 fn submit_error(error: &SubmitError) -> ErrorObjectOwned {
@@ -60,7 +82,7 @@ fn submit_error(error: &SubmitError) -> ErrorObjectOwned {
     )
 }
 
-use ghostplane_rpc::{internal, invalid_params as invalid};
+use ghostplane_rpc::{codes, internal, invalid_params as invalid};
 
 fn parse_hash(text: &str) -> Result<Hash32, ErrorObjectOwned> {
     Hash32::from_hex(text).map_err(|_| invalid(format!("{text:?} is not a 32-byte hex hash")))
@@ -203,6 +225,91 @@ impl L2ApiServer for RpcContext {
             .map_err(internal)?
             .unwrap_or_default();
         Ok(Some(block_view(&header, transactions)))
+    }
+
+    async fn call(&self, request: CallRequest) -> RpcResult<CallView> {
+        let contract = parse_contract(&request.contract)?;
+        let digits = request.input.strip_prefix("0x").unwrap_or(&request.input);
+        if digits.len() > CALL_INPUT_BYTES_MAX * 2 {
+            return Err(read_call_error(&ReadCallError::InputTooLarge(
+                digits.len() / 2,
+            )));
+        }
+        let input = hex::decode(digits).map_err(|e| invalid(format!("input is not hex: {e}")))?;
+        let caller = match request.from {
+            Some(n) => AccountId::new(n).map_err(|e| invalid(e.to_string()))?,
+            None => READ_CALLER_NONE,
+        };
+        let call = ReadCall {
+            contract,
+            input,
+            caller,
+            fuel: request.fuel.unwrap_or(READ_CALL_FUEL_MAX),
+        };
+        call.check().map_err(|e| read_call_error(&e))?;
+        let permit = self.read_calls.reserve().map_err(|e| read_call_error(&e))?;
+        let header = self
+            .reader
+            .last_header()
+            .map_err(internal)?
+            .ok_or_else(|| internal("no block has been executed"))?;
+        let state: Arc<dyn StateReader> = Arc::new(self.reader.state());
+        let reads = Arc::clone(&self.read_calls);
+        let out = tokio::task::spawn_blocking(move || {
+            reads.call(permit, state, header.number, header.timestamp_ms, call)
+        })
+        .await
+        .map_err(internal)?
+        .map_err(|e| read_call_error(&e))?;
+        let revert_data = match &out.result {
+            Err(FailureReason::Revert(data)) => Some(hex::encode(data)),
+            _ => None,
+        };
+        Ok(CallView {
+            block: out.block.0,
+            status: if out.result.is_ok() {
+                "success"
+            } else {
+                "failed"
+            }
+            .into(),
+            failure: out.result.as_ref().err().map(ToString::to_string),
+            return_data: hex::encode(&out.return_data),
+            revert_data,
+            fuel_used: out.fuel_used,
+            events: out
+                .events
+                .iter()
+                .map(|e| EventView {
+                    contract: e.contract.to_string(),
+                    topic: e.topic.to_string(),
+                    data: hex::encode(&e.data),
+                })
+                .collect(),
+            discarded_writes: out.discarded_writes,
+            discarded_moves: out.discarded_moves,
+        })
+    }
+
+    fn get_storage(&self, contract: String, key: String) -> RpcResult<Option<String>> {
+        let contract = parse_contract(&contract)?;
+        let key = Hash32::from_hex(&key)
+            .map_err(|_| invalid(format!("{key:?} is not a 32-byte hex storage key")))?;
+        let state = self.reader.state();
+        match state.get(&StateKey::Contract(contract)).map_err(internal)? {
+            Some(StateValue::Contract(_)) => {}
+            _ => {
+                return Err(read_call_error(&ReadCallError::UnknownContract(contract)));
+            }
+        }
+        match state
+            .get(&StateKey::Storage(contract, key.0))
+            .map_err(internal)?
+        {
+            Some(StateValue::Bytes(value)) => Ok(Some(hex::encode(&value[..]))),
+            None => Ok(None),
+            Some(other) => Err(internal(format!("storage slot holds {other:?}"))),
+        }
     }
 
     fn block_number(&self) -> RpcResult<u64> {

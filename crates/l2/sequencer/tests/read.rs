@@ -1,0 +1,207 @@
+//! Reading contracts over JSON-RPC (real sockets on 127.0.0.1): `l2_call` answers
+//! what a transaction would and changes nothing; `l2_getStorage` reads a slot;
+//! bad requests get typed errors.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a panic is a failure.
+
+use std::time::Duration;
+
+use ghostplane_primitives::tx::contract_address;
+use ghostplane_primitives::{
+    AccountId, Amount, CALL_INPUT_BYTES_MAX, Codec, DEVNET_CHAIN_ID, Keypair, TokenId, Transaction,
+};
+use ghostplane_rpc::codes;
+use ghostplane_sequencer::{Sequencer, SequencerConfig};
+use ghostplane_test_utils::dev_l2_genesis;
+use jsonrpsee::core::client::ClientT;
+use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
+use jsonrpsee::rpc_params;
+use serde_json::{Value, json};
+
+const FUNDS: Amount = 1_000_000_000;
+
+fn token_code() -> Vec<u8> {
+    wat::parse_file(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../executor/contracts/token.wat"
+    ))
+    .unwrap()
+}
+
+fn id(n: u32) -> AccountId {
+    AccountId::new(n).unwrap()
+}
+
+async fn submit(client: &HttpClient, from: u32, tx: Transaction) {
+    let signed = Keypair::dev(from).sign(DEVNET_CHAIN_ID, tx);
+    let accepted: Value = client
+        .request(
+            "l2_sendTransaction",
+            rpc_params![hex::encode(signed.encode())],
+        )
+        .await
+        .unwrap();
+    let hash = accepted["hash"].as_str().unwrap().to_string();
+    for _ in 0..800 {
+        let receipt: Value = client
+            .request("l2_getTransactionReceipt", rpc_params![hash.clone()])
+            .await
+            .unwrap();
+        if !receipt.is_null() {
+            assert_eq!(receipt["status"], "success", "{receipt}");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("{hash} not executed after 20 s");
+}
+
+async fn call_error(client: &HttpClient, request: Value) -> i32 {
+    match client
+        .request::<Value, _>("l2_call", rpc_params![request])
+        .await
+    {
+        Err(jsonrpsee::core::ClientError::Call(error)) => error.code(),
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_calls_and_storage_over_json_rpc() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = SequencerConfig::new(dir.path().to_path_buf());
+    config.rpc_addr = "127.0.0.1:0".parse().unwrap();
+    config.quic_addr = "127.0.0.1:0".parse().unwrap();
+    config.block_time_ms = 20;
+    config.executor_threads = 2;
+    let sequencer = Sequencer::start(config, dev_l2_genesis(4, [FUNDS; 4]))
+        .await
+        .unwrap();
+    let client = HttpClientBuilder::default()
+        .build(format!("http://{}", sequencer.rpc_addr))
+        .unwrap();
+
+    let deploy = Transaction::Deploy {
+        from: id(1),
+        code: token_code(),
+        init: vec![],
+        token: TokenId::Gcc,
+        value: 0,
+        fee: 10_000_000,
+        nonce: 0,
+    };
+    submit(&client, 1, deploy).await;
+    let token = contract_address(id(1), 0);
+    let mint = Transaction::Call {
+        from: id(2),
+        contract: token,
+        input: [&[0u8][..], &1_000u64.to_le_bytes()].concat(),
+        token: TokenId::Gcc,
+        value: 0,
+        fuel_limit: 1_000_000,
+        fee: 1_000_000,
+        nonce: 0,
+    };
+    submit(&client, 2, mint).await;
+
+    // balance_of(2) = 1000, as a read call.
+    let balance_of = hex::encode([&[2u8][..], &2u32.to_le_bytes()].concat());
+    let request = json!({ "contract": token.to_string(), "input": balance_of });
+    let view: Value = client
+        .request("l2_call", rpc_params![request.clone()])
+        .await
+        .unwrap();
+    assert_eq!(view["status"], "success", "{view}");
+    assert_eq!(view["returnData"], hex::encode(1_000u64.to_le_bytes()));
+    assert!(view["fuelUsed"].as_u64().unwrap() > 0);
+
+    // A transfer as a read call: reported, discarded.
+    let transfer = [&[1u8][..], &3u32.to_le_bytes(), &400u64.to_le_bytes()].concat();
+    let sim: Value = client
+        .request(
+            "l2_call",
+            rpc_params![json!({
+                "contract": token.to_string(),
+                "input": format!("0x{}", hex::encode(&transfer)),
+                "from": 2,
+            })],
+        )
+        .await
+        .unwrap();
+    assert_eq!(sim["status"], "success", "{sim}");
+    assert_eq!(sim["events"].as_array().unwrap().len(), 1);
+    assert_eq!(sim["discardedWrites"], 2);
+    let again: Value = client
+        .request("l2_call", rpc_params![request])
+        .await
+        .unwrap();
+    assert_eq!(again["returnData"], hex::encode(1_000u64.to_le_bytes()));
+    // Without `from` the caller has no balance: the transfer reverts.
+    let reverted: Value = client
+        .request(
+            "l2_call",
+            rpc_params![json!({ "contract": token.to_string(), "input": hex::encode(&transfer) })],
+        )
+        .await
+        .unwrap();
+    assert_eq!(reverted["status"], "failed");
+    assert_eq!(reverted["revertData"], hex::encode(b"insufficient balance"));
+
+    // Storage: account 2's balance slot, an absent slot, an unknown contract.
+    let mut slot = [0u8; 32];
+    slot[0] = 1;
+    slot[1..5].copy_from_slice(&2u32.to_le_bytes());
+    let value: Option<String> = client
+        .request(
+            "l2_getStorage",
+            rpc_params![token.to_string(), hex::encode(slot)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(value, Some(hex::encode(1_000u64.to_le_bytes())));
+    let absent: Option<String> = client
+        .request(
+            "l2_getStorage",
+            rpc_params![token.to_string(), hex::encode([9u8; 32])],
+        )
+        .await
+        .unwrap();
+    assert_eq!(absent, None);
+    let nobody = hex::encode([7u8; 32]);
+    match client
+        .request::<Option<String>, _>(
+            "l2_getStorage",
+            rpc_params![nobody.clone(), hex::encode(slot)],
+        )
+        .await
+    {
+        Err(jsonrpsee::core::ClientError::Call(e)) => {
+            assert_eq!(e.code(), codes::UNKNOWN_CONTRACT)
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // Typed errors.
+    let contract = token.to_string();
+    assert_eq!(
+        call_error(&client, json!({ "contract": nobody })).await,
+        codes::UNKNOWN_CONTRACT
+    );
+    assert_eq!(
+        call_error(&client, json!({ "contract": contract, "fuel": u64::MAX })).await,
+        codes::FUEL_TOO_HIGH
+    );
+    let huge = "00".repeat(CALL_INPUT_BYTES_MAX + 1);
+    assert_eq!(
+        call_error(&client, json!({ "contract": contract, "input": huge })).await,
+        codes::INPUT_TOO_LARGE
+    );
+    assert_eq!(
+        call_error(&client, json!({ "contract": contract, "input": "zz" })).await,
+        codes::INVALID_PARAMS
+    );
+    assert_eq!(
+        call_error(&client, json!({ "contract": "0x12" })).await,
+        codes::INVALID_PARAMS
+    );
+}
