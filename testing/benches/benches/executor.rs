@@ -1,6 +1,7 @@
 //! Executor throughput: native transfers (low and high contention, 1 and 2 threads),
 //! contract calls, deploys, and the L1's re-execution of contract calls from their
-//! pubdata traces. State is in the executor's cache; blocks are executed, not
+//! pubdata traces, and read calls (`l2_call`'s engine) of the AMM's quote. State is
+//! in the executor's cache; blocks are executed, not
 //! committed, so every iteration runs the same block on the same state.
 
 use std::hint::black_box;
@@ -8,9 +9,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use ghostplane_executor::readcall::READ_CALLER_NONE;
 use ghostplane_executor::{
-    BlockInput, BlockItem, ContractPrices, ContractRecord, Executor, ExecutorConfig,
-    ReexecutionJob, ReexecutionStore, Reexecutor, StateKey, StateReader, StateValue, StoreError,
+    ARTIFACTS_DIR, BlockInput, BlockItem, ContractPrices, ContractRecord, Executor, ExecutorConfig,
+    ReadCall, ReadCaller, ReexecutionJob, ReexecutionStore, Reexecutor, StateKey, StateReader,
+    StateValue, StoreError,
 };
 use ghostplane_primitives::tx::contract_address;
 use ghostplane_primitives::{
@@ -475,6 +478,38 @@ fn amm_swaps(c: &mut Criterion) {
         })
     });
     group.finish();
+    // Read calls: the pool's quote (what a swap of 1 000 SPIRIT would give), on a
+    // fresh snapshot each (as `l2_call` takes one per request), one thread.
+    let reads =
+        ReadCaller::new(1, &dir.path().join(ARTIFACTS_DIR)).unwrap_or_else(|e| panic!("{e}"));
+    let header = bench
+        .executor
+        .store()
+        .last_header()
+        .cloned()
+        .unwrap_or_else(|| panic!("no block"));
+    let quote = [&[4u8, TokenId::Spirit.id()][..], &1_000u64.to_le_bytes()].concat();
+    let read = |reads: &ReadCaller| {
+        let permit = reads.reserve().unwrap_or_else(|e| panic!("{e}"));
+        let state: Arc<dyn StateReader> = Arc::new(bench.executor.snapshot());
+        let call = ReadCall {
+            contract: pools[0],
+            input: quote.clone(),
+            caller: READ_CALLER_NONE,
+            fuel: 1_000_000,
+        };
+        reads
+            .call(permit, state, header.number, header.timestamp_ms, call)
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let out = read(&reads);
+    assert_eq!(out.result, Ok(()), "the quote answers");
+    println!("AMM quote read call: {} fuel", out.fuel_used);
+    let mut group = c.benchmark_group("read_call");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("amm_quote_1_thread", |b| b.iter(|| black_box(read(&reads))));
+    group.finish();
+
     let code_bytes = wat("amm").len();
     println!(
         "code store: amm.wasm {code_bytes} bytes (escrow {}, router {})",
