@@ -84,6 +84,8 @@
 //!   output it assembles (receipts, fees, sorted writes, the execution digest).
 //! - `scheduler`: which items to speculate, and the windowed speculate /
 //!   in-order phases.
+//! - [`logs`]: the event index (written with each block's commit) and its
+//!   bounded, paged queries.
 //! - [`readcall`]: read calls (`l2_call`): a contract run against committed state
 //!   on a pool of its own, its effects discarded.
 //! - [`reexecute`]: one contract transaction re-run from its pubdata trace (what
@@ -94,6 +96,7 @@
 pub mod block;
 mod error;
 pub mod executor;
+pub mod logs;
 pub mod readcall;
 pub mod reexecute;
 pub mod rules;
@@ -108,6 +111,7 @@ pub use error::ExecError;
 pub use executor::{
     ARTIFACTS_DIR, BLOCK_ITEMS_MAX, Executor, ExecutorConfig, PARALLEL_ITEMS_MIN_DEFAULT,
 };
+pub use logs::{Log, LogFilter, LogPage, LogPosition, LogQueryError};
 pub use readcall::{ReadCall, ReadCallError, ReadCaller, ReadOutcome, ReadPermit};
 pub use reexecute::{ContractPrices, Reexecuted, ReexecutionJob, ReexecutionStore, Reexecutor};
 pub use state::{

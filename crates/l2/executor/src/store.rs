@@ -4,7 +4,8 @@
 //! `key_index` (public key → id), `contracts` (address → code hash), `code`
 //! (hash → module bytes), `storage` (address ‖ slot → value), `receipts`
 //! (tx hash → receipt), `blocks` (number → header), `block_txs` (number → the
-//! included transaction hashes) and `meta` (next account id, last header).
+//! included transaction hashes), `meta` (next account id, last header), and the
+//! event index (`logs`, `logs_by_contract`, `logs_by_topic`: [`crate::logs`]).
 //!
 //! A block's writes stay in memory until [`StateStore::commit`] writes them, the
 //! receipts, the header and the new "last header" as one RocksDB `WriteBatch` with
@@ -53,7 +54,7 @@ pub struct QueuesNext {
     pub forced: Option<u64>,
 }
 
-const COLUMNS: [&str; 11] = [
+const COLUMNS: [&str; 14] = [
     CF_ACCOUNTS,
     CF_BALANCES,
     CF_KEY_INDEX,
@@ -65,6 +66,9 @@ const COLUMNS: [&str; 11] = [
     CF_BLOCK_TXS,
     CF_META,
     CF_BLOCK_OPS,
+    crate::logs::CF_LOGS,
+    crate::logs::CF_LOGS_BY_CONTRACT,
+    crate::logs::CF_LOGS_BY_TOPIC,
 ];
 
 const META_LAST_HEADER: &[u8] = b"last_header";
@@ -197,6 +201,7 @@ impl StateStore {
                 None => batch.delete_cf(cf, key.encode()),
             }
         }
+        crate::logs::index_block(&self.db, &mut batch, receipts)?;
         let receipts_cf = self.cf(CF_RECEIPTS)?;
         let mut hashes = Vec::with_capacity(receipts.len() * 32);
         for receipt in receipts {
@@ -381,6 +386,14 @@ impl StoreReader {
                 })
             })
             .transpose()
+    }
+
+    /// One page of the events `filter` selects (see [`crate::logs`]).
+    pub fn logs(
+        &self,
+        filter: &crate::logs::LogFilter,
+    ) -> Result<crate::logs::LogPage, crate::logs::LogQueryError> {
+        crate::logs::query(&self.db, filter)
     }
 
     /// A state view of the latest committed block (no cache).
