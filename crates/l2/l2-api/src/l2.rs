@@ -7,7 +7,8 @@ use jsonrpsee::types::ErrorObjectOwned;
 
 use crate::status::TxStatus;
 use crate::views::{
-    Accepted, AccountQuery, AccountView, BatchItem, BlockView, CallRequest, CallView, ReceiptView,
+    Accepted, AccountQuery, AccountView, BatchItem, BlockView, CallRequest, CallView,
+    LogFilterView, LogPageView, LogView, ReceiptView,
 };
 
 /// Result of a handler.
@@ -65,6 +66,12 @@ pub trait L2Api {
     #[method(name = "getStorage")]
     fn get_storage(&self, contract: String, key: String) -> RpcResult<Option<String>>;
 
+    /// One page of the events a filter selects, in chain order (bounded: 1,000
+    /// logs, 100,000 index entries read, 100,000-block ranges, 16 topics); resume
+    /// with `after` = the page's `next`.
+    #[method(name = "getLogs")]
+    fn get_logs(&self, filter: LogFilterView) -> RpcResult<LogPageView>;
+
     /// The QUIC server certificate, DER hex.
     #[method(name = "quicCertificate")]
     fn quic_certificate(&self) -> RpcResult<String>;
@@ -72,6 +79,13 @@ pub trait L2Api {
     /// New blocks as they are cut.
     #[subscription(name = "subscribeNewBlocks" => "newBlock", unsubscribe = "unsubscribeNewBlocks", item = BlockView)]
     async fn subscribe_new_blocks(&self) -> SubscriptionResult;
+
+    /// Events as their blocks are executed, each once and in chain order; with
+    /// `fromBlock`, the indexed ones from there first; with `after` (a position),
+    /// those after it: a client that reconnects with its last event's position
+    /// gets every later event exactly once.
+    #[subscription(name = "subscribeLogs" => "log", unsubscribe = "unsubscribeLogs", item = LogView)]
+    async fn subscribe_logs(&self, filter: LogFilterView) -> SubscriptionResult;
 
     /// A transaction's status changes, until it is final.
     #[subscription(name = "subscribeTransactionStatus" => "transactionStatus", unsubscribe = "unsubscribeTransactionStatus", item = TxStatus)]

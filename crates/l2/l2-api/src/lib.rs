@@ -36,8 +36,10 @@
 //! | `l2_minFee` | | least fee a transaction must offer (GCC base units, decimal string) |
 //! | `l2_call` | [`CallRequest`] | [`CallView`]: a read call on the latest state, writes discarded |
 //! | `l2_getStorage` | contract, 32-byte key (hex) | the slot's value (hex) or `null` |
+//! | `l2_getLogs` | [`LogFilterView`] | [`LogPageView`]: events in chain order, paged |
 //! | `l2_quicCertificate` | | the QUIC server certificate, DER hex (pin it) |
 //! | `l2_subscribeNewBlocks` | | notifications `l2_newBlock` ([`BlockView`]) |
+//! | `l2_subscribeLogs` | [`LogFilterView`] | notifications `l2_log` ([`LogView`]), each event once, from `fromBlock` |
 //! | `l2_subscribeTransactionStatus` | hash | notifications `l2_transactionStatus` ([`TxStatus`]) until final |
 //!
 //! Amounts are decimal strings (u128 does not fit a JSON number). Errors carry the
@@ -58,5 +60,5 @@ pub use l2::{L2ApiClient, L2ApiServer, RpcResult};
 pub use status::TxStatus;
 pub use views::{
     Accepted, AccountQuery, AccountView, BatchItem, BlockView, CallRequest, CallView, EventView,
-    HeaderView, ItemError, ReceiptView,
+    HeaderView, ItemError, LogFilterView, LogPageView, LogView, ReceiptView,
 };

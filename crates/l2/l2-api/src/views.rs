@@ -227,3 +227,61 @@ pub struct CallView {
     /// Token moves it made, discarded.
     pub discarded_moves: usize,
 }
+
+/// Which events `l2_getLogs` and `l2_subscribeLogs` select.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogFilterView {
+    /// Only this contract's events (address hex; any contract if absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract: Option<String>,
+    /// Only these topics (32-byte hex each; any of them; any topic if empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topics: Vec<String>,
+    /// First block, inclusive (`l2_getLogs`: default 0; `l2_subscribeLogs`:
+    /// default the next block, so only new events).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_block: Option<u64>,
+    /// Last block, inclusive (`l2_getLogs` only; default the last executed block).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_block: Option<u64>,
+    /// Resume after this position (a page's `next`, `block:tx:log`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+    /// Most logs in the page (default and maximum 1,000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
+}
+
+/// One indexed event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogView {
+    /// Its block.
+    pub block: u64,
+    /// Its transaction's index in the block.
+    pub tx_index: u32,
+    /// Its index among the transaction's events.
+    pub log_index: u32,
+    /// Its position, `block:tx:log` (what `after` takes).
+    pub position: String,
+    /// The emitting transaction.
+    pub tx_hash: String,
+    /// The emitting contract.
+    pub contract: String,
+    /// Its topic.
+    pub topic: String,
+    /// Its data, hex.
+    pub data: String,
+}
+
+/// One page of `l2_getLogs`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogPageView {
+    /// The events, in chain order.
+    pub logs: Vec<LogView>,
+    /// If the range may hold more: pass it as `after` for the next page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}

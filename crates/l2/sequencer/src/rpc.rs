@@ -5,15 +5,18 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use ghostplane_executor::logs::{LOG_BLOCK_RANGE_MAX, LOGS_PAGE_MAX};
 use ghostplane_executor::readcall::{READ_CALL_FUEL_MAX, READ_CALLER_NONE};
 use ghostplane_executor::{
-    ReadCall, ReadCallError, ReadCaller, StateKey, StateReader, StateValue, StoreReader,
+    Log, LogFilter, LogPosition, LogQueryError, ReadCall, ReadCallError, ReadCaller, StateKey,
+    StateReader, StateValue, StoreReader,
 };
 use std::collections::BTreeMap;
 
 use ghostplane_l2_api::{
     Accepted, AccountQuery, AccountView, BatchItem, BlockView, CallRequest, CallView, EventView,
-    HeaderView, ItemError, L2ApiServer, ReceiptView, RpcResult, TxStatus,
+    HeaderView, ItemError, L2ApiServer, LogFilterView, LogPageView, LogView, ReceiptView,
+    RpcResult, TxStatus,
 };
 use ghostplane_primitives::{
     AccountId, BlockNumber, CALL_INPUT_BYTES_MAX, ContractAddress, FailureReason, Hash32,
@@ -66,6 +69,68 @@ fn read_call_error(error: &ReadCallError) -> ErrorObjectOwned {
         ReadCallError::Node(_) => codes::INTERNAL,
     };
     ErrorObjectOwned::owned(code, error.to_string(), None::<()>)
+}
+
+/// How often a log subscription re-reads the head even without a block event.
+const LOGS_RECHECK: std::time::Duration = std::time::Duration::from_millis(250);
+
+fn parse_position(text: &str) -> Result<LogPosition, ErrorObjectOwned> {
+    let bad = || invalid(format!("{text:?} is not a log position `block:tx:log`"));
+    let mut parts = text.split(':');
+    let mut next = || parts.next().ok_or_else(bad);
+    let position = LogPosition {
+        block: next()?.parse().map_err(|_| bad())?,
+        tx: next()?.parse().map_err(|_| bad())?,
+        log: next()?.parse().map_err(|_| bad())?,
+    };
+    if parts.next().is_some() {
+        return Err(bad());
+    }
+    Ok(position)
+}
+
+fn position_text(p: LogPosition) -> String {
+    format!("{}:{}:{}", p.block, p.tx, p.log)
+}
+
+/// `view` as a store filter over `from..=to` unless it names its own bounds.
+fn log_filter(view: &LogFilterView, from: u64, to: u64) -> Result<LogFilter, ErrorObjectOwned> {
+    let contract = view.contract.as_deref().map(parse_contract).transpose()?;
+    let topics = view
+        .topics
+        .iter()
+        .map(|t| {
+            Hash32::from_hex(t).map_err(|_| invalid(format!("{t:?} is not a 32-byte hex topic")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(LogFilter {
+        contract,
+        topics,
+        from_block: BlockNumber(view.from_block.unwrap_or(from)),
+        to_block: BlockNumber(view.to_block.unwrap_or(to)),
+        after: view.after.as_deref().map(parse_position).transpose()?,
+        limit: view.limit.unwrap_or(LOGS_PAGE_MAX),
+    })
+}
+
+fn log_error(error: &LogQueryError) -> ErrorObjectOwned {
+    match error {
+        LogQueryError::Range { .. } | LogQueryError::Topics(_) => invalid(error.to_string()),
+        LogQueryError::Store(e) => internal(e),
+    }
+}
+
+fn log_view(log: &Log) -> LogView {
+    LogView {
+        block: log.position.block,
+        tx_index: log.position.tx,
+        log_index: log.position.log,
+        position: position_text(log.position),
+        tx_hash: log.tx_hash.to_string(),
+        contract: log.contract.to_string(),
+        topic: log.topic.to_string(),
+        data: hex::encode(&log.data),
+    }
 }
 
 fn parse_contract(text: &str) -> Result<ContractAddress, ErrorObjectOwned> {
@@ -312,6 +377,20 @@ impl L2ApiServer for RpcContext {
         }
     }
 
+    fn get_logs(&self, filter: LogFilterView) -> RpcResult<LogPageView> {
+        let head = self
+            .reader
+            .last_header()
+            .map_err(internal)?
+            .map_or(0, |h| h.number.0);
+        let filter = log_filter(&filter, 0, head)?;
+        let page = self.reader.logs(&filter).map_err(|e| log_error(&e))?;
+        Ok(LogPageView {
+            logs: page.logs.iter().map(log_view).collect(),
+            next: page.next.map(position_text),
+        })
+    }
+
     fn block_number(&self) -> RpcResult<u64> {
         let header = self.reader.last_header().map_err(internal)?;
         Ok(header.map_or(0, |h| h.number.0))
@@ -342,6 +421,91 @@ impl L2ApiServer for RpcContext {
             };
             let view = block_view(&event.header, event.transactions.iter().copied());
             sink.send(serde_json::value::to_raw_value(&view)?).await?;
+        }
+    }
+
+    async fn subscribe_logs(
+        &self,
+        pending: PendingSubscriptionSink,
+        view: LogFilterView,
+    ) -> SubscriptionResult {
+        let head = |reader: &StoreReader| {
+            reader
+                .last_header()
+                .map(|h| h.map_or(0, |h| h.number.0))
+                .map_err(internal)
+        };
+        let after = match view.after.as_deref().map(parse_position).transpose() {
+            Ok(after) => after,
+            Err(e) => {
+                pending.reject(e).await;
+                return Ok(());
+            }
+        };
+        // From `fromBlock`; else from `after`'s block (resuming); else new blocks only.
+        let start = match (view.from_block, after, head(&self.reader)) {
+            (Some(from), _, _) => from,
+            (None, Some(after), _) => after.block,
+            (None, None, Ok(head)) => head + 1,
+            (None, None, Err(e)) => {
+                pending.reject(e).await;
+                return Ok(());
+            }
+        };
+        let base = match log_filter(&view, start, start) {
+            Ok(base) if view.to_block.is_none() => base,
+            Ok(_) => {
+                pending
+                    .reject(invalid("a log subscription takes no `toBlock`"))
+                    .await;
+                return Ok(());
+            }
+            Err(e) => {
+                pending.reject(e).await;
+                return Ok(());
+            }
+        };
+        // Subscribe before reading the head so that no block is missed; every
+        // block's events are read from the index, so each is sent once, in order.
+        let mut blocks = self.blocks.subscribe();
+        let sink = pending.accept().await?;
+        let mut next_block = start;
+        let mut after = after;
+        loop {
+            let head = head(&self.reader)?;
+            if next_block <= head {
+                let to = head.min(next_block.saturating_add(LOG_BLOCK_RANGE_MAX - 1));
+                // `after` (resuming) applies to the first range only.
+                let mut filter = LogFilter {
+                    from_block: BlockNumber(next_block),
+                    to_block: BlockNumber(to),
+                    after: after.take(),
+                    limit: LOGS_PAGE_MAX,
+                    ..base.clone()
+                };
+                loop {
+                    let page = self.reader.logs(&filter).map_err(|e| log_error(&e))?;
+                    for log in &page.logs {
+                        sink.send(serde_json::value::to_raw_value(&log_view(log))?)
+                            .await?;
+                    }
+                    match page.next {
+                        Some(next) => filter.after = Some(next),
+                        None => break,
+                    }
+                }
+                next_block = to + 1;
+                continue;
+            }
+            tokio::select! {
+                event = blocks.recv() => {
+                    if let Err(broadcast::error::RecvError::Closed) = event {
+                        return Ok(());
+                    }
+                }
+                () = sink.closed() => return Ok(()),
+                () = tokio::time::sleep(LOGS_RECHECK) => {}
+            }
         }
     }
 
