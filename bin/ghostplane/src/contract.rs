@@ -14,6 +14,8 @@
 //! view ADDRESS ─► --input HEX [--from ID] [--fuel N] ───────► l2_call (read-only:
 //!                 no key, no fee; writes are reported and discarded)
 //! storage ADDRESS KEY ──────────────────────────────────────► l2_getStorage
+//! logs [ADDRESS] [--topic HEX]... [--from-block N] [--to-block N] ─► l2_getLogs,
+//!                 every page, one line per event
 //! ```
 //!
 //! The fee of a deploy or call is a maximum: the executor charges the fuel used
@@ -25,7 +27,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use ghostplane_l2_api::{CallRequest, L2ApiClient, ReceiptView};
+use ghostplane_l2_api::{CallRequest, L2ApiClient, LogFilterView, ReceiptView};
 use ghostplane_primitives::tx::contract_address;
 use ghostplane_primitives::{
     Amount, CALL_FUEL_MAX, CALL_INPUT_BYTES_MAX, CONTRACT_CODE_BYTES_MAX, ContractAddress, Hash32,
@@ -55,6 +57,27 @@ pub enum ContractCommand {
     View(ViewArgs),
     /// Print one storage slot of a contract (hex), or `(absent)`.
     Storage(StorageArgs),
+    /// Print the events a contract (or any contract) emitted, one line each:
+    /// `block:tx:log contract topic data`.
+    Logs(LogsArgs),
+}
+
+#[derive(Args)]
+pub struct LogsArgs {
+    /// Only this contract's events (32-byte hex address).
+    address: Option<String>,
+    /// Only events with this topic (32-byte hex); repeat for any of several.
+    #[arg(long = "topic")]
+    topics: Vec<String>,
+    /// First block (default 0).
+    #[arg(long)]
+    from_block: Option<u64>,
+    /// Last block (default: the last executed one).
+    #[arg(long)]
+    to_block: Option<u64>,
+    /// Stop after this many events.
+    #[arg(long, default_value_t = 10_000)]
+    max: usize,
 }
 
 #[derive(Args)]
@@ -138,6 +161,56 @@ pub async fn run(command: ContractCommand, endpoints: Endpoints) -> Result<()> {
         ContractCommand::Call(args) => call(args, endpoints).await,
         ContractCommand::View(args) => view(args, endpoints).await,
         ContractCommand::Storage(args) => storage(args, endpoints).await,
+        ContractCommand::Logs(args) => logs(args, endpoints).await,
+    }
+}
+
+async fn logs(args: LogsArgs, endpoints: Endpoints) -> Result<()> {
+    let contract = args
+        .address
+        .as_deref()
+        .map(|a| {
+            ContractAddress::from_hex(a)
+                .with_context(|| format!("{a:?} is not a 32-byte hex address"))
+        })
+        .transpose()?;
+    let topics = args
+        .topics
+        .iter()
+        .map(|t| {
+            Hash32::from_hex(t)
+                .map(|h| h.to_hex())
+                .with_context(|| format!("--topic {t:?} is not 32-byte hex"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let rpc = wallet::client(&endpoints.rpc)?;
+    let mut filter = LogFilterView {
+        contract: contract.map(|c| c.to_string()),
+        topics,
+        from_block: args.from_block,
+        to_block: args.to_block,
+        after: None,
+        limit: None,
+    };
+    let mut printed = 0;
+    loop {
+        let page = L2ApiClient::get_logs(&rpc, filter.clone())
+            .await
+            .map_err(wallet::l2_error)?;
+        for log in &page.logs {
+            if printed == args.max {
+                return Ok(());
+            }
+            println!(
+                "{} {} {} 0x{}",
+                log.position, log.contract, log.topic, log.data
+            );
+            printed += 1;
+        }
+        match page.next {
+            Some(next) => filter.after = Some(next),
+            None => return Ok(()),
+        }
     }
 }
 

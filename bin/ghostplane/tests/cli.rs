@@ -288,6 +288,32 @@ fn contracts_deploy_call_and_failure_reasons() {
         );
     }
 
+    // The registry's events, from the index: both sets, one line each; by topic.
+    let logs = ghostplane(&["contract", "logs", &registry, "--rpc", &node.rpc]);
+    assert!(logs.status.success(), "{}", stderr(&logs));
+    let lines: Vec<String> = stdout(&logs).lines().map(str::to_string).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    for (line, key) in lines.iter().zip(["11", "22"]) {
+        assert!(
+            line.ends_with(&format!("{registry} 0x{} 0x01000000", key.repeat(32))),
+            "{line}"
+        );
+    }
+    let by_topic = ghostplane(&[
+        "contract",
+        "logs",
+        "--topic",
+        &"22".repeat(32),
+        "--rpc",
+        &node.rpc,
+    ]);
+    assert_eq!(
+        stdout(&by_topic).lines().count(),
+        1,
+        "{}",
+        stdout(&by_topic)
+    );
+
     // Another account may not overwrite dev1's key: the call reverts, and the
     // command prints the receipt and fails with the revert data.
     let input = format!("00{}6869", "11".repeat(32));
