@@ -4,7 +4,8 @@
 //! `key_index` (public key → id), `contracts` (address → code hash), `code`
 //! (hash → module bytes), `storage` (address ‖ slot → value), `receipts`
 //! (tx hash → receipt), `blocks` (number → header), `block_txs` (number → the
-//! included transaction hashes), `meta` (next account id, last header), and the
+//! included transaction hashes), `block_hashes` (hash → number), `meta` (next
+//! account id, last header), and the
 //! event index (`logs`, `logs_by_contract`, `logs_by_topic`: [`crate::logs`]).
 //!
 //! A block's writes stay in memory until [`StateStore::commit`] writes them, the
@@ -39,6 +40,8 @@ pub(crate) const CF_BLOCK_TXS: &str = "block_txs";
 pub(crate) const CF_META: &str = "meta";
 /// Per-block pubdata (encoded ops, storage writes last), for settlement.
 pub(crate) const CF_BLOCK_OPS: &str = "block_ops";
+/// Block hash → number.
+pub(crate) const CF_BLOCK_HASHES: &str = "block_hashes";
 /// Meta key: the next L1 deposit queue index the L2 expects.
 const META_DEPOSITS_NEXT: &[u8] = b"deposits_next";
 /// Meta key: the next L1 forced-withdrawal queue index the L2 expects.
@@ -54,7 +57,7 @@ pub struct QueuesNext {
     pub forced: Option<u64>,
 }
 
-const COLUMNS: [&str; 14] = [
+const COLUMNS: [&str; 15] = [
     CF_ACCOUNTS,
     CF_BALANCES,
     CF_KEY_INDEX,
@@ -66,6 +69,7 @@ const COLUMNS: [&str; 14] = [
     CF_BLOCK_TXS,
     CF_META,
     CF_BLOCK_OPS,
+    CF_BLOCK_HASHES,
     crate::logs::CF_LOGS,
     crate::logs::CF_LOGS_BY_CONTRACT,
     crate::logs::CF_LOGS_BY_TOPIC,
@@ -221,6 +225,11 @@ impl StateStore {
         );
         batch.put_cf(self.cf(CF_META)?, META_LAST_HEADER, &header_bytes);
         batch.put_cf(
+            self.cf(CF_BLOCK_HASHES)?,
+            header.hash().0,
+            header.number.0.to_be_bytes(),
+        );
+        batch.put_cf(
             self.cf(CF_BLOCK_OPS)?,
             header.number.0.to_be_bytes(),
             pubdata,
@@ -328,6 +337,33 @@ impl StoreReader {
                 })
             })
             .transpose()
+    }
+
+    /// The number of the block whose header hashes to `hash`.
+    pub fn block_number_of(&self, hash: &Hash32) -> Result<Option<BlockNumber>, StoreError> {
+        Ok(self
+            .db
+            .get_cf(self.cf(CF_BLOCK_HASHES)?, hash.0)?
+            .and_then(|bytes| <[u8; 8]>::try_from(bytes.as_slice()).ok())
+            .map(|bytes| BlockNumber(u64::from_be_bytes(bytes))))
+    }
+
+    /// The receipts of block `number`'s transactions, in order (`None` if the
+    /// block is not executed).
+    pub fn block_receipts(&self, number: BlockNumber) -> Result<Option<Vec<Receipt>>, StoreError> {
+        let Some(hashes) = self.block_transactions(number)? else {
+            return Ok(None);
+        };
+        hashes
+            .iter()
+            .map(|hash| {
+                self.receipt(hash)?.ok_or_else(|| StoreError::Corrupt {
+                    what: format!("receipt {hash} of block {}", number.0),
+                    reason: "missing".into(),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
     }
 
     /// The hashes of the transactions included in block `number`, in order.

@@ -41,6 +41,15 @@ pub trait L2Api {
     #[method(name = "getBlock")]
     fn get_block(&self, number: u64) -> RpcResult<Option<BlockView>>;
 
+    /// A block by its header hash.
+    #[method(name = "getBlockByHash")]
+    fn get_block_by_hash(&self, hash: String) -> RpcResult<Option<BlockView>>;
+
+    /// The receipts of a block's transactions, in order (`null` if the block is
+    /// not executed).
+    #[method(name = "getBlockReceipts")]
+    fn get_block_receipts(&self, number: u64) -> RpcResult<Option<Vec<ReceiptView>>>;
+
     /// The last block's number.
     #[method(name = "blockNumber")]
     fn block_number(&self) -> RpcResult<u64>;

@@ -31,6 +31,8 @@
 //! | `l2_getTransactionReceipt` | hash | [`ReceiptView`] or `null` |
 //! | `l2_getAccount` | account id or public key (hex) | [`AccountView`] or `null` |
 //! | `l2_getBlock` | number | [`BlockView`] or `null` |
+//! | `l2_getBlockByHash` | header hash | [`BlockView`] or `null` |
+//! | `l2_getBlockReceipts` | number | the block's [`ReceiptView`]s in order, or `null` |
 //! | `l2_blockNumber` | | last block number |
 //! | `l2_chainId` | | chain id |
 //! | `l2_minFee` | | least fee a transaction must offer (GCC base units, decimal string) |

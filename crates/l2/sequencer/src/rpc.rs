@@ -377,6 +377,22 @@ impl L2ApiServer for RpcContext {
         }
     }
 
+    fn get_block_by_hash(&self, hash: String) -> RpcResult<Option<BlockView>> {
+        let hash = parse_hash(&hash)?;
+        match self.reader.block_number_of(&hash).map_err(internal)? {
+            Some(number) => self.get_block(number.0),
+            None => Ok(None),
+        }
+    }
+
+    fn get_block_receipts(&self, number: u64) -> RpcResult<Option<Vec<ReceiptView>>> {
+        let receipts = self
+            .reader
+            .block_receipts(BlockNumber(number))
+            .map_err(internal)?;
+        Ok(receipts.map(|r| r.iter().map(ReceiptView::from).collect()))
+    }
+
     fn get_logs(&self, filter: LogFilterView) -> RpcResult<LogPageView> {
         let head = self
             .reader

@@ -32,7 +32,7 @@ fn id(n: u32) -> AccountId {
     AccountId::new(n).unwrap()
 }
 
-async fn submit(client: &HttpClient, from: u32, tx: Transaction) {
+async fn submit(client: &HttpClient, from: u32, tx: Transaction) -> Value {
     let signed = Keypair::dev(from).sign(DEVNET_CHAIN_ID, tx);
     let accepted: Value = client
         .request(
@@ -49,7 +49,7 @@ async fn submit(client: &HttpClient, from: u32, tx: Transaction) {
             .unwrap();
         if !receipt.is_null() {
             assert_eq!(receipt["status"], "success", "{receipt}");
-            return;
+            return receipt;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
@@ -102,7 +102,39 @@ async fn read_calls_and_storage_over_json_rpc() {
         fee: 1_000_000,
         nonce: 0,
     };
-    submit(&client, 2, mint).await;
+    let minted = submit(&client, 2, mint).await;
+
+    // The mint's block: by number, by hash, and its receipts in one call.
+    let number = minted["block"].as_u64().unwrap();
+    let block: Value = client
+        .request("l2_getBlock", rpc_params![number])
+        .await
+        .unwrap();
+    let by_hash: Value = client
+        .request("l2_getBlockByHash", rpc_params![block["hash"].clone()])
+        .await
+        .unwrap();
+    assert_eq!(by_hash, block);
+    let unknown: Value = client
+        .request("l2_getBlockByHash", rpc_params![hex::encode([3u8; 32])])
+        .await
+        .unwrap();
+    assert!(unknown.is_null());
+    let receipts: Value = client
+        .request("l2_getBlockReceipts", rpc_params![number])
+        .await
+        .unwrap();
+    let receipts = receipts.as_array().unwrap();
+    assert_eq!(
+        receipts.len(),
+        block["transactions"].as_array().unwrap().len()
+    );
+    assert!(receipts.contains(&minted), "{receipts:?}");
+    let ahead: Value = client
+        .request("l2_getBlockReceipts", rpc_params![number + 1_000])
+        .await
+        .unwrap();
+    assert!(ahead.is_null());
 
     // balance_of(2) = 1000, as a read call.
     let balance_of = hex::encode([&[2u8][..], &2u32.to_le_bytes()].concat());
