@@ -729,6 +729,20 @@ pub async fn status(hash: String, wait: Option<WaitFor>, endpoints: Endpoints) -
                 .await
                 .map_err(l2_error)?;
             println!("{}", serde_json::to_string(&value)?);
+            // A withdrawal also says how far it is on its way to the L1.
+            if value.executed().is_some()
+                && let Ok(Some(w)) = L2ApiClient::get_withdrawal(&rpc, hash.to_hex()).await
+            {
+                println!(
+                    "withdrawal {} {} from account {} to {}{}: {}",
+                    w.amount,
+                    w.token,
+                    w.account,
+                    w.recipient,
+                    if w.forced { " (forced)" } else { "" },
+                    w.state
+                );
+            }
             match &value {
                 TxStatus::Rejected { .. } | TxStatus::Dropped { .. } => {
                     bail!("transaction {}", value.name())

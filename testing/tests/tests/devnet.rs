@@ -527,6 +527,12 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
         ));
         assert!(out.contains("finalized"), "{hash}: {out}");
     }
+    // The finalized withdrawal's status says the L1 released it.
+    let out = ok(cli(data, &ports, &["tx", "status", &withdraw_hash]));
+    assert!(
+        out.contains("withdrawal 2000 SPIRIT") && out.trim_end().ends_with(": released"),
+        "{out}"
+    );
 
     // Contracts, end to end: deployed and called through the CLI, re-executed by
     // the L1 at commit, proven, finalized. A relay calls a counter (a call between

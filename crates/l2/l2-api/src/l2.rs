@@ -8,7 +8,7 @@ use jsonrpsee::types::ErrorObjectOwned;
 use crate::status::TxStatus;
 use crate::views::{
     Accepted, AccountQuery, AccountView, BatchItem, BlockView, CallRequest, CallView,
-    LogFilterView, LogPageView, LogView, ReceiptView,
+    LogFilterView, LogPageView, LogView, ReceiptView, WithdrawalView,
 };
 
 /// Result of a handler.
@@ -32,6 +32,12 @@ pub trait L2Api {
     /// An executed transaction's receipt.
     #[method(name = "getTransactionReceipt")]
     fn get_transaction_receipt(&self, hash: String) -> RpcResult<Option<ReceiptView>>;
+
+    /// A withdrawal by its transaction hash: amount, recipient and state
+    /// (`failed`, `executed`, `committed`, `released`); `null` if the L2 has not
+    /// executed the hash; `INVALID_PARAMS` if it is not a withdrawal.
+    #[method(name = "getWithdrawal")]
+    fn get_withdrawal(&self, hash: String) -> RpcResult<Option<WithdrawalView>>;
 
     /// An account by id or key.
     #[method(name = "getAccount")]

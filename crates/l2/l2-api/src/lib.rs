@@ -29,6 +29,7 @@
 //! | `l2_sendTransactionBatch` | array of hex (≤ `rpc_batch_max`) | one [`BatchItem`] each |
 //! | `l2_getTransactionStatus` | hash | [`TxStatus`] (`unknown` if never seen) |
 //! | `l2_getTransactionReceipt` | hash | [`ReceiptView`] or `null` |
+//! | `l2_getWithdrawal` | hash | [`WithdrawalView`] (amount, recipient, `failed`/`executed`/`committed`/`released`) or `null` |
 //! | `l2_getAccount` | account id or public key (hex) | [`AccountView`] or `null` |
 //! | `l2_getBlock` | number | [`BlockView`] or `null` |
 //! | `l2_getBlockByHash` | header hash | [`BlockView`] or `null` |
@@ -62,5 +63,5 @@ pub use l2::{L2ApiClient, L2ApiServer, RpcResult};
 pub use status::TxStatus;
 pub use views::{
     Accepted, AccountQuery, AccountView, BatchItem, BlockView, CallRequest, CallView, EventView,
-    HeaderView, ItemError, LogFilterView, LogPageView, LogView, ReceiptView,
+    HeaderView, ItemError, LogFilterView, LogPageView, LogView, ReceiptView, WithdrawalView,
 };

@@ -285,3 +285,29 @@ pub struct LogPageView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
 }
+
+/// A withdrawal and where it is (`l2_getWithdrawal`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WithdrawalView {
+    /// The withdrawing transaction (or the L1 forced withdrawal's item).
+    pub tx_hash: String,
+    /// Its L2 block.
+    pub block: u64,
+    /// Its position in the block.
+    pub index: u32,
+    /// A forced withdrawal (queued on the L1) rather than a signed one.
+    pub forced: bool,
+    /// The L2 account debited.
+    pub account: u32,
+    /// The L1 recipient (hex).
+    pub recipient: String,
+    /// Token symbol.
+    pub token: String,
+    /// Amount (decimal; what the L1 releases).
+    pub amount: String,
+    /// `failed` (nothing withdrawn), `executed` (debited on the L2), `committed`
+    /// (its batch is on the L1, not yet proven), or `released` (its batch is
+    /// final: the L1 has credited the recipient).
+    pub state: String,
+}

@@ -16,11 +16,11 @@ use std::collections::BTreeMap;
 use ghostplane_l2_api::{
     Accepted, AccountQuery, AccountView, BatchItem, BlockView, CallRequest, CallView, EventView,
     HeaderView, ItemError, L2ApiServer, LogFilterView, LogPageView, LogView, ReceiptView,
-    RpcResult, TxStatus,
+    RpcResult, TxStatus, WithdrawalView,
 };
 use ghostplane_primitives::{
     AccountId, BlockNumber, CALL_INPUT_BYTES_MAX, ContractAddress, FailureReason, Hash32,
-    L2BlockHeader, PublicKey, ReceiptStatus, TokenId,
+    L2BlockHeader, PubdataOp, PublicKey, ReceiptStatus, TokenId, Transaction, decode_pubdata,
 };
 use jsonrpsee::PendingSubscriptionSink;
 use jsonrpsee::core::SubscriptionResult;
@@ -241,6 +241,80 @@ impl L2ApiServer for RpcContext {
     fn get_transaction_receipt(&self, hash: String) -> RpcResult<Option<ReceiptView>> {
         let receipt = self.reader.receipt(&parse_hash(&hash)?).map_err(internal)?;
         Ok(receipt.as_ref().map(ReceiptView::from))
+    }
+
+    fn get_withdrawal(&self, hash: String) -> RpcResult<Option<WithdrawalView>> {
+        let hash = parse_hash(&hash)?;
+        let Some(receipt) = self.reader.receipt(&hash).map_err(internal)? else {
+            return Ok(None);
+        };
+        let pubdata = self
+            .reader
+            .block_pubdata(receipt.block)
+            .map_err(internal)?
+            .ok_or_else(|| internal(format!("block {} has no pubdata", receipt.block.0)))?;
+        let ops = decode_pubdata(&pubdata).map_err(internal)?;
+        // Each included item leads with one op; contract traces, moves and the
+        // storage completion follow theirs.
+        let head = ops
+            .iter()
+            .filter(|op| {
+                !matches!(
+                    op,
+                    PubdataOp::ContractTrace(_)
+                        | PubdataOp::ContractMove { .. }
+                        | PubdataOp::StorageProof(_)
+                        | PubdataOp::ContractKey { .. }
+                )
+            })
+            .nth(receipt.index as usize)
+            .ok_or_else(|| internal("the receipt's op is missing from its block"))?;
+        let (forced, account, recipient, token, amount) = match head {
+            PubdataOp::Withdraw {
+                from,
+                to,
+                token,
+                amount,
+                ..
+            } => (false, *from, *to, *token, *amount),
+            PubdataOp::ForcedWithdraw {
+                from,
+                to,
+                token,
+                amount,
+                ..
+            } => (true, *from, *to, *token, *amount),
+            PubdataOp::FeeOnly {
+                tx:
+                    Transaction::Withdraw {
+                        from,
+                        to,
+                        token,
+                        amount,
+                        ..
+                    },
+                ..
+            } => (false, *from, *to, *token, *amount),
+            _ => return Err(invalid(format!("{hash} is not a withdrawal"))),
+        };
+        let success = receipt.status == ReceiptStatus::Success;
+        let state = match self.marks.status(receipt.block.0, success) {
+            _ if !success => "failed",
+            TxStatus::Finalized { .. } => "released",
+            TxStatus::Committed { .. } => "committed",
+            _ => "executed",
+        };
+        Ok(Some(WithdrawalView {
+            tx_hash: hash.to_string(),
+            block: receipt.block.0,
+            index: receipt.index,
+            forced,
+            account: account.get(),
+            recipient: recipient.to_string(),
+            token: token.symbol().to_string(),
+            amount: amount.to_string(),
+            state: state.into(),
+        }))
     }
 
     fn get_account(&self, query: AccountQuery) -> RpcResult<Option<AccountView>> {

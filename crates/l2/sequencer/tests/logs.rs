@@ -225,4 +225,5 @@ async fn logs_are_queried_paged_and_streamed_exactly_once() {
         )
         .await;
     assert!(refused.is_err());
+    sequencer.shutdown().await;
 }

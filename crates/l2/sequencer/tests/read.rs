@@ -56,6 +56,30 @@ async fn submit(client: &HttpClient, from: u32, tx: Transaction) -> Value {
     panic!("{hash} not executed after 20 s");
 }
 
+/// Submits and waits for the receipt, whatever its status.
+async fn submit_any(client: &HttpClient, from: u32, tx: Transaction) -> Value {
+    let signed = Keypair::dev(from).sign(DEVNET_CHAIN_ID, tx);
+    let accepted: Value = client
+        .request(
+            "l2_sendTransaction",
+            rpc_params![hex::encode(signed.encode())],
+        )
+        .await
+        .unwrap();
+    let hash = accepted["hash"].as_str().unwrap().to_string();
+    for _ in 0..800 {
+        let receipt: Value = client
+            .request("l2_getTransactionReceipt", rpc_params![hash.clone()])
+            .await
+            .unwrap();
+        if !receipt.is_null() {
+            return receipt;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("{hash} not executed after 20 s");
+}
+
 async fn call_error(client: &HttpClient, request: Value) -> i32 {
     match client
         .request::<Value, _>("l2_call", rpc_params![request])
@@ -213,6 +237,47 @@ async fn read_calls_and_storage_over_json_rpc() {
         other => panic!("{other:?}"),
     }
 
+    // Withdrawals: one that debits (executed; no settlement runs here), one that
+    // fails (more than the balance), and hashes that are not withdrawals.
+    let to = ghostplane_primitives::L1Address([0x11; 32]);
+    let withdraw = |amount, nonce| Transaction::Withdraw {
+        from: id(3),
+        to,
+        token: TokenId::Spirit,
+        amount,
+        fee: 10,
+        nonce,
+    };
+    let ok = submit_any(&client, 3, withdraw(500, 0)).await;
+    let view: Value = client
+        .request("l2_getWithdrawal", rpc_params![ok["txHash"].clone()])
+        .await
+        .unwrap();
+    assert_eq!(view["state"], "executed", "{view}");
+    assert_eq!(view["amount"], "500");
+    assert_eq!(view["token"], "SPIRIT");
+    assert_eq!(view["account"], 3);
+    assert_eq!(view["forced"], false);
+    assert_eq!(view["recipient"], to.to_string());
+    let failed = submit_any(&client, 3, withdraw(FUNDS * 10, 1)).await;
+    let view: Value = client
+        .request("l2_getWithdrawal", rpc_params![failed["txHash"].clone()])
+        .await
+        .unwrap();
+    assert_eq!(view["state"], "failed", "{view}");
+    let none: Value = client
+        .request("l2_getWithdrawal", rpc_params![hex::encode([5u8; 32])])
+        .await
+        .unwrap();
+    assert!(none.is_null());
+    match client
+        .request::<Value, _>("l2_getWithdrawal", rpc_params![minted["txHash"].clone()])
+        .await
+    {
+        Err(jsonrpsee::core::ClientError::Call(e)) => assert_eq!(e.code(), codes::INVALID_PARAMS),
+        other => panic!("a call is not a withdrawal: {other:?}"),
+    }
+
     // Typed errors.
     let contract = token.to_string();
     assert_eq!(
@@ -236,4 +301,5 @@ async fn read_calls_and_storage_over_json_rpc() {
         call_error(&client, json!({ "contract": "0x12" })).await,
         codes::INVALID_PARAMS
     );
+    sequencer.shutdown().await;
 }
