@@ -4,17 +4,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a panic is a failure.
 
+mod common;
+
 use std::time::Duration;
 
+use common::submit;
 use ghostplane_primitives::tx::contract_address;
-use ghostplane_primitives::{
-    AccountId, Amount, Codec, DEVNET_CHAIN_ID, Keypair, TokenId, Transaction,
-};
+use ghostplane_primitives::{AccountId, Amount, TokenId, Transaction};
 use ghostplane_rpc::codes;
 use ghostplane_sequencer::{Sequencer, SequencerConfig};
 use ghostplane_test_utils::dev_l2_genesis;
 use jsonrpsee::core::client::{ClientT, Subscription, SubscriptionClientT};
-use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
+use jsonrpsee::http_client::HttpClientBuilder;
 use jsonrpsee::rpc_params;
 use jsonrpsee::ws_client::WsClientBuilder;
 use serde_json::{Value, json};
@@ -23,30 +24,6 @@ const FUNDS: Amount = 1_000_000_000;
 
 fn id(n: u32) -> AccountId {
     AccountId::new(n).unwrap()
-}
-
-async fn submit(client: &HttpClient, from: u32, tx: Transaction) {
-    let signed = Keypair::dev(from).sign(DEVNET_CHAIN_ID, tx);
-    let accepted: Value = client
-        .request(
-            "l2_sendTransaction",
-            rpc_params![hex::encode(signed.encode())],
-        )
-        .await
-        .unwrap();
-    let hash = accepted["hash"].as_str().unwrap().to_string();
-    for _ in 0..800 {
-        let receipt: Value = client
-            .request("l2_getTransactionReceipt", rpc_params![hash.clone()])
-            .await
-            .unwrap();
-        if !receipt.is_null() {
-            assert_eq!(receipt["status"], "success", "{receipt}");
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("{hash} not executed after 20 s");
 }
 
 /// A registry `set` of key `[key; 32]` by account 2: one event, topic = the key.

@@ -4,12 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a panic is a failure.
 
-use std::time::Duration;
+mod common;
 
+use common::{submit, submit_any};
 use ghostplane_primitives::tx::contract_address;
-use ghostplane_primitives::{
-    AccountId, Amount, CALL_INPUT_BYTES_MAX, Codec, DEVNET_CHAIN_ID, Keypair, TokenId, Transaction,
-};
+use ghostplane_primitives::{AccountId, Amount, CALL_INPUT_BYTES_MAX, TokenId, Transaction};
 use ghostplane_rpc::codes;
 use ghostplane_sequencer::{Sequencer, SequencerConfig};
 use ghostplane_test_utils::dev_l2_genesis;
@@ -30,54 +29,6 @@ fn token_code() -> Vec<u8> {
 
 fn id(n: u32) -> AccountId {
     AccountId::new(n).unwrap()
-}
-
-async fn submit(client: &HttpClient, from: u32, tx: Transaction) -> Value {
-    let signed = Keypair::dev(from).sign(DEVNET_CHAIN_ID, tx);
-    let accepted: Value = client
-        .request(
-            "l2_sendTransaction",
-            rpc_params![hex::encode(signed.encode())],
-        )
-        .await
-        .unwrap();
-    let hash = accepted["hash"].as_str().unwrap().to_string();
-    for _ in 0..800 {
-        let receipt: Value = client
-            .request("l2_getTransactionReceipt", rpc_params![hash.clone()])
-            .await
-            .unwrap();
-        if !receipt.is_null() {
-            assert_eq!(receipt["status"], "success", "{receipt}");
-            return receipt;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("{hash} not executed after 20 s");
-}
-
-/// Submits and waits for the receipt, whatever its status.
-async fn submit_any(client: &HttpClient, from: u32, tx: Transaction) -> Value {
-    let signed = Keypair::dev(from).sign(DEVNET_CHAIN_ID, tx);
-    let accepted: Value = client
-        .request(
-            "l2_sendTransaction",
-            rpc_params![hex::encode(signed.encode())],
-        )
-        .await
-        .unwrap();
-    let hash = accepted["hash"].as_str().unwrap().to_string();
-    for _ in 0..800 {
-        let receipt: Value = client
-            .request("l2_getTransactionReceipt", rpc_params![hash.clone()])
-            .await
-            .unwrap();
-        if !receipt.is_null() {
-            return receipt;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("{hash} not executed after 20 s");
 }
 
 async fn call_error(client: &HttpClient, request: Value) -> i32 {

@@ -1,0 +1,44 @@
+//! Shared by the sequencer's RPC tests: submit a transaction and wait for its
+//! receipt over JSON-RPC.
+
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use ghostplane_primitives::{Codec, DEVNET_CHAIN_ID, Keypair, Transaction};
+use jsonrpsee::core::client::ClientT;
+use jsonrpsee::http_client::HttpClient;
+use jsonrpsee::rpc_params;
+use serde_json::Value;
+
+/// Submits `tx` signed by dev key `from` and waits for its receipt, whatever its
+/// status.
+pub async fn submit_any(client: &HttpClient, from: u32, tx: Transaction) -> Value {
+    let signed = Keypair::dev(from).sign(DEVNET_CHAIN_ID, tx);
+    let accepted: Value = client
+        .request(
+            "l2_sendTransaction",
+            rpc_params![hex::encode(signed.encode())],
+        )
+        .await
+        .unwrap();
+    let hash = accepted["hash"].as_str().unwrap().to_string();
+    for _ in 0..800 {
+        let receipt: Value = client
+            .request("l2_getTransactionReceipt", rpc_params![hash.clone()])
+            .await
+            .unwrap();
+        if !receipt.is_null() {
+            return receipt;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("{hash} not executed after 20 s");
+}
+
+/// [`submit_any`], asserting that the transaction succeeded.
+pub async fn submit(client: &HttpClient, from: u32, tx: Transaction) -> Value {
+    let receipt = submit_any(client, from, tx).await;
+    assert_eq!(receipt["status"], "success", "{receipt}");
+    receipt
+}
