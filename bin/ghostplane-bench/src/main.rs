@@ -11,6 +11,7 @@
 //! ghostplane-bench identity --l1 ADDR          DID resolution and token verification
 //! ghostplane-bench dns --target udp|doh        ghostd's name server
 //! ghostplane-bench prove --ops N               prove N transfers with one proof system
+//! ghostplane-bench read-call                   l2_call (the AMM's quote) over JSON-RPC, in-process sequencer
 //! ghostplane-bench soak --duration-s S         a `ghostplane devnet` SIGKILLed under load
 //! ```
 //!
@@ -23,6 +24,7 @@ mod identity;
 mod l1_load;
 mod load;
 mod prove;
+mod read_call;
 mod soak;
 
 use std::process::ExitCode;
@@ -51,6 +53,9 @@ enum Command {
     Load(load::LoadArgs),
     /// Prove N random transfers with one proof system and print one line of figures.
     Prove(prove::ProveArgs),
+    /// Read calls (`l2_call`, the AMM's quote) over JSON-RPC against an in-process
+    /// sequencer: calls per second and latency.
+    ReadCall(read_call::ReadCallArgs),
     /// Load a running ghostd's DID resolver and token verification.
     Identity(identity::IdentityBenchArgs),
     /// Load a running ghostd's name server over UDP or DoH.
@@ -66,6 +71,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Load(args) => runtime()?.block_on(load::run(args)),
         Command::Prove(args) => prove::run(args),
+        Command::ReadCall(args) => runtime()?.block_on(read_call::run(args)),
         Command::Identity(args) => runtime()?.block_on(identity::run(args)),
         Command::Dns(args) => runtime()?.block_on(dns::run(args)),
         Command::L1Load(args) => runtime()?.block_on(l1_load::run(args)),
