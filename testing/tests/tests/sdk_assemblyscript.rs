@@ -115,6 +115,16 @@ impl Chain {
     }
 
     fn call(&mut self, from: u32, contract: ContractAddress, input: Vec<u8>) -> Receipt {
+        self.call_with_value(from, contract, input, (TokenId::Gcc, 0))
+    }
+
+    fn call_with_value(
+        &mut self,
+        from: u32,
+        contract: ContractAddress,
+        input: Vec<u8>,
+        (token, value): (TokenId, u128),
+    ) -> Receipt {
         let nonce = self.nonce(from);
         self.run(
             from,
@@ -122,13 +132,20 @@ impl Chain {
                 from: id(from),
                 contract,
                 input,
-                token: TokenId::Gcc,
-                value: 0,
+                token,
+                value,
                 fuel_limit: 1_000_000,
                 fee: 1_000_000,
                 nonce,
             },
         )
+    }
+
+    fn balance(&self, account: u32, token: TokenId) -> u128 {
+        self.executor
+            .snapshot()
+            .balance(id(account), token)
+            .unwrap()
     }
 }
 
@@ -146,6 +163,7 @@ fn encode(interface: &Value, method: &str, args: &[u64]) -> Vec<u8> {
     assert_eq!(types.len(), args.len(), "{method}'s arguments");
     for (ty, value) in types.iter().zip(args) {
         match ty["type"].as_str().unwrap() {
+            "u8" => input.push(*value as u8),
             "u32" => input.extend_from_slice(&(*value as u32).to_le_bytes()),
             "u64" => input.extend_from_slice(&value.to_le_bytes()),
             other => panic!("type {other}"),
@@ -268,4 +286,55 @@ fn assemblyscript_contracts_build_deploy_and_run() {
         )
         .unwrap();
     assert_eq!(out.return_data, 240u64.to_le_bytes());
+
+    // The AMM: a SPIRIT/MANA pool, liquidity from its owner, a quote, a swap that
+    // pays what the quote said, a swap refused for slippage, a stranger refused.
+    let interface: Value =
+        serde_json::from_slice(&std::fs::read(build.join("amm.interface.json")).unwrap()).unwrap();
+    let amm_code = std::fs::read(build.join("amm.wasm")).unwrap();
+    let (amm, _) = chain.deploy(
+        1,
+        amm_code.clone(),
+        vec![TokenId::Spirit.id(), TokenId::Mana.id()],
+    );
+    let add = encode(&interface, "add", &[]);
+    for token in [TokenId::Spirit, TokenId::Mana] {
+        let r = chain.call_with_value(1, amm, add.clone(), (token, 1_000_000));
+        assert_eq!(r.status, ReceiptStatus::Success, "{r:?}");
+    }
+    let r = chain.call_with_value(2, amm, add.clone(), (TokenId::Spirit, 5));
+    assert_eq!(
+        r.status,
+        ReceiptStatus::Failed(FailureReason::Revert(b"unauthorized".to_vec()))
+    );
+    // out = 1e6·1000·997 / (1e6·1000 + 1000·997) = 996
+    let quote = chain.call(3, amm, encode(&interface, "quote", &[1, 1_000]));
+    assert_eq!(u64_of(&quote), 996);
+    let mana_before = chain.balance(3, TokenId::Mana);
+    let swap = chain.call_with_value(
+        3,
+        amm,
+        encode(&interface, "swap", &[996]),
+        (TokenId::Spirit, 1_000),
+    );
+    assert_eq!(u64_of(&swap), 996);
+    assert_eq!(chain.balance(3, TokenId::Mana), mana_before + 996);
+    assert_eq!(swap.events.len(), 1);
+    assert_eq!(swap.events[0].data[0], TokenId::Spirit.id());
+    let greedy = chain.call_with_value(
+        3,
+        amm,
+        encode(&interface, "swap", &[10_000]),
+        (TokenId::Spirit, 1_000),
+    );
+    assert_eq!(
+        greedy.status,
+        ReceiptStatus::Failed(FailureReason::Revert(b"slippage".to_vec()))
+    );
+    println!(
+        "amm ({} bytes of code): quote {} fuel, swap {} fuel",
+        amm_code.len(),
+        quote.gas_used,
+        swap.gas_used
+    );
 }
