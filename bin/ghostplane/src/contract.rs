@@ -27,7 +27,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use ghostplane_l2_api::{CallRequest, L2ApiClient, LogFilterView, ReceiptView};
+use ghostplane_l2_api::{CallRequest, EventView, L2ApiClient, LogFilterView, ReceiptView};
 use ghostplane_primitives::tx::contract_address;
 use ghostplane_primitives::{
     Amount, CALL_FUEL_MAX, CALL_INPUT_BYTES_MAX, CONTRACT_CODE_BYTES_MAX, ContractAddress, Hash32,
@@ -166,14 +166,7 @@ pub async fn run(command: ContractCommand, endpoints: Endpoints) -> Result<()> {
 }
 
 async fn logs(args: LogsArgs, endpoints: Endpoints) -> Result<()> {
-    let contract = args
-        .address
-        .as_deref()
-        .map(|a| {
-            ContractAddress::from_hex(a)
-                .with_context(|| format!("{a:?} is not a 32-byte hex address"))
-        })
-        .transpose()?;
+    let contract = args.address.as_deref().map(parse_address).transpose()?;
     let topics = args
         .topics
         .iter()
@@ -215,8 +208,7 @@ async fn logs(args: LogsArgs, endpoints: Endpoints) -> Result<()> {
 }
 
 async fn view(args: ViewArgs, endpoints: Endpoints) -> Result<()> {
-    let contract = ContractAddress::from_hex(&args.address)
-        .with_context(|| format!("{:?} is not a 32-byte hex address", args.address))?;
+    let contract = parse_address(&args.address)?;
     let input = parse_hex_input(&args.input, "--input")?;
     let rpc = wallet::client(&endpoints.rpc)?;
     let request = CallRequest {
@@ -231,17 +223,7 @@ async fn view(args: ViewArgs, endpoints: Endpoints) -> Result<()> {
     println!("block      {}", out.block);
     println!("outcome    {}", out.status);
     println!("fuel used  {}", out.fuel_used);
-    if out.return_data.is_empty() {
-        println!("return     (none)");
-    } else {
-        println!("return     0x{}", out.return_data);
-    }
-    for event in &out.events {
-        println!(
-            "event      topic {} data 0x{} (contract {})",
-            event.topic, event.data, event.contract
-        );
-    }
+    print_return_and_events(&out.return_data, &out.events);
     if out.discarded_writes + out.discarded_moves > 0 {
         println!(
             "discarded  {} storage writes, {} token moves",
@@ -255,8 +237,7 @@ async fn view(args: ViewArgs, endpoints: Endpoints) -> Result<()> {
 }
 
 async fn storage(args: StorageArgs, endpoints: Endpoints) -> Result<()> {
-    let contract = ContractAddress::from_hex(&args.address)
-        .with_context(|| format!("{:?} is not a 32-byte hex address", args.address))?;
+    let contract = parse_address(&args.address)?;
     let key = Hash32::from_hex(&args.key)
         .with_context(|| format!("{:?} is not a 32-byte hex key", args.key))?;
     let rpc = wallet::client(&endpoints.rpc)?;
@@ -301,6 +282,12 @@ async fn deploy(args: DeployArgs, endpoints: Endpoints) -> Result<()> {
     watch(&rpc, &hash, args.sender.wait, &endpoints).await
 }
 
+/// A contract address given as 64 hex digits (with or without 0x).
+fn parse_address(text: &str) -> Result<ContractAddress> {
+    ContractAddress::from_hex(text)
+        .with_context(|| format!("{text:?} is not a 32-byte hex address"))
+}
+
 /// A contract input given as hex (with or without 0x), within the size limit.
 fn parse_hex_input(text: &str, flag: &str) -> Result<Vec<u8>> {
     let input = hex::decode(text.strip_prefix("0x").unwrap_or(text))
@@ -315,8 +302,7 @@ fn parse_hex_input(text: &str, flag: &str) -> Result<Vec<u8>> {
 }
 
 async fn call(args: CallArgs, endpoints: Endpoints) -> Result<()> {
-    let contract = ContractAddress::from_hex(&args.address)
-        .with_context(|| format!("{:?} is not a 32-byte hex address", args.address))?;
+    let contract = parse_address(&args.address)?;
     let input = parse_hex_input(&args.input, "--input")?;
     if args.fuel == 0 || args.fuel > CALL_FUEL_MAX {
         bail!("--fuel must be in 1..={CALL_FUEL_MAX}");
@@ -368,12 +354,17 @@ fn print_receipt(receipt: &ReceiptView) {
     println!("outcome    {}", receipt.outcome.status);
     println!("gas used   {}", receipt.gas_used);
     println!("fee paid   {}", receipt.fee_paid);
-    if receipt.return_data.is_empty() {
+    print_return_and_events(&receipt.return_data, &receipt.events);
+}
+
+/// Return data (hex) and one line per event, as a receipt and a read call show them.
+fn print_return_and_events(return_data: &str, events: &[EventView]) {
+    if return_data.is_empty() {
         println!("return     (none)");
     } else {
-        println!("return     0x{}", receipt.return_data);
+        println!("return     0x{return_data}");
     }
-    for event in &receipt.events {
+    for event in events {
         println!(
             "event      topic {} data 0x{} (contract {})",
             event.topic, event.data, event.contract

@@ -241,30 +241,39 @@ pub(crate) fn query(db: &DB, filter: &LogFilter) -> Result<LogPage, LogQueryErro
     };
     // Whether `start` itself is excluded (it is a previous page's last log).
     let skip_start = filter.after.is_some_and(|after| after == start);
-    let mut page = match (&filter.contract, filter.topics.as_slice()) {
-        (Some(contract), topics) => walk(
-            db,
-            CF_LOGS_BY_CONTRACT,
-            &contract.0,
-            (start, skip_start, to),
-            limit,
-            |value| topics.is_empty() || topics.iter().any(|t| t.0[..] == *value),
-        )?,
-        (None, []) => walk_logs(db, (start, skip_start, to), limit)?,
+    let range = (start, skip_start, to);
+    let (positions, next) = match (&filter.contract, filter.topics.as_slice()) {
+        (Some(contract), topics) => {
+            let walk = walk(
+                db,
+                CF_LOGS_BY_CONTRACT,
+                &contract.0,
+                range,
+                limit,
+                |p, topic| {
+                    (topics.is_empty() || topics.iter().any(|t| t.0[..] == *topic)).then_some(p)
+                },
+            )?;
+            (walk.found, walk.next)
+        }
+        (None, []) => {
+            // The logs themselves: decoded as they are read.
+            let walk = walk(db, CF_LOGS, &[], range, limit, |p, value| {
+                Some(decode_log(p, value))
+            })?;
+            let logs = walk.found.into_iter().collect::<Result<Vec<_>, _>>()?;
+            return Ok(LogPage {
+                logs,
+                next: walk.next,
+            });
+        }
         (None, topics) => {
             // Each topic's first `limit` matches hold the merged first `limit`.
             let mut positions = Vec::new();
             let mut next = None;
             for topic in topics {
-                let part = walk(
-                    db,
-                    CF_LOGS_BY_TOPIC,
-                    &topic.0,
-                    (start, skip_start, to),
-                    limit,
-                    |_| true,
-                )?;
-                positions.extend(part.positions);
+                let part = walk(db, CF_LOGS_BY_TOPIC, &topic.0, range, limit, |p, _| Some(p))?;
+                positions.extend(part.found);
                 // A topic that stopped early stops the merge there.
                 next = match (next, part.next) {
                     (Some(a), Some(b)) => Some(std::cmp::min(a, b)),
@@ -282,39 +291,35 @@ pub(crate) fn query(db: &DB, filter: &LogFilter) -> Result<LogPage, LogQueryErro
             } else {
                 next
             };
-            Walk { positions, next }
+            (positions, next)
         }
     };
-    let logs = page
-        .positions
-        .drain(..)
+    let logs = positions
+        .into_iter()
         .map(|p| read_log(db, p))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(LogPage {
-        logs,
-        next: page.next,
-    })
+    Ok(LogPage { logs, next })
 }
 
-/// Positions found by a walk, and where to resume if it stopped early.
-struct Walk {
-    positions: Vec<LogPosition>,
+/// What a walk kept, and where to resume if it stopped early.
+struct Walk<T> {
+    found: Vec<T>,
     next: Option<LogPosition>,
 }
 
-/// Walks index `cf` under `prefix` from `start` through block `to`, keeping the
-/// positions whose value `keep` accepts.
-fn walk(
+/// Walks index `cf` under `prefix` from `start` through block `to`, keeping what
+/// `keep` makes of each entry (position and value), up to `limit` of them.
+fn walk<T>(
     db: &DB,
     cf: &'static str,
     prefix: &[u8],
     (start, skip_start, to): (LogPosition, bool, u64),
     limit: usize,
-    keep: impl Fn(&[u8]) -> bool,
-) -> Result<Walk, StoreError> {
+    keep: impl Fn(LogPosition, &[u8]) -> Option<T>,
+) -> Result<Walk<T>, StoreError> {
     let handle = db.cf_handle(cf).ok_or(StoreError::MissingColumn(cf))?;
     let from_key = [prefix, &start.encode()].concat();
-    let mut positions = Vec::new();
+    let mut found = Vec::new();
     let mut scanned = 0usize;
     let iter = db.iterator_cf(handle, IteratorMode::From(&from_key, Direction::Forward));
     for item in iter {
@@ -329,29 +334,21 @@ fn walk(
             continue;
         }
         scanned += 1;
-        if keep(&value) {
-            positions.push(position);
-            if positions.len() == limit {
+        if let Some(kept) = keep(position, &value) {
+            found.push(kept);
+            if found.len() == limit {
                 return Ok(Walk {
+                    found,
                     next: Some(position),
-                    positions,
                 });
             }
         }
         if scanned >= LOGS_SCAN_MAX {
             return Ok(Walk {
-                positions,
+                found,
                 next: Some(position),
             });
         }
     }
-    Ok(Walk {
-        positions,
-        next: None,
-    })
-}
-
-/// Walks `logs` itself (no contract or topic named).
-fn walk_logs(db: &DB, range: (LogPosition, bool, u64), limit: usize) -> Result<Walk, StoreError> {
-    walk(db, CF_LOGS, &[], range, limit, |_| true)
+    Ok(Walk { found, next: None })
 }

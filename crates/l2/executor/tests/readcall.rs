@@ -27,12 +27,11 @@ fn caller(chain: &Chain) -> ReadCaller {
     ReadCaller::new(1, &chain.dir.path().join(ARTIFACTS_DIR)).unwrap()
 }
 
-fn read(
+/// Runs `call` on the chain's latest state.
+fn read_call(
     chain: &Chain,
     reads: &ReadCaller,
-    contract: ContractAddress,
-    input: Vec<u8>,
-    from: AccountId,
+    call: ReadCall,
 ) -> Result<ReadOutcome, ReadCallError> {
     let header = chain.executor.store().last_header().unwrap().clone();
     reads.call(
@@ -40,13 +39,24 @@ fn read(
         Arc::new(chain.executor.snapshot()),
         header.number,
         header.timestamp_ms,
-        ReadCall {
-            contract,
-            input,
-            caller: from,
-            fuel: 1_000_000,
-        },
+        call,
     )
+}
+
+fn read(
+    chain: &Chain,
+    reads: &ReadCaller,
+    contract: ContractAddress,
+    input: Vec<u8>,
+    from: AccountId,
+) -> Result<ReadOutcome, ReadCallError> {
+    let call = ReadCall {
+        contract,
+        input,
+        caller: from,
+        fuel: 1_000_000,
+    };
+    read_call(chain, reads, call)
 }
 
 fn u64_le(bytes: &[u8]) -> u64 {
@@ -138,20 +148,14 @@ fn read_calls_are_bounded_and_typed() {
     let looper = deploy(&mut chain, contract("hostile/infinite_loop"));
     let deep = deploy(&mut chain, contract("hostile/deep_recursion"));
     let reads = caller(&chain);
-    let header = chain.executor.store().last_header().unwrap().clone();
     let run = |contract, input: Vec<u8>, fuel| {
-        reads.call(
-            reads.reserve()?,
-            Arc::new(chain.executor.snapshot()),
-            header.number,
-            header.timestamp_ms,
-            ReadCall {
-                contract,
-                input,
-                caller: READ_CALLER_NONE,
-                fuel,
-            },
-        )
+        let call = ReadCall {
+            contract,
+            input,
+            caller: READ_CALLER_NONE,
+            fuel,
+        };
+        read_call(&chain, &reads, call)
     };
     // Unknown contract.
     let nobody = ContractAddress([7; 32]);

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use ghostplane_primitives::{FailureReason, L2BlockHeader, Receipt, ReceiptStatus};
+use ghostplane_primitives::{Event, FailureReason, L2BlockHeader, Receipt, ReceiptStatus};
 use ghostplane_rpc::Outcome;
 use serde::{Deserialize, Serialize};
 
@@ -135,6 +135,16 @@ pub struct EventView {
     pub data: String,
 }
 
+impl From<&Event> for EventView {
+    fn from(e: &Event) -> Self {
+        Self {
+            contract: e.contract.to_string(),
+            topic: e.topic.to_string(),
+            data: hex::encode(&e.data),
+        }
+    }
+}
+
 /// A transaction's receipt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -169,15 +179,7 @@ impl From<&Receipt> for ReceiptView {
             outcome: Outcome::new(receipt.tx_hash, receipt.block.0, receipt.index, failure),
             gas_used: receipt.gas_used,
             fee_paid: receipt.fee_paid.to_string(),
-            events: receipt
-                .events
-                .iter()
-                .map(|e| EventView {
-                    contract: e.contract.to_string(),
-                    topic: e.topic.to_string(),
-                    data: hex::encode(&e.data),
-                })
-                .collect(),
+            events: receipt.events.iter().map(EventView::from).collect(),
             return_data: hex::encode(&receipt.return_data),
             revert_data,
         }

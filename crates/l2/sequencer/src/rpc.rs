@@ -416,15 +416,7 @@ impl L2ApiServer for RpcContext {
             return_data: hex::encode(&out.return_data),
             revert_data,
             fuel_used: out.fuel_used,
-            events: out
-                .events
-                .iter()
-                .map(|e| EventView {
-                    contract: e.contract.to_string(),
-                    topic: e.topic.to_string(),
-                    data: hex::encode(&e.data),
-                })
-                .collect(),
+            events: out.events.iter().map(EventView::from).collect(),
             discarded_writes: out.discarded_writes,
             discarded_moves: out.discarded_moves,
         })

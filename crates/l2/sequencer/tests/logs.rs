@@ -8,19 +8,15 @@ mod common;
 
 use std::time::Duration;
 
-use common::submit;
+use common::{start, submit};
 use ghostplane_primitives::tx::contract_address;
-use ghostplane_primitives::{AccountId, Amount, TokenId, Transaction};
+use ghostplane_primitives::{AccountId, TokenId, Transaction};
 use ghostplane_rpc::codes;
-use ghostplane_sequencer::{Sequencer, SequencerConfig};
-use ghostplane_test_utils::dev_l2_genesis;
 use jsonrpsee::core::client::{ClientT, Subscription, SubscriptionClientT};
 use jsonrpsee::http_client::HttpClientBuilder;
 use jsonrpsee::rpc_params;
 use jsonrpsee::ws_client::WsClientBuilder;
 use serde_json::{Value, json};
-
-const FUNDS: Amount = 1_000_000_000;
 
 fn id(n: u32) -> AccountId {
     AccountId::new(n).unwrap()
@@ -55,14 +51,7 @@ fn topic(key: u8) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logs_are_queried_paged_and_streamed_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = SequencerConfig::new(dir.path().to_path_buf());
-    config.rpc_addr = "127.0.0.1:0".parse().unwrap();
-    config.quic_addr = "127.0.0.1:0".parse().unwrap();
-    config.block_time_ms = 20;
-    config.executor_threads = 2;
-    let sequencer = Sequencer::start(config, dev_l2_genesis(4, [FUNDS; 4]))
-        .await
-        .unwrap();
+    let sequencer = start(dir.path()).await;
     let http = HttpClientBuilder::default()
         .build(format!("http://{}", sequencer.rpc_addr))
         .unwrap();

@@ -6,18 +6,14 @@
 
 mod common;
 
-use common::{submit, submit_any};
+use common::{FUNDS, start, submit, submit_any};
 use ghostplane_primitives::tx::contract_address;
-use ghostplane_primitives::{AccountId, Amount, CALL_INPUT_BYTES_MAX, TokenId, Transaction};
+use ghostplane_primitives::{AccountId, CALL_INPUT_BYTES_MAX, TokenId, Transaction};
 use ghostplane_rpc::codes;
-use ghostplane_sequencer::{Sequencer, SequencerConfig};
-use ghostplane_test_utils::dev_l2_genesis;
 use jsonrpsee::core::client::ClientT;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
 use serde_json::{Value, json};
-
-const FUNDS: Amount = 1_000_000_000;
 
 fn token_code() -> Vec<u8> {
     wat::parse_file(concat!(
@@ -44,14 +40,7 @@ async fn call_error(client: &HttpClient, request: Value) -> i32 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_calls_and_storage_over_json_rpc() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = SequencerConfig::new(dir.path().to_path_buf());
-    config.rpc_addr = "127.0.0.1:0".parse().unwrap();
-    config.quic_addr = "127.0.0.1:0".parse().unwrap();
-    config.block_time_ms = 20;
-    config.executor_threads = 2;
-    let sequencer = Sequencer::start(config, dev_l2_genesis(4, [FUNDS; 4]))
-        .await
-        .unwrap();
+    let sequencer = start(dir.path()).await;
     let client = HttpClientBuilder::default()
         .build(format!("http://{}", sequencer.rpc_addr))
         .unwrap();

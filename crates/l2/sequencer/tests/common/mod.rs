@@ -1,15 +1,33 @@
-//! Shared by the sequencer's RPC tests: submit a transaction and wait for its
-//! receipt over JSON-RPC.
+//! Shared by the sequencer's RPC tests: start a sequencer on 127.0.0.1, submit a
+//! transaction and wait for its receipt over JSON-RPC.
 
 #![allow(dead_code)]
 
 use std::time::Duration;
 
-use ghostplane_primitives::{Codec, DEVNET_CHAIN_ID, Keypair, Transaction};
+use ghostplane_primitives::{Amount, Codec, DEVNET_CHAIN_ID, Keypair, Transaction};
+use ghostplane_sequencer::{Sequencer, SequencerConfig};
+use ghostplane_test_utils::dev_l2_genesis;
 use jsonrpsee::core::client::ClientT;
 use jsonrpsee::http_client::HttpClient;
 use jsonrpsee::rpc_params;
 use serde_json::Value;
+
+/// Each dev account's funds in every token.
+pub const FUNDS: Amount = 1_000_000_000;
+
+/// A sequencer in `dir` on ephemeral ports, 20 ms blocks, four funded dev
+/// accounts.
+pub async fn start(dir: &std::path::Path) -> Sequencer {
+    let mut config = SequencerConfig::new(dir.to_path_buf());
+    config.rpc_addr = "127.0.0.1:0".parse().unwrap();
+    config.quic_addr = "127.0.0.1:0".parse().unwrap();
+    config.block_time_ms = 20;
+    config.executor_threads = 2;
+    Sequencer::start(config, dev_l2_genesis(4, [FUNDS; 4]))
+        .await
+        .unwrap()
+}
 
 /// Submits `tx` signed by dev key `from` and waits for its receipt, whatever its
 /// status.
