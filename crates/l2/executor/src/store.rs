@@ -348,14 +348,21 @@ impl StoreReader {
             .map(|bytes| BlockNumber(u64::from_be_bytes(bytes))))
     }
 
-    /// The receipts of block `number`'s transactions, in order (`None` if the
-    /// block is not executed).
-    pub fn block_receipts(&self, number: BlockNumber) -> Result<Option<Vec<Receipt>>, StoreError> {
+    /// The receipts of block `number`'s transactions at positions `from..` (at
+    /// most `count` of them), in order; `None` if the block is not executed.
+    pub fn block_receipts(
+        &self,
+        number: BlockNumber,
+        from: usize,
+        count: usize,
+    ) -> Result<Option<Vec<Receipt>>, StoreError> {
         let Some(hashes) = self.block_transactions(number)? else {
             return Ok(None);
         };
         hashes
             .iter()
+            .skip(from)
+            .take(count)
             .map(|hash| {
                 self.receipt(hash)?.ok_or_else(|| StoreError::Corrupt {
                     what: format!("receipt {hash} of block {}", number.0),

@@ -51,10 +51,16 @@ pub trait L2Api {
     #[method(name = "getBlockByHash")]
     fn get_block_by_hash(&self, hash: String) -> RpcResult<Option<BlockView>>;
 
-    /// The receipts of a block's transactions, in order (`null` if the block is
-    /// not executed).
+    /// The receipts of a block's transactions, in order, from position `from`
+    /// (default 0), at most [`BLOCK_RECEIPTS_PAGE_MAX`](crate::BLOCK_RECEIPTS_PAGE_MAX)
+    /// of them (ask again from where the page ended); `null` if the block is not
+    /// executed.
     #[method(name = "getBlockReceipts")]
-    fn get_block_receipts(&self, number: u64) -> RpcResult<Option<Vec<ReceiptView>>>;
+    fn get_block_receipts(
+        &self,
+        number: u64,
+        from: Option<u32>,
+    ) -> RpcResult<Option<Vec<ReceiptView>>>;
 
     /// The last block's number.
     #[method(name = "blockNumber")]

@@ -33,7 +33,7 @@
 //! | `l2_getAccount` | account id or public key (hex) | [`AccountView`] or `null` |
 //! | `l2_getBlock` | number | [`BlockView`] or `null` |
 //! | `l2_getBlockByHash` | header hash | [`BlockView`] or `null` |
-//! | `l2_getBlockReceipts` | number | the block's [`ReceiptView`]s in order, or `null` |
+//! | `l2_getBlockReceipts` | number, from position (optional) | the block's [`ReceiptView`]s in order, at most [`BLOCK_RECEIPTS_PAGE_MAX`] a call, or `null` |
 //! | `l2_blockNumber` | | last block number |
 //! | `l2_chainId` | | chain id |
 //! | `l2_minFee` | | least fee a transaction must offer (GCC base units, decimal string) |
@@ -60,6 +60,10 @@ pub mod status;
 pub mod views;
 
 pub use l2::{L2ApiClient, L2ApiServer, RpcResult};
+
+/// Most receipts one `l2_getBlockReceipts` answers (a block may hold 65,536: a
+/// whole block's receipts would pass the 10 MB response bound).
+pub const BLOCK_RECEIPTS_PAGE_MAX: usize = 4_096;
 pub use status::TxStatus;
 pub use views::{
     Accepted, AccountQuery, AccountView, BatchItem, BlockView, CallRequest, CallView, EventView,

@@ -14,9 +14,9 @@ use ghostplane_executor::{
 use std::collections::BTreeMap;
 
 use ghostplane_l2_api::{
-    Accepted, AccountQuery, AccountView, BatchItem, BlockView, CallRequest, CallView, EventView,
-    HeaderView, ItemError, L2ApiServer, LogFilterView, LogPageView, LogView, ReceiptView,
-    RpcResult, TxStatus, WithdrawalView,
+    Accepted, AccountQuery, AccountView, BLOCK_RECEIPTS_PAGE_MAX, BatchItem, BlockView,
+    CallRequest, CallView, EventView, HeaderView, ItemError, L2ApiServer, LogFilterView,
+    LogPageView, LogView, ReceiptView, RpcResult, TxStatus, WithdrawalView,
 };
 use ghostplane_primitives::{
     AccountId, BlockNumber, CALL_INPUT_BYTES_MAX, ContractAddress, FailureReason, Hash32,
@@ -451,10 +451,15 @@ impl L2ApiServer for RpcContext {
         }
     }
 
-    fn get_block_receipts(&self, number: u64) -> RpcResult<Option<Vec<ReceiptView>>> {
+    fn get_block_receipts(
+        &self,
+        number: u64,
+        from: Option<u32>,
+    ) -> RpcResult<Option<Vec<ReceiptView>>> {
+        let from = from.unwrap_or(0) as usize;
         let receipts = self
             .reader
-            .block_receipts(BlockNumber(number))
+            .block_receipts(BlockNumber(number), from, BLOCK_RECEIPTS_PAGE_MAX)
             .map_err(internal)?;
         Ok(receipts.map(|r| r.iter().map(ReceiptView::from).collect()))
     }

@@ -94,6 +94,15 @@ async fn read_calls_and_storage_over_json_rpc() {
         block["transactions"].as_array().unwrap().len()
     );
     assert!(receipts.contains(&minted), "{receipts:?}");
+    // From a position past the block's last: an empty page.
+    let past: Value = client
+        .request(
+            "l2_getBlockReceipts",
+            rpc_params![number, receipts.len() as u32],
+        )
+        .await
+        .unwrap();
+    assert_eq!(past, serde_json::json!([]));
     let ahead: Value = client
         .request("l2_getBlockReceipts", rpc_params![number + 1_000])
         .await
