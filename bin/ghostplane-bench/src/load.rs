@@ -22,8 +22,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use ghostplane_l2_api::{AccountQuery, AccountView, BatchItem, L2ApiClient};
 use ghostplane_primitives::{
-    ACCOUNT_CREATION_FEE, AccountId, ChainId, Codec, Hash32, Keypair, Recipient, TokenId,
-    Transaction, tx_hash,
+    AccountId, ChainId, Codec, Hash32, Keypair, Recipient, TokenId, Transaction, tx_hash,
 };
 use ghostplane_sequencer::{QuicClient, QuicReply};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -115,6 +114,17 @@ async fn fund_accounts(
     )?;
     let mut nonce = info.nonce;
     let keys: Vec<Keypair> = (0..count).map(|_| Keypair::generate()).collect();
+    // The floor of a transfer creating an account (its pubdata priced by the L1
+    // data price): every such transfer has the same size.
+    let template = Transaction::Transfer {
+        from: AccountId::new(FUNDER).unwrap_or(AccountId::MAX),
+        to: Recipient::NewAccount(Keypair::generate().public_key()),
+        token: TokenId::Gcc,
+        amount: 1_000_000_000_000,
+        fee: 0,
+        nonce,
+    };
+    let create_fee = fee_estimate(client, &template).await?;
     for chunk in keys.chunks(512) {
         let batch: Vec<String> = chunk
             .iter()
@@ -124,7 +134,7 @@ async fn fund_accounts(
                     to: Recipient::NewAccount(key.public_key()),
                     token: TokenId::Gcc,
                     amount: 1_000_000_000_000,
-                    fee: 1 + ACCOUNT_CREATION_FEE,
+                    fee: create_fee,
                     nonce,
                 };
                 nonce += 1;
@@ -178,7 +188,21 @@ async fn fund_accounts(
     Ok(funded)
 }
 
-fn presign(accounts: &[(Keypair, AccountId)], chain: ChainId, total: u64) -> Vec<Prepared> {
+/// What `l2_estimateFee` asks of `tx` (a native transaction's floor).
+async fn fee_estimate(client: &WsClient, tx: &Transaction) -> Result<u128> {
+    let estimate = L2ApiClient::estimate_fee(client, hex::encode(tx.encode())).await?;
+    estimate
+        .total
+        .parse()
+        .context("l2_estimateFee did not return a decimal total")
+}
+
+fn presign(
+    accounts: &[(Keypair, AccountId)],
+    chain: ChainId,
+    total: u64,
+    fee: u128,
+) -> Vec<Prepared> {
     let n = accounts.len() as u64;
     (0..total)
         .map(|i| {
@@ -189,7 +213,7 @@ fn presign(accounts: &[(Keypair, AccountId)], chain: ChainId, total: u64) -> Vec
                 to: Recipient::Account(*to),
                 token: TokenId::Gcc,
                 amount: 1,
-                fee: 1,
+                fee,
                 nonce: i / n,
             };
             let bytes = key.sign(chain, tx).encode();
@@ -223,7 +247,12 @@ pub async fn run(args: LoadArgs) -> Result<()> {
         (args.tps * args.duration_s).min(args.max_txs)
     };
     eprintln!("signing {total} transfers ...");
-    let prepared = Arc::new(presign(&funded, chain, total));
+    // Every transfer between existing accounts has the same floor.
+    let fee: u128 = L2ApiClient::min_fee(&client)
+        .await?
+        .parse()
+        .context("l2_minFee did not return a decimal string")?;
+    let prepared = Arc::new(presign(&funded, chain, total, fee));
 
     let tally = Arc::new(Tally {
         accepted: AtomicU64::new(0),

@@ -584,7 +584,9 @@ pub async fn run(args: SoakArgs) -> Result<()> {
 
     let withdraw_to = Keypair::from_seed(&[0x57; 32]);
     let deposit_to = Keypair::from_seed(&[0xd0; 32]);
-    let fee: Amount = L2ApiClient::min_fee(&l2).await?.parse()?;
+    // A transfer's floor; a withdrawal posts more bytes (an L1 address): twice
+    // the transfer's floor covers both at any data price.
+    let fee: Amount = L2ApiClient::min_fee(&l2).await?.parse::<Amount>()? * 2;
     let l1_start = l1_totals(&l1, L1Address(withdraw_to.public_key().0)).await?;
     let receiver_start = l2_balance(&l2, &Keypair::dev(RECEIVER), TokenId::Spirit).await?;
     let withdrawn_start =

@@ -14,14 +14,16 @@
 //! view ADDRESS ─► --input HEX [--from ID] [--fuel N] ───────► l2_call (read-only:
 //!                 no key, no fee; writes are reported and discarded)
 //! storage ADDRESS KEY ──────────────────────────────────────► l2_getStorage
+//! proof TARGET [--key KEY]... ───────────────────────────────► l2_getProof (JSON)
 //! logs [ADDRESS] [--topic HEX]... [--from-block N] [--to-block N] ─► l2_getLogs,
 //!                 every page, one line per event
 //! ```
 //!
 //! The fee of a deploy or call is a maximum: the executor charges the fuel used
-//! times its fuel price (1 GCC base unit per fuel on the devnet) and refunds the
-//! rest. Neither the fuel price nor the executor's fuel constants are in the L2 API,
-//! so the defaults below assume the devnet's price of 1.
+//! times the fuel price plus its pubdata at the L1 data price, and refunds the
+//! rest. Without `--fee`, the CLI offers the sequencer's estimate
+//! (`l2_estimateFee`: the transaction run on the latest state) plus a fifth, a
+//! margin for state that changes before it runs (refunded if unused).
 
 use std::path::PathBuf;
 
@@ -36,10 +38,6 @@ use ghostplane_primitives::{
 use jsonrpsee::http_client::HttpClient;
 
 use crate::wallet::{self, Endpoints, WaitFor};
-
-/// Default most GCC a deploy may cost: enough for a module at the size limit at a
-/// fuel price of 1 (100 000 fuel plus 50 per byte of code, about 6.7 M at 128 KiB).
-const DEPLOY_FEE_DEFAULT: Amount = 10_000_000;
 
 /// Default most fuel a call may burn (the counter example uses under 20 000).
 const CALL_FUEL_DEFAULT: u64 = 1_000_000;
@@ -60,6 +58,20 @@ pub enum ContractCommand {
     /// Print the events a contract (or any contract) emitted, one line each:
     /// `block:tx:log contract topic data`.
     Logs(LogsArgs),
+    /// Print a contract's (or an account's) leaf and storage slots with their
+    /// Merkle paths against the L1's last finalized root (`l2_getProof`, JSON),
+    /// to check with the rule of docs/state-commitment.md.
+    Proof(ProofArgs),
+}
+
+#[derive(Args)]
+pub struct ProofArgs {
+    /// A contract's address or an account's public key (32-byte hex), or an
+    /// account id.
+    target: String,
+    /// A storage slot's 32-byte key, hex (repeat for more; a contract's).
+    #[arg(long = "key")]
+    keys: Vec<String>,
 }
 
 #[derive(Args)]
@@ -131,10 +143,11 @@ pub struct DeployArgs {
     /// must export `init` if this is not empty.
     #[arg(long, default_value = "")]
     init: String,
-    /// Most GCC the deploy may cost (its fixed cost and the fuel `init` burns);
-    /// the unused part is refunded.
-    #[arg(long, default_value_t = DEPLOY_FEE_DEFAULT)]
-    fee: Amount,
+    /// Most GCC the deploy may cost (its fixed cost, the fuel `init` burns and
+    /// its pubdata); the unused part is refunded (default: the estimate plus a
+    /// fifth).
+    #[arg(long)]
+    fee: Option<Amount>,
 }
 
 #[derive(Args)]
@@ -149,8 +162,8 @@ pub struct CallArgs {
     /// Most fuel the call may burn.
     #[arg(long, default_value_t = CALL_FUEL_DEFAULT)]
     fuel: u64,
-    /// Most GCC the call may cost; the unused part is refunded (default: --fuel,
-    /// which pays for all of it at a fuel price of 1).
+    /// Most GCC the call may cost; the unused part is refunded (default: the
+    /// estimate plus a fifth).
     #[arg(long)]
     fee: Option<Amount>,
 }
@@ -162,6 +175,7 @@ pub async fn run(command: ContractCommand, endpoints: Endpoints) -> Result<()> {
         ContractCommand::View(args) => view(args, endpoints).await,
         ContractCommand::Storage(args) => storage(args, endpoints).await,
         ContractCommand::Logs(args) => logs(args, endpoints).await,
+        ContractCommand::Proof(args) => proof(args, endpoints).await,
     }
 }
 
@@ -236,6 +250,16 @@ async fn view(args: ViewArgs, endpoints: Endpoints) -> Result<()> {
     Ok(())
 }
 
+async fn proof(args: ProofArgs, endpoints: Endpoints) -> Result<()> {
+    let rpc = wallet::client(&endpoints.rpc)?;
+    let keys = (!args.keys.is_empty()).then_some(args.keys);
+    let proof = L2ApiClient::get_proof(&rpc, args.target, keys)
+        .await
+        .map_err(wallet::l2_error)?;
+    println!("{}", serde_json::to_string_pretty(&proof)?);
+    Ok(())
+}
+
 async fn storage(args: StorageArgs, endpoints: Endpoints) -> Result<()> {
     let contract = parse_address(&args.address)?;
     let key = Hash32::from_hex(&args.key)
@@ -269,17 +293,35 @@ async fn deploy(args: DeployArgs, endpoints: Endpoints) -> Result<()> {
         .with_context(|| format!("{} has no L2 account yet", args.sender.from))?;
     println!("contract {}", contract_address(from, nonce));
     let init = parse_hex_input(&args.init, "--init")?;
-    let tx = Transaction::Deploy {
+    let mut tx = Transaction::Deploy {
         from,
         code,
         init,
         token: args.sender.token,
         value: args.sender.value,
-        fee: args.fee,
+        fee: 0,
         nonce,
     };
+    with_margin(&rpc, args.fee, &mut tx).await?;
     let hash = wallet::submit(&rpc, &key, tx, "deploy").await?;
     watch(&rpc, &hash, args.sender.wait, &endpoints).await
+}
+
+/// Sets a deploy or call's fee: `fee`, or the estimate plus a fifth (a maximum:
+/// what it does not use is refunded).
+async fn with_margin(
+    rpc: &jsonrpsee::http_client::HttpClient,
+    fee: Option<Amount>,
+    tx: &mut Transaction,
+) -> Result<()> {
+    wallet::fee_or_estimate(rpc, fee, tx).await?;
+    if fee.is_none() {
+        let estimate = tx.fee();
+        let with_margin = estimate.saturating_add(estimate / 5);
+        wallet::fee_or_estimate(rpc, Some(with_margin), tx).await?;
+        println!("max fee {with_margin} (the estimate plus a fifth; the unused part is refunded)");
+    }
+    Ok(())
 }
 
 /// A contract address given as 64 hex digits (with or without 0x).
@@ -312,16 +354,17 @@ async fn call(args: CallArgs, endpoints: Endpoints) -> Result<()> {
     let (from, nonce) = wallet::l2_account(&rpc, &key.public_key())
         .await?
         .with_context(|| format!("{} has no L2 account yet", args.sender.from))?;
-    let tx = Transaction::Call {
+    let mut tx = Transaction::Call {
         from,
         contract,
         input,
         fuel_limit: args.fuel,
         token: args.sender.token,
         value: args.sender.value,
-        fee: args.fee.unwrap_or(Amount::from(args.fuel)),
+        fee: 0,
         nonce,
     };
+    with_margin(&rpc, args.fee, &mut tx).await?;
     let hash = wallet::submit(&rpc, &key, tx, "call").await?;
     watch(&rpc, &hash, args.sender.wait, &endpoints).await
 }

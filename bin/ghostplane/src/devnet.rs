@@ -95,6 +95,10 @@ pub struct DevnetArgs {
     /// Least fee of an L2 transaction, in GCC base units (each takes a proof slot).
     #[arg(long, default_value_t = 1)]
     fee_min: u128,
+    /// The L1 data price: GCC base units per byte of pubdata an L2 transaction
+    /// adds (a genesis parameter; with `--l1-url`, the remote L1's is used).
+    #[arg(long, default_value_t = DATA_PRICE_DEFAULT)]
+    data_price: u128,
     /// Executed-but-unbatched L2 transactions above which the sequencer answers
     /// "settlement is behind" (the merkleizer must clear them well within the
     /// forced-inclusion window).
@@ -170,6 +174,8 @@ pub struct Devnet {
     /// The rollup genesis's fuel per batch: the sequencer's block bound and
     /// settlement's batch bound (the L1 refuses a batch past it).
     batch_fuel_max: u64,
+    /// The genesis's prices (the remote L1's with `--l1-url`).
+    fees: ContractFees,
     l1: L1,
     coordinator: Coordinator,
     /// Tokens of external workers (the file) and of the in-process one (never
@@ -216,9 +222,11 @@ impl Devnet {
             genesis_root,
             ContractFees {
                 fee_min: args.fee_min,
+                data_price: args.data_price,
                 ..ContractFees::default()
             },
         );
+        let mut fees = genesis.rollup.contract_fees;
         let l1 = match &args.l1_url {
             None => {
                 let mut l1_config = GhostdConfig::new(data_dir.clone());
@@ -226,10 +234,14 @@ impl Devnet {
                 l1_config.block_time_ms = args.l1_block_time_ms;
                 L1::Embedded(Ghostd::open(l1_config, &genesis).context("ghostd")?)
             }
-            Some(url) => L1::Remote {
-                url: url.clone(),
-                client: Arc::new(remote_l1(url, &genesis).await?),
-            },
+            Some(url) => {
+                let (client, theirs) = remote_l1(url, &genesis).await?;
+                fees = theirs;
+                L1::Remote {
+                    url: url.clone(),
+                    client: Arc::new(client),
+                }
+            }
         };
 
         let token_file = data_dir.join("prover-worker-tokens");
@@ -247,6 +259,7 @@ impl Devnet {
         )?;
         Ok(Self {
             batch_fuel_max: genesis.rollup.batch_fuel_max,
+            fees,
             args,
             data_dir,
             backend,
@@ -269,6 +282,7 @@ impl Devnet {
             db,
             l2_genesis,
             batch_fuel_max,
+            fees,
             l1,
             coordinator,
             token_file,
@@ -309,7 +323,11 @@ impl Devnet {
         config.quic_addr = args.quic_addr;
         config.block_time_ms = args.block_time_ms;
         config.block_fuel_max = batch_fuel_max;
-        config.fee_min = args.fee_min;
+        config.prices = ghostplane_executor::Prices {
+            fuel_price: fees.fuel_price,
+            fee_min: fees.fee_min,
+            data_price: fees.data_price,
+        };
         // A Groth16 rollup takes no contract transactions (its L1 would refuse them).
         config.proof_system = backend.system();
         config.settlement_unplanned_txs_max = args.settlement_unplanned_txs_max;
@@ -355,6 +373,11 @@ impl Devnet {
         // proofs and reported final within a few rounds (issue 38).
         settlement_config.poll = Duration::from_millis(25);
         settlement_config.batch_fuel_max = batch_fuel_max;
+        // l2_getProof: read from the trees settlement writes, at the finalized batch.
+        sequencer.set_state_proofs(Arc::new(
+            ghostplane_settlement::TreeProofs::new(Arc::clone(&db), backend.tree_hash())
+                .context("state proofs")?,
+        ));
         let pipeline = Pipeline {
             db,
             coordinator,
@@ -601,7 +624,9 @@ impl Banner {
 
 /// A client of the ghostd at `url`, whose genesis must be `genesis` (the validator
 /// set aside: solo or BFT, the rollup does not mind which).
-async fn remote_l1(url: &str, genesis: &Genesis) -> Result<RpcL1> {
+/// Connects to the L1 at `url` if it runs this devnet's genesis, its consensus
+/// and prices aside: returns the client and the L1's prices (which the L2 uses).
+async fn remote_l1(url: &str, genesis: &Genesis) -> Result<(RpcL1, ContractFees)> {
     let client = RpcL1::new(url)?;
     let theirs = client
         .genesis()
@@ -609,6 +634,7 @@ async fn remote_l1(url: &str, genesis: &Genesis) -> Result<RpcL1> {
         .with_context(|| format!("cannot reach ghostd at {url}"))?;
     let mut ours = genesis.clone();
     ours.consensus = theirs.consensus.clone();
+    ours.rollup.contract_fees = theirs.rollup.contract_fees;
     if theirs.hash() != ours.hash() {
         bail!(
             "ghostd at {url} runs another genesis ({}, this devnet's is {}): start it (or `l1 init-testnet`) with the same --dev-accounts, --proof-system, --chunk-ops and --forced-inclusion-blocks",
@@ -616,7 +642,7 @@ async fn remote_l1(url: &str, genesis: &Genesis) -> Result<RpcL1> {
             ours.hash()
         );
     }
-    Ok(client)
+    Ok((client, theirs.rollup.contract_fees))
 }
 
 /// The settlement side of the devnet, over any L1 client.
@@ -688,6 +714,11 @@ impl Pipeline<'_> {
 
 /// Unproven ops the sequencer lets pile up behind the prover by default.
 const UNPROVEN_OPS_DEFAULT: u64 = 32_768;
+
+/// The devnet's L1 data price (GCC base units per pubdata byte): a transfer's
+/// floor is then ~170 base units, its 1 for the proof slot and the rest for its
+/// bytes.
+pub const DATA_PRICE_DEFAULT: u128 = 1;
 
 /// The devnet's L1 genesis: every dev account funded on the ledger, the escrow
 /// backing the L2 genesis balances, the rollup set up for `backend`, contract
@@ -799,6 +830,10 @@ pub struct L1Args {
     /// Forced-inclusion window for deposits (L1 blocks).
     #[arg(long, default_value_t = 600)]
     forced_inclusion_blocks: u64,
+    /// The L1 data price this genesis publishes (`rollup_fees`): GCC base units
+    /// per byte of L2 pubdata.
+    #[arg(long, default_value_t = DATA_PRICE_DEFAULT)]
+    data_price: u128,
     /// Exit mode may be switched on this many L1 blocks after a deposit's
     /// forced-inclusion deadline, or after an unproven batch's commit.
     #[arg(long, default_value_t = ghostd_types::rollup::EXIT_WINDOW_BLOCKS_DEFAULT)]
@@ -890,7 +925,10 @@ pub async fn run_l1(args: L1Args) -> Result<()> {
                 args.dev_accounts,
                 (args.forced_inclusion_blocks, args.exit_window_blocks),
                 devnet_genesis_root(backend.as_ref(), args.dev_accounts)?,
-                ContractFees::default(),
+                ContractFees {
+                    data_price: args.data_price,
+                    ..ContractFees::default()
+                },
             )
         }
     };

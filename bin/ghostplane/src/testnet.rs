@@ -127,7 +127,10 @@ async fn init_testnet(args: InitTestnetArgs) -> Result<()> {
             ghostd_types::rollup::EXIT_WINDOW_BLOCKS_DEFAULT,
         ),
         devnet_genesis_root(backend.as_ref(), args.dev_accounts)?,
-        ghostd_types::rollup::ContractFees::default(),
+        ghostd_types::rollup::ContractFees {
+            data_price: crate::devnet::DATA_PRICE_DEFAULT,
+            ..Default::default()
+        },
     );
     let keys: Vec<Keypair> = (0..args.validators).map(|_| Keypair::generate()).collect();
     let mut validators = Vec::new();

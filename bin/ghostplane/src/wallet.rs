@@ -16,8 +16,8 @@ use ghostd_types::api::{GhostApiClient, ReceiptView, RollupApiClient, TxState};
 use ghostd_types::{Call, L1_DEVNET_CHAIN_ID, L1Transaction, RollupCall};
 use ghostplane_l2_api::{AccountQuery, L2ApiClient, ReceiptView as L2ReceiptView, TxStatus};
 use ghostplane_primitives::{
-    ACCOUNT_CREATION_FEE, AccountId, Amount, Codec, DEVNET_CHAIN_ID, Hash32, Keypair, L1Address,
-    PublicKey, Recipient, TokenId, Transaction,
+    AccountId, Amount, Codec, DEVNET_CHAIN_ID, Hash32, Keypair, L1Address, PublicKey, Recipient,
+    TokenId, Transaction,
 };
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 
@@ -277,14 +277,41 @@ pub(crate) async fn l2_account(
     Ok(Some((AccountId::new(view.id)?, view.pending_nonce)))
 }
 
-/// `fee`, or the sequencer's minimum fee when none was given.
-pub(crate) async fn fee_or_min(rpc: &HttpClient, fee: Option<Amount>) -> Result<Amount> {
-    if let Some(fee) = fee {
-        return Ok(fee);
+/// Sets `tx`'s fee to `fee`, or, when none was given, to the sequencer's
+/// estimate (`l2_estimateFee`: execution plus pubdata at the L1 data price;
+/// for a deploy or call, what running it on the latest state is charged),
+/// which it prints in parts.
+pub(crate) async fn fee_or_estimate(
+    rpc: &HttpClient,
+    fee: Option<Amount>,
+    tx: &mut Transaction,
+) -> Result<()> {
+    let fee = match fee {
+        Some(fee) => fee,
+        None => {
+            let estimate = L2ApiClient::estimate_fee(rpc, hex::encode(tx.encode()))
+                .await
+                .map_err(l2_error)?;
+            println!(
+                "fee {} (execution {} + {} pubdata bytes x {})",
+                estimate.total, estimate.execution, estimate.pubdata_bytes, estimate.data_price
+            );
+            if let Some(failure) = &estimate.failure {
+                println!("warning: on the latest state it would fail: {failure}");
+            }
+            estimate
+                .total
+                .parse()
+                .context("l2_estimateFee did not return a decimal total")?
+        }
+    };
+    match tx {
+        Transaction::Transfer { fee: f, .. }
+        | Transaction::Withdraw { fee: f, .. }
+        | Transaction::Deploy { fee: f, .. }
+        | Transaction::Call { fee: f, .. } => *f = fee,
     }
-    let text = L2ApiClient::min_fee(rpc).await.map_err(l2_error)?;
-    text.parse()
-        .context("l2_minFee did not return a decimal string")
+    Ok(())
 }
 
 pub async fn wallet(command: WalletCommand, endpoints: Endpoints) -> Result<()> {
@@ -534,21 +561,17 @@ pub async fn transfer(args: TransferArgs, endpoints: Endpoints) -> Result<()> {
             None => Recipient::NewAccount(to_key),
         }
     };
-    // A transfer that creates the recipient's account also pays for it.
-    let fee = match (args.fee, &to) {
-        (None, Recipient::NewAccount(_)) => fee_or_min(&rpc, None)
-            .await?
-            .saturating_add(ACCOUNT_CREATION_FEE),
-        (fee, _) => fee_or_min(&rpc, fee).await?,
-    };
-    let tx = Transaction::Transfer {
+    // A transfer that creates the recipient's account also pays for it: the
+    // estimate counts it.
+    let mut tx = Transaction::Transfer {
         from,
         to,
         token: args.value.token_id()?,
         amount: args.value.amount,
-        fee,
+        fee: 0,
         nonce,
     };
+    fee_or_estimate(&rpc, args.fee, &mut tx).await?;
     submit_and_watch(&rpc, &key, tx, "transaction", args.wait, &endpoints).await
 }
 
@@ -596,14 +619,15 @@ pub async fn withdraw(args: WithdrawArgs, endpoints: Endpoints) -> Result<()> {
         Some(name) => L1Address(public_key(name, &endpoints.wallet_dir)?.0),
         None => L1Address(key.public_key().0),
     };
-    let tx = Transaction::Withdraw {
+    let mut tx = Transaction::Withdraw {
         from,
         to,
         token: args.value.token_id()?,
         amount: args.value.amount,
-        fee: fee_or_min(&rpc, args.fee).await?,
+        fee: 0,
         nonce,
     };
+    fee_or_estimate(&rpc, args.fee, &mut tx).await?;
     println!("withdrawal to L1 address {}", to.to_hex());
     submit_and_watch(&rpc, &key, tx, "withdrawal", args.wait, &endpoints).await?;
     if args.wait == Some(WaitFor::Finalized) {

@@ -32,6 +32,9 @@
 //!   outage or a restart of either side never commit or prove a batch twice.
 //! - Batches are committed and proven strictly in order.
 //!
+//! [`proofs`] answers the sequencer's `l2_getProof` from the same trees, read at
+//! the finalized batch settlement reports to the sequencer each round.
+//!
 //! [`rebuild`] is settlement's other direction: the L2 account tree rebuilt from
 //! the L1 alone (genesis and committed pubdata), for exit mode.
 //!
@@ -41,11 +44,13 @@
 //! per batch; at most `batches_in_flight_max` batches planned but not committed;
 //! unproven chunk jobs bounded by the coordinator's `jobs_max`.
 
+pub mod proofs;
 pub mod rebuild;
 pub mod settle;
 pub mod watcher;
 
 pub use ghostd_types::client::{L1Client, L1Error, RpcL1};
+pub use proofs::TreeProofs;
 pub use settle::{
     BatchPlan, CF_SETTLEMENT, Settlement, SettlementConfig, SettlementError, tree_genesis,
 };

@@ -393,6 +393,8 @@ impl<C: L1Client> Settlement<C> {
         let l1 = self.client.rollup_status().await?;
         self.marks
             .report(l1.committed_l2_block, l1.finalized_l2_block);
+        self.marks
+            .report_finalized_root(l1.finalized, *l1.finalized_root.as_bytes());
         let sequenced = self.l2.last_header().map(|h| h.map_or(0, |h| h.number.0));
         if let Ok(head) = &sequenced {
             metrics::gauge!("ghostplane_settlement_l2_block", "stage" => "sequenced")

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ghostplane_executor::readcall::READ_CALLER_NONE;
 use ghostplane_executor::{
-    ARTIFACTS_DIR, BlockInput, BlockItem, ContractPrices, ContractRecord, Executor, ExecutorConfig,
+    ARTIFACTS_DIR, BlockInput, BlockItem, ContractRecord, Executor, ExecutorConfig, Prices,
     ReadCall, ReadCaller, ReexecutionJob, ReexecutionStore, Reexecutor, StateKey, StateReader,
     StateValue, StoreError,
 };
@@ -300,10 +300,7 @@ fn contracts(c: &mut Criterion) {
         ghostplane_primitives::pubdata::TRANSFER_BYTES
     );
     let code = SnapshotStore(bench.executor.snapshot());
-    let prices = ContractPrices {
-        fuel_price: 1,
-        fee_min: 1,
-    };
+    let prices = Prices::default();
     let reexecutor = Reexecutor::new().unwrap_or_else(|e| panic!("{e}"));
     let mut group = c.benchmark_group("l1_reexecute");
     group.throughput(Throughput::Elements(u64::from(CALLS)));
@@ -457,10 +454,7 @@ fn amm_swaps(c: &mut Criterion) {
     let (signed, traces) = contract_runs(&one_pool, &output);
     let jobs = jobs(&signed, &traces);
     let store = SnapshotStore(bench.executor.snapshot());
-    let prices = ContractPrices {
-        fuel_price: 1,
-        fee_min: 1,
-    };
+    let prices = Prices::default();
     let reexecutor = Reexecutor::new().unwrap_or_else(|e| panic!("{e}"));
     let again = reexecutor
         .reexecute_all(&jobs, prices, &store)

@@ -8,6 +8,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+/// `docs/state-commitment.md` rebuilt from its text (the prover's test shares it).
+#[path = "../../../crates/proof/prover/tests/reference/mod.rs"]
+mod reference;
 
 use std::time::Duration;
 
@@ -392,7 +395,7 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
         &ports,
         &[
             "tx", "deposit", "--from", "dev2", "--to", "alice", "--token", "GCC", "--amount",
-            "100", "--wait", "executed",
+            "10000", "--wait", "executed",
         ],
     ));
 
@@ -744,6 +747,16 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
     let none = call(&l1, "rollup_getContractStorage", rpc_params![nowhere]).await;
     assert!(none.is_null(), "{none}");
 
+    state_proofs(&l1, &l2, &escrow, &alice).await;
+    let seller_key = format!("01{}", "00".repeat(31));
+    let out = ok(cli(
+        data,
+        &ports,
+        &["contract", "proof", &escrow, "--key", &seller_key],
+    ));
+    let proof: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    check_proof(&proof).unwrap_or_else(|e| panic!("{e}: {proof}"));
+
     // Balances, to the unit, on both layers: nothing lost, nothing doubled.
     assert_eq!(l2_balance(&l2, &alice, TokenId::Spirit).await, 2000);
     assert_eq!(
@@ -848,6 +861,174 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
 }
 
 /// The metric names a Grafana dashboard's queries use (`ghost…` identifiers).
+/// `l2_getProof` against the finalized root: the escrow's leaf with a present and
+/// an absent slot, and alice's leaf, each checked by the documented rule
+/// ([`check_proof`], from the document alone); tampered answers fail it.
+async fn state_proofs(l1: &HttpClient, l2: &HttpClient, escrow: &str, alice: &Keypair) {
+    let seller_key = format!("01{}", "00".repeat(31));
+    let status_key = format!("02{}", "00".repeat(31));
+    let absent_key = format!("09{}", "00".repeat(31));
+    let keys = vec![seller_key, status_key, absent_key];
+    // Settlement reports the finalized root each round: wait for the L1's.
+    let mut proof = Value::Null;
+    for _ in 0..100 {
+        let status = call(l1, "rollup_status", rpc_params![]).await;
+        proof = call(l2, "l2_getProof", rpc_params![escrow, keys.clone()]).await;
+        if proof["batch"] == status["finalizedBatch"] {
+            assert_eq!(proof["root"], status["finalizedRoot"], "{proof}");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    check_proof(&proof).unwrap_or_else(|e| panic!("{e}: {proof}"));
+    let slots = proof["contract"]["storage"].as_array().unwrap();
+    assert_eq!(slots[0]["value"].as_str().unwrap().len(), 16, "{proof}"); // seller ‖ arbiter
+    assert!(slots[1]["value"].is_string(), "{proof}");
+    assert!(slots[2]["value"].is_null(), "{proof}");
+    // Tampered: a sibling, a value, a storage root: each fails the check.
+    let mut bad = proof.clone();
+    bad["siblings"][3] = Value::String("00".repeat(32));
+    assert!(check_proof(&bad).is_err());
+    let mut bad = proof.clone();
+    bad["contract"]["storage"][1]["value"] = Value::String("00".into());
+    assert!(check_proof(&bad).is_err());
+    let mut bad = proof.clone();
+    bad["contract"]["storage"][2]["value"] = Value::String(String::new());
+    assert!(check_proof(&bad).is_err());
+    let mut bad = proof.clone();
+    bad["contract"]["storageRoot"] = proof["contract"]["storage"][0]["siblings"]
+        .get(0)
+        .cloned()
+        .unwrap_or(Value::String("00".repeat(32)));
+    assert!(check_proof(&bad).is_err());
+
+    // Alice's leaf, by her key: her finalized SPIRIT (2,000) in it.
+    let proof = call(l2, "l2_getProof", rpc_params![alice.public_key().to_hex()]).await;
+    check_proof(&proof).unwrap_or_else(|e| panic!("{e}: {proof}"));
+    assert_eq!(proof["leaf"]["balances"][1], "2000", "{proof}");
+    let mut bad = proof.clone();
+    bad["leaf"]["balances"][1] = Value::String("2001".into());
+    assert!(check_proof(&bad).is_err());
+
+    // l2_getProof per second (one client, the escrow with three slots).
+    let started = std::time::Instant::now();
+    let n = 50;
+    for _ in 0..n {
+        call(l2, "l2_getProof", rpc_params![escrow, keys.clone()]).await;
+    }
+    eprintln!(
+        "load: l2_getProof (account + 3 storage slots) {:.0}/s over {n} calls, one client",
+        f64::from(n) / started.elapsed().as_secs_f64()
+    );
+}
+
+fn bytes32(value: &Value) -> Result<[u8; 32], String> {
+    let text = value.as_str().ok_or("not a string")?;
+    hex::decode(text)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| format!("{text:?} is not 32 bytes of hex"))
+}
+
+fn bytes(value: &Value) -> Result<Vec<u8>, String> {
+    hex::decode(value.as_str().ok_or("not a string")?).map_err(|e| e.to_string())
+}
+
+/// Checks an `l2_getProof` answer by `docs/state-commitment.md` ("Answering
+/// l2_getProof"), with the document's rule written again ([`reference`]).
+fn check_proof(p: &Value) -> Result<(), String> {
+    use reference::{
+        climb, contract_key_field, empty, hash_leaf, leaf_fields, pack, slot_fields, slot_index,
+        sponge, storage_empty, unpack,
+    };
+    let root = bytes32(&p["root"])?;
+    let account = p["account"].as_u64().ok_or("no account")?;
+    let siblings = p["siblings"]
+        .as_array()
+        .ok_or("no siblings")?
+        .iter()
+        .map(|s| bytes32(s).map(|b| unpack(&b)))
+        .collect::<Result<Vec<_>, _>>()?;
+    if siblings.len() != reference::DEPTH {
+        return Err(format!("{} siblings", siblings.len()));
+    }
+    let leaf = &p["leaf"];
+    let key = if leaf.is_null() {
+        None
+    } else {
+        Some(bytes32(&leaf["key"])?)
+    };
+    let digest = match key {
+        None => empty()[0],
+        Some(key) => {
+            let balances: Vec<u128> = leaf["balances"]
+                .as_array()
+                .ok_or("no balances")?
+                .iter()
+                .map(|b| b.as_str().and_then(|b| b.parse().ok()).ok_or("bad balance"))
+                .collect::<Result<_, _>>()?;
+            let balances: [u128; 4] = balances.try_into().map_err(|_| "not four balances")?;
+            let nonce = leaf["nonce"].as_u64().ok_or("no nonce")?;
+            hash_leaf(&leaf_fields(&key, nonce, &balances))
+        }
+    };
+    if pack(&climb(u128::from(account), digest, &siblings)) != root {
+        return Err("the account path does not reach the root".into());
+    }
+    let contract = &p["contract"];
+    if contract.is_null() {
+        return Ok(());
+    }
+    let storage_root = unpack(&bytes32(&contract["storageRoot"])?);
+    let field = contract_key_field(
+        &bytes32(&contract["address"])?,
+        &bytes32(&contract["codeHash"])?,
+        &storage_root,
+    );
+    if key != Some(field) {
+        return Err("the leaf's key field is not the contract's".into());
+    }
+    let empty_storage = storage_empty();
+    for slot in contract["storage"].as_array().ok_or("no storage")? {
+        let key = bytes32(&slot["key"])?;
+        let index = slot_index(&key);
+        let leaf = match (&slot["value"], &slot["held"]) {
+            (Value::String(_), _) => sponge(&slot_fields(&key, &bytes(&slot["value"])?)),
+            (Value::Null, Value::Object(held)) => {
+                let other = bytes32(&held["key"])?;
+                if other == key || slot_index(&other) != index {
+                    return Err("a held path not held by another key".into());
+                }
+                sponge(&slot_fields(&other, &bytes(&held["value"])?))
+            }
+            _ => empty_storage[0],
+        };
+        let occupied: u128 = slot["occupied"]
+            .as_str()
+            .and_then(|o| o.parse().ok())
+            .ok_or("bad occupied")?;
+        let mut listed = slot["siblings"].as_array().ok_or("no siblings")?.iter();
+        let mut path = Vec::with_capacity(reference::STORAGE_DEPTH);
+        for (h, empty) in empty_storage[..reference::STORAGE_DEPTH].iter().enumerate() {
+            path.push(if (occupied >> h) & 1 == 1 {
+                unpack(&bytes32(listed.next().ok_or("too few siblings")?)?)
+            } else {
+                *empty
+            });
+        }
+        if listed.next().is_some() {
+            return Err("too many siblings".into());
+        }
+        if climb(index, leaf, &path) != storage_root {
+            return Err(format!(
+                "slot {} does not reach the storage root",
+                slot["key"]
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn dashboard_metrics(dashboard: &str) -> std::collections::BTreeSet<String> {
     let json: Value = serde_json::from_str(dashboard).unwrap();
     let mut names = std::collections::BTreeSet::new();

@@ -74,7 +74,9 @@ async fn a_deposit_lands_in_its_window_under_a_flood() {
                             to: Recipient::Account(AccountId::new(1).unwrap()),
                             token: TokenId::Gcc,
                             amount: 1,
-                            fee: 1,
+                            // Above the devnet's floor (its proof slot and
+                            // pubdata at the data price).
+                            fee: 1_000,
                             nonce: first + i,
                         };
                         hex::encode(key.sign(DEVNET_CHAIN_ID, tx).encode())

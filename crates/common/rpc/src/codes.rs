@@ -30,6 +30,7 @@
 //! | -32050 | `UNKNOWN_CONTRACT` | no contract is deployed at the address (`l2_call`, `l2_getStorage`) |
 //! | -32051 | `FUEL_TOO_HIGH` | a read call asked for more fuel than the node's read-call limit |
 //! | -32052 | `INPUT_TOO_LARGE` | a read call's input is over the call-input limit |
+//! | -32053 | `WOULD_BE_DROPPED` | a fee estimate's transaction would not be included (unknown sender, too little GCC) |
 //! | -32101 | `CIRCUIT_MISMATCH` | the worker proves another statement or parameters |
 //! | -32102 | `UNKNOWN_WORKER` | the worker session is unknown or expired |
 //! | -32103 | `TOO_MANY_WORKERS` | the coordinator has its most workers |
@@ -95,6 +96,8 @@ pub const UNKNOWN_CONTRACT: i32 = -32050;
 pub const FUEL_TOO_HIGH: i32 = -32051;
 /// A read call's input is over the call-input limit.
 pub const INPUT_TOO_LARGE: i32 = -32052;
+/// A fee estimate's transaction would not be included.
+pub const WOULD_BE_DROPPED: i32 = -32053;
 
 /// The worker proves another statement or parameters.
 pub const CIRCUIT_MISMATCH: i32 = -32101;
@@ -145,6 +148,7 @@ pub const ALL: &[i32] = &[
     UNKNOWN_CONTRACT,
     FUEL_TOO_HIGH,
     INPUT_TOO_LARGE,
+    WOULD_BE_DROPPED,
     CIRCUIT_MISMATCH,
     UNKNOWN_WORKER,
     TOO_MANY_WORKERS,

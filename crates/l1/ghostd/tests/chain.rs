@@ -675,10 +675,7 @@ fn contract_ops(key: &Keypair, tx: Transaction) -> Vec<PubdataOp> {
         }],
         events: Vec::new(),
     };
-    let prices = ghostplane_executor::ContractPrices {
-        fuel_price: 1,
-        fee_min: 1,
-    };
+    let prices = ghostplane_executor::Prices::default();
     let signed = key.sign(L2, tx);
     let job = ghostplane_executor::ReexecutionJob {
         signed: &signed,

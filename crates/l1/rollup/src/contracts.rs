@@ -38,7 +38,7 @@ use std::sync::Arc;
 use ghostd_module::state::{self, Layer, StateError};
 use ghostplane_executor::state::StoreError;
 use ghostplane_executor::{
-    ContractPrices, ContractRecord, ExecError, ReexecutionJob, ReexecutionStore, Reexecutor,
+    ContractRecord, ExecError, Prices, ReexecutionJob, ReexecutionStore, Reexecutor,
 };
 use ghostplane_primitives::{
     AccountId, ContractAddress, Hash32, PubdataOp, PublicKey, SignedTransaction, Transaction,
@@ -104,9 +104,10 @@ pub(crate) fn reexecute_batch<'t>(
     (first, last): (u64, u64),
     signed: impl Fn(usize) -> Option<(&'t SignedTransaction, u32)>,
 ) -> Result<(), RollupError> {
-    let prices = ContractPrices {
+    let prices = Prices {
         fuel_price: genesis.contract_fees.fuel_price,
         fee_min: genesis.contract_fees.fee_min,
+        data_price: genesis.contract_fees.data_price,
     };
     // The fuel bound first: it bounds the work below.
     let fuel = ghostplane_primitives::trace::reexecution_fuel(ops);

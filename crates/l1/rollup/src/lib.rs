@@ -453,7 +453,9 @@ impl Module for Rollup {
     /// The `rollup_*` namespace.
     fn rpc(&self, chain: &ChainView) -> Result<Option<RpcModule<()>>, RegisterMethodError> {
         Ok(Some(
-            RollupRpc::new(chain.clone()).into_rpc().remove_context(),
+            RollupRpc::new(chain.clone(), self.genesis.contract_fees)
+                .into_rpc()
+                .remove_context(),
         ))
     }
 }

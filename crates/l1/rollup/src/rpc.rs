@@ -2,9 +2,10 @@
 //! deposit queue, contracts' storage roots and exit mode.
 
 use ghostd_types::api::{
-    BatchView, ContractStorageView, DEPOSITS_PER_CALL_MAX, DepositView, ExitView,
+    BatchView, ContractStorageView, DEPOSITS_PER_CALL_MAX, DepositView, ExitView, FeesView,
     ForcedWithdrawalView, RollupApiServer, RollupView, RpcResult,
 };
+use ghostd_types::rollup::ContractFees;
 use ghostplane_primitives::AccountId;
 use ghostplane_primitives::ContractAddress;
 use ghostplane_rpc::{internal, invalid_params};
@@ -16,12 +17,13 @@ use crate as rollup;
 /// The `rollup_*` handlers, over the chain's committed state.
 pub struct RollupRpc {
     chain: ChainView,
+    fees: ContractFees,
 }
 
 impl RollupRpc {
-    /// Handlers over `chain`.
-    pub fn new(chain: ChainView) -> Self {
-        Self { chain }
+    /// Handlers over `chain`, publishing the genesis's `fees`.
+    pub fn new(chain: ChainView, fees: ContractFees) -> Self {
+        Self { chain, fees }
     }
 }
 
@@ -101,6 +103,14 @@ impl RollupApiServer for RollupRpc {
             storage_root: hex::encode(storage.root),
             key_field: key.map(|k| k.to_hex()).unwrap_or_default(),
         }))
+    }
+
+    fn fees(&self) -> RpcResult<FeesView> {
+        Ok(FeesView {
+            fuel_price: self.fees.fuel_price.to_string(),
+            fee_min: self.fees.fee_min.to_string(),
+            data_price: self.fees.data_price.to_string(),
+        })
     }
 
     fn get_exit(&self) -> RpcResult<Option<ExitView>> {

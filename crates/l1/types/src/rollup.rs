@@ -219,21 +219,28 @@ impl ExitClaim {
     }
 }
 
-/// The prices of contract transactions, fixed at genesis.
+/// The L2's prices, fixed at genesis: what every L1 validator re-executes
+/// contract transactions with, and the L1 data price the L2 charges pubdata at
+/// (`ghostplane_executor::fees`; published as `rollup_fees`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct ContractFees {
     /// GCC base units per unit of fuel.
     pub fuel_price: Amount,
     /// Least fee any included transaction pays.
     pub fee_min: Amount,
+    /// GCC base units per byte of pubdata: the L1 data price. L1 transactions
+    /// are free today, so this is a parameter, not a measured posting cost.
+    pub data_price: Amount,
 }
 
 impl Default for ContractFees {
-    /// The devnet's: 1 per unit of fuel, at least 1.
+    /// 1 per unit of fuel, at least 1, free pubdata (tests'; `ghostplane devnet`
+    /// prices pubdata with `--data-price`).
     fn default() -> Self {
         Self {
             fuel_price: 1,
             fee_min: 1,
+            data_price: 0,
         }
     }
 }

@@ -14,6 +14,7 @@ use rayon::prelude::*;
 
 use crate::block::{BlockInput, BlockOutput, DroppedTx};
 use crate::error::ExecError;
+use crate::fees::Prices;
 use crate::rules::{Env, ItemOutcome};
 use crate::scheduler::{self, Executed};
 use crate::state::{AccountRecord, StateKey, StateReader, StateValue, StateWrite};
@@ -34,11 +35,9 @@ pub use ghostplane_primitives::trace::BATCH_FUEL_MAX_DEFAULT;
 pub struct ExecutorConfig {
     /// Threads for speculative execution (1 = no parallelism).
     pub threads: usize,
-    /// GCC base units charged per unit of fuel.
-    pub fuel_price: Amount,
-    /// Least fee a transaction must offer (and pays when included), in GCC base
-    /// units: each transaction takes a proof slot. Lower offers are dropped.
-    pub fee_min: Amount,
+    /// The genesis's prices: fuel, the least fee (each transaction takes a proof
+    /// slot; lower offers are dropped) and pubdata (see [`crate::fees`]).
+    pub prices: Prices,
     /// Most fuel a block's contract code may be given, all its transactions
     /// together (the rollup genesis's fuel per batch, so that every block fits a
     /// batch the L1 takes); a contract transaction past it is dropped.
@@ -54,8 +53,7 @@ impl Default for ExecutorConfig {
     fn default() -> Self {
         Self {
             threads: std::thread::available_parallelism().map_or(2, usize::from),
-            fuel_price: 1,
-            fee_min: 1,
+            prices: Prices::default(),
             block_fuel_max: BATCH_FUEL_MAX_DEFAULT,
             cache_bytes_max: store::CACHE_BYTES_MAX_DEFAULT,
             parallel_items_min: PARALLEL_ITEMS_MIN_DEFAULT,
@@ -238,8 +236,7 @@ impl Executor {
             runtime: &self.runtime,
             block: block.number,
             timestamp_ms: block.timestamp_ms,
-            fuel_price: self.config.fuel_price,
-            fee_min: self.config.fee_min,
+            prices: self.config.prices,
             block_fuel_max: self.config.block_fuel_max,
         };
 

@@ -96,6 +96,7 @@
 pub mod block;
 mod error;
 pub mod executor;
+pub mod fees;
 pub mod logs;
 pub mod readcall;
 pub mod reexecute;
@@ -111,11 +112,12 @@ pub use error::ExecError;
 pub use executor::{
     ARTIFACTS_DIR, BLOCK_ITEMS_MAX, Executor, ExecutorConfig, PARALLEL_ITEMS_MIN_DEFAULT,
 };
+pub use fees::{FeeParts, Prices};
 pub use logs::{Log, LogFilter, LogPage, LogPosition, LogQueryError};
-pub use readcall::{ReadCall, ReadCallError, ReadCaller, ReadOutcome, ReadPermit};
-pub use reexecute::{ContractPrices, Reexecuted, ReexecutionJob, ReexecutionStore, Reexecutor};
+pub use readcall::{FeeEstimate, ReadCall, ReadCallError, ReadCaller, ReadOutcome, ReadPermit};
+pub use reexecute::{Reexecuted, ReexecutionJob, ReexecutionStore, Reexecutor};
 pub use state::{
     AccountRecord, ContractRecord, StateKey, StateReader, StateValue, StateWrite, StoreError,
 };
-pub use store::{QueuesNext, Snapshot, StateStore, StoreReader};
+pub use store::{BlockFees, QueuesNext, Snapshot, StateStore, StoreReader};
 pub use wasm::{RuntimeError, WasmRuntime};

@@ -16,6 +16,15 @@
 //!   one RocksDB write batch). A block committed while a call runs may be visible
 //!   to its later reads: reads are not pinned to one block (known gap).
 //!
+//! # Fee estimates
+//!
+//! [`ReadCaller::estimate`] answers `l2_estimateFee`: a native transaction's
+//! floor ([`crate::fees::native_floor`]), or a deploy or call run exactly as the
+//! executor would include it next (the sender's key and nonce, all of its GCC
+//! as the maximum fee, the next block's number) on a private overlay, and its
+//! charge in parts. Offering that total, the same transaction on the same state
+//! is charged exactly it. It runs on the read-call pool, under the same permits.
+//!
 //! # Limits
 //!
 //! - Fuel: at most [`READ_CALL_FUEL_MAX`] per call (the load charge included).
@@ -30,9 +39,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ghostplane_primitives::{
-    AccountId, BlockNumber, CALL_INPUT_BYTES_MAX, ContractAddress, Event, FailureReason,
+    AccountId, BlockNumber, CALL_INPUT_BYTES_MAX, ChainId, ContractAddress, Event, FailureReason,
+    PubdataOp, ReceiptStatus, Signature, SignedTransaction, TokenId, Transaction,
 };
 
+use crate::block::BlockItem;
+use crate::fees::{self, FeeParts, Prices};
+use crate::rules::Env;
 use crate::state::{StateKey, StateReader, StateValue};
 use crate::view::{Overlay, TxView};
 use crate::wasm::{BlockEnv, Entry, WasmRuntime};
@@ -78,6 +91,19 @@ pub struct ReadOutcome {
     pub discarded_moves: usize,
 }
 
+/// A transaction's fee, estimated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeeEstimate {
+    /// The fee in parts; `total` is what to offer.
+    pub parts: FeeParts,
+    /// Fuel charged (0 for a native transaction).
+    pub gas_used: u64,
+    /// A deploy or call's outcome if included now (`Ok` for a native one).
+    pub result: Result<(), FailureReason>,
+    /// The last executed block when it ran.
+    pub block: BlockNumber,
+}
+
 /// Why a read call was not run (the sequencer's `l2_call` answers each with a
 /// stable JSON-RPC code of `ghostplane_rpc::codes`).
 #[derive(Debug, thiserror::Error)]
@@ -97,6 +123,10 @@ pub enum ReadCallError {
     /// Too many read calls in flight: retry later.
     #[error("{READ_CALLS_IN_FLIGHT_MAX} read calls are in flight; retry later")]
     Busy,
+    /// A fee estimate's transaction would not be included (unknown sender, a
+    /// contract as sender, too little GCC for the least fee, a stateless check).
+    #[error("the transaction would be dropped: {0}")]
+    WouldBeDropped(String),
     /// The node failed (state read, runtime): not the contract's doing.
     #[error("node error: {0}")]
     Node(String),
@@ -215,6 +245,92 @@ impl ReadCaller {
             events,
             discarded_writes,
             discarded_moves,
+        })
+    }
+
+    /// Estimates `tx`'s fee on `state`, whose last executed block is `block`
+    /// (see the module docs), holding `permit` until it is done. `prices` and
+    /// `block_fuel_max` are the executor's. Blocks the calling thread.
+    #[allow(clippy::too_many_arguments)]
+    pub fn estimate(
+        &self,
+        permit: ReadPermit,
+        state: Arc<dyn StateReader>,
+        block: BlockNumber,
+        time_ms: u64,
+        prices: Prices,
+        block_fuel_max: u64,
+        mut tx: Transaction,
+    ) -> Result<FeeEstimate, ReadCallError> {
+        let _permit = permit;
+        if let Some(parts) = fees::native_floor(prices, &tx) {
+            return Ok(FeeEstimate {
+                parts,
+                gas_used: 0,
+                result: Ok(()),
+                block,
+            });
+        }
+        let from = tx.from();
+        let Some(StateValue::Account(account)) = state.get(&StateKey::Account(from))? else {
+            return Err(ReadCallError::WouldBeDropped(format!(
+                "account {from} does not exist"
+            )));
+        };
+        let gcc = match state.get(&StateKey::Balance(from, TokenId::Gcc))? {
+            Some(StateValue::Balance(amount)) => amount,
+            _ => 0,
+        };
+        match &mut tx {
+            Transaction::Deploy { fee, nonce, .. } | Transaction::Call { fee, nonce, .. } => {
+                *fee = gcc;
+                *nonce = account.nonce;
+            }
+            Transaction::Transfer { .. } | Transaction::Withdraw { .. } => {}
+        }
+        let signed = SignedTransaction {
+            tx,
+            // Not signed: the executor trusts that the sequencer verified it.
+            chain_id: ChainId(0),
+            signer: account.public_key,
+            signature: Signature([0; 64]),
+        };
+        let env = Env {
+            runtime: &self.runtime,
+            block: BlockNumber(block.0 + 1),
+            timestamp_ms: time_ms,
+            prices,
+            block_fuel_max,
+        };
+        let item = BlockItem::transaction(signed.clone());
+        let (outcome, _) = self
+            .pool
+            .install(|| crate::rules::execute_item(&env, &item, state, Overlay::default()))
+            .map_err(|e| ReadCallError::Node(e.to_string()))?;
+        let included = outcome
+            .result
+            .map_err(|reason| ReadCallError::WouldBeDropped(reason.to_string()))?;
+        let pubdata_bytes = match &included.trace {
+            Some(PubdataOp::ContractTrace(trace)) if prices.data_price > 0 => {
+                let succeeded = matches!(included.op, Some(PubdataOp::ContractTx { .. }));
+                fees::contract_pubdata_bytes(&signed.tx, succeeded, trace, included.moves.len())
+            }
+            _ => 0,
+        };
+        let pubdata = prices.data_price.saturating_mul(u128::from(pubdata_bytes));
+        Ok(FeeEstimate {
+            parts: FeeParts {
+                execution: included.fee_paid.saturating_sub(pubdata),
+                pubdata_bytes,
+                pubdata,
+                total: included.fee_paid,
+            },
+            gas_used: included.gas_used,
+            result: match included.status {
+                ReceiptStatus::Success => Ok(()),
+                ReceiptStatus::Failed(reason) => Err(reason),
+            },
+            block,
         })
     }
 }

@@ -38,21 +38,12 @@ use ghostplane_primitives::{
 
 use crate::block::BlockItem;
 use crate::error::ExecError;
+use crate::fees::Prices;
 use crate::rules::{Env, execute_item};
 use crate::state::{AccountRecord, ContractRecord, StateKey, StateReader, StateValue, StoreError};
 use crate::view::Overlay;
 use crate::wasm::WasmRuntime;
 use ghostplane_primitives::tx::contract_account_key;
-
-/// The prices a rollup's genesis fixes for contract transactions (the sequencer's
-/// executor must use the same, or the L1 refuses its contract batches).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ContractPrices {
-    /// GCC base units per unit of fuel.
-    pub fuel_price: Amount,
-    /// Least fee any included transaction pays.
-    pub fee_min: Amount,
-}
 
 /// What a re-execution asks of the re-executing node's records: deployed
 /// contracts, their code, and the accounts contracts pay.
@@ -144,7 +135,7 @@ impl Reexecutor {
     pub fn reexecute(
         &self,
         job: ReexecutionJob<'_>,
-        prices: ContractPrices,
+        prices: Prices,
         store: &dyn ReexecutionStore,
     ) -> Result<Reexecuted, ExecError> {
         let mut all = self.reexecute_all(&[job], prices, store)?;
@@ -159,7 +150,7 @@ impl Reexecutor {
     pub fn reexecute_all(
         &self,
         txs: &[ReexecutionJob<'_>],
-        prices: ContractPrices,
+        prices: Prices,
         store: &dyn ReexecutionStore,
     ) -> Result<Vec<Result<Reexecuted, ExecError>>, ExecError> {
         let (lookups, requests) = crossbeam_channel::bounded::<Lookup>(1);
@@ -213,7 +204,7 @@ impl Reexecutor {
 /// `Ok(Err)` a verdict.
 fn run_one(
     runtime: &WasmRuntime,
-    prices: ContractPrices,
+    prices: Prices,
     known: &Arc<Known>,
     signed: &SignedTransaction,
     trace: &ContractTrace,
@@ -226,8 +217,7 @@ fn run_one(
         runtime,
         block: trace.block,
         timestamp_ms: trace.time_ms,
-        fuel_price: prices.fuel_price,
-        fee_min: prices.fee_min,
+        prices,
         // One transaction at a time: the batch bound is the L1's to check.
         block_fuel_max: u64::MAX,
     };

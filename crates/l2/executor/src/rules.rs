@@ -14,6 +14,7 @@ use ghostplane_primitives::{
 
 use crate::ExecError;
 use crate::block::{BlockItem, DropReason};
+use crate::fees::{self, Prices};
 use crate::state::{
     AccountRecord, ContractRecord, StateKey, StateReader, StateValue, StateWrite, StoreError,
 };
@@ -32,10 +33,8 @@ pub(crate) struct Env<'a> {
     pub(crate) runtime: &'a WasmRuntime,
     pub(crate) block: BlockNumber,
     pub(crate) timestamp_ms: u64,
-    /// GCC base units per unit of fuel.
-    pub(crate) fuel_price: Amount,
-    /// Least fee any included transaction pays (each takes a proof slot).
-    pub(crate) fee_min: Amount,
+    /// The genesis's prices (fuel, minimum fee, pubdata: see [`crate::fees`]).
+    pub(crate) prices: Prices,
     /// Most fuel the block's contract code may be given, all transactions together.
     pub(crate) block_fuel_max: u64,
 }
@@ -130,24 +129,24 @@ fn transaction(
     if let Err(e) = tx.check_stateless() {
         return Ok(Err(DropReason::Stateless(e)));
     }
-    if tx.fee() < env.fee_min {
-        return Ok(Err(DropReason::FeeBelowMinimum {
-            offered: tx.fee(),
-            min: env.fee_min,
+    // A native transaction offers at least its floor (execution and pubdata); a
+    // deploy or call at least `fee_min` (its fee is a maximum, charged after it ran).
+    let floor = fees::native_floor(env.prices, tx).map_or(env.prices.fee_min, |f| f.total);
+    if tx.fee() < floor {
+        let offered = tx.fee();
+        return Ok(Err(match tx {
+            Transaction::Transfer {
+                to: Recipient::NewAccount(_),
+                ..
+            } => DropReason::AccountCreationFee {
+                offered,
+                min: floor,
+            },
+            _ => DropReason::FeeBelowMinimum {
+                offered,
+                min: floor,
+            },
         }));
-    }
-    if let Transaction::Transfer {
-        to: Recipient::NewAccount(_),
-        ..
-    } = tx
-    {
-        let min = env.fee_min.saturating_add(ACCOUNT_CREATION_FEE);
-        if tx.fee() < min {
-            return Ok(Err(DropReason::AccountCreationFee {
-                offered: tx.fee(),
-                min,
-            }));
-        }
     }
     let from = tx.from();
     if tx.is_contract() {
@@ -221,9 +220,11 @@ fn transaction(
             let fuel = DEPLOY_FUEL_BASE + DEPLOY_FUEL_PER_BYTE * code.len() as u64;
             // A deploy creates an account (a leaf for good): it pays the account
             // creation fee on top of its fuel, as a transfer to a new key does.
+            // It also reserves the pubdata of its own bytes (its code).
             let needed = Amount::from(fuel)
-                .saturating_mul(env.fuel_price)
-                .saturating_add(ACCOUNT_CREATION_FEE);
+                .saturating_mul(env.prices.fuel_price)
+                .saturating_add(ACCOUNT_CREATION_FEE)
+                .saturating_add(reserve(env, &signed.tx));
             let mut run = ContractRun::default();
             if fee < needed {
                 run.status = ReceiptStatus::Failed(FailureReason::FeeTooLow {
@@ -235,9 +236,10 @@ fn transaction(
                 match env.runtime.validate(hash, code) {
                     Ok(()) => {
                         let address = contract_address(from, *nonce);
-                        let init_fuel = u64::try_from((fee - needed) / env.fuel_price.max(1))
-                            .unwrap_or(u64::MAX)
-                            .min(CALL_FUEL_MAX);
+                        let init_fuel =
+                            u64::try_from((fee - needed) / env.prices.fuel_price.max(1))
+                                .unwrap_or(u64::MAX)
+                                .min(CALL_FUEL_MAX);
                         run = deploy(env, view, signed, address, hash, init_fuel)?;
                         if run.status == ReceiptStatus::Success {
                             run.surcharge = ACCOUNT_CREATION_FEE;
@@ -259,7 +261,10 @@ fn transaction(
             fuel_limit,
             ..
         } => {
-            let fuel_affordable = u64::try_from(fee / env.fuel_price.max(1)).unwrap_or(u64::MAX);
+            let fuel_affordable = u64::try_from(
+                fee.saturating_sub(reserve(env, &signed.tx)) / env.prices.fuel_price.max(1),
+            )
+            .unwrap_or(u64::MAX);
             let fuel = (*fuel_limit)
                 .min(fuel_affordable)
                 .saturating_sub(CALL_FUEL_BASE);
@@ -549,12 +554,6 @@ impl ContractRun {
     ) -> Result<Included, StoreError> {
         self.gas_used += self.fuel_used;
         let fee = signed.tx.fee();
-        let charged = Amount::from(self.gas_used)
-            .saturating_mul(env.fuel_price)
-            .max(env.fee_min)
-            .saturating_add(self.surcharge)
-            .min(fee);
-        refund(view, signed.tx.from(), fee - charged)?;
         let trace = ContractTrace {
             block: env.block,
             time_ms: env.timestamp_ms,
@@ -566,6 +565,25 @@ impl ContractRun {
             balances: view.balance_reads.clone(),
             events: self.events.clone(),
         };
+        let pubdata_bytes = if env.prices.data_price == 0 {
+            0
+        } else {
+            fees::contract_pubdata_bytes(
+                &signed.tx,
+                self.contract.is_some(),
+                &trace,
+                self.moves.len(),
+            )
+        };
+        let charged = fees::contract_charge(
+            env.prices,
+            self.gas_used,
+            self.surcharge,
+            pubdata_bytes,
+            fee,
+        )
+        .total;
+        refund(view, signed.tx.from(), fee - charged)?;
         let op = match self.contract {
             Some(contract) => PubdataOp::ContractTx {
                 fee_paid: charged,
@@ -586,6 +604,16 @@ impl ContractRun {
             moves: self.moves,
         })
     }
+}
+
+/// The fee a deploy or call reserves for the pubdata of its own bytes.
+fn reserve(env: &Env<'_>, tx: &Transaction) -> Amount {
+    if env.prices.data_price == 0 {
+        return 0;
+    }
+    env.prices
+        .data_price
+        .saturating_mul(Amount::from(fees::contract_reserve_bytes(tx)))
 }
 
 /// Gives `from` back `refund` GCC of the maximum fee taken up front (its GCC may

@@ -4,7 +4,8 @@
 //! `key_index` (public key → id), `contracts` (address → code hash), `code`
 //! (hash → module bytes), `storage` (address ‖ slot → value), `receipts`
 //! (tx hash → receipt), `blocks` (number → header), `block_txs` (number → the
-//! included transaction hashes), `block_hashes` (hash → number), `meta` (next
+//! included transaction hashes), `block_hashes` (hash → number), `block_fees`
+//! (number → [`BlockFees`], for `l2_feeHistory`), `meta` (next
 //! account id, last header), and the
 //! event index (`logs`, `logs_by_contract`, `logs_by_topic`: [`crate::logs`]).
 //!
@@ -21,6 +22,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use ahash::AHashMap;
+use borsh::{BorshDeserialize, BorshSerialize};
 use ghostplane_primitives::{
     AccountId, BlockNumber, Codec, Hash32, L2BlockHeader, PublicKey, Receipt, TokenId,
 };
@@ -42,6 +44,8 @@ pub(crate) const CF_META: &str = "meta";
 pub(crate) const CF_BLOCK_OPS: &str = "block_ops";
 /// Block hash → number.
 pub(crate) const CF_BLOCK_HASHES: &str = "block_hashes";
+/// Block number → its [`BlockFees`].
+pub(crate) const CF_BLOCK_FEES: &str = "block_fees";
 /// Meta key: the next L1 deposit queue index the L2 expects.
 const META_DEPOSITS_NEXT: &[u8] = b"deposits_next";
 /// Meta key: the next L1 forced-withdrawal queue index the L2 expects.
@@ -57,7 +61,7 @@ pub struct QueuesNext {
     pub forced: Option<u64>,
 }
 
-const COLUMNS: [&str; 15] = [
+const COLUMNS: [&str; 16] = [
     CF_ACCOUNTS,
     CF_BALANCES,
     CF_KEY_INDEX,
@@ -70,12 +74,26 @@ const COLUMNS: [&str; 15] = [
     CF_META,
     CF_BLOCK_OPS,
     CF_BLOCK_HASHES,
+    CF_BLOCK_FEES,
     crate::logs::CF_LOGS,
     crate::logs::CF_LOGS_BY_CONTRACT,
     crate::logs::CF_LOGS_BY_TOPIC,
 ];
 
 const META_LAST_HEADER: &[u8] = b"last_header";
+
+/// What one block's transactions paid and used (`l2_feeHistory`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct BlockFees {
+    /// Items with a receipt (transactions, deposits, forced withdrawals).
+    pub items: u32,
+    /// Fuel charged, all of them together.
+    pub gas_used: u64,
+    /// Fees paid (GCC base units).
+    pub fees_paid: u128,
+    /// The block's pubdata bytes (storage proofs, which settlement adds, excluded).
+    pub pubdata_bytes: u64,
+}
 
 /// Bound on the state store's memtables, over all column families.
 const MEMTABLES_BYTES_MAX: usize = 64 * 1024 * 1024;
@@ -233,6 +251,20 @@ impl StateStore {
             self.cf(CF_BLOCK_OPS)?,
             header.number.0.to_be_bytes(),
             pubdata,
+        );
+        let fees = BlockFees {
+            items: receipts.len() as u32,
+            gas_used: receipts.iter().map(|r| r.gas_used).sum(),
+            fees_paid: receipts.iter().map(|r| r.fee_paid).sum(),
+            pubdata_bytes: pubdata.len() as u64,
+        };
+        batch.put_cf(
+            self.cf(CF_BLOCK_FEES)?,
+            header.number.0.to_be_bytes(),
+            borsh::to_vec(&fees).map_err(|e| StoreError::Corrupt {
+                what: CF_BLOCK_FEES.into(),
+                reason: e.to_string(),
+            })?,
         );
         for (key, next) in [
             (META_DEPOSITS_NEXT, queues.deposits),
@@ -398,6 +430,23 @@ impl StoreReader {
         Ok(self
             .db
             .get_cf(self.cf(CF_BLOCK_OPS)?, number.0.to_be_bytes())?)
+    }
+
+    /// What block `number`'s transactions paid and used; `None` if it is not
+    /// executed (or was executed before this index existed).
+    pub fn block_fees(&self, number: BlockNumber) -> Result<Option<BlockFees>, StoreError> {
+        let Some(bytes) = self
+            .db
+            .get_cf(self.cf(CF_BLOCK_FEES)?, number.0.to_be_bytes())?
+        else {
+            return Ok(None);
+        };
+        borsh::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| StoreError::Corrupt {
+                what: format!("{CF_BLOCK_FEES} of block {}", number.0),
+                reason: e.to_string(),
+            })
     }
 
     /// The next L1 deposit queue index the L2 expects (0 before any deposit).

@@ -8,7 +8,8 @@ use jsonrpsee::types::ErrorObjectOwned;
 use crate::status::TxStatus;
 use crate::views::{
     Accepted, AccountQuery, AccountView, BatchItem, BlockView, CallRequest, CallView,
-    LogFilterView, LogPageView, LogView, ReceiptView, WithdrawalView,
+    FeeEstimateView, FeeHistoryView, LogFilterView, LogPageView, LogView, ProofView, ReceiptView,
+    WithdrawalView,
 };
 
 /// Result of a handler.
@@ -70,9 +71,23 @@ pub trait L2Api {
     #[method(name = "chainId")]
     fn chain_id(&self) -> RpcResult<u64>;
 
-    /// The least fee a transaction must offer (decimal string).
+    /// The least fee of a transfer between existing accounts, its pubdata at the
+    /// L1 data price included (decimal string). Other transactions differ: ask
+    /// `estimateFee`.
     #[method(name = "minFee")]
     fn min_fee(&self) -> RpcResult<String>;
+
+    /// A transaction's fee (its unsigned canonical encoding, hex; its fee and
+    /// nonce are ignored): a native transaction's floor, or a deploy or call run
+    /// on the latest state as it would be included next. Errors `WOULD_BE_DROPPED`
+    /// and those of `call`.
+    #[method(name = "estimateFee")]
+    async fn estimate_fee(&self, tx: String) -> RpcResult<FeeEstimateView>;
+
+    /// The prices and the last `blocks` blocks' fees, fuel and pubdata (at most
+    /// 1,024 blocks).
+    #[method(name = "feeHistory")]
+    fn fee_history(&self, blocks: u64) -> RpcResult<FeeHistoryView>;
 
     /// Runs a contract read-only on the latest executed state: no fee, no nonce;
     /// its writes are reported and discarded. Bounded in fuel, input and
@@ -86,6 +101,14 @@ pub trait L2Api {
     /// contract is deployed there.
     #[method(name = "getStorage")]
     fn get_storage(&self, contract: String, key: String) -> RpcResult<Option<String>>;
+
+    /// An account's leaf (`target`: an account id in decimal, a public key or a
+    /// contract address in hex) and, for a contract, the storage slots `keys`
+    /// (32-byte hex, at most 64), with their Merkle paths against the L1's last
+    /// finalized root. `UNAVAILABLE` when no batch is final yet or the node keeps
+    /// no prover tree (a sequencer without settlement).
+    #[method(name = "getProof")]
+    async fn get_proof(&self, target: String, keys: Option<Vec<String>>) -> RpcResult<ProofView>;
 
     /// One page of the events a filter selects, in chain order (bounded: 1,000
     /// logs, 100,000 index entries read, 100,000-block ranges, 16 topics); resume

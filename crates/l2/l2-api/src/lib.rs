@@ -36,8 +36,11 @@
 //! | `l2_getBlockReceipts` | number, from position (optional) | the block's [`ReceiptView`]s in order, at most [`BLOCK_RECEIPTS_PAGE_MAX`] a call, or `null` |
 //! | `l2_blockNumber` | | last block number |
 //! | `l2_chainId` | | chain id |
-//! | `l2_minFee` | | least fee a transaction must offer (GCC base units, decimal string) |
+//! | `l2_minFee` | | least fee of a transfer between existing accounts, its pubdata included (GCC base units, decimal string) |
+//! | `l2_estimateFee` | unsigned tx, hex | [`FeeEstimateView`]: execution + pubdata bytes × the L1 data price; offer `total` |
+//! | `l2_feeHistory` | block count (≤ [`FEE_HISTORY_BLOCKS_MAX`]) | [`FeeHistoryView`]: the prices and the last blocks' fees, gas and pubdata |
 //! | `l2_call` | [`CallRequest`] | [`CallView`]: a read call on the latest state, writes discarded |
+//! | `l2_getProof` | account id (decimal), public key or contract address (hex); storage keys (≤ [`PROOF_KEYS_MAX`], a contract's) | [`ProofView`]: the leaf and slots with paths against the last finalized root |
 //! | `l2_getStorage` | contract, 32-byte key (hex) | the slot's value (hex) or `null` |
 //! | `l2_getLogs` | [`LogFilterView`] | [`LogPageView`]: events in chain order, paged |
 //! | `l2_quicCertificate` | | the QUIC server certificate, DER hex (pin it) |
@@ -66,6 +69,8 @@ pub use l2::{L2ApiClient, L2ApiServer, RpcResult};
 pub const BLOCK_RECEIPTS_PAGE_MAX: usize = 4_096;
 pub use status::TxStatus;
 pub use views::{
-    Accepted, AccountQuery, AccountView, BatchItem, BlockView, CallRequest, CallView, EventView,
-    HeaderView, ItemError, LogFilterView, LogPageView, LogView, ReceiptView, WithdrawalView,
+    Accepted, AccountLeafView, AccountQuery, AccountView, BatchItem, BlockFeesView, BlockView,
+    CallRequest, CallView, ContractProofView, EventView, FEE_HISTORY_BLOCKS_MAX, FeeEstimateView,
+    FeeHistoryView, HeaderView, HeldSlotView, ItemError, LogFilterView, LogPageView, LogView,
+    PROOF_KEYS_MAX, ProofView, ReceiptView, SlotProofView, WithdrawalView,
 };

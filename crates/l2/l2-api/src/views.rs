@@ -313,3 +313,147 @@ pub struct WithdrawalView {
     /// final: the L1 has credited the recipient).
     pub state: String,
 }
+
+/// A transaction's fee in parts (`l2_estimateFee`): offer `total`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FeeEstimateView {
+    /// The execution part: the proof slot (and an account it creates) for a native
+    /// transaction; fuel × the fuel price (at least the minimum) for a deploy or
+    /// call (decimal).
+    pub execution: String,
+    /// Pubdata bytes it adds to the L1.
+    pub pubdata_bytes: u64,
+    /// The L1 data price per byte (decimal).
+    pub data_price: String,
+    /// `pubdataBytes × dataPrice` (decimal).
+    pub pubdata: String,
+    /// What to offer, and what it is charged on the same state (decimal).
+    pub total: String,
+    /// Fuel a deploy or call is charged (0 for a native transaction).
+    pub gas_used: u64,
+    /// A deploy or call's outcome if included now: `success` or `failed`.
+    pub status: String,
+    /// Why it would fail (absent on success).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
+    /// The last executed block when it was estimated.
+    pub block: u64,
+}
+
+/// Most blocks one `l2_feeHistory` answers.
+pub const FEE_HISTORY_BLOCKS_MAX: u64 = 1_024;
+
+/// The prices, and what recent blocks paid (`l2_feeHistory`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FeeHistoryView {
+    /// GCC base units per unit of fuel (decimal).
+    pub fuel_price: String,
+    /// The least fee of a transaction (decimal).
+    pub fee_min: String,
+    /// The L1 data price per pubdata byte (decimal).
+    pub data_price: String,
+    /// The blocks asked for, oldest first (blocks executed before the fee index
+    /// existed are left out).
+    pub blocks: Vec<BlockFeesView>,
+}
+
+/// What one block's transactions paid and used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BlockFeesView {
+    /// The block.
+    pub number: u64,
+    /// Items with a receipt.
+    pub items: u32,
+    /// Fuel charged.
+    pub gas_used: u64,
+    /// Fees paid (decimal).
+    pub fees_paid: String,
+    /// Its pubdata bytes (storage proofs excluded).
+    pub pubdata_bytes: u64,
+}
+
+/// Most storage keys one `l2_getProof` proves.
+pub const PROOF_KEYS_MAX: usize = 64;
+
+/// `l2_getProof`'s answer: an account's leaf and storage slots with their Merkle
+/// paths against the L1's last finalized account root (the rule:
+/// `docs/state-commitment.md`, "Answering l2_getProof").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProofView {
+    /// The finalized L1 batch whose root this is against.
+    pub batch: u64,
+    /// That batch's account root (32 bytes, hex): `rollup_getBatch(batch)`'s new
+    /// root, `rollup_status`'s `finalizedRoot` while it is the last.
+    pub root: String,
+    /// The tree's hash and shape (`poseidon2-koalabear-binary-24` for the STARK).
+    pub tree_hash: String,
+    /// The account id (its leaf index).
+    pub account: u32,
+    /// Its leaf at that batch; `null` if no account had that id then (the path
+    /// then proves the empty leaf).
+    pub leaf: Option<AccountLeafView>,
+    /// The path's siblings, leaf level first (each level's `arity − 1` siblings in
+    /// child order), 32 bytes hex each.
+    pub siblings: Vec<String>,
+    /// For a contract: its storage root and the slots asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract: Option<ContractProofView>,
+}
+
+/// An account leaf.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountLeafView {
+    /// The key field (a user's public key; a contract's key field), hex.
+    pub key: String,
+    /// Its nonce.
+    pub nonce: u64,
+    /// Its balances by token id (GCC, SPIRIT, MANA, GHOST), decimal.
+    pub balances: Vec<String>,
+}
+
+/// A contract's storage at a finalized batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContractProofView {
+    /// Its address (hex).
+    pub address: String,
+    /// blake3 of its code (hex).
+    pub code_hash: String,
+    /// Its storage root, packed (hex): with the address and code hash it makes
+    /// the leaf's key field.
+    pub storage_root: String,
+    /// The slots asked for, in the order asked.
+    pub storage: Vec<SlotProofView>,
+}
+
+/// One storage slot with its path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SlotProofView {
+    /// The key (32 bytes, hex).
+    pub key: String,
+    /// Its value (hex; `""` for an empty value), or `null` if absent.
+    pub value: Option<String>,
+    /// When absent because another key holds its path: that key and value (hex).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held: Option<HeldSlotView>,
+    /// Which siblings are not the empty subtree (bit `h`: height `h`), decimal.
+    pub occupied: String,
+    /// Those siblings, packed (hex), leaf level first.
+    pub siblings: Vec<String>,
+}
+
+/// Another key holding a slot's path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HeldSlotView {
+    /// That key (hex).
+    pub key: String,
+    /// Its value (hex).
+    pub value: String,
+}

@@ -90,10 +90,12 @@ pub struct SequencerConfig {
     /// encoded size plus 256 for the decoded copy and queue entries). Past it,
     /// submissions get `Busy`.
     pub pipeline_bytes_max: usize,
-    /// Minimum fee of a transaction, in GCC base units: every transaction takes one
-    /// proof slot, so a zero-fee flood would cost the prover fleet and not its
-    /// senders. Refused at submission and dropped by the executor.
-    pub fee_min: u128,
+    /// The rollup genesis's prices (`rollup_fees` on the L1): fuel, the minimum
+    /// fee of a transaction (every transaction takes one proof slot, so a
+    /// zero-fee flood would cost the prover fleet and not its senders; refused at
+    /// submission and dropped by the executor) and the L1 data price per pubdata
+    /// byte (`ghostplane_executor::fees`).
+    pub prices: ghostplane_executor::Prices,
     /// Most fuel a block's contract code may be given (the rollup genesis's
     /// `batch_fuel_max`, so every block fits a batch the L1 takes).
     pub block_fuel_max: u64,
@@ -145,7 +147,7 @@ impl SequencerConfig {
             statuses_retained_max: 100_000,
             deposits_queue_max: 4096,
             pipeline_bytes_max: 512 * 1024 * 1024,
-            fee_min: 1,
+            prices: ghostplane_executor::Prices::default(),
             block_fuel_max: ghostplane_primitives::trace::BATCH_FUEL_MAX_DEFAULT,
             settlement_unplanned_txs_max: 20_000,
             settlement_unproven_jobs_max: 256,

@@ -99,13 +99,20 @@ pub enum SubmitError {
         /// Retry hint.
         retry_after_ms: u64,
     },
-    /// The fee is below the chain's minimum fee per proof slot.
-    #[error("fee {offered} is below the minimum fee {min} (GCC base units per transaction)")]
+    /// The fee is below the transaction's floor: the least fee per proof slot
+    /// (a deploy or call), or, for a native transaction, that plus its pubdata at
+    /// the L1 data price (`ghostplane_executor::fees`).
+    #[error(
+        "fee {offered} is below this transaction's minimum of {}: execution {} + {} pubdata bytes × {data_price} (GCC base units); offer the estimate (l2_estimateFee)",
+        min.total, min.execution, min.pubdata_bytes
+    )]
     FeeBelowMinimum {
         /// The transaction's (maximum) fee.
         offered: u128,
-        /// The minimum.
-        min: u128,
+        /// The floor, in parts.
+        min: ghostplane_executor::FeeParts,
+        /// The data price it was computed with.
+        data_price: u128,
     },
     /// Settlement (batch planning or proving) is behind execution by more than the
     /// configured bound; the transaction was not taken.
@@ -271,9 +278,21 @@ impl SubmitError {
             SubmitError::PoolFull { retry_after_ms } | SubmitError::Busy { retry_after_ms } => {
                 json!({ "retryAfterMs": retry_after_ms })
             }
-            SubmitError::FeeBelowMinimum { offered, min } => {
-                json!({ "fee": offered.to_string(), "minFee": min.to_string() })
-            }
+            SubmitError::FeeBelowMinimum {
+                offered,
+                min,
+                data_price,
+            } => json!({
+                "fee": offered.to_string(),
+                "minFee": min.total.to_string(),
+                "estimate": {
+                    "execution": min.execution.to_string(),
+                    "pubdataBytes": min.pubdata_bytes,
+                    "dataPrice": data_price.to_string(),
+                    "pubdata": min.pubdata.to_string(),
+                    "total": min.total.to_string(),
+                },
+            }),
             SubmitError::SettlementBehind {
                 unplanned_txs,
                 unproven_jobs,

@@ -43,6 +43,11 @@ pub struct SettledMarks {
     stopped: std::sync::OnceLock<String>,
     reader: StoreReader,
     statuses: broadcast::Sender<(Hash32, TxStatus)>,
+    /// The last finalized L1 batch and its account root, as settlement last read
+    /// them (what `l2_getProof` answers against).
+    finalized_root: std::sync::Mutex<Option<(u64, [u8; 32])>>,
+    /// What answers `l2_getProof` (settlement's trees), once given.
+    proofs: std::sync::OnceLock<std::sync::Arc<dyn crate::proofs::StateProofs>>,
 }
 
 impl SettledMarks {
@@ -60,7 +65,30 @@ impl SettledMarks {
             stopped: std::sync::OnceLock::new(),
             reader,
             statuses,
+            finalized_root: std::sync::Mutex::new(None),
+            proofs: std::sync::OnceLock::new(),
         }
+    }
+
+    pub(crate) fn set_state_proofs(&self, proofs: std::sync::Arc<dyn crate::proofs::StateProofs>) {
+        let _ = self.proofs.set(proofs);
+    }
+
+    /// What answers `l2_getProof`, if settlement gave it.
+    pub fn state_proofs(&self) -> Option<std::sync::Arc<dyn crate::proofs::StateProofs>> {
+        self.proofs.get().cloned()
+    }
+
+    /// Reports the L1's last finalized batch and its account root (32 bytes).
+    pub fn report_finalized_root(&self, batch: u64, root: [u8; 32]) {
+        if let Ok(mut mark) = self.finalized_root.lock() {
+            *mark = Some((batch, root));
+        }
+    }
+
+    /// The last finalized batch and its root, once settlement reported them.
+    pub fn finalized_root(&self) -> Option<(u64, [u8; 32])> {
+        self.finalized_root.lock().ok().and_then(|mark| *mark)
     }
 
     /// Last L2 block in a committed batch.

@@ -64,6 +64,7 @@ pub mod config;
 pub mod error;
 pub mod l1_feed;
 pub mod pipeline;
+pub mod proofs;
 pub mod quic;
 pub mod rpc;
 pub mod status;
@@ -81,6 +82,7 @@ pub use ghostplane_l2_api as api;
 pub use ghostplane_l2_api::TxStatus;
 pub use l1_feed::{DepositFeed, FeedError, ForcedFeed, L1Feed, QueuedEvent, SettledMarks};
 pub use pipeline::{BlockEvent, Ingest};
+pub use proofs::{ProofError, ProofRequest, StateProofs};
 pub use quic::{QuicClient, QuicReply};
 
 /// Why the sequencer could not start.
@@ -127,7 +129,7 @@ impl Sequencer {
         let config = Arc::new(config);
         let executor_config = ExecutorConfig {
             threads: config.executor_threads,
-            fee_min: config.fee_min,
+            prices: config.prices,
             block_fuel_max: config.block_fuel_max,
             ..ExecutorConfig::default()
         };
@@ -196,6 +198,12 @@ impl Sequencer {
     /// Where settlement reports committed and finalized L2 blocks.
     pub fn settled_marks(&self) -> Arc<SettledMarks> {
         Arc::clone(&self.pipeline.marks)
+    }
+
+    /// Answers `l2_getProof` with `proofs` from now on (once; later calls are
+    /// ignored). The devnet gives settlement's.
+    pub fn set_state_proofs(&self, proofs: Arc<dyn StateProofs>) {
+        self.pipeline.marks.set_state_proofs(proofs);
     }
 
     /// Committed blocks, receipts and state.

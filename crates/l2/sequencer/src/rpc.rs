@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use ghostplane_executor::fees;
 use ghostplane_executor::logs::{LOG_BLOCK_RANGE_MAX, LOGS_PAGE_MAX};
 use ghostplane_executor::readcall::{READ_CALL_FUEL_MAX, READ_CALLER_NONE};
 use ghostplane_executor::{
@@ -14,13 +15,15 @@ use ghostplane_executor::{
 use std::collections::BTreeMap;
 
 use ghostplane_l2_api::{
-    Accepted, AccountQuery, AccountView, BLOCK_RECEIPTS_PAGE_MAX, BatchItem, BlockView,
-    CallRequest, CallView, EventView, HeaderView, ItemError, L2ApiServer, LogFilterView,
-    LogPageView, LogView, ReceiptView, RpcResult, TxStatus, WithdrawalView,
+    Accepted, AccountQuery, AccountView, BLOCK_RECEIPTS_PAGE_MAX, BatchItem, BlockFeesView,
+    BlockView, CallRequest, CallView, EventView, FEE_HISTORY_BLOCKS_MAX, FeeEstimateView,
+    FeeHistoryView, HeaderView, ItemError, L2ApiServer, LogFilterView, LogPageView, LogView,
+    PROOF_KEYS_MAX, ProofView, ReceiptView, RpcResult, TxStatus, WithdrawalView,
 };
 use ghostplane_primitives::{
-    AccountId, BlockNumber, CALL_INPUT_BYTES_MAX, ContractAddress, FailureReason, Hash32,
-    L2BlockHeader, PubdataOp, PublicKey, ReceiptStatus, TokenId, Transaction, decode_pubdata,
+    AccountId, BlockNumber, CALL_INPUT_BYTES_MAX, Codec, ContractAddress, FailureReason, Hash32,
+    L2BlockHeader, PubdataOp, PublicKey, ReceiptStatus, Recipient, SIGNED_TX_BYTES_MAX, TokenId,
+    Transaction, decode_pubdata,
 };
 use jsonrpsee::PendingSubscriptionSink;
 use jsonrpsee::core::SubscriptionResult;
@@ -31,6 +34,7 @@ use tokio::sync::broadcast;
 use crate::config::SequencerConfig;
 use crate::error::SubmitError;
 use crate::pipeline::{BlockEvent, Ingest};
+use crate::proofs::{ProofError, ProofRequest};
 use crate::status::StatusBoard;
 
 /// How often a status subscription re-reads the status even without an event.
@@ -66,6 +70,7 @@ fn read_call_error(error: &ReadCallError) -> ErrorObjectOwned {
         ReadCallError::FuelTooHigh { .. } => codes::FUEL_TOO_HIGH,
         ReadCallError::InputTooLarge(_) => codes::INPUT_TOO_LARGE,
         ReadCallError::Busy => codes::BUSY,
+        ReadCallError::WouldBeDropped(_) => codes::WOULD_BE_DROPPED,
         ReadCallError::Node(_) => codes::INTERNAL,
     };
     ErrorObjectOwned::owned(code, error.to_string(), None::<()>)
@@ -184,6 +189,26 @@ fn block_view(header: &L2BlockHeader, transactions: impl IntoIterator<Item = Has
     BlockView {
         header: HeaderView::from(header),
         transactions: transactions.into_iter().map(|h| h.to_string()).collect(),
+    }
+}
+
+impl RpcContext {
+    /// What a read call or a fee estimate runs on: a place among the read calls
+    /// in flight, the last executed header and the committed state.
+    fn read_on_head(
+        &self,
+    ) -> RpcResult<(
+        ghostplane_executor::ReadPermit,
+        L2BlockHeader,
+        Arc<dyn StateReader>,
+    )> {
+        let permit = self.read_calls.reserve().map_err(|e| read_call_error(&e))?;
+        let header = self
+            .reader
+            .last_header()
+            .map_err(internal)?
+            .ok_or_else(|| internal("no block has been executed"))?;
+        Ok((permit, header, Arc::new(self.reader.state())))
     }
 }
 
@@ -386,13 +411,7 @@ impl L2ApiServer for RpcContext {
             fuel: request.fuel.unwrap_or(READ_CALL_FUEL_MAX),
         };
         call.check().map_err(|e| read_call_error(&e))?;
-        let permit = self.read_calls.reserve().map_err(|e| read_call_error(&e))?;
-        let header = self
-            .reader
-            .last_header()
-            .map_err(internal)?
-            .ok_or_else(|| internal("no block has been executed"))?;
-        let state: Arc<dyn StateReader> = Arc::new(self.reader.state());
+        let (permit, header, state) = self.read_on_head()?;
         let reads = Arc::clone(&self.read_calls);
         let out = tokio::task::spawn_blocking(move || {
             reads.call(permit, state, header.number, header.timestamp_ms, call)
@@ -420,6 +439,76 @@ impl L2ApiServer for RpcContext {
             discarded_writes: out.discarded_writes,
             discarded_moves: out.discarded_moves,
         })
+    }
+
+    async fn get_proof(&self, target: String, keys: Option<Vec<String>>) -> RpcResult<ProofView> {
+        let keys = keys.unwrap_or_default();
+        if keys.len() > PROOF_KEYS_MAX {
+            return Err(invalid(format!(
+                "{} keys asked; at most {PROOF_KEYS_MAX} a call",
+                keys.len()
+            )));
+        }
+        let mut slots = Vec::with_capacity(keys.len());
+        for key in &keys {
+            let key = Hash32::from_hex(key)
+                .map_err(|_| invalid(format!("{key:?} is not a 32-byte hex storage key")))?;
+            if slots.contains(&key.0) {
+                return Err(invalid(format!("key {key} is asked twice")));
+            }
+            slots.push(key.0);
+        }
+        let unavailable =
+            |why: &str| ErrorObjectOwned::owned(codes::UNAVAILABLE, why.to_string(), None::<()>);
+        let proofs = self.marks.state_proofs().ok_or_else(|| {
+            unavailable("this node keeps no prover tree (a sequencer without settlement)")
+        })?;
+        let (batch, root) = self
+            .marks
+            .finalized_root()
+            .ok_or_else(|| unavailable("no finalized batch is known yet; retry"))?;
+        // The target: an account id, a contract address or a public key.
+        let state = self.reader.state();
+        let (account, contract) = if let Ok(n) = target.parse::<u32>() {
+            (AccountId::new(n).map_err(|e| invalid(e.to_string()))?, None)
+        } else {
+            let bytes = Hash32::from_hex(&target).map_err(|_| {
+                invalid(format!(
+                    "{target:?} is neither an account id nor a 32-byte hex key or address"
+                ))
+            })?;
+            let address = ContractAddress(bytes.0);
+            match state.get(&StateKey::Contract(address)).map_err(internal)? {
+                Some(StateValue::Contract(record)) => (record.account, Some(address)),
+                _ => match state
+                    .get(&StateKey::KeyIndex(PublicKey(bytes.0)))
+                    .map_err(internal)?
+                {
+                    Some(StateValue::AccountId(id)) => (id, None),
+                    _ => {
+                        return Err(invalid(format!(
+                            "no account has key {target} and no contract is deployed there"
+                        )));
+                    }
+                },
+            }
+        };
+        if contract.is_none() && !slots.is_empty() {
+            return Err(invalid("storage keys need a contract address"));
+        }
+        let request = ProofRequest {
+            batch,
+            root,
+            account,
+            contract: contract.map(|address| (address, slots)),
+        };
+        tokio::task::spawn_blocking(move || proofs.prove(&request))
+            .await
+            .map_err(internal)?
+            .map_err(|e| match e {
+                ProofError::Read(_) => internal(e),
+                _ => unavailable(&e.to_string()),
+            })
     }
 
     fn get_storage(&self, contract: String, key: String) -> RpcResult<Option<String>> {
@@ -488,8 +577,107 @@ impl L2ApiServer for RpcContext {
     }
 
     fn min_fee(&self) -> RpcResult<String> {
-        // Decimal string: fees are u128.
-        Ok(self.config.fee_min.to_string())
+        // The floor of a transfer between existing accounts (its amount and ids
+        // do not change its encoded length by more than the floor's margin: the
+        // FeeOnly op it would post if it failed is counted at the widest ids).
+        let transfer = Transaction::Transfer {
+            from: AccountId::MAX,
+            to: Recipient::Account(AccountId::MAX),
+            token: TokenId::Gcc,
+            amount: u128::MAX,
+            fee: u128::MAX,
+            nonce: u64::MAX,
+        };
+        let floor = fees::native_floor(self.config.prices, &transfer)
+            .map_or(self.config.prices.fee_min, |f| f.total);
+        Ok(floor.to_string())
+    }
+
+    async fn estimate_fee(&self, tx: String) -> RpcResult<FeeEstimateView> {
+        let digits = tx.strip_prefix("0x").unwrap_or(&tx);
+        if digits.len() > SIGNED_TX_BYTES_MAX * 2 {
+            return Err(invalid(format!(
+                "transaction of {} bytes is over the {SIGNED_TX_BYTES_MAX}-byte limit",
+                digits.len() / 2
+            )));
+        }
+        let bytes = hex::decode(digits).map_err(|e| invalid(format!("tx is not hex: {e}")))?;
+        let tx = Transaction::decode(&bytes)
+            .map_err(|e| invalid(format!("not an unsigned transaction: {e}")))?;
+        tx.check_stateless().map_err(|e| invalid(e.to_string()))?;
+        let (permit, header, state) = self.read_on_head()?;
+        let reads = Arc::clone(&self.read_calls);
+        let (prices, fuel_max) = (self.config.prices, self.config.block_fuel_max);
+        let out = tokio::task::spawn_blocking(move || {
+            reads.estimate(
+                permit,
+                state,
+                header.number,
+                header.timestamp_ms,
+                prices,
+                fuel_max,
+                tx,
+            )
+        })
+        .await
+        .map_err(internal)?
+        .map_err(|e| read_call_error(&e))?;
+        Ok(FeeEstimateView {
+            execution: out.parts.execution.to_string(),
+            pubdata_bytes: out.parts.pubdata_bytes,
+            data_price: prices.data_price.to_string(),
+            pubdata: out.parts.pubdata.to_string(),
+            total: out.parts.total.to_string(),
+            gas_used: out.gas_used,
+            status: if out.result.is_ok() {
+                "success"
+            } else {
+                "failed"
+            }
+            .into(),
+            failure: out.result.as_ref().err().map(ToString::to_string),
+            block: out.block.0,
+        })
+    }
+
+    fn fee_history(&self, blocks: u64) -> RpcResult<FeeHistoryView> {
+        if blocks > FEE_HISTORY_BLOCKS_MAX {
+            return Err(invalid(format!(
+                "{blocks} blocks asked; at most {FEE_HISTORY_BLOCKS_MAX} a call"
+            )));
+        }
+        let head = self
+            .reader
+            .last_header()
+            .map_err(internal)?
+            .map_or(0, |h| h.number.0);
+        let first = (head + 1).saturating_sub(blocks);
+        let mut views = Vec::with_capacity(blocks as usize);
+        for number in first..=head {
+            if blocks == 0 {
+                break;
+            }
+            if let Some(fees) = self
+                .reader
+                .block_fees(BlockNumber(number))
+                .map_err(internal)?
+            {
+                views.push(BlockFeesView {
+                    number,
+                    items: fees.items,
+                    gas_used: fees.gas_used,
+                    fees_paid: fees.fees_paid.to_string(),
+                    pubdata_bytes: fees.pubdata_bytes,
+                });
+            }
+        }
+        let prices = self.config.prices;
+        Ok(FeeHistoryView {
+            fuel_price: prices.fuel_price.to_string(),
+            fee_min: prices.fee_min.to_string(),
+            data_price: prices.data_price.to_string(),
+            blocks: views,
+        })
     }
 
     fn quic_certificate(&self) -> RpcResult<String> {

@@ -50,7 +50,7 @@ fn bytes(tx: &SignedTransaction) -> Vec<u8> {
 async fn a_fee_below_the_minimum_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = config(dir.path());
-    config.fee_min = 10;
+    config.prices.fee_min = 10;
     let sequencer = Sequencer::start(config, genesis(4)).await.unwrap();
     let ingest = sequencer.ingest();
     for fee in [0, 9] {
@@ -62,7 +62,12 @@ async fn a_fee_below_the_minimum_is_refused() {
             error,
             SubmitError::FeeBelowMinimum {
                 offered: fee,
-                min: 10
+                min: ghostplane_executor::FeeParts {
+                    execution: 10,
+                    total: 10,
+                    ..Default::default()
+                },
+                data_price: 0,
             }
         );
         assert_eq!(error.code(), -32014);
@@ -78,7 +83,7 @@ async fn a_fee_below_the_minimum_is_refused() {
 async fn a_transfer_to_a_new_key_pays_the_account_creation_fee() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = config(dir.path());
-    config.fee_min = 10;
+    config.prices.fee_min = 10;
     let sequencer = Sequencer::start(config, genesis(4)).await.unwrap();
     let ingest = sequencer.ingest();
     let to_new = |fee| {
@@ -101,7 +106,12 @@ async fn a_transfer_to_a_new_key_pays_the_account_creation_fee() {
         error,
         SubmitError::FeeBelowMinimum {
             offered: min - 1,
-            min
+            min: ghostplane_executor::FeeParts {
+                execution: min,
+                total: min,
+                ..Default::default()
+            },
+            data_price: 0,
         }
     );
     ingest.submit_and_wait(bytes(&to_new(min))).await.unwrap();

@@ -1,5 +1,5 @@
 //! Contract storage trees in the prover's store (issue 36, design B: see
-//! `docs/contract-state-proof.md`): one depth-64 tree per contract account, the
+//! `docs/contract-state-proof.md`): one depth-128 tree per contract account, the
 //! shape of `ghostplane_stark::storage`, versioned with the account tree so that a
 //! batch plan writes both atomically and a rewound plan rewinds both
 //! ([`crate::AccountTree::rewind`] scans these columns too).
@@ -133,7 +133,18 @@ impl StorageTrees {
         if let Some(d) = self.nodes.get(&(contract, height as u8, index)) {
             return Ok(*d);
         }
-        let key = node_key(contract, height as u8, index, u64::MAX);
+        self.node_at(contract, height, index, u64::MAX)
+    }
+
+    /// A committed node as of `version`.
+    fn node_at(
+        &self,
+        contract: u32,
+        height: usize,
+        index: u128,
+        version: u64,
+    ) -> Result<Digest, ProverError> {
+        let key = node_key(contract, height as u8, index, version);
         match read_versioned(&self.db, CF_STORAGE_NODES, &key, 21)? {
             Some(bytes) => {
                 let packed: [u8; 32] = bytes
@@ -150,7 +161,17 @@ impl StorageTrees {
         if let Some(slot) = self.slots.get(&(contract, index)) {
             return Ok(slot.clone());
         }
-        let key = slot_key(contract, index, u64::MAX);
+        self.slot_at(contract, index, u64::MAX)
+    }
+
+    /// A committed slot as of `version`.
+    fn slot_at(
+        &self,
+        contract: u32,
+        index: u128,
+        version: u64,
+    ) -> Result<Option<Slot>, ProverError> {
+        let key = slot_key(contract, index, version);
         match read_versioned(&self.db, CF_STORAGE_SLOTS, &key, 20)? {
             Some(bytes) => borsh::from_slice::<Option<Slot>>(&bytes)
                 .map_err(|_| ProverError::Corrupt("storage slot")),
@@ -166,10 +187,19 @@ impl StorageTrees {
         if let Some(c) = self.contracts.get(&address.0) {
             return Ok(Some(*c));
         }
+        self.contract_at(address, u64::MAX)
+    }
+
+    /// The contract deployed at `address` as of committed `version`, if any.
+    pub fn contract_at(
+        &self,
+        address: &ContractAddress,
+        version: u64,
+    ) -> Result<Option<DeployedContract>, ProverError> {
         match read_versioned(
             &self.db,
             CF_STORAGE_CONTRACTS,
-            &contract_key(address, u64::MAX),
+            &contract_key(address, version),
             32,
         )? {
             Some(bytes) => borsh::from_slice(&bytes)
@@ -194,6 +224,34 @@ impl StorageTrees {
     /// Contract `contract`'s storage root now.
     pub fn root(&self, contract: AccountId) -> Result<Digest, ProverError> {
         self.node(contract.get(), STORAGE_DEPTH, 0)
+    }
+
+    /// Contract `contract`'s storage root as of committed `version`.
+    pub fn root_at(&self, contract: AccountId, version: u64) -> Result<Digest, ProverError> {
+        self.node_at(contract.get(), STORAGE_DEPTH, 0, version)
+    }
+
+    /// What slot `key` of `contract` held as of committed `version`, with its
+    /// path (a read: nothing pending is seen or changed). Checks against
+    /// [`Self::root_at`] with `ghostplane_stark::storage::apply_steps`.
+    pub fn step_at(
+        &self,
+        contract: AccountId,
+        key: &[u8; 32],
+        version: u64,
+    ) -> Result<SlotStep, ProverError> {
+        let c = contract.get();
+        let index = slot_index(key);
+        let mut siblings = [empty_storage_subtree(0); STORAGE_DEPTH];
+        for (h, sibling) in siblings.iter_mut().enumerate() {
+            *sibling = self.node_at(c, h, above(index, h) ^ 1, version)?;
+        }
+        let stored = self.slot_at(c, index, version)?;
+        Ok(SlotStep {
+            key: *key,
+            old: SlotLeaf::of(key, stored.as_ref().map(|(k, v)| (k, v.as_slice()))),
+            path: compact_path(&siblings),
+        })
     }
 
     /// The proof step of slot `key` of `contract` (its leaf and path as the trees

@@ -133,6 +133,12 @@ impl AccountTree {
         })
     }
 
+    /// The contracts' storage trees, to read (committed versions: see
+    /// [`StorageTrees::step_at`]).
+    pub fn storage_trees(&self) -> &StorageTrees {
+        &self.storage
+    }
+
     /// The tree's hash and shape.
     pub fn hash(&self) -> &Arc<dyn TreeHash> {
         &self.hash

@@ -27,6 +27,7 @@
 //! | `rollup_getDeposits` | from index, max (≤ [`DEPOSITS_PER_CALL_MAX`]) | [`DepositView`]s |
 //! | `rollup_getForcedWithdrawals` | from index, max (≤ [`DEPOSITS_PER_CALL_MAX`]) | [`ForcedWithdrawalView`]s |
 //! | `rollup_getForcedWithdrawalCount` | L2 account id | the count its next request signs |
+//! | `rollup_fees` | | [`FeesView`]: the L2's prices, the L1 data price per pubdata byte among them |
 //! | `rollup_getExit` | | [`ExitView`] or `null` |
 //! | `rollup_exitClaimed` | L2 account id, token symbol | bool |
 //! | `identity_resolve` | DID, [`ResolveOptions`] | a W3C DID Resolution result (JSON) |
@@ -75,7 +76,7 @@ pub use ledger::{
 };
 pub use naming::{NameEventView, NameView, NamingApiClient, NamingApiServer, RecordView};
 pub use rollup::{
-    BatchView, ContractStorageView, DEPOSITS_PER_CALL_MAX, DepositView, ExitView,
+    BatchView, ContractStorageView, DEPOSITS_PER_CALL_MAX, DepositView, ExitView, FeesView,
     ForcedWithdrawalView, RollupApiClient, RollupApiServer, RollupView,
 };
 

@@ -252,6 +252,18 @@ impl ForcedWithdrawalView {
     }
 }
 
+/// The L2's prices (`rollup_fees`), decimal strings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FeesView {
+    /// GCC base units per unit of fuel.
+    pub fuel_price: String,
+    /// Least fee of a transaction.
+    pub fee_min: String,
+    /// GCC base units per pubdata byte.
+    pub data_price: String,
+}
+
 /// The rollup module (`rollup_*`).
 #[rpc(server, client, namespace = "rollup")]
 pub trait RollupApi {
@@ -281,6 +293,11 @@ pub trait RollupApi {
     /// next request signs.
     #[method(name = "getForcedWithdrawalCount")]
     fn get_forced_withdrawal_count(&self, account: u32) -> RpcResult<u64>;
+
+    /// The L2's prices fixed at genesis: fuel, the least fee, and the L1 data
+    /// price per pubdata byte.
+    #[method(name = "fees")]
+    fn fees(&self) -> RpcResult<FeesView>;
 
     /// Exit mode: `null` while the rollup runs normally.
     #[method(name = "getExit")]

@@ -7,9 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use crossbeam_channel::{Sender, TrySendError};
-use ghostplane_primitives::{
-    ACCOUNT_CREATION_FEE, Codec, Recipient, SignedTransaction, Transaction, tx_hash,
-};
+use ghostplane_primitives::{Codec, SignedTransaction, Transaction, tx_hash};
 use ghostplane_proof_api::ProofSystem;
 use tokio::sync::oneshot;
 
@@ -95,19 +93,22 @@ impl Ingest {
             return Err(SubmitError::ContractsUnsupported);
         }
         tx.tx.check_stateless()?;
-        // A transfer to a new key also pays for the account it creates (the
-        // executor drops it otherwise).
-        let fee_min = match &tx.tx {
-            Transaction::Transfer {
-                to: Recipient::NewAccount(_),
-                ..
-            } => self.config.fee_min.saturating_add(ACCOUNT_CREATION_FEE),
-            _ => self.config.fee_min,
-        };
-        if tx.tx.fee() < fee_min {
+        // The executor's floor: a native transaction pays its proof slot, the
+        // account it creates and its pubdata; a deploy or call at least the slot
+        // (the executor drops lower offers).
+        let prices = self.config.prices;
+        let min = ghostplane_executor::fees::native_floor(prices, &tx.tx).unwrap_or(
+            ghostplane_executor::FeeParts {
+                execution: prices.fee_min,
+                total: prices.fee_min,
+                ..Default::default()
+            },
+        );
+        if tx.tx.fee() < min.total {
             return Err(SubmitError::FeeBelowMinimum {
                 offered: tx.tx.fee(),
-                min: fee_min,
+                min,
+                data_price: prices.data_price,
             });
         }
         self.check_settlement_backlog()?;

@@ -19,7 +19,13 @@ pub const FUNDS: Amount = 1_000_000_000;
 /// A sequencer in `dir` on ephemeral ports, 20 ms blocks, four funded dev
 /// accounts.
 pub async fn start(dir: &std::path::Path) -> Sequencer {
+    start_priced(dir, ghostplane_executor::Prices::default()).await
+}
+
+/// [`start`], charging `prices`.
+pub async fn start_priced(dir: &std::path::Path, prices: ghostplane_executor::Prices) -> Sequencer {
     let mut config = SequencerConfig::new(dir.to_path_buf());
+    config.prices = prices;
     config.rpc_addr = "127.0.0.1:0".parse().unwrap();
     config.quic_addr = "127.0.0.1:0".parse().unwrap();
     config.block_time_ms = 20;
