@@ -34,3 +34,11 @@ export declare function emit_event(topic: usize, data: usize, len: i32): void;
 export declare function set_return(ptr: usize, len: i32): void;
 @external("env", "revert")
 export declare function revert(ptr: usize, len: i32): void;
+@external("env", "call")
+export declare function call(addr: usize, input: usize, len: i32, fuel: i64): i32;
+@external("env", "call_with_value")
+export declare function call_with_value(addr: usize, input: usize, len: i32, fuel: i64, token: i32, amount: usize): i32;
+@external("env", "return_data_len")
+export declare function return_data_len(): i32;
+@external("env", "return_data_read")
+export declare function return_data_read(ptr: usize): void;

@@ -8,6 +8,8 @@
 //   storage    32-byte keys to byte values (read, write, remove; u64 helpers)
 //   Context    caller, own account, block number and time, the call's value
 //   Tokens     the contract's balances and moves (u128 amounts as two u64)
+//   Calls      calls to other contracts, with or without value; their status
+//              and return (or revert) data
 //   emit       an event: a 32-byte topic and data
 //   ret        the call's return data
 //   fail       revert with a message (all the call's writes roll back)
@@ -22,6 +24,12 @@ import * as env from "./env";
 export function fail(message: string): void {
   const bytes = String.UTF8.encode(message);
   env.revert(changetype<usize>(bytes), bytes.byteLength);
+  unreachable();
+}
+
+/** Reverts the call with `data` as its revert data (e.g. a callee's, passed on). */
+export function failWith(data: Uint8Array): void {
+  env.revert(data.dataStart, data.length);
   unreachable();
 }
 
@@ -183,4 +191,56 @@ export function topic(name: string): Uint8Array {
 /** Sets the call's return data. */
 export function ret(data: Uint8Array): void {
   env.set_return(data.dataStart, data.length);
+}
+
+/** What a call to another contract gave back. */
+export class CallResult {
+  constructor(public status: i32, public data: Uint8Array) {}
+  /** The callee returned (its effects stand). */
+  ok(): bool { return this.status == Calls.SUCCESS; }
+}
+
+/** Calls to other contracts. A failed callee's effects (storage, events, moves,
+ *  the value sent) roll back; the caller gets its status and decides. */
+export namespace Calls {
+  export const SUCCESS: i32 = 0;
+  export const REVERTED: i32 = 1;
+  export const OUT_OF_FUEL: i32 = 2;
+  export const TRAPPED: i32 = 3;
+  export const NO_CONTRACT: i32 = 4;
+  export const TOO_DEEP: i32 = 5;
+  export const INSUFFICIENT_BALANCE: i32 = 6;
+  export const VALUE_REFUSED: i32 = 7;
+  /** Forward all the fuel the host allows (63/64 of what is left). */
+  export const ALL_FUEL: i64 = -1;
+
+  function returned(status: i32): CallResult {
+    const len = env.return_data_len();
+    const data = new Uint8Array(len);
+    if (len > 0) env.return_data_read(data.dataStart);
+    return new CallResult(status, data);
+  }
+
+  /** Calls the contract at `address` (32 bytes) with `input`. */
+  export function call(address: Uint8Array, input: Uint8Array, fuel: i64 = ALL_FUEL): CallResult {
+    if (address.length != 32) fail("address must be 32 bytes");
+    return returned(env.call(address.dataStart, input.dataStart, input.length, fuel));
+  }
+
+  /** Calls it, moving `amount` of `token` from this contract to it first. */
+  export function callWithValue(
+    address: Uint8Array,
+    input: Uint8Array,
+    token: i32,
+    amount: Amount,
+    fuel: i64 = ALL_FUEL,
+  ): CallResult {
+    if (address.length != 32) fail("address must be 32 bytes");
+    const buf = new Uint8Array(16);
+    store<u64>(buf.dataStart, amount.lo);
+    store<u64>(buf.dataStart + 8, amount.hi);
+    return returned(
+      env.call_with_value(address.dataStart, input.dataStart, input.length, fuel, token, buf.dataStart),
+    );
+  }
 }

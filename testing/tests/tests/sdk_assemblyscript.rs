@@ -337,4 +337,109 @@ fn assemblyscript_contracts_build_deploy_and_run() {
         quote.gas_used,
         swap.gas_used
     );
+
+    escrow_and_router_on_the_harness(&build);
+}
+
+/// The escrow and the router, on the contract authors' harness (an in-memory
+/// chain: no database, no devnet): an escrow funded and released, a stranger
+/// refused; a router swapping SPIRIT → MANA → GHOST through two AMMs, paying the
+/// caller what the pools' quotes said, and passing an AMM's revert on.
+fn escrow_and_router_on_the_harness(build: &Path) {
+    use ghostplane_executor::harness::Harness;
+    let read = |name: &str| std::fs::read(build.join(name)).unwrap();
+    let mut chain = Harness::new(5, [1u128 << 40; 4]).unwrap();
+
+    let init = [2u32.to_le_bytes(), 3u32.to_le_bytes()].concat();
+    let (escrow, _) = chain.deploy(1, &read("escrow.wasm"), &init).unwrap();
+    let funded = chain
+        .call(4, escrow, &[0x01], (TokenId::Ghost, 7_000))
+        .unwrap();
+    assert_eq!(funded.status, ReceiptStatus::Success, "{funded:?}");
+    let stranger = chain.call(2, escrow, &[0x02], (TokenId::Gcc, 0)).unwrap();
+    assert_eq!(
+        stranger.status,
+        ReceiptStatus::Failed(FailureReason::Revert(b"unauthorized".to_vec()))
+    );
+    let seller_before = chain.balance(2, TokenId::Ghost).unwrap();
+    let released = chain.call(4, escrow, &[0x02], (TokenId::Gcc, 0)).unwrap();
+    assert_eq!(released.status, ReceiptStatus::Success, "{released:?}");
+    assert_eq!(
+        chain.balance(2, TokenId::Ghost).unwrap(),
+        seller_before + 7_000
+    );
+    let status = chain.view(escrow, &[0x04]).unwrap();
+    assert_eq!(
+        status.return_data[..6],
+        [2, 4, 0, 0, 0, TokenId::Ghost.id()]
+    );
+
+    // Two pools: SPIRIT/MANA and MANA/GHOST, 1,000,000 of each side.
+    let amm = read("amm.wasm");
+    let (pool1, _) = chain
+        .deploy(1, &amm, &[TokenId::Spirit.id(), TokenId::Mana.id()])
+        .unwrap();
+    let (pool2, _) = chain
+        .deploy(1, &amm, &[TokenId::Mana.id(), TokenId::Ghost.id()])
+        .unwrap();
+    for (pool, token) in [
+        (pool1, TokenId::Spirit),
+        (pool1, TokenId::Mana),
+        (pool2, TokenId::Mana),
+        (pool2, TokenId::Ghost),
+    ] {
+        let added = chain.call(1, pool, &[0x01], (token, 1_000_000)).unwrap();
+        assert_eq!(added.status, ReceiptStatus::Success, "{added:?}");
+    }
+    let (router, _) = chain.deploy(1, &read("router.wasm"), &[]).unwrap();
+    let quote = |chain: &Harness, pool, token: TokenId, amount: u64| {
+        let input = [&[0x04, token.id()][..], &amount.to_le_bytes()].concat();
+        u64::from_le_bytes(
+            chain.view(pool, &input).unwrap().return_data[..8]
+                .try_into()
+                .unwrap(),
+        )
+    };
+    let mid = quote(&chain, pool1, TokenId::Spirit, 10_000);
+    let out = quote(&chain, pool2, TokenId::Mana, mid);
+    let swap2 = [
+        &[0x02][..],
+        &pool1.0,
+        &[TokenId::Mana.id()],
+        &pool2.0,
+        &[TokenId::Ghost.id()],
+        &out.to_le_bytes(),
+    ]
+    .concat();
+    let ghost_before = chain.balance(3, TokenId::Ghost).unwrap();
+    let swapped = chain
+        .call(3, router, &swap2, (TokenId::Spirit, 10_000))
+        .unwrap();
+    assert_eq!(swapped.status, ReceiptStatus::Success, "{swapped:?}");
+    assert_eq!(swapped.return_data, out.to_le_bytes());
+    assert_eq!(
+        chain.balance(3, TokenId::Ghost).unwrap(),
+        ghost_before + u128::from(out)
+    );
+    for token in TokenId::ALL {
+        assert_eq!(chain.contract_balance(router, token).unwrap(), 0);
+    }
+    // Asking for more than the pools give: the last AMM's revert, passed on; the
+    // SPIRIT comes back.
+    let spirit_before = chain.balance(3, TokenId::Spirit).unwrap();
+    let mut greedy = swap2.clone();
+    let at = greedy.len() - 8;
+    greedy[at..].copy_from_slice(&(out * 2).to_le_bytes());
+    let refused = chain
+        .call(3, router, &greedy, (TokenId::Spirit, 10_000))
+        .unwrap();
+    assert_eq!(
+        refused.status,
+        ReceiptStatus::Failed(FailureReason::Revert(b"slippage".to_vec()))
+    );
+    assert_eq!(chain.balance(3, TokenId::Spirit).unwrap(), spirit_before);
+    println!(
+        "harness: escrow fund {} fuel, release {} fuel; router swap2 {} fuel ({} GCC)",
+        funded.gas_used, released.gas_used, swapped.gas_used, swapped.fee_paid
+    );
 }

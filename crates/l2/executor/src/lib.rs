@@ -86,6 +86,7 @@
 //!   in-order phases.
 //! - [`logs`]: the event index (written with each block's commit) and its
 //!   bounded, paged queries.
+//! - [`harness`]: contracts on an in-memory chain, for contract authors' tests.
 //! - [`readcall`]: read calls (`l2_call`): a contract run against committed state
 //!   on a pool of its own, its effects discarded.
 //! - [`reexecute`]: one contract transaction re-run from its pubdata trace (what
@@ -97,6 +98,7 @@ pub mod block;
 mod error;
 pub mod executor;
 pub mod fees;
+pub mod harness;
 pub mod logs;
 pub mod readcall;
 pub mod reexecute;
