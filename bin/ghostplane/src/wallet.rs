@@ -753,6 +753,25 @@ pub async fn status(hash: String, wait: Option<WaitFor>, endpoints: Endpoints) -
                 .await
                 .map_err(l2_error)?;
             println!("{}", serde_json::to_string(&value)?);
+            // Its batch on the L1, once committed (the L1 may be out of reach:
+            // the L2's status above stands alone).
+            if let Some((block, _)) = value.executed()
+                && let Ok(l1) = client(&endpoints.l1_rpc)
+                && let Ok(Some(batch)) = RollupApiClient::get_batch_of_block(&l1, block).await
+            {
+                println!(
+                    "batch {} (L2 blocks {}..={}): committed in L1 block {}, {}",
+                    batch.number,
+                    batch.first_block,
+                    batch.last_block,
+                    batch.committed_at,
+                    batch
+                        .finalized_at
+                        .map_or("not final yet".to_string(), |at| format!(
+                            "proven and final in L1 block {at}"
+                        ))
+                );
+            }
             // A withdrawal also says how far it is on its way to the L1.
             if value.executed().is_some()
                 && let Ok(Some(w)) = L2ApiClient::get_withdrawal(&rpc, hash.to_hex()).await

@@ -536,6 +536,32 @@ async fn deposit_transfer_withdraw_survive_sigkill_and_finalize() {
         out.contains("withdrawal 2000 SPIRIT") && out.trim_end().ends_with(": released"),
         "{out}"
     );
+    // And the batch that carried it: its L1 commit and proof blocks.
+    assert!(
+        out.contains("committed in L1 block") && out.contains("proven and final in L1 block"),
+        "{out}"
+    );
+    let status: Value = call(
+        &l2,
+        "l2_getTransactionStatus",
+        rpc_params![withdraw_hash.clone()],
+    )
+    .await;
+    let block = status["block"].as_u64().unwrap();
+    let batch = call(&l1, "rollup_getBatchOfBlock", rpc_params![block]).await;
+    assert!(
+        batch["firstBlock"].as_u64().unwrap() <= block
+            && block <= batch["lastBlock"].as_u64().unwrap()
+            && batch["finalizedAt"].is_u64(),
+        "{batch}"
+    );
+    let ahead = call(
+        &l1,
+        "rollup_getBatchOfBlock",
+        rpc_params![block + 1_000_000],
+    )
+    .await;
+    assert!(ahead.is_null(), "{ahead}");
 
     // Contracts, end to end: deployed and called through the CLI, re-executed by
     // the L1 at commit, proven, finalized. A relay calls a counter (a call between

@@ -41,6 +41,31 @@ impl RollupApiServer for RollupRpc {
         Ok(record.as_ref().map(BatchView::from))
     }
 
+    fn get_batch_of_block(&self, l2_block: u64) -> RpcResult<Option<BatchView>> {
+        // Batches cover consecutive L2 blocks in order: a binary search over the
+        // committed ones (at most ~64 reads).
+        let committed = self.chain.read(rollup::status).map_err(internal)?.committed;
+        let (mut low, mut high) = (1u64, committed);
+        while low <= high {
+            let middle = low + (high - low) / 2;
+            let Some(record) = self
+                .chain
+                .read(|s| rollup::batch(s, middle))
+                .map_err(internal)?
+            else {
+                return Ok(None);
+            };
+            if record.last_block < l2_block {
+                low = middle + 1;
+            } else if record.first_block > l2_block {
+                high = middle - 1;
+            } else {
+                return Ok(Some(BatchView::from(&record)));
+            }
+        }
+        Ok(None)
+    }
+
     fn get_deposits(&self, from: u64, max: u64) -> RpcResult<Vec<DepositView>> {
         let max = max.min(DEPOSITS_PER_CALL_MAX);
         let mut out = Vec::new();

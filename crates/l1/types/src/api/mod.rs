@@ -24,6 +24,7 @@
 //! | `consensus_getCommit` | height | [`CommitView`] or `null` |
 //! | `rollup_status` | | [`RollupView`] |
 //! | `rollup_getBatch` | number | [`BatchView`] or `null` |
+//! | `rollup_getBatchOfBlock` | L2 block | the committed [`BatchView`] holding it, or `null` |
 //! | `rollup_getDeposits` | from index, max (≤ [`DEPOSITS_PER_CALL_MAX`]) | [`DepositView`]s |
 //! | `rollup_getForcedWithdrawals` | from index, max (≤ [`DEPOSITS_PER_CALL_MAX`]) | [`ForcedWithdrawalView`]s |
 //! | `rollup_getForcedWithdrawalCount` | L2 account id | the count its next request signs |

@@ -275,6 +275,11 @@ pub trait RollupApi {
     #[method(name = "getBatch")]
     fn get_batch(&self, number: u64) -> RpcResult<Option<BatchView>>;
 
+    /// The committed batch holding L2 block `l2_block` (its L1 commit and, once
+    /// final, proof blocks), if one does.
+    #[method(name = "getBatchOfBlock")]
+    fn get_batch_of_block(&self, l2_block: u64) -> RpcResult<Option<BatchView>>;
+
     /// Up to `max` (≤ [`DEPOSITS_PER_CALL_MAX`]) queued deposits from `from`.
     #[method(name = "getDeposits")]
     fn get_deposits(&self, from: u64, max: u64) -> RpcResult<Vec<DepositView>>;
