@@ -99,7 +99,8 @@ pub struct TransferArgs {
     to: String,
     #[command(flatten)]
     value: TokenAmount,
-    /// Fee in GCC base units (default: the sequencer's minimum, `l2_minFee`).
+    /// Fee in GCC base units (default: the sequencer's estimate, `l2_estimateFee`:
+    /// the proof slot and the pubdata at the L1 data price).
     #[arg(long)]
     fee: Option<Amount>,
     /// Wait until this status, printing each one reached.
@@ -132,7 +133,8 @@ pub struct WithdrawArgs {
     to: Option<String>,
     #[command(flatten)]
     value: TokenAmount,
-    /// Fee in GCC base units (default: the sequencer's minimum, `l2_minFee`).
+    /// Fee in GCC base units (default: the sequencer's estimate, `l2_estimateFee`:
+    /// the proof slot and the pubdata at the L1 data price).
     #[arg(long)]
     fee: Option<Amount>,
     /// Wait until this status (the L1 releases the funds at `finalized`).

@@ -67,10 +67,24 @@ impl StateProofs for TreeProofs {
         }
         let hash = self.tree.hash();
         let (leaf, siblings) = self.tree.proof_at(request.account, batch).map_err(read)?;
-        if let Some(leaf) = &leaf {
-            let index = u32::try_from(request.account.index()).map_err(read)?;
-            let reached =
-                ghostplane_prover::backend::root_from_path(hash.as_ref(), index, leaf, &siblings);
+        // An absent account's path leads from the empty leaf (all zeros: the
+        // zero leaf's digest, where the backend's tree uses it as empty).
+        let zero = AccountLeaf {
+            public_key: ghostplane_primitives::PublicKey([0; 32]),
+            nonce: 0,
+            balances: [0; 4],
+        };
+        let index = u32::try_from(request.account.index()).map_err(read)?;
+        let checked = leaf
+            .as_ref()
+            .or((hash.leaf(&zero) == hash.empty(0)).then_some(&zero));
+        if let Some(checked) = checked {
+            let reached = ghostplane_prover::backend::root_from_path(
+                hash.as_ref(),
+                index,
+                checked,
+                &siblings,
+            );
             if reached != Some(request.root) {
                 return Err(mismatch);
             }

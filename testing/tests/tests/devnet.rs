@@ -897,15 +897,18 @@ async fn state_proofs(l1: &HttpClient, l2: &HttpClient, escrow: &str, alice: &Ke
     let keys = vec![seller_key, status_key, absent_key];
     // Settlement reports the finalized root each round: wait for the L1's.
     let mut proof = Value::Null;
+    let mut anchored = false;
     for _ in 0..100 {
         let status = call(l1, "rollup_status", rpc_params![]).await;
         proof = call(l2, "l2_getProof", rpc_params![escrow, keys.clone()]).await;
         if proof["batch"] == status["finalizedBatch"] {
             assert_eq!(proof["root"], status["finalizedRoot"], "{proof}");
+            anchored = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    assert!(anchored, "no answer at the L1's finalized batch: {proof}");
     check_proof(&proof).unwrap_or_else(|e| panic!("{e}: {proof}"));
     let slots = proof["contract"]["storage"].as_array().unwrap();
     assert_eq!(slots[0]["value"].as_str().unwrap().len(), 16, "{proof}"); // seller ‖ arbiter
@@ -931,6 +934,13 @@ async fn state_proofs(l1: &HttpClient, l2: &HttpClient, escrow: &str, alice: &Ke
     // Alice's leaf, by her key: her finalized SPIRIT (2,000) in it.
     let proof = call(l2, "l2_getProof", rpc_params![alice.public_key().to_hex()]).await;
     check_proof(&proof).unwrap_or_else(|e| panic!("{e}: {proof}"));
+    // Its root is the one the L1 recorded for that batch.
+    let batch = call(l1, "rollup_getBatch", rpc_params![proof["batch"].clone()]).await;
+    assert_eq!(proof["root"], batch["newRoot"], "{batch}");
+    // An id no account had: the empty leaf, its path checked too.
+    let nobody = call(l2, "l2_getProof", rpc_params!["70000"]).await;
+    assert!(nobody["leaf"].is_null(), "{nobody}");
+    check_proof(&nobody).unwrap_or_else(|e| panic!("{e}: {nobody}"));
     assert_eq!(proof["leaf"]["balances"][1], "2000", "{proof}");
     let mut bad = proof.clone();
     bad["leaf"]["balances"][1] = Value::String("2001".into());

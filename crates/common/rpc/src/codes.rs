@@ -25,12 +25,12 @@
 //! | -32022 | `BUSY` | a pipeline stage is behind; retry after the hint |
 //! | -32023 | `SETTLEMENT_BEHIND` | proving is behind execution; retry after the hint |
 //! | -32024 | `SETTLEMENT_STOPPED` | settlement stopped for good (exit mode, contracts diverged): nothing new is taken |
-//! | -32030 | `UNAVAILABLE` | the service is shutting down or failed |
+//! | -32030 | `UNAVAILABLE` | the service is shutting down or failed; `l2_getProof`: no finalized batch yet, no prover tree here, or the tree is not at the L1's root (retry) |
 //! | -32040 | `CALL_REFUSED` | the L1 call would fail against the current state (overdraft, stale batch, …) |
 //! | -32050 | `UNKNOWN_CONTRACT` | no contract is deployed at the address (`l2_call`, `l2_getStorage`) |
 //! | -32051 | `FUEL_TOO_HIGH` | a read call asked for more fuel than the node's read-call limit |
 //! | -32052 | `INPUT_TOO_LARGE` | a read call's input is over the call-input limit |
-//! | -32053 | `WOULD_BE_DROPPED` | a fee estimate's transaction would not be included (unknown sender, too little GCC) |
+//! | -32053 | `WOULD_BE_DROPPED` | a deploy or call's fee estimate: it would not be included (unknown sender, a contract as sender, too little GCC) |
 //! | -32101 | `CIRCUIT_MISMATCH` | the worker proves another statement or parameters |
 //! | -32102 | `UNKNOWN_WORKER` | the worker session is unknown or expired |
 //! | -32103 | `TOO_MANY_WORKERS` | the coordinator has its most workers |

@@ -43,27 +43,30 @@ impl RollupApiServer for RollupRpc {
 
     fn get_batch_of_block(&self, l2_block: u64) -> RpcResult<Option<BatchView>> {
         // Batches cover consecutive L2 blocks in order: a binary search over the
-        // committed ones (at most ~64 reads).
-        let committed = self.chain.read(rollup::status).map_err(internal)?.committed;
-        let (mut low, mut high) = (1u64, committed);
-        while low <= high {
-            let middle = low + (high - low) / 2;
-            let Some(record) = self
-                .chain
-                .read(|s| rollup::batch(s, middle))
-                .map_err(internal)?
-            else {
-                return Ok(None);
-            };
-            if record.last_block < l2_block {
-                low = middle + 1;
-            } else if record.first_block > l2_block {
-                high = middle - 1;
-            } else {
-                return Ok(Some(BatchView::from(&record)));
-            }
-        }
-        Ok(None)
+        // committed ones (at most ~64 reads), all in one read of the state so a
+        // revert cannot land mid-search.
+        let found = self
+            .chain
+            .read(|s| -> Result<Option<_>, String> {
+                let committed = rollup::status(s).map_err(|e| e.to_string())?.committed;
+                let (mut low, mut high) = (1u64, committed);
+                while low <= high {
+                    let middle = low + (high - low) / 2;
+                    let Some(record) = rollup::batch(s, middle).map_err(|e| e.to_string())? else {
+                        return Ok(None);
+                    };
+                    if record.last_block < l2_block {
+                        low = middle + 1;
+                    } else if record.first_block > l2_block {
+                        high = middle - 1;
+                    } else {
+                        return Ok(Some(record));
+                    }
+                }
+                Ok(None)
+            })
+            .map_err(internal)?;
+        Ok(found.as_ref().map(BatchView::from))
     }
 
     fn get_deposits(&self, from: u64, max: u64) -> RpcResult<Vec<DepositView>> {

@@ -25,10 +25,11 @@
 //!   move. The byte count is exact, not a compressed-size estimate (pubdata is
 //!   posted uncompressed).
 //!
-//! A native transaction offering less than its floor ([`native_floor`]) is
-//! refused at submission (with the floor in the error) and dropped by the
-//! executor; it pays the fee it offers (a wallet offers the floor). A deploy or
-//! call's fee is a maximum: the charge is the rule above, at most the fee; the
+//! A transaction offering less than its floor ([`floor`]: a native one's
+//! execution and pubdata; a deploy or call's `fee_min` and the pubdata of its own
+//! bytes) is refused at submission (with the floor in the error) and dropped by
+//! the executor. A native transaction pays the fee it offers (a wallet offers the
+//! floor). A deploy or call's fee is a maximum: the charge is the rule above, at most the fee; the
 //! rest is refunded. Its fuel is what the fee buys after reserving the pubdata of
 //! its own transaction bytes ([`contract_reserve_bytes`]): `(fee − data_price ×
 //! reserve) / fuel_price`, at most its `fuel_limit`. A trace bigger than the fee
@@ -121,6 +122,21 @@ pub fn native_floor(prices: Prices, tx: &Transaction) -> Option<FeeParts> {
         op_bytes.max(FEE_ONLY_FIXED_BYTES + tx_bytes(tx))
     };
     Some(FeeParts::new(prices, execution, bytes as u64))
+}
+
+/// The least fee `tx` must offer: a native transaction's [`native_floor`]; for a
+/// deploy or call, `fee_min` plus the pubdata of its own bytes
+/// ([`contract_reserve_bytes`]), which it posts however it ends (a call that
+/// fails at once still posts its input in a `FeeOnly` op).
+pub fn floor(prices: Prices, tx: &Transaction) -> FeeParts {
+    native_floor(prices, tx).unwrap_or_else(|| {
+        let bytes = if prices.data_price == 0 {
+            0
+        } else {
+            contract_reserve_bytes(tx)
+        };
+        FeeParts::new(prices, prices.fee_min, bytes)
+    })
 }
 
 /// Pubdata a deploy or call's fee reserves before buying fuel: its op (the

@@ -23,8 +23,8 @@
 //! - **Accounts.** `accounts` development keys (`Keypair::dev(i)` is account `i`),
 //!   each with `balances`. Senders are named by account index; the harness signs
 //!   with their development key and uses their next nonce.
-//! - **Fees.** A transaction offers up to 2^40 GCC (or the sender's balance) as its
-//!   maximum fee; the report says what it was charged and how much fuel it used,
+//! - **Fees.** A transaction offers up to 2^40 GCC (or the sender's balance, less
+//!   a GCC value it carries) as its maximum fee; the report says what it was charged and how much fuel it used,
 //!   at the harness's [`Prices`] (the devnet's by default).
 //! - **Not the chain.** No proofs, no pubdata, no parallel scheduling, no block
 //!   fuel bound (the block is one transaction); the block number rises by one a
@@ -238,6 +238,11 @@ impl Harness {
         (token, value): (TokenId, Amount),
     ) -> Result<Transaction, HarnessError> {
         let (id, nonce, fee) = self.sender(from)?;
+        // A GCC value stays out of the maximum fee (it must be there to move).
+        let fee = match token {
+            TokenId::Gcc => fee.min(self.balance(from, TokenId::Gcc)?.saturating_sub(value)),
+            _ => fee,
+        };
         Ok(Transaction::Call {
             from: id,
             contract,

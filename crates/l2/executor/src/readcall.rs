@@ -21,7 +21,7 @@
 //! [`ReadCaller::estimate`] answers `l2_estimateFee`: a native transaction's
 //! floor ([`crate::fees::native_floor`]), or a deploy or call run exactly as the
 //! executor would include it next (the sender's key and nonce, all of its GCC
-//! as the maximum fee, the next block's number) on a private overlay, and its
+//! but a GCC value as the maximum fee, the next block's number) on a private overlay, and its
 //! charge in parts. Offering that total, the same transaction on the same state
 //! is charged exactly it. It runs on the read-call pool, under the same permits.
 //!
@@ -282,8 +282,26 @@ impl ReadCaller {
             _ => 0,
         };
         match &mut tx {
-            Transaction::Deploy { fee, nonce, .. } | Transaction::Call { fee, nonce, .. } => {
-                *fee = gcc;
+            Transaction::Deploy {
+                fee,
+                nonce,
+                token,
+                value,
+                ..
+            }
+            | Transaction::Call {
+                fee,
+                nonce,
+                token,
+                value,
+                ..
+            } => {
+                // All its GCC but a GCC value it carries: the value must still be
+                // there to move once the maximum fee is taken.
+                *fee = match token {
+                    TokenId::Gcc => gcc.saturating_sub(*value),
+                    _ => gcc,
+                };
                 *nonce = account.nonce;
             }
             Transaction::Transfer { .. } | Transaction::Withdraw { .. } => {}

@@ -129,9 +129,10 @@ fn transaction(
     if let Err(e) = tx.check_stateless() {
         return Ok(Err(DropReason::Stateless(e)));
     }
-    // A native transaction offers at least its floor (execution and pubdata); a
-    // deploy or call at least `fee_min` (its fee is a maximum, charged after it ran).
-    let floor = fees::native_floor(env.prices, tx).map_or(env.prices.fee_min, |f| f.total);
+    // Every transaction offers at least its floor: a native one its execution and
+    // pubdata; a deploy or call `fee_min` and the pubdata of its own bytes (its
+    // fee is a maximum, charged after it ran).
+    let floor = fees::floor(env.prices, tx).total;
     if tx.fee() < floor {
         let offered = tx.fee();
         return Ok(Err(match tx {

@@ -30,7 +30,9 @@ pub enum ProofError {
         batch: u64,
     },
     /// The account at that id is not the contract asked for at that batch.
-    #[error("account {account} is not contract {contract} at batch {batch}")]
+    #[error(
+        "account {account} is not contract {contract} at finalized batch {batch} (deployed after it?)"
+    )]
     NotThatContract {
         /// The account.
         account: AccountId,

@@ -502,13 +502,20 @@ impl L2ApiServer for RpcContext {
             account,
             contract: contract.map(|address| (address, slots)),
         };
-        tokio::task::spawn_blocking(move || proofs.prove(&request))
-            .await
-            .map_err(internal)?
-            .map_err(|e| match e {
-                ProofError::Read(_) => internal(e),
-                _ => unavailable(&e.to_string()),
-            })
+        // Proofs share the read calls' places in flight (a proof reads up to 64 ×
+        // 128 tree nodes): a flood is refused with BUSY, not queued.
+        let permit = self.read_calls.reserve().map_err(|e| read_call_error(&e))?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            proofs.prove(&request)
+        })
+        .await
+        .map_err(internal)?
+        .map_err(|e| match e {
+            ProofError::Read(_) => internal(e),
+            ProofError::NotThatContract { .. } => invalid(e.to_string()),
+            ProofError::RootMismatch { .. } => unavailable(&e.to_string()),
+        })
     }
 
     fn get_storage(&self, contract: String, key: String) -> RpcResult<Option<String>> {

@@ -240,3 +240,53 @@ async fn the_estimate_is_the_charge_and_pubdata_is_priced() {
 
     sequencer.shutdown().await;
 }
+
+/// A deploy or call pays for the pubdata of its own bytes however it ends: one
+/// offering only the minimum fee with a 16 KiB input would post 16 KiB for 1
+/// GCC unit (as a failed call's `FeeOnly` op). Refused at submission with its
+/// floor, and dropped by the executor.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contract_transaction_pays_for_its_own_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let prices = Prices {
+        fuel_price: 1,
+        fee_min: 1,
+        data_price: DATA_PRICE,
+    };
+    let sequencer = start_priced(dir.path(), prices).await;
+    let client = HttpClientBuilder::default()
+        .build(format!("http://{}", sequencer.rpc_addr))
+        .unwrap();
+    let call = Transaction::Call {
+        from: id(1),
+        contract: ghostplane_primitives::ContractAddress([9; 32]),
+        input: vec![0xab; ghostplane_primitives::CALL_INPUT_BYTES_MAX],
+        token: TokenId::Gcc,
+        value: 0,
+        fuel_limit: 1_000_000,
+        fee: 1,
+        nonce: 0,
+    };
+    let signed = Keypair::dev(1).sign(DEVNET_CHAIN_ID, call.clone());
+    let refused = client
+        .request::<Value, _>(
+            "l2_sendTransaction",
+            rpc_params![hex::encode(signed.encode())],
+        )
+        .await;
+    let Err(jsonrpsee::core::ClientError::Call(error)) = refused else {
+        panic!("a call paying 1 for 16 KiB of pubdata was taken: {refused:?}");
+    };
+    assert_eq!(error.code(), codes::FEE_BELOW_MINIMUM);
+    let data: Value = serde_json::from_str(error.data().unwrap().get()).unwrap();
+    let floor = amount(&data["minFee"]);
+    assert!(
+        floor > DATA_PRICE * ghostplane_primitives::CALL_INPUT_BYTES_MAX as u128,
+        "{data}"
+    );
+    // At its floor it is taken (and fails: no contract there), paying the floor.
+    let receipt = common::submit_any(&client, 1, with_fee(call, floor)).await;
+    assert_eq!(receipt["status"], "failed", "{receipt}");
+    assert_eq!(amount(&receipt["feePaid"]), floor);
+    sequencer.shutdown().await;
+}

@@ -94,16 +94,10 @@ impl Ingest {
         }
         tx.tx.check_stateless()?;
         // The executor's floor: a native transaction pays its proof slot, the
-        // account it creates and its pubdata; a deploy or call at least the slot
-        // (the executor drops lower offers).
+        // account it creates and its pubdata; a deploy or call its slot and the
+        // pubdata of its own bytes (the executor drops lower offers).
         let prices = self.config.prices;
-        let min = ghostplane_executor::fees::native_floor(prices, &tx.tx).unwrap_or(
-            ghostplane_executor::FeeParts {
-                execution: prices.fee_min,
-                total: prices.fee_min,
-                ..Default::default()
-            },
-        );
+        let min = ghostplane_executor::fees::floor(prices, &tx.tx);
         if tx.tx.fee() < min.total {
             return Err(SubmitError::FeeBelowMinimum {
                 offered: tx.tx.fee(),
