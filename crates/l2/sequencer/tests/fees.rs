@@ -63,18 +63,24 @@ fn check_parts(estimate: &Value) -> u128 {
     total
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_estimate_is_the_charge_and_pubdata_is_priced() {
-    let dir = tempfile::tempdir().unwrap();
+/// A sequencer charging [`DATA_PRICE`] per pubdata byte, and a client of it.
+async fn priced(dir: &std::path::Path) -> (ghostplane_sequencer::Sequencer, HttpClient) {
     let prices = Prices {
         fuel_price: 1,
         fee_min: 1,
         data_price: DATA_PRICE,
     };
-    let sequencer = start_priced(dir.path(), prices).await;
+    let sequencer = start_priced(dir, prices).await;
     let client = HttpClientBuilder::default()
         .build(format!("http://{}", sequencer.rpc_addr))
         .unwrap();
+    (sequencer, client)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_estimate_is_the_charge_and_pubdata_is_priced() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sequencer, client) = priced(dir.path()).await;
 
     // A native transfer: its floor is the proof slot and its bytes.
     let transfer = Transaction::Transfer {
@@ -248,15 +254,7 @@ async fn the_estimate_is_the_charge_and_pubdata_is_priced() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_contract_transaction_pays_for_its_own_bytes() {
     let dir = tempfile::tempdir().unwrap();
-    let prices = Prices {
-        fuel_price: 1,
-        fee_min: 1,
-        data_price: DATA_PRICE,
-    };
-    let sequencer = start_priced(dir.path(), prices).await;
-    let client = HttpClientBuilder::default()
-        .build(format!("http://{}", sequencer.rpc_addr))
-        .unwrap();
+    let (sequencer, client) = priced(dir.path()).await;
     let call = Transaction::Call {
         from: id(1),
         contract: ghostplane_primitives::ContractAddress([9; 32]),
