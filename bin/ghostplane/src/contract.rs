@@ -318,7 +318,7 @@ async fn with_margin(
     if fee.is_none() {
         let estimate = tx.fee();
         let with_margin = estimate.saturating_add(estimate / 5);
-        wallet::fee_or_estimate(rpc, Some(with_margin), tx).await?;
+        tx.set_fee(with_margin);
         println!("max fee {with_margin} (the estimate plus a fifth; the unused part is refunded)");
     }
     Ok(())

@@ -307,12 +307,7 @@ pub(crate) async fn fee_or_estimate(
                 .context("l2_estimateFee did not return a decimal total")?
         }
     };
-    match tx {
-        Transaction::Transfer { fee: f, .. }
-        | Transaction::Withdraw { fee: f, .. }
-        | Transaction::Deploy { fee: f, .. }
-        | Transaction::Call { fee: f, .. } => *f = fee,
-    }
+    tx.set_fee(fee);
     Ok(())
 }
 

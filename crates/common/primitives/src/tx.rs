@@ -186,6 +186,16 @@ impl Transaction {
         }
     }
 
+    /// Sets the fee (native ops) or maximum fee (contracts), in GCC.
+    pub fn set_fee(&mut self, amount: Amount) {
+        match self {
+            Transaction::Transfer { fee, .. }
+            | Transaction::Withdraw { fee, .. }
+            | Transaction::Deploy { fee, .. }
+            | Transaction::Call { fee, .. } => *fee = amount,
+        }
+    }
+
     /// Checks that need no state: input size, fuel limit, non-zero amounts, no
     /// self-transfer, nonce not exhausted. (The overall size bound is the codec's.)
     pub fn check_stateless(&self) -> Result<(), StatelessError> {

@@ -64,6 +64,11 @@ pub struct RpcContext {
     pub read_calls: Arc<ReadCaller>,
 }
 
+/// A read call's or estimate's outcome as the API names it.
+fn status_name(result: &Result<(), FailureReason>) -> &'static str {
+    if result.is_ok() { "success" } else { "failed" }
+}
+
 fn read_call_error(error: &ReadCallError) -> ErrorObjectOwned {
     let code = match error {
         ReadCallError::UnknownContract(_) => codes::UNKNOWN_CONTRACT,
@@ -425,12 +430,7 @@ impl L2ApiServer for RpcContext {
         };
         Ok(CallView {
             block: out.block.0,
-            status: if out.result.is_ok() {
-                "success"
-            } else {
-                "failed"
-            }
-            .into(),
+            status: status_name(&out.result).into(),
             failure: out.result.as_ref().err().map(ToString::to_string),
             return_data: hex::encode(&out.return_data),
             revert_data,
@@ -584,9 +584,8 @@ impl L2ApiServer for RpcContext {
     }
 
     fn min_fee(&self) -> RpcResult<String> {
-        // The floor of a transfer between existing accounts (its amount and ids
-        // do not change its encoded length by more than the floor's margin: the
-        // FeeOnly op it would post if it failed is counted at the widest ids).
+        // The floor of a transfer between existing accounts: every one has the
+        // same encoded length (fixed-width ids and amounts), so any will do.
         let transfer = Transaction::Transfer {
             from: AccountId::MAX,
             to: Recipient::Account(AccountId::MAX),
@@ -595,9 +594,7 @@ impl L2ApiServer for RpcContext {
             fee: u128::MAX,
             nonce: u64::MAX,
         };
-        let floor = fees::native_floor(self.config.prices, &transfer)
-            .map_or(self.config.prices.fee_min, |f| f.total);
-        Ok(floor.to_string())
+        Ok(fees::floor(self.config.prices, &transfer).total.to_string())
     }
 
     async fn estimate_fee(&self, tx: String) -> RpcResult<FeeEstimateView> {
@@ -636,12 +633,7 @@ impl L2ApiServer for RpcContext {
             pubdata: out.parts.pubdata.to_string(),
             total: out.parts.total.to_string(),
             gas_used: out.gas_used,
-            status: if out.result.is_ok() {
-                "success"
-            } else {
-                "failed"
-            }
-            .into(),
+            status: status_name(&out.result).into(),
             failure: out.result.as_ref().err().map(ToString::to_string),
             block: out.block.0,
         })

@@ -37,12 +37,7 @@ async fn estimate(client: &HttpClient, tx: &Transaction) -> Value {
 }
 
 fn with_fee(mut tx: Transaction, total: u128) -> Transaction {
-    match &mut tx {
-        Transaction::Transfer { fee, .. }
-        | Transaction::Withdraw { fee, .. }
-        | Transaction::Deploy { fee, .. }
-        | Transaction::Call { fee, .. } => *fee = total,
-    }
+    tx.set_fee(total);
     tx
 }
 
