@@ -328,6 +328,13 @@ impl Devnet {
             fee_min: fees.fee_min,
             data_price: fees.data_price,
         };
+        // The block explorer at /explorer/, reading the L1 this devnet settles on.
+        config.routes = ghostplane_explorer::routes(&ghostplane_explorer::ExplorerConfig {
+            l1_url: match &args.l1_url {
+                Some(url) => url.clone(),
+                None => format!("http://{}", args.l1_rpc_addr),
+            },
+        });
         // A Groth16 rollup takes no contract transactions (its L1 would refuse them).
         config.proof_system = backend.system();
         config.settlement_unplanned_txs_max = args.settlement_unplanned_txs_max;
@@ -570,6 +577,7 @@ impl Banner {
             self.l2_rpc, DEVNET_CHAIN_ID.0
         );
         println!("  L2 quic       {}", self.l2_quic);
+        println!("  explorer      http://{}/explorer/", self.l2_rpc);
         println!("  metrics       http://{}/metrics", self.metrics);
         println!(
             "  L1 json-rpc   {}, chain id {L1_DEVNET_CHAIN_ID})",

@@ -44,6 +44,10 @@ pub struct SequencerArgs {
     /// Executor threads (default: all cores).
     #[arg(long)]
     executor_threads: Option<usize>,
+    /// The L1 (ghostd) JSON-RPC URL the block explorer (`/explorer/` on the
+    /// JSON-RPC port) reads batches, L1 blocks, names and DIDs from.
+    #[arg(long, default_value = "http://127.0.0.1:8545")]
+    explorer_l1_url: String,
 }
 
 /// The genesis of a development chain: `count` accounts from [`Keypair::dev`].
@@ -58,6 +62,9 @@ pub async fn run(args: SequencerArgs) -> Result<()> {
     config.chain_id = ChainId(args.chain_id);
     config.block_time_ms = args.block_time_ms;
     config.block_txs_max = args.block_txs_max;
+    config.routes = ghostplane_explorer::routes(&ghostplane_explorer::ExplorerConfig {
+        l1_url: args.explorer_l1_url.clone(),
+    });
     if let Some(threads) = args.executor_threads {
         config.executor_threads = threads;
     }
@@ -69,6 +76,7 @@ pub async fn run(args: SequencerArgs) -> Result<()> {
         .context("cannot start the sequencer")?;
     println!("ghostplane sequencer (chain id {})", args.chain_id);
     println!("  json-rpc  http://{0}  ws://{0}", sequencer.rpc_addr);
+    println!("  explorer  http://{}/explorer/", sequencer.rpc_addr);
     println!("  metrics   http://{}/metrics", args.metrics_addr);
     println!(
         "  quic      {} (certificate: {})",

@@ -25,6 +25,7 @@ const LIGHT_CRATES: &[&str] = &[
     "ghostplane-primitives",
     "ghostplane-rpc",
     "ghostplane-l2-api",
+    "ghostplane-explorer",
     "ghostplane-proof-api",
     "ghostd-types",
 ];

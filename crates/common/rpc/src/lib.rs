@@ -7,8 +7,11 @@
 //!   whichever server returns it; docs/rpc.md documents the table.
 //! - [`serve`]: the server bootstrap. HTTP and WebSocket on one port, `GET /health`
 //!   proxied to the module's `system_health` method, bounded request and response
-//!   bodies, connections, subscriptions and batches. No CORS layer: browsers on other
-//!   origins are refused by their own same-origin rule.
+//!   bodies, connections, subscriptions and batches. CORS allows any origin
+//!   ([`cors`]): the block explorer served on the L2's port reads the L1's, and
+//!   dapps call both from their own pages. No method holds a credential or acts
+//!   for the caller beyond what a signed payload authorizes, so a page on another
+//!   origin can do nothing that `curl` cannot.
 //! - [`ids`]: JSON-RPC ids as the spec has them (a number is echoed, anything
 //!   else is `-32600` with `id: null`), in front of jsonrpsee on HTTP and WebSocket.
 //! - [`routes`]: plain `GET` routes beside JSON-RPC on the same port
@@ -95,6 +98,21 @@ pub async fn serve<T: Send + Sync + 'static>(
     serve_with_routes(addr, limits, module, Vec::new()).await
 }
 
+/// How long a browser may cache a CORS preflight answer, seconds.
+pub const CORS_MAX_AGE_SECS: u64 = 600;
+
+/// The CORS layer of every server: any origin, `GET` and `POST`, the
+/// `Content-Type` header, no credentials; preflights (`OPTIONS`) are answered here
+/// and cached for [`CORS_MAX_AGE_SECS`].
+pub fn cors() -> tower_http::cors::CorsLayer {
+    use tower_http::cors::{Any, CorsLayer};
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([http::Method::GET, http::Method::POST])
+        .allow_headers([http::header::CONTENT_TYPE])
+        .max_age(std::time::Duration::from_secs(CORS_MAX_AGE_SECS))
+}
+
 /// [`serve`], with plain `GET` `routes` on the same port.
 pub async fn serve_with_routes<T: Send + Sync + 'static>(
     addr: SocketAddr,
@@ -119,6 +137,7 @@ pub async fn serve_with_routes<T: Send + Sync + 'static>(
         .set_config(config)
         .set_http_middleware(
             tower::ServiceBuilder::new()
+                .layer(cors())
                 .layer(routes::GetRoutesLayer::new(routes))
                 .layer(health)
                 .layer(ids::IdGuardLayer::new(limits.body_bytes_max)),

@@ -73,6 +73,15 @@ pub struct GetRoute {
     pub handler: RouteHandler,
 }
 
+impl std::fmt::Debug for GetRoute {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GetRoute")
+            .field("prefix", &self.prefix)
+            .field("post", &self.post)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The tower layer serving `routes`.
 #[derive(Clone)]
 pub struct GetRoutesLayer {

@@ -95,6 +95,7 @@ pub mod revert;
 mod rpc;
 pub mod storage;
 pub mod verifier;
+pub mod verify_log;
 
 pub use rpc::RollupRpc;
 
@@ -247,6 +248,8 @@ pub struct Rollup {
     genesis: RollupGenesis,
     backend: Arc<dyn ProofBackend>,
     reexecutor: Reexecutor,
+    /// This node's verify times, served by `rollup_getBatch` (not consensus).
+    verify_log: Arc<verify_log::VerifyLog>,
 }
 
 impl Rollup {
@@ -263,6 +266,7 @@ impl Rollup {
             genesis,
             backend,
             reexecutor: Reexecutor::with_artifacts(artifacts)?,
+            verify_log: Arc::default(),
         })
     }
 }
@@ -366,6 +370,7 @@ impl Module for Rollup {
                     chunk_roots,
                     proofs,
                     block,
+                    &self.verify_log,
                 );
                 metrics::histogram!("ghostd_prove_verify_seconds")
                     .record(started.elapsed().as_secs_f64());
@@ -416,6 +421,7 @@ impl Module for Rollup {
                     chunk_roots,
                     proofs,
                     block,
+                    &self.verify_log,
                 )?;
                 // All its chunks, or nothing: a partial proof would leave the
                 // batch committed and waiting, which a plain commit does.
@@ -453,9 +459,13 @@ impl Module for Rollup {
     /// The `rollup_*` namespace.
     fn rpc(&self, chain: &ChainView) -> Result<Option<RpcModule<()>>, RegisterMethodError> {
         Ok(Some(
-            RollupRpc::new(chain.clone(), self.genesis.contract_fees)
-                .into_rpc()
-                .remove_context(),
+            RollupRpc::new(
+                chain.clone(),
+                self.genesis.contract_fees,
+                Arc::clone(&self.verify_log),
+            )
+            .into_rpc()
+            .remove_context(),
         ))
     }
 }

@@ -25,6 +25,7 @@ pub fn prove_call(
     chunk_roots: &[FieldBytes],
     proofs: &[Vec<u8>],
     l1_block: u64,
+    log: &crate::verify_log::VerifyLog,
 ) -> Result<(), RollupError> {
     let mut st = status(state)?;
     if number != st.finalized + 1 || number > st.committed {
@@ -76,7 +77,15 @@ pub fn prove_call(
     let verdicts: Vec<Result<(), String>> = statements
         .par_iter()
         .zip(proofs)
-        .map(|(statement, proof)| backend.verify(statement, proof).map_err(|e| e.to_string()))
+        .map(|(statement, proof)| {
+            let started = std::time::Instant::now();
+            backend
+                .verify(statement, proof)
+                .map_err(|e| e.to_string())?;
+            let chunk = statement.header.chunk_index;
+            log.record(number, chunk, started.elapsed(), proof.len());
+            Ok(())
+        })
         .collect();
     if let Some((i, Err(reason))) = verdicts.into_iter().enumerate().find(|(_, v)| v.is_err()) {
         return Err(RollupError::BadProof {

@@ -12,18 +12,33 @@ use ghostplane_rpc::{internal, invalid_params};
 
 use ghostd_module::ChainView;
 
+use std::sync::Arc;
+
 use crate as rollup;
+use crate::verify_log::VerifyLog;
 
 /// The `rollup_*` handlers, over the chain's committed state.
 pub struct RollupRpc {
     chain: ChainView,
     fees: ContractFees,
+    verify_log: Arc<VerifyLog>,
 }
 
 impl RollupRpc {
-    /// Handlers over `chain`, publishing the genesis's `fees`.
-    pub fn new(chain: ChainView, fees: ContractFees) -> Self {
-        Self { chain, fees }
+    /// Handlers over `chain`, publishing the genesis's `fees` and this node's
+    /// verify times from `verify_log`.
+    pub fn new(chain: ChainView, fees: ContractFees, verify_log: Arc<VerifyLog>) -> Self {
+        Self {
+            chain,
+            fees,
+            verify_log,
+        }
+    }
+
+    fn view(&self, record: &rollup::BatchRecord) -> BatchView {
+        let mut view = BatchView::from(record);
+        view.verify = self.verify_log.batch(record.number);
+        view
     }
 }
 
@@ -38,7 +53,7 @@ impl RollupApiServer for RollupRpc {
             .chain
             .read(|s| rollup::batch(s, number))
             .map_err(internal)?;
-        Ok(record.as_ref().map(BatchView::from))
+        Ok(record.as_ref().map(|r| self.view(r)))
     }
 
     fn get_batch_of_block(&self, l2_block: u64) -> RpcResult<Option<BatchView>> {
@@ -66,7 +81,7 @@ impl RollupApiServer for RollupRpc {
                 Ok(None)
             })
             .map_err(internal)?;
-        Ok(found.as_ref().map(BatchView::from))
+        Ok(found.as_ref().map(|r| self.view(r)))
     }
 
     fn get_deposits(&self, from: u64, max: u64) -> RpcResult<Vec<DepositView>> {

@@ -96,6 +96,9 @@ pub struct SequencerConfig {
     /// submission and dropped by the executor) and the L1 data price per pubdata
     /// byte (`ghostplane_executor::fees`).
     pub prices: ghostplane_executor::Prices,
+    /// Plain `GET` routes served beside JSON-RPC on `rpc_addr` (the binary adds
+    /// the block explorer at `/explorer/`). Default: none.
+    pub routes: Vec<ghostplane_rpc::routes::GetRoute>,
     /// Most fuel a block's contract code may be given (the rollup genesis's
     /// `batch_fuel_max`, so every block fits a batch the L1 takes).
     pub block_fuel_max: u64,
@@ -148,6 +151,7 @@ impl SequencerConfig {
             deposits_queue_max: 4096,
             pipeline_bytes_max: 512 * 1024 * 1024,
             prices: ghostplane_executor::Prices::default(),
+            routes: Vec::new(),
             block_fuel_max: ghostplane_primitives::trace::BATCH_FUEL_MAX_DEFAULT,
             settlement_unplanned_txs_max: 20_000,
             settlement_unproven_jobs_max: 256,

@@ -860,7 +860,7 @@ pub async fn serve(
         batch_max: config.rpc_batch_max,
     };
     let module = module(ctx).map_err(|e| crate::StartError::Rpc(e.to_string()))?;
-    ghostplane_rpc::serve(addr, limits, module)
+    ghostplane_rpc::serve_with_routes(addr, limits, module, config.routes.clone())
         .await
         .map_err(|e| crate::StartError::Rpc(e.to_string()))
 }

@@ -77,8 +77,8 @@ pub use ledger::{
 };
 pub use naming::{NameEventView, NameView, NamingApiClient, NamingApiServer, RecordView};
 pub use rollup::{
-    BatchView, ContractStorageView, DEPOSITS_PER_CALL_MAX, DepositView, ExitView, FeesView,
-    ForcedWithdrawalView, RollupApiClient, RollupApiServer, RollupView,
+    BatchView, ChunkVerifyView, ContractStorageView, DEPOSITS_PER_CALL_MAX, DepositView, ExitView,
+    FeesView, ForcedWithdrawalView, RollupApiClient, RollupApiServer, RollupView,
 };
 
 /// Result of a handler.

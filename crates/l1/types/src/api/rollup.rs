@@ -106,6 +106,23 @@ pub struct BatchView {
     pub committed_at: u64,
     /// L1 block of the last proof, once final.
     pub finalized_at: Option<u64>,
+    /// How long the answering node took to verify each chunk's proof, and its
+    /// size: node-local measurements, not consensus (empty when this node did not
+    /// apply the proofs since it started, or the batch is unproven).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub verify: Vec<ChunkVerifyView>,
+}
+
+/// One chunk proof as the answering node verified it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChunkVerifyView {
+    /// The chunk (segment) index in its batch.
+    pub chunk: u32,
+    /// Wall-clock verification time, microseconds.
+    pub micros: u64,
+    /// The proof's length, bytes.
+    pub proof_bytes: u64,
 }
 
 impl From<&BatchRecord> for BatchView {
@@ -121,6 +138,7 @@ impl From<&BatchRecord> for BatchView {
             deposits_consumed_to: record.deposits_consumed_to,
             committed_at: record.committed_at,
             finalized_at: record.finalized_at,
+            verify: Vec::new(),
         }
     }
 }

@@ -1,0 +1,79 @@
+//! How long this node took to verify each chunk proof, and how large it was:
+//! node-local and not consensus (a wall-clock time differs between nodes and
+//! runs), kept in memory for the last [`VERIFY_LOG_BATCHES_MAX`] batches and
+//! served beside the batch by `rollup_getBatch` (`verify`), for the explorer and
+//! operators. A proof applied more than once (a dry run at admission, then its
+//! block) keeps its latest measurement; a restart forgets them all.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use ghostd_types::api::ChunkVerifyView;
+
+/// Batches whose verify times are kept (older ones are dropped first).
+pub const VERIFY_LOG_BATCHES_MAX: usize = 4096;
+
+/// Chunks recorded per batch (a batch has at most this many proofs in practice;
+/// more are not recorded).
+pub const VERIFY_LOG_CHUNKS_MAX: usize = 1024;
+
+/// The log: batch number to its chunks' measurements.
+#[derive(Debug, Default)]
+pub struct VerifyLog {
+    batches: Mutex<BTreeMap<u64, BTreeMap<u32, ChunkVerifyView>>>,
+}
+
+impl VerifyLog {
+    /// Records that chunk `chunk` of batch `batch`, `proof_bytes` long, verified in
+    /// `took`.
+    pub fn record(&self, batch: u64, chunk: u32, took: Duration, proof_bytes: usize) {
+        let mut batches = self.batches.lock().unwrap_or_else(|e| e.into_inner());
+        let chunks = batches.entry(batch).or_default();
+        if chunks.len() < VERIFY_LOG_CHUNKS_MAX || chunks.contains_key(&chunk) {
+            chunks.insert(
+                chunk,
+                ChunkVerifyView {
+                    chunk,
+                    micros: u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
+                    proof_bytes: proof_bytes as u64,
+                },
+            );
+        }
+        while batches.len() > VERIFY_LOG_BATCHES_MAX {
+            batches.pop_first();
+        }
+    }
+
+    /// The measurements of `batch`, by chunk (empty if none were taken here).
+    pub fn batch(&self, batch: u64) -> Vec<ChunkVerifyView> {
+        let batches = self.batches.lock().unwrap_or_else(|e| e.into_inner());
+        batches
+            .get(&batch)
+            .map(|chunks| chunks.values().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_the_latest_measurement_and_a_bounded_number_of_batches() {
+        let log = VerifyLog::default();
+        log.record(1, 0, Duration::from_micros(900), 370_000);
+        log.record(1, 0, Duration::from_micros(800), 370_000);
+        log.record(1, 1, Duration::from_micros(700), 360_000);
+        let chunks = log.batch(1);
+        assert_eq!(chunks.len(), 2);
+        assert_eq!((chunks[0].chunk, chunks[0].micros), (0, 800));
+        assert_eq!(chunks[1].proof_bytes, 360_000);
+        assert!(log.batch(2).is_empty());
+        for batch in 2..(VERIFY_LOG_BATCHES_MAX as u64 + 2) {
+            log.record(batch, 0, Duration::from_micros(1), 1);
+        }
+        assert!(log.batch(1).is_empty(), "the oldest batch was dropped");
+        assert_eq!(log.batch(VERIFY_LOG_BATCHES_MAX as u64 + 1).len(), 1);
+    }
+}
