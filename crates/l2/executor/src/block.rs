@@ -156,6 +156,9 @@ pub struct BlockOutput {
     pub header: L2BlockHeader,
     /// One receipt per included item, in order.
     pub receipts: Vec<Receipt>,
+    /// The signed encoding of each included transaction (L1 events have none),
+    /// by hash, in order: kept for `l2_getTransaction`.
+    pub bodies: Vec<(Hash32, Vec<u8>)>,
     /// Transactions left out, with reasons.
     pub dropped: Vec<DroppedTx>,
     /// The ops in execution order, as the prover and pubdata need them: transfers,

@@ -12,7 +12,7 @@ use ghostplane_primitives::{
 };
 use rayon::prelude::*;
 
-use crate::block::{BlockInput, BlockOutput, DroppedTx};
+use crate::block::{BlockInput, BlockItem, BlockOutput, DroppedTx};
 use crate::error::ExecError;
 use crate::fees::Prices;
 use crate::rules::{Env, ItemOutcome};
@@ -170,7 +170,7 @@ impl Executor {
             execution_digest: digest(&Hash32([0; 32]), BlockNumber(0), &writes, &[]),
         };
         self.store
-            .commit(&header, &writes, &[], &[], QueuesNext::default())?;
+            .commit(&header, &writes, &[], &[], &[], QueuesNext::default())?;
         Ok(header)
     }
 
@@ -201,6 +201,7 @@ impl Executor {
             &output.header,
             &output.writes,
             &output.receipts,
+            &output.bodies,
             &pubdata,
             queues,
         )?;
@@ -295,6 +296,7 @@ impl Executor {
         mut overlay: Overlay,
     ) -> Result<BlockOutput, ExecError> {
         let mut receipts = Vec::new();
+        let mut bodies = Vec::new();
         let mut dropped = Vec::new();
         let mut ops = Vec::new();
         let mut fees_collected: Amount = 0;
@@ -306,6 +308,9 @@ impl Executor {
             match outcome.result {
                 Ok(included) => {
                     transactions.update(&hash.0);
+                    if let BlockItem::Transaction { tx, .. } = item {
+                        bodies.push((hash, tx.encode()));
+                    }
                     fees_collected = fees_collected
                         .checked_add(included.fee_paid)
                         .ok_or(ExecError::FeeOverflow)?;
@@ -371,6 +376,7 @@ impl Executor {
         Ok(BlockOutput {
             header,
             receipts,
+            bodies,
             dropped,
             ops,
             storage_diff,

@@ -46,6 +46,9 @@ pub(crate) const CF_BLOCK_OPS: &str = "block_ops";
 pub(crate) const CF_BLOCK_HASHES: &str = "block_hashes";
 /// Block number → its [`BlockFees`].
 pub(crate) const CF_BLOCK_FEES: &str = "block_fees";
+/// Transaction hash → the signed transaction's encoding, for included ones
+/// (`l2_getTransaction`).
+pub(crate) const CF_TXS: &str = "txs";
 /// Meta key: the next L1 deposit queue index the L2 expects.
 const META_DEPOSITS_NEXT: &[u8] = b"deposits_next";
 /// Meta key: the next L1 forced-withdrawal queue index the L2 expects.
@@ -61,7 +64,7 @@ pub struct QueuesNext {
     pub forced: Option<u64>,
 }
 
-const COLUMNS: [&str; 16] = [
+const COLUMNS: [&str; 17] = [
     CF_ACCOUNTS,
     CF_BALANCES,
     CF_KEY_INDEX,
@@ -75,6 +78,7 @@ const COLUMNS: [&str; 16] = [
     CF_BLOCK_OPS,
     CF_BLOCK_HASHES,
     CF_BLOCK_FEES,
+    CF_TXS,
     crate::logs::CF_LOGS,
     crate::logs::CF_LOGS_BY_CONTRACT,
     crate::logs::CF_LOGS_BY_TOPIC,
@@ -192,8 +196,9 @@ impl StateStore {
         }
     }
 
-    /// Atomically writes a block: its state writes, receipts, header, pubdata and
-    /// (if it consumed deposits) the next deposit queue index.
+    /// Atomically writes a block: its state writes, receipts, the signed encodings
+    /// of its transactions (`bodies`: hash and bytes), header, pubdata and (if it
+    /// consumed deposits) the next deposit queue index.
     ///
     /// The block must follow the last committed one (number and parent hash).
     pub fn commit(
@@ -201,6 +206,7 @@ impl StateStore {
         header: &L2BlockHeader,
         writes: &[StateWrite],
         receipts: &[Receipt],
+        bodies: &[(Hash32, Vec<u8>)],
         pubdata: &[u8],
         queues: QueuesNext,
     ) -> Result<(), StoreError> {
@@ -235,6 +241,10 @@ impl StateStore {
             header.number.0.to_be_bytes(),
             hashes,
         );
+        let txs_cf = self.cf(CF_TXS)?;
+        for (hash, body) in bodies {
+            batch.put_cf(txs_cf, hash.0, body);
+        }
         let header_bytes = header.encode();
         batch.put_cf(
             self.cf(CF_BLOCKS)?,
@@ -403,6 +413,12 @@ impl StoreReader {
             })
             .collect::<Result<Vec<_>, _>>()
             .map(Some)
+    }
+
+    /// The signed encoding of an included transaction (`None`: not included, an
+    /// L1 event's hash, or included before this index existed).
+    pub fn transaction(&self, tx_hash: &Hash32) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.db.get_cf(self.cf(CF_TXS)?, tx_hash.0)?)
     }
 
     /// The hashes of the transactions included in block `number`, in order.

@@ -9,7 +9,7 @@ use crate::status::TxStatus;
 use crate::views::{
     Accepted, AccountQuery, AccountView, BatchItem, BlockView, CallRequest, CallView,
     FeeEstimateView, FeeHistoryView, LogFilterView, LogPageView, LogView, ProofView, ReceiptView,
-    WithdrawalView,
+    TransactionView, WithdrawalView,
 };
 
 /// Result of a handler.
@@ -29,6 +29,11 @@ pub trait L2Api {
     /// Where a transaction is.
     #[method(name = "getTransactionStatus")]
     fn get_transaction_status(&self, hash: String) -> RpcResult<TxStatus>;
+
+    /// An included transaction: its fields and signed encoding (`null` until it is
+    /// executed, or if unknown).
+    #[method(name = "getTransaction")]
+    fn get_transaction(&self, hash: String) -> RpcResult<Option<TransactionView>>;
 
     /// An executed transaction's receipt.
     #[method(name = "getTransactionReceipt")]

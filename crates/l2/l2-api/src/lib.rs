@@ -72,5 +72,6 @@ pub use views::{
     Accepted, AccountLeafView, AccountQuery, AccountView, BatchItem, BlockFeesView, BlockView,
     CallRequest, CallView, ContractProofView, EventView, FEE_HISTORY_BLOCKS_MAX, FeeEstimateView,
     FeeHistoryView, HeaderView, HeldSlotView, ItemError, LogFilterView, LogPageView, LogView,
-    PROOF_KEYS_MAX, ProofView, ReceiptView, SlotProofView, WithdrawalView,
+    PROOF_KEYS_MAX, ProofView, ReceiptView, SlotProofView, TransactionView, WithdrawalView,
+    transaction_json,
 };

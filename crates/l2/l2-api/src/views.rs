@@ -124,6 +124,140 @@ pub struct BlockView {
     pub transactions: Vec<String>,
 }
 
+/// An included transaction (`l2_getTransaction`): where it is, who signed it, its
+/// fields, and its signed encoding.
+///
+/// `tx` has the shape the TypeScript client and `testing/vectors/encoding.json`
+/// use: `kind` (`transfer`, `withdraw`, `deploy`, `call`), `from` (an account id),
+/// amounts, fees, nonces and fuel as decimal strings, bytes as `0x` hex, `to` of a
+/// transfer `{account}` or `{newAccount}`; a deploy gives `codeHash` and
+/// `codeBytes` instead of its code (the code is in `raw`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransactionView {
+    /// Its hash.
+    pub hash: String,
+    /// The block that included it.
+    pub block: u64,
+    /// Its position in the block.
+    pub index: u32,
+    /// The chain id it was signed for (decimal).
+    pub chain_id: String,
+    /// The signer's public key (hex).
+    pub signer: String,
+    /// The signature (hex).
+    pub signature: String,
+    /// The transaction's fields.
+    pub tx: serde_json::Value,
+    /// The signed transaction's canonical encoding (borsh, hex): what was submitted.
+    pub raw: String,
+}
+
+impl TransactionView {
+    /// The view of `signed` (encoded as `raw`), included at `block`, `index`.
+    pub fn new(
+        signed: &ghostplane_primitives::SignedTransaction,
+        raw: &[u8],
+        block: u64,
+        index: u32,
+    ) -> Self {
+        Self {
+            hash: ghostplane_primitives::tx_hash(raw).to_string(),
+            block,
+            index,
+            chain_id: signed.chain_id.0.to_string(),
+            signer: format!("0x{}", hex::encode(signed.signer.0)),
+            signature: format!("0x{}", hex::encode(signed.signature.0)),
+            tx: transaction_json(&signed.tx),
+            raw: format!("0x{}", hex::encode(raw)),
+        }
+    }
+}
+
+/// A transaction's fields as JSON (see [`TransactionView`]).
+pub fn transaction_json(tx: &ghostplane_primitives::Transaction) -> serde_json::Value {
+    use ghostplane_primitives::{Recipient, Transaction};
+    use serde_json::json;
+    let hex0x = |bytes: &[u8]| format!("0x{}", hex::encode(bytes));
+    match tx {
+        Transaction::Transfer {
+            from,
+            to,
+            token,
+            amount,
+            fee,
+            nonce,
+        } => json!({
+            "kind": "transfer",
+            "from": from.get(),
+            "to": match to {
+                Recipient::Account(a) => json!({ "account": a.get() }),
+                Recipient::NewAccount(key) => json!({ "newAccount": hex0x(&key.0) }),
+            },
+            "token": token.symbol(),
+            "amount": amount.to_string(),
+            "fee": fee.to_string(),
+            "nonce": nonce.to_string(),
+        }),
+        Transaction::Withdraw {
+            from,
+            to,
+            token,
+            amount,
+            fee,
+            nonce,
+        } => json!({
+            "kind": "withdraw",
+            "from": from.get(),
+            "to": hex0x(&to.0),
+            "token": token.symbol(),
+            "amount": amount.to_string(),
+            "fee": fee.to_string(),
+            "nonce": nonce.to_string(),
+        }),
+        Transaction::Deploy {
+            from,
+            code,
+            init,
+            token,
+            value,
+            fee,
+            nonce,
+        } => json!({
+            "kind": "deploy",
+            "from": from.get(),
+            "codeHash": ghostplane_primitives::tx::code_hash(code).to_string(),
+            "codeBytes": code.len(),
+            "init": hex0x(init),
+            "token": token.symbol(),
+            "value": value.to_string(),
+            "fee": fee.to_string(),
+            "nonce": nonce.to_string(),
+            "contract": ghostplane_primitives::tx::contract_address(*from, *nonce).to_string(),
+        }),
+        Transaction::Call {
+            from,
+            contract,
+            input,
+            fuel_limit,
+            token,
+            value,
+            fee,
+            nonce,
+        } => json!({
+            "kind": "call",
+            "from": from.get(),
+            "contract": contract.to_string(),
+            "input": hex0x(input),
+            "fuelLimit": fuel_limit.to_string(),
+            "token": token.symbol(),
+            "value": value.to_string(),
+            "fee": fee.to_string(),
+            "nonce": nonce.to_string(),
+        }),
+    }
+}
+
 /// A contract event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventView {

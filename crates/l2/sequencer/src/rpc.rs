@@ -18,12 +18,12 @@ use ghostplane_l2_api::{
     Accepted, AccountQuery, AccountView, BLOCK_RECEIPTS_PAGE_MAX, BatchItem, BlockFeesView,
     BlockView, CallRequest, CallView, EventView, FEE_HISTORY_BLOCKS_MAX, FeeEstimateView,
     FeeHistoryView, HeaderView, ItemError, L2ApiServer, LogFilterView, LogPageView, LogView,
-    PROOF_KEYS_MAX, ProofView, ReceiptView, RpcResult, TxStatus, WithdrawalView,
+    PROOF_KEYS_MAX, ProofView, ReceiptView, RpcResult, TransactionView, TxStatus, WithdrawalView,
 };
 use ghostplane_primitives::{
     AccountId, BlockNumber, CALL_INPUT_BYTES_MAX, Codec, ContractAddress, FailureReason, Hash32,
-    L2BlockHeader, PubdataOp, PublicKey, ReceiptStatus, Recipient, SIGNED_TX_BYTES_MAX, TokenId,
-    Transaction, decode_pubdata,
+    L2BlockHeader, PubdataOp, PublicKey, ReceiptStatus, Recipient, SIGNED_TX_BYTES_MAX,
+    SignedTransaction, TokenId, Transaction, decode_pubdata,
 };
 use jsonrpsee::PendingSubscriptionSink;
 use jsonrpsee::core::SubscriptionResult;
@@ -266,6 +266,25 @@ impl L2ApiServer for RpcContext {
 
     fn get_transaction_status(&self, hash: String) -> RpcResult<TxStatus> {
         status_of(self, &parse_hash(&hash)?)
+    }
+
+    fn get_transaction(&self, hash: String) -> RpcResult<Option<TransactionView>> {
+        let hash = parse_hash(&hash)?;
+        let Some(raw) = self.reader.transaction(&hash).map_err(internal)? else {
+            return Ok(None);
+        };
+        let receipt = self
+            .reader
+            .receipt(&hash)
+            .map_err(internal)?
+            .ok_or_else(|| internal(format!("transaction {hash} has a body but no receipt")))?;
+        let signed = SignedTransaction::decode(&raw).map_err(internal)?;
+        Ok(Some(TransactionView::new(
+            &signed,
+            &raw,
+            receipt.block.0,
+            receipt.index,
+        )))
     }
 
     fn get_transaction_receipt(&self, hash: String) -> RpcResult<Option<ReceiptView>> {

@@ -126,6 +126,35 @@ async fn rpc_accepts_executes_and_reports() {
     assert_eq!(receipt["feePaid"], "3");
     let block_number = receipt["block"].as_u64().unwrap();
 
+    // The included transaction itself: its fields and exactly the bytes sent.
+    let included: Value = client
+        .request("l2_getTransaction", rpc_params![hash.clone()])
+        .await
+        .unwrap();
+    assert_eq!(included["hash"], hash.as_str());
+    assert_eq!(included["block"], receipt["block"]);
+    assert_eq!(included["index"], receipt["index"]);
+    assert_eq!(included["raw"], format!("0x{}", hex_of(&tx)));
+    assert_eq!(
+        included["tx"],
+        serde_json::json!({
+            "kind": "transfer", "from": 1, "to": { "account": 2 }, "token": "GCC",
+            "amount": "500", "fee": "3", "nonce": "0",
+        })
+    );
+    assert_eq!(
+        included["signer"],
+        format!("0x{}", Keypair::dev(1).public_key().to_hex())
+    );
+    let unknown: Value = client
+        .request(
+            "l2_getTransaction",
+            rpc_params![format!("0x{}", "ab".repeat(32))],
+        )
+        .await
+        .unwrap();
+    assert!(unknown.is_null());
+
     let account: Value = client
         .request("l2_getAccount", rpc_params![2])
         .await
