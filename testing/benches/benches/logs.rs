@@ -82,7 +82,7 @@ fn bench(c: &mut Criterion) {
             execution_digest: Hash32([0; 32]),
         };
         store
-            .commit(&header, &[], &receipts, &[], QueuesNext::default())
+            .commit(&header, &[], &receipts, &[], &[], QueuesNext::default())
             .unwrap_or_else(|e| panic!("{e}"));
         parent = header.hash();
     }
