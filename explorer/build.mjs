@@ -1,5 +1,6 @@
 // Builds the explorer into dist/: app.js (the TypeScript bundled and minified by
-// esbuild, `@ghostplane/client` taken from its sources in ../sdk/ts/src), app.css
+// esbuild, `@ghostplane/client` taken from its sources in ../sdk/ts/src and
+// `borsh` from ../sdk/ts/node_modules, so sdk/ts is installed first), app.css
 // (minified) and index.html. The Rust node embeds these three files.
 import { copyFileSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -17,7 +18,9 @@ await esbuild.build({
   target: "es2022",
   platform: "browser",
   legalComments: "none",
-  alias: { "@ghostplane/client": here("../sdk/ts/src/index.ts") },
+  // borsh is the client's copy (sdk/ts pins its version): the explorer's L1
+  // decoder and the client then share one borsh-js in the bundle.
+  alias: { "@ghostplane/client": here("../sdk/ts/src/index.ts"), borsh: here("../sdk/ts/node_modules/borsh/lib/esm/index.js") },
   logLevel: "warning",
 });
 await esbuild.build({

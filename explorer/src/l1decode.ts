@@ -19,7 +19,11 @@
  * variant, with the few fields a reader wants for deposits and ledger transfers.
  */
 
-import { BorshReader, toHex } from "@ghostplane/client";
+import { toHex } from "@ghostplane/client";
+import { type Schema, deserialize } from "borsh";
+
+/** `L1_TX_BYTES_MAX`: the L1 refuses longer transactions, and so does this decoder, before reading. */
+const L1_TX_BYTES_MAX = 4 * 1024 * 1024;
 
 const TOKENS = ["GCC", "SPIRIT", "MANA", "GHOST"];
 
@@ -85,72 +89,122 @@ export interface L1TxInfo {
   size: number;
 }
 
-/** Decodes a signed L1 transaction (throws on bytes it cannot read). */
-export function decodeL1Transaction(bytes: Uint8Array): L1TxInfo {
-  const r = new BorshReader(bytes);
-  const chainId = r.u64();
-  const from = toHex(r.fixed(32));
-  const nonce = r.u64();
-  const call = readCall(r);
-  return { chainId, from, nonce, call, size: bytes.length };
+const BYTES32: Schema = { array: { type: "u8", len: 32 } };
+const BYTE_VEC: Schema = { array: { type: "u8" } };
+
+/** What every L1 transaction starts with: the envelope, then the call's module and variant tags. */
+const HEADER: Schema = { struct: { chainId: "u64", from: BYTES32, nonce: "u64", module: "u8", kind: "u8" } };
+/** `HEADER`'s size: u64 + 32 + u64 + two u8 tags. */
+const HEADER_BYTES = 8 + 32 + 8 + 1 + 1;
+
+/*
+ * The calls read in full, after the two tags. Their byte vectors (pubdata,
+ * proofs) are decoded by borsh-js into `number[]`s of which only the lengths are
+ * kept: about 0.1 s per MiB in Node 20, and an L1 transaction is at most 4 MiB.
+ */
+const PAYMENT = { to: BYTES32, token: "u8", amount: "u128" } as const;
+const LEDGER_TRANSFER: Schema = { struct: { id: "u128", ...PAYMENT } };
+const DEPOSIT: Schema = { struct: PAYMENT };
+const BATCH_COMMIT: Schema = {
+  struct: { batch: "u64", firstBlock: "u64", lastBlock: "u64", feeAccount: "u32", pubdata: BYTE_VEC, newRoot: BYTES32, chunkCount: "u32" },
+};
+const CHUNK_ROOTS: Schema = { array: { type: BYTES32 } };
+const PROOFS: Schema = { array: { type: BYTE_VEC } };
+const PROVE: Schema = { struct: { batch: "u64", firstChunk: "u32", chunkRoots: CHUNK_ROOTS, proofs: PROOFS } };
+const COMMIT_PROVEN: Schema = { struct: { commit: BATCH_COMMIT, chunkRoots: CHUNK_ROOTS, proofs: PROOFS } };
+
+/** Decoded shapes (borsh-js gives byte arrays as `number[]`). */
+type Bytes = number[];
+interface Header {
+  chainId: bigint;
+  from: Bytes;
+  nonce: bigint;
+  module: number;
+  kind: number;
+}
+interface Payment {
+  to: Bytes;
+  token: number;
+  amount: bigint;
+}
+interface Commit {
+  batch: bigint;
+  firstBlock: bigint;
+  lastBlock: bigint;
+  feeAccount: number;
+  pubdata: Bytes;
+  newRoot: Bytes;
+  chunkCount: number;
+}
+interface Proofs {
+  chunkRoots: Bytes[];
+  proofs: Bytes[];
 }
 
-function readCall(r: BorshReader): L1CallInfo {
-  const moduleTag = r.u8();
-  const module = MODULES[moduleTag];
-  if (module === undefined) throw new RangeError(`unknown L1 module tag ${moduleTag}`);
-  const kindTag = r.u8();
-  const kind = CALLS[module]?.[kindTag] ?? `call ${kindTag}`;
-  const info: L1CallInfo = { module, kind };
-  if (module === "rollup") {
-    if (kind === "Deposit") info.payment = readPayment(r);
-    else if (kind === "Commit") info.commit = readCommit(r);
-    else if (kind === "Prove") {
-      const batch = Number(r.u64());
-      info.proofs = readProofs(r, batch, r.u32());
-    } else if (kind === "CommitProven") {
-      info.commit = readCommit(r);
-      info.proofs = readProofs(r, info.commit.batch, 0);
-    }
-  } else if (module === "ledger" && kind === "Transfer") {
-    r.u128(); // the client's transfer id
-    info.payment = readPayment(r);
+const hex = (bytes: Bytes): string => toHex(Uint8Array.from(bytes));
+
+/** `schema` from `bytes` (a prefix: what follows is not checked), a `RangeError` if the bytes are short or wrong. */
+function read<T>(schema: Schema, bytes: Uint8Array): T {
+  try {
+    return deserialize(schema, bytes) as T;
+  } catch (e) {
+    throw new RangeError(`not an L1 transaction: ${(e as Error).message}`);
   }
-  return info;
 }
 
-/** `to [32] ‖ token u8 ‖ amount u128`: the tail of a deposit and of a ledger transfer. */
-function readPayment(r: BorshReader): { to: string; token: string; amount: bigint } {
-  const to = toHex(r.fixed(32));
-  const tokenId = r.u8();
-  const amount = r.u128();
-  return { to, token: TOKENS[tokenId] ?? `token ${tokenId}`, amount };
+/**
+ * Decodes a signed L1 transaction (throws on bytes it cannot read). Of a call
+ * not read in full only the tags are read, so the explorer names it and no more.
+ */
+export function decodeL1Transaction(bytes: Uint8Array): L1TxInfo {
+  if (bytes.length > L1_TX_BYTES_MAX) throw new RangeError(`an L1 transaction is at most ${L1_TX_BYTES_MAX} bytes, got ${bytes.length}`);
+  const header = read<Header>(HEADER, bytes.subarray(0, HEADER_BYTES));
+  const module = MODULES[header.module];
+  if (module === undefined) throw new RangeError(`unknown L1 module tag ${header.module}`);
+  const kind = CALLS[module]?.[header.kind] ?? `call ${header.kind}`;
+  const call: L1CallInfo = { module, kind };
+  const fields = bytes.subarray(HEADER_BYTES);
+  switch (`${module} ${kind}`) {
+    case "ledger Transfer":
+      call.payment = paymentInfo(read<Payment>(LEDGER_TRANSFER, fields));
+      break;
+    case "rollup Deposit":
+      call.payment = paymentInfo(read<Payment>(DEPOSIT, fields));
+      break;
+    case "rollup Commit":
+      call.commit = commitInfo(read<Commit>(BATCH_COMMIT, fields));
+      break;
+    case "rollup Prove": {
+      const prove = read<Proofs & { batch: bigint; firstChunk: number }>(PROVE, fields);
+      call.proofs = proofsInfo(Number(prove.batch), prove.firstChunk, prove);
+      break;
+    }
+    case "rollup CommitProven": {
+      const proven = read<Proofs & { commit: Commit }>(COMMIT_PROVEN, fields);
+      call.commit = commitInfo(proven.commit);
+      call.proofs = proofsInfo(call.commit.batch, 0, proven);
+      break;
+    }
+  }
+  return { chainId: header.chainId, from: hex(header.from), nonce: header.nonce, call, size: bytes.length };
 }
 
-function readCommit(r: BorshReader): CommitInfo {
-  const batch = Number(r.u64());
-  const firstBlock = Number(r.u64());
-  const lastBlock = Number(r.u64());
-  const feeAccount = r.u32();
-  const pubdataBytes = skipBytes(r);
-  const newRoot = toHex(r.fixed(32));
-  const chunkCount = r.u32();
-  return { batch, firstBlock, lastBlock, feeAccount, pubdataBytes, newRoot, chunkCount };
+function paymentInfo(p: Payment): { to: string; token: string; amount: bigint } {
+  return { to: hex(p.to), token: TOKENS[p.token] ?? `token ${p.token}`, amount: p.amount };
 }
 
-function readProofs(r: BorshReader, batch: number, firstChunk: number): ProofsInfo {
-  const rootCount = r.u32();
-  const chunkRoots: string[] = [];
-  for (let i = 0; i < rootCount; i++) chunkRoots.push(toHex(r.fixed(32)));
-  const proofCount = r.u32();
-  const proofSizes: number[] = [];
-  for (let i = 0; i < proofCount; i++) proofSizes.push(skipBytes(r));
-  return { batch, firstChunk, chunkRoots, proofSizes };
+function commitInfo(c: Commit): CommitInfo {
+  return {
+    batch: Number(c.batch),
+    firstBlock: Number(c.firstBlock),
+    lastBlock: Number(c.lastBlock),
+    feeAccount: c.feeAccount,
+    pubdataBytes: c.pubdata.length,
+    newRoot: hex(c.newRoot),
+    chunkCount: c.chunkCount,
+  };
 }
 
-/** Skips a `Vec<u8>` and returns its length (commits and proofs run to megabytes). */
-function skipBytes(r: BorshReader): number {
-  const len = r.u32();
-  r.fixed(len);
-  return len;
+function proofsInfo(batch: number, firstChunk: number, p: Proofs): ProofsInfo {
+  return { batch, firstChunk, chunkRoots: p.chunkRoots.map(hex), proofSizes: p.proofs.map((proof) => proof.length) };
 }

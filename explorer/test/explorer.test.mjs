@@ -162,12 +162,31 @@ describe("explorer", { skip }, () => {
     await home.waitForFunction((n) => Number(document.getElementById("l2-head")?.textContent) >= n, status.block);
     assert.ok(status.block > headBefore);
     await home.close();
+    // What the transaction asked for, from the node's copy of it.
+    await page.waitForSelector("#tx-fields");
+    const fields = await page.innerText("#tx-fields");
+    assert.match(fields, /From\s+account 1/);
+    assert.match(fields, /To\s+account 2/);
+    assert.match(fields, /Amount\s+1,000 GCC/);
     await page.waitForFunction(() => document.body.innerText.includes("Prove") || document.body.innerText.includes("CommitProven"));
     pages.tx = `#/tx/${second.hash}`;
     pages.block = `#/block/${status.block}`;
     const batch = await page.$eval('a[href^="#/batch/"]', (a) => a.getAttribute("href"));
     pages.batch = batch;
     pages.l1Block = await page.$eval('a[href^="#/l1/block/"]', (a) => a.getAttribute("href"));
+  });
+
+  it("shows how long the L1 node took to verify the finalized batch's proofs", async () => {
+    assert.ok(pages.batch, "the transaction page linked its batch");
+    await open(page, pages.batch);
+    await rendered(page);
+    assert.match(await page.innerText("main"), /State\s+finalized/);
+    // The devnet's L1 applied these proofs since it started, so it measured them.
+    const summary = await page.innerText("#verify-time");
+    assert.match(summary, /^[\d,.]+ ms total, median [\d,.]+ ms over \d+ chunk proofs?, as measured by the L1 node this page reads/);
+    const cells = await page.$$eval("[data-verify-chunk]", (els) => els.map((e) => e.textContent));
+    assert.ok(cells.length >= 1, "a chunk row shows its verify time");
+    for (const cell of cells) assert.match(cell, /^[\d,.]+ ms$/);
   });
 
   it("finds the account by its name", async () => {
@@ -208,6 +227,9 @@ describe("explorer", { skip }, () => {
     await page.waitForSelector("#total-supply", { timeout: 30_000 });
     const bound = client.bindContract(client.TOKEN_INTERFACE, token, { l2 });
     assert.equal((await page.innerText("#total-supply")).replace(/,/g, ""), String(await bound.totalSupply()));
+    // Read as a token by the heuristic, which says why (its answers and its transfer events).
+    assert.equal(await page.$eval("#interface", (s) => s.value), "token");
+    assert.match(await page.innerText("#token-guess"), /^Read as GRC-20 because it answers totalSupply \([\d,]+\), it emitted a GRC-20 transfer event/);
     const holders = await page.$$eval("[data-holder]", (els) => els.map((e) => [Number(e.dataset.holder), e.textContent.replace(/,/g, "")]));
     assert.ok(holders.length >= 2, `a few holders, got ${holders.length}`);
     for (const [id, shown] of holders) assert.equal(shown, String(await bound.balanceOf(id)), `account ${id}'s balance`);

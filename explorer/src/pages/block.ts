@@ -1,7 +1,8 @@
 /**
  * The L2 block page (header, its transactions' receipts, its batch) and the batch
  * page (its blocks, chunks, root, the L1 blocks and transactions that committed
- * and proved it, each proof's size).
+ * and proved it, each proof's size and, when the L1 node measured it, how long
+ * that node took to verify it).
  */
 
 import { batchTransactions, l1, l2 } from "../api";
@@ -74,12 +75,22 @@ export async function batchPage([id = ""]: string[]): Promise<Child> {
   const batch = /^\d+$/.test(id) ? await l1.getBatch(Number(id)) : null;
   if (batch === null) return notFound(`No committed batch ${id}.`);
   const txs = await batchTransactions(batch);
+  const verify = batch.verify ?? [];
+  const micros = new Map(verify.map((v) => [v.chunk, v.micros]));
   const chunks: Child[][] = [];
   for (const tx of txs.proofs) {
     const p = tx.decoded!.call.proofs!;
-    p.proofSizes.forEach((size, i) =>
-      chunks.push([p.firstChunk + i, `${amount(size)} B`, mono(p.chunkRoots[i] ?? ""), hashLink(href.l1Tx(tx.hash), tx.hash)]),
-    );
+    p.proofSizes.forEach((size, i) => {
+      const chunk = p.firstChunk + i;
+      const took = micros.get(chunk);
+      chunks.push([
+        chunk,
+        `${amount(size)} B`,
+        took === undefined ? h("span", { class: "muted" }, "—") : h("span", { class: "num", "data-verify-chunk": chunk }, ms(took)),
+        mono(p.chunkRoots[i] ?? ""),
+        hashLink(href.l1Tx(tx.hash), tx.hash),
+      ]);
+    });
   }
   const commit = txs.commit?.decoded?.call.commit;
   const settleMs = txs.committedMs !== undefined && txs.finalizedMs !== undefined ? txs.finalizedMs - txs.committedMs : undefined;
@@ -102,9 +113,35 @@ export async function batchPage([id = ""]: string[]): Promise<Child> {
           : [link(href.l1Block(batch.finalizedAt), `L1 block ${batch.finalizedAt}`), txs.finalizedMs ? [" at ", time(txs.finalizedMs)] : null],
       ],
       ["Commit to finality", settleMs === undefined ? null : `${amount(settleMs)} ms (between the two L1 blocks' seal times)`],
-      ["Proof verify time", h("span", { class: "muted" }, "not recorded by the L1")],
+      ["Proof verify time", verifySummary(verify.map((v) => v.micros))],
     ]),
-    section("Proofs by chunk", table(["chunk", "proof size", "root after", "L1 transaction"], chunks, batch.finalizedAt === null ? "No proof on the L1 yet." : "No proof transaction found.")),
+    section("Proofs by chunk", table(["chunk", "proof size", "verified in", "root after", "L1 transaction"], chunks, batch.finalizedAt === null ? "No proof on the L1 yet." : "No proof transaction found.")),
     section("L1 transactions", settlementView(txs.commit, txs.proofs, txs.truncated)),
   ];
+}
+
+/** Microseconds as milliseconds, one decimal. */
+function ms(micros: number): string {
+  return `${amount((micros / 1000).toFixed(1))} ms`;
+}
+
+/**
+ * The batch's proof verification times (`rollup_getBatch`'s `verify`): what the
+ * L1 node this explorer reads measured when it applied each chunk's proof. They
+ * are that node's wall clock, not consensus, and absent for proofs it applied
+ * before it last started.
+ */
+function verifySummary(micros: number[]): Child {
+  if (micros.length === 0) return h("span", { class: "muted", id: "verify-time" }, "not measured by this node (an L1 node times the proofs it applies, since it started)");
+  const sorted = [...micros].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  const total = sorted.reduce((a, b) => a + b, 0);
+  const proofs = sorted.length === 1 ? "1 chunk proof" : `${sorted.length} chunk proofs`;
+  return h(
+    "span",
+    { id: "verify-time" },
+    `${ms(total)} total, median ${ms(median)} over ${proofs}, `,
+    h("span", { class: "muted" }, "as measured by the L1 node this page reads (its own clock, not consensus)"),
+  );
 }

@@ -2,9 +2,11 @@
  * The contract page: code hash and storage root from the contract's state proof
  * (checked like an account's), its recent events (`l2_getLogs`), and, read by one
  * of the bundled interface descriptions, its events decoded and its read-only
- * methods callable (`l2_call`). A contract that answers GRC-20's `totalSupply`
- * is read as a token by default, with a table of holders: the accounts its
- * `transfer` events name, each with `balanceOf`.
+ * methods callable (`l2_call`). A contract that looks like a GRC-20 token
+ * (`tokenGuess`: it answers `totalSupply`, emitted a `transfer` event, and its
+ * recipient's `balanceOf` fits the supply) is read as one by default, the page
+ * saying why, with a table of holders: the accounts its `transfer` events name,
+ * each with `balanceOf`.
  */
 
 import {
@@ -65,7 +67,8 @@ export async function contractPage([raw = "", chosen]: string[]): Promise<Child>
   if (!isHash32(raw)) return notFound(`"${raw}" is not a contract address (64 hex digits).`);
   const address = with0x(raw).toLowerCase();
   if (!(await isContract(address))) return notFound(`No contract at ${address}.`);
-  const name = chosen ?? ((await answersTotalSupply(address)) ? "token" : "");
+  const guess = chosen === undefined ? await tokenGuess(address) : undefined;
+  const name = chosen ?? (guess?.token ? "token" : "");
   const iface = INTERFACES[name];
 
   const picker = h(
@@ -78,21 +81,71 @@ export async function contractPage([raw = "", chosen]: string[]): Promise<Child>
   return [
     heading("Contract", mono(address)),
     lazySection("State", () => stateView(address)),
-    h("p", { class: "view" }, h("label", { for: "interface" }, "Read as interface "), picker, iface?.name === "token" && !chosen ? h("span", { class: "muted" }, "(it answers totalSupply)") : null),
+    h("p", { class: "view" }, h("label", { for: "interface" }, "Read as interface "), picker),
+    guess ? h("p", { class: "muted wrap", id: "token-guess" }, guess.why) : null,
     iface?.name === "token" ? lazySection("Token holders", () => holdersView(address)) : null,
     iface ? section("Read-only methods", viewsForm(iface, address)) : null,
     lazySection("Recent events", () => eventsView(address, iface)),
   ];
 }
 
-/** Whether the contract answers GRC-20's `totalSupply` as a read call. */
-async function answersTotalSupply(address: string): Promise<boolean> {
+/** Whether the page reads a contract as a GRC-20 token by default, and why (or why not). */
+interface TokenGuess {
+  token: boolean;
+  why: string;
+}
+
+/**
+ * A heuristic, not a check of the contract's code: a contract is read as a
+ * GRC-20 token when it answers `totalSupply` with a u64, has emitted an event
+ * with GRC-20's `transfer` topic whose data is a transfer (from, to, amount),
+ * and `balanceOf` that transfer's recipient is at most the supply. Answering
+ * `totalSupply` alone is not enough: the counter answers any input with 8 bytes.
+ * `undefined` when the contract does not answer `totalSupply` (nothing to say).
+ */
+async function tokenGuess(address: string): Promise<TokenGuess | undefined> {
+  const token = bindContract(TOKEN_INTERFACE, address, { l2 });
+  let supply: bigint;
   try {
-    await bindContract(TOKEN_INTERFACE, address, { l2 }).totalSupply();
-    return true;
+    supply = await token.totalSupply();
   } catch {
-    return false;
+    return undefined;
   }
+  const head = await l2.blockNumber();
+  const { logs } = await l2.getLogs({
+    contract: address,
+    topics: [eventTopic(TOKEN_INTERFACE, "transfer")],
+    fromBlock: Math.max(0, head - LOG_RANGE_BLOCKS_MAX),
+    toBlock: head,
+    limit: 1,
+  });
+  const log = logs[0];
+  let to: number | undefined;
+  try {
+    const data = log === undefined ? undefined : decodeEvent(TOKEN_INTERFACE, log)?.data;
+    if (typeof data?.to === "number") to = data.to;
+  } catch {
+    // Data of another shape under the same topic: not a GRC-20 transfer.
+  }
+  const notRead = `It answers a totalSupply call with a u64 (${amount(supply)}), but is not read as a GRC-20 token by default:`;
+  if (log === undefined || to === undefined) {
+    return { token: false, why: `${notRead} it emitted no GRC-20 transfer event in the last ${amount(LOG_RANGE_BLOCKS_MAX + 1)} blocks. Choose "token" to read it so.` };
+  }
+  let balance: bigint;
+  try {
+    balance = await token.balanceOf(to);
+  } catch {
+    return { token: false, why: `${notRead} it does not answer balanceOf(${to}), the recipient of its transfer event in block ${log.block}.` };
+  }
+  if (balance > supply) {
+    return { token: false, why: `${notRead} balanceOf(${to}) = ${amount(balance)} is over that supply.` };
+  }
+  return {
+    token: true,
+    why:
+      `Read as GRC-20 because it answers totalSupply (${amount(supply)}), it emitted a GRC-20 transfer event (block ${log.block}, to account ${to}), ` +
+      `and balanceOf(${to}) = ${amount(balance)} is within the supply. A guess from its answers and events, not a check of its code.`,
+  };
 }
 
 /** Code hash and storage root, from the proof against the last finalized root. */

@@ -4,7 +4,7 @@
  * block, its batch and the L1 transactions that committed and proved that batch.
  */
 
-import type { BatchView, ReceiptView, TxStatus } from "@ghostplane/client";
+import type { BatchView, ReceiptView, TransactionView, TxStatus } from "@ghostplane/client";
 import { type L1Tx, batchTransactions, l1, l2 } from "../api";
 import type { Scope } from "../router";
 import {
@@ -22,6 +22,7 @@ import {
   mono,
   notFound,
   section,
+  short,
   table,
   with0x,
   amount,
@@ -47,6 +48,7 @@ export async function txPage([hash = ""]: string[], scope: Scope): Promise<Child
 
   const steps = h("ol", { class: "steps" });
   const overview = h("div");
+  const fieldsBody = h("div");
   const receiptBody = h("div");
   const batchBody = h("div");
   const l1Body = h("div");
@@ -60,7 +62,7 @@ export async function txPage([hash = ""]: string[], scope: Scope): Promise<Child
     shown = next;
     fill(steps, lifecycle(next));
     const load = ++loads;
-    void fillDetails(next, () => scope.live && load === loads, { overview, receiptBody, batchBody, l1Body }, hash);
+    void fillDetails(next, () => scope.live && load === loads, { overview, fieldsBody, receiptBody, batchBody, l1Body }, hash);
   };
   update(status);
 
@@ -72,6 +74,7 @@ export async function txPage([hash = ""]: string[], scope: Scope): Promise<Child
     heading("Transaction", mono(hash)),
     section("Lifecycle", steps),
     overview,
+    section("Transaction", fieldsBody),
     section("Receipt", receiptBody),
     section("Batch", batchBody),
     section("On the L1", l1Body),
@@ -112,6 +115,7 @@ function lifecycle(status: TxStatus): Child {
 
 interface Bodies {
   overview: HTMLElement;
+  fieldsBody: HTMLElement;
   receiptBody: HTMLElement;
   batchBody: HTMLElement;
   l1Body: HTMLElement;
@@ -131,17 +135,20 @@ async function fillDetails(status: TxStatus, current: () => boolean, b: Bodies, 
     ]),
   );
   if (executed === undefined) {
+    pending(b.fieldsBody, "Shown once it is executed (the node keeps the transactions it includes).");
     pending(b.receiptBody, "Not executed yet.");
     pending(b.batchBody, "Not in a block yet.");
     pending(b.l1Body, "Nothing on the L1 yet.");
     return;
   }
   try {
-    const [receipt, batch] = await Promise.all([
+    const [included, receipt, batch] = await Promise.all([
+      l2.getTransaction(hash),
       l2.getTransactionReceipt(hash),
       l1.getBatchOfBlock(executed.block),
     ]);
     if (!current()) return;
+    fill(b.fieldsBody, included === null ? h("p", { class: "muted" }, "Not kept by this node.") : fieldsView(included));
     fill(b.receiptBody, receipt === null ? h("p", { class: "muted" }, "No receipt.") : receiptView(receipt));
     if (batch === null) {
       pending(b.batchBody, "Its block is not in a committed batch yet.");
@@ -156,6 +163,50 @@ async function fillDetails(status: TxStatus, current: () => boolean, b: Bodies, 
   } catch (e) {
     if (current()) fill(b.receiptBody, errorBox(e));
   }
+}
+
+/** What the transaction asked for: sender, recipient or contract, amounts, fee offered, nonce, signer. */
+function fieldsView(t: TransactionView): Child {
+  const f = t.tx;
+  const account = (id: number) => link(href.account(id), `account ${id}`);
+  const rows: [string, Child][] = [
+    ["Kind", f.kind],
+    ["From", account(f.from)],
+  ];
+  switch (f.kind) {
+    case "transfer":
+      rows.push(
+        ["To", "account" in f.to ? account(f.to.account) : [link(href.account(f.to.newAccount), short(f.to.newAccount)), " (a new account)"]],
+        ["Amount", `${amount(f.amount)} ${f.token}`],
+      );
+      break;
+    case "withdraw":
+      rows.push(["To (L1 address)", mono(with0x(f.to))], ["Amount", `${amount(f.amount)} ${f.token}`]);
+      break;
+    case "deploy":
+      rows.push(
+        ["Contract", link(href.contract(f.contract), short(f.contract))],
+        ["Code", [bytes(f.codeBytes), ", hash ", mono(f.codeHash)]],
+        ["Init input", f.init === "0x" ? "none" : mono(f.init)],
+        ["Value", `${amount(f.value)} ${f.token}`],
+      );
+      break;
+    case "call":
+      rows.push(
+        ["Contract", link(href.contract(f.contract), short(f.contract))],
+        ["Input", f.input === "0x" ? "none" : mono(f.input)],
+        ["Fuel limit", amount(f.fuelLimit)],
+        ["Value", `${amount(f.value)} ${f.token}`],
+      );
+      break;
+  }
+  rows.push(
+    [f.kind === "deploy" || f.kind === "call" ? "Most fee" : "Fee offered", `${amount(f.fee)} GCC`],
+    ["Nonce", f.nonce],
+    ["Signer", mono(with0x(t.signer))],
+    ["Encoding", `${bytes((t.raw.length - 2) / 2)} signed, for chain ${t.chainId}`],
+  );
+  return h("div", { id: "tx-fields" }, kv(rows));
 }
 
 /** Fee, gas, outcome, return data and events of a receipt. */

@@ -1,124 +1,76 @@
 /**
- * The few borsh shapes Ghostplane's transactions use, written by hand: enums are
- * a u8 variant index then the variant's fields; integers little-endian; `Vec<u8>`
- * a u32 length then the bytes; `[u8; N]` raw. Bounds are checked on every write
- * so that a value the Rust side could not hold is refused here, not mis-encoded.
+ * What the `borsh` package (near/borsh-js) leaves to its caller, and the schema
+ * pieces the transaction and contract encodings share. borsh-js encodes and
+ * decodes every shape Ghostplane uses; two checks it does not make are made here:
+ *
+ * - **Integer ranges, before encoding.** borsh-js writes integers unchecked: a
+ *   u32 of 2^32 becomes 0, a negative u128 its two's complement. A value the
+ *   Rust side could not hold is refused here (`RangeError`), not mis-encoded.
+ * - **The end of the input, after decoding.** `deserialize` ignores bytes after
+ *   the value. Rust refuses them (trailing bytes are malformed), so
+ *   `decodeExact` re-encodes what it read and refuses a longer input.
+ *
+ * Callers bound the input's length before decoding (borsh-js itself allocates
+ * no more than the input holds: a vector's length prefix is only trusted as far
+ * as the bytes go).
  */
-import { toHex } from "./bytes.js";
+import { type Schema, deserialize, serialize } from "borsh";
 
+/** `[u8; 32]`: hashes, public keys, addresses. */
+export const BYTES32: Schema = { array: { type: "u8", len: 32 } };
+/** `[u8; 64]`: ed25519 signatures. */
+export const BYTES64: Schema = { array: { type: "u8", len: 64 } };
+/** `Vec<u8>`: a u32 length, then the bytes. */
+export const BYTE_VEC: Schema = { array: { type: "u8" } };
+
+const U8_MAX = 0xff;
+const U32_MAX = 0xffff_ffff;
 const U64_MAX = (1n << 64n) - 1n;
 const U128_MAX = (1n << 128n) - 1n;
 
-/** Appends borsh values to a growing buffer. */
-export class BorshWriter {
-  #buf = new Uint8Array(256);
-  #len = 0;
-
-  #reserve(n: number): void {
-    if (this.#len + n <= this.#buf.length) return;
-    const next = new Uint8Array(Math.max(this.#buf.length * 2, this.#len + n));
-    next.set(this.#buf.subarray(0, this.#len));
-    this.#buf = next;
-  }
-
-  u8(value: number): this {
-    if (!Number.isInteger(value) || value < 0 || value > 0xff) throw new RangeError(`${value} is not a u8`);
-    this.#reserve(1);
-    this.#buf[this.#len++] = value;
-    return this;
-  }
-
-  u32(value: number): this {
-    if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new RangeError(`${value} is not a u32`);
-    this.#reserve(4);
-    new DataView(this.#buf.buffer).setUint32(this.#len, value, true);
-    this.#len += 4;
-    return this;
-  }
-
-  u64(value: bigint): this {
-    if (typeof value !== "bigint" || value < 0n || value > U64_MAX) throw new RangeError(`${value} is not a u64`);
-    this.#reserve(8);
-    new DataView(this.#buf.buffer).setBigUint64(this.#len, value, true);
-    this.#len += 8;
-    return this;
-  }
-
-  u128(value: bigint): this {
-    if (typeof value !== "bigint" || value < 0n || value > U128_MAX) throw new RangeError(`${value} is not a u128`);
-    return this.u64(value & U64_MAX).u64(value >> 64n);
-  }
-
-  /** `[u8; N]`: the bytes as they are. */
-  fixed(bytes: Uint8Array): this {
-    this.#reserve(bytes.length);
-    this.#buf.set(bytes, this.#len);
-    this.#len += bytes.length;
-    return this;
-  }
-
-  /** `Vec<u8>`: u32 length, then the bytes. */
-  bytes(bytes: Uint8Array): this {
-    return this.u32(bytes.length).fixed(bytes);
-  }
-
-  /** The bytes written so far (a copy). */
-  finish(): Uint8Array {
-    return this.#buf.slice(0, this.#len);
-  }
+/** `value` if it is a u8 (a `number`), else a `RangeError` naming `what`. */
+export function u8(value: number, what: string): number {
+  if (!Number.isInteger(value) || value < 0 || value > U8_MAX) throw new RangeError(`${what}: ${value} is not a u8`);
+  return value;
 }
 
-/** Reads borsh values; every read checks that the bytes are there. */
-export class BorshReader {
-  #at = 0;
-  readonly #view: DataView;
+/** `value` if it is a u32 (a `number`), else a `RangeError` naming `what`. */
+export function u32(value: number, what: string): number {
+  if (!Number.isInteger(value) || value < 0 || value > U32_MAX) throw new RangeError(`${what}: ${value} is not a u32`);
+  return value;
+}
 
-  constructor(readonly bytes: Uint8Array) {
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
+/** `value` if it is a u64 (a `bigint`), else a `RangeError` naming `what`. */
+export function u64(value: bigint, what: string): bigint {
+  if (typeof value !== "bigint" || value < 0n || value > U64_MAX) throw new RangeError(`${what}: ${value} is not a u64`);
+  return value;
+}
 
-  #take(n: number): number {
-    if (this.#at + n > this.bytes.length) {
-      throw new RangeError(`borsh: ${n} bytes wanted at offset ${this.#at}, ${this.bytes.length - this.#at} left`);
-    }
-    const at = this.#at;
-    this.#at += n;
-    return at;
-  }
+/** `value` if it is a u128 (a `bigint`), else a `RangeError` naming `what`. */
+export function u128(value: bigint, what: string): bigint {
+  if (typeof value !== "bigint" || value < 0n || value > U128_MAX) throw new RangeError(`${what}: ${value} is not a u128`);
+  return value;
+}
 
-  u8(): number {
-    return this.#view.getUint8(this.#take(1));
+/**
+ * Decodes one `schema` value that must fill `bytes` exactly (a `RangeError`
+ * naming `what` otherwise). The caller bounds `bytes.length` first.
+ */
+export function decodeExact<T>(schema: Schema, bytes: Uint8Array, what: string): T {
+  let value: unknown;
+  try {
+    value = deserialize(schema, bytes);
+  } catch (e) {
+    // borsh-js throws plain `Error`s (and a `TypeError` for an enum tag one past
+    // the last variant); all of them mean the bytes are not a `what`.
+    throw new RangeError(`borsh: not a ${what}: ${(e as Error).message}`);
   }
+  const read = serialize(schema, value).length;
+  if (read !== bytes.length) throw new RangeError(`borsh: ${bytes.length - read} trailing bytes after a ${read}-byte ${what}`);
+  return value as T;
+}
 
-  u32(): number {
-    return this.#view.getUint32(this.#take(4), true);
-  }
-
-  u64(): bigint {
-    return this.#view.getBigUint64(this.#take(8), true);
-  }
-
-  u128(): bigint {
-    const lo = this.u64();
-    return lo | (this.u64() << 64n);
-  }
-
-  fixed(n: number): Uint8Array {
-    const at = this.#take(n);
-    return this.bytes.slice(at, at + n);
-  }
-
-  /** `Vec<u8>`, at most `max` bytes. */
-  bytesVec(max: number): Uint8Array {
-    const len = this.u32();
-    if (len > max) throw new RangeError(`borsh: a ${len}-byte vector is over its ${max}-byte bound`);
-    return this.fixed(len);
-  }
-
-  /** Throws unless every byte was read (trailing bytes are malformed, as in Rust). */
-  end(): void {
-    if (this.#at !== this.bytes.length) {
-      throw new RangeError(`borsh: ${this.bytes.length - this.#at} trailing bytes after ${toHex(this.bytes.subarray(0, 8))}…`);
-    }
-  }
+/** Decoded `[u8; N]` or `Vec<u8>` (borsh-js gives a `number[]`) as bytes. */
+export function bytesOf(decoded: ArrayLike<number>): Uint8Array {
+  return Uint8Array.from(decoded);
 }

@@ -42,9 +42,9 @@ export function fixedBytes(value: BytesLike, length: number, what: string): Uint
   return bytes;
 }
 
-/** The lowercase `0x` form of any hex spelling (for comparing node answers). */
-export function normalizeHex(text: string): Hex {
-  return toHex(fromHex(text));
+/** The lowercase `0x` form of any hex spelling, or of raw bytes (for comparing node answers, and for RPC parameters). */
+export function normalizeHex(value: BytesLike): Hex {
+  return toHex(toBytes(value));
 }
 
 /** `a ‖ b ‖ …`. */

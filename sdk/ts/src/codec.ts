@@ -15,7 +15,9 @@
  */
 import { blake3 } from "@noble/hashes/blake3.js";
 
-import { BorshReader, BorshWriter } from "./borsh.js";
+import { type Schema, serialize } from "borsh";
+
+import { BYTE_VEC, BYTES32, BYTES64, bytesOf, decodeExact, u32, u64, u128 } from "./borsh.js";
 import { type BytesLike, type Hex, concatBytes, fixedBytes, toBytes, toHex, utf8 } from "./bytes.js";
 import type { Keypair } from "./keys.js";
 
@@ -28,8 +30,8 @@ export type Token = (typeof TOKENS)[number];
 const L2_SIGNING_DOMAIN = utf8("ghostplane/l2-tx/v1\0\0");
 /** `L1_TX_DOMAIN` (16 bytes). */
 const L1_SIGNING_DOMAIN = utf8("ghostd/l1-tx/v1\0");
-/** `SIGNED_TX_BYTES_MAX`-independent bound on a decoded code or input vector. */
-const DECODE_VEC_BYTES_MAX = 4 * 1024 * 1024;
+/** `SIGNED_TX_BYTES_MAX` (`CONTRACT_CODE_BYTES_MAX` + 1024): Rust refuses a longer encoding before parsing it, and so does `decodeSignedTransaction`. */
+const SIGNED_TX_BYTES_MAX = 128 * 1024 + 1024;
 /** The devnet's L1 chain id (`"gho1"`). */
 export const DEVNET_L1_CHAIN_ID = 0x67686f31n;
 
@@ -107,41 +109,123 @@ export interface SignedTx {
   hash: Hex;
 }
 
-function writeTransaction(w: BorshWriter, tx: Transaction): void {
+/** `Recipient`: Account 0 | NewAccount 1. */
+const RECIPIENT: Schema = { enum: [{ struct: { account: "u32" } }, { struct: { newAccount: BYTES32 } }] };
+
+/** `Transaction`: the variants in tag order, each variant's fields in declaration order. */
+const TRANSACTION: Schema = {
+  enum: [
+    { struct: { transfer: { struct: { from: "u32", to: RECIPIENT, token: "u8", amount: "u128", fee: "u128", nonce: "u64" } } } },
+    { struct: { withdraw: { struct: { from: "u32", to: BYTES32, token: "u8", amount: "u128", fee: "u128", nonce: "u64" } } } },
+    { struct: { deploy: { struct: { from: "u32", code: BYTE_VEC, init: BYTE_VEC, token: "u8", value: "u128", fee: "u128", nonce: "u64" } } } },
+    {
+      struct: {
+        call: {
+          struct: { from: "u32", contract: BYTES32, input: BYTE_VEC, fuelLimit: "u64", token: "u8", value: "u128", fee: "u128", nonce: "u64" },
+        },
+      },
+    },
+  ],
+};
+
+/** `SignedTransaction`. */
+const SIGNED_TRANSACTION: Schema = { struct: { tx: TRANSACTION, chainId: "u64", signer: BYTES32, signature: BYTES64 } };
+
+/** A `Transaction` as borsh-js encodes and decodes it: `{ variant: fields }`, bytes as byte arrays. */
+type BorshTransaction =
+  | { transfer: { from: number; to: { account: number } | { newAccount: ArrayLike<number> }; token: number; amount: bigint; fee: bigint; nonce: bigint } }
+  | { withdraw: { from: number; to: ArrayLike<number>; token: number; amount: bigint; fee: bigint; nonce: bigint } }
+  | { deploy: { from: number; code: ArrayLike<number>; init: ArrayLike<number>; token: number; value: bigint; fee: bigint; nonce: bigint } }
+  | {
+      call: { from: number; contract: ArrayLike<number>; input: ArrayLike<number>; fuelLimit: bigint; token: number; value: bigint; fee: bigint; nonce: bigint };
+    };
+
+/** `tx` in the shape of `TRANSACTION`, every integer range-checked and every fixed array sized. */
+function borshTransaction(tx: Transaction): BorshTransaction {
   switch (tx.kind) {
-    case "transfer":
-      w.u8(0).u32(tx.from);
-      if ("account" in tx.to) w.u8(0).u32(tx.to.account);
-      else w.u8(1).fixed(fixedBytes(tx.to.newAccount, 32, "newAccount"));
-      w.u8(tokenId(tx.token)).u128(tx.amount).u128(tx.fee).u64(tx.nonce);
-      return;
+    case "transfer": {
+      const to = "account" in tx.to ? { account: u32(tx.to.account, "to.account") } : { newAccount: fixedBytes(tx.to.newAccount, 32, "newAccount") };
+      return { transfer: { from: u32(tx.from, "from"), to, token: tokenId(tx.token), amount: u128(tx.amount, "amount"), fee: u128(tx.fee, "fee"), nonce: u64(tx.nonce, "nonce") } };
+    }
     case "withdraw":
-      w.u8(1).u32(tx.from).fixed(fixedBytes(tx.to, 32, "withdraw recipient"));
-      w.u8(tokenId(tx.token)).u128(tx.amount).u128(tx.fee).u64(tx.nonce);
-      return;
+      return {
+        withdraw: {
+          from: u32(tx.from, "from"),
+          to: fixedBytes(tx.to, 32, "withdraw recipient"),
+          token: tokenId(tx.token),
+          amount: u128(tx.amount, "amount"),
+          fee: u128(tx.fee, "fee"),
+          nonce: u64(tx.nonce, "nonce"),
+        },
+      };
     case "deploy":
-      w.u8(2).u32(tx.from).bytes(toBytes(tx.code)).bytes(toBytes(tx.init));
-      w.u8(tokenId(tx.token)).u128(tx.value).u128(tx.fee).u64(tx.nonce);
-      return;
+      return {
+        deploy: {
+          from: u32(tx.from, "from"),
+          code: toBytes(tx.code),
+          init: toBytes(tx.init),
+          token: tokenId(tx.token),
+          value: u128(tx.value, "value"),
+          fee: u128(tx.fee, "fee"),
+          nonce: u64(tx.nonce, "nonce"),
+        },
+      };
     case "call":
-      w.u8(3).u32(tx.from).fixed(fixedBytes(tx.contract, 32, "contract")).bytes(toBytes(tx.input));
-      w.u64(tx.fuelLimit).u8(tokenId(tx.token)).u128(tx.value).u128(tx.fee).u64(tx.nonce);
-      return;
+      return {
+        call: {
+          from: u32(tx.from, "from"),
+          contract: fixedBytes(tx.contract, 32, "contract"),
+          input: toBytes(tx.input),
+          fuelLimit: u64(tx.fuelLimit, "fuelLimit"),
+          token: tokenId(tx.token),
+          value: u128(tx.value, "value"),
+          fee: u128(tx.fee, "fee"),
+          nonce: u64(tx.nonce, "nonce"),
+        },
+      };
     default:
       throw new TypeError(`unknown transaction kind ${JSON.stringify((tx as { kind: unknown }).kind)}`);
   }
 }
 
+/** A decoded `TRANSACTION` as the public `Transaction` (bytes as hex, token ids as symbols). */
+function fromBorshTransaction(decoded: BorshTransaction): Transaction {
+  const hex = (bytes: ArrayLike<number>): Hex => toHex(bytesOf(bytes));
+  if ("transfer" in decoded) {
+    const t = decoded.transfer;
+    const to: Recipient = "account" in t.to ? { account: t.to.account } : { newAccount: hex(t.to.newAccount) };
+    return { kind: "transfer", from: t.from, to, token: tokenOf(t.token), amount: t.amount, fee: t.fee, nonce: t.nonce };
+  }
+  if ("withdraw" in decoded) {
+    const t = decoded.withdraw;
+    return { kind: "withdraw", from: t.from, to: hex(t.to), token: tokenOf(t.token), amount: t.amount, fee: t.fee, nonce: t.nonce };
+  }
+  if ("deploy" in decoded) {
+    const t = decoded.deploy;
+    return { kind: "deploy", from: t.from, code: hex(t.code), init: hex(t.init), token: tokenOf(t.token), value: t.value, fee: t.fee, nonce: t.nonce };
+  }
+  const t = decoded.call;
+  return {
+    kind: "call",
+    from: t.from,
+    contract: hex(t.contract),
+    input: hex(t.input),
+    fuelLimit: t.fuelLimit,
+    token: tokenOf(t.token),
+    value: t.value,
+    fee: t.fee,
+    nonce: t.nonce,
+  };
+}
+
 /** borsh(`Transaction`): what `l2_estimateFee` takes (hex). */
 export function encodeTransaction(tx: Transaction): Uint8Array {
-  const w = new BorshWriter();
-  writeTransaction(w, tx);
-  return w.finish();
+  return serialize(TRANSACTION, borshTransaction(tx));
 }
 
 /** The bytes an L2 transaction's signer signs. */
 export function signingMessage(tx: Transaction, chainId: bigint): Uint8Array {
-  return concatBytes(L2_SIGNING_DOMAIN, new BorshWriter().u64(chainId).finish(), encodeTransaction(tx));
+  return concatBytes(L2_SIGNING_DOMAIN, serialize("u64", u64(chainId, "chainId")), encodeTransaction(tx));
 }
 
 /** blake3 of a signed transaction's encoding (L2 or L1), as `0x` hex. */
@@ -152,9 +236,7 @@ export function txHash(bytes: Uint8Array): Hex {
 /** Signs `tx` for the L2 chain `chainId` with `key` (which must be the `from` account's key). */
 export function signTransaction(tx: Transaction, key: Keypair, chainId: bigint): SignedTx {
   const signature = key.sign(signingMessage(tx, chainId));
-  const w = new BorshWriter();
-  writeTransaction(w, tx);
-  const bytes = w.u64(chainId).fixed(key.publicKey).fixed(signature).finish();
+  const bytes = serialize(SIGNED_TRANSACTION, { tx: borshTransaction(tx), chainId, signer: key.publicKey, signature });
   return { bytes, hex: toHex(bytes), hash: txHash(bytes) };
 }
 
@@ -167,51 +249,33 @@ export interface DecodedSignedTx {
   hash: Hex;
 }
 
-function readTransaction(r: BorshReader): Transaction {
-  const variant = r.u8();
-  const from = r.u32();
-  switch (variant) {
-    case 0: {
-      const recipient = r.u8();
-      let to: Recipient;
-      if (recipient === 0) to = { account: r.u32() };
-      else if (recipient === 1) to = { newAccount: toHex(r.fixed(32)) };
-      else throw new RangeError(`borsh: unknown recipient variant ${recipient}`);
-      return { kind: "transfer", from, to, token: tokenOf(r.u8()), amount: r.u128(), fee: r.u128(), nonce: r.u64() };
-    }
-    case 1:
-      return { kind: "withdraw", from, to: toHex(r.fixed(32)), token: tokenOf(r.u8()), amount: r.u128(), fee: r.u128(), nonce: r.u64() };
-    case 2: {
-      const code = toHex(r.bytesVec(DECODE_VEC_BYTES_MAX));
-      const init = toHex(r.bytesVec(DECODE_VEC_BYTES_MAX));
-      return { kind: "deploy", from, code, init, token: tokenOf(r.u8()), value: r.u128(), fee: r.u128(), nonce: r.u64() };
-    }
-    case 3: {
-      const contract = toHex(r.fixed(32));
-      const input = toHex(r.bytesVec(DECODE_VEC_BYTES_MAX));
-      const fuelLimit = r.u64();
-      return { kind: "call", from, contract, input, fuelLimit, token: tokenOf(r.u8()), value: r.u128(), fee: r.u128(), nonce: r.u64() };
-    }
-    default:
-      throw new RangeError(`borsh: unknown transaction variant ${variant}`);
-  }
-}
-
-/** Decodes a `SignedTransaction` (hex or bytes); trailing bytes are refused. No signature check. */
+/**
+ * Decodes a `SignedTransaction` (hex or bytes). Like Rust, refuses an input over
+ * `SIGNED_TX_BYTES_MAX` before reading it, and trailing bytes after it. No
+ * signature check.
+ */
 export function decodeSignedTransaction(encoded: BytesLike): DecodedSignedTx {
   const bytes = toBytes(encoded);
-  const r = new BorshReader(bytes);
-  const tx = readTransaction(r);
-  const chainId = r.u64();
-  const signer = toHex(r.fixed(32));
-  const signature = toHex(r.fixed(64));
-  r.end();
-  return { tx, chainId, signer, signature, hash: txHash(bytes) };
+  if (bytes.length > SIGNED_TX_BYTES_MAX) {
+    throw new RangeError(`a signed transaction is at most ${SIGNED_TX_BYTES_MAX} bytes, got ${bytes.length}`);
+  }
+  const signed = decodeExact<{ tx: BorshTransaction; chainId: bigint; signer: number[]; signature: number[] }>(
+    SIGNED_TRANSACTION,
+    bytes,
+    "signed transaction",
+  );
+  return {
+    tx: fromBorshTransaction(signed.tx),
+    chainId: signed.chainId,
+    signer: toHex(bytesOf(signed.signer)),
+    signature: toHex(bytesOf(signed.signature)),
+    hash: txHash(bytes),
+  };
 }
 
 /** `contract_address(deployer, nonce)`: blake3 derive-key "ghostplane contract address v1" over u32 LE ‖ u64 LE. */
 export function contractAddress(deployer: number, nonce: bigint): Hex {
-  const input = new BorshWriter().u32(deployer).u64(nonce).finish();
+  const input = serialize({ struct: { deployer: "u32", nonce: "u64" } }, { deployer: u32(deployer, "deployer"), nonce: u64(nonce, "nonce") });
   return toHex(blake3(input, { context: utf8("ghostplane contract address v1") }));
 }
 
@@ -250,18 +314,31 @@ export interface L1Transaction {
   call: L1Call;
 }
 
-function writeL1Transaction(w: BorshWriter, tx: L1Transaction): void {
-  w.u64(tx.chainId).fixed(fixedBytes(tx.from, 32, "from")).u64(tx.nonce);
-  const call = tx.call;
+/**
+ * `L1Transaction` as far as this client builds it: `Call` = Ledger 0 | Rollup 1,
+ * each with only its first variant (`LedgerCall::Transfer`, `RollupCall::Deposit`),
+ * whose tag is 0 as in Rust.
+ */
+const L1_TRANSACTION: Schema = {
+  struct: {
+    chainId: "u64",
+    from: BYTES32,
+    nonce: "u64",
+    call: {
+      enum: [
+        { struct: { ledger: { enum: [{ struct: { transfer: { struct: { id: "u128", to: BYTES32, token: "u8", amount: "u128" } } } }] } } },
+        { struct: { rollup: { enum: [{ struct: { deposit: { struct: { recipient: BYTES32, token: "u8", amount: "u128" } } } }] } } },
+      ],
+    },
+  },
+};
+
+function borshL1Call(call: L1Call): object {
   switch (call.kind) {
     case "ledgerTransfer":
-      // Call::Ledger (0), LedgerCall::Transfer (0)
-      w.u8(0).u8(0).u128(call.id).fixed(fixedBytes(call.to, 32, "to")).u8(tokenId(call.token)).u128(call.amount);
-      return;
+      return { ledger: { transfer: { id: u128(call.id, "id"), to: fixedBytes(call.to, 32, "to"), token: tokenId(call.token), amount: u128(call.amount, "amount") } } };
     case "deposit":
-      // Call::Rollup (1), RollupCall::Deposit (0)
-      w.u8(1).u8(0).fixed(fixedBytes(call.recipient, 32, "recipient")).u8(tokenId(call.token)).u128(call.amount);
-      return;
+      return { rollup: { deposit: { recipient: fixedBytes(call.recipient, 32, "recipient"), token: tokenId(call.token), amount: u128(call.amount, "amount") } } };
     default:
       throw new TypeError(`unknown L1 call kind ${JSON.stringify((call as { kind: unknown }).kind)}`);
   }
@@ -269,9 +346,12 @@ function writeL1Transaction(w: BorshWriter, tx: L1Transaction): void {
 
 /** borsh(`L1Transaction`). */
 export function encodeL1Transaction(tx: L1Transaction): Uint8Array {
-  const w = new BorshWriter();
-  writeL1Transaction(w, tx);
-  return w.finish();
+  return serialize(L1_TRANSACTION, {
+    chainId: u64(tx.chainId, "chainId"),
+    from: fixedBytes(tx.from, 32, "from"),
+    nonce: u64(tx.nonce, "nonce"),
+    call: borshL1Call(tx.call),
+  });
 }
 
 /** The bytes an L1 transaction's sender signs. */

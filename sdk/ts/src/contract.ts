@@ -14,11 +14,13 @@
  * const hash = await pool.swap(0n, { token: "SPIRIT", value: 1_000n });
  * ```
  */
+import { type Schema, serialize } from "borsh";
+
+import { BYTES32, bytesOf, decodeExact, u8, u32, u64, u128 } from "./borsh.js";
 import { type BytesLike, type Hex, concatBytes, fixedBytes, fromHex, toBytes, toHex, utf8 } from "./bytes.js";
 import type { Token } from "./codec.js";
 import type { CallView, L2Client } from "./l2.js";
 import type { Wallet } from "./wallet.js";
-import { BorshReader, BorshWriter } from "./borsh.js";
 
 /** An argument, return value or event field type. */
 export type AbiType = "u8" | "u32" | "u64" | "u128" | "address";
@@ -121,62 +123,70 @@ function revertText(data: string | undefined): string {
   return /^[\x20-\x7e]+$/.test(text) ? `: ${text}` : `: revert data ${toHex(bytes)}`;
 }
 
-function writeValue(w: BorshWriter, param: AbiParam, value: unknown): void {
+/** Each ABI type's borsh schema and its encoded size (all are fixed-size). */
+const ABI_TYPES: Record<AbiType, { schema: Schema; bytes: number }> = {
+  u8: { schema: "u8", bytes: 1 },
+  u32: { schema: "u32", bytes: 4 },
+  u64: { schema: "u64", bytes: 8 },
+  u128: { schema: "u128", bytes: 16 },
+  address: { schema: BYTES32, bytes: 32 },
+};
+
+function abiType(param: AbiParam): { schema: Schema; bytes: number } {
+  const type = Object.hasOwn(ABI_TYPES, param.type) ? ABI_TYPES[param.type as AbiType] : undefined;
+  if (type === undefined) throw new TypeError(`${param.name}: unknown type ${param.type}`);
+  return type;
+}
+
+/**
+ * The params as one borsh struct. Its fields are keyed by position (`p0`, `p1`,
+ * …), not by name: borsh-js encodes a struct's fields in its keys' order, and a
+ * JavaScript object puts integer-like keys first and keeps one of two equal names.
+ */
+function paramsSchema(params: readonly AbiParam[]): Schema {
+  return { struct: Object.fromEntries(params.map((p, i) => [`p${i}`, abiType(p).schema])) };
+}
+
+/** `value` as borsh-js takes a `param`, range-checked (borsh-js would wrap it). */
+function abiValue(param: AbiParam, value: unknown): number | bigint | Uint8Array {
   const what = `${param.name} (${param.type})`;
   switch (param.type) {
     case "u8":
-      if (typeof value !== "number") throw new TypeError(`${what} must be a number`);
-      w.u8(value);
-      return;
     case "u32":
       if (typeof value !== "number") throw new TypeError(`${what} must be a number`);
-      w.u32(value);
-      return;
+      return param.type === "u8" ? u8(value, what) : u32(value, what);
     case "u64":
-      w.u64(typeof value === "number" ? BigInt(value) : (value as bigint));
-      return;
-    case "u128":
-      w.u128(typeof value === "number" ? BigInt(value) : (value as bigint));
-      return;
+    case "u128": {
+      const big = typeof value === "number" ? BigInt(value) : (value as bigint);
+      return param.type === "u64" ? u64(big, what) : u128(big, what);
+    }
     case "address":
-      w.fixed(fixedBytes(value as BytesLike, 32, what));
-      return;
+      return fixedBytes(value as BytesLike, 32, what);
     default:
       throw new TypeError(`${what}: unknown type`);
-  }
-}
-
-function readValue(r: BorshReader, param: AbiParam): number | bigint | Hex {
-  switch (param.type) {
-    case "u8":
-      return r.u8();
-    case "u32":
-      return r.u32();
-    case "u64":
-      return r.u64();
-    case "u128":
-      return r.u128();
-    case "address":
-      return toHex(r.fixed(32));
-    default:
-      throw new TypeError(`${param.name}: unknown type ${param.type}`);
   }
 }
 
 /** Arguments little-endian, in order. */
 export function encodeArgs(params: readonly AbiParam[], values: readonly unknown[]): Uint8Array {
   if (values.length !== params.length) throw new TypeError(`${params.length} arguments expected, got ${values.length}`);
-  const w = new BorshWriter();
-  params.forEach((p, i) => writeValue(w, p, values[i]));
-  return w.finish();
+  const fields = Object.fromEntries(params.map((p, i) => [`p${i}`, abiValue(p, values[i])]));
+  return serialize(paramsSchema(params), fields);
 }
 
-/** Fields by name from bytes (all of them must be read). */
+/** Fields by name from bytes (all of them must be read; the length is checked before decoding). */
 export function decodeFields(params: readonly AbiParam[], data: BytesLike): Record<string, number | bigint | Hex> {
-  const r = new BorshReader(toBytes(data));
+  const bytes = toBytes(data);
+  const expected = params.reduce((n, p) => n + abiType(p).bytes, 0);
+  if (bytes.length !== expected) {
+    throw new RangeError(`${params.map((p) => p.type).join(", ") || "nothing"} is ${expected} bytes, got ${bytes.length}`);
+  }
+  const decoded = decodeExact<Record<string, number | bigint | number[]>>(paramsSchema(params), bytes, "value list");
   const out: Record<string, number | bigint | Hex> = {};
-  for (const p of params) out[p.name] = readValue(r, p);
-  r.end();
+  params.forEach((p, i) => {
+    const value = decoded[`p${i}`]!;
+    out[p.name] = Array.isArray(value) ? toHex(bytesOf(value)) : value;
+  });
   return out;
 }
 

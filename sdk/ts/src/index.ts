@@ -24,4 +24,3 @@ export * from "./proof.js";
 export * from "./rpc.js";
 export * from "./wallet.js";
 export * from "./interfaces.js";
-export { BorshReader, BorshWriter } from "./borsh.js";

@@ -2,9 +2,9 @@
  * ghostd, the L1 node: `ghost_*`, `rollup_*`, `ledger_*`, `naming_*` and
  * `identity_*` (`docs/rpc.md`; views in `crates/l1/types/src/api/`), typed.
  */
-import { type BytesLike, type Hex, toBytes, toHex } from "./bytes.js";
+import { type BytesLike, normalizeHex } from "./bytes.js";
 import type { SignedTx } from "./codec.js";
-import { type RpcOptions, RpcTransport, type SubscribeOptions, type Unsubscribe } from "./rpc.js";
+import { RpcClient, type SubscribeOptions, type Unsubscribe } from "./rpc.js";
 
 /** An L1 block header (`ghost_subscribeNewBlocks` items; `ghost_getBlock` adds `transactions`). */
 export interface L1HeaderView {
@@ -77,6 +77,23 @@ export interface BatchView {
   depositsConsumedTo: number;
   committedAt: number;
   finalizedAt: number | null;
+  /**
+   * How long the answering L1 node took to verify each chunk's proof when it
+   * applied it: that node's own wall-clock measurement, not consensus. Absent
+   * or empty when it did not apply the proofs since it started (or the batch is
+   * unproven).
+   */
+  verify?: ChunkVerifyView[];
+}
+
+/** One chunk proof as the answering L1 node verified it. */
+export interface ChunkVerifyView {
+  /** The chunk's index in its batch. */
+  chunk: number;
+  /** Verification time, microseconds. */
+  micros: number;
+  /** The proof's length, bytes. */
+  proofBytes: number;
 }
 
 /** A queued deposit. */
@@ -160,24 +177,8 @@ export interface TokenVerdict {
   height: number;
 }
 
-function hexOf(value: BytesLike): Hex {
-  return toHex(toBytes(value));
-}
-
-/** A client of ghostd. */
-export class L1Client {
-  readonly transport: RpcTransport;
-
-  /** `url`: ghostd's HTTP URL (`http://127.0.0.1:8545`); WebSocket on the same port. */
-  constructor(url: string, options: RpcOptions = {}) {
-    this.transport = new RpcTransport(url, options);
-  }
-
-  /** Any method, over HTTP. */
-  request<T = unknown>(method: string, params: unknown[] = []): Promise<T> {
-    return this.transport.request<T>(method, params);
-  }
-
+/** A client of ghostd: `new L1Client("http://127.0.0.1:8545", options)`, WebSocket on the same port. */
+export class L1Client extends RpcClient {
   // ---- ghost ----
 
   async chainId(): Promise<bigint> {
@@ -193,22 +194,22 @@ export class L1Client {
   }
 
   getTransaction(hash: BytesLike): Promise<L1TransactionView> {
-    return this.request("ghost_getTransaction", [hexOf(hash)]);
+    return this.request("ghost_getTransaction", [normalizeHex(hash)]);
   }
 
   /** An included transaction's borsh encoding (hex), or `null`. */
   getRawTransaction(hash: BytesLike): Promise<string | null> {
-    return this.request("ghost_getRawTransaction", [hexOf(hash)]);
+    return this.request("ghost_getRawTransaction", [normalizeHex(hash)]);
   }
 
   /** Nonce and balances of an L1 address. */
   getAccount(address: BytesLike): Promise<L1AccountView> {
-    return this.request("ghost_getAccount", [hexOf(address)]);
+    return this.request("ghost_getAccount", [normalizeHex(address)]);
   }
 
   /** Submits a signed L1 transaction; resolves once it is in the durable mempool. */
   sendTransaction(tx: SignedTx | BytesLike): Promise<{ hash: string }> {
-    return this.request("ghost_sendTransaction", [typeof tx === "object" && "hex" in tx ? tx.hex : hexOf(tx)]);
+    return this.request("ghost_sendTransaction", [typeof tx === "object" && "hex" in tx ? tx.hex : normalizeHex(tx)]);
   }
 
   /** Head, mempool size and rollup counters. */
@@ -227,7 +228,7 @@ export class L1Client {
     for (;;) {
       const view = await this.getTransaction(hash);
       if (view.status === "included" && view.receipt !== null) return view.receipt;
-      if (Date.now() > deadline) throw new Error(`L1 transaction ${hexOf(hash)} not included: ${view.status}`);
+      if (Date.now() > deadline) throw new Error(`L1 transaction ${normalizeHex(hash)} not included: ${view.status}`);
       await new Promise((r) => setTimeout(r, options.intervalMs ?? 100));
     }
   }
@@ -259,7 +260,7 @@ export class L1Client {
   // ---- ledger ----
 
   ledgerGetAccount(address: BytesLike, token: string): Promise<LedgerAccountView> {
-    return this.request("ledger_getAccount", [hexOf(address), token]);
+    return this.request("ledger_getAccount", [normalizeHex(address), token]);
   }
 
   // ---- naming ----
@@ -276,7 +277,7 @@ export class L1Client {
 
   /** The primary name of an L1 key, only if its address record points back. */
   namingReverse(key: BytesLike): Promise<string | null> {
-    return this.request("naming_reverse", [hexOf(key)]);
+    return this.request("naming_reverse", [normalizeHex(key)]);
   }
 
   // ---- identity ----

@@ -4,10 +4,10 @@
  * as the node sends them (amounts as decimal strings, u64 counters as numbers),
  * except where a wrapper says it converts (`chainId`, `minFee`: `bigint`).
  */
-import { type BytesLike, type Hex, toBytes, toHex } from "./bytes.js";
+import { type BytesLike, type Hex, normalizeHex, toBytes, toHex } from "./bytes.js";
 import { type SignedTx, type Transaction, encodeTransaction } from "./codec.js";
 import { TimeoutError } from "./errors.js";
-import { type RpcOptions, RpcTransport, type SubscribeOptions, type Unsubscribe } from "./rpc.js";
+import { RpcClient, type SubscribeOptions, type Unsubscribe } from "./rpc.js";
 
 /** `l2_sendTransaction`'s answer. */
 export interface Accepted {
@@ -49,6 +49,31 @@ export interface EventView {
   topic: string;
   /** Hex. */
   data: string;
+}
+
+/**
+ * An included transaction's fields as `l2_getTransaction` gives them: amounts,
+ * fees, nonces and fuel as decimal strings, bytes as hex; a deploy names its code
+ * by hash and length (the code is in `raw`) and the address it deploys to.
+ */
+export type TransactionFields =
+  | { kind: "transfer"; from: number; to: { account: number } | { newAccount: string }; token: string; amount: string; fee: string; nonce: string }
+  | { kind: "withdraw"; from: number; to: string; token: string; amount: string; fee: string; nonce: string }
+  | { kind: "deploy"; from: number; codeHash: string; codeBytes: number; init: string; token: string; value: string; fee: string; nonce: string; contract: string }
+  | { kind: "call"; from: number; contract: string; input: string; fuelLimit: string; token: string; value: string; fee: string; nonce: string };
+
+/** An included transaction (`l2_getTransaction`). */
+export interface TransactionView {
+  hash: string;
+  block: number;
+  index: number;
+  /** The chain id it was signed for (decimal). */
+  chainId: string;
+  signer: string;
+  signature: string;
+  tx: TransactionFields;
+  /** The signed encoding, as submitted (decode with `decodeSignedTransaction`). */
+  raw: string;
 }
 
 /** A receipt (`l2_getTransactionReceipt`, `l2_getBlockReceipts`). */
@@ -199,14 +224,10 @@ export class TransactionFailedError extends Error {
   }
 }
 
-function hexOf(value: BytesLike): Hex {
-  return toHex(toBytes(value));
-}
-
 function filterParams(filter: LogFilter): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  if (filter.contract !== undefined) out.contract = hexOf(filter.contract);
-  if (filter.topics !== undefined) out.topics = filter.topics.map(hexOf);
+  if (filter.contract !== undefined) out.contract = normalizeHex(filter.contract);
+  if (filter.topics !== undefined) out.topics = filter.topics.map(normalizeHex);
   if (filter.fromBlock !== undefined) out.fromBlock = filter.fromBlock;
   if (filter.toBlock !== undefined) out.toBlock = filter.toBlock;
   if (filter.after !== undefined) out.after = filter.after;
@@ -215,23 +236,11 @@ function filterParams(filter: LogFilter): Record<string, unknown> {
 }
 
 function signedHex(tx: SignedTx | BytesLike): Hex {
-  return typeof tx === "object" && "hex" in tx ? tx.hex : hexOf(tx);
+  return typeof tx === "object" && "hex" in tx ? tx.hex : normalizeHex(tx);
 }
 
-/** A client of the L2 sequencer. */
-export class L2Client {
-  readonly transport: RpcTransport;
-
-  /** `url`: the sequencer's HTTP URL (`http://127.0.0.1:9090`); WebSocket on the same port. */
-  constructor(url: string, options: RpcOptions = {}) {
-    this.transport = new RpcTransport(url, options);
-  }
-
-  /** Any method, over HTTP. */
-  request<T = unknown>(method: string, params: unknown[] = []): Promise<T> {
-    return this.transport.request<T>(method, params);
-  }
-
+/** A client of the L2 sequencer: `new L2Client("http://127.0.0.1:9090", options)`, WebSocket on the same port. */
+export class L2Client extends RpcClient {
   /** The L2 chain id. */
   async chainId(): Promise<bigint> {
     return BigInt(await this.request<number | string>("l2_chainId"));
@@ -247,7 +256,7 @@ export class L2Client {
   }
 
   getBlockByHash(hash: BytesLike): Promise<BlockView | null> {
-    return this.request("l2_getBlockByHash", [hexOf(hash)]);
+    return this.request("l2_getBlockByHash", [normalizeHex(hash)]);
   }
 
   /** Receipts of block `number` from position `from`, at most 4,096 a call; `null` if not executed. */
@@ -257,20 +266,25 @@ export class L2Client {
 
   /** An account by id or public key, or `null`. */
   getAccount(account: number | BytesLike): Promise<AccountView | null> {
-    return this.request("l2_getAccount", [typeof account === "number" ? account : hexOf(account)]);
+    return this.request("l2_getAccount", [typeof account === "number" ? account : normalizeHex(account)]);
   }
 
   getTransactionStatus(hash: BytesLike): Promise<TxStatus> {
-    return this.request("l2_getTransactionStatus", [hexOf(hash)]);
+    return this.request("l2_getTransactionStatus", [normalizeHex(hash)]);
+  }
+
+  /** An included transaction: its fields, signer and signed encoding; `null` until executed. */
+  getTransaction(hash: BytesLike): Promise<TransactionView | null> {
+    return this.request("l2_getTransaction", [normalizeHex(hash)]);
   }
 
   getTransactionReceipt(hash: BytesLike): Promise<ReceiptView | null> {
-    return this.request("l2_getTransactionReceipt", [hexOf(hash)]);
+    return this.request("l2_getTransactionReceipt", [normalizeHex(hash)]);
   }
 
   /** A withdrawal by its transaction's hash; `null` if not executed. */
   getWithdrawal(hash: BytesLike): Promise<WithdrawalView | null> {
-    return this.request("l2_getWithdrawal", [hexOf(hash)]);
+    return this.request("l2_getWithdrawal", [normalizeHex(hash)]);
   }
 
   /** Submits a signed transaction over HTTP; resolves once it is durable in the WAL. */
@@ -306,8 +320,8 @@ export class L2Client {
 
   /** A read call on the latest executed state (effects discarded). */
   call(request: CallRequest): Promise<CallView> {
-    const params: Record<string, unknown> = { contract: hexOf(request.contract) };
-    if (request.input !== undefined) params.input = hexOf(request.input);
+    const params: Record<string, unknown> = { contract: normalizeHex(request.contract) };
+    if (request.input !== undefined) params.input = normalizeHex(request.input);
     if (request.from !== undefined) params.from = request.from;
     if (request.fuel !== undefined) params.fuel = request.fuel;
     return this.request("l2_call", [params]);
@@ -315,13 +329,13 @@ export class L2Client {
 
   /** A storage slot's value (hex, `""` when empty), or `null` if absent. */
   getStorage(contract: BytesLike, key: BytesLike): Promise<string | null> {
-    return this.request("l2_getStorage", [hexOf(contract), hexOf(key)]);
+    return this.request("l2_getStorage", [normalizeHex(contract), normalizeHex(key)]);
   }
 
   /** A Merkle proof of an account (id or key) or contract (address, with up to 64 storage keys). */
   getProof(target: number | BytesLike, keys?: BytesLike[]): Promise<ProofView> {
-    const t = typeof target === "number" ? String(target) : hexOf(target);
-    return this.request("l2_getProof", keys === undefined ? [t] : [t, keys.map(hexOf)]);
+    const t = typeof target === "number" ? String(target) : normalizeHex(target);
+    return this.request("l2_getProof", keys === undefined ? [t] : [t, keys.map(normalizeHex)]);
   }
 
   getLogs(filter: LogFilter = {}): Promise<LogPageView> {
@@ -342,7 +356,7 @@ export class L2Client {
   subscribeTransactionStatus(hash: BytesLike, onStatus: (status: TxStatus) => void, options?: SubscribeOptions): Unsubscribe {
     return this.transport.subscribe(
       "l2_subscribeTransactionStatus",
-      [hexOf(hash)],
+      [normalizeHex(hash)],
       "l2_unsubscribeTransactionStatus",
       onStatus,
       options,
@@ -367,7 +381,7 @@ export class L2Client {
   ): Promise<Extract<TxStatus, { block: number }>> {
     const timeoutMs = options.timeoutMs ?? 120_000;
     const wanted = STATUS_RANK[target]!;
-    const h = hexOf(hash);
+    const h = normalizeHex(hash);
     return new Promise((resolve, reject) => {
       let unsubscribe: Unsubscribe | undefined;
       const finish = (outcome: () => void) => {

@@ -306,3 +306,18 @@ function answerOf<T>(method: string, text: string): T {
   if (!("result" in answer)) throw new TransportError(`an answer with neither result nor error: ${text.slice(0, 200)}`, method);
   return answer.result as T;
 }
+
+/** What `L2Client` and `L1Client` share: one transport to their node, and `request` over it. */
+export class RpcClient {
+  readonly transport: RpcTransport;
+
+  /** `url`: the node's HTTP URL; WebSocket on the same port unless `options.wsUrl` says otherwise. */
+  constructor(url: string, options: RpcOptions = {}) {
+    this.transport = new RpcTransport(url, options);
+  }
+
+  /** Any method, over HTTP. */
+  request<T = unknown>(method: string, params: unknown[] = []): Promise<T> {
+    return this.transport.request<T>(method, params);
+  }
+}

@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  BorshWriter,
   type L1Transaction,
   Keypair,
   type Transaction,
@@ -106,5 +105,29 @@ test("encoding refuses what Rust could not hold", () => {
   const signed = signTransaction(base, key, 7n);
   assert.throws(() => decodeSignedTransaction(toHex(new Uint8Array([...signed.bytes, 0]))), /trailing/);
   assert.throws(() => signL1Transaction({ chainId: 1n, from: Keypair.dev(2).publicKey, nonce: 0n, call: { kind: "deposit", recipient: key.publicKey, token: "GCC", amount: 1n } }, key), /not the sender/);
-  assert.equal(toHex(new BorshWriter().u128((1n << 128n) - 1n).finish()), "0x" + "ff".repeat(16));
+  const max = { ...base, amount: (1n << 128n) - 1n };
+  assert.equal(toHex(encodeTransaction(max)).slice(2 + 2 * 11, 2 + 2 * 27), "ff".repeat(16), "u128::MAX amount");
+  assert.deepEqual(decodeSignedTransaction(signTransaction(max, key, 7n).bytes).tx, max);
+});
+
+test("decoding refuses a malformed or oversized signed transaction before or while reading it", () => {
+  const key = Keypair.dev(1);
+  const deploy = { kind: "deploy", from: 1, code: new Uint8Array(100), init: "0x", token: "GCC", value: 0n, fee: 1n, nonce: 0n } as const;
+  const signed = signTransaction(deploy, key, 7n).bytes;
+  assert.equal(decodeSignedTransaction(signed).tx.kind, "deploy");
+  // A code length prefix past the end of the input: refused, nothing allocated for it.
+  const lying = signed.slice();
+  new DataView(lying.buffer).setUint32(5, 0xffff_fff0, true);
+  assert.throws(() => decodeSignedTransaction(lying), /borsh: not a signed transaction/);
+  // Every proper prefix is short.
+  for (const cut of [0, 1, 5, 9, signed.length - 1]) assert.throws(() => decodeSignedTransaction(signed.subarray(0, cut)), RangeError);
+  // Longer than SIGNED_TX_BYTES_MAX: refused before decoding.
+  assert.throws(() => decodeSignedTransaction(new Uint8Array(129 * 1024 + 1)), /at most 132096 bytes/);
+  // Tags one past the last variant (borsh-js fails those with a TypeError; the client says RangeError).
+  assert.throws(() => decodeSignedTransaction(Uint8Array.of(4, 1, 0, 0, 0)), RangeError);
+  assert.throws(() => decodeSignedTransaction(Uint8Array.of(0, 1, 0, 0, 0, 2)), RangeError);
+  // An unknown token id.
+  const transfer = signTransaction({ kind: "transfer", from: 1, to: { account: 2 }, token: "GCC", amount: 1n, fee: 1n, nonce: 0n }, key, 7n).bytes.slice();
+  transfer[10] = 9;
+  assert.throws(() => decodeSignedTransaction(transfer), /unknown token id 9/);
 });

@@ -26,6 +26,7 @@ import {
   bindContract,
   decodeEvent,
   decodeReturn,
+  decodeSignedTransaction,
   normalizeHex,
   didOfKey,
   encodeInit,
@@ -117,6 +118,18 @@ describe("devnet", { skip }, () => {
     assert.equal(BigInt(after!.balances.SPIRIT!) - BigInt(before!.balances.SPIRIT!), 1234n);
     const receipt = await l2.getTransactionReceipt(hash);
     assert.equal(receipt?.status, "success");
+    // The transaction itself, as included: its fields, and bytes that decode to them.
+    const included = await l2.getTransaction(hash);
+    assert.equal(included?.block, receipt?.block);
+    assert.deepEqual(
+      { kind: included?.tx.kind, from: included?.tx.from, token: included?.tx.token },
+      { kind: "transfer", from: 1, token: "SPIRIT" },
+    );
+    const decoded = decodeSignedTransaction(included!.raw);
+    assert.equal(decoded.tx.kind, "transfer");
+    assert.equal(decoded.tx.kind === "transfer" && decoded.tx.amount, 1234n);
+    assert.equal(normalizeHex(decoded.hash), normalizeHex(hash));
+    assert.equal(await l2.getTransaction("0x" + "ab".repeat(32)), null);
     const block = await l2.getBlock(finalized.block);
     assert.ok(block?.transactions.map(normalizeHex).includes(hash));
     assert.deepEqual(await l2.getBlockByHash(block!.hash), block);
@@ -259,14 +272,18 @@ describe("devnet", { skip }, () => {
       kind: "transfer", from: 6, to: { account: 7 }, token: "GCC", amount: 10n, fee: 10_000n, nonce: 0n, ...over,
     });
     const nonce = BigInt((await l2.getAccount(6))!.pendingNonce);
+    // A transaction one nonce ahead waits for the one before it, so sending it again
+    // is certainly a duplicate of a pending one (not of an executed one).
+    const parked = signTransaction(transfer({ nonce: nonce + 1n, amount: 12n }), key, chainId);
+    await l2.sendTransaction(parked);
+    await refused("ALREADY_KNOWN", l2.sendTransaction(parked));
     const good = signTransaction(transfer({ nonce }), key, chainId);
     await l2.sendTransactionWs(good);
-    await refused("ALREADY_KNOWN", l2.sendTransaction(good));
-    await l2.waitForStatus(good.hash, "executed");
+    await l2.waitForStatus(parked.hash, "executed");
     const low = await refused("NONCE_TOO_LOW", l2.sendTransaction(signTransaction(transfer({ nonce, amount: 11n }), key, chainId)));
     assert.ok(low instanceof NonceTooLowError);
-    assert.equal((low.data as { expectedNonce: number }).expectedNonce, Number(nonce) + 1);
-    const next = nonce + 1n;
+    assert.equal((low.data as { expectedNonce: number }).expectedNonce, Number(nonce) + 2);
+    const next = nonce + 2n;
     const badSig = signTransaction(transfer({ nonce: next }), key, chainId);
     badSig.bytes[badSig.bytes.length - 1]! ^= 1;
     await refused("BAD_SIGNATURE", l2.sendTransaction(badSig.bytes));

@@ -77,6 +77,12 @@ test("call inputs, return data and events", () => {
   assert.equal(toHex(encodeCall(ROUTER_INTERFACE, "swap", [address, 3, 5n])).length, 2 + 2 * (1 + 32 + 1 + 8));
   assert.throws(() => encodeCall(TOKEN_INTERFACE, "transfer", [2]), /2 arguments/);
   assert.throws(() => encodeCall(TOKEN_INTERFACE, "mint", []), /no method mint/);
+  assert.throws(() => encodeCall(TOKEN_INTERFACE, "transfer", [2 ** 32, 1n]), /is not a u32/);
+  assert.throws(() => encodeCall(TOKEN_INTERFACE, "transfer", [2, -1n]), /is not a u64/);
+  assert.throws(() => encodeInit(AMM_INTERFACE, [256, 2]), /is not a u8/);
+  assert.throws(() => encodeCall(ROUTER_INTERFACE, "swap", ["0x12", 3, 5n]), /32 bytes/);
+  assert.throws(() => decodeReturn(TOKEN_INTERFACE, "balanceOf", "0x05"), /8 bytes, got 1/);
+  assert.throws(() => decodeReturn(TOKEN_INTERFACE, "balanceOf", "0x050000000000000000"), /8 bytes, got 9/);
   assert.equal(decodeReturn(TOKEN_INTERFACE, "balanceOf", "0x0500000000000000"), 5n);
   assert.deepEqual(decodeReturn(ESCROW_INTERFACE, "status", "0x01" + "02000000" + "03" + "0a" + "00".repeat(15)), {
     state: 1,
