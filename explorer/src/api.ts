@@ -19,6 +19,8 @@ import { type L1TxInfo, decodeL1Transaction } from "./l1decode";
 /** The explorer's connections. */
 export let l2: L2Client;
 export let l1: L1Client;
+/** Where the L1 is read (shown when it does not answer). */
+export let l1Url = "";
 
 /** Reads `config.json` and opens the clients (the L2 is the page's own origin). */
 export async function connect(): Promise<void> {
@@ -28,6 +30,7 @@ export async function connect(): Promise<void> {
   if (typeof config.l1Url !== "string") throw new Error("config.json has no l1Url");
   l2 = new L2Client(location.origin);
   l1 = new L1Client(config.l1Url);
+  l1Url = config.l1Url;
 }
 
 /** Whether a contract is deployed at `address` (`l2_getStorage` refuses any other address). */

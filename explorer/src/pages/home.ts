@@ -4,7 +4,7 @@
  */
 
 import type { BlockView, RollupView } from "@ghostplane/client";
-import { l1, l2 } from "../api";
+import { l1, l1Url, l2 } from "../api";
 import type { Scope } from "../router";
 import { type Child, ago, fill, h, hashLink, heading, href, kv, link, mono, section, short, table, time } from "../render";
 
@@ -13,18 +13,24 @@ const LATEST_MAX = 10;
 /** How often the L1 figures are read again. */
 const L1_REFRESH_MS = 2_000;
 
+/** The L1's head and the rollup's marks, or `undefined` when the L1 does not answer
+ * (a standalone L2 node has none): the L2 part of the page works without it. */
+async function readL1(): Promise<[number, RollupView] | undefined> {
+  try {
+    return await Promise.all([l1.blockNumber(), l1.rollupStatus()]);
+  } catch {
+    return undefined;
+  }
+}
+
 /** `#/` */
 export async function homePage(_args: string[], scope: Scope): Promise<Child> {
   const head = await l2.blockNumber();
   const numbers = Array.from({ length: Math.min(LATEST_MAX, head + 1) }, (_, i) => head - i);
-  const [blocks, l1Head, rollup] = await Promise.all([
-    Promise.all(numbers.map((n) => l2.getBlock(n))),
-    l1.blockNumber(),
-    l1.rollupStatus(),
-  ]);
+  const [blocks, l1State] = await Promise.all([Promise.all(numbers.map((n) => l2.getBlock(n))), readL1()]);
   let latest = blocks.filter((b): b is BlockView => b !== null);
-  let marks = rollup;
-  let l1Height = l1Head;
+  let l1Height = l1State?.[0];
+  let marks = l1State?.[1];
 
   const stats = h("div", { class: "stats" });
   const blocksBody = h("div");
@@ -47,11 +53,11 @@ export async function homePage(_args: string[], scope: Scope): Promise<Child> {
   );
   scope.onDispose(unsubscribe);
   scope.every(L1_REFRESH_MS, () => {
-    Promise.all([l1.blockNumber(), l1.rollupStatus()]).then(([height, status]) => {
-      l1Height = height;
-      marks = status;
+    void readL1().then((state) => {
+      l1Height = state?.[0];
+      marks = state?.[1];
       draw();
-    }, () => undefined);
+    });
   });
 
   return [
@@ -63,9 +69,13 @@ export async function homePage(_args: string[], scope: Scope): Promise<Child> {
 }
 
 /** The head figures: L2 head, L1 head, committed and finalized batch, finalized root. */
-function statsView(l2Head: number, l1Head: number, rollup: RollupView): Child {
+function statsView(l2Head: number, l1Head: number | undefined, rollup: RollupView | undefined): Child {
+  const l2Row: [string, Child] = ["L2 head", link(href.block(l2Head), h("span", { id: "l2-head" }, String(l2Head)))];
+  if (l1Head === undefined || rollup === undefined) {
+    return kv([l2Row, ["L1", h("span", { class: "muted", id: "l1-unreachable" }, `no answer from ${l1Url}: settlement is not shown`)]]);
+  }
   return kv([
-    ["L2 head", link(href.block(l2Head), h("span", { id: "l2-head" }, String(l2Head)))],
+    l2Row,
     ["L1 head", link(href.l1Block(l1Head), String(l1Head))],
     [
       "Committed batch",
@@ -92,11 +102,19 @@ function blocksTable(blocks: BlockView[]): Child {
   );
 }
 
-/** The latest blocks' transactions; their settlement stage follows from the rollup's marks. */
-function txsTable(blocks: BlockView[], rollup: RollupView): Child {
+/** The latest blocks' transactions; their settlement stage follows from the rollup's marks
+ * (`executed` at most when the L1 does not answer). */
+function txsTable(blocks: BlockView[], rollup: RollupView | undefined): Child {
   const rows: Child[][] = [];
   for (const b of blocks) {
-    const stage = b.number <= rollup.finalizedL2Block ? "finalized" : b.number <= rollup.committedL2Block ? "committed" : "executed";
+    const stage =
+      rollup === undefined
+        ? "executed"
+        : b.number <= rollup.finalizedL2Block
+          ? "finalized"
+          : b.number <= rollup.committedL2Block
+            ? "committed"
+            : "executed";
     for (const tx of b.transactions) {
       if (rows.length === LATEST_MAX) break;
       rows.push([hashLink(href.tx(tx), tx), link(href.block(b.number), String(b.number)), h("span", { class: `badge ${stage}` }, stage)]);

@@ -145,11 +145,17 @@ async function fillDetails(status: TxStatus, current: () => boolean, b: Bodies, 
     const [included, receipt, batch] = await Promise.all([
       l2.getTransaction(hash),
       l2.getTransactionReceipt(hash),
-      l1.getBatchOfBlock(executed.block),
+      // Without an L1 (a standalone L2 node) the L2 part of the page still shows.
+      l1.getBatchOfBlock(executed.block).catch((e: unknown) => e as Error),
     ]);
     if (!current()) return;
     fill(b.fieldsBody, included === null ? h("p", { class: "muted" }, "Not kept by this node.") : fieldsView(included));
     fill(b.receiptBody, receipt === null ? h("p", { class: "muted" }, "No receipt.") : receiptView(receipt));
+    if (batch instanceof Error) {
+      fill(b.batchBody, errorBox(batch));
+      pending(b.l1Body, "The L1 did not answer.");
+      return;
+    }
     if (batch === null) {
       pending(b.batchBody, "Its block is not in a committed batch yet.");
       pending(b.l1Body, "Nothing on the L1 yet.");
@@ -278,7 +284,8 @@ async function unknownTx(hash: string): Promise<Child> {
 
 /** The status of an executed transaction the status board forgot, from the rollup's marks. */
 async function statusFromReceipt(receipt: ReceiptView): Promise<TxStatus> {
-  const rollup = await l1.rollupStatus();
+  const rollup = await l1.rollupStatus().catch(() => undefined);
+  if (rollup === undefined) return { status: "executed", block: receipt.block, success: receipt.status === "success" };
   const status =
     receipt.block <= rollup.finalizedL2Block ? "finalized" : receipt.block <= rollup.committedL2Block ? "committed" : "executed";
   return { status, block: receipt.block, success: receipt.status === "success" };
