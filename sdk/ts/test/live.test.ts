@@ -325,6 +325,14 @@ describe("devnet", { skip }, () => {
 
   test("names and DIDs: an unregistered name, dev 0's DID, an access token", async () => {
     assert.equal(await resolveName(l1, "nobody-here-1234.ghost"), null);
+    // A registered name with a record (the cargo test registers alice.ghost, an l2 record).
+    const registered = process.env.GHOSTPLANE_NAME;
+    if (registered !== undefined) {
+      const name = await resolveName(l1, registered);
+      assert.equal(name?.name, registered);
+      assert.match(normalizeHex(name!.owner), /^0x[0-9a-f]{64}$/);
+      assert.ok(name!.records.length > 0, "its l2 record");
+    }
     assert.equal(await l1.namingReverse(Keypair.generate().publicKey), null);
     const dev0 = Keypair.dev(0);
     const did = didOfKey(dev0.publicKey, await l1.chainId());
