@@ -17,7 +17,7 @@ use super::block::{BlockBuilder, Mode, Prepared};
 use super::mempool::{self, Gossip, Mempool};
 use super::store::ChainStore;
 use super::{
-    BLOCK_TXS_MAX, GhostdConfig, NodeError, PARKED_BLOCKS_MAX, Pending, Producer, StoredBlock,
+    BLOCK_TXS_MAX, GhostdConfig, NodeError, PARKED_MS_MAX, Pending, Producer, StoredBlock,
     SubmitError, lock,
 };
 use crate::consensus::wire::{BlockMsg, WalEntry, WireVote};
@@ -66,12 +66,12 @@ impl Ghostd {
             config.mempool_max,
             config.block_txs_max.min(BLOCK_TXS_MAX),
             genesis.rollup.operators.clone(),
+            config.clock.clone(),
         );
-        let deadline = store.head().number + PARKED_BLOCKS_MAX + 1;
         store.restore_pending(|seq, tx| {
             let next = store.nonce(&tx.tx.from)?;
             let hash = tx.hash();
-            Ok(mempool.restore((seq, hash, tx), next, deadline).is_some())
+            Ok(mempool.restore((seq, hash, tx), next).is_some())
         })?;
         let builder = BlockBuilder::new(genesis.chain_id, modules, config.clock.clone());
         let (blocks, _) = broadcast::channel(256);
@@ -239,14 +239,13 @@ impl Ghostd {
     }
 
     /// Takes the candidates of the next block from the mempool, after dropping
-    /// parked transactions that waited more than [`PARKED_BLOCKS_MAX`] blocks for
-    /// an earlier nonce.
+    /// parked transactions that waited more than [`PARKED_MS_MAX`] ms for an
+    /// earlier nonce.
     fn pick_candidates(&self) -> Result<Vec<Pending>, NodeError> {
-        let head = self.head().number;
-        let (candidates, expired) = lock(&self.inner.mempool).candidates(head);
+        let (candidates, expired) = lock(&self.inner.mempool).candidates();
         if !expired.is_empty() {
             for (_, hash, _) in &expired {
-                tracing::info!(tx = %hash, "L1 transaction dropped: waited more than {PARKED_BLOCKS_MAX} blocks for an earlier nonce");
+                tracing::info!(tx = %hash, "L1 transaction dropped: waited more than {PARKED_MS_MAX} ms for an earlier nonce");
             }
             // Mempool policy, not chain state: an expired entry that survives a crash
             // is parked again after the restart and expires again.

@@ -5,14 +5,16 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::Mutex;
+use std::time::Instant;
 
+use ghostplane_primitives::clock::SharedClock;
 use ghostplane_primitives::lanes::{self, LaneLimits, Lanes, Refusal, Verdict};
 use ghostplane_primitives::{Codec, Hash32, Nonce, PublicKey};
 use ghostplane_rpc::codes;
 
 use super::block::BlockBuilder;
 use super::store::ChainStore;
-use super::{MEMPOOL_OPERATOR_RESERVED, NONCE_GAP_MAX, NodeError, PARKED_BLOCKS_MAX, lock};
+use super::{MEMPOOL_OPERATOR_RESERVED, NONCE_GAP_MAX, NodeError, PARKED_MS_MAX, lock};
 use crate::module::ModuleError;
 use crate::modules::CallError;
 use crate::types::{L1_TX_BYTES_MAX, SignedL1Transaction};
@@ -122,6 +124,9 @@ pub(super) struct Mempool {
     /// ([`Mempool::is_unchecked`]).
     unchecked: HashSet<Hash32>,
     next_seq: u64,
+    /// Parked entries' deadlines are ms since `origin` on `clock`.
+    clock: SharedClock,
+    origin: Instant,
 }
 
 /// What a block did with a candidate.
@@ -141,6 +146,7 @@ impl Mempool {
         mempool_max: usize,
         candidates_max: usize,
         operators: Vec<PublicKey>,
+        clock: SharedClock,
     ) -> Self {
         let gap_max = NONCE_GAP_MAX;
         let limits = LaneLimits {
@@ -159,7 +165,15 @@ impl Mempool {
             hashes: HashSet::new(),
             unchecked: HashSet::new(),
             next_seq: 0,
+            origin: clock.now(),
+            clock,
         }
+    }
+
+    /// Now, in ms since the pool was made (monotonic).
+    fn now_ms(&self) -> u64 {
+        let elapsed = self.clock.now().saturating_duration_since(self.origin);
+        u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
     }
 
     pub(super) fn len(&self) -> usize {
@@ -183,8 +197,9 @@ impl Mempool {
     }
 
     /// Takes `entry` in (after [`Lanes::check`] said `verdict`): released now, with
-    /// whatever it unblocks, or parked until block `deadline`.
-    fn enqueue(&mut self, verdict: Verdict, entry: Pending, deadline: u64) {
+    /// whatever it unblocks, or parked for at most [`PARKED_MS_MAX`].
+    fn enqueue(&mut self, verdict: Verdict, entry: Pending) {
+        let deadline = self.now_ms().saturating_add(PARKED_MS_MAX);
         let from = entry.2.tx.from;
         let nonce = entry.2.tx.nonce;
         self.hashes.insert(entry.1);
@@ -205,12 +220,12 @@ impl Mempool {
 
     /// Restores an entry of the pending column at open; `None` if it can never run
     /// (its nonce is used or taken): the caller deletes it.
-    pub(super) fn restore(&mut self, entry: Pending, next: Nonce, deadline: u64) -> Option<()> {
+    pub(super) fn restore(&mut self, entry: Pending, next: Nonce) -> Option<()> {
         let from = entry.2.tx.from;
         self.lanes.open(from, next);
         match self.lanes.check(&from, entry.2.tx.nonce, 0, true) {
             Ok(verdict) => {
-                self.enqueue(verdict, entry, deadline);
+                self.enqueue(verdict, entry);
                 Some(())
             }
             Err(_) => {
@@ -261,17 +276,17 @@ impl Mempool {
             })
     }
 
-    /// Takes in `tx` (admitted with `verdict`): released now, or parked until block
-    /// `deadline`. Returns its sequence number (its key in the `pending` column).
+    /// Takes in `tx` (admitted with `verdict`): released now, or parked for at most
+    /// [`PARKED_MS_MAX`]. Returns its sequence number (its key in the `pending`
+    /// column).
     pub(super) fn insert(
         &mut self,
         verdict: Verdict,
         hash: Hash32,
         tx: SignedL1Transaction,
-        deadline: u64,
     ) -> u64 {
         let seq = self.next_seq;
-        self.enqueue(verdict, (seq, hash, tx), deadline);
+        self.enqueue(verdict, (seq, hash, tx));
         seq
     }
 
@@ -280,8 +295,8 @@ impl Mempool {
     /// whose deadline has come (returned second, for the caller to delete from the
     /// `pending` column). Parked transactions never take a block's room from
     /// executable ones.
-    pub(super) fn candidates(&mut self, head: u64) -> (Vec<Pending>, Vec<Pending>) {
-        let expired = self.expire(head);
+    pub(super) fn candidates(&mut self) -> (Vec<Pending>, Vec<Pending>) {
+        let expired = self.expire(self.now_ms());
         let n = self.candidates_max.min(self.ready.len());
         (self.ready.drain(..n).collect(), expired)
     }
@@ -308,11 +323,11 @@ impl Mempool {
         }
     }
 
-    /// Parked entries whose deadline (an L1 height) has come.
-    fn expire(&mut self, head: u64) -> Vec<Pending> {
+    /// Parked entries whose deadline (ms since `origin`) has come.
+    fn expire(&mut self, now_ms: u64) -> Vec<Pending> {
         let expired: Vec<Pending> = self
             .lanes
-            .expire(head)
+            .expire(now_ms)
             .into_iter()
             .map(|(_, entry)| entry)
             .collect();
@@ -499,7 +514,6 @@ pub(super) fn submit(
     let mut pool = lock(mempool);
     let mut writes = Vec::new();
     let mut staged = Vec::new();
-    let deadline = store.head().number + PARKED_BLOCKS_MAX + 1;
     for item in checked {
         let (hash, next, tx) = match item {
             Ok(checked) => checked,
@@ -518,7 +532,7 @@ pub(super) fn submit(
                 if gossip.is_some() {
                     outgoing.push(tx.clone());
                 }
-                let seq = pool.insert(verdict, hash, tx, deadline);
+                let seq = pool.insert(verdict, hash, tx);
                 writes.push((seq, encoded));
                 staged.push(results.len());
                 results.push(Ok(hash));

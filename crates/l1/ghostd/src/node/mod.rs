@@ -74,10 +74,13 @@ const CF_CONSENSUS: &str = "consensus";
 
 /// How far ahead of its next nonce a sender may queue transactions.
 pub const NONCE_GAP_MAX: u64 = lanes::GAP_MAX_DEFAULT;
-/// L1 blocks a transaction may wait for an earlier nonce before it is dropped from
-/// the mempool (L1 transactions pay no fee, so parked ones must not hold room
-/// forever).
-pub const PARKED_BLOCKS_MAX: u64 = 120;
+/// How long (ms) a transaction may wait in the mempool for an earlier nonce
+/// before it is dropped (L1 transactions pay no fee, so parked ones must not hold
+/// room forever). In time, not blocks: a solo ledger node with 20 ms blocks would
+/// drop them after a count of blocks in a few seconds, under a load whose
+/// out-of-order arrivals fill their gaps a little later (the 500 ms blocks' 120
+/// blocks were 60 s).
+pub const PARKED_MS_MAX: u64 = 60_000;
 /// Most bytes of transactions in one block: a BFT block must fit one peer frame
 /// (64 MiB) with room to spare.
 pub const BLOCK_BYTES_MAX: usize = 32 * 1024 * 1024;
