@@ -34,77 +34,19 @@ fn id(i: u32) -> AccountId {
     AccountId::new(i).unwrap()
 }
 
-fn symbol(token: TokenId) -> &'static str {
-    match token {
-        TokenId::Gcc => "GCC",
-        TokenId::Spirit => "SPIRIT",
-        TokenId::Mana => "MANA",
-        TokenId::Ghost => "GHOST",
-    }
-}
-
-/// A transaction as the TypeScript client writes it (`sdk/ts`): amounts, fees,
-/// nonces and fuel as decimal strings, bytes as `0x` hex.
+/// A transaction as the TypeScript client writes it (`sdk/ts`): the fields
+/// `l2_getTransaction` answers (`ghostplane_l2_api::transaction_json`), except that
+/// a deploy carries its code (hex) rather than the code's hash, length and address.
 fn l2_json(tx: &Transaction) -> Value {
-    match tx {
-        Transaction::Transfer {
-            from,
-            to,
-            token,
-            amount,
-            fee,
-            nonce,
-        } => json!({
-            "kind": "transfer",
-            "from": from.get(),
-            "to": match to {
-                Recipient::Account(a) => json!({ "account": a.get() }),
-                Recipient::NewAccount(key) => json!({ "newAccount": hex0x(&key.0) }),
-            },
-            "token": symbol(*token),
-            "amount": amount.to_string(),
-            "fee": fee.to_string(),
-            "nonce": nonce.to_string(),
-        }),
-        Transaction::Withdraw {
-            from,
-            to,
-            token,
-            amount,
-            fee,
-            nonce,
-        } => json!({
-            "kind": "withdraw", "from": from.get(), "to": hex0x(&to.0), "token": symbol(*token),
-            "amount": amount.to_string(), "fee": fee.to_string(), "nonce": nonce.to_string(),
-        }),
-        Transaction::Deploy {
-            from,
-            code,
-            init,
-            token,
-            value,
-            fee,
-            nonce,
-        } => json!({
-            "kind": "deploy", "from": from.get(), "code": hex0x(code), "init": hex0x(init),
-            "token": symbol(*token), "value": value.to_string(), "fee": fee.to_string(),
-            "nonce": nonce.to_string(),
-        }),
-        Transaction::Call {
-            from,
-            contract,
-            input,
-            fuel_limit,
-            token,
-            value,
-            fee,
-            nonce,
-        } => json!({
-            "kind": "call", "from": from.get(), "contract": hex0x(&contract.0),
-            "input": hex0x(input), "fuelLimit": fuel_limit.to_string(), "token": symbol(*token),
-            "value": value.to_string(), "fee": fee.to_string(), "nonce": nonce.to_string(),
-        }),
+    let mut json = ghostplane_l2_api::transaction_json(tx);
+    if let Transaction::Deploy { code, .. } = tx {
+        let fields = json.as_object_mut().unwrap();
+        for derived in ["codeHash", "codeBytes", "contract"] {
+            fields.remove(derived);
+        }
+        fields.insert("code".into(), Value::String(hex0x(code)));
     }
+    json
 }
 
 fn l2_vector(name: &str, signer: u32, chain_id: ChainId, tx: Transaction) -> Value {
